@@ -1,0 +1,59 @@
+// The daemon's settings: what `agentd` reads from its flags and its JSON config file.
+//
+// Precedence: built-in defaults < --config FILE < command-line flags. LoadConfigFile() fills an
+// options struct from a file; main() then applies flags on top and calls Validate().
+#ifndef AGENTD_DAEMON_OPTIONS_H_
+#define AGENTD_DAEMON_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace agentd {
+
+// Limits applied to every request before a handler sees it. Exceeding one is INVALID_ARGUMENT
+// naming the field.
+struct RequestLimits {
+  // Largest serialized request accepted, in bytes. Default 32 MiB. gRPC's transport refuses
+  // messages beyond twice this with RESOURCE_EXHAUSTED before they are even parsed.
+  uint64_t max_request_bytes = 32ull << 20;
+  // Default cap on any string/bytes field without its own (max_bytes) annotation. Default 1 MiB.
+  uint64_t max_field_bytes = 1ull << 20;
+  // Default cap on the elements of any repeated field without its own (max_items). Default 4096.
+  uint32_t max_items = 4096;
+};
+
+struct DaemonOptions {
+  // host:port to serve gRPC on. IPv4 literal, [IPv6] literal or "localhost"; port 0 picks a free
+  // port (see port_file). Default 127.0.0.1:7700.
+  std::string listen = "127.0.0.1:7700";
+  // Directory for all persistent state; created if missing, must be writable, and may be used
+  // by one daemon at a time (a lock file guards it). Required.
+  std::string data_dir;
+  // Model directory (config.json, *.safetensors, tokenizer.json). Empty: no model loaded.
+  std::string model_dir;
+  // When set, the bound port is written here (atomically) once the server is serving.
+  std::string port_file;
+  // "debug", "info", "warn" or "error". Default info.
+  std::string log_level = "info";
+  // How long SIGTERM/SIGINT waits for in-flight calls and streams before cancelling them.
+  // Default 10 s.
+  double shutdown_grace_seconds = 10.0;
+  RequestLimits limits;
+
+  // Checks values that do not depend on the file system. The message names the setting.
+  absl::Status Validate() const;
+};
+
+// Reads a JSON config file into *options, overriding only the keys the file sets. Unknown keys,
+// wrong types and unreadable files are errors naming the file and the key.
+//
+//   {"listen": "127.0.0.1:7700", "data_dir": "/var/lib/agentd", "model": "/models/x",
+//    "log_level": "info", "shutdown_grace_seconds": 10,
+//    "limits": {"max_request_bytes": 33554432, "max_field_bytes": 1048576, "max_items": 4096}}
+absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options);
+
+}  // namespace agentd
+
+#endif  // AGENTD_DAEMON_OPTIONS_H_

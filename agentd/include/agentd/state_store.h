@@ -1,0 +1,63 @@
+// The daemon's own RocksDB database (DATA_DIR/state): run records, checkpoints and daemon
+// metadata live in its column families. The memory component keeps its collections in a
+// database of its own.
+//
+// Open() creates the database on first use and stamps it with a format magic and version in the
+// `meta` column family; a database written by an incompatible version is refused rather than
+// misread. Close() (also run by the destructor) syncs the WAL and flushes memtables so a clean
+// shutdown leaves nothing to replay.
+#ifndef AGENTD_STATE_STORE_H_
+#define AGENTD_STATE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace agentd {
+
+struct StateStoreOptions {
+  // Database directory. Required.
+  std::string path;
+  // Column families besides "default" and "meta" that callers need; created when missing.
+  std::vector<std::string> column_families;
+};
+
+class StateStore {
+ public:
+  static constexpr char kFormatMagic[] = "AGENTD-STATE";
+  static constexpr int kFormatVersion = 1;
+
+  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const StateStoreOptions& options);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Syncs the WAL, flushes memtables and closes the database. Idempotent.
+  absl::Status Close();
+
+  rocksdb::DB* db() { return db_.get(); }
+  // nullptr for a name not opened.
+  rocksdb::ColumnFamilyHandle* column_family(const std::string& name) const;
+
+  // How many times a daemon has opened this database, this time included.
+  uint64_t open_count() const { return open_count_; }
+
+ private:
+  StateStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<std::string> names_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  uint64_t open_count_ = 0;
+};
+
+}  // namespace agentd
+
+#endif  // AGENTD_STATE_STORE_H_

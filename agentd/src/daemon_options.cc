@@ -1,0 +1,115 @@
+#include "agentd/daemon_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "agentd/listen_address.h"
+#include "nlohmann/json.hpp"
+
+namespace agentd {
+namespace {
+
+using Json = nlohmann::json;
+
+absl::Status KeyError(const std::string& path, const std::string& key, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("config ", path, ": \"", key, "\" ", why));
+}
+
+absl::Status ReadString(const std::string& path, const Json& object, const std::string& key,
+                        std::string* out) {
+  const Json& value = object.at(key);
+  if (!value.is_string()) return KeyError(path, key, "must be a string");
+  *out = value.get<std::string>();
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status ReadUnsigned(const std::string& path, const Json& object, const std::string& key,
+                          const std::string& display_key, T* out) {
+  const Json& value = object.at(key);
+  if (!value.is_number_unsigned()) return KeyError(path, display_key, "must be a positive integer");
+  uint64_t v = value.get<uint64_t>();
+  if (v == 0 || v > std::numeric_limits<T>::max()) {
+    return KeyError(path, display_key, "is out of range");
+  }
+  *out = static_cast<T>(v);
+  return absl::OkStatus();
+}
+
+absl::Status ReadLimits(const std::string& path, const Json& object, RequestLimits* limits) {
+  if (!object.is_object()) return KeyError(path, "limits", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    absl::Status status;
+    if (key == "max_request_bytes") {
+      status = ReadUnsigned(path, object, key, "limits.max_request_bytes", &limits->max_request_bytes);
+    } else if (key == "max_field_bytes") {
+      status = ReadUnsigned(path, object, key, "limits.max_field_bytes", &limits->max_field_bytes);
+    } else if (key == "max_items") {
+      status = ReadUnsigned(path, object, key, "limits.max_items", &limits->max_items);
+    } else {
+      status = KeyError(path, "limits." + key, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DaemonOptions::Validate() const {
+  if (auto address = ParseListenAddress(listen); !address.ok()) return address.status();
+  if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is required (--data-dir DIR)");
+  if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "log_level \"", log_level, "\" is not one of debug, info, warn, error"));
+  }
+  if (!(shutdown_grace_seconds >= 0 && shutdown_grace_seconds <= 3600)) {
+    return absl::InvalidArgumentError("shutdown_grace_seconds must be between 0 and 3600");
+  }
+  if (limits.max_request_bytes < 1024 || limits.max_request_bytes > (1ull << 30)) {
+    return absl::InvalidArgumentError("limits.max_request_bytes must be between 1 KiB and 1 GiB");
+  }
+  if (limits.max_field_bytes == 0) {
+    return absl::InvalidArgumentError("limits.max_field_bytes must be positive");
+  }
+  if (limits.max_items == 0) return absl::InvalidArgumentError("limits.max_items must be positive");
+  return absl::OkStatus();
+}
+
+absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("config ", path, ": cannot open for reading"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Json root = Json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false,
+                          /*ignore_comments=*/true);
+  if (root.is_discarded()) return absl::InvalidArgumentError(absl::StrCat("config ", path, ": not valid JSON"));
+  if (!root.is_object()) return absl::InvalidArgumentError(absl::StrCat("config ", path, ": must be a JSON object"));
+  for (const auto& [key, value] : root.items()) {
+    absl::Status status;
+    if (key == "listen") {
+      status = ReadString(path, root, key, &options->listen);
+    } else if (key == "data_dir") {
+      status = ReadString(path, root, key, &options->data_dir);
+    } else if (key == "model") {
+      status = ReadString(path, root, key, &options->model_dir);
+    } else if (key == "log_level") {
+      status = ReadString(path, root, key, &options->log_level);
+    } else if (key == "shutdown_grace_seconds") {
+      if (!value.is_number()) {
+        status = KeyError(path, key, "must be a number");
+      } else {
+        options->shutdown_grace_seconds = value.get<double>();
+      }
+    } else if (key == "limits") {
+      status = ReadLimits(path, value, &options->limits);
+    } else {
+      status = KeyError(path, key, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace agentd

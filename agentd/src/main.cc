@@ -1,0 +1,84 @@
+// agentd: the daemon's entry point. Parses flags (over an optional JSON config file), starts the
+// server, and waits for SIGTERM/SIGINT to shut down cleanly.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "agentd/daemon_options.h"
+#include "agentd/server.h"
+#include "agentd/version.h"
+#include "log.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 1;
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "agentd: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"agentd: agent orchestration daemon with a built-in MoE language-model engine"};
+  app.set_version_flag("--version", std::string("agentd ") + agentd::kVersion + " (" +
+                                        agentd::kApiVersion + ")");
+  std::string config_path, listen, data_dir, model_dir, port_file, log_level;
+  double grace = -1;
+  app.add_option("--config", config_path, "JSON config file; flags override its keys");
+  app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (default 127.0.0.1:7700)");
+  app.add_option("--data-dir", data_dir, "directory for persistent state (required)");
+  app.add_option("--model", model_dir, "model directory to load (config.json, *.safetensors)");
+  app.add_option("--port-file", port_file, "write the bound port here once serving");
+  app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
+  app.add_option("--shutdown-grace", grace, "seconds in-flight calls get on SIGTERM (default 10)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  agentd::DaemonOptions options;
+  if (!config_path.empty()) {
+    absl::Status status = agentd::LoadConfigFile(config_path, &options);
+    if (!status.ok()) return Fail(kExitUsage, std::string(status.message()));
+  }
+  if (!listen.empty()) options.listen = listen;
+  if (!data_dir.empty()) options.data_dir = data_dir;
+  if (!model_dir.empty()) options.model_dir = model_dir;
+  if (!port_file.empty()) options.port_file = port_file;
+  if (!log_level.empty()) options.log_level = log_level;
+  if (grace >= 0) options.shutdown_grace_seconds = grace;
+  if (absl::Status status = options.Validate(); !status.ok()) {
+    return Fail(kExitUsage, std::string(status.message()));
+  }
+  agentd::log::SetLevel(options.log_level);
+
+  // Block the shutdown signals before any thread exists so every gRPC and RocksDB thread
+  // inherits the mask and only sigwait below receives them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<agentd::Server>> server = agentd::Server::Start(options);
+  if (!server.ok()) {
+    agentd::log::Error("start failed", {{"error", std::string(server.status().message())}});
+    return Fail(kExitFailure, std::string(server.status().message()));
+  }
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  agentd::log::Info("signal received", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  absl::Status status = (*server)->Shutdown();
+  server->reset();
+  if (!status.ok()) return Fail(kExitFailure, std::string(status.message()));
+  return 0;
+}

@@ -1,0 +1,179 @@
+#include "agentd/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "agentd/data_dir_lock.h"
+#include "agentd/listen_address.h"
+#include "agentd/state_store.h"
+#include "agentd/version.h"
+#include "engine/device.h"
+#include "log.h"
+#include "services/agent_service.h"
+#include "services/memory_service.h"
+#include "services/model_service.h"
+#include "services/tool_service.h"
+
+namespace agentd {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) return absl::PermissionDeniedError(absl::StrCat("port file ", temp, ": cannot write"));
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat("port file ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(const DaemonOptions& options) : options_(options) {
+    env_.limits = options.limits;
+  }
+
+  ~ServerImpl() override { Shutdown().IgnoreError(); }
+
+  absl::Status Init() {
+    absl::StatusOr<ListenAddress> address = ParseListenAddress(options_.listen);
+    if (!address.ok()) return address.status();
+    if (!options_.model_dir.empty()) {
+      return absl::UnimplementedError(absl::StrCat(
+          "--model ", options_.model_dir,
+          ": loading models is not available in this build of agentd yet"));
+    }
+
+    absl::StatusOr<std::unique_ptr<DataDirLock>> lock = DataDirLock::Acquire(options_.data_dir);
+    if (!lock.ok()) return lock.status();
+    lock_ = std::move(*lock);
+
+    StateStoreOptions store_options;
+    store_options.path = (fs::path(options_.data_dir) / "state").string();
+    absl::StatusOr<std::unique_ptr<StateStore>> store = StateStore::Open(store_options);
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+
+    engine::DeviceReport devices = engine::ProbeDevices();
+    log::Info("devices", {{"devices", engine::DescribeDevices(devices)},
+                          {"cuda_compiled", devices.cuda_compiled}});
+
+    agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_);
+    memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_);
+    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_);
+    tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_);
+
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    // gRPC sets SO_REUSEPORT by default, which would let a second daemon bind the same port
+    // silently and steal half the connections.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddListeningPort(address->ToGrpcTarget(), grpc::InsecureServerCredentials(), &port_);
+    // Let requests somewhat over the limit through the transport so the validator can answer
+    // INVALID_ARGUMENT naming the field; far larger ones are cut off by gRPC itself.
+    uint64_t transport_limit = std::min<uint64_t>(2 * options_.limits.max_request_bytes, INT_MAX);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(transport_limit));
+    builder.RegisterService(agent_service_.get());
+    builder.RegisterService(memory_service_.get());
+    builder.RegisterService(model_service_.get());
+    builder.RegisterService(tool_service_.get());
+    grpc_server_ = builder.BuildAndStart();
+    if (!grpc_server_ || port_ == 0) {
+      grpc_server_.reset();
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", options_.listen, " (address in use or not available on this host)"));
+    }
+    SetServing(true);
+    if (!options_.port_file.empty()) {
+      absl::Status status = WritePortFile(options_.port_file, port_);
+      if (!status.ok()) return status;
+    }
+    log::Info("serving", {{"addr", options_.listen},
+                          {"port", port_},
+                          {"data_dir", options_.data_dir},
+                          {"version", kVersion},
+                          {"state_opens", store_->open_count()}});
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  absl::Status Shutdown() override {
+    std::lock_guard<std::mutex> guard(shutdown_mutex_);
+    if (shut_down_) return absl::OkStatus();
+    shut_down_ = true;
+    absl::Status status;
+    if (grpc_server_) {
+      log::Info("shutting down", {{"grace_seconds", options_.shutdown_grace_seconds}});
+      SetServing(false);
+      auto deadline = std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(
+                          static_cast<int64_t>(options_.shutdown_grace_seconds * 1000));
+      grpc_server_->Shutdown(deadline);
+      grpc_server_->Wait();
+      grpc_server_.reset();
+    }
+    if (store_) {
+      status = store_->Close();
+      if (!status.ok()) log::Error("closing state store failed", {{"error", status.ToString()}});
+      store_.reset();
+    }
+    lock_.reset();
+    if (status.ok()) log::Info("stopped");
+    return status;
+  }
+
+ private:
+  void SetServing(bool serving) {
+    grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+    if (health == nullptr) return;
+    health->SetServingStatus(serving);
+    for (const char* service : {"agentd.v1.AgentService", "agentd.v1.MemoryService",
+                                "agentd.v1.ModelService", "agentd.v1.ToolService"}) {
+      health->SetServingStatus(service, serving);
+    }
+  }
+
+  DaemonOptions options_;
+  services::RpcEnvironment env_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<services::AgentServiceImpl> agent_service_;
+  std::unique_ptr<services::MemoryServiceImpl> memory_service_;
+  std::unique_ptr<services::ModelServiceImpl> model_service_;
+  std::unique_ptr<services::ToolServiceImpl> tool_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& options) {
+  absl::Status valid = options.Validate();
+  if (!valid.ok()) return valid;
+  auto server = std::make_unique<ServerImpl>(options);
+  absl::Status status = server->Init();
+  if (!status.ok()) {
+    server->Shutdown().IgnoreError();
+    return status;
+  }
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace agentd

@@ -1,0 +1,109 @@
+#include "agentd/state_store.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace agentd {
+namespace {
+
+constexpr char kMetaFamily[] = "meta";
+constexpr char kFormatKey[] = "format";
+constexpr char kOpenCountKey[] = "open_count";
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("state store path is required");
+
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kMetaFamily};
+  for (const std::string& name : options.column_families) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  // Keep families that exist on disk but were not asked for: RocksDB refuses to open otherwise,
+  // and a newer component's data must not be dropped by an older caller.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+
+  std::unique_ptr<StateStore> store(new StateStore());
+  rocksdb::DB* raw = nullptr;
+  absl::Status status = FromRocks(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw),
+      absl::StrCat("state store ", options.path));
+  if (!status.ok()) return status;
+  store->db_.reset(raw);
+  store->names_ = names;
+
+  rocksdb::ColumnFamilyHandle* meta = store->column_family(kMetaFamily);
+  std::string format;
+  std::string expected_format = absl::StrCat(kFormatMagic, " ", kFormatVersion);
+  rocksdb::Status get = store->db_->Get(rocksdb::ReadOptions(), meta, kFormatKey, &format);
+  if (get.ok()) {
+    if (format != expected_format) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state store ", options.path, " has format \"", format, "\"; this agentd reads \"",
+          expected_format, "\""));
+    }
+  } else if (!get.IsNotFound()) {
+    return FromRocks(get, "state store format");
+  }
+
+  std::string count_text;
+  uint64_t count = 0;
+  if (store->db_->Get(rocksdb::ReadOptions(), meta, kOpenCountKey, &count_text).ok()) {
+    absl::SimpleAtoi(count_text, &count);
+  }
+  store->open_count_ = count + 1;
+  rocksdb::WriteBatch batch;
+  batch.Put(meta, kFormatKey, expected_format);
+  batch.Put(meta, kOpenCountKey, std::to_string(store->open_count_));
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  status = FromRocks(store->db_->Write(write_options, &batch), "state store meta");
+  if (!status.ok()) return status;
+  return store;
+}
+
+rocksdb::ColumnFamilyHandle* StateStore::column_family(const std::string& name) const {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return handles_[i];
+  }
+  return nullptr;
+}
+
+absl::Status StateStore::Close() {
+  if (!db_) return absl::OkStatus();
+  absl::Status status = FromRocks(db_->FlushWAL(/*sync=*/true), "state store flush WAL");
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  if (status.ok()) status = FromRocks(db_->Flush(flush_options, handles_), "state store flush");
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  absl::Status close = FromRocks(db_->Close(), "state store close");
+  db_.reset();
+  return status.ok() ? close : status;
+}
+
+StateStore::~StateStore() { Close().IgnoreError(); }
+
+}  // namespace agentd

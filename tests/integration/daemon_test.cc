@@ -1,0 +1,165 @@
+// The real agentd binary started as a user starts it: flags, data-dir ownership, health and
+// reflection over gRPC, agentctl talking to it, and clean shutdown on signals.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sdk/client.h"
+#include "support/daemon_process.h"
+#include "support/reflection_client.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using testing_support::BinaryPath;
+using testing_support::CommandResult;
+using testing_support::DaemonProcess;
+using testing_support::RunCommand;
+using testing_support::TempDir;
+
+DaemonProcess StartDaemon(const std::string& data_dir, std::vector<std::string> args = {}) {
+  std::string error;
+  std::optional<DaemonProcess> daemon = DaemonProcess::Start(data_dir, args, &error);
+  if (!daemon) ADD_FAILURE() << error;
+  return std::move(*daemon);
+}
+
+TEST(DaemonTest, ServesHealthToTheSdkAndAgentctl) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemon(dir.Join("data"));
+
+  sdk::ClientOptions options;
+  options.address = daemon.address();
+  auto client = sdk::Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  auto health = (*client)->Health();
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, "SERVING");
+  EXPECT_EQ(*(*client)->Health("agentd.v1.ModelService"), "SERVING");
+  EXPECT_EQ(*(*client)->Health("no.such.Service"), "SERVICE_UNKNOWN");
+
+  CommandResult agentctl = RunCommand({BinaryPath("agentctl"), "--addr", daemon.address(), "health"});
+  EXPECT_EQ(agentctl.exit_code, 0) << agentctl.err;
+  EXPECT_EQ(agentctl.out, "SERVING\n");
+
+  CommandResult unknown = RunCommand(
+      {BinaryPath("agentctl"), "--addr", daemon.address(), "health", "--service", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.out, "SERVICE_UNKNOWN\n");
+}
+
+TEST(DaemonTest, AnnouncesEveryServiceThroughReflection) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemon(dir.Join("data"));
+  auto services = testing_support::ListServicesByReflection(daemon.address());
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, IsSupersetOf({"agentd.v1.AgentService", "agentd.v1.MemoryService",
+                                       "agentd.v1.ModelService", "agentd.v1.ToolService",
+                                       "grpc.health.v1.Health"}));
+}
+
+TEST(DaemonTest, StopsCleanlyOnSigtermAndSigint) {
+  TempDir dir;
+  for (int signal_number : {SIGTERM, SIGINT}) {
+    DaemonProcess daemon = StartDaemon(dir.Join("data"));
+    daemon.Signal(signal_number);
+    std::optional<int> code = daemon.WaitForExit(std::chrono::seconds(30));
+    ASSERT_TRUE(code.has_value()) << "agentd did not exit after a signal";
+    EXPECT_EQ(*code, 0) << daemon.Log();
+    std::string log = daemon.Log();
+    EXPECT_THAT(log, HasSubstr("\"msg\":\"shutting down\""));
+    EXPECT_THAT(log, HasSubstr("\"msg\":\"stopped\""));
+  }
+}
+
+TEST(DaemonTest, RefusesASecondDaemonOnTheSameDataDir) {
+  TempDir dir;
+  DaemonProcess first = StartDaemon(dir.Join("data"));
+  CommandResult second = RunCommand({BinaryPath("agentd"), "--listen", "127.0.0.1:0",
+                                     "--data-dir", dir.Join("data")});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("is in use by another agentd (pid " +
+                                    std::to_string(first.pid()) + ")"));
+
+  // After the first stops, the directory is free again and its state store is reopened.
+  first.Signal(SIGTERM);
+  ASSERT_EQ(first.WaitForExit(std::chrono::seconds(30)), 0);
+  DaemonProcess third = StartDaemon(dir.Join("data"));
+  EXPECT_THAT(third.Log(), HasSubstr("\"state_opens\":2"));
+}
+
+TEST(DaemonTest, ALockLeftByAKilledDaemonDoesNotBlockTheNextOne) {
+  TempDir dir;
+  {
+    DaemonProcess crashed = StartDaemon(dir.Join("data"));
+    crashed.Signal(SIGKILL);
+    EXPECT_EQ(crashed.WaitForExit(std::chrono::seconds(30)), -1);
+  }
+  DaemonProcess next = StartDaemon(dir.Join("data"));
+  EXPECT_THAT(next.Log(), HasSubstr("\"msg\":\"serving\""));
+}
+
+TEST(DaemonTest, BadFlagsExitNonZeroWithAMessage) {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string message;
+  };
+  testing_support::WriteFile(dir.Join("file"), "x");
+  testing_support::WriteFile(dir.Join("bad.json"), R"({"listen": "127.0.0.1:0", "colour": 1})");
+  std::vector<Case> cases = {
+      {{"--listen", "127.0.0.1:99999", "--data-dir", dir.Join("d")}, 2, "port must be a number"},
+      {{"--listen", "not-an-address", "--data-dir", dir.Join("d")}, 2, "listen address"},
+      {{"--listen", "127.0.0.1:0"}, 2, "data_dir is required"},
+      {{"--listen", "127.0.0.1:0", "--data-dir", dir.Join("file/sub")}, 1, "cannot create"},
+      {{"--listen", "127.0.0.1:0", "--data-dir", dir.Join("d"), "--log-level", "loud"}, 2, "log_level"},
+      {{"--config", dir.Join("bad.json"), "--data-dir", dir.Join("d")}, 2, "\"colour\" is not a known setting"},
+      {{"--config", dir.Join("missing.json"), "--data-dir", dir.Join("d")}, 2, "cannot open"},
+      {{"--data-dir", dir.Join("d"), "--no-such-flag"}, 2, "no-such-flag"},
+      {{"--listen", "127.0.0.1:0", "--data-dir", dir.Join("d"), "--model", dir.Join("nomodel")}, 1, "--model"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {BinaryPath("agentd")};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    CommandResult result = RunCommand(argv);
+    EXPECT_EQ(result.exit_code, c.exit_code) << c.message << ": " << result.err;
+    EXPECT_THAT(result.err + result.out, HasSubstr(c.message));
+  }
+}
+
+TEST(DaemonTest, AddressAlreadyInUseIsAClearError) {
+  TempDir dir;
+  DaemonProcess first = StartDaemon(dir.Join("one"));
+  CommandResult second = RunCommand({BinaryPath("agentd"), "--listen", first.address(),
+                                     "--data-dir", dir.Join("two")});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen on " + first.address()));
+}
+
+TEST(AgentctlTest, VersionAndUnreachableDaemon) {
+  CommandResult version = RunCommand({BinaryPath("agentctl"), "version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, HasSubstr("agentctl 0."));
+
+  // A port nothing listens on: bind-free port found by starting and stopping a daemon.
+  TempDir dir;
+  std::string address;
+  {
+    DaemonProcess daemon = StartDaemon(dir.Join("data"));
+    address = daemon.address();
+    daemon.Signal(SIGTERM);
+    daemon.WaitForExit(std::chrono::seconds(30));
+  }
+  CommandResult health =
+      RunCommand({BinaryPath("agentctl"), "--addr", address, "--timeout", "2", "health"});
+  EXPECT_EQ(health.exit_code, 1);
+  EXPECT_THAT(health.err, HasSubstr("cannot reach agentd at " + address));
+
+  CommandResult usage = RunCommand({BinaryPath("agentctl")});
+  EXPECT_NE(usage.exit_code, 0);
+}
+
+}  // namespace

@@ -1,0 +1,159 @@
+// Bad requests sent over gRPC to the real daemon come back INVALID_ARGUMENT naming the field,
+// for every service, before any handler work happens.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sdk/client.h"
+#include "support/daemon_process.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using testing_support::DaemonProcess;
+using testing_support::TempDir;
+using namespace agentd::v1;
+
+class ValidationTest : public ::testing::Test {
+ protected:
+  // One daemon for the suite, started by the first test. Started here rather than in
+  // SetUpTestSuite so a daemon that fails to start fails the tests instead of skipping them.
+  void SetUp() override {
+    if (daemon_ == nullptr && start_error_.empty()) {
+      dir_ = new TempDir();
+      // A small request limit so the over-limit case needs little memory.
+      testing_support::WriteFile(dir_->Join("agentd.json"),
+                                 R"({"limits": {"max_request_bytes": 65536}})");
+      auto daemon = DaemonProcess::Start(dir_->Join("data"),
+                                         {"--config", dir_->Join("agentd.json")}, &start_error_);
+      if (daemon.has_value()) {
+        daemon_ = new DaemonProcess(std::move(*daemon));
+        sdk::ClientOptions options;
+        options.address = daemon_->address();
+        client_ = sdk::Client::Create(options)->release();
+      }
+    }
+    ASSERT_NE(daemon_, nullptr) << start_error_;
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    delete daemon_;
+    delete dir_;
+  }
+
+  static TempDir* dir_;
+  static DaemonProcess* daemon_;
+  static sdk::Client* client_;
+  static std::string start_error_;
+};
+
+std::string ValidationTest::start_error_;
+
+TempDir* ValidationTest::dir_ = nullptr;
+DaemonProcess* ValidationTest::daemon_ = nullptr;
+sdk::Client* ValidationTest::client_ = nullptr;
+
+void ExpectInvalid(const grpc::Status& status, const std::string& message) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr(message));
+}
+
+TEST_F(ValidationTest, AgentServiceRequiredFieldsAndEnums) {
+  StartRunRequest start;
+  StartRunResponse started;
+  ExpectInvalid(client_->agents().StartRun(client_->NewContext().get(), start, &started),
+                "plan: is required");
+
+  start.set_plan("report");
+  start.set_inputs_json("[1, 2]");
+  ExpectInvalid(client_->agents().StartRun(client_->NewContext().get(), start, &started),
+                "inputs_json: must be a JSON object");
+
+  ListRunsRequest list;
+  list.add_states(static_cast<RunState>(77));
+  ListRunsResponse listed;
+  ExpectInvalid(client_->agents().ListRuns(client_->NewContext().get(), list, &listed),
+                "states[0]: unknown value 77 for agentd.v1.RunState");
+
+  StreamRunRequest stream_request;
+  auto context = client_->NewContext();
+  auto reader = client_->agents().StreamRun(context.get(), stream_request);
+  RunEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  ExpectInvalid(reader->Finish(), "run_id: is required");
+}
+
+TEST_F(ValidationTest, MemoryServiceNestedFieldsAndSizes) {
+  IngestRequest ingest;
+  ingest.set_collection("seeds");
+  ingest.add_documents()->set_text("ok");
+  ingest.add_documents()->set_title("no text");
+  IngestResponse ingested;
+  ExpectInvalid(client_->memory().Ingest(client_->NewContext().get(), ingest, &ingested),
+                "documents[1].text: is required");
+
+  ingest.mutable_documents(1)->set_text(std::string(70000, 'x'));
+  ExpectInvalid(client_->memory().Ingest(client_->NewContext().get(), ingest, &ingested),
+                "limits.max_request_bytes");
+
+  CreateCollectionRequest create;
+  create.set_name("bad name!");
+  Collection collection;
+  ExpectInvalid(client_->memory().CreateCollection(client_->NewContext().get(), create, &collection),
+                "name: may contain only");
+  create.set_name("ok");
+  create.mutable_index()->set_kind(static_cast<IndexKind>(12));
+  ExpectInvalid(client_->memory().CreateCollection(client_->NewContext().get(), create, &collection),
+                "index.kind: unknown value 12");
+
+  SearchRequest search;
+  search.set_collection("seeds");
+  search.set_query("q");
+  search.set_k(5000);
+  SearchResponse found;
+  ExpectInvalid(client_->memory().Search(client_->NewContext().get(), search, &found),
+                "k: must be at most 1000");
+}
+
+TEST_F(ValidationTest, ModelServiceStreamsAndSampling) {
+  GenerateRequest generate;
+  generate.set_prompt("hello");
+  generate.mutable_sampling()->set_top_p(1.5f);
+  auto context = client_->NewContext();
+  auto reader = client_->models().Generate(context.get(), generate);
+  GenerateResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  ExpectInvalid(reader->Finish(), "sampling.top_p: must be between 0 and 1");
+
+  ChatRequest chat;
+  chat.add_messages()->set_content("hi");
+  auto chat_context = client_->NewContext();
+  auto chat_reader = client_->models().Chat(chat_context.get(), chat);
+  EXPECT_FALSE(chat_reader->Read(&response));
+  ExpectInvalid(chat_reader->Finish(), "messages[0].role: is required");
+
+  // A valid request reaches the service, which says what is missing.
+  ModelInfoRequest info_request;
+  ModelInfoResponse info;
+  grpc::Status status = client_->models().ModelInfo(client_->NewContext().get(), info_request, &info);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("--model"));
+}
+
+TEST_F(ValidationTest, ToolServiceArguments) {
+  InvokeToolRequest invoke;
+  InvokeToolResponse invoked;
+  ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked),
+                "name: is required");
+  invoke.set_name("calculator");
+  invoke.set_arguments_json("not json");
+  ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked),
+                "arguments_json: must be a JSON object");
+}
+
+TEST_F(ValidationTest, DaemonKeepsServingAfterBadRequests) {
+  auto health = client_->Health();
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(*health, "SERVING");
+}
+
+}  // namespace

@@ -1,0 +1,18 @@
+// Lists the services a server announces through gRPC server reflection
+// (grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo), speaking the protocol with a
+// generic stub and hand-encoded messages so the tests need no copy of reflection.proto.
+#ifndef AGENTD_TESTS_SUPPORT_REFLECTION_CLIENT_H_
+#define AGENTD_TESTS_SUPPORT_REFLECTION_CLIENT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace testing_support {
+
+absl::StatusOr<std::vector<std::string>> ListServicesByReflection(const std::string& address);
+
+}  // namespace testing_support
+
+#endif  // AGENTD_TESTS_SUPPORT_REFLECTION_CLIENT_H_
