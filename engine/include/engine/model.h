@@ -1,0 +1,100 @@
+// A loaded language model and its forward pass on the CPU.
+//
+// Model::Load reads a Hugging Face model directory (config.json + *.safetensors) of one of the
+// supported architectures (DeepSeek-V3 with MTP, DeepSeek-V2/V2-Lite, Qwen3-MoE, Qwen3), checks
+// every tensor's presence and shape, and keeps bf16/f16 weights in their stored type (FP8
+// block-scaled weights are dequantised to bf16). Forward runs tokens through the model,
+// appending their keys/values to a KvCache, so a prompt is processed once and each generated
+// token costs one more step:
+//
+//   auto model = engine::Model::Load({.model_dir = "/models/x"});
+//   auto cache = (*model)->NewCache();
+//   engine::ForwardResult out;
+//   (*model)->Forward(prompt_ids, cache.get(), {}, &out);   // logits of the last position
+//   (*model)->Forward({next_id}, cache.get(), {}, &out);     // one decode step
+#ifndef AGENTD_ENGINE_MODEL_H_
+#define AGENTD_ENGINE_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/model_config.h"
+
+namespace engine {
+
+struct ModelOptions {
+  // Directory with config.json and *.safetensors. Required.
+  std::string model_dir;
+};
+
+// Keys and values of the tokens processed so far, per layer. MLA models cache the compressed
+// latent and the rotary key (DeepSeek's design), not expanded per-head keys and values.
+class KvCache {
+ public:
+  virtual ~KvCache() = default;
+  // Tokens cached (the position the next token gets).
+  virtual int64_t length() const = 0;
+  // Forgets everything from position `length` on (rejected speculative tokens).
+  virtual void Truncate(int64_t length) = 0;
+  // Bytes held.
+  virtual uint64_t bytes() const = 0;
+};
+
+struct ForwardOptions {
+  // Logits for every input position; false gives only the last one's.
+  bool all_logits = false;
+  // Also return the final hidden states (after the last norm) of every input position; the
+  // MTP layer and embeddings read them.
+  bool return_hidden = false;
+};
+
+struct ForwardResult {
+  // Rows of logits: all positions or 1.
+  int64_t logit_rows = 0;
+  // [logit_rows, vocab_size] row-major.
+  std::vector<float> logits;
+  // [tokens, hidden_size] when return_hidden.
+  std::vector<float> hidden;
+};
+
+class Model {
+ public:
+  static absl::StatusOr<std::unique_ptr<Model>> Load(const ModelOptions& options);
+  virtual ~Model() = default;
+
+  virtual const ModelConfig& config() const = 0;
+  virtual std::unique_ptr<KvCache> NewCache() const = 0;
+
+  // Runs `tokens` at positions cache->length() onward. Token ids must be < vocab_size and the
+  // cache must come from this model's NewCache().
+  virtual absl::Status Forward(std::span<const int32_t> tokens, KvCache* cache,
+                               const ForwardOptions& options, ForwardResult* result) = 0;
+
+  // True when the checkpoint has a multi-token-prediction layer (DeepSeek-V3).
+  virtual bool has_mtp() const = 0;
+  virtual std::unique_ptr<KvCache> NewMtpCache() const = 0;
+  // The MTP layer over a run of positions continuing mtp_cache: row i of `hidden` ([n, hidden])
+  // is the main model's final hidden state at some position p, and next_tokens[i] the token at
+  // p + 1; the result's logits ([n, vocab]) predict the token at p + 2. The first MTP position
+  // of a sequence sees a zero embedding, as DeepSeek's reference does.
+  virtual absl::Status ForwardMtp(std::span<const float> hidden,
+                                  std::span<const int32_t> next_tokens, KvCache* mtp_cache,
+                                  ForwardResult* result) = 0;
+
+  // All parameters, and those one token reads (embeddings row aside): attention, dense MLPs,
+  // shared experts, the router and num_experts_per_tok routed experts per MoE layer, the head.
+  virtual uint64_t parameter_count() const = 0;
+  virtual uint64_t active_parameter_count() const = 0;
+  // Bytes of weights one decoded token reads, in their stored dtypes.
+  virtual uint64_t active_weight_bytes() const = 0;
+  // "bf16", "f32", ... of the bulk of the weights.
+  virtual std::string weight_dtype() const = 0;
+};
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_MODEL_H_

@@ -1,0 +1,26 @@
+#include "cpu/accumulate.h"
+
+#include <vector>
+
+namespace engine::cpu {
+
+void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out) {
+  std::vector<float> converted(w.dtype == DType::kF32 ? 0 : w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const float* row;
+    if (w.dtype == DType::kF32) {
+      row = static_cast<const float*>(w.data) + r * w.cols;
+    } else {
+      w.RowToF32(r, converted.data());
+      row = converted.data();
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const float a = coeffs[i * w.rows + r];
+      float* o = out + i * w.cols;
+#pragma omp simd
+      for (int64_t c = 0; c < w.cols; ++c) o[c] += a * row[c];
+    }
+  }
+}
+
+}  // namespace engine::cpu

@@ -1,0 +1,19 @@
+// y = x · Wᵀ, the projection every layer is made of: x is [n, k] float32 (n tokens), W is
+// [m, k] in its stored dtype (F32, BF16, F16), y is [n, m] float32. Accumulates in float32,
+// parallel over output rows. Decode (n = 1) is a matrix-vector product bound by how fast W
+// streams from memory, so W is read exactly once per call whatever n is.
+#ifndef AGENTD_ENGINE_CPU_MATMUL_H_
+#define AGENTD_ENGINE_CPU_MATMUL_H_
+
+#include "cpu/matrix.h"
+
+namespace engine::cpu {
+
+void MatmulTransposed(const float* x, int64_t n, const Matrix& w, float* y);
+
+// The straightforward triple loop, for tests of the fast path.
+void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y);
+
+}  // namespace engine::cpu
+
+#endif  // AGENTD_ENGINE_CPU_MATMUL_H_

@@ -1,0 +1,28 @@
+// A weight matrix as the kernels see it: row-major [rows, cols] in its stored dtype, borrowed
+// from the memory-mapped checkpoint (or from a buffer the model owns, for dequantised FP8).
+#ifndef AGENTD_ENGINE_CPU_MATRIX_H_
+#define AGENTD_ENGINE_CPU_MATRIX_H_
+
+#include <cstdint>
+
+#include "engine/dtype.h"
+
+namespace engine::cpu {
+
+struct Matrix {
+  DType dtype = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+
+  bool empty() const { return data == nullptr; }
+  uint64_t bytes() const { return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype); }
+  // Row r converted to float32 into out[0..cols).
+  void RowToF32(int64_t r, float* out) const;
+  // A view of rows [first, first + count).
+  Matrix Rows(int64_t first, int64_t count) const;
+};
+
+}  // namespace engine::cpu
+
+#endif  // AGENTD_ENGINE_CPU_MATRIX_H_

@@ -1,0 +1,22 @@
+// The elementwise and normalisation ops of the forward pass, on float32 rows.
+#ifndef AGENTD_ENGINE_CPU_OPS_H_
+#define AGENTD_ENGINE_CPU_OPS_H_
+
+#include <cstdint>
+
+namespace engine::cpu {
+
+// out[r] = x[r] / rms(x[r]) * weight, for `rows` rows of width `dim`. out may alias x.
+void RmsNorm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* out);
+
+// gate[i] = silu(gate[i]) * up[i] — SwiGLU's activation.
+void SiluMul(float* gate, const float* up, int64_t n);
+
+// In place, numerically stable.
+void Softmax(float* x, int64_t n);
+
+float Sigmoid(float x);
+
+}  // namespace engine::cpu
+
+#endif  // AGENTD_ENGINE_CPU_OPS_H_

@@ -1,0 +1,428 @@
+// The forward pass of the supported decoder-only MoE transformers, on the CPU, written to be
+// read next to the papers: DeepSeek-V2 §2.1 (multi-head latent attention), DeepSeek-V3 §2.1.2
+// (auxiliary-loss-free routing) and §2.2 (multi-token prediction), Qwen3 (GQA with q/k norm).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "cpu/accumulate.h"
+#include "cpu/matmul.h"
+#include "cpu/ops.h"
+#include "cpu/rope.h"
+#include "engine/model.h"
+#include "engine/safetensors.h"
+#include "model/kv_cache.h"
+#include "model/router.h"
+#include "model/weights.h"
+
+namespace engine::model {
+namespace {
+
+using cpu::MatmulTransposed;
+using cpu::RmsNorm;
+
+class Transformer final : public Model {
+ public:
+  Transformer(ModelConfig config, std::unique_ptr<TensorStore> store, std::unique_ptr<Weights> weights)
+      : config_(std::move(config)),
+        store_(std::move(store)),
+        weights_(std::move(weights)),
+        rope_(config_),
+        softmax_scale_(cpu::AttentionSoftmaxScale(config_)) {}
+
+  const ModelConfig& config() const override { return config_; }
+
+  std::unique_ptr<KvCache> NewCache() const override { return NewCacheWithLayers(config_.num_hidden_layers); }
+  std::unique_ptr<KvCache> NewMtpCache() const override { return NewCacheWithLayers(1); }
+  bool has_mtp() const override { return !weights_->mtp.empty(); }
+
+  absl::Status Forward(std::span<const int32_t> tokens, KvCache* kv, const ForwardOptions& options,
+                       ForwardResult* result) override {
+    auto* cache = dynamic_cast<CpuKvCache*>(kv);
+    if (cache == nullptr || cache->num_layers() != config_.num_hidden_layers) {
+      return absl::InvalidArgumentError("KV cache does not belong to this model");
+    }
+    absl::Status valid = CheckTokens(tokens, cache->length());
+    if (!valid.ok()) return valid;
+    const int64_t n = static_cast<int64_t>(tokens.size());
+    const int64_t hidden = config_.hidden_size;
+
+    // x: the residual stream, one row per new token.
+    std::vector<float> x(n * hidden);
+    for (int64_t t = 0; t < n; ++t) weights_->embed.RowToF32(tokens[t], &x[t * hidden]);
+
+    const int64_t start = cache->length();
+    cache->Reserve(n);
+    for (int l = 0; l < config_.num_hidden_layers; ++l) {
+      DecoderLayer(weights_->layers[l], x.data(), n, start, &cache->layer(l));
+    }
+    cache->CommitAppend(n);
+
+    RmsNorm(x.data(), n, hidden, weights_->final_norm.data(), Eps(), x.data());
+    Head(weights_->lm_head, x.data(), n, options.all_logits, result);
+    if (options.return_hidden) {
+      result->hidden = std::move(x);
+    } else {
+      result->hidden.clear();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ForwardMtp(std::span<const float> hidden_states, std::span<const int32_t> next_tokens,
+                          KvCache* kv, ForwardResult* result) override {
+    if (!has_mtp()) return absl::FailedPreconditionError("this checkpoint has no MTP layer");
+    auto* cache = dynamic_cast<CpuKvCache*>(kv);
+    if (cache == nullptr || cache->num_layers() != 1) {
+      return absl::InvalidArgumentError("KV cache is not an MTP cache of this model");
+    }
+    const int64_t hidden = config_.hidden_size;
+    const int64_t n = static_cast<int64_t>(next_tokens.size());
+    if (static_cast<int64_t>(hidden_states.size()) != n * hidden) {
+      return absl::InvalidArgumentError(absl::StrCat("MTP: ", hidden_states.size(), " hidden values for ",
+                                                     n, " tokens of width ", hidden));
+    }
+    absl::Status valid = CheckTokens(next_tokens, cache->length());
+    if (!valid.ok()) return valid;
+    const MtpWeights& mtp = weights_->mtp[0];
+    const int64_t start = cache->length();
+
+    // x = eh_proj([enorm(embed(next token)); hnorm(h)]), with the embedding zeroed at the
+    // sequence's first MTP position.
+    std::vector<float> joined(n * 2 * hidden, 0.0f);
+    std::vector<float> row(hidden);
+    for (int64_t i = 0; i < n; ++i) {
+      float* e = &joined[i * 2 * hidden];
+      if (start + i > 0) {
+        mtp.embed.RowToF32(next_tokens[i], row.data());
+        RmsNorm(row.data(), 1, hidden, mtp.enorm.data(), Eps(), e);
+      }
+      RmsNorm(&hidden_states[i * hidden], 1, hidden, mtp.hnorm.data(), Eps(), e + hidden);
+    }
+    std::vector<float> x(n * hidden);
+    MatmulTransposed(joined.data(), n, mtp.eh_proj, x.data());
+
+    cache->Reserve(n);
+    DecoderLayer(mtp.block, x.data(), n, start, &cache->layer(0));
+    cache->CommitAppend(n);
+
+    RmsNorm(x.data(), n, hidden, mtp.head_norm.data(), Eps(), x.data());
+    Head(mtp.head, x.data(), n, /*all_rows=*/true, result);
+    result->hidden = std::move(x);
+    return absl::OkStatus();
+  }
+
+  uint64_t parameter_count() const override { return CountParameters(/*active_only=*/false, false); }
+  uint64_t active_parameter_count() const override { return CountParameters(true, false); }
+  uint64_t active_weight_bytes() const override { return CountParameters(true, true); }
+  std::string weight_dtype() const override {
+    switch (weights_->lm_head.dtype) {
+      case DType::kF32: return "f32";
+      case DType::kBF16: return "bf16";
+      case DType::kF16: return "f16";
+      case DType::kF8E4M3: return "fp8_e4m3";
+    }
+    return "?";
+  }
+
+ private:
+  float Eps() const { return static_cast<float>(config_.rms_norm_eps); }
+
+  std::unique_ptr<KvCache> NewCacheWithLayers(int layers) const {
+    if (config_.is_mla()) {
+      return std::make_unique<CpuKvCache>(layers, config_.kv_lora_rank, config_.qk_rope_head_dim);
+    }
+    const int64_t width = static_cast<int64_t>(config_.num_key_value_heads) * config_.head_dim;
+    return std::make_unique<CpuKvCache>(layers, width, width);
+  }
+
+  absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t start) const {
+    if (tokens.empty()) return absl::InvalidArgumentError("no tokens to run");
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (tokens[i] < 0 || tokens[i] >= config_.vocab_size) {
+        return absl::InvalidArgumentError(absl::StrCat("token id ", tokens[i], " at index ", i,
+                                                       " is outside the vocabulary (", config_.vocab_size, ")"));
+      }
+    }
+    if (start + static_cast<int64_t>(tokens.size()) > config_.max_position_embeddings) {
+      return absl::OutOfRangeError(absl::StrCat("context of ", start + tokens.size(),
+                                                " tokens exceeds max_position_embeddings (",
+                                                config_.max_position_embeddings, ")"));
+    }
+    return absl::OkStatus();
+  }
+
+  // logits = head · x for the last row, or every row.
+  void Head(const Matrix& head, const float* x, int64_t n, bool all_rows, ForwardResult* result) const {
+    const int64_t hidden = config_.hidden_size;
+    const int64_t rows = all_rows ? n : 1;
+    const float* first = all_rows ? x : x + (n - 1) * hidden;
+    result->logit_rows = rows;
+    result->logits.resize(rows * config_.vocab_size);
+    MatmulTransposed(first, rows, head, result->logits.data());
+  }
+
+  // x ← x + Attention(RMSNorm(x)); x ← x + FFN(RMSNorm(x)), for n tokens at positions start...
+  void DecoderLayer(const LayerWeights& w, float* x, int64_t n, int64_t start, CpuKvCache::Layer* kv) const {
+    const int64_t hidden = config_.hidden_size;
+    std::vector<float> h(n * hidden), out(n * hidden);
+
+    RmsNorm(x, n, hidden, w.input_norm.data(), Eps(), h.data());
+    if (config_.is_mla()) {
+      LatentAttention(w.mla, h.data(), n, start, kv, out.data());
+    } else {
+      GroupedQueryAttention(w.gqa, h.data(), n, start, kv, out.data());
+    }
+    for (int64_t i = 0; i < n * hidden; ++i) x[i] += out[i];
+
+    RmsNorm(x, n, hidden, w.post_attention_norm.data(), Eps(), h.data());
+    if (w.is_moe) {
+      MixtureOfExperts(w.moe, h.data(), n, out.data());
+    } else {
+      std::fill(out.begin(), out.end(), 0.0f);
+      Mlp(w.mlp, h.data(), n, 1.0f, nullptr, out.data());
+    }
+    for (int64_t i = 0; i < n * hidden; ++i) x[i] += out[i];
+  }
+
+  // Multi-head latent attention with the up-projections absorbed (DeepSeek-V2 §2.1.2): keys and
+  // values are never expanded per head. For head h,
+  //   score(t, s) = (W_UKᵀ q_nope)·c_s + q_rope·k_rope_s,   out_h = W_UV · Σ_s p(t, s) c_s
+  // where c_s is the cached latent and k_rope_s the cached rotary key of position s.
+  void LatentAttention(const MlaWeights& w, const float* h, int64_t n, int64_t start,
+                       CpuKvCache::Layer* kv, float* out) const {
+    const ModelConfig& c = config_;
+    const int64_t heads = c.num_attention_heads;
+    const int64_t nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim, vdim = c.v_head_dim;
+    const int64_t qk = nope + rope, rank = c.kv_lora_rank;
+
+    // Queries: q = W_QB · RMSNorm(W_QA · h) with q-LoRA, else q = W_Q · h.
+    std::vector<float> q(n * heads * qk);
+    if (!w.q_a.empty()) {
+      std::vector<float> q_compressed(n * c.q_lora_rank);
+      MatmulTransposed(h, n, w.q_a, q_compressed.data());
+      RmsNorm(q_compressed.data(), n, c.q_lora_rank, w.q_a_norm.data(), Eps(), q_compressed.data());
+      MatmulTransposed(q_compressed.data(), n, w.q_b, q.data());
+    } else {
+      MatmulTransposed(h, n, w.q, q.data());
+    }
+
+    // Keys/values: the shared latent c = RMSNorm(W_DKV · h) and the rotary key k_rope, cached.
+    std::vector<float> kv_a(n * (rank + rope));
+    MatmulTransposed(h, n, w.kv_a, kv_a.data());
+    for (int64_t t = 0; t < n; ++t) {
+      float* latent = &kv->a[(start + t) * rank];
+      float* k_rope = &kv->b[(start + t) * rope];
+      RmsNorm(&kv_a[t * (rank + rope)], 1, rank, w.kv_a_norm.data(), Eps(), latent);
+      std::copy_n(&kv_a[t * (rank + rope) + rank], rope, k_rope);
+      rope_.Apply(k_rope, 1, rope, start + t);
+      rope_.Apply(&q[t * heads * qk + nope], heads, qk, start + t);
+    }
+
+    const int64_t total = start + n;
+    std::vector<float> attended(n * heads * vdim);
+#pragma omp parallel for schedule(static)
+    for (int64_t hd = 0; hd < heads; ++hd) {
+      const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
+      const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
+      // q_latent[t] = W_UKᵀ q_nope[t]
+      std::vector<float> q_nope(n * nope), q_latent(n * rank, 0.0f);
+      for (int64_t t = 0; t < n; ++t) std::copy_n(&q[(t * heads + hd) * qk], nope, &q_nope[t * nope]);
+      cpu::AccumulateRows(q_nope.data(), n, w_uk, q_latent.data());
+
+      std::vector<float> scores(total), context(n * rank, 0.0f);
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t visible = start + t + 1;  // causal: positions 0..start+t
+        const float* ql = &q_latent[t * rank];
+        const float* qr = &q[(t * heads + hd) * qk + nope];
+        for (int64_t s = 0; s < visible; ++s) {
+          const float* latent = &kv->a[s * rank];
+          const float* k_rope = &kv->b[s * rope];
+          float dot = 0;
+          for (int64_t i = 0; i < rank; ++i) dot += ql[i] * latent[i];
+          for (int64_t i = 0; i < rope; ++i) dot += qr[i] * k_rope[i];
+          scores[s] = dot * softmax_scale_;
+        }
+        cpu::Softmax(scores.data(), visible);
+        float* ctx = &context[t * rank];
+        for (int64_t s = 0; s < visible; ++s) {
+          const float p = scores[s];
+          const float* latent = &kv->a[s * rank];
+          for (int64_t i = 0; i < rank; ++i) ctx[i] += p * latent[i];
+        }
+      }
+      // out_h[t] = W_UV · context[t]
+      std::vector<float> head_out(n * vdim);
+      MatmulTransposed(context.data(), n, w_uv, head_out.data());
+      for (int64_t t = 0; t < n; ++t) std::copy_n(&head_out[t * vdim], vdim, &attended[(t * heads + hd) * vdim]);
+    }
+    MatmulTransposed(attended.data(), n, w.o, out);
+  }
+
+  // Grouped-query attention with RMSNorm on each query and key head (Qwen3).
+  void GroupedQueryAttention(const GqaWeights& w, const float* h, int64_t n, int64_t start,
+                             CpuKvCache::Layer* kv, float* out) const {
+    const ModelConfig& c = config_;
+    const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, d = c.head_dim;
+    const int64_t group = heads / kv_heads;
+    std::vector<float> q(n * heads * d);
+    MatmulTransposed(h, n, w.q, q.data());
+    float* keys = &kv->a[start * kv_heads * d];
+    float* values = &kv->b[start * kv_heads * d];
+    MatmulTransposed(h, n, w.k, keys);
+    MatmulTransposed(h, n, w.v, values);
+    RmsNorm(q.data(), n * heads, d, w.q_norm.data(), Eps(), q.data());
+    RmsNorm(keys, n * kv_heads, d, w.k_norm.data(), Eps(), keys);
+    for (int64_t t = 0; t < n; ++t) {
+      rope_.Apply(&q[t * heads * d], heads, d, start + t);
+      rope_.Apply(&keys[t * kv_heads * d], kv_heads, d, start + t);
+    }
+
+    const int64_t total = start + n;
+    std::vector<float> attended(n * heads * d);
+#pragma omp parallel for schedule(static)
+    for (int64_t hd = 0; hd < heads; ++hd) {
+      const int64_t g = hd / group;
+      std::vector<float> scores(total);
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t visible = start + t + 1;
+        const float* qv = &q[(t * heads + hd) * d];
+        for (int64_t s = 0; s < visible; ++s) {
+          const float* k = &kv->a[(s * kv_heads + g) * d];
+          float dot = 0;
+          for (int64_t i = 0; i < d; ++i) dot += qv[i] * k[i];
+          scores[s] = dot * softmax_scale_;
+        }
+        cpu::Softmax(scores.data(), visible);
+        float* o = &attended[(t * heads + hd) * d];
+        std::fill(o, o + d, 0.0f);
+        for (int64_t s = 0; s < visible; ++s) {
+          const float* v = &kv->b[(s * kv_heads + g) * d];
+          for (int64_t i = 0; i < d; ++i) o[i] += scores[s] * v[i];
+        }
+      }
+    }
+    MatmulTransposed(attended.data(), n, w.o, out);
+  }
+
+  // out[rows[i]] += scale[i] · down(silu(gate · x_i) ⊙ (up · x_i)) for the n rows of x.
+  // With rows == nullptr, row i of x adds into row i of out with weight `uniform_scale`.
+  void Mlp(const MlpWeights& w, const float* x, int64_t n, float uniform_scale,
+           const std::vector<std::pair<int64_t, float>>* targets, float* out) const {
+    const int64_t hidden = config_.hidden_size, width = w.gate.rows;
+    std::vector<float> gate(n * width), up(n * width), down(n * hidden);
+    MatmulTransposed(x, n, w.gate, gate.data());
+    MatmulTransposed(x, n, w.up, up.data());
+    cpu::SiluMul(gate.data(), up.data(), n * width);
+    MatmulTransposed(gate.data(), n, w.down, down.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t row = targets ? (*targets)[i].first : i;
+      const float scale = targets ? (*targets)[i].second : uniform_scale;
+      float* o = out + row * hidden;
+      const float* d = &down[i * hidden];
+      for (int64_t j = 0; j < hidden; ++j) o[j] += scale * d[j];
+    }
+  }
+
+  // Routed experts (each token's top-k, weighted by the router) plus the shared experts.
+  void MixtureOfExperts(const MoeWeights& w, const float* x, int64_t n, float* out) const {
+    const int64_t hidden = config_.hidden_size, experts = config_.num_routed_experts;
+    std::vector<float> logits(n * experts);
+    MatmulTransposed(x, n, w.router, logits.data());
+
+    // Group the tokens by expert so each expert's weights are read once for all its tokens.
+    std::vector<std::vector<std::pair<int64_t, float>>> assigned(experts);
+    RouterChoice choice;
+    for (int64_t t = 0; t < n; ++t) {
+      Route(config_, &logits[t * experts], w.correction_bias, &choice);
+      for (size_t k = 0; k < choice.experts.size(); ++k) {
+        assigned[choice.experts[k]].emplace_back(t, choice.weights[k]);
+      }
+    }
+    std::fill(out, out + n * hidden, 0.0f);
+    std::vector<float> gathered;
+    for (int64_t e = 0; e < experts; ++e) {
+      const auto& tokens = assigned[e];
+      if (tokens.empty()) continue;
+      gathered.resize(tokens.size() * hidden);
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        std::copy_n(x + tokens[i].first * hidden, hidden, &gathered[i * hidden]);
+      }
+      Mlp(w.experts[e], gathered.data(), static_cast<int64_t>(tokens.size()), 1.0f, &tokens, out);
+    }
+    if (w.has_shared) Mlp(w.shared, x, n, 1.0f, nullptr, out);
+  }
+
+  uint64_t CountParameters(bool active_only, bool bytes) const {
+    uint64_t total = 0;
+    auto add = [&](const Matrix& m) {
+      if (!m.empty()) total += bytes ? m.bytes() : static_cast<uint64_t>(m.rows * m.cols);
+    };
+    auto add_vector = [&](const std::vector<float>& v) { total += bytes ? v.size() * 4 : v.size(); };
+    auto add_mlp = [&](const MlpWeights& m) {
+      add(m.gate);
+      add(m.up);
+      add(m.down);
+    };
+    auto add_layer = [&](const LayerWeights& l) {
+      add_vector(l.input_norm);
+      add_vector(l.post_attention_norm);
+      for (const Matrix* m : {&l.mla.q_a, &l.mla.q_b, &l.mla.q, &l.mla.kv_a, &l.mla.kv_b, &l.mla.o,
+                              &l.gqa.q, &l.gqa.k, &l.gqa.v, &l.gqa.o}) {
+        add(*m);
+      }
+      for (const auto* v : {&l.mla.q_a_norm, &l.mla.kv_a_norm, &l.gqa.q_norm, &l.gqa.k_norm}) add_vector(*v);
+      if (!l.is_moe) {
+        add_mlp(l.mlp);
+        return;
+      }
+      add(l.moe.router);
+      add_vector(l.moe.correction_bias);
+      if (l.moe.has_shared) add_mlp(l.moe.shared);
+      const size_t routed = active_only ? static_cast<size_t>(config_.num_experts_per_tok) : l.moe.experts.size();
+      for (size_t e = 0; e < routed && e < l.moe.experts.size(); ++e) add_mlp(l.moe.experts[e]);
+    };
+    // A token reads one embedding row, not the table.
+    if (!active_only) add(weights_->embed);
+    for (const LayerWeights& l : weights_->layers) add_layer(l);
+    add_vector(weights_->final_norm);
+    if (weights_->lm_head.data != weights_->embed.data || active_only) add(weights_->lm_head);
+    if (!active_only) {
+      for (const MtpWeights& m : weights_->mtp) {
+        add_vector(m.enorm);
+        add_vector(m.hnorm);
+        add(m.eh_proj);
+        add_layer(m.block);
+        add_vector(m.head_norm);
+        if (m.embed.data != weights_->embed.data) add(m.embed);
+        if (m.head.data != weights_->lm_head.data) add(m.head);
+      }
+    }
+    return total;
+  }
+
+  ModelConfig config_;
+  std::unique_ptr<TensorStore> store_;  // owns the memory the weights point into
+  std::unique_ptr<Weights> weights_;
+  cpu::RotaryEmbedding rope_;
+  float softmax_scale_;
+};
+
+}  // namespace
+}  // namespace engine::model
+
+namespace engine {
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
+  if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
+  absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
+  if (!config.ok()) return config.status();
+  absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(*config, **store);
+  if (!weights.ok()) return weights.status();
+  return std::unique_ptr<Model>(
+      new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));
+}
+
+}  // namespace engine

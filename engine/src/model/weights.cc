@@ -1,0 +1,222 @@
+#include "model/weights.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace engine::model {
+namespace {
+
+constexpr int64_t kFp8Block = 128;
+
+class WeightLoader {
+ public:
+  WeightLoader(const ModelConfig& config, const TensorStore& store, Weights* weights)
+      : config_(config), store_(store), weights_(weights) {}
+
+  absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols) {
+    const TensorInfo* t = store_.Find(name);
+    if (t == nullptr) return Missing(name);
+    if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
+      return Misshapen(*t, absl::StrCat("[", rows, ", ", cols, "]"));
+    }
+    if (!t->dtype) return BadDType(*t);
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    if (*t->dtype == DType::kF8E4M3) return Dequantize(*t);
+    m.dtype = *t->dtype;
+    m.data = t->data;
+    return m;
+  }
+
+  absl::StatusOr<std::vector<float>> GetVector(const std::string& name, int64_t size) {
+    const TensorInfo* t = store_.Find(name);
+    if (t == nullptr) return Missing(name);
+    if (t->shape.size() != 1 || t->shape[0] != size) {
+      return Misshapen(*t, absl::StrCat("[", size, "]"));
+    }
+    if (!t->dtype || *t->dtype == DType::kF8E4M3) return BadDType(*t);
+    Matrix m{*t->dtype, 1, size, t->data};
+    std::vector<float> out(size);
+    m.RowToF32(0, out.data());
+    return out;
+  }
+
+  bool Has(const std::string& name) const { return store_.Find(name) != nullptr; }
+
+ private:
+  absl::Status Missing(const std::string& name) const {
+    return absl::NotFoundError(absl::StrCat("tensor ", name, " is missing from the checkpoint (",
+                                            ArchitectureName(config_.architecture), " layout)"));
+  }
+  absl::Status Misshapen(const TensorInfo& t, const std::string& expected) const {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has shape ",
+                                                   t.ShapeString(), "; config.json implies ", expected));
+  }
+  absl::Status BadDType(const TensorInfo& t) const {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has dtype ",
+                                                   t.dtype_name, "; supported: F32, BF16, F16",
+                                                   " (and F8_E4M3 matrices with weight_scale_inv)"));
+  }
+
+  // DeepSeek-V3's FP8 weights carry one float scale per 128×128 block in `<name>_scale_inv`;
+  // the product is stored as bf16, the dtype the kernels stream fastest.
+  absl::StatusOr<Matrix> Dequantize(const TensorInfo& t) {
+    const std::string scale_name = t.name + "_scale_inv";
+    const TensorInfo* s = store_.Find(scale_name);
+    const int64_t rows = t.shape[0], cols = t.shape[1];
+    const int64_t block_rows = (rows + kFp8Block - 1) / kFp8Block;
+    const int64_t block_cols = (cols + kFp8Block - 1) / kFp8Block;
+    if (s == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file,
+                                                     " is F8_E4M3 but ", scale_name, " is missing"));
+    }
+    if (s->shape.size() != 2 || s->shape[0] != block_rows || s->shape[1] != block_cols) {
+      return Misshapen(*s, absl::StrCat("[", block_rows, ", ", block_cols, "] (128×128 blocks)"));
+    }
+    if (!s->dtype || *s->dtype == DType::kF8E4M3) return BadDType(*s);
+    Matrix scales{*s->dtype, block_rows, block_cols, s->data};
+    std::vector<float> scale_row(block_cols);
+    auto buffer = std::make_unique<std::vector<uint16_t>>(static_cast<size_t>(rows * cols));
+    const uint8_t* q = t.data;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (r % kFp8Block == 0) scales.RowToF32(r / kFp8Block, scale_row.data());
+      for (int64_t c = 0; c < cols; ++c) {
+        (*buffer)[r * cols + c] = F32ToBf16(F8E4M3ToF32(q[r * cols + c]) * scale_row[c / kFp8Block]);
+      }
+    }
+    Matrix m{DType::kBF16, rows, cols, buffer->data()};
+    weights_->owned.push_back(std::move(buffer));
+    return m;
+  }
+
+  const ModelConfig& config_;
+  const TensorStore& store_;
+  Weights* weights_;
+};
+
+#define ASSIGN_OR_RETURN(lhs, expr)         \
+  do {                                      \
+    auto _result = (expr);                  \
+    if (!_result.ok()) return _result.status(); \
+    lhs = std::move(*_result);              \
+  } while (false)
+
+absl::Status LoadMlp(WeightLoader& loader, const std::string& prefix, int64_t hidden,
+                     int64_t width, MlpWeights* mlp) {
+  ASSIGN_OR_RETURN(mlp->gate, loader.GetMatrix(prefix + "gate_proj.weight", width, hidden));
+  ASSIGN_OR_RETURN(mlp->up, loader.GetMatrix(prefix + "up_proj.weight", width, hidden));
+  ASSIGN_OR_RETURN(mlp->down, loader.GetMatrix(prefix + "down_proj.weight", hidden, width));
+  return absl::OkStatus();
+}
+
+absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, LayerWeights* w) {
+  const std::string p = absl::StrCat("model.layers.", layer, ".");
+  const int64_t hidden = c.hidden_size;
+  const int64_t heads = c.num_attention_heads;
+  ASSIGN_OR_RETURN(w->input_norm, loader.GetVector(p + "input_layernorm.weight", hidden));
+  ASSIGN_OR_RETURN(w->post_attention_norm, loader.GetVector(p + "post_attention_layernorm.weight", hidden));
+
+  const std::string a = p + "self_attn.";
+  if (c.is_mla()) {
+    MlaWeights& m = w->mla;
+    const int64_t q_width = heads * c.qk_head_dim();
+    if (c.q_lora_rank > 0) {
+      ASSIGN_OR_RETURN(m.q_a, loader.GetMatrix(a + "q_a_proj.weight", c.q_lora_rank, hidden));
+      ASSIGN_OR_RETURN(m.q_a_norm, loader.GetVector(a + "q_a_layernorm.weight", c.q_lora_rank));
+      ASSIGN_OR_RETURN(m.q_b, loader.GetMatrix(a + "q_b_proj.weight", q_width, c.q_lora_rank));
+    } else {
+      ASSIGN_OR_RETURN(m.q, loader.GetMatrix(a + "q_proj.weight", q_width, hidden));
+    }
+    ASSIGN_OR_RETURN(m.kv_a, loader.GetMatrix(a + "kv_a_proj_with_mqa.weight",
+                                              c.kv_lora_rank + c.qk_rope_head_dim, hidden));
+    ASSIGN_OR_RETURN(m.kv_a_norm, loader.GetVector(a + "kv_a_layernorm.weight", c.kv_lora_rank));
+    ASSIGN_OR_RETURN(m.kv_b, loader.GetMatrix(a + "kv_b_proj.weight",
+                                              heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank));
+    ASSIGN_OR_RETURN(m.o, loader.GetMatrix(a + "o_proj.weight", hidden, heads * c.v_head_dim));
+  } else {
+    GqaWeights& g = w->gqa;
+    const int64_t kv = c.num_key_value_heads;
+    ASSIGN_OR_RETURN(g.q, loader.GetMatrix(a + "q_proj.weight", heads * c.head_dim, hidden));
+    ASSIGN_OR_RETURN(g.k, loader.GetMatrix(a + "k_proj.weight", kv * c.head_dim, hidden));
+    ASSIGN_OR_RETURN(g.v, loader.GetMatrix(a + "v_proj.weight", kv * c.head_dim, hidden));
+    ASSIGN_OR_RETURN(g.o, loader.GetMatrix(a + "o_proj.weight", hidden, heads * c.head_dim));
+    ASSIGN_OR_RETURN(g.q_norm, loader.GetVector(a + "q_norm.weight", c.head_dim));
+    ASSIGN_OR_RETURN(g.k_norm, loader.GetVector(a + "k_norm.weight", c.head_dim));
+  }
+
+  w->is_moe = c.IsMoeLayer(layer);
+  if (!w->is_moe) return LoadMlp(loader, p + "mlp.", hidden, c.intermediate_size, &w->mlp);
+
+  MoeWeights& moe = w->moe;
+  ASSIGN_OR_RETURN(moe.router, loader.GetMatrix(p + "mlp.gate.weight", c.num_routed_experts, hidden));
+  if (c.topk_method == TopkMethod::kNoauxTc) {
+    ASSIGN_OR_RETURN(moe.correction_bias,
+                     loader.GetVector(p + "mlp.gate.e_score_correction_bias", c.num_routed_experts));
+  }
+  moe.experts.resize(c.num_routed_experts);
+  for (int e = 0; e < c.num_routed_experts; ++e) {
+    absl::Status status = LoadMlp(loader, absl::StrCat(p, "mlp.experts.", e, "."), hidden,
+                                  c.moe_intermediate_size, &moe.experts[e]);
+    if (!status.ok()) return status;
+  }
+  if (c.num_shared_experts > 0) {
+    moe.has_shared = true;
+    return LoadMlp(loader, p + "mlp.shared_experts.", hidden,
+                   static_cast<int64_t>(c.moe_intermediate_size) * c.num_shared_experts, &moe.shared);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const TensorStore& store) {
+  auto weights = std::make_unique<Weights>();
+  WeightLoader loader(c, store, weights.get());
+  ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size));
+  weights->layers.resize(c.num_hidden_layers);
+  for (int i = 0; i < c.num_hidden_layers; ++i) {
+    absl::Status status = LoadLayer(loader, c, i, &weights->layers[i]);
+    if (!status.ok()) return status;
+  }
+  ASSIGN_OR_RETURN(weights->final_norm, loader.GetVector("model.norm.weight", c.hidden_size));
+  if (c.tie_word_embeddings && !loader.Has("lm_head.weight")) {
+    weights->lm_head = weights->embed;
+  } else {
+    ASSIGN_OR_RETURN(weights->lm_head, loader.GetMatrix("lm_head.weight", c.vocab_size, c.hidden_size));
+  }
+
+  // MTP layers are optional: converted checkpoints often drop them. When the first one is there,
+  // every tensor of every one must be.
+  for (int k = 0; k < c.num_nextn_predict_layers; ++k) {
+    const int index = c.num_hidden_layers + k;
+    const std::string p = absl::StrCat("model.layers.", index, ".");
+    if (!loader.Has(p + "eh_proj.weight")) {
+      if (k == 0) break;
+      return absl::NotFoundError(absl::StrCat("tensor ", p, "eh_proj.weight is missing (MTP layer ", k, ")"));
+    }
+    MtpWeights mtp;
+    ASSIGN_OR_RETURN(mtp.enorm, loader.GetVector(p + "enorm.weight", c.hidden_size));
+    ASSIGN_OR_RETURN(mtp.hnorm, loader.GetVector(p + "hnorm.weight", c.hidden_size));
+    ASSIGN_OR_RETURN(mtp.eh_proj, loader.GetMatrix(p + "eh_proj.weight", c.hidden_size, 2 * c.hidden_size));
+    absl::Status status = LoadLayer(loader, c, index, &mtp.block);
+    if (!status.ok()) return status;
+    if (loader.Has(p + "embed_tokens.weight")) {
+      ASSIGN_OR_RETURN(mtp.embed, loader.GetMatrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size));
+    } else {
+      mtp.embed = weights->embed;
+    }
+    ASSIGN_OR_RETURN(mtp.head_norm, loader.GetVector(p + "shared_head.norm.weight", c.hidden_size));
+    if (loader.Has(p + "shared_head.head.weight")) {
+      ASSIGN_OR_RETURN(mtp.head, loader.GetMatrix(p + "shared_head.head.weight", c.vocab_size, c.hidden_size));
+    } else {
+      mtp.head = weights->lm_head;
+    }
+    weights->mtp.push_back(std::move(mtp));
+  }
+  return weights;
+}
+
+}  // namespace engine::model

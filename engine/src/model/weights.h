@@ -1,0 +1,82 @@
+// The model's weights, arranged as the forward pass uses them. Matrices point into the
+// memory-mapped checkpoint; small vectors (norms, biases) are copied to float32.
+#ifndef AGENTD_ENGINE_MODEL_WEIGHTS_H_
+#define AGENTD_ENGINE_MODEL_WEIGHTS_H_
+
+#include <memory>
+#include <vector>
+
+#include "cpu/matrix.h"
+#include "engine/model_config.h"
+#include "engine/safetensors.h"
+
+namespace engine::model {
+
+using cpu::Matrix;
+
+// SwiGLU feed-forward: down(silu(gate x) * up x).
+struct MlpWeights {
+  Matrix gate, up, down;
+};
+
+struct MoeWeights {
+  Matrix router;                       // [experts, hidden]
+  std::vector<float> correction_bias;  // DeepSeek-V3 selection bias; empty otherwise
+  std::vector<MlpWeights> experts;
+  bool has_shared = false;
+  MlpWeights shared;  // DeepSeek's shared experts, fused into one MLP of n_shared × width
+};
+
+// Multi-head latent attention (DeepSeek-V2/V3).
+struct MlaWeights {
+  Matrix q_a, q_b;              // with q-LoRA
+  std::vector<float> q_a_norm;  // with q-LoRA
+  Matrix q;                     // without q-LoRA
+  Matrix kv_a;                  // [kv_lora_rank + rope_dim, hidden]
+  std::vector<float> kv_a_norm;
+  Matrix kv_b;                  // [heads * (nope + v), kv_lora_rank]
+  Matrix o;
+};
+
+// Grouped-query attention with per-head q/k RMSNorm (Qwen3).
+struct GqaWeights {
+  Matrix q, k, v, o;
+  std::vector<float> q_norm, k_norm;
+};
+
+struct LayerWeights {
+  std::vector<float> input_norm, post_attention_norm;
+  MlaWeights mla;
+  GqaWeights gqa;
+  bool is_moe = false;
+  MlpWeights mlp;
+  MoeWeights moe;
+};
+
+// DeepSeek-V3's multi-token-prediction module (model.layers.{num_hidden_layers}.*).
+struct MtpWeights {
+  std::vector<float> enorm, hnorm;
+  Matrix eh_proj;  // [hidden, 2 * hidden]
+  LayerWeights block;
+  Matrix embed;    // its own embed_tokens, or the main one when absent
+  std::vector<float> head_norm;
+  Matrix head;     // shared_head.head, or the main lm_head when absent
+};
+
+struct Weights {
+  Matrix embed;  // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;
+  Matrix lm_head;  // the embedding matrix when tied
+  std::vector<MtpWeights> mtp;
+  // Buffers for tensors converted at load (FP8 → bf16); the Matrices above may point here.
+  std::vector<std::unique_ptr<std::vector<uint16_t>>> owned;
+};
+
+// Finds and checks every tensor the architecture needs. Errors name the tensor and file.
+absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& config,
+                                                     const TensorStore& store);
+
+}  // namespace engine::model
+
+#endif  // AGENTD_ENGINE_MODEL_WEIGHTS_H_

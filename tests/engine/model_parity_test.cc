@@ -1,0 +1,163 @@
+// The engine against Hugging Face transformers: logits at every position, MTP logits and
+// KV-cached greedy decoding on the tiny random checkpoints in tests/data/models (copied from
+// the shared fixtures; see their README). Relative error ‖ours − ref‖ / ‖ref‖ < 1e-4.
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/model.h"
+#include "engine/safetensors.h"
+#include "nlohmann/json.hpp"
+
+namespace engine {
+namespace {
+
+std::string ModelDir(const std::string& name) { return std::string(AGENTD_TEST_DATA_DIR) + "/models/" + name; }
+
+struct Expected {
+  std::vector<std::vector<int32_t>> sequences;
+  std::vector<std::vector<int32_t>> greedy;
+  std::unique_ptr<SafetensorsFile> tensors;
+
+  std::vector<float> Tensor(const std::string& name) const {
+    auto it = tensors->tensors().find(name);
+    if (it == tensors->tensors().end()) return {};
+    const float* data = reinterpret_cast<const float*>(it->second.data);
+    return std::vector<float>(data, data + it->second.NumElements());
+  }
+};
+
+Expected LoadExpected(const std::string& name) {
+  Expected e;
+  std::ifstream in(ModelDir(name) + "/expected.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  e.sequences = j["sequences"].get<std::vector<std::vector<int32_t>>>();
+  e.greedy = j["greedy"].get<std::vector<std::vector<int32_t>>>();
+  e.tensors = std::move(*SafetensorsFile::Open(ModelDir(name) + "/expected.safetensors"));
+  return e;
+}
+
+double RelativeError(const float* ours, const std::vector<float>& ref) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    diff += (static_cast<double>(ours[i]) - ref[i]) * (static_cast<double>(ours[i]) - ref[i]);
+    norm += static_cast<double>(ref[i]) * ref[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+int32_t ArgMax(const float* row, int64_t n) {
+  return static_cast<int32_t>(std::max_element(row, row + n) - row);
+}
+
+class ModelParityTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelParityTest, FullForwardLogitsMatch) {
+  auto model = Model::Load({.model_dir = ModelDir(GetParam())});
+  ASSERT_TRUE(model.ok()) << model.status();
+  Expected expected = LoadExpected(GetParam());
+  for (size_t s = 0; s < expected.sequences.size(); ++s) {
+    auto cache = (*model)->NewCache();
+    ForwardResult result;
+    ASSERT_TRUE((*model)->Forward(expected.sequences[s], cache.get(), {.all_logits = true}, &result).ok());
+    std::vector<float> ref = expected.Tensor("logits_" + std::to_string(s));
+    ASSERT_EQ(result.logits.size(), ref.size());
+    const double error = RelativeError(result.logits.data(), ref);
+    std::printf("%s sequence %zu: relative error %.3g\n", GetParam().c_str(), s, error);
+    EXPECT_LT(error, 1e-4) << "sequence " << s;
+  }
+}
+
+TEST_P(ModelParityTest, IncrementalDecodingMatchesFullForward) {
+  auto model = Model::Load({.model_dir = ModelDir(GetParam())});
+  ASSERT_TRUE(model.ok()) << model.status();
+  Expected expected = LoadExpected(GetParam());
+  const auto& tokens = expected.sequences[0];
+  const int64_t vocab = (*model)->config().vocab_size;
+  std::vector<float> ref = expected.Tensor("logits_0");
+  auto cache = (*model)->NewCache();
+  ForwardResult result;
+  // A prompt of 5, then one token at a time: every row must match the reference.
+  ASSERT_TRUE((*model)->Forward(std::span(tokens).first(5), cache.get(), {.all_logits = true}, &result).ok());
+  for (size_t t = 5; t < tokens.size(); ++t) {
+    ASSERT_TRUE((*model)->Forward(std::span(tokens).subspan(t, 1), cache.get(), {}, &result).ok());
+    std::vector<float> ref_row(ref.begin() + t * vocab, ref.begin() + (t + 1) * vocab);
+    EXPECT_LT(RelativeError(result.logits.data(), ref_row), 1e-4) << "position " << t;
+  }
+  EXPECT_EQ(cache->length(), static_cast<int64_t>(tokens.size()));
+}
+
+TEST_P(ModelParityTest, CachedGreedyDecodingMatches) {
+  auto model = Model::Load({.model_dir = ModelDir(GetParam())});
+  ASSERT_TRUE(model.ok()) << model.status();
+  Expected expected = LoadExpected(GetParam());
+  const int64_t vocab = (*model)->config().vocab_size;
+  for (size_t s = 0; s < expected.sequences.size(); ++s) {
+    auto cache = (*model)->NewCache();
+    ForwardResult result;
+    ASSERT_TRUE((*model)->Forward(expected.sequences[s], cache.get(), {}, &result).ok());
+    std::vector<int32_t> generated;
+    while (generated.size() < expected.greedy[s].size()) {
+      int32_t next = ArgMax(result.logits.data(), vocab);
+      generated.push_back(next);
+      ASSERT_TRUE((*model)->Forward(std::span(&next, 1), cache.get(), {}, &result).ok());
+    }
+    EXPECT_EQ(generated, expected.greedy[s]) << "sequence " << s;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelParityTest,
+                         ::testing::Values("deepseek_v3_tiny", "deepseek_v2_lite_tiny", "qwen3_moe_tiny",
+                                           "qwen3_dense_tiny"));
+
+TEST(MtpParityTest, DeepseekV3MtpLogitsMatch) {
+  auto model = Model::Load({.model_dir = ModelDir("deepseek_v3_tiny")});
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_TRUE((*model)->has_mtp());
+  Expected expected = LoadExpected("deepseek_v3_tiny");
+  const auto& tokens = expected.sequences[0];
+  const int64_t hidden = (*model)->config().hidden_size;
+  auto cache = (*model)->NewCache();
+  ForwardResult main;
+  ASSERT_TRUE((*model)->Forward(tokens, cache.get(), {.return_hidden = true}, &main).ok());
+
+  // Row i: hidden at i with token i+1, for i = 0..T-2.
+  const size_t n = tokens.size() - 1;
+  std::vector<float> ref = expected.Tensor("mtp_logits_0");
+  auto mtp_cache = (*model)->NewMtpCache();
+  ForwardResult mtp;
+  ASSERT_TRUE((*model)->ForwardMtp(std::span(main.hidden).first(n * hidden), std::span(tokens).subspan(1),
+                                   mtp_cache.get(), &mtp).ok());
+  ASSERT_EQ(mtp.logits.size(), ref.size());
+  const double error = RelativeError(mtp.logits.data(), ref);
+  std::printf("deepseek_v3_tiny MTP: relative error %.3g\n", error);
+  EXPECT_LT(error, 1e-4);
+
+  // The same positions fed one at a time through the MTP cache.
+  auto step_cache = (*model)->NewMtpCache();
+  const int64_t vocab = (*model)->config().vocab_size;
+  for (size_t i = 0; i < n; ++i) {
+    ForwardResult step;
+    ASSERT_TRUE((*model)->ForwardMtp(std::span(main.hidden).subspan(i * hidden, hidden),
+                                     std::span(tokens).subspan(i + 1, 1), step_cache.get(), &step).ok());
+    std::vector<float> ref_row(ref.begin() + i * vocab, ref.begin() + (i + 1) * vocab);
+    EXPECT_LT(RelativeError(step.logits.data(), ref_row), 1e-4) << "MTP position " << i;
+  }
+}
+
+TEST(MtpParityTest, ModelsWithoutMtpSaySo) {
+  auto model = Model::Load({.model_dir = ModelDir("qwen3_moe_tiny")});
+  ASSERT_TRUE(model.ok());
+  EXPECT_FALSE((*model)->has_mtp());
+  ForwardResult result;
+  std::vector<float> hidden((*model)->config().hidden_size);
+  std::vector<int32_t> token = {1};
+  EXPECT_EQ((*model)->ForwardMtp(hidden, token, (*model)->NewMtpCache().get(), &result).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace engine
