@@ -1,0 +1,107 @@
+// The tokenizer against Hugging Face tokenizers: every case in tests/data/tokenizers/*/cases.jsonl
+// (copied from the shared fixtures) must encode to exactly the same ids and decode to the same
+// text; streaming decoding never splits a character.
+#include "engine/tokenizer.h"
+
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+
+namespace engine {
+namespace {
+
+std::string TokenizerDir(const std::string& name) {
+  return std::string(AGENTD_TEST_DATA_DIR) + "/tokenizers/" + name;
+}
+
+class TokenizerParityTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static const Tokenizer& Get(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<Tokenizer>> loaded;
+    auto& slot = loaded[name];
+    if (!slot) {
+      auto tokenizer = Tokenizer::Load(TokenizerDir(name));
+      EXPECT_TRUE(tokenizer.ok()) << tokenizer.status();
+      slot = std::move(*tokenizer);
+    }
+    return *slot;
+  }
+};
+
+TEST_P(TokenizerParityTest, EveryCaseMatchesHuggingFace) {
+  const Tokenizer& tokenizer = Get(GetParam());
+  std::ifstream in(TokenizerDir(GetParam()) + "/cases.jsonl");
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    nlohmann::json c = nlohmann::json::parse(line);
+    const std::string text = c["text"];
+    const auto expected = c["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ(tokenizer.Encode(text), expected) << "text: " << text;
+    EXPECT_EQ(tokenizer.Decode(expected), c["decoded"].get<std::string>()) << "ids of: " << text;
+    ++cases;
+  }
+  EXPECT_GT(cases, 50);
+}
+
+TEST_P(TokenizerParityTest, StreamingDecodeNeverSplitsACharacter) {
+  const Tokenizer& tokenizer = Get(GetParam());
+  const std::string text = "深度求索（DeepSeek）发布 V3 模型，训练成本约 557.6 万美元 🚀！";
+  std::vector<int32_t> ids = tokenizer.Encode(text);
+  IncrementalDecoder decoder(&tokenizer);
+  std::string streamed;
+  for (int32_t id : ids) {
+    std::string piece = decoder.Push(id);
+    EXPECT_EQ(CompleteUtf8Prefix(piece), piece.size());
+    EXPECT_EQ(ToValidUtf8(piece), piece) << "a delta must be valid UTF-8";
+    streamed += piece;
+  }
+  streamed += decoder.Flush();
+  EXPECT_EQ(streamed, text);
+}
+
+TEST_P(TokenizerParityTest, SpecialTokensAndConfig) {
+  const Tokenizer& tokenizer = Get(GetParam());
+  ASSERT_TRUE(tokenizer.eos_id().has_value());
+  EXPECT_TRUE(tokenizer.IsSpecial(*tokenizer.eos_id()));
+  std::vector<int32_t> ids = tokenizer.Encode("hi");
+  ids.push_back(*tokenizer.eos_id());
+  EXPECT_EQ(tokenizer.Decode(ids, /*skip_special_tokens=*/true), "hi");
+  if (GetParam() == "deepseek_v3") {
+    EXPECT_TRUE(tokenizer.add_bos());
+    EXPECT_EQ(tokenizer.bos_id(), 0);
+    EXPECT_EQ(tokenizer.TokenString(0), "<｜begin▁of▁sentence｜>");
+  } else {
+    EXPECT_FALSE(tokenizer.add_bos());
+    EXPECT_EQ(tokenizer.TokenId("<|im_end|>"), tokenizer.eos_id());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerParityTest, ::testing::Values("deepseek_v3", "qwen3"));
+
+TEST(Utf8Test, InvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(ToValidUtf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(ToValidUtf8("\xe6\xb7"), "\xEF\xBF\xBD");         // cut 3-byte character
+  EXPECT_EQ(ToValidUtf8("\xe6\xb7x"), "\xEF\xBF\xBDx");
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xe6\xb7"), 2u);            // held back, not replaced
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xff"), 3u);                // invalid: complete (replaced)
+}
+
+TEST(TokenizerErrorsTest, MalformedFilesAreRejectedWithAReason) {
+  EXPECT_THAT(Tokenizer::FromJson("{", "", "t.json").status().message(), ::testing::HasSubstr("not valid JSON"));
+  EXPECT_THAT(Tokenizer::FromJson(R"({"model": {"type": "Unigram"}})", "", "t.json").status().message(),
+              ::testing::HasSubstr("Unigram"));
+  EXPECT_THAT(Tokenizer::FromJson(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})", "", "t.json")
+                  .status().message(),
+              ::testing::HasSubstr("merges[0]"));
+  const char* bad_regex = R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+    "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated"}})";
+  EXPECT_THAT(Tokenizer::FromJson(bad_regex, "", "t.json").status().message(), ::testing::HasSubstr("(unclosed"));
+  EXPECT_EQ(Tokenizer::Load("/nonexistent").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace engine
