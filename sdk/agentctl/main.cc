@@ -7,6 +7,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "engine_commands.h"
 #include "sdk/client.h"
 
 namespace {
@@ -42,6 +43,8 @@ int main(int argc, char** argv) {
   health->add_option("--service", health_service,
                      "a service to check, e.g. agentd.v1.ModelService (default: the daemon)");
 
+  std::function<int()> run_engine_command = agentctl::AddEngineCommands(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
     std::printf("agentctl %s (API agentd.v1)\n", AGENTD_VERSION);
     return 0;
   }
+
+  if (int code = run_engine_command(); code >= 0) return code;
 
   absl::StatusOr<std::unique_ptr<sdk::Client>> client = sdk::Client::Create(client_options);
   if (!client.ok()) return Fail(client.status());

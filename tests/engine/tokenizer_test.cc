@@ -47,6 +47,26 @@ TEST_P(TokenizerParityTest, EveryCaseMatchesHuggingFace) {
   EXPECT_GT(cases, 50);
 }
 
+// The seed corpus (Chinese research reports with tables and numbers), paragraph by paragraph,
+// against transformers.js: a second, independent reference on real text of the product's kind.
+TEST_P(TokenizerParityTest, SeedCorpusMatchesTransformersJs) {
+  const Tokenizer& tokenizer = Get(GetParam());
+  std::ifstream in(TokenizerDir(GetParam()) + "/corpus_cases.jsonl");
+  std::string line;
+  int cases = 0, mismatches = 0;
+  while (std::getline(in, line)) {
+    nlohmann::json c = nlohmann::json::parse(line);
+    const std::string text = c["text"];
+    const auto expected = c["ids"].get<std::vector<int32_t>>();
+    std::vector<int32_t> ids = tokenizer.Encode(text);
+    if (ids != expected && ++mismatches <= 3) ADD_FAILURE() << "mismatch on: " << text.substr(0, 200);
+    EXPECT_EQ(tokenizer.Decode(ids), text);
+    ++cases;
+  }
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_GT(cases, 1000);
+}
+
 TEST_P(TokenizerParityTest, StreamingDecodeNeverSplitsACharacter) {
   const Tokenizer& tokenizer = Get(GetParam());
   const std::string text = "深度求索（DeepSeek）发布 V3 模型，训练成本约 557.6 万美元 🚀！";

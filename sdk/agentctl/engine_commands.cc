@@ -1,0 +1,137 @@
+#include "engine_commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+#include "nlohmann/json.hpp"
+
+namespace agentctl {
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "agentctl: %s\n", message.c_str());
+  return 1;
+}
+
+bool WriteFloats(const std::string& path, const std::vector<float>& values) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  // float32 little-endian: the host order on every platform this builds for.
+  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  return static_cast<bool>(out.flush());
+}
+
+struct LogitsArgs {
+  std::string model_dir, ids_text, out_path, mtp_out_path;
+};
+
+int RunLogits(const LogitsArgs& args) {
+  std::vector<int32_t> ids;
+  for (absl::string_view part : absl::StrSplit(args.ids_text, ',', absl::SkipWhitespace())) {
+    int32_t id;
+    if (!absl::SimpleAtoi(part, &id) || id < 0) {
+      return Fail("--ids: \"" + std::string(part) + "\" is not a token id (expected e.g. 3,17,42)");
+    }
+    ids.push_back(id);
+  }
+  if (ids.empty()) return Fail("--ids: at least one token id is required");
+  auto model = engine::Model::Load({.model_dir = args.model_dir});
+  if (!model.ok()) return Fail(std::string(model.status().message()));
+  if (!args.mtp_out_path.empty() && !(*model)->has_mtp()) {
+    return Fail("--mtp-out: the model in " + args.model_dir + " has no MTP layer");
+  }
+  auto cache = (*model)->NewCache();
+  engine::ForwardResult result;
+  absl::Status status = (*model)->Forward(ids, cache.get(), {.all_logits = true, .return_hidden = true}, &result);
+  if (!status.ok()) return Fail(std::string(status.message()));
+  if (!WriteFloats(args.out_path, result.logits)) return Fail("--out: cannot write " + args.out_path);
+  if (!args.mtp_out_path.empty()) {
+    engine::ForwardResult mtp;
+    if (ids.size() >= 2) {
+      const size_t n = ids.size() - 1;
+      const int64_t hidden = (*model)->config().hidden_size;
+      auto mtp_cache = (*model)->NewMtpCache();
+      status = (*model)->ForwardMtp(std::span(result.hidden).first(n * hidden), std::span(ids).subspan(1),
+                                    mtp_cache.get(), &mtp);
+      if (!status.ok()) return Fail(std::string(status.message()));
+    }
+    if (!WriteFloats(args.mtp_out_path, mtp.logits)) return Fail("--mtp-out: cannot write " + args.mtp_out_path);
+  }
+  return 0;
+}
+
+struct TokenizeArgs {
+  std::string tokenizer_dir, text_file, jsonl_file;
+};
+
+std::string IdsJson(const std::vector<int32_t>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ",";
+    out += std::to_string(ids[i]);
+  }
+  return out + "]";
+}
+
+int RunTokenize(const TokenizeArgs& args) {
+  if (args.text_file.empty() == args.jsonl_file.empty()) {
+    return Fail("engine tokenize: give exactly one of --text-file or --jsonl");
+  }
+  auto tokenizer = engine::Tokenizer::Load(args.tokenizer_dir);
+  if (!tokenizer.ok()) return Fail(std::string(tokenizer.status().message()));
+  if (!args.text_file.empty()) {
+    std::ifstream in(args.text_file, std::ios::binary);
+    if (!in) return Fail("--text-file: cannot open " + args.text_file);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::printf("%s\n", IdsJson((*tokenizer)->Encode(buffer.str())).c_str());
+    return 0;
+  }
+  std::ifstream in(args.jsonl_file);
+  if (!in) return Fail("--jsonl: cannot open " + args.jsonl_file);
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    if (object.is_discarded() || !object.is_object() || !object.contains("text") || !object["text"].is_string()) {
+      return Fail("--jsonl: line " + std::to_string(line_number) + " is not an object with a \"text\" string");
+    }
+    std::printf("%s\n", IdsJson((*tokenizer)->Encode(object["text"].get<std::string>())).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> AddEngineCommands(CLI::App* app) {
+  CLI::App* engine = app->add_subcommand("engine", "run the engine in-process (no daemon)");
+  engine->require_subcommand(1);
+
+  auto logits_args = std::make_shared<LogitsArgs>();
+  CLI::App* logits = engine->add_subcommand("logits", "write float32 logits [T, vocab] of a full forward pass");
+  logits->add_option("--model", logits_args->model_dir, "model directory")->required();
+  logits->add_option("--ids", logits_args->ids_text, "comma-separated token ids")->required();
+  logits->add_option("--out", logits_args->out_path, "output file (raw little-endian float32)")->required();
+  logits->add_option("--mtp-out", logits_args->mtp_out_path, "also write the MTP layer's logits [T-1, vocab]");
+
+  auto tokenize_args = std::make_shared<TokenizeArgs>();
+  CLI::App* tokenize = engine->add_subcommand("tokenize", "print token ids (no special tokens added) as JSON");
+  tokenize->add_option("--tokenizer", tokenize_args->tokenizer_dir, "directory with tokenizer.json")->required();
+  tokenize->add_option("--text-file", tokenize_args->text_file, "encode this file's contents");
+  tokenize->add_option("--jsonl", tokenize_args->jsonl_file, "encode each line's {\"text\": ...}, one array per line");
+
+  return [=]() -> int {
+    if (logits->parsed()) return RunLogits(*logits_args);
+    if (tokenize->parsed()) return RunTokenize(*tokenize_args);
+    return -1;
+  };
+}
+
+}  // namespace agentctl
