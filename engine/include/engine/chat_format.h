@@ -1,0 +1,86 @@
+// Chat templates applied natively (no Jinja): the conversation is rendered to the exact prompt
+// text the model family was trained on, and a generated reply is parsed back into content,
+// reasoning and tool calls.
+//
+//   DeepSeek-V3: <｜begin▁of▁sentence｜>{system}<｜User｜>{user}<｜Assistant｜>{reply}<｜end▁of▁sentence｜>,
+//     tool calls as <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>...,
+//     tool results as <｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>...<｜tool▁output▁end｜><｜tool▁outputs▁end｜>.
+//   Qwen3 (ChatML): <|im_start|>{role}\n{content}<|im_end|>\n, tools listed in the system turn
+//     inside <tools></tools>, calls as <tool_call>{"name": ..., "arguments": ...}</tool_call>,
+//     results as <tool_response>...</tool_response> in a user turn, reasoning in <think></think>.
+//
+// Both follow the official tokenizer_config.json templates; where the DeepSeek-V3 template
+// mishandles a single tool call (it never closes the call list) the well-formed form is used.
+#ifndef AGENTD_ENGINE_CHAT_FORMAT_H_
+#define AGENTD_ENGINE_CHAT_FORMAT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/tokenizer.h"
+
+namespace engine {
+
+struct ToolCall {
+  std::string id;
+  std::string name;
+  // JSON object text.
+  std::string arguments_json;
+};
+
+struct ChatMessage {
+  enum class Role { kSystem, kUser, kAssistant, kTool };
+  Role role = Role::kUser;
+  std::string content;
+  // Assistant turns: calls it made.
+  std::vector<ToolCall> tool_calls;
+  // Tool turns: the call answered.
+  std::string tool_call_id;
+};
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  // JSON Schema of the arguments (JSON text); empty means {"type": "object"}.
+  std::string parameters_json_schema;
+};
+
+struct ParsedReply {
+  std::string content;
+  std::string reasoning;
+  std::vector<ToolCall> tool_calls;
+};
+
+class ChatFormat {
+ public:
+  enum class Kind { kDeepseekV3, kQwen3 };
+
+  // Picks the format whose special tokens the tokenizer has ("<｜User｜>" → DeepSeek-V3,
+  // "<|im_start|>" → Qwen3); NOT_FOUND when it has neither.
+  static absl::StatusOr<std::unique_ptr<ChatFormat>> ForTokenizer(const Tokenizer& tokenizer);
+  static std::unique_ptr<ChatFormat> Create(Kind kind);
+  virtual ~ChatFormat() = default;
+
+  virtual Kind kind() const = 0;
+  // The prompt text, ending with the assistant's turn opener when add_generation_prompt. The
+  // DeepSeek form starts with the BOS token's text, so do not add BOS again when tokenizing.
+  // enable_thinking = false adds Qwen3's empty think block.
+  virtual absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages,
+                                             const std::vector<ToolSpec>& tools,
+                                             bool add_generation_prompt,
+                                             bool enable_thinking = true) const = 0;
+  // Splits a generated reply (decoded with special tokens kept) into its parts.
+  virtual ParsedReply Parse(const std::string& reply) const = 0;
+  // Strings that end the assistant's turn, for models that emit them as text.
+  virtual std::vector<std::string> EndOfTurnStrings() const = 0;
+};
+
+// Python's json.dumps(value, ensure_ascii=False) spacing (", " and ": "), which the Qwen3
+// template's tojson produces, applied to JSON text. Key order is preserved.
+std::string PythonStyleJson(const std::string& json_text);
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_CHAT_FORMAT_H_

@@ -1,0 +1,97 @@
+// The engine as the rest of agentd uses it: one loaded model with its tokenizer and chat
+// format, and the operations the API offers — text completion, chat, tokenize, embed, info.
+//
+//   auto engine = engine::Engine::Load({.model_dir = "/models/x"});
+//   engine::CompletionOptions options;
+//   options.max_tokens = 64;
+//   auto result = (*engine)->Complete("The capital of France is", options, on_delta);
+//
+// Calls are thread-safe. They run one at a time for now: each forward pass already uses every
+// core, and the batching scheduler that interleaves requests is a later layer.
+#ifndef AGENTD_ENGINE_ENGINE_H_
+#define AGENTD_ENGINE_ENGINE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/chat_format.h"
+#include "engine/generation.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+
+namespace engine {
+
+struct EngineOptions {
+  // Model directory (config.json, *.safetensors, tokenizer.json). Required.
+  std::string model_dir;
+};
+
+// Generation settings shared by Complete and Chat; the prompt comes separately.
+struct CompletionOptions {
+  SamplingParams sampling;
+  int max_tokens = 512;
+  std::vector<std::string> stop_strings;
+  std::vector<int32_t> stop_token_ids;
+  int logprobs = 0;
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+struct ChatResult {
+  GenerationResult generation;
+  ParsedReply reply;
+};
+
+struct EngineInfo {
+  std::string name;
+  std::string architecture;
+  uint64_t parameters = 0;
+  uint64_t active_parameters = 0;
+  int vocab_size = 0;
+  int context_length = 0;
+  int hidden_size = 0;
+  int num_layers = 0;
+  int num_experts = 0;
+  int experts_per_token = 0;
+  std::string weight_dtype;
+  std::string device;
+  bool has_mtp = false;
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Load(const EngineOptions& options);
+
+  // Text completion: the prompt is tokenized (with BOS when the tokenizer config asks).
+  absl::StatusOr<GenerationResult> Complete(const std::string& prompt, const CompletionOptions& options,
+                                            const GenerationCallback& on_delta);
+  // Completion from token ids used as given.
+  absl::StatusOr<GenerationResult> CompleteIds(std::vector<int32_t> prompt, const CompletionOptions& options,
+                                               const GenerationCallback& on_delta);
+  // Renders the conversation with the model's chat format and generates the assistant's reply.
+  absl::StatusOr<ChatResult> Chat(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                  const CompletionOptions& options, const GenerationCallback& on_delta);
+  // Mean of the final hidden states over each text's tokens; L2-normalised when asked.
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts, bool normalize);
+
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  Model& model() { return *model_; }
+  // nullptr when the tokenizer has no known chat tokens.
+  const ChatFormat* chat_format() const { return chat_format_.get(); }
+  const EngineInfo& info() const { return info_; }
+
+ private:
+  Engine() = default;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ChatFormat> chat_format_;
+  std::vector<int32_t> extra_stop_tokens_;  // from generation_config.json
+  EngineInfo info_;
+  std::mutex mutex_;
+};
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_ENGINE_H_

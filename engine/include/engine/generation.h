@@ -1,0 +1,91 @@
+// Autoregressive generation with streaming: prefill the prompt into a KV cache, then one token
+// per step until an end condition, calling back with each piece of text as it becomes final.
+//
+// Text handed to the callback is always whole UTF-8 characters, and never contains (a prefix
+// of) a stop string: text that might turn into a stop string is held back until it cannot.
+//
+//   engine::GenerationRequest request;
+//   request.prompt = tokenizer->Encode("...");
+//   request.max_tokens = 64;
+//   auto result = engine::Generate(*model, *tokenizer, request, [](const engine::GenerationDelta& d) {
+//     std::cout << d.text;
+//     return true;  // false cancels
+//   });
+#ifndef AGENTD_ENGINE_GENERATION_H_
+#define AGENTD_ENGINE_GENERATION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/model.h"
+#include "engine/sampler.h"
+#include "engine/tokenizer.h"
+
+namespace engine {
+
+enum class FinishReason { kStopToken, kStopString, kMaxTokens, kContextLength, kCancelled };
+const char* FinishReasonName(FinishReason reason);  // "stop_token", "stop_string", ...
+
+struct GenerationRequest {
+  // Prompt token ids, used as given (add BOS beforehand if the model wants it). Required.
+  std::vector<int32_t> prompt;
+  SamplingParams sampling;
+  // Upper bound on generated tokens. Default 512.
+  int max_tokens = 512;
+  // Generation ends before the first occurrence of any of these; it is not part of the text.
+  std::vector<std::string> stop_strings;
+  // Generation ends after any of these tokens, and after the model's EOS tokens unless
+  // ignore_eos. The stop token itself adds no text.
+  std::vector<int32_t> stop_token_ids;
+  bool ignore_eos = false;
+  // Report the chosen token's log-probability and this many alternatives (0 = none).
+  int logprobs = 0;
+  // Set from another thread to stop at the next token.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;
+};
+
+struct TokenChoice {
+  TokenLogprob chosen;
+  std::vector<TokenLogprob> top;
+};
+
+// What became final since the previous callback.
+struct GenerationDelta {
+  std::string text;
+  std::vector<int32_t> token_ids;
+  std::vector<TokenChoice> logprobs;
+};
+
+struct GenerationResult {
+  FinishReason finish_reason = FinishReason::kMaxTokens;
+  std::string matched_stop;
+  std::string text;
+  std::vector<int32_t> tokens;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  double time_to_first_token_ms = 0;
+  double total_ms = 0;
+};
+
+// Return false to cancel.
+using GenerationCallback = std::function<bool(const GenerationDelta&)>;
+
+absl::StatusOr<GenerationResult> Generate(Model& model, const Tokenizer& tokenizer,
+                                          const GenerationRequest& request,
+                                          const GenerationCallback& on_delta);
+
+// Ids that end generation by default: config.json's eos_token_id(s) and the tokenizer's EOS.
+std::vector<int32_t> DefaultStopTokens(const ModelConfig& config, const Tokenizer& tokenizer);
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_GENERATION_H_

@@ -1,0 +1,319 @@
+#include "engine/chat_format.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace engine {
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+using Role = ChatMessage::Role;
+
+void AppendPythonJson(const OrderedJson& value, std::string* out) {
+  switch (value.type()) {
+    case OrderedJson::value_t::object: {
+      *out += "{";
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        if (!first) *out += ", ";
+        first = false;
+        *out += OrderedJson(key).dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+        *out += ": ";
+        AppendPythonJson(item, out);
+      }
+      *out += "}";
+      return;
+    }
+    case OrderedJson::value_t::array: {
+      *out += "[";
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (i) *out += ", ";
+        AppendPythonJson(value[i], out);
+      }
+      *out += "]";
+      return;
+    }
+    default:
+      *out += value.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+  }
+}
+
+std::string StripChars(const std::string& s, const char* chars, bool left, bool right) {
+  size_t begin = 0, end = s.size();
+  if (left) {
+    while (begin < end && std::strchr(chars, s[begin]) != nullptr) ++begin;
+  }
+  if (right) {
+    while (end > begin && std::strchr(chars, s[end - 1]) != nullptr) --end;
+  }
+  return s.substr(begin, end - begin);
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Separates "<think>...</think>" reasoning from the answer.
+void SplitReasoning(const std::string& text, std::string* reasoning, std::string* content) {
+  size_t close = text.find("</think>");
+  if (close == std::string::npos) {
+    reasoning->clear();
+    *content = text;
+    return;
+  }
+  std::string before = text.substr(0, close);
+  size_t open = before.rfind("<think>");
+  if (open != std::string::npos) before = before.substr(open + 7);
+  *reasoning = StripChars(before, "\n", true, true);
+  *content = StripChars(text.substr(text.rfind("</think>") + 8), "\n", true, false);
+}
+
+class DeepseekV3Format final : public ChatFormat {
+ public:
+  Kind kind() const override { return Kind::kDeepseekV3; }
+
+  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                     bool add_generation_prompt, bool enable_thinking) const override {
+    std::string system;
+    bool first_system = true;
+    for (const ChatMessage& m : messages) {
+      if (m.role != Role::kSystem) continue;
+      system += first_system ? m.content : "\n\n" + m.content;
+      first_system = false;
+    }
+    // The official template has no place for tool definitions; they go at the end of the
+    // system prompt, with the call syntax the model's special tokens define.
+    if (!tools.empty()) {
+      if (!system.empty()) system += "\n\n";
+      system += "## Tools\nYou can call these functions. To call one, reply with "
+                "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n"
+                "ARGUMENTS\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>.\n";
+      for (const ToolSpec& tool : tools) {
+        system += absl::StrCat("\n### ", tool.name, "\n", tool.description, "\nParameters: ",
+                               tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}"
+                                                                   : PythonStyleJson(tool.parameters_json_schema),
+                               "\n");
+      }
+    }
+    std::string out = "<｜begin▁of▁sentence｜>" + system;
+    bool in_tool_outputs = false;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const ChatMessage& m = messages[i];
+      switch (m.role) {
+        case Role::kSystem:
+          break;
+        case Role::kUser:
+          in_tool_outputs = false;
+          out += "<｜User｜>" + m.content;
+          break;
+        case Role::kAssistant:
+          if (!m.tool_calls.empty()) {
+            if (in_tool_outputs) out += "<｜tool▁outputs▁end｜>";
+            in_tool_outputs = false;
+            out += "<｜Assistant｜>" + m.content + "<｜tool▁calls▁begin｜>";
+            for (size_t c = 0; c < m.tool_calls.size(); ++c) {
+              if (c) out += "\n";
+              out += "<｜tool▁call▁begin｜>function<｜tool▁sep｜>" + m.tool_calls[c].name + "\n```json\n" +
+                     m.tool_calls[c].arguments_json + "\n```<｜tool▁call▁end｜>";
+            }
+            out += "<｜tool▁calls▁end｜><｜end▁of▁sentence｜>";
+          } else if (in_tool_outputs) {
+            out += "<｜tool▁outputs▁end｜>" + m.content + "<｜end▁of▁sentence｜>";
+            in_tool_outputs = false;
+          } else {
+            out += "<｜Assistant｜>" + m.content + "<｜end▁of▁sentence｜>";
+          }
+          break;
+        case Role::kTool:
+          if (!in_tool_outputs) {
+            out += "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>" + m.content + "<｜tool▁output▁end｜>";
+            in_tool_outputs = true;
+          } else {
+            out += "\n<｜tool▁output▁begin｜>" + m.content + "<｜tool▁output▁end｜>";
+          }
+          break;
+      }
+    }
+    if (in_tool_outputs) out += "<｜tool▁outputs▁end｜>";
+    if (add_generation_prompt && !in_tool_outputs) out += "<｜Assistant｜>";
+    return out;
+  }
+
+  ParsedReply Parse(const std::string& raw) const override {
+    ParsedReply reply;
+    std::string text = raw;
+    for (const char* end : {"<｜end▁of▁sentence｜>"}) {
+      size_t at = text.find(end);
+      if (at != std::string::npos) text.resize(at);
+    }
+    const std::string begin_calls = "<｜tool▁calls▁begin｜>";
+    size_t calls_at = text.find(begin_calls);
+    std::string content = calls_at == std::string::npos ? text : text.substr(0, calls_at);
+    SplitReasoning(content, &reply.reasoning, &reply.content);
+    if (calls_at == std::string::npos) return reply;
+    const std::string call_begin = "<｜tool▁call▁begin｜>", sep = "<｜tool▁sep｜>", call_end = "<｜tool▁call▁end｜>";
+    size_t pos = calls_at + begin_calls.size();
+    while (true) {
+      size_t b = text.find(call_begin, pos);
+      if (b == std::string::npos) break;
+      size_t s = text.find(sep, b);
+      size_t e = text.find(call_end, b);
+      if (s == std::string::npos || e == std::string::npos || s > e) break;
+      std::string body = text.substr(s + sep.size(), e - s - sep.size());
+      ToolCall call;
+      size_t newline = body.find('\n');
+      call.name = StripChars(body.substr(0, newline), " \n", true, true);
+      std::string arguments = newline == std::string::npos ? "" : body.substr(newline + 1);
+      arguments = StripChars(arguments, " \n", true, true);
+      if (StartsWith(arguments, "```json")) arguments = arguments.substr(7);
+      else if (StartsWith(arguments, "```")) arguments = arguments.substr(3);
+      if (EndsWith(arguments, "```")) arguments.resize(arguments.size() - 3);
+      call.arguments_json = StripChars(arguments, " \n", true, true);
+      call.id = absl::StrCat("call_", reply.tool_calls.size());
+      reply.tool_calls.push_back(std::move(call));
+      pos = e + call_end.size();
+    }
+    return reply;
+  }
+
+  std::vector<std::string> EndOfTurnStrings() const override { return {"<｜end▁of▁sentence｜>"}; }
+};
+
+class Qwen3Format final : public ChatFormat {
+ public:
+  Kind kind() const override { return Kind::kQwen3; }
+
+  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                     bool add_generation_prompt, bool enable_thinking) const override {
+    std::string out;
+    const bool first_is_system = !messages.empty() && messages[0].role == Role::kSystem;
+    if (!tools.empty()) {
+      out += "<|im_start|>system\n";
+      if (first_is_system) out += messages[0].content + "\n\n";
+      out += "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+             "You are provided with function signatures within <tools></tools> XML tags:\n<tools>";
+      for (const ToolSpec& tool : tools) {
+        OrderedJson function;
+        function["name"] = tool.name;
+        function["description"] = tool.description;
+        OrderedJson parameters = OrderedJson::parse(
+            tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}" : tool.parameters_json_schema, nullptr, false);
+        if (parameters.is_discarded()) {
+          return absl::InvalidArgumentError(absl::StrCat("tools: ", tool.name, ": parameters are not valid JSON"));
+        }
+        function["parameters"] = parameters;
+        OrderedJson entry;
+        entry["type"] = "function";
+        entry["function"] = function;
+        out += "\n";
+        AppendPythonJson(entry, &out);
+      }
+      out += "\n</tools>\n\nFor each function call, return a json object with function name and arguments "
+             "within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, "
+             "\"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n";
+    } else if (first_is_system) {
+      out += "<|im_start|>system\n" + messages[0].content + "<|im_end|>\n";
+    }
+
+    // The last real user query (not a wrapped tool response): reasoning is kept only after it.
+    int64_t last_query = static_cast<int64_t>(messages.size()) - 1;
+    for (int64_t i = static_cast<int64_t>(messages.size()) - 1; i >= 0; --i) {
+      const ChatMessage& m = messages[i];
+      if (m.role == Role::kUser &&
+          !(StartsWith(m.content, "<tool_response>") && EndsWith(m.content, "</tool_response>"))) {
+        last_query = i;
+        break;
+      }
+    }
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const ChatMessage& m = messages[i];
+      if (m.role == Role::kUser || (m.role == Role::kSystem && i != 0)) {
+        out += "<|im_start|>" + std::string(m.role == Role::kUser ? "user" : "system") + "\n" + m.content + "<|im_end|>\n";
+      } else if (m.role == Role::kAssistant) {
+        std::string reasoning, content;
+        SplitReasoning(m.content, &reasoning, &content);
+        if (m.content.find("</think>") == std::string::npos) content = m.content;
+        const bool last = i + 1 == messages.size();
+        if (static_cast<int64_t>(i) > last_query && (last || !reasoning.empty())) {
+          out += "<|im_start|>assistant\n<think>\n" + StripChars(reasoning, "\n", true, true) + "\n</think>\n\n" +
+                 StripChars(content, "\n", true, false);
+        } else {
+          out += "<|im_start|>assistant\n" + content;
+        }
+        for (size_t c = 0; c < m.tool_calls.size(); ++c) {
+          if ((c == 0 && !content.empty()) || c > 0) out += "\n";
+          out += "<tool_call>\n{\"name\": \"" + m.tool_calls[c].name + "\", \"arguments\": " +
+                 (m.tool_calls[c].arguments_json.empty() ? "{}" : m.tool_calls[c].arguments_json) + "}\n</tool_call>";
+        }
+        out += "<|im_end|>\n";
+      } else if (m.role == Role::kTool) {
+        if (i == 0 || messages[i - 1].role != Role::kTool) out += "<|im_start|>user";
+        out += "\n<tool_response>\n" + m.content + "\n</tool_response>";
+        if (i + 1 == messages.size() || messages[i + 1].role != Role::kTool) out += "<|im_end|>\n";
+      }
+    }
+    if (add_generation_prompt) {
+      out += "<|im_start|>assistant\n";
+      if (!enable_thinking) out += "<think>\n\n</think>\n\n";
+    }
+    return out;
+  }
+
+  ParsedReply Parse(const std::string& raw) const override {
+    ParsedReply reply;
+    std::string text = raw;
+    for (const char* end : {"<|im_end|>", "<|endoftext|>"}) {
+      size_t at = text.find(end);
+      if (at != std::string::npos) text.resize(at);
+    }
+    std::string reasoning, content;
+    SplitReasoning(text, &reasoning, &content);
+    reply.reasoning = reasoning;
+    size_t first_call = content.find("<tool_call>");
+    reply.content = StripChars(first_call == std::string::npos ? content : content.substr(0, first_call), "\n", false, true);
+    size_t pos = first_call;
+    while (pos != std::string::npos) {
+      size_t end = content.find("</tool_call>", pos);
+      if (end == std::string::npos) break;
+      std::string body = StripChars(content.substr(pos + 11, end - pos - 11), " \n", true, true);
+      OrderedJson call = OrderedJson::parse(body, nullptr, false);
+      if (!call.is_discarded() && call.is_object() && call.contains("name") && call["name"].is_string()) {
+        ToolCall parsed;
+        parsed.name = call["name"].get<std::string>();
+        parsed.arguments_json = call.contains("arguments") ? call["arguments"].dump() : "{}";
+        parsed.id = absl::StrCat("call_", reply.tool_calls.size());
+        reply.tool_calls.push_back(std::move(parsed));
+      }
+      pos = content.find("<tool_call>", end);
+    }
+    return reply;
+  }
+
+  std::vector<std::string> EndOfTurnStrings() const override { return {"<|im_end|>"}; }
+};
+
+}  // namespace
+
+std::string PythonStyleJson(const std::string& json_text) {
+  OrderedJson value = OrderedJson::parse(json_text, nullptr, false);
+  if (value.is_discarded()) return json_text;
+  std::string out;
+  AppendPythonJson(value, &out);
+  return out;
+}
+
+std::unique_ptr<ChatFormat> ChatFormat::Create(Kind kind) {
+  if (kind == Kind::kDeepseekV3) return std::make_unique<DeepseekV3Format>();
+  return std::make_unique<Qwen3Format>();
+}
+
+absl::StatusOr<std::unique_ptr<ChatFormat>> ChatFormat::ForTokenizer(const Tokenizer& tokenizer) {
+  if (tokenizer.TokenId("<｜User｜>") && tokenizer.TokenId("<｜Assistant｜>")) return Create(Kind::kDeepseekV3);
+  if (tokenizer.TokenId("<|im_start|>") && tokenizer.TokenId("<|im_end|>")) return Create(Kind::kQwen3);
+  return absl::NotFoundError("the tokenizer has neither DeepSeek (<｜User｜>) nor ChatML (<|im_start|>) chat tokens");
+}
+
+}  // namespace engine

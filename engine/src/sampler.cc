@@ -1,0 +1,106 @@
+#include "engine/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace engine {
+
+std::vector<float> LogSoftmax(std::span<const float> logits) {
+  const float max_value = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v - max_value));
+  const float log_sum = static_cast<float>(std::log(sum)) + max_value;
+  std::vector<float> out(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = logits[i] - log_sum;
+  return out;
+}
+
+void Sampler::ApplyPenalties(std::span<float> logits, const TokenHistory& history) const {
+  const float rp = params_.repetition_penalty;
+  if (rp > 0 && rp != 1.0f) {
+    auto penalize = [&](int32_t id) {
+      if (id < 0 || id >= static_cast<int32_t>(logits.size())) return;
+      float& v = logits[id];
+      v = v > 0 ? v / rp : v * rp;
+    };
+    for (const auto& [id, count] : history.prompt) penalize(id);
+    for (const auto& [id, count] : history.output) {
+      if (!history.prompt.contains(id)) penalize(id);
+    }
+  }
+  if (params_.frequency_penalty != 0 || params_.presence_penalty != 0) {
+    for (const auto& [id, count] : history.output) {
+      if (id < 0 || id >= static_cast<int32_t>(logits.size())) continue;
+      logits[id] -= params_.frequency_penalty * static_cast<float>(count) + params_.presence_penalty;
+    }
+  }
+}
+
+std::vector<float> Sampler::Distribution(std::span<const float> logits) const {
+  const size_t n = logits.size();
+  std::vector<float> probs(n, 0.0f);
+  if (params_.temperature <= 0) {
+    probs[std::max_element(logits.begin(), logits.end()) - logits.begin()] = 1.0f;
+    return probs;
+  }
+  const float max_value = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    probs[i] = std::exp((logits[i] - max_value) / params_.temperature);
+    sum += probs[i];
+  }
+  for (float& p : probs) p = static_cast<float>(p / sum);
+
+  // Candidates by probability, best first (ties: lower id first, so results are reproducible).
+  std::vector<int32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
+  });
+  size_t keep = n;
+  if (params_.top_k > 0) keep = std::min(keep, static_cast<size_t>(params_.top_k));
+  if (params_.top_p > 0 && params_.top_p < 1.0f) {
+    double mass = 0;
+    size_t i = 0;
+    for (; i < keep; ++i) {
+      mass += probs[order[i]];
+      if (mass >= params_.top_p) {
+        ++i;
+        break;
+      }
+    }
+    keep = std::max<size_t>(1, std::min(keep, i));
+  }
+  if (params_.min_p > 0) {
+    const float floor = params_.min_p * probs[order[0]];
+    size_t i = 1;
+    while (i < keep && probs[order[i]] >= floor) ++i;
+    keep = i;
+  }
+  double kept_mass = 0;
+  for (size_t i = 0; i < keep; ++i) kept_mass += probs[order[i]];
+  for (size_t i = keep; i < n; ++i) probs[order[i]] = 0.0f;
+  for (size_t i = 0; i < keep; ++i) probs[order[i]] = static_cast<float>(probs[order[i]] / kept_mass);
+  return probs;
+}
+
+int32_t Sampler::Sample(std::span<float> logits, const TokenHistory& history) {
+  ApplyPenalties(logits, history);
+  if (params_.temperature <= 0) {
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
+  std::vector<float> probs = Distribution(logits);
+  const double u = Uniform();
+  double cumulative = 0;
+  int32_t last_nonzero = 0;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    if (probs[i] <= 0) continue;
+    last_nonzero = static_cast<int32_t>(i);
+    cumulative += probs[i];
+    if (u < cumulative) return static_cast<int32_t>(i);
+  }
+  return last_nonzero;  // rounding left u just above the total
+}
+
+}  // namespace engine

@@ -1,0 +1,126 @@
+// Chat rendering against the official Jinja templates (tests/data/chat, rendered with
+// @huggingface/jinja), and parsing of replies back into content, reasoning and tool calls.
+#include "engine/chat_format.h"
+
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+
+namespace engine {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Case {
+  std::string name;
+  std::vector<ChatMessage> messages;
+  std::vector<ToolSpec> tools;
+  bool add_generation_prompt;
+  bool enable_thinking;
+  std::string rendered;
+};
+
+std::vector<Case> LoadCases(const std::string& name) {
+  std::ifstream in(std::string(AGENTD_TEST_DATA_DIR) + "/chat/" + name + ".jsonl");
+  std::vector<Case> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    Json j = Json::parse(line);
+    Case c;
+    c.name = j["name"];
+    c.add_generation_prompt = j["add_generation_prompt"];
+    c.enable_thinking = !(j.contains("enable_thinking") && j["enable_thinking"] == false);
+    c.rendered = j["rendered"];
+    for (const Json& m : j["messages"]) {
+      ChatMessage message;
+      const std::string role = m["role"];
+      message.role = role == "system" ? ChatMessage::Role::kSystem
+                     : role == "user" ? ChatMessage::Role::kUser
+                     : role == "assistant" ? ChatMessage::Role::kAssistant
+                                           : ChatMessage::Role::kTool;
+      if (m["content"].is_string()) message.content = m["content"];
+      if (m.contains("tool_calls")) {
+        for (const Json& call : m["tool_calls"]) {
+          message.tool_calls.push_back({"", call["function"]["name"], call["function"]["arguments"]});
+        }
+      }
+      c.messages.push_back(message);
+    }
+    if (j.contains("tools")) {
+      for (const Json& tool : j["tools"]) {
+        c.tools.push_back({tool["function"]["name"], tool["function"]["description"],
+                           tool["function"]["parameters"].dump()});
+      }
+    }
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST(ChatFormatTest, Qwen3MatchesTheOfficialTemplate) {
+  auto format = ChatFormat::Create(ChatFormat::Kind::kQwen3);
+  std::vector<Case> cases = LoadCases("qwen3");
+  ASSERT_GE(cases.size(), 10u);
+  for (const Case& c : cases) {
+    auto rendered = format->Render(c.messages, c.tools, c.add_generation_prompt, c.enable_thinking);
+    ASSERT_TRUE(rendered.ok()) << c.name;
+    EXPECT_EQ(*rendered, c.rendered) << c.name;
+  }
+}
+
+TEST(ChatFormatTest, DeepseekV3MatchesTheOfficialTemplate) {
+  auto format = ChatFormat::Create(ChatFormat::Kind::kDeepseekV3);
+  std::vector<Case> cases = LoadCases("deepseek_v3");
+  ASSERT_GE(cases.size(), 10u);
+  for (const Case& c : cases) {
+    auto rendered = format->Render(c.messages, c.tools, c.add_generation_prompt, c.enable_thinking);
+    ASSERT_TRUE(rendered.ok()) << c.name;
+    if (c.name == "tool_round_trip") {
+      // The official template never closes a list of one tool call, and has no place for tool
+      // definitions; ours closes the list and lists the tools in the system prompt.
+      const std::string call = "<｜tool▁call▁begin｜>function<｜tool▁sep｜>current_time\n```json\n{\"tz\": \"UTC\"}\n```<｜tool▁call▁end｜>";
+      EXPECT_THAT(*rendered, ::testing::HasSubstr(call + "<｜tool▁calls▁end｜><｜end▁of▁sentence｜><｜tool▁outputs▁begin｜>"));
+      EXPECT_THAT(*rendered, ::testing::HasSubstr("### current_time\nCurrent time\nParameters: {\"type\": \"object\""));
+      continue;
+    }
+    EXPECT_EQ(*rendered, c.rendered) << c.name;
+  }
+}
+
+TEST(ChatFormatTest, ParsesDeepseekToolCalls) {
+  auto format = ChatFormat::Create(ChatFormat::Kind::kDeepseekV3);
+  ParsedReply reply = format->Parse(
+      "Let me check.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>memory_search\n```json\n"
+      "{\"query\": \"AI Agent 市场规模\"}\n```<｜tool▁call▁end｜>\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>"
+      "current_time\n```json\n{}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜><｜end▁of▁sentence｜>");
+  EXPECT_EQ(reply.content, "Let me check.");
+  ASSERT_EQ(reply.tool_calls.size(), 2u);
+  EXPECT_EQ(reply.tool_calls[0].name, "memory_search");
+  EXPECT_EQ(reply.tool_calls[0].arguments_json, "{\"query\": \"AI Agent 市场规模\"}");
+  EXPECT_EQ(reply.tool_calls[1].name, "current_time");
+  EXPECT_EQ(reply.tool_calls[1].arguments_json, "{}");
+}
+
+TEST(ChatFormatTest, ParsesQwenReasoningAndToolCalls) {
+  auto format = ChatFormat::Create(ChatFormat::Kind::kQwen3);
+  ParsedReply reply = format->Parse(
+      "<think>\nNeed the time.\n</think>\n\nChecking.\n<tool_call>\n{\"name\": \"current_time\", \"arguments\": "
+      "{\"tz\": \"UTC\"}}\n</tool_call><|im_end|>");
+  EXPECT_EQ(reply.reasoning, "Need the time.");
+  EXPECT_EQ(reply.content, "Checking.");
+  ASSERT_EQ(reply.tool_calls.size(), 1u);
+  EXPECT_EQ(reply.tool_calls[0].name, "current_time");
+  EXPECT_EQ(reply.tool_calls[0].arguments_json, "{\"tz\":\"UTC\"}");
+  // A malformed call is dropped, not invented.
+  EXPECT_TRUE(format->Parse("<tool_call>\nnot json\n</tool_call>").tool_calls.empty());
+}
+
+TEST(ChatFormatTest, PythonStyleJsonSpacing) {
+  EXPECT_EQ(PythonStyleJson(R"({"b":1,"a":[1,2,{"x":"é"}]})"), R"({"b": 1, "a": [1, 2, {"x": "é"}]})");
+}
+
+}  // namespace
+}  // namespace engine

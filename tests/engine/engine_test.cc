@@ -1,0 +1,158 @@
+// The engine's text paths end to end on a tiny DeepSeek-V3 checkpoint with a small byte-level
+// tokenizer (tests/data/models/deepseek_v3_tiny_chat): completion with streaming, stop strings,
+// limits, cancellation, chat rendering and embeddings.
+#include "engine/engine.h"
+
+#include <cmath>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace engine {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TinyChatModel() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = Engine::Load({.model_dir = TinyChatModel()});
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    engine_ = std::move(*loaded);
+  }
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, InfoDescribesTheModel) {
+  const EngineInfo& info = engine_->info();
+  EXPECT_EQ(info.architecture, "deepseek_v3");
+  EXPECT_EQ(info.vocab_size, 320);
+  EXPECT_TRUE(info.has_mtp);
+  EXPECT_GT(info.parameters, info.active_parameters);
+  EXPECT_EQ(info.weight_dtype, "f32");
+  ASSERT_NE(engine_->chat_format(), nullptr);
+  EXPECT_EQ(engine_->chat_format()->kind(), ChatFormat::Kind::kDeepseekV3);
+}
+
+TEST_F(EngineTest, StreamedDeltasAddUpToTheResult) {
+  CompletionOptions options;
+  options.max_tokens = 20;
+  std::string streamed;
+  std::vector<int32_t> streamed_ids;
+  auto result = engine_->Complete("the theory of", options, [&](const GenerationDelta& delta) {
+    streamed += delta.text;
+    streamed_ids.insert(streamed_ids.end(), delta.token_ids.begin(), delta.token_ids.end());
+    return true;
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(streamed, result->text);
+  EXPECT_EQ(streamed_ids, result->tokens);
+  EXPECT_GT(result->prompt_tokens, 1);
+  EXPECT_LE(result->completion_tokens, 20);
+  if (result->finish_reason == FinishReason::kMaxTokens) EXPECT_EQ(result->completion_tokens, 20);
+}
+
+TEST_F(EngineTest, GreedyAndSeededSamplingAreReproducible) {
+  CompletionOptions options;
+  options.max_tokens = 16;
+  auto a = engine_->Complete("on the", options, nullptr);
+  auto b = engine_->Complete("on the", options, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tokens, b->tokens);
+
+  options.sampling.temperature = 1.0f;
+  options.sampling.seed = 1234;
+  auto c = engine_->Complete("on the", options, nullptr);
+  auto d = engine_->Complete("on the", options, nullptr);
+  ASSERT_TRUE(c.ok() && d.ok());
+  EXPECT_EQ(c->tokens, d->tokens);
+}
+
+TEST_F(EngineTest, StopStringEndsTheTextBeforeIt) {
+  CompletionOptions options;
+  options.max_tokens = 40;
+  auto free_run = engine_->Complete("in the", options, nullptr);
+  ASSERT_TRUE(free_run.ok());
+  ASSERT_GE(free_run->text.size(), 4u);
+  // Stop on a piece of what the model says anyway, so the stop is certain to trigger.
+  const std::string stop = free_run->text.substr(2, 2);
+  options.stop_strings = {stop};
+  std::string streamed;
+  auto stopped = engine_->Complete("in the", options, [&](const GenerationDelta& d) {
+    streamed += d.text;
+    return true;
+  });
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->finish_reason, FinishReason::kStopString);
+  EXPECT_EQ(stopped->matched_stop, stop);
+  EXPECT_EQ(stopped->text, free_run->text.substr(0, free_run->text.find(stop)));
+  EXPECT_EQ(streamed, stopped->text);
+}
+
+TEST_F(EngineTest, CallbackCanCancel) {
+  CompletionOptions options;
+  options.max_tokens = 50;
+  int calls = 0;
+  auto result = engine_->Complete("a", options, [&](const GenerationDelta&) { return ++calls < 3; });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->finish_reason, FinishReason::kCancelled);
+  EXPECT_LE(result->completion_tokens, 3);
+}
+
+TEST_F(EngineTest, LogprobsAreReported) {
+  CompletionOptions options;
+  options.max_tokens = 3;
+  options.logprobs = 5;
+  std::vector<TokenChoice> choices;
+  auto result = engine_->Complete("the", options, [&](const GenerationDelta& d) {
+    choices.insert(choices.end(), d.logprobs.begin(), d.logprobs.end());
+    return true;
+  });
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(choices.size(), result->tokens.size());
+  for (const TokenChoice& c : choices) {
+    ASSERT_EQ(c.top.size(), 5u);
+    EXPECT_LE(c.chosen.logprob, 0.0f);
+    EXPECT_EQ(c.top[0].id, c.chosen.id);  // greedy picks the best
+  }
+}
+
+TEST_F(EngineTest, ChatRendersDeepseekFormat) {
+  std::vector<ChatMessage> messages = {{ChatMessage::Role::kSystem, "Be brief.", {}, ""},
+                                       {ChatMessage::Role::kUser, "hello", {}, ""}};
+  auto prompt = engine_->chat_format()->Render(messages, {}, true);
+  ASSERT_TRUE(prompt.ok());
+  EXPECT_EQ(*prompt, "<｜begin▁of▁sentence｜>Be brief.<｜User｜>hello<｜Assistant｜>");
+  std::vector<int32_t> ids = engine_->tokenizer().Encode(*prompt);
+  EXPECT_EQ(ids.front(), *engine_->tokenizer().bos_id());
+  CompletionOptions options;
+  options.max_tokens = 8;
+  auto result = engine_->Chat(messages, {}, options, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->generation.prompt_tokens, static_cast<int64_t>(ids.size()));
+}
+
+TEST_F(EngineTest, EmbeddingsArePooledAndNormalised) {
+  auto vectors = engine_->Embed({"the station", "the station", "another text entirely"}, true);
+  ASSERT_TRUE(vectors.ok()) << vectors.status();
+  ASSERT_EQ(vectors->size(), 3u);
+  ASSERT_EQ((*vectors)[0].size(), 64u);
+  double norm = 0;
+  for (float v : (*vectors)[0]) norm += v * v;
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+  EXPECT_EQ((*vectors)[0], (*vectors)[1]);
+  EXPECT_NE((*vectors)[0], (*vectors)[2]);
+  EXPECT_THAT(engine_->Embed({""}, true).status().message(), HasSubstr("texts[0]"));
+}
+
+TEST(EngineLoadTest, BadDirectoriesAreClearErrors) {
+  EXPECT_THAT(Engine::Load({.model_dir = "/nonexistent"}).status().message(), HasSubstr("config.json"));
+  // A checkpoint without a tokenizer.
+  auto no_tokenizer = Engine::Load({.model_dir = std::string(AGENTD_TEST_DATA_DIR) + "/models/qwen3_moe_tiny"});
+  EXPECT_THAT(no_tokenizer.status().message(), HasSubstr("tokenizer.json"));
+}
+
+}  // namespace
+}  // namespace engine
