@@ -16,6 +16,7 @@
 #include "agentd/state_store.h"
 #include "agentd/version.h"
 #include "engine/device.h"
+#include "engine/engine.h"
 #include "log.h"
 #include "services/agent_service.h"
 #include "services/memory_service.h"
@@ -51,11 +52,6 @@ class ServerImpl final : public Server {
   absl::Status Init() {
     absl::StatusOr<ListenAddress> address = ParseListenAddress(options_.listen);
     if (!address.ok()) return address.status();
-    if (!options_.model_dir.empty()) {
-      return absl::UnimplementedError(absl::StrCat(
-          "--model ", options_.model_dir,
-          ": loading models is not available in this build of agentd yet"));
-    }
 
     absl::StatusOr<std::unique_ptr<DataDirLock>> lock = DataDirLock::Acquire(options_.data_dir);
     if (!lock.ok()) return lock.status();
@@ -70,10 +66,24 @@ class ServerImpl final : public Server {
     engine::DeviceReport devices = engine::ProbeDevices();
     log::Info("devices", {{"devices", engine::DescribeDevices(devices)},
                           {"cuda_compiled", devices.cuda_compiled}});
+    if (!options_.model_dir.empty()) {
+      absl::StatusOr<std::unique_ptr<engine::Engine>> loaded = engine::Engine::Load({.model_dir = options_.model_dir});
+      if (!loaded.ok()) {
+        return absl::Status(loaded.status().code(),
+                            absl::StrCat("--model ", options_.model_dir, ": ", loaded.status().message()));
+      }
+      engine_ = std::move(*loaded);
+      const engine::EngineInfo& info = engine_->info();
+      log::Info("model loaded", {{"name", info.name},
+                                 {"architecture", info.architecture},
+                                 {"parameters", info.parameters},
+                                 {"active_parameters", info.active_parameters},
+                                 {"dtype", info.weight_dtype}});
+    }
 
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_);
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_);
-    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_);
+    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get());
     tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_);
 
     grpc::EnableDefaultHealthCheckService(true);
@@ -152,6 +162,7 @@ class ServerImpl final : public Server {
   services::RpcEnvironment env_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<StateStore> store_;
+  std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<services::AgentServiceImpl> agent_service_;
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;

@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "engine_commands.h"
+#include "model_commands.h"
 #include "sdk/client.h"
 
 namespace {
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
                      "a service to check, e.g. agentd.v1.ModelService (default: the daemon)");
 
   std::function<int()> run_engine_command = agentctl::AddEngineCommands(&app);
+  std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
 
   try {
     app.parse(argc, argv);
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<sdk::Client>> client = sdk::Client::Create(client_options);
   if (!client.ok()) return Fail(client.status());
+
+  if (int code = run_model_command(**client); code >= 0) return code;
 
   if (health->parsed()) {
     absl::StatusOr<std::string> state = (*client)->Health(health_service);

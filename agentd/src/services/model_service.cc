@@ -1,53 +1,128 @@
 #include "model_service.h"
 
 #include <cmath>
+#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "generation_reactor.h"
 
 namespace agentd::services {
 namespace {
 
 using namespace agentd::v1;
 
-grpc::Status InvalidField(absl::string_view prefix, absl::string_view field,
-                          absl::string_view problem) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      absl::StrCat(prefix, ".", field, ": ", problem));
+grpc::Status Invalid(absl::string_view message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+grpc::Status InvalidField(absl::string_view prefix, absl::string_view field, absl::string_view problem) {
+  return Invalid(absl::StrCat(prefix, ".", field, ": ", problem));
 }
 
 bool InRange(float value, float lo, float hi) { return std::isfinite(value) && value >= lo && value <= hi; }
 
-grpc::Status NoModel() {
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                      "no model is loaded (start agentd with --model DIR)");
+// What the engine cannot do yet is refused by name rather than silently ignored.
+grpc::Status CheckUnsupported(const SpeculationOptions& speculation, const ResponseFormat& format) {
+  const SpeculationMode mode = speculation.mode();
+  if (mode == SPECULATION_MODE_MTP || mode == SPECULATION_MODE_NGRAM || mode == SPECULATION_MODE_DRAFT_MODEL) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("speculation.mode: ", SpeculationMode_Name(mode),
+                                     " is not available in this build yet (use NONE or AUTO)"));
+  }
+  if (format.format_case() != ResponseFormat::FORMAT_NOT_SET) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "response_format: constrained decoding is not available in this build yet");
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status CheckGenerationCommon(const SamplingParams& sampling, uint32_t logprobs,
                                    const SpeculationOptions& speculation) {
   grpc::Status status = CheckSamplingParams(sampling, "sampling");
   if (!status.ok()) return status;
-  if (logprobs > 20) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "logprobs: at most 20");
-  }
-  if (speculation.num_draft_tokens() > 16) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "speculation.num_draft_tokens: at most 16");
-  }
+  if (logprobs > 20) return Invalid("logprobs: at most 20");
+  if (speculation.num_draft_tokens() > 16) return Invalid("speculation.num_draft_tokens: at most 16");
   return grpc::Status::OK;
+}
+
+engine::CompletionOptions ToCompletionOptions(const SamplingParams& s, uint32_t max_tokens,
+                                              const google::protobuf::RepeatedPtrField<std::string>& stop,
+                                              uint32_t logprobs, int context_length) {
+  engine::CompletionOptions options;
+  options.sampling.temperature = s.temperature();
+  options.sampling.top_k = static_cast<int>(s.top_k());
+  options.sampling.top_p = s.top_p() == 0 ? 1.0f : s.top_p();
+  options.sampling.min_p = s.min_p();
+  options.sampling.repetition_penalty = s.repetition_penalty() == 0 ? 1.0f : s.repetition_penalty();
+  options.sampling.frequency_penalty = s.frequency_penalty();
+  options.sampling.presence_penalty = s.presence_penalty();
+  options.sampling.seed = s.has_seed() ? s.seed() : std::random_device{}();
+  options.max_tokens = static_cast<int>(std::min<uint32_t>(max_tokens == 0 ? 512 : max_tokens,
+                                                           static_cast<uint32_t>(context_length)));
+  options.stop_strings.assign(stop.begin(), stop.end());
+  options.logprobs = static_cast<int>(logprobs);
+  return options;
+}
+
+FinishReason ToProto(engine::FinishReason reason) {
+  switch (reason) {
+    case engine::FinishReason::kStopToken: return FINISH_REASON_STOP_TOKEN;
+    case engine::FinishReason::kStopString: return FINISH_REASON_STOP_STRING;
+    case engine::FinishReason::kMaxTokens: return FINISH_REASON_MAX_TOKENS;
+    case engine::FinishReason::kContextLength: return FINISH_REASON_CONTEXT_LENGTH;
+    case engine::FinishReason::kCancelled: return FINISH_REASON_CANCELLED;
+  }
+  return FINISH_REASON_UNSPECIFIED;
+}
+
+// Converts an engine delta; token strings come from the tokenizer's vocabulary.
+GenerateResponse ToProto(const engine::GenerationDelta& delta, bool include_ids, const engine::Tokenizer& tokenizer) {
+  GenerateResponse response;
+  response.set_text(delta.text);
+  if (include_ids) {
+    for (int32_t id : delta.token_ids) response.add_token_ids(static_cast<uint32_t>(id));
+  }
+  for (const engine::TokenChoice& choice : delta.logprobs) {
+    TokenLogprobs* out = response.add_logprobs();
+    auto fill = [&](const engine::TokenLogprob& in, TokenLogprob* to) {
+      to->set_token_id(static_cast<uint32_t>(in.id));
+      to->set_token(engine::ToValidUtf8(tokenizer.TokenBytes(in.id)));
+      to->set_logprob(in.logprob);
+    };
+    fill(choice.chosen, out->mutable_chosen());
+    for (const engine::TokenLogprob& alternative : choice.top) fill(alternative, out->add_top());
+  }
+  return response;
+}
+
+GenerateResponse FinishedMessage(const engine::GenerationResult& result) {
+  GenerateResponse response;
+  GenerationFinished* finished = response.mutable_finished();
+  finished->set_reason(ToProto(result.finish_reason));
+  finished->set_matched_stop(result.matched_stop);
+  finished->mutable_usage()->set_prompt_tokens(static_cast<uint64_t>(result.prompt_tokens));
+  finished->mutable_usage()->set_completion_tokens(static_cast<uint64_t>(result.completion_tokens));
+  finished->mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
+  finished->set_time_to_first_token_ms(result.time_to_first_token_ms);
+  finished->set_total_ms(result.total_ms);
+  return response;
+}
+
+engine::ChatMessage::Role ToEngine(Role role) {
+  switch (role) {
+    case ROLE_SYSTEM: return engine::ChatMessage::Role::kSystem;
+    case ROLE_ASSISTANT: return engine::ChatMessage::Role::kAssistant;
+    case ROLE_TOOL: return engine::ChatMessage::Role::kTool;
+    default: return engine::ChatMessage::Role::kUser;
+  }
 }
 
 }  // namespace
 
 grpc::Status CheckSamplingParams(const SamplingParams& sampling, absl::string_view prefix) {
-  if (!InRange(sampling.temperature(), 0.f, 10.f)) {
-    return InvalidField(prefix, "temperature", "must be between 0 and 10");
-  }
-  if (!InRange(sampling.top_p(), 0.f, 1.f)) {
-    return InvalidField(prefix, "top_p", "must be between 0 and 1");
-  }
-  if (!InRange(sampling.min_p(), 0.f, 1.f)) {
-    return InvalidField(prefix, "min_p", "must be between 0 and 1");
-  }
+  if (!InRange(sampling.temperature(), 0.f, 10.f)) return InvalidField(prefix, "temperature", "must be between 0 and 10");
+  if (!InRange(sampling.top_p(), 0.f, 1.f)) return InvalidField(prefix, "top_p", "must be between 0 and 1");
+  if (!InRange(sampling.min_p(), 0.f, 1.f)) return InvalidField(prefix, "min_p", "must be between 0 and 1");
   if (!InRange(sampling.repetition_penalty(), 0.f, 10.f)) {
     return InvalidField(prefix, "repetition_penalty", "must be between 0 and 10");
   }
@@ -60,56 +135,194 @@ grpc::Status CheckSamplingParams(const SamplingParams& sampling, absl::string_vi
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(
-    grpc::CallbackServerContext* context, const GenerateRequest* request) {
-  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Generate", *request)) {
-    return rejected;
+grpc::Status ModelServiceImpl::CheckModel(const std::string& requested) const {
+  if (engine_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no model is loaded (start agentd with --model DIR)");
   }
-  grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(),
-                                              request->speculation());
-  if (status.ok() && request->input_case() == GenerateRequest::INPUT_NOT_SET) {
-    status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "prompt: one of prompt or prompt_ids is required");
+  if (!requested.empty() && requested != engine_->info().name) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("model: \"", requested, "\" is not loaded (loaded: \"", engine_->info().name, "\")"));
   }
-  if (status.ok()) status = NoModel();
-  LogRefusedCall("ModelService.Generate", status);
-  return new FinishedWriteReactor<GenerateResponse>(status);
+  return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(
-    grpc::CallbackServerContext* context, const ChatRequest* request) {
-  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Chat", *request)) {
-    return rejected;
+grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::CallbackServerContext* context,
+                                                                       const GenerateRequest* request) {
+  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Generate", *request)) return rejected;
+  grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(), request->speculation());
+  if (status.ok() && request->input_case() == GenerateRequest::INPUT_NOT_SET) {
+    status = Invalid("prompt: one of prompt or prompt_ids is required");
   }
-  grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(),
-                                              request->speculation());
-  if (status.ok()) status = NoModel();
-  LogRefusedCall("ModelService.Chat", status);
-  return new FinishedWriteReactor<GenerateResponse>(status);
+  if (status.ok()) status = CheckModel(request->model());
+  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format());
+  if (!status.ok()) {
+    LogRefusedCall("ModelService.Generate", status);
+    return new FinishedWriteReactor<GenerateResponse>(status);
+  }
+  engine::Engine* engine = engine_;
+  GenerateRequest copy = *request;
+  return new GenerationReactor([engine, copy](const GenerationReactor::Send& send,
+                                              const std::atomic<bool>* cancelled) -> grpc::Status {
+    engine::CompletionOptions options = ToCompletionOptions(copy.sampling(), copy.max_tokens(), copy.stop(),
+                                                            copy.logprobs(), engine->info().context_length);
+    for (uint32_t id : copy.stop_token_ids()) options.stop_token_ids.push_back(static_cast<int32_t>(id));
+    options.cancelled = cancelled;
+    auto on_delta = [&](const engine::GenerationDelta& delta) {
+      send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
+      return true;
+    };
+    absl::StatusOr<engine::GenerationResult> result;
+    if (copy.input_case() == GenerateRequest::kPromptIds) {
+      std::vector<int32_t> ids(copy.prompt_ids().ids().begin(), copy.prompt_ids().ids().end());
+      if (ids.empty()) return Invalid("prompt_ids.ids: at least one token is required");
+      result = engine->CompleteIds(std::move(ids), options, on_delta);
+    } else {
+      result = engine->Complete(copy.prompt(), options, on_delta);
+    }
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    send(FinishedMessage(*result));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::CallbackServerContext* context,
+                                                                   const ChatRequest* request) {
+  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Chat", *request)) return rejected;
+  grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(), request->speculation());
+  for (int i = 0; status.ok() && i < request->messages_size(); ++i) {
+    const ChatMessage& m = request->messages(i);
+    if (m.role() != ROLE_ASSISTANT && m.tool_calls_size() > 0) {
+      status = Invalid(absl::StrCat("messages[", i, "].tool_calls: only assistant messages make tool calls"));
+    }
+  }
+  if (status.ok()) status = CheckModel(request->model());
+  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format());
+  if (status.ok() && engine_->chat_format() == nullptr) {
+    status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the loaded model's tokenizer has no chat format");
+  }
+  if (!status.ok()) {
+    LogRefusedCall("ModelService.Chat", status);
+    return new FinishedWriteReactor<GenerateResponse>(status);
+  }
+  engine::Engine* engine = engine_;
+  ChatRequest copy = *request;
+  return new GenerationReactor([engine, copy](const GenerationReactor::Send& send,
+                                              const std::atomic<bool>* cancelled) -> grpc::Status {
+    std::vector<engine::ChatMessage> messages;
+    for (const ChatMessage& m : copy.messages()) {
+      engine::ChatMessage message;
+      message.role = ToEngine(m.role());
+      message.content = m.content();
+      message.tool_call_id = m.tool_call_id();
+      for (const ToolCall& call : m.tool_calls()) {
+        message.tool_calls.push_back({call.id(), call.name(), call.arguments_json().empty() ? "{}" : call.arguments_json()});
+      }
+      messages.push_back(std::move(message));
+    }
+    std::vector<engine::ToolSpec> tools;
+    for (const ToolSpec& tool : copy.tools()) {
+      tools.push_back({tool.name(), tool.description(), tool.parameters_json_schema()});
+    }
+    engine::CompletionOptions options = ToCompletionOptions(copy.sampling(), copy.max_tokens(), copy.stop(),
+                                                            copy.logprobs(), engine->info().context_length);
+    options.cancelled = cancelled;
+    auto result = engine->Chat(messages, tools, options, [&](const engine::GenerationDelta& delta) {
+      send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
+      return true;
+    });
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    GenerateResponse finished = FinishedMessage(result->generation);
+    if (!result->reply.tool_calls.empty()) {
+      finished.mutable_finished()->set_reason(FINISH_REASON_TOOL_CALLS);
+      for (const engine::ToolCall& call : result->reply.tool_calls) {
+        ToolCall* out = finished.mutable_finished()->add_tool_calls();
+        out->set_id(call.id);
+        out->set_name(call.name);
+        out->set_arguments_json(call.arguments_json);
+      }
+    }
+    send(std::move(finished));
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Tokenize(grpc::CallbackServerContext* context,
-                                                     const TokenizeRequest* request,
-                                                     TokenizeResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Tokenize", *request, [] { return NoModel(); });
+                                                     const TokenizeRequest* request, TokenizeResponse* response) {
+  return HandleUnary(context, env_, "ModelService.Tokenize", *request, [&] {
+    grpc::Status status = CheckModel(request->model());
+    if (!status.ok()) return status;
+    const engine::Tokenizer& tokenizer = engine_->tokenizer();
+    std::vector<int32_t> ids;
+    if (request->add_special_tokens() && tokenizer.add_bos()) ids.push_back(*tokenizer.bos_id());
+    std::vector<int32_t> text_ids = tokenizer.Encode(request->text());
+    ids.insert(ids.end(), text_ids.begin(), text_ids.end());
+    for (int32_t id : ids) {
+      response->add_ids(static_cast<uint32_t>(id));
+      response->add_tokens(engine::ToValidUtf8(tokenizer.TokenString(id)));
+    }
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Detokenize(grpc::CallbackServerContext* context,
-                                                       const DetokenizeRequest* request,
-                                                       DetokenizeResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Detokenize", *request, [] { return NoModel(); });
+                                                       const DetokenizeRequest* request, DetokenizeResponse* response) {
+  return HandleUnary(context, env_, "ModelService.Detokenize", *request, [&] {
+    grpc::Status status = CheckModel(request->model());
+    if (!status.ok()) return status;
+    const engine::Tokenizer& tokenizer = engine_->tokenizer();
+    std::vector<int32_t> ids;
+    for (int i = 0; i < request->ids_size(); ++i) {
+      if (request->ids(i) >= static_cast<uint32_t>(tokenizer.vocab_size())) {
+        return Invalid(absl::StrCat("ids[", i, "]: ", request->ids(i), " is outside the vocabulary (",
+                                    tokenizer.vocab_size(), ")"));
+      }
+      ids.push_back(static_cast<int32_t>(request->ids(i)));
+    }
+    response->set_text(tokenizer.Decode(ids, request->skip_special_tokens()));
+    return grpc::Status::OK;
+  });
 }
 
-grpc::ServerUnaryReactor* ModelServiceImpl::Embed(grpc::CallbackServerContext* context,
-                                                  const EmbedRequest* request,
+grpc::ServerUnaryReactor* ModelServiceImpl::Embed(grpc::CallbackServerContext* context, const EmbedRequest* request,
                                                   EmbedResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Embed", *request, [] { return NoModel(); });
+  return HandleUnary(context, env_, "ModelService.Embed", *request, [&] {
+    grpc::Status status = CheckModel(request->model());
+    if (!status.ok()) return status;
+    std::vector<std::string> texts(request->texts().begin(), request->texts().end());
+    auto vectors = engine_->Embed(texts, request->normalize());
+    if (!vectors.ok()) return ToGrpcStatus(vectors.status());
+    uint64_t tokens = 0;
+    for (const std::string& text : texts) tokens += engine_->tokenizer().Encode(text).size();
+    for (const auto& v : *vectors) *response->add_embeddings()->mutable_values() = {v.begin(), v.end()};
+    response->set_dimension(static_cast<uint32_t>(engine_->info().hidden_size));
+    response->mutable_usage()->set_prompt_tokens(tokens);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContext* context,
-                                                      const ModelInfoRequest* request,
-                                                      ModelInfoResponse* response) {
-  return HandleUnary(context, env_, "ModelService.ModelInfo", *request, [] { return NoModel(); });
+                                                      const ModelInfoRequest* request, ModelInfoResponse* response) {
+  return HandleUnary(context, env_, "ModelService.ModelInfo", *request, [&] {
+    grpc::Status status = CheckModel(request->model());
+    if (!status.ok()) return status;
+    const engine::EngineInfo& info = engine_->info();
+    response->set_name(info.name);
+    response->set_architecture(info.architecture);
+    response->set_parameters(info.parameters);
+    response->set_active_parameters(info.active_parameters);
+    response->set_vocab_size(static_cast<uint32_t>(info.vocab_size));
+    response->set_context_length(static_cast<uint32_t>(info.context_length));
+    response->set_hidden_size(static_cast<uint32_t>(info.hidden_size));
+    response->set_num_layers(static_cast<uint32_t>(info.num_layers));
+    response->set_num_experts(static_cast<uint32_t>(info.num_experts));
+    response->set_experts_per_token(static_cast<uint32_t>(info.experts_per_token));
+    response->set_weight_dtype(info.weight_dtype);
+    response->set_device(info.device);
+    response->set_has_mtp(info.has_mtp);
+    response->set_embedding_dimension(static_cast<uint32_t>(info.hidden_size));
+    response->add_speculation_modes(SPECULATION_MODE_NONE);
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace agentd::services

@@ -1,15 +1,18 @@
-// ModelService handlers (proto/agentd/v1/model.proto).
+// ModelService handlers (proto/agentd/v1/model.proto): thin adapters from the API's messages to
+// engine::Engine. Without --model every call answers FAILED_PRECONDITION.
 #ifndef AGENTD_SERVICES_MODEL_SERVICE_H_
 #define AGENTD_SERVICES_MODEL_SERVICE_H_
 
 #include "agentd/v1/model.grpc.pb.h"
+#include "engine/engine.h"
 #include "rpc_support.h"
 
 namespace agentd::services {
 
 class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService {
  public:
-  explicit ModelServiceImpl(const RpcEnvironment* env) : env_(*env) {}
+  // `engine` may be null (no model loaded); it must outlive the service.
+  ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine) : env_(*env), engine_(engine) {}
 
   grpc::ServerWriteReactor<agentd::v1::GenerateResponse>* Generate(
       grpc::CallbackServerContext* context, const agentd::v1::GenerateRequest* request) override;
@@ -29,13 +32,16 @@ class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService 
                                       agentd::v1::ModelInfoResponse* response) override;
 
  private:
+  // FAILED_PRECONDITION without a model, NOT_FOUND for another model's name.
+  grpc::Status CheckModel(const std::string& requested) const;
+
   const RpcEnvironment& env_;
+  engine::Engine* engine_;
 };
 
 // Range checks on sampling parameters that the annotations cannot express. `prefix` is the
 // field path of the SamplingParams message ("sampling").
-grpc::Status CheckSamplingParams(const agentd::v1::SamplingParams& sampling,
-                                 absl::string_view prefix);
+grpc::Status CheckSamplingParams(const agentd::v1::SamplingParams& sampling, absl::string_view prefix);
 
 }  // namespace agentd::services
 

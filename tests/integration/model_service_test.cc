@@ -1,0 +1,189 @@
+// ModelService on the real daemon started with --model (the tiny DeepSeek-V3 checkpoint with a
+// small tokenizer): info, streaming generation, chat, tokenize, embed, refusals, cancellation.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sdk/client.h"
+#include "support/daemon_process.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using testing_support::DaemonProcess;
+using testing_support::TempDir;
+using namespace agentd::v1;
+
+class ModelServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (daemon_ == nullptr && start_error_.empty()) {
+      dir_ = new TempDir();
+      auto daemon = DaemonProcess::Start(
+          dir_->Join("data"), {"--model", std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"},
+          &start_error_);
+      if (daemon.has_value()) {
+        daemon_ = new DaemonProcess(std::move(*daemon));
+        sdk::ClientOptions options;
+        options.address = daemon_->address();
+        client_ = sdk::Client::Create(options)->release();
+      }
+    }
+    ASSERT_NE(daemon_, nullptr) << start_error_;
+  }
+
+  // Reads a whole Generate/Chat stream.
+  template <typename Reader>
+  static std::pair<std::string, GenerationFinished> Drain(Reader* reader, grpc::Status* status) {
+    std::string text;
+    GenerationFinished finished;
+    GenerateResponse response;
+    while (reader->Read(&response)) {
+      text += response.text();
+      if (response.has_finished()) finished = response.finished();
+    }
+    *status = reader->Finish();
+    return {text, finished};
+  }
+
+  static TempDir* dir_;
+  static DaemonProcess* daemon_;
+  static sdk::Client* client_;
+  static std::string start_error_;
+};
+
+TempDir* ModelServiceTest::dir_ = nullptr;
+DaemonProcess* ModelServiceTest::daemon_ = nullptr;
+sdk::Client* ModelServiceTest::client_ = nullptr;
+std::string ModelServiceTest::start_error_;
+
+TEST_F(ModelServiceTest, ModelInfoDescribesTheLoadedModel) {
+  ModelInfoRequest request;
+  ModelInfoResponse info;
+  grpc::Status status = client_->models().ModelInfo(client_->NewContext().get(), request, &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(info.name(), "deepseek_v3_tiny_chat");
+  EXPECT_EQ(info.architecture(), "deepseek_v3");
+  EXPECT_EQ(info.vocab_size(), 320u);
+  EXPECT_EQ(info.num_experts(), 8u);
+  EXPECT_TRUE(info.has_mtp());
+  EXPECT_THAT(info.device(), ::testing::AnyOf(HasSubstr("cpu"), HasSubstr("cuda")));
+
+  request.set_model("some-other-model");
+  status = client_->models().ModelInfo(client_->NewContext().get(), request, &info);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ModelServiceTest, GenerateStreamsDeltasAndFinishes) {
+  GenerateRequest request;
+  request.set_prompt("the theory of");
+  request.set_max_tokens(12);
+  request.set_include_token_ids(true);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Generate(context.get(), request);
+  GenerateResponse response;
+  std::string text;
+  int token_count = 0;
+  GenerationFinished finished;
+  while (reader->Read(&response)) {
+    text += response.text();
+    token_count += response.token_ids_size();
+    if (response.has_finished()) finished = response.finished();
+  }
+  grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_NE(finished.reason(), FINISH_REASON_UNSPECIFIED);
+  EXPECT_EQ(finished.usage().completion_tokens(), static_cast<uint64_t>(token_count));
+  EXPECT_GT(finished.usage().prompt_tokens(), 0u);
+  EXPECT_LE(token_count, 12);
+
+  // Same request, greedy: same text.
+  auto context2 = client_->NewContext(false);
+  auto again = client_->models().Generate(context2.get(), request);
+  grpc::Status status2;
+  auto [text2, finished2] = Drain(again.get(), &status2);
+  ASSERT_TRUE(status2.ok());
+  EXPECT_EQ(text2, text);
+}
+
+TEST_F(ModelServiceTest, ChatAndTokenizeAndEmbed) {
+  ChatRequest chat;
+  auto* message = chat.add_messages();
+  message->set_role(ROLE_USER);
+  message->set_content("hello there");
+  chat.set_max_tokens(6);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Chat(context.get(), chat);
+  grpc::Status status;
+  auto [text, finished] = Drain(reader.get(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GT(finished.usage().prompt_tokens(), 3u);
+
+  TokenizeRequest tokenize;
+  tokenize.set_text("the station");
+  tokenize.set_add_special_tokens(true);
+  TokenizeResponse tokens;
+  ASSERT_TRUE(client_->models().Tokenize(client_->NewContext().get(), tokenize, &tokens).ok());
+  ASSERT_GT(tokens.ids_size(), 1);
+  EXPECT_EQ(tokens.tokens(0), "<｜begin▁of▁sentence｜>");
+  DetokenizeRequest detokenize;
+  *detokenize.mutable_ids() = tokens.ids();
+  detokenize.set_skip_special_tokens(true);
+  DetokenizeResponse detokenized;
+  ASSERT_TRUE(client_->models().Detokenize(client_->NewContext().get(), detokenize, &detokenized).ok());
+  EXPECT_EQ(detokenized.text(), "the station");
+
+  EmbedRequest embed;
+  embed.add_texts("alpha");
+  embed.add_texts("beta");
+  embed.set_normalize(true);
+  EmbedResponse embeddings;
+  ASSERT_TRUE(client_->models().Embed(client_->NewContext().get(), embed, &embeddings).ok());
+  ASSERT_EQ(embeddings.embeddings_size(), 2);
+  EXPECT_EQ(embeddings.dimension(), 64u);
+  EXPECT_EQ(embeddings.embeddings(0).values_size(), 64);
+}
+
+TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
+  GenerateRequest request;
+  request.set_prompt("x");
+  request.mutable_speculation()->set_mode(SPECULATION_MODE_MTP);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Generate(context.get(), request);
+  grpc::Status status;
+  Drain(reader.get(), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("speculation.mode"));
+
+  DetokenizeRequest detokenize;
+  detokenize.add_ids(100000);
+  DetokenizeResponse out;
+  status = client_->models().Detokenize(client_->NewContext().get(), detokenize, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("ids[0]"));
+}
+
+TEST_F(ModelServiceTest, ClientCancellationLeavesTheDaemonServing) {
+  GenerateRequest request;
+  request.set_prompt("a long story");
+  request.set_max_tokens(2000);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Generate(context.get(), request);
+  GenerateResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  context->TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(*client_->Health(), "SERVING");
+
+  GenerateRequest small;
+  small.set_prompt("ok");
+  small.set_max_tokens(2);
+  auto context2 = client_->NewContext(false);
+  auto reader2 = client_->models().Generate(context2.get(), small);
+  grpc::Status status;
+  Drain(reader2.get(), &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+}  // namespace
