@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "cpu/ops.h"
+
 namespace engine::cpu {
 
 void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out) {
@@ -17,8 +19,7 @@ void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out)
     for (int64_t i = 0; i < n; ++i) {
       const float a = coeffs[i * w.rows + r];
       float* o = out + i * w.cols;
-#pragma omp simd
-      for (int64_t c = 0; c < w.cols; ++c) o[c] += a * row[c];
+      cpu::Axpy(a, row, o, w.cols);
     }
   }
 }

@@ -18,7 +18,10 @@ void Matrix::RowToF32(int64_t r, float* out) const {
     }
     case DType::kBF16: {
       const uint16_t* row = static_cast<const uint16_t*>(data) + r * cols;
-      for (int64_t c = 0; c < cols; ++c) out[c] = Bf16ToF32(row[c]);
+      // bf16 is the top half of a float32: widening is a shift, which vectorises.
+      uint32_t* bits = reinterpret_cast<uint32_t*>(out);
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) bits[c] = static_cast<uint32_t>(row[c]) << 16;
       return;
     }
     case DType::kF16: {
@@ -64,6 +67,8 @@ inline float Dot(const float* a, const float* b, int64_t k) {
 }
 
 #if defined(__x86_64__)
+constexpr int64_t kPrefetchBytes = 8192;
+
 __attribute__((target("avx512f,avx512bw"))) inline __m512 LoadBf16x16(const uint16_t* p) {
   __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
@@ -73,55 +78,67 @@ __attribute__((target("avx512f,avx512bw"))) inline __m512 LoadF16x16(const uint1
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// Rows [r0, r1) of y for n tokens: each 16-bit weight row is converted once per 4 tokens and
-// fused into the dot products, so weights stream from memory exactly once.
-template <bool kIsBf16>
-__attribute__((target("avx512f,avx512bw,fma"))) void Half16RowsAvx512(const float* x, int64_t n,
-                                                                     const Matrix& w, float* y,
-                                                                     int64_t r0, int64_t r1) {
-  const int64_t k = w.cols;
+// Rows [r0, r1) of y for n tokens, in tiles of 4 weight rows × up to 4 tokens: each 16-bit
+// weight vector is widened once and used for 4 tokens, each token vector is loaded once for 4
+// rows, and the 16 accumulators are independent chains, so neither loads nor FMA latency bound
+// the loop. Weights stream from memory exactly once.
+template <bool kIsBf16, int kRows, int kTokens>
+__attribute__((target("avx512f,avx512bw,fma"), always_inline)) inline void Tile(const float* x, int64_t k, const uint16_t* w,
+                                                                 int64_t w_stride, float* y, int64_t y_stride) {
+  __m512 acc[kRows][kTokens];
+#pragma GCC unroll 4
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_setzero_ps();
   const int64_t k16 = k & ~int64_t{15};
-  const auto* base = static_cast<const uint16_t*>(w.data);
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint16_t* row = base + r * k;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
-             a3 = _mm512_setzero_ps();
-      const float* x0 = x + (i + 0) * k;
-      const float* x1 = x + (i + 1) * k;
-      const float* x2 = x + (i + 2) * k;
-      const float* x3 = x + (i + 3) * k;
-      for (int64_t c = 0; c < k16; c += 16) {
-        __m512 wv = kIsBf16 ? LoadBf16x16(row + c) : LoadF16x16(row + c);
-        a0 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x0 + c), a0);
-        a1 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x1 + c), a1);
-        a2 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x2 + c), a2);
-        a3 = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x3 + c), a3);
+  for (int64_t c = 0; c < k16; c += 16) {
+    __m512 xv[kTokens];
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_loadu_ps(x + t * k + c);
+    // Hardware prefetchers lose track of the kRows interleaved streams; asking for the line
+    // 8 KiB ahead (into L2) keeps enough reads in flight to approach full bandwidth
+    // (18 → 26 GB/s on a 151936×1024 bf16 GEMV with 2 threads here).
+    if ((c & 31) == 0) {
+#pragma GCC unroll 4
+      for (int r = 0; r < kRows; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + r * w_stride + c) + kPrefetchBytes, _MM_HINT_T1);
       }
-      float s[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2),
-                    _mm512_reduce_add_ps(a3)};
-      for (int64_t c = k16; c < k; ++c) {
-        float wc = kIsBf16 ? Bf16ToF32(row[c]) : F16ToF32(row[c]);
-        s[0] += wc * x0[c];
-        s[1] += wc * x1[c];
-        s[2] += wc * x2[c];
-        s[3] += wc * x3[c];
-      }
-      for (int j = 0; j < 4; ++j) y[(i + j) * w.rows + r] = s[j];
     }
-    for (; i < n; ++i) {
-      const float* xi = x + i * k;
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t c = 0; c < k16; c += 16) {
-        __m512 wv = kIsBf16 ? LoadBf16x16(row + c) : LoadF16x16(row + c);
-        acc = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xi + c), acc);
-      }
-      float s = _mm512_reduce_add_ps(acc);
-      for (int64_t c = k16; c < k; ++c) s += (kIsBf16 ? Bf16ToF32(row[c]) : F16ToF32(row[c])) * xi[c];
-      y[i * w.rows + r] = s;
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      const __m512 wv = kIsBf16 ? LoadBf16x16(w + r * w_stride + c) : LoadF16x16(w + r * w_stride + c);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
     }
   }
+  for (int r = 0; r < kRows; ++r) {
+    for (int t = 0; t < kTokens; ++t) {
+      float sum = _mm512_reduce_add_ps(acc[r][t]);
+      for (int64_t c = k16; c < k; ++c) {
+        const uint16_t h = w[r * w_stride + c];
+        sum += (kIsBf16 ? Bf16ToF32(h) : F16ToF32(h)) * x[t * k + c];
+      }
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
+template <bool kIsBf16, int kRows>
+__attribute__((target("avx512f,avx512bw,fma"))) void RowBlock(const float* x, int64_t n, const Matrix& w, float* y,
+                                                             int64_t r) {
+  const int64_t k = w.cols;
+  const uint16_t* rows = static_cast<const uint16_t*>(w.data) + r * k;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) Tile<kIsBf16, kRows, 4>(x + i * k, k, rows, k, y + i * w.rows + r, w.rows);
+  for (; i < n; ++i) Tile<kIsBf16, kRows, 1>(x + i * k, k, rows, k, y + i * w.rows + r, w.rows);
+}
+
+template <bool kIsBf16>
+__attribute__((target("avx512f,avx512bw,fma"))) void Half16RowsAvx512(const float* x, int64_t n, const Matrix& w,
+                                                                     float* y, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) RowBlock<kIsBf16, 4>(x, n, w, y, r);
+  for (; r < r1; ++r) RowBlock<kIsBf16, 1>(x, n, w, y, r);
 }
 
 bool HasAvx512() {
@@ -159,10 +176,40 @@ void Rows(const float* x, int64_t n, const Matrix& w, float* y, int64_t r0, int6
 
 }  // namespace
 
+void MatmulBatch(const std::vector<MatmulJob>& jobs) {
+  // Work items: (job, first row, row count) of ~64 KiB of weights each.
+  struct Item {
+    size_t job;
+    int64_t r0, r1;
+  };
+  std::vector<Item> items;
+  int64_t work = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const Matrix& w = *jobs[j].w;
+    const int64_t row_bytes = w.cols * static_cast<int64_t>(DTypeSize(w.dtype));
+    int64_t chunk = std::max<int64_t>(1, (64 << 10) / std::max<int64_t>(row_bytes, 1));
+    chunk = (chunk + 3) & ~int64_t{3};
+    for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
+    work += w.rows * w.cols * jobs[j].n;
+  }
+  auto run = [&](const Item& item) {
+    const MatmulJob& job = jobs[item.job];
+    Rows(job.x, job.n, *job.w, job.y, item.r0, item.r1);
+  };
+  if (items.size() <= 1 || work < (1 << 15)) {
+    for (const Item& item : items) run(item);
+    return;
+  }
+  const int64_t count = static_cast<int64_t>(items.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < count; ++i) run(items[i]);
+}
+
 void MatmulTransposed(const float* x, int64_t n, const Matrix& w, float* y) {
   // Split output rows into chunks big enough to amortise scheduling (≥ ~64 KiB of weights).
   const int64_t row_bytes = w.cols * static_cast<int64_t>(DTypeSize(w.dtype));
-  const int64_t chunk = std::max<int64_t>(1, (64 << 10) / std::max<int64_t>(row_bytes, 1));
+  int64_t chunk = std::max<int64_t>(1, (64 << 10) / std::max<int64_t>(row_bytes, 1));
+  chunk = (chunk + 3) & ~int64_t{3};  // whole 4-row tiles
   const int64_t chunks = (w.rows + chunk - 1) / chunk;
   if (chunks <= 1 || w.rows * w.cols * n < (1 << 15)) {
     Rows(x, n, w, y, 0, w.rows);

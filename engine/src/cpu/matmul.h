@@ -5,11 +5,23 @@
 #ifndef AGENTD_ENGINE_CPU_MATMUL_H_
 #define AGENTD_ENGINE_CPU_MATMUL_H_
 
+#include <vector>
+
 #include "cpu/matrix.h"
 
 namespace engine::cpu {
 
 void MatmulTransposed(const float* x, int64_t n, const Matrix& w, float* y);
+
+// Several independent products y_j = x_j · W_jᵀ in one parallel pass, so small matrices (the
+// experts of a MoE layer, q/k/v) share one fork/join instead of paying one each.
+struct MatmulJob {
+  const float* x;
+  int64_t n;
+  const Matrix* w;
+  float* y;
+};
+void MatmulBatch(const std::vector<MatmulJob>& jobs);
 
 // The straightforward triple loop, for tests of the fast path.
 void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y);

@@ -17,6 +17,11 @@ void Softmax(float* x, int64_t n);
 
 float Sigmoid(float x);
 
+// Σ a[i]·b[i], vectorised (the sum may be reassociated).
+float Dot(const float* a, const float* b, int64_t n);
+// y[i] += alpha · x[i].
+void Axpy(float alpha, const float* x, float* y, int64_t n);
+
 }  // namespace engine::cpu
 
 #endif  // AGENTD_ENGINE_CPU_OPS_H_

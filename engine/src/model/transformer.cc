@@ -197,19 +197,16 @@ class Transformer final : public Model {
     const int64_t qk = nope + rope, rank = c.kv_lora_rank;
 
     // Queries: q = W_QB · RMSNorm(W_QA · h) with q-LoRA, else q = W_Q · h.
-    std::vector<float> q(n * heads * qk);
+    // Keys/values: the shared latent c = RMSNorm(W_DKV · h) and the rotary key k_rope, cached.
+    std::vector<float> q(n * heads * qk), kv_a(n * (rank + rope));
     if (!w.q_a.empty()) {
       std::vector<float> q_compressed(n * c.q_lora_rank);
-      MatmulTransposed(h, n, w.q_a, q_compressed.data());
+      cpu::MatmulBatch({{h, n, &w.q_a, q_compressed.data()}, {h, n, &w.kv_a, kv_a.data()}});
       RmsNorm(q_compressed.data(), n, c.q_lora_rank, w.q_a_norm.data(), Eps(), q_compressed.data());
       MatmulTransposed(q_compressed.data(), n, w.q_b, q.data());
     } else {
-      MatmulTransposed(h, n, w.q, q.data());
+      cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.kv_a, kv_a.data()}});
     }
-
-    // Keys/values: the shared latent c = RMSNorm(W_DKV · h) and the rotary key k_rope, cached.
-    std::vector<float> kv_a(n * (rank + rope));
-    MatmulTransposed(h, n, w.kv_a, kv_a.data());
     for (int64_t t = 0; t < n; ++t) {
       float* latent = &kv->a[(start + t) * rank];
       float* k_rope = &kv->b[(start + t) * rope];
@@ -238,18 +235,11 @@ class Transformer final : public Model {
         for (int64_t s = 0; s < visible; ++s) {
           const float* latent = &kv->a[s * rank];
           const float* k_rope = &kv->b[s * rope];
-          float dot = 0;
-          for (int64_t i = 0; i < rank; ++i) dot += ql[i] * latent[i];
-          for (int64_t i = 0; i < rope; ++i) dot += qr[i] * k_rope[i];
-          scores[s] = dot * softmax_scale_;
+          scores[s] = (cpu::Dot(ql, latent, rank) + cpu::Dot(qr, k_rope, rope)) * softmax_scale_;
         }
         cpu::Softmax(scores.data(), visible);
         float* ctx = &context[t * rank];
-        for (int64_t s = 0; s < visible; ++s) {
-          const float p = scores[s];
-          const float* latent = &kv->a[s * rank];
-          for (int64_t i = 0; i < rank; ++i) ctx[i] += p * latent[i];
-        }
+        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], &kv->a[s * rank], ctx, rank);
       }
       // out_h[t] = W_UV · context[t]
       std::vector<float> head_out(n * vdim);
@@ -266,11 +256,9 @@ class Transformer final : public Model {
     const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, d = c.head_dim;
     const int64_t group = heads / kv_heads;
     std::vector<float> q(n * heads * d);
-    MatmulTransposed(h, n, w.q, q.data());
     float* keys = &kv->a[start * kv_heads * d];
     float* values = &kv->b[start * kv_heads * d];
-    MatmulTransposed(h, n, w.k, keys);
-    MatmulTransposed(h, n, w.v, values);
+    cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.k, keys}, {h, n, &w.v, values}});
     RmsNorm(q.data(), n * heads, d, w.q_norm.data(), Eps(), q.data());
     RmsNorm(keys, n * kv_heads, d, w.k_norm.data(), Eps(), keys);
     for (int64_t t = 0; t < n; ++t) {
@@ -288,18 +276,12 @@ class Transformer final : public Model {
         const int64_t visible = start + t + 1;
         const float* qv = &q[(t * heads + hd) * d];
         for (int64_t s = 0; s < visible; ++s) {
-          const float* k = &kv->a[(s * kv_heads + g) * d];
-          float dot = 0;
-          for (int64_t i = 0; i < d; ++i) dot += qv[i] * k[i];
-          scores[s] = dot * softmax_scale_;
+          scores[s] = cpu::Dot(qv, &kv->a[(s * kv_heads + g) * d], d) * softmax_scale_;
         }
         cpu::Softmax(scores.data(), visible);
         float* o = &attended[(t * heads + hd) * d];
         std::fill(o, o + d, 0.0f);
-        for (int64_t s = 0; s < visible; ++s) {
-          const float* v = &kv->b[(s * kv_heads + g) * d];
-          for (int64_t i = 0; i < d; ++i) o[i] += scores[s] * v[i];
-        }
+        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], &kv->b[(s * kv_heads + g) * d], o, d);
       }
     }
     MatmulTransposed(attended.data(), n, w.o, out);
@@ -311,8 +293,7 @@ class Transformer final : public Model {
            const std::vector<std::pair<int64_t, float>>* targets, float* out) const {
     const int64_t hidden = config_.hidden_size, width = w.gate.rows;
     std::vector<float> gate(n * width), up(n * width), down(n * hidden);
-    MatmulTransposed(x, n, w.gate, gate.data());
-    MatmulTransposed(x, n, w.up, up.data());
+    cpu::MatmulBatch({{x, n, &w.gate, gate.data()}, {x, n, &w.up, up.data()}});
     cpu::SiluMul(gate.data(), up.data(), n * width);
     MatmulTransposed(gate.data(), n, w.down, down.data());
     for (int64_t i = 0; i < n; ++i) {
@@ -325,12 +306,13 @@ class Transformer final : public Model {
   }
 
   // Routed experts (each token's top-k, weighted by the router) plus the shared experts.
+  // Tokens are grouped by expert so each expert's weights are read once for all its tokens,
+  // and all experts' projections run in one parallel pass per stage (gate/up, then down).
   void MixtureOfExperts(const MoeWeights& w, const float* x, int64_t n, float* out) const {
     const int64_t hidden = config_.hidden_size, experts = config_.num_routed_experts;
     std::vector<float> logits(n * experts);
     MatmulTransposed(x, n, w.router, logits.data());
 
-    // Group the tokens by expert so each expert's weights are read once for all its tokens.
     std::vector<std::vector<std::pair<int64_t, float>>> assigned(experts);
     RouterChoice choice;
     for (int64_t t = 0; t < n; ++t) {
@@ -339,18 +321,50 @@ class Transformer final : public Model {
         assigned[choice.experts[k]].emplace_back(t, choice.weights[k]);
       }
     }
-    std::fill(out, out + n * hidden, 0.0f);
-    std::vector<float> gathered;
+
+    // One group per active expert, plus the shared experts over every token.
+    struct Group {
+      const MlpWeights* mlp;
+      const std::vector<std::pair<int64_t, float>>* tokens;  // nullptr: all n tokens, weight 1
+      int64_t rows;
+      std::vector<float> input, gate, up, down;
+    };
+    std::vector<Group> groups;
     for (int64_t e = 0; e < experts; ++e) {
-      const auto& tokens = assigned[e];
-      if (tokens.empty()) continue;
-      gathered.resize(tokens.size() * hidden);
-      for (size_t i = 0; i < tokens.size(); ++i) {
-        std::copy_n(x + tokens[i].first * hidden, hidden, &gathered[i * hidden]);
-      }
-      Mlp(w.experts[e], gathered.data(), static_cast<int64_t>(tokens.size()), 1.0f, &tokens, out);
+      if (!assigned[e].empty()) groups.push_back({&w.experts[e], &assigned[e], static_cast<int64_t>(assigned[e].size())});
     }
-    if (w.has_shared) Mlp(w.shared, x, n, 1.0f, nullptr, out);
+    if (w.has_shared) groups.push_back({&w.shared, nullptr, n});
+
+    std::vector<cpu::MatmulJob> jobs;
+    for (Group& g : groups) {
+      const int64_t width = g.mlp->gate.rows;
+      if (g.tokens != nullptr) {
+        g.input.resize(g.rows * hidden);
+        for (int64_t i = 0; i < g.rows; ++i) std::copy_n(x + (*g.tokens)[i].first * hidden, hidden, &g.input[i * hidden]);
+      }
+      const float* input = g.tokens != nullptr ? g.input.data() : x;
+      g.gate.resize(g.rows * width);
+      g.up.resize(g.rows * width);
+      jobs.push_back({input, g.rows, &g.mlp->gate, g.gate.data()});
+      jobs.push_back({input, g.rows, &g.mlp->up, g.up.data()});
+    }
+    cpu::MatmulBatch(jobs);
+    jobs.clear();
+    for (Group& g : groups) {
+      cpu::SiluMul(g.gate.data(), g.up.data(), static_cast<int64_t>(g.gate.size()));
+      g.down.resize(g.rows * hidden);
+      jobs.push_back({g.gate.data(), g.rows, &g.mlp->down, g.down.data()});
+    }
+    cpu::MatmulBatch(jobs);
+
+    std::fill(out, out + n * hidden, 0.0f);
+    for (const Group& g : groups) {
+      for (int64_t i = 0; i < g.rows; ++i) {
+        const int64_t row = g.tokens != nullptr ? (*g.tokens)[i].first : i;
+        const float scale = g.tokens != nullptr ? (*g.tokens)[i].second : 1.0f;
+        cpu::Axpy(scale, &g.down[i * hidden], out + row * hidden, hidden);
+      }
+    }
   }
 
   uint64_t CountParameters(bool active_only, bool bytes) const {
