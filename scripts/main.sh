@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing (Debian 12, as root), builds, starts agentd on loopback
-# with a data directory under ./var, and drives it with agentctl over gRPC. The daemon is
-# stopped with SIGTERM at the end (clean shutdown), so the script can run again.
+# with a data directory under ./var and a model, and drives it with agentctl over gRPC: health,
+# model info, streamed generation and chat. The daemon is stopped with SIGTERM at the end (clean
+# shutdown), so the script can run again.
+#
+# Until the trained default model ships, the model is a tiny random-weight DeepSeek-V3 test
+# checkpoint (tests/data/models/deepseek_v3_tiny_chat): the engine, streaming and chat paths are
+# real, the words it produces are noise. AGENTD_MODEL=DIR runs a real checkpoint instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 
 DATA_DIR=${AGENTD_DATA_DIR:-var/agentd}
+MODEL_DIR=${AGENTD_MODEL:-tests/data/models/deepseek_v3_tiny_chat}
+
+echo "== the real DeepSeek-V3 tokenizer on a corpus question (offline, in-process)"
+QUESTION_FILE=$(mktemp)
+head -n 1 tests/data/corpus/questions.jsonl | sed "s/\"question\"/\"text\"/" >"$QUESTION_FILE"
+echo "question: $(head -c 300 "$QUESTION_FILE")"
+echo -n "token ids: "
+build/bin/agentctl engine tokenize --tokenizer tests/data/tokenizers/deepseek_v3 --jsonl "$QUESTION_FILE"
+rm -f "$QUESTION_FILE"
 RUN_DIR=$(mktemp -d)
 mkdir -p "$DATA_DIR"
-build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" \
+build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" --model "$MODEL_DIR" \
   2>"$RUN_DIR/agentd.log" &
 AGENTD_PID=$!
 cleanup() {
@@ -38,6 +52,13 @@ echo "== agentd serving on $ADDR (data dir $DATA_DIR)"
 build/bin/agentctl version
 echo -n "health: "
 build/bin/agentctl health
+echo "== model"
+build/bin/agentctl model info
+echo "== generate (streamed; greedy)"
+build/bin/agentctl generate --prompt "DeepSeek-V3 is a mixture-of-experts model that" --max-tokens 32 --stats
+echo "== chat"
+build/bin/agentctl chat --system "You are a research assistant." --message "Summarise the DeepSeek-V3 report." \
+  --max-tokens 24 --stats
 
 echo "== stopping agentd (SIGTERM)"
 kill -TERM "$AGENTD_PID"
