@@ -51,7 +51,9 @@ TEST_F(EngineTest, StreamedDeltasAddUpToTheResult) {
   EXPECT_EQ(streamed_ids, result->tokens);
   EXPECT_GT(result->prompt_tokens, 1);
   EXPECT_LE(result->completion_tokens, 20);
-  if (result->finish_reason == FinishReason::kMaxTokens) EXPECT_EQ(result->completion_tokens, 20);
+  if (result->finish_reason == FinishReason::kMaxTokens) {
+    EXPECT_EQ(result->completion_tokens, 20);
+  }
 }
 
 TEST_F(EngineTest, GreedyAndSeededSamplingAreReproducible) {

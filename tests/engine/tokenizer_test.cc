@@ -110,6 +110,24 @@ TEST(Utf8Test, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(CompleteUtf8Prefix("ab\xff"), 3u);                // invalid: complete (replaced)
 }
 
+// An added token with lstrip/rstrip swallows the whitespace around it, Unicode spaces included.
+TEST(AddedTokenTest, StripFlagsAbsorbNeighbouringWhitespace) {
+  const char* json = R"({
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "Ġ": 2, "ã": 3, "Ģ": 4, "Ģ€": 5, "Ģ€Ģ€": 6}, "merges": []},
+    "added_tokens": [{"id": 7, "content": "<x>", "special": true, "lstrip": true, "rstrip": true},
+                     {"id": 8, "content": "<y>", "special": false, "single_word": true}],
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+    "decoder": {"type": "ByteLevel"}})";
+  auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  // "a", U+3000 (ideographic space) and " " before the token, " " after: all absorbed.
+  EXPECT_EQ((*tokenizer)->Encode("a\u3000 <x> b"), (std::vector<int32_t>{0, 7, 1}));
+  // single_word: "<y>" inside a word is not the added token.
+  std::vector<int32_t> inside = (*tokenizer)->Encode("a<y>");
+  EXPECT_EQ(std::count(inside.begin(), inside.end(), 8), 0);
+  EXPECT_EQ((*tokenizer)->Encode("<y>"), (std::vector<int32_t>{8}));
+}
+
 TEST(TokenizerErrorsTest, MalformedFilesAreRejectedWithAReason) {
   EXPECT_THAT(Tokenizer::FromJson("{", "", "t.json").status().message(), ::testing::HasSubstr("not valid JSON"));
   EXPECT_THAT(Tokenizer::FromJson(R"({"model": {"type": "Unigram"}})", "", "t.json").status().message(),

@@ -4,31 +4,20 @@
 #include <gtest/gtest.h>
 
 #include "sdk/client.h"
-#include "support/daemon_process.h"
+#include "support/shared_daemon.h"
 
 namespace {
 
 using ::testing::HasSubstr;
-using testing_support::DaemonProcess;
-using testing_support::TempDir;
 using namespace agentd::v1;
 
 class ModelServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (daemon_ == nullptr && start_error_.empty()) {
-      dir_ = new TempDir();
-      auto daemon = DaemonProcess::Start(
-          dir_->Join("data"), {"--model", std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"},
-          &start_error_);
-      if (daemon.has_value()) {
-        daemon_ = new DaemonProcess(std::move(*daemon));
-        sdk::ClientOptions options;
-        options.address = daemon_->address();
-        client_ = sdk::Client::Create(options)->release();
-      }
-    }
-    ASSERT_NE(daemon_, nullptr) << start_error_;
+    const auto& shared = testing_support::GetSharedDaemon(
+        "model", "", {"--model", std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"});
+    ASSERT_NE(shared.daemon, nullptr) << shared.error;
+    client_ = shared.client;
   }
 
   // Reads a whole Generate/Chat stream.
@@ -45,16 +34,8 @@ class ModelServiceTest : public ::testing::Test {
     return {text, finished};
   }
 
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static sdk::Client* client_;
-  static std::string start_error_;
+  sdk::Client* client_ = nullptr;
 };
-
-TempDir* ModelServiceTest::dir_ = nullptr;
-DaemonProcess* ModelServiceTest::daemon_ = nullptr;
-sdk::Client* ModelServiceTest::client_ = nullptr;
-std::string ModelServiceTest::start_error_;
 
 TEST_F(ModelServiceTest, ModelInfoDescribesTheLoadedModel) {
   ModelInfoRequest request;

@@ -4,53 +4,25 @@
 #include <gtest/gtest.h>
 
 #include "sdk/client.h"
-#include "support/daemon_process.h"
+#include "support/shared_daemon.h"
 
 namespace {
 
 using ::testing::HasSubstr;
-using testing_support::DaemonProcess;
-using testing_support::TempDir;
 using namespace agentd::v1;
 
 class ValidationTest : public ::testing::Test {
  protected:
-  // One daemon for the suite, started by the first test. Started here rather than in
-  // SetUpTestSuite so a daemon that fails to start fails the tests instead of skipping them.
   void SetUp() override {
-    if (daemon_ == nullptr && start_error_.empty()) {
-      dir_ = new TempDir();
-      // A small request limit so the over-limit case needs little memory.
-      testing_support::WriteFile(dir_->Join("agentd.json"),
-                                 R"({"limits": {"max_request_bytes": 65536}})");
-      auto daemon = DaemonProcess::Start(dir_->Join("data"),
-                                         {"--config", dir_->Join("agentd.json")}, &start_error_);
-      if (daemon.has_value()) {
-        daemon_ = new DaemonProcess(std::move(*daemon));
-        sdk::ClientOptions options;
-        options.address = daemon_->address();
-        client_ = sdk::Client::Create(options)->release();
-      }
-    }
-    ASSERT_NE(daemon_, nullptr) << start_error_;
-  }
-  static void TearDownTestSuite() {
-    delete client_;
-    delete daemon_;
-    delete dir_;
+    // A small request limit so the over-limit case needs little memory.
+    const auto& shared =
+        testing_support::GetSharedDaemon("validation", R"({"limits": {"max_request_bytes": 65536}})", {});
+    ASSERT_NE(shared.daemon, nullptr) << shared.error;
+    client_ = shared.client;
   }
 
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static sdk::Client* client_;
-  static std::string start_error_;
+  sdk::Client* client_ = nullptr;
 };
-
-std::string ValidationTest::start_error_;
-
-TempDir* ValidationTest::dir_ = nullptr;
-DaemonProcess* ValidationTest::daemon_ = nullptr;
-sdk::Client* ValidationTest::client_ = nullptr;
 
 void ExpectInvalid(const grpc::Status& status, const std::string& message) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();

@@ -2,6 +2,7 @@
 
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <algorithm>

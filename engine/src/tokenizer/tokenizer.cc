@@ -342,10 +342,21 @@ void HfTokenizer::SplitAdded(const std::string& text, bool normalized_tokens, st
     }
     size_t start = i, end = i + found->content.size();
     if (found->lstrip) {
-      while (start > segment_start && std::isspace(static_cast<unsigned char>(text[start - 1]))) --start;
+      // Step back over whole whitespace characters (Unicode's, as Rust's char::is_whitespace).
+      while (start > segment_start) {
+        size_t previous = start - 1;
+        while (previous > segment_start && (static_cast<unsigned char>(text[previous]) & 0xc0) == 0x80) --previous;
+        size_t probe = previous;
+        if (!IsWhitespace(tokenizer::NextCodePoint(text, &probe))) break;
+        start = previous;
+      }
     }
     if (found->rstrip) {
-      while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+      while (end < text.size()) {
+        size_t probe = end;
+        if (!IsWhitespace(tokenizer::NextCodePoint(text, &probe))) break;
+        end = probe;
+      }
     }
     if (start > segment_start) out->push_back({text.substr(segment_start, start - segment_start), -1});
     out->push_back({text.substr(start, end - start), found->id});
