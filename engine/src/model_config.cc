@@ -246,6 +246,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const
       return r.Error("topk_method", absl::StrCat("\"", topk, "\" is not supported (greedy, group_limited_greedy, noaux_tc)"));
     }
     RETURN_IF_ERROR(r.Int("num_nextn_predict_layers", &c.num_nextn_predict_layers, false, 0));
+    c.rope_interleave = true;
+    RETURN_IF_ERROR(r.Bool("rope_interleave", &c.rope_interleave));
   } else {
     c.head_dim = c.hidden_size / c.num_attention_heads;
     RETURN_IF_ERROR(r.Int("head_dim", &c.head_dim, false));

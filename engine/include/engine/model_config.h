@@ -93,6 +93,10 @@ struct ModelConfig {
   // DeepSeek-V3 multi-token-prediction layers, stored after the decoder layers.
   int num_nextn_predict_layers = 0;
 
+  // Rotary layout: adjacent pairs (x[2i], x[2i+1]) as DeepSeek's checkpoints expect, or halves
+  // (x[i], x[i+d/2]) as Qwen's. From config.json's rope_interleave where present.
+  bool rope_interleave = false;
+
   bool is_mla() const {
     return architecture == Architecture::kDeepseekV3 || architecture == Architecture::kDeepseekV2;
   }

@@ -11,7 +11,7 @@ double YarnMscale(double scale, double mscale) {
 }
 
 RotaryEmbedding::RotaryEmbedding(const ModelConfig& config)
-    : dim_(config.rope_dim()), interleaved_(config.is_mla()) {
+    : dim_(config.rope_dim()), interleaved_(config.rope_interleave) {
   const int half = dim_ / 2;
   const float base = static_cast<float>(config.rope_theta);
   // Computed in float32 as the reference implementation does, so angles agree bit for bit.

@@ -13,7 +13,7 @@ namespace engine::cpu {
 
 class RotaryEmbedding {
  public:
-  // Frequencies for config.rope_dim() dimensions, adjacent-pair layout for MLA models.
+  // Frequencies for config.rope_dim() dimensions, in the layout config.rope_interleave says.
   explicit RotaryEmbedding(const ModelConfig& config);
 
   // Rotates `heads` vectors of rope_dim floats, `stride` floats apart, to `position`.
