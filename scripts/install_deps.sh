@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libfaiss-dev libopenblas0-pthread libopenblas-dev
+  libssl-dev librocksdb-dev libfaiss-dev libopenblas0-pthread libopenblas-dev
   liblua5.4-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev

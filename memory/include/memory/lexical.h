@@ -1,0 +1,21 @@
+// The terms BM25 indexes and queries with, for Chinese and English alike: text is NFKC-folded
+// and lower-cased (full-width letters and digits become ASCII), runs of CJK characters become
+// overlapping character bigrams (a lone character stays a unigram), and runs of other letters
+// and digits become words — a number keeps its decimal point ("72.6").
+//
+//   LexicalTerms("DeepSeek-V3 训练成本 557.6 万") →
+//     {"deepseek", "v3", "训练", "练成", "成本", "557.6", "万"}
+#ifndef AGENTD_MEMORY_LEXICAL_H_
+#define AGENTD_MEMORY_LEXICAL_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace memory {
+
+std::vector<std::string> LexicalTerms(std::string_view text);
+
+}  // namespace memory
+
+#endif  // AGENTD_MEMORY_LEXICAL_H_

@@ -1,0 +1,117 @@
+// The vocabulary of the memory component: collections, documents, queries and hits, as plain
+// structs (the daemon converts them to and from the agentd.v1 API).
+#ifndef AGENTD_MEMORY_TYPES_H_
+#define AGENTD_MEMORY_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "memory/chunker.h"
+
+namespace memory {
+
+enum class IndexKind { kFlat, kHnsw, kIvfPq };
+enum class Metric { kCosine, kInnerProduct, kL2 };
+
+// 0 in a size means the default given.
+struct IndexSpec {
+  IndexKind kind = IndexKind::kFlat;
+  Metric metric = Metric::kCosine;
+  int hnsw_m = 0;                // 32
+  int hnsw_ef_construction = 0;  // 200
+  int hnsw_ef_search = 0;        // 128
+  int ivf_nlist = 0;             // 1024
+  int ivf_nprobe = 0;            // 16
+  int pq_m = 0;                  // dimension / 8
+  int pq_nbits = 0;              // 8
+};
+
+// Collections without vectors: lexical search only.
+inline constexpr char kNoEmbeddings[] = "none";
+
+struct CollectionSpec {
+  std::string tenant;
+  // [A-Za-z0-9_.-]{1,64}
+  std::string name;
+  // The embedder's model name; "" takes the store's embedder, kNoEmbeddings makes the
+  // collection lexical-only.
+  std::string embedding_model;
+  IndexSpec index;
+  ChunkingOptions chunking;
+  std::string description;
+};
+
+struct CollectionInfo {
+  CollectionSpec spec;
+  // 0 for lexical-only collections.
+  int dimension = 0;
+  int64_t created_at_ms = 0;
+  uint64_t document_count = 0;
+  uint64_t chunk_count = 0;
+};
+
+struct DocumentInput {
+  // "" derives the id from the content hash.
+  std::string id;
+  std::string text;
+  std::string title;
+  std::string source;
+  // YYYY-MM-DD or "".
+  std::string date;
+  std::map<std::string, std::string> metadata;
+};
+
+enum class IngestOutcome { kCreated, kUpdated, kUnchanged };
+
+struct IngestResult {
+  std::string document_id;
+  IngestOutcome outcome = IngestOutcome::kCreated;
+  uint32_t chunk_count = 0;
+  std::string content_sha256;
+};
+
+enum class SearchMode { kHybrid, kVector, kLexical };
+
+struct SearchFilter {
+  std::map<std::string, std::string> metadata_equals;
+  std::string date_from, date_to;  // inclusive, YYYY-MM-DD
+  std::vector<std::string> document_ids;
+};
+
+struct SearchQuery {
+  std::string tenant;
+  std::string collection;
+  std::string query;
+  int k = 10;
+  SearchMode mode = SearchMode::kHybrid;
+  SearchFilter filter;
+};
+
+struct SearchHit {
+  uint64_t chunk_id = 0;
+  std::string document_id, title, source, date, text;
+  std::map<std::string, std::string> metadata;
+  // Code points into the document's text.
+  uint64_t start = 0, end = 0;
+  // The fused score for hybrid, else the component's. Higher is better.
+  double score = 0;
+  double vector_score = 0, lexical_score = 0;
+  // 1-based; 0 when absent from that list.
+  uint32_t vector_rank = 0, lexical_rank = 0;
+};
+
+struct CollectionStats {
+  CollectionInfo info;
+  uint64_t vector_count = 0;
+  uint64_t term_count = 0;
+  uint64_t index_sequence = 0;
+  uint64_t store_sequence = 0;
+  uint64_t index_bytes = 0;
+  uint64_t store_bytes = 0;
+};
+
+}  // namespace memory
+
+#endif  // AGENTD_MEMORY_TYPES_H_

@@ -1,0 +1,897 @@
+#include "memory/memory_store.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "bm25_index.h"
+#include "memory/lexical.h"
+#include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/transaction_log.h"
+#include "rocksdb/write_batch.h"
+#include "vector_index.h"
+
+namespace memory {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using internal::Bm25Index;
+using internal::VectorIndex;
+
+constexpr char kFormat[] = "AGENTD-MEMORY 1";
+constexpr int kRrfK = 60;
+enum Family { kDefault = 0, kMeta, kCollections, kDocuments, kChunks, kVectors, kPostings, kFamilyCount };
+const char* const kFamilyNames[] = {"default", "meta", "collections", "documents", "chunks", "vectors", "postings"};
+
+// ---- key encoding -------------------------------------------------------------------------
+
+std::string BigEndian32(uint32_t v) {
+  std::string s(4, '\0');
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+  return s;
+}
+std::string BigEndian64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+  return s;
+}
+uint64_t ReadBigEndian(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+std::string Prefix(uint32_t collection) { return BigEndian32(collection); }
+std::string ChunkKey(uint32_t c, uint64_t chunk) { return Prefix(c) + BigEndian64(chunk); }
+std::string DocKey(uint32_t c, const std::string& id) { return Prefix(c) + id; }
+std::string PostingKey(uint32_t c, const std::string& term, uint64_t chunk) {
+  return Prefix(c) + term + std::string(1, '\0') + BigEndian64(chunk);
+}
+std::string CounterKey(uint32_t c) { return "next_chunk/" + Prefix(c); }
+std::string CollectionKey(const std::string& tenant, const std::string& name) {
+  return tenant + std::string(1, '\0') + name;
+}
+// The smallest key greater than every key with this prefix.
+std::string PrefixEnd(const std::string& prefix) {
+  std::string end = prefix;
+  for (int i = static_cast<int>(end.size()) - 1; i >= 0; --i) {
+    if (static_cast<unsigned char>(end[i]) != 0xff) {
+      end[i] = static_cast<char>(static_cast<unsigned char>(end[i]) + 1);
+      end.resize(i + 1);
+      return end;
+    }
+  }
+  return std::string(prefix.size() + 1, '\xff');
+}
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// ---- records ------------------------------------------------------------------------------
+
+Json SpecToJson(const CollectionInfo& info, uint32_t id) {
+  const CollectionSpec& s = info.spec;
+  return Json{{"id", id},
+              {"tenant", s.tenant},
+              {"name", s.name},
+              {"embedding_model", s.embedding_model},
+              {"description", s.description},
+              {"dimension", info.dimension},
+              {"created_at_ms", info.created_at_ms},
+              {"index",
+               {{"kind", static_cast<int>(s.index.kind)},
+                {"metric", static_cast<int>(s.index.metric)},
+                {"hnsw_m", s.index.hnsw_m},
+                {"hnsw_ef_construction", s.index.hnsw_ef_construction},
+                {"hnsw_ef_search", s.index.hnsw_ef_search},
+                {"ivf_nlist", s.index.ivf_nlist},
+                {"ivf_nprobe", s.index.ivf_nprobe},
+                {"pq_m", s.index.pq_m},
+                {"pq_nbits", s.index.pq_nbits}}},
+              {"chunking", {{"max_chars", s.chunking.max_chars}, {"overlap_chars", s.chunking.overlap_chars}}}};
+}
+
+CollectionInfo SpecFromJson(const Json& j, uint32_t* id) {
+  CollectionInfo info;
+  *id = j.at("id").get<uint32_t>();
+  CollectionSpec& s = info.spec;
+  s.tenant = j.at("tenant");
+  s.name = j.at("name");
+  s.embedding_model = j.at("embedding_model");
+  s.description = j.value("description", "");
+  info.dimension = j.at("dimension");
+  info.created_at_ms = j.value("created_at_ms", int64_t{0});
+  const Json& x = j.at("index");
+  s.index.kind = static_cast<IndexKind>(x.at("kind").get<int>());
+  s.index.metric = static_cast<Metric>(x.at("metric").get<int>());
+  s.index.hnsw_m = x.at("hnsw_m");
+  s.index.hnsw_ef_construction = x.at("hnsw_ef_construction");
+  s.index.hnsw_ef_search = x.at("hnsw_ef_search");
+  s.index.ivf_nlist = x.at("ivf_nlist");
+  s.index.ivf_nprobe = x.at("ivf_nprobe");
+  s.index.pq_m = x.at("pq_m");
+  s.index.pq_nbits = x.at("pq_nbits");
+  s.chunking.max_chars = j.at("chunking").at("max_chars");
+  s.chunking.overlap_chars = j.at("chunking").at("overlap_chars");
+  return info;
+}
+
+struct DocumentMeta {
+  std::string title, source, date, sha256;
+  std::map<std::string, std::string> metadata;
+  std::vector<uint64_t> chunks;
+};
+
+Json DocToJson(const DocumentMeta& d) {
+  return Json{{"title", d.title}, {"source", d.source}, {"date", d.date}, {"sha256", d.sha256},
+              {"metadata", d.metadata}, {"chunks", d.chunks}};
+}
+
+DocumentMeta DocFromJson(const Json& j) {
+  DocumentMeta d;
+  d.title = j.value("title", "");
+  d.source = j.value("source", "");
+  d.date = j.value("date", "");
+  d.sha256 = j.value("sha256", "");
+  d.metadata = j.value("metadata", std::map<std::string, std::string>());
+  d.chunks = j.value("chunks", std::vector<uint64_t>());
+  return d;
+}
+
+bool ValidDate(const std::string& d) {
+  if (d.empty()) return true;
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  return true;
+}
+
+// ---- a collection in memory ---------------------------------------------------------------
+
+struct Collection {
+  uint32_t id = 0;
+  CollectionInfo info;
+  IndexSpec index_spec;  // with defaults
+  Bm25Index lexical;
+  std::unique_ptr<VectorIndex> vectors;  // null for lexical-only collections
+  std::unordered_map<std::string, DocumentMeta> documents;
+  std::unordered_map<uint64_t, std::string> chunk_document;
+  uint64_t next_chunk = 1;
+  uint64_t index_sequence = 0;
+  uint64_t added_since_save = 0;
+  mutable std::shared_mutex mutex;
+};
+
+// Replays vector writes of one collection from WAL batches.
+class VectorReplay : public rocksdb::WriteBatch::Handler {
+ public:
+  VectorReplay(uint32_t vectors_family, const std::string& prefix, int dimension)
+      : family_(vectors_family), prefix_(prefix), dimension_(dimension) {}
+  rocksdb::Status PutCF(uint32_t family, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    if (family == family_ && key.starts_with(prefix_) && key.size() == 12 &&
+        value.size() == static_cast<size_t>(dimension_) * sizeof(float)) {
+      const uint64_t chunk = ReadBigEndian(key.data() + 4, 8);
+      removed_.erase(chunk);
+      added_ids_.push_back(chunk);
+      const float* v = reinterpret_cast<const float*>(value.data());
+      added_.insert(added_.end(), v, v + dimension_);
+    }
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t family, const rocksdb::Slice& key) override {
+    if (family == family_ && key.starts_with(prefix_) && key.size() == 12) {
+      const uint64_t chunk = ReadBigEndian(key.data() + 4, 8);
+      auto it = std::find(added_ids_.begin(), added_ids_.end(), chunk);
+      if (it != added_ids_.end()) {
+        const size_t i = static_cast<size_t>(it - added_ids_.begin());
+        added_ids_.erase(it);
+        added_.erase(added_.begin() + i * dimension_, added_.begin() + (i + 1) * dimension_);
+      } else {
+        removed_.insert(chunk);
+      }
+    }
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t family, const rocksdb::Slice& key) override { return DeleteCF(family, key); }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+  void LogData(const rocksdb::Slice&) override {}
+
+  std::vector<uint64_t> added_ids_;
+  std::vector<float> added_;
+  std::unordered_set<uint64_t> removed_;
+
+ private:
+  uint32_t family_;
+  std::string prefix_;
+  int dimension_;
+};
+
+class MemoryStoreImpl final : public MemoryStore {
+ public:
+  explicit MemoryStoreImpl(const MemoryStoreOptions& options) : options_(options) {}
+  ~MemoryStoreImpl() override { Close().IgnoreError(); }
+
+  absl::Status Init();
+
+  absl::StatusOr<CollectionInfo> CreateCollection(const CollectionSpec& spec) override;
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections(const std::string& tenant) override;
+  absl::StatusOr<uint64_t> DeleteCollection(const std::string& tenant, const std::string& name) override;
+  absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& tenant, const std::string& collection,
+                                                   const std::vector<DocumentInput>& documents) override;
+  absl::StatusOr<std::vector<std::string>> DeleteDocuments(const std::string& tenant, const std::string& collection,
+                                                           const std::vector<std::string>& ids) override;
+  absl::StatusOr<std::vector<SearchHit>> Search(const SearchQuery& query) override;
+  absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) override;
+  absl::Status Close() override;
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+  rocksdb::WriteOptions WriteOptions() const {
+    rocksdb::WriteOptions w;
+    w.sync = options_.sync_writes;
+    return w;
+  }
+  std::string IndexPath(uint32_t id) const { return (fs::path(options_.path) / "index" / (std::to_string(id) + ".faiss")).string(); }
+  absl::StatusOr<std::shared_ptr<Collection>> Find(const std::string& tenant, const std::string& name) const;
+  absl::Status LoadCollection(const std::string& value);
+  absl::Status BuildVectorIndex(Collection* c);
+  absl::Status SaveIndex(Collection* c);
+  absl::StatusOr<IngestResult> IngestOne(Collection* c, const DocumentInput& doc, size_t index);
+  void DropChunks(Collection* c, const DocumentMeta& doc, rocksdb::WriteBatch* batch) const;
+
+  MemoryStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::mutex write_mutex_;  // one writer at a time: chunk ids and batches stay ordered
+  mutable std::shared_mutex collections_mutex_;
+  std::map<std::string, std::shared_ptr<Collection>> collections_;
+  uint32_t next_collection_id_ = 1;
+  bool closed_ = false;
+};
+
+absl::Status MemoryStoreImpl::Init() {
+  if (options_.path.empty()) return absl::InvalidArgumentError("memory store: path is required");
+  std::error_code ec;
+  fs::create_directories(fs::path(options_.path) / "index", ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat("memory store ", options_.path, ": ", ec.message()));
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // Keep archived WAL files so vector indexes saved a while ago can catch up by replay.
+  db_options.WAL_ttl_seconds = 7 * 24 * 3600;
+  db_options.WAL_size_limit_MB = 2048;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  absl::Status status = FromRocks(rocksdb::DB::Open(db_options, (fs::path(options_.path) / "db").string(), families, &handles_, &raw),
+                                  absl::StrCat("memory store ", options_.path));
+  if (!status.ok()) return status;
+  db_.reset(raw);
+
+  std::string format;
+  rocksdb::Status get = db_->Get(rocksdb::ReadOptions(), cf(kMeta), "format", &format);
+  if (get.IsNotFound()) {
+    status = FromRocks(db_->Put(WriteOptions(), cf(kMeta), "format", kFormat), "memory store format");
+    if (!status.ok()) return status;
+  } else if (!get.ok()) {
+    return FromRocks(get, "memory store format");
+  } else if (format != kFormat) {
+    return absl::FailedPreconditionError(absl::StrCat("memory store ", options_.path, " has format \"", format,
+                                                      "\"; this agentd reads \"", kFormat, "\""));
+  }
+  std::string next;
+  if (db_->Get(rocksdb::ReadOptions(), cf(kMeta), "next_collection_id", &next).ok() && next.size() == 4) {
+    next_collection_id_ = static_cast<uint32_t>(ReadBigEndian(next.data(), 4));
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCollections)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    status = LoadCollection(it->value().ToString());
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
+  Json j = Json::parse(value, nullptr, false);
+  if (j.is_discarded()) return absl::DataLossError("memory store: unreadable collection record");
+  auto c = std::make_shared<Collection>();
+  c->info = SpecFromJson(j, &c->id);
+  c->index_spec = internal::WithDefaults(c->info.spec.index, c->info.dimension);
+  const std::string prefix = Prefix(c->id);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::ReadOptions read;
+  rocksdb::Slice upper(end);
+  read.iterate_upper_bound = &upper;
+
+  std::unique_ptr<rocksdb::Iterator> docs(db_->NewIterator(read, cf(kDocuments)));
+  for (docs->Seek(prefix); docs->Valid(); docs->Next()) {
+    std::string id = docs->key().ToString().substr(4);
+    DocumentMeta meta = DocFromJson(Json::parse(docs->value().ToString(), nullptr, false));
+    for (uint64_t chunk : meta.chunks) c->chunk_document[chunk] = id;
+    c->documents.emplace(std::move(id), std::move(meta));
+  }
+  // BM25 from the postings (term, chunk → tf).
+  std::unordered_map<uint64_t, Bm25Index::TermCounts> terms;
+  std::unique_ptr<rocksdb::Iterator> postings(db_->NewIterator(read, cf(kPostings)));
+  for (postings->Seek(prefix); postings->Valid(); postings->Next()) {
+    const rocksdb::Slice key = postings->key();
+    if (key.size() < 4 + 1 + 8) continue;
+    const std::string term(key.data() + 4, key.size() - 4 - 9);
+    const uint64_t chunk = ReadBigEndian(key.data() + key.size() - 8, 8);
+    uint32_t tf = 0;
+    std::memcpy(&tf, postings->value().data(), std::min<size_t>(4, postings->value().size()));
+    terms[chunk][term] = tf;
+  }
+  for (const auto& [chunk, counts] : terms) c->lexical.Add(chunk, counts);
+  std::string counter;
+  if (db_->Get(rocksdb::ReadOptions(), cf(kMeta), CounterKey(c->id), &counter).ok() && counter.size() == 8) {
+    c->next_chunk = ReadBigEndian(counter.data(), 8);
+  }
+  c->info.document_count = c->documents.size();
+  c->info.chunk_count = c->chunk_document.size();
+  if (c->info.dimension > 0) {
+    absl::Status status = BuildVectorIndex(c.get());
+    if (!status.ok()) return status;
+  }
+  std::unique_lock lock(collections_mutex_);
+  collections_[CollectionKey(c->info.spec.tenant, c->info.spec.name)] = std::move(c);
+  return absl::OkStatus();
+}
+
+// Loads the saved index and replays newer WAL writes; rebuilds from the stored vectors when the
+// file is missing or corrupt or the WAL does not reach back far enough.
+absl::Status MemoryStoreImpl::BuildVectorIndex(Collection* c) {
+  const int dimension = c->info.dimension;
+  uint64_t saved_sequence = 0;
+  absl::StatusOr<std::unique_ptr<VectorIndex>> loaded = VectorIndex::Load(IndexPath(c->id), dimension, c->index_spec, &saved_sequence);
+  const uint64_t latest = db_->GetLatestSequenceNumber();
+  if (loaded.ok() && *loaded != nullptr) {
+    if (saved_sequence >= latest) {
+      c->vectors = std::move(*loaded);
+      c->index_sequence = saved_sequence;
+      return absl::OkStatus();
+    }
+    std::unique_ptr<rocksdb::TransactionLogIterator> log;
+    rocksdb::Status s = db_->GetUpdatesSince(saved_sequence + 1, &log);
+    bool complete = s.ok();
+    VectorReplay replay(cf(kVectors)->GetID(), Prefix(c->id), dimension);
+    uint64_t expected = saved_sequence + 1;
+    for (; complete && log->Valid(); log->Next()) {
+      rocksdb::BatchResult batch = log->GetBatch();
+      if (batch.sequence + batch.writeBatchPtr->Count() <= saved_sequence + 1 && batch.sequence < expected) continue;
+      if (batch.sequence > expected) complete = false;  // a gap: purged WAL
+      if (!complete) break;
+      if (!batch.writeBatchPtr->Iterate(&replay).ok()) complete = false;
+      expected = batch.sequence + batch.writeBatchPtr->Count();
+    }
+    if (complete && expected > latest) {
+      std::vector<uint64_t> removed(replay.removed_.begin(), replay.removed_.end());
+      (*loaded)->Remove(removed);
+      absl::Status added = (*loaded)->Add(replay.added_ids_, replay.added_);
+      if (added.ok()) {
+        c->vectors = std::move(*loaded);
+        c->index_sequence = saved_sequence;
+        c->added_since_save = replay.added_ids_.size();
+        return SaveIndex(c);
+      }
+    }
+  }
+  // Rebuild from the source of truth.
+  auto index = VectorIndex::Create(dimension, c->index_spec);
+  if (!index.ok()) return index.status();
+  const std::string prefix = Prefix(c->id);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::ReadOptions read;
+  rocksdb::Slice upper(end);
+  read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf(kVectors)));
+  std::vector<uint64_t> ids;
+  std::vector<float> values;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    if (it->key().size() != 12 || it->value().size() != static_cast<size_t>(dimension) * sizeof(float)) continue;
+    ids.push_back(ReadBigEndian(it->key().data() + 4, 8));
+    const float* v = reinterpret_cast<const float*>(it->value().data());
+    values.insert(values.end(), v, v + dimension);
+    if (ids.size() >= 65536) {
+      absl::Status status = (*index)->Add(ids, values);
+      if (!status.ok()) return status;
+      ids.clear();
+      values.clear();
+    }
+  }
+  absl::Status status = (*index)->Add(ids, values);
+  if (!status.ok()) return status;
+  c->vectors = std::move(*index);
+  return SaveIndex(c);
+}
+
+absl::Status MemoryStoreImpl::SaveIndex(Collection* c) {
+  if (!c->vectors) return absl::OkStatus();
+  // Everything written so far is in the index (writes are serialised and applied before the
+  // next one), so the latest sequence is the one it reflects.
+  const uint64_t sequence = db_->GetLatestSequenceNumber();
+  absl::Status status = c->vectors->Save(IndexPath(c->id), sequence);
+  if (status.ok()) {
+    c->index_sequence = sequence;
+    c->added_since_save = 0;
+  }
+  return status;
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> MemoryStoreImpl::Find(const std::string& tenant, const std::string& name) const {
+  std::shared_lock lock(collections_mutex_);
+  auto it = collections_.find(CollectionKey(tenant, name));
+  if (it == collections_.end()) return absl::NotFoundError(absl::StrCat("collection \"", name, "\" does not exist"));
+  return it->second;
+}
+
+absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const CollectionSpec& spec) {
+  if (!IsValidCollectionName(spec.name)) {
+    return absl::InvalidArgumentError("name: must be 1-64 characters of letters, digits, '_', '.' and '-'");
+  }
+  if (spec.chunking.max_chars < 16 || spec.chunking.max_chars > 65536) {
+    return absl::InvalidArgumentError("chunking.max_chars: must be between 16 and 65536");
+  }
+  if (spec.chunking.overlap_chars < 0 || spec.chunking.overlap_chars >= spec.chunking.max_chars) {
+    return absl::InvalidArgumentError("chunking.overlap_chars: must be smaller than chunking.max_chars");
+  }
+  CollectionInfo info;
+  info.spec = spec;
+  info.created_at_ms = NowMs();
+  if (spec.embedding_model == kNoEmbeddings) {
+    info.dimension = 0;
+  } else {
+    if (options_.embedder == nullptr) {
+      return absl::FailedPreconditionError(
+          "embedding_model: no model is loaded to embed with (start agentd with --model, or use embedding_model \"none\" "
+          "for a lexical-only collection)");
+    }
+    if (!spec.embedding_model.empty() && spec.embedding_model != options_.embedder->model_name()) {
+      return absl::FailedPreconditionError(absl::StrCat("embedding_model: \"", spec.embedding_model,
+                                                        "\" is not loaded (loaded: \"", options_.embedder->model_name(), "\")"));
+    }
+    info.spec.embedding_model = options_.embedder->model_name();
+    info.dimension = options_.embedder->dimension();
+    if (spec.index.kind == IndexKind::kIvfPq) {
+      const IndexSpec filled = internal::WithDefaults(spec.index, info.dimension);
+      if (info.dimension % filled.pq_m != 0) {
+        return absl::InvalidArgumentError(absl::StrCat("index.pq_m: ", filled.pq_m, " does not divide the dimension ", info.dimension));
+      }
+    }
+  }
+  std::lock_guard<std::mutex> write(write_mutex_);
+  if (Find(spec.tenant, spec.name).ok()) {
+    return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
+  }
+  const uint32_t id = next_collection_id_;
+  rocksdb::WriteBatch batch;
+  batch.Put(cf(kCollections), CollectionKey(spec.tenant, spec.name), SpecToJson(info, id).dump());
+  batch.Put(cf(kMeta), "next_collection_id", BigEndian32(id + 1));
+  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "create collection");
+  if (!status.ok()) return status;
+  next_collection_id_ = id + 1;
+  auto c = std::make_shared<Collection>();
+  c->id = id;
+  c->info = info;
+  c->index_spec = internal::WithDefaults(info.spec.index, info.dimension);
+  if (info.dimension > 0) {
+    auto index = VectorIndex::Create(info.dimension, c->index_spec);
+    if (!index.ok()) return index.status();
+    c->vectors = std::move(*index);
+  }
+  std::unique_lock lock(collections_mutex_);
+  collections_[CollectionKey(spec.tenant, spec.name)] = c;
+  return info;
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> MemoryStoreImpl::ListCollections(const std::string& tenant) {
+  std::vector<CollectionInfo> out;
+  std::shared_lock lock(collections_mutex_);
+  for (const auto& [key, c] : collections_) {
+    if (c->info.spec.tenant != tenant) continue;
+    std::shared_lock cl(c->mutex);
+    out.push_back(c->info);
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> MemoryStoreImpl::DeleteCollection(const std::string& tenant, const std::string& name) {
+  std::lock_guard<std::mutex> write(write_mutex_);
+  auto c = Find(tenant, name);
+  if (!c.ok()) return c.status();
+  const std::string prefix = Prefix((*c)->id);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::WriteBatch batch;
+  for (Family f : {kDocuments, kChunks, kVectors, kPostings}) batch.DeleteRange(cf(f), prefix, end);
+  batch.Delete(cf(kCollections), CollectionKey(tenant, name));
+  batch.Delete(cf(kMeta), CounterKey((*c)->id));
+  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "delete collection");
+  if (!status.ok()) return status;
+  std::error_code ec;
+  fs::remove(IndexPath((*c)->id), ec);
+  {
+    std::unique_lock lock(collections_mutex_);
+    collections_.erase(CollectionKey(tenant, name));
+  }
+  std::shared_lock cl((*c)->mutex);
+  return static_cast<uint64_t>((*c)->documents.size());
+}
+
+void MemoryStoreImpl::DropChunks(Collection* c, const DocumentMeta& doc, rocksdb::WriteBatch* batch) const {
+  for (uint64_t chunk : doc.chunks) {
+    std::string value;
+    if (db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, chunk), &value).ok()) {
+      Json record = Json::parse(value, nullptr, false);
+      if (!record.is_discarded()) {
+        for (const std::string& term : LexicalTerms(record.value("text", ""))) {
+          batch->Delete(cf(kPostings), PostingKey(c->id, term, chunk));
+        }
+      }
+    }
+    batch->Delete(cf(kChunks), ChunkKey(c->id, chunk));
+    batch->Delete(cf(kVectors), ChunkKey(c->id, chunk));
+  }
+}
+
+absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const DocumentInput& doc, size_t index) {
+  const std::string field = absl::StrCat("documents[", index, "]");
+  if (doc.text.empty()) return absl::InvalidArgumentError(field + ".text: is required");
+  if (!ValidDate(doc.date)) return absl::InvalidArgumentError(field + ".date: must be YYYY-MM-DD");
+  IngestResult result;
+  result.content_sha256 = Sha256Hex(doc.text);
+  result.document_id = doc.id.empty() ? "sha256:" + result.content_sha256.substr(0, 32) : doc.id;
+  DocumentMeta meta;
+  meta.title = doc.title;
+  meta.source = doc.source;
+  meta.date = doc.date;
+  meta.metadata = doc.metadata;
+  meta.sha256 = result.content_sha256;
+
+  std::optional<DocumentMeta> existing;
+  {
+    std::shared_lock lock(c->mutex);
+    auto it = c->documents.find(result.document_id);
+    if (it != c->documents.end()) existing = it->second;
+  }
+  if (existing && existing->sha256 == meta.sha256 && existing->title == meta.title && existing->source == meta.source &&
+      existing->date == meta.date && existing->metadata == meta.metadata) {
+    result.outcome = IngestOutcome::kUnchanged;
+    result.chunk_count = static_cast<uint32_t>(existing->chunks.size());
+    return result;
+  }
+  result.outcome = existing ? IngestOutcome::kUpdated : IngestOutcome::kCreated;
+
+  std::vector<Chunk> chunks = ChunkText(doc.text, c->info.spec.chunking);
+  std::vector<std::vector<float>> vectors;
+  if (c->info.dimension > 0) {
+    // Embedding is the slow part: done before taking the write lock, in batches.
+    if (options_.embedder == nullptr || options_.embedder->dimension() != c->info.dimension) {
+      return absl::FailedPreconditionError(absl::StrCat("collection \"", c->info.spec.name,
+                                                        "\" needs its embedding model \"", c->info.spec.embedding_model,
+                                                        "\", which is not loaded"));
+    }
+    for (size_t i = 0; i < chunks.size(); i += 32) {
+      std::vector<std::string> texts;
+      for (size_t j = i; j < std::min(chunks.size(), i + 32); ++j) texts.push_back(chunks[j].text);
+      auto embedded = options_.embedder->Embed(texts);
+      if (!embedded.ok()) return absl::Status(embedded.status().code(), absl::StrCat(field, ": embedding: ", embedded.status().message()));
+      for (auto& v : *embedded) vectors.push_back(std::move(v));
+    }
+  }
+
+  std::lock_guard<std::mutex> write(write_mutex_);
+  rocksdb::WriteBatch batch;
+  if (existing) DropChunks(c, *existing, &batch);
+  std::vector<uint64_t> ids;
+  std::vector<Bm25Index::TermCounts> term_counts(chunks.size());
+  std::vector<float> flat_vectors;
+  uint64_t next = c->next_chunk;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const uint64_t id = next++;
+    ids.push_back(id);
+    meta.chunks.push_back(id);
+    Json record{{"doc", result.document_id}, {"start", chunks[i].start}, {"end", chunks[i].end}, {"text", chunks[i].text}};
+    batch.Put(cf(kChunks), ChunkKey(c->id, id), record.dump(-1, ' ', false, Json::error_handler_t::replace));
+    for (const std::string& term : LexicalTerms(chunks[i].text)) ++term_counts[i][term];
+    for (const auto& [term, tf] : term_counts[i]) {
+      batch.Put(cf(kPostings), PostingKey(c->id, term, id), std::string(reinterpret_cast<const char*>(&tf), 4));
+    }
+    if (!vectors.empty()) {
+      batch.Put(cf(kVectors), ChunkKey(c->id, id),
+                rocksdb::Slice(reinterpret_cast<const char*>(vectors[i].data()), vectors[i].size() * sizeof(float)));
+      flat_vectors.insert(flat_vectors.end(), vectors[i].begin(), vectors[i].end());
+    }
+  }
+  batch.Put(cf(kDocuments), DocKey(c->id, result.document_id), DocToJson(meta).dump(-1, ' ', false, Json::error_handler_t::replace));
+  batch.Put(cf(kMeta), CounterKey(c->id), BigEndian64(next));
+  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), field);
+  if (!status.ok()) return status;
+
+  // Committed: bring the in-memory indexes up to date.
+  std::unique_lock lock(c->mutex);
+  c->next_chunk = next;
+  if (existing) {
+    for (uint64_t old : existing->chunks) {
+      c->lexical.Remove(old);
+      c->chunk_document.erase(old);
+    }
+    if (c->vectors) c->vectors->Remove(existing->chunks);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    c->lexical.Add(ids[i], term_counts[i]);
+    c->chunk_document[ids[i]] = result.document_id;
+  }
+  if (c->vectors && !ids.empty()) {
+    status = c->vectors->Add(ids, flat_vectors);
+    if (!status.ok()) return status;
+    c->added_since_save += ids.size();
+  }
+  c->documents[result.document_id] = std::move(meta);
+  c->info.document_count = c->documents.size();
+  c->info.chunk_count = c->chunk_document.size();
+  result.chunk_count = static_cast<uint32_t>(ids.size());
+  if (c->vectors && (c->added_since_save >= options_.index_save_interval ||
+                     c->vectors->dead() > c->vectors->size() / 5 + 1000)) {
+    if (c->vectors->dead() > c->vectors->size() / 5 + 1000) {
+      status = BuildVectorIndex(c);  // drops the dead HNSW entries
+    } else {
+      status = SaveIndex(c);
+    }
+    if (!status.ok()) return status;
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<IngestResult>> MemoryStoreImpl::Ingest(const std::string& tenant, const std::string& collection,
+                                                                  const std::vector<DocumentInput>& documents) {
+  auto c = Find(tenant, collection);
+  if (!c.ok()) return c.status();
+  std::vector<IngestResult> results;
+  for (size_t i = 0; i < documents.size(); ++i) {
+    auto result = IngestOne(c->get(), documents[i], i);
+    if (!result.ok()) return result.status();
+    results.push_back(std::move(*result));
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryStoreImpl::DeleteDocuments(const std::string& tenant, const std::string& collection,
+                                                                          const std::vector<std::string>& ids) {
+  auto found = Find(tenant, collection);
+  if (!found.ok()) return found.status();
+  Collection* c = found->get();
+  std::vector<std::string> deleted;
+  std::lock_guard<std::mutex> write(write_mutex_);
+  for (const std::string& id : ids) {
+    DocumentMeta meta;
+    {
+      std::shared_lock lock(c->mutex);
+      auto it = c->documents.find(id);
+      if (it == c->documents.end()) continue;
+      meta = it->second;
+    }
+    rocksdb::WriteBatch batch;
+    DropChunks(c, meta, &batch);
+    batch.Delete(cf(kDocuments), DocKey(c->id, id));
+    absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "delete document " + id);
+    if (!status.ok()) return status;
+    std::unique_lock lock(c->mutex);
+    for (uint64_t chunk : meta.chunks) {
+      c->lexical.Remove(chunk);
+      c->chunk_document.erase(chunk);
+    }
+    if (c->vectors) c->vectors->Remove(meta.chunks);
+    c->documents.erase(id);
+    c->info.document_count = c->documents.size();
+    c->info.chunk_count = c->chunk_document.size();
+    deleted.push_back(id);
+  }
+  return deleted;
+}
+
+absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery& q) {
+  auto found = Find(q.tenant, q.collection);
+  if (!found.ok()) return found.status();
+  Collection* c = found->get();
+  if (q.query.empty()) return absl::InvalidArgumentError("query: is required");
+  const size_t k = static_cast<size_t>(q.k <= 0 ? 10 : std::min(q.k, 1000));
+  const bool want_vector = q.mode != SearchMode::kLexical;
+  const bool want_lexical = q.mode != SearchMode::kVector;
+  if (q.mode == SearchMode::kVector && c->info.dimension == 0) {
+    return absl::FailedPreconditionError(absl::StrCat("mode: collection \"", q.collection, "\" has no embeddings (lexical only)"));
+  }
+  std::vector<float> query_vector;
+  if (want_vector && c->info.dimension > 0) {
+    if (options_.embedder == nullptr || options_.embedder->dimension() != c->info.dimension) {
+      return absl::FailedPreconditionError(absl::StrCat("collection \"", q.collection, "\" needs its embedding model \"",
+                                                        c->info.spec.embedding_model, "\", which is not loaded"));
+    }
+    auto embedded = options_.embedder->Embed({q.query});
+    if (!embedded.ok()) return embedded.status();
+    query_vector = std::move((*embedded)[0]);
+  }
+
+  std::shared_lock lock(c->mutex);
+  const SearchFilter& f = q.filter;
+  std::unordered_set<std::string> allowed_docs(f.document_ids.begin(), f.document_ids.end());
+  auto accept = [&](uint64_t chunk) {
+    auto doc = c->chunk_document.find(chunk);
+    if (doc == c->chunk_document.end()) return false;  // deleted or never stored
+    if (!allowed_docs.empty() && !allowed_docs.count(doc->second)) return false;
+    if (f.metadata_equals.empty() && f.date_from.empty() && f.date_to.empty()) return true;
+    const DocumentMeta& meta = c->documents.at(doc->second);
+    for (const auto& [key, value] : f.metadata_equals) {
+      auto it = meta.metadata.find(key);
+      if (it == meta.metadata.end() || it->second != value) return false;
+    }
+    if (!f.date_from.empty() && (meta.date.empty() || meta.date < f.date_from)) return false;
+    if (!f.date_to.empty() && (meta.date.empty() || meta.date > f.date_to)) return false;
+    return true;
+  };
+  // Each list is deeper than k so fusion and filtering have material to work with.
+  const size_t depth = std::max<size_t>(k * 4, 50);
+  std::vector<std::pair<uint64_t, double>> lexical, vector;
+  if (want_lexical) lexical = c->lexical.Search(LexicalTerms(q.query), depth, accept);
+  if (!query_vector.empty()) {
+    const size_t fetch = std::min<uint64_t>(depth * 4 + c->vectors->dead(), c->vectors->size());
+    for (const auto& [chunk, similarity] : c->vectors->Search(query_vector, fetch)) {
+      if (accept(chunk)) vector.emplace_back(chunk, similarity);
+      if (vector.size() >= depth) break;
+    }
+  }
+
+  std::unordered_map<uint64_t, SearchHit> hits;
+  for (size_t i = 0; i < lexical.size(); ++i) {
+    SearchHit& h = hits[lexical[i].first];
+    h.lexical_rank = static_cast<uint32_t>(i + 1);
+    h.lexical_score = lexical[i].second;
+  }
+  for (size_t i = 0; i < vector.size(); ++i) {
+    SearchHit& h = hits[vector[i].first];
+    h.vector_rank = static_cast<uint32_t>(i + 1);
+    h.vector_score = vector[i].second;
+  }
+  std::vector<SearchHit> ranked;
+  for (auto& [chunk, h] : hits) {
+    h.chunk_id = chunk;
+    if (q.mode == SearchMode::kLexical) {
+      h.score = h.lexical_score;
+    } else if (q.mode == SearchMode::kVector) {
+      h.score = h.vector_score;
+    } else {
+      // Reciprocal-rank fusion (Cormack et al. 2009): rank-based, so scores on different scales
+      // combine without calibration.
+      h.score = (h.lexical_rank ? 1.0 / (kRrfK + h.lexical_rank) : 0.0) + (h.vector_rank ? 1.0 / (kRrfK + h.vector_rank) : 0.0);
+    }
+    ranked.push_back(h);
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score > b.score || (a.score == b.score && a.chunk_id < b.chunk_id);
+  });
+
+  // Resolve against the store: provenance and text come from RocksDB, and a chunk it does not
+  // have is never returned.
+  std::vector<SearchHit> out;
+  for (SearchHit& h : ranked) {
+    if (out.size() >= k) break;
+    std::string value;
+    if (!db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, h.chunk_id), &value).ok()) continue;
+    Json record = Json::parse(value, nullptr, false);
+    if (record.is_discarded()) continue;
+    h.document_id = record.value("doc", "");
+    h.text = record.value("text", "");
+    h.start = record.value("start", uint64_t{0});
+    h.end = record.value("end", uint64_t{0});
+    auto doc = c->documents.find(h.document_id);
+    if (doc != c->documents.end()) {
+      h.title = doc->second.title;
+      h.source = doc->second.source;
+      h.date = doc->second.date;
+      h.metadata = doc->second.metadata;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+absl::StatusOr<CollectionStats> MemoryStoreImpl::Stats(const std::string& tenant, const std::string& collection) {
+  auto found = Find(tenant, collection);
+  if (!found.ok()) return found.status();
+  Collection* c = found->get();
+  std::shared_lock lock(c->mutex);
+  CollectionStats stats;
+  stats.info = c->info;
+  if (c->vectors) {
+    stats.vector_count = c->vectors->size() - std::min(c->vectors->size(), c->vectors->dead());
+    stats.index_bytes = c->vectors->bytes();
+  }
+  stats.term_count = c->lexical.term_count();
+  stats.index_sequence = c->index_sequence;
+  stats.store_sequence = db_->GetLatestSequenceNumber();
+  const std::string prefix = Prefix(c->id), end = PrefixEnd(prefix);
+  rocksdb::Range range(prefix, end);
+  rocksdb::SizeApproximationOptions approximation;
+  approximation.include_memtables = true;
+  approximation.include_files = true;
+  for (Family f : {kDocuments, kChunks, kVectors, kPostings}) {
+    uint64_t size = 0;
+    if (db_->GetApproximateSizes(approximation, cf(f), &range, 1, &size).ok()) stats.store_bytes += size;
+  }
+  return stats;
+}
+
+absl::Status MemoryStoreImpl::Close() {
+  if (closed_ || !db_) return absl::OkStatus();
+  closed_ = true;
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> write(write_mutex_);
+    std::shared_lock lock(collections_mutex_);
+    for (auto& [key, c] : collections_) {
+      std::unique_lock cl(c->mutex);
+      absl::Status saved = SaveIndex(c.get());
+      if (status.ok()) status = saved;
+    }
+  }
+  absl::Status flushed = FromRocks(db_->FlushWAL(true), "memory store flush");
+  if (status.ok()) status = flushed;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  absl::Status closed = FromRocks(db_->Close(), "memory store close");
+  db_.reset();
+  return status.ok() ? closed : status;
+}
+
+}  // namespace
+
+bool IsValidCollectionName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                    ch == '.' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<MemoryStore>> MemoryStore::Open(const MemoryStoreOptions& options) {
+  auto store = std::make_unique<MemoryStoreImpl>(options);
+  absl::Status status = store->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<MemoryStore>(std::move(store));
+}
+
+}  // namespace memory

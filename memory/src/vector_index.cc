@@ -1,0 +1,229 @@
+#include "vector_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace memory::internal {
+namespace {
+
+constexpr char kMagic[] = "AGENTD-FAISS";
+constexpr uint32_t kVersion = 1;
+
+faiss::MetricType ToFaiss(Metric metric) {
+  return metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+std::unique_ptr<faiss::Index> NewBase(int dimension, const IndexSpec& spec, bool flat_only) {
+  const faiss::MetricType metric = ToFaiss(spec.metric);
+  if (spec.kind == IndexKind::kHnsw && !flat_only) {
+    auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, spec.hnsw_m, metric);
+    hnsw->hnsw.efConstruction = spec.hnsw_ef_construction;
+    hnsw->hnsw.efSearch = spec.hnsw_ef_search;
+    return hnsw;
+  }
+  if (metric == faiss::METRIC_L2) return std::make_unique<faiss::IndexFlatL2>(dimension);
+  return std::make_unique<faiss::IndexFlatIP>(dimension);
+}
+
+std::unique_ptr<faiss::Index> Wrap(std::unique_ptr<faiss::Index> base) {
+  auto map = std::make_unique<faiss::IndexIDMap2>(base.release());
+  map->own_fields = true;
+  return map;
+}
+
+}  // namespace
+
+IndexSpec WithDefaults(const IndexSpec& in, int dimension) {
+  IndexSpec s = in;
+  if (s.hnsw_m == 0) s.hnsw_m = 32;
+  if (s.hnsw_ef_construction == 0) s.hnsw_ef_construction = 200;
+  if (s.hnsw_ef_search == 0) s.hnsw_ef_search = 128;
+  if (s.ivf_nlist == 0) s.ivf_nlist = 1024;
+  if (s.ivf_nprobe == 0) s.ivf_nprobe = 16;
+  if (s.pq_m == 0) s.pq_m = std::max(1, dimension / 8);
+  if (s.pq_nbits == 0) s.pq_nbits = 8;
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(int dimension, const IndexSpec& raw) {
+  IndexSpec spec = WithDefaults(raw, dimension);
+  if (dimension <= 0) return absl::InvalidArgumentError("vector index: dimension must be positive");
+  if (spec.kind == IndexKind::kIvfPq && dimension % spec.pq_m != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("index.pq_m: ", spec.pq_m, " does not divide the dimension ", dimension));
+  }
+  std::unique_ptr<VectorIndex> index(new VectorIndex(dimension, spec));
+  try {
+    index->index_ = Wrap(NewBase(dimension, spec, /*flat_only=*/spec.kind == IndexKind::kIvfPq));
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("faiss: ", e.what()));
+  }
+  return index;
+}
+
+VectorIndex::VectorIndex(int dimension, const IndexSpec& spec) : dimension_(dimension), spec_(spec) {}
+
+VectorIndex::~VectorIndex() = default;
+
+uint64_t VectorIndex::size() const { return static_cast<uint64_t>(index_->ntotal); }
+
+uint64_t VectorIndex::bytes() const {
+  faiss::VectorIOWriter writer;
+  try {
+    faiss::write_index(index_.get(), &writer);
+  } catch (const faiss::FaissException&) {
+    return 0;
+  }
+  return writer.data.size();
+}
+
+absl::Status VectorIndex::MaybeTrain() {
+  if (spec_.kind != IndexKind::kIvfPq || trained_ivf_) return absl::OkStatus();
+  // k-means wants ~39 points per centroid: nlist coarse centroids, 2^nbits per sub-quantiser.
+  const int64_t needed = std::max<int64_t>(39 * static_cast<int64_t>(spec_.ivf_nlist), 16 * (int64_t{1} << spec_.pq_nbits));
+  if (index_->ntotal < needed) return absl::OkStatus();
+  try {
+    auto* map = dynamic_cast<faiss::IndexIDMap2*>(index_.get());
+    const int64_t n = map->ntotal;
+    std::vector<float> vectors(static_cast<size_t>(n) * dimension_);
+    for (int64_t i = 0; i < n; ++i) map->index->reconstruct(i, &vectors[i * dimension_]);
+    std::vector<faiss::Index::idx_t> ids(map->id_map.begin(), map->id_map.end());
+    const faiss::MetricType metric = ToFaiss(spec_.metric);
+    auto* quantizer = metric == faiss::METRIC_L2 ? static_cast<faiss::Index*>(new faiss::IndexFlatL2(dimension_))
+                                                 : new faiss::IndexFlatIP(dimension_);
+    auto ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer, dimension_, spec_.ivf_nlist, spec_.pq_m, spec_.pq_nbits, metric);
+    ivf->own_fields = true;
+    ivf->nprobe = spec_.ivf_nprobe;
+    ivf->train(n, vectors.data());
+    auto wrapped = Wrap(std::move(ivf));
+    wrapped->add_with_ids(n, vectors.data(), ids.data());
+    index_ = std::move(wrapped);
+    trained_ivf_ = true;
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("faiss: training IVF-PQ: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VectorIndex::Add(const std::vector<uint64_t>& ids, const std::vector<float>& vectors) {
+  if (ids.empty()) return absl::OkStatus();
+  if (vectors.size() != ids.size() * static_cast<size_t>(dimension_)) {
+    return absl::InvalidArgumentError(absl::StrCat("vector index: ", vectors.size(), " values for ", ids.size(),
+                                                   " vectors of dimension ", dimension_));
+  }
+  std::vector<faiss::Index::idx_t> faiss_ids(ids.begin(), ids.end());
+  try {
+    index_->add_with_ids(static_cast<faiss::Index::idx_t>(ids.size()), vectors.data(), faiss_ids.data());
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("faiss: add: ", e.what()));
+  }
+  return MaybeTrain();
+}
+
+void VectorIndex::Remove(const std::vector<uint64_t>& ids) {
+  if (ids.empty()) return;
+  std::vector<faiss::Index::idx_t> faiss_ids(ids.begin(), ids.end());
+  faiss::IDSelectorBatch selector(faiss_ids.size(), faiss_ids.data());
+  try {
+    index_->remove_ids(selector);
+  } catch (const faiss::FaissException&) {
+    dead_ += ids.size();  // HNSW: left in place, filtered by the caller
+  }
+}
+
+std::vector<std::pair<uint64_t, float>> VectorIndex::Search(const std::vector<float>& query, size_t k) const {
+  const int64_t total = index_->ntotal;
+  if (total == 0 || k == 0) return {};
+  const int64_t want = std::min<int64_t>(static_cast<int64_t>(k), total);
+  std::vector<float> distances(want);
+  std::vector<faiss::Index::idx_t> labels(want);
+  try {
+    index_->search(1, query.data(), want, distances.data(), labels.data());
+  } catch (const faiss::FaissException&) {
+    return {};
+  }
+  std::vector<std::pair<uint64_t, float>> out;
+  for (int64_t i = 0; i < want; ++i) {
+    if (labels[i] < 0) continue;
+    // L2 distances become similarities (higher is better) like inner products.
+    const float similarity = spec_.metric == Metric::kL2 ? -distances[i] : distances[i];
+    out.emplace_back(static_cast<uint64_t>(labels[i]), similarity);
+  }
+  return out;
+}
+
+absl::Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
+  faiss::VectorIOWriter writer;
+  try {
+    faiss::write_index(index_.get(), &writer);
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("faiss: write: ", e.what()));
+  }
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(kMagic, sizeof kMagic - 1);
+    out.write(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
+    out.write(reinterpret_cast<const char*>(&sequence), sizeof sequence);
+    out.write(reinterpret_cast<const char*>(&dead_), sizeof dead_);
+    const uint8_t trained = trained_ivf_ ? 1 : 0;
+    out.write(reinterpret_cast<const char*>(&trained), 1);
+    out.write(reinterpret_cast<const char*>(writer.data.data()), static_cast<std::streamsize>(writer.data.size()));
+    if (!out.flush()) return absl::InternalError(absl::StrCat(temp, ": cannot write"));
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat(path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, int dimension,
+                                                              const IndexSpec& raw, uint64_t* sequence) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unique_ptr<VectorIndex>();
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string data = buffer.str();
+  const size_t header = sizeof kMagic - 1 + sizeof(uint32_t) + 2 * sizeof(uint64_t) + 1;
+  if (data.size() < header || data.compare(0, sizeof kMagic - 1, kMagic) != 0) {
+    return absl::DataLossError(absl::StrCat(path, ": not a vector index file"));
+  }
+  uint32_t version;
+  std::memcpy(&version, data.data() + sizeof kMagic - 1, sizeof version);
+  if (version != kVersion) return absl::DataLossError(absl::StrCat(path, ": format version ", version));
+  std::unique_ptr<VectorIndex> index(new VectorIndex(dimension, WithDefaults(raw, dimension)));
+  std::memcpy(sequence, data.data() + sizeof kMagic - 1 + 4, 8);
+  std::memcpy(&index->dead_, data.data() + sizeof kMagic - 1 + 12, 8);
+  index->trained_ivf_ = data[sizeof kMagic - 1 + 20] != 0;
+  faiss::VectorIOReader reader;
+  reader.data.assign(data.begin() + header, data.end());
+  try {
+    index->index_.reset(faiss::read_index(&reader));
+  } catch (const faiss::FaissException& e) {
+    return absl::DataLossError(absl::StrCat(path, ": ", e.what()));
+  }
+  if (index->index_ == nullptr || index->index_->d != dimension) {
+    return absl::DataLossError(absl::StrCat(path, ": dimension does not match the collection"));
+  }
+  if (auto* map = dynamic_cast<faiss::IndexIDMap2*>(index->index_.get())) {
+    if (auto* ivf = dynamic_cast<faiss::IndexIVFPQ*>(map->index)) ivf->nprobe = index->spec_.ivf_nprobe;
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(map->index)) hnsw->hnsw.efSearch = index->spec_.hnsw_ef_search;
+  } else {
+    return absl::DataLossError(absl::StrCat(path, ": not an id-mapped index"));
+  }
+  return index;
+}
+
+}  // namespace memory::internal

@@ -1,0 +1,93 @@
+#include "memory/chunker.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/daemon_process.h"
+
+namespace memory {
+namespace {
+
+// The chunk's offsets select exactly its text from the document (in code points).
+void ExpectOffsetsMatch(const std::string& text, const std::vector<Chunk>& chunks) {
+  std::u32string wide;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char b = text[i];
+    int n = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    uint32_t cp = n == 1 ? b : n == 2 ? b & 0x1f : n == 3 ? b & 0x0f : b & 0x07;
+    for (int k = 1; k < n; ++k) cp = (cp << 6) | (text[i + k] & 0x3f);
+    wide.push_back(cp);
+    i += n;
+  }
+  for (const Chunk& c : chunks) {
+    ASSERT_LE(c.end, wide.size());
+    std::u32string piece = wide.substr(c.start, c.end - c.start);
+    std::string utf8;
+    for (char32_t cp : piece) {
+      if (cp < 0x80) utf8.push_back(static_cast<char>(cp));
+      else if (cp < 0x800) { utf8.push_back(static_cast<char>(0xc0 | (cp >> 6))); utf8.push_back(static_cast<char>(0x80 | (cp & 0x3f))); }
+      else if (cp < 0x10000) { utf8.push_back(static_cast<char>(0xe0 | (cp >> 12))); utf8.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f))); utf8.push_back(static_cast<char>(0x80 | (cp & 0x3f))); }
+      else { utf8.push_back(static_cast<char>(0xf0 | (cp >> 18))); utf8.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f))); utf8.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f))); utf8.push_back(static_cast<char>(0x80 | (cp & 0x3f))); }
+    }
+    EXPECT_EQ(utf8, c.text);
+  }
+}
+
+TEST(ChunkerTest, CutsChineseAtSentenceEnds) {
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "深度求索发布了第" + std::to_string(i) + "个模型，训练成本很低。";
+  std::vector<Chunk> chunks = ChunkText(text, {.max_chars = 100, .overlap_chars = 30});
+  ASSERT_GT(chunks.size(), 5u);
+  for (const Chunk& c : chunks) {
+    EXPECT_LE(c.end - c.start, 100u);
+    EXPECT_TRUE(c.text.size() >= 3 && c.text.compare(c.text.size() - 3, 3, "。") == 0) << c.text;
+  }
+  ExpectOffsetsMatch(text, chunks);
+  // Overlap: each chunk after the first starts inside the previous one.
+  for (size_t i = 1; i < chunks.size(); ++i) EXPECT_LT(chunks[i].start, chunks[i - 1].end);
+}
+
+TEST(ChunkerTest, HeadingsStartChunksAndLatinSentencesStayWhole) {
+  const std::string text =
+      "# Results\nThe model scored 72.6 on AIME. It costs $5.6M to train! Really?\n\n"
+      "## Costs\nTraining used 2.788M H800 GPU hours. That is cheap.";
+  std::vector<Chunk> chunks = ChunkText(text, {.max_chars = 400, .overlap_chars = 50});
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].text.rfind("# Results", 0), 0u);
+  EXPECT_EQ(chunks[1].text.rfind("## Costs", 0), 0u);
+  EXPECT_THAT(chunks[0].text, ::testing::HasSubstr("72.6 on AIME."));
+  ExpectOffsetsMatch(text, chunks);
+}
+
+TEST(ChunkerTest, OverlongRunsAreCutAtWhitespaceOrHard) {
+  std::string words;
+  for (int i = 0; i < 200; ++i) words += "word ";
+  std::vector<Chunk> chunks = ChunkText(words, {.max_chars = 64, .overlap_chars = 0});
+  for (const Chunk& c : chunks) {
+    EXPECT_LE(c.end - c.start, 64u);
+    EXPECT_NE(c.text.back(), ' ');
+    EXPECT_NE(c.text.substr(c.text.size() - 2), "wo");  // cut between words
+  }
+  std::string run(1000, 'x');
+  chunks = ChunkText(run, {.max_chars = 100, .overlap_chars = 10});
+  ASSERT_EQ(chunks.size(), 10u);
+  ExpectOffsetsMatch(run, chunks);
+}
+
+TEST(ChunkerTest, EmptyAndWhitespaceOnly) {
+  EXPECT_TRUE(ChunkText("", {}).empty());
+  EXPECT_TRUE(ChunkText(" \n\n \t", {}).empty());
+}
+
+TEST(ChunkerTest, SeedCorpusChunksCoverTheDocument) {
+  const std::string text = testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/000_37400ed1cf531c96.txt");
+  ASSERT_FALSE(text.empty());
+  std::vector<Chunk> chunks = ChunkText(text, {});
+  ASSERT_GT(chunks.size(), 10u);
+  ExpectOffsetsMatch(text, chunks);
+  // Consecutive chunks leave no gap except whitespace.
+  for (size_t i = 1; i < chunks.size(); ++i) EXPECT_LE(chunks[i].start, chunks[i - 1].end + 4);
+}
+
+}  // namespace
+}  // namespace memory

@@ -1,0 +1,212 @@
+// The memory store on a real RocksDB directory: collections, ingest (dedupe, update), deletes,
+// lexical/vector/hybrid search with filters, and persistence across reopen, including a stale
+// or missing FAISS index file.
+#include "memory/memory_store.h"
+
+#include <cmath>
+#include <filesystem>
+#include <functional>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "memory/lexical.h"
+#include "support/daemon_process.h"
+
+namespace memory {
+namespace {
+
+using ::testing::HasSubstr;
+using testing_support::TempDir;
+
+// A deterministic test embedder: hashed bag of lexical terms, L2-normalised. Texts sharing
+// terms are close, which is all these tests need from an embedding.
+class HashingEmbedder : public Embedder {
+ public:
+  std::string model_name() const override { return "hashing-test"; }
+  int dimension() const override { return 64; }
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+    std::vector<std::vector<float>> out;
+    for (const std::string& text : texts) {
+      std::vector<float> v(64, 0.0f);
+      for (const std::string& term : LexicalTerms(text)) v[std::hash<std::string>()(term) % 64] += 1.0f;
+      double norm = 0;
+      for (float x : v) norm += x * x;
+      for (float& x : v) x = norm > 0 ? static_cast<float>(x / std::sqrt(norm)) : 0.0f;
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+};
+
+class MemoryStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<MemoryStore> Open() {
+    MemoryStoreOptions options;
+    options.path = dir_.Join("memory");
+    options.embedder = &embedder_;
+    auto store = MemoryStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(*store);
+  }
+  TempDir dir_;
+  HashingEmbedder embedder_;
+};
+
+std::vector<DocumentInput> Reports() {
+  return {{.id = "nvda", .text = "1月27日英伟达股价一度下跌17%，市值蒸发近6000亿美元。", .title = "市场反应", .date = "2025-01-28",
+           .metadata = {{"sector", "semis"}}},
+          {.id = "v3", .text = "DeepSeek-V3 预训练仅花费 2.788M H800 GPU 小时，成本约 557.6 万美元。", .title = "V3 成本",
+           .date = "2024-12-26", .metadata = {{"sector", "ai"}}},
+          {.id = "agent", .text = "2023年中国AI Agent市场规模约为554亿元，预计持续高速增长。", .title = "Agent 市场",
+           .date = "2024-06-01", .metadata = {{"sector", "ai"}}}};
+}
+
+TEST_F(MemoryStoreTest, CollectionsAreCreatedListedAndDeleted) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "reports"}).ok());
+  EXPECT_EQ(store->CreateCollection({.tenant = "t", .name = "reports"}).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(store->CreateCollection({.tenant = "other", .name = "reports"}).ok());  // per tenant
+  EXPECT_THAT(store->CreateCollection({.tenant = "t", .name = "bad name"}).status().message(), HasSubstr("name:"));
+  EXPECT_THAT(store->CreateCollection({.tenant = "t", .name = "x", .embedding_model = "other-model"}).status().message(),
+              HasSubstr("embedding_model"));
+  auto list = store->ListCollections("t");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].dimension, 64);
+  EXPECT_EQ((*list)[0].spec.embedding_model, "hashing-test");
+  ASSERT_TRUE(store->Ingest("t", "reports", Reports()).ok());
+  auto deleted = store->DeleteCollection("t", "reports");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 3u);
+  EXPECT_EQ(store->Search({.tenant = "t", .collection = "reports", .query = "x"}).status().code(), absl::StatusCode::kNotFound);
+  // The name is free again, and the new collection is empty.
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "reports"}).ok());
+  EXPECT_EQ(store->Stats("t", "reports")->info.document_count, 0u);
+}
+
+TEST_F(MemoryStoreTest, IngestIsIdempotentAndUpdatesReplaceChunks) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  auto first = store->Ingest("t", "c", Reports());
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (const IngestResult& r : *first) EXPECT_EQ(r.outcome, IngestOutcome::kCreated);
+  auto again = store->Ingest("t", "c", Reports());
+  for (const IngestResult& r : *again) EXPECT_EQ(r.outcome, IngestOutcome::kUnchanged);
+
+  DocumentInput changed = Reports()[0];
+  changed.text = "英伟达股价反弹。";
+  auto updated = store->Ingest("t", "c", {changed});
+  EXPECT_EQ((*updated)[0].outcome, IngestOutcome::kUpdated);
+  auto old_text = store->Search({.tenant = "t", .collection = "c", .query = "市值蒸发", .mode = SearchMode::kLexical});
+  for (const SearchHit& h : *old_text) EXPECT_NE(h.document_id, "nvda") << h.text;
+
+  // No id: derived from the content hash, so the same text dedupes.
+  auto anonymous = store->Ingest("t", "c", {{.text = "同样的内容"}, {.text = "同样的内容"}});
+  EXPECT_EQ((*anonymous)[0].document_id, (*anonymous)[1].document_id);
+  EXPECT_EQ((*anonymous)[1].outcome, IngestOutcome::kUnchanged);
+
+  EXPECT_THAT(store->Ingest("t", "c", {{.id = "x", .text = ""}}).status().message(), HasSubstr("documents[0].text"));
+  EXPECT_THAT(store->Ingest("t", "c", {{.text = "a", .date = "2024/01/01"}}).status().message(), HasSubstr("date"));
+}
+
+TEST_F(MemoryStoreTest, SearchModesFiltersAndProvenance) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
+  for (SearchMode mode : {SearchMode::kLexical, SearchMode::kVector, SearchMode::kHybrid}) {
+    auto hits = store->Search({.tenant = "t", .collection = "c", .query = "中国AI Agent市场规模", .k = 2, .mode = mode});
+    ASSERT_TRUE(hits.ok()) << hits.status();
+    ASSERT_FALSE(hits->empty());
+    EXPECT_EQ((*hits)[0].document_id, "agent") << static_cast<int>(mode);
+    EXPECT_EQ((*hits)[0].title, "Agent 市场");
+    EXPECT_THAT((*hits)[0].text, HasSubstr("554"));
+    EXPECT_EQ((*hits)[0].start, 0u);
+    EXPECT_GT((*hits)[0].end, 10u);
+  }
+  auto filtered = store->Search({.tenant = "t", .collection = "c", .query = "成本 市场 股价", .k = 10,
+                                 .mode = SearchMode::kLexical, .filter = {.metadata_equals = {{"sector", "ai"}}}});
+  for (const SearchHit& h : *filtered) EXPECT_NE(h.document_id, "nvda");
+  auto dated = store->Search({.tenant = "t", .collection = "c", .query = "成本 市场 股价", .k = 10,
+                              .mode = SearchMode::kLexical, .filter = {.date_from = "2025-01-01"}});
+  ASSERT_EQ(dated->size(), 1u);
+  EXPECT_EQ((*dated)[0].document_id, "nvda");
+  auto by_id = store->Search({.tenant = "t", .collection = "c", .query = "成本", .k = 10, .mode = SearchMode::kHybrid,
+                              .filter = {.document_ids = {"v3"}}});
+  for (const SearchHit& h : *by_id) EXPECT_EQ(h.document_id, "v3");
+
+  auto deleted = store->DeleteDocuments("t", "c", {"agent", "missing"});
+  EXPECT_THAT(*deleted, ::testing::ElementsAre("agent"));
+  auto after = store->Search({.tenant = "t", .collection = "c", .query = "中国AI Agent市场规模", .k = 10});
+  for (const SearchHit& h : *after) EXPECT_NE(h.document_id, "agent");
+}
+
+TEST_F(MemoryStoreTest, LexicalOnlyCollectionsWorkWithoutAnEmbedder) {
+  MemoryStoreOptions options;
+  options.path = dir_.Join("lexical");
+  auto store = MemoryStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->CreateCollection({.tenant = "t", .name = "c"}).status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "c", .embedding_model = kNoEmbeddings}).ok());
+  ASSERT_TRUE((*store)->Ingest("t", "c", Reports()).ok());
+  auto hits = (*store)->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .k = 1});
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ((*hits)[0].document_id, "nvda");
+  EXPECT_EQ((*store)->Search({.tenant = "t", .collection = "c", .query = "x", .mode = SearchMode::kVector}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(MemoryStoreTest, ReopenKeepsEverythingAndRebuildsOrReplaysTheVectorIndex) {
+  const std::string index_file = dir_.Join("memory/index/1.faiss");
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw}}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
+  }  // Close saves the index at this point
+  ASSERT_TRUE(std::filesystem::exists(index_file));
+  std::filesystem::copy_file(index_file, dir_.Join("stale.faiss"));
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[1], Reports()[2]}).ok());
+    ASSERT_TRUE(store->DeleteDocuments("t", "c", {"nvda"}).ok());
+  }
+  auto vector_ids = [&](MemoryStore* store) {
+    auto hits = store->Search({.tenant = "t", .collection = "c", .query = "成本 市场 股价 英伟达", .k = 10, .mode = SearchMode::kVector});
+    std::set<std::string> ids;
+    for (const SearchHit& h : *hits) ids.insert(h.document_id);
+    return ids;
+  };
+  const std::set<std::string> expected = {"v3", "agent"};
+  // A stale index (saved before the second session) catches up by replaying the WAL.
+  std::filesystem::copy_file(dir_.Join("stale.faiss"), index_file, std::filesystem::copy_options::overwrite_existing);
+  {
+    auto store = Open();
+    EXPECT_EQ(vector_ids(store.get()), expected);
+    auto stats = store->Stats("t", "c");
+    EXPECT_EQ(stats->info.document_count, 2u);
+    EXPECT_EQ(stats->vector_count, stats->info.chunk_count);
+  }
+  // A missing index is rebuilt from the stored vectors; so is a corrupt one.
+  std::filesystem::remove(index_file);
+  EXPECT_EQ(vector_ids(Open().get()), expected);
+  testing_support::WriteFile(index_file, "AGENTD-FAISS garbage");
+  EXPECT_EQ(vector_ids(Open().get()), expected);
+}
+
+TEST_F(MemoryStoreTest, IvfPqSearchesExactlyUntilTrainedThenApproximately) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kIvfPq, .ivf_nlist = 4, .ivf_nprobe = 4, .pq_m = 8, .pq_nbits = 4}}).ok());
+  std::vector<DocumentInput> docs;
+  for (int i = 0; i < 300; ++i) docs.push_back({.id = "d" + std::to_string(i), .text = "文档 " + std::to_string(i) + " 关于主题" + std::to_string(i % 7)});
+  // Trains once it holds 16 × 2^4 = 256 vectors, part-way through this batch.
+  auto ingested = store->Ingest("t", "c", docs);
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "文档 17 关于主题3", .k = 5, .mode = SearchMode::kVector});
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  EXPECT_EQ(hits->size(), 5u);
+  EXPECT_THAT(store->CreateCollection({.tenant = "t", .name = "bad", .index = {.kind = IndexKind::kIvfPq, .pq_m = 7}}).status().message(),
+              HasSubstr("pq_m"));
+}
+
+}  // namespace
+}  // namespace memory
