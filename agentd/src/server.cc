@@ -17,6 +17,8 @@
 #include "agentd/version.h"
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "agentd/engine_embedder.h"
+#include "memory/memory_store.h"
 #include "log.h"
 #include "services/agent_service.h"
 #include "services/memory_service.h"
@@ -81,8 +83,16 @@ class ServerImpl final : public Server {
                                  {"dtype", info.weight_dtype}});
     }
 
+    if (engine_) embedder_ = std::make_unique<EngineEmbedder>(engine_.get());
+    memory::MemoryStoreOptions memory_options;
+    memory_options.path = (fs::path(options_.data_dir) / "memory").string();
+    memory_options.embedder = embedder_.get();
+    absl::StatusOr<std::unique_ptr<memory::MemoryStore>> memory_store = memory::MemoryStore::Open(memory_options);
+    if (!memory_store.ok()) return memory_store.status();
+    memory_store_ = std::move(*memory_store);
+
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_);
-    memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_);
+    memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
     model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get());
     tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_);
 
@@ -137,6 +147,11 @@ class ServerImpl final : public Server {
       grpc_server_->Wait();
       grpc_server_.reset();
     }
+    if (memory_store_) {
+      absl::Status closed = memory_store_->Close();
+      if (!closed.ok()) log::Error("closing memory store failed", {{"error", closed.ToString()}});
+      memory_store_.reset();
+    }
     if (store_) {
       status = store_->Close();
       if (!status.ok()) log::Error("closing state store failed", {{"error", status.ToString()}});
@@ -163,6 +178,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<EngineEmbedder> embedder_;
+  std::unique_ptr<memory::MemoryStore> memory_store_;
   std::unique_ptr<services::AgentServiceImpl> agent_service_;
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;

@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "engine_commands.h"
+#include "memory_commands.h"
 #include "model_commands.h"
 #include "sdk/client.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
 
   std::function<int()> run_engine_command = agentctl::AddEngineCommands(&app);
   std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
+  std::function<int(sdk::Client&)> run_memory_command = agentctl::AddMemoryCommands(&app);
 
   try {
     app.parse(argc, argv);
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
 
   if (int code = run_model_command(**client); code >= 0) return code;
+  if (int code = run_memory_command(**client); code >= 0) return code;
 
   if (health->parsed()) {
     absl::StatusOr<std::string> state = (*client)->Health(health_service);

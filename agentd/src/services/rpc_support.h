@@ -26,6 +26,8 @@ grpc::Status NotAvailable(absl::string_view method);
 // State every service handler may read. Owned by the Server; outlives the services.
 struct RpcEnvironment {
   RequestLimits limits;
+  // The tenant calls act for. One tenant ("default") until API tokens map callers to tenants.
+  std::string tenant = "default";
 };
 
 // Validates `request` against its annotations and the limits, then answers with `handler()`

@@ -1,0 +1,247 @@
+#include "memory_commands.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "nlohmann/json.hpp"
+
+namespace agentctl {
+namespace {
+
+using namespace agentd::v1;
+using Json = nlohmann::ordered_json;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "agentctl: %s\n", message.c_str());
+  return 1;
+}
+
+int FailRpc(const grpc::Status& status, const sdk::Client& client) {
+  return Fail(std::string(sdk::FromGrpcStatus(status, client.address()).message()));
+}
+
+void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str()); }
+
+// A title for a file: its first Markdown heading or first non-empty line, else its name.
+std::string TitleOf(const std::string& text, const std::string& fallback) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t start = line.find_first_not_of(" \t#");
+    if (start == std::string::npos) continue;
+    std::string title = line.substr(start);
+    while (!title.empty() && (title.back() == '\r' || title.back() == ' ')) title.pop_back();
+    if (title.size() > 200) title.resize(200);
+    if (!title.empty()) return title;
+  }
+  return fallback;
+}
+
+}  // namespace
+
+std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
+  CLI::App* memory = app->add_subcommand("memory", "vector memory: collections, ingest, search");
+  memory->require_subcommand(1);
+
+  auto name = std::make_shared<std::string>();
+  auto index_kind = std::make_shared<std::string>("flat");
+  auto embedding_model = std::make_shared<std::string>();
+  auto max_chars = std::make_shared<uint32_t>(0);
+  auto overlap_chars = std::make_shared<uint32_t>(0);
+  CLI::App* create = memory->add_subcommand("create", "create a collection");
+  create->add_option("name", *name, "collection name")->required();
+  create->add_option("--index", *index_kind, "flat, hnsw or ivfpq (default flat)")
+      ->check(CLI::IsMember({"flat", "hnsw", "ivfpq"}));
+  create->add_option("--embedding-model", *embedding_model, "the daemon's model (default) or \"none\" for lexical only");
+  create->add_option("--max-chars", *max_chars, "chunk size in characters (default 512)");
+  create->add_option("--overlap", *overlap_chars, "chunk overlap in characters (default 64)");
+
+  CLI::App* list = memory->add_subcommand("list", "list collections");
+  auto list_json = std::make_shared<bool>(false);
+  list->add_flag("--json", *list_json, "print JSON");
+
+  auto ingest_name = std::make_shared<std::string>();
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto batch_size = std::make_shared<int>(16);
+  CLI::App* ingest = memory->add_subcommand("ingest", "ingest text or Markdown files (one document each)");
+  ingest->add_option("name", *ingest_name, "collection name")->required();
+  ingest->add_option("files", *files, "files to ingest")->required()->check(CLI::ExistingFile);
+  ingest->add_option("--batch", *batch_size, "documents per request (default 16)")->check(CLI::Range(1, 256));
+
+  auto search_name = std::make_shared<std::string>();
+  auto query = std::make_shared<std::string>();
+  auto k = std::make_shared<uint32_t>(5);
+  auto mode = std::make_shared<std::string>("hybrid");
+  auto search_json = std::make_shared<bool>(false);
+  CLI::App* search = memory->add_subcommand("search", "search a collection");
+  search->add_option("name", *search_name, "collection name")->required();
+  search->add_option("query", *query, "query text")->required();
+  search->add_option("--k", *k, "hits to return (default 5)")->check(CLI::Range(1, 1000));
+  search->add_option("--mode", *mode, "hybrid, vector or lexical (default hybrid)")
+      ->check(CLI::IsMember({"hybrid", "vector", "lexical"}));
+  search->add_flag("--json", *search_json, "print {\"hits\": [...]} as JSON");
+
+  auto delete_name = std::make_shared<std::string>();
+  auto delete_documents = std::make_shared<std::vector<std::string>>();
+  CLI::App* remove = memory->add_subcommand("delete", "delete a collection, or only the given documents of it");
+  remove->add_option("name", *delete_name, "collection name")->required();
+  remove->add_option("--documents", *delete_documents, "document ids to delete (default: the whole collection)");
+
+  auto stats_name = std::make_shared<std::string>();
+  auto stats_json = std::make_shared<bool>(false);
+  CLI::App* stats = memory->add_subcommand("stats", "counts and index state of a collection");
+  stats->add_option("name", *stats_name, "collection name")->required();
+  stats->add_flag("--json", *stats_json, "print JSON");
+
+  return [=](sdk::Client& client) -> int {
+    if (create->parsed()) {
+      CreateCollectionRequest request;
+      request.set_name(*name);
+      request.set_embedding_model(*embedding_model);
+      request.mutable_index()->set_kind(*index_kind == "hnsw" ? INDEX_KIND_HNSW
+                                        : *index_kind == "ivfpq" ? INDEX_KIND_IVF_PQ
+                                                                 : INDEX_KIND_FLAT);
+      request.mutable_chunking()->set_max_chars(*max_chars);
+      request.mutable_chunking()->set_overlap_chars(*overlap_chars);
+      Collection collection;
+      grpc::Status status = client.memory().CreateCollection(client.NewContext().get(), request, &collection);
+      if (!status.ok()) return FailRpc(status, client);
+      std::printf("created %s (%s, dimension %u, %s index)\n", collection.name().c_str(),
+                  collection.embedding_model().c_str(), collection.dimension(), index_kind->c_str());
+      return 0;
+    }
+    if (list->parsed()) {
+      ListCollectionsResponse response;
+      grpc::Status status = client.memory().ListCollections(client.NewContext().get(), ListCollectionsRequest(), &response);
+      if (!status.ok()) return FailRpc(status, client);
+      Json out = Json::array();
+      for (const Collection& c : response.collections()) {
+        out.push_back({{"name", c.name()}, {"embedding_model", c.embedding_model()}, {"dimension", c.dimension()},
+                       {"documents", c.document_count()}, {"chunks", c.chunk_count()}});
+        if (!*list_json) {
+          std::printf("%-24s %6llu documents %7llu chunks  %s\n", c.name().c_str(),
+                      static_cast<unsigned long long>(c.document_count()), static_cast<unsigned long long>(c.chunk_count()),
+                      c.embedding_model().c_str());
+        }
+      }
+      if (*list_json) PrintJson({{"collections", out}});
+      return 0;
+    }
+    if (ingest->parsed()) {
+      size_t created = 0, updated = 0, unchanged = 0, chunks = 0;
+      for (size_t i = 0; i < files->size(); i += static_cast<size_t>(*batch_size)) {
+        IngestRequest request;
+        request.set_collection(*ingest_name);
+        for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
+          const std::string& path = (*files)[j];
+          std::ifstream in(path, std::ios::binary);
+          std::stringstream buffer;
+          buffer << in.rdbuf();
+          Document* doc = request.add_documents();
+          doc->set_text(buffer.str());
+          const std::string file_name = std::filesystem::path(path).filename().string();
+          doc->set_id(file_name);
+          doc->set_title(TitleOf(doc->text(), file_name));
+          doc->set_source(path);
+          const std::string extension = std::filesystem::path(path).extension().string();
+          doc->set_content_type(extension == ".md" || extension == ".markdown" ? CONTENT_TYPE_MARKDOWN : CONTENT_TYPE_TEXT);
+        }
+        IngestResponse response;
+        grpc::Status status = client.memory().Ingest(client.NewContext(false).get(), request, &response);
+        if (!status.ok()) return FailRpc(status, client);
+        for (const IngestResult& r : response.results()) {
+          chunks += r.chunk_count();
+          if (r.outcome() == IngestResult::OUTCOME_CREATED) ++created;
+          else if (r.outcome() == IngestResult::OUTCOME_UPDATED) ++updated;
+          else ++unchanged;
+        }
+      }
+      std::printf("ingested %zu files into %s: %zu created, %zu updated, %zu unchanged (%zu chunks)\n", files->size(),
+                  ingest_name->c_str(), created, updated, unchanged, chunks);
+      return 0;
+    }
+    if (search->parsed()) {
+      SearchRequest request;
+      request.set_collection(*search_name);
+      request.set_query(*query);
+      request.set_k(*k);
+      request.set_mode(*mode == "vector" ? SEARCH_MODE_VECTOR : *mode == "lexical" ? SEARCH_MODE_LEXICAL : SEARCH_MODE_HYBRID);
+      SearchResponse response;
+      grpc::Status status = client.memory().Search(client.NewContext().get(), request, &response);
+      if (!status.ok()) return FailRpc(status, client);
+      if (*search_json) {
+        Json hits = Json::array();
+        for (const SearchHit& h : response.hits()) {
+          hits.push_back({{"text", h.text()},
+                          {"score", h.score()},
+                          {"document", h.document_id()},
+                          {"offsets", {h.span().start(), h.span().end()}},
+                          {"title", h.title()},
+                          {"source", h.source()},
+                          {"chunk_id", h.chunk_id()},
+                          {"vector_rank", h.vector_rank()},
+                          {"lexical_rank", h.lexical_rank()}});
+        }
+        PrintJson({{"hits", hits}});
+        return 0;
+      }
+      int n = 0;
+      for (const SearchHit& h : response.hits()) {
+        std::printf("[%d] %.4f  %s  [%llu, %llu)  %s\n    %s\n", ++n, h.score(), h.document_id().c_str(),
+                    static_cast<unsigned long long>(h.span().start()), static_cast<unsigned long long>(h.span().end()),
+                    h.title().c_str(), h.text().substr(0, 300).c_str());
+      }
+      return 0;
+    }
+    if (remove->parsed()) {
+      if (delete_documents->empty()) {
+        DeleteCollectionRequest request;
+        request.set_name(*delete_name);
+        DeleteCollectionResponse response;
+        grpc::Status status = client.memory().DeleteCollection(client.NewContext().get(), request, &response);
+        if (!status.ok()) return FailRpc(status, client);
+        std::printf("deleted collection %s (%llu documents)\n", delete_name->c_str(),
+                    static_cast<unsigned long long>(response.deleted_documents()));
+        return 0;
+      }
+      DeleteDocumentsRequest request;
+      request.set_collection(*delete_name);
+      for (const std::string& id : *delete_documents) request.add_document_ids(id);
+      DeleteDocumentsResponse response;
+      grpc::Status status = client.memory().DeleteDocuments(client.NewContext().get(), request, &response);
+      if (!status.ok()) return FailRpc(status, client);
+      std::printf("deleted %d of %zu documents\n", response.deleted_size(), delete_documents->size());
+      return 0;
+    }
+    if (stats->parsed()) {
+      StatsRequest request;
+      request.set_collection(*stats_name);
+      CollectionStats response;
+      grpc::Status status = client.memory().Stats(client.NewContext().get(), request, &response);
+      if (!status.ok()) return FailRpc(status, client);
+      Json out = {{"collection", response.collection().name()},
+                  {"embedding_model", response.collection().embedding_model()},
+                  {"dimension", response.collection().dimension()},
+                  {"documents", response.collection().document_count()},
+                  {"chunks", response.collection().chunk_count()},
+                  {"vectors", response.vector_count()},
+                  {"terms", response.term_count()},
+                  {"index_sequence", response.index_sequence()},
+                  {"store_sequence", response.store_sequence()},
+                  {"index_bytes", response.index_bytes()},
+                  {"store_bytes", response.store_bytes()}};
+      if (*stats_json) {
+        PrintJson(out);
+      } else {
+        for (const auto& [key, value] : out.items()) std::printf("%-16s %s\n", key.c_str(), value.dump().c_str());
+      }
+      return 0;
+    }
+    return -1;
+  };
+}
+
+}  // namespace agentctl
