@@ -189,6 +189,9 @@ struct Collection {
   uint64_t next_chunk = 1;
   uint64_t index_sequence = 0;
   uint64_t added_since_save = 0;
+  // Vectors committed by Ingest calls still in progress and not yet in `vectors`. The index is
+  // only saved when this is 0, or the sequence number saved with it would claim them.
+  uint64_t unflushed = 0;
   mutable std::shared_mutex mutex;
 };
 
@@ -269,7 +272,16 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::Status LoadCollection(const std::string& value);
   absl::Status BuildVectorIndex(Collection* c);
   absl::Status SaveIndex(Collection* c);
-  absl::StatusOr<IngestResult> IngestOne(Collection* c, const DocumentInput& doc, size_t index);
+  // Vectors committed to the store but not yet added to the FAISS index; Ingest adds them in one
+  // batch at the end of the call (FAISS builds HNSW graphs in parallel for batches). Until then
+  // search may miss them, never return something the store lacks; a crash in between is
+  // covered by the WAL replay at open.
+  struct PendingVectors {
+    std::vector<uint64_t> ids;
+    std::vector<float> values;
+  };
+  absl::StatusOr<IngestResult> IngestOne(Collection* c, const DocumentInput& doc, size_t index, PendingVectors* pending);
+  absl::Status FlushVectors(Collection* c, PendingVectors* pending);
   void DropChunks(Collection* c, const DocumentMeta& doc, rocksdb::WriteBatch* batch) const;
 
   MemoryStoreOptions options_;
@@ -566,7 +578,8 @@ void MemoryStoreImpl::DropChunks(Collection* c, const DocumentMeta& doc, rocksdb
   }
 }
 
-absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const DocumentInput& doc, size_t index) {
+absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const DocumentInput& doc, size_t index,
+                                                         PendingVectors* pending) {
   const std::string field = absl::StrCat("documents[", index, "]");
   if (doc.text.empty()) return absl::InvalidArgumentError(field + ".text: is required");
   if (!ValidDate(doc.date)) return absl::InvalidArgumentError(field + ".date: must be YYYY-MM-DD");
@@ -655,24 +668,31 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     c->chunk_document[ids[i]] = result.document_id;
   }
   if (c->vectors && !ids.empty()) {
-    status = c->vectors->Add(ids, flat_vectors);
-    if (!status.ok()) return status;
-    c->added_since_save += ids.size();
+    c->unflushed += ids.size();
+    pending->ids.insert(pending->ids.end(), ids.begin(), ids.end());
+    pending->values.insert(pending->values.end(), flat_vectors.begin(), flat_vectors.end());
   }
   c->documents[result.document_id] = std::move(meta);
   c->info.document_count = c->documents.size();
   c->info.chunk_count = c->chunk_document.size();
   result.chunk_count = static_cast<uint32_t>(ids.size());
-  if (c->vectors && (c->added_since_save >= options_.index_save_interval ||
-                     c->vectors->dead() > c->vectors->size() / 5 + 1000)) {
-    if (c->vectors->dead() > c->vectors->size() / 5 + 1000) {
-      status = BuildVectorIndex(c);  // drops the dead HNSW entries
-    } else {
-      status = SaveIndex(c);
-    }
-    if (!status.ok()) return status;
-  }
   return result;
+}
+
+absl::Status MemoryStoreImpl::FlushVectors(Collection* c, PendingVectors* pending) {
+  std::lock_guard<std::mutex> write(write_mutex_);
+  std::unique_lock lock(c->mutex);
+  if (!c->vectors) return absl::OkStatus();
+  absl::Status status = c->vectors->Add(pending->ids, pending->values);
+  c->unflushed -= pending->ids.size();
+  if (!status.ok()) return status;
+  c->added_since_save += pending->ids.size();
+  pending->ids.clear();
+  pending->values.clear();
+  if (c->unflushed > 0) return absl::OkStatus();
+  if (c->vectors->dead() > c->vectors->size() / 5 + 1000) return BuildVectorIndex(c);  // drops dead HNSW entries
+  if (c->added_since_save >= options_.index_save_interval) return SaveIndex(c);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<IngestResult>> MemoryStoreImpl::Ingest(const std::string& tenant, const std::string& collection,
@@ -680,11 +700,18 @@ absl::StatusOr<std::vector<IngestResult>> MemoryStoreImpl::Ingest(const std::str
   auto c = Find(tenant, collection);
   if (!c.ok()) return c.status();
   std::vector<IngestResult> results;
+  PendingVectors pending;
   for (size_t i = 0; i < documents.size(); ++i) {
-    auto result = IngestOne(c->get(), documents[i], i);
-    if (!result.ok()) return result.status();
+    auto result = IngestOne(c->get(), documents[i], i, &pending);
+    if (!result.ok()) {
+      // What was committed before the failure still goes into the index.
+      FlushVectors(c->get(), &pending).IgnoreError();
+      return result.status();
+    }
     results.push_back(std::move(*result));
   }
+  absl::Status status = FlushVectors(c->get(), &pending);
+  if (!status.ok()) return status;
   return results;
 }
 
