@@ -4,8 +4,9 @@
 //
 // Vectors are synthetic: a mixture of 1000 Gaussian clusters in `dim` dimensions, normalised —
 // structured the way real embeddings are (uniform random points on a high-dimensional sphere
-// have no meaningful neighbours). Each document is one chunk whose text names its vector; the
-// test embedder looks it up, so embedding costs nothing and is excluded by construction.
+// have no meaningful neighbours). Each document has --chunks-per-doc chunks (a report's worth),
+// each chunk's text names its vector and the test embedder looks it up, so embedding costs
+// nothing and is excluded by construction. Every document is one synced write, as in service.
 //
 //   memory_search --n 100000 --dim 384 --index hnsw
 #include <omp.h>
@@ -30,7 +31,7 @@ class TableEmbedder : public memory::Embedder {
   TableEmbedder(const std::vector<float>* table, int dim) : table_(table), dim_(dim) {}
   std::string model_name() const override { return "synthetic"; }
   int dimension() const override { return dim_; }
-  // "v<index>" → row index of the table; "q<index>" → a query row.
+  // "v<index>" → a row of the table; "q<index>" → a query row.
   absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
     std::vector<std::vector<float>> out;
     for (const std::string& t : texts) {
@@ -59,7 +60,7 @@ void Normalize(float* v, int dim) {
 int main(int argc, char** argv) {
   CLI::App app{"memory_search: ingest throughput and vector search latency/recall at scale"};
   size_t n = 100000;
-  int dim = 384, queries = 1000, k = 10, ef_search = 128, nprobe = 16, threads = 2;
+  int dim = 384, queries = 1000, k = 10, ef_search = 128, nprobe = 16, threads = 2, chunks_per_doc = 50;
   std::string index = "hnsw";
   app.add_option("--n", n, "vectors (default 100000)");
   app.add_option("--dim", dim, "dimension (default 384)");
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   app.add_option("--ef-search", ef_search, "HNSW search beam (default 128)");
   app.add_option("--nprobe", nprobe, "IVF lists probed (default 16)");
   app.add_option("--threads", threads, "threads (default 2)");
+  app.add_option("--chunks-per-doc", chunks_per_doc, "chunks in each ingested document (default 50)");
   CLI11_PARSE(app, argc, argv);
   omp_set_num_threads(threads);
 
@@ -100,8 +102,10 @@ int main(int argc, char** argv) {
   auto store = memory::MemoryStore::Open(options);
   if (!store.ok()) return std::fprintf(stderr, "%s\n", store.status().ToString().c_str()), 1;
 
-  memory::CollectionSpec exact_spec{.tenant = "b", .name = "exact"};
-  memory::CollectionSpec spec{.tenant = "b", .name = "bench"};
+  // Chunks of at most 16 characters: every "v%09d" paragraph becomes its own chunk.
+  const memory::ChunkingOptions chunking{.max_chars = 16, .overlap_chars = 0};
+  memory::CollectionSpec exact_spec{.tenant = "b", .name = "exact", .chunking = chunking};
+  memory::CollectionSpec spec{.tenant = "b", .name = "bench", .chunking = chunking};
   spec.index.kind = index == "hnsw" ? memory::IndexKind::kHnsw : index == "ivfpq" ? memory::IndexKind::kIvfPq : memory::IndexKind::kFlat;
   spec.index.hnsw_ef_search = ef_search;
   spec.index.ivf_nprobe = nprobe;
@@ -113,12 +117,21 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Ingest in requests of 1000 documents, as a client would.
+  // Ingest in requests of 20 documents, as a client would.
   auto ingest = [&](const std::string& collection) -> double {
     auto start = Clock::now();
-    for (size_t i = 0; i < n; i += 1000) {
+    const size_t per_request = 20 * static_cast<size_t>(chunks_per_doc);
+    for (size_t i = 0; i < n; i += per_request) {
       std::vector<memory::DocumentInput> docs;
-      for (size_t j = i; j < std::min(n, i + 1000); ++j) docs.push_back({.id = std::to_string(j), .text = "v" + std::to_string(j)});
+      for (size_t j = i; j < std::min(n, i + per_request); j += chunks_per_doc) {
+        std::string text;
+        for (size_t c = j; c < std::min(n, j + chunks_per_doc); ++c) {
+          char row[16];
+          std::snprintf(row, sizeof row, "v%09zu\n\n", c);
+          text += row;
+        }
+        docs.push_back({.id = std::to_string(j), .text = text});
+      }
       auto r = (*store)->Ingest("b", collection, docs);
       if (!r.ok()) {
         std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
@@ -147,6 +160,7 @@ int main(int argc, char** argv) {
   }
   std::sort(latencies.begin(), latencies.end());
   auto stats = (*store)->Stats("b", "bench");
+  if (stats->info.chunk_count != n) std::fprintf(stderr, "warning: %llu chunks stored for %zu vectors\n", static_cast<unsigned long long>(stats->info.chunk_count), n);
   std::printf("%s: n=%zu dim=%d threads=%d | ingest %.0f chunks/s (excl. embedding) | search p50 %.2f ms p99 %.2f ms | "
               "recall@%d %.3f | index %.0f MB\n",
               index.c_str(), n, dim, threads, n / ingest_seconds, latencies[latencies.size() / 2],

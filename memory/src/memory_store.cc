@@ -788,12 +788,13 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery
     if (!f.date_to.empty() && (meta.date.empty() || meta.date > f.date_to)) return false;
     return true;
   };
-  // Each list is deeper than k so fusion and filtering have material to work with.
-  const size_t depth = std::max<size_t>(k * 4, 50);
+  // For fusion each list goes deeper than k; filters make FAISS fetch more still.
+  const bool filtered = !f.metadata_equals.empty() || !f.date_from.empty() || !f.date_to.empty() || !allowed_docs.empty();
+  const size_t depth = q.mode == SearchMode::kVector ? k : std::max<size_t>(k * 4, 50);
   std::vector<std::pair<uint64_t, double>> lexical, vector;
   if (want_lexical) lexical = c->lexical.Search(LexicalTerms(q.query), depth, accept);
   if (!query_vector.empty()) {
-    const size_t fetch = std::min<uint64_t>(depth * 4 + c->vectors->dead(), c->vectors->size());
+    const size_t fetch = std::min<uint64_t>(depth * (filtered ? 4 : 1) + c->vectors->dead(), c->vectors->size());
     for (const auto& [chunk, similarity] : c->vectors->Search(query_vector, fetch)) {
       if (accept(chunk)) vector.emplace_back(chunk, similarity);
       if (vector.size() >= depth) break;

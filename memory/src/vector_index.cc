@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "simd_flat_index.h"
 
 namespace memory::internal {
 namespace {
@@ -30,12 +31,28 @@ std::unique_ptr<faiss::Index> NewBase(int dimension, const IndexSpec& spec, bool
   const faiss::MetricType metric = ToFaiss(spec.metric);
   if (spec.kind == IndexKind::kHnsw && !flat_only) {
     auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, spec.hnsw_m, metric);
+    delete hnsw->storage;
+    hnsw->storage = new SimdFlatIndex(dimension, metric);
     hnsw->hnsw.efConstruction = spec.hnsw_ef_construction;
     hnsw->hnsw.efSearch = spec.hnsw_ef_search;
     return hnsw;
   }
-  if (metric == faiss::METRIC_L2) return std::make_unique<faiss::IndexFlatL2>(dimension);
-  return std::make_unique<faiss::IndexFlatIP>(dimension);
+  return std::make_unique<SimdFlatIndex>(dimension, metric);
+}
+
+// Loaded indexes come back with FAISS's plain (scalar) flat storage; put the SIMD one back.
+void UseSimdStorage(faiss::IndexIDMap2* map) {
+  if (auto* flat = dynamic_cast<faiss::IndexFlat*>(map->index); flat && !dynamic_cast<SimdFlatIndex*>(flat)) {
+    map->index = ToSimd(flat);
+  } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(map->index)) {
+    if (auto* storage = dynamic_cast<faiss::IndexFlat*>(hnsw->storage); storage && !dynamic_cast<SimdFlatIndex*>(storage)) {
+      hnsw->storage = ToSimd(storage);
+    }
+  } else if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(map->index)) {
+    if (auto* quantizer = dynamic_cast<faiss::IndexFlat*>(ivf->quantizer); quantizer && !dynamic_cast<SimdFlatIndex*>(quantizer)) {
+      ivf->quantizer = ToSimd(quantizer);
+    }
+  }
 }
 
 std::unique_ptr<faiss::Index> Wrap(std::unique_ptr<faiss::Index> base) {
@@ -101,8 +118,7 @@ absl::Status VectorIndex::MaybeTrain() {
     for (int64_t i = 0; i < n; ++i) map->index->reconstruct(i, &vectors[i * dimension_]);
     std::vector<faiss::Index::idx_t> ids(map->id_map.begin(), map->id_map.end());
     const faiss::MetricType metric = ToFaiss(spec_.metric);
-    auto* quantizer = metric == faiss::METRIC_L2 ? static_cast<faiss::Index*>(new faiss::IndexFlatL2(dimension_))
-                                                 : new faiss::IndexFlatIP(dimension_);
+    auto* quantizer = new SimdFlatIndex(dimension_, metric);
     auto ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer, dimension_, spec_.ivf_nlist, spec_.pq_m, spec_.pq_nbits, metric);
     ivf->own_fields = true;
     ivf->nprobe = spec_.ivf_nprobe;
@@ -218,6 +234,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string
     return absl::DataLossError(absl::StrCat(path, ": dimension does not match the collection"));
   }
   if (auto* map = dynamic_cast<faiss::IndexIDMap2*>(index->index_.get())) {
+    UseSimdStorage(map);
     if (auto* ivf = dynamic_cast<faiss::IndexIVFPQ*>(map->index)) ivf->nprobe = index->spec_.ivf_nprobe;
     if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(map->index)) hnsw->hnsw.efSearch = index->spec_.hnsw_ef_search;
   } else {
