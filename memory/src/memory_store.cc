@@ -20,6 +20,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
+#include "simd_flat_index.h"
 #include "vector_index.h"
 
 namespace memory {
@@ -794,10 +795,32 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery
   std::vector<std::pair<uint64_t, double>> lexical, vector;
   if (want_lexical) lexical = c->lexical.Search(LexicalTerms(q.query), depth, accept);
   if (!query_vector.empty()) {
-    const size_t fetch = std::min<uint64_t>(depth * (filtered ? 4 : 1) + c->vectors->dead(), c->vectors->size());
+    // PQ codes only approximate the vectors: IVF-PQ fetches 8× deeper and re-ranks the
+    // candidates with the exact vectors from the store.
+    const bool rerank = c->info.spec.index.kind == IndexKind::kIvfPq;
+    const size_t fetch = std::min<uint64_t>(depth * (filtered ? 4 : 1) * (rerank ? 8 : 1) + c->vectors->dead(),
+                                            c->vectors->size());
     for (const auto& [chunk, similarity] : c->vectors->Search(query_vector, fetch)) {
-      if (accept(chunk)) vector.emplace_back(chunk, similarity);
+      if (!accept(chunk)) continue;
+      if (rerank) {
+        std::string stored;
+        if (!db_->Get(rocksdb::ReadOptions(), cf(kVectors), ChunkKey(c->id, chunk), &stored).ok() ||
+            stored.size() != query_vector.size() * sizeof(float)) {
+          continue;
+        }
+        const auto* v = reinterpret_cast<const float*>(stored.data());
+        const double exact = c->info.spec.index.metric == Metric::kL2
+                                 ? -internal::SquaredL2(query_vector.data(), v, query_vector.size())
+                                 : internal::InnerProduct(query_vector.data(), v, query_vector.size());
+        vector.emplace_back(chunk, exact);
+        continue;
+      }
+      vector.emplace_back(chunk, similarity);
       if (vector.size() >= depth) break;
+    }
+    if (rerank) {
+      std::sort(vector.begin(), vector.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      if (vector.size() > depth) vector.resize(depth);
     }
   }
 

@@ -4,6 +4,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <limits>
@@ -93,34 +94,65 @@ void SimdFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, i
   const float* base = get_xb();
   const size_t dim = static_cast<size_t>(d);
   const faiss::IDSelector* selector = params ? params->sel : nullptr;
-  // Better = larger for IP, smaller for L2; keep the k best in a heap whose top is the worst.
-  auto worse = [ip](const std::pair<float, idx_t>& a, const std::pair<float, idx_t>& b) {
-    return ip ? a.first > b.first : a.first < b.first;
-  };
-#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
-  for (idx_t q = 0; q < n; ++q) {
-    const float* query = x + q * dim;
-    std::priority_queue<std::pair<float, idx_t>, std::vector<std::pair<float, idx_t>>, decltype(worse)> heap(worse);
-    for (idx_t i = 0; i < ntotal; ++i) {
+  using Entry = std::pair<float, idx_t>;
+  // Heap order puts the worst kept entry on top: the smallest score for IP, the largest L2.
+  auto worse = [ip](const Entry& a, const Entry& b) { return ip ? a.first > b.first : a.first < b.first; };
+  auto better = [ip](float a, float b) { return ip ? a > b : a < b; };
+  // Scans rows [begin, end) for one query, keeping the k best.
+  auto scan = [&](const float* query, idx_t begin, idx_t end, std::vector<Entry>* heap) {
+    for (idx_t i = begin; i < end; ++i) {
       if (selector != nullptr && !selector->is_member(i)) continue;
-      const float v = (ip ? InnerProduct(query, base + i * dim, dim) : SquaredL2(query, base + i * dim, dim));
-      if (static_cast<idx_t>(heap.size()) < k) {
-        heap.emplace(v, i);
-      } else if (ip ? v > heap.top().first : v < heap.top().first) {
-        heap.pop();
-        heap.emplace(v, i);
+      const float v = ip ? InnerProduct(query, base + i * dim, dim) : SquaredL2(query, base + i * dim, dim);
+      if (static_cast<idx_t>(heap->size()) < k) {
+        heap->emplace_back(v, i);
+        std::push_heap(heap->begin(), heap->end(), worse);
+      } else if (better(v, heap->front().first)) {
+        std::pop_heap(heap->begin(), heap->end(), worse);
+        heap->back() = {v, i};
+        std::push_heap(heap->begin(), heap->end(), worse);
       }
     }
-    for (idx_t j = k - 1; j >= 0; --j) {
-      if (heap.empty()) {
-        distances[q * k + j] = ip ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
-        labels[q * k + j] = -1;
-        continue;
-      }
-      distances[q * k + j] = heap.top().first;
-      labels[q * k + j] = heap.top().second;
-      heap.pop();
+  };
+  auto emit = [&](idx_t q, std::vector<Entry>* heap) {
+    std::sort_heap(heap->begin(), heap->end(), worse);  // best first
+    for (idx_t j = 0; j < k; ++j) {
+      const bool have = j < static_cast<idx_t>(heap->size());
+      distances[q * k + j] = have ? (*heap)[j].first
+                                  : (ip ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity());
+      labels[q * k + j] = have ? (*heap)[j].second : -1;
     }
+  };
+  if (n == 1) {
+    // One query (the service's case): split the rows across threads and merge their k best.
+    const int threads = omp_get_max_threads();
+    std::vector<std::vector<Entry>> partial(threads);
+#pragma omp parallel num_threads(threads) if (ntotal > 20000)
+    {
+      const int t = omp_get_thread_num(), count = omp_get_num_threads();
+      const idx_t begin = ntotal * t / count, end = ntotal * (t + 1) / count;
+      scan(x, begin, end, &partial[t]);
+    }
+    std::vector<Entry> merged;
+    for (const auto& p : partial) {
+      for (const Entry& e : p) {
+        if (static_cast<idx_t>(merged.size()) < k) {
+          merged.push_back(e);
+          std::push_heap(merged.begin(), merged.end(), worse);
+        } else if (better(e.first, merged.front().first)) {
+          std::pop_heap(merged.begin(), merged.end(), worse);
+          merged.back() = e;
+          std::push_heap(merged.begin(), merged.end(), worse);
+        }
+      }
+    }
+    emit(0, &merged);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (idx_t q = 0; q < n; ++q) {
+    std::vector<Entry> heap;
+    scan(x + q * dim, 0, ntotal, &heap);
+    emit(q, &heap);
   }
 }
 
