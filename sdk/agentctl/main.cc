@@ -10,6 +10,7 @@
 #include "engine_commands.h"
 #include "memory_commands.h"
 #include "model_commands.h"
+#include "script_commands.h"
 #include "sdk/client.h"
 
 namespace {
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
                      "a service to check, e.g. agentd.v1.ModelService (default: the daemon)");
 
   std::function<int()> run_engine_command = agentctl::AddEngineCommands(&app);
+  std::function<int()> run_script_command = agentctl::AddScriptCommands(&app);
   std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
   std::function<int(sdk::Client&)> run_memory_command = agentctl::AddMemoryCommands(&app);
 
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   }
 
   if (int code = run_engine_command(); code >= 0) return code;
+  if (int code = run_script_command(); code >= 0) return code;
 
   absl::StatusOr<std::unique_ptr<sdk::Client>> client = sdk::Client::Create(client_options);
   if (!client.ok()) return Fail(client.status());

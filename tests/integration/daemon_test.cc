@@ -139,6 +139,25 @@ TEST(DaemonTest, AddressAlreadyInUseIsAClearError) {
   EXPECT_THAT(second.err, HasSubstr("cannot listen on " + first.address()));
 }
 
+TEST(AgentctlTest, ScriptRunPrintsOutputAndFailsClearly) {
+  TempDir dir;
+  testing_support::WriteFile(dir.Join("ok.lua"), "print('result', json.encode({n = 6 * 7}))\n");
+  CommandResult ok = RunCommand({BinaryPath("agentctl"), "script", "run", dir.Join("ok.lua")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "result\t{\"n\":42}\n");
+
+  testing_support::WriteFile(dir.Join("escape.lua"), "print('before')\nos.execute('id')\n");
+  CommandResult refused = RunCommand({BinaryPath("agentctl"), "script", "run", dir.Join("escape.lua")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.out, "before\n");
+  EXPECT_THAT(refused.err, HasSubstr("escape.lua:2: os.execute is not allowed in the sandbox"));
+
+  testing_support::WriteFile(dir.Join("loop.lua"), "while true do end\n");
+  CommandResult loop = RunCommand({BinaryPath("agentctl"), "script", "run", "--max-instructions", "1000000", dir.Join("loop.lua")});
+  EXPECT_EQ(loop.exit_code, 1);
+  EXPECT_THAT(loop.err, HasSubstr("instruction budget (1000000) exhausted"));
+}
+
 TEST(AgentctlTest, VersionAndUnreachableDaemon) {
   CommandResult version = RunCommand({BinaryPath("agentctl"), "version"});
   EXPECT_EQ(version.exit_code, 0);

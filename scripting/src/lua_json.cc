@@ -1,0 +1,177 @@
+#include "scripting/lua_json.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+}
+
+namespace scripting {
+namespace {
+
+constexpr int kMaxDepth = 64;
+// The registry key of the json.null sentinel.
+constexpr char kNullKey[] = "agentd.json.null";
+
+bool IsNull(lua_State* L, int index) {
+  if (lua_type(L, index) != LUA_TLIGHTUSERDATA) return false;
+  lua_getfield(L, LUA_REGISTRYINDEX, kNullKey);
+  const bool same = lua_rawequal(L, index, -1);
+  lua_pop(L, 1);
+  return same;
+}
+
+absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth) {
+  index = lua_absindex(L, index);
+  if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deeply (or a cycle)"));
+  switch (lua_type(L, index)) {
+    case LUA_TNIL:
+      return nlohmann::json(nullptr);
+    case LUA_TBOOLEAN:
+      return nlohmann::json(lua_toboolean(L, index) != 0);
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, index)) return nlohmann::json(static_cast<int64_t>(lua_tointeger(L, index)));
+      if (!std::isfinite(lua_tonumber(L, index))) return absl::InvalidArgumentError(absl::StrCat(path, ": not a finite number"));
+      return nlohmann::json(lua_tonumber(L, index));
+    case LUA_TSTRING: {
+      size_t length;
+      const char* s = lua_tolstring(L, index, &length);
+      return nlohmann::json(std::string(s, length));
+    }
+    case LUA_TLIGHTUSERDATA:
+      if (IsNull(L, index)) return nlohmann::json(nullptr);
+      break;
+    case LUA_TTABLE: {
+      const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
+      // An array when keys are exactly 1..n with n > 0.
+      bool is_array = n > 0;
+      lua_Integer count = 0;
+      lua_pushnil(L);
+      while (lua_next(L, index) != 0) {
+        ++count;
+        if (!lua_isinteger(L, -2)) is_array = false;
+        lua_pop(L, 1);
+      }
+      if (count != n) is_array = false;
+      if (is_array) {
+        nlohmann::json array = nlohmann::json::array();
+        for (lua_Integer i = 1; i <= n; ++i) {
+          lua_rawgeti(L, index, i);
+          auto item = Convert(L, -1, absl::StrCat(path, "[", i, "]"), depth + 1);
+          lua_pop(L, 1);
+          if (!item.ok()) return item.status();
+          array.push_back(std::move(*item));
+        }
+        return array;
+      }
+      nlohmann::json object = nlohmann::json::object();
+      lua_pushnil(L);
+      while (lua_next(L, index) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+          lua_pop(L, 2);
+          return absl::InvalidArgumentError(absl::StrCat(path, ": object keys must be strings"));
+        }
+        const std::string key = lua_tostring(L, -2);
+        auto item = Convert(L, -1, path.empty() ? key : absl::StrCat(path, ".", key), depth + 1);
+        lua_pop(L, 1);
+        if (!item.ok()) {
+          lua_pop(L, 1);
+          return item.status();
+        }
+        object[key] = std::move(*item);
+      }
+      return object;
+    }
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": a ", luaL_typename(L, index), " cannot be JSON"));
+}
+
+int Encode(lua_State* L) {
+  luaL_checkany(L, 1);
+  auto value = Convert(L, 1, "", 0);
+  if (!value.ok()) return luaL_error(L, "json.encode: %s", std::string(value.status().message()).c_str());
+  const std::string text = value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int Decode(lua_State* L) {
+  size_t length;
+  const char* text = luaL_checklstring(L, 1, &length);
+  nlohmann::json value = nlohmann::json::parse(text, text + length, nullptr, false);
+  if (value.is_discarded()) return luaL_error(L, "json.decode: not valid JSON");
+  PushJson(L, value);
+  return 1;
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) { return Convert(L, index, "", 0); }
+
+void PushJson(lua_State* L, const nlohmann::json& value) {
+  luaL_checkstack(L, 3, "json too deep");
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      lua_getfield(L, LUA_REGISTRYINDEX, kNullKey);
+      return;
+    case nlohmann::json::value_t::boolean:
+      lua_pushboolean(L, value.get<bool>());
+      return;
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      lua_pushinteger(L, value.get<int64_t>());
+      return;
+    case nlohmann::json::value_t::number_float:
+      lua_pushnumber(L, value.get<double>());
+      return;
+    case nlohmann::json::value_t::string: {
+      const std::string& s = value.get_ref<const std::string&>();
+      lua_pushlstring(L, s.data(), s.size());
+      return;
+    }
+    case nlohmann::json::value_t::array: {
+      lua_createtable(L, static_cast<int>(value.size()), 0);
+      lua_Integer i = 1;
+      for (const auto& item : value) {
+        PushJson(L, item);
+        lua_rawseti(L, -2, i++);
+      }
+      return;
+    }
+    case nlohmann::json::value_t::object: {
+      lua_createtable(L, 0, static_cast<int>(value.size()));
+      for (const auto& [key, item] : value.items()) {
+        PushJson(L, item);
+        lua_setfield(L, -2, key.c_str());
+      }
+      return;
+    }
+    default:
+      lua_pushnil(L);
+  }
+}
+
+namespace internal {
+
+// Defined here so the null sentinel and the module share one file.
+void OpenJsonModule(lua_State* L) {
+  static char null_sentinel;
+  lua_pushlightuserdata(L, &null_sentinel);
+  lua_setfield(L, LUA_REGISTRYINDEX, kNullKey);
+  lua_newtable(L);
+  lua_pushcfunction(L, Encode);
+  lua_setfield(L, -2, "encode");
+  lua_pushcfunction(L, Decode);
+  lua_setfield(L, -2, "decode");
+  lua_getfield(L, LUA_REGISTRYINDEX, kNullKey);
+  lua_setfield(L, -2, "null");
+  lua_setglobal(L, "json");
+}
+
+}  // namespace internal
+}  // namespace scripting

@@ -1,0 +1,343 @@
+#include "scripting/sandbox.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "modules.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+}
+
+namespace scripting {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Violation { kNone, kInstructions, kMemory, kDeadline, kDepth };
+
+struct Sandbox::Guard {
+  SandboxOptions options;
+  uint64_t memory_used = 0;
+  uint64_t instructions = 0;
+  int depth = 0;
+  Clock::time_point deadline;
+  Violation violation = Violation::kNone;
+};
+
+namespace {
+
+constexpr int kHookEvery = 1000;
+
+Sandbox::Guard* GuardOf(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return static_cast<Sandbox::Guard*>(ud);
+}
+
+// The allocator enforces the memory cap: past it, allocations fail and Lua raises "not enough
+// memory" in the script, which ends it.
+void* Allocate(void* ud, void* ptr, size_t old_size, size_t new_size) {
+  auto* guard = static_cast<Sandbox::Guard*>(ud);
+  if (ptr == nullptr) old_size = 0;
+  if (new_size == 0) {
+    guard->memory_used -= old_size;
+    std::free(ptr);
+    return nullptr;
+  }
+  if (new_size > old_size && guard->memory_used + (new_size - old_size) > guard->options.limits.max_memory_bytes) {
+    guard->violation = Violation::kMemory;
+    return nullptr;
+  }
+  void* result = std::realloc(ptr, new_size);
+  if (result != nullptr) guard->memory_used = guard->memory_used - old_size + new_size;
+  return result;
+}
+
+// Raises an error located at the running Lua function's current line (inside a hook,
+// luaL_error would name the wrong frame).
+[[noreturn]] void RaiseAtCurrentLine(lua_State* L, const std::string& what) {
+  lua_Debug ar;
+  std::string where;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+    where = absl::StrCat(ar.short_src, ":", ar.currentline, ": ");
+  }
+  lua_pushstring(L, (where + what).c_str());
+  lua_error(L);
+  std::abort();  // lua_error does not return
+}
+
+void Hook(lua_State* L, lua_Debug* ar) {
+  Sandbox::Guard* guard = GuardOf(L);
+  const SandboxLimits& limits = guard->options.limits;
+  switch (ar->event) {
+    case LUA_HOOKCALL:
+      if (++guard->depth > limits.max_call_depth) {
+        guard->violation = Violation::kDepth;
+        RaiseAtCurrentLine(L, absl::StrCat("call depth limit (", limits.max_call_depth, ") exceeded"));
+      }
+      return;
+    case LUA_HOOKRET:
+      if (guard->depth > 0) --guard->depth;
+      return;
+    case LUA_HOOKCOUNT:
+      guard->instructions += kHookEvery;
+      if (guard->instructions > limits.max_instructions) {
+        guard->violation = Violation::kInstructions;
+        RaiseAtCurrentLine(L, absl::StrCat("instruction budget (", limits.max_instructions, ") exhausted"));
+      }
+      if (Clock::now() > guard->deadline) {
+        guard->violation = Violation::kDeadline;
+        RaiseAtCurrentLine(L, absl::StrCat("time limit (", limits.timeout_seconds, " s) exceeded"));
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+int Refused(lua_State* L) {
+  return luaL_error(L, "%s is not allowed in the sandbox", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+// Replaces a global (or field of a table) with a function that refuses by name.
+void Refuse(lua_State* L, int table, const char* field, const char* display) {
+  table = lua_absindex(L, table);
+  lua_pushstring(L, display);
+  lua_pushcclosure(L, Refused, 1);
+  lua_setfield(L, table, field);
+}
+
+// __index on the globals table: names of refused libraries get a clear error instead of nil.
+int GlobalsIndex(lua_State* L) {
+  const char* name = lua_tostring(L, 2);
+  if (name != nullptr) {
+    for (const char* refused : {"io", "debug", "package", "dofile", "loadfile", "loadstring", "module"}) {
+      if (std::strcmp(name, refused) == 0) return luaL_error(L, "%s is not allowed in the sandbox", name);
+    }
+  }
+  return 0;
+}
+
+int OsIndex(lua_State* L) {
+  const char* name = lua_tostring(L, 2);
+  return luaL_error(L, "os.%s is not allowed in the sandbox (only os.time, os.clock, os.date)", name ? name : "?");
+}
+
+int Print(lua_State* L) {
+  Sandbox::Guard* guard = GuardOf(L);
+  std::string line;
+  const int n = lua_gettop(L);
+  for (int i = 1; i <= n; ++i) {
+    size_t length;
+    const char* s = luaL_tolstring(L, i, &length);
+    if (i > 1) line += '\t';
+    line.append(s, length);
+    lua_pop(L, 1);
+  }
+  if (guard->options.on_print) guard->options.on_print(line);
+  return 0;
+}
+
+int CollectGarbage(lua_State* L) {
+  const char* option = luaL_optstring(L, 1, "collect");
+  if (std::strcmp(option, "count") != 0) {
+    return luaL_error(L, "collectgarbage(\"%s\") is not allowed in the sandbox (only \"count\")", option);
+  }
+  lua_pushnumber(L, static_cast<lua_Number>(lua_gc(L, LUA_GCCOUNT, 0)) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+  return 1;
+}
+
+// load(chunk [, chunkname [, mode [, env]]]) for text chunks only.
+int Load(lua_State* L) {
+  size_t length;
+  const char* code = lua_tolstring(L, 1, &length);
+  if (code == nullptr) return luaL_error(L, "load: only string chunks are allowed in the sandbox");
+  const char* mode = luaL_optstring(L, 3, "t");
+  if (std::strchr(mode, 'b') != nullptr) return luaL_error(L, "load: binary chunks are not allowed in the sandbox");
+  if (length > 0 && code[0] == LUA_SIGNATURE[0]) return luaL_error(L, "load: binary chunks are not allowed in the sandbox");
+  const char* name = luaL_optstring(L, 2, code);
+  const bool has_env = !lua_isnone(L, 4);
+  if (luaL_loadbufferx(L, code, length, name, "t") != LUA_OK) {
+    luaL_pushfail(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  if (has_env) {
+    lua_pushvalue(L, 4);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  }
+  return 1;
+}
+
+// require("a.b") → SCRIPTS_DIR/a/b.lua, once per state.
+int Require(lua_State* L) {
+  Sandbox::Guard* guard = GuardOf(L);
+  const std::string name = luaL_checkstring(L, 1);
+  if (guard->options.scripts_dir.empty()) return luaL_error(L, "require is not available (no scripts directory)");
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) {
+      return luaL_error(L, "require(\"%s\"): module names are letters, digits, '_' and '.'", name.c_str());
+    }
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "agentd.loaded");
+  lua_getfield(L, -1, name.c_str());
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  std::string relative = name;
+  std::replace(relative.begin(), relative.end(), '.', '/');
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(guard->options.scripts_dir, ec);
+  const fs::path path = fs::weakly_canonical(root / (relative + ".lua"), ec);
+  const std::string root_text = root.string() + "/";
+  if (ec || path.string().compare(0, root_text.size(), root_text) != 0) {
+    return luaL_error(L, "require(\"%s\"): outside the scripts directory", name.c_str());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return luaL_error(L, "require(\"%s\"): module not found in the scripts directory", name.c_str());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string code = buffer.str();
+  const std::string chunk = "@" + path.string();
+  if (luaL_loadbufferx(L, code.data(), code.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
+  lua_call(L, 0, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, name.c_str());
+  return 1;
+}
+
+absl::Status ConfigureGlobals(lua_State* L) {
+  luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+  luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+  luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+  luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
+  luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);  // not global: copied below
+  lua_settop(L, 0);
+
+  lua_pushglobaltable(L);
+  const int globals = lua_gettop(L);
+  for (const char* removed : {"dofile", "loadfile"}) {
+    lua_pushnil(L);
+    lua_setfield(L, globals, removed);
+  }
+  lua_pushcfunction(L, Load);
+  lua_setfield(L, globals, "load");
+  lua_pushcfunction(L, Print);
+  lua_setfield(L, globals, "print");
+  lua_pushcfunction(L, CollectGarbage);
+  lua_setfield(L, globals, "collectgarbage");
+  lua_pushcfunction(L, Require);
+  lua_setfield(L, globals, "require");
+  lua_getfield(L, globals, LUA_STRLIBNAME);
+  Refuse(L, -1, "dump", "string.dump");
+  lua_pop(L, 1);
+
+  // os: only time, clock and date; anything else refuses by name.
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, LUA_OSLIBNAME);
+  lua_newtable(L);
+  for (const char* kept : {"time", "clock", "date", "difftime"}) {
+    lua_getfield(L, -2, kept);
+    lua_setfield(L, -2, kept);
+  }
+  lua_newtable(L);
+  lua_pushcfunction(L, OsIndex);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, globals, "os");
+  lua_pop(L, 2);
+
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "agentd.loaded");
+
+  lua_newtable(L);
+  lua_pushcfunction(L, GlobalsIndex);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, globals);
+  lua_settop(L, 0);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) {
+  std::unique_ptr<Sandbox> sandbox(new Sandbox());
+  sandbox->guard_ = std::make_unique<Guard>();
+  sandbox->guard_->options = options;
+  // Creating the state itself must fit comfortably; the cap applies from here on.
+  sandbox->state_ = lua_newstate(Allocate, sandbox->guard_.get());
+  if (sandbox->state_ == nullptr) return absl::ResourceExhaustedError("cannot create a Lua state within the memory cap");
+  absl::Status status = ConfigureGlobals(sandbox->state_);
+  if (!status.ok()) return status;
+  internal::OpenStandardModules(sandbox->state_, sandbox->guard_->options);
+  lua_sethook(sandbox->state_, Hook, LUA_MASKCOUNT | LUA_MASKCALL | LUA_MASKRET, kHookEvery);
+  return sandbox;
+}
+
+Sandbox::~Sandbox() {
+  if (state_ != nullptr) lua_close(state_);
+}
+
+uint64_t Sandbox::instructions_used() const { return guard_->instructions; }
+uint64_t Sandbox::memory_used() const { return guard_->memory_used; }
+
+absl::Status Sandbox::Run(int load_status, const std::string& chunk_name) {
+  lua_State* L = state_;
+  if (load_status != LUA_OK) {
+    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "cannot load the script";
+    lua_settop(L, 0);
+    return absl::InvalidArgumentError(message);
+  }
+  guard_->violation = Violation::kNone;
+  guard_->depth = 0;
+  guard_->deadline = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(guard_->options.limits.timeout_seconds * 1e6));
+  const int status = lua_pcall(L, 0, 0, 0);
+  if (status == LUA_OK) return absl::OkStatus();
+  std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error object is not a string";
+  lua_settop(L, 0);
+  switch (guard_->violation) {
+    case Violation::kInstructions:
+      return absl::ResourceExhaustedError(message);
+    case Violation::kMemory:
+      // Lua reports memory errors without a position (no message handler runs for them).
+      return absl::ResourceExhaustedError(absl::StrCat(chunk_name, ": memory limit of ", guard_->options.limits.max_memory_bytes,
+                                                       " bytes reached (", message, ")"));
+    case Violation::kDeadline:
+      return absl::DeadlineExceededError(message);
+    default:
+      return absl::InvalidArgumentError(message);
+  }
+}
+
+absl::Status Sandbox::RunString(const std::string& code, const std::string& chunk_name) {
+  return Run(luaL_loadbufferx(state_, code.data(), code.size(), ("=" + chunk_name).c_str(), "t"), chunk_name);
+}
+
+absl::Status Sandbox::RunFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string code = buffer.str();
+  if (!code.empty() && code[0] == LUA_SIGNATURE[0]) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": binary chunks are not allowed in the sandbox"));
+  }
+  return Run(luaL_loadbufferx(state_, code.data(), code.size(), ("@" + path).c_str(), "t"), path);
+}
+
+}  // namespace scripting
