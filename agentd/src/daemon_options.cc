@@ -94,6 +94,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = ReadString(path, root, key, &options->data_dir);
     } else if (key == "model") {
       status = ReadString(path, root, key, &options->model_dir);
+    } else if (key == "tools_dir") {
+      status = ReadString(path, root, key, &options->tools_dir);
     } else if (key == "log_level") {
       status = ReadString(path, root, key, &options->log_level);
     } else if (key == "shutdown_grace_seconds") {

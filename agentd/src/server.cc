@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "agentd/engine_embedder.h"
 #include "memory/memory_store.h"
+#include "tools/tool_registry.h"
 #include "log.h"
 #include "services/agent_service.h"
 #include "services/memory_service.h"
@@ -91,10 +92,21 @@ class ServerImpl final : public Server {
     if (!memory_store.ok()) return memory_store.status();
     memory_store_ = std::move(*memory_store);
 
+    tools::ToolRegistryOptions tool_options;
+    tool_options.tools_dir = options_.tools_dir;
+    absl::StatusOr<std::unique_ptr<tools::ToolRegistry>> registry = tools::ToolRegistry::Create(tool_options);
+    if (!registry.ok()) {
+      return absl::Status(registry.status().code(), absl::StrCat("--tools-dir: ", registry.status().message()));
+    }
+    tool_registry_ = std::move(*registry);
+    for (const tools::ToolLoadError& e : tool_registry_->last_load_errors()) {
+      log::Warn("tool file not loaded", {{"file", e.file}, {"error", e.message}});
+    }
+
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_);
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
     model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get());
-    tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_);
+    tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_, tool_registry_.get());
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -180,6 +192,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<EngineEmbedder> embedder_;
   std::unique_ptr<memory::MemoryStore> memory_store_;
+  std::unique_ptr<tools::ToolRegistry> tool_registry_;
   std::unique_ptr<services::AgentServiceImpl> agent_service_;
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;

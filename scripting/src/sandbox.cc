@@ -303,10 +303,15 @@ absl::Status Sandbox::Run(int load_status, const std::string& chunk_name) {
     lua_settop(L, 0);
     return absl::InvalidArgumentError(message);
   }
+  return Call(0, 0, chunk_name);
+}
+
+absl::Status Sandbox::Call(int nargs, int nresults, const std::string& chunk_name) {
+  lua_State* L = state_;
   guard_->violation = Violation::kNone;
   guard_->depth = 0;
   guard_->deadline = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(guard_->options.limits.timeout_seconds * 1e6));
-  const int status = lua_pcall(L, 0, 0, 0);
+  const int status = lua_pcall(L, nargs, nresults, 0);
   if (status == LUA_OK) return absl::OkStatus();
   std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error object is not a string";
   lua_settop(L, 0);

@@ -11,6 +11,7 @@
 #include "memory_commands.h"
 #include "model_commands.h"
 #include "script_commands.h"
+#include "tool_commands.h"
 #include "sdk/client.h"
 
 namespace {
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   std::function<int()> run_script_command = agentctl::AddScriptCommands(&app);
   std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
   std::function<int(sdk::Client&)> run_memory_command = agentctl::AddMemoryCommands(&app);
+  std::function<int(sdk::Client&)> run_tool_command = agentctl::AddToolCommands(&app);
 
   try {
     app.parse(argc, argv);
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
 
   if (int code = run_model_command(**client); code >= 0) return code;
   if (int code = run_memory_command(**client); code >= 0) return code;
+  if (int code = run_tool_command(**client); code >= 0) return code;
 
   if (health->parsed()) {
     absl::StatusOr<std::string> state = (*client)->Health(health_service);

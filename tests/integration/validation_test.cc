@@ -120,6 +120,12 @@ TEST_F(ValidationTest, ToolServiceArguments) {
   invoke.set_arguments_json("not json");
   ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked),
                 "arguments_json: must be a JSON object");
+  invoke.set_arguments_json(R"({"expression": 12})");
+  ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked),
+                "args.expression: must be a string");
+  invoke.set_arguments_json(R"({"expression": "6 * 7"})");
+  ASSERT_TRUE(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked).ok());
+  EXPECT_EQ(invoked.result_json(), R"({"expression":"6 * 7","result":42.0})");
 }
 
 TEST_F(ValidationTest, DaemonKeepsServingAfterBadRequests) {

@@ -33,6 +33,9 @@ struct DaemonOptions {
   std::string data_dir;
   // Model directory (config.json, *.safetensors, tokenizer.json). Empty: no model loaded.
   std::string model_dir;
+  // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
+  // built-in tools only.
+  std::string tools_dir;
   // When set, the bound port is written here (atomically) once the server is serving.
   std::string port_file;
   // "debug", "info", "warn" or "error". Default info.
@@ -49,7 +52,7 @@ struct DaemonOptions {
 // Reads a JSON config file into *options, overriding only the keys the file sets. Unknown keys,
 // wrong types and unreadable files are errors naming the file and the key.
 //
-//   {"listen": "127.0.0.1:7700", "data_dir": "/var/lib/agentd", "model": "/models/x",
+//   {"listen": "127.0.0.1:7700", "data_dir": "/var/lib/agentd", "model": "/models/x", "tools_dir": "tools",
 //    "log_level": "info", "shutdown_grace_seconds": 10,
 //    "limits": {"max_request_bytes": 33554432, "max_field_bytes": 1048576, "max_items": 4096}}
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options);

@@ -1,5 +1,6 @@
 #include "tool_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
 namespace agentd::services {
@@ -9,33 +10,55 @@ using namespace agentd::v1;
 grpc::ServerUnaryReactor* ToolServiceImpl::ListTools(grpc::CallbackServerContext* context,
                                                      const ListToolsRequest* request,
                                                      ListToolsResponse* response) {
-  return HandleUnary(context, env_, "ToolService.ListTools", *request,
-                     [&] { return NotAvailable("ToolService.ListTools"); });
+  return HandleUnary(context, env_, "ToolService.ListTools", *request, [&] {
+    for (const tools::ToolInfo& info : registry_->List()) {
+      Tool* tool = response->add_tools();
+      tool->set_name(info.name);
+      tool->set_description(info.description);
+      tool->set_parameters_json_schema(info.parameters.dump());
+      tool->set_origin(info.origin == tools::ToolInfo::Origin::kLua ? Tool::ORIGIN_LUA : Tool::ORIGIN_BUILTIN);
+      tool->set_file(info.file);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContext* context,
                                                       const InvokeToolRequest* request,
                                                       InvokeToolResponse* response) {
   return HandleUnary(context, env_, "ToolService.InvokeTool", *request, [&] {
+    nlohmann::json arguments = nlohmann::json::object();
     if (!request->arguments_json().empty()) {
-      auto arguments = nlohmann::json::parse(request->arguments_json(), nullptr, false);
+      arguments = nlohmann::json::parse(request->arguments_json(), nullptr, false);
       if (arguments.is_discarded() || !arguments.is_object()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "arguments_json: must be a JSON object");
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "arguments_json: must be a JSON object");
       }
     }
     if (request->timeout_ms() > 600000) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms: at most 600000");
     }
-    return NotAvailable("ToolService.InvokeTool");
+    auto result = registry_->Invoke(request->name(), arguments, request->timeout_ms() / 1000.0);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    response->set_result_json(result->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    response->set_duration_ms(result->duration_ms);
+    for (const std::string& line : result->logs) response->add_logs(line);
+    return grpc::Status::OK;
   });
 }
 
 grpc::ServerUnaryReactor* ToolServiceImpl::Reload(grpc::CallbackServerContext* context,
                                                   const ReloadRequest* request,
                                                   ReloadResponse* response) {
-  return HandleUnary(context, env_, "ToolService.Reload", *request,
-                     [&] { return NotAvailable("ToolService.Reload"); });
+  return HandleUnary(context, env_, "ToolService.Reload", *request, [&] {
+    std::vector<tools::ToolLoadError> errors;
+    for (const std::string& name : registry_->Reload(&errors)) response->add_loaded(name);
+    for (const tools::ToolLoadError& e : errors) {
+      ToolLoadError* out = response->add_errors();
+      out->set_file(e.file);
+      out->set_message(e.message);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace agentd::services

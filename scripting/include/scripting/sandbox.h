@@ -61,6 +61,9 @@ class Sandbox {
   // "file:line:".
   absl::Status RunFile(const std::string& path);
   absl::Status RunString(const std::string& code, const std::string& chunk_name);
+  // Calls the function below `nargs` arguments on the Lua stack under the same limits, leaving
+  // `nresults` results; `what` names it in error messages (e.g. the tool file).
+  absl::Status Call(int nargs, int nresults, const std::string& what);
 
   // For registering further modules. Valid for the Sandbox's lifetime.
   lua_State* lua() const { return state_; }

@@ -1,0 +1,131 @@
+// Tools: JSON Schema validation, the calculator, and Lua tools loaded from a directory — good
+// and broken files, argument validation, isolation between invocations, sandbox limits, reload.
+#include "tools/tool_registry.h"
+
+#include <filesystem>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/daemon_process.h"
+#include "tools/json_schema.h"
+
+namespace tools {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+using testing_support::TempDir;
+using testing_support::WriteFile;
+
+TEST(JsonSchemaTest, ValidatesTypesRequiredRangesAndNesting) {
+  const Json schema = Json::parse(R"({"type": "object", "required": ["query"], "additionalProperties": false,
+    "properties": {"query": {"type": "string", "minLength": 1}, "k": {"type": "integer", "minimum": 1, "maximum": 50},
+                   "mode": {"enum": ["hybrid", "lexical"]}, "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2}}})");
+  EXPECT_TRUE(CheckSchema(schema).ok());
+  EXPECT_TRUE(ValidateJson(schema, Json::parse(R"({"query": "x", "k": 5, "tags": ["a"]})")).ok());
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"k": 5})")).message(), "args.query: is required");
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"query": 3})")).message(), "args.query: must be a string");
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"query": "x", "k": 99})")).message(), "args.k: must be at most 50");
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"query": "x", "k": 2.5})")).message(), "args.k: must be an integer");
+  EXPECT_THAT(ValidateJson(schema, Json::parse(R"({"query": "x", "mode": "fast"})")).message(), HasSubstr("args.mode: must be one of"));
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"query": "x", "tags": ["a", 1]})")).message(), "args.tags[1]: must be a string");
+  EXPECT_EQ(ValidateJson(schema, Json::parse(R"({"query": "x", "extra": 1})")).message(), "args.extra: is not a known argument");
+  EXPECT_THAT(CheckSchema(Json::parse(R"({"type": "object", "patternProperties": {}})")).message(), HasSubstr("patternProperties"));
+  EXPECT_THAT(CheckSchema(Json::parse(R"({"type": "thing"})")).message(), HasSubstr("not a JSON type"));
+}
+
+TEST(CalculatorTest, EvaluatesSafelyWithClearErrors) {
+  EXPECT_DOUBLE_EQ(*EvaluateArithmetic("1 + 2 * 3"), 7);
+  EXPECT_DOUBLE_EQ(*EvaluateArithmetic("-(2 ^ 3 ^ 2) / 4"), -128);
+  EXPECT_DOUBLE_EQ(*EvaluateArithmetic("max(1, sqrt(16), 3) + min(2, 5) % 3"), 6);
+  EXPECT_NEAR(*EvaluateArithmetic("round((8520 / 554) ^ (1 / 5) * 10000) / 100 - 100"), 72.74, 1e-9);
+  EXPECT_THAT(EvaluateArithmetic("1 / 0").status().message(), HasSubstr("division by zero"));
+  EXPECT_THAT(EvaluateArithmetic("2 +").status().message(), HasSubstr("unexpected end"));
+  EXPECT_THAT(EvaluateArithmetic("system(1)").status().message(), HasSubstr("unknown function 'system'"));
+  EXPECT_THAT(EvaluateArithmetic(std::string(200, '(') + "1" + std::string(200, ')')).status().message(), HasSubstr("nested too deeply"));
+  EXPECT_THAT(EvaluateArithmetic("sqrt(-1)").status().message(), HasSubstr("not a finite number"));
+}
+
+class LuaToolsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(dir_.Join("good.lua"), R"(
+      counter = (counter or 0)
+      tool{
+        name = "echo_upper", description = "Upper-cases text.",
+        params = {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
+        handler = function(args, ctx)
+          counter = counter + 1
+          log.info("called " .. ctx.tool)
+          return {text = string.upper(args.text), calls = counter}
+        end,
+      }
+      tool{
+        name = "escape", description = "Tries to leave the sandbox.",
+        handler = function(args) return os.execute("id") end,
+      }
+      tool{
+        name = "spin", description = "Never returns.",
+        handler = function(args) while true do end end,
+      }
+    )");
+    WriteFile(dir_.Join("broken.lua"), "tool{ name = 'half', handler = function( end }");
+    WriteFile(dir_.Join("bad_schema.lua"), "tool{ name = 'x', params = {type = 'array'}, handler = function() end }");
+    ToolRegistryOptions options;
+    options.tools_dir = dir_.path();
+    options.limits.max_instructions = 20'000'000;
+    auto registry = ToolRegistry::Create(options);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+  }
+  TempDir dir_;
+  std::unique_ptr<ToolRegistry> registry_;
+};
+
+TEST_F(LuaToolsTest, GoodFilesLoadAndBrokenOnesAreReported) {
+  std::vector<std::string> names;
+  for (const ToolInfo& t : registry_->List()) names.push_back(t.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("calculator", "current_time", "echo_upper", "escape", "spin"));
+  std::vector<ToolLoadError> errors = registry_->last_load_errors();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].file, "bad_schema.lua");
+  EXPECT_THAT(errors[0].message, HasSubstr("type \"object\""));
+  EXPECT_EQ(errors[1].file, "broken.lua");
+  EXPECT_THAT(errors[1].message, HasSubstr("broken.lua:1:"));
+}
+
+TEST_F(LuaToolsTest, InvocationsValidateRunIsolatedAndReportLimits) {
+  auto result = registry_->Invoke("echo_upper", Json{{"text", "深度 seek"}});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->result["text"], "深度 SEEK");
+  EXPECT_THAT(result->logs, ::testing::ElementsAre("[info] called echo_upper"));
+  // A fresh state each time: the global counter never carries over.
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}})->result["calls"], 1);
+
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json::object()).status().message(), "args.text: is required");
+  EXPECT_EQ(registry_->Invoke("missing", Json::object()).status().code(), absl::StatusCode::kNotFound);
+  auto escape = registry_->Invoke("escape", Json::object());
+  EXPECT_THAT(escape.status().message(), HasSubstr("good.lua:"));
+  EXPECT_THAT(escape.status().message(), HasSubstr("os.execute is not allowed"));
+  auto spin = registry_->Invoke("spin", Json::object());
+  EXPECT_EQ(spin.status().code(), absl::StatusCode::kResourceExhausted);
+  auto slow = registry_->Invoke("spin", Json::object(), /*timeout_seconds=*/0.05);
+  EXPECT_FALSE(slow.ok());
+  EXPECT_DOUBLE_EQ(*EvaluateArithmetic("2"), 2);
+  EXPECT_EQ(registry_->Invoke("calculator", Json{{"expression", "6*7"}})->result["result"], 42);
+}
+
+TEST_F(LuaToolsTest, ReloadPicksUpChangesAndDropsRemovedTools) {
+  WriteFile(dir_.Join("broken.lua"), "tool{ name = 'fixed', handler = function() return 'ok' end }");
+  std::filesystem::remove(dir_.Join("good.lua"));
+  std::vector<ToolLoadError> errors;
+  std::vector<std::string> loaded = registry_->Reload(&errors);
+  EXPECT_THAT(loaded, ::testing::ElementsAre("calculator", "current_time", "fixed"));
+  ASSERT_EQ(errors.size(), 1u);  // bad_schema.lua still broken
+  EXPECT_EQ(registry_->Invoke("fixed", Json::object())->result, "ok");
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}}).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tools

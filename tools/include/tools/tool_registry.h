@@ -1,0 +1,95 @@
+// The tools agents can call: built-in tools written in C++ (calculator, current_time) and tools
+// defined in Lua files in a tools directory, each described by a name, a description and a
+// JSON Schema for its arguments. Arguments are validated against the schema before the tool
+// runs; results are JSON.
+//
+// A Lua tool file calls `tool{...}` once per tool:
+//
+//   tool{
+//     name = "word_count",
+//     description = "Counts the words of a text.",
+//     params = {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
+//     handler = function(args, ctx) local n = 0 for _ in args.text:gmatch("%S+") do n = n + 1 end
+//                                   return {words = n} end,
+//   }
+//
+// Files are loaded at Create and on Reload; a broken file is reported and skipped, the others
+// still load. Every invocation runs in a fresh sandbox (scripting::Sandbox) with its limits.
+#ifndef AGENTD_TOOLS_TOOL_REGISTRY_H_
+#define AGENTD_TOOLS_TOOL_REGISTRY_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "scripting/sandbox.h"
+
+namespace tools {
+
+struct ToolInfo {
+  std::string name;
+  std::string description;
+  nlohmann::json parameters;  // JSON Schema of the arguments object
+  enum class Origin { kBuiltin, kLua };
+  Origin origin = Origin::kBuiltin;
+  // Lua tools: the file, relative to the tools directory.
+  std::string file;
+};
+
+struct ToolResult {
+  nlohmann::json result;
+  std::vector<std::string> logs;
+  double duration_ms = 0;
+};
+
+struct ToolLoadError {
+  std::string file;
+  std::string message;
+};
+
+struct ToolRegistryOptions {
+  // Directory of *.lua tool files; empty means built-in tools only.
+  std::string tools_dir;
+  // Limits for each Lua tool invocation (the timeout is replaced per call when one is given).
+  scripting::SandboxLimits limits;
+};
+
+class ToolRegistry {
+ public:
+  // Loads the directory; load errors are available from last_load_errors().
+  static absl::StatusOr<std::unique_ptr<ToolRegistry>> Create(const ToolRegistryOptions& options);
+
+  // Sorted by name.
+  std::vector<ToolInfo> List() const;
+  // NOT_FOUND for an unknown tool, INVALID_ARGUMENT naming the argument for bad arguments, the
+  // tool's own error (with file:line for Lua tools) otherwise. timeout_seconds 0 = the default.
+  absl::StatusOr<ToolResult> Invoke(const std::string& name, const nlohmann::json& arguments,
+                                    double timeout_seconds = 0) const;
+  // Re-reads the tools directory; returns the names loaded, and fills *errors.
+  std::vector<std::string> Reload(std::vector<ToolLoadError>* errors);
+  std::vector<ToolLoadError> last_load_errors() const;
+
+ private:
+  struct LuaTool {
+    ToolInfo info;
+    std::string path;
+  };
+  explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
+  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout) const;
+
+  ToolRegistryOptions options_;
+  mutable std::mutex mutex_;
+  std::vector<LuaTool> lua_tools_;
+  std::vector<ToolLoadError> load_errors_;
+};
+
+// Evaluates an arithmetic expression: numbers, + - * / % ^, parentheses, pi, e, and
+// sqrt abs exp ln log log10 log2 sin cos tan asin acos atan floor ceil round min max pow.
+absl::StatusOr<double> EvaluateArithmetic(const std::string& expression);
+
+}  // namespace tools
+
+#endif  // AGENTD_TOOLS_TOOL_REGISTRY_H_

@@ -1,0 +1,285 @@
+#include "tools/tool_registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "scripting/lua_json.h"
+#include "tools/json_schema.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+}
+
+namespace tools {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kDefinitionsKey[] = "agentd.tool_definitions";
+
+struct Builtin {
+  ToolInfo info;
+  absl::StatusOr<Json> (*run)(const Json& args);
+};
+
+absl::StatusOr<Json> RunCalculator(const Json& args) {
+  absl::StatusOr<double> value = EvaluateArithmetic(args["expression"].get<std::string>());
+  if (!value.ok()) return value.status();
+  return Json{{"expression", args["expression"]}, {"result", *value}};
+}
+
+absl::StatusOr<Json> RunCurrentTime(const Json& args) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char iso[32];
+  std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+  return Json{{"utc", iso}, {"date", date}, {"unix_seconds", static_cast<int64_t>(seconds)}};
+}
+
+const std::vector<Builtin>& Builtins() {
+  static const std::vector<Builtin> builtins = {
+      {{"calculator", "Evaluates an arithmetic expression exactly as written (+ - * / % ^, parentheses, sqrt, log, min, max, ...).",
+        Json::parse(R"({"type": "object", "properties": {"expression": {"type": "string", "minLength": 1, "maxLength": 1000,
+                        "description": "e.g. (557.6 - 78) / 78 * 100"}}, "required": ["expression"], "additionalProperties": false})"),
+        ToolInfo::Origin::kBuiltin, ""},
+       RunCalculator},
+      {{"current_time", "The current date and time in UTC.",
+        Json::parse(R"({"type": "object", "properties": {}, "additionalProperties": false})"), ToolInfo::Origin::kBuiltin, ""},
+       RunCurrentTime},
+  };
+  return builtins;
+}
+
+// tool{...} from a Lua file: appends the definition table to the registry list.
+int DefineTool(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, n + 1);
+  return 0;
+}
+
+struct Definition {
+  ToolInfo info;
+  int line = 0;
+};
+
+// Runs a tool file in `sandbox` and reads the tools it defines. The handler functions stay in
+// the registry list (index i+1) for invocation.
+absl::StatusOr<std::vector<Definition>> DefineFrom(scripting::Sandbox* sandbox, const std::string& path,
+                                                  const std::string& relative) {
+  lua_State* L = sandbox->lua();
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
+  lua_pushcfunction(L, DefineTool);
+  lua_setglobal(L, "tool");
+  absl::Status status = sandbox->RunFile(path);
+  if (!status.ok()) return status;
+  std::vector<Definition> definitions;
+  lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+  static const std::regex valid_name("[a-z][a-z0-9_]{0,63}");
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    Definition d;
+    d.info.origin = ToolInfo::Origin::kLua;
+    d.info.file = relative;
+    lua_getfield(L, -1, "name");
+    const char* name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (name == nullptr || !std::regex_match(name, valid_name)) {
+      lua_settop(L, 0);
+      return absl::InvalidArgumentError(absl::StrCat(relative, ": tool #", i, ": name must match [a-z][a-z0-9_]* (up to 64)"));
+    }
+    d.info.name = name;
+    lua_getfield(L, -1, "description");
+    d.info.description = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "handler");
+    const bool has_handler = lua_isfunction(L, -1);
+    lua_pop(L, 1);
+    if (!has_handler) {
+      lua_settop(L, 0);
+      return absl::InvalidArgumentError(absl::StrCat(relative, ": tool ", d.info.name, ": handler must be a function"));
+    }
+    lua_getfield(L, -1, "params");
+    if (lua_isnil(L, -1)) {
+      d.info.parameters = Json{{"type", "object"}};
+    } else {
+      absl::StatusOr<Json> schema = scripting::LuaToJson(L, -1);
+      if (!schema.ok() || !schema->is_object() || schema->value("type", "") != "object") {
+        lua_settop(L, 0);
+        return absl::InvalidArgumentError(absl::StrCat(relative, ": tool ", d.info.name,
+                                                       ": params must be a JSON Schema of type \"object\""));
+      }
+      // Lua has no empty-object literal: {} converts to [] in places JSON needs an object.
+      if (schema->contains("properties") && (*schema)["properties"].is_array() && (*schema)["properties"].empty()) {
+        (*schema)["properties"] = Json::object();
+      }
+      absl::Status valid = CheckSchema(*schema);
+      if (!valid.ok()) {
+        lua_settop(L, 0);
+        return absl::InvalidArgumentError(absl::StrCat(relative, ": tool ", d.info.name, ": params: ", valid.message()));
+      }
+      d.info.parameters = std::move(*schema);
+    }
+    lua_pop(L, 2);
+    definitions.push_back(std::move(d));
+  }
+  lua_settop(L, 0);
+  return definitions;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ToolRegistry>> ToolRegistry::Create(const ToolRegistryOptions& options) {
+  std::unique_ptr<ToolRegistry> registry(new ToolRegistry(options));
+  if (!options.tools_dir.empty() && !fs::is_directory(options.tools_dir)) {
+    return absl::NotFoundError(absl::StrCat("tools directory ", options.tools_dir, ": not a directory"));
+  }
+  std::vector<ToolLoadError> errors;
+  registry->Reload(&errors);
+  return registry;
+}
+
+std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors) {
+  errors->clear();
+  std::vector<LuaTool> loaded;
+  std::vector<std::string> names;
+  for (const Builtin& b : Builtins()) names.push_back(b.info.name);
+  if (!options_.tools_dir.empty()) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(options_.tools_dir, ec)) {
+      if (entry.path().extension() == ".lua") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& path : files) {
+      const std::string relative = path.filename().string();
+      scripting::SandboxOptions sandbox_options;
+      sandbox_options.limits = options_.limits;
+      sandbox_options.scripts_dir = options_.tools_dir;
+      auto sandbox = scripting::Sandbox::Create(sandbox_options);
+      if (!sandbox.ok()) {
+        errors->push_back({relative, std::string(sandbox.status().message())});
+        continue;
+      }
+      auto definitions = DefineFrom(sandbox->get(), path.string(), relative);
+      if (!definitions.ok()) {
+        errors->push_back({relative, std::string(definitions.status().message())});
+        continue;
+      }
+      bool clash = false;
+      for (const Definition& d : *definitions) {
+        if (std::find(names.begin(), names.end(), d.info.name) != names.end()) {
+          errors->push_back({relative, absl::StrCat("tool ", d.info.name, " is already defined")});
+          clash = true;
+        }
+      }
+      if (clash) continue;
+      for (const Definition& d : *definitions) {
+        names.push_back(d.info.name);
+        loaded.push_back({d.info, path.string()});
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  lua_tools_ = std::move(loaded);
+  load_errors_ = *errors;
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<ToolLoadError> ToolRegistry::last_load_errors() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return load_errors_;
+}
+
+std::vector<ToolInfo> ToolRegistry::List() const {
+  std::vector<ToolInfo> out;
+  for (const Builtin& b : Builtins()) out.push_back(b.info);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const LuaTool& t : lua_tools_) out.push_back(t.info);
+  }
+  std::sort(out.begin(), out.end(), [](const ToolInfo& a, const ToolInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds) const {
+  const Json args = arguments.is_null() ? Json::object() : arguments;
+  if (!args.is_object()) return absl::InvalidArgumentError("args: must be a JSON object");
+  const auto start = Clock::now();
+  for (const Builtin& b : Builtins()) {
+    if (b.info.name != name) continue;
+    absl::Status valid = ValidateJson(b.info.parameters, args);
+    if (!valid.ok()) return valid;
+    absl::StatusOr<Json> result = b.run(args);
+    if (!result.ok()) return result.status();
+    return ToolResult{std::move(*result), {}, std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
+  }
+  LuaTool tool;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = std::find_if(lua_tools_.begin(), lua_tools_.end(), [&](const LuaTool& t) { return t.info.name == name; });
+    if (it == lua_tools_.end()) return absl::NotFoundError(absl::StrCat("tool \"", name, "\" does not exist"));
+    tool = *it;
+  }
+  absl::Status valid = ValidateJson(tool.info.parameters, args);
+  if (!valid.ok()) return valid;
+  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds);
+}
+
+absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout) const {
+  const auto start = Clock::now();
+  ToolResult result;
+  scripting::SandboxOptions options;
+  options.limits = options_.limits;
+  options.limits.timeout_seconds = timeout;
+  options.scripts_dir = options_.tools_dir;
+  options.on_print = [&](const std::string& line) { result.logs.push_back(line); };
+  options.on_log = [&](const std::string& level, const std::string& message) {
+    result.logs.push_back(absl::StrCat("[", level, "] ", message));
+  };
+  // A fresh state per invocation: nothing one call leaves behind is seen by the next.
+  auto sandbox = scripting::Sandbox::Create(options);
+  if (!sandbox.ok()) return sandbox.status();
+  auto definitions = DefineFrom(sandbox->get(), tool.path, tool.info.file);
+  if (!definitions.ok()) return definitions.status();
+  lua_State* L = (*sandbox)->lua();
+  lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
+  int index = 0;
+  for (size_t i = 0; i < definitions->size(); ++i) {
+    if ((*definitions)[i].info.name == tool.info.name) index = static_cast<int>(i) + 1;
+  }
+  if (index == 0) return absl::NotFoundError(absl::StrCat(tool.info.file, " no longer defines tool ", tool.info.name));
+  lua_rawgeti(L, -1, index);
+  lua_getfield(L, -1, "handler");
+  scripting::PushJson(L, args);
+  lua_newtable(L);
+  lua_pushstring(L, tool.info.name.c_str());
+  lua_setfield(L, -2, "tool");
+  absl::Status status = (*sandbox)->Call(2, 1, tool.info.file);
+  if (!status.ok()) return status;
+  absl::StatusOr<Json> value = scripting::LuaToJson(L, -1);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(tool.info.file, ": tool ", tool.info.name, " returned ", value.status().message()));
+  }
+  result.result = std::move(*value);
+  result.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace tools
