@@ -96,6 +96,21 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = ReadString(path, root, key, &options->model_dir);
     } else if (key == "tools_dir") {
       status = ReadString(path, root, key, &options->tools_dir);
+    } else if (key == "search_url") {
+      status = ReadString(path, root, key, &options->search_url);
+    } else if (key == "http_allowed_hosts") {
+      if (!value.is_array()) {
+        status = KeyError(path, key, "must be a list of host names");
+      } else {
+        options->http_allowed_hosts.clear();
+        for (const Json& host : value) {
+          if (!host.is_string()) {
+            status = KeyError(path, key, "must be a list of host names");
+            break;
+          }
+          options->http_allowed_hosts.push_back(host.get<std::string>());
+        }
+      }
     } else if (key == "log_level") {
       status = ReadString(path, root, key, &options->log_level);
     } else if (key == "shutdown_grace_seconds") {

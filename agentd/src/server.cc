@@ -94,6 +94,8 @@ class ServerImpl final : public Server {
 
     tools::ToolRegistryOptions tool_options;
     tool_options.tools_dir = options_.tools_dir;
+    tool_options.http.allowed_hosts = options_.http_allowed_hosts;
+    tool_options.search_url = options_.search_url;
     absl::StatusOr<std::unique_ptr<tools::ToolRegistry>> registry = tools::ToolRegistry::Create(tool_options);
     if (!registry.ok()) {
       return absl::Status(registry.status().code(), absl::StrCat("--tools-dir: ", registry.status().message()));

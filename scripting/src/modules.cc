@@ -1,5 +1,7 @@
 #include "modules.h"
 
+#include "scripting/http_client.h"
+
 #include <chrono>
 #include <ctime>
 
@@ -46,6 +48,58 @@ int TimeIso(lua_State* L) {
   return 1;
 }
 
+// http.get(url [, {headers = {...}, timeout = s}]) and http.post(url, body [, opts]) →
+// {status = 200, body = "...", headers = {...}, url = final url}.
+int HttpCall(lua_State* L, const char* method) {
+  const SandboxOptions* options = OptionsOf(L);
+  HttpRequest request;
+  request.method = method;
+  request.url = luaL_checkstring(L, 1);
+  int opts = 2;
+  if (request.method == "POST") {
+    size_t length;
+    const char* body = luaL_optlstring(L, 2, "", &length);
+    request.body.assign(body, length);
+    opts = 3;
+  }
+  if (lua_istable(L, opts)) {
+    lua_getfield(L, opts, "timeout");
+    request.timeout_seconds = luaL_optnumber(L, -1, 0);
+    lua_pop(L, 1);
+    lua_getfield(L, opts, "headers");
+    if (lua_istable(L, -1)) {
+      lua_pushnil(L);
+      while (lua_next(L, -2) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+          request.headers[lua_tostring(L, -2)] = lua_tostring(L, -1);
+        }
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  absl::StatusOr<HttpResponse> response = HttpFetch(request, options->http);
+  if (!response.ok()) {
+    return luaL_error(L, "http.%s: %s", request.method == "GET" ? "get" : "post", std::string(response.status().message()).c_str());
+  }
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, response->status);
+  lua_setfield(L, -2, "status");
+  lua_pushlstring(L, response->body.data(), response->body.size());
+  lua_setfield(L, -2, "body");
+  lua_pushstring(L, response->final_url.c_str());
+  lua_setfield(L, -2, "url");
+  lua_newtable(L);
+  for (const auto& [name, value] : response->headers) {
+    lua_pushstring(L, value.c_str());
+    lua_setfield(L, -2, name.c_str());
+  }
+  lua_setfield(L, -2, "headers");
+  return 1;
+}
+int HttpGet(lua_State* L) { return HttpCall(L, "GET"); }
+int HttpPost(lua_State* L) { return HttpCall(L, "POST"); }
+
 }  // namespace
 
 void OpenStandardModules(lua_State* L, const SandboxOptions& options) {
@@ -57,6 +111,12 @@ void OpenStandardModules(lua_State* L, const SandboxOptions& options) {
   lua_pushlightuserdata(L, const_cast<SandboxOptions*>(&options));
   luaL_setfuncs(L, log_functions, 1);
   lua_setglobal(L, "log");
+
+  lua_newtable(L);
+  const luaL_Reg http_functions[] = {{"get", HttpGet}, {"post", HttpPost}, {nullptr, nullptr}};
+  lua_pushlightuserdata(L, const_cast<SandboxOptions*>(&options));
+  luaL_setfuncs(L, http_functions, 1);
+  lua_setglobal(L, "http");
 
   lua_newtable(L);
   lua_pushcfunction(L, TimeNow);

@@ -1,4 +1,4 @@
-// The modules every sandbox gets: json (encode/decode), log, time.
+// The modules every sandbox gets: json (encode/decode), log, time, http.
 #ifndef AGENTD_SCRIPTING_MODULES_H_
 #define AGENTD_SCRIPTING_MODULES_H_
 

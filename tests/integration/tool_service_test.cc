@@ -51,7 +51,7 @@ TEST(ToolServiceTest, AgentctlListsCallsAndReloadsTools) {
   testing_support::WriteFile(dir.Join("tools/more.lua"), "tool{ name = 'one', handler = function() return 1 end }\n");
   CommandResult reload = run({"reload"});
   EXPECT_EQ(reload.exit_code, 1);  // one file failed
-  EXPECT_THAT(reload.out, HasSubstr("loaded 4 tools"));
+  EXPECT_THAT(reload.out, HasSubstr("loaded 5 tools"));  // 3 built in, shout, one
   EXPECT_THAT(reload.err, HasSubstr("broken.lua"));
   EXPECT_EQ(run({"call", "one"}).out, "1\n");
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "support/daemon_process.h"
+#include "support/http_test_server.h"
 #include "tools/json_schema.h"
 
 namespace tools {
@@ -86,7 +87,7 @@ class LuaToolsTest : public ::testing::Test {
 TEST_F(LuaToolsTest, GoodFilesLoadAndBrokenOnesAreReported) {
   std::vector<std::string> names;
   for (const ToolInfo& t : registry_->List()) names.push_back(t.name);
-  EXPECT_THAT(names, ::testing::ElementsAre("calculator", "current_time", "echo_upper", "escape", "spin"));
+  EXPECT_THAT(names, ::testing::ElementsAre("calculator", "current_time", "echo_upper", "escape", "spin", "web_fetch"));
   std::vector<ToolLoadError> errors = registry_->last_load_errors();
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0].file, "bad_schema.lua");
@@ -121,10 +122,34 @@ TEST_F(LuaToolsTest, ReloadPicksUpChangesAndDropsRemovedTools) {
   std::filesystem::remove(dir_.Join("good.lua"));
   std::vector<ToolLoadError> errors;
   std::vector<std::string> loaded = registry_->Reload(&errors);
-  EXPECT_THAT(loaded, ::testing::ElementsAre("calculator", "current_time", "fixed"));
+  EXPECT_THAT(loaded, ::testing::ElementsAre("calculator", "current_time", "fixed", "web_fetch"));
   ASSERT_EQ(errors.size(), 1u);  // bad_schema.lua still broken
   EXPECT_EQ(registry_->Invoke("fixed", Json::object())->result, "ok");
   EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(WebToolsTest, WebFetchReturnsReadableTextFromAllowedHostsOnly) {
+  testing_support::HttpTestServer server;
+  ToolRegistryOptions options;
+  options.http.allowed_hosts = {"127.0.0.1"};
+  options.http.timeout_seconds = 2;
+  options.search_url = server.Url("/search?q={query}");
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok());
+  auto page = (*registry)->Invoke("web_fetch", Json{{"url", server.Url("/page")}});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->result["title"], "DeepSeek & AI");
+  EXPECT_EQ(page->result["text"], "Report\n\nFirst <paragraph>.\n\n深度求索");
+  EXPECT_EQ(page->result["status"], 200);
+  auto cut = (*registry)->Invoke("web_fetch", Json{{"url", server.Url("/big")}, {"max_chars", 100}});
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_EQ(cut->result["text"].get<std::string>().size(), 100u);
+  EXPECT_TRUE(cut->result["truncated"].get<bool>());
+  auto refused = (*registry)->Invoke("web_fetch", Json{{"url", "http://localhost:" + std::to_string(server.port()) + "/page"}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  // The test server has no search endpoint: a clear error, not a crash.
+  auto search = (*registry)->Invoke("web_search", Json{{"query", "DeepSeek V3"}});
+  EXPECT_THAT(search.status().message(), HasSubstr("web_search: the search service answered 404"));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "scripting/lua_json.h"
+#include "html_text.h"
+#include "scripting/http_client.h"
 #include "tools/json_schema.h"
 
 extern "C" {
@@ -142,7 +144,98 @@ absl::StatusOr<std::vector<Definition>> DefineFrom(scripting::Sandbox* sandbox, 
   return definitions;
 }
 
+ToolInfo WebFetchInfo() {
+  return {"web_fetch", "Fetches a web page (http/https, allowlisted hosts) and returns its title and readable text.",
+          Json::parse(R"({"type": "object", "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 4096},
+                          "max_chars": {"type": "integer", "minimum": 100, "maximum": 200000}},
+                          "required": ["url"], "additionalProperties": false})"),
+          ToolInfo::Origin::kBuiltin, ""};
+}
+
+ToolInfo WebSearchInfo() {
+  return {"web_search", "Searches the web through the configured search service; returns titles, URLs and snippets.",
+          Json::parse(R"({"type": "object", "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 1000},
+                          "max_results": {"type": "integer", "minimum": 1, "maximum": 50}},
+                          "required": ["query"], "additionalProperties": false})"),
+          ToolInfo::Origin::kBuiltin, ""};
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<ToolInfo> ToolRegistry::NetworkTools() const {
+  std::vector<ToolInfo> out = {WebFetchInfo()};
+  if (!options_.search_url.empty()) out.push_back(WebSearchInfo());
+  return out;
+}
+
+absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) const {
+  scripting::HttpRequest request;
+  request.url = args["url"].get<std::string>();
+  request.timeout_seconds = timeout;
+  absl::StatusOr<scripting::HttpResponse> response = scripting::HttpFetch(request, options_.http);
+  if (!response.ok()) return response.status();
+  const size_t max_chars = args.value("max_chars", 20000);
+  const std::string type = response->headers.count("content-type") ? response->headers.at("content-type") : "";
+  internal::PageText page;
+  if (type.find("html") != std::string::npos || response->body.find("<html") != std::string::npos) {
+    page = internal::HtmlToText(response->body);
+  } else {
+    page.text = response->body;
+  }
+  // Cut at a character boundary.
+  bool truncated = false;
+  size_t bytes = 0, chars = 0;
+  while (bytes < page.text.size() && chars < max_chars) {
+    const unsigned char c = page.text[bytes];
+    bytes += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    ++chars;
+  }
+  if (bytes < page.text.size()) {
+    page.text.resize(bytes);
+    truncated = true;
+  }
+  return Json{{"url", response->final_url}, {"status", response->status}, {"title", page.title},
+              {"text", page.text}, {"truncated", truncated}};
+}
+
+absl::StatusOr<Json> ToolRegistry::WebSearch(const Json& args, double timeout) const {
+  std::string url = options_.search_url;
+  const size_t at = url.find("{query}");
+  if (at == std::string::npos) return absl::FailedPreconditionError("search_url has no {query} placeholder");
+  url.replace(at, 7, UrlEncode(args["query"].get<std::string>()));
+  scripting::HttpRequest request;
+  request.url = url;
+  request.timeout_seconds = timeout;
+  absl::StatusOr<scripting::HttpResponse> response = scripting::HttpFetch(request, options_.http);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return absl::UnavailableError(absl::StrCat("web_search: the search service answered ", response->status));
+  Json body = Json::parse(response->body, nullptr, false);
+  if (body.is_discarded() || !body.contains("results") || !body["results"].is_array()) {
+    return absl::UnavailableError("web_search: the search service did not answer {\"results\": [...]}");
+  }
+  const size_t max_results = args.value("max_results", 8);
+  Json results = Json::array();
+  for (const Json& r : body["results"]) {
+    if (results.size() >= max_results) break;
+    results.push_back({{"title", r.value("title", "")}, {"url", r.value("url", "")}, {"snippet", r.value("content", "")}});
+  }
+  return Json{{"query", args["query"]}, {"results", results}};
+}
 
 absl::StatusOr<std::unique_ptr<ToolRegistry>> ToolRegistry::Create(const ToolRegistryOptions& options) {
   std::unique_ptr<ToolRegistry> registry(new ToolRegistry(options));
@@ -159,6 +252,7 @@ std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors
   std::vector<LuaTool> loaded;
   std::vector<std::string> names;
   for (const Builtin& b : Builtins()) names.push_back(b.info.name);
+  for (const ToolInfo& t : NetworkTools()) names.push_back(t.name);
   if (!options_.tools_dir.empty()) {
     std::vector<fs::path> files;
     std::error_code ec;
@@ -210,6 +304,7 @@ std::vector<ToolLoadError> ToolRegistry::last_load_errors() const {
 std::vector<ToolInfo> ToolRegistry::List() const {
   std::vector<ToolInfo> out;
   for (const Builtin& b : Builtins()) out.push_back(b.info);
+  for (const ToolInfo& t : NetworkTools()) out.push_back(t);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const LuaTool& t : lua_tools_) out.push_back(t.info);
@@ -227,6 +322,15 @@ absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const J
     absl::Status valid = ValidateJson(b.info.parameters, args);
     if (!valid.ok()) return valid;
     absl::StatusOr<Json> result = b.run(args);
+    if (!result.ok()) return result.status();
+    return ToolResult{std::move(*result), {}, std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
+  }
+  for (const ToolInfo& t : NetworkTools()) {
+    if (t.name != name) continue;
+    absl::Status valid = ValidateJson(t.parameters, args);
+    if (!valid.ok()) return valid;
+    const double timeout = timeout_seconds > 0 ? timeout_seconds : options_.http.timeout_seconds;
+    absl::StatusOr<Json> result = name == "web_fetch" ? WebFetch(args, timeout) : WebSearch(args, timeout);
     if (!result.ok()) return result.status();
     return ToolResult{std::move(*result), {}, std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
   }
@@ -249,6 +353,7 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Js
   options.limits = options_.limits;
   options.limits.timeout_seconds = timeout;
   options.scripts_dir = options_.tools_dir;
+  options.http = options_.http;
   options.on_print = [&](const std::string& line) { result.logs.push_back(line); };
   options.on_log = [&](const std::string& level, const std::string& message) {
     result.logs.push_back(absl::StrCat("[", level, "] ", message));

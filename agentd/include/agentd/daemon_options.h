@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -36,6 +37,11 @@ struct DaemonOptions {
   // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
   // built-in tools only.
   std::string tools_dir;
+  // Hosts web_fetch, web_search and Lua tools' http module may reach (exact names, IP literals or
+  // "*.example.com"). Empty (the default): no outbound HTTP.
+  std::vector<std::string> http_allowed_hosts;
+  // web_search endpoint answering SearxNG-style JSON, with {query} in it; empty: no web_search.
+  std::string search_url;
   // When set, the bound port is written here (atomically) once the server is serving.
   std::string port_file;
   // "debug", "info", "warn" or "error". Default info.

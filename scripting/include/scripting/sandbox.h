@@ -2,7 +2,7 @@
 //
 // Each Sandbox is one isolated lua_State. Scripts see the safe parts of the standard library —
 // base functions, string (without dump), table, math, utf8, coroutine, and os.time/clock/date —
-// plus the modules registered on it (json, log, time by default). Refused: io, debug, package,
+// plus the modules registered on it (json, log, time, http by default). Refused: io, debug, package,
 // dofile/loadfile, binary chunks (load accepts text only), string.dump, the rest of os, and
 // collectgarbage except "count"; require resolves only inside the configured scripts directory.
 // Limits end a script with an error naming the file and line: an instruction budget (a count
@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "scripting/http_client.h"
 
 struct lua_State;
 
@@ -45,6 +46,8 @@ struct SandboxOptions {
   std::string scripts_dir;
   // Receives each print() call's line (tab-separated arguments, no newline). Default: dropped.
   std::function<void(const std::string&)> on_print;
+  // What http.get/http.post may reach (allowlist, time limit, size cap). Default: nothing.
+  HttpPolicy http;
   // Receives log.debug/info/warn/error(message). Default: dropped.
   std::function<void(const std::string& level, const std::string& message)> on_log;
 };

@@ -1,4 +1,5 @@
-// The tools agents can call: built-in tools written in C++ (calculator, current_time) and tools
+// The tools agents can call: built-in tools written in C++ (calculator, current_time, web_fetch,
+// web_search when a search endpoint is configured) and tools
 // defined in Lua files in a tools directory, each described by a name, a description and a
 // JSON Schema for its arguments. Arguments are validated against the schema before the tool
 // runs; results are JSON.
@@ -55,6 +56,12 @@ struct ToolRegistryOptions {
   std::string tools_dir;
   // Limits for each Lua tool invocation (the timeout is replaced per call when one is given).
   scripting::SandboxLimits limits;
+  // What web_fetch, web_search and Lua tools' http module may reach.
+  scripting::HttpPolicy http;
+  // web_search: a search endpoint answering JSON in SearxNG's shape ({"results": [{"title",
+  // "url", "content"}]}), with {query} where the URL-encoded query goes, e.g.
+  // "http://127.0.0.1:8888/search?format=json&q={query}". Empty: no web_search tool.
+  std::string search_url;
 };
 
 class ToolRegistry {
@@ -79,6 +86,9 @@ class ToolRegistry {
   };
   explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
   absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout) const;
+  absl::StatusOr<nlohmann::json> WebFetch(const nlohmann::json& arguments, double timeout) const;
+  absl::StatusOr<nlohmann::json> WebSearch(const nlohmann::json& arguments, double timeout) const;
+  std::vector<ToolInfo> NetworkTools() const;
 
   ToolRegistryOptions options_;
   mutable std::mutex mutex_;

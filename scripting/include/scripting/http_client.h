@@ -1,0 +1,50 @@
+// Outbound HTTP for scripts and tools (libcurl), under a policy: http and https only, every host
+// (including each redirect's) must be on the allowlist, a time limit and a response-size cap.
+#ifndef AGENTD_SCRIPTING_HTTP_CLIENT_H_
+#define AGENTD_SCRIPTING_HTTP_CLIENT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace scripting {
+
+struct HttpPolicy {
+  // Hosts requests may reach: exact names or IP literals ("127.0.0.1", "docs.python.org"), or
+  // "*.example.com" for subdomains. Empty: no request is allowed.
+  std::vector<std::string> allowed_hosts;
+  // Default and maximum time per request (including redirects), in seconds.
+  double timeout_seconds = 10.0;
+  // Largest response body accepted; larger responses fail. Default 5 MiB.
+  size_t max_response_bytes = 5u << 20;
+  int max_redirects = 5;
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET or POST
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  // 0 = the policy's; never more than the policy's.
+  double timeout_seconds = 0;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string final_url;
+};
+
+// PERMISSION_DENIED for a refused scheme or host (naming it), DEADLINE_EXCEEDED on time-out,
+// RESOURCE_EXHAUSTED past the size cap, UNAVAILABLE for network errors.
+absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPolicy& policy);
+
+// True when `host` is allowed by the policy.
+bool HostAllowed(const std::string& host, const HttpPolicy& policy);
+
+}  // namespace scripting
+
+#endif  // AGENTD_SCRIPTING_HTTP_CLIENT_H_

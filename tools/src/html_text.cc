@@ -1,0 +1,126 @@
+#include "html_text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace tools::internal {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+void AppendCodePoint(unsigned long cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x110000) {
+    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+std::string DecodeEntities(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const size_t end = s.find(';', i);
+    if (end == std::string::npos || end - i > 10) {
+      out.push_back('&');
+      continue;
+    }
+    const std::string name = s.substr(i + 1, end - i - 1);
+    if (name == "amp") out += '&';
+    else if (name == "lt") out += '<';
+    else if (name == "gt") out += '>';
+    else if (name == "quot") out += '"';
+    else if (name == "apos" || name == "#39") out += '\'';
+    else if (name == "nbsp") out += ' ';
+    else if (!name.empty() && name[0] == '#') {
+      const unsigned long cp = name.size() > 1 && (name[1] == 'x' || name[1] == 'X') ? std::strtoul(name.c_str() + 2, nullptr, 16)
+                                                                                     : std::strtoul(name.c_str() + 1, nullptr, 10);
+      AppendCodePoint(cp, &out);
+    } else {
+      out += s.substr(i, end - i + 1);
+    }
+    i = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+PageText HtmlToText(const std::string& html) {
+  PageText page;
+  const std::string lower = Lower(html);
+  std::string raw;
+  size_t i = 0;
+  while (i < html.size()) {
+    if (html[i] != '<') {
+      raw.push_back(html[i++]);
+      continue;
+    }
+    const size_t close = html.find('>', i);
+    if (close == std::string::npos) break;
+    std::string tag = lower.substr(i + 1, close - i - 1);
+    const bool closing = !tag.empty() && tag[0] == '/';
+    if (closing) tag = tag.substr(1);
+    tag = tag.substr(0, tag.find_first_of(" \t\r\n/"));
+    if (!closing && (tag == "script" || tag == "style" || tag == "noscript")) {
+      const size_t end = lower.find("</" + tag, close);
+      i = end == std::string::npos ? html.size() : lower.find('>', end) + 1;
+      continue;
+    }
+    if (!closing && tag == "title") {
+      const size_t end = lower.find("</title", close);
+      if (end != std::string::npos) page.title = DecodeEntities(html.substr(close + 1, end - close - 1));
+      i = end == std::string::npos ? html.size() : lower.find('>', end) + 1;
+      continue;
+    }
+    static const char* blocks[] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table"};
+    for (const char* b : blocks) {
+      if (tag == b) raw += '\n';
+    }
+    i = close + 1;
+  }
+  const std::string decoded = DecodeEntities(raw);
+  // Collapse spaces within lines and blank lines between them.
+  std::string text;
+  bool space = false;
+  int newlines = 0;
+  for (char c : decoded) {
+    if (c == '\n') {
+      ++newlines;
+      space = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (!text.empty()) {
+      if (newlines > 0) text += newlines > 1 ? "\n\n" : "\n";
+      else if (space) text += ' ';
+    }
+    newlines = 0;
+    space = false;
+    text.push_back(c);
+  }
+  page.text = text;
+  return page;
+}
+
+}  // namespace tools::internal
