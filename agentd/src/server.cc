@@ -21,6 +21,7 @@
 #include "memory/memory_store.h"
 #include "tools/tool_registry.h"
 #include "log.h"
+#include "script_services.h"
 #include "services/agent_service.h"
 #include "services/memory_service.h"
 #include "services/model_service.h"
@@ -96,6 +97,7 @@ class ServerImpl final : public Server {
     tool_options.tools_dir = options_.tools_dir;
     tool_options.http.allowed_hosts = options_.http_allowed_hosts;
     tool_options.search_url = options_.search_url;
+    tool_options.services = MakeScriptServices(memory_store_.get(), engine_.get(), env_.tenant);
     absl::StatusOr<std::unique_ptr<tools::ToolRegistry>> registry = tools::ToolRegistry::Create(tool_options);
     if (!registry.ok()) {
       return absl::Status(registry.status().code(), absl::StrCat("--tools-dir: ", registry.status().message()));

@@ -1,6 +1,7 @@
 #include "modules.h"
 
 #include "scripting/http_client.h"
+#include "scripting/lua_json.h"
 
 #include <chrono>
 #include <ctime>
@@ -100,6 +101,46 @@ int HttpCall(lua_State* L, const char* method) {
 int HttpGet(lua_State* L) { return HttpCall(L, "GET"); }
 int HttpPost(lua_State* L) { return HttpCall(L, "POST"); }
 
+// A module function that forwards its table argument to a JSON callback and returns the result.
+int ForwardJson(lua_State* L, const char* name, const JsonCall& call) {
+  if (!call) return luaL_error(L, "%s is not available here", name);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  absl::StatusOr<nlohmann::json> request = LuaToJson(L, 1);
+  if (!request.ok()) return luaL_error(L, "%s: %s", name, std::string(request.status().message()).c_str());
+  absl::StatusOr<nlohmann::json> result = call(*request);
+  if (!result.ok()) return luaL_error(L, "%s: %s", name, std::string(result.status().message()).c_str());
+  PushJson(L, *result);
+  return 1;
+}
+int MemorySearch(lua_State* L) { return ForwardJson(L, "memory.search", OptionsOf(L)->services.memory_search); }
+int MemoryIngest(lua_State* L) { return ForwardJson(L, "memory.ingest", OptionsOf(L)->services.memory_ingest); }
+int LlmGenerate(lua_State* L) { return ForwardJson(L, "llm.generate", OptionsOf(L)->services.llm_generate); }
+int LlmChat(lua_State* L) { return ForwardJson(L, "llm.chat", OptionsOf(L)->services.llm_chat); }
+
+int ToolsCall(lua_State* L) {
+  const SandboxOptions* options = OptionsOf(L);
+  if (!options->services.tool_call) return luaL_error(L, "tools.call is not available here");
+  const std::string name = luaL_checkstring(L, 1);
+  nlohmann::json args = nlohmann::json::object();
+  if (!lua_isnoneornil(L, 2)) {
+    absl::StatusOr<nlohmann::json> converted = LuaToJson(L, 2);
+    if (!converted.ok()) return luaL_error(L, "tools.call: %s", std::string(converted.status().message()).c_str());
+    args = *converted;
+    if (args.is_array() && args.empty()) args = nlohmann::json::object();  // {} in Lua
+  }
+  absl::StatusOr<nlohmann::json> result = options->services.tool_call(name, args);
+  if (!result.ok()) return luaL_error(L, "tools.call(\"%s\"): %s", name.c_str(), std::string(result.status().message()).c_str());
+  PushJson(L, *result);
+  return 1;
+}
+
+void RegisterModule(lua_State* L, const char* name, const luaL_Reg* functions, const SandboxOptions& options) {
+  lua_newtable(L);
+  lua_pushlightuserdata(L, const_cast<SandboxOptions*>(&options));
+  luaL_setfuncs(L, functions, 1);
+  lua_setglobal(L, name);
+}
+
 }  // namespace
 
 void OpenStandardModules(lua_State* L, const SandboxOptions& options) {
@@ -117,6 +158,13 @@ void OpenStandardModules(lua_State* L, const SandboxOptions& options) {
   lua_pushlightuserdata(L, const_cast<SandboxOptions*>(&options));
   luaL_setfuncs(L, http_functions, 1);
   lua_setglobal(L, "http");
+
+  const luaL_Reg memory_functions[] = {{"search", MemorySearch}, {"ingest", MemoryIngest}, {nullptr, nullptr}};
+  RegisterModule(L, "memory", memory_functions, options);
+  const luaL_Reg llm_functions[] = {{"generate", LlmGenerate}, {"chat", LlmChat}, {nullptr, nullptr}};
+  RegisterModule(L, "llm", llm_functions, options);
+  const luaL_Reg tools_functions[] = {{"call", ToolsCall}, {nullptr, nullptr}};
+  RegisterModule(L, "tools", tools_functions, options);
 
   lua_newtable(L);
   lua_pushcfunction(L, TimeNow);

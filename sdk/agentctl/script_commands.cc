@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "scripting/sandbox.h"
+#include "tools/tool_registry.h"
 
 namespace agentctl {
 
@@ -22,6 +23,10 @@ std::function<int()> AddScriptCommands(CLI::App* app) {
   run->add_option("--max-memory-mb", *memory_mb, "memory cap in MiB (default 64)");
   run->add_option("--timeout", limits->timeout_seconds, "wall-clock limit in seconds (default 30)");
   run->add_option("--max-depth", limits->max_call_depth, "call depth limit (default 200)");
+  auto allowed_hosts = std::make_shared<std::vector<std::string>>();
+  auto tools_dir = std::make_shared<std::string>();
+  run->add_option("--allow-host", *allowed_hosts, "a host http.get/post may reach (repeatable; default none)");
+  run->add_option("--tools-dir", *tools_dir, "Lua tools tools.call may run, besides the built-in ones");
 
   return [=]() -> int {
     if (!run->parsed()) return -1;
@@ -38,6 +43,26 @@ std::function<int()> AddScriptCommands(CLI::App* app) {
     };
     options.on_log = [](const std::string& level, const std::string& message) {
       std::fprintf(stderr, "[%s] %s\n", level.c_str(), message.c_str());
+    };
+    options.http.allowed_hosts = *allowed_hosts;
+    // tools.call runs tools locally (built-ins and --tools-dir); memory.* and llm.* need the
+    // daemon and report that they are not available here.
+    tools::ToolRegistryOptions tool_options;
+    tool_options.tools_dir = *tools_dir;
+    tool_options.http = options.http;
+    auto registry = tools::ToolRegistry::Create(tool_options);
+    if (!registry.ok()) {
+      std::fprintf(stderr, "agentctl: %s\n", std::string(registry.status().message()).c_str());
+      return 1;
+    }
+    for (const tools::ToolLoadError& e : (*registry)->last_load_errors()) {
+      std::fprintf(stderr, "agentctl: tool file not loaded: %s: %s\n", e.file.c_str(), e.message.c_str());
+    }
+    std::shared_ptr<tools::ToolRegistry> shared_registry(std::move(*registry));
+    options.services.tool_call = [shared_registry](const std::string& name, const nlohmann::json& args) -> absl::StatusOr<nlohmann::json> {
+      auto result = shared_registry->Invoke(name, args);
+      if (!result.ok()) return result.status();
+      return result->result;
     };
     auto sandbox = scripting::Sandbox::Create(options);
     if (!sandbox.ok()) {

@@ -152,6 +152,13 @@ TEST(AgentctlTest, ScriptRunPrintsOutputAndFailsClearly) {
   EXPECT_EQ(refused.out, "before\n");
   EXPECT_THAT(refused.err, HasSubstr("escape.lua:2: os.execute is not allowed in the sandbox"));
 
+  testing_support::WriteFile(dir.Join("calc.lua"), "print(tools.call('calculator', {expression = '6*7'}).result)\n"
+                                                   "print(pcall(memory.search, {collection = 'x', query = 'y'}))\n");
+  CommandResult calc = RunCommand({BinaryPath("agentctl"), "script", "run", dir.Join("calc.lua")});
+  EXPECT_EQ(calc.exit_code, 0) << calc.err;
+  EXPECT_THAT(calc.out, HasSubstr("42"));
+  EXPECT_THAT(calc.out, HasSubstr("memory.search is not available here"));
+
   testing_support::WriteFile(dir.Join("loop.lua"), "while true do end\n");
   CommandResult loop = RunCommand({BinaryPath("agentctl"), "script", "run", "--max-instructions", "1000000", dir.Join("loop.lua")});
   EXPECT_EQ(loop.exit_code, 1);

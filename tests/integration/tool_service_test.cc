@@ -51,9 +51,50 @@ TEST(ToolServiceTest, AgentctlListsCallsAndReloadsTools) {
   testing_support::WriteFile(dir.Join("tools/more.lua"), "tool{ name = 'one', handler = function() return 1 end }\n");
   CommandResult reload = run({"reload"});
   EXPECT_EQ(reload.exit_code, 1);  // one file failed
-  EXPECT_THAT(reload.out, HasSubstr("loaded 5 tools"));  // 3 built in, shout, one
+  EXPECT_THAT(reload.out, HasSubstr("loaded 6 tools"));  // 4 built in (with memory_search), shout, one
   EXPECT_THAT(reload.err, HasSubstr("broken.lua"));
   EXPECT_EQ(run({"call", "one"}).out, "1\n");
+}
+
+// A Lua tool reaching memory, the model and another tool through the daemon's services, and the
+// built-in memory_search tool.
+TEST(ToolServiceTest, LuaToolsUseMemoryModelAndOtherTools) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Join("tools"));
+  testing_support::WriteFile(dir.Join("tools/research.lua"), R"(
+tool{
+  name = "research",
+  description = "Looks a question up and does arithmetic on it.",
+  params = {type = "object", properties = {question = {type = "string"}}, required = {"question"}},
+  handler = function(args)
+    memory.ingest{collection = "notes", documents = {{id = "n1", text = "2023年中国AI Agent市场规模约为554亿元。"}}}
+    local found = memory.search{collection = "notes", query = args.question, k = 1, mode = "lexical"}
+    local sum = tools.call("calculator", {expression = "554 * 2"})
+    local said = llm.generate{prompt = "hello", max_tokens = 3}
+    return {passage = found.hits[1].text, doubled = sum.result, generated_tokens = said.completion_tokens}
+  end,
+}
+)");
+  std::string error;
+  auto daemon = DaemonProcess::Start(dir.Join("data"),
+                                     {"--tools-dir", dir.Join("tools"), "--model",
+                                      std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"},
+                                     &error);
+  ASSERT_TRUE(daemon.has_value()) << error;
+  const std::string agentctl = BinaryPath("agentctl");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon->address(), "memory", "create", "notes"}).exit_code, 0);
+  CommandResult call = RunCommand({agentctl, "--addr", daemon->address(), "tools", "call", "research", "--args",
+                                   R"({"question": "AI Agent市场规模"})"});
+  ASSERT_EQ(call.exit_code, 0) << call.err;
+  nlohmann::json result = nlohmann::json::parse(call.out);
+  EXPECT_THAT(result["passage"].get<std::string>(), HasSubstr("554"));
+  EXPECT_EQ(result["doubled"], 1108);
+  EXPECT_EQ(result["generated_tokens"], 3);
+
+  CommandResult search = RunCommand({agentctl, "--addr", daemon->address(), "tools", "call", "memory_search", "--args",
+                                     R"({"collection": "notes", "query": "市场规模", "mode": "lexical"})"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_EQ(nlohmann::json::parse(search.out)["hits"][0]["document"], "n1");
 }
 
 }  // namespace

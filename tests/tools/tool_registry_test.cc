@@ -128,6 +128,24 @@ TEST_F(LuaToolsTest, ReloadPicksUpChangesAndDropsRemovedTools) {
   EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}}).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(NestedToolsTest, ToolsCallOtherToolsUpToFourDeep) {
+  TempDir dir;
+  WriteFile(dir.Join("nest.lua"), R"(
+    tool{ name = "add_one", params = {type = "object", properties = {n = {type = "integer"}}, required = {"n"}},
+          handler = function(args) return tools.call("calculator", {expression = args.n .. " + 1"}).result end }
+    tool{ name = "recurse", handler = function(args) return tools.call("recurse", {}) end }
+  )");
+  ToolRegistryOptions options;
+  options.tools_dir = dir.path();
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok());
+  EXPECT_EQ((*registry)->Invoke("add_one", Json{{"n", 41}})->result, 42);
+  auto recursion = (*registry)->Invoke("recurse", Json::object());
+  ASSERT_FALSE(recursion.ok());
+  EXPECT_THAT(recursion.status().message(), HasSubstr("nested more than 4 deep"));
+  EXPECT_THAT(recursion.status().message(), HasSubstr("nest.lua:"));
+}
+
 TEST(WebToolsTest, WebFetchReturnsReadableTextFromAllowedHostsOnly) {
   testing_support::HttpTestServer server;
   ToolRegistryOptions options;

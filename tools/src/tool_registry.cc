@@ -177,9 +177,20 @@ std::string UrlEncode(const std::string& s) {
 
 }  // namespace
 
+ToolInfo MemorySearchInfo() {
+  return {"memory_search", "Searches a memory collection (hybrid vector + lexical) and returns passages with their sources.",
+          Json::parse(R"({"type": "object", "properties": {"collection": {"type": "string", "minLength": 1, "maxLength": 64},
+                          "query": {"type": "string", "minLength": 1, "maxLength": 8192},
+                          "k": {"type": "integer", "minimum": 1, "maximum": 100},
+                          "mode": {"enum": ["hybrid", "vector", "lexical"]}},
+                          "required": ["collection", "query"], "additionalProperties": false})"),
+          ToolInfo::Origin::kBuiltin, ""};
+}
+
 std::vector<ToolInfo> ToolRegistry::NetworkTools() const {
   std::vector<ToolInfo> out = {WebFetchInfo()};
   if (!options_.search_url.empty()) out.push_back(WebSearchInfo());
+  if (options_.services.memory_search) out.push_back(MemorySearchInfo());
   return out;
 }
 
@@ -314,6 +325,11 @@ std::vector<ToolInfo> ToolRegistry::List() const {
 }
 
 absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds) const {
+  return InvokeAt(name, arguments, timeout_seconds, 0);
+}
+
+absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const Json& arguments, double timeout_seconds,
+                                                  int depth) const {
   const Json args = arguments.is_null() ? Json::object() : arguments;
   if (!args.is_object()) return absl::InvalidArgumentError("args: must be a JSON object");
   const auto start = Clock::now();
@@ -330,7 +346,9 @@ absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const J
     absl::Status valid = ValidateJson(t.parameters, args);
     if (!valid.ok()) return valid;
     const double timeout = timeout_seconds > 0 ? timeout_seconds : options_.http.timeout_seconds;
-    absl::StatusOr<Json> result = name == "web_fetch" ? WebFetch(args, timeout) : WebSearch(args, timeout);
+    absl::StatusOr<Json> result = name == "web_fetch"       ? WebFetch(args, timeout)
+                                  : name == "web_search"    ? WebSearch(args, timeout)
+                                                            : options_.services.memory_search(args);
     if (!result.ok()) return result.status();
     return ToolResult{std::move(*result), {}, std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
   }
@@ -343,10 +361,10 @@ absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const J
   }
   absl::Status valid = ValidateJson(tool.info.parameters, args);
   if (!valid.ok()) return valid;
-  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds);
+  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds, depth);
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout) const {
+absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout, int depth) const {
   const auto start = Clock::now();
   ToolResult result;
   scripting::SandboxOptions options;
@@ -354,6 +372,16 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Js
   options.limits.timeout_seconds = timeout;
   options.scripts_dir = options_.tools_dir;
   options.http = options_.http;
+  options.services = options_.services;
+  if (!options.services.tool_call) {
+    // tools.call runs another tool of this registry, one level deeper.
+    options.services.tool_call = [this, depth, timeout](const std::string& name, const Json& call_args) -> absl::StatusOr<Json> {
+      if (depth + 1 > 4) return absl::ResourceExhaustedError("tool calls nested more than 4 deep");
+      absl::StatusOr<ToolResult> nested = InvokeAt(name, call_args, timeout, depth + 1);
+      if (!nested.ok()) return nested.status();
+      return nested->result;
+    };
+  }
   options.on_print = [&](const std::string& line) { result.logs.push_back(line); };
   options.on_log = [&](const std::string& level, const std::string& message) {
     result.logs.push_back(absl::StrCat("[", level, "] ", message));

@@ -2,7 +2,7 @@
 //
 // Each Sandbox is one isolated lua_State. Scripts see the safe parts of the standard library —
 // base functions, string (without dump), table, math, utf8, coroutine, and os.time/clock/date —
-// plus the modules registered on it (json, log, time, http by default). Refused: io, debug, package,
+// plus the modules: json, log, time, http, and memory, llm and tools through ScriptServices. Refused: io, debug, package,
 // dofile/loadfile, binary chunks (load accepts text only), string.dump, the rest of os, and
 // collectgarbage except "count"; require resolves only inside the configured scripts directory.
 // Limits end a script with an error naming the file and line: an instruction budget (a count
@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "scripting/http_client.h"
+#include "scripting/script_services.h"
 
 struct lua_State;
 
@@ -48,6 +49,8 @@ struct SandboxOptions {
   std::function<void(const std::string&)> on_print;
   // What http.get/http.post may reach (allowlist, time limit, size cap). Default: nothing.
   HttpPolicy http;
+  // memory.*, llm.*, tools.call; empty callbacks are "not available".
+  ScriptServices services;
   // Receives log.debug/info/warn/error(message). Default: dropped.
   std::function<void(const std::string& level, const std::string& message)> on_log;
 };

@@ -1,5 +1,5 @@
 // The tools agents can call: built-in tools written in C++ (calculator, current_time, web_fetch,
-// web_search when a search endpoint is configured) and tools
+// web_search when a search endpoint is configured, memory_search when memory is) and tools
 // defined in Lua files in a tools directory, each described by a name, a description and a
 // JSON Schema for its arguments. Arguments are validated against the schema before the tool
 // runs; results are JSON.
@@ -62,6 +62,10 @@ struct ToolRegistryOptions {
   // "url", "content"}]}), with {query} where the URL-encoded query goes, e.g.
   // "http://127.0.0.1:8888/search?format=json&q={query}". Empty: no web_search tool.
   std::string search_url;
+  // memory, llm and tools modules for Lua tools; memory_search is a built-in tool when
+  // services.memory_search is set. tools.call is wired to this registry when left empty
+  // (nested calls up to 4 deep).
+  scripting::ScriptServices services;
 };
 
 class ToolRegistry {
@@ -85,9 +89,13 @@ class ToolRegistry {
     std::string path;
   };
   explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
-  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout) const;
+  absl::StatusOr<ToolResult> InvokeAt(const std::string& name, const nlohmann::json& arguments, double timeout_seconds,
+                                      int depth) const;
+  // `depth`: how many tool calls enclose this one (tools.call from a Lua tool nests).
+  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout, int depth) const;
   absl::StatusOr<nlohmann::json> WebFetch(const nlohmann::json& arguments, double timeout) const;
   absl::StatusOr<nlohmann::json> WebSearch(const nlohmann::json& arguments, double timeout) const;
+  // Built-ins whose availability depends on the options.
   std::vector<ToolInfo> NetworkTools() const;
 
   ToolRegistryOptions options_;

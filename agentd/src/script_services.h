@@ -1,0 +1,19 @@
+// The daemon's implementation of scripting::ScriptServices: memory.* over the memory store and
+// llm.* over the engine, for the tenant the script acts for.
+#ifndef AGENTD_SCRIPT_SERVICES_H_
+#define AGENTD_SCRIPT_SERVICES_H_
+
+#include <string>
+
+#include "engine/engine.h"
+#include "memory/memory_store.h"
+#include "scripting/script_services.h"
+
+namespace agentd {
+
+// `engine` may be null (no model: llm.* report it); both must outlive the returned callbacks.
+scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine::Engine* engine, const std::string& tenant);
+
+}  // namespace agentd
+
+#endif  // AGENTD_SCRIPT_SERVICES_H_
