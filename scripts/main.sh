@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing (Debian 12, as root), builds, starts agentd on loopback
-# with a data directory under ./var and a model, and drives it with agentctl over gRPC: health,
-# model info, streamed generation and chat. The daemon is stopped with SIGTERM at the end (clean
+# with a data directory under ./var, a model and the example tools, and drives it with agentctl
+# over gRPC: health, model info, streamed generation and chat, memory ingest and search over the
+# seed reports, and tool calls. The daemon is stopped with SIGTERM at the end (clean
 # shutdown), so the script can run again.
 #
 # Until the trained default model ships, the model is a tiny random-weight DeepSeek-V3 test
@@ -25,6 +26,7 @@ rm -f "$QUESTION_FILE"
 RUN_DIR=$(mktemp -d)
 mkdir -p "$DATA_DIR"
 build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" --model "$MODEL_DIR" \
+  --tools-dir examples/tools \
   2>"$RUN_DIR/agentd.log" &
 AGENTD_PID=$!
 cleanup() {
@@ -59,6 +61,16 @@ build/bin/agentctl generate --prompt "DeepSeek-V3 is a mixture-of-experts model 
 echo "== chat"
 build/bin/agentctl chat --system "You are a research assistant." --message "Summarise the DeepSeek-V3 report." \
   --max-tokens 24 --stats
+
+echo "== memory: the seed research reports (lexical index; re-ingesting is a no-op)"
+build/bin/agentctl memory stats seeds >/dev/null 2>&1 || build/bin/agentctl memory create seeds --embedding-model none
+build/bin/agentctl memory ingest seeds tests/data/corpus/seeds/*.txt
+echo "-- search: 2023年中国AI Agent市场规模是多少？"
+build/bin/agentctl memory search seeds --k 2 --mode lexical "2023年中国AI Agent市场规模是多少？"
+echo "== tools"
+build/bin/agentctl tools list | grep -v '^  args'
+echo -n "growth_rate 554 -> 8520 over 5 years: "
+build/bin/agentctl tools call growth_rate --args '{"start_value": 554, "end_value": 8520, "years": 5}'
 
 echo "== stopping agentd (SIGTERM)"
 kill -TERM "$AGENTD_PID"
