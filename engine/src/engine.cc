@@ -80,6 +80,7 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
   request.stop_token_ids.insert(request.stop_token_ids.end(), extra_stop_tokens_.begin(), extra_stop_tokens_.end());
   request.logprobs = options.logprobs;
   request.cancelled = options.cancelled;
+  request.speculation = options.speculation;
   for (int32_t id : request.prompt) {
     if (id < 0 || id >= model_->config().vocab_size) {
       return absl::InvalidArgumentError(absl::StrCat("prompt_ids: ", id, " is outside the vocabulary (",

@@ -46,6 +46,23 @@ TokenChoice MakeChoice(std::span<const float> logits, int32_t chosen, int top) {
 
 }  // namespace
 
+std::vector<int32_t> ProposeNgramDraft(const std::vector<int32_t>& context, int k, int min_ngram, int max_ngram) {
+  const int64_t n_total = static_cast<int64_t>(context.size());
+  if (k <= 0) return {};
+  for (int n = std::min<int64_t>(max_ngram, n_total - 1); n >= std::max(1, min_ngram); --n) {
+    const int32_t* tail = context.data() + n_total - n;
+    // The most recent earlier occurrence wins: recent text predicts best.
+    for (int64_t j = n_total - n - 1; j >= 0; --j) {
+      if (std::equal(tail, tail + n, context.data() + j)) {
+        const int64_t from = j + n;
+        const int64_t to = std::min(n_total, from + k);
+        if (to > from) return std::vector<int32_t>(context.begin() + from, context.begin() + to);
+      }
+    }
+  }
+  return {};
+}
+
 const char* FinishReasonName(FinishReason reason) {
   switch (reason) {
     case FinishReason::kStopToken: return "stop_token";
@@ -114,30 +131,19 @@ absl::StatusOr<GenerationResult> Generate(Model& model, const Tokenizer& tokeniz
     return go_on;
   };
 
-  while (true) {
-    if (request.cancelled != nullptr && request.cancelled->load()) {
-      result.finish_reason = FinishReason::kCancelled;
-      break;
-    }
-    std::span<float> logits(forward.logits.data(), config.vocab_size);
-    std::vector<float> raw;
-    if (request.logprobs > 0) raw.assign(logits.begin(), logits.end());
-    const int32_t token = sampler.Sample(logits, history);
+  // One generated token (sampled, or a verified draft): bookkeeping, stop checks, streaming.
+  // Returns false when generation ends; result.finish_reason then says why.
+  auto accept_token = [&](int32_t token, std::span<const float> penalized_logits) -> bool {
     if (result.tokens.empty()) result.time_to_first_token_ms = MillisecondsSince(start);
+    if (request.logprobs > 0) pending.logprobs.push_back(MakeChoice(penalized_logits, token, request.logprobs));
     result.tokens.push_back(token);
     history.AddOutput(token);
     pending.token_ids.push_back(token);
-    if (request.logprobs > 0) {
-      sampler.ApplyPenalties(raw, history);
-      pending.logprobs.push_back(MakeChoice(raw, token, request.logprobs));
-    }
-
     if (std::find(stop_ids.begin(), stop_ids.end(), token) != stop_ids.end()) {
       result.finish_reason = FinishReason::kStopToken;
-      break;
+      return false;
     }
     text += decoder.Push(token);
-
     // A stop string can only end in the newly added text (plus what was held back).
     if (!request.stop_strings.empty()) {
       const size_t search_from = emitted > longest_stop ? emitted - longest_stop : 0;
@@ -152,24 +158,84 @@ absl::StatusOr<GenerationResult> Generate(Model& model, const Tokenizer& tokeniz
       if (best != std::string::npos) {
         text.resize(best);
         result.finish_reason = FinishReason::kStopString;
-        break;
+        return false;
       }
     }
     if (!emit(text.size() - HeldBackForStops(text, request.stop_strings))) {
       result.finish_reason = FinishReason::kCancelled;
-      break;
+      return false;
     }
     if (static_cast<int>(result.tokens.size()) >= request.max_tokens) {
       result.finish_reason = FinishReason::kMaxTokens;
-      break;
+      return false;
     }
-    if (cache->length() + 1 >= config.max_position_embeddings) {
+    if (static_cast<int64_t>(request.prompt.size() + result.tokens.size()) + 1 >= config.max_position_embeddings) {
       result.finish_reason = FinishReason::kContextLength;
+      return false;
+    }
+    return true;
+  };
+
+  // Verification compares drafts with the model's argmax, which is exactly greedy decoding only
+  // without penalties (they would change with every accepted token).
+  const SamplingParams& sp = request.sampling;
+  const bool speculate = request.speculation.mode == SpeculationConfig::Mode::kNgram && sp.temperature <= 0 &&
+                         (sp.repetition_penalty <= 0 || sp.repetition_penalty == 1.0f) && sp.frequency_penalty == 0 &&
+                         sp.presence_penalty == 0 && request.speculation.num_draft_tokens > 0;
+  result.speculated = speculate;
+  std::vector<int32_t> context = request.prompt;
+  const int64_t vocab = config.vocab_size;
+
+  while (true) {
+    if (request.cancelled != nullptr && request.cancelled->load()) {
+      result.finish_reason = FinishReason::kCancelled;
       break;
     }
-    int32_t next = token;
-    status = model.Forward(std::span(&next, 1), cache.get(), {}, &forward);
+    std::span<float> logits(forward.logits.data(), vocab);
+    const int32_t token = sampler.Sample(logits, history);  // applies the penalties to `logits`
+    if (!accept_token(token, logits)) break;
+    context.push_back(token);
+
+    std::vector<int32_t> drafts;
+    if (speculate) {
+      const int room = std::min<int>(request.max_tokens - static_cast<int>(result.tokens.size()),
+                                     static_cast<int>(config.max_position_embeddings - context.size() - 2));
+      drafts = ProposeNgramDraft(context, std::min(request.speculation.num_draft_tokens, room),
+                                 request.speculation.min_ngram, request.speculation.max_ngram);
+    }
+    if (drafts.empty()) {
+      int32_t next = token;
+      status = model.Forward(std::span(&next, 1), cache.get(), {}, &forward);
+      if (!status.ok()) return status;
+      continue;
+    }
+    // Run the sampled token and the drafts in one pass; row i holds the logits after position i.
+    const int64_t before = cache->length();
+    std::vector<int32_t> batch = {token};
+    batch.insert(batch.end(), drafts.begin(), drafts.end());
+    ForwardResult verify;
+    status = model.Forward(batch, cache.get(), {.all_logits = true}, &verify);
     if (!status.ok()) return status;
+    ++result.verify_steps;
+    result.draft_tokens_proposed += static_cast<int64_t>(drafts.size());
+    size_t accepted = 0;
+    bool ended = false;
+    while (accepted < drafts.size()) {
+      std::span<const float> row(verify.logits.data() + accepted * vocab, vocab);
+      const int32_t greedy = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+      if (greedy != drafts[accepted]) break;
+      ++result.draft_tokens_accepted;
+      if (!accept_token(drafts[accepted], row)) {
+        ended = true;
+        break;
+      }
+      context.push_back(drafts[accepted]);
+      ++accepted;
+    }
+    if (ended) break;
+    // Keep the sampled token and the accepted drafts; the rejected drafts' keys go.
+    cache->Truncate(before + 1 + static_cast<int64_t>(accepted));
+    forward.logits.assign(verify.logits.begin() + accepted * vocab, verify.logits.begin() + (accepted + 1) * vocab);
   }
 
   if (result.finish_reason != FinishReason::kStopString && result.finish_reason != FinishReason::kCancelled) {

@@ -93,6 +93,52 @@ TEST_F(EngineTest, StopStringEndsTheTextBeforeIt) {
   EXPECT_EQ(streamed, stopped->text);
 }
 
+// Prompt-lookup speculation verifies drafts against the model's own argmax, so greedy output is
+// token for token the same with and without it.
+TEST_F(EngineTest, NgramSpeculationLeavesGreedyOutputUnchanged) {
+  const std::string prompt = "the station of the theory of the station of the theory of the station of the";
+  for (int max_tokens : {1, 7, 40, 120}) {
+    CompletionOptions plain;
+    plain.max_tokens = max_tokens;
+    CompletionOptions speculative = plain;
+    speculative.speculation.mode = SpeculationConfig::Mode::kNgram;
+    speculative.speculation.num_draft_tokens = 5;
+    std::string streamed;
+    auto a = engine_->Complete(prompt, plain, nullptr);
+    auto b = engine_->Complete(prompt, speculative, [&](const GenerationDelta& d) {
+      streamed += d.text;
+      return true;
+    });
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->tokens, b->tokens) << "max_tokens " << max_tokens;
+    EXPECT_EQ(a->finish_reason, b->finish_reason);
+    EXPECT_EQ(streamed, b->text);
+    EXPECT_TRUE(b->speculated);
+    EXPECT_FALSE(a->speculated);
+    if (max_tokens == 120) {
+      EXPECT_GT(b->draft_tokens_proposed, 0);
+      EXPECT_LE(b->draft_tokens_accepted, b->draft_tokens_proposed);
+      EXPECT_LT(b->verify_steps, static_cast<int64_t>(b->tokens.size()));
+      std::printf("n-gram speculation over 120 tokens: %lld proposed, %lld accepted, %lld verify steps\n",
+                  static_cast<long long>(b->draft_tokens_proposed), static_cast<long long>(b->draft_tokens_accepted),
+                  static_cast<long long>(b->verify_steps));
+    }
+  }
+  // With sampling it stays off (it would not preserve the distribution as implemented).
+  CompletionOptions sampled;
+  sampled.max_tokens = 5;
+  sampled.sampling.temperature = 1.0f;
+  sampled.speculation.mode = SpeculationConfig::Mode::kNgram;
+  EXPECT_FALSE(engine_->Complete(prompt, sampled, nullptr)->speculated);
+}
+
+TEST(NgramDraftTest, ProposesWhatFollowedTheLatestEarlierOccurrence) {
+  std::vector<int32_t> context = {1, 2, 3, 9, 1, 2, 3, 7, 8, 1, 2, 3};
+  EXPECT_EQ(ProposeNgramDraft(context, 2, 2, 3), (std::vector<int32_t>{7, 8}));
+  EXPECT_EQ(ProposeNgramDraft({5, 6, 7}, 3, 2, 3), std::vector<int32_t>{});
+  EXPECT_EQ(ProposeNgramDraft({4, 4, 4, 4}, 3, 1, 2), (std::vector<int32_t>{4}));
+}
+
 TEST_F(EngineTest, CallbackCanCancel) {
   CompletionOptions options;
   options.max_tokens = 50;

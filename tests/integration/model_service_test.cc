@@ -77,13 +77,23 @@ TEST_F(ModelServiceTest, GenerateStreamsDeltasAndFinishes) {
   EXPECT_GT(finished.usage().prompt_tokens(), 0u);
   EXPECT_LE(token_count, 12);
 
-  // Same request, greedy: same text.
+  // Same request, greedy: same text — with n-gram speculation (the default) and without.
   auto context2 = client_->NewContext(false);
   auto again = client_->models().Generate(context2.get(), request);
   grpc::Status status2;
   auto [text2, finished2] = Drain(again.get(), &status2);
   ASSERT_TRUE(status2.ok());
   EXPECT_EQ(text2, text);
+  EXPECT_EQ(finished2.speculation().mode(), SPECULATION_MODE_NGRAM);
+  request.mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
+  auto context3 = client_->NewContext(false);
+  auto plain = client_->models().Generate(context3.get(), request);
+  grpc::Status status3;
+  auto [text3, finished3] = Drain(plain.get(), &status3);
+  ASSERT_TRUE(status3.ok());
+  EXPECT_EQ(text3, text);
+  EXPECT_EQ(finished3.speculation().mode(), SPECULATION_MODE_NONE);
+  EXPECT_EQ(finished3.speculation().proposed(), 0u);
 }
 
 TEST_F(ModelServiceTest, ChatAndTokenizeAndEmbed) {
@@ -127,7 +137,7 @@ TEST_F(ModelServiceTest, ChatAndTokenizeAndEmbed) {
 TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
   GenerateRequest request;
   request.set_prompt("x");
-  request.mutable_speculation()->set_mode(SPECULATION_MODE_MTP);
+  request.mutable_speculation()->set_mode(SPECULATION_MODE_DRAFT_MODEL);
   auto context = client_->NewContext(false);
   auto reader = client_->models().Generate(context.get(), request);
   grpc::Status status;

@@ -24,10 +24,10 @@ bool InRange(float value, float lo, float hi) { return std::isfinite(value) && v
 // What the engine cannot do yet is refused by name rather than silently ignored.
 grpc::Status CheckUnsupported(const SpeculationOptions& speculation, const ResponseFormat& format) {
   const SpeculationMode mode = speculation.mode();
-  if (mode == SPECULATION_MODE_MTP || mode == SPECULATION_MODE_NGRAM || mode == SPECULATION_MODE_DRAFT_MODEL) {
+  if (mode == SPECULATION_MODE_MTP || mode == SPECULATION_MODE_DRAFT_MODEL) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         absl::StrCat("speculation.mode: ", SpeculationMode_Name(mode),
-                                     " is not available in this build yet (use NONE or AUTO)"));
+                                     " is not available in this build yet (use NONE, NGRAM or AUTO)"));
   }
   if (format.format_case() != ResponseFormat::FORMAT_NOT_SET) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
@@ -43,6 +43,15 @@ grpc::Status CheckGenerationCommon(const SamplingParams& sampling, uint32_t logp
   if (logprobs > 20) return Invalid("logprobs: at most 20");
   if (speculation.num_draft_tokens() > 16) return Invalid("speculation.num_draft_tokens: at most 16");
   return grpc::Status::OK;
+}
+
+// NGRAM, AUTO and unspecified use prompt-lookup drafting (MTP self-drafting is not built yet);
+// the engine applies it only to greedy requests without penalties, where it is exact.
+engine::SpeculationConfig ToSpeculation(const SpeculationOptions& speculation) {
+  engine::SpeculationConfig config;
+  if (speculation.mode() != SPECULATION_MODE_NONE) config.mode = engine::SpeculationConfig::Mode::kNgram;
+  if (speculation.num_draft_tokens() > 0) config.num_draft_tokens = static_cast<int>(speculation.num_draft_tokens());
+  return config;
 }
 
 engine::CompletionOptions ToCompletionOptions(const SamplingParams& s, uint32_t max_tokens,
@@ -102,7 +111,11 @@ GenerateResponse FinishedMessage(const engine::GenerationResult& result) {
   finished->set_matched_stop(result.matched_stop);
   finished->mutable_usage()->set_prompt_tokens(static_cast<uint64_t>(result.prompt_tokens));
   finished->mutable_usage()->set_completion_tokens(static_cast<uint64_t>(result.completion_tokens));
-  finished->mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
+  SpeculationStats* speculation = finished->mutable_speculation();
+  speculation->set_mode(result.speculated ? SPECULATION_MODE_NGRAM : SPECULATION_MODE_NONE);
+  speculation->set_proposed(static_cast<uint64_t>(result.draft_tokens_proposed));
+  speculation->set_accepted(static_cast<uint64_t>(result.draft_tokens_accepted));
+  speculation->set_verify_steps(static_cast<uint64_t>(result.verify_steps));
   finished->set_time_to_first_token_ms(result.time_to_first_token_ms);
   finished->set_total_ms(result.total_ms);
   return response;
@@ -167,6 +180,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
                                                             copy.logprobs(), engine->info().context_length);
     for (uint32_t id : copy.stop_token_ids()) options.stop_token_ids.push_back(static_cast<int32_t>(id));
     options.cancelled = cancelled;
+    options.speculation = ToSpeculation(copy.speculation());
     auto on_delta = [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
       return true;
@@ -226,6 +240,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     engine::CompletionOptions options = ToCompletionOptions(copy.sampling(), copy.max_tokens(), copy.stop(),
                                                             copy.logprobs(), engine->info().context_length);
     options.cancelled = cancelled;
+    options.speculation = ToSpeculation(copy.speculation());
     auto result = engine->Chat(messages, tools, options, [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
       return true;
@@ -321,6 +336,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContex
     response->set_has_mtp(info.has_mtp);
     response->set_embedding_dimension(static_cast<uint32_t>(info.hidden_size));
     response->add_speculation_modes(SPECULATION_MODE_NONE);
+    response->add_speculation_modes(SPECULATION_MODE_NGRAM);
+    response->add_speculation_modes(SPECULATION_MODE_AUTO);
     return grpc::Status::OK;
   });
 }

@@ -37,6 +37,7 @@ struct CompletionOptions {
   std::vector<int32_t> stop_token_ids;
   int logprobs = 0;
   const std::atomic<bool>* cancelled = nullptr;
+  SpeculationConfig speculation;
 };
 
 struct ChatResult {

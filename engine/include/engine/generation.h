@@ -30,6 +30,20 @@ namespace engine {
 enum class FinishReason { kStopToken, kStopString, kMaxTokens, kContextLength, kCancelled };
 const char* FinishReasonName(FinishReason reason);  // "stop_token", "stop_string", ...
 
+// Drafting tokens ahead of the model and verifying them in one forward pass. Only exact for
+// greedy decoding, so it is used only when the sampling is greedy without penalties; otherwise
+// the request runs without it (and reports so).
+struct SpeculationConfig {
+  enum class Mode { kNone, kNgram };
+  Mode mode = Mode::kNone;
+  // Tokens drafted per verification step.
+  int num_draft_tokens = 4;
+  // Prompt lookup: the longest recent n-gram (max_ngram down to min_ngram tokens) that occurred
+  // before in the prompt or output proposes what followed it then.
+  int min_ngram = 2;
+  int max_ngram = 4;
+};
+
 struct GenerationRequest {
   // Prompt token ids, used as given (add BOS beforehand if the model wants it). Required.
   std::vector<int32_t> prompt;
@@ -46,6 +60,7 @@ struct GenerationRequest {
   int logprobs = 0;
   // Set from another thread to stop at the next token.
   const std::atomic<bool>* cancelled = nullptr;
+  SpeculationConfig speculation;
 };
 
 struct TokenLogprob {
@@ -74,7 +89,16 @@ struct GenerationResult {
   int64_t completion_tokens = 0;
   double time_to_first_token_ms = 0;
   double total_ms = 0;
+  // Speculation: whether it ran, tokens proposed and accepted, verification forward passes.
+  bool speculated = false;
+  int64_t draft_tokens_proposed = 0;
+  int64_t draft_tokens_accepted = 0;
+  int64_t verify_steps = 0;
 };
+
+// Prompt-lookup drafting: up to `k` tokens that followed the most recent earlier occurrence of
+// the context's last n tokens (n from max_ngram down to min_ngram); empty when none occurred.
+std::vector<int32_t> ProposeNgramDraft(const std::vector<int32_t>& context, int k, int min_ngram, int max_ngram);
 
 // Return false to cancel.
 using GenerationCallback = std::function<bool(const GenerationDelta&)>;
