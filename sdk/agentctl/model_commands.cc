@@ -20,6 +20,7 @@ struct SamplingFlags {
   int64_t seed = -1;
   uint32_t max_tokens = 256;
   std::vector<std::string> stop;
+  std::string speculation = "auto";
   bool stats = false;
 
   void Add(CLI::App* command) {
@@ -31,7 +32,12 @@ struct SamplingFlags {
     command->add_option("--repetition-penalty", repetition_penalty, "HF repetition penalty (> 1 discourages)");
     command->add_option("--seed", seed, "sampler seed (reproducible output)");
     command->add_option("--stop", stop, "stop before this string (repeatable)");
+    command->add_option("--speculation", speculation, "none, ngram or auto (default auto: n-gram drafts for greedy requests)")
+        ->check(CLI::IsMember({"none", "ngram", "auto"}));
     command->add_flag("--stats", stats, "print token counts and speed to stderr");
+  }
+  SpeculationMode Mode() const {
+    return speculation == "none" ? SPECULATION_MODE_NONE : speculation == "ngram" ? SPECULATION_MODE_NGRAM : SPECULATION_MODE_AUTO;
   }
   void Fill(SamplingParams* s) const {
     s->set_temperature(temperature);
@@ -71,6 +77,13 @@ int PrintStream(Reader* reader, const std::string& address, bool stats) {
                  static_cast<unsigned long long>(finished.usage().prompt_tokens()),
                  static_cast<unsigned long long>(n), finished.time_to_first_token_ms(),
                  n > 1 && seconds > 0 ? (n - 1) / seconds : 0.0);
+    if (finished.speculation().proposed() > 0) {
+      std::fprintf(stderr, "[speculation %s] %llu drafted, %llu accepted in %llu verify steps\n",
+                   SpeculationMode_Name(finished.speculation().mode()).c_str(),
+                   static_cast<unsigned long long>(finished.speculation().proposed()),
+                   static_cast<unsigned long long>(finished.speculation().accepted()),
+                   static_cast<unsigned long long>(finished.speculation().verify_steps()));
+    }
   }
   for (const ToolCall& call : finished.tool_calls()) {
     std::fprintf(stderr, "tool call: %s %s\n", call.name().c_str(), call.arguments_json().c_str());
@@ -108,6 +121,7 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
       request.set_prompt(*prompt);
       request.set_max_tokens(generate_flags->max_tokens);
       generate_flags->Fill(request.mutable_sampling());
+      request.mutable_speculation()->set_mode(generate_flags->Mode());
       for (const std::string& s : generate_flags->stop) request.add_stop(s);
       auto context = client.NewContext(false);
       auto reader = client.models().Generate(context.get(), request);
@@ -122,6 +136,7 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
       }
       request.set_max_tokens(chat_flags->max_tokens);
       chat_flags->Fill(request.mutable_sampling());
+      request.mutable_speculation()->set_mode(chat_flags->Mode());
       for (const std::string& s : chat_flags->stop) request.add_stop(s);
       auto run_turn = [&](const std::string& user) -> std::pair<int, std::string> {
         auto* m = request.add_messages();
