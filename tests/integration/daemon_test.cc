@@ -19,12 +19,7 @@ using testing_support::DaemonProcess;
 using testing_support::RunCommand;
 using testing_support::TempDir;
 
-DaemonProcess StartDaemon(const std::string& data_dir, std::vector<std::string> args = {}) {
-  std::string error;
-  std::optional<DaemonProcess> daemon = DaemonProcess::Start(data_dir, args, &error);
-  if (!daemon) ADD_FAILURE() << error;
-  return std::move(*daemon);
-}
+DaemonProcess StartDaemon(const std::string& data_dir) { return testing_support::StartDaemonOrThrow(data_dir); }
 
 TEST(DaemonTest, ServesHealthToTheSdkAndAgentctl) {
   TempDir dir;

@@ -24,13 +24,8 @@ using testing_support::RunCommand;
 using testing_support::TempDir;
 using namespace agentd::v1;
 
-std::string TinyModel() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
-
-DaemonProcess Start(const std::string& data_dir, std::vector<std::string> args = {"--model", TinyModel()}) {
-  std::string error;
-  auto daemon = DaemonProcess::Start(data_dir, args, &error);
-  if (!daemon) ADD_FAILURE() << error;
-  return std::move(*daemon);
+DaemonProcess Start(const std::string& data_dir) {
+  return testing_support::StartDaemonOrThrow(data_dir, {"--model", testing_support::TinyChatModelDir()});
 }
 
 std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon) {

@@ -15,7 +15,7 @@ class ModelServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto& shared = testing_support::GetSharedDaemon(
-        "model", "", {"--model", std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"});
+        "model", "", {"--model", testing_support::TinyChatModelDir()});
     ASSERT_NE(shared.daemon, nullptr) << shared.error;
     client_ = shared.client;
   }

@@ -77,8 +77,7 @@ tool{
 )");
   std::string error;
   auto daemon = DaemonProcess::Start(dir.Join("data"),
-                                     {"--tools-dir", dir.Join("tools"), "--model",
-                                      std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"},
+                                     {"--tools-dir", dir.Join("tools"), "--model", testing_support::TinyChatModelDir()},
                                      &error);
   ASSERT_TRUE(daemon.has_value()) << error;
   const std::string agentctl = BinaryPath("agentctl");

@@ -159,4 +159,13 @@ std::optional<int> DaemonProcess::WaitForExit(std::chrono::milliseconds timeout)
 
 std::string DaemonProcess::Log() const { return ReadFile(log_path_); }
 
+DaemonProcess StartDaemonOrThrow(const std::string& data_dir, const std::vector<std::string>& extra_args) {
+  std::string error;
+  std::optional<DaemonProcess> daemon = DaemonProcess::Start(data_dir, extra_args, &error);
+  if (!daemon) throw std::runtime_error(error);
+  return std::move(*daemon);
+}
+
+std::string TinyChatModelDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
+
 }  // namespace testing_support

@@ -75,6 +75,13 @@ class DaemonProcess {
   std::unique_ptr<TempDir> scratch_;
 };
 
+// Starts the daemon (as DaemonProcess::Start) or throws with the reason and the daemon's log,
+// which gtest reports as the test's failure.
+DaemonProcess StartDaemonOrThrow(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+
+// The tiny DeepSeek-V3 test checkpoint with a small tokenizer (tests/data/models).
+std::string TinyChatModelDir();
+
 }  // namespace testing_support
 
 #endif  // AGENTD_TESTS_SUPPORT_DAEMON_PROCESS_H_
