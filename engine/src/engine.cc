@@ -81,6 +81,13 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
   request.logprobs = options.logprobs;
   request.cancelled = options.cancelled;
   request.speculation = options.speculation;
+  std::unique_ptr<TokenConstraint> constraint;
+  if (options.constraint.kind != ResponseConstraint::Kind::kNone) {
+    absl::StatusOr<std::unique_ptr<TokenConstraint>> created = TokenConstraint::Create(options.constraint, *tokenizer_);
+    if (!created.ok()) return created.status();
+    constraint = std::move(*created);
+    request.constraint = constraint.get();
+  }
   for (int32_t id : request.prompt) {
     if (id < 0 || id >= model_->config().vocab_size) {
       return absl::InvalidArgumentError(absl::StrCat("prompt_ids: ", id, " is outside the vocabulary (",

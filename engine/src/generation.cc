@@ -179,7 +179,7 @@ absl::StatusOr<GenerationResult> Generate(Model& model, const Tokenizer& tokeniz
   // Verification compares drafts with the model's argmax, which is exactly greedy decoding only
   // without penalties (they would change with every accepted token).
   const SamplingParams& sp = request.sampling;
-  const bool speculate = request.speculation.mode == SpeculationConfig::Mode::kNgram && sp.temperature <= 0 &&
+  const bool speculate = request.constraint == nullptr && request.speculation.mode == SpeculationConfig::Mode::kNgram && sp.temperature <= 0 &&
                          (sp.repetition_penalty <= 0 || sp.repetition_penalty == 1.0f) && sp.frequency_penalty == 0 &&
                          sp.presence_penalty == 0 && request.speculation.num_draft_tokens > 0;
   result.speculated = speculate;
@@ -192,7 +192,12 @@ absl::StatusOr<GenerationResult> Generate(Model& model, const Tokenizer& tokeniz
       break;
     }
     std::span<float> logits(forward.logits.data(), vocab);
+    if (request.constraint != nullptr) request.constraint->Mask(logits, stop_ids);
     const int32_t token = sampler.Sample(logits, history);  // applies the penalties to `logits`
+    if (request.constraint != nullptr && std::find(stop_ids.begin(), stop_ids.end(), token) == stop_ids.end()) {
+      status = request.constraint->Advance(token);
+      if (!status.ok()) return status;
+    }
     if (!accept_token(token, logits)) break;
     context.push_back(token);
 

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/chat_format.h"
+#include "engine/constraint.h"
 #include "engine/generation.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
@@ -38,6 +39,8 @@ struct CompletionOptions {
   int logprobs = 0;
   const std::atomic<bool>* cancelled = nullptr;
   SpeculationConfig speculation;
+  // Constrained decoding (JSON Schema, any JSON, cited text); kind kNone: unconstrained.
+  ResponseConstraint constraint;
 };
 
 struct ChatResult {

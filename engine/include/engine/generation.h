@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/constraint.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "engine/tokenizer.h"
@@ -61,6 +62,9 @@ struct GenerationRequest {
   // Set from another thread to stop at the next token.
   const std::atomic<bool>* cancelled = nullptr;
   SpeculationConfig speculation;
+  // When set (borrowed), tokens the constraint rules out are masked before sampling and the
+  // output ends as soon as the constrained value is complete. Speculation is off then.
+  TokenConstraint* constraint = nullptr;
 };
 
 struct TokenLogprob {

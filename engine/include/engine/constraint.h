@@ -1,0 +1,59 @@
+// Constrained decoding: before each token is sampled, the tokens that cannot continue a valid
+// output are masked out, so even a small or untrained model produces output that parses.
+//
+// Two constraints are offered:
+//   - JSON: a JSON Schema (a subset: type, properties, required, items, minItems, maxItems,
+//     minLength, maxLength, enum, const, anyOf/oneOf) or any JSON value. Objects are written
+//     with their properties in the schema's order (optional ones may be left out), compact, with
+//     at most one space after ':' and ','. Unsupported keywords are refused by name rather than
+//     silently ignored.
+//   - Cited text: free text in which "[" may only start a citation "[n]" with 1 ≤ n ≤ N, so
+//     every citation the model writes points at one of the N passages it was given.
+//
+//   engine::ResponseConstraint spec{.kind = engine::ResponseConstraint::Kind::kJsonSchema,
+//                                   .json_schema = R"({"type": "object", ...})"};
+//   auto constraint = engine::TokenConstraint::Create(spec, tokenizer);
+//   request.constraint = constraint->get();   // Generate masks and advances it
+#ifndef AGENTD_ENGINE_CONSTRAINT_H_
+#define AGENTD_ENGINE_CONSTRAINT_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/tokenizer.h"
+
+namespace engine {
+
+struct ResponseConstraint {
+  enum class Kind { kNone, kJsonSchema, kJsonValue, kCitedText };
+  Kind kind = Kind::kNone;
+  // kJsonSchema: the schema as JSON text. Required for that kind.
+  std::string json_schema;
+  // kCitedText: the largest citation number allowed (N ≥ 1).
+  int max_citation = 0;
+};
+
+class TokenConstraint {
+ public:
+  // INVALID_ARGUMENT naming the schema keyword (e.g. "json_schema: keyword 'pattern' is not
+  // supported") when the specification cannot be enforced.
+  static absl::StatusOr<std::unique_ptr<TokenConstraint>> Create(const ResponseConstraint& spec,
+                                                                 const Tokenizer& tokenizer);
+  virtual ~TokenConstraint() = default;
+
+  // Sets to -infinity the logit of every token that cannot come next. `end_tokens` (EOS, end of
+  // turn) stay allowed only where the output may end. Special tokens are never allowed inside
+  // the output. Logits beyond the tokenizer's vocabulary are masked too.
+  virtual void Mask(std::span<float> logits, std::span<const int32_t> end_tokens) const = 0;
+  // Moves past a generated token; FAILED_PRECONDITION when the token was not allowed.
+  virtual absl::Status Advance(int32_t token) = 0;
+  // Whether the output so far is complete (the constrained value has ended).
+  virtual bool IsComplete() const = 0;
+};
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_CONSTRAINT_H_
