@@ -55,6 +55,70 @@ absl::Status ReadLimits(const std::string& path, const Json& object, RequestLimi
   return absl::OkStatus();
 }
 
+absl::Status ReadRuns(const std::string& path, const Json& object, RunOptions* runs) {
+  if (!object.is_object()) return KeyError(path, "runs", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    absl::Status status;
+    const std::string display = "runs." + key;
+    if (key == "workers") {
+      status = ReadUnsigned(path, object, key, display, &runs->workers);
+    } else if (key == "deadline_seconds") {
+      status = ReadUnsigned(path, object, key, display, &runs->deadline_seconds);
+    } else if (key == "max_tokens") {
+      status = ReadUnsigned(path, object, key, display, &runs->max_tokens);
+    } else if (key == "max_tool_calls") {
+      status = ReadUnsigned(path, object, key, display, &runs->max_tool_calls);
+    } else if (key == "max_active_runs_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &runs->max_active_runs_per_tenant);
+    } else {
+      status = KeyError(path, display, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadAuth(const std::string& path, const Json& object, std::vector<ApiToken>* tokens) {
+  if (!object.is_object()) return KeyError(path, "auth", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    if (key != "tokens") return KeyError(path, "auth." + key, "is not a known setting");
+    if (!value.is_array()) return KeyError(path, "auth.tokens", "must be a list of {\"token\", \"tenant\"}");
+    tokens->clear();
+    for (size_t i = 0; i < value.size(); ++i) {
+      const Json& entry = value[i];
+      const std::string where = absl::StrCat("auth.tokens[", i, "]");
+      if (!entry.is_object() || !entry.contains("token") || !entry.contains("tenant") || !entry["token"].is_string() ||
+          !entry["tenant"].is_string()) {
+        return KeyError(path, where, "must be {\"token\": STRING, \"tenant\": STRING}");
+      }
+      ApiToken token{entry["token"].get<std::string>(), entry["tenant"].get<std::string>()};
+      if (token.token.size() < 16) return KeyError(path, where + ".token", "must be at least 16 characters");
+      if (token.tenant.empty() || token.tenant.size() > 128 || token.tenant.find('\0') != std::string::npos ||
+          token.tenant.find('/') != std::string::npos) {
+        return KeyError(path, where + ".tenant", "must be 1..128 characters without '/' or NUL");
+      }
+      tokens->push_back(std::move(token));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadTls(const std::string& path, const Json& object, DaemonOptions* options) {
+  if (!object.is_object()) return KeyError(path, "tls", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    absl::Status status;
+    if (key == "cert_file") {
+      status = ReadString(path, object, key, &options->tls_cert_file);
+    } else if (key == "key_file") {
+      status = ReadString(path, object, key, &options->tls_key_file);
+    } else {
+      status = KeyError(path, "tls." + key, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status DaemonOptions::Validate() const {
@@ -74,6 +138,10 @@ absl::Status DaemonOptions::Validate() const {
     return absl::InvalidArgumentError("limits.max_field_bytes must be positive");
   }
   if (limits.max_items == 0) return absl::InvalidArgumentError("limits.max_items must be positive");
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return absl::InvalidArgumentError("tls: cert_file and key_file must be given together");
+  }
+  if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
   return absl::OkStatus();
 }
 
@@ -121,6 +189,14 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       }
     } else if (key == "limits") {
       status = ReadLimits(path, value, &options->limits);
+    } else if (key == "plans_dir") {
+      status = ReadString(path, root, key, &options->plans_dir);
+    } else if (key == "runs") {
+      status = ReadRuns(path, value, &options->runs);
+    } else if (key == "auth") {
+      status = ReadAuth(path, value, &options->api_tokens);
+    } else if (key == "tls") {
+      status = ReadTls(path, value, options);
     } else {
       status = KeyError(path, key, "is not a known setting");
     }

@@ -27,13 +27,14 @@ int main(int argc, char** argv) {
   CLI::App app{"agentd: agent orchestration daemon with a built-in MoE language-model engine"};
   app.set_version_flag("--version", std::string("agentd ") + agentd::kVersion + " (" +
                                         agentd::kApiVersion + ")");
-  std::string config_path, listen, data_dir, model_dir, tools_dir, port_file, log_level;
+  std::string config_path, listen, data_dir, model_dir, tools_dir, plans_dir, port_file, log_level;
   double grace = -1;
   app.add_option("--config", config_path, "JSON config file; flags override its keys");
   app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (default 127.0.0.1:7700)");
   app.add_option("--data-dir", data_dir, "directory for persistent state (required)");
   app.add_option("--model", model_dir, "model directory to load (config.json, *.safetensors)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
+  app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   app.add_option("--shutdown-grace", grace, "seconds in-flight calls get on SIGTERM (default 10)");
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   if (!model_dir.empty()) options.model_dir = model_dir;
   if (!port_file.empty()) options.port_file = port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;
+  if (!plans_dir.empty()) options.plans_dir = plans_dir;
   if (!log_level.empty()) options.log_level = log_level;
   if (grace >= 0) options.shutdown_grace_seconds = grace;
   if (absl::Status status = options.Validate(); !status.ok()) {

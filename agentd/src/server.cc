@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "agentd/data_dir_lock.h"
@@ -21,6 +22,9 @@
 #include "memory/memory_store.h"
 #include "tools/tool_registry.h"
 #include "log.h"
+#include "runs/builtin_plans.h"
+#include "runs/run_manager.h"
+#include "runs/run_store.h"
 #include "script_services.h"
 #include "services/agent_service.h"
 #include "services/memory_service.h"
@@ -45,10 +49,19 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* setting) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(setting, " ", path, ": cannot read"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
 class ServerImpl final : public Server {
  public:
   explicit ServerImpl(const DaemonOptions& options) : options_(options) {
     env_.limits = options.limits;
+    for (const ApiToken& token : options.api_tokens) env_.api_tokens[token.token] = token.tenant;
   }
 
   ~ServerImpl() override { Shutdown().IgnoreError(); }
@@ -63,6 +76,7 @@ class ServerImpl final : public Server {
 
     StateStoreOptions store_options;
     store_options.path = (fs::path(options_.data_dir) / "state").string();
+    for (const char* name : runs::RunStore::kColumnFamilies) store_options.column_families.push_back(name);
     absl::StatusOr<std::unique_ptr<StateStore>> store = StateStore::Open(store_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
@@ -97,7 +111,7 @@ class ServerImpl final : public Server {
     tool_options.tools_dir = options_.tools_dir;
     tool_options.http.allowed_hosts = options_.http_allowed_hosts;
     tool_options.search_url = options_.search_url;
-    tool_options.services = MakeScriptServices(memory_store_.get(), engine_.get(), env_.tenant);
+    tool_options.services = MakeScriptServices(memory_store_.get(), engine_.get(), "default");
     absl::StatusOr<std::unique_ptr<tools::ToolRegistry>> registry = tools::ToolRegistry::Create(tool_options);
     if (!registry.ok()) {
       return absl::Status(registry.status().code(), absl::StrCat("--tools-dir: ", registry.status().message()));
@@ -107,10 +121,36 @@ class ServerImpl final : public Server {
       log::Warn("tool file not loaded", {{"file", e.file}, {"error", e.message}});
     }
 
-    agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_);
+    absl::StatusOr<std::unique_ptr<runs::RunStore>> run_store = runs::RunStore::Create(store_.get());
+    if (!run_store.ok()) return run_store.status();
+    run_store_ = std::move(*run_store);
+    runs::RunManagerOptions run_options;
+    run_options.store = run_store_.get();
+    run_options.memory = memory_store_.get();
+    run_options.tools = tool_registry_.get();
+    run_options.engine = engine_.get();
+    run_options.builtin_plans = runs::BuiltinPlans();
+    run_options.plans_dir = options_.plans_dir;
+    run_options.workers = static_cast<int>(options_.runs.workers);
+    run_options.defaults.deadline_seconds = options_.runs.deadline_seconds;
+    run_options.defaults.max_tokens = options_.runs.max_tokens;
+    run_options.defaults.max_tool_calls = options_.runs.max_tool_calls;
+    run_options.max_active_runs_per_tenant = static_cast<int>(options_.runs.max_active_runs_per_tenant);
+    memory::MemoryStore* memory = memory_store_.get();
+    engine::Engine* engine = engine_.get();
+    run_options.services_for = [memory, engine](const std::string& tenant) {
+      return MakeScriptServices(memory, engine, tenant);
+    };
+    absl::StatusOr<std::unique_ptr<runs::RunManager>> run_manager = runs::RunManager::Create(run_options);
+    if (!run_manager.ok()) return run_manager.status();
+    run_manager_ = std::move(*run_manager);
+
+    agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_, run_manager_.get());
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
     model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get());
-    tool_service_ = std::make_unique<services::ToolServiceImpl>(&env_, tool_registry_.get());
+    tool_service_ = std::make_unique<services::ToolServiceImpl>(
+        &env_, tool_registry_.get(),
+        [memory, engine](const std::string& tenant) { return MakeScriptServices(memory, engine, tenant); });
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -118,7 +158,17 @@ class ServerImpl final : public Server {
     // gRPC sets SO_REUSEPORT by default, which would let a second daemon bind the same port
     // silently and steal half the connections.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddListeningPort(address->ToGrpcTarget(), grpc::InsecureServerCredentials(), &port_);
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (!options_.tls_cert_file.empty()) {
+      absl::StatusOr<std::string> cert = ReadWholeFile(options_.tls_cert_file, "tls.cert_file");
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadWholeFile(options_.tls_key_file, "tls.key_file");
+      if (!key.ok()) return key.status();
+      grpc::SslServerCredentialsOptions ssl;
+      ssl.pem_key_cert_pairs.push_back({*key, *cert});
+      credentials = grpc::SslServerCredentials(ssl);
+    }
+    builder.AddListeningPort(address->ToGrpcTarget(), credentials, &port_);
     // Let requests somewhat over the limit through the transport so the validator can answer
     // INVALID_ARGUMENT naming the field; far larger ones are cut off by gRPC itself.
     uint64_t transport_limit = std::min<uint64_t>(2 * options_.limits.max_request_bytes, INT_MAX);
@@ -153,6 +203,9 @@ class ServerImpl final : public Server {
     if (shut_down_) return absl::OkStatus();
     shut_down_ = true;
     absl::Status status;
+    // Plans stop first (they stay RUNNING and resume at the next start), so streams see no
+    // more events and nothing writes to the stores below.
+    if (run_manager_) run_manager_->Shutdown();
     if (grpc_server_) {
       log::Info("shutting down", {{"grace_seconds", options_.shutdown_grace_seconds}});
       SetServing(false);
@@ -163,6 +216,8 @@ class ServerImpl final : public Server {
       grpc_server_->Wait();
       grpc_server_.reset();
     }
+    run_manager_.reset();
+    run_store_.reset();
     if (memory_store_) {
       absl::Status closed = memory_store_->Close();
       if (!closed.ok()) log::Error("closing memory store failed", {{"error", closed.ToString()}});
@@ -197,6 +252,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<EngineEmbedder> embedder_;
   std::unique_ptr<memory::MemoryStore> memory_store_;
   std::unique_ptr<tools::ToolRegistry> tool_registry_;
+  std::unique_ptr<runs::RunStore> run_store_;
+  std::unique_ptr<runs::RunManager> run_manager_;
   std::unique_ptr<services::AgentServiceImpl> agent_service_;
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;

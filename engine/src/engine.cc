@@ -126,7 +126,13 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   absl::StatusOr<GenerationResult> generation = CompleteIds(std::move(ids), chat_options, on_delta);
   if (!generation.ok()) return generation.status();
   ChatResult result;
-  result.reply = chat_format_->Parse(tokenizer_->Decode(generation->tokens, /*skip_special_tokens=*/false));
+  // The stop token ends the turn; it is not part of the reply (and need not be special: a
+  // config's eos id may name an ordinary token).
+  std::span<const int32_t> reply_tokens(generation->tokens);
+  if (generation->finish_reason == FinishReason::kStopToken && !reply_tokens.empty()) {
+    reply_tokens = reply_tokens.first(reply_tokens.size() - 1);
+  }
+  result.reply = chat_format_->Parse(tokenizer_->Decode(reply_tokens, /*skip_special_tokens=*/false));
   result.generation = std::move(*generation);
   return result;
 }

@@ -1,5 +1,7 @@
 #include "memory/memory_store.h"
 
+#include "memory/content_hash.h"
+
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -76,17 +78,6 @@ std::string PrefixEnd(const std::string& prefix) {
   return std::string(prefix.size() + 1, '\xff');
 }
 
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 15]);
-  }
-  return out;
-}
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();

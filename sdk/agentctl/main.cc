@@ -10,6 +10,7 @@
 #include "engine_commands.h"
 #include "memory_commands.h"
 #include "model_commands.h"
+#include "run_commands.h"
 #include "script_commands.h"
 #include "tool_commands.h"
 #include "sdk/client.h"
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", client_options.timeout_seconds, "seconds per call (default 10)")
       ->check(CLI::PositiveNumber);
   if (const char* token = std::getenv("AGENTD_TOKEN")) client_options.token = token;
+  app.add_option("--token", client_options.token, "API token (default $AGENTD_TOKEN)");
+  app.add_option("--tls-ca", client_options.tls_ca_file,
+                 "connect with TLS trusting this PEM root certificate file (\"system\": the system's roots)");
 
   CLI::App* version = app.add_subcommand("version", "print agentctl's version");
   CLI::App* health = app.add_subcommand("health", "ask the daemon whether it is serving");
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
   std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
   std::function<int(sdk::Client&)> run_memory_command = agentctl::AddMemoryCommands(&app);
   std::function<int(sdk::Client&)> run_tool_command = agentctl::AddToolCommands(&app);
+  std::function<int(sdk::Client&)> run_run_command = agentctl::AddRunCommands(&app);
 
   try {
     app.parse(argc, argv);
@@ -74,6 +79,7 @@ int main(int argc, char** argv) {
   if (int code = run_model_command(**client); code >= 0) return code;
   if (int code = run_memory_command(**client); code >= 0) return code;
   if (int code = run_tool_command(**client); code >= 0) return code;
+  if (int code = run_run_command(**client); code >= 0) return code;
 
   if (health->parsed()) {
     absl::StatusOr<std::string> state = (*client)->Health(health_service);

@@ -1,6 +1,9 @@
 #include "sdk/client.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -22,14 +25,26 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& opti
   if (!(options.timeout_seconds > 0)) {
     return absl::InvalidArgumentError("timeout_seconds must be positive");
   }
-  return std::unique_ptr<Client>(new Client(options));
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_file.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (options.tls_ca_file != "system") {
+      std::ifstream in(options.tls_ca_file, std::ios::binary);
+      if (!in) return absl::NotFoundError(absl::StrCat("tls_ca_file ", options.tls_ca_file, ": cannot read"));
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      ssl.pem_root_certs = buffer.str();
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return std::unique_ptr<Client>(new Client(options, credentials));
 }
 
-Client::Client(const ClientOptions& options) : options_(options) {
+Client::Client(const ClientOptions& options, std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : options_(options) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(-1);
-  channel_ = grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(),
-                                       arguments);
+  channel_ = grpc::CreateCustomChannel(options_.address, credentials, arguments);
   health_ = grpc::health::v1::Health::NewStub(channel_);
   agents_ = agentd::v1::AgentService::NewStub(channel_);
   memory_ = agentd::v1::MemoryService::NewStub(channel_);
@@ -59,6 +74,78 @@ absl::StatusOr<std::string> Client::Health(const std::string& service) {
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::string("SERVICE_UNKNOWN");
   if (!status.ok()) return FromGrpcStatus(status, options_.address);
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<agentd::v1::Run> Client::StartRun(const agentd::v1::StartRunRequest& request) {
+  agentd::v1::StartRunResponse response;
+  auto context = NewContext();
+  grpc::Status status = agents_->StartRun(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  return response.run();
+}
+
+absl::StatusOr<agentd::v1::Run> Client::GetRun(const std::string& run_id, bool include_transcripts) {
+  agentd::v1::GetRunRequest request;
+  request.set_run_id(run_id);
+  request.set_include_transcripts(include_transcripts);
+  agentd::v1::Run run;
+  auto context = NewContext();
+  grpc::Status status = agents_->GetRun(context.get(), request, &run);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  return run;
+}
+
+absl::StatusOr<agentd::v1::Run> Client::CancelRun(const std::string& run_id, const std::string& reason) {
+  agentd::v1::CancelRunRequest request;
+  request.set_run_id(run_id);
+  request.set_reason(reason);
+  agentd::v1::Run run;
+  auto context = NewContext();
+  grpc::Status status = agents_->CancelRun(context.get(), request, &run);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  return run;
+}
+
+absl::StatusOr<agentd::v1::Run> Client::ResumeRun(const std::string& run_id) {
+  agentd::v1::ResumeRunRequest request;
+  request.set_run_id(run_id);
+  agentd::v1::Run run;
+  auto context = NewContext();
+  grpc::Status status = agents_->ResumeRun(context.get(), request, &run);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  return run;
+}
+
+absl::Status Client::FollowRun(const std::string& run_id, uint64_t after_sequence, bool include_tokens,
+                               const std::function<bool(const agentd::v1::RunEvent&)>& on_event, int max_reconnects) {
+  uint64_t cursor = after_sequence;
+  int failures = 0;
+  while (true) {
+    agentd::v1::StreamRunRequest request;
+    request.set_run_id(run_id);
+    request.set_after_sequence(cursor);
+    request.set_include_tokens(include_tokens);
+    auto context = NewContext(/*with_deadline=*/false);
+    std::unique_ptr<grpc::ClientReader<agentd::v1::RunEvent>> reader = agents_->StreamRun(context.get(), request);
+    agentd::v1::RunEvent event;
+    bool stopped = false;
+    while (reader->Read(&event)) {
+      failures = 0;
+      cursor = event.sequence();
+      if (!on_event(event)) {
+        stopped = true;
+        context->TryCancel();
+        break;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    if (stopped || status.ok()) return absl::OkStatus();
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || ++failures > max_reconnects) {
+      return FromGrpcStatus(status, options_.address);
+    }
+    // The daemon restarted or the connection dropped: pick up after the last event seen.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 * failures));
+  }
 }
 
 }  // namespace sdk

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "nlohmann/json.hpp"
 #include "sdk/client.h"
 #include "support/shared_daemon.h"
 
@@ -151,6 +152,34 @@ TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
   status = client_->models().Detokenize(client_->NewContext().get(), detokenize, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("ids[0]"));
+}
+
+TEST_F(ModelServiceTest, ResponseFormatConstrainsTheOutputToTheSchema) {
+  ChatRequest request;
+  ChatMessage* message = request.add_messages();
+  message->set_role(ROLE_USER);
+  message->set_content("List three fruits as JSON.");
+  request.set_max_tokens(1500);
+  request.mutable_sampling()->set_temperature(1.0f);
+  request.mutable_sampling()->set_seed(5);
+  request.mutable_response_format()->set_json_schema(
+      R"({"type": "object", "properties": {"fruits": {"type": "array", "minItems": 3, "maxItems": 3,
+          "items": {"type": "string", "maxLength": 12}}}, "required": ["fruits"]})");
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Chat(context.get(), request);
+  grpc::Status status;
+  auto [text, finished] = Drain(reader.get(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << text;
+  EXPECT_EQ(doc["fruits"].size(), 3u);
+
+  request.mutable_response_format()->set_json_schema(R"({"type": "string", "pattern": "^a+$"})");
+  auto context2 = client_->NewContext(false);
+  auto reader2 = client_->models().Chat(context2.get(), request);
+  Drain(reader2.get(), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("response_format.json_schema: keyword 'pattern' is not supported"));
 }
 
 TEST_F(ModelServiceTest, ClientCancellationLeavesTheDaemonServing) {

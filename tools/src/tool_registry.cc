@@ -324,12 +324,13 @@ std::vector<ToolInfo> ToolRegistry::List() const {
   return out;
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds) const {
-  return InvokeAt(name, arguments, timeout_seconds, 0);
+absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds,
+                                                const scripting::ScriptServices* services) const {
+  return InvokeAt(name, arguments, timeout_seconds, 0, services != nullptr ? *services : options_.services);
 }
 
 absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const Json& arguments, double timeout_seconds,
-                                                  int depth) const {
+                                                  int depth, const scripting::ScriptServices& services) const {
   const Json args = arguments.is_null() ? Json::object() : arguments;
   if (!args.is_object()) return absl::InvalidArgumentError("args: must be a JSON object");
   const auto start = Clock::now();
@@ -348,7 +349,9 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
     const double timeout = timeout_seconds > 0 ? timeout_seconds : options_.http.timeout_seconds;
     absl::StatusOr<Json> result = name == "web_fetch"       ? WebFetch(args, timeout)
                                   : name == "web_search"    ? WebSearch(args, timeout)
-                                                            : options_.services.memory_search(args);
+                                                            : services.memory_search
+                                                                  ? services.memory_search(args)
+                                                                  : absl::StatusOr<Json>(absl::FailedPreconditionError("memory_search is not available"));
     if (!result.ok()) return result.status();
     return ToolResult{std::move(*result), {}, std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
   }
@@ -361,10 +364,11 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
   }
   absl::Status valid = ValidateJson(tool.info.parameters, args);
   if (!valid.ok()) return valid;
-  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds, depth);
+  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds, depth, services);
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout, int depth) const {
+absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout, int depth,
+                                                   const scripting::ScriptServices& services) const {
   const auto start = Clock::now();
   ToolResult result;
   scripting::SandboxOptions options;
@@ -372,12 +376,12 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Js
   options.limits.timeout_seconds = timeout;
   options.scripts_dir = options_.tools_dir;
   options.http = options_.http;
-  options.services = options_.services;
+  options.services = services;
   if (!options.services.tool_call) {
-    // tools.call runs another tool of this registry, one level deeper.
-    options.services.tool_call = [this, depth, timeout](const std::string& name, const Json& call_args) -> absl::StatusOr<Json> {
+    // tools.call runs another tool of this registry, one level deeper, for the same caller.
+    options.services.tool_call = [this, depth, timeout, services](const std::string& name, const Json& call_args) -> absl::StatusOr<Json> {
       if (depth + 1 > 4) return absl::ResourceExhaustedError("tool calls nested more than 4 deep");
-      absl::StatusOr<ToolResult> nested = InvokeAt(name, call_args, timeout, depth + 1);
+      absl::StatusOr<ToolResult> nested = InvokeAt(name, call_args, timeout, depth + 1, services);
       if (!nested.ok()) return nested.status();
       return nested->result;
     };

@@ -25,6 +25,24 @@ struct RequestLimits {
   uint32_t max_items = 4096;
 };
 
+// How runs execute (AgentService).
+struct RunOptions {
+  // Runs executing at once; more wait PENDING. Default 4.
+  uint32_t workers = 4;
+  // Budgets for runs whose request leaves them 0: wall-clock seconds (default 1800), model
+  // tokens (default 200000) and tool calls (default 200).
+  uint32_t deadline_seconds = 1800;
+  uint64_t max_tokens = 200000;
+  uint32_t max_tool_calls = 200;
+  // PENDING + RUNNING runs per tenant. Default 16.
+  uint32_t max_active_runs_per_tenant = 16;
+};
+
+struct ApiToken {
+  std::string token;
+  std::string tenant;
+};
+
 struct DaemonOptions {
   // host:port to serve gRPC on. IPv4 literal, [IPv6] literal or "localhost"; port 0 picks a free
   // port (see port_file). Default 127.0.0.1:7700.
@@ -42,6 +60,17 @@ struct DaemonOptions {
   std::vector<std::string> http_allowed_hosts;
   // web_search endpoint answering SearxNG-style JSON, with {query} in it; empty: no web_search.
   std::string search_url;
+  // Directory of installed plans: NAME.lua for all tenants, TENANT/NAME.lua for one. Empty: the
+  // built-in plans and inline plan sources only.
+  std::string plans_dir;
+  // API tokens and the tenant each acts for. Empty (the default): no authentication, every
+  // caller is tenant "default". Non-empty: calls without a valid "authorization: Bearer TOKEN"
+  // are refused.
+  std::vector<ApiToken> api_tokens;
+  // TLS: PEM certificate chain and private key files. Both empty (the default): plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  RunOptions runs;
   // When set, the bound port is written here (atomically) once the server is serving.
   std::string port_file;
   // "debug", "info", "warn" or "error". Default info.
@@ -59,6 +88,10 @@ struct DaemonOptions {
 // wrong types and unreadable files are errors naming the file and the key.
 //
 //   {"listen": "127.0.0.1:7700", "data_dir": "/var/lib/agentd", "model": "/models/x", "tools_dir": "tools",
+//    "plans_dir": "plans", "auth": {"tokens": [{"token": "s3cret", "tenant": "acme"}]},
+//    "tls": {"cert_file": "server.pem", "key_file": "server.key"},
+//    "runs": {"workers": 4, "deadline_seconds": 1800, "max_tokens": 200000, "max_tool_calls": 200,
+//             "max_active_runs_per_tenant": 16},
 //    "log_level": "info", "shutdown_grace_seconds": 10,
 //    "limits": {"max_request_bytes": 33554432, "max_field_bytes": 1048576, "max_items": 4096}}
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options);

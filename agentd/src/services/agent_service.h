@@ -1,15 +1,18 @@
-// AgentService handlers (proto/agentd/v1/agent.proto).
+// AgentService handlers (proto/agentd/v1/agent.proto): thin wrappers over runs::RunManager, and
+// one RunEventReactor per StreamRun call.
 #ifndef AGENTD_SERVICES_AGENT_SERVICE_H_
 #define AGENTD_SERVICES_AGENT_SERVICE_H_
 
 #include "agentd/v1/agent.grpc.pb.h"
 #include "rpc_support.h"
+#include "runs/run_manager.h"
 
 namespace agentd::services {
 
 class AgentServiceImpl final : public agentd::v1::AgentService::CallbackService {
  public:
-  explicit AgentServiceImpl(const RpcEnvironment* env) : env_(*env) {}
+  // `runs` must outlive the service.
+  AgentServiceImpl(const RpcEnvironment* env, runs::RunManager* runs) : env_(*env), runs_(runs) {}
 
   grpc::ServerUnaryReactor* StartRun(grpc::CallbackServerContext* context,
                                      const agentd::v1::StartRunRequest* request,
@@ -31,6 +34,7 @@ class AgentServiceImpl final : public agentd::v1::AgentService::CallbackService 
 
  private:
   const RpcEnvironment& env_;
+  runs::RunManager* runs_;
 };
 
 }  // namespace agentd::services

@@ -76,11 +76,11 @@ void ToProto(const memory::CollectionInfo& info, Collection* out) {
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::CreateCollection(grpc::CallbackServerContext* context,
                                                               const CreateCollectionRequest* request, Collection* response) {
-  return HandleUnary(context, env_, "MemoryService.CreateCollection", *request, [&] {
+  return HandleUnary(context, env_, "MemoryService.CreateCollection", *request, [&](const std::string& tenant) {
     grpc::Status status = CheckName("name", request->name());
     if (!status.ok()) return status;
     memory::CollectionSpec spec;
-    spec.tenant = env_.tenant;
+    spec.tenant = tenant;
     spec.name = request->name();
     spec.embedding_model = request->embedding_model();
     spec.description = request->description();
@@ -109,8 +109,8 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::CreateCollection(grpc::CallbackServ
 grpc::ServerUnaryReactor* MemoryServiceImpl::ListCollections(grpc::CallbackServerContext* context,
                                                              const ListCollectionsRequest* request,
                                                              ListCollectionsResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.ListCollections", *request, [&] {
-    auto list = store_->ListCollections(env_.tenant);
+  return HandleUnary(context, env_, "MemoryService.ListCollections", *request, [&](const std::string& tenant) {
+    auto list = store_->ListCollections(tenant);
     if (!list.ok()) return ToGrpcStatus(list.status());
     for (const memory::CollectionInfo& info : *list) ToProto(info, response->add_collections());
     return grpc::Status::OK;
@@ -120,8 +120,8 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::ListCollections(grpc::CallbackServe
 grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteCollection(grpc::CallbackServerContext* context,
                                                               const DeleteCollectionRequest* request,
                                                               DeleteCollectionResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.DeleteCollection", *request, [&] {
-    auto deleted = store_->DeleteCollection(env_.tenant, request->name());
+  return HandleUnary(context, env_, "MemoryService.DeleteCollection", *request, [&](const std::string& tenant) {
+    auto deleted = store_->DeleteCollection(tenant, request->name());
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     response->set_deleted_documents(*deleted);
     return grpc::Status::OK;
@@ -130,7 +130,7 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteCollection(grpc::CallbackServ
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::Ingest(grpc::CallbackServerContext* context, const IngestRequest* request,
                                                     IngestResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.Ingest", *request, [&] {
+  return HandleUnary(context, env_, "MemoryService.Ingest", *request, [&](const std::string& tenant) {
     std::vector<memory::DocumentInput> documents;
     for (const Document& d : request->documents()) {
       memory::DocumentInput input;
@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Ingest(grpc::CallbackServerContext*
       input.metadata.insert(d.metadata().begin(), d.metadata().end());
       documents.push_back(std::move(input));
     }
-    auto results = store_->Ingest(env_.tenant, request->collection(), documents);
+    auto results = store_->Ingest(tenant, request->collection(), documents);
     if (!results.ok()) return ToGrpcStatus(results.status());
     for (const memory::IngestResult& r : *results) {
       IngestResult* out = response->add_results();
@@ -160,9 +160,9 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Ingest(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteDocuments(grpc::CallbackServerContext* context,
                                                              const DeleteDocumentsRequest* request,
                                                              DeleteDocumentsResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.DeleteDocuments", *request, [&] {
+  return HandleUnary(context, env_, "MemoryService.DeleteDocuments", *request, [&](const std::string& tenant) {
     std::vector<std::string> ids(request->document_ids().begin(), request->document_ids().end());
-    auto deleted = store_->DeleteDocuments(env_.tenant, request->collection(), ids);
+    auto deleted = store_->DeleteDocuments(tenant, request->collection(), ids);
     if (!deleted.ok()) return ToGrpcStatus(deleted.status());
     for (const std::string& id : *deleted) response->add_deleted(id);
     return grpc::Status::OK;
@@ -171,10 +171,10 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteDocuments(grpc::CallbackServe
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext* context, const SearchRequest* request,
                                                     SearchResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.Search", *request, [&] {
+  return HandleUnary(context, env_, "MemoryService.Search", *request, [&](const std::string& tenant) {
     if (request->k() > 1000) return InvalidField("k", "must be at most 1000");
     memory::SearchQuery query;
-    query.tenant = env_.tenant;
+    query.tenant = tenant;
     query.collection = request->collection();
     query.query = request->query();
     query.k = request->k() == 0 ? 10 : static_cast<int>(request->k());
@@ -211,8 +211,8 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext*
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::Stats(grpc::CallbackServerContext* context, const StatsRequest* request,
                                                    CollectionStats* response) {
-  return HandleUnary(context, env_, "MemoryService.Stats", *request, [&] {
-    auto stats = store_->Stats(env_.tenant, request->collection());
+  return HandleUnary(context, env_, "MemoryService.Stats", *request, [&](const std::string& tenant) {
+    auto stats = store_->Stats(tenant, request->collection());
     if (!stats.ok()) return ToGrpcStatus(stats.status());
     ToProto(stats->info, response->mutable_collection());
     response->set_vector_count(stats->vector_count);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "generation_reactor.h"
 
@@ -29,11 +30,29 @@ grpc::Status CheckUnsupported(const SpeculationOptions& speculation, const Respo
                         absl::StrCat("speculation.mode: ", SpeculationMode_Name(mode),
                                      " is not available in this build yet (use NONE, NGRAM or AUTO)"));
   }
-  if (format.format_case() != ResponseFormat::FORMAT_NOT_SET) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "response_format: constrained decoding is not available in this build yet");
+  if (format.format_case() == ResponseFormat::kJsonSchema && format.json_schema().empty()) {
+    return Invalid("response_format.json_schema: is empty");
   }
   return grpc::Status::OK;
+}
+
+engine::ResponseConstraint ToConstraint(const ResponseFormat& format) {
+  engine::ResponseConstraint constraint;
+  if (format.format_case() == ResponseFormat::kJsonSchema) {
+    constraint.kind = engine::ResponseConstraint::Kind::kJsonSchema;
+    constraint.json_schema = format.json_schema();
+  } else if (format.format_case() == ResponseFormat::kJsonObject && format.json_object()) {
+    constraint.kind = engine::ResponseConstraint::Kind::kJsonValue;
+  }
+  return constraint;
+}
+
+// Schema errors come from the engine as "json_schema...: ..."; name the request field.
+grpc::Status GenerationError(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kInvalidArgument && absl::StartsWith(status.message(), "json_schema")) {
+    return Invalid(absl::StrCat("response_format.", status.message()));
+  }
+  return ToGrpcStatus(status);
 }
 
 grpc::Status CheckGenerationCommon(const SamplingParams& sampling, uint32_t logprobs,
@@ -161,7 +180,10 @@ grpc::Status ModelServiceImpl::CheckModel(const std::string& requested) const {
 
 grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::CallbackServerContext* context,
                                                                        const GenerateRequest* request) {
-  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Generate", *request)) return rejected;
+  std::string tenant;
+  if (auto* rejected = RejectInvalidStream<GenerateResponse>(context, env_, "ModelService.Generate", *request, &tenant)) {
+    return rejected;
+  }
   grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(), request->speculation());
   if (status.ok() && request->input_case() == GenerateRequest::INPUT_NOT_SET) {
     status = Invalid("prompt: one of prompt or prompt_ids is required");
@@ -181,6 +203,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
     for (uint32_t id : copy.stop_token_ids()) options.stop_token_ids.push_back(static_cast<int32_t>(id));
     options.cancelled = cancelled;
     options.speculation = ToSpeculation(copy.speculation());
+    options.constraint = ToConstraint(copy.response_format());
     auto on_delta = [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
       return true;
@@ -193,7 +216,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
     } else {
       result = engine->Complete(copy.prompt(), options, on_delta);
     }
-    if (!result.ok()) return ToGrpcStatus(result.status());
+    if (!result.ok()) return GenerationError(result.status());
     send(FinishedMessage(*result));
     return grpc::Status::OK;
   });
@@ -201,7 +224,10 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
 
 grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::CallbackServerContext* context,
                                                                    const ChatRequest* request) {
-  if (auto* rejected = RejectInvalidStream<GenerateResponse>(env_, "ModelService.Chat", *request)) return rejected;
+  std::string tenant;
+  if (auto* rejected = RejectInvalidStream<GenerateResponse>(context, env_, "ModelService.Chat", *request, &tenant)) {
+    return rejected;
+  }
   grpc::Status status = CheckGenerationCommon(request->sampling(), request->logprobs(), request->speculation());
   for (int i = 0; status.ok() && i < request->messages_size(); ++i) {
     const ChatMessage& m = request->messages(i);
@@ -241,11 +267,12 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
                                                             copy.logprobs(), engine->info().context_length);
     options.cancelled = cancelled;
     options.speculation = ToSpeculation(copy.speculation());
+    options.constraint = ToConstraint(copy.response_format());
     auto result = engine->Chat(messages, tools, options, [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
       return true;
     });
-    if (!result.ok()) return ToGrpcStatus(result.status());
+    if (!result.ok()) return GenerationError(result.status());
     GenerateResponse finished = FinishedMessage(result->generation);
     if (!result->reply.tool_calls.empty()) {
       finished.mutable_finished()->set_reason(FINISH_REASON_TOOL_CALLS);

@@ -1,5 +1,7 @@
 #include "rpc_support.h"
 
+#include "absl/strings/strip.h"
+
 #include "absl/strings/str_cat.h"
 #include "log.h"
 
@@ -21,6 +23,29 @@ void LogRefusedCall(absl::string_view method, const grpc::Status& status) {
 grpc::Status NotAvailable(absl::string_view method) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       absl::StrCat(method, " is not available in this build of agentd yet"));
+}
+
+grpc::Status Authenticate(const grpc::CallbackServerContext* context, const RpcEnvironment& env, std::string* tenant) {
+  if (env.api_tokens.empty()) {
+    *tenant = "default";
+    return grpc::Status::OK;
+  }
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "authorization: this daemon requires an API token (metadata \"authorization: Bearer TOKEN\")");
+  }
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ")) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization: expected \"Bearer TOKEN\"");
+  }
+  auto found = env.api_tokens.find(std::string(value));
+  if (found == env.api_tokens.end()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "authorization: the API token is not valid");
+  }
+  *tenant = found->second;
+  return grpc::Status::OK;
 }
 
 }  // namespace agentd::services

@@ -5,7 +5,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -26,19 +29,32 @@ grpc::Status NotAvailable(absl::string_view method);
 // State every service handler may read. Owned by the Server; outlives the services.
 struct RpcEnvironment {
   RequestLimits limits;
-  // The tenant calls act for. One tenant ("default") until API tokens map callers to tenants.
-  std::string tenant = "default";
+  // API token → tenant. Empty: no authentication, every caller is tenant "default".
+  std::map<std::string, std::string> api_tokens;
 };
 
-// Validates `request` against its annotations and the limits, then answers with `handler()`
-// (a callable returning grpc::Status) on the calling thread.
+// The caller's tenant, from its "authorization: Bearer TOKEN" metadata: UNAUTHENTICATED
+// without a token, PERMISSION_DENIED for a token the daemon does not know.
+grpc::Status Authenticate(const grpc::CallbackServerContext* context, const RpcEnvironment& env, std::string* tenant);
+
+// Authenticates the caller, validates `request` against its annotations and the limits, then
+// answers with `handler(tenant)` or `handler()` (a callable returning grpc::Status) on the
+// calling thread.
 template <typename Request, typename Handler>
 grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* context,
                                       const RpcEnvironment& env, absl::string_view method,
                                       const Request& request, Handler&& handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status status = ToGrpcStatus(ValidateRequest(request, env.limits));
-  if (status.ok()) status = std::forward<Handler>(handler)();
+  std::string tenant;
+  grpc::Status status = Authenticate(context, env, &tenant);
+  if (status.ok()) status = ToGrpcStatus(ValidateRequest(request, env.limits));
+  if (status.ok()) {
+    if constexpr (std::is_invocable_v<Handler, const std::string&>) {
+      status = std::forward<Handler>(handler)(tenant);
+    } else {
+      status = std::forward<Handler>(handler)();
+    }
+  }
   if (!status.ok()) LogRefusedCall(method, status);
   reactor->Finish(status);
   return reactor;
@@ -52,13 +68,16 @@ class FinishedWriteReactor : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { delete this; }
 };
 
-// Validates a server-streaming request; on failure returns a reactor that ends the stream with
-// INVALID_ARGUMENT, on success returns nullptr and the caller starts its own reactor.
+// Authenticates and validates a server-streaming request; on failure returns a reactor that
+// ends the stream with the error, on success returns nullptr (with *tenant set) and the caller
+// starts its own reactor.
 template <typename Response, typename Request>
-grpc::ServerWriteReactor<Response>* RejectInvalidStream(const RpcEnvironment& env,
+grpc::ServerWriteReactor<Response>* RejectInvalidStream(grpc::CallbackServerContext* context,
+                                                        const RpcEnvironment& env,
                                                         absl::string_view method,
-                                                        const Request& request) {
-  grpc::Status status = ToGrpcStatus(ValidateRequest(request, env.limits));
+                                                        const Request& request, std::string* tenant) {
+  grpc::Status status = Authenticate(context, env, tenant);
+  if (status.ok()) status = ToGrpcStatus(ValidateRequest(request, env.limits));
   if (status.ok()) return nullptr;
   LogRefusedCall(method, status);
   return new FinishedWriteReactor<Response>(status);

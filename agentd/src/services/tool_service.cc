@@ -26,7 +26,7 @@ grpc::ServerUnaryReactor* ToolServiceImpl::ListTools(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContext* context,
                                                       const InvokeToolRequest* request,
                                                       InvokeToolResponse* response) {
-  return HandleUnary(context, env_, "ToolService.InvokeTool", *request, [&] {
+  return HandleUnary(context, env_, "ToolService.InvokeTool", *request, [&](const std::string& tenant) {
     nlohmann::json arguments = nlohmann::json::object();
     if (!request->arguments_json().empty()) {
       arguments = nlohmann::json::parse(request->arguments_json(), nullptr, false);
@@ -37,7 +37,8 @@ grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContex
     if (request->timeout_ms() > 600000) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms: at most 600000");
     }
-    auto result = registry_->Invoke(request->name(), arguments, request->timeout_ms() / 1000.0);
+    const scripting::ScriptServices services = services_for_(tenant);
+    auto result = registry_->Invoke(request->name(), arguments, request->timeout_ms() / 1000.0, &services);
     if (!result.ok()) return ToGrpcStatus(result.status());
     response->set_result_json(result->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     response->set_duration_ms(result->duration_ms);

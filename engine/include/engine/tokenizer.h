@@ -44,6 +44,8 @@ class Tokenizer {
   virtual std::string TokenString(int32_t id) const = 0;
   virtual std::optional<int32_t> TokenId(const std::string& token) const = 0;
   virtual bool IsSpecial(int32_t id) const = 0;
+  // One of tokenizer.json's added_tokens (special or not, e.g. "<｜Assistant｜>").
+  virtual bool IsAdded(int32_t id) const = 0;
   // One past the largest id (base vocabulary and added tokens).
   virtual int32_t vocab_size() const = 0;
 

@@ -76,7 +76,7 @@ class Compiler {
     static const std::set<std::string> kSupported = {
         "type", "properties", "required", "items", "minItems", "maxItems", "minLength", "maxLength",
         "enum", "const", "anyOf", "oneOf", "description", "title", "default", "examples", "$schema",
-        "$id", "additionalProperties", "$comment"};
+        "$id", "additionalProperties", "$comment", "propertyOrdering"};
     for (const auto& [key, value] : s.items()) {
       if (!kSupported.count(key)) return Error(path, absl::StrCat("keyword '", key, "' is not supported"));
     }
@@ -172,7 +172,24 @@ class Compiler {
         required.insert(name.get<std::string>());
       }
     }
+    // Written in the schema's order, or in propertyOrdering's (for schemas built from
+    // unordered maps, such as Lua tables) followed by any properties it leaves out.
+    std::vector<std::string> order;
+    if (s.contains("propertyOrdering")) {
+      const OrderedJson& ordering = s["propertyOrdering"];
+      if (!ordering.is_array()) return Error(path + ".propertyOrdering", "must be an array of property names");
+      for (const OrderedJson& name : ordering) {
+        if (!name.is_string() || !properties.contains(name.get<std::string>())) {
+          return Error(path + ".propertyOrdering", "must name properties of this object");
+        }
+        order.push_back(name.get<std::string>());
+      }
+    }
     for (const auto& [key, value] : properties.items()) {
+      if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+    }
+    for (const std::string& key : order) {
+      const OrderedJson& value = properties[key];
       auto child = Compile(value, absl::StrCat(path, ".properties.", key), depth + 1);
       if (!child.ok()) return child.status();
       std::string quoted = OrderedJson(key).dump();

@@ -13,14 +13,16 @@ namespace {
 // The vocabulary as byte strings, grouped by first byte so that a mask only examines tokens
 // whose first byte the matcher takes.
 struct TokenTable {
-  std::vector<std::string> bytes;  // empty for special tokens: never allowed inside the output
+  // Empty for added tokens (special or chat markup such as "<｜Assistant｜>"): never allowed
+  // inside constrained output, where they would be read as structure rather than text.
+  std::vector<std::string> bytes;
   std::array<std::vector<int32_t>, 256> by_first_byte;
   int32_t vocab = 0;
 
   explicit TokenTable(const Tokenizer& tokenizer) : vocab(tokenizer.vocab_size()) {
     bytes.resize(vocab);
     for (int32_t id = 0; id < vocab; ++id) {
-      if (tokenizer.IsSpecial(id)) continue;
+      if (tokenizer.IsSpecial(id) || tokenizer.IsAdded(id)) continue;
       bytes[id] = tokenizer.TokenBytes(id);
       if (!bytes[id].empty()) by_first_byte[static_cast<uint8_t>(bytes[id][0])].push_back(id);
     }

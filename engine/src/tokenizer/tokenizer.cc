@@ -82,6 +82,7 @@ class HfTokenizer final : public Tokenizer {
   bool IsSpecial(int32_t id) const override {
     return id >= 0 && id < vocab_size() && is_special_[id];
   }
+  bool IsAdded(int32_t id) const override { return id >= 0 && id < vocab_size() && is_added_[id]; }
   int32_t vocab_size() const override { return static_cast<int32_t>(id_to_token_.size()); }
   std::optional<int32_t> bos_id() const override { return bos_id_; }
   std::optional<int32_t> eos_id() const override { return eos_id_; }
@@ -106,6 +107,7 @@ class HfTokenizer final : public Tokenizer {
   std::vector<std::string> id_to_token_;
   std::vector<std::string> id_to_bytes_;
   std::vector<bool> is_special_;
+  std::vector<bool> is_added_;
   absl::flat_hash_map<std::string, int32_t> token_to_id_;
   std::unique_ptr<BpeModel> bpe_;
   bool ignore_merges_ = false;
@@ -132,6 +134,7 @@ void HfTokenizer::SetToken(int32_t id, const std::string& spelling) {
     id_to_token_.resize(id + 1);
     id_to_bytes_.resize(id + 1);
     is_special_.resize(id + 1, false);
+    is_added_.resize(id + 1, false);
   }
   id_to_token_[id] = spelling;
   // Decoding maps each character back to its byte; a spelling outside the byte alphabet (an
@@ -298,6 +301,7 @@ absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::
     added.normalized = token.value("normalized", !added.special);
     SetToken(added.id, added.content);
     is_special_[added.id] = added.special;
+    is_added_[added.id] = true;
     added_.push_back(added);
   }
   for (size_t i = 0; i < added_.size(); ++i) {

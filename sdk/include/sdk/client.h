@@ -13,6 +13,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,9 @@ struct ClientOptions {
   double timeout_seconds = 10.0;
   // API token sent as "authorization: Bearer TOKEN"; empty sends none.
   std::string token;
+  // TLS: PEM file of the root certificates to trust. Empty (the default): plaintext; "system":
+  // TLS with the system's roots.
+  std::string tls_ca_file;
 };
 
 // Maps a gRPC status onto absl::Status (the codes share their numbering). UNAVAILABLE gets the
@@ -47,6 +51,17 @@ class Client {
   // "SERVICE_UNKNOWN" or "UNKNOWN".
   absl::StatusOr<std::string> Health(const std::string& service = "");
 
+  // Runs (AgentService). Errors carry the daemon's status and message.
+  absl::StatusOr<agentd::v1::Run> StartRun(const agentd::v1::StartRunRequest& request);
+  absl::StatusOr<agentd::v1::Run> GetRun(const std::string& run_id, bool include_transcripts = false);
+  absl::StatusOr<agentd::v1::Run> CancelRun(const std::string& run_id, const std::string& reason = "");
+  absl::StatusOr<agentd::v1::Run> ResumeRun(const std::string& run_id);
+  // Delivers the run's events after `after_sequence` to `on_event` (return false to stop) until
+  // the run ends. A dropped connection is re-opened from the last sequence delivered, up to
+  // `max_reconnects` times in a row, so no event is missed or delivered twice.
+  absl::Status FollowRun(const std::string& run_id, uint64_t after_sequence, bool include_tokens,
+                         const std::function<bool(const agentd::v1::RunEvent&)>& on_event, int max_reconnects = 10);
+
   // A context with the configured deadline and credentials, for calls made on the stubs.
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline = true) const;
 
@@ -57,7 +72,7 @@ class Client {
   const std::string& address() const { return options_.address; }
 
  private:
-  explicit Client(const ClientOptions& options);
+  Client(const ClientOptions& options, std::shared_ptr<grpc::ChannelCredentials> credentials);
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

@@ -77,8 +77,11 @@ class ToolRegistry {
   std::vector<ToolInfo> List() const;
   // NOT_FOUND for an unknown tool, INVALID_ARGUMENT naming the argument for bad arguments, the
   // tool's own error (with file:line for Lua tools) otherwise. timeout_seconds 0 = the default.
+  // `services`, when given, replaces options.services for this call: the daemon passes the
+  // caller's tenant-scoped memory and model access.
   absl::StatusOr<ToolResult> Invoke(const std::string& name, const nlohmann::json& arguments,
-                                    double timeout_seconds = 0) const;
+                                    double timeout_seconds = 0,
+                                    const scripting::ScriptServices* services = nullptr) const;
   // Re-reads the tools directory; returns the names loaded, and fills *errors.
   std::vector<std::string> Reload(std::vector<ToolLoadError>* errors);
   std::vector<ToolLoadError> last_load_errors() const;
@@ -90,9 +93,10 @@ class ToolRegistry {
   };
   explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
   absl::StatusOr<ToolResult> InvokeAt(const std::string& name, const nlohmann::json& arguments, double timeout_seconds,
-                                      int depth) const;
+                                      int depth, const scripting::ScriptServices& services) const;
   // `depth`: how many tool calls enclose this one (tools.call from a Lua tool nests).
-  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout, int depth) const;
+  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout, int depth,
+                                       const scripting::ScriptServices& services) const;
   absl::StatusOr<nlohmann::json> WebFetch(const nlohmann::json& arguments, double timeout) const;
   absl::StatusOr<nlohmann::json> WebSearch(const nlohmann::json& arguments, double timeout) const;
   // Built-ins whose availability depends on the options.

@@ -1,0 +1,269 @@
+-- The built-in `report` plan: outline → search → draft → revise, then a Markdown report whose
+-- every [n] points at a retrieved passage listed under References.
+--
+-- Inputs (JSON object):
+--   topic            string, required: what the report is about; its language (Chinese or
+--                    English) is the report's language.
+--   collection       string, required: the memory collection to search.
+--   max_sections     integer 2..8, default 4.
+--   passages         passages kept per section, 1..12, default 6.
+--   web              boolean, default false: also call the web_search tool per section when
+--                    the daemon has one.
+
+local function is_chinese(text)
+  -- Any CJK Unified Ideograph (U+4E00..U+9FFF: UTF-8 lead bytes E4..E9).
+  return text:find("[\228-\233][\128-\191][\128-\191]") ~= nil
+end
+
+local function clip(text, max_chars)
+  if utf8.len(text) == nil or utf8.len(text) <= max_chars then return text end
+  return text:sub(1, utf8.offset(text, max_chars + 1) - 1) .. "…"
+end
+
+local function trim(text)
+  return (text:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+local L = {
+  en = {
+    system = "You are a careful research analyst. You write clear, factual reports grounded only in the sources you are given.",
+    outline = "Write the outline of a research report on the topic below as JSON: a title and %d to %d sections, each with a heading and the question the section answers.\n\nTopic: %s\n\nNotes from the collection:\n%s",
+    queries = "Report: %s\nSection: %s (%s)\n\nPropose up to 3 short search queries that would find evidence for this section. Answer as JSON.",
+    draft = "Write the section \"%s\" of a report titled \"%s\" (%s).\nUse only the numbered passages below and cite each claim with its passage number in square brackets, like [1]. Write one or two paragraphs.\n\n%s",
+    no_passages = "Write the section \"%s\" of a report titled \"%s\" (%s) in one short paragraph. No sources were found, so say what evidence would be needed.",
+    critique = "Here is a draft section and the passages it may cite.\n\nPassages:\n%s\n\nDraft:\n%s\n\nList the draft's problems briefly: claims without a citation, citations that do not support their claim, missing key facts from the passages.",
+    rewrite = "Rewrite the draft section fixing the problems listed. Keep only claims the passages support and cite each with [n].\n\nPassages:\n%s\n\nDraft:\n%s\n\nProblems:\n%s\n\nRewritten section:",
+    references = "References",
+    sources_note = "Sources consulted",
+  },
+  zh = {
+    system = "你是一名严谨的研究分析师，只依据提供的资料撰写清晰、准确的研究报告。",
+    outline = "请为下面的主题撰写研究报告提纲，以 JSON 输出：一个标题和 %d 到 %d 个章节，每个章节包含标题和该章节要回答的问题。\n\n主题：%s\n\n资料摘录：\n%s",
+    queries = "报告：%s\n章节：%s（%s）\n\n请给出最多 3 个简短的检索词，用于查找本章节的证据。以 JSON 输出。",
+    draft = "请撰写报告《%s》中的章节“%s”（%s）。\n只使用下面编号的资料，每个论断后用方括号标注资料编号，例如 [1]。写一到两段。\n\n%s",
+    no_passages = "请用一小段话撰写报告《%s》中的章节“%s”（%s）。没有找到资料，请说明需要哪些证据。",
+    critique = "下面是一段章节草稿及其可引用的资料。\n\n资料：\n%s\n\n草稿：\n%s\n\n请简要列出草稿的问题：没有引用的论断、引用与论断不符、遗漏资料中的关键事实。",
+    rewrite = "请根据所列问题改写该章节。只保留资料支持的论断，并用 [n] 标注引用。\n\n资料：\n%s\n\n草稿：\n%s\n\n问题：\n%s\n\n改写后的章节：",
+    references = "参考文献",
+    sources_note = "参考资料",
+  },
+}
+
+local function numbered(passages, max_chars)
+  local lines = {}
+  for i, p in ipairs(passages) do
+    lines[#lines + 1] = string.format("[%d] %s%s", i, p.title ~= "" and (p.title .. ": ") or "", clip(p.text, max_chars))
+  end
+  return table.concat(lines, "\n")
+end
+
+-- Keeps [n] only for 1 <= n <= count; returns the text, the numbers cited, and how many of its
+-- sentences carry at least one citation.
+local function check_citations(text, count)
+  local dropped = 0
+  local cleaned = text:gsub("%[(%d+)%]", function(n)
+    n = tonumber(n)
+    if n >= 1 and n <= count then return nil end
+    dropped = dropped + 1
+    return ""
+  end)
+  local cited, seen = {}, {}
+  for n in cleaned:gmatch("%[(%d+)%]") do
+    n = tonumber(n)
+    if not seen[n] then seen[n] = true; cited[#cited + 1] = n end
+  end
+  local sentences, with_citation = 0, 0
+  for sentence in (cleaned .. "\n"):gmatch("(.-[%.。！？!?\n])") do
+    if sentence:find("%S") then
+      sentences = sentences + 1
+      if sentence:find("%[%d+%]") then with_citation = with_citation + 1 end
+    end
+  end
+  return cleaned, cited, dropped, sentences, with_citation
+end
+
+plan{
+  name = "report",
+  description = "Research report: outline → search → draft → revise, with citations to the collection.",
+  run = function(ctx, inputs)
+    local topic = inputs.topic
+    if type(topic) ~= "string" or trim(topic) == "" then error("inputs.topic: a non-empty string is required", 0) end
+    local collection = inputs.collection
+    if type(collection) ~= "string" or collection == "" then error("inputs.collection: a collection name is required", 0) end
+    local max_sections = math.tointeger(inputs.max_sections or 4)
+    if max_sections == nil or max_sections < 2 or max_sections > 8 then error("inputs.max_sections: an integer from 2 to 8", 0) end
+    local per_section = math.tointeger(inputs.passages or 6)
+    if per_section == nil or per_section < 1 or per_section > 12 then error("inputs.passages: an integer from 1 to 12", 0) end
+    local lang = is_chinese(topic) and "zh" or "en"
+    local T = L[lang]
+
+    -- Prompts must fit the model's context with room for the answer: `build(n)` writes the
+    -- prompt with passages clipped to n characters, and n halves until it fits.
+    local context = ctx.llm.context_length()
+    local function fit(build, answer_tokens)
+      local chars = 600
+      while true do
+        local prompt = build(chars)
+        local needed = ctx.llm.count_tokens(T.system .. prompt) + answer_tokens + 48
+        if needed <= context or chars <= 20 then return prompt end
+        chars = chars // 2
+      end
+    end
+    local function chat(user, extra)
+      local request = {messages = {{role = "system", content = T.system}, {role = "user", content = user}},
+                       max_tokens = 384, temperature = 0}
+      for k, v in pairs(extra or {}) do request[k] = v end
+      return ctx.llm.chat(request)
+    end
+
+    local outline = ctx.step("outline", function()
+      local notes = ctx.memory.search{collection = collection, query = topic, k = 5}
+      local function notes_text(chars)
+        local lines = {}
+        for i, hit in ipairs(notes.hits) do lines[i] = "- " .. clip(hit.text, chars) end
+        return table.concat(lines, "\n")
+      end
+      -- Bounded lengths keep the longest possible outline within the token budget, so even an
+      -- untrained model's outline completes.
+      local schema = {
+        type = "object",
+        properties = {
+          title = {type = "string", minLength = 1, maxLength = 40},
+          sections = {type = "array", minItems = 2, maxItems = max_sections, items = {
+            type = "object",
+            properties = {heading = {type = "string", minLength = 1, maxLength = 30},
+                          question = {type = "string", minLength = 1, maxLength = 60}},
+            required = {"heading", "question"}, propertyOrdering = {"heading", "question"}}},
+        },
+        required = {"title", "sections"},
+        propertyOrdering = {"title", "sections"},
+      }
+      local budget = math.min(1600, math.max(256, context // 2))
+      local reply = chat(fit(function(chars) return string.format(T.outline, 2, max_sections, topic, notes_text(chars)) end, budget),
+                         {json_schema = schema, max_tokens = budget})
+      if reply.json == nil then error("outline: the model's JSON was cut short (max_tokens)", 0) end
+      local result = reply.json
+      result.title = trim(result.title) ~= "" and trim(result.title) or topic
+      for i, section in ipairs(result.sections) do
+        if trim(section.heading) == "" then section.heading = string.format("%s %d", topic, i) end
+      end
+      return result
+    end)
+
+    local evidence = ctx.map("search", outline.sections, function(section)
+      local reply = chat(string.format(T.queries, outline.title, section.heading, section.question), {
+        json_schema = {type = "object", required = {"queries"}, properties = {
+          queries = {type = "array", minItems = 1, maxItems = 3, items = {type = "string", minLength = 1, maxLength = 30}}}},
+        max_tokens = 400})
+      local queries = {section.heading .. " " .. section.question}
+      for _, q in ipairs(reply.json and reply.json.queries or {}) do
+        if trim(q) ~= "" then queries[#queries + 1] = trim(q) end
+      end
+      local passages, seen = {}, {}
+      for _, query in ipairs(queries) do
+        local found = ctx.memory.search{collection = collection, query = query, k = per_section}
+        for _, hit in ipairs(found.hits) do
+          local key = hit.document .. "#" .. hit.chunk_id
+          if not seen[key] and #passages < per_section then
+            seen[key] = true
+            passages[#passages + 1] = hit
+          end
+        end
+      end
+      if inputs.web then
+        for _, tool in ipairs(ctx.tools.list()) do
+          if tool.name == "web_search" then
+            local web = ctx.tools.call("web_search", {query = section.heading, max_results = 3})
+            for _, r in ipairs(web.results or {}) do
+              if #passages < per_section + 3 then
+                passages[#passages + 1] = {text = r.content or r.snippet or "", title = r.title or "", source = r.url or "",
+                                           document = r.url or "", chunk_id = "", offsets = {0, 0}, collection = ""}
+              end
+            end
+          end
+        end
+      end
+      if #passages == 0 then ctx.warn("no passages found for section \"" .. section.heading .. "\"") end
+      return {queries = queries, passages = passages}
+    end)
+
+    local drafts = ctx.map("draft", outline.sections, function(section, i)
+      local passages = evidence[i].passages
+      if #passages == 0 then
+        return {text = chat(string.format(T.no_passages, outline.title, section.heading, section.question)).text}
+      end
+      local prompt = fit(function(chars)
+        if lang == "zh" then
+          return string.format(T.draft, outline.title, section.heading, section.question, numbered(passages, chars))
+        end
+        return string.format(T.draft, section.heading, outline.title, section.question, numbered(passages, chars))
+      end, 384)
+      return {text = chat(prompt, {cite = #passages}).text}
+    end)
+
+    local revised = ctx.map("revise", outline.sections, function(section, i)
+      local passages = evidence[i].passages
+      local draft = drafts[i].text
+      if #passages == 0 then return {text = draft, cited = {}, sentences = 0, cited_sentences = 0, dropped = 0} end
+      local critique = chat(fit(function(chars)
+        return string.format(T.critique, numbered(passages, chars), clip(draft, 4 * chars))
+      end, 200), {max_tokens = 200}).text
+      local rewrite = chat(fit(function(chars)
+        return string.format(T.rewrite, numbered(passages, chars), clip(draft, 4 * chars), clip(critique, 2 * chars))
+      end, 384), {cite = #passages}).text
+      -- Keep the rewrite unless it lost every citation the draft had.
+      local text = trim(rewrite) ~= "" and rewrite or draft
+      local checked, cited, dropped, sentences, with_citation = check_citations(text, #passages)
+      local _, draft_cited = check_citations(draft, #passages)
+      if #cited == 0 and #draft_cited > 0 then
+        checked, cited, dropped, sentences, with_citation = check_citations(draft, #passages)
+      end
+      if dropped > 0 then ctx.warn(string.format("section %d: dropped %d citation(s) to passages that do not exist", i, dropped)) end
+      return {text = trim(checked), critique = critique, cited = cited, dropped = dropped,
+              sentences = sentences, cited_sentences = with_citation}
+    end)
+
+    -- Number the cited passages across the whole report and rewrite each section's [n].
+    local references, number_of = {}, {}
+    local parts = {"# " .. outline.title, ""}
+    local sentences, cited_sentences = 0, 0
+    for i, section in ipairs(outline.sections) do
+      local passages = evidence[i].passages
+      local text = revised[i].text:gsub("%[(%d+)%]", function(n)
+        local p = passages[tonumber(n)]
+        local key = p.document .. "#" .. p.chunk_id
+        if number_of[key] == nil then
+          references[#references + 1] = {number = #references + 1, collection = p.collection or collection,
+                                         document = p.document, chunk_id = p.chunk_id, title = p.title,
+                                         source = p.source, offsets = p.offsets, text = p.text}
+          number_of[key] = #references
+        end
+        return "[" .. number_of[key] .. "]"
+      end)
+      sentences = sentences + revised[i].sentences
+      cited_sentences = cited_sentences + revised[i].cited_sentences
+      parts[#parts + 1] = "## " .. section.heading
+      parts[#parts + 1] = ""
+      parts[#parts + 1] = text
+      parts[#parts + 1] = ""
+    end
+    parts[#parts + 1] = "## " .. T.references
+    parts[#parts + 1] = ""
+    for _, ref in ipairs(references) do
+      local where = string.format("%s, characters %d–%d", ref.document, ref.offsets[1], ref.offsets[2])
+      parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, ref.title ~= "" and ref.title or ref.document,
+                                        ref.source ~= "" and (". " .. ref.source) or "", where)
+    end
+    if #references == 0 then
+      ctx.warn("the report cites no passages")
+      -- Still say where the evidence was looked for.
+      parts[#parts + 1] = T.sources_note .. ": " .. collection
+    end
+    return {
+      media_type = "text/markdown",
+      content = table.concat(parts, "\n") .. "\n",
+      references = references,
+      stats = {sentences = sentences, cited_sentences = cited_sentences},
+    }
+  end,
+}
