@@ -22,7 +22,7 @@ namespace scripting {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Violation { kNone, kInstructions, kMemory, kDeadline, kDepth };
+enum class Violation { kNone, kInstructions, kMemory, kDeadline, kDepth, kInterrupted };
 
 struct Sandbox::Guard {
   SandboxOptions options;
@@ -97,6 +97,10 @@ void Hook(lua_State* L, lua_Debug* ar) {
       if (Clock::now() > guard->deadline) {
         guard->violation = Violation::kDeadline;
         RaiseAtCurrentLine(L, absl::StrCat("time limit (", limits.timeout_seconds, " s) exceeded"));
+      }
+      if (guard->options.interrupt != nullptr && guard->options.interrupt->load()) {
+        guard->violation = Violation::kInterrupted;
+        RaiseAtCurrentLine(L, "interrupted");
       }
       return;
     default:
@@ -324,6 +328,8 @@ absl::Status Sandbox::Call(int nargs, int nresults, const std::string& chunk_nam
                                                        " bytes reached (", message, ")"));
     case Violation::kDeadline:
       return absl::DeadlineExceededError(message);
+    case Violation::kInterrupted:
+      return absl::CancelledError(message);
     default:
       return absl::InvalidArgumentError(message);
   }

@@ -291,6 +291,7 @@ scripting::SandboxOptions SandboxOptionsFor(const PlanRunOptions& options) {
   scripting::SandboxOptions sandbox;
   sandbox.limits = options.limits;
   sandbox.scripts_dir = options.scripts_dir;
+  sandbox.interrupt = options.interrupt;
   PlanHost* host = options.host;
   if (host != nullptr) {
     sandbox.on_print = [host](const std::string& line) { host->Log("info", line); };

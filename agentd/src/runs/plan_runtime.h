@@ -73,6 +73,8 @@ struct PlanRunOptions {
   // Limits for the plan's own Lua execution (the host enforces the run's deadline and budgets
   // on model and tool calls).
   scripting::SandboxLimits limits;
+  // Set to stop the plan's Lua code between host calls (cancellation, shutdown). Optional.
+  const std::atomic<bool>* interrupt = nullptr;
   // Required; outlives the call.
   PlanHost* host = nullptr;
 };

@@ -91,6 +91,8 @@ struct ActiveRun {
   uint64_t last_sequence = 0;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> interrupted{false};
+  // cancelled || interrupted, for the sandbox to poll.
+  std::atomic<bool> stop_requested{false};
   bool resumed = false;
   bool queued = false;
 };
@@ -277,6 +279,7 @@ class RunManagerImpl final : public RunManager {
                                                           agentd::v1::RunState_Name(run->record.run().state()), ")"));
       }
       run->cancelled = true;
+      run->stop_requested = true;
       Run* r = run->record.mutable_run();
       for (Step& step : *r->mutable_steps()) {
         if (step.state() == agentd::v1::STEP_STATE_RUNNING || step.state() == agentd::v1::STEP_STATE_PENDING) {
@@ -376,7 +379,10 @@ class RunManagerImpl final : public RunManager {
       std::lock_guard<std::mutex> lock(queue_mutex_);
       if (stopping_) return;
       stopping_ = true;
-      for (auto& [id, run] : active_) run->interrupted = true;
+      for (auto& [id, run] : active_) {
+        run->interrupted = true;
+        run->stop_requested = true;
+      }
     }
     queue_cv_.notify_all();
     for (std::thread& worker : workers_) worker.join();
@@ -451,6 +457,7 @@ class RunManagerImpl final : public RunManager {
       active_[run->record.run().run_id()] = run;
       if (stopping_) {
         run->interrupted = true;
+        run->stop_requested = true;
         return;
       }
       queue_.push_back(run);
@@ -524,6 +531,7 @@ class RunManagerImpl final : public RunManager {
     plan.limits.max_instructions = 4'000'000'000ull;
     plan.limits.max_memory_bytes = 256ull << 20;
     plan.host = &host;
+    plan.interrupt = &run->stop_requested;
     absl::StatusOr<Json> artifact = RunPlan(plan);
 
     std::lock_guard<std::mutex> lock(run->mutex);

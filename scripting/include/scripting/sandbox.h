@@ -16,6 +16,7 @@
 #ifndef AGENTD_SCRIPTING_SANDBOX_H_
 #define AGENTD_SCRIPTING_SANDBOX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,6 +52,9 @@ struct SandboxOptions {
   HttpPolicy http;
   // memory.*, llm.*, tools.call; empty callbacks are "not available".
   ScriptServices services;
+  // When set (borrowed) and true, the script stops at its next instruction-count check with
+  // CANCELLED ("interrupted"); used to cancel long-running plans.
+  const std::atomic<bool>* interrupt = nullptr;
   // Receives log.debug/info/warn/error(message). Default: dropped.
   std::function<void(const std::string& level, const std::string& message)> on_log;
 };

@@ -1,0 +1,436 @@
+// AgentService end to end on the real daemon with the tiny test model: the built-in report plan,
+// SIGKILL mid-run and resume, cancellation, broken plans, event streams that reconnect, API
+// tokens and tenants, and the agentctl runner.
+#include <signal.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "sdk/client.h"
+#include "support/daemon_process.h"
+
+namespace {
+
+using namespace agentd::v1;
+using RunT = agentd::v1::Run;
+using ::testing::HasSubstr;
+using testing_support::DaemonProcess;
+using testing_support::RunCommand;
+using testing_support::StartDaemonOrThrow;
+using testing_support::TempDir;
+using Json = nlohmann::json;
+
+std::string TinyChatModelDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
+std::string SeedsDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds"; }
+
+std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon, const std::string& token = "") {
+  sdk::ClientOptions options;
+  options.address = daemon.address();
+  options.token = token;
+  auto client = sdk::Client::Create(options);
+  EXPECT_TRUE(client.ok());
+  return std::move(*client);
+}
+
+// A plan whose second step spins in Lua long enough to be caught in the middle.
+constexpr char kSlowPlan[] = R"lua(
+plan{
+  name = "slow",
+  run = function(ctx, inputs)
+    local first = ctx.step("first", function()
+      return {tokens = ctx.llm.generate{prompt = "alpha", max_tokens = 4}.completion_tokens}
+    end)
+    local second = ctx.step("second", function()
+      local x = 0
+      for i = 1, inputs.spins or 30000000 do x = x + i % 7 end
+      return {x = x}
+    end)
+    ctx.step("third", function() return {ok = true} end)
+    return {media_type = "text/plain", content = "first " .. first.tokens .. " second " .. second.x}
+  end,
+}
+)lua";
+
+class AgentServiceTest : public ::testing::Test {
+ protected:
+  void StartDaemon(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--model", TinyChatModelDir(), "--plans-dir", plans_.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    daemon_.emplace(StartDaemonOrThrow(data_.path(), args));
+    client_ = Connect(*daemon_);
+  }
+
+  void IngestSeeds() {
+    const std::string agentctl = testing_support::BinaryPath("agentctl");
+    auto created = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "seeds", "--embedding-model", "none"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    auto ingested = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "ingest", "seeds",
+                                SeedsDir() + "/000_37400ed1cf531c96.txt", SeedsDir() + "/001_8105c39df311472b.txt"});
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  }
+
+  RunT StartRun(const std::string& plan, const Json& inputs, const std::string& source = "") {
+    StartRunRequest request;
+    request.set_plan(plan);
+    request.set_inputs_json(inputs.dump());
+    request.set_plan_source(source);
+    absl::StatusOr<RunT> run = client_->StartRun(request);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.ok() ? *run : RunT();
+  }
+
+  RunT WaitForEnd(const std::string& run_id, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      absl::StatusOr<RunT> run = client_->GetRun(run_id);
+      if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
+                       run->state() == RUN_STATE_CANCELLED)) {
+        return *run;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "run " << run_id << " did not end";
+    return RunT();
+  }
+
+  // Polls until `predicate(run)` holds.
+  template <typename Predicate>
+  bool WaitFor(const std::string& run_id, Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      absl::StatusOr<RunT> run = client_->GetRun(run_id);
+      if (run.ok() && predicate(*run)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  std::vector<RunEvent> AllEvents(const std::string& run_id, bool tokens) {
+    std::vector<RunEvent> events;
+    absl::Status status = client_->FollowRun(run_id, 0, tokens, [&](const RunEvent& e) {
+      events.push_back(e);
+      return true;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return events;
+  }
+
+  static const Step* FindStep(const RunT& run, const std::string& name) {
+    for (const Step& s : run.steps()) {
+      if (s.name() == name) return &s;
+    }
+    return nullptr;
+  }
+
+  TempDir data_;
+  TempDir plans_;
+  std::optional<DaemonProcess> daemon_;
+  std::unique_ptr<sdk::Client> client_;
+};
+
+TEST_F(AgentServiceTest, ReportRunSucceedsWithEveryStepOnceAndReferencesThatResolve) {
+  StartDaemon();
+  IngestSeeds();
+  RunT started = StartRun("report", {{"topic", "中国AI Agent市场规模与增长"}, {"collection", "seeds"}, {"max_sections", 2}});
+  std::vector<RunEvent> events = AllEvents(started.run_id(), /*tokens=*/true);
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+
+  std::vector<std::string> names;
+  for (const Step& s : run.steps()) {
+    names.push_back(s.name());
+    EXPECT_EQ(s.state(), STEP_STATE_SUCCEEDED) << s.name();
+    EXPECT_EQ(s.attempts(), 1u) << s.name();
+  }
+  EXPECT_EQ(names.front(), "outline");
+  for (const char* expected : {"search/1", "draft/1", "revise/1", "search/2", "draft/2", "revise/2"}) {
+    EXPECT_THAT(names, ::testing::Contains(expected));
+  }
+  EXPECT_EQ(run.artifact().media_type(), "text/markdown");
+  EXPECT_EQ(run.artifact().content().rfind("# ", 0), 0u) << run.artifact().content();
+  EXPECT_THAT(run.artifact().content(), HasSubstr("## "));
+  EXPECT_THAT(run.artifact().content(), HasSubstr("参考"));  // Chinese topic → Chinese report
+  // Every [n] in the report resolves to a listed reference, and references point at ingested
+  // documents.
+  const std::string& content = run.artifact().content();
+  for (size_t at = content.find('['); at != std::string::npos; at = content.find('[', at + 1)) {
+    size_t close = content.find(']', at);
+    if (close == std::string::npos) break;
+    const std::string inner = content.substr(at + 1, close - at - 1);
+    if (inner.empty() || inner.find_first_not_of("0123456789") != std::string::npos) continue;
+    EXPECT_GE(std::stoi(inner), 1);
+    EXPECT_LE(std::stoi(inner), run.artifact().references_size()) << content;
+  }
+  for (const Reference& r : run.artifact().references()) EXPECT_EQ(r.collection(), "seeds");
+  EXPECT_GT(run.usage().completion_tokens(), 0u);
+
+  // The stream: sequences 1..N without gaps, run started first and ended last, retrievals that
+  // point at the ingested collection, token deltas per step.
+  ASSERT_FALSE(events.empty());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), i + 1);
+  EXPECT_TRUE(events.front().has_run_started());
+  EXPECT_TRUE(events.back().has_run_ended());
+  EXPECT_EQ(events.back().run_ended().state(), RUN_STATE_SUCCEEDED);
+  int retrievals = 0, deltas = 0;
+  for (const RunEvent& e : events) {
+    if (e.has_retrieval_hits()) {
+      ++retrievals;
+      for (const Reference& hit : e.retrieval_hits().hits()) EXPECT_FALSE(hit.document_id().empty());
+    }
+    deltas += e.has_token_delta();
+  }
+  EXPECT_GT(retrievals, 0);
+  EXPECT_GT(deltas, 0);
+  EXPECT_EQ(run.last_sequence(), events.size());
+}
+
+TEST_F(AgentServiceTest, SigkillMidRunResumesWithoutRerunningFinishedSteps) {
+  StartDaemon();
+  RunT started = StartRun("slow", {{"spins", 60000000}}, kSlowPlan);
+  ASSERT_TRUE(WaitFor(started.run_id(), [](const RunT& r) {
+    const Step* second = FindStep(r, "second");
+    return second != nullptr && second->state() == STEP_STATE_RUNNING;
+  })) << "the second step never started";
+  daemon_->Signal(SIGKILL);
+  daemon_->WaitForExit(std::chrono::seconds(10));
+  daemon_.reset();
+
+  StartDaemon();  // same data dir: the run resumes by itself
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_EQ(FindStep(run, "first")->attempts(), 1u);
+  EXPECT_EQ(FindStep(run, "second")->attempts(), 2u);
+  EXPECT_EQ(FindStep(run, "third")->attempts(), 1u);
+  EXPECT_THAT(run.artifact().content(), HasSubstr("second "));
+
+  std::vector<RunEvent> events = AllEvents(started.run_id(), true);
+  int resumed_starts = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), i + 1);
+    if (events[i].has_run_started() && events[i].run_started().resumed()) ++resumed_starts;
+  }
+  EXPECT_EQ(resumed_starts, 1);
+}
+
+TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
+  StartDaemon();
+  RunT started = StartRun("slow", {{"spins", 2000000000}}, kSlowPlan);
+  ASSERT_TRUE(WaitFor(started.run_id(), [](const RunT& r) {
+    const Step* second = FindStep(r, "second");
+    return second != nullptr && second->state() == STEP_STATE_RUNNING;
+  }));
+  absl::StatusOr<RunT> cancelled = client_->CancelRun(started.run_id(), "changed my mind");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), RUN_STATE_CANCELLED);
+  EXPECT_THAT(cancelled->error(), HasSubstr("changed my mind"));
+  EXPECT_EQ(FindStep(*cancelled, "first")->state(), STEP_STATE_SUCCEEDED);
+  EXPECT_EQ(FindStep(*cancelled, "second")->state(), STEP_STATE_SKIPPED);
+  // Cancelling again is refused; the worker is free for the next run right away.
+  EXPECT_EQ(client_->CancelRun(started.run_id()).status().code(), absl::StatusCode::kFailedPrecondition);
+  RunT quick = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  EXPECT_EQ(WaitForEnd(quick.run_id(), std::chrono::seconds(30)).state(), RUN_STATE_SUCCEEDED);
+  // A cancelled run can be resumed; its finished step is not run again.
+  absl::StatusOr<RunT> resumed = client_->ResumeRun(started.run_id());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  client_->CancelRun(started.run_id()).IgnoreError();
+}
+
+TEST_F(AgentServiceTest, BrokenPlansFailTheirRunsWithClearMessagesWhileOthersSucceed) {
+  StartDaemon();
+  RunT good = StartRun("slow", {{"spins", 1000}}, kSlowPlan);
+  RunT syntax = StartRun("syntax", Json::object(), "plan{name = 'x', run = function(ctx) return { end}");
+  RunT runtime = StartRun("runtime", Json::object(), R"lua(
+plan{name = "runtime", run = function(ctx, inputs)
+  return ctx.step("boom", function() local t = nil; return t.field end)
+end})lua");
+  RunT sandbox = StartRun("sandbox", Json::object(), R"lua(
+plan{name = "sandbox", run = function(ctx, inputs)
+  return ctx.step("escape", function() return io.open("/etc/passwd") end)
+end})lua");
+  RunT outside = StartRun("outside", Json::object(), R"lua(
+plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{prompt = "x"} end})lua");
+  RunT none = StartRun("none", Json::object(), "local x = 1");
+
+  EXPECT_EQ(WaitForEnd(good.run_id()).state(), RUN_STATE_SUCCEEDED);
+  RunT s = WaitForEnd(syntax.run_id());
+  EXPECT_EQ(s.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(s.error(), HasSubstr("inline plan 'syntax':1:"));
+  RunT r = WaitForEnd(runtime.run_id());
+  EXPECT_EQ(r.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(r.error(), HasSubstr("attempt to index a nil value"));
+  EXPECT_THAT(r.error(), HasSubstr(":3:"));
+  ASSERT_NE(FindStep(r, "boom"), nullptr);
+  EXPECT_EQ(FindStep(r, "boom")->state(), STEP_STATE_FAILED);
+  RunT b = WaitForEnd(sandbox.run_id());
+  EXPECT_EQ(b.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(b.error(), HasSubstr("io"));
+  RunT o = WaitForEnd(outside.run_id());
+  EXPECT_EQ(o.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(o.error(), HasSubstr("must be called inside ctx.step"));
+  RunT n = WaitForEnd(none.run_id());
+  EXPECT_EQ(n.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(n.error(), HasSubstr("does not define a plan"));
+
+  // Refused up front: unknown plan, bad plan name, inputs that are not an object.
+  StartRunRequest request;
+  request.set_plan("no_such_plan");
+  EXPECT_EQ(client_->StartRun(request).status().code(), absl::StatusCode::kNotFound);
+  request.set_plan("../etc/passwd");
+  EXPECT_EQ(client_->StartRun(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_plan("report");
+  request.set_inputs_json("[1, 2]");
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs_json"));
+  // The report plan checks its own inputs.
+  RunT missing = StartRun("report", {{"collection", "seeds"}});
+  RunT m = WaitForEnd(missing.run_id());
+  EXPECT_EQ(m.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(m.error(), HasSubstr("inputs.topic"));
+}
+
+TEST_F(AgentServiceTest, InstalledPlansAndIdempotentStarts) {
+  testing_support::WriteFile(plans_.Join("echo.lua"), R"lua(
+plan{name = "echo", description = "echoes", run = function(ctx, inputs)
+  local out = ctx.step("echo", function() return {said = inputs.say} end)
+  return {content = out.said}
+end})lua");
+  StartDaemon();
+  StartRunRequest request;
+  request.set_plan("echo");
+  request.set_inputs_json(R"({"say": "hello"})");
+  request.set_idempotency_key("k-1");
+  absl::StatusOr<RunT> first = client_->StartRun(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<RunT> again = client_->StartRun(request);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(first->run_id(), again->run_id());
+  RunT run = WaitForEnd(first->run_id());
+  EXPECT_EQ(run.artifact().content(), "hello");
+
+  ListRunsRequest list;
+  list.set_plan("echo");
+  ListRunsResponse page;
+  ASSERT_TRUE(client_->agents().ListRuns(client_->NewContext().get(), list, &page).ok());
+  ASSERT_EQ(page.runs_size(), 1);
+  EXPECT_EQ(page.runs(0).run_id(), first->run_id());
+  EXPECT_TRUE(page.runs(0).artifact().content().empty());  // lists leave the content out
+}
+
+TEST_F(AgentServiceTest, ReconnectingStreamReceivesEveryEventOnce) {
+  StartDaemon();
+  RunT started = StartRun("slow", {{"spins", 3000000}}, kSlowPlan);
+  // Read a few events, hang up, reconnect after the last sequence seen, and so on.
+  std::vector<uint64_t> seen;
+  bool ended = false;
+  for (int round = 0; round < 50 && !ended; ++round) {
+    StreamRunRequest request;
+    request.set_run_id(started.run_id());
+    request.set_after_sequence(seen.empty() ? 0 : seen.back());
+    request.set_include_tokens(true);
+    auto context = client_->NewContext(false);
+    auto reader = client_->agents().StreamRun(context.get(), request);
+    RunEvent event;
+    for (int i = 0; i < 2 && reader->Read(&event); ++i) {
+      seen.push_back(event.sequence());
+      if (event.has_run_ended()) ended = true;
+    }
+    context->TryCancel();
+    reader->Finish();
+  }
+  ASSERT_TRUE(ended);
+  std::vector<RunEvent> all = AllEvents(started.run_id(), true);
+  ASSERT_EQ(seen.size(), all.size());
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
+  // Without tokens, step-level events only; a stream of an ended run ends by itself.
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) EXPECT_FALSE(e.has_token_delta());
+  // Unknown runs are NOT_FOUND.
+  EXPECT_EQ(client_->FollowRun("run-missing", 0, false, [](const RunEvent&) { return true; }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(AgentServiceTest, ApiTokensMapCallersToTenantsThatSeeOnlyTheirOwnRuns) {
+  testing_support::WriteFile(data_.Join("config.json"), R"({"auth": {"tokens": [
+      {"token": "token-of-acme-0000001", "tenant": "acme"},
+      {"token": "token-of-globex-00001", "tenant": "globex"}]}})");
+  StartDaemon({"--config", data_.Join("config.json")});
+  auto anonymous = Connect(*daemon_);
+  auto wrong = Connect(*daemon_, "not-a-valid-token-at-all");
+  auto acme = Connect(*daemon_, "token-of-acme-0000001");
+  auto globex = Connect(*daemon_, "token-of-globex-00001");
+
+  StartRunRequest request;
+  request.set_plan("slow");
+  request.set_plan_source(kSlowPlan);
+  request.set_inputs_json(R"({"spins": 10})");
+  EXPECT_EQ(anonymous->StartRun(request).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(wrong->StartRun(request).status().code(), absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<RunT> run = acme->StartRun(request);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->tenant(), "acme");
+  EXPECT_EQ(globex->GetRun(run->run_id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(globex->CancelRun(run->run_id()).status().code(), absl::StatusCode::kNotFound);
+  ListRunsResponse page;
+  ASSERT_TRUE(globex->agents().ListRuns(globex->NewContext().get(), ListRunsRequest(), &page).ok());
+  EXPECT_EQ(page.runs_size(), 0);
+  ASSERT_TRUE(acme->agents().ListRuns(acme->NewContext().get(), ListRunsRequest(), &page).ok());
+  EXPECT_EQ(page.runs_size(), 1);
+
+  // Collections are per tenant too.
+  CreateCollectionRequest create;
+  create.set_name("private");
+  create.set_embedding_model("none");
+  Collection created;
+  ASSERT_TRUE(acme->memory().CreateCollection(acme->NewContext().get(), create, &created).ok());
+  StatsRequest stats;
+  stats.set_collection("private");
+  CollectionStats out;
+  EXPECT_EQ(globex->memory().Stats(globex->NewContext().get(), stats, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(anonymous->memory().Stats(anonymous->NewContext().get(), stats, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(acme->memory().Stats(acme->NewContext().get(), stats, &out).ok());
+}
+
+TEST_F(AgentServiceTest, AgentctlRunsReportsAndShowsRuns) {
+  StartDaemon();
+  IngestSeeds();
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto detached = RunCommand({agentctl, "--addr", daemon_->address(), "run", "report", "--topic", "AI Agent market",
+                              "--collection", "seeds", "--input", "max_sections=2", "--detach", "--json"});
+  ASSERT_EQ(detached.exit_code, 0) << detached.err;
+  Json id = Json::parse(detached.out);
+  const std::string run_id = id["run_id"];
+  WaitForEnd(run_id);
+  auto shown = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "show", run_id, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  Json run = Json::parse(shown.out);
+  EXPECT_EQ(run["state"], "SUCCEEDED");
+  ASSERT_TRUE(run["steps"].is_array());
+  EXPECT_EQ(run["steps"][0]["name"], "outline");
+  EXPECT_EQ(run["steps"][0]["state"], "SUCCEEDED");
+  EXPECT_EQ(run["steps"][0]["attempts"], 1);
+  EXPECT_THAT(run["artifact"]["content"].get<std::string>(), HasSubstr("## References"));  // English topic
+
+  const std::string out = data_.Join("report.md");
+  auto followed = RunCommand({agentctl, "--addr", daemon_->address(), "run", "report", "--topic", "AI Agent market",
+                              "--collection", "seeds", "--input", "max_sections=2", "--out", out});
+  ASSERT_EQ(followed.exit_code, 0) << followed.err;
+  EXPECT_THAT(followed.err, HasSubstr("✓ outline"));
+  EXPECT_THAT(followed.err, HasSubstr("run SUCCEEDED"));
+  EXPECT_EQ(testing_support::ReadFile(out).rfind("# ", 0), 0u);
+
+  auto listed = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "list"});
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_THAT(listed.out, HasSubstr(run_id));
+  auto missing = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "show", "run-none"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no run run-none"));
+  auto failing = RunCommand({agentctl, "--addr", daemon_->address(), "run", "report", "--collection", "seeds"});
+  EXPECT_EQ(failing.exit_code, 1);
+  EXPECT_THAT(failing.err, HasSubstr("inputs.topic"));
+}
+
+}  // namespace
