@@ -72,6 +72,13 @@ build/bin/agentctl tools list | grep -v '^  args'
 echo -n "growth_rate 554 -> 8520 over 5 years: "
 build/bin/agentctl tools call growth_rate --args '{"start_value": 554, "end_value": 8520, "years": 5}'
 
+echo "== agent run: the built-in report plan over the seed reports (progress on stderr)"
+build/bin/agentctl run report --topic "中国AI Agent市场规模与增长" --collection seeds --input max_sections=2 \
+  --out "$RUN_DIR/report.md"
+echo "-- the report ($RUN_DIR/report.md), first lines:"
+head -n 12 "$RUN_DIR/report.md"
+build/bin/agentctl runs list --limit 3
+
 echo "== stopping agentd (SIGTERM)"
 kill -TERM "$AGENTD_PID"
 wait "$AGENTD_PID"

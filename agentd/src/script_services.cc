@@ -9,12 +9,22 @@ using Json = nlohmann::json;
 
 absl::Status Missing(const char* field) { return absl::InvalidArgumentError(absl::StrCat(field, ": is required")); }
 
-engine::CompletionOptions CompletionFrom(const Json& r, int context_length) {
+Json GenerationJson(const engine::GenerationResult& g, const std::string& text) {
+  return Json{{"text", text},
+              {"finish_reason", engine::FinishReasonName(g.finish_reason)},
+              {"prompt_tokens", g.prompt_tokens},
+              {"completion_tokens", g.completion_tokens}};
+}
+
+}  // namespace
+
+engine::CompletionOptions CompletionFromJson(const Json& r, int context_length) {
   engine::CompletionOptions options;
   options.max_tokens = std::min(r.value("max_tokens", 256), context_length);
   options.sampling.temperature = r.value("temperature", 0.0f);
   options.sampling.top_p = r.value("top_p", 1.0f);
   options.sampling.top_k = r.value("top_k", 0);
+  options.sampling.repetition_penalty = r.value("repetition_penalty", 1.0f);
   options.sampling.seed = r.value("seed", uint64_t{0});
   if (r.contains("stop") && r["stop"].is_array()) {
     for (const Json& s : r["stop"]) {
@@ -24,14 +34,11 @@ engine::CompletionOptions CompletionFrom(const Json& r, int context_length) {
   return options;
 }
 
-Json GenerationJson(const engine::GenerationResult& g, const std::string& text) {
-  return Json{{"text", text},
-              {"finish_reason", engine::FinishReasonName(g.finish_reason)},
-              {"prompt_tokens", g.prompt_tokens},
-              {"completion_tokens", g.completion_tokens}};
+Json SearchHitJson(const memory::SearchHit& h, const std::string& collection) {
+  return Json{{"text", h.text},         {"score", h.score},   {"document", h.document_id},
+              {"offsets", {h.start, h.end}}, {"title", h.title}, {"source", h.source},
+              {"chunk_id", std::to_string(h.chunk_id)}, {"collection", collection}};
 }
-
-}  // namespace
 
 scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine::Engine* engine, const std::string& tenant) {
   scripting::ScriptServices services;
@@ -48,10 +55,7 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
     auto hits = store->Search(query);
     if (!hits.ok()) return hits.status();
     Json out = Json::array();
-    for (const memory::SearchHit& h : *hits) {
-      out.push_back({{"text", h.text}, {"score", h.score}, {"document", h.document_id}, {"offsets", {h.start, h.end}},
-                     {"title", h.title}, {"source", h.source}, {"chunk_id", std::to_string(h.chunk_id)}});
-    }
+    for (const memory::SearchHit& h : *hits) out.push_back(SearchHitJson(h, query.collection));
     return Json{{"hits", out}};
   };
   services.memory_ingest = [store, tenant](const Json& r) -> absl::StatusOr<Json> {
@@ -87,7 +91,7 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
   if (engine != nullptr) {
     services.llm_generate = [engine](const Json& r) -> absl::StatusOr<Json> {
       if (!r.contains("prompt") || !r["prompt"].is_string()) return Missing("prompt");
-      auto result = engine->Complete(r["prompt"], CompletionFrom(r, engine->info().context_length), nullptr);
+      auto result = engine->Complete(r["prompt"], CompletionFromJson(r, engine->info().context_length), nullptr);
       if (!result.ok()) return result.status();
       return GenerationJson(*result, result->text);
     };
@@ -104,7 +108,7 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
         message.content = m.value("content", "");
         messages.push_back(std::move(message));
       }
-      auto result = engine->Chat(messages, {}, CompletionFrom(r, engine->info().context_length), nullptr);
+      auto result = engine->Chat(messages, {}, CompletionFromJson(r, engine->info().context_length), nullptr);
       if (!result.ok()) return result.status();
       Json out = GenerationJson(result->generation, result->reply.content);
       if (!result->reply.tool_calls.empty()) {

@@ -11,6 +11,14 @@
 
 namespace agentd {
 
+// Generation settings from a script's request table: max_tokens (default 256, at most
+// `context_length`), temperature, top_p, top_k, repetition_penalty, seed, stop = {...}.
+engine::CompletionOptions CompletionFromJson(const nlohmann::json& request, int context_length);
+
+// A search hit as scripts see it: {text, score, document, offsets = {start, end}, title,
+// source, chunk_id, collection}.
+nlohmann::json SearchHitJson(const memory::SearchHit& hit, const std::string& collection);
+
 // `engine` may be null (no model: llm.* report it); both must outlive the returned callbacks.
 scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine::Engine* engine, const std::string& tenant);
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "memory/content_hash.h"
 #include "runs/plan_runtime.h"
+#include "script_services.h"
 #include "tools/json_schema.h"
 
 namespace agentd::runs {
@@ -717,20 +718,10 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     }
     remaining = r.limits().max_tokens() - used;
   }
-  engine::CompletionOptions options;
   const int requested = request.value("max_tokens", 512);
   if (requested < 1) return absl::InvalidArgumentError("ctx.llm: max_tokens must be at least 1");
-  options.max_tokens = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(requested), remaining));
-  options.sampling.temperature = request.value("temperature", 0.0f);
-  options.sampling.top_p = request.value("top_p", 1.0f);
-  options.sampling.top_k = request.value("top_k", 0);
-  options.sampling.repetition_penalty = request.value("repetition_penalty", 1.0f);
-  options.sampling.seed = request.value("seed", uint64_t{0});
-  if (request.contains("stop") && request["stop"].is_array()) {
-    for (const Json& s : request["stop"]) {
-      if (s.is_string() && !s.get<std::string>().empty()) options.stop_strings.push_back(s.get<std::string>());
-    }
-  }
+  engine::CompletionOptions options = CompletionFromJson(request, engine->info().context_length);
+  options.max_tokens = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::min(requested, engine->info().context_length)), remaining));
   bool wants_json = false;
   if (request.contains("json_schema")) {
     const Json& schema = request["json_schema"];
@@ -856,9 +847,7 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
   retrieval->set_step(step);
   retrieval->set_query(query.query);
   for (const memory::SearchHit& h : *hits) {
-    out.push_back({{"text", h.text}, {"score", h.score}, {"document", h.document_id},
-                   {"offsets", {h.start, h.end}}, {"title", h.title}, {"source", h.source},
-                   {"chunk_id", std::to_string(h.chunk_id)}, {"collection", query.collection}});
+    out.push_back(SearchHitJson(h, query.collection));
     agentd::v1::Reference* ref = retrieval->add_hits();
     ref->set_number(static_cast<uint32_t>(out.size()));
     ref->set_collection(query.collection);
