@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       for (size_t j = i; j < std::min(n, i + per_request); j += chunks_per_doc) {
         std::string text;
         for (size_t c = j; c < std::min(n, j + chunks_per_doc); ++c) {
-          char row[16];
+          char row[32];
           std::snprintf(row, sizeof row, "v%09zu\n\n", c);
           text += row;
         }
