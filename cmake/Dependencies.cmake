@@ -9,6 +9,7 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 
 # Storage and retrieval. Debian's FAISS config expects OpenMP and BLAS to be found first.
 find_package(RocksDB CONFIG REQUIRED)

@@ -10,6 +10,7 @@ PACKAGES=(
   liblua5.4-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev
+  python3-grpcio python3-protobuf
 )
 
 missing=()
