@@ -292,6 +292,50 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   EXPECT_THAT(m.error(), HasSubstr("inputs.topic"));
 }
 
+TEST_F(AgentServiceTest, MapFansOutStepsThatRunConcurrently) {
+  StartDaemon();
+  RunT started = StartRun("fanout", {{"items", {"2+3", "7*6", "2^10", "10/4"}}}, R"lua(
+plan{name = "fanout", run = function(ctx, inputs)
+  local results = ctx.map("calc", inputs.items, function(expression, i)
+    local value = ctx.tools.call("calculator", {expression = expression})
+    local text = ctx.llm.generate{prompt = expression, max_tokens = 3}
+    return {i = i, value = value.result, tokens = text.completion_tokens}
+  end, {concurrency = 3})
+  local parts = {}
+  for i, r in ipairs(results) do parts[i] = r.i .. "=" .. tostring(r.value) end
+  return {media_type = "text/plain", content = table.concat(parts, ",")}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_THAT(run.artifact().content(), HasSubstr("1=5.0,2=42.0,3=1024.0,4=2.5"));
+  for (const char* name : {"calc/1", "calc/2", "calc/3", "calc/4"}) {
+    ASSERT_NE(FindStep(run, name), nullptr) << name;
+    EXPECT_EQ(FindStep(run, name)->state(), STEP_STATE_SUCCEEDED);
+    EXPECT_EQ(FindStep(run, name)->attempts(), 1u);
+  }
+  EXPECT_EQ(run.tool_calls(), 4u);
+  // Three tasks start before any finishes: they wait on their calls side by side.
+  int started_before_first_finish = 0;
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) {
+    if (e.has_step_finished()) break;
+    started_before_first_finish += e.has_step_started();
+  }
+  EXPECT_EQ(started_before_first_finish, 3);
+
+  // A failing task fails the map (and the run) once its siblings have finished.
+  RunT failing = StartRun("fanfail", {{"items", {"1+1", "nope(", "2+2"}}}, R"lua(
+plan{name = "fanfail", run = function(ctx, inputs)
+  return ctx.map("calc", inputs.items, function(expression)
+    return ctx.tools.call("calculator", {expression = expression})
+  end)
+end})lua");
+  RunT failed = WaitForEnd(failing.run_id());
+  EXPECT_EQ(failed.state(), RUN_STATE_FAILED);
+  EXPECT_EQ(FindStep(failed, "calc/1")->state(), STEP_STATE_SUCCEEDED);
+  EXPECT_EQ(FindStep(failed, "calc/2")->state(), STEP_STATE_FAILED);
+  EXPECT_EQ(FindStep(failed, "calc/3")->state(), STEP_STATE_SUCCEEDED);
+}
+
 TEST_F(AgentServiceTest, InstalledPlansAndIdempotentStarts) {
   testing_support::WriteFile(plans_.Join("echo.lua"), R"lua(
 plan{name = "echo", description = "echoes", run = function(ctx, inputs)

@@ -5,6 +5,12 @@ extern "C" {
 #include <lua.h>
 }
 
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "scripting/lua_json.h"
 
@@ -30,9 +36,14 @@ function plan(def)
   definition = def
 end
 
-local current = nil   -- name of the step running now
+-- The step each coroutine is in (the main thread and every ctx.map task have their own).
+local current_of = setmetatable({}, {__mode = "k"})
+local tasks = setmetatable({}, {__mode = "k"})   -- coroutines ctx.map schedules
 local started = {}    -- steps started in this attempt
 local ctx = {run_id = run_id}
+local running = coroutine.running
+
+local function current() return current_of[running()] end
 
 local function decoded(text)
   local v = json_decode(text)
@@ -48,10 +59,11 @@ function ctx.step(name, fn)
   if started[name] then error("ctx.step: step '" .. name .. "' already ran in this run; step names must be unique", 2) end
   started[name] = true
   host.start(name)
-  local outer = current
-  current = name
+  local co = running()
+  local outer = current_of[co]
+  current_of[co] = name
   local ok, result = pcall(fn)
-  current = outer
+  current_of[co] = outer
   if not ok then
     host.fail(name, tostring(result))
     error(result, 0)
@@ -63,48 +75,145 @@ function ctx.step(name, fn)
   return decoded(text)
 end
 
--- One step per item, named prefix/1, prefix/2, ...; returns their outputs in order.
-function ctx.map(prefix, items, fn)
+-- A model, memory or tool call: inside a ctx.map task it is submitted to the host and the
+-- task yields until it completes, so the other tasks go on meanwhile; elsewhere it blocks.
+local function call(kind, step, a, b)
+  if tasks[running()] then
+    local ticket = host.submit(kind, step, a, b)
+    local ok, result = coroutine.yield(ticket)
+    if not ok then error(result, 0) end
+    return result
+  end
+  return host.call(kind, step, a, b)
+end
+
+-- One step per item, named prefix/1, prefix/2, ...; returns their outputs in order. The steps
+-- run concurrently (up to options.concurrency, default 4; options.parallel = false runs them
+-- one after another): while one waits for the model, another retrieves. If a step fails, the
+-- others still running finish (and are checkpointed), then the error is raised.
+function ctx.map(prefix, items, fn, options)
   if type(prefix) ~= "string" or prefix == "" then error("ctx.map: the prefix must be a non-empty string", 2) end
   if type(items) ~= "table" then error("ctx.map: items must be a list", 2) end
+  if type(fn) ~= "function" then error("ctx.map: the third argument must be a function", 2) end
+  options = options or {}
+  local limit = math.tointeger(options.concurrency or 4)
+  if limit == nil or limit < 1 then error("ctx.map: options.concurrency must be a positive integer", 2) end
   local results = {}
-  for i, item in ipairs(items) do
-    results[i] = ctx.step(prefix .. "/" .. i, function() return fn(item, i) end)
+  if options.parallel == false or #items <= 1 or tasks[running()] then
+    for i, item in ipairs(items) do
+      results[i] = ctx.step(prefix .. "/" .. i, function() return fn(item, i) end)
+    end
+    return results
   end
+  local ready, waiting = {}, {}
+  local next_index, active, first_error = 1, 0, nil
+  local function spawn()
+    local i = next_index
+    next_index = next_index + 1
+    local co = coroutine.create(function()
+      return ctx.step(prefix .. "/" .. i, function() return fn(items[i], i) end)
+    end)
+    tasks[co] = true
+    active = active + 1
+    ready[#ready + 1] = {co = co, index = i, args = {n = 0}}
+  end
+  while next_index <= #items and active < limit do spawn() end
+  while active > 0 do
+    while #ready > 0 do
+      local task = table.remove(ready, 1)
+      local ok, value = coroutine.resume(task.co, table.unpack(task.args, 1, task.args.n))
+      if not ok or coroutine.status(task.co) == "dead" then
+        active = active - 1
+        tasks[task.co] = nil
+        if ok then results[task.index] = value elseif first_error == nil then first_error = value end
+        if first_error == nil and next_index <= #items then spawn() end
+      else
+        waiting[value] = task
+      end
+    end
+    if active > 0 then
+      local ticket, ok, result = host.wait()
+      local task = waiting[ticket]
+      waiting[ticket] = nil
+      task.args = {ok, result, n = 2}
+      ready[#ready + 1] = task
+    end
+  end
+  if first_error ~= nil then error(first_error, 0) end
   return results
 end
 
 local function in_step(what)
-  if current == nil then
+  local step = current()
+  if step == nil then
     error(what .. " must be called inside ctx.step (only steps are checkpointed)", 3)
   end
-  return current
+  return step
+end
+
+local function table_argument(what, value)
+  if type(value) ~= "table" then error(what .. ": expects a table", 3) end
+  return value
 end
 
 ctx.llm = {
-  chat = function(request) return host.model(in_step("ctx.llm.chat"), "chat", request) end,
-  generate = function(request) return host.model(in_step("ctx.llm.generate"), "generate", request) end,
+  chat = function(request)
+    return call("model", in_step("ctx.llm.chat"), "chat", table_argument("ctx.llm.chat", request))
+  end,
+  generate = function(request)
+    return call("model", in_step("ctx.llm.generate"), "generate", table_argument("ctx.llm.generate", request))
+  end,
   count_tokens = function(text) return host.count_tokens(tostring(text)) end,
   context_length = function() return host.context_length() end,
 }
 ctx.memory = {
-  search = function(request) return host.retrieve(in_step("ctx.memory.search"), request) end,
+  search = function(request)
+    return call("retrieve", in_step("ctx.memory.search"), table_argument("ctx.memory.search", request))
+  end,
 }
 ctx.tools = {
-  call = function(name, args) return host.tool(in_step("ctx.tools.call"), name, args or {}) end,
+  call = function(name, args)
+    if type(name) ~= "string" then error("ctx.tools.call: the tool name must be a string", 2) end
+    return call("tool", in_step("ctx.tools.call"), name, args or {})
+  end,
   list = function() return host.tools() end,
 }
-function ctx.warn(message) host.warn(current or "", tostring(message)) end
-function ctx.current_step() return current end
+function ctx.warn(message) host.warn(current() or "", tostring(message)) end
+function ctx.current_step() return current() end
 
 return ctx, function() return definition end
 )lua";
+
+// A host call started by a ctx.map task, running on its own thread.
+struct AsyncCall {
+  std::thread thread;
+  absl::StatusOr<Json> result;
+};
 
 struct RuntimeState {
   PlanHost* host = nullptr;
   // The first status that must end the plan whatever it does with the Lua error (cancellation,
   // deadline, budgets).
   absl::Status stop;
+
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  std::map<lua_Integer, std::unique_ptr<AsyncCall>> calls;  // guarded by mutex
+  std::deque<lua_Integer> done;                               // finished tickets, guarded by mutex
+  lua_Integer next_ticket = 0;
+
+  // Calls still running when the plan ends (it failed meanwhile) are waited for: they reference
+  // the host. They stop early once the run is cancelled or past its deadline.
+  ~RuntimeState() {
+    std::map<lua_Integer, std::unique_ptr<AsyncCall>> remaining;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      remaining.swap(calls);
+    }
+    for (auto& [ticket, call] : remaining) {
+      if (call->thread.joinable()) call->thread.join();
+    }
+  }
 };
 
 RuntimeState* StateOf(lua_State* L) { return static_cast<RuntimeState*>(lua_touserdata(L, lua_upvalueindex(1))); }
@@ -140,11 +249,6 @@ std::string CheckString(lua_State* L, int index) {
   size_t size = 0;
   const char* s = lua_tolstring(L, index, &size);
   return s == nullptr ? std::string() : std::string(s, size);
-}
-
-absl::StatusOr<Json> TableArgument(lua_State* L, int index, const char* what) {
-  if (!lua_istable(L, index)) return absl::InvalidArgumentError(absl::StrCat(what, ": expects a table"));
-  return scripting::LuaToJson(L, index);
 }
 
 int HostFinished(lua_State* L) {
@@ -185,38 +289,110 @@ int HostFail(lua_State* L) {
   return 0;
 }
 
-int HostModel(lua_State* L) {
-  return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    absl::StatusOr<Json> request = TableArgument(L, 3, "ctx.llm");
-    if (!request.ok()) return request.status();
-    absl::StatusOr<Json> response = s->host->Model(CheckString(L, 1), CheckString(L, 2), *request);
-    if (!response.ok()) return response.status();
-    scripting::PushJson(L, *response);
-    return 1;
-  });
+// A Lua argument as JSON: strings stay strings, tables convert, nil is null.
+absl::StatusOr<Json> ArgumentJson(lua_State* L, int index) {
+  switch (lua_type(L, index)) {
+    case LUA_TNONE:
+    case LUA_TNIL:
+      return Json();
+    case LUA_TSTRING:
+      return Json(CheckString(L, index));
+    default:
+      return scripting::LuaToJson(L, index);
+  }
 }
 
-int HostRetrieve(lua_State* L) {
-  return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    absl::StatusOr<Json> request = TableArgument(L, 2, "ctx.memory.search");
-    if (!request.ok()) return request.status();
-    absl::StatusOr<Json> response = s->host->Retrieve(CheckString(L, 1), *request);
-    if (!response.ok()) return response.status();
-    scripting::PushJson(L, *response);
-    return 1;
-  });
+// Carries out one model ("model": a = "chat"|"generate", b = request), retrieval ("retrieve":
+// a = request) or tool call ("tool": a = name, b = arguments).
+absl::StatusOr<Json> Dispatch(PlanHost* host, const std::string& kind, const std::string& step, const Json& a,
+                              const Json& b) {
+  if (kind == "model") return host->Model(step, a.is_string() ? a.get<std::string>() : "", b);
+  if (kind == "retrieve") return host->Retrieve(step, a);
+  if (kind == "tool") {
+    const Json arguments = b.is_null() || (b.is_array() && b.empty()) ? Json::object() : b;
+    return host->Tool(step, a.is_string() ? a.get<std::string>() : "", arguments);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("plan runtime: unknown call kind ", kind));
 }
 
-int HostTool(lua_State* L) {
+struct CallArguments {
+  std::string kind, step;
+  Json a, b;
+};
+
+absl::StatusOr<CallArguments> ReadCallArguments(lua_State* L) {
+  CallArguments call{CheckString(L, 1), CheckString(L, 2), Json(), Json()};
+  absl::StatusOr<Json> a = ArgumentJson(L, 3);
+  if (!a.ok()) return a.status();
+  absl::StatusOr<Json> b = ArgumentJson(L, 4);
+  if (!b.ok()) return b.status();
+  call.a = std::move(*a);
+  call.b = std::move(*b);
+  return call;
+}
+
+// host.call(kind, step, a, b): runs the call and returns its result.
+int HostCall(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    if (lua_type(L, 2) != LUA_TSTRING) return absl::InvalidArgumentError("ctx.tools.call: the tool name must be a string");
-    absl::StatusOr<Json> arguments = TableArgument(L, 3, "ctx.tools.call");
-    if (!arguments.ok()) return arguments.status();
-    if (arguments->is_array() && arguments->empty()) *arguments = Json::object();
-    absl::StatusOr<Json> result = s->host->Tool(CheckString(L, 1), CheckString(L, 2), *arguments);
+    absl::StatusOr<CallArguments> call = ReadCallArguments(L);
+    if (!call.ok()) return call.status();
+    absl::StatusOr<Json> result = Dispatch(s->host, call->kind, call->step, call->a, call->b);
     if (!result.ok()) return result.status();
     scripting::PushJson(L, *result);
     return 1;
+  });
+}
+
+// host.submit(kind, step, a, b): starts the call on a thread of its own and returns a ticket.
+int HostSubmit(lua_State* L) {
+  return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
+    absl::StatusOr<CallArguments> call = ReadCallArguments(L);
+    if (!call.ok()) return call.status();
+    std::lock_guard<std::mutex> lock(s->mutex);
+    const lua_Integer ticket = ++s->next_ticket;
+    auto async = std::make_unique<AsyncCall>();
+    AsyncCall* slot = async.get();
+    s->calls[ticket] = std::move(async);
+    slot->thread = std::thread([s, slot, ticket, arguments = std::move(*call)] {
+      absl::StatusOr<Json> result = Dispatch(s->host, arguments.kind, arguments.step, arguments.a, arguments.b);
+      std::lock_guard<std::mutex> done_lock(s->mutex);
+      slot->result = std::move(result);
+      s->done.push_back(ticket);
+      s->done_cv.notify_all();
+    });
+    lua_pushinteger(L, ticket);
+    return 1;
+  });
+}
+
+// host.wait(): blocks until a submitted call finishes; returns its ticket, ok and the result
+// (or the error message).
+int HostWait(lua_State* L) {
+  return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
+    std::unique_ptr<AsyncCall> finished;
+    lua_Integer ticket = 0;
+    {
+      std::unique_lock<std::mutex> lock(s->mutex);
+      if (s->calls.empty()) return absl::FailedPreconditionError("plan runtime: no call to wait for");
+      s->done_cv.wait(lock, [&] { return !s->done.empty(); });
+      ticket = s->done.front();
+      s->done.pop_front();
+      finished = std::move(s->calls[ticket]);
+      s->calls.erase(ticket);
+    }
+    finished->thread.join();
+    lua_pushinteger(L, ticket);
+    if (finished->result.ok()) {
+      lua_pushboolean(L, 1);
+      scripting::PushJson(L, *finished->result);
+    } else {
+      const absl::Status& status = finished->result.status();
+      if (Stops(status) && s->stop.ok()) s->stop = status;
+      lua_pushboolean(L, 0);
+      std::string message(status.message());
+      lua_pushlstring(L, message.data(), message.size());
+    }
+    return 3;
   });
 }
 
@@ -260,8 +436,8 @@ absl::Status LoadPlan(scripting::Sandbox& sandbox, RuntimeState* state, const st
   }
   lua_newtable(L);
   const luaL_Reg functions[] = {{"finished", HostFinished}, {"start", HostStart}, {"finish", HostFinish},
-                                {"fail", HostFail},         {"model", HostModel}, {"retrieve", HostRetrieve},
-                                {"tool", HostTool},         {"tools", HostTools}, {"warn", HostWarn},
+                                {"fail", HostFail},         {"call", HostCall},   {"submit", HostSubmit},
+                                {"wait", HostWait},         {"tools", HostTools}, {"warn", HostWarn},
                                 {"count_tokens", HostCountTokens}, {"context_length", HostContextLength},
                                 {nullptr, nullptr}};
   lua_pushlightuserdata(L, state);

@@ -21,6 +21,11 @@
 // before returning it. Model, memory and tool calls are only allowed inside a step, so a plan
 // resumed after a crash takes the same path up to the first unfinished step. The code between
 // steps must therefore be deterministic (no os.time/math.random decisions outside steps).
+//
+// ctx.map(prefix, items, fn[, {concurrency = 4, parallel = true}]) fans out: each item's step
+// runs in a coroutine, and while one waits for a model, memory or tool call (carried out on a
+// thread of its own) the others proceed. Host methods may therefore be called from several
+// threads at once.
 #ifndef AGENTD_RUNS_PLAN_RUNTIME_H_
 #define AGENTD_RUNS_PLAN_RUNTIME_H_
 
@@ -33,7 +38,8 @@
 
 namespace agentd::runs {
 
-// What a running plan asks of the daemon. Every call comes from the plan's thread. A call that
+// What a running plan asks of the daemon. Step bookkeeping comes from the plan's thread; Model,
+// Retrieve and Tool may also come, concurrently, from the threads ctx.map's tasks use. A call that
 // returns an error status raises a Lua error in the plan (which fails the run unless the plan
 // catches it); CANCELLED and DEADLINE_EXCEEDED also stop the plan.
 class PlanHost {

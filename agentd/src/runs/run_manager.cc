@@ -136,7 +136,7 @@ class RunHost final : public PlanHost {
   RunManagerImpl* manager_;
   std::shared_ptr<ActiveRun> run_;
   Clock::time_point deadline_;
-  int tool_call_counter_ = 0;
+  std::atomic<int> tool_call_counter_{0};
 };
 
 class RunManagerImpl final : public RunManager {
