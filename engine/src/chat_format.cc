@@ -180,6 +180,10 @@ class DeepseekV3Format final : public ChatFormat {
   }
 
   std::vector<std::string> EndOfTurnStrings() const override { return {"<｜end▁of▁sentence｜>"}; }
+  ToolCallSyntax tool_call_syntax() const override {
+    return {"<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>function<｜tool▁sep｜>", "\n```json\n",
+            "\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"};
+  }
 };
 
 class Qwen3Format final : public ChatFormat {
@@ -293,6 +297,9 @@ class Qwen3Format final : public ChatFormat {
   }
 
   std::vector<std::string> EndOfTurnStrings() const override { return {"<|im_end|>"}; }
+  ToolCallSyntax tool_call_syntax() const override {
+    return {"<tool_call>", "\n{\"name\": \"", "\", \"arguments\": ", "}\n</tool_call>"};
+  }
 };
 
 }  // namespace

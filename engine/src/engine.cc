@@ -1,6 +1,8 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -122,18 +124,85 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   for (const std::string& end : chat_format_->EndOfTurnStrings()) {
     if (auto id = tokenizer_->TokenId(end)) chat_options.stop_token_ids.push_back(*id);
   }
-  // Tool calls are parsed from special tokens, so keep them in the text given to the parser.
+  using ToolChoice = CompletionOptions::ToolChoice;
+  const std::optional<int32_t> trigger =
+      tools.empty() ? std::nullopt : tokenizer_->TokenId(chat_format_->tool_call_syntax().trigger);
+  if (!tools.empty() && options.tool_choice == ToolChoice::kRequired) {
+    if (!trigger) {
+      return absl::FailedPreconditionError("tool_choice required: the tokenizer has no tool-call token");
+    }
+    ids.push_back(*trigger);
+    ChatResult result;
+    result.generation.prompt_tokens = static_cast<int64_t>(ids.size());
+    return CompleteToolCall(std::move(ids), tools, chat_options, std::move(result));
+  }
+  // The model opening a tool call ends the free-text part (or, with tool_choice none, the turn).
+  const bool constrain_calls = trigger.has_value() && options.constraint.kind == ResponseConstraint::Kind::kNone;
+  if (constrain_calls) chat_options.stop_token_ids.push_back(*trigger);
+  std::vector<int32_t> prompt_ids = ids;
   absl::StatusOr<GenerationResult> generation = CompleteIds(std::move(ids), chat_options, on_delta);
   if (!generation.ok()) return generation.status();
   ChatResult result;
   // The stop token ends the turn; it is not part of the reply (and need not be special: a
-  // config's eos id may name an ordinary token).
+  // config's eos id may name an ordinary token). Tool calls are parsed from added tokens, so
+  // the text given to the parser keeps them.
   std::span<const int32_t> reply_tokens(generation->tokens);
-  if (generation->finish_reason == FinishReason::kStopToken && !reply_tokens.empty()) {
-    reply_tokens = reply_tokens.first(reply_tokens.size() - 1);
-  }
+  const bool stopped = generation->finish_reason == FinishReason::kStopToken && !reply_tokens.empty();
+  if (stopped) reply_tokens = reply_tokens.first(reply_tokens.size() - 1);
   result.reply = chat_format_->Parse(tokenizer_->Decode(reply_tokens, /*skip_special_tokens=*/false));
+  const bool calls_tool = constrain_calls && stopped && generation->tokens.back() == *trigger;
   result.generation = std::move(*generation);
+  if (!calls_tool || options.tool_choice == ToolChoice::kNone) return result;
+  prompt_ids.insert(prompt_ids.end(), result.generation.tokens.begin(), result.generation.tokens.end());
+  return CompleteToolCall(std::move(prompt_ids), tools, chat_options, std::move(result));
+}
+
+absl::StatusOr<ChatResult> Engine::CompleteToolCall(std::vector<int32_t> ids, const std::vector<ToolSpec>& tools,
+                                                    const CompletionOptions& options, ChatResult result) {
+  const ToolCallSyntax syntax = chat_format_->tool_call_syntax();
+  auto append = [&](const std::string& text) {
+    std::vector<int32_t> piece = tokenizer_->Encode(text);
+    ids.insert(ids.end(), piece.begin(), piece.end());
+  };
+  // Runs one constrained piece and returns its tokens without the stop token.
+  GenerationResult& total = result.generation;
+  auto piece = [&](ResponseConstraint constraint, int max_tokens, const char* what) -> absl::StatusOr<std::vector<int32_t>> {
+    CompletionOptions piece_options = options;
+    piece_options.constraint = std::move(constraint);
+    piece_options.max_tokens = std::max(1, max_tokens);
+    piece_options.speculation = SpeculationConfig();
+    absl::StatusOr<GenerationResult> generated = CompleteIds(ids, piece_options, nullptr);
+    if (!generated.ok()) return generated.status();
+    total.completion_tokens += generated->completion_tokens;
+    if (generated->finish_reason != FinishReason::kStopToken) {
+      return absl::ResourceExhaustedError(absl::StrCat("tool call: the ", what, " did not fit in max_tokens"));
+    }
+    std::vector<int32_t> tokens(generated->tokens.begin(), generated->tokens.end() - 1);
+    ids.insert(ids.end(), tokens.begin(), tokens.end());
+    return tokens;
+  };
+
+  append(syntax.prefix);
+  ResponseConstraint names{.kind = ResponseConstraint::Kind::kLiteralChoice};
+  for (const ToolSpec& tool : tools) names.choices.push_back(tool.name);
+  absl::StatusOr<std::vector<int32_t>> name_tokens = piece(names, 64, "tool name");
+  if (!name_tokens.ok()) return name_tokens.status();
+  const std::string name = tokenizer_->Decode(*name_tokens);
+  auto tool = std::find_if(tools.begin(), tools.end(), [&](const ToolSpec& t) { return t.name == name; });
+  if (tool == tools.end()) return absl::InternalError(absl::StrCat("tool call: constrained name '", name, "' is not a tool"));
+
+  append(syntax.middle);
+  // Arguments follow the tool's schema; a schema with keywords the constraint cannot enforce
+  // falls back to any JSON object (the tool registry validates arguments in full anyway).
+  ResponseConstraint arguments{.kind = ResponseConstraint::Kind::kJsonSchema,
+                               .json_schema = tool->parameters_json_schema.empty() ? R"({"type": "object"})"
+                                                                                   : tool->parameters_json_schema};
+  if (!TokenConstraint::Create(arguments, *tokenizer_).ok()) arguments.json_schema = R"({"type": "object"})";
+  const int left = options.max_tokens - static_cast<int>(total.completion_tokens);
+  absl::StatusOr<std::vector<int32_t>> argument_tokens = piece(arguments, left, "tool arguments");
+  if (!argument_tokens.ok()) return argument_tokens.status();
+  result.reply.tool_calls.push_back({"call_0", name, tokenizer_->Decode(*argument_tokens)});
+  total.finish_reason = FinishReason::kStopToken;
   return result;
 }
 

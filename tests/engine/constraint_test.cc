@@ -4,6 +4,7 @@
 #include "engine/constraint.h"
 
 #include <random>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -223,6 +224,72 @@ TEST(ConstrainedGenerationTest, TheEngineProducesSchemaValidJson) {
   CompletionOptions bad;
   bad.constraint = Schema(R"({"type": "string", "format": "date"})");
   EXPECT_THAT((*engine)->Complete("x", bad, nullptr).status().message(), HasSubstr("keyword 'format'"));
+}
+
+}  // namespace
+}  // namespace engine
+
+namespace engine {
+namespace {
+
+std::vector<ToolSpec> CalculatorTools() {
+  return {{"calculator", "Evaluates arithmetic.",
+           R"({"type": "object", "properties": {"expression": {"type": "string", "minLength": 1, "maxLength": 20}},
+               "required": ["expression"]})"},
+          {"lookup", "Looks a word up.",
+           R"({"type": "object", "properties": {"word": {"type": "string", "maxLength": 12},
+               "limit": {"type": "integer"}}, "required": ["word", "limit"]})"}};
+}
+
+void ExpectValidCall(const ToolCall& call) {
+  Json args = Json::parse(call.arguments_json, nullptr, false);
+  ASSERT_FALSE(args.is_discarded()) << call.arguments_json;
+  if (call.name == "calculator") {
+    EXPECT_TRUE(args["expression"].is_string()) << call.arguments_json;
+  } else {
+    ASSERT_EQ(call.name, "lookup");
+    EXPECT_TRUE(args["word"].is_string()) << call.arguments_json;
+    EXPECT_TRUE(args["limit"].is_number_integer()) << call.arguments_json;
+  }
+}
+
+TEST(ConstrainedToolCallTest, RequiredToolCallsAreValidForTheChosenToolsSchema) {
+  auto engine = Engine::Load({.model_dir = DataDir() + "/models/deepseek_v3_tiny_chat"});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::set<std::string> names;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    CompletionOptions options;
+    options.max_tokens = 400;
+    options.sampling.temperature = 1.0f;
+    options.sampling.seed = seed;
+    options.tool_choice = CompletionOptions::ToolChoice::kRequired;
+    auto result = (*engine)->Chat({{.role = ChatMessage::Role::kUser, .content = "What is 6 times 7?"}},
+                                  CalculatorTools(), options, nullptr);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->reply.tool_calls.size(), 1u);
+    ExpectValidCall(result->reply.tool_calls[0]);
+    names.insert(result->reply.tool_calls[0].name);
+  }
+  for (const std::string& name : names) EXPECT_TRUE(name == "calculator" || name == "lookup") << name;
+}
+
+TEST(ConstrainedToolCallTest, CallsTheModelStartsOnItsOwnAreConstrainedToo) {
+  auto engine = Engine::Load({.model_dir = DataDir() + "/models/deepseek_v3_tiny_chat"});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    CompletionOptions options;
+    options.max_tokens = 300;
+    options.sampling.temperature = 1.0f;
+    options.sampling.seed = seed;
+    auto result = (*engine)->Chat({{.role = ChatMessage::Role::kUser, .content = "Use a tool."}}, CalculatorTools(),
+                                  options, nullptr);
+    if (!result.ok()) {
+      // The only acceptable failure: the arguments ran out of max_tokens.
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted) << result.status();
+      continue;
+    }
+    for (const ToolCall& call : result->reply.tool_calls) ExpectValidCall(call);
+  }
 }
 
 }  // namespace

@@ -336,6 +336,40 @@ end})lua");
   EXPECT_EQ(FindStep(failed, "calc/3")->state(), STEP_STATE_SUCCEEDED);
 }
 
+TEST_F(AgentServiceTest, ModelDrivenToolCallsRunWithSchemaValidArguments) {
+  StartDaemon();
+  RunT started = StartRun("agent", Json::object(), R"lua(
+plan{name = "agent", run = function(ctx, inputs)
+  local answer = ctx.step("solve", function()
+    return ctx.agent{messages = {{role = "user", content = "What is 6 times 7? Use the calculator."}},
+                     tools = {"calculator"}, tool_choice = "required", max_rounds = 2,
+                     max_tokens = 200, temperature = 1, seed = 3}
+  end)
+  return {media_type = "application/json", content = json.encode(answer)}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  Json answer = Json::parse(run.artifact().content());
+  ASSERT_GE(answer["calls"].size(), 1u) << answer.dump();
+  EXPECT_EQ(answer["calls"][0]["name"], "calculator");
+  EXPECT_TRUE(answer["calls"][0]["arguments"]["expression"].is_string()) << answer.dump();
+  EXPECT_TRUE(answer["calls"][0].contains("result") || answer["calls"][0].contains("error"));
+  EXPECT_GE(run.tool_calls(), 1u);
+  int called = 0;
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) called += e.has_tool_called();
+  EXPECT_EQ(called, static_cast<int>(run.tool_calls()));
+  // Unknown tools are refused by name.
+  RunT bad = StartRun("agent", Json::object(), R"lua(
+plan{name = "agent", run = function(ctx, inputs)
+  return ctx.step("solve", function()
+    return ctx.agent{messages = {{role = "user", content = "x"}}, tools = {"no_such_tool"}}
+  end)
+end})lua");
+  RunT failed = WaitForEnd(bad.run_id());
+  EXPECT_EQ(failed.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(failed.error(), HasSubstr("no tool named \"no_such_tool\""));
+}
+
 TEST_F(AgentServiceTest, InstalledPlansAndIdempotentStarts) {
   testing_support::WriteFile(plans_.Join("echo.lua"), R"lua(
 plan{name = "echo", description = "echoes", run = function(ctx, inputs)

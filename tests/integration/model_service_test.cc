@@ -182,6 +182,33 @@ TEST_F(ModelServiceTest, ResponseFormatConstrainsTheOutputToTheSchema) {
   EXPECT_THAT(status.error_message(), HasSubstr("response_format.json_schema: keyword 'pattern' is not supported"));
 }
 
+TEST_F(ModelServiceTest, RequiredToolCallsFollowTheToolsSchema) {
+  ChatRequest request;
+  ChatMessage* message = request.add_messages();
+  message->set_role(ROLE_USER);
+  message->set_content("Convert 3 km to miles.");
+  ToolSpec* tool = request.add_tools();
+  tool->set_name("convert");
+  tool->set_parameters_json_schema(R"({"type": "object", "properties": {"value": {"type": "number"},
+      "unit": {"enum": ["km", "mi"]}}, "required": ["value", "unit"]})");
+  request.set_tool_choice(TOOL_CHOICE_REQUIRED);
+  request.set_max_tokens(300);
+  request.mutable_sampling()->set_temperature(1.0f);
+  request.mutable_sampling()->set_seed(9);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Chat(context.get(), request);
+  grpc::Status status;
+  auto [text, finished] = Drain(reader.get(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(finished.reason(), FINISH_REASON_TOOL_CALLS);
+  ASSERT_EQ(finished.tool_calls_size(), 1);
+  EXPECT_EQ(finished.tool_calls(0).name(), "convert");
+  nlohmann::json args = nlohmann::json::parse(finished.tool_calls(0).arguments_json(), nullptr, false);
+  ASSERT_FALSE(args.is_discarded()) << finished.tool_calls(0).arguments_json();
+  EXPECT_TRUE(args["value"].is_number());
+  EXPECT_TRUE(args["unit"] == "km" || args["unit"] == "mi");
+}
+
 TEST_F(ModelServiceTest, ClientCancellationLeavesTheDaemonServing) {
   GenerateRequest request;
   request.set_prompt("a long story");

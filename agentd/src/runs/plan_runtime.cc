@@ -166,6 +166,45 @@ ctx.llm = {
   count_tokens = function(text) return host.count_tokens(tostring(text)) end,
   context_length = function() return host.context_length() end,
 }
+-- A model-driven tool loop inside the current step: the model sees the named tools, each call
+-- it makes (in its own tool-call format, arguments constrained to the tool's schema) is run and
+-- its result fed back, for at most max_rounds rounds (default 4); then it must answer.
+-- request: {messages, tools = {names}, tool_choice = "auto"|"required" (first round),
+-- max_rounds, max_tokens, temperature, seed}. Returns {text, calls = {{name, arguments, result
+-- or error}}, rounds}.
+function ctx.agent(request)
+  in_step("ctx.agent")
+  table_argument("ctx.agent", request)
+  if type(request.messages) ~= "table" then error("ctx.agent: messages must be a list", 2) end
+  if type(request.tools) ~= "table" or #request.tools == 0 then error("ctx.agent: tools must list tool names", 2) end
+  local max_rounds = math.tointeger(request.max_rounds or 4)
+  if max_rounds == nil or max_rounds < 1 or max_rounds > 16 then error("ctx.agent: max_rounds must be 1..16", 2) end
+  local messages = {}
+  for i, m in ipairs(request.messages) do messages[i] = m end
+  local calls = {}
+  for round = 1, max_rounds + 1 do
+    local chat = {messages = messages, max_tokens = request.max_tokens, temperature = request.temperature,
+                  seed = request.seed}
+    if round <= max_rounds then
+      chat.tools = request.tools
+      if round == 1 then chat.tool_choice = request.tool_choice end
+    end
+    local reply = ctx.llm.chat(chat)
+    if reply.tool_calls == nil or #reply.tool_calls == 0 then
+      return {text = reply.text, calls = calls, rounds = round}
+    end
+    messages[#messages + 1] = {role = "assistant", content = reply.text, tool_calls = reply.tool_calls}
+    for _, tool_call in ipairs(reply.tool_calls) do
+      local ok, result = pcall(ctx.tools.call, tool_call.name, tool_call.arguments)
+      local record = {name = tool_call.name, arguments = tool_call.arguments}
+      if ok then record.result = result else record.error = tostring(result) end
+      calls[#calls + 1] = record
+      messages[#messages + 1] = {role = "tool", tool_call_id = tool_call.id,
+                                 content = json_encode(ok and result or {error = tostring(result)})}
+    end
+  end
+end
+
 ctx.memory = {
   search = function(request)
     return call("retrieve", in_step("ctx.memory.search"), table_argument("ctx.memory.search", request))

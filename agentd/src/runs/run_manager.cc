@@ -769,20 +769,58 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
       return absl::InvalidArgumentError("ctx.llm.chat: messages must be a non-empty list of {role, content}");
     }
     std::vector<engine::ChatMessage> messages;
-    for (const Json& m : request["messages"]) {
+    for (size_t i = 0; i < request["messages"].size(); ++i) {
+      const Json& m = request["messages"][i];
       if (!m.is_object() || !m.contains("content") || !m["content"].is_string()) {
-        return absl::InvalidArgumentError("ctx.llm.chat: each message needs a string content");
+        return absl::InvalidArgumentError(absl::StrCat("ctx.llm.chat: messages[", i + 1, "] needs a string content"));
       }
       engine::ChatMessage message;
       message.role = RoleFrom(m.value("role", "user"));
       message.content = m["content"].get<std::string>();
+      message.tool_call_id = m.value("tool_call_id", "");
+      if (m.contains("tool_calls") && m["tool_calls"].is_array()) {
+        for (const Json& call : m["tool_calls"]) {
+          if (!call.is_object() || !call.contains("name") || !call["name"].is_string()) continue;
+          const Json arguments = call.value("arguments", Json::object());
+          message.tool_calls.push_back({call.value("id", ""), call["name"].get<std::string>(),
+                                        arguments.is_string() ? arguments.get<std::string>()
+                                        : arguments.is_array() && arguments.empty() ? "{}"
+                                                                                     : arguments.dump()});
+        }
+      }
       messages.push_back(std::move(message));
     }
-    auto chat = engine->Chat(messages, {}, options, on_delta);
+    // tools = {"name", ...}: the registry's tools the model may call, with tool_choice "auto"
+    // (default), "required" or "none". Calls are constrained to the tool's schema.
+    std::vector<engine::ToolSpec> tool_specs;
+    if (request.contains("tools")) {
+      if (!request["tools"].is_array()) return absl::InvalidArgumentError("ctx.llm.chat: tools must be a list of tool names");
+      const std::vector<tools::ToolInfo> available = manager_->options().tools->List();
+      for (const Json& name : request["tools"]) {
+        auto found = std::find_if(available.begin(), available.end(), [&](const tools::ToolInfo& t) {
+          return name.is_string() && t.name == name.get<std::string>();
+        });
+        if (found == available.end()) {
+          return absl::InvalidArgumentError(absl::StrCat("ctx.llm.chat: tools: no tool named ", name.dump()));
+        }
+        tool_specs.push_back({found->name, found->description, found->parameters.dump()});
+      }
+    }
+    const std::string choice = request.value("tool_choice", "auto");
+    if (choice == "required") {
+      options.tool_choice = engine::CompletionOptions::ToolChoice::kRequired;
+    } else if (choice == "none") {
+      options.tool_choice = engine::CompletionOptions::ToolChoice::kNone;
+    } else if (choice != "auto") {
+      return absl::InvalidArgumentError("ctx.llm.chat: tool_choice must be \"auto\", \"required\" or \"none\"");
+    }
+    auto chat = engine->Chat(messages, tool_specs, options, on_delta);
     if (chat.ok()) {
       text = chat->reply.content;
       for (const engine::ToolCall& call : chat->reply.tool_calls) {
-        tool_calls.push_back({{"name", call.name}, {"arguments", call.arguments_json}});
+        Json arguments = Json::parse(call.arguments_json, nullptr, false);
+        tool_calls.push_back({{"id", call.id}, {"name", call.name},
+                              {"arguments", arguments.is_discarded() ? Json::object() : arguments}});
       }
       generation = std::move(chat->generation);
     } else {

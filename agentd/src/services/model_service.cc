@@ -268,6 +268,11 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     options.cancelled = cancelled;
     options.speculation = ToSpeculation(copy.speculation());
     options.constraint = ToConstraint(copy.response_format());
+    if (copy.tool_choice() == TOOL_CHOICE_REQUIRED) {
+      options.tool_choice = engine::CompletionOptions::ToolChoice::kRequired;
+    } else if (copy.tool_choice() == TOOL_CHOICE_NONE) {
+      options.tool_choice = engine::CompletionOptions::ToolChoice::kNone;
+    }
     auto result = engine->Chat(messages, tools, options, [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
       return true;

@@ -53,6 +53,17 @@ struct ParsedReply {
   std::vector<ToolCall> tool_calls;
 };
 
+// How the format writes one tool call, split where the tool's name and its arguments go:
+// trigger + prefix + NAME + middle + ARGUMENTS (JSON) + suffix. The model generates `trigger`
+// (a single added token) when it decides to call a tool; the rest can then be written with the
+// fixed parts forced and the name and arguments constrained.
+struct ToolCallSyntax {
+  std::string trigger;
+  std::string prefix;
+  std::string middle;
+  std::string suffix;
+};
+
 class ChatFormat {
  public:
   enum class Kind { kDeepseekV3, kQwen3 };
@@ -75,6 +86,7 @@ class ChatFormat {
   virtual ParsedReply Parse(const std::string& reply) const = 0;
   // Strings that end the assistant's turn, for models that emit them as text.
   virtual std::vector<std::string> EndOfTurnStrings() const = 0;
+  virtual ToolCallSyntax tool_call_syntax() const = 0;
 };
 
 // Python's json.dumps(value, ensure_ascii=False) spacing (", " and ": "), which the Qwen3

@@ -9,6 +9,7 @@
 //     silently ignored.
 //   - Cited text: free text in which "[" may only start a citation "[n]" with 1 ≤ n ≤ N, so
 //     every citation the model writes points at one of the N passages it was given.
+//   - One of a set of strings (a tool's name in a constrained tool call).
 //
 //   engine::ResponseConstraint spec{.kind = engine::ResponseConstraint::Kind::kJsonSchema,
 //                                   .json_schema = R"({"type": "object", ...})"};
@@ -21,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/tokenizer.h"
@@ -28,12 +30,14 @@
 namespace engine {
 
 struct ResponseConstraint {
-  enum class Kind { kNone, kJsonSchema, kJsonValue, kCitedText };
+  enum class Kind { kNone, kJsonSchema, kJsonValue, kCitedText, kLiteralChoice };
   Kind kind = Kind::kNone;
   // kJsonSchema: the schema as JSON text. Required for that kind.
   std::string json_schema;
   // kCitedText: the largest citation number allowed (N ≥ 1).
   int max_citation = 0;
+  // kLiteralChoice: the strings allowed (at least one, none empty).
+  std::vector<std::string> choices;
 };
 
 class TokenConstraint {

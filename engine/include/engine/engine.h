@@ -41,6 +41,12 @@ struct CompletionOptions {
   SpeculationConfig speculation;
   // Constrained decoding (JSON Schema, any JSON, cited text); kind kNone: unconstrained.
   ResponseConstraint constraint;
+  // Chat with tools: whether the model may call one (kAuto), must (kRequired) or may not
+  // (kNone). A call is written in the format's own syntax with the tool's name constrained to
+  // the tools given and its arguments to that tool's JSON Schema, so it always parses and
+  // validates; one call per turn. Default kAuto.
+  enum class ToolChoice { kAuto, kRequired, kNone };
+  ToolChoice tool_choice = ToolChoice::kAuto;
 };
 
 struct ChatResult {
@@ -75,6 +81,7 @@ class Engine {
   absl::StatusOr<GenerationResult> CompleteIds(std::vector<int32_t> prompt, const CompletionOptions& options,
                                                const GenerationCallback& on_delta);
   // Renders the conversation with the model's chat format and generates the assistant's reply.
+  // With tools, tool calls are constrained as options.tool_choice says (see CompletionOptions).
   absl::StatusOr<ChatResult> Chat(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
                                   const CompletionOptions& options, const GenerationCallback& on_delta);
   // Mean of the final hidden states over each text's tokens; L2-normalised when asked.
@@ -87,6 +94,9 @@ class Engine {
   const EngineInfo& info() const { return info_; }
 
  private:
+  // The constrained tool call after `ids` (which end with the format's trigger token).
+  absl::StatusOr<ChatResult> CompleteToolCall(std::vector<int32_t> ids, const std::vector<ToolSpec>& tools,
+                                              const CompletionOptions& options, ChatResult result);
   Engine() = default;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "constraint/cited_text_matcher.h"
 #include "constraint/json_matcher.h"
+#include "constraint/literal_choice_matcher.h"
 #include "engine/constraint.h"
 
 namespace engine {
@@ -106,6 +107,15 @@ absl::StatusOr<std::unique_ptr<TokenConstraint>> TokenConstraint::Create(const R
     if (spec.max_citation < 1) return absl::InvalidArgumentError("constraint: max_citation must be at least 1");
     return std::unique_ptr<TokenConstraint>(
         new MatcherConstraint<constraint::CitedTextMatcher>(constraint::CitedTextMatcher(spec.max_citation), table));
+  }
+  if (spec.kind == Kind::kLiteralChoice) {
+    if (spec.choices.empty()) return absl::InvalidArgumentError("constraint: no choices given");
+    for (const std::string& choice : spec.choices) {
+      if (choice.empty()) return absl::InvalidArgumentError("constraint: an empty choice");
+    }
+    auto choices = std::make_shared<const std::vector<std::string>>(spec.choices);
+    return std::unique_ptr<TokenConstraint>(
+        new MatcherConstraint<constraint::LiteralChoiceMatcher>(constraint::LiteralChoiceMatcher(choices), table));
   }
   if (spec.kind == Kind::kJsonSchema && spec.json_schema.empty()) {
     return absl::InvalidArgumentError("json_schema: is empty");
