@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev
   python3-grpcio python3-protobuf
+  python3-torch python3-numpy python3-regex debian-reference-en debian-reference-zh-cn manpages-zh man-db
 )
 
 missing=()
