@@ -5,16 +5,16 @@
 # seed reports, and tool calls. The daemon is stopped with SIGTERM at the end (clean
 # shutdown), so the script can run again.
 #
-# Until the trained default model ships, the model is a tiny random-weight DeepSeek-V3 test
-# checkpoint (tests/data/models/deepseek_v3_tiny_chat): the engine, streaming and chat paths are
-# real, the words it produces are noise. AGENTD_MODEL=DIR runs a real checkpoint instead.
+# The model is the project's own default model (engine/models/agentd-default: a 16.6M-parameter
+# DeepSeek-V3-layout MoE trained on this 2-core CPU; see docs/default_model.md) — small, so its
+# reports are rough. AGENTD_MODEL=DIR runs a real checkpoint instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 
 DATA_DIR=${AGENTD_DATA_DIR:-var/agentd}
-MODEL_DIR=${AGENTD_MODEL:-tests/data/models/deepseek_v3_tiny_chat}
+MODEL_DIR=${AGENTD_MODEL:-engine/models/agentd-default}
 
 echo "== the real DeepSeek-V3 tokenizer on a corpus question (offline, in-process)"
 QUESTION_FILE=$(mktemp)

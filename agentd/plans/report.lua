@@ -110,8 +110,9 @@ plan{
       end
     end
     local function chat(user, extra)
+      -- Greedy with a mild repetition penalty: small models otherwise fall into loops.
       local request = {messages = {{role = "system", content = T.system}, {role = "user", content = user}},
-                       max_tokens = 384, temperature = 0}
+                       max_tokens = 384, temperature = 0, repetition_penalty = 1.2}
       for k, v in pairs(extra or {}) do request[k] = v end
       return ctx.llm.chat(request)
     end

@@ -72,7 +72,10 @@ def documents(limit_man):
         yield {"text": html_to_text(open(path, encoding="utf-8", errors="replace").read()), "source": "debian-reference-zh-cn:" + os.path.basename(path)}
     man = sorted(glob.glob("/usr/share/man/zh_CN/man*/*.gz"))[:limit_man]
     for path in man:
-        text = man_to_text(path)
+        # Every page ends with the same translation-project footer; kept, it teaches the model
+        # to recite it.
+        text = "\n".join(line for line in man_to_text(path).split("\n")
+                          if "手册页计划" not in line and "本页面中文版" not in line)
         if len(text) > 200:
             yield {"text": text, "source": "manpages-zh:" + os.path.basename(path)}
     for path in sorted(glob.glob(os.path.join(ROOT, "tests", "data", "corpus", "seeds", "*.txt"))):

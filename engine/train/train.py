@@ -51,7 +51,8 @@ PRESETS = {
                            q_lora_rank=128, qk_rope_head_dim=16, qk_nope_head_dim=32, v_head_dim=32,
                            max_position_embeddings=1024),
                 seq_len=512, batch=8, lr=2e-3, steps=100000),
-    "gpu": dict(model=dict(hidden_size=512, intermediate_size=1536, moe_intermediate_size=384, num_hidden_layers=8,
+    # ≈ 60M parameters: bf16 with the MTP layer's copies of embedding and head stays under 150 MB.
+    "gpu": dict(model=dict(hidden_size=512, intermediate_size=1536, moe_intermediate_size=192, num_hidden_layers=6,
                            num_attention_heads=8, num_key_value_heads=8, n_routed_experts=16, kv_lora_rank=128,
                            q_lora_rank=256, qk_rope_head_dim=32, qk_nope_head_dim=64, v_head_dim=64,
                            max_position_embeddings=2048),
@@ -204,6 +205,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--max-docs", type=int, default=None, help="read only this many documents (smoke runs)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--init", help="continue from this train_state.pt (same preset and tokenizer)")
     args = parser.parse_args()
 
     random.seed(args.seed)
@@ -215,6 +217,8 @@ def main():
                   bos_token_id=tok.special["<｜begin▁of▁sentence｜>"], eos_token_id=tok.special["<｜end▁of▁sentence｜>"])
     data = Data(args.corpus, tok, preset["seq_len"], random.Random(args.seed), max_docs=args.max_docs)
     model = DeepseekV3(config).to(args.device)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location=args.device))
     params = sum(p.numel() for p in model.parameters())
     print("model: %.2fM parameters, %d training windows, %d task examples" % (params / 1e6, len(data.windows), len(data.tasks)), flush=True)
 
@@ -254,7 +258,12 @@ def main():
     elapsed = time.time() - start
     metrics = evaluate(model, data)
     loads = [moe.last_load.tolist() for moe in model.moe_layers() if moe.last_load is not None]
-    report = dict(preset=args.preset, seed=args.seed, steps=step, tokens=tokens_seen, seconds=round(elapsed, 1),
+    previous = {}
+    if args.init and os.path.exists(os.path.join(os.path.dirname(args.init), "training.json")):
+        previous = json.load(open(os.path.join(os.path.dirname(args.init), "training.json")))
+    report = dict(preset=args.preset, seed=args.seed, steps=step,
+                  total_tokens=tokens_seen + previous.get("total_tokens", previous.get("tokens", 0)),
+                  total_seconds=round(elapsed + previous.get("total_seconds", previous.get("seconds", 0)), 1), tokens=tokens_seen, seconds=round(elapsed, 1),
                   tokens_per_second=round(tokens_seen / elapsed, 1), parameters=params, device=args.device,
                   threads=args.threads, last_expert_loads=loads, **{k: round(v, 3) for k, v in metrics.items()})
     print(json.dumps(report), flush=True)
