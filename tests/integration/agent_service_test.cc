@@ -189,6 +189,28 @@ TEST_F(AgentServiceTest, ReportRunSucceedsWithEveryStepOnceAndReferencesThatReso
   EXPECT_EQ(run.last_sequence(), events.size());
 }
 
+TEST_F(AgentServiceTest, TheDefaultModelWritesAReportCitingIngestedPassages) {
+  // The project's trained default model (engine/models/agentd-default), greedy decoding: the
+  // report cites passages of the ingested collection, and every citation resolves.
+  const std::string model = std::string(AGENTD_SOURCE_DIR) + "/engine/models/agentd-default";
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", model}));
+  client_ = Connect(*daemon_);
+  IngestSeeds();
+  RunT started = StartRun("report", {{"topic", "AI Agent market size and growth"}, {"collection", "seeds"},
+                                     {"max_sections", 3}});
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  ASSERT_GE(run.artifact().references_size(), 1) << run.artifact().content();
+  const std::set<std::string> ingested = {"000_37400ed1cf531c96.txt", "001_8105c39df311472b.txt"};
+  for (const Reference& r : run.artifact().references()) {
+    EXPECT_EQ(r.collection(), "seeds");
+    EXPECT_FALSE(r.document_id().empty());
+    EXPECT_LT(r.span().start(), r.span().end());
+    EXPECT_THAT(run.artifact().content(), HasSubstr("[" + std::to_string(r.number()) + "]"));
+  }
+  EXPECT_THAT(run.artifact().content(), HasSubstr("## References"));
+}
+
 TEST_F(AgentServiceTest, SigkillMidRunResumesWithoutRerunningFinishedSteps) {
   StartDaemon();
   RunT started = StartRun("slow", {{"spins", 60000000}}, kSlowPlan);
