@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "sdk/client.h"
 #include "support/daemon_process.h"
+#include "support/http_test_server.h"
 
 namespace {
 
@@ -209,6 +210,31 @@ TEST_F(AgentServiceTest, TheDefaultModelWritesAReportCitingIngestedPassages) {
     EXPECT_THAT(run.artifact().content(), HasSubstr("[" + std::to_string(r.number()) + "]"));
   }
   EXPECT_THAT(run.artifact().content(), HasSubstr("## References"));
+}
+
+TEST_F(AgentServiceTest, ReportUsesWebSearchWhenConfiguredAndAsked) {
+  testing_support::HttpTestServer web;
+  testing_support::WriteFile(data_.Join("config.json"),
+                             Json{{"search_url", web.Url("/search?format=json&q={query}")},
+                                  {"http_allowed_hosts", {"127.0.0.1"}}}.dump());
+  StartDaemon({"--config", data_.Join("config.json")});
+  IngestSeeds();
+  RunT started = StartRun("report", {{"topic", "AI agents"}, {"collection", "seeds"}, {"max_sections", 2}, {"web", true}});
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_EQ(run.tool_calls(), 2u);  // one web_search per section
+  const Step* search = FindStep(run, "search/1");
+  ASSERT_NE(search, nullptr);
+  EXPECT_THAT(search->output_json(), HasSubstr("http://news.example/agents"));
+  EXPECT_THAT(search->output_json(), HasSubstr("The AI agent market grew 35% in 2024."));
+  int called = 0;
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) {
+    if (e.has_tool_called()) {
+      ++called;
+      EXPECT_EQ(e.tool_called().tool(), "web_search");
+    }
+  }
+  EXPECT_EQ(called, 2);
 }
 
 TEST_F(AgentServiceTest, SigkillMidRunResumesWithoutRerunningFinishedSteps) {
