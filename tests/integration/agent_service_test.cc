@@ -215,7 +215,7 @@ TEST_F(AgentServiceTest, TheDefaultModelWritesAReportCitingIngestedPassages) {
 TEST_F(AgentServiceTest, ReportUsesWebSearchWhenConfiguredAndAsked) {
   testing_support::HttpTestServer web;
   testing_support::WriteFile(data_.Join("config.json"),
-                             Json{{"search_url", web.Url("/search?format=json&q={query}")},
+                             Json{{"search_url", web.Url("/searx?format=json&q={query}")},
                                   {"http_allowed_hosts", {"127.0.0.1"}}}.dump());
   StartDaemon({"--config", data_.Join("config.json")});
   IngestSeeds();

@@ -87,7 +87,7 @@ void HttpTestServer::Handle(int client) {
     content_type = "text/html; charset=utf-8";
     payload = "<html><head><title>DeepSeek &amp; AI</title><style>p{color:red}</style></head><body>"
               "<script>var x = 1;</script><h1>Report</h1><p>First &lt;paragraph&gt;.</p><p>深度求索</p></body></html>";
-  } else if (line.rfind("GET /search?", 0) == 0) {
+  } else if (line.rfind("GET /searx?", 0) == 0) {
     content_type = "application/json";
     payload = R"({"results": [{"title": "Agent market note", "url": "http://news.example/agents",
                  "content": "The AI agent market grew 35% in 2024."},

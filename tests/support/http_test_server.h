@@ -5,7 +5,7 @@
 //   GET  /redirect-local 302 to /hello (same host)
 //   GET  /redirect-away  302 to http://localhost:PORT/hello (another host name)
 //   GET  /page           200 text/html page with a title, a script and paragraphs
-//   GET  /search?...     200 SearxNG-style JSON with two results (for web_search)
+//   GET  /searx?...      200 SearxNG-style JSON with two results (for web_search)
 //   POST /echo           200 with the request body
 // Anything else 404. One thread per connection; stops on destruction.
 #ifndef AGENTD_TESTS_SUPPORT_HTTP_TEST_SERVER_H_
