@@ -91,13 +91,20 @@ int32_t Sampler::Sample(std::span<float> logits, const TokenHistory& history) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   std::vector<float> probs = Distribution(logits);
-  const double u = Uniform();
+  return Draw(probs).value_or(static_cast<int32_t>(std::max_element(probs.begin(), probs.end()) - probs.begin()));
+}
+
+std::optional<int32_t> Sampler::Draw(std::span<const float> weights) {
+  double total = 0;
+  for (float w : weights) total += w > 0 ? w : 0;
+  if (!(total > 0)) return std::nullopt;
+  const double u = Uniform() * total;
   double cumulative = 0;
   int32_t last_nonzero = 0;
-  for (size_t i = 0; i < probs.size(); ++i) {
-    if (probs[i] <= 0) continue;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] <= 0) continue;
     last_nonzero = static_cast<int32_t>(i);
-    cumulative += probs[i];
+    cumulative += weights[i];
     if (u < cumulative) return static_cast<int32_t>(i);
   }
   return last_nonzero;  // rounding left u just above the total

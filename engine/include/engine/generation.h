@@ -31,19 +31,35 @@ namespace engine {
 enum class FinishReason { kStopToken, kStopString, kMaxTokens, kContextLength, kCancelled };
 const char* FinishReasonName(FinishReason reason);  // "stop_token", "stop_string", ...
 
-// Drafting tokens ahead of the model and verifying them in one forward pass. Only exact for
-// greedy decoding, so it is used only when the sampling is greedy without penalties; otherwise
-// the request runs without it (and reports so).
+// Drafting tokens ahead of the model and verifying them in one forward pass (Leviathan et al.,
+// "Fast Inference from Transformers via Speculative Decoding"). Each draft is accepted with
+// probability min(1, p/q) (p: the target's distribution, q: the drafter's) and the first
+// rejected one is replaced by a sample from max(0, p − q), so the output follows the target's
+// distribution exactly; with greedy sampling both are one-hot and the output is token for token
+// what plain decoding gives. Penalties are applied per verified position with the history as it
+// stands there, so they need not turn speculation off. Constrained requests run without it.
 struct SpeculationConfig {
-  enum class Mode { kNone, kNgram };
+  enum class Mode {
+    kNone,
+    // Prompt lookup: the longest recent n-gram (max_ngram down to min_ngram tokens) that
+    // occurred before in the prompt or output proposes what followed it then.
+    kNgram,
+    // The checkpoint's multi-token-prediction layer drafts from the model's own hidden state,
+    // chained for more than one token (DeepSeek-V3 §2.2).
+    kMtp,
+    // A small model with the same tokenizer (draft_model) drafts autoregressively.
+    kDraftModel,
+  };
   Mode mode = Mode::kNone;
   // Tokens drafted per verification step.
   int num_draft_tokens = 4;
-  // Prompt lookup: the longest recent n-gram (max_ngram down to min_ngram tokens) that occurred
-  // before in the prompt or output proposes what followed it then.
   int min_ngram = 2;
   int max_ngram = 4;
+  // kDraftModel: the drafter (borrowed; outlives the request). Its vocabulary must be the
+  // target's.
+  Model* draft_model = nullptr;
 };
+const char* SpeculationModeName(SpeculationConfig::Mode mode);  // "none", "ngram", "mtp", "draft_model"
 
 struct GenerationRequest {
   // Prompt token ids, used as given (add BOS beforehand if the model wants it). Required.
@@ -65,6 +81,9 @@ struct GenerationRequest {
   // When set (borrowed), tokens the constraint rules out are masked before sampling and the
   // output ends as soon as the constrained value is complete. Speculation is off then.
   TokenConstraint* constraint = nullptr;
+  // Prompt tokens at the front that the KV cache given to the generator already holds (prefix
+  // caching); 0 when it starts empty.
+  int64_t cached_prompt_tokens = 0;
 };
 
 struct TokenLogprob {
@@ -93,8 +112,11 @@ struct GenerationResult {
   int64_t completion_tokens = 0;
   double time_to_first_token_ms = 0;
   double total_ms = 0;
-  // Speculation: whether it ran, tokens proposed and accepted, verification forward passes.
+  // Prompt tokens whose prefill a prefix-cache hit saved.
+  int64_t cached_prompt_tokens = 0;
+  // Speculation: whether it ran (and how), tokens proposed and accepted, verification passes.
   bool speculated = false;
+  SpeculationConfig::Mode speculation_mode = SpeculationConfig::Mode::kNone;
   int64_t draft_tokens_proposed = 0;
   int64_t draft_tokens_accepted = 0;
   int64_t verify_steps = 0;

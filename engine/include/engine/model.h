@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/kv_block_pool.h"
 #include "engine/model_config.h"
 
 namespace engine {
@@ -40,7 +41,7 @@ class KvCache {
   virtual int64_t length() const = 0;
   // Forgets everything from position `length` on (rejected speculative tokens).
   virtual void Truncate(int64_t length) = 0;
-  // Bytes held.
+  // Bytes of the blocks it references (shared blocks count in full).
   virtual uint64_t bytes() const = 0;
 };
 
@@ -57,8 +58,17 @@ struct ForwardResult {
   int64_t logit_rows = 0;
   // [logit_rows, vocab_size] row-major.
   std::vector<float> logits;
-  // [tokens, hidden_size] when return_hidden.
+  // [tokens, hidden_size] when return_hidden. From ForwardMtp: the MTP block's output before
+  // its head norm, which a chained MTP step takes as its "previous hidden state".
   std::vector<float> hidden;
+};
+
+// One sequence's part of a batched forward pass.
+struct BatchEntry {
+  std::span<const int32_t> tokens;
+  KvCache* cache = nullptr;
+  ForwardOptions options;
+  ForwardResult* result = nullptr;
 };
 
 class Model {
@@ -67,12 +77,26 @@ class Model {
   virtual ~Model() = default;
 
   virtual const ModelConfig& config() const = 0;
-  virtual std::unique_ptr<KvCache> NewCache() const = 0;
+  // A pool of KV blocks shaped for this model's layers, to share among caches.
+  virtual std::shared_ptr<KvBlockPool> NewBlockPool(const KvBlockPoolOptions& options) const = 0;
+  // A cache drawing its blocks from `pool` (one of this model's pools), or from a private
+  // unbounded pool.
+  virtual std::unique_ptr<KvCache> NewCache(std::shared_ptr<KvBlockPool> pool) const = 0;
+  std::unique_ptr<KvCache> NewCache() const { return NewCache(NewBlockPool({})); }
 
-  // Runs `tokens` at positions cache->length() onward. Token ids must be < vocab_size and the
-  // cache must come from this model's NewCache().
-  virtual absl::Status Forward(std::span<const int32_t> tokens, KvCache* cache,
-                               const ForwardOptions& options, ForwardResult* result) = 0;
+  // Runs several sequences in one pass: every entry's tokens at positions cache->length()
+  // onward in its own cache (distinct caches). The matrix products run once over all rows, so
+  // weights are read once per pass, not once per sequence; attention stays per sequence. Token
+  // ids must be < vocab_size and caches must come from this model. On error no cache changes.
+  virtual absl::Status ForwardBatch(std::span<const BatchEntry> batch) = 0;
+  absl::Status Forward(std::span<const int32_t> tokens, KvCache* cache, const ForwardOptions& options,
+                       ForwardResult* result) {
+    const BatchEntry entry{tokens, cache, options, result};
+    return ForwardBatch(std::span(&entry, 1));
+  }
+  // The final hidden states of cached positions [from, to), from a cache whose pool stores
+  // them (KvBlockPoolOptions::store_hidden); [to - from, hidden_size] row-major.
+  virtual absl::StatusOr<std::vector<float>> CachedHidden(KvCache* cache, int64_t from, int64_t to) const = 0;
 
   // True when the checkpoint has a multi-token-prediction layer (DeepSeek-V3).
   virtual bool has_mtp() const = 0;

@@ -8,6 +8,7 @@
 #define AGENTD_ENGINE_SAMPLER_H_
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -58,12 +59,15 @@ class Sampler {
   // renormalised; zero for dropped tokens. Greedy gives a one-hot distribution.
   std::vector<float> Distribution(std::span<const float> penalized_logits) const;
 
-  const SamplingParams& params() const { return params_; }
-
- private:
+  // A token drawn from a distribution over the vocabulary that need not sum to 1 (it is
+  // normalised); nullopt when it has no mass.
+  std::optional<int32_t> Draw(std::span<const float> weights);
   // A uniform double in [0, 1) from 53 random bits, the same on every platform.
   double Uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
 
+  const SamplingParams& params() const { return params_; }
+
+ private:
   SamplingParams params_;
   std::mt19937_64 rng_;
 };

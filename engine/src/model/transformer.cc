@@ -33,46 +33,94 @@ class Transformer final : public Model {
 
   const ModelConfig& config() const override { return config_; }
 
-  std::unique_ptr<KvCache> NewCache() const override { return NewCacheWithLayers(config_.num_hidden_layers); }
-  std::unique_ptr<KvCache> NewMtpCache() const override { return NewCacheWithLayers(1); }
+  std::shared_ptr<KvBlockPool> NewBlockPool(const KvBlockPoolOptions& options) const override {
+    return std::make_shared<KvBlockPool>(RowShape(config_.num_hidden_layers, options.store_hidden), options);
+  }
+  std::unique_ptr<KvCache> NewCache(std::shared_ptr<KvBlockPool> pool) const override {
+    return std::make_unique<PagedKvCache>(std::move(pool));
+  }
+  std::unique_ptr<KvCache> NewMtpCache() const override {
+    return std::make_unique<PagedKvCache>(std::make_shared<KvBlockPool>(RowShape(1, false), KvBlockPoolOptions{}));
+  }
   bool has_mtp() const override { return !weights_->mtp.empty(); }
 
-  absl::Status Forward(std::span<const int32_t> tokens, KvCache* kv, const ForwardOptions& options,
-                       ForwardResult* result) override {
-    auto* cache = dynamic_cast<CpuKvCache*>(kv);
-    if (cache == nullptr || cache->num_layers() != config_.num_hidden_layers) {
-      return absl::InvalidArgumentError("KV cache does not belong to this model");
-    }
-    absl::Status valid = CheckTokens(tokens, cache->length());
-    if (!valid.ok()) return valid;
-    const int64_t n = static_cast<int64_t>(tokens.size());
+  absl::Status ForwardBatch(std::span<const BatchEntry> batch) override {
+    if (batch.empty()) return absl::InvalidArgumentError("no sequences to run");
     const int64_t hidden = config_.hidden_size;
-
-    // x: the residual stream, one row per new token.
-    std::vector<float> x(n * hidden);
-    for (int64_t t = 0; t < n; ++t) weights_->embed.RowToF32(tokens[t], &x[t * hidden]);
-
-    const int64_t start = cache->length();
-    cache->Reserve(n);
-    for (int l = 0; l < config_.num_hidden_layers; ++l) {
-      DecoderLayer(weights_->layers[l], x.data(), n, start, &cache->layer(l));
+    std::vector<Segment> segments;
+    int64_t rows = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto* cache = dynamic_cast<PagedKvCache*>(batch[i].cache);
+      if (cache == nullptr || cache->num_layers() != config_.num_hidden_layers ||
+          cache->pool().shape().a_width != RowShape(1, false).a_width) {
+        return absl::InvalidArgumentError("KV cache does not belong to this model");
+      }
+      for (const Segment& other : segments) {
+        if (other.cache == cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
+      }
+      absl::Status valid = CheckTokens(batch[i].tokens, cache->length());
+      if (!valid.ok()) return valid;
+      const int64_t n = static_cast<int64_t>(batch[i].tokens.size());
+      segments.push_back({rows, n, cache->length(), cache});
+      rows += n;
     }
-    cache->CommitAppend(n);
+    // Room in every cache first, so a full pool fails the pass before anything is written.
+    for (size_t i = 0; i < segments.size(); ++i) {
+      absl::Status reserved = segments[i].cache->Reserve(segments[i].n);
+      if (!reserved.ok()) {
+        for (size_t j = 0; j < i; ++j) segments[j].cache->Truncate(segments[j].start);
+        return reserved;
+      }
+    }
 
-    RmsNorm(x.data(), n, hidden, weights_->final_norm.data(), Eps(), x.data());
-    Head(weights_->lm_head, x.data(), n, options.all_logits, result);
-    if (options.return_hidden) {
-      result->hidden = std::move(x);
-    } else {
-      result->hidden.clear();
+    // x: the residual stream, one row per new token of every sequence.
+    std::vector<float> x(rows * hidden);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      for (int64_t t = 0; t < segments[i].n; ++t) {
+        weights_->embed.RowToF32(batch[i].tokens[t], &x[(segments[i].row + t) * hidden]);
+      }
+    }
+    for (int l = 0; l < config_.num_hidden_layers; ++l) {
+      DecoderLayer(weights_->layers[l], l, x.data(), rows, segments);
+    }
+    for (Segment& s : segments) s.cache->CommitAppend(s.n);
+
+    RmsNorm(x.data(), rows, hidden, weights_->final_norm.data(), Eps(), x.data());
+    Heads(weights_->lm_head, x.data(), batch, segments);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Segment& s = segments[i];
+      if (s.cache->pool().stores_hidden()) {
+        for (int64_t t = 0; t < s.n; ++t) std::copy_n(&x[(s.row + t) * hidden], hidden, s.cache->hidden(s.start + t));
+      }
+      ForwardResult* result = batch[i].result;
+      if (batch[i].options.return_hidden) {
+        result->hidden.assign(x.begin() + s.row * hidden, x.begin() + (s.row + s.n) * hidden);
+      } else {
+        result->hidden.clear();
+      }
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<float>> CachedHidden(KvCache* kv, int64_t from, int64_t to) const override {
+    auto* cache = dynamic_cast<PagedKvCache*>(kv);
+    if (cache == nullptr || !cache->pool().stores_hidden()) {
+      return absl::FailedPreconditionError("this KV cache does not keep hidden states");
+    }
+    if (from < 0 || to > cache->length() || from > to) {
+      return absl::OutOfRangeError(absl::StrCat("hidden states [", from, ", ", to, ") of a cache of ",
+                                                cache->length(), " positions"));
+    }
+    const int64_t hidden = config_.hidden_size;
+    std::vector<float> out((to - from) * hidden);
+    for (int64_t p = from; p < to; ++p) std::copy_n(cache->hidden(p), hidden, &out[(p - from) * hidden]);
+    return out;
   }
 
   absl::Status ForwardMtp(std::span<const float> hidden_states, std::span<const int32_t> next_tokens,
                           KvCache* kv, ForwardResult* result) override {
     if (!has_mtp()) return absl::FailedPreconditionError("this checkpoint has no MTP layer");
-    auto* cache = dynamic_cast<CpuKvCache*>(kv);
+    auto* cache = dynamic_cast<PagedKvCache*>(kv);
     if (cache == nullptr || cache->num_layers() != 1) {
       return absl::InvalidArgumentError("KV cache is not an MTP cache of this model");
     }
@@ -102,13 +150,15 @@ class Transformer final : public Model {
     std::vector<float> x(n * hidden);
     MatmulTransposed(joined.data(), n, mtp.eh_proj, x.data());
 
-    cache->Reserve(n);
-    DecoderLayer(mtp.block, x.data(), n, start, &cache->layer(0));
+    absl::Status reserved = cache->Reserve(n);
+    if (!reserved.ok()) return reserved;
+    const Segment segment{0, n, start, cache};
+    DecoderLayer(mtp.block, 0, x.data(), n, std::span(&segment, 1));
     cache->CommitAppend(n);
 
+    result->hidden = x;
     RmsNorm(x.data(), n, hidden, mtp.head_norm.data(), Eps(), x.data());
     Head(mtp.head, x.data(), n, /*all_rows=*/true, result);
-    result->hidden = std::move(x);
     return absl::OkStatus();
   }
 
@@ -128,12 +178,23 @@ class Transformer final : public Model {
  private:
   float Eps() const { return static_cast<float>(config_.rms_norm_eps); }
 
-  std::unique_ptr<KvCache> NewCacheWithLayers(int layers) const {
+  // A run of consecutive rows of the batch that belong to one sequence: rows [row, row + n)
+  // are its positions [start, start + n).
+  struct Segment {
+    int64_t row, n, start;
+    PagedKvCache* cache;
+  };
+
+  KvRowShape RowShape(int layers, bool store_hidden) const {
+    KvRowShape shape{.layers = layers};
     if (config_.is_mla()) {
-      return std::make_unique<CpuKvCache>(layers, config_.kv_lora_rank, config_.qk_rope_head_dim);
+      shape.a_width = config_.kv_lora_rank;
+      shape.b_width = config_.qk_rope_head_dim;
+    } else {
+      shape.a_width = shape.b_width = static_cast<int64_t>(config_.num_key_value_heads) * config_.head_dim;
     }
-    const int64_t width = static_cast<int64_t>(config_.num_key_value_heads) * config_.head_dim;
-    return std::make_unique<CpuKvCache>(layers, width, width);
+    shape.hidden_width = store_hidden ? config_.hidden_size : 0;
+    return shape;
   }
 
   absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t start) const {
@@ -152,6 +213,29 @@ class Transformer final : public Model {
     return absl::OkStatus();
   }
 
+  // Each entry's logits: one product over the rows the entries want (all of theirs, or their
+  // last), so the head is read once for the whole batch.
+  void Heads(const Matrix& head, const float* x, std::span<const BatchEntry> batch,
+             std::span<const Segment> segments) const {
+    const int64_t hidden = config_.hidden_size, vocab = config_.vocab_size;
+    std::vector<int64_t> picked;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Segment& s = segments[i];
+      for (int64_t t = batch[i].options.all_logits ? 0 : s.n - 1; t < s.n; ++t) picked.push_back(s.row + t);
+    }
+    std::vector<float> gathered(picked.size() * hidden), logits(picked.size() * vocab);
+    for (size_t r = 0; r < picked.size(); ++r) std::copy_n(x + picked[r] * hidden, hidden, &gathered[r * hidden]);
+    MatmulTransposed(gathered.data(), static_cast<int64_t>(picked.size()), head, logits.data());
+    size_t r = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const int64_t count = batch[i].options.all_logits ? segments[i].n : 1;
+      ForwardResult* result = batch[i].result;
+      result->logit_rows = count;
+      result->logits.assign(logits.begin() + r * vocab, logits.begin() + (r + count) * vocab);
+      r += count;
+    }
+  }
+
   // logits = head · x for the last row, or every row.
   void Head(const Matrix& head, const float* x, int64_t n, bool all_rows, ForwardResult* result) const {
     const int64_t hidden = config_.hidden_size;
@@ -162,16 +246,16 @@ class Transformer final : public Model {
     MatmulTransposed(first, rows, head, result->logits.data());
   }
 
-  // x ← x + Attention(RMSNorm(x)); x ← x + FFN(RMSNorm(x)), for n tokens at positions start...
-  void DecoderLayer(const LayerWeights& w, float* x, int64_t n, int64_t start, CpuKvCache::Layer* kv) const {
+  // x ← x + Attention(RMSNorm(x)); x ← x + FFN(RMSNorm(x)), for the rows of every segment.
+  void DecoderLayer(const LayerWeights& w, int layer, float* x, int64_t n, std::span<const Segment> segments) const {
     const int64_t hidden = config_.hidden_size;
     std::vector<float> h(n * hidden), out(n * hidden);
 
     RmsNorm(x, n, hidden, w.input_norm.data(), Eps(), h.data());
     if (config_.is_mla()) {
-      LatentAttention(w.mla, h.data(), n, start, kv, out.data());
+      LatentAttention(w.mla, layer, h.data(), n, segments, out.data());
     } else {
-      GroupedQueryAttention(w.gqa, h.data(), n, start, kv, out.data());
+      GroupedQueryAttention(w.gqa, layer, h.data(), n, segments, out.data());
     }
     for (int64_t i = 0; i < n * hidden; ++i) x[i] += out[i];
 
@@ -189,8 +273,8 @@ class Transformer final : public Model {
   // values are never expanded per head. For head h,
   //   score(t, s) = (W_UKᵀ q_nope)·c_s + q_rope·k_rope_s,   out_h = W_UV · Σ_s p(t, s) c_s
   // where c_s is the cached latent and k_rope_s the cached rotary key of position s.
-  void LatentAttention(const MlaWeights& w, const float* h, int64_t n, int64_t start,
-                       CpuKvCache::Layer* kv, float* out) const {
+  void LatentAttention(const MlaWeights& w, int layer, const float* h, int64_t n, std::span<const Segment> segments,
+                       float* out) const {
     const ModelConfig& c = config_;
     const int64_t heads = c.num_attention_heads;
     const int64_t nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim, vdim = c.v_head_dim;
@@ -207,81 +291,92 @@ class Transformer final : public Model {
     } else {
       cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.kv_a, kv_a.data()}});
     }
-    for (int64_t t = 0; t < n; ++t) {
-      float* latent = &kv->a[(start + t) * rank];
-      float* k_rope = &kv->b[(start + t) * rope];
-      RmsNorm(&kv_a[t * (rank + rope)], 1, rank, w.kv_a_norm.data(), Eps(), latent);
-      std::copy_n(&kv_a[t * (rank + rope) + rank], rope, k_rope);
-      rope_.Apply(k_rope, 1, rope, start + t);
-      rope_.Apply(&q[t * heads * qk + nope], heads, qk, start + t);
+    for (const Segment& seg : segments) {
+      const PagedKvCache::LayerView kv = seg.cache->layer(layer);
+      for (int64_t t = 0; t < seg.n; ++t) {
+        const int64_t row = seg.row + t, pos = seg.start + t;
+        float* latent = kv.a(pos);
+        float* k_rope = kv.b(pos);
+        RmsNorm(&kv_a[row * (rank + rope)], 1, rank, w.kv_a_norm.data(), Eps(), latent);
+        std::copy_n(&kv_a[row * (rank + rope) + rank], rope, k_rope);
+        rope_.Apply(k_rope, 1, rope, pos);
+        rope_.Apply(&q[row * heads * qk + nope], heads, qk, pos);
+      }
     }
 
-    const int64_t total = start + n;
     std::vector<float> attended(n * heads * vdim);
-#pragma omp parallel for schedule(static)
-    for (int64_t hd = 0; hd < heads; ++hd) {
+    const int64_t tasks = static_cast<int64_t>(segments.size()) * heads;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t task = 0; task < tasks; ++task) {
+      const Segment& seg = segments[task / heads];
+      const int64_t hd = task % heads;
+      const PagedKvCache::LayerView kv = seg.cache->layer(layer);
       const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
       const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
       // q_latent[t] = W_UKᵀ q_nope[t]
-      std::vector<float> q_nope(n * nope), q_latent(n * rank, 0.0f);
-      for (int64_t t = 0; t < n; ++t) std::copy_n(&q[(t * heads + hd) * qk], nope, &q_nope[t * nope]);
-      cpu::AccumulateRows(q_nope.data(), n, w_uk, q_latent.data());
+      std::vector<float> q_nope(seg.n * nope), q_latent(seg.n * rank, 0.0f);
+      for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * qk], nope, &q_nope[t * nope]);
+      cpu::AccumulateRows(q_nope.data(), seg.n, w_uk, q_latent.data());
 
-      std::vector<float> scores(total), context(n * rank, 0.0f);
-      for (int64_t t = 0; t < n; ++t) {
-        const int64_t visible = start + t + 1;  // causal: positions 0..start+t
+      std::vector<float> scores(seg.start + seg.n), context(seg.n * rank, 0.0f);
+      for (int64_t t = 0; t < seg.n; ++t) {
+        const int64_t visible = seg.start + t + 1;  // causal: positions 0..start+t
         const float* ql = &q_latent[t * rank];
-        const float* qr = &q[(t * heads + hd) * qk + nope];
+        const float* qr = &q[((seg.row + t) * heads + hd) * qk + nope];
         for (int64_t s = 0; s < visible; ++s) {
-          const float* latent = &kv->a[s * rank];
-          const float* k_rope = &kv->b[s * rope];
-          scores[s] = (cpu::Dot(ql, latent, rank) + cpu::Dot(qr, k_rope, rope)) * softmax_scale_;
+          scores[s] = (cpu::Dot(ql, kv.a(s), rank) + cpu::Dot(qr, kv.b(s), rope)) * softmax_scale_;
         }
         cpu::Softmax(scores.data(), visible);
         float* ctx = &context[t * rank];
-        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], &kv->a[s * rank], ctx, rank);
+        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], kv.a(s), ctx, rank);
       }
       // out_h[t] = W_UV · context[t]
-      std::vector<float> head_out(n * vdim);
-      MatmulTransposed(context.data(), n, w_uv, head_out.data());
-      for (int64_t t = 0; t < n; ++t) std::copy_n(&head_out[t * vdim], vdim, &attended[(t * heads + hd) * vdim]);
+      std::vector<float> head_out(seg.n * vdim);
+      MatmulTransposed(context.data(), seg.n, w_uv, head_out.data());
+      for (int64_t t = 0; t < seg.n; ++t) {
+        std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
+      }
     }
     MatmulTransposed(attended.data(), n, w.o, out);
   }
 
   // Grouped-query attention with RMSNorm on each query and key head (Qwen3).
-  void GroupedQueryAttention(const GqaWeights& w, const float* h, int64_t n, int64_t start,
-                             CpuKvCache::Layer* kv, float* out) const {
+  void GroupedQueryAttention(const GqaWeights& w, int layer, const float* h, int64_t n,
+                             std::span<const Segment> segments, float* out) const {
     const ModelConfig& c = config_;
     const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, d = c.head_dim;
     const int64_t group = heads / kv_heads;
-    std::vector<float> q(n * heads * d);
-    float* keys = &kv->a[start * kv_heads * d];
-    float* values = &kv->b[start * kv_heads * d];
-    cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.k, keys}, {h, n, &w.v, values}});
+    std::vector<float> q(n * heads * d), keys(n * kv_heads * d), values(n * kv_heads * d);
+    cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.k, keys.data()}, {h, n, &w.v, values.data()}});
     RmsNorm(q.data(), n * heads, d, w.q_norm.data(), Eps(), q.data());
-    RmsNorm(keys, n * kv_heads, d, w.k_norm.data(), Eps(), keys);
-    for (int64_t t = 0; t < n; ++t) {
-      rope_.Apply(&q[t * heads * d], heads, d, start + t);
-      rope_.Apply(&keys[t * kv_heads * d], kv_heads, d, start + t);
+    RmsNorm(keys.data(), n * kv_heads, d, w.k_norm.data(), Eps(), keys.data());
+    for (const Segment& seg : segments) {
+      const PagedKvCache::LayerView kv = seg.cache->layer(layer);
+      for (int64_t t = 0; t < seg.n; ++t) {
+        const int64_t row = seg.row + t, pos = seg.start + t;
+        rope_.Apply(&q[row * heads * d], heads, d, pos);
+        rope_.Apply(&keys[row * kv_heads * d], kv_heads, d, pos);
+        std::copy_n(&keys[row * kv_heads * d], kv_heads * d, kv.a(pos));
+        std::copy_n(&values[row * kv_heads * d], kv_heads * d, kv.b(pos));
+      }
     }
 
-    const int64_t total = start + n;
     std::vector<float> attended(n * heads * d);
-#pragma omp parallel for schedule(static)
-    for (int64_t hd = 0; hd < heads; ++hd) {
-      const int64_t g = hd / group;
-      std::vector<float> scores(total);
-      for (int64_t t = 0; t < n; ++t) {
-        const int64_t visible = start + t + 1;
-        const float* qv = &q[(t * heads + hd) * d];
-        for (int64_t s = 0; s < visible; ++s) {
-          scores[s] = cpu::Dot(qv, &kv->a[(s * kv_heads + g) * d], d) * softmax_scale_;
-        }
+    const int64_t tasks = static_cast<int64_t>(segments.size()) * heads;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t task = 0; task < tasks; ++task) {
+      const Segment& seg = segments[task / heads];
+      const int64_t hd = task % heads, g = hd / group;
+      const PagedKvCache::LayerView kv = seg.cache->layer(layer);
+      std::vector<float> scores(seg.start + seg.n);
+      for (int64_t t = 0; t < seg.n; ++t) {
+        const int64_t visible = seg.start + t + 1;
+        const float* qv = &q[((seg.row + t) * heads + hd) * d];
+        for (int64_t s = 0; s < visible; ++s) scores[s] = cpu::Dot(qv, kv.a(s) + g * d, d) * softmax_scale_;
         cpu::Softmax(scores.data(), visible);
-        float* o = &attended[(t * heads + hd) * d];
+        float* o = &attended[((seg.row + t) * heads + hd) * d];
         std::fill(o, o + d, 0.0f);
-        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], &kv->b[(s * kv_heads + g) * d], o, d);
+        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], kv.b(s) + g * d, o, d);
       }
     }
     MatmulTransposed(attended.data(), n, w.o, out);

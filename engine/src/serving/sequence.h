@@ -1,0 +1,113 @@
+// One generation request as a state machine a driver steps through forward passes: Generate
+// drives one alone, the batching scheduler drives many in shared passes. Each round the driver
+// asks for the next step (a prompt chunk, or the last token plus drafts), runs it through the
+// model (alone or batched with other sequences) into the sequence's KV cache, and hands the
+// result back; the sequence samples, verifies drafts, checks stop conditions and streams text.
+#ifndef AGENTD_ENGINE_SERVING_SEQUENCE_H_
+#define AGENTD_ENGINE_SERVING_SEQUENCE_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/generation.h"
+#include "engine/model.h"
+#include "engine/sampler.h"
+#include "engine/tokenizer.h"
+
+namespace engine::serving {
+
+class Sequence {
+ public:
+  // `cache` holds request.cached_prompt_tokens prompt positions already (0 for an empty cache);
+  // at least one prompt token must be left to run. The request's borrowed pointers (constraint,
+  // cancelled, draft model) must outlive the sequence.
+  static absl::StatusOr<std::unique_ptr<Sequence>> Create(Model& model, const Tokenizer& tokenizer,
+                                                          GenerationRequest request, GenerationCallback on_delta,
+                                                          std::unique_ptr<KvCache> cache);
+
+  // The next forward pass's work for this sequence.
+  struct Step {
+    std::vector<int32_t> tokens;
+    ForwardOptions options;
+  };
+  // Plans the next step: up to `max_prefill_tokens` prompt tokens while prefilling (≥ 1), else
+  // the last sampled token and its drafts (drafting runs here, on the MTP layer or draft model).
+  // Call only when !done().
+  absl::StatusOr<Step> Plan(int64_t max_prefill_tokens);
+  // Takes the forward result of the planned step (its tokens are now in the cache).
+  absl::Status Consume(const ForwardResult& forward);
+  // Ends the sequence now (cancellation, deadline, shutdown).
+  void Abort(FinishReason reason);
+
+  bool done() const { return done_; }
+  bool prefilling() const { return prefilled_ < static_cast<int64_t>(request_.prompt.size()); }
+  // Prompt tokens not yet run.
+  int64_t prompt_left() const { return static_cast<int64_t>(request_.prompt.size()) - prefilled_; }
+  KvCache* cache() { return cache_.get(); }
+  const std::vector<int32_t>& context() const { return context_; }
+  const GenerationRequest& request() const { return request_; }
+  // Flushes the last text and returns the result; call once, when done().
+  GenerationResult Finish();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Sequence(Model& model, const Tokenizer& tokenizer, GenerationRequest request, GenerationCallback on_delta,
+           std::unique_ptr<KvCache> cache);
+
+  // Samples from one row of logits (penalties, constraint) and accepts the token.
+  absl::Status SampleAndAccept(std::span<const float> row);
+  // Bookkeeping, stop checks and streaming for one new token; false when generation ends.
+  bool AcceptToken(int32_t token, std::span<const float> penalized_logits);
+  bool Emit(size_t up_to);
+  // Verifies the drafts against rows 0..k of `forward` by rejection sampling.
+  absl::Status Verify(const ForwardResult& forward);
+
+  // Drafters. Each returns up to `k` drafts and, in draft_probs_, the distribution each came
+  // from (empty: the draft was proposed deterministically, q is one-hot).
+  absl::StatusOr<std::vector<int32_t>> DraftWithMtp(int k);
+  absl::StatusOr<std::vector<int32_t>> DraftWithModel(int k);
+  // Draws a draft from drafter logits with the request's sampling; records q.
+  int32_t DrawDraft(std::vector<float> logits);
+
+  Model& model_;
+  const Tokenizer& tokenizer_;
+  const GenerationRequest request_;
+  const GenerationCallback on_delta_;
+  std::unique_ptr<KvCache> cache_;
+  const Clock::time_point start_;
+
+  std::vector<int32_t> stop_ids_;
+  Sampler sampler_;
+  TokenHistory history_;
+  IncrementalDecoder decoder_;
+  size_t longest_stop_ = 0;
+  bool speculate_ = false;
+
+  std::vector<int32_t> context_;  // prompt and accepted output
+  int64_t prefilled_ = 0;         // prompt tokens in the cache
+  int32_t pending_token_ = -1;    // sampled, not yet run through the model
+  std::vector<int32_t> drafts_;   // proposed after pending_token_, being verified
+  std::vector<std::vector<float>> draft_probs_;
+
+  // MTP: the MTP layer's cache, and the rows it has not seen yet (hidden state at position p
+  // with the token at p + 1), which the next drafting call runs first.
+  std::unique_ptr<KvCache> mtp_cache_;
+  std::vector<float> mtp_hidden_;
+  std::vector<int32_t> mtp_tokens_;
+  // Draft model: its cache, and the tokens it has run.
+  std::unique_ptr<KvCache> draft_cache_;
+  std::vector<int32_t> draft_fed_;
+
+  std::string text_;
+  size_t emitted_ = 0;
+  GenerationDelta pending_;
+  GenerationResult result_;
+  bool done_ = false;
+};
+
+}  // namespace engine::serving
+
+#endif  // AGENTD_ENGINE_SERVING_SEQUENCE_H_
