@@ -52,6 +52,20 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   auto chat = ChatFormat::ForTokenizer(*engine->tokenizer_);
   if (chat.ok()) engine->chat_format_ = std::move(*chat);
   engine->extra_stop_tokens_ = ReadGenerationConfigEos(options.model_dir);
+  if (!options.draft_model_dir.empty()) {
+    auto draft = Model::Load({.model_dir = options.draft_model_dir});
+    if (!draft.ok()) return draft.status();
+    if ((*draft)->config().vocab_size != config.vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("draft model ", options.draft_model_dir, ": vocabulary of ",
+                                                     (*draft)->config().vocab_size, " tokens, the model has ",
+                                                     config.vocab_size));
+    }
+    engine->draft_model_ = std::move(*draft);
+    engine->info_.draft_model = std::filesystem::path(options.draft_model_dir).lexically_normal().filename().string();
+  }
+  auto scheduler = Scheduler::Create(*engine->model_, *engine->tokenizer_, options.scheduler);
+  if (!scheduler.ok()) return scheduler.status();
+  engine->scheduler_ = std::move(*scheduler);
 
   EngineInfo& info = engine->info_;
   info.name = std::filesystem::path(options.model_dir).lexically_normal().filename().string();
@@ -83,6 +97,12 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
   request.logprobs = options.logprobs;
   request.cancelled = options.cancelled;
   request.speculation = options.speculation;
+  if (request.speculation.mode == SpeculationConfig::Mode::kDraftModel) {
+    if (draft_model_ == nullptr) {
+      return absl::InvalidArgumentError("speculation.mode: no draft model is loaded (start agentd with --draft-model)");
+    }
+    request.speculation.draft_model = draft_model_.get();
+  }
   std::unique_ptr<TokenConstraint> constraint;
   if (options.constraint.kind != ResponseConstraint::Kind::kNone) {
     absl::StatusOr<std::unique_ptr<TokenConstraint>> created = TokenConstraint::Create(options.constraint, *tokenizer_);
@@ -96,8 +116,7 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
                                                      model_->config().vocab_size, ")"));
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  return Generate(*model_, *tokenizer_, request, on_delta);
+  return scheduler_->Generate(request, {.tenant = options.tenant}, on_delta);
 }
 
 absl::StatusOr<GenerationResult> Engine::Complete(const std::string& prompt, const CompletionOptions& options,
@@ -209,7 +228,6 @@ absl::StatusOr<ChatResult> Engine::CompleteToolCall(std::vector<int32_t> ids, co
 absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<std::string>& texts, bool normalize) {
   const int64_t hidden = model_->config().hidden_size;
   std::vector<std::vector<float>> vectors;
-  std::lock_guard<std::mutex> lock(mutex_);
   for (size_t i = 0; i < texts.size(); ++i) {
     std::vector<int32_t> ids;
     if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());

@@ -6,8 +6,9 @@
 //   options.max_tokens = 64;
 //   auto result = (*engine)->Complete("The capital of France is", options, on_delta);
 //
-// Calls are thread-safe. They run one at a time for now: each forward pass already uses every
-// core, and the batching scheduler that interleaves requests is a later layer.
+// Calls are thread-safe. Completions and chats from any number of threads share the model
+// through the batching scheduler (engine/scheduler.h): they run together in the same forward
+// passes, and prompts that start alike share their KV blocks.
 #ifndef AGENTD_ENGINE_ENGINE_H_
 #define AGENTD_ENGINE_ENGINE_H_
 
@@ -21,6 +22,7 @@
 #include "engine/constraint.h"
 #include "engine/generation.h"
 #include "engine/model.h"
+#include "engine/scheduler.h"
 #include "engine/tokenizer.h"
 
 namespace engine {
@@ -28,6 +30,10 @@ namespace engine {
 struct EngineOptions {
   // Model directory (config.json, *.safetensors, tokenizer.json). Required.
   std::string model_dir;
+  // A smaller model with the same vocabulary for draft-model speculation; "" = none.
+  std::string draft_model_dir;
+  // Batching, KV memory and prefix caching (see SchedulerOptions for the defaults).
+  SchedulerOptions scheduler;
 };
 
 // Generation settings shared by Complete and Chat; the prompt comes separately.
@@ -47,6 +53,8 @@ struct CompletionOptions {
   // validates; one call per turn. Default kAuto.
   enum class ToolChoice { kAuto, kRequired, kNone };
   ToolChoice tool_choice = ToolChoice::kAuto;
+  // Fairness key for the scheduler (requests are admitted round robin across keys).
+  std::string tenant;
 };
 
 struct ChatResult {
@@ -68,6 +76,7 @@ struct EngineInfo {
   std::string weight_dtype;
   std::string device;
   bool has_mtp = false;
+  std::string draft_model;  // name of the draft model; "" = none
 };
 
 class Engine {
@@ -92,6 +101,7 @@ class Engine {
   // nullptr when the tokenizer has no known chat tokens.
   const ChatFormat* chat_format() const { return chat_format_.get(); }
   const EngineInfo& info() const { return info_; }
+  SchedulerStats scheduler_stats() const { return scheduler_->stats(); }
 
  private:
   // The constrained tool call after `ids` (which end with the format's trigger token).
@@ -99,11 +109,13 @@ class Engine {
                                               const CompletionOptions& options, ChatResult result);
   Engine() = default;
   std::unique_ptr<Model> model_;
+  std::unique_ptr<Model> draft_model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatFormat> chat_format_;
   std::vector<int32_t> extra_stop_tokens_;  // from generation_config.json
   EngineInfo info_;
-  std::mutex mutex_;
+  // Declared last: its thread uses everything above, so it goes first.
+  std::unique_ptr<Scheduler> scheduler_;
 };
 
 }  // namespace engine

@@ -1,0 +1,391 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "model/kv_cache.h"
+#include "serving/prefix_cache.h"
+#include "serving/sequence.h"
+
+namespace engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One request from its caller's Generate to its result. The scheduler thread produces deltas
+// and the result; the caller's thread consumes them.
+struct Job {
+  GenerationRequest request;  // request.cancelled points at `cancel`
+  RequestOptions options;
+  const std::atomic<bool>* caller_cancelled = nullptr;
+  std::atomic<bool> cancel{false};
+  uint64_t admitted_order = 0;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<GenerationDelta> deltas;
+  bool finished = false;
+  absl::StatusOr<GenerationResult> result = absl::UnknownError("not run");
+
+  // Scheduler thread only.
+  std::unique_ptr<serving::Sequence> sequence;
+
+  void Deliver(absl::StatusOr<GenerationResult> outcome) {
+    std::lock_guard<std::mutex> lock(mutex);
+    result = std::move(outcome);
+    finished = true;
+    changed.notify_all();
+  }
+};
+
+class BatchScheduler final : public Scheduler {
+ public:
+  BatchScheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options, int64_t blocks)
+      : model_(model), tokenizer_(tokenizer), options_(options) {
+    pool_ = model_.NewBlockPool(
+        {.block_size = options.block_size, .max_blocks = blocks, .store_hidden = model_.has_mtp()});
+    prefix_ = std::make_unique<serving::PrefixCache>(pool_.get());
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~BatchScheduler() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request, const RequestOptions& options,
+                                            const GenerationCallback& on_delta) override {
+    auto job = std::make_shared<Job>();
+    job->request = request;
+    job->request.cached_prompt_tokens = 0;
+    job->caller_cancelled = request.cancelled;
+    job->request.cancelled = &job->cancel;
+    job->options = options;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return absl::UnavailableError("the engine is shutting down");
+      if (waiting_ >= options_.max_waiting) {
+        ++stats_.rejected_queue_full;
+        return absl::ResourceExhaustedError(
+            absl::StrCat("the engine's queue is full (", waiting_, " requests waiting); retry later"));
+      }
+      queues_[options.tenant].push_back(job);
+      ++waiting_;
+      ++stats_.requests;
+    }
+    wake_.notify_all();
+
+    // Deltas are handed to on_delta here, on the caller's thread. The scheduler may have run
+    // ahead of a caller that cancels; the result then ends where the caller stopped reading.
+    std::unique_lock<std::mutex> lock(job->mutex);
+    bool caller_stopped = false;
+    size_t seen_tokens = 0;
+    std::string seen_text;
+    while (true) {
+      job->changed.wait(lock, [&] { return job->finished || !job->deltas.empty(); });
+      while (!job->deltas.empty()) {
+        GenerationDelta delta = std::move(job->deltas.front());
+        job->deltas.pop_front();
+        if (caller_stopped) continue;
+        seen_tokens += delta.token_ids.size();
+        seen_text += delta.text;
+        lock.unlock();
+        const bool go_on = !on_delta || on_delta(delta);
+        lock.lock();
+        if (!go_on) {
+          caller_stopped = true;
+          job->cancel.store(true);
+        }
+      }
+      if (job->finished && job->deltas.empty()) break;
+    }
+    if (caller_stopped && job->result.ok()) {
+      GenerationResult& r = *job->result;
+      if (r.tokens.size() > seen_tokens) r.tokens.resize(seen_tokens);
+      r.completion_tokens = static_cast<int64_t>(r.tokens.size());
+      r.text = std::move(seen_text);
+      r.finish_reason = FinishReason::kCancelled;
+      r.matched_stop.clear();
+    }
+    return std::move(job->result);
+  }
+
+  SchedulerStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SchedulerStats s = stats_;
+    s.waiting = waiting_;
+    s.kv_blocks_total = pool_->max_blocks();
+    s.kv_blocks_used = pool_->blocks_in_use();
+    return s;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || waiting_ > 0 || !running_.empty(); });
+        if (stop_) break;
+      }
+      Admit();
+      Iterate();
+    }
+    // Shutdown: everyone still here gets an answer.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& job : running_) job->Deliver(absl::UnavailableError("the engine is shutting down"));
+    running_.clear();
+    for (auto& [tenant, queue] : queues_) {
+      for (auto& job : queue) job->Deliver(absl::UnavailableError("the engine is shutting down"));
+    }
+    queues_.clear();
+  }
+
+  int64_t BlocksFor(int64_t positions) const { return (positions + pool_->block_size() - 1) / pool_->block_size(); }
+
+  // Moves waiting requests into the batch, one tenant after another, while there is room.
+  void Admit() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (waiting_ == 0 || static_cast<int>(running_.size()) >= options_.max_running) return;
+        // Round robin: the first non-empty queue after the tenant admitted last.
+        auto it = queues_.upper_bound(last_tenant_);
+        for (size_t tried = 0; tried <= queues_.size(); ++tried) {
+          if (it == queues_.end()) it = queues_.begin();
+          if (!it->second.empty()) break;
+          ++it;
+        }
+        job = it->second.front();
+        const std::string tenant = it->first;
+        it->second.pop_front();
+        if (it->second.empty()) queues_.erase(it);
+        last_tenant_ = tenant;
+        --waiting_;
+      }
+      StartSequence(job);
+    }
+  }
+
+  void StartSequence(const std::shared_ptr<Job>& job) {
+    auto cache = model_.NewCache(pool_);
+    std::vector<int32_t> shared;
+    if (options_.prefix_caching && !job->request.prompt.empty()) {
+      shared = prefix_->Match(job->request.prompt, /*keep_uncached=*/1);
+      static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
+    }
+    job->request.cached_prompt_tokens = cache->length();
+    std::weak_ptr<Job> weak = job;
+    GenerationCallback to_caller = [weak](const GenerationDelta& delta) {
+      std::shared_ptr<Job> j = weak.lock();
+      if (j == nullptr) return false;
+      std::lock_guard<std::mutex> lock(j->mutex);
+      j->deltas.push_back(delta);
+      j->changed.notify_all();
+      return !j->cancel.load();
+    };
+    absl::StatusOr<std::unique_ptr<serving::Sequence>> sequence =
+        serving::Sequence::Create(model_, tokenizer_, job->request, std::move(to_caller), std::move(cache));
+    if (!sequence.ok()) {
+      job->Deliver(sequence.status());
+      return;
+    }
+    job->sequence = std::move(*sequence);
+    job->admitted_order = ++admitted_;
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.prefix_hit_tokens += job->request.cached_prompt_tokens;
+    running_.push_back(job);
+  }
+
+  // One forward pass over every sequence that can make progress.
+  void Iterate() {
+    std::vector<std::shared_ptr<Job>> running;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running = running_;
+    }
+    if (running.empty()) return;
+    // Decoding sequences first, so prompts never stall them; the rotation spreads the budget.
+    std::stable_partition(running.begin(), running.end(), [](const auto& j) { return !j->sequence->prefilling(); });
+    const size_t decoding = static_cast<size_t>(std::count_if(
+        running.begin(), running.end(), [](const auto& j) { return !j->sequence->prefilling(); }));
+    if (decoding > 0) std::rotate(running.begin(), running.begin() + (rotation_++ % decoding), running.begin() + decoding);
+
+    std::vector<std::shared_ptr<Job>> batch_jobs;
+    std::vector<serving::Sequence::Step> steps;
+    int64_t budget = options_.max_batch_tokens;
+    int64_t reserved_blocks = 0;
+    bool starved = false;
+    for (const auto& job : running) {
+      serving::Sequence& seq = *job->sequence;
+      if (job->caller_cancelled != nullptr && job->caller_cancelled->load()) job->cancel.store(true);
+      if (job->options.deadline && Clock::now() >= *job->options.deadline) {
+        seq.Abort(FinishReason::kCancelled);
+        Finish(job, absl::DeadlineExceededError(absl::StrCat("deadline passed after ", seq.context().size() -
+                                                                                           seq.request().prompt.size(),
+                                                             " generated tokens")));
+        continue;
+      }
+      const bool prefill = seq.prefilling();
+      const int64_t wanted = prefill ? std::min(seq.prompt_left(), budget)
+                                     : 1 + (seq.request().speculation.mode != SpeculationConfig::Mode::kNone
+                                                ? seq.request().speculation.num_draft_tokens
+                                                : 0);
+      if (wanted <= 0 || (wanted > budget && !batch_jobs.empty())) continue;
+      // Blocks the step may take, plus one for a copy-on-write of a shared block.
+      const int64_t length = seq.cache()->length();
+      const int64_t blocks = BlocksFor(length + wanted) - BlocksFor(length) + 1;
+      if (pool_->free_blocks() < reserved_blocks + blocks) {
+        const int64_t evicted = prefix_->Evict(reserved_blocks + blocks);
+        std::lock_guard<std::mutex> lock(mutex_);
+        stats_.evicted_blocks += evicted;
+      }
+      if (pool_->free_blocks() < reserved_blocks + blocks) {
+        starved = true;
+        continue;
+      }
+      absl::StatusOr<serving::Sequence::Step> step = seq.Plan(prefill ? wanted : budget);
+      if (!step.ok()) {
+        Finish(job, step.status());
+        continue;
+      }
+      if (seq.done()) {
+        Finish(job, absl::OkStatus());
+        continue;
+      }
+      budget -= static_cast<int64_t>(step->tokens.size());
+      reserved_blocks += blocks;
+      batch_jobs.push_back(job);
+      steps.push_back(std::move(*step));
+    }
+    if (batch_jobs.empty()) {
+      if (starved) {
+        // Nothing fits in KV memory even after eviction: the newest sequence gives way.
+        std::shared_ptr<Job> newest;
+        for (const auto& job : running) {
+          if (job->sequence != nullptr && (newest == nullptr || job->admitted_order > newest->admitted_order)) newest = job;
+        }
+        if (newest != nullptr) {
+          newest->sequence->Abort(FinishReason::kCancelled);
+          Finish(newest, absl::ResourceExhaustedError(absl::StrCat(
+                             "KV cache memory is exhausted (", pool_->max_blocks(), " blocks of ",
+                             pool_->block_size(), " positions); raise the engine's KV memory or send shorter requests")));
+        }
+      }
+      return;
+    }
+
+    std::vector<ForwardResult> results(batch_jobs.size());
+    std::vector<BatchEntry> entries;
+    int64_t tokens = 0;
+    for (size_t i = 0; i < batch_jobs.size(); ++i) {
+      entries.push_back({steps[i].tokens, batch_jobs[i]->sequence->cache(), steps[i].options, &results[i]});
+      tokens += static_cast<int64_t>(steps[i].tokens.size());
+    }
+    absl::Status status = model_.ForwardBatch(entries);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.iterations;
+      stats_.batched_sequences += static_cast<int64_t>(batch_jobs.size());
+      stats_.batched_tokens += tokens;
+      stats_.max_batch_sequences = std::max<int64_t>(stats_.max_batch_sequences, static_cast<int64_t>(batch_jobs.size()));
+      for (size_t i = 0; i < batch_jobs.size(); ++i) {
+        if (batch_jobs[i]->sequence->prefilling()) stats_.prefill_tokens += static_cast<int64_t>(steps[i].tokens.size());
+      }
+    }
+    for (size_t i = 0; i < batch_jobs.size(); ++i) {
+      const auto& job = batch_jobs[i];
+      serving::Sequence& seq = *job->sequence;
+      if (!status.ok()) {
+        Finish(job, status);
+        continue;
+      }
+      const bool was_prefilling = seq.prefilling();
+      absl::Status consumed = seq.Consume(results[i]);
+      if (!consumed.ok()) {
+        Finish(job, consumed);
+        continue;
+      }
+      // A finished prompt is worth sharing at once: the next plan step may already be waiting.
+      if (was_prefilling && !seq.prefilling()) RememberPrefix(seq);
+      if (seq.done()) Finish(job, absl::OkStatus());
+    }
+  }
+
+  void RememberPrefix(serving::Sequence& seq) {
+    if (!options_.prefix_caching) return;
+    auto* cache = static_cast<model::PagedKvCache*>(seq.cache());
+    prefix_->Insert(std::span(seq.context()).first(cache->length()), cache->blocks());
+  }
+
+  // Ends a job: the result (or `error`), its blocks to the prefix cache, its slot freed.
+  void Finish(const std::shared_ptr<Job>& job, const absl::Status& error) {
+    if (job->sequence == nullptr) return;
+    if (error.ok() || job->sequence->done()) RememberPrefix(*job->sequence);
+    GenerationResult result = job->sequence->Finish();
+    job->sequence.reset();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+    }
+    if (error.ok()) {
+      job->Deliver(std::move(result));
+    } else {
+      job->Deliver(error);
+    }
+  }
+
+  Model& model_;
+  const Tokenizer& tokenizer_;
+  const SchedulerOptions options_;
+  std::shared_ptr<KvBlockPool> pool_;
+  std::unique_ptr<serving::PrefixCache> prefix_;  // scheduler thread only
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::map<std::string, std::deque<std::shared_ptr<Job>>> queues_;
+  std::string last_tenant_;
+  int waiting_ = 0;
+  std::vector<std::shared_ptr<Job>> running_;
+  SchedulerStats stats_;
+  uint64_t admitted_ = 0;
+  uint64_t rotation_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Model& model, const Tokenizer& tokenizer,
+                                                             const SchedulerOptions& options) {
+  if (options.max_running < 1) return absl::InvalidArgumentError("max_running: must be at least 1");
+  if (options.max_batch_tokens < 1) return absl::InvalidArgumentError("max_batch_tokens: must be at least 1");
+  if (options.max_waiting < 0) return absl::InvalidArgumentError("max_waiting: must not be negative");
+  if (options.block_size < 1 || (options.block_size & (options.block_size - 1)) != 0) {
+    return absl::InvalidArgumentError("block_size: must be a power of two");
+  }
+  const uint64_t block_bytes = model.NewBlockPool({.block_size = options.block_size, .max_blocks = 1,
+                                                   .store_hidden = model.has_mtp()})
+                                   ->block_bytes();
+  const int64_t blocks = static_cast<int64_t>(options.kv_cache_bytes / block_bytes);
+  // At least one sequence must fit a full context.
+  const int64_t minimum = (model.config().max_position_embeddings + options.block_size - 1) / options.block_size + 2;
+  if (blocks < std::min<int64_t>(minimum, 64)) {
+    return absl::InvalidArgumentError(absl::StrCat("kv_cache_bytes: ", options.kv_cache_bytes, " bytes hold ", blocks,
+                                                   " blocks of ", block_bytes, " bytes; at least ",
+                                                   std::min<int64_t>(minimum, 64), " are needed"));
+  }
+  return std::unique_ptr<Scheduler>(new BatchScheduler(model, tokenizer, options, blocks));
+}
+
+}  // namespace engine

@@ -1,0 +1,249 @@
+// The batching scheduler: concurrent requests give exactly what each gives alone (batching,
+// chunked prefill and prefix caching change no token), prompts sharing a prefix skip its
+// prefill, and the limits (queue, KV memory, deadlines, cancellation, tenant fairness) hold.
+#include "engine/scheduler.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/generation.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+
+namespace engine {
+namespace {
+
+using Mode = SpeculationConfig::Mode;
+
+std::string TinyChatModel() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto model = Model::Load({.model_dir = TinyChatModel()});
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = std::move(*model);
+    auto tokenizer = Tokenizer::Load(TinyChatModel());
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+    tokenizer_ = std::move(*tokenizer);
+  }
+
+  std::unique_ptr<Scheduler> MakeScheduler(const SchedulerOptions& options) {
+    auto scheduler = Scheduler::Create(*model_, *tokenizer_, options);
+    EXPECT_TRUE(scheduler.ok()) << scheduler.status();
+    return scheduler.ok() ? std::move(*scheduler) : nullptr;
+  }
+
+  GenerationRequest Request(const std::string& prompt, int max_tokens) {
+    GenerationRequest request;
+    request.prompt = tokenizer_->Encode(prompt);
+    request.max_tokens = max_tokens;
+    request.ignore_eos = true;
+    return request;
+  }
+
+  // What the request gives run alone, without the scheduler.
+  std::vector<int32_t> Alone(const GenerationRequest& request) {
+    auto result = Generate(*model_, *tokenizer_, request, nullptr);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? result->tokens : std::vector<int32_t>{};
+  }
+
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+};
+
+TEST_F(SchedulerTest, ConcurrentRequestsMatchWhatEachGivesAlone) {
+  auto scheduler = MakeScheduler({.max_batch_tokens = 24});
+  std::vector<GenerationRequest> requests;
+  const char* prompts[] = {"the theory of", "a station", "of the station of the theory of the station",
+                           "theory", "the the the", "station of a theory of a station of a theory"};
+  for (int i = 0; i < 12; ++i) {
+    GenerationRequest r = Request(prompts[i % 6], 30 + 7 * i);
+    r.sampling.repetition_penalty = i % 3 == 0 ? 1.2f : 1.0f;
+    if (i % 4 == 1) r.speculation = {.mode = Mode::kMtp, .num_draft_tokens = 2};
+    if (i % 4 == 2) r.speculation = {.mode = Mode::kNgram, .num_draft_tokens = 3};
+    if (i % 5 == 4) {
+      r.sampling.temperature = 0.8f;
+      r.sampling.seed = 100 + i;
+    }
+    requests.push_back(r);
+  }
+  std::vector<std::vector<int32_t>> expected;
+  for (const auto& r : requests) expected.push_back(Alone(r));
+
+  std::vector<GenerationResult> got(requests.size());
+  std::vector<std::string> streamed(requests.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto result = scheduler->Generate(requests[i], {.tenant = i % 2 ? "a" : "b"}, [&](const GenerationDelta& d) {
+        streamed[i] += d.text;
+        return true;
+      });
+      ASSERT_TRUE(result.ok()) << result.status();
+      got[i] = *result;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(got[i].tokens, expected[i]) << "request " << i;
+    EXPECT_EQ(streamed[i], got[i].text) << "request " << i;
+  }
+  const SchedulerStats stats = scheduler->stats();
+  std::printf("%lld iterations, mean batch %.2f sequences, largest %lld, prefix hits %lld tokens\n",
+              static_cast<long long>(stats.iterations),
+              static_cast<double>(stats.batched_sequences) / static_cast<double>(stats.iterations),
+              static_cast<long long>(stats.max_batch_sequences), static_cast<long long>(stats.prefix_hit_tokens));
+  EXPECT_EQ(stats.requests, 12);
+  EXPECT_GT(stats.max_batch_sequences, 1);
+  EXPECT_EQ(stats.running, 0);
+}
+
+TEST_F(SchedulerTest, SharedPrefixesSkipTheirPrefillAndChangeNothing) {
+  auto scheduler = MakeScheduler({.max_batch_tokens = 16, .block_size = 8});
+  const std::string system = "the station of the theory of a station of the theory of the station of a theory of ";
+  for (Mode mode : {Mode::kNone, Mode::kMtp}) {
+    for (const std::string& question : {"the theory", "a station of", "the theory"}) {
+      GenerationRequest request = Request(system + question, 24);
+      request.speculation = {.mode = mode, .num_draft_tokens = 2};
+      const std::vector<int32_t> expected = Alone(request);
+      auto result = scheduler->Generate(request, {}, nullptr);
+      ASSERT_TRUE(result.ok()) << result.status();
+      EXPECT_EQ(result->tokens, expected) << question;
+      EXPECT_EQ(result->prompt_tokens, static_cast<int64_t>(request.prompt.size()));
+      // Every request after the first finds at least the shared part's full blocks.
+      if (mode != Mode::kNone || question != "the theory" || result->cached_prompt_tokens > 0) {
+        EXPECT_GE(result->cached_prompt_tokens, 8 * (static_cast<int64_t>(tokenizer_->Encode(system).size()) / 8))
+            << question;
+      }
+      EXPECT_LT(result->cached_prompt_tokens, result->prompt_tokens);
+    }
+  }
+  EXPECT_GT(scheduler->stats().prefix_hit_tokens, 0);
+}
+
+TEST_F(SchedulerTest, LongPromptsArePrefilledInChunks) {
+  auto scheduler = MakeScheduler({.max_batch_tokens = 5, .prefix_caching = false});
+  GenerationRequest request = Request("the station of the theory of a station of the theory of the station", 10);
+  ASSERT_GT(request.prompt.size(), 20u);
+  auto result = scheduler->Generate(request, {}, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->tokens, Alone(request));
+  EXPECT_EQ(result->cached_prompt_tokens, 0);
+  // ceil(prompt / 5) prefill passes, then one per further token.
+  EXPECT_EQ(scheduler->stats().iterations, static_cast<int64_t>((request.prompt.size() + 4) / 5) + 9);
+}
+
+TEST_F(SchedulerTest, AFullQueueIsRefusedAndCancellationAndDeadlinesEndRequests) {
+  auto scheduler = MakeScheduler({.max_running = 1, .max_waiting = 1});
+  std::atomic<bool> stop_blocker{false};
+  GenerationRequest blocker = Request("the theory of", 1900);
+  blocker.cancelled = &stop_blocker;
+  std::atomic<bool> blocker_started{false};
+  absl::StatusOr<GenerationResult> blocker_result;
+  std::thread first([&] {
+    blocker_result = scheduler->Generate(blocker, {}, [&](const GenerationDelta&) {
+      blocker_started = true;
+      return true;
+    });
+  });
+  while (!blocker_started) std::this_thread::yield();
+  // The blocker runs; one request may wait; the next is refused.
+  absl::StatusOr<GenerationResult> waiting_result;
+  std::thread second([&] {
+    waiting_result = scheduler->Generate(Request("a station", 5), {.deadline = std::chrono::steady_clock::now()}, nullptr);
+  });
+  while (scheduler->stats().waiting == 0) std::this_thread::yield();
+  auto refused = scheduler->Generate(Request("theory", 5), {}, nullptr);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(scheduler->stats().rejected_queue_full, 1);
+  stop_blocker = true;
+  first.join();
+  second.join();
+  ASSERT_TRUE(blocker_result.ok()) << blocker_result.status();
+  EXPECT_EQ(blocker_result->finish_reason, FinishReason::kCancelled);
+  EXPECT_LT(blocker_result->completion_tokens, 1900);
+  EXPECT_EQ(waiting_result.status().code(), absl::StatusCode::kDeadlineExceeded);
+
+  // A callback returning false ends the request where the caller stopped reading.
+  int calls = 0;
+  auto cancelled = scheduler->Generate(Request("the theory of", 200), {}, [&](const GenerationDelta&) { return ++calls < 3; });
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(cancelled->completion_tokens, 3);
+}
+
+TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
+  auto scheduler = MakeScheduler({.max_running = 1});
+  std::atomic<bool> stop_blocker{false}, blocker_started{false};
+  GenerationRequest blocker = Request("the theory of", 1900);
+  blocker.cancelled = &stop_blocker;
+  std::thread first([&] {
+    (void)scheduler->Generate(blocker, {}, [&](const GenerationDelta&) {
+      blocker_started = true;
+      return true;
+    });
+  });
+  while (!blocker_started) std::this_thread::yield();
+  std::mutex mutex;
+  std::vector<std::string> finished;
+  std::vector<std::thread> threads;
+  const std::vector<std::pair<std::string, std::string>> submitted = {{"a", "a1"}, {"a", "a2"}, {"a", "a3"}, {"b", "b1"}};
+  for (size_t i = 0; i < submitted.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto result = scheduler->Generate(Request("a station", 3), {.tenant = submitted[i].first}, nullptr);
+      EXPECT_TRUE(result.ok());
+      std::lock_guard<std::mutex> lock(mutex);
+      finished.push_back(submitted[i].second);
+    });
+    while (scheduler->stats().waiting < static_cast<int64_t>(i + 1)) std::this_thread::yield();
+  }
+  stop_blocker = true;
+  first.join();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(finished, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
+}
+
+TEST_F(SchedulerTest, KvMemoryIsBoundedEvictedAndExhaustedCleanly) {
+  // 64 blocks of 16 positions: prompts' cached prefixes are evicted to make room, and a request
+  // that cannot fit at all fails with RESOURCE_EXHAUSTED instead of stalling the engine.
+  const uint64_t block_bytes = model_->NewBlockPool({.block_size = 16, .store_hidden = true})->block_bytes();
+  auto scheduler = MakeScheduler({.kv_cache_bytes = 64 * block_bytes, .block_size = 16});
+  for (int i = 0; i < 12; ++i) {
+    std::string prompt;
+    for (int j = 0; j < 12; ++j) prompt += (j + i) % 3 == 0 ? "the theory " : (j % 2 ? "of a station " : "station ");
+    prompt += std::to_string(i);
+    GenerationRequest request = Request(prompt, 90);
+    auto result = scheduler->Generate(request, {}, nullptr);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->tokens, Alone(request));
+  }
+  SchedulerStats stats = scheduler->stats();
+  EXPECT_GT(stats.evicted_blocks, 0);
+  EXPECT_LE(stats.kv_blocks_used, 64);
+  auto too_long = scheduler->Generate(Request("the theory of", 1500), {}, nullptr);
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kResourceExhausted);
+  // The engine is still fine afterwards.
+  GenerationRequest after = Request("a station", 10);
+  auto result = scheduler->Generate(after, {}, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->tokens, Alone(after));
+}
+
+TEST_F(SchedulerTest, BadOptionsAndRequestsAreRefused) {
+  EXPECT_FALSE(Scheduler::Create(*model_, *tokenizer_, {.max_running = 0}).ok());
+  EXPECT_FALSE(Scheduler::Create(*model_, *tokenizer_, {.block_size = 12}).ok());
+  EXPECT_FALSE(Scheduler::Create(*model_, *tokenizer_, {.kv_cache_bytes = 1000}).ok());
+  auto scheduler = MakeScheduler({});
+  GenerationRequest empty;
+  EXPECT_EQ(scheduler->Generate(empty, {}, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+  GenerationRequest bad = Request("the", 0);
+  EXPECT_EQ(scheduler->Generate(bad, {}, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace engine
