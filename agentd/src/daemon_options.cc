@@ -78,6 +78,33 @@ absl::Status ReadRuns(const std::string& path, const Json& object, RunOptions* r
   return absl::OkStatus();
 }
 
+absl::Status ReadEngine(const std::string& path, const Json& object, EngineServingOptions* engine) {
+  if (!object.is_object()) return KeyError(path, "engine", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    absl::Status status;
+    const std::string display = "engine." + key;
+    if (key == "kv_cache_mb") {
+      status = ReadUnsigned(path, object, key, display, &engine->kv_cache_mb);
+    } else if (key == "max_running") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_running);
+    } else if (key == "max_batch_tokens") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_batch_tokens);
+    } else if (key == "max_waiting") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_waiting);
+    } else if (key == "prefix_caching") {
+      if (!value.is_boolean()) {
+        status = KeyError(path, display, "must be true or false");
+      } else {
+        engine->prefix_caching = value.get<bool>();
+      }
+    } else {
+      status = KeyError(path, display, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadAuth(const std::string& path, const Json& object, std::vector<ApiToken>* tokens) {
   if (!object.is_object()) return KeyError(path, "auth", "must be an object");
   for (const auto& [key, value] : object.items()) {
@@ -142,6 +169,17 @@ absl::Status DaemonOptions::Validate() const {
     return absl::InvalidArgumentError("tls: cert_file and key_file must be given together");
   }
   if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
+  if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
+  if (engine.max_running == 0 || engine.max_running > 1024) {
+    return absl::InvalidArgumentError("engine.max_running must be between 1 and 1024");
+  }
+  if (engine.max_batch_tokens == 0 || engine.max_batch_tokens > 65536) {
+    return absl::InvalidArgumentError("engine.max_batch_tokens must be between 1 and 65536");
+  }
+  if (engine.max_waiting > 1000000) return absl::InvalidArgumentError("engine.max_waiting must be at most 1000000");
+  if (!draft_model_dir.empty() && model_dir.empty()) {
+    return absl::InvalidArgumentError("draft_model needs a model (--model) to draft for");
+  }
   return absl::OkStatus();
 }
 
@@ -162,6 +200,10 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = ReadString(path, root, key, &options->data_dir);
     } else if (key == "model") {
       status = ReadString(path, root, key, &options->model_dir);
+    } else if (key == "draft_model") {
+      status = ReadString(path, root, key, &options->draft_model_dir);
+    } else if (key == "engine") {
+      status = ReadEngine(path, value, &options->engine);
     } else if (key == "tools_dir") {
       status = ReadString(path, root, key, &options->tools_dir);
     } else if (key == "search_url") {

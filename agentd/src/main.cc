@@ -27,12 +27,15 @@ int main(int argc, char** argv) {
   CLI::App app{"agentd: agent orchestration daemon with a built-in MoE language-model engine"};
   app.set_version_flag("--version", std::string("agentd ") + agentd::kVersion + " (" +
                                         agentd::kApiVersion + ")");
-  std::string config_path, listen, data_dir, model_dir, tools_dir, plans_dir, port_file, log_level;
+  std::string config_path, listen, data_dir, model_dir, draft_model_dir, tools_dir, plans_dir, port_file, log_level;
+  uint64_t kv_cache_mb = 0;
   double grace = -1;
   app.add_option("--config", config_path, "JSON config file; flags override its keys");
   app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (default 127.0.0.1:7700)");
   app.add_option("--data-dir", data_dir, "directory for persistent state (required)");
   app.add_option("--model", model_dir, "model directory to load (config.json, *.safetensors)");
+  app.add_option("--draft-model", draft_model_dir, "smaller model with the same vocabulary for draft-model speculation");
+  app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
   if (!listen.empty()) options.listen = listen;
   if (!data_dir.empty()) options.data_dir = data_dir;
   if (!model_dir.empty()) options.model_dir = model_dir;
+  if (!draft_model_dir.empty()) options.draft_model_dir = draft_model_dir;
+  if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
   if (!port_file.empty()) options.port_file = port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;
   if (!plans_dir.empty()) options.plans_dir = plans_dir;

@@ -85,7 +85,14 @@ class ServerImpl final : public Server {
     log::Info("devices", {{"devices", engine::DescribeDevices(devices)},
                           {"cuda_compiled", devices.cuda_compiled}});
     if (!options_.model_dir.empty()) {
-      absl::StatusOr<std::unique_ptr<engine::Engine>> loaded = engine::Engine::Load({.model_dir = options_.model_dir});
+      engine::EngineOptions engine_options{.model_dir = options_.model_dir, .draft_model_dir = options_.draft_model_dir};
+      const EngineServingOptions& serving = options_.engine;
+      engine_options.scheduler = {.max_running = static_cast<int>(serving.max_running),
+                                  .max_batch_tokens = static_cast<int64_t>(serving.max_batch_tokens),
+                                  .max_waiting = static_cast<int>(serving.max_waiting),
+                                  .kv_cache_bytes = serving.kv_cache_mb << 20,
+                                  .prefix_caching = serving.prefix_caching};
+      absl::StatusOr<std::unique_ptr<engine::Engine>> loaded = engine::Engine::Load(engine_options);
       if (!loaded.ok()) {
         return absl::Status(loaded.status().code(),
                             absl::StrCat("--model ", options_.model_dir, ": ", loaded.status().message()));
@@ -96,7 +103,9 @@ class ServerImpl final : public Server {
                                  {"architecture", info.architecture},
                                  {"parameters", info.parameters},
                                  {"active_parameters", info.active_parameters},
-                                 {"dtype", info.weight_dtype}});
+                                 {"dtype", info.weight_dtype},
+                                 {"draft_model", info.draft_model},
+                                 {"kv_cache_mb", options_.engine.kv_cache_mb}});
     }
 
     if (engine_) embedder_ = std::make_unique<EngineEmbedder>(engine_.get());

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/constraint.h"
 #include "engine/generation.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
@@ -112,6 +113,35 @@ TEST_F(SpeculationTest, GreedyOutputIsUnchangedByEveryDrafter) {
           EXPECT_EQ(got.draft_tokens_accepted, got.draft_tokens_proposed) << c.name;
         }
       }
+    }
+  }
+}
+
+TEST_F(SpeculationTest, ConstrainedOutputIsUnchangedBySpeculation) {
+  const ResponseConstraint specs[] = {
+      {.kind = ResponseConstraint::Kind::kJsonSchema,
+       .json_schema = R"({"type": "object", "properties": {"title": {"type": "string", "maxLength": 40},
+                          "sections": {"type": "array", "items": {"type": "string", "maxLength": 30}, "maxItems": 3}},
+                          "required": ["title", "sections"]})"},
+      {.kind = ResponseConstraint::Kind::kCitedText, .max_citation = 3},
+  };
+  for (const ResponseConstraint& spec : specs) {
+    for (Mode mode : {Mode::kNgram, Mode::kMtp, Mode::kDraftModel}) {
+      auto plain_constraint = TokenConstraint::Create(spec, *tokenizer_);
+      auto speculative_constraint = TokenConstraint::Create(spec, *tokenizer_);
+      ASSERT_TRUE(plain_constraint.ok() && speculative_constraint.ok());
+      GenerationRequest plain;
+      plain.max_tokens = 60;
+      plain.sampling.repetition_penalty = 1.2f;
+      plain.constraint = plain_constraint->get();
+      GenerationRequest speculative = plain;
+      speculative.constraint = speculative_constraint->get();
+      speculative.speculation = {.mode = mode, .num_draft_tokens = 3, .draft_model = model_.get()};
+      const GenerationResult expected = Run("the theory of [1] the station", plain);
+      const GenerationResult got = Run("the theory of [1] the station", speculative);
+      EXPECT_EQ(got.tokens, expected.tokens) << SpeculationModeName(mode);
+      EXPECT_TRUE(got.speculated);
+      if (mode != Mode::kNgram) EXPECT_GT(got.draft_tokens_proposed, 0) << SpeculationModeName(mode);
     }
   }
 }

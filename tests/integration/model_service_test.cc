@@ -78,14 +78,15 @@ TEST_F(ModelServiceTest, GenerateStreamsDeltasAndFinishes) {
   EXPECT_GT(finished.usage().prompt_tokens(), 0u);
   EXPECT_LE(token_count, 12);
 
-  // Same request, greedy: same text — with n-gram speculation (the default) and without.
+  // Same request, greedy: same text — with speculation (the default: the MTP layer this
+  // checkpoint has) and without.
   auto context2 = client_->NewContext(false);
   auto again = client_->models().Generate(context2.get(), request);
   grpc::Status status2;
   auto [text2, finished2] = Drain(again.get(), &status2);
   ASSERT_TRUE(status2.ok());
   EXPECT_EQ(text2, text);
-  EXPECT_EQ(finished2.speculation().mode(), SPECULATION_MODE_NGRAM);
+  EXPECT_EQ(finished2.speculation().mode(), SPECULATION_MODE_MTP);
   request.mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
   auto context3 = client_->NewContext(false);
   auto plain = client_->models().Generate(context3.get(), request);
@@ -143,8 +144,9 @@ TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
   auto reader = client_->models().Generate(context.get(), request);
   grpc::Status status;
   Drain(reader.get(), &status);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), HasSubstr("speculation.mode"));
+  EXPECT_THAT(status.error_message(), HasSubstr("--draft-model"));
 
   DetokenizeRequest detokenize;
   detokenize.add_ids(100000);

@@ -38,6 +38,20 @@ struct RunOptions {
   uint32_t max_active_runs_per_tenant = 16;
 };
 
+// The engine's serving settings (config key "engine").
+struct EngineServingOptions {
+  // KV-cache memory for all requests together, in MiB. Default 2048.
+  uint64_t kv_cache_mb = 2048;
+  // Requests in the running batch at once. Default 16.
+  uint64_t max_running = 16;
+  // Tokens per forward pass (longer prompts are prefilled in chunks). Default 256.
+  uint64_t max_batch_tokens = 256;
+  // Requests waiting for a batch slot; more are refused with RESOURCE_EXHAUSTED. Default 256.
+  uint64_t max_waiting = 256;
+  // Reuse KV blocks of earlier prompts' prefixes. Default true.
+  bool prefix_caching = true;
+};
+
 struct ApiToken {
   std::string token;
   std::string tenant;
@@ -52,6 +66,9 @@ struct DaemonOptions {
   std::string data_dir;
   // Model directory (config.json, *.safetensors, tokenizer.json). Empty: no model loaded.
   std::string model_dir;
+  // A smaller model with the same vocabulary for draft-model speculation. Empty: none.
+  std::string draft_model_dir;
+  EngineServingOptions engine;
   // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
   // built-in tools only.
   std::string tools_dir;

@@ -709,9 +709,11 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   engine::Engine* engine = manager_->options().engine;
   if (engine == nullptr) return absl::FailedPreconditionError("ctx.llm: no model is loaded (start agentd with --model DIR)");
   uint64_t remaining = 0;
+  std::string tenant;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
     const Run& r = run_->record.run();
+    tenant = r.tenant();
     const uint64_t used = r.usage().prompt_tokens() + r.usage().completion_tokens();
     if (used >= r.limits().max_tokens()) {
       return absl::ResourceExhaustedError(absl::StrCat("budget: the run's max_tokens (", r.limits().max_tokens(), ") is spent"));
@@ -721,6 +723,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   const int requested = request.value("max_tokens", 512);
   if (requested < 1) return absl::InvalidArgumentError("ctx.llm: max_tokens must be at least 1");
   engine::CompletionOptions options = CompletionFromJson(request, engine->info().context_length);
+  options.tenant = tenant;
   options.max_tokens = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::min(requested, engine->info().context_length)), remaining));
   bool wants_json = false;
   if (request.contains("json_schema")) {

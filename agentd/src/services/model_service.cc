@@ -22,13 +22,16 @@ grpc::Status InvalidField(absl::string_view prefix, absl::string_view field, abs
 
 bool InRange(float value, float lo, float hi) { return std::isfinite(value) && value >= lo && value <= hi; }
 
-// What the engine cannot do yet is refused by name rather than silently ignored.
-grpc::Status CheckUnsupported(const SpeculationOptions& speculation, const ResponseFormat& format) {
+// Speculation modes the loaded engine cannot serve are refused by name rather than ignored.
+grpc::Status CheckUnsupported(const SpeculationOptions& speculation, const ResponseFormat& format,
+                              const engine::EngineInfo& info) {
   const SpeculationMode mode = speculation.mode();
-  if (mode == SPECULATION_MODE_MTP || mode == SPECULATION_MODE_DRAFT_MODEL) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        absl::StrCat("speculation.mode: ", SpeculationMode_Name(mode),
-                                     " is not available in this build yet (use NONE, NGRAM or AUTO)"));
+  if (mode == SPECULATION_MODE_MTP && !info.has_mtp) {
+    return Invalid("speculation.mode: MTP drafting needs a checkpoint with an MTP layer; this model has none");
+  }
+  if (mode == SPECULATION_MODE_DRAFT_MODEL && info.draft_model.empty()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "speculation.mode: DRAFT_MODEL needs a draft model (start agentd with --draft-model)");
   }
   if (format.format_case() == ResponseFormat::kJsonSchema && format.json_schema().empty()) {
     return Invalid("response_format.json_schema: is empty");
@@ -64,13 +67,31 @@ grpc::Status CheckGenerationCommon(const SamplingParams& sampling, uint32_t logp
   return grpc::Status::OK;
 }
 
-// NGRAM, AUTO and unspecified use prompt-lookup drafting (MTP self-drafting is not built yet);
-// the engine applies it only to greedy requests without penalties, where it is exact.
-engine::SpeculationConfig ToSpeculation(const SpeculationOptions& speculation) {
+// AUTO (and unspecified) drafts with the MTP layer when the checkpoint has one, else by prompt
+// lookup. Rejection sampling keeps every mode exact for any sampling settings.
+engine::SpeculationConfig ToSpeculation(const SpeculationOptions& speculation, const engine::EngineInfo& info) {
+  using Mode = engine::SpeculationConfig::Mode;
   engine::SpeculationConfig config;
-  if (speculation.mode() != SPECULATION_MODE_NONE) config.mode = engine::SpeculationConfig::Mode::kNgram;
+  switch (speculation.mode()) {
+    case SPECULATION_MODE_NONE: config.mode = Mode::kNone; break;
+    case SPECULATION_MODE_NGRAM: config.mode = Mode::kNgram; break;
+    case SPECULATION_MODE_MTP: config.mode = Mode::kMtp; break;
+    case SPECULATION_MODE_DRAFT_MODEL: config.mode = Mode::kDraftModel; break;
+    default: config.mode = info.has_mtp ? Mode::kMtp : Mode::kNgram; break;
+  }
   if (speculation.num_draft_tokens() > 0) config.num_draft_tokens = static_cast<int>(speculation.num_draft_tokens());
   return config;
+}
+
+SpeculationMode ToProto(engine::SpeculationConfig::Mode mode) {
+  using Mode = engine::SpeculationConfig::Mode;
+  switch (mode) {
+    case Mode::kNone: return SPECULATION_MODE_NONE;
+    case Mode::kNgram: return SPECULATION_MODE_NGRAM;
+    case Mode::kMtp: return SPECULATION_MODE_MTP;
+    case Mode::kDraftModel: return SPECULATION_MODE_DRAFT_MODEL;
+  }
+  return SPECULATION_MODE_NONE;
 }
 
 engine::CompletionOptions ToCompletionOptions(const SamplingParams& s, uint32_t max_tokens,
@@ -131,7 +152,7 @@ GenerateResponse FinishedMessage(const engine::GenerationResult& result) {
   finished->mutable_usage()->set_prompt_tokens(static_cast<uint64_t>(result.prompt_tokens));
   finished->mutable_usage()->set_completion_tokens(static_cast<uint64_t>(result.completion_tokens));
   SpeculationStats* speculation = finished->mutable_speculation();
-  speculation->set_mode(result.speculated ? SPECULATION_MODE_NGRAM : SPECULATION_MODE_NONE);
+  speculation->set_mode(ToProto(result.speculation_mode));
   speculation->set_proposed(static_cast<uint64_t>(result.draft_tokens_proposed));
   speculation->set_accepted(static_cast<uint64_t>(result.draft_tokens_accepted));
   speculation->set_verify_steps(static_cast<uint64_t>(result.verify_steps));
@@ -189,20 +210,21 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
     status = Invalid("prompt: one of prompt or prompt_ids is required");
   }
   if (status.ok()) status = CheckModel(request->model());
-  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format());
+  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format(), engine_->info());
   if (!status.ok()) {
     LogRefusedCall("ModelService.Generate", status);
     return new FinishedWriteReactor<GenerateResponse>(status);
   }
   engine::Engine* engine = engine_;
   GenerateRequest copy = *request;
-  return new GenerationReactor([engine, copy](const GenerationReactor::Send& send,
+  return new GenerationReactor([engine, copy, tenant](const GenerationReactor::Send& send,
                                               const std::atomic<bool>* cancelled) -> grpc::Status {
     engine::CompletionOptions options = ToCompletionOptions(copy.sampling(), copy.max_tokens(), copy.stop(),
                                                             copy.logprobs(), engine->info().context_length);
     for (uint32_t id : copy.stop_token_ids()) options.stop_token_ids.push_back(static_cast<int32_t>(id));
     options.cancelled = cancelled;
-    options.speculation = ToSpeculation(copy.speculation());
+    options.speculation = ToSpeculation(copy.speculation(), engine->info());
+    options.tenant = tenant;
     options.constraint = ToConstraint(copy.response_format());
     auto on_delta = [&](const engine::GenerationDelta& delta) {
       send(ToProto(delta, copy.include_token_ids(), engine->tokenizer()));
@@ -236,7 +258,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     }
   }
   if (status.ok()) status = CheckModel(request->model());
-  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format());
+  if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format(), engine_->info());
   if (status.ok() && engine_->chat_format() == nullptr) {
     status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the loaded model's tokenizer has no chat format");
   }
@@ -246,7 +268,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
   }
   engine::Engine* engine = engine_;
   ChatRequest copy = *request;
-  return new GenerationReactor([engine, copy](const GenerationReactor::Send& send,
+  return new GenerationReactor([engine, copy, tenant](const GenerationReactor::Send& send,
                                               const std::atomic<bool>* cancelled) -> grpc::Status {
     std::vector<engine::ChatMessage> messages;
     for (const ChatMessage& m : copy.messages()) {
@@ -266,7 +288,8 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     engine::CompletionOptions options = ToCompletionOptions(copy.sampling(), copy.max_tokens(), copy.stop(),
                                                             copy.logprobs(), engine->info().context_length);
     options.cancelled = cancelled;
-    options.speculation = ToSpeculation(copy.speculation());
+    options.speculation = ToSpeculation(copy.speculation(), engine->info());
+    options.tenant = tenant;
     options.constraint = ToConstraint(copy.response_format());
     if (copy.tool_choice() == TOOL_CHOICE_REQUIRED) {
       options.tool_choice = engine::CompletionOptions::ToolChoice::kRequired;
@@ -369,6 +392,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContex
     response->set_embedding_dimension(static_cast<uint32_t>(info.hidden_size));
     response->add_speculation_modes(SPECULATION_MODE_NONE);
     response->add_speculation_modes(SPECULATION_MODE_NGRAM);
+    if (info.has_mtp) response->add_speculation_modes(SPECULATION_MODE_MTP);
+    if (!info.draft_model.empty()) response->add_speculation_modes(SPECULATION_MODE_DRAFT_MODEL);
     response->add_speculation_modes(SPECULATION_MODE_AUTO);
     return grpc::Status::OK;
   });

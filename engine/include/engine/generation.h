@@ -36,8 +36,8 @@ const char* FinishReasonName(FinishReason reason);  // "stop_token", "stop_strin
 // probability min(1, p/q) (p: the target's distribution, q: the drafter's) and the first
 // rejected one is replaced by a sample from max(0, p − q), so the output follows the target's
 // distribution exactly; with greedy sampling both are one-hot and the output is token for token
-// what plain decoding gives. Penalties are applied per verified position with the history as it
-// stands there, so they need not turn speculation off. Constrained requests run without it.
+// what plain decoding gives. Penalties and constraints are applied per verified position as they
+// stand after the drafts accepted before it, so neither turns speculation off.
 struct SpeculationConfig {
   enum class Mode {
     kNone,
@@ -79,7 +79,7 @@ struct GenerationRequest {
   const std::atomic<bool>* cancelled = nullptr;
   SpeculationConfig speculation;
   // When set (borrowed), tokens the constraint rules out are masked before sampling and the
-  // output ends as soon as the constrained value is complete. Speculation is off then.
+  // output ends as soon as the constrained value is complete.
   TokenConstraint* constraint = nullptr;
   // Prompt tokens at the front that the KV cache given to the generator already holds (prefix
   // caching); 0 when it starts empty.

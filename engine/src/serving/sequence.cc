@@ -112,7 +112,7 @@ Sequence::Sequence(Model& model, const Tokenizer& tokenizer, GenerationRequest r
   history_.AddPrompt(request_.prompt);
   context_ = request_.prompt;
   prefilled_ = request_.cached_prompt_tokens;
-  speculate_ = request_.constraint == nullptr && request_.speculation.mode != SpeculationConfig::Mode::kNone &&
+  speculate_ = request_.speculation.mode != SpeculationConfig::Mode::kNone &&
                request_.speculation.num_draft_tokens > 0;
   result_.prompt_tokens = static_cast<int64_t>(request_.prompt.size());
   result_.cached_prompt_tokens = request_.cached_prompt_tokens;
@@ -187,7 +187,10 @@ absl::Status Sequence::Verify(const ForwardResult& forward) {
   int64_t accepted = 0;
   bool replaced = false;  // a rejected draft's replacement (or a stop) ended the step
   for (; accepted < k && !done_; ++accepted) {
+    // The target distribution at this position: the constraint and the penalties as they stand
+    // after the drafts accepted so far (both only ever advance over accepted tokens).
     std::vector<float> row(forward.logits.begin() + accepted * vocab, forward.logits.begin() + (accepted + 1) * vocab);
+    if (request_.constraint != nullptr) request_.constraint->Mask(row, stop_ids_);
     sampler_.ApplyPenalties(row, history_);
     const std::vector<float> p = sampler_.Distribution(row);
     const int32_t draft = drafts_[accepted];
@@ -195,6 +198,8 @@ absl::Status Sequence::Verify(const ForwardResult& forward) {
     const double q = sampled_draft ? draft_probs_[accepted][draft] : 1.0;
     if (q > 0 && sampler_.Uniform() * q < p[draft]) {
       ++result_.draft_tokens_accepted;
+      absl::Status advanced = AdvanceConstraint(draft);
+      if (!advanced.ok()) return advanced;
       AcceptToken(draft, row);
       continue;
     }
@@ -208,6 +213,8 @@ absl::Status Sequence::Verify(const ForwardResult& forward) {
     std::optional<int32_t> token = sampler_.Draw(residual);
     if (!token) token = sampler_.Draw(p);  // p and q agree to rounding: any draw from p will do
     if (!token) token = draft;
+    absl::Status advanced = AdvanceConstraint(*token);
+    if (!advanced.ok()) return advanced;
     AcceptToken(*token, row);
     replaced = true;
     break;
@@ -289,12 +296,17 @@ absl::Status Sequence::SampleAndAccept(std::span<const float> row) {
   std::vector<float> logits(row.begin(), row.end());
   if (request_.constraint != nullptr) request_.constraint->Mask(logits, stop_ids_);
   const int32_t token = sampler_.Sample(logits, history_);  // applies the penalties to `logits`
-  if (request_.constraint != nullptr && std::find(stop_ids_.begin(), stop_ids_.end(), token) == stop_ids_.end()) {
-    absl::Status status = request_.constraint->Advance(token);
-    if (!status.ok()) return status;
-  }
+  absl::Status advanced = AdvanceConstraint(token);
+  if (!advanced.ok()) return advanced;
   AcceptToken(token, logits);
   return absl::OkStatus();
+}
+
+absl::Status Sequence::AdvanceConstraint(int32_t token) {
+  if (request_.constraint == nullptr || std::find(stop_ids_.begin(), stop_ids_.end(), token) != stop_ids_.end()) {
+    return absl::OkStatus();
+  }
+  return request_.constraint->Advance(token);
 }
 
 bool Sequence::Emit(size_t up_to) {

@@ -62,6 +62,8 @@ class Sequence {
   // Bookkeeping, stop checks and streaming for one new token; false when generation ends.
   bool AcceptToken(int32_t token, std::span<const float> penalized_logits);
   bool Emit(size_t up_to);
+  // Moves the constraint (if any) past an accepted token; stop tokens end it instead.
+  absl::Status AdvanceConstraint(int32_t token);
   // Verifies the drafts against rows 0..k of `forward` by rejection sampling.
   absl::Status Verify(const ForwardResult& forward);
 
