@@ -3,7 +3,9 @@
 // prefill, and the limits (queue, KV memory, deadlines, cancellation, tenant fairness) hold.
 #include "engine/scheduler.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -189,22 +191,30 @@ TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
     });
   });
   while (!blocker_started) std::this_thread::yield();
-  std::mutex mutex;
-  std::vector<std::string> finished;
+  // With one running slot the requests run one after another; each one's first token marks
+  // when it was admitted (each runs for tens of milliseconds, far longer than a thread wake-up).
+  std::vector<std::chrono::steady_clock::time_point> first_token(4);
   std::vector<std::thread> threads;
   const std::vector<std::pair<std::string, std::string>> submitted = {{"a", "a1"}, {"a", "a2"}, {"a", "a3"}, {"b", "b1"}};
   for (size_t i = 0; i < submitted.size(); ++i) {
     threads.emplace_back([&, i] {
-      auto result = scheduler->Generate(Request("a station", 3), {.tenant = submitted[i].first}, nullptr);
+      bool first = true;
+      auto result = scheduler->Generate(Request("a station", 60), {.tenant = submitted[i].first}, [&](const GenerationDelta&) {
+        if (first) first_token[i] = std::chrono::steady_clock::now();
+        first = false;
+        return true;
+      });
       EXPECT_TRUE(result.ok());
-      std::lock_guard<std::mutex> lock(mutex);
-      finished.push_back(submitted[i].second);
     });
     while (scheduler->stats().waiting < static_cast<int64_t>(i + 1)) std::this_thread::yield();
   }
   stop_blocker = true;
   first.join();
   for (auto& t : threads) t.join();
+  std::vector<size_t> order = {0, 1, 2, 3};
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return first_token[a] < first_token[b]; });
+  std::vector<std::string> finished;
+  for (size_t i : order) finished.push_back(submitted[i].second);
   EXPECT_EQ(finished, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));
 }
 

@@ -78,15 +78,23 @@ TEST_F(ModelServiceTest, GenerateStreamsDeltasAndFinishes) {
   EXPECT_GT(finished.usage().prompt_tokens(), 0u);
   EXPECT_LE(token_count, 12);
 
-  // Same request, greedy: same text — with speculation (the default: the MTP layer this
-  // checkpoint has) and without.
+  // Same request, greedy: same text — with speculation (the default: n-gram drafts), with
+  // MTP drafts, and without.
   auto context2 = client_->NewContext(false);
   auto again = client_->models().Generate(context2.get(), request);
   grpc::Status status2;
   auto [text2, finished2] = Drain(again.get(), &status2);
   ASSERT_TRUE(status2.ok());
   EXPECT_EQ(text2, text);
-  EXPECT_EQ(finished2.speculation().mode(), SPECULATION_MODE_MTP);
+  EXPECT_EQ(finished2.speculation().mode(), SPECULATION_MODE_NGRAM);
+  request.mutable_speculation()->set_mode(SPECULATION_MODE_MTP);
+  auto context_mtp = client_->NewContext(false);
+  auto with_mtp = client_->models().Generate(context_mtp.get(), request);
+  grpc::Status status_mtp;
+  auto [text_mtp, finished_mtp] = Drain(with_mtp.get(), &status_mtp);
+  ASSERT_TRUE(status_mtp.ok()) << status_mtp.error_message();
+  EXPECT_EQ(text_mtp, text);
+  EXPECT_EQ(finished_mtp.speculation().mode(), SPECULATION_MODE_MTP);
   request.mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
   auto context3 = client_->NewContext(false);
   auto plain = client_->models().Generate(context3.get(), request);

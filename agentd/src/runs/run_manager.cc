@@ -724,6 +724,22 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   if (requested < 1) return absl::InvalidArgumentError("ctx.llm: max_tokens must be at least 1");
   engine::CompletionOptions options = CompletionFromJson(request, engine->info().context_length);
   options.tenant = tenant;
+  // Greedy plan steps speculate by prompt lookup unless they say otherwise: drafts and
+  // revisions copy their sources, and the output is the same token for token (BENCHMARKS.md,
+  // serving). Sampled steps do not by default: the distribution is kept, but a seed would no
+  // longer give the sample it gave before.
+  const std::string speculation = request.contains("speculation") && request["speculation"].is_string()
+                                      ? request["speculation"].get<std::string>()
+                                  : options.sampling.temperature <= 0 ? "ngram"
+                                                                      : "none";
+  if (speculation == "ngram") {
+    options.speculation.mode = engine::SpeculationConfig::Mode::kNgram;
+  } else if (speculation == "mtp" && engine->info().has_mtp) {
+    options.speculation.mode = engine::SpeculationConfig::Mode::kMtp;
+  } else if (speculation != "none") {
+    return absl::InvalidArgumentError(absl::StrCat("ctx.llm: speculation '", speculation, "' must be none, ngram",
+                                                   engine->info().has_mtp ? " or mtp" : " (this model has no MTP layer)"));
+  }
   options.max_tokens = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::min(requested, engine->info().context_length)), remaining));
   bool wants_json = false;
   if (request.contains("json_schema")) {

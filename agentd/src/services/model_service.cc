@@ -67,8 +67,9 @@ grpc::Status CheckGenerationCommon(const SamplingParams& sampling, uint32_t logp
   return grpc::Status::OK;
 }
 
-// AUTO (and unspecified) drafts with the MTP layer when the checkpoint has one, else by prompt
-// lookup. Rejection sampling keeps every mode exact for any sampling settings.
+// AUTO (and unspecified) drafts by prompt lookup: it costs no forward pass, and on the CPU the
+// MTP layer's own pass costs more than its drafts save (BENCHMARKS.md, serving). Rejection
+// sampling keeps every mode exact for any sampling settings.
 engine::SpeculationConfig ToSpeculation(const SpeculationOptions& speculation, const engine::EngineInfo& info) {
   using Mode = engine::SpeculationConfig::Mode;
   engine::SpeculationConfig config;
@@ -77,7 +78,7 @@ engine::SpeculationConfig ToSpeculation(const SpeculationOptions& speculation, c
     case SPECULATION_MODE_NGRAM: config.mode = Mode::kNgram; break;
     case SPECULATION_MODE_MTP: config.mode = Mode::kMtp; break;
     case SPECULATION_MODE_DRAFT_MODEL: config.mode = Mode::kDraftModel; break;
-    default: config.mode = info.has_mtp ? Mode::kMtp : Mode::kNgram; break;
+    default: config.mode = Mode::kNgram; break;
   }
   if (speculation.num_draft_tokens() > 0) config.num_draft_tokens = static_cast<int>(speculation.num_draft_tokens());
   return config;

@@ -103,11 +103,16 @@ class Model {
   virtual std::unique_ptr<KvCache> NewMtpCache() const = 0;
   // The MTP layer over a run of positions continuing mtp_cache: row i of `hidden` ([n, hidden])
   // is the main model's final hidden state at some position p, and next_tokens[i] the token at
-  // p + 1; the result's logits ([n, vocab]) predict the token at p + 2. The first MTP position
-  // of a sequence sees a zero embedding, as DeepSeek's reference does.
-  virtual absl::Status ForwardMtp(std::span<const float> hidden,
-                                  std::span<const int32_t> next_tokens, KvCache* mtp_cache,
-                                  ForwardResult* result) = 0;
+  // p + 1; the result's logits predict the token at p + 2, for every row when
+  // options.all_logits, else for the last (drafting needs only that one, and the head is most
+  // of the layer's cost on a small model). The first MTP position of a sequence sees a zero
+  // embedding, as DeepSeek's reference does. result->hidden always holds every row.
+  virtual absl::Status ForwardMtp(std::span<const float> hidden, std::span<const int32_t> next_tokens,
+                                  KvCache* mtp_cache, const ForwardOptions& options, ForwardResult* result) = 0;
+  absl::Status ForwardMtp(std::span<const float> hidden, std::span<const int32_t> next_tokens, KvCache* mtp_cache,
+                          ForwardResult* result) {
+    return ForwardMtp(hidden, next_tokens, mtp_cache, {.all_logits = true}, result);
+  }
 
   // All parameters, and those one token reads (embeddings row aside): attention, dense MLPs,
   // shared experts, the router and num_experts_per_tok routed experts per MoE layer, the head.

@@ -117,8 +117,9 @@ class Transformer final : public Model {
     return out;
   }
 
+  using Model::ForwardMtp;
   absl::Status ForwardMtp(std::span<const float> hidden_states, std::span<const int32_t> next_tokens,
-                          KvCache* kv, ForwardResult* result) override {
+                          KvCache* kv, const ForwardOptions& options, ForwardResult* result) override {
     if (!has_mtp()) return absl::FailedPreconditionError("this checkpoint has no MTP layer");
     auto* cache = dynamic_cast<PagedKvCache*>(kv);
     if (cache == nullptr || cache->num_layers() != 1) {
@@ -158,7 +159,7 @@ class Transformer final : public Model {
 
     result->hidden = x;
     RmsNorm(x.data(), n, hidden, mtp.head_norm.data(), Eps(), x.data());
-    Head(mtp.head, x.data(), n, /*all_rows=*/true, result);
+    Head(mtp.head, x.data(), n, options.all_logits, result);
     return absl::OkStatus();
   }
 

@@ -25,6 +25,7 @@ struct Job {
   RequestOptions options;
   const std::atomic<bool>* caller_cancelled = nullptr;
   std::atomic<bool> cancel{false};
+  bool wants_deltas = true;  // false: the caller waits for the result only
   uint64_t admitted_order = 0;
 
   std::mutex mutex;
@@ -71,6 +72,7 @@ class BatchScheduler final : public Scheduler {
     job->caller_cancelled = request.cancelled;
     job->request.cancelled = &job->cancel;
     job->options = options;
+    job->wants_deltas = static_cast<bool>(on_delta);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stop_) return absl::UnavailableError("the engine is shutting down");
@@ -189,6 +191,7 @@ class BatchScheduler final : public Scheduler {
     GenerationCallback to_caller = [weak](const GenerationDelta& delta) {
       std::shared_ptr<Job> j = weak.lock();
       if (j == nullptr) return false;
+      if (!j->wants_deltas) return !j->cancel.load();
       std::lock_guard<std::mutex> lock(j->mutex);
       j->deltas.push_back(delta);
       j->changed.notify_all();

@@ -240,7 +240,7 @@ absl::StatusOr<std::vector<int32_t>> Sequence::DraftWithMtp(int k) {
   const int64_t rows = static_cast<int64_t>(mtp_hidden_.size()) / hidden;
   std::vector<int32_t> next(context_.begin() + seen + 1, context_.begin() + seen + 1 + rows);
   ForwardResult out;
-  absl::Status status = model_.ForwardMtp(mtp_hidden_, next, mtp_cache_.get(), &out);
+  absl::Status status = model_.ForwardMtp(mtp_hidden_, next, mtp_cache_.get(), {}, &out);
   if (!status.ok()) return status;
   mtp_hidden_.clear();
   const int64_t vocab = model_.config().vocab_size;
@@ -252,7 +252,7 @@ absl::StatusOr<std::vector<int32_t>> Sequence::DraftWithMtp(int k) {
   std::vector<float> previous(out.hidden.end() - hidden, out.hidden.end());
   while (static_cast<int>(drafts.size()) < k) {
     const int32_t last = drafts.back();
-    status = model_.ForwardMtp(previous, std::span(&last, 1), mtp_cache_.get(), &out);
+    status = model_.ForwardMtp(previous, std::span(&last, 1), mtp_cache_.get(), {}, &out);
     if (!status.ok()) return status;
     previous = out.hidden;
     drafts.push_back(DrawDraft(out.logits));
