@@ -144,6 +144,44 @@ TEST_F(ModelServiceTest, ChatAndTokenizeAndEmbed) {
   EXPECT_EQ(embeddings.embeddings(0).values_size(), 64);
 }
 
+TEST(ModelServiceDraftModelTest, ADraftModelSpeculatesWithTheSameOutput) {
+  // The model drafting for itself: nearly every greedy draft is accepted (a one-token pass and
+  // a multi-token pass may round a near tie differently), and the text is unchanged.
+  const auto& shared = testing_support::GetSharedDaemon(
+      "model_draft", "", {"--model", testing_support::TinyChatModelDir(), "--draft-model", testing_support::TinyChatModelDir()});
+  ASSERT_NE(shared.daemon, nullptr) << shared.error;
+  ModelInfoRequest info_request;
+  ModelInfoResponse info;
+  ASSERT_TRUE(shared.client->models().ModelInfo(shared.client->NewContext().get(), info_request, &info).ok());
+  EXPECT_THAT(info.speculation_modes(), ::testing::Contains(SPECULATION_MODE_DRAFT_MODEL));
+  EXPECT_THAT(info.speculation_modes(), ::testing::Contains(SPECULATION_MODE_MTP));
+
+  GenerateRequest request;
+  request.set_prompt("the station of the theory of");
+  request.set_max_tokens(40);
+  request.mutable_speculation()->set_mode(SPECULATION_MODE_NONE);
+  std::string texts[2];
+  GenerationFinished finished[2];
+  for (int i = 0; i < 2; ++i) {
+    if (i == 1) {
+      request.mutable_speculation()->set_mode(SPECULATION_MODE_DRAFT_MODEL);
+      request.mutable_speculation()->set_num_draft_tokens(4);
+    }
+    auto context = shared.client->NewContext(false);
+    auto reader = shared.client->models().Generate(context.get(), request);
+    GenerateResponse response;
+    while (reader->Read(&response)) {
+      texts[i] += response.text();
+      if (response.has_finished()) finished[i] = response.finished();
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_EQ(texts[1], texts[0]);
+  EXPECT_EQ(finished[1].speculation().mode(), SPECULATION_MODE_DRAFT_MODEL);
+  EXPECT_GT(finished[1].speculation().proposed(), 0u);
+  EXPECT_GE(finished[1].speculation().accepted() * 10, finished[1].speculation().proposed() * 8);
+}
+
 TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
   GenerateRequest request;
   request.set_prompt("x");
