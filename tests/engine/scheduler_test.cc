@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/tiny_chat_model_test_base.h"
+
 #include "engine/generation.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
@@ -20,19 +22,8 @@ namespace {
 
 using Mode = SpeculationConfig::Mode;
 
-std::string TinyChatModel() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
-
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public TinyChatModelTestBase {
  protected:
-  void SetUp() override {
-    auto model = Model::Load({.model_dir = TinyChatModel()});
-    ASSERT_TRUE(model.ok()) << model.status();
-    model_ = std::move(*model);
-    auto tokenizer = Tokenizer::Load(TinyChatModel());
-    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-    tokenizer_ = std::move(*tokenizer);
-  }
-
   std::unique_ptr<Scheduler> MakeScheduler(const SchedulerOptions& options) {
     auto scheduler = Scheduler::Create(*model_, *tokenizer_, options);
     EXPECT_TRUE(scheduler.ok()) << scheduler.status();
@@ -54,8 +45,6 @@ class SchedulerTest : public ::testing::Test {
     return result.ok() ? result->tokens : std::vector<int32_t>{};
   }
 
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
 };
 
 TEST_F(SchedulerTest, ConcurrentRequestsMatchWhatEachGivesAlone) {

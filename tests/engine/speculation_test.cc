@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/tiny_chat_model_test_base.h"
+
 #include "engine/constraint.h"
 #include "engine/generation.h"
 #include "engine/model.h"
@@ -22,8 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Mode = SpeculationConfig::Mode;
-
-std::string TinyChatModel() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path);
@@ -41,17 +41,8 @@ std::unique_ptr<Model> RandomTwin(const std::string& name, uint64_t seed, float 
   return model.ok() ? std::move(*model) : nullptr;
 }
 
-class SpeculationTest : public ::testing::Test {
+class SpeculationTest : public TinyChatModelTestBase {
  protected:
-  void SetUp() override {
-    auto model = Model::Load({.model_dir = TinyChatModel()});
-    ASSERT_TRUE(model.ok()) << model.status();
-    model_ = std::move(*model);
-    auto tokenizer = Tokenizer::Load(TinyChatModel());
-    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-    tokenizer_ = std::move(*tokenizer);
-  }
-
   GenerationResult Run(const std::string& prompt, GenerationRequest request) {
     request.prompt = tokenizer_->Encode(prompt);
     std::string streamed;
@@ -65,8 +56,6 @@ class SpeculationTest : public ::testing::Test {
     return *result;
   }
 
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
 };
 
 TEST_F(SpeculationTest, GreedyOutputIsUnchangedByEveryDrafter) {
