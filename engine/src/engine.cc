@@ -52,6 +52,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   auto chat = ChatFormat::ForTokenizer(*engine->tokenizer_);
   if (chat.ok()) engine->chat_format_ = std::move(*chat);
   engine->extra_stop_tokens_ = ReadGenerationConfigEos(options.model_dir);
+  auto embedding = ReadEmbeddingSettings(options.model_dir);
+  if (!embedding.ok()) return embedding.status();
+  engine->embedding_ = *embedding;
   if (!options.draft_model_dir.empty()) {
     auto draft = Model::Load({.model_dir = options.draft_model_dir});
     if (!draft.ok()) return draft.status();
@@ -82,6 +85,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   info.weight_dtype = engine->model_->weight_dtype();
   info.device = DescribeDevices(ProbeDevices());
   info.has_mtp = engine->model_->has_mtp();
+  info.embedding_pooling = PoolingName(engine->embedding_.pooling);
+  info.embedding_model = engine->embedding_.declared;
   return engine;
 }
 
@@ -225,37 +230,53 @@ absl::StatusOr<ChatResult> Engine::CompleteToolCall(std::vector<int32_t> ids, co
   return result;
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<std::string>& texts, bool normalize) {
-  const int64_t hidden = model_->config().hidden_size;
-  std::vector<std::vector<float>> vectors;
+absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<std::string>& texts,
+                                                              const EmbedOptions& options) {
+  const ModelConfig& config = model_->config();
+  const int64_t hidden = config.hidden_size;
+  const std::string& prompt = embedding_.PromptFor(options.role);
+  // The prompt is tokenized with the text, as sentence-transformers does; its own length only
+  // matters to mean pooling without the prompt.
+  int64_t prompt_tokens = tokenizer_->add_bos() ? 1 : 0;
+  if (!prompt.empty()) prompt_tokens += static_cast<int64_t>(tokenizer_->Encode(prompt).size());
+  std::vector<std::vector<int32_t>> sequences(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    std::vector<int32_t> ids;
-    if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());
     std::vector<int32_t> text_ids = tokenizer_->Encode(texts[i]);
-    ids.insert(ids.end(), text_ids.begin(), text_ids.end());
     if (text_ids.empty()) return absl::InvalidArgumentError(absl::StrCat("texts[", i, "]: is empty"));
-    if (static_cast<int64_t>(ids.size()) > model_->config().max_position_embeddings) {
-      ids.resize(model_->config().max_position_embeddings);
+    std::vector<int32_t>& ids = sequences[i];
+    if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());
+    std::vector<int32_t> encoded = prompt.empty() ? std::move(text_ids) : tokenizer_->Encode(prompt + texts[i]);
+    ids.insert(ids.end(), encoded.begin(), encoded.end());
+    if (static_cast<int64_t>(ids.size()) > config.max_position_embeddings) ids.resize(config.max_position_embeddings);
+  }
+  // Texts go through the model together, up to a token budget per pass: the projections then
+  // run as matrix-matrix products over all of their rows.
+  constexpr int64_t kTokensPerPass = 4096;
+  std::vector<std::vector<float>> vectors(texts.size());
+  size_t begin = 0;
+  while (begin < sequences.size()) {
+    size_t end = begin;
+    int64_t tokens = 0;
+    while (end < sequences.size() && (end == begin || tokens + static_cast<int64_t>(sequences[end].size()) <= kTokensPerPass)) {
+      tokens += static_cast<int64_t>(sequences[end].size());
+      ++end;
     }
-    auto cache = model_->NewCache();
-    ForwardResult result;
-    absl::Status status = model_->Forward(ids, cache.get(), {.return_hidden = true}, &result);
+    std::vector<std::unique_ptr<KvCache>> caches;
+    std::vector<ForwardResult> results(end - begin);
+    std::vector<BatchEntry> batch;
+    for (size_t i = begin; i < end; ++i) {
+      caches.push_back(model_->NewCache());
+      batch.push_back({.tokens = sequences[i], .cache = caches.back().get(), .options = {.return_hidden = true},
+                       .result = &results[i - begin]});
+    }
+    absl::Status status = model_->ForwardBatch(batch);
     if (!status.ok()) return status;
-    std::vector<float> pooled(hidden, 0.0f);
-    const int64_t n = static_cast<int64_t>(ids.size());
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t j = 0; j < hidden; ++j) pooled[j] += result.hidden[t * hidden + j];
+    for (size_t i = begin; i < end; ++i) {
+      const int64_t n = static_cast<int64_t>(sequences[i].size());
+      vectors[i] = Pool(embedding_.pooling, embedding_.include_prompt, results[i - begin].hidden, n, hidden, prompt_tokens);
+      if (options.normalize) NormalizeL2(vectors[i]);
     }
-    double norm = 0;
-    for (float& v : pooled) {
-      v /= static_cast<float>(n);
-      norm += static_cast<double>(v) * v;
-    }
-    if (normalize && norm > 0) {
-      const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-      for (float& v : pooled) v *= inv;
-    }
-    vectors.push_back(std::move(pooled));
+    begin = end;
   }
   return vectors;
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "engine/engine.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
 #include "nlohmann/json.hpp"
@@ -108,6 +109,36 @@ int RunTokenize(const TokenizeArgs& args) {
   return 0;
 }
 
+struct EmbedArgs {
+  std::string model_dir, jsonl_file;
+  bool query = false;
+};
+
+// One JSON array of floats per {"text"} line, embedded as the model directory declares.
+int RunEmbed(const EmbedArgs& args) {
+  std::ifstream in(args.jsonl_file);
+  if (!in) return Fail("--jsonl: cannot open " + args.jsonl_file);
+  std::vector<std::string> texts;
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    if (object.is_discarded() || !object.is_object() || !object.contains("text") || !object["text"].is_string()) {
+      return Fail("--jsonl: line " + std::to_string(line_number) + " is not an object with a \"text\" string");
+    }
+    texts.push_back(object["text"].get<std::string>());
+  }
+  auto loaded = engine::Engine::Load({.model_dir = args.model_dir});
+  if (!loaded.ok()) return Fail("--model: " + std::string(loaded.status().message()));
+  auto vectors = (*loaded)->Embed(texts, {.role = args.query ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument,
+                                          .normalize = true});
+  if (!vectors.ok()) return Fail(std::string(vectors.status().message()));
+  for (const std::vector<float>& v : *vectors) std::printf("%s\n", nlohmann::json(v).dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 std::function<int()> AddEngineCommands(CLI::App* app) {
@@ -127,8 +158,15 @@ std::function<int()> AddEngineCommands(CLI::App* app) {
   tokenize->add_option("--text-file", tokenize_args->text_file, "encode this file's contents");
   tokenize->add_option("--jsonl", tokenize_args->jsonl_file, "encode each line's {\"text\": ...}, one array per line");
 
+  auto embed_args = std::make_shared<EmbedArgs>();
+  CLI::App* embed = engine->add_subcommand("embed", "print each text's L2-normalised embedding as a JSON array");
+  embed->add_option("--model", embed_args->model_dir, "model directory")->required();
+  embed->add_option("--jsonl", embed_args->jsonl_file, "one {\"text\": ...} per line")->required();
+  embed->add_flag("--query", embed_args->query, "embed the texts as search queries (with the model's query prompt)");
+
   return [=]() -> int {
     if (logits->parsed()) return RunLogits(*logits_args);
+    if (embed->parsed()) return RunEmbed(*embed_args);
     if (tokenize->parsed()) return RunTokenize(*tokenize_args);
     return -1;
   };

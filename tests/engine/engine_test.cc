@@ -183,7 +183,7 @@ TEST_F(EngineTest, ChatRendersDeepseekFormat) {
 }
 
 TEST_F(EngineTest, EmbeddingsArePooledAndNormalised) {
-  auto vectors = engine_->Embed({"the station", "the station", "another text entirely"}, true);
+  auto vectors = engine_->Embed({"the station", "the station", "another text entirely"}, {});
   ASSERT_TRUE(vectors.ok()) << vectors.status();
   ASSERT_EQ(vectors->size(), 3u);
   ASSERT_EQ((*vectors)[0].size(), 64u);
@@ -192,7 +192,7 @@ TEST_F(EngineTest, EmbeddingsArePooledAndNormalised) {
   EXPECT_NEAR(norm, 1.0, 1e-5);
   EXPECT_EQ((*vectors)[0], (*vectors)[1]);
   EXPECT_NE((*vectors)[0], (*vectors)[2]);
-  EXPECT_THAT(engine_->Embed({""}, true).status().message(), HasSubstr("texts[0]"));
+  EXPECT_THAT(engine_->Embed({""}, {}).status().message(), HasSubstr("texts[0]"));
 }
 
 TEST(EngineLoadTest, BadDirectoriesAreClearErrors) {

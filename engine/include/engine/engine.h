@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "engine/chat_format.h"
 #include "engine/constraint.h"
+#include "engine/embedding.h"
 #include "engine/generation.h"
 #include "engine/model.h"
 #include "engine/scheduler.h"
@@ -77,6 +78,9 @@ struct EngineInfo {
   std::string device;
   bool has_mtp = false;
   std::string draft_model;  // name of the draft model; "" = none
+  // True for a sentence-transformers embedding model (1_Pooling/config.json present).
+  bool embedding_model = false;
+  std::string embedding_pooling;  // "mean", "last_token", "first_token"
 };
 
 class Engine {
@@ -93,8 +97,11 @@ class Engine {
   // With tools, tool calls are constrained as options.tool_choice says (see CompletionOptions).
   absl::StatusOr<ChatResult> Chat(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
                                   const CompletionOptions& options, const GenerationCallback& on_delta);
-  // Mean of the final hidden states over each text's tokens; L2-normalised when asked.
-  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts, bool normalize);
+  // One vector per text: the final hidden states pooled as the model directory declares (mean
+  // by default; see engine/embedding.h), after the role's prompt. Texts longer than the context
+  // are cut to it. An empty text is an error naming its index.
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts, const EmbedOptions& options);
+  const EmbeddingSettings& embedding_settings() const { return embedding_; }
 
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   Model& model() { return *model_; }
@@ -113,6 +120,7 @@ class Engine {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ChatFormat> chat_format_;
   std::vector<int32_t> extra_stop_tokens_;  // from generation_config.json
+  EmbeddingSettings embedding_;
   EngineInfo info_;
   // Declared last: its thread uses everything above, so it goes first.
   std::unique_ptr<Scheduler> scheduler_;
