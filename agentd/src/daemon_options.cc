@@ -202,6 +202,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = ReadString(path, root, key, &options->model_dir);
     } else if (key == "draft_model") {
       status = ReadString(path, root, key, &options->draft_model_dir);
+    } else if (key == "embedding_model") {
+      status = ReadString(path, root, key, &options->embedding_model_dir);
     } else if (key == "engine") {
       status = ReadEngine(path, value, &options->engine);
     } else if (key == "tools_dir") {

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   CLI::App app{"agentd: agent orchestration daemon with a built-in MoE language-model engine"};
   app.set_version_flag("--version", std::string("agentd ") + agentd::kVersion + " (" +
                                         agentd::kApiVersion + ")");
-  std::string config_path, listen, data_dir, model_dir, draft_model_dir, tools_dir, plans_dir, port_file, log_level;
+  std::string config_path, listen, data_dir, model_dir, draft_model_dir, embedding_model_dir, tools_dir, plans_dir, port_file, log_level;
   uint64_t kv_cache_mb = 0;
   double grace = -1;
   app.add_option("--config", config_path, "JSON config file; flags override its keys");
@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "directory for persistent state (required)");
   app.add_option("--model", model_dir, "model directory to load (config.json, *.safetensors)");
   app.add_option("--draft-model", draft_model_dir, "smaller model with the same vocabulary for draft-model speculation");
+  app.add_option("--embedding-model", embedding_model_dir,
+                 "embedding model for memory and Embed (sentence-transformers layout); default: the model's hidden states");
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   if (!data_dir.empty()) options.data_dir = data_dir;
   if (!model_dir.empty()) options.model_dir = model_dir;
   if (!draft_model_dir.empty()) options.draft_model_dir = draft_model_dir;
+  if (!embedding_model_dir.empty()) options.embedding_model_dir = embedding_model_dir;
   if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
   if (!port_file.empty()) options.port_file = port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;

@@ -108,7 +108,25 @@ class ServerImpl final : public Server {
                                  {"kv_cache_mb", options_.engine.kv_cache_mb}});
     }
 
-    if (engine_) embedder_ = std::make_unique<EngineEmbedder>(engine_.get());
+    if (!options_.embedding_model_dir.empty()) {
+      // Embedding requests are short forward passes without generation: this engine's
+      // scheduler stays idle, and its KV memory is only what those passes use.
+      absl::StatusOr<std::unique_ptr<engine::Engine>> loaded =
+          engine::Engine::Load({.model_dir = options_.embedding_model_dir});
+      if (!loaded.ok()) {
+        return absl::Status(loaded.status().code(), absl::StrCat("--embedding-model ", options_.embedding_model_dir, ": ",
+                                                                 loaded.status().message()));
+      }
+      embedding_engine_ = std::move(*loaded);
+      const engine::EngineInfo& info = embedding_engine_->info();
+      log::Info("embedding model loaded", {{"name", info.name},
+                                           {"parameters", info.parameters},
+                                           {"dimension", info.hidden_size},
+                                           {"pooling", info.embedding_pooling},
+                                           {"query_prompt", embedding_engine_->embedding_settings().query_prompt}});
+    }
+    engine::Engine* embedding_engine = embedding_engine_ ? embedding_engine_.get() : engine_.get();
+    if (embedding_engine) embedder_ = std::make_unique<EngineEmbedder>(embedding_engine);
     memory::MemoryStoreOptions memory_options;
     memory_options.path = (fs::path(options_.data_dir) / "memory").string();
     memory_options.embedder = embedder_.get();
@@ -156,7 +174,7 @@ class ServerImpl final : public Server {
 
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_, run_manager_.get());
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
-    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get());
+    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get(), embedding_engine_.get());
     tool_service_ = std::make_unique<services::ToolServiceImpl>(
         &env_, tool_registry_.get(),
         [memory, engine](const std::string& tenant) { return MakeScriptServices(memory, engine, tenant); });
@@ -258,6 +276,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Engine> embedding_engine_;  // --embedding-model; null: the model embeds
   std::unique_ptr<EngineEmbedder> embedder_;
   std::unique_ptr<memory::MemoryStore> memory_store_;
   std::unique_ptr<tools::ToolRegistry> tool_registry_;

@@ -261,6 +261,16 @@ class MemoryStoreImpl final : public MemoryStore {
   }
   std::string IndexPath(uint32_t id) const { return (fs::path(options_.path) / "index" / (std::to_string(id) + ".faiss")).string(); }
   absl::StatusOr<std::shared_ptr<Collection>> Find(const std::string& tenant, const std::string& name) const;
+  // Vectors of two models are not comparable even at the same dimension: a collection is only
+  // embedded into and searched with the model it was created with.
+  bool EmbedderMatches(const Collection& c) const {
+    return options_.embedder != nullptr && options_.embedder->dimension() == c.info.dimension &&
+           options_.embedder->model_name() == c.info.spec.embedding_model;
+  }
+  std::string LoadedEmbedderNote() const {
+    return options_.embedder == nullptr ? " (no embedding model is loaded)"
+                                        : absl::StrCat(" (loaded: \"", options_.embedder->model_name(), "\")");
+  }
   absl::Status LoadCollection(const std::string& value);
   absl::Status BuildVectorIndex(Collection* c);
   absl::Status SaveIndex(Collection* c);
@@ -603,10 +613,10 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   std::vector<std::vector<float>> vectors;
   if (c->info.dimension > 0) {
     // Embedding is the slow part: done before taking the write lock, in batches.
-    if (options_.embedder == nullptr || options_.embedder->dimension() != c->info.dimension) {
+    if (!EmbedderMatches(*c)) {
       return absl::FailedPreconditionError(absl::StrCat("collection \"", c->info.spec.name,
                                                         "\" needs its embedding model \"", c->info.spec.embedding_model,
-                                                        "\", which is not loaded"));
+                                                        "\", which is not loaded", LoadedEmbedderNote()));
     }
     for (size_t i = 0; i < chunks.size(); i += 32) {
       std::vector<std::string> texts;
@@ -754,13 +764,14 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery
   }
   std::vector<float> query_vector;
   if (want_vector && c->info.dimension > 0) {
-    if (options_.embedder == nullptr || options_.embedder->dimension() != c->info.dimension) {
+    if (!EmbedderMatches(*c)) {
       return absl::FailedPreconditionError(absl::StrCat("collection \"", q.collection, "\" needs its embedding model \"",
-                                                        c->info.spec.embedding_model, "\", which is not loaded"));
+                                                        c->info.spec.embedding_model, "\", which is not loaded",
+                                                        LoadedEmbedderNote()));
     }
-    auto embedded = options_.embedder->Embed({q.query});
+    auto embedded = options_.embedder->EmbedQuery(q.query);
     if (!embedded.ok()) return embedded.status();
-    query_vector = std::move((*embedded)[0]);
+    query_vector = std::move(*embedded);
   }
 
   std::shared_lock lock(c->mutex);

@@ -197,11 +197,12 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
         std::printf("%s\n", json.c_str());
       } else {
         std::printf("%s (%s, %s)\n  parameters %.1fM, active per token %.1fM\n  vocab %u, context %u, hidden %u, layers %u\n"
-                    "  experts %u (top-%u)%s\n  device %s\n",
+                    "  experts %u (top-%u)%s\n  device %s\n  embeddings %s (%u dimensions, %s pooling)\n",
                     response.name().c_str(), response.architecture().c_str(), response.weight_dtype().c_str(),
                     response.parameters() / 1e6, response.active_parameters() / 1e6, response.vocab_size(),
                     response.context_length(), response.hidden_size(), response.num_layers(), response.num_experts(),
-                    response.experts_per_token(), response.has_mtp() ? ", MTP layer" : "", response.device().c_str());
+                    response.experts_per_token(), response.has_mtp() ? ", MTP layer" : "", response.device().c_str(),
+                    response.embedding_model().c_str(), response.embedding_dimension(), response.embedding_pooling().c_str());
       }
       return 0;
     }

@@ -182,6 +182,68 @@ TEST(ModelServiceDraftModelTest, ADraftModelSpeculatesWithTheSameOutput) {
   EXPECT_GE(finished[1].speculation().accepted() * 10, finished[1].speculation().proposed() * 8);
 }
 
+TEST(ModelServiceEmbeddingModelTest, AnEmbeddingModelServesEmbedAndMemory) {
+  // The project's trained embedding model beside the tiny chat model: Embed and memory use it
+  // unless a request names the chat model.
+  const std::string embedding_model = std::string(AGENTD_SOURCE_DIR) + "/engine/models/agentd-embed";
+  const auto& shared = testing_support::GetSharedDaemon(
+      "model_embed", "", {"--model", testing_support::TinyChatModelDir(), "--embedding-model", embedding_model});
+  ASSERT_NE(shared.daemon, nullptr) << shared.error;
+  sdk::Client* client = shared.client;
+  ModelInfoRequest info_request;
+  ModelInfoResponse info;
+  ASSERT_TRUE(client->models().ModelInfo(client->NewContext().get(), info_request, &info).ok());
+  EXPECT_EQ(info.name(), "deepseek_v3_tiny_chat");
+  EXPECT_EQ(info.embedding_model(), "agentd-embed");
+  EXPECT_EQ(info.embedding_dimension(), 256u);
+  EXPECT_EQ(info.embedding_pooling(), "mean");
+
+  EmbedRequest embed;
+  embed.add_texts("2023年中国AI Agent市场规模是多少？");
+  embed.set_normalize(true);
+  EmbedResponse document, query, chat_model;
+  ASSERT_TRUE(client->models().Embed(client->NewContext().get(), embed, &document).ok());
+  EXPECT_EQ(document.model(), "agentd-embed");
+  EXPECT_EQ(document.dimension(), 256u);
+  embed.set_role(EMBED_ROLE_QUERY);
+  ASSERT_TRUE(client->models().Embed(client->NewContext().get(), embed, &query).ok());
+  ASSERT_EQ(query.embeddings(0).values_size(), 256);
+  EXPECT_NE(query.embeddings(0).values(0), document.embeddings(0).values(0));  // the query prompt is applied
+  embed.set_model("deepseek_v3_tiny_chat");
+  ASSERT_TRUE(client->models().Embed(client->NewContext().get(), embed, &chat_model).ok());
+  EXPECT_EQ(chat_model.model(), "deepseek_v3_tiny_chat");
+  EXPECT_EQ(chat_model.dimension(), 64u);
+  embed.set_model("nonexistent");
+  grpc::Status status = client->models().Embed(client->NewContext().get(), embed, &chat_model);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("nonexistent"));
+
+  // A collection records the embedding model, and hybrid search finds the answering passage.
+  CreateCollectionRequest create;
+  create.set_name("reports");
+  Collection created;
+  ASSERT_TRUE(client->memory().CreateCollection(client->NewContext().get(), create, &created).ok());
+  EXPECT_EQ(created.embedding_model(), "agentd-embed");
+  EXPECT_EQ(created.dimension(), 256u);
+  IngestRequest ingest;
+  ingest.set_collection("reports");
+  auto* doc = ingest.add_documents();
+  doc->set_id("agent-market");
+  doc->set_text(testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/002_43b260d425d982aa.txt"));
+  IngestResponse ingested;
+  ASSERT_TRUE(client->memory().Ingest(client->NewContext().get(), ingest, &ingested).ok());
+  SearchRequest search;
+  search.set_collection("reports");
+  search.set_query("2023年中国AI Agent市场规模是多少？");
+  search.set_k(5);
+  search.set_mode(SEARCH_MODE_VECTOR);
+  SearchResponse hits;
+  ASSERT_TRUE(client->memory().Search(client->NewContext().get(), search, &hits).ok());
+  bool found = false;
+  for (const auto& hit : hits.hits()) found = found || hit.text().find("554") != std::string::npos;
+  EXPECT_TRUE(found) << "no passage with the answer (554) among the top 5 vector hits";
+}
+
 TEST_F(ModelServiceTest, UnavailableFeaturesAreRefusedByName) {
   GenerateRequest request;
   request.set_prompt("x");

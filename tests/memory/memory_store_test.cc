@@ -62,6 +62,72 @@ std::vector<DocumentInput> Reports() {
            .date = "2024-06-01", .metadata = {{"sector", "ai"}}}};
 }
 
+// The hashing embedder under another model's name, and with a query prompt: vectors of the
+// same dimension that mean something else.
+class RenamedEmbedder : public HashingEmbedder {
+ public:
+  std::string model_name() const override { return "other-model"; }
+};
+
+class QueryPromptEmbedder : public HashingEmbedder {
+ public:
+  absl::StatusOr<std::vector<float>> EmbedQuery(const std::string& query) override {
+    queries.push_back(query);
+    return HashingEmbedder::EmbedQuery(query);
+  }
+  std::vector<std::string> queries;
+};
+
+TEST_F(MemoryStoreTest, ACollectionIsOnlyEmbeddedAndSearchedWithItsOwnModel) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
+    ASSERT_TRUE(store->Close().ok());
+  }
+  RenamedEmbedder renamed;
+  MemoryStoreOptions options;
+  options.path = dir_.Join("memory");
+  options.embedder = &renamed;
+  {
+    auto store = MemoryStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto ingest = (*store)->Ingest("t", "c", {Reports()[1]});
+    EXPECT_EQ(ingest.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(ingest.status().message(), HasSubstr("\"hashing-test\""));
+    EXPECT_THAT(ingest.status().message(), HasSubstr("loaded: \"other-model\""));
+    auto vector = (*store)->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
+    EXPECT_EQ(vector.status().code(), absl::StatusCode::kFailedPrecondition);
+    auto lexical = (*store)->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kLexical});
+    ASSERT_TRUE(lexical.ok()) << lexical.status();
+    EXPECT_EQ(lexical->size(), 1u);
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  // Nothing was written by the refused calls: the original model still finds exactly one document.
+  auto store = Open();
+  auto stats = store->Stats("t", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.document_count, 1u);
+  auto vector = store->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
+  ASSERT_TRUE(vector.ok()) << vector.status();
+  ASSERT_FALSE(vector->empty());
+  EXPECT_EQ((*vector)[0].document_id, "nvda");
+}
+
+TEST_F(MemoryStoreTest, SearchEmbedsTheQueryAsAQuery) {
+  QueryPromptEmbedder embedder;
+  MemoryStoreOptions options;
+  options.path = dir_.Join("memory");
+  options.embedder = &embedder;
+  auto store = MemoryStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  ASSERT_TRUE((*store)->Ingest("t", "c", Reports()).ok());
+  EXPECT_TRUE(embedder.queries.empty());  // documents are not queries
+  ASSERT_TRUE((*store)->Search({.tenant = "t", .collection = "c", .query = "市场规模", .mode = SearchMode::kHybrid}).ok());
+  EXPECT_EQ(embedder.queries, std::vector<std::string>{"市场规模"});
+}
+
 TEST_F(MemoryStoreTest, CollectionsAreCreatedListedAndDeleted) {
   auto store = Open();
   ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "reports"}).ok());

@@ -68,6 +68,10 @@ struct DaemonOptions {
   std::string model_dir;
   // A smaller model with the same vocabulary for draft-model speculation. Empty: none.
   std::string draft_model_dir;
+  // A sentence-transformers embedding model (its own tokenizer and pooling) that memory
+  // collections and ModelService.Embed use instead of the model's pooled hidden states. Empty:
+  // embeddings come from the model.
+  std::string embedding_model_dir;
   EngineServingOptions engine;
   // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
   // built-in tools only.

@@ -1,5 +1,6 @@
-// The memory component's Embedder implemented over the engine: pooled, L2-normalised final
-// hidden states of the loaded model.
+// The memory component's Embedder implemented over an engine: the model's pooled final hidden
+// states, L2-normalised, with the query prompt before search queries when the model declares
+// one (see engine/embedding.h).
 #ifndef AGENTD_AGENTD_ENGINE_EMBEDDER_H_
 #define AGENTD_AGENTD_ENGINE_EMBEDDER_H_
 
@@ -14,7 +15,12 @@ class EngineEmbedder final : public memory::Embedder {
   std::string model_name() const override { return engine_->info().name; }
   int dimension() const override { return engine_->info().hidden_size; }
   absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
-    return engine_->Embed(texts, /*normalize=*/true);
+    return engine_->Embed(texts, {.role = engine::EmbedRole::kDocument, .normalize = true});
+  }
+  absl::StatusOr<std::vector<float>> EmbedQuery(const std::string& query) override {
+    auto vectors = engine_->Embed({query}, {.role = engine::EmbedRole::kQuery, .normalize = true});
+    if (!vectors.ok()) return vectors.status();
+    return std::move((*vectors)[0]);
   }
 
  private:

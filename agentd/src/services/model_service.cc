@@ -189,6 +189,19 @@ grpc::Status CheckSamplingParams(const SamplingParams& sampling, absl::string_vi
   return grpc::Status::OK;
 }
 
+engine::Engine* ModelServiceImpl::EmbeddingEngine(const std::string& requested, grpc::Status* status) const {
+  if (embedding_engine_ != nullptr && (requested.empty() || requested == embedding_engine_->info().name)) {
+    return embedding_engine_;
+  }
+  if (embedding_engine_ != nullptr && engine_ == nullptr) {
+    *status = grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("model: \"", requested, "\" is not loaded (loaded: \"",
+                                                                     embedding_engine_->info().name, "\")"));
+    return nullptr;
+  }
+  *status = CheckModel(requested);
+  return status->ok() ? engine_ : nullptr;
+}
+
 grpc::Status ModelServiceImpl::CheckModel(const std::string& requested) const {
   if (engine_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no model is loaded (start agentd with --model DIR)");
@@ -357,15 +370,19 @@ grpc::ServerUnaryReactor* ModelServiceImpl::Detokenize(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ModelServiceImpl::Embed(grpc::CallbackServerContext* context, const EmbedRequest* request,
                                                   EmbedResponse* response) {
   return HandleUnary(context, env_, "ModelService.Embed", *request, [&] {
-    grpc::Status status = CheckModel(request->model());
-    if (!status.ok()) return status;
+    grpc::Status status;
+    engine::Engine* engine = EmbeddingEngine(request->model(), &status);
+    if (engine == nullptr) return status;
     std::vector<std::string> texts(request->texts().begin(), request->texts().end());
-    auto vectors = engine_->Embed(texts, request->normalize());
+    const engine::EmbedRole role =
+        request->role() == EMBED_ROLE_QUERY ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument;
+    auto vectors = engine->Embed(texts, {.role = role, .normalize = request->normalize()});
     if (!vectors.ok()) return ToGrpcStatus(vectors.status());
     uint64_t tokens = 0;
-    for (const std::string& text : texts) tokens += engine_->tokenizer().Encode(text).size();
+    for (const std::string& text : texts) tokens += engine->tokenizer().Encode(text).size();
     for (const auto& v : *vectors) *response->add_embeddings()->mutable_values() = {v.begin(), v.end()};
-    response->set_dimension(static_cast<uint32_t>(engine_->info().hidden_size));
+    response->set_dimension(static_cast<uint32_t>(engine->info().hidden_size));
+    response->set_model(engine->info().name);
     response->mutable_usage()->set_prompt_tokens(tokens);
     return grpc::Status::OK;
   });
@@ -390,7 +407,10 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContex
     response->set_weight_dtype(info.weight_dtype);
     response->set_device(info.device);
     response->set_has_mtp(info.has_mtp);
-    response->set_embedding_dimension(static_cast<uint32_t>(info.hidden_size));
+    const engine::Engine* embedder = embedding_engine_ != nullptr ? embedding_engine_ : engine_;
+    response->set_embedding_dimension(static_cast<uint32_t>(embedder->info().hidden_size));
+    response->set_embedding_model(embedder->info().name);
+    response->set_embedding_pooling(embedder->info().embedding_pooling);
     response->add_speculation_modes(SPECULATION_MODE_NONE);
     response->add_speculation_modes(SPECULATION_MODE_NGRAM);
     if (info.has_mtp) response->add_speculation_modes(SPECULATION_MODE_MTP);

@@ -11,8 +11,10 @@ namespace agentd::services {
 
 class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService {
  public:
-  // `engine` may be null (no model loaded); it must outlive the service.
-  ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine) : env_(*env), engine_(engine) {}
+  // `engine` may be null (no model loaded); `embedding_engine` is the --embedding-model or null
+  // (the model embeds). Both must outlive the service.
+  ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine, engine::Engine* embedding_engine = nullptr)
+      : env_(*env), engine_(engine), embedding_engine_(embedding_engine) {}
 
   grpc::ServerWriteReactor<agentd::v1::GenerateResponse>* Generate(
       grpc::CallbackServerContext* context, const agentd::v1::GenerateRequest* request) override;
@@ -34,9 +36,13 @@ class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService 
  private:
   // FAILED_PRECONDITION without a model, NOT_FOUND for another model's name.
   grpc::Status CheckModel(const std::string& requested) const;
+  // The engine Embed uses for `requested`: the embedding model by default or by name, else the
+  // model (as CheckModel allows it). Null with *status set when there is none.
+  engine::Engine* EmbeddingEngine(const std::string& requested, grpc::Status* status) const;
 
   const RpcEnvironment& env_;
   engine::Engine* engine_;
+  engine::Engine* embedding_engine_;
 };
 
 // Range checks on sampling parameters that the annotations cannot express. `prefix` is the
