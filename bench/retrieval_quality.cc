@@ -3,7 +3,8 @@
 // `answer_contains`. Prints recall@1/5/10 for lexical, vector and hybrid search (vector modes
 // need --model: embeddings come from that model through the engine).
 //
-//   retrieval_quality --corpus tests/data/corpus [--model DIR] [--index flat|hnsw]
+//   retrieval_quality --corpus tests/data/corpus [--questions FILE] [--model DIR] [--index flat|hnsw]
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,9 +17,10 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"retrieval_quality: recall@k on the seed corpus questions"};
-  std::string corpus = "tests/data/corpus", model_dir, index = "flat";
+  std::string corpus = "tests/data/corpus", questions_path, model_dir, index = "flat";
   int max_chars = 512, overlap = 64;
   app.add_option("--corpus", corpus, "directory with seeds/ and questions.jsonl");
+  app.add_option("--questions", questions_path, "questions file (default: CORPUS/questions.jsonl)");
   app.add_option("--model", model_dir, "model directory for embeddings (vector and hybrid modes)");
   app.add_option("--index", index, "flat or hnsw")->check(CLI::IsMember({"flat", "hnsw"}));
   app.add_option("--max-chars", max_chars, "chunk size (default 512)");
@@ -63,7 +65,9 @@ int main(int argc, char** argv) {
     buffer << in.rdbuf();
     documents.push_back({.id = entry.path().filename().string(), .text = buffer.str()});
   }
+  const auto ingest_start = std::chrono::steady_clock::now();
   auto ingested = (*store)->Ingest("bench", "seeds", documents);
+  const double ingest_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ingest_start).count();
   if (!ingested.ok()) {
     std::fprintf(stderr, "%s\n", ingested.status().ToString().c_str());
     return 1;
@@ -75,7 +79,12 @@ int main(int argc, char** argv) {
     std::string text, answer;
   };
   std::vector<Question> questions;
-  std::ifstream in(corpus + "/questions.jsonl");
+  if (questions_path.empty()) questions_path = corpus + "/questions.jsonl";
+  std::ifstream in(questions_path);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", questions_path.c_str());
+    return 1;
+  }
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -85,6 +94,7 @@ int main(int argc, char** argv) {
   std::printf("%zu documents, %zu chunks (max %d chars, overlap %d), %zu questions, embeddings: %s\n",
               documents.size(), chunks, max_chars, overlap, questions.size(),
               embedder ? embedder->model_name().c_str() : "none");
+  std::printf("ingest (chunking, embedding, indexing): %.2f s, %.0f chunks/s\n", ingest_seconds, chunks / ingest_seconds);
   std::printf("%-8s %9s %9s %9s\n", "mode", "recall@1", "recall@5", "recall@10");
   for (auto [name, mode] : {std::pair{"lexical", memory::SearchMode::kLexical}, std::pair{"vector", memory::SearchMode::kVector},
                             std::pair{"hybrid", memory::SearchMode::kHybrid}}) {

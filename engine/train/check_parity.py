@@ -52,6 +52,8 @@ def load_exported(model_dir):
         else:
             key = name
         state[key] = tensor
+    if config.get("tie_word_embeddings") and "lm_head.weight" not in state:
+        state["lm_head.weight"] = state["embed_tokens.weight"]
     model = DeepseekV3(config)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [m for m in missing]:

@@ -1,7 +1,8 @@
 """The default model's training pipeline in its smoke configuration: corpus and task data from
 the installed Debian documentation, a BPE tokenizer that agentd's loader reads identically, a
 few training steps of the DeepSeek-V3-layout MoE with MTP, export, and agentd's engine agreeing
-with the training forward pass on the exported checkpoint."""
+with the training forward pass on the exported checkpoint; the same for the embedding model
+(contrastive training, export in the sentence-transformers layout, engine embeddings = trainer's)."""
 
 import json
 import os
@@ -37,6 +38,11 @@ class TrainSmokeTest(unittest.TestCase):
         cls.train_output = run(os.path.join(TRAIN, "train.py"), "--preset", "smoke", "--corpus", cls.corpus,
                                "--tokenizer", cls.tokenizer, "--out", cls.model, "--max-docs", "30", "--steps", "20",
                                "--threads", "2")
+
+        cls.embedder = os.path.join(cls.dir, "embedder")
+        cls.embedder_output = run(os.path.join(TRAIN, "train_embedder.py"), "--preset", "smoke", "--corpus", cls.corpus,
+                                  "--tokenizer", cls.tokenizer, "--out", cls.embedder, "--steps", "20",
+                                  "--max-other-chars", "200000", "--threads", "2", "--no-eval")
 
     @classmethod
     def tearDownClass(cls):
@@ -78,6 +84,20 @@ class TrainSmokeTest(unittest.TestCase):
         result = json.loads(parity.stdout)
         self.assertLess(result["logits_rel_err"], 1e-3)
         self.assertLess(result["mtp_rel_err"], 1e-3)
+
+    def test_embedder_training_lowers_the_loss_and_the_engine_embeds_like_the_trainer(self):
+        lines = [l for l in self.embedder_output.splitlines() if l.startswith("step ")]
+        self.assertEqual(json.load(open(os.path.join(self.embedder, "training.json")))["steps"], 20)
+        losses = [float(l.split()[3]) for l in lines]
+        self.assertLess(losses[-1], losses[0])
+        for name in ("modules.json", "1_Pooling/config.json", "config_sentence_transformers.json", "tokenizer.json"):
+            self.assertTrue(os.path.exists(os.path.join(self.embedder, name)), name)
+        parity = subprocess.run([sys.executable, os.path.join(TRAIN, "check_embedder_parity.py"), "--model", self.embedder,
+                                 "--agentctl", os.path.join(BIN, "agentctl")], capture_output=True, text=True)
+        self.assertEqual(parity.returncode, 0, parity.stdout + parity.stderr)
+        result = json.loads(parity.stdout)
+        self.assertLess(result["document_rel_err_max"], 1e-3)
+        self.assertLess(result["query_rel_err_max"], 1e-3)
 
 
 if __name__ == "__main__":
