@@ -180,20 +180,16 @@ TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
     });
   });
   while (!blocker_started) std::this_thread::yield();
-  // With one running slot the requests run one after another; each one's first token marks
-  // when it was admitted (each runs for tens of milliseconds, far longer than a thread wake-up).
-  std::vector<std::chrono::steady_clock::time_point> first_token(4);
+  // With one running slot the requests run one after another, in the order the scheduler
+  // admits them (which each result reports).
+  std::vector<uint64_t> admitted(4);
   std::vector<std::thread> threads;
   const std::vector<std::pair<std::string, std::string>> submitted = {{"a", "a1"}, {"a", "a2"}, {"a", "a3"}, {"b", "b1"}};
   for (size_t i = 0; i < submitted.size(); ++i) {
     threads.emplace_back([&, i] {
-      bool first = true;
-      auto result = scheduler->Generate(Request("a station", 60), {.tenant = submitted[i].first}, [&](const GenerationDelta&) {
-        if (first) first_token[i] = std::chrono::steady_clock::now();
-        first = false;
-        return true;
-      });
-      EXPECT_TRUE(result.ok());
+      auto result = scheduler->Generate(Request("a station", 60), {.tenant = submitted[i].first}, nullptr);
+      ASSERT_TRUE(result.ok()) << result.status();
+      admitted[i] = result->admission_order;
     });
     while (scheduler->stats().waiting < static_cast<int64_t>(i + 1)) std::this_thread::yield();
   }
@@ -201,7 +197,7 @@ TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
   first.join();
   for (auto& t : threads) t.join();
   std::vector<size_t> order = {0, 1, 2, 3};
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return first_token[a] < first_token[b]; });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return admitted[a] < admitted[b]; });
   std::vector<std::string> finished;
   for (size_t i : order) finished.push_back(submitted[i].second);
   EXPECT_EQ(finished, (std::vector<std::string>{"a1", "b1", "a2", "a3"}));

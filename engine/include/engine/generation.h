@@ -120,6 +120,9 @@ struct GenerationResult {
   int64_t draft_tokens_proposed = 0;
   int64_t draft_tokens_accepted = 0;
   int64_t verify_steps = 0;
+  // When the batching scheduler ran it: the order it admitted the request in (1, 2, ... since it
+  // started) — what fairness across tenants decides. 0 outside the scheduler.
+  uint64_t admission_order = 0;
 };
 
 // Prompt-lookup drafting: up to `k` tokens that followed the most recent earlier occurrence of

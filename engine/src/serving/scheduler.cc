@@ -336,6 +336,7 @@ class BatchScheduler final : public Scheduler {
     if (job->sequence == nullptr) return;
     if (error.ok() || job->sequence->done()) RememberPrefix(*job->sequence);
     GenerationResult result = job->sequence->Finish();
+    result.admission_order = job->admitted_order;
     job->sequence.reset();
     {
       std::lock_guard<std::mutex> lock(mutex_);
