@@ -79,6 +79,26 @@ std::string IdsJson(const std::vector<int32_t>& ids) {
   return out + "]";
 }
 
+// The "text" of each non-empty line of a JSON-lines file; an error names the first bad line.
+absl::StatusOr<std::vector<std::string>> ReadJsonlTexts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("--jsonl: cannot open " + path);
+  std::vector<std::string> texts;
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    if (object.is_discarded() || !object.is_object() || !object.contains("text") || !object["text"].is_string()) {
+      return absl::InvalidArgumentError("--jsonl: line " + std::to_string(line_number) +
+                                        " is not an object with a \"text\" string");
+    }
+    texts.push_back(object["text"].get<std::string>());
+  }
+  return texts;
+}
+
 int RunTokenize(const TokenizeArgs& args) {
   if (args.text_file.empty() == args.jsonl_file.empty()) {
     return Fail("engine tokenize: give exactly one of --text-file or --jsonl");
@@ -93,19 +113,9 @@ int RunTokenize(const TokenizeArgs& args) {
     std::printf("%s\n", IdsJson((*tokenizer)->Encode(buffer.str())).c_str());
     return 0;
   }
-  std::ifstream in(args.jsonl_file);
-  if (!in) return Fail("--jsonl: cannot open " + args.jsonl_file);
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.empty()) continue;
-    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
-    if (object.is_discarded() || !object.is_object() || !object.contains("text") || !object["text"].is_string()) {
-      return Fail("--jsonl: line " + std::to_string(line_number) + " is not an object with a \"text\" string");
-    }
-    std::printf("%s\n", IdsJson((*tokenizer)->Encode(object["text"].get<std::string>())).c_str());
-  }
+  absl::StatusOr<std::vector<std::string>> texts = ReadJsonlTexts(args.jsonl_file);
+  if (!texts.ok()) return Fail(std::string(texts.status().message()));
+  for (const std::string& text : *texts) std::printf("%s\n", IdsJson((*tokenizer)->Encode(text)).c_str());
   return 0;
 }
 
@@ -116,23 +126,11 @@ struct EmbedArgs {
 
 // One JSON array of floats per {"text"} line, embedded as the model directory declares.
 int RunEmbed(const EmbedArgs& args) {
-  std::ifstream in(args.jsonl_file);
-  if (!in) return Fail("--jsonl: cannot open " + args.jsonl_file);
-  std::vector<std::string> texts;
-  std::string line;
-  int line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.empty()) continue;
-    nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
-    if (object.is_discarded() || !object.is_object() || !object.contains("text") || !object["text"].is_string()) {
-      return Fail("--jsonl: line " + std::to_string(line_number) + " is not an object with a \"text\" string");
-    }
-    texts.push_back(object["text"].get<std::string>());
-  }
+  absl::StatusOr<std::vector<std::string>> texts = ReadJsonlTexts(args.jsonl_file);
+  if (!texts.ok()) return Fail(std::string(texts.status().message()));
   auto loaded = engine::Engine::Load({.model_dir = args.model_dir});
   if (!loaded.ok()) return Fail("--model: " + std::string(loaded.status().message()));
-  auto vectors = (*loaded)->Embed(texts, {.role = args.query ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument,
+  auto vectors = (*loaded)->Embed(*texts, {.role = args.query ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument,
                                           .normalize = true});
   if (!vectors.ok()) return Fail(std::string(vectors.status().message()));
   for (const std::vector<float>& v : *vectors) std::printf("%s\n", nlohmann::json(v).dump().c_str());
