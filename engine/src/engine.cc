@@ -241,11 +241,10 @@ absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<
   if (!prompt.empty()) prompt_tokens += static_cast<int64_t>(tokenizer_->Encode(prompt).size());
   std::vector<std::vector<int32_t>> sequences(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    std::vector<int32_t> text_ids = tokenizer_->Encode(texts[i]);
-    if (text_ids.empty()) return absl::InvalidArgumentError(absl::StrCat("texts[", i, "]: is empty"));
+    if (texts[i].empty()) return absl::InvalidArgumentError(absl::StrCat("texts[", i, "]: is empty"));
     std::vector<int32_t>& ids = sequences[i];
     if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());
-    std::vector<int32_t> encoded = prompt.empty() ? std::move(text_ids) : tokenizer_->Encode(prompt + texts[i]);
+    std::vector<int32_t> encoded = tokenizer_->Encode(prompt + texts[i]);
     ids.insert(ids.end(), encoded.begin(), encoded.end());
     if (static_cast<int64_t>(ids.size()) > config.max_position_embeddings) ids.resize(config.max_position_embeddings);
   }
