@@ -5,7 +5,9 @@
 //   2. prefix caching: requests sharing a long prompt prefix, with and without the cache;
 //   3. speculative decoding on the report plan's revise step (requests recorded from real runs,
 //      bench/data/revise_requests.jsonl, replayed with their constraint and penalty): none,
-//      n-gram and MTP drafting.
+//      n-gram and MTP drafting;
+//   4. KV memory pressure: concurrent requests with a KV pool holding about half of their
+//      contexts (preemption by recompute) against an ample pool.
 //
 //   serving --model engine/models/agentd-default --requests bench/data/revise_requests.jsonl
 #include <omp.h>
@@ -217,6 +219,67 @@ int main(int argc, char** argv) {
                 static_cast<long long>(drafted), static_cast<long long>(accepted),
                 drafted > 0 ? static_cast<double>(accepted) / drafted : 0.0,
                 static_cast<double>(tokens) / std::max<int64_t>(1, passes), same ? "yes" : "NO");
+  }
+
+  // 4. KV memory pressure: the same concurrent requests with memory for all of them, and with
+  // a pool that holds about half their contexts, where the newest are preempted and recomputed.
+  {
+    const int n = 16, tokens_each = 192;
+    std::vector<engine::GenerationRequest> requests;
+    int64_t positions = 0;
+    for (int i = 0; i < n; ++i) {
+      engine::GenerationRequest r;
+      r.prompt = (*tokenizer)->Encode(kTexts[i % 8] + std::string(i >= 8 ? " and" : ""));
+      r.max_tokens = tokens_each;
+      r.ignore_eos = true;
+      positions += static_cast<int64_t>(r.prompt.size()) + tokens_each;
+      requests.push_back(r);
+    }
+    const int block_size = 16;
+    const uint64_t block_bytes =
+        (*model)->NewBlockPool({.block_size = block_size, .store_hidden = (*model)->has_mtp()})->block_bytes();
+    const int64_t tight_blocks = std::max<int64_t>(64, positions / block_size / 2);
+    std::printf("\n4. KV memory pressure: %d concurrent greedy requests of %d tokens (%lld positions in all)\n", n,
+                tokens_each, static_cast<long long>(positions));
+    std::printf("| KV pool, blocks of %d | tokens/s | preemptions | prompt tokens run | same tokens as ample |\n"
+                "|---|---|---|---|---|\n", block_size);
+    std::vector<std::vector<int32_t>> ample_tokens;
+    double ample_rate = 0;
+    for (int64_t blocks : {int64_t{0}, tight_blocks}) {
+      engine::SchedulerOptions options{.block_size = block_size};
+      if (blocks > 0) options.kv_cache_bytes = static_cast<uint64_t>(blocks) * block_bytes;
+      auto scheduler = engine::Scheduler::Create(**model, **tokenizer, options);
+      if (!scheduler.ok()) return Fail(std::string(scheduler.status().message()));
+      std::vector<std::vector<int32_t>> got(n);
+      bool failed = false;
+      auto start = Clock::now();
+      std::vector<std::thread> callers;
+      for (int i = 0; i < n; ++i) {
+        callers.emplace_back([&, i] {
+          auto result = (*scheduler)->Generate(requests[i], {}, nullptr);
+          if (!result.ok()) {
+            std::fprintf(stderr, "%s\n", std::string(result.status().message()).c_str());
+            failed = true;
+            return;
+          }
+          got[i] = result->tokens;
+        });
+      }
+      for (auto& c : callers) c.join();
+      if (failed) return Fail("a request failed under KV memory pressure");
+      const double rate = n * tokens_each / Seconds(start);
+      const engine::SchedulerStats stats = (*scheduler)->stats();
+      if (blocks == 0) {
+        ample_tokens = got;
+        ample_rate = rate;
+      }
+      std::printf("| %s | %.0f (%.2fx) | %lld | %lld | %s |\n",
+                  blocks == 0 ? "ample (2 GiB)" : (std::to_string(stats.kv_blocks_total) + " (" +
+                                                   std::to_string(stats.kv_blocks_total * block_size) + " positions)")
+                                                      .c_str(),
+                  rate, rate / ample_rate, static_cast<long long>(stats.preemptions),
+                  static_cast<long long>(stats.prefill_tokens), got == ample_tokens ? "yes" : "NO");
+    }
   }
   return 0;
 }

@@ -203,6 +203,20 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
                     response.context_length(), response.hidden_size(), response.num_layers(), response.num_experts(),
                     response.experts_per_token(), response.has_mtp() ? ", MTP layer" : "", response.device().c_str(),
                     response.embedding_model().c_str(), response.embedding_dimension(), response.embedding_pooling().c_str());
+        const ServingStats& serving = response.serving();
+        std::printf("  serving: %llu requests, %u running, %u queued, %u preempted waiting; mean batch %.1f (largest %llu)\n"
+                    "  KV blocks %llu/%llu in use (%llu cached prefix), %llu evicted, %llu preemptions; prefix cache "
+                    "saved %llu of %llu prompt tokens\n",
+                    static_cast<unsigned long long>(serving.requests()), serving.running(), serving.waiting(),
+                    serving.preempted_waiting(), serving.mean_batch_sequences(),
+                    static_cast<unsigned long long>(serving.max_batch_sequences()),
+                    static_cast<unsigned long long>(serving.kv_blocks_used()),
+                    static_cast<unsigned long long>(serving.kv_blocks_total()),
+                    static_cast<unsigned long long>(serving.kv_blocks_cached()),
+                    static_cast<unsigned long long>(serving.evicted_blocks()),
+                    static_cast<unsigned long long>(serving.preemptions()),
+                    static_cast<unsigned long long>(serving.prefix_hit_tokens()),
+                    static_cast<unsigned long long>(serving.prefix_hit_tokens() + serving.prefill_tokens()));
       }
       return 0;
     }

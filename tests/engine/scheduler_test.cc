@@ -229,6 +229,89 @@ TEST_F(SchedulerTest, KvMemoryIsBoundedEvictedAndExhaustedCleanly) {
   EXPECT_EQ(result->tokens, Alone(after));
 }
 
+// Eight requests that together need twice the KV memory there is, each fitting alone: the
+// newest give their memory up and are recomputed later, and every one still gives exactly what
+// it gives alone (greedy, sampled, penalised, speculating), with its stream intact.
+void RunUnderMemoryPressure(Model& model, const Tokenizer& tokenizer, bool prefix_caching) {
+  const uint64_t block_bytes = model.NewBlockPool({.block_size = 16, .store_hidden = true})->block_bytes();
+  auto scheduler = Scheduler::Create(model, tokenizer,
+                                     {.max_batch_tokens = 64, .kv_cache_bytes = 64 * block_bytes, .block_size = 16,
+                                      .prefix_caching = prefix_caching});
+  ASSERT_TRUE(scheduler.ok()) << scheduler.status();
+  const char* prompts[] = {"the theory of a station", "a station of the theory", "of the station of the theory",
+                           "theory of the the station"};
+  std::vector<GenerationRequest> requests;
+  for (int i = 0; i < 8; ++i) {
+    GenerationRequest r;
+    r.prompt = tokenizer.Encode(prompts[i % 4]);
+    r.max_tokens = 200 + 5 * i;
+    r.ignore_eos = true;
+    if (i % 4 == 1) r.speculation = {.mode = Mode::kMtp, .num_draft_tokens = 2};
+    if (i % 4 == 2) r.speculation = {.mode = Mode::kNgram, .num_draft_tokens = 3};
+    if (i % 3 == 0) r.sampling.repetition_penalty = 1.2f;
+    if (i % 4 == 3) {
+      r.sampling.temperature = 0.9f;
+      r.sampling.seed = 7 + i;
+    }
+    requests.push_back(r);
+  }
+  std::vector<std::vector<int32_t>> expected;
+  for (const auto& r : requests) {
+    auto alone = Generate(model, tokenizer, r, nullptr);
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    expected.push_back(alone->tokens);
+  }
+  std::vector<absl::StatusOr<GenerationResult>> got(requests.size(), absl::UnknownError("not run"));
+  std::vector<std::string> streamed(requests.size());
+  std::vector<std::thread> threads;
+  // Each request starts once the one before it streams, so they are admitted in this order and
+  // the last ones are the newest: the ones that give way.
+  std::vector<std::atomic<bool>> started(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    threads.emplace_back([&, i] {
+      got[i] = (*scheduler)->Generate(requests[i], {}, [&](const GenerationDelta& d) {
+        streamed[i] += d.text;
+        started[i].store(true);
+        return true;
+      });
+      started[i].store(true);
+    });
+    while (!started[i].load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& t : threads) t.join();
+  std::vector<size_t> preempted;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << "request " << i << ": " << got[i].status();
+    EXPECT_EQ(got[i]->tokens, expected[i]) << "request " << i;
+    EXPECT_EQ(streamed[i], got[i]->text) << "request " << i;
+    EXPECT_EQ(got[i]->admission_order, i + 1);
+    if (got[i]->preemptions > 0) preempted.push_back(i);
+  }
+  const SchedulerStats stats = (*scheduler)->stats();
+  std::printf("prefix caching %d: %lld preemptions, %lld prefill tokens, %lld evicted blocks; preempted:",
+              prefix_caching, static_cast<long long>(stats.preemptions), static_cast<long long>(stats.prefill_tokens),
+              static_cast<long long>(stats.evicted_blocks));
+  for (size_t i : preempted) std::printf(" %zu", i);
+  std::printf("\n");
+  EXPECT_GT(stats.preemptions, 0);
+  // The oldest request never gives way; the newest (sampled, #7) and an MTP-drafting one (#5)
+  // were recomputed in the middle of their output.
+  EXPECT_EQ(got[0]->preemptions, 0);
+  EXPECT_GT(got[7]->preemptions, 0);
+  EXPECT_GT(got[5]->preemptions, 0);
+  EXPECT_EQ(stats.preempted_waiting, 0);
+  EXPECT_EQ(stats.running, 0);
+  EXPECT_LE(stats.kv_blocks_used, 64);
+}
+
+TEST_F(SchedulerTest, PreemptedRequestsAreRecomputedAndGiveWhatTheyGiveAlone) {
+  RunUnderMemoryPressure(*model_, *tokenizer_, /*prefix_caching=*/true);
+}
+
+TEST_F(SchedulerTest, PreemptionWorksWithoutThePrefixCache) {
+  RunUnderMemoryPressure(*model_, *tokenizer_, /*prefix_caching=*/false);
+}
+
 TEST_F(SchedulerTest, BadOptionsAndRequestsAreRefused) {
   EXPECT_FALSE(Scheduler::Create(*model_, *tokenizer_, {.max_running = 0}).ok());
   EXPECT_FALSE(Scheduler::Create(*model_, *tokenizer_, {.block_size = 12}).ok());

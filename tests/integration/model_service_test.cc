@@ -50,6 +50,26 @@ TEST_F(ModelServiceTest, ModelInfoDescribesTheLoadedModel) {
   EXPECT_TRUE(info.has_mtp());
   EXPECT_THAT(info.device(), ::testing::AnyOf(HasSubstr("cpu"), HasSubstr("cuda")));
 
+  // The serving figures count what the scheduler ran.
+  GenerateRequest generate;
+  generate.set_prompt("the theory of");
+  generate.set_max_tokens(4);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Generate(context.get(), generate);
+  Drain(reader.get(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  status = client_->models().ModelInfo(client_->NewContext().get(), request, &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const ServingStats& serving = info.serving();
+  EXPECT_GE(serving.requests(), 1u);
+  EXPECT_GE(serving.iterations(), 4u);
+  EXPECT_GE(serving.prefill_tokens() + serving.prefix_hit_tokens(), 3u);
+  EXPECT_GT(serving.kv_blocks_total(), 0u);
+  EXPECT_LE(serving.kv_blocks_used(), serving.kv_blocks_total());
+  EXPECT_GE(serving.mean_batch_sequences(), 1.0);
+  EXPECT_EQ(serving.running(), 0u);
+  EXPECT_EQ(serving.preempted_waiting(), 0u);
+
   request.set_model("some-other-model");
   status = client_->models().ModelInfo(client_->NewContext().get(), request, &info);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);

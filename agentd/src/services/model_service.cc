@@ -416,6 +416,25 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContex
     if (info.has_mtp) response->add_speculation_modes(SPECULATION_MODE_MTP);
     if (!info.draft_model.empty()) response->add_speculation_modes(SPECULATION_MODE_DRAFT_MODEL);
     response->add_speculation_modes(SPECULATION_MODE_AUTO);
+    const engine::SchedulerStats stats = engine_->scheduler_stats();
+    ServingStats* serving = response->mutable_serving();
+    serving->set_requests(static_cast<uint64_t>(stats.requests));
+    serving->set_iterations(static_cast<uint64_t>(stats.iterations));
+    serving->set_mean_batch_sequences(stats.iterations > 0 ? static_cast<double>(stats.batched_sequences) /
+                                                                 static_cast<double>(stats.iterations)
+                                                           : 0.0);
+    serving->set_max_batch_sequences(static_cast<uint64_t>(stats.max_batch_sequences));
+    serving->set_prefill_tokens(static_cast<uint64_t>(stats.prefill_tokens));
+    serving->set_prefix_hit_tokens(static_cast<uint64_t>(stats.prefix_hit_tokens));
+    serving->set_kv_blocks_total(static_cast<uint64_t>(stats.kv_blocks_total));
+    serving->set_kv_blocks_used(static_cast<uint64_t>(stats.kv_blocks_used));
+    serving->set_kv_blocks_cached(static_cast<uint64_t>(stats.kv_blocks_cached));
+    serving->set_evicted_blocks(static_cast<uint64_t>(stats.evicted_blocks));
+    serving->set_preemptions(static_cast<uint64_t>(stats.preemptions));
+    serving->set_rejected_queue_full(static_cast<uint64_t>(stats.rejected_queue_full));
+    serving->set_running(static_cast<uint32_t>(stats.running));
+    serving->set_waiting(static_cast<uint32_t>(stats.waiting));
+    serving->set_preempted_waiting(static_cast<uint32_t>(stats.preempted_waiting));
     return grpc::Status::OK;
   });
 }

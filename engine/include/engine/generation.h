@@ -123,6 +123,8 @@ struct GenerationResult {
   // When the batching scheduler ran it: the order it admitted the request in (1, 2, ... since it
   // started) — what fairness across tenants decides. 0 outside the scheduler.
   uint64_t admission_order = 0;
+  // Times the scheduler took its KV memory away for older requests (it then recomputed it).
+  int64_t preemptions = 0;
 };
 
 // Prompt-lookup drafting: up to `k` tokens that followed the most recent earlier occurrence of

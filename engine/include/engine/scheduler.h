@@ -12,6 +12,8 @@
 // Generate blocks its caller; on_delta runs on the caller's thread (a slow consumer never
 // stalls the batch), and returning false cancels that request alone. Admission is fair across
 // tenants (round robin over per-tenant queues), and a full queue answers RESOURCE_EXHAUSTED.
+// When KV memory runs out, the newest running request gives its memory up (preemption) and is
+// recomputed once an older one has finished: its output is the same, it only takes longer.
 #ifndef AGENTD_ENGINE_SCHEDULER_H_
 #define AGENTD_ENGINE_SCHEDULER_H_
 
@@ -63,12 +65,16 @@ struct SchedulerStats {
   int64_t prefix_hit_tokens = 0;
   int64_t prefill_tokens = 0;
   int64_t evicted_blocks = 0;
+  // Sequences whose KV memory went to older ones (recomputed later), and how many of them wait
+  // to resume now.
+  int64_t preemptions = 0;
+  int64_t preempted_waiting = 0;
   int64_t rejected_queue_full = 0;
   int64_t running = 0;
   int64_t waiting = 0;
   int64_t kv_blocks_total = 0;
   int64_t kv_blocks_used = 0;
-  int64_t kv_blocks_cached = 0;
+  int64_t kv_blocks_cached = 0;  // as of the last forward pass
 };
 
 class Scheduler {

@@ -27,6 +27,8 @@ struct Job {
   std::atomic<bool> cancel{false};
   bool wants_deltas = true;  // false: the caller waits for the result only
   uint64_t admitted_order = 0;
+  // When preempted: how many requests had finished by then (it resumes after the next one).
+  uint64_t finished_when_preempted = 0;
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -126,6 +128,7 @@ class BatchScheduler final : public Scheduler {
     std::lock_guard<std::mutex> lock(mutex_);
     SchedulerStats s = stats_;
     s.waiting = waiting_;
+    s.running = static_cast<int64_t>(running_.size());
     s.kv_blocks_total = pool_->max_blocks();
     s.kv_blocks_used = pool_->blocks_in_use();
     return s;
@@ -136,7 +139,7 @@ class BatchScheduler final : public Scheduler {
     while (true) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || waiting_ > 0 || !running_.empty(); });
+        wake_.wait(lock, [&] { return stop_ || waiting_ > 0 || !running_.empty() || !preempted_.empty(); });
         if (stop_) break;
       }
       Admit();
@@ -146,6 +149,8 @@ class BatchScheduler final : public Scheduler {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& job : running_) job->Deliver(absl::UnavailableError("the engine is shutting down"));
     running_.clear();
+    for (auto& job : preempted_) job->Deliver(absl::UnavailableError("the engine is shutting down"));
+    preempted_.clear();
     for (auto& [tenant, queue] : queues_) {
       for (auto& job : queue) job->Deliver(absl::UnavailableError("the engine is shutting down"));
     }
@@ -155,7 +160,11 @@ class BatchScheduler final : public Scheduler {
   int64_t BlocksFor(int64_t positions) const { return (positions + pool_->block_size() - 1) / pool_->block_size(); }
 
   // Moves waiting requests into the batch, one tenant after another, while there is room.
+  // Preempted requests come back first; while one waits, or while a running sequence found no
+  // KV memory in the last pass, new requests wait too (they would take the memory the older
+  // requests need to finish).
   void Admit() {
+    if (!ResumePreempted() || kv_starved_) return;
     while (true) {
       std::shared_ptr<Job> job;
       {
@@ -177,6 +186,79 @@ class BatchScheduler final : public Scheduler {
       }
       StartSequence(job);
     }
+  }
+
+  // Resumes preempted requests, oldest first, once a request has finished since they were
+  // preempted (or nothing else runs) and their context fits in KV memory; true when none is
+  // left waiting.
+  bool ResumePreempted() {
+    while (!preempted_.empty()) {
+      std::shared_ptr<Job> job = preempted_.front();
+      serving::Sequence& seq = *job->sequence;
+      if (job->caller_cancelled != nullptr && job->caller_cancelled->load()) job->cancel.store(true);
+      const bool cancelled = job->cancel.load();
+      const bool expired = job->options.deadline && Clock::now() >= *job->options.deadline;
+      if (cancelled || expired) {
+        PopPreempted();
+        seq.Abort(FinishReason::kCancelled);
+        Finish(job, expired ? absl::DeadlineExceededError("deadline passed while preempted") : absl::OkStatus());
+        continue;
+      }
+      bool alone;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (static_cast<int>(running_.size()) >= options_.max_running) return false;
+        alone = running_.empty();
+      }
+      if (!alone && finished_ == job->finished_when_preempted) return false;
+      auto cache = model_.NewCache(pool_);
+      if (options_.prefix_caching) {
+        std::vector<int32_t> shared = prefix_->Match(std::span(seq.context()).first(seq.prefill_end()),
+                                                     /*keep_uncached=*/1);
+        static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
+      }
+      // Room for the whole recompute and the next token (a sequence alone goes ahead anyway:
+      // if it cannot fit even then, the next pass fails it).
+      const int64_t needed = BlocksFor(seq.prefill_end() + 1) - BlocksFor(cache->length()) + 1;
+      if (pool_->free_blocks() < needed) {
+        const int64_t evicted = prefix_->Evict(needed);
+        std::lock_guard<std::mutex> lock(mutex_);
+        stats_.evicted_blocks += evicted;
+      }
+      if (pool_->free_blocks() < needed && !alone) return false;  // `cache` lets its prefix go
+      PopPreempted();
+      absl::Status resumed = seq.Resume(std::move(cache));
+      if (!resumed.ok()) {
+        seq.Abort(FinishReason::kCancelled);
+        Finish(job, resumed);
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_.push_back(job);
+    }
+    return true;
+  }
+
+  void PopPreempted() {
+    preempted_.pop_front();
+    std::lock_guard<std::mutex> lock(mutex_);
+    --stats_.preempted_waiting;
+  }
+
+  // Takes a running sequence's KV memory away so older ones can go on. Its full blocks go to
+  // the prefix cache, so the resume recomputes only what eviction has taken meanwhile.
+  void Preempt(const std::shared_ptr<Job>& job) {
+    RememberPrefix(*job->sequence);
+    job->sequence->Preempt().reset();
+    job->finished_when_preempted = finished_;
+    auto at = std::upper_bound(preempted_.begin(), preempted_.end(), job, [](const auto& a, const auto& b) {
+      return a->admitted_order < b->admitted_order;
+    });
+    preempted_.insert(at, job);
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
+    ++stats_.preemptions;
+    ++stats_.preempted_waiting;
   }
 
   void StartSequence(const std::shared_ptr<Job>& job) {
@@ -217,6 +299,7 @@ class BatchScheduler final : public Scheduler {
       std::lock_guard<std::mutex> lock(mutex_);
       running = running_;
     }
+    kv_starved_ = false;
     if (running.empty()) return;
     // Decoding sequences first, so prompts never stall them; the rotation spreads the budget.
     std::stable_partition(running.begin(), running.end(), [](const auto& j) { return !j->sequence->prefilling(); });
@@ -271,18 +354,26 @@ class BatchScheduler final : public Scheduler {
       batch_jobs.push_back(job);
       steps.push_back(std::move(*step));
     }
+    kv_starved_ = starved;
     if (batch_jobs.empty()) {
       if (starved) {
-        // Nothing fits in KV memory even after eviction: the newest sequence gives way.
+        // Nothing fits in KV memory even after eviction: the newest sequence gives way. It is
+        // preempted and recomputed later; one that cannot fit even alone fails.
         std::shared_ptr<Job> newest;
+        int64_t live = 0;
         for (const auto& job : running) {
-          if (job->sequence != nullptr && (newest == nullptr || job->admitted_order > newest->admitted_order)) newest = job;
+          if (job->sequence == nullptr) continue;
+          ++live;
+          if (newest == nullptr || job->admitted_order > newest->admitted_order) newest = job;
         }
-        if (newest != nullptr) {
+        if (newest != nullptr && live > 1) {
+          Preempt(newest);
+        } else if (newest != nullptr) {
           newest->sequence->Abort(FinishReason::kCancelled);
           Finish(newest, absl::ResourceExhaustedError(absl::StrCat(
                              "KV cache memory is exhausted (", pool_->max_blocks(), " blocks of ",
-                             pool_->block_size(), " positions); raise the engine's KV memory or send shorter requests")));
+                             pool_->block_size(), " positions) by one request; raise the engine's KV memory or "
+                             "send a shorter request")));
         }
       }
       return;
@@ -299,6 +390,7 @@ class BatchScheduler final : public Scheduler {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++stats_.iterations;
+      stats_.kv_blocks_cached = prefix_->cached_blocks();
       stats_.batched_sequences += static_cast<int64_t>(batch_jobs.size());
       stats_.batched_tokens += tokens;
       stats_.max_batch_sequences = std::max<int64_t>(stats_.max_batch_sequences, static_cast<int64_t>(batch_jobs.size()));
@@ -326,7 +418,7 @@ class BatchScheduler final : public Scheduler {
   }
 
   void RememberPrefix(serving::Sequence& seq) {
-    if (!options_.prefix_caching) return;
+    if (!options_.prefix_caching || seq.preempted()) return;
     auto* cache = static_cast<model::PagedKvCache*>(seq.cache());
     prefix_->Insert(std::span(seq.context()).first(cache->length()), cache->blocks());
   }
@@ -338,6 +430,7 @@ class BatchScheduler final : public Scheduler {
     GenerationResult result = job->sequence->Finish();
     result.admission_order = job->admitted_order;
     job->sequence.reset();
+    ++finished_;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       running_.erase(std::remove(running_.begin(), running_.end(), job), running_.end());
@@ -363,6 +456,11 @@ class BatchScheduler final : public Scheduler {
   int waiting_ = 0;
   std::vector<std::shared_ptr<Job>> running_;
   SchedulerStats stats_;
+  // Scheduler thread only: preempted requests by admission order, requests finished so far,
+  // and whether the last pass left a sequence without KV memory.
+  std::deque<std::shared_ptr<Job>> preempted_;
+  uint64_t finished_ = 0;
+  bool kv_starved_ = false;
   uint64_t admitted_ = 0;
   uint64_t rotation_ = 0;
   std::thread thread_;

@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Sequence>> Sequence::Create(Model& model, const T
       absl::StatusOr<std::vector<float>> hidden = model.CachedHidden(sequence->cache_.get(), 0, sequence->prefilled_);
       if (!hidden.ok()) return hidden.status();
       sequence->mtp_hidden_ = std::move(*hidden);
+      sequence->mtp_fed_ = sequence->prefilled_;
     }
   }
   if (sequence->speculate_ && spec.mode == SpeculationConfig::Mode::kDraftModel) {
@@ -111,6 +112,7 @@ Sequence::Sequence(Model& model, const Tokenizer& tokenizer, GenerationRequest r
   for (const auto& s : request_.stop_strings) longest_stop_ = std::max(longest_stop_, s.size());
   history_.AddPrompt(request_.prompt);
   context_ = request_.prompt;
+  prefill_end_ = static_cast<int64_t>(context_.size());
   prefilled_ = request_.cached_prompt_tokens;
   speculate_ = request_.speculation.mode != SpeculationConfig::Mode::kNone &&
                request_.speculation.num_draft_tokens > 0;
@@ -130,7 +132,7 @@ absl::StatusOr<Sequence::Step> Sequence::Plan(int64_t max_prefill_tokens) {
   step.options.return_hidden = mtp;
   if (prefilling()) {
     const int64_t n = std::clamp<int64_t>(max_prefill_tokens, 1, prompt_left());
-    step.tokens.assign(request_.prompt.begin() + prefilled_, request_.prompt.begin() + prefilled_ + n);
+    step.tokens.assign(context_.begin() + prefilled_, context_.begin() + prefilled_ + n);
     return step;
   }
   drafts_.clear();
@@ -164,14 +166,15 @@ absl::Status Sequence::Consume(const ForwardResult& forward) {
   const int64_t vocab = model_.config().vocab_size;
   const bool mtp = speculate_ && request_.speculation.mode == SpeculationConfig::Mode::kMtp;
   if (prefilling()) {
+    const int64_t start = prefilled_;
     const int64_t ran = std::min<int64_t>(prompt_left(), cache_->length() - prefilled_);
     prefilled_ += ran;
-    if (mtp) mtp_hidden_.insert(mtp_hidden_.end(), forward.hidden.begin(), forward.hidden.end());
+    if (mtp) FeedMtp(start, forward.hidden);
     if (prefilling()) return absl::OkStatus();
     return SampleAndAccept(std::span(forward.logits).last(vocab));
   }
   if (drafts_.empty()) {
-    if (mtp) mtp_hidden_.insert(mtp_hidden_.end(), forward.hidden.begin(), forward.hidden.end());
+    if (mtp) FeedMtp(cache_->length() - 1, forward.hidden);
     return SampleAndAccept(std::span(forward.logits).last(vocab));
   }
   return Verify(forward);
@@ -227,7 +230,41 @@ absl::Status Sequence::Verify(const ForwardResult& forward) {
   // The cache keeps pending_token_ and the accepted drafts; rejected drafts' keys go.
   cache_->Truncate(before + 1 + accepted);
   if (speculate_ && request_.speculation.mode == SpeculationConfig::Mode::kMtp) {
-    mtp_hidden_.insert(mtp_hidden_.end(), forward.hidden.begin(), forward.hidden.begin() + (accepted + 1) * hidden);
+    FeedMtp(before, std::span(forward.hidden).first((accepted + 1) * hidden));
+  }
+  return absl::OkStatus();
+}
+
+void Sequence::FeedMtp(int64_t first_position, std::span<const float> rows) {
+  const int64_t hidden = model_.config().hidden_size;
+  const int64_t count = static_cast<int64_t>(rows.size()) / hidden;
+  const int64_t skip = std::clamp<int64_t>(mtp_fed_ - first_position, 0, count);
+  mtp_hidden_.insert(mtp_hidden_.end(), rows.begin() + skip * hidden, rows.end());
+  mtp_fed_ = std::max(mtp_fed_, first_position + count);
+}
+
+std::unique_ptr<KvCache> Sequence::Preempt() {
+  ++result_.preemptions;
+  // Before any output the prompt is simply prefilled again. After it, the whole context is:
+  // its last token (sampled, never run) then gives the next token's logits as a decode would.
+  prefill_end_ = static_cast<int64_t>(result_.tokens.empty() ? request_.prompt.size() : context_.size());
+  prefilled_ = 0;
+  drafts_.clear();
+  draft_probs_.clear();
+  return std::move(cache_);
+}
+
+absl::Status Sequence::Resume(std::unique_ptr<KvCache> cache) {
+  if (cache == nullptr || cache->length() >= prefill_end_) {
+    return absl::InternalError("a resumed sequence's cache must leave at least one token to run");
+  }
+  cache_ = std::move(cache);
+  prefilled_ = cache_->length();
+  if (speculate_ && request_.speculation.mode == SpeculationConfig::Mode::kMtp && prefilled_ > mtp_fed_) {
+    // The prefix cache held positions this sequence never ran (another request's prompt).
+    absl::StatusOr<std::vector<float>> hidden = model_.CachedHidden(cache_.get(), mtp_fed_, prefilled_);
+    if (!hidden.ok()) return hidden.status();
+    FeedMtp(mtp_fed_, *hidden);
   }
   return absl::OkStatus();
 }

@@ -42,10 +42,22 @@ class Sequence {
   // Ends the sequence now (cancellation, deadline, shutdown).
   void Abort(FinishReason reason);
 
+  // Preemption by recompute: gives up the KV cache (the caller releases its blocks, or leaves
+  // them to the prefix cache) and keeps everything else — output so far, sampler state,
+  // constraint, penalties' history. Resume hands it a new cache holding a prefix of context()
+  // (empty, or what the prefix cache still has); the rest is prefilled again, then decoding
+  // goes on exactly where it stopped. Call between steps, only when !done().
+  std::unique_ptr<KvCache> Preempt();
+  absl::Status Resume(std::unique_ptr<KvCache> cache);
+  bool preempted() const { return cache_ == nullptr; }
+
   bool done() const { return done_; }
-  bool prefilling() const { return prefilled_ < static_cast<int64_t>(request_.prompt.size()); }
-  // Prompt tokens not yet run.
-  int64_t prompt_left() const { return static_cast<int64_t>(request_.prompt.size()) - prefilled_; }
+  // Prefilling: the prompt, or after a preemption the context again.
+  bool prefilling() const { return prefilled_ < prefill_end_; }
+  // Tokens to prefill before the next token is sampled (all of the prompt, or of the context
+  // after a preemption), and how many of them are not run yet.
+  int64_t prefill_end() const { return prefill_end_; }
+  int64_t prompt_left() const { return prefill_end_ - prefilled_; }
   KvCache* cache() { return cache_.get(); }
   const std::vector<int32_t>& context() const { return context_; }
   const GenerationRequest& request() const { return request_; }
@@ -66,6 +78,9 @@ class Sequence {
   absl::Status AdvanceConstraint(int32_t token);
   // Verifies the drafts against rows 0..k of `forward` by rejection sampling.
   absl::Status Verify(const ForwardResult& forward);
+  // Queues the MTP layer's rows for positions first_position, first_position + 1, ... (hidden
+  // states of the target model), skipping positions it was already given.
+  void FeedMtp(int64_t first_position, std::span<const float> rows);
 
   // Drafters. Each returns up to `k` drafts and, in draft_probs_, the distribution each came
   // from (empty: the draft was proposed deterministically, q is one-hot).
@@ -89,7 +104,11 @@ class Sequence {
   bool speculate_ = false;
 
   std::vector<int32_t> context_;  // prompt and accepted output
-  int64_t prefilled_ = 0;         // prompt tokens in the cache
+  int64_t prefill_end_ = 0;       // context_[0, prefill_end_) is run before sampling
+  int64_t prefilled_ = 0;         // of those, the ones in the cache
+  // Positions whose hidden states the MTP layer already has (or has queued in mtp_hidden_):
+  // a prefill after a preemption recomputes them and must not hand them over twice.
+  int64_t mtp_fed_ = 0;
   int32_t pending_token_ = -1;    // sampled, not yet run through the model
   std::vector<int32_t> drafts_;   // proposed after pending_token_, being verified
   std::vector<std::vector<float>> draft_probs_;
