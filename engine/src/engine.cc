@@ -248,34 +248,15 @@ absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<
     ids.insert(ids.end(), encoded.begin(), encoded.end());
     if (static_cast<int64_t>(ids.size()) > config.max_position_embeddings) ids.resize(config.max_position_embeddings);
   }
-  // Texts go through the model together, up to a token budget per pass: the projections then
-  // run as matrix-matrix products over all of their rows.
-  constexpr int64_t kTokensPerPass = 4096;
+  // The texts join the scheduler's batches: they share passes with each other (the projections
+  // then run as matrix-matrix products over many rows) and with any generation under way.
+  absl::StatusOr<std::vector<std::vector<float>>> states = scheduler_->Encode(sequences, {});
+  if (!states.ok()) return states.status();
   std::vector<std::vector<float>> vectors(texts.size());
-  size_t begin = 0;
-  while (begin < sequences.size()) {
-    size_t end = begin;
-    int64_t tokens = 0;
-    while (end < sequences.size() && (end == begin || tokens + static_cast<int64_t>(sequences[end].size()) <= kTokensPerPass)) {
-      tokens += static_cast<int64_t>(sequences[end].size());
-      ++end;
-    }
-    std::vector<std::unique_ptr<KvCache>> caches;
-    std::vector<ForwardResult> results(end - begin);
-    std::vector<BatchEntry> batch;
-    for (size_t i = begin; i < end; ++i) {
-      caches.push_back(model_->NewCache());
-      batch.push_back({.tokens = sequences[i], .cache = caches.back().get(), .options = {.return_hidden = true},
-                       .result = &results[i - begin]});
-    }
-    absl::Status status = model_->ForwardBatch(batch);
-    if (!status.ok()) return status;
-    for (size_t i = begin; i < end; ++i) {
-      const int64_t n = static_cast<int64_t>(sequences[i].size());
-      vectors[i] = Pool(embedding_.pooling, embedding_.include_prompt, results[i - begin].hidden, n, hidden, prompt_tokens);
-      if (options.normalize) NormalizeL2(vectors[i]);
-    }
-    begin = end;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const int64_t n = static_cast<int64_t>(sequences[i].size());
+    vectors[i] = Pool(embedding_.pooling, embedding_.include_prompt, (*states)[i], n, hidden, prompt_tokens);
+    if (options.normalize) NormalizeL2(vectors[i]);
   }
   return vectors;
 }

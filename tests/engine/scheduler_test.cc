@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <thread>
 
@@ -310,6 +311,91 @@ TEST_F(SchedulerTest, PreemptedRequestsAreRecomputedAndGiveWhatTheyGiveAlone) {
 
 TEST_F(SchedulerTest, PreemptionWorksWithoutThePrefixCache) {
   RunUnderMemoryPressure(*model_, *tokenizer_, /*prefix_caching=*/false);
+}
+
+// Encoding (embeddings) runs in the generation batches: each text's hidden states equal a plain
+// forward pass over it, long texts are prefilled in chunks, and the generations running beside
+// them give what they give alone — with ample KV memory and with a pool so small that requests
+// are preempted.
+TEST_F(SchedulerTest, EncodingJoinsTheBatchesAndMatchesAPlainForwardPass) {
+  const uint64_t block_bytes = model_->NewBlockPool({.block_size = 16, .store_hidden = true})->block_bytes();
+  const int64_t hidden = model_->config().hidden_size;
+  std::vector<std::vector<int32_t>> texts;
+  const char* words[] = {"the theory ", "of a station ", "station ", "a ", "theory of the "};
+  for (int i = 0; i < 10; ++i) {
+    std::string text;
+    for (int j = 0; j < 3 + 9 * i; ++j) text += words[(i + j) % 5];
+    texts.push_back(tokenizer_->Encode(text));
+  }
+  std::vector<std::vector<float>> expected;
+  for (const auto& tokens : texts) {
+    ForwardResult out;
+    auto cache = model_->NewCache();
+    ASSERT_TRUE(model_->Forward(tokens, cache.get(), {.return_hidden = true}, &out).ok());
+    expected.push_back(out.hidden);
+  }
+  for (uint64_t kv_bytes : {uint64_t{2} << 30, 64 * block_bytes}) {
+    SCOPED_TRACE(kv_bytes);
+    auto scheduler = MakeScheduler({.max_batch_tokens = 48, .kv_cache_bytes = kv_bytes, .block_size = 16});
+    std::vector<GenerationRequest> requests;
+    for (int i = 0; i < 4; ++i) {
+      // With the small pool, these four alone come close to filling it.
+      GenerationRequest r = Request(i % 2 ? "the theory of" : "a station of", 230);
+      if (i == 3) r.speculation = {.mode = Mode::kMtp, .num_draft_tokens = 2};
+      requests.push_back(r);
+    }
+    std::vector<std::vector<int32_t>> generated(requests.size());
+    std::vector<std::atomic<int>> streamed(requests.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto result = scheduler->Generate(requests[i], {}, [&](const GenerationDelta& d) {
+          streamed[i] += static_cast<int>(d.token_ids.size());
+          return true;
+        });
+        streamed[i] += 1000;
+        ASSERT_TRUE(result.ok()) << result.status();
+        generated[i] = result->tokens;
+      });
+    }
+    // The texts arrive while the generations are well under way and hold most of the memory.
+    for (auto& count : streamed) {
+      while (count.load() < 120) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    absl::StatusOr<std::vector<std::vector<float>>> encoded = scheduler->Encode(texts, {});
+    for (auto& t : threads) t.join();
+    ASSERT_TRUE(encoded.ok()) << encoded.status();
+    ASSERT_EQ(encoded->size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ((*encoded)[i].size(), texts[i].size() * hidden) << "text " << i;
+      double worst = 0;
+      for (size_t k = 0; k < expected[i].size(); ++k) {
+        worst = std::max(worst, std::abs(double{(*encoded)[i][k]} - expected[i][k]) / (std::abs(expected[i][k]) + 1e-3));
+      }
+      EXPECT_LT(worst, 1e-3) << "text " << i;
+    }
+    for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(generated[i], Alone(requests[i])) << "request " << i;
+    const SchedulerStats stats = scheduler->stats();
+    std::printf("KV %llu bytes: %lld iterations, largest batch %lld, %lld preemptions\n",
+                static_cast<unsigned long long>(kv_bytes), static_cast<long long>(stats.iterations),
+                static_cast<long long>(stats.max_batch_sequences), static_cast<long long>(stats.preemptions));
+    EXPECT_EQ(stats.requests, static_cast<int64_t>(texts.size() + requests.size()));
+    EXPECT_GT(stats.max_batch_sequences, 1);
+    if (kv_bytes < (1u << 20)) EXPECT_GT(stats.preemptions, 0);  // the newest (texts) gave way
+  }
+}
+
+TEST_F(SchedulerTest, EncodingRefusesTextsThatCannotRun) {
+  auto scheduler = MakeScheduler({});
+  std::vector<std::vector<int32_t>> texts = {tokenizer_->Encode("a station"), {}};
+  EXPECT_EQ(scheduler->Encode(texts, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  texts = {std::vector<int32_t>(model_->config().max_position_embeddings + 1, texts[0][0])};
+  EXPECT_EQ(scheduler->Encode(texts, {}).status().code(), absl::StatusCode::kOutOfRange);
+  texts = {std::vector<int32_t>(model_->config().max_position_embeddings, texts[0][0])};
+  auto whole_context = scheduler->Encode(texts, {});
+  ASSERT_TRUE(whole_context.ok()) << whole_context.status();
+  EXPECT_EQ((*whole_context)[0].size(), texts[0].size() * model_->config().hidden_size);
+  EXPECT_TRUE(scheduler->Encode({}, {})->empty());
 }
 
 TEST_F(SchedulerTest, BadOptionsAndRequestsAreRefused) {

@@ -84,6 +84,10 @@ struct GenerationRequest {
   // Prompt tokens at the front that the KV cache given to the generator already holds (prefix
   // caching); 0 when it starts empty.
   int64_t cached_prompt_tokens = 0;
+  // Encoding instead of generating: the prompt (up to the whole context) is run for its final
+  // hidden states, which come back in GenerationResult::hidden; nothing is sampled, and
+  // max_tokens, stops, sampling and speculation do not apply. Embeddings use it.
+  bool encode_only = false;
 };
 
 struct TokenLogprob {
@@ -125,6 +129,9 @@ struct GenerationResult {
   uint64_t admission_order = 0;
   // Times the scheduler took its KV memory away for older requests (it then recomputed it).
   int64_t preemptions = 0;
+  // encode_only: the final hidden states (after the last norm) of every prompt position,
+  // [prompt_tokens, hidden_size] row-major.
+  std::vector<float> hidden;
 };
 
 // Prompt-lookup drafting: up to `k` tokens that followed the most recent earlier occurrence of

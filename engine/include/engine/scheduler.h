@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/generation.h"
@@ -89,6 +91,11 @@ class Scheduler {
   // prefix cache decides).
   virtual absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request, const RequestOptions& options,
                                                     const GenerationCallback& on_delta) = 0;
+  // Runs each token sequence for its final hidden states ([tokens, hidden_size] each), in the
+  // same batched passes as generation (as prefills, within the token budget). Blocks until all
+  // are done; the first failure is the answer. Embeddings use it.
+  virtual absl::StatusOr<std::vector<std::vector<float>>> Encode(std::span<const std::vector<int32_t>> sequences,
+                                                                 const RequestOptions& options) = 0;
   virtual SchedulerStats stats() const = 0;
 };
 

@@ -66,15 +66,19 @@ class BatchScheduler final : public Scheduler {
     thread_.join();
   }
 
-  absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request, const RequestOptions& options,
-                                            const GenerationCallback& on_delta) override {
+  static std::shared_ptr<Job> NewJob(const GenerationRequest& request, const RequestOptions& options, bool wants_deltas) {
     auto job = std::make_shared<Job>();
     job->request = request;
     job->request.cached_prompt_tokens = 0;
     job->caller_cancelled = request.cancelled;
     job->request.cancelled = &job->cancel;
     job->options = options;
-    job->wants_deltas = static_cast<bool>(on_delta);
+    job->wants_deltas = wants_deltas;
+    return job;
+  }
+
+  // Queues jobs (all or none) unless the engine stops or the queue is already full.
+  absl::Status Enqueue(std::span<const std::shared_ptr<Job>> jobs, const std::string& tenant) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stop_) return absl::UnavailableError("the engine is shutting down");
@@ -83,11 +87,48 @@ class BatchScheduler final : public Scheduler {
         return absl::ResourceExhaustedError(
             absl::StrCat("the engine's queue is full (", waiting_, " requests waiting); retry later"));
       }
-      queues_[options.tenant].push_back(job);
-      ++waiting_;
-      ++stats_.requests;
+      for (const auto& job : jobs) queues_[tenant].push_back(job);
+      waiting_ += static_cast<int>(jobs.size());
+      stats_.requests += static_cast<int64_t>(jobs.size());
     }
     wake_.notify_all();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::vector<float>>> Encode(std::span<const std::vector<int32_t>> sequences,
+                                                         const RequestOptions& options) override {
+    std::vector<std::shared_ptr<Job>> jobs;
+    for (const auto& tokens : sequences) {
+      GenerationRequest request;
+      request.prompt = tokens;
+      request.encode_only = true;
+      jobs.push_back(NewJob(request, options, /*wants_deltas=*/false));
+    }
+    // One call's texts enter the queue together (a document's chunks), so a queue with room
+    // takes all of them.
+    absl::Status queued = Enqueue(jobs, options.tenant);
+    if (!queued.ok()) return queued;
+    std::vector<std::vector<float>> hidden(jobs.size());
+    absl::Status first_error;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      Job& job = *jobs[i];
+      std::unique_lock<std::mutex> lock(job.mutex);
+      job.changed.wait(lock, [&] { return job.finished; });
+      if (!job.result.ok()) {
+        if (first_error.ok()) first_error = job.result.status();
+        continue;
+      }
+      hidden[i] = std::move(job.result->hidden);
+    }
+    if (!first_error.ok()) return first_error;
+    return hidden;
+  }
+
+  absl::StatusOr<GenerationResult> Generate(const GenerationRequest& request, const RequestOptions& options,
+                                            const GenerationCallback& on_delta) override {
+    std::shared_ptr<Job> job = NewJob(request, options, static_cast<bool>(on_delta));
+    absl::Status queued = Enqueue(std::span(&job, 1), options.tenant);
+    if (!queued.ok()) return queued;
 
     // Deltas are handed to on_delta here, on the caller's thread. The scheduler may have run
     // ahead of a caller that cancels; the result then ends where the caller stopped reading.
@@ -212,7 +253,8 @@ class BatchScheduler final : public Scheduler {
       }
       if (!alone && finished_ == job->finished_when_preempted) return false;
       auto cache = model_.NewCache(pool_);
-      if (options_.prefix_caching) {
+      // Encoding needs every position's hidden state, which cached blocks do not keep.
+      if (options_.prefix_caching && !seq.request().encode_only) {
         std::vector<int32_t> shared = prefix_->Match(std::span(seq.context()).first(seq.prefill_end()),
                                                      /*keep_uncached=*/1);
         static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
@@ -264,7 +306,7 @@ class BatchScheduler final : public Scheduler {
   void StartSequence(const std::shared_ptr<Job>& job) {
     auto cache = model_.NewCache(pool_);
     std::vector<int32_t> shared;
-    if (options_.prefix_caching && !job->request.prompt.empty()) {
+    if (options_.prefix_caching && !job->request.prompt.empty() && !job->request.encode_only) {
       shared = prefix_->Match(job->request.prompt, /*keep_uncached=*/1);
       static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
     }
@@ -418,7 +460,8 @@ class BatchScheduler final : public Scheduler {
   }
 
   void RememberPrefix(serving::Sequence& seq) {
-    if (!options_.prefix_caching || seq.preempted()) return;
+    // Encoded texts (documents for memory) are not worth keeping for later prompts.
+    if (!options_.prefix_caching || seq.preempted() || seq.request().encode_only) return;
     auto* cache = static_cast<model::PagedKvCache*>(seq.cache());
     prefix_->Insert(std::span(seq.context()).first(cache->length()), cache->blocks());
   }

@@ -49,11 +49,22 @@ absl::StatusOr<std::unique_ptr<Sequence>> Sequence::Create(Model& model, const T
                                                            std::unique_ptr<KvCache> cache) {
   const ModelConfig& config = model.config();
   if (request.prompt.empty()) return absl::InvalidArgumentError("prompt: no tokens");
+  if (request.encode_only) {
+    if (static_cast<int64_t>(request.prompt.size()) > config.max_position_embeddings) {
+      return absl::OutOfRangeError(absl::StrCat("text of ", request.prompt.size(), " tokens does not fit the context of ",
+                                                config.max_position_embeddings));
+    }
+    // Nothing is sampled: whatever would steer sampling is dropped.
+    request.speculation = {};
+    request.constraint = nullptr;
+    request.stop_strings.clear();
+    request.max_tokens = 1;
+  }
   if (request.max_tokens < 1) return absl::InvalidArgumentError("max_tokens: must be at least 1");
   for (const std::string& stop : request.stop_strings) {
     if (stop.empty()) return absl::InvalidArgumentError("stop: empty stop string");
   }
-  if (static_cast<int64_t>(request.prompt.size()) >= config.max_position_embeddings) {
+  if (!request.encode_only && static_cast<int64_t>(request.prompt.size()) >= config.max_position_embeddings) {
     return absl::OutOfRangeError(absl::StrCat("prompt of ", request.prompt.size(),
                                               " tokens does not fit the context of ",
                                               config.max_position_embeddings));
@@ -129,7 +140,7 @@ absl::StatusOr<Sequence::Step> Sequence::Plan(int64_t max_prefill_tokens) {
     return step;
   }
   const bool mtp = speculate_ && request_.speculation.mode == SpeculationConfig::Mode::kMtp;
-  step.options.return_hidden = mtp;
+  step.options.return_hidden = mtp || request_.encode_only;
   if (prefilling()) {
     const int64_t n = std::clamp<int64_t>(max_prefill_tokens, 1, prompt_left());
     step.tokens.assign(context_.begin() + prefilled_, context_.begin() + prefilled_ + n);
@@ -170,6 +181,7 @@ absl::Status Sequence::Consume(const ForwardResult& forward) {
     const int64_t ran = std::min<int64_t>(prompt_left(), cache_->length() - prefilled_);
     prefilled_ += ran;
     if (mtp) FeedMtp(start, forward.hidden);
+    if (request_.encode_only) return CollectHidden(start, forward.hidden);
     if (prefilling()) return absl::OkStatus();
     return SampleAndAccept(std::span(forward.logits).last(vocab));
   }
@@ -231,6 +243,21 @@ absl::Status Sequence::Verify(const ForwardResult& forward) {
   cache_->Truncate(before + 1 + accepted);
   if (speculate_ && request_.speculation.mode == SpeculationConfig::Mode::kMtp) {
     FeedMtp(before, std::span(forward.hidden).first((accepted + 1) * hidden));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Sequence::CollectHidden(int64_t first_position, std::span<const float> rows) {
+  const int64_t hidden = model_.config().hidden_size;
+  const int64_t have = static_cast<int64_t>(result_.hidden.size()) / hidden;
+  const int64_t count = static_cast<int64_t>(rows.size()) / hidden;
+  if (first_position > have) return absl::InternalError("encoding skipped positions");
+  // A prefill after a preemption runs positions again whose rows are already here.
+  const int64_t skip = std::min(have - first_position, count);
+  result_.hidden.insert(result_.hidden.end(), rows.begin() + skip * hidden, rows.end());
+  if (!prefilling()) {
+    result_.finish_reason = FinishReason::kMaxTokens;
+    done_ = true;
   }
   return absl::OkStatus();
 }

@@ -81,6 +81,9 @@ class Sequence {
   // Queues the MTP layer's rows for positions first_position, first_position + 1, ... (hidden
   // states of the target model), skipping positions it was already given.
   void FeedMtp(int64_t first_position, std::span<const float> rows);
+  // encode_only: keeps the rows of positions first_position, ... not collected yet; done once
+  // the whole prompt has run.
+  absl::Status CollectHidden(int64_t first_position, std::span<const float> rows);
 
   // Drafters. Each returns up to `k` drafts and, in draft_probs_, the distribution each came
   // from (empty: the draft was proposed deterministically, q is one-hot).
