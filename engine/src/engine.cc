@@ -162,7 +162,8 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   }
   // The model opening a tool call ends the free-text part (or, with tool_choice none, the turn).
   const bool constrain_calls = trigger.has_value() && options.constraint.kind == ResponseConstraint::Kind::kNone;
-  if (constrain_calls) chat_options.stop_token_ids.push_back(*trigger);
+  const int32_t trigger_id = trigger.value_or(-1);
+  if (constrain_calls) chat_options.stop_token_ids.push_back(trigger_id);
   std::vector<int32_t> prompt_ids = ids;
   absl::StatusOr<GenerationResult> generation = CompleteIds(std::move(ids), chat_options, on_delta);
   if (!generation.ok()) return generation.status();
@@ -174,7 +175,7 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   const bool stopped = generation->finish_reason == FinishReason::kStopToken && !reply_tokens.empty();
   if (stopped) reply_tokens = reply_tokens.first(reply_tokens.size() - 1);
   result.reply = chat_format_->Parse(tokenizer_->Decode(reply_tokens, /*skip_special_tokens=*/false));
-  const bool calls_tool = constrain_calls && stopped && generation->tokens.back() == *trigger;
+  const bool calls_tool = constrain_calls && stopped && generation->tokens.back() == trigger_id;
   result.generation = std::move(*generation);
   if (!calls_tool || options.tool_choice == ToolChoice::kNone) return result;
   prompt_ids.insert(prompt_ids.end(), result.generation.tokens.begin(), result.generation.tokens.end());

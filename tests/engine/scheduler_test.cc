@@ -99,7 +99,7 @@ TEST_F(SchedulerTest, SharedPrefixesSkipTheirPrefillAndChangeNothing) {
   auto scheduler = MakeScheduler({.max_batch_tokens = 16, .block_size = 8});
   const std::string system = "the station of the theory of a station of the theory of the station of a theory of ";
   for (Mode mode : {Mode::kNone, Mode::kMtp}) {
-    for (const std::string& question : {"the theory", "a station of", "the theory"}) {
+    for (const std::string& question : std::vector<std::string>{"the theory", "a station of", "the theory"}) {
       GenerationRequest request = Request(system + question, 24);
       request.speculation = {.mode = mode, .num_draft_tokens = 2};
       const std::vector<int32_t> expected = Alone(request);
@@ -381,7 +381,9 @@ TEST_F(SchedulerTest, EncodingJoinsTheBatchesAndMatchesAPlainForwardPass) {
                 static_cast<long long>(stats.max_batch_sequences), static_cast<long long>(stats.preemptions));
     EXPECT_EQ(stats.requests, static_cast<int64_t>(texts.size() + requests.size()));
     EXPECT_GT(stats.max_batch_sequences, 1);
-    if (kv_bytes < (1u << 20)) EXPECT_GT(stats.preemptions, 0);  // the newest (texts) gave way
+    if (kv_bytes < (1u << 20)) {
+      EXPECT_GT(stats.preemptions, 0);  // the newest (texts) gave way
+    }
   }
 }
 

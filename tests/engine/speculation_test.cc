@@ -130,7 +130,9 @@ TEST_F(SpeculationTest, ConstrainedOutputIsUnchangedBySpeculation) {
       const GenerationResult got = Run("the theory of [1] the station", speculative);
       EXPECT_EQ(got.tokens, expected.tokens) << SpeculationModeName(mode);
       EXPECT_TRUE(got.speculated);
-      if (mode != Mode::kNgram) EXPECT_GT(got.draft_tokens_proposed, 0) << SpeculationModeName(mode);
+      if (mode != Mode::kNgram) {
+        EXPECT_GT(got.draft_tokens_proposed, 0) << SpeculationModeName(mode);
+      }
     }
   }
 }
