@@ -195,8 +195,10 @@ class DeepseekV3(nn.Module):
         return logits, self.lm_head(self.mtp.norm(x))
 
     def state_for_export(self):
-        """Tensor names as in DeepSeek-V3 checkpoints (the MTP layer at index num_hidden_layers,
-        with its own copies of the embedding and the head)."""
+        """Tensor names as in DeepSeek-V3 checkpoints, the MTP layer at index num_hidden_layers.
+        DeepSeek's checkpoints give that layer copies of the embedding and the head; they are
+        left out (a third of this small model's bytes): agentd's loader uses the main ones when
+        a checkpoint has none, and transformers does not load the MTP layer at all."""
         n = self.config["num_hidden_layers"]
         out = {}
         for name, tensor in self.state_dict().items():
@@ -211,7 +213,4 @@ class DeepseekV3(nn.Module):
                 out[name] = tensor
             else:
                 out["model." + name] = tensor
-        if self.mtp is not None:
-            out["model.layers.%d.embed_tokens.weight" % n] = self.embed_tokens.weight
-            out["model.layers.%d.shared_head.head.weight" % n] = self.lm_head.weight
         return out

@@ -51,10 +51,11 @@ PRESETS = {
                            q_lora_rank=128, qk_rope_head_dim=16, qk_nope_head_dim=32, v_head_dim=32,
                            max_position_embeddings=1024),
                 seq_len=512, batch=8, lr=2e-3, steps=100000),
-    # ≈ 60M parameters: bf16 with the MTP layer's copies of embedding and head stays under 150 MB.
-    "gpu": dict(model=dict(hidden_size=512, intermediate_size=1536, moe_intermediate_size=192, num_hidden_layers=6,
-                           num_attention_heads=8, num_key_value_heads=8, n_routed_experts=16, kv_lora_rank=128,
-                           q_lora_rank=256, qk_rope_head_dim=32, qk_nope_head_dim=64, v_head_dim=64,
+    # 28M parameters, 54 MiB in bf16: what the device machine can hand back (at most 64 MiB, in
+    # files of 16 MiB) and what still leaves the repository room under the 150 MB cap.
+    "gpu": dict(model=dict(hidden_size=384, intermediate_size=1024, moe_intermediate_size=96, num_hidden_layers=6,
+                           num_attention_heads=6, num_key_value_heads=6, n_routed_experts=16, kv_lora_rank=96,
+                           q_lora_rank=192, qk_rope_head_dim=32, qk_nope_head_dim=64, v_head_dim=64,
                            max_position_embeddings=2048),
                 seq_len=1024, batch=32, lr=1.5e-3, steps=100000),
 }
