@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -251,7 +252,7 @@ int main(int argc, char** argv) {
       auto scheduler = engine::Scheduler::Create(**model, **tokenizer, options);
       if (!scheduler.ok()) return Fail(std::string(scheduler.status().message()));
       std::vector<std::vector<int32_t>> got(n);
-      bool failed = false;
+      std::atomic<bool> failed{false};
       auto start = Clock::now();
       std::vector<std::thread> callers;
       for (int i = 0; i < n; ++i) {
@@ -259,7 +260,7 @@ int main(int argc, char** argv) {
           auto result = (*scheduler)->Generate(requests[i], {}, nullptr);
           if (!result.ok()) {
             std::fprintf(stderr, "%s\n", std::string(result.status().message()).c_str());
-            failed = true;
+            failed.store(true);
             return;
           }
           got[i] = result->tokens;

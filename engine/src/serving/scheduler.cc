@@ -39,6 +39,13 @@ struct Job {
   // Scheduler thread only.
   std::unique_ptr<serving::Sequence> sequence;
 
+  // A cancellation from the caller's own flag becomes this job's; true when cancelled.
+  bool Cancelled() {
+    if (caller_cancelled != nullptr && caller_cancelled->load()) cancel.store(true);
+    return cancel.load();
+  }
+  bool Expired() const { return options.deadline && std::chrono::steady_clock::now() >= *options.deadline; }
+
   void Deliver(absl::StatusOr<GenerationResult> outcome) {
     std::lock_guard<std::mutex> lock(mutex);
     result = std::move(outcome);
@@ -236,10 +243,8 @@ class BatchScheduler final : public Scheduler {
     while (!preempted_.empty()) {
       std::shared_ptr<Job> job = preempted_.front();
       serving::Sequence& seq = *job->sequence;
-      if (job->caller_cancelled != nullptr && job->caller_cancelled->load()) job->cancel.store(true);
-      const bool cancelled = job->cancel.load();
-      const bool expired = job->options.deadline && Clock::now() >= *job->options.deadline;
-      if (cancelled || expired) {
+      const bool expired = job->Expired();
+      if (job->Cancelled() || expired) {
         PopPreempted();
         seq.Abort(FinishReason::kCancelled);
         Finish(job, expired ? absl::DeadlineExceededError("deadline passed while preempted") : absl::OkStatus());
@@ -356,8 +361,8 @@ class BatchScheduler final : public Scheduler {
     bool starved = false;
     for (const auto& job : running) {
       serving::Sequence& seq = *job->sequence;
-      if (job->caller_cancelled != nullptr && job->caller_cancelled->load()) job->cancel.store(true);
-      if (job->options.deadline && Clock::now() >= *job->options.deadline) {
+      job->Cancelled();  // the sequence sees it when it plans its step
+      if (job->Expired()) {
         seq.Abort(FinishReason::kCancelled);
         Finish(job, absl::DeadlineExceededError(absl::StrCat("deadline passed after ", seq.context().size() -
                                                                                            seq.request().prompt.size(),
