@@ -1,87 +1,215 @@
 #!/usr/bin/python3
-"""What the report plan gets out of a model: runs `report` on topics over the seed corpus and
-measures outline validity (JSON that parses and matches the plan's schema), the share of draft
-sentences carrying a valid citation, references per report, and wall time per run.
+"""What a reader gets from the report plan: runs `report` through a real daemon on the seed
+corpus for every corpus question as a topic (plus a few broader topics), in each writing style,
+in one run, and scores each report:
+
+- answer coverage: does the question's `answer_contains` reach the report body;
+- faithfulness: the share of body sentences carrying a citation, and the share of cited
+  sentences found verbatim (whitespace aside) in the passage their citation names;
+- readability: repeated sentences, distinct 4-gram ratio (characters for Chinese, words for
+  English), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits);
+- references per report, seconds per report, tokens, and the prefix-cache hit rate of the run.
 
     PYTHONPATH=build/python:sdk/python /usr/bin/python3 bench/report_quality.py \
-        --model engine/models/agentd-default --runs 6
+        [--model engine/models/agentd-default] [--embedding-model engine/models/agentd-embed] \
+        [--styles extractive,abstractive] [--dev] [--json OUT.json] [--show N]
 
-Starts its own daemon (build/bin/agentd) on a temporary data directory.
+Starts its own daemon (build/bin/agentd) on a temporary data directory and ingests
+tests/data/corpus/seeds with agentctl, as a user would. --dev adds the 24 held-out questions.
 """
 
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+import grpc
+
 from agentd_client import Client
+from agentd.v1 import model_pb2, model_pb2_grpc
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-TOPICS = [
-    "中国AI Agent市场规模与增长", "DeepSeek-R1 的推理能力与评测结果", "英伟达股价与 DeepSeek 的影响",
-    "AI Agent market size and growth", "DeepSeek model training cost", "大模型对传媒行业的影响",
+BROAD_TOPICS = [
+    "中国AI Agent市场规模与增长",
+    "DeepSeek-V3 的训练成本与技术创新",
+    "DeepSeek 对英伟达与算力需求的影响",
+    "AI 大模型对传媒与影视行业的影响",
 ]
+CITATION = re.compile(r"\[(\d+)\]")
+JUNK = re.compile(r"https?://\S+|www\.\S+|[{}\"\\]|\d{6,}")
+
+
+def questions(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def squash(text):
+    return re.sub(r"\s+", "", text)
+
+
+def body_of(markdown):
+    """The section texts: everything after the title, without headings and references."""
+    lines, body = markdown.split("\n"), []
+    for line in lines:
+        if line.startswith("## ") and body and re.match(r"^## (References|参考文献)\s*$", line):
+            break
+        if line.startswith("#") or not line.strip():
+            continue
+        body.append(line.strip())
+    return body
+
+
+def sentences_of(paragraph):
+    """Sentences with the citations that follow them: "text。[1]" or "text [1]." count as cited."""
+    out = []
+    # A citation closes the sentence before it; otherwise sentence ends split.
+    for piece in re.split(r"(?<=\])|(?<=[。！？!?])(?!\[)|(?<=\.)\s+(?!\[)", paragraph):
+        piece = piece.strip()
+        if not piece:
+            continue
+        cites = [int(n) for n in CITATION.findall(piece)]
+        text = CITATION.sub("", piece).strip()
+        if text:
+            out.append((text, cites))
+        elif out and cites:  # a citation split off on its own belongs to the sentence before
+            out[-1] = (out[-1][0], out[-1][1] + cites)
+    return out
+
+
+def ngram_ratio(text, chinese):
+    units = list(squash(text)) if chinese else re.findall(r"\w+", text.lower())
+    grams = [tuple(units[i:i + 4]) for i in range(len(units) - 3)]
+    return len(set(grams)) / len(grams) if grams else 1.0
+
+
+def passage_text(reference, documents):
+    """The cited passage, read from the ingested file: the span is in code points."""
+    path = os.path.join(documents, os.path.basename(reference.document_id))
+    if not os.path.exists(path):
+        return ""
+    with open(path, encoding="utf-8") as f:
+        return f.read()[reference.span.start:reference.span.end]
+
+
+def score(markdown, references, answer, chinese, documents):
+    body = body_of(markdown)
+    text = "\n".join(body)
+    sentences = [s for p in body for s in sentences_of(p)]
+    passages = {r.number: squash(passage_text(r, documents)) for r in references}
+    cited = [s for s in sentences if s[1]]
+    verbatim = [s for s in cited if all(squash(s[0]) in passages.get(n, "") for n in s[1])]
+    seen, repeated = set(), 0
+    for s, _ in sentences:
+        key = squash(s)
+        repeated += key in seen
+        seen.add(key)
+    junk = sum(len(m.group(0)) for m in JUNK.finditer(text))
+    return {
+        "answered": None if answer is None else squash(answer) in squash(text),
+        "sentences": len(sentences),
+        "cited_share": len(cited) / len(sentences) if sentences else 0.0,
+        "verbatim_share": len(verbatim) / len(cited) if cited else 0.0,
+        "repeated_sentences": repeated,
+        "distinct_4grams": round(ngram_ratio(text, chinese), 3),
+        "junk_share": round(junk / max(1, len(text)), 4),
+        "references": len(references),
+    }
+
+
+def serving(stub):
+    s = stub.ModelInfo(model_pb2.ModelInfoRequest(), timeout=10).serving
+    return s.prefill_tokens, s.prefix_hit_tokens
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--runs", type=int, default=len(TOPICS))
-    parser.add_argument("--sections", type=int, default=3)
+    parser.add_argument("--model", default=os.path.join(ROOT, "engine", "models", "agentd-default"))
+    parser.add_argument("--embedding-model", default=os.path.join(ROOT, "engine", "models", "agentd-embed"))
+    parser.add_argument("--styles", default="extractive,abstractive")
+    parser.add_argument("--sections", type=int, default=4)
+    parser.add_argument("--dev", action="store_true", help="also the 24 held-out questions")
+    parser.add_argument("--json", help="write every row and the summaries here")
+    parser.add_argument("--show", type=int, default=0, help="print the first N extractive reports")
     args = parser.parse_args()
+
+    topics = [(q["question"], q["answer_contains"]) for q in questions(os.path.join(ROOT, "tests", "data", "corpus", "questions.jsonl"))]
+    if args.dev:
+        topics += [(q["question"], q["answer_contains"]) for q in questions(os.path.join(ROOT, "tests", "data", "corpus", "questions_dev.jsonl"))]
+    topics += [(t, None) for t in BROAD_TOPICS]
+
     work = tempfile.mkdtemp(prefix="agentd-bench-")
     port_file = os.path.join(work, "port")
     log = open(os.path.join(work, "agentd.log"), "w")
-    daemon = subprocess.Popen([os.path.join(ROOT, "build", "bin", "agentd"), "--listen", "127.0.0.1:0", "--data-dir",
-                               os.path.join(work, "data"), "--port-file", port_file, "--model", args.model], stderr=log)
+    command = [os.path.join(ROOT, "build", "bin", "agentd"), "--listen", "127.0.0.1:0", "--data-dir",
+               os.path.join(work, "data"), "--port-file", port_file, "--model", args.model]
+    if args.embedding_model != "none":
+        command += ["--embedding-model", args.embedding_model]
+    daemon = subprocess.Popen(command, stderr=log)
+    results = {"rows": [], "summary": {}}
     try:
-        while not os.path.exists(port_file):
+        while not os.path.exists(port_file) or not open(port_file).read().strip():
             if daemon.poll() is not None:
                 sys.exit("agentd exited; see " + log.name)
             time.sleep(0.1)
-        client = Client("127.0.0.1:" + open(port_file).read().strip(), timeout=60)
-        client.create_collection("seeds", embedding_model="none")
+        address = "127.0.0.1:" + open(port_file).read().strip()
+        agentctl = [os.path.join(ROOT, "build", "bin", "agentctl"), "--addr", address]
+        subprocess.run(agentctl + ["memory", "create", "seeds"], check=True, stdout=subprocess.DEVNULL)
         seeds = os.path.join(ROOT, "tests", "data", "corpus", "seeds")
-        for name in sorted(os.listdir(seeds)):
-            text = open(os.path.join(seeds, name), encoding="utf-8").read()
-            client.ingest("seeds", [{"text": text, "title": name, "source": name}])
-        rows = []
-        for topic in (TOPICS * 2)[:args.runs]:
-            start = time.time()
-            run = client.start_run("report", {"topic": topic, "collection": "seeds", "max_sections": args.sections})
-            for _ in client.follow_run(run.run_id, include_tokens=False):
-                pass
-            run = client.get_run(run.run_id)
-            seconds = time.time() - start
-            steps = {s.name: s for s in run.steps}
-            outline = json.loads(steps["outline"].output_json) if "outline" in steps and steps["outline"].output_json else None
-            outline_ok = bool(outline) and isinstance(outline.get("title"), str) and 2 <= len(outline.get("sections", [])) <= args.sections
-            sentences = cited = 0
-            for name, step in steps.items():
-                if name.startswith("revise/") and step.output_json:
-                    out = json.loads(step.output_json)
-                    sentences += out.get("sentences", 0)
-                    cited += out.get("cited_sentences", 0)
-            rows.append({"topic": topic, "state": run.state, "error": run.error, "outline_valid": outline_ok,
-                         "sentences": sentences, "cited_sentences": cited,
-                         "references": len(run.artifact.references), "seconds": round(seconds, 1),
-                         "completion_tokens": run.usage.completion_tokens})
-            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-        succeeded = [r for r in rows if r["state"] == 3]
-        total_sentences = sum(r["sentences"] for r in rows)
-        summary = {
-            "runs": len(rows), "succeeded": len(succeeded),
-            "outline_valid": sum(r["outline_valid"] for r in rows) / len(rows),
-            "cited_sentence_share": (sum(r["cited_sentences"] for r in rows) / total_sentences) if total_sentences else 0.0,
-            "references_per_report": sum(r["references"] for r in rows) / len(rows),
-            "seconds_per_run": sum(r["seconds"] for r in rows) / len(rows),
-            "completion_tokens_per_second": sum(r["completion_tokens"] for r in rows) / max(1e-9, sum(r["seconds"] for r in rows)),
-        }
-        print(json.dumps(summary), flush=True)
+        subprocess.run(agentctl + ["memory", "ingest", "seeds"] + sorted(os.path.join(seeds, n) for n in os.listdir(seeds)),
+                       check=True, stdout=subprocess.DEVNULL)
+        client = Client(address, timeout=120)
+        model = model_pb2_grpc.ModelServiceStub(grpc.insecure_channel(address))
+        shown = 0
+        for style in args.styles.split(","):
+            prefill0, hit0 = serving(model)
+            rows = []
+            for topic, answer in topics:
+                start = time.time()
+                run = client.start_run("report", {"topic": topic, "collection": "seeds", "max_sections": args.sections,
+                                                  "style": style})
+                for _ in client.follow_run(run.run_id, include_tokens=False):
+                    pass
+                run = client.get_run(run.run_id)
+                seconds = time.time() - start
+                chinese = re.search(r"[\u4e00-\u9fff]", topic) is not None
+                row = {"style": style, "topic": topic, "state": run.state, "error": run.error, "seconds": round(seconds, 2),
+                       "prompt_tokens": run.usage.prompt_tokens, "completion_tokens": run.usage.completion_tokens}
+                row.update(score(run.artifact.content, run.artifact.references, answer, chinese, seeds))
+                rows.append(row)
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+                if style == "extractive" and shown < args.show:
+                    shown += 1
+                    print(run.artifact.content, flush=True)
+            prefill1, hit1 = serving(model)
+            asked = [r for r in rows if r["answered"] is not None]
+            cited_total = sum(r["sentences"] * r["cited_share"] for r in rows)
+            summary = {
+                "style": style, "reports": len(rows), "succeeded": sum(r["state"] == 3 for r in rows),
+                "answer_coverage": round(sum(bool(r["answered"]) for r in asked) / len(asked), 3) if asked else None,
+                "cited_share": round(cited_total / max(1, sum(r["sentences"] for r in rows)), 3),
+                "verbatim_share": round(sum(r["sentences"] * r["cited_share"] * r["verbatim_share"] for r in rows) / max(1e-9, cited_total), 3),
+                "repeated_sentences": sum(r["repeated_sentences"] for r in rows),
+                "distinct_4grams": round(sum(r["distinct_4grams"] for r in rows) / len(rows), 3),
+                "junk_share": round(sum(r["junk_share"] for r in rows) / len(rows), 4),
+                "references_per_report": round(sum(r["references"] for r in rows) / len(rows), 2),
+                "min_references": min(r["references"] for r in rows),
+                "seconds_per_report": round(sum(r["seconds"] for r in rows) / len(rows), 2),
+                "max_seconds": max(r["seconds"] for r in rows),
+                "tokens_per_report": round(sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows) / len(rows)),
+                "prefix_cache_hit_rate": round((hit1 - hit0) / max(1, (prefill1 - prefill0) + (hit1 - hit0)), 3),
+            }
+            results["rows"] += rows
+            results["summary"][style] = summary
+            print(json.dumps(summary, ensure_ascii=False), flush=True)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(results, f, ensure_ascii=False, indent=1)
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)

@@ -9,6 +9,14 @@
 --   passages         passages kept per section, 1..12, default 6.
 --   web              boolean, default false: also call the web_search tool per section when
 --                    the daemon has one.
+--   style            "extractive", "abstractive" or "auto" (default): how sections are written.
+--                    Extractive: every sentence is quoted verbatim from a retrieved passage and
+--                    cited to it (the quote constraint; the model chooses which sentences, in
+--                    what order, and when to stop); headings come from the sources. Abstractive:
+--                    the model writes cited free text. Auto: extractive when the model's
+--                    directory declares it (agentd_model.json, as the shipped default model
+--                    does), abstractive for any other checkpoint.
+--   sentences        most sentences per section in extractive style, 2..12, default 4.
 
 local function is_chinese(text)
   -- Any CJK Unified Ideograph (U+4E00..U+9FFF: UTF-8 lead bytes E4..E9).
@@ -34,7 +42,12 @@ local L = {
     critique = "Here is a draft section and the passages it may cite.\n\nPassages:\n%s\n\nDraft:\n%s\n\nList the draft's problems briefly: claims without a citation, citations that do not support their claim, missing key facts from the passages.",
     rewrite = "Rewrite the draft section fixing the problems listed. Keep only claims the passages support and cite each with [n].\n\nPassages:\n%s\n\nDraft:\n%s\n\nProblems:\n%s\n\nRewritten section:",
     references = "References",
+    span = "%s, characters %d–%d",
     sources_note = "Sources consulted",
+    key_findings = "Key findings",
+    choose_headings = "Choose the %d headings, from the list allowed, that best divide a research report on the topic below into sections.\n\nTopic: %s\n\nCandidate headings:\n%s",
+    quote_draft = "Write the section \"%s\" of a report titled \"%s\" by quoting the sentences below that best answer: %s\nCopy each chosen sentence exactly and cite it with its passage number in square brackets, like [1].\n\n%s",
+    quote_revise = "Revise the section \"%s\" (%s). Keep the sentences that answer it, most important first, drop repetitions, and add any sentence below that the section misses. Copy each sentence exactly with its citation.\n\nSentences:\n%s\n\nDraft:\n%s\n\nRevised section:",
   },
   zh = {
     system = "你是一名严谨的研究分析师，只依据提供的资料撰写清晰、准确的研究报告。",
@@ -45,7 +58,12 @@ local L = {
     critique = "下面是一段章节草稿及其可引用的资料。\n\n资料：\n%s\n\n草稿：\n%s\n\n请简要列出草稿的问题：没有引用的论断、引用与论断不符、遗漏资料中的关键事实。",
     rewrite = "请根据所列问题改写该章节。只保留资料支持的论断，并用 [n] 标注引用。\n\n资料：\n%s\n\n草稿：\n%s\n\n问题：\n%s\n\n改写后的章节：",
     references = "参考文献",
+    span = "%s，第 %d–%d 字",
     sources_note = "参考资料",
+    key_findings = "核心结论",
+    choose_headings = "请从允许的列表中选出 %d 个标题，作为下面主题研究报告的章节标题。\n\n主题：%s\n\n候选标题：\n%s",
+    quote_draft = "请撰写报告《%s》中的章节“%s”：从下列句子中摘录最能回答“%s”的句子。\n每句照原文摘录，并在句后用方括号标注资料编号，例如 [1]。\n\n%s",
+    quote_revise = "请修改章节“%s”（%s）：保留回答该问题的句子，重要的在前，删去重复，并补充下列句子中遗漏的要点。每句照原文摘录并保留引用。\n\n句子：\n%s\n\n草稿：\n%s\n\n修改后的章节：",
   },
 }
 
@@ -82,6 +100,378 @@ local function check_citations(text, count)
   return cleaned, cited, dropped, sentences, with_citation
 end
 
+-- Character bigrams of a text (its code points pairwise), for near-duplicate checks.
+local function bigrams(text)
+  local set, count, previous = {}, 0, nil
+  for _, cp in utf8.codes(text) do
+    if previous ~= nil then
+      local key = previous .. ":" .. cp
+      if not set[key] then set[key] = true; count = count + 1 end
+    end
+    previous = cp
+  end
+  return set, count
+end
+
+local function overlap(a, b)
+  local sa, na = bigrams(a)
+  local sb, nb = bigrams(b)
+  local shared = 0
+  for key in pairs(sa) do if sb[key] then shared = shared + 1 end end
+  local union = na + nb - shared
+  return union == 0 and 1 or shared / union
+end
+
+-- "text[n]text[m]" → {{text = ..., citation = n}, ...}; a unit cut short has no "[n]" and is left out.
+local function quoted_units(text)
+  local units = {}
+  for sentence, n in text:gmatch("(.-)%[(%d+)%]") do
+    sentence = trim(sentence)
+    if sentence ~= "" then units[#units + 1] = {text = sentence, citation = tonumber(n)} end
+  end
+  return units
+end
+
+-- Numbers the cited passages across the whole report: returns the Markdown of a section with
+-- its [n] rewritten, the references list growing as new passages are cited.
+local function cite_across_report(text, passages, references, number_of, collection)
+  return (text:gsub("%[(%d+)%]", function(n)
+    local p = passages[tonumber(n)]
+    local key = p.document .. "#" .. p.chunk_id
+    if number_of[key] == nil then
+      references[#references + 1] = {number = #references + 1, collection = p.collection or collection,
+                                     document = p.document, chunk_id = p.chunk_id, title = p.title,
+                                     source = p.source, offsets = p.offsets, text = p.text}
+      number_of[key] = #references
+    end
+    return "[" .. number_of[key] .. "]"
+  end))
+end
+
+-- Both styles end here: title, sections, references, stats.
+local function assemble(ctx, T, title, headings, texts, passages_of, collection, sentences, cited_sentences)
+  local references, number_of = {}, {}
+  local parts = {"# " .. title, ""}
+  for i, heading in ipairs(headings) do
+    parts[#parts + 1] = "## " .. heading
+    parts[#parts + 1] = ""
+    parts[#parts + 1] = cite_across_report(texts[i], passages_of[i], references, number_of, collection)
+    parts[#parts + 1] = ""
+  end
+  parts[#parts + 1] = "## " .. T.references
+  parts[#parts + 1] = ""
+  for _, ref in ipairs(references) do
+    local where = string.format(T.span, ref.document, ref.offsets[1], ref.offsets[2])
+    -- A web source's address is worth showing; a local file's path repeats the document name.
+    local link = (ref.source or ""):match("^https?://") and (" " .. ref.source) or ""
+    parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, ref.title ~= "" and ref.title or ref.document, link, where)
+  end
+  if #references == 0 then
+    ctx.warn("the report cites no passages")
+    -- Still say where the evidence was looked for.
+    parts[#parts + 1] = T.sources_note .. ": " .. collection
+  end
+  return {
+    media_type = "text/markdown",
+    content = table.concat(parts, "\n") .. "\n",
+    references = references,
+    stats = {sentences = sentences, cited_sentences = cited_sentences},
+  }
+end
+
+-- Retrieval for one section: each query's hits, merged without repeats, at most `limit`.
+local function gather(ctx, collection, queries, limit)
+  local passages, seen = {}, {}
+  for _, query in ipairs(queries) do
+    local found = ctx.memory.search{collection = collection, query = query, k = limit}
+    for _, hit in ipairs(found.hits) do
+      local key = hit.document .. "#" .. hit.chunk_id
+      if not seen[key] and #passages < limit then
+        seen[key] = true
+        passages[#passages + 1] = hit
+      end
+    end
+  end
+  return passages
+end
+
+local function web_passages(ctx, query, passages, limit)
+  for _, tool in ipairs(ctx.tools.list()) do
+    if tool.name == "web_search" then
+      local web = ctx.tools.call("web_search", {query = query, max_results = 3})
+      for _, r in ipairs(web.results or {}) do
+        if #passages < limit then
+          passages[#passages + 1] = {text = r.content or r.snippet or "", title = r.title or "", source = r.url or "",
+                                     document = r.url or "", chunk_id = "", offsets = {0, 0}, collection = ""}
+        end
+      end
+    end
+  end
+end
+
+-- Extractive: headings from the sources, every sentence quoted from a passage and cited to
+-- it by construction; the model chooses headings, sentences and their order.
+local function extractive(ctx, inputs, c)
+  local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
+  local max_sentences = math.tointeger(inputs.sentences or 4)
+  if max_sentences == nil or max_sentences < 2 or max_sentences > 12 then error("inputs.sentences: an integer from 2 to 12", 0) end
+  local separator = lang == "zh" and "" or " "
+
+  local outline = ctx.step("outline", function()
+    local notes = ctx.memory.search{collection = collection, query = topic, k = 12}
+    local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
+    -- Headings in the topic's language, none repeating the topic or each other.
+    local candidates, seen = {}, {[trim(topic)] = true}
+    for _, h in ipairs(found.headings) do
+      if is_chinese(h.text) == (lang == "zh") and not seen[h.text] then
+        seen[h.text] = true
+        candidates[#candidates + 1] = h.text
+      end
+    end
+    for _, hit in ipairs(notes.hits) do  -- documents' titles when the passages had too few headings
+      local title = trim(hit.title or "")
+      if #candidates < c.max_sections + 2 and utf8.len(title) and utf8.len(title) >= 4 and not seen[title]
+         and is_chinese(title) == (lang == "zh") and not title:find("%.%w+$") then
+        seen[title] = true
+        candidates[#candidates + 1] = title
+      end
+    end
+    while #candidates > c.max_sections + 4 do table.remove(candidates) end
+    local wanted = math.min(c.max_sections - 1, #candidates)
+    local headings = {T.key_findings}
+    if wanted > 0 then
+      local lines = {}
+      for i, h in ipairs(candidates) do lines[i] = "- " .. h end
+      local reply = c.chat(string.format(T.choose_headings, wanted, topic, table.concat(lines, "\n")), {
+        json_schema = {type = "object", required = {"sections"}, properties = {
+          sections = {type = "array", minItems = wanted, maxItems = wanted, items = {enum = candidates}}}},
+        max_tokens = 64 + 48 * wanted})
+      local chosen = {}
+      for _, h in ipairs(reply.json and reply.json.sections or {}) do
+        if not chosen[h] then chosen[h] = true; headings[#headings + 1] = h end
+      end
+      for _, h in ipairs(candidates) do  -- the model repeated itself: the best-ranked others
+        if #headings >= wanted + 1 then break end
+        if not chosen[h] then chosen[h] = true; headings[#headings + 1] = h end
+      end
+    end
+    local sections = {}
+    for i, h in ipairs(headings) do
+      sections[i] = {heading = h, question = i == 1 and topic or (h .. " " .. topic)}
+    end
+    return {title = trim(topic), sections = sections}
+  end)
+
+  local evidence = ctx.map("search", outline.sections, function(section, i)
+    local queries = i == 1 and {topic} or {section.heading, section.question}
+    local passages = gather(ctx, collection, queries, c.per_section)
+    if inputs.web then web_passages(ctx, section.question, passages, c.per_section + 3) end
+    if #passages == 0 then
+      ctx.warn("no passages found for section \"" .. section.heading .. "\"")
+      return {queries = queries, passages = passages, candidates = {}}
+    end
+    local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4, headings = 0}
+    return {queries = queries, passages = passages, candidates = found.sentences}
+  end)
+
+  -- No sentence twice in one report: earlier sections keep theirs (deterministic, so a resumed
+  -- run assigns the same).
+  local taken, offered = {}, {}
+  for i in ipairs(outline.sections) do
+    offered[i] = {}
+    for _, s in ipairs(evidence[i].candidates) do
+      local key = s.text:gsub("%s", "")
+      if not taken[key] and #offered[i] < max_sentences + 2 then
+        taken[key] = true
+        offered[i][#offered[i] + 1] = s
+      end
+    end
+  end
+
+  local function quote_options(candidates, minimum)
+    local quotes, tokens = {}, 0
+    for k, s in ipairs(candidates) do
+      quotes[k] = {text = s.text, citation = s.passage}
+      tokens = tokens + ctx.llm.count_tokens(s.text) + 4
+    end
+    return {quote = {sentences = quotes, min = math.min(minimum, #quotes), max = math.min(max_sentences, #quotes),
+                     separator = separator},
+            max_tokens = math.min(2048, tokens + 16)}
+  end
+  local function listing(candidates)
+    local lines = {}
+    for k, s in ipairs(candidates) do lines[k] = string.format("[%d] %s", s.passage, s.text) end
+    return table.concat(lines, "\n")
+  end
+
+  local drafts = ctx.map("draft", outline.sections, function(section, i)
+    local candidates = offered[i]
+    if #candidates == 0 then return {units = {}} end
+    local prompt = lang == "zh"
+      and string.format(T.quote_draft, outline.title, section.heading, section.question, listing(candidates))
+      or string.format(T.quote_draft, section.heading, outline.title, section.question, listing(candidates))
+    local reply = c.chat(prompt, quote_options(candidates, 2))
+    return {units = quoted_units(reply.text)}
+  end)
+
+  local revised = ctx.map("revise", outline.sections, function(section, i)
+    local candidates = offered[i]
+    local draft = drafts[i].units
+    if #candidates == 0 then return {units = {}, sentences = 0} end
+    local draft_text = {}
+    for k, u in ipairs(draft) do draft_text[k] = u.text .. "[" .. u.citation .. "]" end
+    local reply = c.chat(string.format(T.quote_revise, section.heading, section.question, listing(candidates),
+                                       table.concat(draft_text, separator)), quote_options(candidates, 2))
+    local units = quoted_units(reply.text)
+    if #units < 2 and #draft > #units then units = draft end
+    -- The section's strongest evidence (the best-ranked sentence) always stays; near-duplicates
+    -- go; the best-ranked unused candidates fill up to two sentences.
+    local kept = {}
+    local function add(u)
+      for _, k in ipairs(kept) do if k.text == u.text or overlap(k.text, u.text) > 0.6 then return end end
+      kept[#kept + 1] = u
+    end
+    add({text = candidates[1].text, citation = candidates[1].passage})
+    for _, u in ipairs(units) do add(u) end
+    for _, s in ipairs(candidates) do
+      if #kept >= 2 then break end
+      add({text = s.text, citation = s.passage})
+    end
+    -- Reading order: by source (as first cited), then position in it.
+    local where = {}
+    for _, s in ipairs(candidates) do where[s.text] = s end
+    local passages = evidence[i].passages
+    local source_rank = {}
+    for _, u in ipairs(kept) do
+      local document = passages[u.citation].document
+      if source_rank[document] == nil then
+        local n = 0
+        for _ in pairs(source_rank) do n = n + 1 end
+        source_rank[document] = n + 1
+      end
+    end
+    local function position(u)
+      local p = passages[u.citation]
+      local s = where[u.text]
+      return (p.offsets and p.offsets[1] or 0) + (s and s.start or 0)
+    end
+    table.sort(kept, function(a, b)
+      local ra, rb = source_rank[passages[a.citation].document], source_rank[passages[b.citation].document]
+      if ra ~= rb then return ra < rb end
+      return position(a) < position(b)
+    end)
+    return {units = kept, sentences = #kept}
+  end)
+
+  local headings, texts, passages_of, sentences = {}, {}, {}, 0
+  for i, section in ipairs(outline.sections) do
+    local parts = {}
+    for k, u in ipairs(revised[i].units) do parts[k] = u.text .. "[" .. u.citation .. "]" end
+    headings[i], texts[i], passages_of[i] = section.heading, table.concat(parts, separator), evidence[i].passages
+    sentences = sentences + #revised[i].units
+  end
+  return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, sentences)
+end
+
+-- Abstractive: the model writes the outline, the queries and cited free text.
+local function abstractive(ctx, inputs, c)
+  local T, topic, collection, lang, chat, fit = c.T, c.topic, c.collection, c.lang, c.chat, c.fit
+  local max_sections, per_section, context = c.max_sections, c.per_section, c.context
+
+  local outline = ctx.step("outline", function()
+    local notes = ctx.memory.search{collection = collection, query = topic, k = 5}
+    local function notes_text(chars)
+      local lines = {}
+      for i, hit in ipairs(notes.hits) do lines[i] = "- " .. clip(hit.text, chars) end
+      return table.concat(lines, "\n")
+    end
+    -- Bounded lengths keep the longest possible outline within the token budget, so even an
+    -- untrained model's outline completes.
+    local schema = {
+      type = "object",
+      properties = {
+        title = {type = "string", minLength = 1, maxLength = 40},
+        sections = {type = "array", minItems = 2, maxItems = max_sections, items = {
+          type = "object",
+          properties = {heading = {type = "string", minLength = 1, maxLength = 30},
+                        question = {type = "string", minLength = 1, maxLength = 60}},
+          required = {"heading", "question"}, propertyOrdering = {"heading", "question"}}},
+      },
+      required = {"title", "sections"},
+      propertyOrdering = {"title", "sections"},
+    }
+    local budget = math.min(1600, math.max(256, context // 2))
+    local reply = chat(fit(function(chars) return string.format(T.outline, 2, max_sections, topic, notes_text(chars)) end, budget),
+                       {json_schema = schema, max_tokens = budget})
+    if reply.json == nil then error("outline: the model's JSON was cut short (max_tokens)", 0) end
+    local result = reply.json
+    result.title = trim(result.title) ~= "" and trim(result.title) or topic
+    for i, section in ipairs(result.sections) do
+      if trim(section.heading) == "" then section.heading = string.format("%s %d", topic, i) end
+    end
+    return result
+  end)
+
+  local evidence = ctx.map("search", outline.sections, function(section)
+    local reply = chat(string.format(T.queries, outline.title, section.heading, section.question), {
+      json_schema = {type = "object", required = {"queries"}, properties = {
+        queries = {type = "array", minItems = 1, maxItems = 3, items = {type = "string", minLength = 1, maxLength = 30}}}},
+      max_tokens = 400})
+    local queries = {section.heading .. " " .. section.question}
+    for _, q in ipairs(reply.json and reply.json.queries or {}) do
+      if trim(q) ~= "" then queries[#queries + 1] = trim(q) end
+    end
+    local passages = gather(ctx, collection, queries, per_section)
+    if inputs.web then web_passages(ctx, section.heading, passages, per_section + 3) end
+    if #passages == 0 then ctx.warn("no passages found for section \"" .. section.heading .. "\"") end
+    return {queries = queries, passages = passages}
+  end)
+
+  local drafts = ctx.map("draft", outline.sections, function(section, i)
+    local passages = evidence[i].passages
+    if #passages == 0 then
+      return {text = chat(string.format(T.no_passages, outline.title, section.heading, section.question)).text}
+    end
+    local prompt = fit(function(chars)
+      if lang == "zh" then
+        return string.format(T.draft, outline.title, section.heading, section.question, numbered(passages, chars))
+      end
+      return string.format(T.draft, section.heading, outline.title, section.question, numbered(passages, chars))
+    end, 384)
+    return {text = chat(prompt, {cite = #passages}).text}
+  end)
+
+  local revised = ctx.map("revise", outline.sections, function(section, i)
+    local passages = evidence[i].passages
+    local draft = drafts[i].text
+    if #passages == 0 then return {text = draft, cited = {}, sentences = 0, cited_sentences = 0, dropped = 0} end
+    local critique = chat(fit(function(chars)
+      return string.format(T.critique, numbered(passages, chars), clip(draft, 4 * chars))
+    end, 200), {max_tokens = 200}).text
+    local rewrite = chat(fit(function(chars)
+      return string.format(T.rewrite, numbered(passages, chars), clip(draft, 4 * chars), clip(critique, 2 * chars))
+    end, 384), {cite = #passages}).text
+    -- Keep the rewrite unless it lost every citation the draft had.
+    local text = trim(rewrite) ~= "" and rewrite or draft
+    local checked, cited, dropped, sentences, with_citation = check_citations(text, #passages)
+    local _, draft_cited = check_citations(draft, #passages)
+    if #cited == 0 and #draft_cited > 0 then
+      checked, cited, dropped, sentences, with_citation = check_citations(draft, #passages)
+    end
+    if dropped > 0 then ctx.warn(string.format("section %d: dropped %d citation(s) to passages that do not exist", i, dropped)) end
+    return {text = trim(checked), critique = critique, cited = cited, dropped = dropped,
+            sentences = sentences, cited_sentences = with_citation}
+  end)
+
+  local headings, texts, passages_of, sentences, cited_sentences = {}, {}, {}, 0, 0
+  for i, section in ipairs(outline.sections) do
+    headings[i], texts[i], passages_of[i] = section.heading, revised[i].text, evidence[i].passages
+    sentences = sentences + revised[i].sentences
+    cited_sentences = cited_sentences + revised[i].cited_sentences
+  end
+  return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, cited_sentences)
+end
+
 plan{
   name = "report",
   description = "Research report: outline → search → draft → revise, with citations to the collection.",
@@ -94,6 +484,10 @@ plan{
     if max_sections == nil or max_sections < 2 or max_sections > 8 then error("inputs.max_sections: an integer from 2 to 8", 0) end
     local per_section = math.tointeger(inputs.passages or 6)
     if per_section == nil or per_section < 1 or per_section > 12 then error("inputs.passages: an integer from 1 to 12", 0) end
+    local requested_style = inputs.style or "auto"
+    if requested_style ~= "auto" and requested_style ~= "extractive" and requested_style ~= "abstractive" then
+      error("inputs.style: \"extractive\", \"abstractive\" or \"auto\"", 0)
+    end
     local lang = is_chinese(topic) and "zh" or "en"
     local T = L[lang]
 
@@ -116,155 +510,15 @@ plan{
       for k, v in pairs(extra or {}) do request[k] = v end
       return ctx.llm.chat(request)
     end
-
-    local outline = ctx.step("outline", function()
-      local notes = ctx.memory.search{collection = collection, query = topic, k = 5}
-      local function notes_text(chars)
-        local lines = {}
-        for i, hit in ipairs(notes.hits) do lines[i] = "- " .. clip(hit.text, chars) end
-        return table.concat(lines, "\n")
-      end
-      -- Bounded lengths keep the longest possible outline within the token budget, so even an
-      -- untrained model's outline completes.
-      local schema = {
-        type = "object",
-        properties = {
-          title = {type = "string", minLength = 1, maxLength = 40},
-          sections = {type = "array", minItems = 2, maxItems = max_sections, items = {
-            type = "object",
-            properties = {heading = {type = "string", minLength = 1, maxLength = 30},
-                          question = {type = "string", minLength = 1, maxLength = 60}},
-            required = {"heading", "question"}, propertyOrdering = {"heading", "question"}}},
-        },
-        required = {"title", "sections"},
-        propertyOrdering = {"title", "sections"},
-      }
-      local budget = math.min(1600, math.max(256, context // 2))
-      local reply = chat(fit(function(chars) return string.format(T.outline, 2, max_sections, topic, notes_text(chars)) end, budget),
-                         {json_schema = schema, max_tokens = budget})
-      if reply.json == nil then error("outline: the model's JSON was cut short (max_tokens)", 0) end
-      local result = reply.json
-      result.title = trim(result.title) ~= "" and trim(result.title) or topic
-      for i, section in ipairs(result.sections) do
-        if trim(section.heading) == "" then section.heading = string.format("%s %d", topic, i) end
-      end
-      return result
-    end)
-
-    local evidence = ctx.map("search", outline.sections, function(section)
-      local reply = chat(string.format(T.queries, outline.title, section.heading, section.question), {
-        json_schema = {type = "object", required = {"queries"}, properties = {
-          queries = {type = "array", minItems = 1, maxItems = 3, items = {type = "string", minLength = 1, maxLength = 30}}}},
-        max_tokens = 400})
-      local queries = {section.heading .. " " .. section.question}
-      for _, q in ipairs(reply.json and reply.json.queries or {}) do
-        if trim(q) ~= "" then queries[#queries + 1] = trim(q) end
-      end
-      local passages, seen = {}, {}
-      for _, query in ipairs(queries) do
-        local found = ctx.memory.search{collection = collection, query = query, k = per_section}
-        for _, hit in ipairs(found.hits) do
-          local key = hit.document .. "#" .. hit.chunk_id
-          if not seen[key] and #passages < per_section then
-            seen[key] = true
-            passages[#passages + 1] = hit
-          end
-        end
-      end
-      if inputs.web then
-        for _, tool in ipairs(ctx.tools.list()) do
-          if tool.name == "web_search" then
-            local web = ctx.tools.call("web_search", {query = section.heading, max_results = 3})
-            for _, r in ipairs(web.results or {}) do
-              if #passages < per_section + 3 then
-                passages[#passages + 1] = {text = r.content or r.snippet or "", title = r.title or "", source = r.url or "",
-                                           document = r.url or "", chunk_id = "", offsets = {0, 0}, collection = ""}
-              end
-            end
-          end
-        end
-      end
-      if #passages == 0 then ctx.warn("no passages found for section \"" .. section.heading .. "\"") end
-      return {queries = queries, passages = passages}
-    end)
-
-    local drafts = ctx.map("draft", outline.sections, function(section, i)
-      local passages = evidence[i].passages
-      if #passages == 0 then
-        return {text = chat(string.format(T.no_passages, outline.title, section.heading, section.question)).text}
-      end
-      local prompt = fit(function(chars)
-        if lang == "zh" then
-          return string.format(T.draft, outline.title, section.heading, section.question, numbered(passages, chars))
-        end
-        return string.format(T.draft, section.heading, outline.title, section.question, numbered(passages, chars))
-      end, 384)
-      return {text = chat(prompt, {cite = #passages}).text}
-    end)
-
-    local revised = ctx.map("revise", outline.sections, function(section, i)
-      local passages = evidence[i].passages
-      local draft = drafts[i].text
-      if #passages == 0 then return {text = draft, cited = {}, sentences = 0, cited_sentences = 0, dropped = 0} end
-      local critique = chat(fit(function(chars)
-        return string.format(T.critique, numbered(passages, chars), clip(draft, 4 * chars))
-      end, 200), {max_tokens = 200}).text
-      local rewrite = chat(fit(function(chars)
-        return string.format(T.rewrite, numbered(passages, chars), clip(draft, 4 * chars), clip(critique, 2 * chars))
-      end, 384), {cite = #passages}).text
-      -- Keep the rewrite unless it lost every citation the draft had.
-      local text = trim(rewrite) ~= "" and rewrite or draft
-      local checked, cited, dropped, sentences, with_citation = check_citations(text, #passages)
-      local _, draft_cited = check_citations(draft, #passages)
-      if #cited == 0 and #draft_cited > 0 then
-        checked, cited, dropped, sentences, with_citation = check_citations(draft, #passages)
-      end
-      if dropped > 0 then ctx.warn(string.format("section %d: dropped %d citation(s) to passages that do not exist", i, dropped)) end
-      return {text = trim(checked), critique = critique, cited = cited, dropped = dropped,
-              sentences = sentences, cited_sentences = with_citation}
-    end)
-
-    -- Number the cited passages across the whole report and rewrite each section's [n].
-    local references, number_of = {}, {}
-    local parts = {"# " .. outline.title, ""}
-    local sentences, cited_sentences = 0, 0
-    for i, section in ipairs(outline.sections) do
-      local passages = evidence[i].passages
-      local text = revised[i].text:gsub("%[(%d+)%]", function(n)
-        local p = passages[tonumber(n)]
-        local key = p.document .. "#" .. p.chunk_id
-        if number_of[key] == nil then
-          references[#references + 1] = {number = #references + 1, collection = p.collection or collection,
-                                         document = p.document, chunk_id = p.chunk_id, title = p.title,
-                                         source = p.source, offsets = p.offsets, text = p.text}
-          number_of[key] = #references
-        end
-        return "[" .. number_of[key] .. "]"
-      end)
-      sentences = sentences + revised[i].sentences
-      cited_sentences = cited_sentences + revised[i].cited_sentences
-      parts[#parts + 1] = "## " .. section.heading
-      parts[#parts + 1] = ""
-      parts[#parts + 1] = text
-      parts[#parts + 1] = ""
-    end
-    parts[#parts + 1] = "## " .. T.references
-    parts[#parts + 1] = ""
-    for _, ref in ipairs(references) do
-      local where = string.format("%s, characters %d–%d", ref.document, ref.offsets[1], ref.offsets[2])
-      parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, ref.title ~= "" and ref.title or ref.document,
-                                        ref.source ~= "" and (". " .. ref.source) or "", where)
-    end
-    if #references == 0 then
-      ctx.warn("the report cites no passages")
-      -- Still say where the evidence was looked for.
-      parts[#parts + 1] = T.sources_note .. ": " .. collection
-    end
-    return {
-      media_type = "text/markdown",
-      content = table.concat(parts, "\n") .. "\n",
-      references = references,
-      stats = {sentences = sentences, cited_sentences = cited_sentences},
-    }
+    -- The style is decided once and checkpointed: a run resumed under another model keeps it.
+    local style = ctx.step("style", function()
+      if requested_style ~= "auto" then return {style = requested_style} end
+      local info = ctx.llm.info()
+      return {style = (info.loaded and info.writing_style == "extractive") and "extractive" or "abstractive"}
+    end).style
+    local c = {T = T, topic = trim(topic), collection = collection, lang = lang, max_sections = max_sections,
+               per_section = per_section, context = context, fit = fit, chat = chat}
+    if style == "extractive" then return extractive(ctx, inputs, c) end
+    return abstractive(ctx, inputs, c)
   end,
 }

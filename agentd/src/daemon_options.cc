@@ -1,10 +1,13 @@
 #include "agentd/daemon_options.h"
 
+#include "engine/shipped_models.h"
+
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "agentd/listen_address.h"
+#include "engine/shipped_models.h"
 #include "nlohmann/json.hpp"
 
 namespace agentd {
@@ -245,6 +248,29 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = KeyError(path, key, "is not a known setting");
     }
     if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResolveShippedModels(DaemonOptions* options) {
+  bool shipped_default = false;
+  if (options->model_dir.empty() || options->model_dir == "default") {
+    absl::StatusOr<std::string> dir = engine::FindShippedModel(engine::kDefaultModel);
+    if (!dir.ok()) return absl::NotFoundError(absl::StrCat("--model: ", dir.status().message(), " (--model none runs without one)"));
+    options->model_dir = *dir;
+    shipped_default = true;
+  } else if (options->model_dir == "none") {
+    options->model_dir.clear();
+  }
+  if (options->embedding_model_dir == "none") {
+    options->embedding_model_dir.clear();
+  } else if (options->embedding_model_dir == "default" || (options->embedding_model_dir.empty() && shipped_default)) {
+    absl::StatusOr<std::string> dir = engine::FindShippedModel(engine::kDefaultEmbeddingModel);
+    if (!dir.ok()) {
+      return absl::NotFoundError(absl::StrCat("--embedding-model: ", dir.status().message(),
+                                              " (--embedding-model none embeds with the model)"));
+    }
+    options->embedding_model_dir = *dir;
   }
   return absl::OkStatus();
 }

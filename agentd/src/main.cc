@@ -33,10 +33,12 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "JSON config file; flags override its keys");
   app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (default 127.0.0.1:7700)");
   app.add_option("--data-dir", data_dir, "directory for persistent state (required)");
-  app.add_option("--model", model_dir, "model directory to load (config.json, *.safetensors)");
+  app.add_option("--model", model_dir,
+                 "model directory to load (config.json, *.safetensors); default: the shipped agentd-default; \"none\": no model");
   app.add_option("--draft-model", draft_model_dir, "smaller model with the same vocabulary for draft-model speculation");
   app.add_option("--embedding-model", embedding_model_dir,
-                 "embedding model for memory and Embed (sentence-transformers layout); default: the model's hidden states");
+                 "embedding model for memory and Embed (sentence-transformers layout); default: the shipped agentd-embed "
+                 "with the shipped model, the model's hidden states with another; \"none\": the model's hidden states");
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
@@ -60,6 +62,9 @@ int main(int argc, char** argv) {
   if (!model_dir.empty()) options.model_dir = model_dir;
   if (!draft_model_dir.empty()) options.draft_model_dir = draft_model_dir;
   if (!embedding_model_dir.empty()) options.embedding_model_dir = embedding_model_dir;
+  if (absl::Status status = agentd::ResolveShippedModels(&options); !status.ok()) {
+    return Fail(kExitUsage, std::string(status.message()));
+  }
   if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
   if (!port_file.empty()) options.port_file = port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;

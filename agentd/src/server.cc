@@ -156,6 +156,7 @@ class ServerImpl final : public Server {
     run_options.memory = memory_store_.get();
     run_options.tools = tool_registry_.get();
     run_options.engine = engine_.get();
+    run_options.embedder = embedder_.get();
     run_options.builtin_plans = runs::BuiltinPlans();
     run_options.plans_dir = options_.plans_dir;
     run_options.workers = static_cast<int>(options_.runs.workers);

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/model_card.h"
 
 #include <algorithm>
 #include <cmath>
@@ -55,6 +56,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   auto embedding = ReadEmbeddingSettings(options.model_dir);
   if (!embedding.ok()) return embedding.status();
   engine->embedding_ = *embedding;
+  auto card = ReadModelCard(options.model_dir);
+  if (!card.ok()) return card.status();
+  engine->info_.writing_style = card->writing_style;
   if (!options.draft_model_dir.empty()) {
     auto draft = Model::Load({.model_dir = options.draft_model_dir});
     if (!draft.ok()) return draft.status();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/engine.h"
 #include "engine/model.h"
+#include "engine/shipped_models.h"
 #include "engine/tokenizer.h"
 #include "nlohmann/json.hpp"
 
@@ -31,7 +32,13 @@ struct LogitsArgs {
   std::string model_dir, ids_text, out_path, mtp_out_path;
 };
 
-int RunLogits(const LogitsArgs& args) {
+// An empty or "default" --model names the shipped model `name`.
+absl::StatusOr<std::string> ModelDirOrShipped(const std::string& given, std::string_view name) {
+  if (!given.empty() && given != "default") return given;
+  return engine::FindShippedModel(name);
+}
+
+int RunLogits(LogitsArgs args) {
   std::vector<int32_t> ids;
   for (absl::string_view part : absl::StrSplit(args.ids_text, ',', absl::SkipWhitespace())) {
     int32_t id;
@@ -41,6 +48,9 @@ int RunLogits(const LogitsArgs& args) {
     ids.push_back(id);
   }
   if (ids.empty()) return Fail("--ids: at least one token id is required");
+  absl::StatusOr<std::string> model_dir = ModelDirOrShipped(args.model_dir, engine::kDefaultModel);
+  if (!model_dir.ok()) return Fail("--model: " + std::string(model_dir.status().message()));
+  args.model_dir = *model_dir;
   auto model = engine::Model::Load({.model_dir = args.model_dir});
   if (!model.ok()) return Fail(std::string(model.status().message()));
   if (!args.mtp_out_path.empty() && !(*model)->has_mtp()) {
@@ -103,7 +113,9 @@ int RunTokenize(const TokenizeArgs& args) {
   if (args.text_file.empty() == args.jsonl_file.empty()) {
     return Fail("engine tokenize: give exactly one of --text-file or --jsonl");
   }
-  auto tokenizer = engine::Tokenizer::Load(args.tokenizer_dir);
+  absl::StatusOr<std::string> tokenizer_dir = ModelDirOrShipped(args.tokenizer_dir, engine::kDefaultModel);
+  if (!tokenizer_dir.ok()) return Fail("--tokenizer: " + std::string(tokenizer_dir.status().message()));
+  auto tokenizer = engine::Tokenizer::Load(*tokenizer_dir);
   if (!tokenizer.ok()) return Fail(std::string(tokenizer.status().message()));
   if (!args.text_file.empty()) {
     std::ifstream in(args.text_file, std::ios::binary);
@@ -128,7 +140,9 @@ struct EmbedArgs {
 int RunEmbed(const EmbedArgs& args) {
   absl::StatusOr<std::vector<std::string>> texts = ReadJsonlTexts(args.jsonl_file);
   if (!texts.ok()) return Fail(std::string(texts.status().message()));
-  auto loaded = engine::Engine::Load({.model_dir = args.model_dir});
+  absl::StatusOr<std::string> model_dir = ModelDirOrShipped(args.model_dir, engine::kDefaultEmbeddingModel);
+  if (!model_dir.ok()) return Fail("--model: " + std::string(model_dir.status().message()));
+  auto loaded = engine::Engine::Load({.model_dir = *model_dir});
   if (!loaded.ok()) return Fail("--model: " + std::string(loaded.status().message()));
   auto vectors = (*loaded)->Embed(*texts, {.role = args.query ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument,
                                           .normalize = true});
@@ -145,20 +159,21 @@ std::function<int()> AddEngineCommands(CLI::App* app) {
 
   auto logits_args = std::make_shared<LogitsArgs>();
   CLI::App* logits = engine->add_subcommand("logits", "write float32 logits [T, vocab] of a full forward pass");
-  logits->add_option("--model", logits_args->model_dir, "model directory")->required();
+  logits->add_option("--model", logits_args->model_dir, "model directory (default: the shipped agentd-default)");
   logits->add_option("--ids", logits_args->ids_text, "comma-separated token ids")->required();
   logits->add_option("--out", logits_args->out_path, "output file (raw little-endian float32)")->required();
   logits->add_option("--mtp-out", logits_args->mtp_out_path, "also write the MTP layer's logits [T-1, vocab]");
 
   auto tokenize_args = std::make_shared<TokenizeArgs>();
   CLI::App* tokenize = engine->add_subcommand("tokenize", "print token ids (no special tokens added) as JSON");
-  tokenize->add_option("--tokenizer", tokenize_args->tokenizer_dir, "directory with tokenizer.json")->required();
+  tokenize->add_option("--tokenizer", tokenize_args->tokenizer_dir,
+                       "directory with tokenizer.json (default: the shipped agentd-default's)");
   tokenize->add_option("--text-file", tokenize_args->text_file, "encode this file's contents");
   tokenize->add_option("--jsonl", tokenize_args->jsonl_file, "encode each line's {\"text\": ...}, one array per line");
 
   auto embed_args = std::make_shared<EmbedArgs>();
   CLI::App* embed = engine->add_subcommand("embed", "print each text's L2-normalised embedding as a JSON array");
-  embed->add_option("--model", embed_args->model_dir, "model directory")->required();
+  embed->add_option("--model", embed_args->model_dir, "embedding model directory (default: the shipped agentd-embed)");
   embed->add_option("--jsonl", embed_args->jsonl_file, "one {\"text\": ...} per line")->required();
   embed->add_flag("--query", embed_args->query, "embed the texts as search queries (with the model's query prompt)");
 

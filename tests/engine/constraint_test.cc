@@ -3,6 +3,7 @@
 // output that parses and satisfies the schema.
 #include "engine/constraint.h"
 
+#include <map>
 #include <random>
 #include <set>
 
@@ -203,6 +204,105 @@ TEST(CitedTextConstraintTest, OnlyCitationsOfGivenPassages) {
       EXPECT_TRUE(text[at + 1] >= '1' && text[at + 1] <= '3' && text[at + 2] == ']') << text;
     }
   }
+}
+
+// Splits quote-grounded output into (sentence, citation) units; false when it is not one.
+bool ParseUnits(const std::string& text, const std::string& separator, std::vector<std::pair<std::string, int>>* units) {
+  size_t at = 0;
+  while (at < text.size()) {
+    if (!units->empty()) {
+      if (text.compare(at, separator.size(), separator) != 0) return false;
+      at += separator.size();
+    }
+    const size_t open = text.find('[', at);
+    const size_t close = text.find(']', open);
+    if (open == std::string::npos || close == std::string::npos) return false;
+    units->push_back({text.substr(at, open - at), std::stoi(text.substr(open + 1, close - open - 1))});
+    at = close + 1;
+  }
+  return true;
+}
+
+ResponseConstraint Quotes(std::vector<Quote> quotes, int min_units, int max_units, std::string separator) {
+  return {.kind = ResponseConstraint::Kind::kQuotedSentences, .quotes = std::move(quotes), .min_units = min_units,
+          .max_units = max_units, .quote_separator = std::move(separator)};
+}
+
+TEST(QuotedSentencesConstraintTest, AdmitsOnlyWholeSentencesWithTheirOwnCitation) {
+  const ResponseConstraint spec = Quotes({{"2023 年中国 AI Agent 市场规模为 554 亿元。", 1},
+                                          {"预计至 2028 年将达 8520 亿元。", 2},
+                                          {"Growth was strong.", 2}},
+                                         1, 2, "");
+  EXPECT_TRUE(AdmitsComplete(spec, "2023 年中国 AI Agent 市场规模为 554 亿元。[1]"));
+  EXPECT_TRUE(AdmitsComplete(spec, "预计至 2028 年将达 8520 亿元。[2]Growth was strong.[2]"));
+  EXPECT_FALSE(AdmitsComplete(spec, "2023 年中国 AI Agent 市场规模为 554 亿元。[2]"));    // another passage's number
+  EXPECT_FALSE(AdmitsComplete(spec, "2023 年中国 AI Agent 市场规模为 555 亿元。[1]"));    // not verbatim
+  EXPECT_FALSE(AdmitsComplete(spec, "2023 年中国 AI Agent 市场规模为 554 亿元。"));       // no citation
+  EXPECT_FALSE(AdmitsComplete(spec, "Growth was strong.[2]Growth was strong.[2]"));     // a sentence twice
+  EXPECT_FALSE(AdmitsComplete(spec, "Growth was strong.[2]预计至 2028 年将达 8520 亿元。[2]2023 年中国 AI Agent 市场规模为 554 亿元。[1]"));  // over max
+  EXPECT_FALSE(AdmitsComplete(spec, ""));  // under min
+  EXPECT_FALSE(AdmitsComplete(spec, "Growth was"));
+  // The separator sits between units only.
+  const ResponseConstraint spaced = Quotes({{"A first one.", 1}, {"A second one.", 2}}, 1, 0, " ");
+  EXPECT_TRUE(AdmitsComplete(spaced, "A first one.[1] A second one.[2]"));
+  EXPECT_FALSE(AdmitsComplete(spaced, "A first one.[1]A second one.[2]"));
+  EXPECT_FALSE(AdmitsComplete(spaced, "A first one.[1] "));
+}
+
+TEST(QuotedSentencesConstraintTest, RefusesWhatCannotBeQuotedWithAClearError) {
+  const Tokenizer& tokenizer = SmallTokenizer();
+  auto empty = TokenConstraint::Create({.kind = ResponseConstraint::Kind::kQuotedSentences}, tokenizer);
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(empty.status().message(), HasSubstr("no sentences"));
+  auto bracket = TokenConstraint::Create(Quotes({{"ok.", 1}, {"see [3] here.", 1}}, 1, 0, ""), tokenizer);
+  EXPECT_THAT(bracket.status().message(), HasSubstr("quote.sentences[1].text"));
+  auto citation = TokenConstraint::Create(Quotes({{"ok.", 0}}, 1, 0, ""), tokenizer);
+  EXPECT_THAT(citation.status().message(), HasSubstr("quote.sentences[0].citation"));
+  auto bounds = TokenConstraint::Create(Quotes({{"one.", 1}, {"two.", 1}}, 3, 0, ""), tokenizer);
+  EXPECT_THAT(bounds.status().message(), HasSubstr("quote.min_units"));
+}
+
+TEST(QuotedSentencesConstraintTest, RandomSamplingOnlyYieldsVerbatimSentencesWithTheirCitation) {
+  // Sampling at random under the mask is what an untrained model amounts to: whatever it picks
+  // is a sequence of given sentences, each with the citation of the passage it came from.
+  const std::vector<Quote> chinese = {{"2023 年中国 AI Agent 市场规模为 554 亿元，预计至 2028 年将达 8520 亿元。", 1},
+                                      {"DeepSeek-V3 的完整训练成本为 557.6 万美元。", 2},
+                                      {"DeepSeek-V3 在 2048 块 H800 GPU 的集群上训练。", 2},
+                                      {"2024 年特效厅产出的票房为 85.3 亿元，约占国内电影总票房的 20%。", 3},
+                                      {"2024 年特效厅产出的票房为 85.3 亿元。", 4},  // a prefix of another sentence
+                                      {"特效厅又称特殊厅。", 3}};
+  const std::vector<Quote> english = {{"The AI agent market grew 35% in 2024.", 1},
+                                      {"The AI agent market grew 35%.", 2},
+                                      {"Training cost 5.6 million dollars.", 1},
+                                      {"Revenue rose; margins fell!", 3}};
+  struct Case {
+    const std::vector<Quote>* quotes;
+    std::string separator;
+  };
+  const Tokenizer& tokenizer = SmallTokenizer();
+  std::mt19937 rng(5);
+  int sentences_seen = 0;
+  for (const Case& c : {Case{&chinese, ""}, Case{&english, " "}}) {
+    std::map<std::string, std::set<int>> citation_of;
+    for (const Quote& q : *c.quotes) citation_of[q.text].insert(q.citation);
+    for (int trial = 0; trial < 60; ++trial) {
+      auto constraint = Make(Quotes(*c.quotes, 2, 4, c.separator), tokenizer);
+      const std::string text = SampleUnderMask(*constraint, tokenizer, rng, *tokenizer.eos_id(), 400);
+      ASSERT_TRUE(constraint->IsComplete()) << text;
+      std::vector<std::pair<std::string, int>> units;
+      ASSERT_TRUE(ParseUnits(text, c.separator, &units)) << text;
+      EXPECT_GE(units.size(), 2u) << text;
+      EXPECT_LE(units.size(), 4u) << text;
+      std::set<std::string> written;
+      for (const auto& [sentence, citation] : units) {
+        ASSERT_TRUE(citation_of.count(sentence)) << "not a given sentence: " << sentence;
+        EXPECT_TRUE(citation_of[sentence].count(citation)) << sentence << " cited as " << citation;
+        EXPECT_TRUE(written.insert(sentence).second) << "repeated: " << sentence;
+        ++sentences_seen;
+      }
+    }
+  }
+  EXPECT_GT(sentences_seen, 300);
 }
 
 TEST(ConstrainedGenerationTest, TheEngineProducesSchemaValidJson) {

@@ -137,6 +137,37 @@ TEST_F(SpeculationTest, ConstrainedOutputIsUnchangedBySpeculation) {
   }
 }
 
+TEST_F(SpeculationTest, QuotedSentencesAreUnchangedBySpeculationAndCopyingIsDrafted) {
+  // Quote grounding copies sentences the prompt already holds: prompt lookup drafts them, and
+  // the output is the same token for token as without speculation.
+  const ResponseConstraint spec{.kind = ResponseConstraint::Kind::kQuotedSentences,
+                                .quotes = {{"The station was built in 1998.", 1},
+                                           {"The theory of the station is simple.", 2},
+                                           {"Its crew grew to seven people.", 1}},
+                                .min_units = 2,
+                                .quote_separator = " "};
+  const std::string prompt =
+      "[1] The station was built in 1998.\n[2] The theory of the station is simple.\n[1] Its crew grew to seven "
+      "people.\nQuote: ";
+  for (Mode mode : {Mode::kNgram, Mode::kMtp}) {
+    auto plain_constraint = TokenConstraint::Create(spec, *tokenizer_);
+    auto speculative_constraint = TokenConstraint::Create(spec, *tokenizer_);
+    ASSERT_TRUE(plain_constraint.ok() && speculative_constraint.ok());
+    GenerationRequest plain;
+    plain.max_tokens = 80;
+    plain.constraint = plain_constraint->get();
+    GenerationRequest speculative = plain;
+    speculative.constraint = speculative_constraint->get();
+    speculative.speculation = {.mode = mode, .num_draft_tokens = 4};
+    const GenerationResult expected = Run(prompt, plain);
+    const GenerationResult got = Run(prompt, speculative);
+    EXPECT_EQ(got.tokens, expected.tokens) << SpeculationModeName(mode);
+    EXPECT_TRUE(got.speculated);
+    EXPECT_GT(got.draft_tokens_proposed, 0) << SpeculationModeName(mode);
+    if (mode == Mode::kNgram) EXPECT_GT(got.draft_tokens_accepted, 0);
+  }
+}
+
 TEST_F(SpeculationTest, RequestsThatCannotSpeculateAreRefused) {
   std::unique_ptr<Model> other = RandomTwin("refuse", 3, 0.02f);
   GenerationRequest request;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +112,10 @@ std::optional<DaemonProcess> DaemonProcess::Start(const std::string& data_dir,
   daemon.log_path_ = daemon.scratch_->Join("agentd.log");
   std::vector<std::string> argv = {BinaryPath("agentd"), "--listen", "127.0.0.1:0", "--data-dir",
                                    data_dir, "--port-file", port_file};
+  // Tests say which model they need; without --model a daemon would load the shipped one.
+  if (std::find(extra_args.begin(), extra_args.end(), "--model") == extra_args.end()) {
+    argv.insert(argv.end(), {"--model", "none"});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   daemon.pid_ = Spawn(argv, daemon.scratch_->Join("stdout"), daemon.log_path_);
 

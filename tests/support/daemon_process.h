@@ -45,7 +45,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 class DaemonProcess {
  public:
   // Starts `agentd --listen 127.0.0.1:0 --data-dir DATA_DIR --port-file ...` plus `extra_args`
-  // and waits for the port file. Returns nullopt (with the reason in *error) when the daemon
+  // (plus `--model none` when they name no --model: a test chooses its model; pass
+  // `--model default` for the shipped one) and waits for the port file. Returns nullopt (with the reason in *error) when the daemon
   // exits or does not serve within `timeout`.
   static std::optional<DaemonProcess> Start(const std::string& data_dir,
                                             const std::vector<std::string>& extra_args,

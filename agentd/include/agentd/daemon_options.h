@@ -64,13 +64,16 @@ struct DaemonOptions {
   // Directory for all persistent state; created if missing, must be writable, and may be used
   // by one daemon at a time (a lock file guards it). Required.
   std::string data_dir;
-  // Model directory (config.json, *.safetensors, tokenizer.json). Empty: no model loaded.
+  // Model directory (config.json, *.safetensors, tokenizer.json). Empty or "default": the shipped
+  // default model (engine/shipped_models.h); "none": no model. ResolveShippedModels() turns the
+  // first two into the directory and "none" into empty; after it, empty means no model.
   std::string model_dir;
   // A smaller model with the same vocabulary for draft-model speculation. Empty: none.
   std::string draft_model_dir;
   // A sentence-transformers embedding model (its own tokenizer and pooling) that memory
   // collections and ModelService.Embed use instead of the model's pooled hidden states. Empty:
-  // embeddings come from the model.
+  // the shipped agentd-embed when the model is the shipped default, else the model's states;
+  // "none": the model's states (after ResolveShippedModels, empty means the model's states).
   std::string embedding_model_dir;
   EngineServingOptions engine;
   // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
@@ -104,6 +107,11 @@ struct DaemonOptions {
   // Checks values that do not depend on the file system. The message names the setting.
   absl::Status Validate() const;
 };
+
+// Replaces "", "default" and "none" in model_dir and embedding_model_dir with what they stand
+// for (see above). NOT_FOUND, with a message naming --model or --embedding-model, when a shipped
+// model that is needed is missing.
+absl::Status ResolveShippedModels(DaemonOptions* options);
 
 // Reads a JSON config file into *options, overriding only the keys the file sets. Unknown keys,
 // wrong types and unreadable files are errors naming the file and the key.

@@ -165,6 +165,7 @@ ctx.llm = {
   end,
   count_tokens = function(text) return host.count_tokens(tostring(text)) end,
   context_length = function() return host.context_length() end,
+  info = function() return host.model_info() end,
 }
 -- A model-driven tool loop inside the current step: the model sees the named tools, each call
 -- it makes (in its own tool-call format, arguments constrained to the tool's schema) is run and
@@ -208,6 +209,9 @@ end
 ctx.memory = {
   search = function(request)
     return call("retrieve", in_step("ctx.memory.search"), table_argument("ctx.memory.search", request))
+  end,
+  sentences = function(request)
+    return call("sentences", in_step("ctx.memory.sentences"), table_argument("ctx.memory.sentences", request))
   end,
 }
 ctx.tools = {
@@ -347,6 +351,7 @@ absl::StatusOr<Json> Dispatch(PlanHost* host, const std::string& kind, const std
                               const Json& b) {
   if (kind == "model") return host->Model(step, a.is_string() ? a.get<std::string>() : "", b);
   if (kind == "retrieve") return host->Retrieve(step, a);
+  if (kind == "sentences") return host->Sentences(step, a);
   if (kind == "tool") {
     const Json arguments = b.is_null() || (b.is_array() && b.empty()) ? Json::object() : b;
     return host->Tool(step, a.is_string() ? a.get<std::string>() : "", arguments);
@@ -456,6 +461,13 @@ int HostContextLength(lua_State* L) {
   });
 }
 
+int HostModelInfo(lua_State* L) {
+  return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
+    scripting::PushJson(L, s->host->ModelInfo());
+    return 1;
+  });
+}
+
 int HostWarn(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
     s->host->Warn(CheckString(L, 1), CheckString(L, 2));
@@ -478,6 +490,7 @@ absl::Status LoadPlan(scripting::Sandbox& sandbox, RuntimeState* state, const st
                                 {"fail", HostFail},         {"call", HostCall},   {"submit", HostSubmit},
                                 {"wait", HostWait},         {"tools", HostTools}, {"warn", HostWarn},
                                 {"count_tokens", HostCountTokens}, {"context_length", HostContextLength},
+                                {"model_info", HostModelInfo},
                                 {nullptr, nullptr}};
   lua_pushlightuserdata(L, state);
   luaL_setfuncs(L, functions, 1);

@@ -55,12 +55,18 @@ class PlanHost {
   virtual absl::StatusOr<nlohmann::json> Model(const std::string& step, const std::string& kind,
                                                const nlohmann::json& request) = 0;
   virtual absl::StatusOr<nlohmann::json> Retrieve(const std::string& step, const nlohmann::json& request) = 0;
+  // ctx.memory.sentences: the sentences of the given passages that best answer a query, and
+  // the headings found in them (memory/sentence_ranker.h).
+  virtual absl::StatusOr<nlohmann::json> Sentences(const std::string& step, const nlohmann::json& request) = 0;
   virtual absl::StatusOr<nlohmann::json> Tool(const std::string& step, const std::string& name,
                                               const nlohmann::json& arguments) = 0;
   // The loaded model's context length and the token count of a text (0 and 0 without a model),
   // so plans can fit their prompts.
   virtual int ContextLength() = 0;
   virtual int CountTokens(const std::string& text) = 0;
+  // ctx.llm.info(): {name, context_length, writing_style, has_mtp} of the loaded model, or
+  // {loaded = false}.
+  virtual nlohmann::json ModelInfo() = 0;
   // The specs ({name, description, parameters}) of the tools a plan may call.
   virtual nlohmann::json ListTools() = 0;
   virtual void Warn(const std::string& step, const std::string& message) = 0;

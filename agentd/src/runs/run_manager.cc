@@ -18,6 +18,7 @@
 #include "log.h"
 #include "memory/content_hash.h"
 #include "runs/plan_runtime.h"
+#include "runs/grounding_requests.h"
 #include "script_services.h"
 #include "tools/json_schema.h"
 
@@ -112,11 +113,19 @@ class RunHost final : public PlanHost {
   void StepFailed(const std::string& step, const std::string& error) override;
   absl::StatusOr<Json> Model(const std::string& step, const std::string& kind, const Json& request) override;
   absl::StatusOr<Json> Retrieve(const std::string& step, const Json& request) override;
+  absl::StatusOr<Json> Sentences(const std::string& step, const Json& request) override;
   absl::StatusOr<Json> Tool(const std::string& step, const std::string& name, const Json& arguments) override;
   Json ListTools() override;
   int ContextLength() override {
     engine::Engine* engine = manager_options_engine();
     return engine == nullptr ? 0 : engine->info().context_length;
+  }
+  Json ModelInfo() override {
+    engine::Engine* engine = manager_options_engine();
+    if (engine == nullptr) return {{"loaded", false}};
+    const engine::EngineInfo& info = engine->info();
+    return {{"loaded", true}, {"name", info.name}, {"context_length", info.context_length},
+            {"writing_style", info.writing_style}, {"has_mtp", info.has_mtp}};
   }
   int CountTokens(const std::string& text) override {
     engine::Engine* engine = manager_options_engine();
@@ -750,6 +759,9 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   } else if (request.value("json", false)) {
     options.constraint.kind = engine::ResponseConstraint::Kind::kJsonValue;
     wants_json = true;
+  } else if (request.contains("quote")) {
+    absl::Status parsed = ParseQuote(request["quote"], &options.constraint);
+    if (!parsed.ok()) return parsed;
   } else if (request.contains("cite")) {
     const int passages = request.value("cite", 0);
     if (passages >= 1) {
@@ -922,6 +934,23 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
     manager_->Emit(*run_, std::move(event));
   }
   manager_->Notify(run_->record.run().run_id());
+  return response;
+}
+
+absl::StatusOr<Json> RunHost::Sentences(const std::string& step, const Json& request) {
+  absl::Status stop = StopReason();
+  if (!stop.ok()) return stop;
+  absl::StatusOr<SentencesRequest> parsed = ParseSentencesRequest(request);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<memory::RankedSentences> ranked =
+      memory::RankSentences(manager_->options().embedder, parsed->query, parsed->passages, parsed->options);
+  if (!ranked.ok()) return ranked.status();
+  Json response = SentencesResponse(*ranked);
+  {
+    std::lock_guard<std::mutex> lock(run_->mutex);
+    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL,
+                  Json{{"sentences_for", parsed->query}, {"passages", parsed->passages.size()}}.dump(), response.dump());
+  }
   return response;
 }
 

@@ -39,6 +39,9 @@ struct RunManagerOptions {
   RunStore* store = nullptr;
   memory::MemoryStore* memory = nullptr;
   tools::ToolRegistry* tools = nullptr;
+  // Ranks sentences for quote-grounded writing (ctx.memory.sentences); may be null (lexical
+  // ranking alone).
+  memory::Embedder* embedder = nullptr;
   // May be null: plans then fail at their first model call with "no model loaded".
   engine::Engine* engine = nullptr;
   // Memory and model access for Lua tools a run calls, scoped to the run's tenant. Optional.

@@ -46,12 +46,24 @@ engine::ResponseConstraint ToConstraint(const ResponseFormat& format) {
     constraint.json_schema = format.json_schema();
   } else if (format.format_case() == ResponseFormat::kJsonObject && format.json_object()) {
     constraint.kind = engine::ResponseConstraint::Kind::kJsonValue;
+  } else if (format.format_case() == ResponseFormat::kQuotedSentences) {
+    const agentd::v1::QuotedSentences& quoted = format.quoted_sentences();
+    constraint.kind = engine::ResponseConstraint::Kind::kQuotedSentences;
+    for (const agentd::v1::QuotedSentence& sentence : quoted.sentences()) {
+      constraint.quotes.push_back({sentence.text(), static_cast<int>(std::min<uint32_t>(sentence.citation(), 1u << 20))});
+    }
+    constraint.min_units = static_cast<int>(std::min<uint32_t>(quoted.min_units(), 1024));
+    constraint.max_units = static_cast<int>(std::min<uint32_t>(quoted.max_units(), 1024));
+    constraint.quote_separator = quoted.separator();
   }
   return constraint;
 }
 
 // Schema errors come from the engine as "json_schema...: ..."; name the request field.
 grpc::Status GenerationError(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kInvalidArgument && absl::StartsWith(status.message(), "quote")) {
+    return Invalid(absl::StrCat("response_format.quoted_sentences", status.message().substr(5)));
+  }
   if (status.code() == absl::StatusCode::kInvalidArgument && absl::StartsWith(status.message(), "json_schema")) {
     return Invalid(absl::StrCat("response_format.", status.message()));
   }

@@ -10,6 +10,11 @@
 //   - Cited text: free text in which "[" may only start a citation "[n]" with 1 ≤ n ≤ N, so
 //     every citation the model writes points at one of the N passages it was given.
 //   - One of a set of strings (a tool's name in a constrained tool call).
+//   - Quoted sentences (quote grounding): a sequence of units, each one of the given sentences
+//     copied verbatim followed by its own citation "[n]", joined by a separator, no sentence
+//     twice, between min_units and max_units units. The model only chooses which sentences, in
+//     what order, and when to stop; every citation is right by construction and no sentence
+//     can say what its source does not.
 //
 //   engine::ResponseConstraint spec{.kind = engine::ResponseConstraint::Kind::kJsonSchema,
 //                                   .json_schema = R"({"type": "object", ...})"};
@@ -29,8 +34,14 @@
 
 namespace engine {
 
+// A sentence that quote-grounded output may copy, and the passage number it is cited with.
+struct Quote {
+  std::string text;  // no '[' or ']' (those only start and end citations)
+  int citation = 0;  // ≥ 1
+};
+
 struct ResponseConstraint {
-  enum class Kind { kNone, kJsonSchema, kJsonValue, kCitedText, kLiteralChoice };
+  enum class Kind { kNone, kJsonSchema, kJsonValue, kCitedText, kLiteralChoice, kQuotedSentences };
   Kind kind = Kind::kNone;
   // kJsonSchema: the schema as JSON text. Required for that kind.
   std::string json_schema;
@@ -38,6 +49,13 @@ struct ResponseConstraint {
   int max_citation = 0;
   // kLiteralChoice: the strings allowed (at least one, none empty).
   std::vector<std::string> choices;
+  // kQuotedSentences: the sentences (at least one), the bounds on how many are written
+  // (min_units default 1; max_units 0 = as many as there are sentences) and what goes between
+  // two of them (default none: Chinese sentences follow each other directly; " " for English).
+  std::vector<Quote> quotes;
+  int min_units = 1;
+  int max_units = 0;
+  std::string quote_separator;
 };
 
 class TokenConstraint {

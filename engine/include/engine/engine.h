@@ -81,6 +81,8 @@ struct EngineInfo {
   // True for a sentence-transformers embedding model (1_Pooling/config.json present).
   bool embedding_model = false;
   std::string embedding_pooling;  // "mean", "last_token", "first_token"
+  // From the directory's agentd_model.json (engine/model_card.h): "abstractive" or "extractive".
+  std::string writing_style = "abstractive";
 };
 
 class Engine {

@@ -6,6 +6,7 @@
 #include "constraint/cited_text_matcher.h"
 #include "constraint/json_matcher.h"
 #include "constraint/literal_choice_matcher.h"
+#include "constraint/quote_matcher.h"
 #include "engine/constraint.h"
 
 namespace engine {
@@ -116,6 +117,12 @@ absl::StatusOr<std::unique_ptr<TokenConstraint>> TokenConstraint::Create(const R
     auto choices = std::make_shared<const std::vector<std::string>>(spec.choices);
     return std::unique_ptr<TokenConstraint>(
         new MatcherConstraint<constraint::LiteralChoiceMatcher>(constraint::LiteralChoiceMatcher(choices), table));
+  }
+  if (spec.kind == Kind::kQuotedSentences) {
+    auto set = constraint::QuoteSet::Create(spec);
+    if (!set.ok()) return set.status();
+    return std::unique_ptr<TokenConstraint>(
+        new MatcherConstraint<constraint::QuoteMatcher>(constraint::QuoteMatcher(*std::move(set)), table));
   }
   if (spec.kind == Kind::kJsonSchema && spec.json_schema.empty()) {
     return absl::InvalidArgumentError("json_schema: is empty");

@@ -1,0 +1,63 @@
+// Chooses the sentences of retrieved passages that best answer a question, for quote-grounded
+// writing: every passage is split into sentences (memory/sentences.h), each sentence is scored
+// against the query by BM25 over the candidate sentences and, with an embedder, by the cosine of
+// the retrieval model's vectors (query embedded as a query, sentences as documents), both scaled
+// to [0, 1] and averaged; then maximal marginal relevance picks k of them so that near
+// duplicates (overlapping chunks say the same thing twice) and restatements give way to new
+// facts. Headings found in the passages are ranked by the same score.
+//
+//   memory::SentenceRankOptions options{.k = 8, .exclude = already_written};
+//   auto ranked = memory::RankSentences(embedder, "2023年中国AI Agent市场规模", passages, options);
+//   for (const auto& s : ranked->sentences) ... s.text, s.passage (index into passages) ...
+#ifndef AGENTD_MEMORY_SENTENCE_RANKER_H_
+#define AGENTD_MEMORY_SENTENCE_RANKER_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "memory/embedder.h"
+#include "memory/sentences.h"
+
+namespace memory {
+
+struct PassageInput {
+  std::string text;
+  // Whether the passage begins its document (chunk offset 0); see SentenceOptions.
+  bool at_document_start = false;
+};
+
+struct SentenceRankOptions {
+  // Sentences returned (at most). Default 8; 1..256.
+  int k = 8;
+  // Headings returned (at most). Default 8; 0..64.
+  int k_headings = 8;
+  // Sentences never returned (already written elsewhere), compared after NormalizeSpacing.
+  std::vector<std::string> exclude;
+  // MMR trade-off: 1 ranks by relevance alone, lower values favour novelty. Default 0.7.
+  double mmr_lambda = 0.7;
+  SentenceOptions sentences;
+};
+
+struct RankedSentence {
+  std::string text;
+  int passage = 0;  // index into the passages given
+  uint64_t start = 0, end = 0;  // code points into that passage
+  double score = 0;             // relevance in [0, 1]
+};
+
+struct RankedSentences {
+  std::vector<RankedSentence> sentences;  // in the order chosen (best first)
+  std::vector<RankedSentence> headings;   // best first
+};
+
+// `embedder` may be null (lexical scores alone). Errors: the embedder's.
+absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::string& query,
+                                              std::span<const PassageInput> passages,
+                                              const SentenceRankOptions& options);
+
+}  // namespace memory
+
+#endif  // AGENTD_MEMORY_SENTENCE_RANKER_H_

@@ -1,0 +1,187 @@
+#include "memory/sentence_ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "bm25_index.h"
+#include "memory/lexical.h"
+
+namespace memory {
+namespace {
+
+// Relevance of each text to the query in [0, 1]: BM25 over the texts themselves and, with an
+// embedder, the cosine of the vectors, each scaled by its best value, averaged.
+struct Scored {
+  std::vector<double> relevance;
+  std::vector<std::vector<float>> vectors;  // empty without an embedder
+};
+
+absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const std::vector<std::string>& texts) {
+  Scored out;
+  out.relevance.assign(texts.size(), 0.0);
+  if (texts.empty()) return out;
+  internal::Bm25Index bm25;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    internal::Bm25Index::TermCounts counts;
+    for (std::string& term : LexicalTerms(texts[i])) ++counts[std::move(term)];
+    bm25.Add(i, counts);
+  }
+  std::vector<double> lexical(texts.size(), 0.0);
+  for (const auto& [id, score] : bm25.Search(LexicalTerms(query), texts.size(), [](uint64_t) { return true; })) {
+    lexical[id] = score;
+  }
+  const double best_lexical = *std::max_element(lexical.begin(), lexical.end());
+  std::vector<double> semantic(texts.size(), 0.0);
+  double best_semantic = 0;
+  if (embedder != nullptr) {
+    auto query_vector = embedder->EmbedQuery(query);
+    if (!query_vector.ok()) return query_vector.status();
+    auto vectors = embedder->Embed(texts);
+    if (!vectors.ok()) return vectors.status();
+    out.vectors = std::move(*vectors);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      double dot = 0;
+      for (size_t d = 0; d < query_vector->size() && d < out.vectors[i].size(); ++d) dot += (*query_vector)[d] * out.vectors[i][d];
+      semantic[i] = std::max(0.0, dot);
+      best_semantic = std::max(best_semantic, semantic[i]);
+    }
+  }
+  const double weight = embedder != nullptr ? 0.5 : 1.0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    double r = best_lexical > 0 ? weight * lexical[i] / best_lexical : 0;
+    if (embedder != nullptr && best_semantic > 0) r += (1 - weight) * semantic[i] / best_semantic;
+    out.relevance[i] = r;
+  }
+  return out;
+}
+
+// Similarity of two sentences for novelty: the vectors' cosine, or without vectors the
+// Jaccard overlap of their lexical terms.
+class Similarity {
+ public:
+  Similarity(const std::vector<std::string>& texts, const std::vector<std::vector<float>>& vectors)
+      : vectors_(vectors) {
+    if (!vectors_.empty()) return;
+    for (const std::string& text : texts) {
+      std::vector<std::string> terms = LexicalTerms(text);
+      terms_.emplace_back(terms.begin(), terms.end());
+    }
+  }
+  double operator()(size_t a, size_t b) const {
+    if (!vectors_.empty()) {
+      double dot = 0;
+      for (size_t d = 0; d < vectors_[a].size() && d < vectors_[b].size(); ++d) dot += vectors_[a][d] * vectors_[b][d];
+      return dot;
+    }
+    size_t shared = 0;
+    for (const std::string& t : terms_[a]) shared += terms_[b].count(t);
+    const size_t total = terms_[a].size() + terms_[b].size() - shared;
+    return total == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(total);
+  }
+
+ private:
+  const std::vector<std::vector<float>>& vectors_;
+  std::vector<std::unordered_set<std::string>> terms_;
+};
+
+// Jaccard overlap of character bigrams: restatements from overlapping chunks score near 1.
+double BigramOverlap(const std::string& a, const std::string& b) {
+  std::vector<std::string> ta = LexicalTerms(a), tb = LexicalTerms(b);
+  std::unordered_set<std::string> sa(ta.begin(), ta.end()), sb(tb.begin(), tb.end());
+  size_t shared = 0;
+  for (const std::string& t : sa) shared += sb.count(t);
+  const size_t total = sa.size() + sb.size() - shared;
+  return total == 0 ? 1.0 : static_cast<double>(shared) / static_cast<double>(total);
+}
+
+// Texts that differ only in spacing ("224.32亿元" and "224.32 亿元") are the same sentence.
+std::string SpacingFree(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ') out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::string& query,
+                                              std::span<const PassageInput> passages,
+                                              const SentenceRankOptions& options) {
+  const int k = std::clamp(options.k, 1, 256);
+  const int k_headings = std::clamp(options.k_headings, 0, 64);
+  std::unordered_set<std::string> excluded;
+  for (const std::string& text : options.exclude) excluded.insert(SpacingFree(NormalizeSpacing(text)));
+
+  std::vector<RankedSentence> sentences, headings;
+  std::unordered_set<std::string> seen_sentences, seen_headings;
+  for (size_t p = 0; p < passages.size(); ++p) {
+    SentenceOptions split = options.sentences;
+    split.at_document_start = passages[p].at_document_start;
+    PassageSentences found = SplitSentences(passages[p].text, split);
+    for (PassageSentence& s : found.sentences) {
+      const std::string key = SpacingFree(s.text);
+      if (excluded.count(key) || !seen_sentences.insert(key).second) continue;
+      sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
+    }
+    for (PassageSentence& h : found.headings) {
+      if (!seen_headings.insert(SpacingFree(h.text)).second) continue;
+      headings.push_back({std::move(h.text), static_cast<int>(p), h.start, h.end, 0});
+    }
+  }
+
+  RankedSentences out;
+  if (!sentences.empty()) {
+    std::vector<std::string> texts;
+    for (const RankedSentence& s : sentences) texts.push_back(s.text);
+    auto scored = Score(embedder, query, texts);
+    if (!scored.ok()) return scored.status();
+    for (size_t i = 0; i < sentences.size(); ++i) sentences[i].score = scored->relevance[i];
+    const Similarity similarity(texts, scored->vectors);
+    // Maximal marginal relevance, with restatements (most bigrams shared with a chosen
+    // sentence) left out altogether.
+    std::vector<bool> taken(sentences.size(), false);
+    std::vector<size_t> chosen;
+    while (static_cast<int>(chosen.size()) < k) {
+      double best = -1e9;
+      size_t pick = sentences.size();
+      for (size_t i = 0; i < sentences.size(); ++i) {
+        if (taken[i]) continue;
+        double redundancy = 0;
+        for (size_t c : chosen) redundancy = std::max(redundancy, similarity(i, c));
+        const double mmr = options.mmr_lambda * sentences[i].score - (1 - options.mmr_lambda) * redundancy;
+        if (mmr > best) {
+          best = mmr;
+          pick = i;
+        }
+      }
+      if (pick == sentences.size()) break;
+      taken[pick] = true;
+      bool restated = false;
+      for (size_t c : chosen) restated = restated || BigramOverlap(sentences[pick].text, sentences[c].text) > 0.6;
+      if (!restated) chosen.push_back(pick);
+    }
+    for (size_t c : chosen) out.sentences.push_back(sentences[c]);
+  }
+  if (!headings.empty() && k_headings > 0) {
+    std::vector<std::string> texts;
+    for (const RankedSentence& h : headings) texts.push_back(h.text);
+    auto scored = Score(embedder, query, texts);
+    if (!scored.ok()) return scored.status();
+    for (size_t i = 0; i < headings.size(); ++i) headings[i].score = scored->relevance[i];
+    std::stable_sort(headings.begin(), headings.end(),
+                     [](const RankedSentence& a, const RankedSentence& b) { return a.score > b.score; });
+    for (const RankedSentence& h : headings) {
+      if (static_cast<int>(out.headings.size()) >= k_headings) break;
+      bool restated = false;
+      for (const RankedSentence& c : out.headings) restated = restated || BigramOverlap(h.text, c.text) > 0.6;
+      if (!restated) out.headings.push_back(h);
+    }
+  }
+  return out;
+}
+
+}  // namespace memory

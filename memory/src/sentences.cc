@@ -1,0 +1,377 @@
+#include "memory/sentences.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <string_view>
+
+#include "utf8_text.h"
+
+namespace memory {
+namespace {
+
+using internal::IsCjk;
+using internal::IsSpace;
+
+// Page furniture of research reports and web pages: a sentence holding one of these is not
+// report content.
+constexpr std::array<std::string_view, 27> kFurniture = {
+    "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
+    "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
+    "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved"};
+
+bool IsSentenceEnd(uint32_t cp) {
+  return cp == 0x3002 || cp == 0xff01 || cp == 0xff1f || cp == 0xff1b || cp == '!' || cp == '?' || cp == ';';
+}
+bool IsCloser(uint32_t cp) {
+  return cp == 0x201d || cp == 0x2019 || cp == '"' || cp == '\'' || cp == ')' || cp == 0xff09 || cp == 0x300d ||
+         cp == 0x300f || cp == 0x3011;
+}
+// Punctuation a line may end with inside a sentence or at its end: such a line is no heading.
+bool IsPunctuation(uint32_t cp) {
+  if (cp < 0x80) return cp == ',' || cp == '.' || cp == ':' || cp == ';' || cp == '!' || cp == '?' || cp == '-';
+  return (cp >= 0x3000 && cp <= 0x303f) || (cp >= 0xff01 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff1f) ||
+         cp == 0x2014 || cp == 0x2026;
+}
+// Wide characters: no space is written between two of them when lines are joined.
+bool IsWide(uint32_t cp) { return IsCjk(cp) || (cp >= 0x3000 && cp <= 0x303f) || (cp >= 0xff00 && cp <= 0xffef); }
+bool IsDigit(uint32_t cp) { return cp >= '0' && cp <= '9'; }
+bool IsLetter(uint32_t cp) {
+  if (IsCjk(cp)) return true;
+  const utf8proc_category_t category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_LO;
+}
+
+void Append(uint32_t cp, std::string* out) {
+  utf8proc_uint8_t buffer[4];
+  const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buffer);
+  if (n <= 0) {
+    out->push_back(static_cast<char>(cp & 0xff));  // an invalid byte decoded as itself
+    return;
+  }
+  out->append(reinterpret_cast<char*>(buffer), static_cast<size_t>(n));
+}
+
+struct Line {
+  size_t begin = 0, end = 0;  // trimmed, code points
+  bool blank_before = false;
+};
+
+// The passage as one stream of code points with its lines joined, each code point remembering
+// where it came from, and the positions after which a hard break (heading, caption, list item,
+// table row, paragraph) falls.
+struct Joined {
+  std::vector<uint32_t> cps;
+  std::vector<uint64_t> source;
+  std::vector<size_t> breaks;  // positions in cps where a new segment starts
+};
+
+bool StartsWith(const std::vector<uint32_t>& cps, size_t at, size_t end, std::u32string_view prefix) {
+  if (end - at < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (cps[at + i] != prefix[i]) return false;
+  }
+  return true;
+}
+
+// Length of a figure/table label at `at` ("图 3:", "图表12：", "表1 ", "Figure 2."), or 0.
+size_t CaptionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  size_t i = at;
+  for (std::u32string_view word : {std::u32string_view(U"图表"), std::u32string_view(U"图"), std::u32string_view(U"表"),
+                                   std::u32string_view(U"Figure"), std::u32string_view(U"Table"), std::u32string_view(U"Fig.")}) {
+    if (StartsWith(cps, at, end, word)) {
+      i = at + word.size();
+      break;
+    }
+  }
+  if (i == at) return 0;
+  while (i < end && IsSpace(cps[i])) ++i;
+  const size_t digits = i;
+  while (i < end && (IsDigit(cps[i]) || cps[i] == '.' || cps[i] == '-')) ++i;
+  if (i == digits) return 0;
+  while (i < end && IsSpace(cps[i])) ++i;
+  if (i < end && (cps[i] == ':' || cps[i] == 0xff1a || cps[i] == '.')) ++i;
+  while (i < end && IsSpace(cps[i])) ++i;
+  return i - at;
+}
+
+// Length of a section number at `at` ("1.2 ", "3、", "一、", "（二）", "## "), or 0.
+size_t SectionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  size_t i = at;
+  if (i < end && cps[i] == '#') {
+    while (i < end && cps[i] == '#') ++i;
+    while (i < end && IsSpace(cps[i])) ++i;
+    return i - at;
+  }
+  static constexpr std::u32string_view kNumerals = U"一二三四五六七八九十";
+  if (i < end && (cps[i] == 0xff08 || cps[i] == '(')) {
+    size_t j = i + 1;
+    while (j < end && (kNumerals.find(cps[j]) != std::u32string_view::npos || IsDigit(cps[j]))) ++j;
+    if (j > i + 1 && j < end && (cps[j] == 0xff09 || cps[j] == ')')) return j + 1 - at;
+    return 0;
+  }
+  size_t j = i;
+  while (j < end && kNumerals.find(cps[j]) != std::u32string_view::npos) ++j;
+  if (j > i && j < end && cps[j] == 0x3001) return j + 1 - at;
+  j = i;
+  size_t run = 0;
+  while (j < end && (IsDigit(cps[j]) || (cps[j] == '.' && j > i))) {
+    run = IsDigit(cps[j]) ? run + 1 : 0;
+    if (run > 2) return 0;  // a year or an amount, not a section number
+    ++j;
+  }
+  if (j > i && j < end && (cps[j] == 0x3001 || IsSpace(cps[j]))) {
+    ++j;
+    while (j < end && IsSpace(cps[j])) ++j;
+    return j - at;
+  }
+  return 0;
+}
+
+// Length of a list marker at `at` ("2) ", "（2）", "①", "一、", "3、", "1. ", "* ", "• "), or 0:
+// dropped from the start of a sentence, which stays a verbatim substring of its passage.
+size_t ListMarker(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  size_t i = at;
+  if (i < end && ((cps[i] >= 0x2460 && cps[i] <= 0x2473) || cps[i] == 0x2022 || cps[i] == 0x00b7 || cps[i] == '*' ||
+                  cps[i] == '-')) {
+    while (i < end && (cps[i] == '*' || cps[i] == '-')) ++i;
+    if (i == at) ++i;
+  } else if (i < end && IsDigit(cps[i])) {
+    while (i < end && IsDigit(cps[i])) ++i;
+    if (i - at > 2 || i >= end) return 0;
+    if (cps[i] == ')' || cps[i] == 0xff09 || cps[i] == 0x3001) {
+      ++i;
+    } else if (cps[i] == '.' && i + 1 < end && IsSpace(cps[i + 1])) {
+      ++i;
+    } else {
+      return 0;
+    }
+  } else {
+    const size_t section = SectionLabel(cps, at, end);
+    if (section == 0 || IsDigit(cps[at])) return 0;
+    i = at + section;
+  }
+  while (i < end && IsSpace(cps[i])) ++i;
+  return i - at;
+}
+
+bool BracketsBalance(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  int depth = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (cps[i] == '(' || cps[i] == 0xff08 || cps[i] == 0x300a || cps[i] == 0x201c) ++depth;
+    if (cps[i] == ')' || cps[i] == 0xff09 || cps[i] == 0x300b || cps[i] == 0x201d) --depth;
+    if (depth < 0) return false;
+  }
+  return depth == 0;
+}
+
+Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
+  std::vector<Line> lines;
+  bool blank = false;
+  for (size_t i = 0; i <= cps.size();) {
+    size_t j = i;
+    while (j < cps.size() && cps[j] != '\n') ++j;
+    size_t b = i, e = j;
+    while (b < e && IsSpace(cps[b])) ++b;
+    while (e > b && IsSpace(cps[e - 1])) --e;
+    if (b < e) {
+      lines.push_back({b, e, blank});
+      blank = false;
+    } else if (i < cps.size()) {
+      blank = true;
+    }
+    i = j + 1;
+  }
+  // The usual line length tells PDF-style text (short lines of one width) from prose; a
+  // line well short of it that ends without punctuation is a heading.
+  std::vector<size_t> lengths;
+  size_t blank_gaps = 0;
+  for (const Line& line : lines) {
+    lengths.push_back(line.end - line.begin);
+    blank_gaps += line.blank_before ? 1 : 0;
+  }
+  size_t usual = 0;
+  if (!lengths.empty()) {
+    std::vector<size_t> sorted = lengths;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() * 3 / 4), sorted.end());
+    usual = sorted[sorted.size() * 3 / 4];
+  }
+  // Blank lines separate paragraphs unless (as in much PDF text) they separate every line.
+  const bool blank_is_paragraph = lines.size() > 1 && blank_gaps * 2 < lines.size();
+
+  Joined out;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    const Line& line = lines[k];
+    if (k > 0) {
+      const Line& previous = lines[k - 1];
+      const size_t previous_length = previous.end - previous.begin;
+      const uint32_t last = cps[previous.end - 1];
+      const uint32_t first = cps[line.begin];
+      bool hard = false;
+      if (hard_breaks) {
+        hard = (previous_length * 10 < usual * 7 && usual >= 12 && !IsPunctuation(last)) ||
+               (line.blank_before && blank_is_paragraph) || first == '#' || first == '-' || first == '*' ||
+               first == '>' || first == '|' || cps[previous.begin] == '#' ||
+               CaptionLabel(cps, line.begin, line.end) > 0 || CaptionLabel(cps, previous.begin, previous.end) > 0;
+        for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';
+        for (size_t i = line.begin; i < line.end && !hard; ++i) hard = cps[i] == '\t';
+      }
+      if (hard) {
+        out.breaks.push_back(out.cps.size());
+      } else if (!IsWide(last) && !IsWide(first)) {
+        out.cps.push_back(' ');
+        out.source.push_back(previous.end);
+      }
+    }
+    bool in_space = false;
+    for (size_t i = line.begin; i < line.end; ++i) {
+      if (IsSpace(cps[i]) && cps[i] != '\t') {
+        if (in_space) continue;
+        in_space = true;
+        out.cps.push_back(' ');
+      } else {
+        in_space = false;
+        out.cps.push_back(cps[i]);
+      }
+      out.source.push_back(i);
+    }
+  }
+  out.breaks.push_back(out.cps.size());
+  return out;
+}
+
+bool IsFurniture(const std::string& text) {
+  for (std::string_view word : kFurniture) {
+    if (text.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Share of letters (CJK or alphabetic) among the visible characters.
+double LetterShare(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  size_t visible = 0, letters = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (IsSpace(cps[i])) continue;
+    ++visible;
+    letters += IsLetter(cps[i]) ? 1 : 0;
+  }
+  return visible == 0 ? 0.0 : static_cast<double>(letters) / static_cast<double>(visible);
+}
+
+// Whether the '.' at i ends a sentence: followed by a space, the end or a wide character, and
+// neither a decimal point nor the dot of a one-letter abbreviation ("U.S.", "e.g.").
+bool IsFullStop(const std::vector<uint32_t>& cps, size_t i, size_t end) {
+  if (i + 1 < end && !IsSpace(cps[i + 1]) && !IsWide(cps[i + 1]) && !IsCloser(cps[i + 1])) return false;
+  if (i >= 1 && IsLetter(cps[i - 1]) && !IsCjk(cps[i - 1]) && (i < 2 || !IsLetter(cps[i - 2]))) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string NormalizeSpacing(std::string_view text) {
+  const internal::DecodedText decoded = internal::DecodeUtf8(text);
+  const Joined joined = Join(decoded.code_points, /*hard_breaks=*/false);
+  std::string out;
+  for (uint32_t cp : joined.cps) Append(cp, &out);
+  return out;
+}
+
+PassageSentences SplitSentences(std::string_view passage, const SentenceOptions& options) {
+  const internal::DecodedText decoded = internal::DecodeUtf8(passage);
+  const Joined joined = Join(decoded.code_points, /*hard_breaks=*/true);
+  const std::vector<uint32_t>& cps = joined.cps;
+  PassageSentences result;
+  std::set<std::string> seen;
+  bool first_piece = true;
+  auto text_of = [&](size_t b, size_t e) {
+    std::string text;
+    for (size_t i = b; i < e; ++i) Append(cps[i], &text);
+    return text;
+  };
+  auto add_heading = [&](size_t b, size_t e) {
+    // Two captions on one line (a two-column page): the first one.
+    for (size_t i = b + 1; i < e; ++i) {
+      if (IsSpace(cps[i - 1]) && CaptionLabel(cps, i, e) > 0) {
+        e = i;
+        break;
+      }
+    }
+    while (b < e && !IsLetter(cps[b]) && !IsDigit(cps[b])) ++b;  // bullets, private-use glyphs
+    while (e > b && (IsSpace(cps[e - 1]) || IsPunctuation(cps[e - 1]))) --e;
+    // A unit in brackets at the end of a chart title ("(亿元)", "（%）") says nothing as a heading.
+    if (e > b && (cps[e - 1] == ')' || cps[e - 1] == 0xff09)) {
+      size_t open = e - 1;
+      while (open > b && cps[open] != '(' && cps[open] != 0xff08) --open;
+      if ((cps[open] == '(' || cps[open] == 0xff08) && e - open <= 8) e = open;
+      while (e > b && IsSpace(cps[e - 1])) --e;
+    }
+    const size_t length = e - b;
+    if (length < 4 || length > 40 || LetterShare(cps, b, e) < 0.6 || !BracketsBalance(cps, b, e)) return;
+    std::string text = text_of(b, e);
+    // Notes ("注：E=IDC 预测") and formulas are no headings.
+    if (IsFurniture(text) || text.find_first_of("[]\t|=") != std::string::npos || text.rfind("注", 0) == 0 ||
+        !seen.insert(text).second) {
+      return;
+    }
+    result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
+  };
+  size_t segment_begin = 0;
+  for (size_t segment_end : joined.breaks) {
+    const size_t begin = segment_begin;
+    segment_begin = segment_end;
+    if (begin >= segment_end) continue;
+    // A caption or a numbered/Markdown heading line is a heading, never a sentence.
+    const size_t caption = CaptionLabel(cps, begin, segment_end);
+    const size_t section = caption == 0 ? SectionLabel(cps, begin, segment_end) : 0;
+    bool has_end = false;
+    for (size_t i = begin; i < segment_end && !has_end; ++i) {
+      has_end = IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end));
+    }
+    if (caption > 0 || ((section > 0 || cps[begin] == '#') && !has_end)) {
+      if (!first_piece || options.at_document_start) add_heading(begin + caption + section, segment_end);
+      first_piece = false;
+      continue;
+    }
+    size_t piece = begin;
+    for (size_t i = begin; i <= segment_end; ++i) {
+      const bool at_end = i == segment_end;
+      if (!at_end && !(IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end)))) continue;
+      size_t stop = segment_end;
+      if (!at_end) {
+        stop = i + 1;
+        while (stop < segment_end && (IsSentenceEnd(cps[stop]) || IsCloser(cps[stop]) || cps[stop] == '.')) ++stop;
+      }
+      const bool whole_segment = piece == begin;
+      size_t b = piece, e = stop;
+      piece = stop;
+      if (!at_end) i = stop - 1;  // the loop's ++i lands on the next piece
+      while (b < e && IsSpace(cps[b])) ++b;
+      while (e > b && IsSpace(cps[e - 1])) --e;
+      if (b >= e) continue;
+      const bool leading_fragment = first_piece && !options.at_document_start;
+      first_piece = false;
+      if (leading_fragment) continue;
+      b += ListMarker(cps, b, e);
+      if (at_end) {
+        // No sentence end: a fragment, or, when it is the whole line, a heading.
+        if (whole_segment) add_heading(b, e);
+        continue;
+      }
+      const size_t length = e - b;
+      if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
+      if (IsPunctuation(cps[b]) || IsCloser(cps[b]) || LetterShare(cps, b, e) < 0.5 || !BracketsBalance(cps, b, e)) continue;
+      std::string text = text_of(b, e);
+      // "**" left over from emphasis in the extracted text would render as stray markup.
+      if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos || IsFurniture(text) ||
+          !seen.insert(text).second) {
+        continue;
+      }
+      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
+    }
+  }
+  return result;
+}
+
+}  // namespace memory

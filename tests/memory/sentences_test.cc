@@ -1,0 +1,173 @@
+// Sentences and headings a report may quote from a passage (memory/sentences.h), and their
+// ranking against a question (memory/sentence_ranker.h), on text shaped like the seed corpus:
+// PDF lines with blank lines between them, captions, page furniture, tables.
+#include "memory/sentences.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "memory/chunker.h"
+#include "memory/sentence_ranker.h"
+
+namespace memory {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+std::vector<std::string> Texts(const std::vector<PassageSentence>& items) {
+  std::vector<std::string> out;
+  for (const PassageSentence& s : items) out.push_back(s.text);
+  return out;
+}
+
+// PDF-extracted Chinese: one short line per row of the page, blank lines between them.
+constexpr char kPdfPage[] =
+    "影院特效厅多方竞逐\n\n国产系统悄然崛起\n\n2024年，国内电影产业降温明显。全年累\n\n计票房约425亿元（含服务费，下同），较2023年\n\n"
+    "的 549亿元减少 124亿元，降幅 22.6%。相较于\n\n整体票房，特效厅去年的票房也整体下降\n\n23.4%。\n\n"
+    "图 3: DeepSeek-V3 的 API 服务价格\n\n资料来源：DeepSeek 官网，华龙证券研究所\n\n"
+    "请务必阅读正文之后的免责声明部分\n\n2) 在 C 端场景下，AI Agent 作为生成式 AI 的商业化应用，可以\n\n广泛应用于电商、教育等行业。\n\n"
+    "GPT-4o\t9.3\t13.4\t74.6\n\no1-mini\t63.6\t80.0\t90.0\n\n";
+
+TEST(SentencesTest, JoinsPdfLinesAndKeepsWholeSentencesOnly) {
+  PassageSentences found = SplitSentences(kPdfPage, {.at_document_start = true});
+  EXPECT_THAT(Texts(found.sentences),
+              ElementsAre("2024年，国内电影产业降温明显。",
+                          "全年累计票房约425亿元（含服务费，下同），较2023年的 549亿元减少 124亿元，降幅 22.6%。",
+                          "相较于整体票房，特效厅去年的票房也整体下降23.4%。",
+                          "在 C 端场景下，AI Agent 作为生成式 AI 的商业化应用，可以广泛应用于电商、教育等行业。"));
+  // Headings: the title lines and the caption without its label; never furniture or table rows.
+  EXPECT_THAT(Texts(found.headings), ElementsAre("影院特效厅多方竞逐", "国产系统悄然崛起", "DeepSeek-V3 的 API 服务价格"));
+  // Every sentence is verbatim in the passage once its lines are joined, and its offsets point
+  // at it.
+  const std::string joined = NormalizeSpacing(kPdfPage);
+  for (const PassageSentence& s : found.sentences) {
+    EXPECT_NE(joined.find(s.text), std::string::npos) << s.text;
+    EXPECT_LT(s.start, s.end);
+    EXPECT_LE(s.end, CodePointCount(kPdfPage));
+  }
+}
+
+TEST(SentencesTest, APassageFromMidDocumentDropsItsCutOffStart) {
+  const std::string passage = "亿元，同比增长 42%。预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。";
+  EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = false}).sentences),
+              ElementsAre("预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。"));
+  EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = true}).sentences),
+              Contains("亿元，同比增长 42%。"));
+}
+
+TEST(SentencesTest, EnglishProseAndMarkdown) {
+  const std::string text =
+      "# Market overview\n\nThe AI agent market grew 35% in 2024. Revenue reached 5.4 billion dollars, up from 4.0 "
+      "billion.\nThe U.S. share fell to 40% as Chinese vendors expanded!\n\n## Outlook\n\n- Analysts expect growth to "
+      "continue through 2028.\nSee [3] for details.\nToo short.\n";
+  PassageSentences found = SplitSentences(text, {.at_document_start = true});
+  EXPECT_THAT(Texts(found.sentences),
+              ElementsAre("The AI agent market grew 35% in 2024.", "Revenue reached 5.4 billion dollars, up from 4.0 billion.",
+                          "The U.S. share fell to 40% as Chinese vendors expanded!",
+                          "Analysts expect growth to continue through 2028."));
+  EXPECT_THAT(Texts(found.headings), ElementsAre("Market overview", "Outlook"));
+}
+
+TEST(SentencesTest, HostileTextNeverBreaksTheSplitter) {
+  // Invalid UTF-8, lone brackets, only punctuation, only newlines, a very long line.
+  for (const std::string& text : {std::string("\xff\xfe。。。\n\n\n[[[]]]"), std::string(5000, '.'), std::string(3000, '\n'),
+                                  std::string("。") + std::string(10000, 'a') + "。", std::string()}) {
+    PassageSentences found = SplitSentences(text, {.at_document_start = true});
+    for (const PassageSentence& s : found.sentences) {
+      EXPECT_LE(CodePointCount(s.text), 300u);
+      EXPECT_EQ(s.text.find('['), std::string::npos);
+    }
+  }
+}
+
+// Embeds texts as counts of a few marker words: enough to tell the ranker's vector half works.
+class MarkerEmbedder final : public Embedder {
+ public:
+  std::string model_name() const override { return "markers"; }
+  int dimension() const override { return 3; }
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+    std::vector<std::vector<float>> out;
+    for (const std::string& t : texts) {
+      std::vector<float> v = {t.find("市场") != std::string::npos ? 1.0f : 0.0f,
+                              t.find("票房") != std::string::npos ? 1.0f : 0.0f, 0.1f};
+      float norm = 0;
+      for (float x : v) norm += x * x;
+      for (float& x : v) x /= std::sqrt(norm);
+      out.push_back(v);
+    }
+    return out;
+  }
+};
+
+TEST(SentenceRankerTest, TheAnswerComesFirstAndRestatementsAndExclusionsGo) {
+  const std::vector<PassageInput> passages = {
+      {"2023 年中国 AI Agent 市场规模为 554 亿元，预计至 2028 年将达 8520 亿元。AI Agent 是一种能自主感知环境的智能体。", true},
+      {"2024 年特效厅产出的票房为 85.3 亿元，约占国内电影总票房的 20%。特效厅又称特殊厅，是特殊类型影厅的统称。", true},
+      // The first sentence again, as an overlapping chunk repeats it (spacing differs).
+      {"2023年中国AI Agent市场规模为554亿元，预计至2028年将达8520亿元。中国云计算市场保持高活力，增速较快。", true},
+  };
+  MarkerEmbedder embedder;
+  for (Embedder* e : {static_cast<Embedder*>(nullptr), static_cast<Embedder*>(&embedder)}) {
+    auto ranked = RankSentences(e, "2023年中国AI Agent市场规模是多少？", passages, {.k = 4});
+    ASSERT_TRUE(ranked.ok()) << ranked.status();
+    ASSERT_FALSE(ranked->sentences.empty());
+    EXPECT_EQ(ranked->sentences[0].text, "2023 年中国 AI Agent 市场规模为 554 亿元，预计至 2028 年将达 8520 亿元。");
+    EXPECT_EQ(ranked->sentences[0].passage, 0);
+    EXPECT_DOUBLE_EQ(ranked->sentences[0].score, 1.0);
+    for (const RankedSentence& s : ranked->sentences) {
+      EXPECT_NE(s.text, "2023年中国AI Agent市场规模为554亿元，预计至2028年将达8520亿元。") << "a restatement was kept";
+    }
+    auto without = RankSentences(e, "2023年中国AI Agent市场规模是多少？", passages,
+                                 {.k = 4, .exclude = {"2023 年中国 AI Agent 市场规模为 554 亿元，预计至 2028 年将达 8520 亿元。"}});
+    ASSERT_TRUE(without.ok());
+    for (const RankedSentence& s : without->sentences) EXPECT_THAT(s.text, Not(::testing::HasSubstr("554")));
+  }
+  auto none = RankSentences(nullptr, "anything", {}, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->sentences.empty());
+}
+
+TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {
+  // Lexical ranking alone over each question's source document, cut into chunks as memory cuts
+  // them: the sentence with the answer is among the best 8 for most questions (tables hold the
+  // rest).
+  std::ifstream questions(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/questions.jsonl");
+  std::string line;
+  int asked = 0, found = 0;
+  while (std::getline(questions, line)) {
+    auto field = [&](const std::string& name) {
+      const size_t at = line.find("\"" + name + "\": \"") + name.size() + 5;
+      return line.substr(at, line.find('"', at) - at);
+    };
+    std::ifstream in(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/" + field("source"));
+    std::stringstream document;
+    document << in.rdbuf();
+    std::vector<PassageInput> passages;
+    for (const Chunk& chunk : ChunkText(document.str(), {})) passages.push_back({chunk.text, chunk.start == 0});
+    auto ranked = RankSentences(nullptr, field("question"), passages, {.k = 8});
+    ASSERT_TRUE(ranked.ok());
+    ++asked;
+    std::string answer = field("answer_contains");
+    for (const RankedSentence& s : ranked->sentences) {
+      std::string squashed;
+      for (char c : s.text) if (c != ' ') squashed.push_back(c);
+      std::string a;
+      for (char c : answer) if (c != ' ') a.push_back(c);
+      if (squashed.find(a) != std::string::npos) {
+        ++found;
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(asked, 12);
+  EXPECT_GE(found, 10);
+}
+
+}  // namespace
+}  // namespace memory
