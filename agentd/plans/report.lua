@@ -211,13 +211,9 @@ end
 
 -- Extractive: headings from the sources, every sentence quoted from a passage and cited to
 -- it by construction; the model chooses headings, sentences and their order.
-local function extractive(ctx, inputs, c)
+local function extractive_outline(ctx, c)
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
-  local max_sentences = math.tointeger(inputs.sentences or 4)
-  if max_sentences == nil or max_sentences < 2 or max_sentences > 12 then error("inputs.sentences: an integer from 2 to 12", 0) end
-  local separator = lang == "zh" and "" or " "
-
-  local outline = ctx.step("outline", function()
+  do
     local notes = ctx.memory.search{collection = collection, query = topic, k = 12}
     local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
     -- Headings in the topic's language, none repeating the topic or each other.
@@ -260,7 +256,13 @@ local function extractive(ctx, inputs, c)
       sections[i] = {heading = h, question = i == 1 and topic or (h .. " " .. topic)}
     end
     return {title = trim(topic), sections = sections}
-  end)
+  end
+end
+
+local function extractive(ctx, inputs, c, outline)
+  local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
+  local max_sentences = c.max_sentences
+  local separator = lang == "zh" and "" or " "
 
   local evidence = ctx.map("search", outline.sections, function(section, i)
     local queries = i == 1 and {topic} or {section.heading, section.question}
@@ -374,11 +376,10 @@ local function extractive(ctx, inputs, c)
 end
 
 -- Abstractive: the model writes the outline, the queries and cited free text.
-local function abstractive(ctx, inputs, c)
-  local T, topic, collection, lang, chat, fit = c.T, c.topic, c.collection, c.lang, c.chat, c.fit
-  local max_sections, per_section, context = c.max_sections, c.per_section, c.context
-
-  local outline = ctx.step("outline", function()
+local function abstractive_outline(ctx, c)
+  local T, topic, collection, chat, fit = c.T, c.topic, c.collection, c.chat, c.fit
+  local max_sections, context = c.max_sections, c.context
+  do
     local notes = ctx.memory.search{collection = collection, query = topic, k = 5}
     local function notes_text(chars)
       local lines = {}
@@ -410,7 +411,12 @@ local function abstractive(ctx, inputs, c)
       if trim(section.heading) == "" then section.heading = string.format("%s %d", topic, i) end
     end
     return result
-  end)
+  end
+end
+
+local function abstractive(ctx, inputs, c, outline)
+  local T, collection, lang, chat, fit = c.T, c.collection, c.lang, c.chat, c.fit
+  local per_section = c.per_section
 
   local evidence = ctx.map("search", outline.sections, function(section)
     local reply = chat(string.format(T.queries, outline.title, section.heading, section.question), {
@@ -510,15 +516,23 @@ plan{
       for k, v in pairs(extra or {}) do request[k] = v end
       return ctx.llm.chat(request)
     end
-    -- The style is decided once and checkpointed: a run resumed under another model keeps it.
-    local style = ctx.step("style", function()
-      if requested_style ~= "auto" then return {style = requested_style} end
-      local info = ctx.llm.info()
-      return {style = (info.loaded and info.writing_style == "extractive") and "extractive" or "abstractive"}
-    end).style
+    local max_sentences = math.tointeger(inputs.sentences or 4)
+    if max_sentences == nil or max_sentences < 2 or max_sentences > 12 then error("inputs.sentences: an integer from 2 to 12", 0) end
     local c = {T = T, topic = trim(topic), collection = collection, lang = lang, max_sections = max_sections,
-               per_section = per_section, context = context, fit = fit, chat = chat}
-    if style == "extractive" then return extractive(ctx, inputs, c) end
-    return abstractive(ctx, inputs, c)
+               per_section = per_section, max_sentences = max_sentences, context = context, fit = fit, chat = chat}
+    -- The style is decided in the outline step and checkpointed with it: a run resumed under
+    -- another model keeps the style it started with.
+    local outline = ctx.step("outline", function()
+      local style = requested_style
+      if style == "auto" then
+        local info = ctx.llm.info()
+        style = (info.loaded and info.writing_style == "extractive") and "extractive" or "abstractive"
+      end
+      local result = style == "extractive" and extractive_outline(ctx, c) or abstractive_outline(ctx, c)
+      result.style = style
+      return result
+    end)
+    if outline.style == "extractive" then return extractive(ctx, inputs, c, outline) end
+    return abstractive(ctx, inputs, c, outline)
   end,
 }

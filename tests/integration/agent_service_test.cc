@@ -7,6 +7,13 @@
 #include <set>
 #include <thread>
 
+#include <codecvt>
+#include <filesystem>
+#include <fstream>
+#include <locale>
+#include <map>
+#include <sstream>
+#include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -72,6 +79,17 @@ class AgentServiceTest : public ::testing::Test {
     ASSERT_EQ(created.exit_code, 0) << created.err;
     auto ingested = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "ingest", "seeds",
                                 SeedsDir() + "/000_37400ed1cf531c96.txt", SeedsDir() + "/001_8105c39df311472b.txt"});
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  }
+
+  // All five seed reports into "reports", embedded with the daemon's embedding model.
+  void IngestAllSeeds() {
+    const std::string agentctl = testing_support::BinaryPath("agentctl");
+    auto created = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "reports"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    std::vector<std::string> argv = {agentctl, "--addr", daemon_->address(), "memory", "ingest", "reports"};
+    for (const auto& entry : std::filesystem::directory_iterator(SeedsDir())) argv.push_back(entry.path().string());
+    auto ingested = RunCommand(argv, std::chrono::seconds(120));
     ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   }
 
@@ -190,26 +208,89 @@ TEST_F(AgentServiceTest, ReportRunSucceedsWithEveryStepOnceAndReferencesThatReso
   EXPECT_EQ(run.last_sequence(), events.size());
 }
 
-TEST_F(AgentServiceTest, TheDefaultModelWritesAReportCitingIngestedPassages) {
-  // The project's trained default model (engine/models/agentd-default), greedy decoding: the
-  // report cites passages of the ingested collection, and every citation resolves.
-  const std::string model = std::string(AGENTD_SOURCE_DIR) + "/engine/models/agentd-default";
-  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", model}));
+// The cited passage's text, read from the ingested seed file (spans are code points), with
+// whitespace removed: extracted PDF text breaks lines where a sentence has none.
+std::string CitedPassageWithoutSpaces(const Reference& reference) {
+  std::ifstream in(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/" + reference.document_id());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::u32string wide = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(text.str());
+  std::u32string span = wide.substr(reference.span().start(), reference.span().end() - reference.span().start());
+  std::string out = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().to_bytes(span);
+  out.erase(std::remove_if(out.begin(), out.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t'; }), out.end());
+  return out;
+}
+
+TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
+  // The shipped default model declares that it writes extractively: every sentence of the report
+  // is a sentence of the passage it cites, copied verbatim, none repeats, no junk, and the
+  // answer the sources state reaches the report.
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
+  client_ = Connect(*daemon_);
+  IngestAllSeeds();
+  const std::vector<std::pair<std::string, std::string>> topics = {{"2023年中国AI Agent市场规模是多少？", "554"},
+                                                                   {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元"}};
+  for (const auto& [topic, answer] : topics) {
+    RunT started = StartRun("report", {{"topic", topic}, {"collection", "reports"}});
+    RunT run = WaitForEnd(started.run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    const std::string& content = run.artifact().content();
+    const Step* outline = FindStep(run, "outline");
+    ASSERT_NE(outline, nullptr);
+    EXPECT_EQ(Json::parse(outline->output_json())["style"], "extractive");
+    EXPECT_GE(run.artifact().references_size(), 3) << content;
+    std::map<int, std::string> passages;
+    for (const Reference& r : run.artifact().references()) passages[static_cast<int>(r.number())] = CitedPassageWithoutSpaces(r);
+
+    // The body: every line between the title and the references is a heading or cited units.
+    std::istringstream lines(content);
+    std::string line, body;
+    std::set<std::string> seen;
+    int units = 0, headings = 0;
+    while (std::getline(lines, line)) {
+      if (line == "## 参考文献") break;
+      if (line.rfind("## ", 0) == 0) ++headings;
+      if (line.empty() || line[0] == '#') continue;
+      body += line;
+      size_t at = 0;
+      while (at < line.size()) {
+        const size_t open = line.find('[', at);
+        ASSERT_NE(open, std::string::npos) << "uncited text: " << line.substr(at);
+        const size_t close = line.find(']', open);
+        ASSERT_NE(close, std::string::npos) << line;
+        std::string sentence = line.substr(at, open - at);
+        const int number = std::stoi(line.substr(open + 1, close - open - 1));
+        sentence.erase(std::remove(sentence.begin(), sentence.end(), ' '), sentence.end());
+        ASSERT_TRUE(passages.count(number)) << content;
+        EXPECT_NE(passages[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence;
+        EXPECT_TRUE(seen.insert(sentence).second) << "repeated: " << sentence;
+        ++units;
+        at = close + 1;
+      }
+    }
+    EXPECT_GE(headings, 2) << content;
+    EXPECT_GE(units, 2 * headings) << content;
+    for (const char* junk : {"{", "}", "\"", "http", "question"}) EXPECT_EQ(body.find(junk), std::string::npos) << junk << "\n" << content;
+    std::string squashed = body;
+    squashed.erase(std::remove(squashed.begin(), squashed.end(), ' '), squashed.end());
+    EXPECT_NE(squashed.find(answer), std::string::npos) << content;
+  }
+}
+
+TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
   IngestSeeds();
   RunT started = StartRun("report", {{"topic", "AI Agent market size and growth"}, {"collection", "seeds"},
-                                     {"max_sections", 3}});
+                                     {"max_sections", 2}, {"style", "abstractive"}});
   RunT run = WaitForEnd(started.run_id());
   ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
-  ASSERT_GE(run.artifact().references_size(), 1) << run.artifact().content();
-  const std::set<std::string> ingested = {"000_37400ed1cf531c96.txt", "001_8105c39df311472b.txt"};
-  for (const Reference& r : run.artifact().references()) {
-    EXPECT_EQ(r.collection(), "seeds");
-    EXPECT_FALSE(r.document_id().empty());
-    EXPECT_LT(r.span().start(), r.span().end());
-    EXPECT_THAT(run.artifact().content(), HasSubstr("[" + std::to_string(r.number()) + "]"));
-  }
+  EXPECT_EQ(Json::parse(FindStep(run, "outline")->output_json())["style"], "abstractive");
   EXPECT_THAT(run.artifact().content(), HasSubstr("## References"));
+  RunT bad = StartRun("report", {{"topic", "x"}, {"collection", "seeds"}, {"style", "poetic"}});
+  RunT failed = WaitForEnd(bad.run_id());
+  EXPECT_EQ(failed.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(failed.error(), HasSubstr("inputs.style"));
 }
 
 TEST_F(AgentServiceTest, ReportUsesWebSearchWhenConfiguredAndAsked) {

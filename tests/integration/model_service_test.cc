@@ -5,6 +5,7 @@
 
 #include "nlohmann/json.hpp"
 #include "sdk/client.h"
+#include "support/daemon_process.h"
 #include "support/shared_daemon.h"
 
 namespace {
@@ -310,6 +311,132 @@ TEST_F(ModelServiceTest, ResponseFormatConstrainsTheOutputToTheSchema) {
   Drain(reader2.get(), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("response_format.json_schema: keyword 'pattern' is not supported"));
+}
+
+TEST_F(ModelServiceTest, QuotedSentencesAreCopiedVerbatimWithTheirCitation) {
+  // Quote grounding over gRPC: sampled at random temperature, the reply is still a sequence of
+  // the given sentences, each with its own citation.
+  const std::vector<std::pair<std::string, uint32_t>> sentences = {
+      {"2023 年中国 AI Agent 市场规模为 554 亿元。", 1}, {"预计至 2028 年将达 8520 亿元。", 2}, {"特效厅又称特殊厅。", 3}};
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    ChatRequest request;
+    ChatMessage* message = request.add_messages();
+    message->set_role(ROLE_USER);
+    message->set_content("Quote the passages.");
+    request.set_max_tokens(400);
+    request.mutable_sampling()->set_temperature(1.0f);
+    request.mutable_sampling()->set_seed(seed);
+    QuotedSentences* quoted = request.mutable_response_format()->mutable_quoted_sentences();
+    for (const auto& [text, citation] : sentences) {
+      QuotedSentence* s = quoted->add_sentences();
+      s->set_text(text);
+      s->set_citation(citation);
+    }
+    quoted->set_min_units(1);
+    quoted->set_max_units(2);
+    auto context = client_->NewContext(false);
+    auto reader = client_->models().Chat(context.get(), request);
+    grpc::Status status;
+    auto [text, finished] = Drain(reader.get(), &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    size_t at = 0;
+    int units = 0;
+    while (at < text.size()) {
+      bool matched = false;
+      for (const auto& [sentence, citation] : sentences) {
+        const std::string unit = sentence + "[" + std::to_string(citation) + "]";
+        if (text.compare(at, unit.size(), unit) == 0) {
+          at += unit.size();
+          matched = true;
+          break;
+        }
+      }
+      ASSERT_TRUE(matched) << "not a quoted unit at " << at << ": " << text;
+      ++units;
+    }
+    EXPECT_GE(units, 1);
+    EXPECT_LE(units, 2);
+  }
+
+  ChatRequest bad;
+  ChatMessage* message = bad.add_messages();
+  message->set_role(ROLE_USER);
+  message->set_content("x");
+  bad.mutable_response_format()->mutable_quoted_sentences()->set_min_units(1);
+  auto context = client_->NewContext(false);
+  auto reader = client_->models().Chat(context.get(), bad);
+  grpc::Status status;
+  Drain(reader.get(), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("response_format.quoted_sentences: no sentences"));
+  QuotedSentence* s = bad.mutable_response_format()->mutable_quoted_sentences()->add_sentences();
+  s->set_text("see [2]");
+  s->set_citation(1);
+  auto context2 = client_->NewContext(false);
+  auto reader2 = client_->models().Chat(context2.get(), bad);
+  Drain(reader2.get(), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("response_format.quoted_sentences.sentences[0].text"));
+}
+
+TEST(ModelServiceShippedModelsTest, WithoutModelFlagsTheDaemonServesTheShippedModels) {
+  // `agentd --data-dir DIR` and nothing else: the shipped default model generates and the shipped
+  // retrieval model embeds memory.
+  testing_support::TempDir data;
+  std::string error;
+  auto daemon = testing_support::DaemonProcess::Start(data.path(), {}, &error, std::chrono::seconds(60),
+                                                      /*add_model_none=*/false);
+  ASSERT_TRUE(daemon.has_value()) << error;
+  sdk::ClientOptions options;
+  options.address = daemon->address();
+  auto client = sdk::Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  ModelInfoResponse info;
+  ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.name(), "agentd-default");
+  EXPECT_EQ(info.embedding_model(), "agentd-embed");
+
+  GenerateRequest generate;
+  generate.set_prompt("DeepSeek-V3 is");
+  generate.set_max_tokens(8);
+  auto context = (*client)->NewContext(false);
+  auto reader = (*client)->models().Generate(context.get(), generate);
+  GenerateResponse response;
+  int deltas = 0;
+  while (reader->Read(&response)) deltas += response.text().empty() ? 0 : 1;
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_GT(deltas, 0);
+
+  CreateCollectionRequest create;
+  create.set_name("reports");
+  Collection created;
+  ASSERT_TRUE((*client)->memory().CreateCollection((*client)->NewContext().get(), create, &created).ok());
+  EXPECT_EQ(created.embedding_model(), "agentd-embed");
+  IngestRequest ingest;
+  ingest.set_collection("reports");
+  auto* doc = ingest.add_documents();
+  doc->set_id("agent-market");
+  doc->set_text(testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/002_43b260d425d982aa.txt"));
+  IngestResponse ingested;
+  ASSERT_TRUE((*client)->memory().Ingest((*client)->NewContext().get(), ingest, &ingested).ok());
+  SearchRequest search;
+  search.set_collection("reports");
+  search.set_query("2023年中国AI Agent市场规模是多少？");
+  search.set_k(5);
+  search.set_mode(SEARCH_MODE_VECTOR);
+  SearchResponse hits;
+  ASSERT_TRUE((*client)->memory().Search((*client)->NewContext().get(), search, &hits).ok());
+  ASSERT_FALSE(hits.hits().empty());
+
+  // `--model none` runs without one, and a missing model directory is a clear start-up error.
+  testing_support::TempDir other;
+  auto bare = testing_support::DaemonProcess::Start(other.path(), {"--model", "none"}, &error);
+  ASSERT_TRUE(bare.has_value()) << error;
+  sdk::ClientOptions bare_options;
+  bare_options.address = bare->address();
+  auto bare_client = sdk::Client::Create(bare_options);
+  grpc::Status status = (*bare_client)->models().ModelInfo((*bare_client)->NewContext().get(), ModelInfoRequest(), &info);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(ModelServiceTest, RequiredToolCallsFollowTheToolsSchema) {

@@ -105,7 +105,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 std::optional<DaemonProcess> DaemonProcess::Start(const std::string& data_dir,
                                                   const std::vector<std::string>& extra_args,
                                                   std::string* error,
-                                                  std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout,
+                                                  bool add_model_none) {
   DaemonProcess daemon;
   daemon.scratch_ = std::make_unique<TempDir>();
   std::string port_file = daemon.scratch_->Join("port");
@@ -113,7 +114,7 @@ std::optional<DaemonProcess> DaemonProcess::Start(const std::string& data_dir,
   std::vector<std::string> argv = {BinaryPath("agentd"), "--listen", "127.0.0.1:0", "--data-dir",
                                    data_dir, "--port-file", port_file};
   // Tests say which model they need; without --model a daemon would load the shipped one.
-  if (std::find(extra_args.begin(), extra_args.end(), "--model") == extra_args.end()) {
+  if (add_model_none && std::find(extra_args.begin(), extra_args.end(), "--model") == extra_args.end()) {
     argv.insert(argv.end(), {"--model", "none"});
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());

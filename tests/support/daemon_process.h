@@ -45,13 +45,14 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 class DaemonProcess {
  public:
   // Starts `agentd --listen 127.0.0.1:0 --data-dir DATA_DIR --port-file ...` plus `extra_args`
-  // (plus `--model none` when they name no --model: a test chooses its model; pass
-  // `--model default` for the shipped one) and waits for the port file. Returns nullopt (with the reason in *error) when the daemon
+  // (plus `--model none` when they name no --model and add_model_none is set: a test chooses
+  // its model; `--model default` is the shipped one) and waits for the port file. Returns nullopt (with the reason in *error) when the daemon
   // exits or does not serve within `timeout`.
   static std::optional<DaemonProcess> Start(const std::string& data_dir,
                                             const std::vector<std::string>& extra_args,
                                             std::string* error,
-                                            std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                                            std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                            bool add_model_none = true);
 
   DaemonProcess(DaemonProcess&& other) noexcept;
   DaemonProcess& operator=(DaemonProcess&&) = delete;
