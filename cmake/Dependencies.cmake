@@ -36,6 +36,9 @@ find_package(gRPC CONFIG REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 
+# Snowball stemmers for English lexical search (libstemmer-dev ships no pkg-config file).
+agentd_find_plain_library(STEMMER libstemmer.h stemmer)
+
 # Storage and retrieval. Debian's FAISS config expects OpenMP and BLAS to be found first.
 find_package(RocksDB CONFIG REQUIRED)
 find_package(BLAS REQUIRED)

@@ -1,8 +1,12 @@
 #include "memory/lexical.h"
 
+#include <libstemmer.h>
 #include <utf8proc.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <memory>
 
 #include "utf8_text.h"
 
@@ -34,9 +38,56 @@ void AppendCodePoint(uint32_t cp, std::string* out) {
   out->append(reinterpret_cast<char*>(buffer), static_cast<size_t>(n));
 }
 
+// Snowball's English stop words that carry no topic, sorted for binary search; "us" stays (the
+// country), as do negations.
+constexpr std::array<std::string_view, 113> kEnglishStopWords = {
+    "a",       "about",   "above",  "after",  "again",   "against", "all",     "am",     "an",    "and",
+    "any",     "are",     "as",     "at",     "be",      "because", "been",    "before", "being", "below",
+    "between", "both",    "but",    "by",     "can",     "could",   "did",     "do",     "does",  "doing",
+    "down",    "during",  "each",   "few",    "for",     "from",    "further", "had",    "has",   "have",
+    "having",  "he",      "her",    "here",   "hers",    "herself", "him",     "himself", "his",  "how",
+    "i",       "if",      "in",     "into",   "is",      "it",      "its",     "itself", "me",    "more",
+    "most",    "my",      "myself", "of",     "off",     "on",      "once",    "only",   "or",    "other",
+    "our",     "ours",    "out",    "over",   "own",     "same",    "she",     "should", "so",    "some",
+    "such",    "than",    "that",   "the",    "their",   "them",    "then",    "there",  "these", "they",
+    "this",    "those",   "through", "to",    "too",     "under",   "until",   "up",     "very",  "was",
+    "we",      "were",    "what",   "when",   "where",   "which",   "while",   "who",    "whom",  "why",
+    "will",    "with",    "you"};
+
+bool IsAsciiWord(const std::string& word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+struct StemmerDeleter {
+  void operator()(sb_stemmer* s) const { sb_stemmer_delete(s); }
+};
+
 }  // namespace
 
-std::vector<std::string> LexicalTerms(std::string_view raw) {
+static std::vector<std::string> LexicalTermsV1(std::string_view raw);
+
+std::vector<std::string> LexicalTerms(std::string_view raw, int version) {
+  std::vector<std::string> terms = LexicalTermsV1(raw);
+  if (version < 2) return terms;
+  std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer(sb_stemmer_new("english", "UTF_8"));
+  std::vector<std::string> out;
+  out.reserve(terms.size());
+  for (std::string& term : terms) {
+    if (IsAsciiWord(term)) {
+      if (std::binary_search(kEnglishStopWords.begin(), kEnglishStopWords.end(), std::string_view(term))) continue;
+      if (stemmer != nullptr) {
+        const sb_symbol* stem =
+            sb_stemmer_stem(stemmer.get(), reinterpret_cast<const sb_symbol*>(term.data()), static_cast<int>(term.size()));
+        if (stem != nullptr) term.assign(reinterpret_cast<const char*>(stem), static_cast<size_t>(sb_stemmer_length(stemmer.get())));
+      }
+    }
+    out.push_back(std::move(term));
+  }
+  return out;
+}
+
+// Version 1: folding, CJK bigrams and words, nothing dropped or stemmed.
+static std::vector<std::string> LexicalTermsV1(std::string_view raw) {
   const std::string text = Fold(raw);
   const internal::DecodedText decoded = internal::DecodeUtf8(text);
   const std::vector<uint32_t>& cps = decoded.code_points;

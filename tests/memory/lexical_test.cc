@@ -18,7 +18,16 @@ TEST(LexicalTest, FullWidthAndCaseAreFolded) {
 }
 
 TEST(LexicalTest, NumbersKeepDecimalsAndDropThousandsSeparators) {
-  EXPECT_THAT(LexicalTerms("1,234 and 72.6% vs 3.x"), ElementsAre("1234", "and", "72.6", "vs", "3", "x"));
+  EXPECT_THAT(LexicalTerms("1,234 and 72.6% vs 3.x", 1), ElementsAre("1234", "and", "72.6", "vs", "3", "x"));
+}
+
+TEST(LexicalTest, VersionTwoDropsEnglishStopWordsAndStems) {
+  EXPECT_THAT(LexicalTerms("What was installed in the ports?"), ::testing::ElementsAre("instal", "port"));
+  EXPECT_THAT(LexicalTerms("Installations of batteries"), ::testing::ElementsAre("instal", "batteri"));
+  // Chinese, numbers and mixed words are untouched; "US" (the country) is no stop word.
+  EXPECT_THAT(LexicalTerms("US 市场 72.6 v3"), ::testing::ElementsAre("us", "市场", "72.6", "v3"));
+  // Version 1, which older collections keep, neither drops nor stems.
+  EXPECT_THAT(LexicalTerms("What was installed", 1), ::testing::ElementsAre("what", "was", "installed"));
 }
 
 }  // namespace

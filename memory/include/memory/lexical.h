@@ -5,6 +5,11 @@
 //
 //   LexicalTerms("DeepSeek-V3 训练成本 557.6 万") →
 //     {"deepseek", "v3", "训练", "练成", "成本", "557.6", "万"}
+//
+// Version 2 (the default) also drops English stop words ("was", "in", "the") and stems English
+// words with Snowball's English (Porter2) stemmer, so "installed" and "installations" meet at
+// "instal". A collection keeps the version it was created with (version 1 before there were
+// versions), since its stored postings were made with it.
 #ifndef AGENTD_MEMORY_LEXICAL_H_
 #define AGENTD_MEMORY_LEXICAL_H_
 
@@ -14,7 +19,9 @@
 
 namespace memory {
 
-std::vector<std::string> LexicalTerms(std::string_view text);
+inline constexpr int kLexicalVersion = 2;
+
+std::vector<std::string> LexicalTerms(std::string_view text, int version = kLexicalVersion);
 
 }  // namespace memory
 

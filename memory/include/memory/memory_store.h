@@ -1,6 +1,6 @@
 // Vector memory: named collections of documents per tenant, chunked, embedded and indexed both
-// by FAISS and by BM25, searched by vector, lexical or hybrid (reciprocal-rank fusion)
-// retrieval with metadata filters.
+// by FAISS and by BM25, searched by vector, lexical or hybrid retrieval (a convex combination of
+// the two scores, each scaled over its list) with metadata filters.
 //
 // RocksDB (DIR/db) is the source of truth: one atomic, WAL-synced write batch per document
 // holds the document, its chunks, vectors and lexical postings, so an acknowledged Ingest

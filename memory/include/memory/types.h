@@ -45,6 +45,9 @@ struct CollectionSpec {
 
 struct CollectionInfo {
   CollectionSpec spec;
+  // The lexical analyzer version its postings were made with (memory/lexical.h); collections
+  // created before versions existed read as 1.
+  int lexical_version = 1;
   // 0 for lexical-only collections.
   int dimension = 0;
   int64_t created_at_ms = 0;
