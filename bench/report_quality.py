@@ -69,7 +69,7 @@ def sentences_of(paragraph):
     """Sentences with the citations that follow them: "text。[1]" or "text [1]." count as cited."""
     out = []
     # A citation closes the sentence before it; otherwise sentence ends split.
-    for piece in re.split(r"(?<=\])|(?<=[。！？!?])(?!\[)|(?<=\.)\s+(?!\[)", paragraph):
+    for piece in re.split(r"(?<=\])|(?<=[。！？!?])(?![\[”’」』）)\"])|(?<=\.)\s+(?!\[)", paragraph):
         piece = piece.strip()
         if not piece:
             continue

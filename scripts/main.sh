@@ -5,19 +5,21 @@
 # seed reports, and tool calls. The daemon is stopped with SIGTERM at the end (clean
 # shutdown), so the script can run again.
 #
-# The model is the project's own default model (engine/models/agentd-default: a 16.6M-parameter
-# DeepSeek-V3-layout MoE trained on this 2-core CPU; see docs/default_model.md) — small, so its
-# reports are rough. AGENTD_MODEL=DIR runs a real checkpoint instead. Memory embeds with the
-# project's retrieval model (engine/models/agentd-embed, trained contrastively on this CPU; see
-# docs/default_model.md); AGENTD_EMBEDDING_MODEL=DIR takes another sentence-transformers model.
+# agentd loads the models that ship with it when no --model is given: the project's default
+# model (engine/models/agentd-default: a 16.6M-parameter DeepSeek-V3-layout MoE trained on this
+# 2-core CPU; see docs/default_model.md), which declares that it writes extractively — its
+# reports quote their sources sentence by sentence and the model chooses which — and the
+# retrieval model (engine/models/agentd-embed). AGENTD_MODEL=DIR runs a real checkpoint instead
+# (it writes abstractively); AGENTD_EMBEDDING_MODEL=DIR takes another sentence-transformers model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 
 DATA_DIR=${AGENTD_DATA_DIR:-var/agentd}
-MODEL_DIR=${AGENTD_MODEL:-engine/models/agentd-default}
-EMBEDDING_MODEL_DIR=${AGENTD_EMBEDDING_MODEL:-engine/models/agentd-embed}
+MODEL_ARGS=()
+[ -n "${AGENTD_MODEL:-}" ] && MODEL_ARGS+=(--model "$AGENTD_MODEL")
+[ -n "${AGENTD_EMBEDDING_MODEL:-}" ] && MODEL_ARGS+=(--embedding-model "$AGENTD_EMBEDDING_MODEL")
 
 echo "== the real DeepSeek-V3 tokenizer on a corpus question (offline, in-process)"
 QUESTION_FILE=$(mktemp)
@@ -28,9 +30,8 @@ build/bin/agentctl engine tokenize --tokenizer tests/data/tokenizers/deepseek_v3
 rm -f "$QUESTION_FILE"
 RUN_DIR=$(mktemp -d)
 mkdir -p "$DATA_DIR"
-build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" --model "$MODEL_DIR" \
-  --embedding-model "$EMBEDDING_MODEL_DIR" --tools-dir examples/tools \
-  2>"$RUN_DIR/agentd.log" &
+build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" "${MODEL_ARGS[@]}" \
+  --tools-dir examples/tools 2>"$RUN_DIR/agentd.log" &
 AGENTD_PID=$!
 cleanup() {
   if kill -0 "$AGENTD_PID" 2>/dev/null; then
@@ -65,7 +66,7 @@ echo "== chat"
 build/bin/agentctl chat --system "You are a research assistant." --message "Summarise the DeepSeek-V3 report." \
   --max-tokens 24 --stats
 
-echo "== memory: the seed research reports (BM25 + FAISS with agentd-embed vectors; re-ingesting is a no-op)"
+echo "== memory: the seed research reports (BM25 + FAISS with the retrieval model's vectors; re-ingesting is a no-op)"
 build/bin/agentctl memory stats reports >/dev/null 2>&1 || build/bin/agentctl memory create reports
 build/bin/agentctl memory ingest reports tests/data/corpus/seeds/*.txt
 echo "-- hybrid search: 2023年中国AI Agent市场规模是多少？"
@@ -76,10 +77,9 @@ echo -n "growth_rate 554 -> 8520 over 5 years: "
 build/bin/agentctl tools call growth_rate --args '{"start_value": 554, "end_value": 8520, "years": 5}'
 
 echo "== agent run: the built-in report plan over the seed reports (progress on stderr)"
-build/bin/agentctl run report --topic "中国AI Agent市场规模与增长" --collection reports --input max_sections=2 \
-  --out "$RUN_DIR/report.md"
-echo "-- the report ($RUN_DIR/report.md), first lines:"
-head -n 12 "$RUN_DIR/report.md"
+build/bin/agentctl run report --topic "中国AI Agent市场规模与增长" --collection reports --out "$RUN_DIR/report.md"
+echo "-- the report:"
+cat "$RUN_DIR/report.md"
 build/bin/agentctl runs list --limit 3
 
 echo "== stopping agentd (SIGTERM)"

@@ -217,16 +217,22 @@ local function extractive_outline(ctx, c)
     local notes = ctx.memory.search{collection = collection, query = topic, k = 12}
     local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
     -- Headings in the topic's language, none repeating the topic or each other.
+    -- Sources in another language than the topic's leave too few: then theirs.
     local candidates, seen = {}, {[trim(topic)] = true}
-    for _, h in ipairs(found.headings) do
-      if is_chinese(h.text) == (lang == "zh") and not seen[h.text] then
-        seen[h.text] = true
-        candidates[#candidates + 1] = h.text
+    for _, any_language in ipairs({false, true}) do
+      for _, h in ipairs(found.headings) do
+        -- Headings far from the topic (scores are scaled to the best one) make sections that
+        -- drift; a shorter report beats a padded one.
+        if h.score >= 0.3 and (any_language or is_chinese(h.text) == (lang == "zh")) and not seen[h.text] then
+          seen[h.text] = true
+          candidates[#candidates + 1] = h.text
+        end
       end
+      if #candidates >= 2 then break end
     end
-    for _, hit in ipairs(notes.hits) do  -- documents' titles when the passages had too few headings
+    for _, hit in ipairs(notes.hits) do  -- documents' titles when the passages had no heading
       local title = trim(hit.title or "")
-      if #candidates < c.max_sections + 2 and utf8.len(title) and utf8.len(title) >= 4 and not seen[title]
+      if #candidates == 0 and utf8.len(title) and utf8.len(title) >= 4 and not seen[title]
          and is_chinese(title) == (lang == "zh") and not title:find("%.%w+$") then
         seen[title] = true
         candidates[#candidates + 1] = title
@@ -273,7 +279,12 @@ local function extractive(ctx, inputs, c, outline)
       return {queries = queries, passages = passages, candidates = {}}
     end
     local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4, headings = 0}
-    return {queries = queries, passages = passages, candidates = found.sentences}
+    -- Sentences far below the best one (scores are scaled to it) answer something else.
+    local candidates = {}
+    for _, s in ipairs(found.sentences) do
+      if s.score >= 0.35 or #candidates < 2 then candidates[#candidates + 1] = s end
+    end
+    return {queries = queries, passages = passages, candidates = candidates}
   end)
 
   -- No sentence twice in one report: earlier sections keep theirs (deterministic, so a resumed
@@ -326,14 +337,17 @@ local function extractive(ctx, inputs, c, outline)
                                        table.concat(draft_text, separator)), quote_options(candidates, 2))
     local units = quoted_units(reply.text)
     if #units < 2 and #draft > #units then units = draft end
-    -- The section's strongest evidence (the best-ranked sentence) always stays; near-duplicates
-    -- go; the best-ranked unused candidates fill up to two sentences.
+    -- The section's strongest evidence stays whatever the model chose (the best-ranked sentence;
+    -- the best two in the first section, which answers the topic itself); near-duplicates go;
+    -- the best-ranked unused candidates fill up to two sentences.
     local kept = {}
     local function add(u)
       for _, k in ipairs(kept) do if k.text == u.text or overlap(k.text, u.text) > 0.6 then return end end
       kept[#kept + 1] = u
     end
-    add({text = candidates[1].text, citation = candidates[1].passage})
+    for k = 1, math.min(i == 1 and 2 or 1, #candidates) do
+      add({text = candidates[k].text, citation = candidates[k].passage})
+    end
     for _, u in ipairs(units) do add(u) end
     for _, s in ipairs(candidates) do
       if #kept >= 2 then break end

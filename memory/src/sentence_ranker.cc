@@ -97,6 +97,18 @@ double BigramOverlap(const std::string& a, const std::string& b) {
   return total == 0 ? 1.0 : static_cast<double>(shared) / static_cast<double>(total);
 }
 
+// A sentence that opens with a pronoun or a connective ("It", "This", "因此", "此外") leans on the
+// sentence before it, which a quote out of its context lacks.
+bool LeansOnContext(const std::string& text) {
+  static constexpr std::string_view kOpeners[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
+                                                  "Such ", "However", "Therefore", "因此", "此外", "同时", "但", "而",
+                                                  "不过", "另外", "其", "该", "这", "此", "它", "他们", "对此", "例如", "比如"};
+  for (std::string_view opener : kOpeners) {
+    if (text.compare(0, opener.size(), opener) == 0) return true;
+  }
+  return false;
+}
+
 // Texts that differ only in spacing ("224.32亿元" and "224.32 亿元") are the same sentence.
 std::string SpacingFree(const std::string& text) {
   std::string out;
@@ -139,7 +151,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (const RankedSentence& s : sentences) texts.push_back(s.text);
     auto scored = Score(embedder, query, texts);
     if (!scored.ok()) return scored.status();
-    for (size_t i = 0; i < sentences.size(); ++i) sentences[i].score = scored->relevance[i];
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      sentences[i].score = scored->relevance[i] * (LeansOnContext(sentences[i].text) ? 0.85 : 1.0);
+    }
     const Similarity similarity(texts, scored->vectors);
     // Maximal marginal relevance, with restatements (most bigrams shared with a chosen
     // sentence) left out altogether.

@@ -167,6 +167,17 @@ bool BracketsBalance(const std::vector<uint32_t>& cps, size_t begin, size_t end)
   return depth == 0;
 }
 
+// Share of letters (CJK or alphabetic) among the visible characters.
+double LetterShare(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  size_t visible = 0, letters = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (IsSpace(cps[i])) continue;
+    ++visible;
+    letters += IsLetter(cps[i]) ? 1 : 0;
+  }
+  return visible == 0 ? 0.0 : static_cast<double>(letters) / static_cast<double>(visible);
+}
+
 Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
   std::vector<Line> lines;
   bool blank = false;
@@ -215,6 +226,15 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
                (line.blank_before && blank_is_paragraph) || first == '#' || first == '-' || first == '*' ||
                first == '>' || first == '|' || cps[previous.begin] == '#' ||
                CaptionLabel(cps, line.begin, line.end) > 0 || CaptionLabel(cps, previous.begin, previous.end) > 0;
+        // A short line of mostly digits without punctuation (a date, a page number) stands alone.
+        auto digits_only = [&](const Line& l) {
+          if ((l.end - l.begin) * 10 >= usual * 7 || LetterShare(cps, l.begin, l.end) >= 0.5) return false;
+          for (size_t i = l.begin; i < l.end; ++i) {
+            if (IsPunctuation(cps[i]) && cps[i] != '.' && cps[i] != '-') return false;
+          }
+          return true;
+        };
+        hard = hard || digits_only(previous) || digits_only(line);
         for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';
         for (size_t i = line.begin; i < line.end && !hard; ++i) hard = cps[i] == '\t';
       }
@@ -249,16 +269,6 @@ bool IsFurniture(const std::string& text) {
   return false;
 }
 
-// Share of letters (CJK or alphabetic) among the visible characters.
-double LetterShare(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
-  size_t visible = 0, letters = 0;
-  for (size_t i = begin; i < end; ++i) {
-    if (IsSpace(cps[i])) continue;
-    ++visible;
-    letters += IsLetter(cps[i]) ? 1 : 0;
-  }
-  return visible == 0 ? 0.0 : static_cast<double>(letters) / static_cast<double>(visible);
-}
 
 // Whether the '.' at i ends a sentence: followed by a space, the end or a wide character, and
 // neither a decimal point nor the dot of a one-letter abbreviation ("U.S.", "e.g.").
@@ -310,8 +320,13 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     const size_t length = e - b;
     if (length < 4 || length > 40 || LetterShare(cps, b, e) < 0.6 || !BracketsBalance(cps, b, e)) return;
     std::string text = text_of(b, e);
-    // Notes ("注：E=IDC 预测") and formulas are no headings.
-    if (IsFurniture(text) || text.find_first_of("[]\t|=") != std::string::npos || text.rfind("注", 0) == 0 ||
+    // Notes ("注：E=IDC 预测"), formulas and markup are no headings, nor are pieces of a sentence
+    // cut at a line end: they start with a particle or a date unit, or end with one.
+    static constexpr std::u32string_view kCannotStart = U"是的了和与及并或而但月日年";
+    static constexpr std::u32string_view kCannotEnd = U"的了和与及并或而但在从对将为";
+    if (IsFurniture(text) || text.find_first_of("[]\t|=*") != std::string::npos || text.rfind("注", 0) == 0 ||
+        text.find("记者") != std::string::npos ||  // a byline
+        kCannotStart.find(cps[b]) != std::u32string_view::npos || kCannotEnd.find(cps[e - 1]) != std::u32string_view::npos ||
         !seen.insert(text).second) {
       return;
     }

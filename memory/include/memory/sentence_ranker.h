@@ -2,7 +2,8 @@
 // writing: every passage is split into sentences (memory/sentences.h), each sentence is scored
 // against the query by BM25 over the candidate sentences and, with an embedder, by the cosine of
 // the retrieval model's vectors (query embedded as a query, sentences as documents), both scaled
-// to [0, 1] and averaged; then maximal marginal relevance picks k of them so that near
+// to [0, 1] and averaged (a sentence opening with a pronoun or connective — "It", "因此" — leans on
+// context a quote lacks and keeps 85% of its score); then maximal marginal relevance picks k of them so that near
 // duplicates (overlapping chunks say the same thing twice) and restatements give way to new
 // facts. Headings found in the passages are ranked by the same score.
 //
