@@ -25,6 +25,9 @@ mkdir -p engine/models/agentd-default
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json training.json evaluation.json; do
   cp "$WORK/model/$f" engine/models/agentd-default/
 done
+# agentd_model.json (the writing style, engine/model_card.h) stays as it is: switch it to
+# "abstractive" only when bench/report_quality.py shows the new model's abstractive reports beat
+# its extractive ones.
 echo "default model written to engine/models/agentd-default"
 /usr/bin/python3 engine/train/train_embedder.py --corpus "$WORK/corpus" --init "$WORK/model" --out "$WORK/embedder" \
   --minutes "$EMBEDDER_MINUTES" --eval-every 150
