@@ -138,7 +138,7 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
                                         ") lies outside the file's ", data_size,
                                         " data bytes (truncated?)"));
     }
-    if (end - begin != elements * *element_size) {
+    if (elements > UINT64_MAX / *element_size || end - begin != elements * *element_size) {
       return Corrupt(path, absl::StrCat("tensor ", name, ": ", end - begin, " bytes for shape ",
                                         info.ShapeString(), " of ", info.dtype_name));
     }

@@ -1,6 +1,8 @@
 #include "scripting/lua_json.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -27,6 +29,8 @@ bool IsNull(lua_State* L, int index) {
 absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth) {
   index = lua_absindex(L, index);
   if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deeply (or a cycle)"));
+  // Each level holds a key and a value on the Lua stack.
+  if (!lua_checkstack(L, 4)) return absl::ResourceExhaustedError(absl::StrCat(path, ": no Lua stack left"));
   switch (lua_type(L, index)) {
     case LUA_TNIL:
       return nlohmann::json(nullptr);
@@ -100,12 +104,37 @@ int Encode(lua_State* L) {
   return 1;
 }
 
+// Nesting depth of a JSON value, counted without recursion (the text may come from anywhere).
+int JsonDepth(const nlohmann::json& root) {
+  int deepest = 0;
+  std::vector<std::pair<const nlohmann::json*, int>> pending = {{&root, 1}};
+  while (!pending.empty()) {
+    auto [value, depth] = pending.back();
+    pending.pop_back();
+    deepest = std::max(deepest, depth);
+    if (depth > kMaxDepth) break;
+    if (value->is_structured()) {
+      for (const auto& item : *value) pending.emplace_back(&item, depth + 1);
+    }
+  }
+  return deepest;
+}
+
 int Decode(lua_State* L) {
   size_t length;
   const char* text = luaL_checklstring(L, 1, &length);
-  nlohmann::json value = nlohmann::json::parse(text, text + length, nullptr, false);
-  if (value.is_discarded()) return luaL_error(L, "json.decode: not valid JSON");
-  PushJson(L, value);
+  const char* error = nullptr;
+  {
+    nlohmann::json value = nlohmann::json::parse(text, text + length, nullptr, false);
+    if (value.is_discarded()) {
+      error = "json.decode: not valid JSON";
+    } else if (JsonDepth(value) > kMaxDepth) {
+      error = "json.decode: nested more than 64 levels deep";
+    } else {
+      PushJson(L, value);
+    }
+  }  // the parsed value is freed before a Lua error unwinds past this frame
+  if (error != nullptr) return luaL_error(L, "%s", error);
   return 1;
 }
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -344,6 +345,82 @@ TEST_F(AgentServiceTest, SigkillMidRunResumesWithoutRerunningFinishedSteps) {
     if (events[i].has_run_started() && events[i].run_started().resumed()) ++resumed_starts;
   }
   EXPECT_EQ(resumed_starts, 1);
+}
+
+TEST_F(AgentServiceTest, ARunThatKeepsCrashingTheDaemonIsFailedInsteadOfResumed) {
+  // Killed three times in the middle of the same step, the run is not resumed a fourth time:
+  // a run that crashes the daemon cannot keep its data directory from starting cleanly.
+  StartDaemon();
+  RunT started = StartRun("slow", {{"spins", 400000000}}, kSlowPlan);
+  for (int kill = 1; kill <= 3; ++kill) {
+    ASSERT_TRUE(WaitFor(started.run_id(), [](const RunT& r) {
+      const Step* second = FindStep(r, "second");
+      return second != nullptr && second->state() == STEP_STATE_RUNNING && r.state() == RUN_STATE_RUNNING;
+    })) << "the second step never started (attempt " << kill << ")";
+    daemon_->Signal(SIGKILL);
+    daemon_->WaitForExit(std::chrono::seconds(10));
+    daemon_.reset();
+    StartDaemon();
+  }
+  RunT run = WaitForEnd(started.run_id());
+  EXPECT_EQ(run.state(), RUN_STATE_FAILED);
+  EXPECT_THAT(run.error(), HasSubstr("crashed the daemon 3 times"));
+  EXPECT_EQ(FindStep(run, "first")->state(), STEP_STATE_SUCCEEDED);
+  EXPECT_EQ(FindStep(run, "second")->state(), STEP_STATE_FAILED);
+  // The daemon serves other runs.
+  RunT other = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  EXPECT_EQ(WaitForEnd(other.run_id()).state(), RUN_STATE_SUCCEEDED);
+}
+
+TEST_F(AgentServiceTest, HostilePlansFailWithAMessageAndTheDaemonKeepsServing) {
+  // Each of these once ended the daemon (an exception thrown on a value the plan chose) or
+  // would store data that cannot be read back; each must now fail its own run only, with a
+  // message, and the daemon must restart cleanly afterwards.
+  StartDaemon();
+  IngestSeeds();
+  const std::vector<std::pair<std::string, std::string>> plans = {
+      {"invalid UTF-8 in tool arguments",
+       R"(plan{name = "h", run = function(ctx) return ctx.step("x", function() return ctx.tools.call("calculator", {expression = "\255"}) end) end})"},
+      {"a string where memory.search wants a number",
+       R"(plan{name = "h", run = function(ctx) return ctx.step("x", function() return ctx.memory.search{collection = "seeds", query = "x", k = "5"} end) end})"},
+      {"invalid UTF-8 in a step's output",
+       R"(plan{name = "h", run = function(ctx) ctx.step("x", function() return {a = "\255\254"} end) return {content = "\255"} end})"},
+      {"invalid UTF-8 in a step name",
+       R"(plan{name = "h", run = function(ctx) return ctx.step("\255", function() return {} end) end})"},
+      {"a reference whose number is a string",
+       R"(plan{name = "h", run = function(ctx) return {content = "ok", references = {{number = "one", offsets = {"a", 2}}}} end})"},
+      {"an artifact of the wrong shape",
+       R"(plan{name = "h", run = function(ctx) return {media_type = 5, content = "x"} end})"},
+      {"a plain table instead of an artifact",
+       R"(plan{name = "h", run = function(ctx) return {answer = 42} end})"},
+      {"JSON nested deeper than the sandbox allows",
+       R"(plan{name = "h", run = function(ctx) return {content = tostring(json.decode(string.rep("[", 100000) .. string.rep("]", 100000)))} end})"},
+      {"a deep table to json.encode",
+       R"(plan{name = "h", run = function(ctx) local t = {} local c = t for i = 1, 100000 do c[1] = {} c = c[1] end return {content = json.encode(t)} end})"},
+      {"a warning with invalid UTF-8 and a bad quote constraint",
+       R"(plan{name = "h", run = function(ctx) ctx.warn("\255") return ctx.step("x", function() return ctx.llm.chat{messages = {{role = "user", content = "x"}}, quote = {sentences = {{text = "a [1]", citation = 1}}}} end) end})"},
+  };
+  std::vector<std::string> run_ids;
+  for (const auto& [what, source] : plans) {
+    RunT started = StartRun("hostile", Json::object(), source);
+    RunT run = WaitForEnd(started.run_id());
+    EXPECT_EQ(run.state(), RUN_STATE_FAILED) << what << ": " << run.artifact().content();
+    EXPECT_FALSE(run.error().empty()) << what;
+    std::printf("  %s → %s\n", what.c_str(), run.error().c_str());
+    run_ids.push_back(started.run_id());
+  }
+  // Still serving, and a restart on the same data directory is clean: every run reads back.
+  RunT ok = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  EXPECT_EQ(WaitForEnd(ok.run_id()).state(), RUN_STATE_SUCCEEDED);
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->WaitForExit(std::chrono::seconds(20)), 0);
+  daemon_.reset();
+  StartDaemon();
+  for (const std::string& id : run_ids) {
+    absl::StatusOr<RunT> run = client_->GetRun(id);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->state(), RUN_STATE_FAILED);
+  }
 }
 
 TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {

@@ -72,13 +72,16 @@ PageText HtmlToText(const std::string& html) {
     tag = tag.substr(0, tag.find_first_of(" \t\r\n/"));
     if (!closing && (tag == "script" || tag == "style" || tag == "noscript")) {
       const size_t end = lower.find("</" + tag, close);
-      i = end == std::string::npos ? html.size() : lower.find('>', end) + 1;
+      const size_t end_close = end == std::string::npos ? std::string::npos : lower.find('>', end);
+      // A page cut off inside the closing tag ends here too (npos + 1 would wrap to 0 and loop).
+      i = end_close == std::string::npos ? html.size() : end_close + 1;
       continue;
     }
     if (!closing && tag == "title") {
       const size_t end = lower.find("</title", close);
       if (end != std::string::npos) page.title = DecodeEntities(html.substr(close + 1, end - close - 1));
-      i = end == std::string::npos ? html.size() : lower.find('>', end) + 1;
+      const size_t end_close = end == std::string::npos ? std::string::npos : lower.find('>', end);
+      i = end_close == std::string::npos ? html.size() : end_close + 1;
       continue;
     }
     static const char* blocks[] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table"};

@@ -274,7 +274,14 @@ int Guarded(lua_State* L, Body&& body) {
   int results = 0;
   {
     RuntimeState* state = StateOf(L);
-    absl::StatusOr<int> pushed = state->stop.ok() ? body(state) : absl::StatusOr<int>(state->stop);
+    absl::StatusOr<int> pushed = absl::InternalError("plan runtime: no result");
+    try {
+      pushed = state->stop.ok() ? body(state) : absl::StatusOr<int>(state->stop);
+    } catch (const std::exception& e) {
+      // A value from the plan that the host could not take (e.g. invalid UTF-8 where JSON text
+      // is needed) fails this call, not the daemon.
+      pushed = absl::InvalidArgumentError(absl::StrCat("plan runtime: ", e.what()));
+    }
     if (pushed.ok()) {
       results = *pushed;
     } else {
@@ -347,8 +354,23 @@ absl::StatusOr<Json> ArgumentJson(lua_State* L, int index) {
 
 // Carries out one model ("model": a = "chat"|"generate", b = request), retrieval ("retrieve":
 // a = request) or tool call ("tool": a = name, b = arguments).
+absl::StatusOr<Json> DispatchUnguarded(PlanHost* host, const std::string& kind, const std::string& step, const Json& a,
+                                       const Json& b);
+
+// Whatever a host call throws on values the plan passed ends that call with an error, never
+// the daemon (an exception must not unwind through Lua's C frames either).
 absl::StatusOr<Json> Dispatch(PlanHost* host, const std::string& kind, const std::string& step, const Json& a,
                               const Json& b) {
+  try {
+    return DispatchUnguarded(host, kind, step, a, b);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(step.empty() ? kind : step, ": the call's values could not be used (",
+                                                   e.what(), ")"));
+  }
+}
+
+absl::StatusOr<Json> DispatchUnguarded(PlanHost* host, const std::string& kind, const std::string& step, const Json& a,
+                                       const Json& b) {
   if (kind == "model") return host->Model(step, a.is_string() ? a.get<std::string>() : "", b);
   if (kind == "retrieve") return host->Retrieve(step, a);
   if (kind == "sentences") return host->Sentences(step, a);

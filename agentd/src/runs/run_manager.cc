@@ -19,11 +19,15 @@
 #include "memory/content_hash.h"
 #include "runs/plan_runtime.h"
 #include "runs/grounding_requests.h"
+#include "runs/plan_values.h"
 #include "script_services.h"
 #include "tools/json_schema.h"
 
 namespace agentd::runs {
 namespace {
+
+// Executions a run may begin without ending before it is failed instead of resumed.
+constexpr uint32_t kMaxUncleanStarts = 3;
 
 namespace fs = std::filesystem;
 using agentd::internal::RunRecord;
@@ -163,6 +167,17 @@ class RunManagerImpl final : public RunManager {
       run->last_sequence = *last;
       run->resumed = record.run().state() == agentd::v1::RUN_STATE_RUNNING;
       run->record = std::move(record);
+      if (run->record.unclean_starts() >= kMaxUncleanStarts) {
+        const std::string error = absl::StrCat("the run crashed the daemon ", run->record.unclean_starts(),
+                                               " times; it is not resumed again");
+        log::Error("run not resumed", {{"run_id", run->record.run().run_id()}, {"error", error}});
+        std::lock_guard<std::mutex> lock(run->mutex);
+        for (Step& step : *run->record.mutable_run()->mutable_steps()) {
+          if (step.state() == agentd::v1::STEP_STATE_RUNNING) step.set_state(agentd::v1::STEP_STATE_FAILED);
+        }
+        Finish(*run, agentd::v1::RUN_STATE_FAILED, error);
+        continue;
+      }
       log::Info("resuming run", {{"run_id", run->record.run().run_id()}, {"tenant", run->record.run().tenant()},
                                   {"plan", run->record.run().plan()}});
       Enqueue(run);
@@ -215,7 +230,7 @@ class RunManagerImpl final : public RunManager {
     r->set_plan(request.plan());
     r->set_plan_sha256(memory::Sha256Hex(source));
     r->set_state(agentd::v1::RUN_STATE_PENDING);
-    r->set_inputs_json(inputs.dump());
+    r->set_inputs_json(DumpJson(inputs));
     agentd::v1::RunLimits* limits = r->mutable_limits();
     limits->set_deadline_seconds(request.limits().deadline_seconds() ? request.limits().deadline_seconds()
                                                                      : options_.defaults.deadline_seconds);
@@ -498,14 +513,14 @@ class RunManagerImpl final : public RunManager {
   void Finish(ActiveRun& run, agentd::v1::RunState state, const std::string& error) {
     Run* r = run.record.mutable_run();
     r->set_state(state);
-    r->set_error(error);
+    r->set_error(ValidUtf8(error));
     *r->mutable_finished_at() = TimeUtil::GetCurrentTime();
     absl::Status stored = Persist(run);
     if (!stored.ok()) log::Error("run state not stored", {{"run_id", r->run_id()}, {"error", stored.ToString()}});
     RunEvent event;
     agentd::v1::RunEnded* ended = event.mutable_run_ended();
     ended->set_state(state);
-    ended->set_error(error);
+    ended->set_error(ValidUtf8(error));
     *ended->mutable_usage() = r->usage();
     Emit(run, std::move(event));
   }
@@ -517,6 +532,7 @@ class RunManagerImpl final : public RunManager {
       std::lock_guard<std::mutex> lock(run->mutex);
       if (run->cancelled || IsTerminal(run->record.run().state())) return;
       run->record.mutable_run()->set_state(agentd::v1::RUN_STATE_RUNNING);
+      run->record.set_unclean_starts(run->record.unclean_starts() + 1);
       absl::Status stored = Persist(*run);
       if (!stored.ok()) log::Error("run state not stored", {{"run_id", run_id}, {"error", stored.ToString()}});
       RunEvent event;
@@ -542,9 +558,17 @@ class RunManagerImpl final : public RunManager {
     plan.limits.max_memory_bytes = 256ull << 20;
     plan.host = &host;
     plan.interrupt = &run->stop_requested;
-    absl::StatusOr<Json> artifact = RunPlan(plan);
+    absl::StatusOr<Json> artifact = absl::InternalError("the plan did not run");
+    try {
+      artifact = RunPlan(plan);
+    } catch (const std::exception& e) {
+      // Nothing a plan does may end the daemon: what escaped the host calls' own guards fails
+      // this run.
+      artifact = absl::InternalError(absl::StrCat("the run stopped on an internal error: ", e.what()));
+    }
 
     std::lock_guard<std::mutex> lock(run->mutex);
+    run->record.set_unclean_starts(0);  // persisted below, whichever way the run ends
     run->record.set_elapsed_seconds(run->record.elapsed_seconds() +
                                     std::chrono::duration<double>(Clock::now() - started).count());
     if (run->interrupted) {
@@ -566,29 +590,12 @@ class RunManagerImpl final : public RunManager {
       return;
     }
     agentd::v1::Artifact* out = run->record.mutable_run()->mutable_artifact();
-    out->Clear();
-    const Json& a = *artifact;
-    if (a.is_object()) {
-      out->set_media_type(a.value("media_type", "text/markdown"));
-      if (a.contains("content") && a["content"].is_string()) out->set_content(a["content"].get<std::string>());
-      if (a.contains("references") && a["references"].is_array()) {
-        for (const Json& ref : a["references"]) {
-          if (!ref.is_object()) continue;
-          agentd::v1::Reference* reference = out->add_references();
-          reference->set_number(ref.value("number", 0u));
-          reference->set_collection(ref.value("collection", ""));
-          reference->set_document_id(ref.value("document", ref.value("document_id", "")));
-          reference->set_chunk_id(ref.contains("chunk_id") ? (ref["chunk_id"].is_string() ? ref["chunk_id"].get<std::string>()
-                                                                                           : ref["chunk_id"].dump())
-                                                           : "");
-          reference->set_title(ref.value("title", ""));
-          reference->set_source(ref.value("source", ""));
-          if (ref.contains("offsets") && ref["offsets"].is_array() && ref["offsets"].size() == 2) {
-            reference->mutable_span()->set_start(ref["offsets"][0].get<uint64_t>());
-            reference->mutable_span()->set_end(ref["offsets"][1].get<uint64_t>());
-          }
-        }
-      }
+    absl::Status mapped = ArtifactFromJson(*artifact, out);
+    if (!mapped.ok()) {
+      out->Clear();
+      log::Info("run failed", {{"run_id", run_id}, {"error", std::string(mapped.message())}});
+      Finish(*run, agentd::v1::RUN_STATE_FAILED, std::string(mapped.message()));
+      return;
     }
     Finish(*run, agentd::v1::RUN_STATE_SUCCEEDED, "");
     log::Info("run succeeded", {{"run_id", run_id}, {"content_bytes", out->content().size()}});
@@ -631,6 +638,10 @@ std::optional<std::string> RunHost::FinishedStepOutput(const std::string& name) 
 absl::Status RunHost::StepStarted(const std::string& name) {
   absl::Status stop = StopReason();
   if (!stop.ok()) return stop;
+  // Step names are stored and streamed as protobuf strings.
+  if (name.empty() || name.size() > 256 || ValidUtf8(name) != name) {
+    return absl::InvalidArgumentError("ctx.step: the step name must be UTF-8 text of 1 to 256 bytes");
+  }
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
     Step* step = FindStep(run_->record.mutable_run(), name);
@@ -662,7 +673,7 @@ absl::Status RunHost::StepFinished(const std::string& name, const std::string& o
     Step* step = FindStep(run_->record.mutable_run(), name);
     if (step == nullptr) return absl::InternalError(absl::StrCat("step ", name, " finished without starting"));
     step->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
-    step->set_output_json(output_json);
+    step->set_output_json(ValidUtf8(output_json));
     *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
     // The checkpoint is durable before the plan moves on.
     absl::Status stored = manager_->Persist(*run_);
@@ -686,7 +697,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
     Step* step = FindStep(run_->record.mutable_run(), name);
     if (step == nullptr) return;
     step->set_state(agentd::v1::STEP_STATE_FAILED);
-    step->set_error(error);
+    step->set_error(ValidUtf8(error));
     *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
     absl::Status stored = manager_->Persist(*run_);
     if (!stored.ok()) log::Error("step state not stored", {{"step", name}, {"error", stored.ToString()}});
@@ -694,7 +705,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
     agentd::v1::StepFinished* finished = event.mutable_step_finished();
     finished->set_step(name);
     finished->set_state(agentd::v1::STEP_STATE_FAILED);
-    finished->set_error(error);
+    finished->set_error(ValidUtf8(error));
     *finished->mutable_usage() = step->usage();
     manager_->Emit(*run_, std::move(event));
   }
@@ -754,7 +765,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   if (request.contains("json_schema")) {
     const Json& schema = request["json_schema"];
     options.constraint.kind = engine::ResponseConstraint::Kind::kJsonSchema;
-    options.constraint.json_schema = schema.is_string() ? schema.get<std::string>() : schema.dump();
+    options.constraint.json_schema = schema.is_string() ? schema.get<std::string>() : DumpJson(schema);
     wants_json = true;
   } else if (request.value("json", false)) {
     options.constraint.kind = engine::ResponseConstraint::Kind::kJsonValue;
@@ -816,7 +827,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
           message.tool_calls.push_back({call.value("id", ""), call["name"].get<std::string>(),
                                         arguments.is_string() ? arguments.get<std::string>()
                                         : arguments.is_array() && arguments.empty() ? "{}"
-                                                                                     : arguments.dump()});
+                                                                                     : DumpJson(arguments)});
         }
       }
       messages.push_back(std::move(message));
@@ -832,9 +843,9 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
           return name.is_string() && t.name == name.get<std::string>();
         });
         if (found == available.end()) {
-          return absl::InvalidArgumentError(absl::StrCat("ctx.llm.chat: tools: no tool named ", name.dump()));
+          return absl::InvalidArgumentError(absl::StrCat("ctx.llm.chat: tools: no tool named ", DumpJson(name)));
         }
-        tool_specs.push_back({found->name, found->description, found->parameters.dump()});
+        tool_specs.push_back({found->name, found->description, DumpJson(found->parameters)});
       }
     }
     const std::string choice = request.value("tool_choice", "auto");
@@ -885,7 +896,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     Run* r = run_->record.mutable_run();
     AddUsage(r->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
     if (Step* s = FindStep(r, step)) AddUsage(s->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
-    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_MODEL_CALL, request.dump(), text);
+    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_MODEL_CALL, DumpJson(request), text);
   }
   return response;
 }
@@ -914,7 +925,7 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
   RunEvent event;
   agentd::v1::RetrievalHits* retrieval = event.mutable_retrieval_hits();
   retrieval->set_step(step);
-  retrieval->set_query(query.query);
+  retrieval->set_query(ValidUtf8(query.query));
   for (const memory::SearchHit& h : *hits) {
     out.push_back(SearchHitJson(h, query.collection));
     agentd::v1::Reference* ref = retrieval->add_hits();
@@ -930,7 +941,7 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
   Json response = {{"hits", out}};
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
-    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL, request.dump(), response.dump());
+    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL, DumpJson(request), DumpJson(response));
     manager_->Emit(*run_, std::move(event));
   }
   manager_->Notify(run_->record.run().run_id());
@@ -949,7 +960,7 @@ absl::StatusOr<Json> RunHost::Sentences(const std::string& step, const Json& req
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
     AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL,
-                  Json{{"sentences_for", parsed->query}, {"passages", parsed->passages.size()}}.dump(), response.dump());
+                  DumpJson(Json{{"sentences_for", parsed->query}, {"passages", parsed->passages.size()}}), DumpJson(response));
   }
   return response;
 }
@@ -970,8 +981,8 @@ absl::StatusOr<Json> RunHost::Tool(const std::string& step, const std::string& n
     agentd::v1::ToolCalled* called = event.mutable_tool_called();
     called->set_step(step);
     called->set_call_id(call_id);
-    called->set_tool(name);
-    called->set_arguments_json(arguments.dump());
+    called->set_tool(ValidUtf8(name));
+    called->set_arguments_json(DumpJson(arguments));
     manager_->Emit(*run_, std::move(event));
   }
   manager_->Notify(run_->record.run().run_id());
@@ -987,12 +998,12 @@ absl::StatusOr<Json> RunHost::Tool(const std::string& step, const std::string& n
     returned->set_step(step);
     returned->set_call_id(call_id);
     if (result.ok()) {
-      returned->set_result_json(result->result.dump());
+      returned->set_result_json(DumpJson(result->result));
     } else {
-      returned->set_error(std::string(result.status().message()));
+      returned->set_error(ValidUtf8(result.status().message()));
     }
-    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_TOOL_CALL, Json{{"tool", name}, {"arguments", arguments}}.dump(),
-                  result.ok() ? result->result.dump() : Json{{"error", result.status().message()}}.dump());
+    AddTranscript(step, agentd::v1::TranscriptEntry::KIND_TOOL_CALL, DumpJson(Json{{"tool", name}, {"arguments", arguments}}),
+                  result.ok() ? DumpJson(result->result) : DumpJson(Json{{"error", result.status().message()}}));
     manager_->Emit(*run_, std::move(event));
   }
   manager_->Notify(run_->record.run().run_id());
@@ -1013,7 +1024,7 @@ void RunHost::Warn(const std::string& step, const std::string& message) {
     std::lock_guard<std::mutex> lock(run_->mutex);
     RunEvent event;
     event.mutable_warning()->set_step(step);
-    event.mutable_warning()->set_message(message);
+    event.mutable_warning()->set_message(ValidUtf8(message));
     manager_->Emit(*run_, std::move(event));
   }
   manager_->Notify(run_->record.run().run_id());

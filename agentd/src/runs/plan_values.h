@@ -1,0 +1,33 @@
+// Values a plan hands back, made safe to store: whatever a plan (a tenant's Lua code) returns or
+// passes — invalid UTF-8, a number where a string belongs, a string where a number belongs —
+// must become either clean stored data or an error naming the field, never an exception that
+// ends the daemon or a protobuf string that cannot be serialised.
+#ifndef AGENTD_RUNS_PLAN_VALUES_H_
+#define AGENTD_RUNS_PLAN_VALUES_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "agentd/v1/agent.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace agentd::runs {
+
+// The text with every invalid UTF-8 sequence replaced by U+FFFD (protobuf strings must be
+// valid UTF-8).
+std::string ValidUtf8(std::string_view text);
+
+// JSON text of a value that may hold invalid UTF-8 in its strings (replaced by U+FFFD); never
+// throws.
+std::string DumpJson(const nlohmann::json& value);
+
+// Fills the run's artifact from what the plan's run function returned: {media_type, content,
+// references = {{number, collection, document, chunk_id, title, source, offsets = {start,
+// end}}}}. INVALID_ARGUMENT naming the field ("the plan's result: references[2].number: ...")
+// for a result of the wrong shape.
+absl::Status ArtifactFromJson(const nlohmann::json& result, agentd::v1::Artifact* artifact);
+
+}  // namespace agentd::runs
+
+#endif  // AGENTD_RUNS_PLAN_VALUES_H_
