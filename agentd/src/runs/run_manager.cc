@@ -914,7 +914,13 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
   query.tenant = run_->record.run().tenant();
   query.collection = request["collection"].get<std::string>();
   query.query = request["query"].get<std::string>();
-  query.k = std::clamp(request.value("k", 5), 1, 100);
+  if (request.contains("k") && !request["k"].is_number_integer()) {
+    return absl::InvalidArgumentError("ctx.memory.search: k must be an integer from 1 to 100");
+  }
+  if (request.contains("mode") && !request["mode"].is_string()) {
+    return absl::InvalidArgumentError("ctx.memory.search: mode must be \"hybrid\", \"vector\" or \"lexical\"");
+  }
+  query.k = static_cast<int>(std::clamp<int64_t>(request.value("k", int64_t{5}), 1, 100));
   const std::string mode = request.value("mode", "hybrid");
   query.mode = mode == "vector" ? memory::SearchMode::kVector
                : mode == "lexical" ? memory::SearchMode::kLexical
@@ -1000,7 +1006,7 @@ absl::StatusOr<Json> RunHost::Tool(const std::string& step, const std::string& n
     if (result.ok()) {
       returned->set_result_json(DumpJson(result->result));
     } else {
-      returned->set_error(ValidUtf8(result.status().message()));
+      returned->set_error(ValidUtf8(std::string(result.status().message())));
     }
     AddTranscript(step, agentd::v1::TranscriptEntry::KIND_TOOL_CALL, DumpJson(Json{{"tool", name}, {"arguments", arguments}}),
                   result.ok() ? DumpJson(result->result) : DumpJson(Json{{"error", result.status().message()}}));

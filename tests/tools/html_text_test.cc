@@ -1,0 +1,22 @@
+// The web page → text step of web_fetch, on pages a hostile server could send.
+#include "html_text.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tools::internal {
+namespace {
+
+TEST(HtmlTextTest, PagesCutOffInsideAClosingTagEnd) {
+  // Each of these once looped forever: the closing tag's '>' is missing, and npos + 1 wrapped
+  // the scan back to the start of the page.
+  for (const std::string& html : {std::string("<p>a</p><script>x()</script"), std::string("<title>t</title"),
+                                  std::string("<style>p{}</style"), std::string("<noscript>n</noscript")}) {
+    PageText page = HtmlToText(html);
+    EXPECT_EQ(page.text.find("x()"), std::string::npos) << html;
+  }
+  EXPECT_THAT(HtmlToText("<p>kept</p><script>x()</script").text, ::testing::HasSubstr("kept"));
+}
+
+}  // namespace
+}  // namespace tools::internal
