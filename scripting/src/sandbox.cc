@@ -182,6 +182,23 @@ int Load(lua_State* L) {
   return 1;
 }
 
+// setmetatable without finalizers: Lua runs __gc with hooks off (during collection and in
+// lua_close), so no instruction budget, deadline or cancel could stop one that never returns.
+// Lua registers an object for finalization only if its metatable has __gc when set, so
+// refusing it here is enough.
+int SetMetatable(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    const bool has_gc = lua_rawget(L, 2) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (has_gc) return luaL_error(L, "__gc metamethods are not allowed in the sandbox (nothing could stop one that never returns)");
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 // require("a.b") → SCRIPTS_DIR/a/b.lua, once per state.
 int Require(lua_State* L) {
   Sandbox::Guard* guard = GuardOf(L);
@@ -199,19 +216,25 @@ int Require(lua_State* L) {
   std::string relative = name;
   std::replace(relative.begin(), relative.end(), '.', '/');
   namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path root = fs::weakly_canonical(guard->options.scripts_dir, ec);
-  const fs::path path = fs::weakly_canonical(root / (relative + ".lua"), ec);
-  const std::string root_text = root.string() + "/";
-  if (ec || path.string().compare(0, root_text.size(), root_text) != 0) {
-    return luaL_error(L, "require(\"%s\"): outside the scripts directory", name.c_str());
+  // The module's file under `dir`, or "" when it is missing or would lie outside it.
+  auto find = [&](const std::string& dir) -> std::string {
+    std::error_code ec;
+    const fs::path root = fs::weakly_canonical(dir, ec);
+    const fs::path path = fs::weakly_canonical(root / (relative + ".lua"), ec);
+    const std::string root_text = root.string() + "/";
+    if (ec || path.string().compare(0, root_text.size(), root_text) != 0 || !fs::is_regular_file(path, ec)) return "";
+    return path.string();
+  };
+  std::string path = find(guard->options.scripts_dir);
+  if (path.empty() && !guard->options.shared_scripts_dir.empty() && name.find('.') == std::string::npos) {
+    path = find(guard->options.shared_scripts_dir);
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return luaL_error(L, "require(\"%s\"): module not found in the scripts directory", name.c_str());
+  if (path.empty() || !in) return luaL_error(L, "require(\"%s\"): module not found in the scripts directory", name.c_str());
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string code = buffer.str();
-  const std::string chunk = "@" + path.string();
+  const std::string chunk = "@" + path;
   if (luaL_loadbufferx(L, code.data(), code.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {
@@ -247,6 +270,9 @@ absl::Status ConfigureGlobals(lua_State* L) {
   lua_setfield(L, globals, "collectgarbage");
   lua_pushcfunction(L, Require);
   lua_setfield(L, globals, "require");
+  lua_getfield(L, globals, "setmetatable");
+  lua_pushcclosure(L, SetMetatable, 1);
+  lua_setfield(L, globals, "setmetatable");
   lua_getfield(L, globals, LUA_STRLIBNAME);
   Refuse(L, -1, "dump", "string.dump");
   lua_pop(L, 1);

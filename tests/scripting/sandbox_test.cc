@@ -152,5 +152,37 @@ TEST(SandboxTest, RequireStaysInsideTheScriptsDirectory) {
   EXPECT_THAT((*sandbox)->RunString("require('nope')", "main.lua").message(), HasSubstr("not found"));
 }
 
+TEST(SandboxTest, SharedModulesAreFlatSoOtherTenantsDirectoriesStayOutOfReach) {
+  // plans/ holds shared plans at its top and each tenant's in plans/TENANT/: a tenant's run
+  // loads its own modules and shared ones, never another tenant's.
+  testing_support::TempDir plans;
+  std::filesystem::create_directories(plans.Join("acme"));
+  std::filesystem::create_directories(plans.Join("globex"));
+  testing_support::WriteFile(plans.Join("acme/secret.lua"), "return 'acme secret'");
+  testing_support::WriteFile(plans.Join("globex/own.lua"), "return 'globex own'");
+  testing_support::WriteFile(plans.Join("shared.lua"), "return 'shared'");
+  SandboxOptions options;
+  options.scripts_dir = plans.Join("globex");
+  options.shared_scripts_dir = plans.path();
+  std::vector<std::string> printed;
+  options.on_print = [&](const std::string& line) { printed.push_back(line); };
+  auto sandbox = Sandbox::Create(options);
+  ASSERT_TRUE((*sandbox)->RunString("print(require('own'), require('shared'))", "main.lua").ok());
+  EXPECT_THAT(printed, ::testing::ElementsAre("globex own\tshared"));
+  EXPECT_THAT((*sandbox)->RunString("require('acme.secret')", "main.lua").message(), HasSubstr("not found"));
+}
+
+TEST(SandboxTest, FinalizersAreRefusedBecauseNothingCouldStopThem) {
+  // A __gc that never returns would spin inside lua_close with every hook off.
+  ExpectRefused("setmetatable({}, {__gc = function() while true do end end})", "__gc metamethods are not allowed");
+  ExpectRefused("setmetatable({}, {__gc = true})", "__gc metamethods are not allowed");
+  // Adding __gc later registers no finalizer (Lua 5.4): the object is collected and the state
+  // closes at once.
+  Outcome later = RunScript("local mt = {} setmetatable({}, mt) mt.__gc = function() while true do end end "
+                            "print(getmetatable(setmetatable({}, {__index = {x = 1}})).__index.x)");
+  EXPECT_TRUE(later.status.ok()) << later.status;
+  EXPECT_THAT(later.printed, ::testing::ElementsAre("1"));
+}
+
 }  // namespace
 }  // namespace scripting

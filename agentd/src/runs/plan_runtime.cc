@@ -97,7 +97,7 @@ function ctx.map(prefix, items, fn, options)
   if type(fn) ~= "function" then error("ctx.map: the third argument must be a function", 2) end
   options = options or {}
   local limit = math.tointeger(options.concurrency or 4)
-  if limit == nil or limit < 1 then error("ctx.map: options.concurrency must be a positive integer", 2) end
+  if limit == nil or limit < 1 or limit > 16 then error("ctx.map: options.concurrency must be an integer from 1 to 16", 2) end
   local results = {}
   if options.parallel == false or #items <= 1 or tasks[running()] then
     for i, item in ipairs(items) do
@@ -541,6 +541,7 @@ scripting::SandboxOptions SandboxOptionsFor(const PlanRunOptions& options) {
   scripting::SandboxOptions sandbox;
   sandbox.limits = options.limits;
   sandbox.scripts_dir = options.scripts_dir;
+  sandbox.shared_scripts_dir = options.shared_scripts_dir;
   sandbox.interrupt = options.interrupt;
   PlanHost* host = options.host;
   if (host != nullptr) {

@@ -77,8 +77,10 @@ struct PlanRunOptions {
   // The plan's Lua source and the name its errors carry ("report.lua"). Required.
   std::string source;
   std::string chunk_name;
-  // Directory `require` may load helper modules from; empty disables require.
+  // Directory `require` may load helper modules from; empty disables require. Modules without
+  // a '.' are also looked for in shared_scripts_dir (see SandboxOptions).
   std::string scripts_dir;
+  std::string shared_scripts_dir;
   // The run's inputs, a JSON object.
   nlohmann::json inputs = nlohmann::json::object();
   std::string run_id;

@@ -550,7 +550,12 @@ class RunManagerImpl final : public RunManager {
     PlanRunOptions plan;
     plan.source = snapshot.plan_source();
     plan.chunk_name = snapshot.plan_chunk_name();
-    if (!options_.plans_dir.empty()) plan.scripts_dir = options_.plans_dir;
+    if (!options_.plans_dir.empty()) {
+      // A tenant's modules come from its own directory, or flat from the shared one: never from
+      // another tenant's (require("acme.secret") must not reach plans_dir/acme/secret.lua).
+      plan.scripts_dir = (std::filesystem::path(options_.plans_dir) / snapshot.run().tenant()).string();
+      plan.shared_scripts_dir = options_.plans_dir;
+    }
     plan.inputs = Json::parse(snapshot.run().inputs_json(), nullptr, false);
     plan.run_id = run_id;
     plan.limits.timeout_seconds = std::max(1.0, budget + 5);

@@ -46,6 +46,10 @@ struct SandboxOptions {
   SandboxLimits limits;
   // Root that `require("a.b")` loads a/b.lua from; empty disables require.
   std::string scripts_dir;
+  // A second root, searched after scripts_dir for modules without a '.' only (NAME.lua at its
+  // top): the plans every tenant shares, whose subdirectories are other tenants' and must stay
+  // out of reach. Empty: none.
+  std::string shared_scripts_dir;
   // Receives each print() call's line (tab-separated arguments, no newline). Default: dropped.
   std::function<void(const std::string&)> on_print;
   // What http.get/http.post may reach (allowlist, time limit, size cap). Default: nothing.
