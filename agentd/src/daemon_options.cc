@@ -118,14 +118,15 @@ absl::Status ReadAuth(const std::string& path, const Json& object, std::vector<A
       const Json& entry = value[i];
       const std::string where = absl::StrCat("auth.tokens[", i, "]");
       if (!entry.is_object() || !entry.contains("token") || !entry.contains("tenant") || !entry["token"].is_string() ||
-          !entry["tenant"].is_string()) {
-        return KeyError(path, where, "must be {\"token\": STRING, \"tenant\": STRING}");
+          !entry["tenant"].is_string() || (entry.contains("admin") && !entry["admin"].is_boolean())) {
+        return KeyError(path, where, "must be {\"token\": STRING, \"tenant\": STRING[, \"admin\": BOOL]}");
       }
-      ApiToken token{entry["token"].get<std::string>(), entry["tenant"].get<std::string>()};
+      ApiToken token{entry["token"].get<std::string>(), entry["tenant"].get<std::string>(), entry.value("admin", false)};
       if (token.token.size() < 16) return KeyError(path, where + ".token", "must be at least 16 characters");
       if (token.tenant.empty() || token.tenant.size() > 128 || token.tenant.find('\0') != std::string::npos ||
-          token.tenant.find('/') != std::string::npos) {
-        return KeyError(path, where + ".tenant", "must be 1..128 characters without '/' or NUL");
+          token.tenant.find('/') != std::string::npos || token.tenant == "." || token.tenant == "..") {
+        // A tenant names a directory under plans_dir.
+        return KeyError(path, where + ".tenant", "must be 1..128 characters without '/' or NUL, and not \".\" or \"..\"");
       }
       tokens->push_back(std::move(token));
     }
@@ -152,7 +153,19 @@ absl::Status ReadTls(const std::string& path, const Json& object, DaemonOptions*
 }  // namespace
 
 absl::Status DaemonOptions::Validate() const {
-  if (auto address = ParseListenAddress(listen); !address.ok()) return address.status();
+  auto address = ParseListenAddress(listen);
+  if (!address.ok()) return address.status();
+  // Protected mode (as Redis's): reachable from other machines only with TLS and API tokens,
+  // unless the operator says otherwise.
+  const std::string& host = address->host;
+  const bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (!loopback && (tls_cert_file.empty() || api_tokens.empty()) && !allow_insecure_listen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listen: ", listen, " is reachable from other machines, and serving it without ",
+        tls_cert_file.empty() ? "TLS" : "", tls_cert_file.empty() && api_tokens.empty() ? " and " : "",
+        api_tokens.empty() ? "API tokens" : "",
+        " would let anyone use this daemon; configure tls and auth.tokens, or pass --insecure-listen"));
+  }
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is required (--data-dir DIR)");
   if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error") {
     return absl::InvalidArgumentError(absl::StrCat(

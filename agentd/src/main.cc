@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "write the bound port here once serving");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   app.add_option("--shutdown-grace", grace, "seconds in-flight calls get on SIGTERM (default 10)");
+  bool insecure_listen = false;
+  app.add_flag("--insecure-listen", insecure_listen,
+               "serve a non-loopback address without TLS and API tokens (refused otherwise)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
   if (!plans_dir.empty()) options.plans_dir = plans_dir;
   if (!log_level.empty()) options.log_level = log_level;
   if (grace >= 0) options.shutdown_grace_seconds = grace;
+  if (insecure_listen) options.allow_insecure_listen = true;
   if (absl::Status status = options.Validate(); !status.ok()) {
     return Fail(kExitUsage, std::string(status.message()));
   }

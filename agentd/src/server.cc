@@ -61,7 +61,10 @@ class ServerImpl final : public Server {
  public:
   explicit ServerImpl(const DaemonOptions& options) : options_(options) {
     env_.limits = options.limits;
-    for (const ApiToken& token : options.api_tokens) env_.api_tokens[token.token] = token.tenant;
+    for (const ApiToken& token : options.api_tokens) {
+      env_.api_tokens[token.token] = token.tenant;
+      if (token.admin) env_.admin_tokens.insert(token.token);
+    }
   }
 
   ~ServerImpl() override { Shutdown().IgnoreError(); }

@@ -6,6 +6,8 @@
 #include <memory>
 #include <sstream>
 
+#include <utf8proc.h>
+
 #include "nlohmann/json.hpp"
 
 namespace agentctl {
@@ -17,6 +19,19 @@ using Json = nlohmann::ordered_json;
 int Fail(const std::string& message) {
   std::fprintf(stderr, "agentctl: %s\n", message.c_str());
   return 1;
+}
+
+// The byte offset of the first invalid UTF-8 sequence, or -1 when the text is valid.
+long FirstInvalidUtf8(const std::string& text) {
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  const auto size = static_cast<utf8proc_ssize_t>(text.size());
+  for (utf8proc_ssize_t at = 0; at < size;) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = utf8proc_iterate(bytes + at, size - at, &cp);
+    if (n <= 0) return static_cast<long>(at);
+    at += n;
+  }
+  return -1;
 }
 
 int FailRpc(const grpc::Status& status, const sdk::Client& client) {
@@ -138,8 +153,16 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
         for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
           const std::string& path = (*files)[j];
           std::ifstream in(path, std::ios::binary);
+          if (!in || std::filesystem::is_directory(path)) return Fail(path + ": cannot be read");
           std::stringstream buffer;
           buffer << in.rdbuf();
+          // What the daemon would refuse, said here about the file rather than a request field.
+          const std::string text = buffer.str();
+          if (const long bad = FirstInvalidUtf8(text); bad >= 0) {
+            return Fail(path + ": is not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
+                        "); convert it first, e.g. iconv -f GBK -t UTF-8");
+          }
+          if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) return Fail(path + ": has no text");
           Document* doc = request.add_documents();
           doc->set_text(buffer.str());
           const std::string file_name = std::filesystem::path(path).filename().string();

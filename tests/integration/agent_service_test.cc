@@ -644,7 +644,8 @@ TEST_F(AgentServiceTest, ReconnectingStreamReceivesEveryEventOnce) {
 TEST_F(AgentServiceTest, ApiTokensMapCallersToTenantsThatSeeOnlyTheirOwnRuns) {
   testing_support::WriteFile(data_.Join("config.json"), R"({"auth": {"tokens": [
       {"token": "token-of-acme-0000001", "tenant": "acme"},
-      {"token": "token-of-globex-00001", "tenant": "globex"}]}})");
+      {"token": "token-of-globex-00001", "tenant": "globex"},
+      {"token": "token-of-operator-001", "tenant": "ops", "admin": true}]}})");
   StartDaemon({"--config", data_.Join("config.json")});
   auto anonymous = Connect(*daemon_);
   auto wrong = Connect(*daemon_, "not-a-valid-token-at-all");
@@ -681,6 +682,37 @@ TEST_F(AgentServiceTest, ApiTokensMapCallersToTenantsThatSeeOnlyTheirOwnRuns) {
   EXPECT_EQ(anonymous->memory().Stats(anonymous->NewContext().get(), stats, &out).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(acme->memory().Stats(acme->NewContext().get(), stats, &out).ok());
+
+  // Reloading the daemon's tools is an operator's act: a tenant's token is refused.
+  auto operator_client = Connect(*daemon_, "token-of-operator-001");
+  ReloadResponse reloaded;
+  grpc::Status refused = acme->tools().Reload(acme->NewContext().get(), ReloadRequest(), &reloaded);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("ToolService.Reload: needs an admin token"));
+  EXPECT_TRUE(operator_client->tools().Reload(operator_client->NewContext().get(), ReloadRequest(), &reloaded).ok());
+}
+
+TEST_F(AgentServiceTest, ClientsCannotRaiseTheDaemonsBudgets) {
+  testing_support::WriteFile(data_.Join("config.json"),
+                             R"({"runs": {"deadline_seconds": 60, "max_tokens": 5000, "max_tool_calls": 10}})");
+  StartDaemon({"--config", data_.Join("config.json")});
+  StartRunRequest request;
+  request.set_plan("slow");
+  request.set_plan_source(kSlowPlan);
+  request.set_inputs_json(R"({"spins": 10})");
+  request.mutable_limits()->set_deadline_seconds(600);
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()),
+              HasSubstr("limits.deadline_seconds: at most 60 (the daemon's runs.deadline_seconds)"));
+  request.mutable_limits()->set_deadline_seconds(30);
+  request.mutable_limits()->set_max_tool_calls(1000);
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("limits.max_tool_calls: at most 10"));
+  request.mutable_limits()->set_max_tool_calls(0);  // 0: the daemon's
+  request.mutable_limits()->set_max_tokens(100);    // lower is fine
+  absl::StatusOr<RunT> run = client_->StartRun(request);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->limits().deadline_seconds(), 30u);
+  EXPECT_EQ(run->limits().max_tokens(), 100u);
+  EXPECT_EQ(run->limits().max_tool_calls(), 10u);
 }
 
 TEST_F(AgentServiceTest, AgentctlRunsReportsAndShowsRuns) {

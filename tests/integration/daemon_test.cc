@@ -115,6 +115,8 @@ TEST(DaemonTest, BadFlagsExitNonZeroWithAMessage) {
       {{"--config", dir.Join("missing.json"), "--data-dir", dir.Join("d")}, 2, "cannot open"},
       {{"--data-dir", dir.Join("d"), "--no-such-flag"}, 2, "no-such-flag"},
       {{"--listen", "127.0.0.1:0", "--data-dir", dir.Join("d"), "--model", dir.Join("nomodel")}, 1, "--model"},
+      // Protected mode: reachable from other machines only with TLS and API tokens.
+      {{"--listen", "0.0.0.0:0", "--data-dir", dir.Join("d")}, 2, "without TLS and API tokens would let anyone use this daemon"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {BinaryPath("agentd")};

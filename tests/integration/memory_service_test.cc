@@ -51,6 +51,19 @@ TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {
   CommandResult again = RunCommand(ingest);
   EXPECT_THAT(again.out, HasSubstr("3 unchanged"));
 
+  // Files the daemon could not take are named, with why, before anything is sent.
+  testing_support::WriteFile(dir.Join("latin1.txt"), "caf\xe9 au lait");
+  testing_support::WriteFile(dir.Join("blank.txt"), " \n\t\n");
+  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+           {dir.Join("latin1.txt"), "latin1.txt: is not UTF-8 text (invalid byte at offset 3)"},
+           {dir.Join("blank.txt"), "blank.txt: has no text"},
+           {"/bin/ls", "/bin/ls: is not UTF-8 text"}}) {
+    CommandResult refused = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "seeds", file});
+    EXPECT_EQ(refused.exit_code, 1) << file;
+    EXPECT_THAT(refused.err, HasSubstr(message));
+    EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("libprotobuf")));
+  }
+
   CommandResult search = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "seeds", "--k", "5",
                                      "--mode", "lexical", "--json", "2023年中国AI Agent市场规模是多少？"});
   ASSERT_EQ(search.exit_code, 0) << search.err;

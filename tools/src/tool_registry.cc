@@ -346,7 +346,9 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
     if (t.name != name) continue;
     absl::Status valid = ValidateJson(t.parameters, args);
     if (!valid.ok()) return valid;
-    const double timeout = timeout_seconds > 0 ? timeout_seconds : options_.http.timeout_seconds;
+    // A caller may shorten the daemon's limit, never extend it.
+    const double timeout = timeout_seconds > 0 ? std::min(timeout_seconds, options_.http.timeout_seconds)
+                                               : options_.http.timeout_seconds;
     absl::StatusOr<Json> result = name == "web_fetch"       ? WebFetch(args, timeout)
                                   : name == "web_search"    ? WebSearch(args, timeout)
                                                             : services.memory_search
@@ -364,7 +366,10 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
   }
   absl::Status valid = ValidateJson(tool.info.parameters, args);
   if (!valid.ok()) return valid;
-  return InvokeLua(tool, args, timeout_seconds > 0 ? timeout_seconds : options_.limits.timeout_seconds, depth, services);
+  return InvokeLua(tool, args,
+                   timeout_seconds > 0 ? std::min(timeout_seconds, options_.limits.timeout_seconds)
+                                       : options_.limits.timeout_seconds,
+                   depth, services);
 }
 
 absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout, int depth,

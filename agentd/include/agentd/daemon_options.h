@@ -55,6 +55,8 @@ struct EngineServingOptions {
 struct ApiToken {
   std::string token;
   std::string tenant;
+  // May call administrative RPCs (ToolService.Reload). Default false.
+  bool admin = false;
 };
 
 struct DaemonOptions {
@@ -94,6 +96,9 @@ struct DaemonOptions {
   // TLS: PEM certificate chain and private key files. Both empty (the default): plaintext.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Serve a non-loopback listen address without TLS and API tokens. Default false: such a
+  // configuration refuses to start (protected mode).
+  bool allow_insecure_listen = false;
   RunOptions runs;
   // When set, the bound port is written here (atomically) once the server is serving.
   std::string port_file;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -217,6 +218,19 @@ class RunManagerImpl final : public RunManager {
       source = *found;
       chunk_name = request.plan() + ".lua";
     }
+    // A client may ask for less than the daemon's budgets, never for more.
+    const agentd::v1::RunLimits& asked = request.limits();
+    for (auto [field, value, cap, key] :
+         {std::tuple{"limits.deadline_seconds", static_cast<uint64_t>(asked.deadline_seconds()),
+                     static_cast<uint64_t>(options_.defaults.deadline_seconds), "runs.deadline_seconds"},
+          std::tuple{"limits.max_tokens", static_cast<uint64_t>(asked.max_tokens()), static_cast<uint64_t>(options_.defaults.max_tokens),
+                     "runs.max_tokens"},
+          std::tuple{"limits.max_tool_calls", static_cast<uint64_t>(asked.max_tool_calls()),
+                     static_cast<uint64_t>(options_.defaults.max_tool_calls), "runs.max_tool_calls"}}) {
+      if (value > cap) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", cap, " (the daemon's ", key, ")"));
+      }
+    }
     if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) {
       return absl::ResourceExhaustedError(absl::StrCat("tenant ", tenant, " already has ", options_.max_active_runs_per_tenant,
                                                        " active runs (the limit); wait for one to end or cancel one"));
@@ -328,6 +342,9 @@ class RunManagerImpl final : public RunManager {
                                                           agentd::v1::RunState_Name(active->record.run().state()),
                                                           "; only FAILED or CANCELLED runs can be resumed"));
       }
+      // Cancelled, but its worker has not let go yet: a second execution would collide with it
+      // (event sequence numbers, the active-run entry).
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is still stopping; resume it once it has stopped"));
     }
     absl::StatusOr<RunRecord> record = options_.store->Get(tenant, run_id);
     if (!record.ok()) return record.status();
@@ -349,8 +366,10 @@ class RunManagerImpl final : public RunManager {
     r->set_state(agentd::v1::RUN_STATE_PENDING);
     r->clear_error();
     r->clear_finished_at();
-    // An explicit resume grants a fresh deadline; token and tool budgets keep counting.
+    // An explicit resume grants a fresh deadline and forgets earlier crashes; token and tool
+    // budgets keep counting.
     run->record.set_elapsed_seconds(0);
+    run->record.set_unclean_starts(0);
     *r->mutable_updated_at() = TimeUtil::GetCurrentTime();
     absl::Status stored = options_.store->Put(run->record);
     if (!stored.ok()) return stored;

@@ -48,4 +48,14 @@ grpc::Status Authenticate(const grpc::CallbackServerContext* context, const RpcE
   return grpc::Status::OK;
 }
 
+grpc::Status RequireAdmin(const grpc::CallbackServerContext* context, const RpcEnvironment& env, absl::string_view method) {
+  if (env.api_tokens.empty()) return grpc::Status::OK;
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  absl::string_view value = it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+  if (absl::ConsumePrefix(&value, "Bearer ") && env.admin_tokens.count(std::string(value))) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat(method, ": needs an admin token (\"admin\": true in the daemon's auth.tokens)"));
+}
+
 }  // namespace agentd::services

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -31,7 +32,13 @@ struct RpcEnvironment {
   RequestLimits limits;
   // API token → tenant. Empty: no authentication, every caller is tenant "default".
   std::map<std::string, std::string> api_tokens;
+  // The tokens that may call administrative RPCs.
+  std::set<std::string> admin_tokens;
 };
+
+// For administrative RPCs: OK without authentication configured (one trusted user) or for an
+// admin token; PERMISSION_DENIED naming the method for any other token.
+grpc::Status RequireAdmin(const grpc::CallbackServerContext* context, const RpcEnvironment& env, absl::string_view method);
 
 // The caller's tenant, from its "authorization: Bearer TOKEN" metadata: UNAUTHENTICATED
 // without a token, PERMISSION_DENIED for a token the daemon does not know.

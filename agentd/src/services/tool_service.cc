@@ -51,6 +51,7 @@ grpc::ServerUnaryReactor* ToolServiceImpl::Reload(grpc::CallbackServerContext* c
                                                   const ReloadRequest* request,
                                                   ReloadResponse* response) {
   return HandleUnary(context, env_, "ToolService.Reload", *request, [&] {
+    if (grpc::Status admin = RequireAdmin(context, env_, "ToolService.Reload"); !admin.ok()) return admin;
     std::vector<tools::ToolLoadError> errors;
     for (const std::string& name : registry_->Reload(&errors)) response->add_loaded(name);
     for (const tools::ToolLoadError& e : errors) {
