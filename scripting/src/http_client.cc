@@ -1,8 +1,13 @@
 #include "scripting/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -25,6 +30,7 @@ std::string Lower(std::string s) {
 
 struct UrlParts {
   std::string scheme, host;
+  int port = 0;  // the URL's, or the scheme's default
 };
 
 absl::StatusOr<UrlParts> ParseUrl(const std::string& url) {
@@ -34,11 +40,14 @@ absl::StatusOr<UrlParts> ParseUrl(const std::string& url) {
   }
   char* scheme = nullptr;
   char* host = nullptr;
+  char* port = nullptr;
   curl_url_get(handle.get(), CURLUPART_SCHEME, &scheme, 0);
   curl_url_get(handle.get(), CURLUPART_HOST, &host, 0);
-  UrlParts parts{scheme ? Lower(scheme) : "", host ? Lower(host) : ""};
+  curl_url_get(handle.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+  UrlParts parts{scheme ? Lower(scheme) : "", host ? Lower(host) : "", port ? std::atoi(port) : 0};
   curl_free(scheme);
   curl_free(host);
+  curl_free(port);
   if (parts.host.size() > 2 && parts.host.front() == '[') parts.host = parts.host.substr(1, parts.host.size() - 2);
   return parts;
 }
@@ -88,17 +97,134 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// An allowlist entry: "host", "host:port", "host:*", "*.example.com[:port]", "[v6]:port" or a
+// bare IPv6 literal. Without a port only the scheme's default port (80, 443) is allowed.
+struct AllowEntry {
+  std::string host;          // lower-case, without brackets
+  bool subdomains = false;   // "*.example.com": host holds ".example.com"
+  std::optional<int> port;   // nullopt: the scheme's default; -1: any
+};
+
+AllowEntry ParseEntry(const std::string& raw) {
+  AllowEntry entry;
+  std::string text = Lower(raw);
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    entry.host = text.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    if (close != std::string::npos && close + 1 < text.size() && text[close + 1] == ':') port = text.substr(close + 2);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    entry.host = text.substr(0, text.find(':'));
+    port = text.substr(text.find(':') + 1);
+  } else {
+    entry.host = text;  // a name, an IPv4 literal or a bare IPv6 literal
+  }
+  if (entry.host.rfind("*.", 0) == 0) {
+    entry.subdomains = true;
+    entry.host = entry.host.substr(1);
+  }
+  if (port == "*") {
+    entry.port = -1;
+  } else if (!port.empty()) {
+    entry.port = std::atoi(port.c_str());
+  }
+  return entry;
+}
+
+bool PortMatches(const AllowEntry& entry, int port, const std::string& scheme) {
+  if (!entry.port) return port == (scheme == "https" ? 443 : 80);
+  return *entry.port == -1 || *entry.port == port;
+}
+
+bool HostMatches(const AllowEntry& entry, const std::string& host) {
+  if (!entry.subdomains) return entry.host == host;
+  return host.size() > entry.host.size() && host.compare(host.size() - entry.host.size(), entry.host.size(), entry.host) == 0;
+}
+
+// The address as text and whether it is internal: loopback, private, link-local, carrier-grade
+// NAT, multicast, unspecified or broadcast (and IPv6's equivalents, IPv4-mapped ones included).
+struct Address {
+  std::string text;
+  int port = 0;
+  bool internal = false;
+};
+
+Address Describe(const struct sockaddr* address) {
+  Address out;
+  char buffer[INET6_ADDRSTRLEN] = {0};
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const struct sockaddr_in*>(address);
+    inet_ntop(AF_INET, &v4->sin_addr, buffer, sizeof(buffer));
+    out.port = ntohs(v4->sin_port);
+    const uint32_t a = ntohl(v4->sin_addr.s_addr);
+    auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+    out.internal = in(0x00000000, 8) || in(0x0a000000, 8) || in(0x7f000000, 8) || in(0xa9fe0000, 16) ||
+                   in(0xac100000, 12) || in(0xc0a80000, 16) || in(0x64400000, 10) || in(0xe0000000, 4) ||
+                   in(0xf0000000, 4);
+  } else if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const struct sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, buffer, sizeof(buffer));
+    out.port = ntohs(v6->sin6_port);
+    const uint8_t* b = v6->sin6_addr.s6_addr;
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) == 0) {
+      struct sockaddr_in v4 = {};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, b + 12, 4);
+      out.internal = Describe(reinterpret_cast<const struct sockaddr*>(&v4)).internal;
+    } else {
+      static const uint8_t kZero[16] = {0};
+      const bool loopback = std::memcmp(b, kZero, 15) == 0 && b[15] == 1;
+      const bool unspecified = std::memcmp(b, kZero, 16) == 0;
+      out.internal = loopback || unspecified || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+                     b[0] == 0xff;
+    }
+  } else {
+    out.internal = true;  // not an internet address at all
+    std::strcpy(buffer, "a non-IP address");
+  }
+  out.text = buffer;
+  return out;
+}
+
+// What curl's open-socket callback checks: the address a request actually connects to, after
+// name resolution (so neither a name that resolves inward nor DNS rebinding gets through).
+struct ConnectCheck {
+  const std::vector<AllowEntry>* entries = nullptr;
+  std::string scheme;
+  std::string refused;  // why the connection was refused, when it was
+};
+
+curl_socket_t OpenSocket(void* user, curlsocktype /*purpose*/, struct curl_sockaddr* address) {
+  auto* check = static_cast<ConnectCheck*>(user);
+  const Address a = Describe(&address->addr);
+  if (a.internal) {
+    bool named = false;
+    for (const AllowEntry& entry : *check->entries) {
+      named = named || (!entry.subdomains && entry.host == a.text && PortMatches(entry, a.port, check->scheme));
+    }
+    if (!named) {
+      const std::string named_as = a.text.find(':') != std::string::npos ? absl::StrCat("[", a.text, "]") : a.text;
+      check->refused = absl::StrCat("the address ", a.text, " is internal (loopback, private, link-local or multicast) ",
+                                    "and only reachable when the allowlist names it with its port (\"", named_as, ":",
+                                    a.port, "\")");
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 }  // namespace
 
 bool HostAllowed(const std::string& raw_host, const HttpPolicy& policy) {
+  return HostAllowedOnPort(raw_host, -1, "https", policy);
+}
+
+bool HostAllowedOnPort(const std::string& raw_host, int port, const std::string& scheme, const HttpPolicy& policy) {
   const std::string host = Lower(raw_host);
   for (const std::string& allowed_raw : policy.allowed_hosts) {
-    const std::string allowed = Lower(allowed_raw);
-    if (allowed == host) return true;
-    if (allowed.rfind("*.", 0) == 0) {
-      const std::string suffix = allowed.substr(1);  // ".example.com"
-      if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
-    }
+    const AllowEntry entry = ParseEntry(allowed_raw);
+    if (HostMatches(entry, host) && (port < 0 || PortMatches(entry, port, scheme))) return true;
   }
   return false;
 }
@@ -112,6 +238,10 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout * 1e6));
   std::string url = request.url;
   std::string method = request.method;
+  std::map<std::string, std::string> headers = request.headers;
+  std::vector<AllowEntry> entries;
+  for (const std::string& raw : policy.allowed_hosts) entries.push_back(ParseEntry(raw));
+  std::string origin;  // scheme://host:port of the first request
   for (int hop = 0;; ++hop) {
     absl::StatusOr<UrlParts> parts = ParseUrl(url);
     if (!parts.ok()) return parts.status();
@@ -122,6 +252,21 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
       return absl::PermissionDeniedError(absl::StrCat(hop == 0 ? "" : "redirect to ", "host \"", parts->host,
                                                       "\" is not in the http allowlist"));
     }
+    if (!HostAllowedOnPort(parts->host, parts->port, parts->scheme, policy)) {
+      return absl::PermissionDeniedError(absl::StrCat(hop == 0 ? "" : "redirect to ", "host \"", parts->host, "\" port ",
+                                                      parts->port, " is not in the http allowlist (name the port: \"",
+                                                      parts->host, ":", parts->port, "\")"));
+    }
+    const std::string here = absl::StrCat(parts->scheme, "://", parts->host, ":", parts->port);
+    if (hop == 0) {
+      origin = here;
+    } else if (here != origin) {
+      // Credentials meant for one origin are not handed to another one a redirect names.
+      for (auto it = headers.begin(); it != headers.end();) {
+        const std::string name = Lower(it->first);
+        it = name == "authorization" || name == "cookie" || name == "proxy-authorization" ? headers.erase(it) : std::next(it);
+      }
+    }
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (remaining <= 0) return absl::DeadlineExceededError(absl::StrCat("http: ", timeout, " s time limit exceeded"));
 
@@ -129,7 +274,11 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     Transfer transfer;
     transfer.limit = policy.max_response_bytes;
     struct curl_slist* header_list = nullptr;
-    for (const auto& [name, value] : request.headers) header_list = curl_slist_append(header_list, absl::StrCat(name, ": ", value).c_str());
+    for (const auto& [name, value] : headers) header_list = curl_slist_append(header_list, absl::StrCat(name, ": ", value).c_str());
+    ConnectCheck check{&entries, parts->scheme, ""};
+    curl_easy_setopt(curl.get(), CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+    curl_easy_setopt(curl.get(), CURLOPT_OPENSOCKETDATA, &check);
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");  // a proxy from the environment would bypass the check
     curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed here, host by host
@@ -151,6 +300,11 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     curl_slist_free_all(header_list);
     if (transfer.too_large) {
       return absl::ResourceExhaustedError(absl::StrCat("http: response from ", parts->host, " exceeds ", policy.max_response_bytes, " bytes"));
+    }
+    // A refused address fails the request only when no other address of the host was allowed
+    // (curl tries each address a name resolves to).
+    if (code != CURLE_OK && !check.refused.empty()) {
+      return absl::PermissionDeniedError(absl::StrCat("http: host \"", parts->host, "\": ", check.refused));
     }
     if (code == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(absl::StrCat("http: ", timeout, " s time limit exceeded"));
     if (code != CURLE_OK) return absl::UnavailableError(absl::StrCat("http: ", url, ": ", curl_easy_strerror(code)));

@@ -298,7 +298,7 @@ TEST_F(AgentServiceTest, ReportUsesWebSearchWhenConfiguredAndAsked) {
   testing_support::HttpTestServer web;
   testing_support::WriteFile(data_.Join("config.json"),
                              Json{{"search_url", web.Url("/searx?format=json&q={query}")},
-                                  {"http_allowed_hosts", {"127.0.0.1"}}}.dump());
+                                  {"http_allowed_hosts", {"127.0.0.1:" + std::to_string(web.port())}}}.dump());
   StartDaemon({"--config", data_.Join("config.json")});
   IngestSeeds();
   RunT started = StartRun("report", {{"topic", "AI agents"}, {"collection", "seeds"}, {"max_sections", 2}, {"web", true}});

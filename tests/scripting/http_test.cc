@@ -13,9 +13,10 @@ using ::testing::HasSubstr;
 
 class HttpModuleTest : public ::testing::Test {
  protected:
-  absl::Status Run(const std::string& code, std::vector<std::string>* printed = nullptr) {
+  absl::Status Run(const std::string& code, std::vector<std::string>* printed = nullptr,
+                   std::vector<std::string> allowed = {}) {
     SandboxOptions options;
-    options.http.allowed_hosts = {"127.0.0.1"};
+    options.http.allowed_hosts = allowed.empty() ? std::vector<std::string>{"127.0.0.1:" + std::to_string(server_.port())} : allowed;
     options.http.timeout_seconds = 1.0;
     options.http.max_response_bytes = 1u << 20;
     options.on_print = [printed](const std::string& line) {
@@ -51,6 +52,34 @@ TEST_F(HttpModuleTest, RefusalsAndLimits) {
   expect("http.get('" + Url("/big") + "')", "exceeds 1048576 bytes");
   expect("http.get('" + Url("/slow") + "')", "time limit exceeded");
   expect("http.get('not a url')", "not a valid absolute URL");
+}
+
+TEST_F(HttpModuleTest, InternalAddressesPortsAndCredentialsAcrossRedirects) {
+  const std::string port = std::to_string(server_.port());
+  auto refused = [&](const std::vector<std::string>& allowed, const std::string& url, const std::string& message) {
+    absl::Status status = Run("http.get('" + url + "')", nullptr, allowed);
+    EXPECT_FALSE(status.ok()) << url;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message)) << url;
+  };
+  // A name that resolves to a loopback address is refused at connect time, even allowlisted
+  // with its port: only an entry naming the address itself reaches it.
+  refused({"localhost:" + port}, "http://localhost:" + port + "/hello", "is internal (loopback, private");
+  // An allowlisted host without a port allows the scheme's default port only.
+  refused({"127.0.0.1"}, Url("/hello"), "port " + port + " is not in the http allowlist");
+  refused({"127.0.0.1:1"}, Url("/hello"), "is not in the http allowlist");
+  std::vector<std::string> printed;
+  ASSERT_TRUE(Run("print(http.get('" + Url("/hello") + "').body)", &printed, {"127.0.0.1:*"}).ok());
+  EXPECT_THAT(printed, ::testing::ElementsAre("hello"));
+
+  // Authorization goes along a redirect on the same origin, not to another one.
+  printed.clear();
+  const std::vector<std::string> both = {"127.0.0.1:" + port, "localhost:" + port};
+  absl::Status status = Run("local h = {headers = {Authorization = 'Bearer secret'}}\n"
+                            "print(http.get('" + Url("/redirect-local-headers") + "', h).body)\n"
+                            "print(http.get('" + Url("/redirect-away-headers") + "', h).body)\n",
+                            &printed, both);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(printed, ::testing::ElementsAre("Bearer secret", "none"));
 }
 
 }  // namespace

@@ -94,6 +94,16 @@ void HttpTestServer::Handle(int client) {
                 {"title": "Second note", "url": "http://news.example/second", "content": "Agents cut costs."}]})";
   } else if (line.rfind("POST /echo ", 0) == 0) {
     payload = body;
+  } else if (line.rfind("GET /headers ", 0) == 0) {
+    // The request's Authorization header, or "none".
+    const size_t at = request.find("\r\nAuthorization: ");
+    payload = at == std::string::npos || at > head_end ? "none" : request.substr(at + 17, request.find("\r\n", at + 2) - at - 17);
+  } else if (line.rfind("GET /redirect-away-headers ", 0) == 0) {
+    status = "302 Found";
+    extra = "Location: http://localhost:" + std::to_string(port_) + "/headers\r\n";
+  } else if (line.rfind("GET /redirect-local-headers ", 0) == 0) {
+    status = "302 Found";
+    extra = "Location: /headers\r\n";
   } else {
     status = "404 Not Found";
     payload = "not found";

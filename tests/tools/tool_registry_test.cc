@@ -149,7 +149,7 @@ TEST(NestedToolsTest, ToolsCallOtherToolsUpToFourDeep) {
 TEST(WebToolsTest, WebFetchReturnsReadableTextFromAllowedHostsOnly) {
   testing_support::HttpTestServer server;
   ToolRegistryOptions options;
-  options.http.allowed_hosts = {"127.0.0.1"};
+  options.http.allowed_hosts = {"127.0.0.1:" + std::to_string(server.port())};
   options.http.timeout_seconds = 2;
   options.search_url = server.Url("/search?q={query}");
   auto registry = ToolRegistry::Create(options);

@@ -1,5 +1,8 @@
 // Outbound HTTP for scripts and tools (libcurl), under a policy: http and https only, every host
-// (including each redirect's) must be on the allowlist, a time limit and a response-size cap.
+// and port (including each redirect's) must be on the allowlist, the address actually connected
+// to must not be internal (loopback, private, link-local, multicast) unless the allowlist names
+// that address and port, credentials are not sent across origins on redirects, a time limit and
+// a response-size cap.
 #ifndef AGENTD_SCRIPTING_HTTP_CLIENT_H_
 #define AGENTD_SCRIPTING_HTTP_CLIENT_H_
 
@@ -12,8 +15,10 @@
 namespace scripting {
 
 struct HttpPolicy {
-  // Hosts requests may reach: exact names or IP literals ("127.0.0.1", "docs.python.org"), or
-  // "*.example.com" for subdomains. Empty: no request is allowed.
+  // Hosts requests may reach: exact names or IP literals ("docs.python.org", "203.0.113.7"), or
+  // "*.example.com" for subdomains, each with an optional port ("127.0.0.1:8888", "[::1]:80",
+  // "host:*" for any); without one only the scheme's default port (80, 443). An internal
+  // address is reached only when an entry names it (with its port). Empty: no request.
   std::vector<std::string> allowed_hosts;
   // Default and maximum time per request (including redirects), in seconds.
   double timeout_seconds = 10.0;
@@ -42,8 +47,10 @@ struct HttpResponse {
 // RESOURCE_EXHAUSTED past the size cap, UNAVAILABLE for network errors.
 absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPolicy& policy);
 
-// True when `host` is allowed by the policy.
+// True when `host` is allowed by the policy on some port; HostAllowedOnPort: on that port for
+// that scheme.
 bool HostAllowed(const std::string& host, const HttpPolicy& policy);
+bool HostAllowedOnPort(const std::string& host, int port, const std::string& scheme, const HttpPolicy& policy);
 
 }  // namespace scripting
 
