@@ -118,6 +118,26 @@ TEST_F(SchedulerTest, SharedPrefixesSkipTheirPrefillAndChangeNothing) {
   EXPECT_GT(scheduler->stats().prefix_hit_tokens, 0);
 }
 
+TEST_F(SchedulerTest, TheOnlyPrefixesSharedAreATenantsOwn) {
+  // A request adopts cached blocks only from its own tenant's requests: another tenant's timing
+  // must say nothing about what this one sent (the side channel of vLLM's CVE-2025-46570).
+  auto scheduler = MakeScheduler({.max_batch_tokens = 16, .block_size = 8});
+  const GenerationRequest request =
+      Request("the station of the theory of a station of the theory of the station of a theory of the theory", 4);
+  const std::vector<int32_t> expected = Alone(request);
+  auto first = scheduler->Generate(request, {.tenant = "acme"}, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->cached_prompt_tokens, 0);
+  auto other_tenant = scheduler->Generate(request, {.tenant = "globex"}, nullptr);
+  ASSERT_TRUE(other_tenant.ok()) << other_tenant.status();
+  EXPECT_EQ(other_tenant->cached_prompt_tokens, 0) << "globex adopted acme's cached prefix";
+  EXPECT_EQ(other_tenant->tokens, expected);
+  auto same_tenant = scheduler->Generate(request, {.tenant = "acme"}, nullptr);
+  ASSERT_TRUE(same_tenant.ok()) << same_tenant.status();
+  EXPECT_GT(same_tenant->cached_prompt_tokens, 0);
+  EXPECT_EQ(same_tenant->tokens, expected);
+}
+
 TEST_F(SchedulerTest, LongPromptsArePrefilledInChunks) {
   auto scheduler = MakeScheduler({.max_batch_tokens = 5, .prefix_caching = false});
   GenerationRequest request = Request("the station of the theory of a station of the theory of the station", 10);

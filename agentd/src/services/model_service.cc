@@ -428,6 +428,9 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ModelInfo(grpc::CallbackServerContex
     if (info.has_mtp) response->add_speculation_modes(SPECULATION_MODE_MTP);
     if (!info.draft_model.empty()) response->add_speculation_modes(SPECULATION_MODE_DRAFT_MODEL);
     response->add_speculation_modes(SPECULATION_MODE_AUTO);
+    // The scheduler's figures are everyone's traffic: with API tokens configured only an admin
+    // token sees them (another tenant's load and cache hits are not a tenant's business).
+    if (!RequireAdmin(context, env_, "ModelService.ModelInfo").ok()) return grpc::Status::OK;
     const engine::SchedulerStats stats = engine_->scheduler_stats();
     ServingStats* serving = response->mutable_serving();
     serving->set_requests(static_cast<uint64_t>(stats.requests));

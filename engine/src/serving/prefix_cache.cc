@@ -4,11 +4,25 @@
 
 namespace engine::serving {
 
-std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t keep_uncached) {
+PrefixCache::Node* PrefixCache::Partition(std::string_view partition, bool create) {
+  // A key no token block can have: -1, then the partition's bytes.
+  std::vector<int32_t> key = {-1};
+  for (char c : partition) key.push_back(static_cast<unsigned char>(c));
+  auto it = root_.children.find(key);
+  if (it != root_.children.end()) return it->second.get();
+  if (!create) return nullptr;
+  auto& node = root_.children[key];
+  node = std::make_unique<Node>();
+  node->parent = &root_;
+  return node.get();
+}
+
+std::vector<int32_t> PrefixCache::Match(std::string_view partition, std::span<const int32_t> tokens, int64_t keep_uncached) {
   const int64_t b = pool_->block_size();
   const int64_t usable = (static_cast<int64_t>(tokens.size()) - keep_uncached) / b;
   std::vector<int32_t> blocks;
-  Node* node = &root_;
+  Node* node = Partition(partition, /*create=*/false);
+  if (node == nullptr) return blocks;
   ++clock_;
   for (int64_t i = 0; i < usable; ++i) {
     std::vector<int32_t> key(tokens.begin() + i * b, tokens.begin() + (i + 1) * b);
@@ -21,10 +35,11 @@ std::vector<int32_t> PrefixCache::Match(std::span<const int32_t> tokens, int64_t
   return blocks;
 }
 
-void PrefixCache::Insert(std::span<const int32_t> tokens, std::span<const int32_t> blocks) {
+void PrefixCache::Insert(std::string_view partition, std::span<const int32_t> tokens, std::span<const int32_t> blocks) {
   const int64_t b = pool_->block_size();
   const int64_t full = std::min<int64_t>(static_cast<int64_t>(tokens.size()) / b, static_cast<int64_t>(blocks.size()));
-  Node* node = &root_;
+  if (full <= 0) return;
+  Node* node = Partition(partition, /*create=*/true);
   ++clock_;
   for (int64_t i = 0; i < full; ++i) {
     std::vector<int32_t> key(tokens.begin() + i * b, tokens.begin() + (i + 1) * b);
@@ -44,7 +59,7 @@ void PrefixCache::Insert(std::span<const int32_t> tokens, std::span<const int32_
 void PrefixCache::CollectEvictable(Node* node, std::vector<Node*>* out) {
   for (auto& [key, child] : node->children) {
     if (child->children.empty()) {
-      if (pool_->ref_count(child->block) == 1) out->push_back(child.get());
+      if (child->block >= 0 && pool_->ref_count(child->block) == 1) out->push_back(child.get());
     } else {
       CollectEvictable(child.get(), out);
     }
@@ -82,7 +97,7 @@ void PrefixCache::Clear() {
     Node* node = stack.back();
     stack.pop_back();
     for (auto& [key, child] : node->children) {
-      pool_->Release(child->block);
+      if (child->block >= 0) pool_->Release(child->block);
       stack.push_back(child.get());
     }
   }

@@ -260,7 +260,7 @@ class BatchScheduler final : public Scheduler {
       auto cache = model_.NewCache(pool_);
       // Encoding needs every position's hidden state, which cached blocks do not keep.
       if (options_.prefix_caching && !seq.request().encode_only) {
-        std::vector<int32_t> shared = prefix_->Match(std::span(seq.context()).first(seq.prefill_end()),
+        std::vector<int32_t> shared = prefix_->Match(job->options.tenant, std::span(seq.context()).first(seq.prefill_end()),
                                                      /*keep_uncached=*/1);
         static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
       }
@@ -295,7 +295,7 @@ class BatchScheduler final : public Scheduler {
   // Takes a running sequence's KV memory away so older ones can go on. Its full blocks go to
   // the prefix cache, so the resume recomputes only what eviction has taken meanwhile.
   void Preempt(const std::shared_ptr<Job>& job) {
-    RememberPrefix(*job->sequence);
+    RememberPrefix(*job);
     job->sequence->Preempt().reset();
     job->finished_when_preempted = finished_;
     auto at = std::upper_bound(preempted_.begin(), preempted_.end(), job, [](const auto& a, const auto& b) {
@@ -312,7 +312,7 @@ class BatchScheduler final : public Scheduler {
     auto cache = model_.NewCache(pool_);
     std::vector<int32_t> shared;
     if (options_.prefix_caching && !job->request.prompt.empty() && !job->request.encode_only) {
-      shared = prefix_->Match(job->request.prompt, /*keep_uncached=*/1);
+      shared = prefix_->Match(job->options.tenant, job->request.prompt, /*keep_uncached=*/1);
       static_cast<model::PagedKvCache*>(cache.get())->AdoptPrefix(shared);
     }
     job->request.cached_prompt_tokens = cache->length();
@@ -459,22 +459,23 @@ class BatchScheduler final : public Scheduler {
         continue;
       }
       // A finished prompt is worth sharing at once: the next plan step may already be waiting.
-      if (was_prefilling && !seq.prefilling()) RememberPrefix(seq);
+      if (was_prefilling && !seq.prefilling()) RememberPrefix(*job);
       if (seq.done()) Finish(job, absl::OkStatus());
     }
   }
 
-  void RememberPrefix(serving::Sequence& seq) {
+  void RememberPrefix(Job& job) {
+    serving::Sequence& seq = *job.sequence;
     // Encoded texts (documents for memory) are not worth keeping for later prompts.
     if (!options_.prefix_caching || seq.preempted() || seq.request().encode_only) return;
     auto* cache = static_cast<model::PagedKvCache*>(seq.cache());
-    prefix_->Insert(std::span(seq.context()).first(cache->length()), cache->blocks());
+    prefix_->Insert(job.options.tenant, std::span(seq.context()).first(cache->length()), cache->blocks());
   }
 
   // Ends a job: the result (or `error`), its blocks to the prefix cache, its slot freed.
   void Finish(const std::shared_ptr<Job>& job, const absl::Status& error) {
     if (job->sequence == nullptr) return;
-    if (error.ok() || job->sequence->done()) RememberPrefix(*job->sequence);
+    if (error.ok() || job->sequence->done()) RememberPrefix(*job);
     GenerationResult result = job->sequence->Finish();
     result.admission_order = job->admitted_order;
     job->sequence.reset();
