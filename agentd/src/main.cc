@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
+
 #include "CLI/CLI.hpp"
 #include "agentd/daemon_options.h"
 #include "agentd/server.h"
@@ -23,7 +26,31 @@ int Fail(int code, const std::string& message) {
 
 }  // namespace
 
+namespace {
+
+// Protobuf's and gRPC's own messages go into the daemon's log as JSON lines like every other,
+// instead of free text interleaved with it.
+void RouteLibraryLogs() {
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+                                     const std::string& message) {
+    agentd::log::Write(level >= google::protobuf::LOGLEVEL_ERROR ? agentd::log::Level::kError
+                       : level == google::protobuf::LOGLEVEL_WARNING ? agentd::log::Level::kWarn
+                                                                     : agentd::log::Level::kInfo,
+                       "libprotobuf", {{"message", message}, {"file", file ? file : ""}, {"line", line}});
+  });
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    agentd::log::Write(args->severity == GPR_LOG_SEVERITY_ERROR  ? agentd::log::Level::kError
+                       : args->severity == GPR_LOG_SEVERITY_INFO ? agentd::log::Level::kInfo
+                                                                 : agentd::log::Level::kDebug,
+                       "grpc", {{"message", args->message ? args->message : ""}, {"file", args->file ? args->file : ""},
+                                {"line", args->line}});
+  });
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  RouteLibraryLogs();
   CLI::App app{"agentd: agent orchestration daemon with a built-in MoE language-model engine"};
   app.set_version_flag("--version", std::string("agentd ") + agentd::kVersion + " (" +
                                         agentd::kApiVersion + ")");

@@ -81,6 +81,13 @@ void Hook(lua_State* L, lua_Debug* ar) {
   switch (ar->event) {
     case LUA_HOOKCALL:
       if (++guard->depth > limits.max_call_depth) {
+        // An error unwinding through frames fires no return hooks, so the count can run ahead
+        // of the real stack (a pcall loop of errors): count the frames before refusing.
+        lua_Debug frame;
+        int real = 0;
+        while (real <= limits.max_call_depth && lua_getstack(L, real, &frame)) ++real;
+        guard->depth = real;
+        if (real <= limits.max_call_depth) return;
         guard->violation = Violation::kDepth;
         RaiseAtCurrentLine(L, absl::StrCat("call depth limit (", limits.max_call_depth, ") exceeded"));
       }

@@ -36,6 +36,15 @@ class ModelServiceTest : public ::testing::Test {
     return {text, finished};
   }
 
+  // How a Chat call ends (for requests that must be refused).
+  grpc::Status ChatStatus(const ChatRequest& request) {
+    auto context = client_->NewContext(false);
+    auto reader = client_->models().Chat(context.get(), request);
+    grpc::Status status;
+    Drain(reader.get(), &status);
+    return status;
+  }
+
   sdk::Client* client_ = nullptr;
 };
 
@@ -306,9 +315,7 @@ TEST_F(ModelServiceTest, ResponseFormatConstrainsTheOutputToTheSchema) {
   EXPECT_EQ(doc["fruits"].size(), 3u);
 
   request.mutable_response_format()->set_json_schema(R"({"type": "string", "pattern": "^a+$"})");
-  auto context2 = client_->NewContext(false);
-  auto reader2 = client_->models().Chat(context2.get(), request);
-  Drain(reader2.get(), &status);
+  status = ChatStatus(request);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("response_format.json_schema: keyword 'pattern' is not supported"));
 }
@@ -363,18 +370,13 @@ TEST_F(ModelServiceTest, QuotedSentencesAreCopiedVerbatimWithTheirCitation) {
   message->set_role(ROLE_USER);
   message->set_content("x");
   bad.mutable_response_format()->mutable_quoted_sentences()->set_min_units(1);
-  auto context = client_->NewContext(false);
-  auto reader = client_->models().Chat(context.get(), bad);
-  grpc::Status status;
-  Drain(reader.get(), &status);
+  grpc::Status status = ChatStatus(bad);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("response_format.quoted_sentences: no sentences"));
   QuotedSentence* s = bad.mutable_response_format()->mutable_quoted_sentences()->add_sentences();
   s->set_text("see [2]");
   s->set_citation(1);
-  auto context2 = client_->NewContext(false);
-  auto reader2 = client_->models().Chat(context2.get(), bad);
-  Drain(reader2.get(), &status);
+  status = ChatStatus(bad);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("response_format.quoted_sentences.sentences[0].text"));
 }

@@ -184,5 +184,16 @@ TEST(SandboxTest, FinalizersAreRefusedBecauseNothingCouldStopThem) {
   EXPECT_THAT(later.printed, ::testing::ElementsAre("1"));
 }
 
+TEST(SandboxTest, ErrorsUnwindingThroughCallsDoNotUseUpTheCallDepth) {
+  // Each error unwinds a few frames without their return hooks; a thousand of them must not add
+  // up to the call-depth limit, while real recursion still hits it.
+  Outcome loop = RunScript(
+      "local function inner(n) if n == 0 then error('x') end return inner(n - 1) + 0 end\n"
+      "for i = 1, 1000 do pcall(inner, 5) end print('done')");
+  EXPECT_TRUE(loop.status.ok()) << loop.status;
+  EXPECT_THAT(loop.printed, ::testing::ElementsAre("done"));
+  ExpectRefused("local function deep(n) return deep(n + 1) + 1 end deep(0)", "call depth limit");
+}
+
 }  // namespace
 }  // namespace scripting
