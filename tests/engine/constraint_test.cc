@@ -118,9 +118,14 @@ TEST(JsonSchemaConstraintTest, UnsupportedKeywordsAreRefusedByName) {
   ASSERT_FALSE(pattern.ok());
   EXPECT_THAT(pattern.status().message(), HasSubstr("keyword 'pattern' is not supported"));
   auto nested = TokenConstraint::Create(
-      Schema(R"({"type": "object", "properties": {"n": {"type": "number", "minimum": 1}}})"), SmallTokenizer());
+      Schema(R"({"type": "object", "properties": {"n": {"type": "number", "format": "float"}}})"), SmallTokenizer());
   ASSERT_FALSE(nested.ok());
-  EXPECT_THAT(nested.status().message(), HasSubstr("json_schema.properties.n: keyword 'minimum'"));
+  EXPECT_THAT(nested.status().message(), HasSubstr("json_schema.properties.n: keyword 'format'"));
+  // Value bounds keep the structure enforced and leave the bound to validation afterwards.
+  const ResponseConstraint bounded = Schema(
+      R"({"type": "object", "properties": {"units": {"type": "integer", "minimum": 1, "maximum": 10}}, "required": ["units"]})");
+  EXPECT_TRUE(AdmitsComplete(bounded, R"({"units": 3})"));
+  EXPECT_FALSE(AdmitsComplete(bounded, R"({"units": "3"})"));
   auto required = TokenConstraint::Create(Schema(R"({"type": "object", "properties": {}, "required": ["x"]})"),
                                           SmallTokenizer());
   EXPECT_THAT(required.status().message(), HasSubstr("'x', which is not in properties"));

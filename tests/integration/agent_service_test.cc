@@ -692,6 +692,27 @@ TEST_F(AgentServiceTest, ApiTokensMapCallersToTenantsThatSeeOnlyTheirOwnRuns) {
   EXPECT_TRUE(operator_client->tools().Reload(operator_client->NewContext().get(), ReloadRequest(), &reloaded).ok());
 }
 
+TEST_F(AgentServiceTest, JsonSchemaValueBoundsAreCheckedAfterDecoding) {
+  // minimum/maximum are accepted (the mask keeps the structure) and checked once the reply is
+  // decoded: a value no integer can meet always comes back as json_error, never as json.
+  StartDaemon();
+  RunT started = StartRun("bounds", Json::object(), R"lua(
+plan{name = "bounds", run = function(ctx)
+  local out = ctx.step("ask", function()
+    local reply = ctx.llm.chat{messages = {{role = "user", content = "A number."}}, max_tokens = 40,
+                               json_schema = {type = "object", required = {"n"},
+                                              properties = {n = {type = "integer", minimum = 1e30}}}}
+    return {has_json = reply.json ~= nil, error = reply.json_error or ""}
+  end)
+  return {content = json.encode(out)}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  Json out = Json::parse(run.artifact().content());
+  EXPECT_EQ(out["has_json"], false) << out.dump();
+  EXPECT_THAT(out["error"].get<std::string>(), HasSubstr("json.n: must be at least")) << out.dump();
+}
+
 TEST_F(AgentServiceTest, ClientsCannotRaiseTheDaemonsBudgets) {
   testing_support::WriteFile(data_.Join("config.json"),
                              R"({"runs": {"deadline_seconds": 60, "max_tokens": 5000, "max_tool_calls": 10}})");

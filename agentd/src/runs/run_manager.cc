@@ -913,7 +913,16 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     // Only a generation cut short (max_tokens) leaves constrained JSON unfinished; then the
     // response has no "json" and the plan decides.
     Json parsed = Json::parse(text, nullptr, false);
-    if (!parsed.is_discarded()) response["json"] = parsed;
+    // The mask enforces the schema's structure; value bounds (minimum, maximum, ...) are checked
+    // here, and a reply that breaks one comes back as json_error instead of json.
+    absl::Status valid = absl::OkStatus();
+    if (!parsed.is_discarded() && request.contains("json_schema")) {
+      const Json& schema = request["json_schema"];
+      const Json schema_json = schema.is_string() ? Json::parse(schema.get<std::string>(), nullptr, false) : schema;
+      if (!schema_json.is_discarded()) valid = tools::ValidateJson(schema_json, parsed, "json");
+    }
+    if (!parsed.is_discarded() && valid.ok()) response["json"] = parsed;
+    if (!valid.ok()) response["json_error"] = std::string(valid.message());
   }
   {
     std::lock_guard<std::mutex> lock(run_->mutex);

@@ -3,7 +3,9 @@
 //
 // Two constraints are offered:
 //   - JSON: a JSON Schema (a subset: type, properties, required, items, minItems, maxItems,
-//     minLength, maxLength, enum, const, anyOf/oneOf) or any JSON value. Objects are written
+//     minLength, maxLength, enum, const, anyOf/oneOf; minimum, maximum, exclusiveMinimum,
+//     exclusiveMaximum and multipleOf are accepted but left to validation after decoding) or
+//     any JSON value. Objects are written
 //     with their properties in the schema's order (optional ones may be left out), compact, with
 //     at most one space after ':' and ','. Unsupported keywords are refused by name rather than
 //     silently ignored.

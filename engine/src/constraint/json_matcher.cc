@@ -76,7 +76,10 @@ class Compiler {
     static const std::set<std::string> kSupported = {
         "type", "properties", "required", "items", "minItems", "maxItems", "minLength", "maxLength",
         "enum", "const", "anyOf", "oneOf", "description", "title", "default", "examples", "$schema",
-        "$id", "additionalProperties", "$comment", "propertyOrdering"};
+        "$id", "additionalProperties", "$comment", "propertyOrdering",
+        // Bounds on a number's value: the mask keeps the number's shape and leaves the bound to
+        // validation after decoding (tools::ValidateJson), as the tool registry and plans do.
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"};
     for (const auto& [key, value] : s.items()) {
       if (!kSupported.count(key)) return Error(path, absl::StrCat("keyword '", key, "' is not supported"));
     }
