@@ -41,6 +41,7 @@ BROAD_TOPICS = [
     "AI 大模型对传媒与影视行业的影响",
 ]
 CITATION = re.compile(r"\[(\d+)\]")
+TABLE_SOURCE = re.compile(r"^(（表格摘自资料 \[(\d+)\]）|\(Table quoted from \[(\d+)\]\.\))$")
 JUNK = re.compile(r"https?://\S+|www\.\S+|[{}\"\\]|\d{6,}")
 
 
@@ -54,15 +55,25 @@ def squash(text):
 
 
 def body_of(markdown):
-    """The section texts: everything after the title, without headings and references."""
-    lines, body = markdown.split("\n"), []
+    """The section texts (everything after the title, without headings, quoted tables and
+    references), and the quoted tables as (cells, citation)."""
+    lines, body, tables, pending = markdown.split("\n"), [], [], []
     for line in lines:
-        if line.startswith("## ") and body and re.match(r"^## (References|参考文献)\s*$", line):
+        if re.match(r"^## (References|参考文献)\s*$", line):
             break
+        if line.startswith("|"):
+            if not re.match(r"^\|( --- \|)+$", line):
+                pending += [c.strip() for c in line.strip("|").split("|") if c.strip()]
+            continue
+        source = TABLE_SOURCE.match(line.strip())
+        if source:
+            tables.append((pending, int(source.group(2) or source.group(3))))
+            pending = []
+            continue
         if line.startswith("#") or not line.strip():
             continue
         body.append(line.strip())
-    return body
+    return body, tables
 
 
 def sentences_of(paragraph):
@@ -98,10 +109,13 @@ def passage_text(reference, documents):
 
 
 def score(markdown, references, answer, chinese, documents):
-    body = body_of(markdown)
+    body, tables = body_of(markdown)
     text = "\n".join(body)
     sentences = [s for p in body for s in sentences_of(p)]
     passages = {r.number: squash(passage_text(r, documents)) for r in references}
+    cells = [(cell, n) for table_cells, n in tables for cell in table_cells]
+    cells_verbatim = sum(squash(c) in passages.get(n, "") for c, n in cells)
+    full_text = text + "\n" + "\n".join(c for c, _ in cells)
     cited = [s for s in sentences if s[1]]
     verbatim = [s for s in cited if all(squash(s[0]) in passages.get(n, "") for n in s[1])]
     seen, repeated = set(), 0
@@ -111,7 +125,9 @@ def score(markdown, references, answer, chinese, documents):
         seen.add(key)
     junk = sum(len(m.group(0)) for m in JUNK.finditer(text))
     return {
-        "answered": None if answer is None else squash(answer) in squash(text),
+        "answered": None if answer is None else squash(answer) in squash(full_text),
+        "tables": len(tables),
+        "table_cells_verbatim": cells_verbatim / len(cells) if cells else None,
         "sentences": len(sentences),
         "cited_share": len(cited) / len(sentences) if sentences else 0.0,
         "verbatim_share": len(verbatim) / len(cited) if cited else 0.0,
@@ -197,6 +213,10 @@ def main():
                 "repeated_sentences": sum(r["repeated_sentences"] for r in rows),
                 "distinct_4grams": round(sum(r["distinct_4grams"] for r in rows) / len(rows), 3),
                 "junk_share": round(sum(r["junk_share"] for r in rows) / len(rows), 4),
+                "tables": sum(r["tables"] for r in rows),
+                "table_cells_verbatim": (round(sum(r["table_cells_verbatim"] for r in rows if r["tables"]) /
+                                               max(1, sum(1 for r in rows if r["tables"])), 3)
+                                         if any(r["tables"] for r in rows) else None),
                 "references_per_report": round(sum(r["references"] for r in rows) / len(rows), 2),
                 "min_references": min(r["references"] for r in rows),
                 "seconds_per_report": round(sum(r["seconds"] for r in rows) / len(rows), 2),

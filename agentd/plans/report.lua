@@ -43,6 +43,7 @@ local L = {
     rewrite = "Rewrite the draft section fixing the problems listed. Keep only claims the passages support and cite each with [n].\n\nPassages:\n%s\n\nDraft:\n%s\n\nProblems:\n%s\n\nRewritten section:",
     references = "References",
     span = "%s, characters %d–%d",
+    table_source = "(Table quoted from [%d].)",
     sources_note = "Sources consulted",
     key_findings = "Key findings",
     choose_headings = "Choose the %d headings, from the list allowed, that best divide a research report on the topic below into sections.\n\nTopic: %s\n\nCandidate headings:\n%s",
@@ -59,6 +60,7 @@ local L = {
     rewrite = "请根据所列问题改写该章节。只保留资料支持的论断，并用 [n] 标注引用。\n\n资料：\n%s\n\n草稿：\n%s\n\n问题：\n%s\n\n改写后的章节：",
     references = "参考文献",
     span = "%s，第 %d–%d 字",
+    table_source = "（表格摘自资料 [%d]）",
     sources_note = "参考资料",
     key_findings = "核心结论",
     choose_headings = "请从允许的列表中选出 %d 个标题，作为下面主题研究报告的章节标题。\n\n主题：%s\n\n候选标题：\n%s",
@@ -278,13 +280,25 @@ local function extractive(ctx, inputs, c, outline)
       ctx.warn("no passages found for section \"" .. section.heading .. "\"")
       return {queries = queries, passages = passages, candidates = {}}
     end
-    local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4, headings = 0}
+    local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4,
+                                       headings = 0, rows = 3}
     -- Sentences far below the best one (scores are scaled to it) answer something else.
     local candidates = {}
     for _, s in ipairs(found.sentences) do
       if s.score >= 0.35 or #candidates < 2 then candidates[#candidates + 1] = s end
     end
-    return {queries = queries, passages = passages, candidates = candidates}
+    -- A table row that covers most of the question (a figure no sentence states) is quoted with
+    -- its header, with the other good rows of the same table.
+    local rows = {}
+    local best = found.rows[1]
+    if best ~= nil and best.coverage >= 0.6 then
+      for _, r in ipairs(found.rows) do
+        if r.passage == best.passage and table.concat(r.header, "\t") == table.concat(best.header, "\t") then
+          rows[#rows + 1] = r
+        end
+      end
+    end
+    return {queries = queries, passages = passages, candidates = candidates, rows = rows}
   end)
 
   -- No sentence twice in one report: earlier sections keep theirs (deterministic, so a resumed
@@ -379,11 +393,51 @@ local function extractive(ctx, inputs, c, outline)
     return {units = kept, sentences = #kept}
   end)
 
+  -- A quoted table: its header and rows cell for cell, then where it comes from.
+  local function markdown_table(rows)
+    local function line(cells)
+      local out = {}
+      -- '|' would split the cell; '[' and ']' would read as citations.
+      for k, cell in ipairs(cells) do out[k] = (cell:gsub("|", "/"):gsub("%[", "("):gsub("%]", ")")) end
+      return "| " .. table.concat(out, " | ") .. " |"
+    end
+    -- Rows in the source's order. A header without the row-label column gets an empty one; a
+    -- row the passage cut off keeps its cells and blanks for the rest.
+    local ordered = {}
+    for k, r in ipairs(rows) do ordered[k] = r end
+    table.sort(ordered, function(a, b) return a.start < b.start end)
+    local width = #rows[1].header
+    for _, r in ipairs(ordered) do width = math.max(width, #r.cells) end
+    local header = {}
+    for _ = 1, width - #rows[1].header do header[#header + 1] = "" end
+    for _, cell in ipairs(rows[1].header) do header[#header + 1] = cell end
+    local lines = {line(header), "|" .. string.rep(" --- |", width)}
+    for _, r in ipairs(ordered) do
+      local cells = {}
+      for k = 1, width do cells[k] = r.cells[k] or "" end
+      lines[#lines + 1] = line(cells)
+    end
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = string.format(T.table_source, rows[1].passage)
+    return table.concat(lines, "\n")
+  end
+
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
+  local tables_used = {}
   for i, section in ipairs(outline.sections) do
     local parts = {}
     for k, u in ipairs(revised[i].units) do parts[k] = u.text .. "[" .. u.citation .. "]" end
-    headings[i], texts[i], passages_of[i] = section.heading, table.concat(parts, separator), evidence[i].passages
+    local text = table.concat(parts, separator)
+    local rows = evidence[i].rows or {}
+    if #rows > 0 then
+      local p = evidence[i].passages[rows[1].passage]
+      local key = p.document .. "#" .. p.chunk_id .. "#" .. rows[1].start
+      if not tables_used[key] then
+        tables_used[key] = true
+        text = text .. "\n\n" .. markdown_table(rows)
+      end
+    end
+    headings[i], texts[i], passages_of[i] = section.heading, text, evidence[i].passages
     sentences = sentences + #revised[i].units
   end
   return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, sentences)

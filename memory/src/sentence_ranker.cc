@@ -195,6 +195,48 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (!restated) out.headings.push_back(h);
     }
   }
+  if (options.k_rows > 0) {
+    std::vector<RankedRow> rows;
+    for (size_t p = 0; p < passages.size(); ++p) {
+      for (const PassageTable& table : FindTables(passages[p].text)) {
+        for (const TableRow& row : table.rows) rows.push_back({table.header, row.cells, static_cast<int>(p), row.start, row.end, 0, 0});
+      }
+    }
+    if (!rows.empty()) {
+      auto joined = [](const RankedRow& r) {
+        std::string text;
+        for (const std::string& cell : r.header) text += cell + " ";
+        for (const std::string& cell : r.cells) text += cell + " ";
+        return text;
+      };
+      std::vector<std::string> texts;
+      for (const RankedRow& r : rows) texts.push_back(joined(r));
+      auto scored = Score(nullptr, query, texts);
+      if (!scored.ok()) return scored.status();
+      std::vector<std::string> query_terms = LexicalTerms(query);
+      std::vector<std::string> latin;
+      for (const std::string& t : query_terms) {
+        if (static_cast<unsigned char>(t[0]) < 0x80) latin.push_back(t);
+      }
+      if (latin.size() >= 2) query_terms = latin;
+      const std::unordered_set<std::string> wanted(query_terms.begin(), query_terms.end());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        rows[i].score = scored->relevance[i];
+        std::vector<std::string> terms = LexicalTerms(texts[i]);
+        const std::unordered_set<std::string> have(terms.begin(), terms.end());
+        size_t found = 0;
+        for (const std::string& t : wanted) found += have.count(t);
+        rows[i].coverage = wanted.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(wanted.size());
+      }
+      std::stable_sort(rows.begin(), rows.end(), [](const RankedRow& a, const RankedRow& b) {
+        return a.coverage > b.coverage || (a.coverage == b.coverage && a.score > b.score);
+      });
+      for (RankedRow& r : rows) {
+        if (static_cast<int>(out.rows.size()) >= std::min(options.k_rows, 32) || r.coverage < 0.5) break;
+        out.rows.push_back(std::move(r));
+      }
+    }
+  }
   return out;
 }
 

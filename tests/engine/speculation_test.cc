@@ -164,7 +164,9 @@ TEST_F(SpeculationTest, QuotedSentencesAreUnchangedBySpeculationAndCopyingIsDraf
     EXPECT_EQ(got.tokens, expected.tokens) << SpeculationModeName(mode);
     EXPECT_TRUE(got.speculated);
     EXPECT_GT(got.draft_tokens_proposed, 0) << SpeculationModeName(mode);
-    if (mode == Mode::kNgram) EXPECT_GT(got.draft_tokens_accepted, 0);
+    if (mode == Mode::kNgram) {
+      EXPECT_GT(got.draft_tokens_accepted, 0);
+    }
   }
 }
 

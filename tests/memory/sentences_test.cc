@@ -169,5 +169,31 @@ TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOf
   EXPECT_GE(found, 10);
 }
 
+TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
+  const std::string passage =
+      "图 5: 蒸馏小模型超越 OpenAI o1-mini\n\n"
+      "\tAIME 2024 pass@1\tMATH-500 pass@1\tCodeForces rating\n"
+      "GPT-4o-0513\t9.3\t74.6\t759.0\n"
+      "DeepSeek-R1-Distill-Qwen-32B\t72.6\t94.3\t1691.0\n"
+      "DeepSeek-R1-Distill-Llama-70B\t70.0\t94.5\t1633.0\n\n"
+      "资料来源：DeepSeek 官网\n";
+  std::vector<PassageTable> tables = FindTables(passage);
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_THAT(tables[0].header, ElementsAre("", "AIME 2024 pass@1", "MATH-500 pass@1", "CodeForces rating"));
+  ASSERT_EQ(tables[0].rows.size(), 3u);
+  EXPECT_THAT(tables[0].rows[1].cells, ElementsAre("DeepSeek-R1-Distill-Qwen-32B", "72.6", "94.3", "1691.0"));
+  // A table cut off before its header (a chunk starting mid-table) is no table.
+  EXPECT_TRUE(FindTables("GPT-4o-0513\t9.3\t74.6\t759.0\no1-mini\t63.6\t90.0\t1820.0\n").empty());
+
+  auto ranked = RankSentences(nullptr, "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？",
+                              std::vector<PassageInput>{{passage, true}}, {.k = 4, .k_rows = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->rows.empty());
+  EXPECT_EQ(ranked->rows[0].cells[0], "DeepSeek-R1-Distill-Qwen-32B");
+  EXPECT_GE(ranked->rows[0].coverage, 0.6);
+  // No table rows unless asked for.
+  EXPECT_TRUE(RankSentences(nullptr, "AIME", std::vector<PassageInput>{{passage, true}}, {})->rows.empty());
+}
+
 }  // namespace
 }  // namespace memory

@@ -53,6 +53,9 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
   if (!k.ok()) return k.status();
   auto headings = IntegerField(request, kWhat, "headings", 8, 0, 64);
   if (!headings.ok()) return headings.status();
+  auto rows = IntegerField(request, kWhat, "rows", 0, 0, 32);
+  if (!rows.ok()) return rows.status();
+  out.options.k_rows = *rows;
   auto min_chars = IntegerField(request, kWhat, "min_chars", 12, 1, 4096);
   if (!min_chars.ok()) return min_chars.status();
   auto max_chars = IntegerField(request, kWhat, "max_chars", 300, *min_chars, 4096);
@@ -82,7 +85,12 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
     }
     return out;
   };
-  return {{"sentences", list(ranked.sentences)}, {"headings", list(ranked.headings)}};
+  Json rows = Json::array();
+  for (const memory::RankedRow& r : ranked.rows) {
+    rows.push_back({{"header", r.header}, {"cells", r.cells}, {"passage", r.passage + 1}, {"start", r.start},
+                    {"end", r.end}, {"score", r.score}, {"coverage", r.coverage}});
+  }
+  return {{"sentences", list(ranked.sentences)}, {"headings", list(ranked.headings)}, {"rows", rows}};
 }
 
 absl::Status ParseQuote(const Json& quote, engine::ResponseConstraint* constraint) {

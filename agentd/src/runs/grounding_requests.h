@@ -21,12 +21,13 @@ struct SentencesRequest {
   memory::SentenceRankOptions options;
 };
 
-// ctx.memory.sentences{query = TEXT, passages = {hit | TEXT, ...}, k = 8, headings = 8,
+// ctx.memory.sentences{query = TEXT, passages = {hit | TEXT, ...}, k = 8, headings = 8, rows = 0,
 // exclude = {TEXT, ...}, min_chars = 12, max_chars = 300}. A passage is a string or a table
 // with `text` (a memory.search hit: its `offsets` tell whether it starts its document).
 absl::StatusOr<SentencesRequest> ParseSentencesRequest(const nlohmann::json& request);
 
-// {sentences = {{text, passage (1-based), start, end, score}}, headings = {...}}.
+// {sentences = {{text, passage (1-based), start, end, score}}, headings = {...},
+//  rows = {{header, cells, passage, start, end, score, coverage}}}.
 nlohmann::json SentencesResponse(const memory::RankedSentences& ranked);
 
 // quote = {sentences = {{text = TEXT, citation = N}, ...}, min = 1, max = 0, separator = ""}

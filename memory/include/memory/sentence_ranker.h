@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "memory/embedder.h"
 #include "memory/sentences.h"
+#include "memory/tables.h"
 
 namespace memory {
 
@@ -35,6 +36,9 @@ struct SentenceRankOptions {
   int k = 8;
   // Headings returned (at most). Default 8; 0..64.
   int k_headings = 8;
+  // Table rows returned (at most; memory/tables.h), those that cover at least half of the
+  // query's terms with their header. Default 0; 0..32.
+  int k_rows = 0;
   // Sentences never returned (already written elsewhere), compared after NormalizeSpacing.
   std::vector<std::string> exclude;
   // MMR trade-off: 1 ranks by relevance alone, lower values favour novelty. Default 0.7.
@@ -49,9 +53,21 @@ struct RankedSentence {
   double score = 0;             // relevance in [0, 1]
 };
 
+struct RankedRow {
+  std::vector<std::string> header;
+  std::vector<std::string> cells;
+  int passage = 0;
+  uint64_t start = 0, end = 0;  // code points into that passage
+  double score = 0;             // BM25 relative to the best row, in [0, 1]
+  // Share of the query's terms the row and its header contain (only its Latin words and numbers
+  // when it has two or more: CJK bigrams of a question are mostly its wording).
+  double coverage = 0;
+};
+
 struct RankedSentences {
   std::vector<RankedSentence> sentences;  // in the order chosen (best first)
   std::vector<RankedSentence> headings;   // best first
+  std::vector<RankedRow> rows;            // best first
 };
 
 // `embedder` may be null (lexical scores alone). Errors: the embedder's.
