@@ -218,7 +218,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       for (const std::string& t : query_terms) {
         if (static_cast<unsigned char>(t[0]) < 0x80) latin.push_back(t);
       }
-      if (latin.size() >= 2) query_terms = latin;
+      if (latin.size() >= 3) query_terms = latin;
       const std::unordered_set<std::string> wanted(query_terms.begin(), query_terms.end());
       for (size_t i = 0; i < rows.size(); ++i) {
         rows[i].score = scored->relevance[i];

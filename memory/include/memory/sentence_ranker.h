@@ -60,7 +60,7 @@ struct RankedRow {
   uint64_t start = 0, end = 0;  // code points into that passage
   double score = 0;             // BM25 relative to the best row, in [0, 1]
   // Share of the query's terms the row and its header contain (only its Latin words and numbers
-  // when it has two or more: CJK bigrams of a question are mostly its wording).
+  // when it has three or more: CJK bigrams of a question are mostly its wording).
   double coverage = 0;
 };
 
