@@ -231,6 +231,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   IngestAllSeeds();
   const std::vector<std::pair<std::string, std::string>> topics = {{"2023年中国AI Agent市场规模是多少？", "554"},
                                                                    {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元"}};
+  int tables_seen = 0;
   for (const auto& [topic, answer] : topics) {
     RunT started = StartRun("report", {{"topic", topic}, {"collection", "reports"}});
     RunT run = WaitForEnd(started.run_id());
@@ -247,11 +248,35 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     std::istringstream lines(content);
     std::string line, body;
     std::set<std::string> seen;
+    std::vector<std::string> table_cells;
     int units = 0, headings = 0;
     while (std::getline(lines, line)) {
       if (line == "## 参考文献") break;
       if (line.rfind("## ", 0) == 0) ++headings;
       if (line.empty() || line[0] == '#') continue;
+      // A quoted table: every cell is in the passage its source line cites.
+      if (line[0] == '|') {
+        if (line.find("---") != std::string::npos) continue;
+        for (size_t at = 1; at < line.size();) {
+          const size_t bar = line.find('|', at);
+          std::string cell = line.substr(at, bar - at);
+          cell.erase(std::remove(cell.begin(), cell.end(), ' '), cell.end());
+          if (!cell.empty()) table_cells.push_back(cell);
+          at = bar == std::string::npos ? line.size() : bar + 1;
+        }
+        continue;
+      }
+      if (line.rfind("（表格摘自资料 [", 0) == 0) {
+        const int number = std::stoi(line.substr(line.find('[') + 1));
+        ASSERT_TRUE(passages.count(number)) << content;
+        for (const std::string& cell : table_cells) {
+          EXPECT_NE(passages[number].find(cell), std::string::npos) << "[" << number << "] has no cell " << cell;
+        }
+        EXPECT_FALSE(table_cells.empty()) << content;
+        table_cells.clear();
+        ++tables_seen;
+        continue;
+      }
       body += line;
       size_t at = 0;
       while (at < line.size()) {
@@ -276,6 +301,8 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     squashed.erase(std::remove(squashed.begin(), squashed.end(), ' '), squashed.end());
     EXPECT_NE(squashed.find(answer), std::string::npos) << content;
   }
+  // The AI Agent market forecast is a table in its source: the first report quotes it.
+  EXPECT_GE(tables_seen, 1);
 }
 
 TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
