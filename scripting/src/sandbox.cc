@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "bounded_patterns.h"
 #include "modules.h"
 
 extern "C" {
@@ -31,6 +32,8 @@ struct Sandbox::Guard {
   int depth = 0;
   Clock::time_point deadline;
   Violation violation = Violation::kNone;
+  // For string.find/match/gmatch/gsub, which run where no hook reaches (bounded_patterns.h).
+  internal::PatternLimits patterns;
 };
 
 namespace {
@@ -282,6 +285,7 @@ absl::Status ConfigureGlobals(lua_State* L) {
   lua_setfield(L, globals, "setmetatable");
   lua_getfield(L, globals, LUA_STRLIBNAME);
   Refuse(L, -1, "dump", "string.dump");
+  internal::InstallBoundedPatterns(L, lua_absindex(L, -1), &GuardOf(L)->patterns);
   lua_pop(L, 1);
 
   // os: only time, clock and date; anything else refuses by name.
@@ -316,6 +320,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   std::unique_ptr<Sandbox> sandbox(new Sandbox());
   sandbox->guard_ = std::make_unique<Guard>();
   sandbox->guard_->options = options;
+  // Pattern matching stops where Lua code would: the deadline and cancellation.
+  Guard* guard = sandbox->guard_.get();
+  guard->patterns.should_stop = [guard]() -> const char* {
+    if (guard->options.interrupt != nullptr && guard->options.interrupt->load()) {
+      guard->violation = Violation::kInterrupted;
+      return "interrupted";
+    }
+    if (Clock::now() > guard->deadline) {
+      guard->violation = Violation::kDeadline;
+      return "time limit exceeded (in pattern matching)";
+    }
+    return nullptr;
+  };
   // Creating the state itself must fit comfortably; the cap applies from here on.
   sandbox->state_ = lua_newstate(Allocate, sandbox->guard_.get());
   if (sandbox->state_ == nullptr) return absl::ResourceExhaustedError("cannot create a Lua state within the memory cap");
