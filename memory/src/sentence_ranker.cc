@@ -58,44 +58,25 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const
   return out;
 }
 
-// Similarity of two sentences for novelty: the vectors' cosine, or without vectors the
-// Jaccard overlap of their lexical terms.
-class Similarity {
- public:
-  Similarity(const std::vector<std::string>& texts, const std::vector<std::vector<float>>& vectors)
-      : vectors_(vectors) {
-    if (!vectors_.empty()) return;
-    for (const std::string& text : texts) {
-      std::vector<std::string> terms = LexicalTerms(text);
-      terms_.emplace_back(terms.begin(), terms.end());
-    }
-  }
-  double operator()(size_t a, size_t b) const {
-    if (!vectors_.empty()) {
-      double dot = 0;
-      for (size_t d = 0; d < vectors_[a].size() && d < vectors_[b].size(); ++d) dot += vectors_[a][d] * vectors_[b][d];
-      return dot;
-    }
-    size_t shared = 0;
-    for (const std::string& t : terms_[a]) shared += terms_[b].count(t);
-    const size_t total = terms_[a].size() + terms_[b].size() - shared;
-    return total == 0 ? 0.0 : static_cast<double>(shared) / static_cast<double>(total);
-  }
+using TermSet = std::unordered_set<std::string>;
 
- private:
-  const std::vector<std::vector<float>>& vectors_;
-  std::vector<std::unordered_set<std::string>> terms_;
-};
-
-// Jaccard overlap of character bigrams: restatements from overlapping chunks score near 1.
-double BigramOverlap(const std::string& a, const std::string& b) {
-  std::vector<std::string> ta = LexicalTerms(a), tb = LexicalTerms(b);
-  std::unordered_set<std::string> sa(ta.begin(), ta.end()), sb(tb.begin(), tb.end());
-  size_t shared = 0;
-  for (const std::string& t : sa) shared += sb.count(t);
-  const size_t total = sa.size() + sb.size() - shared;
-  return total == 0 ? 1.0 : static_cast<double>(shared) / static_cast<double>(total);
+TermSet TermsOf(const std::string& text) {
+  std::vector<std::string> terms = LexicalTerms(text);
+  return TermSet(terms.begin(), terms.end());
 }
+
+// Jaccard overlap of two term sets (character bigrams and words); `if_empty` when both are
+// empty.
+double Overlap(const TermSet& a, const TermSet& b, double if_empty) {
+  size_t shared = 0;
+  for (const std::string& t : a) shared += b.count(t);
+  const size_t total = a.size() + b.size() - shared;
+  return total == 0 ? if_empty : static_cast<double>(shared) / static_cast<double>(total);
+}
+
+// Restatements (overlapping chunks repeat a sentence, reports restate each other) share most of
+// their terms.
+constexpr double kRestated = 0.6;
 
 // A sentence that opens with a pronoun or a connective ("It", "This", "因此", "此外") leans on the
 // sentence before it, which a quote out of its context lacks.
@@ -154,7 +135,16 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (size_t i = 0; i < sentences.size(); ++i) {
       sentences[i].score = scored->relevance[i] * (LeansOnContext(sentences[i].text) ? 0.85 : 1.0);
     }
-    const Similarity similarity(texts, scored->vectors);
+    // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
+    std::vector<TermSet> terms;
+    for (const std::string& text : texts) terms.push_back(TermsOf(text));
+    const std::vector<std::vector<float>>& vectors = scored->vectors;
+    auto similarity = [&](size_t a, size_t b) {
+      if (vectors.empty()) return Overlap(terms[a], terms[b], 0.0);
+      double dot = 0;
+      for (size_t d = 0; d < vectors[a].size() && d < vectors[b].size(); ++d) dot += vectors[a][d] * vectors[b][d];
+      return dot;
+    };
     // Maximal marginal relevance, with restatements (most bigrams shared with a chosen
     // sentence) left out altogether.
     std::vector<bool> taken(sentences.size(), false);
@@ -175,7 +165,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (pick == sentences.size()) break;
       taken[pick] = true;
       bool restated = false;
-      for (size_t c : chosen) restated = restated || BigramOverlap(sentences[pick].text, sentences[c].text) > 0.6;
+      for (size_t c : chosen) restated = restated || Overlap(terms[pick], terms[c], 1.0) > kRestated;
       if (!restated) chosen.push_back(pick);
     }
     for (size_t c : chosen) out.sentences.push_back(sentences[c]);
@@ -188,11 +178,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (size_t i = 0; i < headings.size(); ++i) headings[i].score = scored->relevance[i];
     std::stable_sort(headings.begin(), headings.end(),
                      [](const RankedSentence& a, const RankedSentence& b) { return a.score > b.score; });
+    std::vector<TermSet> kept_terms;
     for (const RankedSentence& h : headings) {
       if (static_cast<int>(out.headings.size()) >= k_headings) break;
+      TermSet own = TermsOf(h.text);
       bool restated = false;
-      for (const RankedSentence& c : out.headings) restated = restated || BigramOverlap(h.text, c.text) > 0.6;
-      if (!restated) out.headings.push_back(h);
+      for (const TermSet& c : kept_terms) restated = restated || Overlap(own, c, 1.0) > kRestated;
+      if (restated) continue;
+      out.headings.push_back(h);
+      kept_terms.push_back(std::move(own));
     }
   }
   if (options.k_rows > 0) {
@@ -213,7 +207,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       for (const RankedRow& r : rows) texts.push_back(joined(r));
       auto scored = Score(nullptr, query, texts);
       if (!scored.ok()) return scored.status();
-      std::vector<std::string> query_terms = LexicalTerms(query);
+      std::vector<std::string> query_terms = LexicalTerms(query);  // in order, for the Latin ones
       std::vector<std::string> latin;
       for (const std::string& t : query_terms) {
         if (static_cast<unsigned char>(t[0]) < 0x80) latin.push_back(t);

@@ -13,6 +13,27 @@ namespace {
 using ::testing::HasSubstr;
 using namespace agentd::v1;
 
+// Creates "reports" with the daemon's embedding model, ingests the AI Agent report and asks the
+// market-size question by vector search, top 5.
+void IngestAgentReportAndSearch(sdk::Client* client, Collection* created, SearchResponse* hits) {
+  CreateCollectionRequest create;
+  create.set_name("reports");
+  ASSERT_TRUE(client->memory().CreateCollection(client->NewContext().get(), create, created).ok());
+  IngestRequest ingest;
+  ingest.set_collection("reports");
+  auto* doc = ingest.add_documents();
+  doc->set_id("agent-market");
+  doc->set_text(testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/002_43b260d425d982aa.txt"));
+  IngestResponse ingested;
+  ASSERT_TRUE(client->memory().Ingest(client->NewContext().get(), ingest, &ingested).ok());
+  SearchRequest search;
+  search.set_collection("reports");
+  search.set_query("2023年中国AI Agent市场规模是多少？");
+  search.set_k(5);
+  search.set_mode(SEARCH_MODE_VECTOR);
+  ASSERT_TRUE(client->memory().Search(client->NewContext().get(), search, hits).ok());
+}
+
 class ModelServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -249,26 +270,11 @@ TEST(ModelServiceEmbeddingModelTest, AnEmbeddingModelServesEmbedAndMemory) {
   EXPECT_THAT(status.error_message(), HasSubstr("nonexistent"));
 
   // A collection records the embedding model, and hybrid search finds the answering passage.
-  CreateCollectionRequest create;
-  create.set_name("reports");
   Collection created;
-  ASSERT_TRUE(client->memory().CreateCollection(client->NewContext().get(), create, &created).ok());
+  SearchResponse hits;
+  ASSERT_NO_FATAL_FAILURE(IngestAgentReportAndSearch(client, &created, &hits));
   EXPECT_EQ(created.embedding_model(), "agentd-embed");
   EXPECT_EQ(created.dimension(), 256u);
-  IngestRequest ingest;
-  ingest.set_collection("reports");
-  auto* doc = ingest.add_documents();
-  doc->set_id("agent-market");
-  doc->set_text(testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/002_43b260d425d982aa.txt"));
-  IngestResponse ingested;
-  ASSERT_TRUE(client->memory().Ingest(client->NewContext().get(), ingest, &ingested).ok());
-  SearchRequest search;
-  search.set_collection("reports");
-  search.set_query("2023年中国AI Agent市场规模是多少？");
-  search.set_k(5);
-  search.set_mode(SEARCH_MODE_VECTOR);
-  SearchResponse hits;
-  ASSERT_TRUE(client->memory().Search(client->NewContext().get(), search, &hits).ok());
   bool found = false;
   for (const auto& hit : hits.hits()) found = found || hit.text().find("554") != std::string::npos;
   EXPECT_TRUE(found) << "no passage with the answer (554) among the top 5 vector hits";
@@ -409,25 +415,10 @@ TEST(ModelServiceShippedModelsTest, WithoutModelFlagsTheDaemonServesTheShippedMo
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_GT(deltas, 0);
 
-  CreateCollectionRequest create;
-  create.set_name("reports");
   Collection created;
-  ASSERT_TRUE((*client)->memory().CreateCollection((*client)->NewContext().get(), create, &created).ok());
-  EXPECT_EQ(created.embedding_model(), "agentd-embed");
-  IngestRequest ingest;
-  ingest.set_collection("reports");
-  auto* doc = ingest.add_documents();
-  doc->set_id("agent-market");
-  doc->set_text(testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/002_43b260d425d982aa.txt"));
-  IngestResponse ingested;
-  ASSERT_TRUE((*client)->memory().Ingest((*client)->NewContext().get(), ingest, &ingested).ok());
-  SearchRequest search;
-  search.set_collection("reports");
-  search.set_query("2023年中国AI Agent市场规模是多少？");
-  search.set_k(5);
-  search.set_mode(SEARCH_MODE_VECTOR);
   SearchResponse hits;
-  ASSERT_TRUE((*client)->memory().Search((*client)->NewContext().get(), search, &hits).ok());
+  ASSERT_NO_FATAL_FAILURE(IngestAgentReportAndSearch(client->get(), &created, &hits));
+  EXPECT_EQ(created.embedding_model(), "agentd-embed");
   ASSERT_FALSE(hits.hits().empty());
 
   // `--model none` runs without one, and a missing model directory is a clear start-up error.

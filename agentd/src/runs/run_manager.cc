@@ -638,6 +638,25 @@ class RunManagerImpl final : public RunManager {
   uint64_t next_subscription_ = 0;
 };
 
+// Whether a JSON Schema anywhere bounds a number's value (what the decoding constraint leaves to
+// validation).
+bool HasValueBounds(const Json& schema) {
+  if (schema.is_array()) {
+    for (const Json& item : schema) {
+      if (HasValueBounds(item)) return true;
+    }
+    return false;
+  }
+  if (!schema.is_object()) return false;
+  for (const auto& [key, value] : schema.items()) {
+    if (key == "minimum" || key == "maximum" || key == "exclusiveMinimum" || key == "exclusiveMaximum" ||
+        key == "multipleOf" || HasValueBounds(value)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // --- RunHost ---
 
 engine::Engine* RunHost::manager_options_engine() const { return manager_->options().engine; }
@@ -922,12 +941,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     if (!parsed.is_discarded() && request.contains("json_schema")) {
       const Json& schema = request["json_schema"];
       const Json schema_json = schema.is_string() ? Json::parse(schema.get<std::string>(), nullptr, false) : schema;
-      const std::string schema_text = schema_json.is_discarded() ? "" : DumpJson(schema_json);
-      bool bounded = false;
-      for (const char* keyword : {"\"minimum\"", "\"maximum\"", "\"exclusiveMinimum\"", "\"exclusiveMaximum\"", "\"multipleOf\""}) {
-        bounded = bounded || schema_text.find(keyword) != std::string::npos;
-      }
-      if (bounded) valid = tools::ValidateJson(schema_json, parsed, "json");
+      if (!schema_json.is_discarded() && HasValueBounds(schema_json)) valid = tools::ValidateJson(schema_json, parsed, "json");
     }
     if (!parsed.is_discarded() && valid.ok()) response["json"] = parsed;
     if (!valid.ok()) response["json_error"] = std::string(valid.message());
