@@ -280,8 +280,11 @@ local function extractive(ctx, inputs, c, outline)
       ctx.warn("no passages found for section \"" .. section.heading .. "\"")
       return {queries = queries, passages = passages, candidates = {}}
     end
+    -- A heading's section quotes sentences on the heading's own subject, not ones that share
+    -- only the topic's words with it.
     local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4,
-                                       headings = 0, rows = 3}
+                                       headings = 0, rows = 3,
+                                       focus = i > 1 and section.heading or nil, background = i > 1 and topic or nil}
     -- Sentences far below the best one (scores are scaled to it) answer something else.
     local candidates = {}
     for _, s in ipairs(found.sentences) do
@@ -425,6 +428,7 @@ local function extractive(ctx, inputs, c, outline)
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
   local tables_used = {}
   for i, section in ipairs(outline.sections) do
+    local n = #headings + 1
     local parts = {}
     for k, u in ipairs(revised[i].units) do parts[k] = u.text .. "[" .. u.citation .. "]" end
     local text = table.concat(parts, separator)
@@ -437,8 +441,11 @@ local function extractive(ctx, inputs, c, outline)
         text = text .. "\n\n" .. markdown_table(rows)
       end
     end
-    headings[i], texts[i], passages_of[i] = section.heading, text, evidence[i].passages
-    sentences = sentences + #revised[i].units
+    -- A heading the sources say nothing quotable about is left out rather than left empty.
+    if text ~= "" or i == 1 then
+      headings[n], texts[n], passages_of[n] = section.heading, text, evidence[i].passages
+      sentences = sentences + #revised[i].units
+    end
   end
   return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, sentences)
 end

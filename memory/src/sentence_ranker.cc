@@ -90,6 +90,30 @@ bool LeansOnContext(const std::string& text) {
   return false;
 }
 
+// The terms of the focus that the background lacks, and how many of them a sentence needs.
+struct FocusTerms {
+  TermSet terms;
+  size_t needed = 0;
+};
+
+FocusTerms FocusOf(const std::string& focus, const std::string& background) {
+  FocusTerms out;
+  const TermSet common = TermsOf(background);
+  for (std::string& term : LexicalTerms(focus)) {
+    if (!common.count(term)) out.terms.insert(std::move(term));
+  }
+  // A third of them, at most two: a long, sentence-like heading names its subject more than once.
+  out.needed = std::min<size_t>((out.terms.size() + 2) / 3, 2);
+  return out;
+}
+
+bool MeetsFocus(const FocusTerms& focus, const std::string& text) {
+  if (focus.needed == 0) return true;
+  size_t shared = 0;
+  for (const std::string& term : TermsOf(text)) shared += focus.terms.count(term);
+  return shared >= focus.needed;
+}
+
 // Texts that differ only in spacing ("224.32亿元" and "224.32 亿元") are the same sentence.
 std::string SpacingFree(const std::string& text) {
   std::string out;
@@ -108,6 +132,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   const int k_headings = std::clamp(options.k_headings, 0, 64);
   std::unordered_set<std::string> excluded;
   for (const std::string& text : options.exclude) excluded.insert(SpacingFree(NormalizeSpacing(text)));
+  const FocusTerms focus = FocusOf(options.focus, options.background);
 
   std::vector<RankedSentence> sentences, headings;
   std::unordered_set<std::string> seen_sentences, seen_headings;
@@ -117,7 +142,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     PassageSentences found = SplitSentences(passages[p].text, split);
     for (PassageSentence& s : found.sentences) {
       const std::string key = SpacingFree(s.text);
-      if (excluded.count(key) || !seen_sentences.insert(key).second) continue;
+      if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
     }
     for (PassageSentence& h : found.headings) {

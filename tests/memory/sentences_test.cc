@@ -133,6 +133,28 @@ TEST(SentenceRankerTest, TheAnswerComesFirstAndRestatementsAndExclusionsGo) {
   EXPECT_TRUE(none->sentences.empty());
 }
 
+TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWordsOut) {
+  const std::vector<PassageInput> passages = {
+      {"2023年中国光芯片市场规模约为137.62亿元，较上年增长10.24%。根据信通院数据，中国云计算市场保持高活力，年均增速达到37%。", true},
+  };
+  SentenceRankOptions options;
+  options.k = 4;
+  auto unfocused = RankSentences(nullptr, "中国云计算市场规模 中国AI Agent市场规模", passages, options);
+  ASSERT_TRUE(unfocused.ok());
+  ASSERT_EQ(unfocused->sentences.size(), 2u) << "without a focus both sentences are candidates";
+  options.focus = "中国云计算市场规模";
+  options.background = "中国AI Agent市场规模";
+  auto focused = RankSentences(nullptr, "中国云计算市场规模 中国AI Agent市场规模", passages, options);
+  ASSERT_TRUE(focused.ok());
+  ASSERT_EQ(focused->sentences.size(), 1u);
+  EXPECT_THAT(focused->sentences[0].text, ::testing::HasSubstr("云计算"));
+  // A focus with nothing beyond the background asks for nothing.
+  options.focus = "中国AI Agent市场规模";
+  auto same = RankSentences(nullptr, "中国AI Agent市场规模", passages, options);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->sentences.size(), 2u);
+}
+
 TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {
   // Lexical ranking alone over each question's source document, cut into chunks as memory cuts
   // them: the sentence with the answer is among the best 8 for most questions (tables hold the

@@ -64,6 +64,14 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
   out.options.k_headings = *headings;
   out.options.sentences.min_chars = *min_chars;
   out.options.sentences.max_chars = *max_chars;
+  for (const auto& [field, target] : {std::pair<const char*, std::string*>{"focus", &out.options.focus},
+                                      std::pair<const char*, std::string*>{"background", &out.options.background}}) {
+    if (!request.contains(field)) continue;
+    if (!request[field].is_string() || request[field].get_ref<const std::string&>().size() > 4096) {
+      return absl::InvalidArgumentError(absl::StrCat(kWhat, ": ", field, " must be a text of at most 4096 bytes"));
+    }
+    *target = request[field].get<std::string>();
+  }
   if (request.contains("exclude")) {
     const Json& exclude = request["exclude"];
     if (!IsList(exclude) || exclude.size() > 65536) {

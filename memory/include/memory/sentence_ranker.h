@@ -41,6 +41,12 @@ struct SentenceRankOptions {
   int k_rows = 0;
   // Sentences never returned (already written elsewhere), compared after NormalizeSpacing.
   std::vector<std::string> exclude;
+  // A section's own subject: when set, a sentence must contain at least a third of the terms
+  // of `focus` that `background` lacks (a heading's words beyond the report's topic), so a
+  // section on "中国云计算市场规模" under the topic "中国AI Agent市场规模" takes no sentence on
+  // another market that only shares "中国" and "市场规模". Empty (the default): no requirement.
+  std::string focus;
+  std::string background;
   // MMR trade-off: 1 ranks by relevance alone, lower values favour novelty. Default 0.7.
   double mmr_lambda = 0.7;
   SentenceOptions sentences;
