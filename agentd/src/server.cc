@@ -27,6 +27,7 @@
 #include "runs/run_store.h"
 #include "script_services.h"
 #include "services/agent_service.h"
+#include "services/malformed_request_interceptor.h"
 #include "services/memory_service.h"
 #include "services/model_service.h"
 #include "services/tool_service.h"
@@ -208,6 +209,7 @@ class ServerImpl final : public Server {
     builder.RegisterService(memory_service_.get());
     builder.RegisterService(model_service_.get());
     builder.RegisterService(tool_service_.get());
+    builder.experimental().SetInterceptorCreators(services::MakeMalformedRequestInterceptors());
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port_ == 0) {
       grpc_server_.reset();

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <grpcpp/generic/generic_stub.h>
+
+#include <future>
+
 #include "sdk/client.h"
 #include "support/shared_daemon.h"
 
@@ -128,10 +132,58 @@ TEST_F(ValidationTest, ToolServiceArguments) {
   EXPECT_EQ(invoked.result_json(), R"({"expression":"6 * 7","result":42.0})");
 }
 
+// Raw bytes to a method path, as a client with another (or a broken) schema sends them.
+grpc::Status SendRawBytes(const std::string& address, const std::string& method, const std::string& bytes) {
+  grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+TEST_F(ValidationTest, BytesThatDoNotParseAreInvalidArgumentAndUnknownMethodsUnimplemented) {
+  const std::string address = testing_support::GetSharedDaemon("validation", "", {}).daemon->address();
+  const std::string garbage = "\xff\xff\xff\xff\x0f";
+  for (const auto& [method, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/agentd.v1.AgentService/StartRun", "agentd.v1.StartRunRequest"},
+           {"/agentd.v1.MemoryService/Search", "agentd.v1.SearchRequest"},
+           {"/agentd.v1.ModelService/Tokenize", "agentd.v1.TokenizeRequest"},
+           {"/agentd.v1.ToolService/InvokeTool", "agentd.v1.InvokeToolRequest"}}) {
+    const grpc::Status status = SendRawBytes(address, method, garbage);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("does not parse as " + type)) << method;
+  }
+  // A string field holding invalid UTF-8 (field 1 of StartRunRequest, "plan") does not parse either.
+  const grpc::Status latin1 = SendRawBytes(address, "/agentd.v1.AgentService/StartRun", std::string("\x0a\x02\xe9t", 4));
+  EXPECT_EQ(latin1.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << latin1.error_message();
+  for (const std::string& method : {"/agentd.v1.NoSuchService/Run", "/agentd.v1.ModelService/NoSuchMethod"}) {
+    EXPECT_EQ(SendRawBytes(address, method, garbage).error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
+  }
+}
+
 TEST_F(ValidationTest, DaemonKeepsServingAfterBadRequests) {
+  // Each test runs in its own process with its own daemon, so the bad requests are sent here.
+  const std::string address = testing_support::GetSharedDaemon("validation", "", {}).daemon->address();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_FALSE(SendRawBytes(address, "/agentd.v1.AgentService/StartRun", std::string(static_cast<size_t>(i * 7), '\xff')).ok());
+    StartRunRequest start;
+    start.set_plan(i % 2 ? "" : "report");
+    start.set_inputs_json("{\"topic\": [");
+    StartRunResponse started;
+    EXPECT_FALSE(client_->agents().StartRun(client_->NewContext().get(), start, &started).ok());
+  }
   auto health = client_->Health();
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(*health, "SERVING");
+  TokenizeRequest tokenize;
+  tokenize.set_text("still serving");
+  TokenizeResponse tokens;
+  const grpc::Status status = client_->models().Tokenize(client_->NewContext().get(), tokenize, &tokens);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 }
 
 }  // namespace
