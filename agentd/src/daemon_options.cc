@@ -94,6 +94,8 @@ absl::Status ReadEngine(const std::string& path, const Json& object, EngineServi
       status = ReadUnsigned(path, object, key, display, &engine->max_batch_tokens);
     } else if (key == "max_waiting") {
       status = ReadUnsigned(path, object, key, display, &engine->max_waiting);
+    } else if (key == "max_streams") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_streams);
     } else if (key == "prefix_caching") {
       if (!value.is_boolean()) {
         status = KeyError(path, display, "must be true or false");
@@ -193,6 +195,9 @@ absl::Status DaemonOptions::Validate() const {
     return absl::InvalidArgumentError("engine.max_batch_tokens must be between 1 and 65536");
   }
   if (engine.max_waiting > 1000000) return absl::InvalidArgumentError("engine.max_waiting must be at most 1000000");
+  if (engine.max_streams == 0 || engine.max_streams > 4096) {
+    return absl::InvalidArgumentError("engine.max_streams must be between 1 and 4096");
+  }
   if (!draft_model_dir.empty() && model_dir.empty()) {
     return absl::InvalidArgumentError("draft_model needs a model (--model) to draft for");
   }

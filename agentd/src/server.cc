@@ -179,7 +179,8 @@ class ServerImpl final : public Server {
 
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_, run_manager_.get());
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
-    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get(), embedding_engine_.get());
+    model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get(), embedding_engine_.get(),
+                                                                   options_.engine.max_streams);
     tool_service_ = std::make_unique<services::ToolServiceImpl>(
         &env_, tool_registry_.get(),
         [memory, engine](const std::string& tenant) { return MakeScriptServices(memory, engine, tenant); });

@@ -65,6 +65,12 @@ TEST(DaemonOptionsTest, ValidateNamesTheSetting) {
   options.listen = "127.0.0.1:1";
   options.limits.max_request_bytes = 100;
   EXPECT_THAT(options.Validate().message(), HasSubstr("limits.max_request_bytes"));
+  options.limits = {};
+  ASSERT_TRUE(options.Validate().ok());
+  options.engine.max_streams = 0;
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams"));
+  options.engine.max_streams = 5000;
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams"));
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "nlohmann/json.hpp"
 #include "sdk/client.h"
 #include "support/daemon_process.h"
@@ -480,6 +483,60 @@ TEST_F(ModelServiceTest, ClientCancellationLeavesTheDaemonServing) {
   auto reader2 = client_->models().Generate(context2.get(), small);
   grpc::Status status;
   Drain(reader2.get(), &status);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST(ModelServiceStreamLimitTest, StreamsBeyondMaxStreamsAreRefusedAndTheSlotComesBack) {
+  // One stream at a time: a second is refused at once rather than given a thread of its own.
+  const auto& shared = testing_support::GetSharedDaemon(
+      "model_streams", R"({"engine": {"max_streams": 1}})", {"--model", testing_support::TinyChatModelDir()});
+  ASSERT_NE(shared.daemon, nullptr) << shared.error;
+  sdk::Client* client = shared.client;
+  // A long stream the client stops reading: it cannot finish (2000 tokens with 20 logprobs each
+  // outgrow the transport's flow-control window) until the client cancels it.
+  GenerateRequest holding;
+  holding.set_prompt("a long story");
+  holding.set_max_tokens(2000);
+  holding.set_logprobs(20);
+  auto holding_context = client->NewContext(false);
+  auto holding_reader = client->models().Generate(holding_context.get(), holding);
+  GenerateResponse response;
+  ASSERT_TRUE(holding_reader->Read(&response));
+
+  GenerateRequest small;
+  small.set_prompt("ok");
+  small.set_max_tokens(2);
+  auto generate_status = [&] {
+    auto context = client->NewContext(false);
+    auto reader = client->models().Generate(context.get(), small);
+    GenerateResponse r;
+    while (reader->Read(&r)) {
+    }
+    return reader->Finish();
+  };
+  const grpc::Status refused = generate_status();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("engine.max_streams"));
+  ChatRequest chat;
+  chat.add_messages()->set_content("hi");
+  chat.mutable_messages(0)->set_role(ROLE_USER);
+  chat.set_max_tokens(2);
+  auto chat_context = client->NewContext(false);
+  auto chat_reader = client->models().Chat(chat_context.get(), chat);
+  while (chat_reader->Read(&response)) {
+  }
+  EXPECT_EQ(chat_reader->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  holding_context->TryCancel();
+  while (holding_reader->Read(&response)) {
+  }
+  EXPECT_EQ(holding_reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The slot is given back once the cancelled call is done on the server.
+  grpc::Status status = generate_status();
+  for (int i = 0; i < 300 && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = generate_status();
+  }
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 

@@ -50,6 +50,10 @@ struct EngineServingOptions {
   uint64_t max_waiting = 256;
   // Reuse KV blocks of earlier prompts' prefixes. Default true.
   bool prefix_caching = true;
+  // ModelService.Generate/Chat calls streaming at once (each holds a thread while it waits for
+  // its tokens); one more is refused with RESOURCE_EXHAUSTED, so no number of clients can make
+  // the daemon start unbounded threads. Default 256; 1..4096.
+  uint64_t max_streams = 256;
 };
 
 struct ApiToken {

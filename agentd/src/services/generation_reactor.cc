@@ -2,7 +2,7 @@
 
 namespace agentd::services {
 
-GenerationReactor::GenerationReactor(Work work) {
+GenerationReactor::GenerationReactor(Work work, StreamSlots::Slot slot) : slot_(std::move(slot)) {
   worker_ = std::thread([this, work = std::move(work)] {
     grpc::Status status = work([this](agentd::v1::GenerateResponse r) { Enqueue(std::move(r)); }, &cancelled_);
     Complete(status);

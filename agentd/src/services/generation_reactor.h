@@ -11,9 +11,11 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agentd/v1/model.pb.h"
+#include "stream_slots.h"
 
 namespace agentd::services {
 
@@ -24,7 +26,8 @@ class GenerationReactor final : public grpc::ServerWriteReactor<agentd::v1::Gene
   using Send = std::function<void(agentd::v1::GenerateResponse)>;
   using Work = std::function<grpc::Status(const Send& send, const std::atomic<bool>* cancelled)>;
 
-  explicit GenerationReactor(Work work);
+  // `slot` is held until the call is done and the worker has ended.
+  GenerationReactor(Work work, StreamSlots::Slot slot);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override { cancelled_ = true; }
@@ -45,6 +48,9 @@ class GenerationReactor final : public grpc::ServerWriteReactor<agentd::v1::Gene
   bool finished_ = false;
   grpc::Status final_status_;
   std::thread worker_;
+  // Declared after worker_ only for clarity: OnDone joins the worker before `delete this`
+  // gives the slot back.
+  std::optional<StreamSlots::Slot> slot_;
 };
 
 }  // namespace agentd::services

@@ -225,6 +225,16 @@ grpc::Status ModelServiceImpl::CheckModel(const std::string& requested) const {
   return grpc::Status::OK;
 }
 
+std::optional<StreamSlots::Slot> ModelServiceImpl::TakeStreamSlot(const char* method, grpc::Status* status) {
+  std::optional<StreamSlots::Slot> slot = streams_.TryTake();
+  if (!slot) {
+    *status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           absl::StrCat(method, ": ", streams_.capacity(),
+                                        " generation calls are streaming already (engine.max_streams); retry later"));
+  }
+  return slot;
+}
+
 grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::CallbackServerContext* context,
                                                                        const GenerateRequest* request) {
   std::string tenant;
@@ -237,6 +247,8 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
   }
   if (status.ok()) status = CheckModel(request->model());
   if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format(), engine_->info());
+  std::optional<StreamSlots::Slot> slot;
+  if (status.ok()) slot = TakeStreamSlot("ModelService.Generate", &status);
   if (!status.ok()) {
     LogRefusedCall("ModelService.Generate", status);
     return new FinishedWriteReactor<GenerateResponse>(status);
@@ -267,7 +279,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
     if (!result.ok()) return GenerationError(result.status());
     send(FinishedMessage(*result));
     return grpc::Status::OK;
-  });
+  }, std::move(*slot));
 }
 
 grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::CallbackServerContext* context,
@@ -288,6 +300,8 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
   if (status.ok() && engine_->chat_format() == nullptr) {
     status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the loaded model's tokenizer has no chat format");
   }
+  std::optional<StreamSlots::Slot> slot;
+  if (status.ok()) slot = TakeStreamSlot("ModelService.Chat", &status);
   if (!status.ok()) {
     LogRefusedCall("ModelService.Chat", status);
     return new FinishedWriteReactor<GenerateResponse>(status);
@@ -339,7 +353,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     }
     send(std::move(finished));
     return grpc::Status::OK;
-  });
+  }, std::move(*slot));
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Tokenize(grpc::CallbackServerContext* context,

@@ -6,15 +6,18 @@
 #include "agentd/v1/model.grpc.pb.h"
 #include "engine/engine.h"
 #include "rpc_support.h"
+#include "stream_slots.h"
 
 namespace agentd::services {
 
 class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService {
  public:
   // `engine` may be null (no model loaded); `embedding_engine` is the --embedding-model or null
-  // (the model embeds). Both must outlive the service.
-  ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine, engine::Engine* embedding_engine = nullptr)
-      : env_(*env), engine_(engine), embedding_engine_(embedding_engine) {}
+  // (the model embeds). Both must outlive the service. At most `max_streams` Generate/Chat calls
+  // stream at once (each holds a thread); more are RESOURCE_EXHAUSTED.
+  ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine, engine::Engine* embedding_engine = nullptr,
+                   uint64_t max_streams = 256)
+      : env_(*env), engine_(engine), embedding_engine_(embedding_engine), streams_(max_streams) {}
 
   grpc::ServerWriteReactor<agentd::v1::GenerateResponse>* Generate(
       grpc::CallbackServerContext* context, const agentd::v1::GenerateRequest* request) override;
@@ -39,10 +42,13 @@ class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService 
   // The engine Embed uses for `requested`: the embedding model by default or by name, else the
   // model (as CheckModel allows it). Null with *status set when there is none.
   engine::Engine* EmbeddingEngine(const std::string& requested, grpc::Status* status) const;
+  // A stream slot for `method`, or RESOURCE_EXHAUSTED when all are taken.
+  std::optional<StreamSlots::Slot> TakeStreamSlot(const char* method, grpc::Status* status);
 
   const RpcEnvironment& env_;
   engine::Engine* engine_;
   engine::Engine* embedding_engine_;
+  StreamSlots streams_;
 };
 
 // Range checks on sampling parameters that the annotations cannot express. `prefix` is the
