@@ -28,6 +28,7 @@
 #include "script_services.h"
 #include "services/agent_service.h"
 #include "services/malformed_request_interceptor.h"
+#include "services/reflection_v1_service.h"
 #include "services/memory_service.h"
 #include "services/model_service.h"
 #include "services/tool_service.h"
@@ -210,6 +211,12 @@ class ServerImpl final : public Server {
     builder.RegisterService(memory_service_.get());
     builder.RegisterService(model_service_.get());
     builder.RegisterService(tool_service_.get());
+    reflection_v1_service_ = std::make_unique<services::ReflectionV1Service>(std::vector<std::string>{
+        agentd::v1::AgentService::service_full_name(), agentd::v1::MemoryService::service_full_name(),
+        agentd::v1::ModelService::service_full_name(), agentd::v1::ToolService::service_full_name(),
+        "grpc.health.v1.Health", grpc::reflection::v1::ServerReflection::service_full_name(),
+        "grpc.reflection.v1alpha.ServerReflection"});
+    builder.RegisterService(reflection_v1_service_.get());
     builder.experimental().SetInterceptorCreators(services::MakeMalformedRequestInterceptors());
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port_ == 0) {
@@ -293,6 +300,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;
   std::unique_ptr<services::ToolServiceImpl> tool_service_;
+  std::unique_ptr<services::ReflectionV1Service> reflection_v1_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   std::mutex shutdown_mutex_;

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <google/protobuf/descriptor.pb.h>
+
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "sdk/client.h"
 #include "support/daemon_process.h"
 #include "support/reflection_client.h"
@@ -48,11 +51,65 @@ TEST(DaemonTest, ServesHealthToTheSdkAndAgentctl) {
 TEST(DaemonTest, AnnouncesEveryServiceThroughReflection) {
   TempDir dir;
   DaemonProcess daemon = StartDaemon(dir.Join("data"));
-  auto services = testing_support::ListServicesByReflection(daemon.address());
-  ASSERT_TRUE(services.ok()) << services.status();
-  EXPECT_THAT(*services, IsSupersetOf({"agentd.v1.AgentService", "agentd.v1.MemoryService",
-                                       "agentd.v1.ModelService", "agentd.v1.ToolService",
-                                       "grpc.health.v1.Health"}));
+  // Both versions: current grpcurl, grpcui and Postman ask v1 first, older clients v1alpha.
+  for (const std::string version : {"v1alpha", "v1"}) {
+    auto services = testing_support::ListServicesByReflection(daemon.address(), version);
+    ASSERT_TRUE(services.ok()) << version << ": " << services.status();
+    EXPECT_THAT(*services, IsSupersetOf({"agentd.v1.AgentService", "agentd.v1.MemoryService",
+                                         "agentd.v1.ModelService", "agentd.v1.ToolService",
+                                         "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                                         "grpc.reflection.v1alpha.ServerReflection"}))
+        << version;
+  }
+}
+
+TEST(DaemonTest, ReflectionV1DescribesTheApiWithItsImportsAndNamesWhatItLacks) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemon(dir.Join("data"));
+  auto stub = grpc::reflection::v1::ServerReflection::NewStub(
+      grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = stub->ServerReflectionInfo(&context);
+  auto ask = [&](const grpc::reflection::v1::ServerReflectionRequest& request) {
+    grpc::reflection::v1::ServerReflectionResponse response;
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->Read(&response));
+    return response;
+  };
+  grpc::reflection::v1::ServerReflectionRequest request;
+  request.set_file_containing_symbol("agentd.v1.ModelService.Generate");
+  auto found = ask(request);
+  ASSERT_TRUE(found.has_file_descriptor_response()) << found.DebugString();
+  std::vector<std::string> files;
+  for (const std::string& bytes : found.file_descriptor_response().file_descriptor_proto()) {
+    google::protobuf::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(bytes));
+    files.push_back(file.name());
+  }
+  ASSERT_FALSE(files.empty());
+  EXPECT_EQ(files[0], "agentd/v1/model.proto");
+  EXPECT_THAT(files, ::testing::Contains("agentd/v1/common.proto")) << "imports come along";
+
+  request.set_file_by_filename("agentd/v1/agent.proto");
+  auto by_name = ask(request);
+  ASSERT_TRUE(by_name.has_file_descriptor_response());
+  EXPECT_EQ(by_name.original_request().file_by_filename(), "agentd/v1/agent.proto");
+
+  request.set_file_containing_symbol("agentd.v1.NoSuchThing");
+  auto missing = ask(request);
+  ASSERT_TRUE(missing.has_error_response());
+  EXPECT_EQ(missing.error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_THAT(missing.error_response().error_message(), ::testing::HasSubstr("agentd.v1.NoSuchThing"));
+
+  auto empty = ask(grpc::reflection::v1::ServerReflectionRequest());
+  ASSERT_TRUE(empty.has_error_response());
+  EXPECT_EQ(empty.error_response().error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+
+  request.set_all_extension_numbers_of_type("agentd.v1.GenerateRequest");
+  EXPECT_TRUE(ask(request).has_all_extension_numbers_response());
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST(DaemonTest, StopsCleanlyOnSigtermAndSigint) {

@@ -18,14 +18,14 @@ bool Next(grpc::CompletionQueue* cq) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ListServicesByReflection(const std::string& address) {
+absl::StatusOr<std::vector<std::string>> ListServicesByReflection(const std::string& address, const std::string& version) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+      &context, "/grpc.reflection." + version + ".ServerReflection/ServerReflectionInfo", &cq);
   call->StartCall(reinterpret_cast<void*>(1));
   if (!Next(&cq)) return absl::UnavailableError("reflection call did not start");
 
