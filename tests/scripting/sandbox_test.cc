@@ -123,6 +123,19 @@ TEST(SandboxTest, RunawayScriptsAreStopped) {
   EXPECT_EQ(slow.status.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(slow.status.message(), HasSubstr("time limit"));
   EXPECT_LT(slow.seconds, 5.0);  // stopped by its 0.2 s deadline; without one the loop never ends
+
+  // A loop of C calls that each take long (sorting a million numbers) runs only a few
+  // instructions between calls: the deadline is checked at every call, not only every 1000
+  // instructions (a few hundred sorts, tens of seconds).
+  SandboxLimits one_second;
+  one_second.timeout_seconds = 1.0;
+  one_second.max_instructions = ~0ull;
+  Outcome sorting = RunScript(
+      "local t = {} for i = 1, 1000000 do t[i] = (i * 7919) % 1000003 end\n"
+      "local sort = table.sort\nwhile true do sort(t) sort(t, nil) end",
+      one_second);
+  EXPECT_EQ(sorting.status.code(), absl::StatusCode::kDeadlineExceeded) << sorting.status;
+  EXPECT_LT(sorting.seconds, 6.0);
 }
 
 TEST(SandboxTest, ErrorsNameFileAndLine) {
