@@ -358,19 +358,13 @@ bool NoSpecials(const char* p, size_t l) {
   return true;
 }
 
+// glibc's memmem is the two-way algorithm, linear in both lengths; Lua's own plain find compares
+// the pattern at every occurrence of its first byte, which is quadratic ("aaa…a" searched for
+// "aa…ab" takes hours at the memory cap's sizes).
 const char* FindPlain(const char* s1, size_t l1, const char* s2, size_t l2) {
   if (l2 == 0) return s1;
   if (l2 > l1) return nullptr;
-  const char* init;
-  l2--;
-  l1 = l1 - l2;
-  while (l1 > 0 && (init = static_cast<const char*>(std::memchr(s1, *s2, l1))) != nullptr) {
-    init++;
-    if (std::memcmp(init, s2 + 1, l2) == 0) return init - 1;
-    l1 -= static_cast<size_t>(init - s1);
-    s1 = init;
-  }
-  return nullptr;
+  return static_cast<const char*>(memmem(s1, l1, s2, l2));
 }
 
 int FindAux(lua_State* L, bool find) {

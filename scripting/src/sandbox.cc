@@ -209,6 +209,65 @@ int Load(lua_State* L) {
   return 1;
 }
 
+// table.move(a1, f, e, t [, a2]) in slices of at most kMoveSlice elements, each moved by Lua's
+// own table.move (the upvalue): its loop runs in C, where no hook reaches, and a range of 1e15
+// nils allocates nothing, so neither the memory cap nor the deadline would ever stop it. Each
+// slice is a call, and every call checks the deadline and cancellation. Slices go in the order
+// that keeps an overlapping move correct (from the end when the destination starts inside the
+// source), and each slice picks its own direction the same way.
+constexpr lua_Integer kMoveSlice = 1 << 16;
+
+int BoundedTableMove(lua_State* L) {
+  const lua_Integer f = luaL_checkinteger(L, 2);
+  const lua_Integer e = luaL_checkinteger(L, 3);
+  const lua_Integer t = luaL_checkinteger(L, 4);
+  const int destination = lua_isnoneornil(L, 5) ? 1 : 5;
+  if (e < f || e - f < kMoveSlice) {  // one slice: Lua's own checks and result as they are
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  luaL_argcheck(L, f > 0 || e < LUA_MAXINTEGER + f, 3, "too many elements to move");
+  const lua_Integer n = e - f + 1;
+  luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
+  const bool same_table = destination == 1 || lua_rawequal(L, 1, destination);
+  const bool backwards = same_table && t > f && t <= e;
+  const lua_Integer slices = (n + kMoveSlice - 1) / kMoveSlice;
+  for (lua_Integer k = 0; k < slices; ++k) {
+    const lua_Integer slice = backwards ? slices - 1 - k : k;
+    const lua_Integer first = f + slice * kMoveSlice;
+    const lua_Integer last = std::min(e, first + kMoveSlice - 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, first);
+    lua_pushinteger(L, last);
+    lua_pushinteger(L, t + (first - f));
+    lua_pushvalue(L, destination);
+    lua_call(L, 5, 0);
+  }
+  lua_pushvalue(L, destination);
+  return 1;
+}
+
+// string.rep(s, n [, sep]) that returns "" at once when the result is empty: Lua's own copies
+// an empty string n times in C (string.rep('', 1e15) never returns); any other result is
+// bounded by the memory cap, since its size is allocated first.
+int BoundedStringRep(lua_State* L) {
+  size_t length = 0, separator = 0;
+  luaL_checklstring(L, 1, &length);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &separator);
+  if (n <= 0 || (length == 0 && separator == 0)) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 // setmetatable without finalizers: Lua runs __gc with hooks off (during collection and in
 // lua_close), so no instruction budget, deadline or cancel could stop one that never returns.
 // Lua registers an object for finalization only if its metatable has __gc when set, so
@@ -300,8 +359,16 @@ absl::Status ConfigureGlobals(lua_State* L) {
   lua_getfield(L, globals, "setmetatable");
   lua_pushcclosure(L, SetMetatable, 1);
   lua_setfield(L, globals, "setmetatable");
+  lua_getfield(L, globals, LUA_TABLIBNAME);
+  lua_getfield(L, -1, "move");
+  lua_pushcclosure(L, BoundedTableMove, 1);
+  lua_setfield(L, -2, "move");
+  lua_pop(L, 1);
   lua_getfield(L, globals, LUA_STRLIBNAME);
   Refuse(L, -1, "dump", "string.dump");
+  lua_getfield(L, -1, "rep");
+  lua_pushcclosure(L, BoundedStringRep, 1);
+  lua_setfield(L, -2, "rep");
   internal::InstallBoundedPatterns(L, lua_absindex(L, -1), &GuardOf(L)->patterns);
   lua_pop(L, 1);
 

@@ -138,6 +138,32 @@ TEST(SandboxTest, RunawayScriptsAreStopped) {
   EXPECT_LT(sorting.seconds, 6.0);
 }
 
+TEST(SandboxTest, StandardLibraryCLoopsEndAtTheDeadline) {
+  // Library functions whose C loops are long without allocating: each must end (with an error
+  // or a result) close to the 1 s deadline, not run on in C where no hook reaches.
+  SandboxLimits one_second;
+  one_second.timeout_seconds = 1.0;
+  for (const std::string code : {
+           "table.move({}, 1, 1e15, 2)",
+           "table.move({}, 1, math.maxinteger - 1, 2)",
+           "local t = {} table.move(t, -1e15, 1e15, 1, {})",
+           "table.concat({}, '', 1, 1e15)",
+           "table.unpack({}, 1, 1e15)",
+           "string.rep('', 1e15)",
+           "string.rep('', 1e15, '')",
+           "utf8.len(string.rep('a', 1e7)) for i = 1, 1e9 do utf8.len('') end",
+           "local s = string.rep('a', 1e7) for i = 1, 1e9 do s:reverse() end",
+           "string.format('%s', string.rep('x', 1e7)):rep(3)",
+           "local t = setmetatable({}, {__index = function(t, k) return k end}) table.concat(t, '', 1, 1e15)",
+           // A plain find that compares the pattern at every position is quadratic.
+           "local s = string.rep('a', 2^24) local p = string.rep('a', 2^23) .. 'b' assert(not s:find(p, 1, true))",
+           "local s = string.rep('a', 2^24) local p = string.rep('a', 2^23) .. 'b' assert(not s:find(p))",
+       }) {
+    Outcome outcome = RunScript(code, one_second);
+    EXPECT_LT(outcome.seconds, 6.0) << code << " → " << outcome.status;
+  }
+}
+
 TEST(SandboxTest, ErrorsNameFileAndLine) {
   testing_support::TempDir dir;
   testing_support::WriteFile(dir.Join("bad.lua"), "local x = 1\nlocal y = nil + x\n");
