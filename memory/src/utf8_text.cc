@@ -1,30 +1,27 @@
 #include "utf8_text.h"
 
+#include <utf8proc.h>
+
 namespace memory::internal {
 
 DecodedText DecodeUtf8(std::string_view s) {
   DecodedText out;
   out.code_points.reserve(s.size());
   out.byte_offsets.reserve(s.size() + 1);
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    int length = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xe ? 3 : (b0 >> 3) == 0x1e ? 4 : 0;
-    bool valid = length > 0 && i + length <= s.size();
-    for (int k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-    uint32_t cp;
-    if (!valid) {
-      cp = b0;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  const auto size = static_cast<utf8proc_ssize_t>(s.size());
+  // utf8proc's decoder is strict (no overlong forms, no surrogates, nothing past U+10FFFF), as
+  // everywhere else in the project; a byte it refuses stands for itself.
+  for (utf8proc_ssize_t i = 0; i < size;) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t length = utf8proc_iterate(bytes + i, size - i, &cp);
+    if (length <= 0) {
+      cp = bytes[i];
       length = 1;
-    } else if (length == 1) {
-      cp = b0;
-    } else {
-      cp = length == 2 ? (b0 & 0x1f) : length == 3 ? (b0 & 0x0f) : (b0 & 0x07);
-      for (int k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
     }
-    out.code_points.push_back(cp);
-    out.byte_offsets.push_back(i);
-    i += static_cast<size_t>(length);
+    out.code_points.push_back(static_cast<uint32_t>(cp));
+    out.byte_offsets.push_back(static_cast<size_t>(i));
+    i += length;
   }
   out.byte_offsets.push_back(s.size());
   return out;

@@ -1,5 +1,6 @@
 // Decoding UTF-8 into code points with their byte offsets, shared by the chunker and the
-// lexical analyser. Invalid bytes decode as themselves, one "code point" each (never lost).
+// lexical analyser. Invalid bytes (overlong forms and surrogates included) decode as themselves,
+// one "code point" each (never lost).
 #ifndef AGENTD_MEMORY_UTF8_TEXT_H_
 #define AGENTD_MEMORY_UTF8_TEXT_H_
 

@@ -86,6 +86,16 @@ TEST(SentencesTest, HostileTextNeverBreaksTheSplitter) {
   }
 }
 
+TEST(SentencesTest, OverlongFormsAndSurrogatesStayInvalidBytes) {
+  // "\xC0\xAF" is an overlong '/', "\xE0\x80\xBC" an overlong '<', "\xED\xA0\x80" the surrogate
+  // U+D800: a lenient decoder turns them into the characters they disguise.
+  const std::string text = NormalizeSpacing("a\xC0\xAF" "b\xE0\x80\xBC" "c\xED\xA0\x80" "d");
+  EXPECT_EQ(text.find('/'), std::string::npos) << text;
+  EXPECT_EQ(text.find('<'), std::string::npos) << text;
+  EXPECT_EQ(text.find("\xED\xA0\x80"), std::string::npos) << "a surrogate was passed through as a character";
+  EXPECT_EQ(NormalizeSpacing("2023 年 \xE4\xB8\xAD"), "2023 年 中");
+}
+
 // Embeds texts as counts of a few marker words: enough to tell the ranker's vector half works.
 class MarkerEmbedder final : public Embedder {
  public:

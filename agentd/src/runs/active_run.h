@@ -1,0 +1,45 @@
+// What the run manager and the host of one executing plan share: the live state of a run
+// (ActiveRun) and the journal the host writes through (RunJournal: events, checkpoints and the
+// wake-up of a run's subscribers), which RunManager implements.
+#ifndef AGENTD_RUNS_ACTIVE_RUN_H_
+#define AGENTD_RUNS_ACTIVE_RUN_H_
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "agentd/internal/run_record.pb.h"
+#include "agentd/v1/agent.pb.h"
+#include "runs/run_manager.h"
+
+namespace agentd::runs {
+
+struct ActiveRun {
+  std::mutex mutex;
+  agentd::internal::RunRecord record;
+  uint64_t last_sequence = 0;
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> interrupted{false};
+  // cancelled || interrupted, for the sandbox to poll.
+  std::atomic<bool> stop_requested{false};
+  bool resumed = false;
+  bool queued = false;
+};
+
+class RunJournal {
+ public:
+  virtual ~RunJournal() = default;
+  virtual const RunManagerOptions& options() const = 0;
+  // Appends an event with the next sequence number; the caller holds run.mutex.
+  virtual void Emit(ActiveRun& run, agentd::v1::RunEvent event) = 0;
+  // Stores the run's record (its checkpoint).
+  virtual absl::Status Persist(ActiveRun& run) = 0;
+  // Wakes the run's event subscribers.
+  virtual void Notify(const std::string& run_id) = 0;
+};
+
+}  // namespace agentd::runs
+
+#endif  // AGENTD_RUNS_ACTIVE_RUN_H_

@@ -1,0 +1,69 @@
+// The host of one executing plan (plan_runtime.h's PlanHost): what ctx.step, ctx.llm,
+// ctx.memory, ctx.tools and ctx.warn do for one attempt of one run — checkpoints, model calls
+// under the run's budgets, retrieval, tool calls, transcripts and events — written through the
+// run manager's RunJournal.
+#ifndef AGENTD_RUNS_RUN_HOST_H_
+#define AGENTD_RUNS_RUN_HOST_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "runs/active_run.h"
+#include "runs/plan_runtime.h"
+
+namespace agentd::runs {
+
+// What one executing plan calls; lives for one attempt of one run.
+class RunHost final : public PlanHost {
+ public:
+  RunHost(RunJournal* journal, std::shared_ptr<ActiveRun> run, std::chrono::steady_clock::time_point deadline)
+      : journal_(journal), run_(std::move(run)), deadline_(deadline) {}
+
+  std::optional<std::string> FinishedStepOutput(const std::string& step) override;
+  absl::Status StepStarted(const std::string& step) override;
+  absl::Status StepFinished(const std::string& step, const std::string& output_json) override;
+  void StepFailed(const std::string& step, const std::string& error) override;
+  absl::StatusOr<nlohmann::json> Model(const std::string& step, const std::string& kind, const nlohmann::json& request) override;
+  absl::StatusOr<nlohmann::json> Retrieve(const std::string& step, const nlohmann::json& request) override;
+  absl::StatusOr<nlohmann::json> Sentences(const std::string& step, const nlohmann::json& request) override;
+  absl::StatusOr<nlohmann::json> Tool(const std::string& step, const std::string& name, const nlohmann::json& arguments) override;
+  nlohmann::json ListTools() override;
+  int ContextLength() override {
+    engine::Engine* engine = loaded_engine();
+    return engine == nullptr ? 0 : engine->info().context_length;
+  }
+  nlohmann::json ModelInfo() override {
+    engine::Engine* engine = loaded_engine();
+    if (engine == nullptr) return {{"loaded", false}};
+    const engine::EngineInfo& info = engine->info();
+    return {{"loaded", true}, {"name", info.name}, {"context_length", info.context_length},
+            {"writing_style", info.writing_style}, {"has_mtp", info.has_mtp}};
+  }
+  int CountTokens(const std::string& text) override {
+    engine::Engine* engine = loaded_engine();
+    return engine == nullptr ? 0 : static_cast<int>(engine->tokenizer().Encode(text).size());
+  }
+  void Warn(const std::string& step, const std::string& message) override;
+  void Log(const std::string& level, const std::string& message) override;
+
+  // Why the run must stop now, if it must.
+  absl::Status StopReason() const;
+
+ private:
+  engine::Engine* loaded_engine() const;
+  void AddTranscript(const std::string& step, agentd::v1::TranscriptEntry::Kind kind, const std::string& request,
+                     const std::string& response);
+
+  RunJournal* journal_;
+  std::shared_ptr<ActiveRun> run_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::atomic<int> tool_call_counter_{0};
+};
+
+}  // namespace agentd::runs
+
+#endif  // AGENTD_RUNS_RUN_HOST_H_
