@@ -212,7 +212,8 @@ int Load(lua_State* L) {
 // table.move(a1, f, e, t [, a2]) in slices of at most kMoveSlice elements, each moved by Lua's
 // own table.move (the upvalue): its loop runs in C, where no hook reaches, and a range of 1e15
 // nils allocates nothing, so neither the memory cap nor the deadline would ever stop it. Each
-// slice is a call, and every call checks the deadline and cancellation. Slices go in the order
+// slice is a call, and every call checks the deadline and cancellation; the elements moved are
+// charged to the instruction budget. Slices go in the order
 // that keeps an overlapping move correct (from the end when the destination starts inside the
 // source), and each slice picks its own direction the same way.
 constexpr lua_Integer kMoveSlice = 1 << 16;
@@ -234,10 +235,18 @@ int BoundedTableMove(lua_State* L) {
   const bool same_table = destination == 1 || lua_rawequal(L, 1, destination);
   const bool backwards = same_table && t > f && t <= e;
   const lua_Integer slices = (n + kMoveSlice - 1) / kMoveSlice;
+  Sandbox::Guard* guard = GuardOf(L);
   for (lua_Integer k = 0; k < slices; ++k) {
     const lua_Integer slice = backwards ? slices - 1 - k : k;
     const lua_Integer first = f + slice * kMoveSlice;
     const lua_Integer last = std::min(e, first + kMoveSlice - 1);
+    // Each element moved is the work of a Lua instruction or two: charge it to the budget.
+    guard->instructions += static_cast<uint64_t>(last - first + 1);
+    if (guard->instructions > guard->options.limits.max_instructions) {
+      guard->violation = Violation::kInstructions;
+      return luaL_error(L, "instruction budget (%I) exhausted in table.move",
+                        static_cast<lua_Integer>(guard->options.limits.max_instructions));
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushinteger(L, first);

@@ -455,6 +455,56 @@ TEST_F(AgentServiceTest, HostilePlansFailWithAMessageAndTheDaemonKeepsServing) {
   }
 }
 
+TEST_F(AgentServiceTest, HostileScriptsEndAtTheirLimitsWhileOtherRunsSucceed) {
+  // What a script can make the process do — loop, backtrack, loop in C, finalize, reach
+  // another tenant's plan — ends its own run FAILED with a message, within the run's limits.
+  std::filesystem::create_directories(plans_.Join("acme"));
+  testing_support::WriteFile(plans_.Join("acme/secret.lua"), "return {key = 'acme-only'}\n");
+  StartDaemon();
+  const std::vector<std::tuple<std::string, std::string, std::string>> scripts = {
+      {"an endless Lua loop", "while true do end", "time limit"},
+      {"catastrophic pattern backtracking",
+       "return ('a'):rep(40):find(('a?'):rep(40) .. ('a'):rep(40) .. 'b')", "pattern"},
+      {"a C loop over 1e15 elements", "table.move({}, 1, 1e15, 2)", "time limit|table.move"},
+      {"sorting in a loop", "local t = {} for i = 1, 200000 do t[i] = -i end while true do table.sort(t) end",
+       "time limit"},
+      {"a finalizer", "setmetatable({}, {__gc = function() while true do end end})", "__gc"},
+      {"another tenant's private plan", "return require('acme.secret').key", "acme.secret"},
+      {"memory without end", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1000) .. i end", "memory"},
+  };
+  std::vector<std::pair<size_t, std::string>> started;
+  for (size_t i = 0; i < scripts.size(); ++i) {
+    StartRunRequest request;
+    request.set_plan("hostile");
+    request.set_inputs_json("{}");
+    request.set_plan_source("plan{name = 'h', run = function(ctx) return ctx.step('x', function()\n"
+                            "local function body()\n" + std::get<1>(scripts[i]) + "\nend\nbody() return {} end) end}");
+    request.mutable_limits()->set_deadline_seconds(3);
+    absl::StatusOr<RunT> run = client_->StartRun(request);
+    ASSERT_TRUE(run.ok()) << run.status();
+    started.emplace_back(i, run->run_id());
+  }
+  RunT ok = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  for (const auto& [i, run_id] : started) {
+    const auto& [what, code, message] = scripts[i];
+    RunT run = WaitForEnd(run_id);
+    EXPECT_EQ(run.state(), RUN_STATE_FAILED) << what;
+    EXPECT_THAT(run.error(), ::testing::ContainsRegex(message)) << what;
+    EXPECT_THAT(run.error(), HasSubstr("step 'x'")) << what;
+    std::printf("  %s → %s\n", what.c_str(), run.error().c_str());
+  }
+  EXPECT_EQ(WaitForEnd(ok.run_id()).state(), RUN_STATE_SUCCEEDED);
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->WaitForExit(std::chrono::seconds(30)), 0);
+  daemon_.reset();
+  StartDaemon();
+  for (const auto& [i, run_id] : started) {
+    absl::StatusOr<RunT> run = client_->GetRun(run_id);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->state(), RUN_STATE_FAILED);
+  }
+}
+
 TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
   StartDaemon();
   RunT started = StartRun("slow", {{"spins", 2000000000}}, kSlowPlan);

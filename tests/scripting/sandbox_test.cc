@@ -162,6 +162,21 @@ TEST(SandboxTest, StandardLibraryCLoopsEndAtTheDeadline) {
     Outcome outcome = RunScript(code, one_second);
     EXPECT_LT(outcome.seconds, 6.0) << code << " → " << outcome.status;
   }
+  // The elements table.move moves count against the instruction budget.
+  SandboxLimits small_budget;
+  small_budget.max_instructions = 1'000'000;
+  Outcome moved = RunScript("table.move({}, 1, 1e15, 2)", small_budget);
+  EXPECT_EQ(moved.status.code(), absl::StatusCode::kResourceExhausted) << moved.status;
+  EXPECT_THAT(moved.status.message(), HasSubstr("instruction budget (1000000) exhausted in table.move"));
+  Outcome overlapping = RunScript(
+      "local t = {} for i = 1, 200000 do t[i] = i end\n"
+      "table.move(t, 1, 200000, 3)\n"  // forward overlap: moved from the end, slice by slice
+      "assert(t[3] == 1 and t[200002] == 200000 and t[100000] == 99998)\n"
+      "table.move(t, 3, 200002, 1)\n"  // and back
+      "assert(t[1] == 1 and t[200000] == 200000)\n"
+      "local u = table.move(t, 1, 200000, 1, {})\n"
+      "assert(#u == 200000 and u[123456] == 123456)");
+  EXPECT_TRUE(overlapping.status.ok()) << overlapping.status;
 }
 
 TEST(SandboxTest, ErrorsNameFileAndLine) {

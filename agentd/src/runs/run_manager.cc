@@ -530,6 +530,19 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       if (status.code() == absl::StatusCode::kDeadlineExceeded && !absl::StrContains(error, "deadline")) {
         error = absl::StrCat("deadline exceeded: ", error);
       }
+      // Name the step the run was in, the one that began last among those not finished.
+      const agentd::v1::Step* failed_step = nullptr;
+      for (const agentd::v1::Step& step : run->record.run().steps()) {
+        if (step.state() == agentd::v1::STEP_STATE_RUNNING || step.state() == agentd::v1::STEP_STATE_FAILED) {
+          if (failed_step == nullptr || TimeUtil::TimestampToNanoseconds(step.started_at()) >=
+                                            TimeUtil::TimestampToNanoseconds(failed_step->started_at())) {
+            failed_step = &step;
+          }
+        }
+      }
+      if (failed_step != nullptr && !absl::StrContains(error, absl::StrCat("step '", failed_step->name(), "'"))) {
+        error = absl::StrCat("step '", failed_step->name(), "': ", error);
+      }
       log::Info("run failed", {{"run_id", run_id}, {"error", error}});
       Finish(*run, agentd::v1::RUN_STATE_FAILED, error);
       return;
