@@ -9,6 +9,7 @@ PACKAGES=(
   libssl-dev librocksdb-dev libfaiss-dev libopenblas0-pthread libopenblas-dev
   liblua5.4-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev
   python3-grpcio python3-protobuf
   python3-torch python3-numpy python3-regex debian-reference-en debian-reference-zh-cn manpages-zh man-db

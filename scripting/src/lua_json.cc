@@ -78,7 +78,9 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
           lua_pop(L, 2);
           return absl::InvalidArgumentError(absl::StrCat(path, ": object keys must be strings"));
         }
-        const std::string key = lua_tostring(L, -2);
+        size_t key_length = 0;
+        const char* key_bytes = lua_tolstring(L, -2, &key_length);  // a key may hold NUL bytes
+        const std::string key(key_bytes, key_length);
         auto item = Convert(L, -1, path.empty() ? key : absl::StrCat(path, ".", key), depth + 1);
         lua_pop(L, 1);
         if (!item.ok()) {
@@ -152,9 +154,18 @@ void PushJson(lua_State* L, const nlohmann::json& value) {
       lua_pushboolean(L, value.get<bool>());
       return;
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
       lua_pushinteger(L, value.get<int64_t>());
       return;
+    case nlohmann::json::value_t::number_unsigned: {
+      // Above Lua's largest integer a number is a float, as Lua's own reader makes it.
+      const uint64_t n = value.get<uint64_t>();
+      if (n <= static_cast<uint64_t>(LUA_MAXINTEGER)) {
+        lua_pushinteger(L, static_cast<lua_Integer>(n));
+      } else {
+        lua_pushnumber(L, static_cast<lua_Number>(n));
+      }
+      return;
+    }
     case nlohmann::json::value_t::number_float:
       lua_pushnumber(L, value.get<double>());
       return;
@@ -175,8 +186,10 @@ void PushJson(lua_State* L, const nlohmann::json& value) {
     case nlohmann::json::value_t::object: {
       lua_createtable(L, 0, static_cast<int>(value.size()));
       for (const auto& [key, item] : value.items()) {
+        // With its length: a key may hold a NUL byte ("a\u0000b"), which c_str() would cut.
+        lua_pushlstring(L, key.data(), key.size());
         PushJson(L, item);
-        lua_setfield(L, -2, key.c_str());
+        lua_rawset(L, -3);
       }
       return;
     }

@@ -522,9 +522,20 @@ TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
   EXPECT_EQ(client_->CancelRun(started.run_id()).status().code(), absl::StatusCode::kFailedPrecondition);
   RunT quick = StartRun("slow", {{"spins", 10}}, kSlowPlan);
   EXPECT_EQ(WaitForEnd(quick.run_id(), std::chrono::seconds(30)).state(), RUN_STATE_SUCCEEDED);
-  // A cancelled run can be resumed; its finished step is not run again.
+  // A cancelled run can be resumed; its finished step is not run again: "second" starts its
+  // second attempt while "first" keeps its one attempt and its output.
+  const std::string first_output = FindStep(*cancelled, "first")->output_json();
   absl::StatusOr<RunT> resumed = client_->ResumeRun(started.run_id());
   ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(WaitFor(started.run_id(), [](const RunT& r) {
+    const Step* second = FindStep(r, "second");
+    return second != nullptr && second->state() == STEP_STATE_RUNNING && second->attempts() == 2;
+  }));
+  absl::StatusOr<RunT> running = client_->GetRun(started.run_id());
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(FindStep(*running, "first")->attempts(), 1u);
+  EXPECT_EQ(FindStep(*running, "first")->output_json(), first_output);
+  EXPECT_EQ(FindStep(*running, "first")->state(), STEP_STATE_SUCCEEDED);
   client_->CancelRun(started.run_id()).IgnoreError();
 }
 

@@ -164,8 +164,15 @@ TEST_F(MemoryStoreTest, IngestIsIdempotentAndUpdatesReplaceChunks) {
   changed.text = "英伟达股价反弹。";
   auto updated = store->Ingest("t", "c", {changed});
   EXPECT_EQ((*updated)[0].outcome, IngestOutcome::kUpdated);
+  // The replaced text is gone from the index: its words find nothing of nvda's, while the new
+  // text is found.
   auto old_text = store->Search({.tenant = "t", .collection = "c", .query = "市值蒸发", .mode = SearchMode::kLexical});
+  ASSERT_TRUE(old_text.ok());
   for (const SearchHit& h : *old_text) EXPECT_NE(h.document_id, "nvda") << h.text;
+  auto new_text = store->Search({.tenant = "t", .collection = "c", .query = "股价反弹", .mode = SearchMode::kLexical});
+  ASSERT_TRUE(new_text.ok());
+  ASSERT_FALSE(new_text->empty());
+  EXPECT_EQ((*new_text)[0].document_id, "nvda");
 
   // No id: derived from the content hash, so the same text dedupes.
   auto anonymous = store->Ingest("t", "c", {{.text = "同样的内容"}, {.text = "同样的内容"}});
@@ -192,6 +199,8 @@ TEST_F(MemoryStoreTest, SearchModesFiltersAndProvenance) {
   }
   auto filtered = store->Search({.tenant = "t", .collection = "c", .query = "成本 市场 股价", .k = 10,
                                  .mode = SearchMode::kLexical, .filter = {.metadata_equals = {{"sector", "ai"}}}});
+  ASSERT_TRUE(filtered.ok());
+  ASSERT_FALSE(filtered->empty()) << "the filter must leave the other documents";
   for (const SearchHit& h : *filtered) EXPECT_NE(h.document_id, "nvda");
   auto dated = store->Search({.tenant = "t", .collection = "c", .query = "成本 市场 股价", .k = 10,
                               .mode = SearchMode::kLexical, .filter = {.date_from = "2025-01-01"}});
@@ -199,11 +208,15 @@ TEST_F(MemoryStoreTest, SearchModesFiltersAndProvenance) {
   EXPECT_EQ((*dated)[0].document_id, "nvda");
   auto by_id = store->Search({.tenant = "t", .collection = "c", .query = "成本", .k = 10, .mode = SearchMode::kHybrid,
                               .filter = {.document_ids = {"v3"}}});
+  ASSERT_TRUE(by_id.ok());
+  ASSERT_FALSE(by_id->empty());
   for (const SearchHit& h : *by_id) EXPECT_EQ(h.document_id, "v3");
 
   auto deleted = store->DeleteDocuments("t", "c", {"agent", "missing"});
   EXPECT_THAT(*deleted, ::testing::ElementsAre("agent"));
   auto after = store->Search({.tenant = "t", .collection = "c", .query = "中国AI Agent市场规模", .k = 10});
+  ASSERT_TRUE(after.ok());
+  ASSERT_FALSE(after->empty()) << "the other documents are still there";
   for (const SearchHit& h : *after) EXPECT_NE(h.document_id, "agent");
 }
 

@@ -60,6 +60,20 @@ TEST(SandboxTest, StandardLibraryAndModulesWork) {
                                                       "42"));
 }
 
+TEST(SandboxTest, JsonKeysWithNulBytesAndNumbersBeyondLuaIntegersSurviveDecoding) {
+  // Found writing the lua_json fuzz target: keys were cut at a NUL byte, and integers above
+  // Lua's largest wrapped around to negative numbers.
+  Outcome outcome = RunScript(R"(
+    local t = json.decode('{"a\\u0000b": 1, "a": 2}')
+    assert(t["a\0b"] == 1 and t["a"] == 2, "a key with a NUL byte was cut")
+    local big = json.decode('18446744073709551615')
+    assert(math.type(big) == "float" and big > 1.8e19, "a large unsigned number wrapped: " .. tostring(big))
+    assert(json.decode('9223372036854775807') == math.maxinteger)
+    assert(json.encode(json.decode('{"k\\u0000": [1]}')) == '{"k\\u0000":[1]}')
+  )");
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+}
+
 TEST(SandboxTest, HostAccessIsRefusedByName) {
   ExpectRefused("io.open('/etc/passwd')", "io is not allowed");
   ExpectRefused("os.execute('touch /tmp/agentd-escaped')", "os.execute is not allowed");

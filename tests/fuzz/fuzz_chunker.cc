@@ -1,0 +1,32 @@
+// libFuzzer target: a document's text into chunks, as ingest does with any file a tenant sends.
+// The first two bytes choose the chunk size and overlap. Chunks must be in order, inside the
+// text, no longer than the size asked for, and cover it.
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+#include "memory/chunker.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  memory::ChunkingOptions options;
+  options.max_chars = 8 + data[0];
+  options.overlap_chars = data[1] % options.max_chars;
+  const std::string_view text(reinterpret_cast<const char*>(data + 2), size - 2);
+  const std::vector<memory::Chunk> chunks = memory::ChunkText(text, options);
+  uint64_t previous_start = 0;
+  for (const memory::Chunk& chunk : chunks) {
+    if (chunk.end < chunk.start || chunk.start < previous_start) __builtin_trap();
+    // The chunker raises a max_chars under 16 to 16.
+    if (chunk.end - chunk.start > static_cast<uint64_t>(std::max(options.max_chars, 16))) __builtin_trap();
+    if (chunk.text.size() > text.size()) __builtin_trap();
+    previous_start = chunk.start;
+  }
+  // A text with a letter or digit in it is never dropped whole.
+  if (chunks.empty()) {
+    for (char c : text) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) __builtin_trap();
+    }
+  }
+  return 0;
+}
