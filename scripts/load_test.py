@@ -66,7 +66,7 @@ async def one_run(stub, i, outcomes):
         return
     deadline = time.time() + 600
     while time.time() < deadline:
-        run = (await stub.GetRun(agent_pb2.GetRunRequest(run_id=started.run.run_id), timeout=60)).run
+        run = await stub.GetRun(agent_pb2.GetRunRequest(run_id=started.run.run_id), timeout=60)
         if run.state in (agent_pb2.RUN_STATE_SUCCEEDED, agent_pb2.RUN_STATE_FAILED, agent_pb2.RUN_STATE_CANCELLED):
             outcomes[agent_pb2.RunState.Name(run.state)] += 1
             if run.state != agent_pb2.RUN_STATE_SUCCEEDED:
@@ -95,6 +95,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--max-streams", type=int, default=256,
+                        help="engine.max_streams for the daemon (4096 shows what an unbounded daemon does)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="agentd-load-")
     port_file = os.path.join(work, "port")
@@ -102,7 +104,8 @@ def main():
     # The tenant's run limit above the number of runs, so runs queue for the workers rather
     # than being refused at the door.
     with open(config, "w") as f:
-        json.dump({"runs": {"max_active_runs_per_tenant": args.runs + 10}}, f)
+        json.dump({"runs": {"max_active_runs_per_tenant": args.runs + 10},
+                   "engine": {"max_streams": args.max_streams}}, f)
     log = open(os.path.join(work, "agentd.log"), "wb")
     daemon = subprocess.Popen([os.path.join(ROOT, "build/bin/agentd"), "--listen", "127.0.0.1:0", "--data-dir",
                                os.path.join(work, "data"), "--port-file", port_file, "--config", config], stderr=log)
@@ -126,10 +129,15 @@ def main():
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.time()
-    streams, runs = asyncio.run(drive(address, args.streams, args.runs))
+    try:
+        streams, runs = asyncio.run(drive(address, args.streams, args.runs))
+    except BaseException:
+        daemon.kill()
+        raise
+    finally:
+        done.set()
+        sampler.join()
     seconds = time.time() - started
-    done.set()
-    sampler.join()
     alive = daemon.poll() is None
     daemon.send_signal(signal.SIGTERM)
     code = daemon.wait(timeout=60)
@@ -140,9 +148,9 @@ def main():
         violations.append(f"streams ended otherwise: {bad_streams} {streams['examples'][:3]}")
     if bad_runs:
         violations.append(f"runs ended otherwise: {bad_runs} {runs['examples'][:3]}")
-    # The bound: engine.max_streams (256) streaming threads + runs.workers (4) × ctx.map (16) +
+    # The bound: engine.max_streams streaming threads + runs.workers (4) × ctx.map (16) +
     # the fixed pool; nothing proportional to 1000 callers.
-    bound = 256 + 4 * 16 + 64
+    bound = args.max_streams + 4 * 16 + 64
     if peak[0] > bound:
         violations.append(f"thread peak {peak[0]} above the bound {bound}")
     if not alive or code != 0:

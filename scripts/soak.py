@@ -43,11 +43,16 @@ plan{name = "soak", run = function(ctx, inputs)
   return {content = tostring(total)}
 end}
 """
-STEPS, SPINS = 6, 400000
+STEPS, SPINS = 6, 8000000  # a step takes about half a second, a run about 3 s: kills land mid-run
 
 
 def expected_total():
-    return sum(sum((k * i) % 7 for k in range(1, SPINS + 1)) for i in range(1, STEPS + 1))
+    """The plan's result: (k * i) % 7 repeats every 7 values of k."""
+    total = 0
+    for i in range(1, STEPS + 1):
+        cycle = [(k * i) % 7 for k in range(1, 8)]
+        total += (SPINS // 7) * sum(cycle) + sum(cycle[:SPINS % 7])
+    return total
 
 
 class Daemon:
@@ -59,9 +64,13 @@ class Daemon:
         if os.path.exists(port_file):
             os.remove(port_file)
         log = open(os.path.join(self.work, "agentd.log"), "ab")
+        # Runs outlast trials and pile up: the tenant's limit must not refuse them.
+        config = os.path.join(self.work, "config.json")
+        with open(config, "w") as f:
+            json.dump({"runs": {"max_active_runs_per_tenant": 1000}}, f)
         self.process = subprocess.Popen(
             [os.path.join(ROOT, "build/bin/agentd"), "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-             "--port-file", port_file, "--model", "none"], stderr=log)
+             "--port-file", port_file, "--model", "none", "--config", config], stderr=log)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -91,7 +100,8 @@ def main():
     daemon = Daemon(os.path.join(work, "data"), work)
     violations, acknowledged, runs, finished_steps = [], [], [], {}
     next_doc = 0
-    checked_upto, checked = 0, 0
+    checked_upto, checked, steps_checked = 0, 0, 0
+    began = time.time()
     total = expected_total()
 
     for trial in range(1, args.trials + 1):
@@ -116,6 +126,7 @@ def main():
             violations.append(f"trial {trial}: {len(lost)} acknowledged documents lost: {lost[:5]}")
         # Steps that had finished before the last kill were not run again.
         rerun = []
+        steps_checked += sum(len(steps) for steps in finished_steps.values())
         for run_id, steps in finished_steps.items():
             run = client.get_run(run_id)
             now = {s.name: (s.attempts, s.output_json) for s in run.steps}
@@ -182,6 +193,9 @@ def main():
     if pending:
         violations.append(f"{len(pending)} runs never reached a final state")
     succeeded = sum(1 for r in states.values() if r.state == agent_pb2.RUN_STATE_SUCCEEDED)
+    # Steps a kill interrupted (started again after the restart): proof the kills landed mid-run.
+    interrupted_steps = sum(1 for r in states.values() for s in r.steps if s.attempts > 1)
+    resumed_runs = sum(1 for r in states.values() if any(s.attempts > 1 for s in r.steps))
     crashed_out = [r for r in states.values() if r.state == agent_pb2.RUN_STATE_FAILED and "crashed the daemon" in r.error]
     other_failures = [r for r in states.values() if r.state != agent_pb2.RUN_STATE_SUCCEEDED and r not in crashed_out]
     wrong = [r.run_id for r in states.values() if r.state == agent_pb2.RUN_STATE_SUCCEEDED and r.artifact.content != str(total)]
@@ -192,7 +206,9 @@ def main():
     daemon.stop()
     summary = {"trials": args.trials, "runs": len(runs), "succeeded": succeeded,
                "failed_as_crashing_the_daemon": len(crashed_out), "documents_acknowledged": len(acknowledged),
-               "document_checks": checked,
+               "document_checks": checked, "finished_step_checks": steps_checked,
+               "runs_interrupted_mid_step": resumed_runs, "steps_interrupted": interrupted_steps,
+               "seconds": round(time.time() - began),
                "violations": violations}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 1 if violations else 0

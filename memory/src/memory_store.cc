@@ -23,6 +23,7 @@
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
 #include "simd_flat_index.h"
+#include "store_layout.h"
 #include "vector_index.h"
 
 namespace memory {
@@ -31,56 +32,14 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using internal::Bm25Index;
+using internal::DocumentMeta;
+using namespace internal;  // the store's keys and column families (store_layout.h)
 using internal::VectorIndex;
 
 constexpr char kFormat[] = "AGENTD-MEMORY 1";
 // Hybrid search: the lexical score's share of the fused score. 0.6 sits in the middle of the
 // plateau (0.6-0.8) measured on the Chinese and English question sets.
 constexpr double kLexicalWeight = 0.6;
-enum Family { kDefault = 0, kMeta, kCollections, kDocuments, kChunks, kVectors, kPostings, kFamilyCount };
-const char* const kFamilyNames[] = {"default", "meta", "collections", "documents", "chunks", "vectors", "postings"};
-
-// ---- key encoding -------------------------------------------------------------------------
-
-std::string BigEndian32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
-  return s;
-}
-std::string BigEndian64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
-  return s;
-}
-uint64_t ReadBigEndian(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-std::string Prefix(uint32_t collection) { return BigEndian32(collection); }
-std::string ChunkKey(uint32_t c, uint64_t chunk) { return Prefix(c) + BigEndian64(chunk); }
-std::string DocKey(uint32_t c, const std::string& id) { return Prefix(c) + id; }
-std::string PostingKey(uint32_t c, const std::string& term, uint64_t chunk) {
-  return Prefix(c) + term + std::string(1, '\0') + BigEndian64(chunk);
-}
-std::string CounterKey(uint32_t c) { return "next_chunk/" + Prefix(c); }
-std::string CollectionKey(const std::string& tenant, const std::string& name) {
-  return tenant + std::string(1, '\0') + name;
-}
-// The smallest key greater than every key with this prefix.
-std::string PrefixEnd(const std::string& prefix) {
-  std::string end = prefix;
-  for (int i = static_cast<int>(end.size()) - 1; i >= 0; --i) {
-    if (static_cast<unsigned char>(end[i]) != 0xff) {
-      end[i] = static_cast<char>(static_cast<unsigned char>(end[i]) + 1);
-      end.resize(i + 1);
-      return end;
-    }
-  }
-  return std::string(prefix.size() + 1, '\xff');
-}
-
-
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
@@ -88,79 +47,6 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// ---- records ------------------------------------------------------------------------------
-
-Json SpecToJson(const CollectionInfo& info, uint32_t id) {
-  const CollectionSpec& s = info.spec;
-  return Json{{"id", id},
-              {"tenant", s.tenant},
-              {"name", s.name},
-              {"embedding_model", s.embedding_model},
-              {"description", s.description},
-              {"dimension", info.dimension},
-              {"created_at_ms", info.created_at_ms},
-              {"lexical_version", info.lexical_version},
-              {"index",
-               {{"kind", static_cast<int>(s.index.kind)},
-                {"metric", static_cast<int>(s.index.metric)},
-                {"hnsw_m", s.index.hnsw_m},
-                {"hnsw_ef_construction", s.index.hnsw_ef_construction},
-                {"hnsw_ef_search", s.index.hnsw_ef_search},
-                {"ivf_nlist", s.index.ivf_nlist},
-                {"ivf_nprobe", s.index.ivf_nprobe},
-                {"pq_m", s.index.pq_m},
-                {"pq_nbits", s.index.pq_nbits}}},
-              {"chunking", {{"max_chars", s.chunking.max_chars}, {"overlap_chars", s.chunking.overlap_chars}}}};
-}
-
-CollectionInfo SpecFromJson(const Json& j, uint32_t* id) {
-  CollectionInfo info;
-  *id = j.at("id").get<uint32_t>();
-  CollectionSpec& s = info.spec;
-  s.tenant = j.at("tenant");
-  s.name = j.at("name");
-  s.embedding_model = j.at("embedding_model");
-  s.description = j.value("description", "");
-  info.dimension = j.at("dimension");
-  info.created_at_ms = j.value("created_at_ms", int64_t{0});
-  info.lexical_version = j.value("lexical_version", 1);
-  const Json& x = j.at("index");
-  s.index.kind = static_cast<IndexKind>(x.at("kind").get<int>());
-  s.index.metric = static_cast<Metric>(x.at("metric").get<int>());
-  s.index.hnsw_m = x.at("hnsw_m");
-  s.index.hnsw_ef_construction = x.at("hnsw_ef_construction");
-  s.index.hnsw_ef_search = x.at("hnsw_ef_search");
-  s.index.ivf_nlist = x.at("ivf_nlist");
-  s.index.ivf_nprobe = x.at("ivf_nprobe");
-  s.index.pq_m = x.at("pq_m");
-  s.index.pq_nbits = x.at("pq_nbits");
-  s.chunking.max_chars = j.at("chunking").at("max_chars");
-  s.chunking.overlap_chars = j.at("chunking").at("overlap_chars");
-  return info;
-}
-
-struct DocumentMeta {
-  std::string title, source, date, sha256;
-  std::map<std::string, std::string> metadata;
-  std::vector<uint64_t> chunks;
-};
-
-Json DocToJson(const DocumentMeta& d) {
-  return Json{{"title", d.title}, {"source", d.source}, {"date", d.date}, {"sha256", d.sha256},
-              {"metadata", d.metadata}, {"chunks", d.chunks}};
-}
-
-DocumentMeta DocFromJson(const Json& j) {
-  DocumentMeta d;
-  d.title = j.value("title", "");
-  d.source = j.value("source", "");
-  d.date = j.value("date", "");
-  d.sha256 = j.value("sha256", "");
-  d.metadata = j.value("metadata", std::map<std::string, std::string>());
-  d.chunks = j.value("chunks", std::vector<uint64_t>());
-  return d;
 }
 
 bool ValidDate(const std::string& d) {
@@ -343,10 +229,10 @@ absl::Status MemoryStoreImpl::Init() {
 }
 
 absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
-  Json j = Json::parse(value, nullptr, false);
-  if (j.is_discarded()) return absl::DataLossError("memory store: unreadable collection record");
   auto c = std::make_shared<Collection>();
-  c->info = SpecFromJson(j, &c->id);
+  absl::StatusOr<CollectionInfo> info = internal::ParseCollectionRecord(value, &c->id);
+  if (!info.ok()) return info.status();
+  c->info = std::move(*info);
   c->index_spec = internal::WithDefaults(c->info.spec.index, c->info.dimension);
   const std::string prefix = Prefix(c->id);
   const std::string end = PrefixEnd(prefix);
@@ -357,7 +243,9 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   std::unique_ptr<rocksdb::Iterator> docs(db_->NewIterator(read, cf(kDocuments)));
   for (docs->Seek(prefix); docs->Valid(); docs->Next()) {
     std::string id = docs->key().ToString().substr(4);
-    DocumentMeta meta = DocFromJson(Json::parse(docs->value().ToString(), nullptr, false));
+    absl::StatusOr<DocumentMeta> parsed = internal::ParseDocumentRecord(docs->value().ToString());
+    if (!parsed.ok()) return absl::DataLossError(absl::StrCat(parsed.status().message(), ": document ", id));
+    DocumentMeta meta = std::move(*parsed);
     for (uint64_t chunk : meta.chunks) c->chunk_document[chunk] = id;
     c->documents.emplace(std::move(id), std::move(meta));
   }
@@ -517,7 +405,7 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
   }
   const uint32_t id = next_collection_id_;
   rocksdb::WriteBatch batch;
-  batch.Put(cf(kCollections), CollectionKey(spec.tenant, spec.name), SpecToJson(info, id).dump());
+  batch.Put(cf(kCollections), CollectionKey(spec.tenant, spec.name), internal::CollectionRecord(info, id));
   batch.Put(cf(kMeta), "next_collection_id", BigEndian32(id + 1));
   absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "create collection");
   if (!status.ok()) return status;
@@ -655,7 +543,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
       flat_vectors.insert(flat_vectors.end(), vectors[i].begin(), vectors[i].end());
     }
   }
-  batch.Put(cf(kDocuments), DocKey(c->id, result.document_id), DocToJson(meta).dump(-1, ' ', false, Json::error_handler_t::replace));
+  batch.Put(cf(kDocuments), DocKey(c->id, result.document_id), internal::DocumentRecord(meta));
   batch.Put(cf(kMeta), CounterKey(c->id), BigEndian64(next));
   absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), field);
   if (!status.ok()) return status;

@@ -3,6 +3,9 @@
 // or missing FAISS index file.
 #include "memory/memory_store.h"
 
+#include "rocksdb/db.h"
+#include "store_layout.h"
+
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -181,6 +184,37 @@ TEST_F(MemoryStoreTest, IngestIsIdempotentAndUpdatesReplaceChunks) {
 
   EXPECT_THAT(store->Ingest("t", "c", {{.id = "x", .text = ""}}).status().message(), HasSubstr("documents[0].text"));
   EXPECT_THAT(store->Ingest("t", "c", {{.text = "a", .date = "2024/01/01"}}).status().message(), HasSubstr("date"));
+}
+
+TEST_F(MemoryStoreTest, ADamagedRecordIsDataLossNotACrash) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
+  }
+  // Overwrite the document's record with JSON of the wrong shape, as a damaged disk might.
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kDocuments]));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kDocuments], key, R"({"chunks": "not a list"})").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  MemoryStoreOptions options;
+  options.path = dir_.Join("memory");
+  options.embedder = &embedder_;
+  auto store = MemoryStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr("document"));
 }
 
 TEST_F(MemoryStoreTest, SearchModesFiltersAndProvenance) {
