@@ -229,6 +229,15 @@ class ServerImpl final : public Server {
       absl::Status status = WritePortFile(options_.port_file, port_);
       if (!status.ok()) return status;
     }
+    // Streams beyond the engine's queue would take the places the runs' own model calls need
+    // (scripts/load_test.py: a third of the runs failed with "queue is full").
+    const EngineServingOptions& serving = options_.engine;
+    if (engine_ != nullptr && serving.max_streams + options_.runs.workers > serving.max_running + serving.max_waiting) {
+      log::Warn("engine.max_streams leaves runs no room in the engine's queue",
+                {{"max_streams", serving.max_streams}, {"runs_workers", options_.runs.workers},
+                 {"max_running", serving.max_running}, {"max_waiting", serving.max_waiting},
+                 {"advice", "keep max_streams + runs.workers <= max_running + max_waiting"}});
+    }
     log::Info("serving", {{"addr", options_.listen},
                           {"port", port_},
                           {"data_dir", options_.data_dir},
