@@ -319,281 +319,307 @@ JsonMatcher::Step JsonMatcher::AcceptOne(Stack& stack, uint8_t b) const {
   switch (node.kind) {
     case Kind::kAnyOf:
       return Step::kRejected;  // expanded before any byte reaches it
-    case Kind::kAny: {
-      const bool may_nest = stack.size() < kMaxAnyDepth;
-      if (b == '{' && may_nest) {
-        f.node = schema_->any_object();
-        f.state = kObjFirst;
-        f.count = -1;
-        return Step::kConsumed;
-      }
-      if (b == '[' && may_nest) {
-        f.node = schema_->any_array();
-        f.state = kArrFirst;
-        return Step::kConsumed;
-      }
-      if (b == '"') {
-        f.node = schema_->any_string();
-        f.state = kStrChars;
-        return Step::kConsumed;
-      }
-      if (b == '-' || IsDigit(b)) {
-        f.node = schema_->any_number();
-        return Step::kRetry;
-      }
-      if (b == 't' || b == 'f' || b == 'n') {
-        f.node = schema_->any_scalar_literal();
-        f.mask = AllCandidates(3);
-        return Step::kRetry;
-      }
-      return Step::kRejected;
-    }
-    case Kind::kObject: {
-      auto start_key = [&]() -> Step {
-        if (node.free_keys) {
-          f.state = kObjFreeKey;
-          Frame key;
-          key.node = schema_->any_string();
-          key.state = kStrChars;
-          stack.push_back(key);
-          return Step::kConsumed;
-        }
-        const uint64_t mask = NextKeyMask(node, f.count);
-        if (mask == 0) return Step::kRejected;
-        f.state = kObjKey;
-        f.mask = mask;
-        f.pos = 0;
-        return Step::kConsumed;
-      };
-      switch (f.state) {
-        case kObjOpen:
-          if (b != '{') return Step::kRejected;
-          f.state = kObjFirst;
-          return Step::kConsumed;
-        case kObjFirst:
-          if (b == '"') return start_key();
-          if (b == '}' && (node.free_keys || !RequiredAfter(node, -1))) {
-            PopValue(stack);
-            return Step::kConsumed;
-          }
-          return Step::kRejected;
-        case kObjKey: {
-          if (b == '"') {
-            for (size_t i = 0; i < node.keys.size(); ++i) {
-              if ((f.mask >> i & 1) && node.keys[i].size() == static_cast<size_t>(f.pos)) {
-                f.count = static_cast<int32_t>(i);
-                f.state = kObjColon;
-                return Step::kConsumed;
-              }
-            }
-            return Step::kRejected;
-          }
-          uint64_t mask = 0;
-          for (size_t i = 0; i < node.keys.size(); ++i) {
-            if ((f.mask >> i & 1) && node.keys[i].size() > static_cast<size_t>(f.pos) &&
-                static_cast<uint8_t>(node.keys[i][f.pos]) == b) {
-              mask |= uint64_t{1} << i;
-            }
-          }
-          if (mask == 0) return Step::kRejected;
-          f.mask = mask;
-          ++f.pos;
-          return Step::kConsumed;
-        }
-        case kObjColon: {
-          if (b != ':') return Step::kRejected;
-          f.state = kObjValue;
-          const SchemaNode* value = node.free_keys ? schema_->any() : node.values[f.count];
-          PushValue(stack, value, /*space_ok=*/true);
-          return Step::kConsumed;
-        }
-        case kObjAfter:
-          if (b == ',' && (node.free_keys || NextKeyMask(node, f.count) != 0)) {
-            f.state = kObjNext;
-            f.space_ok = true;
-            return Step::kConsumed;
-          }
-          if (b == '}' && (node.free_keys || !RequiredAfter(node, f.count))) {
-            PopValue(stack);
-            return Step::kConsumed;
-          }
-          return Step::kRejected;
-        case kObjNext:
-          if (b == ' ' && f.space_ok) {
-            f.space_ok = false;
-            return Step::kConsumed;
-          }
-          if (b == '"') return start_key();
-          return Step::kRejected;
-        default:
-          return Step::kRejected;  // kObjFreeKey/kObjValue: a child frame is on top
-      }
-    }
+    case Kind::kAny:
+      return AcceptAny(stack, f, node, b);
+    case Kind::kObject:
+      return AcceptObject(stack, f, node, b);
     case Kind::kArray:
-      switch (f.state) {
-        case kArrOpen:
-          if (b != '[') return Step::kRejected;
-          f.state = kArrFirst;
-          return Step::kConsumed;
-        case kArrFirst:
-          if (b == ']') {
-            if (node.min_items > 0) return Step::kRejected;
-            PopValue(stack);
-            return Step::kConsumed;
-          }
-          if (node.max_items == 0) return Step::kRejected;
-          f.state = kArrItem;
-          PushValue(stack, node.items, /*space_ok=*/false);
-          return Step::kRetry;
-        case kArrAfter:
-          if (b == ',' && f.count < node.max_items) {
-            f.state = kArrItem;
-            PushValue(stack, node.items, /*space_ok=*/true);
-            return Step::kConsumed;
-          }
-          if (b == ']' && f.count >= node.min_items) {
-            PopValue(stack);
-            return Step::kConsumed;
-          }
-          return Step::kRejected;
-        default:
-          return Step::kRejected;
-      }
+      return AcceptArray(stack, f, node, b);
     case Kind::kString:
-      switch (f.state) {
-        case kStrOpen:
-          if (b != '"') return Step::kRejected;
-          f.state = kStrChars;
-          return Step::kConsumed;
-        case kStrChars:
-          if (b == '"') {
-            if (f.count < node.min_length) return Step::kRejected;
-            PopValue(stack);
-            return Step::kConsumed;
-          }
-          if (b < 0x20 || f.count >= node.max_length) return Step::kRejected;
-          if (b == '\\') {
-            f.state = kStrEscape;
-            return Step::kConsumed;
-          }
-          if (b < 0x80) {
-            ++f.count;
-            return Step::kConsumed;
-          }
-          if (b >= 0xC2 && b <= 0xDF) {
-            f.pos = 1;
-          } else if (b >= 0xE0 && b <= 0xEF) {
-            f.pos = 2;
-          } else if (b >= 0xF0 && b <= 0xF4) {
-            f.pos = 3;
-          } else {
-            return Step::kRejected;
-          }
-          ++f.count;
-          f.state = kStrUtf8;
-          return Step::kConsumed;
-        case kStrUtf8:
-          if (b < 0x80 || b > 0xBF) return Step::kRejected;
-          if (--f.pos == 0) f.state = kStrChars;
-          return Step::kConsumed;
-        case kStrEscape:
-          if (b == 'u') {
-            f.state = kStrHex;
-            f.pos = 4;
-          } else if (b == '"' || b == '\\' || b == '/' || b == 'b' || b == 'f' || b == 'n' || b == 'r' || b == 't') {
-            f.state = kStrChars;
-          } else {
-            return Step::kRejected;
-          }
-          ++f.count;
-          return Step::kConsumed;
-        case kStrHex:
-          if (!IsHex(b)) return Step::kRejected;
-          if (--f.pos == 0) f.state = kStrChars;
-          return Step::kConsumed;
-        default:
-          return Step::kRejected;
-      }
+      return AcceptString(stack, f, node, b);
     case Kind::kNumber:
-    case Kind::kInteger: {
-      const bool integer = node.kind == Kind::kInteger;
-      // count: characters of the mantissa, then (from 'e' on) 100 + digits of the exponent.
-      const bool in_exponent = f.state >= kNumE;
-      const bool room = in_exponent ? f.count - 100 < kMaxExponentDigits : f.count < kMaxMantissaLength;
-      int next = -1;
-      switch (f.state) {
-        case kNumStart:
-          if (b == '-') next = kNumSign;
-          else if (b == '0') next = kNumZero;
-          else if (IsDigit(b)) next = kNumInt;
-          break;
-        case kNumSign:
-          if (b == '0') next = kNumZero;
-          else if (IsDigit(b)) next = kNumInt;
-          break;
-        case kNumZero:
-          if (!integer && b == '.') next = kNumDot;
-          else if (!integer && (b == 'e' || b == 'E')) next = kNumE;
-          break;
-        case kNumInt:
-          if (IsDigit(b)) next = kNumInt;
-          else if (!integer && b == '.') next = kNumDot;
-          else if (!integer && (b == 'e' || b == 'E')) next = kNumE;
-          break;
-        case kNumDot:
-          if (IsDigit(b)) next = kNumFrac;
-          break;
-        case kNumFrac:
-          if (IsDigit(b)) next = kNumFrac;
-          else if (b == 'e' || b == 'E') next = kNumE;
-          break;
-        case kNumE:
-          if (b == '+' || b == '-') next = kNumExpSign;
-          else if (IsDigit(b)) next = kNumExp;
-          break;
-        case kNumExpSign:
-        case kNumExp:
-          if (IsDigit(b)) next = kNumExp;
-          break;
-      }
-      // '.' needs room for a digit after it; 'e' starts the exponent's own count.
-      const bool allowed = next == kNumE ? true : next == kNumDot ? f.count + 1 < kMaxMantissaLength : room;
-      if (next >= 0 && allowed) {
-        if (next == kNumE) {
-          f.count = 100;
-        } else if (next != kNumExpSign) {
-          ++f.count;
-        }
-        f.state = static_cast<uint8_t>(next);
+    case Kind::kInteger:
+      return AcceptNumber(stack, f, node, b);
+    case Kind::kLiteral:
+      return AcceptLiteral(stack, f, node, b);
+  }
+  return Step::kRejected;
+}
+
+// Any value: the first byte decides which kind it is.
+JsonMatcher::Step JsonMatcher::AcceptAny(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  const bool may_nest = stack.size() < kMaxAnyDepth;
+  if (b == '{' && may_nest) {
+    f.node = schema_->any_object();
+    f.state = kObjFirst;
+    f.count = -1;
+    return Step::kConsumed;
+  }
+  if (b == '[' && may_nest) {
+    f.node = schema_->any_array();
+    f.state = kArrFirst;
+    return Step::kConsumed;
+  }
+  if (b == '"') {
+    f.node = schema_->any_string();
+    f.state = kStrChars;
+    return Step::kConsumed;
+  }
+  if (b == '-' || IsDigit(b)) {
+    f.node = schema_->any_number();
+    return Step::kRetry;
+  }
+  if (b == 't' || b == 'f' || b == 'n') {
+    f.node = schema_->any_scalar_literal();
+    f.mask = AllCandidates(3);
+    return Step::kRetry;
+  }
+  return Step::kRejected;
+}
+
+// An object with the schema's properties in order (or any keys).
+JsonMatcher::Step JsonMatcher::AcceptObject(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  auto start_key = [&]() -> Step {
+    if (node.free_keys) {
+      f.state = kObjFreeKey;
+      Frame key;
+      key.node = schema_->any_string();
+      key.state = kStrChars;
+      stack.push_back(key);
+      return Step::kConsumed;
+    }
+    const uint64_t mask = NextKeyMask(node, f.count);
+    if (mask == 0) return Step::kRejected;
+    f.state = kObjKey;
+    f.mask = mask;
+    f.pos = 0;
+    return Step::kConsumed;
+  };
+  switch (f.state) {
+    case kObjOpen:
+      if (b != '{') return Step::kRejected;
+      f.state = kObjFirst;
+      return Step::kConsumed;
+    case kObjFirst:
+      if (b == '"') return start_key();
+      if (b == '}' && (node.free_keys || !RequiredAfter(node, -1))) {
+        PopValue(stack);
         return Step::kConsumed;
       }
-      if (f.state != kNumStart && NumberAccepting(f.state)) {
-        PopValue(stack);
-        return Step::kRetry;
-      }
       return Step::kRejected;
-    }
-    case Kind::kLiteral: {
+    case kObjKey: {
+      if (b == '"') {
+        for (size_t i = 0; i < node.keys.size(); ++i) {
+          if ((f.mask >> i & 1) && node.keys[i].size() == static_cast<size_t>(f.pos)) {
+            f.count = static_cast<int32_t>(i);
+            f.state = kObjColon;
+            return Step::kConsumed;
+          }
+        }
+        return Step::kRejected;
+      }
       uint64_t mask = 0;
-      const uint64_t candidates = f.state == 0 ? AllCandidates(node.literals.size()) : f.mask;
-      for (size_t i = 0; i < node.literals.size(); ++i) {
-        if ((candidates >> i & 1) && node.literals[i].size() > static_cast<size_t>(f.pos) &&
-            static_cast<uint8_t>(node.literals[i][f.pos]) == b) {
+      for (size_t i = 0; i < node.keys.size(); ++i) {
+        if ((f.mask >> i & 1) && node.keys[i].size() > static_cast<size_t>(f.pos) &&
+            static_cast<uint8_t>(node.keys[i][f.pos]) == b) {
           mask |= uint64_t{1} << i;
         }
       }
-      if (mask != 0) {
-        f.state = 1;
-        f.mask = mask;
-        ++f.pos;
+      if (mask == 0) return Step::kRejected;
+      f.mask = mask;
+      ++f.pos;
+      return Step::kConsumed;
+    }
+    case kObjColon: {
+      if (b != ':') return Step::kRejected;
+      f.state = kObjValue;
+      const SchemaNode* value = node.free_keys ? schema_->any() : node.values[f.count];
+      PushValue(stack, value, /*space_ok=*/true);
+      return Step::kConsumed;
+    }
+    case kObjAfter:
+      if (b == ',' && (node.free_keys || NextKeyMask(node, f.count) != 0)) {
+        f.state = kObjNext;
+        f.space_ok = true;
         return Step::kConsumed;
       }
-      if (LiteralComplete(f)) {
+      if (b == '}' && (node.free_keys || !RequiredAfter(node, f.count))) {
         PopValue(stack);
-        return Step::kRetry;
+        return Step::kConsumed;
       }
       return Step::kRejected;
+    case kObjNext:
+      if (b == ' ' && f.space_ok) {
+        f.space_ok = false;
+        return Step::kConsumed;
+      }
+      if (b == '"') return start_key();
+      return Step::kRejected;
+    default:
+      return Step::kRejected;  // kObjFreeKey/kObjValue: a child frame is on top
+  }
+}
+
+// An array of the schema's items, between min_items and max_items.
+JsonMatcher::Step JsonMatcher::AcceptArray(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  switch (f.state) {
+    case kArrOpen:
+      if (b != '[') return Step::kRejected;
+      f.state = kArrFirst;
+      return Step::kConsumed;
+    case kArrFirst:
+      if (b == ']') {
+        if (node.min_items > 0) return Step::kRejected;
+        PopValue(stack);
+        return Step::kConsumed;
+      }
+      if (node.max_items == 0) return Step::kRejected;
+      f.state = kArrItem;
+      PushValue(stack, node.items, /*space_ok=*/false);
+      return Step::kRetry;
+    case kArrAfter:
+      if (b == ',' && f.count < node.max_items) {
+        f.state = kArrItem;
+        PushValue(stack, node.items, /*space_ok=*/true);
+        return Step::kConsumed;
+      }
+      if (b == ']' && f.count >= node.min_items) {
+        PopValue(stack);
+        return Step::kConsumed;
+      }
+      return Step::kRejected;
+    default:
+      return Step::kRejected;
+  }
+}
+
+// A string (escapes and UTF-8 checked), between min_length and max_length code points.
+JsonMatcher::Step JsonMatcher::AcceptString(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  switch (f.state) {
+    case kStrOpen:
+      if (b != '"') return Step::kRejected;
+      f.state = kStrChars;
+      return Step::kConsumed;
+    case kStrChars:
+      if (b == '"') {
+        if (f.count < node.min_length) return Step::kRejected;
+        PopValue(stack);
+        return Step::kConsumed;
+      }
+      if (b < 0x20 || f.count >= node.max_length) return Step::kRejected;
+      if (b == '\\') {
+        f.state = kStrEscape;
+        return Step::kConsumed;
+      }
+      if (b < 0x80) {
+        ++f.count;
+        return Step::kConsumed;
+      }
+      if (b >= 0xC2 && b <= 0xDF) {
+        f.pos = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        f.pos = 2;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        f.pos = 3;
+      } else {
+        return Step::kRejected;
+      }
+      ++f.count;
+      f.state = kStrUtf8;
+      return Step::kConsumed;
+    case kStrUtf8:
+      if (b < 0x80 || b > 0xBF) return Step::kRejected;
+      if (--f.pos == 0) f.state = kStrChars;
+      return Step::kConsumed;
+    case kStrEscape:
+      if (b == 'u') {
+        f.state = kStrHex;
+        f.pos = 4;
+      } else if (b == '"' || b == '\\' || b == '/' || b == 'b' || b == 'f' || b == 'n' || b == 'r' || b == 't') {
+        f.state = kStrChars;
+      } else {
+        return Step::kRejected;
+      }
+      ++f.count;
+      return Step::kConsumed;
+    case kStrHex:
+      if (!IsHex(b)) return Step::kRejected;
+      if (--f.pos == 0) f.state = kStrChars;
+      return Step::kConsumed;
+    default:
+      return Step::kRejected;
+  }
+}
+
+// A JSON number; an integer has no fraction or exponent.
+JsonMatcher::Step JsonMatcher::AcceptNumber(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  const bool integer = node.kind == Kind::kInteger;
+  // count: characters of the mantissa, then (from 'e' on) 100 + digits of the exponent.
+  const bool in_exponent = f.state >= kNumE;
+  const bool room = in_exponent ? f.count - 100 < kMaxExponentDigits : f.count < kMaxMantissaLength;
+  int next = -1;
+  switch (f.state) {
+    case kNumStart:
+      if (b == '-') next = kNumSign;
+      else if (b == '0') next = kNumZero;
+      else if (IsDigit(b)) next = kNumInt;
+      break;
+    case kNumSign:
+      if (b == '0') next = kNumZero;
+      else if (IsDigit(b)) next = kNumInt;
+      break;
+    case kNumZero:
+      if (!integer && b == '.') next = kNumDot;
+      else if (!integer && (b == 'e' || b == 'E')) next = kNumE;
+      break;
+    case kNumInt:
+      if (IsDigit(b)) next = kNumInt;
+      else if (!integer && b == '.') next = kNumDot;
+      else if (!integer && (b == 'e' || b == 'E')) next = kNumE;
+      break;
+    case kNumDot:
+      if (IsDigit(b)) next = kNumFrac;
+      break;
+    case kNumFrac:
+      if (IsDigit(b)) next = kNumFrac;
+      else if (b == 'e' || b == 'E') next = kNumE;
+      break;
+    case kNumE:
+      if (b == '+' || b == '-') next = kNumExpSign;
+      else if (IsDigit(b)) next = kNumExp;
+      break;
+    case kNumExpSign:
+    case kNumExp:
+      if (IsDigit(b)) next = kNumExp;
+      break;
+  }
+  // '.' needs room for a digit after it; 'e' starts the exponent's own count.
+  const bool allowed = next == kNumE ? true : next == kNumDot ? f.count + 1 < kMaxMantissaLength : room;
+  if (next >= 0 && allowed) {
+    if (next == kNumE) {
+      f.count = 100;
+    } else if (next != kNumExpSign) {
+      ++f.count;
     }
+    f.state = static_cast<uint8_t>(next);
+    return Step::kConsumed;
+  }
+  if (f.state != kNumStart && NumberAccepting(f.state)) {
+    PopValue(stack);
+    return Step::kRetry;
+  }
+  return Step::kRejected;
+}
+
+// One of the schema's literal values (enum/const, true/false/null).
+JsonMatcher::Step JsonMatcher::AcceptLiteral(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const {
+  uint64_t mask = 0;
+  const uint64_t candidates = f.state == 0 ? AllCandidates(node.literals.size()) : f.mask;
+  for (size_t i = 0; i < node.literals.size(); ++i) {
+    if ((candidates >> i & 1) && node.literals[i].size() > static_cast<size_t>(f.pos) &&
+        static_cast<uint8_t>(node.literals[i][f.pos]) == b) {
+      mask |= uint64_t{1} << i;
+    }
+  }
+  if (mask != 0) {
+    f.state = 1;
+    f.mask = mask;
+    ++f.pos;
+    return Step::kConsumed;
+  }
+  if (LiteralComplete(f)) {
+    PopValue(stack);
+    return Step::kRetry;
   }
   return Step::kRejected;
 }

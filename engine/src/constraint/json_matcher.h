@@ -85,6 +85,13 @@ class JsonMatcher {
  private:
   enum class Step { kRejected, kConsumed, kRetry };
   Step AcceptOne(Stack& stack, uint8_t byte) const;
+  // One byte for the frame on top, by the kind of its schema node.
+  Step AcceptAny(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
+  Step AcceptObject(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
+  Step AcceptArray(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
+  Step AcceptString(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
+  Step AcceptNumber(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
+  Step AcceptLiteral(Stack& stack, Frame& f, const SchemaNode& node, uint8_t b) const;
   // Replaces an anyOf frame on top by one stack per alternative (recursively) into `out`.
   void Expand(Stack stack, std::vector<Stack>* out) const;
   static bool CanEnd(const Stack& stack);
