@@ -70,8 +70,10 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOpt
 
   std::string count_text;
   uint64_t count = 0;
-  if (store->db_->Get(rocksdb::ReadOptions(), meta, kOpenCountKey, &count_text).ok()) {
-    absl::SimpleAtoi(count_text, &count);
+  if (store->db_->Get(rocksdb::ReadOptions(), meta, kOpenCountKey, &count_text).ok() &&
+      !absl::SimpleAtoi(count_text, &count)) {
+    return absl::DataLossError(absl::StrCat("state store ", options.path, ": the open count \"", count_text,
+                                            "\" is not a number"));
   }
   store->open_count_ = count + 1;
   rocksdb::WriteBatch batch;

@@ -109,7 +109,6 @@ absl::StatusOr<std::unique_ptr<Sequence>> Sequence::Create(Model& model, const T
 Sequence::Sequence(Model& model, const Tokenizer& tokenizer, GenerationRequest request, GenerationCallback on_delta,
                    std::unique_ptr<KvCache> cache)
     : model_(model),
-      tokenizer_(tokenizer),
       request_(std::move(request)),
       on_delta_(std::move(on_delta)),
       cache_(std::move(cache)),

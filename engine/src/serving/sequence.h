@@ -93,7 +93,6 @@ class Sequence {
   int32_t DrawDraft(std::vector<float> logits);
 
   Model& model_;
-  const Tokenizer& tokenizer_;
   const GenerationRequest request_;
   const GenerationCallback on_delta_;
   std::unique_ptr<KvCache> cache_;
