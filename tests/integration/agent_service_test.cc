@@ -780,6 +780,80 @@ TEST_F(AgentServiceTest, ApiTokensMapCallersToTenantsThatSeeOnlyTheirOwnRuns) {
   EXPECT_TRUE(operator_client->tools().Reload(operator_client->NewContext().get(), ReloadRequest(), &reloaded).ok());
 }
 
+TEST_F(AgentServiceTest, TenantsStayApartInStreamsResumesSameNamedCollectionsAndRunLimits) {
+  testing_support::WriteFile(data_.Join("config.json"), R"({"runs": {"max_active_runs_per_tenant": 1},
+      "auth": {"tokens": [{"token": "token-of-acme-0000001", "tenant": "acme"},
+                          {"token": "token-of-globex-00001", "tenant": "globex"}]}})");
+  StartDaemon({"--config", data_.Join("config.json")});
+  auto acme = Connect(*daemon_, "token-of-acme-0000001");
+  auto globex = Connect(*daemon_, "token-of-globex-00001");
+
+  // The same collection name in both tenants holds each tenant's own documents only, for
+  // Search and for a plan's ctx.memory.search.
+  for (const auto& [client, text] : {std::pair<sdk::Client*, const char*>{acme.get(), "acme quarterly revenue secret"},
+                               std::pair<sdk::Client*, const char*>{globex.get(), "globex quarterly revenue figures"}}) {
+    CreateCollectionRequest create;
+    create.set_name("docs");
+    create.set_embedding_model("none");
+    Collection created;
+    ASSERT_TRUE(client->memory().CreateCollection(client->NewContext().get(), create, &created).ok());
+    IngestRequest ingest;
+    ingest.set_collection("docs");
+    ingest.add_documents()->set_text(text);
+    IngestResponse ingested;
+    ASSERT_TRUE(client->memory().Ingest(client->NewContext().get(), ingest, &ingested).ok());
+  }
+  SearchRequest search;
+  search.set_collection("docs");
+  search.set_query("quarterly revenue");
+  SearchResponse found;
+  ASSERT_TRUE(globex->memory().Search(globex->NewContext().get(), search, &found).ok());
+  ASSERT_EQ(found.hits_size(), 1);
+  EXPECT_THAT(found.hits(0).text(), HasSubstr("globex"));
+  StartRunRequest searching;
+  searching.set_plan("search");
+  searching.set_inputs_json("{}");
+  searching.set_plan_source(R"(plan{name = "s", run = function(ctx) return {content = json.encode(ctx.step("x",
+      function() return ctx.memory.search{collection = "docs", query = "quarterly revenue", k = 5} end))} end})");
+  absl::StatusOr<RunT> searched = globex->StartRun(searching);
+  ASSERT_TRUE(searched.ok()) << searched.status();
+  RunT searched_run;
+  for (int i = 0; i < 3000; ++i) {
+    absl::StatusOr<RunT> r = globex->GetRun(searched->run_id());
+    ASSERT_TRUE(r.ok()) << r.status();
+    searched_run = *r;
+    if (searched_run.state() == RUN_STATE_SUCCEEDED || searched_run.state() == RUN_STATE_FAILED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(searched_run.state(), RUN_STATE_SUCCEEDED) << searched_run.error();
+  EXPECT_THAT(searched_run.artifact().content(), HasSubstr("globex"));
+  EXPECT_THAT(searched_run.artifact().content(), ::testing::Not(HasSubstr("secret")));
+
+  // One active run per tenant: acme's second is refused while globex can still start one.
+  StartRunRequest slow;
+  slow.set_plan("slow");
+  slow.set_plan_source(kSlowPlan);
+  slow.set_inputs_json(R"({"spins": 2000000000})");
+  absl::StatusOr<RunT> running = acme->StartRun(slow);
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_EQ(acme->StartRun(slow).status().code(), absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<RunT> other = globex->StartRun(slow);
+  ASSERT_TRUE(other.ok()) << other.status();
+
+  // Another tenant's run cannot be streamed, resumed or cancelled: it does not exist for them.
+  StreamRunRequest stream_request;
+  stream_request.set_run_id(running->run_id());
+  auto context = globex->NewContext();
+  auto reader = globex->agents().StreamRun(context.get(), stream_request);
+  RunEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(globex->ResumeRun(running->run_id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(globex->CancelRun(running->run_id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(acme->CancelRun(running->run_id()).ok());
+  EXPECT_TRUE(globex->CancelRun(other->run_id()).ok());
+}
+
 TEST_F(AgentServiceTest, JsonSchemaValueBoundsAreCheckedAfterDecoding) {
   // minimum/maximum are accepted (the mask keeps the structure) and checked once the reply is
   // decoded: a value no integer can meet always comes back as json_error, never as json.
