@@ -82,5 +82,42 @@ TEST_F(HttpModuleTest, InternalAddressesPortsAndCredentialsAcrossRedirects) {
   EXPECT_THAT(printed, ::testing::ElementsAre("Bearer secret", "none"));
 }
 
+TEST(HttpPolicyTest, AllowlistWildcardsPortsIpv6AndCase) {
+  HttpPolicy policy;
+  policy.allowed_hosts = {"*.example.com", "docs.python.org", "[::1]:8080", "203.0.113.7:*", "Upper.Example.org"};
+  // A wildcard covers subdomains, not the bare domain nor look-alikes.
+  EXPECT_TRUE(HostAllowedOnPort("a.example.com", 443, "https", policy));
+  EXPECT_TRUE(HostAllowedOnPort("deep.a.example.com", 80, "http", policy));
+  EXPECT_FALSE(HostAllowed("example.com", policy));
+  EXPECT_FALSE(HostAllowed("badexample.com", policy));
+  EXPECT_FALSE(HostAllowed("a.example.com.evil.net", policy));
+  // Without a port only the scheme's default one.
+  EXPECT_TRUE(HostAllowedOnPort("docs.python.org", 443, "https", policy));
+  EXPECT_FALSE(HostAllowedOnPort("docs.python.org", 8443, "https", policy));
+  EXPECT_FALSE(HostAllowedOnPort("docs.python.org", 443, "http", policy));
+  // IPv6 literals with their port; "*" for any port.
+  EXPECT_TRUE(HostAllowedOnPort("::1", 8080, "http", policy));
+  EXPECT_FALSE(HostAllowedOnPort("::1", 8081, "http", policy));
+  EXPECT_TRUE(HostAllowedOnPort("203.0.113.7", 1234, "http", policy));
+  // Host names compare without case.
+  EXPECT_TRUE(HostAllowedOnPort("upper.example.org", 443, "https", policy));
+  EXPECT_FALSE(HostAllowed("", policy));
+  EXPECT_FALSE(HostAllowed("anything", HttpPolicy()));
+}
+
+TEST_F(HttpModuleTest, UserinfoAndRedirectLoopsCannotGetAround) {
+  const std::string port = std::to_string(server_.port());
+  // "allowed@host": the part before '@' is userinfo, the host is what follows.
+  absl::Status userinfo = Run("http.get('http://127.0.0.1:" + port + "@localhost:" + port + "/hello')", nullptr,
+                              {"127.0.0.1:" + port});
+  EXPECT_FALSE(userinfo.ok());
+  EXPECT_THAT(std::string(userinfo.message()), HasSubstr("localhost"));
+  // Redirects end at the policy's limit.
+  absl::Status loop = Run("http.get('" + Url("/redirect-loop") + "')");
+  EXPECT_FALSE(loop.ok());
+  EXPECT_THAT(std::string(loop.message()), ::testing::ContainsRegex("redirect"));
+  std::printf("  userinfo → %s\n  loop → %s\n", std::string(userinfo.message()).c_str(), std::string(loop.message()).c_str());
+}
+
 }  // namespace
 }  // namespace scripting

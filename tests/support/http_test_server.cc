@@ -104,6 +104,9 @@ void HttpTestServer::Handle(int client) {
   } else if (line.rfind("GET /redirect-local-headers ", 0) == 0) {
     status = "302 Found";
     extra = "Location: /headers\r\n";
+  } else if (line.rfind("GET /redirect-loop ", 0) == 0) {
+    status = "302 Found";
+    extra = "Location: /redirect-loop\r\n";
   } else {
     status = "404 Not Found";
     payload = "not found";
