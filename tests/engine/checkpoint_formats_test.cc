@@ -78,13 +78,40 @@ TEST(ShardedCheckpointTest, IndexedShardsLoadLikeOneFile) {
   EXPECT_THAT(TensorStore::OpenDirectory(out).status().message(), HasSubstr("outside the directory"));
 }
 
-// Nearest E4M3 value (the "fn" variant: max 448, no infinities), by search over the codes.
+// E4M3 ("fn": no infinities, S.1111.111 is NaN) decoded from its definition, independently of
+// the engine's decoder: sign, 4 exponent bits with bias 7, 3 mantissa bits, subnormals at
+// exponent 0 (m/8 · 2^-6).
+float E4M3FromDefinition(uint8_t code) {
+  const int sign = code >> 7, exponent = (code >> 3) & 0xf, mantissa = code & 0x7;
+  if (exponent == 0xf && mantissa == 0x7) return NAN;
+  const float magnitude = exponent == 0 ? std::ldexp(mantissa / 8.0f, -6) : std::ldexp(1.0f + mantissa / 8.0f, exponent - 7);
+  return sign ? -magnitude : magnitude;
+}
+
+TEST(Fp8CheckpointTest, TheEnginesE4M3DecoderMatchesTheDefinitionOnEveryCode) {
+  EXPECT_EQ(E4M3FromDefinition(0x7e), 448.0f);         // the largest finite value
+  EXPECT_EQ(E4M3FromDefinition(0x38), 1.0f);
+  EXPECT_EQ(E4M3FromDefinition(0xb8), -1.0f);
+  EXPECT_EQ(E4M3FromDefinition(0x08), 1.0f / 64);      // the smallest normal
+  EXPECT_EQ(E4M3FromDefinition(0x01), 1.0f / 512);     // the smallest subnormal
+  for (int code = 0; code < 256; ++code) {
+    const float expected = E4M3FromDefinition(static_cast<uint8_t>(code));
+    const float got = F8E4M3ToF32(static_cast<uint8_t>(code));
+    if (std::isnan(expected)) {
+      EXPECT_TRUE(std::isnan(got)) << "code " << code;
+    } else {
+      EXPECT_EQ(got, expected) << "code " << code;
+    }
+  }
+}
+
+// Nearest E4M3 value, by search over the codes decoded from the definition.
 uint8_t ToE4M3(float v) {
   uint8_t best = 0;
   float best_error = INFINITY;
   for (int code = 0; code < 256; ++code) {
     if ((code & 0x7f) == 0x7f) continue;  // NaN
-    float error = std::fabs(F8E4M3ToF32(static_cast<uint8_t>(code)) - v);
+    float error = std::fabs(E4M3FromDefinition(static_cast<uint8_t>(code)) - v);
     if (error < best_error) {
       best_error = error;
       best = static_cast<uint8_t>(code);
@@ -124,7 +151,7 @@ TEST(Fp8CheckpointTest, BlockScaledWeightsAreDequantised) {
         const float s = scales[(r / 128) * block_cols + c / 128];
         const uint8_t q = ToE4M3(s > 0 ? w[r * cols + c] / s : 0.0f);
         codes[r * cols + c] = static_cast<char>(q);
-        dequantised[r * cols + c] = F8E4M3ToF32(q) * s;
+        dequantised[r * cols + c] = E4M3FromDefinition(q) * s;
       }
     fp8.push_back({t.name, "F8_E4M3", t.shape, codes});
     fp8.push_back({t.name + "_scale_inv", "F32", {block_rows, block_cols},
