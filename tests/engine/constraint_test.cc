@@ -113,6 +113,45 @@ TEST(JsonSchemaConstraintTest, AnyJsonValue) {
   }
 }
 
+TEST(JsonSchemaConstraintTest, ObjectAndArrayKeywordsWithoutATypeMeanThatType) {
+  // Found by fuzz_json_matcher: {"properties": ...} without "type" was matched as any value, so
+  // its property schemas (an unknown type here) went unchecked while validation applied them.
+  auto unknown = TokenConstraint::Create(
+      Schema(R"({"properties": {"n": {"type": "integer"}, "s": {"type": "st.ing"}}, "required": ["n"]})"), SmallTokenizer());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("unknown type 'st.ing'"));
+  const ResponseConstraint object = Schema(R"({"properties": {"n": {"type": "integer"}}, "required": ["n"]})");
+  EXPECT_TRUE(AdmitsComplete(object, R"({"n": 3})"));
+  EXPECT_FALSE(AdmitsComplete(object, "5"));
+  EXPECT_FALSE(AdmitsComplete(object, R"({"n": "3"})"));
+  const ResponseConstraint array = Schema(R"({"items": {"type": "boolean"}})");
+  EXPECT_TRUE(AdmitsComplete(array, "[true, false]"));
+  EXPECT_FALSE(AdmitsComplete(array, "[1]"));
+  EXPECT_FALSE(AdmitsComplete(array, R"({"a": true})"));
+  // Item counts and string lengths alone imply arrays and strings too.
+  auto impossible = TokenConstraint::Create(Schema(R"({"minItems": 1, "maxItems": 0})"), SmallTokenizer());
+  ASSERT_FALSE(impossible.ok());
+  EXPECT_THAT(impossible.status().message(), HasSubstr("minItems is larger than maxItems"));
+  EXPECT_TRUE(AdmitsComplete(Schema(R"({"maxItems": 1})"), R"(["a"])"));
+  EXPECT_FALSE(AdmitsComplete(Schema(R"({"maxLength": 2})"), R"("abc")"));
+  EXPECT_FALSE(AdmitsComplete(Schema(R"({"maxLength": 2})"), "12"));
+}
+
+TEST(JsonSchemaConstraintTest, StringsAreValidUtf8AndSurrogatesComeInPairs) {
+  // Found by fuzz_json_matcher: ED A1 94 (a UTF-16 surrogate in UTF-8) passed as a character,
+  // and JSON parsers refuse the result.
+  const ResponseConstraint any{.kind = ResponseConstraint::Kind::kJsonValue};
+  EXPECT_FALSE(AdmitsComplete(any, "\"\xED\xA1\x94\""));
+  EXPECT_FALSE(AdmitsComplete(any, "\"\xE0\x80\xAF\""));  // overlong
+  EXPECT_FALSE(AdmitsComplete(any, "\"\xF4\x90\x80\x80\""));  // past U+10FFFF
+  EXPECT_TRUE(AdmitsComplete(any, "\"\xED\x9F\xBF \xF0\x9F\x98\x80 中\""));
+  EXPECT_TRUE(AdmitsComplete(any, R"("\uD83D\uDE00 \u00e9")"));
+  EXPECT_FALSE(AdmitsComplete(any, R"("\uD83D")"));
+  EXPECT_FALSE(AdmitsComplete(any, R"("\uD83Dx")"));
+  EXPECT_FALSE(AdmitsComplete(any, R"("\uDE00")"));
+  EXPECT_FALSE(AdmitsComplete(any, R"("\uD83D\u0041")"));
+}
+
 TEST(JsonSchemaConstraintTest, UnsupportedKeywordsAreRefusedByName) {
   auto pattern = TokenConstraint::Create(Schema(R"({"type": "string", "pattern": "^a"})"), SmallTokenizer());
   ASSERT_FALSE(pattern.ok());

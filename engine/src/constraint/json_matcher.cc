@@ -23,7 +23,8 @@ constexpr int kMaxExponentDigits = 2;
 // Frame states, per kind of node.
 enum ObjectState : uint8_t { kObjOpen, kObjFirst, kObjKey, kObjFreeKey, kObjColon, kObjValue, kObjAfter, kObjNext };
 enum ArrayState : uint8_t { kArrOpen, kArrFirst, kArrItem, kArrAfter };
-enum StringState : uint8_t { kStrOpen, kStrChars, kStrUtf8, kStrEscape, kStrHex };
+// kStrLow*: after the escape of a high surrogate (\uD800-\uDBFF), the escape of its low half.
+enum StringState : uint8_t { kStrOpen, kStrChars, kStrUtf8, kStrEscape, kStrHex, kStrLowBackslash, kStrLowU, kStrLowHex };
 // Numbers: a DFA over sign, integer part, fraction and exponent.
 enum NumberState : uint8_t { kNumStart, kNumSign, kNumZero, kNumInt, kNumDot, kNumFrac, kNumE, kNumExpSign, kNumExp };
 
@@ -102,7 +103,19 @@ class Compiler {
       }
       return node;
     }
-    if (!s.contains("type")) return out_->any();
+    if (!s.contains("type")) {
+      // Object, array or string keywords without a type: the value is meant to be one (a schema
+      // {"properties": ...} matched as any value left its property schemas unchecked, while
+      // validation applied them — found by fuzz_json_matcher).
+      const char* implied = s.contains("properties") || s.contains("required")                       ? "object"
+                            : s.contains("items") || s.contains("minItems") || s.contains("maxItems")    ? "array"
+                            : s.contains("minLength") || s.contains("maxLength")                         ? "string"
+                                                                                                         : nullptr;
+      if (implied == nullptr) return out_->any();
+      OrderedJson typed = s;
+      typed["type"] = implied;
+      return Compile(typed, path, depth);
+    }
     const OrderedJson& type = s["type"];
     if (type.is_array()) {
       if (type.empty()) return Error(path + ".type", "must not be empty");
@@ -514,17 +527,22 @@ JsonMatcher::Step JsonMatcher::AcceptString(Stack& stack, Frame& f, const Schema
       } else {
         return Step::kRejected;
       }
+      // The first continuation byte's range (Unicode's table 3-7): no overlong forms, no
+      // surrogates (ED A0..BF), nothing past U+10FFFF. mask holds it as lo << 8 | hi.
+      f.mask = b == 0xE0 ? 0xA0BF : b == 0xED ? 0x809F : b == 0xF0 ? 0x90BF : b == 0xF4 ? 0x808F : 0x80BF;
       ++f.count;
       f.state = kStrUtf8;
       return Step::kConsumed;
     case kStrUtf8:
-      if (b < 0x80 || b > 0xBF) return Step::kRejected;
+      if (b < (f.mask >> 8) || b > (f.mask & 0xFF)) return Step::kRejected;
+      f.mask = 0x80BF;
       if (--f.pos == 0) f.state = kStrChars;
       return Step::kConsumed;
     case kStrEscape:
       if (b == 'u') {
         f.state = kStrHex;
         f.pos = 4;
+        f.mask = 0;  // the code unit, digit by digit
       } else if (b == '"' || b == '\\' || b == '/' || b == 'b' || b == 'f' || b == 'n' || b == 'r' || b == 't') {
         f.state = kStrChars;
       } else {
@@ -533,8 +551,31 @@ JsonMatcher::Step JsonMatcher::AcceptString(Stack& stack, Frame& f, const Schema
       ++f.count;
       return Step::kConsumed;
     case kStrHex:
+    case kStrLowHex: {
       if (!IsHex(b)) return Step::kRejected;
-      if (--f.pos == 0) f.state = kStrChars;
+      const uint64_t unit = f.mask * 16 + static_cast<uint64_t>(b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10);
+      if (f.pos > 1) {
+        f.mask = unit;
+        --f.pos;
+        return Step::kConsumed;
+      }
+      // The last digit: a surrogate must come as a high-low pair (JSON parsers refuse a lone one).
+      const bool high = unit >= 0xD800 && unit <= 0xDBFF, low = unit >= 0xDC00 && unit <= 0xDFFF;
+      if (f.state == kStrHex ? low : !low) return Step::kRejected;
+      f.pos = 0;
+      f.mask = 0;
+      f.state = f.state == kStrHex && high ? kStrLowBackslash : kStrChars;
+      return Step::kConsumed;
+    }
+    case kStrLowBackslash:
+      if (b != '\\') return Step::kRejected;
+      f.state = kStrLowU;
+      return Step::kConsumed;
+    case kStrLowU:
+      if (b != 'u') return Step::kRejected;
+      f.state = kStrLowHex;
+      f.pos = 4;
+      f.mask = 0;
       return Step::kConsumed;
     default:
       return Step::kRejected;
