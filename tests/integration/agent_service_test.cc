@@ -637,12 +637,15 @@ end})lua");
 
 TEST_F(AgentServiceTest, ModelDrivenToolCallsRunWithSchemaValidArguments) {
   StartDaemon();
+  // The untrained model samples at temperature 1, so where its arguments end depends on the
+  // logits' last bits (thread count, batch shape); 1100 tokens always fit the calculator's
+  // expression (at most 1000 characters, which the constraint enforces) and its JSON.
   RunT started = StartRun("agent", Json::object(), R"lua(
 plan{name = "agent", run = function(ctx, inputs)
   local answer = ctx.step("solve", function()
     return ctx.agent{messages = {{role = "user", content = "What is 6 times 7? Use the calculator."}},
                      tools = {"calculator"}, tool_choice = "required", max_rounds = 2,
-                     max_tokens = 200, temperature = 1, seed = 3}
+                     max_tokens = 1100, temperature = 1, seed = 3}
   end)
   return {media_type = "application/json", content = json.encode(answer)}
 end})lua");
