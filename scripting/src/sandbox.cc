@@ -209,6 +209,15 @@ int Load(lua_State* L) {
   return 1;
 }
 
+// For a bounded wrapper whose upvalue 1 is the library function it wraps: calls that function
+// with all the wrapper's arguments and returns its one result.
+int CallWrapped(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 // table.move(a1, f, e, t [, a2]) in slices of at most kMoveSlice elements, each moved by Lua's
 // own table.move (the upvalue): its loop runs in C, where no hook reaches, and a range of 1e15
 // nils allocates nothing, so neither the memory cap nor the deadline would ever stop it. Each
@@ -223,12 +232,7 @@ int BoundedTableMove(lua_State* L) {
   const lua_Integer e = luaL_checkinteger(L, 3);
   const lua_Integer t = luaL_checkinteger(L, 4);
   const int destination = lua_isnoneornil(L, 5) ? 1 : 5;
-  if (e < f || e - f < kMoveSlice) {  // one slice: Lua's own checks and result as they are
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-  }
+  if (e < f || e - f < kMoveSlice) return CallWrapped(L);  // one slice: Lua's own checks and result
   luaL_argcheck(L, f > 0 || e < LUA_MAXINTEGER + f, 3, "too many elements to move");
   const lua_Integer n = e - f + 1;
   luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
@@ -271,10 +275,7 @@ int BoundedStringRep(lua_State* L) {
     lua_pushliteral(L, "");
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  return CallWrapped(L);
 }
 
 // setmetatable without finalizers: Lua runs __gc with hooks off (during collection and in

@@ -18,7 +18,7 @@ void DropValueBounds(nlohmann::json& schema) {
   if (schema.is_array()) {
     for (nlohmann::json& item : schema) DropValueBounds(item);
   } else if (schema.is_object()) {
-    for (const char* key : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}) schema.erase(key);
+    for (const char* key : tools::kValueBoundKeywords) schema.erase(key);
     for (auto& [key, value] : schema.items()) DropValueBounds(value);
   }
 }

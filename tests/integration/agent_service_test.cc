@@ -104,10 +104,13 @@ class AgentServiceTest : public ::testing::Test {
     return run.ok() ? *run : RunT();
   }
 
-  RunT WaitForEnd(const std::string& run_id, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  // `client`: whose run it is (default: the test's own client).
+  RunT WaitForEnd(const std::string& run_id, std::chrono::seconds timeout = std::chrono::seconds(120),
+                  sdk::Client* client = nullptr) {
+    if (client == nullptr) client = client_.get();
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
-      absl::StatusOr<RunT> run = client_->GetRun(run_id);
+      absl::StatusOr<RunT> run = client->GetRun(run_id);
       if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
                        run->state() == RUN_STATE_CANCELLED)) {
         return *run;
@@ -820,14 +823,7 @@ TEST_F(AgentServiceTest, TenantsStayApartInStreamsResumesSameNamedCollectionsAnd
       function() return ctx.memory.search{collection = "docs", query = "quarterly revenue", k = 5} end))} end})");
   absl::StatusOr<RunT> searched = globex->StartRun(searching);
   ASSERT_TRUE(searched.ok()) << searched.status();
-  RunT searched_run;
-  for (int i = 0; i < 3000; ++i) {
-    absl::StatusOr<RunT> r = globex->GetRun(searched->run_id());
-    ASSERT_TRUE(r.ok()) << r.status();
-    searched_run = *r;
-    if (searched_run.state() == RUN_STATE_SUCCEEDED || searched_run.state() == RUN_STATE_FAILED) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  RunT searched_run = WaitForEnd(searched->run_id(), std::chrono::seconds(60), globex.get());
   EXPECT_EQ(searched_run.state(), RUN_STATE_SUCCEEDED) << searched_run.error();
   EXPECT_THAT(searched_run.artifact().content(), HasSubstr("globex"));
   EXPECT_THAT(searched_run.artifact().content(), ::testing::Not(HasSubstr("secret")));

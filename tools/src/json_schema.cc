@@ -142,4 +142,21 @@ absl::Status CheckSchema(const Json& schema) {
   return absl::OkStatus();
 }
 
+bool HasValueBounds(const nlohmann::json& schema) {
+  if (schema.is_array()) {
+    for (const nlohmann::json& item : schema) {
+      if (HasValueBounds(item)) return true;
+    }
+    return false;
+  }
+  if (!schema.is_object()) return false;
+  for (const auto& [key, value] : schema.items()) {
+    for (const char* bound : kValueBoundKeywords) {
+      if (key == bound) return true;
+    }
+    if (HasValueBounds(value)) return true;
+  }
+  return false;
+}
+
 }  // namespace tools

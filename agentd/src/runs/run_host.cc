@@ -40,28 +40,7 @@ engine::ChatMessage::Role RoleFrom(const std::string& role) {
   return engine::ChatMessage::Role::kUser;
 }
 
-
-// Whether a JSON Schema anywhere bounds a number's value (what the decoding constraint leaves to
-// validation).
-bool HasValueBounds(const Json& schema) {
-  if (schema.is_array()) {
-    for (const Json& item : schema) {
-      if (HasValueBounds(item)) return true;
-    }
-    return false;
-  }
-  if (!schema.is_object()) return false;
-  for (const auto& [key, value] : schema.items()) {
-    if (key == "minimum" || key == "maximum" || key == "exclusiveMinimum" || key == "exclusiveMaximum" ||
-        key == "multipleOf" || HasValueBounds(value)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
-
 
 engine::Engine* RunHost::loaded_engine() const { return journal_->options().engine; }
 
@@ -345,7 +324,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     if (!parsed.is_discarded() && request.contains("json_schema")) {
       const Json& schema = request["json_schema"];
       const Json schema_json = schema.is_string() ? Json::parse(schema.get<std::string>(), nullptr, false) : schema;
-      if (!schema_json.is_discarded() && HasValueBounds(schema_json)) valid = tools::ValidateJson(schema_json, parsed, "json");
+      if (!schema_json.is_discarded() && tools::HasValueBounds(schema_json)) valid = tools::ValidateJson(schema_json, parsed, "json");
     }
     if (!parsed.is_discarded() && valid.ok()) response["json"] = parsed;
     if (!valid.ok()) response["json_error"] = std::string(valid.message());

@@ -19,6 +19,14 @@ absl::Status ValidateJson(const nlohmann::json& schema, const nlohmann::json& va
 // Checks that a schema uses only what ValidateJson understands, with well-formed values.
 absl::Status CheckSchema(const nlohmann::json& schema);
 
+// The keywords that bound a number's value. The decoding constraint enforces a schema's
+// structure and leaves these to validation after decoding.
+inline constexpr const char* kValueBoundKeywords[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                                                       "multipleOf"};
+
+// Whether any of kValueBoundKeywords appears anywhere in `schema`.
+bool HasValueBounds(const nlohmann::json& schema);
+
 }  // namespace tools
 
 #endif  // AGENTD_TOOLS_JSON_SCHEMA_H_
