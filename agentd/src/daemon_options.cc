@@ -130,6 +130,12 @@ absl::Status ReadAuth(const std::string& path, const Json& object, std::vector<A
         // A tenant names a directory under plans_dir.
         return KeyError(path, where + ".tenant", "must be 1..128 characters without '/' or NUL, and not \".\" or \"..\"");
       }
+      for (size_t j = 0; j < tokens->size(); ++j) {
+        // The same token for two tenants would make which one a caller acts for a guess.
+        if ((*tokens)[j].token == token.token) {
+          return KeyError(path, where + ".token", absl::StrCat("repeats auth.tokens[", j, "].token"));
+        }
+      }
       tokens->push_back(std::move(token));
     }
   }

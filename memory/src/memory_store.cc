@@ -1,6 +1,7 @@
 #include "memory/memory_store.h"
 
 #include "memory/content_hash.h"
+#include "memory/document_title.h"
 
 #include <openssl/sha.h>
 
@@ -482,7 +483,8 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   result.content_sha256 = Sha256Hex(doc.text);
   result.document_id = doc.id.empty() ? "sha256:" + result.content_sha256.substr(0, 32) : doc.id;
   DocumentMeta meta;
-  meta.title = doc.title;
+  // A document sent without a title is named from its opening lines, so citations name it.
+  meta.title = doc.title.empty() ? GuessDocumentTitle(doc.text) : doc.title;
   meta.source = doc.source;
   meta.date = doc.date;
   meta.metadata = doc.metadata;

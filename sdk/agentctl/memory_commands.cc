@@ -40,20 +40,6 @@ int FailRpc(const grpc::Status& status, const sdk::Client& client) {
 
 void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2, ' ', false, Json::error_handler_t::replace).c_str()); }
 
-// A title for a file: its first Markdown heading or first non-empty line, else its name.
-std::string TitleOf(const std::string& text, const std::string& fallback) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t start = line.find_first_not_of(" \t#");
-    if (start == std::string::npos) continue;
-    std::string title = line.substr(start);
-    while (!title.empty() && (title.back() == '\r' || title.back() == ' ')) title.pop_back();
-    if (title.size() > 200) title.resize(200);
-    if (!title.empty()) return title;
-  }
-  return fallback;
-}
 
 }  // namespace
 
@@ -167,7 +153,6 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
           doc->set_text(buffer.str());
           const std::string file_name = std::filesystem::path(path).filename().string();
           doc->set_id(file_name);
-          doc->set_title(TitleOf(doc->text(), file_name));
           doc->set_source(path);
           const std::string extension = std::filesystem::path(path).extension().string();
           doc->set_content_type(extension == ".md" || extension == ".markdown" ? CONTENT_TYPE_MARKDOWN : CONTENT_TYPE_TEXT);

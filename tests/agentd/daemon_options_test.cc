@@ -73,5 +73,69 @@ TEST(DaemonOptionsTest, ValidateNamesTheSetting) {
   EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams"));
 }
 
+TEST(DaemonOptionsTest, TokensAndTlsAreCheckedWithTheirKeyNamed) {
+  TempDir dir;
+  auto load_error = [&](const std::string& json) {
+    WriteFile(dir.Join("c.json"), json);
+    DaemonOptions options;
+    return std::string(LoadConfigFile(dir.Join("c.json"), &options).message());
+  };
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": {"token": "x"}}})"), HasSubstr("\"auth.tokens\" must be a list"));
+  EXPECT_THAT(load_error(R"({"auth": {"keys": []}})"), HasSubstr("\"auth.keys\" is not a known setting"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "short", "tenant": "acme"}]}})"),
+              HasSubstr("\"auth.tokens[0].token\" must be at least 16 characters"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": "../etc"}]}})"),
+              HasSubstr("auth.tokens[0].tenant"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": ".."}]}})"),
+              HasSubstr("auth.tokens[0].tenant"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": ""}]}})"),
+              HasSubstr("auth.tokens[0].tenant"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": "a", "admin": "yes"}]}})"),
+              HasSubstr("auth.tokens[0]"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef"}]}})"), HasSubstr("auth.tokens[0]"));
+  EXPECT_THAT(load_error(R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": "acme"},
+                                                {"token": "fedcba9876543210", "tenant": "globex"},
+                                                {"token": "0123456789abcdef", "tenant": "initech"}]}})"),
+              HasSubstr("\"auth.tokens[2].token\" repeats auth.tokens[0].token"));
+  EXPECT_THAT(load_error(R"({"tls": {"cert": "a.pem"}})"), HasSubstr("\"tls.cert\" is not a known setting"));
+  EXPECT_THAT(load_error(R"({"tls": {"cert_file": 3}})"), HasSubstr("cert_file"));
+
+  WriteFile(dir.Join("ok.json"), R"({"auth": {"tokens": [{"token": "0123456789abcdef", "tenant": "acme", "admin": true},
+                                                        {"token": "fedcba9876543210", "tenant": "globex"}]},
+                                    "tls": {"cert_file": "server.pem"}})");
+  DaemonOptions options;
+  ASSERT_TRUE(LoadConfigFile(dir.Join("ok.json"), &options).ok());
+  ASSERT_EQ(options.api_tokens.size(), 2u);
+  EXPECT_EQ(options.api_tokens[0].tenant, "acme");
+  EXPECT_TRUE(options.api_tokens[0].admin);
+  EXPECT_FALSE(options.api_tokens[1].admin);
+  options.data_dir = "/tmp/x";
+  EXPECT_THAT(options.Validate().message(), HasSubstr("tls: cert_file and key_file must be given together"));
+  options.tls_key_file = "server.key";
+  EXPECT_TRUE(options.Validate().ok());
+}
+
+TEST(DaemonOptionsTest, OtherMachinesAreServedOnlyWithTlsAndTokens) {
+  DaemonOptions options;
+  options.data_dir = "/tmp/x";
+  options.listen = "0.0.0.0:7700";
+  EXPECT_THAT(options.Validate().message(), HasSubstr("without TLS and API tokens"));
+  options.api_tokens.push_back({"0123456789abcdef", "acme", false});
+  EXPECT_THAT(options.Validate().message(), HasSubstr("without TLS would let anyone"));
+  options.tls_cert_file = "server.pem";
+  options.tls_key_file = "server.key";
+  EXPECT_TRUE(options.Validate().ok());
+  options.api_tokens.clear();
+  EXPECT_THAT(options.Validate().message(), HasSubstr("without API tokens"));
+  options.allow_insecure_listen = true;
+  EXPECT_TRUE(options.Validate().ok());
+  for (const std::string loopback : {"127.0.0.1:7700", "localhost:7700", "[::1]:7700"}) {
+    DaemonOptions local;
+    local.data_dir = "/tmp/x";
+    local.listen = loopback;
+    EXPECT_TRUE(local.Validate().ok()) << loopback;
+  }
+}
+
 }  // namespace
 }  // namespace agentd

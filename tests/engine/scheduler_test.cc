@@ -1,17 +1,21 @@
 // The batching scheduler: concurrent requests give exactly what each gives alone (batching,
 // chunked prefill and prefix caching change no token), prompts sharing a prefix skip its
 // prefill, and the limits (queue, KV memory, deadlines, cancellation, tenant fairness) hold.
+// Tests whose outcome depends on what the scheduler thread has done when a request arrives drive
+// it pass by pass through a GatedModel: no sleep or spin decides what they check.
 #include "engine/scheduler.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "engine/gated_model.h"
 #include "engine/tiny_chat_model_test_base.h"
 
 #include "engine/generation.h"
@@ -23,10 +27,21 @@ namespace {
 
 using Mode = SpeculationConfig::Mode;
 
+// Waits until `done` holds; false after a minute (a failure, not a hang to the ctest timeout).
+bool Eventually(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 class SchedulerTest : public TinyChatModelTestBase {
  protected:
-  std::unique_ptr<Scheduler> MakeScheduler(const SchedulerOptions& options) {
-    auto scheduler = Scheduler::Create(*model_, *tokenizer_, options);
+  std::unique_ptr<Scheduler> MakeScheduler(const SchedulerOptions& options) { return MakeScheduler(*model_, options); }
+  std::unique_ptr<Scheduler> MakeScheduler(Model& model, const SchedulerOptions& options) {
+    auto scheduler = Scheduler::Create(model, *tokenizer_, options);
     EXPECT_TRUE(scheduler.ok()) << scheduler.status();
     return scheduler.ok() ? std::move(*scheduler) : nullptr;
   }
@@ -49,7 +64,8 @@ class SchedulerTest : public TinyChatModelTestBase {
 };
 
 TEST_F(SchedulerTest, ConcurrentRequestsMatchWhatEachGivesAlone) {
-  auto scheduler = MakeScheduler({.max_batch_tokens = 24});
+  GatedModel gated(*model_);
+  auto scheduler = MakeScheduler(gated, {.max_batch_tokens = 24});
   std::vector<GenerationRequest> requests;
   const char* prompts[] = {"the theory of", "a station", "of the station of the theory of the station",
                            "theory", "the the the", "station of a theory of a station of a theory"};
@@ -80,6 +96,9 @@ TEST_F(SchedulerTest, ConcurrentRequestsMatchWhatEachGivesAlone) {
       got[i] = *result;
     });
   }
+  // All twelve are queued before the second pass, so they share batches from then on.
+  EXPECT_TRUE(Eventually([&] { return scheduler->stats().requests == 12; }));
+  gated.Open();
   for (auto& t : threads) t.join();
   for (size_t i = 0; i < requests.size(); ++i) {
     EXPECT_EQ(got[i].tokens, expected[i]) << "request " << i;
@@ -151,34 +170,35 @@ TEST_F(SchedulerTest, LongPromptsArePrefilledInChunks) {
 }
 
 TEST_F(SchedulerTest, AFullQueueIsRefusedAndCancellationAndDeadlinesEndRequests) {
-  auto scheduler = MakeScheduler({.max_running = 1, .max_waiting = 1});
+  GatedModel gated(*model_);
+  auto scheduler = MakeScheduler(gated, {.max_running = 1, .max_waiting = 1});
   std::atomic<bool> stop_blocker{false};
   GenerationRequest blocker = Request("the theory of", 1900);
   blocker.cancelled = &stop_blocker;
-  std::atomic<bool> blocker_started{false};
   absl::StatusOr<GenerationResult> blocker_result;
-  std::thread first([&] {
-    blocker_result = scheduler->Generate(blocker, {}, [&](const GenerationDelta&) {
-      blocker_started = true;
-      return true;
-    });
-  });
-  while (!blocker_started) std::this_thread::yield();
-  // The blocker runs; one request may wait; the next is refused.
+  std::thread first([&] { blocker_result = scheduler->Generate(blocker, {}, nullptr); });
+  // The blocker holds the only running slot (its first pass waits at the gate); one request may
+  // wait; the next is refused.
+  gated.WaitUntilHeldAfter(0);
   absl::StatusOr<GenerationResult> waiting_result;
   std::thread second([&] {
     waiting_result = scheduler->Generate(Request("a station", 5), {.deadline = std::chrono::steady_clock::now()}, nullptr);
   });
-  while (scheduler->stats().waiting == 0) std::this_thread::yield();
+  EXPECT_TRUE(Eventually([&] { return scheduler->stats().waiting == 1; }));
   auto refused = scheduler->Generate(Request("theory", 5), {}, nullptr);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(scheduler->stats().rejected_queue_full, 1);
+  // Ten passes (ten tokens), then the caller's flag cancels the blocker.
+  gated.Allow(10);
+  gated.WaitUntilHeldAfter(10);
   stop_blocker = true;
+  gated.Open();
   first.join();
   second.join();
   ASSERT_TRUE(blocker_result.ok()) << blocker_result.status();
   EXPECT_EQ(blocker_result->finish_reason, FinishReason::kCancelled);
-  EXPECT_LT(blocker_result->completion_tokens, 1900);
+  EXPECT_GE(blocker_result->completion_tokens, 10);
+  EXPECT_LE(blocker_result->completion_tokens, 11);  // the pass held when the flag was set may still run
   EXPECT_EQ(waiting_result.status().code(), absl::StatusCode::kDeadlineExceeded);
 
   // A callback returning false ends the request where the caller stopped reading.
@@ -190,17 +210,13 @@ TEST_F(SchedulerTest, AFullQueueIsRefusedAndCancellationAndDeadlinesEndRequests)
 }
 
 TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
-  auto scheduler = MakeScheduler({.max_running = 1});
-  std::atomic<bool> stop_blocker{false}, blocker_started{false};
+  GatedModel gated(*model_);
+  auto scheduler = MakeScheduler(gated, {.max_running = 1});
+  std::atomic<bool> stop_blocker{false};
   GenerationRequest blocker = Request("the theory of", 1900);
   blocker.cancelled = &stop_blocker;
-  std::thread first([&] {
-    (void)scheduler->Generate(blocker, {}, [&](const GenerationDelta&) {
-      blocker_started = true;
-      return true;
-    });
-  });
-  while (!blocker_started) std::this_thread::yield();
+  std::thread first([&] { (void)scheduler->Generate(blocker, {}, nullptr); });
+  gated.WaitUntilHeldAfter(0);
   // With one running slot the requests run one after another, in the order the scheduler
   // admits them (which each result reports).
   std::vector<uint64_t> admitted(4);
@@ -212,9 +228,10 @@ TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
       ASSERT_TRUE(result.ok()) << result.status();
       admitted[i] = result->admission_order;
     });
-    while (scheduler->stats().waiting < static_cast<int64_t>(i + 1)) std::this_thread::yield();
+    EXPECT_TRUE(Eventually([&] { return scheduler->stats().waiting == static_cast<int64_t>(i + 1); }));
   }
   stop_blocker = true;
+  gated.Open();
   first.join();
   for (auto& t : threads) t.join();
   std::vector<size_t> order = {0, 1, 2, 3};
@@ -255,7 +272,8 @@ TEST_F(SchedulerTest, KvMemoryIsBoundedEvictedAndExhaustedCleanly) {
 // it gives alone (greedy, sampled, penalised, speculating), with its stream intact.
 void RunUnderMemoryPressure(Model& model, const Tokenizer& tokenizer, bool prefix_caching) {
   const uint64_t block_bytes = model.NewBlockPool({.block_size = 16, .store_hidden = true})->block_bytes();
-  auto scheduler = Scheduler::Create(model, tokenizer,
+  GatedModel gated(model);
+  auto scheduler = Scheduler::Create(gated, tokenizer,
                                      {.max_batch_tokens = 64, .kv_cache_bytes = 64 * block_bytes, .block_size = 16,
                                       .prefix_caching = prefix_caching});
   ASSERT_TRUE(scheduler.ok()) << scheduler.status();
@@ -285,20 +303,20 @@ void RunUnderMemoryPressure(Model& model, const Tokenizer& tokenizer, bool prefi
   std::vector<absl::StatusOr<GenerationResult>> got(requests.size(), absl::UnknownError("not run"));
   std::vector<std::string> streamed(requests.size());
   std::vector<std::thread> threads;
-  // Each request starts once the one before it streams, so they are admitted in this order and
-  // the last ones are the newest: the ones that give way.
-  std::vector<std::atomic<bool>> started(requests.size());
+  // Request i joins the batch at pass i + 1, so they are admitted in this order and the last ones
+  // are the newest: the ones that give way.
   for (size_t i = 0; i < requests.size(); ++i) {
     threads.emplace_back([&, i] {
       got[i] = (*scheduler)->Generate(requests[i], {}, [&](const GenerationDelta& d) {
         streamed[i] += d.text;
-        started[i].store(true);
         return true;
       });
-      started[i].store(true);
     });
-    while (!started[i].load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_TRUE(Eventually([&] { return (*scheduler)->stats().requests == static_cast<int64_t>(i + 1); }));
+    if (i > 0) gated.Allow(1);  // the held pass runs; the next one admits request i first
+    gated.WaitUntilHeldAfter(static_cast<int64_t>(i));
   }
+  gated.Open();
   for (auto& t : threads) t.join();
   std::vector<size_t> preempted;
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -314,12 +332,10 @@ void RunUnderMemoryPressure(Model& model, const Tokenizer& tokenizer, bool prefi
               static_cast<long long>(stats.evicted_blocks));
   for (size_t i : preempted) std::printf(" %zu", i);
   std::printf("\n");
-  EXPECT_GT(stats.preemptions, 0);
-  // The oldest request never gives way; the newest (sampled, #7) and an MTP-drafting one (#5)
-  // were recomputed in the middle of their output.
-  EXPECT_EQ(got[0]->preemptions, 0);
-  EXPECT_GT(got[7]->preemptions, 0);
-  EXPECT_GT(got[5]->preemptions, 0);
+  // Joining one pass apart, the four newest give way (sampled #7 and MTP-drafting #5 among
+  // them, recomputed in the middle of their output) and the four oldest never do.
+  EXPECT_EQ(preempted, (std::vector<size_t>{4, 5, 6, 7}));
+  EXPECT_GE(stats.preemptions, 4);
   EXPECT_EQ(stats.preempted_waiting, 0);
   EXPECT_EQ(stats.running, 0);
   EXPECT_LE(stats.kv_blocks_used, 64);
@@ -356,7 +372,8 @@ TEST_F(SchedulerTest, EncodingJoinsTheBatchesAndMatchesAPlainForwardPass) {
   }
   for (uint64_t kv_bytes : {uint64_t{2} << 30, 64 * block_bytes}) {
     SCOPED_TRACE(kv_bytes);
-    auto scheduler = MakeScheduler({.max_batch_tokens = 48, .kv_cache_bytes = kv_bytes, .block_size = 16});
+    GatedModel gated(*model_);
+    auto scheduler = MakeScheduler(gated, {.max_batch_tokens = 48, .kv_cache_bytes = kv_bytes, .block_size = 16});
     std::vector<GenerationRequest> requests;
     for (int i = 0; i < 4; ++i) {
       // With the small pool, these four alone come close to filling it.
@@ -365,24 +382,32 @@ TEST_F(SchedulerTest, EncodingJoinsTheBatchesAndMatchesAPlainForwardPass) {
       requests.push_back(r);
     }
     std::vector<std::vector<int32_t>> generated(requests.size());
-    std::vector<std::atomic<int>> streamed(requests.size());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < requests.size(); ++i) {
       threads.emplace_back([&, i] {
-        auto result = scheduler->Generate(requests[i], {}, [&](const GenerationDelta& d) {
-          streamed[i] += static_cast<int>(d.token_ids.size());
-          return true;
-        });
-        streamed[i] += 1000;
+        auto result = scheduler->Generate(requests[i], {}, nullptr);
         ASSERT_TRUE(result.ok()) << result.status();
         generated[i] = result->tokens;
       });
     }
-    // The texts arrive while the generations are well under way and hold most of the memory.
-    for (auto& count : streamed) {
-      while (count.load() < 120) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // The texts arrive while the generations are well under way and hold most of the memory:
+    // the passes run one by one until 36 of the small pool's 64 blocks are taken.
+    EXPECT_TRUE(Eventually([&] { return scheduler->stats().requests == static_cast<int64_t>(requests.size()); }));
+    int64_t passes = 0;
+    gated.WaitUntilHeldAfter(0);
+    while (scheduler->stats().kv_blocks_used < 36 && passes < 300 && !HasFailure()) {
+      gated.Allow(1);
+      gated.WaitUntilHeldAfter(++passes);
     }
-    absl::StatusOr<std::vector<std::vector<float>>> encoded = scheduler->Encode(texts, {});
+    std::printf("texts arrive after %lld passes, with %lld KV blocks in use\n", static_cast<long long>(passes),
+                static_cast<long long>(scheduler->stats().kv_blocks_used));
+    absl::StatusOr<std::vector<std::vector<float>>> encoded = absl::UnknownError("not run");
+    std::thread encoder([&] { encoded = scheduler->Encode(texts, {}); });
+    EXPECT_TRUE(Eventually([&] {
+      return scheduler->stats().requests == static_cast<int64_t>(requests.size() + texts.size());
+    }));
+    gated.Open();
+    encoder.join();
     for (auto& t : threads) t.join();
     ASSERT_TRUE(encoded.ok()) << encoded.status();
     ASSERT_EQ(encoded->size(), texts.size());

@@ -243,3 +243,47 @@ TEST(AgentctlTest, VersionAndUnreachableDaemon) {
 }
 
 }  // namespace
+
+namespace {
+
+// TLS with API tokens, as a daemon reachable from other machines is served: a client that
+// trusts the daemon's CA and sends a known token is served; plaintext, a client trusting another
+// CA, and a missing or unknown token are refused, by the SDK and by agentctl alike.
+TEST(DaemonTest, ServesTlsWithTokensAndRefusesEverythingElse) {
+  TempDir dir;
+  const std::string tls = std::string(AGENTD_TEST_DATA_DIR) + "/tls/";
+  testing_support::WriteFile(dir.Join("config.json"), R"({
+    "tls": {"cert_file": ")" + tls + R"(server.pem", "key_file": ")" + tls + R"(server.key"},
+    "auth": {"tokens": [{"token": "token-of-acme-0000001", "tenant": "acme"}]}
+  })");
+  DaemonProcess daemon = testing_support::StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")});
+
+  auto list_collections = [&](const std::string& ca_file, const std::string& token) {
+    sdk::ClientOptions options;
+    options.address = daemon.address();
+    options.tls_ca_file = ca_file;
+    options.token = token;
+    options.timeout_seconds = 5;
+    auto client = sdk::Client::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    agentd::v1::ListCollectionsResponse response;
+    return (*client)->memory().ListCollections((*client)->NewContext().get(), {}, &response);
+  };
+  grpc::Status served = list_collections(tls + "ca.pem", "token-of-acme-0000001");
+  EXPECT_TRUE(served.ok()) << served.error_message();
+  EXPECT_EQ(list_collections(tls + "ca.pem", "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(list_collections(tls + "ca.pem", "token-of-nobody-000001").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(list_collections("", "token-of-acme-0000001").error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(list_collections(tls + "other_ca.pem", "token-of-acme-0000001").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  CommandResult trusted = RunCommand({BinaryPath("agentctl"), "--addr", daemon.address(), "--tls-ca", tls + "ca.pem",
+                                      "--token", "token-of-acme-0000001", "memory", "list"});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+  CommandResult plaintext = RunCommand({BinaryPath("agentctl"), "--addr", daemon.address(), "--timeout", "3",
+                                        "--token", "token-of-acme-0000001", "memory", "list"});
+  EXPECT_EQ(plaintext.exit_code, 1);
+  EXPECT_THAT(plaintext.err, HasSubstr("cannot reach agentd at " + daemon.address()));
+}
+
+}  // namespace

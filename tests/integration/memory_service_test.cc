@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -111,6 +113,7 @@ TEST(MemoryServiceTest, AcknowledgedIngestsSurviveSigkill) {
     // A writer ingests one document per call until the daemon dies under it.
     std::atomic<bool> stop{false};
     std::mutex mutex;
+    std::atomic<bool> writer_ended{false};
     std::thread writer([&] {
       for (int i = 0; !stop && i < 100000; ++i) {
         IngestRequest request;
@@ -123,11 +126,18 @@ TEST(MemoryServiceTest, AcknowledgedIngestsSurviveSigkill) {
         std::lock_guard<std::mutex> lock(mutex);
         acknowledged.push_back("doc-" + std::to_string(i));
       }
+      writer_ended = true;
     });
-    while (true) {
+    // Until 40 are acknowledged; an ingest that fails ends the writer, and the wait with it.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (!writer_ended && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::lock_guard<std::mutex> lock(mutex);
       if (acknowledged.size() >= 40) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      EXPECT_GE(acknowledged.size(), 40u) << "the writer's ingests stopped being acknowledged before the kill";
     }
     daemon.Signal(SIGKILL);
     EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(10)), -1);

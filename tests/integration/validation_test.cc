@@ -160,7 +160,7 @@ TEST_F(ValidationTest, BytesThatDoNotParseAreInvalidArgumentAndUnknownMethodsUni
   // A string field holding invalid UTF-8 (field 1 of StartRunRequest, "plan") does not parse either.
   const grpc::Status latin1 = SendRawBytes(address, "/agentd.v1.AgentService/StartRun", std::string("\x0a\x02\xe9t", 4));
   EXPECT_EQ(latin1.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << latin1.error_message();
-  for (const std::string& method : {"/agentd.v1.NoSuchService/Run", "/agentd.v1.ModelService/NoSuchMethod"}) {
+  for (const std::string method : {"/agentd.v1.NoSuchService/Run", "/agentd.v1.ModelService/NoSuchMethod"}) {
     EXPECT_EQ(SendRawBytes(address, method, garbage).error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
   }
 }

@@ -42,7 +42,9 @@ grpc::Status Authenticate(const grpc::CallbackServerContext* context, const RpcE
   }
   auto found = env.api_tokens.find(std::string(value));
   if (found == env.api_tokens.end()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "authorization: the API token is not valid");
+    // Credentials that name no one are unauthenticated; PERMISSION_DENIED is for a known caller
+    // asking for what it may not do (gRPC's status code guide).
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization: the API token is not valid");
   }
   *tenant = found->second;
   return grpc::Status::OK;
