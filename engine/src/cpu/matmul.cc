@@ -8,6 +8,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace engine::cpu {
@@ -48,18 +50,27 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
 }
 
 void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y) {
+  // What the fast path multiplies: with bf16 products, the tokens rounded to bf16.
+  std::vector<float> tokens(x, x + n * w.cols);
+  if (w.dtype == DType::kBF16 && UsesBf16Products()) {
+    for (float& v : tokens) v = Bf16ToF32(F32ToBf16(v));
+  }
   std::vector<float> row(w.cols);
   for (int64_t r = 0; r < w.rows; ++r) {
     w.RowToF32(r, row.data());
     for (int64_t i = 0; i < n; ++i) {
       double sum = 0;
-      for (int64_t c = 0; c < w.cols; ++c) sum += static_cast<double>(x[i * w.cols + c]) * row[c];
+      for (int64_t c = 0; c < w.cols; ++c) sum += static_cast<double>(tokens[i * w.cols + c]) * row[c];
       y[i * w.rows + r] = static_cast<float>(sum);
     }
   }
 }
 
 namespace {
+
+// Tokens rounded to bf16 are stored in rows of this many elements: k rounded up to whole blocks
+// of 32, zero-padded.
+int64_t Bf16Stride(int64_t k) { return (k + 31) & ~int64_t{31}; }
 
 // Dot products of one weight row (already float32) with up to kTokenBlock token rows.
 inline float Dot(const float* a, const float* b, int64_t k) {
@@ -144,6 +155,93 @@ __attribute__((target("avx512f,avx512bw,fma"))) void Half16RowsAvx512(const floa
   for (; r < r1; ++r) RowBlock<kIsBf16, 1>(x, n, w, y, r);
 }
 
+// bf16 weights on CPUs with AVX512-BF16 (Intel since Cooper Lake, AMD since Zen 4): the tokens
+// are rounded to bf16 once per call (as llama.cpp does for bf16 weights), and vdpbf16ps
+// multiplies 32 weight-token pairs and adds them into 16 float32 lanes in one instruction — twice
+// the products of an f32 FMA, with no widening of the weights, which took the same ports as the
+// FMAs. The same tiles as above: 4 weight rows × up to 4 tokens, 16 independent chains. The
+// last partial block of 32 reads the weights masked and the (zero-padded) tokens whole, so every
+// output is the same sum in the same order whatever the tile, n or thread: batching and
+// speculation's verify passes give exactly what one token alone gives.
+template <int kRows, int kTokens>
+__attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline)) inline void TileBf16(
+    const uint16_t* x, int64_t x_stride, int64_t k, const uint16_t* w, int64_t w_stride, float* y, int64_t y_stride) {
+  __m512 acc[kRows][kTokens];
+#pragma GCC unroll 4
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_setzero_ps();
+  const int64_t k32 = k & ~int64_t{31};
+  for (int64_t c = 0; c < k32; c += 32) {
+    __m512i xv[kTokens];
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) xv[t] = _mm512_loadu_si512(x + t * x_stride + c);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(w + r * w_stride + c) + kPrefetchBytes, _MM_HINT_T1);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      const __m512i wv = _mm512_loadu_si512(w + r * w_stride + c);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv, (__m512bh)xv[t]);
+    }
+  }
+  if (k32 < k) {
+    const __mmask32 tail = static_cast<__mmask32>((uint64_t{1} << (k - k32)) - 1);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      const __m512i wv = _mm512_maskz_loadu_epi16(tail, w + r * w_stride + k32);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const __m512i xv = _mm512_loadu_si512(x + t * x_stride + k32);
+        acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv, (__m512bh)xv);
+      }
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int t = 0; t < kTokens; ++t) y[t * y_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+}
+
+// Rows [r0, r1) of y = x · Wᵀ from tokens already rounded to bf16 (`x` [n, x_stride], each row
+// zero-padded to x_stride, a multiple of 32).
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void Bf16RowsAvx512Bf16(const uint16_t* x, int64_t x_stride,
+                                                                               int64_t n, const Matrix& w, float* y,
+                                                                               int64_t r0, int64_t r1) {
+  const int64_t k = w.cols;
+  const uint16_t* weights = static_cast<const uint16_t*>(w.data);
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) TileBf16<4, 4>(x + i * x_stride, x_stride, k, weights + r * k, k, y + i * w.rows + r, w.rows);
+    for (; i < n; ++i) TileBf16<4, 1>(x + i * x_stride, x_stride, k, weights + r * k, k, y + i * w.rows + r, w.rows);
+  }
+  for (; r < r1; ++r) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) TileBf16<1, 4>(x + i * x_stride, x_stride, k, weights + r * k, k, y + i * w.rows + r, w.rows);
+    for (; i < n; ++i) TileBf16<1, 1>(x + i * x_stride, x_stride, k, weights + r * k, k, y + i * w.rows + r, w.rows);
+  }
+}
+
+// x [n, k] float32 → bf16 rows of x_stride (k rounded up to 32, zero-padded), rounding to
+// nearest even as the hardware conversion does.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void RoundTokensToBf16(const float* x, int64_t n, int64_t k,
+                                                                              int64_t x_stride, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = x + i * k;
+    uint16_t* dst = out + i * x_stride;
+    for (int64_t c = 0; c < x_stride; c += 32) {
+      const int64_t left = k - c;
+      const __mmask16 lo = left >= 16 ? __mmask16(0xFFFF) : left > 0 ? __mmask16((1u << left) - 1) : __mmask16(0);
+      const __mmask16 hi = left >= 32 ? __mmask16(0xFFFF) : left > 16 ? __mmask16((1u << (left - 16)) - 1) : __mmask16(0);
+      const __m512 a = _mm512_maskz_loadu_ps(lo, row + c);
+      const __m512 b = _mm512_maskz_loadu_ps(hi, row + c + 16);
+      _mm512_storeu_si512(dst + c, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+    }
+  }
+}
+
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                           __builtin_cpu_supports("fma");
@@ -166,6 +264,21 @@ void RowsPortable(const float* x, int64_t n, const Matrix& w, float* y, int64_t 
     for (int64_t i = 0; i < n; ++i) y[i * w.rows + r] = Dot(x + i * w.cols, row, w.cols);
   }
 }
+
+}  // namespace
+
+bool UsesBf16Products() {
+#if defined(__x86_64__)
+  // AGENTD_MATMUL=f32 keeps the widening kernel, for comparing the two in one benchmark run.
+  static const bool uses = HasAvx512() && __builtin_cpu_supports("avx512bf16") &&
+                           !(std::getenv("AGENTD_MATMUL") != nullptr && std::strcmp(std::getenv("AGENTD_MATMUL"), "f32") == 0);
+  return uses;
+#else
+  return false;
+#endif
+}
+
+namespace {
 
 void Rows(const float* x, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
@@ -203,8 +316,36 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     chunk = (chunk + 3) & ~int64_t{3};  // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
+  // With bf16 products each job's tokens are rounded to bf16 once, before the parallel pass
+  // (jobs that share their input, as q/k/v do, share the rounding too).
+  std::vector<std::vector<uint16_t>> rounded;
+  std::vector<int> rounded_of(jobs.size(), -1);
+  if (UsesBf16Products()) {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (jobs[j].w->dtype != DType::kBF16) continue;
+      for (size_t earlier = 0; earlier < j && rounded_of[j] < 0; ++earlier) {
+        if (rounded_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
+            jobs[earlier].w->cols == jobs[j].w->cols) {
+          rounded_of[j] = rounded_of[earlier];
+        }
+      }
+      if (rounded_of[j] >= 0) continue;
+      const int64_t stride = Bf16Stride(jobs[j].w->cols);
+      rounded.emplace_back(static_cast<size_t>(jobs[j].n * stride));
+#if defined(__x86_64__)
+      RoundTokensToBf16(jobs[j].x, jobs[j].n, jobs[j].w->cols, stride, rounded.back().data());
+#endif
+      rounded_of[j] = static_cast<int>(rounded.size()) - 1;
+    }
+  }
   auto run = [&](const Item& item) {
     const MatmulJob& job = jobs[item.job];
+#if defined(__x86_64__)
+    if (rounded_of[item.job] >= 0) {
+      return Bf16RowsAvx512Bf16(rounded[rounded_of[item.job]].data(), Bf16Stride(job.w->cols), job.n, *job.w, job.y,
+                                item.r0, item.r1);
+    }
+#endif
     Rows(job.x, job.n, *job.w, job.y, item.r0, item.r1);
   };
   if (items.size() <= 1 || work < (1 << 15)) {

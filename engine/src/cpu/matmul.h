@@ -23,7 +23,12 @@ struct MatmulJob {
 };
 void MatmulBatch(const std::vector<MatmulJob>& jobs);
 
-// The straightforward triple loop, for tests of the fast path.
+// True when bf16 weights are multiplied with the tokens rounded to bf16 (AVX512-BF16's
+// vdpbf16ps; set AGENTD_MATMUL=f32 to keep float32 tokens), for every n alike.
+bool UsesBf16Products();
+
+// The straightforward triple loop in double precision, for tests of the fast path: on the same
+// inputs as the fast path (tokens rounded to bf16 where UsesBf16Products() says so).
 void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y);
 
 }  // namespace engine::cpu
