@@ -4,8 +4,13 @@
 //   floor tokens/s = measured read bandwidth / active weight bytes per token.
 //
 //   engine_throughput --shape bench/shapes/qwen3_moe_cpu_bench.json --threads 2
+//   engine_throughput --shape ... --prompt 128,512,2048 --sequences 4,16 --tokenizer DIR --json
 //
-// The random checkpoint is written once to --cache-dir and reused.
+// Prefill: each prompt length on an empty KV cache, best of 3. Decode: greedy steps after the
+// first prompt, one sequence. Aggregate decode (--sequences): S requests through the serving
+// scheduler at once, prompts already in the prefix cache (a first round put them there), so the
+// time is their decode steps batched together. The random checkpoint is written once to
+// --cache-dir and reused.
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -22,9 +27,13 @@
 #include <sstream>
 #include <vector>
 
+#include <thread>
+
 #include "CLI/CLI.hpp"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
+#include "engine/scheduler.h"
+#include "engine/tokenizer.h"
 
 namespace {
 
@@ -57,6 +66,37 @@ __attribute__((target("avx512f"))) double ReadPassAvx512(const float* p, size_t 
   return floats * sizeof(float) / seconds;
 }
 
+// The bf16 dot-product peak of this CPU in flop/s: vdpbf16ps (32 bf16 products summed into 16
+// float32 lanes, 64 flops) on 12 independent chains per thread, enough to cover its latency on
+// every core type. 0 when the CPU lacks AVX512-BF16.
+__attribute__((target("avx512f,avx512bf16"))) double Bf16DotPeak(int threads) {
+  if (!__builtin_cpu_supports("avx512bf16")) return 0;
+  constexpr int kChains = 12;
+  constexpr int64_t kIterations = 20'000'000;
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    auto start = Clock::now();
+    float total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    {
+      const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80);  // 1.0
+      const __m512bh b = (__m512bh)_mm512_set1_epi16(0x3c00);  // 2^-7
+      __m512 acc[kChains];
+      for (auto& v : acc) v = _mm512_setzero_ps();
+      for (int64_t i = 0; i < kIterations; ++i) {
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm512_dpbf16_ps(acc[c], a, b);
+      }
+      for (auto& v : acc) total += _mm512_reduce_add_ps(v);
+    }
+    const double seconds = Seconds(start, Clock::now());
+    volatile float sink = total;
+    (void)sink;
+    best = std::max(best, threads * kIterations * kChains * 64.0 / seconds);
+  }
+  return best;
+}
+
 double MeasureReadBandwidth(int threads, size_t bytes) {
   std::vector<float> buffer(bytes / sizeof(float), 1.0f);
   double best = 0;
@@ -71,6 +111,20 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// `n` token ids in [0, vocab) from a 32-bit xorshift seeded with `seed`: a generator simple
+// enough to write the same in JavaScript, so both engines of the peer benchmark read one prompt.
+std::vector<int32_t> BenchPrompt(int n, int32_t vocab, uint32_t seed) {
+  uint32_t state = 2463534242u ^ seed;
+  std::vector<int32_t> ids(n);
+  for (auto& id : ids) {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    id = static_cast<int32_t>(state % static_cast<uint32_t>(vocab));
+  }
+  return ids;
+}
+
 int32_t ArgMax(const std::vector<float>& v, int64_t n) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.begin() + n) - v.begin());
 }
@@ -80,13 +134,28 @@ int32_t ArgMax(const std::vector<float>& v, int64_t n) {
 int main(int argc, char** argv) {
   CLI::App app{"engine_throughput: CPU prefill/decode tokens/s vs the memory-bandwidth floor"};
   std::string shape_path, cache_dir = "/tmp/agentd-bench-models";
-  int threads = 2, prompt_tokens = 128, decode_tokens = 64;
+  int threads = 2, decode_tokens = 64;
+  std::vector<int> prompt_lengths = {128}, sequence_counts;
+  std::string tokenizer_dir;
+  bool json = false;
   app.add_option("--shape", shape_path, "config.json of the shape to benchmark")->required();
   app.add_option("--threads", threads, "threads (default 2)");
-  app.add_option("--prompt", prompt_tokens, "prefill length (default 128)");
+  app.add_option("--prompt", prompt_lengths, "prefill lengths, comma-separated (default 128)")->delimiter(',');
   app.add_option("--decode", decode_tokens, "tokens to decode (default 64)");
+  app.add_option("--sequences", sequence_counts, "aggregate decode at these numbers of concurrent sequences")
+      ->delimiter(',');
+  app.add_option("--tokenizer", tokenizer_dir, "tokenizer directory (needed by --sequences)");
+  app.add_flag("--json", json, "also print the figures as one JSON line");
   app.add_option("--cache-dir", cache_dir, "where random checkpoints are kept");
   CLI11_PARSE(app, argc, argv);
+  if (prompt_lengths.empty() || *std::min_element(prompt_lengths.begin(), prompt_lengths.end()) < 1) {
+    std::fprintf(stderr, "--prompt: lengths must be positive\n");
+    return 1;
+  }
+  if (!sequence_counts.empty() && tokenizer_dir.empty()) {
+    std::fprintf(stderr, "--sequences needs --tokenizer\n");
+    return 1;
+  }
   omp_set_num_threads(threads);
 
   const std::string config_json = ReadFile(shape_path);
@@ -113,6 +182,7 @@ int main(int argc, char** argv) {
   const double bandwidth = MeasureReadBandwidth(threads, size_t{1} << 30);
   const double active_bytes = static_cast<double>((*model)->active_weight_bytes());
   const double floor_tps = bandwidth / active_bytes;
+  const double bf16_peak = Bf16DotPeak(threads);
 
   // Touch every weight once so page faults of the memory map are not timed.
   {
@@ -124,28 +194,63 @@ int main(int argc, char** argv) {
     (void)(*model)->Forward(ids, cache.get(), {}, &warm);
   }
 
-  std::mt19937 rng(1234);
-  std::vector<int32_t> prompt(prompt_tokens);
-  for (auto& id : prompt) id = static_cast<int32_t>(rng() % config.vocab_size);
-  double best_prefill = 1e9;
+  // Token ids: the same generator and seed as bench/peer/llamacpp_bench.mjs, so llama.cpp
+  // reads the same prompts.
+  std::vector<double> best_prefill(prompt_lengths.size(), 1e9);
   std::vector<double> decode_times;
-  for (int round = 0; round < 3; ++round) {
-    auto cache = (*model)->NewCache();
-    engine::ForwardResult result;
-    auto start = Clock::now();
-    absl::Status status = (*model)->Forward(prompt, cache.get(), {}, &result);
-    best_prefill = std::min(best_prefill, Seconds(start, Clock::now()));
-    if (!status.ok()) {
-      std::fprintf(stderr, "%s\n", status.ToString().c_str());
+  for (size_t p = 0; p < prompt_lengths.size(); ++p) {
+    const std::vector<int32_t> prompt = BenchPrompt(prompt_lengths[p], static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 151643)), 1);
+    for (int round = 0; round < 3; ++round) {
+      auto cache = (*model)->NewCache();
+      engine::ForwardResult result;
+      auto start = Clock::now();
+      absl::Status status = (*model)->Forward(prompt, cache.get(), {}, &result);
+      best_prefill[p] = std::min(best_prefill[p], Seconds(start, Clock::now()));
+      if (!status.ok()) {
+        std::fprintf(stderr, "%s\n", status.ToString().c_str());
+        return 1;
+      }
+      if (round > 0 || p > 0) continue;
+      int32_t next = ArgMax(result.logits, config.vocab_size);
+      for (int t = 0; t < decode_tokens; ++t) {
+        auto step = Clock::now();
+        (void)(*model)->Forward(std::span(&next, 1), cache.get(), {}, &result);
+        decode_times.push_back(Seconds(step, Clock::now()));
+        next = ArgMax(result.logits, config.vocab_size);
+      }
+    }
+  }
+  std::vector<double> aggregate_tps;
+  if (!sequence_counts.empty()) {
+    auto tokenizer = engine::Tokenizer::Load(tokenizer_dir);
+    if (!tokenizer.ok()) {
+      std::fprintf(stderr, "%s\n", tokenizer.status().ToString().c_str());
       return 1;
     }
-    if (round > 0) continue;
-    int32_t next = ArgMax(result.logits, config.vocab_size);
-    for (int t = 0; t < decode_tokens; ++t) {
-      auto step = Clock::now();
-      (void)(*model)->Forward(std::span(&next, 1), cache.get(), {}, &result);
-      decode_times.push_back(Seconds(step, Clock::now()));
-      next = ArgMax(result.logits, config.vocab_size);
+    for (int sequences : sequence_counts) {
+      auto scheduler = engine::Scheduler::Create(**model, **tokenizer, {.max_running = std::max(16, sequences)});
+      if (!scheduler.ok()) {
+        std::fprintf(stderr, "%s\n", scheduler.status().ToString().c_str());
+        return 1;
+      }
+      auto run_all = [&](int max_tokens) {
+        std::vector<std::thread> callers;
+        for (int s = 0; s < sequences; ++s) {
+          callers.emplace_back([&, s] {
+            engine::GenerationRequest request;
+            request.prompt = BenchPrompt(prompt_lengths[0], static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 151643)), 100 + s);
+            request.max_tokens = max_tokens;
+            request.ignore_eos = true;
+            auto result = (*scheduler)->Generate(request, {}, nullptr);
+            if (!result.ok()) std::fprintf(stderr, "%s\n", result.status().ToString().c_str());
+          });
+        }
+        for (auto& c : callers) c.join();
+      };
+      run_all(1);  // the prompts into the prefix cache
+      const auto start = Clock::now();
+      run_all(decode_tokens);
+      aggregate_tps.push_back(static_cast<double>(sequences) * decode_tokens / Seconds(start, Clock::now()));
     }
   }
   std::vector<double> sorted = decode_times;
@@ -157,10 +262,28 @@ int main(int argc, char** argv) {
   std::printf("shape %s: %.0fM parameters, %.0fM active per token (%.0f MB of weights), %s\n", name.c_str(),
               (*model)->parameter_count() / 1e6, (*model)->active_parameter_count() / 1e6, active_bytes / 1e6,
               (*model)->weight_dtype().c_str());
-  std::printf("threads %d, read bandwidth %.1f GB/s -> floor %.1f tokens/s\n", threads, bandwidth / 1e9, floor_tps);
-  std::printf("prefill %d tokens: %.1f tokens/s (%.0f ms)\n", prompt_tokens, prompt_tokens / best_prefill,
-              best_prefill * 1e3);
+  std::printf("threads %d, read bandwidth %.1f GB/s -> floor %.1f tokens/s; bf16 dot-product peak %.0f GFLOP/s\n",
+              threads, bandwidth / 1e9, floor_tps, bf16_peak / 1e9);
+  std::string prefill_json;
+  for (size_t p = 0; p < prompt_lengths.size(); ++p) {
+    std::printf("prefill %d tokens: %.1f tokens/s (%.0f ms)\n", prompt_lengths[p], prompt_lengths[p] / best_prefill[p],
+                best_prefill[p] * 1e3);
+    prefill_json += (p ? ", \"" : "\"") + std::to_string(prompt_lengths[p]) + "\": " +
+                    std::to_string(prompt_lengths[p] / best_prefill[p]);
+  }
   std::printf("decode %d tokens: %.1f tokens/s (median step %.1f ms) = %.0f%% of the floor\n", decode_tokens,
               decode_tps, median * 1e3, 100.0 * decode_tps / floor_tps);
+  std::string aggregate_json;
+  for (size_t i = 0; i < aggregate_tps.size(); ++i) {
+    std::printf("aggregate decode, %d sequences: %.1f tokens/s\n", sequence_counts[i], aggregate_tps[i]);
+    aggregate_json += (i ? ", \"" : "\"") + std::to_string(sequence_counts[i]) + "\": " + std::to_string(aggregate_tps[i]);
+  }
+  if (json) {
+    std::printf("{\"engine\": \"agentd\", \"threads\": %d, \"read_bandwidth_gbs\": %.2f, \"floor_tps\": %.2f, "
+                "\"bf16_peak_gflops\": %.1f, \"active_bytes\": %.0f, \"prefill_tps\": {%s}, \"decode_tps\": %.2f, "
+                "\"aggregate_tps\": {%s}}\n",
+                threads, bandwidth / 1e9, floor_tps, bf16_peak / 1e9, active_bytes, prefill_json.c_str(), decode_tps,
+                aggregate_json.c_str());
+  }
   return 0;
 }

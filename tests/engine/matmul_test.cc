@@ -76,26 +76,55 @@ TEST(MatmulTest, EveryDtypeAndEdgeShapeMatchesTheReference) {
               UsesBf16Products() ? "with bf16 tokens (AVX512-BF16)" : "with float32 tokens");
 }
 
+TEST(MatmulTest, AmxTilesAndTheirEdgesMatchTheReference) {
+  // Whole tiles of 16 rows (pairs of them, a lone one, rows past the last whole tile) and of 16
+  // tokens (pairs, a lone one, a partial one), k of 1 to 32 tile columns.
+  std::mt19937 rng(13);
+  int cases = 0;
+  for (int64_t rows : {16, 17, 31, 32, 33, 48, 80, 512}) {
+    for (int64_t cols : {32, 64, 512, 1024}) {
+      for (int64_t n : {1, 2, 5, 10, 15, 16, 17, 33, 40}) {
+        Stored w = RandomMatrix(DType::kBF16, rows, cols, rng);
+        const std::vector<float> x = RandomTokens(n, cols, rng);
+        std::vector<float> fast(static_cast<size_t>(n * rows)), reference(fast.size());
+        MatmulTransposed(x.data(), n, w.matrix, fast.data());
+        MatmulTransposedReference(x.data(), n, w.matrix, reference.data());
+        for (size_t i = 0; i < fast.size(); ++i) {
+          const double scale = std::sqrt(static_cast<double>(cols)) * 4;
+          ASSERT_NEAR(fast[i], reference[i], 1e-5 * scale + 1e-6 * std::abs(reference[i]))
+              << rows << "x" << cols << " n=" << n << " at " << i;
+        }
+        ++cases;
+      }
+    }
+  }
+  std::printf("%d shapes; bf16 on %s\n", cases, UsesAmx() ? "AMX tiles" : "no AMX here (the AVX-512 or portable kernel)");
+}
+
 TEST(MatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
   std::mt19937 rng(11);
-  for (DType dtype : {DType::kF32, DType::kBF16, DType::kF16}) {
-    // Big enough to be split across threads and work items.
-    Stored w = RandomMatrix(dtype, 515, 1000, rng);
-    const int64_t n = 13;
-    const std::vector<float> x = RandomTokens(n, 1000, rng);
-    std::vector<float> batched(static_cast<size_t>(n * 515));
-    MatmulTransposed(x.data(), n, w.matrix, batched.data());
-    for (int64_t i = 0; i < n; ++i) {
-      std::vector<float> alone(515);
-      MatmulTransposed(x.data() + i * 1000, 1, w.matrix, alone.data());
-      ASSERT_EQ(std::memcmp(alone.data(), batched.data() + i * 515, 515 * sizeof(float)), 0)
-          << DTypeName(dtype) << ": token " << i << " differs alone and in a batch of " << n;
+  // k of 1000 (no AMX: not whole tile columns) and 1024 (AMX where the CPU has it).
+  for (int64_t cols : {1000, 1024}) {
+    for (DType dtype : {DType::kF32, DType::kBF16, DType::kF16}) {
+      // Big enough to be split across threads and work items.
+      Stored w = RandomMatrix(dtype, 515, cols, rng);
+      for (int64_t n : {13, 40}) {
+        const std::vector<float> x = RandomTokens(n, cols, rng);
+        std::vector<float> batched(static_cast<size_t>(n * 515));
+        MatmulTransposed(x.data(), n, w.matrix, batched.data());
+        for (int64_t i = 0; i < n; ++i) {
+          std::vector<float> alone(515);
+          MatmulTransposed(x.data() + i * cols, 1, w.matrix, alone.data());
+          ASSERT_EQ(std::memcmp(alone.data(), batched.data() + i * 515, 515 * sizeof(float)), 0)
+              << DTypeName(dtype) << " k=" << cols << ": token " << i << " differs alone and in a batch of " << n;
+        }
+        // And in a batch of jobs sharing their input (as q/k/v do).
+        std::vector<float> first(static_cast<size_t>(n * 515)), second(first.size());
+        MatmulBatch({{x.data(), n, &w.matrix, first.data()}, {x.data(), n, &w.matrix, second.data()}});
+        EXPECT_EQ(first, batched);
+        EXPECT_EQ(second, batched);
+      }
     }
-    // And in a batch of jobs sharing their input (as q/k/v do).
-    std::vector<float> first(static_cast<size_t>(n * 515)), second(first.size());
-    MatmulBatch({{x.data(), n, &w.matrix, first.data()}, {x.data(), n, &w.matrix, second.data()}});
-    EXPECT_EQ(first, batched);
-    EXPECT_EQ(second, batched);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "cpu/matmul.h"
 
+#include "cpu/matmul_amx.h"
+
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace engine::cpu {
@@ -67,6 +70,9 @@ void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float
 }
 
 namespace {
+
+// Rows from which a matrix is taken for an output head (vocabularies are 32k-160k).
+constexpr int64_t kHeadRows = 32768;
 
 // Tokens rounded to bf16 are stored in rows of this many elements: k rounded up to whole blocks
 // of 32, zero-padded.
@@ -267,15 +273,32 @@ void RowsPortable(const float* x, int64_t n, const Matrix& w, float* y, int64_t 
 
 }  // namespace
 
+namespace {
+
+// AGENTD_MATMUL chooses the kernel for bf16 weights: avx512bf16 (the default where the CPU has
+// it), f32 (widening to float32, the kernel before it), or amx (AMX tiles where the CPU has
+// them). AMX is opt-in: on the Sapphire Rapids VM it prefills 1.7× faster but decodes 22% slower
+// (its tile loads stream the weights at 28 GB/s where AVX-512 reaches 34, until the weights are
+// repacked in tile order at load) — see BENCHMARKS.md.
+std::string_view KernelCap() {
+  const char* cap = std::getenv("AGENTD_MATMUL");
+  return cap == nullptr ? std::string_view("avx512bf16") : std::string_view(cap);
+}
+
+}  // namespace
+
 bool UsesBf16Products() {
 #if defined(__x86_64__)
-  // AGENTD_MATMUL=f32 keeps the widening kernel, for comparing the two in one benchmark run.
-  static const bool uses = HasAvx512() && __builtin_cpu_supports("avx512bf16") &&
-                           !(std::getenv("AGENTD_MATMUL") != nullptr && std::strcmp(std::getenv("AGENTD_MATMUL"), "f32") == 0);
+  static const bool uses = HasAvx512() && __builtin_cpu_supports("avx512bf16") && KernelCap() != "f32";
   return uses;
 #else
   return false;
 #endif
+}
+
+bool UsesAmx() {
+  static const bool uses = UsesBf16Products() && KernelCap() == "amx" && amx::Available();
+  return uses;
 }
 
 namespace {
@@ -308,12 +331,23 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     size_t job;
     int64_t r0, r1;
   };
+  // AMX takes the rows of a bf16 matrix in whole tiles of 16 when its k is whole tile rows (32);
+  // the rows past the last whole tile go to the AVX512-BF16 kernel. Which rows go where depends
+  // on the matrix alone, never on n, so batching changes no sum.
+  // A matrix of a vocabulary's rows is an output head, read for one token at a time (prefill
+  // asks for the last position's logits only), where tiles stream the weights slower than AVX-512
+  // (28 vs 34 GB/s on a 151936×1024 head, 2 threads): it stays on AVX-512 whatever n is.
+  auto amx_rows = [&](const Matrix& w) -> int64_t {
+    const bool head = w.rows >= kHeadRows;
+    return UsesAmx() && !head && w.dtype == DType::kBF16 && w.cols % 32 == 0 ? w.rows & ~int64_t{15} : 0;
+  };
   std::vector<Item> items;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const Matrix& w = *jobs[j].w;
     const int64_t row_bytes = std::max<int64_t>(1, w.cols * static_cast<int64_t>(DTypeSize(w.dtype)));
     int64_t chunk = std::max<int64_t>(1, item_bytes / row_bytes);
-    chunk = (chunk + 3) & ~int64_t{3};  // whole 4-row tiles
+    chunk = amx_rows(w) > 0 ? (chunk + 31) & ~int64_t{31}    // whole pairs of AMX tiles
+                            : (chunk + 3) & ~int64_t{3};     // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
   // With bf16 products each job's tokens are rounded to bf16 once, before the parallel pass
@@ -338,12 +372,27 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
       rounded_of[j] = static_cast<int>(rounded.size()) - 1;
     }
   }
+  // For AMX, the rounded tokens packed into B tiles (once per distinct rounding).
+  std::vector<std::vector<uint16_t>> packed(rounded.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const int index = rounded_of[j];
+    if (index < 0 || amx_rows(*jobs[j].w) == 0 || !packed[index].empty()) continue;
+    const int64_t k = jobs[j].w->cols;
+    packed[index].resize(static_cast<size_t>(amx::PackedSize(jobs[j].n, k)));
+    amx::PackTokens(rounded[index].data(), Bf16Stride(k), jobs[j].n, k, packed[index].data());
+  }
   auto run = [&](const Item& item) {
     const MatmulJob& job = jobs[item.job];
 #if defined(__x86_64__)
     if (rounded_of[item.job] >= 0) {
-      return Bf16RowsAvx512Bf16(rounded[rounded_of[item.job]].data(), Bf16Stride(job.w->cols), job.n, *job.w, job.y,
-                                item.r0, item.r1);
+      const int64_t amx_end = std::min(item.r1, amx_rows(*job.w));
+      if (item.r0 < amx_end) amx::Rows(packed[rounded_of[item.job]].data(), job.n, *job.w, job.y, item.r0, amx_end);
+      const int64_t rest = std::max(item.r0, amx_end);
+      if (rest < item.r1) {
+        Bf16RowsAvx512Bf16(rounded[rounded_of[item.job]].data(), Bf16Stride(job.w->cols), job.n, *job.w, job.y, rest,
+                           item.r1);
+      }
+      return;
     }
 #endif
     Rows(job.x, job.n, *job.w, job.y, item.r0, item.r1);

@@ -26,6 +26,9 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs);
 // True when bf16 weights are multiplied with the tokens rounded to bf16 (AVX512-BF16's
 // vdpbf16ps; set AGENTD_MATMUL=f32 to keep float32 tokens), for every n alike.
 bool UsesBf16Products();
+// True when, on top of that, whole 16-row tiles of bf16 matrices whose k is a multiple of 32 run
+// on AMX (Intel Sapphire Rapids and later; opt-in with AGENTD_MATMUL=amx).
+bool UsesAmx();
 
 // The straightforward triple loop in double precision, for tests of the fast path: on the same
 // inputs as the fast path (tokens rounded to bf16 where UsesBf16Products() says so).

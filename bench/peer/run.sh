@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The CPU engine against llama.cpp in one run, on the same random weights: writes the Qwen3-MoE
+# bench shape once as a Hugging Face checkpoint (agentd reads it) and as GGUF (our writer,
+# bench/peer/write_gguf.py; llama.cpp reads it), installs node-llama-cpp pinned at 3.21.1 from
+# npm into a scratch directory, then times llama.cpp and agentd one after the other with the same
+# threads, prompts and decode lengths, and prints both, their ratios, the read-bandwidth floor
+# and the bf16 dot-product peak measured in the same run, as Markdown and JSON.
+#
+#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16]
+#
+# Needs the build (bash scripts/build.sh), node and npm (Debian: nodejs npm), and the npm
+# registry. Scratch: $AGENTD_PEER_DIR (default /tmp/agentd-peer), models in /tmp/agentd-bench-models.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+threads=2 prompt=128,512,2048 decode=64 sequences=4,16 type=bf16
+shape=bench/shapes/qwen3_moe_cpu_bench.json
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2 ;; --prompt) prompt=$2 ;; --decode) decode=$2 ;; --sequences) sequences=$2 ;;
+    --type) type=$2 ;; --shape) shape=$2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+peer_dir=${AGENTD_PEER_DIR:-/tmp/agentd-peer}
+models=/tmp/agentd-bench-models
+name=$(basename "$shape" .json)
+out=${OUT_DIR:-$peer_dir/results}
+mkdir -p "$peer_dir" "$out"
+
+if [ ! -f "$peer_dir/node_modules/node-llama-cpp/package.json" ]; then
+  echo "== installing node-llama-cpp 3.21.1 into $peer_dir" >&2
+  (cd "$peer_dir" && npm install --no-audit --no-fund --ignore-scripts node-llama-cpp@3.21.1 >&2)
+fi
+[ -x build/bin/engine_throughput ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
+
+# agentd first writes the checkpoint (a run with one short prompt), then the GGUF is made from it.
+build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt 16 --decode 1 > /dev/null
+gguf=$models/$name.$type.gguf
+if [ ! -f "$gguf" ] || [ "$gguf" -ot "$models/$name/model.safetensors" ]; then
+  /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$models/$name" \
+      --tokenizer tests/data/tokenizers/qwen3/tokenizer.json --out "$gguf" --type "$type" >&2
+fi
+
+echo "== llama.cpp" >&2
+node bench/peer/llamacpp_bench.mjs --peer-dir "$peer_dir" --model "$gguf" --threads "$threads" \
+    --prompt "$prompt" --decode "$decode" --sequences "$sequences" > "$out/llamacpp.json"
+echo "== agentd" >&2
+build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
+    --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --json | tee /dev/stderr | tail -1 > "$out/agentd.json"
+
+/usr/bin/python3 - "$out" "$name" "$type" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
+import json, sys
+out, name, dtype, cpu = sys.argv[1:5]
+ours = json.load(open(f"{out}/agentd.json"))
+peer = json.load(open(f"{out}/llamacpp.json"))
+rows = []
+for n in ours["prefill_tps"]:
+    rows.append((f"prefill, {n}-token prompt", peer["prefill_tps"].get(n), ours["prefill_tps"][n]))
+rows.append(("decode (batch 1)", peer["decode_tps"], ours["decode_tps"]))
+for s in ours["aggregate_tps"]:
+    rows.append((f"decode, {s} sequences (aggregate)", peer["aggregate_tps"].get(s), ours["aggregate_tps"][s]))
+print(f"{name}, {dtype} weights, {ours['threads']} threads, {cpu}; read bandwidth "
+      f"{ours['read_bandwidth_gbs']:.1f} GB/s (decode floor {ours['floor_tps']:.1f} tok/s), bf16 dot-product peak "
+      f"{ours['bf16_peak_gflops']:.0f} GFLOP/s\n")
+print(f"| tokens/s | {peer['engine']} | agentd | agentd ÷ llama.cpp |")
+print("| --- | --- | --- | --- |")
+for label, theirs, mine in rows:
+    ratio = f"{mine / theirs:.2f}×" if theirs else "—"
+    print(f"| {label} | {theirs:.1f} | {mine:.1f} | {ratio} |" if theirs else f"| {label} | — | {mine:.1f} | — |")
+json.dump({"llama.cpp": peer, "agentd": ours}, open(f"{out}/peer.json", "w"), indent=1)
+PY

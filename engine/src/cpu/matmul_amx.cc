@@ -1,0 +1,172 @@
+#include "cpu/matmul_amx.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include <algorithm>
+#include <cstring>
+
+namespace engine::cpu::amx {
+
+#if defined(__x86_64__)
+namespace {
+
+constexpr int64_t kTile = 16;       // rows of a tile; tokens of a B tile
+constexpr int64_t kTileK = 32;      // bf16 elements of k per tile row (64 bytes)
+constexpr int64_t kL1Slices = 4;    // how far ahead the next lines of the current rows are requested
+
+// Linux hands out the 8 KiB of tile data state per process, on request (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without it the first tile instruction faults.
+bool RequestTileState() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = edx & (1u << 22), amx_tile = edx & (1u << 24);
+  if (!amx_bf16 || !amx_tile) return false;
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+// Palette 1: tiles 0-3 accumulate (16 rows × 16 float32), 4-5 hold weights (16 rows × 32
+// bf16), 6-7 tokens (16 rows of 16 bf16 pairs).
+struct alignas(64) TileConfig {
+  uint8_t palette_id = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+__attribute__((target("amx-tile"))) void ConfigureThisThread() {
+  thread_local bool configured = false;
+  if (configured) return;
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+  configured = true;
+}
+
+}  // namespace
+
+bool Available() {
+  static const bool available = RequestTileState();
+  return available;
+}
+
+int64_t PackedSize(int64_t n, int64_t k) { return (n + kTile - 1) / kTile * kTile * k; }
+
+void PackTokens(const uint16_t* rounded, int64_t stride, int64_t n, int64_t k, uint16_t* packed) {
+  const int64_t slices = k / kTileK;
+  const int64_t blocks = (n + kTile - 1) / kTile;
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t s = 0; s < slices; ++s) {
+      // One B tile: 16 rows (pairs of k) × 16 tokens, 32 bits each; past n, zeros.
+      uint32_t* tile = reinterpret_cast<uint32_t*>(packed + (b * slices + s) * kTile * kTileK);
+      for (int64_t j = 0; j < kTile; ++j) {
+        const int64_t token = b * kTile + j;
+        for (int64_t i = 0; i < kTileK / 2; ++i) {
+          uint32_t pair = 0;
+          if (token < n) std::memcpy(&pair, rounded + token * stride + s * kTileK + 2 * i, sizeof pair);
+          tile[i * kTile + j] = pair;
+        }
+      }
+    }
+  }
+}
+
+__attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* packed, int64_t n, const Matrix& w,
+                                                               float* y, int64_t r0, int64_t r1) {
+  ConfigureThisThread();
+  const int64_t k = w.cols, m = w.rows;
+  const int64_t slices = k / kTileK;
+  const int64_t blocks = (n + kTile - 1) / kTile;
+  const int64_t tile_elements = kTile * kTileK;  // uint16 elements of one packed B tile
+  const uint16_t* weights = static_cast<const uint16_t*>(w.data);
+  const int64_t stride_bytes = k * 2;
+  alignas(64) float sums[4][kTile][kTile];
+  // Writes accumulator tile `c` (weight rows r.., tokens of block b) into y, transposed.
+  auto scatter = [&](int c, int64_t r, int64_t b) {
+    for (int64_t j = 0; j < kTile && b * kTile + j < n; ++j) {
+      float* out = y + (b * kTile + j) * m + r;
+      for (int64_t i = 0; i < kTile; ++i) out[i] = sums[c][i][j];
+    }
+  };
+  int64_t r = r0;
+  while (r < r1) {
+    const bool two_row_tiles = r + 2 * kTile <= r1;
+    const uint16_t* a0 = weights + r * k;
+    const uint16_t* a1 = a0 + kTile * k;
+    for (int64_t b = 0; b < blocks; b += 2) {
+      const bool two_token_tiles = b + 1 < blocks;
+      const uint16_t* b0 = packed + b * slices * tile_elements;
+      const uint16_t* b1 = b0 + slices * tile_elements;
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      for (int64_t s = 0; s < slices; ++s) {
+        // The weights stream from memory once, in the first pass over the tokens. 32 rows read a
+        // line at a time each are more streams than the hardware prefetchers follow, so while
+        // this block's slice s is multiplied, slice s of the next block's rows is requested:
+        // the next block arrives whole by the time it is needed.
+        // A tile load waits for all 16 of its lines, and the next load into the same tile waits
+        // for the multiply reading it (tiles are not renamed): with one token tile (decode) that
+        // serialises on the L2's latency unless the lines a few slices on are in L1 already.
+        if (b == 0) {
+          const uint16_t* next = a0 + 2 * kTile * k + s * kTileK;
+          const int64_t ahead = std::min<int64_t>(s + kL1Slices, slices - 1) * kTileK;
+#pragma GCC unroll 8
+          for (int64_t i = 0; i < 2 * kTile; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(next + i * k), _MM_HINT_T1);
+            _mm_prefetch(reinterpret_cast<const char*>(a0 + i * k + ahead), _MM_HINT_T0);
+          }
+        }
+        _tile_loadd(4, a0 + s * kTileK, stride_bytes);
+        _tile_loadd(6, b0 + s * tile_elements, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (two_token_tiles) {
+          _tile_loadd(7, b1 + s * tile_elements, 64);
+          _tile_dpbf16ps(1, 4, 7);
+        }
+        if (two_row_tiles) {
+          _tile_loadd(5, a1 + s * kTileK, stride_bytes);
+          _tile_dpbf16ps(2, 5, 6);
+          if (two_token_tiles) _tile_dpbf16ps(3, 5, 7);
+        }
+      }
+      _tile_stored(0, sums[0], 64);
+      scatter(0, r, b);
+      if (two_token_tiles) {
+        _tile_stored(1, sums[1], 64);
+        scatter(1, r, b + 1);
+      }
+      if (two_row_tiles) {
+        _tile_stored(2, sums[2], 64);
+        scatter(2, r + kTile, b);
+        if (two_token_tiles) {
+          _tile_stored(3, sums[3], 64);
+          scatter(3, r + kTile, b + 1);
+        }
+      }
+    }
+    r += two_row_tiles ? 2 * kTile : kTile;
+  }
+}
+
+#else  // not x86-64: no AMX
+
+bool Available() { return false; }
+int64_t PackedSize(int64_t n, int64_t k) { return 0; }
+void PackTokens(const uint16_t*, int64_t, int64_t, int64_t, uint16_t*) {}
+void Rows(const uint16_t*, int64_t, const Matrix&, float*, int64_t, int64_t) {}
+
+#endif
+
+}  // namespace engine::cpu::amx
