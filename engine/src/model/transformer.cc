@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cpu/accumulate.h"
+#include "cpu/attention.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "cpu/rope.h"
@@ -362,22 +363,24 @@ class Transformer final : public Model {
       }
     }
 
+    // softmax(q·Kᵀ / √d)·V per query head, causal: one task per (sequence, KV head), whose keys
+    // and values are gathered once into a panel for the `group` query heads that share them.
     std::vector<float> attended(n * heads * d);
-    const int64_t tasks = static_cast<int64_t>(segments.size()) * heads;
+    const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
-      const Segment& seg = segments[task / heads];
-      const int64_t hd = task % heads, g = hd / group;
+      const Segment& seg = segments[task / kv_heads];
+      const int64_t g = task % kv_heads;
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
-      std::vector<float> scores(seg.start + seg.n);
-      for (int64_t t = 0; t < seg.n; ++t) {
-        const int64_t visible = seg.start + t + 1;
-        const float* qv = &q[((seg.row + t) * heads + hd) * d];
-        for (int64_t s = 0; s < visible; ++s) scores[s] = cpu::Dot(qv, kv.a(s) + g * d, d) * softmax_scale_;
-        cpu::Softmax(scores.data(), visible);
-        float* o = &attended[((seg.row + t) * heads + hd) * d];
-        std::fill(o, o + d, 0.0f);
-        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], kv.b(s) + g * d, o, d);
+      cpu::KeyValuePanel panel;
+      cpu::GatherPanel(
+          seg.start + seg.n, d, [&](int64_t s) { return kv.a(s) + g * d; }, [&](int64_t s) { return kv.b(s) + g * d; },
+          &panel);
+      std::vector<float> queries(seg.n * d), outputs(seg.n * d), scratch;
+      for (int64_t hd = g * group; hd < (g + 1) * group; ++hd) {
+        for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * d], d, &queries[t * d]);
+        cpu::CausalAttention(queries.data(), seg.n, seg.start + 1, softmax_scale_, panel, outputs.data(), &scratch);
+        for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&outputs[t * d], d, &attended[((seg.row + t) * heads + hd) * d]);
       }
     }
     MatmulTransposed(attended.data(), n, w.o, out);

@@ -1,0 +1,195 @@
+#include "cpu/attention.h"
+
+// GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/ops.h"
+
+namespace engine::cpu {
+
+namespace {
+
+// Scores of one query against keys [0, visible), 16 keys per step: for each dimension, the
+// query's element times that dimension's row of the transposed panel. Every score is the sum
+// over dimensions in order, whatever the query.
+void ScoresPortable(const float* q, const KeyValuePanel& panel, int64_t visible, float scale, float* scores) {
+  const int64_t blocks = (visible + 15) / 16;
+  for (int64_t b = 0; b < blocks; ++b) {
+    float acc[16] = {};
+    for (int64_t i = 0; i < panel.dim; ++i) {
+      const float* row = &panel.keys_t[i * panel.stride + b * 16];
+      for (int j = 0; j < 16; ++j) acc[j] += q[i] * row[j];
+    }
+    const int64_t take = std::min<int64_t>(16, visible - b * 16);
+    for (int64_t j = 0; j < take; ++j) scores[b * 16 + j] = acc[j] * scale;
+  }
+}
+
+__attribute__((target("avx512f"))) void ScoresAvx512(const float* q, const KeyValuePanel& panel, int64_t visible,
+                                                    float scale, float* scores) {
+  const int64_t blocks = (visible + 15) / 16;
+  const __m512 scale_v = _mm512_set1_ps(scale);
+  int64_t b = 0;
+  // Four blocks at a time: each query element is broadcast once for 64 keys.
+  for (; b + 4 <= blocks; b += 4) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const float* base = &panel.keys_t[b * 16];
+    for (int64_t i = 0; i < panel.dim; ++i) {
+      const __m512 qi = _mm512_set1_ps(q[i]);
+      const float* row = base + i * panel.stride;
+      acc0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row), acc0);
+      acc1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 16), acc1);
+      acc2 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 32), acc2);
+      acc3 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 48), acc3);
+    }
+    _mm512_storeu_ps(scores + b * 16, _mm512_mul_ps(acc0, scale_v));
+    _mm512_storeu_ps(scores + b * 16 + 16, _mm512_mul_ps(acc1, scale_v));
+    _mm512_storeu_ps(scores + b * 16 + 32, _mm512_mul_ps(acc2, scale_v));
+    _mm512_storeu_ps(scores + b * 16 + 48, _mm512_mul_ps(acc3, scale_v));
+  }
+  for (; b < blocks; ++b) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < panel.dim; ++i) {
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(q[i]), _mm512_loadu_ps(&panel.keys_t[i * panel.stride + b * 16]), acc);
+    }
+    _mm512_storeu_ps(scores + b * 16, _mm512_mul_ps(acc, scale_v));  // scratch has room to the stride
+  }
+}
+
+// out = Σ_s p[s] · V[s], in order of s.
+void WeightedValuesPortable(const float* p, const KeyValuePanel& panel, int64_t visible, float* out) {
+  const int64_t dim = panel.dim;
+  std::fill(out, out + dim, 0.0f);
+  for (int64_t s = 0; s < visible; ++s) {
+    for (int64_t i = 0; i < dim; ++i) out[i] += p[s] * panel.values[s * dim + i];
+  }
+}
+
+// 64 dimensions at a time, held in four registers across all the keys.
+__attribute__((target("avx512f"))) void WeightedValuesAvx512(const float* p, const KeyValuePanel& panel,
+                                                            int64_t visible, float* out) {
+  const int64_t dim = panel.dim;
+  for (int64_t c = 0; c < dim; c += 64) {
+    __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
+    const float* v = &panel.values[c];
+    for (int64_t s = 0; s < visible; ++s, v += dim) {
+      const __m512 ps = _mm512_set1_ps(p[s]);
+      o0 = _mm512_fmadd_ps(ps, _mm512_loadu_ps(v), o0);
+      o1 = _mm512_fmadd_ps(ps, _mm512_loadu_ps(v + 16), o1);
+      o2 = _mm512_fmadd_ps(ps, _mm512_loadu_ps(v + 32), o2);
+      o3 = _mm512_fmadd_ps(ps, _mm512_loadu_ps(v + 48), o3);
+    }
+    _mm512_storeu_ps(out + c, o0);
+    _mm512_storeu_ps(out + c + 16, o1);
+    _mm512_storeu_ps(out + c + 32, o2);
+    _mm512_storeu_ps(out + c + 48, o3);
+  }
+}
+
+bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+void Scores(const float* q, const KeyValuePanel& panel, int64_t visible, float scale, float* scores) {
+  if (HasAvx512()) return ScoresAvx512(q, panel, visible, scale, scores);
+  ScoresPortable(q, panel, visible, scale, scores);
+}
+
+// The AVX-512 version takes whole 64-wide chunks of the head dimension (64 and 128 are what
+// models use); other widths take the portable loop.
+void WeightedValues(const float* p, const KeyValuePanel& panel, int64_t visible, float* out) {
+  if (HasAvx512() && panel.dim % 64 == 0) return WeightedValuesAvx512(p, panel, visible, out);
+  WeightedValuesPortable(p, panel, visible, out);
+}
+
+// softmax over x[0, n) in place. The exponentials are most of a long prompt's attention time
+// (one per query-key pair), so on AVX-512 they are computed 16 at a time: e^x = 2^m · e^r with
+// m = round(x / ln 2) and |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to degree 6 (relative
+// error under 2e-7, as std::exp's float result).
+__attribute__((target("avx512f"), always_inline)) inline __m512 ExpAvx512(__m512 v) {
+  v = _mm512_max_ps(v, _mm512_set1_ps(-87.0f));
+  const __m512 m = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fnmadd_ps(m, _mm512_set1_ps(-2.12194440e-4f), _mm512_fnmadd_ps(m, _mm512_set1_ps(0.693359375f), v));
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, m);
+}
+
+__attribute__((target("avx512f"))) void SoftmaxAvx512(float* x, int64_t n) {
+  __m512 top = _mm512_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(x + i));
+  float max_value = _mm512_reduce_max_ps(top);
+  for (; i < n; ++i) max_value = std::max(max_value, x[i]);
+  const __m512 shift = _mm512_set1_ps(max_value);
+  __m512 total = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m512 e = ExpAvx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), shift));
+    _mm512_storeu_ps(x + i, e);
+    total = _mm512_add_ps(total, e);
+  }
+  if (i < n) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 e = ExpAvx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + i), shift));
+    _mm512_mask_storeu_ps(x + i, tail, e);
+    total = _mm512_add_ps(total, _mm512_maskz_mov_ps(tail, e));
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(total));
+  for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  for (; i < n; ++i) x[i] *= _mm512_cvtss_f32(inv);
+}
+
+void AttentionSoftmax(float* x, int64_t n) {
+  if (HasAvx512()) return SoftmaxAvx512(x, n);
+  Softmax(x, n);
+}
+
+}  // namespace
+
+void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
+                     const KeyValuePanel& panel, float* out, std::vector<float>* scratch) {
+  scratch->resize(static_cast<size_t>(panel.stride));
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t visible = first_visible + i;
+    Scores(queries + i * panel.dim, panel, visible, scale, scratch->data());
+    AttentionSoftmax(scratch->data(), visible);
+    WeightedValues(scratch->data(), panel, visible, out + i * panel.dim);
+  }
+}
+
+void CausalAttentionReference(const float* queries, int64_t count, int64_t first_visible, float scale,
+                              const KeyValuePanel& panel, float* out) {
+  const int64_t dim = panel.dim;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t visible = first_visible + i;
+    std::vector<double> p(visible);
+    double top = -INFINITY;
+    for (int64_t s = 0; s < visible; ++s) {
+      double dot = 0;
+      for (int64_t d = 0; d < dim; ++d) dot += double{queries[i * dim + d]} * panel.keys_t[d * panel.stride + s];
+      p[s] = dot * scale;
+      top = std::max(top, p[s]);
+    }
+    double total = 0;
+    for (double& v : p) total += (v = std::exp(v - top));
+    for (int64_t d = 0; d < dim; ++d) {
+      double o = 0;
+      for (int64_t s = 0; s < visible; ++s) o += p[s] / total * panel.values[s * dim + d];
+      out[i * dim + d] = static_cast<float>(o);
+    }
+  }
+}
+
+}  // namespace engine::cpu
