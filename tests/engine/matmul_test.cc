@@ -5,6 +5,8 @@
 // — the property that lets the scheduler batch and speculation verify without changing a token.
 #include "cpu/matmul.h"
 
+#include "cpu/matmul_amx.h"
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -93,6 +95,16 @@ TEST(MatmulTest, AmxTilesAndTheirEdgesMatchTheReference) {
           const double scale = std::sqrt(static_cast<double>(cols)) * 4;
           ASSERT_NEAR(fast[i], reference[i], 1e-5 * scale + 1e-6 * std::abs(reference[i]))
               << rows << "x" << cols << " n=" << n << " at " << i;
+        }
+        // The same matrix with its tiles laid out in tile order, as the loader keeps them for
+        // AMX: the same tiles, the same sums, the same bits.
+        if (amx::Suits(w.matrix)) {
+          const std::vector<uint16_t> tiles = amx::PackWeights(w.matrix);
+          Matrix packed = w.matrix;
+          packed.tiles = tiles.data();
+          std::vector<float> from_tiles(fast.size());
+          MatmulTransposed(x.data(), n, packed, from_tiles.data());
+          ASSERT_EQ(from_tiles, fast) << rows << "x" << cols << " n=" << n;
         }
         ++cases;
       }

@@ -49,6 +49,7 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
   Matrix view = *this;
   view.rows = count;
   view.data = static_cast<const uint8_t*>(data) + first * cols * DTypeSize(dtype);
+  view.tiles = tiles != nullptr && first % 16 == 0 && count >= 16 ? tiles + first * cols : nullptr;
   return view;
 }
 
@@ -70,9 +71,6 @@ void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float
 }
 
 namespace {
-
-// Rows from which a matrix is taken for an output head (vocabularies are 32k-160k).
-constexpr int64_t kHeadRows = 32768;
 
 // Tokens rounded to bf16 are stored in rows of this many elements: k rounded up to whole blocks
 // of 32, zero-padded.
@@ -334,13 +332,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // AMX takes the rows of a bf16 matrix in whole tiles of 16 when its k is whole tile rows (32);
   // the rows past the last whole tile go to the AVX512-BF16 kernel. Which rows go where depends
   // on the matrix alone, never on n, so batching changes no sum.
-  // A matrix of a vocabulary's rows is an output head, read for one token at a time (prefill
-  // asks for the last position's logits only), where tiles stream the weights slower than AVX-512
-  // (28 vs 34 GB/s on a 151936×1024 head, 2 threads): it stays on AVX-512 whatever n is.
-  auto amx_rows = [&](const Matrix& w) -> int64_t {
-    const bool head = w.rows >= kHeadRows;
-    return UsesAmx() && !head && w.dtype == DType::kBF16 && w.cols % 32 == 0 ? w.rows & ~int64_t{15} : 0;
-  };
+  auto amx_rows = [&](const Matrix& w) -> int64_t { return UsesAmx() && amx::Suits(w) ? w.rows & ~int64_t{15} : 0; };
   std::vector<Item> items;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const Matrix& w = *jobs[j].w;

@@ -60,6 +60,24 @@ bool Available() {
   return available;
 }
 
+bool Suits(const Matrix& w) {
+  constexpr int64_t kHeadRows = 32768;  // vocabularies are 32k-160k rows
+  return w.dtype == DType::kBF16 && w.cols % kTileK == 0 && w.rows >= kTile && w.rows < kHeadRows;
+}
+
+std::vector<uint16_t> PackWeights(const Matrix& w) {
+  const int64_t k = w.cols, blocks = w.rows / kTile, slices = k / kTileK;
+  const uint16_t* rows = static_cast<const uint16_t*>(w.data);
+  std::vector<uint16_t> packed(static_cast<size_t>(blocks * kTile * k));
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t s = 0; s < slices; ++s) {
+      uint16_t* tile = packed.data() + (b * slices + s) * kTile * kTileK;
+      for (int64_t i = 0; i < kTile; ++i) std::memcpy(tile + i * kTileK, rows + (b * kTile + i) * k + s * kTileK, 64);
+    }
+  }
+  return packed;
+}
+
 int64_t PackedSize(int64_t n, int64_t k) { return (n + kTile - 1) / kTile * kTile * k; }
 
 void PackTokens(const uint16_t* rounded, int64_t stride, int64_t n, int64_t k, uint16_t* packed) {
@@ -98,11 +116,16 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
       for (int64_t i = 0; i < kTile; ++i) out[i] = sums[c][i][j];
     }
   };
+  // Where the A tile of 16 rows from `row` and slice s is, and its row stride in bytes.
+  const bool packed_weights = w.tiles != nullptr;
+  auto weight_tile = [&](int64_t row, int64_t s) -> const uint16_t* {
+    return packed_weights ? w.tiles + (row / kTile * slices + s) * kTile * kTileK : weights + row * k + s * kTileK;
+  };
+  const int64_t a_stride = packed_weights ? 64 : stride_bytes;
   int64_t r = r0;
   while (r < r1) {
     const bool two_row_tiles = r + 2 * kTile <= r1;
     const uint16_t* a0 = weights + r * k;
-    const uint16_t* a1 = a0 + kTile * k;
     for (int64_t b = 0; b < blocks; b += 2) {
       const bool two_token_tiles = b + 1 < blocks;
       const uint16_t* b0 = packed + b * slices * tile_elements;
@@ -119,7 +142,7 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
         // A tile load waits for all 16 of its lines, and the next load into the same tile waits
         // for the multiply reading it (tiles are not renamed): with one token tile (decode) that
         // serialises on the L2's latency unless the lines a few slices on are in L1 already.
-        if (b == 0) {
+        if (b == 0 && !packed_weights) {
           const uint16_t* next = a0 + 2 * kTile * k + s * kTileK;
           const int64_t ahead = std::min<int64_t>(s + kL1Slices, slices - 1) * kTileK;
 #pragma GCC unroll 8
@@ -128,7 +151,7 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
             _mm_prefetch(reinterpret_cast<const char*>(a0 + i * k + ahead), _MM_HINT_T0);
           }
         }
-        _tile_loadd(4, a0 + s * kTileK, stride_bytes);
+        _tile_loadd(4, weight_tile(r, s), a_stride);
         _tile_loadd(6, b0 + s * tile_elements, 64);
         _tile_dpbf16ps(0, 4, 6);
         if (two_token_tiles) {
@@ -136,7 +159,7 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
           _tile_dpbf16ps(1, 4, 7);
         }
         if (two_row_tiles) {
-          _tile_loadd(5, a1 + s * kTileK, stride_bytes);
+          _tile_loadd(5, weight_tile(r + kTile, s), a_stride);
           _tile_dpbf16ps(2, 5, 6);
           if (two_token_tiles) _tile_dpbf16ps(3, 5, 7);
         }
@@ -163,6 +186,8 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
 #else  // not x86-64: no AMX
 
 bool Available() { return false; }
+bool Suits(const Matrix&) { return false; }
+std::vector<uint16_t> PackWeights(const Matrix&) { return {}; }
 int64_t PackedSize(int64_t n, int64_t k) { return 0; }
 void PackTokens(const uint16_t*, int64_t, int64_t, int64_t, uint16_t*) {}
 void Rows(const uint16_t*, int64_t, const Matrix&, float*, int64_t, int64_t) {}

@@ -9,6 +9,7 @@
 #define AGENTD_ENGINE_CPU_MATMUL_AMX_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "cpu/matrix.h"
 
@@ -16,6 +17,15 @@ namespace engine::cpu::amx {
 
 // True when the CPU has AMX-BF16 and Linux has granted this process the tile state.
 bool Available();
+
+// True for the matrices the AMX kernel takes: bf16, cols a multiple of 32, at least 16 rows,
+// and not an output head (a vocabulary's rows: read for one token at a time, as prefill asks
+// for the last position's logits only, where AVX-512 streams faster).
+bool Suits(const Matrix& w);
+
+// A copy of `w`'s whole 16-row tiles in tile order (see Matrix::tiles): rows & ~15 × cols
+// elements. The loader keeps it and points w.tiles at it.
+std::vector<uint16_t> PackWeights(const Matrix& w);
 
 // Elements (uint16) of the packed tokens for n tokens of k (k a multiple of 32).
 int64_t PackedSize(int64_t n, int64_t k);

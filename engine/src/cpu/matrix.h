@@ -14,12 +14,17 @@ struct Matrix {
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
+  // When set: bf16 rows [0, rows rounded down to 16) again, in AMX tile order — for each block of
+  // 16 rows, for each 32-wide slice of cols, the 16 rows' 64 bytes contiguous — so the AMX kernel
+  // streams the weights sequentially instead of 16 rows apart. Owned by whoever loaded the
+  // weights; `data` stays the reference layout every other kernel reads.
+  const uint16_t* tiles = nullptr;
 
   bool empty() const { return data == nullptr; }
   uint64_t bytes() const { return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype); }
   // Row r converted to float32 into out[0..cols).
   void RowToF32(int64_t r, float* out) const;
-  // A view of rows [first, first + count).
+  // A view of rows [first, first + count) (with tiles only when first is a multiple of 16).
   Matrix Rows(int64_t first, int64_t count) const;
 };
 

@@ -1,5 +1,8 @@
 #include "model/weights.h"
 
+#include "cpu/matmul.h"
+#include "cpu/matmul_amx.h"
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -25,9 +28,23 @@ class WeightLoader {
     Matrix m;
     m.rows = rows;
     m.cols = cols;
-    if (*t->dtype == DType::kF8E4M3) return Dequantize(*t);
-    m.dtype = *t->dtype;
-    m.data = t->data;
+    if (*t->dtype == DType::kF8E4M3) {
+      absl::StatusOr<Matrix> dequantized = Dequantize(*t);
+      if (!dequantized.ok()) return dequantized.status();
+      m = *dequantized;
+    } else {
+      m.dtype = *t->dtype;
+      m.data = t->data;
+    }
+    return WithTiles(m);
+  }
+
+  // With the AMX kernel in use, a tile-ordered copy of the matrix beside the mapped one.
+  Matrix WithTiles(Matrix m) {
+    if (!cpu::UsesAmx() || !cpu::amx::Suits(m)) return m;
+    auto tiles = std::make_unique<std::vector<uint16_t>>(cpu::amx::PackWeights(m));
+    m.tiles = tiles->data();
+    weights_->owned.push_back(std::move(tiles));
     return m;
   }
 
