@@ -1,11 +1,14 @@
-// libFuzzer target: a document's text into chunks, as ingest does with any file a tenant sends.
-// The first two bytes choose the chunk size and overlap. Chunks must be in order, inside the
-// text, no longer than the size asked for, and cover it.
+// libFuzzer target: a document's text into chunks, as ingest does with any file a tenant sends,
+// and its title guessed from its opening lines. The first two bytes choose the chunk size and
+// overlap. Chunks must be in order, inside the text, no longer than the size asked for, and
+// cover it; the title is at most 100 code points (plus "…") and made of the text's own bytes.
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "memory/chunker.h"
+#include "memory/document_title.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
@@ -21,6 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (chunk.end - chunk.start > static_cast<uint64_t>(std::max(options.max_chars, 16))) __builtin_trap();
     if (chunk.text.size() > text.size()) __builtin_trap();
     previous_start = chunk.start;
+  }
+  const std::string title = memory::GuessDocumentTitle(text);
+  // 100 code points of at most 4 bytes, the ellipsis, and a space where two lines were joined.
+  if (title.size() > 100 * 4 + 3 + 1) __builtin_trap();
+  for (char c : title) {
+    if (c != ' ' && text.find(c) == std::string_view::npos && std::string_view("…").find(c) == std::string_view::npos) {
+      __builtin_trap();
+    }
   }
   // A text with a letter or digit in it is never dropped whole.
   if (chunks.empty()) {
