@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   std::string shape_path, cache_dir = "/tmp/agentd-bench-models";
   int threads = 2, decode_tokens = 64;
   std::vector<int> prompt_lengths = {128}, sequence_counts;
-  std::string tokenizer_dir;
+  std::string tokenizer_dir, quantize;
   bool json = false;
   app.add_option("--shape", shape_path, "config.json of the shape to benchmark")->required();
   app.add_option("--threads", threads, "threads (default 2)");
@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--tokenizer", tokenizer_dir, "tokenizer directory (needed by --sequences)");
   app.add_flag("--json", json, "also print the figures as one JSON line");
+  app.add_option("--quantize", quantize, "quantise the weights at load: q8 (default: as stored)");
   app.add_option("--cache-dir", cache_dir, "where random checkpoints are kept");
   CLI11_PARSE(app, argc, argv);
   if (prompt_lengths.empty() || *std::min_element(prompt_lengths.begin(), prompt_lengths.end()) < 1) {
@@ -173,11 +174,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  auto model = engine::Model::Load({.model_dir = dir});
+  const auto load_start = Clock::now();
+  auto model = engine::Model::Load({.model_dir = dir, .quantize = quantize});
   if (!model.ok()) {
     std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
     return 1;
   }
+  const double load_seconds = Seconds(load_start, Clock::now());
   const engine::ModelConfig& config = (*model)->config();
   const double bandwidth = MeasureReadBandwidth(threads, size_t{1} << 30);
   const double active_bytes = static_cast<double>((*model)->active_weight_bytes());
@@ -262,6 +265,7 @@ int main(int argc, char** argv) {
   std::printf("shape %s: %.0fM parameters, %.0fM active per token (%.0f MB of weights), %s\n", name.c_str(),
               (*model)->parameter_count() / 1e6, (*model)->active_parameter_count() / 1e6, active_bytes / 1e6,
               (*model)->weight_dtype().c_str());
+  std::printf("loaded in %.1f s\n", load_seconds);
   std::printf("threads %d, read bandwidth %.1f GB/s -> floor %.1f tokens/s; bf16 dot-product peak %.0f GFLOP/s\n",
               threads, bandwidth / 1e9, floor_tps, bf16_peak / 1e9);
   std::string prefill_json;

@@ -30,6 +30,10 @@ namespace engine {
 struct ModelOptions {
   // Directory with config.json and *.safetensors. Required.
   std::string model_dir;
+  // Weights as stored (""; the default) or quantised at load to 8 bits ("q8": blocks of 32 with
+  // a float scale, 1.125 bytes per weight; matrices whose width is not a multiple of 32 stay as
+  // stored). Norms and other vectors stay float32.
+  std::string quantize;
 };
 
 // Keys and values of the tokens processed so far, per layer. MLA models cache the compressed

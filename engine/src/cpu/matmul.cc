@@ -1,6 +1,7 @@
 #include "cpu/matmul.h"
 
 #include "cpu/matmul_amx.h"
+#include "cpu/matmul_q8.h"
 
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -17,7 +18,13 @@
 
 namespace engine::cpu {
 
+uint64_t Matrix::bytes() const {
+  if (q8 != nullptr) return static_cast<uint64_t>(q8::QuantizedBytes(rows, cols));
+  return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype);
+}
+
 void Matrix::RowToF32(int64_t r, float* out) const {
+  if (q8 != nullptr) return q8::DequantizeRow(q8, cols, r, out);
   switch (dtype) {
     case DType::kF32: {
       const float* row = static_cast<const float*>(data) + r * cols;
@@ -50,13 +57,19 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
   view.rows = count;
   view.data = static_cast<const uint8_t*>(data) + first * cols * DTypeSize(dtype);
   view.tiles = tiles != nullptr && first % 16 == 0 && count >= 16 ? tiles + first * cols : nullptr;
+  view.q8 = q8 != nullptr ? q8 + q8::QuantizedBytes(first, cols) : nullptr;
   return view;
 }
 
 void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y) {
-  // What the fast path multiplies: with bf16 products, the tokens rounded to bf16.
+  // What the fast path multiplies: with bf16 products, the tokens rounded to bf16; with 8-bit
+  // weights, the tokens quantised to 8 bits (and the weights as dequantised by RowToF32).
   std::vector<float> tokens(x, x + n * w.cols);
-  if (w.dtype == DType::kBF16 && UsesBf16Products()) {
+  if (w.q8 != nullptr) {
+    std::vector<uint8_t> quantized(static_cast<size_t>(q8::QuantizedBytes(n, w.cols)));
+    q8::QuantizeRows(x, n, w.cols, quantized.data());
+    for (int64_t i = 0; i < n; ++i) q8::DequantizeRow(quantized.data(), w.cols, i, &tokens[i * w.cols]);
+  } else if (w.dtype == DType::kBF16 && UsesBf16Products()) {
     for (float& v : tokens) v = Bf16ToF32(F32ToBf16(v));
   }
   std::vector<float> row(w.cols);
@@ -336,11 +349,28 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   std::vector<Item> items;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const Matrix& w = *jobs[j].w;
-    const int64_t row_bytes = std::max<int64_t>(1, w.cols * static_cast<int64_t>(DTypeSize(w.dtype)));
+    const int64_t row_bytes = std::max<int64_t>(1, static_cast<int64_t>(w.bytes()) / std::max<int64_t>(1, w.rows));
     int64_t chunk = std::max<int64_t>(1, item_bytes / row_bytes);
     chunk = amx_rows(w) > 0 ? (chunk + 31) & ~int64_t{31}    // whole pairs of AMX tiles
                             : (chunk + 3) & ~int64_t{3};     // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
+  }
+  // With 8-bit weights each job's tokens are quantised once, before the parallel pass (jobs that
+  // share their input share it too).
+  std::vector<std::vector<uint8_t>> quantized;
+  std::vector<int> quantized_of(jobs.size(), -1);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (jobs[j].w->q8 == nullptr) continue;
+    for (size_t earlier = 0; earlier < j && quantized_of[j] < 0; ++earlier) {
+      if (quantized_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
+          jobs[earlier].w->cols == jobs[j].w->cols) {
+        quantized_of[j] = quantized_of[earlier];
+      }
+    }
+    if (quantized_of[j] >= 0) continue;
+    quantized.emplace_back(static_cast<size_t>(q8::QuantizedBytes(jobs[j].n, jobs[j].w->cols)));
+    q8::QuantizeRows(jobs[j].x, jobs[j].n, jobs[j].w->cols, quantized.back().data());
+    quantized_of[j] = static_cast<int>(quantized.size()) - 1;
   }
   // With bf16 products each job's tokens are rounded to bf16 once, before the parallel pass
   // (jobs that share their input, as q/k/v do, share the rounding too).
@@ -348,7 +378,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   std::vector<int> rounded_of(jobs.size(), -1);
   if (UsesBf16Products()) {
     for (size_t j = 0; j < jobs.size(); ++j) {
-      if (jobs[j].w->dtype != DType::kBF16) continue;
+      if (jobs[j].w->dtype != DType::kBF16 || jobs[j].w->q8 != nullptr) continue;
       for (size_t earlier = 0; earlier < j && rounded_of[j] < 0; ++earlier) {
         if (rounded_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
             jobs[earlier].w->cols == jobs[j].w->cols) {
@@ -375,6 +405,9 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   }
   auto run = [&](const Item& item) {
     const MatmulJob& job = jobs[item.job];
+    if (quantized_of[item.job] >= 0) {
+      return q8::Rows(quantized[quantized_of[item.job]].data(), job.n, *job.w, job.y, item.r0, item.r1);
+    }
 #if defined(__x86_64__)
     if (rounded_of[item.job] >= 0) {
       const int64_t amx_end = std::min(item.r1, amx_rows(*job.w));

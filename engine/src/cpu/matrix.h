@@ -19,9 +19,13 @@ struct Matrix {
   // streams the weights sequentially instead of 16 rows apart. Owned by whoever loaded the
   // weights; `data` stays the reference layout every other kernel reads.
   const uint16_t* tiles = nullptr;
+  // When set: the matrix quantised to 8 bits (cpu/matmul_q8.h: per row, blocks of a float scale
+  // and 32 int8), which the kernels and RowToF32 read instead of `data`. Owned by the loader.
+  const uint8_t* q8 = nullptr;
 
   bool empty() const { return data == nullptr; }
-  uint64_t bytes() const { return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype); }
+  // What one pass over the matrix reads: its quantised blocks when it has them.
+  uint64_t bytes() const;
   // Row r converted to float32 into out[0..cols).
   void RowToF32(int64_t r, float* out) const;
   // A view of rows [first, first + count) (with tiles only when first is a multiple of 16).

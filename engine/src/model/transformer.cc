@@ -168,6 +168,7 @@ class Transformer final : public Model {
   uint64_t active_parameter_count() const override { return CountParameters(true, false); }
   uint64_t active_weight_bytes() const override { return CountParameters(true, true); }
   std::string weight_dtype() const override {
+    if (weights_->lm_head.q8 != nullptr) return "q8";
     switch (weights_->lm_head.dtype) {
       case DType::kF32: return "f32";
       case DType::kBF16: return "bf16";
@@ -528,11 +529,15 @@ namespace engine {
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
   if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
+  if (!options.quantize.empty() && options.quantize != "q8") {
+    return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8"));
+  }
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
   if (!store.ok()) return store.status();
-  absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(*config, **store);
+  absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(
+      *config, **store, {.quantize_q8 = options.quantize == "q8"});
   if (!weights.ok()) return weights.status();
   return std::unique_ptr<Model>(
       new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));

@@ -2,6 +2,7 @@
 
 #include "cpu/matmul.h"
 #include "cpu/matmul_amx.h"
+#include "cpu/matmul_q8.h"
 
 #include <cmath>
 
@@ -15,10 +16,12 @@ constexpr int64_t kFp8Block = 128;
 
 class WeightLoader {
  public:
-  WeightLoader(const ModelConfig& config, const TensorStore& store, Weights* weights)
-      : config_(config), store_(store), weights_(weights) {}
+  WeightLoader(const ModelConfig& config, const TensorStore& store, const LoadOptions& options, Weights* weights)
+      : config_(config), store_(store), options_(options), weights_(weights) {}
 
-  absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols) {
+  // `exact`: never quantised (the MoE router: a small error there picks other experts, which
+  // changes the output far more than the error itself — llama.cpp keeps it in f32 too).
+  absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols, bool exact = false) {
     const TensorInfo* t = store_.Find(name);
     if (t == nullptr) return Missing(name);
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
@@ -36,7 +39,16 @@ class WeightLoader {
       m.dtype = *t->dtype;
       m.data = t->data;
     }
+    if (options_.quantize_q8 && !exact && cpu::q8::Suits(m)) return Quantized(m);
     return WithTiles(m);
+  }
+
+  // The matrix quantised to 8 bits; the kernels read only that from then on.
+  Matrix Quantized(Matrix m) {
+    auto blocks = std::make_unique<std::vector<uint8_t>>(cpu::q8::Quantize(m));
+    m.q8 = blocks->data();
+    weights_->owned_bytes.push_back(std::move(blocks));
+    return m;
   }
 
   // With the AMX kernel in use, a tile-ordered copy of the matrix beside the mapped one.
@@ -111,6 +123,7 @@ class WeightLoader {
 
   const ModelConfig& config_;
   const TensorStore& store_;
+  const LoadOptions& options_;
   Weights* weights_;
 };
 
@@ -168,7 +181,7 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
   if (!w->is_moe) return LoadMlp(loader, p + "mlp.", hidden, c.intermediate_size, &w->mlp);
 
   MoeWeights& moe = w->moe;
-  ASSIGN_OR_RETURN(moe.router, loader.GetMatrix(p + "mlp.gate.weight", c.num_routed_experts, hidden));
+  ASSIGN_OR_RETURN(moe.router, loader.GetMatrix(p + "mlp.gate.weight", c.num_routed_experts, hidden, /*exact=*/true));
   if (c.topk_method == TopkMethod::kNoauxTc) {
     ASSIGN_OR_RETURN(moe.correction_bias,
                      loader.GetVector(p + "mlp.gate.e_score_correction_bias", c.num_routed_experts));
@@ -189,9 +202,10 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const TensorStore& store) {
+absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const TensorStore& store,
+                                                     const LoadOptions& options) {
   auto weights = std::make_unique<Weights>();
-  WeightLoader loader(c, store, weights.get());
+  WeightLoader loader(c, store, options, weights.get());
   ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size));
   weights->layers.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {

@@ -71,11 +71,18 @@ struct Weights {
   std::vector<MtpWeights> mtp;
   // Buffers for tensors converted at load (FP8 → bf16); the Matrices above may point here.
   std::vector<std::unique_ptr<std::vector<uint16_t>>> owned;
+  // Buffers of 8-bit quantised matrices (Matrix::q8 points here).
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_bytes;
 };
 
 // Finds and checks every tensor the architecture needs. Errors name the tensor and file.
-absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& config,
-                                                     const TensorStore& store);
+struct LoadOptions {
+  // Quantise every matrix that allows it to 8 bits (cpu/matmul_q8.h). Default false.
+  bool quantize_q8 = false;
+};
+
+absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& config, const TensorStore& store,
+                                                     const LoadOptions& options);
 
 }  // namespace engine::model
 
