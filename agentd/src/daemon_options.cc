@@ -86,7 +86,9 @@ absl::Status ReadEngine(const std::string& path, const Json& object, EngineServi
   for (const auto& [key, value] : object.items()) {
     absl::Status status;
     const std::string display = "engine." + key;
-    if (key == "kv_cache_mb") {
+    if (key == "quantize") {
+      status = ReadString(path, object, key, &engine->quantize);
+    } else if (key == "kv_cache_mb") {
       status = ReadUnsigned(path, object, key, display, &engine->kv_cache_mb);
     } else if (key == "max_running") {
       status = ReadUnsigned(path, object, key, display, &engine->max_running);
@@ -194,6 +196,9 @@ absl::Status DaemonOptions::Validate() const {
   }
   if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
   if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
+  if (!engine.quantize.empty() && engine.quantize != "q8") {
+    return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8 or empty"));
+  }
   if (engine.max_running == 0 || engine.max_running > 1024) {
     return absl::InvalidArgumentError("engine.max_running must be between 1 and 1024");
   }

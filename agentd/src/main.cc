@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
                  "embedding model for memory and Embed (sentence-transformers layout); default: the shipped agentd-embed "
                  "with the shipped model, the model's hidden states with another; \"none\": the model's hidden states");
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
+  std::string quantize;
+  app.add_option("--quantize", quantize, "quantise the model's weights at load: q8 (default: as stored)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
     return Fail(kExitUsage, std::string(status.message()));
   }
   if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
+  if (!quantize.empty()) options.engine.quantize = quantize;
   if (!port_file.empty()) options.port_file = port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;
   if (!plans_dir.empty()) options.plans_dir = plans_dir;

@@ -90,7 +90,9 @@ class ServerImpl final : public Server {
     log::Info("devices", {{"devices", engine::DescribeDevices(devices)},
                           {"cuda_compiled", devices.cuda_compiled}});
     if (!options_.model_dir.empty()) {
-      engine::EngineOptions engine_options{.model_dir = options_.model_dir, .draft_model_dir = options_.draft_model_dir};
+      engine::EngineOptions engine_options{.model_dir = options_.model_dir,
+                                           .draft_model_dir = options_.draft_model_dir,
+                                           .quantize = options_.engine.quantize};
       const EngineServingOptions& serving = options_.engine;
       engine_options.scheduler = {.max_running = static_cast<int>(serving.max_running),
                                   .max_batch_tokens = static_cast<int64_t>(serving.max_batch_tokens),

@@ -46,8 +46,13 @@ echo "== llama.cpp" >&2
 node bench/peer/llamacpp_bench.mjs --peer-dir "$peer_dir" --model "$gguf" --threads "$threads" \
     --prompt "$prompt" --decode "$decode" --sequences "$sequences" > "$out/llamacpp.json"
 echo "== agentd" >&2
+# The same precision on both sides: 8-bit GGUF blocks for llama.cpp, 8-bit quantisation at load
+# for agentd (Q4_0 has no agentd counterpart yet).
+quantize=""
+case "$type" in q8_0) quantize=q8 ;; q4_0) echo "agentd has no 4-bit weights yet" >&2; exit 1 ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
-    --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --json | tee /dev/stderr | tail -1 > "$out/agentd.json"
+    --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --quantize "$quantize" --json \
+    | tee /dev/stderr | tail -1 > "$out/agentd.json"
 
 /usr/bin/python3 - "$out" "$name" "$type" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
 import json, sys

@@ -38,7 +38,7 @@ std::vector<int32_t> ReadGenerationConfigEos(const std::string& model_dir) {
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
-  auto model = Model::Load({.model_dir = options.model_dir});
+  auto model = Model::Load({.model_dir = options.model_dir, .quantize = options.quantize});
   if (!model.ok()) return model.status();
   engine->model_ = std::move(*model);
   auto tokenizer = Tokenizer::Load(options.model_dir);

@@ -541,3 +541,39 @@ TEST(ModelServiceStreamLimitTest, StreamsBeyondMaxStreamsAreRefusedAndTheSlotCom
 }
 
 }  // namespace
+
+namespace {
+
+// `agentd --quantize q8`: the shipped model loads with 8-bit weights and generates; a value
+// the daemon does not know is refused at start, naming the setting.
+TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRefused) {
+  testing_support::TempDir data;
+  std::string error;
+  auto daemon = testing_support::DaemonProcess::Start(data.Join("ok"), {"--quantize", "q8"}, &error,
+                                                      std::chrono::seconds(60), /*add_model_none=*/false);
+  ASSERT_TRUE(daemon.has_value()) << error;
+  sdk::ClientOptions options;
+  options.address = daemon->address();
+  auto client = sdk::Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  ModelInfoResponse info;
+  ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.weight_dtype(), "q8");
+  GenerateRequest generate;
+  generate.set_prompt("DeepSeek-V3 is");
+  generate.set_max_tokens(8);
+  auto context = (*client)->NewContext(false);
+  auto reader = (*client)->models().Generate(context.get(), generate);
+  GenerateResponse response;
+  std::string text;
+  while (reader->Read(&response)) text += response.text();
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_FALSE(text.empty());
+
+  auto refused = testing_support::DaemonProcess::Start(data.Join("bad"), {"--quantize", "q5"}, &error,
+                                                       std::chrono::seconds(30), /*add_model_none=*/false);
+  EXPECT_FALSE(refused.has_value());
+  EXPECT_THAT(error, ::testing::HasSubstr("engine.quantize \"q5\""));
+}
+
+}  // namespace

@@ -33,6 +33,8 @@ struct EngineOptions {
   std::string model_dir;
   // A smaller model with the same vocabulary for draft-model speculation; "" = none.
   std::string draft_model_dir;
+  // "" (weights as stored; the default) or "q8" (quantised at load, see ModelOptions).
+  std::string quantize;
   // Batching, KV memory and prefix caching (see SchedulerOptions for the defaults).
   SchedulerOptions scheduler;
 };

@@ -64,16 +64,27 @@ __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"), always_inline)) i
     const Block* const* w, const uint8_t* const* x_shifted, const float* const* x_scale, int64_t blocks, float* y,
     int64_t y_stride) {
   __m256 acc[kRows][kTokens];
+#pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) acc[r][t] = _mm256_setzero_ps();
   const __m256i offset = _mm256_set1_epi8(static_cast<char>(0x80));
   for (int64_t b = 0; b < blocks; ++b) {
     __m256i xv[kTokens];
+#pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) xv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x_shifted[t] + b * kBlock));
+    // Rows interleave kRows streams, more than the hardware prefetchers follow: ask for each
+    // row's lines 8 KiB ahead, as the bf16 kernel does.
+    if ((b & 1) == 0) {
+#pragma GCC unroll 4
+      for (int r = 0; r < kRows; ++r) _mm_prefetch(reinterpret_cast<const char*>(&w[r][b]) + 8192, _MM_HINT_T1);
+    }
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
       const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r][b].q));
       const __m256i correction = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, wv));
       const float wd = w[r][b].scale;
+#pragma GCC unroll 4
       for (int t = 0; t < kTokens; ++t) {
         const __m256i dot = _mm256_dpbusd_epi32(correction, xv[t], wv);
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(wd * x_scale[t][b]), acc[r][t]);
