@@ -78,16 +78,24 @@ double Overlap(const TermSet& a, const TermSet& b, double if_empty) {
 // their terms.
 constexpr double kRestated = 0.6;
 
-// A sentence that opens with a pronoun or a connective ("It", "This", "因此", "此外") leans on the
-// sentence before it, which a quote out of its context lacks.
-bool LeansOnContext(const std::string& text) {
-  static constexpr std::string_view kOpeners[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
-                                                  "Such ", "However", "Therefore", "因此", "此外", "同时", "但", "而",
-                                                  "不过", "另外", "其", "该", "这", "此", "它", "他们", "对此", "例如", "比如"};
-  for (std::string_view opener : kOpeners) {
-    if (text.compare(0, opener.size(), opener) == 0) return true;
+// How much a sentence can stand alone as a quote, out of the text around it: one that opens with
+// a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
+// opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
+// of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
+// heading about agents reads as a non sequitur.
+double StandsAlone(const std::string& text) {
+  static constexpr std::string_view kContinuations[] = {
+      "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如", "譬如",
+      "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时"};
+  static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
+                                                   "Such ", "其", "该", "这", "此", "它", "他们"};
+  for (std::string_view opener : kContinuations) {
+    if (text.compare(0, opener.size(), opener) == 0) return 0.6;
   }
-  return false;
+  for (std::string_view opener : kPronouns) {
+    if (text.compare(0, opener.size(), opener) == 0) return 0.85;
+  }
+  return 1.0;
 }
 
 // The terms of the focus that the background lacks, and how many of them a sentence needs.
@@ -158,7 +166,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     auto scored = Score(embedder, query, texts);
     if (!scored.ok()) return scored.status();
     for (size_t i = 0; i < sentences.size(); ++i) {
-      sentences[i].score = scored->relevance[i] * (LeansOnContext(sentences[i].text) ? 0.85 : 1.0);
+      sentences[i].score = scored->relevance[i] * StandsAlone(sentences[i].text);
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;

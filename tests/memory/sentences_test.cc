@@ -165,6 +165,22 @@ TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWords
   EXPECT_EQ(same->sentences.size(), 2u);
 }
 
+TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {
+  // The same words; one opens with 例如 (the second half of a thought the quote lacks), one with
+  // 该 (a pronoun: leans a little), one stands alone.
+  const std::vector<PassageInput> passages = {
+      {"例如，AI Agent 可以自动处理大量审核工作。该 AI Agent 可以自动处理大量客服工作。AI Agent 可以自动处理大量运营工作。",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "AI Agent 自动处理工作", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 3u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("AI Agent"));
+  EXPECT_THAT(ranked->sentences[1].text, ::testing::StartsWith("该"));
+  EXPECT_THAT(ranked->sentences[2].text, ::testing::StartsWith("例如"));
+  EXPECT_LT(ranked->sentences[2].score, 0.7 * ranked->sentences[0].score);
+}
+
 TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {
   // Lexical ranking alone over each question's source document, cut into chunks as memory cuts
   // them: the sentence with the answer is among the best 8 for most questions (tables hold the
