@@ -198,11 +198,12 @@ int main(int argc, char** argv) {
   }
 
   // Token ids: the same generator and seed as bench/peer/llamacpp_bench.mjs, so llama.cpp
-  // reads the same prompts.
+  // reads the same prompts (ids below Qwen3's first special token).
+  const int32_t prompt_vocab = static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 151643));
   std::vector<double> best_prefill(prompt_lengths.size(), 1e9);
   std::vector<double> decode_times;
   for (size_t p = 0; p < prompt_lengths.size(); ++p) {
-    const std::vector<int32_t> prompt = BenchPrompt(prompt_lengths[p], static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 151643)), 1);
+    const std::vector<int32_t> prompt = BenchPrompt(prompt_lengths[p], prompt_vocab, 1);
     for (int round = 0; round < 3; ++round) {
       auto cache = (*model)->NewCache();
       engine::ForwardResult result;
@@ -241,7 +242,7 @@ int main(int argc, char** argv) {
         for (int s = 0; s < sequences; ++s) {
           callers.emplace_back([&, s] {
             engine::GenerationRequest request;
-            request.prompt = BenchPrompt(prompt_lengths[0], static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 151643)), 100 + s);
+            request.prompt = BenchPrompt(prompt_lengths[0], prompt_vocab, 100 + s);
             request.max_tokens = max_tokens;
             request.ignore_eos = true;
             auto result = (*scheduler)->Generate(request, {}, nullptr);

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -52,6 +53,24 @@ std::vector<float> RandomTokens(int64_t n, int64_t k, std::mt19937& rng) {
   return x;
 }
 
+// y = x · Wᵀ by the fast path into *fast, checked element by element against the reference on
+// the same inputs: float32 sums of `cols` products against a double one, a few ulps per term.
+void FastPathMatchesTheReference(const std::vector<float>& x, int64_t n, const Matrix& w, const std::string& label,
+                                 std::vector<float>* fast) {
+  fast->resize(static_cast<size_t>(n * w.rows));
+  std::vector<float> reference(fast->size());
+  MatmulTransposed(x.data(), n, w, fast->data());
+  MatmulTransposedReference(x.data(), n, w, reference.data());
+  const double scale = std::sqrt(static_cast<double>(w.cols)) * 4;
+  for (size_t i = 0; i < fast->size(); ++i) {
+    ASSERT_NEAR((*fast)[i], reference[i], 1e-5 * scale + 1e-6 * std::abs(reference[i])) << label << " at " << i;
+  }
+}
+
+std::string Shape(int64_t rows, int64_t cols, int64_t n) {
+  return std::to_string(rows) + "x" + std::to_string(cols) + " n=" + std::to_string(n);
+}
+
 TEST(MatmulTest, EveryDtypeAndEdgeShapeMatchesTheReference) {
   std::mt19937 rng(7);
   int cases = 0;
@@ -61,15 +80,9 @@ TEST(MatmulTest, EveryDtypeAndEdgeShapeMatchesTheReference) {
         for (int64_t n : {1, 3, 4, 5, 17}) {
           Stored w = RandomMatrix(dtype, rows, cols, rng);
           const std::vector<float> x = RandomTokens(n, cols, rng);
-          std::vector<float> fast(static_cast<size_t>(n * rows)), reference(fast.size());
-          MatmulTransposed(x.data(), n, w.matrix, fast.data());
-          MatmulTransposedReference(x.data(), n, w.matrix, reference.data());
-          for (size_t i = 0; i < fast.size(); ++i) {
-            // float32 sums of `cols` products against a double one: a few ulps per term.
-            const double scale = std::sqrt(static_cast<double>(cols)) * 4;
-            ASSERT_NEAR(fast[i], reference[i], 1e-5 * scale + 1e-6 * std::abs(reference[i]))
-                << DTypeName(dtype) << " " << rows << "x" << cols << " n=" << n << " at " << i;
-          }
+          std::vector<float> fast;
+          ASSERT_NO_FATAL_FAILURE(FastPathMatchesTheReference(
+              x, n, w.matrix, std::string(DTypeName(dtype)) + " " + Shape(rows, cols, n), &fast));
           ++cases;
         }
       }
@@ -89,14 +102,8 @@ TEST(MatmulTest, AmxTilesAndTheirEdgesMatchTheReference) {
       for (int64_t n : {1, 2, 5, 10, 15, 16, 17, 33, 40}) {
         Stored w = RandomMatrix(DType::kBF16, rows, cols, rng);
         const std::vector<float> x = RandomTokens(n, cols, rng);
-        std::vector<float> fast(static_cast<size_t>(n * rows)), reference(fast.size());
-        MatmulTransposed(x.data(), n, w.matrix, fast.data());
-        MatmulTransposedReference(x.data(), n, w.matrix, reference.data());
-        for (size_t i = 0; i < fast.size(); ++i) {
-          const double scale = std::sqrt(static_cast<double>(cols)) * 4;
-          ASSERT_NEAR(fast[i], reference[i], 1e-5 * scale + 1e-6 * std::abs(reference[i]))
-              << rows << "x" << cols << " n=" << n << " at " << i;
-        }
+        std::vector<float> fast;
+        ASSERT_NO_FATAL_FAILURE(FastPathMatchesTheReference(x, n, w.matrix, Shape(rows, cols, n), &fast));
         // The same matrix with its tiles laid out in tile order, as the loader keeps them for
         // AMX: the same tiles, the same sums, the same bits.
         if (amx::Suits(w.matrix)) {

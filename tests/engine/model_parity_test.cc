@@ -56,6 +56,15 @@ int32_t ArgMax(const float* row, int64_t n) {
   return static_cast<int32_t>(std::max_element(row, row + n) - row);
 }
 
+// Logits for every position of expected sequence `s` from an empty cache, and transformers' own.
+void ForwardEveryPosition(Model& model, const Expected& expected, size_t s, ForwardResult* result,
+                          std::vector<float>* reference) {
+  auto cache = model.NewCache();
+  ASSERT_TRUE(model.Forward(expected.sequences[s], cache.get(), {.all_logits = true}, result).ok());
+  *reference = expected.Tensor("logits_" + std::to_string(s));
+  ASSERT_EQ(result->logits.size(), reference->size());
+}
+
 class ModelParityTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelParityTest, FullForwardLogitsMatch) {
@@ -63,11 +72,9 @@ TEST_P(ModelParityTest, FullForwardLogitsMatch) {
   ASSERT_TRUE(model.ok()) << model.status();
   Expected expected = LoadExpected(GetParam());
   for (size_t s = 0; s < expected.sequences.size(); ++s) {
-    auto cache = (*model)->NewCache();
     ForwardResult result;
-    ASSERT_TRUE((*model)->Forward(expected.sequences[s], cache.get(), {.all_logits = true}, &result).ok());
-    std::vector<float> ref = expected.Tensor("logits_" + std::to_string(s));
-    ASSERT_EQ(result.logits.size(), ref.size());
+    std::vector<float> ref;
+    ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(**model, expected, s, &result, &ref));
     const double error = RelativeError(result.logits.data(), ref);
     std::printf("%s sequence %zu: relative error %.3g\n", GetParam().c_str(), s, error);
     EXPECT_LT(error, 1e-4) << "sequence " << s;
@@ -122,11 +129,9 @@ TEST_P(ModelParityTest, EightBitWeightsStayCloseToTheReference) {
   Expected expected = LoadExpected(GetParam());
   const int64_t vocab = (*model)->config().vocab_size;
   for (size_t s = 0; s < expected.sequences.size(); ++s) {
-    auto cache = (*model)->NewCache();
     ForwardResult result;
-    ASSERT_TRUE((*model)->Forward(expected.sequences[s], cache.get(), {.all_logits = true}, &result).ok());
-    std::vector<float> ref = expected.Tensor("logits_" + std::to_string(s));
-    ASSERT_EQ(result.logits.size(), ref.size());
+    std::vector<float> ref;
+    ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(**model, expected, s, &result, &ref));
     const double error = RelativeError(result.logits.data(), ref);
     int positions = 0, same_top = 0, clear = 0, clear_same = 0;
     for (size_t row = 0; row * vocab < ref.size(); ++row) {

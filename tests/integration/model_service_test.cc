@@ -18,6 +18,28 @@ using namespace agentd::v1;
 
 // Creates "reports" with the daemon's embedding model, ingests the AI Agent report and asks the
 // market-size question by vector search, top 5.
+// Eight tokens streamed after "DeepSeek-V3 is": the call's end, its non-empty deltas and text.
+struct ShortGeneration {
+  grpc::Status status;
+  int deltas = 0;
+  std::string text;
+};
+ShortGeneration GenerateEightTokens(sdk::Client* client) {
+  GenerateRequest generate;
+  generate.set_prompt("DeepSeek-V3 is");
+  generate.set_max_tokens(8);
+  auto context = client->NewContext(false);
+  auto reader = client->models().Generate(context.get(), generate);
+  GenerateResponse response;
+  ShortGeneration generated;
+  while (reader->Read(&response)) {
+    generated.deltas += response.text().empty() ? 0 : 1;
+    generated.text += response.text();
+  }
+  generated.status = reader->Finish();
+  return generated;
+}
+
 void IngestAgentReportAndSearch(sdk::Client* client, Collection* created, SearchResponse* hits) {
   CreateCollectionRequest create;
   create.set_name("reports");
@@ -407,16 +429,9 @@ TEST(ModelServiceShippedModelsTest, WithoutModelFlagsTheDaemonServesTheShippedMo
   EXPECT_EQ(info.name(), "agentd-default");
   EXPECT_EQ(info.embedding_model(), "agentd-embed");
 
-  GenerateRequest generate;
-  generate.set_prompt("DeepSeek-V3 is");
-  generate.set_max_tokens(8);
-  auto context = (*client)->NewContext(false);
-  auto reader = (*client)->models().Generate(context.get(), generate);
-  GenerateResponse response;
-  int deltas = 0;
-  while (reader->Read(&response)) deltas += response.text().empty() ? 0 : 1;
-  ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_GT(deltas, 0);
+  const ShortGeneration generated = GenerateEightTokens(client->get());
+  ASSERT_TRUE(generated.status.ok()) << generated.status.error_message();
+  EXPECT_GT(generated.deltas, 0);
 
   Collection created;
   SearchResponse hits;
@@ -540,10 +555,6 @@ TEST(ModelServiceStreamLimitTest, StreamsBeyondMaxStreamsAreRefusedAndTheSlotCom
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-}  // namespace
-
-namespace {
-
 // `agentd --quantize q8`: the shipped model loads with 8-bit weights and generates; a value
 // the daemon does not know is refused at start, naming the setting.
 TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRefused) {
@@ -559,16 +570,9 @@ TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRe
   ModelInfoResponse info;
   ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
   EXPECT_EQ(info.weight_dtype(), "q8");
-  GenerateRequest generate;
-  generate.set_prompt("DeepSeek-V3 is");
-  generate.set_max_tokens(8);
-  auto context = (*client)->NewContext(false);
-  auto reader = (*client)->models().Generate(context.get(), generate);
-  GenerateResponse response;
-  std::string text;
-  while (reader->Read(&response)) text += response.text();
-  ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_FALSE(text.empty());
+  const ShortGeneration generated = GenerateEightTokens(client->get());
+  ASSERT_TRUE(generated.status.ok()) << generated.status.error_message();
+  EXPECT_FALSE(generated.text.empty());
 
   auto refused = testing_support::DaemonProcess::Start(data.Join("bad"), {"--quantize", "q5"}, &error,
                                                        std::chrono::seconds(30), /*add_model_none=*/false);

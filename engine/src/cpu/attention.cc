@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/features.h"
 #include "cpu/ops.h"
 
 namespace engine::cpu {
@@ -91,20 +92,15 @@ __attribute__((target("avx512f"))) void WeightedValuesAvx512(const float* p, con
   }
 }
 
-bool HasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
-
 void Scores(const float* q, const KeyValuePanel& panel, int64_t visible, float scale, float* scores) {
-  if (HasAvx512()) return ScoresAvx512(q, panel, visible, scale, scores);
+  if (HasAvx512F()) return ScoresAvx512(q, panel, visible, scale, scores);
   ScoresPortable(q, panel, visible, scale, scores);
 }
 
 // The AVX-512 version takes whole 64-wide chunks of the head dimension (64 and 128 are what
 // models use); other widths take the portable loop.
 void WeightedValues(const float* p, const KeyValuePanel& panel, int64_t visible, float* out) {
-  if (HasAvx512() && panel.dim % 64 == 0) return WeightedValuesAvx512(p, panel, visible, out);
+  if (HasAvx512F() && panel.dim % 64 == 0) return WeightedValuesAvx512(p, panel, visible, out);
   WeightedValuesPortable(p, panel, visible, out);
 }
 
@@ -152,7 +148,7 @@ __attribute__((target("avx512f"))) void SoftmaxAvx512(float* x, int64_t n) {
 }
 
 void AttentionSoftmax(float* x, int64_t n) {
-  if (HasAvx512()) return SoftmaxAvx512(x, n);
+  if (HasAvx512F()) return SoftmaxAvx512(x, n);
   Softmax(x, n);
 }
 

@@ -324,6 +324,29 @@ void Rows(const float* x, int64_t n, const Matrix& w, float* y, int64_t r0, int6
   RowsPortable(x, n, w, y, r0, r1);
 }
 
+// For each job whose matrix `wants` its tokens converted (rounded, quantised), the index in
+// `copies` of the converted tokens it reads, else -1. Jobs with the same input (the same x, n
+// and width, as q/k/v have) share one copy, made once by `convert`.
+template <typename T, typename Wants, typename Convert>
+std::vector<int> ConvertInputsOnce(const std::vector<MatmulJob>& jobs, const Wants& wants, const Convert& convert,
+                                   std::vector<std::vector<T>>* copies) {
+  std::vector<int> copy_of(jobs.size(), -1);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (!wants(*jobs[j].w)) continue;
+    for (size_t earlier = 0; earlier < j && copy_of[j] < 0; ++earlier) {
+      if (copy_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
+          jobs[earlier].w->cols == jobs[j].w->cols) {
+        copy_of[j] = copy_of[earlier];
+      }
+    }
+    if (copy_of[j] >= 0) continue;
+    copies->emplace_back();
+    convert(jobs[j], &copies->back());
+    copy_of[j] = static_cast<int>(copies->size()) - 1;
+  }
+  return copy_of;
+}
+
 }  // namespace
 
 void MatmulBatch(const std::vector<MatmulJob>& jobs) {
@@ -355,45 +378,27 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
                             : (chunk + 3) & ~int64_t{3};     // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
-  // With 8-bit weights each job's tokens are quantised once, before the parallel pass (jobs that
-  // share their input share it too).
+  // With 8-bit weights each job's tokens are quantised once, and with bf16 products rounded to
+  // bf16 once, before the parallel pass.
   std::vector<std::vector<uint8_t>> quantized;
-  std::vector<int> quantized_of(jobs.size(), -1);
-  for (size_t j = 0; j < jobs.size(); ++j) {
-    if (jobs[j].w->q8 == nullptr) continue;
-    for (size_t earlier = 0; earlier < j && quantized_of[j] < 0; ++earlier) {
-      if (quantized_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
-          jobs[earlier].w->cols == jobs[j].w->cols) {
-        quantized_of[j] = quantized_of[earlier];
-      }
-    }
-    if (quantized_of[j] >= 0) continue;
-    quantized.emplace_back(static_cast<size_t>(q8::QuantizedBytes(jobs[j].n, jobs[j].w->cols)));
-    q8::QuantizeRows(jobs[j].x, jobs[j].n, jobs[j].w->cols, quantized.back().data());
-    quantized_of[j] = static_cast<int>(quantized.size()) - 1;
-  }
-  // With bf16 products each job's tokens are rounded to bf16 once, before the parallel pass
-  // (jobs that share their input, as q/k/v do, share the rounding too).
+  const std::vector<int> quantized_of = ConvertInputsOnce<uint8_t>(
+      jobs, [](const Matrix& w) { return w.q8 != nullptr; },
+      [](const MatmulJob& job, std::vector<uint8_t>* out) {
+        out->resize(static_cast<size_t>(q8::QuantizedBytes(job.n, job.w->cols)));
+        q8::QuantizeRows(job.x, job.n, job.w->cols, out->data());
+      },
+      &quantized);
   std::vector<std::vector<uint16_t>> rounded;
-  std::vector<int> rounded_of(jobs.size(), -1);
-  if (UsesBf16Products()) {
-    for (size_t j = 0; j < jobs.size(); ++j) {
-      if (jobs[j].w->dtype != DType::kBF16 || jobs[j].w->q8 != nullptr) continue;
-      for (size_t earlier = 0; earlier < j && rounded_of[j] < 0; ++earlier) {
-        if (rounded_of[earlier] >= 0 && jobs[earlier].x == jobs[j].x && jobs[earlier].n == jobs[j].n &&
-            jobs[earlier].w->cols == jobs[j].w->cols) {
-          rounded_of[j] = rounded_of[earlier];
-        }
-      }
-      if (rounded_of[j] >= 0) continue;
-      const int64_t stride = Bf16Stride(jobs[j].w->cols);
-      rounded.emplace_back(static_cast<size_t>(jobs[j].n * stride));
+  const std::vector<int> rounded_of = ConvertInputsOnce<uint16_t>(
+      jobs, [](const Matrix& w) { return UsesBf16Products() && w.dtype == DType::kBF16 && w.q8 == nullptr; },
+      [](const MatmulJob& job, std::vector<uint16_t>* out) {
+        const int64_t stride = Bf16Stride(job.w->cols);
+        out->resize(static_cast<size_t>(job.n * stride));
 #if defined(__x86_64__)
-      RoundTokensToBf16(jobs[j].x, jobs[j].n, jobs[j].w->cols, stride, rounded.back().data());
+        RoundTokensToBf16(job.x, job.n, job.w->cols, stride, out->data());
 #endif
-      rounded_of[j] = static_cast<int>(rounded.size()) - 1;
-    }
-  }
+      },
+      &rounded);
   // For AMX, the rounded tokens packed into B tiles (once per distinct rounding).
   std::vector<std::vector<uint16_t>> packed(rounded.size());
   for (size_t j = 0; j < jobs.size(); ++j) {

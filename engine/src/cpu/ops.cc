@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/features.h"
+
 namespace engine::cpu {
 
 void RmsNorm(const float* x, int64_t rows, int64_t dim, const float* weight, float eps, float* out) {
@@ -45,11 +47,6 @@ float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 namespace {
 
-bool HasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
-
 // Attention's inner loops (a query against each cached key, values into the context): with a
 // long context they are a real share of decode time, so they get AVX-512 versions too.
 __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b, int64_t n) {
@@ -75,7 +72,7 @@ __attribute__((target("avx512f"))) void AxpyAvx512(float alpha, const float* x, 
 }  // namespace
 
 float Dot(const float* a, const float* b, int64_t n) {
-  if (HasAvx512()) return DotAvx512(a, b, n);
+  if (HasAvx512F()) return DotAvx512(a, b, n);
   float sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
@@ -83,7 +80,7 @@ float Dot(const float* a, const float* b, int64_t n) {
 }
 
 void Axpy(float alpha, const float* x, float* y, int64_t n) {
-  if (HasAvx512()) return AxpyAvx512(alpha, x, y, n);
+  if (HasAvx512F()) return AxpyAvx512(alpha, x, y, n);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
