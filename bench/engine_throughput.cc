@@ -146,8 +146,13 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--tokenizer", tokenizer_dir, "tokenizer directory (needed by --sequences)");
   app.add_flag("--json", json, "also print the figures as one JSON line");
-  app.add_option("--quantize", quantize, "quantise the weights at load: q8 (default: as stored)");
+  app.add_option("--quantize", quantize, "quantise the weights at load: q8 or q4 (default: as stored)");
   app.add_option("--cache-dir", cache_dir, "where random checkpoints are kept");
+  std::string checkpoint_dtype = "bf16";
+  app.add_option("--checkpoint-dtype", checkpoint_dtype,
+                 "dtype of the random checkpoint: bf16 (default) or fp8 (DeepSeek-V3's block-scaled E4M3, for "
+                 "shapes too big for the disk in bf16; quantise them with --quantize)")
+      ->check(CLI::IsMember({"bf16", "fp8"}));
   CLI11_PARSE(app, argc, argv);
   if (prompt_lengths.empty() || *std::min_element(prompt_lengths.begin(), prompt_lengths.end()) < 1) {
     std::fprintf(stderr, "--prompt: lengths must be positive\n");
@@ -165,22 +170,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string name = std::filesystem::path(shape_path).stem().string();
-  const std::string dir = cache_dir + "/" + name;
+  const std::string dir = cache_dir + "/" + name + (checkpoint_dtype == "fp8" ? "-fp8" : "");
   if (!std::filesystem::exists(dir + "/model.safetensors") || ReadFile(dir + "/config.json") != config_json) {
-    std::fprintf(stderr, "writing random bf16 checkpoint to %s ...\n", dir.c_str());
-    absl::Status status = engine::WriteRandomCheckpoint(config_json, dir);
+    std::fprintf(stderr, "writing random %s checkpoint to %s ...\n", checkpoint_dtype.c_str(), dir.c_str());
+    absl::Status status = engine::WriteRandomCheckpoint(
+        config_json, dir, {.dtype = checkpoint_dtype == "fp8" ? engine::DType::kF8E4M3 : engine::DType::kBF16});
     if (!status.ok()) {
       std::fprintf(stderr, "%s\n", status.ToString().c_str());
       return 1;
     }
   }
   const auto load_start = Clock::now();
-  auto model = engine::Model::Load({.model_dir = dir, .quantize = quantize});
+  // Quantised weights are saved beside the checkpoint's cache, so a second run maps them.
+  auto model = engine::Model::Load(
+      {.model_dir = dir, .quantize = quantize, .quantized_copy_dir = (std::filesystem::path(cache_dir) / "quantized").string()});
   if (!model.ok()) {
     std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
     return 1;
   }
   const double load_seconds = Seconds(load_start, Clock::now());
+  if (!(*model)->quantized_copy_note().empty()) std::fprintf(stderr, "%s\n", (*model)->quantized_copy_note().c_str());
   const engine::ModelConfig& config = (*model)->config();
   const double bandwidth = MeasureReadBandwidth(threads, size_t{1} << 30);
   const double active_bytes = static_cast<double>((*model)->active_weight_bytes());

@@ -196,8 +196,8 @@ absl::Status DaemonOptions::Validate() const {
   }
   if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
   if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
-  if (!engine.quantize.empty() && engine.quantize != "q8") {
-    return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8 or empty"));
+  if (!engine.quantize.empty() && engine.quantize != "q8" && engine.quantize != "q4") {
+    return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8, q4 or empty"));
   }
   if (engine.max_running == 0 || engine.max_running > 1024) {
     return absl::InvalidArgumentError("engine.max_running must be between 1 and 1024");

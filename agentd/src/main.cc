@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
                  "with the shipped model, the model's hidden states with another; \"none\": the model's hidden states");
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   std::string quantize;
-  app.add_option("--quantize", quantize, "quantise the model's weights at load: q8 (default: as stored)");
+  app.add_option("--quantize", quantize, "quantise the model's weights at load: q8 or q4 (default: as stored)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");

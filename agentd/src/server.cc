@@ -92,7 +92,8 @@ class ServerImpl final : public Server {
     if (!options_.model_dir.empty()) {
       engine::EngineOptions engine_options{.model_dir = options_.model_dir,
                                            .draft_model_dir = options_.draft_model_dir,
-                                           .quantize = options_.engine.quantize};
+                                           .quantize = options_.engine.quantize,
+                                           .quantized_copy_dir = (fs::path(options_.data_dir) / "quantized").string()};
       const EngineServingOptions& serving = options_.engine;
       engine_options.scheduler = {.max_running = static_cast<int>(serving.max_running),
                                   .max_batch_tokens = static_cast<int64_t>(serving.max_batch_tokens),
@@ -111,6 +112,7 @@ class ServerImpl final : public Server {
                                  {"parameters", info.parameters},
                                  {"active_parameters", info.active_parameters},
                                  {"dtype", info.weight_dtype},
+                                 {"quantized_copy", info.quantized_copy},
                                  {"draft_model", info.draft_model},
                                  {"kv_cache_mb", options_.engine.kv_cache_mb}});
     }

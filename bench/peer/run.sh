@@ -46,10 +46,10 @@ echo "== llama.cpp" >&2
 node bench/peer/llamacpp_bench.mjs --peer-dir "$peer_dir" --model "$gguf" --threads "$threads" \
     --prompt "$prompt" --decode "$decode" --sequences "$sequences" > "$out/llamacpp.json"
 echo "== agentd" >&2
-# The same precision on both sides: 8-bit GGUF blocks for llama.cpp, 8-bit quantisation at load
-# for agentd (Q4_0 has no agentd counterpart yet).
+# The same precision on both sides: GGUF Q8_0 / Q4_0 blocks for llama.cpp, the same schemes
+# quantised at load for agentd (4-bit with its output head at 8 bits on both sides).
 quantize=""
-case "$type" in q8_0) quantize=q8 ;; q4_0) echo "agentd has no 4-bit weights yet" >&2; exit 1 ;; esac
+case "$type" in q8_0) quantize=q8 ;; q4_0) quantize=q4 ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
     --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --quantize "$quantize" --json \
     | tee /dev/stderr | tail -1 > "$out/agentd.json"

@@ -207,14 +207,14 @@ def main():
     w.add("tokenizer.ggml.eos_token_id", T_UINT32, config.get("eos_token_id", 151645))
     w.add("tokenizer.ggml.add_bos_token", T_BOOL, False)
 
-    def matrix_bytes(parts):
-        """One GGUF matrix from HF [rows, cols] pieces stacked in order, in the chosen type."""
-        if args.type == "bf16" and all(p[0] == "BF16" for p in parts):
+    def matrix_bytes(parts, file_type):
+        """One GGUF matrix from HF [rows, cols] pieces stacked in order, in the given type."""
+        if file_type == "bf16" and all(p[0] == "BF16" for p in parts):
             return np.concatenate([p[2] for p in parts]), GGML_BF16
         values = np.concatenate([as_f32(p[0], p[2], p[1]).reshape(-1) for p in parts])
-        if args.type == "bf16":
+        if file_type == "bf16":
             return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8), GGML_BF16
-        if args.type == "q8_0":
+        if file_type == "q8_0":
             return quantize_q8_0(values), GGML_Q8_0
         return quantize_q4_0(values), GGML_Q4_0
 
@@ -222,8 +222,8 @@ def main():
         dtype, shape, raw = tensors[name]
         return np.ascontiguousarray(as_f32(dtype, raw, shape), dtype=np.float32).reshape(-1).view(np.uint8)
 
-    def add_matrix(gguf_name, hf_names, dims):
-        data, ggml_type = matrix_bytes([tensors[n] for n in hf_names])
+    def add_matrix(gguf_name, hf_names, dims, file_type=args.type):
+        data, ggml_type = matrix_bytes([tensors[n] for n in hf_names], file_type)
         w.tensor(gguf_name, dims, ggml_type, data)
 
     vocab = config["vocab_size"]
@@ -236,7 +236,9 @@ def main():
         embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
     w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
     w.tensor("output_norm.weight", [hidden], GGML_F32, vector_f32("model.norm.weight"))
-    add_matrix("output.weight", ["lm_head.weight"], [hidden, vocab])
+    # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
+    # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides.
+    add_matrix("output.weight", ["lm_head.weight"], [hidden, vocab], "q8_0" if args.type == "q4_0" else args.type)
     q_rows = config["num_attention_heads"] * head_dim
     kv_rows = config["num_key_value_heads"] * head_dim
     for i in range(layers):

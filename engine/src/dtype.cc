@@ -1,5 +1,7 @@
 #include "engine/dtype.h"
 
+#include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -72,6 +74,23 @@ float F8E4M3ToF32(uint8_t bits) {
     magnitude = std::ldexp(static_cast<float>(mantissa | 0x8u), static_cast<int>(exponent) - 10);
   }
   return sign ? -magnitude : magnitude;
+}
+
+uint8_t F32ToF8E4M3(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  const auto sign = static_cast<uint8_t>((bits >> 24) & 0x80u);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint8_t>(sign | 0x7f);
+  const float magnitude = std::min(std::abs(value), 448.0f);
+  if (magnitude < 0x1.0p-6f) {
+    // Subnormal steps of 2^-9; a result of 8 steps is the smallest normal, whose code is 8 too.
+    return static_cast<uint8_t>(sign | static_cast<uint8_t>(std::lround(magnitude * 512.0f)));
+  }
+  std::memcpy(&bits, &magnitude, sizeof bits);
+  // Keep 3 mantissa bits, rounding half away from zero; a carry moves into the exponent.
+  const uint32_t rounded = (bits + (1u << 19)) >> 20;
+  const uint32_t exponent = ((rounded >> 3) & 0xffu) - 127 + 7;
+  return static_cast<uint8_t>(sign | (exponent << 3) | (rounded & 0x7u));
 }
 
 }  // namespace engine

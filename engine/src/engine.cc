@@ -38,7 +38,9 @@ std::vector<int32_t> ReadGenerationConfigEos(const std::string& model_dir) {
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
-  auto model = Model::Load({.model_dir = options.model_dir, .quantize = options.quantize});
+  auto model = Model::Load({.model_dir = options.model_dir,
+                            .quantize = options.quantize,
+                            .quantized_copy_dir = options.quantized_copy_dir});
   if (!model.ok()) return model.status();
   engine->model_ = std::move(*model);
   auto tokenizer = Tokenizer::Load(options.model_dir);
@@ -87,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   info.num_experts = config.num_routed_experts;
   info.experts_per_token = config.num_experts_per_tok;
   info.weight_dtype = engine->model_->weight_dtype();
+  info.quantized_copy = engine->model_->quantized_copy_note();
   info.device = DescribeDevices(ProbeDevices());
   info.has_mtp = engine->model_->has_mtp();
   info.embedding_pooling = PoolingName(engine->embedding_.pooling);

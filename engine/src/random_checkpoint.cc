@@ -103,7 +103,6 @@ absl::Status WriteRandomCheckpoint(const std::string& config_json, const std::st
                                    const RandomCheckpointOptions& options) {
   absl::StatusOr<ModelConfig> config = ParseModelConfig(config_json, "config.json");
   if (!config.ok()) return config.status();
-  if (options.dtype == DType::kF8E4M3) return absl::InvalidArgumentError("random checkpoints: F8_E4M3 is not supported");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": ", ec.message()));
@@ -113,6 +112,18 @@ absl::Status WriteRandomCheckpoint(const std::string& config_json, const std::st
     if (!out) return absl::PermissionDeniedError(absl::StrCat(dir, "/config.json: cannot write"));
   }
   std::vector<TensorSpec> tensors = ExpectedTensors(*config);
+  const bool fp8 = options.dtype == DType::kF8E4M3;
+  if (fp8) {
+    // DeepSeek-V3's layout: each matrix in E4M3 with one float32 scale per 128×128 block in
+    // `<name>_scale_inv` (weight = fp8 · scale).
+    const size_t matrices = tensors.size();
+    for (size_t i = 0; i < matrices; ++i) {
+      if (tensors[i].is_norm || tensors[i].shape.size() != 2) continue;
+      TensorSpec scale{tensors[i].name + "_scale_inv", {(tensors[i].shape[0] + 127) / 128, (tensors[i].shape[1] + 127) / 128}};
+      scale.is_scale = true;
+      tensors.push_back(scale);
+    }
+  }
   const size_t element = DTypeSize(options.dtype);
   nlohmann::ordered_json header;
   header["__metadata__"] = {{"format", "pt"}, {"generator", "agentd random checkpoint"}};
@@ -120,7 +131,8 @@ absl::Status WriteRandomCheckpoint(const std::string& config_json, const std::st
   for (const TensorSpec& t : tensors) {
     uint64_t count = 1;
     for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
-    const bool f32 = t.is_norm || options.dtype == DType::kF32;  // norms stay f32, as small
+    // Norms stay f32, as small; so do an FP8 checkpoint's vectors (biases), as DeepSeek-V3's do.
+    const bool f32 = t.is_norm || t.is_scale || options.dtype == DType::kF32 || (fp8 && t.shape.size() != 2);
     const uint64_t bytes = count * (f32 ? 4 : element);
     header[t.name] = {{"dtype", f32 ? "F32" : DTypeName(options.dtype)},
                       {"shape", t.shape},
@@ -134,22 +146,29 @@ absl::Status WriteRandomCheckpoint(const std::string& config_json, const std::st
   for (int i = 0; i < 8; ++i) out.put(static_cast<char>((header_size >> (8 * i)) & 0xff));
   out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
 
-  // U(-a, a) has standard deviation a / sqrt(3).
+  // U(-a, a) has standard deviation a / sqrt(3). FP8 values span ±448 scaled by a / 448.
   const float amplitude = options.stddev * std::sqrt(3.0f);
+  const float fp8_scale = amplitude / 448.0f;
   std::vector<char> buffer;
   for (size_t index = 0; index < tensors.size(); ++index) {
     const TensorSpec& t = tensors[index];
     uint64_t count = 1;
     for (int64_t d : t.shape) count *= static_cast<uint64_t>(d);
-    const bool f32 = t.is_norm || options.dtype == DType::kF32;
+    const bool f32 = t.is_norm || t.is_scale || options.dtype == DType::kF32 || (fp8 && t.shape.size() != 2);
     buffer.resize(count * (f32 ? 4 : element));
     // Two generators fill halves of big tensors in parallel; seeds depend on the tensor index.
     auto fill = [&](uint64_t begin, uint64_t end, uint64_t seed) {
       Random random(seed);
       for (uint64_t i = begin; i < end; ++i) {
+        if (t.is_scale) {
+          std::memcpy(&buffer[i * 4], &fp8_scale, 4);
+          continue;
+        }
         float v = t.is_norm ? 1.0f : amplitude * random.Symmetric();
         if (f32) {
           std::memcpy(&buffer[i * 4], &v, 4);
+        } else if (fp8) {
+          buffer[i] = static_cast<char>(F32ToF8E4M3(v / fp8_scale));
         } else {
           uint16_t h = options.dtype == DType::kBF16 ? F32ToBf16(v) : F32ToF16(v);
           std::memcpy(&buffer[i * 2], &h, 2);

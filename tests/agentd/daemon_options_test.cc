@@ -72,8 +72,8 @@ TEST(DaemonOptionsTest, ValidateNamesTheSetting) {
   options.engine.max_streams = 5000;
   EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams"));
   options.engine.max_streams = 256;
-  options.engine.quantize = "q4";
-  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.quantize \"q4\""));
+  options.engine.quantize = "q3";
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.quantize \"q3\""));
   options.engine.quantize = "q8";
   EXPECT_TRUE(options.Validate().ok());
 }

@@ -6,7 +6,8 @@
 #include "cpu/matmul.h"
 
 #include "cpu/matmul_amx.h"
-#include "cpu/matmul_q8.h"
+#include "cpu/matmul_q4.h"
+#include "cpu/quantized.h"
 
 #include <cmath>
 #include <cstring>
@@ -154,21 +155,27 @@ TEST(MatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
 namespace engine::cpu {
 namespace {
 
-TEST(MatmulQ8Test, QuantisedWeightsMatchTheReferenceAndStayCloseToTheExactProduct) {
+// Both schemes, against the reference on the same quantised inputs, and how far from the
+// unquantised product that leaves them.
+class QuantizedMatmulTest : public ::testing::TestWithParam<Quantization> {};
+
+TEST_P(QuantizedMatmulTest, MatchesTheReferenceAndStaysCloseToTheExactProduct) {
+  const Quantization scheme = GetParam();
   std::mt19937 rng(17);
   double total_error = 0, total_norm = 0;
   for (DType dtype : {DType::kF32, DType::kBF16}) {
     for (int64_t rows : {1, 3, 4, 9, 37}) {
-      for (int64_t cols : {32, 64, 1024}) {
+      for (int64_t cols : {64, 128, 1024}) {
         for (int64_t n : {1, 3, 4, 5, 17}) {
           Stored w = RandomMatrix(dtype, rows, cols, rng);
           const std::vector<float> x = RandomTokens(n, cols, rng);
           std::vector<float> exact(static_cast<size_t>(n * rows));
           MatmulTransposedReference(x.data(), n, w.matrix, exact.data());
-          ASSERT_TRUE(q8::Suits(w.matrix));
-          const std::vector<uint8_t> blocks = q8::Quantize(w.matrix);
+          ASSERT_TRUE(CanQuantize(w.matrix, scheme));
+          const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
           Matrix quantized = w.matrix;
-          quantized.q8 = blocks.data();
+          quantized.quantization = scheme;
+          quantized.quantized = blocks.data();
           std::vector<float> fast(exact.size()), reference(exact.size());
           MatmulTransposed(x.data(), n, quantized, fast.data());
           MatmulTransposedReference(x.data(), n, quantized, reference.data());
@@ -186,19 +193,24 @@ TEST(MatmulQ8Test, QuantisedWeightsMatchTheReferenceAndStayCloseToTheExactProduc
       }
     }
   }
-  // 8 bits per weight and per token (rounding error about 0.6% of a block's typical value each):
-  // about 1% of the products' size over all of them, no more.
   const double relative = std::sqrt(total_error / total_norm);
-  std::printf("8-bit products: relative error %.4f against the unquantised products\n", relative);
-  EXPECT_LT(relative, 0.015);
+  std::printf("%s products: relative error %.4f against the unquantised products\n",
+              std::string(QuantizationName(scheme)).c_str(), relative);
+  // Normal weights: a block of 32's largest magnitude is about 2.1σ, so 8 bits round to steps of
+  // about σ/60 (error σ/210: 0.5%), tokens likewise — under 1% over all products; 4 bits round
+  // to steps of about σ/4 (error σ/14: 7.5%), the tokens' 8 bits adding little.
+  EXPECT_LT(relative, scheme == Quantization::kQ8 ? 0.015 : 0.1);
+  EXPECT_GT(relative, scheme == Quantization::kQ8 ? 0.001 : 0.02) << "no quantisation happened";
 }
 
-TEST(MatmulQ8Test, AnOutputIsTheSameWhateverElseIsInTheBatch) {
+TEST_P(QuantizedMatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
+  const Quantization scheme = GetParam();
   std::mt19937 rng(19);
   Stored w = RandomMatrix(DType::kBF16, 515, 1024, rng);
-  const std::vector<uint8_t> blocks = q8::Quantize(w.matrix);
+  const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
   Matrix quantized = w.matrix;
-  quantized.q8 = blocks.data();
+  quantized.quantization = scheme;
+  quantized.quantized = blocks.data();
   const int64_t n = 13;
   const std::vector<float> x = RandomTokens(n, 1024, rng);
   std::vector<float> batched(static_cast<size_t>(n * 515));
@@ -208,13 +220,45 @@ TEST(MatmulQ8Test, AnOutputIsTheSameWhateverElseIsInTheBatch) {
     MatmulTransposed(x.data() + i * 1024, 1, quantized, alone.data());
     ASSERT_EQ(std::memcmp(alone.data(), batched.data() + i * 515, 515 * sizeof(float)), 0) << "token " << i;
   }
-  // A row read back (embeddings) is d · q of its blocks.
+  // A row read back (embeddings) is its blocks dequantised: within half a step of the original.
   std::vector<float> row(1024);
   quantized.RowToF32(7, row.data());
   std::vector<float> original(1024);
   w.matrix.RowToF32(7, original.data());
-  for (int64_t c = 0; c < 1024; ++c) EXPECT_NEAR(row[c], original[c], 0.02) << c;
-  EXPECT_EQ(quantized.bytes(), 515u * 32u * 36u);
+  float top = 0;
+  for (float v : original) top = std::max(top, std::abs(v));
+  const float half_step = scheme == Quantization::kQ8 ? top / 254 : top / 16;
+  for (int64_t c = 0; c < 1024; ++c) EXPECT_NEAR(row[c], original[c], half_step * 1.01f) << c;
+  EXPECT_EQ(quantized.bytes(), 515u * 32u * (scheme == Quantization::kQ8 ? 36u : 18u));  // 1.125 and 0.5625 per weight
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, QuantizedMatmulTest, ::testing::Values(Quantization::kQ8, Quantization::kQ4),
+                         [](const auto& info) { return std::string(QuantizationName(info.param)); });
+
+// The 4-bit quantisation is llama.cpp's Q4_0 (GGUF type 2): an f16 scale with the
+// largest-magnitude weight at −8 · d, then byte j = the level of weight j in the low nibble and
+// of weight j + 16 in the high one, level = round(w / d) + 8; and a row of such blocks (from a
+// GGUF file) converts to the kernels' layout without loss.
+TEST(MatmulQ4Test, QuantisesToLlamaCppQ4_0BlocksAndReadsThemWithoutLoss) {
+  std::vector<float> values(64);
+  for (int i = 0; i < 64; ++i) values[i] = static_cast<float>((i * 5) % 16 - 8) * (i < 32 ? 0.25f : 0.5f);
+  std::vector<uint8_t> blocks(2 * q4::kQ4_0BlockBytes);
+  q4::QuantizeQ4_0(values.data(), 64, blocks.data());
+  for (int b = 0; b < 2; ++b) {
+    uint16_t scale;
+    std::memcpy(&scale, blocks.data() + b * q4::kQ4_0BlockBytes, 2);
+    EXPECT_EQ(F16ToF32(scale), b == 0 ? 0.25f : 0.5f);
+    for (int j = 0; j < 16; ++j) {
+      const int i = b * 32 + j;
+      const int low = (i * 5) % 16, high = ((i + 16) * 5) % 16;
+      EXPECT_EQ(blocks[b * q4::kQ4_0BlockBytes + 2 + j], low | (high << 4)) << "block " << b << " byte " << j;
+    }
+  }
+  std::vector<uint8_t> row(static_cast<size_t>(q4::QuantizedBytes(1, 64)));
+  q4::FromQ4_0(blocks.data(), 64, row.data());
+  std::vector<float> back(64);
+  q4::DequantizeRow(row.data(), 64, 0, back.data());
+  EXPECT_EQ(back, values);
 }
 
 }  // namespace

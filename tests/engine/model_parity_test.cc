@@ -13,6 +13,7 @@
 
 #include "engine/model.h"
 #include "engine/safetensors.h"
+#include "engine/logits_agreement.h"
 #include "nlohmann/json.hpp"
 
 namespace engine {
@@ -119,49 +120,61 @@ TEST_P(ModelParityTest, CachedGreedyDecodingMatches) {
   }
 }
 
-// Weights quantised at load to 8 bits, against the same transformers reference: the logits stay
-// within a few percent, and the top token is the reference's wherever the reference's own
-// margin between its top two is not itself within that error.
-TEST_P(ModelParityTest, EightBitWeightsStayCloseToTheReference) {
-  auto model = Model::Load({.model_dir = ModelDir(GetParam()), .quantize = "q8"});
-  ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ((*model)->weight_dtype(), "q8");
-  Expected expected = LoadExpected(GetParam());
-  const int64_t vocab = (*model)->config().vocab_size;
-  for (size_t s = 0; s < expected.sequences.size(); ++s) {
-    ForwardResult result;
-    std::vector<float> ref;
-    ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(**model, expected, s, &result, &ref));
-    const double error = RelativeError(result.logits.data(), ref);
-    int positions = 0, same_top = 0, clear = 0, clear_same = 0;
-    for (size_t row = 0; row * vocab < ref.size(); ++row) {
-      const float* ours = &result.logits[row * vocab];
-      const float* theirs = &ref[row * vocab];
-      const int32_t top = ArgMax(theirs, vocab);
-      std::vector<float> sorted(theirs, theirs + vocab);
-      std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
-      const double scale = std::sqrt(std::inner_product(theirs, theirs + vocab, theirs, 0.0) / vocab);
-      ++positions;
-      same_top += ArgMax(ours, vocab) == top;
-      if (sorted[0] - sorted[1] > 4 * error * scale) {
-        ++clear;
-        clear_same += ArgMax(ours, vocab) == top;
+// Weights quantised at load, against the same transformers reference: the logits stay within
+// the scheme's error, and the top token is the reference's wherever the reference's own margin
+// between its top two is not itself within that error. Agreement with the engine's own
+// unquantised forward (top token, KL) is printed for BENCHMARKS.md.
+TEST_P(ModelParityTest, QuantizedWeightsStayCloseToTheReference) {
+  auto unquantized = Model::Load({.model_dir = ModelDir(GetParam())});
+  ASSERT_TRUE(unquantized.ok()) << unquantized.status();
+  for (const std::string scheme : {"q8", "q4"}) {
+    auto model = Model::Load({.model_dir = ModelDir(GetParam()), .quantize = scheme});
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_EQ((*model)->weight_dtype(), scheme);
+    Expected expected = LoadExpected(GetParam());
+    const int64_t vocab = (*model)->config().vocab_size;
+    for (size_t s = 0; s < expected.sequences.size(); ++s) {
+      ForwardResult result, exact;
+      std::vector<float> ref;
+      ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(**model, expected, s, &result, &ref));
+      ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(**unquantized, expected, s, &exact, &ref));
+      const double error = RelativeError(result.logits.data(), ref);
+      int positions = 0, same_top = 0, clear = 0, clear_same = 0;
+      for (size_t row = 0; row * vocab < ref.size(); ++row) {
+        const float* ours = &result.logits[row * vocab];
+        const float* theirs = &ref[row * vocab];
+        const int32_t top = ArgMax(theirs, vocab);
+        std::vector<float> sorted(theirs, theirs + vocab);
+        std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+        const double scale = std::sqrt(std::inner_product(theirs, theirs + vocab, theirs, 0.0) / vocab);
+        ++positions;
+        same_top += ArgMax(ours, vocab) == top;
+        if (sorted[0] - sorted[1] > 4 * error * scale) {
+          ++clear;
+          clear_same += ArgMax(ours, vocab) == top;
+        }
       }
+      const LogitsAgreement agreement = CompareLogits(exact.logits, result.logits, vocab);
+      std::printf("%s %s sequence %zu: relative error %.3g, top token as the reference at %d of %d positions "
+                  "(%d of %d with a clear margin); against the unquantised forward: top token %.3f, KL mean %.2e "
+                  "max %.2e\n",
+                  GetParam().c_str(), scheme.c_str(), s, error, same_top, positions, clear_same, clear,
+                  agreement.top_agreement(), agreement.mean_kl, agreement.max_kl);
+      // Rounding the weights to bf16 alone moves these fixtures' logits by 0.6% (qwen3_moe_tiny),
+      // 1.8% (deepseek_v2_lite_tiny) and 0.9% (deepseek_v3_tiny); 8 bits by 2-3%, 4 bits by
+      // 13-23% (each product 8.7% off, and these random models' widths of 64-128 average little
+      // of it out). deepseek_v3_tiny moves out of proportion: 18-24% at 8 bits, 34-44% at 4 —
+      // its group-limited routing (4 groups, the best 2, random weights) likely switches
+      // experts; not yet traced, so it is bounded loosely and still must keep every clear top
+      // token. The trained default model is the measure of quality (QuantizedDefaultModelTest).
+      const bool v3 = GetParam() == "deepseek_v3_tiny";
+      EXPECT_LT(error, scheme == "q8" ? (v3 ? 0.3 : 0.035) : (v3 ? 0.6 : 0.3)) << scheme << " sequence " << s;
+      EXPECT_EQ(clear_same, clear) << scheme << " sequence " << s;
     }
-    std::printf("%s q8 sequence %zu: relative error %.3g, top token as the reference at %d of %d positions "
-                "(%d of %d with a clear margin)\n",
-                GetParam().c_str(), s, error, same_top, positions, clear_same, clear);
-    // Rounding the weights to bf16 alone moves these fixtures' logits by 0.6% (qwen3_moe_tiny),
-    // 1.8% (deepseek_v2_lite_tiny) and 0.9% (deepseek_v3_tiny); 8 bits by 2-3%, except on
-    // deepseek_v3_tiny: 18-24%, out of proportion — its group-limited routing (4 groups, the
-    // best 2, random weights) likely switches experts; not yet traced, so it is bounded loosely
-    // and still must keep every clear top token.
-    EXPECT_LT(error, GetParam() == "deepseek_v3_tiny" ? 0.3 : 0.035) << "sequence " << s;
-    EXPECT_EQ(clear_same, clear) << "sequence " << s;
   }
 }
 
-TEST(EightBitWeightsTest, AnUnknownQuantizationIsRefused) {
+TEST(QuantizedWeightsTest, AnUnknownQuantizationIsRefused) {
   auto model = Model::Load({.model_dir = ModelDir("qwen3_moe_tiny"), .quantize = "q3"});
   EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(model.status().message()), ::testing::HasSubstr("quantize"));

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "engine/dtype.h"
 #include "engine/model.h"
 #include "support/daemon_process.h"
 
@@ -34,6 +35,46 @@ TEST_P(RandomCheckpointTest, WrittenCheckpointLoadsAndRuns) {
   EXPECT_EQ((*model)->parameter_count(), (*reference)->parameter_count());
   EXPECT_EQ((*model)->active_parameter_count(), (*reference)->active_parameter_count());
   EXPECT_LT((*model)->active_weight_bytes(), (*reference)->active_weight_bytes());  // bf16 vs f32
+}
+
+// DeepSeek-V3's FP8 layout: E4M3 matrices with block scales, which the loader dequantises; the
+// same random weights as bf16 to within E4M3's rounding (3 mantissa bits: 6%).
+TEST_P(RandomCheckpointTest, Fp8CheckpointLoadsLikeItsBf16Twin) {
+  testing_support::TempDir dir;
+  const std::string config_json =
+      testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/models/" + GetParam() + "/config.json");
+  ASSERT_TRUE(WriteRandomCheckpoint(config_json, dir.Join("bf16")).ok());
+  ASSERT_TRUE(WriteRandomCheckpoint(config_json, dir.Join("fp8"), {.dtype = DType::kF8E4M3}).ok());
+  auto bf16 = Model::Load({.model_dir = dir.Join("bf16")});
+  auto fp8 = Model::Load({.model_dir = dir.Join("fp8")});
+  ASSERT_TRUE(bf16.ok()) << bf16.status();
+  ASSERT_TRUE(fp8.ok()) << fp8.status();
+  EXPECT_EQ((*fp8)->parameter_count(), (*bf16)->parameter_count());
+  std::vector<int32_t> ids = {1, 2, 3, 4};
+  ForwardResult a, b;
+  auto cache_a = (*bf16)->NewCache();
+  auto cache_b = (*fp8)->NewCache();
+  ASSERT_TRUE((*bf16)->Forward(ids, cache_a.get(), {.all_logits = true}, &a).ok());
+  ASSERT_TRUE((*fp8)->Forward(ids, cache_b.get(), {.all_logits = true}, &b).ok());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.logits.size(); ++i) {
+    diff += (a.logits[i] - b.logits[i]) * (a.logits[i] - b.logits[i]);
+    norm += a.logits[i] * a.logits[i];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 0.15) << "the fp8 twin computes something else";
+  EXPECT_GT(std::sqrt(diff / norm), 0.0) << "the fp8 twin was not rounded at all";
+}
+
+TEST(Fp8Test, EveryE4M3CodeRoundTripsAndOthersRoundToTheNearest) {
+  for (int code = 0; code < 256; ++code) {
+    if ((code & 0x7f) == 0x7f) continue;  // NaN
+    EXPECT_EQ(F32ToF8E4M3(F8E4M3ToF32(static_cast<uint8_t>(code))), code == 0x80 ? 0x80 : code) << code;
+  }
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(1000.0f)), 448.0f);    // saturates
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(-1000.0f)), -448.0f);
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(1.0625f)), 1.125f);    // halfway between 1 and 1.125: away
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(1.06f)), 1.0f);
+  EXPECT_EQ(F8E4M3ToF32(F32ToF8E4M3(0x1.8p-9f)), 0x1.0p-8f);  // subnormal, 1.5 steps: away
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, RandomCheckpointTest,

@@ -40,8 +40,9 @@ struct RunOptions {
 
 // The engine's serving settings (config key "engine").
 struct EngineServingOptions {
-  // The model's weights as stored ("", the default) or quantised at load to 8 bits ("q8":
-  // 1.125 bytes per weight instead of 2 for bf16; logits within a few percent).
+  // The model's weights as stored ("", the default) or quantised at load: "q8" (1.125 bytes per
+  // weight instead of 2 for bf16; logits within a few percent) or "q4" (0.5625 bytes per weight;
+  // see BENCHMARKS.md for what it costs in agreement with the unquantised model).
   std::string quantize;
   // KV-cache memory for all requests together, in MiB. Default 2048.
   uint64_t kv_cache_mb = 2048;

@@ -37,6 +37,8 @@ float F16ToF32(uint16_t bits);
 uint16_t F32ToF16(float value);
 // OCP FP8 E4M3 (the "fn" variant: no infinities, 0x7f/0xff are NaN), as DeepSeek-V3 stores.
 float F8E4M3ToF32(uint8_t bits);
+// The nearest E4M3 value (ties away from zero), saturating at ±448; NaN stays NaN.
+uint8_t F32ToF8E4M3(float value);
 
 }  // namespace engine
 

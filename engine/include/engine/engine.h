@@ -33,8 +33,10 @@ struct EngineOptions {
   std::string model_dir;
   // A smaller model with the same vocabulary for draft-model speculation; "" = none.
   std::string draft_model_dir;
-  // "" (weights as stored; the default) or "q8" (quantised at load, see ModelOptions).
+  // "" (weights as stored; the default), "q8" or "q4" (quantised at load, see ModelOptions).
   std::string quantize;
+  // Where the quantised copy is saved and mapped from (ModelOptions::quantized_copy_dir).
+  std::string quantized_copy_dir;
   // Batching, KV memory and prefix caching (see SchedulerOptions for the defaults).
   SchedulerOptions scheduler;
 };
@@ -77,6 +79,8 @@ struct EngineInfo {
   int num_experts = 0;
   int experts_per_token = 0;
   std::string weight_dtype;
+  // What became of the saved quantised copy (Model::quantized_copy_note); "" without one.
+  std::string quantized_copy;
   std::string device;
   bool has_mtp = false;
   std::string draft_model;  // name of the draft model; "" = none

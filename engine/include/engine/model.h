@@ -30,10 +30,15 @@ namespace engine {
 struct ModelOptions {
   // Directory with config.json and *.safetensors. Required.
   std::string model_dir;
-  // Weights as stored (""; the default) or quantised at load to 8 bits ("q8": blocks of 32 with
-  // a float scale, 1.125 bytes per weight; matrices whose width is not a multiple of 32 stay as
-  // stored). Norms and other vectors stay float32.
+  // Weights as stored (""; the default) or quantised at load: "q8" (blocks of 32 with a float
+  // scale, 1.125 bytes per weight) or "q4" (llama.cpp's Q4_0 blocks, 0.5625 bytes per weight;
+  // embeddings and output heads at 8 bits). Matrices whose width is not a multiple of 32 stay as
+  // stored, the MoE router always does, and norms and other vectors stay float32.
   std::string quantize;
+  // With `quantize`: a directory for the saved quantised copy (one file per checkpoint and
+  // scheme), mapped on the next load instead of quantising again. Created when missing; a copy
+  // that cannot be written only costs the next load its time. Default "": none.
+  std::string quantized_copy_dir;
 };
 
 // Keys and values of the tokens processed so far, per layer. MLA models cache the compressed
@@ -126,6 +131,9 @@ class Model {
   virtual uint64_t active_weight_bytes() const = 0;
   // "bf16", "f32", ... of the bulk of the weights.
   virtual std::string weight_dtype() const = 0;
+  // What became of the saved quantised copy ("mapped from PATH", "quantised and saved to PATH",
+  // "quantised; not saved: why"); "" without one.
+  virtual std::string quantized_copy_note() const { return ""; }
 };
 
 }  // namespace engine

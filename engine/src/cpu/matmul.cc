@@ -1,7 +1,10 @@
 #include "cpu/matmul.h"
 
 #include "cpu/matmul_amx.h"
+#include "cpu/matmul_q4.h"
 #include "cpu/matmul_q8.h"
+#include "cpu/quantized.h"
+#include "cpu/quantized_tokens.h"
 
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -19,12 +22,12 @@
 namespace engine::cpu {
 
 uint64_t Matrix::bytes() const {
-  if (q8 != nullptr) return static_cast<uint64_t>(q8::QuantizedBytes(rows, cols));
+  if (quantized != nullptr) return static_cast<uint64_t>(QuantizedBytes(quantization, rows, cols));
   return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype);
 }
 
 void Matrix::RowToF32(int64_t r, float* out) const {
-  if (q8 != nullptr) return q8::DequantizeRow(q8, cols, r, out);
+  if (quantized != nullptr) return DequantizeRow(quantization, quantized, cols, r, out);
   switch (dtype) {
     case DType::kF32: {
       const float* row = static_cast<const float*>(data) + r * cols;
@@ -57,18 +60,19 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
   view.rows = count;
   view.data = static_cast<const uint8_t*>(data) + first * cols * DTypeSize(dtype);
   view.tiles = tiles != nullptr && first % 16 == 0 && count >= 16 ? tiles + first * cols : nullptr;
-  view.q8 = q8 != nullptr ? q8 + q8::QuantizedBytes(first, cols) : nullptr;
+  view.quantized = quantized != nullptr ? quantized + QuantizedBytes(quantization, first, cols) : nullptr;
   return view;
 }
 
 void MatmulTransposedReference(const float* x, int64_t n, const Matrix& w, float* y) {
-  // What the fast path multiplies: with bf16 products, the tokens rounded to bf16; with 8-bit
+  // What the fast path multiplies: with bf16 products, the tokens rounded to bf16; with quantised
   // weights, the tokens quantised to 8 bits (and the weights as dequantised by RowToF32).
   std::vector<float> tokens(x, x + n * w.cols);
-  if (w.q8 != nullptr) {
-    std::vector<uint8_t> quantized(static_cast<size_t>(q8::QuantizedBytes(n, w.cols)));
-    q8::QuantizeRows(x, n, w.cols, quantized.data());
-    for (int64_t i = 0; i < n; ++i) q8::DequantizeRow(quantized.data(), w.cols, i, &tokens[i * w.cols]);
+  if (w.quantized != nullptr) {
+    std::vector<uint8_t> quantized(static_cast<size_t>(QuantizedTokenBytes(n, w.cols)));
+    QuantizeTokens(x, n, w.cols, quantized.data());
+    const QuantizedTokens view(quantized.data(), n, w.cols);
+    for (int64_t i = 0; i < n; ++i) view.Dequantize(i, &tokens[i * w.cols]);
   } else if (w.dtype == DType::kBF16 && UsesBf16Products()) {
     for (float& v : tokens) v = Bf16ToF32(F32ToBf16(v));
   }
@@ -378,19 +382,19 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
                             : (chunk + 3) & ~int64_t{3};     // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
-  // With 8-bit weights each job's tokens are quantised once, and with bf16 products rounded to
+  // With quantised weights each job's tokens are quantised once, and with bf16 products rounded to
   // bf16 once, before the parallel pass.
   std::vector<std::vector<uint8_t>> quantized;
   const std::vector<int> quantized_of = ConvertInputsOnce<uint8_t>(
-      jobs, [](const Matrix& w) { return w.q8 != nullptr; },
+      jobs, [](const Matrix& w) { return w.quantized != nullptr; },
       [](const MatmulJob& job, std::vector<uint8_t>* out) {
-        out->resize(static_cast<size_t>(q8::QuantizedBytes(job.n, job.w->cols)));
-        q8::QuantizeRows(job.x, job.n, job.w->cols, out->data());
+        out->resize(static_cast<size_t>(QuantizedTokenBytes(job.n, job.w->cols)));
+        QuantizeTokens(job.x, job.n, job.w->cols, out->data());
       },
       &quantized);
   std::vector<std::vector<uint16_t>> rounded;
   const std::vector<int> rounded_of = ConvertInputsOnce<uint16_t>(
-      jobs, [](const Matrix& w) { return UsesBf16Products() && w.dtype == DType::kBF16 && w.q8 == nullptr; },
+      jobs, [](const Matrix& w) { return UsesBf16Products() && w.dtype == DType::kBF16 && w.quantized == nullptr; },
       [](const MatmulJob& job, std::vector<uint16_t>* out) {
         const int64_t stride = Bf16Stride(job.w->cols);
         out->resize(static_cast<size_t>(job.n * stride));
@@ -411,7 +415,9 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   auto run = [&](const Item& item) {
     const MatmulJob& job = jobs[item.job];
     if (quantized_of[item.job] >= 0) {
-      return q8::Rows(quantized[quantized_of[item.job]].data(), job.n, *job.w, job.y, item.r0, item.r1);
+      const QuantizedTokens tokens(quantized[quantized_of[item.job]].data(), job.n, job.w->cols);
+      if (job.w->quantization == Quantization::kQ4) return q4::Rows(tokens, *job.w, job.y, item.r0, item.r1);
+      return q8::Rows(tokens, *job.w, job.y, item.r0, item.r1);
     }
 #if defined(__x86_64__)
     if (rounded_of[item.job] >= 0) {

@@ -62,7 +62,7 @@ bool Available() {
 
 bool Suits(const Matrix& w) {
   constexpr int64_t kHeadRows = 32768;  // vocabularies are 32k-160k rows
-  return w.q8 == nullptr && w.dtype == DType::kBF16 && w.cols % kTileK == 0 && w.rows >= kTile && w.rows < kHeadRows;
+  return w.quantized == nullptr && w.dtype == DType::kBF16 && w.cols % kTileK == 0 && w.rows >= kTile && w.rows < kHeadRows;
 }
 
 std::vector<uint16_t> PackWeights(const Matrix& w) {

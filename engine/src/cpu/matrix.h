@@ -9,6 +9,13 @@
 
 namespace engine::cpu {
 
+// How a matrix's weights are stored for the kernels beyond its checkpoint dtype.
+enum class Quantization : uint8_t {
+  kNone,
+  kQ8,  // cpu/matmul_q8.h: blocks of a float32 scale and 32 int8 (1.125 bytes per weight)
+  kQ4,  // cpu/matmul_q4.h: llama.cpp's Q4_0 blocks, an f16 scale and 32 nibbles (0.5625 bytes)
+};
+
 struct Matrix {
   DType dtype = DType::kF32;
   int64_t rows = 0;
@@ -19,9 +26,11 @@ struct Matrix {
   // streams the weights sequentially instead of 16 rows apart. Owned by whoever loaded the
   // weights; `data` stays the reference layout every other kernel reads.
   const uint16_t* tiles = nullptr;
-  // When set: the matrix quantised to 8 bits (cpu/matmul_q8.h: per row, blocks of a float scale
-  // and 32 int8), which the kernels and RowToF32 read instead of `data`. Owned by the loader.
-  const uint8_t* q8 = nullptr;
+  // When set: the matrix quantised (cpu/quantized.h: per row, blocks of 32 weights with a scale,
+  // 8 bits each for kQ8, 4 for kQ4), which the kernels and RowToF32 read instead of `data`.
+  // Owned by the loader.
+  Quantization quantization = Quantization::kNone;
+  const uint8_t* quantized = nullptr;
 
   bool empty() const { return data == nullptr; }
   // What one pass over the matrix reads: its quantised blocks when it has them.

@@ -10,6 +10,7 @@
 #include "cpu/attention.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
+#include "cpu/quantized.h"
 #include "cpu/rope.h"
 #include "engine/model.h"
 #include "engine/safetensors.h"
@@ -167,8 +168,9 @@ class Transformer final : public Model {
   uint64_t parameter_count() const override { return CountParameters(/*active_only=*/false, false); }
   uint64_t active_parameter_count() const override { return CountParameters(true, false); }
   uint64_t active_weight_bytes() const override { return CountParameters(true, true); }
+  std::string quantized_copy_note() const override { return weights_->copy_note; }
   std::string weight_dtype() const override {
-    if (weights_->lm_head.q8 != nullptr) return "q8";
+    if (weights_->quantization != Quantization::kNone) return std::string(cpu::QuantizationName(weights_->quantization));
     switch (weights_->lm_head.dtype) {
       case DType::kF32: return "f32";
       case DType::kBF16: return "bf16";
@@ -529,16 +531,24 @@ namespace engine {
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
   if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
-  if (!options.quantize.empty() && options.quantize != "q8") {
-    return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8"));
+  const std::optional<cpu::Quantization> quantize = cpu::ParseQuantization(options.quantize);
+  if (!quantize) {
+    return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8, q4"));
   }
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
   if (!store.ok()) return store.status();
+  std::unique_ptr<model::QuantizedCopy> copy;
+  if (*quantize != cpu::Quantization::kNone && !options.quantized_copy_dir.empty()) {
+    absl::StatusOr<std::string> identity = model::QuantizedCopy::Identity(options.model_dir, *quantize);
+    if (!identity.ok()) return identity.status();
+    copy = model::QuantizedCopy::Open(options.quantized_copy_dir, *identity, *quantize);
+  }
   absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(
-      *config, **store, {.quantize_q8 = options.quantize == "q8"});
+      *config, **store, {.quantize = *quantize, .copy = copy.get()});
   if (!weights.ok()) return weights.status();
+  (*weights)->copy = std::move(copy);
   return std::unique_ptr<Model>(
       new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));
 }

@@ -2,8 +2,9 @@
 
 #include "cpu/matmul.h"
 #include "cpu/matmul_amx.h"
-#include "cpu/matmul_q8.h"
+#include "cpu/quantized.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -19,9 +20,17 @@ class WeightLoader {
   WeightLoader(const ModelConfig& config, const TensorStore& store, const LoadOptions& options, Weights* weights)
       : config_(config), store_(store), options_(options), weights_(weights) {}
 
-  // `exact`: never quantised (the MoE router: a small error there picks other experts, which
-  // changes the output far more than the error itself — llama.cpp keeps it in f32 too).
-  absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols, bool exact = false) {
+  // What a matrix is for decides how far it may be quantised.
+  enum class Role {
+    kProjection,  // quantised as asked
+    kVocabulary,  // embeddings and output heads: 8 bits at most (llama.cpp keeps its output head
+                  // above 4 bits too: the logits carry the whole model's error)
+    kRouter,      // never: a small error in the MoE router picks other experts, which changes the
+                  // output far more than the error itself (llama.cpp keeps it in f32 too)
+  };
+
+  absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols,
+                                   Role role = Role::kProjection) {
     const TensorInfo* t = store_.Find(name);
     if (t == nullptr) return Missing(name);
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
@@ -31,22 +40,46 @@ class WeightLoader {
     Matrix m;
     m.rows = rows;
     m.cols = cols;
+    const Quantization q = role == Role::kRouter                                                ? Quantization::kNone
+                           : role == Role::kVocabulary && options_.quantize == Quantization::kQ4 ? Quantization::kQ8
+                                                                                                 : options_.quantize;
+    if (options_.copy != nullptr && cpu::CanQuantize(m, q)) {
+      // Already quantised in the saved copy: the checkpoint's own bytes are never read.
+      if (const uint8_t* saved = options_.copy->Find(name, rows, cols, q); saved != nullptr) {
+        m.dtype = *t->dtype;
+        m.data = t->data;
+        m.quantization = q;
+        m.quantized = saved;
+        quantized_.push_back({name, m});
+        return m;
+      }
+    }
+    std::unique_ptr<std::vector<uint16_t>> dequantized;
     if (*t->dtype == DType::kF8E4M3) {
-      absl::StatusOr<Matrix> dequantized = Dequantize(*t);
-      if (!dequantized.ok()) return dequantized.status();
-      m = *dequantized;
+      absl::StatusOr<std::unique_ptr<std::vector<uint16_t>>> bf16 = Dequantize(*t);
+      if (!bf16.ok()) return bf16.status();
+      dequantized = std::move(*bf16);
+      m.dtype = DType::kBF16;
+      m.data = dequantized->data();
     } else {
       m.dtype = *t->dtype;
       m.data = t->data;
     }
-    if (options_.quantize_q8 && !exact && cpu::q8::Suits(m)) return Quantized(m);
+    // Quantised, the kernels read only the blocks: a dequantised FP8 copy is not kept.
+    if (cpu::CanQuantize(m, q)) {
+      m = Quantized(m, q);
+      quantized_.push_back({name, m});
+      ++freshly_quantized_;
+      return m;
+    }
+    if (dequantized != nullptr) weights_->owned.push_back(std::move(dequantized));
     return WithTiles(m);
   }
 
-  // The matrix quantised to 8 bits; the kernels read only that from then on.
-  Matrix Quantized(Matrix m) {
-    auto blocks = std::make_unique<std::vector<uint8_t>>(cpu::q8::Quantize(m));
-    m.q8 = blocks->data();
+  Matrix Quantized(Matrix m, Quantization q) {
+    auto blocks = std::make_unique<std::vector<uint8_t>>(cpu::Quantize(m, q));
+    m.quantization = q;
+    m.quantized = blocks->data();
     weights_->owned_bytes.push_back(std::move(blocks));
     return m;
   }
@@ -75,6 +108,10 @@ class WeightLoader {
 
   bool Has(const std::string& name) const { return store_.Find(name) != nullptr; }
 
+  // Every quantised matrix so far, and how many were quantised here rather than found saved.
+  const std::vector<std::pair<std::string, Matrix>>& quantized() const { return quantized_; }
+  int freshly_quantized() const { return freshly_quantized_; }
+
  private:
   absl::Status Missing(const std::string& name) const {
     return absl::NotFoundError(absl::StrCat("tensor ", name, " is missing from the checkpoint (",
@@ -92,7 +129,7 @@ class WeightLoader {
 
   // DeepSeek-V3's FP8 weights carry one float scale per 128×128 block in `<name>_scale_inv`;
   // the product is stored as bf16, the dtype the kernels stream fastest.
-  absl::StatusOr<Matrix> Dequantize(const TensorInfo& t) {
+  absl::StatusOr<std::unique_ptr<std::vector<uint16_t>>> Dequantize(const TensorInfo& t) {
     const std::string scale_name = t.name + "_scale_inv";
     const TensorInfo* s = store_.Find(scale_name);
     const int64_t rows = t.shape[0], cols = t.shape[1];
@@ -107,24 +144,30 @@ class WeightLoader {
     }
     if (!s->dtype || *s->dtype == DType::kF8E4M3) return BadDType(*s);
     Matrix scales{*s->dtype, block_rows, block_cols, s->data};
-    std::vector<float> scale_row(block_cols);
     auto buffer = std::make_unique<std::vector<uint16_t>>(static_cast<size_t>(rows * cols));
     const uint8_t* q = t.data;
-    for (int64_t r = 0; r < rows; ++r) {
-      if (r % kFp8Block == 0) scales.RowToF32(r / kFp8Block, scale_row.data());
-      for (int64_t c = 0; c < cols; ++c) {
-        (*buffer)[r * cols + c] = F32ToBf16(F8E4M3ToF32(q[r * cols + c]) * scale_row[c / kFp8Block]);
+    float value_of[256];  // E4M3 has 256 codes: decode each once, not once per weight
+    for (int code = 0; code < 256; ++code) value_of[code] = F8E4M3ToF32(static_cast<uint8_t>(code));
+    // Blocks of 128 rows are independent; a 30B checkpoint is dequantised at load on every core.
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t block = 0; block < block_rows; ++block) {
+      std::vector<float> scale_row(block_cols);
+      scales.RowToF32(block, scale_row.data());
+      for (int64_t r = block * kFp8Block; r < std::min(rows, (block + 1) * kFp8Block); ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          (*buffer)[r * cols + c] = F32ToBf16(value_of[q[r * cols + c]] * scale_row[c / kFp8Block]);
+        }
       }
     }
-    Matrix m{DType::kBF16, rows, cols, buffer->data()};
-    weights_->owned.push_back(std::move(buffer));
-    return m;
+    return buffer;
   }
 
   const ModelConfig& config_;
   const TensorStore& store_;
   const LoadOptions& options_;
   Weights* weights_;
+  std::vector<std::pair<std::string, Matrix>> quantized_;
+  int freshly_quantized_ = 0;
 };
 
 #define ASSIGN_OR_RETURN(lhs, expr)         \
@@ -181,7 +224,7 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
   if (!w->is_moe) return LoadMlp(loader, p + "mlp.", hidden, c.intermediate_size, &w->mlp);
 
   MoeWeights& moe = w->moe;
-  ASSIGN_OR_RETURN(moe.router, loader.GetMatrix(p + "mlp.gate.weight", c.num_routed_experts, hidden, /*exact=*/true));
+  ASSIGN_OR_RETURN(moe.router, loader.GetMatrix(p + "mlp.gate.weight", c.num_routed_experts, hidden, WeightLoader::Role::kRouter));
   if (c.topk_method == TopkMethod::kNoauxTc) {
     ASSIGN_OR_RETURN(moe.correction_bias,
                      loader.GetVector(p + "mlp.gate.e_score_correction_bias", c.num_routed_experts));
@@ -205,8 +248,9 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
 absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const TensorStore& store,
                                                      const LoadOptions& options) {
   auto weights = std::make_unique<Weights>();
+  weights->quantization = options.quantize;
   WeightLoader loader(c, store, options, weights.get());
-  ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size));
+  ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
   weights->layers.resize(c.num_hidden_layers);
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     absl::Status status = LoadLayer(loader, c, i, &weights->layers[i]);
@@ -216,7 +260,7 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
   if (c.tie_word_embeddings && !loader.Has("lm_head.weight")) {
     weights->lm_head = weights->embed;
   } else {
-    ASSIGN_OR_RETURN(weights->lm_head, loader.GetMatrix("lm_head.weight", c.vocab_size, c.hidden_size));
+    ASSIGN_OR_RETURN(weights->lm_head, loader.GetMatrix("lm_head.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
   }
 
   // MTP layers are optional: converted checkpoints often drop them. When the first one is there,
@@ -235,17 +279,26 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
     absl::Status status = LoadLayer(loader, c, index, &mtp.block);
     if (!status.ok()) return status;
     if (loader.Has(p + "embed_tokens.weight")) {
-      ASSIGN_OR_RETURN(mtp.embed, loader.GetMatrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size));
+      ASSIGN_OR_RETURN(mtp.embed, loader.GetMatrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
     } else {
       mtp.embed = weights->embed;
     }
     ASSIGN_OR_RETURN(mtp.head_norm, loader.GetVector(p + "shared_head.norm.weight", c.hidden_size));
     if (loader.Has(p + "shared_head.head.weight")) {
-      ASSIGN_OR_RETURN(mtp.head, loader.GetMatrix(p + "shared_head.head.weight", c.vocab_size, c.hidden_size));
+      ASSIGN_OR_RETURN(mtp.head, loader.GetMatrix(p + "shared_head.head.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
     } else {
       mtp.head = weights->lm_head;
     }
     weights->mtp.push_back(std::move(mtp));
+  }
+  if (options.copy != nullptr && loader.freshly_quantized() > 0) {
+    std::vector<QuantizedCopy::Entry> entries;
+    for (const auto& [name, matrix] : loader.quantized()) entries.push_back({name, &matrix});
+    const absl::Status saved = options.copy->Save(entries);
+    weights->copy_note = saved.ok() ? absl::StrCat("quantised and saved to ", options.copy->path())
+                                    : absl::StrCat("quantised; not saved: ", saved.message());
+  } else if (options.copy != nullptr) {
+    weights->copy_note = absl::StrCat("mapped from ", options.copy->path());
   }
   return weights;
 }

@@ -4,15 +4,18 @@
 #define AGENTD_ENGINE_MODEL_WEIGHTS_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cpu/matrix.h"
 #include "engine/model_config.h"
 #include "engine/safetensors.h"
+#include "model/quantized_copy.h"
 
 namespace engine::model {
 
 using cpu::Matrix;
+using cpu::Quantization;
 
 // SwiGLU feed-forward: down(silu(gate x) * up x).
 struct MlpWeights {
@@ -64,6 +67,7 @@ struct MtpWeights {
 };
 
 struct Weights {
+  Quantization quantization = Quantization::kNone;  // LoadOptions::quantize, as applied
   Matrix embed;  // [vocab, hidden]
   std::vector<LayerWeights> layers;
   std::vector<float> final_norm;
@@ -71,14 +75,23 @@ struct Weights {
   std::vector<MtpWeights> mtp;
   // Buffers for tensors converted at load (FP8 → bf16); the Matrices above may point here.
   std::vector<std::unique_ptr<std::vector<uint16_t>>> owned;
-  // Buffers of 8-bit quantised matrices (Matrix::q8 points here).
+  // The saved quantised copy the matrices point into, when one was mapped, and what became of
+  // it ("mapped from PATH", "quantised and saved to PATH", "quantised; not saved: why").
+  std::unique_ptr<QuantizedCopy> copy;
+  std::string copy_note;
+  // Buffers of quantised matrices (Matrix::quantized points here).
   std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_bytes;
 };
 
 // Finds and checks every tensor the architecture needs. Errors name the tensor and file.
 struct LoadOptions {
-  // Quantise every matrix that allows it to 8 bits (cpu/matmul_q8.h). Default false.
-  bool quantize_q8 = false;
+  // Store matrices quantised (cpu/quantized.h): kQ8 or kQ4 for every projection whose rows are
+  // whole blocks of 32, at most kQ8 for embeddings and output heads, never the MoE router.
+  // Default kNone: the checkpoint's own dtype.
+  cpu::Quantization quantize = cpu::Quantization::kNone;
+  // With `quantize`: a saved copy to map matrices from, and to save them to when it lacks them
+  // (model/quantized_copy.h). Borrowed; the caller moves it into Weights::copy. Default none.
+  QuantizedCopy* copy = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& config, const TensorStore& store,

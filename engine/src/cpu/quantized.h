@@ -1,0 +1,32 @@
+// Quantised weights, whichever the scheme: what a matrix's blocks take, how a matrix is
+// quantised at load, and how one of its rows reads back as float32. The products themselves are
+// in cpu/matmul_q8.h and cpu/matmul_q4.h; MatmulBatch picks by Matrix::quantization.
+#ifndef AGENTD_ENGINE_CPU_QUANTIZED_H_
+#define AGENTD_ENGINE_CPU_QUANTIZED_H_
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "cpu/matrix.h"
+
+namespace engine::cpu {
+
+// "q8", "q4" ("" for kNone); nullopt for any other name.
+std::optional<Quantization> ParseQuantization(std::string_view name);
+std::string_view QuantizationName(Quantization q);
+
+// True when `w` can be stored as `q`: its rows are whole pairs of blocks of 32.
+bool CanQuantize(const Matrix& w, Quantization q);
+// Bytes of `rows` rows of `cols` weights stored as `q`.
+int64_t QuantizedBytes(Quantization q, int64_t rows, int64_t cols);
+// `w` (any dtype) quantised as `q`, row after row; the loader keeps it and points
+// w.quantized at it.
+std::vector<uint8_t> Quantize(const Matrix& w, Quantization q);
+// Row r of quantised blocks back to float32 (for lookups: embeddings, RowToF32).
+void DequantizeRow(Quantization q, const uint8_t* blocks, int64_t cols, int64_t r, float* out);
+
+}  // namespace engine::cpu
+
+#endif  // AGENTD_ENGINE_CPU_QUANTIZED_H_
