@@ -96,16 +96,38 @@ TEST_F(QuantizedCopyTest, ADamagedCopyIsIgnoredAndWrittenAgain) {
     EXPECT_EQ(Logits(**reloaded), expected) << damage;
     EXPECT_EQ(fs::file_size(copy), size);
   }
+  // One byte of the blocks changed: their CRC-32C no longer matches.
+  {
+    std::fstream file(copy, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(size / 2));
+    const char byte = static_cast<char>(file.get() ^ 0x10);
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    file.put(byte);
+  }
+  {
+    auto reloaded = Load("q4", copies_);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+    EXPECT_THAT((*reloaded)->quantized_copy_note(), StartsWith("quantised and saved"));
+    EXPECT_EQ(Logits(**reloaded), expected);
+  }
+  // A FIFO planted under the copy's name: opening it must not wait for a writer.
+  fs::remove(copy);
+  ASSERT_EQ(mkfifo(copy.c_str(), 0600), 0);
+  {
+    auto reloaded = Load("q4", copies_);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+    EXPECT_THAT((*reloaded)->quantized_copy_note(), StartsWith("quantised and saved"));
+    EXPECT_TRUE(fs::is_regular_file(copy));
+  }
   // A header that claims blocks beyond the end of the file.
   {
     std::fstream file(copy, std::ios::in | std::ios::out | std::ios::binary);
     std::vector<char> bytes(static_cast<size_t>(size));
     file.read(bytes.data(), static_cast<std::streamsize>(size));
-    // The first matrix's byte count is the 8 bytes before its data offset field's end: find its
-    // name and overwrite what follows with a huge offset.
     const std::string name = "model.embed_tokens.weight";
     auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
     ASSERT_NE(at, bytes.end());
+    // After the name: u32 scheme, i64 rows, i64 cols, then the u64 offset.
     const auto offset_field = (at - bytes.begin()) + static_cast<std::ptrdiff_t>(name.size()) + 4 + 16;
     const uint64_t huge = uint64_t{1} << 60;
     file.seekp(offset_field);
@@ -128,6 +150,7 @@ TEST_F(QuantizedCopyTest, AChangedCheckpointIsQuantisedAgain) {
   auto changed = Load("q4", copies_);
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_THAT((*changed)->quantized_copy_note(), StartsWith("quantised and saved"));
+  EXPECT_EQ(CopiesIn(copies_).size(), 1u) << "the old checkpoint's copy is replaced, not kept beside";
   EXPECT_NE(Logits(**changed), Logits(**first));
   auto unquantized_twin = Load("q4", "");
   ASSERT_TRUE(unquantized_twin.ok());

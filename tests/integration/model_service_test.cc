@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <thread>
 
@@ -578,6 +580,35 @@ TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRe
                                                        std::chrono::seconds(30), /*add_model_none=*/false);
   EXPECT_FALSE(refused.has_value());
   EXPECT_THAT(error, ::testing::HasSubstr("engine.quantize \"q5\""));
+}
+
+// `agentd --quantize q4`: the shipped model serves with 4-bit weights; the quantised copy is
+// saved under the data directory, and a restart maps it and generates the same text.
+TEST(ModelServiceQuantizedTest, FourBitWeightsAreSavedOnceAndMappedOnRestart) {
+  testing_support::TempDir data;
+  std::string texts[2];
+  for (int start = 0; start < 2; ++start) {
+    std::string error;
+    auto daemon = testing_support::DaemonProcess::Start(data.Join("d"), {"--quantize", "q4"}, &error,
+                                                        std::chrono::seconds(60), /*add_model_none=*/false);
+    ASSERT_TRUE(daemon.has_value()) << error;
+    sdk::ClientOptions options;
+    options.address = daemon->address();
+    auto client = sdk::Client::Create(options);
+    ASSERT_TRUE(client.ok());
+    ModelInfoResponse info;
+    ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
+    EXPECT_EQ(info.weight_dtype(), "q4");
+    const ShortGeneration generated = GenerateEightTokens(client->get());
+    ASSERT_TRUE(generated.status.ok()) << generated.status.error_message();
+    texts[start] = generated.text;
+    EXPECT_THAT(daemon->Log(), ::testing::HasSubstr(start == 0 ? "quantised and saved to " + data.Join("d/quantized/")
+                                                               : "mapped from " + data.Join("d/quantized/")));
+    daemon->Signal(SIGTERM);
+    EXPECT_EQ(daemon->WaitForExit(std::chrono::seconds(30)), 0);
+  }
+  EXPECT_FALSE(texts[0].empty());
+  EXPECT_EQ(texts[1], texts[0]);
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 namespace engine::cpu {
 
 void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out) {
-  std::vector<float> converted(w.dtype == DType::kF32 ? 0 : w.cols);
+  // Quantised matrices read back through RowToF32 whatever their checkpoint dtype.
+  const bool direct = w.dtype == DType::kF32 && w.quantized == nullptr;
+  std::vector<float> converted(direct ? 0 : w.cols);
   for (int64_t r = 0; r < w.rows; ++r) {
     const float* row;
-    if (w.dtype == DType::kF32) {
+    if (direct) {
       row = static_cast<const float*>(w.data) + r * w.cols;
     } else {
       w.RowToF32(r, converted.data());

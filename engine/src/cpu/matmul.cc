@@ -290,14 +290,14 @@ void RowsPortable(const float* x, int64_t n, const Matrix& w, float* y, int64_t 
 
 namespace {
 
-// AGENTD_MATMUL chooses the kernel for bf16 weights: avx512bf16 (the default where the CPU has
-// it), f32 (widening to float32, the kernel before it), or amx (AMX tiles where the CPU has
-// them). AMX is opt-in: on the Sapphire Rapids VM it prefills 1.7× faster but decodes 22% slower
-// (its tile loads stream the weights at 28 GB/s where AVX-512 reaches 34, until the weights are
-// repacked in tile order at load) — see BENCHMARKS.md.
+// AGENTD_MATMUL chooses the kernel for bf16 weights: amx (AMX tiles where the CPU has them, the
+// default), avx512bf16 (vdpbf16ps, the default elsewhere), or f32 (widening to float32, the
+// kernel before them). On the Sapphire Rapids VM AMX prefills 1.8-1.9× faster than avx512bf16
+// and decodes one sequence 10% slower; agent plans read thousands of tokens of passages to
+// write hundreds, so the main job's reports come out 8% sooner with it — see BENCHMARKS.md.
 std::string_view KernelCap() {
   const char* cap = std::getenv("AGENTD_MATMUL");
-  return cap == nullptr ? std::string_view("avx512bf16") : std::string_view(cap);
+  return cap == nullptr ? std::string_view("amx") : std::string_view(cap);
 }
 
 }  // namespace

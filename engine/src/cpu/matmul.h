@@ -27,7 +27,8 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs);
 // vdpbf16ps; set AGENTD_MATMUL=f32 to keep float32 tokens), for every n alike.
 bool UsesBf16Products();
 // True when, on top of that, whole 16-row tiles of bf16 matrices whose k is a multiple of 32 run
-// on AMX (Intel Sapphire Rapids and later; opt-in with AGENTD_MATMUL=amx).
+// on AMX (Intel Sapphire Rapids and later, where it is the default; AGENTD_MATMUL=avx512bf16
+// keeps vdpbf16ps).
 bool UsesAmx();
 
 // The straightforward triple loop in double precision, for tests of the fast path: on the same

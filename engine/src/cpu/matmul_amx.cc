@@ -69,6 +69,8 @@ std::vector<uint16_t> PackWeights(const Matrix& w) {
   const int64_t k = w.cols, blocks = w.rows / kTile, slices = k / kTileK;
   const uint16_t* rows = static_cast<const uint16_t*>(w.data);
   std::vector<uint16_t> packed(static_cast<size_t>(blocks * kTile * k));
+  // Done at load for every matrix the kernel takes: on every core.
+#pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < blocks; ++b) {
     for (int64_t s = 0; s < slices; ++s) {
       uint16_t* tile = packed.data() + (b * slices + s) * kTile * kTileK;
@@ -149,6 +151,23 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
           for (int64_t i = 0; i < 2 * kTile; ++i) {
             _mm_prefetch(reinterpret_cast<const char*>(next + i * k), _MM_HINT_T1);
             _mm_prefetch(reinterpret_cast<const char*>(a0 + i * k + ahead), _MM_HINT_T0);
+          }
+        } else if (b == 0) {
+          // Tile-ordered weights are sequential, but one tile load in flight per stream (a tile
+          // is not reloaded until the multiply reading it is done) leaves them latency-bound at
+          // one token: the same slice of the next block of rows is requested into L2 (a whole
+          // block ahead, as above), and the tiles kL1Slices on into L1.
+          const int64_t ahead = std::min<int64_t>(s + kL1Slices, slices - 1);
+          const int64_t rows_here = two_row_tiles ? 2 * kTile : kTile;
+          for (int64_t t = 0; t < rows_here; t += kTile) {
+            const char* near = reinterpret_cast<const char*>(weight_tile(r + t, ahead));
+#pragma GCC unroll 16
+            for (int64_t line = 0; line < kTile; ++line) _mm_prefetch(near + line * 64, _MM_HINT_T0);
+            if (r + rows_here + t + kTile <= w.rows) {
+              const char* far = reinterpret_cast<const char*>(weight_tile(r + rows_here + t, s));
+#pragma GCC unroll 16
+              for (int64_t line = 0; line < kTile; ++line) _mm_prefetch(far + line * 64, _MM_HINT_T1);
+            }
           }
         }
         _tile_loadd(4, weight_tile(r, s), a_stride);

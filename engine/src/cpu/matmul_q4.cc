@@ -40,7 +40,7 @@ struct Format {
 #if defined(__x86_64__)
   __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline void Prefetch(const uint8_t* row,
                                                                                              int64_t pair) {
-    if ((pair & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(row + pair * 32) + 4096, _MM_HINT_T1);
+    if ((pair & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(row + pair * 32), _MM_HINT_T1);
   }
   __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline __m512i LoadPair(const uint8_t* row,
                                                                                                int64_t pair) {

@@ -27,9 +27,7 @@ struct Format {
 #if defined(__x86_64__)
   __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline void Prefetch(const uint8_t* row,
                                                                                              int64_t pair) {
-    // Rows interleave several streams, more than the hardware prefetchers follow: ask for each
-    // row's lines 8 KiB ahead, as the bf16 kernel does.
-    _mm_prefetch(reinterpret_cast<const char*>(row + pair * 64) + 8192, _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(row + pair * 64), _MM_HINT_T1);
   }
   __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline __m512i LoadPair(const uint8_t* row,
                                                                                                int64_t pair) {

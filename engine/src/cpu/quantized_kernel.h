@@ -82,6 +82,8 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
 #pragma GCC unroll 4
     for (int j = 0; j < kTokens; ++j) acc[i][j] = _mm512_setzero_ps();
   const __m512i spread = PairIndex();
+  // The next tile's rows, when the matrix has them.
+  const bool prefetch_next = r + 2 * kRows <= w.rows;
   for (int64_t p = 0; p < pairs; ++p) {
     __m512i xv[kTokens], start[kTokens];
     __m512 xs[kTokens];
@@ -98,7 +100,11 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
     }
 #pragma GCC unroll 4
     for (int i = 0; i < kRows; ++i) {
-      Format::Prefetch(rows[i], p);
+      // Rows are contiguous, so the tile reads kRows neighbouring stretches of one stream: the
+      // same place in the next tile's rows is kRows rows on. Requested now, it arrives while
+      // this tile multiplies — short rows (an expert's 768 columns) included, where a fixed
+      // distance ahead in the same row would land inside this tile.
+      if (prefetch_next) Format::Prefetch(rows[i] + kRows * row_bytes, p);
       const __m512i wv = Format::LoadPair(rows[i], p);
       const __m512 ws = _mm512_permutexvar_ps(spread, Format::PairScales(rows[i], w.cols, p));
 #pragma GCC unroll 4

@@ -537,14 +537,18 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) 
   }
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
-  absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
-  if (!store.ok()) return store.status();
+  // The saved copy is opened before the checkpoint, and the checkpoint checked unchanged once it
+  // is loaded (LoadWeights): blocks are never used or saved for weights other than the ones
+  // mapped.
   std::unique_ptr<model::QuantizedCopy> copy;
   if (*quantize != cpu::Quantization::kNone && !options.quantized_copy_dir.empty()) {
-    absl::StatusOr<std::string> identity = model::QuantizedCopy::Identity(options.model_dir, *quantize);
-    if (!identity.ok()) return identity.status();
-    copy = model::QuantizedCopy::Open(options.quantized_copy_dir, *identity, *quantize);
+    absl::StatusOr<std::unique_ptr<model::QuantizedCopy>> opened =
+        model::QuantizedCopy::Open(options.quantized_copy_dir, options.model_dir, *quantize);
+    if (!opened.ok()) return opened.status();
+    copy = std::move(*opened);
   }
+  absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
+  if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(
       *config, **store, {.quantize = *quantize, .copy = copy.get()});
   if (!weights.ok()) return weights.status();

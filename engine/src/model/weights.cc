@@ -68,6 +68,10 @@ class WeightLoader {
     // Quantised, the kernels read only the blocks: a dequantised FP8 copy is not kept.
     if (cpu::CanQuantize(m, q)) {
       m = Quantized(m, q);
+      // The kernels read only the blocks; `data` stays the checkpoint's own (never a buffer
+      // freed on return), as for matrices found in the saved copy.
+      m.dtype = *t->dtype;
+      m.data = t->data;
       quantized_.push_back({name, m});
       ++freshly_quantized_;
       return m;
@@ -290,6 +294,9 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
       mtp.head = weights->lm_head;
     }
     weights->mtp.push_back(std::move(mtp));
+  }
+  if (options.copy != nullptr && !options.copy->CheckpointUnchanged()) {
+    return absl::AbortedError("the checkpoint's files changed while it was loading; load it again");
   }
   if (options.copy != nullptr && loader.freshly_quantized() > 0) {
     std::vector<QuantizedCopy::Entry> entries;
