@@ -163,10 +163,12 @@ TEST_P(ModelParityTest, QuantizedWeightsStayCloseToTheReference) {
       // Rounding the weights to bf16 alone moves these fixtures' logits by 0.6% (qwen3_moe_tiny),
       // 1.8% (deepseek_v2_lite_tiny) and 0.9% (deepseek_v3_tiny); 8 bits by 2-3%, 4 bits by
       // 13-23% (each product 8.7% off, and these random models' widths of 64-128 average little
-      // of it out). deepseek_v3_tiny moves out of proportion: 18-24% at 8 bits, 34-44% at 4 —
-      // its group-limited routing (4 groups, the best 2, random weights) likely switches
-      // experts; not yet traced, so it is bounded loosely and still must keep every clear top
-      // token. The trained default model is the measure of quality (QuantizedDefaultModelTest).
+      // of it out). deepseek_v3_tiny moves out of proportion, 18-24% at 8 bits and 34-44% at 4,
+      // and it is its routing: with only the embeddings at 8 bits, positions 0-16 of sequence 0
+      // move by 0.7-1.5% and position 17 by 71% — a near-tied expert choice (4 groups, the best
+      // 2, random weights) flips — after which attention carries it into later positions. So
+      // it is bounded loosely and still must keep every clear top token. The trained default
+      // model is the measure of quality (bench/quantization_quality, BENCHMARKS.md).
       const bool v3 = GetParam() == "deepseek_v3_tiny";
       EXPECT_LT(error, scheme == "q8" ? (v3 ? 0.3 : 0.035) : (v3 ? 0.6 : 0.3)) << scheme << " sequence " << s;
       EXPECT_EQ(clear_same, clear) << scheme << " sequence " << s;
