@@ -2,9 +2,12 @@
 // through the C++ SDK, except `version`, which is local.
 //
 // Exit codes: 0 success, 1 the daemon answered with an error or is not serving, 2 bad usage.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "engine_commands.h"
@@ -29,11 +32,91 @@ std::string DefaultAddress() {
   return env != nullptr && *env != '\0' ? env : "127.0.0.1:7700";
 }
 
+// Edit distance between two command names (for "did you mean").
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The command a person typed, checked after parsing: a group of commands ("memory", "runs")
+// needs one of its commands, and a word that names none is reported with the nearest name —
+// CLI11 alone says only "A subcommand is required". Returns the exit code when the command line
+// is not a command; nullopt when it is.
+std::optional<int> CheckCommand(CLI::App& app) {
+  CLI::App* level = &app;
+  std::string path = "agentctl";
+  while (true) {
+    std::vector<CLI::App*> chosen = level->get_subcommands();
+    if (chosen.empty()) break;
+    // What a group left over above the command chosen (a mistyped option) is an error too.
+    if (std::vector<std::string> left = level->remaining(); !left.empty()) {
+      std::fprintf(stderr, "%s: unexpected argument '%s'\nRun '%s --help' for its arguments.\n", path.c_str(),
+                   left.front().c_str(), path.c_str());
+      return 2;
+    }
+    level = chosen.front();
+    path += " " + level->get_name();
+  }
+  std::vector<std::string> extra = level->remaining();
+  std::vector<CLI::App*> commands = level->get_subcommands([](CLI::App*) { return true; });
+  if (commands.empty()) {
+    if (extra.empty()) return std::nullopt;
+    std::fprintf(stderr, "%s: unexpected argument '%s'\nRun '%s --help' for its arguments.\n", path.c_str(),
+                 extra.front().c_str(), path.c_str());
+    return 2;
+  }
+  if (!extra.empty() && extra.front().rfind("-", 0) == 0) {
+    std::fprintf(stderr, "%s: unexpected argument '%s'\nRun '%s --help' for its arguments.\n", path.c_str(),
+                 extra.front().c_str(), path.c_str());
+    return 2;
+  }
+  std::string names;
+  for (CLI::App* c : commands) names += (names.empty() ? "" : ", ") + c->get_name();
+  if (extra.empty()) {
+    std::fprintf(stderr, "%s: a command is required: %s\nRun '%s --help' for what each does.\n", path.c_str(),
+                 names.c_str(), path.c_str());
+    return 2;
+  }
+  const std::string& typed = extra.front();
+  std::string nearest;
+  size_t best = std::string::npos;
+  for (CLI::App* c : commands) {
+    const size_t d = EditDistance(typed, c->get_name());
+    if (d < best) {
+      best = d;
+      nearest = c->get_name();
+    }
+  }
+  std::fprintf(stderr, "%s: '%s' is not a command", path.c_str(), typed.c_str());
+  if (best <= std::max<size_t>(2, typed.size() / 3)) std::fprintf(stderr, "; did you mean '%s'?", nearest.c_str());
+  std::fprintf(stderr, "\nCommands: %s\n", names.c_str());
+  return 2;
+}
+
+// Groups of commands leave what they do not recognise for CheckCommand instead of failing
+// with CLI11's generic message.
+void AllowExtrasInGroups(CLI::App* app) {
+  std::vector<CLI::App*> commands = app->get_subcommands([](CLI::App*) { return true; });
+  if (commands.empty()) return;
+  app->require_subcommand(0, 1);
+  app->allow_extras();
+  for (CLI::App* c : commands) AllowExtrasInGroups(c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"agentctl: command-line client for agentd"};
-  app.require_subcommand(1);
   sdk::ClientOptions client_options;
   client_options.address = DefaultAddress();
   app.add_option("--addr", client_options.address,
@@ -58,12 +141,14 @@ int main(int argc, char** argv) {
   std::function<int(sdk::Client&)> run_tool_command = agentctl::AddToolCommands(&app);
   std::function<int(sdk::Client&)> run_run_command = agentctl::AddRunCommands(&app);
 
+  AllowExtrasInGroups(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every usage error exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (std::optional<int> code = CheckCommand(app)) return *code;
 
   if (version->parsed()) {
     std::printf("agentctl %s (API agentd.v1)\n", AGENTD_VERSION);

@@ -37,6 +37,16 @@ std::string ShortName(const std::string& name, const std::string& prefix) {
 std::string StateName(RunState state) { return ShortName(RunState_Name(state), "RUN_STATE_"); }
 std::string StepStateName(StepState state) { return ShortName(StepState_Name(state), "STEP_STATE_"); }
 
+// Every line of `text` behind `prefix`.
+std::string Indent(const std::string& text, const std::string& prefix) {
+  std::string out = prefix;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
 std::string Time(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return "";
   char buffer[32];
@@ -158,6 +168,27 @@ Json EventJson(const RunEvent& e) {
     default:
       out["type"] = "unknown";
   }
+  return out;
+}
+
+// One line of what an event says, for `runs events` without --json: the step, and what
+// happened in it — states, errors, warnings, queries and tools — so that a failed run's reason
+// is on the screen, not only in the JSON.
+std::string EventDetails(const Json& j) {
+  std::string out = j.value("step", "");
+  auto add = [&](const std::string& text) {
+    if (text.empty()) return;
+    if (!out.empty()) out += "  ";
+    out += text;
+  };
+  const std::string type = j["type"];
+  if (type == "step_started" && j.value("attempt", 1) > 1) add(absl::StrCat("attempt ", j.value("attempt", 1)));
+  if (type == "step_finished" || type == "run_ended") add(j.value("state", ""));
+  if (type == "retrieval_hits") add(absl::StrCat("\"", j.value("query", ""), "\" → ", j["hits"].size(), " passages"));
+  if (type == "tool_called") add(j.value("tool", ""));
+  if (type == "warning") add(j.value("message", ""));
+  if (type == "token_delta") add(j.value("text", ""));
+  if (j.contains("error")) add(absl::StrCat("error: ", j["error"].get<std::string>()));
   return out;
 }
 
@@ -410,8 +441,10 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
   CLI::App* resume = runs->add_subcommand("resume", "resume a failed or cancelled run from its last checkpoint");
   resume->add_option("run_id", *id, "run id")->required();
   auto follow = std::make_shared<bool>(false);
+  auto resume_quiet = std::make_shared<bool>(false);
   resume->add_flag("--follow", *follow, "follow it to the end and print the report");
   resume->add_flag("--json", *json, "print the run as JSON");
+  resume->add_flag("--quiet", *resume_quiet, "with --follow: no progress on standard error (as for run)");
   CLI::App* events = runs->add_subcommand("events", "a run's events (until it ends)");
   events->add_option("run_id", *id, "run id")->required();
   auto after = std::make_shared<uint64_t>(0);
@@ -465,6 +498,15 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
       for (const Step& s : r->steps()) {
         std::printf("  %-16s %-9s attempts %u%s\n", s.name().c_str(), StepStateName(s.state()).c_str(), s.attempts(),
                     s.error().empty() ? "" : ("  " + s.error()).c_str());
+        // --transcripts: what the step asked and got back, each entry under its step.
+        for (const TranscriptEntry& t : s.transcript()) {
+          const char* kind = t.kind() == TranscriptEntry::KIND_MODEL_CALL  ? "model"
+                             : t.kind() == TranscriptEntry::KIND_TOOL_CALL ? "tool"
+                             : t.kind() == TranscriptEntry::KIND_RETRIEVAL ? "retrieval"
+                                                                           : "entry";
+          std::printf("    ── %s call, %s\n    request:\n%s\n    response:\n%s\n", kind, Time(t.time()).c_str(),
+                      Indent(t.request(), "      ").c_str(), Indent(t.response(), "      ").c_str());
+        }
       }
       if (!r->artifact().content().empty()) std::printf("\n%s", r->artifact().content().c_str());
       return 0;
@@ -482,7 +524,7 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
     if (resume->parsed()) {
       absl::StatusOr<Run> r = client.ResumeRun(*id);
       if (!r.ok()) return Fail(r.status());
-      if (*follow) return FollowToEnd(client, *id, r->last_sequence(), false, *json, "");
+      if (*follow) return FollowToEnd(client, *id, r->last_sequence(), *resume_quiet, *json, "");
       if (*json) {
         std::printf("%s\n", RunJson(*r).dump(2).c_str());
       } else {
@@ -497,7 +539,7 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
           std::printf("%s\n", j.dump().c_str());
         } else {
           std::printf("%6llu %-15s %s\n", static_cast<unsigned long long>(e.sequence()), j["type"].get<std::string>().c_str(),
-                      j.contains("step") ? j["step"].get<std::string>().c_str() : "");
+                      EventDetails(j).c_str());
         }
         std::fflush(stdout);
         return true;

@@ -1,5 +1,7 @@
 #include "tool_commands.h"
 
+#include "nlohmann/json.hpp"
+
 #include <cstdio>
 #include <memory>
 
@@ -40,6 +42,13 @@ std::function<int(sdk::Client&)> AddToolCommands(CLI::App* app) {
       return 0;
     }
     if (call->parsed()) {
+      // Said about the flag the person typed, before the daemon would say it about its field.
+      const nlohmann::json parsed = nlohmann::json::parse(*args, nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object()) {
+        std::fprintf(stderr, "agentctl tools call: --args: %s (e.g. --args '{\"expression\": \"6*7\"}')\n",
+                     parsed.is_discarded() ? "not valid JSON" : "must be a JSON object");
+        return 2;
+      }
       InvokeToolRequest request;
       request.set_name(*name);
       request.set_arguments_json(*args);

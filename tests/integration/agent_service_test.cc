@@ -897,6 +897,58 @@ TEST_F(AgentServiceTest, ClientsCannotRaiseTheDaemonsBudgets) {
   EXPECT_EQ(run->limits().max_tool_calls(), 10u);
 }
 
+// What a person sees when something is wrong: a mistyped command is named with the nearest
+// one, a flag's bad value is reported against the flag, and a failed run's events, its cancel
+// and its resume say what happened in the words agentctl uses elsewhere.
+TEST_F(AgentServiceTest, AgentctlNamesWhatIsWrongAndShowsWhatHappened) {
+  StartDaemon();
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto typo = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "serach", "x"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("agentctl memory: 'serach' is not a command; did you mean 'search'?"));
+  auto group = RunCommand({agentctl, "--addr", daemon_->address(), "runs"});
+  EXPECT_EQ(group.exit_code, 2);
+  EXPECT_THAT(group.err, HasSubstr("agentctl runs: a command is required: list, show, cancel, resume, events"));
+  auto stray = RunCommand({agentctl, "--addr", daemon_->address(), "--bogus", "health"});
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_THAT(stray.err, HasSubstr("unexpected argument '--bogus'"));
+  auto args = RunCommand({agentctl, "--addr", daemon_->address(), "tools", "call", "calculator", "--args", "{units: 10}"});
+  EXPECT_EQ(args.exit_code, 2);
+  EXPECT_THAT(args.err, HasSubstr("--args: not valid JSON"));
+
+  // A plan whose second step fails, with a model call in the first (a transcript to show).
+  testing_support::WriteFile(data_.Join("fails.lua"), R"lua(
+plan{name = "fails", run = function(ctx, inputs)
+  ctx.step("ask", function()
+    return ctx.llm.chat{messages = {{role = "user", content = "Say hi"}}, max_tokens = 3, temperature = 0}.text
+  end)
+  ctx.step("break", function() error("the second step breaks", 0) end)
+  return {media_type = "text/plain", content = "never"}
+end}
+)lua");
+  auto failed = RunCommand({agentctl, "--addr", daemon_->address(), "run", "fails", "--plan-file", data_.Join("fails.lua"),
+                            "--detach", "--json"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  const std::string run_id = Json::parse(failed.out)["run_id"];
+  WaitForEnd(run_id);
+  auto events = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "events", run_id});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_THAT(events.out, HasSubstr("step_finished   break  FAILED  error: the second step breaks"));
+  EXPECT_THAT(events.out, ::testing::ContainsRegex("run_ended +FAILED  error: .*the second step breaks"));
+  auto shown = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "show", run_id, "--transcripts"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("── model call"));
+  EXPECT_THAT(shown.out, HasSubstr("Say hi"));
+  auto cancel = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "cancel", run_id});
+  EXPECT_EQ(cancel.exit_code, 1);
+  EXPECT_THAT(cancel.err, HasSubstr("has already ended (FAILED)"));
+  EXPECT_THAT(cancel.err, ::testing::Not(HasSubstr("RUN_STATE_")));
+  auto resumed = RunCommand({agentctl, "--addr", daemon_->address(), "runs", "resume", run_id, "--follow", "--quiet"});
+  EXPECT_EQ(resumed.exit_code, 1) << "resumed, it fails again at the same step";
+  EXPECT_THAT(resumed.err, ::testing::Not(HasSubstr("▶")));
+  EXPECT_THAT(resumed.err, HasSubstr("the second step breaks"));
+}
+
 TEST_F(AgentServiceTest, AgentctlRunsReportsAndShowsRuns) {
   StartDaemon();
   IngestSeeds();

@@ -29,6 +29,13 @@ namespace {
 // Executions a run may begin without ending before it is failed instead of resumed.
 constexpr uint32_t kMaxUncleanStarts = 3;
 
+// "SUCCEEDED" rather than "RUN_STATE_SUCCEEDED", as agentctl and the docs name states.
+std::string ShortStateName(agentd::v1::RunState state) {
+  const std::string name = agentd::v1::RunState_Name(state);
+  constexpr std::string_view kPrefix = "RUN_STATE_";
+  return name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
+}
+
 namespace fs = std::filesystem;
 using agentd::internal::RunRecord;
 using agentd::v1::Run;
@@ -230,13 +237,13 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       absl::StatusOr<RunRecord> record = options_.store->Get(tenant, run_id);
       if (!record.ok()) return record.status();
       return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " has already ended (",
-                                                        agentd::v1::RunState_Name(record->run().state()), ")"));
+                                                        ShortStateName(record->run().state()), ")"));
     }
     {
       std::lock_guard<std::mutex> lock(run->mutex);
       if (IsTerminal(run->record.run().state())) {
         return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " has already ended (",
-                                                          agentd::v1::RunState_Name(run->record.run().state()), ")"));
+                                                          ShortStateName(run->record.run().state()), ")"));
       }
       run->cancelled = true;
       run->stop_requested = true;
@@ -260,7 +267,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       std::lock_guard<std::mutex> lock(active->mutex);
       if (!IsTerminal(active->record.run().state())) {
         return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ",
-                                                          agentd::v1::RunState_Name(active->record.run().state()),
+                                                          ShortStateName(active->record.run().state()),
                                                           "; only FAILED or CANCELLED runs can be resumed"));
       }
       // Cancelled, but its worker has not let go yet: a second execution would collide with it
@@ -274,7 +281,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " has SUCCEEDED; there is nothing to resume"));
     }
     if (!IsTerminal(state)) {
-      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", agentd::v1::RunState_Name(state),
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(state),
                                                         "; only FAILED or CANCELLED runs can be resumed"));
     }
     auto run = std::make_shared<ActiveRun>();
