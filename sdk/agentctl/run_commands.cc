@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -363,6 +364,8 @@ int StartAndFollow(sdk::Client& client, const RunFlags& flags) {
     absl::StatusOr<std::string> source = ReadText(flags.plan_file);
     if (!source.ok()) return Fail(source.status());
     request.set_plan_source(*source);
+    // Errors then name the file the person wrote, not the run's label.
+    request.set_plan_source_name(std::filesystem::path(flags.plan_file).filename().string());
   }
   Json inputs = Json::object();
   if (!flags.inputs_json.empty()) {

@@ -545,7 +545,6 @@ TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
 TEST_F(AgentServiceTest, BrokenPlansFailTheirRunsWithClearMessagesWhileOthersSucceed) {
   StartDaemon();
   RunT good = StartRun("slow", {{"spins", 1000}}, kSlowPlan);
-  RunT syntax = StartRun("syntax", Json::object(), "plan{name = 'x', run = function(ctx) return { end}");
   RunT runtime = StartRun("runtime", Json::object(), R"lua(
 plan{name = "runtime", run = function(ctx, inputs)
   return ctx.step("boom", function() local t = nil; return t.field end)
@@ -559,9 +558,6 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   RunT none = StartRun("none", Json::object(), "local x = 1");
 
   EXPECT_EQ(WaitForEnd(good.run_id()).state(), RUN_STATE_SUCCEEDED);
-  RunT s = WaitForEnd(syntax.run_id());
-  EXPECT_EQ(s.state(), RUN_STATE_FAILED);
-  EXPECT_THAT(s.error(), HasSubstr("inline plan 'syntax':1:"));
   RunT r = WaitForEnd(runtime.run_id());
   EXPECT_EQ(r.state(), RUN_STATE_FAILED);
   EXPECT_THAT(r.error(), HasSubstr("attempt to index a nil value"));
@@ -578,7 +574,25 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   EXPECT_EQ(n.state(), RUN_STATE_FAILED);
   EXPECT_THAT(n.error(), HasSubstr("does not define a plan"));
 
-  // Refused up front: unknown plan, bad plan name, inputs that are not an object.
+  // Refused up front, with no run created: a plan that does not compile (named by the source's
+  // name when the client gives one), an unknown plan, a bad plan name, inputs that are not an
+  // object.
+  auto count_runs = [&] {
+    ListRunsResponse page;
+    EXPECT_TRUE(client_->agents().ListRuns(client_->NewContext().get(), ListRunsRequest(), &page).ok());
+    return page.runs_size();
+  };
+  const int runs_before = count_runs();
+  StartRunRequest syntax;
+  syntax.set_plan("syntax");
+  syntax.set_plan_source("plan{name = 'x', run = function(ctx) return { end}");
+  absl::StatusOr<RunT> refused = client_->StartRun(syntax);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("plan_source: inline plan 'syntax':1:"));
+  syntax.set_plan_source_name("my_plan.lua");
+  refused = client_->StartRun(syntax);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("plan_source: my_plan.lua:1:"));
+  EXPECT_EQ(count_runs(), runs_before);
   StartRunRequest request;
   request.set_plan("no_such_plan");
   EXPECT_EQ(client_->StartRun(request).status().code(), absl::StatusCode::kNotFound);

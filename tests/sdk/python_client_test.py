@@ -84,9 +84,14 @@ class DaemonTest(unittest.TestCase):
 
     def test_failures_are_errors(self):
         with self.assertRaises(RunFailed) as failed:
-            self.client.run_to_end("broken", {}, plan_source="plan{name = 'x', run = function(ctx) return { end}")
+            self.client.run_to_end("broken", {}, plan_source="plan{name = 'x', run = function(ctx) error('it broke', 0) end}")
         self.assertEqual(failed.exception.run.state, agent_pb2.RUN_STATE_FAILED)
-        self.assertIn("inline plan 'broken'", failed.exception.run.error)
+        self.assertIn("it broke", failed.exception.run.error)
+        # A plan that does not compile is refused before a run exists.
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.client.run_to_end("broken", {}, plan_source="plan{name = 'x', run = function(ctx) return { end}")
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("inline plan 'broken'", refused.exception.details())
         with self.assertRaises(grpc.RpcError) as missing:
             self.client.get_run("run-none")
         self.assertEqual(missing.exception.code(), grpc.StatusCode.NOT_FOUND)

@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "scripting/sandbox.h"
 #include "log.h"
 #include "memory/content_hash.h"
 #include "runs/active_run.h"
@@ -139,12 +140,18 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     std::string chunk_name;
     if (!request.plan_source().empty()) {
       source = request.plan_source();
-      chunk_name = absl::StrCat("inline plan '", request.plan(), "'");
+      chunk_name = request.plan_source_name().empty() ? absl::StrCat("inline plan '", request.plan(), "'")
+                                                      : request.plan_source_name();
     } else {
       absl::StatusOr<std::string> found = FindPlan(tenant, request.plan());
       if (!found.ok()) return found.status();
       source = *found;
       chunk_name = request.plan() + ".lua";
+    }
+    // A plan that does not compile is refused before a run exists for it.
+    if (absl::Status compiles = scripting::CheckSyntax(source, chunk_name); !compiles.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(request.plan_source().empty() ? "plan: " : "plan_source: ",
+                                                     compiles.message()));
     }
     // A client may ask for less than the daemon's budgets, never for more.
     const agentd::v1::RunLimits& asked = request.limits();
