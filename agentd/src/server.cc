@@ -28,6 +28,7 @@
 #include "script_services.h"
 #include "services/agent_service.h"
 #include "services/malformed_request_interceptor.h"
+#include "services/version_interceptor.h"
 #include "services/reflection_v1_service.h"
 #include "services/memory_service.h"
 #include "services/model_service.h"
@@ -221,7 +222,10 @@ class ServerImpl final : public Server {
         "grpc.health.v1.Health", grpc::reflection::v1::ServerReflection::service_full_name(),
         "grpc.reflection.v1alpha.ServerReflection"});
     builder.RegisterService(reflection_v1_service_.get());
-    builder.experimental().SetInterceptorCreators(services::MakeMalformedRequestInterceptors());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors =
+        services::MakeMalformedRequestInterceptors();
+    interceptors.push_back(services::MakeVersionInterceptorFactory(AGENTD_VERSION));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port_ == 0) {
       grpc_server_.reset();

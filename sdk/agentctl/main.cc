@@ -152,6 +152,17 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) {
     std::printf("agentctl %s (API agentd.v1)\n", AGENTD_VERSION);
+    // And the daemon's, when one answers; without one agentctl's own version is still the answer.
+    sdk::ClientOptions quick = client_options;
+    quick.timeout_seconds = std::min<double>(quick.timeout_seconds, 3);
+    absl::StatusOr<std::unique_ptr<sdk::Client>> client = sdk::Client::Create(quick);
+    absl::StatusOr<std::string> daemon =
+        client.ok() ? (*client)->DaemonVersion() : absl::StatusOr<std::string>(client.status());
+    if (daemon.ok()) {
+      std::printf("agentd %s at %s\n", daemon->c_str(), client_options.address.c_str());
+    } else {
+      std::fprintf(stderr, "agentd: %s\n", std::string(daemon.status().message()).c_str());
+    }
     return 0;
   }
 

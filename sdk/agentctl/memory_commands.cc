@@ -1,5 +1,9 @@
 #include "memory_commands.h"
 
+#include <unistd.h>
+
+#include "ingest_progress.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +75,8 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   ingest->add_option("name", *ingest_name, "collection name")->required();
   ingest->add_option("files", *files, "files to ingest")->required()->check(CLI::ExistingFile);
   ingest->add_option("--batch", *batch_size, "documents per request (default 16)")->check(CLI::Range(1, 256));
+  auto ingest_json = std::make_shared<bool>(false);
+  ingest->add_flag("--json", *ingest_json, "print the counts as JSON (and no progress line)");
 
   auto search_name = std::make_shared<std::string>();
   auto query = std::make_shared<std::string>();
@@ -133,22 +139,36 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
     }
     if (ingest->parsed()) {
       size_t created = 0, updated = 0, unchanged = 0, chunks = 0;
+      uint64_t total_bytes = 0;
+      for (const std::string& path : *files) {
+        std::error_code error;
+        const auto size = std::filesystem::file_size(path, error);
+        if (!error) total_bytes += size;
+      }
+      IngestProgress progress(files->size(), total_bytes, !*ingest_json && isatty(STDERR_FILENO) != 0);
+      // Errors go on a line of their own, after the progress line is gone.
+      auto fail = [&](const std::string& message) {
+        progress.Finish();
+        return Fail(message);
+      };
       for (size_t i = 0; i < files->size(); i += static_cast<size_t>(*batch_size)) {
         IngestRequest request;
         request.set_collection(*ingest_name);
+        uint64_t batch_bytes = 0;
         for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
           const std::string& path = (*files)[j];
           std::ifstream in(path, std::ios::binary);
-          if (!in || std::filesystem::is_directory(path)) return Fail(path + ": cannot be read");
+          if (!in || std::filesystem::is_directory(path)) return fail(path + ": cannot be read");
           std::stringstream buffer;
           buffer << in.rdbuf();
           // What the daemon would refuse, said here about the file rather than a request field.
           const std::string text = buffer.str();
           if (const long bad = FirstInvalidUtf8(text); bad >= 0) {
-            return Fail(path + ": is not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
+            return fail(path + ": is not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
                         "); convert it first, e.g. iconv -f GBK -t UTF-8");
           }
-          if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) return Fail(path + ": has no text");
+          if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) return fail(path + ": has no text");
+          batch_bytes += text.size();
           Document* doc = request.add_documents();
           doc->set_text(buffer.str());
           const std::string file_name = std::filesystem::path(path).filename().string();
@@ -158,14 +178,28 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
           doc->set_content_type(extension == ".md" || extension == ".markdown" ? CONTENT_TYPE_MARKDOWN : CONTENT_TYPE_TEXT);
         }
         IngestResponse response;
+        progress.Sending(std::filesystem::path((*files)[i]).filename().string(),
+                         static_cast<size_t>(request.documents_size()));
         grpc::Status status = client.memory().Ingest(client.NewContext(false).get(), request, &response);
-        if (!status.ok()) return FailRpc(status, client);
+        if (!status.ok()) {
+          progress.Finish();
+          return FailRpc(status, client);
+        }
+        size_t batch_chunks = 0;
         for (const IngestResult& r : response.results()) {
-          chunks += r.chunk_count();
+          batch_chunks += r.chunk_count();
           if (r.outcome() == IngestResult::OUTCOME_CREATED) ++created;
           else if (r.outcome() == IngestResult::OUTCOME_UPDATED) ++updated;
           else ++unchanged;
         }
+        chunks += batch_chunks;
+        progress.Done(static_cast<size_t>(request.documents_size()), batch_bytes, batch_chunks);
+      }
+      progress.Finish();
+      if (*ingest_json) {
+        PrintJson({{"collection", *ingest_name}, {"files", files->size()}, {"created", created}, {"updated", updated},
+                   {"unchanged", unchanged}, {"chunks", chunks}});
+        return 0;
       }
       std::printf("ingested %zu files into %s: %zu created, %zu updated, %zu unchanged (%zu chunks)\n", files->size(),
                   ingest_name->c_str(), created, updated, unchanged, chunks);

@@ -172,6 +172,20 @@ Json EventJson(const RunEvent& e) {
   return out;
 }
 
+// At most `max_chars` characters of `text` (whole UTF-8 characters), "…" marking a cut: a
+// progress line stays one terminal line whatever a 10 KB topic or a tool's arguments hold.
+std::string Clip(const std::string& text, size_t max_chars) {
+  size_t chars = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == max_chars) break;
+  }
+  std::string out = text.substr(0, i);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return i < text.size() ? out + "…" : out;
+}
+
 // One line of what an event says, for `runs events` without --json: the step, and what
 // happened in it — states, errors, warnings, queries and tools — so that a failed run's reason
 // is on the screen, not only in the JSON.
@@ -185,7 +199,7 @@ std::string EventDetails(const Json& j) {
   const std::string type = j["type"];
   if (type == "step_started" && j.value("attempt", 1) > 1) add(absl::StrCat("attempt ", j.value("attempt", 1)));
   if (type == "step_finished" || type == "run_ended") add(j.value("state", ""));
-  if (type == "retrieval_hits") add(absl::StrCat("\"", j.value("query", ""), "\" → ", j["hits"].size(), " passages"));
+  if (type == "retrieval_hits") add(absl::StrCat("\"", Clip(j.value("query", ""), 80), "\" → ", j["hits"].size(), " passages"));
   if (type == "tool_called") add(j.value("tool", ""));
   if (type == "warning") add(j.value("message", ""));
   if (type == "token_delta") add(j.value("text", ""));
@@ -236,15 +250,15 @@ class ProgressPrinter {
           if (!titles.empty()) titles += "; ";
           titles += name;
         }
-        Line(absl::StrCat("  ⌕ \"", e.retrieval_hits().query(), "\" → ", e.retrieval_hits().hits_size(), " passages",
-                          titles.empty() ? "" : absl::StrCat(" (", titles, ")")));
+        Line(absl::StrCat("  ⌕ \"", Clip(e.retrieval_hits().query(), 80), "\" → ", e.retrieval_hits().hits_size(),
+                          " passages", titles.empty() ? "" : absl::StrCat(" (", Clip(titles, 120), ")")));
         break;
       }
       case RunEvent::kToolCalled:
-        Line(absl::StrCat("  ⚙ ", e.tool_called().tool(), " ", e.tool_called().arguments_json()));
+        Line(absl::StrCat("  ⚙ ", e.tool_called().tool(), " ", Clip(e.tool_called().arguments_json(), 120)));
         break;
       case RunEvent::kWarning:
-        Line(absl::StrCat("  ! ", e.warning().message()));
+        Line(absl::StrCat("  ! ", Clip(e.warning().message(), 200)));
         break;
       case RunEvent::kRunEnded:
         Line(absl::StrCat("run ", StateName(e.run_ended().state()),

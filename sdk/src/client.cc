@@ -76,6 +76,18 @@ absl::StatusOr<std::string> Client::Health(const std::string& service) {
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
+absl::StatusOr<std::string> Client::DaemonVersion() {
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  auto context = NewContext();
+  grpc::Status status = health_->Check(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  const auto& metadata = context->GetServerInitialMetadata();
+  auto found = metadata.find("agentd-version");
+  if (found == metadata.end()) return absl::NotFoundError(absl::StrCat(options_.address, " did not say its version"));
+  return std::string(found->second.data(), found->second.size());
+}
+
 absl::StatusOr<agentd::v1::Run> Client::StartRun(const agentd::v1::StartRunRequest& request) {
   agentd::v1::StartRunResponse response;
   auto context = NewContext();

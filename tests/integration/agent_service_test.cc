@@ -961,6 +961,25 @@ end}
   EXPECT_EQ(resumed.exit_code, 1) << "resumed, it fails again at the same step";
   EXPECT_THAT(resumed.err, ::testing::Not(HasSubstr("▶")));
   EXPECT_THAT(resumed.err, HasSubstr("the second step breaks"));
+
+  // Progress stays one line per event, however long a warning or a tool's arguments are.
+  testing_support::WriteFile(data_.Join("long.lua"), R"lua(
+plan{name = "long", run = function(ctx, inputs)
+  ctx.step("long", function()
+    ctx.warn(string.rep("x", 10000))
+    return ctx.tools.call("calculator", {expression = "1" .. string.rep("+1", 3000)})
+  end)
+  return {content = "done"}
+end}
+)lua");
+  auto long_run = RunCommand({agentctl, "--addr", daemon_->address(), "run", "long", "--plan-file", data_.Join("long.lua")});
+  EXPECT_THAT(long_run.err, HasSubstr("  ! xxxxxxxx"));
+  EXPECT_THAT(long_run.err, HasSubstr("  ⚙ calculator {\"expression\":\"1+1+1"));
+  std::istringstream lines(long_run.err);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("agentctl: ", 0) == 0) continue;  // the run's final error, said whole
+    EXPECT_LT(line.size(), 400u) << line.substr(0, 80);
+  }
 }
 
 TEST_F(AgentServiceTest, AgentctlRunsReportsAndShowsRuns) {

@@ -230,9 +230,18 @@ TEST(AgentctlTest, VersionAndUnreachableDaemon) {
   {
     DaemonProcess daemon = StartDaemon(dir.Join("data"));
     address = daemon.address();
+    // With a daemon: its version too (every response carries it).
+    CommandResult both = RunCommand({BinaryPath("agentctl"), "--addr", address, "version"});
+    EXPECT_EQ(both.exit_code, 0);
+    EXPECT_THAT(both.out, ::testing::ContainsRegex("agentctl 0\\.[0-9.]+ \\(API agentd.v1\\)\nagentd 0\\.[0-9.]+ at " + address));
     daemon.Signal(SIGTERM);
     daemon.WaitForExit(std::chrono::seconds(30));
   }
+  // Without one, agentctl's own version is still the answer, and the daemon's absence is said.
+  CommandResult alone = RunCommand({BinaryPath("agentctl"), "--addr", address, "--timeout", "2", "version"});
+  EXPECT_EQ(alone.exit_code, 0);
+  EXPECT_THAT(alone.out, HasSubstr("agentctl 0."));
+  EXPECT_THAT(alone.err, HasSubstr("cannot reach agentd at " + address));
   CommandResult health =
       RunCommand({BinaryPath("agentctl"), "--addr", address, "--timeout", "2", "health"});
   EXPECT_EQ(health.exit_code, 1);

@@ -36,6 +36,40 @@ std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon) {
   return std::move(*sdk::Client::Create(options));
 }
 
+// Ingest shows its progress on a terminal (files, chunks, rate, time left, the file being
+// worked on), clears it before the result, and stays quiet when standard error is not a
+// terminal or the output is --json. The terminal is a pseudo-terminal from script(1).
+TEST(MemoryServiceTest, IngestShowsProgressOnATerminalOnly) {
+  TempDir dir;
+  DaemonProcess daemon = Start(dir.Join("data"));
+  const std::string agentctl = BinaryPath("agentctl");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon.address(), "memory", "create", "c", "--embedding-model", "none"}).exit_code, 0);
+  const std::string seeds = std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/";
+  const std::string first = seeds + "000_37400ed1cf531c96.txt", second = seeds + "001_8105c39df311472b.txt";
+  CommandResult tty = RunCommand({"/usr/bin/script", "-qec",
+                                  agentctl + " --addr " + daemon.address() + " memory ingest c --batch 1 " + first + " " + second,
+                                  "/dev/null"});
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_THAT(tty.out, HasSubstr("\r\033[K[....................] 0/2 files, 0 chunks"));
+  EXPECT_THAT(tty.out, HasSubstr("000_37400ed1cf531c96.txt 0:0"));
+  EXPECT_THAT(tty.out, ::testing::ContainsRegex("1/2 files, [0-9]+ chunks \\([0-9]+ chunks/s\\), about [0-9:]+ left"));
+  // The line is cleared before the result is printed.
+  EXPECT_THAT(tty.out, HasSubstr("\r\033[Kingested 2 files into c: 2 created"));
+
+  CommandResult piped = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "c", first, second});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err, "");
+  EXPECT_EQ(piped.out, "ingested 2 files into c: 0 created, 0 updated, 2 unchanged (" +
+                           std::to_string(nlohmann::json::parse(RunCommand({agentctl, "--addr", daemon.address(), "memory",
+                                                                            "stats", "c", "--json"}).out)["chunks"].get<int>()) +
+                           " chunks)\n");
+  CommandResult json = RunCommand({"/usr/bin/script", "-qec",
+                                   agentctl + " --addr " + daemon.address() + " memory ingest c --json " + first, "/dev/null"});
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_THAT(json.out, ::testing::Not(HasSubstr("files, ")));
+  EXPECT_THAT(json.out, HasSubstr("\"unchanged\": 1"));
+}
+
 TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {
   TempDir dir;
   DaemonProcess daemon = Start(dir.Join("data"));

@@ -50,6 +50,9 @@ class Client {
   // grpc.health.v1 Check for `service` ("" = the daemon as a whole): "SERVING", "NOT_SERVING",
   // "SERVICE_UNKNOWN" or "UNKNOWN".
   absl::StatusOr<std::string> Health(const std::string& service = "");
+  // The daemon's version ("0.1.0"), which every response carries in its initial metadata
+  // (asked with a health check).
+  absl::StatusOr<std::string> DaemonVersion();
 
   // Runs (AgentService). Errors carry the daemon's status and message.
   absl::StatusOr<agentd::v1::Run> StartRun(const agentd::v1::StartRunRequest& request);
