@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "completion.h"
 #include "engine_commands.h"
 #include "memory_commands.h"
 #include "model_commands.h"
@@ -128,13 +129,22 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", client_options.tls_ca_file,
                  "connect with TLS trusting this PEM root certificate file (\"system\": the system's roots)");
 
-  CLI::App* version = app.add_subcommand("version", "print agentctl's version");
+  app.footer(
+      "Examples:\n"
+      "  agentctl health\n"
+      "  agentctl memory ingest reports tests/data/corpus/seeds/*.txt\n"
+      "  agentctl run report --topic \"DeepSeek对算力需求的影响\" --collection reports\n"
+      "  agentctl chat --message \"Summarise the DeepSeek-V3 report.\"\n"
+      "  agentctl runs list\n"
+      "Each command's --help shows its own examples; shell completion: source <(agentctl completion bash)");
+  CLI::App* version = app.add_subcommand("version", "print agentctl's version and the daemon's");
   CLI::App* health = app.add_subcommand("health", "ask the daemon whether it is serving");
   std::string health_service;
   health->add_option("--service", health_service,
                      "a service to check, e.g. agentd.v1.ModelService (default: the daemon)");
 
   std::function<int()> run_engine_command = agentctl::AddEngineCommands(&app);
+  std::function<int()> run_completion_command = agentctl::AddCompletionCommand(&app);
   std::function<int()> run_script_command = agentctl::AddScriptCommands(&app);
   std::function<int(sdk::Client&)> run_model_command = agentctl::AddModelCommands(&app);
   std::function<int(sdk::Client&)> run_memory_command = agentctl::AddMemoryCommands(&app);
@@ -166,6 +176,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (int code = run_completion_command(); code >= 0) return code;
   if (int code = run_engine_command(); code >= 0) return code;
   if (int code = run_script_command(); code >= 0) return code;
 

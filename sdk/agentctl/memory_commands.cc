@@ -49,6 +49,9 @@ void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2, ' ', false, Json::
 
 std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   CLI::App* memory = app->add_subcommand("memory", "vector memory: collections, ingest, search");
+  memory->footer("Examples:\n  agentctl memory create reports\n  agentctl memory ingest reports docs/*.md\n"
+                 "  agentctl memory search reports \"2023年中国AI Agent市场规模是多少？\" --k 3\n"
+                 "  agentctl memory stats reports --json");
   memory->require_subcommand(1);
 
   auto name = std::make_shared<std::string>();

@@ -98,6 +98,7 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
   auto prompt = std::make_shared<std::string>();
   CLI::App* generate = app->add_subcommand("generate", "complete a prompt with the daemon's model, streaming");
   generate->add_option("--prompt", *prompt, "prompt text")->required();
+  generate->footer("Example:\n  agentctl generate --prompt \"DeepSeek-V3 is\" --max-tokens 32 --temperature 0.7 --seed 1");
   generate_flags->Add(generate);
 
   auto chat_flags = std::make_shared<SamplingFlags>();
@@ -106,10 +107,13 @@ std::function<int(sdk::Client&)> AddModelCommands(CLI::App* app) {
   CLI::App* chat = app->add_subcommand(
       "chat", "chat with the daemon's model; without --message, reads one user turn per stdin line");
   chat->add_option("--system", *system, "system prompt");
+  chat->footer("Examples:\n  agentctl chat --system \"You are a research assistant.\" --message \"Summarise the DeepSeek-V3 report.\"\n"
+               "  echo \"What is MLA?\" | agentctl chat");
   chat->add_option("--message", *messages, "a user message (repeatable: a conversation of user turns)");
   chat_flags->Add(chat);
 
   CLI::App* model = app->add_subcommand("model", "information about the daemon's model");
+  model->footer("Example:\n  agentctl model info --json");
   model->require_subcommand(1);
   auto info_json = std::make_shared<bool>(false);
   CLI::App* info = model->add_subcommand("info", "print the loaded model's description");

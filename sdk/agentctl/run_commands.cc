@@ -418,6 +418,11 @@ int StartAndFollow(sdk::Client& client, const RunFlags& flags) {
 std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* run = app->add_subcommand("run", "start a run of a plan (e.g. report) and follow it to the end");
+  run->footer("Examples:\n"
+              "  agentctl run report --topic \"中国AI Agent市场规模与增长\" --collection reports --out report.md\n"
+              "  agentctl run hello --plan-file examples/plans/hello.lua --input name=Ada\n"
+              "  agentctl run brief --collection reports --inputs-json '{\"questions\": [\"...\"]}' --detach\n"
+              "Plans and their API: docs/plans.md");
   run->add_option("plan", flags->plan, "plan name: a built-in one (report), one in the daemon's plans directory, "
                                         "or a label for --plan-file")->required();
   run->add_option("--topic", flags->topic, "inputs.topic");
@@ -434,6 +439,8 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
   run->add_flag("--quiet", flags->quiet, "no progress on standard error");
 
   CLI::App* runs = app->add_subcommand("runs", "list and manage runs");
+  runs->footer("Examples:\n  agentctl runs list --state FAILED\n  agentctl runs events RUN_ID\n"
+               "  agentctl runs show RUN_ID --transcripts\n  agentctl runs resume RUN_ID --follow");
   runs->require_subcommand(1);
   auto id = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);

@@ -11,6 +11,7 @@ namespace agentctl {
 
 std::function<int()> AddScriptCommands(CLI::App* app) {
   CLI::App* script = app->add_subcommand("script", "run Lua scripts in the sandbox");
+  script->footer("Example:\n  agentctl script run check.lua --tools-dir examples/tools --allow-host example.com");
   script->require_subcommand(1);
   auto file = std::make_shared<std::string>();
   auto scripts_dir = std::make_shared<std::string>();

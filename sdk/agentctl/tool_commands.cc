@@ -19,6 +19,8 @@ int Fail(const grpc::Status& status, const sdk::Client& client) {
 
 std::function<int(sdk::Client&)> AddToolCommands(CLI::App* app) {
   CLI::App* tools = app->add_subcommand("tools", "the daemon's tools");
+  tools->footer("Examples:\n  agentctl tools list\n  agentctl tools call calculator --args '{\"expression\": \"6*7\"}'\n"
+                "Writing tools: docs/tools.md");
   tools->require_subcommand(1);
   CLI::App* list = tools->add_subcommand("list", "list tools with their argument schemas");
   auto name = std::make_shared<std::string>();

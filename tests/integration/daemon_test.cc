@@ -219,6 +219,37 @@ TEST(AgentctlTest, ScriptRunPrintsOutputAndFailsClearly) {
   EXPECT_THAT(loop.err, HasSubstr("instruction budget (1000000) exhausted"));
 }
 
+// The bash completion script is made from the command tree, so it offers what the commands
+// are: checked by completing in a real bash.
+TEST(AgentctlTest, BashCompletionOffersTheCommandsAndOptions) {
+  TempDir dir;
+  CommandResult script = RunCommand({BinaryPath("agentctl"), "completion", "bash"});
+  ASSERT_EQ(script.exit_code, 0) << script.err;
+  testing_support::WriteFile(dir.Join("agentctl.bash"), script.out);
+  auto complete = [&](const std::string& words) {
+    CommandResult r = RunCommand({"/bin/bash", "-c",
+                                  "source " + dir.Join("agentctl.bash") + "; COMP_WORDS=(" + words +
+                                      "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _agentctl; echo \"${COMPREPLY[*]}\""});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(complete("agentctl ru"), "run runs\n");
+  EXPECT_EQ(complete("agentctl memory sea"), "search\n");
+  EXPECT_EQ(complete("agentctl --addr x:1 runs sh"), "show\n");
+  EXPECT_EQ(complete("agentctl memory ingest --ba"), "--batch\n");
+  EXPECT_EQ(complete("agentctl runs show --tr"), "--transcripts\n");
+  // Every command's --help shows an example.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{}, {"run"}, {"runs"}, {"memory"}, {"tools"}, {"chat"}, {"generate"}, {"completion"}}) {
+    std::vector<std::string> argv = {BinaryPath("agentctl")};
+    argv.insert(argv.end(), command.begin(), command.end());
+    argv.push_back("--help");
+    CommandResult help = RunCommand(argv);
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_THAT(help.out, ::testing::ContainsRegex("Examples?:\n  agentctl ")) << (command.empty() ? "agentctl" : command[0]);
+  }
+}
+
 TEST(AgentctlTest, VersionAndUnreachableDaemon) {
   CommandResult version = RunCommand({BinaryPath("agentctl"), "version"});
   EXPECT_EQ(version.exit_code, 0);
