@@ -556,6 +556,21 @@ end
 plan{
   name = "report",
   description = "Research report: outline → search → draft → revise, with citations to the collection.",
+  -- Checked when a run is started (a run with other inputs is refused, naming the key); the
+  -- checks in `run` below stay for what a schema cannot say (a topic of only spaces).
+  inputs = {
+    type = "object",
+    properties = {
+      topic = {type = "string", minLength = 1, description = "the subject of the report"},
+      collection = {type = "string", minLength = 1, description = "the memory collection to search"},
+      max_sections = {type = "integer", minimum = 2, maximum = 8, description = "sections, the key findings included (default 4)"},
+      passages = {type = "integer", minimum = 1, maximum = 12, description = "passages per section (default 6)"},
+      sentences = {type = "integer", minimum = 2, maximum = 12, description = "sentences per section (default 4)"},
+      style = {enum = {"auto", "extractive", "abstractive"}, description = "how the report is written (default auto: the model's card)"},
+      web = {type = "boolean", description = "also search the web (needs search_url and an allowlist)"},
+    },
+    required = {"topic", "collection"},
+  },
   run = function(ctx, inputs)
     local topic = inputs.topic
     if type(topic) ~= "string" or trim(topic) == "" then error("inputs.topic: a non-empty string is required", 0) end

@@ -9,13 +9,16 @@
 plan{
   name = "brief",
   description = "Answers each question with sentences quoted from a collection, with references.",
+  -- Checked when the run is started: other inputs are refused, naming the key.
+  inputs = {
+    type = "object",
+    properties = {
+      collection = {type = "string", minLength = 1, description = "the collection to search"},
+      questions = {type = "array", minItems = 1, maxItems = 16, items = {type = "string", minLength = 1}},
+    },
+    required = {"collection", "questions"},
+  },
   run = function(ctx, inputs)
-    if type(inputs.collection) ~= "string" or inputs.collection == "" then
-      error("inputs.collection: the collection to search (a string)", 0)
-    end
-    if type(inputs.questions) ~= "table" or #inputs.questions == 0 then
-      error("inputs.questions: a non-empty list of questions", 0)
-    end
 
     -- One step per question, up to 4 at once; a resumed run reuses the answers already found.
     local answers = ctx.map("answer", inputs.questions, function(question)

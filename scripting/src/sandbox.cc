@@ -479,22 +479,6 @@ absl::Status Sandbox::Call(int nargs, int nresults, const std::string& chunk_nam
   }
 }
 
-absl::Status CheckSyntax(const std::string& code, const std::string& chunk_name) {
-  if (!code.empty() && code[0] == LUA_SIGNATURE[0]) {
-    return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": binary chunks are not allowed in the sandbox"));
-  }
-  // A bare state: parsing needs no libraries, and nothing is run.
-  lua_State* L = luaL_newstate();
-  if (L == nullptr) return absl::ResourceExhaustedError("cannot create a Lua state");
-  const int loaded = luaL_loadbufferx(L, code.data(), code.size(), ("=" + chunk_name).c_str(), "t");
-  absl::Status status = absl::OkStatus();
-  if (loaded != LUA_OK) {
-    status = absl::InvalidArgumentError(lua_tostring(L, -1) ? lua_tostring(L, -1) : "the script does not compile");
-  }
-  lua_close(L);
-  return status;
-}
-
 absl::Status Sandbox::RunString(const std::string& code, const std::string& chunk_name) {
   return Run(luaL_loadbufferx(state_, code.data(), code.size(), ("=" + chunk_name).c_str(), "t"), chunk_name);
 }

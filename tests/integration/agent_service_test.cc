@@ -318,10 +318,13 @@ TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
   ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
   EXPECT_EQ(Json::parse(FindStep(run, "outline")->output_json())["style"], "abstractive");
   EXPECT_THAT(run.artifact().content(), HasSubstr("## References"));
-  RunT bad = StartRun("report", {{"topic", "x"}, {"collection", "seeds"}, {"style", "poetic"}});
-  RunT failed = WaitForEnd(bad.run_id());
-  EXPECT_EQ(failed.state(), RUN_STATE_FAILED);
-  EXPECT_THAT(failed.error(), HasSubstr("inputs.style"));
+  // The report plan declares its inputs: a style it does not know is refused before a run exists.
+  StartRunRequest bad;
+  bad.set_plan("report");
+  bad.set_inputs_json(R"({"topic": "x", "collection": "seeds", "style": "poetic"})");
+  absl::StatusOr<RunT> refused = client_->StartRun(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("inputs.style"));
 }
 
 TEST_F(AgentServiceTest, ReportUsesWebSearchWhenConfiguredAndAsked) {
@@ -555,7 +558,6 @@ plan{name = "sandbox", run = function(ctx, inputs)
 end})lua");
   RunT outside = StartRun("outside", Json::object(), R"lua(
 plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{prompt = "x"} end})lua");
-  RunT none = StartRun("none", Json::object(), "local x = 1");
 
   EXPECT_EQ(WaitForEnd(good.run_id()).state(), RUN_STATE_SUCCEEDED);
   RunT r = WaitForEnd(runtime.run_id());
@@ -570,9 +572,6 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   RunT o = WaitForEnd(outside.run_id());
   EXPECT_EQ(o.state(), RUN_STATE_FAILED);
   EXPECT_THAT(o.error(), HasSubstr("must be called inside ctx.step"));
-  RunT n = WaitForEnd(none.run_id());
-  EXPECT_EQ(n.state(), RUN_STATE_FAILED);
-  EXPECT_THAT(n.error(), HasSubstr("does not define a plan"));
 
   // Refused up front, with no run created: a plan that does not compile (named by the source's
   // name when the client gives one), an unknown plan, a bad plan name, inputs that are not an
@@ -601,11 +600,23 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   request.set_plan("report");
   request.set_inputs_json("[1, 2]");
   EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs_json"));
-  // The report plan checks its own inputs.
-  RunT missing = StartRun("report", {{"collection", "seeds"}});
-  RunT m = WaitForEnd(missing.run_id());
-  EXPECT_EQ(m.state(), RUN_STATE_FAILED);
-  EXPECT_THAT(m.error(), HasSubstr("inputs.topic"));
+  // The report plan declares its inputs (plan{inputs = ...}): checked before a run exists.
+  request.set_inputs_json(R"({"collection": "seeds"})");
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs.topic: is required"));
+  request.set_inputs_json(R"({"topic": "x", "collection": "seeds", "max_sections": 20})");
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs.max_sections"));
+  // A source that never calls plan{}, or declares inputs that are not a schema, is refused too.
+  StartRunRequest undefined;
+  undefined.set_plan("none");
+  undefined.set_plan_source("local x = 1");
+  absl::StatusOr<RunT> none = client_->StartRun(undefined);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("does not define a plan"));
+  undefined.set_plan_source("plan{name = 'x', inputs = {type = 'object', pattern = 'a'}, run = function() end}");
+  none = client_->StartRun(undefined);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("plan: inputs:"));
+  EXPECT_EQ(count_runs(), runs_before) << "no refused start left a run behind";
 }
 
 TEST_F(AgentServiceTest, MapFansOutStepsThatRunConcurrently) {

@@ -58,10 +58,14 @@ TEST(ExamplesTest, ThePlansAndToolsInExamplesRunAsDocumented) {
   for (const auto& s : run["steps"]) steps.push_back(s["name"]);
   EXPECT_EQ(steps, (std::vector<std::string>{"answer/1", "answer/2", "count"}));
 
-  // Its inputs are checked by the plan, with the key named.
+  // Its declared inputs are checked before a run exists, with the key named.
   auto missing = RunCommand({agentctl, "--addr", addr, "run", "brief", "--collection", "reports", "--quiet"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, HasSubstr("inputs.questions: a non-empty list of questions"));
+  EXPECT_THAT(missing.err, HasSubstr("inputs.questions: is required"));
+  auto empty = RunCommand({agentctl, "--addr", addr, "run", "brief", "--collection", "reports", "--inputs-json",
+                           R"({"questions": []})", "--quiet"});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_THAT(empty.err, HasSubstr("inputs.questions"));
 
   // The example tools, called directly as docs/tools.md shows.
   auto growth = RunCommand({agentctl, "--addr", addr, "tools", "call", "growth_rate", "--args",

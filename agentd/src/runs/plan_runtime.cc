@@ -12,6 +12,7 @@ extern "C" {
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tools/json_schema.h"
 #include "scripting/lua_json.h"
 
 namespace agentd::runs {
@@ -33,6 +34,7 @@ function plan(def)
   if type(def.name) ~= "string" or def.name == "" then error("plan: name must be a non-empty string", 2) end
   if type(def.run) ~= "function" then error("plan: run must be a function(ctx, inputs)", 2) end
   if def.description ~= nil and type(def.description) ~= "string" then error("plan: description must be a string", 2) end
+  if def.inputs ~= nil and type(def.inputs) ~= "table" then error("plan: inputs must be a JSON Schema (a table)", 2) end
   definition = def
 end
 
@@ -580,9 +582,16 @@ absl::StatusOr<nlohmann::json> RunPlan(const PlanRunOptions& options) {
   return *artifact;
 }
 
-absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::string& chunk_name) {
+absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::string& chunk_name,
+                                     const std::string& scripts_dir, const std::string& shared_scripts_dir) {
+  // Defining a plan runs only its file's top level: bounded well below a run's limits, since a
+  // StartRun call waits for it.
   scripting::SandboxOptions sandbox_options;
-  sandbox_options.limits.timeout_seconds = 5;
+  sandbox_options.limits.timeout_seconds = 2;
+  sandbox_options.limits.max_instructions = 200'000'000;
+  sandbox_options.limits.max_memory_bytes = 64ull << 20;
+  sandbox_options.scripts_dir = scripts_dir;
+  sandbox_options.shared_scripts_dir = shared_scripts_dir;
   auto sandbox = scripting::Sandbox::Create(sandbox_options);
   if (!sandbox.ok()) return sandbox.status();
   RuntimeState state;  // no host: loading a plan makes no host calls
@@ -596,6 +605,15 @@ absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::strin
   info.name = CheckString(L, -1);
   lua_getfield(L, -2, "description");
   info.description = CheckString(L, -1);
+  lua_getfield(L, -3, "inputs");
+  if (lua_istable(L, -1)) {
+    absl::StatusOr<Json> schema = scripting::LuaToJson(L, lua_gettop(L));
+    if (!schema.ok()) return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": plan: inputs: ", schema.status().message()));
+    if (absl::Status checked = tools::CheckSchema(*schema); !checked.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": plan: inputs: ", checked.message()));
+    }
+    info.inputs_schema = std::move(*schema);
+  }
   return info;
 }
 

@@ -104,8 +104,16 @@ absl::StatusOr<nlohmann::json> RunPlan(const PlanRunOptions& options);
 struct PlanInfo {
   std::string name;
   std::string description;
+  // plan{inputs = ...}: a JSON Schema the run's inputs must satisfy (checked before a run is
+  // created); null when the plan declares none.
+  nlohmann::json inputs_schema;
 };
-absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::string& chunk_name);
+// Runs the file's top level (which calls plan{...}) without running the plan, for its
+// declaration; errors are the ones a run would fail with at its start (syntax, plan{} misuse,
+// an inputs schema that is not one). Modules are required from `scripts_dir` and
+// `shared_scripts_dir` as in a run.
+absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::string& chunk_name,
+                                     const std::string& scripts_dir = "", const std::string& shared_scripts_dir = "");
 
 }  // namespace agentd::runs
 

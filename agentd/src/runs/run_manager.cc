@@ -16,7 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "scripting/sandbox.h"
+#include "tools/json_schema.h"
 #include "log.h"
 #include "memory/content_hash.h"
 #include "runs/active_run.h"
@@ -148,10 +148,22 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       source = *found;
       chunk_name = request.plan() + ".lua";
     }
-    // A plan that does not compile is refused before a run exists for it.
-    if (absl::Status compiles = scripting::CheckSyntax(source, chunk_name); !compiles.ok()) {
+    // A plan that does not compile or define itself, or inputs its declared schema refuses, are
+    // refused before a run exists for them (a run would only fail at its start).
+    std::string scripts_dir, shared_scripts_dir;
+    if (!options_.plans_dir.empty()) {
+      scripts_dir = (std::filesystem::path(options_.plans_dir) / tenant).string();
+      shared_scripts_dir = options_.plans_dir;
+    }
+    absl::StatusOr<PlanInfo> declared = InspectPlan(source, chunk_name, scripts_dir, shared_scripts_dir);
+    if (!declared.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(request.plan_source().empty() ? "plan: " : "plan_source: ",
-                                                     compiles.message()));
+                                                     declared.status().message()));
+    }
+    if (!declared->inputs_schema.is_null()) {
+      if (absl::Status valid = tools::ValidateJson(declared->inputs_schema, inputs, "inputs"); !valid.ok()) {
+        return absl::InvalidArgumentError(valid.message());
+      }
     }
     // A client may ask for less than the daemon's budgets, never for more.
     const agentd::v1::RunLimits& asked = request.limits();

@@ -63,11 +63,6 @@ struct SandboxOptions {
   std::function<void(const std::string& level, const std::string& message)> on_log;
 };
 
-// Whether `code` compiles as a Lua text chunk (nothing runs): the error names `chunk_name` and
-// the line, as a run's would ("plan.lua:3: '}' expected near 'end'"). INVALID_ARGUMENT when it
-// does not.
-absl::Status CheckSyntax(const std::string& code, const std::string& chunk_name);
-
 class Sandbox {
  public:
   static absl::StatusOr<std::unique_ptr<Sandbox>> Create(const SandboxOptions& options);
