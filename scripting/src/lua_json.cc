@@ -26,9 +26,24 @@ bool IsNull(lua_State* L, int index) {
   return same;
 }
 
-absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth) {
+// What one conversion may produce. The depth limit alone does not bound it: a table holding the
+// same table twice, 60 levels down, is 2^60 values, and a 30 MB string referenced a million
+// times is 30 TB — all built on the C++ heap, where the sandbox's own limits do not reach.
+constexpr int64_t kMaxValues = 2'000'000;
+constexpr int64_t kMaxStringBytes = 128ll << 20;
+
+struct Budget {
+  int64_t values = kMaxValues;
+  int64_t string_bytes = kMaxStringBytes;
+};
+
+absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth, Budget* budget) {
   index = lua_absindex(L, index);
   if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deeply (or a cycle)"));
+  if (--budget->values < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": more than ", kMaxValues,
+                                                   " values in all (a table shared many times?)"));
+  }
   // Each level holds a key and a value on the Lua stack.
   if (!lua_checkstack(L, 4)) return absl::ResourceExhaustedError(absl::StrCat(path, ": no Lua stack left"));
   switch (lua_type(L, index)) {
@@ -43,6 +58,11 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
     case LUA_TSTRING: {
       size_t length;
       const char* s = lua_tolstring(L, index, &length);
+      budget->string_bytes -= static_cast<int64_t>(length);
+      if (budget->string_bytes < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": more than ", kMaxStringBytes >> 20,
+                                                       " MiB of text in all"));
+      }
       return nlohmann::json(std::string(s, length));
     }
     case LUA_TLIGHTUSERDATA:
@@ -64,7 +84,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
         nlohmann::json array = nlohmann::json::array();
         for (lua_Integer i = 1; i <= n; ++i) {
           lua_rawgeti(L, index, i);
-          auto item = Convert(L, -1, absl::StrCat(path, "[", i, "]"), depth + 1);
+          auto item = Convert(L, -1, absl::StrCat(path, "[", i, "]"), depth + 1, budget);
           lua_pop(L, 1);
           if (!item.ok()) return item.status();
           array.push_back(std::move(*item));
@@ -81,7 +101,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
         size_t key_length = 0;
         const char* key_bytes = lua_tolstring(L, -2, &key_length);  // a key may hold NUL bytes
         const std::string key(key_bytes, key_length);
-        auto item = Convert(L, -1, path.empty() ? key : absl::StrCat(path, ".", key), depth + 1);
+        auto item = Convert(L, -1, path.empty() ? key : absl::StrCat(path, ".", key), depth + 1, budget);
         lua_pop(L, 1);
         if (!item.ok()) {
           lua_pop(L, 1);
@@ -99,7 +119,8 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
 
 int Encode(lua_State* L) {
   luaL_checkany(L, 1);
-  auto value = Convert(L, 1, "", 0);
+  Budget budget;
+  auto value = Convert(L, 1, "", 0, &budget);
   if (!value.ok()) return luaL_error(L, "json.encode: %s", std::string(value.status().message()).c_str());
   const std::string text = value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   lua_pushlstring(L, text.data(), text.size());
@@ -142,7 +163,10 @@ int Decode(lua_State* L) {
 
 }  // namespace
 
-absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) { return Convert(L, index, "", 0); }
+absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) {
+  Budget budget;
+  return Convert(L, index, "", 0, &budget);
+}
 
 void PushJson(lua_State* L, const nlohmann::json& value) {
   luaL_checkstack(L, 3, "json too deep");

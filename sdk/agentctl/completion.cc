@@ -49,9 +49,10 @@ std::string BashCompletion(const CLI::App& app) {
   script +=
       "  esac\n"
       "  if [[ \"$cur\" != -* ]]; then words=\"${words//--[a-z0-9-]*/}\"; fi\n"
-      "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
-      "  # Files where a command takes them (ingest, --plan-file, --out, ...) when no word matches.\n"
-      "  if [[ ${#COMPREPLY[@]} -eq 0 ]]; then COMPREPLY=($(compgen -f -- \"$cur\")); fi\n"
+      "  mapfile -t COMPREPLY < <(compgen -W \"$words\" -- \"$cur\")\n"
+      "  # Files where a command takes them (ingest, --plan-file, --out, ...) when no word matches;\n"
+      "  # one per line, so names with spaces stay whole.\n"
+      "  if [[ ${#COMPREPLY[@]} -eq 0 ]]; then mapfile -t COMPREPLY < <(compgen -f -- \"$cur\"); fi\n"
       "}\n"
       "complete -o filenames -F _agentctl agentctl\n";
   return script;

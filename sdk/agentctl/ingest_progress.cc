@@ -1,5 +1,6 @@
 #include "ingest_progress.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -65,7 +66,9 @@ void IngestProgress::Done(size_t files, uint64_t bytes, uint64_t chunks) {
 void IngestProgress::Draw() {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   constexpr int kWidth = 20;
-  const int filled = total_bytes_ == 0 ? 0 : static_cast<int>(kWidth * bytes_done_ / total_bytes_);
+  // Files may have grown since they were measured: the bar never runs past full.
+  const int filled =
+      total_bytes_ == 0 ? 0 : static_cast<int>(std::min<uint64_t>(kWidth, kWidth * bytes_done_ / total_bytes_));
   std::string line = absl::StrCat("[", std::string(filled, '#'), std::string(kWidth - filled, '.'), "] ", files_done_,
                                   "/", total_files_, " files, ", chunks_done_, " chunks");
   if (elapsed > 0 && chunks_done_ > 0) absl::StrAppend(&line, absl::StrFormat(" (%.0f chunks/s)", chunks_done_ / elapsed));
@@ -77,7 +80,10 @@ void IngestProgress::Draw() {
     // Long names are cut: the line must fit a terminal's width to be redrawn in place.
     size_t from = current_.size() > 40 ? current_.size() - 39 : 0;
     while (from < current_.size() && (static_cast<unsigned char>(current_[from]) & 0xC0) == 0x80) ++from;  // whole characters
-    const std::string name = from > 0 ? "…" + current_.substr(from) : current_;
+    std::string name = from > 0 ? "…" + current_.substr(from) : current_;
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // a file name's bytes, not terminal commands
+    }
     absl::StrAppend(&line, "; ", name, " ", Duration(std::chrono::duration<double>(Clock::now() - sent_at_).count()));
   }
   std::fprintf(stderr, "\r\033[K%s", line.c_str());

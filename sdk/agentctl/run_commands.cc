@@ -172,6 +172,30 @@ Json EventJson(const RunEvent& e) {
   return out;
 }
 
+// `text` with its control characters (C0, DEL, C1) made visible as spaces or "?": what
+// models, documents and plans put in events is shown, never obeyed by the terminal.
+std::string Printable(const std::string& text, bool keep_lines = false) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (keep_lines && c == '\n') {
+      out += '\n';
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out += '?';  // U+0080..U+009F, the C1 controls
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 // At most `max_chars` characters of `text` (whole UTF-8 characters), "…" marking a cut: a
 // progress line stays one terminal line whatever a 10 KB topic or a tool's arguments hold.
 std::string Clip(const std::string& text, size_t max_chars) {
@@ -179,22 +203,18 @@ std::string Clip(const std::string& text, size_t max_chars) {
   for (; i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == max_chars) break;
   }
-  std::string out = text.substr(0, i);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return i < text.size() ? out + "…" : out;
+  return Printable(text.substr(0, i)) + (i < text.size() ? "…" : "");
 }
 
 // One line of what an event says, for `runs events` without --json: the step, and what
 // happened in it — states, errors, warnings, queries and tools — so that a failed run's reason
 // is on the screen, not only in the JSON.
 std::string EventDetails(const Json& j) {
-  std::string out = j.value("step", "");
+  std::string out = Clip(j.value("step", ""), 200);
   auto add = [&](const std::string& text) {
     if (text.empty()) return;
     if (!out.empty()) out += "  ";
-    out += text;
+    out += Clip(text, 400);
   };
   const std::string type = j["type"];
   if (type == "step_started" && j.value("attempt", 1) > 1) add(absl::StrCat("attempt ", j.value("attempt", 1)));
@@ -255,7 +275,7 @@ class ProgressPrinter {
         break;
       }
       case RunEvent::kToolCalled:
-        Line(absl::StrCat("  ⚙ ", e.tool_called().tool(), " ", Clip(e.tool_called().arguments_json(), 120)));
+        Line(absl::StrCat("  ⚙ ", Clip(e.tool_called().tool(), 64), " ", Clip(e.tool_called().arguments_json(), 120)));
         break;
       case RunEvent::kWarning:
         Line(absl::StrCat("  ! ", Clip(e.warning().message(), 200)));
@@ -529,7 +549,8 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
                              : t.kind() == TranscriptEntry::KIND_RETRIEVAL ? "retrieval"
                                                                            : "entry";
           std::printf("    ── %s call, %s\n    request:\n%s\n    response:\n%s\n", kind, Time(t.time()).c_str(),
-                      Indent(t.request(), "      ").c_str(), Indent(t.response(), "      ").c_str());
+                      Indent(Printable(t.request(), true), "      ").c_str(),
+                      Indent(Printable(t.response(), true), "      ").c_str());
         }
       }
       if (!r->artifact().content().empty()) std::printf("\n%s", r->artifact().content().c_str());

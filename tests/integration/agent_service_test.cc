@@ -616,7 +616,31 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   none = client_->StartRun(undefined);
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(none.status().message()), HasSubstr("plan: inputs:"));
-  EXPECT_EQ(count_runs(), runs_before) << "no refused start left a run behind";
+  // Hostile declarations are refused and leave the daemon serving: a metatable that errors when
+  // its fields are read again, an inputs schema whose anyOf holds a type that is not a name, a
+  // table shared 60 levels deep (2^60 values when converted), a top level that never ends.
+  const char* hostile[] = {
+      "plan(setmetatable({}, {__index = function(t, k) n = (n or 0) + 1; if n > 4 then error('late') end;"
+      " if k == 'name' then return 'x' elseif k == 'run' then return function() end end end}))",
+      "plan{name = 'x', inputs = {anyOf = {{type = {5}}}}, run = function() end}",
+      "local t = {} for i = 1, 60 do t = {t, t} end plan{name = 'x', inputs = t, run = function() end}",
+      "while true do end",
+  };
+  for (const char* source : hostile) {
+    undefined.set_plan_source(source);
+    none = client_->StartRun(undefined);
+    EXPECT_TRUE(none.ok() || none.status().code() == absl::StatusCode::kInvalidArgument) << source << ": " << none.status();
+    if (none.ok()) WaitForEnd(none->run_id());
+  }
+  auto health = client_->Health();
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, "SERVING");
+  undefined.set_plan_source("plan{name = 'x', inputs = {anyOf = {{type = {5}}}}, run = function() end}");
+  EXPECT_THAT(std::string(client_->StartRun(undefined).status().message()), HasSubstr("anyOf[0]"));
+  undefined.set_plan_source("local t = {} for i = 1, 60 do t = {t, t} end plan{name = 'x', inputs = t, run = function() end}");
+  EXPECT_THAT(std::string(client_->StartRun(undefined).status().message()), HasSubstr("values in all"));
+  undefined.set_plan_source_name("evil\x1b[2J.lua");
+  EXPECT_THAT(std::string(client_->StartRun(undefined).status().message()), HasSubstr("plan_source_name: control characters"));
 }
 
 TEST_F(AgentServiceTest, MapFansOutStepsThatRunConcurrently) {

@@ -131,6 +131,15 @@ absl::Status CheckSchema(const Json& schema) {
     } else if (key == "items" || key == "additionalProperties") {
       absl::Status status = CheckSchema(item);
       if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(key, ": ", status.message()));
+    } else if (key == "anyOf") {
+      // Its forms are schemas too: ValidateJson reads them with the same expectations.
+      if (!item.is_array() || item.empty()) return absl::InvalidArgumentError("schema anyOf must be a non-empty list of schemas");
+      for (size_t i = 0; i < item.size(); ++i) {
+        absl::Status status = CheckSchema(item[i]);
+        if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("anyOf[", i, "]: ", status.message()));
+      }
+    } else if (key == "enum" && !item.is_array()) {
+      return absl::InvalidArgumentError("schema enum must be a list of values");
     } else if (key == "required" && !item.is_array()) {
       return absl::InvalidArgumentError("schema required must be a list of names");
     } else if ((key == "minimum" || key == "maximum" || key == "exclusiveMinimum" || key == "exclusiveMaximum") && !item.is_number()) {

@@ -12,8 +12,8 @@ extern "C" {
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "tools/json_schema.h"
 #include "scripting/lua_json.h"
+#include "tools/json_schema.h"
 
 namespace agentd::runs {
 namespace {
@@ -31,11 +31,17 @@ local definition = nil
 function plan(def)
   if definition ~= nil then error("plan{...} may be called only once per file", 2) end
   if type(def) ~= "table" then error("plan{...} expects a table", 2) end
-  if type(def.name) ~= "string" or def.name == "" then error("plan: name must be a non-empty string", 2) end
-  if type(def.run) ~= "function" then error("plan: run must be a function(ctx, inputs)", 2) end
-  if def.description ~= nil and type(def.description) ~= "string" then error("plan: description must be a string", 2) end
-  if def.inputs ~= nil and type(def.inputs) ~= "table" then error("plan: inputs must be a JSON Schema (a table)", 2) end
-  definition = def
+  -- Each field read once, here (under the protected call), into a table of our own: the C side
+  -- reads only that, so a metatable on the plan's table can run no code outside a pcall.
+  local name, run, description, inputs = def.name, def.run, def.description, def.inputs
+  if type(name) ~= "string" or name == "" then error("plan: name must be a non-empty string", 2) end
+  if type(run) ~= "function" then error("plan: run must be a function(ctx, inputs)", 2) end
+  if description ~= nil and type(description) ~= "string" then error("plan: description must be a string", 2) end
+  if inputs ~= nil and type(inputs) ~= "table" then error("plan: inputs must be a JSON Schema (a table)", 2) end
+  local ok, inputs_json = true, nil
+  if inputs ~= nil then ok, inputs_json = pcall(json_encode, inputs) end
+  if not ok then error("plan: inputs: " .. tostring(inputs_json), 2) end
+  definition = {name = name, run = run, description = description, inputs_json = inputs_json}
 end
 
 -- The step each coroutine is in (the main thread and every ctx.map task have their own).
@@ -605,14 +611,12 @@ absl::StatusOr<PlanInfo> InspectPlan(const std::string& source, const std::strin
   info.name = CheckString(L, -1);
   lua_getfield(L, -2, "description");
   info.description = CheckString(L, -1);
-  lua_getfield(L, -3, "inputs");
-  if (lua_istable(L, -1)) {
-    absl::StatusOr<Json> schema = scripting::LuaToJson(L, lua_gettop(L));
-    if (!schema.ok()) return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": plan: inputs: ", schema.status().message()));
-    if (absl::Status checked = tools::CheckSchema(*schema); !checked.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": plan: inputs: ", checked.message()));
-    }
-    info.inputs_schema = std::move(*schema);
+  lua_getfield(L, -3, "inputs_json");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    Json schema = Json::parse(CheckString(L, -1), nullptr, false);
+    absl::Status checked = schema.is_discarded() ? absl::InvalidArgumentError("not JSON") : tools::CheckSchema(schema);
+    if (!checked.ok()) return absl::InvalidArgumentError(absl::StrCat(chunk_name, ": plan: inputs: ", checked.message()));
+    info.inputs_schema = std::move(schema);
   }
   return info;
 }

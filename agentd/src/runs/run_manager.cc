@@ -120,7 +120,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
   absl::StatusOr<Run> Start(const std::string& tenant, const agentd::v1::StartRunRequest& request,
                             bool* existing) override {
     *existing = false;
-    std::lock_guard<std::mutex> start_lock(start_mutex_);  // idempotency check and insert as one
+    // A start that repeats an earlier one's key returns that run (checked again under the lock
+    // below, where the insert happens).
     if (!request.idempotency_key().empty()) {
       auto found = options_.store->FindByIdempotencyKey(tenant, request.idempotency_key());
       if (!found.ok()) return found.status();
@@ -136,6 +137,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
         return absl::InvalidArgumentError("inputs_json: must be a JSON object");
       }
     }
+    for (unsigned char c : request.plan_source_name()) {
+      if (c < 0x20 || c == 0x7f) return absl::InvalidArgumentError("plan_source_name: control characters are not allowed");
+    }
     std::string source;
     std::string chunk_name;
     if (!request.plan_source().empty()) {
@@ -149,7 +153,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       chunk_name = request.plan() + ".lua";
     }
     // A plan that does not compile or define itself, or inputs its declared schema refuses, are
-    // refused before a run exists for them (a run would only fail at its start).
+    // refused before a run exists for them (a run would only fail at its start). Outside the
+    // start lock: one tenant's slow top level (up to its 2 s) holds up no one else's start.
     std::string scripts_dir, shared_scripts_dir;
     if (!options_.plans_dir.empty()) {
       scripts_dir = (std::filesystem::path(options_.plans_dir) / tenant).string();
@@ -161,8 +166,21 @@ class RunManagerImpl final : public RunManager, public RunJournal {
                                                      declared.status().message()));
     }
     if (!declared->inputs_schema.is_null()) {
-      if (absl::Status valid = tools::ValidateJson(declared->inputs_schema, inputs, "inputs"); !valid.ok()) {
-        return absl::InvalidArgumentError(valid.message());
+      absl::Status valid;
+      try {
+        valid = tools::ValidateJson(declared->inputs_schema, inputs, "inputs");
+      } catch (const std::exception& e) {  // a schema CheckSchema let through and ValidateJson cannot read
+        valid = absl::InvalidArgumentError(absl::StrCat("plan: inputs: the schema cannot be applied: ", e.what()));
+      }
+      if (!valid.ok()) return absl::InvalidArgumentError(valid.message());
+    }
+    std::lock_guard<std::mutex> start_lock(start_mutex_);  // idempotency check and insert as one
+    if (!request.idempotency_key().empty()) {
+      auto found = options_.store->FindByIdempotencyKey(tenant, request.idempotency_key());
+      if (!found.ok()) return found.status();
+      if (found->has_value()) {
+        *existing = true;
+        return Get(tenant, **found, false);
       }
     }
     // A client may ask for less than the daemon's budgets, never for more.
