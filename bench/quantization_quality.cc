@@ -3,8 +3,8 @@
 // first, and the KL divergence of their next-token distributions (the figures llama.cpp's
 // perplexity tool gives for its own quantisations).
 //
-//   quantization_quality --model engine/models/agentd-default --window 512 \
-//       tests/data/corpus_en/seeds/*.md          (text the default model was not trained on)
+//   quantization_quality --model engine/models/agentd-default --window 512 tests/data/corpus_en/seeds/*.md
+// (the English seed documents: text the default model was not trained on)
 #include <cstdio>
 #include <fstream>
 #include <sstream>
