@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "nlohmann/json.hpp"
@@ -557,25 +558,36 @@ TEST(ModelServiceStreamLimitTest, StreamsBeyondMaxStreamsAreRefusedAndTheSlotCom
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-// `agentd --quantize q8`: the shipped model loads with 8-bit weights and generates; a value
-// the daemon does not know is refused at start, naming the setting.
-TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRefused) {
-  testing_support::TempDir data;
+// Starts the shipped model with `--quantize scheme` on `data_dir`, checks that ModelInfo says
+// so, and generates eight tokens with it.
+void ServeQuantized(const std::string& data_dir, const std::string& scheme,
+                    std::optional<testing_support::DaemonProcess>* daemon, ShortGeneration* generated) {
   std::string error;
-  auto daemon = testing_support::DaemonProcess::Start(data.Join("ok"), {"--quantize", "q8"}, &error,
-                                                      std::chrono::seconds(60), /*add_model_none=*/false);
-  ASSERT_TRUE(daemon.has_value()) << error;
+  auto started = testing_support::DaemonProcess::Start(data_dir, {"--quantize", scheme}, &error, std::chrono::seconds(60),
+                                                      /*add_model_none=*/false);
+  ASSERT_TRUE(started.has_value()) << error;
+  daemon->emplace(std::move(*started));
   sdk::ClientOptions options;
-  options.address = daemon->address();
+  options.address = (*daemon)->address();
   auto client = sdk::Client::Create(options);
   ASSERT_TRUE(client.ok());
   ModelInfoResponse info;
   ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
-  EXPECT_EQ(info.weight_dtype(), "q8");
-  const ShortGeneration generated = GenerateEightTokens(client->get());
-  ASSERT_TRUE(generated.status.ok()) << generated.status.error_message();
-  EXPECT_FALSE(generated.text.empty());
+  EXPECT_EQ(info.weight_dtype(), scheme);
+  *generated = GenerateEightTokens(client->get());
+  ASSERT_TRUE(generated->status.ok()) << generated->status.error_message();
+  EXPECT_FALSE(generated->text.empty());
+}
 
+// `agentd --quantize q8`: the shipped model loads with 8-bit weights and generates; a value
+// the daemon does not know is refused at start, naming the setting.
+TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRefused) {
+  testing_support::TempDir data;
+  std::optional<testing_support::DaemonProcess> daemon;
+  ShortGeneration generated;
+  ASSERT_NO_FATAL_FAILURE(ServeQuantized(data.Join("ok"), "q8", &daemon, &generated));
+
+  std::string error;
   auto refused = testing_support::DaemonProcess::Start(data.Join("bad"), {"--quantize", "q5"}, &error,
                                                        std::chrono::seconds(30), /*add_model_none=*/false);
   EXPECT_FALSE(refused.has_value());
@@ -588,26 +600,15 @@ TEST(ModelServiceQuantizedTest, FourBitWeightsAreSavedOnceAndMappedOnRestart) {
   testing_support::TempDir data;
   std::string texts[2];
   for (int start = 0; start < 2; ++start) {
-    std::string error;
-    auto daemon = testing_support::DaemonProcess::Start(data.Join("d"), {"--quantize", "q4"}, &error,
-                                                        std::chrono::seconds(60), /*add_model_none=*/false);
-    ASSERT_TRUE(daemon.has_value()) << error;
-    sdk::ClientOptions options;
-    options.address = daemon->address();
-    auto client = sdk::Client::Create(options);
-    ASSERT_TRUE(client.ok());
-    ModelInfoResponse info;
-    ASSERT_TRUE((*client)->models().ModelInfo((*client)->NewContext().get(), ModelInfoRequest(), &info).ok());
-    EXPECT_EQ(info.weight_dtype(), "q4");
-    const ShortGeneration generated = GenerateEightTokens(client->get());
-    ASSERT_TRUE(generated.status.ok()) << generated.status.error_message();
+    std::optional<testing_support::DaemonProcess> daemon;
+    ShortGeneration generated;
+    ASSERT_NO_FATAL_FAILURE(ServeQuantized(data.Join("d"), "q4", &daemon, &generated));
     texts[start] = generated.text;
     EXPECT_THAT(daemon->Log(), ::testing::HasSubstr(start == 0 ? "quantised and saved to " + data.Join("d/quantized/")
                                                                : "mapped from " + data.Join("d/quantized/")));
     daemon->Signal(SIGTERM);
     EXPECT_EQ(daemon->WaitForExit(std::chrono::seconds(30)), 0);
   }
-  EXPECT_FALSE(texts[0].empty());
   EXPECT_EQ(texts[1], texts[0]);
 }
 
