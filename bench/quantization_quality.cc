@@ -40,10 +40,8 @@ int main(int argc, char** argv) {
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
-    const std::vector<int32_t> ids = (*tokenizer)->Encode(text.str());
-    for (size_t start = 0; start + 2 <= ids.size(); start += static_cast<size_t>(window)) {
-      windows.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                           ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + window)));
+    for (std::vector<int32_t>& w : engine::CutIntoWindows((*tokenizer)->Encode(text.str()), static_cast<size_t>(window))) {
+      windows.push_back(std::move(w));
     }
   }
   auto reference = engine::Model::Load({.model_dir = model_dir});

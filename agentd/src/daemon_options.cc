@@ -1,5 +1,6 @@
 #include "agentd/daemon_options.h"
 
+#include "engine/model.h"
 #include "engine/shipped_models.h"
 
 #include <fstream>
@@ -196,7 +197,7 @@ absl::Status DaemonOptions::Validate() const {
   }
   if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
   if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
-  if (!engine.quantize.empty() && engine.quantize != "q8" && engine.quantize != "q4") {
+  if (!engine::IsKnownQuantization(engine.quantize)) {
     return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8, q4 or empty"));
   }
   if (engine.max_running == 0 || engine.max_running > 1024) {

@@ -51,6 +51,15 @@ double MeanNegativeLogLikelihood(std::span<const float> logits, std::span<const 
   return next.empty() ? 0.0 : total / static_cast<double>(next.size());
 }
 
+std::vector<std::vector<int32_t>> CutIntoWindows(std::span<const int32_t> ids, size_t window) {
+  std::vector<std::vector<int32_t>> windows;
+  for (size_t start = 0; window > 0 && start + 2 <= ids.size(); start += window) {
+    const std::span<const int32_t> piece = ids.subspan(start, std::min(ids.size() - start, window));
+    windows.emplace_back(piece.begin(), piece.end());
+  }
+  return windows;
+}
+
 double WindowedComparison::reference_perplexity() const { return std::exp(reference_nll); }
 double WindowedComparison::model_perplexity() const { return std::exp(model_nll); }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "terminal_text.h"
 
 namespace agentctl {
 namespace {
@@ -78,13 +79,8 @@ void IngestProgress::Draw() {
   }
   if (!current_.empty()) {
     // Long names are cut: the line must fit a terminal's width to be redrawn in place.
-    size_t from = current_.size() > 40 ? current_.size() - 39 : 0;
-    while (from < current_.size() && (static_cast<unsigned char>(current_[from]) & 0xC0) == 0x80) ++from;  // whole characters
-    std::string name = from > 0 ? "…" + current_.substr(from) : current_;
-    for (char& c : name) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // a file name's bytes, not terminal commands
-    }
-    absl::StrAppend(&line, "; ", name, " ", Duration(std::chrono::duration<double>(Clock::now() - sent_at_).count()));
+    absl::StrAppend(&line, "; ", ClipFront(current_, 39), " ",
+                    Duration(std::chrono::duration<double>(Clock::now() - sent_at_).count()));
   }
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);

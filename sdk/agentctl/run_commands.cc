@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "terminal_text.h"
 
 namespace agentctl {
 namespace {
@@ -170,40 +171,6 @@ Json EventJson(const RunEvent& e) {
       out["type"] = "unknown";
   }
   return out;
-}
-
-// `text` with its control characters (C0, DEL, C1) made visible as spaces or "?": what
-// models, documents and plans put in events is shown, never obeyed by the terminal.
-std::string Printable(const std::string& text, bool keep_lines = false) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (keep_lines && c == '\n') {
-      out += '\n';
-    } else if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-    } else if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
-      out += '?';  // U+0080..U+009F, the C1 controls
-      ++i;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-// At most `max_chars` characters of `text` (whole UTF-8 characters), "…" marking a cut: a
-// progress line stays one terminal line whatever a 10 KB topic or a tool's arguments hold.
-std::string Clip(const std::string& text, size_t max_chars) {
-  size_t chars = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == max_chars) break;
-  }
-  return Printable(text.substr(0, i)) + (i < text.size() ? "…" : "");
 }
 
 // One line of what an event says, for `runs events` without --json: the step, and what

@@ -155,12 +155,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     // A plan that does not compile or define itself, or inputs its declared schema refuses, are
     // refused before a run exists for them (a run would only fail at its start). Outside the
     // start lock: one tenant's slow top level (up to its 2 s) holds up no one else's start.
-    std::string scripts_dir, shared_scripts_dir;
-    if (!options_.plans_dir.empty()) {
-      scripts_dir = (std::filesystem::path(options_.plans_dir) / tenant).string();
-      shared_scripts_dir = options_.plans_dir;
-    }
-    absl::StatusOr<PlanInfo> declared = InspectPlan(source, chunk_name, scripts_dir, shared_scripts_dir);
+    const ModuleDirs modules = ModuleDirsOf(tenant);
+    absl::StatusOr<PlanInfo> declared = InspectPlan(source, chunk_name, modules.own, modules.shared);
     if (!declared.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(request.plan_source().empty() ? "plan: " : "plan_source: ",
                                                      declared.status().message()));
@@ -428,6 +424,17 @@ class RunManagerImpl final : public RunManager, public RunJournal {
   const RunManagerOptions& options() const override { return options_; }
 
  private:
+  // Where a tenant's plans `require` modules from: its own directory, or flat from the shared
+  // one — never another tenant's (require("acme.secret") must not reach plans_dir/acme/secret.lua).
+  // Both empty without a plans directory.
+  struct ModuleDirs {
+    std::string own, shared;
+  };
+  ModuleDirs ModuleDirsOf(const std::string& tenant) const {
+    if (options_.plans_dir.empty()) return {};
+    return {(std::filesystem::path(options_.plans_dir) / tenant).string(), options_.plans_dir};
+  }
+
   absl::StatusOr<std::string> FindPlan(const std::string& tenant, const std::string& name) {
     if (!ValidPlanName(name)) {
       return absl::InvalidArgumentError(absl::StrCat("plan: '", name, "' is not a valid plan name (letters, digits, _ - .)"));
@@ -534,12 +541,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     PlanRunOptions plan;
     plan.source = snapshot.plan_source();
     plan.chunk_name = snapshot.plan_chunk_name();
-    if (!options_.plans_dir.empty()) {
-      // A tenant's modules come from its own directory, or flat from the shared one: never from
-      // another tenant's (require("acme.secret") must not reach plans_dir/acme/secret.lua).
-      plan.scripts_dir = (std::filesystem::path(options_.plans_dir) / snapshot.run().tenant()).string();
-      plan.shared_scripts_dir = options_.plans_dir;
-    }
+    const ModuleDirs modules = ModuleDirsOf(snapshot.run().tenant());
+    plan.scripts_dir = modules.own;
+    plan.shared_scripts_dir = modules.shared;
     plan.inputs = Json::parse(snapshot.run().inputs_json(), nullptr, false);
     plan.run_id = run_id;
     plan.limits.timeout_seconds = std::max(1.0, budget + 5);

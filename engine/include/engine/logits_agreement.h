@@ -32,6 +32,10 @@ double MeanNegativeLogLikelihood(std::span<const float> logits, std::span<const 
 
 class Model;
 
+// `ids` cut into consecutive windows of `window` tokens (the last one shorter; none shorter than
+// 2, which predict nothing), each to be run from an empty cache.
+std::vector<std::vector<int32_t>> CutIntoWindows(std::span<const int32_t> ids, size_t window);
+
 // `model` against `reference` (the same architecture and vocabulary; typically the same
 // checkpoint unquantised) over windows of token ids, each from an empty cache: how well each
 // predicts every window's next tokens, and how closely `model` follows `reference`.

@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,9 @@
 #include "engine/model_config.h"
 
 namespace engine {
+
+// True for the names ModelOptions::quantize takes: "" (as stored), "q8", "q4".
+bool IsKnownQuantization(std::string_view name);
 
 struct ModelOptions {
   // Directory with config.json and *.safetensors. Required.

@@ -1,11 +1,8 @@
 #include "cpu/matmul_q8.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "cpu/quantized_kernel.h"
-#include "cpu/round.h"
 
 namespace engine::cpu::q8 {
 
@@ -48,18 +45,11 @@ struct Format {
 int64_t QuantizedBytes(int64_t rows, int64_t cols) { return rows * Format::RowBytes(cols); }
 
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
-  float* scales = reinterpret_cast<float*>(out + cols);
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
-    const float* v = w + b * kQuantBlock;
-    float top = 0;
-    for (int64_t i = 0; i < kQuantBlock; ++i) top = std::max(top, std::abs(v[i]));
-    const float inverse = top > 0 ? 127.0f / top : 0.0f;
-    for (int64_t i = 0; i < kQuantBlock; ++i) {
-      out[b * kQuantBlock + i] =
-          static_cast<uint8_t>(std::clamp(RoundToNearest(v[i] * inverse), -127.0f, 127.0f) + kOffset);
-    }
-    const float scale = top / 127.0f;
-    std::memcpy(scales + b, &scale, sizeof(float));
+    int8_t levels[kQuantBlock];
+    const float scale = QuantizeBlock8(w + b * kQuantBlock, levels);
+    for (int64_t i = 0; i < kQuantBlock; ++i) out[b * kQuantBlock + i] = static_cast<uint8_t>(levels[i] + kOffset);
+    std::memcpy(out + cols + b * static_cast<int64_t>(sizeof(float)), &scale, sizeof(float));
   }
 }
 

@@ -13,6 +13,10 @@ namespace engine::cpu {
 
 constexpr int64_t kQuantBlock = 32;
 
+// One block of 32 values to 8 bits: writes q = round(v / d), clamped to −127..127, and returns
+// the scale d = max|v| / 127. The tokens' blocks and the 8-bit weights' are made alike by it.
+float QuantizeBlock8(const float* v, int8_t* q);
+
 // Bytes of n quantised tokens of width cols (a multiple of 32).
 int64_t QuantizedTokenBytes(int64_t n, int64_t cols);
 // x [n, cols] quantised into `out` (QuantizedTokenBytes(n, cols) bytes).

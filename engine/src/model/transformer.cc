@@ -529,6 +529,8 @@ class Transformer final : public Model {
 
 namespace engine {
 
+bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(name).has_value(); }
+
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
   if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
   const std::optional<cpu::Quantization> quantize = cpu::ParseQuantization(options.quantize);
