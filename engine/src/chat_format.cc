@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "engine/json_nesting.h"
 
 namespace engine {
 namespace {
@@ -203,8 +204,12 @@ class Qwen3Format final : public ChatFormat {
         OrderedJson function;
         function["name"] = tool.name;
         function["description"] = tool.description;
-        OrderedJson parameters = OrderedJson::parse(
-            tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}" : tool.parameters_json_schema, nullptr, false);
+        // Engine::Chat refuses deeper schemas by name; here they are only kept from being parsed.
+        OrderedJson parameters =
+            JsonNestedTooDeeply(tool.parameters_json_schema)
+                ? OrderedJson(OrderedJson::value_t::discarded)
+                : OrderedJson::parse(tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}" : tool.parameters_json_schema,
+                                     nullptr, false);
         if (parameters.is_discarded()) {
           return absl::InvalidArgumentError(absl::StrCat("tools: ", tool.name, ": parameters are not valid JSON"));
         }
@@ -283,7 +288,8 @@ class Qwen3Format final : public ChatFormat {
       size_t end = content.find("</tool_call>", pos);
       if (end == std::string::npos) break;
       std::string body = StripChars(content.substr(pos + 11, end - pos - 11), " \n", true, true);
-      OrderedJson call = OrderedJson::parse(body, nullptr, false);
+      OrderedJson call = JsonNestedTooDeeply(body) ? OrderedJson(OrderedJson::value_t::discarded)
+                                                   : OrderedJson::parse(body, nullptr, false);
       if (!call.is_discarded() && call.is_object() && call.contains("name") && call["name"].is_string()) {
         ToolCall parsed;
         parsed.name = call["name"].get<std::string>();
@@ -305,6 +311,7 @@ class Qwen3Format final : public ChatFormat {
 }  // namespace
 
 std::string PythonStyleJson(const std::string& json_text) {
+  if (JsonNestedTooDeeply(json_text)) return json_text;
   OrderedJson value = OrderedJson::parse(json_text, nullptr, false);
   if (value.is_discarded()) return json_text;
   std::string out;

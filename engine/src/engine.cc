@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/device.h"
+#include "engine/json_nesting.h"
 #include "nlohmann/json.hpp"
 
 namespace engine {
@@ -147,6 +148,12 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
     return absl::FailedPreconditionError("this model's tokenizer has no chat format (DeepSeek or ChatML tokens)");
   }
   if (messages.empty()) return absl::InvalidArgumentError("messages: at least one message is required");
+  for (const ToolSpec& tool : tools) {
+    if (JsonNestedTooDeeply(tool.parameters_json_schema)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tools: ", tool.name, ": parameters are nested more than ", kMaxJsonNesting, " levels deep"));
+    }
+  }
   absl::StatusOr<std::string> prompt = chat_format_->Render(messages, tools, /*add_generation_prompt=*/true);
   if (!prompt.ok()) return prompt.status();
   // The rendered prompt carries its own BOS text where the format wants one.

@@ -111,6 +111,43 @@ size_t SentenceEndWithin(std::string_view text, size_t limit) {
   return std::string_view::npos;
 }
 
+// Where the first clause-ending mark (，；：。！？) in `text` within `limit` code points is, or npos.
+size_t ClauseEndWithin(std::string_view text, size_t limit) {
+  const DecodedText decoded = DecodeUtf8(text);
+  const size_t n = std::min(limit, decoded.code_points.size());
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t cp = decoded.code_points[i];
+    if (cp == 0xFF0C || cp == 0xFF1B || cp == 0xFF1A || cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F) {
+      return decoded.byte_offsets[i];
+    }
+  }
+  return std::string_view::npos;
+}
+
+// A reporter's byline on a line of its own: a short line of names and nothing else, naming a
+// reporter ("证券时报记者 阮润生", "本报记者 张三 李四") or opening with "By " and a capitalised
+// name. A sentence that mentions a reporter ("向记者表示，") has punctuation and is not one.
+bool IsByline(const Line& line) {
+  if (line.code_points > 24) return false;
+  const DecodedText decoded = DecodeUtf8(line.text);
+  for (uint32_t cp : decoded.code_points) {
+    const bool name_like = internal::IsCjk(cp) || internal::IsSpace(cp) || cp == 0x3000 || cp == '.' || cp == '-' ||
+                           (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || cp == 0x00B7 || cp == 0x30FB;
+    if (!name_like) return false;
+  }
+  const size_t reporter = line.text.find("记者");
+  if (reporter != std::string_view::npos) {
+    // The name follows after a space: "向证券时报记者表" (a sentence broken by the layout) is not one.
+    const Line name = MakeLine(line.text.substr(reporter + 6));
+    return !name.text.empty() && name.text.size() + reporter + 6 < line.text.size();
+  }
+  return StartsWith(line.text, "By ") && line.text.size() > 3 && std::isupper(static_cast<unsigned char>(line.text[3]));
+}
+
+// Code points of text before the first byline that still count as the document's opening:
+// a byline there introduces the first article.
+constexpr size_t kOpeningCodePoints = 200;
+
 }  // namespace
 
 std::string GuessDocumentTitle(std::string_view text) {
@@ -140,14 +177,46 @@ std::string GuessDocumentTitle(std::string_view text) {
         title = Join(title, next->text);  // a headline over two lines, or a headline and its subtitle
       } else if (!EndsSentence(title)) {
         // The opening sentence of an article with no headline, broken by the PDF's layout: up to
-        // its full stop, when that comes soon.
-        const size_t stop = SentenceEndWithin(next->text, 24);
+        // its full stop, when that comes soon, else up to its first pause ("凭借出色性" + "价比，").
+        size_t stop = SentenceEndWithin(next->text, 24);
+        if (stop == std::string_view::npos) stop = ClauseEndWithin(next->text, 24);
         if (stop != std::string_view::npos && stop > 0) title = Join(title, next->text.substr(0, stop));
       }
     }
     return Clip(title, kMaxTitleCodePoints);
   }
   return "";
+}
+
+std::vector<ArticleStart> FindLaterArticles(std::string_view text) {
+  std::vector<ArticleStart> articles;
+  uint64_t code_points_before = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view raw = text.substr(at, end - at);
+    const Line line = MakeLine(raw);
+    if (!line.text.empty() && IsByline(line) && code_points_before >= kOpeningCodePoints) {
+      // The title comes from the lines after the byline; the byline itself is front matter.
+      std::string title = GuessDocumentTitle(text.substr(end));
+      if (!title.empty()) articles.push_back(ArticleStart{code_points_before, std::move(title)});
+    }
+    code_points_before += DecodeUtf8(raw).code_points.size() + (end < text.size() ? 1 : 0);
+    at = end + 1;
+  }
+  return articles;
+}
+
+std::string ArticleTitleAt(const std::vector<ArticleStart>& articles, const std::string& document_title,
+                           uint64_t start, uint64_t end) {
+  const uint64_t middle = start + (end > start ? (end - start) / 2 : 0);
+  const std::string* title = &document_title;
+  for (const ArticleStart& article : articles) {
+    if (article.offset > middle) break;
+    title = &article.title;
+  }
+  return *title;
 }
 
 }  // namespace memory

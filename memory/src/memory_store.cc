@@ -485,6 +485,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   DocumentMeta meta;
   // A document sent without a title is named from its opening lines, so citations name it.
   meta.title = doc.title.empty() ? GuessDocumentTitle(doc.text) : doc.title;
+  if (doc.title.empty()) meta.articles = FindLaterArticles(doc.text);
   meta.source = doc.source;
   meta.date = doc.date;
   meta.metadata = doc.metadata;
@@ -496,7 +497,8 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     auto it = c->documents.find(result.document_id);
     if (it != c->documents.end()) existing = it->second;
   }
-  if (existing && existing->sha256 == meta.sha256 && existing->title == meta.title && existing->source == meta.source &&
+  if (existing && existing->sha256 == meta.sha256 && existing->title == meta.title && existing->articles == meta.articles &&
+      existing->source == meta.source &&
       existing->date == meta.date && existing->metadata == meta.metadata) {
     result.outcome = IngestOutcome::kUnchanged;
     result.chunk_count = static_cast<uint32_t>(existing->chunks.size());
@@ -777,7 +779,7 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery
     h.end = record.value("end", uint64_t{0});
     auto doc = c->documents.find(h.document_id);
     if (doc != c->documents.end()) {
-      h.title = doc->second.title;
+      h.title = ArticleTitleAt(doc->second.articles, doc->second.title, h.start, h.end);
       h.source = doc->second.source;
       h.date = doc->second.date;
       h.metadata = doc->second.metadata;

@@ -60,8 +60,14 @@ CollectionInfo SpecFromJson(const Json& j, uint32_t* id) {
 }
 
 Json DocToJson(const DocumentMeta& d) {
-  return Json{{"title", d.title}, {"source", d.source}, {"date", d.date}, {"sha256", d.sha256},
+  Json j{{"title", d.title}, {"source", d.source}, {"date", d.date}, {"sha256", d.sha256},
               {"metadata", d.metadata}, {"chunks", d.chunks}};
+  if (!d.articles.empty()) {
+    Json articles = Json::array();
+    for (const ArticleStart& a : d.articles) articles.push_back(Json::array({a.offset, a.title}));
+    j["articles"] = std::move(articles);
+  }
+  return j;
 }
 
 DocumentMeta DocFromJson(const Json& j) {
@@ -72,6 +78,9 @@ DocumentMeta DocFromJson(const Json& j) {
   d.sha256 = j.value("sha256", "");
   d.metadata = j.value("metadata", std::map<std::string, std::string>());
   d.chunks = j.value("chunks", std::vector<uint64_t>());
+  if (j.contains("articles")) {
+    for (const Json& a : j.at("articles")) d.articles.push_back(ArticleStart{a.at(0).get<uint64_t>(), a.at(1).get<std::string>()});
+  }
   return d;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "memory/document_title.h"
 #include "memory/types.h"
 
 namespace memory::internal {
@@ -39,6 +40,9 @@ struct DocumentMeta {
   std::string title, source, date, sha256;
   std::map<std::string, std::string> metadata;
   std::vector<uint64_t> chunks;
+  // The articles after the first on a page that holds several, so a passage is cited by its
+  // own article's title (empty for most documents, and when the title was given).
+  std::vector<ArticleStart> articles;
 };
 
 std::string DocumentRecord(const DocumentMeta& meta);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "terminal_text.h"
+#include "engine/json_nesting.h"
 
 namespace agentctl {
 namespace {
@@ -370,6 +371,9 @@ int StartAndFollow(sdk::Client& client, const RunFlags& flags) {
   }
   Json inputs = Json::object();
   if (!flags.inputs_json.empty()) {
+    if (engine::JsonNestedTooDeeply(flags.inputs_json)) {
+      return UsageError(absl::StrCat("--inputs-json: nested more than ", engine::kMaxJsonNesting, " levels deep"));
+    }
     inputs = Json::parse(flags.inputs_json, nullptr, false);
     if (inputs.is_discarded() || !inputs.is_object()) return UsageError("--inputs-json: must be a JSON object");
   }
@@ -379,6 +383,9 @@ int StartAndFollow(sdk::Client& client, const RunFlags& flags) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) return UsageError(absl::StrCat("--input ", kv, ": expected KEY=VALUE"));
     // Values that parse as JSON (numbers, booleans, lists) keep their type.
+    if (engine::JsonNestedTooDeeply(kv.substr(eq + 1))) {
+      return UsageError(absl::StrCat("--input ", kv.substr(0, eq), ": nested more than ", engine::kMaxJsonNesting, " levels deep"));
+    }
     Json value = Json::parse(kv.substr(eq + 1), nullptr, false);
     inputs[kv.substr(0, eq)] = value.is_discarded() ? Json(kv.substr(eq + 1)) : value;
   }

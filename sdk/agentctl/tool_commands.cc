@@ -1,6 +1,7 @@
 #include "tool_commands.h"
 
 #include "nlohmann/json.hpp"
+#include "engine/json_nesting.h"
 
 #include <cstdio>
 #include <memory>
@@ -45,6 +46,10 @@ std::function<int(sdk::Client&)> AddToolCommands(CLI::App* app) {
     }
     if (call->parsed()) {
       // Said about the flag the person typed, before the daemon would say it about its field.
+      if (engine::JsonNestedTooDeeply(*args)) {
+        std::fprintf(stderr, "agentctl tools call: --args: nested more than %d levels deep\n", engine::kMaxJsonNesting);
+        return 2;
+      }
       const nlohmann::json parsed = nlohmann::json::parse(*args, nullptr, false);
       if (parsed.is_discarded() || !parsed.is_object()) {
         std::fprintf(stderr, "agentctl tools call: --args: %s (e.g. --args '{\"expression\": \"6*7\"}')\n",

@@ -453,6 +453,37 @@ TEST(ModelServiceShippedModelsTest, WithoutModelFlagsTheDaemonServesTheShippedMo
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// 30,000 levels of '[' fit in 60 KB; copying such a value recursed once per level and
+// overflowed the daemon's stack. Refused by name before parsing, and the daemon keeps serving.
+TEST_F(ModelServiceTest, DeeplyNestedSchemasAreRefusedByName) {
+  const std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  ChatRequest request;
+  ChatMessage* message = request.add_messages();
+  message->set_role(ROLE_USER);
+  message->set_content("hi");
+  request.set_max_tokens(4);
+  request.mutable_response_format()->set_json_schema(R"({"default": )" + deep + "}");
+  grpc::Status status = ChatStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("json_schema: nested more than 128 levels deep"));
+  request.mutable_response_format()->set_json_schema(R"({"const": )" + deep + "}");
+  status = ChatStatus(request);
+  EXPECT_THAT(status.error_message(), HasSubstr("json_schema: nested more than 128 levels deep"));
+
+  request.clear_response_format();
+  ToolSpec* tool = request.add_tools();
+  tool->set_name("deep");
+  tool->set_parameters_json_schema(R"({"type": "object", "examples": )" + deep.substr(0, 20000) + deep.substr(40000) + "}");
+  status = ChatStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("tools: deep: parameters are nested more than 128 levels deep"));
+
+  // 128 levels are fine.
+  request.clear_tools();
+  request.mutable_response_format()->set_json_schema(R"({"default": )" + std::string(120, '[') + std::string(120, ']') + "}");
+  EXPECT_TRUE(ChatStatus(request).ok());
+}
+
 TEST_F(ModelServiceTest, RequiredToolCallsFollowTheToolsSchema) {
   ChatRequest request;
   ChatMessage* message = request.add_messages();

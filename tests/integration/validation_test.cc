@@ -132,6 +132,31 @@ TEST_F(ValidationTest, ToolServiceArguments) {
   EXPECT_EQ(invoked.result_json(), R"({"expression":"6 * 7","result":42.0})");
 }
 
+// Copying, comparing or writing a JSON value recurses once per level: 30,000 levels (60 KB)
+// overflowed the daemon's stack. Such text is refused by name before it is parsed.
+TEST_F(ValidationTest, DeeplyNestedJsonIsRefusedByNameAndTheDaemonKeepsServing) {
+  const std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  InvokeToolRequest invoke;
+  InvokeToolResponse invoked;
+  invoke.set_name("calculator");
+  invoke.set_arguments_json(R"({"expression": )" + deep + "}");
+  ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked),
+                "arguments_json: nested more than 128 levels deep");
+  // Brackets inside strings are text, not nesting.
+  invoke.set_arguments_json(R"({"expression": "6 * 7", "note": ")" + deep + R"("})");
+  ExpectInvalid(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked), "args.note: is not a known argument");
+
+  StartRunRequest start;
+  StartRunResponse started;
+  start.set_plan("report");
+  start.set_inputs_json(R"({"topic": )" + deep + "}");
+  ExpectInvalid(client_->agents().StartRun(client_->NewContext().get(), start, &started),
+                "inputs_json: nested more than 128 levels deep");
+
+  invoke.set_arguments_json(R"({"expression": "6 * 7"})");
+  ASSERT_TRUE(client_->tools().InvokeTool(client_->NewContext().get(), invoke, &invoked).ok());
+}
+
 // Raw bytes to a method path, as a client with another (or a broken) schema sends them.
 grpc::Status SendRawBytes(const std::string& address, const std::string& method, const std::string& bytes) {
   grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));

@@ -34,6 +34,43 @@ TEST(DocumentTitleTest, TheSeedReportsAreNamedByTheirHeadlines) {
   EXPECT_EQ(GuessDocumentTitle(Seed("000_37400ed1cf531c96.txt")), "刚刚过去的2025年春节档创下了新的档期票房纪录");
 }
 
+TEST(DocumentTitleTest, APageOfSeveralArticlesNamesEachAfterTheFirstFromItsByline) {
+  // The seed newspaper page: a box-office article, then (from its reporter's byline on) one on
+  // DeepSeek whose headline the PDF lost; its opening clause names it, joined across the break.
+  const std::string page = Seed("000_37400ed1cf531c96.txt");
+  const std::vector<ArticleStart> articles = FindLaterArticles(page);
+  ASSERT_EQ(articles.size(), 1u);
+  EXPECT_EQ(articles[0].title, "国产开源大模型DeepSeek凭借出色性价比");
+  // The offset is in code points and lands on the byline's line.
+  const std::u32string wide = [&] {
+    std::u32string out;
+    for (size_t i = 0; i < page.size();) {
+      const unsigned char c = page[i];
+      const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      char32_t cp = n == 1 ? c : c & (0xFF >> (n + 1));
+      for (int k = 1; k < n; ++k) cp = (cp << 6) | (page[i + k] & 0x3F);
+      out += cp;
+      i += n;
+    }
+    return out;
+  }();
+  ASSERT_LT(articles[0].offset, wide.size());
+  EXPECT_EQ(wide.substr(articles[0].offset, 9), U" 证券时报记者 阮");
+  // A passage is named by the article its middle falls in.
+  const std::string page_title = GuessDocumentTitle(page);
+  EXPECT_EQ(ArticleTitleAt(articles, page_title, 100, 600), page_title);
+  EXPECT_EQ(ArticleTitleAt(articles, page_title, 5512, 6019), articles[0].title);
+  EXPECT_EQ(ArticleTitleAt(articles, page_title, articles[0].offset - 100, articles[0].offset + 400), articles[0].title);
+  EXPECT_EQ(ArticleTitleAt(articles, page_title, articles[0].offset - 400, articles[0].offset + 100), page_title);
+  // The report itself has no bylines past its opening; an English page does.
+  EXPECT_TRUE(FindLaterArticles(Seed("002_43b260d425d982aa.txt")).empty());
+  const std::string english = "By Ann Lee\n\n" + std::string(300, 'x') + "\n\nBy John Smith\n\nOil prices fell on Monday.\n";
+  const std::vector<ArticleStart> two = FindLaterArticles(english);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].title, "Oil prices fell on Monday.");
+  EXPECT_TRUE(FindLaterArticles("").empty());
+}
+
 TEST(DocumentTitleTest, MarkdownAndPlainText) {
   EXPECT_EQ(GuessDocumentTitle("\n# Coffee market update, December 2024\n\nArabica futures ended the year..."),
             "Coffee market update, December 2024");

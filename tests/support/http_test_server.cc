@@ -92,6 +92,10 @@ void HttpTestServer::Handle(int client) {
     payload = R"({"results": [{"title": "Agent market note", "url": "http://news.example/agents",
                  "content": "The AI agent market grew 35% in 2024."},
                 {"title": "Second note", "url": "http://news.example/second", "content": "Agents cut costs."}]})";
+  } else if (line.rfind("GET /searx-odd?", 0) == 0) {
+    content_type = "application/json";
+    payload = R"({"results": [7, null, "text", [1], {"title": 5, "url": {"a": 1}, "content": ["x"]},
+                {"title": "Good", "url": "http://news.example/good", "content": "Kept."}]})";
   } else if (line.rfind("POST /echo ", 0) == 0) {
     payload = body;
   } else if (line.rfind("GET /headers ", 0) == 0) {

@@ -6,6 +6,8 @@
 //   GET  /redirect-away  302 to http://localhost:PORT/hello (another host name)
 //   GET  /page           200 text/html page with a title, a script and paragraphs
 //   GET  /searx?...      200 SearxNG-style JSON with two results (for web_search)
+//   GET  /searx-odd?...  200 the same shape with results that are not objects and fields that
+//                        are not strings, and one good result
 //   POST /echo           200 with the request body
 // Anything else 404. One thread per connection; stops on destruction.
 #ifndef AGENTD_TESTS_SUPPORT_HTTP_TEST_SERVER_H_

@@ -172,5 +172,33 @@ TEST(WebToolsTest, WebFetchReturnsReadableTextFromAllowedHostsOnly) {
   EXPECT_THAT(search.status().message(), HasSubstr("web_search: the search service answered 404"));
 }
 
+TEST(WebToolsTest, WebSearchPassesOverResultsOfTheWrongShape) {
+  testing_support::HttpTestServer server;
+  ToolRegistryOptions options;
+  options.http.allowed_hosts = {"127.0.0.1:" + std::to_string(server.port())};
+  options.search_url = server.Url("/searx-odd?q={query}");
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok());
+  auto search = (*registry)->Invoke("web_search", Json{{"query", "agents"}});
+  ASSERT_TRUE(search.ok()) << search.status();
+  const Json& results = search->result["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0], (Json{{"title", ""}, {"url", ""}, {"snippet", ""}}));
+  EXPECT_EQ(results[1], (Json{{"title", "Good"}, {"url", "http://news.example/good"}, {"snippet", "Kept."}}));
+}
+
+TEST(LuaToolsParamsTest, ASchemaWhoseTypeIsNotAStringIsAnErrorNotAThrow) {
+  TempDir dir;
+  WriteFile(dir.Join("odd.lua"), "tool{ name = 'odd', params = {type = 5}, handler = function() return 1 end }");
+  ToolRegistryOptions options;
+  options.tools_dir = dir.path();
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok());
+  std::vector<ToolLoadError> errors;
+  (*registry)->Reload(&errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("params must be a JSON Schema of type \"object\""));
+}
+
 }  // namespace
 }  // namespace tools

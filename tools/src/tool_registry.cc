@@ -121,7 +121,8 @@ absl::StatusOr<std::vector<Definition>> DefineFrom(scripting::Sandbox* sandbox, 
       d.info.parameters = Json{{"type", "object"}};
     } else {
       absl::StatusOr<Json> schema = scripting::LuaToJson(L, -1);
-      if (!schema.ok() || !schema->is_object() || schema->value("type", "") != "object") {
+      // value("type", "") would throw on a type that is not a string ({type = 5}).
+      if (!schema.ok() || !schema->is_object() || !schema->contains("type") || (*schema)["type"] != "object") {
         lua_settop(L, 0);
         return absl::InvalidArgumentError(absl::StrCat(relative, ": tool ", d.info.name,
                                                        ": params must be a JSON Schema of type \"object\""));
@@ -241,9 +242,16 @@ absl::StatusOr<Json> ToolRegistry::WebSearch(const Json& args, double timeout) c
   }
   const size_t max_results = args.value("max_results", 8);
   Json results = Json::array();
+  // The service's answer is as hostile as the pages it indexes: a result that is not an object,
+  // or a field that is not a string, is passed over rather than trusted (value() would throw).
+  const auto text_field = [](const Json& result, const char* key) {
+    const auto found = result.find(key);
+    return found != result.end() && found->is_string() ? found->get<std::string>() : std::string();
+  };
   for (const Json& r : body["results"]) {
     if (results.size() >= max_results) break;
-    results.push_back({{"title", r.value("title", "")}, {"url", r.value("url", "")}, {"snippet", r.value("content", "")}});
+    if (!r.is_object()) continue;
+    results.push_back({{"title", text_field(r, "title")}, {"url", text_field(r, "url")}, {"snippet", text_field(r, "content")}});
   }
   return Json{{"query", args["query"]}, {"results", results}};
 }

@@ -10,6 +10,7 @@
 #include "runs/plan_values.h"
 #include "script_services.h"
 #include "tools/json_schema.h"
+#include "engine/json_nesting.h"
 
 namespace agentd::runs {
 namespace {
@@ -286,7 +287,8 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     if (chat.ok()) {
       text = chat->reply.content;
       for (const engine::ToolCall& call : chat->reply.tool_calls) {
-        Json arguments = Json::parse(call.arguments_json, nullptr, false);
+        Json arguments = engine::JsonNestedTooDeeply(call.arguments_json) ? Json(Json::value_t::discarded)
+                                                                           : Json::parse(call.arguments_json, nullptr, false);
         tool_calls.push_back({{"id", call.id}, {"name", call.name},
                               {"arguments", arguments.is_discarded() ? Json::object() : arguments}});
       }
@@ -314,7 +316,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   if (wants_json) {
     // Only a generation cut short (max_tokens) leaves constrained JSON unfinished; then the
     // response has no "json" and the plan decides.
-    Json parsed = Json::parse(text, nullptr, false);
+    Json parsed = engine::JsonNestedTooDeeply(text) ? Json(Json::value_t::discarded) : Json::parse(text, nullptr, false);
     // The mask enforces the schema's structure; value bounds (minimum, maximum, ...) are checked
     // here, and a reply that breaks one comes back as json_error instead of json.
     // Only schemas with such bounds are validated again: everything else the mask enforced
@@ -323,7 +325,9 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     absl::Status valid = absl::OkStatus();
     if (!parsed.is_discarded() && request.contains("json_schema")) {
       const Json& schema = request["json_schema"];
-      const Json schema_json = schema.is_string() ? Json::parse(schema.get<std::string>(), nullptr, false) : schema;
+      const Json schema_json = !schema.is_string()                                  ? schema
+                               : engine::JsonNestedTooDeeply(schema.get<std::string>()) ? Json(Json::value_t::discarded)
+                                                                                      : Json::parse(schema.get<std::string>(), nullptr, false);
       if (!schema_json.is_discarded() && tools::HasValueBounds(schema_json)) valid = tools::ValidateJson(schema_json, parsed, "json");
     }
     if (!parsed.is_discarded() && valid.ok()) response["json"] = parsed;

@@ -23,6 +23,7 @@
 #include "runs/plan_runtime.h"
 #include "runs/run_host.h"
 #include "runs/plan_values.h"
+#include "engine/json_nesting.h"
 
 namespace agentd::runs {
 namespace {
@@ -132,6 +133,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     }
     Json inputs = Json::object();
     if (!request.inputs_json().empty()) {
+      if (engine::JsonNestedTooDeeply(request.inputs_json())) {
+        return absl::InvalidArgumentError(absl::StrCat("inputs_json: nested more than ", engine::kMaxJsonNesting, " levels deep"));
+      }
       inputs = Json::parse(request.inputs_json(), nullptr, false);
       if (inputs.is_discarded() || !inputs.is_object()) {
         return absl::InvalidArgumentError("inputs_json: must be a JSON object");

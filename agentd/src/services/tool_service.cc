@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "engine/json_nesting.h"
 
 namespace agentd::services {
 
@@ -29,6 +30,10 @@ grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContex
   return HandleUnary(context, env_, "ToolService.InvokeTool", *request, [&](const std::string& tenant) {
     nlohmann::json arguments = nlohmann::json::object();
     if (!request->arguments_json().empty()) {
+      if (engine::JsonNestedTooDeeply(request->arguments_json())) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("arguments_json: nested more than ", engine::kMaxJsonNesting, " levels deep"));
+      }
       arguments = nlohmann::json::parse(request->arguments_json(), nullptr, false);
       if (arguments.is_discarded() || !arguments.is_object()) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "arguments_json: must be a JSON object");

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "engine/json_nesting.h"
 
 namespace engine::constraint {
 namespace {
@@ -262,6 +263,11 @@ absl::StatusOr<std::shared_ptr<const CompiledSchema>> CompiledSchema::Compile(co
   if (schema_json.empty()) {
     schema->root_ = schema->any_;
     return std::shared_ptr<const CompiledSchema>(schema);
+  }
+  // Compile itself stops at kMaxSchemaDepth, but values inside a schema ("default", "const")
+  // are copied whole, one recursion per level.
+  if (JsonNestedTooDeeply(schema_json)) {
+    return absl::InvalidArgumentError(absl::StrCat("json_schema: nested more than ", kMaxJsonNesting, " levels deep"));
   }
   OrderedJson parsed = OrderedJson::parse(schema_json, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return absl::InvalidArgumentError("json_schema: not valid JSON");

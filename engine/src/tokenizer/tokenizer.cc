@@ -17,6 +17,7 @@
 #include "tokenizer/bpe.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/regex_splitter.h"
+#include "engine/json_nesting.h"
 
 namespace engine {
 namespace {
@@ -487,6 +488,13 @@ std::string ReadFileOrEmpty(const std::string& path) {
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(const std::string& tokenizer_json,
                                                               const std::string& config_json,
                                                               const std::string& source) {
+  // A tokenizer nests a few levels; a file nested hundreds deep is damaged or hostile, and copying
+  // its values would recurse once per level.
+  for (const std::string* text : {&tokenizer_json, &config_json}) {
+    if (JsonNestedTooDeeply(*text)) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": nested more than ", kMaxJsonNesting, " levels deep"));
+    }
+  }
   Json root = Json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(source, ": not valid JSON"));
   Json config;
