@@ -1,6 +1,7 @@
 #include "cpu/matmul.h"
 
 #include "cpu/matmul_amx.h"
+#include "cpu/quantized_amx.h"
 #include "cpu/matmul_q4.h"
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
@@ -316,6 +317,11 @@ bool UsesAmx() {
   return uses;
 }
 
+bool UsesQuantizedAmx() {
+  static const bool uses = KernelCap() == "amx" && quantized_amx::Available();
+  return uses;
+}
+
 namespace {
 
 void Rows(const float* x, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1) {
@@ -353,6 +359,9 @@ std::vector<int> ConvertInputsOnce(const std::vector<MatmulJob>& jobs, const Wan
 
 }  // namespace
 
+// Tokens from which quantised matrices go to AMX (where UsesQuantizedAmx): one B tile's worth.
+constexpr int64_t kQuantizedAmxMinTokens = 16;
+
 void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // Work items are runs of rows of one job. Big items stream better (each starts cold for the
   // prefetcher and costs a scheduling step: 64 KiB items reached 65% of the bandwidth floor on
@@ -372,7 +381,10 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // AMX takes the rows of a bf16 matrix in whole tiles of 16 when its k is whole tile rows (32);
   // the rows past the last whole tile go to the AVX512-BF16 kernel. Which rows go where depends
   // on the matrix alone, never on n, so batching changes no sum.
-  auto amx_rows = [&](const Matrix& w) -> int64_t { return UsesAmx() && amx::Suits(w) ? w.rows & ~int64_t{15} : 0; };
+  auto amx_rows = [&](const Matrix& w) -> int64_t {
+    const bool amx = w.quantized != nullptr ? UsesQuantizedAmx() && quantized_amx::Suits(w) : UsesAmx() && amx::Suits(w);
+    return amx ? w.rows & ~int64_t{15} : 0;
+  };
   std::vector<Item> items;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const Matrix& w = *jobs[j].w;
@@ -412,12 +424,36 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     packed[index].resize(static_cast<size_t>(amx::PackedSize(jobs[j].n, k)));
     amx::PackTokens(rounded[index].data(), Bf16Stride(k), jobs[j].n, k, packed[index].data());
   }
+  // For quantised AMX, the quantised tokens packed into groups of 16 (once per quantisation).
+  std::vector<std::vector<uint8_t>> packed_quantized(quantized.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const int index = quantized_of[j];
+    if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || !packed_quantized[index].empty()) {
+      continue;
+    }
+    const QuantizedTokens tokens(quantized[index].data(), jobs[j].n, jobs[j].w->cols);
+    packed_quantized[index].resize(static_cast<size_t>(quantized_amx::PackedBytes(jobs[j].n, jobs[j].w->cols)));
+    quantized_amx::PackTokens(tokens, packed_quantized[index].data());
+  }
   auto run = [&](const Item& item) {
     const MatmulJob& job = jobs[item.job];
     if (quantized_of[item.job] >= 0) {
       const QuantizedTokens tokens(quantized[quantized_of[item.job]].data(), job.n, job.w->cols);
-      if (job.w->quantization == Quantization::kQ4) return q4::Rows(tokens, *job.w, job.y, item.r0, item.r1);
-      return q8::Rows(tokens, *job.w, job.y, item.r0, item.r1);
+      const bool q4 = job.w->quantization == Quantization::kQ4;
+      // Both kernels give the same bits (cpu/quantized_kernel.h), so the choice may follow n: AMX
+      // tiles take 16 tokens at a time, and below that VNNI streams the weights faster.
+      const int64_t amx_end = job.n >= kQuantizedAmxMinTokens ? std::min(item.r1, amx_rows(*job.w)) : item.r0;
+      if (item.r0 < amx_end) {
+        const uint8_t* packed_tokens = packed_quantized[quantized_of[item.job]].data();
+        if (q4) q4::RowsAmx(packed_tokens, job.n, *job.w, job.y, item.r0, amx_end);
+        else q8::RowsAmx(packed_tokens, job.n, *job.w, job.y, item.r0, amx_end);
+      }
+      const int64_t rest = std::max(item.r0, amx_end);
+      if (rest < item.r1) {
+        if (q4) q4::Rows(tokens, *job.w, job.y, rest, item.r1);
+        else q8::Rows(tokens, *job.w, job.y, rest, item.r1);
+      }
+      return;
     }
 #if defined(__x86_64__)
     if (rounded_of[item.job] >= 0) {

@@ -30,6 +30,10 @@ bool UsesBf16Products();
 // on AMX (Intel Sapphire Rapids and later, where it is the default; AGENTD_MATMUL=avx512bf16
 // keeps vdpbf16ps).
 bool UsesAmx();
+// True when whole 16-row tiles of quantised matrices (not output heads) run on AMX-INT8
+// (cpu/quantized_amx.h; the default where the CPU has it; any AGENTD_MATMUL other than amx
+// keeps AVX512-VNNI).
+bool UsesQuantizedAmx();
 
 // The straightforward triple loop in double precision, for tests of the fast path: on the same
 // inputs as the fast path (tokens rounded to bf16 where UsesBf16Products() says so).

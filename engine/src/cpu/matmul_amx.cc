@@ -21,11 +21,14 @@ constexpr int64_t kL1Slices = 4;    // how far ahead the next lines of the curre
 
 // Linux hands out the 8 KiB of tile data state per process, on request (arch_prctl
 // ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without it the first tile instruction faults.
-bool RequestTileState() {
+bool HasAmxFeature(unsigned bit) {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool amx_bf16 = edx & (1u << 22), amx_tile = edx & (1u << 24);
-  if (!amx_bf16 || !amx_tile) return false;
+  const bool amx_tile = edx & (1u << 24);
+  return amx_tile && (edx & (1u << bit));
+}
+
+bool RequestTileState() {
   constexpr long kArchReqXcompPerm = 0x1023;
   constexpr long kXfeatureXtiledata = 18;
   return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
@@ -41,7 +44,9 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-__attribute__((target("amx-tile"))) void ConfigureThisThread() {
+}  // namespace
+
+__attribute__((target("amx-tile"))) void ConfigureTiles() {
   thread_local bool configured = false;
   if (configured) return;
   TileConfig config;
@@ -49,14 +54,21 @@ __attribute__((target("amx-tile"))) void ConfigureThisThread() {
     config.bytes_per_row[t] = 64;
     config.rows[t] = 16;
   }
+  // GCC does not see ldtilecfg read its operand and drops the stores above as dead (found when
+  // this function stopped being inlined: the tiles came up unconfigured and the first tile load
+  // faulted); the empty asm tells it the memory is read.
+  asm volatile("" : : "r"(&config) : "memory");
   _tile_loadconfig(&config);
   configured = true;
 }
 
-}  // namespace
-
 bool Available() {
-  static const bool available = RequestTileState();
+  static const bool available = HasAmxFeature(22) && RequestTileState();  // AMX-BF16
+  return available;
+}
+
+bool AvailableInt8() {
+  static const bool available = HasAmxFeature(25) && RequestTileState();  // AMX-INT8
   return available;
 }
 
@@ -103,7 +115,7 @@ void PackTokens(const uint16_t* rounded, int64_t stride, int64_t n, int64_t k, u
 
 __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* packed, int64_t n, const Matrix& w,
                                                                float* y, int64_t r0, int64_t r1) {
-  ConfigureThisThread();
+  ConfigureTiles();
   const int64_t k = w.cols, m = w.rows;
   const int64_t slices = k / kTileK;
   const int64_t blocks = (n + kTile - 1) / kTile;
@@ -205,6 +217,8 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) void Rows(const uint16_t* p
 #else  // not x86-64: no AMX
 
 bool Available() { return false; }
+bool AvailableInt8() { return false; }
+void ConfigureTiles() {}
 bool Suits(const Matrix&) { return false; }
 std::vector<uint16_t> PackWeights(const Matrix&) { return {}; }
 int64_t PackedSize(int64_t n, int64_t k) { return 0; }

@@ -17,6 +17,12 @@ namespace engine::cpu::amx {
 
 // True when the CPU has AMX-BF16 and Linux has granted this process the tile state.
 bool Available();
+// True when the CPU has AMX-INT8 (cpu/quantized_amx.h) and the tile state is granted.
+bool AvailableInt8();
+
+// Loads the one tile configuration every AMX kernel here uses (palette 1, all 8 tiles 16 rows
+// of 64 bytes) on the calling thread, once.
+void ConfigureTiles();
 
 // True for the matrices the AMX kernel takes: bf16, cols a multiple of 32, at least 16 rows,
 // and not an output head (a vocabulary's rows: read for one token at a time, as prefill asks

@@ -19,6 +19,7 @@ constexpr int kOffset = 8;
 // blocks' f16 scales.
 struct Format {
   static constexpr int kOffsetShift = 3;
+  static constexpr bool kBytesInPlace = false;  // nibbles: AMX reads them unpacked per panel
 
   static int64_t RowBytes(int64_t cols) { return cols / 2 + cols / kQuantBlock * 2; }
 
@@ -136,6 +137,12 @@ void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out
 
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
   quantized_kernel::Rows<Format>(x, w, y, r0, r1);
+}
+
+void RowsAmx(const uint8_t* packed, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+  quantized_kernel::RowsAmx<Format>(packed, n, w, y, r0, r1);
+#endif
 }
 
 }  // namespace engine::cpu::q4

@@ -32,6 +32,9 @@ void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out
 
 // Rows [r0, r1) of y [x.n, w.rows] = x · Wᵀ from w.quantized (kQ4).
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1);
+// The same rows (r1 - r0 a multiple of 16) on AMX tiles, from the tokens as
+// quantized_amx::PackTokens packs them (cpu/quantized_amx.h).
+void RowsAmx(const uint8_t* packed, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1);
 
 }  // namespace engine::cpu::q4
 

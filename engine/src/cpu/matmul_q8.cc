@@ -13,6 +13,7 @@ constexpr int kOffset = 128;
 // A row: cols unsigned bytes (level + 128), then cols / 32 float32 scales.
 struct Format {
   static constexpr int kOffsetShift = 7;
+  static constexpr bool kBytesInPlace = true;  // AMX reads the rows' bytes as its A tiles
 
   static int64_t RowBytes(int64_t cols) { return cols + cols / kQuantBlock * static_cast<int64_t>(sizeof(float)); }
 
@@ -64,6 +65,12 @@ void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out
 
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
   quantized_kernel::Rows<Format>(x, w, y, r0, r1);
+}
+
+void RowsAmx(const uint8_t* packed, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+  quantized_kernel::RowsAmx<Format>(packed, n, w, y, r0, r1);
+#endif
 }
 
 }  // namespace engine::cpu::q8

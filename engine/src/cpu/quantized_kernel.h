@@ -19,10 +19,13 @@
 #include <immintrin.h>
 #endif
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "cpu/matmul_amx.h"
 #include "cpu/matrix.h"
+#include "cpu/quantized_amx.h"
 #include "cpu/quantized_tokens.h"
 
 namespace engine::cpu::quantized_kernel {
@@ -43,7 +46,7 @@ void RowsPortable(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r
         for (int64_t i = 0; i < kQuantBlock; ++i) {
           dot += int32_t{levels[b * kQuantBlock + i]} * x.bytes[t * w.cols + b * kQuantBlock + i];
         }
-        sum += static_cast<float>(dot) * (scales[b] * x.scales[t * blocks + b]);
+        sum = std::fma(static_cast<float>(dot), scales[b] * x.scales[t * blocks + b], sum);
       }
       y[t * w.rows + r] = sum;
     }
@@ -67,21 +70,32 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline __m512i P
   return _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-// kRows weight rows × kTokens tokens over every pair of blocks. Each weight pair is loaded once
-// for all kTokens tokens, each token pair once for all kRows rows.
-template <class Format, int kRows, int kTokens>
+// Four rows' products with one token (vpdpbusd lanes, 8 per block) summed per block, exactly:
+// lanes 0-3 hold the first block's sums for rows 0-3, lanes 8-11 the second block's.
+__attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline __m512i BlockSums4(__m512i v0, __m512i v1,
+                                                                                         __m512i v2, __m512i v3) {
+  const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
+  const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
+  const __m512i c = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+  return _mm512_add_epi32(c, _mm512_shuffle_i32x4(c, c, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+// 4 weight rows × kTokens tokens over every pair of blocks. Each weight pair is loaded once for
+// all kTokens tokens, each token pair once for all 4 rows. Per (row, token) the arithmetic is
+// the AMX kernel's (RowsAmx): the block's exact sum, then one fused multiply-add by the two
+// scales' product, block after block — so which kernel takes a batch changes no bit.
+template <class Format, int kTokens>
 __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile(const QuantizedTokens& x,
                                                                                  const Matrix& w, int64_t r,
                                                                                  int64_t t, float* y) {
+  constexpr int kRows = 4;
   const int64_t row_bytes = Format::RowBytes(w.cols), blocks = w.cols / kQuantBlock, pairs = blocks / 2;
   const uint8_t* rows[kRows];
 #pragma GCC unroll 4
   for (int i = 0; i < kRows; ++i) rows[i] = w.quantized + (r + i) * row_bytes;
-  __m512 acc[kRows][kTokens];
+  __m128 acc[kTokens];  // lane i: row i
 #pragma GCC unroll 4
-  for (int i = 0; i < kRows; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < kTokens; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int j = 0; j < kTokens; ++j) acc[j] = _mm_setzero_ps();
   const __m512i spread = PairIndex();
   // The next tile's rows, when the matrix has them.
   const bool prefetch_next = r + 2 * kRows <= w.rows;
@@ -99,6 +113,8 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
       start[j] = _mm512_slli_epi32(_mm512_maskz_permutexvar_epi32(0x0101, spread, _mm512_castsi128_si512(two_sums)),
                                    Format::kOffsetShift);
     }
+    __m512i wv[kRows];
+    __m128 pair_scales[kRows];  // lane 0: the first block's scale, lane 1: the second's
 #pragma GCC unroll 4
     for (int i = 0; i < kRows; ++i) {
       // Rows are contiguous, so the tile reads kRows neighbouring stretches of one stream: the
@@ -106,35 +122,139 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
       // this tile multiplies — short rows (an expert's 768 columns) included, where a fixed
       // distance ahead in the same row would land inside this tile.
       if (prefetch_next) Format::Prefetch(rows[i] + kRows * row_bytes, p);
-      const __m512i wv = Format::LoadPair(rows[i], p);
-      const __m512 ws = _mm512_permutexvar_ps(spread, Format::PairScales(rows[i], w.cols, p));
+      wv[i] = Format::LoadPair(rows[i], p);
+      pair_scales[i] = _mm512_castps512_ps128(Format::PairScales(rows[i], w.cols, p));
+    }
+    // Lanes 0-3: the rows' first-block scales; lanes 8-11: their second-block scales.
+    const __m128 w01 = _mm_unpacklo_ps(pair_scales[0], pair_scales[1]);
+    const __m128 w23 = _mm_unpacklo_ps(pair_scales[2], pair_scales[3]);
+    const __m512 ws = _mm512_insertf32x4(_mm512_castps128_ps512(_mm_movelh_ps(w01, w23)), _mm_movehl_ps(w23, w01), 2);
 #pragma GCC unroll 4
-      for (int j = 0; j < kTokens; ++j) {
-        const __m512i dot = _mm512_dpbusd_epi32(start[j], wv, xv[j]);
-        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(ws, xs[j]), acc[i][j]);
-      }
+    for (int j = 0; j < kTokens; ++j) {
+      const __m512i sums = BlockSums4(_mm512_dpbusd_epi32(start[j], wv[0], xv[j]), _mm512_dpbusd_epi32(start[j], wv[1], xv[j]),
+                                      _mm512_dpbusd_epi32(start[j], wv[2], xv[j]), _mm512_dpbusd_epi32(start[j], wv[3], xv[j]));
+      const __m512 exact = _mm512_cvtepi32_ps(sums);
+      const __m512 scales = _mm512_mul_ps(ws, xs[j]);
+      acc[j] = _mm_fmadd_ps(_mm512_castps512_ps128(exact), _mm512_castps512_ps128(scales), acc[j]);
+      acc[j] = _mm_fmadd_ps(_mm512_extractf32x4_ps(exact, 2), _mm512_extractf32x4_ps(scales, 2), acc[j]);
     }
   }
 #pragma GCC unroll 4
-  for (int i = 0; i < kRows; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < kTokens; ++j) y[(t + j) * w.rows + r + i] = _mm512_reduce_add_ps(acc[i][j]);
+  for (int j = 0; j < kTokens; ++j) _mm_storeu_ps(y + (t + j) * w.rows + r, acc[j]);
 }
 
-template <class Format, int kRows>
+// One weight row (the rows past the last whole 4) with one token: the same arithmetic.
+template <class Format>
+__attribute__((target(AGENTD_QUANTIZED_TARGET))) void OneRow(const QuantizedTokens& x, const Matrix& w, int64_t r,
+                                                             int64_t t, float* y) {
+  const int64_t row_bytes = Format::RowBytes(w.cols), blocks = w.cols / kQuantBlock, pairs = blocks / 2;
+  const uint8_t* row = w.quantized + r * row_bytes;
+  const __m512i spread = PairIndex();
+  float acc = 0;
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m128i two_sums = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.negated_sums + t * blocks + 2 * p));
+    const __m512i start = _mm512_slli_epi32(
+        _mm512_maskz_permutexvar_epi32(0x0101, spread, _mm512_castsi128_si512(two_sums)), Format::kOffsetShift);
+    const __m512i dot = _mm512_dpbusd_epi32(start, Format::LoadPair(row, p), _mm512_loadu_si512(x.bytes + t * w.cols + p * 64));
+    alignas(16) float scales[4];
+    _mm_store_ps(scales, _mm512_castps512_ps128(Format::PairScales(row, w.cols, p)));
+    const float* token_scales = x.scales + t * blocks + 2 * p;
+    acc = std::fma(static_cast<float>(_mm512_mask_reduce_add_epi32(0x00FF, dot)), scales[0] * token_scales[0], acc);
+    acc = std::fma(static_cast<float>(_mm512_mask_reduce_add_epi32(0xFF00, dot)), scales[1] * token_scales[1], acc);
+  }
+  y[t * w.rows + r] = acc;
+}
+
+template <class Format>
 __attribute__((target(AGENTD_QUANTIZED_TARGET))) void RowTiles(const QuantizedTokens& x, const Matrix& w, int64_t r,
                                                                float* y) {
   int64_t t = 0;
-  for (; t + 4 <= x.n; t += 4) Tile<Format, kRows, 4>(x, w, r, t, y);
-  for (; t < x.n; ++t) Tile<Format, kRows, 1>(x, w, r, t, y);
+  for (; t + 4 <= x.n; t += 4) Tile<Format, 4>(x, w, r, t, y);
+  for (; t < x.n; ++t) Tile<Format, 1>(x, w, r, t, y);
 }
 
 template <class Format>
 __attribute__((target(AGENTD_QUANTIZED_TARGET))) void RowsVnni(const QuantizedTokens& x, const Matrix& w, float* y,
                                                                int64_t r0, int64_t r1) {
   int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) RowTiles<Format, 4>(x, w, r, y);
-  for (; r < r1; ++r) RowTiles<Format, 1>(x, w, r, y);
+  for (; r + 4 <= r1; r += 4) RowTiles<Format>(x, w, r, y);
+  for (; r < r1; ++r) {
+    for (int64_t t = 0; t < x.n; ++t) OneRow<Format>(x, w, r, t, y);
+  }
+}
+
+// Rows [r0, r1) (a multiple of 16) on AMX tiles from tokens packed by quantized_amx::PackTokens
+// (see cpu/quantized_amx.h). For each 16-row panel and group of 16 tokens, 16 accumulators —
+// one per row, a lane per token — take each block in order:
+//   acc[i] += float(C[i] − offset · Σ q_x) · (d_w[i] · d_x)
+// where C is the tile's exact product of the unsigned weight bytes with the token bytes.
+template <class Format>
+__attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void RowsAmx(const uint8_t* packed, int64_t n,
+                                                                                  const Matrix& w, float* y,
+                                                                                  int64_t r0, int64_t r1) {
+  amx::ConfigureTiles();
+  constexpr int64_t kPanel = 16, kPairTileBytes = 24 * 64;
+  const int64_t cols = w.cols, m = w.rows, pairs = cols / 64, blocks = cols / kQuantBlock;
+  const int64_t row_bytes = Format::RowBytes(cols), groups = (n + kPanel - 1) / kPanel;
+  // Per panel: the weight scales [blocks][16], and for formats whose bytes are not stored whole
+  // (4 bits), the unsigned bytes [16][cols].
+  thread_local std::vector<float> scales;
+  thread_local std::vector<uint8_t> unpacked;
+  scales.resize(static_cast<size_t>(blocks * kPanel));
+  if (!Format::kBytesInPlace) unpacked.resize(static_cast<size_t>(kPanel * cols));
+  alignas(64) int32_t products[2][kPanel][kPanel];
+  alignas(64) float out[kPanel][kPanel];
+  for (int64_t r = r0; r < r1; r += kPanel) {
+    const uint8_t* first_row = w.quantized + r * row_bytes;
+    for (int64_t i = 0; i < kPanel; ++i) {
+      const uint8_t* row = first_row + i * row_bytes;
+      for (int64_t p = 0; p < pairs; ++p) {
+        alignas(64) float two[16];
+        _mm512_store_ps(two, Format::PairScales(row, cols, p));
+        scales[(2 * p) * kPanel + i] = two[0];
+        scales[(2 * p + 1) * kPanel + i] = two[1];
+        if (!Format::kBytesInPlace) _mm512_storeu_si512(unpacked.data() + i * cols + p * 64, Format::LoadPair(row, p));
+      }
+    }
+    const uint8_t* a = Format::kBytesInPlace ? first_row : unpacked.data();
+    const int64_t a_stride = Format::kBytesInPlace ? row_bytes : cols;
+    for (int64_t g = 0; g < groups; ++g) {
+      const quantized_amx::PackedGroup group(packed, g, cols);
+      __m512 acc[kPanel];
+#pragma GCC unroll 16
+      for (int64_t i = 0; i < kPanel; ++i) acc[i] = _mm512_setzero_ps();
+      for (int64_t p = 0; p < pairs; ++p) {
+        _tile_loadd(4, a + p * 64, a_stride);
+        _tile_loadd(6, group.tiles + p * kPairTileBytes, 64);
+        _tile_loadd(7, group.tiles + p * kPairTileBytes + 8 * 64, 64);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+        _tile_stored(0, products[0], 64);
+        _tile_stored(1, products[1], 64);
+        for (int64_t h = 0; h < 2; ++h) {
+          const int64_t b = 2 * p + h;
+          const __m512 token_scales = _mm512_loadu_ps(group.scales + b * kPanel);
+          const __m512i offset_sums =
+              _mm512_slli_epi32(_mm512_loadu_si512(group.negated_sums + b * kPanel), Format::kOffsetShift);
+          const float* weight_scales = scales.data() + b * kPanel;
+#pragma GCC unroll 16
+          for (int64_t i = 0; i < kPanel; ++i) {
+            const __m512i exact = _mm512_add_epi32(_mm512_load_si512(products[h][i]), offset_sums);
+            acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact),
+                                     _mm512_mul_ps(_mm512_set1_ps(weight_scales[i]), token_scales), acc[i]);
+          }
+        }
+      }
+#pragma GCC unroll 16
+      for (int64_t i = 0; i < kPanel; ++i) _mm512_store_ps(out[i], acc[i]);
+      for (int64_t j = 0; j < kPanel && g * kPanel + j < n; ++j) {
+        float* dst = y + (g * kPanel + j) * m + r;
+        for (int64_t i = 0; i < kPanel; ++i) dst[i] = out[i][j];
+      }
+    }
+  }
 }
 #endif
 
