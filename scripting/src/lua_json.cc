@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "scripting/lua_boundary.h"
 
 extern "C" {
 #include <lauxlib.h>
@@ -37,15 +38,44 @@ struct Budget {
   int64_t string_bytes = kMaxStringBytes;
 };
 
-absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth, Budget* budget) {
+// Where a value is, for errors: a chain of parents on the C++ stack, written out only when an
+// error names it. Writing every value's path eagerly copied each key once per value below it
+// (a 1 MiB key over a million values was a terabyte).
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view key;  // an object's key, or empty for an array's item
+  lua_Integer item = 0;
+
+  std::string Text() const {
+    if (parent == nullptr) return "value";
+    std::vector<const Path*> chain;
+    for (const Path* p = this; p->parent != nullptr; p = p->parent) chain.push_back(p);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Path* p = *it;
+      if (p->key.empty()) {
+        absl::StrAppend(&out, "[", p->item, "]");
+      } else {
+        // Keys are clipped: the message names the place, it does not repeat the data.
+        const std::string_view key = p->key.size() > 64 ? p->key.substr(0, 64) : p->key;
+        if (!out.empty()) out += '.';
+        out.append(key.data(), key.size());
+        if (p->key.size() > 64) out += "...";
+      }
+    }
+    return out;
+  }
+};
+
+absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, int depth, Budget* budget) {
   index = lua_absindex(L, index);
-  if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deeply (or a cycle)"));
+  if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": nested too deeply (or a cycle)"));
   if (--budget->values < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": more than ", kMaxValues,
+    return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxValues,
                                                    " values in all (a table shared many times?)"));
   }
   // Each level holds a key and a value on the Lua stack.
-  if (!lua_checkstack(L, 4)) return absl::ResourceExhaustedError(absl::StrCat(path, ": no Lua stack left"));
+  if (!lua_checkstack(L, 4)) return absl::ResourceExhaustedError(absl::StrCat(at.Text(), ": no Lua stack left"));
   switch (lua_type(L, index)) {
     case LUA_TNIL:
       return nlohmann::json(nullptr);
@@ -53,14 +83,14 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
       return nlohmann::json(lua_toboolean(L, index) != 0);
     case LUA_TNUMBER:
       if (lua_isinteger(L, index)) return nlohmann::json(static_cast<int64_t>(lua_tointeger(L, index)));
-      if (!std::isfinite(lua_tonumber(L, index))) return absl::InvalidArgumentError(absl::StrCat(path, ": not a finite number"));
+      if (!std::isfinite(lua_tonumber(L, index))) return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": not a finite number"));
       return nlohmann::json(lua_tonumber(L, index));
     case LUA_TSTRING: {
       size_t length;
       const char* s = lua_tolstring(L, index, &length);
       budget->string_bytes -= static_cast<int64_t>(length);
       if (budget->string_bytes < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": more than ", kMaxStringBytes >> 20,
+        return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxStringBytes >> 20,
                                                        " MiB of text in all"));
       }
       return nlohmann::json(std::string(s, length));
@@ -84,7 +114,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
         nlohmann::json array = nlohmann::json::array();
         for (lua_Integer i = 1; i <= n; ++i) {
           lua_rawgeti(L, index, i);
-          auto item = Convert(L, -1, absl::StrCat(path, "[", i, "]"), depth + 1, budget);
+          auto item = Convert(L, -1, Path{&at, {}, i}, depth + 1, budget);
           lua_pop(L, 1);
           if (!item.ok()) return item.status();
           array.push_back(std::move(*item));
@@ -96,12 +126,18 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
       while (lua_next(L, index) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING) {
           lua_pop(L, 2);
-          return absl::InvalidArgumentError(absl::StrCat(path, ": object keys must be strings"));
+          return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": object keys must be strings"));
         }
         size_t key_length = 0;
         const char* key_bytes = lua_tolstring(L, -2, &key_length);  // a key may hold NUL bytes
+        // Keys are text the conversion makes too: charged to the same budget as string values.
+        budget->string_bytes -= static_cast<int64_t>(key_length);
+        if (budget->string_bytes < 0) {
+          lua_pop(L, 2);
+          return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxStringBytes >> 20, " MiB of text in all"));
+        }
         const std::string key(key_bytes, key_length);
-        auto item = Convert(L, -1, path.empty() ? key : absl::StrCat(path, ".", key), depth + 1, budget);
+        auto item = Convert(L, -1, Path{&at, std::string_view(key_bytes, key_length), 0}, depth + 1, budget);
         lua_pop(L, 1);
         if (!item.ok()) {
           lua_pop(L, 1);
@@ -114,17 +150,22 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const std::strin
     default:
       break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "value" : path, ": a ", luaL_typename(L, index), " cannot be JSON"));
+  return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": a ", luaL_typename(L, index), " cannot be JSON"));
 }
 
 int Encode(lua_State* L) {
   luaL_checkany(L, 1);
-  Budget budget;
-  auto value = Convert(L, 1, "", 0, &budget);
-  if (!value.ok()) return luaL_error(L, "json.encode: %s", std::string(value.status().message()).c_str());
-  const std::string text = value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  lua_pushlstring(L, text.data(), text.size());
-  return 1;
+  bool ok;
+  {
+    Budget budget;
+    auto value = Convert(L, 1, Path{}, 0, &budget);
+    if (!value.ok()) {
+      ok = PushMessage(L, absl::StrCat("json.encode: ", value.status().message()));
+    } else {
+      ok = PushStringOrError(L, value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  }  // the value and its text are freed before a Lua error unwinds past this frame
+  return ReturnOrRaise(L, ok);
 }
 
 // Nesting depth of a JSON value, counted without recursion (the text may come from anywhere).
@@ -146,26 +187,25 @@ int JsonDepth(const nlohmann::json& root) {
 int Decode(lua_State* L) {
   size_t length;
   const char* text = luaL_checklstring(L, 1, &length);
-  const char* error = nullptr;
+  bool ok;
   {
     nlohmann::json value = nlohmann::json::parse(text, text + length, nullptr, false);
     if (value.is_discarded()) {
-      error = "json.decode: not valid JSON";
+      ok = PushMessage(L, "json.decode: not valid JSON");
     } else if (JsonDepth(value) > kMaxDepth) {
-      error = "json.decode: nested more than 64 levels deep";
+      ok = PushMessage(L, "json.decode: nested more than 64 levels deep");
     } else {
-      PushJson(L, value);
+      ok = PushJsonOrError(L, value);
     }
   }  // the parsed value is freed before a Lua error unwinds past this frame
-  if (error != nullptr) return luaL_error(L, "%s", error);
-  return 1;
+  return ReturnOrRaise(L, ok);
 }
 
 }  // namespace
 
 absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) {
   Budget budget;
-  return Convert(L, index, "", 0, &budget);
+  return Convert(L, index, Path{}, 0, &budget);
 }
 
 void PushJson(lua_State* L, const nlohmann::json& value) {

@@ -1,6 +1,7 @@
 #include "modules.h"
 
 #include "scripting/http_client.h"
+#include "scripting/lua_boundary.h"
 #include "scripting/lua_json.h"
 
 #include <chrono>
@@ -53,64 +54,78 @@ int TimeIso(lua_State* L) {
 // {status = 200, body = "...", headers = {...}, url = final url}.
 int HttpCall(lua_State* L, const char* method) {
   const SandboxOptions* options = OptionsOf(L);
-  HttpRequest request;
-  request.method = method;
-  request.url = luaL_checkstring(L, 1);
-  int opts = 2;
-  if (request.method == "POST") {
-    size_t length;
-    const char* body = luaL_optlstring(L, 2, "", &length);
-    request.body.assign(body, length);
-    opts = 3;
-  }
+  const bool post = std::string_view(method) == "POST";
+  // Arguments are checked (and option fields read, which may run a metamethod that raises)
+  // before any C++ object exists.
+  luaL_checkstring(L, 1);
+  if (post) luaL_optlstring(L, 2, "", nullptr);
+  const int opts = post ? 3 : 2;
+  lua_Number timeout = 0;
   if (lua_istable(L, opts)) {
     lua_getfield(L, opts, "timeout");
-    request.timeout_seconds = luaL_optnumber(L, -1, 0);
+    timeout = luaL_optnumber(L, -1, 0);
     lua_pop(L, 1);
-    lua_getfield(L, opts, "headers");
-    if (lua_istable(L, -1)) {
+    lua_getfield(L, opts, "headers");  // left on the stack for the scope below
+  } else {
+    lua_pushnil(L);
+  }
+  const int headers = lua_gettop(L);
+  bool ok;
+  {
+    HttpRequest request;
+    request.method = method;
+    request.url = lua_tostring(L, 1);
+    if (post) {
+      size_t length = 0;
+      const char* body = lua_isnoneornil(L, 2) ? "" : lua_tolstring(L, 2, &length);
+      request.body.assign(body, length);
+    }
+    request.timeout_seconds = timeout;
+    if (lua_istable(L, headers)) {
       lua_pushnil(L);
-      while (lua_next(L, -2) != 0) {
+      while (lua_next(L, headers) != 0) {  // raw traversal: no metamethods
         if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
           request.headers[lua_tostring(L, -2)] = lua_tostring(L, -1);
         }
         lua_pop(L, 1);
       }
     }
-    lua_pop(L, 1);
-  }
-  absl::StatusOr<HttpResponse> response = HttpFetch(request, options->http);
-  if (!response.ok()) {
-    return luaL_error(L, "http.%s: %s", request.method == "GET" ? "get" : "post", std::string(response.status().message()).c_str());
-  }
-  lua_createtable(L, 0, 4);
-  lua_pushinteger(L, response->status);
-  lua_setfield(L, -2, "status");
-  lua_pushlstring(L, response->body.data(), response->body.size());
-  lua_setfield(L, -2, "body");
-  lua_pushstring(L, response->final_url.c_str());
-  lua_setfield(L, -2, "url");
-  lua_newtable(L);
-  for (const auto& [name, value] : response->headers) {
-    lua_pushstring(L, value.c_str());
-    lua_setfield(L, -2, name.c_str());
-  }
-  lua_setfield(L, -2, "headers");
-  return 1;
+    absl::StatusOr<HttpResponse> response = HttpFetch(request, options->http);
+    if (!response.ok()) {
+      ok = PushMessage(L, absl::StrCat("http.", post ? "post" : "get", ": ", response.status().message()));
+    } else {
+      // PushJson writes strings byte for byte: the body need not be UTF-8.
+      nlohmann::json answer = {{"status", response->status}, {"url", response->final_url}, {"headers", response->headers}};
+      answer["body"] = std::move(response->body);
+      ok = PushJsonOrError(L, answer);
+    }
+  }  // the request and the response body are freed before a Lua error unwinds past this frame
+  return ReturnOrRaise(L, ok);
 }
 int HttpGet(lua_State* L) { return HttpCall(L, "GET"); }
 int HttpPost(lua_State* L) { return HttpCall(L, "POST"); }
 
 // A module function that forwards its table argument to a JSON callback and returns the result.
+// The service's answer, or its error; an exception from the service (a value of the wrong type
+// read with nlohmann's value()) becomes an error here instead of unwinding through Lua's C frames.
+absl::StatusOr<nlohmann::json> CallService(const JsonCall& call, const nlohmann::json& request) {
+  try {
+    return call(request);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+}
+
 int ForwardJson(lua_State* L, const char* name, const JsonCall& call) {
   if (!call) return luaL_error(L, "%s is not available here", name);
   luaL_checktype(L, 1, LUA_TTABLE);
-  absl::StatusOr<nlohmann::json> request = LuaToJson(L, 1);
-  if (!request.ok()) return luaL_error(L, "%s: %s", name, std::string(request.status().message()).c_str());
-  absl::StatusOr<nlohmann::json> result = call(*request);
-  if (!result.ok()) return luaL_error(L, "%s: %s", name, std::string(result.status().message()).c_str());
-  PushJson(L, *result);
-  return 1;
+  bool ok;
+  {
+    absl::StatusOr<nlohmann::json> request = LuaToJson(L, 1);
+    absl::StatusOr<nlohmann::json> result = request.ok() ? CallService(call, *request) : request.status();
+    ok = result.ok() ? PushJsonOrError(L, *result) : PushMessage(L, absl::StrCat(name, ": ", result.status().message()));
+  }  // C++ objects are gone before a Lua error unwinds past this frame (lua_boundary.h)
+  return ReturnOrRaise(L, ok);
 }
 int MemorySearch(lua_State* L) { return ForwardJson(L, "memory.search", OptionsOf(L)->services.memory_search); }
 int MemoryIngest(lua_State* L) { return ForwardJson(L, "memory.ingest", OptionsOf(L)->services.memory_ingest); }
@@ -120,18 +135,28 @@ int LlmChat(lua_State* L) { return ForwardJson(L, "llm.chat", OptionsOf(L)->serv
 int ToolsCall(lua_State* L) {
   const SandboxOptions* options = OptionsOf(L);
   if (!options->services.tool_call) return luaL_error(L, "tools.call is not available here");
-  const std::string name = luaL_checkstring(L, 1);
-  nlohmann::json args = nlohmann::json::object();
-  if (!lua_isnoneornil(L, 2)) {
-    absl::StatusOr<nlohmann::json> converted = LuaToJson(L, 2);
-    if (!converted.ok()) return luaL_error(L, "tools.call: %s", std::string(converted.status().message()).c_str());
-    args = *converted;
-    if (args.is_array() && args.empty()) args = nlohmann::json::object();  // {} in Lua
+  luaL_checkstring(L, 1);
+  bool ok;
+  {
+    const std::string name = lua_tostring(L, 1);
+    absl::StatusOr<nlohmann::json> args = nlohmann::json::object();
+    if (!lua_isnoneornil(L, 2)) {
+      args = LuaToJson(L, 2);
+      if (args.ok() && args->is_array() && args->empty()) args = nlohmann::json::object();  // {} in Lua
+    }
+    absl::StatusOr<nlohmann::json> result = args;
+    if (args.ok()) {
+      try {
+        result = options->services.tool_call(name, *args);
+      } catch (const std::exception& e) {
+        result = absl::InvalidArgumentError(e.what());
+      }
+    }
+    ok = result.ok() ? PushJsonOrError(L, *result)
+                     : PushMessage(L, args.ok() ? absl::StrCat("tools.call(\"", name, "\"): ", result.status().message())
+                                                : absl::StrCat("tools.call: ", result.status().message()));
   }
-  absl::StatusOr<nlohmann::json> result = options->services.tool_call(name, args);
-  if (!result.ok()) return luaL_error(L, "tools.call(\"%s\"): %s", name.c_str(), std::string(result.status().message()).c_str());
-  PushJson(L, *result);
-  return 1;
+  return ReturnOrRaise(L, ok);
 }
 
 void RegisterModule(lua_State* L, const char* name, const luaL_Reg* functions, const SandboxOptions& options) {

@@ -1,5 +1,7 @@
 #include "scripting/sandbox.h"
 
+#include "scripting/lua_boundary.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -298,47 +300,73 @@ int SetMetatable(lua_State* L) {
 // require("a.b") → SCRIPTS_DIR/a/b.lua, once per state.
 int Require(lua_State* L) {
   Sandbox::Guard* guard = GuardOf(L);
-  const std::string name = luaL_checkstring(L, 1);
+  luaL_checkstring(L, 1);
   if (guard->options.scripts_dir.empty()) return luaL_error(L, "require is not available (no scripts directory)");
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) {
-      return luaL_error(L, "require(\"%s\"): module names are letters, digits, '_' and '.'", name.c_str());
-    }
-  }
   lua_getfield(L, LUA_REGISTRYINDEX, "agentd.loaded");
-  lua_getfield(L, -1, name.c_str());
+  const int loaded = lua_gettop(L);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, loaded);
   if (!lua_isnil(L, -1)) return 1;
   lua_pop(L, 1);
-  std::string relative = name;
-  std::replace(relative.begin(), relative.end(), '.', '/');
-  namespace fs = std::filesystem;
-  // The module's file under `dir`, or "" when it is missing or would lie outside it.
-  auto find = [&](const std::string& dir) -> std::string {
-    std::error_code ec;
-    const fs::path root = fs::weakly_canonical(dir, ec);
-    const fs::path path = fs::weakly_canonical(root / (relative + ".lua"), ec);
-    const std::string root_text = root.string() + "/";
-    if (ec || path.string().compare(0, root_text.size(), root_text) != 0 || !fs::is_regular_file(path, ec)) return "";
-    return path.string();
-  };
-  std::string path = find(guard->options.scripts_dir);
-  if (path.empty() && !guard->options.shared_scripts_dir.empty() && name.find('.') == std::string::npos) {
-    path = find(guard->options.shared_scripts_dir);
+  // The module's file is found, read and closed, and its chunk loaded, in a scope that ends
+  // before the chunk runs or an error is raised: a Lua error skips C++ destructors, and a
+  // module that failed was an open file left behind each time (lua_boundary.h).
+  bool ok;
+  bool load_failed = false;  // its message names the module's file and line already
+  {
+    const std::string name = lua_tostring(L, 1);
+    bool valid_name = true;
+    for (char c : name) valid_name = valid_name && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+    std::string path;
+    if (valid_name) {
+      std::string relative = name;
+      std::replace(relative.begin(), relative.end(), '.', '/');
+      namespace fs = std::filesystem;
+      // The module's file under `dir`, or "" when it is missing or would lie outside it.
+      auto find = [&](const std::string& dir) -> std::string {
+        std::error_code ec;
+        const fs::path root = fs::weakly_canonical(dir, ec);
+        const fs::path file = fs::weakly_canonical(root / (relative + ".lua"), ec);
+        const std::string root_text = root.string() + "/";
+        if (ec || file.string().compare(0, root_text.size(), root_text) != 0 || !fs::is_regular_file(file, ec)) return "";
+        return file.string();
+      };
+      path = find(guard->options.scripts_dir);
+      if (path.empty() && !guard->options.shared_scripts_dir.empty() && name.find('.') == std::string::npos) {
+        path = find(guard->options.shared_scripts_dir);
+      }
+    }
+    std::string code;
+    bool found = false;
+    if (!path.empty()) {
+      std::ifstream in(path, std::ios::binary);
+      if (in) {
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        code = buffer.str();
+        found = true;
+      }
+    }
+    if (!valid_name) {
+      ok = PushMessage(L, absl::StrCat("require(\"", name, "\"): module names are letters, digits, '_' and '.'"));
+    } else if (!found) {
+      ok = PushMessage(L, absl::StrCat("require(\"", name, "\"): module not found in the scripts directory"));
+    } else {
+      // Loading is protected: a syntax error or running out of memory comes back as a status.
+      ok = luaL_loadbufferx(L, code.data(), code.size(), ("@" + path).c_str(), "t") == LUA_OK;
+      load_failed = !ok;
+    }
   }
-  std::ifstream in(path, std::ios::binary);
-  if (path.empty() || !in) return luaL_error(L, "require(\"%s\"): module not found in the scripts directory", name.c_str());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string code = buffer.str();
-  const std::string chunk = "@" + path;
-  if (luaL_loadbufferx(L, code.data(), code.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
+  if (load_failed) return lua_error(L);
+  if (!ok) return ReturnOrRaise(L, false);
   lua_call(L, 0, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
   }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, name.c_str());
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, loaded);
   return 1;
 }
 

@@ -103,6 +103,17 @@ TEST(JsonSchemaConstraintTest, RefusesWhatTheSchemaForbids) {
   EXPECT_FALSE(constraint->IsComplete());
 }
 
+TEST(JsonSchemaConstraintTest, SchemasThatExpandExponentiallyAreRefused) {
+  // 16 levels of four types each: 1 KB of schema, 4^16 nodes once each type is compiled.
+  std::string schema = R"({"type": "string"})";
+  for (int level = 0; level < 16; ++level) {
+    schema = R"({"type": ["object", "object", "object", "object"], "properties": {"a": )" + schema + "}}";
+  }
+  auto created = TokenConstraint::Create(Schema(schema), QwenTokenizer());
+  ASSERT_FALSE(created.ok());
+  EXPECT_THAT(created.status().message(), ::testing::HasSubstr("expands to more than 20000 nodes"));
+}
+
 TEST(JsonSchemaConstraintTest, AnyJsonValue) {
   const ResponseConstraint spec{.kind = ResponseConstraint::Kind::kJsonValue};
   for (const char* ok : {R"({"a": [1, 2.5e-3, true, null, {"b": "c"}], "d": {}})", "[]", "-0.5", "\"s\"", "false"}) {

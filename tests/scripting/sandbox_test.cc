@@ -60,6 +60,19 @@ TEST(SandboxTest, StandardLibraryAndModulesWork) {
                                                       "42"));
 }
 
+TEST(SandboxTest, JsonKeysCountAgainstTheTextBudget) {
+  // A 1 MiB key under each of a million shared values: the keys were copied without limit (and
+  // every value's path with them), a terabyte on the C++ heap where the sandbox's cap does not
+  // reach. Refused by name, quickly; an error deep down names its place with the key clipped.
+  ExpectRefused(R"(local k = string.rep("x", 1 << 20); local o = {[k] = 1}; local t = {}
+                   for i = 1, 200 do t[i] = o end; json.encode(t))",
+                "MiB of text in all");
+  Outcome outcome = RunScript(R"(print(select(2, pcall(json.encode, {[string.rep("k", 100)] = {{1, print}}}))))");
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  ASSERT_EQ(outcome.printed.size(), 1u);
+  EXPECT_THAT(outcome.printed[0], HasSubstr(std::string(64, 'k') + "...[1][2]: a function cannot be JSON"));
+}
+
 TEST(SandboxTest, JsonKeysWithNulBytesAndNumbersBeyondLuaIntegersSurviveDecoding) {
   // Found writing the lua_json fuzz target: keys were cut at a NUL byte, and integers above
   // Lua's largest wrapped around to negative numbers.
@@ -218,6 +231,31 @@ TEST(SandboxTest, RequireStaysInsideTheScriptsDirectory) {
   EXPECT_THAT(printed, ::testing::ElementsAre("42"));
   EXPECT_THAT((*sandbox)->RunString("require('../../etc/passwd')", "main.lua").message(), HasSubstr("module names"));
   EXPECT_THAT((*sandbox)->RunString("require('nope')", "main.lua").message(), HasSubstr("not found"));
+}
+
+// A Lua error is a longjmp that skips C++ destructors: a module that did not load left its file
+// open each time, so a loop of failing requires ran the daemon out of descriptors.
+TEST(SandboxTest, FailingRequiresLeaveNoFilesOpen) {
+  testing_support::TempDir dir;
+  testing_support::WriteFile(dir.Join("broken.lua"), "return {");
+  testing_support::WriteFile(dir.Join("raises.lua"), "error('no')");
+  SandboxOptions options;
+  options.scripts_dir = dir.path();
+  auto sandbox = Sandbox::Create(options);
+  auto open_files = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{});
+  };
+  const auto before = open_files();
+  absl::Status status = (*sandbox)->RunString(R"(
+    for i = 1, 300 do
+      assert(not pcall(require, "broken"))
+      assert(not pcall(require, "raises"))
+    end
+    local ok, message = pcall(require, "broken")
+    error(message)
+  )", "main.lua");
+  EXPECT_THAT(status.message(), HasSubstr("broken.lua:1:"));
+  EXPECT_LE(open_files(), before + 1);
 }
 
 TEST(SandboxTest, SharedModulesAreFlatSoOtherTenantsDirectoriesStayOutOfReach) {

@@ -19,6 +19,31 @@ using Json = nlohmann::json;
 using testing_support::TempDir;
 using testing_support::WriteFile;
 
+TEST(JsonSchemaTest, SchemasThatWereNeverCheckedGiveErrorsNotExceptions) {
+  // The decoding constraint accepts bounds of any type; ValidateJson then read them as numbers.
+  EXPECT_THAT(ValidateJson(Json::parse(R"({"minimum": "0"})"), Json(5)).message(), HasSubstr("schema: cannot be checked"));
+  EXPECT_THAT(ValidateJson(Json::parse(R"({"type": ["string", 5]})"), Json(true)).message(), HasSubstr("schema: cannot be checked"));
+  EXPECT_THAT(ValidateJson(Json::parse(R"({"maxLength": "x"})"), Json("abc")).message(), HasSubstr("schema: cannot be checked"));
+  // Invalid UTF-8 in a schema from Lua is written replaced in the message.
+  Json odd_enum = Json::object();
+  odd_enum["enum"] = Json::array({std::string("a\xff")});
+  EXPECT_THAT(ValidateJson(odd_enum, Json("b")).message(), HasSubstr("must be one of"));
+}
+
+TEST(JsonSchemaTest, ValidationStopsAtItsStepBudget) {
+  // anyOf forms × array items: 64 failing forms over 20,000 items is 1.3M checks.
+  Json forms = Json::array();
+  for (int i = 0; i < 63; ++i) forms.push_back(Json{{"type", "string"}});
+  forms.push_back(Json{{"type", "integer"}});
+  const Json schema = {{"type", "array"}, {"items", {{"anyOf", forms}}}};
+  EXPECT_TRUE(CheckSchema(schema).ok());
+  EXPECT_TRUE(ValidateJson(schema, Json::array({1, 2, 3})).ok());
+  const absl::Status costly = ValidateJson(schema, Json(std::vector<int>(20000, 1)));
+  EXPECT_THAT(costly.message(), HasSubstr("too costly to check against its schema"));
+  forms.push_back(Json{{"type", "null"}});
+  EXPECT_THAT(CheckSchema({{"anyOf", forms}}).message(), HasSubstr("at most 64 forms"));
+}
+
 TEST(JsonSchemaTest, ValidatesTypesRequiredRangesAndNesting) {
   const Json schema = Json::parse(R"({"type": "object", "required": ["query"], "additionalProperties": false,
     "properties": {"query": {"type": "string", "minLength": 1}, "k": {"type": "integer", "minimum": 1, "maximum": 50},
@@ -185,6 +210,29 @@ TEST(WebToolsTest, WebSearchPassesOverResultsOfTheWrongShape) {
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0], (Json{{"title", ""}, {"url", ""}, {"snippet", ""}}));
   EXPECT_EQ(results[1], (Json{{"title", "Good"}, {"url", "http://news.example/good"}, {"snippet", "Kept."}}));
+}
+
+// Both once aborted the process: the arguments were pushed into the tool's Lua state outside
+// any protected call (a memory error there is a panic), and the definition's fields were read
+// there too (an __index that raised).
+TEST(LuaToolsParamsTest, ArgumentsBeyondTheToolsMemoryAndHostileDefinitionsAreErrors) {
+  TempDir dir;
+  WriteFile(dir.Join("big.lua"), "tool{ name = 'big', handler = function(args) return #args.x end }");
+  WriteFile(dir.Join("sneaky.lua"),
+            "tool(setmetatable({}, {__index = function(t, k) if k == 'params' then error('no') end;"
+            " if k == 'name' then return 'sneaky' end; if k == 'handler' then return function() return 1 end end end}))");
+  ToolRegistryOptions options;
+  options.tools_dir = dir.path();
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok());
+  std::vector<ToolLoadError> errors;
+  (*registry)->Reload(&errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("sneaky.lua"));
+  auto huge = (*registry)->Invoke("big", Json{{"x", std::string(96 << 20, 'a')}});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.status().message(), HasSubstr("do not fit in the tool's memory"));
+  EXPECT_EQ((*registry)->Invoke("big", Json{{"x", "abc"}})->result, 3);
 }
 
 TEST(LuaToolsParamsTest, ASchemaWhoseTypeIsNotAStringIsAnErrorNotAThrow) {

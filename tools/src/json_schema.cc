@@ -23,6 +23,9 @@ bool HasType(const Json& value, const std::string& type) {
   return false;
 }
 
+// Written with invalid UTF-8 replaced: values from Lua may hold any bytes, and dump() throws.
+std::string Text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 absl::Status Fail(const std::string& path, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
 }
@@ -33,9 +36,15 @@ size_t CodePoints(const std::string& s) {
   return n;
 }
 
-}  // namespace
+// Calls of Validate per top-level validation: anyOf alternatives times array items is
+// otherwise unbounded (1M shared alternatives × 500k items was 5e11 calls on a request thread).
+constexpr int64_t kMaxValidationSteps = 1000000;
 
-absl::Status ValidateJson(const Json& schema, const Json& value, const std::string& path) {
+absl::Status Validate(const Json& schema, const Json& value, const std::string& path, int64_t* steps) {
+  if (++*steps > kMaxValidationSteps) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": too costly to check against its schema (more than ",
+                                                   kMaxValidationSteps, " steps)"));
+  }
   if (schema.is_boolean()) return schema.get<bool>() ? absl::OkStatus() : Fail(path, "is not allowed");
   if (!schema.is_object()) return absl::OkStatus();
   if (schema.contains("type")) {
@@ -53,11 +62,11 @@ absl::Status ValidateJson(const Json& schema, const Json& value, const std::stri
     }
     if (!ok) return Fail(path, absl::StrCat("must be ", names == "integer" || names == "array" || names == "object" ? "an " : "a ", names));
   }
-  if (schema.contains("const") && value != schema["const"]) return Fail(path, absl::StrCat("must be ", schema["const"].dump()));
+  if (schema.contains("const") && value != schema["const"]) return Fail(path, absl::StrCat("must be ", Text(schema["const"])));
   if (schema.contains("enum") && schema["enum"].is_array()) {
     bool found = false;
     for (const Json& option : schema["enum"]) found = found || option == value;
-    if (!found) return Fail(path, absl::StrCat("must be one of ", schema["enum"].dump()));
+    if (!found) return Fail(path, absl::StrCat("must be one of ", Text(schema["enum"])));
   }
   if (value.is_number()) {
     const double v = value.get<double>();
@@ -76,7 +85,7 @@ absl::Status ValidateJson(const Json& schema, const Json& value, const std::stri
     if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>()) return Fail(path, absl::StrCat("must have at most ", schema["maxItems"].dump(), " items"));
     if (schema.contains("items")) {
       for (size_t i = 0; i < value.size(); ++i) {
-        absl::Status status = ValidateJson(schema["items"], value[i], absl::StrCat(path, "[", i, "]"));
+        absl::Status status = Validate(schema["items"], value[i], absl::StrCat(path, "[", i, "]"), steps);
         if (!status.ok()) return status;
       }
     }
@@ -90,21 +99,37 @@ absl::Status ValidateJson(const Json& schema, const Json& value, const std::stri
     }
     for (const auto& [key, item] : value.items()) {
       if (properties.contains(key)) {
-        absl::Status status = ValidateJson(properties[key], item, absl::StrCat(path, ".", key));
+        absl::Status status = Validate(properties[key], item, absl::StrCat(path, ".", key), steps);
         if (!status.ok()) return status;
       } else if (schema.contains("additionalProperties")) {
-        absl::Status status = ValidateJson(schema["additionalProperties"], item, absl::StrCat(path, ".", key));
+        absl::Status status = Validate(schema["additionalProperties"], item, absl::StrCat(path, ".", key), steps);
         if (!status.ok()) return Fail(absl::StrCat(path, ".", key), "is not a known argument");
       }
     }
   }
   if (schema.contains("anyOf") && schema["anyOf"].is_array()) {
     for (const Json& option : schema["anyOf"]) {
-      if (ValidateJson(option, value, path).ok()) return absl::OkStatus();
+      absl::Status status = Validate(option, value, path, steps);
+      if (status.ok()) return absl::OkStatus();
+      if (*steps > kMaxValidationSteps) return status;
     }
     return Fail(path, "matches none of the allowed forms");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateJson(const Json& schema, const Json& value, const std::string& path) {
+  // A schema that did not pass CheckSchema (the decoding constraint accepts bounds of any type)
+  // can hold values of the wrong type where a number or a name is read: that is the schema's
+  // error, reported, not an exception through the caller.
+  int64_t steps = 0;
+  try {
+    return Validate(schema, value, path, &steps);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("schema: cannot be checked (", e.what(), ")"));
+  }
 }
 
 absl::Status CheckSchema(const Json& schema) {
@@ -120,7 +145,7 @@ absl::Status CheckSchema(const Json& schema) {
     if (key == "type") {
       std::vector<Json> listed = item.is_array() ? std::vector<Json>(item.begin(), item.end()) : std::vector<Json>{item};
       for (const Json& t : listed) {
-        if (!t.is_string() || !types.count(t.get<std::string>())) return absl::InvalidArgumentError(absl::StrCat("schema type ", t.dump(), " is not a JSON type"));
+        if (!t.is_string() || !types.count(t.get<std::string>())) return absl::InvalidArgumentError(absl::StrCat("schema type ", Text(t), " is not a JSON type"));
       }
     } else if (key == "properties") {
       if (!item.is_object()) return absl::InvalidArgumentError("schema properties must be an object");
@@ -134,6 +159,7 @@ absl::Status CheckSchema(const Json& schema) {
     } else if (key == "anyOf") {
       // Its forms are schemas too: ValidateJson reads them with the same expectations.
       if (!item.is_array() || item.empty()) return absl::InvalidArgumentError("schema anyOf must be a non-empty list of schemas");
+      if (item.size() > 64) return absl::InvalidArgumentError("schema anyOf: at most 64 forms");
       for (size_t i = 0; i < item.size(); ++i) {
         absl::Status status = CheckSchema(item[i]);
         if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("anyOf[", i, "]: ", status.message()));

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "scripting/lua_boundary.h"
 #include "scripting/lua_json.h"
 #include "html_text.h"
 #include "scripting/http_client.h"
@@ -63,12 +64,18 @@ const std::vector<Builtin>& Builtins() {
   return builtins;
 }
 
-// tool{...} from a Lua file: appends the definition table to the registry list.
+// tool{...} from a Lua file: appends a copy of the definition's four fields, read here (inside
+// the file's protected run, where a metamethod may run and fail) into a plain table that
+// DefineFrom then reads outside any protected call — where an __index that raised would abort.
 int DefineTool(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
   const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
-  lua_pushvalue(L, 1);
+  lua_createtable(L, 0, 4);
+  for (const char* field : {"name", "description", "handler", "params"}) {
+    lua_getfield(L, 1, field);
+    lua_setfield(L, -2, field);
+  }
   lua_rawseti(L, -2, n + 1);
   return 0;
 }
@@ -417,7 +424,13 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Js
   if (index == 0) return absl::NotFoundError(absl::StrCat(tool.info.file, " no longer defines tool ", tool.info.name));
   lua_rawgeti(L, -1, index);
   lua_getfield(L, -1, "handler");
-  scripting::PushJson(L, args);
+  // Outside any protected call: a Lua memory error here (arguments larger than the tool's
+  // memory) would abort the process.
+  if (!scripting::PushJsonOrError(L, args)) {
+    lua_settop(L, 0);
+    return absl::ResourceExhaustedError(
+        absl::StrCat(tool.info.file, ": tool ", tool.info.name, ": its arguments do not fit in the tool's memory"));
+  }
   lua_newtable(L);
   lua_pushstring(L, tool.info.name.c_str());
   lua_setfield(L, -2, "tool");

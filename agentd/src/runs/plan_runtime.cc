@@ -12,6 +12,7 @@ extern "C" {
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "scripting/lua_boundary.h"
 #include "scripting/lua_json.h"
 #include "tools/json_schema.h"
 
@@ -303,6 +304,14 @@ int Guarded(lua_State* L, Body&& body) {
   return results;
 }
 
+// Pushes a host result in a protected call: a Lua memory error raised inside Guarded's scope
+// would skip its C++ destructors (lua_boundary.h).
+absl::Status PushResult(lua_State* L, const Json& value) {
+  if (scripting::PushJsonOrError(L, value)) return absl::OkStatus();
+  lua_pop(L, 1);
+  return absl::ResourceExhaustedError("plan runtime: a result does not fit in the plan's memory");
+}
+
 std::string CheckString(lua_State* L, int index) {
   size_t size = 0;
   const char* s = lua_tolstring(L, index, &size);
@@ -412,7 +421,7 @@ int HostCall(lua_State* L) {
     if (!call.ok()) return call.status();
     absl::StatusOr<Json> result = Dispatch(s->host, call->kind, call->step, call->a, call->b);
     if (!result.ok()) return result.status();
-    scripting::PushJson(L, *result);
+    if (absl::Status pushed = PushResult(L, *result); !pushed.ok()) return pushed;
     return 1;
   });
 }
@@ -458,7 +467,10 @@ int HostWait(lua_State* L) {
     lua_pushinteger(L, ticket);
     if (finished->result.ok()) {
       lua_pushboolean(L, 1);
-      scripting::PushJson(L, *finished->result);
+      if (absl::Status pushed = PushResult(L, *finished->result); !pushed.ok()) {
+        lua_pop(L, 2);
+        return pushed;
+      }
     } else {
       const absl::Status& status = finished->result.status();
       if (Stops(status) && s->stop.ok()) s->stop = status;
@@ -472,7 +484,7 @@ int HostWait(lua_State* L) {
 
 int HostTools(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    scripting::PushJson(L, s->host->ListTools());
+    if (absl::Status pushed = PushResult(L, s->host->ListTools()); !pushed.ok()) return pushed;
     return 1;
   });
 }
@@ -493,7 +505,7 @@ int HostContextLength(lua_State* L) {
 
 int HostModelInfo(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    scripting::PushJson(L, s->host->ModelInfo());
+    if (absl::Status pushed = PushResult(L, s->host->ModelInfo()); !pushed.ok()) return pushed;
     return 1;
   });
 }
@@ -576,7 +588,8 @@ absl::StatusOr<nlohmann::json> RunPlan(const PlanRunOptions& options) {
   if (!status.ok()) return status;
   lua_getfield(L, -1, "run");
   lua_pushvalue(L, ctx_index);
-  scripting::PushJson(L, options.inputs.is_null() ? Json::object() : options.inputs);
+  status = PushResult(L, options.inputs.is_null() ? Json::object() : options.inputs);
+  if (!status.ok()) return status;
   status = (*sandbox)->Call(2, 1, options.chunk_name);
   if (!state.stop.ok()) return state.stop;
   if (!status.ok()) return status;

@@ -16,7 +16,8 @@ grpc::ServerUnaryReactor* ToolServiceImpl::ListTools(grpc::CallbackServerContext
       Tool* tool = response->add_tools();
       tool->set_name(info.name);
       tool->set_description(info.description);
-      tool->set_parameters_json_schema(info.parameters.dump());
+      // A Lua tool's schema may hold invalid UTF-8 (description = "\xff"): replaced, not thrown.
+      tool->set_parameters_json_schema(info.parameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       tool->set_origin(info.origin == tools::ToolInfo::Origin::kLua ? Tool::ORIGIN_LUA : Tool::ORIGIN_BUILTIN);
       tool->set_file(info.file);
     }

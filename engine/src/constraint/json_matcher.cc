@@ -14,6 +14,9 @@ using OrderedJson = nlohmann::ordered_json;
 using Kind = SchemaNode::Kind;
 
 constexpr int kMaxSchemaDepth = 32;
+// Nodes of one compiled schema. A list of types compiles the schema once per type, so 16
+// levels of {"type": [4 types], "properties": ...} in 1 KB would expand to 4^16 nodes.
+constexpr size_t kMaxSchemaNodes = 20000;
 constexpr int kMaxCandidates = 64;  // keys of one object, values of one enum: bits of Frame::mask
 constexpr size_t kMaxAnyDepth = 12;  // nesting of values of unconstrained shape
 // Long enough for any double written by a person, short enough that every number parses to a
@@ -70,6 +73,9 @@ class Compiler {
 
   absl::StatusOr<const SchemaNode*> Compile(const OrderedJson& s, const std::string& path, int depth) {
     if (depth > kMaxSchemaDepth) return Error(path, "nested too deeply");
+    if (out_->node_count() > kMaxSchemaNodes) {
+      return Error(path, absl::StrCat("the schema expands to more than ", kMaxSchemaNodes, " nodes"));
+    }
     if (s.is_boolean()) {
       if (s.get<bool>()) return out_->any();
       return Error(path, "the schema false matches nothing");

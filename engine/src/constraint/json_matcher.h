@@ -51,6 +51,7 @@ class CompiledSchema {
   const SchemaNode* any_number() const { return any_number_; }
   const SchemaNode* any_scalar_literal() const { return any_scalar_literal_; }
   SchemaNode* NewNode(SchemaNode::Kind kind);
+  size_t node_count() const { return nodes_.size(); }
 
  private:
   std::vector<std::unique_ptr<SchemaNode>> nodes_;
