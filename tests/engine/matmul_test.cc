@@ -8,6 +8,7 @@
 #include "cpu/matmul_amx.h"
 #include "cpu/matmul_q4.h"
 #include "cpu/quantized.h"
+#include "cpu/quantized_tokens.h"
 
 #include <cmath>
 #include <cstring>
@@ -157,6 +158,34 @@ namespace {
 
 // Both schemes, against the reference on the same quantised inputs, and how far from the
 // unquantised product that leaves them.
+// The vectorised token quantiser against the scalar one it stands for: the same bytes, scales
+// and sums, on random blocks and on blocks of zeros, ties and extremes.
+TEST(QuantizedTokensTest, EveryPathQuantisesABlockTheSameWay) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t n = 40, cols = 256;
+  std::vector<float> x(static_cast<size_t>(n * cols));
+  for (float& v : x) v = normal(rng);
+  for (int64_t i = 0; i < 32; ++i) x[i] = 0.0f;                          // all zeros
+  for (int64_t i = 32; i < 64; ++i) x[i] = (i % 2 ? 1.0f : -1.0f) * 127.0f;  // extremes
+  for (int64_t i = 64; i < 96; ++i) x[i] = 0.5f + static_cast<float>(i - 64);  // ties once scaled by 1
+  x[95] = 127.0f;
+  std::vector<uint8_t> buffer(static_cast<size_t>(QuantizedTokenBytes(n, cols)));
+  QuantizeTokens(x.data(), n, cols, buffer.data());
+  const QuantizedTokens tokens(buffer.data(), n, cols);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+      int8_t expected[kQuantBlock];
+      const float scale = QuantizeBlock8(x.data() + t * cols + b * kQuantBlock, expected);
+      ASSERT_EQ(std::memcmp(expected, tokens.bytes + t * cols + b * kQuantBlock, kQuantBlock), 0) << t << " " << b;
+      ASSERT_EQ(scale, tokens.scales[t * (cols / kQuantBlock) + b]);
+      int32_t sum = 0;
+      for (int8_t q : expected) sum += q;
+      ASSERT_EQ(-sum, tokens.negated_sums[t * (cols / kQuantBlock) + b]);
+    }
+  }
+}
+
 class QuantizedMatmulTest : public ::testing::TestWithParam<Quantization> {};
 
 TEST_P(QuantizedMatmulTest, MatchesTheReferenceAndStaysCloseToTheExactProduct) {

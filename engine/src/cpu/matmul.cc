@@ -334,12 +334,26 @@ void Rows(const float* x, int64_t n, const Matrix& w, float* y, int64_t r0, int6
   RowsPortable(x, n, w, y, r0, r1);
 }
 
+// Buffers for the converted tokens, kept between calls on a thread: a prefill's inputs are
+// hundreds of KiB each, and allocated afresh per call they came from the kernel as zeroed pages
+// every time (10% of a quantised prefill's time was clearing pages).
+template <typename T>
+struct Scratch {
+  std::vector<std::vector<T>> buffers;
+  size_t used = 0;
+  std::vector<T>& Next() {
+    if (used == buffers.size()) buffers.emplace_back();
+    return buffers[used++];
+  }
+  std::vector<T>& operator[](size_t i) { return buffers[i]; }
+};
+
 // For each job whose matrix `wants` its tokens converted (rounded, quantised), the index in
 // `copies` of the converted tokens it reads, else -1. Jobs with the same input (the same x, n
 // and width, as q/k/v have) share one copy, made once by `convert`.
 template <typename T, typename Wants, typename Convert>
 std::vector<int> ConvertInputsOnce(const std::vector<MatmulJob>& jobs, const Wants& wants, const Convert& convert,
-                                   std::vector<std::vector<T>>* copies) {
+                                   Scratch<T>* copies) {
   std::vector<int> copy_of(jobs.size(), -1);
   for (size_t j = 0; j < jobs.size(); ++j) {
     if (!wants(*jobs[j].w)) continue;
@@ -350,9 +364,8 @@ std::vector<int> ConvertInputsOnce(const std::vector<MatmulJob>& jobs, const Wan
       }
     }
     if (copy_of[j] >= 0) continue;
-    copies->emplace_back();
-    convert(jobs[j], &copies->back());
-    copy_of[j] = static_cast<int>(copies->size()) - 1;
+    copy_of[j] = static_cast<int>(copies->used);
+    convert(jobs[j], &copies->Next());
   }
   return copy_of;
 }
@@ -396,7 +409,16 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   }
   // With quantised weights each job's tokens are quantised once, and with bf16 products rounded to
   // bf16 once, before the parallel pass.
-  std::vector<std::vector<uint8_t>> quantized;
+  // The calling thread's buffers, named by references: the work items run on other threads,
+  // where the thread_local names would mean those threads' own (empty) buffers.
+  thread_local Scratch<uint8_t> quantized_buffers;
+  thread_local Scratch<uint16_t> rounded_buffers, packed_buffers;
+  thread_local Scratch<uint8_t> packed_quantized_buffers;
+  Scratch<uint8_t>& quantized = quantized_buffers;
+  Scratch<uint16_t>& rounded = rounded_buffers;
+  Scratch<uint16_t>& packed = packed_buffers;
+  Scratch<uint8_t>& packed_quantized = packed_quantized_buffers;
+  quantized.used = rounded.used = 0;
   const std::vector<int> quantized_of = ConvertInputsOnce<uint8_t>(
       jobs, [](const Matrix& w) { return w.quantized != nullptr; },
       [](const MatmulJob& job, std::vector<uint8_t>* out) {
@@ -404,7 +426,6 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
         QuantizeTokens(job.x, job.n, job.w->cols, out->data());
       },
       &quantized);
-  std::vector<std::vector<uint16_t>> rounded;
   const std::vector<int> rounded_of = ConvertInputsOnce<uint16_t>(
       jobs, [](const Matrix& w) { return UsesBf16Products() && w.dtype == DType::kBF16 && w.quantized == nullptr; },
       [](const MatmulJob& job, std::vector<uint16_t>* out) {
@@ -416,21 +437,27 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
       },
       &rounded);
   // For AMX, the rounded tokens packed into B tiles (once per distinct rounding).
-  std::vector<std::vector<uint16_t>> packed(rounded.size());
+  packed.used = 0;
+  while (packed.used < rounded.used) packed.Next();
+  std::vector<bool> packed_done(rounded.used, false);
   for (size_t j = 0; j < jobs.size(); ++j) {
     const int index = rounded_of[j];
-    if (index < 0 || amx_rows(*jobs[j].w) == 0 || !packed[index].empty()) continue;
+    if (index < 0 || amx_rows(*jobs[j].w) == 0 || packed_done[index]) continue;
+    packed_done[index] = true;
     const int64_t k = jobs[j].w->cols;
     packed[index].resize(static_cast<size_t>(amx::PackedSize(jobs[j].n, k)));
     amx::PackTokens(rounded[index].data(), Bf16Stride(k), jobs[j].n, k, packed[index].data());
   }
   // For quantised AMX, the quantised tokens packed into groups of 16 (once per quantisation).
-  std::vector<std::vector<uint8_t>> packed_quantized(quantized.size());
+  packed_quantized.used = 0;
+  while (packed_quantized.used < quantized.used) packed_quantized.Next();
+  std::vector<bool> packed_quantized_done(quantized.used, false);
   for (size_t j = 0; j < jobs.size(); ++j) {
     const int index = quantized_of[j];
-    if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || !packed_quantized[index].empty()) {
+    if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || packed_quantized_done[index]) {
       continue;
     }
+    packed_quantized_done[index] = true;
     const QuantizedTokens tokens(quantized[index].data(), jobs[j].n, jobs[j].w->cols);
     packed_quantized[index].resize(static_cast<size_t>(quantized_amx::PackedBytes(jobs[j].n, jobs[j].w->cols)));
     quantized_amx::PackTokens(tokens, packed_quantized[index].data());
