@@ -47,6 +47,8 @@ find_package(faiss CONFIG REQUIRED)
 
 # Scripting, networking.
 pkg_check_modules(LUA REQUIRED IMPORTED_TARGET lua5.4)
+# The HTTP side (OpenAI-compatible API, /metrics): Debian's cpp-httplib, built with OpenSSL.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)  # SHA-256 content hashes
 

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev librocksdb-dev libfaiss-dev libopenblas0-pthread libopenblas-dev
-  liblua5.4-dev libcurl4-openssl-dev
+  liblua5.4-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev

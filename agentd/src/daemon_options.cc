@@ -177,6 +177,16 @@ absl::Status DaemonOptions::Validate() const {
         api_tokens.empty() ? "API tokens" : "",
         " would let anyone use this daemon; configure tls and auth.tokens, or pass --insecure-listen"));
   }
+  if (!http_listen.empty()) {
+    auto http_address = ParseListenAddress(http_listen);
+    if (!http_address.ok()) return absl::InvalidArgumentError(absl::StrCat("http_listen: ", http_address.status().message()));
+    const std::string& http_host = http_address->host;
+    const bool http_loopback = http_host == "localhost" || http_host == "::1" || http_host.rfind("127.", 0) == 0;
+    if (!http_loopback && (tls_cert_file.empty() || api_tokens.empty()) && !allow_insecure_listen) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "http_listen: ", http_listen, " is reachable from other machines; configure tls and auth.tokens, or pass --insecure-listen"));
+    }
+  }
   if (data_dir.empty()) return absl::InvalidArgumentError("data_dir is required (--data-dir DIR)");
   if (log_level != "debug" && log_level != "info" && log_level != "warn" && log_level != "error") {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -229,6 +239,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
     absl::Status status;
     if (key == "listen") {
       status = ReadString(path, root, key, &options->listen);
+    } else if (key == "http_listen") {
+      status = ReadString(path, root, key, &options->http_listen);
     } else if (key == "data_dir") {
       status = ReadString(path, root, key, &options->data_dir);
     } else if (key == "model") {

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
+  std::string http_listen, http_port_file;
+  app.add_option("--http-listen", http_listen,
+                 "HOST:PORT to serve the OpenAI-compatible API and /metrics on (default: no HTTP)");
+  app.add_option("--http-port-file", http_port_file, "write the HTTP listener's bound port here once serving");
   app.add_option("--log-level", log_level, "debug, info, warn or error (default info)");
   app.add_option("--shutdown-grace", grace, "seconds in-flight calls get on SIGTERM (default 10)");
   bool insecure_listen = false;
@@ -100,6 +104,8 @@ int main(int argc, char** argv) {
   if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
   if (!quantize.empty()) options.engine.quantize = quantize;
   if (!port_file.empty()) options.port_file = port_file;
+  if (!http_listen.empty()) options.http_listen = http_listen;
+  if (!http_port_file.empty()) options.http_port_file = http_port_file;
   if (!tools_dir.empty()) options.tools_dir = tools_dir;
   if (!plans_dir.empty()) options.plans_dir = plans_dir;
   if (!log_level.empty()) options.log_level = log_level;

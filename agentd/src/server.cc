@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "agentd/data_dir_lock.h"
 #include "agentd/listen_address.h"
+#include "http/http_frontend.h"
 #include "agentd/state_store.h"
 #include "agentd/version.h"
 #include "engine/device.h"
@@ -233,6 +234,24 @@ class ServerImpl final : public Server {
           "cannot listen on ", options_.listen, " (address in use or not available on this host)"));
     }
     SetServing(true);
+    if (!options_.http_listen.empty()) {
+      http::HttpFrontendOptions http_options;
+      http_options.listen = options_.http_listen;
+      http_options.tls_cert_file = options_.tls_cert_file;
+      http_options.tls_key_file = options_.tls_key_file;
+      http_options.api_tokens = env_.api_tokens;
+      http_options.admin_tokens = env_.admin_tokens;
+      http_options.engine = engine_.get();
+      http_options.embedding_engine = embedding_engine_ ? embedding_engine_.get() : engine_.get();
+      http_options.max_request_bytes = options_.limits.max_request_bytes;
+      absl::StatusOr<std::unique_ptr<http::HttpFrontend>> frontend = http::HttpFrontend::Start(http_options);
+      if (!frontend.ok()) return frontend.status();
+      http_frontend_ = std::move(*frontend);
+      if (!options_.http_port_file.empty()) {
+        absl::Status status = WritePortFile(options_.http_port_file, http_frontend_->port());
+        if (!status.ok()) return status;
+      }
+    }
     if (!options_.port_file.empty()) {
       absl::Status status = WritePortFile(options_.port_file, port_);
       if (!status.ok()) return status;
@@ -264,6 +283,7 @@ class ServerImpl final : public Server {
     // Plans stop first (they stay RUNNING and resume at the next start), so streams see no
     // more events and nothing writes to the stores below.
     if (run_manager_) run_manager_->Shutdown();
+    if (http_frontend_) http_frontend_->Stop();
     if (grpc_server_) {
       log::Info("shutting down", {{"grace_seconds", options_.shutdown_grace_seconds}});
       SetServing(false);
@@ -319,6 +339,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<services::ToolServiceImpl> tool_service_;
   std::unique_ptr<services::ReflectionV1Service> reflection_v1_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<http::HttpFrontend> http_frontend_;
   int port_ = 0;
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;

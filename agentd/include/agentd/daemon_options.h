@@ -110,6 +110,11 @@ struct DaemonOptions {
   RunOptions runs;
   // When set, the bound port is written here (atomically) once the server is serving.
   std::string port_file;
+  // host:port for the HTTP side (OpenAI-compatible API, /metrics), with the same tokens, TLS
+  // and protected mode as `listen`. Empty (the default): no HTTP listener.
+  std::string http_listen;
+  // When set, the HTTP listener's bound port is written here once it serves.
+  std::string http_port_file;
   // "debug", "info", "warn" or "error". Default info.
   std::string log_level = "info";
   // How long SIGTERM/SIGINT waits for in-flight calls and streams before cancelling them.

@@ -1,0 +1,420 @@
+#include "http/http_frontend.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agentd/listen_address.h"
+#include "engine/json_nesting.h"
+#include "http/openai_api.h"
+#include "http/serving_metrics.h"
+#include "log.h"
+
+namespace agentd::http {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string RandomId(const char* prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[25];
+  std::snprintf(hex, sizeof hex, "%016llx%08llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng() & 0xffffffffu));
+  return absl::StrCat(prefix, hex);
+}
+
+int64_t UnixSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string Text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+class HttpFrontendImpl : public HttpFrontend {
+ public:
+  explicit HttpFrontendImpl(const HttpFrontendOptions& options) : options_(options), started_(UnixSeconds()) {}
+  ~HttpFrontendImpl() override { Stop(); }
+
+  absl::Status Init() {
+    absl::StatusOr<ListenAddress> address = ParseListenAddress(options_.listen);
+    if (!address.ok()) return absl::InvalidArgumentError(absl::StrCat("http_listen: ", address.status().message()));
+    if (!options_.tls_cert_file.empty()) {
+      auto tls = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+      if (!tls->is_valid()) return absl::InvalidArgumentError("http_listen: the TLS certificate or key cannot be used");
+      server_ = std::move(tls);
+    } else {
+      server_ = std::make_unique<httplib::Server>();
+    }
+    const int threads = std::max(2, options_.threads);
+    server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    server_->set_payload_max_length(options_.max_request_bytes);
+    server_->set_read_timeout(std::chrono::seconds(30));
+    Routes();
+    const std::string host = address->host;
+    port_ = address->port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, address->port) ? address->port : -1);
+    if (port_ <= 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen, " for HTTP (address in use or not available)"));
+    }
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    log::Info("serving http", {{"addr", options_.listen}, {"port", port_}, {"tls", !options_.tls_cert_file.empty()}});
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // The caller's tenant from "Authorization: Bearer TOKEN", or an error.
+  absl::StatusOr<std::string> Authenticate(const httplib::Request& request) const {
+    if (options_.api_tokens.empty()) return std::string("default");
+    const std::string header = request.get_header_value("Authorization");
+    if (header.empty()) return absl::UnauthenticatedError("authorization: this server requires an API token (Authorization: Bearer TOKEN)");
+    if (!absl::StartsWith(header, "Bearer ")) return absl::UnauthenticatedError("authorization: expected \"Bearer TOKEN\"");
+    const auto found = options_.api_tokens.find(header.substr(7));
+    if (found == options_.api_tokens.end()) return absl::UnauthenticatedError("authorization: the API token is not valid");
+    return found->second;
+  }
+
+  void SendError(httplib::Response& response, const std::string& endpoint, const absl::Status& status) {
+    const ApiError error = ToApiError(status);
+    response.status = error.http_status;
+    response.set_content(Text(ErrorBody(error)), "application/json");
+    metrics_.CountRequest(endpoint, error.http_status);
+  }
+
+  void SendJson(httplib::Response& response, const std::string& endpoint, const Json& body) {
+    response.status = 200;
+    response.set_content(Text(body), "application/json");
+    metrics_.CountRequest(endpoint, 200);
+  }
+
+  // The request's JSON body: INVALID_ARGUMENT when it is not JSON or is nested too deeply.
+  static absl::StatusOr<Json> Body(const httplib::Request& request) {
+    if (engine::JsonNestedTooDeeply(request.body)) {
+      return absl::InvalidArgumentError(absl::StrCat("body: nested more than ", engine::kMaxJsonNesting, " levels deep"));
+    }
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return absl::InvalidArgumentError("body: not valid JSON");
+    return body;
+  }
+
+  void Routes() {
+    server_->Get("/v1/models", [this](const httplib::Request& request, httplib::Response& response) {
+      if (auto tenant = Authenticate(request); !tenant.ok()) return SendError(response, "models", tenant.status());
+      Json data = Json::array();
+      for (engine::Engine* engine : {options_.engine, options_.embedding_engine}) {
+        if (engine == nullptr) continue;
+        const std::string& name = engine->info().name;
+        bool listed = false;
+        for (const Json& model : data) listed = listed || model["id"] == name;
+        if (!listed) data.push_back({{"id", name}, {"object", "model"}, {"created", started_}, {"owned_by", "agentd"}});
+      }
+      SendJson(response, "models", {{"object", "list"}, {"data", data}});
+    });
+    server_->Post("/v1/chat/completions", [this](const httplib::Request& request, httplib::Response& response) {
+      ChatCompletions(request, response);
+    });
+    server_->Post("/v1/completions", [this](const httplib::Request& request, httplib::Response& response) {
+      Completions(request, response);
+    });
+    server_->Post("/v1/embeddings", [this](const httplib::Request& request, httplib::Response& response) {
+      Embeddings(request, response);
+    });
+    server_->Get("/metrics", [this](const httplib::Request& request, httplib::Response& response) {
+      if (!options_.api_tokens.empty()) {
+        const std::string header = request.get_header_value("Authorization");
+        if (!absl::StartsWith(header, "Bearer ") || !options_.admin_tokens.count(header.substr(7))) {
+          response.status = header.empty() ? 401 : 403;
+          response.set_content("metrics need an admin token (Authorization: Bearer TOKEN)\n", "text/plain");
+          return;
+        }
+      }
+      engine::SchedulerStats stats;
+      if (options_.engine != nullptr) stats = options_.engine->scheduler_stats();
+      response.set_content(metrics_.Render(options_.engine != nullptr ? &stats : nullptr), "text/plain; version=0.0.4");
+    });
+    server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+      if (!response.body.empty()) return;
+      ApiError error;
+      error.http_status = response.status;
+      error.type = response.status == 404 ? "not_found_error" : "invalid_request_error";
+      error.message = response.status == 404 ? absl::StrCat(request.method, " ", request.path, ": no such endpoint")
+                      : response.status == 413 ? "body: larger than this server accepts"
+                                               : absl::StrCat("HTTP ", response.status);
+      response.set_content(Text(ErrorBody(error)), "application/json");
+    });
+    server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+      ApiError error{500, "server_error", "", "the request failed inside the server"};
+      response.status = 500;
+      response.set_content(Text(ErrorBody(error)), "application/json");
+    });
+  }
+
+  // Emits one server-sent event; false when the client has gone.
+  static bool WriteEvent(httplib::DataSink& sink, const std::string& data) {
+    const std::string event = absl::StrCat("data: ", data, "\n\n");
+    return sink.write(event.data(), event.size());
+  }
+
+  // Records the first token's latency and the gaps between later ones.
+  struct LatencyClock {
+    Clock::time_point start = Clock::now();
+    Clock::time_point last;
+    bool first = true;
+    void Tokens(ServingMetrics& metrics, size_t count) {
+      if (count == 0) return;
+      const Clock::time_point now = Clock::now();
+      if (first) {
+        metrics.ObserveTimeToFirstToken(std::chrono::duration<double>(now - start).count());
+        first = false;
+      } else {
+        const double gap = std::chrono::duration<double>(now - last).count() / static_cast<double>(count);
+        for (size_t i = 0; i < count; ++i) metrics.ObserveInterTokenLatency(gap);
+      }
+      last = now;
+    }
+  };
+
+  void CountGeneration(const std::string& endpoint, const engine::GenerationResult& result) {
+    metrics_.CountTokens(endpoint, result.prompt_tokens, result.completion_tokens);
+    if (result.speculated) {
+      const char* mode = result.speculation_mode == engine::SpeculationConfig::Mode::kNgram  ? "ngram"
+                         : result.speculation_mode == engine::SpeculationConfig::Mode::kMtp  ? "mtp"
+                                                                                             : "draft_model";
+      metrics_.CountSpeculation(mode, result.draft_tokens_proposed, result.draft_tokens_accepted);
+    }
+  }
+
+  void ChatCompletions(const httplib::Request& request, httplib::Response& response) {
+    const std::string endpoint = "chat_completions";
+    auto tenant = Authenticate(request);
+    if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
+    if (options_.engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no model is loaded"));
+    auto body = Body(request);
+    if (!body.ok()) return SendError(response, endpoint, body.status());
+    auto parsed = ParseChatCompletion(*body, options_.engine->info());
+    if (!parsed.ok()) return SendError(response, endpoint, parsed.status());
+    auto call = std::make_shared<ChatCall>(std::move(*parsed));
+    call->options.tenant = *tenant;
+    const int top_logprobs = call->top_logprobs;
+    const std::string id = RandomId("chatcmpl-");
+    const int64_t created = UnixSeconds();
+    const std::string model = options_.engine->info().name;
+    engine::Engine* engine = options_.engine;
+    if (!call->stream) {
+      LatencyClock clock;
+      std::vector<engine::TokenChoice> logprobs;
+      auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
+        clock.Tokens(metrics_, delta.token_ids.size());
+        logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
+        return true;
+      });
+      if (!result.ok()) return SendError(response, endpoint, result.status());
+      CountGeneration(endpoint, result->generation);
+      const bool calls = !result->reply.tool_calls.empty();
+      Json message = {{"role", "assistant"}, {"content", calls && result->reply.content.empty() ? Json(nullptr) : Json(result->reply.content)}};
+      if (calls) message["tool_calls"] = ToolCallsJson(result->reply.tool_calls, false);
+      Json choice = {{"index", 0}, {"message", message}, {"finish_reason", FinishReasonName(result->generation.finish_reason, calls)}};
+      choice["logprobs"] = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(logprobs, engine->tokenizer()), top_logprobs)}}
+                                          : Json(nullptr);
+      return SendJson(response, endpoint,
+                      {{"id", id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
+                       {"choices", Json::array({choice})}, {"usage", Usage(result->generation)}, {"system_fingerprint", nullptr}});
+    }
+    metrics_.CountRequest(endpoint, 200);
+    response.set_header("Cache-Control", "no-cache");
+    response.set_chunked_content_provider("text/event-stream", [this, call, id, created, model, engine, top_logprobs, endpoint](
+                                                                   size_t, httplib::DataSink& sink) {
+      auto chunk = [&](const Json& delta, const Json& finish, const Json& logprobs) {
+        Json choice = {{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
+        choice["logprobs"] = logprobs;
+        return Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                     {"choices", Json::array({choice})}, {"system_fingerprint", nullptr}});
+      };
+      bool connected = WriteEvent(sink, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+      // With tools, the text may turn into a tool call written in the model's own syntax: it is
+      // held back and sent as content or tool calls once the reply is parsed.
+      const bool hold_text = !call->tools.empty();
+      LatencyClock clock;
+      auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
+        clock.Tokens(metrics_, delta.token_ids.size());
+        if (!connected) return false;
+        if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return true;
+        const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
+                                             : Json(nullptr);
+        connected = WriteEvent(sink, chunk({{"content", delta.text}}, nullptr, logprobs));
+        return connected;
+      });
+      if (!connected) return false;
+      if (!result.ok()) {
+        WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+      } else {
+        CountGeneration(endpoint, result->generation);
+        const bool calls = !result->reply.tool_calls.empty();
+        if (hold_text && !result->reply.content.empty()) WriteEvent(sink, chunk({{"content", result->reply.content}}, nullptr, nullptr));
+        if (calls) WriteEvent(sink, chunk({{"tool_calls", ToolCallsJson(result->reply.tool_calls, true)}}, nullptr, nullptr));
+        WriteEvent(sink, chunk(Json::object(), FinishReasonName(result->generation.finish_reason, calls), nullptr));
+        if (call->include_usage) {
+          WriteEvent(sink, Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                                 {"choices", Json::array()}, {"usage", Usage(result->generation)}}));
+        }
+      }
+      WriteEvent(sink, "[DONE]");
+      sink.done();
+      return true;
+    });
+  }
+
+  // Top alternatives cut to what the request asked (the engine returns at least one).
+  static Json TrimTop(Json entries, int top) {
+    for (Json& entry : entries) {
+      Json& alternatives = entry["top_logprobs"];
+      while (static_cast<int>(alternatives.size()) > top) alternatives.erase(alternatives.size() - 1);
+    }
+    return entries;
+  }
+
+  // Legacy completions' logprobs: {"tokens", "token_logprobs", "top_logprobs", "text_offset"}.
+  static Json CompletionLogprobs(const std::vector<engine::TokenChoice>& choices, const engine::Tokenizer& tokenizer) {
+    Json tokens = Json::array(), token_logprobs = Json::array(), top = Json::array(), offsets = Json::array();
+    size_t offset = 0;
+    for (const engine::TokenChoice& choice : choices) {
+      const std::string token = engine::ToValidUtf8(tokenizer.TokenBytes(choice.chosen.id));
+      tokens.push_back(token);
+      token_logprobs.push_back(choice.chosen.logprob);
+      Json alternatives = Json::object();
+      for (const engine::TokenLogprob& alternative : choice.top) {
+        alternatives[engine::ToValidUtf8(tokenizer.TokenBytes(alternative.id))] = alternative.logprob;
+      }
+      top.push_back(alternatives);
+      offsets.push_back(offset);
+      offset += token.size();
+    }
+    return {{"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top}, {"text_offset", offsets}};
+  }
+
+  void Completions(const httplib::Request& request, httplib::Response& response) {
+    const std::string endpoint = "completions";
+    auto tenant = Authenticate(request);
+    if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
+    if (options_.engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no model is loaded"));
+    auto body = Body(request);
+    if (!body.ok()) return SendError(response, endpoint, body.status());
+    auto parsed = ParseCompletion(*body, options_.engine->info());
+    if (!parsed.ok()) return SendError(response, endpoint, parsed.status());
+    auto call = std::make_shared<CompletionCall>(std::move(*parsed));
+    call->options.tenant = *tenant;
+    const std::string id = RandomId("cmpl-");
+    const int64_t created = UnixSeconds();
+    const std::string model = options_.engine->info().name;
+    engine::Engine* engine = options_.engine;
+    const bool want_logprobs = call->options.logprobs > 0;
+    if (!call->stream) {
+      LatencyClock clock;
+      std::vector<engine::TokenChoice> logprobs;
+      auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
+        clock.Tokens(metrics_, delta.token_ids.size());
+        logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
+        return true;
+      });
+      if (!result.ok()) return SendError(response, endpoint, result.status());
+      CountGeneration(endpoint, *result);
+      Json choice = {{"index", 0}, {"text", result->text}, {"finish_reason", FinishReasonName(result->finish_reason, false)}};
+      choice["logprobs"] = want_logprobs ? CompletionLogprobs(logprobs, engine->tokenizer()) : Json(nullptr);
+      return SendJson(response, endpoint,
+                      {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                       {"choices", Json::array({choice})}, {"usage", Usage(*result)}});
+    }
+    metrics_.CountRequest(endpoint, 200);
+    response.set_header("Cache-Control", "no-cache");
+    response.set_chunked_content_provider("text/event-stream", [this, call, id, created, model, engine, want_logprobs, endpoint](
+                                                                   size_t, httplib::DataSink& sink) {
+      auto chunk = [&](const std::string& text, const Json& finish, const Json& logprobs) {
+        Json choice = {{"index", 0}, {"text", text}, {"finish_reason", finish}};
+        choice["logprobs"] = logprobs;
+        return Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                     {"choices", Json::array({choice})}});
+      };
+      bool connected = true;
+      LatencyClock clock;
+      auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
+        clock.Tokens(metrics_, delta.token_ids.size());
+        if (delta.text.empty() && delta.logprobs.empty()) return connected;
+        connected = connected && WriteEvent(sink, chunk(delta.text, nullptr,
+                                                        want_logprobs ? CompletionLogprobs(delta.logprobs, engine->tokenizer())
+                                                                      : Json(nullptr)));
+        return connected;
+      });
+      if (!connected) return false;
+      if (!result.ok()) {
+        WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+      } else {
+        CountGeneration(endpoint, *result);
+        WriteEvent(sink, chunk("", FinishReasonName(result->finish_reason, false), nullptr));
+        if (call->include_usage) {
+          WriteEvent(sink, Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                                 {"choices", Json::array()}, {"usage", Usage(*result)}}));
+        }
+      }
+      WriteEvent(sink, "[DONE]");
+      sink.done();
+      return true;
+    });
+  }
+
+  void Embeddings(const httplib::Request& request, httplib::Response& response) {
+    const std::string endpoint = "embeddings";
+    auto tenant = Authenticate(request);
+    if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
+    engine::Engine* engine = options_.embedding_engine != nullptr ? options_.embedding_engine : options_.engine;
+    if (engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no embedding model is loaded"));
+    auto body = Body(request);
+    if (!body.ok()) return SendError(response, endpoint, body.status());
+    if (body->contains("model") && (!(*body)["model"].is_string() || (*body)["model"] != engine->info().name)) {
+      return SendError(response, endpoint,
+                       absl::NotFoundError(absl::StrCat("model: not served here for embeddings (use '", engine->info().name, "')")));
+    }
+    auto texts = ParseEmbeddingInput(*body);
+    if (!texts.ok()) return SendError(response, endpoint, texts.status());
+    auto vectors = engine->Embed(*texts, engine::EmbedOptions{});
+    if (!vectors.ok()) return SendError(response, endpoint, vectors.status());
+    int64_t tokens = 0;
+    for (const std::string& text : *texts) tokens += static_cast<int64_t>(engine->tokenizer().Encode(text).size());
+    Json data = Json::array();
+    for (size_t i = 0; i < vectors->size(); ++i) {
+      data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", (*vectors)[i]}});
+    }
+    metrics_.CountTokens(endpoint, tokens, 0);
+    SendJson(response, endpoint,
+             {{"object", "list"}, {"data", data}, {"model", engine->info().name},
+              {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
+  }
+
+  HttpFrontendOptions options_;
+  const int64_t started_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> stopped_{false};
+  ServingMetrics metrics_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpFrontend>> HttpFrontend::Start(const HttpFrontendOptions& options) {
+  auto frontend = std::make_unique<HttpFrontendImpl>(options);
+  absl::Status status = frontend->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<HttpFrontend>(std::move(frontend));
+}
+
+}  // namespace agentd::http

@@ -1,0 +1,118 @@
+#include "http/serving_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace agentd::http {
+namespace {
+
+void Header(absl::string_view name, absl::string_view type, absl::string_view help, std::string* out) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+void Sample(absl::string_view name, absl::string_view labels, double value, std::string* out) {
+  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", value, "\n");
+}
+
+}  // namespace
+
+void Histogram::Observe(double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    if (seconds <= kBounds[i]) ++buckets_[i];
+  }
+  ++count_;
+  sum_ += seconds;
+}
+
+void Histogram::Render(absl::string_view name, absl::string_view help, std::string* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Header(name, "histogram", help, out);
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    Sample(absl::StrCat(name, "_bucket"), absl::StrCat("le=\"", kBounds[i], "\""), static_cast<double>(buckets_[i]), out);
+  }
+  Sample(absl::StrCat(name, "_bucket"), "le=\"+Inf\"", static_cast<double>(count_), out);
+  Sample(absl::StrCat(name, "_sum"), "", sum_, out);
+  Sample(absl::StrCat(name, "_count"), "", static_cast<double>(count_), out);
+}
+
+void ServingMetrics::CountRequest(absl::string_view endpoint, int http_status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++requests_[{std::string(endpoint), http_status}];
+}
+
+void ServingMetrics::CountTokens(absl::string_view endpoint, int64_t prompt, int64_t completion) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& counts = tokens_[std::string(endpoint)];
+  counts.first += static_cast<uint64_t>(std::max<int64_t>(prompt, 0));
+  counts.second += static_cast<uint64_t>(std::max<int64_t>(completion, 0));
+}
+
+void ServingMetrics::CountSpeculation(absl::string_view mode, int64_t proposed, int64_t accepted) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& counts = speculation_[std::string(mode)];
+  counts.first += static_cast<uint64_t>(std::max<int64_t>(proposed, 0));
+  counts.second += static_cast<uint64_t>(std::max<int64_t>(accepted, 0));
+}
+
+std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) const {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Header("agentd_http_requests_total", "counter", "HTTP API requests by endpoint and status code.", &out);
+    for (const auto& [key, count] : requests_) {
+      Sample("agentd_http_requests_total", absl::StrCat("endpoint=\"", key.first, "\",code=\"", key.second, "\""),
+             static_cast<double>(count), &out);
+    }
+    Header("agentd_http_prompt_tokens_total", "counter", "Prompt tokens of HTTP API requests by endpoint.", &out);
+    for (const auto& [endpoint, counts] : tokens_) {
+      Sample("agentd_http_prompt_tokens_total", absl::StrCat("endpoint=\"", endpoint, "\""), static_cast<double>(counts.first), &out);
+    }
+    Header("agentd_http_completion_tokens_total", "counter", "Generated tokens of HTTP API requests by endpoint.", &out);
+    for (const auto& [endpoint, counts] : tokens_) {
+      Sample("agentd_http_completion_tokens_total", absl::StrCat("endpoint=\"", endpoint, "\""), static_cast<double>(counts.second),
+             &out);
+    }
+    Header("agentd_speculation_draft_tokens_total", "counter", "Draft tokens proposed by speculation mode.", &out);
+    for (const auto& [mode, counts] : speculation_) {
+      Sample("agentd_speculation_draft_tokens_total", absl::StrCat("mode=\"", mode, "\""), static_cast<double>(counts.first), &out);
+    }
+    Header("agentd_speculation_accepted_tokens_total", "counter", "Draft tokens accepted by speculation mode.", &out);
+    for (const auto& [mode, counts] : speculation_) {
+      Sample("agentd_speculation_accepted_tokens_total", absl::StrCat("mode=\"", mode, "\""), static_cast<double>(counts.second),
+             &out);
+    }
+  }
+  time_to_first_token_.Render("agentd_time_to_first_token_seconds", "Time from an HTTP request to its first token.", &out);
+  inter_token_latency_.Render("agentd_inter_token_latency_seconds", "Time between streamed tokens of an HTTP request.", &out);
+  if (scheduler != nullptr) {
+    const engine::SchedulerStats& s = *scheduler;
+    auto counter = [&](const char* name, const char* help, int64_t value) {
+      Header(name, "counter", help, &out);
+      Sample(name, "", static_cast<double>(value), &out);
+    };
+    auto gauge = [&](const char* name, const char* help, double value) {
+      Header(name, "gauge", help, &out);
+      Sample(name, "", value, &out);
+    };
+    counter("agentd_scheduler_requests_total", "Requests the engine's scheduler admitted (gRPC, HTTP and plan steps).", s.requests);
+    counter("agentd_scheduler_iterations_total", "Forward passes the scheduler ran.", s.iterations);
+    counter("agentd_scheduler_batched_sequences_total", "Sequences summed over iterations (divide by iterations: mean batch).",
+            s.batched_sequences);
+    counter("agentd_scheduler_batched_tokens_total", "Tokens summed over iterations.", s.batched_tokens);
+    gauge("agentd_scheduler_max_batch_sequences", "Largest batch so far.", static_cast<double>(s.max_batch_sequences));
+    counter("agentd_prefix_cache_hit_tokens_total", "Prompt tokens served from the prefix cache.", s.prefix_hit_tokens);
+    counter("agentd_prefill_tokens_total", "Prompt tokens run through the model.", s.prefill_tokens);
+    counter("agentd_kv_evicted_blocks_total", "Cached KV blocks evicted.", s.evicted_blocks);
+    counter("agentd_preemptions_total", "Sequences whose KV memory went to older ones.", s.preemptions);
+    counter("agentd_queue_rejections_total", "Requests refused because the queue was full.", s.rejected_queue_full);
+    gauge("agentd_running_sequences", "Sequences being generated now.", static_cast<double>(s.running));
+    gauge("agentd_queue_depth", "Requests waiting for a place in the batch.", static_cast<double>(s.waiting));
+    gauge("agentd_preempted_waiting", "Preempted sequences waiting to resume.", static_cast<double>(s.preempted_waiting));
+    gauge("agentd_kv_blocks_total", "KV cache blocks.", static_cast<double>(s.kv_blocks_total));
+    gauge("agentd_kv_blocks_used", "KV cache blocks in use.", static_cast<double>(s.kv_blocks_used));
+    gauge("agentd_kv_blocks_cached", "KV cache blocks holding reusable prefixes.", static_cast<double>(s.kv_blocks_cached));
+  }
+  return out;
+}
+
+}  // namespace agentd::http

@@ -1,0 +1,62 @@
+// What the daemon counts for operators, written in the Prometheus text format for GET /metrics:
+// HTTP requests by endpoint and status, tokens by endpoint, time to first token and inter-token
+// latency histograms, and — read from the engine when rendered — the scheduler's batches,
+// queue, KV blocks, prefix-cache hits, preemptions and speculation. Labels are endpoint names
+// and status codes only: no tenant, prompt or prefix ever appears in one.
+//
+//   ServingMetrics metrics;
+//   metrics.CountRequest("chat_completions", 200);
+//   std::string text = metrics.Render(&engine->scheduler_stats());
+#ifndef AGENTD_HTTP_SERVING_METRICS_H_
+#define AGENTD_HTTP_SERVING_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+
+#include "engine/scheduler.h"
+
+namespace agentd::http {
+
+// A cumulative histogram with fixed upper bounds (seconds).
+class Histogram {
+ public:
+  static constexpr std::array<double, 12> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+  void Observe(double seconds);
+  // HELP/TYPE lines and the _bucket, _sum and _count series.
+  void Render(absl::string_view name, absl::string_view help, std::string* out) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::array<uint64_t, kBounds.size()> buckets_ = {};
+  uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
+class ServingMetrics {
+ public:
+  void CountRequest(absl::string_view endpoint, int http_status);
+  void CountTokens(absl::string_view endpoint, int64_t prompt, int64_t completion);
+  void CountSpeculation(absl::string_view mode, int64_t proposed, int64_t accepted);
+  void ObserveTimeToFirstToken(double seconds) { time_to_first_token_.Observe(seconds); }
+  void ObserveInterTokenLatency(double seconds) { inter_token_latency_.Observe(seconds); }
+
+  // Everything above, then the scheduler's figures when `scheduler` is given.
+  std::string Render(const engine::SchedulerStats* scheduler) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;       // endpoint → prompt, completion
+  std::map<std::string, std::pair<uint64_t, uint64_t>> speculation_;  // mode → proposed, accepted
+  Histogram time_to_first_token_;
+  Histogram inter_token_latency_;
+};
+
+}  // namespace agentd::http
+
+#endif  // AGENTD_HTTP_SERVING_METRICS_H_
