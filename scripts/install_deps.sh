@@ -11,9 +11,16 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-prometheus-client
   python3-torch python3-numpy python3-regex debian-reference-en debian-reference-zh-cn manpages-zh man-db
 )
+
+# Node runs the official OpenAI client against the HTTP side (tests/integration/openai_client):
+# Debian's nodejs and npm, unless a node is installed already (another node's own npm would
+# conflict with Debian's).
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agentd/listen_address.h"
@@ -389,9 +390,17 @@ class HttpFrontendImpl : public HttpFrontend {
     if (!vectors.ok()) return SendError(response, endpoint, vectors.status());
     int64_t tokens = 0;
     for (const std::string& text : *texts) tokens += static_cast<int64_t>(engine->tokenizer().Encode(text).size());
+    // base64: the float32 values' little-endian bytes (what OpenAI's own clients ask for).
+    const bool base64 = body->value("encoding_format", Json("float")) == "base64";
     Json data = Json::array();
     for (size_t i = 0; i < vectors->size(); ++i) {
-      data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", (*vectors)[i]}});
+      const std::vector<float>& vector = (*vectors)[i];
+      Json embedding = vector;
+      if (base64) {
+        embedding = absl::Base64Escape(
+            absl::string_view(reinterpret_cast<const char*>(vector.data()), vector.size() * sizeof(float)));
+      }
+      data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::move(embedding)}});
     }
     metrics_.CountTokens(endpoint, tokens, 0);
     SendJson(response, endpoint,

@@ -364,8 +364,8 @@ absl::StatusOr<std::vector<std::string>> ParseEmbeddingInput(const Json& body) {
   for (size_t i = 0; i < texts.size(); ++i) {
     if (texts[i].empty()) return Invalid(input->is_string() ? "input" : absl::StrCat("input[", i, "]"), "must not be empty");
   }
-  if (body.contains("encoding_format") && body["encoding_format"] != "float") {
-    return Invalid("encoding_format", "only \"float\" is supported");
+  if (body.contains("encoding_format") && body["encoding_format"] != "float" && body["encoding_format"] != "base64") {
+    return Invalid("encoding_format", "must be \"float\" or \"base64\"");
   }
   return texts;
 }
