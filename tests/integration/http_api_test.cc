@@ -2,7 +2,11 @@
 // endpoints (models, chat completions plain and streamed, JSON-schema replies, tool calls,
 // completions with logprobs, embeddings), OpenAI-shaped errors with the right status codes,
 // authentication, hostile bodies, and /metrics counters that move as requests are served.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -37,6 +41,28 @@ class HttpApiTest : public ::testing::Test {
     auto response = client_->Post(path.c_str(), headers, body.dump(), "application/json");
     if (!response) return {0, Json()};
     return {response->status, Json::parse(response->body, nullptr, false)};
+  }
+
+  // Sends raw bytes over one connection and returns what comes back until it closes.
+  std::string RawExchange(const std::string& request) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      close(fd);
+      return "connect failed";
+    }
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    (void)!write(fd, request.data(), request.size());
+    std::string answer;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<size_t>(n));
+    close(fd);
+    return answer;
   }
 
   void WriteFileForConfig() {
@@ -188,6 +214,16 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
   expect_error("/v1/embeddings", R"({"input": [""]})", 400, "input[0]: must not be empty", "input[0]");
   // Nested past 128 levels: refused before parsing, and the daemon keeps serving.
   expect_error("/v1/chat/completions", std::string(100000, '[') + std::string(100000, ']'), 400, "nested more than 128", "body");
+  // Bodies httplib would read without its size limit — chunked or compressed — and Range
+  // requests are refused before any body is read, and the connection closed.
+  for (const std::string& raw :
+       {std::string("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        std::string("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
+        std::string("GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=0-,0-,0-\r\n\r\n")}) {
+    const std::string answer = RawExchange(raw);
+    EXPECT_THAT(answer, ::testing::AnyOf(HasSubstr("HTTP/1.1 411"), HasSubstr("HTTP/1.1 400"))) << raw;
+    EXPECT_THAT(answer, HasSubstr("Connection: close")) << raw;
+  }
   auto missing = client_->Get("/v1/nothing");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -53,7 +55,7 @@ class HttpFrontendImpl : public HttpFrontend {
     const int threads = std::max(2, options_.threads);
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     server_->set_payload_max_length(options_.max_request_bytes);
-    server_->set_read_timeout(std::chrono::seconds(30));
+    server_->set_read_timeout(std::chrono::seconds(5));
     Routes();
     const std::string host = address->host;
     port_ = address->port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, address->port) ? address->port : -1);
@@ -61,6 +63,9 @@ class HttpFrontendImpl : public HttpFrontend {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen, " for HTTP (address in use or not available)"));
     }
     thread_ = std::thread([this] { server_->listen_after_bind(); });
+    // stop() does nothing until the listening loop runs: a Stop() right after Start() (a later
+    // start-up step failing) would wait for it for ever.
+    for (int i = 0; i < 500 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     log::Info("serving http", {{"addr", options_.listen}, {"port", port_}, {"tls", !options_.tls_cert_file.empty()}});
     return absl::OkStatus();
   }
@@ -69,6 +74,8 @@ class HttpFrontendImpl : public HttpFrontend {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
+    // Generations in progress end at their next token (CompletionOptions::cancelled).
+    stopping_ = true;
     if (server_) server_->stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -108,7 +115,54 @@ class HttpFrontendImpl : public HttpFrontend {
     return body;
   }
 
+  // A slot among the requests one tenant may have in flight (half the threads, so no tenant can
+  // take every thread and /metrics stays reachable); released on destruction.
+  class TenantSlot {
+   public:
+    TenantSlot(HttpFrontendImpl* frontend, std::string tenant) : frontend_(frontend), tenant_(std::move(tenant)) {}
+    ~TenantSlot() {
+      std::lock_guard<std::mutex> lock(frontend_->in_flight_mutex_);
+      if (--frontend_->in_flight_[tenant_] == 0) frontend_->in_flight_.erase(tenant_);
+    }
+
+   private:
+    HttpFrontendImpl* frontend_;
+    std::string tenant_;
+  };
+  std::shared_ptr<TenantSlot> TakeSlot(const std::string& tenant) {
+    std::lock_guard<std::mutex> lock(in_flight_mutex_);
+    int& count = in_flight_[tenant];
+    if (count >= std::max(1, options_.threads / 2)) {
+      if (count == 0) in_flight_.erase(tenant);
+      return nullptr;
+    }
+    ++count;
+    return std::make_shared<TenantSlot>(this, tenant);
+  }
+
   void Routes() {
+    // Before any body is read: httplib checks its size limit against Content-Length only, and
+    // would read a chunked or compressed body (a small gzip bomb) of any size; a Range header
+    // would have it copy a response once per range.
+    server_->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+      std::string refusal;
+      int status = 400;
+      if (request.has_header("Range")) {
+        refusal = "Range: not supported";
+      } else if (request.method == "POST" &&
+                 (request.has_header("Transfer-Encoding") || request.has_header("Content-Encoding"))) {
+        refusal = "body: send it with a Content-Length, without transfer or content encoding";
+        status = 411;
+      } else if (request.method == "POST" && !request.has_header("Content-Length")) {
+        refusal = "body: a Content-Length is required";
+        status = 411;
+      }
+      if (refusal.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      response.status = status;
+      response.set_header("Connection", "close");
+      response.set_content(Text(ErrorBody(ApiError{status, "invalid_request_error", "", refusal})), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
     server_->Get("/v1/models", [this](const httplib::Request& request, httplib::Response& response) {
       if (auto tenant = Authenticate(request); !tenant.ok()) return SendError(response, "models", tenant.status());
       Json data = Json::array();
@@ -195,17 +249,34 @@ class HttpFrontendImpl : public HttpFrontend {
     }
   }
 
+  // Authenticates, checks a model is loaded, and reads and parses the body with `parse`: the
+  // call, its tenant set, or nullptr once the error is sent.
+  template <typename Call, typename Parse>
+  std::shared_ptr<Call> Begin(const httplib::Request& request, httplib::Response& response, const std::string& endpoint,
+                              const Parse& parse, std::shared_ptr<TenantSlot>* slot) {
+    absl::StatusOr<std::string> tenant = Authenticate(request);
+    absl::Status status = tenant.status();
+    if (status.ok() && options_.engine == nullptr) status = absl::UnavailableError("no model is loaded");
+    if (status.ok() && (*slot = TakeSlot(*tenant)) == nullptr) {
+      status = absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly");
+    }
+    absl::StatusOr<Json> body = status.ok() ? Body(request) : absl::StatusOr<Json>(status);
+    absl::StatusOr<Call> parsed = body.ok() ? parse(*body, options_.engine->info()) : absl::StatusOr<Call>(body.status());
+    if (!parsed.ok()) {
+      SendError(response, endpoint, parsed.status());
+      return nullptr;
+    }
+    auto call = std::make_shared<Call>(std::move(*parsed));
+    call->options.tenant = *tenant;
+    call->options.cancelled = &stopping_;
+    return call;
+  }
+
   void ChatCompletions(const httplib::Request& request, httplib::Response& response) {
     const std::string endpoint = "chat_completions";
-    auto tenant = Authenticate(request);
-    if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
-    if (options_.engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no model is loaded"));
-    auto body = Body(request);
-    if (!body.ok()) return SendError(response, endpoint, body.status());
-    auto parsed = ParseChatCompletion(*body, options_.engine->info());
-    if (!parsed.ok()) return SendError(response, endpoint, parsed.status());
-    auto call = std::make_shared<ChatCall>(std::move(*parsed));
-    call->options.tenant = *tenant;
+    std::shared_ptr<TenantSlot> slot;
+    std::shared_ptr<ChatCall> call = Begin<ChatCall>(request, response, endpoint, ParseChatCompletion, &slot);
+    if (call == nullptr) return;
     const int top_logprobs = call->top_logprobs;
     const std::string id = RandomId("chatcmpl-");
     const int64_t created = UnixSeconds();
@@ -233,8 +304,10 @@ class HttpFrontendImpl : public HttpFrontend {
     }
     metrics_.CountRequest(endpoint, 200);
     response.set_header("Cache-Control", "no-cache");
-    response.set_chunked_content_provider("text/event-stream", [this, call, id, created, model, engine, top_logprobs, endpoint](
+    response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, top_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
+      // Past httplib's own try/catch: an exception here would end the process.
+      try {
       auto chunk = [&](const Json& delta, const Json& finish, const Json& logprobs) {
         Json choice = {{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
         choice["logprobs"] = logprobs;
@@ -249,7 +322,7 @@ class HttpFrontendImpl : public HttpFrontend {
       auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
         clock.Tokens(metrics_, delta.token_ids.size());
         if (!connected) return false;
-        if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return true;
+        if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return connected = sink.is_writable();
         const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
                                              : Json(nullptr);
         connected = WriteEvent(sink, chunk({{"content", delta.text}}, nullptr, logprobs));
@@ -272,6 +345,10 @@ class HttpFrontendImpl : public HttpFrontend {
       WriteEvent(sink, "[DONE]");
       sink.done();
       return true;
+      } catch (const std::exception& e) {
+        WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
+        return false;
+      }
     });
   }
 
@@ -305,15 +382,9 @@ class HttpFrontendImpl : public HttpFrontend {
 
   void Completions(const httplib::Request& request, httplib::Response& response) {
     const std::string endpoint = "completions";
-    auto tenant = Authenticate(request);
-    if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
-    if (options_.engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no model is loaded"));
-    auto body = Body(request);
-    if (!body.ok()) return SendError(response, endpoint, body.status());
-    auto parsed = ParseCompletion(*body, options_.engine->info());
-    if (!parsed.ok()) return SendError(response, endpoint, parsed.status());
-    auto call = std::make_shared<CompletionCall>(std::move(*parsed));
-    call->options.tenant = *tenant;
+    std::shared_ptr<TenantSlot> slot;
+    std::shared_ptr<CompletionCall> call = Begin<CompletionCall>(request, response, endpoint, ParseCompletion, &slot);
+    if (call == nullptr) return;
     const std::string id = RandomId("cmpl-");
     const int64_t created = UnixSeconds();
     const std::string model = options_.engine->info().name;
@@ -337,8 +408,9 @@ class HttpFrontendImpl : public HttpFrontend {
     }
     metrics_.CountRequest(endpoint, 200);
     response.set_header("Cache-Control", "no-cache");
-    response.set_chunked_content_provider("text/event-stream", [this, call, id, created, model, engine, want_logprobs, endpoint](
+    response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, want_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
+      try {
       auto chunk = [&](const std::string& text, const Json& finish, const Json& logprobs) {
         Json choice = {{"index", 0}, {"text", text}, {"finish_reason", finish}};
         choice["logprobs"] = logprobs;
@@ -369,6 +441,10 @@ class HttpFrontendImpl : public HttpFrontend {
       WriteEvent(sink, "[DONE]");
       sink.done();
       return true;
+      } catch (const std::exception& e) {
+        WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
+        return false;
+      }
     });
   }
 
@@ -391,7 +467,7 @@ class HttpFrontendImpl : public HttpFrontend {
     int64_t tokens = 0;
     for (const std::string& text : *texts) tokens += static_cast<int64_t>(engine->tokenizer().Encode(text).size());
     // base64: the float32 values' little-endian bytes (what OpenAI's own clients ask for).
-    const bool base64 = body->value("encoding_format", Json("float")) == "base64";
+    const bool base64 = body->contains("encoding_format") && (*body)["encoding_format"] == "base64";
     Json data = Json::array();
     for (size_t i = 0; i < vectors->size(); ++i) {
       const std::vector<float>& vector = (*vectors)[i];
@@ -414,6 +490,9 @@ class HttpFrontendImpl : public HttpFrontend {
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex in_flight_mutex_;
+  std::map<std::string, int> in_flight_;  // tenant → requests being served
   ServingMetrics metrics_;
 };
 

@@ -80,7 +80,8 @@ absl::Status ParseCommon(const Json& body, const engine::EngineInfo& info, engin
     options->sampling.seed = std::random_device{}();
   }
   // max_completion_tokens is the newer name; either may be given.
-  const char* length_key = body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  const char* length_key =
+      body.contains("max_completion_tokens") && !body["max_completion_tokens"].is_null() ? "max_completion_tokens" : "max_tokens";
   AGENTD_ASSIGN_OR_RETURN(max_tokens, Integer(body, length_key, 1, 1 << 30, info.context_length));
   options->max_tokens = static_cast<int>(std::min<int64_t>(max_tokens, info.context_length));
   const auto stop = body.find("stop");
@@ -194,7 +195,7 @@ absl::Status ParseTools(const Json& body, ChatCall* call) {
     for (size_t i = 0; i < tools->size(); ++i) {
       const Json& tool = (*tools)[i];
       const std::string field = absl::StrCat("tools[", i, "]");
-      if (!tool.is_object() || tool.value("type", std::string()) != "function" || !tool.contains("function") ||
+      if (!tool.is_object() || !tool.contains("type") || tool["type"] != "function" || !tool.contains("function") ||
           !tool["function"].is_object()) {
         return Invalid(field, "must be {\"type\": \"function\", \"function\": {...}}");
       }
@@ -364,7 +365,8 @@ absl::StatusOr<std::vector<std::string>> ParseEmbeddingInput(const Json& body) {
   for (size_t i = 0; i < texts.size(); ++i) {
     if (texts[i].empty()) return Invalid(input->is_string() ? "input" : absl::StrCat("input[", i, "]"), "must not be empty");
   }
-  if (body.contains("encoding_format") && body["encoding_format"] != "float" && body["encoding_format"] != "base64") {
+  if (body.contains("encoding_format") && !body["encoding_format"].is_null() && body["encoding_format"] != "float" &&
+      body["encoding_format"] != "base64") {
     return Invalid("encoding_format", "must be \"float\" or \"base64\"");
   }
   return texts;

@@ -1,6 +1,9 @@
 #include "http/serving_metrics.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace agentd::http {
 namespace {
@@ -9,8 +12,13 @@ void Header(absl::string_view name, absl::string_view type, absl::string_view he
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
+// Counts are written whole (StrCat keeps six significant digits of a double: a counter past a
+// million would stop moving).
 void Sample(absl::string_view name, absl::string_view labels, double value, std::string* out) {
-  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", value, "\n");
+  const std::string number = value == static_cast<double>(static_cast<int64_t>(value)) && std::abs(value) < 9e15
+                                 ? absl::StrCat(static_cast<int64_t>(value))
+                                 : absl::StrFormat("%.17g", value);
+  absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", number, "\n");
 }
 
 }  // namespace
