@@ -31,7 +31,7 @@ rm -f "$QUESTION_FILE"
 RUN_DIR=$(mktemp -d)
 mkdir -p "$DATA_DIR"
 build/bin/agentd --listen 127.0.0.1:0 --data-dir "$DATA_DIR" --port-file "$RUN_DIR/port" "${MODEL_ARGS[@]}" \
-  --tools-dir examples/tools 2>"$RUN_DIR/agentd.log" &
+  --tools-dir examples/tools --http-listen 127.0.0.1:0 --http-port-file "$RUN_DIR/http_port" 2>"$RUN_DIR/agentd.log" &
 AGENTD_PID=$!
 cleanup() {
   if kill -0 "$AGENTD_PID" 2>/dev/null; then
@@ -65,6 +65,18 @@ build/bin/agentctl generate --prompt "DeepSeek-V3 is a mixture-of-experts model 
 echo "== chat"
 build/bin/agentctl chat --system "You are a research assistant." --message "Summarise the DeepSeek-V3 report." \
   --max-tokens 24 --stats
+
+HTTP_URL="http://127.0.0.1:$(cat "$RUN_DIR/http_port")"
+echo "== the OpenAI-compatible API on $HTTP_URL (docs/http.md)"
+curl -s "$HTTP_URL/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "agentd-default", "messages": [{"role": "user", "content": "List two cloud providers."}], "max_tokens": 40,
+       "temperature": 0, "response_format": {"type": "json_schema", "json_schema": {"name": "providers", "schema":
+       {"type": "object", "properties": {"providers": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+        "required": ["providers"]}}}}' |
+  /usr/bin/python3 -c 'import json, sys; r = json.load(sys.stdin); print("reply:", r["choices"][0]["message"]["content"], "| usage:", r["usage"])'
+echo -n "metrics: "
+curl -s "$HTTP_URL/metrics" | grep -E '^agentd_http_requests_total' | tr '\n' ' '
+echo
 
 echo "== memory: the seed research reports (BM25 + FAISS with the retrieval model's vectors; re-ingesting is a no-op)"
 build/bin/agentctl memory stats reports >/dev/null 2>&1 || build/bin/agentctl memory create reports
