@@ -244,6 +244,7 @@ class ServerImpl final : public Server {
       http_options.engine = engine_.get();
       http_options.embedding_engine = embedding_engine_ ? embedding_engine_.get() : engine_.get();
       http_options.max_request_bytes = options_.limits.max_request_bytes;
+      http_options.stream_slots = model_service_->stream_slots();
       absl::StatusOr<std::unique_ptr<http::HttpFrontend>> frontend = http::HttpFrontend::Start(http_options);
       if (!frontend.ok()) return frontend.status();
       http_frontend_ = std::move(*frontend);

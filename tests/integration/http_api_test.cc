@@ -210,6 +210,10 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
   expect_error("/v1/chat/completions",
                R"({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "a+"}}}})",
                400, "not supported", "");
+  // Streamed, the same refusal comes as a 400 before any event, not inside a 200 stream.
+  expect_error("/v1/chat/completions",
+               R"({"stream": true, "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "a+"}}}})",
+               400, "response_format.json_schema: keyword 'pattern' is not supported", "response_format.json_schema");
   expect_error("/v1/completions", R"({"prompt": ""})", 400, "prompt: must not be empty", "prompt");
   expect_error("/v1/embeddings", R"({"input": [""]})", 400, "input[0]: must not be empty", "input[0]");
   // Nested past 128 levels: refused before parsing, and the daemon keeps serving.

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agentd/listen_address.h"
+#include "engine/constraint.h"
 #include "engine/json_nesting.h"
 #include "http/openai_api.h"
 #include "http/serving_metrics.h"
@@ -124,6 +125,9 @@ class HttpFrontendImpl : public HttpFrontend {
       std::lock_guard<std::mutex> lock(frontend_->in_flight_mutex_);
       if (--frontend_->in_flight_[tenant_] == 0) frontend_->in_flight_.erase(tenant_);
     }
+
+    // The daemon-wide generation slot this request holds (HttpFrontendOptions::stream_slots).
+    std::optional<services::StreamSlots::Slot> generation;
 
    private:
     HttpFrontendImpl* frontend_;
@@ -260,11 +264,30 @@ class HttpFrontendImpl : public HttpFrontend {
     if (status.ok() && (*slot = TakeSlot(*tenant)) == nullptr) {
       status = absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly");
     }
+    if (status.ok() && options_.stream_slots != nullptr) {
+      std::optional<services::StreamSlots::Slot> generation = options_.stream_slots->TryTake();
+      if (!generation) {
+        status = absl::ResourceExhaustedError(absl::StrCat("the server is generating for ", options_.stream_slots->capacity(),
+                                                           " requests already (engine.max_streams); retry shortly"));
+      } else {
+        (*slot)->generation.emplace(std::move(*generation));
+      }
+    }
     absl::StatusOr<Json> body = status.ok() ? Body(request) : absl::StatusOr<Json>(status);
     absl::StatusOr<Call> parsed = body.ok() ? parse(*body, options_.engine->info()) : absl::StatusOr<Call>(body.status());
     if (!parsed.ok()) {
       SendError(response, endpoint, parsed.status());
       return nullptr;
+    }
+    // A response format the constraint cannot enforce is refused now, with its 400, rather than
+    // inside a stream that has already answered 200.
+    if (parsed->options.constraint.kind != engine::ResponseConstraint::Kind::kNone) {
+      auto constraint = engine::TokenConstraint::Create(parsed->options.constraint, options_.engine->tokenizer());
+      if (!constraint.ok()) {
+        SendError(response, endpoint,
+                  absl::InvalidArgumentError(absl::StrCat("response_format.", constraint.status().message())));
+        return nullptr;
+      }
     }
     auto call = std::make_shared<Call>(std::move(*parsed));
     call->options.tenant = *tenant;

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/engine.h"
+#include "services/stream_slots.h"
 
 namespace agentd::http {
 
@@ -39,6 +40,9 @@ struct HttpFrontendOptions {
   uint64_t max_request_bytes = 4ull << 20;
   // Threads serving requests (each streaming request holds one while it generates). Default 16.
   int threads = 16;
+  // The daemon's budget of generations that hold a thread (engine.max_streams), shared with
+  // gRPC's streams: a generation without a slot is 429. Null: no shared budget.
+  services::StreamSlots* stream_slots = nullptr;
 };
 
 class HttpFrontend {

@@ -36,6 +36,9 @@ class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService 
                                       const agentd::v1::ModelInfoRequest* request,
                                       agentd::v1::ModelInfoResponse* response) override;
 
+  // The generations that may hold a thread at once, shared with the HTTP side's.
+  StreamSlots* stream_slots() { return &streams_; }
+
  private:
   // FAILED_PRECONDITION without a model, NOT_FOUND for another model's name.
   grpc::Status CheckModel(const std::string& requested) const;
