@@ -141,6 +141,8 @@ class ServerImpl final : public Server {
     memory::MemoryStoreOptions memory_options;
     memory_options.path = (fs::path(options_.data_dir) / "memory").string();
     memory_options.embedder = embedder_.get();
+    http::ServingMetrics* metrics = &metrics_;
+    memory_options.on_search = [metrics](double seconds) { metrics->ObserveMemorySearch(seconds); };
     absl::StatusOr<std::unique_ptr<memory::MemoryStore>> memory_store = memory::MemoryStore::Open(memory_options);
     if (!memory_store.ok()) return memory_store.status();
     memory_store_ = std::move(*memory_store);
@@ -149,6 +151,9 @@ class ServerImpl final : public Server {
     tool_options.tools_dir = options_.tools_dir;
     tool_options.http.allowed_hosts = options_.http_allowed_hosts;
     tool_options.search_url = options_.search_url;
+    tool_options.on_invoked = [metrics](const std::string& tool, const absl::Status& status, double seconds) {
+      metrics->CountToolCall(tool, status.ok(), seconds);
+    };
     tool_options.services = MakeScriptServices(memory_store_.get(), engine_.get(), "default");
     absl::StatusOr<std::unique_ptr<tools::ToolRegistry>> registry = tools::ToolRegistry::Create(tool_options);
     if (!registry.ok()) {
@@ -175,6 +180,8 @@ class ServerImpl final : public Server {
     run_options.defaults.max_tokens = options_.runs.max_tokens;
     run_options.defaults.max_tool_calls = options_.runs.max_tool_calls;
     run_options.max_active_runs_per_tenant = static_cast<int>(options_.runs.max_active_runs_per_tenant);
+    run_options.on_run_ended = [metrics](const std::string& state) { metrics->CountRunEnded(state); };
+    run_options.on_step_ended = [metrics](double seconds, bool succeeded) { metrics->ObserveStep(seconds, succeeded); };
     memory::MemoryStore* memory = memory_store_.get();
     engine::Engine* engine = engine_.get();
     run_options.services_for = [memory, engine](const std::string& tenant) {
@@ -245,6 +252,7 @@ class ServerImpl final : public Server {
       http_options.embedding_engine = embedding_engine_ ? embedding_engine_.get() : engine_.get();
       http_options.max_request_bytes = options_.limits.max_request_bytes;
       http_options.stream_slots = model_service_->stream_slots();
+      http_options.metrics = &metrics_;
       absl::StatusOr<std::unique_ptr<http::HttpFrontend>> frontend = http::HttpFrontend::Start(http_options);
       if (!frontend.ok()) return frontend.status();
       http_frontend_ = std::move(*frontend);
@@ -325,6 +333,8 @@ class ServerImpl final : public Server {
 
   DaemonOptions options_;
   services::RpcEnvironment env_;
+  // Before every component that reports into it, so it outlives them.
+  http::ServingMetrics metrics_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<engine::Engine> engine_;

@@ -140,6 +140,7 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::StatusOr<std::vector<std::string>> DeleteDocuments(const std::string& tenant, const std::string& collection,
                                                            const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<SearchHit>> Search(const SearchQuery& query) override;
+  absl::StatusOr<std::vector<SearchHit>> SearchTimed(const SearchQuery& query);
   absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) override;
   absl::Status Close() override;
 
@@ -649,6 +650,13 @@ absl::StatusOr<std::vector<std::string>> MemoryStoreImpl::DeleteDocuments(const 
 }
 
 absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::Search(const SearchQuery& q) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::vector<SearchHit>> hits = SearchTimed(q);
+  if (options_.on_search) options_.on_search(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return hits;
+}
+
+absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const SearchQuery& q) {
   auto found = Find(q.tenant, q.collection);
   if (!found.ok()) return found.status();
   Collection* c = found->get();

@@ -13,6 +13,16 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from agentd_client import Client
+
+PLAN = """
+plan{name = "metered", run = function(ctx, inputs)
+  local sum = ctx.step("add", function() return ctx.tools.call("calculator", {expression = "6 * 7"}).result end)
+  ctx.step("search", function() return ctx.memory.search{collection = "notes", query = "cloud", k = 1} end)
+  return {media_type = "text/plain", content = tostring(sum)}
+end}
+"""
+
 BIN = os.environ["AGENTD_BIN_DIR"]
 
 
@@ -33,6 +43,8 @@ class MetricsTest(unittest.TestCase):
             time.sleep(0.1)
         with open(http_port_file) as f:
             self.url = "http://127.0.0.1:%s" % f.read().strip()
+        with open(port_file) as f:
+            self.grpc_address = "127.0.0.1:%s" % f.read().strip()
 
     def tearDown(self):
         self.daemon.terminate()
@@ -72,6 +84,27 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(after[("agentd_scheduler_requests_total", ())], 1)
         self.assertGreater(after[("agentd_kv_blocks_total", ())], 0)
         self.assertNotIn("SECRET-PROMPT-TEXT", text)
+
+    def test_runs_steps_tool_calls_and_memory_searches_are_counted(self):
+        with Client(self.grpc_address) as client:
+            client.create_collection("notes")
+            client.ingest("notes", [{"text": "Cloud computing grew fast in 2024.", "id": "n1"}])
+            _, before = self.metrics()
+            run = client.run_to_end("metered", plan_source=PLAN)
+            self.assertEqual(run.state, 3, run.error)  # SUCCEEDED
+        text, after = self.metrics()
+        self.assertEqual(after[("agentd_runs_ended_total", (("state", "SUCCEEDED"),))],
+                         before.get(("agentd_runs_ended_total", (("state", "SUCCEEDED"),)), 0) + 1)
+        self.assertEqual(after[("agentd_steps_ended_total", (("state", "SUCCEEDED"),))],
+                         before.get(("agentd_steps_ended_total", (("state", "SUCCEEDED"),)), 0) + 2)
+        calls = ("agentd_tool_calls_total", (("outcome", "ok"), ("tool", "calculator")))
+        self.assertEqual(after[calls], before.get(calls, 0) + 1)
+        searches = ("agentd_memory_search_seconds_count", ())
+        self.assertGreaterEqual(after[searches], before.get(searches, 0) + 1)
+        self.assertEqual(after[("agentd_step_duration_seconds_count", ())],
+                         before.get(("agentd_step_duration_seconds_count", ()), 0) + 2)
+        # The plan's step names are the tenant's words: no label carries them.
+        self.assertNotIn('"add"', text)
 
 
 if __name__ == "__main__":

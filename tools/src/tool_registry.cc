@@ -341,7 +341,21 @@ std::vector<ToolInfo> ToolRegistry::List() const {
 
 absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds,
                                                 const scripting::ScriptServices* services) const {
-  return InvokeAt(name, arguments, timeout_seconds, 0, services != nullptr ? *services : options_.services);
+  const auto start = Clock::now();
+  absl::StatusOr<ToolResult> result =
+      InvokeAt(name, arguments, timeout_seconds, 0, services != nullptr ? *services : options_.services);
+  // Only names of tools that exist reach the observer: a caller's made-up name is not a label.
+  if (options_.on_invoked && !(result.status().code() == absl::StatusCode::kNotFound && !Exists(name))) {
+    options_.on_invoked(name, result.status(), std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return result;
+}
+
+bool ToolRegistry::Exists(const std::string& name) const {
+  for (const ToolInfo& info : List()) {
+    if (info.name == name) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const Json& arguments, double timeout_seconds,

@@ -40,7 +40,8 @@ std::string Text(const Json& value) { return value.dump(-1, ' ', false, Json::er
 
 class HttpFrontendImpl : public HttpFrontend {
  public:
-  explicit HttpFrontendImpl(const HttpFrontendOptions& options) : options_(options), started_(UnixSeconds()) {}
+  explicit HttpFrontendImpl(const HttpFrontendOptions& options)
+      : options_(options), started_(UnixSeconds()), metrics_(options.metrics) {}
   ~HttpFrontendImpl() override { Stop(); }
 
   absl::Status Init() {
@@ -97,13 +98,13 @@ class HttpFrontendImpl : public HttpFrontend {
     const ApiError error = ToApiError(status);
     response.status = error.http_status;
     response.set_content(Text(ErrorBody(error)), "application/json");
-    metrics_.CountRequest(endpoint, error.http_status);
+    metrics_->CountRequest(endpoint, error.http_status);
   }
 
   void SendJson(httplib::Response& response, const std::string& endpoint, const Json& body) {
     response.status = 200;
     response.set_content(Text(body), "application/json");
-    metrics_.CountRequest(endpoint, 200);
+    metrics_->CountRequest(endpoint, 200);
   }
 
   // The request's JSON body: INVALID_ARGUMENT when it is not JSON or is nested too deeply.
@@ -199,7 +200,7 @@ class HttpFrontendImpl : public HttpFrontend {
       }
       engine::SchedulerStats stats;
       if (options_.engine != nullptr) stats = options_.engine->scheduler_stats();
-      response.set_content(metrics_.Render(options_.engine != nullptr ? &stats : nullptr), "text/plain; version=0.0.4");
+      response.set_content(metrics_->Render(options_.engine != nullptr ? &stats : nullptr), "text/plain; version=0.0.4");
     });
     server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
@@ -244,12 +245,12 @@ class HttpFrontendImpl : public HttpFrontend {
   };
 
   void CountGeneration(const std::string& endpoint, const engine::GenerationResult& result) {
-    metrics_.CountTokens(endpoint, result.prompt_tokens, result.completion_tokens);
+    metrics_->CountTokens(endpoint, result.prompt_tokens, result.completion_tokens);
     if (result.speculated) {
       const char* mode = result.speculation_mode == engine::SpeculationConfig::Mode::kNgram  ? "ngram"
                          : result.speculation_mode == engine::SpeculationConfig::Mode::kMtp  ? "mtp"
                                                                                              : "draft_model";
-      metrics_.CountSpeculation(mode, result.draft_tokens_proposed, result.draft_tokens_accepted);
+      metrics_->CountSpeculation(mode, result.draft_tokens_proposed, result.draft_tokens_accepted);
     }
   }
 
@@ -309,7 +310,7 @@ class HttpFrontendImpl : public HttpFrontend {
       LatencyClock clock;
       std::vector<engine::TokenChoice> logprobs;
       auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(metrics_, delta.token_ids.size());
+        clock.Tokens(*metrics_, delta.token_ids.size());
         logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
         return true;
       });
@@ -325,7 +326,7 @@ class HttpFrontendImpl : public HttpFrontend {
                       {{"id", id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
                        {"choices", Json::array({choice})}, {"usage", Usage(result->generation)}, {"system_fingerprint", nullptr}});
     }
-    metrics_.CountRequest(endpoint, 200);
+    metrics_->CountRequest(endpoint, 200);
     response.set_header("Cache-Control", "no-cache");
     response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, top_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
@@ -343,7 +344,7 @@ class HttpFrontendImpl : public HttpFrontend {
       const bool hold_text = !call->tools.empty();
       LatencyClock clock;
       auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(metrics_, delta.token_ids.size());
+        clock.Tokens(*metrics_, delta.token_ids.size());
         if (!connected) return false;
         if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return connected = sink.is_writable();
         const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
@@ -417,7 +418,7 @@ class HttpFrontendImpl : public HttpFrontend {
       LatencyClock clock;
       std::vector<engine::TokenChoice> logprobs;
       auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(metrics_, delta.token_ids.size());
+        clock.Tokens(*metrics_, delta.token_ids.size());
         logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
         return true;
       });
@@ -429,7 +430,7 @@ class HttpFrontendImpl : public HttpFrontend {
                       {{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                        {"choices", Json::array({choice})}, {"usage", Usage(*result)}});
     }
-    metrics_.CountRequest(endpoint, 200);
+    metrics_->CountRequest(endpoint, 200);
     response.set_header("Cache-Control", "no-cache");
     response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, want_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
@@ -443,7 +444,7 @@ class HttpFrontendImpl : public HttpFrontend {
       bool connected = true;
       LatencyClock clock;
       auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(metrics_, delta.token_ids.size());
+        clock.Tokens(*metrics_, delta.token_ids.size());
         if (delta.text.empty() && delta.logprobs.empty()) return connected;
         connected = connected && WriteEvent(sink, chunk(delta.text, nullptr,
                                                         want_logprobs ? CompletionLogprobs(delta.logprobs, engine->tokenizer())
@@ -501,7 +502,7 @@ class HttpFrontendImpl : public HttpFrontend {
       }
       data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::move(embedding)}});
     }
-    metrics_.CountTokens(endpoint, tokens, 0);
+    metrics_->CountTokens(endpoint, tokens, 0);
     SendJson(response, endpoint,
              {{"object", "list"}, {"data", data}, {"model", engine->info().name},
               {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
@@ -516,12 +517,13 @@ class HttpFrontendImpl : public HttpFrontend {
   std::atomic<bool> stopping_{false};
   std::mutex in_flight_mutex_;
   std::map<std::string, int> in_flight_;  // tenant → requests being served
-  ServingMetrics metrics_;
+  ServingMetrics* metrics_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpFrontend>> HttpFrontend::Start(const HttpFrontendOptions& options) {
+  if (options.metrics == nullptr) return absl::InvalidArgumentError("http frontend: metrics is required");
   auto frontend = std::make_unique<HttpFrontendImpl>(options);
   absl::Status status = frontend->Init();
   if (!status.ok()) return status;

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/engine.h"
+#include "http/serving_metrics.h"
 #include "services/stream_slots.h"
 
 namespace agentd::http {
@@ -43,6 +44,8 @@ struct HttpFrontendOptions {
   // The daemon's budget of generations that hold a thread (engine.max_streams), shared with
   // gRPC's streams: a generation without a slot is 429. Null: no shared budget.
   services::StreamSlots* stream_slots = nullptr;
+  // What /metrics shows; the frontend counts its own requests into it. Required; borrowed.
+  ServingMetrics* metrics = nullptr;
 };
 
 class HttpFrontend {

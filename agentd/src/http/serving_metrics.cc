@@ -62,6 +62,27 @@ void ServingMetrics::CountSpeculation(absl::string_view mode, int64_t proposed, 
   counts.second += static_cast<uint64_t>(std::max<int64_t>(accepted, 0));
 }
 
+void ServingMetrics::CountRunEnded(absl::string_view state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++runs_ended_[std::string(state)];
+}
+
+void ServingMetrics::ObserveStep(double seconds, bool succeeded) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++steps_ended_[{succeeded ? "SUCCEEDED" : "FAILED", succeeded}];
+  }
+  step_duration_.Observe(seconds);
+}
+
+void ServingMetrics::CountToolCall(absl::string_view tool, bool ok, double seconds) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++tool_calls_[{std::string(tool), ok}];
+  }
+  tool_duration_.Observe(seconds);
+}
+
 std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) const {
   std::string out;
   {
@@ -90,6 +111,25 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
              &out);
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Header("agentd_runs_ended_total", "counter", "Runs that reached a final state, by state.", &out);
+    for (const auto& [state, count] : runs_ended_) {
+      Sample("agentd_runs_ended_total", absl::StrCat("state=\"", state, "\""), static_cast<double>(count), &out);
+    }
+    Header("agentd_steps_ended_total", "counter", "Plan steps that ended, by state.", &out);
+    for (const auto& [key, count] : steps_ended_) {
+      Sample("agentd_steps_ended_total", absl::StrCat("state=\"", key.first, "\""), static_cast<double>(count), &out);
+    }
+    Header("agentd_tool_calls_total", "counter", "Tool calls by tool and outcome (errors include refused arguments).", &out);
+    for (const auto& [key, count] : tool_calls_) {
+      Sample("agentd_tool_calls_total", absl::StrCat("tool=\"", key.first, "\",outcome=\"", key.second ? "ok" : "error", "\""),
+             static_cast<double>(count), &out);
+    }
+  }
+  step_duration_.Render("agentd_step_duration_seconds", "How long plan steps took.", &out);
+  tool_duration_.Render("agentd_tool_call_duration_seconds", "How long tool calls took.", &out);
+  memory_search_.Render("agentd_memory_search_seconds", "How long memory searches took.", &out);
   time_to_first_token_.Render("agentd_time_to_first_token_seconds", "Time from an HTTP request to its first token.", &out);
   inter_token_latency_.Render("agentd_inter_token_latency_seconds", "Time between streamed tokens of an HTTP request.", &out);
   if (scheduler != nullptr) {

@@ -25,7 +25,8 @@ namespace agentd::http {
 // A cumulative histogram with fixed upper bounds (seconds).
 class Histogram {
  public:
-  static constexpr std::array<double, 12> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+  static constexpr std::array<double, 14> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25,  0.5,    1,     2.5,  10,    30,   120};
   void Observe(double seconds);
   // HELP/TYPE lines and the _bucket, _sum and _count series.
   void Render(absl::string_view name, absl::string_view help, std::string* out) const;
@@ -44,6 +45,12 @@ class ServingMetrics {
   void CountSpeculation(absl::string_view mode, int64_t proposed, int64_t accepted);
   void ObserveTimeToFirstToken(double seconds) { time_to_first_token_.Observe(seconds); }
   void ObserveInterTokenLatency(double seconds) { inter_token_latency_.Observe(seconds); }
+  // Runs reaching a final state ("SUCCEEDED", ...), steps ending, tool calls by tool (names the
+  // operator's tool files define, never a caller's), memory searches.
+  void CountRunEnded(absl::string_view state);
+  void ObserveStep(double seconds, bool succeeded);
+  void CountToolCall(absl::string_view tool, bool ok, double seconds);
+  void ObserveMemorySearch(double seconds) { memory_search_.Observe(seconds); }
 
   // Everything above, then the scheduler's figures when `scheduler` is given.
   std::string Render(const engine::SchedulerStats* scheduler) const;
@@ -53,8 +60,14 @@ class ServingMetrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;       // endpoint → prompt, completion
   std::map<std::string, std::pair<uint64_t, uint64_t>> speculation_;  // mode → proposed, accepted
+  std::map<std::string, uint64_t> runs_ended_;                        // state → runs
+  std::map<std::pair<std::string, bool>, uint64_t> steps_ended_;      // (state, succeeded) → steps
+  std::map<std::pair<std::string, bool>, uint64_t> tool_calls_;       // (tool, ok) → calls
   Histogram time_to_first_token_;
   Histogram inter_token_latency_;
+  Histogram step_duration_;
+  Histogram tool_duration_;
+  Histogram memory_search_;
 };
 
 }  // namespace agentd::http

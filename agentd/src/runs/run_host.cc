@@ -92,6 +92,14 @@ absl::Status RunHost::StepStarted(const std::string& name) {
   return absl::OkStatus();
 }
 
+void RunHost::ReportStepEnded(const Step& step, bool succeeded) const {
+  const auto& observer = journal_->options().on_step_ended;
+  if (!observer) return;
+  const double seconds =
+      static_cast<double>(TimeUtil::DurationToMilliseconds(step.finished_at() - step.started_at())) / 1000.0;
+  observer(std::max(0.0, seconds), succeeded);
+}
+
 absl::Status RunHost::StepFinished(const std::string& name, const std::string& output_json) {
   absl::Status stop = StopReason();
   if (!stop.ok()) return stop;
@@ -102,6 +110,7 @@ absl::Status RunHost::StepFinished(const std::string& name, const std::string& o
     step->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
     step->set_output_json(ValidUtf8(output_json));
     *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
+    ReportStepEnded(*step, true);
     // The checkpoint is durable before the plan moves on.
     absl::Status stored = journal_->Persist(*run_);
     if (!stored.ok()) return stored;
@@ -126,6 +135,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
     step->set_state(agentd::v1::STEP_STATE_FAILED);
     step->set_error(ValidUtf8(error));
     *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
+    ReportStepEnded(*step, false);
     absl::Status stored = journal_->Persist(*run_);
     if (!stored.ok()) log::Error("step state not stored", {{"step", name}, {"error", stored.ToString()}});
     RunEvent event;

@@ -54,6 +54,8 @@ class RunHost final : public PlanHost {
   absl::Status StopReason() const;
 
  private:
+  // Tells the daemon's metrics (RunManagerOptions::on_step_ended) how long the step took.
+  void ReportStepEnded(const agentd::v1::Step& step, bool succeeded) const;
   engine::Engine* loaded_engine() const;
   void AddTranscript(const std::string& step, agentd::v1::TranscriptEntry::Kind kind, const std::string& request,
                      const std::string& response);

@@ -518,6 +518,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     ended->set_error(ValidUtf8(error));
     *ended->mutable_usage() = r->usage();
     Emit(run, std::move(event));
+    if (options_.on_run_ended) options_.on_run_ended(ShortStateName(state));
   }
 
   void Execute(const std::shared_ptr<ActiveRun>& run) {

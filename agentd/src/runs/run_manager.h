@@ -57,6 +57,11 @@ struct RunManagerOptions {
   // PENDING + RUNNING runs one tenant may have; StartRun beyond it is RESOURCE_EXHAUSTED.
   // Default 16.
   int max_active_runs_per_tenant = 16;
+  // Observers for the daemon's metrics (optional): a run reaching its final state ("SUCCEEDED",
+  // "FAILED", "CANCELLED"), and a step ending, with its duration in seconds and whether it
+  // succeeded.
+  std::function<void(const std::string& state)> on_run_ended;
+  std::function<void(double seconds, bool succeeded)> on_step_ended;
 };
 
 class RunManager {

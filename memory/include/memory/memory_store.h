@@ -21,6 +21,7 @@
 #ifndef AGENTD_MEMORY_MEMORY_STORE_H_
 #define AGENTD_MEMORY_MEMORY_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct MemoryStoreOptions {
   bool sync_writes = true;
   // Vectors added to a collection between saves of its FAISS index. Default 4096.
   uint64_t index_save_interval = 4096;
+  // Told each search's duration in seconds (the daemon's metrics). Optional.
+  std::function<void(double seconds)> on_search;
 };
 
 class MemoryStore {

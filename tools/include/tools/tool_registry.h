@@ -66,6 +66,9 @@ struct ToolRegistryOptions {
   // services.memory_search is set. tools.call is wired to this registry when left empty
   // (nested calls up to 4 deep).
   scripting::ScriptServices services;
+  // Told each call a caller makes (nested calls from Lua tools not counted apart) to a tool that
+  // exists: its name, how it ended, and its duration in seconds (the daemon's metrics). Optional.
+  std::function<void(const std::string& tool, const absl::Status& status, double seconds)> on_invoked;
 };
 
 class ToolRegistry {
@@ -92,6 +95,7 @@ class ToolRegistry {
     std::string path;
   };
   explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
+  bool Exists(const std::string& name) const;
   absl::StatusOr<ToolResult> InvokeAt(const std::string& name, const nlohmann::json& arguments, double timeout_seconds,
                                       int depth, const scripting::ScriptServices& services) const;
   // `depth`: how many tool calls enclose this one (tools.call from a Lua tool nests).
