@@ -212,6 +212,15 @@ TEST(WebToolsTest, WebSearchPassesOverResultsOfTheWrongShape) {
   EXPECT_EQ(results[1], (Json{{"title", "Good"}, {"url", "http://news.example/good"}, {"snippet", "Kept."}}));
 }
 
+// A registry over `dir`'s tool files, with the load errors of a reload.
+absl::StatusOr<std::unique_ptr<ToolRegistry>> LoadDirectory(const TempDir& dir, std::vector<ToolLoadError>* errors) {
+  ToolRegistryOptions options;
+  options.tools_dir = dir.path();
+  auto registry = ToolRegistry::Create(options);
+  if (registry.ok()) (*registry)->Reload(errors);
+  return registry;
+}
+
 // Both once aborted the process: the arguments were pushed into the tool's Lua state outside
 // any protected call (a memory error there is a panic), and the definition's fields were read
 // there too (an __index that raised).
@@ -221,12 +230,9 @@ TEST(LuaToolsParamsTest, ArgumentsBeyondTheToolsMemoryAndHostileDefinitionsAreEr
   WriteFile(dir.Join("sneaky.lua"),
             "tool(setmetatable({}, {__index = function(t, k) if k == 'params' then error('no') end;"
             " if k == 'name' then return 'sneaky' end; if k == 'handler' then return function() return 1 end end end}))");
-  ToolRegistryOptions options;
-  options.tools_dir = dir.path();
-  auto registry = ToolRegistry::Create(options);
-  ASSERT_TRUE(registry.ok());
   std::vector<ToolLoadError> errors;
-  (*registry)->Reload(&errors);
+  auto registry = LoadDirectory(dir, &errors);
+  ASSERT_TRUE(registry.ok());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_THAT(errors[0].message, HasSubstr("sneaky.lua"));
   auto huge = (*registry)->Invoke("big", Json{{"x", std::string(96 << 20, 'a')}});
@@ -238,12 +244,9 @@ TEST(LuaToolsParamsTest, ArgumentsBeyondTheToolsMemoryAndHostileDefinitionsAreEr
 TEST(LuaToolsParamsTest, ASchemaWhoseTypeIsNotAStringIsAnErrorNotAThrow) {
   TempDir dir;
   WriteFile(dir.Join("odd.lua"), "tool{ name = 'odd', params = {type = 5}, handler = function() return 1 end }");
-  ToolRegistryOptions options;
-  options.tools_dir = dir.path();
-  auto registry = ToolRegistry::Create(options);
-  ASSERT_TRUE(registry.ok());
   std::vector<ToolLoadError> errors;
-  (*registry)->Reload(&errors);
+  auto registry = LoadDirectory(dir, &errors);
+  ASSERT_TRUE(registry.ok());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_THAT(errors[0].message, HasSubstr("params must be a JSON Schema of type \"object\""));
 }

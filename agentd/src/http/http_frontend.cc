@@ -219,6 +219,25 @@ class HttpFrontendImpl : public HttpFrontend {
     });
   }
 
+  // Runs a stream's body. It runs past httplib's own try/catch, where an exception would end the
+  // process: here it ends the stream with an error event.
+  template <typename Body>
+  static bool GuardedStream(httplib::DataSink& sink, const Body& body) {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
+      return false;
+    }
+  }
+
+  // The stream's last event.
+  static bool EndStream(httplib::DataSink& sink) {
+    WriteEvent(sink, "[DONE]");
+    sink.done();
+    return true;
+  }
+
   // Emits one server-sent event; false when the client has gone.
   static bool WriteEvent(httplib::DataSink& sink, const std::string& data) {
     const std::string event = absl::StrCat("data: ", data, "\n\n");
@@ -330,49 +349,43 @@ class HttpFrontendImpl : public HttpFrontend {
     response.set_header("Cache-Control", "no-cache");
     response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, top_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
-      // Past httplib's own try/catch: an exception here would end the process.
-      try {
-      auto chunk = [&](const Json& delta, const Json& finish, const Json& logprobs) {
-        Json choice = {{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
-        choice["logprobs"] = logprobs;
-        return Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                     {"choices", Json::array({choice})}, {"system_fingerprint", nullptr}});
-      };
-      bool connected = WriteEvent(sink, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
-      // With tools, the text may turn into a tool call written in the model's own syntax: it is
-      // held back and sent as content or tool calls once the reply is parsed.
-      const bool hold_text = !call->tools.empty();
-      LatencyClock clock;
-      auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(*metrics_, delta.token_ids.size());
+      return GuardedStream(sink, [&]() -> bool {
+        auto chunk = [&](const Json& delta, const Json& finish, const Json& logprobs) {
+          Json choice = {{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
+          choice["logprobs"] = logprobs;
+          return Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                       {"choices", Json::array({choice})}, {"system_fingerprint", nullptr}});
+        };
+        bool connected = WriteEvent(sink, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+        // With tools, the text may turn into a tool call written in the model's own syntax: it is
+        // held back and sent as content or tool calls once the reply is parsed.
+        const bool hold_text = !call->tools.empty();
+        LatencyClock clock;
+        auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
+          clock.Tokens(*metrics_, delta.token_ids.size());
+          if (!connected) return false;
+          if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return connected = sink.is_writable();
+          const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
+                                               : Json(nullptr);
+          connected = WriteEvent(sink, chunk({{"content", delta.text}}, nullptr, logprobs));
+          return connected;
+        });
         if (!connected) return false;
-        if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return connected = sink.is_writable();
-        const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
-                                             : Json(nullptr);
-        connected = WriteEvent(sink, chunk({{"content", delta.text}}, nullptr, logprobs));
-        return connected;
-      });
-      if (!connected) return false;
-      if (!result.ok()) {
-        WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
-      } else {
-        CountGeneration(endpoint, result->generation);
-        const bool calls = !result->reply.tool_calls.empty();
-        if (hold_text && !result->reply.content.empty()) WriteEvent(sink, chunk({{"content", result->reply.content}}, nullptr, nullptr));
-        if (calls) WriteEvent(sink, chunk({{"tool_calls", ToolCallsJson(result->reply.tool_calls, true)}}, nullptr, nullptr));
-        WriteEvent(sink, chunk(Json::object(), FinishReasonName(result->generation.finish_reason, calls), nullptr));
-        if (call->include_usage) {
-          WriteEvent(sink, Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                                 {"choices", Json::array()}, {"usage", Usage(result->generation)}}));
+        if (!result.ok()) {
+          WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+        } else {
+          CountGeneration(endpoint, result->generation);
+          const bool calls = !result->reply.tool_calls.empty();
+          if (hold_text && !result->reply.content.empty()) WriteEvent(sink, chunk({{"content", result->reply.content}}, nullptr, nullptr));
+          if (calls) WriteEvent(sink, chunk({{"tool_calls", ToolCallsJson(result->reply.tool_calls, true)}}, nullptr, nullptr));
+          WriteEvent(sink, chunk(Json::object(), FinishReasonName(result->generation.finish_reason, calls), nullptr));
+          if (call->include_usage) {
+            WriteEvent(sink, Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+                                   {"choices", Json::array()}, {"usage", Usage(result->generation)}}));
+          }
         }
-      }
-      WriteEvent(sink, "[DONE]");
-      sink.done();
-      return true;
-      } catch (const std::exception& e) {
-        WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
-        return false;
-      }
+        return EndStream(sink);
+      });
     });
   }
 
@@ -434,41 +447,36 @@ class HttpFrontendImpl : public HttpFrontend {
     response.set_header("Cache-Control", "no-cache");
     response.set_chunked_content_provider("text/event-stream", [this, call, slot, id, created, model, engine, want_logprobs, endpoint](
                                                                    size_t, httplib::DataSink& sink) {
-      try {
-      auto chunk = [&](const std::string& text, const Json& finish, const Json& logprobs) {
-        Json choice = {{"index", 0}, {"text", text}, {"finish_reason", finish}};
-        choice["logprobs"] = logprobs;
-        return Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                     {"choices", Json::array({choice})}});
-      };
-      bool connected = true;
-      LatencyClock clock;
-      auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(*metrics_, delta.token_ids.size());
-        if (delta.text.empty() && delta.logprobs.empty()) return connected;
-        connected = connected && WriteEvent(sink, chunk(delta.text, nullptr,
-                                                        want_logprobs ? CompletionLogprobs(delta.logprobs, engine->tokenizer())
-                                                                      : Json(nullptr)));
-        return connected;
-      });
-      if (!connected) return false;
-      if (!result.ok()) {
-        WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
-      } else {
-        CountGeneration(endpoint, *result);
-        WriteEvent(sink, chunk("", FinishReasonName(result->finish_reason, false), nullptr));
-        if (call->include_usage) {
-          WriteEvent(sink, Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                                 {"choices", Json::array()}, {"usage", Usage(*result)}}));
+      return GuardedStream(sink, [&]() -> bool {
+        auto chunk = [&](const std::string& text, const Json& finish, const Json& logprobs) {
+          Json choice = {{"index", 0}, {"text", text}, {"finish_reason", finish}};
+          choice["logprobs"] = logprobs;
+          return Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                       {"choices", Json::array({choice})}});
+        };
+        bool connected = true;
+        LatencyClock clock;
+        auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
+          clock.Tokens(*metrics_, delta.token_ids.size());
+          if (delta.text.empty() && delta.logprobs.empty()) return connected;
+          connected = connected && WriteEvent(sink, chunk(delta.text, nullptr,
+                                                          want_logprobs ? CompletionLogprobs(delta.logprobs, engine->tokenizer())
+                                                                        : Json(nullptr)));
+          return connected;
+        });
+        if (!connected) return false;
+        if (!result.ok()) {
+          WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+        } else {
+          CountGeneration(endpoint, *result);
+          WriteEvent(sink, chunk("", FinishReasonName(result->finish_reason, false), nullptr));
+          if (call->include_usage) {
+            WriteEvent(sink, Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+                                   {"choices", Json::array()}, {"usage", Usage(*result)}}));
+          }
         }
-      }
-      WriteEvent(sink, "[DONE]");
-      sink.done();
-      return true;
-      } catch (const std::exception& e) {
-        WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
-        return false;
-      }
+        return EndStream(sink);
+      });
     });
   }
 
