@@ -92,6 +92,83 @@ __attribute__((target("avx512f"))) void WeightedValuesAvx512(const float* p, con
   }
 }
 
+// Four queries' scores at once, each key load shared by the four (a long prompt's keys are read
+// from L2 once per four queries instead of once per query). Each score is the same sum, in the
+// same order, as ScoresAvx512 takes for one query; keys past a query's own `visible` are
+// scored too and not used.
+__attribute__((target("avx512f"))) void ScoresAvx512x4(const float* const q[4], const KeyValuePanel& panel,
+                                                      int64_t visible, float scale, float* const scores[4]) {
+  const int64_t blocks = (visible + 15) / 16;
+  const __m512 scale_v = _mm512_set1_ps(scale);
+  int64_t b = 0;
+  for (; b + 4 <= blocks; b += 4) {
+    __m512 acc[4][4];
+    for (int j = 0; j < 4; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = _mm512_setzero_ps();
+    const float* base = &panel.keys_t[b * 16];
+    for (int64_t i = 0; i < panel.dim; ++i) {
+      const float* row = base + i * panel.stride;
+      const __m512 k0 = _mm512_loadu_ps(row), k1 = _mm512_loadu_ps(row + 16), k2 = _mm512_loadu_ps(row + 32),
+                   k3 = _mm512_loadu_ps(row + 48);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        const __m512 qi = _mm512_set1_ps(q[j][i]);
+        acc[j][0] = _mm512_fmadd_ps(qi, k0, acc[j][0]);
+        acc[j][1] = _mm512_fmadd_ps(qi, k1, acc[j][1]);
+        acc[j][2] = _mm512_fmadd_ps(qi, k2, acc[j][2]);
+        acc[j][3] = _mm512_fmadd_ps(qi, k3, acc[j][3]);
+      }
+    }
+    for (int j = 0; j < 4; ++j) {
+      for (int k = 0; k < 4; ++k) _mm512_storeu_ps(scores[j] + (b + k) * 16, _mm512_mul_ps(acc[j][k], scale_v));
+    }
+  }
+  for (; b < blocks; ++b) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t i = 0; i < panel.dim; ++i) {
+      const __m512 k = _mm512_loadu_ps(&panel.keys_t[i * panel.stride + b * 16]);
+      for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q[j][i]), k, acc[j]);
+    }
+    for (int j = 0; j < 4; ++j) _mm512_storeu_ps(scores[j] + b * 16, _mm512_mul_ps(acc[j], scale_v));
+  }
+}
+
+// Four queries' weighted values at once, each value row loaded once for the four. Query j sums
+// keys [0, visible[j]) in order, as WeightedValuesAvx512 does: the keys all four see together,
+// then each its own few more.
+__attribute__((target("avx512f"))) void WeightedValuesAvx512x4(const float* const p[4], const KeyValuePanel& panel,
+                                                              const int64_t visible[4], float* const out[4]) {
+  const int64_t dim = panel.dim;
+  const int64_t common = std::min(std::min(visible[0], visible[1]), std::min(visible[2], visible[3]));
+  for (int64_t c = 0; c < dim; c += 64) {
+    __m512 o[4][4];
+    for (int j = 0; j < 4; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = _mm512_setzero_ps();
+    const float* v = &panel.values[c];
+    for (int64_t s = 0; s < common; ++s, v += dim) {
+      const __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16), v2 = _mm512_loadu_ps(v + 32),
+                   v3 = _mm512_loadu_ps(v + 48);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        const __m512 ps = _mm512_set1_ps(p[j][s]);
+        o[j][0] = _mm512_fmadd_ps(ps, v0, o[j][0]);
+        o[j][1] = _mm512_fmadd_ps(ps, v1, o[j][1]);
+        o[j][2] = _mm512_fmadd_ps(ps, v2, o[j][2]);
+        o[j][3] = _mm512_fmadd_ps(ps, v3, o[j][3]);
+      }
+    }
+    for (int j = 0; j < 4; ++j) {
+      const float* w = &panel.values[common * dim + c];
+      for (int64_t s = common; s < visible[j]; ++s, w += dim) {
+        const __m512 ps = _mm512_set1_ps(p[j][s]);
+        o[j][0] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w), o[j][0]);
+        o[j][1] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 16), o[j][1]);
+        o[j][2] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 32), o[j][2]);
+        o[j][3] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 48), o[j][3]);
+      }
+      for (int k = 0; k < 4; ++k) _mm512_storeu_ps(out[j] + c + 16 * k, o[j][k]);
+    }
+  }
+}
+
 void Scores(const float* q, const KeyValuePanel& panel, int64_t visible, float scale, float* scores) {
   if (HasAvx512F()) return ScoresAvx512(q, panel, visible, scale, scores);
   ScoresPortable(q, panel, visible, scale, scores);
@@ -156,8 +233,29 @@ void AttentionSoftmax(float* x, int64_t n) {
 
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
                      const KeyValuePanel& panel, float* out, std::vector<float>* scratch) {
-  scratch->resize(static_cast<size_t>(panel.stride));
-  for (int64_t i = 0; i < count; ++i) {
+  int64_t i = 0;
+  if (HasAvx512F() && panel.dim % 64 == 0 && count >= 4) {
+    // Four queries at a time (a prefill's run): the same sums as one at a time, with the keys and
+    // values read once per four.
+    scratch->resize(static_cast<size_t>(4 * panel.stride));
+    for (; i + 4 <= count; i += 4) {
+      const float* q[4];
+      float* scores[4];
+      float* outs[4];
+      int64_t visible[4];
+      for (int j = 0; j < 4; ++j) {
+        q[j] = queries + (i + j) * panel.dim;
+        scores[j] = scratch->data() + j * panel.stride;
+        outs[j] = out + (i + j) * panel.dim;
+        visible[j] = first_visible + i + j;
+      }
+      ScoresAvx512x4(q, panel, visible[3], scale, scores);
+      for (int j = 0; j < 4; ++j) AttentionSoftmax(scores[j], visible[j]);
+      WeightedValuesAvx512x4(scores, panel, visible, outs);
+    }
+  }
+  scratch->resize(std::max(scratch->size(), static_cast<size_t>(panel.stride)));
+  for (; i < count; ++i) {
     const int64_t visible = first_visible + i;
     Scores(queries + i * panel.dim, panel, visible, scale, scratch->data());
     AttentionSoftmax(scratch->data(), visible);
