@@ -267,6 +267,18 @@ local function extractive_outline(ctx, c)
   end
 end
 
+-- Words that make a heading ask for a quantity: a market's size, growth, share, revenue.
+local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率",
+                  "size", "growth", "share", "revenue", "rate", "volume"}
+
+local function asks_for_figures(heading)
+  local lower = heading:lower()
+  for _, word in ipairs(MEASURES) do
+    if lower:find(word, 1, true) then return true end
+  end
+  return false
+end
+
 local function extractive(ctx, inputs, c, outline)
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
   local max_sentences = c.max_sentences
@@ -285,9 +297,21 @@ local function extractive(ctx, inputs, c, outline)
     local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4,
                                        headings = 0, rows = 3,
                                        focus = i > 1 and section.heading or nil, background = i > 1 and topic or nil}
+    -- A heading that asks for a quantity ("中国云计算市场规模") is answered with figures: when
+    -- some sentences state a number, those without one (cloud providers adopting a model, under
+    -- the cloud market's size) are left out.
+    local sentences = found.sentences
+    if i > 1 and asks_for_figures(section.heading) then
+      local with_figures = {}
+      for _, s in ipairs(sentences) do
+        -- A number standing on its own ("37%", "2024 年"), not a name's digits ("O1", "H800").
+        if s.text:find("%f[%w]%d") then with_figures[#with_figures + 1] = s end
+      end
+      if #with_figures > 0 then sentences = with_figures end
+    end
     -- Sentences far below the best one (scores are scaled to it) answer something else.
     local candidates = {}
-    for _, s in ipairs(found.sentences) do
+    for _, s in ipairs(sentences) do
       if s.score >= 0.35 or #candidates < 2 then candidates[#candidates + 1] = s end
     end
     -- A table row that covers most of the question (a figure no sentence states) is quoted with

@@ -253,9 +253,22 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     std::set<std::string> seen;
     std::vector<std::string> table_cells;
     int units = 0, headings = 0;
+    // A section whose heading asks for a quantity (规模, 增长, ...) quotes sentences with a number
+    // of their own when its sources have any: per such section, which units have one.
+    bool measuring = false;
+    std::set<bool> figures_in_section;
+    auto check_section = [&] {
+      EXPECT_LE(figures_in_section.size(), 1u) << "a quantity's section quotes sentences without figures:\n" << content;
+      figures_in_section.clear();
+    };
     while (std::getline(lines, line)) {
       if (line == "## 参考文献") break;
-      if (line.rfind("## ", 0) == 0) ++headings;
+      if (line.rfind("## ", 0) == 0) {
+        check_section();
+        measuring = headings > 0 && (line.find("规模") != std::string::npos || line.find("增长") != std::string::npos ||
+                                     line.find("增速") != std::string::npos || line.find("占比") != std::string::npos);
+        ++headings;
+      }
       if (line.empty() || line[0] == '#') continue;
       // A quoted table: every cell is in the passage its source line cites.
       if (line[0] == '|') {
@@ -293,10 +306,19 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
         ASSERT_TRUE(passages.count(number)) << content;
         EXPECT_NE(passages[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence;
         EXPECT_TRUE(seen.insert(sentence).second) << "repeated: " << sentence;
+        if (measuring) {
+          bool figure = false;  // a digit not written after a letter ("37%", not "H800")
+          for (size_t k = 0; k < sentence.size() && !figure; ++k) {
+            figure = std::isdigit(static_cast<unsigned char>(sentence[k])) &&
+                     (k == 0 || !std::isalnum(static_cast<unsigned char>(sentence[k - 1])));
+          }
+          figures_in_section.insert(figure);
+        }
         ++units;
         at = close + 1;
       }
     }
+    check_section();
     EXPECT_GE(headings, 2) << content;
     EXPECT_GE(units, 2 * headings) << content;
     for (const char* junk : {"{", "}", "\"", "http", "question"}) EXPECT_EQ(body.find(junk), std::string::npos) << junk << "\n" << content;
