@@ -265,7 +265,7 @@ absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<
   }
   // The texts join the scheduler's batches: they share passes with each other (the projections
   // then run as matrix-matrix products over many rows) and with any generation under way.
-  absl::StatusOr<std::vector<std::vector<float>>> states = scheduler_->Encode(sequences, {});
+  absl::StatusOr<std::vector<std::vector<float>>> states = scheduler_->Encode(sequences, {.tenant = options.tenant});
   if (!states.ok()) return states.status();
   std::vector<std::vector<float>> vectors(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {

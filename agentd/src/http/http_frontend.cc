@@ -494,7 +494,9 @@ class HttpFrontendImpl : public HttpFrontend {
     }
     auto texts = ParseEmbeddingInput(*body);
     if (!texts.ok()) return SendError(response, endpoint, texts.status());
-    auto vectors = engine->Embed(*texts, engine::EmbedOptions{});
+    engine::EmbedOptions embed_options;
+    embed_options.tenant = *tenant;  // one tenant's 2048 inputs wait their turn with everyone else's
+    auto vectors = engine->Embed(*texts, embed_options);
     if (!vectors.ok()) return SendError(response, endpoint, vectors.status());
     int64_t tokens = 0;
     for (const std::string& text : *texts) tokens += static_cast<int64_t>(engine->tokenizer().Encode(text).size());

@@ -395,14 +395,14 @@ grpc::ServerUnaryReactor* ModelServiceImpl::Detokenize(grpc::CallbackServerConte
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Embed(grpc::CallbackServerContext* context, const EmbedRequest* request,
                                                   EmbedResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Embed", *request, [&] {
+  return HandleUnary(context, env_, "ModelService.Embed", *request, [&](const std::string& tenant) {
     grpc::Status status;
     engine::Engine* engine = EmbeddingEngine(request->model(), &status);
     if (engine == nullptr) return status;
     std::vector<std::string> texts(request->texts().begin(), request->texts().end());
     const engine::EmbedRole role =
         request->role() == EMBED_ROLE_QUERY ? engine::EmbedRole::kQuery : engine::EmbedRole::kDocument;
-    auto vectors = engine->Embed(texts, {.role = role, .normalize = request->normalize()});
+    auto vectors = engine->Embed(texts, {.role = role, .normalize = request->normalize(), .tenant = tenant});
     if (!vectors.ok()) return ToGrpcStatus(vectors.status());
     uint64_t tokens = 0;
     for (const std::string& text : texts) tokens += engine->tokenizer().Encode(text).size();

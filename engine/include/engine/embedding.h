@@ -33,6 +33,8 @@ struct EmbedOptions {
   EmbedRole role = EmbedRole::kDocument;
   // L2-normalise each vector (cosine similarity = inner product). Default true.
   bool normalize = true;
+  // Fairness key in the scheduler's queue (as CompletionOptions::tenant). Default "".
+  std::string tenant;
 };
 
 enum class Pooling { kMean, kLastToken, kFirstToken };
