@@ -21,6 +21,17 @@ void Sample(absl::string_view name, absl::string_view labels, double value, std:
   absl::StrAppend(out, name, labels.empty() ? "" : "{", labels, labels.empty() ? "" : "}", " ", number, "\n");
 }
 
+// A counter family with one label: a sample per entry of `counts` (label value → what `count`
+// picks from the entry).
+template <typename Map, typename Pick>
+void CounterFamily(absl::string_view name, absl::string_view help, absl::string_view label, const Map& counts,
+                   const Pick& count, std::string* out) {
+  Header(name, "counter", help, out);
+  for (const auto& [value, entry] : counts) {
+    Sample(name, absl::StrCat(label, "=\"", value, "\""), static_cast<double>(count(entry)), out);
+  }
+}
+
 }  // namespace
 
 void Histogram::Observe(double seconds) {
@@ -70,7 +81,7 @@ void ServingMetrics::CountRunEnded(absl::string_view state) {
 void ServingMetrics::ObserveStep(double seconds, bool succeeded) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++steps_ended_[{succeeded ? "SUCCEEDED" : "FAILED", succeeded}];
+    ++steps_ended_[succeeded ? "SUCCEEDED" : "FAILED"];
   }
   step_duration_.Observe(seconds);
 }
@@ -92,35 +103,19 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
       Sample("agentd_http_requests_total", absl::StrCat("endpoint=\"", key.first, "\",code=\"", key.second, "\""),
              static_cast<double>(count), &out);
     }
-    Header("agentd_http_prompt_tokens_total", "counter", "Prompt tokens of HTTP API requests by endpoint.", &out);
-    for (const auto& [endpoint, counts] : tokens_) {
-      Sample("agentd_http_prompt_tokens_total", absl::StrCat("endpoint=\"", endpoint, "\""), static_cast<double>(counts.first), &out);
-    }
-    Header("agentd_http_completion_tokens_total", "counter", "Generated tokens of HTTP API requests by endpoint.", &out);
-    for (const auto& [endpoint, counts] : tokens_) {
-      Sample("agentd_http_completion_tokens_total", absl::StrCat("endpoint=\"", endpoint, "\""), static_cast<double>(counts.second),
-             &out);
-    }
-    Header("agentd_speculation_draft_tokens_total", "counter", "Draft tokens proposed by speculation mode.", &out);
-    for (const auto& [mode, counts] : speculation_) {
-      Sample("agentd_speculation_draft_tokens_total", absl::StrCat("mode=\"", mode, "\""), static_cast<double>(counts.first), &out);
-    }
-    Header("agentd_speculation_accepted_tokens_total", "counter", "Draft tokens accepted by speculation mode.", &out);
-    for (const auto& [mode, counts] : speculation_) {
-      Sample("agentd_speculation_accepted_tokens_total", absl::StrCat("mode=\"", mode, "\""), static_cast<double>(counts.second),
-             &out);
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Header("agentd_runs_ended_total", "counter", "Runs that reached a final state, by state.", &out);
-    for (const auto& [state, count] : runs_ended_) {
-      Sample("agentd_runs_ended_total", absl::StrCat("state=\"", state, "\""), static_cast<double>(count), &out);
-    }
-    Header("agentd_steps_ended_total", "counter", "Plan steps that ended, by state.", &out);
-    for (const auto& [key, count] : steps_ended_) {
-      Sample("agentd_steps_ended_total", absl::StrCat("state=\"", key.first, "\""), static_cast<double>(count), &out);
-    }
+    auto first = [](const std::pair<uint64_t, uint64_t>& counts) { return counts.first; };
+    auto second = [](const std::pair<uint64_t, uint64_t>& counts) { return counts.second; };
+    auto itself = [](uint64_t count) { return count; };
+    CounterFamily("agentd_http_prompt_tokens_total", "Prompt tokens of HTTP API requests by endpoint.", "endpoint", tokens_, first,
+                  &out);
+    CounterFamily("agentd_http_completion_tokens_total", "Generated tokens of HTTP API requests by endpoint.", "endpoint", tokens_,
+                  second, &out);
+    CounterFamily("agentd_speculation_draft_tokens_total", "Draft tokens proposed by speculation mode.", "mode", speculation_,
+                  first, &out);
+    CounterFamily("agentd_speculation_accepted_tokens_total", "Draft tokens accepted by speculation mode.", "mode",
+                  speculation_, second, &out);
+    CounterFamily("agentd_runs_ended_total", "Runs that reached a final state, by state.", "state", runs_ended_, itself, &out);
+    CounterFamily("agentd_steps_ended_total", "Plan steps that ended, by state.", "state", steps_ended_, itself, &out);
     Header("agentd_tool_calls_total", "counter", "Tool calls by tool and outcome (errors include refused arguments).", &out);
     for (const auto& [key, count] : tool_calls_) {
       Sample("agentd_tool_calls_total", absl::StrCat("tool=\"", key.first, "\",outcome=\"", key.second ? "ok" : "error", "\""),

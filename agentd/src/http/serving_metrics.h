@@ -61,7 +61,7 @@ class ServingMetrics {
   std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;       // endpoint → prompt, completion
   std::map<std::string, std::pair<uint64_t, uint64_t>> speculation_;  // mode → proposed, accepted
   std::map<std::string, uint64_t> runs_ended_;                        // state → runs
-  std::map<std::pair<std::string, bool>, uint64_t> steps_ended_;      // (state, succeeded) → steps
+  std::map<std::string, uint64_t> steps_ended_;                       // state → steps
   std::map<std::pair<std::string, bool>, uint64_t> tool_calls_;       // (tool, ok) → calls
   Histogram time_to_first_token_;
   Histogram inter_token_latency_;

@@ -92,6 +92,15 @@ __attribute__((target("avx512f"))) void WeightedValuesAvx512(const float* p, con
   }
 }
 
+// A 64-wide row of floats as four vectors, and acc[k] += x · row[k] for each: the step both
+// four-query kernels repeat, a key row for scores and a value row for outputs.
+__attribute__((target("avx512f"), always_inline)) inline void LoadRow(const float* from, __m512 row[4]) {
+  for (int k = 0; k < 4; ++k) row[k] = _mm512_loadu_ps(from + 16 * k);
+}
+__attribute__((target("avx512f"), always_inline)) inline void FmaRow(__m512 x, const __m512 row[4], __m512 acc[4]) {
+  for (int k = 0; k < 4; ++k) acc[k] = _mm512_fmadd_ps(x, row[k], acc[k]);
+}
+
 // Four queries' scores at once, each key load shared by the four (a long prompt's keys are read
 // from L2 once per four queries instead of once per query). Each score is the same sum, in the
 // same order, as ScoresAvx512 takes for one query; keys past a query's own `visible` are
@@ -106,17 +115,10 @@ __attribute__((target("avx512f"))) void ScoresAvx512x4(const float* const q[4], 
     for (int j = 0; j < 4; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = _mm512_setzero_ps();
     const float* base = &panel.keys_t[b * 16];
     for (int64_t i = 0; i < panel.dim; ++i) {
-      const float* row = base + i * panel.stride;
-      const __m512 k0 = _mm512_loadu_ps(row), k1 = _mm512_loadu_ps(row + 16), k2 = _mm512_loadu_ps(row + 32),
-                   k3 = _mm512_loadu_ps(row + 48);
+      __m512 keys[4];
+      LoadRow(base + i * panel.stride, keys);
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        const __m512 qi = _mm512_set1_ps(q[j][i]);
-        acc[j][0] = _mm512_fmadd_ps(qi, k0, acc[j][0]);
-        acc[j][1] = _mm512_fmadd_ps(qi, k1, acc[j][1]);
-        acc[j][2] = _mm512_fmadd_ps(qi, k2, acc[j][2]);
-        acc[j][3] = _mm512_fmadd_ps(qi, k3, acc[j][3]);
-      }
+      for (int j = 0; j < 4; ++j) FmaRow(_mm512_set1_ps(q[j][i]), keys, acc[j]);
     }
     for (int j = 0; j < 4; ++j) {
       for (int k = 0; k < 4; ++k) _mm512_storeu_ps(scores[j] + (b + k) * 16, _mm512_mul_ps(acc[j][k], scale_v));
@@ -144,25 +146,17 @@ __attribute__((target("avx512f"))) void WeightedValuesAvx512x4(const float* cons
     for (int j = 0; j < 4; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = _mm512_setzero_ps();
     const float* v = &panel.values[c];
     for (int64_t s = 0; s < common; ++s, v += dim) {
-      const __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16), v2 = _mm512_loadu_ps(v + 32),
-                   v3 = _mm512_loadu_ps(v + 48);
+      __m512 values[4];
+      LoadRow(v, values);
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        const __m512 ps = _mm512_set1_ps(p[j][s]);
-        o[j][0] = _mm512_fmadd_ps(ps, v0, o[j][0]);
-        o[j][1] = _mm512_fmadd_ps(ps, v1, o[j][1]);
-        o[j][2] = _mm512_fmadd_ps(ps, v2, o[j][2]);
-        o[j][3] = _mm512_fmadd_ps(ps, v3, o[j][3]);
-      }
+      for (int j = 0; j < 4; ++j) FmaRow(_mm512_set1_ps(p[j][s]), values, o[j]);
     }
     for (int j = 0; j < 4; ++j) {
       const float* w = &panel.values[common * dim + c];
       for (int64_t s = common; s < visible[j]; ++s, w += dim) {
-        const __m512 ps = _mm512_set1_ps(p[j][s]);
-        o[j][0] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w), o[j][0]);
-        o[j][1] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 16), o[j][1]);
-        o[j][2] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 32), o[j][2]);
-        o[j][3] = _mm512_fmadd_ps(ps, _mm512_loadu_ps(w + 48), o[j][3]);
+        __m512 values[4];
+        LoadRow(w, values);
+        FmaRow(_mm512_set1_ps(p[j][s]), values, o[j]);
       }
       for (int k = 0; k < 4; ++k) _mm512_storeu_ps(out[j] + c + 16 * k, o[j][k]);
     }

@@ -10,6 +10,12 @@ inline bool HasAvx512F() {
   return has;
 }
 
+// AVX-512 with byte and word instructions (vpmovdb and friends).
+inline bool HasAvx512BW() {
+  static const bool has = HasAvx512F() && __builtin_cpu_supports("avx512bw");
+  return has;
+}
+
 }  // namespace engine::cpu
 
 #endif  // AGENTD_ENGINE_CPU_FEATURES_H_

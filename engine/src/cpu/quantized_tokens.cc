@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #endif
 
+#include "cpu/features.h"
 #include "cpu/round.h"
 
 namespace engine::cpu {
@@ -53,10 +54,6 @@ __attribute__((target("avx512f,avx512bw"))) float QuantizeBlock8Avx512(const flo
   return top / 127.0f;
 }
 
-bool HasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return has;
-}
 #endif
 
 void QuantizeToken(const float* x, int64_t cols, int8_t* bytes, float* scales, int32_t* sums) {
@@ -64,7 +61,7 @@ void QuantizeToken(const float* x, int64_t cols, int8_t* bytes, float* scales, i
     int8_t* q = bytes + b * kQuantBlock;
     int32_t sum = 0;
 #if defined(__x86_64__)
-    if (HasAvx512()) {
+    if (HasAvx512BW()) {
       scales[b] = QuantizeBlock8Avx512(x + b * kQuantBlock, q, &sum);
       sums[b] = -sum;
       continue;
