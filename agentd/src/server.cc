@@ -29,6 +29,7 @@
 #include "script_services.h"
 #include "services/agent_service.h"
 #include "services/malformed_request_interceptor.h"
+#include "services/metrics_interceptor.h"
 #include "services/version_interceptor.h"
 #include "services/reflection_v1_service.h"
 #include "services/memory_service.h"
@@ -233,6 +234,10 @@ class ServerImpl final : public Server {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors =
         services::MakeMalformedRequestInterceptors();
     interceptors.push_back(services::MakeVersionInterceptorFactory(AGENTD_VERSION));
+    interceptors.push_back(services::MakeMetricsInterceptorFactory(
+        [metrics = &metrics_](const std::string& method, grpc::StatusCode code, double seconds) {
+          metrics->CountGrpcCall(method, services::StatusCodeName(code), seconds);
+        }));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
     grpc_server_ = builder.BuildAndStart();
     if (!grpc_server_ || port_ == 0) {
@@ -253,6 +258,9 @@ class ServerImpl final : public Server {
       http_options.max_request_bytes = options_.limits.max_request_bytes;
       http_options.stream_slots = model_service_->stream_slots();
       http_options.metrics = &metrics_;
+      http_options.runs = run_manager_.get();
+      http_options.memory = memory_store_.get();
+      http_options.limits = options_.limits;
       absl::StatusOr<std::unique_ptr<http::HttpFrontend>> frontend = http::HttpFrontend::Start(http_options);
       if (!frontend.ok()) return frontend.status();
       http_frontend_ = std::move(*frontend);

@@ -24,6 +24,7 @@
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
 #include "simd_flat_index.h"
+#include "passage_window.h"
 #include "store_layout.h"
 #include "vector_index.h"
 
@@ -142,6 +143,7 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::StatusOr<std::vector<SearchHit>> Search(const SearchQuery& query) override;
   absl::StatusOr<std::vector<SearchHit>> SearchTimed(const SearchQuery& query);
   absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) override;
+  absl::StatusOr<PassageWindow> ReadPassage(const PassageQuery& query) override;
   absl::Status Close() override;
 
  private:
@@ -795,6 +797,55 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
     out.push_back(std::move(h));
   }
   return out;
+}
+
+absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& query) {
+  constexpr uint64_t kMaxContext = 20000;
+  auto found = Find(query.tenant, query.collection);
+  if (!found.ok()) return found.status();
+  const std::shared_ptr<Collection>& c = *found;
+  DocumentMeta meta;
+  {
+    std::shared_lock lock(c->mutex);
+    auto it = c->documents.find(query.document_id);
+    if (it == c->documents.end()) {
+      return absl::NotFoundError(absl::StrCat("document_id: no document \"", query.document_id, "\" in collection \"",
+                                              query.collection, "\""));
+    }
+    meta = it->second;
+  }
+  std::vector<internal::StoredChunk> chunks;
+  chunks.reserve(meta.chunks.size());
+  for (uint64_t id : meta.chunks) {
+    std::string value;
+    rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, id), &value);
+    // Deleted or replaced since the metadata was copied: the document is being rewritten.
+    if (read.IsNotFound()) return absl::UnavailableError("document_id: the document changed while it was read; retry");
+    if (!read.ok()) return FromRocks(read, "memory store");
+    const Json record = Json::parse(value, nullptr, false);
+    if (!record.is_object()) return absl::DataLossError("memory store: unreadable chunk record");
+    internal::StoredChunk chunk;
+    chunk.start = record.value("start", uint64_t{0});
+    chunk.end = record.value("end", uint64_t{0});
+    chunk.text = record.value("text", "");
+    chunks.push_back(std::move(chunk));
+  }
+  std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  PassageWindow window;
+  window.document_id = query.document_id;
+  window.source = meta.source;
+  window.date = meta.date;
+  for (const auto& chunk : chunks) window.document_end = std::max(window.document_end, chunk.end);
+  if (query.start >= query.end || query.end > window.document_end) {
+    return absl::OutOfRangeError(absl::StrCat("span: [", query.start, ", ", query.end, ") is not a passage of document \"",
+                                              query.document_id, "\" (", window.document_end, " characters)"));
+  }
+  window.title = ArticleTitleAt(meta.articles, meta.title, query.start, query.end);
+  const uint64_t context = std::min(query.context, kMaxContext);
+  window.window_start = query.start > context ? query.start - context : 0;
+  window.window_end = std::min(window.document_end, query.end + context);
+  window.text = internal::StitchWindow(chunks, window.window_start, window.window_end);
+  return window;
 }
 
 absl::StatusOr<CollectionStats> MemoryStoreImpl::Stats(const std::string& tenant, const std::string& collection) {

@@ -221,13 +221,30 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
   // Bodies httplib would read without its size limit — chunked or compressed — and Range
   // requests are refused before any body is read, and the connection closed.
   for (const std::string& raw :
-       {std::string("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
-        std::string("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
-        std::string("GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=0-,0-,0-\r\n\r\n")}) {
+       {std::string("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        std::string("POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
+        std::string("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nRange: bytes=0-,0-,0-\r\n\r\n")}) {
     const std::string answer = RawExchange(raw);
     EXPECT_THAT(answer, ::testing::AnyOf(HasSubstr("HTTP/1.1 411"), HasSubstr("HTTP/1.1 400"))) << raw;
     EXPECT_THAT(answer, HasSubstr("Connection: close")) << raw;
+    EXPECT_THAT(answer, ::testing::Not(HasSubstr("multipart"))) << raw;
   }
+  // Without API tokens, what a page on another site could make a browser send is refused: a
+  // request addressed to a name other than localhost (DNS rebinding) and a POST that is not
+  // application/json (a form, or text/plain, which need no preflight).
+  for (const auto& [raw, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"GET /v1/models HTTP/1.1\r\nHost: attacker.example:8080\r\nConnection: close\r\n\r\n", "HTTP/1.1 403"},
+           {"POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 15\r\n\r\n{\"prompt\": \"x\"}",
+            "HTTP/1.1 415"},
+           {"POST /api/runs HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 7\r\n\r\ntopic=x",
+            "HTTP/1.1 415"}}) {
+    const std::string answer = RawExchange(raw);
+    EXPECT_THAT(answer, HasSubstr(expected)) << raw;
+    EXPECT_THAT(answer, ::testing::AnyOf(HasSubstr("Host:"), HasSubstr("Content-Type: must be"))) << raw;
+  }
+  EXPECT_THAT(RawExchange("GET /v1/models HTTP/1.1\r\nHost: localhost:1234\r\nConnection: close\r\n\r\n"), HasSubstr("HTTP/1.1 200"));
   auto missing = client_->Get("/v1/nothing");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -106,6 +106,30 @@ class MetricsTest(unittest.TestCase):
         # The plan's step names are the tenant's words: no label carries them.
         self.assertNotIn('"add"', text)
 
+    def test_grpc_calls_are_counted_by_method_and_code(self):
+        import grpc
+        create = "/agentd.v1.MemoryService/CreateCollection"
+        _, before = self.metrics()
+        with Client(self.grpc_address) as client:
+            client.create_collection("calls")
+            with self.assertRaises(Exception):
+                client.create_collection("calls")  # ALREADY_EXISTS
+        # A method the daemon does not define: counted, but under "unknown", never its name.
+        with grpc.insecure_channel(self.grpc_address) as channel:
+            with self.assertRaises(grpc.RpcError) as refused:
+                channel.unary_unary("/agentd.v1.SecretService/LeakMe")(b"", timeout=10)
+            self.assertEqual(refused.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
+        text, after = self.metrics()
+        def delta(name, labels):
+            key = (name, tuple(sorted(labels.items())))
+            return after.get(key, 0) - before.get(key, 0)
+        self.assertEqual(delta("agentd_grpc_requests_total", {"method": create, "code": "OK"}), 1)
+        self.assertEqual(delta("agentd_grpc_requests_total", {"method": create, "code": "ALREADY_EXISTS"}), 1)
+        self.assertEqual(delta("agentd_grpc_request_duration_seconds_count", {"method": create}), 2)
+        self.assertEqual(delta("agentd_grpc_request_duration_seconds_bucket", {"method": create, "le": "+Inf"}), 2)
+        self.assertNotIn("SecretService", text)
+        self.assertNotIn("LeakMe", text)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -11,12 +11,14 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agentd/listen_address.h"
 #include "engine/constraint.h"
 #include "engine/json_nesting.h"
 #include "http/openai_api.h"
+#include "http/run_viewer.h"
 #include "http/serving_metrics.h"
 #include "log.h"
 
@@ -32,6 +34,18 @@ std::string RandomId(const char* prefix) {
   std::snprintf(hex, sizeof hex, "%016llx%08llx", static_cast<unsigned long long>(rng()),
                 static_cast<unsigned long long>(rng() & 0xffffffffu));
   return absl::StrCat(prefix, hex);
+}
+
+// "localhost", an IPv4 literal or a bracketed IPv6 literal, with or without a port.
+bool HostIsAnAddress(absl::string_view host) {
+  if (absl::StartsWith(host, "[")) return host.find(']') != absl::string_view::npos;
+  host = host.substr(0, host.find(':'));
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  if (host.empty()) return false;
+  for (char c : host) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '.') return false;
+  }
+  return true;
 }
 
 int64_t UnixSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -149,11 +163,26 @@ class HttpFrontendImpl : public HttpFrontend {
     // Before any body is read: httplib checks its size limit against Content-Length only, and
     // would read a chunked or compressed body (a small gzip bomb) of any size; a Range header
     // would have it copy a response once per range.
-    server_->set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+    const bool open_server = options_.api_tokens.empty();
+    server_->set_pre_routing_handler([open_server](const httplib::Request& request, httplib::Response& response) {
       std::string refusal;
       int status = 400;
       if (request.has_header("Range")) {
         refusal = "Range: not supported";
+        // httplib 0.11 would cut even this refusal into one part per range. The request object
+        // is the server's own (not const), so clearing them here is defined.
+        const_cast<httplib::Request&>(request).ranges.clear();
+      } else if (open_server && !HostIsAnAddress(request.get_header_value("Host"))) {
+        // Without tokens, anything that reaches the port is served: a web page on another site
+        // could reach it through the visitor's browser by rebinding its own name to 127.0.0.1.
+        refusal = "Host: without API tokens this server answers only requests addressed to localhost or an IP address";
+        status = 403;
+      } else if (open_server && request.method == "POST" &&
+                 !absl::StartsWith(request.get_header_value("Content-Type"), "application/json")) {
+        // A page on another site can make a browser POST a form or text/plain without asking; it
+        // cannot send application/json without a preflight this server never grants.
+        refusal = "Content-Type: must be application/json";
+        status = 415;
       } else if (request.method == "POST" &&
                  (request.has_header("Transfer-Encoding") || request.has_header("Content-Encoding"))) {
         refusal = "body: send it with a Content-Length, without transfer or content encoding";
@@ -202,6 +231,19 @@ class HttpFrontendImpl : public HttpFrontend {
       if (options_.engine != nullptr) stats = options_.engine->scheduler_stats();
       response.set_content(metrics_->Render(options_.engine != nullptr ? &stats : nullptr), "text/plain; version=0.0.4");
     });
+    if (options_.runs != nullptr && options_.memory != nullptr) {
+      RunViewerOptions viewer;
+      viewer.runs = options_.runs;
+      viewer.memory = options_.memory;
+      viewer.limits = options_.limits;
+      viewer.authenticate = [this](const httplib::Request& request) { return Authenticate(request); };
+      viewer.take_slot = [this](const std::string& tenant) -> std::shared_ptr<void> { return TakeSlot(tenant); };
+      viewer.stopping = &stopping_;
+      // Half the threads stay free for everything else.
+      viewer.max_event_streams = std::max(1, options_.threads / 2);
+      viewer.count_request = [this](const std::string& endpoint, int status) { metrics_->CountRequest(endpoint, status); };
+      AddRunViewerRoutes(*server_, viewer);
+    }
     server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
       ApiError error;

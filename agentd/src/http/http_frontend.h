@@ -1,6 +1,6 @@
 // The daemon's HTTP listener (--http-listen, off by default): the OpenAI-compatible API
-// (POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models) and GET /metrics
-// in the Prometheus text format. Served by cpp-httplib on its own threads, with the gRPC
+// (POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models), GET /metrics
+// in the Prometheus text format, and the run viewer (GET /, run_viewer.h). Served by cpp-httplib on its own threads, with the gRPC
 // side's API tokens (Authorization: Bearer) and TLS certificate; every generation goes through
 // the same engine scheduler as gRPC requests and plan steps.
 //
@@ -17,8 +17,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agentd/daemon_options.h"
 #include "engine/engine.h"
 #include "http/serving_metrics.h"
+#include "memory/memory_store.h"
+#include "runs/run_manager.h"
 #include "services/stream_slots.h"
 
 namespace agentd::http {
@@ -46,6 +49,11 @@ struct HttpFrontendOptions {
   services::StreamSlots* stream_slots = nullptr;
   // What /metrics shows; the frontend counts its own requests into it. Required; borrowed.
   ServingMetrics* metrics = nullptr;
+  // The runs and memory the run viewer (GET /, /api/...) shows; both null: no viewer. Borrowed.
+  runs::RunManager* runs = nullptr;
+  memory::MemoryStore* memory = nullptr;
+  // What a run started from the viewer must satisfy, as gRPC's StartRun.
+  RequestLimits limits;
 };
 
 class HttpFrontend {

@@ -44,14 +44,31 @@ void Histogram::Observe(double seconds) {
 }
 
 void Histogram::Render(absl::string_view name, absl::string_view help, std::string* out) const {
-  std::lock_guard<std::mutex> lock(mutex_);
   Header(name, "histogram", help, out);
+  RenderSeries(name, "", out);
+}
+
+void Histogram::RenderSeries(absl::string_view name, absl::string_view labels, std::string* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string prefix = labels.empty() ? "" : absl::StrCat(labels, ",");
   for (size_t i = 0; i < kBounds.size(); ++i) {
-    Sample(absl::StrCat(name, "_bucket"), absl::StrCat("le=\"", kBounds[i], "\""), static_cast<double>(buckets_[i]), out);
+    Sample(absl::StrCat(name, "_bucket"), absl::StrCat(prefix, "le=\"", kBounds[i], "\""), static_cast<double>(buckets_[i]), out);
   }
-  Sample(absl::StrCat(name, "_bucket"), "le=\"+Inf\"", static_cast<double>(count_), out);
-  Sample(absl::StrCat(name, "_sum"), "", sum_, out);
-  Sample(absl::StrCat(name, "_count"), "", static_cast<double>(count_), out);
+  Sample(absl::StrCat(name, "_bucket"), absl::StrCat(prefix, "le=\"+Inf\""), static_cast<double>(count_), out);
+  Sample(absl::StrCat(name, "_sum"), labels, sum_, out);
+  Sample(absl::StrCat(name, "_count"), labels, static_cast<double>(count_), out);
+}
+
+void ServingMetrics::CountGrpcCall(absl::string_view method, absl::string_view code, double seconds) {
+  Histogram* durations;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++grpc_calls_[{std::string(method), std::string(code)}];
+    std::unique_ptr<Histogram>& histogram = grpc_durations_[std::string(method)];
+    if (histogram == nullptr) histogram = std::make_unique<Histogram>();
+    durations = histogram.get();  // never removed: the pointer stays valid
+  }
+  durations->Observe(seconds);
 }
 
 void ServingMetrics::CountRequest(absl::string_view endpoint, int http_status) {
@@ -98,6 +115,15 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
   std::string out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    Header("agentd_grpc_requests_total", "counter", "gRPC calls by method and status code.", &out);
+    for (const auto& [key, count] : grpc_calls_) {
+      Sample("agentd_grpc_requests_total", absl::StrCat("method=\"", key.first, "\",code=\"", key.second, "\""),
+             static_cast<double>(count), &out);
+    }
+    Header("agentd_grpc_request_duration_seconds", "histogram", "How long gRPC calls took, by method (streams: until their status).", &out);
+    for (const auto& [method, histogram] : grpc_durations_) {
+      histogram->RenderSeries("agentd_grpc_request_duration_seconds", absl::StrCat("method=\"", method, "\""), &out);
+    }
     Header("agentd_http_requests_total", "counter", "HTTP API requests by endpoint and status code.", &out);
     for (const auto& [key, count] : requests_) {
       Sample("agentd_http_requests_total", absl::StrCat("endpoint=\"", key.first, "\",code=\"", key.second, "\""),

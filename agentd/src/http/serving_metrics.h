@@ -1,5 +1,5 @@
 // What the daemon counts for operators, written in the Prometheus text format for GET /metrics:
-// HTTP requests by endpoint and status, tokens by endpoint, time to first token and inter-token
+// gRPC calls by method and code with their durations, HTTP requests by endpoint and status, tokens by endpoint, time to first token and inter-token
 // latency histograms, and — read from the engine when rendered — the scheduler's batches,
 // queue, KV blocks, prefix-cache hits, preemptions and speculation. Labels are endpoint names
 // and status codes only: no tenant, prompt or prefix ever appears in one.
@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -30,6 +31,8 @@ class Histogram {
   void Observe(double seconds);
   // HELP/TYPE lines and the _bucket, _sum and _count series.
   void Render(absl::string_view name, absl::string_view help, std::string* out) const;
+  // Only the series, each with `labels` (`method="..."`) before its own.
+  void RenderSeries(absl::string_view name, absl::string_view labels, std::string* out) const;
 
  private:
   mutable std::mutex mutex_;
@@ -51,6 +54,9 @@ class ServingMetrics {
   void ObserveStep(double seconds, bool succeeded);
   void CountToolCall(absl::string_view tool, bool ok, double seconds);
   void ObserveMemorySearch(double seconds) { memory_search_.Observe(seconds); }
+  // A gRPC call ended: its method (one the daemon defines, or "unknown"), status code name and
+  // duration.
+  void CountGrpcCall(absl::string_view method, absl::string_view code, double seconds);
 
   // Everything above, then the scheduler's figures when `scheduler` is given.
   std::string Render(const engine::SchedulerStats* scheduler) const;
@@ -68,6 +74,8 @@ class ServingMetrics {
   Histogram step_duration_;
   Histogram tool_duration_;
   Histogram memory_search_;
+  std::map<std::pair<std::string, std::string>, uint64_t> grpc_calls_;  // (method, code) → calls
+  std::map<std::string, std::unique_ptr<Histogram>> grpc_durations_;    // method → durations
 };
 
 }  // namespace agentd::http

@@ -65,6 +65,9 @@ class MemoryStore {
                                                                    const std::string& collection,
                                                                    const std::vector<std::string>& ids) = 0;
   virtual absl::StatusOr<std::vector<SearchHit>> Search(const SearchQuery& query) = 0;
+  // The document around a passage, for showing a citation where it stands. NOT_FOUND naming
+  // the collection or document; OUT_OF_RANGE when the span is empty or past the document's end.
+  virtual absl::StatusOr<PassageWindow> ReadPassage(const PassageQuery& query) = 0;
   virtual absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) = 0;
   // Saves the vector indexes and closes the database. Idempotent; the destructor calls it.
   virtual absl::Status Close() = 0;

@@ -105,6 +105,31 @@ struct SearchHit {
   uint32_t vector_rank = 0, lexical_rank = 0;
 };
 
+// Where a cited passage sits in its document: ReadPassage's request and answer.
+struct PassageQuery {
+  std::string tenant;
+  std::string collection;
+  std::string document_id;
+  // The passage, in code points into the document's text: [start, end), start < end.
+  uint64_t start = 0, end = 0;
+  // Code points of the document shown on each side of the passage. Default 1500; at most 20000.
+  uint64_t context = 1500;
+};
+
+struct PassageWindow {
+  std::string document_id, title, source, date;
+  // The stretch of the document returned, in code points: [window_start, window_end). It
+  // holds the passage whole, cut to the document's end.
+  uint64_t window_start = 0, window_end = 0;
+  // Its text: code point i of the document is code point (i - window_start) here, so
+  // text[start - window_start, end - window_start) is the passage exactly. The chunker trimmed
+  // the whitespace between its chunks and the store keeps only chunks; that whitespace comes
+  // back as a space where one character was trimmed and line breaks where more were.
+  std::string text;
+  // The document's length as far as the store knows it (the end of its last chunk).
+  uint64_t document_end = 0;
+};
+
 struct CollectionStats {
   CollectionInfo info;
   uint64_t vector_count = 0;

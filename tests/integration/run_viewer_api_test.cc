@@ -1,0 +1,308 @@
+// The run viewer's side of the real daemon (--http-listen), with an HTTP client: its page,
+// script and style under a content security policy; the token probe; a report run started from
+// the viewer's API and its event stream, which resumes after any sequence without gaps or
+// repeats; cited passages read back at their exact offsets; and refusals — no token, another
+// tenant, hostile parameters — each naming what was wrong.
+#include <httplib.h>
+
+#include <codecvt>
+#include <fstream>
+#include <locale>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "support/daemon_process.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+using testing_support::DaemonProcess;
+using testing_support::TempDir;
+
+constexpr char kAlice[] = "viewer-alice-token-0001";
+constexpr char kBob[] = "viewer-bob-token-000001";
+
+std::string SeedsDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds"; }
+
+// Code points [start, end) of a file, as UTF-8.
+std::string FileSpan(const std::string& path, uint64_t start, uint64_t end) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t> utf8;
+  const std::u32string wide = utf8.from_bytes(text.str());
+  return utf8.to_bytes(wide.substr(start, end - start));
+}
+
+struct SentEvent {
+  uint64_t id = 0;
+  std::string kind = "message";
+  Json data;
+};
+
+// The events of a text/event-stream body.
+std::vector<SentEvent> ParseEvents(const std::string& body) {
+  std::vector<SentEvent> events;
+  std::istringstream in(body);
+  std::string line;
+  SentEvent current;
+  std::string data;
+  while (std::getline(in, line)) {
+    if (line.empty()) {
+      if (!data.empty()) {
+        current.data = Json::parse(data, nullptr, false);
+        events.push_back(current);
+      }
+      current = SentEvent();
+      data.clear();
+    } else if (line.rfind("id: ", 0) == 0) {
+      current.id = std::stoull(line.substr(4));
+    } else if (line.rfind("event: ", 0) == 0) {
+      current.kind = line.substr(7);
+    } else if (line.rfind("data: ", 0) == 0) {
+      data += line.substr(6);
+    }
+  }
+  return events;
+}
+
+class RunViewerApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing_support::WriteFile(scratch_.Join("config.json"), ConfigJson());
+    std::string error;
+    std::optional<DaemonProcess> started = DaemonProcess::Start(
+        data_.path(), {"--model", "default", "--config", scratch_.Join("config.json"), "--http-listen", "127.0.0.1:0",
+                       "--http-port-file", scratch_.Join("http_port")},
+        &error);
+    ASSERT_TRUE(started.has_value()) << error;
+    daemon_ = std::make_unique<DaemonProcess>(std::move(*started));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", std::stoi(testing_support::ReadFile(scratch_.Join("http_port"))));
+    client_->set_read_timeout(180, 0);
+  }
+
+  static std::string ConfigJson() {
+    return std::string(R"({"auth": {"tokens": [{"token": ")") + kAlice + R"(", "tenant": "alice"}, {"token": ")" + kBob +
+           R"(", "tenant": "bob"}]}})";
+  }
+
+  static httplib::Headers As(const char* token) { return {{"Authorization", std::string("Bearer ") + token}}; }
+
+  std::pair<int, Json> Get(const std::string& path, const char* token) {
+    auto response = token ? client_->Get(path.c_str(), As(token)) : client_->Get(path.c_str());
+    if (!response) return {0, Json()};
+    return {response->status, Json::parse(response->body, nullptr, false)};
+  }
+
+  std::pair<int, Json> Post(const std::string& path, const std::string& body, const char* token) {
+    auto response = client_->Post(path.c_str(), As(token), body, "application/json");
+    if (!response) return {0, Json()};
+    return {response->status, Json::parse(response->body, nullptr, false)};
+  }
+
+  void IngestSeeds(const char* token) {
+    const std::string agentctl = testing_support::BinaryPath("agentctl");
+    auto created = testing_support::RunCommand({agentctl, "--addr", daemon_->address(), "--token", token, "memory", "create", "reports"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    auto ingested = testing_support::RunCommand({agentctl, "--addr", daemon_->address(), "--token", token, "memory", "ingest",
+                                                 "reports", SeedsDir() + "/002_43b260d425d982aa.txt",
+                                                 SeedsDir() + "/004_c2b6eb545692ecdc.txt"},
+                                                std::chrono::seconds(120));
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  }
+
+  // Starts a report run from the viewer's API and follows its events to the end.
+  Json RunReport(const std::string& topic) {
+    auto [status, started] = Post("/api/runs", Json{{"topic", topic}, {"collection", "reports"}, {"style", "extractive"}}.dump(), kAlice);
+    EXPECT_EQ(status, 200) << started.dump();
+    const std::string id = started["run_id"];
+    auto events = client_->Get(("/api/runs/" + id + "/events?after=0").c_str(), As(kAlice));
+    EXPECT_TRUE(events);
+    return Get("/api/runs/" + id, kAlice).second;
+  }
+
+  TempDir data_, scratch_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(RunViewerApiTest, ServesThePageUnderAPolicyThatRunsOnlyItsOwnScript) {
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(page->body, HasSubstr("<script src=\"/viewer.js\""));
+  const std::string policy = page->get_header_value("Content-Security-Policy");
+  EXPECT_THAT(policy, HasSubstr("script-src 'self'"));
+  EXPECT_THAT(policy, HasSubstr("default-src 'none'"));
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  auto script = client_->Get("/viewer.js");
+  ASSERT_TRUE(script);
+  EXPECT_THAT(script->get_header_value("Content-Type"), HasSubstr("text/javascript"));
+  EXPECT_THAT(script->body, HasSubstr("textContent"));
+  auto style = client_->Get("/viewer.css");
+  ASSERT_TRUE(style);
+  EXPECT_THAT(style->get_header_value("Content-Type"), HasSubstr("text/css"));
+  // Nothing else is served from the file system.
+  auto missing = client_->Get("/../../etc/passwd");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(RunViewerApiTest, TheTokenDecidesTheTenantAndWithoutOneNothingIsShown) {
+  auto [anonymous_status, anonymous] = Get("/api/whoami", nullptr);
+  EXPECT_EQ(anonymous_status, 200);
+  EXPECT_EQ(anonymous["authenticated"], false);
+  EXPECT_THAT(anonymous["message"].get<std::string>(), HasSubstr("API token"));
+  auto [alice_status, alice] = Get("/api/whoami", kAlice);
+  EXPECT_EQ(alice["authenticated"], true);
+  EXPECT_EQ(alice["tenant"], "alice");
+  for (const char* path : {"/api/runs", "/api/collections", "/api/runs/run-x", "/api/runs/run-x/events",
+                           "/api/passage?collection=reports&document_id=a&start=0&end=1"}) {
+    auto [status, body] = Get(path, nullptr);
+    EXPECT_EQ(status, 401) << path;
+    EXPECT_EQ(body["error"]["type"], "authentication_error") << path;
+  }
+  auto [status, body] = Post("/api/runs", R"({"topic": "x", "collection": "reports"})", "wrong-token");
+  EXPECT_EQ(status, 401);
+}
+
+TEST_F(RunViewerApiTest, ARunsEventsResumeAfterAnySequenceAndCitationsReadBackTheirPassages) {
+  IngestSeeds(kAlice);
+  auto [collections_status, collections] = Get("/api/collections", kAlice);
+  ASSERT_EQ(collections_status, 200);
+  ASSERT_EQ(collections["collections"].size(), 1u);
+  EXPECT_EQ(collections["collections"][0]["documents"], 2);
+
+  const Json run = RunReport("中国AI Agent市场规模与增长");
+  ASSERT_EQ(run["state"], "RUN_STATE_SUCCEEDED") << run.dump();
+  const std::string id = run["run_id"];
+  EXPECT_EQ(Json::parse(run["labels"].dump())["started_by"], "viewer");
+  const uint64_t last = std::stoull(run["last_sequence"].get<std::string>());
+  ASSERT_GT(last, 10u);
+
+  // From the start: every event once, in order, then the end.
+  auto all = client_->Get(("/api/runs/" + id + "/events").c_str(), As(kAlice));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->status, 200);
+  EXPECT_THAT(all->get_header_value("Content-Type"), HasSubstr("text/event-stream"));
+  std::vector<SentEvent> events = ParseEvents(all->body);
+  ASSERT_EQ(events.size(), last + 1);
+  for (uint64_t i = 0; i < last; ++i) {
+    EXPECT_EQ(events[i].id, i + 1);
+    EXPECT_EQ(std::stoull(events[i].data["sequence"].get<std::string>()), i + 1);
+  }
+  EXPECT_TRUE(events[last - 1].data.contains("run_ended"));
+  EXPECT_EQ(events.back().kind, "end");
+  bool tokens = false;
+  for (const SentEvent& event : events) tokens = tokens || event.data.contains("token_delta");
+  EXPECT_TRUE(tokens) << "the viewer's stream carries the generated text";
+
+  // From the middle, by query or by the Last-Event-ID header a reconnecting EventSource sends.
+  for (const uint64_t after : {uint64_t{1}, last / 2, last - 1, last}) {
+    auto query = client_->Get(("/api/runs/" + id + "/events?after=" + std::to_string(after)).c_str(), As(kAlice));
+    httplib::Headers headers = As(kAlice);
+    headers.emplace("Last-Event-ID", std::to_string(after));
+    auto header = client_->Get(("/api/runs/" + id + "/events").c_str(), headers);
+    for (const auto* response : {&query, &header}) {
+      ASSERT_TRUE(*response);
+      std::vector<SentEvent> rest = ParseEvents((*response)->body);
+      ASSERT_EQ(rest.size(), last - after + 1) << "after " << after;
+      if (after < last) EXPECT_EQ(rest.front().id, after + 1);
+      EXPECT_EQ(rest.back().kind, "end");
+    }
+  }
+
+  // Every reference reads back as the ingested file's text at its offsets, inside a window of
+  // the document around it that keeps the document's offsets.
+  ASSERT_GE(run["artifact"]["references"].size(), 2u);
+  for (const Json& reference : run["artifact"]["references"]) {
+    const std::string start = reference["span"]["start"], end = reference["span"]["end"];
+    const std::string document = reference["document_id"];
+    auto [status, passage] = Get("/api/passage?collection=reports&document_id=" + document + "&start=" + start + "&end=" + end, kAlice);
+    ASSERT_EQ(status, 200) << passage.dump();
+    EXPECT_EQ(passage["title"], reference["title"]);
+    const uint64_t from = std::stoull(start), to = std::stoull(end), window = passage["window_start"];
+    ASSERT_LE(window, from);
+    ASSERT_GE(passage["window_end"].get<uint64_t>(), to);
+    std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t> utf8;
+    const std::u32string text = utf8.from_bytes(passage["text"].get<std::string>());
+    EXPECT_EQ(text.size(), passage["window_end"].get<uint64_t>() - window);
+    EXPECT_EQ(utf8.to_bytes(text.substr(from - window, to - from)), FileSpan(SeedsDir() + "/" + document, from, to))
+        << "[" << reference["number"] << "]";
+  }
+
+  // The list has the run; the other tenant sees neither it, its events nor its passages.
+  auto [list_status, list] = Get("/api/runs", kAlice);
+  ASSERT_EQ(list_status, 200);
+  ASSERT_EQ(list["runs"].size(), 1u);
+  EXPECT_EQ(list["runs"][0]["run_id"], id);
+  EXPECT_EQ(Get("/api/runs", kBob).second["runs"].size(), 0u);
+  EXPECT_EQ(Get("/api/runs/" + id, kBob).first, 404);
+  EXPECT_EQ(Get("/api/runs/" + id + "/events", kBob).first, 404);
+  EXPECT_EQ(Post("/api/runs/" + id + "/cancel", "{}", kBob).first, 404);
+  const Json& cited = run["artifact"]["references"][0];
+  const std::string bob_passage = "/api/passage?collection=reports&document_id=" + cited["document_id"].get<std::string>() +
+                                  "&start=" + cited["span"]["start"].get<std::string>() + "&end=" + cited["span"]["end"].get<std::string>();
+  EXPECT_EQ(Get(bob_passage, kBob).first, 404);
+  // Cancelling a run that has ended is refused, naming why.
+  auto [cancel_status, cancel] = Post("/api/runs/" + id + "/cancel", "{}", kAlice);
+  EXPECT_EQ(cancel_status, 400) << cancel.dump();
+}
+
+TEST_F(RunViewerApiTest, HostileParametersAreRefusedByName) {
+  IngestSeeds(kAlice);
+  struct Case {
+    std::string body;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{{"[1, 2]", "body"},
+                                         {"not json", "body"},
+                                         {R"({"collection": "reports"})", "topic"},
+                                         {R"({"topic": 7, "collection": "reports"})", "topic"},
+                                         {R"({"topic": "x"})", "collection"},
+                                         {R"({"topic": "x", "collection": "reports", "style": ["a"]})", "style"},
+                                         {R"({"topic": "x", "collection": "reports", "style": "poetry"})", "style"},
+                                         {std::string(R"({"topic": ")") + std::string(70000, 'x') + R"(", "collection": "reports"})", "body"}}) {
+    auto [status, body] = Post("/api/runs", c.body, kAlice);
+    EXPECT_EQ(status, 400) << c.body.substr(0, 80) << " → " << body.dump();
+    EXPECT_THAT(body["error"]["message"].get<std::string>(), HasSubstr(c.field)) << c.body.substr(0, 80);
+  }
+  const std::string document = "002_43b260d425d982aa.txt";
+  const std::string base = "/api/passage?collection=reports&document_id=" + document;
+  struct Query {
+    std::string path;
+    int status;
+    std::string field;
+  };
+  for (const Query& q : std::vector<Query>{{base + "&start=-1&end=5", 400, "start"},
+                                           {base + "&start=1e3&end=5", 400, "start"},
+                                           {base + "&start=0&end=99999999999999999999999", 400, "end"},
+                                           {base + "&start=10&end=10", 400, "span"},
+                                           {base + "&start=20&end=10", 400, "span"},
+                                           {base + "&start=0&end=999999999", 400, "span"},
+                                           {base + "&start=0&end=10&context=x", 400, "context"},
+                                           {"/api/passage?collection=reports&start=0&end=1", 400, "document_id"},
+                                           {"/api/passage?document_id=a&start=0&end=1", 400, "collection"},
+                                           {"/api/passage?collection=reports&document_id=nope&start=0&end=1", 404, "document_id"},
+                                           {"/api/passage?collection=other&document_id=a&start=0&end=1", 404, "other"},
+                                           {"/api/runs?page_size=5000", 400, "page_size"},
+                                           {"/api/runs/run-nope/events?after=abc", 400, "after"},
+                                           {"/api/runs/run-nope", 404, "run"}}) {
+    auto [status, body] = Get(q.path, kAlice);
+    EXPECT_EQ(status, q.status) << q.path << " → " << body.dump();
+    EXPECT_THAT(body["error"]["message"].get<std::string>(), HasSubstr(q.field)) << q.path;
+  }
+  // A huge context is cut to its limit rather than refused or honoured.
+  auto [status, wide] = Get(base + "&start=100&end=200&context=100000000", kAlice);
+  ASSERT_EQ(status, 200);
+  EXPECT_LE(wide["window_end"].get<uint64_t>() - wide["window_start"].get<uint64_t>(), 100u + 2 * 20000u);
+  // The daemon is still serving.
+  EXPECT_EQ(Get("/api/whoami", kAlice).second["tenant"], "alice");
+}
+
+}  // namespace
