@@ -13,6 +13,9 @@ PACKAGES=(
   nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev
   python3-grpcio python3-protobuf python3-prometheus-client
   python3-torch python3-numpy python3-regex debian-reference-en debian-reference-zh-cn manpages-zh man-db
+  # The run viewer's browser test (tests/integration/run_viewer): chromium, driven by
+  # puppeteer-core from npm, with CJK fonts for its screenshots.
+  chromium fonts-noto-cjk
 )
 
 # Node runs the official OpenAI client against the HTTP side (tests/integration/openai_client):

@@ -98,6 +98,18 @@ build/bin/agentctl run report --topic "中国AI Agent市场规模与增长" --co
 echo "-- the report:"
 cat "$RUN_DIR/report.md"
 build/bin/agentctl runs list --limit 3
+RUN_ID=$(build/bin/agentctl runs list --limit 1 | awk '{print $1}')
+echo "== the run viewer's API (docs/http.md): citation [1] of $RUN_ID, the passage as the browser shows it"
+HTTP_URL="$HTTP_URL" RUN_ID="$RUN_ID" /usr/bin/python3 -c 'import json, os, urllib.parse, urllib.request
+base = os.environ["HTTP_URL"]
+run = json.load(urllib.request.urlopen(base + "/api/runs/" + os.environ["RUN_ID"]))
+ref = run["artifact"]["references"][0]
+query = urllib.parse.urlencode({"collection": ref["collection"], "document_id": ref["document_id"],
+                                "start": ref["span"]["start"], "end": ref["span"]["end"], "context": 0})
+p = json.load(urllib.request.urlopen(base + "/api/passage?" + query))
+print("[%d] %s, %s, characters %s-%s of %d:" % (ref["number"], p["title"], p["document_id"], p["start"], p["end"], p["document_end"]))
+print("    " + " ".join(p["text"].split())[:400])'
+echo "(to browse every run of this data directory with its citations: build/bin/agentd --data-dir $DATA_DIR --http-listen 127.0.0.1:8080, then open http://127.0.0.1:8080/)"
 
 echo "== stopping agentd (SIGTERM)"
 kill -TERM "$AGENTD_PID"

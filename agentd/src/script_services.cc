@@ -91,7 +91,9 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
   if (engine != nullptr) {
     services.llm_generate = [engine](const Json& r) -> absl::StatusOr<Json> {
       if (!r.contains("prompt") || !r["prompt"].is_string()) return Missing("prompt");
-      auto result = engine->Complete(r["prompt"], CompletionFromJson(r, engine->info().context_length), nullptr);
+      engine::CompletionOptions options = CompletionFromJson(r, engine->info().context_length);
+      options.origin = "tool";
+      auto result = engine->Complete(r["prompt"], options, nullptr);
       if (!result.ok()) return result.status();
       return GenerationJson(*result, result->text);
     };
@@ -108,7 +110,9 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
         message.content = m.value("content", "");
         messages.push_back(std::move(message));
       }
-      auto result = engine->Chat(messages, {}, CompletionFromJson(r, engine->info().context_length), nullptr);
+      engine::CompletionOptions options = CompletionFromJson(r, engine->info().context_length);
+      options.origin = "tool";
+      auto result = engine->Chat(messages, {}, options, nullptr);
       if (!result.ok()) return result.status();
       Json out = GenerationJson(result->generation, result->reply.content);
       if (!result->reply.tool_calls.empty()) {

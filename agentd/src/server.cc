@@ -103,6 +103,7 @@ class ServerImpl final : public Server {
                                   .max_waiting = static_cast<int>(serving.max_waiting),
                                   .kv_cache_bytes = serving.kv_cache_mb << 20,
                                   .prefix_caching = serving.prefix_caching};
+      engine_options.observer = &metrics_;
       absl::StatusOr<std::unique_ptr<engine::Engine>> loaded = engine::Engine::Load(engine_options);
       if (!loaded.ok()) {
         return absl::Status(loaded.status().code(),

@@ -262,7 +262,8 @@ async function showPassage(reference, sentence) {
   const inside = cps.slice(from, to).join('');
   const after = cps.slice(to).join('');
   const mark = el('mark', { class: 'passage-span', 'data-start': passage.start, 'data-end': passage.end });
-  const found = sentence ? findIgnoringSpace(inside, sentence) : null;
+  // Bounded: the search is quadratic, and a plan's references are the tenant's own words.
+  const found = sentence && inside.length <= 20000 && sentence.length <= 2000 ? findIgnoringSpace(inside, sentence) : null;
   if (found) {
     mark.append(inside.slice(0, found[0]), el('mark', { class: 'sentence' }, inside.slice(found[0], found[1])), inside.slice(found[1]));
   } else {

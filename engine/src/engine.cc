@@ -1,4 +1,6 @@
 #include "engine/engine.h"
+
+#include <chrono>
 #include "engine/model_card.h"
 
 #include <algorithm>
@@ -39,6 +41,7 @@ std::vector<int32_t> ReadGenerationConfigEos(const std::string& model_dir) {
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine());
+  engine->observer_ = options.observer;
   auto model = Model::Load({.model_dir = options.model_dir,
                             .quantize = options.quantize,
                             .quantized_copy_dir = options.quantized_copy_dir});
@@ -129,7 +132,29 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
                                                      model_->config().vocab_size, ")"));
     }
   }
-  return scheduler_->Generate(request, {.tenant = options.tenant}, on_delta);
+  if (observer_ == nullptr) return scheduler_->Generate(request, {.tenant = options.tenant}, on_delta);
+  // The observer learns when tokens arrive, as the caller does.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point last = start;
+  bool first = true;
+  auto observed = [&](const GenerationDelta& delta) {
+    const int tokens = static_cast<int>(delta.token_ids.size());
+    if (tokens > 0) {
+      const Clock::time_point now = Clock::now();
+      if (first) {
+        observer_->OnFirstToken(options.origin, std::chrono::duration<double>(now - start).count());
+        first = false;
+      } else {
+        observer_->OnTokens(options.origin, tokens, std::chrono::duration<double>(now - last).count() / tokens);
+      }
+      last = now;
+    }
+    return on_delta ? on_delta(delta) : true;
+  };
+  absl::StatusOr<GenerationResult> result = scheduler_->Generate(request, {.tenant = options.tenant}, observed);
+  if (result.ok()) observer_->OnFinished(options.origin, *result);
+  return result;
 }
 
 absl::StatusOr<GenerationResult> Engine::Complete(const std::string& prompt, const CompletionOptions& options,

@@ -1,6 +1,7 @@
 #include "memory/memory_store.h"
 
 #include "memory/content_hash.h"
+#include "memory/chunker.h"
 #include "memory/document_title.h"
 
 #include <openssl/sha.h>
@@ -25,6 +26,7 @@
 #include "rocksdb/write_batch.h"
 #include "simd_flat_index.h"
 #include "passage_window.h"
+#include "utf8_text.h"
 #include "store_layout.h"
 #include "vector_index.h"
 
@@ -509,7 +511,9 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   }
   result.outcome = existing ? IngestOutcome::kUpdated : IngestOutcome::kCreated;
 
-  std::vector<Chunk> chunks = ChunkText(doc.text, c->info.spec.chunking);
+  // Chunks are stored as JSON, which would turn an invalid sequence of several bytes into one
+  // U+FFFD and shift every offset after it; replaced byte by byte first, the offsets hold.
+  std::vector<Chunk> chunks = ChunkText(internal::ReplaceInvalidBytes(doc.text), c->info.spec.chunking);
   std::vector<std::vector<float>> vectors;
   if (c->info.dimension > 0) {
     // Embedding is the slow part: done before taking the write lock, in batches.
@@ -801,6 +805,7 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
 
 absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& query) {
   constexpr uint64_t kMaxContext = 20000;
+  constexpr uint64_t kMaxPassage = 65536;
   auto found = Find(query.tenant, query.collection);
   if (!found.ok()) return found.status();
   const std::shared_ptr<Collection>& c = *found;
@@ -814,36 +819,63 @@ absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& q
     }
     meta = it->second;
   }
-  std::vector<internal::StoredChunk> chunks;
-  chunks.reserve(meta.chunks.size());
-  for (uint64_t id : meta.chunks) {
+  // One chunk record, checked: a damaged one is DATA_LOSS, never offsets that cannot be.
+  auto read_chunk = [&](size_t index) -> absl::StatusOr<internal::StoredChunk> {
     std::string value;
-    rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, id), &value);
+    rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, meta.chunks[index]), &value);
     // Deleted or replaced since the metadata was copied: the document is being rewritten.
     if (read.IsNotFound()) return absl::UnavailableError("document_id: the document changed while it was read; retry");
     if (!read.ok()) return FromRocks(read, "memory store");
     const Json record = Json::parse(value, nullptr, false);
-    if (!record.is_object()) return absl::DataLossError("memory store: unreadable chunk record");
+    const auto damaged = absl::DataLossError(absl::StrCat("memory store: damaged chunk record ", meta.chunks[index]));
+    if (!record.is_object() || !record.contains("start") || !record["start"].is_number_unsigned() || !record.contains("end") ||
+        !record["end"].is_number_unsigned() || !record.contains("text") || !record["text"].is_string()) {
+      return damaged;
+    }
     internal::StoredChunk chunk;
-    chunk.start = record.value("start", uint64_t{0});
-    chunk.end = record.value("end", uint64_t{0});
-    chunk.text = record.value("text", "");
-    chunks.push_back(std::move(chunk));
-  }
-  std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    chunk.start = record["start"].get<uint64_t>();
+    chunk.end = record["end"].get<uint64_t>();
+    chunk.text = record["text"].get<std::string>();
+    if (chunk.start > chunk.end || chunk.end - chunk.start != CodePointCount(chunk.text)) return damaged;
+    return chunk;
+  };
+  if (meta.chunks.empty()) return absl::DataLossError("memory store: a document without chunks");
   PassageWindow window;
   window.document_id = query.document_id;
   window.source = meta.source;
   window.date = meta.date;
-  for (const auto& chunk : chunks) window.document_end = std::max(window.document_end, chunk.end);
-  if (query.start >= query.end || query.end > window.document_end) {
+  // Chunks are stored in document order, their starts and ends rising: the last one ends the
+  // document, and a binary search finds the first one the window needs.
+  absl::StatusOr<internal::StoredChunk> last = read_chunk(meta.chunks.size() - 1);
+  if (!last.ok()) return last.status();
+  window.document_end = last->end;
+  if (query.start >= query.end || query.end > window.document_end || query.end - query.start > kMaxPassage) {
     return absl::OutOfRangeError(absl::StrCat("span: [", query.start, ", ", query.end, ") is not a passage of document \"",
-                                              query.document_id, "\" (", window.document_end, " characters)"));
+                                              query.document_id, "\" (", window.document_end, " characters; a passage is at most ",
+                                              kMaxPassage, ")"));
   }
   window.title = ArticleTitleAt(meta.articles, meta.title, query.start, query.end);
   const uint64_t context = std::min(query.context, kMaxContext);
   window.window_start = query.start > context ? query.start - context : 0;
-  window.window_end = std::min(window.document_end, query.end + context);
+  window.window_end = std::min(window.document_end, query.end + context);  // no overflow: both are bounded above
+  size_t low = 0, high = meta.chunks.size() - 1;  // the first chunk ending after window_start is in [low, high]
+  while (low < high) {
+    const size_t middle = low + (high - low) / 2;
+    absl::StatusOr<internal::StoredChunk> chunk = read_chunk(middle);
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->end <= window.window_start) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  std::vector<internal::StoredChunk> chunks;
+  for (size_t i = low; i < meta.chunks.size(); ++i) {
+    absl::StatusOr<internal::StoredChunk> chunk = read_chunk(i);
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->start >= window.window_end) break;
+    chunks.push_back(std::move(*chunk));
+  }
   window.text = internal::StitchWindow(chunks, window.window_start, window.window_end);
   return window;
 }

@@ -27,6 +27,21 @@ DecodedText DecodeUtf8(std::string_view s) {
   return out;
 }
 
+std::string ReplaceInvalidBytes(std::string_view text) {
+  const DecodedText decoded = DecodeUtf8(text);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < decoded.code_points.size(); ++i) {
+    const size_t from = decoded.byte_offsets[i], length = decoded.byte_offsets[i + 1] - from;
+    if (length == 1 && static_cast<unsigned char>(text[from]) >= 0x80) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out.append(text, from, length);
+    }
+  }
+  return out;
+}
+
 bool IsCjk(uint32_t cp) {
   return (cp >= 0x4e00 && cp <= 0x9fff) ||   // CJK unified ideographs
          (cp >= 0x3400 && cp <= 0x4dbf) ||   // extension A

@@ -5,6 +5,7 @@
 #define AGENTD_MEMORY_UTF8_TEXT_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct DecodedText {
 };
 
 DecodedText DecodeUtf8(std::string_view text);
+
+// The text with each byte DecodeUtf8 refuses replaced by U+FFFD: the same code points, counted
+// the same, in valid UTF-8 (which the store's JSON records and a browser keep as they are).
+std::string ReplaceInvalidBytes(std::string_view text);
 
 bool IsCjk(uint32_t cp);
 bool IsSpace(uint32_t cp);

@@ -244,7 +244,16 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
     EXPECT_THAT(answer, HasSubstr(expected)) << raw;
     EXPECT_THAT(answer, ::testing::AnyOf(HasSubstr("Host:"), HasSubstr("Content-Type: must be"))) << raw;
   }
-  EXPECT_THAT(RawExchange("GET /v1/models HTTP/1.1\r\nHost: localhost:1234\r\nConnection: close\r\n\r\n"), HasSubstr("HTTP/1.1 200"));
+  for (const char* host : {"localhost:1234", "LOCALHOST", "localhost.", "127.0.0.1:9", "[::1]:80"}) {
+    EXPECT_THAT(RawExchange(std::string("GET /v1/models HTTP/1.1\r\nHost: ") + host + "\r\nConnection: close\r\n\r\n"),
+                HasSubstr("HTTP/1.1 200"))
+        << host;
+  }
+  // Media types are case-insensitive.
+  EXPECT_THAT(RawExchange("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                          "Content-Type: Application/JSON; charset=utf-8\r\nContent-Length: 32\r\n\r\n"
+                          "{\"prompt\": \"x\", \"max_tokens\": 1}"),
+              HasSubstr("HTTP/1.1 200"));
   auto missing = client_->Get("/v1/nothing");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -19,6 +19,7 @@ PLAN = """
 plan{name = "metered", run = function(ctx, inputs)
   local sum = ctx.step("add", function() return ctx.tools.call("calculator", {expression = "6 * 7"}).result end)
   ctx.step("search", function() return ctx.memory.search{collection = "notes", query = "cloud", k = 1} end)
+  ctx.step("write", function() return ctx.llm.generate{prompt = "The cloud market", max_tokens = 3}.text end)
   return {media_type = "text/plain", content = tostring(sum)}
 end}
 """
@@ -76,10 +77,15 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(after[ok], before.get(ok, 0) + 1)
         tokens = ("agentd_http_completion_tokens_total", (("endpoint", "chat_completions"),))
         self.assertEqual(after[tokens], before.get(tokens, 0) + reply["usage"]["completion_tokens"])
-        first = ("agentd_time_to_first_token_seconds_count", ())
+        first = ("agentd_time_to_first_token_seconds_count", (("origin", "http"),))
         self.assertEqual(after[first], before.get(first, 0) + 1)
-        inf_bucket = ("agentd_time_to_first_token_seconds_bucket", (("le", "+Inf"),))
+        inf_bucket = ("agentd_time_to_first_token_seconds_bucket", (("le", "+Inf"), ("origin", "http")))
         self.assertEqual(after[inf_bucket], after[first])
+        # Every generation is counted by who asked, with its tokens.
+        generated = ("agentd_completion_tokens_total", (("origin", "http"),))
+        self.assertEqual(after[generated], before.get(generated, 0) + reply["usage"]["completion_tokens"])
+        gaps = ("agentd_inter_token_latency_seconds_count", (("origin", "http"),))
+        self.assertEqual(after.get(gaps, 0), before.get(gaps, 0) + reply["usage"]["completion_tokens"] - 1)
         # The scheduler's figures are there and have counted this request.
         self.assertGreaterEqual(after[("agentd_scheduler_requests_total", ())], 1)
         self.assertGreater(after[("agentd_kv_blocks_total", ())], 0)
@@ -96,13 +102,19 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(after[("agentd_runs_ended_total", (("state", "SUCCEEDED"),))],
                          before.get(("agentd_runs_ended_total", (("state", "SUCCEEDED"),)), 0) + 1)
         self.assertEqual(after[("agentd_steps_ended_total", (("state", "SUCCEEDED"),))],
-                         before.get(("agentd_steps_ended_total", (("state", "SUCCEEDED"),)), 0) + 2)
+                         before.get(("agentd_steps_ended_total", (("state", "SUCCEEDED"),)), 0) + 3)
+        # The plan step's model call: a generation whose origin is the plan, with its latency.
+        plans = ("agentd_generations_total", (("origin", "plan"),))
+        self.assertEqual(after[plans], before.get(plans, 0) + 1)
+        plan_first = ("agentd_time_to_first_token_seconds_count", (("origin", "plan"),))
+        self.assertEqual(after[plan_first], before.get(plan_first, 0) + 1)
+        self.assertGreater(after[("agentd_completion_tokens_total", (("origin", "plan"),))], 0)
         calls = ("agentd_tool_calls_total", (("outcome", "ok"), ("tool", "calculator")))
         self.assertEqual(after[calls], before.get(calls, 0) + 1)
         searches = ("agentd_memory_search_seconds_count", ())
         self.assertGreaterEqual(after[searches], before.get(searches, 0) + 1)
         self.assertEqual(after[("agentd_step_duration_seconds_count", ())],
-                         before.get(("agentd_step_duration_seconds_count", ()), 0) + 2)
+                         before.get(("agentd_step_duration_seconds_count", ()), 0) + 3)
         # The plan's step names are the tenant's words: no label carries them.
         self.assertNotIn('"add"', text)
 
@@ -127,6 +139,7 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(delta("agentd_grpc_requests_total", {"method": create, "code": "ALREADY_EXISTS"}), 1)
         self.assertEqual(delta("agentd_grpc_request_duration_seconds_count", {"method": create}), 2)
         self.assertEqual(delta("agentd_grpc_request_duration_seconds_bucket", {"method": create, "le": "+Inf"}), 2)
+        self.assertEqual(delta("agentd_grpc_requests_total", {"method": "unknown", "code": "UNIMPLEMENTED"}), 1)
         self.assertNotIn("SecretService", text)
         self.assertNotIn("LeakMe", text)
 

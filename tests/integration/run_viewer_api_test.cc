@@ -5,7 +5,9 @@
 // tenant, hostile parameters — each naming what was wrong.
 #include <httplib.h>
 
+#include <atomic>
 #include <codecvt>
+#include <thread>
 #include <fstream>
 #include <locale>
 #include <sstream>
@@ -254,6 +256,62 @@ TEST_F(RunViewerApiTest, ARunsEventsResumeAfterAnySequenceAndCitationsReadBackTh
   EXPECT_EQ(cancel_status, 400) << cancel.dump();
 }
 
+TEST_F(RunViewerApiTest, LiveEventStreamsAreShared) {
+  // A live run's stream holds a server thread: a tenant gets a quarter of the daemon's live
+  // streams (2 of 8 here), past that 429, while another tenant still gets streams and an ended
+  // run's backlog is an ordinary request.
+  const std::string plan = scratch_.Join("spin.lua");
+  testing_support::WriteFile(plan, R"lua(plan{name = "spin", run = function(ctx, inputs)
+    ctx.step("spin", function() local x = 0 for i = 1, 4000000000 do x = x + i % 7 end return {x = x} end)
+    return {media_type = "text/plain", content = "done"}
+  end})lua");
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto started = testing_support::RunCommand(
+      {agentctl, "--addr", daemon_->address(), "--token", kAlice, "run", "spin", "--plan-file", plan, "--detach"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  std::string run_id = started.out;
+  run_id.erase(run_id.find_last_not_of(" \n") + 1);
+  run_id = run_id.substr(run_id.find_last_of(' ') + 1);
+  const int port = std::stoi(testing_support::ReadFile(scratch_.Join("http_port")));
+  std::atomic<bool> release{false};
+  std::atomic<int> open{0};
+  std::vector<std::thread> streams;
+  for (int i = 0; i < 2; ++i) {
+    streams.emplace_back([&] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_read_timeout(120, 0);
+      client.Get(("/api/runs/" + run_id + "/events").c_str(), As(kAlice), [&](const char*, size_t) {
+        static thread_local bool counted = false;
+        if (!counted) {
+          counted = true;
+          ++open;
+        }
+        return !release.load();
+      });
+    });
+  }
+  for (int i = 0; i < 600 && open.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(open.load(), 2) << "run " << run_id;
+  auto [third, refusal] = Get("/api/runs/" + run_id + "/events", kAlice);
+  EXPECT_EQ(third, 429);
+  EXPECT_THAT(refusal["error"]["message"].get<std::string>(), HasSubstr("per API token"));
+  // The tenant's other calls are not held up by its streams.
+  EXPECT_EQ(Get("/api/runs", kAlice).first, 200);
+  EXPECT_EQ(Get("/api/runs/" + run_id, kAlice).first, 200);
+  // Cancelled, the run ends its streams.
+  auto [cancelled, run] = Post("/api/runs/" + run_id + "/cancel", "{}", kAlice);
+  EXPECT_EQ(cancelled, 200) << run.dump();
+  release = true;
+  for (std::thread& stream : streams) stream.join();
+  // Its events are now a backlog: read as often as asked.
+  for (int i = 0; i < 3; ++i) {
+    auto backlog = client_->Get(("/api/runs/" + run_id + "/events").c_str(), As(kAlice));
+    ASSERT_TRUE(backlog);
+    EXPECT_EQ(backlog->status, 200);
+    EXPECT_EQ(ParseEvents(backlog->body).back().kind, "end");
+  }
+}
+
 TEST_F(RunViewerApiTest, HostileParametersAreRefusedByName) {
   IngestSeeds(kAlice);
   struct Case {
@@ -285,6 +343,7 @@ TEST_F(RunViewerApiTest, HostileParametersAreRefusedByName) {
                                            {base + "&start=10&end=10", 400, "span"},
                                            {base + "&start=20&end=10", 400, "span"},
                                            {base + "&start=0&end=999999999", 400, "span"},
+                                           {base + "&start=0&end=65537", 400, "span"},
                                            {base + "&start=0&end=10&context=x", 400, "context"},
                                            {"/api/passage?collection=reports&start=0&end=1", 400, "document_id"},
                                            {"/api/passage?document_id=a&start=0&end=1", 400, "collection"},

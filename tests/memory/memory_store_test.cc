@@ -6,6 +6,7 @@
 #include "rocksdb/db.h"
 #include "store_layout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "memory/chunker.h"
 #include "memory/lexical.h"
 #include "support/daemon_process.h"
 
@@ -319,6 +321,118 @@ TEST_F(MemoryStoreTest, IvfPqSearchesExactlyUntilTrainedThenApproximately) {
   EXPECT_EQ(hits->size(), 5u);
   EXPECT_THAT(store->CreateCollection({.tenant = "t", .name = "bad", .index = {.kind = IndexKind::kIvfPq, .pq_m = 7}}).status().message(),
               HasSubstr("pq_m"));
+}
+
+}  // namespace
+}  // namespace memory
+
+namespace memory {
+namespace {
+
+// Code points [start, end) of UTF-8 text, where an invalid byte counts as one (the chunker's
+// count), each invalid byte given as U+FFFD.
+std::string CodePointSpan(const std::string& text, uint64_t start, uint64_t end) {
+  std::string out;
+  uint64_t index = 0;
+  for (size_t i = 0; i < text.size() && index < end;) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!valid) length = 1;
+    if (index >= start) out += valid ? text.substr(i, length) : "\xEF\xBF\xBD";
+    i += length;
+    ++index;
+  }
+  return out;
+}
+
+TEST_F(MemoryStoreTest, APassageReadsBackInsideItsDocumentAtItsOwnOffsets) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .chunking = {.max_chars = 120, .overlap_chars = 20}}).ok());
+  // Paragraphs, sentences in two scripts, and an invalid byte sequence in the middle: every
+  // offset after it must still be the document's.
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += "第" + std::to_string(i) + "段：中国 AI Agent 市场规模为 554 亿元。It grew by 72.7% a year. ";
+    if (i == 17) text += "broken \xE4\xB8 bytes ";
+    if (i % 5 == 4) text += "\n\n";
+  }
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "doc", .text = text, .title = "Agents"}}).ok());
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "Agent 市场规模", .k = 50, .mode = SearchMode::kLexical});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_GT(hits->size(), 10u);
+  for (const SearchHit& hit : *hits) {
+    auto window = store->ReadPassage({.tenant = "t", .collection = "c", .document_id = "doc", .start = hit.start, .end = hit.end,
+                                      .context = 150});
+    ASSERT_TRUE(window.ok()) << window.status();
+    EXPECT_EQ(window->title, "Agents");
+    EXPECT_EQ(window->window_start, hit.start > 150 ? hit.start - 150 : 0);
+    // The document as far as its last chunk: its trailing whitespace was trimmed.
+    EXPECT_EQ(window->document_end, CodePointCount(text.substr(0, text.find_last_not_of(" \n") + 1)));
+    // The passage sits at its own offsets inside the window, exactly the document's text.
+    const std::string passage = CodePointSpan(window->text, hit.start - window->window_start, hit.end - window->window_start);
+    EXPECT_EQ(passage, hit.text);
+    EXPECT_EQ(passage, CodePointSpan(text, hit.start, hit.end)) << hit.start;
+    // Outside the passage, only whitespace the chunker trimmed may differ.
+    const std::string shown = CodePointSpan(window->text, 0, window->window_end - window->window_start);
+    const std::string original = CodePointSpan(text, window->window_start, window->window_end);
+    EXPECT_EQ(CodePointCount(shown), CodePointCount(original));
+    auto squeeze = [](std::string s) {
+      s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\n'; }), s.end());
+      return s;
+    };
+    EXPECT_EQ(squeeze(shown), squeeze(original));
+  }
+  // Refusals name what is wrong; another tenant does not see the document.
+  const uint64_t end = CodePointCount(text.substr(0, text.find_last_not_of(" \n") + 1));
+  struct Case {
+    PassageQuery query;
+    absl::StatusCode code;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{.tenant = "t", .collection = "c", .document_id = "doc", .start = 5, .end = 5}, absl::StatusCode::kOutOfRange},
+           {{.tenant = "t", .collection = "c", .document_id = "doc", .start = 0, .end = end + 1}, absl::StatusCode::kOutOfRange},
+           {{.tenant = "t", .collection = "c", .document_id = "nope", .start = 0, .end = 1}, absl::StatusCode::kNotFound},
+           {{.tenant = "other", .collection = "c", .document_id = "doc", .start = 0, .end = 1}, absl::StatusCode::kNotFound}}) {
+    auto window = store->ReadPassage(c.query);
+    EXPECT_EQ(window.status().code(), c.code) << window.status();
+  }
+  // A huge context is cut to its limit.
+  auto wide = store->ReadPassage({.tenant = "t", .collection = "c", .document_id = "doc", .start = 10, .end = 20,
+                                  .context = ~uint64_t{0}});
+  ASSERT_TRUE(wide.ok());
+  EXPECT_EQ(wide->window_end, std::min<uint64_t>(end, 20 + 20000));
+}
+
+TEST_F(MemoryStoreTest, ADamagedChunkRecordIsDataLossWhenItsPassageIsRead) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
+  }
+  for (const char* damage : {R"({"doc": "nvda", "start": "0", "end": 10, "text": "x"})",
+                             R"({"doc": "nvda", "start": 0, "end": 99999999999, "text": "x"})",
+                             R"({"doc": "nvda", "start": 9, "end": 3, "text": "x"})", "not json"}) {
+    {
+      std::vector<rocksdb::ColumnFamilyDescriptor> families;
+      for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      rocksdb::DB* raw = nullptr;
+      ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+      std::unique_ptr<rocksdb::DB> db(raw);
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kChunks]));
+      it->SeekToFirst();
+      ASSERT_TRUE(it->Valid());
+      const std::string key = it->key().ToString();
+      it.reset();
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kChunks], key, damage).ok());
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    }
+    auto store = Open();
+    auto window = store->ReadPassage({.tenant = "t", .collection = "c", .document_id = "nvda", .start = 0, .end = 3});
+    EXPECT_EQ(window.status().code(), absl::StatusCode::kDataLoss) << damage << ": " << window.status();
+  }
 }
 
 }  // namespace

@@ -26,7 +26,6 @@ namespace agentd::http {
 namespace {
 
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 std::string RandomId(const char* prefix) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -37,10 +36,13 @@ std::string RandomId(const char* prefix) {
 }
 
 // "localhost", an IPv4 literal or a bracketed IPv6 literal, with or without a port.
+// An absent Host (HTTP/1.0; browsers always send one) passes.
 bool HostIsAnAddress(absl::string_view host) {
+  if (host.empty()) return true;
   if (absl::StartsWith(host, "[")) return host.find(']') != absl::string_view::npos;
   host = host.substr(0, host.find(':'));
-  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  const std::string name = absl::AsciiStrToLower(host);
+  if (name == "localhost" || name == "localhost.") return true;
   if (host.empty()) return false;
   for (char c : host) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '.') return false;
@@ -163,7 +165,13 @@ class HttpFrontendImpl : public HttpFrontend {
     // Before any body is read: httplib checks its size limit against Content-Length only, and
     // would read a chunked or compressed body (a small gzip bomb) of any size; a Range header
     // would have it copy a response once per range.
-    const bool open_server = options_.api_tokens.empty();
+    // A loopback listener without tokens: what only a browser on this machine can reach. (One
+    // that others can reach without tokens was asked for with --insecure-listen, and is reached
+    // by whatever names its operator gives it.)
+    const absl::StatusOr<ListenAddress> address = ParseListenAddress(options_.listen);
+    const bool loopback = address.ok() && (address->host == "localhost" || absl::StartsWith(address->host, "127.") ||
+                                           address->host == "::1");
+    const bool open_server = options_.api_tokens.empty() && loopback;
     server_->set_pre_routing_handler([open_server](const httplib::Request& request, httplib::Response& response) {
       std::string refusal;
       int status = 400;
@@ -178,7 +186,7 @@ class HttpFrontendImpl : public HttpFrontend {
         refusal = "Host: without API tokens this server answers only requests addressed to localhost or an IP address";
         status = 403;
       } else if (open_server && request.method == "POST" &&
-                 !absl::StartsWith(request.get_header_value("Content-Type"), "application/json")) {
+                 !absl::StartsWith(absl::AsciiStrToLower(request.get_header_value("Content-Type")), "application/json")) {
         // A page on another site can make a browser POST a form or text/plain without asking; it
         // cannot send application/json without a preflight this server never grants.
         refusal = "Content-Type: must be application/json";
@@ -286,33 +294,9 @@ class HttpFrontendImpl : public HttpFrontend {
     return sink.write(event.data(), event.size());
   }
 
-  // Records the first token's latency and the gaps between later ones.
-  struct LatencyClock {
-    Clock::time_point start = Clock::now();
-    Clock::time_point last;
-    bool first = true;
-    void Tokens(ServingMetrics& metrics, size_t count) {
-      if (count == 0) return;
-      const Clock::time_point now = Clock::now();
-      if (first) {
-        metrics.ObserveTimeToFirstToken(std::chrono::duration<double>(now - start).count());
-        first = false;
-      } else {
-        const double gap = std::chrono::duration<double>(now - last).count() / static_cast<double>(count);
-        for (size_t i = 0; i < count; ++i) metrics.ObserveInterTokenLatency(gap);
-      }
-      last = now;
-    }
-  };
-
+  // Tokens by endpoint; the engine's observer counts the rest (latencies, speculation).
   void CountGeneration(const std::string& endpoint, const engine::GenerationResult& result) {
     metrics_->CountTokens(endpoint, result.prompt_tokens, result.completion_tokens);
-    if (result.speculated) {
-      const char* mode = result.speculation_mode == engine::SpeculationConfig::Mode::kNgram  ? "ngram"
-                         : result.speculation_mode == engine::SpeculationConfig::Mode::kMtp  ? "mtp"
-                                                                                             : "draft_model";
-      metrics_->CountSpeculation(mode, result.draft_tokens_proposed, result.draft_tokens_accepted);
-    }
   }
 
   // Authenticates, checks a model is loaded, and reads and parses the body with `parse`: the
@@ -353,6 +337,7 @@ class HttpFrontendImpl : public HttpFrontend {
     }
     auto call = std::make_shared<Call>(std::move(*parsed));
     call->options.tenant = *tenant;
+    call->options.origin = "http";
     call->options.cancelled = &stopping_;
     return call;
   }
@@ -368,10 +353,8 @@ class HttpFrontendImpl : public HttpFrontend {
     const std::string model = options_.engine->info().name;
     engine::Engine* engine = options_.engine;
     if (!call->stream) {
-      LatencyClock clock;
       std::vector<engine::TokenChoice> logprobs;
       auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(*metrics_, delta.token_ids.size());
         logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
         return true;
       });
@@ -402,10 +385,8 @@ class HttpFrontendImpl : public HttpFrontend {
         // With tools, the text may turn into a tool call written in the model's own syntax: it is
         // held back and sent as content or tool calls once the reply is parsed.
         const bool hold_text = !call->tools.empty();
-        LatencyClock clock;
-        auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
-          clock.Tokens(*metrics_, delta.token_ids.size());
-          if (!connected) return false;
+          auto result = engine->Chat(call->messages, call->tools, call->options, [&](const engine::GenerationDelta& delta) {
+            if (!connected) return false;
           if (hold_text || (delta.text.empty() && delta.logprobs.empty())) return connected = sink.is_writable();
           const Json logprobs = call->logprobs ? Json{{"content", TrimTop(LogprobEntries(delta.logprobs, engine->tokenizer()), top_logprobs)}}
                                                : Json(nullptr);
@@ -470,10 +451,8 @@ class HttpFrontendImpl : public HttpFrontend {
     engine::Engine* engine = options_.engine;
     const bool want_logprobs = call->options.logprobs > 0;
     if (!call->stream) {
-      LatencyClock clock;
       std::vector<engine::TokenChoice> logprobs;
       auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
-        clock.Tokens(*metrics_, delta.token_ids.size());
         logprobs.insert(logprobs.end(), delta.logprobs.begin(), delta.logprobs.end());
         return true;
       });
@@ -497,10 +476,8 @@ class HttpFrontendImpl : public HttpFrontend {
                        {"choices", Json::array({choice})}});
         };
         bool connected = true;
-        LatencyClock clock;
-        auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
-          clock.Tokens(*metrics_, delta.token_ids.size());
-          if (delta.text.empty() && delta.logprobs.empty()) return connected;
+          auto result = engine->Complete(call->prompt, call->options, [&](const engine::GenerationDelta& delta) {
+            if (delta.text.empty() && delta.logprobs.empty()) return connected;
           connected = connected && WriteEvent(sink, chunk(delta.text, nullptr,
                                                           want_logprobs ? CompletionLogprobs(delta.logprobs, engine->tokenizer())
                                                                         : Json(nullptr)));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 
 #include "absl/strings/numbers.h"
@@ -124,6 +125,11 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
   void Handle(const httplib::Request& request, httplib::Response& response, const std::string& endpoint, const Body& body) {
     absl::StatusOr<std::string> tenant = options_.authenticate(request);
     if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
+    std::shared_ptr<void> slot = options_.take_slot(*tenant);
+    if (slot == nullptr) {
+      return SendError(response, endpoint,
+                       absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly"));
+    }
     absl::StatusOr<std::string> text = body(*tenant);
     if (!text.ok()) return SendError(response, endpoint, text.status());
     response.status = 200;
@@ -253,25 +259,25 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
       return SendError(response, endpoint, absl::InvalidArgumentError("after: must be an event sequence number"));
     }
     // The run must exist for this tenant before the stream answers 200.
-    if (absl::StatusOr<agentd::v1::Run> run = options_.runs->Get(*tenant, run_id, false); !run.ok()) {
-      return SendError(response, endpoint, run.status());
-    }
-    std::shared_ptr<void> slot = options_.take_slot(*tenant);
+    absl::StatusOr<agentd::v1::Run> run = options_.runs->Get(*tenant, run_id, false);
+    if (!run.ok()) return SendError(response, endpoint, run.status());
+    // An ended run's events are a backlog sent at once: an ordinary request. A live run's stream
+    // waits for news, holding a thread: it takes one of the daemon's event streams, a few per
+    // tenant, and leaves the tenant's requests to its other calls.
+    const bool live = run->state() == agentd::v1::RUN_STATE_PENDING || run->state() == agentd::v1::RUN_STATE_RUNNING;
+    std::shared_ptr<void> slot = live ? TakeStream(*tenant) : options_.take_slot(*tenant);
     if (slot == nullptr) {
       return SendError(response, endpoint,
-                       absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly"));
-    }
-    std::shared_ptr<void> stream = TakeStream();
-    if (stream == nullptr) {
-      return SendError(response, endpoint,
-                       absl::ResourceExhaustedError(absl::StrCat("the server has ", options_.max_event_streams,
-                                                                 " run event streams open already; retry shortly")));
+                       absl::ResourceExhaustedError(
+                           live ? absl::StrCat("run event streams are all open (", options_.max_event_streams, " in all, ",
+                                               PerTenantStreams(), " per API token); retry shortly")
+                                : std::string("too many requests in flight for this API token; retry shortly")));
     }
     Count(endpoint, 200);
     response.set_header("Cache-Control", "no-store");
     std::shared_ptr<RunViewer> self = shared_from_this();
     response.set_chunked_content_provider(
-        "text/event-stream", [self, slot, stream, tenant = *tenant, run_id, after](size_t, httplib::DataSink& sink) {
+        "text/event-stream", [self, slot, tenant = *tenant, run_id, after](size_t, httplib::DataSink& sink) {
           try {
             return self->StreamEvents(tenant, run_id, after, sink);
           } catch (const std::exception& e) {
@@ -281,23 +287,37 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
         });
   }
 
-  // One of the daemon's event streams, given back on release; null when all are open.
-  std::shared_ptr<void> TakeStream() {
-    if (open_streams_.fetch_add(1) >= options_.max_event_streams) {
-      open_streams_.fetch_sub(1);
-      return nullptr;
+  int PerTenantStreams() const { return std::max(1, options_.max_event_streams / 4); }
+
+  // One of the daemon's event streams for `tenant`, given back on release; null when all are
+  // open, or the tenant's share is.
+  std::shared_ptr<void> TakeStream(const std::string& tenant) {
+    {
+      std::lock_guard<std::mutex> lock(streams_mutex_);
+      int& mine = tenant_streams_[tenant];
+      if (open_streams_ >= options_.max_event_streams || mine >= PerTenantStreams()) {
+        if (mine == 0) tenant_streams_.erase(tenant);
+        return nullptr;
+      }
+      ++mine;
+      ++open_streams_;
     }
     class Ticket {
      public:
-      explicit Ticket(std::shared_ptr<RunViewer> viewer) : viewer_(std::move(viewer)) {}
+      Ticket(std::shared_ptr<RunViewer> viewer, std::string tenant) : viewer_(std::move(viewer)), tenant_(std::move(tenant)) {}
       Ticket(const Ticket&) = delete;
       Ticket& operator=(const Ticket&) = delete;
-      ~Ticket() { viewer_->open_streams_.fetch_sub(1); }
+      ~Ticket() {
+        std::lock_guard<std::mutex> lock(viewer_->streams_mutex_);
+        --viewer_->open_streams_;
+        if (--viewer_->tenant_streams_[tenant_] == 0) viewer_->tenant_streams_.erase(tenant_);
+      }
 
      private:
       std::shared_ptr<RunViewer> viewer_;
+      std::string tenant_;
     };
-    return std::make_shared<Ticket>(shared_from_this());
+    return std::make_shared<Ticket>(shared_from_this(), tenant);
   }
 
   bool StreamEvents(const std::string& tenant, const std::string& run_id, uint64_t after, httplib::DataSink& sink) {
@@ -313,7 +333,10 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     } unsubscribe{options_.runs, run_id, subscription};
     uint64_t cursor = after;
     int quiet_seconds = 0;
-    while (!options_.stopping->load()) {
+    // A stream ends after a while without "end"; the page reconnects after its last sequence,
+    // so no client holds a thread for a whole run.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!options_.stopping->load() && std::chrono::steady_clock::now() < give_up) {
       absl::StatusOr<runs::RunManager::EventBatch> batch = options_.runs->ReadEvents(tenant, run_id, cursor, 256);
       if (!batch.ok()) {
         write(absl::StrCat("event: error\ndata: ", Text(ErrorBody(ToApiError(batch.status()))), "\n\n"));
@@ -341,7 +364,9 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
   }
 
   const RunViewerOptions options_;
-  std::atomic<int> open_streams_{0};
+  std::mutex streams_mutex_;
+  int open_streams_ = 0;                       // live event streams
+  std::map<std::string, int> tenant_streams_;  // tenant → its live event streams
 };
 
 }  // namespace

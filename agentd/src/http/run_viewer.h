@@ -39,11 +39,12 @@ struct RunViewerOptions {
   RequestLimits limits;
   // The caller's tenant, or UNAUTHENTICATED. Required.
   std::function<absl::StatusOr<std::string>(const httplib::Request&)> authenticate;
-  // A slot among the tenant's requests in flight, held while an event stream is open; null
-  // when the tenant has none left. Required.
+  // A slot among the tenant's requests in flight, held while a call is served (a live event
+  // stream takes an event stream instead); null when the tenant has none left. Required.
   std::function<std::shared_ptr<void>(const std::string& tenant)> take_slot;
-  // Event streams open at once over all tenants (each holds a server thread until its run
-  // ends); one more is 429 and the page retries. Default 8.
+  // Live event streams open at once over all tenants (each holds a server thread while its run
+  // goes on, for at most 5 minutes, then the page reconnects); a quarter of them per tenant.
+  // One more is 429 and the page retries. Default 8.
   int max_event_streams = 8;
   // Set when the server stops: open event streams end within a second. Required.
   const std::atomic<bool>* stopping = nullptr;

@@ -59,16 +59,69 @@ void Histogram::RenderSeries(absl::string_view name, absl::string_view labels, s
   Sample(absl::StrCat(name, "_count"), labels, static_cast<double>(count_), out);
 }
 
+void LabeledHistograms::Observe(absl::string_view value, double seconds) {
+  Histogram* histogram;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = histograms_.find(value);
+    if (found == histograms_.end()) found = histograms_.emplace(std::string(value), std::make_unique<Histogram>()).first;
+    histogram = found->second.get();  // never removed: the pointer stays valid
+  }
+  histogram->Observe(seconds);
+}
+
+void LabeledHistograms::Render(absl::string_view name, absl::string_view help, absl::string_view label, std::string* out) const {
+  Header(name, "histogram", help, out);
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [value, histogram] : histograms_) {
+    histogram->RenderSeries(name, absl::StrCat(label, "=\"", value, "\""), out);
+  }
+}
+
+namespace {
+
+// An origin as a label: only the values the daemon sets.
+absl::string_view OriginLabel(std::string_view origin) {
+  for (const char* known : {"grpc", "http", "plan", "tool"}) {
+    if (origin == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
+void ServingMetrics::OnFirstToken(std::string_view origin, double seconds) {
+  time_to_first_token_.Observe(OriginLabel(origin), seconds);
+}
+
+void ServingMetrics::OnTokens(std::string_view origin, int tokens, double seconds_per_token) {
+  const absl::string_view label = OriginLabel(origin);
+  for (int i = 0; i < tokens; ++i) inter_token_latency_.Observe(label, seconds_per_token);
+}
+
+void ServingMetrics::OnFinished(std::string_view origin, const engine::GenerationResult& result) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string label(OriginLabel(origin));
+  ++generations_[label];
+  auto& counts = generated_[label];
+  counts.first += static_cast<uint64_t>(std::max<int64_t>(result.prompt_tokens, 0));
+  counts.second += static_cast<uint64_t>(std::max<int64_t>(result.completion_tokens, 0));
+  if (result.speculated) {
+    const char* mode = result.speculation_mode == engine::SpeculationConfig::Mode::kNgram  ? "ngram"
+                       : result.speculation_mode == engine::SpeculationConfig::Mode::kMtp  ? "mtp"
+                                                                                           : "draft_model";
+    auto& drafted = speculation_[mode];
+    drafted.first += static_cast<uint64_t>(std::max<int64_t>(result.draft_tokens_proposed, 0));
+    drafted.second += static_cast<uint64_t>(std::max<int64_t>(result.draft_tokens_accepted, 0));
+  }
+}
+
 void ServingMetrics::CountGrpcCall(absl::string_view method, absl::string_view code, double seconds) {
-  Histogram* durations;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++grpc_calls_[{std::string(method), std::string(code)}];
-    std::unique_ptr<Histogram>& histogram = grpc_durations_[std::string(method)];
-    if (histogram == nullptr) histogram = std::make_unique<Histogram>();
-    durations = histogram.get();  // never removed: the pointer stays valid
   }
-  durations->Observe(seconds);
+  grpc_durations_.Observe(method, seconds);
 }
 
 void ServingMetrics::CountRequest(absl::string_view endpoint, int http_status) {
@@ -81,13 +134,6 @@ void ServingMetrics::CountTokens(absl::string_view endpoint, int64_t prompt, int
   auto& counts = tokens_[std::string(endpoint)];
   counts.first += static_cast<uint64_t>(std::max<int64_t>(prompt, 0));
   counts.second += static_cast<uint64_t>(std::max<int64_t>(completion, 0));
-}
-
-void ServingMetrics::CountSpeculation(absl::string_view mode, int64_t proposed, int64_t accepted) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto& counts = speculation_[std::string(mode)];
-  counts.first += static_cast<uint64_t>(std::max<int64_t>(proposed, 0));
-  counts.second += static_cast<uint64_t>(std::max<int64_t>(accepted, 0));
 }
 
 void ServingMetrics::CountRunEnded(absl::string_view state) {
@@ -120,10 +166,6 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
       Sample("agentd_grpc_requests_total", absl::StrCat("method=\"", key.first, "\",code=\"", key.second, "\""),
              static_cast<double>(count), &out);
     }
-    Header("agentd_grpc_request_duration_seconds", "histogram", "How long gRPC calls took, by method (streams: until their status).", &out);
-    for (const auto& [method, histogram] : grpc_durations_) {
-      histogram->RenderSeries("agentd_grpc_request_duration_seconds", absl::StrCat("method=\"", method, "\""), &out);
-    }
     Header("agentd_http_requests_total", "counter", "HTTP API requests by endpoint and status code.", &out);
     for (const auto& [key, count] : requests_) {
       Sample("agentd_http_requests_total", absl::StrCat("endpoint=\"", key.first, "\",code=\"", key.second, "\""),
@@ -135,6 +177,12 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
     CounterFamily("agentd_http_prompt_tokens_total", "Prompt tokens of HTTP API requests by endpoint.", "endpoint", tokens_, first,
                   &out);
     CounterFamily("agentd_http_completion_tokens_total", "Generated tokens of HTTP API requests by endpoint.", "endpoint", tokens_,
+                  second, &out);
+    CounterFamily("agentd_generations_total", "Generations the engine ran, by who asked (grpc, http, plan, tool).", "origin",
+                  generations_, itself, &out);
+    CounterFamily("agentd_prompt_tokens_total", "Prompt tokens of every generation, by who asked.", "origin", generated_, first,
+                  &out);
+    CounterFamily("agentd_completion_tokens_total", "Generated tokens of every generation, by who asked.", "origin", generated_,
                   second, &out);
     CounterFamily("agentd_speculation_draft_tokens_total", "Draft tokens proposed by speculation mode.", "mode", speculation_,
                   first, &out);
@@ -151,8 +199,12 @@ std::string ServingMetrics::Render(const engine::SchedulerStats* scheduler) cons
   step_duration_.Render("agentd_step_duration_seconds", "How long plan steps took.", &out);
   tool_duration_.Render("agentd_tool_call_duration_seconds", "How long tool calls took.", &out);
   memory_search_.Render("agentd_memory_search_seconds", "How long memory searches took.", &out);
-  time_to_first_token_.Render("agentd_time_to_first_token_seconds", "Time from an HTTP request to its first token.", &out);
-  inter_token_latency_.Render("agentd_inter_token_latency_seconds", "Time between streamed tokens of an HTTP request.", &out);
+  grpc_durations_.Render("agentd_grpc_request_duration_seconds", "How long gRPC calls took, by method (streams: until their status).",
+                         "method", &out);
+  time_to_first_token_.Render("agentd_time_to_first_token_seconds",
+                              "Time from a generation reaching the engine to its first token, by who asked.", "origin", &out);
+  inter_token_latency_.Render("agentd_inter_token_latency_seconds", "Time between generated tokens, by who asked.", "origin",
+                              &out);
   if (scheduler != nullptr) {
     const engine::SchedulerStats& s = *scheduler;
     auto counter = [&](const char* name, const char* help, int64_t value) {

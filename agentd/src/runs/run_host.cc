@@ -181,6 +181,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   if (requested < 1) return absl::InvalidArgumentError("ctx.llm: max_tokens must be at least 1");
   engine::CompletionOptions options = CompletionFromJson(request, engine->info().context_length);
   options.tenant = tenant;
+  options.origin = "plan";
   // Greedy plan steps speculate by prompt lookup unless they say otherwise: drafts and
   // revisions copy their sources, and the output is the same token for token (BENCHMARKS.md,
   // serving). Sampled steps do not by default: the distribution is kept, but a seed would no

@@ -111,6 +111,7 @@ engine::CompletionOptions ToCompletionOptions(const SamplingParams& s, uint32_t 
                                               const google::protobuf::RepeatedPtrField<std::string>& stop,
                                               uint32_t logprobs, int context_length) {
   engine::CompletionOptions options;
+  options.origin = "grpc";
   options.sampling.temperature = s.temperature();
   options.sampling.top_k = static_cast<int>(s.top_k());
   options.sampling.top_p = s.top_p() == 0 ? 1.0f : s.top_p();

@@ -22,6 +22,7 @@
 #include "engine/constraint.h"
 #include "engine/embedding.h"
 #include "engine/generation.h"
+#include "engine/generation_observer.h"
 #include "engine/model.h"
 #include "engine/scheduler.h"
 #include "engine/tokenizer.h"
@@ -39,6 +40,9 @@ struct EngineOptions {
   std::string quantized_copy_dir;
   // Batching, KV memory and prefix caching (see SchedulerOptions for the defaults).
   SchedulerOptions scheduler;
+  // Told about every generation (the daemon's metrics). Optional; borrowed, must outlive the
+  // engine.
+  GenerationObserver* observer = nullptr;
 };
 
 // Generation settings shared by Complete and Chat; the prompt comes separately.
@@ -60,6 +64,9 @@ struct CompletionOptions {
   ToolChoice tool_choice = ToolChoice::kAuto;
   // Fairness key for the scheduler (requests are admitted round robin across keys).
   std::string tenant;
+  // Who asked, for EngineOptions::observer ("grpc", "http", "plan", "tool"). Never a tenant's
+  // words: it becomes a metrics label.
+  std::string origin;
 };
 
 struct ChatResult {
@@ -130,6 +137,7 @@ class Engine {
   std::vector<int32_t> extra_stop_tokens_;  // from generation_config.json
   EmbeddingSettings embedding_;
   EngineInfo info_;
+  GenerationObserver* observer_ = nullptr;
   // Declared last: its thread uses everything above, so it goes first.
   std::unique_ptr<Scheduler> scheduler_;
 };

@@ -110,7 +110,8 @@ struct PassageQuery {
   std::string tenant;
   std::string collection;
   std::string document_id;
-  // The passage, in code points into the document's text: [start, end), start < end.
+  // The passage, in code points into the document's text: [start, end), start < end, at most
+  // 65536 code points.
   uint64_t start = 0, end = 0;
   // Code points of the document shown on each side of the passage. Default 1500; at most 20000.
   uint64_t context = 1500;

@@ -16,7 +16,7 @@ CHROMIUM="$(command -v chromium || command -v chromium-browser || true)"
 PACKAGE_DIR="$BUILD_DIR/npm-puppeteer"
 if [ ! -f "$PACKAGE_DIR/node_modules/puppeteer-core/package.json" ]; then
   mkdir -p "$PACKAGE_DIR"
-  if ! npm install --prefix "$PACKAGE_DIR" --no-audit --no-fund --loglevel=error puppeteer-core@24 >"$PACKAGE_DIR/npm.log" 2>&1; then
+  if ! npm install --prefix "$PACKAGE_DIR" --no-audit --no-fund --loglevel=error puppeteer-core@24.43.1 >"$PACKAGE_DIR/npm.log" 2>&1; then
     echo "SKIP: npm could not install puppeteer-core (no registry?):"; tail -5 "$PACKAGE_DIR/npm.log"; exit 77
   fi
 fi
