@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <csignal>
 #include <codecvt>
 #include <thread>
 #include <fstream>
@@ -310,6 +311,40 @@ TEST_F(RunViewerApiTest, LiveEventStreamsAreShared) {
     EXPECT_EQ(backlog->status, 200);
     EXPECT_EQ(ParseEvents(backlog->body).back().kind, "end");
   }
+}
+
+TEST_F(RunViewerApiTest, ShutdownEndsOpenEventStreams) {
+  // A viewer watching a live run does not keep the daemon from stopping: SIGTERM ends its stream
+  // (the run stays RUNNING in the store, to resume at the next start) and the daemon exits 0.
+  const std::string plan = scratch_.Join("spin.lua");
+  testing_support::WriteFile(plan, R"lua(plan{name = "spin", run = function(ctx, inputs)
+    ctx.step("spin", function() local x = 0 for i = 1, 4000000000 do x = x + i % 7 end return {x = x} end)
+    return {media_type = "text/plain", content = "done"}
+  end})lua");
+  auto started = testing_support::RunCommand({testing_support::BinaryPath("agentctl"), "--addr", daemon_->address(), "--token",
+                                              kAlice, "run", "spin", "--plan-file", plan, "--detach"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  std::string run_id = started.out;
+  run_id.erase(run_id.find_last_not_of(" \n") + 1);
+  run_id = run_id.substr(run_id.find_last_of(' ') + 1);
+  std::atomic<bool> streaming{false}, returned{false};
+  std::thread watcher([&] {
+    httplib::Client client("127.0.0.1", std::stoi(testing_support::ReadFile(scratch_.Join("http_port"))));
+    client.set_read_timeout(120, 0);
+    client.Get(("/api/runs/" + run_id + "/events").c_str(), As(kAlice), [&](const char*, size_t) {
+      streaming = true;
+      return true;
+    });
+    returned = true;
+  });
+  for (int i = 0; i < 600 && !streaming.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(streaming.load());
+  daemon_->Signal(SIGTERM);
+  const std::optional<int> exit_code = daemon_->WaitForExit(std::chrono::seconds(60));
+  watcher.join();
+  ASSERT_TRUE(exit_code.has_value()) << "agentd did not stop with a stream open";
+  EXPECT_EQ(*exit_code, 0) << daemon_->Log();
+  EXPECT_TRUE(returned.load());
 }
 
 TEST_F(RunViewerApiTest, HostileParametersAreRefusedByName) {
