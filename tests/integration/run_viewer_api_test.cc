@@ -128,6 +128,21 @@ class RunViewerApiTest : public ::testing::Test {
     return Get("/api/runs/" + id, kAlice).second;
   }
 
+  // Starts alice's run of a plan whose step spins for minutes: a run that stays live.
+  void StartSpinningRun(std::string* run_id) {
+    const std::string plan = scratch_.Join("spin.lua");
+    testing_support::WriteFile(plan, R"lua(plan{name = "spin", run = function(ctx, inputs)
+      ctx.step("spin", function() local x = 0 for i = 1, 4000000000 do x = x + i % 7 end return {x = x} end)
+      return {media_type = "text/plain", content = "done"}
+    end})lua");
+    auto started = testing_support::RunCommand({testing_support::BinaryPath("agentctl"), "--addr", daemon_->address(),
+                                                "--token", kAlice, "run", "spin", "--plan-file", plan, "--detach"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    *run_id = started.out;
+    run_id->erase(run_id->find_last_not_of(" \n") + 1);
+    *run_id = run_id->substr(run_id->find_last_of(' ') + 1);
+  }
+
   TempDir data_, scratch_;
   std::unique_ptr<DaemonProcess> daemon_;
   std::unique_ptr<httplib::Client> client_;
@@ -261,18 +276,8 @@ TEST_F(RunViewerApiTest, LiveEventStreamsAreShared) {
   // A live run's stream holds a server thread: a tenant gets a quarter of the daemon's live
   // streams (2 of 8 here), past that 429, while another tenant still gets streams and an ended
   // run's backlog is an ordinary request.
-  const std::string plan = scratch_.Join("spin.lua");
-  testing_support::WriteFile(plan, R"lua(plan{name = "spin", run = function(ctx, inputs)
-    ctx.step("spin", function() local x = 0 for i = 1, 4000000000 do x = x + i % 7 end return {x = x} end)
-    return {media_type = "text/plain", content = "done"}
-  end})lua");
-  const std::string agentctl = testing_support::BinaryPath("agentctl");
-  auto started = testing_support::RunCommand(
-      {agentctl, "--addr", daemon_->address(), "--token", kAlice, "run", "spin", "--plan-file", plan, "--detach"});
-  ASSERT_EQ(started.exit_code, 0) << started.err;
-  std::string run_id = started.out;
-  run_id.erase(run_id.find_last_not_of(" \n") + 1);
-  run_id = run_id.substr(run_id.find_last_of(' ') + 1);
+  std::string run_id;
+  ASSERT_NO_FATAL_FAILURE(StartSpinningRun(&run_id));
   const int port = std::stoi(testing_support::ReadFile(scratch_.Join("http_port")));
   std::atomic<bool> release{false};
   std::atomic<int> open{0};
@@ -316,17 +321,8 @@ TEST_F(RunViewerApiTest, LiveEventStreamsAreShared) {
 TEST_F(RunViewerApiTest, ShutdownEndsOpenEventStreams) {
   // A viewer watching a live run does not keep the daemon from stopping: SIGTERM ends its stream
   // (the run stays RUNNING in the store, to resume at the next start) and the daemon exits 0.
-  const std::string plan = scratch_.Join("spin.lua");
-  testing_support::WriteFile(plan, R"lua(plan{name = "spin", run = function(ctx, inputs)
-    ctx.step("spin", function() local x = 0 for i = 1, 4000000000 do x = x + i % 7 end return {x = x} end)
-    return {media_type = "text/plain", content = "done"}
-  end})lua");
-  auto started = testing_support::RunCommand({testing_support::BinaryPath("agentctl"), "--addr", daemon_->address(), "--token",
-                                              kAlice, "run", "spin", "--plan-file", plan, "--detach"});
-  ASSERT_EQ(started.exit_code, 0) << started.err;
-  std::string run_id = started.out;
-  run_id.erase(run_id.find_last_not_of(" \n") + 1);
-  run_id = run_id.substr(run_id.find_last_of(' ') + 1);
+  std::string run_id;
+  ASSERT_NO_FATAL_FAILURE(StartSpinningRun(&run_id));
   std::atomic<bool> streaming{false}, returned{false};
   std::thread watcher([&] {
     httplib::Client client("127.0.0.1", std::stoi(testing_support::ReadFile(scratch_.Join("http_port"))));

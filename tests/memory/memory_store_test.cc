@@ -54,6 +54,24 @@ class MemoryStoreTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status();
     return std::move(*store);
   }
+  // Replaces the first record of a column family of the closed store with `value`, as a damaged
+  // disk might.
+  void OverwriteFirstRecord(memory::internal::Family family, const std::string& value) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[family], key, value).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+
   TempDir dir_;
   HashingEmbedder embedder_;
 };
@@ -195,21 +213,7 @@ TEST_F(MemoryStoreTest, ADamagedRecordIsDataLossNotACrash) {
     ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
   }
   // Overwrite the document's record with JSON of the wrong shape, as a damaged disk might.
-  {
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kDocuments]));
-    it->SeekToFirst();
-    ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString();
-    it.reset();
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kDocuments], key, R"({"chunks": "not a list"})").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
+  ASSERT_NO_FATAL_FAILURE(OverwriteFirstRecord(memory::internal::kDocuments, R"({"chunks": "not a list"})"));
   MemoryStoreOptions options;
   options.path = dir_.Join("memory");
   options.embedder = &embedder_;
@@ -414,21 +418,7 @@ TEST_F(MemoryStoreTest, ADamagedChunkRecordIsDataLossWhenItsPassageIsRead) {
   for (const char* damage : {R"({"doc": "nvda", "start": "0", "end": 10, "text": "x"})",
                              R"({"doc": "nvda", "start": 0, "end": 99999999999, "text": "x"})",
                              R"({"doc": "nvda", "start": 9, "end": 3, "text": "x"})", "not json"}) {
-    {
-      std::vector<rocksdb::ColumnFamilyDescriptor> families;
-      for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-      std::vector<rocksdb::ColumnFamilyHandle*> handles;
-      rocksdb::DB* raw = nullptr;
-      ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
-      std::unique_ptr<rocksdb::DB> db(raw);
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kChunks]));
-      it->SeekToFirst();
-      ASSERT_TRUE(it->Valid());
-      const std::string key = it->key().ToString();
-      it.reset();
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kChunks], key, damage).ok());
-      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    }
+    ASSERT_NO_FATAL_FAILURE(OverwriteFirstRecord(memory::internal::kChunks, damage));
     auto store = Open();
     auto window = store->ReadPassage({.tenant = "t", .collection = "c", .document_id = "nvda", .start = 0, .end = 3});
     EXPECT_EQ(window.status().code(), absl::StatusCode::kDataLoss) << damage << ": " << window.status();

@@ -52,8 +52,6 @@ bool HostIsAnAddress(absl::string_view host) {
 
 int64_t UnixSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
-std::string Text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 class HttpFrontendImpl : public HttpFrontend {
  public:
   explicit HttpFrontendImpl(const HttpFrontendOptions& options)
@@ -113,13 +111,13 @@ class HttpFrontendImpl : public HttpFrontend {
   void SendError(httplib::Response& response, const std::string& endpoint, const absl::Status& status) {
     const ApiError error = ToApiError(status);
     response.status = error.http_status;
-    response.set_content(Text(ErrorBody(error)), "application/json");
+    response.set_content(ResponseText(ErrorBody(error)), "application/json");
     metrics_->CountRequest(endpoint, error.http_status);
   }
 
   void SendJson(httplib::Response& response, const std::string& endpoint, const Json& body) {
     response.status = 200;
-    response.set_content(Text(body), "application/json");
+    response.set_content(ResponseText(body), "application/json");
     metrics_->CountRequest(endpoint, 200);
   }
 
@@ -202,7 +200,7 @@ class HttpFrontendImpl : public HttpFrontend {
       if (refusal.empty()) return httplib::Server::HandlerResponse::Unhandled;
       response.status = status;
       response.set_header("Connection", "close");
-      response.set_content(Text(ErrorBody(ApiError{status, "invalid_request_error", "", refusal})), "application/json");
+      response.set_content(ResponseText(ErrorBody(ApiError{status, "invalid_request_error", "", refusal})), "application/json");
       return httplib::Server::HandlerResponse::Handled;
     });
     server_->Get("/v1/models", [this](const httplib::Request& request, httplib::Response& response) {
@@ -260,12 +258,12 @@ class HttpFrontendImpl : public HttpFrontend {
       error.message = response.status == 404 ? absl::StrCat(request.method, " ", request.path, ": no such endpoint")
                       : response.status == 413 ? "body: larger than this server accepts"
                                                : absl::StrCat("HTTP ", response.status);
-      response.set_content(Text(ErrorBody(error)), "application/json");
+      response.set_content(ResponseText(ErrorBody(error)), "application/json");
     });
     server_->set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
       ApiError error{500, "server_error", "", "the request failed inside the server"};
       response.status = 500;
-      response.set_content(Text(ErrorBody(error)), "application/json");
+      response.set_content(ResponseText(ErrorBody(error)), "application/json");
     });
   }
 
@@ -276,7 +274,7 @@ class HttpFrontendImpl : public HttpFrontend {
     try {
       return body();
     } catch (const std::exception& e) {
-      WriteEvent(sink, Text(ErrorBody(ApiError{500, "server_error", "", e.what()})));
+      WriteEvent(sink, ResponseText(ErrorBody(ApiError{500, "server_error", "", e.what()})));
       return false;
     }
   }
@@ -378,7 +376,7 @@ class HttpFrontendImpl : public HttpFrontend {
         auto chunk = [&](const Json& delta, const Json& finish, const Json& logprobs) {
           Json choice = {{"index", 0}, {"delta", delta}, {"finish_reason", finish}};
           choice["logprobs"] = logprobs;
-          return Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+          return ResponseText({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
                        {"choices", Json::array({choice})}, {"system_fingerprint", nullptr}});
         };
         bool connected = WriteEvent(sink, chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
@@ -395,7 +393,7 @@ class HttpFrontendImpl : public HttpFrontend {
         });
         if (!connected) return false;
         if (!result.ok()) {
-          WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+          WriteEvent(sink, ResponseText(ErrorBody(ToApiError(result.status()))));
         } else {
           CountGeneration(endpoint, result->generation);
           const bool calls = !result->reply.tool_calls.empty();
@@ -403,7 +401,7 @@ class HttpFrontendImpl : public HttpFrontend {
           if (calls) WriteEvent(sink, chunk({{"tool_calls", ToolCallsJson(result->reply.tool_calls, true)}}, nullptr, nullptr));
           WriteEvent(sink, chunk(Json::object(), FinishReasonName(result->generation.finish_reason, calls), nullptr));
           if (call->include_usage) {
-            WriteEvent(sink, Text({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+            WriteEvent(sink, ResponseText({{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
                                    {"choices", Json::array()}, {"usage", Usage(result->generation)}}));
           }
         }
@@ -472,7 +470,7 @@ class HttpFrontendImpl : public HttpFrontend {
         auto chunk = [&](const std::string& text, const Json& finish, const Json& logprobs) {
           Json choice = {{"index", 0}, {"text", text}, {"finish_reason", finish}};
           choice["logprobs"] = logprobs;
-          return Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+          return ResponseText({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                        {"choices", Json::array({choice})}});
         };
         bool connected = true;
@@ -485,12 +483,12 @@ class HttpFrontendImpl : public HttpFrontend {
         });
         if (!connected) return false;
         if (!result.ok()) {
-          WriteEvent(sink, Text(ErrorBody(ToApiError(result.status()))));
+          WriteEvent(sink, ResponseText(ErrorBody(ToApiError(result.status()))));
         } else {
           CountGeneration(endpoint, *result);
           WriteEvent(sink, chunk("", FinishReasonName(result->finish_reason, false), nullptr));
           if (call->include_usage) {
-            WriteEvent(sink, Text({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
+            WriteEvent(sink, ResponseText({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
                                    {"choices", Json::array()}, {"usage", Usage(*result)}}));
           }
         }

@@ -418,4 +418,6 @@ Json ToolCallsJson(const std::vector<engine::ToolCall>& calls, bool with_index) 
   return out;
 }
 
+std::string ResponseText(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 }  // namespace agentd::http

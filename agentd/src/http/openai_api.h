@@ -65,6 +65,9 @@ nlohmann::json Usage(const engine::GenerationResult& result);
 // {"name", "arguments"}}); `index` added for stream deltas.
 nlohmann::json ToolCallsJson(const std::vector<engine::ToolCall>& calls, bool with_index);
 
+// A response body's text: compact JSON, invalid UTF-8 from stored text replaced, never thrown.
+std::string ResponseText(const nlohmann::json& value);
+
 }  // namespace agentd::http
 
 #endif  // AGENTD_HTTP_OPENAI_API_H_

@@ -26,8 +26,6 @@ constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-std::string Text(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 std::string ProtoJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -73,7 +71,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
       const Json answer = tenant.ok() ? Json{{"authenticated", true}, {"tenant", *tenant}}
                                       : Json{{"authenticated", false}, {"message", tenant.status().message()}};
       response.set_header("Cache-Control", "no-store");
-      response.set_content(Text(answer), "application/json");
+      response.set_content(ResponseText(answer), "application/json");
       self->Count("viewer_whoami", 200);
     });
     server.Get("/api/collections", [self](const httplib::Request& request, httplib::Response& response) {
@@ -116,7 +114,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     const ApiError error = ToApiError(status);
     response.status = error.http_status;
     response.set_header("Cache-Control", "no-store");
-    response.set_content(Text(ErrorBody(error)), "application/json");
+    response.set_content(ResponseText(ErrorBody(error)), "application/json");
     Count(endpoint, error.http_status);
   }
 
@@ -162,7 +160,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
                       {"documents", info.document_count},
                       {"chunks", info.chunk_count}});
     }
-    return Text({{"collections", list}});
+    return ResponseText({{"collections", list}});
   }
 
   absl::StatusOr<std::string> ListRuns(const std::string& tenant, const httplib::Request& request) {
@@ -199,7 +197,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     }
     agentd::v1::StartRunRequest start;
     start.set_plan("report");
-    start.set_inputs_json(Text(inputs));
+    start.set_inputs_json(ResponseText(inputs));
     (*start.mutable_labels())["started_by"] = "viewer";
     if (absl::Status valid = ValidateRequest(start, options_.limits); !valid.ok()) return valid;
     bool existing = false;
@@ -232,7 +230,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     }
     absl::StatusOr<memory::PassageWindow> window = options_.memory->ReadPassage(query);
     if (!window.ok()) return window.status();
-    return Text({{"collection", query.collection},
+    return ResponseText({{"collection", query.collection},
                  {"document_id", window->document_id},
                  {"title", window->title},
                  {"source", window->source},
@@ -339,7 +337,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     while (!options_.stopping->load() && std::chrono::steady_clock::now() < give_up) {
       absl::StatusOr<runs::RunManager::EventBatch> batch = options_.runs->ReadEvents(tenant, run_id, cursor, 256);
       if (!batch.ok()) {
-        write(absl::StrCat("event: error\ndata: ", Text(ErrorBody(ToApiError(batch.status()))), "\n\n"));
+        write(absl::StrCat("event: error\ndata: ", ResponseText(ErrorBody(ToApiError(batch.status()))), "\n\n"));
         break;
       }
       for (const agentd::v1::RunEvent& event : batch->events) {

@@ -16,15 +16,9 @@ if [ ! -f "$PACKAGE_DIR/node_modules/openai/package.json" ]; then
   fi
 fi
 WORK="$(mktemp -d)"
-trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-"$BIN_DIR/agentd" --listen 127.0.0.1:0 --data-dir "$WORK/data" --port-file "$WORK/port" \
-  --http-listen 127.0.0.1:0 --http-port-file "$WORK/http_port" 2>"$WORK/agentd.log" &
-PID=$!
-for _ in $(seq 1 600); do
-  [ -s "$WORK/port" ] && break
-  kill -0 "$PID" 2>/dev/null || { echo "agentd exited:"; cat "$WORK/agentd.log"; exit 1; }
-  sleep 0.1
-done
-[ -s "$WORK/port" ] || { echo "agentd did not start"; cat "$WORK/agentd.log"; exit 1; }
+AGENTD_PID=""
+trap 'kill "$AGENTD_PID" 2>/dev/null; wait "$AGENTD_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+source "$HERE/../../support/start_agentd.sh"
+start_agentd "$BIN_DIR" "$WORK"
 cp "$HERE/openai_client_test.mjs" "$PACKAGE_DIR/"
 AGENTD_HTTP_URL="http://127.0.0.1:$(cat "$WORK/http_port")" node "$PACKAGE_DIR/openai_client_test.mjs"

@@ -21,20 +21,14 @@ if [ ! -f "$PACKAGE_DIR/node_modules/puppeteer-core/package.json" ]; then
   fi
 fi
 WORK="$(mktemp -d)"
-trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+AGENTD_PID=""
+trap 'kill "$AGENTD_PID" 2>/dev/null; wait "$AGENTD_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 cat >"$WORK/config.json" <<'JSON'
 {"auth": {"tokens": [{"token": "viewer-alice-token-0001", "tenant": "alice"},
                      {"token": "viewer-bob-token-000001", "tenant": "bob"}]}}
 JSON
-"$BIN_DIR/agentd" --config "$WORK/config.json" --listen 127.0.0.1:0 --data-dir "$WORK/data" --port-file "$WORK/port" \
-  --http-listen 127.0.0.1:0 --http-port-file "$WORK/http_port" 2>"$WORK/agentd.log" &
-PID=$!
-for _ in $(seq 1 600); do
-  [ -s "$WORK/http_port" ] && break
-  kill -0 "$PID" 2>/dev/null || { echo "agentd exited:"; cat "$WORK/agentd.log"; exit 1; }
-  sleep 0.1
-done
-[ -s "$WORK/http_port" ] || { echo "agentd did not start"; cat "$WORK/agentd.log"; exit 1; }
+source "$HERE/../../support/start_agentd.sh"
+start_agentd "$BIN_DIR" "$WORK" --config "$WORK/config.json"
 export AGENTD_ADDR="127.0.0.1:$(cat "$WORK/port")" AGENTD_TOKEN=viewer-alice-token-0001
 "$BIN_DIR/agentctl" memory create reports >/dev/null || exit 1
 "$BIN_DIR/agentctl" memory ingest reports "$CORPUS_DIR"/*.txt || exit 1
@@ -44,5 +38,5 @@ cp "$HERE/run_viewer_browser_test.mjs" "$PACKAGE_DIR/"
 AGENTD_HTTP_URL="http://127.0.0.1:$(cat "$WORK/http_port")" CHROMIUM="$CHROMIUM" ARTIFACTS="$ARTIFACTS" \
   node "$PACKAGE_DIR/run_viewer_browser_test.mjs"
 STATUS=$?
-kill -0 "$PID" 2>/dev/null || { echo "agentd died during the test:"; tail -20 "$WORK/agentd.log"; exit 1; }
+kill -0 "$AGENTD_PID" 2>/dev/null || { echo "agentd died during the test:"; tail -20 "$WORK/agentd.log"; exit 1; }
 exit $STATUS
