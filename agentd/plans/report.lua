@@ -211,6 +211,69 @@ local function web_passages(ctx, query, passages, limit)
   end
 end
 
+-- Words that make a heading ask for a quantity: a market's size, growth, share, revenue.
+local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率",
+                  "size", "growth", "share", "revenue", "rate", "volume"}
+
+-- The words of a topic that frame it rather than name its subject: where ("中国", "全球"), what
+-- is measured (MEASURES), how the question is put ("是多少", "影响", "how") and the joints
+-- between them ("与", "的", "and"). "中国云计算市场规模" shares all of its words with
+-- "中国AI Agent市场规模与增长" but the subject, so it is no section of that report.
+local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "是多少", "中国", "我国", "国内", "全球", "世界",
+                    "海外", "市场", "行业", "产业", "领域", "发展", "趋势", "现状", "前景", "影响", "分析", "研究",
+                    "报告", "情况", "多少", "什么", "哪些", "如何", "怎样", "是否", "以及", "及其", "达到", "一度",
+                    "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
+local FRAMING_EN = {}
+for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "are", "was", "does", "did",
+                    "its", "their", "much", "many", "between", "market", "markets", "china", "chinese", "global",
+                    "world", "industry", "trend", "trends", "impact", "effect", "effects", "analysis", "report",
+                    "overview", "outlook"}) do
+  FRAMING_EN[w] = true
+end
+for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
+
+-- What a topic is about, as keys that a heading on it contains: the topic's Latin words of three
+-- letters or more and the character pairs of its Chinese words, once the framing is taken out
+-- ("中国AI Agent市场规模与增长" → "agent"; "AI 大模型对传媒与影视行业的影响" → 大模, 模型, 传媒, 影视).
+local function subject_keys(topic)
+  local text = topic:lower()
+  local framing = {}
+  for _, w in ipairs(FRAMING_ZH) do framing[#framing + 1] = w end
+  for _, w in ipairs(MEASURES) do if is_chinese(w) then framing[#framing + 1] = w end end
+  table.sort(framing, function(a, b) return #a > #b end)  -- "市场规模" before "规模"
+  for _, w in ipairs(framing) do text = text:gsub(w, "|") end  -- no pattern characters in them
+  local keys = {}
+  for word in text:gmatch("%a[%w]*") do
+    if #word >= 3 and not FRAMING_EN[word] then keys[#keys + 1] = word end
+  end
+  local previous = nil
+  for _, cp in utf8.codes(text) do
+    local cjk = cp >= 0x4E00 and cp <= 0x9FFF
+    if cjk and previous ~= nil then keys[#keys + 1] = utf8.char(previous, cp) end
+    previous = cjk and cp or nil
+  end
+  return keys
+end
+
+-- Headings compare without case, spaces or hyphens: "DeepSeek-V3" is "DeepSeek V3".
+local function squashed(text)
+  return (text:lower():gsub("[%s%-]", ""))
+end
+
+-- The candidates that name the topic's subject, in their order.
+local function on_subject(candidates, keys)
+  local found = {}
+  for _, h in ipairs(candidates) do
+    for _, key in ipairs(keys) do
+      if squashed(h):find(key, 1, true) then
+        found[#found + 1] = h
+        break
+      end
+    end
+  end
+  return found
+end
+
 -- Extractive: headings from the sources, every sentence quoted from a passage and cited to
 -- it by construction; the model chooses headings, sentences and their order.
 local function extractive_outline(ctx, c)
@@ -240,6 +303,14 @@ local function extractive_outline(ctx, c)
         candidates[#candidates + 1] = title
       end
     end
+    -- Headings that share only the framing with the topic are on another subject: only those
+    -- that name the topic's subject make sections.
+    local named = on_subject(candidates, subject_keys(topic))
+    if #named > 0 then
+      candidates = named
+    else  -- none says what the topic is about: the one closest to it, not a padded report
+      while #candidates > 1 do table.remove(candidates) end
+    end
     while #candidates > c.max_sections + 4 do table.remove(candidates) end
     local wanted = math.min(c.max_sections - 1, #candidates)
     local headings = {T.key_findings}
@@ -267,9 +338,6 @@ local function extractive_outline(ctx, c)
   end
 end
 
--- Words that make a heading ask for a quantity: a market's size, growth, share, revenue.
-local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率",
-                  "size", "growth", "share", "revenue", "rate", "volume"}
 
 local function asks_for_figures(heading)
   local lower = heading:lower()

@@ -167,6 +167,23 @@ bool BracketsBalance(const std::vector<uint32_t>& cps, size_t begin, size_t end)
   return depth == 0;
 }
 
+// A row of short Chinese labels ("时间 公司 募资 估值") is a table's header, not a heading: three
+// or more words of Chinese characters only, none longer than four ("生成式 AI 产业图谱" is a title).
+bool IsLabelRow(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  size_t words = 0, length = 0;
+  for (size_t i = begin; i <= end; ++i) {
+    if (i == end || IsSpace(cps[i])) {
+      if (length > 4) return false;
+      if (length > 0) ++words;
+      length = 0;
+      continue;
+    }
+    if (!IsCjk(cps[i])) return false;
+    ++length;
+  }
+  return words >= 3;
+}
+
 // Share of letters (CJK or alphabetic) among the visible characters.
 double LetterShare(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
   size_t visible = 0, letters = 0;
@@ -318,7 +335,10 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       while (e > b && IsSpace(cps[e - 1])) --e;
     }
     const size_t length = e - b;
-    if (length < 4 || length > 40 || LetterShare(cps, b, e) < 0.6 || !BracketsBalance(cps, b, e)) return;
+    if (length < 4 || length > 40 || LetterShare(cps, b, e) < 0.6 || !BracketsBalance(cps, b, e) ||
+        IsLabelRow(cps, b, e)) {
+      return;
+    }
     std::string text = text_of(b, e);
     // Notes ("注：E=IDC 预测"), formulas and markup are no headings, nor are pieces of a sentence
     // cut at a line end: they start with a particle or a date unit, or end with one.

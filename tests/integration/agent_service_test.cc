@@ -232,10 +232,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
   IngestAllSeeds();
-  const std::vector<std::pair<std::string, std::string>> topics = {{"2023年中国AI Agent市场规模是多少？", "554"},
-                                                                   {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元"}};
+  // Each topic, the answer its sources state and a word every section's heading has, since
+  // sections are on the topic's subject ("中国云计算市场规模" shares all but the subject with the
+  // first topic).
+  struct Topic {
+    std::string topic, answer, subject;
+  };
+  const std::vector<Topic> topics = {{"2023年中国AI Agent市场规模是多少？", "554", "Agent"},
+                                     {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元", ""}};
   int tables_seen = 0;
-  for (const auto& [topic, answer] : topics) {
+  for (const auto& [topic, answer, subject] : topics) {
     RunT started = StartRun("report", {{"topic", topic}, {"collection", "reports"}});
     RunT run = WaitForEnd(started.run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
@@ -265,6 +271,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
       if (line == "## 参考文献") break;
       if (line.rfind("## ", 0) == 0) {
         check_section();
+        if (headings > 0) EXPECT_NE(line.find(subject), std::string::npos) << "off the subject:\n" << content;
         measuring = headings > 0 && (line.find("规模") != std::string::npos || line.find("增长") != std::string::npos ||
                                      line.find("增速") != std::string::npos || line.find("占比") != std::string::npos);
         ++headings;

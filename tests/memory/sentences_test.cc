@@ -53,6 +53,19 @@ TEST(SentencesTest, JoinsPdfLinesAndKeepsWholeSentencesOnly) {
   }
 }
 
+TEST(SentencesTest, ATablesHeaderOfShortLabelsIsNoHeading) {
+  // A table the PDF flattened to spaces: its caption is a heading, its header row is not.
+  const std::string page =
+      " 图表 8：海内外头部初创 AI 企业融资情况 \n \n\n时间 公司 募资 估值 \n\n"
+      "2024 年 9 月 OpenAI 计划向投资者筹集 65 亿美元 1,570 亿美元 \n\n";
+  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).headings),
+              ElementsAre("海内外头部初创 AI 企业融资情况"));
+  // Short words alone do not make a header: a title with a Latin word, or of two words, stays one.
+  for (const char* title : {"生成式 AI 产业图谱", "推理成本 持续下降"}) {
+    EXPECT_THAT(Texts(SplitSentences(title, {.at_document_start = true}).headings), ElementsAre(title));
+  }
+}
+
 TEST(SentencesTest, APassageFromMidDocumentDropsItsCutOffStart) {
   const std::string passage = "亿元，同比增长 42%。预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。";
   EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = false}).sentences),
