@@ -5,6 +5,7 @@
 //
 //   engine_throughput --shape bench/shapes/qwen3_moe_cpu_bench.json --threads 2
 //   engine_throughput --shape ... --prompt 128,512,2048 --sequences 4,16 --tokenizer DIR --json
+//   engine_throughput --model model.gguf ...     (an existing checkpoint directory or GGUF file)
 //
 // Prefill: each prompt length on an empty KV cache, best of 3. Decode: greedy steps after the
 // first prompt, one sequence. Aggregate decode (--sequences): S requests through the serving
@@ -138,7 +139,12 @@ int main(int argc, char** argv) {
   std::vector<int> prompt_lengths = {128}, sequence_counts;
   std::string tokenizer_dir, quantize;
   bool json = false;
-  app.add_option("--shape", shape_path, "config.json of the shape to benchmark")->required();
+  std::string model_path;
+  auto* shape_option = app.add_option("--shape", shape_path, "config.json of the shape to benchmark (a random checkpoint)");
+  app.add_option("--model", model_path,
+                 "an existing model instead: a checkpoint directory or a GGUF file (the peer benchmark runs "
+                 "llama.cpp's file)")
+      ->excludes(shape_option);
   app.add_option("--threads", threads, "threads (default 2)");
   app.add_option("--prompt", prompt_lengths, "prefill lengths, comma-separated (default 128)")->delimiter(',');
   app.add_option("--decode", decode_tokens, "tokens to decode (default 64)");
@@ -164,20 +170,29 @@ int main(int argc, char** argv) {
   }
   omp_set_num_threads(threads);
 
-  const std::string config_json = ReadFile(shape_path);
-  if (config_json.empty()) {
-    std::fprintf(stderr, "cannot read %s\n", shape_path.c_str());
+  std::string name, dir;
+  if (!model_path.empty()) {
+    name = std::filesystem::path(model_path).filename().string();
+    dir = model_path;
+  } else if (shape_path.empty()) {
+    std::fprintf(stderr, "give --shape or --model\n");
     return 1;
-  }
-  const std::string name = std::filesystem::path(shape_path).stem().string();
-  const std::string dir = cache_dir + "/" + name + (checkpoint_dtype == "fp8" ? "-fp8" : "");
-  if (!std::filesystem::exists(dir + "/model.safetensors") || ReadFile(dir + "/config.json") != config_json) {
-    std::fprintf(stderr, "writing random %s checkpoint to %s ...\n", checkpoint_dtype.c_str(), dir.c_str());
-    absl::Status status = engine::WriteRandomCheckpoint(
-        config_json, dir, {.dtype = checkpoint_dtype == "fp8" ? engine::DType::kF8E4M3 : engine::DType::kBF16});
-    if (!status.ok()) {
-      std::fprintf(stderr, "%s\n", status.ToString().c_str());
+  } else {
+    const std::string config_json = ReadFile(shape_path);
+    if (config_json.empty()) {
+      std::fprintf(stderr, "cannot read %s\n", shape_path.c_str());
       return 1;
+    }
+    name = std::filesystem::path(shape_path).stem().string();
+    dir = cache_dir + "/" + name + (checkpoint_dtype == "fp8" ? "-fp8" : "");
+    if (!std::filesystem::exists(dir + "/model.safetensors") || ReadFile(dir + "/config.json") != config_json) {
+      std::fprintf(stderr, "writing random %s checkpoint to %s ...\n", checkpoint_dtype.c_str(), dir.c_str());
+      absl::Status status = engine::WriteRandomCheckpoint(
+          config_json, dir, {.dtype = checkpoint_dtype == "fp8" ? engine::DType::kF8E4M3 : engine::DType::kBF16});
+      if (!status.ok()) {
+        std::fprintf(stderr, "%s\n", status.ToString().c_str());
+        return 1;
+      }
     }
   }
   const auto load_start = Clock::now();

@@ -12,7 +12,7 @@ SECONDS_PER_TARGET="${1:-30}"
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(fuzz_safetensors fuzz_model_config fuzz_tokenizer_json fuzz_json_matcher fuzz_request_validator
+  TARGETS=(fuzz_safetensors fuzz_gguf fuzz_model_config fuzz_tokenizer_json fuzz_json_matcher fuzz_request_validator
            fuzz_lua_json fuzz_html_text fuzz_chunker)
 fi
 bash scripts/install_deps.sh  # clang and its fuzzer and sanitizer runtimes among them

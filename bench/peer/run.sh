@@ -4,7 +4,9 @@
 # bench/peer/write_gguf.py; llama.cpp reads it), installs node-llama-cpp pinned at 3.21.1 from
 # npm into a scratch directory, then times llama.cpp and agentd one after the other with the same
 # threads, prompts and decode lengths, and prints both, their ratios, the read-bandwidth floor
-# and the bf16 dot-product peak measured in the same run, as Markdown and JSON.
+# and the bf16 dot-product peak measured in the same run, as Markdown and JSON. agentd runs twice:
+# on the checkpoint (quantised at load for q8_0 / q4_0) and on llama.cpp's GGUF file itself, its
+# blocks and its tokenizer, so the last column is the very same bytes on both sides.
 #
 #   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16]
 #
@@ -53,25 +55,33 @@ case "$type" in q8_0) quantize=q8 ;; q4_0) quantize=q4 ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
     --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --quantize "$quantize" --json \
     | tee /dev/stderr | tail -1 > "$out/agentd.json"
+echo "== agentd reading llama.cpp's GGUF file (its own blocks, its own tokenizer)" >&2
+build/bin/engine_throughput --model "$gguf" --threads "$threads" --prompt "$prompt" --decode "$decode" \
+    --sequences "$sequences" --tokenizer "$gguf" --json \
+    | tee /dev/stderr | tail -1 > "$out/agentd_gguf.json"
 
 /usr/bin/python3 - "$out" "$name" "$type" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
 import json, sys
 out, name, dtype, cpu = sys.argv[1:5]
 ours = json.load(open(f"{out}/agentd.json"))
+gguf = json.load(open(f"{out}/agentd_gguf.json"))
 peer = json.load(open(f"{out}/llamacpp.json"))
 rows = []
 for n in ours["prefill_tps"]:
-    rows.append((f"prefill, {n}-token prompt", peer["prefill_tps"].get(n), ours["prefill_tps"][n]))
-rows.append(("decode (batch 1)", peer["decode_tps"], ours["decode_tps"]))
+    rows.append((f"prefill, {n}-token prompt", peer["prefill_tps"].get(n), ours["prefill_tps"][n], gguf["prefill_tps"][n]))
+rows.append(("decode (batch 1)", peer["decode_tps"], ours["decode_tps"], gguf["decode_tps"]))
 for s in ours["aggregate_tps"]:
-    rows.append((f"decode, {s} sequences (aggregate)", peer["aggregate_tps"].get(s), ours["aggregate_tps"][s]))
+    rows.append((f"decode, {s} sequences (aggregate)", peer["aggregate_tps"].get(s), ours["aggregate_tps"][s],
+                 gguf["aggregate_tps"][s]))
 print(f"{name}, {dtype} weights, {ours['threads']} threads, {cpu}; read bandwidth "
       f"{ours['read_bandwidth_gbs']:.1f} GB/s (decode floor {ours['floor_tps']:.1f} tok/s), bf16 dot-product peak "
       f"{ours['bf16_peak_gflops']:.0f} GFLOP/s\n")
-print(f"| tokens/s | {peer['engine']} | agentd | agentd ÷ llama.cpp |")
-print("| --- | --- | --- | --- |")
-for label, theirs, mine in rows:
-    ratio = f"{mine / theirs:.2f}×" if theirs else "—"
-    print(f"| {label} | {theirs:.1f} | {mine:.1f} | {ratio} |" if theirs else f"| {label} | — | {mine:.1f} | — |")
-json.dump({"llama.cpp": peer, "agentd": ours}, open(f"{out}/peer.json", "w"), indent=1)
+print(f"| tokens/s | {peer['engine']} | agentd (checkpoint) | ÷ llama.cpp | agentd (the same GGUF) | ÷ llama.cpp |")
+print("| --- | --- | --- | --- | --- | --- |")
+def ratio(mine, theirs):
+    return f"{mine / theirs:.2f}×" if theirs else "—"
+for label, theirs, mine, from_gguf in rows:
+    shown = f"{theirs:.1f}" if theirs else "—"
+    print(f"| {label} | {shown} | {mine:.1f} | {ratio(mine, theirs)} | {from_gguf:.1f} | {ratio(from_gguf, theirs)} |")
+json.dump({"llama.cpp": peer, "agentd": ours, "agentd_gguf": gguf}, open(f"{out}/peer.json", "w"), indent=1)
 PY

@@ -213,6 +213,20 @@ absl::StatusOr<std::unique_ptr<TensorStore>> TensorStore::OpenDirectory(const st
   return store;
 }
 
+absl::StatusOr<std::unique_ptr<TensorStore>> TensorStore::FromTensors(std::vector<TensorInfo> tensors,
+                                                                      std::shared_ptr<const void> owner) {
+  std::unique_ptr<TensorStore> store(new TensorStore());
+  store->owner_ = std::move(owner);
+  for (TensorInfo& t : tensors) {
+    store->owned_.push_back(std::make_unique<TensorInfo>(std::move(t)));
+    const TensorInfo* info = store->owned_.back().get();
+    if (!store->index_.emplace(info->name, info).second) {
+      return absl::DataLossError(absl::StrCat("tensor ", info->name, " appears twice in ", info->file));
+    }
+  }
+  return store;
+}
+
 const TensorInfo* TensorStore::Find(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : it->second;

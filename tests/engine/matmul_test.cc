@@ -7,6 +7,7 @@
 
 #include "cpu/matmul_amx.h"
 #include "cpu/matmul_q4.h"
+#include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "cpu/quantized_tokens.h"
 
@@ -290,6 +291,40 @@ TEST(MatmulQ4Test, QuantisesToLlamaCppQ4_0BlocksAndReadsThemWithoutLoss) {
   std::vector<float> back(64);
   q4::DequantizeRow(row.data(), 64, 0, back.data());
   EXPECT_EQ(back, values);
+}
+
+TEST(MatmulQ8Test, ReadsLlamaCppQ8_0BlocksWithoutLoss) {
+  // Two GGUF Q8_0 blocks with every level's extremes, −128 included (ggml's own quantiser never
+  // writes it, but a block may hold it), and f16 scales that are not float32-simple.
+  std::vector<uint8_t> blocks(2 * q8::kQ8_0BlockBytes);
+  std::vector<float> expected(64);
+  for (int b = 0; b < 2; ++b) {
+    const uint16_t scale = F32ToF16(b == 0 ? 0.0123f : 3.7f);
+    std::memcpy(blocks.data() + b * q8::kQ8_0BlockBytes, &scale, 2);
+    for (int i = 0; i < 32; ++i) {
+      const int8_t level = static_cast<int8_t>(i == 0 ? -128 : i == 1 ? 127 : (i * 37) % 255 - 127);
+      blocks[b * q8::kQ8_0BlockBytes + 2 + i] = static_cast<uint8_t>(level);
+      expected[b * 32 + i] = F16ToF32(scale) * static_cast<float>(level);
+    }
+  }
+  std::vector<uint8_t> row(static_cast<size_t>(q8::QuantizedBytes(1, 64)));
+  q8::FromQ8_0(blocks.data(), 64, row.data());
+  std::vector<float> back(64);
+  q8::DequantizeRow(row.data(), 64, 0, back.data());
+  EXPECT_EQ(back, expected);
+
+  // And the kernel's product over those rows is the product over the weights they stand for.
+  Matrix w{DType::kBF16, 1, 64, row.data()};
+  w.quantization = Quantization::kQ8;
+  w.quantized = row.data();
+  std::vector<float> x(64);
+  // Tokens the kernel's own 8-bit quantisation of activations keeps exactly: each block's
+  // largest magnitude is 127, so its scale is 1.
+  for (int i = 0; i < 64; ++i) x[i] = static_cast<float>(i % 32 == 0 ? 127 : (i * 13) % 255 - 127);
+  float y = 0, reference = 0;
+  MatmulTransposed(x.data(), 1, w, &y);
+  for (int i = 0; i < 64; ++i) reference += x[i] * expected[i];
+  EXPECT_NEAR(y, reference, 1e-5f * std::abs(reference));
 }
 
 }  // namespace

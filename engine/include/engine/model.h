@@ -1,9 +1,11 @@
 // A loaded language model and its forward pass on the CPU.
 //
 // Model::Load reads a Hugging Face model directory (config.json + *.safetensors) of one of the
-// supported architectures (DeepSeek-V3 with MTP, DeepSeek-V2/V2-Lite, Qwen3-MoE, Qwen3), checks
-// every tensor's presence and shape, and keeps bf16/f16 weights in their stored type (FP8
-// block-scaled weights are dequantised to bf16). Forward runs tokens through the model,
+// supported architectures (DeepSeek-V3 with MTP, DeepSeek-V2/V2-Lite, Qwen3-MoE, Qwen3), or a
+// GGUF file of llama.cpp's qwen3moe or qwen3 (engine/gguf.h), checks every tensor's presence and
+// shape, and keeps bf16/f16 weights in their stored type (FP8 block-scaled weights are
+// dequantised to bf16; a GGUF file's Q8_0 and Q4_0 blocks become the q8 and q4 kernels' own,
+// without loss). Forward runs tokens through the model,
 // appending their keys/values to a KvCache, so a prompt is processed once and each generated
 // token costs one more step:
 //
@@ -32,16 +34,20 @@ namespace engine {
 bool IsKnownQuantization(std::string_view name);
 
 struct ModelOptions {
-  // Directory with config.json and *.safetensors. Required.
+  // Directory with config.json and *.safetensors, or a *.gguf file (its tokenizer too:
+  // Tokenizer::Load takes the same path). Required.
   std::string model_dir;
   // Weights as stored (""; the default) or quantised at load: "q8" (blocks of 32 with a float
   // scale, 1.125 bytes per weight) or "q4" (llama.cpp's Q4_0 blocks, 0.5625 bytes per weight;
   // embeddings and output heads at 8 bits). Matrices whose width is not a multiple of 32 stay as
   // stored, the MoE router always does, and norms and other vectors stay float32.
   std::string quantize;
+  // A GGUF file's Q8_0 / Q4_0 matrices are used as they are; `quantize` applies to its float
+  // ones.
   // With `quantize`: a directory for the saved quantised copy (one file per checkpoint and
-  // scheme), mapped on the next load instead of quantising again. Created when missing; a copy
-  // that cannot be written only costs the next load its time. Default "": none.
+  // scheme; none for GGUF files), mapped on the next load instead of quantising again. Created
+  // when missing; a copy that cannot be written only costs the next load its time. Default "":
+  // none.
   std::string quantized_copy_dir;
 };
 

@@ -65,6 +65,10 @@ class SafetensorsFile {
 class TensorStore {
  public:
   static absl::StatusOr<std::unique_ptr<TensorStore>> OpenDirectory(const std::string& dir);
+  // Tensors that point into memory `owner` keeps alive (a GGUF file's mapping: model.h reads
+  // .gguf paths through this). Names must be distinct.
+  static absl::StatusOr<std::unique_ptr<TensorStore>> FromTensors(std::vector<TensorInfo> tensors,
+                                                                  std::shared_ptr<const void> owner);
 
   // nullptr when absent.
   const TensorInfo* Find(const std::string& name) const;
@@ -74,6 +78,8 @@ class TensorStore {
  private:
   TensorStore() = default;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::shared_ptr<const void> owner_;
+  std::vector<std::unique_ptr<TensorInfo>> owned_;
   std::map<std::string, const TensorInfo*> index_;
 };
 

@@ -54,6 +54,19 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
   }
 }
 
+void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
+  for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+    const uint8_t* block = blocks + b * kQ8_0BlockBytes;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, block, sizeof d_bits);
+    const float scale = F16ToF32(d_bits);
+    for (int64_t i = 0; i < kQuantBlock; ++i) {
+      out[b * kQuantBlock + i] = static_cast<uint8_t>(static_cast<int8_t>(block[2 + i]) + kOffset);
+    }
+    std::memcpy(out + cols + b * static_cast<int64_t>(sizeof(float)), &scale, sizeof(float));
+  }
+}
+
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out) {
   const uint8_t* row = quantized + r * Format::RowBytes(cols);
   for (int64_t c = 0; c < cols; ++c) {

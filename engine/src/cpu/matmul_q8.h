@@ -3,7 +3,8 @@
 // llama.cpp's Q8_0 with a float32 scale (1.125 bytes per weight: 56% of bf16's traffic, which is
 // what decode is bound by). Laid out for the kernel (cpu/quantized_kernel.h): each row is its
 // levels as unsigned bytes q + 128, then its block scales. The tokens are quantised the same
-// way per call (cpu/quantized_tokens.h).
+// way per call (cpu/quantized_tokens.h). A Q8_0 block from a GGUF file (FromQ8_0) converts
+// without loss.
 #ifndef AGENTD_ENGINE_CPU_MATMUL_Q8_H_
 #define AGENTD_ENGINE_CPU_MATMUL_Q8_H_
 
@@ -14,10 +15,16 @@
 
 namespace engine::cpu::q8 {
 
+// A Q8_0 block as GGUF stores it (type 8): f16 d, then 32 int8 levels.
+constexpr int64_t kQ8_0BlockBytes = 34;
+
 // Bytes of a quantised [rows, cols] matrix (cols a multiple of 64).
 int64_t QuantizedBytes(int64_t rows, int64_t cols);
 // One row of cols float32 weights quantised into `out` (QuantizedBytes(1, cols) bytes).
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
+// One row of Q8_0 blocks (cols / 32 × 34 bytes) into the kernel's layout, without loss: the f16
+// scale widened to float32, the levels (−128 too) offset by 128.
+void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32 (d · q).
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out);
 

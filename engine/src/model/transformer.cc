@@ -12,8 +12,10 @@
 #include "cpu/ops.h"
 #include "cpu/quantized.h"
 #include "cpu/rope.h"
+#include "engine/gguf.h"
 #include "engine/model.h"
 #include "engine/safetensors.h"
+#include "gguf_checkpoint.h"
 #include "model/kv_cache.h"
 #include "model/router.h"
 #include "model/weights.h"
@@ -531,12 +533,40 @@ namespace engine {
 
 bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(name).has_value(); }
 
+namespace {
+
+// A GGUF file: its metadata as config.json, its tensors in place. Its Q8_0 and Q4_0 matrices are
+// taken as they are; `quantize` applies to its float ones. No saved copy: converting the blocks
+// into the kernels' layout is a reshuffle, not a quantisation.
+absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize) {
+  absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(options.model_dir);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<GgufCheckpoint> checkpoint = ReadGgufCheckpoint(**file);
+  if (!checkpoint.ok()) return checkpoint.status();
+  absl::StatusOr<ModelConfig> config = ParseModelConfig(checkpoint->config_json, options.model_dir);
+  if (!config.ok()) return config.status();
+  std::shared_ptr<const GgufFile> owner(std::move(*file));
+  absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::FromTensors(std::move(checkpoint->tensors), owner);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(*config, **store, {.quantize = quantize});
+  if (!weights.ok()) return weights.status();
+  // The file's own scheme is the model's when nothing was asked: its attention's.
+  if ((*weights)->quantization == cpu::Quantization::kNone && !(*weights)->layers.empty()) {
+    (*weights)->quantization = (*weights)->layers[0].gqa.q.quantization;
+  }
+  return std::unique_ptr<Model>(
+      new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
   if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
   const std::optional<cpu::Quantization> quantize = cpu::ParseQuantization(options.quantize);
   if (!quantize) {
     return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8, q4"));
   }
+  if (IsGgufPath(options.model_dir)) return LoadGguf(options, *quantize);
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
   // The saved copy is opened before the checkpoint, and the checkpoint checked unchanged once it

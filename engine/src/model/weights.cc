@@ -2,10 +2,13 @@
 
 #include "cpu/matmul.h"
 #include "cpu/matmul_amx.h"
+#include "cpu/matmul_q4.h"
+#include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -36,6 +39,7 @@ class WeightLoader {
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
       return Misshapen(*t, absl::StrCat("[", rows, ", ", cols, "]"));
     }
+    if (t->dtype_name == "Q8_0" || t->dtype_name == "Q4_0") return FromGgufBlocks(*t, rows, cols, role);
     if (!t->dtype) return BadDType(*t);
     Matrix m;
     m.rows = rows;
@@ -78,6 +82,59 @@ class WeightLoader {
     }
     if (dequantized != nullptr) weights_->owned.push_back(std::move(dequantized));
     return WithTiles(m);
+  }
+
+  // A GGUF file's Q8_0 or Q4_0 matrix: its blocks rearranged, without loss, into the layout the
+  // kernels read (a row's levels, then its scales), whatever `quantize` asks. The few matrices
+  // the kernels cannot take so (rows not whole pairs of blocks, the MoE router) are widened to
+  // float32, which holds every Q8_0 / Q4_0 weight exactly.
+  absl::StatusOr<Matrix> FromGgufBlocks(const TensorInfo& t, int64_t rows, int64_t cols, Role role) {
+    const bool q8 = t.dtype_name == "Q8_0";
+    const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
+    const int64_t row_bytes = cols / 32 * block_bytes;
+    if (cols % 32 != 0 || t.size_bytes != static_cast<uint64_t>(rows * row_bytes)) {
+      return Misshapen(t, absl::StrCat("[", rows, ", ", cols, "] in blocks of 32"));
+    }
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    m.quantization = q8 ? Quantization::kQ8 : Quantization::kQ4;
+    if (cpu::CanQuantize(m, m.quantization) && role != Role::kRouter) {
+      auto blocks = std::make_unique<std::vector<uint8_t>>(
+          static_cast<size_t>(cpu::QuantizedBytes(m.quantization, rows, cols)));
+      const int64_t out_row = cpu::QuantizedBytes(m.quantization, 1, cols);
+#pragma omp parallel for schedule(static)
+      for (int64_t r = 0; r < rows; ++r) {
+        if (q8) cpu::q8::FromQ8_0(t.data + r * row_bytes, cols, blocks->data() + r * out_row);
+        else cpu::q4::FromQ4_0(t.data + r * row_bytes, cols, blocks->data() + r * out_row);
+      }
+      m.quantized = blocks->data();
+      // Nothing reads `data` of a quantised matrix but its emptiness: the file's own blocks.
+      m.dtype = DType::kBF16;
+      m.data = t.data;
+      weights_->owned_bytes.push_back(std::move(blocks));
+      return m;
+    }
+    auto widened = std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(rows * cols) * sizeof(float));
+    float* out = reinterpret_cast<float*>(widened->data());
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* blocks = t.data + r * row_bytes;
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        const uint8_t* block = blocks + b * block_bytes;
+        uint16_t d_bits;
+        std::memcpy(&d_bits, block, 2);
+        const float d = F16ToF32(d_bits);
+        for (int64_t i = 0; i < 32; ++i) {
+          const int level = q8 ? static_cast<int8_t>(block[2 + i]) : ((block[2 + i % 16] >> (i < 16 ? 0 : 4)) & 15) - 8;
+          out[r * cols + b * 32 + i] = d * static_cast<float>(level);
+        }
+      }
+    }
+    m.quantization = Quantization::kNone;
+    m.dtype = DType::kF32;
+    m.data = out;
+    weights_->owned_bytes.push_back(std::move(widened));
+    return m;
   }
 
   Matrix Quantized(Matrix m, Quantization q) {
@@ -127,7 +184,7 @@ class WeightLoader {
   }
   absl::Status BadDType(const TensorInfo& t) const {
     return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has dtype ",
-                                                   t.dtype_name, "; supported: F32, BF16, F16",
+                                                   t.dtype_name, "; supported: F32, BF16, F16, GGUF's Q8_0 and Q4_0",
                                                    " (and F8_E4M3 matrices with weight_scale_inv)"));
   }
 

@@ -1,6 +1,8 @@
 // Loading tokenizer.json and running the HF pipeline:
 //   added-token split → normalizer → pre-tokenizer (regex Splits, ByteLevel) → BPE.
 #include "engine/tokenizer.h"
+#include "engine/gguf.h"
+#include "gguf_checkpoint.h"
 
 #include <utf8proc.h>
 
@@ -512,6 +514,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(const std::string
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& dir) {
   namespace fs = std::filesystem;
+  if (IsGgufPath(dir)) {  // the vocabulary in a GGUF file's metadata
+    absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(dir);
+    if (!file.ok()) return file.status();
+    absl::StatusOr<GgufTokenizerFiles> files = ReadGgufTokenizer(**file);
+    if (!files.ok()) return files.status();
+    return FromJson(files->tokenizer_json, files->tokenizer_config_json, dir);
+  }
   const std::string path = (fs::path(dir) / "tokenizer.json").string();
   std::error_code ec;
   if (!fs::exists(path, ec)) return absl::NotFoundError(absl::StrCat(path, ": not found"));

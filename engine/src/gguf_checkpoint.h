@@ -1,0 +1,40 @@
+// A GGUF file read as the engine's own checkpoint (engine/gguf.h is the format alone): the
+// config.json its architecture's metadata implies, its tensors under their Hugging Face names —
+// a stacked expert tensor (blk.N.ffn_gate_exps) as one view per expert, no copy — and the
+// tokenizer.json and tokenizer_config.json its vocabulary implies, so the loader, the
+// tokenizer and the config parser read a GGUF model through the paths they already check.
+//
+// Architectures: llama.cpp's `qwen3moe` and `qwen3`. Tensor types: F32, F16, BF16 as stored;
+// Q8_0 and Q4_0 blocks, which the weight loader converts without loss into its q8 and q4
+// layouts (cpu/matmul_q8.h, cpu/matmul_q4.h). Tokenizers: byte-level BPE (`gpt2`) with the
+// `qwen2` or `deepseek-v3` pre-tokenizer.
+#ifndef AGENTD_ENGINE_GGUF_CHECKPOINT_H_
+#define AGENTD_ENGINE_GGUF_CHECKPOINT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/gguf.h"
+#include "engine/safetensors.h"
+
+namespace engine {
+
+// A path the engine reads as GGUF: a regular file whose name ends in ".gguf".
+bool IsGgufPath(const std::string& path);
+
+struct GgufCheckpoint {
+  std::string config_json;  // for ParseModelConfig
+  std::vector<TensorInfo> tensors;  // pointing into the file's mapping
+};
+absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file);
+
+struct GgufTokenizerFiles {
+  std::string tokenizer_json;
+  std::string tokenizer_config_json;
+};
+absl::StatusOr<GgufTokenizerFiles> ReadGgufTokenizer(const GgufFile& file);
+
+}  // namespace engine
+
+#endif  // AGENTD_ENGINE_GGUF_CHECKPOINT_H_

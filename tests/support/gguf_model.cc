@@ -1,0 +1,70 @@
+#include "support/gguf_model.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/dtype.h"
+#include "engine/random_checkpoint.h"
+#include "engine/safetensors.h"
+#include "nlohmann/json.hpp"
+#include "support/safetensors_writer.h"
+
+namespace testing_support {
+
+std::string GgufWriterUnavailable() {
+  if (std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) return "";
+  return "needs /usr/bin/python3 with numpy (python3-numpy) to write GGUF files";
+}
+
+std::string WriteRandomQwen3Moe(const std::string& dir) {
+  const nlohmann::json config = {
+      {"architectures", {"Qwen3MoeForCausalLM"}}, {"model_type", "qwen3_moe"}, {"vocab_size", 151936},
+      {"hidden_size", 64}, {"intermediate_size", 128}, {"moe_intermediate_size", 64}, {"num_hidden_layers", 2},
+      {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"head_dim", 16}, {"num_experts", 8},
+      {"num_experts_per_tok", 2}, {"norm_topk_prob", true}, {"rms_norm_eps", 1e-6}, {"rope_theta", 1e6},
+      {"max_position_embeddings", 4096}, {"tie_word_embeddings", false}, {"bos_token_id", 151643},
+      {"eos_token_id", 151645}};
+  const std::string checkpoint = dir + "/hf";
+  const absl::Status written = engine::WriteRandomCheckpoint(config.dump(), checkpoint, {.stddev = 0.25f, .seed = 7});
+  EXPECT_TRUE(written.ok()) << written;
+  if (!written.ok()) return "";
+  const std::string weights = checkpoint + "/model.safetensors";
+  std::vector<RawTensor> tensors;
+  {
+    auto file = engine::SafetensorsFile::Open(weights);
+    EXPECT_TRUE(file.ok()) << file.status();
+    if (!file.ok()) return "";
+    for (const auto& [name, t] : (*file)->tensors()) {
+      RawTensor raw{name, t.dtype_name, t.shape, std::string(reinterpret_cast<const char*>(t.data), t.size_bytes)};
+      if (name.ends_with("mlp.gate.weight")) {
+        raw.dtype = "F32";
+        raw.bytes.clear();
+        for (int64_t i = 0; i < t.NumElements(); ++i) {
+          uint16_t bits;
+          std::memcpy(&bits, t.data + 2 * i, 2);
+          const float value = engine::Bf16ToF32(bits);
+          raw.bytes.append(reinterpret_cast<const char*>(&value), 4);
+        }
+      }
+      tensors.push_back(std::move(raw));
+    }
+  }
+  WriteSafetensors(weights, tensors);
+  return checkpoint;
+}
+
+std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type) {
+  const std::string out = dir + "/model-" + type + ".gguf";
+  const std::string command = absl::StrCat("/usr/bin/python3 ", AGENTD_SOURCE_DIR, "/bench/peer/write_gguf.py --checkpoint ",
+                                           checkpoint, " --tokenizer ", AGENTD_TEST_DATA_DIR,
+                                           "/tokenizers/qwen3/tokenizer.json --out ", out, " --type ", type, " >/dev/null");
+  const int rc = std::system(command.c_str());
+  EXPECT_EQ(rc, 0) << command;
+  return rc == 0 ? out : "";
+}
+
+}  // namespace testing_support

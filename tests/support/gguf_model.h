@@ -1,0 +1,26 @@
+// A random Qwen3-MoE model with the real Qwen3 vocabulary, as a Hugging Face checkpoint and as
+// GGUF files written by the peer benchmark's writer (bench/peer/write_gguf.py, whose files
+// llama.cpp loads in that benchmark), for tests that read GGUF through the engine or the daemon.
+#ifndef AGENTD_TESTS_SUPPORT_GGUF_MODEL_H_
+#define AGENTD_TESTS_SUPPORT_GGUF_MODEL_H_
+
+#include <string>
+
+namespace testing_support {
+
+// Why GGUF files cannot be written here ("" when they can): the writer needs /usr/bin/python3
+// with numpy.
+std::string GgufWriterUnavailable();
+
+// Writes DIR/hf: 2 layers, hidden 64, 8 experts of 64, vocabulary 151936, bf16 weights of spread
+// 0.25 (random models at HF's 0.02 give logits that are all ties), the MoE routers in f32 as
+// llama.cpp's converter stores them, so a bf16 GGUF holds the very same weights.
+// Returns the directory; "" on failure (with a gtest failure recorded).
+std::string WriteRandomQwen3Moe(const std::string& dir);
+
+// DIR/model-TYPE.gguf from that checkpoint; TYPE is bf16, q8_0 or q4_0. "" on failure.
+std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type);
+
+}  // namespace testing_support
+
+#endif  // AGENTD_TESTS_SUPPORT_GGUF_MODEL_H_
