@@ -7,7 +7,8 @@ in one run, and scores each report:
 - faithfulness: the share of body sentences carrying a citation, and the share of cited
   sentences found verbatim (whitespace aside) in the passage their citation names;
 - readability: repeated sentences, distinct 4-gram ratio (characters for Chinese, words for
-  English), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits);
+  English), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits,
+  dot leaders of a table of contents);
 - references per report, seconds per report, tokens, and the prefix-cache hit rate of the run.
 
     PYTHONPATH=build/python:sdk/python /usr/bin/python3 bench/report_quality.py \
@@ -42,7 +43,7 @@ BROAD_TOPICS = [
 ]
 CITATION = re.compile(r"\[(\d+)\]")
 TABLE_SOURCE = re.compile(r"^(（表格摘自资料 \[(\d+)\]）|\(Table quoted from \[(\d+)\]\.\))$")
-JUNK = re.compile(r"https?://\S+|www\.\S+|[{}\"\\]|\d{6,}")
+JUNK = re.compile(r"https?://\S+|www\.\S+|[{}\"\\]|\d{6,}|\.{4,}|…{3,}")
 
 
 def questions(path):

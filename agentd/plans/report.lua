@@ -181,17 +181,30 @@ local function assemble(ctx, T, title, headings, texts, passages_of, collection,
   }
 end
 
--- Retrieval for one section: each query's hits, merged without repeats, at most `limit`.
-local function gather(ctx, collection, queries, limit)
+-- Retrieval for one section: each query's hits, merged without repeats, at most `limit` — the
+-- first query's first (a heading's own passages before its topic's), or, `in_turn`, each query's
+-- best, then each one's second, ... (the aspects of a topic, none crowding out another).
+local function gather(ctx, collection, queries, limit, in_turn)
+  local found = {}
+  for q, query in ipairs(queries) do
+    found[q] = ctx.memory.search{collection = collection, query = query, k = limit}.hits
+  end
+  local order = {}
+  if in_turn then
+    for rank = 1, limit do
+      for q = 1, #queries do order[#order + 1] = found[q][rank] end
+    end
+  else
+    for q = 1, #queries do
+      for _, hit in ipairs(found[q]) do order[#order + 1] = hit end
+    end
+  end
   local passages, seen = {}, {}
-  for _, query in ipairs(queries) do
-    local found = ctx.memory.search{collection = collection, query = query, k = limit}
-    for _, hit in ipairs(found.hits) do
-      local key = hit.document .. "#" .. hit.chunk_id
-      if not seen[key] and #passages < limit then
-        seen[key] = true
-        passages[#passages + 1] = hit
-      end
+  for _, hit in ipairs(order) do
+    local key = hit.document .. "#" .. hit.chunk_id
+    if not seen[key] and #passages < limit then
+      seen[key] = true
+      passages[#passages + 1] = hit
     end
   end
   return passages
@@ -211,9 +224,9 @@ local function web_passages(ctx, query, passages, limit)
   end
 end
 
--- Words that make a heading ask for a quantity: a market's size, growth, share, revenue.
-local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率",
-                  "size", "growth", "share", "revenue", "rate", "volume"}
+-- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
+local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
+                  "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 
 -- The words of a topic that frame it rather than name its subject: where ("中国", "全球"), what
 -- is measured (MEASURES), how the question is put ("是多少", "影响", "how") and the joints
@@ -272,6 +285,38 @@ local function on_subject(candidates, keys)
     end
   end
   return found
+end
+
+-- A topic that joins aspects ("DeepSeek-V3 的训练成本与技术创新") is also searched for each one
+-- on its own, the later ones with the first one's subject ("DeepSeek-V3 的技术创新"): searched
+-- whole, the second aspect's passages crowd out the first's figures.
+local function aspects(topic)
+  local joined = topic:gsub("以及", "|"):gsub("与", "|"):gsub("及", "|"):gsub(" and ", "|")
+  local parts = {}
+  for part in joined:gmatch("[^|]+") do
+    part = trim(part)
+    if utf8.len(part) and utf8.len(part) >= 2 then parts[#parts + 1] = part end
+  end
+  if #parts < 2 then return {} end
+  -- The subject: the first part up to its last "的" or "对" (or " of "/" on "), else all of it.
+  local first, cut = parts[1], nil
+  for _, mark in ipairs({"的", "对", " of ", " on "}) do
+    local at = 1
+    while true do
+      local b, e = first:find(mark, at, true)
+      if b == nil then break end
+      if cut == nil or e > cut then cut = e end
+      at = e + 1
+    end
+  end
+  local subject = cut ~= nil and first:sub(1, cut) or (first .. " ")
+  -- A part that is only framing ("市场规模与增长": growth is a measure of the same subject) is
+  -- no aspect of its own.
+  local out = {first}
+  for k = 2, #parts do
+    if #subject_keys(parts[k]) > 0 then out[#out + 1] = subject .. parts[k] end
+  end
+  return #out > 1 and out or {}
 end
 
 -- Extractive: headings from the sources, every sentence quoted from a passage and cited to
@@ -353,8 +398,12 @@ local function extractive(ctx, inputs, c, outline)
   local separator = lang == "zh" and "" or " "
 
   local evidence = ctx.map("search", outline.sections, function(section, i)
-    local queries = i == 1 and {topic} or {section.heading, section.question}
-    local passages = gather(ctx, collection, queries, c.per_section)
+    local queries = {section.heading, section.question}
+    if i == 1 then
+      queries = {topic}
+      for _, q in ipairs(aspects(topic)) do queries[#queries + 1] = q end
+    end
+    local passages = gather(ctx, collection, queries, c.per_section, i == 1)
     if inputs.web then web_passages(ctx, section.question, passages, c.per_section + 3) end
     if #passages == 0 then
       ctx.warn("no passages found for section \"" .. section.heading .. "\"")
@@ -368,14 +417,42 @@ local function extractive(ctx, inputs, c, outline)
     -- A heading that asks for a quantity ("中国云计算市场规模") is answered with figures: when
     -- some sentences state a number, those without one (cloud providers adopting a model, under
     -- the cloud market's size) are left out.
-    local sentences = found.sentences
-    if i > 1 and asks_for_figures(section.heading) then
-      local with_figures = {}
-      for _, s in ipairs(sentences) do
+    local function figures_first(list, only)
+      local with_figures, without = {}, {}
+      for _, s in ipairs(list) do
         -- A number standing on its own ("37%", "2024 年"), not a name's digits ("O1", "H800").
-        if s.text:find("%f[%w]%d") then with_figures[#with_figures + 1] = s end
+        if s.text:find("%f[%w]%d") then with_figures[#with_figures + 1] = s else without[#without + 1] = s end
       end
-      if #with_figures > 0 then sentences = with_figures end
+      if #with_figures == 0 then return list end
+      if not only then
+        for _, s in ipairs(without) do with_figures[#with_figures + 1] = s end
+      end
+      return with_figures
+    end
+    local sentences = found.sentences
+    if i > 1 and asks_for_figures(section.heading) then sentences = figures_first(sentences, true) end
+    -- The first section answers each aspect of a joined topic: the sentences ranked for the
+    -- whole topic and for each aspect alone, taken in turn (an aspect that asks for a quantity,
+    -- "训练成本", with its figures first), so the generic sentences that match every aspect a
+    -- little do not crowd out the one that answers the first.
+    if i == 1 and #queries > 1 then
+      local lists = {sentences}
+      for q = 2, #queries do
+        local ranked = ctx.memory.sentences{query = queries[q], passages = passages, k = 2 * max_sentences + 4,
+                                            headings = 0, rows = 0}.sentences
+        lists[#lists + 1] = asks_for_figures(queries[q]) and figures_first(ranked, false) or ranked
+      end
+      local merged, seen = {}, {}
+      for rank = 1, 2 * max_sentences + 4 do
+        for _, list in ipairs(lists) do
+          local s = list[rank]
+          if s ~= nil and not seen[s.text] then
+            seen[s.text] = true
+            merged[#merged + 1] = s
+          end
+        end
+      end
+      sentences = merged
     end
     -- Sentences far below the best one (scores are scaled to it) answer something else.
     local candidates = {}

@@ -398,8 +398,10 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
       if (IsPunctuation(cps[b]) || IsCloser(cps[b]) || LetterShare(cps, b, e) < 0.5 || !BracketsBalance(cps, b, e)) continue;
       std::string text = text_of(b, e);
-      // "**" left over from emphasis in the extracted text would render as stray markup.
+      // "**" left over from emphasis in the extracted text would render as stray markup; dot
+      // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence.
       if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos || IsFurniture(text) ||
+          text.find("....") != std::string::npos || text.find("………") != std::string::npos ||
           !seen.insert(text).second) {
         continue;
       }

@@ -66,6 +66,15 @@ TEST(SentencesTest, ATablesHeaderOfShortLabelsIsNoHeading) {
   }
 }
 
+TEST(SentencesTest, ATableOfContentsEntryIsNoSentenceButAnEllipsisInProseIs) {
+  const std::string page =
+      "## 目录\n\n1. 行业复盘：股价有所承压，营收呈弱复苏.....\t5\n"
+      "2.3 昆仑万维：布局大模型，All in AI 开辟新增长曲线.....\t14\n3. 影视：经营秩序恢复………………20\n\n"
+      "他们谈到了成本、效率……最后决定开源。\n\n";
+  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).sentences),
+              ElementsAre("他们谈到了成本、效率……最后决定开源。"));
+}
+
 TEST(SentencesTest, APassageFromMidDocumentDropsItsCutOffStart) {
   const std::string passage = "亿元，同比增长 42%。预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。";
   EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = false}).sentences),
