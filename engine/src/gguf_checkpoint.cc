@@ -209,7 +209,10 @@ absl::StatusOr<GgufTokenizerFiles> ReadGgufTokenizer(const GgufFile& file) {
   Json added = Json::array();
   for (size_t id = 0; id < tokens->strings.size(); ++id) {
     const std::string& token = tokens->strings[id];
-    const int type = types != nullptr ? static_cast<int>(types->numbers[id]) : kTokenNormal;
+    // Any number the file holds: only llama.cpp's small codes mean anything (NaN or 1e300 must
+    // not reach an int conversion).
+    const double code = types != nullptr ? types->numbers[id] : kTokenNormal;
+    const int type = code >= 0 && code <= 16 ? static_cast<int>(code) : kTokenNormal;
     if (type == kTokenUnused) continue;
     if (type == kTokenControl || type == kTokenUserDefined) {
       added.push_back({{"id", id}, {"content", token}, {"special", type == kTokenControl}, {"single_word", false},

@@ -298,6 +298,22 @@ TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
   EXPECT_THAT(model.status().message(), HasSubstr("has dtype Q5_1; supported: F32, BF16, F16, GGUF's Q8_0 and Q4_0"));
 }
 
+TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {
+  std::string bytes;
+  {
+    std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string key = "qwen3moe.block_count";
+  const size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  const uint32_t layers = 1u << 30;
+  std::memcpy(bytes.data() + at + key.size() + 4, &layers, 4);  // after the value's type
+  auto model = Model::Load({.model_dir = Write(bytes, "many_layers.gguf")});
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("model.layers.2.input_layernorm.weight is missing"));
+}
+
 TEST_F(GgufModelTest, TheTokenizerInAGgufEncodesAsTheHuggingFaceOne) {
   const std::string gguf = WriteGguf("bf16");
   auto from_gguf = Tokenizer::Load(gguf);

@@ -312,10 +312,13 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
   weights->quantization = options.quantize;
   WeightLoader loader(c, store, options, weights.get());
   ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
-  weights->layers.resize(c.num_hidden_layers);
+  // Layer by layer, each only once its tensors are found: a config that claims 2^30 layers fails
+  // on the first missing one instead of allocating them all.
   for (int i = 0; i < c.num_hidden_layers; ++i) {
-    absl::Status status = LoadLayer(loader, c, i, &weights->layers[i]);
+    LayerWeights layer;
+    absl::Status status = LoadLayer(loader, c, i, &layer);
     if (!status.ok()) return status;
+    weights->layers.push_back(std::move(layer));
   }
   ASSIGN_OR_RETURN(weights->final_norm, loader.GetVector("model.norm.weight", c.hidden_size));
   if (c.tie_word_embeddings && !loader.Has("lm_head.weight")) {
