@@ -18,6 +18,7 @@ namespace {
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read little-endian
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
+constexpr uint64_t kMaxArrayElements = uint64_t{1} << 22;
 
 // gguf_type: the metadata value types.
 enum ValueType : uint32_t {
@@ -161,6 +162,10 @@ absl::Status ReadValue(Cursor& in, const std::string& key, GgufValue* out) {
   if (*count > in.left() / minimum) {
     return in.Corrupt(absl::StrCat(key, ": an array of ", *count, " elements with ", in.left(), " bytes left"));
   }
+  // No vocabulary comes near this; a larger array is a file built to exhaust memory.
+  if (*count > kMaxArrayElements) {
+    return in.Corrupt(absl::StrCat(key, ": an array of ", *count, " elements (at most ", kMaxArrayElements, ")"));
+  }
   if (*element == kString) {
     out->kind = GgufValue::Kind::kStringArray;
     out->strings.reserve(*count);
@@ -295,7 +300,16 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path
     entries.push_back(std::move(e));
   }
   const uint64_t data_start = (in.offset() + alignment - 1) / alignment * alignment;
+  // Tensors follow one another in directory order, each padded to the alignment (as llama.cpp
+  // writes and requires them): no two share bytes, so what the loader builds from them is
+  // bounded by the file's size.
+  uint64_t expected = 0;
   for (Entry& e : entries) {
+    if (e.offset != expected) {
+      return absl::DataLossError(absl::StrCat("GGUF file ", path, ": tensor ", e.tensor.name, " is at offset ", e.offset,
+                                              ", not ", expected, " (tensors follow one another, aligned)"));
+    }
+    expected += (e.tensor.size_bytes + alignment - 1) / alignment * alignment;
     if (data_start > file_size || e.offset > file_size - data_start || e.tensor.size_bytes > file_size - data_start - e.offset) {
       return absl::DataLossError(absl::StrCat("GGUF file ", path, ": tensor ", e.tensor.name, " (", e.tensor.size_bytes,
                                               " bytes at ", e.offset, ") runs past the end of the file (", file_size,

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,10 @@ constexpr char kQwen2Pipeline[] = R"({"normalizer": {"type": "NFC"}, "pre_tokeni
 constexpr char kDeepseekV3Pipeline[] = R"({"normalizer": {"type": "Sequence", "normalizers": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}, "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}})";
 
 // llama.cpp's token types.
+// Far beyond any MoE's experts or any vocabulary: larger is a file built to exhaust memory.
+constexpr int64_t kMaxExperts = 4096;
+constexpr size_t kMaxTokens = size_t{1} << 19;
+
 constexpr int kTokenNormal = 1, kTokenControl = 3, kTokenUserDefined = 4, kTokenUnused = 5;
 
 std::optional<DType> ComputeDType(uint32_t type) {
@@ -111,12 +116,16 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
   // llama.cpp's default base for Qwen3 when the key is absent.
   if (!config.contains("rope_theta")) config["rope_theta"] = 10000.0;
   if (const GgufValue* v = file.Find(absl::StrCat(*arch, ".attention.value_length"));
-      v != nullptr && config.contains("head_dim") && v->integer != config["head_dim"].get<int64_t>()) {
+      v != nullptr && config.contains("head_dim") && v->number != config["head_dim"].get<double>()) {
     return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": value_length differs from key_length"));
   }
   if (file.Find(absl::StrCat(*arch, ".rope.scaling.type")) != nullptr) {
     absl::StatusOr<std::string> type = file.GetString(absl::StrCat(*arch, ".rope.scaling.type"));
     if (!type.ok()) return type.status();
+    if (*type != "none" && *type != "linear" && *type != "yarn") {
+      return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", *arch,
+                                                   ".rope.scaling.type is not none, linear or yarn"));
+    }
     if (*type != "none") {
       Json scaling = {{"type", *type}};
       if (absl::StatusOr<double> f = file.GetNumber(absl::StrCat(*arch, ".rope.scaling.factor")); f.ok()) scaling["factor"] = *f;
@@ -139,11 +148,14 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
     if (!s.ok()) return s;
   }
   config["tie_word_embeddings"] = file.FindTensor("output.weight") == nullptr;
-  if (absl::StatusOr<int64_t> bos = file.GetInteger("tokenizer.ggml.bos_token_id"); bos.ok()) config["bos_token_id"] = *bos;
-  if (absl::StatusOr<int64_t> eos = file.GetInteger("tokenizer.ggml.eos_token_id"); eos.ok()) config["eos_token_id"] = *eos;
+  for (const auto& [key, hf] : {std::pair{"tokenizer.ggml.bos_token_id", "bos_token_id"},
+                                std::pair{"tokenizer.ggml.eos_token_id", "eos_token_id"}}) {
+    absl::StatusOr<int64_t> id = file.GetInteger(key);
+    if (id.ok() && *id >= 0 && *id < (int64_t{1} << 30)) config[hf] = *id;  // others name no token
+  }
 
   GgufCheckpoint out;
-  out.config_json = config.dump();
+  out.config_json = config.dump(-1, ' ', false, Json::error_handler_t::replace);
   const int64_t experts = config.value("num_experts", int64_t{0});
   for (const auto& [name, t] : file.tensors()) {
     if (name == "token_embd.weight") out.tensors.push_back(ViewOf(file, t, "model.embed_tokens.weight"));
@@ -163,8 +175,14 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
     for (const char* proj : {"gate", "up", "down"}) {
       if (suffix != absl::StrCat("ffn_", proj, "_exps.weight")) continue;
       // [experts, rows, cols] stored expert after expert: each expert's matrix is a view.
-      if (t.dims.size() != 3 || static_cast<int64_t>(t.dims[2]) != experts) {
-        return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", name, " is not [", experts, ", rows, cols]"));
+      if (t.dims.size() != 3 || static_cast<int64_t>(t.dims[2]) != experts || experts > kMaxExperts) {
+        return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", name, " is not [", experts,
+                                                ", rows, cols] with at most ", kMaxExperts, " experts"));
+      }
+      if (!ComputeDType(t.type) && t.type != static_cast<uint32_t>(GgmlType::kQ8_0) &&
+          t.type != static_cast<uint32_t>(GgmlType::kQ4_0)) {
+        return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", name, " has dtype ", GgmlTypeName(t.type),
+                                                     "; supported: F32, BF16, F16, Q8_0 and Q4_0"));
       }
       const uint64_t per_expert = t.size_bytes / t.dims[2];
       for (int64_t e = 0; e < experts; ++e) {
@@ -198,6 +216,10 @@ absl::StatusOr<GgufTokenizerFiles> ReadGgufTokenizer(const GgufFile& file) {
   if (tokens == nullptr || tokens->kind != GgufValue::Kind::kStringArray || merges == nullptr ||
       merges->kind != GgufValue::Kind::kStringArray) {
     return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": tokenizer.ggml.tokens and .merges must be string arrays"));
+  }
+  if (tokens->strings.size() > kMaxTokens) {
+    return absl::InvalidArgumentError(absl::StrCat("GGUF file ", file.path(), ": ", tokens->strings.size(),
+                                                   " tokens (at most ", kMaxTokens, ")"));
   }
   const GgufValue* types = file.Find("tokenizer.ggml.token_type");
   if (types != nullptr && (types->kind != GgufValue::Kind::kNumberArray || types->numbers.size() != tokens->strings.size())) {

@@ -172,10 +172,22 @@ TEST_F(GgufFileTest, HostileCountsSizesAndOffsetsAreRefusedByName) {
   cases.push_back({"data past the end", header(1, 0).Str("t").U32(1).U64(1 << 20).U32(0).U64(0).Pad(32).bytes(),
                    "runs past the end"});
   cases.push_back({"a huge offset", header(1, 0).Str("t").U32(1).U64(4).U32(0).U64(~0ull - 31).Pad(32).bytes(),
-                   "runs past the end"});
-  cases.push_back({"a tensor twice", header(2, 0).Str("t").U32(1).U64(8).U32(0).U64(0).Str("t").U32(1).U64(8).U32(0).U64(0)
-                                         .Pad(32).Raw(std::string(32, '\0').data(), 32).bytes(),
+                   "is at offset 18446744073709551584, not 0"});
+  // Two tensors over the same bytes: each would be converted or widened on its own, so a small
+  // file could claim any amount of memory.
+  cases.push_back({"overlapping tensors", header(2, 0).Str("a").U32(1).U64(8).U32(0).U64(0).Str("b").U32(1).U64(8).U32(0)
+                                              .U64(0).Pad(32).Raw(std::string(64, '\0').data(), 64).bytes(),
+                   "tensor b is at offset 0, not 32"});
+  cases.push_back({"a tensor twice", header(2, 0).Str("t").U32(1).U64(8).U32(0).U64(0).Str("t").U32(1).U64(8).U32(0).U64(32)
+                                         .Pad(32).Raw(std::string(64, '\0').data(), 64).bytes(),
                    "tensor t twice"});
+  cases.push_back({"a 2^23-element array", [&] {
+                     GgufBytes b = header(0, 1);
+                     b.Str("k").U32(9).U32(0).U64(uint64_t{1} << 23);
+                     const std::string zeros(size_t{1} << 23, '\0');
+                     return b.Raw(zeros.data(), zeros.size()).bytes();
+                   }(),
+                   "k: an array of 8388608 elements (at most 4194304)"});
   for (const Case& c : cases) {
     auto file = GgufFile::Open(Write(c.bytes));
     ASSERT_FALSE(file.ok()) << c.what << " was accepted";
@@ -203,6 +215,22 @@ TEST_F(GgufFileTest, AFileOfAnotherArchitectureOrTokenizerSaysWhichAndWhatIsRead
   auto tokenizer = Tokenizer::Load(path);
   ASSERT_FALSE(tokenizer.ok());
   EXPECT_THAT(tokenizer.status().message(), HasSubstr("tokenizer.ggml.model"));
+}
+
+TEST_F(GgufFileTest, InvalidBytesInARopeScalingTypeAreRefusedNotThrown) {
+  GgufBytes b;
+  b.U32(0x46554747).U32(3).U64(1).U64(5);
+  b.Str("general.architecture").U32(8).Str("qwen3moe");
+  b.Str("qwen3moe.embedding_length").U32(4).U32(64);
+  b.Str("qwen3moe.block_count").U32(4).U32(1);
+  b.Str("qwen3moe.attention.head_count").U32(4).U32(4);
+  b.Str("qwen3moe.rope.scaling.type").U32(8).Str("\xff\xfe");
+  b.Str("token_embd.weight").U32(2).U64(64).U64(2).U32(0).U64(0).Pad(32);
+  const std::string zeros(64 * 2 * 4, '\0');
+  b.Raw(zeros.data(), zeros.size());
+  auto model = Model::Load({.model_dir = Write(b.bytes())});  // the JSON writer threw: an abort
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("rope.scaling.type is not none, linear or yarn"));
 }
 
 // A random Qwen3-MoE checkpoint with the real Qwen3 vocabulary written as GGUF
@@ -277,16 +305,17 @@ TEST_F(GgufModelTest, Q8_0AndQ4_0GgufsStayCloseToTheCheckpoint) {
 }
 
 TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
-  // The Q8_0 file with one matrix's type changed to Q5_1 (smaller blocks: the file still opens).
+  // The Q8_0 file with its last tensor's type changed to Q5_1 (smaller blocks: the file still
+  // opens, since nothing follows it).
   std::string bytes;
   {
     std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
-  const std::string name = "blk.1.attn_v.weight";
+  const std::string name = "blk.1.ffn_down_exps.weight";
   const size_t at = bytes.find(name);
   ASSERT_NE(at, std::string::npos);
-  const size_t type_at = at + name.size() + 4 + 2 * 8;  // after n_dims and two dimensions
+  const size_t type_at = at + name.size() + 4 + 3 * 8;  // after n_dims and three dimensions
   uint32_t type;
   std::memcpy(&type, bytes.data() + type_at, 4);
   ASSERT_EQ(type, 8u);  // Q8_0
@@ -294,8 +323,7 @@ TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
   std::memcpy(bytes.data() + type_at, &type, 4);
   auto model = Model::Load({.model_dir = Write(bytes, "q5_1.gguf")});
   ASSERT_FALSE(model.ok());
-  EXPECT_THAT(model.status().message(), HasSubstr("GGUF tensor blk.1.attn_v.weight"));
-  EXPECT_THAT(model.status().message(), HasSubstr("has dtype Q5_1; supported: F32, BF16, F16, GGUF's Q8_0 and Q4_0"));
+  EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype Q5_1; supported: F32, BF16, F16, Q8_0 and Q4_0"));
 }
 
 TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {
@@ -312,6 +340,22 @@ TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {
   auto model = Model::Load({.model_dir = Write(bytes, "many_layers.gguf")});
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr("model.layers.2.input_layernorm.weight is missing"));
+}
+
+TEST_F(GgufModelTest, AnExpertCountTheTensorsDoNotHoldIsRefusedBeforeAnythingIsBuilt) {
+  std::string bytes;
+  {
+    std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string key = "qwen3moe.expert_count";
+  const size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  const uint32_t experts = 1u << 23;
+  std::memcpy(bytes.data() + at + key.size() + 4, &experts, 4);
+  auto model = Model::Load({.model_dir = Write(bytes, "many_experts.gguf")});
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("is not [8388608, rows, cols] with at most 4096 experts"));
 }
 
 TEST_F(GgufModelTest, TheTokenizerInAGgufEncodesAsTheHuggingFaceOne) {

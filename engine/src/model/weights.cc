@@ -290,11 +290,13 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
     ASSIGN_OR_RETURN(moe.correction_bias,
                      loader.GetVector(p + "mlp.gate.e_score_correction_bias", c.num_routed_experts));
   }
-  moe.experts.resize(c.num_routed_experts);
+  // Expert by expert, each once found: a claim of 2^30 experts fails on the first missing one.
   for (int e = 0; e < c.num_routed_experts; ++e) {
+    MlpWeights expert;
     absl::Status status = LoadMlp(loader, absl::StrCat(p, "mlp.experts.", e, "."), hidden,
-                                  c.moe_intermediate_size, &moe.experts[e]);
+                                  c.moe_intermediate_size, &expert);
     if (!status.ok()) return status;
+    moe.experts.push_back(std::move(expert));
   }
   if (c.num_shared_experts > 0) {
     moe.has_shared = true;
