@@ -246,6 +246,25 @@ class GgufModelTest : public GgufFileTest {
 
   std::string WriteGguf(const std::string& type) { return testing_support::WriteGguf(checkpoint_, dir_.string(), type); }
 
+  // The Q8_0 file with the 4 bytes `skip` past `marker` (a metadata key — its value follows the
+  // value's type — or a tensor's name) replaced by `value`, written as `name`; what they held
+  // goes to *was. "" (with a failure recorded) when the marker is not in the file.
+  std::string PatchedQ8_0(const std::string& marker, size_t skip, uint32_t value, const std::string& name,
+                          uint32_t* was = nullptr) {
+    std::string bytes;
+    {
+      std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const size_t at = bytes.find(marker);
+    EXPECT_NE(at, std::string::npos) << marker;
+    if (at == std::string::npos) return "";
+    char* field = bytes.data() + at + marker.size() + skip;
+    if (was != nullptr) std::memcpy(was, field, 4);
+    std::memcpy(field, &value, 4);
+    return Write(bytes, name);
+  }
+
   static std::vector<float> Logits(Model& model, const std::vector<int32_t>& tokens) {
     auto cache = model.NewCache();
     ForwardResult result;
@@ -306,54 +325,28 @@ TEST_F(GgufModelTest, Q8_0AndQ4_0GgufsStayCloseToTheCheckpoint) {
 
 TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
   // The Q8_0 file with its last tensor's type changed to Q5_1 (smaller blocks: the file still
-  // opens, since nothing follows it).
-  std::string bytes;
-  {
-    std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::string name = "blk.1.ffn_down_exps.weight";
-  const size_t at = bytes.find(name);
-  ASSERT_NE(at, std::string::npos);
-  const size_t type_at = at + name.size() + 4 + 3 * 8;  // after n_dims and three dimensions
-  uint32_t type;
-  std::memcpy(&type, bytes.data() + type_at, 4);
+  // opens, since nothing follows it); the type follows n_dims and three dimensions.
+  uint32_t type = 0;
+  const std::string path = PatchedQ8_0("blk.1.ffn_down_exps.weight", 4 + 3 * 8, /*Q5_1*/ 7, "q5_1.gguf", &type);
+  ASSERT_FALSE(path.empty());
   ASSERT_EQ(type, 8u);  // Q8_0
-  type = 7;             // Q5_1
-  std::memcpy(bytes.data() + type_at, &type, 4);
-  auto model = Model::Load({.model_dir = Write(bytes, "q5_1.gguf")});
+  auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype Q5_1; supported: F32, BF16, F16, Q8_0 and Q4_0"));
 }
 
 TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {
-  std::string bytes;
-  {
-    std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::string key = "qwen3moe.block_count";
-  const size_t at = bytes.find(key);
-  ASSERT_NE(at, std::string::npos);
-  const uint32_t layers = 1u << 30;
-  std::memcpy(bytes.data() + at + key.size() + 4, &layers, 4);  // after the value's type
-  auto model = Model::Load({.model_dir = Write(bytes, "many_layers.gguf")});
+  const std::string path = PatchedQ8_0("qwen3moe.block_count", 4, 1u << 30, "many_layers.gguf");
+  ASSERT_FALSE(path.empty());
+  auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr("model.layers.2.input_layernorm.weight is missing"));
 }
 
 TEST_F(GgufModelTest, AnExpertCountTheTensorsDoNotHoldIsRefusedBeforeAnythingIsBuilt) {
-  std::string bytes;
-  {
-    std::ifstream in(WriteGguf("q8_0"), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::string key = "qwen3moe.expert_count";
-  const size_t at = bytes.find(key);
-  ASSERT_NE(at, std::string::npos);
-  const uint32_t experts = 1u << 23;
-  std::memcpy(bytes.data() + at + key.size() + 4, &experts, 4);
-  auto model = Model::Load({.model_dir = Write(bytes, "many_experts.gguf")});
+  const std::string path = PatchedQ8_0("qwen3moe.expert_count", 4, 1u << 23, "many_experts.gguf");
+  ASSERT_FALSE(path.empty());
+  auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr("is not [8388608, rows, cols] with at most 4096 experts"));
 }
