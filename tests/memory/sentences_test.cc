@@ -75,6 +75,18 @@ TEST(SentencesTest, ATableOfContentsEntryIsNoSentenceButAnEllipsisInProseIs) {
               ElementsAre("他们谈到了成本、效率……最后决定开源。"));
 }
 
+TEST(SentencesTest, ASentenceOfFiguresIsKeptButARunOfNumbersIsNot) {
+  // Most of the first sentence's characters are digits, but each number is one word of it: it
+  // answers "2023年全年电影票房收入有多少亿元？" and was dropped as "mostly digits". A sentence
+  // of numbers alone still is.
+  const std::string page =
+      "2023 年全年票房收入已达 548.47 亿元、恢复至 2019 年的 86.3%，2024 年前 5 月累计票房达 216.47 亿元、"
+      "恢复至 2019 年同期的 80.2%。\n\n1.2%、3.4%、5.6%、7.8% 和 9.0%。\n\n";
+  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).sentences),
+              ElementsAre("2023 年全年票房收入已达 548.47 亿元、恢复至 2019 年的 86.3%，2024 年前 5 月累计票房达 216.47 "
+                          "亿元、恢复至 2019 年同期的 80.2%。"));
+}
+
 TEST(SentencesTest, APassageFromMidDocumentDropsItsCutOffStart) {
   const std::string passage = "亿元，同比增长 42%。预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。";
   EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = false}).sentences),
