@@ -90,7 +90,7 @@ class AgentServiceTest : public ::testing::Test {
     ASSERT_EQ(created.exit_code, 0) << created.err;
     std::vector<std::string> argv = {agentctl, "--addr", daemon_->address(), "memory", "ingest", "reports"};
     for (const auto& entry : std::filesystem::directory_iterator(SeedsDir())) argv.push_back(entry.path().string());
-    auto ingested = RunCommand(argv, std::chrono::seconds(120));
+    auto ingested = RunCommand(argv, std::chrono::seconds(480));
     ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   }
 
@@ -105,7 +105,7 @@ class AgentServiceTest : public ::testing::Test {
   }
 
   // `client`: whose run it is (default: the test's own client).
-  RunT WaitForEnd(const std::string& run_id, std::chrono::seconds timeout = std::chrono::seconds(120),
+  RunT WaitForEnd(const std::string& run_id, std::chrono::seconds timeout = std::chrono::seconds(300),
                   sdk::Client* client = nullptr) {
     if (client == nullptr) client = client_.get();
     const auto until = std::chrono::steady_clock::now() + timeout;
@@ -123,7 +123,7 @@ class AgentServiceTest : public ::testing::Test {
 
   // Polls until `predicate(run)` holds.
   template <typename Predicate>
-  bool WaitFor(const std::string& run_id, Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  bool WaitFor(const std::string& run_id, Predicate predicate, std::chrono::seconds timeout = std::chrono::seconds(180)) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       absl::StatusOr<RunT> run = client_->GetRun(run_id);
@@ -901,7 +901,7 @@ TEST_F(AgentServiceTest, TenantsStayApartInStreamsResumesSameNamedCollectionsAnd
       function() return ctx.memory.search{collection = "docs", query = "quarterly revenue", k = 5} end))} end})");
   absl::StatusOr<RunT> searched = globex->StartRun(searching);
   ASSERT_TRUE(searched.ok()) << searched.status();
-  RunT searched_run = WaitForEnd(searched->run_id(), std::chrono::seconds(60), globex.get());
+  RunT searched_run = WaitForEnd(searched->run_id(), std::chrono::seconds(180), globex.get());
   EXPECT_EQ(searched_run.state(), RUN_STATE_SUCCEEDED) << searched_run.error();
   EXPECT_THAT(searched_run.artifact().content(), HasSubstr("globex"));
   EXPECT_THAT(searched_run.artifact().content(), ::testing::Not(HasSubstr("secret")));

@@ -61,7 +61,7 @@ class RetrievalQualityTest : public ::testing::Test {
     for (const auto& entry : std::filesystem::directory_iterator(std::string(AGENTD_TEST_DATA_DIR) + "/corpus_en/seeds")) {
       argv.push_back(entry.path().string());
     }
-    ingested = RunCommand(argv, std::chrono::seconds(120));
+    ingested = RunCommand(argv, std::chrono::seconds(480));
     ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   }
   static void TearDownTestSuite() {
