@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
 #include "engine/scheduler.h"
@@ -159,6 +160,11 @@ int main(int argc, char** argv) {
                  "dtype of the random checkpoint: bf16 (default) or fp8 (DeepSeek-V3's block-scaled E4M3, for "
                  "shapes too big for the disk in bf16; quantise them with --quantize)")
       ->check(CLI::IsMember({"bf16", "fp8"}));
+  float stddev = 0.02f;
+  app.add_option("--stddev", stddev,
+                 "spread of the random weights (default 0.02, as HF initialises; logits of such a model are "
+                 "near ties, so bench/peer/agreement.sh uses 0.25 to compare engines' choices)")
+      ->check(CLI::Range(1e-4, 10.0));
   CLI11_PARSE(app, argc, argv);
   if (prompt_lengths.empty() || *std::min_element(prompt_lengths.begin(), prompt_lengths.end()) < 1) {
     std::fprintf(stderr, "--prompt: lengths must be positive\n");
@@ -184,11 +190,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     name = std::filesystem::path(shape_path).stem().string();
-    dir = cache_dir + "/" + name + (checkpoint_dtype == "fp8" ? "-fp8" : "");
+    dir = cache_dir + "/" + name + (checkpoint_dtype == "fp8" ? "-fp8" : "") +
+          (stddev != 0.02f ? absl::StrCat("-stddev", stddev) : "");
     if (!std::filesystem::exists(dir + "/model.safetensors") || ReadFile(dir + "/config.json") != config_json) {
       std::fprintf(stderr, "writing random %s checkpoint to %s ...\n", checkpoint_dtype.c_str(), dir.c_str());
       absl::Status status = engine::WriteRandomCheckpoint(
-          config_json, dir, {.dtype = checkpoint_dtype == "fp8" ? engine::DType::kF8E4M3 : engine::DType::kBF16});
+          config_json, dir,
+          {.dtype = checkpoint_dtype == "fp8" ? engine::DType::kF8E4M3 : engine::DType::kBF16, .stddev = stddev});
       if (!status.ok()) {
         std::fprintf(stderr, "%s\n", status.ToString().c_str());
         return 1;

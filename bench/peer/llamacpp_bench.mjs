@@ -6,41 +6,16 @@
 //
 //   node llamacpp_bench.mjs --peer-dir DIR --model model.gguf --threads 2 --prompt 128,512 \
 //        --decode 64 --sequences 4,16
-import path from "node:path";
-import {pathToFileURL} from "node:url";
 import {performance} from "node:perf_hooks";
+import {benchPrompt, loadLlama, parseArgs} from "./common.mjs";
 
-function parseArgs(argv) {
-  const args = {threads: 2, prompt: "128", decode: 64, sequences: "", peerDir: "", model: ""};
-  for (let i = 2; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, "").replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in args)) throw new Error(`unknown option ${argv[i]}`);
-    args[key] = argv[i + 1];
-  }
-  if (!args.peerDir || !args.model) throw new Error("--peer-dir and --model are required");
-  return {
-    peerDir: args.peerDir, model: args.model, threads: Number(args.threads), decode: Number(args.decode),
-    prompts: String(args.prompt).split(",").filter(Boolean).map(Number),
-    sequences: String(args.sequences).split(",").filter(Boolean).map(Number),
-  };
-}
-
-// The same 32-bit xorshift as BenchPrompt in bench/engine_throughput.cc.
-function benchPrompt(n, vocab, seed) {
-  let state = (2463534242 ^ seed) >>> 0;
-  const ids = new Array(n);
-  for (let i = 0; i < n; ++i) {
-    state = (state ^ (state << 13)) >>> 0;
-    state = (state ^ (state >>> 17)) >>> 0;
-    state = (state ^ (state << 5)) >>> 0;
-    ids[i] = state % vocab;
-  }
-  return ids;
-}
-
-const args = parseArgs(process.argv);
-const {getLlama} = await import(pathToFileURL(path.join(args.peerDir, "node_modules/node-llama-cpp/dist/index.js")).href);
-const llama = await getLlama({gpu: false, build: "never", maxThreads: args.threads, logLevel: "error"});
+const raw = parseArgs(process.argv, {threads: 2, prompt: "128", decode: 64, sequences: ""});
+const args = {
+  peerDir: raw.peerDir, model: raw.model, threads: Number(raw.threads), decode: Number(raw.decode),
+  prompts: String(raw.prompt).split(",").filter(Boolean).map(Number),
+  sequences: String(raw.sequences).split(",").filter(Boolean).map(Number),
+};
+const llama = await loadLlama(args.peerDir, args.threads);
 const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0, useMmap: true});
 const vocab = Math.min(model.tokens.count ?? 151643, 151643);
 const maxPrompt = Math.max(...args.prompts);

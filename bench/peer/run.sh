@@ -8,7 +8,7 @@
 # on the checkpoint (quantised at load for q8_0 / q4_0) and on llama.cpp's GGUF file itself, its
 # blocks and its tokenizer, so the last column is the very same bytes on both sides.
 #
-#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16]
+#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m]
 #
 # Needs the build (bash scripts/build.sh), node and npm (Debian: nodejs npm), and the npm
 # registry. Scratch: $AGENTD_PEER_DIR (default /tmp/agentd-peer), models in /tmp/agentd-bench-models.
@@ -24,17 +24,10 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
-peer_dir=${AGENTD_PEER_DIR:-/tmp/agentd-peer}
-models=/tmp/agentd-bench-models
+source bench/peer/setup.sh
 name=$(basename "$shape" .json)
 out=${OUT_DIR:-$peer_dir/results}
-mkdir -p "$peer_dir" "$out"
-
-if [ ! -f "$peer_dir/node_modules/node-llama-cpp/package.json" ]; then
-  echo "== installing node-llama-cpp 3.21.1 into $peer_dir" >&2
-  (cd "$peer_dir" && npm install --no-audit --no-fund --ignore-scripts node-llama-cpp@3.21.1 >&2)
-fi
-[ -x build/bin/engine_throughput ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
+mkdir -p "$out"
 
 # agentd first writes the checkpoint (a run with one short prompt), then the GGUF is made from it.
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt 16 --decode 1 > /dev/null
@@ -51,7 +44,9 @@ echo "== agentd" >&2
 # The same precision on both sides: GGUF Q8_0 / Q4_0 blocks for llama.cpp, the same schemes
 # quantised at load for agentd (4-bit with its output head at 8 bits on both sides).
 quantize=""
-case "$type" in q8_0) quantize=q8 ;; q4_0) quantize=q4 ;; esac
+# A K-quant mix is compared with agentd's own scheme of the kernels it lands on: q4 for Q4_K_M
+# (Q4_K into q4 with block offsets), q8 for Q5_K_M (cpu/kquants.h).
+case "$type" in q8_0|q5_k_m) quantize=q8 ;; q4_0|q4_k_m) quantize=q4 ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
     --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --quantize "$quantize" --json \
     | tee /dev/stderr | tail -1 > "$out/agentd.json"

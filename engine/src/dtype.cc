@@ -28,19 +28,22 @@ const char* DTypeName(DType dtype) {
 }
 
 float F16ToF32(uint16_t bits) {
-  const uint32_t sign = (bits >> 15) & 1u;
-  const uint32_t exponent = (bits >> 10) & 0x1fu;
-  const uint32_t mantissa = bits & 0x3ffu;
-  float magnitude;
-  if (exponent == 0) {
-    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // subnormal
-  } else if (exponent == 31) {
-    magnitude = mantissa ? std::numeric_limits<float>::quiet_NaN()
-                         : std::numeric_limits<float>::infinity();
+  // By bits, not ldexp: the K-quant products convert a block offset per 32 weights.
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t rest = bits & 0x7fffu;
+  uint32_t out;
+  if (rest >= 0x7c00u) {
+    out = sign | 0x7f800000u | ((rest & 0x3ffu) != 0 ? 0x400000u : 0u);  // infinity, or a quiet NaN
+  } else if (rest >= 0x0400u) {
+    out = sign | ((rest + (112u << 10)) << 13);  // normal: the exponent rebiased by 127 − 15
   } else {
-    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
+    const float magnitude = static_cast<float>(rest) * 5.9604644775390625e-8f;  // subnormal: m · 2^-24
+    std::memcpy(&out, &magnitude, sizeof out);
+    out |= sign;
   }
-  return sign ? -magnitude : magnitude;
+  float value;
+  std::memcpy(&value, &out, sizeof value);
+  return value;
 }
 
 uint16_t F32ToF16(float value) {

@@ -36,6 +36,18 @@ std::optional<DType> ComputeDType(uint32_t type) {
   }
 }
 
+// The quantised block types the weight loader reads (model/weights.cc).
+bool IsBlockType(uint32_t type) {
+  switch (static_cast<GgmlType>(type)) {
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K: return true;
+    default: return false;
+  }
+}
+
 TensorInfo ViewOf(const GgufFile& file, const GgufTensor& t, std::string name) {
   TensorInfo info;
   info.name = std::move(name);
@@ -179,10 +191,9 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
         return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", name, " is not [", experts,
                                                 ", rows, cols] with at most ", kMaxExperts, " experts"));
       }
-      if (!ComputeDType(t.type) && t.type != static_cast<uint32_t>(GgmlType::kQ8_0) &&
-          t.type != static_cast<uint32_t>(GgmlType::kQ4_0)) {
+      if (!ComputeDType(t.type) && !IsBlockType(t.type)) {
         return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", name, " has dtype ", GgmlTypeName(t.type),
-                                                     "; supported: F32, BF16, F16, Q8_0 and Q4_0"));
+                                                     "; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K"));
       }
       const uint64_t per_expert = t.size_bytes / t.dims[2];
       for (int64_t e = 0; e < experts; ++e) {

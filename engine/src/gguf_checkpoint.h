@@ -6,7 +6,8 @@
 //
 // Architectures: llama.cpp's `qwen3moe` and `qwen3`. Tensor types: F32, F16, BF16 as stored;
 // Q8_0 and Q4_0 blocks, which the weight loader converts without loss into its q8 and q4
-// layouts (cpu/matmul_q8.h, cpu/matmul_q4.h). Tokenizers: byte-level BPE (`gpt2`) with the
+// layouts (cpu/matmul_q8.h, cpu/matmul_q4.h); the K-quants Q4_K, Q5_K and Q6_K (what
+// llama.cpp's Q4_K_M and Q5_K_M files hold), converted as cpu/kquants.h says. Tokenizers: byte-level BPE (`gpt2`) with the
 // `qwen2` or `deepseek-v3` pre-tokenizer.
 #ifndef AGENTD_ENGINE_GGUF_CHECKPOINT_H_
 #define AGENTD_ENGINE_GGUF_CHECKPOINT_H_

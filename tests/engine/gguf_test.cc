@@ -323,6 +323,34 @@ TEST_F(GgufModelTest, Q8_0AndQ4_0GgufsStayCloseToTheCheckpoint) {
   }
 }
 
+TEST_F(GgufModelTest, KQuantMixesStayCloseToTheCheckpoint) {
+  // llama.cpp's Q4_K_M and Q5_K_M mixes (Q6_K for the output head, attn_v and ffn_down of layer
+  // 0) on a model whose rows are whole super-blocks of 256.
+  const std::string wide = testing_support::WriteRandomQwen3Moe((dir_ / "wide").string(), {.hidden = 256, .expert_width = 256});
+  ASSERT_FALSE(wide.empty());
+  auto reference = Model::Load({.model_dir = wide});
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t> tokens = {9707, 11, 1879, 0, 42, 5, 77, 1000};
+  const std::vector<float> expected = Logits(**reference, tokens);
+  auto quantised_here = Model::Load({.model_dir = wide, .quantize = "q4"});
+  ASSERT_TRUE(quantised_here.ok());
+  const double own_q4 = RelativeError(expected, Logits(**quantised_here, tokens));
+  // A K-quant block read wrongly would be as far off as random weights (relative error near 1.4).
+  // Read rightly, both mixes land well under our own q4 (Q4_K's min per 32 weights halves Q4_0's
+  // weight error); their shared Q6_K output head, whose error reaches the logits directly, keeps
+  // Q5_K_M from doing much better than Q4_K_M here.
+  for (const auto& [type, scheme, bound] : {std::tuple{"q4_k_m", "q4", 0.7 * own_q4}, std::tuple{"q5_k_m", "q8", 0.7 * own_q4}}) {
+    const std::string path = testing_support::WriteGguf(wide, dir_.string(), type);
+    ASSERT_FALSE(path.empty());
+    auto from_gguf = Model::Load({.model_dir = path});
+    ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+    EXPECT_EQ((*from_gguf)->weight_dtype(), scheme) << type;
+    const double error = RelativeError(expected, Logits(**from_gguf, tokens));
+    EXPECT_LT(error, bound) << type << " against agentd's q4: " << own_q4;
+    std::cout << type << ": relative error " << error << " (agentd's q4: " << own_q4 << ")\n";
+  }
+}
+
 TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
   // The Q8_0 file with its last tensor's type changed to Q5_1 (smaller blocks: the file still
   // opens, since nothing follows it); the type follows n_dims and three dimensions.
@@ -332,7 +360,7 @@ TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
   ASSERT_EQ(type, 8u);  // Q8_0
   auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
-  EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype Q5_1; supported: F32, BF16, F16, Q8_0 and Q4_0"));
+  EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype Q5_1; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K"));
 }
 
 TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {

@@ -20,10 +20,10 @@ std::string GgufWriterUnavailable() {
   return "needs /usr/bin/python3 with numpy (python3-numpy) to write GGUF files";
 }
 
-std::string WriteRandomQwen3Moe(const std::string& dir) {
+std::string WriteRandomQwen3Moe(const std::string& dir, const RandomQwen3MoeOptions& options) {
   const nlohmann::json config = {
       {"architectures", {"Qwen3MoeForCausalLM"}}, {"model_type", "qwen3_moe"}, {"vocab_size", 151936},
-      {"hidden_size", 64}, {"intermediate_size", 128}, {"moe_intermediate_size", 64}, {"num_hidden_layers", 2},
+      {"hidden_size", options.hidden}, {"intermediate_size", 128}, {"moe_intermediate_size", options.expert_width}, {"num_hidden_layers", 2},
       {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"head_dim", 16}, {"num_experts", 8},
       {"num_experts_per_tok", 2}, {"norm_topk_prob", true}, {"rms_norm_eps", 1e-6}, {"rope_theta", 1e6},
       {"max_position_embeddings", 4096}, {"tie_word_embeddings", false}, {"bos_token_id", 151643},

@@ -12,13 +12,20 @@ namespace testing_support {
 // with numpy.
 std::string GgufWriterUnavailable();
 
-// Writes DIR/hf: 2 layers, hidden 64, 8 experts of 64, vocabulary 151936, bf16 weights of spread
-// 0.25 (random models at HF's 0.02 give logits that are all ties), the MoE routers in f32 as
-// llama.cpp's converter stores them, so a bf16 GGUF holds the very same weights.
-// Returns the directory; "" on failure (with a gtest failure recorded).
-std::string WriteRandomQwen3Moe(const std::string& dir);
+struct RandomQwen3MoeOptions {
+  // Hidden size and each expert's width (default 64 and 64; K-quants need rows of 256).
+  int hidden = 64;
+  int expert_width = 64;
+};
 
-// DIR/model-TYPE.gguf from that checkpoint; TYPE is bf16, q8_0 or q4_0. "" on failure.
+// Writes DIR/hf: 2 layers, hidden 64, 8 experts of 64 (or as `options` says), vocabulary 151936,
+// bf16 weights of spread 0.25 (random models at HF's 0.02 give logits that are all ties), the
+// MoE routers in f32 as llama.cpp's converter stores them, so a bf16 GGUF holds the very same
+// weights. Returns the directory; "" on failure (with a gtest failure recorded).
+std::string WriteRandomQwen3Moe(const std::string& dir, const RandomQwen3MoeOptions& options = {});
+
+// DIR/model-TYPE.gguf from that checkpoint; TYPE is bf16, q8_0, q4_0, q4_k_m or q5_k_m. "" on
+// failure.
 std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type);
 
 }  // namespace testing_support

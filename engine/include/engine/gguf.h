@@ -35,10 +35,13 @@ enum class GgmlType : uint32_t {
   kF16 = 1,
   kQ4_0 = 2,
   kQ8_0 = 8,
+  kQ4_K = 12,
+  kQ5_K = 13,
+  kQ6_K = 14,
   kBF16 = 30,
 };
 
-// "F32", "F16", "Q4_0", "Q8_0", "BF16"; "ggml type N" for others.
+// "F32", "F16", "Q4_0", "Q8_0", "Q4_K", "BF16"...; "ggml type N" for types it has no layout of.
 std::string GgmlTypeName(uint32_t type);
 
 // One metadata value. Scalars of every integer width read as `integer` (uint64 above INT64_MAX

@@ -23,12 +23,21 @@
 namespace engine::cpu {
 
 uint64_t Matrix::bytes() const {
-  if (quantized != nullptr) return static_cast<uint64_t>(QuantizedBytes(quantization, rows, cols));
+  if (quantized != nullptr) {
+    const int64_t offsets = block_offsets != nullptr ? BlockOffsetsCount(rows, cols) * static_cast<int64_t>(sizeof(uint16_t)) : 0;
+    return static_cast<uint64_t>(QuantizedBytes(quantization, rows, cols) + offsets);
+  }
   return static_cast<uint64_t>(rows * cols) * DTypeSize(dtype);
 }
 
 void Matrix::RowToF32(int64_t r, float* out) const {
-  if (quantized != nullptr) return DequantizeRow(quantization, quantized, cols, r, out);
+  if (quantized != nullptr) {
+    DequantizeRow(quantization, quantized, cols, r, out);
+    if (block_offsets != nullptr) {
+      for (int64_t c = 0; c < cols; ++c) out[c] += F16ToF32(block_offsets[BlockOffsetIndex(block_offsets_row + r, c / kQuantBlock, cols)]);
+    }
+    return;
+  }
   switch (dtype) {
     case DType::kF32: {
       const float* row = static_cast<const float*>(data) + r * cols;
@@ -62,6 +71,7 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
   view.data = static_cast<const uint8_t*>(data) + first * cols * DTypeSize(dtype);
   view.tiles = tiles != nullptr && first % 16 == 0 && count >= 16 ? tiles + first * cols : nullptr;
   view.quantized = quantized != nullptr ? quantized + QuantizedBytes(quantization, first, cols) : nullptr;
+  view.block_offsets_row = block_offsets_row + first;
   return view;
 }
 
@@ -403,8 +413,9 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     const Matrix& w = *jobs[j].w;
     const int64_t row_bytes = std::max<int64_t>(1, static_cast<int64_t>(w.bytes()) / std::max<int64_t>(1, w.rows));
     int64_t chunk = std::max<int64_t>(1, item_bytes / row_bytes);
-    chunk = amx_rows(w) > 0 ? (chunk + 31) & ~int64_t{31}    // whole pairs of AMX tiles
-                            : (chunk + 3) & ~int64_t{3};     // whole 4-row tiles
+    chunk = amx_rows(w) > 0               ? (chunk + 31) & ~int64_t{31}  // whole pairs of AMX tiles
+            : w.block_offsets != nullptr ? (chunk + 15) & ~int64_t{15}  // whole groups of offsets
+                                         : (chunk + 3) & ~int64_t{3};   // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
   // With quantised weights each job's tokens are quantised once, and with bf16 products rounded to
@@ -480,6 +491,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
         if (q4) q4::Rows(tokens, *job.w, job.y, rest, item.r1);
         else q8::Rows(tokens, *job.w, job.y, rest, item.r1);
       }
+      if (job.w->block_offsets != nullptr) AddBlockOffsets(tokens, *job.w, job.y, item.r0, item.r1);
       return;
     }
 #if defined(__x86_64__)

@@ -1,6 +1,7 @@
 #include "cpu/matmul_q8.h"
 
 #include <cstring>
+#include <vector>
 
 #include "cpu/quantized_kernel.h"
 
@@ -54,17 +55,22 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
   }
 }
 
+void FromLevels(const int8_t* levels, const float* scales, int64_t cols, uint8_t* out) {
+  for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<uint8_t>(levels[c] + kOffset);
+  std::memcpy(out + cols, scales, static_cast<size_t>(cols / kQuantBlock) * sizeof(float));
+}
+
 void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
+  std::vector<int8_t> levels(static_cast<size_t>(cols));
+  std::vector<float> scales(static_cast<size_t>(cols / kQuantBlock));
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const uint8_t* block = blocks + b * kQ8_0BlockBytes;
     uint16_t d_bits;
     std::memcpy(&d_bits, block, sizeof d_bits);
-    const float scale = F16ToF32(d_bits);
-    for (int64_t i = 0; i < kQuantBlock; ++i) {
-      out[b * kQuantBlock + i] = static_cast<uint8_t>(static_cast<int8_t>(block[2 + i]) + kOffset);
-    }
-    std::memcpy(out + cols + b * static_cast<int64_t>(sizeof(float)), &scale, sizeof(float));
+    scales[b] = F16ToF32(d_bits);
+    std::memcpy(&levels[b * kQuantBlock], block + 2, kQuantBlock);
   }
+  FromLevels(levels.data(), scales.data(), cols, out);
 }
 
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out) {

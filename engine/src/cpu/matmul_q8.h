@@ -25,6 +25,8 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
 // One row of Q8_0 blocks (cols / 32 × 34 bytes) into the kernel's layout, without loss: the f16
 // scale widened to float32, the levels (−128 too) offset by 128.
 void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
+// One row from its levels (cols int8) and block scales (cols / 32 float32), as they are.
+void FromLevels(const int8_t* levels, const float* scales, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32 (d · q).
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out);
 

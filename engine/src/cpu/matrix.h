@@ -31,6 +31,15 @@ struct Matrix {
   // Owned by the loader.
   Quantization quantization = Quantization::kNone;
   const uint8_t* quantized = nullptr;
+  // When set (quantised matrices only): an f16 constant per block of 32 weights, added to each
+  // of them, so weight = scale · level + offset. GGUF's Q4_K and Q5_K blocks are affine in their
+  // levels (cpu/kquants.h); the products add each offset times the block's token sum
+  // (AddBlockOffsets, cpu/quantized.h). Interleaved by 16 rows (BlockOffsetIndex), so that the
+  // product takes 16 rows' offsets of a block as one vector. Owned by the loader.
+  const uint16_t* block_offsets = nullptr;
+  // The row of block_offsets' layout that is this matrix's row 0 (non-zero in a view of later
+  // rows).
+  int64_t block_offsets_row = 0;
 
   bool empty() const { return data == nullptr; }
   // What one pass over the matrix reads: its quantised blocks when it has them.

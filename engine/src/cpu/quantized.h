@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpu/matrix.h"
+#include "cpu/quantized_tokens.h"
 
 namespace engine::cpu {
 
@@ -26,6 +27,19 @@ int64_t QuantizedBytes(Quantization q, int64_t rows, int64_t cols);
 std::vector<uint8_t> Quantize(const Matrix& w, Quantization q);
 // Row r of quantised blocks back to float32 (for lookups: embeddings, RowToF32).
 void DequantizeRow(Quantization q, const uint8_t* blocks, int64_t cols, int64_t r, float* out);
+
+// Block offsets (Matrix::block_offsets) are stored in groups of 16 rows: for each group, for each
+// block, the 16 rows' offsets (the last group padded). How many there are for rows × cols, and
+// where row r's offset of block b is.
+int64_t BlockOffsetsCount(int64_t rows, int64_t cols);
+inline int64_t BlockOffsetIndex(int64_t r, int64_t b, int64_t cols) {
+  return (r / 16) * (cols / kQuantBlock) * 16 + b * 16 + r % 16;
+}
+
+// For a matrix with block_offsets: adds to rows [r0, r1) of y [x.n, w.rows] what the offsets
+// contribute, Σ over blocks (in order, one fused multiply-add each) of offset · (the block's token
+// sum, d · Σ q as quantised), whatever the rows and tokens of the call.
+void AddBlockOffsets(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1);
 
 }  // namespace engine::cpu
 

@@ -26,6 +26,12 @@
 namespace engine::model {
 namespace {
 
+// The bytes of a matrix's quantised blocks (Matrix::bytes() counts its block offsets too, which
+// live in their own buffer).
+uint64_t BlockBytes(const cpu::Matrix& m) {
+  return static_cast<uint64_t>(cpu::QuantizedBytes(m.quantization, m.rows, m.cols));
+}
+
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'A', 'G', 'E', 'N', 'T', 'D', 'Q', 'W'};
@@ -272,6 +278,12 @@ const uint8_t* QuantizedCopy::Find(const std::string& name, int64_t rows, int64_
 }
 
 absl::Status QuantizedCopy::Save(const std::vector<Entry>& matrices) const {
+  // A copy holds levels and scales only: block offsets (GGUF K-quants, never saved) would be lost.
+  for (const Entry& e : matrices) {
+    if (e.matrix->block_offsets != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("quantized copy: ", e.name, " has block offsets, which are not saved"));
+    }
+  }
   std::error_code error;
   const fs::path directory = fs::path(path_).parent_path();
   fs::create_directories(directory, error);
@@ -289,10 +301,10 @@ absl::Status QuantizedCopy::Save(const std::vector<Entry>& matrices) const {
   std::vector<uint64_t> offsets(matrices.size());
   std::vector<uint32_t> crcs(matrices.size());
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < matrices.size(); ++i) crcs[i] = Crc32c(matrices[i].matrix->quantized, matrices[i].matrix->bytes());
+  for (size_t i = 0; i < matrices.size(); ++i) crcs[i] = Crc32c(matrices[i].matrix->quantized, BlockBytes(*matrices[i].matrix));
   for (size_t i = 0; i < matrices.size(); ++i) {
     const Entry& e = matrices[i];
-    const uint64_t bytes = e.matrix->bytes();
+    const uint64_t bytes = BlockBytes(*e.matrix);
     Append(&header, static_cast<uint32_t>(e.name.size()));
     header += e.name;
     Append(&header, static_cast<uint32_t>(e.matrix->quantization));
@@ -325,7 +337,7 @@ absl::Status QuantizedCopy::Save(const std::vector<Entry>& matrices) const {
   };
   bool ok = write_at(header.data(), header.size(), 0);
   for (size_t i = 0; ok && i < matrices.size(); ++i) {
-    ok = write_at(matrices[i].matrix->quantized, matrices[i].matrix->bytes(), offsets[i]);
+    ok = write_at(matrices[i].matrix->quantized, BlockBytes(*matrices[i].matrix), offsets[i]);
   }
   ok = ok && ftruncate(fd, static_cast<off_t>(offset)) == 0 && fsync(fd) == 0;
   int cause = errno;

@@ -535,8 +535,8 @@ bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(
 
 namespace {
 
-// A GGUF file: its metadata as config.json, its tensors in place. Its Q8_0 and Q4_0 matrices are
-// taken as they are; `quantize` applies to its float ones. No saved copy: converting the blocks
+// A GGUF file: its metadata as config.json, its tensors in place. Its Q8_0, Q4_0 and K-quant
+// matrices are taken in their own scheme (cpu/kquants.h); `quantize` applies to its float ones. No saved copy: converting the blocks
 // into the kernels' layout is a reshuffle, not a quantisation.
 absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize) {
   absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(options.model_dir);

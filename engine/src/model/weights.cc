@@ -3,12 +3,16 @@
 #include "cpu/matmul.h"
 #include "cpu/matmul_amx.h"
 #include "cpu/matmul_q4.h"
+#include "cpu/kquants.h"
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
+#include "engine/gguf.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,6 +21,47 @@ namespace engine::model {
 namespace {
 
 constexpr int64_t kFp8Block = 128;
+
+// A GGUF block type the loader reads: its blocks, and the kernels' scheme it becomes.
+struct GgufBlocks {
+  GgmlType type;
+  int64_t block;        // weights per block
+  int64_t block_bytes;
+  Quantization quantization;
+  bool has_offsets;     // affine levels (cpu/kquants.h): the matrix carries block offsets
+};
+
+std::optional<GgufBlocks> GgufBlocksOf(const std::string& dtype_name) {
+  using cpu::kquants::kSuperBlock;
+  if (dtype_name == "Q8_0") return GgufBlocks{GgmlType::kQ8_0, 32, cpu::q8::kQ8_0BlockBytes, Quantization::kQ8, false};
+  if (dtype_name == "Q4_0") return GgufBlocks{GgmlType::kQ4_0, 32, cpu::q4::kQ4_0BlockBytes, Quantization::kQ4, false};
+  if (dtype_name == "Q4_K") return GgufBlocks{GgmlType::kQ4_K, kSuperBlock, cpu::kquants::kQ4_KBytes, Quantization::kQ4, true};
+  if (dtype_name == "Q5_K") return GgufBlocks{GgmlType::kQ5_K, kSuperBlock, cpu::kquants::kQ5_KBytes, Quantization::kQ8, true};
+  if (dtype_name == "Q6_K") return GgufBlocks{GgmlType::kQ6_K, kSuperBlock, cpu::kquants::kQ6_KBytes, Quantization::kQ8, false};
+  return std::nullopt;
+}
+
+// One row of a GGUF block type as float32, exactly as ggml dequantises it.
+void DequantizeGgufRow(GgmlType type, const uint8_t* blocks, int64_t cols, float* out) {
+  switch (type) {
+    case GgmlType::kQ4_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, blocks, cols, out);
+    case GgmlType::kQ5_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, blocks, cols, out);
+    case GgmlType::kQ6_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, blocks, cols, out);
+    default: break;
+  }
+  const bool q8 = type == GgmlType::kQ8_0;
+  const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const uint8_t* block = blocks + b * block_bytes;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, block, 2);
+    const float d = F16ToF32(d_bits);
+    for (int64_t i = 0; i < 32; ++i) {
+      const int level = q8 ? static_cast<int8_t>(block[2 + i]) : ((block[2 + i % 16] >> (i < 16 ? 0 : 4)) & 15) - 8;
+      out[b * 32 + i] = d * static_cast<float>(level);
+    }
+  }
+}
 
 class WeightLoader {
  public:
@@ -39,7 +84,9 @@ class WeightLoader {
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
       return Misshapen(*t, absl::StrCat("[", rows, ", ", cols, "]"));
     }
-    if (t->dtype_name == "Q8_0" || t->dtype_name == "Q4_0") return FromGgufBlocks(*t, rows, cols, role);
+    if (const std::optional<GgufBlocks> blocks = GgufBlocksOf(t->dtype_name)) {
+      return FromGgufBlocks(*t, *blocks, rows, cols, role);
+    }
     if (!t->dtype) return BadDType(*t);
     Matrix m;
     m.rows = rows;
@@ -84,52 +131,65 @@ class WeightLoader {
     return WithTiles(m);
   }
 
-  // A GGUF file's Q8_0 or Q4_0 matrix: its blocks rearranged, without loss, into the layout the
-  // kernels read (a row's levels, then its scales), whatever `quantize` asks. The few matrices
-  // the kernels cannot take so (rows not whole pairs of blocks, the MoE router) are widened to
-  // float32, which holds every Q8_0 / Q4_0 weight exactly.
-  absl::StatusOr<Matrix> FromGgufBlocks(const TensorInfo& t, int64_t rows, int64_t cols, Role role) {
-    const bool q8 = t.dtype_name == "Q8_0";
-    const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
-    const int64_t row_bytes = cols / 32 * block_bytes;
-    if (cols % 32 != 0 || t.size_bytes != static_cast<uint64_t>(rows * row_bytes)) {
-      return Misshapen(t, absl::StrCat("[", rows, ", ", cols, "] in blocks of 32"));
+  // A GGUF file's quantised matrix in the layout the kernels read, whatever `quantize` asks:
+  // Q8_0 and Q4_0 blocks rearranged without loss, the K-quants as cpu/kquants.h converts them.
+  // The few matrices the kernels cannot take so (rows not whole pairs of blocks, the MoE router)
+  // are widened to float32, which holds every Q8_0 / Q4_0 weight exactly.
+  absl::StatusOr<Matrix> FromGgufBlocks(const TensorInfo& t, const GgufBlocks& kind, int64_t rows, int64_t cols,
+                                        Role role) {
+    const int64_t row_bytes = cols / kind.block * kind.block_bytes;
+    if (cols % kind.block != 0 || t.size_bytes != static_cast<uint64_t>(rows * row_bytes)) {
+      return Misshapen(t, absl::StrCat("[", rows, ", ", cols, "] in blocks of ", kind.block));
     }
     Matrix m;
     m.rows = rows;
     m.cols = cols;
-    m.quantization = q8 ? Quantization::kQ8 : Quantization::kQ4;
+    m.quantization = kind.quantization;
     if (cpu::CanQuantize(m, m.quantization) && role != Role::kRouter) {
       auto blocks = std::make_unique<std::vector<uint8_t>>(
           static_cast<size_t>(cpu::QuantizedBytes(m.quantization, rows, cols)));
+      std::unique_ptr<std::vector<uint8_t>> offsets;
+      if (kind.has_offsets) {
+        offsets = std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(cpu::BlockOffsetsCount(rows, cols)) * sizeof(uint16_t));
+      }
       const int64_t out_row = cpu::QuantizedBytes(m.quantization, 1, cols);
+      std::atomic<int64_t> unheld_row{-1};
 #pragma omp parallel for schedule(static)
       for (int64_t r = 0; r < rows; ++r) {
-        if (q8) cpu::q8::FromQ8_0(t.data + r * row_bytes, cols, blocks->data() + r * out_row);
-        else cpu::q4::FromQ4_0(t.data + r * row_bytes, cols, blocks->data() + r * out_row);
+        const uint8_t* in = t.data + r * row_bytes;
+        uint8_t* out = blocks->data() + r * out_row;
+        std::vector<uint16_t> row_offsets(static_cast<size_t>(kind.has_offsets ? cols / 32 : 0));
+        bool held = true;
+        switch (kind.type) {
+          case GgmlType::kQ8_0: cpu::q8::FromQ8_0(in, cols, out); break;
+          case GgmlType::kQ4_0: cpu::q4::FromQ4_0(in, cols, out); break;
+          case GgmlType::kQ4_K: held = cpu::kquants::Q4_KToQ4(in, cols, out, row_offsets.data()); break;
+          case GgmlType::kQ5_K: held = cpu::kquants::Q5_KToQ8(in, cols, out, row_offsets.data()); break;
+          case GgmlType::kQ6_K: held = cpu::kquants::Q6_KToQ8(in, cols, out); break;
+          default: break;
+        }
+        if (!held) unheld_row.store(r);
+        uint16_t* interleaved = offsets != nullptr ? reinterpret_cast<uint16_t*>(offsets->data()) : nullptr;
+        for (int64_t b = 0; b < static_cast<int64_t>(row_offsets.size()); ++b) {
+          interleaved[cpu::BlockOffsetIndex(r, b, cols)] = row_offsets[b];
+        }
+      }
+      if (const int64_t r = unheld_row.load(); r >= 0) {
+        return absl::DataLossError(absl::StrCat("tensor ", t.name, " in ", t.file, ": row ", r, " has a ", t.dtype_name,
+                                                " block whose scale or min is NaN, infinite or beyond f16's range"));
       }
       m.quantized = blocks->data();
+      if (offsets != nullptr) m.block_offsets = reinterpret_cast<const uint16_t*>(offsets->data());
       // Nothing reads `data` of a quantised matrix but its emptiness: the file's own blocks.
       m.dtype = DType::kBF16;
       m.data = t.data;
       weights_->owned_bytes.push_back(std::move(blocks));
+      if (offsets != nullptr) weights_->owned_bytes.push_back(std::move(offsets));
       return m;
     }
     auto widened = std::make_unique<std::vector<uint8_t>>(static_cast<size_t>(rows * cols) * sizeof(float));
     float* out = reinterpret_cast<float*>(widened->data());
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* blocks = t.data + r * row_bytes;
-      for (int64_t b = 0; b < cols / 32; ++b) {
-        const uint8_t* block = blocks + b * block_bytes;
-        uint16_t d_bits;
-        std::memcpy(&d_bits, block, 2);
-        const float d = F16ToF32(d_bits);
-        for (int64_t i = 0; i < 32; ++i) {
-          const int level = q8 ? static_cast<int8_t>(block[2 + i]) : ((block[2 + i % 16] >> (i < 16 ? 0 : 4)) & 15) - 8;
-          out[r * cols + b * 32 + i] = d * static_cast<float>(level);
-        }
-      }
-    }
+    for (int64_t r = 0; r < rows; ++r) DequantizeGgufRow(kind.type, t.data + r * row_bytes, cols, out + r * cols);
     m.quantization = Quantization::kNone;
     m.dtype = DType::kF32;
     m.data = out;
@@ -184,7 +244,7 @@ class WeightLoader {
   }
   absl::Status BadDType(const TensorInfo& t) const {
     return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has dtype ",
-                                                   t.dtype_name, "; supported: F32, BF16, F16, GGUF's Q8_0 and Q4_0",
+                                                   t.dtype_name, "; supported: F32, BF16, F16, GGUF's Q8_0, Q4_0, Q4_K, Q5_K and Q6_K",
                                                    " (and F8_E4M3 matrices with weight_scale_inv)"));
   }
 
