@@ -144,8 +144,8 @@ TEST(MatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
         // And in a batch of jobs sharing their input (as q/k/v do).
         std::vector<float> first(static_cast<size_t>(n * 515)), second(first.size());
         MatmulBatch({{x.data(), n, &w.matrix, first.data()}, {x.data(), n, &w.matrix, second.data()}});
-        EXPECT_EQ(first, batched);
-        EXPECT_EQ(second, batched);
+        EXPECT_EQ(first, batched) << DTypeName(dtype) << " k=" << cols << " n=" << n << ": the first of two jobs";
+        EXPECT_EQ(second, batched) << DTypeName(dtype) << " k=" << cols << " n=" << n << ": the second of two jobs";
       }
     }
   }

@@ -104,8 +104,10 @@ namespace {
 // of 32, zero-padded.
 int64_t Bf16Stride(int64_t k) { return (k + 31) & ~int64_t{31}; }
 
-// Dot products of one weight row (already float32) with up to kTokenBlock token rows.
-inline float Dot(const float* a, const float* b, int64_t k) {
+// One dot product of the portable path. Not inlined: inlined into RowsPortable's loops, GCC
+// summed an item's first row in another order than the rest, so a row's bits depended on where
+// the work items began.
+__attribute__((noinline)) float RowDot(const float* a, const float* b, int64_t k) {
   float sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t c = 0; c < k; ++c) sum += a[c] * b[c];
@@ -293,7 +295,7 @@ void RowsPortable(const float* x, int64_t n, const Matrix& w, float* y, int64_t 
       w.RowToF32(r, converted.data());
       row = converted.data();
     }
-    for (int64_t i = 0; i < n; ++i) y[i * w.rows + r] = Dot(x + i * w.cols, row, w.cols);
+    for (int64_t i = 0; i < n; ++i) y[i * w.rows + r] = RowDot(x + i * w.cols, row, w.cols);
   }
 }
 
@@ -413,6 +415,14 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     const Matrix& w = *jobs[j].w;
     const int64_t row_bytes = std::max<int64_t>(1, static_cast<int64_t>(w.bytes()) / std::max<int64_t>(1, w.rows));
     int64_t chunk = std::max<int64_t>(1, item_bytes / row_bytes);
+    // A small matrix times many tokens (a MoE router over a prefill) is little to read but much to
+    // compute: split it so that every thread takes a share instead of one thread taking it all.
+    // In whole 32-row steps, as the byte-sized chunks are (powers of two): kernels tile rows from
+    // an item's first row, so boundaries off those steps would regroup rows and change bits.
+    if (w.rows * w.cols * jobs[j].n >= (int64_t{1} << 22)) {
+      const int64_t share = (w.rows + 2 * threads - 1) / (2 * threads);
+      chunk = std::min(chunk, std::max<int64_t>(32, (share + 31) & ~int64_t{31}));
+    }
     chunk = amx_rows(w) > 0               ? (chunk + 31) & ~int64_t{31}  // whole pairs of AMX tiles
             : w.block_offsets != nullptr ? (chunk + 15) & ~int64_t{15}  // whole groups of offsets
                                          : (chunk + 3) & ~int64_t{3};   // whole 4-row tiles

@@ -18,6 +18,7 @@
 #include "gguf_checkpoint.h"
 #include "model/kv_cache.h"
 #include "model/router.h"
+#include "model/scratch.h"
 #include "model/weights.h"
 
 namespace engine::model {
@@ -77,20 +78,24 @@ class Transformer final : public Model {
       }
     }
 
+    ScratchPool::Lease scratch = scratch_pool_.Acquire();
     // x: the residual stream, one row per new token of every sequence.
-    std::vector<float> x(rows * hidden);
+    float* x = scratch->Floats(rows * hidden);
     for (size_t i = 0; i < batch.size(); ++i) {
       for (int64_t t = 0; t < segments[i].n; ++t) {
         weights_->embed.RowToF32(batch[i].tokens[t], &x[(segments[i].row + t) * hidden]);
       }
     }
     for (int l = 0; l < config_.num_hidden_layers; ++l) {
-      DecoderLayer(weights_->layers[l], l, x.data(), rows, segments);
+      // A layer's buffers are dead once it has added to x: the next layer reuses them.
+      const Scratch::Mark mark = scratch->GetMark();
+      DecoderLayer(weights_->layers[l], l, x, rows, segments, *scratch);
+      scratch->Rewind(mark);
     }
     for (Segment& s : segments) s.cache->CommitAppend(s.n);
 
-    RmsNorm(x.data(), rows, hidden, weights_->final_norm.data(), Eps(), x.data());
-    Heads(weights_->lm_head, x.data(), batch, segments);
+    RmsNorm(x, rows, hidden, weights_->final_norm.data(), Eps(), x);
+    Heads(weights_->lm_head, x, batch, segments, *scratch);
     for (size_t i = 0; i < batch.size(); ++i) {
       const Segment& s = segments[i];
       if (s.cache->pool().stores_hidden()) {
@@ -98,7 +103,7 @@ class Transformer final : public Model {
       }
       ForwardResult* result = batch[i].result;
       if (batch[i].options.return_hidden) {
-        result->hidden.assign(x.begin() + s.row * hidden, x.begin() + (s.row + s.n) * hidden);
+        result->hidden.assign(x + s.row * hidden, x + (s.row + s.n) * hidden);
       } else {
         result->hidden.clear();
       }
@@ -142,28 +147,29 @@ class Transformer final : public Model {
 
     // x = eh_proj([enorm(embed(next token)); hnorm(h)]), with the embedding zeroed at the
     // sequence's first MTP position.
-    std::vector<float> joined(n * 2 * hidden, 0.0f);
-    std::vector<float> row(hidden);
+    ScratchPool::Lease scratch = scratch_pool_.Acquire();
+    float* joined = scratch->Zeros(n * 2 * hidden);
+    float* row = scratch->Floats(hidden);
     for (int64_t i = 0; i < n; ++i) {
       float* e = &joined[i * 2 * hidden];
       if (start + i > 0) {
-        mtp.embed.RowToF32(next_tokens[i], row.data());
-        RmsNorm(row.data(), 1, hidden, mtp.enorm.data(), Eps(), e);
+        mtp.embed.RowToF32(next_tokens[i], row);
+        RmsNorm(row, 1, hidden, mtp.enorm.data(), Eps(), e);
       }
       RmsNorm(&hidden_states[i * hidden], 1, hidden, mtp.hnorm.data(), Eps(), e + hidden);
     }
-    std::vector<float> x(n * hidden);
-    MatmulTransposed(joined.data(), n, mtp.eh_proj, x.data());
+    float* x = scratch->Floats(n * hidden);
+    MatmulTransposed(joined, n, mtp.eh_proj, x);
 
     absl::Status reserved = cache->Reserve(n);
     if (!reserved.ok()) return reserved;
     const Segment segment{0, n, start, cache};
-    DecoderLayer(mtp.block, 0, x.data(), n, std::span(&segment, 1));
+    DecoderLayer(mtp.block, 0, x, n, std::span(&segment, 1), *scratch);
     cache->CommitAppend(n);
 
-    result->hidden = x;
-    RmsNorm(x.data(), n, hidden, mtp.head_norm.data(), Eps(), x.data());
-    Head(mtp.head, x.data(), n, options.all_logits, result);
+    result->hidden.assign(x, x + n * hidden);
+    RmsNorm(x, n, hidden, mtp.head_norm.data(), Eps(), x);
+    Head(mtp.head, x, n, options.all_logits, result);
     return absl::OkStatus();
   }
 
@@ -223,22 +229,23 @@ class Transformer final : public Model {
   // Each entry's logits: one product over the rows the entries want (all of theirs, or their
   // last), so the head is read once for the whole batch.
   void Heads(const Matrix& head, const float* x, std::span<const BatchEntry> batch,
-             std::span<const Segment> segments) const {
+             std::span<const Segment> segments, Scratch& scratch) const {
     const int64_t hidden = config_.hidden_size, vocab = config_.vocab_size;
     std::vector<int64_t> picked;
     for (size_t i = 0; i < batch.size(); ++i) {
       const Segment& s = segments[i];
       for (int64_t t = batch[i].options.all_logits ? 0 : s.n - 1; t < s.n; ++t) picked.push_back(s.row + t);
     }
-    std::vector<float> gathered(picked.size() * hidden), logits(picked.size() * vocab);
+    float* gathered = scratch.Floats(picked.size() * hidden);
+    float* logits = scratch.Floats(picked.size() * vocab);
     for (size_t r = 0; r < picked.size(); ++r) std::copy_n(x + picked[r] * hidden, hidden, &gathered[r * hidden]);
-    MatmulTransposed(gathered.data(), static_cast<int64_t>(picked.size()), head, logits.data());
+    MatmulTransposed(gathered, static_cast<int64_t>(picked.size()), head, logits);
     size_t r = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       const int64_t count = batch[i].options.all_logits ? segments[i].n : 1;
       ForwardResult* result = batch[i].result;
       result->logit_rows = count;
-      result->logits.assign(logits.begin() + r * vocab, logits.begin() + (r + count) * vocab);
+      result->logits.assign(logits + r * vocab, logits + (r + count) * vocab);
       r += count;
     }
   }
@@ -254,24 +261,26 @@ class Transformer final : public Model {
   }
 
   // x ← x + Attention(RMSNorm(x)); x ← x + FFN(RMSNorm(x)), for the rows of every segment.
-  void DecoderLayer(const LayerWeights& w, int layer, float* x, int64_t n, std::span<const Segment> segments) const {
+  void DecoderLayer(const LayerWeights& w, int layer, float* x, int64_t n, std::span<const Segment> segments,
+                    Scratch& scratch) const {
     const int64_t hidden = config_.hidden_size;
-    std::vector<float> h(n * hidden), out(n * hidden);
+    float* h = scratch.Floats(n * hidden);
+    float* out = scratch.Floats(n * hidden);
 
-    RmsNorm(x, n, hidden, w.input_norm.data(), Eps(), h.data());
+    RmsNorm(x, n, hidden, w.input_norm.data(), Eps(), h);
     if (config_.is_mla()) {
-      LatentAttention(w.mla, layer, h.data(), n, segments, out.data());
+      LatentAttention(w.mla, layer, h, n, segments, out, scratch);
     } else {
-      GroupedQueryAttention(w.gqa, layer, h.data(), n, segments, out.data());
+      GroupedQueryAttention(w.gqa, layer, h, n, segments, out, scratch);
     }
     for (int64_t i = 0; i < n * hidden; ++i) x[i] += out[i];
 
-    RmsNorm(x, n, hidden, w.post_attention_norm.data(), Eps(), h.data());
+    RmsNorm(x, n, hidden, w.post_attention_norm.data(), Eps(), h);
     if (w.is_moe) {
-      MixtureOfExperts(w.moe, h.data(), n, out.data());
+      MixtureOfExperts(w.moe, h, n, out, scratch);
     } else {
-      std::fill(out.begin(), out.end(), 0.0f);
-      Mlp(w.mlp, h.data(), n, 1.0f, nullptr, out.data());
+      std::fill_n(out, n * hidden, 0.0f);
+      Mlp(w.mlp, h, n, 1.0f, nullptr, out, scratch);
     }
     for (int64_t i = 0; i < n * hidden; ++i) x[i] += out[i];
   }
@@ -281,7 +290,7 @@ class Transformer final : public Model {
   //   score(t, s) = (W_UKᵀ q_nope)·c_s + q_rope·k_rope_s,   out_h = W_UV · Σ_s p(t, s) c_s
   // where c_s is the cached latent and k_rope_s the cached rotary key of position s.
   void LatentAttention(const MlaWeights& w, int layer, const float* h, int64_t n, std::span<const Segment> segments,
-                       float* out) const {
+                       float* out, Scratch& scratch) const {
     const ModelConfig& c = config_;
     const int64_t heads = c.num_attention_heads;
     const int64_t nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim, vdim = c.v_head_dim;
@@ -289,14 +298,15 @@ class Transformer final : public Model {
 
     // Queries: q = W_QB · RMSNorm(W_QA · h) with q-LoRA, else q = W_Q · h.
     // Keys/values: the shared latent c = RMSNorm(W_DKV · h) and the rotary key k_rope, cached.
-    std::vector<float> q(n * heads * qk), kv_a(n * (rank + rope));
+    float* q = scratch.Floats(n * heads * qk);
+    float* kv_a = scratch.Floats(n * (rank + rope));
     if (!w.q_a.empty()) {
-      std::vector<float> q_compressed(n * c.q_lora_rank);
-      cpu::MatmulBatch({{h, n, &w.q_a, q_compressed.data()}, {h, n, &w.kv_a, kv_a.data()}});
-      RmsNorm(q_compressed.data(), n, c.q_lora_rank, w.q_a_norm.data(), Eps(), q_compressed.data());
-      MatmulTransposed(q_compressed.data(), n, w.q_b, q.data());
+      float* q_compressed = scratch.Floats(n * c.q_lora_rank);
+      cpu::MatmulBatch({{h, n, &w.q_a, q_compressed}, {h, n, &w.kv_a, kv_a}});
+      RmsNorm(q_compressed, n, c.q_lora_rank, w.q_a_norm.data(), Eps(), q_compressed);
+      MatmulTransposed(q_compressed, n, w.q_b, q);
     } else {
-      cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.kv_a, kv_a.data()}});
+      cpu::MatmulBatch({{h, n, &w.q, q}, {h, n, &w.kv_a, kv_a}});
     }
     for (const Segment& seg : segments) {
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
@@ -311,7 +321,7 @@ class Transformer final : public Model {
       }
     }
 
-    std::vector<float> attended(n * heads * vdim);
+    float* attended = scratch.Floats(n * heads * vdim);
     const int64_t tasks = static_cast<int64_t>(segments.size()) * heads;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
@@ -344,19 +354,21 @@ class Transformer final : public Model {
         std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
       }
     }
-    MatmulTransposed(attended.data(), n, w.o, out);
+    MatmulTransposed(attended, n, w.o, out);
   }
 
   // Grouped-query attention with RMSNorm on each query and key head (Qwen3).
   void GroupedQueryAttention(const GqaWeights& w, int layer, const float* h, int64_t n,
-                             std::span<const Segment> segments, float* out) const {
+                             std::span<const Segment> segments, float* out, Scratch& scratch) const {
     const ModelConfig& c = config_;
     const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, d = c.head_dim;
     const int64_t group = heads / kv_heads;
-    std::vector<float> q(n * heads * d), keys(n * kv_heads * d), values(n * kv_heads * d);
-    cpu::MatmulBatch({{h, n, &w.q, q.data()}, {h, n, &w.k, keys.data()}, {h, n, &w.v, values.data()}});
-    RmsNorm(q.data(), n * heads, d, w.q_norm.data(), Eps(), q.data());
-    RmsNorm(keys.data(), n * kv_heads, d, w.k_norm.data(), Eps(), keys.data());
+    float* q = scratch.Floats(n * heads * d);
+    float* keys = scratch.Floats(n * kv_heads * d);
+    float* values = scratch.Floats(n * kv_heads * d);
+    cpu::MatmulBatch({{h, n, &w.q, q}, {h, n, &w.k, keys}, {h, n, &w.v, values}});
+    RmsNorm(q, n * heads, d, w.q_norm.data(), Eps(), q);
+    RmsNorm(keys, n * kv_heads, d, w.k_norm.data(), Eps(), keys);
     for (const Segment& seg : segments) {
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
       for (int64_t t = 0; t < seg.n; ++t) {
@@ -370,7 +382,7 @@ class Transformer final : public Model {
 
     // softmax(q·Kᵀ / √d)·V per query head, causal: one task per (sequence, KV head), whose keys
     // and values are gathered once into a panel for the `group` query heads that share them.
-    std::vector<float> attended(n * heads * d);
+    float* attended = scratch.Floats(n * heads * d);
     const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
@@ -381,25 +393,27 @@ class Transformer final : public Model {
       cpu::GatherPanel(
           seg.start + seg.n, d, [&](int64_t s) { return kv.a(s) + g * d; }, [&](int64_t s) { return kv.b(s) + g * d; },
           &panel);
-      std::vector<float> queries(seg.n * d), outputs(seg.n * d), scratch;
+      std::vector<float> queries(seg.n * d), outputs(seg.n * d), scores;
       for (int64_t hd = g * group; hd < (g + 1) * group; ++hd) {
         for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * d], d, &queries[t * d]);
-        cpu::CausalAttention(queries.data(), seg.n, seg.start + 1, softmax_scale_, panel, outputs.data(), &scratch);
+        cpu::CausalAttention(queries.data(), seg.n, seg.start + 1, softmax_scale_, panel, outputs.data(), &scores);
         for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&outputs[t * d], d, &attended[((seg.row + t) * heads + hd) * d]);
       }
     }
-    MatmulTransposed(attended.data(), n, w.o, out);
+    MatmulTransposed(attended, n, w.o, out);
   }
 
   // out[rows[i]] += scale[i] · down(silu(gate · x_i) ⊙ (up · x_i)) for the n rows of x.
   // With rows == nullptr, row i of x adds into row i of out with weight `uniform_scale`.
   void Mlp(const MlpWeights& w, const float* x, int64_t n, float uniform_scale,
-           const std::vector<std::pair<int64_t, float>>* targets, float* out) const {
+           const std::vector<std::pair<int64_t, float>>* targets, float* out, Scratch& scratch) const {
     const int64_t hidden = config_.hidden_size, width = w.gate.rows;
-    std::vector<float> gate(n * width), up(n * width), down(n * hidden);
-    cpu::MatmulBatch({{x, n, &w.gate, gate.data()}, {x, n, &w.up, up.data()}});
-    cpu::SiluMul(gate.data(), up.data(), n * width);
-    MatmulTransposed(gate.data(), n, w.down, down.data());
+    float* gate = scratch.Floats(n * width);
+    float* up = scratch.Floats(n * width);
+    float* down = scratch.Floats(n * hidden);
+    cpu::MatmulBatch({{x, n, &w.gate, gate}, {x, n, &w.up, up}});
+    cpu::SiluMul(gate, up, n * width);
+    MatmulTransposed(gate, n, w.down, down);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t row = targets ? (*targets)[i].first : i;
       const float scale = targets ? (*targets)[i].second : uniform_scale;
@@ -412,10 +426,10 @@ class Transformer final : public Model {
   // Routed experts (each token's top-k, weighted by the router) plus the shared experts.
   // Tokens are grouped by expert so each expert's weights are read once for all its tokens,
   // and all experts' projections run in one parallel pass per stage (gate/up, then down).
-  void MixtureOfExperts(const MoeWeights& w, const float* x, int64_t n, float* out) const {
+  void MixtureOfExperts(const MoeWeights& w, const float* x, int64_t n, float* out, Scratch& scratch) const {
     const int64_t hidden = config_.hidden_size, experts = config_.num_routed_experts;
-    std::vector<float> logits(n * experts);
-    MatmulTransposed(x, n, w.router, logits.data());
+    float* logits = scratch.Floats(n * experts);
+    MatmulTransposed(x, n, w.router, logits);
 
     std::vector<std::vector<std::pair<int64_t, float>>> assigned(experts);
     RouterChoice choice;
@@ -431,7 +445,7 @@ class Transformer final : public Model {
       const MlpWeights* mlp;
       const std::vector<std::pair<int64_t, float>>* tokens;  // nullptr: all n tokens, weight 1
       int64_t rows;
-      std::vector<float> input, gate, up, down;
+      float *input = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
     };
     std::vector<Group> groups;
     for (int64_t e = 0; e < experts; ++e) {
@@ -442,23 +456,26 @@ class Transformer final : public Model {
     std::vector<cpu::MatmulJob> jobs;
     for (Group& g : groups) {
       const int64_t width = g.mlp->gate.rows;
-      if (g.tokens != nullptr) {
-        g.input.resize(g.rows * hidden);
-        for (int64_t i = 0; i < g.rows; ++i) std::copy_n(x + (*g.tokens)[i].first * hidden, hidden, &g.input[i * hidden]);
-      }
-      const float* input = g.tokens != nullptr ? g.input.data() : x;
-      g.gate.resize(g.rows * width);
-      g.up.resize(g.rows * width);
-      jobs.push_back({input, g.rows, &g.mlp->gate, g.gate.data()});
-      jobs.push_back({input, g.rows, &g.mlp->up, g.up.data()});
+      if (g.tokens != nullptr) g.input = scratch.Floats(g.rows * hidden);
+      g.gate = scratch.Floats(g.rows * width);
+      g.up = scratch.Floats(g.rows * width);
+      g.down = scratch.Floats(g.rows * hidden);
+      jobs.push_back({g.tokens != nullptr ? g.input : x, g.rows, &g.mlp->gate, g.gate});
+      jobs.push_back({g.tokens != nullptr ? g.input : x, g.rows, &g.mlp->up, g.up});
+    }
+    // Gathering a prefill's rows by expert is a copy of megabytes: on every core.
+    const int64_t group_count = static_cast<int64_t>(groups.size());
+#pragma omp parallel for schedule(dynamic) if (n >= 64)
+    for (int64_t i = 0; i < group_count; ++i) {
+      const Group& g = groups[i];
+      if (g.tokens == nullptr) continue;
+      for (int64_t r = 0; r < g.rows; ++r) std::copy_n(x + (*g.tokens)[r].first * hidden, hidden, &g.input[r * hidden]);
     }
     cpu::MatmulBatch(jobs);
     jobs.clear();
-    for (Group& g : groups) {
-      cpu::SiluMul(g.gate.data(), g.up.data(), static_cast<int64_t>(g.gate.size()));
-      g.down.resize(g.rows * hidden);
-      jobs.push_back({g.gate.data(), g.rows, &g.mlp->down, g.down.data()});
-    }
+#pragma omp parallel for schedule(dynamic) if (n >= 64)
+    for (int64_t i = 0; i < group_count; ++i) cpu::SiluMul(groups[i].gate, groups[i].up, groups[i].rows * groups[i].mlp->gate.rows);
+    for (Group& g : groups) jobs.push_back({g.gate, g.rows, &g.mlp->down, g.down});
     cpu::MatmulBatch(jobs);
 
     std::fill(out, out + n * hidden, 0.0f);
@@ -524,6 +541,8 @@ class Transformer final : public Model {
   std::unique_ptr<Weights> weights_;
   cpu::RotaryEmbedding rope_;
   float softmax_scale_;
+  // Activations of the passes in flight, kept between passes (model/scratch.h).
+  mutable ScratchPool scratch_pool_;
 };
 
 }  // namespace
