@@ -20,7 +20,8 @@ if [[ ! -f "$prefix/.unpacked" ]]; then
 fi
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DAGENTD_ENGINE_ONLY=ON -DAGENTD_CUDA=ON \
   -DCMAKE_PREFIX_PATH="$prefix/usr" ${AGENTD_CMAKE_ARGS:-} > build-gpu.log
-cmake --build build-gpu -j "$(nproc)" >> build-gpu.log 2>&1 || { tail -50 build-gpu.log; exit 1; }
+# AGENTD_BUILD_TARGETS limits the build to some targets (scripts/gpu_check.sh builds only what it runs).
+cmake --build build-gpu -j "$(nproc)" ${AGENTD_BUILD_TARGETS:+--target $AGENTD_BUILD_TARGETS} >> build-gpu.log 2>&1 || { tail -50 build-gpu.log; exit 1; }
 echo "gpu_build: built $(ls build-gpu/bin | tr '\n' ' ')"
 if [[ "${1:-}" == test ]]; then
   ctest --test-dir build-gpu -j 8 --output-on-failure

@@ -1,0 +1,29 @@
+// float32 → bf16, round to nearest even with NaN kept; CPU reference engine::F32ToBf16.
+#include "cuda/ops.h"
+#include "cuda/reduce.cuh"
+
+namespace engine::cuda {
+namespace {
+
+__global__ void ConvertF32ToBf16Kernel(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const uint32_t bits = __float_as_uint(x[i]);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+      out[i] = static_cast<uint16_t>((bits >> 16) | 0x40);
+    } else {
+      out[i] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    }
+  }
+}
+
+}  // namespace
+
+cudaError_t ConvertF32ToBf16(const float* x, int64_t n, uint16_t* out, cudaStream_t stream) {
+  if (n <= 0) return cudaSuccess;
+  const int64_t blocks = (n + 255) / 256;
+  ConvertF32ToBf16Kernel<<<static_cast<unsigned>(blocks < 65535 ? blocks : 65535), 256, 0, stream>>>(x, n, out);
+  return LaunchError();
+}
+
+}  // namespace engine::cuda
