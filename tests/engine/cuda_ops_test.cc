@@ -269,7 +269,7 @@ std::vector<int32_t> RandomChoices(int64_t n, int k, int experts, uint32_t seed)
 TEST_F(CudaOpsTest, DispatchGroupsChoicesByExpertInOrder) {
   for (const auto& [n, k, experts] : std::vector<std::tuple<int64_t, int, int>>{{1, 1, 8}, {7, 6, 64}, {300, 8, 256}, {2048, 8, 128}}) {
     const std::vector<int32_t> choices = RandomChoices(n, k, experts, 10);
-    const reference::Dispatch want = reference::MoeDispatch(choices, k, experts);
+    const reference::Dispatch want = reference::MoeDispatch(choices, experts);
     DeviceBuffer<int32_t> dchoices(choices), doffsets(experts + 1), dorder(n * k), dslot(n * k);
     ASSERT_EQ(MoeDispatch(dchoices.get(), n, k, experts, doffsets.get(), dorder.get(), dslot.get(), stream_), cudaSuccess);
     Sync("MoeDispatch");
@@ -289,7 +289,7 @@ TEST_F(CudaOpsTest, GroupedMatmulMatchesPerExpertProducts) {
   for (const Case& c : {Case{1, 6, 64, 1408, 2048, true}, Case{1, 6, 64, 2048, 1408, false}, Case{13, 2, 8, 33, 64, true},
                         Case{200, 8, 16, 96, 136, false}}) {
     const std::vector<int32_t> choices = RandomChoices(c.n, c.k, c.experts, 11);
-    const reference::Dispatch dispatch = reference::MoeDispatch(choices, c.k, c.experts);
+    const reference::Dispatch dispatch = reference::MoeDispatch(choices, c.experts);
     const int64_t x_rows = c.gather ? c.n : c.n * c.k;
     const std::vector<float> x = Random(x_rows * c.in, 12);
     std::vector<std::vector<uint16_t>> weights;
@@ -319,7 +319,7 @@ TEST_F(CudaOpsTest, CombineAddsInTheCpuOrder) {
     const int64_t n = 29, hidden = 520;
     const int k = 6, experts = 64;
     const std::vector<int32_t> choices = RandomChoices(n, k, experts, 13);
-    const reference::Dispatch dispatch = reference::MoeDispatch(choices, k, experts);
+    const reference::Dispatch dispatch = reference::MoeDispatch(choices, experts);
     const std::vector<float> y = Random(n * k * hidden, 14), weights = Random(n * k, 15), shared = Random(n * hidden, 16);
     std::vector<float> want;
     reference::MoeCombine(y, choices, weights, dispatch.slot_of, n, k, hidden, with_shared ? shared.data() : nullptr, &want);
@@ -391,7 +391,7 @@ QueryRows RowsOf(const PagedCase& c) {
   return rows;
 }
 
-void CheckAttention(CudaOpsTest* test, cudaStream_t stream, const PagedCase& c, AttentionArgs args, int64_t q_width) {
+void CheckAttention(cudaStream_t stream, const PagedCase& c, AttentionArgs args, int64_t q_width) {
   const QueryRows rows = RowsOf(c);
   const int64_t n = static_cast<int64_t>(rows.positions.size());
   std::vector<float> q = Random(n * args.heads * q_width, 20);
@@ -409,7 +409,6 @@ void CheckAttention(CudaOpsTest* test, cudaStream_t stream, const PagedCase& c, 
   ASSERT_EQ(PagedAttention(args, n, c.Layout(darena.get()), {dtables.get(), dstart.get(), dpos.get()}, stream), cudaSuccess);
   ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "PagedAttention";
   EXPECT_LT(RelativeError(dout.Download(), want), 1e-5);
-  (void)test;
 }
 
 TEST_F(CudaOpsTest, GroupedQueryAttentionOverPagedBlocks) {
@@ -418,7 +417,7 @@ TEST_F(CudaOpsTest, GroupedQueryAttentionOverPagedBlocks) {
   const AttentionArgs args{.q_row_stride = kv_heads * group * d, .q_head_stride = d, .heads = kv_heads * group,
                            .group = group, .score_a = d, .score_b = 0, .kv_head_stride = d, .values_from_a = false,
                            .value_width = d, .scale = 1.0f / std::sqrt(128.0f), .layer = 1};
-  CheckAttention(this, stream_, c, args, d);
+  CheckAttention(stream_, c, args, d);
 }
 
 TEST_F(CudaOpsTest, LatentAttentionOverPagedBlocks) {
@@ -427,7 +426,7 @@ TEST_F(CudaOpsTest, LatentAttentionOverPagedBlocks) {
   const AttentionArgs args{.q_row_stride = heads * (rank + rope), .q_head_stride = rank + rope, .heads = heads,
                            .group = heads, .score_a = rank, .score_b = rope, .kv_head_stride = 0,
                            .values_from_a = true, .value_width = rank, .scale = 0.07f, .layer = 0};
-  CheckAttention(this, stream_, c, args, rank + rope);
+  CheckAttention(stream_, c, args, rank + rope);
 }
 
 TEST_F(CudaOpsTest, KvWriteFillsTheRowsOfEachPosition) {
@@ -526,7 +525,7 @@ TEST(CudaReferenceTest, PagedAttentionReferenceIsTheCpuEnginesAttention) {
 
 TEST(CudaReferenceTest, DispatchListsEveryChoiceOnceByExpert) {
   const std::vector<int32_t> choices = {3, 1, 1, 0, 3, 2};  // 3 tokens, k = 2
-  const reference::Dispatch d = reference::MoeDispatch(choices, 2, 4);
+  const reference::Dispatch d = reference::MoeDispatch(choices, 4);
   EXPECT_EQ(d.offsets, (std::vector<int32_t>{0, 1, 3, 4, 6}));
   EXPECT_EQ(d.order, (std::vector<int32_t>{3, 1, 2, 5, 0, 4}));
   for (size_t i = 0; i < choices.size(); ++i) EXPECT_EQ(d.order[d.slot_of[i]], static_cast<int32_t>(i));

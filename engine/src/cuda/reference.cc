@@ -9,8 +9,7 @@
 
 namespace engine::cuda::reference {
 
-Dispatch MoeDispatch(const std::vector<int32_t>& choices, int k, int experts) {
-  (void)k;
+Dispatch MoeDispatch(const std::vector<int32_t>& choices, int experts) {
   Dispatch d;
   d.offsets.assign(experts + 1, 0);
   d.order.resize(choices.size());

@@ -15,7 +15,7 @@ namespace engine::cuda::reference {
 struct Dispatch {
   std::vector<int32_t> offsets, order, slot_of;
 };
-Dispatch MoeDispatch(const std::vector<int32_t>& choices, int k, int experts);
+Dispatch MoeDispatch(const std::vector<int32_t>& choices, int experts);
 
 // Host versions of GroupedMatmulArgs' pointers: weights[e] is expert e's [out, in] bf16 matrix.
 void GroupedMatmul(const std::vector<float>& x, bool gather_tokens, int k, const Dispatch& dispatch,
