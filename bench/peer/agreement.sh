@@ -11,7 +11,10 @@
 # rounding (activations to 8 bits — llama.cpp's K-quant products per 256, ours per 32 — and
 # sums in another order).
 #
-#   bash bench/peer/agreement.sh [--types bf16,q8_0,q4_0,q4_k_m,q5_k_m] [--prompt 32] [--generate 32]
+#   bash bench/peer/agreement.sh [--types bf16,q8_0,q4_0,q4_k_m,q5_k_m] [--prompt 32] [--generate 32] [--shape FILE]
+#
+# --shape bench/shapes/deepseek_v3_agreement.json checks llama.cpp's deepseek2 (MLA) layout the
+# same way.
 #
 # Needs the build, node and npm, and the npm registry (as bench/peer/run.sh).
 set -euo pipefail
@@ -31,6 +34,8 @@ name=$(basename "$shape" .json)
 out=${OUT_DIR:-$peer_dir/agreement}
 mkdir -p "$out"
 
+tokenizer=tests/data/tokenizers/qwen3
+grep -q '"model_type": *"deepseek_v3"' "$shape" && tokenizer=tests/data/tokenizers/deepseek_v3
 build/bin/engine_throughput --shape "$shape" --stddev "$stddev" --threads "$threads" --prompt 16 --decode 1 > /dev/null
 checkpoint=$(ls -d "$models/$name-stddev"*/ | head -1)
 checkpoint=${checkpoint%/}
@@ -39,7 +44,7 @@ for type in ${types//,/ }; do
   reference=$out/$type.f32-checkpoint
   if [ ! -f "$gguf" ] || [ "$gguf" -ot "$checkpoint/model.safetensors" ] || [ ! -f "$reference/model.safetensors" ]; then
     /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$checkpoint" \
-        --tokenizer tests/data/tokenizers/qwen3/tokenizer.json --out "$gguf" --type "$type" \
+        --tokenizer "$tokenizer/tokenizer.json" --out "$gguf" --type "$type" \
         --dequantized-out "$reference" >&2
   fi
   echo "== $type: llama.cpp decodes $generate tokens" >&2

@@ -32,5 +32,13 @@ export function benchPrompt(n, vocab, seed) {
 // node-llama-cpp from the scratch directory, on the CPU with `threads` threads.
 export async function loadLlama(peerDir, threads) {
   const {getLlama} = await import(pathToFileURL(path.join(peerDir, "node_modules/node-llama-cpp/dist/index.js")).href);
-  return await getLlama({gpu: false, build: "never", maxThreads: threads, logLevel: "error"});
+  return await getLlama({gpu: false, build: "never", maxThreads: threads, logLevel: process.env.AGENTD_PEER_LOG_LEVEL ?? "error"});
+}
+
+// The range prompt ids are drawn from, as bench/engine_throughput.cc draws them: the file's
+// vocabulary (node-llama-cpp's model.tokens has no count), capped below Qwen3's special tokens.
+export function promptVocabulary(model) {
+  const size = model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length;
+  if (!size) throw new Error("the GGUF file has no tokenizer.ggml.tokens");
+  return Math.min(size, 151643);
 }

@@ -7,7 +7,7 @@
 //   node llamacpp_bench.mjs --peer-dir DIR --model model.gguf --threads 2 --prompt 128,512 \
 //        --decode 64 --sequences 4,16
 import {performance} from "node:perf_hooks";
-import {benchPrompt, loadLlama, parseArgs} from "./common.mjs";
+import {benchPrompt, loadLlama, parseArgs, promptVocabulary} from "./common.mjs";
 
 const raw = parseArgs(process.argv, {threads: 2, prompt: "128", decode: 64, sequences: ""});
 const args = {
@@ -17,7 +17,7 @@ const args = {
 };
 const llama = await loadLlama(args.peerDir, args.threads);
 const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0, useMmap: true});
-const vocab = Math.min(model.tokens.count ?? 151643, 151643);
+const vocab = promptVocabulary(model);
 const maxPrompt = Math.max(...args.prompts);
 
 async function newContext(sequences, contextSize) {

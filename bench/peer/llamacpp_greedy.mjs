@@ -3,12 +3,12 @@
 // same xorshift as bench/engine_throughput.cc, printing {"prompt": [...], "generated": [...]}.
 //
 //   node llamacpp_greedy.mjs --peer-dir DIR --model model.gguf --prompt 32 --generate 32
-import {benchPrompt, loadLlama, parseArgs} from "./common.mjs";
+import {benchPrompt, loadLlama, parseArgs, promptVocabulary} from "./common.mjs";
 
 const args = parseArgs(process.argv, {prompt: "32", generate: "32", threads: "2", seed: "1"});
 const llama = await loadLlama(args.peerDir, Number(args.threads));
 const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0, useMmap: true});
-const vocab = Math.min(model.tokens.count ?? 151643, 151643);
+const vocab = promptVocabulary(model);
 const prompt = benchPrompt(Number(args.prompt), vocab, Number(args.seed));
 const generate = Number(args.generate);
 const context = await model.createContext({sequences: 1, contextSize: prompt.length + generate + 16,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CPU engine against llama.cpp in one run, on the same random weights: writes the Qwen3-MoE
-# bench shape once as a Hugging Face checkpoint (agentd reads it) and as GGUF (our writer,
+# bench shape (or --shape: bench/shapes/deepseek_v3_cpu_bench.json for MLA, llama.cpp's deepseek2)
+# once as a Hugging Face checkpoint (agentd reads it) and as GGUF (our writer,
 # bench/peer/write_gguf.py; llama.cpp reads it), installs node-llama-cpp pinned at 3.21.1 from
 # npm into a scratch directory, then times llama.cpp and agentd one after the other with the same
 # threads, prompts and decode lengths, and prints both, their ratios, the read-bandwidth floor
@@ -8,7 +9,7 @@
 # on the checkpoint (quantised at load for q8_0 / q4_0) and on llama.cpp's GGUF file itself, its
 # blocks and its tokenizer, so the last column is the very same bytes on both sides.
 #
-#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m]
+#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m] [--shape FILE]
 #
 # Needs the build (bash scripts/build.sh), node and npm (Debian: nodejs npm), and the npm
 # registry. Scratch: $AGENTD_PEER_DIR (default /tmp/agentd-peer), models in /tmp/agentd-bench-models.
@@ -29,12 +30,15 @@ name=$(basename "$shape" .json)
 out=${OUT_DIR:-$peer_dir/results}
 mkdir -p "$out"
 
+# The shape's own tokenizer: the Qwen3 one, or DeepSeek-V3's for a DeepSeek-V3-layout shape.
+tokenizer=tests/data/tokenizers/qwen3
+grep -q '"model_type": *"deepseek_v3"' "$shape" && tokenizer=tests/data/tokenizers/deepseek_v3
 # agentd first writes the checkpoint (a run with one short prompt), then the GGUF is made from it.
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt 16 --decode 1 > /dev/null
 gguf=$models/$name.$type.gguf
 if [ ! -f "$gguf" ] || [ "$gguf" -ot "$models/$name/model.safetensors" ]; then
   /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$models/$name" \
-      --tokenizer tests/data/tokenizers/qwen3/tokenizer.json --out "$gguf" --type "$type" >&2
+      --tokenizer "$tokenizer/tokenizer.json" --out "$gguf" --type "$type" >&2
 fi
 
 echo "== llama.cpp" >&2
@@ -48,12 +52,12 @@ quantize=""
 # (Q4_K into q4 with block offsets), q8 for Q5_K_M (cpu/kquants.h).
 case "$type" in q8_0|q5_k_m) quantize=q8 ;; q4_0|q4_k_m) quantize=q4 ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
-    --sequences "$sequences" --tokenizer tests/data/tokenizers/qwen3 --quantize "$quantize" --json \
-    | tee /dev/stderr | tail -1 > "$out/agentd.json"
+    --sequences "$sequences" --tokenizer "$tokenizer" --quantize "$quantize" --json \
+    | tee >(cat >&2) | tail -1 > "$out/agentd.json"
 echo "== agentd reading llama.cpp's GGUF file (its own blocks, its own tokenizer)" >&2
 build/bin/engine_throughput --model "$gguf" --threads "$threads" --prompt "$prompt" --decode "$decode" \
     --sequences "$sequences" --tokenizer "$gguf" --json \
-    | tee /dev/stderr | tail -1 > "$out/agentd_gguf.json"
+    | tee >(cat >&2) | tail -1 > "$out/agentd_gguf.json"
 
 /usr/bin/python3 - "$out" "$name" "$type" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
 import json, sys

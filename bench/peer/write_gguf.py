@@ -1,13 +1,18 @@
 #!/usr/bin/python3
-"""Writes a Qwen3-MoE checkpoint in the Hugging Face layout (config.json, *.safetensors) as a GGUF
-file llama.cpp loads, so both engines run the very same weights in one benchmark run.
+"""Writes a Qwen3-MoE or DeepSeek-V3 checkpoint in the Hugging Face layout (config.json,
+*.safetensors) as a GGUF file llama.cpp loads, so both engines run the very same weights in one
+benchmark run.
 
     write_gguf.py --checkpoint DIR --tokenizer tokenizer.json --out model.gguf [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m]
 
 Our own writer of the GGUF v3 format (llama.cpp's gguf-py is not a Debian package): a header,
 key/value metadata, tensor infos, then the tensor data, each aligned to 32 bytes. Tensor names
-and metadata keys are llama.cpp's for the `qwen3moe` architecture; each expert's HF matrices are
-stacked into one 3-D tensor per projection, as llama.cpp's converter does. Matrices keep their
+and metadata keys are llama.cpp's for its `qwen3moe` and `deepseek2` architectures; each expert's
+HF matrices are stacked into one 3-D tensor per projection, as llama.cpp's converter does. A
+DeepSeek checkpoint is written in llama.cpp's MLA form: kv_b_proj split per head into attn_k_b
+(the W_UK half, transposed, so a query's nope part multiplies it into the latent space) and
+attn_v_b (W_UV), the `_mla` keys giving the per-head widths, and one KV head (the cache holds one
+latent per position). Matrices keep their
 bf16 bits (or are quantised to Q8_0 / Q4_0 blocks of 32: one f16 scale and 32 int8 or 4-bit
 values; or as llama.cpp's K-quant mixes Q4_K_M and Q5_K_M: super-blocks of 256 weights, Q6_K for
 the output head and for attn_v and ffn_down in every other layer), and vectors and the router
@@ -304,6 +309,213 @@ def vocabulary(tokenizer_path, vocab_size):
     return tokens, token_types, merges
 
 
+class GgufModel:
+    """What both architectures share: the file's type, the checkpoint's tensors, and how a
+    matrix or a vector of the checkpoint becomes a GGUF tensor."""
+
+    def __init__(self, args, config, tensors):
+        self.args, self.config, self.tensors = args, config, tensors
+        self.w = Writer()
+        self.dequantized = {}
+        # The K-quant mixes as llama.cpp's quantiser makes them: Q4_K (Q5_K) for most matrices,
+        # Q6_K for the output head and for attn_v and ffn_down in every other layer.
+        self.k_main = {"q4_k_m": "q4_k", "q5_k_m": "q5_k"}.get(args.type)
+
+    def type_of(self, role, layer=0):
+        if self.k_main is None:
+            return self.args.type
+        if role == "output" or (role == "more_bits" and layer % 2 == 0):
+            return "q6_k"
+        return self.k_main
+
+    def matrix_bytes(self, parts, file_type):
+        """One GGUF matrix from HF [rows, cols] pieces (or f32 arrays) stacked in order, in the given type."""
+        if file_type == "bf16" and all(not isinstance(p, np.ndarray) and p[0] == "BF16" for p in parts):
+            return np.concatenate([p[2] for p in parts]), GGML_BF16
+        values = np.concatenate([(p if isinstance(p, np.ndarray) else as_f32(p[0], p[2], p[1])).reshape(-1)
+                                 for p in parts]).astype(np.float32)
+        if file_type == "bf16":
+            return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8), GGML_BF16
+        cols = (parts[0].shape if isinstance(parts[0], np.ndarray) else parts[0][1])[-1]
+        if file_type in ("q4_k", "q5_k", "q6_k") and cols % 256 != 0:
+            file_type = "q8_0"  # K-quants need rows of whole super-blocks
+        if file_type == "q8_0":
+            return quantize_q8_0(values), GGML_Q8_0
+        if file_type == "q4_k":
+            return quantize_q4_k(values), GGML_Q4_K
+        if file_type == "q5_k":
+            return quantize_q5_k(values), GGML_Q5_K
+        if file_type == "q6_k":
+            return quantize_q6_k(values), GGML_Q6_K
+        return quantize_q4_0(values), GGML_Q4_0
+
+    def matrix(self, gguf_name, hf_names, dims, file_type=None):
+        file_type = file_type or self.type_of("main")
+        data, ggml_type = self.matrix_bytes([self.tensors[n] for n in hf_names], file_type)
+        self.w.tensor(gguf_name, dims, ggml_type, data)
+        if self.args.dequantized_out:
+            values = dequantize(np.asarray(data), ggml_type).reshape(len(hf_names), -1)
+            for n, v in zip(hf_names, values):
+                self.dequantized[n] = ("F32", self.tensors[n][1], v)
+
+    def f32(self, name):
+        dtype, shape, raw = self.tensors[name]
+        return np.ascontiguousarray(as_f32(dtype, raw, shape), dtype=np.float32)
+
+    def vector(self, gguf_name, hf_name, dims=None):
+        values = self.f32(hf_name)
+        self.w.tensor(gguf_name, dims or [values.size], GGML_F32, values.reshape(-1).view(np.uint8))
+
+    def experts(self, prefix, b, count, ff, hidden, layer):
+        hidden_dims, down_dims = [hidden, ff, count], [ff, hidden, count]
+        for proj, gguf_proj, dims in (("gate_proj", "ffn_gate_exps", hidden_dims), ("up_proj", "ffn_up_exps", hidden_dims),
+                                      ("down_proj", "ffn_down_exps", down_dims)):
+            self.matrix(b + gguf_proj + ".weight", [f"{prefix}mlp.experts.{e}.{proj}.weight" for e in range(count)], dims,
+                        self.type_of("more_bits" if proj == "down_proj" else "main", layer))
+
+    def embeddings_and_head(self):
+        hidden, vocab = self.config["hidden_size"], self.config["vocab_size"]
+        # The embedding stays bf16 even in the quantised files (llama.cpp's get_rows reads any
+        # type, and a random row lookup gains nothing from quantisation).
+        embed = self.tensors["model.embed_tokens.weight"]
+        if embed[0] == "BF16":
+            embed_bytes = embed[2]
+        else:  # truncated to bf16, as the checkpoint writer does
+            embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
+        self.w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
+        self.vector("output_norm.weight", "model.norm.weight")
+        # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
+        # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides.
+        self.matrix("output.weight", ["lm_head.weight"], [hidden, vocab],
+                    "q8_0" if self.args.type == "q4_0" else self.type_of("output"))
+
+
+def write_qwen3moe(m):
+    c, w, arch = m.config, m.w, "qwen3moe"
+    hidden, layers = c["hidden_size"], c["num_hidden_layers"]
+    experts, ff = c["num_experts"], c["moe_intermediate_size"]
+    head_dim = c.get("head_dim", hidden // c["num_attention_heads"])
+    w.add(f"{arch}.feed_forward_length", T_UINT32, c.get("intermediate_size", ff))
+    w.add(f"{arch}.expert_feed_forward_length", T_UINT32, ff)
+    w.add(f"{arch}.expert_count", T_UINT32, experts)
+    w.add(f"{arch}.expert_used_count", T_UINT32, c["num_experts_per_tok"])
+    w.add(f"{arch}.attention.head_count_kv", T_UINT32, c["num_key_value_heads"])
+    w.add(f"{arch}.attention.key_length", T_UINT32, head_dim)
+    w.add(f"{arch}.attention.value_length", T_UINT32, head_dim)
+    w.add(f"{arch}.rope.freq_base", T_FLOAT32, c.get("rope_theta", 1e6))
+    m.embeddings_and_head()
+    q_rows = c["num_attention_heads"] * head_dim
+    kv_rows = c["num_key_value_heads"] * head_dim
+    for i in range(layers):
+        p, b = f"model.layers.{i}.", f"blk.{i}."
+        m.vector(b + "attn_norm.weight", p + "input_layernorm.weight")
+        m.matrix(b + "attn_q.weight", [p + "self_attn.q_proj.weight"], [hidden, q_rows])
+        m.matrix(b + "attn_k.weight", [p + "self_attn.k_proj.weight"], [hidden, kv_rows])
+        m.matrix(b + "attn_v.weight", [p + "self_attn.v_proj.weight"], [hidden, kv_rows], m.type_of("more_bits", i))
+        m.matrix(b + "attn_output.weight", [p + "self_attn.o_proj.weight"], [q_rows, hidden])
+        m.vector(b + "attn_q_norm.weight", p + "self_attn.q_norm.weight")
+        m.vector(b + "attn_k_norm.weight", p + "self_attn.k_norm.weight")
+        m.vector(b + "ffn_norm.weight", p + "post_attention_layernorm.weight")
+        m.vector(b + "ffn_gate_inp.weight", p + "mlp.gate.weight", [hidden, experts])
+        m.experts(p, b, experts, ff, hidden, i)
+
+
+def write_deepseek2(m):
+    """llama.cpp's deepseek2 architecture (DeepSeek-V2/V3) in its MLA form."""
+    c, w, arch = m.config, m.w, "deepseek2"
+    hidden, layers, heads = c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"]
+    nope, rope, vdim = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
+    rank, q_rank = c["kv_lora_rank"], c.get("q_lora_rank")
+    experts, ff, dense = c["n_routed_experts"], c["moe_intermediate_size"], c.get("first_k_dense_replace", 0)
+    shared = c.get("n_shared_experts", 0)
+    if c.get("moe_layer_freq", 1) != 1:
+        sys.exit("moe_layer_freq other than 1 has no llama.cpp key")
+    w.add(f"{arch}.feed_forward_length", T_UINT32, c["intermediate_size"])
+    w.add(f"{arch}.leading_dense_block_count", T_UINT32, dense)
+    w.add(f"{arch}.vocab_size", T_UINT32, c["vocab_size"])
+    if q_rank:
+        w.add(f"{arch}.attention.q_lora_rank", T_UINT32, q_rank)
+    w.add(f"{arch}.attention.kv_lora_rank", T_UINT32, rank)
+    # MLA as llama.cpp runs it is multi-query attention over the latent: one KV head whose key is
+    # the latent and the rotary key, whose value is the latent; the per-head widths go under _mla.
+    w.add(f"{arch}.attention.head_count_kv", T_UINT32, 1)
+    w.add(f"{arch}.attention.key_length", T_UINT32, rank + rope)
+    w.add(f"{arch}.attention.value_length", T_UINT32, rank)
+    w.add(f"{arch}.attention.key_length_mla", T_UINT32, nope + rope)
+    w.add(f"{arch}.attention.value_length_mla", T_UINT32, vdim)
+    w.add(f"{arch}.rope.dimension_count", T_UINT32, rope)
+    w.add(f"{arch}.rope.freq_base", T_FLOAT32, c.get("rope_theta", 10000.0))
+    scaling = c.get("rope_scaling") or {}
+    if scaling.get("type", scaling.get("rope_type")) == "yarn":
+        w.add(f"{arch}.rope.scaling.type", T_STRING, "yarn")
+        w.add(f"{arch}.rope.scaling.factor", T_FLOAT32, scaling["factor"])
+        w.add(f"{arch}.rope.scaling.original_context_length", T_UINT32, scaling["original_max_position_embeddings"])
+        # llama.cpp's converter writes 0.1 · mscale_all_dim and its graph undoes the 0.1.
+        w.add(f"{arch}.rope.scaling.yarn_log_multiplier", T_FLOAT32, 0.1 * scaling.get("mscale_all_dim", 0))
+        if scaling.get("mscale", 1.0) != scaling.get("mscale_all_dim", 0):
+            sys.exit("YaRN with mscale != mscale_all_dim has no llama.cpp key")
+    elif scaling:
+        sys.exit(f"rope_scaling {scaling} is not written")
+    w.add(f"{arch}.expert_count", T_UINT32, experts)
+    w.add(f"{arch}.expert_used_count", T_UINT32, c["num_experts_per_tok"])
+    w.add(f"{arch}.expert_feed_forward_length", T_UINT32, ff)
+    w.add(f"{arch}.expert_shared_count", T_UINT32, shared)
+    w.add(f"{arch}.expert_weights_scale", T_FLOAT32, c.get("routed_scaling_factor", 1.0))
+    w.add(f"{arch}.expert_weights_norm", T_BOOL, bool(c.get("norm_topk_prob", False)))
+    w.add(f"{arch}.expert_gating_func", T_UINT32, 2 if c.get("scoring_func", "softmax") == "sigmoid" else 1)
+    if c.get("topk_method") in ("group_limited_greedy", "noaux_tc") and c.get("n_group", 1) > 1:
+        w.add(f"{arch}.expert_group_count", T_UINT32, c["n_group"])
+        w.add(f"{arch}.expert_group_used_count", T_UINT32, c["topk_group"])
+    m.embeddings_and_head()
+    for i in range(layers):
+        p, b, a = f"model.layers.{i}.", f"blk.{i}.", f"model.layers.{i}.self_attn."
+        m.vector(b + "attn_norm.weight", p + "input_layernorm.weight")
+        if q_rank:
+            m.matrix(b + "attn_q_a.weight", [a + "q_a_proj.weight"], [hidden, q_rank])
+            m.vector(b + "attn_q_a_norm.weight", a + "q_a_layernorm.weight")
+            m.matrix(b + "attn_q_b.weight", [a + "q_b_proj.weight"], [q_rank, heads * (nope + rope)])
+        else:
+            m.matrix(b + "attn_q.weight", [a + "q_proj.weight"], [hidden, heads * (nope + rope)])
+        m.matrix(b + "attn_kv_a_mqa.weight", [a + "kv_a_proj_with_mqa.weight"], [hidden, rank + rope])
+        m.vector(b + "attn_kv_a_norm.weight", a + "kv_a_layernorm.weight")
+        # kv_b_proj is [heads · (nope + v), rank]: per head, nope rows of W_UK then v rows of W_UV.
+        kv_b = m.f32(a + "kv_b_proj.weight").reshape(heads, nope + vdim, rank)
+        k_b = np.ascontiguousarray(kv_b[:, :nope, :].transpose(0, 2, 1))  # [heads, rank, nope]
+        v_b = np.ascontiguousarray(kv_b[:, nope:, :])                     # [heads, v, rank]
+        halves = []
+        for gguf_name, values, dims in (("attn_k_b.weight", k_b, [nope, rank, heads]),
+                                        ("attn_v_b.weight", v_b, [rank, vdim, heads])):
+            data, ggml_type = m.matrix_bytes([values], m.type_of("main"))
+            w.tensor(b + gguf_name, dims, ggml_type, data)
+            halves.append(dequantize(np.asarray(data), ggml_type).reshape(values.shape))
+        if m.args.dequantized_out:  # kv_b_proj again, from the halves as the file holds them
+            kv_b_file = np.concatenate([halves[0].transpose(0, 2, 1), halves[1]], axis=1)
+            m.dequantized[a + "kv_b_proj.weight"] = ("F32", m.tensors[a + "kv_b_proj.weight"][1], kv_b_file.reshape(-1))
+        m.matrix(b + "attn_output.weight", [a + "o_proj.weight"], [heads * vdim, hidden])
+        m.vector(b + "ffn_norm.weight", p + "post_attention_layernorm.weight")
+        if i < dense:
+            m.matrix(b + "ffn_gate.weight", [p + "mlp.gate_proj.weight"], [hidden, c["intermediate_size"]])
+            m.matrix(b + "ffn_up.weight", [p + "mlp.up_proj.weight"], [hidden, c["intermediate_size"]])
+            m.matrix(b + "ffn_down.weight", [p + "mlp.down_proj.weight"], [c["intermediate_size"], hidden])
+            continue
+        m.vector(b + "ffn_gate_inp.weight", p + "mlp.gate.weight", [hidden, experts])
+        if p + "mlp.gate.e_score_correction_bias" in m.tensors:
+            m.vector(b + "exp_probs_b.bias", p + "mlp.gate.e_score_correction_bias")
+        m.experts(p, b, experts, ff, hidden, i)
+        if shared:
+            width = ff * shared
+            m.matrix(b + "ffn_gate_shexp.weight", [p + "mlp.shared_experts.gate_proj.weight"], [hidden, width])
+            m.matrix(b + "ffn_up_shexp.weight", [p + "mlp.shared_experts.up_proj.weight"], [hidden, width])
+            m.matrix(b + "ffn_down_shexp.weight", [p + "mlp.shared_experts.down_proj.weight"], [width, hidden])
+
+
+ARCHITECTURES = {  # model_type -> (llama.cpp architecture, tokenizer.ggml.pre, writer)
+    "qwen3_moe": ("qwen3moe", "qwen2", write_qwen3moe),
+    "deepseek_v3": ("deepseek2", "deepseek-v3", write_deepseek2),
+    "deepseek_v2": ("deepseek2", "deepseek-llm", write_deepseek2),
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True)
@@ -317,128 +529,38 @@ def main():
 
     with open(os.path.join(args.checkpoint, "config.json")) as f:
         config = json.load(f)
-    if config.get("model_type") != "qwen3_moe":
-        sys.exit("only qwen3_moe checkpoints are written (llama.cpp's DeepSeek MLA layout is its own)")
-    tensors = read_safetensors(args.checkpoint)
-    hidden, layers = config["hidden_size"], config["num_hidden_layers"]
-    experts, ff = config["num_experts"], config["moe_intermediate_size"]
-    head_dim = config.get("head_dim", hidden // config["num_attention_heads"])
-
-    w = Writer()
-    arch = "qwen3moe"
+    if config.get("model_type") not in ARCHITECTURES:
+        sys.exit(f"model_type {config.get('model_type')} is not written (only {', '.join(ARCHITECTURES)})")
+    arch, pre, write_tensors = ARCHITECTURES[config["model_type"]]
+    m = GgufModel(args, config, read_safetensors(args.checkpoint))
+    w = m.w
     w.add("general.architecture", T_STRING, arch)
     w.add("general.name", T_STRING, "agentd peer benchmark " + os.path.basename(os.path.normpath(args.checkpoint)))
     w.add("general.alignment", T_UINT32, ALIGNMENT)
     w.add("general.file_type", T_UINT32, {"bf16": 32, "q8_0": 7, "q4_0": 2, "q4_k_m": 15, "q5_k_m": 17}[args.type])
     w.add("general.quantization_version", T_UINT32, 2)
     w.add(f"{arch}.context_length", T_UINT32, config["max_position_embeddings"])
-    w.add(f"{arch}.embedding_length", T_UINT32, hidden)
-    w.add(f"{arch}.block_count", T_UINT32, layers)
-    w.add(f"{arch}.feed_forward_length", T_UINT32, config.get("intermediate_size", ff))
-    w.add(f"{arch}.expert_feed_forward_length", T_UINT32, ff)
-    w.add(f"{arch}.expert_count", T_UINT32, experts)
-    w.add(f"{arch}.expert_used_count", T_UINT32, config["num_experts_per_tok"])
+    w.add(f"{arch}.embedding_length", T_UINT32, config["hidden_size"])
+    w.add(f"{arch}.block_count", T_UINT32, config["num_hidden_layers"])
     w.add(f"{arch}.attention.head_count", T_UINT32, config["num_attention_heads"])
-    w.add(f"{arch}.attention.head_count_kv", T_UINT32, config["num_key_value_heads"])
-    w.add(f"{arch}.attention.key_length", T_UINT32, head_dim)
-    w.add(f"{arch}.attention.value_length", T_UINT32, head_dim)
     w.add(f"{arch}.attention.layer_norm_rms_epsilon", T_FLOAT32, config["rms_norm_eps"])
-    w.add(f"{arch}.rope.freq_base", T_FLOAT32, config.get("rope_theta", 1e6))
     tokens, token_types, merges = vocabulary(args.tokenizer, config["vocab_size"])
     w.add("tokenizer.ggml.model", T_STRING, "gpt2")
-    w.add("tokenizer.ggml.pre", T_STRING, "qwen2")
+    w.add("tokenizer.ggml.pre", T_STRING, pre)
     w.add("tokenizer.ggml.tokens", T_ARRAY, (T_STRING, tokens))
     w.add("tokenizer.ggml.token_type", T_ARRAY, (T_INT32, token_types))
     w.add("tokenizer.ggml.merges", T_ARRAY, (T_STRING, merges))
     w.add("tokenizer.ggml.bos_token_id", T_UINT32, config.get("bos_token_id", 151643))
     w.add("tokenizer.ggml.eos_token_id", T_UINT32, config.get("eos_token_id", 151645))
     w.add("tokenizer.ggml.add_bos_token", T_BOOL, False)
-
-    def matrix_bytes(parts, file_type):
-        """One GGUF matrix from HF [rows, cols] pieces stacked in order, in the given type."""
-        if file_type == "bf16" and all(p[0] == "BF16" for p in parts):
-            return np.concatenate([p[2] for p in parts]), GGML_BF16
-        values = np.concatenate([as_f32(p[0], p[2], p[1]).reshape(-1) for p in parts])
-        if file_type == "bf16":
-            return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8), GGML_BF16
-        cols = parts[0][1][-1]
-        if file_type in ("q4_k", "q5_k", "q6_k") and cols % 256 != 0:
-            file_type = "q8_0"  # K-quants need rows of whole super-blocks
-        if file_type == "q8_0":
-            return quantize_q8_0(values), GGML_Q8_0
-        if file_type == "q4_k":
-            return quantize_q4_k(values), GGML_Q4_K
-        if file_type == "q5_k":
-            return quantize_q5_k(values), GGML_Q5_K
-        if file_type == "q6_k":
-            return quantize_q6_k(values), GGML_Q6_K
-        return quantize_q4_0(values), GGML_Q4_0
-
-    def vector_f32(name):
-        dtype, shape, raw = tensors[name]
-        return np.ascontiguousarray(as_f32(dtype, raw, shape), dtype=np.float32).reshape(-1).view(np.uint8)
-
-    # The K-quant mixes as llama.cpp's quantiser makes them: Q4_K (Q5_K) for most matrices, Q6_K
-    # for the output head and for attn_v and ffn_down in every other layer.
-    k_main = {"q4_k_m": "q4_k", "q5_k_m": "q5_k"}.get(args.type)
-
-    def type_of(role, layer=0):
-        if k_main is None:
-            return args.type
-        if role == "output" or (role == "more_bits" and layer % 2 == 0):
-            return "q6_k"
-        return k_main
-
-    dequantized = {}
-
-    def add_matrix(gguf_name, hf_names, dims, file_type=None):
-        file_type = file_type or type_of("main")
-        data, ggml_type = matrix_bytes([tensors[n] for n in hf_names], file_type)
-        w.tensor(gguf_name, dims, ggml_type, data)
-        if args.dequantized_out:
-            values = dequantize(np.asarray(data), ggml_type).reshape(len(hf_names), -1)
-            for n, v in zip(hf_names, values):
-                dequantized[n] = ("F32", tensors[n][1], v)
-
-    vocab = config["vocab_size"]
-    # The embedding stays bf16 even in the quantised files (llama.cpp's get_rows reads any type,
-    # and a random row lookup gains nothing from quantisation).
-    embed = tensors["model.embed_tokens.weight"]
-    if embed[0] == "BF16":
-        embed_bytes = embed[2]
-    else:  # truncated to bf16, as the checkpoint writer does
-        embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
-    w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
-    w.tensor("output_norm.weight", [hidden], GGML_F32, vector_f32("model.norm.weight"))
-    # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
-    # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides.
-    add_matrix("output.weight", ["lm_head.weight"], [hidden, vocab], "q8_0" if args.type == "q4_0" else type_of("output"))
-    q_rows = config["num_attention_heads"] * head_dim
-    kv_rows = config["num_key_value_heads"] * head_dim
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        b = f"blk.{i}."
-        w.tensor(b + "attn_norm.weight", [hidden], GGML_F32, vector_f32(p + "input_layernorm.weight"))
-        add_matrix(b + "attn_q.weight", [p + "self_attn.q_proj.weight"], [hidden, q_rows])
-        add_matrix(b + "attn_k.weight", [p + "self_attn.k_proj.weight"], [hidden, kv_rows])
-        add_matrix(b + "attn_v.weight", [p + "self_attn.v_proj.weight"], [hidden, kv_rows], type_of("more_bits", i))
-        add_matrix(b + "attn_output.weight", [p + "self_attn.o_proj.weight"], [q_rows, hidden])
-        w.tensor(b + "attn_q_norm.weight", [head_dim], GGML_F32, vector_f32(p + "self_attn.q_norm.weight"))
-        w.tensor(b + "attn_k_norm.weight", [head_dim], GGML_F32, vector_f32(p + "self_attn.k_norm.weight"))
-        w.tensor(b + "ffn_norm.weight", [hidden], GGML_F32, vector_f32(p + "post_attention_layernorm.weight"))
-        w.tensor(b + "ffn_gate_inp.weight", [hidden, experts], GGML_F32, vector_f32(p + "mlp.gate.weight"))
-        for proj, gguf_proj, dims in (("gate_proj", "ffn_gate_exps", [hidden, ff, experts]),
-                                      ("up_proj", "ffn_up_exps", [hidden, ff, experts]),
-                                      ("down_proj", "ffn_down_exps", [ff, hidden, experts])):
-            add_matrix(b + gguf_proj + ".weight", [f"{p}mlp.experts.{e}.{proj}.weight" for e in range(experts)], dims,
-                       type_of("more_bits" if proj == "down_proj" else "main", i))
+    write_tensors(m)
     w.write(args.out)
     if args.dequantized_out:
         os.makedirs(args.dequantized_out, exist_ok=True)
         with open(os.path.join(args.dequantized_out, "config.json"), "w") as f:
             json.dump(config, f)
         write_safetensors(os.path.join(args.dequantized_out, "model.safetensors"),
-                          {n: dequantized.get(n, t) for n, t in tensors.items()})
+                          {n: m.dequantized.get(n, t) for n, t in m.tensors.items()})
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.0f} MB, {len(w.tensors)} tensors, {args.type})")
 
 

@@ -12,15 +12,37 @@
 namespace engine::cpu {
 namespace {
 
-KeyValuePanel RandomPanel(int64_t length, int64_t dim, std::mt19937& rng) {
+// A panel with the memory it lives in.
+struct OwnedPanel {
+  std::vector<float> storage;
+  KeyValuePanel panel;
+};
+
+OwnedPanel RandomPanel(int64_t length, int64_t dim, std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> keys(length * dim), values(length * dim);
   for (float& v : keys) v = normal(rng);
   for (float& v : values) v = normal(rng);
-  KeyValuePanel panel;
+  // Poisoned, so that a score read past the keys would show.
+  OwnedPanel p{std::vector<float>(PanelFloats(length, dim, dim), NAN), {}};
   GatherPanel(
-      length, dim, [&](int64_t s) { return &keys[s * dim]; }, [&](int64_t s) { return &values[s * dim]; }, &panel);
-  return panel;
+      length, dim, [&](int64_t s) { return &keys[s * dim]; }, [&](int64_t s) { return &values[s * dim]; },
+      p.storage.data(), &p.panel);
+  return p;
+}
+
+// MLA's absorbed form: each position's key is its latent then its rotary key, its value the
+// latent itself.
+OwnedPanel RandomLatentPanel(int64_t length, int64_t rank, int64_t rope, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> latents(length * rank), rotary(length * rope);
+  for (float& v : latents) v = normal(rng);
+  for (float& v : rotary) v = normal(rng);
+  OwnedPanel p{std::vector<float>(PanelFloats(length, rank + rope, rank), NAN), {}};
+  GatherPanel(
+      length, rank, [&](int64_t s) { return &latents[s * rank]; }, rope, [&](int64_t s) { return &rotary[s * rope]; },
+      rank, [&](int64_t s) { return &latents[s * rank]; }, p.storage.data(), &p.panel);
+  return p;
 }
 
 TEST(AttentionTest, MatchesTheReferenceAcrossLengthsAndDims) {
@@ -30,14 +52,46 @@ TEST(AttentionTest, MatchesTheReferenceAcrossLengthsAndDims) {
     for (int64_t length : {1, 15, 16, 17, 100, 300}) {
       const int64_t count = std::min<int64_t>(length, 37);
       const int64_t first = length - count + 1;
-      KeyValuePanel panel = RandomPanel(length, dim, rng);
-      std::vector<float> q(count * dim), fast(count * dim), reference(count * dim), scratch;
+      const OwnedPanel owned = RandomPanel(length, dim, rng);
+      const KeyValuePanel& panel = owned.panel;
+      std::vector<float> q(count * dim), fast(count * dim), reference(count * dim), scratch(AttentionScoreFloats(panel));
       for (float& v : q) v = normal(rng);
       const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
-      CausalAttention(q.data(), count, first, scale, panel, fast.data(), &scratch);
+      CausalAttention(q.data(), count, first, scale, panel, fast.data(), scratch.data());
       CausalAttentionReference(q.data(), count, first, scale, panel, reference.data());
       for (size_t i = 0; i < fast.size(); ++i) {
         ASSERT_NEAR(fast[i], reference[i], 2e-5) << "dim " << dim << " length " << length << " at " << i;
+      }
+    }
+  }
+}
+
+TEST(AttentionTest, LatentKeysWiderThanTheirValuesMatchTheReference) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  // (rank, rope): the DeepSeek-V3 CPU bench shape's, the shipped model's, and one whose latent
+  // is not a multiple of 64 (the portable weighted sum).
+  for (const auto& [rank, rope] : {std::pair<int64_t, int64_t>{256, 32}, {64, 16}, {40, 8}}) {
+    for (int64_t length : {1, 17, 130}) {
+      const int64_t count = std::min<int64_t>(length, 9);
+      const int64_t first = length - count + 1;
+      const OwnedPanel owned = RandomLatentPanel(length, rank, rope, rng);
+      const KeyValuePanel& panel = owned.panel;
+      ASSERT_EQ(panel.key_dim, rank + rope);
+      std::vector<float> q(count * (rank + rope)), fast(count * rank), reference(count * rank),
+          scratch(AttentionScoreFloats(panel));
+      for (float& v : q) v = normal(rng);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(rank + rope));
+      CausalAttention(q.data(), count, first, scale, panel, fast.data(), scratch.data());
+      CausalAttentionReference(q.data(), count, first, scale, panel, reference.data());
+      for (size_t i = 0; i < fast.size(); ++i) {
+        ASSERT_NEAR(fast[i], reference[i], 2e-5) << "rank " << rank << " length " << length << " at " << i;
+      }
+      // The same bits for each query alone (decode) as inside the run.
+      for (int64_t i = 0; i < count; ++i) {
+        std::vector<float> alone(rank);
+        CausalAttention(&q[i * (rank + rope)], 1, first + i, scale, panel, alone.data(), scratch.data());
+        ASSERT_EQ(std::memcmp(alone.data(), &fast[i * rank], rank * sizeof(float)), 0) << "query " << i;
       }
     }
   }
@@ -47,13 +101,14 @@ TEST(AttentionTest, AQueryGivesTheSameBitsAloneAsInARun) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t dim = 64, length = 77, count = 20, first = length - count + 1;
-  KeyValuePanel panel = RandomPanel(length, dim, rng);
-  std::vector<float> q(count * dim), run(count * dim), scratch;
+  const OwnedPanel owned = RandomPanel(length, dim, rng);
+  const KeyValuePanel& panel = owned.panel;
+  std::vector<float> q(count * dim), run(count * dim), scratch(AttentionScoreFloats(panel));
   for (float& v : q) v = normal(rng);
-  CausalAttention(q.data(), count, first, 0.125f, panel, run.data(), &scratch);
+  CausalAttention(q.data(), count, first, 0.125f, panel, run.data(), scratch.data());
   for (int64_t i = 0; i < count; ++i) {
     std::vector<float> alone(dim);
-    CausalAttention(&q[i * dim], 1, first + i, 0.125f, panel, alone.data(), &scratch);
+    CausalAttention(&q[i * dim], 1, first + i, 0.125f, panel, alone.data(), scratch.data());
     ASSERT_EQ(std::memcmp(alone.data(), &run[i * dim], dim * sizeof(float)), 0) << "query " << i;
   }
 }

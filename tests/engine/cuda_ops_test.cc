@@ -210,6 +210,9 @@ std::vector<ModelConfig> RouterConfigs() {
   v2.norm_topk_prob = false;
   v2.routed_scaling_factor = 16.0;
   configs.push_back(v2);
+  ModelConfig v2_normalised = v2;  // DeepSeek-V2 routing with its top-k weights renormalised
+  v2_normalised.norm_topk_prob = true;
+  configs.push_back(v2_normalised);
   ModelConfig v2_lite = v2;
   v2_lite.num_routed_experts = 64;
   v2_lite.topk_method = TopkMethod::kGreedy;
@@ -267,10 +270,14 @@ std::vector<int32_t> RandomChoices(int64_t n, int k, int experts, uint32_t seed)
 }
 
 TEST_F(CudaOpsTest, DispatchGroupsChoicesByExpertInOrder) {
-  for (const auto& [n, k, experts] : std::vector<std::tuple<int64_t, int, int>>{{1, 1, 8}, {7, 6, 64}, {300, 8, 256}, {2048, 8, 128}}) {
+  // n = 0: a batch whose tokens all went elsewhere still leaves valid (all-zero) offsets.
+  for (const auto& [n, k, experts] :
+       std::vector<std::tuple<int64_t, int, int>>{{0, 4, 8}, {1, 1, 8}, {7, 6, 64}, {300, 8, 256}, {2048, 8, 128}}) {
     const std::vector<int32_t> choices = RandomChoices(n, k, experts, 10);
     const reference::Dispatch want = reference::MoeDispatch(choices, experts);
     DeviceBuffer<int32_t> dchoices(choices), doffsets(experts + 1), dorder(n * k), dslot(n * k);
+    // Offsets that were not written would show as this.
+    ASSERT_EQ(cudaMemset(doffsets.get(), 0x7f, (experts + 1) * sizeof(int32_t)), cudaSuccess);
     ASSERT_EQ(MoeDispatch(dchoices.get(), n, k, experts, doffsets.get(), dorder.get(), dslot.get(), stream_), cudaSuccess);
     Sync("MoeDispatch");
     EXPECT_EQ(doffsets.Download(), want.offsets) << n << " tokens";
@@ -346,12 +353,37 @@ TEST_F(CudaOpsTest, ArgmaxTakesTheLowestIndexOnTies) {
   EXPECT_EQ(dout.Download(), (std::vector<int32_t>{40000, 7, vocab - 1}));
 }
 
+TEST_F(CudaOpsTest, ArgmaxTiesWithinOneThreadAndSmallVocabularies) {
+  // A block of 1024 threads reads index i in thread i % 1024: 5 and 5 + 1024 meet in one thread,
+  // 1023 and 2047 in another, the later index seen after the earlier.
+  const int64_t vocab = 3000;
+  std::vector<float> logits = Random(2 * vocab, 21);
+  logits[5 + 1024] = logits[5] = 50.0f;
+  logits[vocab + 2047] = logits[vocab + 1023] = 50.0f;
+  DeviceBuffer<float> dlogits(logits);
+  DeviceBuffer<int32_t> dout(2);
+  ASSERT_EQ(ArgmaxRows(dlogits.get(), 2, vocab, dout.get(), stream_), cudaSuccess);
+  Sync("ArgmaxRows");
+  EXPECT_EQ(dout.Download(), (std::vector<int32_t>{5, 1023}));
+  // Fewer logits than threads, and a single one: most threads see nothing.
+  for (const int64_t small : {int64_t{1}, int64_t{37}, int64_t{1000}}) {
+    std::vector<float> row = Random(small, 22);
+    row[small / 2] = 50.0f;
+    if (small > 1) row[small - 1] = 50.0f;  // tied with a later index
+    DeviceBuffer<float> drow(row);
+    DeviceBuffer<int32_t> done(1);
+    ASSERT_EQ(ArgmaxRows(drow.get(), 1, small, done.get(), stream_), cudaSuccess);
+    Sync("ArgmaxRows");
+    EXPECT_EQ(done.Download(), (std::vector<int32_t>{static_cast<int32_t>(small / 2)})) << small << " logits";
+  }
+}
+
 // A paged cache of two sequences whose blocks are scattered through the arena, as after
 // allocations and frees in a shared pool.
 struct PagedCase {
   int layers = 2, block_shift = 4;
   int64_t a_width, b_width;
-  std::vector<int64_t> lengths = {37, 130};
+  std::vector<int64_t> lengths = {37, 300};  // 300: three chunks of 128 keys in the kernel
   std::vector<int32_t> tables, table_start_of_sequence;
   std::vector<float> arena;
   int64_t block_floats() const { return (int64_t{1} << block_shift) * layers * (a_width + b_width); }
@@ -384,7 +416,7 @@ QueryRows RowsOf(const PagedCase& c) {
   QueryRows rows;
   rows.table_start.push_back(c.table_start_of_sequence[0]);
   rows.positions.push_back(static_cast<int32_t>(c.lengths[0] - 1));
-  for (int32_t p : {0, 1, 15, 16, 17, 100, 129}) {
+  for (int32_t p : {0, 1, 15, 16, 17, 100, 127, 128, 129, 255, 256, 299}) {
     rows.table_start.push_back(c.table_start_of_sequence[1]);
     rows.positions.push_back(p);
   }
@@ -509,8 +541,10 @@ TEST(CudaReferenceTest, PagedAttentionReferenceIsTheCpuEnginesAttention) {
   };
   for (int g = 0; g < kv_heads; ++g) {
     cpu::KeyValuePanel panel;
-    cpu::GatherPanel(length, d, [&](int64_t s) { return row(s, true) + g * d; }, [&](int64_t s) { return row(s, false) + g * d; },
-                     &panel);
+    std::vector<float> storage(cpu::PanelFloats(length, d, d));
+    cpu::GatherPanel(
+        length, d, [&](int64_t s) { return row(s, true) + g * d; }, [&](int64_t s) { return row(s, false) + g * d; },
+        storage.data(), &panel);
     for (int h = g * group; h < (g + 1) * group; ++h) {
       std::vector<float> queries(count * d), want(count * d), got_head(count * d);
       for (int64_t t = 0; t < count; ++t) {

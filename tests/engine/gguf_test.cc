@@ -211,7 +211,7 @@ TEST_F(GgufFileTest, AFileOfAnotherArchitectureOrTokenizerSaysWhichAndWhatIsRead
   const std::string path = Write(b.bytes());
   auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
-  EXPECT_THAT(model.status().message(), HasSubstr("architecture \"llama\" is not read from GGUF (qwen3moe, qwen3)"));
+  EXPECT_THAT(model.status().message(), HasSubstr("architecture \"llama\" is not read from GGUF (qwen3moe, qwen3, deepseek2)"));
   auto tokenizer = Tokenizer::Load(path);
   ASSERT_FALSE(tokenizer.ok());
   EXPECT_THAT(tokenizer.status().message(), HasSubstr("tokenizer.ggml.model"));
@@ -418,6 +418,100 @@ TEST_F(GgufModelTest, TheDaemonServesAGgufFileAsAgentctlShows) {
       {agentctl, "--addr", daemon.address(), "chat", "--message", "Say hello.", "--max-tokens", "6"});
   EXPECT_EQ(chat.exit_code, 0) << chat.err;
   EXPECT_FALSE(chat.out.empty()) << chat.err;  // random weights: some text, whatever it says
+}
+
+// The same for llama.cpp's deepseek2 layout: a random DeepSeek-V3-layout checkpoint (MLA with
+// q-LoRA, YaRN, a dense first layer, shared and group-routed experts) written as GGUF by the
+// same writer, whose W_UK and W_UV halves (attn_k_b, attn_v_b) the reader joins back into
+// kv_b_proj.
+class DeepseekGgufTest : public GgufModelTest {
+ protected:
+  void SetUp() override {
+    GgufFileTest::SetUp();
+    if (const std::string why = testing_support::GgufWriterUnavailable(); !why.empty()) GTEST_SKIP() << why;
+    checkpoint_ = testing_support::WriteRandomDeepseekV3(dir_.string());
+    ASSERT_FALSE(checkpoint_.empty());
+  }
+};
+
+TEST_F(DeepseekGgufTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
+  auto from_hf = Model::Load({.model_dir = checkpoint_});
+  auto from_gguf = Model::Load({.model_dir = WriteGguf("bf16")});
+  ASSERT_TRUE(from_hf.ok()) << from_hf.status();
+  ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+  const ModelConfig& c = (*from_gguf)->config();
+  EXPECT_EQ(c.architecture, Architecture::kDeepseekV3);
+  EXPECT_EQ(c.vocab_size, 129280);
+  EXPECT_EQ(c.num_hidden_layers, 3);
+  EXPECT_EQ(c.q_lora_rank, 96);
+  EXPECT_EQ(c.kv_lora_rank, 64);
+  EXPECT_EQ(c.qk_nope_head_dim, 32);
+  EXPECT_EQ(c.qk_rope_head_dim, 16);
+  EXPECT_EQ(c.v_head_dim, 32);
+  EXPECT_EQ(c.num_routed_experts, 8);
+  EXPECT_EQ(c.num_shared_experts, 1);
+  EXPECT_EQ(c.first_k_dense_replace, 1);
+  EXPECT_EQ(c.n_group, 2);
+  EXPECT_EQ(c.topk_group, 1);
+  EXPECT_EQ(c.scoring_func, ScoringFunc::kSigmoid);
+  EXPECT_EQ(c.topk_method, TopkMethod::kNoauxTc);
+  EXPECT_TRUE(c.norm_topk_prob);
+  EXPECT_DOUBLE_EQ(c.routed_scaling_factor, 2.5);
+  EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 4.0);
+  EXPECT_NEAR(c.rope_scaling.mscale_all_dim, 1.0, 1e-6);
+  const std::vector<int32_t> tokens = {0, 9707, 11, 1879, 42, 129279, 5, 77, 1000, 128000};
+  EXPECT_EQ(Logits(**from_gguf, tokens), Logits(**from_hf, tokens));
+}
+
+TEST_F(DeepseekGgufTest, QuantisedFilesStayCloseToTheCheckpoint) {
+  auto reference = Model::Load({.model_dir = checkpoint_});
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t> tokens = {0, 9707, 11, 1879, 42, 5, 77, 1000};
+  const std::vector<float> expected = Logits(**reference, tokens);
+  // attn_k_b's rows are W_UK's columns: quantised along the other axis than agentd's own q8 of
+  // kv_b_proj, and dequantised back to f32 when read. Group-limited sigmoid routing over random
+  // weights has near-ties that 8-bit rounding already flips (agentd's own q8 moves these logits
+  // by 15%), so the bounds are loose; a block read wrongly would be near 1.4, as random weights.
+  for (const auto& [type, scheme, bound] : {std::tuple{"q8_0", "q8", 0.3}, std::tuple{"q4_0", "q4", 0.9}}) {
+    auto from_gguf = Model::Load({.model_dir = WriteGguf(type)});
+    ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+    EXPECT_EQ((*from_gguf)->weight_dtype(), scheme) << type;
+    auto quantised_here = Model::Load({.model_dir = checkpoint_, .quantize = scheme});
+    ASSERT_TRUE(quantised_here.ok());
+    const double gguf_error = RelativeError(expected, Logits(**from_gguf, tokens));
+    const double own_error = RelativeError(expected, Logits(**quantised_here, tokens));
+    EXPECT_LT(gguf_error, bound) << type;
+    EXPECT_LT(gguf_error, 1.5 * own_error + 0.005) << type << " against agentd's " << scheme << ": " << own_error;
+    std::cout << type << ": relative error " << gguf_error << " (agentd's " << scheme << ": " << own_error << ")\n";
+  }
+}
+
+TEST_F(DeepseekGgufTest, LatentHalvesThatDoNotMatchTheMetadataAreRefusedByName) {
+  // kv_lora_rank one less than attn_k_b and attn_v_b hold.
+  const std::string path = PatchedQ8_0("deepseek2.attention.kv_lora_rank", 4, 63, "rank.gguf");
+  ASSERT_FALSE(path.empty());
+  auto model = Model::Load({.model_dir = path});
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("attn_k_b.weight and blk.0.attn_v_b.weight must be {32, 63, 4}"));
+  // A key width not above the rotary width leaves no nope part.
+  const std::string narrow = PatchedQ8_0("deepseek2.attention.key_length_mla", 4, 16, "key.gguf");
+  ASSERT_FALSE(narrow.empty());
+  model = Model::Load({.model_dir = narrow});
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("key width 16 must exceed rope.dimension_count 16"));
+}
+
+TEST_F(DeepseekGgufTest, TheTokenizerInAGgufEncodesAsTheHuggingFaceOne) {
+  auto from_gguf = Tokenizer::Load(WriteGguf("q8_0"));
+  ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+  std::ifstream cases(std::string(AGENTD_TEST_DATA_DIR) + "/tokenizers/deepseek_v3/cases.jsonl");
+  int checked = 0;
+  for (std::string line; std::getline(cases, line) && checked < 200;) {
+    const auto c = nlohmann::json::parse(line);
+    EXPECT_EQ((*from_gguf)->Encode(c["text"].get<std::string>()), c["ids"].get<std::vector<int32_t>>()) << c["text"];
+    ++checked;
+  }
+  EXPECT_GT(checked, 50);
 }
 
 }  // namespace

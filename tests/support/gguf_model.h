@@ -1,4 +1,5 @@
-// A random Qwen3-MoE model with the real Qwen3 vocabulary, as a Hugging Face checkpoint and as
+// A random Qwen3-MoE model with the real Qwen3 vocabulary (or a DeepSeek-V3 one with DeepSeek's),
+// as a Hugging Face checkpoint and as
 // GGUF files written by the peer benchmark's writer (bench/peer/write_gguf.py, whose files
 // llama.cpp loads in that benchmark), for tests that read GGUF through the engine or the daemon.
 #ifndef AGENTD_TESTS_SUPPORT_GGUF_MODEL_H_
@@ -24,8 +25,13 @@ struct RandomQwen3MoeOptions {
 // weights. Returns the directory; "" on failure (with a gtest failure recorded).
 std::string WriteRandomQwen3Moe(const std::string& dir, const RandomQwen3MoeOptions& options = {});
 
-// DIR/model-TYPE.gguf from that checkpoint; TYPE is bf16, q8_0, q4_0, q4_k_m or q5_k_m. "" on
-// failure.
+// Writes DIR/hf: a DeepSeek-V3-layout model (MLA with q-LoRA, rank 64, 4 heads of nope 32 + rope
+// 16 and v 32; first layer dense, then 8 routed experts top-2 in 2 groups plus 1 shared; YaRN),
+// vocabulary 129280, bf16 weights of spread 0.25, routers in f32. "" on failure.
+std::string WriteRandomDeepseekV3(const std::string& dir);
+
+// DIR/model-TYPE.gguf from that checkpoint (the tokenizer its model_type uses); TYPE is bf16,
+// q8_0, q4_0, q4_k_m or q5_k_m. "" on failure.
 std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type);
 
 }  // namespace testing_support

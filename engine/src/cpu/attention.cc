@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "cpu/features.h"
 #include "cpu/ops.h"
@@ -22,8 +23,8 @@ void ScoresPortable(const float* q, const KeyValuePanel& panel, int64_t visible,
   const int64_t blocks = (visible + 15) / 16;
   for (int64_t b = 0; b < blocks; ++b) {
     float acc[16] = {};
-    for (int64_t i = 0; i < panel.dim; ++i) {
-      const float* row = &panel.keys_t[i * panel.stride + b * 16];
+    for (int64_t i = 0; i < panel.key_dim; ++i) {
+      const float* row = panel.keys_t + i * panel.stride + b * 16;
       for (int j = 0; j < 16; ++j) acc[j] += q[i] * row[j];
     }
     const int64_t take = std::min<int64_t>(16, visible - b * 16);
@@ -39,8 +40,8 @@ __attribute__((target("avx512f"))) void ScoresAvx512(const float* q, const KeyVa
   // Four blocks at a time: each query element is broadcast once for 64 keys.
   for (; b + 4 <= blocks; b += 4) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    const float* base = &panel.keys_t[b * 16];
-    for (int64_t i = 0; i < panel.dim; ++i) {
+    const float* base = panel.keys_t + b * 16;
+    for (int64_t i = 0; i < panel.key_dim; ++i) {
       const __m512 qi = _mm512_set1_ps(q[i]);
       const float* row = base + i * panel.stride;
       acc0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row), acc0);
@@ -55,8 +56,8 @@ __attribute__((target("avx512f"))) void ScoresAvx512(const float* q, const KeyVa
   }
   for (; b < blocks; ++b) {
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t i = 0; i < panel.dim; ++i) {
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(q[i]), _mm512_loadu_ps(&panel.keys_t[i * panel.stride + b * 16]), acc);
+    for (int64_t i = 0; i < panel.key_dim; ++i) {
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(q[i]), _mm512_loadu_ps(panel.keys_t + i * panel.stride + b * 16), acc);
     }
     _mm512_storeu_ps(scores + b * 16, _mm512_mul_ps(acc, scale_v));  // scratch has room to the stride
   }
@@ -64,7 +65,7 @@ __attribute__((target("avx512f"))) void ScoresAvx512(const float* q, const KeyVa
 
 // out = Σ_s p[s] · V[s], in order of s.
 void WeightedValuesPortable(const float* p, const KeyValuePanel& panel, int64_t visible, float* out) {
-  const int64_t dim = panel.dim;
+  const int64_t dim = panel.value_dim;
   std::fill(out, out + dim, 0.0f);
   for (int64_t s = 0; s < visible; ++s) {
     for (int64_t i = 0; i < dim; ++i) out[i] += p[s] * panel.values[s * dim + i];
@@ -74,10 +75,10 @@ void WeightedValuesPortable(const float* p, const KeyValuePanel& panel, int64_t 
 // 64 dimensions at a time, held in four registers across all the keys.
 __attribute__((target("avx512f"))) void WeightedValuesAvx512(const float* p, const KeyValuePanel& panel,
                                                             int64_t visible, float* out) {
-  const int64_t dim = panel.dim;
+  const int64_t dim = panel.value_dim;
   for (int64_t c = 0; c < dim; c += 64) {
     __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
-    const float* v = &panel.values[c];
+    const float* v = panel.values + c;
     for (int64_t s = 0; s < visible; ++s, v += dim) {
       const __m512 ps = _mm512_set1_ps(p[s]);
       o0 = _mm512_fmadd_ps(ps, _mm512_loadu_ps(v), o0);
@@ -113,8 +114,8 @@ __attribute__((target("avx512f"))) void ScoresAvx512x4(const float* const q[4], 
   for (; b + 4 <= blocks; b += 4) {
     __m512 acc[4][4];
     for (int j = 0; j < 4; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = _mm512_setzero_ps();
-    const float* base = &panel.keys_t[b * 16];
-    for (int64_t i = 0; i < panel.dim; ++i) {
+    const float* base = panel.keys_t + b * 16;
+    for (int64_t i = 0; i < panel.key_dim; ++i) {
       __m512 keys[4];
       LoadRow(base + i * panel.stride, keys);
 #pragma GCC unroll 4
@@ -126,8 +127,8 @@ __attribute__((target("avx512f"))) void ScoresAvx512x4(const float* const q[4], 
   }
   for (; b < blocks; ++b) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t i = 0; i < panel.dim; ++i) {
-      const __m512 k = _mm512_loadu_ps(&panel.keys_t[i * panel.stride + b * 16]);
+    for (int64_t i = 0; i < panel.key_dim; ++i) {
+      const __m512 k = _mm512_loadu_ps(panel.keys_t + i * panel.stride + b * 16);
       for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(q[j][i]), k, acc[j]);
     }
     for (int j = 0; j < 4; ++j) _mm512_storeu_ps(scores[j] + b * 16, _mm512_mul_ps(acc[j], scale_v));
@@ -139,12 +140,12 @@ __attribute__((target("avx512f"))) void ScoresAvx512x4(const float* const q[4], 
 // then each its own few more.
 __attribute__((target("avx512f"))) void WeightedValuesAvx512x4(const float* const p[4], const KeyValuePanel& panel,
                                                               const int64_t visible[4], float* const out[4]) {
-  const int64_t dim = panel.dim;
+  const int64_t dim = panel.value_dim;
   const int64_t common = std::min(std::min(visible[0], visible[1]), std::min(visible[2], visible[3]));
   for (int64_t c = 0; c < dim; c += 64) {
     __m512 o[4][4];
     for (int j = 0; j < 4; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = _mm512_setzero_ps();
-    const float* v = &panel.values[c];
+    const float* v = panel.values + c;
     for (int64_t s = 0; s < common; ++s, v += dim) {
       __m512 values[4];
       LoadRow(v, values);
@@ -152,7 +153,7 @@ __attribute__((target("avx512f"))) void WeightedValuesAvx512x4(const float* cons
       for (int j = 0; j < 4; ++j) FmaRow(_mm512_set1_ps(p[j][s]), values, o[j]);
     }
     for (int j = 0; j < 4; ++j) {
-      const float* w = &panel.values[common * dim + c];
+      const float* w = panel.values + common * dim + c;
       for (int64_t s = common; s < visible[j]; ++s, w += dim) {
         __m512 values[4];
         LoadRow(w, values);
@@ -168,10 +169,10 @@ void Scores(const float* q, const KeyValuePanel& panel, int64_t visible, float s
   ScoresPortable(q, panel, visible, scale, scores);
 }
 
-// The AVX-512 version takes whole 64-wide chunks of the head dimension (64 and 128 are what
-// models use); other widths take the portable loop.
+// The AVX-512 version takes whole 64-wide chunks of the value width (64 and 128 are the head
+// widths models use, 512 MLA's latent); other widths take the portable loop.
 void WeightedValues(const float* p, const KeyValuePanel& panel, int64_t visible, float* out) {
-  if (HasAvx512F() && panel.dim % 64 == 0) return WeightedValuesAvx512(p, panel, visible, out);
+  if (HasAvx512F() && panel.value_dim % 64 == 0) return WeightedValuesAvx512(p, panel, visible, out);
   WeightedValuesPortable(p, panel, visible, out);
 }
 
@@ -226,21 +227,20 @@ void AttentionSoftmax(float* x, int64_t n) {
 }  // namespace
 
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
-                     const KeyValuePanel& panel, float* out, std::vector<float>* scratch) {
+                     const KeyValuePanel& panel, float* out, float* score_buffer) {
   int64_t i = 0;
-  if (HasAvx512F() && panel.dim % 64 == 0 && count >= 4) {
+  if (HasAvx512F() && panel.value_dim % 64 == 0 && count >= 4) {
     // Four queries at a time (a prefill's run): the same sums as one at a time, with the keys and
     // values read once per four.
-    scratch->resize(static_cast<size_t>(4 * panel.stride));
     for (; i + 4 <= count; i += 4) {
       const float* q[4];
       float* scores[4];
       float* outs[4];
       int64_t visible[4];
       for (int j = 0; j < 4; ++j) {
-        q[j] = queries + (i + j) * panel.dim;
-        scores[j] = scratch->data() + j * panel.stride;
-        outs[j] = out + (i + j) * panel.dim;
+        q[j] = queries + (i + j) * panel.key_dim;
+        scores[j] = score_buffer + j * panel.stride;
+        outs[j] = out + (i + j) * panel.value_dim;
         visible[j] = first_visible + i + j;
       }
       ScoresAvx512x4(q, panel, visible[3], scale, scores);
@@ -248,34 +248,33 @@ void CausalAttention(const float* queries, int64_t count, int64_t first_visible,
       WeightedValuesAvx512x4(scores, panel, visible, outs);
     }
   }
-  scratch->resize(std::max(scratch->size(), static_cast<size_t>(panel.stride)));
   for (; i < count; ++i) {
     const int64_t visible = first_visible + i;
-    Scores(queries + i * panel.dim, panel, visible, scale, scratch->data());
-    AttentionSoftmax(scratch->data(), visible);
-    WeightedValues(scratch->data(), panel, visible, out + i * panel.dim);
+    Scores(queries + i * panel.key_dim, panel, visible, scale, score_buffer);
+    AttentionSoftmax(score_buffer, visible);
+    WeightedValues(score_buffer, panel, visible, out + i * panel.value_dim);
   }
 }
 
 void CausalAttentionReference(const float* queries, int64_t count, int64_t first_visible, float scale,
                               const KeyValuePanel& panel, float* out) {
-  const int64_t dim = panel.dim;
+  const int64_t key_dim = panel.key_dim, value_dim = panel.value_dim;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t visible = first_visible + i;
     std::vector<double> p(visible);
     double top = -INFINITY;
     for (int64_t s = 0; s < visible; ++s) {
       double dot = 0;
-      for (int64_t d = 0; d < dim; ++d) dot += double{queries[i * dim + d]} * panel.keys_t[d * panel.stride + s];
+      for (int64_t d = 0; d < key_dim; ++d) dot += double{queries[i * key_dim + d]} * panel.keys_t[d * panel.stride + s];
       p[s] = dot * scale;
       top = std::max(top, p[s]);
     }
     double total = 0;
     for (double& v : p) total += (v = std::exp(v - top));
-    for (int64_t d = 0; d < dim; ++d) {
+    for (int64_t d = 0; d < value_dim; ++d) {
       double o = 0;
-      for (int64_t s = 0; s < visible; ++s) o += p[s] / total * panel.values[s * dim + d];
-      out[i * dim + d] = static_cast<float>(o);
+      for (int64_t s = 0; s < visible; ++s) o += p[s] / total * panel.values[s * value_dim + d];
+      out[i * value_dim + d] = static_cast<float>(o);
     }
   }
 }

@@ -9,39 +9,72 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace engine::cpu {
 
-// The keys and values of positions [0, length) of one KV head, laid out for attention.
+// The keys and values of positions [0, length) of one KV head, laid out for attention in
+// memory the caller provides (PanelFloats of them: a pass's scratch, so that a long prompt's
+// panels are not fresh pages layer after layer). Keys and values may differ in width: MLA's
+// absorbed form scores a query against [latent; rotary key] and takes the latent alone as the
+// value.
 struct KeyValuePanel {
   int64_t length = 0;
-  int64_t dim = 0;
-  int64_t stride = 0;               // keys_t row length: length rounded up to 16
-  std::vector<float> keys_t;        // [dim][stride], zero past length
-  std::vector<float> values;        // [length][dim]
+  int64_t key_dim = 0;
+  int64_t value_dim = 0;
+  int64_t stride = 0;        // keys_t row length: length rounded up to 16
+  float* keys_t = nullptr;   // [key_dim][stride], zero past length
+  float* values = nullptr;   // [length][value_dim]
 };
 
-// Fills `panel` from row accessors: key(s) and value(s) point at position s's `dim` floats.
-template <typename KeyAt, typename ValueAt>
-void GatherPanel(int64_t length, int64_t dim, const KeyAt& key, const ValueAt& value, KeyValuePanel* panel) {
+inline int64_t PanelStride(int64_t length) { return (length + 15) & ~int64_t{15}; }
+// The floats a panel of `length` positions takes.
+inline int64_t PanelFloats(int64_t length, int64_t key_dim, int64_t value_dim) {
+  return key_dim * PanelStride(length) + length * value_dim;
+}
+
+// Fills `panel` in `storage` (PanelFloats(length, key_dim + tail_dim, value_dim) floats) from row
+// accessors: position s's key is key(s)'s key_dim floats followed by tail(s)'s tail_dim floats,
+// its value value(s)'s value_dim floats.
+template <typename KeyAt, typename TailAt, typename ValueAt>
+void GatherPanel(int64_t length, int64_t key_dim, const KeyAt& key, int64_t tail_dim, const TailAt& tail,
+                 int64_t value_dim, const ValueAt& value, float* storage, KeyValuePanel* panel) {
   panel->length = length;
-  panel->dim = dim;
-  panel->stride = (length + 15) & ~int64_t{15};
-  panel->keys_t.assign(static_cast<size_t>(dim * panel->stride), 0.0f);
-  panel->values.resize(static_cast<size_t>(length * dim));
+  panel->key_dim = key_dim + tail_dim;
+  panel->value_dim = value_dim;
+  panel->stride = PanelStride(length);
+  panel->keys_t = storage;
+  panel->values = storage + panel->key_dim * panel->stride;
+  const int64_t stride = panel->stride;
   for (int64_t s = 0; s < length; ++s) {
     const float* k = key(s);
-    for (int64_t i = 0; i < dim; ++i) panel->keys_t[i * panel->stride + s] = k[i];
+    for (int64_t i = 0; i < key_dim; ++i) panel->keys_t[i * stride + s] = k[i];
+    if (tail_dim > 0) {
+      const float* t = tail(s);
+      for (int64_t i = 0; i < tail_dim; ++i) panel->keys_t[(key_dim + i) * stride + s] = t[i];
+    }
     const float* v = value(s);
-    for (int64_t i = 0; i < dim; ++i) panel->values[s * dim + i] = v[i];
+    for (int64_t i = 0; i < value_dim; ++i) panel->values[s * value_dim + i] = v[i];
+  }
+  for (int64_t i = 0; i < panel->key_dim; ++i) {
+    for (int64_t s = length; s < stride; ++s) panel->keys_t[i * stride + s] = 0.0f;
   }
 }
 
-// For each query i of `count` (row i of `queries`, [count][dim]), which sees keys
-// [0, first_visible + i): out[i] = softmax(scale · q·K) · V. `scratch` holds the scores.
+// Keys and values of one width `dim` (grouped-query attention).
+template <typename KeyAt, typename ValueAt>
+void GatherPanel(int64_t length, int64_t dim, const KeyAt& key, const ValueAt& value, float* storage,
+                 KeyValuePanel* panel) {
+  GatherPanel(length, dim, key, 0, [](int64_t) -> const float* { return nullptr; }, dim, value, storage, panel);
+}
+
+// The floats CausalAttention needs for the scores over `panel`.
+inline int64_t AttentionScoreFloats(const KeyValuePanel& panel) { return 4 * panel.stride; }
+
+// For each query i of `count` (row i of `queries`, [count][key_dim]), which sees keys
+// [0, first_visible + i): out[i] ([count][value_dim]) = softmax(scale · q·K) · V. `scores` holds
+// AttentionScoreFloats(panel) floats.
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
-                     const KeyValuePanel& panel, float* out, std::vector<float>* scratch);
+                     const KeyValuePanel& panel, float* out, float* scores);
 
 // The same in the plainest form, for tests.
 void CausalAttentionReference(const float* queries, int64_t count, int64_t first_visible, float scale,

@@ -66,7 +66,9 @@ cudaError_t Route(const float* logits, int64_t n, const RouterParams& params, in
 
 // Groups the n·k choices of Route by expert without leaving the device: offsets [experts + 1]
 // (expert e's slots are [offsets[e], offsets[e+1])), order [n·k] (slot → choice index t·k + j,
-// ascending within an expert) and slot_of [n·k] (choice → slot).
+// ascending within an expert) and slot_of [n·k] (choice → slot). Every choice must be in
+// [0, experts) — Route's output always is; another is not checked and writes out of bounds.
+// n = 0 is valid: offsets become all zero.
 cudaError_t MoeDispatch(const int32_t* choices, int64_t n, int k, int experts, int32_t* offsets, int32_t* order,
                         int32_t* slot_of, cudaStream_t stream);
 
@@ -81,7 +83,9 @@ struct GroupedMatmulArgs {
   const int32_t* order = nullptr;
   const int32_t* offsets = nullptr;
   int experts = 0;
-  const uint16_t* const* weights = nullptr;  // device array of `experts` device pointers
+  // Device array of `experts` device pointers, each 16-byte aligned (the kernel reads 8 bf16 at
+  // a time; cudaMalloc's 256-byte alignment and rows of a multiple of 8 keep every row aligned).
+  const uint16_t* const* weights = nullptr;
   int64_t out_features = 0;
   int64_t in_features = 0;  // a multiple of 8
   float* y = nullptr;       // [n·k, out_features]
@@ -120,8 +124,9 @@ cudaError_t PagedKvWrite(const float* src, int64_t rows, int64_t src_stride, int
                          const PagedKvLayout& kv, const KvRows& where, cudaStream_t stream);
 
 // Causal attention of each row's query heads over positions [0, position] of its sequence:
-//   score(s) = scale · (q[0:score_a) · a_s[kv_a_offset...] + q[score_a : score_a + score_b) · b_s[...])
-//   out = Σ_s softmax(score)_s · v_s,  v_s = (values_from_a ? a_s : b_s)[kv_v_offset ...]
+//   score(s) = scale · (q[0:score_a) · a_s[o : o + score_a) + q[score_a : score_a + score_b) · b_s[o : o + score_b))
+//   out = Σ_s softmax(score)_s · v_s,  v_s = (values_from_a ? a_s : b_s)[o : o + value_width)
+// where o = (h / group) · kv_head_stride is the query head's kv head.
 // GQA: keys are the a rows and values the b rows, one kv head (offset g·head_dim) per `group`
 // query heads, score_b = 0. MLA with absorbed up-projections: q = [W_UKᵀ q_nope ; q_rope],
 // scored against the latent (a) and the rotary key (b), values the latent itself.

@@ -15,6 +15,8 @@ namespace {
 
 constexpr int kThreads = 128, kChunk = 128, kMaxQuery = 1152, kMaxValue = 1024;
 constexpr int kValuesPerThread = kMaxValue / kThreads;
+// One thread per score of a chunk: its softmax and reductions index scores[] by threadIdx.x.
+static_assert(kChunk == kThreads, "a chunk holds one score per thread");
 
 __global__ void PagedAttentionKernel(AttentionArgs args, PagedKvLayout kv, KvRows where) {
   __shared__ float q[kMaxQuery];

@@ -1,6 +1,8 @@
 // The forward pass of the supported decoder-only MoE transformers, on the CPU, written to be
 // read next to the papers: DeepSeek-V2 §2.1 (multi-head latent attention), DeepSeek-V3 §2.1.2
 // (auxiliary-loss-free routing) and §2.2 (multi-token prediction), Qwen3 (GQA with q/k norm).
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -321,37 +323,48 @@ class Transformer final : public Model {
       }
     }
 
+    // Every head scores the same cached latents and rotary keys: MLA in this form is multi-query
+    // attention with keys [c_s ; k_rope_s] and values c_s, so each sequence's panel is gathered
+    // once for all its heads, and cpu::CausalAttention computes every score and weighted sum
+    // the same way whether a query decodes alone or sits in a prompt. Each thread's buffers
+    // come from the pass's scratch.
     float* attended = scratch.Floats(n * heads * vdim);
-    const int64_t tasks = static_cast<int64_t>(segments.size()) * heads;
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t task = 0; task < tasks; ++task) {
-      const Segment& seg = segments[task / heads];
-      const int64_t hd = task % heads;
+    const int threads = std::max(1, omp_get_max_threads());
+    for (const Segment& seg : segments) {
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
-      const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
-      const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
-      // q_latent[t] = W_UKᵀ q_nope[t]
-      std::vector<float> q_nope(seg.n * nope), q_latent(seg.n * rank, 0.0f);
-      for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * qk], nope, &q_nope[t * nope]);
-      cpu::AccumulateRows(q_nope.data(), seg.n, w_uk, q_latent.data());
-
-      std::vector<float> scores(seg.start + seg.n), context(seg.n * rank, 0.0f);
-      for (int64_t t = 0; t < seg.n; ++t) {
-        const int64_t visible = seg.start + t + 1;  // causal: positions 0..start+t
-        const float* ql = &q_latent[t * rank];
-        const float* qr = &q[((seg.row + t) * heads + hd) * qk + nope];
-        for (int64_t s = 0; s < visible; ++s) {
-          scores[s] = (cpu::Dot(ql, kv.a(s), rank) + cpu::Dot(qr, kv.b(s), rope)) * softmax_scale_;
+      const int64_t length = seg.start + seg.n;
+      cpu::KeyValuePanel panel;
+      cpu::GatherPanel(
+          length, rank, [&](int64_t s) { return kv.a(s); }, rope, [&](int64_t s) { return kv.b(s); }, rank,
+          [&](int64_t s) { return kv.a(s); }, scratch.Floats(cpu::PanelFloats(length, rank + rope, rank)), &panel);
+      // Per thread: q_nope [n][nope], q_latent [n][rank], queries [n][rank + rope],
+      // context [n][rank], head_out [n][vdim], scores.
+      const int64_t per_thread = seg.n * (nope + rank + (rank + rope) + rank + vdim) + cpu::AttentionScoreFloats(panel);
+      float* buffers = scratch.Floats(threads * per_thread);
+#pragma omp parallel for schedule(dynamic)
+      for (int64_t hd = 0; hd < heads; ++hd) {
+        float* q_nope = buffers + omp_get_thread_num() * per_thread;
+        float* q_latent = q_nope + seg.n * nope;
+        float* queries = q_latent + seg.n * rank;
+        float* context = queries + seg.n * (rank + rope);
+        float* head_out = context + seg.n * rank;
+        float* scores = head_out + seg.n * vdim;
+        const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
+        const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
+        // The query against the panel: [W_UKᵀ q_nope ; q_rope].
+        for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * qk], nope, &q_nope[t * nope]);
+        std::fill_n(q_latent, seg.n * rank, 0.0f);
+        cpu::AccumulateRows(q_nope, seg.n, w_uk, q_latent);
+        for (int64_t t = 0; t < seg.n; ++t) {
+          std::copy_n(&q_latent[t * rank], rank, &queries[t * (rank + rope)]);
+          std::copy_n(&q[((seg.row + t) * heads + hd) * qk + nope], rope, &queries[t * (rank + rope) + rank]);
         }
-        cpu::Softmax(scores.data(), visible);
-        float* ctx = &context[t * rank];
-        for (int64_t s = 0; s < visible; ++s) cpu::Axpy(scores[s], kv.a(s), ctx, rank);
-      }
-      // out_h[t] = W_UV · context[t]
-      std::vector<float> head_out(seg.n * vdim);
-      MatmulTransposed(context.data(), seg.n, w_uv, head_out.data());
-      for (int64_t t = 0; t < seg.n; ++t) {
-        std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
+        cpu::CausalAttention(queries, seg.n, seg.start + 1, softmax_scale_, panel, context, scores);
+        // out_h[t] = W_UV · context[t]
+        MatmulTransposed(context, seg.n, w_uv, head_out);
+        for (int64_t t = 0; t < seg.n; ++t) {
+          std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
+        }
       }
     }
     MatmulTransposed(attended, n, w.o, out);
@@ -382,21 +395,34 @@ class Transformer final : public Model {
 
     // softmax(q·Kᵀ / √d)·V per query head, causal: one task per (sequence, KV head), whose keys
     // and values are gathered once into a panel for the `group` query heads that share them.
+    // Each thread's panel and buffers come from the pass's scratch, sized for the longest
+    // sequence.
     float* attended = scratch.Floats(n * heads * d);
+    const int threads = std::max(1, omp_get_max_threads());
+    int64_t longest = 0, most_rows = 0;
+    for (const Segment& seg : segments) {
+      longest = std::max(longest, seg.start + seg.n);
+      most_rows = std::max(most_rows, seg.n);
+    }
+    const int64_t per_thread = cpu::PanelFloats(longest, d, d) + 2 * most_rows * d + 4 * cpu::PanelStride(longest);
+    float* buffers = scratch.Floats(threads * per_thread);
     const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const Segment& seg = segments[task / kv_heads];
       const int64_t g = task % kv_heads;
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
+      float* panel_storage = buffers + omp_get_thread_num() * per_thread;
       cpu::KeyValuePanel panel;
       cpu::GatherPanel(
           seg.start + seg.n, d, [&](int64_t s) { return kv.a(s) + g * d; }, [&](int64_t s) { return kv.b(s) + g * d; },
-          &panel);
-      std::vector<float> queries(seg.n * d), outputs(seg.n * d), scores;
+          panel_storage, &panel);
+      float* queries = panel_storage + cpu::PanelFloats(longest, d, d);
+      float* outputs = queries + most_rows * d;
+      float* scores = outputs + most_rows * d;
       for (int64_t hd = g * group; hd < (g + 1) * group; ++hd) {
         for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * d], d, &queries[t * d]);
-        cpu::CausalAttention(queries.data(), seg.n, seg.start + 1, softmax_scale_, panel, outputs.data(), &scores);
+        cpu::CausalAttention(queries, seg.n, seg.start + 1, softmax_scale_, panel, outputs, scores);
         for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&outputs[t * d], d, &attended[((seg.row + t) * heads + hd) * d]);
       }
     }
@@ -554,9 +580,10 @@ bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(
 
 namespace {
 
-// A GGUF file: its metadata as config.json, its tensors in place. Its Q8_0, Q4_0 and K-quant
-// matrices are taken in their own scheme (cpu/kquants.h); `quantize` applies to its float ones. No saved copy: converting the blocks
-// into the kernels' layout is a reshuffle, not a quantisation.
+// A GGUF file: its metadata as config.json, its tensors in place (deepseek2's kv_b_proj
+// rebuilt). Its Q8_0, Q4_0 and K-quant matrices are taken in their own scheme (cpu/kquants.h);
+// `quantize` applies to its float ones. No saved copy: converting the blocks into the kernels'
+// layout is a reshuffle, not a quantisation.
 absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize) {
   absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(options.model_dir);
   if (!file.ok()) return file.status();
@@ -564,14 +591,21 @@ absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu
   if (!checkpoint.ok()) return checkpoint.status();
   absl::StatusOr<ModelConfig> config = ParseModelConfig(checkpoint->config_json, options.model_dir);
   if (!config.ok()) return config.status();
-  std::shared_ptr<const GgufFile> owner(std::move(*file));
+  // The tensors point into the file's mapping and into the tensors rebuilt from it.
+  struct Owner {
+    std::unique_ptr<GgufFile> file;
+    std::vector<std::vector<uint8_t>> derived;
+  };
+  auto owner = std::make_shared<const Owner>(Owner{std::move(*file), std::move(checkpoint->derived)});
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::FromTensors(std::move(checkpoint->tensors), owner);
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(*config, **store, {.quantize = quantize});
   if (!weights.ok()) return weights.status();
-  // The file's own scheme is the model's when nothing was asked: its attention's.
+  // The file's own scheme is the model's when nothing was asked: its attention's output
+  // projection's (MLA's kv_b may have been rebuilt in f32).
   if ((*weights)->quantization == cpu::Quantization::kNone && !(*weights)->layers.empty()) {
-    (*weights)->quantization = (*weights)->layers[0].gqa.q.quantization;
+    const model::LayerWeights& first = (*weights)->layers[0];
+    (*weights)->quantization = config->is_mla() ? first.mla.o.quantization : first.gqa.q.quantization;
   }
   return std::unique_ptr<Model>(
       new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));

@@ -7,6 +7,7 @@
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "engine/gguf.h"
+#include "gguf_dequantize.h"
 
 #include <algorithm>
 #include <atomic>
@@ -39,28 +40,6 @@ std::optional<GgufBlocks> GgufBlocksOf(const std::string& dtype_name) {
   if (dtype_name == "Q5_K") return GgufBlocks{GgmlType::kQ5_K, kSuperBlock, cpu::kquants::kQ5_KBytes, Quantization::kQ8, true};
   if (dtype_name == "Q6_K") return GgufBlocks{GgmlType::kQ6_K, kSuperBlock, cpu::kquants::kQ6_KBytes, Quantization::kQ8, false};
   return std::nullopt;
-}
-
-// One row of a GGUF block type as float32, exactly as ggml dequantises it.
-void DequantizeGgufRow(GgmlType type, const uint8_t* blocks, int64_t cols, float* out) {
-  switch (type) {
-    case GgmlType::kQ4_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, blocks, cols, out);
-    case GgmlType::kQ5_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, blocks, cols, out);
-    case GgmlType::kQ6_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, blocks, cols, out);
-    default: break;
-  }
-  const bool q8 = type == GgmlType::kQ8_0;
-  const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
-  for (int64_t b = 0; b < cols / 32; ++b) {
-    const uint8_t* block = blocks + b * block_bytes;
-    uint16_t d_bits;
-    std::memcpy(&d_bits, block, 2);
-    const float d = F16ToF32(d_bits);
-    for (int64_t i = 0; i < 32; ++i) {
-      const int level = q8 ? static_cast<int8_t>(block[2 + i]) : ((block[2 + i % 16] >> (i < 16 ? 0 : 4)) & 15) - 8;
-      out[b * 32 + i] = d * static_cast<float>(level);
-    }
-  }
 }
 
 class WeightLoader {

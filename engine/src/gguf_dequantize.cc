@@ -1,0 +1,60 @@
+#include "gguf_dequantize.h"
+
+#include <cstring>
+
+#include "cpu/kquants.h"
+#include "cpu/matmul_q4.h"
+#include "cpu/matmul_q8.h"
+#include "engine/dtype.h"
+
+namespace engine {
+
+bool IsDequantizableGgmlType(uint32_t type) { return GgmlRowBytes(type, 256) != 0; }
+
+uint64_t GgmlRowBytes(uint32_t type, int64_t cols) {
+  const uint64_t n = static_cast<uint64_t>(cols);
+  switch (static_cast<GgmlType>(type)) {
+    case GgmlType::kF32: return n * 4;
+    case GgmlType::kF16:
+    case GgmlType::kBF16: return n * 2;
+    case GgmlType::kQ8_0: return n / 32 * cpu::q8::kQ8_0BlockBytes;
+    case GgmlType::kQ4_0: return n / 32 * cpu::q4::kQ4_0BlockBytes;
+    case GgmlType::kQ4_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ4_KBytes;
+    case GgmlType::kQ5_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ5_KBytes;
+    case GgmlType::kQ6_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ6_KBytes;
+  }
+  return 0;
+}
+
+void DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out) {
+  switch (type) {
+    case GgmlType::kF32: std::memcpy(out, row, static_cast<size_t>(cols) * sizeof(float)); return;
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < cols; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, row + 2 * i, 2);
+        out[i] = type == GgmlType::kF16 ? F16ToF32(bits) : Bf16ToF32(bits);
+      }
+      return;
+    case GgmlType::kQ4_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, row, cols, out);
+    case GgmlType::kQ5_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, row, cols, out);
+    case GgmlType::kQ6_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, row, cols, out);
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0: break;
+  }
+  const bool q8 = type == GgmlType::kQ8_0;
+  const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    const uint8_t* block = row + b * block_bytes;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, block, 2);
+    const float d = F16ToF32(d_bits);
+    for (int64_t i = 0; i < 32; ++i) {
+      const int level = q8 ? static_cast<int8_t>(block[2 + i]) : ((block[2 + i % 16] >> (i < 16 ? 0 : 4)) & 15) - 8;
+      out[b * 32 + i] = d * static_cast<float>(level);
+    }
+  }
+}
+
+}  // namespace engine
