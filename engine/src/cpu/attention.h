@@ -32,32 +32,47 @@ inline int64_t PanelFloats(int64_t length, int64_t key_dim, int64_t value_dim) {
   return key_dim * PanelStride(length) + length * value_dim;
 }
 
-// Fills `panel` in `storage` (PanelFloats(length, key_dim + tail_dim, value_dim) floats) from row
-// accessors: position s's key is key(s)'s key_dim floats followed by tail(s)'s tail_dim floats,
-// its value value(s)'s value_dim floats.
-template <typename KeyAt, typename TailAt, typename ValueAt>
-void GatherPanel(int64_t length, int64_t key_dim, const KeyAt& key, int64_t tail_dim, const TailAt& tail,
-                 int64_t value_dim, const ValueAt& value, float* storage, KeyValuePanel* panel) {
+// Lays `panel` out in `storage` (PanelFloats(length, key_dim, value_dim) floats) and zeroes its
+// keys past `length`; FillPanel then writes the positions.
+inline void PreparePanel(int64_t length, int64_t key_dim, int64_t value_dim, float* storage, KeyValuePanel* panel) {
   panel->length = length;
-  panel->key_dim = key_dim + tail_dim;
+  panel->key_dim = key_dim;
   panel->value_dim = value_dim;
   panel->stride = PanelStride(length);
   panel->keys_t = storage;
-  panel->values = storage + panel->key_dim * panel->stride;
-  const int64_t stride = panel->stride;
-  for (int64_t s = 0; s < length; ++s) {
+  panel->values = storage + key_dim * panel->stride;
+  for (int64_t i = 0; i < key_dim; ++i) {
+    for (int64_t s = length; s < panel->stride; ++s) panel->keys_t[i * panel->stride + s] = 0.0f;
+  }
+}
+
+// Writes positions [begin, end) of a prepared panel from row accessors: position s's key is
+// key(s)'s floats then tail(s)'s tail_dim floats (key_dim - tail_dim and tail_dim of the
+// panel's key_dim), its value value(s)'s value_dim floats. Disjoint ranges may be filled by
+// different threads (ranges of 64 positions or more keep them off each other's cache lines).
+template <typename KeyAt, typename TailAt, typename ValueAt>
+void FillPanel(int64_t begin, int64_t end, const KeyAt& key, int64_t tail_dim, const TailAt& tail, const ValueAt& value,
+               const KeyValuePanel& panel) {
+  const int64_t stride = panel.stride, head_dim = panel.key_dim - tail_dim, value_dim = panel.value_dim;
+  for (int64_t s = begin; s < end; ++s) {
     const float* k = key(s);
-    for (int64_t i = 0; i < key_dim; ++i) panel->keys_t[i * stride + s] = k[i];
+    for (int64_t i = 0; i < head_dim; ++i) panel.keys_t[i * stride + s] = k[i];
     if (tail_dim > 0) {
       const float* t = tail(s);
-      for (int64_t i = 0; i < tail_dim; ++i) panel->keys_t[(key_dim + i) * stride + s] = t[i];
+      for (int64_t i = 0; i < tail_dim; ++i) panel.keys_t[(head_dim + i) * stride + s] = t[i];
     }
     const float* v = value(s);
-    for (int64_t i = 0; i < value_dim; ++i) panel->values[s * value_dim + i] = v[i];
+    for (int64_t i = 0; i < value_dim; ++i) panel.values[s * value_dim + i] = v[i];
   }
-  for (int64_t i = 0; i < panel->key_dim; ++i) {
-    for (int64_t s = length; s < stride; ++s) panel->keys_t[i * stride + s] = 0.0f;
-  }
+}
+
+// Both at once, on one thread: the panel of positions [0, length) in `storage`
+// (PanelFloats(length, key_dim + tail_dim, value_dim) floats).
+template <typename KeyAt, typename TailAt, typename ValueAt>
+void GatherPanel(int64_t length, int64_t key_dim, const KeyAt& key, int64_t tail_dim, const TailAt& tail,
+                 int64_t value_dim, const ValueAt& value, float* storage, KeyValuePanel* panel) {
+  PreparePanel(length, key_dim + tail_dim, value_dim, storage, panel);
+  FillPanel(0, length, key, tail_dim, tail, value, *panel);
 }
 
 // Keys and values of one width `dim` (grouped-query attention).

@@ -128,11 +128,21 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
   FromQ4_0(blocks.data(), cols, out);
 }
 
+// Block by block, with nothing allocated: MLA's absorbed query reads a head's W_UK rows through
+// this at every decode step.
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out) {
-  std::vector<int8_t> levels(static_cast<size_t>(cols));
-  std::vector<float> scales(static_cast<size_t>(cols / kQuantBlock));
-  Format::Levels(quantized + r * Format::RowBytes(cols), cols, levels.data(), scales.data());
-  for (int64_t c = 0; c < cols; ++c) out[c] = scales[c / kQuantBlock] * levels[c];
+  const uint8_t* row = quantized + r * Format::RowBytes(cols);
+  for (int64_t p = 0; p < cols / 64; ++p) {
+    uint16_t halves[2];
+    std::memcpy(halves, row + cols / 2 + 4 * p, 4);
+    const float low_scale = F16ToF32(halves[0]), high_scale = F16ToF32(halves[1]);
+    const uint8_t* bytes = row + p * 32;
+    float* o = out + p * 64;
+    for (int64_t j = 0; j < kQuantBlock; ++j) {
+      o[j] = low_scale * static_cast<float>((bytes[j] & 0x0F) - kOffset);
+      o[32 + j] = high_scale * static_cast<float>((bytes[j] >> 4) - kOffset);
+    }
+  }
 }
 
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {

@@ -334,36 +334,44 @@ class Transformer final : public Model {
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
       const int64_t length = seg.start + seg.n;
       cpu::KeyValuePanel panel;
-      cpu::GatherPanel(
-          length, rank, [&](int64_t s) { return kv.a(s); }, rope, [&](int64_t s) { return kv.b(s); }, rank,
-          [&](int64_t s) { return kv.a(s); }, scratch.Floats(cpu::PanelFloats(length, rank + rope, rank)), &panel);
+      cpu::PreparePanel(length, rank + rope, rank, scratch.Floats(cpu::PanelFloats(length, rank + rope, rank)), &panel);
       // Per thread: q_nope [n][nope], q_latent [n][rank], queries [n][rank + rope],
       // context [n][rank], head_out [n][vdim], scores.
       const int64_t per_thread = seg.n * (nope + rank + (rank + rope) + rank + vdim) + cpu::AttentionScoreFloats(panel);
       float* buffers = scratch.Floats(threads * per_thread);
-#pragma omp parallel for schedule(dynamic)
-      for (int64_t hd = 0; hd < heads; ++hd) {
-        float* q_nope = buffers + omp_get_thread_num() * per_thread;
-        float* q_latent = q_nope + seg.n * nope;
-        float* queries = q_latent + seg.n * rank;
-        float* context = queries + seg.n * (rank + rope);
-        float* head_out = context + seg.n * rank;
-        float* scores = head_out + seg.n * vdim;
-        const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
-        const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
-        // The query against the panel: [W_UKᵀ q_nope ; q_rope].
-        for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * qk], nope, &q_nope[t * nope]);
-        std::fill_n(q_latent, seg.n * rank, 0.0f);
-        cpu::AccumulateRows(q_nope, seg.n, w_uk, q_latent);
-        for (int64_t t = 0; t < seg.n; ++t) {
-          std::copy_n(&q_latent[t * rank], rank, &queries[t * (rank + rope)]);
-          std::copy_n(&q[((seg.row + t) * heads + hd) * qk + nope], rope, &queries[t * (rank + rope) + rank]);
+      constexpr int64_t kFillRange = 128;  // positions per thread's share of the gather
+#pragma omp parallel
+      {
+#pragma omp for schedule(static)
+        for (int64_t begin = 0; begin < length; begin += kFillRange) {
+          cpu::FillPanel(
+              begin, std::min(length, begin + kFillRange), [&](int64_t s) { return kv.a(s); }, rope,
+              [&](int64_t s) { return kv.b(s); }, [&](int64_t s) { return kv.a(s); }, panel);
         }
-        cpu::CausalAttention(queries, seg.n, seg.start + 1, softmax_scale_, panel, context, scores);
-        // out_h[t] = W_UV · context[t]
-        MatmulTransposed(context, seg.n, w_uv, head_out);
-        for (int64_t t = 0; t < seg.n; ++t) {
-          std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
+#pragma omp for schedule(dynamic)
+        for (int64_t hd = 0; hd < heads; ++hd) {
+          float* q_nope = buffers + omp_get_thread_num() * per_thread;
+          float* q_latent = q_nope + seg.n * nope;
+          float* queries = q_latent + seg.n * rank;
+          float* context = queries + seg.n * (rank + rope);
+          float* head_out = context + seg.n * rank;
+          float* scores = head_out + seg.n * vdim;
+          const Matrix w_uk = w.kv_b.Rows(hd * (nope + vdim), nope);
+          const Matrix w_uv = w.kv_b.Rows(hd * (nope + vdim) + nope, vdim);
+          // The query against the panel: [W_UKᵀ q_nope ; q_rope].
+          for (int64_t t = 0; t < seg.n; ++t) std::copy_n(&q[((seg.row + t) * heads + hd) * qk], nope, &q_nope[t * nope]);
+          std::fill_n(q_latent, seg.n * rank, 0.0f);
+          cpu::AccumulateRows(q_nope, seg.n, w_uk, q_latent);
+          for (int64_t t = 0; t < seg.n; ++t) {
+            std::copy_n(&q_latent[t * rank], rank, &queries[t * (rank + rope)]);
+            std::copy_n(&q[((seg.row + t) * heads + hd) * qk + nope], rope, &queries[t * (rank + rope) + rank]);
+          }
+          cpu::CausalAttention(queries, seg.n, seg.start + 1, softmax_scale_, panel, context, scores);
+          // out_h[t] = W_UV · context[t]
+          MatmulTransposed(context, seg.n, w_uv, head_out);
+          for (int64_t t = 0; t < seg.n; ++t) {
+            std::copy_n(&head_out[t * vdim], vdim, &attended[((seg.row + t) * heads + hd) * vdim]);
+          }
         }
       }
     }
