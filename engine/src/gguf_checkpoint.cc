@@ -26,6 +26,8 @@ constexpr char kDeepseekV3Pipeline[] = R"({"normalizer": {"type": "Sequence", "n
 // llama.cpp's token types.
 // Far beyond any MoE's experts or any vocabulary: larger is a file built to exhaust memory.
 constexpr int64_t kMaxExperts = 4096;
+// Far beyond any head width, latent rank or head count (DeepSeek-V3: 192, 512, 128).
+constexpr int64_t kMaxWidth = int64_t{1} << 16;
 constexpr size_t kMaxTokens = size_t{1} << 19;
 
 constexpr int kTokenNormal = 1, kTokenControl = 3, kTokenUserDefined = 4, kTokenUnused = 5;
@@ -210,9 +212,10 @@ absl::Status ReadDeepseek2Config(const GgufFile& file, Json& config) {
   if (!key.ok()) return key.status();
   if (!value.ok()) return value.status();
   const int64_t rope = config["qk_rope_head_dim"].get<int64_t>();
-  if (*key <= rope || *value <= 0) {
+  if (rope < 1 || rope > kMaxWidth || *key <= rope || *key > kMaxWidth || *value < 1 || *value > kMaxWidth) {
     return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": deepseek2's key width ", *key,
-                                            " must exceed rope.dimension_count ", rope, " and its value width be positive"));
+                                            " must exceed rope.dimension_count ", rope, " and its value width ", *value,
+                                            " be positive (each at most ", kMaxWidth, ")"));
   }
   config["qk_nope_head_dim"] = *key - rope;
   config["v_head_dim"] = *value;
@@ -240,10 +243,14 @@ absl::Status ReadDeepseek2Config(const GgufFile& file, Json& config) {
 // kv_b_proj [heads · (nope + v), rank] from llama.cpp's halves, attn_k_b {nope, rank, heads} (W_UK
 // per head, transposed) and attn_v_b {rank, v, heads}: in their own element type when both are
 // the same float type (bits moved, not converted), else dequantised to f32.
-absl::Status JoinKvB(const GgufFile& file, const GgufTensor& k_b, const GgufTensor& v_b, const Json& config,
-                     const std::string& name, GgufCheckpoint* out) {
+absl::Status JoinKvB(const GgufFile& file, uint64_t file_bytes, const GgufTensor& k_b, const GgufTensor& v_b,
+                     const Json& config, const std::string& name, GgufCheckpoint* out) {
   const int64_t heads = config["num_attention_heads"].get<int64_t>(), rank = config["kv_lora_rank"].get<int64_t>();
   const int64_t nope = config["qk_nope_head_dim"].get<int64_t>(), vdim = config["v_head_dim"].get<int64_t>();
+  if (heads < 1 || heads > kMaxWidth || rank < 1 || rank > kMaxWidth) {
+    return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": deepseek2 with ", heads, " heads and kv_lora_rank ", rank,
+                                            " (each from 1 to ", kMaxWidth, ")"));
+  }
   const auto dims_are = [](const GgufTensor& t, std::initializer_list<int64_t> want) {
     if (t.dims.size() != want.size()) return false;
     size_t i = 0;
@@ -263,6 +270,16 @@ absl::Status JoinKvB(const GgufFile& file, const GgufTensor& k_b, const GgufTens
     }
   }
   const int64_t rows = heads * (nope + vdim);
+  // What is rebuilt may not outgrow the file (f32 from 4-bit blocks is 7 times their bytes, but
+  // W_UK and W_UV are a sliver of a real model): a file of nothing but latent halves does not
+  // make the reader allocate many times its size.
+  const uint64_t element_bytes = k_b.type == v_b.type && ComputeDType(k_b.type).has_value() && k_b.type != static_cast<uint32_t>(GgmlType::kF32) ? 2 : 4;
+  const uint64_t joined_bytes = static_cast<uint64_t>(rows) * static_cast<uint64_t>(rank) * element_bytes;
+  if (out->derived_bytes + joined_bytes > file_bytes) {
+    return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", k_b.name, " and ", v_b.name,
+                                            " would rebuild more bytes than the file holds"));
+  }
+  out->derived_bytes += joined_bytes;
   std::vector<uint8_t> bytes;
   TensorInfo info;
   info.name = name;
@@ -353,6 +370,8 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
   out.config_json = config.dump(-1, ' ', false, Json::error_handler_t::replace);
   const int64_t experts = config.value(deepseek ? "n_routed_experts" : "num_experts", int64_t{0});
   const int64_t layers = config["num_hidden_layers"].get<int64_t>();
+  uint64_t file_bytes = 0;
+  for (const auto& [name, t] : file.tensors()) file_bytes += t.size_bytes;
   for (const auto& [name, t] : file.tensors()) {
     if (name == "token_embd.weight") out.tensors.push_back(ViewOf(file, t, "model.embed_tokens.weight"));
     if (name == "output_norm.weight") out.tensors.push_back(ViewOf(file, t, "model.norm.weight"));
@@ -361,7 +380,12 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
     const size_t dot = name.find('.', 4);
     if (dot == std::string::npos) continue;
     const std::string layer = name.substr(4, dot - 4);
-    if (layer.empty() || layer.size() > 6 || layer.find_first_not_of("0123456789") != std::string::npos) continue;
+    // A layer's number as llama.cpp writes it: digits, no leading zero (blk.01 would be another
+    // name for layer 1 that nothing reads).
+    if (layer.empty() || layer.size() > 6 || layer.find_first_not_of("0123456789") != std::string::npos ||
+        (layer.size() > 1 && layer[0] == '0')) {
+      continue;
+    }
     if (std::stoll(layer) >= layers) continue;  // an MTP layer (nextn) the engine does not run from GGUF
     const std::string prefix = absl::StrCat("model.layers.", layer, ".");
     const std::string suffix = name.substr(dot + 1);
@@ -372,7 +396,9 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
     if (deepseek && suffix == "attn_k_b.weight") {
       const GgufTensor* v_b = file.FindTensor(absl::StrCat("blk.", layer, ".attn_v_b.weight"));
       if (v_b == nullptr) return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", name, " without its attn_v_b"));
-      if (absl::Status s = JoinKvB(file, t, *v_b, config, prefix + "self_attn.kv_b_proj.weight", &out); !s.ok()) return s;
+      if (absl::Status s = JoinKvB(file, file_bytes, t, *v_b, config, prefix + "self_attn.kv_b_proj.weight", &out); !s.ok()) {
+        return s;
+      }
       continue;
     }
     for (const char* proj : {"gate", "up", "down"}) {

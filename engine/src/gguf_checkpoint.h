@@ -28,11 +28,18 @@ namespace engine {
 bool IsGgufPath(const std::string& path);
 
 struct GgufCheckpoint {
+  GgufCheckpoint() = default;
+  GgufCheckpoint(GgufCheckpoint&&) = default;
+  GgufCheckpoint& operator=(GgufCheckpoint&&) = default;
+  GgufCheckpoint(const GgufCheckpoint&) = delete;  // `tensors` point into `derived`
+  GgufCheckpoint& operator=(const GgufCheckpoint&) = delete;
+
   std::string config_json;  // for ParseModelConfig
   std::vector<TensorInfo> tensors;  // pointing into the file's mapping, or into `derived`
   // Tensors the file holds in another layout than the engine reads, rebuilt: deepseek2's
   // kv_b_proj from attn_k_b and attn_v_b. Keep them alive as long as `tensors`.
   std::vector<std::vector<uint8_t>> derived;
+  uint64_t derived_bytes = 0;  // at most the file's tensor bytes
 };
 absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file);
 

@@ -26,9 +26,9 @@ uint64_t GgmlRowBytes(uint32_t type, int64_t cols) {
   return 0;
 }
 
-void DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out) {
+bool DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out) {
   switch (type) {
-    case GgmlType::kF32: std::memcpy(out, row, static_cast<size_t>(cols) * sizeof(float)); return;
+    case GgmlType::kF32: std::memcpy(out, row, static_cast<size_t>(cols) * sizeof(float)); return true;
     case GgmlType::kF16:
     case GgmlType::kBF16:
       for (int64_t i = 0; i < cols; ++i) {
@@ -36,12 +36,13 @@ void DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* o
         std::memcpy(&bits, row + 2 * i, 2);
         out[i] = type == GgmlType::kF16 ? F16ToF32(bits) : Bf16ToF32(bits);
       }
-      return;
-    case GgmlType::kQ4_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, row, cols, out);
-    case GgmlType::kQ5_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, row, cols, out);
-    case GgmlType::kQ6_K: return cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, row, cols, out);
+      return true;
+    case GgmlType::kQ4_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, row, cols, out); return true;
+    case GgmlType::kQ5_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, row, cols, out); return true;
+    case GgmlType::kQ6_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, row, cols, out); return true;
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0: break;
+    default: return false;
   }
   const bool q8 = type == GgmlType::kQ8_0;
   const int64_t block_bytes = q8 ? cpu::q8::kQ8_0BlockBytes : cpu::q4::kQ4_0BlockBytes;
@@ -55,6 +56,7 @@ void DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* o
       out[b * 32 + i] = d * static_cast<float>(level);
     }
   }
+  return true;
 }
 
 }  // namespace engine

@@ -17,8 +17,9 @@ bool IsDequantizableGgmlType(uint32_t type);
 // type IsDequantizableGgmlType refuses.
 uint64_t GgmlRowBytes(uint32_t type, int64_t cols);
 
-// One row of `cols` values (whole blocks of the type) from `row` into out[0, cols).
-void DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out);
+// One row of `cols` values (whole blocks of the type) from `row` into out[0, cols); false (nothing
+// written) for a type IsDequantizableGgmlType refuses.
+bool DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out);
 
 }  // namespace engine
 

@@ -331,6 +331,8 @@ class Transformer final : public Model {
     float* attended = scratch.Floats(n * heads * vdim);
     const int threads = std::max(1, omp_get_max_threads());
     for (const Segment& seg : segments) {
+      // The panel and buffers are the segment's alone: the next segment reuses the memory.
+      const Scratch::Mark segment_mark = scratch.GetMark();
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
       const int64_t length = seg.start + seg.n;
       cpu::KeyValuePanel panel;
@@ -374,6 +376,7 @@ class Transformer final : public Model {
           }
         }
       }
+      scratch.Rewind(segment_mark);
     }
     MatmulTransposed(attended, n, w.o, out);
   }
