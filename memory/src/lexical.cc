@@ -64,10 +64,10 @@ struct StemmerDeleter {
 
 }  // namespace
 
-static std::vector<std::string> LexicalTermsV1(std::string_view raw);
+static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words);
 
 std::vector<std::string> LexicalTerms(std::string_view raw, int version) {
-  std::vector<std::string> terms = LexicalTermsV1(raw);
+  std::vector<std::string> terms = LexicalTermsV1(raw, version >= 3);
   if (version < 2) return terms;
   std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer(sb_stemmer_new("english", "UTF_8"));
   std::vector<std::string> out;
@@ -86,8 +86,22 @@ std::vector<std::string> LexicalTerms(std::string_view raw, int version) {
   return out;
 }
 
-// Version 1: folding, CJK bigrams and words, nothing dropped or stemmed.
-static std::vector<std::string> LexicalTermsV1(std::string_view raw) {
+// Where a word broken across lines by a hyphenation mark goes on: after U+2043 (⁃, which PDF
+// text extraction leaves where a line was hyphenated, "Deep⁃\nSeek") and whitespace holding a
+// line break, at the next letter or digit; 0 when `at` is no such break.
+size_t BrokenWordContinues(const std::vector<uint32_t>& cps, size_t at) {
+  if (at >= cps.size() || cps[at] != 0x2043) return 0;
+  size_t j = at + 1;
+  bool line_break = false;
+  for (; j < cps.size() && internal::IsSpace(cps[j]); ++j) {
+    if (cps[j] == '\n') line_break = true;
+  }
+  return line_break && j < cps.size() && IsWordChar(cps[j]) && !internal::IsCjk(cps[j]) ? j : 0;
+}
+
+// Version 1: folding, CJK bigrams and words, nothing dropped or stemmed; version 3 also joins
+// words broken across lines (`join_broken_words`).
+static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words) {
   const std::string text = Fold(raw);
   const internal::DecodedText decoded = internal::DecodeUtf8(text);
   const std::vector<uint32_t>& cps = decoded.code_points;
@@ -123,6 +137,8 @@ static std::vector<std::string> LexicalTermsV1(std::string_view raw) {
           // 72.6 and 1,234 stay one number (the separator is kept only for the decimal point).
           if (cps[j] == '.') word.push_back('.');
           ++j;
+        } else if (const size_t next = join_broken_words ? BrokenWordContinues(cps, j) : 0; next != 0) {
+          j = next;
         } else {
           break;
         }

@@ -30,5 +30,19 @@ TEST(LexicalTest, VersionTwoDropsEnglishStopWordsAndStems) {
   EXPECT_THAT(LexicalTerms("What was installed", 1), ::testing::ElementsAre("what", "was", "installed"));
 }
 
+TEST(LexicalTest, VersionThreeJoinsWordsHyphenatedAcrossLines) {
+  // PDF text extraction leaves U+2043 where a line broke a word: "中影CINI⁃\nTY电影系统".
+  EXPECT_THAT(LexicalTerms("中影CINI⁃\nTY电影系统"), ElementsAre("中影", "ciniti", "电影", "影系", "系统"));  // stemmed, as the query is
+  EXPECT_THAT(LexicalTerms("宣布成功完成Deep⁃\n  Seek 模型适配"),
+              ElementsAre("宣布", "布成", "成功", "功完", "完成", "deepseek", "模型", "型适", "适配"));
+  // Not without a line break, not before CJK or punctuation, and not in the versions before.
+  EXPECT_THAT(LexicalTerms("Deep⁃ Seek"), ElementsAre("deep", "seek"));
+  EXPECT_THAT(LexicalTerms("Deep⁃\n模型"), ElementsAre("deep", "模型"));
+  EXPECT_THAT(LexicalTerms("Deep⁃\n(Seek)"), ElementsAre("deep", "seek"));
+  EXPECT_THAT(LexicalTerms("Deep⁃\nSeek", 2), ElementsAre("deep", "seek"));
+  // A mark at the very end of the text ends the word.
+  EXPECT_THAT(LexicalTerms("Deep⁃\n"), ElementsAre("deep"));
+}
+
 }  // namespace
 }  // namespace memory

@@ -6,10 +6,12 @@
 //   LexicalTerms("DeepSeek-V3 训练成本 557.6 万") →
 //     {"deepseek", "v3", "训练", "练成", "成本", "557.6", "万"}
 //
-// Version 2 (the default) also drops English stop words ("was", "in", "the") and stems English
+// Version 2 also drops English stop words ("was", "in", "the") and stems English
 // words with Snowball's English (Porter2) stemmer, so "installed" and "installations" meet at
-// "instal". A collection keeps the version it was created with (version 1 before there were
-// versions), since its stored postings were made with it.
+// "instal". Version 3 (the default) also joins a word that PDF text extraction broke across
+// lines with a hyphenation mark: "Deep⁃\nSeek" is "deepseek", as the query spells it. A
+// collection keeps the version it was created with (version 1 before there were versions),
+// since its stored postings were made with it.
 #ifndef AGENTD_MEMORY_LEXICAL_H_
 #define AGENTD_MEMORY_LEXICAL_H_
 
@@ -19,7 +21,7 @@
 
 namespace memory {
 
-inline constexpr int kLexicalVersion = 2;
+inline constexpr int kLexicalVersion = 3;
 
 std::vector<std::string> LexicalTerms(std::string_view text, int version = kLexicalVersion);
 
