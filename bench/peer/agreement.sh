@@ -34,8 +34,7 @@ name=$(basename "$shape" .json)
 out=${OUT_DIR:-$peer_dir/agreement}
 mkdir -p "$out"
 
-tokenizer=tests/data/tokenizers/qwen3
-grep -q '"model_type": *"deepseek_v3"' "$shape" && tokenizer=tests/data/tokenizers/deepseek_v3
+tokenizer=$(shape_tokenizer "$shape")
 build/bin/engine_throughput --shape "$shape" --stddev "$stddev" --threads "$threads" --prompt 16 --decode 1 > /dev/null
 checkpoint=$(ls -d "$models/$name-stddev"*/ | head -1)
 checkpoint=${checkpoint%/}

@@ -30,9 +30,7 @@ name=$(basename "$shape" .json)
 out=${OUT_DIR:-$peer_dir/results}
 mkdir -p "$out"
 
-# The shape's own tokenizer: the Qwen3 one, or DeepSeek-V3's for a DeepSeek-V3-layout shape.
-tokenizer=tests/data/tokenizers/qwen3
-grep -q '"model_type": *"deepseek_v3"' "$shape" && tokenizer=tests/data/tokenizers/deepseek_v3
+tokenizer=$(shape_tokenizer "$shape")
 # agentd first writes the checkpoint (a run with one short prompt), then the GGUF is made from it.
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt 16 --decode 1 > /dev/null
 gguf=$models/$name.$type.gguf

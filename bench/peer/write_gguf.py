@@ -487,7 +487,8 @@ def write_deepseek2(m):
                                         ("attn_v_b.weight", v_b, [rank, vdim, heads])):
             data, ggml_type = m.matrix_bytes([values], m.type_of("main"))
             w.tensor(b + gguf_name, dims, ggml_type, data)
-            halves.append(dequantize(np.asarray(data), ggml_type).reshape(values.shape))
+            if m.args.dequantized_out:
+                halves.append(dequantize(np.asarray(data), ggml_type).reshape(values.shape))
         if m.args.dequantized_out:  # kv_b_proj again, from the halves as the file holds them
             kv_b_file = np.concatenate([halves[0].transpose(0, 2, 1), halves[1]], axis=1)
             m.dequantized[a + "kv_b_proj.weight"] = ("F32", m.tensors[a + "kv_b_proj.weight"][1], kv_b_file.reshape(-1))

@@ -264,47 +264,48 @@ absl::Status JoinKvB(const GgufFile& file, uint64_t file_bytes, const GgufTensor
                                             rank, ", ", heads, "} and {", rank, ", ", vdim, ", ", heads, "}"));
   }
   for (const GgufTensor* t : {&k_b, &v_b}) {
-    if (!IsDequantizableGgmlType(t->type) || GgmlRowBytes(t->type, static_cast<int64_t>(t->dims[0])) * t->dims[1] * t->dims[2] != t->size_bytes) {
+    if (!IsDequantizableGgmlType(t->type)) {
       return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", t->name, " has dtype ", GgmlTypeName(t->type),
-                                                   " in rows of ", t->dims[0], "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K in whole blocks"));
+                                                   "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K"));
     }
   }
+  // GgufFile::Open checked each tensor's bytes against its type and dimensions: a row's bytes are
+  // the tensor's over its rows. One float type for both halves moves their elements as they are;
+  // anything else becomes f32.
+  const uint64_t k_row = k_b.size_bytes / static_cast<uint64_t>(rank * heads);
+  const uint64_t v_row = v_b.size_bytes / static_cast<uint64_t>(vdim * heads);
+  const bool same_float = k_b.type == v_b.type && ComputeDType(k_b.type).has_value();
+  const uint64_t element = same_float ? k_row / static_cast<uint64_t>(nope) : sizeof(float);
   const int64_t rows = heads * (nope + vdim);
   // What is rebuilt may not outgrow the file (f32 from 4-bit blocks is 7 times their bytes, but
   // W_UK and W_UV are a sliver of a real model): a file of nothing but latent halves does not
   // make the reader allocate many times its size.
-  const uint64_t element_bytes = k_b.type == v_b.type && ComputeDType(k_b.type).has_value() && k_b.type != static_cast<uint32_t>(GgmlType::kF32) ? 2 : 4;
-  const uint64_t joined_bytes = static_cast<uint64_t>(rows) * static_cast<uint64_t>(rank) * element_bytes;
+  const uint64_t joined_bytes = static_cast<uint64_t>(rows) * static_cast<uint64_t>(rank) * element;
   if (out->derived_bytes + joined_bytes > file_bytes) {
     return absl::DataLossError(absl::StrCat("GGUF file ", file.path(), ": ", k_b.name, " and ", v_b.name,
                                             " would rebuild more bytes than the file holds"));
   }
   out->derived_bytes += joined_bytes;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> bytes(joined_bytes);
   TensorInfo info;
   info.name = name;
   info.shape = {rows, rank};
   info.file = absl::StrCat(file.path(), " (GGUF tensors ", k_b.name, " and ", v_b.name, ")");
-  const bool same_float = k_b.type == v_b.type && ComputeDType(k_b.type).has_value();
   if (same_float) {
     // kv_b[h·(nope+v) + i][j] = k_b[h][j][i] for i < nope, v_b[h][i - nope][j] after.
-    const size_t element = k_b.type == static_cast<uint32_t>(GgmlType::kF32) ? 4 : 2;
-    bytes.resize(static_cast<size_t>(rows * rank) * element);
     for (int64_t h = 0; h < heads; ++h) {
       for (int64_t i = 0; i < nope; ++i) {
         for (int64_t j = 0; j < rank; ++j) {
           std::memcpy(&bytes[((h * (nope + vdim) + i) * rank + j) * element], k_b.data + ((h * rank + j) * nope + i) * element, element);
         }
       }
-      std::memcpy(&bytes[(h * (nope + vdim) + nope) * rank * element], v_b.data + h * vdim * rank * element, vdim * rank * element);
+      std::memcpy(&bytes[(h * (nope + vdim) + nope) * rank * element], v_b.data + h * vdim * v_row, vdim * v_row);
     }
     info.dtype_name = GgmlTypeName(k_b.type);
     info.dtype = ComputeDType(k_b.type);
   } else {
-    bytes.resize(static_cast<size_t>(rows * rank) * sizeof(float));
     float* kv = reinterpret_cast<float*>(bytes.data());
-    std::vector<float> row(std::max(nope, rank));
-    const uint64_t k_row = GgmlRowBytes(k_b.type, nope), v_row = GgmlRowBytes(v_b.type, rank);
+    std::vector<float> row(nope);
     for (int64_t h = 0; h < heads; ++h) {
       for (int64_t j = 0; j < rank; ++j) {
         DequantizeGgufRow(static_cast<GgmlType>(k_b.type), k_b.data + (h * rank + j) * k_row, nope, row.data());

@@ -9,21 +9,18 @@
 
 namespace engine {
 
-bool IsDequantizableGgmlType(uint32_t type) { return GgmlRowBytes(type, 256) != 0; }
-
-uint64_t GgmlRowBytes(uint32_t type, int64_t cols) {
-  const uint64_t n = static_cast<uint64_t>(cols);
+bool IsDequantizableGgmlType(uint32_t type) {
   switch (static_cast<GgmlType>(type)) {
-    case GgmlType::kF32: return n * 4;
+    case GgmlType::kF32:
     case GgmlType::kF16:
-    case GgmlType::kBF16: return n * 2;
-    case GgmlType::kQ8_0: return n / 32 * cpu::q8::kQ8_0BlockBytes;
-    case GgmlType::kQ4_0: return n / 32 * cpu::q4::kQ4_0BlockBytes;
-    case GgmlType::kQ4_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ4_KBytes;
-    case GgmlType::kQ5_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ5_KBytes;
-    case GgmlType::kQ6_K: return n / cpu::kquants::kSuperBlock * cpu::kquants::kQ6_KBytes;
+    case GgmlType::kBF16:
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K: return true;
   }
-  return 0;
+  return false;
 }
 
 bool DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out) {

@@ -13,10 +13,6 @@ namespace engine {
 // True for the types DequantizeGgufRow reads: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K.
 bool IsDequantizableGgmlType(uint32_t type);
 
-// The bytes one row of `cols` values takes in `type` (cols must be whole blocks of it), 0 for a
-// type IsDequantizableGgmlType refuses.
-uint64_t GgmlRowBytes(uint32_t type, int64_t cols);
-
 // One row of `cols` values (whole blocks of the type) from `row` into out[0, cols); false (nothing
 // written) for a type IsDequantizableGgmlType refuses.
 bool DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* out);

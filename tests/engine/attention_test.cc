@@ -54,7 +54,8 @@ TEST(AttentionTest, MatchesTheReferenceAcrossLengthsAndDims) {
       const int64_t first = length - count + 1;
       const OwnedPanel owned = RandomPanel(length, dim, rng);
       const KeyValuePanel& panel = owned.panel;
-      std::vector<float> q(count * dim), fast(count * dim), reference(count * dim), scratch(AttentionScoreFloats(panel));
+      std::vector<float> q(count * dim), fast(count * dim), reference(count * dim),
+          scratch(AttentionScoreFloats(panel.length));
       for (float& v : q) v = normal(rng);
       const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
       CausalAttention(q.data(), count, first, scale, panel, fast.data(), scratch.data());
@@ -79,7 +80,7 @@ TEST(AttentionTest, LatentKeysWiderThanTheirValuesMatchTheReference) {
       const KeyValuePanel& panel = owned.panel;
       ASSERT_EQ(panel.key_dim, rank + rope);
       std::vector<float> q(count * (rank + rope)), fast(count * rank), reference(count * rank),
-          scratch(AttentionScoreFloats(panel));
+          scratch(AttentionScoreFloats(panel.length));
       for (float& v : q) v = normal(rng);
       const float scale = 1.0f / std::sqrt(static_cast<float>(rank + rope));
       CausalAttention(q.data(), count, first, scale, panel, fast.data(), scratch.data());
@@ -103,7 +104,7 @@ TEST(AttentionTest, AQueryGivesTheSameBitsAloneAsInARun) {
   const int64_t dim = 64, length = 77, count = 20, first = length - count + 1;
   const OwnedPanel owned = RandomPanel(length, dim, rng);
   const KeyValuePanel& panel = owned.panel;
-  std::vector<float> q(count * dim), run(count * dim), scratch(AttentionScoreFloats(panel));
+  std::vector<float> q(count * dim), run(count * dim), scratch(AttentionScoreFloats(panel.length));
   for (float& v : q) v = normal(rng);
   CausalAttention(q.data(), count, first, 0.125f, panel, run.data(), scratch.data());
   for (int64_t i = 0; i < count; ++i) {

@@ -233,6 +233,16 @@ TEST_F(GgufFileTest, InvalidBytesInARopeScalingTypeAreRefusedNotThrown) {
   EXPECT_THAT(model.status().message(), HasSubstr("rope.scaling.type is not none, linear or yarn"));
 }
 
+// Relative L2 distance of b from a.
+double RelativeError(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
+    norm += a[i] * static_cast<double>(a[i]);
+  }
+  return std::sqrt(diff / norm);
+}
+
 // A random Qwen3-MoE checkpoint with the real Qwen3 vocabulary written as GGUF
 // (support/gguf_model.h), read back by the engine and compared with the checkpoint itself.
 class GgufModelTest : public GgufFileTest {
@@ -272,18 +282,30 @@ class GgufModelTest : public GgufFileTest {
     return result.logits;
   }
 
+  // The checkpoint's Q8_0 and Q4_0 files against its unquantised logits, and against the same
+  // weights quantised by the engine itself at load, for scale: a GGUF block read wrongly would be
+  // as far off as random weights (a relative error near 1.4), not a few percent.
+  void ExpectQuantisedFilesCloseToTheCheckpoint(const std::vector<int32_t>& tokens, double q8_bound) {
+    auto reference = Model::Load({.model_dir = checkpoint_});
+    ASSERT_TRUE(reference.ok()) << reference.status();
+    const std::vector<float> expected = Logits(**reference, tokens);
+    for (const auto& [type, scheme, bound] : {std::tuple{"q8_0", "q8", q8_bound}, std::tuple{"q4_0", "q4", 0.9}}) {
+      auto from_gguf = Model::Load({.model_dir = WriteGguf(type)});
+      ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+      EXPECT_EQ((*from_gguf)->weight_dtype(), scheme) << type;
+      auto quantised_here = Model::Load({.model_dir = checkpoint_, .quantize = scheme});
+      ASSERT_TRUE(quantised_here.ok());
+      const double gguf_error = RelativeError(expected, Logits(**from_gguf, tokens));
+      const double own_error = RelativeError(expected, Logits(**quantised_here, tokens));
+      EXPECT_LT(gguf_error, bound) << type;
+      EXPECT_LT(gguf_error, 1.5 * own_error + 0.005) << type << " against agentd's " << scheme << ": " << own_error;
+      std::cout << type << ": relative error " << gguf_error << " (agentd's " << scheme << ": " << own_error << ")\n";
+    }
+  }
+
   std::string checkpoint_;
 };
 
-// Relative L2 distance of b from a.
-double RelativeError(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
-    norm += a[i] * static_cast<double>(a[i]);
-  }
-  return std::sqrt(diff / norm);
-}
 
 TEST_F(GgufModelTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
   const std::string gguf = WriteGguf("bf16");
@@ -303,24 +325,7 @@ TEST_F(GgufModelTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
 }
 
 TEST_F(GgufModelTest, Q8_0AndQ4_0GgufsStayCloseToTheCheckpoint) {
-  auto reference = Model::Load({.model_dir = checkpoint_});
-  ASSERT_TRUE(reference.ok()) << reference.status();
-  const std::vector<int32_t> tokens = {9707, 11, 1879, 0, 42, 5, 77, 1000};
-  const std::vector<float> expected = Logits(**reference, tokens);
-  // The same weights quantised by the engine itself at load, for scale: a GGUF block read wrongly
-  // would be as far off as random weights (a relative error near 1.4), not a few percent.
-  for (const auto& [type, scheme, bound] : {std::tuple{"q8_0", "q8", 0.05}, std::tuple{"q4_0", "q4", 0.9}}) {
-    auto from_gguf = Model::Load({.model_dir = WriteGguf(type)});
-    ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
-    EXPECT_EQ((*from_gguf)->weight_dtype(), scheme) << type;
-    auto quantised_here = Model::Load({.model_dir = checkpoint_, .quantize = scheme});
-    ASSERT_TRUE(quantised_here.ok());
-    const double gguf_error = RelativeError(expected, Logits(**from_gguf, tokens));
-    const double own_error = RelativeError(expected, Logits(**quantised_here, tokens));
-    EXPECT_LT(gguf_error, bound) << type;
-    EXPECT_LT(gguf_error, 1.5 * own_error + 0.005) << type << " against agentd's " << scheme << ": " << own_error;
-    std::cout << type << ": relative error " << gguf_error << " (agentd's " << scheme << ": " << own_error << ")\n";
-  }
+  ExpectQuantisedFilesCloseToTheCheckpoint({9707, 11, 1879, 0, 42, 5, 77, 1000}, /*q8_bound=*/0.05);
 }
 
 TEST_F(GgufModelTest, KQuantMixesStayCloseToTheCheckpoint) {
@@ -464,26 +469,11 @@ TEST_F(DeepseekGgufTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
 }
 
 TEST_F(DeepseekGgufTest, QuantisedFilesStayCloseToTheCheckpoint) {
-  auto reference = Model::Load({.model_dir = checkpoint_});
-  ASSERT_TRUE(reference.ok()) << reference.status();
-  const std::vector<int32_t> tokens = {0, 9707, 11, 1879, 42, 5, 77, 1000};
-  const std::vector<float> expected = Logits(**reference, tokens);
   // attn_k_b's rows are W_UK's columns: quantised along the other axis than agentd's own q8 of
   // kv_b_proj, and dequantised back to f32 when read. Group-limited sigmoid routing over random
   // weights has near-ties that 8-bit rounding already flips (agentd's own q8 moves these logits
-  // by 15%), so the bounds are loose; a block read wrongly would be near 1.4, as random weights.
-  for (const auto& [type, scheme, bound] : {std::tuple{"q8_0", "q8", 0.3}, std::tuple{"q4_0", "q4", 0.9}}) {
-    auto from_gguf = Model::Load({.model_dir = WriteGguf(type)});
-    ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
-    EXPECT_EQ((*from_gguf)->weight_dtype(), scheme) << type;
-    auto quantised_here = Model::Load({.model_dir = checkpoint_, .quantize = scheme});
-    ASSERT_TRUE(quantised_here.ok());
-    const double gguf_error = RelativeError(expected, Logits(**from_gguf, tokens));
-    const double own_error = RelativeError(expected, Logits(**quantised_here, tokens));
-    EXPECT_LT(gguf_error, bound) << type;
-    EXPECT_LT(gguf_error, 1.5 * own_error + 0.005) << type << " against agentd's " << scheme << ": " << own_error;
-    std::cout << type << ": relative error " << gguf_error << " (agentd's " << scheme << ": " << own_error << ")\n";
-  }
+  // by 15%), so the 8-bit bound is loose; a block read wrongly would be near 1.4.
+  ExpectQuantisedFilesCloseToTheCheckpoint({0, 9707, 11, 1879, 42, 5, 77, 1000}, /*q8_bound=*/0.3);
 }
 
 TEST_F(DeepseekGgufTest, LatentHalvesThatDoNotMatchTheMetadataAreRefusedByName) {

@@ -82,12 +82,12 @@ void GatherPanel(int64_t length, int64_t dim, const KeyAt& key, const ValueAt& v
   GatherPanel(length, dim, key, 0, [](int64_t) -> const float* { return nullptr; }, dim, value, storage, panel);
 }
 
-// The floats CausalAttention needs for the scores over `panel`.
-inline int64_t AttentionScoreFloats(const KeyValuePanel& panel) { return 4 * panel.stride; }
+// The floats CausalAttention needs for the scores over a panel of `length` positions.
+inline int64_t AttentionScoreFloats(int64_t length) { return 4 * PanelStride(length); }
 
 // For each query i of `count` (row i of `queries`, [count][key_dim]), which sees keys
 // [0, first_visible + i): out[i] ([count][value_dim]) = softmax(scale · q·K) · V. `scores` holds
-// AttentionScoreFloats(panel) floats.
+// AttentionScoreFloats(panel.length) floats.
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
                      const KeyValuePanel& panel, float* out, float* scores);
 

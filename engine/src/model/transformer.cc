@@ -339,7 +339,7 @@ class Transformer final : public Model {
       cpu::PreparePanel(length, rank + rope, rank, scratch.Floats(cpu::PanelFloats(length, rank + rope, rank)), &panel);
       // Per thread: q_nope [n][nope], q_latent [n][rank], queries [n][rank + rope],
       // context [n][rank], head_out [n][vdim], scores.
-      const int64_t per_thread = seg.n * (nope + rank + (rank + rope) + rank + vdim) + cpu::AttentionScoreFloats(panel);
+      const int64_t per_thread = seg.n * (nope + rank + (rank + rope) + rank + vdim) + cpu::AttentionScoreFloats(length);
       float* buffers = scratch.Floats(threads * per_thread);
       constexpr int64_t kFillRange = 128;  // positions per thread's share of the gather
 #pragma omp parallel
@@ -415,7 +415,7 @@ class Transformer final : public Model {
       longest = std::max(longest, seg.start + seg.n);
       most_rows = std::max(most_rows, seg.n);
     }
-    const int64_t per_thread = cpu::PanelFloats(longest, d, d) + 2 * most_rows * d + 4 * cpu::PanelStride(longest);
+    const int64_t per_thread = cpu::PanelFloats(longest, d, d) + 2 * most_rows * d + cpu::AttentionScoreFloats(longest);
     float* buffers = scratch.Floats(threads * per_thread);
     const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
