@@ -52,7 +52,9 @@ def questions(path):
 
 
 def squash(text):
-    return re.sub(r"\s+", "", text)
+    """Whitespace aside, and the mark of a word hyphenated across lines ("CINI⁃\\nTY" is quoted
+    as CINITY)."""
+    return re.sub(r"\s+", "", re.sub(r"[\u2043\u00ad][ \t]*\n", "", text))
 
 
 def body_of(markdown):

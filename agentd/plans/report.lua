@@ -187,7 +187,7 @@ end
 local function gather(ctx, collection, queries, limit, in_turn)
   local found = {}
   for q, query in ipairs(queries) do
-    found[q] = ctx.memory.search{collection = collection, query = query, k = limit}.hits
+    found[q] = ctx.memory.search{collection = collection, query = query, k = limit, whole_sentences = true}.hits
   end
   local order = {}
   if in_turn then
@@ -324,7 +324,7 @@ end
 local function extractive_outline(ctx, c)
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
   do
-    local notes = ctx.memory.search{collection = collection, query = topic, k = 12}
+    local notes = ctx.memory.search{collection = collection, query = topic, k = 12, whole_sentences = true}
     local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
     -- Headings in the topic's language, none repeating the topic or each other.
     -- Sources in another language than the topic's leave too few: then theirs.

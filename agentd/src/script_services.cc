@@ -34,28 +34,60 @@ engine::CompletionOptions CompletionFromJson(const Json& r, int context_length) 
   return options;
 }
 
+absl::StatusOr<memory::SearchQuery> SearchQueryFromJson(const Json& r, const char* what, const std::string& tenant) {
+  auto bad = [&](const char* field, const char* rule) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", field, " ", rule));
+  };
+  if (!r.is_object()) return absl::InvalidArgumentError(absl::StrCat(what, ": the request must be a table"));
+  for (const char* field : {"collection", "query"}) {
+    if (!r.contains(field) || !r[field].is_string() || r[field].get_ref<const std::string&>().empty()) {
+      return bad(field, "is required (a non-empty string)");
+    }
+  }
+  memory::SearchQuery query;
+  query.tenant = tenant;
+  query.collection = r["collection"].get<std::string>();
+  query.query = r["query"].get<std::string>();
+  if (r.contains("k")) {
+    const Json& k = r["k"];
+    if (!k.is_number_integer() || k.get<int64_t>() < 1 || k.get<int64_t>() > 100) return bad("k", "must be an integer from 1 to 100");
+    query.k = static_cast<int>(k.get<int64_t>());
+  } else {
+    query.k = 5;
+  }
+  if (r.contains("mode")) {
+    const Json& mode = r["mode"];
+    if (mode == "vector") {
+      query.mode = memory::SearchMode::kVector;
+    } else if (mode == "lexical") {
+      query.mode = memory::SearchMode::kLexical;
+    } else if (mode != "hybrid") {
+      return bad("mode", "must be \"hybrid\", \"vector\" or \"lexical\"");
+    }
+  }
+  if (r.contains("whole_sentences")) {
+    if (!r["whole_sentences"].is_boolean()) return bad("whole_sentences", "must be a boolean");
+    query.whole_sentences = r["whole_sentences"].get<bool>();
+  }
+  return query;
+}
+
 Json SearchHitJson(const memory::SearchHit& h, const std::string& collection) {
   return Json{{"text", h.text},         {"score", h.score},   {"document", h.document_id},
               {"offsets", {h.start, h.end}}, {"title", h.title}, {"source", h.source},
-              {"chunk_id", std::to_string(h.chunk_id)}, {"collection", collection}};
+              {"chunk_id", std::to_string(h.chunk_id)}, {"collection", collection},
+              {"starts_sentence", h.starts_sentence}};
 }
 
 scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine::Engine* engine, const std::string& tenant) {
   scripting::ScriptServices services;
   services.memory_search = [store, tenant](const Json& r) -> absl::StatusOr<Json> {
-    if (!r.contains("collection") || !r["collection"].is_string()) return Missing("collection");
-    if (!r.contains("query") || !r["query"].is_string()) return Missing("query");
-    memory::SearchQuery query;
-    query.tenant = tenant;
-    query.collection = r["collection"];
-    query.query = r["query"];
-    query.k = std::clamp(r.value("k", 5), 1, 100);
-    const std::string mode = r.value("mode", "hybrid");
-    query.mode = mode == "vector" ? memory::SearchMode::kVector : mode == "lexical" ? memory::SearchMode::kLexical : memory::SearchMode::kHybrid;
-    auto hits = store->Search(query);
+    absl::StatusOr<memory::SearchQuery> query = SearchQueryFromJson(r, "memory.search", tenant);
+    if (!query.ok()) return query.status();
+    auto hits = store->Search(*query);
     if (!hits.ok()) return hits.status();
     Json out = Json::array();
-    for (const memory::SearchHit& h : *hits) out.push_back(SearchHitJson(h, query.collection));
+    for (const memory::SearchHit& h : *hits) out.push_back(SearchHitJson(h, query->collection));
     return Json{{"hits", out}};
   };
   services.memory_ingest = [store, tenant](const Json& r) -> absl::StatusOr<Json> {

@@ -26,6 +26,7 @@
 #include "rocksdb/write_batch.h"
 #include "simd_flat_index.h"
 #include "passage_window.h"
+#include "sentence_span.h"
 #include "utf8_text.h"
 #include "store_layout.h"
 #include "vector_index.h"
@@ -149,6 +150,8 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::Status Close() override;
 
  private:
+  absl::StatusOr<internal::StoredChunk> ReadChunk(const Collection& c, uint64_t chunk_id) const;
+  void WidenToSentences(const Collection& c, const DocumentMeta& meta, SearchHit* hit) const;
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
   rocksdb::WriteOptions WriteOptions() const {
     rocksdb::WriteOptions w;
@@ -797,10 +800,59 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
       h.source = doc->second.source;
       h.date = doc->second.date;
       h.metadata = doc->second.metadata;
+      if (q.whole_sentences) WidenToSentences(*c, doc->second, &h);
     }
+    h.starts_sentence = h.starts_sentence || h.start == 0;
     out.push_back(std::move(h));
   }
   return out;
+}
+
+// One chunk record, checked: a damaged one is DATA_LOSS, never offsets that cannot be.
+absl::StatusOr<internal::StoredChunk> MemoryStoreImpl::ReadChunk(const Collection& c, uint64_t chunk_id) const {
+  std::string value;
+  rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c.id, chunk_id), &value);
+  // Deleted or replaced since the metadata was copied: the document is being rewritten.
+  if (read.IsNotFound()) return absl::UnavailableError("document_id: the document changed while it was read; retry");
+  if (!read.ok()) return FromRocks(read, "memory store");
+  const Json record = Json::parse(value, nullptr, false);
+  const auto damaged = absl::DataLossError(absl::StrCat("memory store: damaged chunk record ", chunk_id));
+  if (!record.is_object() || !record.contains("start") || !record["start"].is_number_unsigned() || !record.contains("end") ||
+      !record["end"].is_number_unsigned() || !record.contains("text") || !record["text"].is_string()) {
+    return damaged;
+  }
+  internal::StoredChunk chunk;
+  chunk.start = record["start"].get<uint64_t>();
+  chunk.end = record["end"].get<uint64_t>();
+  chunk.text = record["text"].get<std::string>();
+  if (chunk.start > chunk.end || chunk.end - chunk.start != CodePointCount(chunk.text)) return damaged;
+  return chunk;
+}
+
+// The hit with the neighbouring chunks' text around it, cut to whole sentences at both edges
+// where they are near (sentence_span.h). A neighbour that cannot be read leaves the hit as it is.
+void MemoryStoreImpl::WidenToSentences(const Collection& c, const DocumentMeta& meta, SearchHit* hit) const {
+  const auto at = std::find(meta.chunks.begin(), meta.chunks.end(), hit->chunk_id);
+  if (at == meta.chunks.end() || hit->end <= hit->start) return;
+  const size_t index = static_cast<size_t>(at - meta.chunks.begin());
+  std::vector<internal::StoredChunk> chunks;
+  for (size_t i = index > 0 ? index - 1 : 0; i <= index + 1 && i < meta.chunks.size(); ++i) {
+    absl::StatusOr<internal::StoredChunk> chunk = ReadChunk(c, meta.chunks[i]);
+    if (!chunk.ok()) return;
+    chunks.push_back(std::move(*chunk));
+  }
+  const uint64_t window_start = std::min(chunks.front().start, hit->start);
+  const uint64_t window_end = std::max(chunks.back().end, hit->end);
+  const std::string window = internal::StitchWindow(chunks, window_start, window_end);
+  const internal::SentenceSpan span =
+      internal::WidenToSentences(window, window_start, window_start == 0, hit->start, hit->end);
+  hit->starts_sentence = span.starts_sentence;
+  if (span.start == hit->start && span.end == hit->end) return;
+  const internal::DecodedText decoded = internal::DecodeUtf8(window);
+  const size_t from = decoded.byte_offsets[span.start - window_start];
+  hit->text = window.substr(from, decoded.byte_offsets[span.end - window_start] - from);
+  hit->start = span.start;
+  hit->end = span.end;
 }
 
 absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& query) {
@@ -819,26 +871,7 @@ absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& q
     }
     meta = it->second;
   }
-  // One chunk record, checked: a damaged one is DATA_LOSS, never offsets that cannot be.
-  auto read_chunk = [&](size_t index) -> absl::StatusOr<internal::StoredChunk> {
-    std::string value;
-    rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, meta.chunks[index]), &value);
-    // Deleted or replaced since the metadata was copied: the document is being rewritten.
-    if (read.IsNotFound()) return absl::UnavailableError("document_id: the document changed while it was read; retry");
-    if (!read.ok()) return FromRocks(read, "memory store");
-    const Json record = Json::parse(value, nullptr, false);
-    const auto damaged = absl::DataLossError(absl::StrCat("memory store: damaged chunk record ", meta.chunks[index]));
-    if (!record.is_object() || !record.contains("start") || !record["start"].is_number_unsigned() || !record.contains("end") ||
-        !record["end"].is_number_unsigned() || !record.contains("text") || !record["text"].is_string()) {
-      return damaged;
-    }
-    internal::StoredChunk chunk;
-    chunk.start = record["start"].get<uint64_t>();
-    chunk.end = record["end"].get<uint64_t>();
-    chunk.text = record["text"].get<std::string>();
-    if (chunk.start > chunk.end || chunk.end - chunk.start != CodePointCount(chunk.text)) return damaged;
-    return chunk;
-  };
+  auto read_chunk = [&](size_t index) { return ReadChunk(*c, meta.chunks[index]); };
   if (meta.chunks.empty()) return absl::DataLossError("memory store: a document without chunks");
   PassageWindow window;
   window.document_id = query.document_id;

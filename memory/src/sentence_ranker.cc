@@ -146,7 +146,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::unordered_set<std::string> seen_sentences, seen_headings;
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
-    split.at_document_start = passages[p].at_document_start;
+    split.starts_at_sentence = passages[p].starts_at_sentence;
     PassageSentences found = SplitSentences(passages[p].text, split);
     for (PassageSentence& s : found.sentences) {
       const std::string key = SpacingFree(s.text);

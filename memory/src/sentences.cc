@@ -278,6 +278,11 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
       }
       if (hard) {
         out.breaks.push_back(out.cps.size());
+      } else if ((last == 0x2043 || last == 0xad) && !IsCjk(first) && (IsLetter(first) || IsDigit(first))) {
+        // A word hyphenated across lines ("CINI⁃\nTY": PDF extraction leaves U+2043 or a soft
+        // hyphen) is one word again, as the lexical analyser reads it: the mark goes.
+        out.cps.pop_back();
+        out.source.pop_back();
       } else if (!IsWide(last) && !IsWide(first)) {
         out.cps.push_back(' ');
         out.source.push_back(previous.end);
@@ -386,7 +391,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       has_end = IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end));
     }
     if (caption > 0 || ((section > 0 || cps[begin] == '#') && !has_end)) {
-      if (!first_piece || options.at_document_start) add_heading(begin + caption + section, segment_end);
+      if (!first_piece || options.starts_at_sentence) add_heading(begin + caption + section, segment_end);
       first_piece = false;
       continue;
     }
@@ -406,7 +411,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       while (b < e && IsSpace(cps[b])) ++b;
       while (e > b && IsSpace(cps[e - 1])) --e;
       if (b >= e) continue;
-      const bool leading_fragment = first_piece && !options.at_document_start;
+      const bool leading_fragment = first_piece && !options.starts_at_sentence;
       first_piece = false;
       if (leading_fragment) continue;
       b += ListMarker(cps, b, e);

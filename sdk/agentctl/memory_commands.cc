@@ -86,6 +86,7 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   auto k = std::make_shared<uint32_t>(5);
   auto mode = std::make_shared<std::string>("hybrid");
   auto search_json = std::make_shared<bool>(false);
+  auto whole_sentences = std::make_shared<bool>(false);
   CLI::App* search = memory->add_subcommand("search", "search a collection");
   search->add_option("name", *search_name, "collection name")->required();
   search->add_option("query", *query, "query text")->required();
@@ -93,6 +94,8 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   search->add_option("--mode", *mode, "hybrid, vector or lexical (default hybrid)")
       ->check(CLI::IsMember({"hybrid", "vector", "lexical"}));
   search->add_flag("--json", *search_json, "print {\"hits\": [...]} as JSON");
+  search->add_flag("--whole-sentences", *whole_sentences,
+                   "widen each hit to the sentences its chunk was cut inside (for quoting)");
 
   auto delete_name = std::make_shared<std::string>();
   auto delete_documents = std::make_shared<std::vector<std::string>>();
@@ -214,6 +217,7 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
       request.set_query(*query);
       request.set_k(*k);
       request.set_mode(*mode == "vector" ? SEARCH_MODE_VECTOR : *mode == "lexical" ? SEARCH_MODE_LEXICAL : SEARCH_MODE_HYBRID);
+      request.set_whole_sentences(*whole_sentences);
       SearchResponse response;
       grpc::Status status = client.memory().Search(client.NewContext().get(), request, &response);
       if (!status.ok()) return FailRpc(status, client);
@@ -228,7 +232,8 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
                           {"source", h.source()},
                           {"chunk_id", h.chunk_id()},
                           {"vector_rank", h.vector_rank()},
-                          {"lexical_rank", h.lexical_rank()}});
+                          {"lexical_rank", h.lexical_rank()},
+                          {"starts_sentence", h.starts_sentence()}});
         }
         PrintJson({{"hits", hits}});
         return 0;

@@ -220,6 +220,15 @@ std::string CitedPassageWithoutSpaces(const Reference& reference) {
   text << in.rdbuf();
   std::u32string wide = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(text.str());
   std::u32string span = wide.substr(reference.span().start(), reference.span().end() - reference.span().start());
+  // A word hyphenated across lines is quoted whole ("CINI⁃\nTY" as CINITY): the mark goes too.
+  std::u32string joined;
+  for (size_t i = 0; i < span.size(); ++i) {
+    size_t next = i + 1;
+    while (next < span.size() && (span[next] == U' ' || span[next] == U'\t')) ++next;
+    if ((span[i] == U'\u2043' || span[i] == U'\u00ad') && next < span.size() && span[next] == U'\n') continue;
+    joined.push_back(span[i]);
+  }
+  span = joined;
   std::string out = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().to_bytes(span);
   out.erase(std::remove_if(out.begin(), out.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t'; }), out.end());
   return out;

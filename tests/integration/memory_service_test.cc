@@ -115,6 +115,20 @@ TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {
   EXPECT_EQ(hits[0]["offsets"].size(), 2u);
   EXPECT_LT(hits[0]["offsets"][0].get<uint64_t>(), hits[0]["offsets"][1].get<uint64_t>());
 
+  // --whole-sentences: the same chunks in the same order, each at least as wide, none shorter.
+  CommandResult whole = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "seeds", "--k", "5", "--mode",
+                                    "lexical", "--json", "--whole-sentences", "2023年中国AI Agent市场规模是多少？"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  nlohmann::json widened = nlohmann::json::parse(whole.out)["hits"];
+  ASSERT_EQ(widened.size(), hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    EXPECT_EQ(widened[i]["chunk_id"], hits[i]["chunk_id"]);
+    EXPECT_LE(widened[i]["offsets"][0].get<uint64_t>(), hits[i]["offsets"][0].get<uint64_t>());
+    EXPECT_GE(widened[i]["offsets"][1].get<uint64_t>(), hits[i]["offsets"][1].get<uint64_t>());
+    EXPECT_NE(widened[i]["text"].get<std::string>().find(hits[i]["text"].get<std::string>()), std::string::npos);
+    EXPECT_TRUE(widened[i]["starts_sentence"].is_boolean());
+  }
+
   CommandResult hybrid = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "seeds", "--json", "英伟达股价"});
   EXPECT_EQ(hybrid.exit_code, 0) << hybrid.err;
 

@@ -2,6 +2,7 @@
 // lexical/vector/hybrid search with filters, and persistence across reopen, including a stale
 // or missing FAISS index file.
 #include "memory/memory_store.h"
+#include "memory/sentences.h"
 
 #include "rocksdb/db.h"
 #include "store_layout.h"
@@ -10,6 +11,9 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <locale>
+#include <codecvt>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -349,6 +353,59 @@ std::string CodePointSpan(const std::string& text, uint64_t start, uint64_t end)
     ++index;
   }
   return out;
+}
+
+TEST_F(MemoryStoreTest, WholeSentenceHitsQuoteEverySentenceTheChunksCut) {
+  auto store = Open();
+  // PDF-style text: short lines with a blank line after each, sentences running over several
+  // lines; the chunker cuts between lines, so small chunks without overlap cut most sentences.
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .chunking = {.max_chars = 100, .overlap_chars = 0}}).ok());
+  const std::vector<std::string> digits = {"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+  std::u32string all;
+  std::set<std::string> sentences;
+  for (int i = 0; i < 30; ++i) {
+    const std::string s = "第" + digits[i / 10] + digits[i % 10] + "句说明中国智能体市场的规模持续增长，前景" +
+                          std::string(i % 2 ? "十分广阔。" : "仍有变数，需要观察。");
+    sentences.insert(s);
+    all += std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(s);
+  }
+  std::string text;
+  for (size_t at = 0; at < all.size(); at += 14) {
+    text += std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().to_bytes(all.substr(at, 14)) + "\n\n";
+  }
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "doc", .text = text}}).ok());
+  SearchQuery query{.tenant = "t", .collection = "c", .query = "智能体市场", .k = 100, .mode = SearchMode::kLexical};
+  auto plain = store->Search(query);
+  query.whole_sentences = true;
+  auto whole = store->Search(query);
+  ASSERT_TRUE(plain.ok() && whole.ok());
+  ASSERT_EQ(plain->size(), whole->size());
+  std::set<std::string> quotable_plain, quotable_whole;
+  int widened = 0;
+  for (size_t i = 0; i < whole->size(); ++i) {
+    const SearchHit& p = (*plain)[i];
+    const SearchHit& w = (*whole)[i];
+    // The same chunk, in the same order with the same score, only longer at its edges.
+    ASSERT_EQ(p.chunk_id, w.chunk_id);
+    EXPECT_EQ(p.score, w.score);
+    EXPECT_LE(w.start, p.start);
+    EXPECT_GE(w.end, p.end);
+    EXPECT_LE(p.start - w.start, 300u);
+    EXPECT_LE(w.end - p.end, 300u);
+    widened += w.start != p.start || w.end != p.end;
+    // Exactly the document's text at the hit's offsets.
+    EXPECT_EQ(w.text, CodePointSpan(text, w.start, w.end)) << w.start;
+    for (const auto& [hit, quotable] : {std::pair{&p, &quotable_plain}, std::pair{&w, &quotable_whole}}) {
+      for (const PassageSentence& s : SplitSentences(hit->text, {.starts_at_sentence = hit->starts_sentence}).sentences) {
+        EXPECT_TRUE(sentences.count(s.text)) << "not a sentence of the document: " << s.text << " from " << (hit == &p ? "plain" : "whole") << " hit [" << hit->text << "] " << hit->starts_sentence;
+        quotable->insert(s.text);
+      }
+    }
+  }
+  EXPECT_GT(widened, 5);
+  // Every sentence can be quoted whole from some hit; from the chunks as cut, many cannot.
+  EXPECT_EQ(quotable_whole, sentences);
+  EXPECT_LT(quotable_plain.size() + 5, sentences.size());
 }
 
 TEST_F(MemoryStoreTest, APassageReadsBackInsideItsDocumentAtItsOwnOffsets) {

@@ -35,7 +35,7 @@ constexpr char kPdfPage[] =
     "GPT-4o\t9.3\t13.4\t74.6\n\no1-mini\t63.6\t80.0\t90.0\n\n";
 
 TEST(SentencesTest, JoinsPdfLinesAndKeepsWholeSentencesOnly) {
-  PassageSentences found = SplitSentences(kPdfPage, {.at_document_start = true});
+  PassageSentences found = SplitSentences(kPdfPage, {.starts_at_sentence = true});
   EXPECT_THAT(Texts(found.sentences),
               ElementsAre("2024年，国内电影产业降温明显。",
                           "全年累计票房约425亿元（含服务费，下同），较2023年的 549亿元减少 124亿元，降幅 22.6%。",
@@ -58,11 +58,11 @@ TEST(SentencesTest, ATablesHeaderOfShortLabelsIsNoHeading) {
   const std::string page =
       " 图表 8：海内外头部初创 AI 企业融资情况 \n \n\n时间 公司 募资 估值 \n\n"
       "2024 年 9 月 OpenAI 计划向投资者筹集 65 亿美元 1,570 亿美元 \n\n";
-  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).headings),
+  EXPECT_THAT(Texts(SplitSentences(page, {.starts_at_sentence = true}).headings),
               ElementsAre("海内外头部初创 AI 企业融资情况"));
   // Short words alone do not make a header: a title with a Latin word, or of two words, stays one.
   for (const char* title : {"生成式 AI 产业图谱", "推理成本 持续下降"}) {
-    EXPECT_THAT(Texts(SplitSentences(title, {.at_document_start = true}).headings), ElementsAre(title));
+    EXPECT_THAT(Texts(SplitSentences(title, {.starts_at_sentence = true}).headings), ElementsAre(title));
   }
 }
 
@@ -71,7 +71,7 @@ TEST(SentencesTest, ATableOfContentsEntryIsNoSentenceButAnEllipsisInProseIs) {
       "## 目录\n\n1. 行业复盘：股价有所承压，营收呈弱复苏.....\t5\n"
       "2.3 昆仑万维：布局大模型，All in AI 开辟新增长曲线.....\t14\n3. 影视：经营秩序恢复………………20\n\n"
       "他们谈到了成本、效率……最后决定开源。\n\n";
-  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).sentences),
+  EXPECT_THAT(Texts(SplitSentences(page, {.starts_at_sentence = true}).sentences),
               ElementsAre("他们谈到了成本、效率……最后决定开源。"));
 }
 
@@ -82,17 +82,26 @@ TEST(SentencesTest, ASentenceOfFiguresIsKeptButARunOfNumbersIsNot) {
   const std::string page =
       "2023 年全年票房收入已达 548.47 亿元、恢复至 2019 年的 86.3%，2024 年前 5 月累计票房达 216.47 亿元、"
       "恢复至 2019 年同期的 80.2%。\n\n1.2%、3.4%、5.6%、7.8% 和 9.0%。\n\n";
-  EXPECT_THAT(Texts(SplitSentences(page, {.at_document_start = true}).sentences),
+  EXPECT_THAT(Texts(SplitSentences(page, {.starts_at_sentence = true}).sentences),
               ElementsAre("2023 年全年票房收入已达 548.47 亿元、恢复至 2019 年的 86.3%，2024 年前 5 月累计票房达 216.47 "
                           "亿元、恢复至 2019 年同期的 80.2%。"));
 }
 
 TEST(SentencesTest, APassageFromMidDocumentDropsItsCutOffStart) {
   const std::string passage = "亿元，同比增长 42%。预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。";
-  EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = false}).sentences),
+  EXPECT_THAT(Texts(SplitSentences(passage, {.starts_at_sentence = false}).sentences),
               ElementsAre("预计 2024 年行业规模将达 1,412 亿元，同比增速 17%。"));
-  EXPECT_THAT(Texts(SplitSentences(passage, {.at_document_start = true}).sentences),
+  EXPECT_THAT(Texts(SplitSentences(passage, {.starts_at_sentence = true}).sentences),
               Contains("亿元，同比增长 42%。"));
+}
+
+TEST(SentencesTest, AWordHyphenatedAcrossLinesIsQuotedWhole) {
+  // PDF extraction leaves U+2043 (or a soft hyphen) where it broke a word at a line end.
+  const std::string passage = "据中影科技介绍，中影CINI⁃\nTY电影系统融合了七大技术。Deep\u00ad\nSeek 发布了新模型。";
+  EXPECT_THAT(Texts(SplitSentences(passage, {.starts_at_sentence = true}).sentences),
+              ElementsAre("据中影科技介绍，中影CINITY电影系统融合了七大技术。", "DeepSeek 发布了新模型。"));
+  // Only a Latin word goes on; an ASCII hyphen may be a compound's and stays.
+  EXPECT_EQ(NormalizeSpacing("CINI⁃\n\nTY 电影⁃\n系统 state-of-\nthe-art"), "CINITY 电影⁃系统 state-of- the-art");
 }
 
 TEST(SentencesTest, EnglishProseAndMarkdown) {
@@ -100,7 +109,7 @@ TEST(SentencesTest, EnglishProseAndMarkdown) {
       "# Market overview\n\nThe AI agent market grew 35% in 2024. Revenue reached 5.4 billion dollars, up from 4.0 "
       "billion.\nThe U.S. share fell to 40% as Chinese vendors expanded!\n\n## Outlook\n\n- Analysts expect growth to "
       "continue through 2028.\nSee [3] for details.\nToo short.\n";
-  PassageSentences found = SplitSentences(text, {.at_document_start = true});
+  PassageSentences found = SplitSentences(text, {.starts_at_sentence = true});
   EXPECT_THAT(Texts(found.sentences),
               ElementsAre("The AI agent market grew 35% in 2024.", "Revenue reached 5.4 billion dollars, up from 4.0 billion.",
                           "The U.S. share fell to 40% as Chinese vendors expanded!",
@@ -112,7 +121,7 @@ TEST(SentencesTest, HostileTextNeverBreaksTheSplitter) {
   // Invalid UTF-8, lone brackets, only punctuation, only newlines, a very long line.
   for (const std::string& text : {std::string("\xff\xfe。。。\n\n\n[[[]]]"), std::string(5000, '.'), std::string(3000, '\n'),
                                   std::string("。") + std::string(10000, 'a') + "。", std::string()}) {
-    PassageSentences found = SplitSentences(text, {.at_document_start = true});
+    PassageSentences found = SplitSentences(text, {.starts_at_sentence = true});
     for (const PassageSentence& s : found.sentences) {
       EXPECT_LE(CodePointCount(s.text), 300u);
       EXPECT_EQ(s.text.find('['), std::string::npos);

@@ -43,7 +43,9 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
     } else if (p.is_object() && p.contains("text") && p["text"].is_string()) {
       input.text = p["text"].get<std::string>();
       const Json offsets = p.value("offsets", Json());
-      input.at_document_start = offsets.is_array() && !offsets.empty() && offsets[0].is_number() && offsets[0].get<double>() == 0;
+      const Json starts_sentence = p.value("starts_sentence", Json());
+      input.starts_at_sentence = (starts_sentence.is_boolean() && starts_sentence.get<bool>()) ||
+                                 (offsets.is_array() && !offsets.empty() && offsets[0].is_number() && offsets[0].get<double>() == 0);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(kWhat, ": passages[", i + 1, "] must be a text or a table with text"));
     }

@@ -357,27 +357,9 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
 absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& request) {
   absl::Status stop = StopReason();
   if (!stop.ok()) return stop;
-  if (!request.contains("collection") || !request["collection"].is_string()) {
-    return absl::InvalidArgumentError("ctx.memory.search: collection is required");
-  }
-  if (!request.contains("query") || !request["query"].is_string()) {
-    return absl::InvalidArgumentError("ctx.memory.search: query is required");
-  }
-  memory::SearchQuery query;
-  query.tenant = run_->record.run().tenant();
-  query.collection = request["collection"].get<std::string>();
-  query.query = request["query"].get<std::string>();
-  if (request.contains("k") && !request["k"].is_number_integer()) {
-    return absl::InvalidArgumentError("ctx.memory.search: k must be an integer from 1 to 100");
-  }
-  if (request.contains("mode") && !request["mode"].is_string()) {
-    return absl::InvalidArgumentError("ctx.memory.search: mode must be \"hybrid\", \"vector\" or \"lexical\"");
-  }
-  query.k = static_cast<int>(std::clamp<int64_t>(request.value("k", int64_t{5}), 1, 100));
-  const std::string mode = request.value("mode", "hybrid");
-  query.mode = mode == "vector" ? memory::SearchMode::kVector
-               : mode == "lexical" ? memory::SearchMode::kLexical
-                                   : memory::SearchMode::kHybrid;
+  absl::StatusOr<memory::SearchQuery> parsed = SearchQueryFromJson(request, "ctx.memory.search", run_->record.run().tenant());
+  if (!parsed.ok()) return parsed.status();
+  const memory::SearchQuery& query = *parsed;
   auto hits = journal_->options().memory->Search(query);
   if (!hits.ok()) return hits.status();
   Json out = Json::array();

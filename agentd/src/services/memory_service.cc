@@ -186,6 +186,7 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext*
     query.filter.date_from = f.date_from();
     query.filter.date_to = f.date_to();
     query.filter.document_ids.assign(f.document_ids().begin(), f.document_ids().end());
+    query.whole_sentences = request->whole_sentences();
     auto hits = store_->Search(query);
     if (!hits.ok()) return ToGrpcStatus(hits.status());
     for (const memory::SearchHit& h : *hits) {
@@ -204,6 +205,7 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext*
       out->set_lexical_rank(h.lexical_rank);
       out->mutable_metadata()->insert(h.metadata.begin(), h.metadata.end());
       out->set_date(h.date);
+      out->set_starts_sentence(h.starts_sentence);
     }
     return grpc::Status::OK;
   });

@@ -27,8 +27,9 @@ namespace memory {
 
 struct PassageInput {
   std::string text;
-  // Whether the passage begins its document (chunk offset 0); see SentenceOptions.
-  bool at_document_start = false;
+  // Whether the passage begins where a sentence begins (its document's start, or a hit widened
+  // to whole sentences); see SentenceOptions.
+  bool starts_at_sentence = false;
 };
 
 struct SentenceRankOptions {

@@ -13,8 +13,9 @@
 // 请务必阅读正文之后的免责声明, 资料来源 lines, analyst and contact lines), table rows and
 // text that is mostly digits, and pieces shorter than min_chars.
 //
-// Sentence text is the passage's own text with its line breaks joined: NormalizeSpacing(passage)
-// contains every sentence verbatim.
+// Sentence text is the passage's own text with its line breaks joined (a word hyphenated across
+// a line break, "CINI⁃\nTY", loses the hyphenation mark): NormalizeSpacing(passage) contains
+// every sentence verbatim.
 #ifndef AGENTD_MEMORY_SENTENCES_H_
 #define AGENTD_MEMORY_SENTENCES_H_
 
@@ -29,9 +30,10 @@ struct SentenceOptions {
   // Shortest and longest sentence kept, in code points. Defaults 12 and 300.
   int min_chars = 12;
   int max_chars = 300;
-  // Whether the passage starts where its document starts. When false (a chunk from the middle
-  // of a document), the text before the first sentence end is a cut-off fragment and dropped.
-  bool at_document_start = false;
+  // Whether the passage starts where a sentence starts: its document's start, or a search hit
+  // widened to whole sentences. When false (a chunk cut from the middle of a document), the
+  // text before the first sentence end is a cut-off fragment and dropped.
+  bool starts_at_sentence = false;
 };
 
 struct PassageSentence {

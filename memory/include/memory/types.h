@@ -90,6 +90,10 @@ struct SearchQuery {
   int k = 10;
   SearchMode mode = SearchMode::kHybrid;
   SearchFilter filter;
+  // Widen each hit to the sentences its chunk was cut inside (at most 300 code points on each
+  // side, from the neighbouring chunks), so that a quote can take the first and last sentences
+  // whole. Ranking and scores are the chunks'. Default false: hits are the chunks as stored.
+  bool whole_sentences = false;
 };
 
 struct SearchHit {
@@ -98,6 +102,9 @@ struct SearchHit {
   std::map<std::string, std::string> metadata;
   // Code points into the document's text.
   uint64_t start = 0, end = 0;
+  // Whether `text` begins where a sentence begins (the document's start, or a hit widened by
+  // SearchQuery::whole_sentences), so that its first piece is no cut-off fragment.
+  bool starts_sentence = false;
   // The fused score for hybrid, else the component's. Higher is better.
   double score = 0;
   double vector_score = 0, lexical_score = 0;

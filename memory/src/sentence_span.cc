@@ -1,0 +1,50 @@
+#include "sentence_span.h"
+
+#include "memory/sentences.h"
+#include "utf8_text.h"
+
+namespace memory::internal {
+
+SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bool window_starts_at_sentence,
+                              uint64_t start, uint64_t end, const SentenceSpanOptions& options) {
+  SentenceSpan span{start, end, start == 0};
+  if (start < window_start || end < start) return span;
+  const DecodedText decoded = DecodeUtf8(window);
+  const std::vector<uint32_t>& cps = decoded.code_points;
+  const uint64_t window_end = window_start + cps.size();
+  if (end > window_end) return span;
+  // The same sentences a report would quote from the window: their boundaries are the ones
+  // that matter (a piece the splitter leaves out is no better whole).
+  SentenceOptions sentence_options;
+  sentence_options.starts_at_sentence = window_starts_at_sentence;
+  const PassageSentences sentences = SplitSentences(window, sentence_options);
+  // Whether the document's [from, to) is whitespace only.
+  auto blank = [&](uint64_t from, uint64_t to) {
+    for (uint64_t i = from; i < to; ++i) {
+      if (!IsSpace(cps[i - window_start])) return false;
+    }
+    return true;
+  };
+  for (const PassageSentence& s : sentences.sentences) {
+    const uint64_t s_start = window_start + s.start, s_end = window_start + s.end;
+    if (s_start < start && start < s_end) {
+      // From the start of the line the sentence starts on: a first line cut short would read
+      // as a heading to the splitter (PDF text is short lines of one width); the tail of the
+      // sentence before it on that line is a fragment the splitter drops.
+      uint64_t line_start = s_start;
+      while (line_start > window_start && cps[line_start - 1 - window_start] != '\n') --line_start;
+      if (start - line_start <= options.max_widening) {
+        span.start = line_start;
+        span.starts_sentence = blank(line_start, s_start);
+      }
+    } else if (s_start >= start && s_start < end && blank(start, s_start)) {
+      span.starts_sentence = true;  // the chunk begins with a whole sentence
+    }
+    if (s_start < end && end < s_end && s_end - end <= options.max_widening) {
+      span.end = s_end;
+    }
+  }
+  return span;
+}
+
+}  // namespace memory::internal

@@ -1,0 +1,85 @@
+// Widening a chunk to the sentences it was cut inside (memory/src/sentence_span.h).
+#include "sentence_span.h"
+
+#include <codecvt>
+#include <locale>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "memory/chunker.h"
+#include "memory/sentences.h"
+
+namespace memory::internal {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Where `needle` starts in `text`, in code points.
+uint64_t Find(const std::string& text, const std::string& needle) { return CodePointCount(text.substr(0, text.find(needle))); }
+
+// The document's code points [start, end) of `window`, which begins at `window_start`.
+std::string Span(const std::string& window, uint64_t window_start, const SentenceSpan& span) {
+  std::u32string wide = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(window);
+  return std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().to_bytes(
+      wide.substr(span.start - window_start, span.end - span.start));
+}
+
+TEST(SentenceSpanTest, BothEdgesMoveOutSoTheCutSentencesCanBeQuotedWhole) {
+  // PDF-style lines: a blank line after each, one sentence running over three of them and
+  // starting in the middle of a line.
+  const std::string window =
+      "如何实现突围的？据中影科技介绍，中影CINI⁃\nTY电影系统开创性实现了 4K、3D、高亮度、高\n\n帧率、高动态范围、广色域、沉浸式声音七大电\n\n"
+      "影放映高新技术的融合。\n\n这些技术与观影体验息息相关。";
+  const uint64_t cut_start = Find(window, "高动态范围");  // inside the long sentence
+  const uint64_t cut_end = Find(window, "息息相关");      // inside the last one
+  SentenceSpan span = WidenToSentences(window, 1000, false, 1000 + cut_start, 1000 + cut_end);
+  // The start moves to the line the sentence starts on, whose first piece is a fragment.
+  EXPECT_EQ(span.start, 1000u);
+  EXPECT_FALSE(span.starts_sentence);
+  EXPECT_EQ(span.end, 1000 + CodePointCount(window));
+  const std::string widened = Span(window, 1000, span);
+  std::vector<std::string> quotable;
+  for (const auto& s : SplitSentences(widened, {.starts_at_sentence = span.starts_sentence}).sentences) quotable.push_back(s.text);
+  EXPECT_THAT(quotable, ElementsAre("据中影科技介绍，中影CINITY电影系统开创性实现了 4K、3D、高亮度、高帧率、高动态范围、广色域、沉浸式声音七大电影放映高新技术的融合。",
+                                    "这些技术与观影体验息息相关。"));
+  // A sentence that starts a line: the span starts there, and says so.
+  span = WidenToSentences(window, 1000, false, 1000 + Find(window, "观影体验"), 1000 + CodePointCount(window));
+  EXPECT_EQ(span.start, 1000 + Find(window, "这些技术"));
+  EXPECT_TRUE(span.starts_sentence);
+}
+
+TEST(SentenceSpanTest, AnEdgeAtASentenceBoundaryStaysAndAFarOneIsLeft) {
+  const std::string window = "第一句说的是市场规模。第二句说的是增长速度，而且它很长很长很长很长很长很长。第三句收尾了。";
+  // The chunk begins exactly at the second sentence: it starts one, and does not move.
+  const uint64_t second = Find(window, "第二句");
+  SentenceSpan span = WidenToSentences(window, 0, true, second, Find(window, "第三句"));
+  EXPECT_EQ(span.start, second);
+  EXPECT_TRUE(span.starts_sentence);
+  EXPECT_EQ(span.end, Find(window, "第三句"));
+  // Widening further than allowed: the edges stay, and the start is a fragment's.
+  const uint64_t inside = Find(window, "增长速度");
+  span = WidenToSentences(window, 0, true, inside, inside + 4, {.max_widening = 3});
+  EXPECT_EQ(span.start, inside);
+  EXPECT_EQ(span.end, inside + 4);
+  EXPECT_FALSE(span.starts_sentence);
+}
+
+TEST(SentenceSpanTest, ASpanTheWindowDoesNotHoldIsLeftAsItIs) {
+  const std::string window = "一句完整的话在这里结束。";
+  for (auto [start, end] : {std::pair<uint64_t, uint64_t>{5, 40}, {50, 60}, {8, 3}}) {
+    const SentenceSpan span = WidenToSentences(window, 10, false, start, end);
+    EXPECT_EQ(span.start, start);
+    EXPECT_EQ(span.end, end);
+  }
+  // Hostile windows: empty, invalid bytes, no sentence end at all.
+  for (const std::string& text : {std::string(), std::string("\xff\xfe\xE4\xB8"), std::string(500, 'x')}) {
+    const SentenceSpan span = WidenToSentences(text, 0, true, 0, CodePointCount(text));
+    EXPECT_EQ(span.end, CodePointCount(text));
+  }
+}
+
+}  // namespace
+}  // namespace memory::internal
