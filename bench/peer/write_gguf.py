@@ -15,7 +15,9 @@ attn_v_b (W_UV), the `_mla` keys giving the per-head widths, and one KV head (th
 latent per position). Matrices keep their
 bf16 bits (or are quantised to Q8_0 / Q4_0 blocks of 32: one f16 scale and 32 int8 or 4-bit
 values; or as llama.cpp's K-quant mixes Q4_K_M and Q5_K_M: super-blocks of 256 weights, Q6_K for
-the output head and for attn_v and ffn_down in every other layer), and vectors and the router
+the output head and for attn_v and ffn_down in every other layer, and for a matrix whose rows
+are not whole super-blocks the types llama.cpp's quantiser falls back to: Q5_0 for Q4_K, Q5_1
+for Q5_K, Q8_0 for Q6_K), and vectors and the router
 are stored as f32, as llama.cpp's converter stores them.
 """
 import argparse
@@ -33,7 +35,7 @@ ALIGNMENT = 32
 # gguf_type
 T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY, T_UINT64 = 4, 5, 6, 7, 8, 9, 10
 # ggml_type
-GGML_F32, GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K, GGML_BF16 = 0, 2, 8, 12, 13, 14, 30
+GGML_F32, GGML_Q4_0, GGML_Q5_0, GGML_Q5_1, GGML_Q8_0, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K, GGML_BF16 = 0, 2, 6, 7, 8, 12, 13, 14, 30
 # llama.cpp token types
 TOKEN_NORMAL, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED = 1, 3, 4, 5
 
@@ -92,6 +94,35 @@ def quantize_q4_0(x):
     out[:, 0:2] = d.astype(np.float16).view(np.uint8).reshape(-1, 2)
     out[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
     return out.reshape(-1)
+
+
+def _five_bit_blocks(d_bytes, m_bytes, q):
+    """Q5_0 / Q5_1 bytes: d (and m) as f16, the levels' fifth bits as one little-endian uint32
+    (bit j for level j), then byte j holding level j's low nibble and level j + 16's."""
+    high = ((q >> 4).astype(np.uint64) << np.arange(32, dtype=np.uint64)).sum(axis=1).astype(np.uint32)
+    parts = [d_bytes] + ([m_bytes] if m_bytes is not None else [])
+    parts += [high.view(np.uint8).reshape(-1, 4), ((q[:, :16] & 15) | ((q[:, 16:] & 15) << 4)).astype(np.uint8)]
+    return np.concatenate(parts, axis=1).reshape(-1)
+
+
+def quantize_q5_0(x):
+    """ggml's Q5_0: blocks of 32, d = (the value of largest magnitude) / -16 as f16,
+    q = min(31, floor(x / d + 16.5)); weight = d·(q − 16)."""
+    blocks = x.reshape(-1, 32)
+    extreme = blocks[np.arange(blocks.shape[0]), np.abs(blocks).argmax(axis=1)]
+    d = extreme / -16.0
+    q = np.clip(np.floor(blocks * _safe_inverse(d)[:, None] + 16.5), 0, 31).astype(np.uint8)
+    return _five_bit_blocks(_f16(d)[0], None, q)
+
+
+def quantize_q5_1(x):
+    """ggml's Q5_1: blocks of 32, d = (max − min) / 31 and m = min as f16,
+    q = floor((x − min) / d + 0.5); weight = d·q + m."""
+    blocks = x.reshape(-1, 32)
+    low, high = blocks.min(axis=1), blocks.max(axis=1)
+    d = (high - low) / 31.0
+    q = np.clip(np.floor((blocks - low[:, None]) * _safe_inverse(d)[:, None] + 0.5), 0, 31).astype(np.uint8)
+    return _five_bit_blocks(_f16(d)[0], _f16(low)[0], q)
 
 
 def _f16(values):
@@ -187,6 +218,16 @@ def dequantize(data, ggml_type):
         b = data.reshape(-1, 18)
         levels = np.concatenate([b[:, 2:] & 15, b[:, 2:] >> 4], axis=1).astype(np.float32) - 8
         return (_halves(b, 0)[:, None] * levels).reshape(-1)
+    if ggml_type in (GGML_Q5_0, GGML_Q5_1):
+        affine = ggml_type == GGML_Q5_1
+        b = data.reshape(-1, 24 if affine else 22)
+        at = 4 if affine else 2
+        high = b[:, at:at + 4].copy().view(np.uint32)[:, 0]
+        low = np.concatenate([b[:, at + 4:] & 15, b[:, at + 4:] >> 4], axis=1).astype(np.uint32)
+        levels = (low | (((high[:, None] >> np.arange(32, dtype=np.uint32)) & 1) << 4)).astype(np.float32)
+        if affine:
+            return (_halves(b, 0)[:, None] * levels + _halves(b, 2)[:, None]).reshape(-1)
+        return (_halves(b, 0)[:, None] * (levels - 16)).reshape(-1)
     if ggml_type in (GGML_Q4_K, GGML_Q5_K):
         five = ggml_type == GGML_Q5_K
         b = data.reshape(-1, 176 if five else 144)
@@ -338,7 +379,12 @@ class GgufModel:
             return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8), GGML_BF16
         cols = (parts[0].shape if isinstance(parts[0], np.ndarray) else parts[0][1])[-1]
         if file_type in ("q4_k", "q5_k", "q6_k") and cols % 256 != 0:
-            file_type = "q8_0"  # K-quants need rows of whole super-blocks
+            # K-quants need rows of whole super-blocks: llama.cpp's quantiser falls back as here.
+            file_type = {"q4_k": "q5_0", "q5_k": "q5_1", "q6_k": "q8_0"}[file_type]
+        if file_type == "q5_0":
+            return quantize_q5_0(values), GGML_Q5_0
+        if file_type == "q5_1":
+            return quantize_q5_1(values), GGML_Q5_1
         if file_type == "q8_0":
             return quantize_q8_0(values), GGML_Q8_0
         if file_type == "q4_k":

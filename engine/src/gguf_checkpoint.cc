@@ -46,6 +46,9 @@ bool IsBlockType(uint32_t type) {
   switch (static_cast<GgmlType>(type)) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return true;
@@ -266,7 +269,7 @@ absl::Status JoinKvB(const GgufFile& file, uint64_t file_bytes, const GgufTensor
   for (const GgufTensor* t : {&k_b, &v_b}) {
     if (!IsDequantizableGgmlType(t->type)) {
       return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", t->name, " has dtype ", GgmlTypeName(t->type),
-                                                   "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K"));
+                                                   "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K"));
     }
   }
   // GgufFile::Open checked each tensor's bytes against its type and dimensions: a row's bytes are
@@ -411,7 +414,7 @@ absl::StatusOr<GgufCheckpoint> ReadGgufCheckpoint(const GgufFile& file) {
       }
       if (!ComputeDType(t.type) && !IsBlockType(t.type)) {
         return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": ", name, " has dtype ", GgmlTypeName(t.type),
-                                                     "; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K"));
+                                                     "; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K"));
       }
       const uint64_t per_expert = t.size_bytes / t.dims[2];
       for (int64_t e = 0; e < experts; ++e) {

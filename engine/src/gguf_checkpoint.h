@@ -9,7 +9,8 @@
 // kv_b_proj here — or the older one with attn_kv_b; MTP layers are not read). Tensor types: F32, F16, BF16 as stored;
 // Q8_0 and Q4_0 blocks, which the weight loader converts without loss into its q8 and q4
 // layouts (cpu/matmul_q8.h, cpu/matmul_q4.h); the K-quants Q4_K, Q5_K and Q6_K (what
-// llama.cpp's Q4_K_M and Q5_K_M files hold), converted as cpu/kquants.h says. Tokenizers: byte-level BPE (`gpt2`) with the
+// llama.cpp's Q4_K_M and Q5_K_M files hold), converted as cpu/kquants.h says, and the Q5_0,
+// Q5_1 and Q4_1 blocks those mixes fall back to (cpu/legacy_quants.h). Tokenizers: byte-level BPE (`gpt2`) with the
 // `qwen2` or `deepseek-v3` pre-tokenizer.
 #ifndef AGENTD_ENGINE_GGUF_CHECKPOINT_H_
 #define AGENTD_ENGINE_GGUF_CHECKPOINT_H_

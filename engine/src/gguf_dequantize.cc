@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cpu/kquants.h"
+#include "cpu/legacy_quants.h"
 #include "cpu/matmul_q4.h"
 #include "cpu/matmul_q8.h"
 #include "engine/dtype.h"
@@ -16,6 +17,9 @@ bool IsDequantizableGgmlType(uint32_t type) {
     case GgmlType::kBF16:
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return true;
@@ -37,6 +41,11 @@ bool DequantizeGgufRow(GgmlType type, const uint8_t* row, int64_t cols, float* o
     case GgmlType::kQ4_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ4_K, row, cols, out); return true;
     case GgmlType::kQ5_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ5_K, row, cols, out); return true;
     case GgmlType::kQ6_K: cpu::kquants::DequantizeRow(cpu::kquants::Kind::kQ6_K, row, cols, out); return true;
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+      cpu::legacy_quants::DequantizeRow(static_cast<cpu::legacy_quants::Kind>(type), row, cols, out);
+      return true;
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0: break;
     default: return false;

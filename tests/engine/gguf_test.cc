@@ -330,7 +330,8 @@ TEST_F(GgufModelTest, Q8_0AndQ4_0GgufsStayCloseToTheCheckpoint) {
 
 TEST_F(GgufModelTest, KQuantMixesStayCloseToTheCheckpoint) {
   // llama.cpp's Q4_K_M and Q5_K_M mixes (Q6_K for the output head, attn_v and ffn_down of layer
-  // 0) on a model whose rows are whole super-blocks of 256.
+  // 0) on a model whose rows are whole super-blocks of 256 but o_proj's (4 heads of 16), which
+  // takes the type llama.cpp's quantiser falls back to: Q5_0 in Q4_K_M, Q5_1 in Q5_K_M.
   const std::string wide = testing_support::WriteRandomQwen3Moe((dir_ / "wide").string(), {.hidden = 256, .expert_width = 256});
   ASSERT_FALSE(wide.empty());
   auto reference = Model::Load({.model_dir = wide});
@@ -340,11 +341,10 @@ TEST_F(GgufModelTest, KQuantMixesStayCloseToTheCheckpoint) {
   auto quantised_here = Model::Load({.model_dir = wide, .quantize = "q4"});
   ASSERT_TRUE(quantised_here.ok());
   const double own_q4 = RelativeError(expected, Logits(**quantised_here, tokens));
-  // A K-quant block read wrongly would be as far off as random weights (relative error near 1.4).
-  // Read rightly, both mixes land well under our own q4 (Q4_K's min per 32 weights halves Q4_0's
-  // weight error); their shared Q6_K output head, whose error reaches the logits directly, keeps
-  // Q5_K_M from doing much better than Q4_K_M here.
-  for (const auto& [type, scheme, bound] : {std::tuple{"q4_k_m", "q4", 0.7 * own_q4}, std::tuple{"q5_k_m", "q8", 0.7 * own_q4}}) {
+  // A block read wrongly would be as far off as random weights (relative error near 1.4). Read
+  // rightly, Q4_K_M lands under our own q4 (its weights are about as exact as Q4_0's, and its
+  // output head is Q6_K where ours is q8) and Q5_K_M well under it.
+  for (const auto& [type, scheme, bound] : {std::tuple{"q4_k_m", "q4", own_q4}, std::tuple{"q5_k_m", "q8", 0.7 * own_q4}}) {
     const std::string path = testing_support::WriteGguf(wide, dir_.string(), type);
     ASSERT_FALSE(path.empty());
     auto from_gguf = Model::Load({.model_dir = path});
@@ -357,15 +357,15 @@ TEST_F(GgufModelTest, KQuantMixesStayCloseToTheCheckpoint) {
 }
 
 TEST_F(GgufModelTest, AMatrixOfAnotherSchemeIsRefusedNamingItsTensorAndType) {
-  // The Q8_0 file with its last tensor's type changed to Q5_1 (smaller blocks: the file still
+  // The Q8_0 file with its last tensor's type changed to I8 (smaller: the file still
   // opens, since nothing follows it); the type follows n_dims and three dimensions.
   uint32_t type = 0;
-  const std::string path = PatchedQ8_0("blk.1.ffn_down_exps.weight", 4 + 3 * 8, /*Q5_1*/ 7, "q5_1.gguf", &type);
+  const std::string path = PatchedQ8_0("blk.1.ffn_down_exps.weight", 4 + 3 * 8, /*I8*/ 24, "i8.gguf", &type);
   ASSERT_FALSE(path.empty());
   ASSERT_EQ(type, 8u);  // Q8_0
   auto model = Model::Load({.model_dir = path});
   ASSERT_FALSE(model.ok());
-  EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype Q5_1; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K"));
+  EXPECT_THAT(model.status().message(), HasSubstr("blk.1.ffn_down_exps.weight has dtype I8; supported: F32, BF16, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K"));
 }
 
 TEST_F(GgufModelTest, AFileClaimingABillionLayersFailsOnTheFirstMissingOne) {
@@ -474,6 +474,29 @@ TEST_F(DeepseekGgufTest, QuantisedFilesStayCloseToTheCheckpoint) {
   // weights has near-ties that 8-bit rounding already flips (agentd's own q8 moves these logits
   // by 15%), so the 8-bit bound is loose; a block read wrongly would be near 1.4.
   ExpectQuantisedFilesCloseToTheCheckpoint({0, 9707, 11, 1879, 42, 5, 77, 1000}, /*q8_bound=*/0.3);
+}
+
+TEST_F(DeepseekGgufTest, KQuantMixesOfRowsNarrowerThanASuperBlockStayCloseToTheCheckpoint) {
+  // No row of this model is a whole super-block of 256 (hidden 64, q-LoRA 96, nope 32), so
+  // llama.cpp's Q4_K_M holds every matrix in Q5_0 and its Q5_K_M in Q5_1 (Q8_0 where the mix
+  // asks for Q6_K): the fallback blocks through the whole model, attn_k_b and attn_v_b
+  // dequantised into kv_b_proj. Five bits per weight land under agentd's own q4 (a block read
+  // wrongly would be near 1.4).
+  auto reference = Model::Load({.model_dir = checkpoint_});
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const std::vector<int32_t> tokens = {0, 9707, 11, 1879, 42, 5, 77, 1000};
+  const std::vector<float> expected = Logits(**reference, tokens);
+  auto quantised_here = Model::Load({.model_dir = checkpoint_, .quantize = "q4"});
+  ASSERT_TRUE(quantised_here.ok());
+  const double own_q4 = RelativeError(expected, Logits(**quantised_here, tokens));
+  for (const char* type : {"q4_k_m", "q5_k_m"}) {
+    auto from_gguf = Model::Load({.model_dir = WriteGguf(type)});
+    ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+    EXPECT_EQ((*from_gguf)->weight_dtype(), "q8") << type;  // Q5_0 and Q5_1 become q8 levels
+    const double error = RelativeError(expected, Logits(**from_gguf, tokens));
+    EXPECT_LT(error, own_q4) << type;
+    std::cout << type << ": relative error " << error << " (agentd's q4: " << own_q4 << ")\n";
+  }
 }
 
 TEST_F(DeepseekGgufTest, LatentHalvesThatDoNotMatchTheMetadataAreRefusedByName) {

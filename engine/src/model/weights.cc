@@ -4,6 +4,7 @@
 #include "cpu/matmul_amx.h"
 #include "cpu/matmul_q4.h"
 #include "cpu/kquants.h"
+#include "cpu/legacy_quants.h"
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "engine/gguf.h"
@@ -36,6 +37,11 @@ std::optional<GgufBlocks> GgufBlocksOf(const std::string& dtype_name) {
   using cpu::kquants::kSuperBlock;
   if (dtype_name == "Q8_0") return GgufBlocks{GgmlType::kQ8_0, 32, cpu::q8::kQ8_0BlockBytes, Quantization::kQ8, false};
   if (dtype_name == "Q4_0") return GgufBlocks{GgmlType::kQ4_0, 32, cpu::q4::kQ4_0BlockBytes, Quantization::kQ4, false};
+  using cpu::legacy_quants::BlockBytes;
+  using LegacyKind = cpu::legacy_quants::Kind;
+  if (dtype_name == "Q4_1") return GgufBlocks{GgmlType::kQ4_1, 32, BlockBytes(LegacyKind::kQ4_1), Quantization::kQ4, true};
+  if (dtype_name == "Q5_0") return GgufBlocks{GgmlType::kQ5_0, 32, BlockBytes(LegacyKind::kQ5_0), Quantization::kQ8, false};
+  if (dtype_name == "Q5_1") return GgufBlocks{GgmlType::kQ5_1, 32, BlockBytes(LegacyKind::kQ5_1), Quantization::kQ8, true};
   if (dtype_name == "Q4_K") return GgufBlocks{GgmlType::kQ4_K, kSuperBlock, cpu::kquants::kQ4_KBytes, Quantization::kQ4, true};
   if (dtype_name == "Q5_K") return GgufBlocks{GgmlType::kQ5_K, kSuperBlock, cpu::kquants::kQ5_KBytes, Quantization::kQ8, true};
   if (dtype_name == "Q6_K") return GgufBlocks{GgmlType::kQ6_K, kSuperBlock, cpu::kquants::kQ6_KBytes, Quantization::kQ8, false};
@@ -111,9 +117,10 @@ class WeightLoader {
   }
 
   // A GGUF file's quantised matrix in the layout the kernels read, whatever `quantize` asks:
-  // Q8_0 and Q4_0 blocks rearranged without loss, the K-quants as cpu/kquants.h converts them.
-  // The few matrices the kernels cannot take so (rows not whole pairs of blocks, the MoE router)
-  // are widened to float32, which holds every Q8_0 / Q4_0 weight exactly.
+  // Q8_0, Q4_0 and Q5_0 blocks rearranged without loss, the K-quants and Q4_1 / Q5_1 as
+  // cpu/kquants.h and cpu/legacy_quants.h convert them. The few matrices the kernels cannot take
+  // so (rows not whole pairs of blocks, the MoE router) are widened to float32, which holds every
+  // Q8_0 / Q4_0 / Q5_0 weight exactly.
   absl::StatusOr<Matrix> FromGgufBlocks(const TensorInfo& t, const GgufBlocks& kind, int64_t rows, int64_t cols,
                                         Role role) {
     const int64_t row_bytes = cols / kind.block * kind.block_bytes;
@@ -145,6 +152,9 @@ class WeightLoader {
           case GgmlType::kQ4_K: held = cpu::kquants::Q4_KToQ4(in, cols, out, row_offsets.data()); break;
           case GgmlType::kQ5_K: held = cpu::kquants::Q5_KToQ8(in, cols, out, row_offsets.data()); break;
           case GgmlType::kQ6_K: held = cpu::kquants::Q6_KToQ8(in, cols, out); break;
+          case GgmlType::kQ4_1: held = cpu::legacy_quants::Q4_1ToQ4(in, cols, out, row_offsets.data()); break;
+          case GgmlType::kQ5_0: held = cpu::legacy_quants::Q5_0ToQ8(in, cols, out); break;
+          case GgmlType::kQ5_1: held = cpu::legacy_quants::Q5_1ToQ8(in, cols, out, row_offsets.data()); break;
           default: break;
         }
         if (!held) unheld_row.store(r);
@@ -223,7 +233,7 @@ class WeightLoader {
   }
   absl::Status BadDType(const TensorInfo& t) const {
     return absl::InvalidArgumentError(absl::StrCat("tensor ", t.name, " in ", t.file, " has dtype ",
-                                                   t.dtype_name, "; supported: F32, BF16, F16, GGUF's Q8_0, Q4_0, Q4_K, Q5_K and Q6_K",
+                                                   t.dtype_name, "; supported: F32, BF16, F16, GGUF's Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K",
                                                    " (and F8_E4M3 matrices with weight_scale_inv)"));
   }
 
