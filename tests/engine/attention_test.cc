@@ -114,5 +114,58 @@ TEST(AttentionTest, AQueryGivesTheSameBitsAloneAsInARun) {
   }
 }
 
+TEST(AttentionTest, SharedRowsGiveEachHeadTheBitsOfItsPanelAlone) {
+  // Decoding one position for many heads over rows read in place (MLA's absorbed form, and keys
+  // without a tail): each head's output must be CausalAttention's for that head alone over a
+  // panel of the same rows, bit for bit, however the positions and heads are split.
+  if (!SharedRowsSuit(SharedRows{.value_dim = 64})) GTEST_SKIP() << "no AVX-512: the shared-row steps are not used";
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const auto& [rank, rope] : {std::pair<int64_t, int64_t>{256, 32}, {64, 16}, {64, 0}, {128, 0}}) {
+    for (int64_t heads : {1, 3, 4, 5, 16, 17, 20}) {
+      for (int64_t length : {1, 3, 4, 5, 17, 130}) {
+        std::vector<float> latents(length * rank), rotary(length * std::max<int64_t>(rope, 1));
+        for (float& v : latents) v = normal(rng);
+        for (float& v : rotary) v = normal(rng);
+        std::vector<const float*> keys(length), tails(length);
+        for (int64_t s = 0; s < length; ++s) {
+          keys[s] = &latents[s * rank];
+          tails[s] = &rotary[s * rope];
+        }
+        const SharedRows rows{.length = length, .key_dim = rank, .tail_dim = rope, .value_dim = rank, .keys = keys.data(),
+                              .tails = tails.data(), .values = keys.data()};
+        const int64_t dim = rank + rope;
+        std::vector<float> q(heads * dim);
+        for (float& v : q) v = normal(rng);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dim));
+        std::vector<float> queries_t(TransposedQueryFloats(heads, dim));
+        TransposeQueries(q.data(), heads, dim, queries_t.data());
+        const int64_t stride = PanelStride(length);
+        std::vector<float> scores(heads * stride, NAN), out(heads * rank);
+        const int64_t split = length / 3;  // two "threads'" shares of the positions
+        SharedKeyScores(queries_t.data(), heads, rows, 0, split, scale, scores.data(), stride);
+        SharedKeyScores(queries_t.data(), heads, rows, split, length, scale, scores.data(), stride);
+        for (int64_t h = 0; h < heads; ++h) AttentionProbabilities(&scores[h * stride], length);
+        SharedValueSums(scores.data(), stride, 0, heads / 2, rows, out.data());
+        SharedValueSums(scores.data(), stride, heads / 2, heads, rows, out.data());
+
+        const OwnedPanel owned = [&] {
+          OwnedPanel p{std::vector<float>(PanelFloats(length, dim, rank), NAN), {}};
+          GatherPanel(
+              length, rank, [&](int64_t s) { return keys[s]; }, rope, [&](int64_t s) { return tails[s]; }, rank,
+              [&](int64_t s) { return keys[s]; }, p.storage.data(), &p.panel);
+          return p;
+        }();
+        std::vector<float> alone(rank), buffer(AttentionScoreFloats(length));
+        for (int64_t h = 0; h < heads; ++h) {
+          CausalAttention(&q[h * dim], 1, length, scale, owned.panel, alone.data(), buffer.data());
+          ASSERT_EQ(std::memcmp(alone.data(), &out[h * rank], rank * sizeof(float)), 0)
+              << "rank " << rank << " rope " << rope << " heads " << heads << " length " << length << " head " << h;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace engine::cpu

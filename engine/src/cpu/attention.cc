@@ -224,7 +224,115 @@ void AttentionSoftmax(float* x, int64_t n) {
   Softmax(x, n);
 }
 
+// One position's scores of a group's heads (lane h is head h's) into their rows.
+__attribute__((target("avx512f"), always_inline)) inline void StoreHeadScores(__m512 scores_v, int64_t heads, float* at,
+                                                                              int64_t stride) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, scores_v);
+  for (int64_t h = 0; h < heads; ++h) at[h * stride] = lanes[h];
+}
+
+// Four positions' scores for one group of 16 heads: for each key element, the heads' elements
+// times the positions' one, each sum in element order as ScoresAvx512 takes it for one head.
+__attribute__((target("avx512f"))) void SharedKeyScoresAvx512(const float* queries_t, int64_t heads_in_group,
+                                                             const SharedRows& rows, int64_t begin, int64_t end,
+                                                             float scale, float* scores, int64_t stride) {
+  const int64_t head_dim = rows.key_dim, dim = rows.key_dim + rows.tail_dim;
+  const __m512 scale_v = _mm512_set1_ps(scale);
+  int64_t s = begin;
+  for (; s + 4 <= end; s += 4) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    const float* k[4] = {rows.keys[s], rows.keys[s + 1], rows.keys[s + 2], rows.keys[s + 3]};
+    for (int64_t i = 0; i < head_dim; ++i) {
+      const __m512 q = _mm512_loadu_ps(queries_t + i * 16);
+      for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[j][i]), acc[j]);
+    }
+    if (rows.tail_dim > 0) {
+      const float* t[4] = {rows.tails[s], rows.tails[s + 1], rows.tails[s + 2], rows.tails[s + 3]};
+      for (int64_t i = 0; i < rows.tail_dim; ++i) {
+        const __m512 q = _mm512_loadu_ps(queries_t + (head_dim + i) * 16);
+        for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[j][i]), acc[j]);
+      }
+    }
+    for (int j = 0; j < 4; ++j) StoreHeadScores(_mm512_mul_ps(acc[j], scale_v), heads_in_group, scores + s + j, stride);
+  }
+  for (; s < end; ++s) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < dim; ++i) {
+      const float key = i < head_dim ? rows.keys[s][i] : rows.tails[s][i - head_dim];
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(queries_t + i * 16), _mm512_set1_ps(key), acc);
+    }
+    StoreHeadScores(_mm512_mul_ps(acc, scale_v), heads_in_group, scores + s, stride);
+  }
+}
+
+// Four heads' sums at once, each value row loaded once for the four, in order of s as
+// WeightedValuesAvx512 takes them; then the heads left one at a time.
+__attribute__((target("avx512f"))) void SharedValueSumsAvx512(const float* probabilities, int64_t stride,
+                                                             int64_t head_begin, int64_t head_end,
+                                                             const SharedRows& rows, float* out) {
+  const int64_t dim = rows.value_dim;
+  int64_t h = head_begin;
+  for (; h + 4 <= head_end; h += 4) {
+    for (int64_t c = 0; c < dim; c += 64) {
+      __m512 o[4][4];
+      for (int j = 0; j < 4; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = _mm512_setzero_ps();
+      for (int64_t s = 0; s < rows.length; ++s) {
+        __m512 values[4];
+        LoadRow(rows.values[s] + c, values);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) FmaRow(_mm512_set1_ps(probabilities[(h + j) * stride + s]), values, o[j]);
+      }
+      for (int j = 0; j < 4; ++j) {
+        for (int k = 0; k < 4; ++k) _mm512_storeu_ps(out + (h + j) * dim + c + 16 * k, o[j][k]);
+      }
+    }
+  }
+  for (; h < head_end; ++h) {
+    for (int64_t c = 0; c < dim; c += 64) {
+      __m512 o[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (int64_t s = 0; s < rows.length; ++s) {
+        __m512 values[4];
+        LoadRow(rows.values[s] + c, values);
+        FmaRow(_mm512_set1_ps(probabilities[h * stride + s]), values, o);
+      }
+      for (int k = 0; k < 4; ++k) _mm512_storeu_ps(out + h * dim + c + 16 * k, o[k]);
+    }
+  }
+}
+
 }  // namespace
+
+bool SharedRowsSuit(const SharedRows& rows) { return HasAvx512F() && rows.value_dim % 64 == 0 && rows.value_dim > 0; }
+
+void TransposeQueries(const float* queries, int64_t heads, int64_t dim, float* queries_t) {
+  const int64_t groups = (heads + 15) / 16;
+  for (int64_t g = 0; g < groups; ++g) {
+    float* group = queries_t + g * dim * 16;
+    for (int64_t i = 0; i < dim; ++i) {
+      for (int64_t j = 0; j < 16; ++j) {
+        const int64_t h = g * 16 + j;
+        group[i * 16 + j] = h < heads ? queries[h * dim + i] : 0.0f;
+      }
+    }
+  }
+}
+
+void SharedKeyScores(const float* queries_t, int64_t heads, const SharedRows& rows, int64_t begin, int64_t end, float scale,
+                     float* scores, int64_t stride) {
+  const int64_t dim = rows.key_dim + rows.tail_dim;
+  for (int64_t g = 0; g * 16 < heads; ++g) {
+    SharedKeyScoresAvx512(queries_t + g * dim * 16, std::min<int64_t>(16, heads - g * 16), rows, begin, end, scale,
+                          scores + g * 16 * stride, stride);
+  }
+}
+
+void AttentionProbabilities(float* x, int64_t n) { AttentionSoftmax(x, n); }
+
+void SharedValueSums(const float* probabilities, int64_t stride, int64_t head_begin, int64_t head_end, const SharedRows& rows,
+                     float* out) {
+  SharedValueSumsAvx512(probabilities, stride, head_begin, head_end, rows, out);
+}
 
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
                      const KeyValuePanel& panel, float* out, float* score_buffer) {

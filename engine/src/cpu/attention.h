@@ -91,6 +91,45 @@ inline int64_t AttentionScoreFloats(int64_t length) { return 4 * PanelStride(len
 void CausalAttention(const float* queries, int64_t count, int64_t first_visible, float scale,
                      const KeyValuePanel& panel, float* out, float* scores);
 
+// Decoding one position for many heads that share their keys and values — MLA's absorbed form,
+// where every head scores the same latents. The rows are read where they lie in the paged KV
+// cache, once for all the heads (a panel is neither gathered nor read once per head), and each
+// head's output is bit for bit what CausalAttention gives that head alone over a panel of the
+// same rows: the same sums in the same order. Three steps, each split among threads by the
+// caller: SharedKeyScores over ranges of positions, AttentionProbabilities per head, then
+// SharedValueSums over heads.
+struct SharedRows {
+  int64_t length = 0;                   // positions; the query sees them all
+  int64_t key_dim = 0;                  // keys[s] holds key_dim floats ...
+  int64_t tail_dim = 0;                 // ... and tails[s] the key's last tail_dim (0: none)
+  int64_t value_dim = 0;                // values[s] holds value_dim floats
+  const float* const* keys = nullptr;   // [length]
+  const float* const* tails = nullptr;  // [length] when tail_dim > 0
+  const float* const* values = nullptr; // [length]
+};
+
+// Whether the shared-row steps serve rows of this shape on this CPU (AVX-512, values in whole
+// chunks of 64 floats, as CausalAttention's own fast path); otherwise the caller gathers a panel.
+bool SharedRowsSuit(const SharedRows& rows);
+
+// The floats TransposeQueries writes for `heads` queries of `dim` floats: groups of 16 heads.
+inline int64_t TransposedQueryFloats(int64_t heads, int64_t dim) { return (heads + 15) / 16 * dim * 16; }
+// queries [heads][dim] → queries_t [group][dim][16]: lane j of row i of group g is head 16g + j's
+// element i (0 past the last head).
+void TransposeQueries(const float* queries, int64_t heads, int64_t dim, float* queries_t);
+
+// Scores of every head against positions [begin, end): scores[h · stride + s] = scale · q_h·k_s,
+// stride at least PanelStride(rows.length).
+void SharedKeyScores(const float* queries_t, int64_t heads, const SharedRows& rows, int64_t begin, int64_t end, float scale,
+                     float* scores, int64_t stride);
+
+// softmax over x[0, n) in place, as CausalAttention computes it.
+void AttentionProbabilities(float* x, int64_t n);
+
+// out[h] = Σ_s p_h[s] · v_s for heads [head_begin, head_end), p_h = probabilities + h · stride.
+void SharedValueSums(const float* probabilities, int64_t stride, int64_t head_begin, int64_t head_end, const SharedRows& rows,
+                     float* out);
+
 // The same in the plainest form, for tests.
 void CausalAttentionReference(const float* queries, int64_t count, int64_t first_visible, float scale,
                               const KeyValuePanel& panel, float* out);

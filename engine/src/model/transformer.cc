@@ -335,6 +335,11 @@ class Transformer final : public Model {
       const Scratch::Mark segment_mark = scratch.GetMark();
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
       const int64_t length = seg.start + seg.n;
+      if (seg.n == 1 && cpu::SharedRowsSuit({.value_dim = rank})) {
+        LatentAttentionDecode(w, kv, seg.row, length, q, attended, scratch);
+        scratch.Rewind(segment_mark);
+        continue;
+      }
       cpu::KeyValuePanel panel;
       cpu::PreparePanel(length, rank + rope, rank, scratch.Floats(cpu::PanelFloats(length, rank + rope, rank)), &panel);
       // Per thread: q_nope [n][nope], q_latent [n][rank], queries [n][rank + rope],
@@ -379,6 +384,66 @@ class Transformer final : public Model {
       scratch.Rewind(segment_mark);
     }
     MatmulTransposed(attended, n, w.o, out);
+  }
+
+  // One decoded position of a sequence (the query in row `row` of q, seeing positions
+  // [0, length)): every head scores the same cached latents and rotary keys, so they are read
+  // where they lie in the paged cache, once for all the heads, instead of gathered into a panel
+  // that each head reads again (cpu::SharedRows) — the same bits as the panel's path. Positions
+  // are split among the threads for the scores, heads for everything else.
+  void LatentAttentionDecode(const MlaWeights& w, const PagedKvCache::LayerView& kv, int64_t row, int64_t length,
+                             const float* q, float* attended, Scratch& scratch) const {
+    const ModelConfig& c = config_;
+    const int64_t heads = c.num_attention_heads;
+    const int64_t nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim, vdim = c.v_head_dim;
+    const int64_t qk = nope + rope, rank = c.kv_lora_rank, key_dim = rank + rope;
+    // Row pointers: two floats' room for each.
+    static_assert(sizeof(const float*) <= 2 * sizeof(float));
+    const float** latent_rows = reinterpret_cast<const float**>(scratch.Floats(2 * length));
+    const float** rope_rows = reinterpret_cast<const float**>(scratch.Floats(2 * length));
+    for (int64_t s = 0; s < length; ++s) {
+      latent_rows[s] = kv.a(s);
+      rope_rows[s] = kv.b(s);
+    }
+    const cpu::SharedRows rows{.length = length, .key_dim = rank, .tail_dim = rope, .value_dim = rank,
+                               .keys = latent_rows, .tails = rope_rows, .values = latent_rows};
+    float* queries = scratch.Floats(heads * key_dim);
+    float* queries_t = scratch.Floats(cpu::TransposedQueryFloats(heads, key_dim));
+    const int64_t stride = cpu::PanelStride(length);
+    float* scores = scratch.Floats(heads * stride);
+    float* context = scratch.Floats(heads * rank);
+    constexpr int64_t kScoreRange = 64;  // positions per share: whole cache lines of each head's scores
+#pragma omp parallel
+    {
+      // Each head's query against the rows: [W_UKᵀ q_nope ; q_rope].
+#pragma omp for schedule(static)
+      for (int64_t hd = 0; hd < heads; ++hd) {
+        const float* q_head = &q[(row * heads + hd) * qk];
+        float* query = queries + hd * key_dim;
+        std::fill_n(query, rank, 0.0f);
+        cpu::AccumulateRows(q_head, 1, w.kv_b.Rows(hd * (nope + vdim), nope), query);
+        std::copy_n(q_head + nope, rope, query + rank);
+      }
+#pragma omp single
+      cpu::TransposeQueries(queries, heads, key_dim, queries_t);
+#pragma omp for schedule(static)
+      for (int64_t begin = 0; begin < length; begin += kScoreRange) {
+        cpu::SharedKeyScores(queries_t, heads, rows, begin, std::min(length, begin + kScoreRange), softmax_scale_, scores,
+                             stride);
+      }
+#pragma omp for schedule(static)
+      for (int64_t hd = 0; hd < heads; ++hd) cpu::AttentionProbabilities(scores + hd * stride, length);
+      // Four heads share each latent row's load; out_h = W_UV · context_h.
+#pragma omp for schedule(dynamic)
+      for (int64_t first = 0; first < heads; first += 4) {
+        const int64_t last = std::min(heads, first + 4);
+        cpu::SharedValueSums(scores, stride, first, last, rows, context);
+        for (int64_t hd = first; hd < last; ++hd) {
+          MatmulTransposed(context + hd * rank, 1, w.kv_b.Rows(hd * (nope + vdim) + nope, vdim),
+                           &attended[(row * heads + hd) * vdim]);
+        }
+      }
+    }
   }
 
   // Grouped-query attention with RMSNorm on each query and key head (Qwen3).
