@@ -17,16 +17,13 @@
 namespace engine {
 namespace {
 
-// The DeepSeek-V3 fixture's layout with a latent of 64 (the width decoding reads in place from
-// the cache, as the shipped model's) and 20 heads (a full group of 16 and a partial one).
-TEST(TransformerTest, ALatentAttentionDecodeStepGivesThePromptPassesBits) {
+// Random weights for `config` (a fixture's config.json with some fields changed); then, for 150
+// tokens, each position decoded alone through the KV cache against the whole sequence's pass.
+void ExpectDecodingGivesThePromptPassesBits(const std::string& fixture, const nlohmann::json& changes) {
   testing_support::TempDir dir;
   nlohmann::json config = nlohmann::json::parse(
-      testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny/config.json"));
-  config["kv_lora_rank"] = 64;
-  config["num_attention_heads"] = 20;
-  config["num_key_value_heads"] = 20;
-  config["num_nextn_predict_layers"] = 0;
+      testing_support::ReadFile(std::string(AGENTD_TEST_DATA_DIR) + "/models/" + fixture + "/config.json"));
+  config.update(changes);
   ASSERT_TRUE(WriteRandomCheckpoint(config.dump(), dir.Join("model"), {.stddev = 0.25f}).ok());
   auto model = Model::Load({.model_dir = dir.Join("model")});
   ASSERT_TRUE(model.ok()) << model.status();
@@ -46,7 +43,25 @@ TEST(TransformerTest, ALatentAttentionDecodeStepGivesThePromptPassesBits) {
     ForwardResult step;
     ASSERT_TRUE((*model)->Forward(std::span(&tokens[t], 1), cache.get(), {}, &step).ok());
     ASSERT_EQ(step.logits.size(), static_cast<size_t>(vocab));
-    ASSERT_EQ(std::memcmp(step.logits.data(), &whole.logits[t * vocab], vocab * sizeof(float)), 0) << "position " << t;
+    ASSERT_EQ(std::memcmp(step.logits.data(), &whole.logits[t * vocab], vocab * sizeof(float)), 0)
+        << fixture << " " << changes.dump() << ": position " << t;
+  }
+}
+
+// The DeepSeek-V3 fixture's layout with a latent of 64 (the width decoding reads in place from
+// the cache, as the shipped model's) and 20 heads (a full group of 16 and a partial one).
+TEST(TransformerTest, ALatentAttentionDecodeStepGivesThePromptPassesBits) {
+  ExpectDecodingGivesThePromptPassesBits(
+      "deepseek_v3_tiny",
+      {{"kv_lora_rank", 64}, {"num_attention_heads", 20}, {"num_key_value_heads", 20}, {"num_nextn_predict_layers", 0}});
+}
+
+// The Qwen3-MoE fixture's layout with heads of 64 (the width decoding reads in place), 4 and 5
+// query heads per KV head.
+TEST(TransformerTest, AGroupedQueryAttentionDecodeStepGivesThePromptPassesBits) {
+  for (const auto& [heads, kv_heads] : {std::pair{8, 2}, std::pair{10, 2}}) {
+    ExpectDecodingGivesThePromptPassesBits(
+        "qwen3_moe_tiny", {{"head_dim", 64}, {"num_attention_heads", heads}, {"num_key_value_heads", kv_heads}});
   }
 }
 

@@ -482,12 +482,38 @@ class Transformer final : public Model {
     }
     const int64_t per_thread = cpu::PanelFloats(longest, d, d) + 2 * most_rows * d + cpu::AttentionScoreFloats(longest);
     float* buffers = scratch.Floats(threads * per_thread);
+    // A decoded position (a segment of one row) reads its KV head's rows in place, once for the
+    // `group` query heads that share them (cpu::SharedRows), with the panel's bits: per thread,
+    // the row pointers (two floats' room each), the transposed queries and the scores.
+    const bool shared_rows = cpu::SharedRowsSuit({.value_dim = d});
+    static_assert(sizeof(const float*) <= 2 * sizeof(float));
+    const int64_t shared_per_thread = 4 * longest + cpu::TransposedQueryFloats(group, d) + group * cpu::PanelStride(longest);
+    float* shared_buffers = shared_rows ? scratch.Floats(threads * shared_per_thread) : nullptr;
     const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const Segment& seg = segments[task / kv_heads];
       const int64_t g = task % kv_heads;
       const PagedKvCache::LayerView kv = seg.cache->layer(layer);
+      if (shared_rows && seg.n == 1) {
+        const int64_t length = seg.start + 1, stride = cpu::PanelStride(length);
+        float* mine = shared_buffers + omp_get_thread_num() * shared_per_thread;
+        const float** key_rows = reinterpret_cast<const float**>(mine);
+        const float** value_rows = reinterpret_cast<const float**>(mine + 2 * longest);
+        float* queries_t = mine + 4 * longest;
+        float* scores = queries_t + cpu::TransposedQueryFloats(group, d);
+        for (int64_t s = 0; s < length; ++s) {
+          key_rows[s] = kv.a(s) + g * d;
+          value_rows[s] = kv.b(s) + g * d;
+        }
+        const cpu::SharedRows rows{.length = length, .key_dim = d, .value_dim = d, .keys = key_rows, .values = value_rows};
+        // The group's query heads are consecutive: rows g·group … of the row's queries.
+        cpu::TransposeQueries(&q[(seg.row * heads + g * group) * d], group, d, queries_t);
+        cpu::SharedKeyScores(queries_t, group, rows, 0, length, softmax_scale_, scores, stride);
+        for (int64_t i = 0; i < group; ++i) cpu::AttentionProbabilities(scores + i * stride, length);
+        cpu::SharedValueSums(scores, stride, 0, group, rows, &attended[(seg.row * heads + g * group) * d]);
+        continue;
+      }
       float* panel_storage = buffers + omp_get_thread_num() * per_thread;
       cpu::KeyValuePanel panel;
       cpu::GatherPanel(
