@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -150,8 +152,26 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::Status Close() override;
 
  private:
+  struct ChunkRecord {
+    std::string document_id;
+    internal::StoredChunk chunk;
+  };
+  absl::StatusOr<ChunkRecord> ReadChunkRecord(const Collection& c, uint64_t chunk_id, size_t max_bytes) const;
   absl::StatusOr<internal::StoredChunk> ReadChunk(const Collection& c, uint64_t chunk_id) const;
-  void WidenToSentences(const Collection& c, const DocumentMeta& meta, SearchHit* hit) const;
+  // A hit to widen to whole sentences (SearchQuery::whole_sentences): its place among the hits,
+  // its neighbouring chunks and what its title is chosen from, copied under the collection's lock.
+  struct Widening {
+    size_t hit = 0;
+    std::optional<uint64_t> previous, next;
+    bool first_is_document_start = false;  // the first of previous-or-hit is the document's first chunk
+    std::vector<ArticleStart> articles;
+    std::string title;
+  };
+  // How far a hit's edge moves at most, in code points; how many hits of one search are widened
+  // (a plan asks for at most 100).
+  static constexpr uint64_t kMaxWidening = 300;
+  static constexpr size_t kMaxWidenedHits = 100;
+  void WidenToSentences(const Collection& c, const Widening& w, SearchHit* hit) const;
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
   rocksdb::WriteOptions WriteOptions() const {
     rocksdb::WriteOptions w;
@@ -782,77 +802,125 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
   });
 
   // Resolve against the store: provenance and text come from RocksDB, and a chunk it does not
-  // have is never returned.
+  // have (or a damaged record) is never returned. Hits to widen note what that needs, so the
+  // widening reads the neighbours after the collection's lock is released (a chunk deleted in
+  // between reads as missing and leaves its hit as it is).
   std::vector<SearchHit> out;
+  std::vector<Widening> widenings;
   for (SearchHit& h : ranked) {
     if (out.size() >= k) break;
-    std::string value;
-    if (!db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c->id, h.chunk_id), &value).ok()) continue;
-    Json record = Json::parse(value, nullptr, false);
-    if (record.is_discarded()) continue;
-    h.document_id = record.value("doc", "");
-    h.text = record.value("text", "");
-    h.start = record.value("start", uint64_t{0});
-    h.end = record.value("end", uint64_t{0});
+    absl::StatusOr<ChunkRecord> record = ReadChunkRecord(*c, h.chunk_id, std::numeric_limits<size_t>::max());
+    if (!record.ok()) continue;
+    h.document_id = std::move(record->document_id);
+    h.text = std::move(record->chunk.text);
+    h.start = record->chunk.start;
+    h.end = record->chunk.end;
     auto doc = c->documents.find(h.document_id);
     if (doc != c->documents.end()) {
-      h.title = ArticleTitleAt(doc->second.articles, doc->second.title, h.start, h.end);
-      h.source = doc->second.source;
-      h.date = doc->second.date;
-      h.metadata = doc->second.metadata;
-      if (q.whole_sentences) WidenToSentences(*c, doc->second, &h);
+      const DocumentMeta& meta = doc->second;
+      h.title = ArticleTitleAt(meta.articles, meta.title, h.start, h.end);
+      h.source = meta.source;
+      h.date = meta.date;
+      h.metadata = meta.metadata;
+      // The document's first chunk starts its first sentence, whatever whitespace was trimmed.
+      h.starts_sentence = !meta.chunks.empty() && meta.chunks.front() == h.chunk_id;
+      const auto at = std::find(meta.chunks.begin(), meta.chunks.end(), h.chunk_id);
+      if (q.whole_sentences && widenings.size() < kMaxWidenedHits && at != meta.chunks.end()) {
+        const size_t index = static_cast<size_t>(at - meta.chunks.begin());
+        Widening w;
+        w.hit = out.size();
+        if (index > 0) w.previous = meta.chunks[index - 1];
+        if (index + 1 < meta.chunks.size()) w.next = meta.chunks[index + 1];
+        w.first_is_document_start = index <= 1;
+        w.articles = meta.articles;
+        w.title = meta.title;
+        widenings.push_back(std::move(w));
+      }
     }
-    h.starts_sentence = h.starts_sentence || h.start == 0;
     out.push_back(std::move(h));
   }
+  lock.unlock();
+  for (const Widening& w : widenings) WidenToSentences(*c, w, &out[w.hit]);
   return out;
 }
 
-// One chunk record, checked: a damaged one is DATA_LOSS, never offsets that cannot be.
-absl::StatusOr<internal::StoredChunk> MemoryStoreImpl::ReadChunk(const Collection& c, uint64_t chunk_id) const {
+// One chunk record, checked: a damaged one is DATA_LOSS, never offsets that cannot be; one of
+// more than `max_bytes` is RESOURCE_EXHAUSTED (read only where its text is worth that).
+absl::StatusOr<MemoryStoreImpl::ChunkRecord> MemoryStoreImpl::ReadChunkRecord(const Collection& c, uint64_t chunk_id,
+                                                                               size_t max_bytes) const {
   std::string value;
   rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), cf(kChunks), ChunkKey(c.id, chunk_id), &value);
   // Deleted or replaced since the metadata was copied: the document is being rewritten.
   if (read.IsNotFound()) return absl::UnavailableError("document_id: the document changed while it was read; retry");
   if (!read.ok()) return FromRocks(read, "memory store");
+  if (value.size() > max_bytes) return absl::ResourceExhaustedError(absl::StrCat("memory store: chunk ", chunk_id, " is large"));
   const Json record = Json::parse(value, nullptr, false);
   const auto damaged = absl::DataLossError(absl::StrCat("memory store: damaged chunk record ", chunk_id));
-  if (!record.is_object() || !record.contains("start") || !record["start"].is_number_unsigned() || !record.contains("end") ||
-      !record["end"].is_number_unsigned() || !record.contains("text") || !record["text"].is_string()) {
+  if (!record.is_object() || !record.contains("doc") || !record["doc"].is_string() || !record.contains("start") ||
+      !record["start"].is_number_unsigned() || !record.contains("end") || !record["end"].is_number_unsigned() ||
+      !record.contains("text") || !record["text"].is_string()) {
     return damaged;
   }
-  internal::StoredChunk chunk;
-  chunk.start = record["start"].get<uint64_t>();
-  chunk.end = record["end"].get<uint64_t>();
-  chunk.text = record["text"].get<std::string>();
-  if (chunk.start > chunk.end || chunk.end - chunk.start != CodePointCount(chunk.text)) return damaged;
-  return chunk;
+  ChunkRecord out;
+  out.document_id = record["doc"].get<std::string>();
+  out.chunk.start = record["start"].get<uint64_t>();
+  out.chunk.end = record["end"].get<uint64_t>();
+  out.chunk.text = record["text"].get<std::string>();
+  if (out.chunk.start > out.chunk.end || out.chunk.end - out.chunk.start != CodePointCount(out.chunk.text)) return damaged;
+  return out;
 }
 
-// The hit with the neighbouring chunks' text around it, cut to whole sentences at both edges
-// where they are near (sentence_span.h). A neighbour that cannot be read leaves the hit as it is.
-void MemoryStoreImpl::WidenToSentences(const Collection& c, const DocumentMeta& meta, SearchHit* hit) const {
-  const auto at = std::find(meta.chunks.begin(), meta.chunks.end(), hit->chunk_id);
-  if (at == meta.chunks.end() || hit->end <= hit->start) return;
-  const size_t index = static_cast<size_t>(at - meta.chunks.begin());
+absl::StatusOr<internal::StoredChunk> MemoryStoreImpl::ReadChunk(const Collection& c, uint64_t chunk_id) const {
+  absl::StatusOr<ChunkRecord> record = ReadChunkRecord(c, chunk_id, std::numeric_limits<size_t>::max());
+  if (!record.ok()) return record.status();
+  return std::move(record->chunk);
+}
+
+// The hit moved out to the sentences its chunk was cut inside (sentence_span.h), each edge
+// settled in a window of the document at most 2 · kMaxWidening on either side of it, so the
+// work per hit is bounded whatever the chunks' size; the text is stitched from the neighbours
+// (StitchWindow: whitespace the chunker trimmed between chunks that do not overlap comes back as
+// a stand-in). A neighbour that cannot be read, or is too large to be worth it, leaves that edge.
+void MemoryStoreImpl::WidenToSentences(const Collection& c, const Widening& w, SearchHit* hit) const {
+  constexpr uint64_t kReach = 2 * kMaxWidening;
+  constexpr size_t kMaxNeighbourBytes = 64 * 1024;
+  if (hit->end <= hit->start) return;
   std::vector<internal::StoredChunk> chunks;
-  for (size_t i = index > 0 ? index - 1 : 0; i <= index + 1 && i < meta.chunks.size(); ++i) {
-    absl::StatusOr<internal::StoredChunk> chunk = ReadChunk(c, meta.chunks[i]);
-    if (!chunk.ok()) return;
-    chunks.push_back(std::move(*chunk));
+  bool first_is_document_start = w.first_is_document_start;
+  if (w.previous.has_value()) {
+    absl::StatusOr<ChunkRecord> previous = ReadChunkRecord(c, *w.previous, kMaxNeighbourBytes);
+    if (previous.ok()) {
+      chunks.push_back(std::move(previous->chunk));
+    } else {
+      first_is_document_start = false;  // the window starts at the hit, in the middle of the document
+    }
   }
-  const uint64_t window_start = std::min(chunks.front().start, hit->start);
-  const uint64_t window_end = std::max(chunks.back().end, hit->end);
-  const std::string window = internal::StitchWindow(chunks, window_start, window_end);
-  const internal::SentenceSpan span =
-      internal::WidenToSentences(window, window_start, window_start == 0, hit->start, hit->end);
-  hit->starts_sentence = span.starts_sentence;
-  if (span.start == hit->start && span.end == hit->end) return;
-  const internal::DecodedText decoded = internal::DecodeUtf8(window);
-  const size_t from = decoded.byte_offsets[span.start - window_start];
-  hit->text = window.substr(from, decoded.byte_offsets[span.end - window_start] - from);
-  hit->start = span.start;
-  hit->end = span.end;
+  chunks.push_back({hit->start, hit->end, hit->text});
+  if (w.next.has_value()) {
+    absl::StatusOr<ChunkRecord> next = ReadChunkRecord(c, *w.next, kMaxNeighbourBytes);
+    if (next.ok()) chunks.push_back(std::move(next->chunk));
+  }
+  const uint64_t first = std::min(chunks.front().start, hit->start), last = std::max(chunks.back().end, hit->end);
+  const internal::SentenceSpanOptions options{.max_widening = kMaxWidening};
+  // Each edge from the document within `reach` of it on both sides (a sentence it cuts ends or
+  // starts on the other side of it, maybe beyond the hit).
+  auto window = [&](uint64_t edge) {
+    return std::pair{std::max(first, edge > kReach ? edge - kReach : 0), std::min(last, edge + kReach)};
+  };
+  const auto [start_from, start_to] = window(hit->start);
+  const internal::SentenceSpan start_span = internal::WidenToSentences(
+      internal::StitchWindow(chunks, start_from, start_to), start_from, first_is_document_start && start_from == first,
+      hit->start, std::min(hit->end, start_to), options);
+  const auto [end_from, end_to] = window(hit->end);
+  const internal::SentenceSpan end_span = internal::WidenToSentences(
+      internal::StitchWindow(chunks, end_from, end_to), end_from, first_is_document_start && end_from == first,
+      std::max(hit->start, end_from), hit->end, options);
+  hit->starts_sentence = hit->starts_sentence || start_span.starts_sentence;
+  if (start_span.start == hit->start && end_span.end == hit->end) return;
+  hit->start = start_span.start;
+  hit->end = end_span.end;
+  hit->text = internal::StitchWindow(chunks, hit->start, hit->end);
+  hit->title = ArticleTitleAt(w.articles, w.title, hit->start, hit->end);
 }
 
 absl::StatusOr<PassageWindow> MemoryStoreImpl::ReadPassage(const PassageQuery& query) {

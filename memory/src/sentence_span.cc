@@ -36,6 +36,9 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
       if (start - line_start <= options.max_widening) {
         span.start = line_start;
         span.starts_sentence = blank(line_start, s_start);
+      } else if (start - s_start <= options.max_widening) {
+        span.start = s_start;  // a long line (prose): its start is no heading either way
+        span.starts_sentence = true;
       }
     } else if (s_start >= start && s_start < end && blank(start, s_start)) {
       span.starts_sentence = true;  // the chunk begins with a whole sentence

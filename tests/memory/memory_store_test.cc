@@ -408,6 +408,46 @@ TEST_F(MemoryStoreTest, WholeSentenceHitsQuoteEverySentenceTheChunksCut) {
   EXPECT_LT(quotable_plain.size() + 5, sentences.size());
 }
 
+TEST_F(MemoryStoreTest, WholeSentenceHitsStayBoundedAndKnowWhereTheirDocumentStarts) {
+  auto store = Open();
+  // Prose on one long line, a document that opens with blank lines and spaces (the chunker trims
+  // them), and a run of 100,000 spaces between two paragraphs of a document cut into big chunks.
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .chunking = {.max_chars = 150, .overlap_chars = 0}}).ok());
+  std::string prose;
+  for (int i = 0; i < 12; ++i) {  // sentences longer than a chunk: the chunker cuts them at a space
+    prose += "Sentence " + std::to_string(i) + " says the agent market grew";
+    for (int j = 0; j < 18; ++j) prose += " and grew";
+    prose += " that year. ";
+  }
+  const std::string opening = "\n\n   The agent market opened the year strong. It grew all year.";
+  std::string gap = "The agent market grew before the gap. It kept growing.";
+  gap += std::string(100000, ' ') + "\n\nAfter the gap the agent market slowed. It ended flat.";
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "prose", .text = prose}, {.id = "opening", .text = opening}, {.id = "gap", .text = gap}}).ok());
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "agent market", .k = 100, .mode = SearchMode::kLexical,
+                             .whole_sentences = true});
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  bool prose_widened = false;
+  for (const SearchHit& h : *hits) {
+    const std::string& text = h.document_id == "prose" ? prose : h.document_id == "opening" ? opening : gap;
+    EXPECT_EQ(h.text.size() <= 150 * 4 + 2 * 300 * 4, true) << h.document_id << " " << h.start;
+    EXPECT_EQ(CodePointCount(h.text), h.end - h.start);
+    // Exactly the document's text, but for whitespace the chunker trimmed between chunks.
+    auto squeeze = [](std::string s) {
+      s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\n'; }), s.end());
+      return s;
+    };
+    EXPECT_EQ(squeeze(h.text), squeeze(CodePointSpan(text, h.start, h.end))) << h.document_id << " " << h.start;
+    if (h.document_id == "opening") EXPECT_TRUE(h.starts_sentence) << "a document's first chunk starts a sentence";
+    if (h.document_id == "prose" && h.start > 0) {
+      // A sentence a chunk cut on a long line is taken whole from its start.
+      EXPECT_TRUE(h.starts_sentence) << h.start << " [" << h.text << "]";
+      EXPECT_EQ(CodePointSpan(prose, h.start, h.start + 9), "Sentence ") << h.start;
+      prose_widened = true;
+    }
+  }
+  EXPECT_TRUE(prose_widened);
+}
+
 TEST_F(MemoryStoreTest, APassageReadsBackInsideItsDocumentAtItsOwnOffsets) {
   auto store = Open();
   ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .chunking = {.max_chars = 120, .overlap_chars = 20}}).ok());

@@ -190,7 +190,8 @@ ToolInfo MemorySearchInfo() {
           Json::parse(R"({"type": "object", "properties": {"collection": {"type": "string", "minLength": 1, "maxLength": 64},
                           "query": {"type": "string", "minLength": 1, "maxLength": 8192},
                           "k": {"type": "integer", "minimum": 1, "maximum": 100},
-                          "mode": {"enum": ["hybrid", "vector", "lexical"]}},
+                          "mode": {"enum": ["hybrid", "vector", "lexical"]},
+                          "whole_sentences": {"type": "boolean"}},
                           "required": ["collection", "query"], "additionalProperties": false})"),
           ToolInfo::Origin::kBuiltin, ""};
 }

@@ -91,8 +91,10 @@ struct SearchQuery {
   SearchMode mode = SearchMode::kHybrid;
   SearchFilter filter;
   // Widen each hit to the sentences its chunk was cut inside (at most 300 code points on each
-  // side, from the neighbouring chunks), so that a quote can take the first and last sentences
-  // whole. Ranking and scores are the chunks'. Default false: hits are the chunks as stored.
+  // side, from the neighbouring chunks; the first 100 hits), so that a quote can take the first
+  // and last sentences whole. Ranking and scores are the chunks'; offsets stay exact, but
+  // whitespace the chunker trimmed between two chunks that do not overlap comes back as spaces
+  // or line breaks. Default false: hits are the chunks as stored.
   bool whole_sentences = false;
 };
 
