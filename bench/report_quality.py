@@ -7,7 +7,8 @@ in one run, and scores each report:
 - faithfulness: the share of body sentences carrying a citation, and the share of cited
   sentences found verbatim (whitespace aside) in the passage their citation names;
 - readability: repeated sentences, distinct 4-gram ratio (characters for Chinese, words for
-  English), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits,
+  English), paragraphs that open with a sentence leaning on one the report does not have (a
+  pronoun or a continuation: "这", "It", "例如"), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits,
   dot leaders of a table of contents);
 - references per report, seconds per report, tokens, and the prefix-cache hit rate of the run.
 
@@ -111,6 +112,12 @@ def passage_text(reference, documents):
         return f.read()[reference.span.start:reference.span.end]
 
 
+# Openers of a sentence that leans on the one before it (memory/src/sentence_ranker.cc's list).
+LEANING = ("For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如",
+           "譬如", "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时", "It ", "Its ",
+           "This ", "These ", "They ", "Their ", "He ", "She ", "Such ", "其", "该", "这", "此", "它", "他们")
+
+
 def score(markdown, references, answer, chinese, documents):
     body, tables = body_of(markdown)
     text = "\n".join(body)
@@ -127,6 +134,8 @@ def score(markdown, references, answer, chinese, documents):
         repeated += key in seen
         seen.add(key)
     junk = sum(len(m.group(0)) for m in JUNK.finditer(text))
+    opened = [sentences_of(p) for p in body]
+    leaning_openers = sum(1 for ss in opened if ss and ss[0][0].strip().startswith(LEANING))
     return {
         "answered": None if answer is None else squash(answer) in squash(full_text),
         "tables": len(tables),
@@ -135,6 +144,7 @@ def score(markdown, references, answer, chinese, documents):
         "cited_share": len(cited) / len(sentences) if sentences else 0.0,
         "verbatim_share": len(verbatim) / len(cited) if cited else 0.0,
         "repeated_sentences": repeated,
+        "leaning_openers": leaning_openers,
         "distinct_4grams": round(ngram_ratio(text, chinese), 3),
         "junk_share": round(junk / max(1, len(text)), 4),
         "references": len(references),
@@ -214,6 +224,7 @@ def main():
                 "cited_share": round(cited_total / max(1, sum(r["sentences"] for r in rows)), 3),
                 "verbatim_share": round(sum(r["sentences"] * r["cited_share"] * r["verbatim_share"] for r in rows) / max(1e-9, cited_total), 3),
                 "repeated_sentences": sum(r["repeated_sentences"] for r in rows),
+                "leaning_openers": sum(r["leaning_openers"] for r in rows),
                 "distinct_4grams": round(sum(r["distinct_4grams"] for r in rows) / len(rows), 3),
                 "junk_share": round(sum(r["junk_share"] for r in rows) / len(rows), 4),
                 "tables": sum(r["tables"] for r in rows),

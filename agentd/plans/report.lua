@@ -562,6 +562,17 @@ local function extractive(ctx, inputs, c, outline)
       if ra ~= rb then return ra < rb end
       return position(a) < position(b)
     end)
+    -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
+    -- not open the section when another one can.
+    local function leans(u) return where[u.text] ~= nil and where[u.text].leans end
+    if #kept > 1 and leans(kept[1]) then
+      for k = 2, #kept do
+        if not leans(kept[k]) then
+          table.insert(kept, 1, table.remove(kept, k))
+          break
+        end
+      end
+    end
     return {units = kept, sentences = #kept}
   end)
 

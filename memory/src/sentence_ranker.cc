@@ -166,7 +166,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     auto scored = Score(embedder, query, texts);
     if (!scored.ok()) return scored.status();
     for (size_t i = 0; i < sentences.size(); ++i) {
-      sentences[i].score = scored->relevance[i] * StandsAlone(sentences[i].text);
+      const double alone = StandsAlone(sentences[i].text);
+      sentences[i].score = scored->relevance[i] * alone;
+      sentences[i].leans_on_context = alone < 1.0;
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;

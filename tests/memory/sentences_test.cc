@@ -222,6 +222,10 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   EXPECT_THAT(ranked->sentences[1].text, ::testing::StartsWith("该"));
   EXPECT_THAT(ranked->sentences[2].text, ::testing::StartsWith("例如"));
   EXPECT_LT(ranked->sentences[2].score, 0.7 * ranked->sentences[0].score);
+  // And they say so, for a writer that orders them.
+  EXPECT_FALSE(ranked->sentences[0].leans_on_context);
+  EXPECT_TRUE(ranked->sentences[1].leans_on_context);
+  EXPECT_TRUE(ranked->sentences[2].leans_on_context);
 }
 
 TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {

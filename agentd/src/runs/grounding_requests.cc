@@ -91,7 +91,8 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
   auto list = [](const std::vector<memory::RankedSentence>& items) {
     Json out = Json::array();
     for (const memory::RankedSentence& s : items) {
-      out.push_back({{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score}});
+      out.push_back({{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
+                     {"leans", s.leans_on_context}});
     }
     return out;
   };

@@ -58,6 +58,9 @@ struct RankedSentence {
   int passage = 0;  // index into the passages given
   uint64_t start = 0, end = 0;  // code points into that passage
   double score = 0;             // relevance in [0, 1]
+  // Whether it opens with a pronoun or a continuation ("这", "It", "例如"): it leans on the
+  // sentence before it in its source, so a writer should not open a paragraph with it.
+  bool leans_on_context = false;
 };
 
 struct RankedRow {
