@@ -1,0 +1,43 @@
+// libFuzzer target: a retrieved passage (any text a tenant ingested) split into the sentences a
+// report may quote, and a chunk of it widened to whole sentences (memory/src/sentence_span.h),
+// as search and the report plan do. The first four bytes choose the chunk's edges and how far
+// they may move. Every sentence must lie inside the passage and be found verbatim in its
+// NormalizeSpacing; the widened span must hold the chunk, stay inside the window and move each
+// edge at most as far as allowed.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "memory/chunker.h"
+#include "memory/sentences.h"
+#include "sentence_span.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 4) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data + 4), size - 4);
+  const uint64_t length = memory::CodePointCount(text);
+  const std::string normalized = memory::NormalizeSpacing(text);
+  for (const bool starts : {false, true}) {
+    const memory::PassageSentences found = memory::SplitSentences(text, {.starts_at_sentence = starts});
+    for (const memory::PassageSentence& s : found.sentences) {
+      if (s.start >= s.end || s.end > length) __builtin_trap();
+      if (normalized.find(s.text) == std::string::npos) __builtin_trap();
+    }
+    for (const memory::PassageSentence& h : found.headings) {
+      if (h.start >= h.end || h.end > length) __builtin_trap();
+    }
+  }
+  // A chunk [start, end) of the window, which starts at document offset 1000.
+  const uint64_t window_start = 1000;
+  const uint64_t start = length == 0 ? 0 : data[0] * length / 256;
+  const uint64_t end = start + (length - start) * data[1] / 255;
+  const memory::internal::SentenceSpanOptions options{.max_widening = static_cast<uint64_t>(data[2]) * 4};
+  const memory::internal::SentenceSpan span = memory::internal::WidenToSentences(
+      text, window_start, (data[3] & 1) != 0, window_start + start, window_start + end, options);
+  if (span.start > window_start + start || span.end < window_start + end) __builtin_trap();
+  if (span.start < window_start || span.end > window_start + length) __builtin_trap();
+  if (window_start + start - span.start > options.max_widening || span.end - (window_start + end) > options.max_widening) {
+    __builtin_trap();
+  }
+  return 0;
+}
