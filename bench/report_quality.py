@@ -14,10 +14,11 @@ in one run, and scores each report:
 
     PYTHONPATH=build/python:sdk/python /usr/bin/python3 bench/report_quality.py \
         [--model engine/models/agentd-default] [--embedding-model engine/models/agentd-embed] \
-        [--styles extractive,abstractive] [--dev] [--json OUT.json] [--show N]
+        [--styles extractive,abstractive] [--dev | --english] [--json OUT.json] [--show N]
 
 Starts its own daemon (build/bin/agentd) on a temporary data directory and ingests
-tests/data/corpus/seeds with agentctl, as a user would. --dev adds the 24 held-out questions.
+tests/data/corpus/seeds with agentctl, as a user would. --dev adds the 24 held-out questions;
+--english runs the English corpus (tests/data/corpus_en) and its questions instead.
 """
 
 import argparse
@@ -41,6 +42,11 @@ BROAD_TOPICS = [
     "DeepSeek-V3 的训练成本与技术创新",
     "DeepSeek 对英伟达与算力需求的影响",
     "AI 大模型对传媒与影视行业的影响",
+]
+BROAD_TOPICS_EN = [
+    "Harbor Robotics business performance in 2024",
+    "Grid battery storage growth and economics",
+    "The cost of training and serving large language models",
 ]
 CITATION = re.compile(r"\[(\d+)\]")
 TABLE_SOURCE = re.compile(r"^(（表格摘自资料 \[(\d+)\]）|\(Table quoted from \[(\d+)\]\.\))$")
@@ -163,14 +169,17 @@ def main():
     parser.add_argument("--styles", default="extractive,abstractive")
     parser.add_argument("--sections", type=int, default=4)
     parser.add_argument("--dev", action="store_true", help="also the 24 held-out questions")
+    parser.add_argument("--english", action="store_true",
+                        help="the English corpus (tests/data/corpus_en) and its 20 questions instead")
     parser.add_argument("--json", help="write every row and the summaries here")
     parser.add_argument("--show", type=int, default=0, help="print the first N extractive reports")
     args = parser.parse_args()
 
-    topics = [(q["question"], q["answer_contains"]) for q in questions(os.path.join(ROOT, "tests", "data", "corpus", "questions.jsonl"))]
-    if args.dev:
-        topics += [(q["question"], q["answer_contains"]) for q in questions(os.path.join(ROOT, "tests", "data", "corpus", "questions_dev.jsonl"))]
-    topics += [(t, None) for t in BROAD_TOPICS]
+    corpus = os.path.join(ROOT, "tests", "data", "corpus_en" if args.english else "corpus")
+    topics = [(q["question"], q["answer_contains"]) for q in questions(os.path.join(corpus, "questions.jsonl"))]
+    if args.dev and not args.english:
+        topics += [(q["question"], q["answer_contains"]) for q in questions(os.path.join(corpus, "questions_dev.jsonl"))]
+    topics += [(t, None) for t in (BROAD_TOPICS_EN if args.english else BROAD_TOPICS)]
 
     work = tempfile.mkdtemp(prefix="agentd-bench-")
     port_file = os.path.join(work, "port")
@@ -189,7 +198,7 @@ def main():
         address = "127.0.0.1:" + open(port_file).read().strip()
         agentctl = [os.path.join(ROOT, "build", "bin", "agentctl"), "--addr", address]
         subprocess.run(agentctl + ["memory", "create", "seeds"], check=True, stdout=subprocess.DEVNULL)
-        seeds = os.path.join(ROOT, "tests", "data", "corpus", "seeds")
+        seeds = os.path.join(corpus, "seeds")
         subprocess.run(agentctl + ["memory", "ingest", "seeds"] + sorted(os.path.join(seeds, n) for n in os.listdir(seeds)),
                        check=True, stdout=subprocess.DEVNULL)
         client = Client(address, timeout=120)

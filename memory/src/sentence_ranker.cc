@@ -19,18 +19,30 @@ struct Scored {
   std::vector<std::vector<float>> vectors;  // empty without an embedder
 };
 
-absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const std::vector<std::string>& texts) {
+// `contexts` (empty, or one per text): what a text is read under — its document's title. A
+// query term the context has counts once for the text even where the text lacks it, so that a
+// sentence is not preferred for repeating its document's subject ("Harbor Robotics ended the
+// year with…") over one that answers the rest of the question ("Revenue for the year reached…").
+absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const std::vector<std::string>& texts,
+                             const std::vector<std::string>& contexts = {}) {
   Scored out;
   out.relevance.assign(texts.size(), 0.0);
   if (texts.empty()) return out;
+  const std::vector<std::string> query_terms = LexicalTerms(query);
+  const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
     for (std::string& term : LexicalTerms(texts[i])) ++counts[std::move(term)];
+    if (i < contexts.size()) {
+      for (std::string& term : LexicalTerms(contexts[i])) {
+        if (asked.count(term) && counts.find(term) == counts.end()) counts[std::move(term)] = 1;
+      }
+    }
     bm25.Add(i, counts);
   }
   std::vector<double> lexical(texts.size(), 0.0);
-  for (const auto& [id, score] : bm25.Search(LexicalTerms(query), texts.size(), [](uint64_t) { return true; })) {
+  for (const auto& [id, score] : bm25.Search(query_terms, texts.size(), [](uint64_t) { return true; })) {
     lexical[id] = score;
   }
   const double best_lexical = *std::max_element(lexical.begin(), lexical.end());
@@ -161,9 +173,12 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
 
   RankedSentences out;
   if (!sentences.empty()) {
-    std::vector<std::string> texts;
-    for (const RankedSentence& s : sentences) texts.push_back(s.text);
-    auto scored = Score(embedder, query, texts);
+    std::vector<std::string> texts, contexts;
+    for (const RankedSentence& s : sentences) {
+      texts.push_back(s.text);
+      contexts.push_back(passages[s.passage].title);
+    }
+    auto scored = Score(embedder, query, texts, contexts);
     if (!scored.ok()) return scored.status();
     for (size_t i = 0; i < sentences.size(); ++i) {
       const double alone = StandsAlone(sentences[i].text);

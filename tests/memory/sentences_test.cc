@@ -228,6 +228,28 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   EXPECT_TRUE(ranked->sentences[2].leans_on_context);
 }
 
+TEST(SentenceRankerTest, ASentenceNeedNotRepeatItsDocumentsSubject) {
+  // Every sentence of the passage is read under its document's title: the one that answers the
+  // rest of the question comes before those that only name the company again.
+  const std::vector<PassageInput> passages = {
+      {.text = "Harbor Robotics designs straddle carriers for container ports. Revenue for the year reached $312 million. "
+               "Service contracts for installed machines made up 41% of revenue. Management expects revenue growth of "
+               "about 20% next year. Harbor Robotics ended the year with a staff of 1,240.",
+       .starts_at_sentence = true,
+       .title = "Harbor Robotics: annual review 2024"},
+  };
+  auto ranked = RankSentences(nullptr, "What was Harbor Robotics revenue in 2024?", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("evenue"));
+  // Without the title, the sentences naming the company win.
+  std::vector<PassageInput> untitled = passages;
+  untitled[0].title.clear();
+  auto bare = RankSentences(nullptr, "What was Harbor Robotics revenue in 2024?", untitled, {.k = 3});
+  ASSERT_TRUE(bare.ok());
+  EXPECT_THAT(bare->sentences[0].text, ::testing::StartsWith("Harbor Robotics"));
+}
+
 TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {
   // Lexical ranking alone over each question's source document, cut into chunks as memory cuts
   // them: the sentence with the answer is among the best 8 for most questions (tables hold the

@@ -42,6 +42,7 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
       input.text = p.get<std::string>();
     } else if (p.is_object() && p.contains("text") && p["text"].is_string()) {
       input.text = p["text"].get<std::string>();
+      if (p.contains("title") && p["title"].is_string()) input.title = p["title"].get<std::string>();
       const Json offsets = p.value("offsets", Json());
       const Json starts_sentence = p.value("starts_sentence", Json());
       input.starts_at_sentence = (starts_sentence.is_boolean() && starts_sentence.get<bool>()) ||

@@ -30,6 +30,10 @@ struct PassageInput {
   // Whether the passage begins where a sentence begins (its document's start, or a hit widened
   // to whole sentences); see SentenceOptions.
   bool starts_at_sentence = false;
+  // Its document's (or article's) title, which a quote is read under: a query term the title
+  // has counts for each of the passage's sentences, so that sentences are not ranked for
+  // repeating their document's subject. Empty: none.
+  std::string title;
 };
 
 struct SentenceRankOptions {
