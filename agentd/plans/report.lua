@@ -328,7 +328,7 @@ local function extractive_outline(ctx, c)
     local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
     -- Headings in the topic's language, none repeating the topic or each other.
     -- Sources in another language than the topic's leave too few: then theirs.
-    local candidates, seen = {}, {[trim(topic)] = true}
+    local candidates, seen, document_title = {}, {[trim(topic)] = true}, {}
     for _, any_language in ipairs({false, true}) do
       for _, h in ipairs(found.headings) do
         -- Headings far from the topic (scores are scaled to the best one) make sections that
@@ -336,6 +336,8 @@ local function extractive_outline(ctx, c)
         if h.score >= 0.3 and (any_language or is_chinese(h.text) == (lang == "zh")) and not seen[h.text] then
           seen[h.text] = true
           candidates[#candidates + 1] = h.text
+          local hit = notes.hits[h.passage]
+          document_title[h.text] = hit and hit.title or ""
         end
       end
       if #candidates >= 2 then break end
@@ -349,8 +351,16 @@ local function extractive_outline(ctx, c)
       end
     end
     -- Headings that share only the framing with the topic are on another subject: only those
-    -- that name the topic's subject make sections.
-    local named = on_subject(candidates, subject_keys(topic))
+    -- that name the topic's subject make sections — or, a short one ("Prices", "Risks" in a
+    -- Markdown report), whose document's title names it.
+    local keys = subject_keys(topic)
+    local named = {}
+    for _, h in ipairs(candidates) do
+      local short = select(2, h:gsub("%S+", "")) <= 3 and utf8.len(h) <= 24
+      if #on_subject({h}, keys) > 0 or (short and #on_subject({document_title[h] or ""}, keys) > 0) then
+        named[#named + 1] = h
+      end
+    end
     if #named > 0 then
       candidates = named
     else  -- none says what the topic is about: the one closest to it, not a padded report
@@ -454,10 +464,20 @@ local function extractive(ctx, inputs, c, outline)
       end
       sentences = merged
     end
-    -- Sentences far below the best one (scores are scaled to it) answer something else.
+    -- Sentences far below the best one (scores are scaled to it) answer something else, and so,
+    -- in a report in English, does one that names none of the topic's subject while its
+    -- document's title does not either (a lidar supplier under a report on grid batteries,
+    -- found by the word "risk"). Chinese subjects are pairs of characters that many unrelated
+    -- sentences share: there the filter only let other noise in (BENCHMARKS.md).
+    local keys = lang == "zh" and {} or subject_keys(topic)
+    local function on_topic(s)
+      if #keys == 0 then return true end
+      local p = passages[s.passage]
+      return #on_subject({s.text}, keys) > 0 or (p ~= nil and #on_subject({p.title or ""}, keys) > 0)
+    end
     local candidates = {}
     for _, s in ipairs(sentences) do
-      if s.score >= 0.35 or #candidates < 2 then candidates[#candidates + 1] = s end
+      if on_topic(s) and (s.score >= 0.35 or #candidates < 2) then candidates[#candidates + 1] = s end
     end
     -- A table row that covers most of the question (a figure no sentence states) is quoted with
     -- its header, with the other good rows of the same table.

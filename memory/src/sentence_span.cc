@@ -25,6 +25,10 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
     }
     return true;
   };
+  // A chunk that opens with a Markdown heading's line (the chunker cuts before each) starts a
+  // unit whole: the heading is no fragment of the line before.
+  const bool at_line_start = start == window_start ? window_starts_at_sentence : cps[start - 1 - window_start] == '\n';
+  if (start < end && at_line_start && cps[start - window_start] == '#') span.starts_sentence = true;
   for (const PassageSentence& s : sentences.sentences) {
     const uint64_t s_start = window_start + s.start, s_end = window_start + s.end;
     if (s_start < start && start < s_end) {

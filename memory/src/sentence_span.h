@@ -25,8 +25,10 @@ struct SentenceSpanOptions {
 
 // `window` is the document's code points [window_start, window_start + its length); it holds
 // the chunk [start, end) and, for the edges to move, some text on either side.
-// `window_starts_at_sentence`: whether window_start is 0 (text before the first sentence end
-// is then a sentence, not a fragment). An edge the window cannot settle stays where it is.
+// `window_starts_at_sentence`: whether window_start is where a sentence starts — the document's
+// first text (what comes before the first sentence end is then a sentence, not a fragment). An
+// edge the window cannot settle stays where it is. A chunk that opens with a Markdown heading's
+// line starts a unit whole (starts_sentence).
 SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bool window_starts_at_sentence,
                               uint64_t start, uint64_t end, const SentenceSpanOptions& options = {});
 

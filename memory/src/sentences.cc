@@ -309,6 +309,15 @@ bool IsFurniture(const std::string& text) {
   for (std::string_view word : kFurniture) {
     if (text.find(word) != std::string::npos) return true;
   }
+  // A security code ("300418.SZ", "601595.SH"): a brokerage report's stock recommendation.
+  for (size_t dot = text.find('.'); dot != std::string::npos; dot = text.find('.', dot + 1)) {
+    if (dot < 6 || dot + 3 > text.size()) continue;
+    const std::string_view exchange = std::string_view(text).substr(dot + 1, 2);
+    if (exchange != "SZ" && exchange != "SH" && exchange != "BJ" && exchange != "HK") continue;
+    bool digits = true;
+    for (size_t i = dot - 6; i < dot && digits; ++i) digits = text[i] >= '0' && text[i] <= '9';
+    if (digits) return true;
+  }
   return false;
 }
 

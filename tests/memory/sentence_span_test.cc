@@ -67,6 +67,20 @@ TEST(SentenceSpanTest, AnEdgeAtASentenceBoundaryStaysAndAFarOneIsLeft) {
   EXPECT_FALSE(span.starts_sentence);
 }
 
+TEST(SentenceSpanTest, AChunkThatOpensWithAMarkdownHeadingStartsAUnit) {
+  // The chunker cuts before each heading: such a chunk's first piece is the heading, whole.
+  const std::string window = "Lower prices changed project economics.\n\n## Prices\n\nThe average pack price dropped to $97.";
+  const uint64_t heading = Find(window, "## Prices");
+  SentenceSpan span = WidenToSentences(window, 500, false, 500 + heading, 500 + CodePointCount(window));
+  EXPECT_EQ(span.start, 500 + heading);
+  EXPECT_TRUE(span.starts_sentence);
+  // A '#' inside a line is no heading (and, not allowed to move, the start stays a fragment's).
+  const std::string inline_hash = "Item #3 was the best seller. It sold 40 units.";
+  span = WidenToSentences(inline_hash, 0, true, Find(inline_hash, "#3"), CodePointCount(inline_hash), {.max_widening = 0});
+  EXPECT_EQ(span.start, Find(inline_hash, "#3"));
+  EXPECT_FALSE(span.starts_sentence);
+}
+
 TEST(SentenceSpanTest, ASpanTheWindowDoesNotHoldIsLeftAsItIs) {
   const std::string window = "一句完整的话在这里结束。";
   for (auto [start, end] : {std::pair<uint64_t, uint64_t>{5, 40}, {50, 60}, {8, 3}}) {

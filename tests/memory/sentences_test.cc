@@ -104,6 +104,13 @@ TEST(SentencesTest, AWordHyphenatedAcrossLinesIsQuotedWhole) {
   EXPECT_EQ(NormalizeSpacing("CINI⁃\n\nTY 电影⁃\n系统 state-of-\nthe-art"), "CINITY 电影⁃系统 state-of- the-art");
 }
 
+TEST(SentencesTest, AStockRecommendationIsNoSentence) {
+  const std::string passage =
+      "重点推荐布局大模型的昆仑万维300418.SZ，以及影视主业复苏的上海电影601595.SH。昆仑万维在 2023 年发布了天工大模型。";
+  EXPECT_THAT(Texts(SplitSentences(passage, {.starts_at_sentence = true}).sentences),
+              ElementsAre("昆仑万维在 2023 年发布了天工大模型。"));
+}
+
 TEST(SentencesTest, EnglishProseAndMarkdown) {
   const std::string text =
       "# Market overview\n\nThe AI agent market grew 35% in 2024. Revenue reached 5.4 billion dollars, up from 4.0 "

@@ -10,7 +10,8 @@
 //
 // What is not a sentence a reader wants is left out: fragments (no sentence end, or the cut-off
 // start of a passage that begins mid-document), page furniture (disclaimers such as
-// 请务必阅读正文之后的免责声明, 资料来源 lines, analyst and contact lines), table rows and
+// 请务必阅读正文之后的免责声明, 资料来源 lines, analyst and contact lines, stock recommendations
+// naming a security code such as 300418.SZ), table rows and
 // text that is mostly digits, and pieces shorter than min_chars.
 //
 // Sentence text is the passage's own text with its line breaks joined (a word hyphenated across
