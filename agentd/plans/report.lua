@@ -214,10 +214,14 @@ local function web_passages(ctx, query, passages, limit)
   for _, tool in ipairs(ctx.tools.list()) do
     if tool.name == "web_search" then
       local web = ctx.tools.call("web_search", {query = query, max_results = 3})
-      for _, r in ipairs(web.results or {}) do
-        if #passages < limit then
-          passages[#passages + 1] = {text = r.content or r.snippet or "", title = r.title or "", source = r.url or "",
-                                     document = r.url or "", chunk_id = "", offsets = {0, 0}, collection = ""}
+      -- A search service's results are web pages' words: whatever is not a string is left out.
+      local function text_of(v) return type(v) == "string" and v or nil end
+      for _, r in ipairs(type(web.results) == "table" and web.results or {}) do
+        local text = type(r) == "table" and (text_of(r.content) or text_of(r.snippet)) or nil
+        if text ~= nil and #passages < limit then
+          local url = text_of(r.url) or ""
+          passages[#passages + 1] = {text = text, title = text_of(r.title) or "", source = url, document = url,
+                                     chunk_id = "", offsets = {0, 0}, collection = ""}
         end
       end
     end
@@ -356,7 +360,7 @@ local function extractive_outline(ctx, c)
     local keys = subject_keys(topic)
     local named = {}
     for _, h in ipairs(candidates) do
-      local short = select(2, h:gsub("%S+", "")) <= 3 and utf8.len(h) <= 24
+      local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
       if #on_subject({h}, keys) > 0 or (short and #on_subject({document_title[h] or ""}, keys) > 0) then
         named[#named + 1] = h
       end
@@ -473,7 +477,7 @@ local function extractive(ctx, inputs, c, outline)
     local function on_topic(s)
       if #keys == 0 then return true end
       local p = passages[s.passage]
-      return #on_subject({s.text}, keys) > 0 or (p ~= nil and #on_subject({p.title or ""}, keys) > 0)
+      return #on_subject({s.text}, keys) > 0 or (p ~= nil and type(p.title) == "string" and #on_subject({p.title}, keys) > 0)
     end
     local candidates = {}
     for _, s in ipairs(sentences) do

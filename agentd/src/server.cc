@@ -41,15 +41,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status WritePortFile(const std::string& path, int port) {
-  std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.flush()) return absl::PermissionDeniedError(absl::StrCat("port file ", temp, ": cannot write"));
-  }
+// A port file appears whole (written beside it, then renamed), and only once the daemon has said
+// in its log that it serves: whoever waits for the file finds the log complete. Staging can fail
+// (a directory not writable) before anything is announced; the rename within one directory
+// practically cannot.
+absl::Status StagePortFile(const std::string& path, int port) {
+  const std::string temp = path + ".tmp";
+  std::ofstream out(temp, std::ios::trunc);
+  out << port << "\n";
+  if (!out.flush()) return absl::PermissionDeniedError(absl::StrCat("port file ", temp, ": cannot write"));
+  return absl::OkStatus();
+}
+
+absl::Status PublishPortFile(const std::string& path) {
   std::error_code ec;
-  fs::rename(temp, path, ec);
+  fs::rename(path + ".tmp", path, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("port file ", path, ": ", ec.message()));
   return absl::OkStatus();
 }
@@ -266,9 +272,13 @@ class ServerImpl final : public Server {
       if (!frontend.ok()) return frontend.status();
       http_frontend_ = std::move(*frontend);
       if (!options_.http_port_file.empty()) {
-        absl::Status status = WritePortFile(options_.http_port_file, http_frontend_->port());
+        absl::Status status = StagePortFile(options_.http_port_file, http_frontend_->port());
         if (!status.ok()) return status;
       }
+    }
+    if (!options_.port_file.empty()) {
+      absl::Status status = StagePortFile(options_.port_file, port_);
+      if (!status.ok()) return status;
     }
     // Streams beyond the engine's queue would take the places the runs' own model calls need
     // (scripts/load_test.py: a third of the runs failed with "queue is full").
@@ -284,9 +294,9 @@ class ServerImpl final : public Server {
                           {"data_dir", options_.data_dir},
                           {"version", kVersion},
                           {"state_opens", store_->open_count()}});
-    // The port file last: whoever waits for it (a supervisor, the tests) finds the log complete.
-    if (!options_.port_file.empty()) {
-      absl::Status status = WritePortFile(options_.port_file, port_);
+    for (const std::string& path : {http_frontend_ != nullptr ? options_.http_port_file : std::string(), options_.port_file}) {
+      if (path.empty()) continue;
+      absl::Status status = PublishPortFile(path);
       if (!status.ok()) return status;
     }
     return absl::OkStatus();

@@ -164,6 +164,7 @@ class MemoryStoreImpl final : public MemoryStore {
     size_t hit = 0;
     std::optional<uint64_t> previous, next;
     bool first_is_document_start = false;  // the first of previous-or-hit is the document's first chunk
+    // For ArticleTitleAt: the articles near the hit, and the title in force before them.
     std::vector<ArticleStart> articles;
     std::string title;
   };
@@ -824,16 +825,23 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
       h.metadata = meta.metadata;
       // The document's first chunk starts its first sentence, whatever whitespace was trimmed.
       h.starts_sentence = !meta.chunks.empty() && meta.chunks.front() == h.chunk_id;
-      const auto at = std::find(meta.chunks.begin(), meta.chunks.end(), h.chunk_id);
-      if (q.whole_sentences && widenings.size() < kMaxWidenedHits && at != meta.chunks.end()) {
+      const auto at = q.whole_sentences && widenings.size() < kMaxWidenedHits
+                          ? std::find(meta.chunks.begin(), meta.chunks.end(), h.chunk_id)
+                          : meta.chunks.end();
+      if (at != meta.chunks.end()) {
         const size_t index = static_cast<size_t>(at - meta.chunks.begin());
         Widening w;
         w.hit = out.size();
         if (index > 0) w.previous = meta.chunks[index - 1];
         if (index + 1 < meta.chunks.size()) w.next = meta.chunks[index + 1];
         w.first_is_document_start = index <= 1;
-        w.articles = meta.articles;
-        w.title = meta.title;
+        // The widened span's title is chosen among the articles that can hold its middle: the
+        // one open at `low` (as the title below them) and those starting up to `high`.
+        const uint64_t low = h.start > 2 * kMaxWidening ? h.start - 2 * kMaxWidening : 0, high = h.end + 2 * kMaxWidening;
+        auto after_low = std::upper_bound(meta.articles.begin(), meta.articles.end(), low,
+                                          [](uint64_t offset, const ArticleStart& a) { return offset < a.offset; });
+        w.title = after_low == meta.articles.begin() ? meta.title : std::prev(after_low)->title;
+        for (auto a = after_low; a != meta.articles.end() && a->offset <= high; ++a) w.articles.push_back(*a);
         widenings.push_back(std::move(w));
       }
     }

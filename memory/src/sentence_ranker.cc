@@ -19,25 +19,23 @@ struct Scored {
   std::vector<std::vector<float>> vectors;  // empty without an embedder
 };
 
-// `contexts` (empty, or one per text): what a text is read under — its document's title. A
-// query term the context has counts once for the text even where the text lacks it, so that a
-// sentence is not preferred for repeating its document's subject ("Harbor Robotics ended the
-// year with…") over one that answers the rest of the question ("Revenue for the year reached…").
+// `context_terms` (empty, or one per text; borrowed): the query's terms in what a text is read
+// under — its document's title. Each counts once for the text even where the text lacks it, so
+// that a sentence is not preferred for repeating its document's subject ("Harbor Robotics ended
+// the year with…") over one that answers the rest of the question ("Revenue for the year
+// reached…").
 absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const std::vector<std::string>& texts,
-                             const std::vector<std::string>& contexts = {}) {
+                             const std::vector<const std::vector<std::string>*>& context_terms = {}) {
   Scored out;
   out.relevance.assign(texts.size(), 0.0);
   if (texts.empty()) return out;
   const std::vector<std::string> query_terms = LexicalTerms(query);
-  const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
     for (std::string& term : LexicalTerms(texts[i])) ++counts[std::move(term)];
-    if (i < contexts.size()) {
-      for (std::string& term : LexicalTerms(contexts[i])) {
-        if (asked.count(term) && counts.find(term) == counts.end()) counts[std::move(term)] = 1;
-      }
+    if (i < context_terms.size() && context_terms[i] != nullptr) {
+      for (const std::string& term : *context_terms[i]) counts.try_emplace(term, 1);
     }
     bm25.Add(i, counts);
   }
@@ -173,10 +171,20 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
 
   RankedSentences out;
   if (!sentences.empty()) {
-    std::vector<std::string> texts, contexts;
+    // Each passage's title read once: the query's terms it has.
+    const std::vector<std::string> query_terms = LexicalTerms(query);
+    const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
+    std::vector<std::vector<std::string>> title_terms(passages.size());
+    for (size_t p = 0; p < passages.size(); ++p) {
+      for (std::string& term : LexicalTerms(passages[p].title)) {
+        if (asked.count(term)) title_terms[p].push_back(std::move(term));
+      }
+    }
+    std::vector<std::string> texts;
+    std::vector<const std::vector<std::string>*> contexts;
     for (const RankedSentence& s : sentences) {
       texts.push_back(s.text);
-      contexts.push_back(passages[s.passage].title);
+      contexts.push_back(&title_terms[s.passage]);
     }
     auto scored = Score(embedder, query, texts, contexts);
     if (!scored.ok()) return scored.status();

@@ -42,7 +42,16 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
       input.text = p.get<std::string>();
     } else if (p.is_object() && p.contains("text") && p["text"].is_string()) {
       input.text = p["text"].get<std::string>();
-      if (p.contains("title") && p["title"].is_string()) input.title = p["title"].get<std::string>();
+      // Only a ranking hint: a title longer than a real one is cut (at a character's start).
+      if (p.contains("title") && p["title"].is_string()) {
+        constexpr size_t kMaxTitleBytes = 1024;
+        input.title = p["title"].get<std::string>();
+        if (input.title.size() > kMaxTitleBytes) {
+          size_t cut = kMaxTitleBytes;
+          while (cut > 0 && (static_cast<unsigned char>(input.title[cut]) & 0xC0) == 0x80) --cut;
+          input.title.resize(cut);
+        }
+      }
       const Json offsets = p.value("offsets", Json());
       const Json starts_sentence = p.value("starts_sentence", Json());
       input.starts_at_sentence = (starts_sentence.is_boolean() && starts_sentence.get<bool>()) ||
