@@ -41,20 +41,9 @@ std::optional<DType> ComputeDType(uint32_t type) {
   }
 }
 
-// The quantised block types the weight loader reads (model/weights.cc).
-bool IsBlockType(uint32_t type) {
-  switch (static_cast<GgmlType>(type)) {
-    case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ4_1:
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1:
-    case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K:
-    case GgmlType::kQ6_K: return true;
-    default: return false;
-  }
-}
+// The quantised block types the weight loader reads (model/weights.cc): those dequantised here
+// but the float ones.
+bool IsBlockType(uint32_t type) { return IsDequantizableGgmlType(type) && !ComputeDType(type).has_value(); }
 
 TensorInfo ViewOf(const GgufFile& file, const GgufTensor& t, std::string name) {
   TensorInfo info;

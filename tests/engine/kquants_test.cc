@@ -15,16 +15,17 @@
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "engine/dtype.h"
+#include "engine/gguf_blocks_test_support.h"
 
 namespace engine::cpu {
 namespace {
 
 using kquants::Kind;
+using gguf_blocks::ConvertedBlocks;
+using gguf_blocks::ConvertRows;
+using gguf_blocks::ExpectProductsOfTheWeights;
+using gguf_blocks::PutHalf;
 
-void PutHalf(uint8_t* at, float value) {
-  const uint16_t half = F32ToF16(value);
-  std::memcpy(at, &half, sizeof half);
-}
 
 // ggml's packing of eight 6-bit scales and mins into 12 bytes (quantize_row_q4_K).
 void PackScalesAndMins(const int sc[8], const int m[8], uint8_t packed[12]) {
@@ -128,35 +129,14 @@ std::vector<float> FileWeights(Kind kind, const std::vector<uint8_t>& blocks, in
   return weights;
 }
 
-struct Converted {
-  std::vector<uint8_t> quantized;
-  std::vector<uint16_t> offsets;
-  Matrix matrix;
-};
-
-Converted Convert(Kind kind, const std::vector<uint8_t>& blocks, int64_t rows, int64_t cols) {
-  Converted c;
-  const Quantization q = kind == Kind::kQ4_K ? Quantization::kQ4 : Quantization::kQ8;
-  c.quantized.resize(static_cast<size_t>(QuantizedBytes(q, rows, cols)));
-  if (kind != Kind::kQ6_K) c.offsets.resize(static_cast<size_t>(BlockOffsetsCount(rows, cols)));
-  std::vector<uint16_t> row_offsets(static_cast<size_t>(cols / 32));
-  const int64_t in_row = cols / kquants::kSuperBlock * kquants::SuperBlockBytes(kind);
-  const int64_t out_row = QuantizedBytes(q, 1, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* in = blocks.data() + r * in_row;
-    uint8_t* out = c.quantized.data() + r * out_row;
-    const bool held = kind == Kind::kQ4_K ? kquants::Q4_KToQ4(in, cols, out, row_offsets.data())
-                      : kind == Kind::kQ5_K ? kquants::Q5_KToQ8(in, cols, out, row_offsets.data())
-                                            : kquants::Q6_KToQ8(in, cols, out);
-    EXPECT_TRUE(held) << "row " << r;
-    if (kind == Kind::kQ6_K) continue;
-    for (int64_t b = 0; b < cols / 32; ++b) c.offsets[BlockOffsetIndex(r, b, cols)] = row_offsets[b];
-  }
-  c.matrix = Matrix{DType::kBF16, rows, cols, c.quantized.data()};
-  c.matrix.quantization = q;
-  c.matrix.quantized = c.quantized.data();
-  c.matrix.block_offsets = c.offsets.empty() ? nullptr : c.offsets.data();
-  return c;
+ConvertedBlocks Convert(Kind kind, const std::vector<uint8_t>& blocks, int64_t rows, int64_t cols) {
+  return ConvertRows(blocks, rows, cols, cols / kquants::kSuperBlock * kquants::SuperBlockBytes(kind),
+                     kind == Kind::kQ4_K ? Quantization::kQ4 : Quantization::kQ8, kind != Kind::kQ6_K,
+                     [&](const uint8_t* in, uint8_t* out, uint16_t* offsets) {
+                       return kind == Kind::kQ4_K   ? kquants::Q4_KToQ4(in, cols, out, offsets)
+                              : kind == Kind::kQ5_K ? kquants::Q5_KToQ8(in, cols, out, offsets)
+                                                    : kquants::Q6_KToQ8(in, cols, out);
+                     });
 }
 
 TEST(KQuantsTest, BlocksWhoseScalesCannotBeHeldAreRefused) {
@@ -190,7 +170,7 @@ TEST(KQuantsTest, ConvertedRowsReadBackAsTheFilesWeights) {
   const int64_t rows = 6, cols = 512;
   for (const Kind kind : {Kind::kQ4_K, Kind::kQ5_K, Kind::kQ6_K}) {
     const std::vector<uint8_t> blocks = RandomBlocks(kind, rows, cols, rng);
-    const Converted c = Convert(kind, blocks, rows, cols);
+    const ConvertedBlocks c = Convert(kind, blocks, rows, cols);
     const std::vector<float> weights = FileWeights(kind, blocks, rows, cols);
     std::vector<float> back(cols);
     for (int64_t r = 0; r < rows; ++r) {
@@ -221,28 +201,13 @@ TEST(KQuantsTest, ProductsWithBlockOffsetsAreTheProductsOfTheFilesWeights) {
   const int64_t rows = 40, cols = 768;
   for (const Kind kind : {Kind::kQ4_K, Kind::kQ5_K, Kind::kQ6_K}) {
     const std::vector<uint8_t> blocks = RandomBlocks(kind, rows, cols, rng);
-    const Converted c = Convert(kind, blocks, rows, cols);
+    const ConvertedBlocks c = Convert(kind, blocks, rows, cols);
     const std::vector<float> weights = FileWeights(kind, blocks, rows, cols);
     for (const int64_t n : {1, 3, 20}) {
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      std::vector<float> x(n * cols);
-      for (float& v : x) v = normal(rng) + 0.5f;  // a mean, so the offsets matter
-      std::vector<float> y(n * rows), reference(n * rows);
-      MatmulTransposed(x.data(), n, c.matrix, y.data());
-      MatmulTransposedReference(x.data(), n, c.matrix, reference.data());
+      std::vector<float> x, y;
+      ASSERT_NO_FATAL_FAILURE(
+          ExpectProductsOfTheWeights(c.matrix, weights, n, rng, "kind " + std::to_string(static_cast<int>(kind)), &x, &y));
       for (int64_t t = 0; t < n; ++t) {
-        for (int64_t r = 0; r < rows; ++r) {
-          double exact = 0, magnitude = 0;
-          for (int64_t k = 0; k < cols; ++k) {
-            exact += static_cast<double>(x[t * cols + k]) * weights[r * cols + k];
-            magnitude += std::abs(static_cast<double>(x[t * cols + k]) * weights[r * cols + k]);
-          }
-          const float got = y[t * rows + r];
-          // The kernel against the reference of what it multiplies (8-bit tokens, converted
-          // weights), and against the file's own weights and the float tokens.
-          ASSERT_NEAR(got, reference[t * rows + r], 1e-4 * magnitude) << "kind " << static_cast<int>(kind) << " n " << n;
-          ASSERT_NEAR(got, exact, 1e-2 * magnitude) << "kind " << static_cast<int>(kind) << " n " << n << " row " << r;
-        }
         // A token's outputs do not depend on the tokens beside it.
         std::vector<float> alone(rows);
         MatmulTransposed(&x[t * cols], 1, c.matrix, alone.data());

@@ -15,18 +15,19 @@
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "engine/dtype.h"
+#include "engine/gguf_blocks_test_support.h"
 
 namespace engine::cpu {
 namespace {
 
 using legacy_quants::Kind;
+using gguf_blocks::ConvertedBlocks;
+using gguf_blocks::ConvertRows;
+using gguf_blocks::ExpectProductsOfTheWeights;
+using gguf_blocks::PutHalf;
 
 constexpr Kind kKinds[] = {Kind::kQ4_1, Kind::kQ5_0, Kind::kQ5_1};
 
-void PutHalf(uint8_t* at, float value) {
-  const uint16_t half = F32ToF16(value);
-  std::memcpy(at, &half, sizeof half);
-}
 
 // ggml's block_q4_1 / block_q5_0 / block_q5_1: d (and m), the fifth bits as one little-endian
 // uint32 (bit l for level l), then byte l holding level l's low nibble and level l + 16's.
@@ -79,35 +80,14 @@ std::vector<uint8_t> RandomBlocks(Kind kind, int64_t rows, int64_t cols, std::mt
   return blocks;
 }
 
-struct Converted {
-  std::vector<uint8_t> quantized;
-  std::vector<uint16_t> offsets;
-  Matrix matrix;
-};
-
-Converted Convert(Kind kind, const std::vector<uint8_t>& blocks, int64_t rows, int64_t cols) {
-  Converted c;
-  const Quantization q = kind == Kind::kQ4_1 ? Quantization::kQ4 : Quantization::kQ8;
-  c.quantized.resize(static_cast<size_t>(QuantizedBytes(q, rows, cols)));
-  if (kind != Kind::kQ5_0) c.offsets.resize(static_cast<size_t>(BlockOffsetsCount(rows, cols)));
-  std::vector<uint16_t> row_offsets(static_cast<size_t>(cols / 32));
-  const int64_t in_row = cols / 32 * legacy_quants::BlockBytes(kind);
-  const int64_t out_row = QuantizedBytes(q, 1, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* in = blocks.data() + r * in_row;
-    uint8_t* out = c.quantized.data() + r * out_row;
-    const bool held = kind == Kind::kQ4_1   ? legacy_quants::Q4_1ToQ4(in, cols, out, row_offsets.data())
-                      : kind == Kind::kQ5_0 ? legacy_quants::Q5_0ToQ8(in, cols, out)
-                                            : legacy_quants::Q5_1ToQ8(in, cols, out, row_offsets.data());
-    EXPECT_TRUE(held) << "row " << r;
-    if (kind == Kind::kQ5_0) continue;
-    for (int64_t b = 0; b < cols / 32; ++b) c.offsets[BlockOffsetIndex(r, b, cols)] = row_offsets[b];
-  }
-  c.matrix = Matrix{DType::kBF16, rows, cols, c.quantized.data()};
-  c.matrix.quantization = q;
-  c.matrix.quantized = c.quantized.data();
-  c.matrix.block_offsets = c.offsets.empty() ? nullptr : c.offsets.data();
-  return c;
+ConvertedBlocks Convert(Kind kind, const std::vector<uint8_t>& blocks, int64_t rows, int64_t cols) {
+  return ConvertRows(blocks, rows, cols, cols / 32 * legacy_quants::BlockBytes(kind),
+                     kind == Kind::kQ4_1 ? Quantization::kQ4 : Quantization::kQ8, kind != Kind::kQ5_0,
+                     [&](const uint8_t* in, uint8_t* out, uint16_t* offsets) {
+                       return kind == Kind::kQ4_1   ? legacy_quants::Q4_1ToQ4(in, cols, out, offsets)
+                              : kind == Kind::kQ5_0 ? legacy_quants::Q5_0ToQ8(in, cols, out)
+                                                    : legacy_quants::Q5_1ToQ8(in, cols, out, offsets);
+                     });
 }
 
 std::vector<float> FileWeights(Kind kind, const std::vector<uint8_t>& blocks, int64_t rows, int64_t cols) {
@@ -122,7 +102,7 @@ TEST(LegacyQuantsTest, ConvertedRowsReadBackAsTheFilesWeights) {
   const int64_t rows = 6, cols = 128;
   for (const Kind kind : kKinds) {
     const std::vector<uint8_t> blocks = RandomBlocks(kind, rows, cols, rng);
-    const Converted c = Convert(kind, blocks, rows, cols);
+    const ConvertedBlocks c = Convert(kind, blocks, rows, cols);
     const std::vector<float> weights = FileWeights(kind, blocks, rows, cols);
     std::vector<float> back(cols);
     for (int64_t r = 0; r < rows; ++r) {
@@ -151,27 +131,12 @@ TEST(LegacyQuantsTest, ProductsAreTheProductsOfTheFilesWeights) {
   const int64_t rows = 40, cols = 384;  // 384: not whole super-blocks of 256, as the files have it
   for (const Kind kind : kKinds) {
     const std::vector<uint8_t> blocks = RandomBlocks(kind, rows, cols, rng);
-    const Converted c = Convert(kind, blocks, rows, cols);
+    const ConvertedBlocks c = Convert(kind, blocks, rows, cols);
     const std::vector<float> weights = FileWeights(kind, blocks, rows, cols);
     for (const int64_t n : {1, 3, 20}) {
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      std::vector<float> x(n * cols);
-      for (float& v : x) v = normal(rng) + 0.5f;  // a mean, so the offsets matter
-      std::vector<float> y(n * rows), reference(n * rows);
-      MatmulTransposed(x.data(), n, c.matrix, y.data());
-      MatmulTransposedReference(x.data(), n, c.matrix, reference.data());
-      for (int64_t t = 0; t < n; ++t) {
-        for (int64_t r = 0; r < rows; ++r) {
-          double exact = 0, magnitude = 0;
-          for (int64_t k = 0; k < cols; ++k) {
-            exact += static_cast<double>(x[t * cols + k]) * weights[r * cols + k];
-            magnitude += std::abs(static_cast<double>(x[t * cols + k]) * weights[r * cols + k]);
-          }
-          const float got = y[t * rows + r];
-          ASSERT_NEAR(got, reference[t * rows + r], 1e-4 * magnitude) << "kind " << static_cast<int>(kind) << " n " << n;
-          ASSERT_NEAR(got, exact, 1e-2 * magnitude) << "kind " << static_cast<int>(kind) << " n " << n << " row " << r;
-        }
-      }
+      std::vector<float> x, y;
+      ASSERT_NO_FATAL_FAILURE(
+          ExpectProductsOfTheWeights(c.matrix, weights, n, rng, "kind " + std::to_string(static_cast<int>(kind)), &x, &y));
     }
   }
 }

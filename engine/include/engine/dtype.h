@@ -35,6 +35,14 @@ inline uint16_t F32ToBf16(float value) {
 
 float F16ToF32(uint16_t bits);
 uint16_t F32ToF16(float value);
+// Whether f16 `bits` is finite (neither infinity nor NaN).
+inline bool IsFiniteF16(uint16_t bits) { return (bits & 0x7c00u) != 0x7c00u; }
+// The f16 bits stored at `p` (little-endian, unaligned), as GGUF blocks hold their scales.
+inline uint16_t F16BitsAt(const uint8_t* p) {
+  uint16_t bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return bits;
+}
 // OCP FP8 E4M3 (the "fn" variant: no infinities, 0x7f/0xff are NaN), as DeepSeek-V3 stores.
 float F8E4M3ToF32(uint8_t bits);
 // The nearest E4M3 value (ties away from zero), saturating at ±448; NaN stays NaN.

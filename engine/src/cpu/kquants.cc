@@ -11,19 +11,7 @@
 namespace engine::cpu::kquants {
 namespace {
 
-bool IsFiniteHalf(uint16_t bits) { return (bits & 0x7c00u) != 0x7c00u; }
-
-bool FiniteHalfAt(const uint8_t* p) {
-  uint16_t bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return IsFiniteHalf(bits);
-}
-
-float HalfAt(const uint8_t* p) {
-  uint16_t bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return F16ToF32(bits);
-}
+float HalfAt(const uint8_t* p) { return F16ToF32(F16BitsAt(p)); }
 
 // Q4_K and Q5_K pack sub-block j's 6-bit scale and min into 12 bytes: j < 4 in the low 6 bits of
 // bytes j and j + 4, the others split between byte j + 4's nibbles and the top 2 bits of
@@ -110,7 +98,7 @@ bool Q4_KToQ4(const uint8_t* blocks, int64_t cols, uint8_t* q4_row, uint16_t* of
   std::vector<uint8_t> q4_0(static_cast<size_t>(cols / kQuantBlock * q4::kQ4_0BlockBytes));
   for (int64_t s = 0; s < cols / kSuperBlock; ++s) {
     const uint8_t* block = blocks + s * kQ4_KBytes;
-    if (!FiniteHalfAt(block) || !FiniteHalfAt(block + 2)) return false;
+    if (!IsFiniteF16(F16BitsAt(block)) || !IsFiniteF16(F16BitsAt(block + 2))) return false;
     for (int j = 0; j < 8; ++j) {
       uint8_t levels[32];
       float scale, min;
@@ -122,7 +110,7 @@ bool Q4_KToQ4(const uint8_t* blocks, int64_t cols, uint8_t* q4_row, uint16_t* of
       for (int l = 0; l < 16; ++l) out[2 + l] = static_cast<uint8_t>(levels[l] | (levels[l + 16] << 4));
       // scale·q − min = scale·(q − 8) + (8·scale − min), with the scale as q4 keeps it.
       offsets[b] = F32ToF16(8.0f * F16ToF32(half) - min);
-      if (!IsFiniteHalf(half) || !IsFiniteHalf(offsets[b])) return false;
+      if (!IsFiniteF16(half) || !IsFiniteF16(offsets[b])) return false;
     }
   }
   q4::FromQ4_0(q4_0.data(), cols, q4_row);
@@ -134,7 +122,7 @@ bool Q5_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* of
   std::vector<float> scales(static_cast<size_t>(cols / kQuantBlock));
   for (int64_t s = 0; s < cols / kSuperBlock; ++s) {
     const uint8_t* block = blocks + s * kQ5_KBytes;
-    if (!FiniteHalfAt(block) || !FiniteHalfAt(block + 2)) return false;
+    if (!IsFiniteF16(F16BitsAt(block)) || !IsFiniteF16(F16BitsAt(block + 2))) return false;
     for (int j = 0; j < 8; ++j) {
       uint8_t sub[32];
       float scale, min;
@@ -143,7 +131,7 @@ bool Q5_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* of
       for (int l = 0; l < 32; ++l) levels[b * 32 + l] = static_cast<int8_t>(sub[l] - 16);
       scales[b] = scale;
       offsets[b] = F32ToF16(16.0f * scale - min);
-      if (!IsFiniteHalf(offsets[b])) return false;
+      if (!IsFiniteF16(offsets[b])) return false;
     }
   }
   q8::FromLevels(levels.data(), scales.data(), cols, q8_row);
@@ -152,7 +140,7 @@ bool Q5_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* of
 
 bool Q6_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row) {
   for (int64_t s = 0; s < cols / kSuperBlock; ++s) {
-    if (!FiniteHalfAt(blocks + s * kQ6_KBytes + 208)) return false;
+    if (!IsFiniteF16(F16BitsAt(blocks + s * kQ6_KBytes + 208))) return false;
   }
   std::vector<float> weights(static_cast<size_t>(cols));
   DequantizeRow(Kind::kQ6_K, blocks, cols, weights.data());

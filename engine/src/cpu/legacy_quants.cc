@@ -10,14 +10,6 @@
 namespace engine::cpu::legacy_quants {
 namespace {
 
-bool IsFiniteHalf(uint16_t bits) { return (bits & 0x7c00u) != 0x7c00u; }
-
-uint16_t HalfBitsAt(const uint8_t* p) {
-  uint16_t bits;
-  std::memcpy(&bits, p, sizeof bits);
-  return bits;
-}
-
 // A block's scale d, its constant m (0 for Q5_0) and its 32 levels q, as stored.
 struct Block {
   uint16_t d = 0, m = 0;
@@ -26,9 +18,9 @@ struct Block {
 
 Block Read(Kind kind, const uint8_t* block) {
   Block out;
-  out.d = HalfBitsAt(block);
+  out.d = F16BitsAt(block);
   const bool affine = kind != Kind::kQ5_0;
-  if (affine) out.m = HalfBitsAt(block + 2);
+  if (affine) out.m = F16BitsAt(block + 2);
   const uint8_t* high = nullptr;
   const uint8_t* low = block + (affine ? 4 : 2);
   if (kind != Kind::kQ4_1) {
@@ -71,14 +63,14 @@ bool Q4_1ToQ4(const uint8_t* blocks, int64_t cols, uint8_t* q4_row, uint16_t* of
   std::vector<uint8_t> q4_0(static_cast<size_t>(cols / kBlock * q4::kQ4_0BlockBytes));
   for (int64_t b = 0; b < cols / kBlock; ++b) {
     const uint8_t* in = blocks + b * BlockBytes(Kind::kQ4_1);
-    const uint16_t d = HalfBitsAt(in), m = HalfBitsAt(in + 2);
-    if (!IsFiniteHalf(d) || !IsFiniteHalf(m)) return false;
+    const uint16_t d = F16BitsAt(in), m = F16BitsAt(in + 2);
+    if (!IsFiniteF16(d) || !IsFiniteF16(m)) return false;
     uint8_t* out = q4_0.data() + b * q4::kQ4_0BlockBytes;
     std::memcpy(out, &d, sizeof d);
     std::memcpy(out + 2, in + 4, kBlock / 2);
     // d·q + m = d·(q − 8) + (8·d + m).
     offsets[b] = F32ToF16(8.0f * F16ToF32(d) + F16ToF32(m));
-    if (!IsFiniteHalf(offsets[b])) return false;
+    if (!IsFiniteF16(offsets[b])) return false;
   }
   q4::FromQ4_0(q4_0.data(), cols, q4_row);
   return true;
@@ -89,7 +81,7 @@ bool Q5_0ToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row) {
   std::vector<float> scales(static_cast<size_t>(cols / kBlock));
   for (int64_t b = 0; b < cols / kBlock; ++b) {
     const Block block = Read(Kind::kQ5_0, blocks + b * BlockBytes(Kind::kQ5_0));
-    if (!IsFiniteHalf(block.d)) return false;
+    if (!IsFiniteF16(block.d)) return false;
     for (int l = 0; l < kBlock; ++l) levels[b * kBlock + l] = static_cast<int8_t>(block.levels[l] - 16);
     scales[b] = F16ToF32(block.d);
   }
@@ -102,12 +94,12 @@ bool Q5_1ToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* of
   std::vector<float> scales(static_cast<size_t>(cols / kBlock));
   for (int64_t b = 0; b < cols / kBlock; ++b) {
     const Block block = Read(Kind::kQ5_1, blocks + b * BlockBytes(Kind::kQ5_1));
-    if (!IsFiniteHalf(block.d) || !IsFiniteHalf(block.m)) return false;
+    if (!IsFiniteF16(block.d) || !IsFiniteF16(block.m)) return false;
     for (int l = 0; l < kBlock; ++l) levels[b * kBlock + l] = static_cast<int8_t>(block.levels[l] - 16);
     scales[b] = F16ToF32(block.d);
     // d·q + m = d·(q − 16) + (16·d + m).
     offsets[b] = F32ToF16(16.0f * scales[b] + F16ToF32(block.m));
-    if (!IsFiniteHalf(offsets[b])) return false;
+    if (!IsFiniteF16(offsets[b])) return false;
   }
   q8::FromLevels(levels.data(), scales.data(), cols, q8_row);
   return true;

@@ -29,6 +29,12 @@ namespace {
 using cpu::MatmulTransposed;
 using cpu::RmsNorm;
 
+// Decode attention reads the paged cache through one pointer per position (cpu::SharedRows),
+// carved out of the pass's float scratch (64-byte aligned): this many floats per pointer.
+constexpr int64_t kFloatsPerPointer = sizeof(const float*) / sizeof(float);
+static_assert(kFloatsPerPointer * sizeof(float) == sizeof(const float*));
+const float** RowPointers(float* storage) { return reinterpret_cast<const float**>(storage); }
+
 class Transformer final : public Model {
  public:
   Transformer(ModelConfig config, std::unique_ptr<TensorStore> store, std::unique_ptr<Weights> weights)
@@ -397,10 +403,8 @@ class Transformer final : public Model {
     const int64_t heads = c.num_attention_heads;
     const int64_t nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim, vdim = c.v_head_dim;
     const int64_t qk = nope + rope, rank = c.kv_lora_rank, key_dim = rank + rope;
-    // Row pointers: two floats' room for each.
-    static_assert(sizeof(const float*) <= 2 * sizeof(float));
-    const float** latent_rows = reinterpret_cast<const float**>(scratch.Floats(2 * length));
-    const float** rope_rows = reinterpret_cast<const float**>(scratch.Floats(2 * length));
+    const float** latent_rows = RowPointers(scratch.Floats(kFloatsPerPointer * length));
+    const float** rope_rows = RowPointers(scratch.Floats(kFloatsPerPointer * length));
     for (int64_t s = 0; s < length; ++s) {
       latent_rows[s] = kv.a(s);
       rope_rows[s] = kv.b(s);
@@ -484,10 +488,10 @@ class Transformer final : public Model {
     float* buffers = scratch.Floats(threads * per_thread);
     // A decoded position (a segment of one row) reads its KV head's rows in place, once for the
     // `group` query heads that share them (cpu::SharedRows), with the panel's bits: per thread,
-    // the row pointers (two floats' room each), the transposed queries and the scores.
+    // the row pointers, the transposed queries and the scores.
     const bool shared_rows = cpu::SharedRowsSuit({.value_dim = d});
-    static_assert(sizeof(const float*) <= 2 * sizeof(float));
-    const int64_t shared_per_thread = 4 * longest + cpu::TransposedQueryFloats(group, d) + group * cpu::PanelStride(longest);
+    const int64_t shared_per_thread =
+        2 * kFloatsPerPointer * longest + cpu::TransposedQueryFloats(group, d) + group * cpu::PanelStride(longest);
     float* shared_buffers = shared_rows ? scratch.Floats(threads * shared_per_thread) : nullptr;
     const int64_t tasks = static_cast<int64_t>(segments.size()) * kv_heads;
 #pragma omp parallel for schedule(dynamic)
@@ -498,9 +502,9 @@ class Transformer final : public Model {
       if (shared_rows && seg.n == 1) {
         const int64_t length = seg.start + 1, stride = cpu::PanelStride(length);
         float* mine = shared_buffers + omp_get_thread_num() * shared_per_thread;
-        const float** key_rows = reinterpret_cast<const float**>(mine);
-        const float** value_rows = reinterpret_cast<const float**>(mine + 2 * longest);
-        float* queries_t = mine + 4 * longest;
+        const float** key_rows = RowPointers(mine);
+        const float** value_rows = RowPointers(mine + kFloatsPerPointer * longest);
+        float* queries_t = mine + 2 * kFloatsPerPointer * longest;
         float* scores = queries_t + cpu::TransposedQueryFloats(group, d);
         for (int64_t s = 0; s < length; ++s) {
           key_rows[s] = kv.a(s) + g * d;
