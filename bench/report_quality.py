@@ -173,6 +173,7 @@ def main():
                         help="the English corpus (tests/data/corpus_en) and its 20 questions instead")
     parser.add_argument("--json", help="write every row and the summaries here")
     parser.add_argument("--show", type=int, default=0, help="print the first N extractive reports")
+    parser.add_argument("--reports", help="write every report here, one Markdown file each (style-NN.md), to read them")
     args = parser.parse_args()
 
     corpus = os.path.join(ROOT, "tests", "data", "corpus_en" if args.english else "corpus")
@@ -221,6 +222,10 @@ def main():
                 row.update(score(run.artifact.content, run.artifact.references, answer, chinese, seeds))
                 rows.append(row)
                 print(json.dumps(row, ensure_ascii=False), flush=True)
+                if args.reports:
+                    os.makedirs(args.reports, exist_ok=True)
+                    with open(os.path.join(args.reports, "%s-%02d.md" % (style, len(rows))), "w", encoding="utf-8") as f:
+                        f.write(run.artifact.content)
                 if style == "extractive" and shown < args.show:
                     shown += 1
                     print(run.artifact.content, flush=True)

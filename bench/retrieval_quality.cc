@@ -19,12 +19,14 @@ int main(int argc, char** argv) {
   CLI::App app{"retrieval_quality: recall@k on the seed corpus questions"};
   std::string corpus = "tests/data/corpus", questions_path, model_dir, index = "flat";
   int max_chars = 512, overlap = 64;
+  bool misses = false;
   app.add_option("--corpus", corpus, "directory with seeds/ and questions.jsonl");
   app.add_option("--questions", questions_path, "questions file (default: CORPUS/questions.jsonl)");
   app.add_option("--model", model_dir, "model directory for embeddings (vector and hybrid modes)");
   app.add_option("--index", index, "flat or hnsw")->check(CLI::IsMember({"flat", "hnsw"}));
   app.add_option("--max-chars", max_chars, "chunk size (default 512)");
   app.add_option("--overlap", overlap, "chunk overlap (default 64)");
+  app.add_flag("--misses", misses, "name each question a mode does not find first, with the rank it found it at");
   CLI11_PARSE(app, argc, argv);
 
   std::unique_ptr<engine::Engine> engine;
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
         }
       }
       for (int c = 0; c < 3; ++c) found[c] += first >= 0 && first < cutoffs[c];
+      if (misses && first != 0) std::printf("  %s: rank %d: %s\n", name, first < 0 ? -1 : first + 1, q.text.c_str());
     }
     std::printf("%-8s %9.3f %9.3f %9.3f\n", name, found[0] / double(questions.size()), found[1] / double(questions.size()),
                 found[2] / double(questions.size()));

@@ -75,14 +75,21 @@ std::vector<Unit> SplitUnits(const std::vector<uint32_t>& cps) {
   return units;
 }
 
-// Splits a unit longer than `max` at whitespace where possible.
+// Splits a unit longer than `max` after a line break where there is one in the second half of
+// the piece, else at other whitespace where possible. A long unit is mostly a table (rows
+// without sentence ends): cut between rows, each piece keeps whole rows, where a cut at a tab
+// left a row split across two chunks, its cells unknowable from either.
 void SplitLong(const std::vector<uint32_t>& cps, const Unit& unit, size_t max, std::vector<Unit>* out) {
   size_t start = unit.start;
   bool heading = unit.heading;
   while (unit.end - start > max) {
     size_t cut = start + max;
     size_t space = cut;
-    while (space > start + max / 2 && !IsSpace(cps[space - 1])) --space;
+    while (space > start + max / 2 && cps[space - 1] != '\n') --space;
+    if (space == start + max / 2) {
+      space = cut;
+      while (space > start + max / 2 && !IsSpace(cps[space - 1])) --space;
+    }
     if (space > start + max / 2) cut = space;
     out->push_back({start, cut, heading});
     heading = false;

@@ -1,7 +1,8 @@
 // Rebuilding a stretch of a document from its stored chunks. The store keeps chunks, not
 // documents: consecutive chunks overlap, and the whitespace the chunker trimmed between them is
 // gone. The stretch keeps the document's code point offsets exact by standing in for each
-// trimmed gap (a space for one character, line breaks for more).
+// trimmed gap (a space for one character, line breaks for more; a line break for one between two
+// rows of a table, where the chunker cut a long table).
 #ifndef AGENTD_MEMORY_PASSAGE_WINDOW_H_
 #define AGENTD_MEMORY_PASSAGE_WINDOW_H_
 

@@ -1,9 +1,44 @@
 #include "sentence_span.h"
 
 #include "memory/sentences.h"
+#include "table_lines.h"
 #include "utf8_text.h"
 
 namespace memory::internal {
+namespace {
+
+// Where the table whose row ends at `end` ends, when its further rows go on past `end` (a total
+// row after a blank line or a rule, cut into the next chunk), within `max` code points of `end`;
+// `end` itself otherwise. A span that ends inside a row is left alone: the chunker trimmed the
+// whitespace it was cut at, and the window stands in a space for a lost tab, so the row could
+// not be rebuilt cell for cell. `text` is the window's UTF-8, `decoded` its code points (from
+// `window_start` in the document) and their offsets.
+uint64_t TableEnd(std::string_view text, const DecodedText& decoded, uint64_t window_start, uint64_t end, uint64_t max) {
+  const std::vector<uint32_t>& cps = decoded.code_points;
+  // Lines that end (with a line break: one the window cuts is not whole) within the reach.
+  const uint64_t reach = std::min<uint64_t>(cps.size(), end - window_start + max + 1);
+  if (end - window_start >= cps.size() || cps[end - window_start] != '\n') return end;
+  uint64_t line_start = end - window_start;
+  while (line_start > 0 && cps[line_start - 1] != '\n') --line_start;
+  if (line_start == end - window_start) return end;  // an empty line is no row
+  std::vector<TableLine> lines;
+  std::vector<uint64_t> line_ends;  // in the window's code points
+  for (uint64_t begin = line_start, i = line_start; i < reach; ++i) {
+    if (cps[i] != '\n') continue;
+    lines.push_back(ReadTableLine(text.substr(decoded.byte_offsets[begin], decoded.byte_offsets[i] - decoded.byte_offsets[begin])));
+    line_ends.push_back(i);
+    begin = i + 1;
+  }
+  if (lines.empty() || lines[0].kind != TableLineKind::kRow) return end;
+  const size_t columns = lines[0].cells.size();
+  uint64_t table_end = end;
+  for (size_t r = NextTableRow(lines, 0, columns); r < lines.size(); r = NextTableRow(lines, r, columns)) {
+    table_end = window_start + line_ends[r];
+  }
+  return table_end;
+}
+
+}  // namespace
 
 SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bool window_starts_at_sentence,
                               uint64_t start, uint64_t end, const SentenceSpanOptions& options) {
@@ -51,6 +86,9 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
       span.end = s_end;
     }
   }
+  // A chunk cut after a table's row leaves the rows that follow it (a total row set apart on the
+  // page) to the next chunk, where they are no table: they come along.
+  if (span.end == end && start < end) span.end = TableEnd(window, decoded, window_start, end, options.max_widening);
   return span;
 }
 

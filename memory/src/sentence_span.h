@@ -28,7 +28,8 @@ struct SentenceSpanOptions {
 // `window_starts_at_sentence`: whether window_start is where a sentence starts — the document's
 // first text (what comes before the first sentence end is then a sentence, not a fragment). An
 // edge the window cannot settle stays where it is. A chunk that opens with a Markdown heading's
-// line starts a unit whole (starts_sentence).
+// line starts a unit whole (starts_sentence). A chunk that ends with a table's row takes the
+// table's rows that follow, past blank lines and rules (table_lines.h).
 SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bool window_starts_at_sentence,
                               uint64_t start, uint64_t end, const SentenceSpanOptions& options = {});
 

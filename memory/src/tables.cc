@@ -1,74 +1,48 @@
 #include "memory/tables.h"
 
+#include "table_lines.h"
 #include "utf8_text.h"
 
 namespace memory {
-namespace {
-
-struct Line {
-  size_t begin = 0, end = 0;  // code points
-  std::vector<std::string> cells;
-};
-
-bool IsNumberLike(const std::string& cell) {
-  size_t digits = 0, other = 0;
-  for (unsigned char c : cell) {
-    if (c >= '0' && c <= '9') ++digits;
-    else if (c != '.' && c != ',' && c != '%' && c != '-' && c != '+' && c != ' ') ++other;
-  }
-  return digits > 0 && other == 0;
-}
-
-}  // namespace
 
 std::vector<PassageTable> FindTables(std::string_view passage) {
   const internal::DecodedText decoded = internal::DecodeUtf8(passage);
   const std::vector<size_t>& offsets = decoded.byte_offsets;
-  std::vector<Line> lines;
+  std::vector<internal::TableLine> lines;
+  std::vector<std::pair<size_t, size_t>> spans;  // each line's [begin, end) in code points
   size_t begin = 0;
   for (size_t i = 0; i <= decoded.code_points.size(); ++i) {
     if (i < decoded.code_points.size() && decoded.code_points[i] != '\n') continue;
-    Line line{begin, i, {}};
-    const std::string_view text = passage.substr(offsets[begin], offsets[i] - offsets[begin]);
-    size_t tabs = 0;
-    for (char c : text) tabs += c == '\t';
-    if (tabs >= 2) {
-      size_t at = 0;
-      while (true) {
-        const size_t tab = text.find('\t', at);
-        std::string cell(text.substr(at, tab == std::string_view::npos ? std::string_view::npos : tab - at));
-        while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.pop_back();
-        while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
-        line.cells.push_back(std::move(cell));
-        if (tab == std::string_view::npos) break;
-        at = tab + 1;
-      }
-    }
-    lines.push_back(std::move(line));
+    lines.push_back(internal::ReadTableLine(passage.substr(offsets[begin], offsets[i] - offsets[begin])));
+    spans.emplace_back(begin, i);
     begin = i + 1;
   }
   std::vector<PassageTable> tables;
   for (size_t i = 0; i < lines.size();) {
-    if (lines[i].cells.size() < 3) {
+    if (lines[i].kind != internal::TableLineKind::kRow) {
       ++i;
       continue;
     }
-    size_t j = i;
-    while (j < lines.size() && lines[j].cells.size() >= 3) ++j;
-    // A header reads as words: most of its non-empty cells are not numbers.
-    size_t words = 0, filled = 0;
-    for (const std::string& cell : lines[i].cells) {
-      if (cell.empty()) continue;
-      ++filled;
-      words += IsNumberLike(cell) ? 0 : 1;
+    // A header one cell short of the row under it has lost its empty corner cell: a passage's
+    // first line comes trimmed ("2023\t2024E…" for "\t2023\t2024E…"), and its columns are the
+    // rows' last ones.
+    std::vector<std::string> header = lines[i].cells;
+    if (i + 1 < lines.size() && lines[i + 1].kind == internal::TableLineKind::kRow &&
+        lines[i + 1].cells.size() == header.size() + 1) {
+      header.insert(header.begin(), std::string());
     }
-    if (j - i >= 2 && filled >= 2 && words * 4 >= filled * 3) {
+    std::vector<size_t> rows;
+    for (size_t r = internal::NextTableRow(lines, i, header.size()); r < lines.size();
+         r = internal::NextTableRow(lines, r, header.size())) {
+      rows.push_back(r);
+    }
+    if (!rows.empty() && internal::ReadsAsHeader(header)) {
       PassageTable table;
-      table.header = lines[i].cells;
-      for (size_t k = i + 1; k < j; ++k) table.rows.push_back({lines[k].cells, lines[k].begin, lines[k].end});
+      table.header = std::move(header);
+      for (size_t r : rows) table.rows.push_back({lines[r].cells, spans[r].first, spans[r].second});
       tables.push_back(std::move(table));
     }
-    i = j;
+    i = rows.empty() ? i + 1 : rows.back() + 1;
   }
   return tables;
 }

@@ -75,6 +75,20 @@ TEST(ChunkerTest, OverlongRunsAreCutAtWhitespaceOrHard) {
   ExpectOffsetsMatch(run, chunks);
 }
 
+TEST(ChunkerTest, ALongTableIsCutBetweenItsRows) {
+  // A table has no sentence ends: it is one long unit, cut where a line breaks, not at a tab
+  // inside a row (which left the row's cells split between two chunks).
+  std::string table = "\tAIME 2024 pass@1\tMATH-500 pass@1\tCodeForces rating\n";
+  for (int i = 0; i < 30; ++i) table += "DeepSeek-R1-Distill-Qwen-" + std::to_string(i) + "B\t72.6\t94.3\t1691.0\n";
+  const std::vector<Chunk> chunks = ChunkText(table, {.max_chars = 200, .overlap_chars = 0});
+  ASSERT_GE(chunks.size(), 6u);
+  ExpectOffsetsMatch(table, chunks);
+  for (const Chunk& c : chunks) {
+    EXPECT_EQ(c.text.substr(c.text.rfind('\n') + 1).find("DeepSeek"), 0u) << c.text;  // ends with a whole row
+    EXPECT_EQ(c.text.substr(c.text.size() - 6), "1691.0") << c.text;
+  }
+}
+
 TEST(ChunkerTest, EmptyAndWhitespaceOnly) {
   EXPECT_TRUE(ChunkText("", {}).empty());
   EXPECT_TRUE(ChunkText(" \n\n \t", {}).empty());

@@ -3,6 +3,7 @@
 // or missing FAISS index file.
 #include "memory/memory_store.h"
 #include "memory/sentences.h"
+#include "memory/tables.h"
 
 #include "rocksdb/db.h"
 #include "store_layout.h"
@@ -406,6 +407,43 @@ TEST_F(MemoryStoreTest, WholeSentenceHitsQuoteEverySentenceTheChunksCut) {
   // Every sentence can be quoted whole from some hit; from the chunks as cut, many cannot.
   EXPECT_EQ(quotable_whole, sentences);
   EXPECT_LT(quotable_plain.size() + 5, sentences.size());
+}
+
+TEST_F(MemoryStoreTest, WholeSentenceHitsCarryATablesRowsPastTheChunksCut) {
+  auto store = Open();
+  // A seed report's table as PDF extraction leaves it: longer than a chunk (so the chunker cuts
+  // it between two rows), then a total row set apart by a blank line and a rule (a paragraph
+  // break, where the chunker cuts too).
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .chunking = {.max_chars = 200, .overlap_chars = 0}}).ok());
+  std::string text = "表6：中国智能体市场规模预测\n\n\t2023\t2024E\t2025E\t2026E\n";
+  for (int i = 0; i < 7; ++i) {
+    text += "第" + std::to_string(i) + "类智能体市场规模（亿元）\t55" + std::to_string(i) + "\t688\t1718\t3222\n";
+  }
+  text += "\n中国智能体市场规模合计\t554\t695.28\t1735.16\t3259.44\n--\t-----\t-----\t-----\t-----\n\n资料来源：研究院\n";
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "doc", .text = text}}).ok());
+  SearchQuery query{.tenant = "t", .collection = "c", .query = "智能体市场规模预测", .k = 10, .mode = SearchMode::kLexical};
+  auto plain = store->Search(query);
+  query.whole_sentences = true;
+  auto whole = store->Search(query);
+  ASSERT_TRUE(plain.ok() && whole.ok());
+  ASSERT_GE(plain->size(), 3u);
+  const SearchHit* header = nullptr;
+  for (const SearchHit& h : *whole) {
+    if (h.text.find("2024E") != std::string::npos) header = &h;
+  }
+  ASSERT_NE(header, nullptr);
+  // The hit with the header goes on to the rows the cut left to later chunks, the total row
+  // included, each row as the document has it (not two rows joined by a space).
+  EXPECT_EQ(header->text, CodePointSpan(text, header->start, header->end));
+  std::vector<PassageTable> tables = FindTables(header->text);
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].rows.back().cells[0], "中国智能体市场规模合计") << header->text;
+  EXPECT_EQ(tables[0].rows.size(), 8u) << header->text;
+  for (const TableRow& row : tables[0].rows) EXPECT_EQ(row.cells.size(), 5u);
+  // The chunk itself, as cut, held neither.
+  for (const SearchHit& h : *plain) {
+    if (h.chunk_id == header->chunk_id) EXPECT_EQ(h.text.find("合计"), std::string::npos);
+  }
 }
 
 TEST_F(MemoryStoreTest, WholeSentenceHitsStayBoundedAndKnowWhereTheirDocumentStarts) {

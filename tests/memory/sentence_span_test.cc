@@ -81,6 +81,40 @@ TEST(SentenceSpanTest, AChunkThatOpensWithAMarkdownHeadingStartsAUnit) {
   EXPECT_FALSE(span.starts_sentence);
 }
 
+TEST(SentenceSpanTest, AChunkEndingInATableTakesTheRowsSetApartAfterIt) {
+  // The seed report's market-size table: its total row comes after a blank line, and the
+  // chunker cut right after the row before it.
+  const std::string window =
+      "表6：AI Agent 市场规模\n\n\t2023\t2024E\t2025E\t2028E\n"
+      "B 端 AI Agent 市场规模\t550\t688\t1718\t8390\n"
+      "C 端 AI Agent 市场规模\t4\t7.28\t17.16\t130.35\n\n"
+      "中国 AI Agent 市场规模=B 端+C 端\t554\t695.28\t1735.16\t8520.35\n"
+      "--\t-----\t--------\t---------\t---------\n\n"
+      "资料来源：头豹研究院\n\n\t2030\t2031E\t2032E\t2033E\n";
+  const uint64_t cut = Find(window, "\n\n中国");
+  const uint64_t total_end = Find(window, "\n--");
+  SentenceSpan span = WidenToSentences(window, 0, true, 0, cut);
+  EXPECT_EQ(span.end, total_end) << Span(window, 0, span);
+  // Cut inside a row: the window cannot say which whitespace the cut trimmed (a lost tab reads
+  // as a space), so the span is left as it is.
+  EXPECT_EQ(WidenToSentences(window, 0, true, 0, Find(window, "7.28")).end, Find(window, "7.28"));
+  std::string spaced = window;
+  spaced.replace(spaced.find("\t7.28"), 1, " ");
+  EXPECT_EQ(WidenToSentences(spaced, 0, true, 0, Find(spaced, " 7.28")).end, Find(spaced, " 7.28"));
+  // Not past the reach, and not when the span ends in prose or at a line's end.
+  EXPECT_EQ(WidenToSentences(window, 0, true, 0, cut, {.max_widening = 10}).end, cut);
+  const uint64_t source = Find(window, "资料来源");
+  EXPECT_EQ(WidenToSentences(window, 0, true, 0, source + 2).end, source + 2);
+  EXPECT_EQ(WidenToSentences(window, 0, true, 0, source).end, source);
+  // A row after a blank line that reads as a header starts another table, and one of another
+  // width is not this table's.
+  const std::string two_tables = "\tA\tB\n甲\t1\t2\n\n\t2024E\t2025E\n乙\t3\t4\n\n丙\t5\t6\t7\n";
+  const uint64_t first_end = Find(two_tables, "\n\n\t2024E");
+  EXPECT_EQ(WidenToSentences(two_tables, 0, true, 0, first_end).end, first_end);
+  const uint64_t second_end = Find(two_tables, "\n\n丙");
+  EXPECT_EQ(WidenToSentences(two_tables, 0, true, 0, second_end).end, second_end);
+}
+
 TEST(SentenceSpanTest, ASpanTheWindowDoesNotHoldIsLeftAsItIs) {
   const std::string window = "一句完整的话在这里结束。";
   for (auto [start, end] : {std::pair<uint64_t, uint64_t>{5, 40}, {50, 60}, {8, 3}}) {

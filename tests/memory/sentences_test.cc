@@ -309,6 +309,24 @@ TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
   // A table cut off before its header (a chunk starting mid-table) is no table.
   EXPECT_TRUE(FindTables("GPT-4o-0513\t9.3\t74.6\t759.0\no1-mini\t63.6\t90.0\t1820.0\n").empty());
 
+  // A row set apart by a blank line and a rule, as wide as the header, is the table's (a total
+  // row); the rule is no row, and a line after the blank that reads as a header is another table.
+  const std::vector<PassageTable> with_total = FindTables(
+      "\t2023\t2024E\t2025E\t2028E\nB 端\t550\t688\t1718\t8390\nC 端\t4\t7.28\t17.16\t130.35\n\n"
+      "合计\t554\t695.28\t1735.16\t8520.35\n--\t-----\t-----\t-----\t-----\n\n"
+      "\t2030\t2031E\t2032E\t2033E\n甲\t1\t2\t3\t4\n");
+  ASSERT_EQ(with_total.size(), 2u);
+  ASSERT_EQ(with_total[0].rows.size(), 3u);
+  EXPECT_THAT(with_total[0].rows[2].cells, ElementsAre("合计", "554", "695.28", "1735.16", "8520.35"));
+  EXPECT_THAT(with_total[1].header, ElementsAre("", "2030", "2031E", "2032E", "2033E"));
+  // A passage that opens with the header has lost the header's empty corner cell to trimming:
+  // the columns are the rows' last ones.
+  const std::vector<PassageTable> trimmed = FindTables("2023\t2024E\t2025E\t2026E\nB 端\t550\t688\t1718\t3222\n");
+  ASSERT_EQ(trimmed.size(), 1u);
+  EXPECT_THAT(trimmed[0].header, ElementsAre("", "2023", "2024E", "2025E", "2026E"));
+  // A row of another width after a blank line is not the table's.
+  EXPECT_EQ(FindTables("\tA\tB\n甲\t1\t2\n\n乙\t1\t2\t3\n")[0].rows.size(), 1u);
+
   auto ranked = RankSentences(nullptr, "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？",
                               std::vector<PassageInput>{{passage, true}}, {.k = 4, .k_rows = 3});
   ASSERT_TRUE(ranked.ok());

@@ -1,7 +1,7 @@
 // Cutting documents into retrieval chunks that respect how the text is written: Markdown
 // headings start a new chunk, and cuts fall on paragraph breaks, then sentence ends — Chinese
-// (。！？；) and Latin (. ! ? followed by a space) — then whitespace, and only as a last resort
-// inside a run of characters. Consecutive chunks overlap so a fact split by a cut is still whole
+// (。！？；) and Latin (. ! ? followed by a space) — then line breaks (so a long table is cut
+// between its rows), then other whitespace, and only as a last resort inside a run of characters. Consecutive chunks overlap so a fact split by a cut is still whole
 // in one of them.
 //
 // Offsets are Unicode code points into the document text as given, [start, end), so a citation

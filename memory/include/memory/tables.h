@@ -26,9 +26,10 @@ struct PassageTable {
 };
 
 // Runs of at least two consecutive lines with three or more tab-separated cells whose first line
-// reads as a header (mostly words, not numbers) and is followed by at least one row. Tables cut
-// off before their header (a chunk starting mid-table) are left out: a row without its header
-// says nothing.
+// reads as a header (mostly words, not numbers) and is followed by at least one row. A table goes
+// on past blank lines and rules ("--\t-----") to a row as wide as its header that is not itself
+// a header (a total row set apart on the page); rules are not rows. Tables cut off before their
+// header (a chunk starting mid-table) are left out: a row without its header says nothing.
 std::vector<PassageTable> FindTables(std::string_view passage);
 
 }  // namespace memory
