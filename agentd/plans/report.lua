@@ -241,7 +241,8 @@ local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "�
                     "报告", "情况", "多少", "什么", "哪些", "如何", "怎样", "是否", "以及", "及其", "达到", "一度",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
-for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "are", "was", "does", "did",
+for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",
+                    "where", "are", "was", "were", "does", "did", "has", "have", "had", "from", "into", "about",
                     "its", "their", "much", "many", "between", "market", "markets", "china", "chinese", "global",
                     "world", "industry", "trend", "trends", "impact", "effect", "effects", "analysis", "report",
                     "overview", "outlook"}) do
@@ -277,12 +278,20 @@ local function squashed(text)
   return (text:lower():gsub("[%s%-]", ""))
 end
 
+-- Whether `text` names `key`: a Chinese pair anywhere (squashed: "大 模型" is "大模型"), a Latin
+-- word where a word starts ("169 GWh of" does not name "who"; hyphens dropped, "DeepSeek-V3"
+-- names "deepseekv3").
+local function names(text, key)
+  if key:find("^[%w]+$") then return text:lower():gsub("%-", ""):find("%f[%w]" .. key) ~= nil end
+  return squashed(text):find(key, 1, true) ~= nil
+end
+
 -- The candidates that name the topic's subject, in their order.
 local function on_subject(candidates, keys)
   local found = {}
   for _, h in ipairs(candidates) do
     for _, key in ipairs(keys) do
-      if squashed(h):find(key, 1, true) then
+      if names(h, key) then
         found[#found + 1] = h
         break
       end
@@ -474,6 +483,19 @@ local function extractive(ctx, inputs, c, outline)
     -- found by the word "risk"). Chinese subjects are pairs of characters that many unrelated
     -- sentences share: there the filter only let other noise in (BENCHMARKS.md).
     local keys = lang == "zh" and {} or subject_keys(topic)
+    -- Of the topic's words, those a source's title names are its subject ("coffee" in "Why did
+    -- arabica coffee prices rise?", from "Coffee market update"); the rest ("prices", "rise") are
+    -- what is asked about it, and any document has sentences on prices.
+    local titled = {}
+    for _, key in ipairs(keys) do
+      for _, p in ipairs(passages) do
+        if type(p.title) == "string" and names(p.title, key) then
+          titled[#titled + 1] = key
+          break
+        end
+      end
+    end
+    if #titled > 0 then keys = titled end
     local function on_topic(s)
       if #keys == 0 then return true end
       local p = passages[s.passage]

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "acronyms.h"
 #include "bm25_index.h"
 #include "memory/lexical.h"
 
@@ -30,10 +31,15 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const
   out.relevance.assign(texts.size(), 0.0);
   if (texts.empty()) return out;
   const std::vector<std::string> query_terms = LexicalTerms(query);
+  const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
     for (std::string& term : LexicalTerms(texts[i])) ++counts[std::move(term)];
+    // "chief executive officer" answers a question about the CEO.
+    for (const internal::QueryAcronym& a : acronyms) {
+      if (!counts.contains(a.term) && internal::SpellsOut(texts[i], a.letters)) counts[a.term] = 1;
+    }
     if (i < context_terms.size() && context_terms[i] != nullptr) {
       for (const std::string& term : *context_terms[i]) counts.try_emplace(term, 1);
     }
