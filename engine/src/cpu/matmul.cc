@@ -386,6 +386,9 @@ std::vector<int> ConvertInputsOnce(const std::vector<MatmulJob>& jobs, const Wan
 
 // Tokens from which quantised matrices go to AMX (where UsesQuantizedAmx): one B tile's worth.
 constexpr int64_t kQuantizedAmxMinTokens = 16;
+// Batches of at most this many tokens per job are bound by reading the weights (decode, and
+// speculation's few drafted tokens), not by arithmetic.
+constexpr int64_t kStreamingTokens = 4;
 
 void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // Work items are runs of rows of one job. Big items stream better (each starts cold for the
@@ -520,6 +523,44 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   };
   if (items.size() <= 1 || work < (1 << 15)) {
     for (const Item& item : items) run(item);
+    return;
+  }
+  // A decode step's products take as long as their weights take to read, so each thread gets one
+  // contiguous share of equal bytes: the threads finish together, where dynamic items of a few
+  // hundred KiB left one thread waiting at every step's end for the other's last item (a
+  // decoded token runs five such batches per layer). Shares are cut at the rows the items are cut
+  // at (4-row tiles, 16-row offset groups, 32-row AMX pairs), so no sum changes.
+  bool streaming = true;
+  for (const MatmulJob& job : jobs) streaming = streaming && job.n <= kStreamingTokens;
+  if (streaming && threads > 1) {
+    std::vector<std::vector<Item>> shares(static_cast<size_t>(threads));
+    const int64_t share_bytes = (total_bytes + threads - 1) / threads;
+    int64_t before = 0;  // bytes of the jobs before this one
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const Matrix& w = *jobs[j].w;
+      if (w.rows <= 0) continue;
+      const int64_t granule = amx_rows(w) > 0 ? 32 : w.block_offsets != nullptr ? 16 : 4;
+      const double row_bytes = static_cast<double>(w.bytes()) / static_cast<double>(w.rows);
+      for (int64_t r = 0; r < w.rows;) {
+        const int64_t at = before + static_cast<int64_t>(static_cast<double>(r) * row_bytes);
+        const int64_t thread = std::min(threads - 1, at / std::max<int64_t>(1, share_bytes));
+        int64_t end = w.rows;
+        if (thread < threads - 1) {
+          const double into_job = static_cast<double>((thread + 1) * share_bytes - before);
+          end = (static_cast<int64_t>(into_job / row_bytes) + granule - 1) / granule * granule;
+          end = std::clamp(end, std::min(w.rows, r + granule), w.rows);
+        }
+        shares[static_cast<size_t>(thread)].push_back({j, r, end});
+        r = end;
+      }
+      before += static_cast<int64_t>(w.bytes());
+    }
+#pragma omp parallel
+    {
+      for (int64_t s = omp_get_thread_num(); s < threads; s += omp_get_num_threads()) {
+        for (const Item& item : shares[static_cast<size_t>(s)]) run(item);
+      }
+    }
     return;
   }
   const int64_t count = static_cast<int64_t>(items.size());
