@@ -123,9 +123,13 @@ struct FocusTerms {
 FocusTerms FocusOf(const std::string& focus, const std::string& background) {
   FocusTerms out;
   const TermSet common = TermsOf(background);
-  for (std::string& term : LexicalTerms(focus)) {
-    if (!common.count(term)) out.terms.insert(std::move(term));
+  const std::vector<std::string> terms = LexicalTerms(focus);
+  for (const std::string& term : terms) {
+    if (!common.count(term)) out.terms.insert(term);
   }
+  // A heading made only of the background's words ("Risks" under "What supply risk does Harbor
+  // Robotics name?") still asks for sentences on it: its own words, all of them background.
+  if (out.terms.empty()) out.terms.insert(terms.begin(), terms.end());
   // A third of them, at most two: a long, sentence-like heading names its subject more than once.
   out.needed = std::min<size_t>((out.terms.size() + 2) / 3, 2);
   return out;

@@ -49,7 +49,9 @@ struct SentenceRankOptions {
   // A section's own subject: when set, a sentence must contain at least a third of the terms
   // of `focus` that `background` lacks (a heading's words beyond the report's topic), so a
   // section on "中国云计算市场规模" under the topic "中国AI Agent市场规模" takes no sentence on
-  // another market that only shares "中国" and "市场规模". Empty (the default): no requirement.
+  // another market that only shares "中国" and "市场规模" (at most two terms). A focus whose
+  // terms are all the background's asks for its own terms ("Risks" under "What supply risk…").
+  // Empty (the default): no requirement.
   std::string focus;
   std::string background;
   // MMR trade-off: 1 ranks by relevance alone, lower values favour novelty. Default 0.7.
