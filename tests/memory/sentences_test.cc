@@ -208,11 +208,23 @@ TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWords
   ASSERT_TRUE(focused.ok());
   ASSERT_EQ(focused->sentences.size(), 1u);
   EXPECT_THAT(focused->sentences[0].text, ::testing::HasSubstr("云计算"));
-  // A focus with nothing beyond the background asks for nothing.
+  // A focus with nothing beyond the background asks for its own words: both sentences name
+  // 中国 and 市场.
   options.focus = "中国AI Agent市场规模";
   auto same = RankSentences(nullptr, "中国AI Agent市场规模", passages, options);
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->sentences.size(), 2u);
+  // "Risks" under "What supply risk does Harbor Robotics name?": a sentence about risk, not the
+  // CEO's appointment.
+  const std::vector<PassageInput> review = {
+      {"Maria Lindqvist has served as chief executive officer since March 2019. The main risk named in the review is "
+       "the supply of lidar sensors.", true, "Harbor Robotics: annual review 2024"}};
+  options.focus = "Risks";
+  options.background = "What supply risk does Harbor Robotics name?";
+  auto risks = RankSentences(nullptr, "Risks What supply risk does Harbor Robotics name?", review, options);
+  ASSERT_TRUE(risks.ok());
+  ASSERT_EQ(risks->sentences.size(), 1u);
+  EXPECT_THAT(risks->sentences[0].text, ::testing::HasSubstr("lidar"));
 }
 
 TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {
