@@ -3,11 +3,13 @@
 // the 4-row tile, tokens not a multiple of 4, k not a multiple of the 16- or 32-wide vectors),
 // and batch invariance: a token's outputs are bit for bit the same whatever else is in its batch
 // — the property that lets the scheduler batch and speculation verify without changing a token.
+#include "cpu/accumulate.h"
 #include "cpu/matmul.h"
 
 #include "cpu/matmul_amx.h"
 #include "cpu/matmul_q4.h"
 #include "cpu/matmul_q8.h"
+#include "cpu/ops.h"
 #include "cpu/quantized.h"
 #include "cpu/quantized_tokens.h"
 
@@ -262,6 +264,30 @@ TEST_P(QuantizedMatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
   const float half_step = scheme == Quantization::kQ8 ? top / 254 : top / 16;
   for (int64_t c = 0; c < 1024; ++c) EXPECT_NEAR(row[c], original[c], half_step * 1.01f) << c;
   EXPECT_EQ(quantized.bytes(), 515u * 32u * (scheme == Quantization::kQ8 ? 36u : 18u));  // 1.125 and 0.5625 per weight
+}
+
+// x · W with W read along its rows (MLA's absorbed W_UK): the same bits whether the rows are
+// read in place or dequantised first and added with cpu::Axpy.
+TEST_P(QuantizedMatmulTest, AccumulatingRowsReadsTheBlocksAsDequantisingThemDoes) {
+  const Quantization scheme = GetParam();
+  std::mt19937 rng(23);
+  Stored w = RandomMatrix(DType::kBF16, 48, 256, rng);
+  const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
+  Matrix quantized = w.matrix;
+  quantized.quantization = scheme;
+  quantized.quantized = blocks.data();
+  const Matrix rows = quantized.Rows(16, 32);  // a head's slice, as W_UK is taken
+  for (int64_t n : {1, 3}) {
+    const std::vector<float> coeffs = RandomTokens(n, 32, rng);
+    std::vector<float> fast = RandomTokens(n, 256, rng), expected = fast;
+    AccumulateRows(coeffs.data(), n, rows, fast.data());
+    std::vector<float> row(256);
+    for (int64_t r = 0; r < 32; ++r) {
+      rows.RowToF32(r, row.data());
+      for (int64_t i = 0; i < n; ++i) Axpy(coeffs[i * 32 + r], row.data(), expected.data() + i * 256, 256);
+    }
+    EXPECT_EQ(fast, expected) << "n=" << n;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemes, QuantizedMatmulTest, ::testing::Values(Quantization::kQ8, Quantization::kQ4),

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu/ops.h"
 #include "cpu/quantized_kernel.h"
 
 namespace engine::cpu::q8 {
@@ -83,6 +84,43 @@ void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out
     const uint8_t* levels = row + b * kQuantBlock;
     float* o = out + b * kQuantBlock;
     for (int64_t i = 0; i < kQuantBlock; ++i) o[i] = scale * static_cast<float>(int{levels[i]} - kOffset);
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void AccumulateRowsAvx512(const float* coeffs, int64_t n, const Matrix& w,
+                                                                    float* out) {
+  const int64_t cols = w.cols, row_bytes = Format::RowBytes(cols);
+  const __m512i offset = _mm512_set1_epi32(kOffset);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const uint8_t* row = w.quantized + r * row_bytes;
+    for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
+      float scale;
+      std::memcpy(&scale, row + cols + b * sizeof(float), sizeof(float));
+      const __m512 d = _mm512_set1_ps(scale);
+      for (int64_t half = 0; half < kQuantBlock; half += 16) {
+        const int64_t c = b * kQuantBlock + half;
+        const __m128i levels = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c));
+        const __m512 weight =
+            _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(levels), offset)));
+        for (int64_t i = 0; i < n; ++i) {
+          float* o = out + i * cols + c;
+          _mm512_storeu_ps(o, _mm512_fmadd_ps(_mm512_set1_ps(coeffs[i * w.rows + r]), weight, _mm512_loadu_ps(o)));
+        }
+      }
+    }
+  }
+}
+#endif
+
+void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return AccumulateRowsAvx512(coeffs, n, w, out);
+#endif
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    DequantizeRow(w.quantized, w.cols, r, row.data());
+    for (int64_t i = 0; i < n; ++i) Axpy(coeffs[i * w.rows + r], row.data(), out + i * w.cols, w.cols);
   }
 }
 

@@ -29,6 +29,10 @@ void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
 void FromLevels(const int8_t* levels, const float* scales, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32 (d · q).
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out);
+// out[n, cols] += coeffs[n, rows] · W (cpu/accumulate.h) from w.quantized (kQ8, no block
+// offsets): each weight d · q as DequantizeRow gives it, added as cpu::Axpy adds it (one fused
+// multiply-add per output), so the same bits as dequantising each row first.
+void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out);
 
 // Rows [r0, r1) of y [x.n, w.rows] = x · Wᵀ from w.quantized (kQ8).
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1);
