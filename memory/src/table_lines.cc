@@ -64,20 +64,20 @@ bool ReadsAsHeader(const std::vector<std::string>& cells) {
 }
 
 size_t NextTableRow(std::span<const TableLine> lines, size_t last_row, size_t columns) {
-  constexpr size_t kMaxBlankRun = 2;
+  constexpr size_t kMaxGap = 3;  // blank lines and rules between a table and its set-apart row
   const size_t next = last_row + 1;
   if (next < lines.size() && lines[next].kind == TableLineKind::kRow) return next;
-  size_t blank_run = 0;
-  for (size_t i = next; i < lines.size(); ++i) {
+  for (size_t i = next; i < lines.size() && i - next <= kMaxGap; ++i) {
     switch (lines[i].kind) {
       case TableLineKind::kBlank:
-        if (++blank_run > kMaxBlankRun) return lines.size();
-        break;
       case TableLineKind::kRule:
-        blank_run = 0;
         break;
-      case TableLineKind::kRow:
-        return lines[i].cells.size() == columns && !ReadsAsHeader(lines[i].cells) ? i : lines.size();
+      case TableLineKind::kRow: {
+        // A lone row: one followed by another row is a second table's first (its header may
+        // read as numbers: "Region  2023  2024").
+        const bool lone = i + 1 >= lines.size() || lines[i + 1].kind != TableLineKind::kRow;
+        return lone && lines[i].cells.size() == columns && !ReadsAsHeader(lines[i].cells) ? i : lines.size();
+      }
       case TableLineKind::kText:
         return lines.size();
     }

@@ -35,9 +35,9 @@ bool ReadsAsHeader(const std::vector<std::string>& cells);
 
 // The index of the row that continues a table after its row lines[last_row], or lines.size()
 // when the table ends there. The next line continues it when it is a row (extraction writes rows
-// one per line); after blank lines (at most two in a run) and rules, a row continues it only when
-// it has the same number of cells as the table's header (`columns`) and does not itself read as a
-// header, which would start a second table.
+// one per line); after blank lines and rules (three at most), a row continues it only when it
+// stands alone (no row right after it), has the same number of cells as the table's header
+// (`columns`) and does not itself read as a header: otherwise it starts a second table.
 size_t NextTableRow(std::span<const TableLine> lines, size_t last_row, size_t columns);
 
 }  // namespace memory::internal

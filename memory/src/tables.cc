@@ -23,12 +23,12 @@ std::vector<PassageTable> FindTables(std::string_view passage) {
       ++i;
       continue;
     }
-    // A header one cell short of the row under it has lost its empty corner cell: a passage's
-    // first line comes trimmed ("2023\t2024E…" for "\t2023\t2024E…"), and its columns are the
-    // rows' last ones.
+    // A passage's first line comes trimmed: a header there one cell short of a full row under it
+    // has lost its empty corner cell ("2023\t2024E…" for "\t2023\t2024E…"), and its columns are
+    // the rows' last ones. (Elsewhere a row one cell longer ends in a tab: an empty last cell.)
     std::vector<std::string> header = lines[i].cells;
-    if (i + 1 < lines.size() && lines[i + 1].kind == internal::TableLineKind::kRow &&
-        lines[i + 1].cells.size() == header.size() + 1) {
+    if (i == 0 && i + 1 < lines.size() && lines[i + 1].kind == internal::TableLineKind::kRow &&
+        lines[i + 1].cells.size() == header.size() + 1 && !lines[i + 1].cells.back().empty()) {
       header.insert(header.begin(), std::string());
     }
     std::vector<size_t> rows;

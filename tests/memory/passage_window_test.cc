@@ -33,6 +33,10 @@ TEST(PassageWindowTest, AOneCharacterGapBetweenTwoRowsOfATableIsALineBreak) {
   ASSERT_GE(chunks.size(), 3u);
   ASSERT_EQ(chunks[1].start, chunks[0].end + 1);
   EXPECT_EQ(StitchWindow(chunks, 0, chunks.back().end), table.substr(0, table.size() - 1));
+  // Not where a row too long for half a chunk was cut at a tab: its halves are as wide as each
+  // other but not as the lines around them.
+  const std::vector<StoredChunk> long_row = {{0, 12, "header\na\tb\tc"}, {13, 18, "d\te\tf"}};
+  EXPECT_EQ(StitchWindow(long_row, 0, 18), "header\na\tb\tc d\te\tf");
   // Not between rows of different widths, nor between prose and a row.
   const std::vector<StoredChunk> mixed = {{0, 7, "a\tb\tc\td"}, {8, 13, "e\tf\tg"}, {14, 18, "word"}, {19, 24, "h\ti\tj"}};
   EXPECT_EQ(StitchWindow(mixed, 0, 24), "a\tb\tc\td e\tf\tg word h\ti\tj");

@@ -336,6 +336,18 @@ TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
   const std::vector<PassageTable> trimmed = FindTables("2023\t2024E\t2025E\t2026E\nB 端\t550\t688\t1718\t3222\n");
   ASSERT_EQ(trimmed.size(), 1u);
   EXPECT_THAT(trimmed[0].header, ElementsAre("", "2023", "2024E", "2025E", "2026E"));
+  // After a blank line, a second table whose header reads as numbers ("Region 2023 2024") is no
+  // total row of the first: a row followed by more rows starts its own table.
+  const std::vector<PassageTable> two = FindTables(
+      "Company\tRevenue\tProfit\nAcme\t10\t2\nBeta\t20\t3\n\nRegion\t2023\t2024\nEurope\t5\t6\nAsia\t7\t8\n");
+  ASSERT_FALSE(two.empty());
+  EXPECT_EQ(two[0].rows.size(), 2u);
+  EXPECT_EQ(two[0].rows.back().cells[0], "Beta");
+  // Rows that end in a tab (an empty last cell) under a header that is not the passage's first
+  // line keep their columns: no corner cell is added.
+  const std::vector<PassageTable> trailing = FindTables("intro text\nItem\tQ1\tQ2\nRevenue\t10\t20\t\nCost\t5\t6\t\n");
+  ASSERT_EQ(trailing.size(), 1u);
+  EXPECT_THAT(trailing[0].header, ElementsAre("Item", "Q1", "Q2"));
   // A row of another width after a blank line is not the table's.
   EXPECT_EQ(FindTables("\tA\tB\n甲\t1\t2\n\n乙\t1\t2\t3\n")[0].rows.size(), 1u);
 
