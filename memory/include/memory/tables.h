@@ -27,9 +27,11 @@ struct PassageTable {
 
 // Runs of at least two consecutive lines with three or more tab-separated cells whose first line
 // reads as a header (mostly words, not numbers) and is followed by at least one row. A table goes
-// on past blank lines and rules ("--\t-----") to a row as wide as its header that is not itself
-// a header (a total row set apart on the page); rules are not rows. Tables cut off before their
-// header (a chunk starting mid-table) are left out: a row without its header says nothing.
+// on past blank lines and rules ("--\t-----", three lines at most) to a lone row as wide as its
+// header that is not itself a header (a total row set apart on the page); rules are not rows. A
+// passage's first line, trimmed, may have lost a header's empty corner cell: it is put back when
+// the row under it is one cell longer. Tables cut off before their header (a chunk starting
+// mid-table) are left out: a row without its header says nothing.
 std::vector<PassageTable> FindTables(std::string_view passage);
 
 }  // namespace memory
