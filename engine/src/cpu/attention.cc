@@ -251,15 +251,22 @@ __attribute__((target("avx512f"))) void SharedKeyScoresAvx512(const float* queri
   for (; s + 4 <= end; s += 4) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     const float* k[4] = {rows.keys[s], rows.keys[s + 1], rows.keys[s + 2], rows.keys[s + 3]};
+    // The four positions' sums written out, not as a loop: as one, GCC kept them on the stack.
     for (int64_t i = 0; i < head_dim; ++i) {
       const __m512 q = _mm512_loadu_ps(queries_t + i * 16);
-      for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[j][i]), acc[j]);
+      acc[0] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[0][i]), acc[0]);
+      acc[1] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[1][i]), acc[1]);
+      acc[2] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[2][i]), acc[2]);
+      acc[3] = _mm512_fmadd_ps(q, _mm512_set1_ps(k[3][i]), acc[3]);
     }
     if (rows.tail_dim > 0) {
       const float* t[4] = {rows.tails[s], rows.tails[s + 1], rows.tails[s + 2], rows.tails[s + 3]};
       for (int64_t i = 0; i < rows.tail_dim; ++i) {
         const __m512 q = _mm512_loadu_ps(queries_t + (head_dim + i) * 16);
-        for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[j][i]), acc[j]);
+        acc[0] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[0][i]), acc[0]);
+        acc[1] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[1][i]), acc[1]);
+        acc[2] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[2][i]), acc[2]);
+        acc[3] = _mm512_fmadd_ps(q, _mm512_set1_ps(t[3][i]), acc[3]);
       }
     }
     for (int j = 0; j < 4; ++j) StoreHeadScores(_mm512_mul_ps(acc[j], scale_v), heads_in_group, scores + s + j, stride);
