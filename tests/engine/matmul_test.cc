@@ -191,6 +191,14 @@ TEST(QuantizedTokensTest, EveryPathQuantisesABlockTheSameWay) {
 
 class QuantizedMatmulTest : public ::testing::TestWithParam<Quantization> {};
 
+// `w` as the kernels see it once quantised into `blocks` (Quantize(w, scheme)), which must outlive it.
+Matrix QuantizedView(const Matrix& w, Quantization scheme, const std::vector<uint8_t>& blocks) {
+  Matrix quantized = w;
+  quantized.quantization = scheme;
+  quantized.quantized = blocks.data();
+  return quantized;
+}
+
 TEST_P(QuantizedMatmulTest, MatchesTheReferenceAndStaysCloseToTheExactProduct) {
   const Quantization scheme = GetParam();
   std::mt19937 rng(17);
@@ -205,9 +213,7 @@ TEST_P(QuantizedMatmulTest, MatchesTheReferenceAndStaysCloseToTheExactProduct) {
           MatmulTransposedReference(x.data(), n, w.matrix, exact.data());
           ASSERT_TRUE(CanQuantize(w.matrix, scheme));
           const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
-          Matrix quantized = w.matrix;
-          quantized.quantization = scheme;
-          quantized.quantized = blocks.data();
+          Matrix quantized = QuantizedView(w.matrix, scheme, blocks);
           std::vector<float> fast(exact.size()), reference(exact.size());
           MatmulTransposed(x.data(), n, quantized, fast.data());
           MatmulTransposedReference(x.data(), n, quantized, reference.data());
@@ -240,9 +246,7 @@ TEST_P(QuantizedMatmulTest, AnOutputIsTheSameWhateverElseIsInTheBatch) {
   std::mt19937 rng(19);
   Stored w = RandomMatrix(DType::kBF16, 515, 1024, rng);
   const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
-  Matrix quantized = w.matrix;
-  quantized.quantization = scheme;
-  quantized.quantized = blocks.data();
+  Matrix quantized = QuantizedView(w.matrix, scheme, blocks);
   // 37 tokens go to AMX where the CPU has it (16 at a time) and one alone to AVX512-VNNI: the
   // kernels' arithmetic is the same, block by block.
   const int64_t n = 37;
@@ -273,9 +277,7 @@ TEST_P(QuantizedMatmulTest, AccumulatingRowsReadsTheBlocksAsDequantisingThemDoes
   std::mt19937 rng(23);
   Stored w = RandomMatrix(DType::kBF16, 48, 256, rng);
   const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
-  Matrix quantized = w.matrix;
-  quantized.quantization = scheme;
-  quantized.quantized = blocks.data();
+  Matrix quantized = QuantizedView(w.matrix, scheme, blocks);
   const Matrix rows = quantized.Rows(16, 32);  // a head's slice, as W_UK is taken
   for (int64_t n : {1, 3}) {
     const std::vector<float> coeffs = RandomTokens(n, 32, rng);

@@ -80,6 +80,64 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline __m512i B
   return _mm512_add_epi32(c, _mm512_shuffle_i32x4(c, c, _MM_SHUFFLE(2, 3, 0, 1)));
 }
 
+// A token's pair of blocks p: its 64 bytes, its two scales spread over the lanes of their blocks,
+// and the start of each block's sum, −offset · Σ q_x in the block's first lane (zero elsewhere),
+// which takes the weights' unsigned offset back off.
+struct TokenPair {
+  __m512i bytes, start;
+  __m512 scales;
+};
+template <class Format>
+__attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline TokenPair LoadTokenPair(const QuantizedTokens& x,
+                                                                                              int64_t cols, int64_t token,
+                                                                                              int64_t p) {
+  const int64_t blocks = cols / kQuantBlock;
+  const __m512i spread = PairIndex();
+  const __m128i two_scales = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + token * blocks + 2 * p));
+  const __m128i two_sums = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.negated_sums + token * blocks + 2 * p));
+  return {_mm512_loadu_si512(x.bytes + token * cols + p * 64),
+          _mm512_slli_epi32(_mm512_maskz_permutexvar_epi32(0x0101, spread, _mm512_castsi128_si512(two_sums)),
+                            Format::kOffsetShift),
+          _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_castsi128_ps(two_scales)))};
+}
+
+// Four rows' pair of blocks p into wv, and their scales laid out as the block sums are (lanes 0-3:
+// the rows' first-block scales, lanes 8-11: their second-block scales). With `prefetch`, the
+// same place `ahead` bytes on is requested: rows are contiguous, so a tile reads neighbouring
+// stretches of one stream and the next tile's rows are a tile's rows on. Requested now, they
+// arrive while this tile multiplies — short rows (an expert's 768 columns) included, where a
+// fixed distance ahead in the same row would land inside this tile.
+template <class Format>
+__attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline __m512 LoadFourRows(const uint8_t* const rows[4],
+                                                                                          int64_t cols, int64_t p,
+                                                                                          bool prefetch, int64_t ahead,
+                                                                                          __m512i wv[4]) {
+  __m128 pair_scales[4];  // lane 0: the first block's scale, lane 1: the second's
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    if (prefetch) Format::Prefetch(rows[i] + ahead, p);
+    wv[i] = Format::LoadPair(rows[i], p);
+    pair_scales[i] = _mm512_castps512_ps128(Format::PairScales(rows[i], cols, p));
+  }
+  const __m128 w01 = _mm_unpacklo_ps(pair_scales[0], pair_scales[1]);
+  const __m128 w23 = _mm_unpacklo_ps(pair_scales[2], pair_scales[3]);
+  return _mm512_insertf32x4(_mm512_castps128_ps512(_mm_movelh_ps(w01, w23)), _mm_movehl_ps(w23, w01), 2);
+}
+
+// acc (lane i: row i) += each block's exact sum of four rows with one token, times the two
+// scales' product, the first block then the second.
+__attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void AddFourRowSums(const TokenPair& token,
+                                                                                          const __m512i wv[4],
+                                                                                          __m512 ws, __m128& acc) {
+  const __m512i sums =
+      BlockSums4(_mm512_dpbusd_epi32(token.start, wv[0], token.bytes), _mm512_dpbusd_epi32(token.start, wv[1], token.bytes),
+                 _mm512_dpbusd_epi32(token.start, wv[2], token.bytes), _mm512_dpbusd_epi32(token.start, wv[3], token.bytes));
+  const __m512 exact = _mm512_cvtepi32_ps(sums);
+  const __m512 scales = _mm512_mul_ps(ws, token.scales);
+  acc = _mm_fmadd_ps(_mm512_castps512_ps128(exact), _mm512_castps512_ps128(scales), acc);
+  acc = _mm_fmadd_ps(_mm512_extractf32x4_ps(exact, 2), _mm512_extractf32x4_ps(scales, 2), acc);
+}
+
 // 4 weight rows × kTokens tokens over every pair of blocks. Each weight pair is loaded once for
 // all kTokens tokens, each token pair once for all 4 rows. Per (row, token) the arithmetic is
 // the AMX kernel's (RowsAmx): the block's exact sum, then one fused multiply-add by the two
@@ -89,55 +147,22 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
                                                                                  const Matrix& w, int64_t r,
                                                                                  int64_t t, float* y) {
   constexpr int kRows = 4;
-  const int64_t row_bytes = Format::RowBytes(w.cols), blocks = w.cols / kQuantBlock, pairs = blocks / 2;
+  const int64_t row_bytes = Format::RowBytes(w.cols), pairs = w.cols / kQuantBlock / 2;
   const uint8_t* rows[kRows];
 #pragma GCC unroll 4
   for (int i = 0; i < kRows; ++i) rows[i] = w.quantized + (r + i) * row_bytes;
   __m128 acc[kTokens];  // lane i: row i
 #pragma GCC unroll 4
   for (int j = 0; j < kTokens; ++j) acc[j] = _mm_setzero_ps();
-  const __m512i spread = PairIndex();
-  // The next tile's rows, when the matrix has them.
-  const bool prefetch_next = r + 2 * kRows <= w.rows;
+  const bool prefetch_next = r + 2 * kRows <= w.rows;  // the next tile's rows, when the matrix has them
   for (int64_t p = 0; p < pairs; ++p) {
-    __m512i xv[kTokens], start[kTokens];
-    __m512 xs[kTokens];
+    TokenPair tokens[kTokens];
 #pragma GCC unroll 4
-    for (int j = 0; j < kTokens; ++j) {
-      const int64_t token = t + j;
-      xv[j] = _mm512_loadu_si512(x.bytes + token * w.cols + p * 64);
-      const __m128i two_scales = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + token * blocks + 2 * p));
-      xs[j] = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_castsi128_ps(two_scales)));
-      const __m128i two_sums = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.negated_sums + token * blocks + 2 * p));
-      // −offset · Σ q_x in the first lane of each block, zero elsewhere.
-      start[j] = _mm512_slli_epi32(_mm512_maskz_permutexvar_epi32(0x0101, spread, _mm512_castsi128_si512(two_sums)),
-                                   Format::kOffsetShift);
-    }
+    for (int j = 0; j < kTokens; ++j) tokens[j] = LoadTokenPair<Format>(x, w.cols, t + j, p);
     __m512i wv[kRows];
-    __m128 pair_scales[kRows];  // lane 0: the first block's scale, lane 1: the second's
+    const __m512 ws = LoadFourRows<Format>(rows, w.cols, p, prefetch_next, kRows * row_bytes, wv);
 #pragma GCC unroll 4
-    for (int i = 0; i < kRows; ++i) {
-      // Rows are contiguous, so the tile reads kRows neighbouring stretches of one stream: the
-      // same place in the next tile's rows is kRows rows on. Requested now, it arrives while
-      // this tile multiplies — short rows (an expert's 768 columns) included, where a fixed
-      // distance ahead in the same row would land inside this tile.
-      if (prefetch_next) Format::Prefetch(rows[i] + kRows * row_bytes, p);
-      wv[i] = Format::LoadPair(rows[i], p);
-      pair_scales[i] = _mm512_castps512_ps128(Format::PairScales(rows[i], w.cols, p));
-    }
-    // Lanes 0-3: the rows' first-block scales; lanes 8-11: their second-block scales.
-    const __m128 w01 = _mm_unpacklo_ps(pair_scales[0], pair_scales[1]);
-    const __m128 w23 = _mm_unpacklo_ps(pair_scales[2], pair_scales[3]);
-    const __m512 ws = _mm512_insertf32x4(_mm512_castps128_ps512(_mm_movelh_ps(w01, w23)), _mm_movehl_ps(w23, w01), 2);
-#pragma GCC unroll 4
-    for (int j = 0; j < kTokens; ++j) {
-      const __m512i sums = BlockSums4(_mm512_dpbusd_epi32(start[j], wv[0], xv[j]), _mm512_dpbusd_epi32(start[j], wv[1], xv[j]),
-                                      _mm512_dpbusd_epi32(start[j], wv[2], xv[j]), _mm512_dpbusd_epi32(start[j], wv[3], xv[j]));
-      const __m512 exact = _mm512_cvtepi32_ps(sums);
-      const __m512 scales = _mm512_mul_ps(ws, xs[j]);
-      acc[j] = _mm_fmadd_ps(_mm512_castps512_ps128(exact), _mm512_castps512_ps128(scales), acc[j]);
-      acc[j] = _mm_fmadd_ps(_mm512_extractf32x4_ps(exact, 2), _mm512_extractf32x4_ps(scales, 2), acc[j]);
-    }
+    for (int j = 0; j < kTokens; ++j) AddFourRowSums(tokens[j], wv, ws, acc[j]);
   }
 #pragma GCC unroll 4
   for (int j = 0; j < kTokens; ++j) _mm_storeu_ps(y + (t + j) * w.rows + r, acc[j]);
@@ -151,40 +176,19 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void Tile
                                                                                   const Matrix& w, int64_t r,
                                                                                   int64_t t, float* y) {
   constexpr int kRows = 8;
-  const int64_t row_bytes = Format::RowBytes(w.cols), blocks = w.cols / kQuantBlock, pairs = blocks / 2;
+  const int64_t row_bytes = Format::RowBytes(w.cols), pairs = w.cols / kQuantBlock / 2;
   const uint8_t* rows[kRows];
 #pragma GCC unroll 8
   for (int i = 0; i < kRows; ++i) rows[i] = w.quantized + (r + i) * row_bytes;
   __m128 acc[2] = {_mm_setzero_ps(), _mm_setzero_ps()};  // rows 0-3, rows 4-7
-  const __m512i spread = PairIndex();
   const bool prefetch_next = r + 2 * kRows <= w.rows;
   for (int64_t p = 0; p < pairs; ++p) {
-    const __m512i xv = _mm512_loadu_si512(x.bytes + t * w.cols + p * 64);
-    const __m128i two_scales = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + t * blocks + 2 * p));
-    const __m512 xs = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_castsi128_ps(two_scales)));
-    const __m128i two_sums = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.negated_sums + t * blocks + 2 * p));
-    const __m512i start = _mm512_slli_epi32(_mm512_maskz_permutexvar_epi32(0x0101, spread, _mm512_castsi128_si512(two_sums)),
-                                            Format::kOffsetShift);
+    const TokenPair token = LoadTokenPair<Format>(x, w.cols, t, p);
 #pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {
       __m512i wv[4];
-      __m128 pair_scales[4];
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        const uint8_t* row = rows[4 * half + i];
-        if (prefetch_next) Format::Prefetch(row + kRows * row_bytes, p);
-        wv[i] = Format::LoadPair(row, p);
-        pair_scales[i] = _mm512_castps512_ps128(Format::PairScales(row, w.cols, p));
-      }
-      const __m128 w01 = _mm_unpacklo_ps(pair_scales[0], pair_scales[1]);
-      const __m128 w23 = _mm_unpacklo_ps(pair_scales[2], pair_scales[3]);
-      const __m512 ws = _mm512_insertf32x4(_mm512_castps128_ps512(_mm_movelh_ps(w01, w23)), _mm_movehl_ps(w23, w01), 2);
-      const __m512i sums = BlockSums4(_mm512_dpbusd_epi32(start, wv[0], xv), _mm512_dpbusd_epi32(start, wv[1], xv),
-                                      _mm512_dpbusd_epi32(start, wv[2], xv), _mm512_dpbusd_epi32(start, wv[3], xv));
-      const __m512 exact = _mm512_cvtepi32_ps(sums);
-      const __m512 scales = _mm512_mul_ps(ws, xs);
-      acc[half] = _mm_fmadd_ps(_mm512_castps512_ps128(exact), _mm512_castps512_ps128(scales), acc[half]);
-      acc[half] = _mm_fmadd_ps(_mm512_extractf32x4_ps(exact, 2), _mm512_extractf32x4_ps(scales, 2), acc[half]);
+      const __m512 ws = LoadFourRows<Format>(rows + 4 * half, w.cols, p, prefetch_next, kRows * row_bytes, wv);
+      AddFourRowSums(token, wv, ws, acc[half]);
     }
   }
   _mm_storeu_ps(y + t * w.rows + r, acc[0]);
