@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace engine {
 namespace {
@@ -78,6 +81,57 @@ TEST(KvBlockPoolTest, AnUnboundedPoolGrowsAndHandsOutDistinctBlocks) {
   }
   EXPECT_EQ(pool.blocks_in_use(), 100);
   EXPECT_GE(pool.bytes_allocated(), 100 * pool.block_bytes());
+}
+
+// Rows kept elsewhere (the CUDA backend's device blocks): the pool asks the storage once per new
+// block, hands out -1 (and the id again later) when it has no memory, and passes copies on.
+class FakeStorage final : public KvBlockStorage {
+ public:
+  bool Provide(int32_t block) override {
+    provided.push_back(block);
+    return !refuse;
+  }
+  void CopyBlock(int32_t from, int32_t to) override { copies.emplace_back(from, to); }
+  uint64_t bytes_allocated() const override { return 1234; }
+  std::vector<int32_t> provided;
+  std::vector<std::pair<int32_t, int32_t>> copies;
+  bool refuse = false;
+};
+
+TEST(KvBlockPoolTest, AStorageProvidesEachBlockOnceAndTakesTheCopies) {
+  auto owned = std::make_unique<FakeStorage>();
+  FakeStorage* storage = owned.get();
+  KvBlockPool pool({.layers = 2, .a_width = 3, .b_width = 2, .hidden_width = 7}, {.block_size = 4}, std::move(owned));
+  EXPECT_EQ(pool.storage(), storage);
+  EXPECT_FALSE(pool.stores_hidden());  // a storage keeps no hidden states
+  const int32_t a = pool.Allocate(), b = pool.Allocate();
+  EXPECT_EQ(storage->provided, (std::vector<int32_t>{a, b}));
+  pool.Release(a);
+  EXPECT_EQ(pool.Allocate(), a);  // reused: not provided again
+  EXPECT_EQ(storage->provided.size(), 2u);
+  storage->refuse = true;
+  EXPECT_EQ(pool.Allocate(), -1);
+  EXPECT_EQ(pool.blocks_in_use(), 2);
+  storage->refuse = false;
+  const int32_t c = pool.Allocate();
+  EXPECT_GE(c, 0);
+  EXPECT_EQ(storage->provided.back(), c);
+  pool.CopyBlock(a, c);
+  EXPECT_EQ(storage->copies, (std::vector<std::pair<int32_t, int32_t>>{{a, c}}));
+  EXPECT_EQ(pool.bytes_allocated(), 1234u);
+}
+
+TEST(KvBlockPoolTest, ABoundedPoolWithAStorageKeepsItsBound) {
+  auto owned = std::make_unique<FakeStorage>();
+  FakeStorage* storage = owned.get();
+  KvBlockPool pool(SmallShape(), {.block_size = 4, .max_blocks = 2}, std::move(owned));
+  storage->refuse = true;
+  EXPECT_EQ(pool.Allocate(), -1);
+  storage->refuse = false;
+  EXPECT_GE(pool.Allocate(), 0);
+  EXPECT_GE(pool.Allocate(), 0);
+  EXPECT_EQ(pool.Allocate(), -1);
+  EXPECT_EQ(pool.free_blocks(), 0);
 }
 
 }  // namespace

@@ -38,9 +38,26 @@ struct KvRowShape {
   int64_t hidden_width = 0;
 };
 
+// Where a pool's rows live when not in host memory (the CUDA backend keeps them on its GPU): the
+// pool hands out block ids and counts references, the storage holds each block's rows and
+// copies them.
+class KvBlockStorage {
+ public:
+  virtual ~KvBlockStorage() = default;
+  // Memory for block `block`, the first time the pool hands that id out (the lowest free ids
+  // go first); false when there is none, and the pool then answers Allocate with -1. Called
+  // with the pool's lock held.
+  virtual bool Provide(int32_t block) = 0;
+  virtual void CopyBlock(int32_t from, int32_t to) = 0;
+  virtual uint64_t bytes_allocated() const = 0;
+};
+
 class KvBlockPool {
  public:
   KvBlockPool(const KvRowShape& shape, const KvBlockPoolOptions& options);
+  // Rows kept by `storage` rather than in host memory: a(), b() and hidden() are not to be
+  // called, and the shape keeps no hidden states (hidden_width 0).
+  KvBlockPool(const KvRowShape& shape, const KvBlockPoolOptions& options, std::unique_ptr<KvBlockStorage> storage);
   KvBlockPool(const KvBlockPool&) = delete;
   KvBlockPool& operator=(const KvBlockPool&) = delete;
 
@@ -75,6 +92,8 @@ class KvBlockPool {
   }
   // Copies every row of `from` into `to` (copy-on-write).
   void CopyBlock(int32_t from, int32_t to);
+  // The storage the rows live in; nullptr when they are in host memory.
+  KvBlockStorage* storage() const { return storage_owner_.get(); }
 
  private:
   const KvRowShape shape_;
@@ -82,11 +101,13 @@ class KvBlockPool {
   const int block_shift_;
   const int64_t max_blocks_;
   const int64_t b_start_, hidden_start_, block_floats_;
+  const std::unique_ptr<KvBlockStorage> storage_owner_;
   mutable std::mutex mutex_;
   // Block memory; a bounded pool sizes `base_` once so readers never see it move.
   std::vector<std::unique_ptr<float[]>> storage_;
   std::vector<float*> base_;
   std::vector<int> refs_;
+  std::vector<bool> provided_;  // with storage_owner_: the blocks it has memory for
   std::vector<int32_t> free_;
   int64_t in_use_ = 0;
 };

@@ -9,17 +9,23 @@
 namespace engine {
 
 KvBlockPool::KvBlockPool(const KvRowShape& shape, const KvBlockPoolOptions& options)
-    : shape_(shape),
+    : KvBlockPool(shape, options, nullptr) {}
+
+KvBlockPool::KvBlockPool(const KvRowShape& shape, const KvBlockPoolOptions& options,
+                         std::unique_ptr<KvBlockStorage> storage)
+    : shape_(storage != nullptr ? KvRowShape{shape.layers, shape.a_width, shape.b_width, 0} : shape),
       block_size_(std::bit_ceil(static_cast<unsigned>(std::max(1, options.block_size)))),
       block_shift_(std::countr_zero(static_cast<unsigned>(block_size_))),
       max_blocks_(std::max<int64_t>(0, options.max_blocks)),
       b_start_(static_cast<int64_t>(shape.layers) * block_size_ * shape.a_width),
       hidden_start_(b_start_ + static_cast<int64_t>(shape.layers) * block_size_ * shape.b_width),
-      block_floats_(hidden_start_ + block_size_ * shape.hidden_width) {
+      block_floats_(hidden_start_ + block_size_ * shape_.hidden_width),
+      storage_owner_(std::move(storage)) {
   if (max_blocks_ > 0) {
     storage_.resize(max_blocks_);
     base_.resize(max_blocks_, nullptr);
     refs_.resize(max_blocks_, 0);
+    provided_.resize(max_blocks_, false);
     free_.reserve(max_blocks_);
     // Hand out low ids first: they are allocated lazily, so a pool that is never full never
     // touches the memory of its high blocks.
@@ -38,10 +44,17 @@ int32_t KvBlockPool::Allocate() {
     storage_.emplace_back();
     base_.push_back(nullptr);
     refs_.push_back(0);
+    provided_.push_back(false);
   } else {
     return -1;
   }
-  if (storage_[block] == nullptr) {
+  if (storage_owner_ != nullptr) {
+    if (!provided_[block] && !storage_owner_->Provide(block)) {
+      free_.push_back(block);  // handed out again once memory is there (a bounded pool's ids stay put)
+      return -1;
+    }
+    provided_[block] = true;
+  } else if (storage_[block] == nullptr) {
     storage_[block] = std::make_unique<float[]>(block_floats_);
     base_[block] = storage_[block].get();
   }
@@ -83,12 +96,17 @@ int64_t KvBlockPool::free_blocks() const {
 
 uint64_t KvBlockPool::bytes_allocated() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (storage_owner_ != nullptr) return storage_owner_->bytes_allocated();
   uint64_t n = 0;
   for (const auto& block : storage_) n += block != nullptr ? block_bytes() : 0;
   return n;
 }
 
 void KvBlockPool::CopyBlock(int32_t from, int32_t to) {
+  if (storage_owner_ != nullptr) {
+    storage_owner_->CopyBlock(from, to);
+    return;
+  }
   std::memcpy(base_[to], base_[from], block_bytes());
 }
 
