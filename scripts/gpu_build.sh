@@ -14,12 +14,16 @@ if [[ ! -d .gpu/debs ]]; then
   echo "gpu_build: no .gpu/debs (run scripts/gpu_prepare.sh on the development machine and carry .gpu)" >&2
   exit 1
 fi
+# RUNPATH covers a binary's own libraries, not theirs: abseil's libraries find each other
+# through the loader's path (on the device machine nothing of theirs is in /usr).
+export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [[ ! -f "$prefix/.unpacked" ]]; then
   for f in .gpu/debs/*.deb; do dpkg -x "$f" "$prefix"; done
   touch "$prefix/.unpacked"
 fi
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DAGENTD_ENGINE_ONLY=ON -DAGENTD_CUDA=ON \
-  -DCMAKE_PREFIX_PATH="$prefix/usr" ${AGENTD_CMAKE_ARGS:-} > build-gpu.log
+  -DCMAKE_PREFIX_PATH="$prefix/usr" \
+  -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST ${AGENTD_CMAKE_ARGS:-} > build-gpu.log
 # AGENTD_BUILD_TARGETS limits the build to some targets (scripts/gpu_check.sh builds only what it runs).
 cmake --build build-gpu -j "$(nproc)" ${AGENTD_BUILD_TARGETS:+--target $AGENTD_BUILD_TARGETS} >> build-gpu.log 2>&1 || { tail -50 build-gpu.log; exit 1; }
 echo "gpu_build: built $(ls build-gpu/bin | tr '\n' ' ')"
