@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
       const GroupedMatmulArgs args{.x = x, .gather_tokens = true, .k = static_cast<int>(k), .order = dorder,
                                    .offsets = doffsets, .experts = static_cast<int>(experts), .weights = dweights,
                                    .out_features = expert_width, .in_features = hidden, .y = y};
-      const double ms = TimeMs(iterations, [&] { CHECK_CUDA(engine::cuda::GroupedMatmulBf16(args, nullptr)); });
+      const double ms = TimeMs(iterations, [&] { CHECK_CUDA(engine::cuda::GroupedMatmulBf16(args, batch, nullptr)); });
       const double dispatch_ms = TimeMs(iterations, [&] {
         CHECK_CUDA(engine::cuda::MoeDispatch(dchoices, batch, k, experts, doffsets, dorder, dslot, nullptr));
       });
@@ -197,12 +197,18 @@ int main(int argc, char** argv) {
                                .score_a = static_cast<int>(rank), .score_b = static_cast<int>(rope),
                                .kv_head_stride = 0, .values_from_a = true, .value_width = static_cast<int>(rank),
                                .scale = 0.1f, .layer = 0, .out = o};
+      // As the model runs it: positions shared among blocks when the (row, head) pairs are few.
+      const int splits = engine::cuda::LatentAttentionSplits(batch, static_cast<int>(heads));
+      float* partial = Alloc<float>(std::max<int64_t>(
+          1, engine::cuda::LatentAttentionSplitFloats(batch, static_cast<int>(heads), static_cast<int>(rank))));
       const double ms = TimeMs(iterations, [&] {
-        CHECK_CUDA(engine::cuda::PagedAttention(args, batch, kv, KvRows{dtables, dstarts, dpositions}, nullptr));
+        CHECK_CUDA(engine::cuda::LatentAttention(args, batch, kv, KvRows{dtables, dstarts, dpositions}, splits, partial,
+                                                 nullptr));
       });
       const double bytes = static_cast<double>(batch) * context * (rank + rope) * 4;
-      cases.push_back({{"batch", batch}, {"context", context}, {"us", ms * 1e3}, {"kv_gb_per_s", bytes / (ms * 1e-3) / 1e9}});
-      for (void* p : std::initializer_list<void*>{kv.arena, dtables, dstarts, dpositions, q, o}) cudaFree(p);
+      cases.push_back({{"batch", batch}, {"context", context}, {"splits", splits}, {"us", ms * 1e3},
+                       {"kv_gb_per_s", bytes / (ms * 1e-3) / 1e9}});
+      for (void* p : std::initializer_list<void*>{kv.arena, dtables, dstarts, dpositions, q, o, partial}) cudaFree(p);
     }
     out["mla_decode_attention"] = cases;
   }

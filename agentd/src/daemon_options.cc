@@ -89,6 +89,8 @@ absl::Status ReadEngine(const std::string& path, const Json& object, EngineServi
     const std::string display = "engine." + key;
     if (key == "quantize") {
       status = ReadString(path, object, key, &engine->quantize);
+    } else if (key == "device") {
+      status = ReadString(path, object, key, &engine->device);
     } else if (key == "kv_cache_mb") {
       status = ReadUnsigned(path, object, key, display, &engine->kv_cache_mb);
     } else if (key == "max_running") {
@@ -209,6 +211,9 @@ absl::Status DaemonOptions::Validate() const {
   if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
   if (!engine::IsKnownQuantization(engine.quantize)) {
     return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8, q4 or empty"));
+  }
+  if (!engine::IsKnownDevice(engine.device)) {
+    return absl::InvalidArgumentError(absl::StrCat("engine.device \"", engine.device, "\" is not one of cpu, cuda, auto"));
   }
   if (engine.max_running == 0 || engine.max_running > 1024) {
     return absl::InvalidArgumentError("engine.max_running must be between 1 and 1024");

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   std::string quantize;
   app.add_option("--quantize", quantize, "quantise the model's weights at load: q8 or q4 (default: as stored)");
+  std::string device;
+  app.add_option("--device", device, "where the model runs: cpu (default), cuda or auto (the GPU when one is found)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");
   app.add_option("--plans-dir", plans_dir, "directory of installed plans (NAME.lua, TENANT/NAME.lua)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
   }
   if (kv_cache_mb > 0) options.engine.kv_cache_mb = kv_cache_mb;
   if (!quantize.empty()) options.engine.quantize = quantize;
+  if (!device.empty()) options.engine.device = device;
   if (!port_file.empty()) options.port_file = port_file;
   if (!http_listen.empty()) options.http_listen = http_listen;
   if (!http_port_file.empty()) options.http_port_file = http_port_file;

@@ -102,7 +102,8 @@ class ServerImpl final : public Server {
       engine::EngineOptions engine_options{.model_dir = options_.model_dir,
                                            .draft_model_dir = options_.draft_model_dir,
                                            .quantize = options_.engine.quantize,
-                                           .quantized_copy_dir = (fs::path(options_.data_dir) / "quantized").string()};
+                                           .quantized_copy_dir = (fs::path(options_.data_dir) / "quantized").string(),
+                                           .device = options_.engine.device};
       const EngineServingOptions& serving = options_.engine;
       engine_options.scheduler = {.max_running = static_cast<int>(serving.max_running),
                                   .max_batch_tokens = static_cast<int64_t>(serving.max_batch_tokens),

@@ -36,7 +36,7 @@ def main():
     torch.manual_seed(0)
     started = time.time()
     with torch.device("cuda"):
-        model = transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16)
+        model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
     model.eval()
     result = {"transformers": transformers.__version__, "torch": torch.__version__,
               "gpu": torch.cuda.get_device_name(0), "model_type": config.model_type,

@@ -44,7 +44,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   engine->observer_ = options.observer;
   auto model = Model::Load({.model_dir = options.model_dir,
                             .quantize = options.quantize,
-                            .quantized_copy_dir = options.quantized_copy_dir});
+                            .quantized_copy_dir = options.quantized_copy_dir,
+                            .device = options.device});
   if (!model.ok()) return model.status();
   engine->model_ = std::move(*model);
   auto tokenizer = Tokenizer::Load(options.model_dir);
@@ -94,7 +95,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   info.experts_per_token = config.num_experts_per_tok;
   info.weight_dtype = engine->model_->weight_dtype();
   info.quantized_copy = engine->model_->quantized_copy_note();
-  info.device = DescribeDevices(ProbeDevices());
+  info.device = engine->model_->device_description();
   info.has_mtp = engine->model_->has_mtp();
   info.embedding_pooling = PoolingName(engine->embedding_.pooling);
   info.embedding_model = engine->embedding_.declared;

@@ -76,6 +76,12 @@ TEST(DaemonOptionsTest, ValidateNamesTheSetting) {
   EXPECT_THAT(options.Validate().message(), HasSubstr("engine.quantize \"q3\""));
   options.engine.quantize = "q8";
   EXPECT_TRUE(options.Validate().ok());
+  options.engine.device = "tpu";
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.device \"tpu\""));
+  for (const char* device : {"cpu", "cuda", "auto"}) {
+    options.engine.device = device;
+    EXPECT_TRUE(options.Validate().ok()) << device;
+  }
 }
 
 TEST(DaemonOptionsTest, TokensAndTlsAreCheckedWithTheirKeyNamed) {

@@ -18,6 +18,7 @@
 #include "cpu/rope.h"
 #include "cuda/gemm.h"
 #include "cuda/ops.h"
+#include "cuda/random_fill.h"
 #include "cuda/reference.h"
 #include "cuda/router_params.h"
 #include "engine/device.h"
@@ -137,6 +138,33 @@ TEST_F(CudaOpsTest, EmbeddingWidensTheRowsAsked) {
   ASSERT_EQ(EmbeddingBf16(dt.get(), cols, di.get(), static_cast<int64_t>(ids.size()), dout.get(), stream_), cudaSuccess);
   Sync("EmbeddingBf16");
   EXPECT_EQ(dout.Download(), want);
+
+  std::vector<float> wide(table.size());
+  for (size_t i = 0; i < wide.size(); ++i) wide[i] = Bf16ToF32(table[i]);
+  DeviceBuffer<float> dwide(wide), dout32(want.size());
+  ASSERT_EQ(EmbeddingF32(dwide.get(), cols, di.get(), static_cast<int64_t>(ids.size()), dout32.get(), stream_), cudaSuccess);
+  Sync("EmbeddingF32");
+  EXPECT_EQ(dout32.Download(), want);
+}
+
+TEST_F(CudaOpsTest, RandomFillIsTheHashOnTheCpu) {
+  const int64_t n = 100003;
+  const float limit = 0.0346f;
+  std::vector<float> want(n);
+  std::vector<uint16_t> want_bf16(n);
+  for (int64_t i = 0; i < n; ++i) {
+    want[i] = RandomWeight(7, i, limit);
+    want_bf16[i] = F32ToBf16(want[i]);
+  }
+  DeviceBuffer<float> d32(n), ones(5);
+  DeviceBuffer<uint16_t> d16(n);
+  ASSERT_EQ(FillRandomF32(d32.get(), n, 7, limit, stream_), cudaSuccess);
+  ASSERT_EQ(FillRandomBf16(d16.get(), n, 7, limit, stream_), cudaSuccess);
+  ASSERT_EQ(FillF32(ones.get(), 5, 1.0f, stream_), cudaSuccess);
+  Sync("FillRandom");
+  EXPECT_EQ(d32.Download(), want);
+  EXPECT_EQ(d16.Download(), want_bf16);
+  EXPECT_EQ(ones.Download(), std::vector<float>(5, 1.0f));
 }
 
 TEST_F(CudaOpsTest, Bf16ConversionRoundsAsTheCpuDoes) {
@@ -293,8 +321,11 @@ TEST_F(CudaOpsTest, GroupedMatmulMatchesPerExpertProducts) {
     int64_t out, in;
     bool gather;
   };
+  // Decode (1 token), small batches, a batch over 16 with tiles that do not divide (tensor cores
+  // not taken) and ones that do, gathered and not.
   for (const Case& c : {Case{1, 6, 64, 1408, 2048, true}, Case{1, 6, 64, 2048, 1408, false}, Case{13, 2, 8, 33, 64, true},
-                        Case{200, 8, 16, 96, 136, false}}) {
+                        Case{200, 8, 16, 96, 136, false}, Case{64, 6, 64, 1408, 2048, true},
+                        Case{64, 6, 64, 2048, 1408, false}, Case{40, 2, 8, 48, 272, true}}) {
     const std::vector<int32_t> choices = RandomChoices(c.n, c.k, c.experts, 11);
     const reference::Dispatch dispatch = reference::MoeDispatch(choices, c.experts);
     const int64_t x_rows = c.gather ? c.n : c.n * c.k;
@@ -309,15 +340,50 @@ TEST_F(CudaOpsTest, GroupedMatmulMatchesPerExpertProducts) {
     }
     std::vector<float> want;
     reference::GroupedMatmul(x, c.gather, c.k, dispatch, weights, c.out, c.in, &want);
+    // Over 16 tokens (whole 16-row tiles and columns) the bf16 kernel runs on the tensor cores,
+    // whose inputs are bf16: its reference rounds them so.
+    std::vector<float> want_bf16_inputs = want;
+    const bool tensor_cores = c.n > 16 && c.out % 16 == 0 && c.in % 16 == 0;
+    if (tensor_cores) {
+      std::vector<float> rounded(x.size());
+      for (size_t i = 0; i < x.size(); ++i) rounded[i] = Bf16ToF32(F32ToBf16(x[i]));
+      reference::GroupedMatmul(rounded, c.gather, c.k, dispatch, weights, c.out, c.in, &want_bf16_inputs);
+    }
     DeviceBuffer<float> dx(x), dy(c.n * c.k * c.out);
     DeviceBuffer<int32_t> dorder(dispatch.order), doffsets(dispatch.offsets);
     DeviceBuffer<const uint16_t*> dpointers(pointers);
     const GroupedMatmulArgs args{.x = dx.get(), .gather_tokens = c.gather, .k = c.k, .order = dorder.get(),
                                  .offsets = doffsets.get(), .experts = c.experts, .weights = dpointers.get(),
                                  .out_features = c.out, .in_features = c.in, .y = dy.get()};
-    ASSERT_EQ(GroupedMatmulBf16(args, stream_), cudaSuccess);
+    ASSERT_EQ(GroupedMatmulBf16(args, c.n, stream_), cudaSuccess);
     Sync("GroupedMatmulBf16");
     EXPECT_LT(RelativeError(dy.Download(), want), 1e-5) << c.n << " tokens, " << c.out << "x" << c.in;
+    // With the tensor cores allowed (taken over 16 tokens with whole tiles).
+    GroupedMatmulArgs tensor_args = args;
+    tensor_args.tensor_cores = true;
+    ASSERT_EQ(GroupedMatmulBf16(tensor_args, c.n, stream_), cudaSuccess);
+    Sync("GroupedMatmulBf16 (tensor cores)");
+    EXPECT_LT(RelativeError(dy.Download(), want_bf16_inputs), 1e-5)
+        << c.n << " tokens, " << c.out << "x" << c.in << (tensor_cores ? " (tensor cores)" : "");
+
+    // The parity mode's float32 weights (the same values, widened) give the same products.
+    std::vector<std::unique_ptr<DeviceBuffer<float>>> dwide;
+    std::vector<const float*> wide_pointers;
+    for (int e = 0; e < c.experts; ++e) {
+      std::vector<float> wide(weights[e].size());
+      for (size_t i = 0; i < wide.size(); ++i) wide[i] = Bf16ToF32(weights[e][i]);
+      dwide.push_back(std::make_unique<DeviceBuffer<float>>(wide));
+      wide_pointers.push_back(dwide.back()->get());
+    }
+    DeviceBuffer<const float*> dwide_pointers(wide_pointers);
+    DeviceBuffer<float> dy32(c.n * c.k * c.out);
+    GroupedMatmulArgs wide_args = args;
+    wide_args.weights = nullptr;
+    wide_args.weights_f32 = dwide_pointers.get();
+    wide_args.y = dy32.get();
+    ASSERT_EQ(GroupedMatmulF32(wide_args, c.n, stream_), cudaSuccess);
+    Sync("GroupedMatmulF32");
+    EXPECT_LT(RelativeError(dy32.Download(), want), 1e-5) << "f32, " << c.n << " tokens, " << c.out << "x" << c.in;
   }
 }
 
@@ -440,7 +506,51 @@ void CheckAttention(cudaStream_t stream, const PagedCase& c, AttentionArgs args,
   args.out = dout.get();
   ASSERT_EQ(PagedAttention(args, n, c.Layout(darena.get()), {dtables.get(), dstart.get(), dpos.get()}, stream), cudaSuccess);
   ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "PagedAttention";
-  EXPECT_LT(RelativeError(dout.Download(), want), 1e-5);
+  const std::vector<float> got = dout.Download();
+  EXPECT_LT(RelativeError(got, want), 1e-5);
+
+  // The same blocks found through a table of block addresses (a pool grown in pieces,
+  // cuda/device_kv_blocks.h): the same bits.
+  std::vector<float*> bases;
+  for (int64_t b = 0; b < static_cast<int64_t>(c.arena.size()) / c.block_floats(); ++b) {
+    bases.push_back(darena.get() + b * c.block_floats());
+  }
+  DeviceBuffer<float*> dbases(bases);
+  DeviceBuffer<float> dout2(want.size());
+  PagedKvLayout by_table{.block_bases = dbases.get(), .block_shift = c.block_shift, .a_width = c.a_width,
+                         .b_width = c.b_width, .b_start = c.b_start(), .layers = c.layers};
+  args.out = dout2.get();
+  ASSERT_EQ(PagedAttention(args, n, by_table, {dtables.get(), dstart.get(), dpos.get()}, stream), cudaSuccess);
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "PagedAttention over a block table";
+  EXPECT_EQ(dout2.Download(), got);
+
+  // Positions shared among blocks and merged (flash-decoding): 3 splits leave some rows'
+  // splits empty (row 0 sees 1 position), 16 more so.
+  for (const int splits : {3, 16}) {
+    DeviceBuffer<float> partial(n * args.heads * splits * (args.value_width + 2)), dout3(want.size());
+    args.out = dout3.get();
+    ASSERT_EQ(PagedAttentionSplit(args, n, by_table, {dtables.get(), dstart.get(), dpos.get()}, splits, partial.get(),
+                                  stream),
+              cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "PagedAttentionSplit " << splits;
+    EXPECT_LT(RelativeError(dout3.Download(), want), 1e-5) << splits << " splits";
+  }
+  if (IsLatentAttention(args)) {
+    // The heads-share-the-rows kernel, alone and split.
+    for (const int splits : {1, 3, 16, 64}) {
+      DeviceBuffer<float> partial(n * args.heads * splits * (args.value_width + 2)), dout4(want.size());
+      args.out = dout4.get();
+      ASSERT_EQ(LatentAttention(args, n, by_table, {dtables.get(), dstart.get(), dpos.get()}, splits, partial.get(), stream),
+                cudaSuccess);
+      ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "LatentAttention " << splits;
+      EXPECT_LT(RelativeError(dout4.Download(), want), 1e-5) << "LatentAttention, " << splits << " splits";
+    }
+  }
+  EXPECT_EQ(AttentionSplits(1, 16), 16);
+  EXPECT_EQ(LatentAttentionSplits(1, 16), 64);
+  EXPECT_EQ(LatentAttentionSplits(512, 16), 1);
+  EXPECT_EQ(AttentionSplits(2048, 16), 1);
+  EXPECT_EQ(AttentionSplitFloats(2048, 16, 512), 0);
 }
 
 TEST_F(CudaOpsTest, GroupedQueryAttentionOverPagedBlocks) {
@@ -458,6 +568,16 @@ TEST_F(CudaOpsTest, LatentAttentionOverPagedBlocks) {
   const AttentionArgs args{.q_row_stride = heads * (rank + rope), .q_head_stride = rank + rope, .heads = heads,
                            .group = heads, .score_a = rank, .score_b = rope, .kv_head_stride = 0,
                            .values_from_a = true, .value_width = rank, .scale = 0.07f, .layer = 0};
+  CheckAttention(stream_, c, args, rank + rope);
+}
+
+// 20 heads (a second block of 4) and a latent of 1024 (more shared memory than the default 48 KiB).
+TEST_F(CudaOpsTest, LatentAttentionWithUnevenHeadsAndAWideLatent) {
+  const int heads = 20, rank = 1024, rope = 64;
+  const PagedCase c(rank, rope);
+  const AttentionArgs args{.q_row_stride = heads * (rank + rope), .q_head_stride = rank + rope, .heads = heads,
+                           .group = heads, .score_a = rank, .score_b = rope, .kv_head_stride = 0,
+                           .values_from_a = true, .value_width = rank, .scale = 0.05f, .layer = 1};
   CheckAttention(stream_, c, args, rank + rope);
 }
 
@@ -555,6 +675,24 @@ TEST(CudaReferenceTest, PagedAttentionReferenceIsTheCpuEnginesAttention) {
       EXPECT_LT(RelativeError(got_head, want), 1e-5) << "head " << h;
     }
   }
+}
+
+// The random weights' hash (the fill kernels' CPU reference): inside its range, centred, with
+// the standard deviation a uniform has.
+TEST(CudaReferenceTest, RandomWeightsAreUniformInTheirRange) {
+  const float limit = 0.02f * std::sqrt(3.0f);
+  double sum = 0, squares = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const float w = RandomWeight(5, i, limit);
+    ASSERT_GE(w, -limit);
+    ASSERT_LT(w, limit);
+    sum += w;
+    squares += static_cast<double>(w) * w;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 3e-4);
+  EXPECT_NEAR(std::sqrt(squares / n), 0.02, 2e-4);
+  EXPECT_NE(RandomWeight(5, 0, limit), RandomWeight(6, 0, limit));
 }
 
 TEST(CudaReferenceTest, DispatchListsEveryChoiceOnceByExpert) {

@@ -44,6 +44,9 @@ struct EngineServingOptions {
   // weight instead of 2 for bf16; logits within a few percent) or "q4" (0.5625 bytes per weight;
   // see BENCHMARKS.md for what it costs in agreement with the unquantised model).
   std::string quantize;
+  // Where the model runs: "cpu" (the default), "cuda" (the GPU; refused at start when there is
+  // none, with the reason) or "auto" (the GPU when one is found, else the CPU).
+  std::string device = "cpu";
   // KV-cache memory for all requests together, in MiB. Default 2048.
   uint64_t kv_cache_mb = 2048;
   // Requests in the running batch at once. Default 16.

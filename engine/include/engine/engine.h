@@ -38,6 +38,8 @@ struct EngineOptions {
   std::string quantize;
   // Where the quantised copy is saved and mapped from (ModelOptions::quantized_copy_dir).
   std::string quantized_copy_dir;
+  // Where the forward pass runs: "cpu" (the default), "cuda" or "auto" (ModelOptions::device).
+  std::string device = "cpu";
   // Batching, KV memory and prefix caching (see SchedulerOptions for the defaults).
   SchedulerOptions scheduler;
   // Told about every generation (the daemon's metrics). Optional; borrowed, must outlive the

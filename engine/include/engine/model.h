@@ -1,4 +1,4 @@
-// A loaded language model and its forward pass on the CPU.
+// A loaded language model and its forward pass, on the CPU or (ModelOptions::device) a GPU.
 //
 // Model::Load reads a Hugging Face model directory (config.json + *.safetensors) of one of the
 // supported architectures (DeepSeek-V3 with MTP, DeepSeek-V2/V2-Lite, Qwen3-MoE, Qwen3), or a
@@ -49,7 +49,20 @@ struct ModelOptions {
   // when missing; a copy that cannot be written only costs the next load its time. Default "":
   // none.
   std::string quantized_copy_dir;
+  // Where the forward pass runs: "cpu" (the default), "cuda" (GPU 0; an error when this build
+  // or machine has none, saying why) or "auto" (the GPU when the probe finds one, else the CPU;
+  // device_description() says which and why). The CUDA backend takes unquantised weights.
+  std::string device = "cpu";
+  // The CUDA backend's matrices: "" (bf16, unless the checkpoint is float32: then float32, the
+  // parity mode), "bf16" or "f32".
+  std::string device_dtype;
+  // CUDA kernels written but not yet checked on a GPU (cuda/cuda_model.h): for the device check's
+  // tests and benchmarks. Default false.
+  bool cuda_unverified_kernels = false;
 };
+
+// True for the names ModelOptions::device takes.
+bool IsKnownDevice(std::string_view name);
 
 // Keys and values of the tokens processed so far, per layer. MLA models cache the compressed
 // latent and the rotary key (DeepSeek's design), not expanded per-head keys and values.
@@ -141,6 +154,8 @@ class Model {
   virtual uint64_t active_weight_bytes() const = 0;
   // "bf16", "f32", ... of the bulk of the weights.
   virtual std::string weight_dtype() const = 0;
+  // Where the forward pass runs: "cpu", "cpu (auto: no GPU: ...)", "cuda:0 (NVIDIA H200, ...)".
+  virtual std::string device_description() const { return "cpu"; }
   // What became of the saved quantised copy ("mapped from PATH", "quantised and saved to PATH",
   // "quantised; not saved: why"); "" without one.
   virtual std::string quantized_copy_note() const { return ""; }

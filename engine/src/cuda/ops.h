@@ -29,6 +29,10 @@ cudaError_t SiluMul(float* gate, const float* up, int64_t n, cudaStream_t stream
 cudaError_t EmbeddingBf16(const uint16_t* table, int64_t cols, const int32_t* ids, int64_t n, float* out,
                           cudaStream_t stream);
 
+// The same from a float32 table (the parity mode).
+cudaError_t EmbeddingF32(const float* table, int64_t cols, const int32_t* ids, int64_t n, float* out,
+                         cudaStream_t stream);
+
 // bf16 bits of x, rounded to nearest even (the GEMMs' input in bf16 mode).
 cudaError_t ConvertF32ToBf16(const float* x, int64_t n, uint16_t* out, cudaStream_t stream);
 
@@ -86,11 +90,22 @@ struct GroupedMatmulArgs {
   // Device array of `experts` device pointers, each 16-byte aligned (the kernel reads 8 bf16 at
   // a time; cudaMalloc's 256-byte alignment and rows of a multiple of 8 keep every row aligned).
   const uint16_t* const* weights = nullptr;
+  // GroupedMatmulF32's: float32 weights (the parity mode), each 16-byte aligned likewise.
+  const float* const* weights_f32 = nullptr;
   int64_t out_features = 0;
   int64_t in_features = 0;  // a multiple of 8
   float* y = nullptr;       // [n·k, out_features]
+  // Lets GroupedMatmulBf16 take the tensor cores over 16 tokens (written, not yet run on a GPU:
+  // CudaModelOptions::unverified_kernels).
+  bool tensor_cores = false;
 };
-cudaError_t GroupedMatmulBf16(const GroupedMatmulArgs& args, cudaStream_t stream);
+// `tokens`: the n of Route's [n, k] choices (an expert gets at most n slots), which picks the
+// kernel's tile of slots. Over 16 tokens (with rows and columns multiples of 16) the bf16
+// products run on the tensor cores, which take their inputs rounded to bf16, as cuBLAS's bf16
+// products do (MatmulBf16).
+cudaError_t GroupedMatmulBf16(const GroupedMatmulArgs& args, int64_t tokens, cudaStream_t stream);
+// The same over float32 weights (args.weights_f32): the parity mode's experts.
+cudaError_t GroupedMatmulF32(const GroupedMatmulArgs& args, int64_t tokens, cudaStream_t stream);
 
 // out[t] = Σ_j weights[t·k+j] · y[slot_of[t·k+j]] over the token's choices in ascending expert
 // order, plus shared[t] when shared is not null: the CPU path's order of additions.
@@ -103,6 +118,9 @@ cudaError_t MoeCombine(const float* y, const int32_t* choices, const float* weig
 struct PagedKvLayout {
   float* arena = nullptr;  // blocks back to back
   int64_t block_floats = 0;
+  // When set, block b starts at block_bases[b] instead (a device array: a pool that grows by
+  // separate allocations, cuda/device_kv_blocks.h); arena and block_floats are then unused.
+  float* const* block_bases = nullptr;
   int block_shift = 4;  // log2(block_size)
   int64_t a_width = 0;
   int64_t b_width = 0;
@@ -147,6 +165,32 @@ struct AttentionArgs {
 };
 cudaError_t PagedAttention(const AttentionArgs& args, int64_t rows, const PagedKvLayout& kv, const KvRows& where,
                            cudaStream_t stream);
+// The same with each (row, head)'s positions shared among `splits` blocks (flash-decoding) and
+// merged by a second kernel; `partial` holds AttentionSplitFloats floats. splits 1 is
+// PagedAttention.
+cudaError_t PagedAttentionSplit(const AttentionArgs& args, int64_t rows, const PagedKvLayout& kv, const KvRows& where,
+                                int splits, float* partial, cudaStream_t stream);
+// MLA's attention (IsLatentAttention: every head shares the kv head, values are the scored
+// latent) with a block per (row, up to 16 heads, split) reading each cached row once for all its
+// heads; the same results as PagedAttentionSplit, whose partials it shares.
+bool IsLatentAttention(const AttentionArgs& args);
+cudaError_t LatentAttention(const AttentionArgs& args, int64_t rows, const PagedKvLayout& kv, const KvRows& where,
+                            int splits, float* partial, cudaStream_t stream);
+// Its splits (a block takes 16 heads, so a decode step needs more of them) and their partials.
+int LatentAttentionSplits(int64_t rows, int heads);
+int64_t LatentAttentionSplitFloats(int64_t rows, int heads, int value_width);
+// The splits for `rows` rows of `heads` heads (enough blocks to fill the GPU at decode, 1 for
+// a prefill's many rows), and the partials' floats they need.
+int AttentionSplits(int64_t rows, int heads);
+int64_t AttentionSplitFloats(int64_t rows, int heads, int value_width);
+
+// Random weights made on the device for benchmarks of shapes too big to write to disk: element i
+// is uniform in [-limit, limit) from a hash of (seed, i) (RandomWeight in cuda/random_fill.h, its
+// CPU reference). bf16 bits or float32.
+cudaError_t FillRandomBf16(uint16_t* out, int64_t n, uint64_t seed, float limit, cudaStream_t stream);
+cudaError_t FillRandomF32(float* out, int64_t n, uint64_t seed, float limit, cudaStream_t stream);
+// out[i] = value (norm weights of a random model: ones).
+cudaError_t FillF32(float* out, int64_t n, float value, cudaStream_t stream);
 
 // out[r] = the index of row r's largest logit (the lowest such index on ties): greedy sampling
 // without copying the logits back.

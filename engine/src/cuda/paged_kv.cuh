@@ -12,7 +12,7 @@ __device__ __forceinline__ float* KvRow(const PagedKvLayout& kv, const int32_t* 
                                         bool a) {
   const int64_t block_size = int64_t{1} << kv.block_shift;
   const int64_t block = table[pos >> kv.block_shift], offset = pos & (block_size - 1);
-  float* base = kv.arena + block * kv.block_floats;
+  float* base = kv.block_bases != nullptr ? kv.block_bases[block] : kv.arena + block * kv.block_floats;
   return a ? base + (layer * block_size + offset) * kv.a_width
            : base + kv.b_start + (layer * block_size + offset) * kv.b_width;
 }

@@ -60,7 +60,8 @@ void MoeCombine(const std::vector<float>& y, const std::vector<int32_t>& choices
 void PagedAttention(const AttentionArgs& args, int64_t rows, const PagedKvLayout& kv, const KvRows& where) {
   const int64_t block_size = int64_t{1} << kv.block_shift;
   auto row_of = [&](const int32_t* table, int64_t pos, bool a) {
-    float* base = kv.arena + table[pos >> kv.block_shift] * kv.block_floats;
+    const int32_t block = table[pos >> kv.block_shift];
+    float* base = kv.block_bases != nullptr ? kv.block_bases[block] : kv.arena + block * kv.block_floats;
     const int64_t offset = pos & (block_size - 1);
     return a ? base + (args.layer * block_size + offset) * kv.a_width
              : base + kv.b_start + (args.layer * block_size + offset) * kv.b_width;

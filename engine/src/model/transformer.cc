@@ -14,6 +14,7 @@
 #include "cpu/ops.h"
 #include "cpu/quantized.h"
 #include "cpu/rope.h"
+#include "engine/device.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "engine/safetensors.h"
@@ -22,6 +23,9 @@
 #include "model/router.h"
 #include "model/scratch.h"
 #include "model/weights.h"
+#ifdef AGENTD_WITH_CUDA
+#include "cuda/cuda_model.h"
+#endif
 
 namespace engine::model {
 namespace {
@@ -37,8 +41,10 @@ const float** RowPointers(float* storage) { return reinterpret_cast<const float*
 
 class Transformer final : public Model {
  public:
-  Transformer(ModelConfig config, std::unique_ptr<TensorStore> store, std::unique_ptr<Weights> weights)
-      : config_(std::move(config)),
+  Transformer(ModelConfig config, std::unique_ptr<TensorStore> store, std::unique_ptr<Weights> weights,
+              std::string device = "cpu")
+      : device_(std::move(device)),
+        config_(std::move(config)),
         store_(std::move(store)),
         weights_(std::move(weights)),
         rope_(config_),
@@ -64,8 +70,9 @@ class Transformer final : public Model {
     int64_t rows = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       auto* cache = dynamic_cast<PagedKvCache*>(batch[i].cache);
+      // A pool whose rows live elsewhere (a GPU model's) has no host rows to write.
       if (cache == nullptr || cache->num_layers() != config_.num_hidden_layers ||
-          cache->pool().shape().a_width != RowShape(1, false).a_width) {
+          cache->pool().shape().a_width != RowShape(1, false).a_width || cache->pool().storage() != nullptr) {
         return absl::InvalidArgumentError("KV cache does not belong to this model");
       }
       for (const Segment& other : segments) {
@@ -139,7 +146,7 @@ class Transformer final : public Model {
                           KvCache* kv, const ForwardOptions& options, ForwardResult* result) override {
     if (!has_mtp()) return absl::FailedPreconditionError("this checkpoint has no MTP layer");
     auto* cache = dynamic_cast<PagedKvCache*>(kv);
-    if (cache == nullptr || cache->num_layers() != 1) {
+    if (cache == nullptr || cache->num_layers() != 1 || cache->pool().storage() != nullptr) {
       return absl::InvalidArgumentError("KV cache is not an MTP cache of this model");
     }
     const int64_t hidden = config_.hidden_size;
@@ -185,6 +192,7 @@ class Transformer final : public Model {
   uint64_t active_parameter_count() const override { return CountParameters(true, false); }
   uint64_t active_weight_bytes() const override { return CountParameters(true, true); }
   std::string quantized_copy_note() const override { return weights_->copy_note; }
+  std::string device_description() const override { return device_; }
   std::string weight_dtype() const override {
     if (weights_->quantization != Quantization::kNone) return std::string(cpu::QuantizationName(weights_->quantization));
     switch (weights_->lm_head.dtype) {
@@ -668,6 +676,7 @@ class Transformer final : public Model {
     return total;
   }
 
+  std::string device_;
   ModelConfig config_;
   std::unique_ptr<TensorStore> store_;  // owns the memory the weights point into
   std::unique_ptr<Weights> weights_;
@@ -684,13 +693,65 @@ namespace engine {
 
 bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(name).has_value(); }
 
+bool IsKnownDevice(std::string_view name) { return name == "cpu" || name == "cuda" || name == "auto"; }
+
 namespace {
+
+// Where a model loaded with `options` runs: the GPU ("cuda") or the CPU, with the CPU's
+// description (saying why not the GPU when "auto" found none).
+struct Placement {
+  bool gpu = false;
+  std::string cpu_description = "cpu";
+};
+absl::StatusOr<Placement> Place(const ModelOptions& options) {
+  if (!IsKnownDevice(options.device)) {
+    return absl::InvalidArgumentError(absl::StrCat("device: \"", options.device, "\" is not one of cpu, cuda, auto"));
+  }
+  if (options.device_dtype != "" && options.device_dtype != "bf16" && options.device_dtype != "f32") {
+    return absl::InvalidArgumentError(absl::StrCat("device_dtype: \"", options.device_dtype, "\" is not one of bf16, f32"));
+  }
+  if (options.device == "cpu") return Placement{};
+  const DeviceReport report = ProbeDevices();
+  if (report.gpus.empty()) {
+    if (options.device == "cuda") return absl::FailedPreconditionError(absl::StrCat("device cuda: no GPU: ", report.no_gpu_reason));
+    return Placement{.cpu_description = absl::StrCat("cpu (auto: no GPU: ", report.no_gpu_reason, ")")};
+  }
+  // The kernels are built for Hopper (sm_90a) with compute_90 PTX, which newer GPUs compile.
+  if (report.gpus[0].compute_capability_major < 9) {
+    const std::string why = absl::StrCat("GPU 0 (", report.gpus[0].name, ") is sm_", report.gpus[0].compute_capability_major,
+                                         report.gpus[0].compute_capability_minor,
+                                         "; the CUDA backend is built for sm_90 and newer");
+    if (options.device == "cuda") return absl::FailedPreconditionError(absl::StrCat("device cuda: ", why));
+    return Placement{.cpu_description = absl::StrCat("cpu (auto: ", why, ")")};
+  }
+  if (!options.quantize.empty()) {
+    if (options.device == "cuda") {
+      return absl::InvalidArgumentError("quantize: the CUDA backend runs unquantised weights; leave it empty with device cuda");
+    }
+    return Placement{.cpu_description = "cpu (auto: quantized weights run on the CPU)"};
+  }
+  return Placement{.gpu = true};
+}
+
+// The model on the GPU, from the weights the CPU loader checked (freed once uploaded).
+absl::StatusOr<std::unique_ptr<Model>> OnGpu(const ModelConfig& config, const model::Weights& weights,
+                                             const ModelOptions& options) {
+#ifdef AGENTD_WITH_CUDA
+  const bool f32_checkpoint = weights.lm_head.dtype == DType::kF32;
+  const bool bf16 = options.device_dtype == "bf16" || (options.device_dtype.empty() && !f32_checkpoint);
+  return cuda::NewCudaModel(config, weights, {.bf16 = bf16, .unverified_kernels = options.cuda_unverified_kernels});
+#else
+  (void)config, (void)weights, (void)options;
+  return absl::FailedPreconditionError("device cuda: this build has no CUDA backend");
+#endif
+}
 
 // A GGUF file: its metadata as config.json, its tensors in place (deepseek2's kv_b_proj
 // rebuilt). Its Q8_0, Q4_0 and K-quant matrices are taken in their own scheme (cpu/kquants.h);
 // `quantize` applies to its float ones. No saved copy: converting the blocks into the kernels'
 // layout is a reshuffle, not a quantisation.
-absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize) {
+absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize,
+                                                 const Placement& placement) {
   absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(options.model_dir);
   if (!file.ok()) return file.status();
   absl::StatusOr<GgufCheckpoint> checkpoint = ReadGgufCheckpoint(**file);
@@ -713,8 +774,12 @@ absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu
     const model::LayerWeights& first = (*weights)->layers[0];
     (*weights)->quantization = config->is_mla() ? first.mla.o.quantization : first.gqa.q.quantization;
   }
+  // A GGUF file's quantised blocks run on the CPU: "auto" takes it there, "cuda" says why not.
+  const bool quantized = (*weights)->quantization != cpu::Quantization::kNone;
+  if (placement.gpu && !(quantized && options.device == "auto")) return OnGpu(*config, **weights, options);
+  const std::string where = placement.gpu ? "cpu (auto: the file's quantized weights run on the CPU)" : placement.cpu_description;
   return std::unique_ptr<Model>(
-      new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));
+      new model::Transformer(std::move(*config), std::move(*store), std::move(*weights), where));
 }
 
 }  // namespace
@@ -725,7 +790,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) 
   if (!quantize) {
     return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8, q4"));
   }
-  if (IsGgufPath(options.model_dir)) return LoadGguf(options, *quantize);
+  absl::StatusOr<Placement> placement = Place(options);
+  if (!placement.ok()) return placement.status();
+  if (IsGgufPath(options.model_dir)) return LoadGguf(options, *quantize, *placement);
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
   // The saved copy is opened before the checkpoint, and the checkpoint checked unchanged once it
@@ -744,8 +811,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) 
       *config, **store, {.quantize = *quantize, .copy = copy.get()});
   if (!weights.ok()) return weights.status();
   (*weights)->copy = std::move(copy);
-  return std::unique_ptr<Model>(
-      new model::Transformer(std::move(*config), std::move(*store), std::move(*weights)));
+  if (placement->gpu) return OnGpu(*config, **weights, options);
+  return std::unique_ptr<Model>(new model::Transformer(std::move(*config), std::move(*store), std::move(*weights),
+                                                       placement->cpu_description));
 }
 
 }  // namespace engine
