@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "acronyms.h"
+#include "answer_type.h"
 #include "bm25_index.h"
 #include "memory/lexical.h"
 
@@ -198,9 +199,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     }
     auto scored = Score(embedder, query, texts, contexts);
     if (!scored.ok()) return scored.status();
+    // A question of a kind ("how many", "when") is answered by sentences that hold a number or a
+    // date: the others count for less, however many of its words they share.
+    constexpr double kOffType = 0.6;
+    const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
     for (size_t i = 0; i < sentences.size(); ++i) {
       const double alone = StandsAlone(sentences[i].text);
-      sentences[i].score = scored->relevance[i] * alone;
+      const double fits = internal::Offers(answer_type, sentences[i].text) ? 1.0 : kOffType;
+      sentences[i].score = scored->relevance[i] * alone * fits;
       sentences[i].leans_on_context = alone < 1.0;
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.

@@ -1,0 +1,128 @@
+#include "answer_type.h"
+
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace memory::internal {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// `phrase` in `text` where a word starts (so "when" is not found in "whenever's" middle).
+bool HasPhrase(const std::string& text, std::string_view phrase) {
+  for (size_t at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1)) {
+    const bool starts = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
+    const size_t end = at + phrase.size();
+    const bool ends = end >= text.size() || !std::isalnum(static_cast<unsigned char>(text[end]));
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// A number as written: digits with the separators inside it ("1,240", "3.44"), and what kind.
+struct Number {
+  bool percent = false;  // followed by "%", "percent", "per cent" or "％"
+  bool money = false;    // after "$", "€", "£", "¥" or followed by "元"
+  bool year = false;     // four digits 1900-2099 with no separators, not money or percent
+};
+
+std::string_view After(std::string_view text, size_t at) {
+  while (at < text.size() && text[at] == ' ') ++at;
+  return text.substr(at);
+}
+
+template <typename Visit>
+void ForEachNumber(std::string_view text, Visit visit) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!IsDigit(text[i])) {
+      ++i;
+      continue;
+    }
+    const size_t start = i;
+    bool separated = false;
+    while (i < text.size() && (IsDigit(text[i]) || ((text[i] == ',' || text[i] == '.') && i + 1 < text.size() &&
+                                                     IsDigit(text[i + 1]) && i > start))) {
+      separated |= !IsDigit(text[i]);
+      ++i;
+    }
+    // A number glued to letters ("V3", "H800", "4-bit" is fine) is a name, not a quantity.
+    const bool glued = (start > 0 && std::isalpha(static_cast<unsigned char>(text[start - 1]))) ||
+                       (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) &&
+                        !(text.substr(i, 2) == "bn" || text.substr(i, 1) == "m" || text.substr(i, 1) == "k"));
+    if (glued) continue;
+    Number n;
+    const std::string_view rest = After(text, i);
+    n.percent = rest.starts_with("%") || rest.starts_with("percent") || rest.starts_with("per cent") ||
+                rest.starts_with("\xef\xbc\x85");  // ％
+    const std::string_view before = text.substr(0, start);
+    n.money = before.ends_with("$") || before.ends_with("\xe2\x82\xac") || before.ends_with("\xc2\xa3") ||
+              before.ends_with("\xc2\xa5") || rest.starts_with("\xe5\x85\x83");  // € £ ¥ 元
+    const size_t digits = i - start;
+    if (!separated && digits == 4 && !n.percent && !n.money) {
+      const int value = std::stoi(std::string(text.substr(start, 4)));
+      n.year = value >= 1900 && value <= 2099;
+    }
+    visit(n);
+  }
+}
+
+}  // namespace
+
+AnswerType AnswerTypeOf(std::string_view question) {
+  const std::string q = Lower(question);
+  if (HasPhrase(q, "how many") || HasPhrase(q, "what number of")) return AnswerType::kCount;
+  for (std::string_view phrase : {"how much", "what share", "what percentage", "what proportion", "what fraction",
+                                  "by how much", "what portion"}) {
+    if (HasPhrase(q, phrase)) return AnswerType::kQuantity;
+  }
+  if (q.find("\xe5\xa4\x9a\xe5\xb0\x91") != std::string::npos) return AnswerType::kQuantity;  // 多少
+  for (std::string_view phrase : {"when", "what year", "which year", "what date"}) {
+    if (HasPhrase(q, phrase)) return AnswerType::kTime;
+  }
+  // 何时, 什么时候, 哪一年, 哪年
+  for (std::string_view phrase : {"\xe4\xbd\x95\xe6\x97\xb6", "\xe4\xbb\x80\xe4\xb9\x88\xe6\x97\xb6\xe5\x80\x99",
+                                  "\xe5\x93\xaa\xe4\xb8\x80\xe5\xb9\xb4", "\xe5\x93\xaa\xe5\xb9\xb4"}) {
+    if (q.find(phrase) != std::string::npos) return AnswerType::kTime;
+  }
+  return AnswerType::kAny;
+}
+
+bool Offers(AnswerType type, std::string_view sentence) {
+  if (type == AnswerType::kAny) return true;
+  bool offers = false;
+  ForEachNumber(sentence, [&](const Number& n) {
+    switch (type) {
+      case AnswerType::kCount: offers |= !n.percent && !n.money && !n.year; break;
+      case AnswerType::kQuantity: offers |= !n.year; break;
+      case AnswerType::kTime: offers |= n.year; break;
+      case AnswerType::kAny: offers = true; break;
+    }
+  });
+  if (offers || type != AnswerType::kTime) return offers;
+  const std::string s = Lower(sentence);
+  static constexpr std::array<std::string_view, 12> kMonths = {"january", "february", "march", "april", "may", "june",
+                                                               "july", "august", "september", "october", "november",
+                                                               "december"};
+  for (std::string_view month : kMonths) {
+    if (HasPhrase(s, month)) return true;
+  }
+  // A digit before 月 or 年 ("1月", "3 月").
+  for (std::string_view unit : {"\xe6\x9c\x88", "\xe5\xb9\xb4"}) {
+    for (size_t at = s.find(unit); at != std::string::npos; at = s.find(unit, at + 1)) {
+      size_t j = at;
+      while (j > 0 && s[j - 1] == ' ') --j;
+      if (j > 0 && IsDigit(s[j - 1])) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace memory::internal

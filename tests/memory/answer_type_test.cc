@@ -1,0 +1,45 @@
+// The kind of answer a question asks for, and which sentences can give it (memory/src/answer_type.h).
+#include "answer_type.h"
+
+#include <gtest/gtest.h>
+
+namespace memory::internal {
+namespace {
+
+TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
+  EXPECT_EQ(AnswerTypeOf("How many employees does Harbor Robotics have?"), AnswerType::kCount);
+  EXPECT_EQ(AnswerTypeOf("How much battery storage was installed worldwide in 2024?"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("By how much did inference prices fall?"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("What share of commuters drive alone to work?"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("When was the company founded?"), AnswerType::kTime);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek 在多少块 H800 GPU 上训练？"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek 应用何时上线？"), AnswerType::kTime);
+  EXPECT_EQ(AnswerTypeOf("Who is the CEO of Harbor Robotics?"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("中国AI Agent市场规模与增长"), AnswerType::kAny);
+  // Words that only contain the asking words do not ask.
+  EXPECT_EQ(AnswerTypeOf("Whenever demand is high, what happens to prices?"), AnswerType::kAny);
+}
+
+TEST(AnswerTypeTest, ACountIsANumberThatIsNotAPercentageMoneyOrAYear) {
+  EXPECT_TRUE(Offers(AnswerType::kCount, "Harbor Robotics ended the year with a staff of 1,240, of whom about 700 work in engineering."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "Staff turnover fell to 6%, compared with 11% two years earlier."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "The company was founded in 2011 by three engineers."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "Arabica futures ended the year at $3.44 per pound."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "It ran on H800 GPUs with DeepSeek-V3."));
+  EXPECT_TRUE(Offers(AnswerType::kCount, "It used 2,048 H800 GPUs."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "Growth was 12 percent."));
+}
+
+TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "Staff turnover fell to 6%."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "市场规模为 554 亿元"));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "In 2024 the market grew."));
+  EXPECT_TRUE(Offers(AnswerType::kTime, "In 2024 the market grew."));
+  EXPECT_TRUE(Offers(AnswerType::kTime, "The survey ran in October and November."));
+  EXPECT_TRUE(Offers(AnswerType::kTime, "DeepSeek 应用于 1 月 11 日上线"));
+  EXPECT_FALSE(Offers(AnswerType::kTime, "Revenue rose by 14% to EUR 312 million."));
+  EXPECT_TRUE(Offers(AnswerType::kAny, "Anything at all."));
+}
+
+}  // namespace
+}  // namespace memory::internal
