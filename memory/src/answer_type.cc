@@ -33,6 +33,13 @@ struct Number {
   bool year = false;     // four digits 1900-2099 with no separators, not money or percent
 };
 
+// Chinese measure words and magnitudes: a number before one counts something.
+constexpr std::string_view kMeasureWords[] = {
+    "\xe5\x9d\x97", "\xe4\xb8\xaa", "\xe5\xbc\xa0", "\xe5\x8f\xb0", "\xe5\x90\x8d", "\xe4\xba\xba",
+    "\xe5\xae\xb6", "\xe9\xa1\xb9", "\xe6\xac\xa1", "\xe4\xb8\x87", "\xe4\xba\xbf", "\xe5\x8d\x83",
+    "\xe4\xbb\xb6", "\xe9\x83\xa8", "\xe6\xac\xbe", "\xe7\xaf\x87", "\xe6\x9d\xa1", "\xe6\x9e\x9a",
+    "\xe9\xa2\x97", "\xe5\xba\xa7", "\xe8\xbe\x86"};  // 块 个 张 台 名 人 家 项 次 万 亿 千 件 部 款 篇 条 枚 颗 座 辆
+
 std::string_view After(std::string_view text, size_t at) {
   while (at < text.size() && text[at] == ' ') ++at;
   return text.substr(at);
@@ -66,7 +73,10 @@ void ForEachNumber(std::string_view text, Visit visit) {
     n.money = before.ends_with("$") || before.ends_with("\xe2\x82\xac") || before.ends_with("\xc2\xa3") ||
               before.ends_with("\xc2\xa5") || rest.starts_with("\xe5\x85\x83");  // € £ ¥ 元
     const size_t digits = i - start;
-    if (!separated && digits == 4 && !n.percent && !n.money) {
+    // "2048 块 H800": four digits before a measure word count things; a year takes 年 or nothing.
+    bool counted = false;
+    for (std::string_view unit : kMeasureWords) counted |= rest.starts_with(unit);
+    if (!separated && digits == 4 && !n.percent && !n.money && !counted) {
       const int value = std::stoi(std::string(text.substr(start, 4)));
       n.year = value >= 1900 && value <= 2099;
     }

@@ -3,11 +3,13 @@
 // as search and the report plan do. The first four bytes choose the chunk's edges and how far
 // they may move. Every sentence must lie inside the passage and be found verbatim in its
 // NormalizeSpacing; the widened span must hold the chunk, stay inside the window and move each
-// edge at most as far as allowed.
+// edge at most as far as allowed. The answer-type cue (answer_type.h) reads the text and every
+// sentence without failing.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "answer_type.h"
 #include "memory/chunker.h"
 #include "memory/sentences.h"
 #include "sentence_span.h"
@@ -22,7 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const memory::PassageSentence& s : found.sentences) {
       if (s.start >= s.end || s.end > length) __builtin_trap();
       if (normalized.find(s.text) == std::string::npos) __builtin_trap();
+      // The answer-type cue reads every quoted sentence (and questions, as this text could be).
+      if (!memory::internal::Offers(memory::internal::AnswerType::kAny, s.text)) __builtin_trap();
+      for (const auto type : {memory::internal::AnswerType::kCount, memory::internal::AnswerType::kQuantity,
+                              memory::internal::AnswerType::kTime}) {
+        (void)memory::internal::Offers(type, s.text);
+      }
     }
+    (void)memory::internal::AnswerTypeOf(text);
     for (const memory::PassageSentence& h : found.headings) {
       if (h.start >= h.end || h.end > length) __builtin_trap();
     }

@@ -38,6 +38,10 @@ TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
   EXPECT_TRUE(Offers(AnswerType::kTime, "The survey ran in October and November."));
   EXPECT_TRUE(Offers(AnswerType::kTime, "DeepSeek 应用于 1 月 11 日上线"));
   EXPECT_FALSE(Offers(AnswerType::kTime, "Revenue rose by 14% to EUR 312 million."));
+  // Four digits before a measure word count things: not a year.
+  EXPECT_FALSE(Offers(AnswerType::kTime, "仅用 557.6 万美元和 2048 块英伟达 H800 GPU 便完成了训练"));
+  EXPECT_TRUE(Offers(AnswerType::kCount, "仅用 2048 块英伟达 H800 GPU"));
+  EXPECT_TRUE(Offers(AnswerType::kTime, "2023 年 3 月，公司就推出 GPT-4"));
   EXPECT_TRUE(Offers(AnswerType::kAny, "Anything at all."));
 }
 
