@@ -99,11 +99,14 @@ constexpr double kRestated = 0.6;
 // a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
 // opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
 // of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
-// heading about agents reads as a non sequitur.
+// heading about agents reads as a non sequitur. So is a Chinese sentence that opens with the
+// adverb of its verb, its subject left in the sentence before ("显著提升了训练效率，降低了训练成本。"
+// quoted alone says nothing of what did).
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如", "譬如",
-      "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时"};
+      "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时",
+      "显著", "大幅", "进一步", "从而", "进而", "并且", "极大"};
   static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
                                                    "Such ", "其", "该", "这", "此", "它", "他们"};
   for (std::string_view opener : kContinuations) {
