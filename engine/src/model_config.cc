@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "status_macros.h"
 
 namespace engine {
 namespace {
@@ -80,12 +81,6 @@ class ConfigReader {
   const Json& root_;
   std::string source_;
 };
-
-#define RETURN_IF_ERROR(expr)              \
-  do {                                     \
-    absl::Status _status = (expr);         \
-    if (!_status.ok()) return _status;     \
-  } while (false)
 
 absl::Status ReadRopeScaling(const ConfigReader& reader, RopeScaling* rope) {
   const Json& root = reader.root();

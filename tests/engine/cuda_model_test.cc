@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -19,49 +18,14 @@
 
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/fixture_expectations.h"
 #include "engine/model.h"
-#include "engine/safetensors.h"
 #include "model/kv_cache.h"
-#include "nlohmann/json.hpp"
 
 namespace engine {
 namespace {
 
-std::string ModelDir(const std::string& name) { return std::string(AGENTD_TEST_DATA_DIR) + "/models/" + name; }
-
-struct Expected {
-  std::vector<std::vector<int32_t>> sequences;
-  std::vector<std::vector<int32_t>> greedy;
-  std::unique_ptr<SafetensorsFile> tensors;
-
-  std::vector<float> Tensor(const std::string& name) const {
-    auto it = tensors->tensors().find(name);
-    if (it == tensors->tensors().end()) return {};
-    const float* data = reinterpret_cast<const float*>(it->second.data);
-    return std::vector<float>(data, data + it->second.NumElements());
-  }
-};
-
-Expected LoadExpected(const std::string& name) {
-  Expected e;
-  std::ifstream in(ModelDir(name) + "/expected.json");
-  nlohmann::json j = nlohmann::json::parse(in);
-  e.sequences = j["sequences"].get<std::vector<std::vector<int32_t>>>();
-  e.greedy = j["greedy"].get<std::vector<std::vector<int32_t>>>();
-  e.tensors = std::move(*SafetensorsFile::Open(ModelDir(name) + "/expected.safetensors"));
-  return e;
-}
-
-double RelativeError(const float* ours, const float* ref, size_t n) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < n; ++i) {
-    diff += (static_cast<double>(ours[i]) - ref[i]) * (static_cast<double>(ours[i]) - ref[i]);
-    norm += static_cast<double>(ref[i]) * ref[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
-int32_t ArgMax(const float* row, int64_t n) { return static_cast<int32_t>(std::max_element(row, row + n) - row); }
+using namespace testing_fixtures;  // the fixtures' expectations and comparisons
 
 // (fixture, whether the kernels not yet run on a GPU are used: cuda/cuda_model.h).
 class CudaModelTest : public ::testing::TestWithParam<std::tuple<std::string, bool>> {
@@ -89,11 +53,9 @@ TEST_P(CudaModelTest, Float32LogitsMatchTransformers) {
   ASSERT_NE(model, nullptr);
   Expected expected = LoadExpected(Fixture());
   for (size_t s = 0; s < expected.sequences.size(); ++s) {
-    auto cache = model->NewCache();
     ForwardResult result;
-    ASSERT_TRUE(model->Forward(expected.sequences[s], cache.get(), {.all_logits = true}, &result).ok());
-    const std::vector<float> ref = expected.Tensor("logits_" + std::to_string(s));
-    ASSERT_EQ(result.logits.size(), ref.size());
+    std::vector<float> ref;
+    ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(*model, expected, s, &result, &ref));
     const double error = RelativeError(result.logits.data(), ref.data(), ref.size());
     std::printf("%s f32 on the GPU, sequence %zu: relative error %.3g\n", Name().c_str(), s, error);
     EXPECT_LT(error, 1e-4) << "sequence " << s;
@@ -106,11 +68,9 @@ TEST_P(CudaModelTest, Bf16LogitsStayCloseAndGreedyAgreementIsReported) {
   Expected expected = LoadExpected(Fixture());
   const int64_t vocab = model->config().vocab_size;
   for (size_t s = 0; s < expected.sequences.size(); ++s) {
-    auto cache = model->NewCache();
     ForwardResult result;
-    ASSERT_TRUE(model->Forward(expected.sequences[s], cache.get(), {.all_logits = true}, &result).ok());
-    const std::vector<float> ref = expected.Tensor("logits_" + std::to_string(s));
-    ASSERT_EQ(result.logits.size(), ref.size());
+    std::vector<float> ref;
+    ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(*model, expected, s, &result, &ref));
     const double error = RelativeError(result.logits.data(), ref.data(), ref.size());
     int same = 0, off = 0, positions = static_cast<int>(ref.size() / vocab);
     std::string by_position;

@@ -8,12 +8,7 @@ namespace {
 __global__ void ConvertF32ToBf16Kernel(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const uint32_t bits = __float_as_uint(x[i]);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) {
-      out[i] = static_cast<uint16_t>((bits >> 16) | 0x40);
-    } else {
-      out[i] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-    }
+    out[i] = RoundToBf16Bits(x[i]);
   }
 }
 

@@ -23,6 +23,8 @@
 #include "cuda/router_params.h"
 #include "engine/device.h"
 #include "model/kv_cache.h"
+#include "model/token_check.h"
+#include "status_macros.h"
 
 namespace engine::cuda {
 namespace {
@@ -38,13 +40,8 @@ absl::Status CublasError(cublasStatus_t status, const char* what) {
   return absl::InternalError(absl::StrCat("cuBLAS ", what, ": status ", static_cast<int>(status)));
 }
 
-#define AGENTD_RETURN_IF_ERROR(expr)      \
-  do {                                    \
-    absl::Status status_ = (expr);        \
-    if (!status_.ok()) return status_;    \
-  } while (0)
-#define CUDA_OK(expr, what) AGENTD_RETURN_IF_ERROR(CudaError((expr), (what)))
-#define CUBLAS_OK(expr, what) AGENTD_RETURN_IF_ERROR(CublasError((expr), (what)))
+#define CUDA_OK(expr, what) RETURN_IF_ERROR(CudaError((expr), (what)))
+#define CUBLAS_OK(expr, what) RETURN_IF_ERROR(CublasError((expr), (what)))
 
 // Carves one pass's buffers out of a device allocation, 256-byte aligned; with a null base it
 // only measures, so the same code sizes the allocation and hands out its pieces.
@@ -183,7 +180,7 @@ class CudaModel final : public Model {
       for (const Segment& other : segments) {
         if (other.cache == cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
       }
-      AGENTD_RETURN_IF_ERROR(CheckTokens(entry.tokens, cache->length()));
+      RETURN_IF_ERROR(model::CheckTokens(config_, entry.tokens, cache->length()));
       const int64_t n = static_cast<int64_t>(entry.tokens.size());
       segments.push_back({rows, n, cache->length(), cache});
       rows += n;
@@ -205,34 +202,9 @@ class CudaModel final : public Model {
   }
 
  private:
-  KvRowShape RowShape() const {
-    KvRowShape shape{.layers = config_.num_hidden_layers};
-    if (config_.is_mla()) {
-      shape.a_width = config_.kv_lora_rank;
-      shape.b_width = config_.qk_rope_head_dim;
-    } else {
-      shape.a_width = shape.b_width = static_cast<int64_t>(config_.num_key_value_heads) * config_.head_dim;
-    }
-    return shape;
-  }
+  KvRowShape RowShape() const { return model::CacheRowShape(config_, config_.num_hidden_layers, false); }
 
   float Eps() const { return static_cast<float>(config_.rms_norm_eps); }
-
-  absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t start) const {
-    if (tokens.empty()) return absl::InvalidArgumentError("no tokens to run");
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i] < 0 || tokens[i] >= config_.vocab_size) {
-        return absl::InvalidArgumentError(absl::StrCat("token id ", tokens[i], " at index ", i,
-                                                       " is outside the vocabulary (", config_.vocab_size, ")"));
-      }
-    }
-    if (start + static_cast<int64_t>(tokens.size()) > config_.max_position_embeddings) {
-      return absl::OutOfRangeError(absl::StrCat("context of ", start + tokens.size(),
-                                                " tokens exceeds max_position_embeddings (",
-                                                config_.max_position_embeddings, ")"));
-    }
-    return absl::OkStatus();
-  }
 
   // Every buffer of a pass; with a null base only the size.
   PassBuffers Carve(char* base, int64_t rows, int64_t table_entries, int64_t picked, uint64_t* bytes) const {
@@ -333,7 +305,7 @@ class CudaModel final : public Model {
     }
     const int64_t table_capacity =
         decode_step ? std::max<int64_t>(64, std::bit_ceil(static_cast<uint64_t>(table_entries))) : table_entries;
-    AGENTD_RETURN_IF_ERROR(Reserve(rows, table_capacity, picked, hidden_wanted ? rows : 0));
+    RETURN_IF_ERROR(Reserve(rows, table_capacity, picked, hidden_wanted ? rows : 0));
 
     // Host side, into pinned memory: tokens, positions, each row's block-table start, the tables.
     int32_t* tokens = host_ints_;
@@ -434,7 +406,7 @@ class CudaModel final : public Model {
     CUDA_OK(w.embed.bf16 ? EmbeddingBf16(w.embed.b16(), hidden, buffers_.tokens, rows, x, stream_)
                          : EmbeddingF32(w.embed.f32(), hidden, buffers_.tokens, rows, x, stream_),
             "embedding");
-    for (int l = 0; l < c.num_hidden_layers; ++l) AGENTD_RETURN_IF_ERROR(DecoderLayer(w.layers[l], l, rows));
+    for (int l = 0; l < c.num_hidden_layers; ++l) RETURN_IF_ERROR(DecoderLayer(w.layers[l], l, rows));
     CUDA_OK(RmsNorm(x, rows, hidden, w.final_norm, Eps(), x, stream_), "final norm");
 
     // The head over the rows the entries want: all of theirs, or their last.
@@ -452,7 +424,7 @@ class CudaModel final : public Model {
       }
       head_input = buffers_.gathered;
     }
-    AGENTD_RETURN_IF_ERROR(Linear(head_input, picked, w.lm_head, buffers_.logits));
+    RETURN_IF_ERROR(Linear(head_input, picked, w.lm_head, buffers_.logits));
     CUDA_OK(cudaMemcpyAsync(host_logits_, buffers_.logits, picked * vocab * sizeof(float), cudaMemcpyDeviceToHost, stream_),
             "logits download");
     if (hidden_wanted) {
@@ -479,7 +451,8 @@ class CudaModel final : public Model {
     const uint64_t ints = (3 * rows + table_entries) * sizeof(int32_t);
     const uint64_t logits = picked * config_.vocab_size * sizeof(float);
     const uint64_t hidden = hidden_rows * config_.hidden_size * sizeof(float);
-    const uint64_t pinned = (ints + 255) / 256 * 256 + (logits + 255) / 256 * 256 + hidden;
+    auto aligned = [](uint64_t bytes) { return (bytes + 255) / 256 * 256; };
+    const uint64_t pinned = aligned(ints) + aligned(logits) + hidden;
     if (pinned > pinned_bytes_) {
       cudaFreeHost(pinned_);
       pinned_ = nullptr;
@@ -489,8 +462,8 @@ class CudaModel final : public Model {
     }
     char* p = static_cast<char*>(pinned_);
     host_ints_ = reinterpret_cast<int32_t*>(p);
-    host_logits_ = reinterpret_cast<float*>(p + (ints + 255) / 256 * 256);
-    host_hidden_ = reinterpret_cast<float*>(p + (ints + 255) / 256 * 256 + (logits + 255) / 256 * 256);
+    host_logits_ = reinterpret_cast<float*>(p + aligned(ints));
+    host_hidden_ = reinterpret_cast<float*>(p + aligned(ints) + aligned(logits));
     return absl::OkStatus();
   }
 
@@ -500,7 +473,7 @@ class CudaModel final : public Model {
     float* x = buffers_.x;
     float* h = buffers_.h;
     CUDA_OK(RmsNorm(x, n, hidden, w.input_norm, Eps(), h, stream_), "input norm");
-    AGENTD_RETURN_IF_ERROR(config_.is_mla() ? LatentAttention(w, layer, n) : GroupedQueryAttention(w, layer, n));
+    RETURN_IF_ERROR(config_.is_mla() ? LatentAttention(w, layer, n) : GroupedQueryAttention(w, layer, n));
     CUDA_OK(RmsNorm(x, n, hidden, w.post_attention_norm, Eps(), h, stream_), "post-attention norm");
     if (w.is_moe) return MixtureOfExperts(w, n);
     return Mlp(w.mlp, n);
@@ -518,11 +491,11 @@ class CudaModel final : public Model {
     // The cached rows: the latent c = RMSNorm(W_DKV · h) and the rotated k_rope.
     const DeviceMatrix latent = w.kv_a.Rows(0, rank), rotary = w.kv_a.Rows(rank, rope);
     if (!w.q_a.empty()) {
-      AGENTD_RETURN_IF_ERROR(Linears(b.h, n, {{&w.q_a, b.q_compressed}, {&latent, b.keys}, {&rotary, b.values}}));
+      RETURN_IF_ERROR(Linears(b.h, n, {{&w.q_a, b.q_compressed}, {&latent, b.keys}, {&rotary, b.values}}));
       CUDA_OK(RmsNorm(b.q_compressed, n, c.q_lora_rank, w.q_a_norm, Eps(), b.q_compressed, stream_), "q_a norm");
-      AGENTD_RETURN_IF_ERROR(Linear(b.q_compressed, n, w.q_b, b.q));
+      RETURN_IF_ERROR(Linear(b.q_compressed, n, w.q_b, b.q));
     } else {
-      AGENTD_RETURN_IF_ERROR(Linears(b.h, n, {{&w.q, b.q}, {&latent, b.keys}, {&rotary, b.values}}));
+      RETURN_IF_ERROR(Linears(b.h, n, {{&w.q, b.q}, {&latent, b.keys}, {&rotary, b.values}}));
     }
     CUDA_OK(RmsNorm(b.keys, n, rank, w.kv_a_norm, Eps(), b.keys, stream_), "kv_a norm");
     CUDA_OK(Rope(b.values, n, rope, 1, rope, b.positions, rope_params_, stream_), "k_rope");
@@ -569,7 +542,7 @@ class CudaModel final : public Model {
     const ModelConfig& c = config_;
     const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, d = c.head_dim;
     const PassBuffers& b = buffers_;
-    AGENTD_RETURN_IF_ERROR(Linears(b.h, n, {{&w.q, b.q}, {&w.k, b.keys}, {&w.v, b.values}}));
+    RETURN_IF_ERROR(Linears(b.h, n, {{&w.q, b.q}, {&w.k, b.keys}, {&w.v, b.values}}));
     if (w.q_norm != nullptr) {
       CUDA_OK(RmsNorm(b.q, n * heads, d, w.q_norm, Eps(), b.q, stream_), "q norm");
       CUDA_OK(RmsNorm(b.keys, n * kv_heads, d, w.k_norm, Eps(), b.keys, stream_), "k norm");
@@ -592,7 +565,7 @@ class CudaModel final : public Model {
   // out (+)= down(silu(gate · h) ⊙ (up · h)); by default x += it.
   absl::Status Mlp(const DeviceMlp& w, int64_t n, float* out = nullptr, bool accumulate = true) {
     const PassBuffers& b = buffers_;
-    AGENTD_RETURN_IF_ERROR(Linears(b.h, n, {{&w.gate, b.gate}, {&w.up, b.up}}));
+    RETURN_IF_ERROR(Linears(b.h, n, {{&w.gate, b.gate}, {&w.up, b.up}}));
     CUDA_OK(SiluMul(b.gate, b.up, n * w.gate.rows, stream_), "silu");
     return Linear(b.gate, n, w.down, out != nullptr ? out : buffers_.x, accumulate);
   }
@@ -609,7 +582,7 @@ class CudaModel final : public Model {
             "routing");
     CUDA_OK(MoeDispatch(b.choices, n, k, experts, b.offsets, b.order, b.slot_of, stream_), "dispatch");
     // The shared experts into their own rows (the CPU path adds them after the routed ones).
-    if (w.has_shared) AGENTD_RETURN_IF_ERROR(Mlp(w.shared, n, b.shared_out, /*accumulate=*/false));
+    if (w.has_shared) RETURN_IF_ERROR(Mlp(w.shared, n, b.shared_out, /*accumulate=*/false));
     GroupedMatmulArgs args{.x = b.h, .gather_tokens = true, .k = k, .order = b.order, .offsets = b.offsets,
                            .experts = experts, .out_features = width, .in_features = hidden,
                            .tensor_cores = options_.unverified_kernels};
@@ -704,7 +677,7 @@ absl::StatusOr<std::unique_ptr<Model>> Create(const ModelConfig& config, const C
   auto model = std::make_unique<CudaModel>(config, options, stream, cublas);  // owns stream and handle from here
   absl::StatusOr<std::unique_ptr<DeviceWeights>> weights = make(stream);
   if (!weights.ok()) return weights.status();
-  AGENTD_RETURN_IF_ERROR(model->Init(std::move(*weights)));
+  RETURN_IF_ERROR(model->Init(std::move(*weights)));
   return std::unique_ptr<Model>(std::move(model));
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cuda/ops.h"
 #include "engine/dtype.h"
+#include "status_macros.h"
 
 namespace engine::cuda {
 
@@ -39,13 +40,6 @@ absl::StatusOr<void*> DeviceArena::Take(uint64_t bytes) {
 
 namespace {
 
-#define AGENTD_ASSIGN_OR_RETURN(lhs, expr)   \
-  do {                                       \
-    auto result_ = (expr);                   \
-    if (!result_.ok()) return result_.status(); \
-    lhs = std::move(*result_);               \
-  } while (0)
-
 // Walks the architecture's weights once, taking each from the host checkpoint (host != nullptr)
 // or making it at random on the device.
 class Builder {
@@ -57,7 +51,7 @@ class Builder {
   absl::Status Build() {
     out_->bf16 = bf16_;
     const int64_t hidden = c_.hidden_size;
-    AGENTD_ASSIGN_OR_RETURN(out_->embed, Matrix(host_ ? &host_->embed : nullptr, c_.vocab_size, hidden, false, "embed_tokens"));
+    ASSIGN_OR_RETURN(out_->embed, Matrix(host_ ? &host_->embed : nullptr, c_.vocab_size, hidden, false, "embed_tokens"));
     active_ -= out_->embed.rows * out_->embed.cols;  // a token reads one row
     active_bytes_ -= out_->embed.bytes();
     for (int l = 0; l < c_.num_hidden_layers; ++l) {
@@ -66,14 +60,14 @@ class Builder {
       if (!status.ok()) return status;
       out_->layers.push_back(layer);
     }
-    AGENTD_ASSIGN_OR_RETURN(out_->final_norm, Vector(host_ ? &host_->final_norm : nullptr, hidden, 1.0f));
+    ASSIGN_OR_RETURN(out_->final_norm, Vector(host_ ? &host_->final_norm : nullptr, hidden, 1.0f));
     const bool tied = host_ != nullptr ? host_->lm_head.data == host_->embed.data : c_.tie_word_embeddings;
     if (tied) {
       out_->lm_head = out_->embed;
       active_ += out_->embed.rows * out_->embed.cols;
       active_bytes_ += out_->embed.bytes();
     } else {
-      AGENTD_ASSIGN_OR_RETURN(out_->lm_head, Matrix(host_ ? &host_->lm_head : nullptr, c_.vocab_size, hidden, false, "lm_head"));
+      ASSIGN_OR_RETURN(out_->lm_head, Matrix(host_ ? &host_->lm_head : nullptr, c_.vocab_size, hidden, false, "lm_head"));
     }
     out_->parameters = parameters_;
     out_->active_parameters = static_cast<uint64_t>(active_);
@@ -87,43 +81,43 @@ class Builder {
   absl::Status Layer(int l, const model::LayerWeights* h, DeviceLayer* d) {
     const int64_t hidden = c_.hidden_size, heads = c_.num_attention_heads;
     const std::string name = absl::StrCat("layer ", l, " ");
-    AGENTD_ASSIGN_OR_RETURN(d->input_norm, Vector(h ? &h->input_norm : nullptr, hidden, 1.0f));
-    AGENTD_ASSIGN_OR_RETURN(d->post_attention_norm, Vector(h ? &h->post_attention_norm : nullptr, hidden, 1.0f));
+    ASSIGN_OR_RETURN(d->input_norm, Vector(h ? &h->input_norm : nullptr, hidden, 1.0f));
+    ASSIGN_OR_RETURN(d->post_attention_norm, Vector(h ? &h->post_attention_norm : nullptr, hidden, 1.0f));
     if (c_.is_mla()) {
       const int64_t qk = c_.qk_nope_head_dim + c_.qk_rope_head_dim, rank = c_.kv_lora_rank;
       if (c_.q_lora_rank > 0) {
-        AGENTD_ASSIGN_OR_RETURN(d->q_a, Matrix(h ? &h->mla.q_a : nullptr, c_.q_lora_rank, hidden, false, name + "q_a_proj"));
-        AGENTD_ASSIGN_OR_RETURN(d->q_a_norm, Vector(h ? &h->mla.q_a_norm : nullptr, c_.q_lora_rank, 1.0f));
-        AGENTD_ASSIGN_OR_RETURN(d->q_b, Matrix(h ? &h->mla.q_b : nullptr, heads * qk, c_.q_lora_rank, false, name + "q_b_proj"));
+        ASSIGN_OR_RETURN(d->q_a, Matrix(h ? &h->mla.q_a : nullptr, c_.q_lora_rank, hidden, false, name + "q_a_proj"));
+        ASSIGN_OR_RETURN(d->q_a_norm, Vector(h ? &h->mla.q_a_norm : nullptr, c_.q_lora_rank, 1.0f));
+        ASSIGN_OR_RETURN(d->q_b, Matrix(h ? &h->mla.q_b : nullptr, heads * qk, c_.q_lora_rank, false, name + "q_b_proj"));
       } else {
-        AGENTD_ASSIGN_OR_RETURN(d->q, Matrix(h ? &h->mla.q : nullptr, heads * qk, hidden, false, name + "q_proj"));
+        ASSIGN_OR_RETURN(d->q, Matrix(h ? &h->mla.q : nullptr, heads * qk, hidden, false, name + "q_proj"));
       }
-      AGENTD_ASSIGN_OR_RETURN(d->kv_a, Matrix(h ? &h->mla.kv_a : nullptr, rank + c_.qk_rope_head_dim, hidden, false,
+      ASSIGN_OR_RETURN(d->kv_a, Matrix(h ? &h->mla.kv_a : nullptr, rank + c_.qk_rope_head_dim, hidden, false,
                                               name + "kv_a_proj_with_mqa"));
-      AGENTD_ASSIGN_OR_RETURN(d->kv_a_norm, Vector(h ? &h->mla.kv_a_norm : nullptr, rank, 1.0f));
+      ASSIGN_OR_RETURN(d->kv_a_norm, Vector(h ? &h->mla.kv_a_norm : nullptr, rank, 1.0f));
       DeviceMatrix kv_b;
-      AGENTD_ASSIGN_OR_RETURN(kv_b, Matrix(h ? &h->mla.kv_b : nullptr, heads * (c_.qk_nope_head_dim + c_.v_head_dim), rank,
+      ASSIGN_OR_RETURN(kv_b, Matrix(h ? &h->mla.kv_b : nullptr, heads * (c_.qk_nope_head_dim + c_.v_head_dim), rank,
                                            true, name + "kv_b_proj"));
       d->kv_b = kv_b.f32();
-      AGENTD_ASSIGN_OR_RETURN(d->o, Matrix(h ? &h->mla.o : nullptr, hidden, heads * c_.v_head_dim, false, name + "o_proj"));
+      ASSIGN_OR_RETURN(d->o, Matrix(h ? &h->mla.o : nullptr, hidden, heads * c_.v_head_dim, false, name + "o_proj"));
     } else {
       const int64_t dim = c_.head_dim, kv = c_.num_key_value_heads;
-      AGENTD_ASSIGN_OR_RETURN(d->q, Matrix(h ? &h->gqa.q : nullptr, heads * dim, hidden, false, name + "q_proj"));
-      AGENTD_ASSIGN_OR_RETURN(d->k, Matrix(h ? &h->gqa.k : nullptr, kv * dim, hidden, false, name + "k_proj"));
-      AGENTD_ASSIGN_OR_RETURN(d->v, Matrix(h ? &h->gqa.v : nullptr, kv * dim, hidden, false, name + "v_proj"));
-      AGENTD_ASSIGN_OR_RETURN(d->o, Matrix(h ? &h->gqa.o : nullptr, hidden, heads * dim, false, name + "o_proj"));
+      ASSIGN_OR_RETURN(d->q, Matrix(h ? &h->gqa.q : nullptr, heads * dim, hidden, false, name + "q_proj"));
+      ASSIGN_OR_RETURN(d->k, Matrix(h ? &h->gqa.k : nullptr, kv * dim, hidden, false, name + "k_proj"));
+      ASSIGN_OR_RETURN(d->v, Matrix(h ? &h->gqa.v : nullptr, kv * dim, hidden, false, name + "v_proj"));
+      ASSIGN_OR_RETURN(d->o, Matrix(h ? &h->gqa.o : nullptr, hidden, heads * dim, false, name + "o_proj"));
       if (h == nullptr || !h->gqa.q_norm.empty()) {
-        AGENTD_ASSIGN_OR_RETURN(d->q_norm, Vector(h ? &h->gqa.q_norm : nullptr, dim, 1.0f));
-        AGENTD_ASSIGN_OR_RETURN(d->k_norm, Vector(h ? &h->gqa.k_norm : nullptr, dim, 1.0f));
+        ASSIGN_OR_RETURN(d->q_norm, Vector(h ? &h->gqa.q_norm : nullptr, dim, 1.0f));
+        ASSIGN_OR_RETURN(d->k_norm, Vector(h ? &h->gqa.k_norm : nullptr, dim, 1.0f));
       }
     }
     d->is_moe = c_.IsMoeLayer(l);
     if (!d->is_moe) return Mlp(h ? &h->mlp : nullptr, c_.intermediate_size, name + "mlp", &d->mlp);
 
     const int experts = c_.num_routed_experts;
-    AGENTD_ASSIGN_OR_RETURN(d->router, Matrix(h ? &h->moe.router : nullptr, experts, hidden, true, name + "router"));
+    ASSIGN_OR_RETURN(d->router, Matrix(h ? &h->moe.router : nullptr, experts, hidden, true, name + "router"));
     if (c_.topk_method == TopkMethod::kNoauxTc) {
-      AGENTD_ASSIGN_OR_RETURN(d->correction_bias, Vector(h ? &h->moe.correction_bias : nullptr, experts, 0.0f));
+      ASSIGN_OR_RETURN(d->correction_bias, Vector(h ? &h->moe.correction_bias : nullptr, experts, 0.0f));
     }
     const int64_t width = c_.moe_intermediate_size;
     if (hidden % 8 != 0 || width % 8 != 0) {
@@ -145,9 +139,9 @@ class Builder {
     const int64_t per_expert = (active_ - before) / experts, per_expert_bytes = (active_bytes_ - before_bytes) / experts;
     active_ = before + per_expert * c_.num_experts_per_tok;
     active_bytes_ = before_bytes + per_expert_bytes * c_.num_experts_per_tok;
-    AGENTD_ASSIGN_OR_RETURN(d->expert_gate, PointerArray(gate));
-    AGENTD_ASSIGN_OR_RETURN(d->expert_up, PointerArray(up));
-    AGENTD_ASSIGN_OR_RETURN(d->expert_down, PointerArray(down));
+    ASSIGN_OR_RETURN(d->expert_gate, PointerArray(gate));
+    ASSIGN_OR_RETURN(d->expert_up, PointerArray(up));
+    ASSIGN_OR_RETURN(d->expert_down, PointerArray(down));
     if (c_.num_shared_experts > 0) {
       d->has_shared = true;
       return Mlp(h ? &h->moe.shared : nullptr, width * c_.num_shared_experts, name + "shared experts", &d->shared);
@@ -157,15 +151,15 @@ class Builder {
 
   absl::Status Mlp(const model::MlpWeights* h, int64_t width, const std::string& name, DeviceMlp* d) {
     const int64_t hidden = c_.hidden_size;
-    AGENTD_ASSIGN_OR_RETURN(d->gate, Matrix(h ? &h->gate : nullptr, width, hidden, false, name + " gate_proj"));
-    AGENTD_ASSIGN_OR_RETURN(d->up, Matrix(h ? &h->up : nullptr, width, hidden, false, name + " up_proj"));
-    AGENTD_ASSIGN_OR_RETURN(d->down, Matrix(h ? &h->down : nullptr, hidden, width, false, name + " down_proj"));
+    ASSIGN_OR_RETURN(d->gate, Matrix(h ? &h->gate : nullptr, width, hidden, false, name + " gate_proj"));
+    ASSIGN_OR_RETURN(d->up, Matrix(h ? &h->up : nullptr, width, hidden, false, name + " up_proj"));
+    ASSIGN_OR_RETURN(d->down, Matrix(h ? &h->down : nullptr, hidden, width, false, name + " down_proj"));
     return absl::OkStatus();
   }
 
   absl::StatusOr<void* const*> PointerArray(const std::vector<void*>& pointers) {
     void* memory;
-    AGENTD_ASSIGN_OR_RETURN(memory, out_->arena.Take(pointers.size() * sizeof(void*)));
+    ASSIGN_OR_RETURN(memory, out_->arena.Take(pointers.size() * sizeof(void*)));
     const cudaError_t copied = cudaMemcpy(memory, pointers.data(), pointers.size() * sizeof(void*), cudaMemcpyHostToDevice);
     if (copied != cudaSuccess) return absl::InternalError(cudaGetErrorString(copied));
     return static_cast<void* const*>(memory);
@@ -175,7 +169,7 @@ class Builder {
   absl::StatusOr<DeviceMatrix> Matrix(const cpu::Matrix* h, int64_t rows, int64_t cols, bool f32,
                                       const std::string& name) {
     DeviceMatrix d{nullptr, rows, cols, bf16_ && !f32};
-    AGENTD_ASSIGN_OR_RETURN(d.data, out_->arena.Take(d.bytes()));
+    ASSIGN_OR_RETURN(d.data, out_->arena.Take(d.bytes()));
     parameters_ += rows * cols;
     active_ += rows * cols;
     active_bytes_ += d.bytes();
@@ -225,7 +219,7 @@ class Builder {
 
   absl::StatusOr<const float*> Vector(const std::vector<float>* h, int64_t n, float fill) {
     void* memory;
-    AGENTD_ASSIGN_OR_RETURN(memory, out_->arena.Take(n * sizeof(float)));
+    ASSIGN_OR_RETURN(memory, out_->arena.Take(n * sizeof(float)));
     parameters_ += n;
     active_ += n;
     active_bytes_ += n * 4;

@@ -36,6 +36,13 @@ __device__ __forceinline__ void LoadEight(const float* w, float* out) {
   out[4] = hi.x, out[5] = hi.y, out[6] = hi.z, out[7] = hi.w;
 }
 
+// Column `column` of the input row of `slot`: the token's own hidden state (order[slot] / k) for
+// gate and up, the slot's row for down.
+__device__ __forceinline__ float SlotInput(const GroupedMatmulArgs& a, int slot, int64_t column) {
+  const int64_t src = a.gather_tokens ? a.order[slot] / a.k : slot;
+  return a.x[src * a.in_features + column];
+}
+
 template <typename Weight, int Tokens>
 __global__ void __launch_bounds__(kWarps * kWarp) GroupedMatmulKernel(GroupedMatmulArgs a, const Weight* const* weights) {
   __shared__ __align__(16) float staged[Tokens][kChunk];
@@ -58,12 +65,7 @@ __global__ void __launch_bounds__(kWarps * kWarp) GroupedMatmulKernel(GroupedMat
       __syncthreads();  // the previous chunk's readers are done
       for (int i = threadIdx.x; i < Tokens * width; i += blockDim.x) {
         const int j = i / width, c = i % width;
-        float value = 0.0f;
-        if (j < count) {
-          const int slot = s0 + j;
-          const int64_t src = a.gather_tokens ? a.order[slot] / a.k : slot;
-          value = a.x[src * a.in_features + k0 + c];
-        }
+        const float value = j < count ? SlotInput(a, s0 + j, k0 + c) : 0.0f;
         staged[j][c] = value;
       }
       __syncthreads();
@@ -104,11 +106,6 @@ __global__ void __launch_bounds__(kWarps * kWarp) GroupedMatmulKernel(GroupedMat
 constexpr int kTensorWarps = 4, kTensorRowTiles = 2, kTensorRows = kTensorWarps * kTensorRowTiles * 16;
 constexpr int kTensorChunk = 256, kTensorLd = kTensorChunk + 8;  // padded against bank conflicts
 
-__device__ __forceinline__ __nv_bfloat16 ToBf16(float value) {
-  const uint32_t bits = __float_as_uint(value);
-  const uint16_t rounded = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-  return __ushort_as_bfloat16(rounded);
-}
 
 __global__ void __launch_bounds__(kTensorWarps * kWarp) GroupedMatmulTensorKernel(GroupedMatmulArgs a) {
   using namespace nvcuda;
@@ -130,13 +127,8 @@ __global__ void __launch_bounds__(kTensorWarps * kWarp) GroupedMatmulTensorKerne
       __syncthreads();
       for (int i = threadIdx.x; i < 16 * width; i += blockDim.x) {
         const int j = i / width, c = i % width;
-        float value = 0.0f;
-        if (j < count) {
-          const int slot = s0 + j;
-          const int64_t src = a.gather_tokens ? a.order[slot] / a.k : slot;
-          value = a.x[src * a.in_features + k0 + c];
-        }
-        staged[j * kTensorLd + c] = ToBf16(value);
+        const float value = j < count ? SlotInput(a, s0 + j, k0 + c) : 0.0f;
+        staged[j * kTensorLd + c] = __ushort_as_bfloat16(RoundToBf16Bits(value));
       }
       __syncthreads();
       // Unrolled so that the next steps' weight loads are in flight during this step's products.

@@ -7,18 +7,13 @@
 namespace engine::cuda {
 namespace {
 
-__device__ __forceinline__ uint16_t RoundToBf16(float value) {
-  const uint32_t bits = __float_as_uint(value);
-  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
 template <typename T>
 __global__ void FillRandomKernel(T* out, int64_t n, uint64_t seed, float limit) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const float value = RandomWeight(seed, i, limit);
     if constexpr (sizeof(T) == 2) {
-      out[i] = RoundToBf16(value);
+      out[i] = RoundToBf16Bits(value);
     } else {
       out[i] = value;
     }

@@ -1,4 +1,4 @@
-// Warp and block reductions shared by the kernels (private to engine/src/cuda).
+// Warp and block reductions and bf16 conversions shared by the kernels (private to engine/src/cuda).
 #ifndef AGENTD_ENGINE_CUDA_REDUCE_CUH_
 #define AGENTD_ENGINE_CUDA_REDUCE_CUH_
 
@@ -69,6 +69,13 @@ __device__ __forceinline__ Best BlockArgmax(const float* values, const unsigned 
 }
 
 __device__ __forceinline__ float Bf16Bits(uint16_t bits) { return __uint_as_float(static_cast<uint32_t>(bits) << 16); }
+
+// float32 → bf16 bits, rounded to nearest even with NaN kept (engine::F32ToBf16 on the CPU).
+__device__ __forceinline__ uint16_t RoundToBf16Bits(float value) {
+  const uint32_t bits = __float_as_uint(value);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
 
 // An error for a launch the kernel cannot take, else the launch's own.
 inline cudaError_t LaunchError() { return cudaGetLastError(); }

@@ -15,6 +15,20 @@
 
 namespace engine::model {
 
+// The rows one position keeps per layer for `config` (above), `layers` deep, with the final
+// hidden state when `store_hidden`.
+inline KvRowShape CacheRowShape(const ModelConfig& config, int layers, bool store_hidden) {
+  KvRowShape shape{.layers = layers};
+  if (config.is_mla()) {
+    shape.a_width = config.kv_lora_rank;
+    shape.b_width = config.qk_rope_head_dim;
+  } else {
+    shape.a_width = shape.b_width = static_cast<int64_t>(config.num_key_value_heads) * config.head_dim;
+  }
+  shape.hidden_width = store_hidden ? config.hidden_size : 0;
+  return shape;
+}
+
 class PagedKvCache final : public KvCache {
  public:
   explicit PagedKvCache(std::shared_ptr<KvBlockPool> pool) : pool_(std::move(pool)) {}

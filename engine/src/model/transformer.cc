@@ -21,6 +21,7 @@
 #include "gguf_checkpoint.h"
 #include "model/kv_cache.h"
 #include "model/router.h"
+#include "model/token_check.h"
 #include "model/scratch.h"
 #include "model/weights.h"
 #ifdef AGENTD_WITH_CUDA
@@ -78,7 +79,7 @@ class Transformer final : public Model {
       for (const Segment& other : segments) {
         if (other.cache == cache) return absl::InvalidArgumentError("one KV cache twice in a batch");
       }
-      absl::Status valid = CheckTokens(batch[i].tokens, cache->length());
+      absl::Status valid = CheckTokens(config_, batch[i].tokens, cache->length());
       if (!valid.ok()) return valid;
       const int64_t n = static_cast<int64_t>(batch[i].tokens.size());
       segments.push_back({rows, n, cache->length(), cache});
@@ -155,7 +156,7 @@ class Transformer final : public Model {
       return absl::InvalidArgumentError(absl::StrCat("MTP: ", hidden_states.size(), " hidden values for ",
                                                      n, " tokens of width ", hidden));
     }
-    absl::Status valid = CheckTokens(next_tokens, cache->length());
+    absl::Status valid = CheckTokens(config_, next_tokens, cache->length());
     if (!valid.ok()) return valid;
     const MtpWeights& mtp = weights_->mtp[0];
     const int64_t start = cache->length();
@@ -214,33 +215,7 @@ class Transformer final : public Model {
     PagedKvCache* cache;
   };
 
-  KvRowShape RowShape(int layers, bool store_hidden) const {
-    KvRowShape shape{.layers = layers};
-    if (config_.is_mla()) {
-      shape.a_width = config_.kv_lora_rank;
-      shape.b_width = config_.qk_rope_head_dim;
-    } else {
-      shape.a_width = shape.b_width = static_cast<int64_t>(config_.num_key_value_heads) * config_.head_dim;
-    }
-    shape.hidden_width = store_hidden ? config_.hidden_size : 0;
-    return shape;
-  }
-
-  absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t start) const {
-    if (tokens.empty()) return absl::InvalidArgumentError("no tokens to run");
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i] < 0 || tokens[i] >= config_.vocab_size) {
-        return absl::InvalidArgumentError(absl::StrCat("token id ", tokens[i], " at index ", i,
-                                                       " is outside the vocabulary (", config_.vocab_size, ")"));
-      }
-    }
-    if (start + static_cast<int64_t>(tokens.size()) > config_.max_position_embeddings) {
-      return absl::OutOfRangeError(absl::StrCat("context of ", start + tokens.size(),
-                                                " tokens exceeds max_position_embeddings (",
-                                                config_.max_position_embeddings, ")"));
-    }
-    return absl::OkStatus();
-  }
+  KvRowShape RowShape(int layers, bool store_hidden) const { return CacheRowShape(config_, layers, store_hidden); }
 
   // Each entry's logits: one product over the rows the entries want (all of theirs, or their
   // last), so the head is read once for the whole batch.

@@ -9,6 +9,7 @@
 #include "cpu/quantized.h"
 #include "engine/gguf.h"
 #include "gguf_dequantize.h"
+#include "status_macros.h"
 
 #include <algorithm>
 #include <atomic>
@@ -279,13 +280,6 @@ class WeightLoader {
   std::vector<std::pair<std::string, Matrix>> quantized_;
   int freshly_quantized_ = 0;
 };
-
-#define ASSIGN_OR_RETURN(lhs, expr)         \
-  do {                                      \
-    auto _result = (expr);                  \
-    if (!_result.ok()) return _result.status(); \
-    lhs = std::move(*_result);              \
-  } while (false)
 
 absl::Status LoadMlp(WeightLoader& loader, const std::string& prefix, int64_t hidden,
                      int64_t width, MlpWeights* mlp) {
