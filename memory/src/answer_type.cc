@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <span>
 #include <string>
 
 namespace memory::internal {
@@ -84,6 +85,39 @@ void ForEachNumber(std::string_view text, Visit visit) {
   }
 }
 
+bool HasAny(const std::string& text, std::span<const std::string_view> phrases) {
+  for (std::string_view phrase : phrases) {
+    const bool latin = static_cast<unsigned char>(phrase[0]) < 0x80;
+    if (latin ? HasPhrase(text, phrase) : text.find(phrase) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Words that ask for a cause. 为什么, 为何, 原因, 什么导致, 缘何
+constexpr std::string_view kAskingWhy[] = {
+    "why", "what caused", "what causes", "what drove", "what drives", "what led to", "what is behind",
+    "what was behind", "reason for", "reasons for", "the reason", "the reasons", "cause of", "causes of",
+    "\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88", "\xe4\xb8\xba\xe4\xbd\x95", "\xe5\x8e\x9f\xe5\x9b\xa0",
+    "\xe4\xbb\x80\xe4\xb9\x88\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xbd\x95"};
+
+// Words that name a cause in a sentence. "since" and "after" are left out: "the highest since
+// 1977" names none. 因为, 由于, 得益于, 受益于, 归功于, 源于, 导致, 缘于, 归因于, 受…影响 (影响 alone
+// is too common), 推动, 驱动
+constexpr std::string_view kNamingACause[] = {
+    "because", "due to", "owing to", "as a result", "result of", "resulted from", "driven by", "caused",
+    "causing", "thanks to", "led to", "leads to", "leading to", "on the back of", "amid", "reason", "reasons",
+    "blamed", "attributed", "stemmed from", "stems from",
+    "\xe5\x9b\xa0\xe4\xb8\xba", "\xe7\x94\xb1\xe4\xba\x8e", "\xe5\xbe\x97\xe7\x9b\x8a\xe4\xba\x8e",
+    "\xe5\x8f\x97\xe7\x9b\x8a\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x8a\x9f\xe4\xba\x8e", "\xe6\xba\x90\xe4\xba\x8e",
+    "\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x9b\xa0\xe4\xba\x8e",
+    "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0"};
+
+// A heading over causes: it asks why or names causes or drivers. 驱动因素, 动因
+constexpr std::string_view kCauseHeadings[] = {
+    "why", "reason", "reasons", "cause", "causes", "drivers", "what drove", "behind the",
+    "\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88", "\xe4\xb8\xba\xe4\xbd\x95", "\xe5\x8e\x9f\xe5\x9b\xa0",
+    "\xe9\xa9\xb1\xe5\x8a\xa8\xe5\x9b\xa0\xe7\xb4\xa0", "\xe5\x8a\xa8\xe5\x9b\xa0"};
+
 }  // namespace
 
 AnswerType AnswerTypeOf(std::string_view question) {
@@ -97,6 +131,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   for (std::string_view phrase : {"when", "what year", "which year", "what date"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kTime;
   }
+  if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
   // 何时, 什么时候, 哪一年, 哪年
   for (std::string_view phrase : {"\xe4\xbd\x95\xe6\x97\xb6", "\xe4\xbb\x80\xe4\xb9\x88\xe6\x97\xb6\xe5\x80\x99",
                                   "\xe5\x93\xaa\xe4\xb8\x80\xe5\xb9\xb4", "\xe5\x93\xaa\xe5\xb9\xb4"}) {
@@ -105,15 +140,17 @@ AnswerType AnswerTypeOf(std::string_view question) {
   return AnswerType::kAny;
 }
 
-bool Offers(AnswerType type, std::string_view sentence) {
+bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
+  if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
   bool offers = false;
   ForEachNumber(sentence, [&](const Number& n) {
     switch (type) {
       case AnswerType::kCount: offers |= !n.percent && !n.money && !n.year; break;
       case AnswerType::kQuantity: offers |= !n.year; break;
       case AnswerType::kTime: offers |= n.year; break;
-      case AnswerType::kAny: offers = true; break;
+      case AnswerType::kAny:
+      case AnswerType::kReason: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

@@ -3,7 +3,10 @@
 // staff of 1,240" gives one without sharing a word with the question, while "Staff turnover fell
 // to 6% … a share plan for all employees" shares its words and gives only percentages. Classic
 // question answering types the answer first for this; the sentence ranker scales down the
-// sentences that cannot hold an answer of the asked kind.
+// sentences that cannot hold an answer of the asked kind. "Why did arabica prices rise?" asks
+// for a cause: a sentence that names one ("because", "due to", "由于") or that its document puts
+// under a heading asking or naming why ("Why prices rose", "原因") gives one — "A severe drought
+// in Brazil damaged flowering" has no causal word of its own.
 //
 //   const AnswerType type = AnswerTypeOf("How many employees …?");   // kCount
 //   if (!Offers(type, sentence)) score *= kOffTypeFactor;
@@ -19,12 +22,14 @@ enum class AnswerType {
   kCount,     // "how many": a number that is not a percentage, an amount of money or a year
   kQuantity,  // "how much", "what share", "by how much", "多少": a number other than a year
   kTime,      // "when", "what year", "何时", "哪一年": a year or a month
+  kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
 };
 
 AnswerType AnswerTypeOf(std::string_view question);
 
-// Whether `sentence` holds something of that kind (kAny: always).
-bool Offers(AnswerType type, std::string_view sentence);
+// Whether `sentence` holds something of that kind (kAny: always). `section`: the heading the
+// sentence's document puts it under, empty when unknown (only kReason reads it).
+bool Offers(AnswerType type, std::string_view sentence, std::string_view section = {});
 
 }  // namespace memory::internal
 

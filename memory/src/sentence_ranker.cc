@@ -167,6 +167,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   const FocusTerms focus = FocusOf(options.focus, options.background);
 
   std::vector<RankedSentence> sentences, headings;
+  // Each sentence's section: the last section heading before it in its passage (empty when the
+  // passage has none before it). Markdown headings start a chunk, so a hit under "## Why prices
+  // rose" carries that heading.
+  std::vector<std::string> sections;
   std::unordered_set<std::string> seen_sentences, seen_headings;
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
@@ -175,6 +179,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (PassageSentence& s : found.sentences) {
       const std::string key = SpacingFree(s.text);
       if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
+      const PassageSentence* section = nullptr;
+      for (const PassageSentence& h : found.headings) {
+        if (h.section_heading && h.end <= s.start && (section == nullptr || h.start > section->start)) section = &h;
+      }
+      sections.push_back(section != nullptr ? section->text : std::string());
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
     }
     for (PassageSentence& h : found.headings) {
@@ -185,30 +194,35 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
 
   RankedSentences out;
   if (!sentences.empty()) {
-    // Each passage's title read once: the query's terms it has.
+    // What a sentence is read under — its document's title and its section's heading — counts
+    // with it: the query's terms these have.
     const std::vector<std::string> query_terms = LexicalTerms(query);
     const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
-    std::vector<std::vector<std::string>> title_terms(passages.size());
-    for (size_t p = 0; p < passages.size(); ++p) {
-      for (std::string& term : LexicalTerms(passages[p].title)) {
-        if (asked.count(term)) title_terms[p].push_back(std::move(term));
+    auto asked_terms = [&](const std::string& text, std::vector<std::string>& out) {
+      for (std::string& term : LexicalTerms(text)) {
+        if (asked.count(term)) out.push_back(std::move(term));
       }
-    }
+    };
+    std::vector<std::vector<std::string>> title_terms(passages.size());
+    for (size_t p = 0; p < passages.size(); ++p) asked_terms(passages[p].title, title_terms[p]);
     std::vector<std::string> texts;
+    std::vector<std::vector<std::string>> context_terms(sentences.size());
     std::vector<const std::vector<std::string>*> contexts;
-    for (const RankedSentence& s : sentences) {
-      texts.push_back(s.text);
-      contexts.push_back(&title_terms[s.passage]);
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      texts.push_back(sentences[i].text);
+      context_terms[i] = title_terms[sentences[i].passage];
+      asked_terms(sections[i], context_terms[i]);
+      contexts.push_back(&context_terms[i]);
     }
     auto scored = Score(embedder, query, texts, contexts);
     if (!scored.ok()) return scored.status();
-    // A question of a kind ("how many", "when") is answered by sentences that hold a number or a
-    // date: the others count for less, however many of its words they share.
+    // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
+    // number, a date or a cause: the others count for less, however many of its words they share.
     constexpr double kOffType = 0.6;
     const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
     for (size_t i = 0; i < sentences.size(); ++i) {
       const double alone = StandsAlone(sentences[i].text);
-      const double fits = internal::Offers(answer_type, sentences[i].text) ? 1.0 : kOffType;
+      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;
       sentences[i].score = scored->relevance[i] * alone * fits;
       sentences[i].leans_on_context = alone < 1.0;
     }

@@ -352,7 +352,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     for (size_t i = b; i < e; ++i) Append(cps[i], &text);
     return text;
   };
-  auto add_heading = [&](size_t b, size_t e) {
+  auto add_heading = [&](size_t b, size_t e, bool section_heading) {
     // Two captions on one line (a two-column page): the first one.
     for (size_t i = b + 1; i < e; ++i) {
       if (IsSpace(cps[i - 1]) && CaptionLabel(cps, i, e) > 0) {
@@ -385,7 +385,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         !seen.insert(text).second) {
       return;
     }
-    result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
+    result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, section_heading});
   };
   size_t segment_begin = 0;
   for (size_t segment_end : joined.breaks) {
@@ -400,7 +400,9 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       has_end = IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end));
     }
     if (caption > 0 || ((section > 0 || cps[begin] == '#') && !has_end)) {
-      if (!first_piece || options.starts_at_sentence) add_heading(begin + caption + section, segment_end);
+      if (!first_piece || options.starts_at_sentence) {
+        add_heading(begin + caption + section, segment_end, caption == 0);
+      }
       first_piece = false;
       continue;
     }
@@ -426,7 +428,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       b += ListMarker(cps, b, e);
       if (at_end) {
         // No sentence end: a fragment, or, when it is the whole line, a heading.
-        if (whole_segment) add_heading(b, e);
+        if (whole_segment) add_heading(b, e, false);
         continue;
       }
       const size_t length = e - b;

@@ -26,9 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (normalized.find(s.text) == std::string::npos) __builtin_trap();
       // The answer-type cue reads every quoted sentence (and questions, as this text could be).
       if (!memory::internal::Offers(memory::internal::AnswerType::kAny, s.text)) __builtin_trap();
+      const std::string_view section = found.headings.empty() ? std::string_view() : found.headings[0].text;
       for (const auto type : {memory::internal::AnswerType::kCount, memory::internal::AnswerType::kQuantity,
-                              memory::internal::AnswerType::kTime}) {
-        (void)memory::internal::Offers(type, s.text);
+                              memory::internal::AnswerType::kTime, memory::internal::AnswerType::kReason}) {
+        (void)memory::internal::Offers(type, s.text, section);
       }
     }
     (void)memory::internal::AnswerTypeOf(text);

@@ -45,5 +45,20 @@ TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
   EXPECT_TRUE(Offers(AnswerType::kAny, "Anything at all."));
 }
 
+TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
+  EXPECT_EQ(AnswerTypeOf("Why did arabica coffee prices rise?"), AnswerType::kReason);
+  EXPECT_EQ(AnswerTypeOf("What caused the drop in turnover?"), AnswerType::kReason);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek 训练成本低的原因是什么？"), AnswerType::kReason);
+  EXPECT_EQ(AnswerTypeOf("为什么英伟达股价下跌？"), AnswerType::kReason);
+  EXPECT_EQ(AnswerTypeOf("Whyte Robotics revenue"), AnswerType::kAny);
+  EXPECT_TRUE(Offers(AnswerType::kReason, "Bus riders report the longest trips, largely because of waiting times."));
+  EXPECT_TRUE(Offers(AnswerType::kReason, "由于需求旺盛，价格上涨。"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "Arabica futures reached the highest price since 1977."));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "A severe drought in Brazil damaged flowering."));
+  EXPECT_TRUE(Offers(AnswerType::kReason, "A severe drought in Brazil damaged flowering.", "Why prices rose"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "A severe drought in Brazil damaged flowering.", "Effects on roasters"));
+  EXPECT_TRUE(Offers(AnswerType::kReason, "全球算力需求持续增长。", "算力需求增长的驱动因素"));
+}
+
 }  // namespace
 }  // namespace memory::internal

@@ -269,6 +269,36 @@ TEST(SentenceRankerTest, ASentenceNeedNotRepeatItsDocumentsSubject) {
   EXPECT_THAT(bare->sentences[0].text, ::testing::StartsWith("Harbor Robotics"));
 }
 
+TEST(SentenceRankerTest, ASentenceIsReadUnderItsSectionsHeading) {
+  // The cause has no causal word and shares only "arabica" with the question; its section's
+  // heading asks why prices rose. The year's closing price shares more words and names no cause.
+  const std::string document =
+      "# Coffee market update, December 2024\n\n"
+      "Arabica futures ended the year at $3.44 per pound on the New York exchange, the highest price since 1977 "
+      "and 70% above where they started the year.\n\n"
+      "## Why prices rose\n\n"
+      "A severe drought in Brazil, the largest producer, damaged flowering in the main arabica regions between "
+      "August and October.\n\n"
+      "## Effects on roasters\n\n"
+      "Large roasters raised wholesale prices twice during the year.\n";
+  const std::vector<PassageInput> passages = {{.text = document, .starts_at_sentence = true,
+                                               .title = "Coffee market update, December 2024"}};
+  auto ranked = RankSentences(nullptr, "Why did arabica coffee prices rise?", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("A severe drought"));
+  // The same sentence under a heading that names no cause and shares no word: the price first.
+  std::string plain = document;
+  plain.replace(plain.find("Why prices rose"), 15, "Weather report");
+  auto unheaded = RankSentences(nullptr, "Why did arabica coffee prices rise?",
+                                std::vector<PassageInput>{{.text = plain, .starts_at_sentence = true,
+                                                           .title = passages[0].title}},
+                                {.k = 3});
+  ASSERT_TRUE(unheaded.ok());
+  ASSERT_FALSE(unheaded->sentences.empty());
+  EXPECT_THAT(unheaded->sentences[0].text, ::testing::StartsWith("Arabica futures"));
+}
+
 TEST(SentenceRankerTest, EveryCorpusQuestionFindsItsAnswerAmongTheTopSentencesOfItsDocument) {
   // Lexical ranking alone over each question's source document, cut into chunks as memory cuts
   // them: the sentence with the answer is among the best 8 for most questions (tables hold the

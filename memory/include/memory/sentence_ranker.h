@@ -5,7 +5,11 @@
 // to [0, 1] and averaged (a sentence opening with a pronoun or connective — "It", "因此" — leans on
 // context a quote lacks and keeps 85% of its score); then maximal marginal relevance picks k of them so that near
 // duplicates (overlapping chunks say the same thing twice) and restatements give way to new
-// facts. Headings found in the passages are ranked by the same score.
+// facts. What a sentence is read under lends it the query's terms it has: its document's title
+// and its section's heading (the last numbered or Markdown section heading before it in its
+// passage; Markdown headings start a chunk), so that "A severe drought in Brazil damaged
+// flowering…" under "## Why prices rose" answers "Why did arabica prices rise?" as its document
+// says it does. Headings found in the passages are ranked by the same score.
 //
 //   memory::SentenceRankOptions options{.k = 8, .exclude = already_written};
 //   auto ranked = memory::RankSentences(embedder, "2023年中国AI Agent市场规模", passages, options);

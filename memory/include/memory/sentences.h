@@ -42,6 +42,10 @@ struct PassageSentence {
   // Code points into the passage as given, [start, end).
   uint64_t start = 0;
   uint64_t end = 0;
+  // Headings only: a numbered or Markdown section heading ("## Why prices rose", "三、", "1.2 "),
+  // which the text after it sits under — not a caption or a short title line, which in text
+  // extracted from a PDF often stands beside text of another subject.
+  bool section_heading = false;
 };
 
 struct PassageSentences {
