@@ -72,14 +72,11 @@ TEST_P(CudaModelTest, Bf16LogitsStayCloseAndGreedyAgreementIsReported) {
     std::vector<float> ref;
     ASSERT_NO_FATAL_FAILURE(ForwardEveryPosition(*model, expected, s, &result, &ref));
     const double error = RelativeError(result.logits.data(), ref.data(), ref.size());
-    int same = 0, off = 0, positions = static_cast<int>(ref.size() / vocab);
-    std::string by_position;
-    for (int p = 0; p < positions; ++p) {
-      same += ArgMax(&result.logits[p * vocab], vocab) == ArgMax(&ref[p * vocab], vocab);
-      const double at = RelativeError(&result.logits[p * vocab], &ref[p * vocab], vocab);
-      off += at >= 2e-2;
-      by_position += absl::StrFormat(" %d:%.3g", p, at);
-    }
+    const PositionsOff moved = CountPositionsOff(result.logits, ref, vocab, 2e-2);
+    const int off = moved.off, positions = moved.positions;
+    const std::string& by_position = moved.by_position;
+    int same = 0;
+    for (int p = 0; p < positions; ++p) same += ArgMax(&result.logits[p * vocab], vocab) == ArgMax(&ref[p * vocab], vocab);
     std::printf("%s bf16 on the GPU, sequence %zu: relative error %.3g, top token as transformers' at %d of %d\n",
                 Name().c_str(), s, error, same, positions);
     // Rounding weights and activations to bf16 moves these random models' logits by 0.4-1.3%.

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -60,6 +61,27 @@ inline double RelativeError(const float* ours, const std::vector<float>& ref) {
 
 inline int32_t ArgMax(const float* row, int64_t n) {
   return static_cast<int32_t>(std::max_element(row, row + n) - row);
+}
+
+// Positions whose logits are `bound` or more off the reference (relative), and every
+// position's error as " p:err" for a failure message. A near-tied expert choice that rounding
+// flips moves one position far while the others stay close; a wrong kernel moves them all.
+struct PositionsOff {
+  int off = 0, positions = 0;
+  std::string by_position;
+};
+inline PositionsOff CountPositionsOff(const std::vector<float>& ours, const std::vector<float>& ref, int64_t vocab,
+                                      double bound) {
+  PositionsOff out;
+  out.positions = static_cast<int>(ref.size() / static_cast<size_t>(vocab));
+  for (int p = 0; p < out.positions; ++p) {
+    const double at = RelativeError(&ours[p * vocab], &ref[p * vocab], static_cast<size_t>(vocab));
+    out.off += at >= bound;
+    char text[32];
+    std::snprintf(text, sizeof text, " %d:%.3g", p, at);
+    out.by_position += text;
+  }
+  return out;
 }
 
 // Logits for every position of expected sequence `s` from an empty cache, and transformers' own.

@@ -181,10 +181,11 @@ TEST(KQuantsTest, ConvertedRowsReadBackAsTheFilesWeights) {
         for (int i = 0; i < 32; ++i) largest = std::max(largest, std::abs(expected[b * 32 + i]));
         // Q5_K: its offset rounded to f16 (2^-11 of |16·scale − min|, both under the block's
         // largest weight + its min); Q4_K: that and its scale rounded to f16 (2^-11 relative,
-        // times levels up to 15); Q6_K: quantised again to 8 bits, half a step of largest/127.
+        // times levels up to 15); Q6_K: quantised again to 8 bits, half a step of largest/127,
+        // plus the step's own rounding to f16 (2^-11 relative) times levels up to 127.
         const float bound = kind == Kind::kQ5_K ? 2e-3f * largest + 1e-9f
                             : kind == Kind::kQ4_K ? 4e-3f * largest + 1e-9f
-                                                  : largest / 254 * 1.001f + 1e-9f;
+                                                  : largest / 127 * (0.5f + 127.0f / 2048) * 1.001f + 1e-9f;
         for (int i = 0; i < 32; ++i) {
           ASSERT_NEAR(back[b * 32 + i], expected[b * 32 + i], bound)
               << "kind " << static_cast<int>(kind) << " row " << r << " weight " << b * 32 + i;

@@ -123,10 +123,23 @@ TEST_P(ModelParityTest, QuantizedWeightsStayCloseToTheReference) {
       // and it is its routing: with only the embeddings at 8 bits, positions 0-16 of sequence 0
       // move by 0.7-1.5% and position 17 by 71% — a near-tied expert choice (4 groups, the best
       // 2, random weights) flips — after which attention carries it into later positions. So
-      // it is bounded loosely and still must keep every clear top token. The trained default
-      // model is the measure of quality (bench/quantization_quality, BENCHMARKS.md).
+      // it is bounded loosely and still must keep every clear top token. The others can flip
+      // one position alone at 8 bits: qwen3_moe_tiny's sequence 0 at position 11 moves by 33%
+      // (f16 block scales) while the other 23 stay at 1.2-3.0% — the position whose expert
+      // choice bf16 rounding flips on the GPU too (cuda_model_test.cc). So, as there, one
+      // position in 20 may be off, and otherwise the sequence as a whole keeps the bound.
+      // At 4 bits every position moves by 10-40%: the sequence's error is the measure.
+      // The trained default model is the measure of quality (bench/quantization_quality,
+      // BENCHMARKS.md).
       const bool v3 = GetParam() == "deepseek_v3_tiny";
-      EXPECT_LT(error, scheme == "q8" ? (v3 ? 0.3 : 0.035) : (v3 ? 0.6 : 0.3)) << scheme << " sequence " << s;
+      const double bound = scheme == "q8" ? (v3 ? 0.3 : 0.035) : (v3 ? 0.6 : 0.3);
+      if (v3 || scheme == "q4") {
+        EXPECT_LT(error, bound) << scheme << " sequence " << s;
+      } else {
+        const PositionsOff moved = CountPositionsOff(result.logits, ref, vocab, bound);
+        EXPECT_TRUE(error < bound || moved.off <= std::max(1, moved.positions / 20))
+            << scheme << " sequence " << s << ": relative error " << error << ", by position:" << moved.by_position;
+      }
       EXPECT_EQ(clear_same, clear) << scheme << " sequence " << s;
     }
   }

@@ -37,8 +37,8 @@ struct ModelOptions {
   // Directory with config.json and *.safetensors, or a *.gguf file (its tokenizer too:
   // Tokenizer::Load takes the same path). Required.
   std::string model_dir;
-  // Weights as stored (""; the default) or quantised at load: "q8" (blocks of 32 with a float
-  // scale, 1.125 bytes per weight) or "q4" (llama.cpp's Q4_0 blocks, 0.5625 bytes per weight;
+  // Weights as stored (""; the default) or quantised at load: "q8" (llama.cpp's Q8_0 blocks: 32
+  // levels and an f16 scale, 1.0625 bytes per weight) or "q4" (llama.cpp's Q4_0 blocks, 0.5625 bytes per weight;
   // embeddings and output heads at 8 bits). Matrices whose width is not a multiple of 32 stay as
   // stored, the MoE router always does, and norms and other vectors stay float32.
   std::string quantize;

@@ -1,10 +1,10 @@
 // 8-bit weights: a bf16/fp8/f32 matrix quantised at load to blocks of 32 values along each row,
-// each block one float32 scale d = max|w| / 127 and 32 levels q = round(w / d) in −127..127 —
-// llama.cpp's Q8_0 with a float32 scale (1.125 bytes per weight: 56% of bf16's traffic, which is
+// each block one f16 scale d = max|w| / 127 and 32 levels q = round(w / d) in −127..127 —
+// llama.cpp's Q8_0 (1.0625 bytes per weight: 53% of bf16's traffic, which is
 // what decode is bound by). Laid out for the kernel (cpu/quantized_kernel.h): each row is its
 // levels as unsigned bytes q + 128, then its block scales. The tokens are quantised the same
-// way per call (cpu/quantized_tokens.h). A Q8_0 block from a GGUF file (FromQ8_0) converts
-// without loss.
+// way per call, with float32 scales (cpu/quantized_tokens.h). A Q8_0 block from a GGUF file
+// (FromQ8_0) converts without loss.
 #ifndef AGENTD_ENGINE_CPU_MATMUL_Q8_H_
 #define AGENTD_ENGINE_CPU_MATMUL_Q8_H_
 
@@ -23,9 +23,11 @@ int64_t QuantizedBytes(int64_t rows, int64_t cols);
 // One row of cols float32 weights quantised into `out` (QuantizedBytes(1, cols) bytes).
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
 // One row of Q8_0 blocks (cols / 32 × 34 bytes) into the kernel's layout, without loss: the f16
-// scale widened to float32, the levels (−128 too) offset by 128.
+// scale as it is, the levels (−128 too) offset by 128.
 void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
-// One row from its levels (cols int8) and block scales (cols / 32 float32), as they are.
+// One row from its levels (cols int8) and block scales (cols / 32 float32), the scales rounded
+// to f16 (a relative change of at most 2^-11: the scale of a K-quant sub-block, d · sc, has more
+// bits than f16 keeps; far below the levels' own step).
 void FromLevels(const int8_t* levels, const float* scales, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32 (d · q).
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out);

@@ -12,7 +12,7 @@ namespace engine::cpu {
 // How a matrix's weights are stored for the kernels beyond its checkpoint dtype.
 enum class Quantization : uint8_t {
   kNone,
-  kQ8,  // cpu/matmul_q8.h: blocks of a float32 scale and 32 int8 (1.125 bytes per weight)
+  kQ8,  // cpu/matmul_q8.h: blocks of an f16 scale and 32 int8 (1.0625 bytes per weight)
   kQ4,  // cpu/matmul_q4.h: llama.cpp's Q4_0 blocks, an f16 scale and 32 nibbles (0.5625 bytes)
 };
 
