@@ -121,7 +121,10 @@ def passage_text(reference, documents):
 # Openers of a sentence that leans on the one before it (memory/src/sentence_ranker.cc's list).
 LEANING = ("For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如",
            "譬如", "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时", "It ", "Its ",
-           "This ", "These ", "They ", "Their ", "He ", "She ", "Such ", "其", "该", "这", "此", "它", "他们")
+           "This ", "These ", "They ", "Their ", "He ", "She ", "Such ", "其", "该", "这", "此", "它", "他们", "显著",
+           "大幅", "进一步", "从而", "进而", "并且", "极大", "Second,", "Secondly", "Third,", "Thirdly", "Finally,",
+           "Lastly,", "On the other hand", "其次", "再次", "最后，", "第二，", "第三，", "另一方面", "First,", "Firstly",
+           "首先", "第一，", "一方面")
 
 
 def score(markdown, references, answer, chinese, documents):

@@ -247,6 +247,29 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   EXPECT_TRUE(ranked->sentences[2].leans_on_context);
 }
 
+TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
+  // "首先" announces items a quote will not have (a pronoun's weight); "其次" and "Finally,"
+  // are the later items of a list the quote lacks (a continuation's).
+  const std::vector<PassageInput> passages = {
+      {"首先，AI Agent 可以自动处理大量审核工作。其次，AI Agent 可以自动处理大量客服工作。AI Agent 可以自动处理大量运营工作。",
+       true},
+      {"Finally, agents handle support tickets overnight. Agents handle support tickets in many firms, a survey found last year.", true},
+  };
+  auto ranked = RankSentences(nullptr, "AI Agent 自动处理工作", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 3u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("AI Agent"));
+  EXPECT_THAT(ranked->sentences[1].text, ::testing::StartsWith("首先"));
+  EXPECT_THAT(ranked->sentences[2].text, ::testing::StartsWith("其次"));
+  EXPECT_TRUE(ranked->sentences[1].leans_on_context);
+  EXPECT_TRUE(ranked->sentences[2].leans_on_context);
+  auto english = RankSentences(nullptr, "agents handle support tickets", std::span(passages).subspan(1), {.k = 2});
+  ASSERT_TRUE(english.ok());
+  ASSERT_EQ(english->sentences.size(), 2u);
+  EXPECT_THAT(english->sentences[0].text, ::testing::StartsWith("Agents"));
+  EXPECT_TRUE(english->sentences[1].leans_on_context);
+}
+
 TEST(SentenceRankerTest, ASentenceNeedNotRepeatItsDocumentsSubject) {
   // Every sentence of the passage is read under its document's title: the one that answers the
   // rest of the question comes before those that only name the company again.
