@@ -56,6 +56,30 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Index parameters FAISS can work with; 0 takes the default. An HNSW graph of one neighbour per
+// node gives FAISS no level to put a node on (its level histogram then grows until memory runs
+// out, at the first ingest and at every start after it), a search beam is allocated whole for
+// every query, and a value past INT_MAX arrives here negative.
+absl::Status CheckIndexSpec(const IndexSpec& index) {
+  struct Bound {
+    const char* field;
+    int value, lo, hi;
+  };
+  for (const Bound& b : {Bound{"index.hnsw_m", index.hnsw_m, 2, 256},
+                         Bound{"index.hnsw_ef_construction", index.hnsw_ef_construction, 1, 4096},
+                         Bound{"index.hnsw_ef_search", index.hnsw_ef_search, 1, 4096},
+                         Bound{"index.ivf_nlist", index.ivf_nlist, 1, 1 << 20},
+                         Bound{"index.ivf_nprobe", index.ivf_nprobe, 1, 1 << 20},
+                         Bound{"index.pq_m", index.pq_m, 1, 65536},
+                         Bound{"index.pq_nbits", index.pq_nbits, 1, 16}}) {
+    if (b.value != 0 && (b.value < b.lo || b.value > b.hi)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(b.field, ": must be 0 (the default) or between ", b.lo, " and ", b.hi));
+    }
+  }
+  return absl::OkStatus();
+}
+
 bool ValidDate(const std::string& d) {
   if (d.empty()) return true;
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
@@ -404,6 +428,7 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
   if (spec.chunking.overlap_chars < 0 || spec.chunking.overlap_chars >= spec.chunking.max_chars) {
     return absl::InvalidArgumentError("chunking.overlap_chars: must be smaller than chunking.max_chars");
   }
+  if (absl::Status index = CheckIndexSpec(spec.index); !index.ok()) return index;
   CollectionInfo info;
   info.spec = spec;
   info.created_at_ms = NowMs();

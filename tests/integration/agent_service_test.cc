@@ -940,6 +940,38 @@ TEST_F(AgentServiceTest, TenantsStayApartInStreamsResumesSameNamedCollectionsAnd
   EXPECT_TRUE(globex->CancelRun(other->run_id()).ok());
 }
 
+// ResumeRun makes an ended run active again, so it counts against the tenant's active runs as
+// StartRun does: resuming old runs one after another must not give one tenant every worker and
+// an unbounded queue.
+TEST_F(AgentServiceTest, ResumingARunCountsAgainstTheTenantsActiveRuns) {
+  testing_support::WriteFile(data_.Join("config.json"), R"({"runs": {"max_active_runs_per_tenant": 1}})");
+  StartDaemon({"--config", data_.Join("config.json")});
+  RunT failed = StartRun("fails", Json::object(), R"lua(
+plan{name = "fails", run = function(ctx) return ctx.step("boom", function() error("fails at once") end) end})lua");
+  ASSERT_EQ(WaitForEnd(failed.run_id()).state(), RUN_STATE_FAILED);
+  // A fresh daemon holds no ended run among its active ones, however quickly its worker let go.
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->WaitForExit(std::chrono::seconds(30)), 0);
+  daemon_.reset();
+  StartDaemon({"--config", data_.Join("config.json")});
+
+  StartRunRequest slow;
+  slow.set_plan("slow");
+  slow.set_plan_source(kSlowPlan);
+  slow.set_inputs_json(R"({"spins": 2000000000})");
+  absl::StatusOr<RunT> running = client_->StartRun(slow);
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_EQ(client_->StartRun(slow).status().code(), absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<RunT> resumed = client_->ResumeRun(failed.run_id());
+  EXPECT_EQ(resumed.status().code(), absl::StatusCode::kResourceExhausted) << resumed.status();
+  EXPECT_THAT(std::string(resumed.status().message()), HasSubstr("active runs (the limit)"));
+  absl::StatusOr<RunT> still = client_->GetRun(failed.run_id());
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_EQ(still->state(), RUN_STATE_FAILED);
+  if (resumed.ok()) client_->CancelRun(failed.run_id()).IgnoreError();
+  EXPECT_TRUE(client_->CancelRun(running->run_id()).ok());
+}
+
 TEST_F(AgentServiceTest, JsonSchemaValueBoundsAreCheckedAfterDecoding) {
   // minimum/maximum are accepted (the mask keeps the structure) and checked once the reply is
   // decoded: a value no integer can meet always comes back as json_error, never as json.

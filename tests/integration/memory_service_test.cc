@@ -146,6 +146,69 @@ TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {
   EXPECT_THAT(deleted.out, HasSubstr("3 documents"));
 }
 
+// Index parameters FAISS cannot live with are refused by name when the collection is made: an
+// HNSW graph of one neighbour per node (FAISS then assigns no level to a node and grows a
+// histogram without end on the first ingest: bad_alloc or the OOM killer, and again at every
+// start, since the vectors are committed first), a search beam of 2^31 (two 8 GiB heaps per
+// query), and values past INT_MAX that became negative on the way in.
+TEST(MemoryServiceTest, IndexParametersFaissCannotUseAreRefusedByName) {
+  TempDir dir;
+  DaemonProcess daemon = Start(dir.Join("data"));
+  auto client = Connect(daemon);
+  struct Case {
+    const char* field;
+    IndexKind kind;
+    void (*set)(IndexSpec*);
+  };
+  const Case cases[] = {
+      {"index.hnsw_m", INDEX_KIND_HNSW, [](IndexSpec* i) { i->set_hnsw_m(1); }},
+      {"index.hnsw_ef_search", INDEX_KIND_HNSW, [](IndexSpec* i) { i->set_hnsw_ef_search(2147483647u); }},
+      {"index.hnsw_ef_search", INDEX_KIND_HNSW, [](IndexSpec* i) { i->set_hnsw_ef_search(4294967295u); }},
+      {"index.hnsw_ef_construction", INDEX_KIND_HNSW, [](IndexSpec* i) { i->set_hnsw_ef_construction(2147483647u); }},
+      {"index.ivf_nprobe", INDEX_KIND_IVF_PQ, [](IndexSpec* i) { i->set_ivf_nprobe(4294967295u); }},
+      {"index.pq_m", INDEX_KIND_IVF_PQ, [](IndexSpec* i) { i->set_pq_m(4294967295u); }},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    CreateCollectionRequest create;
+    create.set_name("hostile-" + std::to_string(n++));
+    create.mutable_index()->set_kind(c.kind);
+    c.set(create.mutable_index());
+    Collection collection;
+    grpc::Status status = client->memory().CreateCollection(client->NewContext().get(), create, &collection);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+  ListCollectionsResponse listed;
+  ASSERT_TRUE(client->memory().ListCollections(client->NewContext().get(), ListCollectionsRequest(), &listed).ok());
+  EXPECT_EQ(listed.collections_size(), 0) << "a refused collection was stored";
+
+  // The smallest graph and the largest beams allowed are served.
+  CreateCollectionRequest create;
+  create.set_name("small-graph");
+  create.mutable_index()->set_kind(INDEX_KIND_HNSW);
+  create.mutable_index()->set_hnsw_m(2);
+  create.mutable_index()->set_hnsw_ef_construction(4096);
+  create.mutable_index()->set_hnsw_ef_search(4096);
+  Collection collection;
+  grpc::Status created = client->memory().CreateCollection(client->NewContext().get(), create, &collection);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  IngestRequest ingest;
+  ingest.set_collection("small-graph");
+  for (int i = 0; i < 3; ++i) ingest.add_documents()->set_text("document number " + std::to_string(i) + " about graphs");
+  IngestResponse ingested;
+  grpc::Status status = client->memory().Ingest(client->NewContext().get(), ingest, &ingested);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  SearchRequest search;
+  search.set_collection("small-graph");
+  search.set_query("graphs");
+  search.set_mode(SEARCH_MODE_VECTOR);
+  SearchResponse found;
+  status = client->memory().Search(client->NewContext().get(), search, &found);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(found.hits_size(), 3);
+}
+
 TEST(MemoryServiceTest, AcknowledgedIngestsSurviveSigkill) {
   TempDir dir;
   std::vector<std::string> acknowledged;

@@ -196,10 +196,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
         return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", cap, " (the daemon's ", key, ")"));
       }
     }
-    if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) {
-      return absl::ResourceExhaustedError(absl::StrCat("tenant ", tenant, " already has ", options_.max_active_runs_per_tenant,
-                                                       " active runs (the limit); wait for one to end or cancel one"));
-    }
+    if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) return ActiveRunLimitError(tenant);
 
     auto run = std::make_shared<ActiveRun>();
     RunRecord& record = run->record;
@@ -320,6 +317,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     if (!IsTerminal(state)) {
       return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(state),
                                                         "; only FAILED or CANCELLED runs can be resumed"));
+    }
+    // A resumed run is active again: it counts against the tenant's limit as a started one does.
+    if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) {
+      return ActiveRunLimitError(tenant);
     }
     auto run = std::make_shared<ActiveRun>();
     absl::StatusOr<uint64_t> last = options_.store->LastSequence(run_id);
@@ -453,6 +454,11 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     auto builtin = options_.builtin_plans.find(name);
     if (builtin != options_.builtin_plans.end()) return builtin->second;
     return absl::NotFoundError(absl::StrCat("plan: no plan named '", name, "' (built-in or in the plans directory)"));
+  }
+
+  absl::Status ActiveRunLimitError(const std::string& tenant) const {
+    return absl::ResourceExhaustedError(absl::StrCat("tenant ", tenant, " already has ", options_.max_active_runs_per_tenant,
+                                                     " active runs (the limit); wait for one to end or cancel one"));
   }
 
   int ActiveRunsOf(const std::string& tenant) {
