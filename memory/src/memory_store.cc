@@ -60,24 +60,43 @@ int64_t NowMs() {
 // node gives FAISS no level to put a node on (its level histogram then grows until memory runs
 // out, at the first ingest and at every start after it), a search beam is allocated whole for
 // every query, and a value past INT_MAX arrives here negative.
+struct IndexBound {
+  const char* field;
+  int IndexSpec::*value;
+  int lo, hi;
+};
+constexpr IndexBound kIndexBounds[] = {
+    {"index.hnsw_m", &IndexSpec::hnsw_m, 2, 256},
+    {"index.hnsw_ef_construction", &IndexSpec::hnsw_ef_construction, 1, 4096},
+    {"index.hnsw_ef_search", &IndexSpec::hnsw_ef_search, 1, 4096},
+    {"index.ivf_nlist", &IndexSpec::ivf_nlist, 1, 1 << 20},
+    {"index.ivf_nprobe", &IndexSpec::ivf_nprobe, 1, 1 << 20},
+    {"index.pq_m", &IndexSpec::pq_m, 1, 65536},
+    {"index.pq_nbits", &IndexSpec::pq_nbits, 1, 16}};
+
+bool Usable(const IndexSpec& index, const IndexBound& b) {
+  const int value = index.*b.value;
+  return value == 0 || (value >= b.lo && value <= b.hi);
+}
+
 absl::Status CheckIndexSpec(const IndexSpec& index) {
-  struct Bound {
-    const char* field;
-    int value, lo, hi;
-  };
-  for (const Bound& b : {Bound{"index.hnsw_m", index.hnsw_m, 2, 256},
-                         Bound{"index.hnsw_ef_construction", index.hnsw_ef_construction, 1, 4096},
-                         Bound{"index.hnsw_ef_search", index.hnsw_ef_search, 1, 4096},
-                         Bound{"index.ivf_nlist", index.ivf_nlist, 1, 1 << 20},
-                         Bound{"index.ivf_nprobe", index.ivf_nprobe, 1, 1 << 20},
-                         Bound{"index.pq_m", index.pq_m, 1, 65536},
-                         Bound{"index.pq_nbits", index.pq_nbits, 1, 16}}) {
-    if (b.value != 0 && (b.value < b.lo || b.value > b.hi)) {
+  for (const IndexBound& b : kIndexBounds) {
+    if (!Usable(index, b)) {
       return absl::InvalidArgumentError(
           absl::StrCat(b.field, ": must be 0 (the default) or between ", b.lo, " and ", b.hi));
     }
   }
   return absl::OkStatus();
+}
+
+// A collection stored before these bounds were checked may hold such a value: it gets the
+// default instead, so that the data directory opens and the collection's index is built with
+// settings FAISS can use (its documents and vectors are untouched).
+IndexSpec WithUsableValues(IndexSpec index) {
+  for (const IndexBound& b : kIndexBounds) {
+    if (!Usable(index, b)) index.*b.value = 0;
+  }
+  return index;
 }
 
 bool ValidDate(const std::string& d) {
@@ -287,6 +306,7 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   absl::StatusOr<CollectionInfo> info = internal::ParseCollectionRecord(value, &c->id);
   if (!info.ok()) return info.status();
   c->info = std::move(*info);
+  c->info.spec.index = WithUsableValues(c->info.spec.index);
   c->index_spec = internal::WithDefaults(c->info.spec.index, c->info.dimension);
   const std::string prefix = Prefix(c->id);
   const std::string end = PrefixEnd(prefix);

@@ -560,5 +560,48 @@ TEST_F(MemoryStoreTest, ADamagedChunkRecordIsDataLossWhenItsPassageIsRead) {
   }
 }
 
+TEST_F(MemoryStoreTest, AStoredIndexSettingFaissCannotUseGetsTheDefaultAndTheStoreStillOpens) {
+  // Collections written before CreateCollection refused these (hnsw_m 1 grows FAISS's level
+  // histogram until the process dies, at the first ingest and at every start) must not keep the
+  // data directory from opening: the stored value gives way to the default.
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw}}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
+  }
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kCollections]));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    uint32_t id = 0;
+    auto info = memory::internal::ParseCollectionRecord(it->value().ToString(), &id);
+    ASSERT_TRUE(info.ok()) << info.status();
+    info->spec.index.hnsw_m = 1;
+    info->spec.index.hnsw_ef_search = -5;
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kCollections], key,
+                        memory::internal::CollectionRecord(*info, id)).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  // Without its saved index file the index is rebuilt from the stored vectors, with the spec.
+  std::filesystem::remove_all(dir_.Join("memory") + "/index");
+  auto store = Open();
+  auto collections = store->ListCollections("t");
+  ASSERT_TRUE(collections.ok()) << collections.status();
+  ASSERT_EQ(collections->size(), 1u);
+  EXPECT_EQ((*collections)[0].spec.index.hnsw_m, 0);
+  EXPECT_EQ((*collections)[0].spec.index.hnsw_ef_search, 0);
+  auto found = store->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->empty());
+}
+
 }  // namespace
 }  // namespace memory

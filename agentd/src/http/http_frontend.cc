@@ -501,6 +501,13 @@ class HttpFrontendImpl : public HttpFrontend {
     const std::string endpoint = "embeddings";
     auto tenant = Authenticate(request);
     if (!tenant.ok()) return SendError(response, endpoint, tenant.status());
+    // Up to 2048 inputs a request: one token's requests hold at most its share of the threads,
+    // as completions do.
+    const std::shared_ptr<TenantSlot> slot = TakeSlot(*tenant);
+    if (slot == nullptr) {
+      return SendError(response, endpoint,
+                       absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly"));
+    }
     engine::Engine* engine = options_.embedding_engine != nullptr ? options_.embedding_engine : options_.engine;
     if (engine == nullptr) return SendError(response, endpoint, absl::UnavailableError("no embedding model is loaded"));
     auto body = Body(request);
