@@ -619,6 +619,9 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
+    -- When every sentence leans ("它打破了……" alone under its heading), the section would open on
+    -- a subject the report never names: it is left out (the key findings stay, whatever they are).
+    if i > 1 and #kept > 0 and leans(kept[1]) then kept = {} end
     return {units = kept, sentences = #kept}
   end)
 

@@ -95,6 +95,17 @@ double Overlap(const TermSet& a, const TermSet& b, double if_empty) {
 // their terms.
 constexpr double kRestated = 0.6;
 
+// The share of `a`'s terms that `b` has. A short sentence whose terms are nearly all in a longer
+// one already chosen says nothing the longer one does not ("AI+影视: 赋能生产全环节;", 6 of its 8
+// terms in "AI+影视：AIGC 有望在影视生产全环节得到广泛应用。"), though the pair's overlap is small.
+double Contained(const TermSet& a, const TermSet& b) {
+  if (a.empty()) return 1.0;
+  size_t shared = 0;
+  for (const std::string& t : a) shared += b.count(t);
+  return static_cast<double>(shared) / static_cast<double>(a.size());
+}
+constexpr double kContained = 0.75;
+
 // How much a sentence can stand alone as a quote, out of the text around it: one that opens with
 // a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
 // opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
@@ -260,7 +271,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (pick == sentences.size()) break;
       taken[pick] = true;
       bool restated = false;
-      for (size_t c : chosen) restated = restated || Overlap(terms[pick], terms[c], 1.0) > kRestated;
+      for (size_t c : chosen) {
+        restated = restated || Overlap(terms[pick], terms[c], 1.0) > kRestated || Contained(terms[pick], terms[c]) >= kContained;
+      }
       if (!restated) chosen.push_back(pick);
     }
     for (size_t c : chosen) out.sentences.push_back(sentences[c]);

@@ -270,6 +270,21 @@ TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
   EXPECT_TRUE(english->sentences[1].leans_on_context);
 }
 
+TEST(SentenceRankerTest, AShortSentenceWhoseTermsALongerOneChosenHoldsIsARestatement) {
+  // 6 of the short one's 8 terms are in the long one: a Jaccard overlap of 0.3, but it says
+  // nothing the long one has not said.
+  const std::vector<PassageInput> passages = {
+      {"AI+影视：AIGC 有望在影视生产全环节得到广泛应用。", true},
+      {"AI+影视: 赋能生产全环节;", true},
+      {"多模态 AI 可以低成本地生产影视素材。", true},
+  };
+  auto ranked = RankSentences(nullptr, "AIGC 影视生产全环节 广泛应用", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("AI+影视：AIGC"));
+  EXPECT_THAT(ranked->sentences[1].text, ::testing::StartsWith("多模态"));
+}
+
 TEST(SentenceRankerTest, ASentenceNeedNotRepeatItsDocumentsSubject) {
   // Every sentence of the passage is read under its document's title: the one that answers the
   // rest of the question comes before those that only name the company again.
