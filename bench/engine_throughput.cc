@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
+#include "engine/sampler.h"
 #include "engine/scheduler.h"
 #include "engine/tokenizer.h"
 
@@ -127,8 +128,11 @@ std::vector<int32_t> BenchPrompt(int n, int32_t vocab, uint32_t seed) {
   return ids;
 }
 
-int32_t ArgMax(const std::vector<float>& v, int64_t n) {
-  return static_cast<int32_t>(std::max_element(v.begin(), v.begin() + n) - v.begin());
+// The next token as the engine picks it greedily (outside the timed step, as a server's
+// sampling is).
+int32_t Greedy(std::vector<float>& logits, int64_t vocab) {
+  engine::Sampler sampler(engine::SamplingParams{});
+  return sampler.Sample(std::span(logits).first(static_cast<size_t>(vocab)), engine::TokenHistory{});
 }
 
 }  // namespace
@@ -248,12 +252,12 @@ int main(int argc, char** argv) {
         return 1;
       }
       if (round > 0 || p > 0) continue;
-      int32_t next = ArgMax(result.logits, config.vocab_size);
+      int32_t next = Greedy(result.logits, config.vocab_size);
       for (int t = 0; t < decode_tokens; ++t) {
         auto step = Clock::now();
         (void)(*model)->Forward(std::span(&next, 1), cache.get(), {}, &result);
         decode_times.push_back(Seconds(step, Clock::now()));
-        next = ArgMax(result.logits, config.vocab_size);
+        next = Greedy(result.logits, config.vocab_size);
       }
     }
   }

@@ -4,10 +4,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "cpu/ops.h"
+
 namespace engine {
 
 std::vector<float> LogSoftmax(std::span<const float> logits) {
-  const float max_value = *std::max_element(logits.begin(), logits.end());
+  if (logits.empty()) return {};
+  const float max_value = logits[cpu::ArgMax(logits.data(), static_cast<int64_t>(logits.size()))];
   double sum = 0;
   for (float v : logits) sum += std::exp(static_cast<double>(v - max_value));
   const float log_sum = static_cast<float>(std::log(sum)) + max_value;
@@ -41,10 +44,10 @@ std::vector<float> Sampler::Distribution(std::span<const float> logits) const {
   const size_t n = logits.size();
   std::vector<float> probs(n, 0.0f);
   if (params_.temperature <= 0) {
-    probs[std::max_element(logits.begin(), logits.end()) - logits.begin()] = 1.0f;
+    probs[cpu::ArgMax(logits.data(), static_cast<int64_t>(n))] = 1.0f;
     return probs;
   }
-  const float max_value = *std::max_element(logits.begin(), logits.end());
+  const float max_value = logits[cpu::ArgMax(logits.data(), static_cast<int64_t>(n))];
   double sum = 0;
   for (size_t i = 0; i < n; ++i) {
     probs[i] = std::exp((logits[i] - max_value) / params_.temperature);
@@ -88,10 +91,10 @@ std::vector<float> Sampler::Distribution(std::span<const float> logits) const {
 int32_t Sampler::Sample(std::span<float> logits, const TokenHistory& history) {
   ApplyPenalties(logits, history);
   if (params_.temperature <= 0) {
-    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    return static_cast<int32_t>(cpu::ArgMax(logits.data(), static_cast<int64_t>(logits.size())));
   }
   std::vector<float> probs = Distribution(logits);
-  return Draw(probs).value_or(static_cast<int32_t>(std::max_element(probs.begin(), probs.end()) - probs.begin()));
+  return Draw(probs).value_or(static_cast<int32_t>(cpu::ArgMax(probs.data(), static_cast<int64_t>(probs.size()))));
 }
 
 std::optional<int32_t> Sampler::Draw(std::span<const float> weights) {

@@ -31,6 +31,43 @@ void SiluMul(float* gate, const float* up, int64_t n) {
   }
 }
 
+namespace {
+
+__attribute__((target("avx512f"))) int64_t ArgMaxAvx512(const float* x, int64_t n) {
+  // The largest value (an unordered compare notes any NaN), then the first place it stands.
+  __m512 top = _mm512_set1_ps(-INFINITY);
+  __mmask16 unordered = 0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    top = _mm512_max_ps(top, v);
+  }
+  float best = _mm512_reduce_max_ps(top);
+  for (int64_t j = i; j < n; ++j) {
+    if (std::isnan(x[j])) unordered = 1;
+    best = std::max(best, x[j]);
+  }
+  if (unordered != 0) return std::max_element(x, x + n) - x;
+  const __m512 wanted = _mm512_set1_ps(best);
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __mmask16 found = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), wanted, _CMP_EQ_OQ);
+    if (found != 0) return i + __builtin_ctz(found);
+  }
+  for (; i < n; ++i) {
+    if (x[i] == best) return i;
+  }
+  return std::max_element(x, x + n) - x;  // not reached: best is one of them
+}
+
+}  // namespace
+
+int64_t ArgMax(const float* x, int64_t n) {
+  if (n <= 0) return 0;
+  if (HasAvx512F()) return ArgMaxAvx512(x, n);
+  return std::max_element(x, x + n) - x;
+}
+
 void Softmax(float* x, int64_t n) {
   if (n <= 0) return;
   const float max_value = *std::max_element(x, x + n);

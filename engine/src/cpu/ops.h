@@ -17,6 +17,11 @@ void Softmax(float* x, int64_t n);
 
 float Sigmoid(float x);
 
+// The index of the first largest of x[0, n) (n > 0), as std::max_element finds it; vectorised
+// (greedy decoding scans a 150,000-entry vocabulary per token, on one thread). With a NaN among
+// them, std::max_element's own answer.
+int64_t ArgMax(const float* x, int64_t n);
+
 // Σ a[i]·b[i], vectorised (the sum may be reassociated).
 float Dot(const float* a, const float* b, int64_t n);
 // y[i] += alpha · x[i].
