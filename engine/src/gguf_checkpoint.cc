@@ -23,6 +23,11 @@ using Json = nlohmann::json;
 constexpr char kQwen2Pipeline[] = R"({"normalizer": {"type": "NFC"}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}]}, "decoder": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}})";
 constexpr char kDeepseekV3Pipeline[] = R"({"normalizer": {"type": "Sequence", "normalizers": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}, "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}})";
 
+// DeepSeek-LLM and DeepSeek-V2 (llama.cpp's "deepseek-llm"): its six splits, with the exact code
+// points of llama.cpp's letter class (OHM SIGN and KELVIN SIGN among them, which NFC would fold into
+// Ω and K and so widen the ranges they bound).
+constexpr char kDeepseekLlmPipeline[] = R"json({"normalizer": {"type": "Sequence", "normalizers": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "[\r\n]"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "\\s?[!-/:-~！-／：-～‘-‟　-。]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "\\s+$"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "[一-龥ࠀ-一가-퟿]+"}, "behavior": "Isolated", "invert": false}, {"type": "Split", "pattern": {"Regex": "\\p{N}+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}, "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}})json";
+
 // llama.cpp's token types.
 // Far beyond any MoE's experts or any vocabulary: larger is a file built to exhaust memory.
 constexpr int64_t kMaxExperts = 4096;
@@ -427,10 +432,13 @@ absl::StatusOr<GgufTokenizerFiles> ReadGgufTokenizer(const GgufFile& file) {
   }
   absl::StatusOr<std::string> pre = file.GetString("tokenizer.ggml.pre");
   if (!pre.ok()) return pre.status();
-  const char* pipeline = *pre == "qwen2" ? kQwen2Pipeline : *pre == "deepseek-v3" ? kDeepseekV3Pipeline : nullptr;
+  const char* pipeline = *pre == "qwen2"          ? kQwen2Pipeline
+                         : *pre == "deepseek-v3"  ? kDeepseekV3Pipeline
+                         : *pre == "deepseek-llm" ? kDeepseekLlmPipeline
+                                                  : nullptr;
   if (pipeline == nullptr) {
     return absl::UnimplementedError(absl::StrCat("GGUF file ", file.path(), ": tokenizer.ggml.pre \"", *pre,
-                                                 "\" is not read (qwen2, deepseek-v3)"));
+                                                 "\" is not read (qwen2, deepseek-v3, deepseek-llm)"));
   }
   const GgufValue* tokens = file.Find("tokenizer.ggml.tokens");
   const GgufValue* merges = file.Find("tokenizer.ggml.merges");

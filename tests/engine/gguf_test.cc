@@ -442,6 +442,49 @@ class DeepseekGgufTest : public GgufModelTest {
   }
 };
 
+// DeepSeek-V2's layout (no q-LoRA) and llama.cpp's "deepseek-llm" pre-tokenizer, here over
+// DeepSeek-V3's vocabulary: the ids llama.cpp itself gives for every tokenizer case and corpus
+// paragraph through such a file (tests/data/tokenizers/deepseek_llm/llamacpp_cases.jsonl, from
+// bench/peer/llamacpp_tokenize.mjs with node-llama-cpp 3.21.1) are the reference.
+class DeepseekV2GgufTest : public GgufModelTest {
+ protected:
+  void SetUp() override {
+    GgufFileTest::SetUp();
+    if (const std::string why = testing_support::GgufWriterUnavailable(); !why.empty()) GTEST_SKIP() << why;
+    checkpoint_ = testing_support::WriteRandomDeepseekV2(dir_.string());
+    ASSERT_FALSE(checkpoint_.empty());
+  }
+};
+
+TEST_F(DeepseekV2GgufTest, TheDeepseekLlmPreTokenizerEncodesAsLlamaCppDoes) {
+  auto tokenizer = Tokenizer::Load(WriteGguf("bf16"));
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  std::ifstream cases(std::string(AGENTD_TEST_DATA_DIR) + "/tokenizers/deepseek_llm/llamacpp_cases.jsonl");
+  int checked = 0, differ = 0;
+  for (std::string line; std::getline(cases, line);) {
+    const auto c = nlohmann::json::parse(line);
+    const std::string text = c["text"].get<std::string>();
+    const std::vector<int32_t> ids = (*tokenizer)->Encode(text);
+    if (ids != c["ids"].get<std::vector<int32_t>>()) {
+      if (++differ <= 5) ADD_FAILURE() << "differs from llama.cpp: " << text.substr(0, 200);
+    }
+    EXPECT_EQ((*tokenizer)->Decode(ids), text) << text.substr(0, 200);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1485);
+  EXPECT_EQ(differ, 0);
+}
+
+TEST_F(DeepseekV2GgufTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
+  auto from_hf = Model::Load({.model_dir = checkpoint_});
+  auto from_gguf = Model::Load({.model_dir = WriteGguf("bf16")});
+  ASSERT_TRUE(from_hf.ok()) << from_hf.status();
+  ASSERT_TRUE(from_gguf.ok()) << from_gguf.status();
+  EXPECT_EQ((*from_gguf)->config().q_lora_rank, 0);
+  const std::vector<int32_t> tokens = {0, 9707, 11, 1879, 42, 129279, 5, 77, 1000, 100001};
+  EXPECT_EQ(Logits(**from_gguf, tokens), Logits(**from_hf, tokens));
+}
+
 TEST_F(DeepseekGgufTest, ABf16GgufGivesTheCheckpointsLogitsBitForBit) {
   auto from_hf = Model::Load({.model_dir = checkpoint_});
   auto from_gguf = Model::Load({.model_dir = WriteGguf("bf16")});

@@ -83,6 +83,21 @@ std::string WriteRandomDeepseekV3(const std::string& dir) {
   return WriteRandomWithF32Routers(config, dir);
 }
 
+std::string WriteRandomDeepseekV2(const std::string& dir) {
+  const nlohmann::json config = {
+      {"architectures", {"DeepseekV2ForCausalLM"}}, {"model_type", "deepseek_v2"}, {"vocab_size", 129280},
+      {"hidden_size", 64}, {"intermediate_size", 96}, {"moe_intermediate_size", 32}, {"num_hidden_layers", 3},
+      {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"q_lora_rank", nullptr}, {"kv_lora_rank", 32},
+      {"qk_nope_head_dim", 16}, {"qk_rope_head_dim", 8}, {"v_head_dim", 16}, {"n_routed_experts", 8},
+      {"n_shared_experts", 2}, {"num_experts_per_tok", 3}, {"n_group", 1}, {"topk_group", 1},
+      {"first_k_dense_replace", 1}, {"norm_topk_prob", false}, {"scoring_func", "softmax"}, {"topk_method", "greedy"},
+      {"routed_scaling_factor", 1.0}, {"rms_norm_eps", 1e-6}, {"rope_theta", 10000.0}, {"max_position_embeddings", 2048},
+      {"rope_scaling", {{"type", "yarn"}, {"factor", 8.0}, {"original_max_position_embeddings", 256}, {"beta_fast", 32},
+                        {"beta_slow", 1}, {"mscale", 0.707}, {"mscale_all_dim", 0.707}}},
+      {"tie_word_embeddings", false}, {"bos_token_id", 100000}, {"eos_token_id", 100001}};
+  return WriteRandomWithF32Routers(config, dir);
+}
+
 std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type) {
   const std::string out = dir + "/model-" + type + ".gguf";
   auto config = engine::LoadModelConfig(checkpoint);

@@ -30,7 +30,12 @@ std::string WriteRandomQwen3Moe(const std::string& dir, const RandomQwen3MoeOpti
 // vocabulary 129280, bf16 weights of spread 0.25, routers in f32. "" on failure.
 std::string WriteRandomDeepseekV3(const std::string& dir);
 
-// DIR/model-TYPE.gguf from that checkpoint (the tokenizer its model_type uses); TYPE is bf16,
+// Writes DIR/hf: a DeepSeek-V2-Lite-layout model (MLA without q-LoRA, softmax greedy top-3 of 8
+// routed experts plus 2 shared, a dense first layer, YaRN) with DeepSeek-V3's vocabulary (129280),
+// whose GGUF carries llama.cpp's "deepseek-llm" pre-tokenizer. "" on failure.
+std::string WriteRandomDeepseekV2(const std::string& dir);
+
+// DIR/model-TYPE.gguf from one of these checkpoints (the tokenizer its model_type uses); TYPE is bf16,
 // q8_0, q4_0, q4_k_m or q5_k_m. "" on failure.
 std::string WriteGguf(const std::string& checkpoint, const std::string& dir, const std::string& type);
 
