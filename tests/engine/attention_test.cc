@@ -122,7 +122,7 @@ TEST(AttentionTest, SharedRowsGiveEachHeadTheBitsOfItsPanelAlone) {
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const auto& [rank, rope] : {std::pair<int64_t, int64_t>{256, 32}, {64, 16}, {64, 0}, {128, 0}}) {
-    for (int64_t heads : {1, 3, 4, 5, 16, 17, 20}) {
+    for (int64_t heads : {1, 3, 4, 5, 8, 16, 17, 20}) {
       for (int64_t length : {1, 3, 4, 5, 17, 130}) {
         std::vector<float> latents(length * rank), rotary(length * std::max<int64_t>(rope, 1));
         for (float& v : latents) v = normal(rng);
