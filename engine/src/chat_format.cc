@@ -187,6 +187,46 @@ class DeepseekV3Format final : public ChatFormat {
   }
 };
 
+// DeepSeek-V2 and DeepSeek-LLM chat models: plain-text turns ("User: …\n\n", "Assistant: …" then
+// the end-of-sentence token), the system prompt as a paragraph of its own. Their template has no
+// tool calls or tool turns.
+class DeepseekV2Format final : public ChatFormat {
+ public:
+  Kind kind() const override { return Kind::kDeepseekV2; }
+
+  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                     bool add_generation_prompt, bool enable_thinking) const override {
+    if (!tools.empty()) {
+      return absl::InvalidArgumentError("tools: the DeepSeek-V2 chat format has no tool calls; send the request without tools");
+    }
+    std::string out = "<｜begin▁of▁sentence｜>";
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const ChatMessage& m = messages[i];
+      if (m.role == Role::kTool || !m.tool_calls.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("messages[", i, "]: the DeepSeek-V2 chat format has no tool calls or tool turns"));
+      }
+      switch (m.role) {
+        case Role::kSystem: out += m.content + "\n\n"; break;
+        case Role::kUser: out += "User: " + m.content + "\n\n"; break;
+        case Role::kAssistant: out += "Assistant: " + m.content + "<｜end▁of▁sentence｜>"; break;
+        case Role::kTool: break;
+      }
+    }
+    if (add_generation_prompt) out += "Assistant:";
+    return out;
+  }
+
+  ParsedReply Parse(const std::string& raw) const override {
+    ParsedReply reply;
+    reply.content = raw.substr(0, raw.find("<｜end▁of▁sentence｜>"));
+    return reply;
+  }
+
+  std::vector<std::string> EndOfTurnStrings() const override { return {"<｜end▁of▁sentence｜>"}; }
+  ToolCallSyntax tool_call_syntax() const override { return {}; }
+};
+
 class Qwen3Format final : public ChatFormat {
  public:
   Kind kind() const override { return Kind::kQwen3; }
@@ -321,13 +361,19 @@ std::string PythonStyleJson(const std::string& json_text) {
 
 std::unique_ptr<ChatFormat> ChatFormat::Create(Kind kind) {
   if (kind == Kind::kDeepseekV3) return std::make_unique<DeepseekV3Format>();
+  if (kind == Kind::kDeepseekV2) return std::make_unique<DeepseekV2Format>();
   return std::make_unique<Qwen3Format>();
 }
 
 absl::StatusOr<std::unique_ptr<ChatFormat>> ChatFormat::ForTokenizer(const Tokenizer& tokenizer) {
   if (tokenizer.TokenId("<｜User｜>") && tokenizer.TokenId("<｜Assistant｜>")) return Create(Kind::kDeepseekV3);
   if (tokenizer.TokenId("<|im_start|>") && tokenizer.TokenId("<|im_end|>")) return Create(Kind::kQwen3);
-  return absl::NotFoundError("the tokenizer has neither DeepSeek (<｜User｜>) nor ChatML (<|im_start|>) chat tokens");
+  // DeepSeek's vocabulary without V3's role tokens: V2's and DeepSeek-LLM's plain-text turns.
+  if (tokenizer.TokenId("<｜begin▁of▁sentence｜>") && tokenizer.TokenId("<｜end▁of▁sentence｜>")) {
+    return Create(Kind::kDeepseekV2);
+  }
+  return absl::NotFoundError(
+      "the tokenizer has neither DeepSeek (<｜User｜> or <｜begin▁of▁sentence｜>) nor ChatML (<|im_start|>) chat tokens");
 }
 
 }  // namespace engine

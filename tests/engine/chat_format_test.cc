@@ -90,6 +90,58 @@ TEST(ChatFormatTest, DeepseekV3MatchesTheOfficialTemplate) {
   }
 }
 
+// DeepSeek-V2's and DeepSeek-LLM's template, against two renderings of it made by others: the
+// case transformers.js's Jinja tests give for deepseek-ai/deepseek-llm-7b-chat, and the one
+// llama.cpp's test-chat-template gives for "DeepSeek-V2" (whose bos_token is empty: the same
+// text after the BOS this format always starts with).
+TEST(ChatFormatTest, DeepseekV2MatchesTheOfficialTemplate) {
+  using R = ChatMessage::Role;
+  auto format = ChatFormat::Create(ChatFormat::Kind::kDeepseekV2);
+  auto rendered = format->Render({{R::kUser, "Hello, how are you?"},
+                                  {R::kAssistant, "I'm doing great. How can I help you today?"},
+                                  {R::kUser, "I'd like to show off how chat templating works!"}},
+                                 {}, /*add_generation_prompt=*/false);
+  ASSERT_TRUE(rendered.ok()) << rendered.status();
+  EXPECT_EQ(*rendered,
+            "<｜begin▁of▁sentence｜>User: Hello, how are you?\n\nAssistant: I'm doing great. How can I help you "
+            "today?<｜end▁of▁sentence｜>User: I'd like to show off how chat templating works!\n\n");
+  auto with_system = format->Render({{R::kSystem, "You are a helpful assistant"},
+                                     {R::kUser, "Hello"},
+                                     {R::kAssistant, "Hi there"},
+                                     {R::kUser, "Who are you"},
+                                     {R::kAssistant, "   I am an assistant   "},
+                                     {R::kUser, "Another question"}},
+                                    {}, /*add_generation_prompt=*/true);
+  ASSERT_TRUE(with_system.ok()) << with_system.status();
+  EXPECT_EQ(*with_system,
+            "<｜begin▁of▁sentence｜>You are a helpful assistant\n\nUser: Hello\n\nAssistant: Hi "
+            "there<｜end▁of▁sentence｜>User: Who are you\n\nAssistant:    I am an assistant   "
+            "<｜end▁of▁sentence｜>User: Another question\n\nAssistant:");
+  EXPECT_EQ(format->Parse(" Fine.<｜end▁of▁sentence｜>").content, " Fine.");
+  // The template has no tools: asking for them is an error naming what, not a silent drop.
+  auto tools = format->Render({{R::kUser, "Hi"}}, {{"get_weather", "", ""}}, true);
+  EXPECT_EQ(tools.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(tools.status().message()), ::testing::HasSubstr("tools"));
+  ChatMessage tool_turn{R::kTool, "{}"};
+  auto turn = format->Render({{R::kUser, "Hi"}, tool_turn}, {}, true);
+  EXPECT_EQ(turn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(turn.status().message()), ::testing::HasSubstr("messages[1]"));
+}
+
+TEST(ChatFormatTest, DeepseeksVocabularyWithoutV3sRoleTokensGetsTheV2Format) {
+  const char* json = R"({
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+    "added_tokens": [{"id": 2, "content": "<｜begin▁of▁sentence｜>", "special": true},
+                     {"id": 3, "content": "<｜end▁of▁sentence｜>", "special": true}],
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+    "decoder": {"type": "ByteLevel"}})";
+  auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  auto format = ChatFormat::ForTokenizer(**tokenizer);
+  ASSERT_TRUE(format.ok()) << format.status();
+  EXPECT_EQ((*format)->kind(), ChatFormat::Kind::kDeepseekV2);
+}
+
 TEST(ChatFormatTest, ParsesDeepseekToolCalls) {
   auto format = ChatFormat::Create(ChatFormat::Kind::kDeepseekV3);
   ParsedReply reply = format->Parse(

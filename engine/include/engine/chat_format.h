@@ -5,11 +5,13 @@
 //   DeepSeek-V3: <｜begin▁of▁sentence｜>{system}<｜User｜>{user}<｜Assistant｜>{reply}<｜end▁of▁sentence｜>,
 //     tool calls as <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>...,
 //     tool results as <｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>...<｜tool▁output▁end｜><｜tool▁outputs▁end｜>.
+//   DeepSeek-V2 / DeepSeek-LLM: <｜begin▁of▁sentence｜>{system}\n\nUser: {user}\n\nAssistant: {reply}<｜end▁of▁sentence｜>,
+//     no tool calls.
 //   Qwen3 (ChatML): <|im_start|>{role}\n{content}<|im_end|>\n, tools listed in the system turn
 //     inside <tools></tools>, calls as <tool_call>{"name": ..., "arguments": ...}</tool_call>,
 //     results as <tool_response>...</tool_response> in a user turn, reasoning in <think></think>.
 //
-// Both follow the official tokenizer_config.json templates; where the DeepSeek-V3 template
+// All follow the official tokenizer_config.json templates; where the DeepSeek-V3 template
 // mishandles a single tool call (it never closes the call list) the well-formed form is used.
 #ifndef AGENTD_ENGINE_CHAT_FORMAT_H_
 #define AGENTD_ENGINE_CHAT_FORMAT_H_
@@ -66,10 +68,11 @@ struct ToolCallSyntax {
 
 class ChatFormat {
  public:
-  enum class Kind { kDeepseekV3, kQwen3 };
+  enum class Kind { kDeepseekV3, kQwen3, kDeepseekV2 };
 
   // Picks the format whose special tokens the tokenizer has ("<｜User｜>" → DeepSeek-V3,
-  // "<|im_start|>" → Qwen3); NOT_FOUND when it has neither.
+  // "<|im_start|>" → Qwen3, DeepSeek's "<｜begin▁of▁sentence｜>" without V3's role tokens →
+  // DeepSeek-V2); NOT_FOUND when it has none of them.
   static absl::StatusOr<std::unique_ptr<ChatFormat>> ForTokenizer(const Tokenizer& tokenizer);
   static std::unique_ptr<ChatFormat> Create(Kind kind);
   virtual ~ChatFormat() = default;

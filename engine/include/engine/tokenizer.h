@@ -26,8 +26,8 @@ namespace engine {
 class Tokenizer {
  public:
   // Reads DIR/tokenizer.json and, when present, DIR/tokenizer_config.json; given a *.gguf file,
-  // the vocabulary, merges and special tokens in its metadata (gpt2 model, qwen2 or deepseek-v3
-  // pre-tokenizer).
+  // the vocabulary, merges and special tokens in its metadata (gpt2 model; qwen2, deepseek-v3
+  // or deepseek-llm pre-tokenizer).
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& dir);
   // From the files' contents; `config_json` may be empty. `source` names them in errors.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(const std::string& tokenizer_json,
