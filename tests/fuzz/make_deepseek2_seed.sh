@@ -3,7 +3,9 @@
 # without q-LoRA, YaRN, a dense first layer, 4 routed experts in 2 groups plus a shared one, Q8_0
 # blocks, a 64-token vocabulary), so that the fuzzer starts inside the deepseek2 reader
 # (gguf_checkpoint.cc: its metadata, attn_k_b/attn_v_b joined into kv_b_proj). The weights are
-# engine::WriteRandomCheckpoint's (a fixed seed), so the file comes out the same each time.
+# engine::WriteRandomCheckpoint's (a fixed seed), so the file comes out the same each time. A second
+# seed, deepseek2_llm_q8, is the same model as DeepSeek-V2 (softmax routing) with V2's tokenizer.ggml.pre
+# "deepseek-llm", so that its pre-tokenizer is read too.
 #
 #   bash tests/fuzz/make_deepseek2_seed.sh   # needs the build and /usr/bin/python3 with numpy
 set -euo pipefail
@@ -30,3 +32,10 @@ PY
 build/bin/engine_throughput --shape "$work/fuzz_deepseek2_seed.json" --cache-dir "$work/models" --threads 1 --prompt 4 --decode 1 > /dev/null
 /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$work/models/fuzz_deepseek2_seed" --tokenizer "$work/tokenizer.json" \
     --out tests/fuzz/corpus/fuzz_gguf/deepseek2_mla_q8 --type q8_0
+# DeepSeek-V2: softmax greedy routing, one group; its GGUF names the "deepseek-llm" pre-tokenizer.
+sed -e 's/"DeepseekV3ForCausalLM"/"DeepseekV2ForCausalLM"/; s/"deepseek_v3"/"deepseek_v2"/; s/"sigmoid"/"softmax"/' \
+    -e 's/"noaux_tc"/"greedy"/; s/"n_group": 2, "topk_group": 1/"n_group": 1, "topk_group": 1/' \
+    "$work/fuzz_deepseek2_seed.json" > "$work/fuzz_deepseek2_llm_seed.json"
+build/bin/engine_throughput --shape "$work/fuzz_deepseek2_llm_seed.json" --cache-dir "$work/models" --threads 1 --prompt 4 --decode 1 > /dev/null
+/usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$work/models/fuzz_deepseek2_llm_seed" --tokenizer "$work/tokenizer.json" \
+    --out tests/fuzz/corpus/fuzz_gguf/deepseek2_llm_q8 --type q8_0
