@@ -42,6 +42,7 @@ void Sampler::ApplyPenalties(std::span<float> logits, const TokenHistory& histor
 
 std::vector<float> Sampler::Distribution(std::span<const float> logits) const {
   const size_t n = logits.size();
+  if (n == 0) return {};
   std::vector<float> probs(n, 0.0f);
   if (params_.temperature <= 0) {
     probs[cpu::ArgMax(logits.data(), static_cast<int64_t>(n))] = 1.0f;

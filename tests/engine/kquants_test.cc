@@ -163,6 +163,14 @@ TEST(KQuantsTest, BlocksWhoseScalesCannotBeHeldAreRefused) {
   PutHalf(&block[0], 60000.0f);  // finite, but d·sc reaches 63 · 60000
   block[4] = 63;
   EXPECT_FALSE(kquants::Q4_KToQ4(block.data(), cols, q4.data(), offsets.data()));
+  // Q5_K into q8's f16 scales: d · sc = −131008 is beyond f16, though the offset 16·scale − min
+  // cancels to 0 (dmin · m = −2096128) — refused, not stored as an infinite scale.
+  std::vector<uint8_t> q5 = RandomBlocks(Kind::kQ5_K, 1, cols, rng);
+  PutHalf(&q5[0], -65504.0f);
+  PutHalf(&q5[2], -65504.0f);
+  q5[4] = 2;   // sub-block 0's scale
+  q5[8] = 32;  // and its min
+  EXPECT_FALSE(kquants::Q5_KToQ8(q5.data(), cols, q8.data(), offsets.data()));
 }
 
 TEST(KQuantsTest, ConvertedRowsReadBackAsTheFilesWeights) {

@@ -51,6 +51,8 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   EXPECT_EQ(AnswerTypeOf("DeepSeek 训练成本低的原因是什么？"), AnswerType::kReason);
   EXPECT_EQ(AnswerTypeOf("为什么英伟达股价下跌？"), AnswerType::kReason);
   EXPECT_EQ(AnswerTypeOf("Whyte Robotics revenue"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("Why did prices rise when demand fell?"), AnswerType::kReason);
+  EXPECT_EQ(AnswerTypeOf("该政策的生效日期为何时？"), AnswerType::kTime);
   EXPECT_TRUE(Offers(AnswerType::kReason, "Bus riders report the longest trips, largely because of waiting times."));
   EXPECT_TRUE(Offers(AnswerType::kReason, "由于需求旺盛，价格上涨。"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "Arabica futures reached the highest price since 1977."));

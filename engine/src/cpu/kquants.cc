@@ -129,8 +129,12 @@ bool Q5_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* of
       AffineSubBlock(block, HighBits(Kind::kQ5_K, block), LowBits(Kind::kQ5_K, block), j, sub, &scale, &min);
       const int64_t b = s * 8 + j;
       for (int l = 0; l < 32; ++l) levels[b * 32 + l] = static_cast<int8_t>(sub[l] - 16);
-      scales[b] = scale;
-      offsets[b] = F32ToF16(16.0f * scale - min);
+      // The q8 row keeps the scale in f16: the offset is computed for the scale as stored, and a
+      // scale f16 cannot hold (d · sc beyond ±65504) refuses the row.
+      const uint16_t half = F32ToF16(scale);
+      if (!IsFiniteF16(half)) return false;
+      scales[b] = F16ToF32(half);
+      offsets[b] = F32ToF16(16.0f * scales[b] - min);
       if (!IsFiniteF16(offsets[b])) return false;
     }
   }

@@ -61,7 +61,7 @@ int64_t QuantizedBytes(int64_t rows, int64_t cols) { return rows * Format::RowBy
 // trained weight, but a hostile checkpoint's): its levels saturate instead of becoming infinite.
 constexpr float kLargestF16 = 65504.0f;
 
-uint16_t ScaleBits(float scale) { return F32ToF16(std::min(scale, kLargestF16)); }
+uint16_t ScaleBits(float scale) { return F32ToF16(std::clamp(scale, -kLargestF16, kLargestF16)); }
 
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
