@@ -62,6 +62,11 @@ class MemoryStoreTest : public ::testing::Test {
   // Replaces the first record of a column family of the closed store with `value`, as a damaged
   // disk might.
   void OverwriteFirstRecord(memory::internal::Family family, const std::string& value) {
+    RewriteFirstRecord(family, [&](const std::string&) { return value; });
+  }
+
+  // The store's first record of `family` replaced by rewrite(its value), the store closed.
+  void RewriteFirstRecord(memory::internal::Family family, const std::function<std::string(const std::string&)>& rewrite) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -71,7 +76,7 @@ class MemoryStoreTest : public ::testing::Test {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
     it->SeekToFirst();
     ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString();
+    const std::string key = it->key().ToString(), value = rewrite(it->value().ToString());
     it.reset();
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[family], key, value).ok());
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -569,27 +574,15 @@ TEST_F(MemoryStoreTest, AStoredIndexSettingFaissCannotUseGetsTheDefaultAndTheSto
     ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw}}).ok());
     ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
   }
-  {
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kCollections]));
-    it->SeekToFirst();
-    ASSERT_TRUE(it->Valid());
+  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
     uint32_t id = 0;
-    auto info = memory::internal::ParseCollectionRecord(it->value().ToString(), &id);
-    ASSERT_TRUE(info.ok()) << info.status();
+    auto info = memory::internal::ParseCollectionRecord(record, &id);
+    EXPECT_TRUE(info.ok()) << info.status();
+    if (!info.ok()) return record;
     info->spec.index.hnsw_m = 1;
     info->spec.index.hnsw_ef_search = -5;
-    const std::string key = it->key().ToString();
-    it.reset();
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[memory::internal::kCollections], key,
-                        memory::internal::CollectionRecord(*info, id)).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
+    return memory::internal::CollectionRecord(*info, id);
+  }));
   // Without its saved index file the index is rebuilt from the stored vectors, with the spec.
   std::filesystem::remove_all(dir_.Join("memory") + "/index");
   auto store = Open();
