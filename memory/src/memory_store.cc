@@ -72,7 +72,10 @@ constexpr IndexBound kIndexBounds[] = {
     {"index.ivf_nlist", &IndexSpec::ivf_nlist, 1, 1 << 20},
     {"index.ivf_nprobe", &IndexSpec::ivf_nprobe, 1, 1 << 20},
     {"index.pq_m", &IndexSpec::pq_m, 1, 65536},
-    {"index.pq_nbits", &IndexSpec::pq_nbits, 1, 16}};
+    {"index.pq_nbits", &IndexSpec::pq_nbits, 1, 12}};
+// IVF-PQ keeps pq_m × 2^pq_nbits distances per query and trains 2^pq_nbits centroids per
+// sub-quantiser: 2^20 floats (4 MiB) a query is far past any recall gain.
+constexpr int64_t kMaxPqTable = int64_t{1} << 20;
 
 bool Usable(const IndexSpec& index, const IndexBound& b) {
   const int value = index.*b.value;
@@ -471,6 +474,10 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
       const IndexSpec filled = internal::WithDefaults(spec.index, info.dimension);
       if (info.dimension % filled.pq_m != 0) {
         return absl::InvalidArgumentError(absl::StrCat("index.pq_m: ", filled.pq_m, " does not divide the dimension ", info.dimension));
+      }
+      if ((int64_t{filled.pq_m} << filled.pq_nbits) > kMaxPqTable) {
+        return absl::InvalidArgumentError(absl::StrCat("index.pq_nbits: ", filled.pq_m, " sub-quantisers × 2^", filled.pq_nbits,
+                                                       " codes is over ", kMaxPqTable, " distances a query"));
       }
     }
   }

@@ -55,6 +55,31 @@ void UseSimdStorage(faiss::IndexIDMap2* map) {
   }
 }
 
+// Whether an index read from its file was built with the collection's settings. The file keeps
+// the structure it was built with (HNSW's neighbour count, IVF-PQ's lists and codes); a
+// collection whose stored settings were replaced (a value FAISS cannot use, written by an older
+// build, gives way to the default) must be rebuilt rather than grow a graph with the old ones.
+bool BuiltWith(const faiss::Index& base, const IndexSpec& spec, bool trained_ivf) {
+  if (base.metric_type != ToFaiss(spec.metric)) return false;
+  const bool flat = dynamic_cast<const faiss::IndexFlat*>(&base) != nullptr;
+  switch (spec.kind) {
+    case IndexKind::kHnsw: {
+      const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&base);
+      return hnsw != nullptr && hnsw->hnsw.cum_nneighbor_per_level.size() >= 2 &&
+             hnsw->hnsw.nb_neighbors(0) == 2 * spec.hnsw_m;
+    }
+    case IndexKind::kIvfPq: {
+      if (!trained_ivf) return flat;
+      const auto* ivf = dynamic_cast<const faiss::IndexIVFPQ*>(&base);
+      return ivf != nullptr && ivf->nlist == static_cast<size_t>(spec.ivf_nlist) &&
+             ivf->pq.M == static_cast<size_t>(spec.pq_m) && ivf->pq.nbits == static_cast<size_t>(spec.pq_nbits);
+    }
+    case IndexKind::kFlat:
+      return flat;
+  }
+  return false;
+}
+
 std::unique_ptr<faiss::Index> Wrap(std::unique_ptr<faiss::Index> base) {
   auto map = std::make_unique<faiss::IndexIDMap2>(base.release());
   map->own_fields = true;
@@ -234,6 +259,9 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string
     return absl::DataLossError(absl::StrCat(path, ": dimension does not match the collection"));
   }
   if (auto* map = dynamic_cast<faiss::IndexIDMap2*>(index->index_.get())) {
+    if (map->index == nullptr || !BuiltWith(*map->index, index->spec_, index->trained_ivf_)) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": built with other index settings than the collection's"));
+    }
     UseSimdStorage(map);
     if (auto* ivf = dynamic_cast<faiss::IndexIVFPQ*>(map->index)) ivf->nprobe = index->spec_.ivf_nprobe;
     if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(map->index)) hnsw->hnsw.efSearch = index->spec_.hnsw_ef_search;

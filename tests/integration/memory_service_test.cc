@@ -167,6 +167,7 @@ TEST(MemoryServiceTest, IndexParametersFaissCannotUseAreRefusedByName) {
       {"index.hnsw_ef_construction", INDEX_KIND_HNSW, [](IndexSpec* i) { i->set_hnsw_ef_construction(2147483647u); }},
       {"index.ivf_nprobe", INDEX_KIND_IVF_PQ, [](IndexSpec* i) { i->set_ivf_nprobe(4294967295u); }},
       {"index.pq_m", INDEX_KIND_IVF_PQ, [](IndexSpec* i) { i->set_pq_m(4294967295u); }},
+      {"index.pq_nbits", INDEX_KIND_IVF_PQ, [](IndexSpec* i) { i->set_pq_nbits(16); }},
   };
   int n = 0;
   for (const Case& c : cases) {

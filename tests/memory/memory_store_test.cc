@@ -7,6 +7,7 @@
 
 #include "rocksdb/db.h"
 #include "store_layout.h"
+#include "vector_index.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,13 +34,14 @@ using testing_support::TempDir;
 // terms are close, which is all these tests need from an embedding.
 class HashingEmbedder : public Embedder {
  public:
+  explicit HashingEmbedder(int dimension = 64) : dimension_(dimension) {}
   std::string model_name() const override { return "hashing-test"; }
-  int dimension() const override { return 64; }
+  int dimension() const override { return dimension_; }
   absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
     std::vector<std::vector<float>> out;
     for (const std::string& text : texts) {
-      std::vector<float> v(64, 0.0f);
-      for (const std::string& term : LexicalTerms(text)) v[std::hash<std::string>()(term) % 64] += 1.0f;
+      std::vector<float> v(dimension_, 0.0f);
+      for (const std::string& term : LexicalTerms(text)) v[std::hash<std::string>()(term) % dimension_] += 1.0f;
       double norm = 0;
       for (float x : v) norm += x * x;
       for (float& x : v) x = norm > 0 ? static_cast<float>(x / std::sqrt(norm)) : 0.0f;
@@ -47,6 +49,9 @@ class HashingEmbedder : public Embedder {
     }
     return out;
   }
+
+ private:
+  int dimension_;
 };
 
 class MemoryStoreTest : public ::testing::Test {
@@ -594,6 +599,60 @@ TEST_F(MemoryStoreTest, AStoredIndexSettingFaissCannotUseGetsTheDefaultAndTheSto
   auto found = store->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_FALSE(found->empty());
+}
+
+TEST_F(MemoryStoreTest, ASavedIndexBuiltWithOtherSettingsIsRebuiltWithTheCollections) {
+  // The index file keeps the structure it was built with. When a collection's stored settings
+  // change under it (a value FAISS cannot use gives way to the default at open), growing the old
+  // graph would keep the setting that was replaced: the index is rebuilt with the spec instead.
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw, .hnsw_m = 4}}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
+    uint32_t id = 0;
+    auto info = memory::internal::ParseCollectionRecord(record, &id);
+    EXPECT_TRUE(info.ok()) << info.status();
+    if (!info.ok()) return record;
+    info->spec.index.hnsw_m = 1;  // stored by a build that did not check it
+    return memory::internal::CollectionRecord(*info, id);
+  }));
+  const std::string index_file = dir_.Join("memory") + "/index/1.faiss";
+  ASSERT_TRUE(std::filesystem::exists(index_file));
+  const IndexSpec built{.kind = IndexKind::kHnsw, .hnsw_m = 4};
+  const IndexSpec now = memory::internal::WithDefaults({.kind = IndexKind::kHnsw}, 64);
+  uint64_t sequence = 0;
+  auto before = memory::internal::VectorIndex::Load(index_file, 64, built, &sequence);
+  ASSERT_TRUE(before.ok()) << before.status();
+  auto mismatched = memory::internal::VectorIndex::Load(index_file, 64, now, &sequence);
+  EXPECT_EQ(mismatched.status().code(), absl::StatusCode::kFailedPrecondition) << mismatched.status();
+  {
+    auto store = Open();
+    auto found = store->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_FALSE(found->empty());
+  }
+  auto rebuilt = memory::internal::VectorIndex::Load(index_file, 64, now, &sequence);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_NE(*rebuilt, nullptr);
+  EXPECT_GT((*rebuilt)->size(), 0u);
+}
+
+TEST_F(MemoryStoreTest, ProductQuantiserTablesPastAMillionDistancesAreRefused) {
+  // pq_m × 2^pq_nbits distances are computed for every query: at 4096 dimensions the default
+  // 512 sub-quantisers with 12-bit codes would be 2M a query.
+  HashingEmbedder wide(4096);
+  MemoryStoreOptions options;
+  options.path = dir_.Join("wide");
+  options.embedder = &wide;
+  auto store = MemoryStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto refused = (*store)->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kIvfPq, .pq_nbits = 12}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("index.pq_nbits"));
+  EXPECT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kIvfPq, .pq_m = 256, .pq_nbits = 12}}).ok());
+  EXPECT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "d", .index = {.kind = IndexKind::kIvfPq}}).ok());
 }
 
 }  // namespace
