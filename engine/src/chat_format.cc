@@ -369,7 +369,14 @@ absl::StatusOr<std::unique_ptr<ChatFormat>> ChatFormat::ForTokenizer(const Token
   if (tokenizer.TokenId("<｜User｜>") && tokenizer.TokenId("<｜Assistant｜>")) return Create(Kind::kDeepseekV3);
   if (tokenizer.TokenId("<|im_start|>") && tokenizer.TokenId("<|im_end|>")) return Create(Kind::kQwen3);
   // DeepSeek's vocabulary without V3's role tokens: V2's and DeepSeek-LLM's plain-text turns.
+  // DeepSeek-Coder (v1) shares that vocabulary's names but ends a turn with <|EOT|> and writes
+  // "### Instruction:" / "### Response:" turns, which no format here renders.
   if (tokenizer.TokenId("<｜begin▁of▁sentence｜>") && tokenizer.TokenId("<｜end▁of▁sentence｜>")) {
+    if (tokenizer.TokenId("<|EOT|>")) {
+      return absl::NotFoundError(
+          "the tokenizer has <|EOT|>: DeepSeek-Coder's instruction format (### Instruction: / ### Response:) is not "
+          "supported");
+    }
     return Create(Kind::kDeepseekV2);
   }
   return absl::NotFoundError(

@@ -142,6 +142,22 @@ TEST(ChatFormatTest, DeepseeksVocabularyWithoutV3sRoleTokensGetsTheV2Format) {
   EXPECT_EQ((*format)->kind(), ChatFormat::Kind::kDeepseekV2);
 }
 
+TEST(ChatFormatTest, DeepseekCodersVocabularyIsNotGivenTheV2Format) {
+  // Same BOS/EOS names, but turns end with <|EOT|> in an instruction format rendered nowhere here.
+  const char* json = R"({
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+    "added_tokens": [{"id": 2, "content": "<｜begin▁of▁sentence｜>", "special": true},
+                     {"id": 3, "content": "<｜end▁of▁sentence｜>", "special": true},
+                     {"id": 4, "content": "<|EOT|>", "special": true}],
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+    "decoder": {"type": "ByteLevel"}})";
+  auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  auto format = ChatFormat::ForTokenizer(**tokenizer);
+  EXPECT_EQ(format.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(format.status().message()), ::testing::HasSubstr("<|EOT|>"));
+}
+
 TEST(ChatFormatTest, ParsesDeepseekToolCalls) {
   auto format = ChatFormat::Create(ChatFormat::Kind::kDeepseekV3);
   ParsedReply reply = format->Parse(
