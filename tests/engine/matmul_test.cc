@@ -14,6 +14,7 @@
 #include "cpu/quantized_tokens.h"
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 #include <string>
@@ -315,10 +316,46 @@ TEST(MatmulQ4Test, QuantisesToLlamaCppQ4_0BlocksAndReadsThemWithoutLoss) {
     }
   }
   std::vector<uint8_t> row(static_cast<size_t>(q4::QuantizedBytes(1, 64)));
-  q4::FromQ4_0(blocks.data(), 64, row.data());
+  ASSERT_TRUE(q4::FromQ4_0(blocks.data(), 64, row.data()));
   std::vector<float> back(64);
   q4::DequantizeRow(row.data(), 64, 0, back.data());
   EXPECT_EQ(back, values);
+}
+
+TEST(MatmulQuantisedTest, WeightsWithoutALevelQuantiseToZeroAndScalesNoF16HoldsAreRefused) {
+  // A NaN weight, a block far below f16's smallest scale, an infinite weight: each gets a level
+  // (NaN 0, the tiny block 0, the infinite one the extreme) and every stored scale is finite.
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  std::vector<float> w(128, 0.5f);
+  w[3] = nan;
+  for (int i = 32; i < 64; ++i) w[i] = 1e-39f * static_cast<float>(i % 3 + 1);
+  w[70] = inf;
+  w[71] = -2.0f;
+  std::vector<float> back(128);
+  std::vector<uint8_t> q8_row(static_cast<size_t>(q8::QuantizedBytes(1, 128)));
+  q8::QuantizeRow(w.data(), 128, q8_row.data());
+  q8::DequantizeRow(q8_row.data(), 128, 0, back.data());
+  EXPECT_EQ(back[3], 0.0f);
+  EXPECT_NEAR(back[4], 0.5f, 1e-3);
+  for (int i = 32; i < 64; ++i) EXPECT_EQ(back[i], 0.0f) << i;
+  EXPECT_FLOAT_EQ(back[70], 65504.0f * 127);
+  EXPECT_EQ(back[71], 0.0f);
+  EXPECT_NEAR(back[100], 0.5f, 1e-3);
+  std::vector<uint8_t> q4_row(static_cast<size_t>(q4::QuantizedBytes(1, 128)));
+  q4::QuantizeRow(w.data(), 128, q4_row.data());
+  q4::DequantizeRow(q4_row.data(), 128, 0, back.data());
+  for (int i = 0; i < 128; ++i) EXPECT_TRUE(std::isfinite(back[i])) << i;
+  EXPECT_EQ(back[3], 0.0f);
+  for (int i = 32; i < 64; ++i) EXPECT_EQ(back[i], 0.0f) << i;
+
+  // GGUF blocks whose f16 scale is infinite or NaN are refused, not copied.
+  for (const uint16_t scale : {uint16_t{0x7c00}, uint16_t{0xfc00}, uint16_t{0x7e01}}) {
+    std::vector<uint8_t> q8_blocks(2 * q8::kQ8_0BlockBytes, 1), q4_blocks(2 * q4::kQ4_0BlockBytes, 1);
+    std::memcpy(q8_blocks.data() + q8::kQ8_0BlockBytes, &scale, 2);
+    std::memcpy(q4_blocks.data() + q4::kQ4_0BlockBytes, &scale, 2);
+    EXPECT_FALSE(q8::FromQ8_0(q8_blocks.data(), 64, q8_row.data())) << scale;
+    EXPECT_FALSE(q4::FromQ4_0(q4_blocks.data(), 64, q4_row.data())) << scale;
+  }
 }
 
 TEST(MatmulQ8Test, ReadsLlamaCppQ8_0BlocksWithoutLoss) {
@@ -336,7 +373,7 @@ TEST(MatmulQ8Test, ReadsLlamaCppQ8_0BlocksWithoutLoss) {
     }
   }
   std::vector<uint8_t> row(static_cast<size_t>(q8::QuantizedBytes(1, 64)));
-  q8::FromQ8_0(blocks.data(), 64, row.data());
+  ASSERT_TRUE(q8::FromQ8_0(blocks.data(), 64, row.data()));
   std::vector<float> back(64);
   q8::DequantizeRow(row.data(), 64, 0, back.data());
   EXPECT_EQ(back, expected);

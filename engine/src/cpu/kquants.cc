@@ -113,8 +113,7 @@ bool Q4_KToQ4(const uint8_t* blocks, int64_t cols, uint8_t* q4_row, uint16_t* of
       if (!IsFiniteF16(half) || !IsFiniteF16(offsets[b])) return false;
     }
   }
-  q4::FromQ4_0(q4_0.data(), cols, q4_row);
-  return true;
+  return q4::FromQ4_0(q4_0.data(), cols, q4_row);
 }
 
 bool Q5_KToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row, uint16_t* offsets) {

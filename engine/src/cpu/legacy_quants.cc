@@ -72,8 +72,7 @@ bool Q4_1ToQ4(const uint8_t* blocks, int64_t cols, uint8_t* q4_row, uint16_t* of
     offsets[b] = F32ToF16(8.0f * F16ToF32(d) + F16ToF32(m));
     if (!IsFiniteF16(offsets[b])) return false;
   }
-  q4::FromQ4_0(q4_0.data(), cols, q4_row);
-  return true;
+  return q4::FromQ4_0(q4_0.data(), cols, q4_row);
 }
 
 bool Q5_0ToQ8(const uint8_t* blocks, int64_t cols, uint8_t* q8_row) {

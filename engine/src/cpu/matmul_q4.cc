@@ -61,8 +61,11 @@ struct Format {
 };
 
 // Level 0..15 of weight w at scale 1 / inverse.
+// (A NaN weight has no level: 0, not a float → int conversion of NaN, which is undefined.)
 inline uint8_t Level(float w, float inverse) {
-  return static_cast<uint8_t>(std::clamp(RoundToNearest(w * inverse), -8.0f, 7.0f) + kOffset);
+  const float scaled = w * inverse;
+  if (std::isnan(scaled)) return static_cast<uint8_t>(kOffset);
+  return static_cast<uint8_t>(std::clamp(RoundToNearest(scaled), -8.0f, 7.0f) + kOffset);
 }
 
 // The scale that rounds the block with the least squared error. The first candidate is
@@ -91,7 +94,10 @@ void QuantizeBlock(const float* v, uint8_t* block) {
       best_d = d;
     }
   }
-  const uint16_t scale = F32ToF16(best_d);
+  // An infinite weight makes an infinite scale, which f16 stores as inf: the largest f16 instead.
+  constexpr float kLargestF16 = 65504.0f;
+  const uint16_t scale = F32ToF16(std::isfinite(best_d) ? std::clamp(best_d, -kLargestF16, kLargestF16)
+                                                        : std::copysign(kLargestF16, best_d));
   std::memcpy(block, &scale, 2);
   const float stored_d = F16ToF32(scale);  // the levels for the scale the kernels will read
   const float inverse = stored_d != 0 ? 1.0f / stored_d : 0.0f;
@@ -108,9 +114,12 @@ void QuantizeQ4_0(const float* w, int64_t cols, uint8_t* blocks) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) QuantizeBlock(w + b * kQuantBlock, blocks + b * kQ4_0BlockBytes);
 }
 
-void FromQ4_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
+bool FromQ4_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const uint8_t* block = blocks + b * kQ4_0BlockBytes;
+    uint16_t scale;
+    std::memcpy(&scale, block, 2);
+    if (!IsFiniteF16(scale)) return false;
     std::memcpy(out + cols / 2 + 2 * b, block, 2);
     uint8_t* pair = out + (b / 2) * 32;
     const int shift = (b % 2) * 4;
@@ -120,12 +129,13 @@ void FromQ4_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
       else pair[j] = static_cast<uint8_t>(pair[j] | (level << 4));
     }
   }
+  return true;
 }
 
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
   std::vector<uint8_t> blocks(static_cast<size_t>(cols / kQuantBlock * kQ4_0BlockBytes));
   QuantizeQ4_0(w, cols, blocks.data());
-  FromQ4_0(blocks.data(), cols, out);
+  (void)FromQ4_0(blocks.data(), cols, out);  // QuantizeBlock writes finite scales only
 }
 
 // Block by block, with nothing allocated: MLA's absorbed query reads a head's W_UK rows through

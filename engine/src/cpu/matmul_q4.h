@@ -23,8 +23,9 @@ constexpr int64_t kQ4_0BlockBytes = 18;
 int64_t QuantizedBytes(int64_t rows, int64_t cols);
 // cols float32 weights as Q4_0 blocks (cols / 32 × 18 bytes).
 void QuantizeQ4_0(const float* w, int64_t cols, uint8_t* blocks);
-// One row of Q4_0 blocks into the kernel's layout (QuantizedBytes(1, cols) bytes).
-void FromQ4_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
+// One row of Q4_0 blocks into the kernel's layout (QuantizedBytes(1, cols) bytes). False when a
+// block's scale is infinite or NaN (a damaged or hostile file; `out` is then partly written).
+[[nodiscard]] bool FromQ4_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
 // One row of cols float32 weights quantised into `out` (QuantizeQ4_0, then FromQ4_0).
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32.

@@ -72,11 +72,16 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out) {
     // to f16. Rounding them for the stored scale instead moved the shipped model no closer to
     // its unquantised self (KL 2.6e-4 against 1.6e-4 on the held-out text: which near-ties flip
     // is chance), and this way a checkpoint quantised here holds llama.cpp's blocks.
-    const float d = top / 127.0f;
+    // (Past f16's range — an infinite weight, a block beyond ±8.3 million — the largest f16
+    // scale, and the levels for it: they saturate.)
+    const float d = std::min(top / 127.0f, kLargestF16);
     const uint16_t bits = ScaleBits(d);
-    const float inverse = d > 0 ? 1.0f / d : 0.0f;
+    // A block too small for f16 (its scale stores as 0) has an infinite 1 / d; a NaN weight has
+    // no level: both become level 0 rather than a float → int conversion of NaN (undefined).
+    const float inverse = d > 0 && std::isfinite(1.0f / d) ? 1.0f / d : 0.0f;
     for (int64_t i = 0; i < kQuantBlock; ++i) {
-      const float level = std::clamp(RoundToNearest(v[i] * inverse), -127.0f, 127.0f);
+      const float scaled = v[i] * inverse;
+      const float level = std::isnan(scaled) ? 0.0f : std::clamp(RoundToNearest(scaled), -127.0f, 127.0f);
       out[b * kQuantBlock + i] = static_cast<uint8_t>(static_cast<int>(level) + kOffset);
     }
     std::memcpy(out + cols + b * static_cast<int64_t>(sizeof bits), &bits, sizeof bits);
@@ -91,14 +96,18 @@ void FromLevels(const int8_t* levels, const float* scales, int64_t cols, uint8_t
   }
 }
 
-void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
+bool FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out) {
   for (int64_t b = 0; b < cols / kQuantBlock; ++b) {
     const uint8_t* block = blocks + b * kQ8_0BlockBytes;
+    uint16_t scale;
+    std::memcpy(&scale, block, 2);
+    if (!IsFiniteF16(scale)) return false;
     for (int64_t i = 0; i < kQuantBlock; ++i) {
       out[b * kQuantBlock + i] = static_cast<uint8_t>(static_cast<int8_t>(block[2 + i]) + kOffset);
     }
     std::memcpy(out + cols + b * 2, block, 2);  // the f16 scale as it is
   }
+  return true;
 }
 
 // Block by block, the scale read once per block (so the compiler vectorises the block): MLA's

@@ -23,8 +23,9 @@ int64_t QuantizedBytes(int64_t rows, int64_t cols);
 // One row of cols float32 weights quantised into `out` (QuantizedBytes(1, cols) bytes).
 void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
 // One row of Q8_0 blocks (cols / 32 × 34 bytes) into the kernel's layout, without loss: the f16
-// scale as it is, the levels (−128 too) offset by 128.
-void FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
+// scale as it is, the levels (−128 too) offset by 128. False when a block's scale is infinite
+// or NaN (a damaged or hostile file; `out` is then partly written).
+[[nodiscard]] bool FromQ8_0(const uint8_t* blocks, int64_t cols, uint8_t* out);
 // One row from its levels (cols int8) and block scales (cols / 32 float32), the scales rounded
 // to f16 (a relative change of at most 2^-11: the scale of a K-quant sub-block, d · sc, has more
 // bits than f16 keeps; far below the levels' own step).

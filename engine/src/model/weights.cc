@@ -148,8 +148,8 @@ class WeightLoader {
         std::vector<uint16_t> row_offsets(static_cast<size_t>(kind.has_offsets ? cols / 32 : 0));
         bool held = true;
         switch (kind.type) {
-          case GgmlType::kQ8_0: cpu::q8::FromQ8_0(in, cols, out); break;
-          case GgmlType::kQ4_0: cpu::q4::FromQ4_0(in, cols, out); break;
+          case GgmlType::kQ8_0: held = cpu::q8::FromQ8_0(in, cols, out); break;
+          case GgmlType::kQ4_0: held = cpu::q4::FromQ4_0(in, cols, out); break;
           case GgmlType::kQ4_K: held = cpu::kquants::Q4_KToQ4(in, cols, out, row_offsets.data()); break;
           case GgmlType::kQ5_K: held = cpu::kquants::Q5_KToQ8(in, cols, out, row_offsets.data()); break;
           case GgmlType::kQ6_K: held = cpu::kquants::Q6_KToQ8(in, cols, out); break;
