@@ -182,9 +182,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   const FocusTerms focus = FocusOf(options.focus, options.background);
 
   std::vector<RankedSentence> sentences, headings;
-  // Each sentence's section: the last section heading before it in its passage (empty when the
-  // passage has none before it). Markdown headings start a chunk, so a hit under "## Why prices
-  // rose" carries that heading.
+  // Each sentence's section heading in its passage (PassageSentence::section). Markdown headings
+  // start a chunk, so a hit under "## Why prices rose" carries that heading.
   std::vector<std::string> sections;
   std::unordered_set<std::string> seen_sentences, seen_headings;
   for (size_t p = 0; p < passages.size(); ++p) {
@@ -194,11 +193,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (PassageSentence& s : found.sentences) {
       const std::string key = SpacingFree(s.text);
       if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
-      const PassageSentence* section = nullptr;
-      for (const PassageSentence& h : found.headings) {
-        if (h.section_heading && h.end <= s.start && (section == nullptr || h.start > section->start)) section = &h;
-      }
-      sections.push_back(section != nullptr ? section->text : std::string());
+      sections.push_back(std::move(s.section));
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
     }
     for (PassageSentence& h : found.headings) {

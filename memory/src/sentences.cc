@@ -29,6 +29,10 @@ bool IsCloser(uint32_t cp) {
   return cp == 0x201d || cp == 0x2019 || cp == '"' || cp == '\'' || cp == ')' || cp == 0xff09 || cp == 0x300d ||
          cp == 0x300f || cp == 0x3011;
 }
+// A section heading lends the sentences under it its words for ranking; past this many code
+// points a "heading" line is prose that lacks a full stop.
+constexpr size_t kMaxSectionChars = 120;
+
 // Punctuation a line may end with inside a sentence or at its end: such a line is no heading.
 bool IsPunctuation(uint32_t cp) {
   if (cp < 0x80) return cp == ',' || cp == '.' || cp == ':' || cp == ';' || cp == '!' || cp == '?' || cp == '-';
@@ -347,12 +351,15 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
   PassageSentences result;
   std::set<std::string> seen;
   bool first_piece = true;
+  std::string current_section;
   auto text_of = [&](size_t b, size_t e) {
     std::string text;
     for (size_t i = b; i < e; ++i) Append(cps[i], &text);
     return text;
   };
-  auto add_heading = [&](size_t b, size_t e, bool section_heading) {
+  // A heading line's words: without its bullets, trailing punctuation, a second caption beside
+  // it or the unit in brackets closing a chart title.
+  auto heading_span = [&](size_t b, size_t e) -> std::pair<size_t, size_t> {
     // Two captions on one line (a two-column page): the first one.
     for (size_t i = b + 1; i < e; ++i) {
       if (IsSpace(cps[i - 1]) && CaptionLabel(cps, i, e) > 0) {
@@ -369,6 +376,10 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       if ((cps[open] == '(' || cps[open] == 0xff08) && e - open <= 8) e = open;
       while (e > b && IsSpace(cps[e - 1])) --e;
     }
+    return {b, e};
+  };
+  auto add_heading = [&](size_t line_begin, size_t line_end) {
+    const auto [b, e] = heading_span(line_begin, line_end);
     const size_t length = e - b;
     if (length < 4 || length > 40 || LetterShare(cps, b, e) < 0.6 || !BracketsBalance(cps, b, e) ||
         IsLabelRow(cps, b, e)) {
@@ -385,7 +396,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         !seen.insert(text).second) {
       return;
     }
-    result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, section_heading});
+    result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
   };
   size_t segment_begin = 0;
   for (size_t segment_end : joined.breaks) {
@@ -401,7 +412,13 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     }
     if (caption > 0 || ((section > 0 || cps[begin] == '#') && !has_end)) {
       if (!first_piece || options.starts_at_sentence) {
-        add_heading(begin + caption + section, segment_end, caption == 0);
+        add_heading(begin + caption + section, segment_end);
+        // Every section line starts a section, whether or not it reads well as a heading (too
+        // long, said before): the sentences after it are under it, not under an earlier one.
+        if (caption == 0) {
+          const auto [b, e] = heading_span(begin + section, segment_end);
+          current_section = text_of(b, std::min(e, b + kMaxSectionChars));
+        }
       }
       first_piece = false;
       continue;
@@ -428,7 +445,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       b += ListMarker(cps, b, e);
       if (at_end) {
         // No sentence end: a fragment, or, when it is the whole line, a heading.
-        if (whole_segment) add_heading(b, e, false);
+        if (whole_segment) add_heading(b, e);
         continue;
       }
       const size_t length = e - b;
@@ -442,7 +459,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
           !seen.insert(text).second) {
         continue;
       }
-      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
+      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, current_section});
     }
   }
   return result;

@@ -34,5 +34,20 @@ TEST(ParseSentencesRequestTest, ReadsEachPassagesStartAndTitleAndBoundsTheTitle)
   EXPECT_TRUE(parsed->passages[3].title.empty());
 }
 
+TEST(ParseSentencesRequestTest, BoundsEachPassagesTextAndAllOfIt) {
+  const std::string big((1 << 20) + 1, 'a');
+  auto one = ParseSentencesRequest(Json{{"query", "q"}, {"passages", {"short", big}}});
+  EXPECT_EQ(one.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(one.status().message(), ::testing::HasSubstr("passages[2]"));
+  const std::string mib(1 << 20, 'a');
+  Json many = Json::array();
+  for (int i = 0; i < 9; ++i) many.push_back({{"text", mib}});
+  auto all = ParseSentencesRequest(Json{{"query", "q"}, {"passages", many}});
+  EXPECT_EQ(all.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(all.status().message(), ::testing::HasSubstr("at passage 9"));
+  many.erase(many.size() - 1);
+  EXPECT_TRUE(ParseSentencesRequest(Json{{"query", "q"}, {"passages", many}}).ok());
+}
+
 }  // namespace
 }  // namespace agentd::runs

@@ -124,6 +124,29 @@ TEST(SentencesTest, EnglishProseAndMarkdown) {
   EXPECT_THAT(Texts(found.headings), ElementsAre("Market overview", "Outlook"));
 }
 
+TEST(SentencesTest, EachSentenceKnowsTheSectionItSitsUnder) {
+  // Every section line starts a section, including one too long to show as a heading and one
+  // said before; a figure's caption is no section.
+  const std::string text =
+      "# Market overview\n\nThe AI agent market grew 35% in 2024.\n\n"
+      "## Why the market grew faster than analysts expected at the start of the year\n\n"
+      "Cloud vendors cut their prices twice in the first half.\n\n"
+      "## Outlook\n\nAnalysts expect growth to continue through 2028.\n\n"
+      "## Market overview\n\nChinese vendors expanded into Southeast Asia.\n\n"
+      "Figure 3: Revenue by region\n\nThe U.S. share fell to 40% over the year.\n";
+  PassageSentences found = SplitSentences(text, {.starts_at_sentence = true});
+  ASSERT_EQ(found.sentences.size(), 5u);
+  EXPECT_EQ(found.sentences[0].section, "Market overview");
+  EXPECT_EQ(found.sentences[1].section, "Why the market grew faster than analysts expected at the start of the year");
+  EXPECT_EQ(found.sentences[2].section, "Outlook");
+  EXPECT_EQ(found.sentences[3].section, "Market overview");
+  EXPECT_EQ(found.sentences[4].section, "Market overview");
+  // Shown as headings: each short one once, and the caption.
+  EXPECT_THAT(Texts(found.headings), ElementsAre("Market overview", "Outlook", "Revenue by region"));
+  // No section line before a sentence: no section.
+  EXPECT_EQ(SplitSentences("Cloud vendors cut their prices twice this year.", {.starts_at_sentence = true}).sentences.at(0).section, "");
+}
+
 TEST(SentencesTest, HostileTextNeverBreaksTheSplitter) {
   // Invalid UTF-8, lone brackets, only punctuation, only newlines, a very long line.
   for (const std::string& text : {std::string("\xff\xfe。。。\n\n\n[[[]]]"), std::string(5000, '.'), std::string(3000, '\n'),

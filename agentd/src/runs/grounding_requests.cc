@@ -34,6 +34,10 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
     return absl::InvalidArgumentError(absl::StrCat(kWhat, ": passages must be a list of texts or search hits"));
   }
   const Json& passages = request["passages"];
+  // Splitting and ranking are linear in the text; these bound one call to well under a second.
+  constexpr size_t kMaxPassageBytes = size_t{1} << 20;
+  constexpr size_t kMaxTotalBytes = size_t{8} << 20;
+  size_t total_bytes = 0;
   if (passages.size() > 256) return absl::InvalidArgumentError(absl::StrCat(kWhat, ": passages: at most 256"));
   for (size_t i = 0; i < passages.size(); ++i) {
     const Json& p = passages[i];
@@ -58,6 +62,15 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
                                  (offsets.is_array() && !offsets.empty() && offsets[0].is_number() && offsets[0].get<double>() == 0);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(kWhat, ": passages[", i + 1, "] must be a text or a table with text"));
+    }
+    if (input.text.size() > kMaxPassageBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(kWhat, ": passages[", i + 1, "]: text over ", kMaxPassageBytes,
+                                                     " bytes (split a long document into passages)"));
+    }
+    total_bytes += input.text.size();
+    if (total_bytes > kMaxTotalBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, ": passages: over ", kMaxTotalBytes, " bytes of text in all (at passage ", i + 1, ")"));
     }
     out.passages.push_back(std::move(input));
   }

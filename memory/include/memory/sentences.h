@@ -42,10 +42,11 @@ struct PassageSentence {
   // Code points into the passage as given, [start, end).
   uint64_t start = 0;
   uint64_t end = 0;
-  // Headings only: a numbered or Markdown section heading ("## Why prices rose", "三、", "1.2 "),
-  // which the text after it sits under — not a caption or a short title line, which in text
-  // extracted from a PDF often stands beside text of another subject.
-  bool section_heading = false;
+  // Sentences only: the words of the numbered or Markdown section heading ("## Why prices rose",
+  // "三、", "1.2 ") the sentence sits under in this passage; empty when none precedes it. Not a
+  // caption or a short title line, which in text extracted from a PDF often stands beside text
+  // of another subject.
+  std::string section;
 };
 
 struct PassageSentences {
