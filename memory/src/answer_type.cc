@@ -132,9 +132,9 @@ AnswerType AnswerTypeOf(std::string_view question) {
   for (std::string_view phrase : {"when", "what year", "which year", "what date"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kTime;
   }
-  // 何时, 什么时候, 哪一年, 哪年 (before the why-words: "为何时" asks when, not why)
-  for (std::string_view phrase : {"\xe4\xbd\x95\xe6\x97\xb6", "\xe4\xbb\x80\xe4\xb9\x88\xe6\x97\xb6\xe5\x80\x99",
-                                  "\xe5\x93\xaa\xe4\xb8\x80\xe5\xb9\xb4", "\xe5\x93\xaa\xe5\xb9\xb4"}) {
+  // 何时, 什么时候, 哪一年, 哪年, 哪天, 哪一天, 哪个月, 几月, 几号, 什么时间 (before the why-words: "为何时"
+  // asks when, not why)
+  for (std::string_view phrase : {"何时", "什么时候", "哪一年", "哪年", "哪天", "哪一天", "哪个月", "几月", "几号", "什么时间"}) {
     if (q.find(phrase) != std::string::npos) return AnswerType::kTime;
   }
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;

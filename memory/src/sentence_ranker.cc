@@ -186,12 +186,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   // start a chunk, so a hit under "## Why prices rose" carries that heading.
   std::vector<std::string> sections;
   std::unordered_set<std::string> seen_sentences, seen_headings;
+  const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
     PassageSentences found = SplitSentences(passages[p].text, split);
     for (PassageSentence& s : found.sentences) {
       const std::string key = SpacingFree(s.text);
+      if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
       sections.push_back(std::move(s.section));
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
@@ -229,7 +231,6 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
     // number, a date or a cause: the others count for less, however many of its words they share.
     constexpr double kOffType = 0.6;
-    const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
     for (size_t i = 0; i < sentences.size(); ++i) {
       const double alone = StandsAlone(sentences[i].text);
       const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;

@@ -32,6 +32,8 @@ bool IsCloser(uint32_t cp) {
 // A section heading lends the sentences under it its words for ranking; past this many code
 // points a "heading" line is prose that lacks a full stop.
 constexpr size_t kMaxSectionChars = 120;
+// A timeline's entry says what happened in at least this many code points after its date.
+constexpr size_t kMinDatedEntryChars = 10;
 
 // Punctuation a line may end with inside a sentence or at its end: such a line is no heading.
 bool IsPunctuation(uint32_t cp) {
@@ -101,8 +103,119 @@ size_t CaptionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
   return i - at;
 }
 
+// Length of a date at `at` ("1 月 11 日", "2024 年 6 月", "2025-01-20", "January 11, 2025",
+// "11 Jan 2025"), or 0. A line opening with one is a timeline's entry, not a numbered section.
+size_t DatePrefix(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  auto digits = [&](size_t i) {
+    size_t n = 0;
+    while (i + n < end && IsDigit(cps[i + n])) ++n;
+    return n;
+  };
+  auto skip_spaces = [&](size_t i) {
+    while (i < end && IsSpace(cps[i])) ++i;
+    return i;
+  };
+  auto month_name = [&](size_t i) -> size_t {
+    static constexpr std::u32string_view kMonths[] = {U"January", U"February", U"March",     U"April",   U"May",
+                                                      U"June",    U"July",     U"August",    U"September", U"October",
+                                                      U"November", U"December"};
+    for (std::u32string_view month : kMonths) {
+      if (StartsWith(cps, i, end, month)) return month.size();
+      if (month.size() > 3 && StartsWith(cps, i, end, month.substr(0, 3)) && (i + 3 >= end || !IsLetter(cps[i + 3]))) {
+        return i + 3 < end && cps[i + 3] == '.' ? 4 : 3;
+      }
+    }
+    return 0;
+  };
+  const size_t n = digits(at);
+  if (n > 0) {
+    // 年 / 月 / 日, spaces allowed between the parts as PDF text has them.
+    size_t i = at, run = n;
+    bool year = false;
+    size_t j = skip_spaces(i + run);
+    if (run == 4 && j < end && cps[j] == U'年') {
+      year = true;
+      i = skip_spaces(j + 1);
+      run = digits(i);
+      j = skip_spaces(i + run);
+    }
+    if (run >= 1 && run <= 2 && j < end && cps[j] == U'月') {
+      const size_t day_at = skip_spaces(j + 1);
+      const size_t day = digits(day_at);
+      if (day >= 1 && day <= 2) {
+        const size_t unit = skip_spaces(day_at + day);
+        if (unit < end && (cps[unit] == U'日' || cps[unit] == U'号')) return unit + 1 - at;
+      }
+      return year ? j + 1 - at : 0;
+    }
+    if (year) return 0;
+    // 2025-01-20, 2025/1/20, 2025.01
+    if (n == 4 && at + 4 < end && (cps[at + 4] == '-' || cps[at + 4] == '/' || cps[at + 4] == '.')) {
+      const uint32_t separator = cps[at + 4];
+      const size_t month = digits(at + 5);
+      if (month < 1 || month > 2) return 0;
+      size_t after = at + 5 + month;
+      if (after < end && cps[after] == separator) {
+        const size_t day = digits(after + 1);
+        if (day >= 1 && day <= 2) after += 1 + day;
+      }
+      return after < end && IsDigit(cps[after]) ? 0 : after - at;
+    }
+    // 11 January 2025
+    if (n <= 2) {
+      const size_t name_at = skip_spaces(at + n);
+      if (name_at == at + n) return 0;
+      const size_t name = month_name(name_at);
+      if (name == 0) return 0;
+      size_t after = name_at + name;
+      const size_t year_at = skip_spaces(after);
+      if (year_at > after && digits(year_at) == 4) after = year_at + 4;
+      return after - at;
+    }
+    return 0;
+  }
+  // January 11, 2025 / Jan. 11
+  const size_t name = month_name(at);
+  if (name == 0) return 0;
+  const size_t day_at = skip_spaces(at + name);
+  const size_t day = digits(day_at);
+  if (day_at == at + name || day < 1 || day > 2) return 0;
+  size_t after = day_at + day;
+  size_t year_at = after < end && cps[after] == ',' ? after + 1 : after;
+  year_at = skip_spaces(year_at);
+  if (year_at > after && digits(year_at) == 4) after = year_at + 4;
+  return after - at;
+}
+
+// Numbers in [begin, end) that stand apart from words ("65 亿", "1,570", not "R1" or "V3"): a
+// table's row has a column of them.
+size_t StandaloneNumbers(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  size_t count = 0;
+  for (size_t i = begin; i < end;) {
+    if (!IsDigit(cps[i])) {
+      ++i;
+      continue;
+    }
+    const bool after_word = i > begin && ((IsLetter(cps[i - 1]) && !IsCjk(cps[i - 1])) || cps[i - 1] == '-');
+    size_t j = i;
+    while (j < end && (IsDigit(cps[j]) || ((cps[j] == ',' || cps[j] == '.') && j + 1 < end && IsDigit(cps[j + 1])))) ++j;
+    const bool before_word = j < end && IsLetter(cps[j]) && !IsCjk(cps[j]);
+    if (!after_word && !before_word) ++count;
+    i = j;
+  }
+  return count;
+}
+
+// Whether the line opens with a date set apart by a space, as a timeline's date column is
+// ("1 月 11 日 “正式发布” …"; prose runs on: "1 月 11 日发布了…").
+bool ColumnDate(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  const size_t date = DatePrefix(cps, begin, end);
+  return date > 0 && begin + date < end && IsSpace(cps[begin + date]);
+}
+
 // Length of a section number at `at` ("1.2 ", "3、", "一、", "（二）", "## "), or 0.
 size_t SectionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  if (DatePrefix(cps, at, end) > 0) return 0;  // "1 月 11 日", "1 January": a date, not section 1
   size_t i = at;
   if (i < end && cps[i] == '#') {
     while (i < end && cps[i] == '#') ++i;
@@ -255,6 +368,7 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
   const bool blank_is_paragraph = lines.size() > 1 && blank_gaps * 2 < lines.size();
 
   Joined out;
+  bool segment_dated = !lines.empty() && ColumnDate(cps, lines[0].begin, lines[0].end);
   for (size_t k = 0; k < lines.size(); ++k) {
     const Line& line = lines[k];
     if (k > 0) {
@@ -277,11 +391,14 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
           return true;
         };
         hard = hard || digits_only(previous) || digits_only(line);
+        // In a timeline each dated line starts an entry, however long the lines around it.
+        hard = hard || (segment_dated && ColumnDate(cps, line.begin, line.end));
         for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';
         for (size_t i = line.begin; i < line.end && !hard; ++i) hard = cps[i] == '\t';
       }
       if (hard) {
         out.breaks.push_back(out.cps.size());
+        segment_dated = ColumnDate(cps, line.begin, line.end);
       } else if ((last == 0x2043 || last == 0xad) && !IsCjk(first) && (IsLetter(first) || IsDigit(first))) {
         // A word hyphenated across lines ("CINI⁃\nTY": PDF extraction leaves U+2043 or a soft
         // hyphen) is one word again, as the lexical analyser reads it: the mark goes.
@@ -352,6 +469,8 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
   std::set<std::string> seen;
   bool first_piece = true;
   std::string current_section;
+  size_t content_end = cps.size();
+  while (content_end > 0 && IsSpace(cps[content_end - 1])) --content_end;
   auto text_of = [&](size_t b, size_t e) {
     std::string text;
     for (size_t i = b; i < e; ++i) Append(cps[i], &text);
@@ -433,6 +552,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         while (stop < segment_end && (IsSentenceEnd(cps[stop]) || IsCloser(cps[stop]) || cps[stop] == '.')) ++stop;
       }
       const bool whole_segment = piece == begin;
+      bool dated_entry = false;
       size_t b = piece, e = stop;
       piece = stop;
       if (!at_end) i = stop - 1;  // the loop's ++i lands on the next piece
@@ -444,9 +564,16 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       if (leading_fragment) continue;
       b += ListMarker(cps, b, e);
       if (at_end) {
-        // No sentence end: a fragment, or, when it is the whole line, a heading.
-        if (whole_segment) add_heading(b, e);
-        continue;
+        // No sentence end: a fragment, or, when it is the whole line, a heading — or a
+        // timeline's entry ("1 月 11 日 “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓
+        // 应用市场"), which says what happened when as a sentence does. Not the passage's last
+        // line, which a chunk boundary may have cut.
+        const size_t date = whole_segment && segment_end < content_end ? DatePrefix(cps, b, e) : 0;
+        dated_entry = date > 0 && e - (b + date) >= kMinDatedEntryChars && StandaloneNumbers(cps, b + date, e) <= 1;
+        if (!dated_entry) {
+          if (whole_segment) add_heading(b, e);
+          continue;
+        }
       }
       const size_t length = e - b;
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
@@ -459,7 +586,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
           !seen.insert(text).second) {
         continue;
       }
-      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, current_section});
+      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, current_section, dated_entry});
     }
   }
   return result;

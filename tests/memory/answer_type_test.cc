@@ -14,6 +14,9 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("When was the company founded?"), AnswerType::kTime);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 在多少块 H800 GPU 上训练？"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 应用何时上线？"), AnswerType::kTime);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek 官方APP是哪天正式发布的？"), AnswerType::kTime);
+  EXPECT_EQ(AnswerTypeOf("华为小艺助手是哪一天宣布接入DeepSeek的？"), AnswerType::kTime);
+  EXPECT_EQ(AnswerTypeOf("Sora 是几月发布的？"), AnswerType::kTime);
   EXPECT_EQ(AnswerTypeOf("Who is the CEO of Harbor Robotics?"), AnswerType::kAny);
   EXPECT_EQ(AnswerTypeOf("中国AI Agent市场规模与增长"), AnswerType::kAny);
   // Words that only contain the asking words do not ask.

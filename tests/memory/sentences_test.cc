@@ -147,6 +147,43 @@ TEST(SentencesTest, EachSentenceKnowsTheSectionItSitsUnder) {
   EXPECT_EQ(SplitSentences("Cloud vendors cut their prices twice this year.", {.starts_at_sentence = true}).sentences.at(0).section, "");
 }
 
+TEST(SentencesTest, ATimelinesEntriesAreSentencesAndNoSections) {
+  // A timeline from a PDF: each entry a line of its own, no full stop. An entry saying what
+  // happened is a sentence; a date with only a label is not; the last line may be cut.
+  const std::string text =
+      "图表 1：DeepSeek 爆火时间线梳理\n\n日期 时间节点 内容进展\n\n"
+      "1 月 11 日 “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓应用市场 \n\n"
+      "1 月 20 日 “同步开源” \n\n"
+      "2 月 2 日 “腾讯力挺” 腾讯支持 DeepSeek-R1 大模型一键部署 \n\n"
+      "March 3, 2024 Harbor Robotics opened its Hamburg office\n\n"
+      "2024 年 9 月 OpenAI 计划向投资者筹集 65 亿美元 1,570 亿美元\n\n"  // a table's row
+      "2 月 4 日 “阿里支持” 阿里云和字节跳动火山引擎宣布支持 DeepSeek";
+  PassageSentences found = SplitSentences(text, {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.sentences),
+              ElementsAre("1 月 11 日 “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓应用市场",
+                          "2 月 2 日 “腾讯力挺” 腾讯支持 DeepSeek-R1 大模型一键部署",
+                          "March 3, 2024 Harbor Robotics opened its Hamburg office"));
+  for (const PassageSentence& s : found.sentences) {
+    EXPECT_TRUE(s.timeline_entry) << s.text;
+    EXPECT_EQ(s.section, "") << s.text;  // "1 " is no section number
+  }
+  // A numbered section is still one.
+  PassageSentences numbered = SplitSentences("1 市场概况\n\nAI Agent 市场在 2024 年增长了 35%。\n", {.starts_at_sentence = true});
+  ASSERT_EQ(numbered.sentences.size(), 1u);
+  EXPECT_EQ(numbered.sentences[0].section, "市场概况");
+  EXPECT_FALSE(numbered.sentences[0].timeline_entry);
+
+  // An entry answers when; to other questions it is a fragment.
+  const std::vector<PassageInput> passages = {{.text = text, .starts_at_sentence = true}};
+  auto when = RankSentences(nullptr, "DeepSeek 官方APP是哪天正式发布的？", passages, {.k = 2});
+  ASSERT_TRUE(when.ok());
+  ASSERT_FALSE(when->sentences.empty());
+  EXPECT_THAT(when->sentences[0].text, ::testing::StartsWith("1 月 11 日"));
+  auto what = RankSentences(nullptr, "DeepSeek 官方APP 有哪些功能？", passages, {.k = 2});
+  ASSERT_TRUE(what.ok());
+  EXPECT_TRUE(what->sentences.empty());
+}
+
 TEST(SentencesTest, HostileTextNeverBreaksTheSplitter) {
   // Invalid UTF-8, lone brackets, only punctuation, only newlines, a very long line.
   for (const std::string& text : {std::string("\xff\xfe。。。\n\n\n[[[]]]"), std::string(5000, '.'), std::string(3000, '\n'),

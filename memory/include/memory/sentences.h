@@ -47,6 +47,10 @@ struct PassageSentence {
   // caption or a short title line, which in text extracted from a PDF often stands beside text
   // of another subject.
   std::string section;
+  // Sentences only: a timeline's line (a date, then what happened, no full stop: "1 月 11 日
+  // “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓应用市场"). It answers "when", and
+  // elsewhere reads as a fragment.
+  bool timeline_entry = false;
 };
 
 struct PassageSentences {
