@@ -118,6 +118,18 @@ constexpr std::string_view kCauseHeadings[] = {
     "\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88", "\xe4\xb8\xba\xe4\xbd\x95", "\xe5\x8e\x9f\xe5\x9b\xa0",
     "\xe9\xa9\xb1\xe5\x8a\xa8\xe5\x9b\xa0\xe7\xb4\xa0", "\xe5\x8a\xa8\xe5\x9b\xa0"};
 
+// Quantities in words: "fell roughly tenfold", "doubled", "a third of"; 翻倍, 翻番, 减半, 一半, 倍 (a
+// digit before 倍 is a number already; "数倍", "十倍" are not).
+constexpr std::string_view kSpelledQuantities[] = {
+    "twofold", "threefold", "fourfold", "fivefold", "tenfold", "hundredfold", "doubled", "tripled", "quadrupled",
+    "halved", "a third", "a quarter", "two thirds", "three quarters", "dozen", "dozens", "hundreds",
+    "thousands", "millions", "billions", "翻倍", "翻番", "减半", "一半", "倍"};
+
+// Topics whose answer is a company's or market's figures. 业绩, 经营情况, 经营业绩, 财务表现
+constexpr std::string_view kAskingForFigures[] = {
+    "performance", "perform", "performed", "financial results", "annual results", "quarterly results", "业绩", "经营情况",
+    "财务表现"};
+
 }  // namespace
 
 AnswerType AnswerTypeOf(std::string_view question) {
@@ -138,12 +150,18 @@ AnswerType AnswerTypeOf(std::string_view question) {
     if (q.find(phrase) != std::string::npos) return AnswerType::kTime;
   }
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
+  // A company's or market's performance, results or business condition is told in its figures
+  // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
+  if (HasAny(q, kAskingForFigures)) return AnswerType::kQuantity;
   return AnswerType::kAny;
 }
 
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
+  if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
+    return true;
+  }
   bool offers = false;
   ForEachNumber(sentence, [&](const Number& n) {
     switch (type) {

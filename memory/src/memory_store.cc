@@ -102,6 +102,27 @@ IndexSpec WithUsableValues(IndexSpec index) {
   return index;
 }
 
+// A chunk is read under its document's (or article's) title: from lexical version 4 each term of
+// the title's subject counts once in every chunk, so "Harbor Robotics business performance"
+// reaches the chunk of results that names neither. At most kMaxTitleTerms distinct terms: a title is the
+// tenant's, and every chunk of the document would carry a long one.
+constexpr size_t kMaxTitleTerms = 32;
+void AddTitleTerms(const std::string& title, int version, Bm25Index::TermCounts* counts) {
+  // The subject is the title's first clause ("Harbor Robotics: annual review 2024", "DeepSeek：
+  // 技术颠覆 or 创新共赢"); what follows a colon or dash is the kind of document, or a
+  // slogan whose words every chunk would then share.
+  size_t subject_end = title.size();
+  for (std::string_view mark : {": ", "：", "——", " - ", " — "}) {
+    const size_t at = title.find(mark);
+    if (at != std::string::npos && at > 0) subject_end = std::min(subject_end, at);
+  }
+  std::unordered_set<std::string> seen;
+  for (std::string& term : LexicalTerms(std::string_view(title).substr(0, subject_end), version)) {
+    if (seen.size() >= kMaxTitleTerms) break;
+    if (seen.insert(term).second) ++(*counts)[std::move(term)];
+  }
+}
+
 bool ValidDate(const std::string& d) {
   if (d.empty()) return true;
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
@@ -208,8 +229,12 @@ class MemoryStoreImpl final : public MemoryStore {
   // its neighbouring chunks and what its title is chosen from, copied under the collection's lock.
   struct Widening {
     size_t hit = 0;
-    std::optional<uint64_t> previous, next;
-    bool first_is_document_start = false;  // the first of previous-or-hit is the document's first chunk
+    // The chunks before and after the hit's. The one before the previous tells whether the
+    // previous starts a sentence: a window opening at a chunk's start cannot (the splitter drops
+    // its first piece as a possible fragment), so a hit in the tail of a sentence that began
+    // exactly at the previous chunk's start stayed a fragment.
+    std::optional<uint64_t> before_previous, previous, next;
+    size_t index = 0;  // the hit's chunk among its document's
     // For ArticleTitleAt: the articles near the hit, and the title in force before them.
     std::vector<ArticleStart> articles;
     std::string title;
@@ -621,6 +646,10 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     Json record{{"doc", result.document_id}, {"start", chunks[i].start}, {"end", chunks[i].end}, {"text", chunks[i].text}};
     batch.Put(cf(kChunks), ChunkKey(c->id, id), record.dump(-1, ' ', false, Json::error_handler_t::replace));
     for (const std::string& term : LexicalTerms(chunks[i].text, c->info.lexical_version)) ++term_counts[i][term];
+    if (c->info.lexical_version >= 4) {
+      AddTitleTerms(ArticleTitleAt(meta.articles, meta.title, chunks[i].start, chunks[i].end), c->info.lexical_version,
+                    &term_counts[i]);
+    }
     for (const auto& [term, tf] : term_counts[i]) {
       batch.Put(cf(kPostings), PostingKey(c->id, term, id), std::string(reinterpret_cast<const char*>(&tf), 4));
     }
@@ -884,9 +913,10 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
         const size_t index = static_cast<size_t>(at - meta.chunks.begin());
         Widening w;
         w.hit = out.size();
+        if (index > 1) w.before_previous = meta.chunks[index - 2];
         if (index > 0) w.previous = meta.chunks[index - 1];
         if (index + 1 < meta.chunks.size()) w.next = meta.chunks[index + 1];
-        w.first_is_document_start = index <= 1;
+        w.index = index;
         // The widened span's title is chosen among the articles that can hold its middle: the
         // one open at `low` (as the title below them) and those starting up to `high`.
         const uint64_t low = h.start > 2 * kMaxWidening ? h.start - 2 * kMaxWidening : 0, high = h.end + 2 * kMaxWidening;
@@ -946,15 +976,23 @@ void MemoryStoreImpl::WidenToSentences(const Collection& c, const Widening& w, S
   constexpr size_t kMaxNeighbourBytes = 64 * 1024;
   if (hit->end <= hit->start) return;
   std::vector<internal::StoredChunk> chunks;
-  bool first_is_document_start = w.first_is_document_start;
+  size_t first_index = w.index;  // of the window's first chunk
   if (w.previous.has_value()) {
     absl::StatusOr<ChunkRecord> previous = ReadChunkRecord(c, *w.previous, kMaxNeighbourBytes);
     if (previous.ok()) {
+      if (w.before_previous.has_value()) {
+        absl::StatusOr<ChunkRecord> before = ReadChunkRecord(c, *w.before_previous, kMaxNeighbourBytes);
+        if (before.ok()) {
+          chunks.push_back(std::move(before->chunk));
+          first_index = w.index - 2;
+        }
+      }
       chunks.push_back(std::move(previous->chunk));
-    } else {
-      first_is_document_start = false;  // the window starts at the hit, in the middle of the document
+      if (first_index == w.index) first_index = w.index - 1;
     }
   }
+  // A chunk that cannot be read leaves the window starting later, in the middle of the document.
+  const bool first_is_document_start = first_index == 0;
   chunks.push_back({hit->start, hit->end, hit->text});
   if (w.next.has_value()) {
     absl::StatusOr<ChunkRecord> next = ReadChunkRecord(c, *w.next, kMaxNeighbourBytes);

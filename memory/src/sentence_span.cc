@@ -72,7 +72,13 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
       // sentence before it on that line is a fragment the splitter drops.
       uint64_t line_start = s_start;
       while (line_start > window_start && cps[line_start - 1 - window_start] != '\n') --line_start;
-      if (start - line_start <= options.max_widening) {
+      // Only a short line (PDF text: its end seen, within the widening of its start) is taken
+      // from its start: a line of prose may run back past the window, whose start is then no
+      // line's start.
+      uint64_t line_end = s_start;
+      while (line_end < window_end && cps[line_end - window_start] != '\n') ++line_end;
+      const bool short_line = line_end < window_end && line_end - line_start <= options.max_widening;
+      if (short_line && start - line_start <= options.max_widening) {
         span.start = line_start;
         span.starts_sentence = blank(line_start, s_start);
       } else if (start - s_start <= options.max_widening) {

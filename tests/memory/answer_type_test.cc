@@ -21,6 +21,9 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("中国AI Agent市场规模与增长"), AnswerType::kAny);
   // Words that only contain the asking words do not ask.
   EXPECT_EQ(AnswerTypeOf("Whenever demand is high, what happens to prices?"), AnswerType::kAny);
+  // A company's performance or results are told in figures.
+  EXPECT_EQ(AnswerTypeOf("Harbor Robotics business performance in 2024"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("宁德时代 2024 年业绩"), AnswerType::kQuantity);
 }
 
 TEST(AnswerTypeTest, ACountIsANumberThatIsNotAPercentageMoneyOrAYear) {
@@ -46,6 +49,10 @@ TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
   EXPECT_TRUE(Offers(AnswerType::kCount, "仅用 2048 块英伟达 H800 GPU"));
   EXPECT_TRUE(Offers(AnswerType::kTime, "2023 年 3 月，公司就推出 GPT-4"));
   EXPECT_TRUE(Offers(AnswerType::kAny, "Anything at all."));
+  // Spelled out: a multiple or a share in words.
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "The price per token fell roughly tenfold between 2023 and 2024."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "推理成本在两年内下降了一半。"));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "Prices fell between 2023 and 2024."));
 }
 
 TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {

@@ -655,5 +655,29 @@ TEST_F(MemoryStoreTest, ProductQuantiserTablesPastAMillionDistancesAreRefused) {
   EXPECT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "d", .index = {.kind = IndexKind::kIvfPq}}).ok());
 }
 
+TEST_F(MemoryStoreTest, AChunkIsFoundByItsDocumentTitlesSubject) {
+  // The results section names neither the company nor the year: the title's subject ("Harbor
+  // Robotics", before the colon) is indexed with every chunk; the kind of document after the
+  // colon is not.
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .embedding_model = "none",
+                                       .chunking = {.max_chars = 120, .overlap_chars = 0}}).ok());
+  const std::string text =
+      "## Leadership\n\nMaria Lindqvist has served as chief executive officer since March 2019.\n\n"
+      "## Results\n\nRevenue for the year reached $312 million, up 27% from $246 million.\n";
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "review", .text = text, .title = "Harbor Robotics: annual review"}}).ok());
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "Harbor Robotics revenue", .k = 5,
+                             .mode = SearchMode::kLexical});
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_THAT((*hits)[0].text, HasSubstr("Revenue for the year"));
+  auto by_subject = store->Search({.tenant = "t", .collection = "c", .query = "Harbor Robotics", .k = 5, .mode = SearchMode::kLexical});
+  ASSERT_TRUE(by_subject.ok());
+  EXPECT_EQ(by_subject->size(), 2u) << "every chunk is read under its title";
+  auto by_kind = store->Search({.tenant = "t", .collection = "c", .query = "annual review", .k = 5, .mode = SearchMode::kLexical});
+  ASSERT_TRUE(by_kind.ok());
+  EXPECT_TRUE(by_kind->empty());
+}
+
 }  // namespace
 }  // namespace memory

@@ -18,7 +18,9 @@ namespace {
 using ::testing::ElementsAre;
 
 // Where `needle` starts in `text`, in code points.
-uint64_t Find(const std::string& text, const std::string& needle) { return CodePointCount(text.substr(0, text.find(needle))); }
+uint64_t Find(const std::string& text, const std::string& needle, size_t from = 0) {
+  return CodePointCount(text.substr(0, text.find(needle, from)));
+}
 
 // The document's code points [start, end) of `window`, which begins at `window_start`.
 std::string Span(const std::string& window, uint64_t window_start, const SentenceSpan& span) {
@@ -48,6 +50,17 @@ TEST(SentenceSpanTest, BothEdgesMoveOutSoTheCutSentencesCanBeQuotedWhole) {
   // A sentence that starts a line: the span starts there, and says so.
   span = WidenToSentences(window, 1000, false, 1000 + Find(window, "观影体验"), 1000 + CodePointCount(window));
   EXPECT_EQ(span.start, 1000 + Find(window, "这些技术"));
+  EXPECT_TRUE(span.starts_sentence);
+}
+
+TEST(SentenceSpanTest, OnALongLineOfProseTheSentenceStartsWhereItDoesNotWhereTheWindowDoes) {
+  // One line of prose, the window opening in the middle of it (a chunk's start): the sentence
+  // the hit is cut inside starts after the window's first piece, and the span starts there.
+  const std::string window =
+      "and grew and grew that year. Sentence 11 says the agent market grew and grew and grew and grew that year.";
+  const uint64_t cut = Find(window, "and grew that year.", Find(window, "Sentence 11"));
+  SentenceSpan span = WidenToSentences(window, 5000, false, 5000 + cut, 5000 + CodePointCount(window));
+  EXPECT_EQ(span.start, 5000 + Find(window, "Sentence 11"));
   EXPECT_TRUE(span.starts_sentence);
 }
 

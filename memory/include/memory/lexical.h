@@ -9,9 +9,11 @@
 // Version 2 also drops English stop words ("was", "in", "the") and stems English
 // words with Snowball's English (Porter2) stemmer, so "installed" and "installations" meet at
 // "instal". Version 3 (the default) also joins a word that PDF text extraction broke across
-// lines with a hyphenation mark: "Deep⁃\nSeek" is "deepseek", as the query spells it. A
-// collection keeps the version it was created with (version 1 before there were versions),
-// since its stored postings were made with it.
+// lines with a hyphenation mark: "Deep⁃\nSeek" is "deepseek", as the query spells it. Version
+// 4 (the default) analyses text as version 3 does; a collection of version 4 also indexes each
+// chunk with its document's title (memory_store.cc, AddTitleTerms). A collection keeps the
+// version it was created with (version 1 before there were versions), since its stored
+// postings were made with it.
 #ifndef AGENTD_MEMORY_LEXICAL_H_
 #define AGENTD_MEMORY_LEXICAL_H_
 
@@ -21,7 +23,7 @@
 
 namespace memory {
 
-inline constexpr int kLexicalVersion = 3;
+inline constexpr int kLexicalVersion = 4;
 
 std::vector<std::string> LexicalTerms(std::string_view text, int version = kLexicalVersion);
 
