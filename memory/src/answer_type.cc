@@ -32,7 +32,13 @@ struct Number {
   bool percent = false;  // followed by "%", "percent", "per cent" or "％"
   bool money = false;    // after "$", "€", "£", "¥" or followed by "元"
   bool year = false;     // four digits 1900-2099 with no separators, not money or percent
+  bool date = false;     // a month or a day: before 年/月/日/号 ("24 年", "1 月 20 日"), or after a month's name
 };
+
+constexpr std::string_view kMonthNames[] = {"january", "february", "march", "april", "may", "june", "july",
+                                            "august", "september", "october", "november", "december",
+                                            "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+                                            "nov", "dec"};
 
 // Chinese measure words and magnitudes: a number before one counts something.
 constexpr std::string_view kMeasureWords[] = {
@@ -74,6 +80,22 @@ void ForEachNumber(std::string_view text, Visit visit) {
     n.money = before.ends_with("$") || before.ends_with("\xe2\x82\xac") || before.ends_with("\xc2\xa3") ||
               before.ends_with("\xc2\xa5") || rest.starts_with("\xe5\x85\x83");  // € £ ¥ 元
     const size_t digits = i - start;
+    // "1 月 20 日", "24 年", "January 20": a date, whatever else the number might be.
+    for (std::string_view unit : {"年", "月", "日", "号"}) n.date |= !separated && rest.starts_with(unit);
+    std::string_view word = before;
+    while (!word.empty() && (word.back() == ' ' || word.back() == '.')) word.remove_suffix(1);
+    for (std::string_view month : kMonthNames) {
+      if (word.size() >= month.size() && !separated && digits <= 2) {
+        const std::string_view tail = word.substr(word.size() - month.size());
+        bool same = true;
+        for (size_t c = 0; c < month.size() && same; ++c) {
+          same = std::tolower(static_cast<unsigned char>(tail[c])) == month[c];
+        }
+        const bool whole = word.size() == month.size() ||
+                           !std::isalpha(static_cast<unsigned char>(word[word.size() - month.size() - 1]));
+        n.date |= same && whole;
+      }
+    }
     // "2048 块 H800": four digits before a measure word count things; a year takes 年 or nothing.
     bool counted = false;
     for (std::string_view unit : kMeasureWords) counted |= rest.starts_with(unit);
@@ -165,9 +187,9 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   bool offers = false;
   ForEachNumber(sentence, [&](const Number& n) {
     switch (type) {
-      case AnswerType::kCount: offers |= !n.percent && !n.money && !n.year; break;
-      case AnswerType::kQuantity: offers |= !n.year; break;
-      case AnswerType::kTime: offers |= n.year; break;
+      case AnswerType::kCount: offers |= !n.percent && !n.money && !n.year && !n.date; break;
+      case AnswerType::kQuantity: offers |= !n.year && !n.date; break;
+      case AnswerType::kTime: offers |= n.year || n.date; break;
       case AnswerType::kAny:
       case AnswerType::kReason: offers = true; break;
     }

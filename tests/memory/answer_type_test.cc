@@ -53,6 +53,14 @@ TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "The price per token fell roughly tenfold between 2023 and 2024."));
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "推理成本在两年内下降了一半。"));
   EXPECT_FALSE(Offers(AnswerType::kQuantity, "Prices fell between 2023 and 2024."));
+  // A month or a day is a time, not a quantity or a count.
+  const std::string released = "2025 年 1 月 20 日，DeepSeek 发布了推理模型 DeepSeek-R1。";
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, released));
+  EXPECT_FALSE(Offers(AnswerType::kCount, released));
+  EXPECT_TRUE(Offers(AnswerType::kTime, "1 月 20 日，DeepSeek 发布了推理模型 DeepSeek-R1。"));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "The plant opened on March 3 after a long delay."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "The plant opened on March 3 with 40 workers."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "最终，以仅 266.4 万 H800 GPU 小时的经济成本完成了在 14.8 万亿标记上的预训练。"));
 }
 
 TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
