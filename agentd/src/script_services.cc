@@ -93,6 +93,7 @@ scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine:
   services.memory_ingest = [store, tenant](const Json& r) -> absl::StatusOr<Json> {
     if (!r.contains("collection") || !r["collection"].is_string()) return Missing("collection");
     if (!r.contains("documents") || !r["documents"].is_array()) return Missing("documents");
+    if (r["documents"].size() > 256) return absl::InvalidArgumentError("memory.ingest: documents: at most 256 a call");
     std::vector<memory::DocumentInput> documents;
     for (const Json& d : r["documents"]) {
       memory::DocumentInput input;

@@ -369,10 +369,12 @@ absl::StatusOr<std::unique_ptr<ChatFormat>> ChatFormat::ForTokenizer(const Token
   if (tokenizer.TokenId("<｜User｜>") && tokenizer.TokenId("<｜Assistant｜>")) return Create(Kind::kDeepseekV3);
   if (tokenizer.TokenId("<|im_start|>") && tokenizer.TokenId("<|im_end|>")) return Create(Kind::kQwen3);
   // DeepSeek's vocabulary without V3's role tokens: V2's and DeepSeek-LLM's plain-text turns.
-  // DeepSeek-Coder (v1) shares that vocabulary's names but ends a turn with <|EOT|> and writes
-  // "### Instruction:" / "### Response:" turns, which no format here renders.
+  // DeepSeek-Coder (v1, a 32k vocabulary) shares those names but ends a turn with <|EOT|> and
+  // writes "### Instruction:" / "### Response:" turns, which no format here renders. Later
+  // DeepSeek vocabularies (100k and more) may hold <|EOT|> too (V3's does, unused by its template).
+  constexpr int64_t kCoderVocabularyBound = 65536;
   if (tokenizer.TokenId("<｜begin▁of▁sentence｜>") && tokenizer.TokenId("<｜end▁of▁sentence｜>")) {
-    if (tokenizer.TokenId("<|EOT|>")) {
+    if (tokenizer.TokenId("<|EOT|>") && tokenizer.vocab_size() < kCoderVocabularyBound) {
       return absl::NotFoundError(
           "the tokenizer has <|EOT|>: DeepSeek-Coder's instruction format (### Instruction: / ### Response:) is not "
           "supported");

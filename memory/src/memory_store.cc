@@ -16,6 +16,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <tuple>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -73,9 +74,25 @@ constexpr IndexBound kIndexBounds[] = {
     {"index.ivf_nprobe", &IndexSpec::ivf_nprobe, 1, 1 << 20},
     {"index.pq_m", &IndexSpec::pq_m, 1, 65536},
     {"index.pq_nbits", &IndexSpec::pq_nbits, 1, 12}};
+
+
 // IVF-PQ keeps pq_m × 2^pq_nbits distances per query and trains 2^pq_nbits centroids per
 // sub-quantiser: 2^20 floats (4 MiB) a query is far past any recall gain.
 constexpr int64_t kMaxPqTable = int64_t{1} << 20;
+
+// What is wrong with an IVF-PQ spec's sub-quantisers at `dimension` (fields within their bounds),
+// naming the field; empty when nothing is.
+std::string PqTableProblem(const IndexSpec& index, int dimension) {
+  const IndexSpec filled = internal::WithDefaults(index, dimension);
+  if (dimension % filled.pq_m != 0) {
+    return absl::StrCat("index.pq_m: ", filled.pq_m, " does not divide the dimension ", dimension);
+  }
+  if ((int64_t{filled.pq_m} << filled.pq_nbits) > kMaxPqTable) {
+    return absl::StrCat("index.pq_nbits: ", filled.pq_m, " sub-quantisers × 2^", filled.pq_nbits, " codes is over ",
+                        kMaxPqTable, " distances a query");
+  }
+  return "";
+}
 
 bool Usable(const IndexSpec& index, const IndexBound& b) {
   const int value = index.*b.value;
@@ -95,32 +112,50 @@ absl::Status CheckIndexSpec(const IndexSpec& index) {
 // A collection stored before these bounds were checked may hold such a value: it gets the
 // default instead, so that the data directory opens and the collection's index is built with
 // settings FAISS can use (its documents and vectors are untouched).
-IndexSpec WithUsableValues(IndexSpec index) {
+IndexSpec WithUsableValues(IndexSpec index, int dimension) {
   for (const IndexBound& b : kIndexBounds) {
     if (!Usable(index, b)) index.*b.value = 0;
+  }
+  // And the product quantiser's pair, which CreateCollection checks together (PqTableProblem).
+  if (index.kind == IndexKind::kIvfPq && dimension > 0 && !PqTableProblem(index, dimension).empty()) {
+    index.pq_m = 0;
+    index.pq_nbits = 0;
   }
   return index;
 }
 
 // A chunk is read under its document's (or article's) title: from lexical version 4 each term of
 // the title's subject counts once in every chunk, so "Harbor Robotics business performance"
-// reaches the chunk of results that names neither. At most kMaxTitleTerms distinct terms: a title is the
-// tenant's, and every chunk of the document would carry a long one.
-constexpr size_t kMaxTitleTerms = 32;
-void AddTitleTerms(const std::string& title, int version, Bm25Index::TermCounts* counts) {
+// reaches the chunk of results that names neither. A title is the tenant's and every chunk of
+// the document carries its terms: at most kMaxTitleTerms of them (a subject is a few words: "Harbor
+// Robotics", the nine bigrams and words of "DeepSeek 推动 AI 大模型行业创新"), from its first
+// kMaxTitleCodePoints, none longer than kMaxTitleTermBytes (a 1 MiB word would be a 1 MiB key in
+// every chunk's postings).
+constexpr size_t kMaxTitleTerms = 12;
+constexpr size_t kMaxTitleCodePoints = 100;
+constexpr size_t kMaxTitleTermBytes = 32;
+std::vector<std::string> TitleTerms(std::string_view title, int version) {
+  if (version < 4) return {};
   // The subject is the title's first clause ("Harbor Robotics: annual review 2024", "DeepSeek：
   // 技术颠覆 or 创新共赢"); what follows a colon or dash is the kind of document, or a
   // slogan whose words every chunk would then share.
-  size_t subject_end = title.size();
+  size_t cut = 0;
+  for (size_t points = 0; cut < title.size() && points < kMaxTitleCodePoints; ++points) {
+    do ++cut;
+    while (cut < title.size() && (static_cast<unsigned char>(title[cut]) & 0xC0) == 0x80);
+  }
+  title = title.substr(0, cut);
   for (std::string_view mark : {": ", "：", "——", " - ", " — "}) {
     const size_t at = title.find(mark);
-    if (at != std::string::npos && at > 0) subject_end = std::min(subject_end, at);
+    if (at != std::string_view::npos && at > 0) title = title.substr(0, at);
   }
+  std::vector<std::string> out;
   std::unordered_set<std::string> seen;
-  for (std::string& term : LexicalTerms(std::string_view(title).substr(0, subject_end), version)) {
-    if (seen.size() >= kMaxTitleTerms) break;
-    if (seen.insert(term).second) ++(*counts)[std::move(term)];
+  for (std::string& term : LexicalTerms(title, version)) {
+    if (out.size() >= kMaxTitleTerms) break;
+    if (term.size() <= kMaxTitleTermBytes && seen.insert(term).second) out.push_back(std::move(term));
   }
+  return out;
 }
 
 bool ValidDate(const std::string& d) {
@@ -334,7 +369,7 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   absl::StatusOr<CollectionInfo> info = internal::ParseCollectionRecord(value, &c->id);
   if (!info.ok()) return info.status();
   c->info = std::move(*info);
-  c->info.spec.index = WithUsableValues(c->info.spec.index);
+  c->info.spec.index = WithUsableValues(c->info.spec.index, c->info.dimension);
   c->index_spec = internal::WithDefaults(c->info.spec.index, c->info.dimension);
   const std::string prefix = Prefix(c->id);
   const std::string end = PrefixEnd(prefix);
@@ -359,6 +394,9 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
     if (key.size() < 4 + 1 + 8) continue;
     const std::string term(key.data() + 4, key.size() - 4 - 9);
     const uint64_t chunk = ReadBigEndian(key.data() + key.size() - 8, 8);
+    // A posting of no stored chunk (a write the chunk's deletion missed) would count in BM25's
+    // statistics for ever.
+    if (!c->chunk_document.count(chunk)) continue;
     uint32_t tf = 0;
     std::memcpy(&tf, postings->value().data(), std::min<size_t>(4, postings->value().size()));
     terms[chunk][term] = tf;
@@ -496,13 +534,8 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
     info.spec.embedding_model = options_.embedder->model_name();
     info.dimension = options_.embedder->dimension();
     if (spec.index.kind == IndexKind::kIvfPq) {
-      const IndexSpec filled = internal::WithDefaults(spec.index, info.dimension);
-      if (info.dimension % filled.pq_m != 0) {
-        return absl::InvalidArgumentError(absl::StrCat("index.pq_m: ", filled.pq_m, " does not divide the dimension ", info.dimension));
-      }
-      if ((int64_t{filled.pq_m} << filled.pq_nbits) > kMaxPqTable) {
-        return absl::InvalidArgumentError(absl::StrCat("index.pq_nbits: ", filled.pq_m, " sub-quantisers × 2^", filled.pq_nbits,
-                                                       " codes is over ", kMaxPqTable, " distances a query"));
+      if (std::string problem = PqTableProblem(spec.index, info.dimension); !problem.empty()) {
+        return absl::InvalidArgumentError(problem);
       }
     }
   }
@@ -573,6 +606,14 @@ void MemoryStoreImpl::DropChunks(Collection* c, const DocumentMeta& doc, rocksdb
         for (const std::string& term : LexicalTerms(record.value("text", ""), c->info.lexical_version)) {
           batch->Delete(cf(kPostings), PostingKey(c->id, term, chunk));
         }
+        // And the terms its title lent it (TitleTerms), which its text may lack.
+        const Json start = record.value("start", Json()), end = record.value("end", Json());
+        if (start.is_number_unsigned() && end.is_number_unsigned()) {
+          const std::string title = ArticleTitleAt(doc.articles, doc.title, start.get<uint64_t>(), end.get<uint64_t>());
+          for (const std::string& term : TitleTerms(title, c->info.lexical_version)) {
+            batch->Delete(cf(kPostings), PostingKey(c->id, term, chunk));
+          }
+        }
       }
     }
     batch->Delete(cf(kChunks), ChunkKey(c->id, chunk));
@@ -585,6 +626,23 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   const std::string field = absl::StrCat("documents[", index, "]");
   if (doc.text.empty()) return absl::InvalidArgumentError(field + ".text: is required");
   if (!ValidDate(doc.date)) return absl::InvalidArgumentError(field + ".date: must be YYYY-MM-DD");
+  // The bounds agentd.v1.Document states, for every caller (a Lua tool's memory.ingest reaches
+  // here without the gRPC request validator): an id is a key, a title's terms go into every
+  // chunk's postings.
+  for (const auto& [name, value, most] : {std::tuple<const char*, const std::string*, size_t>{"id", &doc.id, 256},
+                                          {"text", &doc.text, size_t{8} << 20},
+                                          {"title", &doc.title, 1024},
+                                          {"source", &doc.source, 4096}}) {
+    if (value->size() > most) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": at most ", most, " bytes"));
+    }
+  }
+  if (doc.metadata.size() > 64) return absl::InvalidArgumentError(field + ".metadata: at most 64 entries");
+  for (const auto& [key, value] : doc.metadata) {
+    if (key.size() > 1024 || value.size() > 1024) {
+      return absl::InvalidArgumentError(field + ".metadata: keys and values of at most 1024 bytes");
+    }
+  }
   IngestResult result;
   result.content_sha256 = Sha256Hex(doc.text);
   result.document_id = doc.id.empty() ? "sha256:" + result.content_sha256.substr(0, 32) : doc.id;
@@ -639,6 +697,9 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   std::vector<Bm25Index::TermCounts> term_counts(chunks.size());
   std::vector<float> flat_vectors;
   uint64_t next = c->next_chunk;
+  // Most chunks share their document's title: its terms are worked out once per title.
+  std::string last_title;
+  std::vector<std::string> title_terms = TitleTerms(last_title, c->info.lexical_version);
   for (size_t i = 0; i < chunks.size(); ++i) {
     const uint64_t id = next++;
     ids.push_back(id);
@@ -646,10 +707,12 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     Json record{{"doc", result.document_id}, {"start", chunks[i].start}, {"end", chunks[i].end}, {"text", chunks[i].text}};
     batch.Put(cf(kChunks), ChunkKey(c->id, id), record.dump(-1, ' ', false, Json::error_handler_t::replace));
     for (const std::string& term : LexicalTerms(chunks[i].text, c->info.lexical_version)) ++term_counts[i][term];
-    if (c->info.lexical_version >= 4) {
-      AddTitleTerms(ArticleTitleAt(meta.articles, meta.title, chunks[i].start, chunks[i].end), c->info.lexical_version,
-                    &term_counts[i]);
+    const std::string title = ArticleTitleAt(meta.articles, meta.title, chunks[i].start, chunks[i].end);
+    if (title != last_title) {
+      title_terms = TitleTerms(title, c->info.lexical_version);
+      last_title = title;
     }
+    for (const std::string& term : title_terms) ++term_counts[i][term];
     for (const auto& [term, tf] : term_counts[i]) {
       batch.Put(cf(kPostings), PostingKey(c->id, term, id), std::string(reinterpret_cast<const char*>(&tf), 4));
     }

@@ -56,9 +56,26 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const
   if (embedder != nullptr) {
     auto query_vector = embedder->EmbedQuery(query);
     if (!query_vector.ok()) return query_vector.status();
-    auto vectors = embedder->Embed(texts);
+    // Embedding is the costly part (a few hundred sentences a second): past kMaxEmbedded only
+    // the lexically best are embedded, the rest scored by their terms alone — a plan's passages
+    // are search hits (a hundred sentences or so), a hostile one's megabytes would hold a worker
+    // for minutes.
+    constexpr size_t kMaxEmbedded = 512;
+    std::vector<size_t> embedded(texts.size());
+    for (size_t i = 0; i < embedded.size(); ++i) embedded[i] = i;
+    if (embedded.size() > kMaxEmbedded) {
+      std::partial_sort(embedded.begin(), embedded.begin() + kMaxEmbedded, embedded.end(), [&](size_t a, size_t b) {
+        return lexical[a] > lexical[b] || (lexical[a] == lexical[b] && a < b);
+      });
+      embedded.resize(kMaxEmbedded);
+      std::sort(embedded.begin(), embedded.end());
+    }
+    std::vector<std::string> to_embed;
+    for (size_t i : embedded) to_embed.push_back(texts[i]);
+    auto vectors = embedder->Embed(to_embed);
     if (!vectors.ok()) return vectors.status();
-    out.vectors = std::move(*vectors);
+    out.vectors.assign(texts.size(), {});
+    for (size_t j = 0; j < embedded.size() && j < vectors->size(); ++j) out.vectors[embedded[j]] = std::move((*vectors)[j]);
     for (size_t i = 0; i < texts.size(); ++i) {
       double dot = 0;
       for (size_t d = 0; d < query_vector->size() && d < out.vectors[i].size(); ++d) dot += (*query_vector)[d] * out.vectors[i][d];
@@ -248,29 +265,45 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       return dot;
     };
     // Maximal marginal relevance, with restatements (most bigrams shared with a chosen
-    // sentence) left out altogether.
-    std::vector<bool> taken(sentences.size(), false);
+    // sentence) left out altogether. Among the best-scored kMmrPool · k only (a sentence further
+    // down does not win on novelty), each one's redundancy kept up to date as sentences are
+    // chosen: a passage of thousands of sentences that restate each other (a hostile page, a
+    // timeline) cost sentences² comparisons before.
+    constexpr size_t kMmrPool = 8, kMinMmrPool = 64;
+    std::vector<size_t> pool(sentences.size());
+    for (size_t i = 0; i < pool.size(); ++i) pool[i] = i;
+    const size_t pool_size = std::min(pool.size(), std::max(kMinMmrPool, kMmrPool * static_cast<size_t>(k)));
+    std::partial_sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(pool_size), pool.end(),
+                      [&](size_t a, size_t b) {
+                        return sentences[a].score > sentences[b].score || (sentences[a].score == sentences[b].score && a < b);
+                      });
+    pool.resize(pool_size);
+    std::vector<double> redundancy(pool_size, 0.0);
+    std::vector<bool> taken(pool_size, false);
     std::vector<size_t> chosen;
     while (static_cast<int>(chosen.size()) < k) {
       double best = -1e9;
-      size_t pick = sentences.size();
-      for (size_t i = 0; i < sentences.size(); ++i) {
-        if (taken[i]) continue;
-        double redundancy = 0;
-        for (size_t c : chosen) redundancy = std::max(redundancy, similarity(i, c));
-        const double mmr = options.mmr_lambda * sentences[i].score - (1 - options.mmr_lambda) * redundancy;
-        if (mmr > best) {
+      size_t pick = pool_size;
+      for (size_t j = 0; j < pool_size; ++j) {
+        if (taken[j]) continue;
+        const double mmr = options.mmr_lambda * sentences[pool[j]].score - (1 - options.mmr_lambda) * redundancy[j];
+        if (mmr > best || (pick != pool_size && mmr == best && pool[j] < pool[pick])) {
           best = mmr;
-          pick = i;
+          pick = j;
         }
       }
-      if (pick == sentences.size()) break;
+      if (pick == pool_size) break;
       taken[pick] = true;
+      const size_t picked = pool[pick];
       bool restated = false;
       for (size_t c : chosen) {
-        restated = restated || Overlap(terms[pick], terms[c], 1.0) > kRestated || Contained(terms[pick], terms[c]) >= kContained;
+        restated = restated || Overlap(terms[picked], terms[c], 1.0) > kRestated || Contained(terms[picked], terms[c]) >= kContained;
       }
-      if (!restated) chosen.push_back(pick);
+      if (restated) continue;
+      chosen.push_back(picked);
+      for (size_t j = 0; j < pool_size; ++j) {
+        if (!taken[j]) redundancy[j] = std::max(redundancy[j], similarity(pool[j], picked));
+      }
     }
     for (size_t c : chosen) out.sentences.push_back(sentences[c]);
   }

@@ -120,7 +120,10 @@ size_t DatePrefix(const std::vector<uint32_t>& cps, size_t at, size_t end) {
                                                       U"June",    U"July",     U"August",    U"September", U"October",
                                                       U"November", U"December"};
     for (std::u32string_view month : kMonths) {
-      if (StartsWith(cps, i, end, month)) return month.size();
+      // A word of its own: "3 Mayors", "8 Augusta National" name no month.
+      if (StartsWith(cps, i, end, month) && (i + month.size() >= end || !IsLetter(cps[i + month.size()]))) {
+        return month.size();
+      }
       if (month.size() > 3 && StartsWith(cps, i, end, month.substr(0, 3)) && (i + 3 >= end || !IsLetter(cps[i + 3]))) {
         return i + 3 < end && cps[i + 3] == '.' ? 4 : 3;
       }
@@ -367,6 +370,18 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
   // Blank lines separate paragraphs unless (as in much PDF text) they separate every line.
   const bool blank_is_paragraph = lines.size() > 1 && blank_gaps * 2 < lines.size();
 
+  // A timeline: lines that open with a date set apart — two in Chinese ("1 月 11 日 “正式发布”
+  // …"; prose puts a comma after such a date, "1 月 11 日，"), three with a month's name, which
+  // prose runs on from with a space ("…will be published on\nMarch 3, 2025 at the annual
+  // meeting…"). A passage cut from a timeline may hold only two of its lines.
+  size_t dated_lines = 0, dated_in_chinese = 0;
+  for (const Line& line : lines) {
+    if (!ColumnDate(cps, line.begin, line.end)) continue;
+    ++dated_lines;
+    const size_t date_end = line.begin + DatePrefix(cps, line.begin, line.end);
+    dated_in_chinese += std::find(cps.begin() + line.begin, cps.begin() + date_end, U'月') != cps.begin() + date_end;
+  }
+  const bool timeline = dated_lines >= 3 || dated_in_chinese >= 2;
   Joined out;
   bool segment_dated = !lines.empty() && ColumnDate(cps, lines[0].begin, lines[0].end);
   for (size_t k = 0; k < lines.size(); ++k) {
@@ -392,7 +407,7 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
         };
         hard = hard || digits_only(previous) || digits_only(line);
         // In a timeline each dated line starts an entry, however long the lines around it.
-        hard = hard || (segment_dated && ColumnDate(cps, line.begin, line.end));
+        hard = hard || (timeline && segment_dated && ColumnDate(cps, line.begin, line.end));
         for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';
         for (size_t i = line.begin; i < line.end && !hard; ++i) hard = cps[i] == '\t';
       }

@@ -156,6 +156,22 @@ TEST(ChatFormatTest, DeepseekCodersVocabularyIsNotGivenTheV2Format) {
   auto format = ChatFormat::ForTokenizer(**tokenizer);
   EXPECT_EQ(format.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(format.status().message()), ::testing::HasSubstr("<|EOT|>"));
+
+  // A vocabulary of DeepSeek-V2's size with <|EOT|> among its tokens is V2's, not the coder's.
+  std::string vocab = "{";
+  for (int i = 0; i < 100000; ++i) vocab += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
+  vocab += "}";
+  const std::string large = R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []},
+    "added_tokens": [{"id": 100000, "content": "<｜begin▁of▁sentence｜>", "special": true},
+                     {"id": 100001, "content": "<｜end▁of▁sentence｜>", "special": true},
+                     {"id": 100002, "content": "<|EOT|>", "special": true}],
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+    "decoder": {"type": "ByteLevel"}})";
+  auto v2 = Tokenizer::FromJson(large, "", "t.json");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  auto v2_format = ChatFormat::ForTokenizer(**v2);
+  ASSERT_TRUE(v2_format.ok()) << v2_format.status();
+  EXPECT_EQ((*v2_format)->kind(), ChatFormat::Kind::kDeepseekV2);
 }
 
 TEST(ChatFormatTest, ParsesDeepseekToolCalls) {

@@ -72,18 +72,40 @@ class MemoryStoreTest : public ::testing::Test {
 
   // The store's first record of `family` replaced by rewrite(its value), the store closed.
   void RewriteFirstRecord(memory::internal::Family family, const std::function<std::string(const std::string&)>& rewrite) {
+    WithClosedStore(dir_.Join("memory"), [&](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
+      it->SeekToFirst();
+      ASSERT_TRUE(it->Valid());
+      const std::string key = it->key().ToString(), value = rewrite(it->value().ToString());
+      it.reset();
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[family], key, value).ok());
+    });
+  }
+
+  // The postings a closed store at `path` holds, and their keys' bytes.
+  static std::pair<size_t, size_t> Postings(const std::string& path) {
+    size_t count = 0, bytes = 0;
+    WithClosedStore(path, [&](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[memory::internal::kPostings]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        ++count;
+        bytes += it->key().size();
+      }
+    });
+    return {count, bytes};
+  }
+
+  // `use` given the RocksDB of the closed store at `path`, opened as the store opens it.
+  static void WithClosedStore(
+      const std::string& path,
+      const std::function<void(rocksdb::DB*, const std::vector<rocksdb::ColumnFamilyHandle*>&)>& use) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path + "/db", families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
-    it->SeekToFirst();
-    ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString(), value = rewrite(it->value().ToString());
-    it.reset();
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[family], key, value).ok());
+    use(db.get(), handles);
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   }
 
@@ -677,6 +699,104 @@ TEST_F(MemoryStoreTest, AChunkIsFoundByItsDocumentTitlesSubject) {
   auto by_kind = store->Search({.tenant = "t", .collection = "c", .query = "annual review", .k = 5, .mode = SearchMode::kLexical});
   ASSERT_TRUE(by_kind.ok());
   EXPECT_TRUE(by_kind->empty());
+}
+
+TEST_F(MemoryStoreTest, ATitlesPostingsGoWithItsChunks) {
+  // The terms a title lends its chunks are stored with them, and go when the chunks do: on an
+  // update with another title and on deletion.
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .embedding_model = "none"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {{.id = "d", .text = "Alpha beta gamma delta.", .title = "Zebraquokka"}}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {{.id = "d", .text = "Alpha beta gamma delta.", .title = "Wombatfalcon"}}).ok());
+    auto hits = store->Search({.tenant = "t", .collection = "c", .query = "zebraquokka", .mode = SearchMode::kLexical});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_TRUE(hits->empty()) << "the old title's term outlived the update";
+    ASSERT_TRUE(store->DeleteDocuments("t", "c", {"d"}).ok());
+  }
+  EXPECT_EQ(Postings(dir_.Join("memory")).first, 0u);
+  auto store = Open();
+  auto stats = store->Stats("t", "c");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->term_count, 0u);
+}
+
+TEST_F(MemoryStoreTest, ALongTitleLendsItsChunksAFewShortTermsOnly) {
+  // A title is the tenant's, and every chunk carries its terms: a 1,000-byte word, or a title of
+  // hundreds of words, must not multiply the postings of a document cut into many chunks.
+  std::string text;
+  for (int i = 0; text.size() < 16 * 1024; ++i) text += "w" + std::to_string(i) + " x. ";
+  std::string wordy;
+  for (int i = 0; wordy.size() < 1000; ++i) wordy += "term" + std::to_string(i) + " ";  // within the 1024 bytes a title may have
+  size_t bytes[3] = {0, 0, 0};
+  const std::string titles[3] = {"Notes", std::string(1000, 'q'), wordy};
+  for (int pass = 0; pass < 3; ++pass) {
+    const std::string path = dir_.Join("pass" + std::to_string(pass));
+    {
+      MemoryStoreOptions options;
+      options.path = path;
+      auto store = MemoryStore::Open(options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      ASSERT_TRUE((*store)->CreateCollection({.tenant = "t", .name = "c", .embedding_model = "none",
+                                              .chunking = {.max_chars = 128, .overlap_chars = 0}}).ok());
+      ASSERT_TRUE((*store)->Ingest("t", "c", {{.id = "d", .text = text, .title = titles[pass]}}).ok());
+    }
+    bytes[pass] = Postings(path).second;
+  }
+  EXPECT_LT(bytes[1], bytes[0] + bytes[0] / 20) << "a 1,000-byte word is no term";
+  EXPECT_LT(bytes[2], 2 * bytes[0]) << "at most 12 terms from the title's first 100 characters";
+}
+
+TEST_F(MemoryStoreTest, AStoredProductQuantiserThatDoesNotFitTheDimensionGetsTheDefault) {
+  // Each field within its bounds, the pair not (CreateCollection checks the pair): the stored
+  // sub-quantisers give way to the defaults, as a field out of bounds does.
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kIvfPq, .pq_m = 8}}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
+    uint32_t id = 0;
+    auto info = memory::internal::ParseCollectionRecord(record, &id);
+    EXPECT_TRUE(info.ok()) << info.status();
+    if (!info.ok()) return record;
+    info->spec.index.pq_m = 7;  // does not divide 64
+    return memory::internal::CollectionRecord(*info, id);
+  }));
+  auto store = Open();
+  auto collections = store->ListCollections("t");
+  ASSERT_TRUE(collections.ok()) << collections.status();
+  ASSERT_EQ(collections->size(), 1u);
+  EXPECT_EQ((*collections)[0].spec.index.pq_m, 0);
+  auto found = store->Search({.tenant = "t", .collection = "c", .query = "英伟达股价", .mode = SearchMode::kVector});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->empty());
+}
+
+TEST_F(MemoryStoreTest, ADocumentsFieldsAreBoundedForEveryCaller) {
+  // The bounds of agentd.v1.Document hold in the store itself: a Lua tool's memory.ingest does
+  // not pass the gRPC request validator.
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .embedding_model = "none"}).ok());
+  struct Case {
+    const char* field;
+    DocumentInput doc;
+  };
+  const std::vector<Case> cases = {
+      {"documents[0].id", {.id = std::string(257, 'i'), .text = "x"}},
+      {"documents[0].title", {.text = "x", .title = std::string(1025, 't')}},
+      {"documents[0].source", {.text = "x", .source = std::string(4097, 's')}},
+      {"documents[0].text", {.text = std::string((8 << 20) + 1, 'x')}},
+      {"documents[0].metadata", {.text = "x", .metadata = {{"k", std::string(1025, 'v')}}}},
+  };
+  for (const Case& c : cases) {
+    auto result = store->Ingest("t", "c", {c.doc});
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_THAT(result.status().message(), HasSubstr(c.field));
+  }
+  auto stats = store->Stats("t", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.document_count, 0u);
 }
 
 }  // namespace

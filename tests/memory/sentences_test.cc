@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <chrono>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -167,6 +168,19 @@ TEST(SentencesTest, ATimelinesEntriesAreSentencesAndNoSections) {
     EXPECT_TRUE(s.timeline_entry) << s.text;
     EXPECT_EQ(s.section, "") << s.text;  // "1 " is no section number
   }
+  // Outside a timeline, a wrapped line that opens with a date continues the sentence before it;
+  // a month's name is a word of its own.
+  PassageSentences prose = SplitSentences(
+      "January 5, 2025 Harbor Robotics said on Monday that its results for the year will be published on\n"
+      "March 3, 2025 at the annual meeting of shareholders in Hamburg, Germany, as planned.\n"
+      "The company did not comment further on its plans for the coming year and beyond that.\n",
+      {.starts_at_sentence = true});
+  ASSERT_FALSE(prose.sentences.empty());
+  EXPECT_THAT(prose.sentences[0].text, ::testing::HasSubstr("published on March 3, 2025 at the annual meeting"));
+  EXPECT_FALSE(prose.sentences[0].timeline_entry);
+  PassageSentences mayors = SplitSentences("3 Mayors of the region met the port authority\n\nThe talks went on into the night.\n",
+                                           {.starts_at_sentence = true});
+  for (const PassageSentence& s : mayors.sentences) EXPECT_FALSE(s.timeline_entry) << s.text;
   // A numbered section is still one.
   PassageSentences numbered = SplitSentences("1 市场概况\n\nAI Agent 市场在 2024 年增长了 35%。\n", {.starts_at_sentence = true});
   ASSERT_EQ(numbered.sentences.size(), 1u);
