@@ -111,6 +111,16 @@ size_t DatePrefix(const std::vector<uint32_t>& cps, size_t at, size_t end) {
     while (i + n < end && IsDigit(cps[i + n])) ++n;
     return n;
   };
+  auto value = [&](size_t i, size_t n) {
+    int v = 0;
+    for (size_t k = 0; k < n; ++k) v = v * 10 + static_cast<int>(cps[i + k] - '0');
+    return v;
+  };
+  auto month_day = [&](size_t month_at, size_t month_digits, size_t day_at, size_t day_digits) {
+    const int month = value(month_at, month_digits);
+    const int day = day_digits == 0 ? 1 : value(day_at, day_digits);
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  };
   auto skip_spaces = [&](size_t i) {
     while (i < end && IsSpace(cps[i])) ++i;
     return i;
@@ -145,6 +155,7 @@ size_t DatePrefix(const std::vector<uint32_t>& cps, size_t at, size_t end) {
     if (run >= 1 && run <= 2 && j < end && cps[j] == U'月') {
       const size_t day_at = skip_spaces(j + 1);
       const size_t day = digits(day_at);
+      if (!month_day(i, run, day_at, day <= 2 ? day : 0)) return 0;
       if (day >= 1 && day <= 2) {
         const size_t unit = skip_spaces(day_at + day);
         if (unit < end && (cps[unit] == U'日' || cps[unit] == U'号')) return unit + 1 - at;
@@ -156,12 +167,16 @@ size_t DatePrefix(const std::vector<uint32_t>& cps, size_t at, size_t end) {
     if (n == 4 && at + 4 < end && (cps[at + 4] == '-' || cps[at + 4] == '/' || cps[at + 4] == '.')) {
       const uint32_t separator = cps[at + 4];
       const size_t month = digits(at + 5);
-      if (month < 1 || month > 2) return 0;
+      if (month < 1 || month > 2 || value(at, 4) < 1000) return 0;
       size_t after = at + 5 + month;
+      size_t day_at = after, day = 0;
       if (after < end && cps[after] == separator) {
-        const size_t day = digits(after + 1);
+        day_at = after + 1;
+        day = digits(day_at);
         if (day >= 1 && day <= 2) after += 1 + day;
+        else day = 0;
       }
+      if (!month_day(at + 5, month, day_at, day)) return 0;
       return after < end && IsDigit(cps[after]) ? 0 : after - at;
     }
     // 11 January 2025
@@ -589,6 +604,9 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
           if (whole_segment) add_heading(b, e);
           continue;
         }
+        // A hyphenation mark the line ended on joins the next line's word, which a hard break
+        // left to the next segment: the entry ends before it.
+        while (e > b && (cps[e - 1] == 0x2043 || cps[e - 1] == 0xad || IsSpace(cps[e - 1]))) --e;
       }
       const size_t length = e - b;
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
