@@ -608,6 +608,21 @@ local function extractive(ctx, inputs, c, outline)
       if ra ~= rb then return ra < rb end
       return position(a) < position(b)
     end)
+    -- A sentence that leans on the one before it in its source ("它打破了……", "这可能会……") comes
+    -- after that sentence, quoted too, when the section does not already hold it: after another
+    -- sentence, "它" would name that one's subject.
+    local with_context = {}
+    for k, u in ipairs(kept) do
+      local s = where[u.text]
+      local before = s and s.leans and s.previous
+      if before and not (k > 1 and kept[k - 1].text == before) then
+        local held = false
+        for _, w in ipairs(kept) do if w.text == before then held = true end end
+        if not held then with_context[#with_context + 1] = {text = before, citation = u.citation} end
+      end
+      with_context[#with_context + 1] = u
+    end
+    kept = with_context
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can.
     local function leans(u) return where[u.text] ~= nil and where[u.text].leans end

@@ -201,19 +201,31 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::vector<RankedSentence> sentences, headings;
   // Each sentence's section heading in its passage (PassageSentence::section). Markdown headings
   // start a chunk, so a hit under "## Why prices rose" carries that heading.
-  std::vector<std::string> sections;
+  std::vector<std::string> sections, previous;
   std::unordered_set<std::string> seen_sentences, seen_headings;
   const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
     PassageSentences found = SplitSentences(passages[p].text, split);
-    for (PassageSentence& s : found.sentences) {
+    // Each sentence's predecessor in the passage, when nothing but spacing lies between them (a
+    // line break or two and the odd space in PDF text).
+    constexpr uint64_t kAdjacent = 3;
+    std::vector<std::string> predecessors(found.sentences.size());
+    for (size_t j = 1; j < found.sentences.size(); ++j) {
+      const PassageSentence& before = found.sentences[j - 1];
+      if (before.end <= found.sentences[j].start && found.sentences[j].start - before.end <= kAdjacent) {
+        predecessors[j] = before.text;
+      }
+    }
+    for (size_t j = 0; j < found.sentences.size(); ++j) {
+      PassageSentence& s = found.sentences[j];
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
       sections.push_back(std::move(s.section));
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
+      previous.push_back(std::move(predecessors[j]));
     }
     for (PassageSentence& h : found.headings) {
       if (!seen_headings.insert(SpacingFree(h.text)).second) continue;
@@ -253,6 +265,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;
       sentences[i].score = scored->relevance[i] * alone * fits;
       sentences[i].leans_on_context = alone < 1.0;
+      if (sentences[i].leans_on_context) sentences[i].previous = std::move(previous[i]);
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;

@@ -179,6 +179,15 @@ TEST(JsonSchemaConstraintTest, UnsupportedKeywordsAreRefusedByName) {
   auto required = TokenConstraint::Create(Schema(R"({"type": "object", "properties": {}, "required": ["x"]})"),
                                           SmallTokenizer());
   EXPECT_THAT(required.status().message(), HasSubstr("'x', which is not in properties"));
+  // Required names and no properties at all (typed or implied): refused alike, not matched as any
+  // object (which let {"hedaing": …} through where validation wants "heading").
+  for (const char* schema : {R"({"type": "object", "required": ["heading"]})", R"({"required": ["heading"]})",
+                             R"({"type": "array", "items": {"required": ["heading"]}})"}) {
+    auto unnamed = TokenConstraint::Create(Schema(schema), SmallTokenizer());
+    EXPECT_FALSE(unnamed.ok()) << schema;
+    EXPECT_THAT(unnamed.status().message(), HasSubstr("required")) << schema;
+  }
+  EXPECT_TRUE(TokenConstraint::Create(Schema(R"({"type": "object", "required": []})"), SmallTokenizer()).ok());
   EXPECT_FALSE(TokenConstraint::Create(Schema("{not json"), SmallTokenizer()).ok());
 }
 

@@ -319,6 +319,10 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   EXPECT_FALSE(ranked->sentences[0].leans_on_context);
   EXPECT_TRUE(ranked->sentences[1].leans_on_context);
   EXPECT_TRUE(ranked->sentences[2].leans_on_context);
+  // With the sentence each leans on, when its passage has one right before it.
+  EXPECT_EQ(ranked->sentences[0].previous, "");
+  EXPECT_EQ(ranked->sentences[1].previous, "例如，AI Agent 可以自动处理大量审核工作。");
+  EXPECT_EQ(ranked->sentences[2].previous, "") << "the passage's first sentence";
 }
 
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {

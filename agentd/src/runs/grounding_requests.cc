@@ -115,8 +115,10 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
   auto list = [](const std::vector<memory::RankedSentence>& items) {
     Json out = Json::array();
     for (const memory::RankedSentence& s : items) {
-      out.push_back({{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
-                     {"leans", s.leans_on_context}});
+      Json item = {{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
+                   {"leans", s.leans_on_context}};
+      if (!s.previous.empty()) item["previous"] = s.previous;
+      out.push_back(std::move(item));
     }
     return out;
   };

@@ -179,7 +179,14 @@ class Compiler {
   }
 
   absl::StatusOr<const SchemaNode*> Object(const OrderedJson& s, const std::string& path, int depth) {
-    if (!s.contains("properties")) return out_->any_object();
+    if (!s.contains("properties")) {
+      // Required names must be properties (below): without any, an object matched as any object
+      // left them unchecked while validation applied them (found by fuzz_json_matcher).
+      if (s.contains("required") && !(s["required"].is_array() && s["required"].empty())) {
+        return Error(path + ".required", "names properties, but the object has none");
+      }
+      return out_->any_object();
+    }
     const OrderedJson& properties = s["properties"];
     if (!properties.is_object()) return Error(path + ".properties", "must be an object");
     if (properties.size() > kMaxCandidates) return Error(path + ".properties", "at most 64 properties");

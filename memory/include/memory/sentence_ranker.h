@@ -71,6 +71,9 @@ struct RankedSentence {
   // Whether it opens with a pronoun or a continuation ("这", "It", "例如"): it leans on the
   // sentence before it in its source, so a writer should not open a paragraph with it.
   bool leans_on_context = false;
+  // When it leans: the sentence right before it in its passage (only spacing between them),
+  // which a writer may quote first to give it its subject; empty when there is none.
+  std::string previous;
 };
 
 struct RankedRow {
