@@ -618,14 +618,16 @@ local function extractive(ctx, inputs, c, outline)
       if before and not (k > 1 and kept[k - 1].text == before) then
         local held = false
         for _, w in ipairs(kept) do if w.text == before then held = true end end
-        if not held then with_context[#with_context + 1] = {text = before, citation = u.citation} end
+        if not held then
+          with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
+        end
       end
       with_context[#with_context + 1] = u
     end
     kept = with_context
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can.
-    local function leans(u) return where[u.text] ~= nil and where[u.text].leans end
+    local function leans(u) return u.leans or (where[u.text] ~= nil and where[u.text].leans) end
     if #kept > 1 and leans(kept[1]) then
       for k = 2, #kept do
         if not leans(kept[k]) then

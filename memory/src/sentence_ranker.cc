@@ -150,6 +150,17 @@ double StandsAlone(const std::string& text) {
   return 1.0;
 }
 
+// Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover"): it reads
+// well enough after any sentence on its subject, so its predecessor need not be quoted with it.
+bool OnlyAdds(const std::string& text) {
+  static constexpr std::string_view kAdditive[] = {"此外", "另外", "同时", "与此同时", "并且", "Moreover", "Also",
+                                                   "And ", "In addition"};
+  for (std::string_view opener : kAdditive) {
+    if (text.compare(0, opener.size(), opener) == 0) return true;
+  }
+  return false;
+}
+
 // The terms of the focus that the background lacks, and how many of them a sentence needs.
 struct FocusTerms {
   TermSet terms;
@@ -265,7 +276,12 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;
       sentences[i].score = scored->relevance[i] * alone * fits;
       sentences[i].leans_on_context = alone < 1.0;
-      if (sentences[i].leans_on_context) sentences[i].previous = std::move(previous[i]);
+      // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
+      // subject will do) or the predecessor leans on one before it but for adding.
+      if (sentences[i].leans_on_context && !OnlyAdds(sentences[i].text) && !previous[i].empty()) {
+        sentences[i].previous_leans = StandsAlone(previous[i]) < 1.0;
+        if (!sentences[i].previous_leans || OnlyAdds(previous[i])) sentences[i].previous = std::move(previous[i]);
+      }
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;

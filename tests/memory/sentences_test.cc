@@ -319,10 +319,21 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   EXPECT_FALSE(ranked->sentences[0].leans_on_context);
   EXPECT_TRUE(ranked->sentences[1].leans_on_context);
   EXPECT_TRUE(ranked->sentences[2].leans_on_context);
-  // With the sentence each leans on, when its passage has one right before it.
-  EXPECT_EQ(ranked->sentences[0].previous, "");
-  EXPECT_EQ(ranked->sentences[1].previous, "例如，AI Agent 可以自动处理大量审核工作。");
+  // The sentence one leans on comes with it when it stands alone (here it leans too).
+  EXPECT_EQ(ranked->sentences[1].previous, "");
+  EXPECT_TRUE(ranked->sentences[1].previous_leans);
   EXPECT_EQ(ranked->sentences[2].previous, "") << "the passage's first sentence";
+
+  const std::vector<PassageInput> pronouns = {
+      {"DeepSeek-R1 真正令人瞩目的地方在于其极低的训练成本。它仅用 557.6 万美元完成了模型训练。此外，它还开源了全部模型权重。",
+       true}};
+  auto leaning = RankSentences(nullptr, "DeepSeek-R1 训练成本 模型", pronouns, {.k = 3});
+  ASSERT_TRUE(leaning.ok());
+  for (const RankedSentence& s : leaning->sentences) {
+    if (s.text.starts_with("它")) EXPECT_EQ(s.previous, "DeepSeek-R1 真正令人瞩目的地方在于其极低的训练成本。");
+    if (s.text.starts_with("此外")) EXPECT_EQ(s.previous, "") << "it only adds";
+    if (s.text.starts_with("DeepSeek")) EXPECT_EQ(s.previous, "");
+  }
 }
 
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {

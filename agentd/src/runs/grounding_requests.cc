@@ -117,7 +117,10 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
     for (const memory::RankedSentence& s : items) {
       Json item = {{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
                    {"leans", s.leans_on_context}};
-      if (!s.previous.empty()) item["previous"] = s.previous;
+      if (!s.previous.empty()) {
+        item["previous"] = s.previous;
+        item["previous_leans"] = s.previous_leans;
+      }
       out.push_back(std::move(item));
     }
     return out;

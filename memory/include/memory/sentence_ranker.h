@@ -71,9 +71,12 @@ struct RankedSentence {
   // Whether it opens with a pronoun or a continuation ("这", "It", "例如"): it leans on the
   // sentence before it in its source, so a writer should not open a paragraph with it.
   bool leans_on_context = false;
-  // When it leans: the sentence right before it in its passage (only spacing between them),
-  // which a writer may quote first to give it its subject; empty when there is none.
+  // When it leans on more than a topic ("它", "这", "例如", "而"; not "此外", "同时"): the sentence
+  // right before it in its passage (only spacing between them), which a writer may quote first
+  // to give it its subject; empty when there is none or that one leans too (but for adding,
+  // previous_leans then).
   std::string previous;
+  bool previous_leans = false;
 };
 
 struct RankedRow {
