@@ -14,12 +14,13 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-// `phrase` in `text` where a word starts (so "when" is not found in "whenever's" middle).
+// `phrase` in `text` as words of their own (so "when" is not found in "whenever's" middle, nor
+// "a third" in "a third-party vendor").
 bool HasPhrase(const std::string& text, std::string_view phrase) {
   for (size_t at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1)) {
     const bool starts = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
     const size_t end = at + phrase.size();
-    const bool ends = end >= text.size() || !std::isalnum(static_cast<unsigned char>(text[end]));
+    const bool ends = end >= text.size() || (!std::isalnum(static_cast<unsigned char>(text[end])) && text[end] != '-');
     if (starts && ends) return true;
   }
   return false;

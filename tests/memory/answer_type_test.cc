@@ -53,6 +53,7 @@ TEST(AnswerTypeTest, AQuantityIsAnyNumberButAYearAndATimeIsAYearOrAMonth) {
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "The price per token fell roughly tenfold between 2023 and 2024."));
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "推理成本在两年内下降了一半。"));
   EXPECT_FALSE(Offers(AnswerType::kQuantity, "Prices fell between 2023 and 2024."));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "The port hired a third-party operator in 2024."));
   // A month or a day is a time, not a quantity or a count.
   const std::string released = "2025 年 1 月 20 日，DeepSeek 发布了推理模型 DeepSeek-R1。";
   EXPECT_FALSE(Offers(AnswerType::kQuantity, released));
