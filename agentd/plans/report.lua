@@ -124,6 +124,32 @@ local function overlap(a, b)
   return union == 0 and 1 or shared / union
 end
 
+-- The share of a's letter-and-digit bigrams (punctuation and spaces skipped, so "AI+影视：" and
+-- "AI+影视: " read alike) that b has: near 1, a says nothing b does not.
+local function word_bigrams(text)
+  local set, count, previous = {}, 0, nil
+  for _, cp in utf8.codes(text) do
+    local letter = (cp >= 48 and cp <= 57) or (cp >= 65 and cp <= 90) or (cp >= 97 and cp <= 122) or
+                   (cp >= 0x4E00 and cp <= 0x9FFF)
+    if letter then
+      if previous ~= nil then
+        local key = previous .. ":" .. cp
+        if not set[key] then set[key] = true; count = count + 1 end
+      end
+      previous = cp
+    end
+  end
+  return set, count
+end
+local function contained(a, b)
+  local sa, na = word_bigrams(a)
+  local sb = word_bigrams(b)
+  if na == 0 then return 1 end
+  local shared = 0
+  for key in pairs(sa) do if sb[key] then shared = shared + 1 end end
+  return shared / na
+end
+
 -- "text[n]text[m]" → {{text = ..., citation = n}, ...}; a unit cut short has no "[n]" and is left out.
 local function quoted_units(text)
   local units = {}
@@ -573,14 +599,27 @@ local function extractive(ctx, inputs, c, outline)
     -- the best two in the first section, which answers the topic itself); near-duplicates go;
     -- the best-ranked unused candidates fill up to two sentences.
     local kept = {}
+    -- A shorter sentence whose words a longer one nearly all holds ("AI+影视: 赋能生产全环节;" beside
+    -- "AI+影视：AIGC 有望在影视生产全环节得到广泛应用。") says nothing more.
+    local function restates(u, w) return #w.text > #u.text and contained(u.text, w.text) >= 0.7 end
     local function add(u)
-      for _, k in ipairs(kept) do if k.text == u.text or overlap(k.text, u.text) > 0.6 then return end end
+      for _, k in ipairs(kept) do
+        if k.text == u.text or overlap(k.text, u.text) > 0.6 or restates(u, k) then return end
+      end
       kept[#kept + 1] = u
     end
     for k = 1, math.min(i == 1 and 2 or 1, #candidates) do
       add({text = candidates[k].text, citation = candidates[k].passage})
     end
     for _, u in ipairs(units) do add(u) end
+    -- And one kept before a longer one that restates it goes.
+    local distinct = {}
+    for _, u in ipairs(kept) do
+      local restated = false
+      for _, w in ipairs(kept) do if w ~= u and restates(u, w) then restated = true end end
+      if not restated then distinct[#distinct + 1] = u end
+    end
+    kept = distinct
     for _, s in ipairs(candidates) do
       if #kept >= 2 then break end
       add({text = s.text, citation = s.passage})
