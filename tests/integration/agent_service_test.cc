@@ -248,7 +248,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     std::string topic, answer, subject;
   };
   const std::vector<Topic> topics = {{"2023年中国AI Agent市场规模是多少？", "554", "Agent"},
-                                     {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元", ""}};
+                                     {"DeepSeek V3 的完整训练成本是多少美元？", "557万美元", ""},
+                                     // Its sources state the figure twice, once in a longer sentence.
+                                     {"2023年生成式AI总投资额达到多少亿美元？", "252.3", ""}};
   int tables_seen = 0;
   for (const auto& [topic, answer, subject] : topics) {
     RunT started = StartRun("report", {{"topic", topic}, {"collection", "reports"}});
@@ -272,9 +274,39 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     // of their own when its sources have any: per such section, which units have one.
     bool measuring = false;
     std::set<bool> figures_in_section;
+    // No sentence of a section is a shorter one's restatement: 70% of the shorter's letter and
+    // digit bigrams (ASCII and CJK) in the longer, as the plan measures it.
+    std::vector<std::string> section_sentences;
+    auto bigrams = [](const std::string& text) {
+      std::set<std::pair<uint32_t, uint32_t>> out;
+      uint32_t previous = 0;
+      for (size_t i = 0; i < text.size();) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        const int length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        uint32_t cp = length == 1 ? c : c & (0xFF >> (length + 1));
+        for (int k = 1; k < length && i + k < text.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        i += length;
+        const bool letter = std::isalnum(static_cast<int>(cp < 0x80 ? cp : 0)) || (cp >= 0x4E00 && cp <= 0x9FFF);
+        if (!letter) continue;
+        if (previous != 0) out.insert({previous, cp});
+        previous = cp;
+      }
+      return out;
+    };
     auto check_section = [&] {
       EXPECT_LE(figures_in_section.size(), 1u) << "a quantity's section quotes sentences without figures:\n" << content;
       figures_in_section.clear();
+      for (const std::string& shorter : section_sentences) {
+        for (const std::string& longer : section_sentences) {
+          if (longer.size() <= shorter.size()) continue;
+          const auto a = bigrams(shorter), b = bigrams(longer);
+          size_t shared = 0;
+          for (const auto& pair : a) shared += b.count(pair);
+          EXPECT_LT(static_cast<double>(shared), 0.7 * static_cast<double>(a.size()))
+              << "restated in its section: " << shorter << "\nby: " << longer;
+        }
+      }
+      section_sentences.clear();
     };
     while (std::getline(lines, line)) {
       if (line == "## 参考文献") break;
@@ -322,6 +354,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
         ASSERT_TRUE(passages.count(number)) << content;
         EXPECT_NE(passages[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence;
         EXPECT_TRUE(seen.insert(sentence).second) << "repeated: " << sentence;
+        section_sentences.push_back(sentence);
         if (measuring) {
           bool figure = false;  // a digit not written after a letter ("37%", not "H800")
           for (size_t k = 0; k < sentence.size() && !figure; ++k) {
