@@ -8,11 +8,15 @@
 
 #include "acronyms.h"
 #include "answer_type.h"
+#include "leaning.h"
 #include "bm25_index.h"
 #include "memory/lexical.h"
 
 namespace memory {
 namespace {
+
+using internal::OnlyAdds;
+using internal::StandsAlone;
 
 // Relevance of each text to the query in [0, 1]: BM25 over the texts themselves and, with an
 // embedder, the cosine of the vectors, each scaled by its best value, averaged.
@@ -122,44 +126,6 @@ double Contained(const TermSet& a, const TermSet& b) {
   return static_cast<double>(shared) / static_cast<double>(a.size());
 }
 constexpr double kContained = 0.75;
-
-// How much a sentence can stand alone as a quote, out of the text around it: one that opens with
-// a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
-// opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
-// of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
-// heading about agents reads as a non sequitur. So is a Chinese sentence that opens with the
-// adverb of its verb, its subject left in the sentence before ("显著提升了训练效率，降低了训练成本。"
-// quoted alone says nothing of what did), and one that is a list's later item ("其次", "Finally,").
-double StandsAlone(const std::string& text) {
-  static constexpr std::string_view kContinuations[] = {
-      "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如", "譬如",
-      "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时",
-      "显著", "大幅", "进一步", "从而", "进而", "并且", "极大",
-      "Second,", "Secondly", "Third,", "Thirdly", "Finally,", "Lastly,", "On the other hand", "其次", "再次", "最后，",
-      "第二，", "第三，", "另一方面"};
-  // A list's first item ("首先，", "First,") announces the rest, which a quote alone lacks.
-  static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
-                                                   "Such ", "其", "该", "这", "此", "它", "他们",
-                                                   "First,", "Firstly", "首先", "第一，", "一方面"};
-  for (std::string_view opener : kContinuations) {
-    if (text.compare(0, opener.size(), opener) == 0) return 0.6;
-  }
-  for (std::string_view opener : kPronouns) {
-    if (text.compare(0, opener.size(), opener) == 0) return 0.85;
-  }
-  return 1.0;
-}
-
-// Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover"): it reads
-// well enough after any sentence on its subject, so its predecessor need not be quoted with it.
-bool OnlyAdds(const std::string& text) {
-  static constexpr std::string_view kAdditive[] = {"此外", "另外", "同时", "与此同时", "并且", "Moreover", "Also",
-                                                   "And ", "In addition"};
-  for (std::string_view opener : kAdditive) {
-    if (text.compare(0, opener.size(), opener) == 0) return true;
-  }
-  return false;
-}
 
 // The terms of the focus that the background lacks, and how many of them a sentence needs.
 struct FocusTerms {

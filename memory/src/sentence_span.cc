@@ -1,5 +1,7 @@
 #include "sentence_span.h"
 
+#include "leaning.h"
+
 #include "memory/sentences.h"
 #include "table_lines.h"
 #include "utf8_text.h"
@@ -64,32 +66,58 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
   // unit whole: the heading is no fragment of the line before.
   const bool at_line_start = start == window_start ? window_starts_at_sentence : cps[start - 1 - window_start] == '\n';
   if (start < end && at_line_start && cps[start - window_start] == '#') span.starts_sentence = true;
+  // The span's start moved back to take in the sentence starting at s_start (false when that is
+  // out of reach of the chunk's start).
+  auto start_at = [&](uint64_t s_start) {
+    // From the start of the line the sentence starts on: a first line cut short would read as a
+    // heading to the splitter (PDF text is short lines of one width); the tail of the sentence
+    // before it on that line is a fragment the splitter drops.
+    uint64_t line_start = s_start;
+    while (line_start > window_start && cps[line_start - 1 - window_start] != '\n') --line_start;
+    // Only a short line (PDF text: its end seen, within the widening of its start) is taken from
+    // its start: a line of prose may run back past the window, whose start is then no line's
+    // start.
+    uint64_t line_end = s_start;
+    while (line_end < window_end && cps[line_end - window_start] != '\n') ++line_end;
+    const bool short_line = line_end < window_end && line_end - line_start <= options.max_widening;
+    if (short_line && start - line_start <= options.max_widening) {
+      span.start = line_start;
+      span.starts_sentence = blank(line_start, s_start);
+      return true;
+    }
+    if (start - s_start <= options.max_widening) {
+      span.start = s_start;  // a long line (prose): its start is no heading either way
+      span.starts_sentence = true;
+      return true;
+    }
+    return false;
+  };
   for (const PassageSentence& s : sentences.sentences) {
     const uint64_t s_start = window_start + s.start, s_end = window_start + s.end;
     if (s_start < start && start < s_end) {
-      // From the start of the line the sentence starts on: a first line cut short would read
-      // as a heading to the splitter (PDF text is short lines of one width); the tail of the
-      // sentence before it on that line is a fragment the splitter drops.
-      uint64_t line_start = s_start;
-      while (line_start > window_start && cps[line_start - 1 - window_start] != '\n') --line_start;
-      // Only a short line (PDF text: its end seen, within the widening of its start) is taken
-      // from its start: a line of prose may run back past the window, whose start is then no
-      // line's start.
-      uint64_t line_end = s_start;
-      while (line_end < window_end && cps[line_end - window_start] != '\n') ++line_end;
-      const bool short_line = line_end < window_end && line_end - line_start <= options.max_widening;
-      if (short_line && start - line_start <= options.max_widening) {
-        span.start = line_start;
-        span.starts_sentence = blank(line_start, s_start);
-      } else if (start - s_start <= options.max_widening) {
-        span.start = s_start;  // a long line (prose): its start is no heading either way
-        span.starts_sentence = true;
-      }
+      start_at(s_start);
     } else if (s_start >= start && s_start < end && blank(start, s_start)) {
       span.starts_sentence = true;  // the chunk begins with a whole sentence
     }
     if (s_start < end && end < s_end && s_end - end <= options.max_widening) {
       span.end = s_end;
+    }
+  }
+  // A span that starts with a sentence leaning on the one before it ("这可能会对……产生正面影响",
+  // "它打破了……": a chunk cut right after its subject) takes that one in too, when it lies just
+  // before and within reach: quoted alone, its pronoun would name nothing.
+  if (span.starts_sentence) {
+    for (size_t i = 1; i < sentences.sentences.size(); ++i) {
+      const PassageSentence& s = sentences.sentences[i];
+      const PassageSentence& before = sentences.sentences[i - 1];
+      const uint64_t s_start = window_start + s.start, before_start = window_start + before.start;
+      if (s_start < span.start || !blank(span.start, s_start)) continue;
+      if (StandsAlone(s.text) < 1.0 && !OnlyAdds(s.text) && StandsAlone(before.text) == 1.0 && before.end <= s.start &&
+          s.start - before.end <= 3 && before_start < span.start) {
+        const SentenceSpan kept = span;
+        if (!start_at(before_start)) span = kept;
+      }
+      break;
     }
   }
   // A chunk cut after a table's row leaves the rows that follow it (a total row set apart on the

@@ -47,9 +47,15 @@ TEST(SentenceSpanTest, BothEdgesMoveOutSoTheCutSentencesCanBeQuotedWhole) {
   for (const auto& s : SplitSentences(widened, {.starts_at_sentence = span.starts_sentence}).sentences) quotable.push_back(s.text);
   EXPECT_THAT(quotable, ElementsAre("据中影科技介绍，中影CINITY电影系统开创性实现了 4K、3D、高亮度、高帧率、高动态范围、广色域、沉浸式声音七大电影放映高新技术的融合。",
                                     "这些技术与观影体验息息相关。"));
-  // A sentence that starts a line: the span starts there, and says so.
+  // A sentence that starts a line and leans on the one before it ("这些技术"): the span takes
+  // that one in, from its line's start as above.
   span = WidenToSentences(window, 1000, false, 1000 + Find(window, "观影体验"), 1000 + CodePointCount(window));
-  EXPECT_EQ(span.start, 1000 + Find(window, "这些技术"));
+  EXPECT_EQ(span.start, 1000u);
+  EXPECT_FALSE(span.starts_sentence);
+  // One that stands alone: the span starts there, and says so.
+  const std::string alone = std::string(window).replace(window.find("这些技术"), std::string("这些技术").size(), "影院技术");
+  span = WidenToSentences(alone, 1000, false, 1000 + Find(alone, "观影体验"), 1000 + CodePointCount(alone));
+  EXPECT_EQ(span.start, 1000 + Find(alone, "影院技术"));
   EXPECT_TRUE(span.starts_sentence);
 }
 

@@ -1,0 +1,21 @@
+// Whether a sentence quoted alone leans on the one before it in its source: one that opens
+// with a pronoun ("它", "This"), an example or a continuation ("例如", "However"), or a list's
+// item ("首先", "其次"). The ranker weighs such sentences down and names their predecessor; the
+// widening of a search hit takes the predecessor in when the hit starts with one.
+#ifndef AGENTD_MEMORY_LEANING_H_
+#define AGENTD_MEMORY_LEANING_H_
+
+#include <string>
+
+namespace memory::internal {
+
+// 1.0 for a sentence that stands alone; less for one that leans (0.85 a pronoun or a list's
+// first item, 0.6 a continuation, an example or a later item).
+double StandsAlone(const std::string& text);
+
+// Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
+bool OnlyAdds(const std::string& text);
+
+}  // namespace memory::internal
+
+#endif  // AGENTD_MEMORY_LEANING_H_
