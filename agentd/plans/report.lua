@@ -102,15 +102,22 @@ local function check_citations(text, count)
   return cleaned, cited, dropped, sentences, with_citation
 end
 
--- Character bigrams of a text (its code points pairwise), for near-duplicate checks.
-local function bigrams(text)
+-- Character bigrams of a text (its code points pairwise), for near-duplicate checks; with
+-- letters_only, of its letters and digits alone (punctuation and spaces skipped, so "AI+影视："
+-- and "AI+影视: " read alike).
+local function is_letter(cp)
+  return (cp >= 48 and cp <= 57) or (cp >= 65 and cp <= 90) or (cp >= 97 and cp <= 122) or (cp >= 0x4E00 and cp <= 0x9FFF)
+end
+local function bigrams(text, letters_only)
   local set, count, previous = {}, 0, nil
   for _, cp in utf8.codes(text) do
-    if previous ~= nil then
-      local key = previous .. ":" .. cp
-      if not set[key] then set[key] = true; count = count + 1 end
+    if not letters_only or is_letter(cp) then
+      if previous ~= nil then
+        local key = previous .. ":" .. cp
+        if not set[key] then set[key] = true; count = count + 1 end
+      end
+      previous = cp
     end
-    previous = cp
   end
   return set, count
 end
@@ -124,26 +131,10 @@ local function overlap(a, b)
   return union == 0 and 1 or shared / union
 end
 
--- The share of a's letter-and-digit bigrams (punctuation and spaces skipped, so "AI+影视：" and
--- "AI+影视: " read alike) that b has: near 1, a says nothing b does not.
-local function word_bigrams(text)
-  local set, count, previous = {}, 0, nil
-  for _, cp in utf8.codes(text) do
-    local letter = (cp >= 48 and cp <= 57) or (cp >= 65 and cp <= 90) or (cp >= 97 and cp <= 122) or
-                   (cp >= 0x4E00 and cp <= 0x9FFF)
-    if letter then
-      if previous ~= nil then
-        local key = previous .. ":" .. cp
-        if not set[key] then set[key] = true; count = count + 1 end
-      end
-      previous = cp
-    end
-  end
-  return set, count
-end
+-- The share of a's letter-and-digit bigrams that b has: near 1, a says nothing b does not.
 local function contained(a, b)
-  local sa, na = word_bigrams(a)
-  local sb = word_bigrams(b)
+  local sa, na = bigrams(a, true)
+  local sb = bigrams(b, true)
   if na == 0 then return 1 end
   local shared = 0
   for key in pairs(sa) do if sb[key] then shared = shared + 1 end end

@@ -42,4 +42,11 @@ bool OnlyAdds(const std::string& text) {
   return false;
 }
 
+bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.0 && !OnlyAdds(text); }
+
+bool FollowsDirectly(const PassageSentence& before, const PassageSentence& after) {
+  constexpr uint64_t kAdjacent = 3;
+  return before.end <= after.start && after.start - before.end <= kAdjacent;
+}
+
 }  // namespace memory::internal

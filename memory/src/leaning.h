@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "memory/sentences.h"
+
 namespace memory::internal {
 
 // 1.0 for a sentence that stands alone; less for one that leans (0.85 a pronoun or a list's
@@ -15,6 +17,14 @@ double StandsAlone(const std::string& text);
 
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
+
+// Whether `text` leans on more than a topic ("它", "这", "例如", "而"; not "此外"): the sentence it
+// follows should be read with it.
+bool LeansOnPredecessor(const std::string& text);
+
+// Whether `after` follows `before` in their passage with only spacing between (a line break or
+// two and the odd space in PDF text).
+bool FollowsDirectly(const PassageSentence& before, const PassageSentence& after);
 
 }  // namespace memory::internal
 

@@ -15,8 +15,8 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <unordered_map>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -74,7 +74,6 @@ constexpr IndexBound kIndexBounds[] = {
     {"index.ivf_nprobe", &IndexSpec::ivf_nprobe, 1, 1 << 20},
     {"index.pq_m", &IndexSpec::pq_m, 1, 65536},
     {"index.pq_nbits", &IndexSpec::pq_nbits, 1, 12}};
-
 
 // IVF-PQ keeps pq_m × 2^pq_nbits distances per query and trains 2^pq_nbits centroids per
 // sub-quantiser: 2^20 floats (4 MiB) a query is far past any recall gain.

@@ -8,8 +8,8 @@
 
 #include "acronyms.h"
 #include "answer_type.h"
-#include "leaning.h"
 #include "bm25_index.h"
+#include "leaning.h"
 #include "memory/lexical.h"
 
 namespace memory {
@@ -185,15 +185,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
     PassageSentences found = SplitSentences(passages[p].text, split);
-    // Each sentence's predecessor in the passage, when nothing but spacing lies between them (a
-    // line break or two and the odd space in PDF text).
-    constexpr uint64_t kAdjacent = 3;
+    // Each sentence's predecessor in the passage, when nothing but spacing lies between them.
     std::vector<std::string> predecessors(found.sentences.size());
     for (size_t j = 1; j < found.sentences.size(); ++j) {
-      const PassageSentence& before = found.sentences[j - 1];
-      if (before.end <= found.sentences[j].start && found.sentences[j].start - before.end <= kAdjacent) {
-        predecessors[j] = before.text;
-      }
+      if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = found.sentences[j - 1].text;
     }
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
@@ -244,7 +239,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       sentences[i].leans_on_context = alone < 1.0;
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.
-      if (sentences[i].leans_on_context && !OnlyAdds(sentences[i].text) && !previous[i].empty()) {
+      if (internal::LeansOnPredecessor(sentences[i].text) && !previous[i].empty()) {
         sentences[i].previous_leans = StandsAlone(previous[i]) < 1.0;
         if (!sentences[i].previous_leans || OnlyAdds(previous[i])) sentences[i].previous = std::move(previous[i]);
       }

@@ -112,8 +112,8 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
       const PassageSentence& before = sentences.sentences[i - 1];
       const uint64_t s_start = window_start + s.start, before_start = window_start + before.start;
       if (s_start < span.start || !blank(span.start, s_start)) continue;
-      if (StandsAlone(s.text) < 1.0 && !OnlyAdds(s.text) && StandsAlone(before.text) == 1.0 && before.end <= s.start &&
-          s.start - before.end <= 3 && before_start < span.start) {
+      if (LeansOnPredecessor(s.text) && StandsAlone(before.text) == 1.0 && FollowsDirectly(before, s) &&
+          before_start < span.start) {
         const SentenceSpan kept = span;
         if (!start_at(before_start)) span = kept;
       }

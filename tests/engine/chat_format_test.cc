@@ -128,48 +128,37 @@ TEST(ChatFormatTest, DeepseekV2MatchesTheOfficialTemplate) {
   EXPECT_THAT(std::string(turn.status().message()), ::testing::HasSubstr("messages[1]"));
 }
 
-TEST(ChatFormatTest, DeepseeksVocabularyWithoutV3sRoleTokensGetsTheV2Format) {
-  const char* json = R"({
-    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
-    "added_tokens": [{"id": 2, "content": "<｜begin▁of▁sentence｜>", "special": true},
-                     {"id": 3, "content": "<｜end▁of▁sentence｜>", "special": true}],
-    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+// The chat format chosen for a byte-level BPE vocabulary of `size` plain tokens followed by
+// `added` special tokens.
+absl::StatusOr<std::unique_ptr<ChatFormat>> FormatForVocabulary(int size, const std::vector<std::string>& added) {
+  std::string json = R"({"model": {"type": "BPE", "vocab": {)";
+  for (int i = 0; i < size; ++i) json += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
+  json += R"(}, "merges": []}, "added_tokens": [)";
+  for (size_t k = 0; k < added.size(); ++k) {
+    json += (k ? ", " : "") + std::string(R"({"id": )") + std::to_string(size + static_cast<int>(k)) +
+            R"(, "content": ")" + added[k] + R"(", "special": true})";
+  }
+  json += R"(], "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
     "decoder": {"type": "ByteLevel"}})";
   auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
-  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  auto format = ChatFormat::ForTokenizer(**tokenizer);
+  if (!tokenizer.ok()) return tokenizer.status();
+  return ChatFormat::ForTokenizer(**tokenizer);
+}
+
+TEST(ChatFormatTest, DeepseeksVocabularyWithoutV3sRoleTokensGetsTheV2Format) {
+  auto format = FormatForVocabulary(2, {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"});
   ASSERT_TRUE(format.ok()) << format.status();
   EXPECT_EQ((*format)->kind(), ChatFormat::Kind::kDeepseekV2);
 }
 
 TEST(ChatFormatTest, DeepseekCodersVocabularyIsNotGivenTheV2Format) {
   // Same BOS/EOS names, but turns end with <|EOT|> in an instruction format rendered nowhere here.
-  const char* json = R"({
-    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
-    "added_tokens": [{"id": 2, "content": "<｜begin▁of▁sentence｜>", "special": true},
-                     {"id": 3, "content": "<｜end▁of▁sentence｜>", "special": true},
-                     {"id": 4, "content": "<|EOT|>", "special": true}],
-    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
-    "decoder": {"type": "ByteLevel"}})";
-  auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
-  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  auto format = ChatFormat::ForTokenizer(**tokenizer);
+  auto format = FormatForVocabulary(2, {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<|EOT|>"});
   EXPECT_EQ(format.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(format.status().message()), ::testing::HasSubstr("<|EOT|>"));
 
   // A vocabulary of DeepSeek-V2's size with <|EOT|> among its tokens is V2's, not the coder's.
-  std::string vocab = "{";
-  for (int i = 0; i < 100000; ++i) vocab += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
-  vocab += "}";
-  const std::string large = R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []},
-    "added_tokens": [{"id": 100000, "content": "<｜begin▁of▁sentence｜>", "special": true},
-                     {"id": 100001, "content": "<｜end▁of▁sentence｜>", "special": true},
-                     {"id": 100002, "content": "<|EOT|>", "special": true}],
-    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
-    "decoder": {"type": "ByteLevel"}})";
-  auto v2 = Tokenizer::FromJson(large, "", "t.json");
-  ASSERT_TRUE(v2.ok()) << v2.status();
-  auto v2_format = ChatFormat::ForTokenizer(**v2);
+  auto v2_format = FormatForVocabulary(100000, {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<|EOT|>"});
   ASSERT_TRUE(v2_format.ok()) << v2_format.status();
   EXPECT_EQ((*v2_format)->kind(), ChatFormat::Kind::kDeepseekV2);
 }

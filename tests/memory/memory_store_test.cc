@@ -54,6 +54,8 @@ class HashingEmbedder : public Embedder {
   int dimension_;
 };
 
+std::vector<DocumentInput> Reports();
+
 class MemoryStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<MemoryStore> Open() {
@@ -80,6 +82,24 @@ class MemoryStoreTest : public ::testing::Test {
       it.reset();
       ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[family], key, value).ok());
     });
+  }
+
+  // Collection "c" of tenant "t" created with `index` and given Reports(), then its stored index
+  // settings changed by `change`, as a build that did not check them could have written them.
+  void StoreCollectionThenRewriteItsIndex(const IndexSpec& index, const std::function<void(IndexSpec*)>& change) {
+    {
+      auto store = Open();
+      ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = index}).ok());
+      ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
+    }
+    ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [&](const std::string& record) {
+      uint32_t id = 0;
+      auto info = memory::internal::ParseCollectionRecord(record, &id);
+      EXPECT_TRUE(info.ok()) << info.status();
+      if (!info.ok()) return record;
+      change(&info->spec.index);
+      return memory::internal::CollectionRecord(*info, id);
+    }));
   }
 
   // The postings a closed store at `path` holds, and their keys' bytes.
@@ -596,19 +616,9 @@ TEST_F(MemoryStoreTest, AStoredIndexSettingFaissCannotUseGetsTheDefaultAndTheSto
   // Collections written before CreateCollection refused these (hnsw_m 1 grows FAISS's level
   // histogram until the process dies, at the first ingest and at every start) must not keep the
   // data directory from opening: the stored value gives way to the default.
-  {
-    auto store = Open();
-    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw}}).ok());
-    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
-    uint32_t id = 0;
-    auto info = memory::internal::ParseCollectionRecord(record, &id);
-    EXPECT_TRUE(info.ok()) << info.status();
-    if (!info.ok()) return record;
-    info->spec.index.hnsw_m = 1;
-    info->spec.index.hnsw_ef_search = -5;
-    return memory::internal::CollectionRecord(*info, id);
+  ASSERT_NO_FATAL_FAILURE(StoreCollectionThenRewriteItsIndex({.kind = IndexKind::kHnsw}, [](IndexSpec* index) {
+    index->hnsw_m = 1;
+    index->hnsw_ef_search = -5;
   }));
   // Without its saved index file the index is rebuilt from the stored vectors, with the spec.
   std::filesystem::remove_all(dir_.Join("memory") + "/index");
@@ -627,18 +637,8 @@ TEST_F(MemoryStoreTest, ASavedIndexBuiltWithOtherSettingsIsRebuiltWithTheCollect
   // The index file keeps the structure it was built with. When a collection's stored settings
   // change under it (a value FAISS cannot use gives way to the default at open), growing the old
   // graph would keep the setting that was replaced: the index is rebuilt with the spec instead.
-  {
-    auto store = Open();
-    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kHnsw, .hnsw_m = 4}}).ok());
-    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
-    uint32_t id = 0;
-    auto info = memory::internal::ParseCollectionRecord(record, &id);
-    EXPECT_TRUE(info.ok()) << info.status();
-    if (!info.ok()) return record;
-    info->spec.index.hnsw_m = 1;  // stored by a build that did not check it
-    return memory::internal::CollectionRecord(*info, id);
+  ASSERT_NO_FATAL_FAILURE(StoreCollectionThenRewriteItsIndex({.kind = IndexKind::kHnsw, .hnsw_m = 4}, [](IndexSpec* index) {
+    index->hnsw_m = 1;  // stored by a build that did not check it
   }));
   const std::string index_file = dir_.Join("memory") + "/index/1.faiss";
   ASSERT_TRUE(std::filesystem::exists(index_file));
@@ -750,18 +750,8 @@ TEST_F(MemoryStoreTest, ALongTitleLendsItsChunksAFewShortTermsOnly) {
 TEST_F(MemoryStoreTest, AStoredProductQuantiserThatDoesNotFitTheDimensionGetsTheDefault) {
   // Each field within its bounds, the pair not (CreateCollection checks the pair): the stored
   // sub-quantisers give way to the defaults, as a field out of bounds does.
-  {
-    auto store = Open();
-    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .index = {.kind = IndexKind::kIvfPq, .pq_m = 8}}).ok());
-    ASSERT_TRUE(store->Ingest("t", "c", Reports()).ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kCollections, [](const std::string& record) {
-    uint32_t id = 0;
-    auto info = memory::internal::ParseCollectionRecord(record, &id);
-    EXPECT_TRUE(info.ok()) << info.status();
-    if (!info.ok()) return record;
-    info->spec.index.pq_m = 7;  // does not divide 64
-    return memory::internal::CollectionRecord(*info, id);
+  ASSERT_NO_FATAL_FAILURE(StoreCollectionThenRewriteItsIndex({.kind = IndexKind::kIvfPq, .pq_m = 8}, [](IndexSpec* index) {
+    index->pq_m = 7;  // does not divide 64
   }));
   auto store = Open();
   auto collections = store->ListCollections("t");
