@@ -3,7 +3,9 @@
 corpus for every corpus question as a topic (plus a few broader topics), in each writing style,
 in one run, and scores each report:
 
-- answer coverage: does the question's `answer_contains` reach the report body;
+- answer coverage: does the question's `answer_contains` reach the report body; answer first:
+  is it in the body's first sentence (answer_in_two: its first two), where a reader looks;
+  sections per report;
 - faithfulness: the share of body sentences carrying a citation, and the share of cited
   sentences found verbatim (whitespace aside) in the passage their citation names;
 - readability: repeated sentences, distinct 4-gram ratio (characters for Chinese, words for
@@ -123,7 +125,7 @@ LEANING = ("For example", "For instance", "However", "Therefore", "Moreover", "A
            "譬如", "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时", "It ", "Its ",
            "This ", "These ", "They ", "Their ", "He ", "She ", "Such ", "其", "该", "这", "此", "它", "他们", "显著",
            "大幅", "进一步", "从而", "进而", "并且", "极大", "Second,", "Secondly", "Third,", "Thirdly", "Finally,",
-           "Lastly,", "On the other hand", "其次", "再次", "最后，", "第二，", "第三，", "另一方面", "First,", "Firstly",
+           "Lastly,", "On the other hand", "其次", "再次", "最后，", "最后,", "最终，", "第二，", "第三，", "另一方面", "First,", "Firstly",
            "首先", "第一，", "一方面")
 
 
@@ -145,8 +147,15 @@ def score(markdown, references, answer, chinese, documents):
     junk = sum(len(m.group(0)) for m in JUNK.finditer(text))
     opened = [sentences_of(p) for p in body]
     leaning_openers = sum(1 for ss in opened if ss and ss[0][0].strip().startswith(LEANING))
+    sections = sum(1 for line in markdown.split("\n")
+                   if line.startswith("## ") and not re.match(r"^## (References|参考文献)\s*$", line))
     return {
         "answered": None if answer is None else squash(answer) in squash(full_text),
+        # The reader's first sentence answers the question (in the first two when the first is
+        # the sentence the answer leans on).
+        "answer_first": None if answer is None else bool(sentences) and squash(answer) in squash(sentences[0][0]),
+        "answer_in_two": None if answer is None else squash(answer) in squash("".join(t for t, _ in sentences[:2])),
+        "sections": sections,
         "tables": len(tables),
         "table_cells_verbatim": cells_verbatim / len(cells) if cells else None,
         "sentences": len(sentences),
@@ -238,6 +247,9 @@ def main():
             summary = {
                 "style": style, "reports": len(rows), "succeeded": sum(r["state"] == 3 for r in rows),
                 "answer_coverage": round(sum(bool(r["answered"]) for r in asked) / len(asked), 3) if asked else None,
+                "answer_first": round(sum(bool(r["answer_first"]) for r in asked) / len(asked), 3) if asked else None,
+                "answer_in_two": round(sum(bool(r["answer_in_two"]) for r in asked) / len(asked), 3) if asked else None,
+                "sections_per_report": round(sum(r["sections"] for r in rows) / len(rows), 2),
                 "cited_share": round(cited_total / max(1, sum(r["sentences"] for r in rows)), 3),
                 "verbatim_share": round(sum(r["sentences"] * r["cited_share"] * r["verbatim_share"] for r in rows) / max(1e-9, cited_total), 3),
                 "repeated_sentences": sum(r["repeated_sentences"] for r in rows),

@@ -340,6 +340,11 @@ local function aspects(topic)
     end
   end
   local subject = cut ~= nil and first:sub(1, cut) or (first .. " ")
+  -- In English, a first part that ends on what is measured ("Grid battery storage growth")
+  -- has the words before it as its subject: "… growth and economics" asks for the economics of
+  -- grid battery storage, not of its growth.
+  local head, last = first:match("^(.-%S)%s+(%a+)$")
+  if cut == nil and head ~= nil and FRAMING_EN[last:lower()] then subject = head .. " " end
   -- A part that is only framing ("市场规模与增长": growth is a measure of the same subject) is
   -- no aspect of its own.
   local out = {first}
@@ -499,7 +504,16 @@ local function extractive(ctx, inputs, c, outline)
     -- document's title does not either (a lidar supplier under a report on grid batteries,
     -- found by the word "risk"). Chinese subjects are pairs of characters that many unrelated
     -- sentences share: there the filter only let other noise in (BENCHMARKS.md).
-    local keys = lang == "zh" and {} or subject_keys(topic)
+    -- But under a heading of a Chinese report the subject's Latin names count ("AI Agent" →
+    -- "agent"): a section on "2023-2028 中国 AI Agent 行业市场规模及预测" took the AI chip market's
+    -- size, which shares the heading's years and "行业" but names no agent. (The key findings
+    -- keep every sentence: "谷歌" in "2017年谷歌训练Transformer模型花了多少钱？" is no Latin name.)
+    local keys = subject_keys(topic)
+    if lang == "zh" then
+      local latin = {}
+      for _, key in ipairs(keys) do if i > 1 and key:find("^[%w]+$") then latin[#latin + 1] = key end end
+      keys = latin
+    end
     -- Of the topic's words, those a source's title names are its subject ("coffee" in "Why did
     -- arabica coffee prices rise?", from "Coffee market update"); the rest ("prices", "rise") are
     -- what is asked about it, and any document has sentences on prices.
@@ -536,17 +550,37 @@ local function extractive(ctx, inputs, c, outline)
     return {queries = queries, passages = passages, candidates = candidates, rows = rows}
   end)
 
-  -- No sentence twice in one report: earlier sections keep theirs (deterministic, so a resumed
-  -- run assigns the same).
-  local taken, offered = {}, {}
-  for i in ipairs(outline.sections) do
-    offered[i] = {}
-    for _, s in ipairs(evidence[i].candidates) do
+  -- No sentence twice in one report. The key findings take their best two first (they always
+  -- quote them), every other section its best, then the sections take turns, each its best
+  -- sentence not yet taken: taken in
+  -- one go, the key findings' six offered sentences (of which they quote three or four) had
+  -- left a short source nothing for its own headings ("Prices", "Risks" under a report on grid
+  -- batteries). Deterministic, so a resumed run assigns the same.
+  local taken, offered, next_of = {}, {}, {}
+  local function offer(i)
+    local list = evidence[i].candidates
+    while next_of[i] <= #list do
+      local s = list[next_of[i]]
+      next_of[i] = next_of[i] + 1
       local key = s.text:gsub("%s", "")
-      if not taken[key] and #offered[i] < max_sentences + 2 then
+      if not taken[key] then
         taken[key] = true
         offered[i][#offered[i] + 1] = s
+        return true
       end
+    end
+    return false
+  end
+  for i in ipairs(outline.sections) do offered[i], next_of[i] = {}, 1 end
+  if #outline.sections > 0 then
+    for _ = 1, 2 do offer(1) end
+    for i = 2, #outline.sections do offer(i) end
+  end
+  local more = true
+  while more do
+    more = false
+    for i in ipairs(outline.sections) do
+      if #offered[i] < max_sentences + 2 and offer(i) then more = true end
     end
   end
 
@@ -638,6 +672,24 @@ local function extractive(ctx, inputs, c, outline)
       if ra ~= rb then return ra < rb end
       return position(a) < position(b)
     end)
+    -- The report's first sentence is where a reader looks for the answer: the best-ranked
+    -- sentence leads the key findings (with a kept sentence right before it in its source,
+    -- "中国 AI Agent 市场空间广阔…" before "2023 年中国 AI Agent 市场规模为 554 亿元…"), the rest
+    -- follow in reading order.
+    if i == 1 and #candidates > 0 then
+      for k = 2, #kept do
+        if kept[k].text == candidates[1].text then
+          local first = k
+          local before, lead = where[kept[k - 1].text], where[kept[k].text]
+          if kept[k - 1].citation == kept[k].citation and before and lead and before["end"] <= lead.start
+             and lead.start - before["end"] <= 3 then
+            first = k - 1
+          end
+          for m = first, k do table.insert(kept, m - first + 1, table.remove(kept, m)) end
+          break
+        end
+      end
+    end
     -- A sentence that leans on the one before it in its source ("它打破了……", "这可能会……") comes
     -- after that sentence, quoted too, when the section does not already hold it: after another
     -- sentence, "它" would name that one's subject.
@@ -655,6 +707,21 @@ local function extractive(ctx, inputs, c, outline)
       with_context[#with_context + 1] = u
     end
     kept = with_context
+    -- A short sentence without a figure ("Lower prices changed project economics.") announces
+    -- the one after it in its paragraph, which says what changed: that one follows it, quoted
+    -- too, when the section does not already hold it.
+    local with_next = {}
+    for k, u in ipairs(kept) do
+      with_next[#with_next + 1] = u
+      local s = where[u.text]
+      local after = s and s.next
+      if after and not (kept[k + 1] and kept[k + 1].text == after) then
+        local held = false
+        for _, w in ipairs(kept) do if w.text == after then held = true end end
+        if not held then with_next[#with_next + 1] = {text = after, citation = u.citation} end
+      end
+    end
+    kept = with_next
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can.
     local function leans(u) return u.leans or (where[u.text] ~= nil and where[u.text].leans) end
@@ -703,10 +770,19 @@ local function extractive(ctx, inputs, c, outline)
 
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
   local tables_used = {}
+  -- Sections were written apart: a sentence one quoted for context (the one another leans on,
+  -- the one a short one announces) may be another's own. The earlier section keeps it.
+  local quoted = {}
   for i, section in ipairs(outline.sections) do
     local n = #headings + 1
     local parts = {}
-    for k, u in ipairs(revised[i].units) do parts[k] = u.text .. "[" .. u.citation .. "]" end
+    for _, u in ipairs(revised[i].units) do
+      local key = u.text:gsub("%s", "")
+      if not quoted[key] then
+        quoted[key] = true
+        parts[#parts + 1] = u.text .. "[" .. u.citation .. "]"
+      end
+    end
     local text = table.concat(parts, separator)
     local rows = evidence[i].rows or {}
     if #rows > 0 then
@@ -720,7 +796,7 @@ local function extractive(ctx, inputs, c, outline)
     -- A heading the sources say nothing quotable about is left out rather than left empty.
     if text ~= "" or i == 1 then
       headings[n], texts[n], passages_of[n] = section.heading, text, evidence[i].passages
-      sentences = sentences + #revised[i].units
+      sentences = sentences + #parts
     end
   end
   return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, sentences)

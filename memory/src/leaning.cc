@@ -17,7 +17,7 @@ double StandsAlone(const std::string& text) {
       "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时",
       "显著", "大幅", "进一步", "从而", "进而", "并且", "极大",
       "Second,", "Secondly", "Third,", "Thirdly", "Finally,", "Lastly,", "On the other hand", "其次", "再次", "最后，",
-      "第二，", "第三，", "另一方面"};
+      "第二，", "第三，", "另一方面", "最终，", "最后,"};
   // A list's first item ("首先，", "First,") announces the rest, which a quote alone lacks.
   static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
                                                    "Such ", "其", "该", "这", "此", "它", "他们",
@@ -43,6 +43,32 @@ bool OnlyAdds(const std::string& text) {
 }
 
 bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.0 && !OnlyAdds(text); }
+
+bool AnnouncesNext(const std::string& text) {
+  int words = 0, cjk = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= '0' && byte <= '9') return false;  // a figure: it says what it says
+    if (byte < 0x80) {
+      const bool letter = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z');
+      if (letter && !in_word) ++words;
+      in_word = letter || (in_word && (byte == '-' || byte == '\''));
+      ++i;
+      continue;
+    }
+    in_word = false;
+    // UTF-8: a lead byte E4..E9 opens a CJK ideograph (U+4E00..U+9FFF).
+    if (byte >= 0xE4 && byte <= 0xE9) ++cjk;
+    i += byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+  }
+  const bool ends_statement = text.ends_with(".") || text.ends_with("。");
+  return ends_statement && (cjk > 0 ? cjk <= kShortCjk && words <= 2 : words >= 2 && words <= kShortWords);
+}
+
+bool InSameParagraph(const PassageSentence& before, const PassageSentence& after) {
+  return before.end <= after.start && after.start - before.end <= 1;
+}
 
 bool FollowsDirectly(const PassageSentence& before, const PassageSentence& after) {
   constexpr uint64_t kAdjacent = 3;

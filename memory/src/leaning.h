@@ -22,6 +22,15 @@ bool OnlyAdds(const std::string& text);
 // follows should be read with it.
 bool LeansOnPredecessor(const std::string& text);
 
+// Whether a sentence is short and states no figure, so that it announces what the next one
+// says ("Lower prices changed project economics.", before the payback time they changed to):
+// at most kShortWords words (kShortCjk ideographs in Chinese), no digit, a full stop.
+constexpr int kShortWords = 7, kShortCjk = 12;
+bool AnnouncesNext(const std::string& text);
+
+// Whether `after` follows `before` in the same paragraph (one space or line break between).
+bool InSameParagraph(const PassageSentence& before, const PassageSentence& after);
+
 // Whether `after` follows `before` in their passage with only spacing between (a line break or
 // two and the odd space in PDF text).
 bool FollowsDirectly(const PassageSentence& before, const PassageSentence& after);

@@ -174,6 +174,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::unordered_set<std::string> excluded;
   for (const std::string& text : options.exclude) excluded.insert(SpacingFree(NormalizeSpacing(text)));
   const FocusTerms focus = FocusOf(options.focus, options.background);
+  constexpr size_t kMaxFocusHeading = 1024;
+  const std::string focus_heading = SpacingFree(NormalizeSpacing(options.focus));
 
   std::vector<RankedSentence> sentences, headings;
   // Each sentence's section heading in its passage (PassageSentence::section). Markdown headings
@@ -185,19 +187,32 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
     PassageSentences found = SplitSentences(passages[p].text, split);
-    // Each sentence's predecessor in the passage, when nothing but spacing lies between them.
-    std::vector<std::string> predecessors(found.sentences.size());
+    // Each sentence's predecessor in the passage, when nothing but spacing lies between them,
+    // and the sentence after one that announces it, in the same paragraph.
+    std::vector<std::string> predecessors(found.sentences.size()), announced(found.sentences.size());
     for (size_t j = 1; j < found.sentences.size(); ++j) {
       if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = found.sentences[j - 1].text;
+      if (internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) &&
+          internal::AnnouncesNext(found.sentences[j - 1].text) && !found.sentences[j].timeline_entry) {
+        announced[j - 1] = found.sentences[j].text;
+      }
     }
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
-      if (excluded.count(key) || !MeetsFocus(focus, s.text) || !seen_sentences.insert(key).second) continue;
+      // A sentence under the focus heading itself is on its subject, whatever its words: under
+      // "Training versus serving", "Training remains expensive but happens once." (the heading's
+      // only word beyond the topic is "versus").
+      // (A heading longer than kMaxFocusHeading is no outline's heading: not normalised, so a
+      // hostile passage's megabyte "heading" over thousands of sentences costs nothing.)
+      const bool under_focus = !options.focus.empty() && s.section.size() <= kMaxFocusHeading &&
+                               SpacingFree(NormalizeSpacing(s.section)) == focus_heading;
+      if (excluded.count(key) || !(under_focus || MeetsFocus(focus, s.text)) || !seen_sentences.insert(key).second) continue;
       sections.push_back(std::move(s.section));
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
       previous.push_back(std::move(predecessors[j]));
+      sentences.back().next = std::move(announced[j]);
     }
     for (PassageSentence& h : found.headings) {
       if (!seen_headings.insert(SpacingFree(h.text)).second) continue;

@@ -4,13 +4,16 @@
 // they may move. Every sentence must lie inside the passage and be found verbatim in its
 // NormalizeSpacing; the widened span must hold the chunk, stay inside the window and move each
 // edge at most as far as allowed. The answer-type cue (answer_type.h) reads the text and every
-// sentence without failing.
+// sentence without failing. Ranking the passage (without an embedding model) under a focus
+// heading taken from the text itself returns sentences of the passage, each `next` one of them.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "answer_type.h"
 #include "memory/chunker.h"
+#include "memory/sentence_ranker.h"
 #include "memory/sentences.h"
 #include "sentence_span.h"
 
@@ -35,6 +38,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)memory::internal::AnswerTypeOf(text);
     for (const memory::PassageSentence& h : found.headings) {
       if (h.start >= h.end || h.end > length) __builtin_trap();
+    }
+  }
+  {
+    const std::vector<memory::PassageInput> passages = {{std::string(text), (data[3] & 2) != 0, "title"}};
+    memory::SentenceRankOptions rank{.k = 16};
+    const memory::PassageSentences found = memory::SplitSentences(text, {});
+    if (!found.headings.empty()) rank.focus = found.headings[0].text;
+    rank.background = std::string(text.substr(0, 64));
+    auto ranked = memory::RankSentences(nullptr, std::string(text.substr(0, 128)), passages, rank);
+    for (const memory::RankedSentence& s : ranked.ok() ? ranked->sentences : std::vector<memory::RankedSentence>{}) {
+      if (normalized.find(s.text) == std::string::npos) __builtin_trap();
+      if (!s.next.empty() && normalized.find(s.next) == std::string::npos) __builtin_trap();
     }
   }
   // A chunk [start, end) of the window, which starts at document offset 1000.

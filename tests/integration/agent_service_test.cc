@@ -270,6 +270,8 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     std::set<std::string> seen;
     std::vector<std::string> table_cells;
     int units = 0, headings = 0;
+    // The report's first two sentences: where a reader looks for the answer.
+    std::string opening;
     // A section whose heading asks for a quantity (规模, 增长, ...) quotes sentences with a number
     // of their own when its sources have any: per such section, which units have one.
     bool measuring = false;
@@ -355,6 +357,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
         EXPECT_NE(passages[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence;
         EXPECT_TRUE(seen.insert(sentence).second) << "repeated: " << sentence;
         section_sentences.push_back(sentence);
+        if (units < 2) opening += sentence;
         if (measuring) {
           bool figure = false;  // a digit not written after a letter ("37%", not "H800")
           for (size_t k = 0; k < sentence.size() && !figure; ++k) {
@@ -374,6 +377,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     std::string squashed = body;
     squashed.erase(std::remove(squashed.begin(), squashed.end(), ' '), squashed.end());
     EXPECT_NE(squashed.find(answer), std::string::npos) << content;
+    EXPECT_NE(opening.find(answer), std::string::npos) << "not answered first:\n" << content;
   }
   // The AI Agent market forecast is a table in its source: the first report quotes it.
   EXPECT_GE(tables_seen, 1);

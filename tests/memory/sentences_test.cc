@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <chrono>
@@ -299,6 +300,44 @@ TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWords
   ASSERT_TRUE(risks.ok());
   ASSERT_EQ(risks->sentences.size(), 1u);
   EXPECT_THAT(risks->sentences[0].text, ::testing::HasSubstr("lidar"));
+}
+
+TEST(SentenceRankerTest, ASentenceUnderTheFocusHeadingIsOnItsSubject) {
+  // "Training versus serving" under "The cost of training and serving large language models":
+  // the heading's only word beyond the topic is "versus", which no sentence says.
+  const std::vector<PassageInput> passages = {
+      {"## Hardware\n\nEach new generation of GPUs delivers more memory bandwidth for serving.\n\n"
+       "## Training versus serving\n\nTraining remains expensive but happens once. Serving costs, by contrast, grow "
+       "with every user.",
+       true, "The falling cost of language-model inference"}};
+  SentenceRankOptions options{.k = 4};
+  options.focus = "Training versus serving";
+  options.background = "The cost of training and serving large language models";
+  auto ranked = RankSentences(nullptr, "Training versus serving The cost of training and serving large language models",
+                              passages, options);
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  for (const RankedSentence& s : ranked->sentences) EXPECT_THAT(s.text, ::testing::Not(::testing::HasSubstr("GPUs")));
+}
+
+TEST(SentenceRankerTest, AShortSentenceWithoutAFigureNamesTheOneItAnnounces) {
+  const std::vector<PassageInput> passages = {
+      {"Lower prices changed project economics. A four-hour battery built in 2024 earns back its cost in seven years.\n\n"
+       "Fires led regulators to act. Regulators in New York tightened spacing rules.\n\n"
+       "Prices fell by 28% in 2024. Overcapacity is the main reason.\n\n"
+       "Analysts expect the market to keep growing.\n\nA new paragraph starts here with another subject.",
+       true}};
+  auto ranked = RankSentences(nullptr, "battery prices economics regulators market", passages, {.k = 8});
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  std::map<std::string, std::string> next;
+  for (const RankedSentence& s : ranked->sentences) next[s.text] = s.next;
+  ASSERT_EQ(next.size(), 8u);
+  EXPECT_EQ(next["Lower prices changed project economics."],
+            "A four-hour battery built in 2024 earns back its cost in seven years.");
+  EXPECT_EQ(next["Fires led regulators to act."], "Regulators in New York tightened spacing rules.");
+  EXPECT_EQ(next["Prices fell by 28% in 2024."], "") << "a figure: it says what it says";
+  EXPECT_EQ(next["Analysts expect the market to keep growing."], "") << "the paragraph ends there";
+  EXPECT_EQ(next["A four-hour battery built in 2024 earns back its cost in seven years."], "") << "not short";
 }
 
 TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {

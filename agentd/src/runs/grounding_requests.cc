@@ -121,6 +121,7 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
         item["previous"] = s.previous;
         item["previous_leans"] = s.previous_leans;
       }
+      if (!s.next.empty()) item["next"] = s.next;
       out.push_back(std::move(item));
     }
     return out;

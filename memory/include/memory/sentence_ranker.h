@@ -77,6 +77,10 @@ struct RankedSentence {
   // previous_leans then).
   std::string previous;
   bool previous_leans = false;
+  // When it is short and states no figure ("Lower prices changed project economics."): the
+  // sentence after it in its paragraph, which says what it announces and a writer may quote
+  // right after it. Empty otherwise.
+  std::string next;
 };
 
 struct RankedRow {
