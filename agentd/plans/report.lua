@@ -557,14 +557,21 @@ local function extractive(ctx, inputs, c, outline)
   -- left a short source nothing for its own headings ("Prices", "Risks" under a report on grid
   -- batteries). Deterministic, so a resumed run assigns the same.
   local taken, offered, next_of = {}, {}, {}
+  -- A sentence's context goes with it: the one it leans on (quoted before it) and the one it
+  -- announces (quoted after it) are taken too, and a sentence whose predecessor another section
+  -- already holds is not offered (quoted without it, it would lean on nothing).
+  local function key_of(text) return (text:gsub("%s", "")) end
   local function offer(i)
     local list = evidence[i].candidates
     while next_of[i] <= #list do
       local s = list[next_of[i]]
       next_of[i] = next_of[i] + 1
-      local key = s.text:gsub("%s", "")
-      if not taken[key] then
+      local key = key_of(s.text)
+      local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)]
+      if not taken[key] and not context_taken then
         taken[key] = true
+        if s.leans and s.previous ~= nil then taken[key_of(s.previous)] = true end
+        if s.next ~= nil then taken[key_of(s.next)] = true end
         offered[i][#offered[i] + 1] = s
         return true
       end
@@ -710,29 +717,36 @@ local function extractive(ctx, inputs, c, outline)
     -- A short sentence without a figure ("Lower prices changed project economics.") announces
     -- the one after it in its paragraph, which says what changed: that one follows it, quoted
     -- too, when the section does not already hold it.
+    -- Only a sentence ranked in the passage it is cited to (a sentence two documents share is
+    -- ranked in the first; its successor in the other may differ), and not one that leans itself
+    -- (its announced sentence would then be quoted between it and the one it leans on). The
+    -- announced one leans on its announcer: it never opens the section.
     local with_next = {}
     for k, u in ipairs(kept) do
       with_next[#with_next + 1] = u
       local s = where[u.text]
-      local after = s and s.next
+      local after = s and s.passage == u.citation and not s.leans and s.next
       if after and not (kept[k + 1] and kept[k + 1].text == after) then
         local held = false
         for _, w in ipairs(kept) do if w.text == after then held = true end end
-        if not held then with_next[#with_next + 1] = {text = after, citation = u.citation} end
+        if not held then with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true} end
       end
     end
     kept = with_next
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
-    -- not open the section when another one can.
+    -- not open the section when another one can (moved with the sentence it announces).
     local function leans(u) return u.leans or (where[u.text] ~= nil and where[u.text].leans) end
     if #kept > 1 and leans(kept[1]) then
       for k = 2, #kept do
         if not leans(kept[k]) then
-          table.insert(kept, 1, table.remove(kept, k))
+          local moved = 1
+          while kept[k + moved] ~= nil and kept[k + moved].announced do moved = moved + 1 end
+          for m = 0, moved - 1 do table.insert(kept, 1 + m, table.remove(kept, k + m)) end
           break
         end
       end
     end
+    for _, u in ipairs(kept) do u.leans = leans(u) end
     -- When every sentence leans ("它打破了……" alone under its heading), the section would open on
     -- a subject the report never names: it is left out (the key findings stay, whatever they are).
     if i > 1 and #kept > 0 and leans(kept[1]) then kept = {} end
@@ -772,16 +786,29 @@ local function extractive(ctx, inputs, c, outline)
   local tables_used = {}
   -- Sections were written apart: a sentence one quoted for context (the one another leans on,
   -- the one a short one announces) may be another's own. The earlier section keeps it.
+  -- (Offering takes a sentence's context with it, so this is rare.) A section left opening with
+  -- a leaning sentence loses it, as revise would have done.
   local quoted = {}
   for i, section in ipairs(outline.sections) do
     local n = #headings + 1
-    local parts = {}
+    local units = {}
     for _, u in ipairs(revised[i].units) do
       local key = u.text:gsub("%s", "")
-      if not quoted[key] then
-        quoted[key] = true
-        parts[#parts + 1] = u.text .. "[" .. u.citation .. "]"
+      if not quoted[key] then units[#units + 1] = u end
+    end
+    if #units < #revised[i].units then
+      local first = 1
+      while units[first] ~= nil and units[first].leans do first = first + 1 end
+      if units[first] ~= nil or i > 1 then
+        local rest = {}
+        for k = first, #units do rest[#rest + 1] = units[k] end
+        units = rest
       end
+    end
+    local parts = {}
+    for _, u in ipairs(units) do
+      quoted[(u.text:gsub("%s", ""))] = true
+      parts[#parts + 1] = u.text .. "[" .. u.citation .. "]"
     end
     local text = table.concat(parts, separator)
     local rows = evidence[i].rows or {}

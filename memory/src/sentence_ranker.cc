@@ -174,7 +174,6 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::unordered_set<std::string> excluded;
   for (const std::string& text : options.exclude) excluded.insert(SpacingFree(NormalizeSpacing(text)));
   const FocusTerms focus = FocusOf(options.focus, options.background);
-  constexpr size_t kMaxFocusHeading = 1024;
   const std::string focus_heading = SpacingFree(NormalizeSpacing(options.focus));
 
   std::vector<RankedSentence> sentences, headings;
@@ -204,10 +203,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // A sentence under the focus heading itself is on its subject, whatever its words: under
       // "Training versus serving", "Training remains expensive but happens once." (the heading's
       // only word beyond the topic is "versus").
-      // (A heading longer than kMaxFocusHeading is no outline's heading: not normalised, so a
-      // hostile passage's megabyte "heading" over thousands of sentences costs nothing.)
-      const bool under_focus = !options.focus.empty() && s.section.size() <= kMaxFocusHeading &&
-                               SpacingFree(NormalizeSpacing(s.section)) == focus_heading;
+      // (s.section is at most kMaxSectionChars code points: normalising it per sentence is cheap.)
+      const bool under_focus = !options.focus.empty() && SpacingFree(NormalizeSpacing(s.section)) == focus_heading;
       if (excluded.count(key) || !(under_focus || MeetsFocus(focus, s.text)) || !seen_sentences.insert(key).second) continue;
       sections.push_back(std::move(s.section));
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});

@@ -234,6 +234,76 @@ std::string CitedPassageWithoutSpaces(const Reference& reference) {
   return out;
 }
 
+TEST_F(AgentServiceTest, ASentenceQuotedForContextIsFromThePassageItIsCitedTo) {
+  // Two documents share a sentence; after it, each goes on differently. A sentence quoted with
+  // the one it follows or the one that announces it must come from the passage it is cited to.
+  // And an announcing sentence that itself leans ("This changed…") brings no follower that
+  // could open the section before it.
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
+  client_ = Connect(*daemon_);
+  const std::map<std::string, std::string> documents = {
+      {"lidar.md", "# Cell costs in 2024: a steep drop\n\nBattery prices fell sharply. Lidar makers raised new funding "
+                   "this year. A steep drop in cell costs during 2024 is expected to continue.\n"},
+      {"cells.md", "# Battery cells in 2024\n\nBattery prices fell sharply. This followed a steep drop in cell costs "
+                   "during 2024. Cell costs fell by a fifth as new factories opened.\n\nThis changed storage "
+                   "economics. It now pays back within seven years.\n"}};
+  std::vector<std::string> argv = {testing_support::BinaryPath("agentctl"), "--addr", daemon_->address(), "memory",
+                                   "ingest", "shared"};
+  for (const auto& [name, text] : documents) {
+    const std::string path = data_.path() + "/" + name;
+    std::ofstream(path) << text;
+    argv.push_back(path);
+  }
+  auto created = RunCommand({argv[0], "--addr", daemon_->address(), "memory", "create", "shared"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto ingested = RunCommand(argv);
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  for (const std::string topic : {"What followed the sharp fall in battery prices?", "Why did battery cell costs fall in 2024?",
+                                  "Battery storage economics"}) {
+    RunT run = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "shared"}}).run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    const std::string& content = run.artifact().content();
+    std::map<int, std::string> cited;
+    for (const Reference& r : run.artifact().references()) {
+      const std::string& text = documents.at(std::filesystem::path(r.document_id()).filename().string());
+      std::u32string wide = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(text);
+      std::string span = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().to_bytes(
+          wide.substr(r.span().start(), r.span().end() - r.span().start()));
+      std::string& spaced = cited[static_cast<int>(r.number())];  // runs of whitespace as one space
+      for (char c : span) {
+        const bool space = c == ' ' || c == '\n';
+        if (!space || spaced.empty() || spaced.back() != ' ') spaced.push_back(space ? ' ' : c);
+      }
+    }
+    std::istringstream lines(content);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("## References", 0) == 0) break;
+      if (line.empty() || line[0] == '#') continue;
+      EXPECT_NE(line.rfind("It ", 0), 0u) << "a section opens on a sentence that leans:\n" << content;
+      std::string previous;
+      for (size_t at = 0; at < line.size();) {
+        const size_t open = line.find('[', at), close = line.find(']', open);
+        ASSERT_NE(close, std::string::npos) << line;
+        std::string sentence = line.substr(at, open - at);
+        sentence.erase(0, sentence.find_first_not_of(' '));
+        const int number = std::stoi(line.substr(open + 1, close - open - 1));
+        ASSERT_TRUE(cited.count(number)) << content;
+        EXPECT_NE(cited[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence
+                                                                  << "\n" << content;
+        // "This …" and "It …" come right after the sentence they follow in their source: after
+        // another one, "This followed a steep drop…" would name what the lidar makers did.
+        if (sentence.rfind("This ", 0) == 0 || sentence.rfind("It ", 0) == 0) {
+          EXPECT_NE(cited[number].find(previous + " " + sentence), std::string::npos)
+              << "\"" << sentence << "\" after \"" << previous << "\"\n" << content;
+        }
+        previous = sentence;
+        at = close + 1;
+      }
+    }
+  }
+}
+
 TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   // The shipped default model declares that it writes extractively: every sentence of the report
   // is a sentence of the passage it cites, copied verbatim, none repeats, no junk, and the
