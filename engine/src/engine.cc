@@ -240,7 +240,10 @@ absl::StatusOr<ChatResult> Engine::CompleteToolCall(std::vector<int32_t> ids, co
     if (!generated.ok()) return generated.status();
     total.completion_tokens += generated->completion_tokens;
     if (generated->finish_reason != FinishReason::kStopToken) {
-      return absl::ResourceExhaustedError(absl::StrCat("tool call: the ", what, " did not fit in max_tokens"));
+      // The caller's max_tokens is too small for this call, and asking again will not change
+      // that: not RESOURCE_EXHAUSTED (HTTP 429, which OpenAI's clients retry on their own).
+      return absl::InvalidArgumentError(absl::StrCat("max_tokens: the tool call's ", what, " did not fit in ",
+                                                     piece_options.max_tokens, " tokens"));
     }
     std::vector<int32_t> tokens(generated->tokens.begin(), generated->tokens.end() - 1);
     ids.insert(ids.end(), tokens.begin(), tokens.end());
@@ -291,7 +294,7 @@ absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<
   }
   // The texts join the scheduler's batches: they share passes with each other (the projections
   // then run as matrix-matrix products over many rows) and with any generation under way.
-  absl::StatusOr<std::vector<std::vector<float>>> states = scheduler_->Encode(sequences, {.tenant = options.tenant});
+  absl::StatusOr<std::vector<std::vector<float>>> states = scheduler_->Encode(sequences, {.tenant = options.tenant, .cancelled = options.cancelled});
   if (!states.ok()) return states.status();
   std::vector<std::vector<float>> vectors(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {

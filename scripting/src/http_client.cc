@@ -158,19 +158,30 @@ Address Describe(const struct sockaddr* address) {
     out.port = ntohs(v4->sin_port);
     const uint32_t a = ntohl(v4->sin_addr.s_addr);
     auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+    // 0/8, 10/8, 127/8, 169.254/16, 172.16/12, 192.168/16, 100.64/10 (carrier NAT), 224/4,
+    // 240/4, and 192.0.0/24 (IETF protocol assignments) and 198.18/15 (benchmarking), which
+    // some networks route internally.
     out.internal = in(0x00000000, 8) || in(0x0a000000, 8) || in(0x7f000000, 8) || in(0xa9fe0000, 16) ||
                    in(0xac100000, 12) || in(0xc0a80000, 16) || in(0x64400000, 10) || in(0xe0000000, 4) ||
-                   in(0xf0000000, 4);
+                   in(0xf0000000, 4) || in(0xc0000000, 24) || in(0xc6120000, 15);
   } else if (address->sa_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const struct sockaddr_in6*>(address);
     inet_ntop(AF_INET6, &v6->sin6_addr, buffer, sizeof(buffer));
     out.port = ntohs(v6->sin6_port);
     const uint8_t* b = v6->sin6_addr.s6_addr;
+    // IPv6 forms that carry an IPv4 address, which decides: mapped (::ffff:a.b.c.d), compatible
+    // (::a.b.c.d, deprecated), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::).
     static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(b, kMapped, 12) == 0) {
+    static const uint8_t kCompatible[12] = {0};
+    static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t* embedded = nullptr;
+    if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) embedded = b + 12;
+    if (std::memcmp(b, kCompatible, 12) == 0) embedded = b + 12;  // :: and ::1 as 0.0.0.0 and 0.0.0.1: internal
+    if (b[0] == 0x20 && b[1] == 0x02) embedded = b + 2;
+    if (embedded != nullptr) {
       struct sockaddr_in v4 = {};
       v4.sin_family = AF_INET;
-      std::memcpy(&v4.sin_addr, b + 12, 4);
+      std::memcpy(&v4.sin_addr, embedded, 4);
       out.internal = Describe(reinterpret_cast<const struct sockaddr*>(&v4)).internal;
     } else {
       static const uint8_t kZero[16] = {0};

@@ -432,6 +432,45 @@ TEST_F(SchedulerTest, EncodingJoinsTheBatchesAndMatchesAPlainForwardPass) {
   }
 }
 
+TEST_F(SchedulerTest, AThousandTextsToEncodeNeitherFillTheQueueNorOutliveTheirCancellation) {
+  // One call of 100 texts, its first pass held at the gate: it holds a slice of the queue, not
+  // 100 places, so another tenant's request is queued, not refused. (Entered whole, a call of
+  // 2,048 embeddings had every other tenant refused for minutes.)
+  GatedModel gated(*model_);
+  auto scheduler = MakeScheduler(gated, {.max_running = 1, .max_waiting = 40});
+  std::vector<std::vector<int32_t>> texts(100, tokenizer_->Encode("a station on the line"));
+  absl::StatusOr<std::vector<std::vector<float>>> encoded;
+  std::thread encoder([&] { encoded = scheduler->Encode(texts, {.tenant = "a"}); });
+  gated.WaitUntilHeldAfter(0);
+  EXPECT_LE(scheduler->stats().waiting, 32);
+  absl::StatusOr<GenerationResult> other;
+  std::thread generator([&] { other = scheduler->Generate(Request("theory", 2), {.tenant = "b"}, nullptr); });
+  // Queued behind the slice's 31: 32 waiting (never more while a pass is held).
+  EXPECT_TRUE(Eventually([&] { return scheduler->stats().waiting == 32; }));
+  gated.Open();
+  encoder.join();
+  generator.join();
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  EXPECT_EQ(encoded->size(), texts.size());
+  EXPECT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(scheduler->stats().rejected_queue_full, 0);
+
+  // The caller's flag, set while the first slice runs, ends the call after that slice: the
+  // other 68 texts never run.
+  GatedModel held(*model_);
+  auto second = MakeScheduler(held, {.max_running = 1});
+  std::atomic<bool> cancelled{false};
+  std::thread cancelled_encoder([&] { encoded = second->Encode(texts, {.cancelled = &cancelled}); });
+  held.WaitUntilHeldAfter(0);
+  cancelled = true;
+  held.Open();
+  cancelled_encoder.join();
+  EXPECT_EQ(encoded.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_LE(second->stats().requests, 32);
+  // Already cancelled: nothing runs.
+  EXPECT_EQ(second->Encode(texts, {.cancelled = &cancelled}).status().code(), absl::StatusCode::kCancelled);
+}
+
 TEST_F(SchedulerTest, EncodingRefusesTextsThatCannotRun) {
   auto scheduler = MakeScheduler({});
   std::vector<std::vector<int32_t>> texts = {tokenizer_->Encode("a station"), {}};

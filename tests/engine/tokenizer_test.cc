@@ -141,5 +141,44 @@ TEST(TokenizerErrorsTest, MalformedFilesAreRejectedWithAReason) {
   EXPECT_EQ(Tokenizer::Load("/nonexistent").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(TokenizerErrorsTest, FieldsOfAnotherTypeAreRejectedByName) {
+  // Each of these threw nlohmann's type_error out of the loader and ended the process (the first
+  // found by fuzz_tokenizer_json): now an error naming the field.
+  const std::string model = R"("model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []})";
+  const std::string byte_level = R"("pre_tokenizer": {"type": "ByteLevel"})";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{" + model + ", " + byte_level + R"(, "added_tokens": [{"id": 2, "content": "<s>", "lstrip": 1}]})",
+       "added_tokens[2].lstrip"},
+      {"{" + model + ", " + byte_level + R"(, "added_tokens": [{"id": 2, "content": "<s>", "normalized": "no"}]})",
+       "added_tokens[2].normalized"},
+      {"{" + model + ", " + byte_level + R"(, "added_tokens": {"id": 2}})", "added_tokens: must be a list"},
+      {R"({"model": {"type": 7, "vocab": {"a": 0}}})", "model.type"},
+      {"{" + model + R"(, "normalizer": 5, )" + byte_level + "}", "normalizer: must be an object"},
+      {"{" + model + R"(, "normalizer": {"type": ["NFC"]}, )" + byte_level + "}", "normalizer.type"},
+      {"{" + model + R"(, "normalizer": {"type": "Sequence", "normalizers": 3}, )" + byte_level + "}",
+       "normalizer.normalizers"},
+      {"{" + model + R"(, "pre_tokenizer": [1, 2]})", "pre_tokenizer: must be an object"},
+      {"{" + model + R"(, "pre_tokenizer": {"type": "ByteLevel", "use_regex": "yes"}})", "pre_tokenizer.use_regex"},
+      {"{" + model + R"(, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": 0}})",
+       "pre_tokenizer.add_prefix_space"},
+      {"{" + model + R"(, "pre_tokenizer": {"type": "Split", "invert": null, "pattern": {"String": " "}}})",
+       "pre_tokenizer.invert"},
+      {"{" + model + R"(, "pre_tokenizer": {"type": "Split", "behavior": 1, "pattern": {"String": " "}}})",
+       "pre_tokenizer.behavior"},
+      {"{" + model + ", " + byte_level + R"(, "decoder": {"type": false}})", "decoder.type"},
+  };
+  for (const auto& [json, field] : cases) {
+    auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
+    ASSERT_FALSE(tokenizer.ok()) << json;
+    EXPECT_EQ(tokenizer.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(tokenizer.status().message(), ::testing::HasSubstr(field)) << json;
+  }
+  // The same file with its fields well typed loads.
+  EXPECT_TRUE(Tokenizer::FromJson("{" + model + ", " + byte_level +
+                                      R"(, "added_tokens": [{"id": 2, "content": "<s>", "lstrip": false, "special": true}]})",
+                                  "", "t.json")
+                  .ok());
+}
+
 }  // namespace
 }  // namespace engine

@@ -215,6 +215,12 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
                R"({"stream": true, "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "a+"}}}})",
                400, "response_format.json_schema: keyword 'pattern' is not supported", "response_format.json_schema");
   expect_error("/v1/completions", R"({"prompt": ""})", 400, "prompt: must not be empty", "prompt");
+  // A text longer than the model's context could hold is refused before it is tokenized (3 MiB
+  // took seconds of a thread and hundreds of MB to be told it was too long).
+  const std::string long_text(3 << 20, 'a');
+  expect_error("/v1/completions", Json{{"prompt", long_text}}.dump(), 400, "more than the model's context", "prompt");
+  expect_error("/v1/chat/completions", Json{{"messages", {{{"role", "user"}, {"content", long_text}}}}}.dump(), 400,
+               "more than the model's context", "messages");
   expect_error("/v1/embeddings", R"({"input": [""]})", 400, "input[0]: must not be empty", "input[0]");
   // Nested past 128 levels: refused before parsing, and the daemon keeps serving.
   expect_error("/v1/chat/completions", std::string(100000, '[') + std::string(100000, ']'), 400, "nested more than 128", "body");

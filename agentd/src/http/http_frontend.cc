@@ -520,6 +520,7 @@ class HttpFrontendImpl : public HttpFrontend {
     if (!texts.ok()) return SendError(response, endpoint, texts.status());
     engine::EmbedOptions embed_options;
     embed_options.tenant = *tenant;  // one tenant's 2048 inputs wait their turn with everyone else's
+    embed_options.cancelled = &stopping_;  // a shutdown does not wait for all of them
     auto vectors = engine->Embed(*texts, embed_options);
     if (!vectors.ok()) return SendError(response, endpoint, vectors.status());
     int64_t tokens = 0;

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <span>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct EmbedOptions {
   bool normalize = true;
   // Fairness key in the scheduler's queue (as CompletionOptions::tenant). Default "".
   std::string tenant;
+  // When set and it becomes true (a server shutting down), texts not yet embedded are not, and
+  // Embed returns CANCELLED soon after. Default none.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 enum class Pooling { kMean, kLastToken, kFirstToken };

@@ -17,6 +17,7 @@
 #ifndef AGENTD_ENGINE_SCHEDULER_H_
 #define AGENTD_ENGINE_SCHEDULER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,9 @@ struct RequestOptions {
   std::string tenant;
   // When set, the request ends with DEADLINE_EXCEEDED once this passes.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Encode only: when set and it becomes true, the sequences not yet run are not, and Encode
+  // returns CANCELLED (Generate takes GenerationRequest::cancelled). Default none.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct SchedulerStats {
@@ -93,7 +97,9 @@ class Scheduler {
                                                     const GenerationCallback& on_delta) = 0;
   // Runs each token sequence for its final hidden states ([tokens, hidden_size] each), in the
   // same batched passes as generation (as prefills, within the token budget). Blocks until all
-  // are done; the first failure is the answer. Embeddings use it.
+  // are done; the first failure is the answer. The sequences take the queue a slice of 32 at a
+  // time, so a call of thousands neither fills it for other callers nor outlives
+  // options.cancelled by more than a slice. Embeddings use it.
   virtual absl::StatusOr<std::vector<std::vector<float>>> Encode(std::span<const std::vector<int32_t>> sequences,
                                                                  const RequestOptions& options) = 0;
   virtual SchedulerStats stats() const = 0;

@@ -73,6 +73,9 @@ class BatchScheduler final : public Scheduler {
     thread_.join();
   }
 
+  // Sequences of one Encode call in the queue at a time.
+  static constexpr size_t kEncodeSlice = 32;
+
   static std::shared_ptr<Job> NewJob(const GenerationRequest& request, const RequestOptions& options, bool wants_deltas) {
     auto job = std::make_shared<Job>();
     job->request = request;
@@ -109,25 +112,33 @@ class BatchScheduler final : public Scheduler {
       GenerationRequest request;
       request.prompt = tokens;
       request.encode_only = true;
+      request.cancelled = options.cancelled;
       jobs.push_back(NewJob(request, options, /*wants_deltas=*/false));
     }
-    // One call's texts enter the queue together (a document's chunks), so a queue with room
-    // takes all of them.
-    absl::Status queued = Enqueue(jobs, options.tenant);
-    if (!queued.ok()) return queued;
+    // A call's texts enter the queue a slice at a time, each once the slice before it has
+    // finished: 2,048 texts entered at once took the queue's 256 places eight times over, and
+    // every other tenant's request was refused until they drained (minutes). A slice (a small
+    // document's chunks) still enters whole, and between slices the caller's cancellation is
+    // heard (a server shutting down waited for all of them).
     std::vector<std::vector<float>> hidden(jobs.size());
-    absl::Status first_error;
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      Job& job = *jobs[i];
-      std::unique_lock<std::mutex> lock(job.mutex);
-      job.changed.wait(lock, [&] { return job.finished; });
-      if (!job.result.ok()) {
-        if (first_error.ok()) first_error = job.result.status();
-        continue;
+    for (size_t first = 0; first < jobs.size(); first += kEncodeSlice) {
+      if (options.cancelled != nullptr && options.cancelled->load()) return absl::CancelledError("encoding cancelled");
+      const size_t count = std::min(kEncodeSlice, jobs.size() - first);
+      absl::Status queued = Enqueue(std::span<const std::shared_ptr<Job>>(jobs).subspan(first, count), options.tenant);
+      if (!queued.ok()) return queued;
+      absl::Status first_error;
+      for (size_t i = first; i < first + count; ++i) {
+        Job& job = *jobs[i];
+        std::unique_lock<std::mutex> lock(job.mutex);
+        job.changed.wait(lock, [&] { return job.finished; });
+        if (!job.result.ok()) {
+          if (first_error.ok()) first_error = job.result.status();
+          continue;
+        }
+        hidden[i] = std::move(job.result->hidden);
       }
-      hidden[i] = std::move(job.result->hidden);
+      if (!first_error.ok()) return first_error;
     }
-    if (!first_error.ok()) return first_error;
     return hidden;
   }
 

@@ -28,6 +28,33 @@ using Json = nlohmann::json;
 using tokenizer::BpeModel;
 using tokenizer::RegexSplitter;
 
+// Fields read as nlohmann's value() reads them, without its exceptions: the fallback when the
+// field is absent (or the object is no object), an error naming the field when it holds another
+// type. value() throws there, and a hostile tokenizer.json ("lstrip": 1, "type": 7,
+// "normalizer": 5) ended the process (found by fuzz_tokenizer_json).
+const Json* Field(const Json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+absl::StatusOr<std::string> StringField(const Json& object, const char* key, std::string fallback) {
+  const Json* field = Field(object, key);
+  if (field == nullptr) return fallback;
+  if (!field->is_string()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be a string"));
+  return field->get<std::string>();
+}
+absl::StatusOr<bool> BoolField(const Json& object, const char* key, bool fallback) {
+  const Json* field = Field(object, key);
+  if (field == nullptr) return fallback;
+  if (!field->is_boolean()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be true or false"));
+  return field->get<bool>();
+}
+// A field of any type, or null when absent.
+Json JsonField(const Json& object, const char* key) {
+  const Json* field = Field(object, key);
+  return field == nullptr ? Json() : *field;
+}
+
 // GPT-2's pre-tokenization pattern, used by a ByteLevel pre-tokenizer with use_regex.
 constexpr char kGpt2Pattern[] =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
@@ -149,7 +176,9 @@ void HfTokenizer::SetToken(int32_t id, const std::string& spelling) {
 
 absl::Status HfTokenizer::LoadModel(const Json& model) {
   if (!model.is_object()) return Error("model: missing");
-  std::string type = model.value("type", "");
+  absl::StatusOr<std::string> model_type = StringField(model, "type", "");
+  if (!model_type.ok()) return Error(absl::StrCat("model.", model_type.status().message()));
+  const std::string& type = *model_type;
   if (type != "BPE") return Error(absl::StrCat("model.type \"", type, "\" is not supported (BPE)"));
   if (model.contains("byte_fallback") && model["byte_fallback"].is_boolean() && model["byte_fallback"].get<bool>()) {
     return Error("model.byte_fallback is not supported");
@@ -157,7 +186,9 @@ absl::Status HfTokenizer::LoadModel(const Json& model) {
   if (model.contains("ignore_merges") && model["ignore_merges"].is_boolean()) {
     ignore_merges_ = model["ignore_merges"].get<bool>();
   }
-  const Json& vocab = model.value("vocab", Json());
+  const Json* vocab_field = Field(model, "vocab");
+  if (vocab_field == nullptr) return Error("model.vocab: missing or empty");
+  const Json& vocab = *vocab_field;
   if (!vocab.is_object() || vocab.empty()) return Error("model.vocab: missing or empty");
   for (const auto& [spelling, id] : vocab.items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > (1 << 24)) {
@@ -171,7 +202,9 @@ absl::Status HfTokenizer::LoadModel(const Json& model) {
     byte_ids[b] = it == token_to_id_.end() ? -1 : it->second;
   }
   bpe_ = std::make_unique<BpeModel>(byte_ids);
-  const Json& merges = model.value("merges", Json::array());
+  const Json* merges_field = Field(model, "merges");
+  const Json no_merges = Json::array();
+  const Json& merges = merges_field != nullptr ? *merges_field : no_merges;
   if (!merges.is_array()) return Error("model.merges: must be a list");
   int32_t rank = 0;
   for (const Json& merge : merges) {
@@ -200,9 +233,14 @@ absl::Status HfTokenizer::LoadModel(const Json& model) {
 
 absl::Status HfTokenizer::LoadNormalizer(const Json& normalizer) {
   if (normalizer.is_null()) return absl::OkStatus();
-  std::string type = normalizer.value("type", "");
+  if (!normalizer.is_object()) return Error("normalizer: must be an object");
+  absl::StatusOr<std::string> normalizer_type = StringField(normalizer, "type", "");
+  if (!normalizer_type.ok()) return Error(absl::StrCat("normalizer.", normalizer_type.status().message()));
+  const std::string& type = *normalizer_type;
   if (type == "Sequence") {
-    for (const Json& item : normalizer.value("normalizers", Json::array())) {
+    const Json items = JsonField(normalizer, "normalizers");
+    if (!items.is_array()) return Error("normalizer.normalizers: must be a list");
+    for (const Json& item : items) {
       absl::Status status = LoadNormalizer(item);
       if (!status.ok()) return status;
     }
@@ -219,35 +257,48 @@ absl::Status HfTokenizer::LoadNormalizer(const Json& normalizer) {
 
 absl::Status HfTokenizer::LoadPreTokenizer(const Json& pre) {
   if (pre.is_null()) return Error("pre_tokenizer: a byte-level pre-tokenizer is required");
-  std::string type = pre.value("type", "");
+  if (!pre.is_object()) return Error("pre_tokenizer: must be an object");
+  absl::StatusOr<std::string> pre_type = StringField(pre, "type", "");
+  if (!pre_type.ok()) return Error(absl::StrCat("pre_tokenizer.", pre_type.status().message()));
+  const std::string& type = *pre_type;
   if (type == "Sequence") {
-    for (const Json& item : pre.value("pretokenizers", Json::array())) {
+    const Json items = JsonField(pre, "pretokenizers");
+    if (!items.is_array()) return Error("pre_tokenizer.pretokenizers: must be a list");
+    for (const Json& item : items) {
       absl::Status status = LoadPreTokenizer(item);
       if (!status.ok()) return status;
     }
     return absl::OkStatus();
   }
   if (type == "ByteLevel") {
-    if (pre.value("use_regex", true)) {
+    absl::StatusOr<bool> use_regex = BoolField(pre, "use_regex", true);
+    absl::StatusOr<bool> prefix_space = BoolField(pre, "add_prefix_space", false);
+    if (!use_regex.ok()) return Error(absl::StrCat("pre_tokenizer.", use_regex.status().message()));
+    if (!prefix_space.ok()) return Error(absl::StrCat("pre_tokenizer.", prefix_space.status().message()));
+    if (*use_regex) {
       SplitStep step;
       auto regex = RegexSplitter::Create(kGpt2Pattern);
       if (!regex.ok()) return regex.status();
       step.regex = std::move(*regex);
       splits_.push_back(std::move(step));
     }
-    byte_level_prefix_space_ = pre.value("add_prefix_space", false);
+    byte_level_prefix_space_ = *prefix_space;
     return absl::OkStatus();
   }
   if (type == "Split") {
-    if (pre.value("invert", false)) return Error("pre_tokenizer Split with invert is not supported");
-    std::string behavior = pre.value("behavior", "Isolated");
+    absl::StatusOr<bool> invert = BoolField(pre, "invert", false);
+    absl::StatusOr<std::string> behavior_field = StringField(pre, "behavior", "Isolated");
+    if (!invert.ok()) return Error(absl::StrCat("pre_tokenizer.", invert.status().message()));
+    if (!behavior_field.ok()) return Error(absl::StrCat("pre_tokenizer.", behavior_field.status().message()));
+    if (*invert) return Error("pre_tokenizer Split with invert is not supported");
+    const std::string& behavior = *behavior_field;
     SplitStep step;
     if (behavior == "Removed") {
       step.remove_matches = true;
     } else if (behavior != "Isolated") {
       return Error(absl::StrCat("pre_tokenizer Split behavior \"", behavior, "\" is not supported (Isolated, Removed)"));
     }
-    const Json& pattern = pre.value("pattern", Json());
+    const Json pattern = JsonField(pre, "pattern");
     if (pattern.contains("Regex") && pattern["Regex"].is_string()) {
       auto regex = RegexSplitter::Create(pattern["Regex"].get<std::string>());
       if (!regex.ok()) return Error(regex.status().message());
@@ -286,9 +337,12 @@ absl::Status HfTokenizer::LoadConfig(const Json& config) {
 absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::string& source) {
   source_ = source;
   if (!root.is_object()) return Error("not a JSON object");
-  absl::Status status = LoadModel(root.value("model", Json()));
+  const Json* model = Field(root, "model");  // not copied: the vocabulary and merges are most of the file
+  absl::Status status = LoadModel(model != nullptr ? *model : Json());
   if (!status.ok()) return status;
-  for (const Json& token : root.value("added_tokens", Json::array())) {
+  const Json added_tokens = JsonField(root, "added_tokens");
+  if (!added_tokens.is_null() && !added_tokens.is_array()) return Error("added_tokens: must be a list");
+  for (const Json& token : added_tokens) {
     if (!token.contains("id") || !token["id"].is_number_integer() || !token.contains("content") ||
         !token["content"].is_string() || token["content"].get<std::string>().empty()) {
       return Error("added_tokens: entry without id or content");
@@ -297,11 +351,15 @@ absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::
     added.id = token["id"].get<int32_t>();
     if (added.id < 0 || added.id > (1 << 24)) return Error("added_tokens: bad id");
     added.content = token["content"].get<std::string>();
-    added.special = token.value("special", false);
-    added.single_word = token.value("single_word", false);
-    added.lstrip = token.value("lstrip", false);
-    added.rstrip = token.value("rstrip", false);
-    added.normalized = token.value("normalized", !added.special);
+    for (auto [key, flag] : {std::pair<const char*, bool*>{"special", &added.special}, {"single_word", &added.single_word},
+                             {"lstrip", &added.lstrip}, {"rstrip", &added.rstrip}}) {
+      absl::StatusOr<bool> value = BoolField(token, key, false);
+      if (!value.ok()) return Error(absl::StrCat("added_tokens[", added.id, "].", value.status().message()));
+      *flag = *value;
+    }
+    absl::StatusOr<bool> normalized = BoolField(token, "normalized", !added.special);
+    if (!normalized.ok()) return Error(absl::StrCat("added_tokens[", added.id, "].", normalized.status().message()));
+    added.normalized = *normalized;
     SetToken(added.id, added.content);
     is_special_[added.id] = added.special;
     is_added_[added.id] = true;
@@ -316,13 +374,14 @@ absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::
   for (size_t id = 0; id < id_to_token_.size(); ++id) {
     if (id_to_token_[id].empty()) return Error(absl::StrCat("no token has id ", id, " (ids must be contiguous)"));
   }
-  status = LoadNormalizer(root.value("normalizer", Json()));
+  status = LoadNormalizer(JsonField(root, "normalizer"));
   if (!status.ok()) return status;
-  status = LoadPreTokenizer(root.value("pre_tokenizer", Json()));
+  status = LoadPreTokenizer(JsonField(root, "pre_tokenizer"));
   if (!status.ok()) return status;
   if (root.contains("decoder") && root["decoder"].is_object()) {
-    std::string type = root["decoder"].value("type", "");
-    if (type != "ByteLevel") return Error(absl::StrCat("decoder \"", type, "\" is not supported (ByteLevel)"));
+    absl::StatusOr<std::string> type = StringField(root["decoder"], "type", "");
+    if (!type.ok()) return Error(absl::StrCat("decoder.", type.status().message()));
+    if (*type != "ByteLevel") return Error(absl::StrCat("decoder \"", *type, "\" is not supported (ByteLevel)"));
   }
   return LoadConfig(config);
 }
