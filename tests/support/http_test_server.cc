@@ -83,6 +83,9 @@ void HttpTestServer::Handle(int client) {
   } else if (line.rfind("GET /redirect-away ", 0) == 0) {
     status = "302 Found";
     extra = "Location: http://localhost:" + std::to_string(port_) + "/hello\r\n";
+  } else if (line.rfind("GET /binary ", 0) == 0) {
+    content_type = "application/octet-stream";
+    payload = std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10);
   } else if (line.rfind("GET /page ", 0) == 0) {
     content_type = "text/html; charset=utf-8";
     payload = "<html><head><title>DeepSeek &amp; AI</title><style>p{color:red}</style></head><body>"

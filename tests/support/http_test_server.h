@@ -5,6 +5,7 @@
 //   GET  /redirect-local 302 to /hello (same host)
 //   GET  /redirect-away  302 to http://localhost:PORT/hello (another host name)
 //   GET  /page           200 text/html page with a title, a script and paragraphs
+//   GET  /binary         200 application/octet-stream bytes
 //   GET  /searx?...      200 SearxNG-style JSON with two results (for web_search)
 //   GET  /searx-odd?...  200 the same shape with results that are not objects and fields that
 //                        are not strings, and one good result

@@ -198,6 +198,15 @@ TEST(WebToolsTest, WebFetchReturnsReadableTextFromAllowedHostsOnly) {
   EXPECT_TRUE(cut->result["truncated"].get<bool>());
   auto refused = (*registry)->Invoke("web_fetch", Json{{"url", "http://localhost:" + std::to_string(server.port()) + "/page"}});
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  // A body that is not text is refused naming its type (it reached the model as control
+  // characters), and credentials in the URL are not repeated back.
+  auto binary = (*registry)->Invoke("web_fetch", Json{{"url", "http://user:secret@127.0.0.1:" + std::to_string(server.port()) + "/binary"}});
+  EXPECT_EQ(binary.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(binary.status().message(), HasSubstr("application/octet-stream, not text"));
+  EXPECT_THAT(binary.status().message(), ::testing::Not(HasSubstr("secret")));
+  auto with_credentials = (*registry)->Invoke("web_fetch", Json{{"url", "http://user:secret@127.0.0.1:" + std::to_string(server.port()) + "/page"}});
+  ASSERT_TRUE(with_credentials.ok()) << with_credentials.status();
+  EXPECT_EQ(with_credentials->result["url"], server.Url("/page"));
   // The test server has no search endpoint: a clear error, not a crash.
   auto search = (*registry)->Invoke("web_search", Json{{"query", "DeepSeek V3"}});
   EXPECT_THAT(search.status().message(), HasSubstr("web_search: the search service answered 404"));

@@ -1,6 +1,7 @@
 #include "tools/tool_registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -203,6 +204,37 @@ std::vector<ToolInfo> ToolRegistry::NetworkTools() const {
   return out;
 }
 
+namespace {
+
+// Whether a Content-Type names text a reader can be given: text/*, HTML, XML, JSON (and their
+// +xml / +json kinds), or none at all.
+bool IsTextType(const std::string& content_type) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  type.erase(0, type.find_first_not_of(" \t"));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type.empty() || type.rfind("text/", 0) == 0) return true;
+  for (const char* textual : {"application/xhtml+xml", "application/xml", "application/json", "application/javascript",
+                              "application/ld+json", "application/rss+xml", "application/atom+xml"}) {
+    if (type == textual) return true;
+  }
+  return type.ends_with("+xml") || type.ends_with("+json");
+}
+
+// A URL without the user:password@ its authority may carry: the result goes to the model and
+// into the run's journal.
+std::string WithoutCredentials(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const size_t start = scheme + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+}  // namespace
+
 absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) const {
   scripting::HttpRequest request;
   request.url = args["url"].get<std::string>();
@@ -211,6 +243,12 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) co
   if (!response.ok()) return response.status();
   const size_t max_chars = args.value("max_chars", 20000);
   const std::string type = response->headers.count("content-type") ? response->headers.at("content-type") : "";
+  // A body that is not text (an executable, an image, an archive) would reach the model as
+  // control characters: refused, naming its type. Without a type, the body is taken as text.
+  if (!IsTextType(type)) {
+    return absl::FailedPreconditionError(absl::StrCat("web_fetch: ", WithoutCredentials(response->final_url), " is ",
+                                                      type.substr(0, 100), ", not text"));
+  }
   internal::PageText page;
   if (type.find("html") != std::string::npos || response->body.find("<html") != std::string::npos) {
     page = internal::HtmlToText(response->body);
@@ -229,7 +267,7 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) co
     page.text.resize(bytes);
     truncated = true;
   }
-  return Json{{"url", response->final_url}, {"status", response->status}, {"title", page.title},
+  return Json{{"url", WithoutCredentials(response->final_url)}, {"status", response->status}, {"title", page.title},
               {"text", page.text}, {"truncated", truncated}};
 }
 
