@@ -262,7 +262,12 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     "where", "are", "was", "were", "does", "did", "has", "have", "had", "from", "into", "about",
                     "its", "their", "much", "many", "between", "market", "markets", "china", "chinese", "global",
                     "world", "industry", "trend", "trends", "impact", "effect", "effects", "analysis", "report",
-                    "overview", "outlook"}) do
+                    "overview", "outlook",
+                    -- what is asked of the subject, not the subject: "How did staff turnover change
+                    -- at Harbor Robotics?" is no report on "What would change behaviour".
+                    "change", "changed", "changes", "rise", "rose", "risen", "fall", "fell", "fallen",
+                    "grow", "grew", "grown", "increase", "increased", "decrease", "decreased", "drop",
+                    "dropped"}) do
   FRAMING_EN[w] = true
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
