@@ -684,6 +684,14 @@ local function extractive(ctx, inputs, c, outline)
       if ra ~= rb then return ra < rb end
       return position(a) < position(b)
     end)
+    local function holds(text)
+      for _, w in ipairs(kept) do if w.text == text then return true end end
+      return false
+    end
+    -- Units first..last to the front, in their order.
+    local function to_front(first, last)
+      for m = first, last do table.insert(kept, m - first + 1, table.remove(kept, m)) end
+    end
     -- The report's first sentence is where a reader looks for the answer: the best-ranked
     -- sentence leads the key findings (with a kept sentence right before it in its source,
     -- "中国 AI Agent 市场空间广阔…" before "2023 年中国 AI Agent 市场规模为 554 亿元…"), the rest
@@ -697,7 +705,7 @@ local function extractive(ctx, inputs, c, outline)
              and lead.start - before["end"] <= 3 then
             first = k - 1
           end
-          for m = first, k do table.insert(kept, m - first + 1, table.remove(kept, m)) end
+          to_front(first, k)
           break
         end
       end
@@ -706,15 +714,11 @@ local function extractive(ctx, inputs, c, outline)
     -- after that sentence, quoted too, when the section does not already hold it: after another
     -- sentence, "它" would name that one's subject.
     local with_context = {}
-    for k, u in ipairs(kept) do
+    for _, u in ipairs(kept) do
       local s = where[u.text]
       local before = s and s.leans and s.previous
-      if before and not (k > 1 and kept[k - 1].text == before) then
-        local held = false
-        for _, w in ipairs(kept) do if w.text == before then held = true end end
-        if not held then
-          with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
-        end
+      if before and not holds(before) then
+        with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
       end
       with_context[#with_context + 1] = u
     end
@@ -727,14 +731,12 @@ local function extractive(ctx, inputs, c, outline)
     -- (its announced sentence would then be quoted between it and the one it leans on). The
     -- announced one leans on its announcer: it never opens the section.
     local with_next = {}
-    for k, u in ipairs(kept) do
+    for _, u in ipairs(kept) do
       with_next[#with_next + 1] = u
       local s = where[u.text]
       local after = s and s.passage == u.citation and not s.leans and s.next
-      if after and not (kept[k + 1] and kept[k + 1].text == after) then
-        local held = false
-        for _, w in ipairs(kept) do if w.text == after then held = true end end
-        if not held then with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true} end
+      if after and not holds(after) then
+        with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
       end
     end
     kept = with_next
@@ -744,9 +746,9 @@ local function extractive(ctx, inputs, c, outline)
     if #kept > 1 and leans(kept[1]) then
       for k = 2, #kept do
         if not leans(kept[k]) then
-          local moved = 1
-          while kept[k + moved] ~= nil and kept[k + moved].announced do moved = moved + 1 end
-          for m = 0, moved - 1 do table.insert(kept, 1 + m, table.remove(kept, k + m)) end
+          local last = k
+          while kept[last + 1] ~= nil and kept[last + 1].announced do last = last + 1 end
+          to_front(k, last)
           break
         end
       end
@@ -798,8 +800,7 @@ local function extractive(ctx, inputs, c, outline)
     local n = #headings + 1
     local units = {}
     for _, u in ipairs(revised[i].units) do
-      local key = u.text:gsub("%s", "")
-      if not quoted[key] then units[#units + 1] = u end
+      if not quoted[key_of(u.text)] then units[#units + 1] = u end
     end
     if #units < #revised[i].units then
       local first = 1
@@ -812,7 +813,7 @@ local function extractive(ctx, inputs, c, outline)
     end
     local parts = {}
     for _, u in ipairs(units) do
-      quoted[(u.text:gsub("%s", ""))] = true
+      quoted[key_of(u.text)] = true
       parts[#parts + 1] = u.text .. "[" .. u.citation .. "]"
     end
     local text = table.concat(parts, separator)

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "utf8_text.h"
+
 namespace memory::internal {
 
 // How much a sentence can stand alone as a quote, out of the text around it: one that opens with
@@ -47,20 +49,12 @@ bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.
 bool AnnouncesNext(const std::string& text) {
   int words = 0, cjk = 0;
   bool in_word = false;
-  for (size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= '0' && byte <= '9') return false;  // a figure: it says what it says
-    if (byte < 0x80) {
-      const bool letter = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z');
-      if (letter && !in_word) ++words;
-      in_word = letter || (in_word && (byte == '-' || byte == '\''));
-      ++i;
-      continue;
-    }
-    in_word = false;
-    // UTF-8: a lead byte E4..E9 opens a CJK ideograph (U+4E00..U+9FFF).
-    if (byte >= 0xE4 && byte <= 0xE9) ++cjk;
-    i += byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+  for (const uint32_t cp : DecodeUtf8(text).code_points) {
+    if (cp >= '0' && cp <= '9') return false;  // a figure: it says what it says
+    const bool letter = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+    if (letter && !in_word) ++words;
+    in_word = letter || (in_word && (cp == '-' || cp == '\''));
+    cjk += IsCjk(cp) ? 1 : 0;
   }
   const bool ends_statement = text.ends_with(".") || text.ends_with("。");
   return ends_statement && (cjk > 0 ? cjk <= kShortCjk && words <= 2 : words >= 2 && words <= kShortWords);
