@@ -64,6 +64,24 @@ std::string Resolve(const std::string& base, const std::string& location) {
   return resolved;
 }
 
+// The URL without the user:password@ its authority may carry (it goes back to a plan, a tool's
+// result and the run's journal); the URL as it was when it has none.
+std::string WithoutCredentials(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
+  if (curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return url;
+  char* user = nullptr;
+  const bool has_user = curl_url_get(handle.get(), CURLUPART_USER, &user, 0) == CURLUE_OK;
+  curl_free(user);
+  if (!has_user) return url;
+  curl_url_set(handle.get(), CURLUPART_USER, nullptr, 0);
+  curl_url_set(handle.get(), CURLUPART_PASSWORD, nullptr, 0);
+  char* out = nullptr;
+  curl_url_get(handle.get(), CURLUPART_URL, &out, 0);
+  std::string stripped = out ? out : "";
+  curl_free(out);
+  return stripped;
+}
+
 struct Transfer {
   std::string body;
   std::map<std::string, std::string> headers;
@@ -333,7 +351,7 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     response.status = status;
     response.body = std::move(transfer.body);
     response.headers = std::move(transfer.headers);
-    response.final_url = url;
+    response.final_url = WithoutCredentials(url);
     return response;
   }
 }

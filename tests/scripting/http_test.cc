@@ -70,6 +70,10 @@ TEST_F(HttpModuleTest, InternalAddressesPortsAndCredentialsAcrossRedirects) {
   std::vector<std::string> printed;
   ASSERT_TRUE(Run("print(http.get('" + Url("/hello") + "').body)", &printed, {"127.0.0.1:*"}).ok());
   EXPECT_THAT(printed, ::testing::ElementsAre("hello"));
+  // The URL a response names has no user:password (it goes back to the plan and its journal).
+  printed.clear();
+  ASSERT_TRUE(Run("print(http.get('http://user:secret@127.0.0.1:" + port + "/hello').url)", &printed, {"127.0.0.1:*"}).ok());
+  EXPECT_THAT(printed, ::testing::ElementsAre(Url("/hello")));
 
   // Authorization goes along a redirect on the same origin, not to another one.
   printed.clear();

@@ -221,18 +221,6 @@ bool IsTextType(const std::string& content_type) {
   return type.ends_with("+xml") || type.ends_with("+json");
 }
 
-// A URL without the user:password@ its authority may carry: the result goes to the model and
-// into the run's journal.
-std::string WithoutCredentials(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const size_t start = scheme + 3;
-  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
-  const size_t at = url.rfind('@', end == 0 ? 0 : end - 1);
-  if (at == std::string::npos || at < start) return url;
-  return url.substr(0, start) + url.substr(at + 1);
-}
-
 }  // namespace
 
 absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) const {
@@ -246,7 +234,7 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) co
   // A body that is not text (an executable, an image, an archive) would reach the model as
   // control characters: refused, naming its type. Without a type, the body is taken as text.
   if (!IsTextType(type)) {
-    return absl::FailedPreconditionError(absl::StrCat("web_fetch: ", WithoutCredentials(response->final_url), " is ",
+    return absl::FailedPreconditionError(absl::StrCat("web_fetch: ", response->final_url, " is ",
                                                       type.substr(0, 100), ", not text"));
   }
   internal::PageText page;
@@ -267,7 +255,7 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) co
     page.text.resize(bytes);
     truncated = true;
   }
-  return Json{{"url", WithoutCredentials(response->final_url)}, {"status", response->status}, {"title", page.title},
+  return Json{{"url", response->final_url}, {"status", response->status}, {"title", page.title},
               {"text", page.text}, {"truncated", truncated}};
 }
 

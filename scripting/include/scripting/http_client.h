@@ -40,7 +40,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-cased names
-  std::string final_url;
+  std::string final_url;  // after redirects, without any user:password@
 };
 
 // PERMISSION_DENIED for a refused scheme or host (naming it), DEADLINE_EXCEEDED on time-out,
