@@ -148,10 +148,58 @@ constexpr std::string_view kSpelledQuantities[] = {
     "halved", "a third", "a quarter", "two thirds", "three quarters", "dozen", "dozens", "hundreds",
     "thousands", "millions", "billions", "翻倍", "翻番", "减半", "一半", "倍"};
 
+// Numbers in words, an amount as their digits are: "three times faster". ("one" is left out:
+// "one of the largest" measures nothing. Not a count: "two years earlier" would answer "How many
+// employees…?" with the turnover.)
+constexpr std::string_view kSpelledNumbers[] = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                                                "eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred"};
+
 // Topics whose answer is a company's or market's figures. 业绩, 经营情况, 经营业绩, 财务表现
 constexpr std::string_view kAskingForFigures[] = {
     "performance", "perform", "performed", "financial results", "annual results", "quarterly results", "业绩", "经营情况",
     "财务表现"};
+
+// Words that ask where. 哪里, 哪儿, 在哪, 何处, 何地
+constexpr std::string_view kAskingWhere[] = {"where", "\xe5\x93\xaa\xe9\x87\x8c", "\xe5\x93\xaa\xe5\x84\xbf",
+                                             "\xe5\x9c\xa8\xe5\x93\xaa", "\xe4\xbd\x95\xe5\xa4\x84",
+                                             "\xe4\xbd\x95\xe5\x9c\xb0"};
+
+// Words that place something. 位于, 总部, 坐落, 设在, 地处
+constexpr std::string_view kPlacing[] = {
+    "headquartered", "headquarters", "based in", "located", "situated", "offices in", "plants in", "factories in",
+    "\xe4\xbd\x8d\xe4\xba\x8e", "\xe6\x80\xbb\xe9\x83\xa8", "\xe5\x9d\x90\xe8\x90\xbd",
+    "\xe8\xae\xbe\xe5\x9c\xa8", "\xe5\x9c\xb0\xe5\xa4\x84"};
+
+// Whether a preposition of place is followed by a capitalised name that is not a month: "in
+// Rotterdam", "near the Maasvlakte terminals" is not ("the"), "in January" is not.
+bool NamesAPlace(std::string_view sentence) {
+  static constexpr std::string_view kPrepositions[] = {"in", "In", "at", "near", "from", "across", "throughout"};
+  size_t i = 0;
+  while (i < sentence.size()) {
+    size_t end = i;
+    while (end < sentence.size() && std::isalpha(static_cast<unsigned char>(sentence[end]))) ++end;
+    if (end == i) {
+      ++i;
+      continue;
+    }
+    const std::string_view word = sentence.substr(i, end - i);
+    const bool starts_word = i == 0 || !std::isalnum(static_cast<unsigned char>(sentence[i - 1]));
+    i = end;
+    if (!starts_word || end >= sentence.size() || sentence[end] != ' ') continue;
+    bool preposition = false;
+    for (std::string_view p : kPrepositions) preposition |= word == p;
+    if (!preposition) continue;
+    size_t next_end = end + 1;
+    while (next_end < sentence.size() && std::isalpha(static_cast<unsigned char>(sentence[next_end]))) ++next_end;
+    const std::string_view next = sentence.substr(end + 1, next_end - end - 1);
+    if (next.size() < 2 || !std::isupper(static_cast<unsigned char>(next[0]))) continue;
+    const std::string lower = Lower(next);
+    bool month = false;
+    for (std::string_view m : kMonthNames) month |= lower == m;
+    if (!month) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -173,6 +221,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
     if (q.find(phrase) != std::string::npos) return AnswerType::kTime;
   }
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
+  if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForFigures)) return AnswerType::kQuantity;
@@ -182,7 +231,11 @@ AnswerType AnswerTypeOf(std::string_view question) {
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
+  if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
+    return true;
+  }
+  if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledNumbers)) {
     return true;
   }
   bool offers = false;
@@ -192,7 +245,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kQuantity: offers |= !n.year && !n.date; break;
       case AnswerType::kTime: offers |= n.year || n.date; break;
       case AnswerType::kAny:
-      case AnswerType::kReason: offers = true; break;
+      case AnswerType::kReason:
+      case AnswerType::kPlace: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

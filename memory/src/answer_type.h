@@ -6,7 +6,9 @@
 // sentences that cannot hold an answer of the asked kind. "Why did arabica prices rise?" asks
 // for a cause: a sentence that names one ("because", "due to", "由于") or that its document puts
 // under a heading asking or naming why ("Why prices rose", "原因") gives one — "A severe drought
-// in Brazil damaged flowering" has no causal word of its own.
+// in Brazil damaged flowering" has no causal word of its own. "Where is Harbor Robotics based?"
+// asks for a place: "…is headquartered in Rotterdam" names one, "Before joining Harbor Robotics
+// she ran…" (the company's name, the question's only word it has) does not.
 //
 //   const AnswerType type = AnswerTypeOf("How many employees …?");   // kCount
 //   if (!Offers(type, sentence)) score *= kOffTypeFactor;
@@ -23,6 +25,7 @@ enum class AnswerType {
   kQuantity,  // "how much", "what share", "by how much", "多少": a number other than a year
   kTime,      // "when", "what year", "何时", "哪一年": a year or a month
   kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
+  kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

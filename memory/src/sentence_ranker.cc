@@ -9,6 +9,7 @@
 #include "acronyms.h"
 #include "answer_type.h"
 #include "bm25_index.h"
+#include "word_forms.h"
 #include "leaning.h"
 #include "memory/lexical.h"
 
@@ -29,18 +30,22 @@ struct Scored {
 // under — its document's title. Each counts once for the text even where the text lacks it, so
 // that a sentence is not preferred for repeating its document's subject ("Harbor Robotics ended
 // the year with…") over one that answers the rest of the question ("Revenue for the year
-// reached…").
-absl::StatusOr<Scored> Score(Embedder* embedder, const std::string& query, const std::vector<std::string>& texts,
+// reached…"). Terms are folded through `forms`: "fell" meets "fall", "four" meets "4".
+absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& forms, const std::string& query,
+                             const std::vector<std::string>& texts,
                              const std::vector<const std::vector<std::string>*>& context_terms = {}) {
   Scored out;
   out.relevance.assign(texts.size(), 0.0);
   if (texts.empty()) return out;
-  const std::vector<std::string> query_terms = LexicalTerms(query);
+  std::vector<std::string> query_terms = LexicalTerms(query);
+  forms.Fold(query_terms);
   const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
-    for (std::string& term : LexicalTerms(texts[i])) ++counts[std::move(term)];
+    std::vector<std::string> terms = LexicalTerms(texts[i]);
+    forms.Fold(terms);
+    for (std::string& term : terms) ++counts[std::move(term)];
     // "chief executive officer" answers a question about the CEO.
     for (const internal::QueryAcronym& a : acronyms) {
       if (!counts.contains(a.term) && internal::SpellsOut(texts[i], a.letters)) counts[a.term] = 1;
@@ -182,6 +187,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::vector<std::string> sections, previous;
   std::unordered_set<std::string> seen_sentences, seen_headings;
   const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
+  const internal::WordForms forms;
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
@@ -221,10 +227,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (!sentences.empty()) {
     // What a sentence is read under — its document's title and its section's heading — counts
     // with it: the query's terms these have.
-    const std::vector<std::string> query_terms = LexicalTerms(query);
+    std::vector<std::string> query_terms = LexicalTerms(query);
+    forms.Fold(query_terms);
     const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
     auto asked_terms = [&](const std::string& text, std::vector<std::string>& out) {
-      for (std::string& term : LexicalTerms(text)) {
+      std::vector<std::string> terms = LexicalTerms(text);
+      forms.Fold(terms);
+      for (std::string& term : terms) {
         if (asked.count(term)) out.push_back(std::move(term));
       }
     };
@@ -239,7 +248,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       asked_terms(sections[i], context_terms[i]);
       contexts.push_back(&context_terms[i]);
     }
-    auto scored = Score(embedder, query, texts, contexts);
+    auto scored = Score(embedder, forms, query, texts, contexts);
     if (!scored.ok()) return scored.status();
     // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
     // number, a date or a cause: the others count for less, however many of its words they share.
@@ -312,7 +321,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (!headings.empty() && k_headings > 0) {
     std::vector<std::string> texts;
     for (const RankedSentence& h : headings) texts.push_back(h.text);
-    auto scored = Score(embedder, query, texts);
+    auto scored = Score(embedder, forms, query, texts);
     if (!scored.ok()) return scored.status();
     for (size_t i = 0; i < headings.size(); ++i) headings[i].score = scored->relevance[i];
     std::stable_sort(headings.begin(), headings.end(),
@@ -344,7 +353,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       };
       std::vector<std::string> texts;
       for (const RankedRow& r : rows) texts.push_back(joined(r));
-      auto scored = Score(nullptr, query, texts);
+      auto scored = Score(nullptr, forms, query, texts);
       if (!scored.ok()) return scored.status();
       std::vector<std::string> query_terms = LexicalTerms(query);  // in order, for the Latin ones
       std::vector<std::string> latin;

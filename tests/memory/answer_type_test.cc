@@ -81,5 +81,28 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   EXPECT_TRUE(Offers(AnswerType::kReason, "全球算力需求持续增长。", "算力需求增长的驱动因素"));
 }
 
+TEST(AnswerTypeTest, ANumberInWordsIsAnAmount) {
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "Four-bit weights can make decoding up to three times faster."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "Staff turnover fell to 6%, compared with 11% two years earlier."));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "It is one of the largest ports."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "Someone often threw a tent up."));
+}
+
+TEST(AnswerTypeTest, APlaceIsNamedAfterAPrepositionOrByAWordThatPlaces) {
+  EXPECT_EQ(AnswerTypeOf("Where is Harbor Robotics based?"), AnswerType::kPlace);
+  EXPECT_EQ(AnswerTypeOf("宁德时代总部在哪里？"), AnswerType::kPlace);
+  EXPECT_EQ(AnswerTypeOf("Whereas prices fell, what did demand do?"), AnswerType::kAny);
+  EXPECT_TRUE(Offers(AnswerType::kPlace, "The company was founded in 2011 and is headquartered in Rotterdam."));
+  EXPECT_TRUE(Offers(AnswerType::kPlace, "A severe drought in Brazil damaged flowering."));
+  EXPECT_TRUE(Offers(AnswerType::kPlace, "In Vietnam, output rose."));
+  EXPECT_TRUE(Offers(AnswerType::kPlace, "宁德时代总部位于福建宁德。"));
+  // The question's subject without a place, a month, a year, a name after a preposition of
+  // another kind.
+  EXPECT_FALSE(Offers(AnswerType::kPlace, "Before joining Harbor Robotics she ran the automation division of a Swedish forklift maker."));
+  EXPECT_FALSE(Offers(AnswerType::kPlace, "The board is chaired by Henk van Dijk, a former harbour master of Rotterdam."));
+  EXPECT_FALSE(Offers(AnswerType::kPlace, "Deliveries resumed in January after a pause in 2024."));
+  EXPECT_FALSE(Offers(AnswerType::kPlace, "Margins rose within Q3 as prices went up at the end."));
+}
+
 }  // namespace
 }  // namespace memory::internal

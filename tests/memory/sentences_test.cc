@@ -435,6 +435,41 @@ TEST(SentenceRankerTest, ASentenceNeedNotRepeatItsDocumentsSubject) {
   EXPECT_THAT(bare->sentences[0].text, ::testing::StartsWith("Harbor Robotics"));
 }
 
+TEST(SentenceRankerTest, AQuestionOfWhereIsAnsweredByASentenceThatNamesAPlace) {
+  // The company's name is the question's only word that the sentences have (as context, from
+  // the title); the one that places it wins over the one that names it again.
+  const std::vector<PassageInput> passages = {
+      {.text = "Harbor Robotics designs straddle carriers for ports. The company was founded in 2011 by three "
+               "engineers from Delft and is headquartered in Rotterdam, next to the Maasvlakte terminals.",
+       .starts_at_sentence = true,
+       .title = "Harbor Robotics: annual review 2024"},
+  };
+  auto ranked = RankSentences(nullptr, "Where is Harbor Robotics based?", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("Rotterdam"));
+}
+
+TEST(SentenceRankerTest, APastFormAndANumberInWordsMeetTheQuestionsWords) {
+  // "fell" meets "fall", "Four" meets "4": the answers share the question's verb and number only
+  // through their other forms.
+  const std::vector<PassageInput> passages = {
+      {.text = "Rental prices for GPUs are about two dollars per hour. The price per million tokens fell tenfold.",
+       .starts_at_sentence = true},
+      {.text = "Storing weights in 8-bit or 4-bit formats cuts the memory read. Four-bit weights make decoding three "
+               "times faster.",
+       .starts_at_sentence = true},
+  };
+  auto prices = RankSentences(nullptr, "By how much did prices fall?", passages, {.k = 2});
+  ASSERT_TRUE(prices.ok());
+  ASSERT_FALSE(prices->sentences.empty());
+  EXPECT_THAT(prices->sentences[0].text, ::testing::HasSubstr("tenfold"));
+  auto faster = RankSentences(nullptr, "How much faster is decoding with 4-bit weights?", passages, {.k = 2});
+  ASSERT_TRUE(faster.ok());
+  ASSERT_FALSE(faster->sentences.empty());
+  EXPECT_THAT(faster->sentences[0].text, ::testing::StartsWith("Four-bit"));
+}
+
 TEST(SentenceRankerTest, ASentenceIsReadUnderItsSectionsHeading) {
   // The cause has no causal word and shares only "arabica" with the question; its section's
   // heading asks why prices rose. The year's closing price shares more words and names no cause.

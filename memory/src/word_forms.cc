@@ -1,0 +1,75 @@
+#include "word_forms.h"
+
+#include <string_view>
+
+#include "memory/lexical.h"
+
+namespace memory::internal {
+namespace {
+
+struct Forms {
+  std::string_view base;
+  std::string_view past[2];  // past tense, past participle (empty when regular or the same)
+};
+
+// The verbs reports use for what figures and companies did. Left out where a form is also a
+// common word of another meaning in such text: "found" (the stem of "founded"), "left", "won"
+// (the currency), "fed" (the Fed), "lead" the metal is rare enough to keep "led".
+constexpr Forms kIrregular[] = {
+    {"fall", {"fell", "fallen"}},     {"rise", {"rose", "risen"}},        {"grow", {"grew", "grown"}},
+    {"sell", {"sold", ""}},           {"buy", {"bought", ""}},            {"spend", {"spent", ""}},
+    {"pay", {"paid", ""}},            {"build", {"built", ""}},           {"lose", {"lost", ""}},
+    {"begin", {"began", "begun"}},    {"take", {"took", "taken"}},        {"give", {"gave", "given"}},
+    {"go", {"went", "gone"}},         {"bring", {"brought", ""}},         {"hold", {"held", ""}},
+    {"keep", {"kept", ""}},           {"run", {"ran", ""}},               {"shrink", {"shrank", "shrunk"}},
+    {"drive", {"drove", "driven"}},   {"choose", {"chose", "chosen"}},    {"write", {"wrote", "written"}},
+    {"lead", {"led", ""}},            {"make", {"made", ""}},             {"tell", {"told", ""}},
+    {"say", {"said", ""}},            {"become", {"became", ""}},         {"come", {"came", ""}},
+    {"think", {"thought", ""}},       {"teach", {"taught", ""}},          {"seek", {"sought", ""}},
+    {"send", {"sent", ""}},           {"lend", {"lent", ""}},             {"strike", {"struck", ""}},
+    {"sink", {"sank", "sunk"}},       {"draw", {"drew", "drawn"}},        {"know", {"knew", "known"}},
+    {"throw", {"threw", "thrown"}},   {"get", {"got", "gotten"}},         {"see", {"saw", "seen"}},
+    {"meet", {"met", ""}},            {"stand", {"stood", ""}},           {"understand", {"understood", ""}},
+    {"overtake", {"overtook", "overtaken"}}, {"undergo", {"underwent", "undergone"}},
+    {"withdraw", {"withdrew", "withdrawn"}}, {"oversee", {"oversaw", "overseen"}},
+    {"outsell", {"outsold", ""}},     {"swing", {"swung", ""}},           {"speak", {"spoke", "spoken"}},
+    {"fly", {"flew", "flown"}},       {"break", {"broke", "broken"}},     {"freeze", {"froze", "frozen"}},
+};
+
+// Spelled-out numbers, to the digits they stand for ("one" is left out: "one of the largest"
+// names no count more often than "1" would).
+constexpr std::string_view kSpelledNumbers[][2] = {
+    {"two", "2"}, {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"}, {"seven", "7"}, {"eight", "8"},
+    {"nine", "9"}, {"ten", "10"}, {"eleven", "11"}, {"twelve", "12"}};
+
+// The one term LexicalTerms makes of a word, or "" (a stop word: "made" may be one).
+std::string TermOf(std::string_view word) {
+  std::vector<std::string> terms = LexicalTerms(word);
+  return terms.size() == 1 ? std::move(terms[0]) : std::string();
+}
+
+}  // namespace
+
+WordForms::WordForms() {
+  for (const Forms& verb : kIrregular) {
+    const std::string base = TermOf(verb.base);
+    if (base.empty()) continue;
+    for (std::string_view form : verb.past) {
+      if (form.empty()) continue;
+      std::string term = TermOf(form);
+      if (!term.empty() && term != base) base_of_.emplace(std::move(term), base);
+    }
+  }
+  for (const auto& [word, digits] : kSpelledNumbers) {
+    std::string term = TermOf(word);
+    if (!term.empty()) base_of_.emplace(std::move(term), std::string(digits));
+  }
+}
+
+void WordForms::Fold(std::vector<std::string>& terms) const {
+  for (std::string& term : terms) {
+    if (auto it = base_of_.find(term); it != base_of_.end()) term = it->second;
+  }
+}
+
+}  // namespace memory::internal

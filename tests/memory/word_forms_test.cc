@@ -1,0 +1,39 @@
+// Word forms the lexical terms keep apart, folded together for ranking (memory/src/word_forms.h).
+#include "word_forms.h"
+
+#include <gtest/gtest.h>
+
+#include "memory/lexical.h"
+
+namespace memory::internal {
+namespace {
+
+std::vector<std::string> Folded(const std::string& text) {
+  static const WordForms forms;
+  std::vector<std::string> terms = LexicalTerms(text);
+  forms.Fold(terms);
+  return terms;
+}
+
+TEST(WordFormsTest, AnIrregularPastMeetsItsVerb) {
+  EXPECT_EQ(Folded("prices fell"), Folded("prices fall"));
+  EXPECT_EQ(Folded("prices have fallen"), Folded("prices have falling"));
+  EXPECT_EQ(Folded("revenue rose"), Folded("revenue rises"));
+  EXPECT_EQ(Folded("the company became"), Folded("the company becomes"));
+  EXPECT_EQ(Folded("units sold"), Folded("units selling"));
+}
+
+TEST(WordFormsTest, ASpelledNumberMeetsItsDigits) {
+  EXPECT_EQ(Folded("four-bit weights"), Folded("4-bit weights"));
+  EXPECT_EQ(Folded("twelve routes"), Folded("12 routes"));
+}
+
+TEST(WordFormsTest, WordsOfAnotherMeaningAreLeftAlone) {
+  // "founded" stems to "found", which is not folded to "find"; "one" names no count.
+  EXPECT_NE(Folded("founded in 2011"), Folded("find in 2011"));
+  EXPECT_EQ(Folded("one of the largest"), LexicalTerms("one of the largest"));
+  EXPECT_EQ(Folded("the price of gold"), LexicalTerms("the price of gold"));
+}
+
+}  // namespace
+}  // namespace memory::internal
