@@ -375,6 +375,21 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   }
 }
 
+TEST(SentenceRankerTest, ASentenceThatOnlyAddsLeansNoMoreThanAPronounsDoes) {
+  // "同时" (meanwhile) only adds: the pre-training's hours answer the question about the
+  // pre-training, ahead of the full training's, which shares as many of its words.
+  const std::vector<PassageInput> passages = {
+      {.text = "DeepSeek 完整训练仅需 278.8 万 H800 GPU 小时，展现高效成本效益。在预训练阶段，公司追求极致的训练效率。"
+               "同时，公司以仅 266.4 万 H800 GPU 小时的经济成本，完成了 DeepSeek-V3 的预训练。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "DeepSeek-V3预训练花费了多少H800 GPU小时？", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("266.4"));
+  EXPECT_TRUE(ranked->sentences[0].leans_on_context);
+}
+
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
   // "首先" announces items a quote will not have (a pronoun's weight); "其次" and "Finally,"
   // are the later items of a list the quote lacks (a continuation's).
