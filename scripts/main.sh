@@ -61,6 +61,11 @@ build/bin/agentctl health
 echo "== model"
 build/bin/agentctl model info
 echo "== generate (streamed; greedy)"
+# The engine at work: streaming, speculation, throughput. Its text is not the point: the shipped
+# 16.6M-parameter model was trained on CPU for this demo and does not write on its own (its free
+# text repeats itself); the report below quotes its sources under a constraint instead. A real
+# checkpoint given with --model writes (README: "Pointing the daemon at a real checkpoint").
+echo "   (the tiny default model repeats itself when it writes freely; see the report below)"
 build/bin/agentctl generate --prompt "DeepSeek-V3 is a mixture-of-experts model that" --max-tokens 32 --stats
 echo "== chat"
 build/bin/agentctl chat --system "You are a research assistant." --message "Summarise the DeepSeek-V3 report." \
