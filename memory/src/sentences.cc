@@ -265,6 +265,33 @@ size_t SectionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
   return 0;
 }
 
+// Whether the line [begin, end) is a numbered heading of an outline: a dotted section number
+// ("2.", "2.1", "3.2.1"; parts of one or two digits) and a space, then a word — an ideograph
+// that is not a unit (a wrapped line "2.1 倍…" is prose) or a capital ("2.1 Global demand";
+// "2.1 million units…" is prose) — and no sentence end in the line.
+bool NumberedHeadingLine(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  if (DatePrefix(cps, begin, end) > 0) return false;
+  size_t i = begin, run = 0;
+  bool dotted = false;
+  while (i < end && (IsDigit(cps[i]) || (cps[i] == '.' && run > 0))) {
+    dotted |= cps[i] == '.';
+    run = IsDigit(cps[i]) ? run + 1 : 0;
+    if (run > 2) return false;
+    ++i;
+  }
+  if (!dotted || i == begin || i >= end || !IsSpace(cps[i])) return false;
+  while (i < end && IsSpace(cps[i])) ++i;
+  if (i >= end) return false;
+  static constexpr std::u32string_view kUnits = U"倍亿万千百元个年月日号";
+  const bool word = IsCjk(cps[i]) ? kUnits.find(cps[i]) == std::u32string_view::npos
+                                  : utf8proc_category(static_cast<utf8proc_int32_t>(cps[i])) == UTF8PROC_CATEGORY_LU;
+  if (!word) return false;
+  for (size_t k = i; k < end; ++k) {
+    if (IsSentenceEnd(cps[k])) return false;
+  }
+  return true;
+}
+
 // Length of a list marker at `at` ("2) ", "（2）", "①", "一、", "3、", "1. ", "* ", "• "), or 0:
 // dropped from the start of a sentence, which stays a verbatim substring of its passage.
 size_t ListMarker(const std::vector<uint32_t>& cps, size_t at, size_t end) {
@@ -421,6 +448,11 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
           return true;
         };
         hard = hard || digits_only(previous) || digits_only(line);
+        // A numbered heading line ("2. AI：行业发展仍处快车道，AGI 及 AIGC 或将深入影响传媒行业",
+        // "2.1 全球 AI：产业投资及模型训练成本激增，头部机构领先优势明显") ends where the line
+        // does, however long: run on, the outline's headings and the paragraph under them read
+        // as one "sentence" that the ranker quoted first.
+        hard = hard || NumberedHeadingLine(cps, previous.begin, previous.end);
         // In a timeline each dated line starts an entry, however long the lines around it.
         hard = hard || (timeline && segment_dated && ColumnDate(cps, line.begin, line.end));
         for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';

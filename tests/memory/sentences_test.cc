@@ -55,6 +55,31 @@ TEST(SentencesTest, JoinsPdfLinesAndKeepsWholeSentencesOnly) {
   }
 }
 
+TEST(SentencesTest, AnOutlinesNumberedHeadingsEndAtTheirLines) {
+  // A PDF's outline, every line set apart by a blank one and as long as the prose's: run on,
+  // the two headings and the paragraph under them were one "sentence".
+  const std::string page =
+      "2. AI：行业发展仍处快车道，AGI 及 AIGC 或将深入影响传媒行业 \n\n"
+      "2.1 全球 AI：产业投资及模型训练成本激增，头部机构领先优势明显 \n\n"
+      "全球 AI 产业已经形成了较清晰且完善的产业体系，上游为算力基础设施与数据资源 \n\n"
+      "供给方，中游为模型研发与平台服务方。\n\n";
+  PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.sentences),
+              ElementsAre("全球 AI 产业已经形成了较清晰且完善的产业体系，上游为算力基础设施与数据资源供给方，中游为模型研发与平台服务方。"));
+  EXPECT_THAT(Texts(found.headings), Contains("全球 AI：产业投资及模型训练成本激增，头部机构领先优势明显"));
+  // A wrapped line that opens with a number and its unit, or a number and a small word, is prose.
+  const std::string prose =
+      "预计到 2025 年，全球生成式 AI 市场规模将增长至 2023 年的 \n\n2.1 倍，其中中国市场的增速将高于全球平均水平并保持领先 \n\n"
+      "地位，而中国市场的增速将高于全球平均水平，其中增速将高。\n\n";
+  EXPECT_THAT(Texts(SplitSentences(prose, {.starts_at_sentence = true}).sentences),
+              ElementsAre(::testing::HasSubstr("2023 年的2.1 倍，其中")));
+  const std::string english =
+      "Shipments reached a record in the year as demand from utilities rose to \n\n2.1 million units and more "
+      "are expected next year from the new factories.\n\n";
+  EXPECT_THAT(Texts(SplitSentences(english, {.starts_at_sentence = true}).sentences),
+              ElementsAre(::testing::HasSubstr("rose to 2.1 million units")));
+}
+
 TEST(SentencesTest, ATablesHeaderOfShortLabelsIsNoHeading) {
   // A table the PDF flattened to spaces: its caption is a heading, its header row is not.
   const std::string page =
