@@ -253,10 +253,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
     // number, a date or a cause: the others count for less, however many of its words they share.
     constexpr double kOffType = 0.6;
+    constexpr double kLeansOnAQuotedPredecessor = 0.85;
     for (size_t i = 0; i < sentences.size(); ++i) {
-      const double alone = StandsAlone(sentences[i].text);
+      double alone = StandsAlone(sentences[i].text);
       const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;
-      sentences[i].score = scored->relevance[i] * alone * fits;
       sentences[i].leans_on_context = alone < 1.0;
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.
@@ -264,6 +264,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         sentences[i].previous_leans = StandsAlone(previous[i]) < 1.0;
         if (!sentences[i].previous_leans || OnlyAdds(previous[i])) sentences[i].previous = std::move(previous[i]);
       }
+      // Quoted after the sentence it leans on, it no longer lacks its first half: it counts as a
+      // pronoun's sentence does ("而 2024年特效厅产出的票房为 85.3亿元…" after the clause on the
+      // count of screens it continues, which a "；" ended).
+      if (!sentences[i].previous.empty()) alone = std::max(alone, kLeansOnAQuotedPredecessor);
+      sentences[i].score = scored->relevance[i] * alone * fits;
     }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;

@@ -415,6 +415,20 @@ TEST(SentenceRankerTest, ASentenceThatOnlyAddsLeansNoMoreThanAPronounsDoes) {
   EXPECT_TRUE(ranked->sentences[0].leans_on_context);
 }
 
+TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPronounsDoes) {
+  // "而…" continues the clause a "；" ended, which is quoted before it: together they answer.
+  const std::vector<PassageInput> passages = {
+      {.text = "根据年报，2024年我国特效厅数量为 9949个，占全国影厅总数的12.3%；而 2024年特效厅产出的票房为 85.3亿元，"
+               "约占国内电影总票房的20%。全球 2%的高端特效厅产出的票房占整体的 25%以上。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年特效厅产出的票房是多少？", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("85.3"));
+  EXPECT_THAT(ranked->sentences[0].previous, ::testing::HasSubstr("9949"));
+}
+
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
   // "首先" announces items a quote will not have (a pronoun's weight); "其次" and "Finally,"
   // are the later items of a list the quote lacks (a continuation's).
