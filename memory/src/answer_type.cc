@@ -170,6 +170,13 @@ constexpr std::string_view kPlacing[] = {
     "\xe4\xbd\x8d\xe4\xba\x8e", "\xe6\x80\xbb\xe9\x83\xa8", "\xe5\x9d\x90\xe8\x90\xbd",
     "\xe8\xae\xbe\xe5\x9c\xa8", "\xe5\x9c\xb0\xe5\xa4\x84"};
 
+// Words of an extreme, in a question or in a sentence that answers it. 最多, 最大, 最高, 最低, 最少,
+// 最小, 最快, 最强, 最好, 居首, 榜首 (not 最 alone: 最新 and 最近 ask for the latest, not an extreme)
+constexpr std::string_view kExtremes[] = {
+    "the most", "the least", "the fewest", "largest", "biggest", "smallest", "highest", "lowest", "fastest",
+    "slowest", "greatest", "strongest", "weakest", "cheapest", "best", "worst", "最多", "最大", "最高", "最低",
+    "最少", "最小", "最快", "最强", "最好", "居首", "榜首"};
+
 // Whether a preposition of place is followed by a capitalised name that is not a month: "in
 // Rotterdam", "near the Maasvlakte terminals" is not ("the"), "in January" is not.
 bool NamesAPlace(std::string_view sentence) {
@@ -222,6 +229,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   }
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
   if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
+  if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForFigures)) return AnswerType::kQuantity;
@@ -232,6 +240,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kAny) return true;
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
+  if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
   if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
     return true;
   }
@@ -246,7 +255,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kTime: offers |= n.year || n.date; break;
       case AnswerType::kAny:
       case AnswerType::kReason:
-      case AnswerType::kPlace: offers = true; break;
+      case AnswerType::kPlace:
+      case AnswerType::kExtreme: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

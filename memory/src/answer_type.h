@@ -8,7 +8,9 @@
 // under a heading asking or naming why ("Why prices rose", "原因") gives one — "A severe drought
 // in Brazil damaged flowering" has no causal word of its own. "Where is Harbor Robotics based?"
 // asks for a place: "…is headquartered in Rotterdam" names one, "Before joining Harbor Robotics
-// she ran…" (the company's name, the question's only word it has) does not.
+// she ran…" (the company's name, the question's only word it has) does not. "Which country
+// installed the most grid batteries?" asks for an extreme: "China installed the most…" names it,
+// "In the United States, California and Texas together made up more than 70%…" does not.
 //
 //   const AnswerType type = AnswerTypeOf("How many employees …?");   // kCount
 //   if (!Offers(type, sentence)) score *= kOffTypeFactor;
@@ -26,6 +28,7 @@ enum class AnswerType {
   kTime,      // "when", "what year", "何时", "哪一年": a year or a month
   kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
   kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"
+  kExtreme,   // "which … the most", "scored lowest", "最": a sentence that names an extreme
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

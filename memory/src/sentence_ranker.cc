@@ -253,10 +253,16 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
     // number, a date or a cause: the others count for less, however many of its words they share.
     constexpr double kOffType = 0.6;
+    // A superlative is also a word of the question: at 0.6 "…inventories fell to their lowest
+    // level…" (coffee) outranked the commuter survey's own sentences for "Which aspect of public
+    // transport scored lowest?".
+    constexpr double kOffExtreme = 0.8;
     constexpr double kLeansOnAQuotedPredecessor = 0.85;
     for (size_t i = 0; i < sentences.size(); ++i) {
       double alone = StandsAlone(sentences[i].text);
-      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : kOffType;
+      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0
+                          : answer_type == internal::AnswerType::kExtreme      ? kOffExtreme
+                                                                               : kOffType;
       sentences[i].leans_on_context = alone < 1.0;
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.

@@ -88,6 +88,20 @@ TEST(AnswerTypeTest, ANumberInWordsIsAnAmount) {
   EXPECT_FALSE(Offers(AnswerType::kCount, "Someone often threw a tent up."));
 }
 
+TEST(AnswerTypeTest, AnExtremeIsNamedByASuperlative) {
+  EXPECT_EQ(AnswerTypeOf("Which country installed the most grid batteries?"), AnswerType::kExtreme);
+  EXPECT_EQ(AnswerTypeOf("Which aspect of public transport scored lowest?"), AnswerType::kExtreme);
+  EXPECT_EQ(AnswerTypeOf("哪家公司的市场份额最大？"), AnswerType::kExtreme);
+  EXPECT_EQ(AnswerTypeOf("What do most commuters use?"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek 最新发布的模型叫什么？"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("How many batteries did the largest buyer install?"), AnswerType::kCount);
+  EXPECT_TRUE(Offers(AnswerType::kExtreme, "China installed the most grid batteries by a wide margin."));
+  EXPECT_TRUE(Offers(AnswerType::kExtreme, "Punctuality received the lowest score of any aspect, 5.8."));
+  EXPECT_TRUE(Offers(AnswerType::kExtreme, "宁德时代的市场份额最大。"));
+  EXPECT_FALSE(Offers(AnswerType::kExtreme, "In the United States, California and Texas together made up more than 70%."));
+  EXPECT_FALSE(Offers(AnswerType::kExtreme, "Most of the new capacity is paired with solar farms."));
+}
+
 TEST(AnswerTypeTest, APlaceIsNamedAfterAPrepositionOrByAWordThatPlaces) {
   EXPECT_EQ(AnswerTypeOf("Where is Harbor Robotics based?"), AnswerType::kPlace);
   EXPECT_EQ(AnswerTypeOf("宁德时代总部在哪里？"), AnswerType::kPlace);
