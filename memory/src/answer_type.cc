@@ -48,6 +48,18 @@ constexpr std::string_view kMeasureWords[] = {
     "\xe4\xbb\xb6", "\xe9\x83\xa8", "\xe6\xac\xbe", "\xe7\xaf\x87", "\xe6\x9d\xa1", "\xe6\x9e\x9a",
     "\xe9\xa2\x97", "\xe5\xba\xa7", "\xe8\xbe\x86"};  // 块 个 张 台 名 人 家 项 次 万 亿 千 件 部 款 篇 条 枚 颗 座 辆
 
+// Letters written straight after a number that make it an amount: magnitudes, units of data,
+// power, energy and frequency, a multiple.
+bool IsUnit(std::string_view letters) {
+  static constexpr std::string_view kUnits[] = {
+      "bn", "m", "k", "K", "M", "B", "T", "x", "X", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "W", "kW", "MW", "GW",
+      "TW", "Wh", "kWh", "MWh", "GWh", "TWh", "Hz", "MHz", "GHz", "pct", "bp", "bps", "km", "kg", "ms"};
+  for (std::string_view unit : kUnits) {
+    if (letters == unit) return true;
+  }
+  return false;
+}
+
 std::string_view After(std::string_view text, size_t at) {
   while (at < text.size() && text[at] == ' ') ++at;
   return text.substr(at);
@@ -68,10 +80,12 @@ void ForEachNumber(std::string_view text, Visit visit) {
       separated |= !IsDigit(text[i]);
       ++i;
     }
-    // A number glued to letters ("V3", "H800", "4-bit" is fine) is a name, not a quantity.
+    // A number glued to letters ("V3", "H800", "4-bit" is fine) is a name, not a quantity —
+    // unless the letters after it are a unit or a magnitude: "23.9ZB", "169GWh", "671B", "25.56x".
+    size_t letters_end = i;
+    while (letters_end < text.size() && std::isalpha(static_cast<unsigned char>(text[letters_end]))) ++letters_end;
     const bool glued = (start > 0 && std::isalpha(static_cast<unsigned char>(text[start - 1]))) ||
-                       (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) &&
-                        !(text.substr(i, 2) == "bn" || text.substr(i, 1) == "m" || text.substr(i, 1) == "k"));
+                       (letters_end > i && !IsUnit(text.substr(i, letters_end - i)));
     if (glued) continue;
     Number n;
     const std::string_view rest = After(text, i);

@@ -81,6 +81,15 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   EXPECT_TRUE(Offers(AnswerType::kReason, "全球算力需求持续增长。", "算力需求增长的驱动因素"));
 }
 
+TEST(AnswerTypeTest, ANumberWithItsUnitGluedOnIsAnAmountButANameIsNot) {
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "2022 年，全球数据规模已达到 103ZB，中国数据规模达到 23.9ZB；"));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "Utilities installed 169GWh in 2024."));
+  EXPECT_TRUE(Offers(AnswerType::kCount, "The model has 671B parameters."));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "It was trained on H800 GPUs in 2024."));
+  EXPECT_FALSE(Offers(AnswerType::kQuantity, "DeepSeek released R1 and V3 in 2024."));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "The RTX4090 and 5090s arrived in 2025."));
+}
+
 TEST(AnswerTypeTest, ANumberInWordsIsAnAmount) {
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "Four-bit weights can make decoding up to three times faster."));
   EXPECT_FALSE(Offers(AnswerType::kCount, "Staff turnover fell to 6%, compared with 11% two years earlier."));
