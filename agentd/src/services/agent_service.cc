@@ -117,7 +117,8 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
 grpc::ServerUnaryReactor* AgentServiceImpl::StartRun(grpc::CallbackServerContext* context,
                                                      const StartRunRequest* request,
                                                      StartRunResponse* response) {
-  return HandleUnary(context, env_, "AgentService.StartRun", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "AgentService.StartRun", *request,
+                         [this, request, response](const std::string& tenant) {
     bool existing = false;
     absl::StatusOr<Run> run = runs_->Start(tenant, *request, &existing);
     if (!run.ok()) return ToGrpcStatus(run.status());
