@@ -1,11 +1,12 @@
 // What one tenant can do to the daemon through the gRPC edge itself, on the real daemon: slow
-// calls that hold threads, and how much they cost the others.
+// calls that hold threads, event streams it never reads, and how much each costs the others.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <chrono>
 #include <condition_variable>
@@ -160,6 +161,177 @@ TEST(ServiceEdgeTest, OneTenantsSlowCallsLeaveEveryoneElseServed) {
   for (std::thread& caller : callers) caller.join();
   for (const grpc::Status& status : held_status) {
     EXPECT_NE(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  }
+}
+
+// The daemon's resident memory in MiB, from /proc.
+long ResidentMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+agentd::v1::Run WaitForEnd(sdk::Client& client, const std::string& run_id) {
+  for (int i = 0; i < 6000; ++i) {
+    absl::StatusOr<agentd::v1::Run> run = client.GetRun(run_id);
+    if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
+                     run->state() == RUN_STATE_CANCELLED)) {
+      return *run;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "run " << run_id << " did not end";
+  return agentd::v1::Run();
+}
+
+// A stream read its run's events 64 at a time whatever their size, and a plan's warnings (or
+// tool arguments and results) could be as large as its Lua memory: eight streams that read one
+// event each, on a run of 64 one-MiB warnings, held 420 MB of the daemon. Events now carry at
+// most 64 KiB of each text, and a stream reads ahead at most 256 KiB.
+TEST(ServiceEdgeTest, EventStreamsHoldLittleForClientsThatDoNotRead) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"));
+  auto client = Connect(daemon, "");
+  StartRunRequest start;
+  start.set_plan("loud");
+  start.set_plan_source(R"(plan{name = "loud", run = function(ctx)
+    for i = 1, 64 do ctx.warn(string.rep("w", 1024 * 1024)) end
+    ctx.step("call", function() return ctx.tools.call("calculator", {expression = "1+" .. string.rep("1", 1024 * 1024)}) end)
+    return {content = "ok"}
+  end})");
+  StartRunResponse started;
+  ASSERT_TRUE(client->agents().StartRun(client->NewContext().get(), start, &started).ok());
+  WaitForEnd(*client, started.run_id());
+
+  // Every event is small, whatever the plan made of it.
+  std::vector<RunEvent> events;
+  ASSERT_TRUE(client->FollowRun(started.run_id(), 0, false, [&](const RunEvent& e) {
+    events.push_back(e);
+    return true;
+  }).ok());
+  int warnings = 0;
+  bool saw_call = false;
+  for (const RunEvent& event : events) {
+    EXPECT_LE(event.ByteSizeLong(), 65u * 1024) << event.ShortDebugString().substr(0, 200);
+    if (event.has_warning()) {
+      ++warnings;
+      const std::string& message = event.warning().message();
+      EXPECT_THAT(message.substr(message.size() > 64 ? message.size() - 64 : 0), HasSubstr("(983040 more bytes)"))
+          << message.size() << " bytes";
+    }
+    if (event.has_tool_called()) {
+      saw_call = true;
+      const Json arguments = Json::parse(event.tool_called().arguments_json(), nullptr, false);
+      ASSERT_TRUE(arguments.is_object()) << event.tool_called().arguments_json();
+      EXPECT_GT(arguments.value("clipped_bytes", 0), 1024 * 1024);
+    }
+  }
+  EXPECT_EQ(warnings, 64);
+  EXPECT_TRUE(saw_call);
+
+  // Streams that read one event and then nothing.
+  const long before = ResidentMiB(daemon.pid());
+  std::vector<std::unique_ptr<sdk::Client>> clients;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<RunEvent>>> readers;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(Connect(daemon, ""));
+    contexts.push_back(clients.back()->NewContext(false));
+    StreamRunRequest request;
+    request.set_run_id(started.run_id());
+    readers.push_back(clients.back()->agents().StreamRun(contexts.back().get(), request));
+    RunEvent first;
+    ASSERT_TRUE(readers.back()->Read(&first));
+  }
+  const long after = ResidentMiB(daemon.pid());
+  std::printf("  daemon resident memory: %ld MiB before the streams, %ld MiB with 8 open\n", before, after);
+  EXPECT_LT(after - before, 64);
+  for (auto& context : contexts) context->TryCancel();
+}
+
+// Each stream holds a subscription its run wakes at every event and what it read ahead; one
+// tenant may have 64 open, and another tenant's streams are not counted against it.
+TEST(ServiceEdgeTest, OneTenantsOpenStreamsAreBounded) {
+  TempDir dir;
+  testing_support::WriteFile(dir.Join("config.json"),
+                             Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                                        {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}}}
+                                 .dump());
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")});
+  auto acme = Connect(daemon, "token-of-acme-0000001");
+  auto globex = Connect(daemon, "token-of-globex-00001");
+  auto start = [](sdk::Client& client) {
+    StartRunRequest request;
+    request.set_plan("wait");
+    request.set_plan_source(R"(plan{name = "wait", run = function(ctx)
+      return ctx.step("spin", function() while true do end end)
+    end})");
+    request.mutable_limits()->set_deadline_seconds(300);
+    StartRunResponse started;
+    EXPECT_TRUE(client.agents().StartRun(client.NewContext().get(), request, &started).ok());
+    return started.run_id();
+  };
+  const std::string acme_run = start(*acme);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<RunEvent>> reader;
+  };
+  auto open = [](sdk::Client& client, const std::string& run_id) {
+    Stream stream;
+    stream.context = client.NewContext(false);
+    StreamRunRequest request;
+    request.set_run_id(run_id);
+    stream.reader = client.agents().StreamRun(stream.context.get(), request);
+    return stream;
+  };
+  std::vector<Stream> streams;
+  for (int i = 0; i < 64; ++i) {
+    streams.push_back(open(*acme, acme_run));
+    RunEvent first;
+    ASSERT_TRUE(streams.back().reader->Read(&first)) << "stream " << i;
+  }
+  Stream refused = open(*acme, acme_run);
+  RunEvent event;
+  EXPECT_FALSE(refused.reader->Read(&event));
+  grpc::Status status = refused.reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("tenant acme already has 64 StreamRun calls open"));
+
+  // Globex, with a run of its own, is not held to acme's streams.
+  absl::StatusOr<agentd::v1::Run> globex_run = globex->StartRun([] {
+    StartRunRequest request;
+    request.set_plan("quick");
+    request.set_plan_source("plan{name = 'quick', run = function(ctx) return {content = 'ok'} end}");
+    return request;
+  }());
+  ASSERT_TRUE(globex_run.ok()) << globex_run.status();
+  Stream other = open(*globex, globex_run->run_id());
+  EXPECT_TRUE(other.reader->Read(&event));
+
+  // A stream that ends gives its place back.
+  streams.back().context->TryCancel();
+  streams.back().reader->Finish().IgnoreError();
+  streams.pop_back();
+  bool reopened = false;
+  for (int attempt = 0; attempt < 500 && !reopened; ++attempt) {
+    Stream again = open(*acme, acme_run);
+    reopened = again.reader->Read(&event);
+    if (reopened) {
+      streams.push_back(std::move(again));
+    } else {
+      again.reader->Finish().IgnoreError();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(reopened);
+  EXPECT_TRUE(acme->CancelRun(acme_run).ok());
+  for (Stream& stream : streams) {
+    while (stream.reader->Read(&event)) {
+    }
+    EXPECT_TRUE(stream.reader->Finish().ok());
   }
 }
 
