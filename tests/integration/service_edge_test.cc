@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -332,6 +333,37 @@ TEST(ServiceEdgeTest, OneTenantsOpenStreamsAreBounded) {
     while (stream.reader->Read(&event)) {
     }
     EXPECT_TRUE(stream.reader->Finish().ok());
+  }
+}
+
+// agentctl reads the files it is given whatever they are: a FIFO made `memory ingest` and
+// `run --plan-file` wait for ever, /dev/zero was read until memory ran out, and a file larger
+// than the daemon takes was read whole and sent. Each is now refused by what it is, at once.
+TEST(ServiceEdgeTest, AgentctlRefusesFilesItCannotSendWithoutReadingThem) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"));
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {agentctl, "--addr", daemon.address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // A guard against hangs: each answers at once.
+    return testing_support::RunCommand(argv, std::chrono::seconds(60));
+  };
+  ASSERT_EQ(run({"memory", "create", "notes", "--embedding-model", "none"}).exit_code, 0);
+  ASSERT_EQ(mkfifo(dir.Join("fifo").c_str(), 0600), 0);
+  testing_support::WriteFile(dir.Join("big.txt"), std::string(9u << 20, 'a'));
+  testing_support::WriteFile(dir.Join("big.lua"), "-- " + std::string(2u << 20, 'a') + "\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"memory", "ingest", "notes", dir.Join("fifo")}, "fifo: is a FIFO, not a regular file"},
+      {{"memory", "ingest", "notes", "/dev/zero"}, "/dev/zero: is a character device, not a regular file"},
+      {{"memory", "ingest", "notes", dir.Join("big.txt")}, "big.txt: 9.0 MiB is more than a document may hold (8 MiB)"},
+      {{"run", "p", "--plan-file", dir.Join("fifo")}, "fifo: is a FIFO, not a regular file"},
+      {{"run", "p", "--plan-file", dir.Join("big.lua")}, "big.lua: 2.0 MiB is more than a plan may hold (1 MiB)"},
+  };
+  for (const auto& [args, message] : cases) {
+    testing_support::CommandResult result = run(args);
+    EXPECT_EQ(result.exit_code, 1) << args[args.size() - 1] << ": " << result.err.substr(0, 300);
+    EXPECT_THAT(result.err, HasSubstr(message));
   }
 }
 
