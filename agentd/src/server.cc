@@ -28,6 +28,7 @@
 #include "runs/run_store.h"
 #include "script_services.h"
 #include "services/agent_service.h"
+#include "services/call_pool.h"
 #include "services/malformed_request_interceptor.h"
 #include "services/metrics_interceptor.h"
 #include "services/version_interceptor.h"
@@ -200,6 +201,8 @@ class ServerImpl final : public Server {
     if (!run_manager.ok()) return run_manager.status();
     run_manager_ = std::move(*run_manager);
 
+    call_pool_ = std::make_unique<services::CallPool>(services::CallPoolOptions{});
+    env_.calls = call_pool_.get();
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_, run_manager_.get());
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
     model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get(), embedding_engine_.get(),
@@ -324,6 +327,9 @@ class ServerImpl final : public Server {
       grpc_server_->Wait();
       grpc_server_.reset();
     }
+    // Every call is answered by now (the server waited for them), so nothing waits in the pool.
+    env_.calls = nullptr;
+    call_pool_.reset();
     run_manager_.reset();
     run_store_.reset();
     if (memory_store_) {
@@ -365,6 +371,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<tools::ToolRegistry> tool_registry_;
   std::unique_ptr<runs::RunStore> run_store_;
   std::unique_ptr<runs::RunManager> run_manager_;
+  // Runs the slow unary calls (services/call_pool.h); outlives the gRPC server.
+  std::unique_ptr<services::CallPool> call_pool_;
   std::unique_ptr<services::AgentServiceImpl> agent_service_;
   std::unique_ptr<services::MemoryServiceImpl> memory_service_;
   std::unique_ptr<services::ModelServiceImpl> model_service_;

@@ -1,5 +1,7 @@
 #include "engine_commands.h"
 
+#include "input_file.h"
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -118,11 +120,9 @@ int RunTokenize(const TokenizeArgs& args) {
   auto tokenizer = engine::Tokenizer::Load(*tokenizer_dir);
   if (!tokenizer.ok()) return Fail(std::string(tokenizer.status().message()));
   if (!args.text_file.empty()) {
-    std::ifstream in(args.text_file, std::ios::binary);
-    if (!in) return Fail("--text-file: cannot open " + args.text_file);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::printf("%s\n", IdsJson((*tokenizer)->Encode(buffer.str())).c_str());
+    absl::StatusOr<std::string> text = ReadInputFile(args.text_file, 256u << 20, "a text to tokenize");
+    if (!text.ok()) return Fail("--text-file: " + std::string(text.status().message()));
+    std::printf("%s\n", IdsJson((*tokenizer)->Encode(*text)).c_str());
     return 0;
   }
   absl::StatusOr<std::vector<std::string>> texts = ReadJsonlTexts(args.jsonl_file);

@@ -1,5 +1,7 @@
 #include "memory_commands.h"
 
+#include "input_file.h"
+
 #include <unistd.h>
 
 #include "ingest_progress.h"
@@ -163,12 +165,11 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
         uint64_t batch_bytes = 0;
         for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
           const std::string& path = (*files)[j];
-          std::ifstream in(path, std::ios::binary);
-          if (!in || std::filesystem::is_directory(path)) return fail(path + ": cannot be read");
-          std::stringstream buffer;
-          buffer << in.rdbuf();
+          // A document's text holds at most 8 MiB (agentd.v1.Document.text).
+          absl::StatusOr<std::string> read = ReadInputFile(path, 8u << 20, "a document");
+          if (!read.ok()) return fail(std::string(read.status().message()));
           // What the daemon would refuse, said here about the file rather than a request field.
-          const std::string text = buffer.str();
+          const std::string text = std::move(*read);
           if (const long bad = FirstInvalidUtf8(text); bad >= 0) {
             return fail(path + ": is not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
                         "); convert it first, e.g. iconv -f GBK -t UTF-8");
@@ -176,7 +177,7 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
           if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) return fail(path + ": has no text");
           batch_bytes += text.size();
           Document* doc = request.add_documents();
-          doc->set_text(buffer.str());
+          doc->set_text(text);
           const std::string file_name = std::filesystem::path(path).filename().string();
           doc->set_id(file_name);
           doc->set_source(path);

@@ -1,5 +1,7 @@
 #include "run_commands.h"
 
+#include "input_file.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -301,13 +303,6 @@ class ProgressPrinter {
   uint64_t live_tokens_chars_ = 0;
 };
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 struct RunFlags {
   std::string plan;
@@ -363,7 +358,8 @@ int StartAndFollow(sdk::Client& client, const RunFlags& flags) {
   StartRunRequest request;
   request.set_plan(flags.plan);
   if (!flags.plan_file.empty()) {
-    absl::StatusOr<std::string> source = ReadText(flags.plan_file);
+    // An inline plan holds at most 1 MiB (StartRunRequest.plan_source).
+    absl::StatusOr<std::string> source = ReadInputFile(flags.plan_file, 1u << 20, "a plan");
     if (!source.ok()) return Fail(source.status());
     request.set_plan_source(*source);
     // Errors then name the file the person wrote, not the run's label.

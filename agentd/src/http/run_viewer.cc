@@ -335,7 +335,7 @@ class RunViewer : public std::enable_shared_from_this<RunViewer> {
     // so no client holds a thread for a whole run.
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     while (!options_.stopping->load() && std::chrono::steady_clock::now() < give_up) {
-      absl::StatusOr<runs::RunManager::EventBatch> batch = options_.runs->ReadEvents(tenant, run_id, cursor, 256);
+      absl::StatusOr<runs::RunManager::EventBatch> batch = options_.runs->ReadEvents(tenant, run_id, cursor, 256, 1 << 20);
       if (!batch.ok()) {
         write(absl::StrCat("event: error\ndata: ", ResponseText(ErrorBody(ToApiError(batch.status()))), "\n\n"));
         break;

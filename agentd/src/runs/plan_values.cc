@@ -32,6 +32,51 @@ std::string DumpJson(const Json& value) { return value.dump(-1, ' ', false, Json
 
 namespace {
 
+void BoundText(std::string* text) {
+  if (text->size() <= kMaxEventTextBytes) return;
+  size_t cut = kMaxEventTextBytes;
+  while (cut > 0 && (static_cast<unsigned char>((*text)[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  const size_t dropped = text->size() - cut;
+  text->resize(cut);
+  absl::StrAppend(text, "\xE2\x80\xA6 (", dropped, " more bytes)");  // "…"
+}
+
+void BoundJson(std::string* json) {
+  if (json->size() <= kMaxEventTextBytes) return;
+  *json = absl::StrCat("{\"clipped_bytes\": ", json->size(), "}");
+}
+
+}  // namespace
+
+void BoundEventText(agentd::v1::RunEvent* event) {
+  switch (event->event_case()) {
+    case agentd::v1::RunEvent::kWarning:
+      BoundText(event->mutable_warning()->mutable_message());
+      break;
+    case agentd::v1::RunEvent::kStepFinished:
+      BoundText(event->mutable_step_finished()->mutable_error());
+      break;
+    case agentd::v1::RunEvent::kRunEnded:
+      BoundText(event->mutable_run_ended()->mutable_error());
+      break;
+    case agentd::v1::RunEvent::kToolCalled:
+      BoundText(event->mutable_tool_called()->mutable_tool());
+      BoundJson(event->mutable_tool_called()->mutable_arguments_json());
+      break;
+    case agentd::v1::RunEvent::kToolReturned:
+      BoundJson(event->mutable_tool_returned()->mutable_result_json());
+      BoundText(event->mutable_tool_returned()->mutable_error());
+      break;
+    case agentd::v1::RunEvent::kRetrievalHits:
+      BoundText(event->mutable_retrieval_hits()->mutable_query());
+      break;
+    default:
+      break;  // plan names are bounded where they are set; token deltas are ~100 ms of text
+  }
+}
+
+namespace {
+
 absl::Status Bad(const std::string& field, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("the plan's result: ", field, ": ", what));
 }

@@ -22,6 +22,17 @@ std::string ValidUtf8(std::string_view text);
 // throws.
 std::string DumpJson(const nlohmann::json& value);
 
+// The most bytes of any one text a plan chose (a warning, an error, tool arguments or results,
+// a query) that a run event carries: a stream holds events in memory while its client reads
+// them, and a plan could otherwise make each event as large as its 256 MiB of Lua memory.
+// The step's transcript (GetRun include_transcripts) keeps what a tool call passed whole.
+inline constexpr size_t kMaxEventTextBytes = 64 * 1024;
+
+// Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
+// by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
+// is still JSON.
+void BoundEventText(agentd::v1::RunEvent* event);
+
 // Fills the run's artifact from what the plan's run function returned: {media_type, content,
 // references = {{number, collection, document, chunk_id, title, source, offsets = {start,
 // end}}}}. INVALID_ARGUMENT naming the field ("the plan's result: references[2].number: ...")

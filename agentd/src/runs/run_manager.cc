@@ -345,7 +345,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
   }
 
   absl::StatusOr<EventBatch> ReadEvents(const std::string& tenant, const std::string& run_id, uint64_t after_sequence,
-                                        size_t limit) override {
+                                        size_t limit, size_t max_bytes) override {
     bool ended = false;
     uint64_t last = 0;
     if (std::shared_ptr<ActiveRun> run = FindActive(tenant, run_id)) {
@@ -361,7 +361,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       last = *stored_last;
     }
     EventBatch batch;
-    absl::StatusOr<std::vector<RunEvent>> events = options_.store->ReadEvents(run_id, after_sequence, limit);
+    absl::StatusOr<std::vector<RunEvent>> events = options_.store->ReadEvents(run_id, after_sequence, limit, max_bytes);
     if (!events.ok()) return events.status();
     batch.events = std::move(*events);
     const uint64_t delivered = batch.events.empty() ? after_sequence : batch.events.back().sequence();
@@ -403,6 +403,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   // Appends an event (the caller holds run.mutex).
   void Emit(ActiveRun& run, RunEvent event) override {
+    BoundEventText(&event);
     event.set_sequence(++run.last_sequence);
     event.set_run_id(run.record.run().run_id());
     *event.mutable_time() = TimeUtil::GetCurrentTime();

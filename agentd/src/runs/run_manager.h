@@ -81,14 +81,14 @@ class RunManager {
                                                  const std::string& reason) = 0;
   virtual absl::StatusOr<agentd::v1::Run> Resume(const std::string& tenant, const std::string& run_id) = 0;
 
-  // Events after `after_sequence` (at most `limit`), and whether the run has ended with no
-  // events left after these.
+  // Events after `after_sequence` (at most `limit`, and past the first at most `max_bytes` of
+  // them), and whether the run has ended with no events left after these.
   struct EventBatch {
     std::vector<agentd::v1::RunEvent> events;
     bool ended = false;
   };
   virtual absl::StatusOr<EventBatch> ReadEvents(const std::string& tenant, const std::string& run_id,
-                                                uint64_t after_sequence, size_t limit) = 0;
+                                                uint64_t after_sequence, size_t limit, size_t max_bytes) = 0;
   // `notify` runs (on a manager thread, briefly) whenever the run appends an event. Returns a
   // token for Unsubscribe.
   virtual uint64_t Subscribe(const std::string& run_id, std::function<void()> notify) = 0;

@@ -151,12 +151,15 @@ absl::Status RunStore::AppendEvent(const RunEvent& event) {
 }
 
 absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& run_id, uint64_t after_sequence,
-                                                           size_t limit) const {
+                                                           size_t limit, size_t max_bytes) const {
   std::vector<RunEvent> events;
+  size_t bytes = 0;
   const std::string prefix = EventPrefix(run_id);
   std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("run_events")));
   for (it->Seek(EventKey(run_id, after_sequence + 1)); it->Valid() && it->key().starts_with(prefix) && events.size() < limit;
        it->Next()) {
+    bytes += it->value().size();
+    if (!events.empty() && bytes > max_bytes) break;
     RunEvent event;
     if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError(absl::StrCat("run store: event ", SequenceOf(it->key()), " of ", run_id, " is unreadable"));

@@ -58,9 +58,10 @@ class RunStore {
   absl::StatusOr<std::vector<agentd::internal::RunRecord>> Unfinished() const;
 
   absl::Status AppendEvent(const agentd::v1::RunEvent& event);
-  // Events with sequence > after_sequence, in order, at most `limit`.
+  // Events with sequence > after_sequence, in order: at most `limit`, and past the first at
+  // most `max_bytes` of them as stored (a reader holds the batch in memory).
   absl::StatusOr<std::vector<agentd::v1::RunEvent>> ReadEvents(const std::string& run_id, uint64_t after_sequence,
-                                                               size_t limit) const;
+                                                               size_t limit, size_t max_bytes) const;
   // 0 when the run has no events.
   absl::StatusOr<uint64_t> LastSequence(const std::string& run_id) const;
 

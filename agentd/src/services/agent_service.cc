@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
+
 namespace agentd::services {
 namespace {
 
@@ -12,11 +14,20 @@ using namespace agentd::v1;
 // Streams one run's events: the stored backlog after the client's sequence, then new events as
 // the run appends them (a subscription wakes the reactor), until the run has ended and every
 // event was written. One write in flight at a time, as gRPC requires.
+//
+// What a stream holds does not grow with the run or with a client that reads slowly or never:
+// at most kStreamReadBytes of events read ahead (and the one being written), as they were
+// stored. Reading 64 events at a time whatever their size, eight streams that read nothing on
+// a run of 64 one-MiB warnings held 420 MB.
+constexpr size_t kStreamReadBytes = 256 * 1024;
+
 class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
  public:
-  RunEventReactor(runs::RunManager* runs, std::string tenant, const StreamRunRequest& request)
+  RunEventReactor(runs::RunManager* runs, std::string tenant, const StreamRunRequest& request,
+                  std::shared_ptr<void> stream_ticket)
       : runs_(runs), tenant_(std::move(tenant)), run_id_(request.run_id()), cursor_(request.after_sequence()),
-        include_tokens_(request.include_tokens()), shared_(std::make_shared<Shared>()) {
+        include_tokens_(request.include_tokens()), stream_ticket_(std::move(stream_ticket)),
+        shared_(std::make_shared<Shared>()) {
     shared_->reactor = this;
     std::weak_ptr<Shared> weak = shared_;
     subscription_ = runs_->Subscribe(run_id_, [weak] {
@@ -75,7 +86,7 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
     }
     bool ended = false;
     while (pending_.empty()) {
-      absl::StatusOr<runs::RunManager::EventBatch> batch = runs_->ReadEvents(tenant_, run_id_, cursor_, 64);
+      absl::StatusOr<runs::RunManager::EventBatch> batch = runs_->ReadEvents(tenant_, run_id_, cursor_, 64, kStreamReadBytes);
       if (!batch.ok()) {
         FinishLocked(ToGrpcStatus(batch.status()));
         return;
@@ -103,6 +114,9 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
   const std::string run_id_;
   uint64_t cursor_;
   const bool include_tokens_;
+  // The stream's place among its tenant's (AgentServiceOptions::max_streams_per_tenant), given
+  // back when the reactor is deleted.
+  std::shared_ptr<void> stream_ticket_;
   std::shared_ptr<Shared> shared_;
   uint64_t subscription_ = 0;
   std::deque<RunEvent> pending_;
@@ -117,7 +131,8 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
 grpc::ServerUnaryReactor* AgentServiceImpl::StartRun(grpc::CallbackServerContext* context,
                                                      const StartRunRequest* request,
                                                      StartRunResponse* response) {
-  return HandleUnary(context, env_, "AgentService.StartRun", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "AgentService.StartRun", *request,
+                         [this, request, response](const std::string& tenant) {
     bool existing = false;
     absl::StatusOr<Run> run = runs_->Start(tenant, *request, &existing);
     if (!run.ok()) return ToGrpcStatus(run.status());
@@ -139,7 +154,43 @@ grpc::ServerWriteReactor<RunEvent>* AgentServiceImpl::StreamRun(grpc::CallbackSe
     LogRefusedCall("AgentService.StreamRun", status);
     return new FinishedWriteReactor<RunEvent>(status);
   }
-  return new RunEventReactor(runs_, tenant, *request);
+  std::shared_ptr<void> ticket = TakeStream(tenant);
+  if (ticket == nullptr) {
+    grpc::Status status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("tenant ", tenant, " already has ", options_.max_streams_per_tenant,
+                                     " StreamRun calls open (the limit); close one first"));
+    LogRefusedCall("AgentService.StreamRun", status);
+    return new FinishedWriteReactor<RunEvent>(status);
+  }
+  return new RunEventReactor(runs_, tenant, *request, std::move(ticket));
+}
+
+std::shared_ptr<void> AgentServiceImpl::TakeStream(const std::string& tenant) {
+  {
+    std::lock_guard<std::mutex> lock(streams_->mutex);
+    int& mine = streams_->open[tenant];
+    if (mine >= options_.max_streams_per_tenant) {
+      if (mine == 0) streams_->open.erase(tenant);
+      return nullptr;
+    }
+    ++mine;
+  }
+  class Ticket {
+   public:
+    Ticket(std::shared_ptr<StreamCounts> streams, std::string tenant)
+        : streams_(std::move(streams)), tenant_(std::move(tenant)) {}
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    ~Ticket() {
+      std::lock_guard<std::mutex> lock(streams_->mutex);
+      if (--streams_->open[tenant_] <= 0) streams_->open.erase(tenant_);
+    }
+
+   private:
+    std::shared_ptr<StreamCounts> streams_;
+    std::string tenant_;
+  };
+  return std::make_shared<Ticket>(streams_, tenant);
 }
 
 grpc::ServerUnaryReactor* AgentServiceImpl::GetRun(grpc::CallbackServerContext* context,

@@ -3,16 +3,29 @@
 #ifndef AGENTD_SERVICES_AGENT_SERVICE_H_
 #define AGENTD_SERVICES_AGENT_SERVICE_H_
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "agentd/v1/agent.grpc.pb.h"
 #include "rpc_support.h"
 #include "runs/run_manager.h"
 
 namespace agentd::services {
 
+struct AgentServiceOptions {
+  // StreamRun calls one tenant may have open at once; one more is RESOURCE_EXHAUSTED. Each
+  // holds a subscription its run wakes at every event, and what it has read ahead for a client
+  // that may never read it. Default 64 (four per active run at the default run limit).
+  int max_streams_per_tenant = 64;
+};
+
 class AgentServiceImpl final : public agentd::v1::AgentService::CallbackService {
  public:
   // `runs` must outlive the service.
-  AgentServiceImpl(const RpcEnvironment* env, runs::RunManager* runs) : env_(*env), runs_(runs) {}
+  AgentServiceImpl(const RpcEnvironment* env, runs::RunManager* runs, const AgentServiceOptions& options = {})
+      : env_(*env), runs_(runs), options_(options) {}
 
   grpc::ServerUnaryReactor* StartRun(grpc::CallbackServerContext* context,
                                      const agentd::v1::StartRunRequest* request,
@@ -33,8 +46,19 @@ class AgentServiceImpl final : public agentd::v1::AgentService::CallbackService 
                                       agentd::v1::Run* response) override;
 
  private:
+  // A place for one more of the tenant's streams, given back when the pointer goes; null when
+  // the tenant has max_streams_per_tenant open.
+  std::shared_ptr<void> TakeStream(const std::string& tenant);
+
+  struct StreamCounts {
+    std::mutex mutex;
+    std::map<std::string, int> open;  // tenant → its open StreamRun calls
+  };
+
   const RpcEnvironment& env_;
   runs::RunManager* runs_;
+  const AgentServiceOptions options_;
+  std::shared_ptr<StreamCounts> streams_ = std::make_shared<StreamCounts>();
 };
 
 }  // namespace agentd::services

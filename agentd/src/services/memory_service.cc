@@ -130,7 +130,8 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteCollection(grpc::CallbackServ
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::Ingest(grpc::CallbackServerContext* context, const IngestRequest* request,
                                                     IngestResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.Ingest", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "MemoryService.Ingest", *request,
+                         [this, request, response](const std::string& tenant) {
     std::vector<memory::DocumentInput> documents;
     for (const Document& d : request->documents()) {
       memory::DocumentInput input;
@@ -171,7 +172,8 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::DeleteDocuments(grpc::CallbackServe
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext* context, const SearchRequest* request,
                                                     SearchResponse* response) {
-  return HandleUnary(context, env_, "MemoryService.Search", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "MemoryService.Search", *request,
+                         [this, request, response](const std::string& tenant) {
     if (request->k() > 1000) return InvalidField("k", "must be at most 1000");
     memory::SearchQuery query;
     query.tenant = tenant;

@@ -359,7 +359,8 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Tokenize(grpc::CallbackServerContext* context,
                                                      const TokenizeRequest* request, TokenizeResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Tokenize", *request, [&] {
+  return HandleSlowUnary(context, env_, "ModelService.Tokenize", *request,
+                         [this, request, response](const std::string&) {
     grpc::Status status = CheckModel(request->model());
     if (!status.ok()) return status;
     const engine::Tokenizer& tokenizer = engine_->tokenizer();
@@ -377,7 +378,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::Tokenize(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Detokenize(grpc::CallbackServerContext* context,
                                                        const DetokenizeRequest* request, DetokenizeResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Detokenize", *request, [&] {
+  return HandleSlowUnary(context, env_, "ModelService.Detokenize", *request,
+                         [this, request, response](const std::string&) {
     grpc::Status status = CheckModel(request->model());
     if (!status.ok()) return status;
     const engine::Tokenizer& tokenizer = engine_->tokenizer();
@@ -396,7 +398,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::Detokenize(grpc::CallbackServerConte
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Embed(grpc::CallbackServerContext* context, const EmbedRequest* request,
                                                   EmbedResponse* response) {
-  return HandleUnary(context, env_, "ModelService.Embed", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "ModelService.Embed", *request,
+                         [this, request, response](const std::string& tenant) {
     grpc::Status status;
     engine::Engine* engine = EmbeddingEngine(request->model(), &status);
     if (engine == nullptr) return status;

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <exception>
 #include <map>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "agentd/daemon_options.h"
 #include "agentd/request_validator.h"
+#include "call_pool.h"
 
 namespace agentd::services {
 
@@ -34,6 +36,8 @@ struct RpcEnvironment {
   std::map<std::string, std::string> api_tokens;
   // The tokens that may call administrative RPCs.
   std::set<std::string> admin_tokens;
+  // Where HandleSlowUnary runs its handlers. Null: on gRPC's own thread (tests of one service).
+  CallPool* calls = nullptr;
 };
 
 // For administrative RPCs: OK without authentication configured (one trusted user) or for an
@@ -63,6 +67,43 @@ grpc::ServerUnaryReactor* HandleUnary(grpc::CallbackServerContext* context,
     }
   }
   if (!status.ok()) LogRefusedCall(method, status);
+  reactor->Finish(status);
+  return reactor;
+}
+
+// HandleUnary for a handler that may take long (see call_pool.h): authenticates and validates
+// on gRPC's thread, then runs `handler(tenant)` on env.calls and answers from there. A call its
+// client gave up on while it waited is answered CANCELLED without running. The handler must not
+// capture the method's parameters by reference: it runs after the method has returned (the
+// request and response themselves live until the call is answered).
+template <typename Request, typename Handler>
+grpc::ServerUnaryReactor* HandleSlowUnary(grpc::CallbackServerContext* context, const RpcEnvironment& env,
+                                          absl::string_view method, const Request& request, Handler handler) {
+  if (env.calls == nullptr) return HandleUnary(context, env, method, request, std::move(handler));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string tenant;
+  grpc::Status status = Authenticate(context, env, &tenant);
+  if (status.ok()) status = ToGrpcStatus(ValidateRequest(request, env.limits));
+  if (status.ok()) {
+    absl::Status queued = env.calls->Submit(tenant, [context, reactor, tenant, method = std::string(method),
+                                                     handler = std::move(handler)]() mutable {
+      grpc::Status status;
+      if (context->IsCancelled()) {
+        status = grpc::Status(grpc::StatusCode::CANCELLED, "the client gave up before the call ran");
+      } else {
+        try {
+          status = handler(tenant);
+        } catch (const std::exception& e) {
+          status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
+        }
+      }
+      if (!status.ok()) LogRefusedCall(method, status);
+      reactor->Finish(status);
+    });
+    if (queued.ok()) return reactor;
+    status = ToGrpcStatus(queued);
+  }
+  LogRefusedCall(method, status);
   reactor->Finish(status);
   return reactor;
 }

@@ -28,7 +28,8 @@ grpc::ServerUnaryReactor* ToolServiceImpl::ListTools(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContext* context,
                                                       const InvokeToolRequest* request,
                                                       InvokeToolResponse* response) {
-  return HandleUnary(context, env_, "ToolService.InvokeTool", *request, [&](const std::string& tenant) {
+  return HandleSlowUnary(context, env_, "ToolService.InvokeTool", *request,
+                         [this, request, response](const std::string& tenant) {
     nlohmann::json arguments = nlohmann::json::object();
     if (!request->arguments_json().empty()) {
       if (engine::JsonNestedTooDeeply(request->arguments_json())) {

@@ -1,0 +1,370 @@
+// What one tenant can do to the daemon through the gRPC edge itself, on the real daemon: slow
+// calls that hold threads, event streams it never reads, and how much each costs the others.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "sdk/client.h"
+#include "support/daemon_process.h"
+
+namespace {
+
+using namespace agentd::v1;
+using ::testing::HasSubstr;
+using testing_support::DaemonProcess;
+using testing_support::StartDaemonOrThrow;
+using testing_support::TempDir;
+using Json = nlohmann::json;
+
+std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon, const std::string& token, double timeout_seconds = 60) {
+  sdk::ClientOptions options;
+  options.address = daemon.address();
+  options.token = token;
+  options.timeout_seconds = timeout_seconds;
+  auto client = sdk::Client::Create(options);
+  EXPECT_TRUE(client.ok());
+  return std::move(*client);
+}
+
+// A TCP listener on 127.0.0.1 that accepts connections and answers none of them until Release():
+// an HTTP server a tool waits on for as long as the test wants.
+class HoldingListener {
+ public:
+  HoldingListener() {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t length = sizeof(address);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    listen(listener_, 128);
+    thread_ = std::thread([this] {
+      while (true) {
+        const int client = accept(listener_, nullptr, nullptr);
+        if (client < 0) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (released_) {
+          close(client);
+          continue;
+        }
+        clients_.push_back(client);
+        accepted_.notify_all();
+      }
+    });
+  }
+  ~HoldingListener() {
+    Release();
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  // Waits (up to a minute, a guard against hangs) until `count` connections are held.
+  bool WaitForConnections(size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return accepted_.wait_for(lock, std::chrono::minutes(1), [&] { return clients_.size() >= count; });
+  }
+  // Closes every held connection, and each later one at once (the requests fail at once).
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    for (int client : clients_) close(client);
+    clients_.clear();
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable accepted_;
+  std::vector<int> clients_;
+  bool released_ = false;
+};
+
+// gRPC runs every callback handler on a few threads of its own (two on a 2-core machine, at most
+// 16). Tool calls, ingests, embeddings and a plan's top level at StartRun used to run there, so a
+// tenant with a few slow calls in flight held up every call of every tenant. Here one tenant
+// holds 24 tool calls on an HTTP server that does not answer; another tenant's calls, slow kinds
+// included, must still be answered.
+TEST(ServiceEdgeTest, OneTenantsSlowCallsLeaveEveryoneElseServed) {
+  TempDir dir;
+  HoldingListener held;
+  std::filesystem::create_directories(dir.Join("tools"));
+  testing_support::WriteFile(dir.Join("tools/wait.lua"),
+                             "tool{ name = 'wait', description = 'Fetches a URL.', "
+                             "params = {type = 'object', properties = {url = {type = 'string'}}, required = {'url'}}, "
+                             "handler = function(args) return http.get(args.url, {timeout = 300}).status end }\n");
+  testing_support::WriteFile(dir.Join("config.json"),
+                             Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                                        {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}},
+                                  {"http_allowed_hosts", {"127.0.0.1:" + std::to_string(held.port())}}}
+                                 .dump());
+  DaemonProcess daemon =
+      StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json"), "--tools-dir", dir.Join("tools")});
+  auto acme = Connect(daemon, "token-of-acme-0000001", 600);
+  // The other tenant's calls give up after 30 s: long enough for any machine, and they would
+  // wait for the held calls (minutes) if those held gRPC's threads.
+  auto globex = Connect(daemon, "token-of-globex-00001", 30);
+
+  constexpr int kHeldCalls = 24;  // more than gRPC's callback threads on any machine (16 at most)
+  std::vector<grpc::Status> held_status(kHeldCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kHeldCalls; ++i) {
+    callers.emplace_back([&, i] {
+      InvokeToolRequest request;
+      request.set_name("wait");
+      request.set_arguments_json(Json{{"url", "http://127.0.0.1:" + std::to_string(held.port()) + "/"}}.dump());
+      request.set_timeout_ms(300000);
+      InvokeToolResponse response;
+      held_status[i] = acme->tools().InvokeTool(acme->NewContext().get(), request, &response);
+    });
+  }
+  ASSERT_TRUE(held.WaitForConnections(2)) << "the held tool calls never reached the listener";
+
+  ListRunsResponse runs;
+  grpc::Status listed = globex->agents().ListRuns(globex->NewContext().get(), ListRunsRequest(), &runs);
+  EXPECT_TRUE(listed.ok()) << listed.error_code() << ": " << listed.error_message();
+  InvokeToolRequest sum;
+  sum.set_name("calculator");
+  sum.set_arguments_json(R"({"expression": "6 * 7"})");
+  InvokeToolResponse answer;
+  grpc::Status called = globex->tools().InvokeTool(globex->NewContext().get(), sum, &answer);
+  EXPECT_TRUE(called.ok()) << called.error_code() << ": " << called.error_message();
+  EXPECT_THAT(answer.result_json(), HasSubstr("42"));
+  StartRunRequest start;
+  start.set_plan("quick");
+  start.set_plan_source("plan{name = 'quick', run = function(ctx) return {content = 'ok'} end}");
+  StartRunResponse started;
+  grpc::Status run = globex->agents().StartRun(globex->NewContext().get(), start, &started);
+  EXPECT_TRUE(run.ok()) << run.error_code() << ": " << run.error_message();
+
+  // The held calls all end once the server lets go (none is lost in a queue).
+  held.Release();
+  for (std::thread& caller : callers) caller.join();
+  for (const grpc::Status& status : held_status) {
+    EXPECT_NE(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  }
+}
+
+// The daemon's resident memory in MiB, from /proc.
+long ResidentMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+agentd::v1::Run WaitForEnd(sdk::Client& client, const std::string& run_id) {
+  for (int i = 0; i < 6000; ++i) {
+    absl::StatusOr<agentd::v1::Run> run = client.GetRun(run_id);
+    if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
+                     run->state() == RUN_STATE_CANCELLED)) {
+      return *run;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "run " << run_id << " did not end";
+  return agentd::v1::Run();
+}
+
+// A stream read its run's events 64 at a time whatever their size, and a plan's warnings (or
+// tool arguments and results) could be as large as its Lua memory: eight streams that read one
+// event each, on a run of 64 one-MiB warnings, held 420 MB of the daemon. Events now carry at
+// most 64 KiB of each text, and a stream reads ahead at most 256 KiB.
+TEST(ServiceEdgeTest, EventStreamsHoldLittleForClientsThatDoNotRead) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"));
+  auto client = Connect(daemon, "");
+  StartRunRequest start;
+  start.set_plan("loud");
+  start.set_plan_source(R"(plan{name = "loud", run = function(ctx)
+    for i = 1, 64 do ctx.warn(string.rep("w", 1024 * 1024)) end
+    ctx.step("call", function() return ctx.tools.call("calculator", {expression = "1+" .. string.rep("1", 1024 * 1024)}) end)
+    return {content = "ok"}
+  end})");
+  StartRunResponse started;
+  ASSERT_TRUE(client->agents().StartRun(client->NewContext().get(), start, &started).ok());
+  WaitForEnd(*client, started.run_id());
+
+  // Every event is small, whatever the plan made of it.
+  std::vector<RunEvent> events;
+  ASSERT_TRUE(client->FollowRun(started.run_id(), 0, false, [&](const RunEvent& e) {
+    events.push_back(e);
+    return true;
+  }).ok());
+  int warnings = 0;
+  bool saw_call = false;
+  for (const RunEvent& event : events) {
+    EXPECT_LE(event.ByteSizeLong(), 65u * 1024) << event.ShortDebugString().substr(0, 200);
+    if (event.has_warning()) {
+      ++warnings;
+      const std::string& message = event.warning().message();
+      EXPECT_THAT(message.substr(message.size() > 64 ? message.size() - 64 : 0), HasSubstr("(983040 more bytes)"))
+          << message.size() << " bytes";
+    }
+    if (event.has_tool_called()) {
+      saw_call = true;
+      const Json arguments = Json::parse(event.tool_called().arguments_json(), nullptr, false);
+      ASSERT_TRUE(arguments.is_object()) << event.tool_called().arguments_json();
+      EXPECT_GT(arguments.value("clipped_bytes", 0), 1024 * 1024);
+    }
+  }
+  EXPECT_EQ(warnings, 64);
+  EXPECT_TRUE(saw_call);
+
+  // Streams that read one event and then nothing.
+  const long before = ResidentMiB(daemon.pid());
+  std::vector<std::unique_ptr<sdk::Client>> clients;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<RunEvent>>> readers;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(Connect(daemon, ""));
+    contexts.push_back(clients.back()->NewContext(false));
+    StreamRunRequest request;
+    request.set_run_id(started.run_id());
+    readers.push_back(clients.back()->agents().StreamRun(contexts.back().get(), request));
+    RunEvent first;
+    ASSERT_TRUE(readers.back()->Read(&first));
+  }
+  const long after = ResidentMiB(daemon.pid());
+  std::printf("  daemon resident memory: %ld MiB before the streams, %ld MiB with 8 open\n", before, after);
+  EXPECT_LT(after - before, 64);
+  for (auto& context : contexts) context->TryCancel();
+}
+
+// Each stream holds a subscription its run wakes at every event and what it read ahead; one
+// tenant may have 64 open, and another tenant's streams are not counted against it.
+TEST(ServiceEdgeTest, OneTenantsOpenStreamsAreBounded) {
+  TempDir dir;
+  testing_support::WriteFile(dir.Join("config.json"),
+                             Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                                        {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}}}
+                                 .dump());
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")});
+  auto acme = Connect(daemon, "token-of-acme-0000001");
+  auto globex = Connect(daemon, "token-of-globex-00001");
+  auto start = [](sdk::Client& client) {
+    StartRunRequest request;
+    request.set_plan("wait");
+    request.set_plan_source(R"(plan{name = "wait", run = function(ctx)
+      return ctx.step("spin", function() while true do end end)
+    end})");
+    request.mutable_limits()->set_deadline_seconds(300);
+    StartRunResponse started;
+    EXPECT_TRUE(client.agents().StartRun(client.NewContext().get(), request, &started).ok());
+    return started.run_id();
+  };
+  const std::string acme_run = start(*acme);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<RunEvent>> reader;
+  };
+  auto open = [](sdk::Client& client, const std::string& run_id) {
+    Stream stream;
+    stream.context = client.NewContext(false);
+    StreamRunRequest request;
+    request.set_run_id(run_id);
+    stream.reader = client.agents().StreamRun(stream.context.get(), request);
+    return stream;
+  };
+  std::vector<Stream> streams;
+  for (int i = 0; i < 64; ++i) {
+    streams.push_back(open(*acme, acme_run));
+    RunEvent first;
+    ASSERT_TRUE(streams.back().reader->Read(&first)) << "stream " << i;
+  }
+  Stream refused = open(*acme, acme_run);
+  RunEvent event;
+  EXPECT_FALSE(refused.reader->Read(&event));
+  grpc::Status status = refused.reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("tenant acme already has 64 StreamRun calls open"));
+
+  // Globex, with a run of its own, is not held to acme's streams.
+  absl::StatusOr<agentd::v1::Run> globex_run = globex->StartRun([] {
+    StartRunRequest request;
+    request.set_plan("quick");
+    request.set_plan_source("plan{name = 'quick', run = function(ctx) return {content = 'ok'} end}");
+    return request;
+  }());
+  ASSERT_TRUE(globex_run.ok()) << globex_run.status();
+  Stream other = open(*globex, globex_run->run_id());
+  EXPECT_TRUE(other.reader->Read(&event));
+
+  // A stream that ends gives its place back.
+  streams.back().context->TryCancel();
+  streams.back().reader->Finish().IgnoreError();
+  streams.pop_back();
+  bool reopened = false;
+  for (int attempt = 0; attempt < 500 && !reopened; ++attempt) {
+    Stream again = open(*acme, acme_run);
+    reopened = again.reader->Read(&event);
+    if (reopened) {
+      streams.push_back(std::move(again));
+    } else {
+      again.reader->Finish().IgnoreError();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(reopened);
+  EXPECT_TRUE(acme->CancelRun(acme_run).ok());
+  for (Stream& stream : streams) {
+    while (stream.reader->Read(&event)) {
+    }
+    EXPECT_TRUE(stream.reader->Finish().ok());
+  }
+}
+
+// agentctl reads the files it is given whatever they are: a FIFO made `memory ingest` and
+// `run --plan-file` wait for ever, /dev/zero was read until memory ran out, and a file larger
+// than the daemon takes was read whole and sent. Each is now refused by what it is, at once.
+TEST(ServiceEdgeTest, AgentctlRefusesFilesItCannotSendWithoutReadingThem) {
+  TempDir dir;
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"));
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {agentctl, "--addr", daemon.address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // A guard against hangs: each answers at once.
+    return testing_support::RunCommand(argv, std::chrono::seconds(60));
+  };
+  ASSERT_EQ(run({"memory", "create", "notes", "--embedding-model", "none"}).exit_code, 0);
+  ASSERT_EQ(mkfifo(dir.Join("fifo").c_str(), 0600), 0);
+  testing_support::WriteFile(dir.Join("big.txt"), std::string(9u << 20, 'a'));
+  testing_support::WriteFile(dir.Join("big.lua"), "-- " + std::string(2u << 20, 'a') + "\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"memory", "ingest", "notes", dir.Join("fifo")}, "fifo: is a FIFO, not a regular file"},
+      {{"memory", "ingest", "notes", "/dev/zero"}, "/dev/zero: is a character device, not a regular file"},
+      {{"memory", "ingest", "notes", dir.Join("big.txt")}, "big.txt: 9.0 MiB is more than a document may hold (8 MiB)"},
+      {{"run", "p", "--plan-file", dir.Join("fifo")}, "fifo: is a FIFO, not a regular file"},
+      {{"run", "p", "--plan-file", dir.Join("big.lua")}, "big.lua: 2.0 MiB is more than a plan may hold (1 MiB)"},
+  };
+  for (const auto& [args, message] : cases) {
+    testing_support::CommandResult result = run(args);
+    EXPECT_EQ(result.exit_code, 1) << args[args.size() - 1] << ": " << result.err.substr(0, 300);
+    EXPECT_THAT(result.err, HasSubstr(message));
+  }
+}
+
+}  // namespace
