@@ -384,7 +384,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
       if (line == "## 参考文献") break;
       if (line.rfind("## ", 0) == 0) {
         check_section();
-        if (headings > 0) EXPECT_NE(line.find(subject), std::string::npos) << "off the subject:\n" << content;
+        if (headings > 0) {
+          EXPECT_NE(line.find(subject), std::string::npos) << "off the subject:\n" << content;
+        }
         measuring = headings > 0 && (line.find("规模") != std::string::npos || line.find("增长") != std::string::npos ||
                                      line.find("增速") != std::string::npos || line.find("占比") != std::string::npos);
         ++headings;

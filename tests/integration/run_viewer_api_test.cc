@@ -230,7 +230,9 @@ TEST_F(RunViewerApiTest, ARunsEventsResumeAfterAnySequenceAndCitationsReadBackTh
       ASSERT_TRUE(*response);
       std::vector<SentEvent> rest = ParseEvents((*response)->body);
       ASSERT_EQ(rest.size(), last - after + 1) << "after " << after;
-      if (after < last) EXPECT_EQ(rest.front().id, after + 1);
+      if (after < last) {
+        EXPECT_EQ(rest.front().id, after + 1);
+      }
       EXPECT_EQ(rest.back().kind, "end");
     }
   }

@@ -494,7 +494,9 @@ TEST_F(MemoryStoreTest, WholeSentenceHitsCarryATablesRowsPastTheChunksCut) {
   for (const TableRow& row : tables[0].rows) EXPECT_EQ(row.cells.size(), 5u);
   // The chunk itself, as cut, held neither.
   for (const SearchHit& h : *plain) {
-    if (h.chunk_id == header->chunk_id) EXPECT_EQ(h.text.find("合计"), std::string::npos);
+    if (h.chunk_id == header->chunk_id) {
+      EXPECT_EQ(h.text.find("合计"), std::string::npos);
+    }
   }
 }
 
@@ -527,7 +529,9 @@ TEST_F(MemoryStoreTest, WholeSentenceHitsStayBoundedAndKnowWhereTheirDocumentSta
       return s;
     };
     EXPECT_EQ(squeeze(h.text), squeeze(CodePointSpan(text, h.start, h.end))) << h.document_id << " " << h.start;
-    if (h.document_id == "opening") EXPECT_TRUE(h.starts_sentence) << "a document's first chunk starts a sentence";
+    if (h.document_id == "opening") {
+      EXPECT_TRUE(h.starts_sentence) << "a document's first chunk starts a sentence";
+    }
     if (h.document_id == "prose" && h.start > 0) {
       // A sentence a chunk cut on a long line is taken whole from its start.
       EXPECT_TRUE(h.starts_sentence) << h.start << " [" << h.text << "]";

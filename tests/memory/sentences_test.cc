@@ -394,7 +394,9 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   auto leaning = RankSentences(nullptr, "DeepSeek-R1 训练成本 模型", pronouns, {.k = 3});
   ASSERT_TRUE(leaning.ok());
   for (const RankedSentence& s : leaning->sentences) {
-    if (s.text.starts_with("它")) EXPECT_EQ(s.previous, "DeepSeek-R1 真正令人瞩目的地方在于其极低的训练成本。");
+    if (s.text.starts_with("它")) {
+      EXPECT_EQ(s.previous, "DeepSeek-R1 真正令人瞩目的地方在于其极低的训练成本。");
+    }
     if (s.text.starts_with("此外")) EXPECT_EQ(s.previous, "") << "it only adds";
     if (s.text.starts_with("DeepSeek")) EXPECT_EQ(s.previous, "");
   }
