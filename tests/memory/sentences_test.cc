@@ -397,8 +397,12 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
     if (s.text.starts_with("它")) {
       EXPECT_EQ(s.previous, "DeepSeek-R1 真正令人瞩目的地方在于其极低的训练成本。");
     }
-    if (s.text.starts_with("此外")) EXPECT_EQ(s.previous, "") << "it only adds";
-    if (s.text.starts_with("DeepSeek")) EXPECT_EQ(s.previous, "");
+    if (s.text.starts_with("此外")) {
+      EXPECT_EQ(s.previous, "") << "it only adds";
+    }
+    if (s.text.starts_with("DeepSeek")) {
+      EXPECT_EQ(s.previous, "");
+    }
   }
 }
 
