@@ -49,6 +49,26 @@ bool OnlyAdds(const std::string& text) {
   return false;
 }
 
+size_t AdditiveOpener(const std::string& text) {
+  static constexpr std::string_view kAdditive[] = {"此外", "另外", "同时", "与此同时", "Moreover", "In addition",
+                                                   "Additionally", "Also"};
+  static constexpr std::string_view kCommas[] = {"，", ",", "、"};
+  for (std::string_view opener : kAdditive) {
+    if (text.compare(0, opener.size(), opener) != 0) continue;
+    for (std::string_view comma : kCommas) {
+      if (text.compare(opener.size(), comma.size(), comma) != 0) continue;
+      size_t end = opener.size() + comma.size();
+      while (end < text.size() && text[end] == ' ') ++end;
+      if (end >= text.size()) return 0;
+      const unsigned char next = static_cast<unsigned char>(text[end]);
+      if (next >= 'a' && next <= 'z') return 0;  // "Moreover, the…": a quote would open in lower case
+      if (StandsAlone(text.substr(end)) < 1.0) return 0;
+      return end;
+    }
+  }
+  return 0;
+}
+
 bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.0 && !OnlyAdds(text); }
 
 bool AnnouncesNext(const std::string& text) {

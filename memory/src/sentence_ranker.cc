@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "word_forms.h"
 #include "leaning.h"
 #include "memory/lexical.h"
+#include "utf8_text.h"
 
 namespace memory {
 namespace {
@@ -202,8 +204,24 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         announced[j - 1] = found.sentences[j].text;
       }
     }
+    std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
+      // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says it all and stands alone.
+      if (const size_t opener = internal::AdditiveOpener(s.text); opener > 0) {
+        if (!decoded) decoded = internal::DecodeUtf8(passages[p].text);
+        size_t skip = 0;  // the opener's code points other than spacing
+        for (uint32_t cp : internal::DecodeUtf8(std::string_view(s.text).substr(0, opener)).code_points) {
+          skip += internal::IsSpace(cp) ? 0 : 1;
+        }
+        uint64_t at = s.start;
+        while (at < s.end && at < decoded->code_points.size() && (skip > 0 || internal::IsSpace(decoded->code_points[at]))) {
+          if (!internal::IsSpace(decoded->code_points[at])) --skip;
+          ++at;
+        }
+        s.start = at;
+        s.text.erase(0, opener);
+      }
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       // A sentence under the focus heading itself is on its subject, whatever its words: under

@@ -49,6 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto ranked = memory::RankSentences(nullptr, std::string(text.substr(0, 128)), passages, rank);
     for (const memory::RankedSentence& s : ranked.ok() ? ranked->sentences : std::vector<memory::RankedSentence>{}) {
       if (normalized.find(s.text) == std::string::npos) __builtin_trap();
+      // A quote offered without its opening "另外，" starts later in the passage, never past its end.
+      if (s.start >= s.end || s.end > length) __builtin_trap();
       if (!s.next.empty() && normalized.find(s.next) == std::string::npos) __builtin_trap();
     }
   }

@@ -14,6 +14,7 @@
 
 #include "memory/chunker.h"
 #include "memory/sentence_ranker.h"
+#include "utf8_text.h"
 
 namespace memory {
 namespace {
@@ -406,9 +407,10 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   }
 }
 
-TEST(SentenceRankerTest, ASentenceThatOnlyAddsLeansNoMoreThanAPronounsDoes) {
-  // "同时" (meanwhile) only adds: the pre-training's hours answer the question about the
-  // pre-training, ahead of the full training's, which shares as many of its words.
+TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
+  // "同时，" (meanwhile) only adds: quoted from "公司以仅…", the pre-training's hours answer the
+  // question about the pre-training, ahead of the full training's, which shares as many of its
+  // words, and can open a paragraph.
   const std::vector<PassageInput> passages = {
       {.text = "DeepSeek 完整训练仅需 278.8 万 H800 GPU 小时，展现高效成本效益。在预训练阶段，公司追求极致的训练效率。"
                "同时，公司以仅 266.4 万 H800 GPU 小时的经济成本，完成了 DeepSeek-V3 的预训练。",
@@ -417,8 +419,34 @@ TEST(SentenceRankerTest, ASentenceThatOnlyAddsLeansNoMoreThanAPronounsDoes) {
   auto ranked = RankSentences(nullptr, "DeepSeek-V3预训练花费了多少H800 GPU小时？", passages, {.k = 3});
   ASSERT_TRUE(ranked.ok());
   ASSERT_FALSE(ranked->sentences.empty());
-  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("266.4"));
-  EXPECT_TRUE(ranked->sentences[0].leans_on_context);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("公司以仅 266.4"));
+  EXPECT_FALSE(ranked->sentences[0].leans_on_context);
+  // Its place in the passage starts where the quote does.
+  const internal::DecodedText passage = internal::DecodeUtf8(passages[0].text);
+  const RankedSentence& quote = ranked->sentences[0];
+  EXPECT_EQ(passages[0].text.substr(passage.byte_offsets[quote.start], passage.byte_offsets[quote.end] - passage.byte_offsets[quote.start]),
+            quote.text);
+
+  // English: after the comma and a line break; not when the rest would open in lower case or
+  // leans itself.
+  const std::vector<PassageInput> english = {
+      {.text = "Revenue rose to $312 million. Moreover,\nHarbor Robotics hired 200 engineers. Moreover, the backlog grew. "
+               "In addition, it opened a plant.",
+       .starts_at_sentence = true}};
+  auto trimmed = RankSentences(nullptr, "Harbor Robotics engineers backlog plant revenue", english, {.k = 4});
+  ASSERT_TRUE(trimmed.ok());
+  std::vector<std::string> texts;
+  for (const RankedSentence& s : trimmed->sentences) {
+    texts.push_back(s.text);
+    const internal::DecodedText text = internal::DecodeUtf8(english[0].text);
+    EXPECT_EQ(english[0].text.substr(text.byte_offsets[s.start], text.byte_offsets[s.end] - text.byte_offsets[s.start])
+                  .find(s.text.substr(0, 6)),
+              0u)
+        << s.text;
+  }
+  EXPECT_THAT(texts, ::testing::Contains("Harbor Robotics hired 200 engineers."));
+  EXPECT_THAT(texts, ::testing::Contains("Moreover, the backlog grew."));
+  EXPECT_THAT(texts, ::testing::Contains("In addition, it opened a plant."));
 }
 
 TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPronounsDoes) {
