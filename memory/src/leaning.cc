@@ -49,24 +49,33 @@ bool OnlyAdds(const std::string& text) {
   return false;
 }
 
-size_t AdditiveOpener(const std::string& text) {
-  static constexpr std::string_view kAdditive[] = {"此外", "另外", "同时", "与此同时", "Moreover", "In addition",
-                                                   "Additionally", "Also"};
+size_t ConnectiveOpener(const std::string& text) {
+  // Connectives that add or contrast: the rest says its fact without them. Not those that give
+  // a reason, an example or an order ("因此", "例如", "其次"): their rest is a conclusion or an
+  // instance of what came before.
+  static constexpr std::string_view kConnectives[] = {"此外", "另外", "同时", "与此同时", "然而", "不过", "但是",
+                                                      "Moreover", "In addition", "Additionally", "Also", "However"};
   static constexpr std::string_view kCommas[] = {"，", ",", "、"};
-  for (std::string_view opener : kAdditive) {
+  size_t end = 0;
+  for (std::string_view opener : kConnectives) {
     if (text.compare(0, opener.size(), opener) != 0) continue;
     for (std::string_view comma : kCommas) {
-      if (text.compare(opener.size(), comma.size(), comma) != 0) continue;
-      size_t end = opener.size() + comma.size();
-      while (end < text.size() && text[end] == ' ') ++end;
-      if (end >= text.size()) return 0;
-      const unsigned char next = static_cast<unsigned char>(text[end]);
-      if (next >= 'a' && next <= 'z') return 0;  // "Moreover, the…": a quote would open in lower case
-      if (StandsAlone(text.substr(end)) < 1.0) return 0;
-      return end;
+      if (text.compare(opener.size(), comma.size(), comma) == 0) end = opener.size() + comma.size();
     }
   }
-  return 0;
+  // "而 2024年特效厅产出的票房为 85.3亿元…": a clause of its own after "而" and a space (PDF text
+  // keeps the space where the clause a "；" ended continues); not "而是", "而且", "而言".
+  const std::string_view kBut = "而";
+  if (end == 0 && text.compare(0, kBut.size(), kBut) == 0 && text.size() > kBut.size() && text[kBut.size()] == ' ') {
+    end = kBut.size();
+  }
+  if (end == 0) return 0;
+  while (end < text.size() && text[end] == ' ') ++end;
+  if (end >= text.size()) return 0;
+  const unsigned char next = static_cast<unsigned char>(text[end]);
+  if (next >= 'a' && next <= 'z') return 0;  // "Moreover, the…": a quote would open in lower case
+  if (StandsAlone(text.substr(end)) < 1.0) return 0;
+  return end;
 }
 
 bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.0 && !OnlyAdds(text); }

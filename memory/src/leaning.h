@@ -18,12 +18,12 @@ double StandsAlone(const std::string& text);
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
 
-// The bytes of an additive connective and its comma that open `text` ("另外，", "此外，",
-// "Moreover, ") when what follows stands alone, so that a quote may start after them: "另外，
-// DeepSeek 也公布了运营一天 V3 和 R1 的成本为 87,072 美元" quoted from "DeepSeek 也公布了…"
-// says the same and can open a paragraph. 0 otherwise (no such opener, no comma after it, the
-// rest leaning too, or an English rest in lower case).
-size_t AdditiveOpener(const std::string& text);
+// The bytes of a connective that adds or contrasts and its comma ("另外，", "此外，", "然而，",
+// "Moreover, ", "However, "; "而" and a space) that open `text` when what follows stands alone,
+// so that a quote may start after them: "另外，DeepSeek 也公布了运营一天 V3 和 R1 的成本为 87,072
+// 美元" quoted from "DeepSeek 也公布了…" says the same and can open a paragraph. 0 otherwise (no
+// such opener, no comma after it, the rest leaning too, or an English rest in lower case).
+size_t ConnectiveOpener(const std::string& text);
 
 // Whether `text` leans on more than a topic ("它", "这", "例如", "而"; not "此外"): the sentence it
 // follows should be read with it.

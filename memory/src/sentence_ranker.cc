@@ -207,8 +207,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
-      // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says it all and stands alone.
-      if (const size_t opener = internal::AdditiveOpener(s.text); opener > 0) {
+      // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone.
+      if (const size_t opener = internal::ConnectiveOpener(s.text); opener > 0) {
         if (!decoded) decoded = internal::DecodeUtf8(passages[p].text);
         size_t skip = 0;  // the opener's code points other than spacing
         for (uint32_t cp : internal::DecodeUtf8(std::string_view(s.text).substr(0, opener)).code_points) {

@@ -447,12 +447,25 @@ TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
   EXPECT_THAT(texts, ::testing::Contains("Harbor Robotics hired 200 engineers."));
   EXPECT_THAT(texts, ::testing::Contains("Moreover, the backlog grew."));
   EXPECT_THAT(texts, ::testing::Contains("In addition, it opened a plant."));
+
+  // "而" and a space before a clause of its own; not "而是".
+  const std::vector<PassageInput> contrast = {
+      {.text = "2024年我国特效厅数量为 9949个，占全国影厅总数的12.3%；而 2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"
+               "而是特效厅的票房占比更高。然而，IMAX 影厅的票房增长更快。",
+       .starts_at_sentence = true}};
+  auto contrasted = RankSentences(nullptr, "2024年特效厅产出的票房是多少？", contrast, {.k = 4});
+  ASSERT_TRUE(contrasted.ok());
+  texts.clear();
+  for (const RankedSentence& s : contrasted->sentences) texts.push_back(s.text);
+  EXPECT_THAT(texts, ::testing::Contains("2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
+  EXPECT_THAT(texts, ::testing::Contains("而是特效厅的票房占比更高。"));
+  EXPECT_THAT(texts, ::testing::Contains("IMAX 影厅的票房增长更快。"));
 }
 
 TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPronounsDoes) {
-  // "而…" continues the clause a "；" ended, which is quoted before it: together they answer.
+  // "但…" continues the clause a "；" ended, which is quoted before it: together they answer.
   const std::vector<PassageInput> passages = {
-      {.text = "根据年报，2024年我国特效厅数量为 9949个，占全国影厅总数的12.3%；而 2024年特效厅产出的票房为 85.3亿元，"
+      {.text = "根据年报，2024年我国特效厅数量为 9949个，占全国影厅总数的12.3%；但 2024年特效厅产出的票房为 85.3亿元，"
                "约占国内电影总票房的20%。全球 2%的高端特效厅产出的票房占整体的 25%以上。",
        .starts_at_sentence = true},
   };

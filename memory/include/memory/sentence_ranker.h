@@ -3,8 +3,8 @@
 // against the query by BM25 over the candidate sentences and, with an embedder, by the cosine of
 // the retrieval model's vectors (query embedded as a query, sentences as documents), both scaled
 // to [0, 1] and averaged (a sentence opening with a pronoun or connective — "It", "因此" — leans on
-// context a quote lacks and keeps 85% of its score; one that only adds, "另外，" or "Moreover, " and
-// a rest that stands alone, is offered from the word after the comma, which can open a
+// context a quote lacks and keeps 85% of its score; one that opens with a connective that adds or
+// contrasts, "另外，" or "However, " and a rest that stands alone, is offered from the word after the comma, which can open a
 // paragraph and is still the source's own text); then maximal marginal relevance picks k of them so that near
 // duplicates (overlapping chunks say the same thing twice) and restatements give way to new
 // facts. What a sentence is read under lends it the query's terms it has: its document's title
