@@ -596,15 +596,20 @@ local function extractive(ctx, inputs, c, outline)
     end
   end
 
+  -- The budget is what the quotes could take at one token a byte: under the constraint the
+  -- model may spell a sentence in other tokens than the tokenizer's own (counted with
+  -- count_tokens, the budget cut "When asked what would make them leave the car at home,
+  -- respondents m…" short, and a quote without its "[n]" is lost). The constraint ends the
+  -- answer once the quotes are done, and the context's end bounds it whatever the budget.
   local function quote_options(candidates, minimum)
-    local quotes, tokens = {}, 0
+    local quotes, bytes = {}, 0
     for k, s in ipairs(candidates) do
       quotes[k] = {text = s.text, citation = s.passage}
-      tokens = tokens + ctx.llm.count_tokens(s.text) + 4
+      bytes = bytes + #s.text + #separator + 8
     end
     return {quote = {sentences = quotes, min = math.min(minimum, #quotes), max = math.min(max_sentences, #quotes),
                      separator = separator},
-            max_tokens = math.min(2048, tokens + 16)}
+            max_tokens = math.min(2048, bytes + 16)}
   end
   local function listing(candidates)
     local lines = {}
