@@ -455,6 +455,27 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_GE(tables_seen, 1);
 }
 
+TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
+  // Under the quote constraint the model may spell a sentence in more tokens than the tokenizer
+  // would: a budget of the candidates' own token counts cut the commuter survey's answer at
+  // "respondents m…", and a quote without its "[n]" was dropped from the key findings.
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
+  client_ = Connect(*daemon_);
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "english"}).exit_code, 0);
+  std::vector<std::string> argv = {agentctl, "--addr", daemon_->address(), "memory", "ingest", "english"};
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(AGENTD_TEST_DATA_DIR) + "/corpus_en/seeds")) {
+    argv.push_back(entry.path().string());
+  }
+  auto ingested = RunCommand(argv, std::chrono::seconds(240));
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  RunT started = StartRun("report", {{"topic", "What would persuade drivers to use public transport?"}, {"collection", "english"}});
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  const std::string& content = run.artifact().content();
+  EXPECT_NE(content.find("respondents most often named more frequent service (58%)"), std::string::npos) << content;
+}
+
 TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
   daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
