@@ -25,6 +25,9 @@ using internal::StandsAlone;
 // embedder, the cosine of the vectors, each scaled by its best value, averaged.
 struct Scored {
   std::vector<double> relevance;
+  // Whether the text (with what it is read under) has any of the query's terms that name
+  // something: false where its relevance is the embedder's (and a modal verb's) alone.
+  std::vector<bool> shares_terms;
   std::vector<std::vector<float>> vectors;  // empty without an embedder
 };
 
@@ -38,10 +41,17 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
                              const std::vector<const std::vector<std::string>*>& context_terms = {}) {
   Scored out;
   out.relevance.assign(texts.size(), 0.0);
+  out.shares_terms.assign(texts.size(), false);
   if (texts.empty()) return out;
   std::vector<std::string> query_terms = LexicalTerms(query);
   forms.Fold(query_terms);
   const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
+  // The query's terms that name something: not the modal verbs the index keeps ("would" is in
+  // "What would persuade drivers…" and in a coffee roaster's "prices would follow").
+  std::vector<std::string> topical;
+  for (const std::string& term : query_terms) {
+    if (term != "would" && term != "may" && term != "might" && term != "must") topical.push_back(term);
+  }
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
@@ -55,6 +65,7 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
     if (i < context_terms.size() && context_terms[i] != nullptr) {
       for (const std::string& term : *context_terms[i]) counts.try_emplace(term, 1);
     }
+    for (const std::string& term : topical) out.shares_terms[i] = out.shares_terms[i] || counts.contains(term);
     bm25.Add(i, counts);
   }
   std::vector<double> lexical(texts.size(), 0.0);
@@ -294,6 +305,24 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (!sentences[i].previous.empty()) alone = std::max(alone, kLeansOnAQuotedPredecessor);
       sentences[i].score = scored->relevance[i] * alone * fits;
     }
+    // A sentence that shares no term with the question, its document's title or its heading,
+    // from another document than the best-ranked sentence's, is there for the embedder's vague
+    // likeness alone: "One European roaster said its green coffee costs had increased by 40%…"
+    // for "What would persuade drivers to use public transport?" (0.54, beside the survey's
+    // answer at 0.54, which is held by its document). Left out.
+    std::vector<bool> adrift(sentences.size(), false);
+    if (embedder != nullptr) {
+      size_t best = 0;
+      for (size_t i = 1; i < sentences.size(); ++i) {
+        if (sentences[i].score > sentences[best].score) best = i;
+      }
+      const std::string& anchor = passages[sentences[best].passage].title;
+      for (size_t i = 0; i < sentences.size(); ++i) {
+        const bool same_document = sentences[i].passage == sentences[best].passage ||
+                                   (!anchor.empty() && passages[sentences[i].passage].title == anchor);
+        adrift[i] = !scored->shares_terms[i] && !same_document;
+      }
+    }
     // Novelty: the vectors' cosine, or without vectors the overlap of the terms.
     std::vector<TermSet> terms;
     for (const std::string& text : texts) terms.push_back(TermsOf(text));
@@ -310,8 +339,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // chosen: a passage of thousands of sentences that restate each other (a hostile page, a
     // timeline) cost sentences² comparisons before.
     constexpr size_t kMmrPool = 8, kMinMmrPool = 64;
-    std::vector<size_t> pool(sentences.size());
-    for (size_t i = 0; i < pool.size(); ++i) pool[i] = i;
+    std::vector<size_t> pool;
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      if (!adrift[i]) pool.push_back(i);
+    }
     const size_t pool_size = std::min(pool.size(), std::max(kMinMmrPool, kMmrPool * static_cast<size_t>(k)));
     std::partial_sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(pool_size), pool.end(),
                       [&](size_t a, size_t b) {

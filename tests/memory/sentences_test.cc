@@ -294,6 +294,42 @@ TEST(SentenceRankerTest, TheAnswerComesFirstAndRestatementsAndExclusionsGo) {
   EXPECT_TRUE(none->sentences.empty());
 }
 
+// Embeds every text alike: the vector half likes everything equally, as a weak embedder does
+// across subjects.
+class FlatEmbedder final : public Embedder {
+ public:
+  std::string model_name() const override { return "flat"; }
+  int dimension() const override { return 2; }
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+    return std::vector<std::vector<float>>(texts.size(), {0.6f, 0.8f});
+  }
+};
+
+TEST(SentenceRankerTest, ASentenceOfAnotherDocumentSharingNoWordWithTheQuestionIsLeftOut) {
+  // The survey's answer shares no word with the question either, but its document is the best
+  // sentence's; the roaster's sentence has only "would", a modal verb, and another document.
+  const std::vector<PassageInput> passages = {
+      {.text = "The authority surveyed commuters to learn what would make them switch from cars to public transport. "
+               "When asked what would make them leave the car at home, respondents most often named more frequent service.",
+       .starts_at_sentence = true,
+       .title = "Metro commuter survey"},
+      {.text = "One European roaster said its green coffee costs had increased by 40%, and that retail prices would follow.",
+       .starts_at_sentence = true,
+       .title = "Coffee market update"},
+  };
+  FlatEmbedder embedder;
+  auto ranked = RankSentences(&embedder, "What would persuade drivers to use public transport?", passages, {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  std::vector<std::string> texts;
+  for (const RankedSentence& s : ranked->sentences) texts.push_back(s.text);
+  EXPECT_THAT(texts, Contains(::testing::StartsWith("When asked")));
+  EXPECT_THAT(texts, Not(Contains(::testing::StartsWith("One European roaster"))));
+  // Without an embedder, relevance is the words' alone and nothing is adrift.
+  auto lexical = RankSentences(nullptr, "What would persuade drivers to use public transport?", passages, {.k = 4});
+  ASSERT_TRUE(lexical.ok());
+  EXPECT_EQ(lexical->sentences.size(), 3u);
+}
+
 TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWordsOut) {
   const std::vector<PassageInput> passages = {
       {"2023年中国光芯片市场规模约为137.62亿元，较上年增长10.24%。根据信通院数据，中国云计算市场保持高活力，年均增速达到37%。", true},

@@ -11,7 +11,10 @@
 // and its section's heading (the last numbered or Markdown section heading before it in its
 // passage; Markdown headings start a chunk), so that "A severe drought in Brazil damaged
 // flowering…" under "## Why prices rose" answers "Why did arabica prices rise?" as its document
-// says it does. Headings found in the passages are ranked by the same score.
+// says it does. With an embedder, a sentence that shares no word that names something with the
+// query, its title or its heading, in another document than the best-ranked sentence's, is left
+// out: its only relevance is the embedder's likeness. Headings found in the passages are ranked
+// by the same score.
 //
 //   memory::SentenceRankOptions options{.k = 8, .exclude = already_written};
 //   auto ranked = memory::RankSentences(embedder, "2023年中国AI Agent市场规模", passages, options);
