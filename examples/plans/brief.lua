@@ -29,12 +29,19 @@ plan{
       end
       -- Candidate sentences, ranked against the question, then quoted by the model.
       local ranked = ctx.memory.sentences{query = question, passages = found.hits, k = 6, headings = 0}
-      local quotable = {}
-      for i, s in ipairs(ranked.sentences) do quotable[i] = {text = s.text, citation = s.passage} end
+      local quotable, lengths = {}, {}
+      for i, s in ipairs(ranked.sentences) do
+        quotable[i] = {text = s.text, citation = s.passage}
+        lengths[i] = #s.text
+      end
+      -- Room for the two longest at one token a byte: under the constraint a model may spell a
+      -- quote in smaller tokens than its tokenizer would, and a quote cut short is lost.
+      table.sort(lengths, function(a, b) return a > b end)
+      local budget = 32 + (lengths[1] or 0) + (lengths[2] or 0)
       local reply = ctx.llm.chat{
         messages = {{role = "user", content = "Answer with sentences from the sources: " .. question}},
         quote = {sentences = quotable, min = 1, max = 2},
-        max_tokens = 256, temperature = 0,
+        max_tokens = budget, temperature = 0,
       }
       return {question = question, text = reply.text, passages = found.hits}
     end)
