@@ -855,6 +855,99 @@ end})lua");
   EXPECT_EQ(FindStep(failed, "calc/3")->state(), STEP_STATE_SUCCEEDED);
 }
 
+TEST_F(AgentServiceTest, AMapTaskResumedByThePlanCannotPileUpCalls) {
+  // A ctx.map task's coroutine is the plan's to resume: one task took the other's (from
+  // coroutine.running()) and resumed it with a made-up result over and over. Each resume
+  // submitted another memory call that nothing collected, on a thread of its own: 2,000 were
+  // accepted before the bound. Now a run has at most 16 calls in flight, ctx.map's own most.
+  StartDaemon();
+  RunT started = StartRun("pileup", {{"n", 2000}}, R"lua(
+plan{name = "pileup", run = function(ctx, inputs)
+  local victim, submitted, message = nil, 0, ""
+  pcall(ctx.map, "m", {1, 2}, function(item)
+    if item == 1 then
+      victim = coroutine.running()
+      while true do ctx.memory.search{collection = "nope", query = "x"} end
+    end
+    for i = 1, inputs.n do
+      local ok, value = coroutine.resume(victim, true, {})
+      if not ok then message = tostring(value) break end
+      submitted = submitted + 1
+    end
+    return {}
+  end, {concurrency = 2})
+  return {media_type = "text/plain", content = "submitted " .. submitted .. " " .. message}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  EXPECT_EQ(run.state(), RUN_STATE_FAILED) << run.artifact().content();
+  EXPECT_THAT(run.error(), HasSubstr("calls in flight")) << run.artifact().content();
+  // The daemon still runs ctx.map as before.
+  RunT fanout = StartRun("fanout", {{"items", {"1+1", "2+2", "3+3"}}}, R"lua(
+plan{name = "fanout", run = function(ctx, inputs)
+  local r = ctx.map("calc", inputs.items, function(e) return ctx.tools.call("calculator", {expression = e}) end)
+  return {media_type = "text/plain", content = tostring(r[3].result)}
+end})lua");
+  RunT fanned = WaitForEnd(fanout.run_id());
+  EXPECT_EQ(fanned.state(), RUN_STATE_SUCCEEDED) << fanned.error();
+  EXPECT_EQ(fanned.artifact().content(), "6.0");
+}
+
+TEST_F(AgentServiceTest, AStepWhoseResultIsNotJsonFailsInsteadOfStayingRunning) {
+  // A step returned a function, a cyclic table and NaN: json.encode raised after the step's own
+  // protected call, so the step stayed RUNNING in the stored record of a run that went on and
+  // succeeded. Now each is FAILED with the reason, like a step whose function raised.
+  StartDaemon();
+  RunT started = StartRun("notjson", Json::object(), R"lua(
+plan{name = "notjson", run = function(ctx)
+  local cyclic = {} cyclic.self = cyclic
+  local errors = {}
+  for name, value in pairs({fn = {f = print}, cyclic = cyclic, nan = {x = 0/0}}) do
+    local ok, message = pcall(ctx.step, name, function() return value end)
+    errors[#errors + 1] = tostring(ok)
+  end
+  ctx.step("fine", function() return {ok = true} end)
+  return {media_type = "text/plain", content = table.concat(errors, ",")}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_EQ(run.artifact().content(), "false,false,false");
+  for (const char* name : {"fn", "cyclic", "nan"}) {
+    const Step* step = FindStep(run, name);
+    ASSERT_NE(step, nullptr) << name;
+    EXPECT_EQ(step->state(), STEP_STATE_FAILED) << name;
+    EXPECT_THAT(step->error(), HasSubstr("not JSON")) << name << ": " << step->error();
+  }
+  EXPECT_EQ(FindStep(run, "fine")->state(), STEP_STATE_SUCCEEDED);
+}
+
+TEST_F(AgentServiceTest, ARunsTranscriptsAreBounded) {
+  // Each memory search carried an ignored 1 MiB field, kept whole in the step's transcript: 200
+  // such calls grew the daemon by 1.2 GB and the store by 480 MB, and nothing but the deadline
+  // ended it. Now a run's transcripts hold at most 16 MiB; then one entry says so.
+  StartDaemon();
+  IngestSeeds();
+  RunT started = StartRun("transcripts", {{"n", 40}}, R"lua(
+plan{name = "transcripts", run = function(ctx, inputs)
+  local junk = string.rep("x", 1 << 20)
+  return ctx.step("s", function()
+    for i = 1, inputs.n do ctx.memory.search{collection = "seeds", query = "battery", k = 1, junk = junk} end
+    return {media_type = "text/plain", content = "ok"}
+  end)
+end})lua");
+  RunT ended = WaitForEnd(started.run_id());
+  ASSERT_EQ(ended.state(), RUN_STATE_SUCCEEDED) << ended.error();
+  absl::StatusOr<RunT> run = client_->GetRun(started.run_id(), /*include_transcripts=*/true);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const Step* step = FindStep(*run, "s");
+  ASSERT_NE(step, nullptr);
+  size_t bytes = 0;
+  for (const TranscriptEntry& e : step->transcript()) bytes += e.request().size() + e.response().size();
+  EXPECT_LE(bytes, size_t{16} << 20);
+  EXPECT_GE(step->transcript_size(), 15);
+  EXPECT_LE(step->transcript_size(), 17);
+  EXPECT_THAT(step->transcript(step->transcript_size() - 1).request(), HasSubstr("not recorded"));
+}
+
 TEST_F(AgentServiceTest, ModelDrivenToolCallsRunWithSchemaValidArguments) {
   StartDaemon();
   // The untrained model samples at temperature 1, so where its arguments end depends on the

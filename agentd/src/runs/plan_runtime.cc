@@ -9,6 +9,7 @@ extern "C" {
 #include <deque>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -78,7 +79,14 @@ function ctx.step(name, fn)
     error(result, 0)
   end
   if result == nil then result = json_null end
-  local text = json_encode(result)
+  -- Encoded under a protected call of our own: raised here, past the step's pcall, the error
+  -- would leave the step RUNNING in the stored record of a run that goes on.
+  local encoded, text = pcall(json_encode, result)
+  if not encoded then
+    local message = "ctx.step: step '" .. name .. "' returned a value that is not JSON (" .. tostring(text) .. ")"
+    host.fail(name, message)
+    error(message, 2)
+  end
   host.finish(name, text)
   -- What a resumed run would read back, so both paths see the same value.
   return decoded(text)
@@ -235,6 +243,10 @@ function ctx.current_step() return current() end
 
 return ctx, function() return definition end
 )lua";
+
+// The most calls a run's ctx.map tasks may have submitted and not yet collected: ctx.map's own
+// largest concurrency.
+constexpr size_t kMaxCallsInFlight = 16;
 
 // A host call started by a ctx.map task, running on its own thread.
 struct AsyncCall {
@@ -432,17 +444,31 @@ int HostSubmit(lua_State* L) {
     absl::StatusOr<CallArguments> call = ReadCallArguments(L);
     if (!call.ok()) return call.status();
     std::lock_guard<std::mutex> lock(s->mutex);
+    // ctx.map keeps at most 16 tasks going, each waiting on one call, so no plan that uses it as
+    // written has more in flight. A plan can resume a task's coroutine itself (it can get it from
+    // coroutine.running()) and hand it a made-up result: each resume then submits another call
+    // that nothing collects, and each took a thread of its own, without limit.
+    if (s->calls.size() >= kMaxCallsInFlight) {
+      return absl::ResourceExhaustedError(absl::StrCat("plan runtime: ", call->step, ": more than ", kMaxCallsInFlight,
+                                                       " model, memory or tool calls in flight (ctx.map runs at most 16 tasks)"));
+    }
     const lua_Integer ticket = ++s->next_ticket;
     auto async = std::make_unique<AsyncCall>();
     AsyncCall* slot = async.get();
     s->calls[ticket] = std::move(async);
-    slot->thread = std::thread([s, slot, ticket, arguments = std::move(*call)] {
-      absl::StatusOr<Json> result = Dispatch(s->host, arguments.kind, arguments.step, arguments.a, arguments.b);
-      std::lock_guard<std::mutex> done_lock(s->mutex);
-      slot->result = std::move(result);
-      s->done.push_back(ticket);
-      s->done_cv.notify_all();
-    });
+    try {
+      slot->thread = std::thread([s, slot, ticket, arguments = std::move(*call)] {
+        absl::StatusOr<Json> result = Dispatch(s->host, arguments.kind, arguments.step, arguments.a, arguments.b);
+        std::lock_guard<std::mutex> done_lock(s->mutex);
+        slot->result = std::move(result);
+        s->done.push_back(ticket);
+        s->done_cv.notify_all();
+      });
+    } catch (const std::system_error& e) {
+      // A call without a thread would never finish, and host.wait would wait for it for ever.
+      s->calls.erase(ticket);
+      return absl::ResourceExhaustedError(absl::StrCat("plan runtime: ", call->step, ": no thread for the call (", e.what(), ")"));
+    }
     lua_pushinteger(L, ticket);
     return 1;
   });

@@ -28,6 +28,12 @@ std::string DumpJson(const nlohmann::json& value);
 // The step's transcript (GetRun include_transcripts) keeps what a tool call passed whole.
 inline constexpr size_t kMaxEventTextBytes = 64 * 1024;
 
+// The most transcript text (requests and responses of model, memory and tool calls) one run's
+// record keeps. The record lives in memory while the run is active and is written whole at every
+// step's start and end: a plan making 200 memory searches that each carried an ignored 1 MiB
+// field grew the daemon by 1.2 GB and the store by 480 MB, without any bound but the deadline.
+inline constexpr size_t kMaxTranscriptBytes = 16 << 20;
+
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
 // by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
 // is still JSON.

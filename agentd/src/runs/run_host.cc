@@ -153,6 +153,25 @@ void RunHost::AddTranscript(const std::string& name, agentd::v1::TranscriptEntry
                             const std::string& response) {
   Step* step = FindStep(run_->record.mutable_run(), name);
   if (step == nullptr) return;
+  if (!transcript_bytes_) {
+    size_t held = 0;
+    for (const Step& s : run_->record.run().steps()) {
+      for (const agentd::v1::TranscriptEntry& e : s.transcript()) held += e.request().size() + e.response().size();
+    }
+    transcript_bytes_ = held;
+  }
+  const size_t size = request.size() + response.size();
+  if (*transcript_bytes_ + size > kMaxTranscriptBytes) {
+    if (transcript_full_noted_) return;
+    transcript_full_noted_ = true;
+    agentd::v1::TranscriptEntry* entry = step->add_transcript();
+    entry->set_kind(kind);
+    entry->set_request(absl::StrCat("{\"clipped_bytes\": ", size, ", \"note\": \"the run's transcripts hold ",
+                                    kMaxTranscriptBytes >> 20, " MiB; this call and later ones are not recorded\"}"));
+    *entry->mutable_time() = TimeUtil::GetCurrentTime();
+    return;
+  }
+  *transcript_bytes_ += size;
   agentd::v1::TranscriptEntry* entry = step->add_transcript();
   entry->set_kind(kind);
   entry->set_request(request);

@@ -57,6 +57,9 @@ class RunHost final : public PlanHost {
   // Tells the daemon's metrics (RunManagerOptions::on_step_ended) how long the step took.
   void ReportStepEnded(const agentd::v1::Step& step, bool succeeded) const;
   engine::Engine* loaded_engine() const;
+  // Appends to the step's transcript while the run's transcripts hold less than
+  // kMaxTranscriptBytes (plan_values.h); after that, one entry says so and later calls go
+  // unrecorded. The caller holds run_->mutex.
   void AddTranscript(const std::string& step, agentd::v1::TranscriptEntry::Kind kind, const std::string& request,
                      const std::string& response);
 
@@ -64,6 +67,10 @@ class RunHost final : public PlanHost {
   std::shared_ptr<ActiveRun> run_;
   std::chrono::steady_clock::time_point deadline_;
   std::atomic<int> tool_call_counter_{0};
+  // Bytes of transcript text the run's record holds (counted from the record at the first
+  // entry of this attempt); guarded by run_->mutex, as AddTranscript's callers hold it.
+  std::optional<size_t> transcript_bytes_;
+  bool transcript_full_noted_ = false;
 };
 
 }  // namespace agentd::runs
