@@ -21,6 +21,14 @@ namespace {
 using internal::OnlyAdds;
 using internal::StandsAlone;
 
+// A text's lexical terms with word forms folded ("fell" → fall, "four" → 4): how the query, the
+// sentences and what they are read under are compared.
+std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std::string& text) {
+  std::vector<std::string> terms = LexicalTerms(text);
+  forms.Fold(terms);
+  return terms;
+}
+
 // Relevance of each text to the query in [0, 1]: BM25 over the texts themselves and, with an
 // embedder, the cosine of the vectors, each scaled by its best value, averaged.
 struct Scored {
@@ -43,8 +51,7 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
   out.relevance.assign(texts.size(), 0.0);
   out.shares_terms.assign(texts.size(), false);
   if (texts.empty()) return out;
-  std::vector<std::string> query_terms = LexicalTerms(query);
-  forms.Fold(query_terms);
+  const std::vector<std::string> query_terms = FoldedTerms(forms, query);
   const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
   // The query's terms that name something: not the modal verbs the index keeps ("would" is in
   // "What would persuade drivers…" and in a coffee roaster's "prices would follow").
@@ -55,9 +62,7 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
-    std::vector<std::string> terms = LexicalTerms(texts[i]);
-    forms.Fold(terms);
-    for (std::string& term : terms) ++counts[std::move(term)];
+    for (std::string& term : FoldedTerms(forms, texts[i])) ++counts[std::move(term)];
     // "chief executive officer" answers a question about the CEO.
     for (const internal::QueryAcronym& a : acronyms) {
       if (!counts.contains(a.term) && internal::SpellsOut(texts[i], a.letters)) counts[a.term] = 1;
@@ -182,6 +187,26 @@ std::string SpacingFree(const std::string& text) {
   return out;
 }
 
+// "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone
+// (internal::ConnectiveOpener). The sentence's start moves past the opener in `passage`, which
+// `decoded` holds decoded once one is trimmed.
+void DropConnectiveOpener(const std::string& passage, std::optional<internal::DecodedText>& decoded, PassageSentence& s) {
+  const size_t opener = internal::ConnectiveOpener(s.text);
+  if (opener == 0) return;
+  if (!decoded) decoded = internal::DecodeUtf8(passage);
+  size_t skip = 0;  // the opener's code points other than spacing
+  for (uint32_t cp : internal::DecodeUtf8(std::string_view(s.text).substr(0, opener)).code_points) {
+    skip += internal::IsSpace(cp) ? 0 : 1;
+  }
+  uint64_t at = s.start;
+  while (at < s.end && at < decoded->code_points.size() && (skip > 0 || internal::IsSpace(decoded->code_points[at]))) {
+    if (!internal::IsSpace(decoded->code_points[at])) --skip;
+    ++at;
+  }
+  s.start = at;
+  s.text.erase(0, opener);
+}
+
 }  // namespace
 
 absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::string& query,
@@ -218,21 +243,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
-      // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone.
-      if (const size_t opener = internal::ConnectiveOpener(s.text); opener > 0) {
-        if (!decoded) decoded = internal::DecodeUtf8(passages[p].text);
-        size_t skip = 0;  // the opener's code points other than spacing
-        for (uint32_t cp : internal::DecodeUtf8(std::string_view(s.text).substr(0, opener)).code_points) {
-          skip += internal::IsSpace(cp) ? 0 : 1;
-        }
-        uint64_t at = s.start;
-        while (at < s.end && at < decoded->code_points.size() && (skip > 0 || internal::IsSpace(decoded->code_points[at]))) {
-          if (!internal::IsSpace(decoded->code_points[at])) --skip;
-          ++at;
-        }
-        s.start = at;
-        s.text.erase(0, opener);
-      }
+      DropConnectiveOpener(passages[p].text, decoded, s);
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       // A sentence under the focus heading itself is on its subject, whatever its words: under
@@ -256,13 +267,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (!sentences.empty()) {
     // What a sentence is read under — its document's title and its section's heading — counts
     // with it: the query's terms these have.
-    std::vector<std::string> query_terms = LexicalTerms(query);
-    forms.Fold(query_terms);
+    const std::vector<std::string> query_terms = FoldedTerms(forms, query);
     const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
     auto asked_terms = [&](const std::string& text, std::vector<std::string>& out) {
-      std::vector<std::string> terms = LexicalTerms(text);
-      forms.Fold(terms);
-      for (std::string& term : terms) {
+      for (std::string& term : FoldedTerms(forms, text)) {
         if (asked.count(term)) out.push_back(std::move(term));
       }
     };
