@@ -8,7 +8,8 @@ in one run, and scores each report:
   sections per report;
 - faithfulness: the share of body sentences carrying a citation, and the share of cited
   sentences found verbatim (whitespace aside) in the passage their citation names;
-- readability: repeated sentences, distinct 4-gram ratio (characters for Chinese, words for
+- readability: repeated sentences, near repeats (80% of the shorter one's letter bigrams in an
+  earlier one: the same sentence from two sources, punctuated apart), distinct 4-gram ratio (characters for Chinese, words for
   English), paragraphs that open with a sentence leaning on one the report does not have (a
   pronoun or a continuation: "这", "It", "例如"), and the share of junk in the body (JSON punctuation, URLs, runs of 6+ digits,
   dot leaders of a table of contents);
@@ -64,6 +65,29 @@ def squash(text):
     """Whitespace aside, and the mark of a word hyphenated across lines ("CINI⁃\\nTY" is quoted
     as CINITY)."""
     return re.sub(r"\s+", "", re.sub(r"[\u2043\u00ad][ \t]*\n", "", text))
+
+
+def letter_bigrams(text):
+    """Bigrams of a text's letters and digits, case folded: punctuation and spaces aside, so
+    "2025 年 1 月 20 日，DeepSeek" and "2025 年 1 月 20 日, DeepSeek" read alike."""
+    letters = [c for c in text.lower() if c.isalnum()]
+    return {a + b for a, b in zip(letters, letters[1:])}
+
+
+def near_duplicates(sentences):
+    """Sentences that say again what an earlier, different one said: at least 80% of the
+    shorter one's letter bigrams are in the other (exact repeats are counted apart)."""
+    grams = [letter_bigrams(s) for s in sentences]
+    count = 0
+    for j in range(len(sentences)):
+        for i in range(j):
+            a, b = grams[i], grams[j]
+            if squash(sentences[i]) == squash(sentences[j]) or min(len(a), len(b)) < 8:
+                continue
+            if len(a & b) >= 0.8 * min(len(a), len(b)):
+                count += 1
+                break
+    return count
 
 
 def body_of(markdown):
@@ -144,6 +168,7 @@ def score(markdown, references, answer, chinese, documents):
         key = squash(s)
         repeated += key in seen
         seen.add(key)
+    near_repeats = near_duplicates([s for s, _ in sentences])
     junk = sum(len(m.group(0)) for m in JUNK.finditer(text))
     opened = [sentences_of(p) for p in body]
     leaning_openers = sum(1 for ss in opened if ss and ss[0][0].strip().startswith(LEANING))
@@ -162,6 +187,7 @@ def score(markdown, references, answer, chinese, documents):
         "cited_share": len(cited) / len(sentences) if sentences else 0.0,
         "verbatim_share": len(verbatim) / len(cited) if cited else 0.0,
         "repeated_sentences": repeated,
+        "near_repeats": near_repeats,
         "leaning_openers": leaning_openers,
         "distinct_4grams": round(ngram_ratio(text, chinese), 3),
         "junk_share": round(junk / max(1, len(text)), 4),
@@ -253,6 +279,7 @@ def main():
                 "cited_share": round(cited_total / max(1, sum(r["sentences"] for r in rows)), 3),
                 "verbatim_share": round(sum(r["sentences"] * r["cited_share"] * r["verbatim_share"] for r in rows) / max(1e-9, cited_total), 3),
                 "repeated_sentences": sum(r["repeated_sentences"] for r in rows),
+                "near_repeats": sum(r["near_repeats"] for r in rows),
                 "leaning_openers": sum(r["leaning_openers"] for r in rows),
                 "distinct_4grams": round(sum(r["distinct_4grams"] for r in rows) / len(rows), 3),
                 "junk_share": round(sum(r["junk_share"] for r in rows) / len(rows), 4),

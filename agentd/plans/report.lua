@@ -566,6 +566,28 @@ local function extractive(ctx, inputs, c, outline)
   -- announces (quoted after it) are taken too, and a sentence whose predecessor another section
   -- already holds is not offered (quoted without it, it would lean on nothing).
   local function key_of(text) return (text:gsub("%s", "")) end
+  -- Nor one that says again what a taken one says: the same sentence in two sources punctuated
+  -- apart ("2025 年 1 月 20 日，DeepSeek 发布了…" and "2025 年 1 月 20 日, DeepSeek 发布了…"), or
+  -- one whose words a taken one nearly all holds ("训练成本仅为 557 万美元。" beside "…仅用 557.6
+  -- 万美元和 2048 块英伟达 H800 GPU 便完成了…"): 80% of the shorter one's letter bigrams.
+  local taken_bigrams = {}
+  local function take(text)
+    taken[key_of(text)] = true
+    local set, count = bigrams(text, true)
+    taken_bigrams[#taken_bigrams + 1] = {set = set, count = count}
+  end
+  local function says_again(text)
+    local set, count = bigrams(text, true)
+    if count < 8 then return false end
+    for _, t in ipairs(taken_bigrams) do
+      if t.count >= 8 then
+        local shared = 0
+        for key in pairs(set) do if t.set[key] then shared = shared + 1 end end
+        if shared >= 0.8 * math.min(count, t.count) then return true end
+      end
+    end
+    return false
+  end
   local function offer(i)
     local list = evidence[i].candidates
     while next_of[i] <= #list do
@@ -573,10 +595,10 @@ local function extractive(ctx, inputs, c, outline)
       next_of[i] = next_of[i] + 1
       local key = key_of(s.text)
       local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)]
-      if not taken[key] and not context_taken then
-        taken[key] = true
-        if s.leans and s.previous ~= nil then taken[key_of(s.previous)] = true end
-        if s.next ~= nil then taken[key_of(s.next)] = true end
+      if not taken[key] and not context_taken and not says_again(s.text) then
+        take(s.text)
+        if s.leans and s.previous ~= nil then take(s.previous) end
+        if s.next ~= nil then take(s.next) end
         offered[i][#offered[i] + 1] = s
         return true
       end

@@ -349,6 +349,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     // No sentence of a section is a shorter one's restatement: 70% of the shorter's letter and
     // digit bigrams (ASCII and CJK) in the longer, as the plan measures it.
     std::vector<std::string> section_sentences;
+    // Nor anywhere in the report does one say again what another said (80% of the shorter one's
+    // bigrams): "训练成本仅为 557 万美元。" after "…仅用 557.6 万美元和 2048 块英伟达 H800 GPU…".
+    std::vector<std::string> report_sentences;
     auto bigrams = [](const std::string& text) {
       std::set<std::pair<uint32_t, uint32_t>> out;
       uint32_t previous = 0;
@@ -429,6 +432,7 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
         EXPECT_NE(passages[number].find(sentence), std::string::npos) << "[" << number << "] does not say: " << sentence;
         EXPECT_TRUE(seen.insert(sentence).second) << "repeated: " << sentence;
         section_sentences.push_back(sentence);
+        report_sentences.push_back(sentence);
         if (units < 2) opening += sentence;
         if (measuring) {
           bool figure = false;  // a digit not written after a letter ("37%", not "H800")
@@ -443,6 +447,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
       }
     }
     check_section();
+    for (size_t j = 0; j < report_sentences.size(); ++j) {
+      for (size_t i = 0; i < j; ++i) {
+        const auto a = bigrams(report_sentences[i]), b = bigrams(report_sentences[j]);
+        if (std::min(a.size(), b.size()) < 8) continue;
+        size_t shared = 0;
+        for (const auto& pair : a) shared += b.count(pair);
+        EXPECT_LT(static_cast<double>(shared), 0.8 * static_cast<double>(std::min(a.size(), b.size())))
+            << "said again: " << report_sentences[j] << "\nafter: " << report_sentences[i] << "\n" << content;
+      }
+    }
     EXPECT_GE(headings, 2) << content;
     EXPECT_GE(units, 2 * headings) << content;
     for (const char* junk : {"{", "}", "\"", "http", "question"}) EXPECT_EQ(body.find(junk), std::string::npos) << junk << "\n" << content;
