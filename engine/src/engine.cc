@@ -98,6 +98,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Load(const EngineOptions& option
   info.device = engine->model_->device_description();
   info.has_mtp = engine->model_->has_mtp();
   info.embedding_pooling = PoolingName(engine->embedding_.pooling);
+  size_t longest_token = 4;  // a character, whatever the vocabulary
+  for (int32_t id = 0; id < engine->tokenizer_->vocab_size(); ++id) {
+    longest_token = std::max(longest_token, engine->tokenizer_->TokenBytes(id).size());
+  }
+  info.max_prompt_bytes = static_cast<int64_t>(info.context_length) * static_cast<int64_t>(longest_token) * 4;
   info.embedding_model = engine->embedding_.declared;
   return engine;
 }
@@ -158,8 +163,16 @@ absl::StatusOr<GenerationResult> Engine::CompleteIds(std::vector<int32_t> prompt
   return result;
 }
 
+absl::Status Engine::CheckPromptBytes(size_t bytes) const {
+  if (static_cast<int64_t>(bytes) <= info_.max_prompt_bytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("prompt: ", bytes, " bytes cannot fit the context of ",
+                                                 info_.context_length, " tokens (at most ", info_.max_prompt_bytes,
+                                                 " bytes are read)"));
+}
+
 absl::StatusOr<GenerationResult> Engine::Complete(const std::string& prompt, const CompletionOptions& options,
                                                   const GenerationCallback& on_delta) {
+  if (absl::Status fits = CheckPromptBytes(prompt.size()); !fits.ok()) return fits;
   std::vector<int32_t> ids;
   if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());
   std::vector<int32_t> text_ids = tokenizer_->Encode(prompt);
@@ -182,6 +195,7 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   }
   absl::StatusOr<std::string> prompt = chat_format_->Render(messages, tools, /*add_generation_prompt=*/true);
   if (!prompt.ok()) return prompt.status();
+  if (absl::Status fits = CheckPromptBytes(prompt->size()); !fits.ok()) return fits;
   // The rendered prompt carries its own BOS text where the format wants one.
   std::vector<int32_t> ids = tokenizer_->Encode(*prompt);
   CompletionOptions chat_options = options;
@@ -288,7 +302,11 @@ absl::StatusOr<std::vector<std::vector<float>>> Engine::Embed(const std::vector<
     if (texts[i].empty()) return absl::InvalidArgumentError(absl::StrCat("texts[", i, "]: is empty"));
     std::vector<int32_t>& ids = sequences[i];
     if (tokenizer_->add_bos()) ids.push_back(*tokenizer_->bos_id());
-    std::vector<int32_t> encoded = tokenizer_->Encode(prompt + texts[i]);
+    // Past max_prompt_bytes the tokens would be cut off below anyway: cut the text first (at a
+    // character's start), so a huge text costs no tokenizing.
+    size_t keep = std::min(texts[i].size(), static_cast<size_t>(info_.max_prompt_bytes));
+    while (keep > 0 && keep < texts[i].size() && (static_cast<unsigned char>(texts[i][keep]) & 0xC0) == 0x80) --keep;
+    std::vector<int32_t> encoded = tokenizer_->Encode(prompt + texts[i].substr(0, keep));
     ids.insert(ids.end(), encoded.begin(), encoded.end());
     if (static_cast<int64_t>(ids.size()) > config.max_position_embeddings) ids.resize(config.max_position_embeddings);
   }

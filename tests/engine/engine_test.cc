@@ -195,6 +195,30 @@ TEST_F(EngineTest, EmbeddingsArePooledAndNormalised) {
   EXPECT_THAT(engine_->Embed({""}, {}).status().message(), HasSubstr("texts[0]"));
 }
 
+TEST_F(EngineTest, APromptTooLongToFitIsRefusedBeforeItIsTokenized) {
+  // The bound is the context at the vocabulary's longest token, four times over: a prompt past
+  // it cannot fit, and is refused by its size (tokenizing 40 MB first took 7 s of one core).
+  const EngineInfo& info = engine_->info();
+  ASSERT_GT(info.max_prompt_bytes, 4 * info.context_length);
+  const std::string huge(static_cast<size_t>(info.max_prompt_bytes) + 1, 'a');
+  CompletionOptions options;
+  options.max_tokens = 4;
+  absl::StatusOr<GenerationResult> completed = engine_->Complete(huge, options, nullptr);
+  EXPECT_EQ(completed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(completed.status().message(), HasSubstr("prompt: " + std::to_string(huge.size()) + " bytes cannot fit"));
+  absl::StatusOr<ChatResult> chatted = engine_->Chat({{ChatMessage::Role::kUser, huge, {}, ""}}, {}, options, nullptr);
+  EXPECT_EQ(chatted.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(chatted.status().message(), HasSubstr("bytes cannot fit"));
+  // Embedding cuts such a text to the bound first: its tokens past the context were cut anyway.
+  std::string words;
+  while (words.size() < 3 * static_cast<size_t>(info.max_prompt_bytes)) words += "the station of 光芯片 ";
+  auto whole = engine_->Embed({words}, {});
+  auto cut = engine_->Embed({words.substr(0, static_cast<size_t>(info.max_prompt_bytes) / 2)}, {});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_EQ((*whole)[0], (*cut)[0]);
+}
+
 TEST(EngineLoadTest, BadDirectoriesAreClearErrors) {
   EXPECT_THAT(Engine::Load({.model_dir = "/nonexistent"}).status().message(), HasSubstr("config.json"));
   // A checkpoint without a tokenizer.

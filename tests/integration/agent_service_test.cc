@@ -962,6 +962,68 @@ end})lua");
   EXPECT_THAT(step->transcript(step->transcript_size() - 1).request(), HasSubstr("not recorded"));
 }
 
+TEST_F(AgentServiceTest, AHugeTextIsRefusedByItsSizeBeforeItIsTokenized) {
+  // Tokenizing runs outside the plan's memory limit and its instruction checks: a 40 MB text
+  // took 6 s and 120 MB to count, and 7 s to be told it did not fit the context. count_tokens
+  // takes at most 8 MiB; a prompt longer than the context could hold is refused by its bytes.
+  StartDaemon();
+  RunT started = StartRun("huge", Json::object(), R"lua(
+plan{name = "huge", run = function(ctx, inputs)
+  return ctx.step("s", function()
+    local huge = string.rep("DeepSeek 的技术创新 tokens. ", (9 << 20) // 26)
+    local counted, count_error = pcall(ctx.llm.count_tokens, huge)
+    local chatted, chat_error = pcall(ctx.llm.chat, {messages = {{role = "user", content = huge}}, max_tokens = 2})
+    return {media_type = "application/json",
+            content = json.encode({counted = counted, count_error = tostring(count_error),
+                                   small = ctx.llm.count_tokens("DeepSeek 的技术创新"),
+                                   chatted = chatted, chat_error = tostring(chat_error)})}
+  end)
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  const Json result = Json::parse(run.artifact().content());
+  EXPECT_FALSE(result["counted"].get<bool>());
+  EXPECT_THAT(result["count_error"].get<std::string>(), HasSubstr("ctx.llm.count_tokens: text is"));
+  EXPECT_THAT(result["count_error"].get<std::string>(), HasSubstr("at most 8 MiB"));
+  EXPECT_GT(result["small"].get<int>(), 0);
+  EXPECT_FALSE(result["chatted"].get<bool>());
+  EXPECT_THAT(result["chat_error"].get<std::string>(), HasSubstr("bytes cannot fit the context"));
+}
+
+TEST_F(AgentServiceTest, ARunsEventsAreBounded) {
+  // Each event is a synced write: a plan warning in a loop until its deadline could write tens
+  // of GB (1,000 warnings of 60 KB took 3 s). Past 32 MiB of such events one warning says later
+  // ones are not recorded; the steps' and the run's ends still are.
+  StartDaemon();
+  RunT started = StartRun("warnings", Json::object(), R"lua(
+plan{name = "warnings", run = function(ctx, inputs)
+  local long = string.rep("w", 60000)
+  ctx.step("loud", function() for i = 1, 700 do ctx.warn(long) end return 1 end)
+  ctx.step("after", function() ctx.warn("still here?") return 2 end)
+  return {media_type = "text/plain", content = "ok"}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  size_t warning_bytes = 0, warnings = 0;
+  bool after_finished = false, ended = false;
+  std::string last_warning;
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) {
+    if (e.has_warning()) {
+      ++warnings;
+      warning_bytes += e.warning().message().size();
+      last_warning = e.warning().message();
+    }
+    after_finished |= e.has_step_finished() && e.step_finished().step() == "after";
+    ended |= e.has_run_ended();
+  }
+  EXPECT_LE(warning_bytes, size_t{32} << 20);
+  EXPECT_GE(warnings, 500u);
+  EXPECT_LT(warnings, 700u);
+  EXPECT_THAT(last_warning, HasSubstr("not recorded"));
+  EXPECT_TRUE(after_finished);
+  EXPECT_TRUE(ended);
+}
+
 TEST_F(AgentServiceTest, ModelDrivenToolCallsRunWithSchemaValidArguments) {
   StartDaemon();
   // The untrained model samples at temperature 1, so where its arguments end depends on the

@@ -24,6 +24,10 @@ struct ActiveRun {
   std::atomic<bool> interrupted{false};
   // cancelled || interrupted, for the sandbox to poll.
   std::atomic<bool> stop_requested{false};
+  // Bytes of events IsBoundedEvent counts stored in this execution, and whether some were
+  // dropped (kMaxRunEventBytes); guarded by mutex.
+  size_t bounded_event_bytes = 0;
+  bool events_dropped = false;
   bool resumed = false;
   bool queued = false;
 };

@@ -515,9 +515,19 @@ int HostTools(lua_State* L) {
   });
 }
 
+// Tokenizing runs outside the plan's memory limit and between its instruction checks: 8 MiB
+// takes about a second of one core (a 40 MB text took 6 s and 120 MB), and is far more than any
+// context holds, so a plan sizing its prompts never needs more.
+constexpr size_t kMaxCountTokensBytes = 8u << 20;
+
 int HostCountTokens(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    lua_pushinteger(L, s->host->CountTokens(CheckString(L, 1)));
+    const std::string text = CheckString(L, 1);
+    if (text.size() > kMaxCountTokensBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("ctx.llm.count_tokens: text is ", text.size(),
+                                                     " bytes; at most ", kMaxCountTokensBytes >> 20, " MiB"));
+    }
+    lua_pushinteger(L, s->host->CountTokens(text));
     return 1;
   });
 }

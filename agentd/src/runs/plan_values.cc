@@ -48,6 +48,11 @@ void BoundJson(std::string* json) {
 
 }  // namespace
 
+bool IsBoundedEvent(const agentd::v1::RunEvent& event) {
+  return event.has_warning() || event.has_token_delta() || event.has_retrieval_hits() || event.has_tool_called() ||
+         event.has_tool_returned();
+}
+
 void BoundEventText(agentd::v1::RunEvent* event) {
   switch (event->event_case()) {
     case agentd::v1::RunEvent::kWarning:

@@ -34,6 +34,16 @@ inline constexpr size_t kMaxEventTextBytes = 64 * 1024;
 // field grew the daemon by 1.2 GB and the store by 480 MB, without any bound but the deadline.
 inline constexpr size_t kMaxTranscriptBytes = 16 << 20;
 
+// The most bytes of a run's events that say what a plan did rather than where it is (warnings,
+// token deltas, retrieval hits, tool calls and returns) stored in one execution of the run.
+// Each is a synced write: 1,000 warnings of 60 KB took 3 s, so a plan warning in a loop until
+// its deadline could write tens of GB. Past it, one warning says later ones are not recorded;
+// a run's and its steps' starts and ends are always stored.
+inline constexpr size_t kMaxRunEventBytes = 32 << 20;
+
+// Whether the event is one kMaxRunEventBytes bounds.
+bool IsBoundedEvent(const agentd::v1::RunEvent& event);
+
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
 // by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
 // is still JSON.

@@ -404,6 +404,20 @@ class RunManagerImpl final : public RunManager, public RunJournal {
   // Appends an event (the caller holds run.mutex).
   void Emit(ActiveRun& run, RunEvent event) override {
     BoundEventText(&event);
+    if (IsBoundedEvent(event)) {
+      if (run.events_dropped) return;
+      const size_t bytes = event.ByteSizeLong();
+      if (run.bounded_event_bytes + bytes > kMaxRunEventBytes) {
+        run.events_dropped = true;
+        const std::string step = event.has_warning() ? event.warning().step() : "";
+        event.Clear();
+        event.mutable_warning()->set_step(step);
+        event.mutable_warning()->set_message(absl::StrCat("this run's events passed ", kMaxRunEventBytes >> 20,
+                                                          " MiB; later warnings, token deltas, retrieval hits and "
+                                                          "tool calls are not recorded as events"));
+      }
+      run.bounded_event_bytes += bytes;
+    }
     event.set_sequence(++run.last_sequence);
     event.set_run_id(run.record.run().run_id());
     *event.mutable_time() = TimeUtil::GetCurrentTime();

@@ -96,6 +96,11 @@ struct EngineInfo {
   // True for a sentence-transformers embedding model (1_Pooling/config.json present).
   bool embedding_model = false;
   std::string embedding_pooling;  // "mean", "last_token", "first_token"
+  // The most bytes of text a prompt may have: the context at the vocabulary's longest token,
+  // four times over (a normalizer may shorten text). A longer prompt cannot fit, so Complete
+  // and Chat refuse it before tokenizing (40 MB took 7 s of one core to be told it does not
+  // fit), and Embed cuts a text to it first.
+  int64_t max_prompt_bytes = 0;
   // From the directory's agentd_model.json (engine/model_card.h): "abstractive" or "extractive".
   std::string writing_style = "abstractive";
 };
@@ -104,7 +109,8 @@ class Engine {
  public:
   static absl::StatusOr<std::unique_ptr<Engine>> Load(const EngineOptions& options);
 
-  // Text completion: the prompt is tokenized (with BOS when the tokenizer config asks).
+  // Text completion: the prompt is tokenized (with BOS when the tokenizer config asks). Complete
+  // and Chat refuse a prompt of more than info().max_prompt_bytes (INVALID_ARGUMENT).
   absl::StatusOr<GenerationResult> Complete(const std::string& prompt, const CompletionOptions& options,
                                             const GenerationCallback& on_delta);
   // Completion from token ids used as given.
@@ -116,7 +122,8 @@ class Engine {
                                   const CompletionOptions& options, const GenerationCallback& on_delta);
   // One vector per text: the final hidden states pooled as the model directory declares (mean
   // by default; see engine/embedding.h), after the role's prompt. Texts longer than the context
-  // are cut to it. An empty text is an error naming its index.
+  // are cut to it (past info().max_prompt_bytes before tokenizing). An empty text is an error
+  // naming its index.
   absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts, const EmbedOptions& options);
   const EmbeddingSettings& embedding_settings() const { return embedding_; }
 
@@ -128,6 +135,8 @@ class Engine {
   SchedulerStats scheduler_stats() const { return scheduler_->stats(); }
 
  private:
+  // INVALID_ARGUMENT naming the prompt when it has more than info_.max_prompt_bytes.
+  absl::Status CheckPromptBytes(size_t bytes) const;
   // The constrained tool call after `ids` (which end with the format's trigger token).
   absl::StatusOr<ChatResult> CompleteToolCall(std::vector<int32_t> ids, const std::vector<ToolSpec>& tools,
                                               const CompletionOptions& options, ChatResult result);
