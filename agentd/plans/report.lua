@@ -537,9 +537,20 @@ local function extractive(ctx, inputs, c, outline)
       local p = passages[s.passage]
       return #on_subject({s.text}, keys) > 0 or (p ~= nil and type(p.title) == "string" and #on_subject({p.title}, keys) > 0)
     end
+    -- The key findings answer the topic: there a sentence of another document than the best
+    -- one's must score half the best's ("公有云IaaS 方面，2023 年阿里云……占据市场份额前五。"
+    -- under "阿里云百炼qwen-max系列模型调价通知是哪天发布的？"); one of the same document, which
+    -- goes on with the answer's subject, a third, as elsewhere.
+    local best_document = sentences[1] ~= nil and passages[sentences[1].passage] ~= nil
+                          and passages[sentences[1].passage].document or nil
     local candidates = {}
+    local function enough(s)
+      if i > 1 then return s.score >= 0.35 or #candidates < 2 end
+      local p = passages[s.passage]
+      return #candidates == 0 or s.score >= ((p ~= nil and p.document == best_document) and 0.35 or 0.5)
+    end
     for _, s in ipairs(sentences) do
-      if on_topic(s) and (s.score >= 0.35 or #candidates < 2) then candidates[#candidates + 1] = s end
+      if on_topic(s) and enough(s) then candidates[#candidates + 1] = s end
     end
     -- A table row that covers most of the question (a figure no sentence states) is quoted with
     -- its header, with the other good rows of the same table.

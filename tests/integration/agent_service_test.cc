@@ -467,6 +467,17 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   }
   // The AI Agent market forecast is a table in its source: the first report quotes it.
   EXPECT_GE(tables_seen, 1);
+  // The key findings answer the topic: a sentence of another document than the answer's that
+  // shares only "阿里云" with the question (a cloud market's ranking) does not follow the answer.
+  RunT run = WaitForEnd(
+      StartRun("report", {{"topic", "阿里云百炼qwen-max系列模型调价通知是哪天发布的？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  const std::string& content = run.artifact().content();
+  const size_t findings = content.find("## 核心结论"), next = content.find("\n## ", findings + 1);
+  ASSERT_NE(findings, std::string::npos) << content;
+  const std::string key_findings = content.substr(findings, next - findings);
+  EXPECT_THAT(key_findings, HasSubstr("1 月 30 日，阿里云发布百炼 qwen-max 系列模型调整通知"));
+  EXPECT_THAT(key_findings, ::testing::Not(HasSubstr("公有云IaaS"))) << content;
 }
 
 TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
