@@ -29,6 +29,19 @@ std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std
   return terms;
 }
 
+// Whether a term is a pair of Chinese characters one of which is a particle, a copula or a
+// question word (的, 是, 了, 吗, 呢, 哪, 么, 谁, 几, 何): it belongs to how a question is put,
+// not to what it names.
+bool HoldsChineseGrammar(const std::string& term) {
+  static constexpr std::u32string_view kGrammar = U"的是了吗呢哪么谁几何";
+  const internal::DecodedText decoded = internal::DecodeUtf8(term);
+  if (decoded.code_points.size() != 2 || !internal::IsCjk(decoded.code_points[0])) return false;
+  for (uint32_t cp : decoded.code_points) {
+    if (kGrammar.find(static_cast<char32_t>(cp)) != std::u32string_view::npos) return true;
+  }
+  return false;
+}
+
 // Relevance of each text to the query in [0, 1]: BM25 over the texts themselves and, with an
 // embedder, the cosine of the vectors, each scaled by its best value, averaged.
 struct Scored {
@@ -54,10 +67,14 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
   const std::vector<std::string> query_terms = FoldedTerms(forms, query);
   const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
   // The query's terms that name something: not the modal verbs the index keeps ("would" is in
-  // "What would persuade drivers…" and in a coffee roaster's "prices would follow").
+  // "What would persuade drivers…" and in a coffee roaster's "prices would follow"), nor a pair
+  // of Chinese characters holding a particle or a question word ("火星的首都是哪里？" gives "的首",
+  // which "是国内的首款 AI 搜索产品" has).
   std::vector<std::string> topical;
   for (const std::string& term : query_terms) {
-    if (term != "would" && term != "may" && term != "might" && term != "must") topical.push_back(term);
+    if (term != "would" && term != "may" && term != "might" && term != "must" && !HoldsChineseGrammar(term)) {
+      topical.push_back(term);
+    }
   }
   internal::Bm25Index bm25;
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -301,6 +318,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
                           : answer_type == internal::AnswerType::kExtreme      ? kOffExtreme
                                                                                : kOffType;
       sentences[i].leans_on_context = alone < 1.0;
+      sentences[i].shares_query_terms = scored->shares_terms[i];
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.
       if (internal::LeansOnPredecessor(sentences[i].text) && !previous[i].empty()) {

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
 #include <string>
 
 #include "nlohmann/json.hpp"
@@ -43,7 +45,7 @@ TEST(ExamplesTest, ThePlansAndToolsInExamplesRunAsDocumented) {
                               seeds + "001_8105c39df311472b.txt"});
   ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   auto brief = RunCommand({agentctl, "--addr", addr, "run", "brief", "--collection", "reports", "--inputs-json",
-                           R"({"questions": ["2023年中国AI Agent市场规模是多少？", "DeepSeek-V3 的训练成本是多少？"]})",
+                           R"({"questions": ["2023年中国AI Agent市场规模是多少？", "DeepSeek-V3 的训练成本是多少？", "What is the capital of Mars?"]})",
                            "--json"},
                           std::chrono::seconds(120));
   ASSERT_EQ(brief.exit_code, 0) << brief.err;
@@ -51,12 +53,29 @@ TEST(ExamplesTest, ThePlansAndToolsInExamplesRunAsDocumented) {
   EXPECT_EQ(run["state"], "SUCCEEDED");
   const std::string content = run["artifact"]["content"];
   EXPECT_THAT(content, HasSubstr("## 2023年中国AI Agent市场规模是多少？"));
+  // Each answer opens with the sentence that states what is asked, whatever the model adds.
+  EXPECT_THAT(content, HasSubstr("2023年中国AI Agent市场规模是多少？\n\n2023 年中国 AI Agent 市场规模为 554 亿元"));
+  EXPECT_THAT(content, HasSubstr("DeepSeek-V3 的训练成本是多少？\n\n训练成本仅为 557 万美元。[2]"));
+  // A question the collection has no word of gets no sentence that merely resembles it.
+  EXPECT_THAT(content, HasSubstr("## What is the capital of Mars?\n\n_The collection says nothing about this._"));
   EXPECT_THAT(content, HasSubstr("## References"));
-  EXPECT_THAT(content, HasSubstr("[1] "));
+  // The references are the passages cited, numbered as first cited: as many as the numbers used.
+  std::set<std::string> cited, listed;
+  const std::string body = content.substr(0, content.find("## References"));
+  const std::regex citation(R"(\[([0-9]+)\])"), entry(R"(\n\[([0-9]+)\] )");
+  for (std::sregex_iterator it(body.begin(), body.end(), citation), end; it != end; ++it) {
+    cited.insert((*it)[1]);
+  }
+  const std::string list = content.substr(content.find("## References"));
+  for (std::sregex_iterator it(list.begin(), list.end(), entry), end; it != end; ++it) {
+    listed.insert((*it)[1]);
+  }
+  EXPECT_EQ(cited, listed) << content;
+  EXPECT_TRUE(cited.count("1")) << content;
   EXPECT_THAT(content, ::testing::ContainsRegex("_[0-9]+ CJK characters and [0-9]+ words quoted._"));
   std::vector<std::string> steps;
   for (const auto& s : run["steps"]) steps.push_back(s["name"]);
-  EXPECT_EQ(steps, (std::vector<std::string>{"answer/1", "answer/2", "count"}));
+  EXPECT_EQ(steps, (std::vector<std::string>{"answer/1", "answer/2", "answer/3", "count"}));
 
   // Its declared inputs are checked before a run exists, with the key named.
   auto missing = RunCommand({agentctl, "--addr", addr, "run", "brief", "--collection", "reports", "--quiet"});

@@ -330,6 +330,30 @@ TEST(SentenceRankerTest, ASentenceOfAnotherDocumentSharingNoWordWithTheQuestionI
   EXPECT_EQ(lexical->sentences.size(), 3u);
 }
 
+TEST(SentenceRankerTest, ASentenceSaysWhetherItSharesAWordWithTheQuestion) {
+  // Scores are relative to the best sentence: only shares_query_terms tells a plan that the best
+  // one has nothing of the question ("capital", "Mars"), so that it can say nothing was found.
+  const std::vector<PassageInput> passages = {
+      {.text = "Revenue for the year reached $312 million. The company is headquartered in Rotterdam.",
+       .starts_at_sentence = true,
+       .title = "Harbor Robotics: annual review 2024"},
+  };
+  FlatEmbedder embedder;
+  auto unanswered = RankSentences(&embedder, "What is the capital of Mars?", passages, {.k = 4});
+  ASSERT_TRUE(unanswered.ok());
+  ASSERT_FALSE(unanswered->sentences.empty());
+  for (const RankedSentence& s : unanswered->sentences) EXPECT_FALSE(s.shares_query_terms) << s.text;
+  auto answered = RankSentences(&embedder, "Where is the company headquartered?", passages, {.k = 4});
+  ASSERT_TRUE(answered.ok());
+  ASSERT_FALSE(answered->sentences.empty());
+  EXPECT_THAT(answered->sentences[0].text, ::testing::HasSubstr("Rotterdam"));
+  EXPECT_TRUE(answered->sentences[0].shares_query_terms);
+  // A word of the document's title counts: the sentence is read under it.
+  auto titled = RankSentences(&embedder, "Harbor Robotics revenue", passages, {.k = 4});
+  ASSERT_TRUE(titled.ok());
+  for (const RankedSentence& s : titled->sentences) EXPECT_TRUE(s.shares_query_terms) << s.text;
+}
+
 TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWordsOut) {
   const std::vector<PassageInput> passages = {
       {"2023年中国光芯片市场规模约为137.62亿元，较上年增长10.24%。根据信通院数据，中国云计算市场保持高活力，年均增速达到37%。", true},

@@ -116,7 +116,7 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
     Json out = Json::array();
     for (const memory::RankedSentence& s : items) {
       Json item = {{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
-                   {"leans", s.leans_on_context}};
+                   {"leans", s.leans_on_context}, {"shares_terms", s.shares_query_terms}};
       if (!s.previous.empty()) {
         item["previous"] = s.previous;
         item["previous_leans"] = s.previous_leans;

@@ -76,6 +76,11 @@ struct RankedSentence {
   // Whether it opens with a pronoun or a continuation ("这", "It", "例如"): it leans on the
   // sentence before it in its source, so a writer should not open a paragraph with it.
   bool leans_on_context = false;
+  // Whether it, its document's title or its section's heading has a term of the query that
+  // names something (modal verbs aside). Scores are relative to the best one; this says whether
+  // the best has anything of the question at all, or only the embedder's vague likeness ("What
+  // is the capital of Mars?" over reports on AI). Sentences only.
+  bool shares_query_terms = false;
   // When it leans on more than a topic ("它", "这", "例如", "而"; not "此外", "同时"): the sentence
   // right before it in its passage (only spacing between them), which a writer may quote first
   // to give it its subject; empty when there is none or that one leans too (but for adding,
