@@ -46,6 +46,7 @@ local L = {
     table_source = "(Table quoted from [%d].)",
     sources_note = "Sources consulted",
     key_findings = "Key findings",
+    nothing_found = "The collection \"%s\" has nothing on this topic: none of its passages shares a word that names something with it. Ingest documents on it, or ask about what the collection holds.",
     choose_headings = "Choose the %d headings, from the list allowed, that best divide a research report on the topic below into sections.\n\nTopic: %s\n\nCandidate headings:\n%s",
     quote_draft = "Write the section \"%s\" of a report titled \"%s\" by quoting the sentences below that best answer: %s\nCopy each chosen sentence exactly and cite it with its passage number in square brackets, like [1].\n\n%s",
     quote_revise = "Revise the section \"%s\" (%s). Keep the sentences that answer it, most important first, drop repetitions, and add any sentence below that the section misses. Copy each sentence exactly with its citation.\n\nSentences:\n%s\n\nDraft:\n%s\n\nRevised section:",
@@ -63,6 +64,7 @@ local L = {
     table_source = "（表格摘自资料 [%d]）",
     sources_note = "参考资料",
     key_findings = "核心结论",
+    nothing_found = "资料库“%s”中没有关于这个主题的内容：没有任何段落与它有共同的实词。请先导入相关文档，或就资料库中已有的内容提问。",
     choose_headings = "请从允许的列表中选出 %d 个标题，作为下面主题研究报告的章节标题。\n\n主题：%s\n\n候选标题：\n%s",
     quote_draft = "请撰写报告《%s》中的章节“%s”：从下列句子中摘录最能回答“%s”的句子。\n每句照原文摘录，并在句后用方括号标注资料编号，例如 [1]。\n\n%s",
     quote_revise = "请修改章节“%s”（%s）：保留回答该问题的句子，重要的在前，删去重复，并补充下列句子中遗漏的要点。每句照原文摘录并保留引用。\n\n句子：\n%s\n\n草稿：\n%s\n\n修改后的章节：",
@@ -366,6 +368,12 @@ local function extractive_outline(ctx, c)
   do
     local notes = ctx.memory.search{collection = collection, query = topic, k = 12, whole_sentences = true}
     local found = ctx.memory.sentences{query = topic, passages = notes.hits, k = 1, headings = 24}
+    -- When no sentence shares a word that names something with the topic ("火星的首都是哪里？"
+    -- over reports on AI), the best-ranked ones are there for the embedding model's vague
+    -- likeness alone: a report of them would answer nothing. It says so instead.
+    if found.sentences[1] == nil or not found.sentences[1].shares_terms then
+      return {title = trim(topic), sections = {{heading = T.key_findings, question = topic}}, nothing_found = true}
+    end
     -- Headings in the topic's language, none repeating the topic or each other.
     -- Sources in another language than the topic's leave too few: then theirs.
     local candidates, seen, document_title = {}, {[trim(topic)] = true}, {}
@@ -443,6 +451,12 @@ local function asks_for_figures(heading)
 end
 
 local function extractive(ctx, inputs, c, outline)
+  if outline.nothing_found and not inputs.web then
+    ctx.warn("nothing in collection " .. c.collection .. " on: " .. c.topic)
+    return {media_type = "text/markdown",
+            content = "# " .. outline.title .. "\n\n" .. string.format(c.T.nothing_found, c.collection) .. "\n",
+            references = {}, stats = {sentences = 0, cited_sentences = 0}}
+  end
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
   local max_sentences = c.max_sentences
   local separator = lang == "zh" and "" or " "

@@ -501,6 +501,31 @@ TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
   EXPECT_NE(content.find("respondents most often named more frequent service (58%)"), std::string::npos) << content;
 }
 
+TEST_F(AgentServiceTest, AReportOnATopicTheCollectionHasNoWordOfSaysSo) {
+  // Its best-ranked sentences were there for the embedding model's vague likeness alone ("天工
+  // AI 搜索于 2023 年 8 月推出，是国内的首款 AI 搜索产品。" for 火星的首都是哪里？, through "的首"):
+  // a report of them answered nothing.
+  daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
+  client_ = Connect(*daemon_);
+  IngestSeeds();
+  for (const auto& [topic, says] : std::vector<std::pair<std::string, std::string>>{
+           {"火星的首都是哪里？", "资料库“seeds”中没有关于这个主题的内容"},
+           {"What is the capital of Mars?", "The collection \"seeds\" has nothing on this topic"}}) {
+    RunT started = StartRun("report", {{"topic", topic}, {"collection", "seeds"}});
+    RunT run = WaitForEnd(started.run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    EXPECT_THAT(run.artifact().content(), HasSubstr(says)) << run.artifact().content();
+    EXPECT_EQ(run.artifact().references_size(), 0) << run.artifact().content();
+    bool warned = false;
+    for (const RunEvent& e : AllEvents(started.run_id(), false)) warned |= e.has_warning();
+    EXPECT_TRUE(warned);
+  }
+  // A topic it does hold is reported on as before.
+  RunT run = WaitForEnd(StartRun("report", {{"topic", "AI Agent 市场规模"}, {"collection", "seeds"}}).run_id());
+  ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_GE(run.artifact().references_size(), 1) << run.artifact().content();
+}
+
 TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
   daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
