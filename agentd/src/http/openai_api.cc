@@ -303,15 +303,12 @@ Json ErrorBody(const ApiError& error) {
                 {"code", nullptr}}}};
 }
 
-// No token of a vocabulary is longer than this many bytes (the longest in Qwen3's and
-// DeepSeek-V3's are under 130): a text longer than the context's tokens at this length cannot
-// fit, and is refused before it is tokenized — 30 MB of prompt took 4-10 s of a thread and
-// 0.7 GB to be told it was too long, eight at once 6.9 GB.
-constexpr uint64_t kMaxTokenBytes = 256;
-
+// A text longer than the model's context could hold (EngineInfo::max_prompt_bytes: the context
+// at the vocabulary's longest token, four times over) is refused before it is tokenized, naming
+// the field — 30 MB of prompt took 4-10 s of a thread and 0.7 GB to be told it was too long,
+// eight at once 6.9 GB. (The engine refuses it too, without the field's name.)
 absl::Status FitsTheContext(const std::string& field, uint64_t bytes, const engine::EngineInfo& info) {
-  const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(info.context_length, 1)) * kMaxTokenBytes;
-  if (bytes <= limit) return absl::OkStatus();
+  if (static_cast<int64_t>(bytes) <= info.max_prompt_bytes) return absl::OkStatus();
   return Invalid(field, absl::StrCat("is ", bytes, " bytes: more than the model's context of ", info.context_length,
                                      " tokens can hold"));
 }
