@@ -822,8 +822,44 @@ local function extractive(ctx, inputs, c, outline)
     return {units = kept, sentences = #kept}
   end)
 
-  -- A quoted table: its header and rows cell for cell, then where it comes from.
-  local function markdown_table(rows)
+  -- The terms of a text, lower-cased: its Latin words and numbers ("pass", "1" of "pass@1") and
+  -- its Chinese character pairs (a lone character alone).
+  local function cell_terms(text)
+    local terms = {}
+    for word in text:lower():gmatch("[%w]+") do terms[#terms + 1] = word end
+    local run = {}
+    local function flush()
+      if #run == 1 then terms[#terms + 1] = utf8.char(run[1]) end
+      for k = 2, #run do terms[#terms + 1] = utf8.char(run[k - 1], run[k]) end
+      run = {}
+    end
+    for _, cp in utf8.codes(text) do
+      if cp >= 0x4E00 and cp <= 0x9FFF then run[#run + 1] = cp else flush() end
+    end
+    flush()
+    return terms
+  end
+  -- The columns a question names whole: every term of the column's header is in the question
+  -- ("AIME 2024 pass@1" of "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？", not
+  -- "AIME 2024 cons@64" nor "MATH-500 pass@1"). nil when it names none, or all.
+  local function named_columns(header, question)
+    local asked = {}
+    for _, term in ipairs(cell_terms(question)) do asked[term] = true end
+    local named, count = {}, 0
+    for k = 2, #header do
+      local terms = cell_terms(header[k])
+      local whole = #terms > 0
+      for _, term in ipairs(terms) do whole = whole and asked[term] == true end
+      if whole then named[k] = true; count = count + 1 end
+    end
+    if count == 0 or count == #header - 1 then return nil end
+    return named
+  end
+
+  -- A quoted table: its header and rows cell for cell, then where it comes from. With
+  -- `question`, a table whose header names columns the question names whole shows the row
+  -- labels and those columns alone: the cell that answers is then what the reader sees.
+  local function markdown_table(rows, question)
     local function line(cells)
       local out = {}
       -- '|' would split the cell; '[' and ']' would read as citations.
@@ -840,11 +876,18 @@ local function extractive(ctx, inputs, c, outline)
     local header = {}
     for _ = 1, width - #rows[1].header do header[#header + 1] = "" end
     for _, cell in ipairs(rows[1].header) do header[#header + 1] = cell end
-    local lines = {line(header), "|" .. string.rep(" --- |", width)}
+    local named = question ~= nil and named_columns(header, question) or nil
+    local function shown(cells)
+      if named == nil then return cells end
+      local out = {cells[1]}
+      for k = 2, width do if named[k] then out[#out + 1] = cells[k] end end
+      return out
+    end
+    local lines = {line(shown(header)), "|" .. string.rep(" --- |", #shown(header))}
     for _, r in ipairs(ordered) do
       local cells = {}
       for k = 1, width do cells[k] = r.cells[k] or "" end
-      lines[#lines + 1] = line(cells)
+      lines[#lines + 1] = line(shown(cells))
     end
     lines[#lines + 1] = ""
     lines[#lines + 1] = string.format(T.table_source, rows[1].passage)
@@ -885,7 +928,10 @@ local function extractive(ctx, inputs, c, outline)
       local key = p.document .. "#" .. p.chunk_id .. "#" .. rows[1].start
       if not tables_used[key] then
         tables_used[key] = true
-        text = text .. "\n\n" .. markdown_table(rows)
+        -- Narrowed only under the key findings, by the topic, the reader's own question: a later
+        -- heading is often the table's caption, which names the columns it compares ("DeepSeek
+        -- 大模型与 GPT-4、Llama3.1405B 对比" would keep GPT-4's and Llama's and drop DeepSeek's).
+        text = text .. "\n\n" .. markdown_table(rows, i == 1 and topic or nil)
       end
     end
     -- A heading the sources say nothing quotable about is left out rather than left empty.

@@ -478,6 +478,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   const std::string key_findings = content.substr(findings, next - findings);
   EXPECT_THAT(key_findings, HasSubstr("1 月 30 日，阿里云发布百炼 qwen-max 系列模型调整通知"));
   EXPECT_THAT(key_findings, ::testing::Not(HasSubstr("公有云IaaS"))) << content;
+  // A question that names a table's column whole ("AIME 2024 pass@1", not "AIME 2024 cons@64")
+  // sees the row labels and that column: the cell that answers it, not six columns of scores.
+  RunT table_run = WaitForEnd(
+      StartRun("report", {{"topic", "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？"}, {"collection", "reports"}})
+          .run_id());
+  ASSERT_EQ(table_run.state(), RUN_STATE_SUCCEEDED) << table_run.error();
+  const std::string& with_table = table_run.artifact().content();
+  EXPECT_THAT(with_table, HasSubstr("|  | AIME 2024 pass@1 |\n| --- | --- |\n")) << with_table;
+  EXPECT_THAT(with_table, HasSubstr("| DeepSeek-R1-Distill-Qwen-32B | 72.6 |\n")) << with_table;
+  EXPECT_THAT(with_table, ::testing::Not(HasSubstr("cons@64"))) << with_table;
 }
 
 TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
