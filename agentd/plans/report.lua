@@ -891,7 +891,7 @@ local function extractive(ctx, inputs, c, outline)
     end
     lines[#lines + 1] = ""
     lines[#lines + 1] = string.format(T.table_source, rows[1].passage)
-    return table.concat(lines, "\n")
+    return table.concat(lines, "\n"), named ~= nil
   end
 
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
@@ -931,7 +931,13 @@ local function extractive(ctx, inputs, c, outline)
         -- Narrowed only under the key findings, by the topic, the reader's own question: a later
         -- heading is often the table's caption, which names the columns it compares ("DeepSeek
         -- 大模型与 GPT-4、Llama3.1405B 对比" would keep GPT-4's and Llama's and drop DeepSeek's).
-        text = text .. "\n\n" .. markdown_table(rows, i == 1 and topic or nil)
+        local quoted_table, narrowed = markdown_table(rows, i == 1 and topic or nil)
+        if narrowed and #parts > 1 then
+          -- Its cell is the answer: right after the first sentence, not after all of them.
+          text = parts[1] .. "\n\n" .. quoted_table .. "\n\n" .. table.concat(parts, separator, 2)
+        else
+          text = text .. "\n\n" .. quoted_table
+        end
       end
     end
     -- A heading the sources say nothing quotable about is left out rather than left empty.

@@ -488,6 +488,10 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(with_table, HasSubstr("|  | AIME 2024 pass@1 |\n| --- | --- |\n")) << with_table;
   EXPECT_THAT(with_table, HasSubstr("| DeepSeek-R1-Distill-Qwen-32B | 72.6 |\n")) << with_table;
   EXPECT_THAT(with_table, ::testing::Not(HasSubstr("cons@64"))) << with_table;
+  // And it follows the first sentence, before the others.
+  const size_t first_end = with_table.find("[1]");
+  EXPECT_NE(first_end, std::string::npos);
+  EXPECT_EQ(with_table.find("\n\n|  | AIME 2024 pass@1 |"), first_end + 3) << with_table;
 }
 
 TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
