@@ -34,6 +34,13 @@ inline constexpr size_t kMaxEventTextBytes = 64 * 1024;
 // field grew the daemon by 1.2 GB and the store by 480 MB, without any bound but the deadline.
 inline constexpr size_t kMaxTranscriptBytes = 16 << 20;
 
+// The most step output (the JSON that ctx.step's functions return, kept for a resumed run to
+// read back) one run's record keeps; a step whose output would pass it fails. Nothing bounded
+// it but the plan's 256 MiB of Lua memory per step, so a run of many steps could hold any
+// amount in the daemon's memory and in one GetRun answer. 64 MiB is four times the transcript
+// bound and hundreds of times what the built-in report plan's steps return.
+inline constexpr size_t kMaxStepOutputBytes = 64 << 20;
+
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
 // by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
 // is still JSON.
