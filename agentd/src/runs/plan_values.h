@@ -38,7 +38,7 @@ inline constexpr size_t kMaxTranscriptBytes = 16 << 20;
 // read back) one run's record keeps; a step whose output would pass it fails. Nothing bounded
 // it but the plan's 256 MiB of Lua memory per step, so a run of many steps could hold any
 // amount in the daemon's memory and in one GetRun answer. 64 MiB is four times the transcript
-// bound and hundreds of times what the built-in report plan's steps return.
+// bound, and far more than search hits and section drafts (what the report plan's steps return).
 inline constexpr size_t kMaxStepOutputBytes = 64 << 20;
 
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
