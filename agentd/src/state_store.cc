@@ -59,10 +59,14 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOpt
   std::string expected_format = absl::StrCat(kFormatMagic, " ", kFormatVersion);
   rocksdb::Status get = store->db_->Get(rocksdb::ReadOptions(), meta, kFormatKey, &format);
   if (get.ok()) {
-    if (format != expected_format) {
+    bool readable = false;
+    for (int version = kOldestReadableVersion; version <= kFormatVersion; ++version) {
+      readable = readable || format == absl::StrCat(kFormatMagic, " ", version);
+    }
+    if (!readable) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "state store ", options.path, " has format \"", format, "\"; this agentd reads \"",
-          expected_format, "\""));
+          "state store ", options.path, " has format \"", format, "\"; this agentd reads \"", kFormatMagic, " ",
+          kOldestReadableVersion, "\" to \"", expected_format, "\""));
     }
   } else if (!get.IsNotFound()) {
     return FromRocks(get, "state store format");

@@ -54,6 +54,29 @@ TEST(StateStoreTest, RefusesAnotherFormat) {
   EXPECT_THAT(store.status().message(), HasSubstr("AGENTD-STATE 99"));
 }
 
+TEST(StateStoreTest, ReadsTheFormerFormatAndStampsItCurrent) {
+  // Format 1 stored each run whole; format 2 stores runs in parts (runs/run_store.h), which an
+  // agentd of format 1 would misread: once opened here, such a database says 2.
+  TempDir dir;
+  StateStoreOptions options;
+  options.path = dir.Join("state");
+  options.column_families = {"runs"};
+  {
+    auto store = StateStore::Open(options);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->column_family("meta"), "format",
+                                    "AGENTD-STATE 1").ok());
+    ASSERT_TRUE((*store)->db()->Put(rocksdb::WriteOptions(), (*store)->column_family("runs"), "r1", "v").ok());
+  }
+  auto store = StateStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::string value;
+  ASSERT_TRUE((*store)->db()->Get(rocksdb::ReadOptions(), (*store)->column_family("meta"), "format", &value).ok());
+  EXPECT_EQ(value, "AGENTD-STATE 2");
+  ASSERT_TRUE((*store)->db()->Get(rocksdb::ReadOptions(), (*store)->column_family("runs"), "r1", &value).ok());
+  EXPECT_EQ(value, "v");
+}
+
 TEST(StateStoreTest, UnopenableDirectoryIsAnError) {
   TempDir dir;
   testing_support::WriteFile(dir.Join("file"), "x");

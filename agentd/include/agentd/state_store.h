@@ -4,7 +4,7 @@
 //
 // Open() creates the database on first use and stamps it with a format magic and version in the
 // `meta` column family; a database written by an incompatible version is refused rather than
-// misread. Close() (also run by the destructor) syncs the WAL and flushes memtables so a clean
+// misread, and one of an older version this agentd reads is stamped with the current one. Close() (also run by the destructor) syncs the WAL and flushes memtables so a clean
 // shutdown leaves nothing to replay.
 #ifndef AGENTD_STATE_STORE_H_
 #define AGENTD_STATE_STORE_H_
@@ -33,7 +33,11 @@ struct StateStoreOptions {
 class StateStore {
  public:
   static constexpr char kFormatMagic[] = "AGENTD-STATE";
-  static constexpr int kFormatVersion = 1;
+  // 2: runs stored in parts (runs/run_store.h). A database stamped 1 is read as it is (its
+  // runs are read in their old format) and stamped 2, so that an agentd that reads only 1
+  // refuses it instead of skipping the runs it cannot parse.
+  static constexpr int kFormatVersion = 2;
+  static constexpr int kOldestReadableVersion = 1;
 
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const StateStoreOptions& options);
   ~StateStore();

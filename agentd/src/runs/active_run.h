@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,6 +31,22 @@ struct ActiveRun {
   bool events_dropped = false;
   bool resumed = false;
   bool queued = false;
+  // Steps changed since the last checkpoint (indices into record.run().steps()): the next
+  // checkpoint writes these and the run's header, not the whole run. Every change to a stored
+  // step goes through ChangeStep; a new step is written without being named here.
+  std::set<int> changed_steps;
+
+  // The step named `name`, marked changed; nullptr when the run has none. The caller holds mutex.
+  agentd::v1::Step* ChangeStep(const std::string& name) {
+    auto* steps = record.mutable_run()->mutable_steps();
+    for (int i = 0; i < steps->size(); ++i) {
+      if ((*steps)[i].name() == name) {
+        changed_steps.insert(i);
+        return steps->Mutable(i);
+      }
+    }
+    return nullptr;
+  }
 };
 
 class RunJournal {
@@ -38,7 +55,8 @@ class RunJournal {
   virtual const RunManagerOptions& options() const = 0;
   // Appends an event with the next sequence number; the caller holds run.mutex.
   virtual void Emit(ActiveRun& run, agentd::v1::RunEvent event) = 0;
-  // Stores the run's record (its checkpoint).
+  // Stores the run's checkpoint: its header and the steps changed since the last one. The
+  // caller holds run.mutex.
   virtual absl::Status Persist(ActiveRun& run) = 0;
   // Wakes the run's event subscribers.
   virtual void Notify(const std::string& run_id) = 0;

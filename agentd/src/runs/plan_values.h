@@ -44,6 +44,13 @@ inline constexpr size_t kMaxRunEventBytes = 32 << 20;
 // Whether the event is one kMaxRunEventBytes bounds.
 bool IsBoundedEvent(const agentd::v1::RunEvent& event);
 
+// The most step output (the JSON that ctx.step's functions return, kept for a resumed run to
+// read back) one run's record keeps; a step whose output would pass it fails. Nothing bounded
+// it but the plan's 256 MiB of Lua memory per step, so a run of many steps could hold any
+// amount in the daemon's memory and in one GetRun answer. 64 MiB is four times the transcript
+// bound, and far more than search hits and section drafts (what the report plan's steps return).
+inline constexpr size_t kMaxStepOutputBytes = 64 << 20;
+
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
 // by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
 // is still JSON.

@@ -27,8 +27,8 @@ void AddUsage(agentd::v1::Usage* into, uint64_t prompt, uint64_t completion) {
   into->set_completion_tokens(into->completion_tokens() + completion);
 }
 
-Step* FindStep(Run* run, const std::string& name) {
-  for (Step& step : *run->mutable_steps()) {
+const Step* FindStep(const Run& run, const std::string& name) {
+  for (const Step& step : run.steps()) {
     if (step.name() == name) return &step;
   }
   return nullptr;
@@ -57,7 +57,7 @@ absl::Status RunHost::StopReason() const {
 
 std::optional<std::string> RunHost::FinishedStepOutput(const std::string& name) {
   std::lock_guard<std::mutex> lock(run_->mutex);
-  Step* step = FindStep(run_->record.mutable_run(), name);
+  const Step* step = FindStep(run_->record.run(), name);
   if (step == nullptr || step->state() != agentd::v1::STEP_STATE_SUCCEEDED) return std::nullopt;
   return step->output_json();
 }
@@ -71,10 +71,11 @@ absl::Status RunHost::StepStarted(const std::string& name) {
   }
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
-    Step* step = FindStep(run_->record.mutable_run(), name);
+    Step* step = run_->ChangeStep(name);
     if (step == nullptr) {
       step = run_->record.mutable_run()->add_steps();
       step->set_name(name);
+      run_->changed_steps.insert(run_->record.run().steps_size() - 1);
     }
     step->set_state(agentd::v1::STEP_STATE_RUNNING);
     step->set_attempts(step->attempts() + 1);
@@ -103,23 +104,48 @@ void RunHost::ReportStepEnded(const Step& step, bool succeeded) const {
 absl::Status RunHost::StepFinished(const std::string& name, const std::string& output_json) {
   absl::Status stop = StopReason();
   if (!stop.ok()) return stop;
+  std::string output = ValidUtf8(output_json);
+  absl::Status failed;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
-    Step* step = FindStep(run_->record.mutable_run(), name);
+    Step* step = run_->ChangeStep(name);
     if (step == nullptr) return absl::InternalError(absl::StrCat("step ", name, " finished without starting"));
-    step->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
-    step->set_output_json(ValidUtf8(output_json));
-    *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
-    ReportStepEnded(*step, true);
-    // The checkpoint is durable before the plan moves on.
-    absl::Status stored = journal_->Persist(*run_);
-    if (!stored.ok()) return stored;
-    RunEvent event;
-    agentd::v1::StepFinished* finished = event.mutable_step_finished();
-    finished->set_step(name);
-    finished->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
-    *finished->mutable_usage() = step->usage();
-    journal_->Emit(*run_, std::move(event));
+    if (!output_bytes_) {
+      size_t held = 0;
+      for (const Step& s : run_->record.run().steps()) held += s.output_json().size();
+      output_bytes_ = held;
+    }
+    const size_t size = output.size();
+    if (*output_bytes_ + size > kMaxStepOutputBytes) {
+      failed = absl::ResourceExhaustedError(absl::StrCat("ctx.step: step '", name, "' returned ", size,
+                                                         " bytes; the run's step outputs hold at most ",
+                                                         kMaxStepOutputBytes >> 20, " MiB, and ", *output_bytes_,
+                                                         " bytes are taken"));
+    } else {
+      step->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
+      step->set_output_json(std::move(output));
+      *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
+      // The checkpoint is durable before the plan moves on; a step whose checkpoint is not has
+      // not finished.
+      failed = journal_->Persist(*run_);
+      if (failed.ok()) {
+        *output_bytes_ += size;
+        ReportStepEnded(*step, true);
+        RunEvent event;
+        agentd::v1::StepFinished* finished = event.mutable_step_finished();
+        finished->set_step(name);
+        finished->set_state(agentd::v1::STEP_STATE_SUCCEEDED);
+        *finished->mutable_usage() = step->usage();
+        journal_->Emit(*run_, std::move(event));
+      } else {
+        step->clear_output_json();
+      }
+    }
+  }
+  if (!failed.ok()) {
+    // Failed here, as the plan's own errors are: ctx.step raises this past the step's pcall.
+    StepFailed(name, std::string(failed.message()));
+    return failed;
   }
   journal_->Notify(run_->record.run().run_id());
   return absl::OkStatus();
@@ -130,7 +156,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
   if (run_->interrupted || run_->cancelled) return;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
-    Step* step = FindStep(run_->record.mutable_run(), name);
+    Step* step = run_->ChangeStep(name);
     if (step == nullptr) return;
     step->set_state(agentd::v1::STEP_STATE_FAILED);
     step->set_error(ValidUtf8(error));
@@ -151,8 +177,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
 
 void RunHost::AddTranscript(const std::string& name, agentd::v1::TranscriptEntry::Kind kind, const std::string& request,
                             const std::string& response) {
-  Step* step = FindStep(run_->record.mutable_run(), name);
-  if (step == nullptr) return;
+  if (FindStep(run_->record.run(), name) == nullptr) return;
   if (!transcript_bytes_) {
     size_t held = 0;
     for (const Step& s : run_->record.run().steps()) {
@@ -164,7 +189,7 @@ void RunHost::AddTranscript(const std::string& name, agentd::v1::TranscriptEntry
   if (*transcript_bytes_ + size > kMaxTranscriptBytes) {
     if (transcript_full_noted_) return;
     transcript_full_noted_ = true;
-    agentd::v1::TranscriptEntry* entry = step->add_transcript();
+    agentd::v1::TranscriptEntry* entry = run_->ChangeStep(name)->add_transcript();
     entry->set_kind(kind);
     entry->set_request(absl::StrCat("{\"clipped_bytes\": ", size, ", \"note\": \"the run's transcripts hold ",
                                     kMaxTranscriptBytes >> 20, " MiB; this call and later ones are not recorded\"}"));
@@ -172,7 +197,7 @@ void RunHost::AddTranscript(const std::string& name, agentd::v1::TranscriptEntry
     return;
   }
   *transcript_bytes_ += size;
-  agentd::v1::TranscriptEntry* entry = step->add_transcript();
+  agentd::v1::TranscriptEntry* entry = run_->ChangeStep(name)->add_transcript();
   entry->set_kind(kind);
   entry->set_request(request);
   entry->set_response(response);
@@ -367,7 +392,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     std::lock_guard<std::mutex> lock(run_->mutex);
     Run* r = run_->record.mutable_run();
     AddUsage(r->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
-    if (Step* s = FindStep(r, step)) AddUsage(s->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
+    if (Step* s = run_->ChangeStep(step)) AddUsage(s->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
     AddTranscript(step, agentd::v1::TranscriptEntry::KIND_MODEL_CALL, DumpJson(request), text);
   }
   return response;

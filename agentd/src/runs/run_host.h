@@ -71,6 +71,9 @@ class RunHost final : public PlanHost {
   // entry of this attempt); guarded by run_->mutex, as AddTranscript's callers hold it.
   std::optional<size_t> transcript_bytes_;
   bool transcript_full_noted_ = false;
+  // Bytes of step output the run's record holds (kMaxStepOutputBytes), counted likewise at the
+  // first step to finish in this attempt; guarded by run_->mutex.
+  std::optional<size_t> output_bytes_;
 };
 
 }  // namespace agentd::runs

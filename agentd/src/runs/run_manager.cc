@@ -103,8 +103,11 @@ class RunManagerImpl final : public RunManager, public RunJournal {
                                                " times; it is not resumed again");
         log::Error("run not resumed", {{"run_id", run->record.run().run_id()}, {"error", error}});
         std::lock_guard<std::mutex> lock(run->mutex);
-        for (Step& step : *run->record.mutable_run()->mutable_steps()) {
-          if (step.state() == agentd::v1::STEP_STATE_RUNNING) step.set_state(agentd::v1::STEP_STATE_FAILED);
+        auto* steps = run->record.mutable_run()->mutable_steps();
+        for (int i = 0; i < steps->size(); ++i) {
+          if ((*steps)[i].state() != agentd::v1::STEP_STATE_RUNNING) continue;
+          steps->Mutable(i)->set_state(agentd::v1::STEP_STATE_FAILED);
+          run->changed_steps.insert(i);
         }
         Finish(*run, agentd::v1::RUN_STATE_FAILED, error);
         continue;
@@ -219,7 +222,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     record.set_plan_source(source);
     record.set_plan_chunk_name(chunk_name);
     record.set_idempotency_key(request.idempotency_key());
-    absl::Status stored = options_.store->Put(record, request.idempotency_key());
+    absl::Status stored = options_.store->Put(&record, request.idempotency_key());
     if (!stored.ok()) return stored;
     log::Info("run started", {{"run_id", r->run_id()}, {"tenant", tenant}, {"plan", r->plan()}});
     Run view = PublicView(record, 0, false);
@@ -281,11 +284,13 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
       run->cancelled = true;
       run->stop_requested = true;
-      Run* r = run->record.mutable_run();
-      for (Step& step : *r->mutable_steps()) {
+      auto* steps = run->record.mutable_run()->mutable_steps();
+      for (int i = 0; i < steps->size(); ++i) {
+        Step& step = *steps->Mutable(i);
         if (step.state() == agentd::v1::STEP_STATE_RUNNING || step.state() == agentd::v1::STEP_STATE_PENDING) {
           step.set_state(agentd::v1::STEP_STATE_SKIPPED);
           *step.mutable_finished_at() = TimeUtil::GetCurrentTime();
+          run->changed_steps.insert(i);
         }
       }
       Finish(*run, agentd::v1::RUN_STATE_CANCELLED, reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", reason));
@@ -337,7 +342,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     run->record.set_elapsed_seconds(0);
     run->record.set_unclean_starts(0);
     *r->mutable_updated_at() = TimeUtil::GetCurrentTime();
-    absl::Status stored = options_.store->Put(run->record);
+    absl::Status stored = options_.store->Put(&run->record);
     if (!stored.ok()) return stored;
     Run view = PublicView(run->record, run->last_sequence, false);
     Enqueue(run);
@@ -427,7 +432,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   absl::Status Persist(ActiveRun& run) override {
     *run.record.mutable_run()->mutable_updated_at() = TimeUtil::GetCurrentTime();
-    return options_.store->Put(run.record);
+    absl::Status stored = options_.store->Checkpoint(&run.record, run.changed_steps);
+    // Kept on failure: the next checkpoint writes them.
+    if (stored.ok()) run.changed_steps.clear();
+    return stored;
   }
 
   void Notify(const std::string& run_id) override {
@@ -532,11 +540,34 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     r->set_error(ValidUtf8(error));
     *r->mutable_finished_at() = TimeUtil::GetCurrentTime();
     absl::Status stored = Persist(run);
+    if (absl::IsResourceExhausted(stored)) {
+      // The store refused a part too large to keep (and wrote nothing): left so, the run would
+      // stay RUNNING at its last checkpoint and be resumed into the same refusal. What never
+      // reached the store — the changed steps' outputs and transcripts, the artifact — is
+      // dropped instead, and the run ends FAILED saying why.
+      log::Error("run state not stored", {{"run_id", r->run_id()}, {"error", stored.ToString()}});
+      const std::string why = absl::StrCat("the run could not be stored: ", stored.message());
+      for (int i : run.changed_steps) {
+        if (i >= r->steps_size()) continue;
+        Step* step = r->mutable_steps(i);
+        step->clear_output_json();
+        step->clear_transcript();
+        if (step->state() == agentd::v1::STEP_STATE_SUCCEEDED || step->state() == agentd::v1::STEP_STATE_RUNNING) {
+          step->set_state(agentd::v1::STEP_STATE_FAILED);
+          step->set_error(why);
+        }
+      }
+      r->clear_artifact();
+      r->set_state(agentd::v1::RUN_STATE_FAILED);
+      r->set_error(state == agentd::v1::RUN_STATE_FAILED && !error.empty() ? absl::StrCat(ValidUtf8(error), "; ", why) : why);
+      state = agentd::v1::RUN_STATE_FAILED;
+      stored = Persist(run);
+    }
     if (!stored.ok()) log::Error("run state not stored", {{"run_id", r->run_id()}, {"error", stored.ToString()}});
     RunEvent event;
     agentd::v1::RunEnded* ended = event.mutable_run_ended();
     ended->set_state(state);
-    ended->set_error(ValidUtf8(error));
+    ended->set_error(r->error());
     *ended->mutable_usage() = r->usage();
     Emit(run, std::move(event));
     if (options_.on_run_ended) options_.on_run_ended(ShortStateName(state));
@@ -630,7 +661,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       return;
     }
     Finish(*run, agentd::v1::RUN_STATE_SUCCEEDED, "");
-    log::Info("run succeeded", {{"run_id", run_id}, {"content_bytes", out->content().size()}});
+    // (Finish fails a run whose artifact the store refused.)
+    if (run->record.run().state() == agentd::v1::RUN_STATE_SUCCEEDED) {
+      log::Info("run succeeded", {{"run_id", run_id}, {"content_bytes", out->content().size()}});
+    }
   }
 
   RunManagerOptions options_;

@@ -1,11 +1,13 @@
 #include "runs/run_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -14,10 +16,29 @@ namespace agentd::runs {
 namespace {
 
 using agentd::internal::RunRecord;
+using agentd::v1::Run;
 using agentd::v1::RunEvent;
+using agentd::v1::Step;
+
+constexpr size_t kMagicSize = sizeof RunStore::kMagic - 1;
 
 std::string RunKey(const std::string& tenant, const std::string& run_id) {
   return absl::StrCat(tenant, std::string(1, '\0'), run_id);
+}
+
+// A run's steps: its key, \0, then the step's index big-endian, so they sort in order.
+std::string StepPrefix(const std::string& run_key) { return absl::StrCat(run_key, std::string(1, '\0')); }
+
+std::string StepKey(const std::string& run_key, uint32_t index) {
+  std::string key = StepPrefix(run_key);
+  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>((index >> shift) & 0xff));
+  return key;
+}
+
+uint32_t StepIndexOf(const rocksdb::Slice& key) {
+  uint32_t index = 0;
+  for (size_t i = key.size() - 4; i < key.size(); ++i) index = index << 8 | static_cast<uint8_t>(key[i]);
+  return index;
 }
 
 std::string EventPrefix(const std::string& run_id) { return absl::StrCat(run_id, std::string(1, '\0')); }
@@ -45,17 +66,163 @@ rocksdb::WriteOptions Synced() {
   return options;
 }
 
+// Appends the message's serialisation to `out`. Checked: past 2 GiB protobuf fails, and the
+// empty value written regardless used to overwrite the run it was meant to update.
+absl::Status AppendSerialized(const google::protobuf::Message& message, size_t max_bytes, const std::string& what,
+                              std::string* out) {
+  const size_t size = message.ByteSizeLong();
+  if (size > max_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("run store: ", what, " is ", size, " bytes; a stored value holds at most ", max_bytes));
+  }
+  if (!message.AppendToString(out)) {
+    return absl::InternalError(absl::StrCat("run store: ", what, " could not be serialised"));
+  }
+  return absl::OkStatus();
+}
+
+// kMagic, the format version, then the message.
+absl::StatusOr<std::string> Framed(const google::protobuf::Message& message, size_t max_bytes, const std::string& what) {
+  std::string value(RunStore::kMagic, kMagicSize);
+  value.push_back(RunStore::kFormatVersion);
+  absl::Status status = AppendSerialized(message, max_bytes, what, &value);
+  if (!status.ok()) return status;
+  return value;
+}
+
+bool HasMagic(const rocksdb::Slice& value) {
+  return value.size() > kMagicSize && std::memcmp(value.data(), RunStore::kMagic, kMagicSize) == 0;
+}
+
+// Parses a framed value into `message`.
+absl::Status Unframe(const rocksdb::Slice& value, const std::string& what, google::protobuf::Message* message) {
+  if (!HasMagic(value)) return absl::DataLossError(absl::StrCat("run store: ", what, " has no format stamp"));
+  const char version = value[kMagicSize];
+  if (version != RunStore::kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat("run store: ", what, " is in format ", static_cast<int>(version),
+                                                      "; this agentd reads formats 1 and ",
+                                                      static_cast<int>(RunStore::kFormatVersion)));
+  }
+  if (!message->ParseFromArray(value.data() + kMagicSize + 1, static_cast<int>(value.size() - kMagicSize - 1))) {
+    return absl::DataLossError(absl::StrCat("run store: ", what, " is unreadable"));
+  }
+  return absl::OkStatus();
+}
+
+// The value under "runs", either format.
+struct Header {
+  RunRecord record;
+  // Format 2: the steps, inputs and plan source are stored apart. Format 1: all in `record`.
+  bool parts = false;
+  uint32_t step_count = 0;
+};
+
+absl::StatusOr<Header> ParseHeader(const rocksdb::Slice& value, const std::string& run_id) {
+  Header header;
+  if (!HasMagic(value)) {
+    if (!header.record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError(absl::StrCat("run store: run ", run_id, " is unreadable"));
+    }
+    return header;
+  }
+  absl::Status status = Unframe(value, absl::StrCat("run ", run_id), &header.record);
+  if (!status.ok()) return status;
+  header.parts = true;
+  header.step_count = header.record.stored_step_count();
+  header.record.clear_stored_step_count();
+  return header;
+}
+
+// What a list leaves out of a record read whole (format 1).
+void StripToListView(RunRecord* record) {
+  record->clear_plan_source();
+  for (Step& step : *record->mutable_run()->mutable_steps()) {
+    step.clear_output_json();
+    step.clear_transcript();
+  }
+}
+
+// The run whose header was read, with its parts as of `snapshot`: with `whole` also the plan
+// source and the steps' outputs and transcripts.
+absl::StatusOr<RunRecord> Assemble(StateStore* state, const rocksdb::Snapshot* snapshot, const std::string& tenant,
+                                   const std::string& run_id, Header header, bool whole) {
+  RunRecord& record = header.record;
+  if (!header.parts) {
+    if (!whole) StripToListView(&record);
+    return std::move(record);
+  }
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  rocksdb::DB* db = state->db();
+  const std::string key = RunKey(tenant, run_id);
+
+  std::string part;
+  rocksdb::Status status = db->Get(read, state->column_family("run_inputs"), key, &part);
+  if (status.IsNotFound()) return absl::DataLossError(absl::StrCat("run store: the inputs of run ", run_id, " are missing"));
+  if (!status.ok()) return FromRocks(status, "read run inputs");
+  Run inputs;
+  absl::Status parsed = Unframe(part, absl::StrCat("the inputs of run ", run_id), &inputs);
+  if (!parsed.ok()) return parsed;
+  record.mutable_run()->mutable_inputs_json()->swap(*inputs.mutable_inputs_json());
+  if (whole) {
+    status = db->Get(read, state->column_family("run_plans"), key, &part);
+    if (status.IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("run store: the plan source of run ", run_id, " is missing"));
+    }
+    if (!status.ok()) return FromRocks(status, "read run plan");
+    RunRecord plan;
+    parsed = Unframe(part, absl::StrCat("the plan source of run ", run_id), &plan);
+    if (!parsed.ok()) return parsed;
+    record.mutable_plan_source()->swap(*plan.mutable_plan_source());
+  }
+
+  // Steps 0 .. step_count - 1, each exactly once: the header and the steps it counts are
+  // written in one batch.
+  const std::string prefix = StepPrefix(key);
+  const uint32_t count = header.step_count;
+  std::vector<std::string> families = {"run_steps"};
+  if (whole) families.push_back("run_step_outputs");
+  for (const std::string& family : families) {
+    const bool outputs = family == "run_step_outputs";
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, state->column_family(family)));
+    uint32_t next = 0;
+    for (it->Seek(StepKey(key, 0)); next < count && it->Valid() && it->key().starts_with(prefix); it->Next(), ++next) {
+      const std::string what = absl::StrCat(outputs ? "the output of step " : "step ", next, " of run ", run_id);
+      if (it->key().size() != prefix.size() + 4 || StepIndexOf(it->key()) != next) {
+        return absl::DataLossError(absl::StrCat("run store: ", what, " is missing"));
+      }
+      if (!outputs) {
+        parsed = Unframe(it->value(), what, record.mutable_run()->add_steps());
+        if (!parsed.ok()) return parsed;
+        continue;
+      }
+      Step bulk;
+      parsed = Unframe(it->value(), what, &bulk);
+      if (!parsed.ok()) return parsed;
+      Step* step = record.mutable_run()->mutable_steps(static_cast<int>(next));
+      step->mutable_output_json()->swap(*bulk.mutable_output_json());
+      step->mutable_transcript()->Swap(bulk.mutable_transcript());
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "read steps");
+    if (next < count) {
+      return absl::DataLossError(absl::StrCat("run store: ", outputs ? "the output of step " : "step ", next, " of run ",
+                                              run_id, " is missing"));
+    }
+  }
+  return std::move(record);
+}
+
 }  // namespace
 
-RunStore::RunStore(StateStore* state) : state_(state) {}
+RunStore::RunStore(StateStore* state, const RunStoreOptions& options) : state_(state), options_(options) {}
 
-absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Create(StateStore* state) {
+absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Create(StateStore* state, const RunStoreOptions& options) {
   for (const char* name : kColumnFamilies) {
     if (state->column_family(name) == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("run store: column family ", name, " is not open"));
     }
   }
-  return std::unique_ptr<RunStore>(new RunStore(state));
+  return std::unique_ptr<RunStore>(new RunStore(state, options));
 }
 
 std::string RunStore::NewRunId() {
@@ -68,25 +235,101 @@ std::string RunStore::NewRunId() {
   return id;
 }
 
-absl::Status RunStore::Put(const RunRecord& record, const std::string& idempotency_key) {
+absl::Status RunStore::Write(RunRecord* record, const std::vector<int>& steps, bool whole,
+                             const std::string& idempotency_key) {
+  Run* run = record->mutable_run();
+  const std::string key = RunKey(run->tenant(), run->run_id());
+  const size_t max = options_.max_value_bytes;
   rocksdb::WriteBatch batch;
-  std::string value;
-  record.SerializeToString(&value);
-  batch.Put(state_->column_family("runs"), RunKey(record.run().tenant(), record.run().run_id()), value);
+  for (int index : steps) {
+    Step& step = *run->mutable_steps(index);
+    const std::string what = absl::StrCat("step '", step.name(), "' of run ", run->run_id());
+    // The output and transcript are moved aside (and back) rather than copied.
+    Step bulk;
+    bulk.mutable_output_json()->swap(*step.mutable_output_json());
+    bulk.mutable_transcript()->Swap(step.mutable_transcript());
+    absl::StatusOr<std::string> meta = Framed(step, max, what);
+    absl::StatusOr<std::string> output = Framed(bulk, max, absl::StrCat("the output and transcript of ", what));
+    step.mutable_output_json()->swap(*bulk.mutable_output_json());
+    step.mutable_transcript()->Swap(bulk.mutable_transcript());
+    if (!meta.ok()) return meta.status();
+    if (!output.ok()) return output.status();
+    batch.Put(state_->column_family("run_steps"), StepKey(key, static_cast<uint32_t>(index)), *meta);
+    batch.Put(state_->column_family("run_step_outputs"), StepKey(key, static_cast<uint32_t>(index)), *output);
+  }
+
+  // The header is the record less what is stored apart, moved aside (and back) likewise.
+  Run inputs;
+  inputs.mutable_inputs_json()->swap(*run->mutable_inputs_json());
+  RunRecord plan;
+  plan.mutable_plan_source()->swap(*record->mutable_plan_source());
+  google::protobuf::RepeatedPtrField<Step> held;
+  held.Swap(run->mutable_steps());
+  record->set_stored_step_count(static_cast<uint32_t>(held.size()));
+  absl::StatusOr<std::string> header = Framed(*record, max, absl::StrCat("run ", run->run_id()));
+  absl::StatusOr<std::string> inputs_value = std::string();
+  absl::StatusOr<std::string> plan_value = std::string();
+  if (whole) {
+    inputs_value = Framed(inputs, max, absl::StrCat("the inputs of run ", run->run_id()));
+    plan_value = Framed(plan, max, absl::StrCat("the plan source of run ", run->run_id()));
+  }
+  record->clear_stored_step_count();
+  held.Swap(run->mutable_steps());
+  record->mutable_plan_source()->swap(*plan.mutable_plan_source());
+  run->mutable_inputs_json()->swap(*inputs.mutable_inputs_json());
+  for (const absl::StatusOr<std::string>* value : {&header, &inputs_value, &plan_value}) {
+    if (!value->ok()) return value->status();
+  }
+
+  batch.Put(state_->column_family("runs"), key, *header);
+  if (whole) {
+    batch.Put(state_->column_family("run_inputs"), key, *inputs_value);
+    batch.Put(state_->column_family("run_plans"), key, *plan_value);
+  }
   if (!idempotency_key.empty()) {
-    batch.Put(state_->column_family("run_keys"), RunKey(record.run().tenant(), idempotency_key), record.run().run_id());
+    batch.Put(state_->column_family("run_keys"), RunKey(run->tenant(), idempotency_key), run->run_id());
   }
   return FromRocks(state_->db()->Write(Synced(), &batch), "write run");
 }
 
+absl::Status RunStore::Put(RunRecord* record, const std::string& idempotency_key) {
+  std::vector<int> steps(static_cast<size_t>(record->run().steps_size()));
+  for (size_t i = 0; i < steps.size(); ++i) steps[i] = static_cast<int>(i);
+  return Write(record, steps, /*whole=*/true, idempotency_key);
+}
+
+absl::Status RunStore::Checkpoint(RunRecord* record, const std::set<int>& changed_steps) {
+  // What the store holds decides what must be written: a run it does not hold in parts yet is
+  // written whole, and steps it does not have yet are written whether or not the caller named
+  // them. (Checkpoints of one run are serialised by its caller.)
+  std::string stored;
+  rocksdb::Status status = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"),
+                                             RunKey(record->run().tenant(), record->run().run_id()), &stored);
+  if (!status.ok() && !status.IsNotFound()) return FromRocks(status, "read run");
+  if (status.IsNotFound() || !HasMagic(stored)) return Put(record);
+  absl::StatusOr<Header> header = ParseHeader(stored, record->run().run_id());
+  if (!header.ok()) return header.status();
+  const int count = record->run().steps_size();
+  const int stored_count = static_cast<int>(std::min<uint32_t>(header->step_count, static_cast<uint32_t>(count)));
+  std::vector<int> steps;
+  for (int index : changed_steps) {
+    if (index >= 0 && index < stored_count) steps.push_back(index);
+  }
+  for (int index = stored_count; index < count; ++index) steps.push_back(index);
+  return Write(record, steps, /*whole=*/false, "");
+}
+
 absl::StatusOr<RunRecord> RunStore::Get(const std::string& tenant, const std::string& run_id) const {
+  rocksdb::ManagedSnapshot snapshot(state_->db());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
   std::string value;
-  rocksdb::Status status = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), RunKey(tenant, run_id), &value);
+  rocksdb::Status status = state_->db()->Get(read, state_->column_family("runs"), RunKey(tenant, run_id), &value);
   if (status.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
   if (!status.ok()) return FromRocks(status, "read run");
-  RunRecord record;
-  if (!record.ParseFromString(value)) return absl::DataLossError(absl::StrCat("run store: run ", run_id, " is unreadable"));
-  return record;
+  absl::StatusOr<Header> header = ParseHeader(value, run_id);
+  if (!header.ok()) return header.status();
+  return Assemble(state_, snapshot.snapshot(), tenant, run_id, std::move(*header), /*whole=*/true);
 }
 
 absl::StatusOr<std::optional<std::string>> RunStore::FindByIdempotencyKey(const std::string& tenant,
@@ -100,8 +343,11 @@ absl::StatusOr<std::optional<std::string>> RunStore::FindByIdempotencyKey(const 
 
 absl::StatusOr<RunListPage> RunStore::List(const RunListQuery& query) const {
   RunListPage page;
+  rocksdb::ManagedSnapshot snapshot(state_->db());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
   const std::string prefix = RunKey(query.tenant, "");
-  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("runs")));
+  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(read, state_->column_family("runs")));
   if (query.after_run_id.empty()) {
     // Past the tenant's last key: the prefix with its separator bumped.
     std::string end = query.tenant;
@@ -112,9 +358,11 @@ absl::StatusOr<RunListPage> RunStore::List(const RunListQuery& query) const {
     if (it->Valid() && it->key().ToString() == RunKey(query.tenant, query.after_run_id)) it->Prev();
   }
   for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
-    RunRecord record;
-    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
-    const agentd::v1::Run& run = record.run();
+    const std::string run_id = it->key().ToString().substr(prefix.size());
+    // The filters need the header alone; the rest is read for the runs on the page.
+    absl::StatusOr<Header> header = ParseHeader(it->value(), run_id);
+    if (!header.ok()) continue;
+    const agentd::v1::Run& run = header->record.run();
     if (!query.states.empty() &&
         std::find(query.states.begin(), query.states.end(), run.state()) == query.states.end()) {
       continue;
@@ -124,7 +372,10 @@ absl::StatusOr<RunListPage> RunStore::List(const RunListQuery& query) const {
       page.next_after_run_id = page.runs.back().run().run_id();
       break;
     }
-    page.runs.push_back(std::move(record));
+    absl::StatusOr<RunRecord> record =
+        Assemble(state_, snapshot.snapshot(), query.tenant, run_id, std::move(*header), /*whole=*/false);
+    if (!record.ok()) continue;
+    page.runs.push_back(std::move(*record));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "list runs");
   return page;
@@ -132,12 +383,23 @@ absl::StatusOr<RunListPage> RunStore::List(const RunListQuery& query) const {
 
 absl::StatusOr<std::vector<RunRecord>> RunStore::Unfinished() const {
   std::vector<RunRecord> runs;
-  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("runs")));
+  rocksdb::ManagedSnapshot snapshot(state_->db());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(read, state_->column_family("runs")));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    RunRecord record;
-    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
-    const auto state = record.run().state();
-    if (state == agentd::v1::RUN_STATE_PENDING || state == agentd::v1::RUN_STATE_RUNNING) runs.push_back(std::move(record));
+    const std::string key = it->key().ToString();
+    const size_t separator = key.find('\0');
+    if (separator == std::string::npos) continue;
+    const std::string tenant = key.substr(0, separator);
+    const std::string run_id = key.substr(separator + 1);
+    absl::StatusOr<Header> header = ParseHeader(it->value(), run_id);
+    if (!header.ok()) continue;
+    const auto state = header->record.run().state();
+    if (state != agentd::v1::RUN_STATE_PENDING && state != agentd::v1::RUN_STATE_RUNNING) continue;
+    absl::StatusOr<RunRecord> record = Assemble(state_, snapshot.snapshot(), tenant, run_id, std::move(*header), /*whole=*/true);
+    if (!record.ok()) continue;
+    runs.push_back(std::move(*record));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scan runs");
   return runs;
@@ -145,7 +407,9 @@ absl::StatusOr<std::vector<RunRecord>> RunStore::Unfinished() const {
 
 absl::Status RunStore::AppendEvent(const RunEvent& event) {
   std::string value;
-  event.SerializeToString(&value);
+  absl::Status serialized =
+      AppendSerialized(event, options_.max_value_bytes, absl::StrCat("event ", event.sequence(), " of ", event.run_id()), &value);
+  if (!serialized.ok()) return serialized;
   return FromRocks(state_->db()->Put(Synced(), state_->column_family("run_events"), EventKey(event.run_id(), event.sequence()), value),
                    "write event");
 }
