@@ -34,18 +34,11 @@ uint64_t SequenceOf(const rocksdb::Slice& key) {
   return sequence;
 }
 
-absl::Status FromRocks(const rocksdb::Status& status, const char* what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("run store: ", what, ": ", status.ToString()));
-}
-
-rocksdb::WriteOptions Synced() {
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  return options;
-}
-
 }  // namespace
+
+absl::Status RunStore::FromRocks(const rocksdb::Status& status, const char* what) const {
+  return state_->Error(status, absl::StrCat("run store: ", what));
+}
 
 RunStore::RunStore(StateStore* state) : state_(state) {}
 
@@ -76,7 +69,7 @@ absl::Status RunStore::Put(const RunRecord& record, const std::string& idempoten
   if (!idempotency_key.empty()) {
     batch.Put(state_->column_family("run_keys"), RunKey(record.run().tenant(), idempotency_key), record.run().run_id());
   }
-  return FromRocks(state_->db()->Write(Synced(), &batch), "write run");
+  return state_->Write(&batch, "run store: write run");
 }
 
 absl::StatusOr<RunRecord> RunStore::Get(const std::string& tenant, const std::string& run_id) const {
@@ -146,8 +139,9 @@ absl::StatusOr<std::vector<RunRecord>> RunStore::Unfinished() const {
 absl::Status RunStore::AppendEvent(const RunEvent& event) {
   std::string value;
   event.SerializeToString(&value);
-  return FromRocks(state_->db()->Put(Synced(), state_->column_family("run_events"), EventKey(event.run_id(), event.sequence()), value),
-                   "write event");
+  rocksdb::WriteBatch batch;
+  batch.Put(state_->column_family("run_events"), EventKey(event.run_id(), event.sequence()), value);
+  return state_->Write(&batch, "run store: write event");
 }
 
 absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& run_id, uint64_t after_sequence,

@@ -18,6 +18,10 @@
 #include "agentd/state_store.h"
 #include "agentd/v1/agent.pb.h"
 
+namespace rocksdb {
+class Status;
+}  // namespace rocksdb
+
 namespace agentd::runs {
 
 struct RunListQuery {
@@ -67,6 +71,7 @@ class RunStore {
 
  private:
   explicit RunStore(StateStore* state);
+  absl::Status FromRocks(const rocksdb::Status& status, const char* what) const;
   StateStore* state_;
 };
 
