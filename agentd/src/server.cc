@@ -153,6 +153,9 @@ class ServerImpl final : public Server {
     memory_options.embedder = embedder_.get();
     http::ServingMetrics* metrics = &metrics_;
     memory_options.on_search = [metrics](double seconds) { metrics->ObserveMemorySearch(seconds); };
+    memory_options.on_index_not_saved = [](const absl::Status& status) {
+      log::Warn("vector index not saved; the next start replays or rebuilds it", {{"error", status.ToString()}});
+    };
     absl::StatusOr<std::unique_ptr<memory::MemoryStore>> memory_store = memory::MemoryStore::Open(memory_options);
     if (!memory_store.ok()) return memory_store.status();
     memory_store_ = std::move(*memory_store);

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "memory/rocksdb_disk.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -16,12 +17,9 @@ constexpr char kMetaFamily[] = "meta";
 constexpr char kFormatKey[] = "format";
 constexpr char kOpenCountKey[] = "open_count";
 
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
-}
-
 }  // namespace
+
+StateStore::StateStore() = default;
 
 absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("state store path is required");
@@ -39,15 +37,17 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOpt
     }
   }
 
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->disk_ = std::make_unique<memory::DiskAwareDb>(options.path, options.env);
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  store->disk_->Configure(&db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
 
-  std::unique_ptr<StateStore> store(new StateStore());
   rocksdb::DB* raw = nullptr;
-  absl::Status status = FromRocks(
+  absl::Status status = store->Error(
       rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw),
       absl::StrCat("state store ", options.path));
   if (!status.ok()) return status;
@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOpt
           kOldestReadableVersion, "\" to \"", expected_format, "\""));
     }
   } else if (!get.IsNotFound()) {
-    return FromRocks(get, "state store format");
+    return store->Error(get, "state store format");
   }
 
   std::string count_text;
@@ -83,11 +83,23 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOpt
   rocksdb::WriteBatch batch;
   batch.Put(meta, kFormatKey, expected_format);
   batch.Put(meta, kOpenCountKey, std::to_string(store->open_count_));
+  status = store->Write(&batch, "state store meta");
+  // A daemon restarted on a full disk still opens a stamped store: the count is only
+  // informational, and serving reads (runs, events) while writes wait for space beats not
+  // starting at all. A new store must be stamped, and so must one of an older format: its
+  // values are about to be written in the current one, which the older agentd cannot read.
+  if (!status.ok() && !(get.ok() && format == expected_format && absl::IsResourceExhausted(status))) return status;
+  return store;
+}
+
+absl::Status StateStore::Write(rocksdb::WriteBatch* batch, absl::string_view what) {
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  status = FromRocks(store->db_->Write(write_options, &batch), "state store meta");
-  if (!status.ok()) return status;
-  return store;
+  return disk_->Write(db_.get(), write_options, batch, what);
+}
+
+absl::Status StateStore::Error(const rocksdb::Status& status, absl::string_view what) const {
+  return disk_->Error(status, what);
 }
 
 rocksdb::ColumnFamilyHandle* StateStore::column_family(const std::string& name) const {
@@ -99,13 +111,14 @@ rocksdb::ColumnFamilyHandle* StateStore::column_family(const std::string& name) 
 
 absl::Status StateStore::Close() {
   if (!db_) return absl::OkStatus();
-  absl::Status status = FromRocks(db_->FlushWAL(/*sync=*/true), "state store flush WAL");
+  disk_->Stop(db_.get());
+  absl::Status status = Error(db_->FlushWAL(/*sync=*/true), "state store flush WAL");
   rocksdb::FlushOptions flush_options;
   flush_options.wait = true;
-  if (status.ok()) status = FromRocks(db_->Flush(flush_options, handles_), "state store flush");
+  if (status.ok()) status = Error(db_->Flush(flush_options, handles_), "state store flush");
   for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
   handles_.clear();
-  absl::Status close = FromRocks(db_->Close(), "state store close");
+  absl::Status close = Error(db_->Close(), "state store close");
   db_.reset();
   return status.ok() ? close : status;
 }

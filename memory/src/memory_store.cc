@@ -3,6 +3,7 @@
 #include "memory/content_hash.h"
 #include "memory/chunker.h"
 #include "memory/document_title.h"
+#include "memory/rocksdb_disk.h"
 
 #include <openssl/sha.h>
 
@@ -48,10 +49,6 @@ constexpr char kFormat[] = "AGENTD-MEMORY 1";
 // Hybrid search: the lexical score's share of the fused score. 0.6 sits in the middle of the
 // plateau (0.6-0.8) measured on the Chinese and English question sets.
 constexpr double kLexicalWeight = 0.6;
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -234,7 +231,8 @@ class VectorReplay : public rocksdb::WriteBatch::Handler {
 
 class MemoryStoreImpl final : public MemoryStore {
  public:
-  explicit MemoryStoreImpl(const MemoryStoreOptions& options) : options_(options) {}
+  explicit MemoryStoreImpl(const MemoryStoreOptions& options)
+      : options_(options), disk_((fs::path(options.path) / "db").string(), options.env) {}
   ~MemoryStoreImpl() override { Close().IgnoreError(); }
 
   absl::Status Init();
@@ -299,6 +297,11 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::Status LoadCollection(const std::string& value);
   absl::Status BuildVectorIndex(Collection* c);
   absl::Status SaveIndex(Collection* c);
+  // SaveIndex where the index file is only a head start for the next open (ingest, and building
+  // an index at open): a failure — a full disk — is reported to on_index_not_saved and costs
+  // nothing else. The committed vectors are in the store and the WAL, which the next open
+  // replays or rebuilds from, so neither the ingest nor the open fails for it.
+  void SaveIndexOrReport(Collection* c);
   // Vectors committed to the store but not yet added to the FAISS index; Ingest adds them in one
   // batch at the end of the call (FAISS builds HNSW graphs in parallel for batches). Until then
   // search may miss them, never return something the store lacks; a crash in between is
@@ -311,7 +314,13 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::Status FlushVectors(Collection* c, PendingVectors* pending);
   void DropChunks(Collection* c, const DocumentMeta& doc, rocksdb::WriteBatch* batch) const;
 
+  absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) const { return disk_.Error(s, what); }
+  // The batch written synced (when sync_writes), resuming a database stopped by a full disk.
+  absl::Status Write(rocksdb::WriteBatch* batch, absl::string_view what) { return disk_.Write(db_.get(), WriteOptions(), batch, what); }
+
   MemoryStoreOptions options_;
+  // Declared before db_: the database's Env lives in it and must outlive the database.
+  DiskAwareDb disk_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::mutex write_mutex_;  // one writer at a time: chunk ids and batches stay ordered
@@ -332,6 +341,7 @@ absl::Status MemoryStoreImpl::Init() {
   // Keep archived WAL files so vector indexes saved a while ago can catch up by replay.
   db_options.WAL_ttl_seconds = 7 * 24 * 3600;
   db_options.WAL_size_limit_MB = 2048;
+  disk_.Configure(&db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
@@ -343,7 +353,9 @@ absl::Status MemoryStoreImpl::Init() {
   std::string format;
   rocksdb::Status get = db_->Get(rocksdb::ReadOptions(), cf(kMeta), "format", &format);
   if (get.IsNotFound()) {
-    status = FromRocks(db_->Put(WriteOptions(), cf(kMeta), "format", kFormat), "memory store format");
+    rocksdb::WriteBatch batch;
+    batch.Put(cf(kMeta), "format", kFormat);
+    status = Write(&batch, "memory store format");
     if (!status.ok()) return status;
   } else if (!get.ok()) {
     return FromRocks(get, "memory store format");
@@ -423,24 +435,36 @@ absl::Status MemoryStoreImpl::BuildVectorIndex(Collection* c) {
   uint64_t saved_sequence = 0;
   absl::StatusOr<std::unique_ptr<VectorIndex>> loaded = VectorIndex::Load(IndexPath(c->id), dimension, c->index_spec, &saved_sequence);
   const uint64_t latest = db_->GetLatestSequenceNumber();
-  if (loaded.ok() && *loaded != nullptr) {
-    if (saved_sequence >= latest) {
+  // A file claiming writes past the store's last one reflects sequence numbers the store lost
+  // (writes kept out of the WAL, rocksdb_disk.h, that a crash took before they were flushed)
+  // and may reuse for other writes: it is rebuilt rather than trusted.
+  if (loaded.ok() && *loaded != nullptr && saved_sequence <= latest) {
+    if (saved_sequence == latest) {
       c->vectors = std::move(*loaded);
       c->index_sequence = saved_sequence;
       return absl::OkStatus();
     }
-    std::unique_ptr<rocksdb::TransactionLogIterator> log;
-    rocksdb::Status s = db_->GetUpdatesSince(saved_sequence + 1, &log);
-    bool complete = s.ok();
     VectorReplay replay(cf(kVectors)->GetID(), Prefix(c->id), dimension);
-    uint64_t expected = saved_sequence + 1;
-    for (; complete && log->Valid(); log->Next()) {
-      rocksdb::BatchResult batch = log->GetBatch();
-      if (batch.sequence + batch.writeBatchPtr->Count() <= saved_sequence + 1 && batch.sequence < expected) continue;
-      if (batch.sequence > expected) complete = false;  // a gap: purged WAL
-      if (!complete) break;
-      if (!batch.writeBatchPtr->Iterate(&replay).ok()) complete = false;
-      expected = batch.sequence + batch.writeBatchPtr->Count();
+    uint64_t expected = saved_sequence + 1;  // the first sequence number the index may lack
+    bool complete = true;
+    while (complete && expected <= latest) {
+      // A marker kept out of the WAL (rocksdb_disk.h) is a gap in it that holds no vectors.
+      if (DiskAwareDb::IsWalLessMarker(db_.get(), expected)) {
+        ++expected;
+        continue;
+      }
+      const uint64_t from = expected;
+      std::unique_ptr<rocksdb::TransactionLogIterator> log;
+      if (!db_->GetUpdatesSince(expected, &log).ok()) break;
+      for (; log->Valid(); log->Next()) {
+        rocksdb::BatchResult batch = log->GetBatch();
+        if (batch.sequence + batch.writeBatchPtr->Count() <= expected) continue;
+        if (batch.sequence > expected) break;  // a gap: a marker (above) or a purged WAL
+        if (!batch.writeBatchPtr->Iterate(&replay).ok()) complete = false;
+        if (!complete) break;
+        expected = batch.sequence + batch.writeBatchPtr->Count();
+      }
+      if (expected == from) complete = false;  // neither a batch nor a marker: the WAL is gone
     }
     if (complete && expected > latest) {
       std::vector<uint64_t> removed(replay.removed_.begin(), replay.removed_.end());
@@ -450,7 +474,8 @@ absl::Status MemoryStoreImpl::BuildVectorIndex(Collection* c) {
         c->vectors = std::move(*loaded);
         c->index_sequence = saved_sequence;
         c->added_since_save = replay.added_ids_.size();
-        return SaveIndex(c);
+        SaveIndexOrReport(c);
+        return absl::OkStatus();
       }
     }
   }
@@ -480,7 +505,8 @@ absl::Status MemoryStoreImpl::BuildVectorIndex(Collection* c) {
   absl::Status status = (*index)->Add(ids, values);
   if (!status.ok()) return status;
   c->vectors = std::move(*index);
-  return SaveIndex(c);
+  SaveIndexOrReport(c);
+  return absl::OkStatus();
 }
 
 absl::Status MemoryStoreImpl::SaveIndex(Collection* c) {
@@ -488,12 +514,21 @@ absl::Status MemoryStoreImpl::SaveIndex(Collection* c) {
   // Everything written so far is in the index (writes are serialised and applied before the
   // next one), so the latest sequence is the one it reflects.
   const uint64_t sequence = db_->GetLatestSequenceNumber();
-  absl::Status status = c->vectors->Save(IndexPath(c->id), sequence);
+  absl::Status status = c->vectors->Save(IndexPath(c->id), sequence, disk_.file_system());
   if (status.ok()) {
     c->index_sequence = sequence;
     c->added_since_save = 0;
   }
   return status;
+}
+
+void MemoryStoreImpl::SaveIndexOrReport(Collection* c) {
+  absl::Status status = SaveIndex(c);
+  if (status.ok()) return;
+  // Tried again after another save interval's vectors, not at every ingest: a save writes the
+  // whole index, which on a full disk would be written up to the last free byte each time.
+  c->added_since_save = 0;
+  if (options_.on_index_not_saved) options_.on_index_not_saved(status);
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> MemoryStoreImpl::Find(const std::string& tenant, const std::string& name) const {
@@ -546,7 +581,7 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
   rocksdb::WriteBatch batch;
   batch.Put(cf(kCollections), CollectionKey(spec.tenant, spec.name), internal::CollectionRecord(info, id));
   batch.Put(cf(kMeta), "next_collection_id", BigEndian32(id + 1));
-  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "create collection");
+  absl::Status status = Write(&batch, "create collection");
   if (!status.ok()) return status;
   next_collection_id_ = id + 1;
   auto c = std::make_shared<Collection>();
@@ -584,7 +619,7 @@ absl::StatusOr<uint64_t> MemoryStoreImpl::DeleteCollection(const std::string& te
   for (Family f : {kDocuments, kChunks, kVectors, kPostings}) batch.DeleteRange(cf(f), prefix, end);
   batch.Delete(cf(kCollections), CollectionKey(tenant, name));
   batch.Delete(cf(kMeta), CounterKey((*c)->id));
-  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "delete collection");
+  absl::Status status = Write(&batch, "delete collection");
   if (!status.ok()) return status;
   std::error_code ec;
   fs::remove(IndexPath((*c)->id), ec);
@@ -723,7 +758,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   }
   batch.Put(cf(kDocuments), DocKey(c->id, result.document_id), internal::DocumentRecord(meta));
   batch.Put(cf(kMeta), CounterKey(c->id), BigEndian64(next));
-  absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), field);
+  absl::Status status = Write(&batch, field);
   if (!status.ok()) return status;
 
   // Committed: bring the in-memory indexes up to date.
@@ -764,7 +799,7 @@ absl::Status MemoryStoreImpl::FlushVectors(Collection* c, PendingVectors* pendin
   pending->values.clear();
   if (c->unflushed > 0) return absl::OkStatus();
   if (c->vectors->dead() > c->vectors->size() / 5 + 1000) return BuildVectorIndex(c);  // drops dead HNSW entries
-  if (c->added_since_save >= options_.index_save_interval) return SaveIndex(c);
+  if (c->added_since_save >= options_.index_save_interval) SaveIndexOrReport(c);
   return absl::OkStatus();
 }
 
@@ -806,7 +841,7 @@ absl::StatusOr<std::vector<std::string>> MemoryStoreImpl::DeleteDocuments(const 
     rocksdb::WriteBatch batch;
     DropChunks(c, meta, &batch);
     batch.Delete(cf(kDocuments), DocKey(c->id, id));
-    absl::Status status = FromRocks(db_->Write(WriteOptions(), &batch), "delete document " + id);
+    absl::Status status = Write(&batch, "delete document " + id);
     if (!status.ok()) return status;
     std::unique_lock lock(c->mutex);
     for (uint64_t chunk : meta.chunks) {
@@ -1170,6 +1205,7 @@ absl::StatusOr<CollectionStats> MemoryStoreImpl::Stats(const std::string& tenant
 absl::Status MemoryStoreImpl::Close() {
   if (closed_ || !db_) return absl::OkStatus();
   closed_ = true;
+  disk_.Stop(db_.get());
   absl::Status status;
   {
     std::lock_guard<std::mutex> write(write_mutex_);
@@ -1181,6 +1217,12 @@ absl::Status MemoryStoreImpl::Close() {
     }
   }
   absl::Status flushed = FromRocks(db_->FlushWAL(true), "memory store flush");
+  if (status.ok()) status = flushed;
+  // The memtables too (as the state store does): writes kept out of the WAL (rocksdb_disk.h's
+  // markers) survive only in files, and the next open has no WAL to replay.
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  if (flushed.ok()) flushed = FromRocks(db_->Flush(flush_options, handles_), "memory store flush");
   if (status.ok()) status = flushed;
   for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();

@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "memory/rocksdb_disk.h"
+#include "rocksdb/file_system.h"
 #include "simd_flat_index.h"
 
 namespace memory::internal {
@@ -205,28 +207,47 @@ std::vector<std::pair<uint64_t, float>> VectorIndex::Search(const std::vector<fl
   return out;
 }
 
-absl::Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
+absl::Status VectorIndex::Save(const std::string& path, uint64_t sequence, rocksdb::FileSystem* fs) const {
   faiss::VectorIOWriter writer;
   try {
     faiss::write_index(index_.get(), &writer);
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("faiss: write: ", e.what()));
   }
+  std::string header(kMagic, sizeof kMagic - 1);
+  header.append(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
+  header.append(reinterpret_cast<const char*>(&sequence), sizeof sequence);
+  header.append(reinterpret_cast<const char*>(&dead_), sizeof dead_);
+  header.push_back(trained_ivf_ ? 1 : 0);
+
   const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(kMagic, sizeof kMagic - 1);
-    out.write(reinterpret_cast<const char*>(&kVersion), sizeof kVersion);
-    out.write(reinterpret_cast<const char*>(&sequence), sizeof sequence);
-    out.write(reinterpret_cast<const char*>(&dead_), sizeof dead_);
-    const uint8_t trained = trained_ivf_ ? 1 : 0;
-    out.write(reinterpret_cast<const char*>(&trained), 1);
-    out.write(reinterpret_cast<const char*>(writer.data.data()), static_cast<std::streamsize>(writer.data.size()));
-    if (!out.flush()) return absl::InternalError(absl::StrCat(temp, ": cannot write"));
+  const rocksdb::IOOptions io;
+  auto failed = [&](const rocksdb::IOStatus& status, const char* step) {
+    fs->DeleteFile(temp, io, nullptr).PermitUncheckedError();
+    return RocksStatusToAbsl(status, absl::StrCat("vector index ", path, ": ", step),
+                             std::filesystem::path(path).parent_path().string());
+  };
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus status = fs->NewWritableFile(temp, rocksdb::FileOptions(), &file, nullptr);
+  if (!status.ok()) return failed(status, "create");
+  status = file->Append(header, io, nullptr);
+  if (status.ok()) {
+    status = file->Append(rocksdb::Slice(reinterpret_cast<const char*>(writer.data.data()), writer.data.size()), io, nullptr);
   }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat(path, ": ", ec.message()));
+  // Synced before the rename: otherwise a crash soon after could leave PATH naming a file
+  // whose blocks never reached the disk.
+  if (status.ok()) status = file->Fsync(io, nullptr);
+  rocksdb::IOStatus closed = file->Close(io, nullptr);
+  if (status.ok()) status = closed;
+  if (!status.ok()) return failed(status, "write");
+  status = fs->RenameFile(temp, path, io, nullptr);
+  if (!status.ok()) return failed(status, "rename");
+  std::unique_ptr<rocksdb::FSDirectory> directory;
+  status = fs->NewDirectory(std::filesystem::path(path).parent_path().string(), io, &directory, nullptr);
+  if (status.ok()) status = directory->Fsync(io, nullptr);
+  // The file is whole either way; an unsynced directory only risks the rename, and the older
+  // index (or a rebuild) is what a crash would then find.
+  status.PermitUncheckedError();
   return absl::OkStatus();
 }
 

@@ -20,6 +20,10 @@ namespace faiss {
 struct Index;
 }
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace memory::internal {
 
 class VectorIndex {
@@ -34,7 +38,11 @@ class VectorIndex {
   void Remove(const std::vector<uint64_t>& ids);
   // Up to k (id, similarity) pairs, best first; may include removed ids (see above).
   std::vector<std::pair<uint64_t, float>> Search(const std::vector<float>& query, size_t k) const;
-  absl::Status Save(const std::string& path, uint64_t sequence) const;
+  // Writes the index to `path` through `fs` as a whole or not at all: into PATH.tmp, synced,
+  // then renamed over PATH and the directory synced. On failure PATH is untouched and PATH.tmp
+  // removed, so a full disk neither replaces a good index nor keeps the space a partial copy
+  // took. A full disk is RESOURCE_EXHAUSTED.
+  absl::Status Save(const std::string& path, uint64_t sequence, rocksdb::FileSystem* fs) const;
 
   uint64_t size() const;
   uint64_t dead() const { return dead_; }

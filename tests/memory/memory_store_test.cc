@@ -23,6 +23,7 @@
 #include "memory/chunker.h"
 #include "memory/lexical.h"
 #include "support/daemon_process.h"
+#include "support/full_disk.h"
 
 namespace memory {
 namespace {
@@ -791,6 +792,115 @@ TEST_F(MemoryStoreTest, ADocumentsFieldsAreBoundedForEveryCaller) {
   auto stats = store->Stats("t", "c");
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->info.document_count, 0u);
+}
+
+// The hits of `query` as "document [start, end) score" lines, for comparing searches.
+std::vector<std::string> HitLines(MemoryStore* store, const std::string& query, SearchMode mode) {
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = query, .k = 10, .mode = mode});
+  EXPECT_TRUE(hits.ok()) << hits.status();
+  std::vector<std::string> lines;
+  if (!hits.ok()) return lines;
+  for (const SearchHit& h : *hits) lines.push_back(absl::StrCat(h.document_id, " [", h.start, ", ", h.end, ") ", h.score));
+  return lines;
+}
+
+// On a full disk an ingest is RESOURCE_EXHAUSTED naming the store's directory, search answers as
+// before, and once there is room ingest works again without reopening; nothing acknowledged is
+// lost and the refused document does not appear. The first write after an open meets empty
+// memtables: before, RocksDB's resume kept the WAL whose write had failed and the next ingest
+// aborted the process; before that, every ingest failed with INTERNAL until a restart.
+TEST_F(MemoryStoreTest, AFullDiskRefusesIngestKeepsSearchingAndIngestsAgainOnceFreed) {
+  auto disk = std::make_shared<testing_support::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing_support::NewEnv(disk);
+  auto open = [&](rocksdb::Env* with) {
+    MemoryStoreOptions options;
+    options.path = dir_.Join("memory");
+    options.embedder = &embedder_;
+    options.env = with;
+    auto store = MemoryStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(*store);
+  };
+  {
+    auto store = open(env.get());
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0], Reports()[1]}).ok());
+  }
+  auto store = open(env.get());
+  const std::vector<std::string> vector_before = HitLines(store.get(), "市场 成本 股价", SearchMode::kVector);
+  const std::vector<std::string> lexical_before = HitLines(store.get(), "市场 成本 股价", SearchMode::kLexical);
+  ASSERT_EQ(vector_before.size(), 2u);
+
+  disk->Fill();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto refused = store->Ingest("t", "c", {Reports()[2]});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+    EXPECT_THAT(refused.status().message(), HasSubstr("documents[0]"));
+    EXPECT_THAT(refused.status().message(), HasSubstr(dir_.Join("memory/db")));
+  }
+  EXPECT_EQ(HitLines(store.get(), "市场 成本 股价", SearchMode::kVector), vector_before);
+  EXPECT_EQ(HitLines(store.get(), "市场 成本 股价", SearchMode::kLexical), lexical_before);
+
+  disk->Free();
+  auto ingested = store->Ingest("t", "c", {Reports()[2]});
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  EXPECT_EQ((*ingested)[0].outcome, IngestOutcome::kCreated);
+  const std::vector<std::string> vector_after = HitLines(store.get(), "市场 成本 股价", SearchMode::kVector);
+  ASSERT_EQ(vector_after.size(), 3u);
+  store.reset();
+
+  auto reopened = open(nullptr);
+  EXPECT_EQ(HitLines(reopened.get(), "市场 成本 股价", SearchMode::kVector), vector_after);
+  auto stats = reopened->Stats("t", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.document_count, 3u);
+  EXPECT_EQ(stats->vector_count, stats->info.chunk_count);
+}
+
+// A vector index that cannot be saved (a full disk) leaves the saved file as it was and no
+// partial copy, and costs the ingest that was due to save it nothing: its documents are
+// committed, and the next open catches the index up. Before, that ingest failed (INTERNAL
+// "cannot write") after committing its documents, and the partial ".tmp" copy kept the space
+// it had taken.
+TEST_F(MemoryStoreTest, AVectorIndexThatCannotBeSavedKeepsItsFileAndTheIngestGoesOn) {
+  auto disk = std::make_shared<testing_support::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing_support::NewEnv(disk);
+  std::vector<absl::Status> not_saved;
+  auto open = [&] {
+    MemoryStoreOptions options;
+    options.path = dir_.Join("memory");
+    options.embedder = &embedder_;
+    options.env = env.get();
+    options.index_save_interval = 1;
+    options.on_index_not_saved = [&](const absl::Status& status) { not_saved.push_back(status); };
+    auto store = MemoryStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(*store);
+  };
+  const std::string index_file = dir_.Join("memory/index/1.faiss");
+  auto store = open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  ASSERT_TRUE(store->Ingest("t", "c", {Reports()[0]}).ok());
+  ASSERT_TRUE(std::filesystem::exists(index_file));
+  const std::string saved = testing_support::ReadFile(index_file);
+
+  disk->Fill(".faiss");
+  auto ingested = store->Ingest("t", "c", {Reports()[1], Reports()[2]});
+  ASSERT_TRUE(ingested.ok()) << ingested.status();
+  ASSERT_FALSE(not_saved.empty());
+  EXPECT_EQ(not_saved[0].code(), absl::StatusCode::kResourceExhausted) << not_saved[0];
+  EXPECT_THAT(not_saved[0].message(), HasSubstr(index_file));
+  EXPECT_EQ(testing_support::ReadFile(index_file), saved);
+  EXPECT_FALSE(std::filesystem::exists(index_file + ".tmp"));
+  EXPECT_EQ(HitLines(store.get(), "市场 成本 股价", SearchMode::kVector).size(), 3u);
+  EXPECT_FALSE(store->Close().ok());  // the final save cannot be written either
+  store.reset();
+
+  // The saved index, older than the store, is caught up at the next open.
+  disk->Free();
+  auto reopened = open();
+  EXPECT_EQ(HitLines(reopened.get(), "市场 成本 股价", SearchMode::kVector).size(), 3u);
 }
 
 }  // namespace

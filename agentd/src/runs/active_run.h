@@ -47,14 +47,29 @@ struct ActiveRun {
     }
     return nullptr;
   }
+  // Set while a worker executes the run.
+  std::atomic<bool> executing{false};
+  // The run has ended, but its final record could not be stored (a full disk): it stays among
+  // the active runs, as its clients see it, until RunManager stores it — at the next write that
+  // succeeds (a start, a resume), when a worker finishes a run, or at shutdown. Should the
+  // daemon stop before, the store still says RUNNING and the next start resumes it from its
+  // last checkpoint. `unsaved_error` (guarded by mutex) is why.
+  std::atomic<bool> unsaved{false};
+  absl::Status unsaved_error;
+  // Whether the run's RunEnded event was stored; guarded by mutex.
+  bool ended_event_stored = false;
+  // Events this execution could not store since the last one it could; guarded by mutex.
+  uint64_t events_not_stored = 0;
 };
 
 class RunJournal {
  public:
   virtual ~RunJournal() = default;
   virtual const RunManagerOptions& options() const = 0;
-  // Appends an event with the next sequence number; the caller holds run.mutex.
-  virtual void Emit(ActiveRun& run, agentd::v1::RunEvent event) = 0;
+  // Appends an event with the next sequence number; the caller holds run.mutex. False when it
+  // could not be stored: it is dropped, and its sequence number goes to the next event, so no
+  // stream waits for an event that does not exist.
+  virtual bool Emit(ActiveRun& run, agentd::v1::RunEvent event) = 0;
   // Stores the run's checkpoint: its header and the steps changed since the last one. The
   // caller holds run.mutex.
   virtual absl::Status Persist(ActiveRun& run) = 0;

@@ -110,6 +110,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
           run->changed_steps.insert(i);
         }
         Finish(*run, agentd::v1::RUN_STATE_FAILED, error);
+        if (run->unsaved) {
+          std::lock_guard<std::mutex> lock(queue_mutex_);
+          active_[run->record.run().run_id()] = run;
+        }
         continue;
       }
       log::Info("resuming run", {{"run_id", run->record.run().run_id()}, {"tenant", run->record.run().tenant()},
@@ -227,6 +231,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     log::Info("run started", {{"run_id", r->run_id()}, {"tenant", tenant}, {"plan", r->plan()}});
     Run view = PublicView(record, 0, false);
     Enqueue(run);
+    // The store writes again: ends it could not store before go in now.
+    StoreUnsaved();
     return view;
   }
 
@@ -302,8 +308,14 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   absl::StatusOr<Run> Resume(const std::string& tenant, const std::string& run_id) override {
     std::lock_guard<std::mutex> start_lock(start_mutex_);
+    StoreUnsaved();
     if (std::shared_ptr<ActiveRun> active = FindActive(tenant, run_id)) {
       std::lock_guard<std::mutex> lock(active->mutex);
+      if (active->unsaved) {
+        return absl::Status(active->unsaved_error.code(),
+                            absl::StrCat("run ", run_id, " has ended, but its final state is not stored yet (",
+                                         active->unsaved_error.message(), "); resume it once it is"));
+      }
       if (!IsTerminal(active->record.run().state())) {
         return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ",
                                                           ShortStateName(active->record.run().state()),
@@ -402,15 +414,16 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     queue_cv_.notify_all();
     for (std::thread& worker : workers_) worker.join();
     workers_.clear();
+    StoreUnsaved();
   }
 
   // --- RunJournal, for RunHost ---
 
   // Appends an event (the caller holds run.mutex).
-  void Emit(ActiveRun& run, RunEvent event) override {
+  bool Emit(ActiveRun& run, RunEvent event) override {
     BoundEventText(&event);
     if (IsBoundedEvent(event)) {
-      if (run.events_dropped) return;
+      if (run.events_dropped) return true;
       const size_t bytes = event.ByteSizeLong();
       if (run.bounded_event_bytes + bytes > kMaxRunEventBytes) {
         run.events_dropped = true;
@@ -427,7 +440,22 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     event.set_run_id(run.record.run().run_id());
     *event.mutable_time() = TimeUtil::GetCurrentTime();
     absl::Status status = options_.store->AppendEvent(event);
-    if (!status.ok()) log::Error("event not stored", {{"run_id", event.run_id()}, {"error", status.ToString()}});
+    if (!status.ok()) {
+      // A stream ends once it has delivered the run's last sequence number: one that was never
+      // stored would keep it waiting for good.
+      --run.last_sequence;
+      // One line for a run's lost events, not one per token delta while the disk is full.
+      if (run.events_not_stored++ == 0) {
+        log::Error("run events not stored; they are dropped until the store can write again",
+                   {{"run_id", event.run_id()}, {"error", status.ToString()}});
+      }
+      return false;
+    }
+    if (run.events_not_stored > 0) {
+      log::Info("run events stored again", {{"run_id", event.run_id()}, {"dropped", run.events_not_stored}});
+      run.events_not_stored = 0;
+    }
+    return true;
   }
 
   absl::Status Persist(ActiveRun& run) override {
@@ -488,7 +516,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     int count = 0;
     for (auto& [id, run] : active_) {
-      if (run->record.run().tenant() == tenant) ++count;
+      // A run kept only because its end is not stored yet has ended.
+      if (run->record.run().tenant() == tenant && !run->unsaved) ++count;
     }
     return count;
   }
@@ -524,12 +553,15 @@ class RunManagerImpl final : public RunManager, public RunJournal {
         run = queue_.front();
         queue_.pop_front();
       }
+      run->executing = true;
       Execute(run);
+      run->executing = false;
       {
         std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (!run->interrupted) active_.erase(run->record.run().run_id());
+        if (!run->interrupted && !run->unsaved) active_.erase(run->record.run().run_id());
       }
       Notify(run->record.run().run_id());
+      StoreUnsaved();
     }
   }
 
@@ -540,7 +572,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     r->set_error(ValidUtf8(error));
     *r->mutable_finished_at() = TimeUtil::GetCurrentTime();
     absl::Status stored = Persist(run);
-    if (absl::IsResourceExhausted(stored)) {
+    if (RunStore::IsValueTooLarge(stored)) {
       // The store refused a part too large to keep (and wrote nothing): left so, the run would
       // stay RUNNING at its last checkpoint and be resumed into the same refusal. What never
       // reached the store — the changed steps' outputs and transcripts, the artifact — is
@@ -563,14 +595,55 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       state = agentd::v1::RUN_STATE_FAILED;
       stored = Persist(run);
     }
-    if (!stored.ok()) log::Error("run state not stored", {{"run_id", r->run_id()}, {"error", stored.ToString()}});
+    if (!stored.ok()) {
+      log::Error("run state not stored; it is kept until the store can write again",
+                 {{"run_id", r->run_id()}, {"error", stored.ToString()}});
+      run.unsaved_error = stored;
+      run.unsaved = true;
+    }
+    run.ended_event_stored = Emit(run, EndedEvent(*r));
+    if (options_.on_run_ended) options_.on_run_ended(ShortStateName(state));
+  }
+
+  static RunEvent EndedEvent(const Run& r) {
     RunEvent event;
     agentd::v1::RunEnded* ended = event.mutable_run_ended();
-    ended->set_state(state);
-    ended->set_error(r->error());
-    *ended->mutable_usage() = r->usage();
-    Emit(run, std::move(event));
-    if (options_.on_run_ended) options_.on_run_ended(ShortStateName(state));
+    ended->set_state(r.state());
+    ended->set_error(r.error());
+    *ended->mutable_usage() = r.usage();
+    return event;
+  }
+
+  // Stores the final records of runs that ended while the store could not write
+  // (ActiveRun::unsaved), with their RunEnded events if those were lost too, and lets go of
+  // those no worker holds. Stops at the first that still cannot be stored.
+  void StoreUnsaved() {
+    std::vector<std::shared_ptr<ActiveRun>> unsaved;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      for (auto& [id, run] : active_) {
+        if (run->unsaved) unsaved.push_back(run);
+      }
+    }
+    for (const std::shared_ptr<ActiveRun>& run : unsaved) {
+      const std::string run_id = run->record.run().run_id();
+      {
+        std::lock_guard<std::mutex> lock(run->mutex);
+        if (!run->unsaved) continue;
+        absl::Status stored = Persist(*run);
+        if (!stored.ok()) return;
+        run->unsaved = false;
+        run->unsaved_error = absl::OkStatus();
+        if (!run->ended_event_stored) run->ended_event_stored = Emit(*run, EndedEvent(run->record.run()));
+      }
+      log::Info("run state stored", {{"run_id", run_id}});
+      {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        auto it = active_.find(run_id);
+        if (it != active_.end() && it->second == run && !run->executing && !run->interrupted) active_.erase(it);
+      }
+      Notify(run_id);
+    }
   }
 
   void Execute(const std::shared_ptr<ActiveRun>& run) {

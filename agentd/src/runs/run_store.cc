@@ -10,6 +10,7 @@
 #include <cstring>
 #include <random>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace agentd::runs {
@@ -55,16 +56,13 @@ uint64_t SequenceOf(const rocksdb::Slice& key) {
   return sequence;
 }
 
-absl::Status FromRocks(const rocksdb::Status& status, const char* what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("run store: ", what, ": ", status.ToString()));
+// A RocksDB status as an absl one (a full disk is RESOURCE_EXHAUSTED naming the directory).
+absl::Status FromRocks(const StateStore* state, const rocksdb::Status& status, const char* what) {
+  return state->Error(status, absl::StrCat("run store: ", what));
 }
 
-rocksdb::WriteOptions Synced() {
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  return options;
-}
+// Marks a status as AppendSerialized's refusal (RunStore::IsValueTooLarge).
+constexpr char kTooLargePayload[] = "agentd.run_store/value_too_large";
 
 // Appends the message's serialisation to `out`. Checked: past 2 GiB protobuf fails, and the
 // empty value written regardless used to overwrite the run it was meant to update.
@@ -72,8 +70,10 @@ absl::Status AppendSerialized(const google::protobuf::Message& message, size_t m
                               std::string* out) {
   const size_t size = message.ByteSizeLong();
   if (size > max_bytes) {
-    return absl::ResourceExhaustedError(
+    absl::Status refused = absl::ResourceExhaustedError(
         absl::StrCat("run store: ", what, " is ", size, " bytes; a stored value holds at most ", max_bytes));
+    refused.SetPayload(kTooLargePayload, absl::Cord(what));
+    return refused;
   }
   if (!message.AppendToString(out)) {
     return absl::InternalError(absl::StrCat("run store: ", what, " could not be serialised"));
@@ -159,7 +159,7 @@ absl::StatusOr<RunRecord> Assemble(StateStore* state, const rocksdb::Snapshot* s
   std::string part;
   rocksdb::Status status = db->Get(read, state->column_family("run_inputs"), key, &part);
   if (status.IsNotFound()) return absl::DataLossError(absl::StrCat("run store: the inputs of run ", run_id, " are missing"));
-  if (!status.ok()) return FromRocks(status, "read run inputs");
+  if (!status.ok()) return FromRocks(state, status, "read run inputs");
   Run inputs;
   absl::Status parsed = Unframe(part, absl::StrCat("the inputs of run ", run_id), &inputs);
   if (!parsed.ok()) return parsed;
@@ -169,7 +169,7 @@ absl::StatusOr<RunRecord> Assemble(StateStore* state, const rocksdb::Snapshot* s
     if (status.IsNotFound()) {
       return absl::DataLossError(absl::StrCat("run store: the plan source of run ", run_id, " is missing"));
     }
-    if (!status.ok()) return FromRocks(status, "read run plan");
+    if (!status.ok()) return FromRocks(state, status, "read run plan");
     RunRecord plan;
     parsed = Unframe(part, absl::StrCat("the plan source of run ", run_id), &plan);
     if (!parsed.ok()) return parsed;
@@ -203,7 +203,7 @@ absl::StatusOr<RunRecord> Assemble(StateStore* state, const rocksdb::Snapshot* s
       step->mutable_output_json()->swap(*bulk.mutable_output_json());
       step->mutable_transcript()->Swap(bulk.mutable_transcript());
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "read steps");
+    if (!it->status().ok()) return FromRocks(state, it->status(), "read steps");
     if (next < count) {
       return absl::DataLossError(absl::StrCat("run store: ", outputs ? "the output of step " : "step ", next, " of run ",
                                               run_id, " is missing"));
@@ -215,6 +215,14 @@ absl::StatusOr<RunRecord> Assemble(StateStore* state, const rocksdb::Snapshot* s
 }  // namespace
 
 RunStore::RunStore(StateStore* state, const RunStoreOptions& options) : state_(state), options_(options) {}
+
+absl::Status RunStore::FromRocks(const rocksdb::Status& status, const char* what) const {
+  return runs::FromRocks(state_, status, what);
+}
+
+bool RunStore::IsValueTooLarge(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) && status.GetPayload(kTooLargePayload).has_value();
+}
 
 absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Create(StateStore* state, const RunStoreOptions& options) {
   for (const char* name : kColumnFamilies) {
@@ -289,7 +297,7 @@ absl::Status RunStore::Write(RunRecord* record, const std::vector<int>& steps, b
   if (!idempotency_key.empty()) {
     batch.Put(state_->column_family("run_keys"), RunKey(run->tenant(), idempotency_key), run->run_id());
   }
-  return FromRocks(state_->db()->Write(Synced(), &batch), "write run");
+  return state_->Write(&batch, "run store: write run");
 }
 
 absl::Status RunStore::Put(RunRecord* record, const std::string& idempotency_key) {
@@ -410,8 +418,9 @@ absl::Status RunStore::AppendEvent(const RunEvent& event) {
   absl::Status serialized =
       AppendSerialized(event, options_.max_value_bytes, absl::StrCat("event ", event.sequence(), " of ", event.run_id()), &value);
   if (!serialized.ok()) return serialized;
-  return FromRocks(state_->db()->Put(Synced(), state_->column_family("run_events"), EventKey(event.run_id(), event.sequence()), value),
-                   "write event");
+  rocksdb::WriteBatch batch;
+  batch.Put(state_->column_family("run_events"), EventKey(event.run_id(), event.sequence()), value);
+  return state_->Write(&batch, "run store: write event");
 }
 
 absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& run_id, uint64_t after_sequence,

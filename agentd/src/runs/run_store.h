@@ -36,6 +36,10 @@
 #include "agentd/state_store.h"
 #include "agentd/v1/agent.pb.h"
 
+namespace rocksdb {
+class Status;
+}  // namespace rocksdb
+
 namespace agentd::runs {
 
 struct RunListQuery {
@@ -77,6 +81,10 @@ class RunStore {
   // "run-<13 hex digits of ms since the epoch>-<8 random hex digits>".
   static std::string NewRunId();
 
+  // Whether `status` is a write refused because a value (a run part, an event) would pass
+  // max_value_bytes — as opposed to a full disk, which is RESOURCE_EXHAUSTED too but passes.
+  static bool IsValueTooLarge(const absl::Status& status);
+
   // Writes the whole run: header, inputs, plan source and every step; with `idempotency_key`
   // also maps the key to it, in the same batch.
   //
@@ -114,6 +122,7 @@ class RunStore {
   // the inputs and plan source.
   absl::Status Write(agentd::internal::RunRecord* record, const std::vector<int>& steps, bool whole,
                      const std::string& idempotency_key);
+  absl::Status FromRocks(const rocksdb::Status& status, const char* what) const;
 
   StateStore* state_;
   RunStoreOptions options_;

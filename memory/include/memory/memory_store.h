@@ -30,6 +30,10 @@
 #include "memory/embedder.h"
 #include "memory/types.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace memory {
 
 struct MemoryStoreOptions {
@@ -44,6 +48,12 @@ struct MemoryStoreOptions {
   uint64_t index_save_interval = 4096;
   // Told each search's duration in seconds (the daemon's metrics). Optional.
   std::function<void(double seconds)> on_search;
+  // The Env the store's files (database and vector indexes) are written through; nullptr for
+  // the default. Tests pass one that fails on demand. Not owned; outlives the store.
+  rocksdb::Env* env = nullptr;
+  // Told when a vector index could not be saved (a full disk) where that costs nothing else:
+  // the store has the vectors, and the next open replays or rebuilds them. Optional.
+  std::function<void(const absl::Status& status)> on_index_not_saved;
 };
 
 class MemoryStore {
