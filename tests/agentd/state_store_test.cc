@@ -101,6 +101,11 @@ agentd::internal::RunRecord Record(const std::string& run_id) {
   return record;
 }
 
+// RunStore::Put borrows the record it writes.
+absl::Status Put(runs::RunStore& runs, agentd::internal::RunRecord record, const std::string& idempotency_key = "") {
+  return runs.Put(&record, idempotency_key);
+}
+
 agentd::v1::RunEvent Event(const std::string& run_id, uint64_t sequence) {
   agentd::v1::RunEvent event;
   event.set_run_id(run_id);
@@ -135,12 +140,12 @@ TEST(StateStoreTest, AFullDiskRefusesWritesByNameKeepsReadsAndWritesAgainOnceFre
   ASSERT_TRUE(store.ok()) << store.status();
   auto runs = runs::RunStore::Create(store->get());
   ASSERT_TRUE(runs.ok());
-  ASSERT_TRUE((*runs)->Put(Record("run-1")).ok());
+  ASSERT_TRUE(Put(**runs, Record("run-1")).ok());
   ASSERT_TRUE((*runs)->AppendEvent(Event("run-1", 1)).ok());
 
   disk->Fill();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    absl::Status put = (*runs)->Put(Record("run-full"), "key-full");
+    absl::Status put = Put(**runs, Record("run-full"), "key-full");
     EXPECT_EQ(put.code(), absl::StatusCode::kResourceExhausted) << put;
     EXPECT_THAT(put.message(), HasSubstr(options.path));
     EXPECT_THAT(put.message(), HasSubstr("is full"));
@@ -160,7 +165,7 @@ TEST(StateStoreTest, AFullDiskRefusesWritesByNameKeepsReadsAndWritesAgainOnceFre
   EXPECT_EQ((*runs)->ReadEvents("run-1", 0, 10, 1 << 20)->size(), 1u);
 
   disk->Free();
-  ASSERT_TRUE((*runs)->Put(Record("run-2")).ok());
+  ASSERT_TRUE(Put(**runs, Record("run-2")).ok());
   ASSERT_TRUE((*runs)->AppendEvent(Event("run-1", 2)).ok());
 
   auto holds_what_was_acknowledged = [](const std::string& path) {
@@ -201,16 +206,16 @@ TEST(StateStoreTest, AWriteFailingRightAfterAResumeIsWrittenOnceFreed) {
   auto store = StateStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status();
   auto runs = runs::RunStore::Create(store->get());
-  ASSERT_TRUE((*runs)->Put(Record("run-1")).ok());
+  ASSERT_TRUE(Put(**runs, Record("run-1")).ok());
   disk->Fill();
-  EXPECT_EQ((*runs)->Put(Record("run-full")).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Put(**runs, Record("run-full")).code(), absl::StatusCode::kResourceExhausted);
   // Room for the resume's table files, none for the WAL it starts.
   disk->Fill(".log");
-  EXPECT_EQ((*runs)->Put(Record("run-full-2")).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Put(**runs, Record("run-full-2")).code(), absl::StatusCode::kResourceExhausted);
   disk->Free();
-  absl::Status put = (*runs)->Put(Record("run-2"));
+  absl::Status put = Put(**runs, Record("run-2"));
   ASSERT_TRUE(put.ok()) << put;
-  ASSERT_TRUE((*runs)->Put(Record("run-3")).ok());
+  ASSERT_TRUE(Put(**runs, Record("run-3")).ok());
   ASSERT_TRUE((*store)->Close().ok());
   StateStoreOptions reopen;
   reopen.path = options.path;
@@ -233,13 +238,13 @@ TEST(StateStoreTest, AResumeRunningOutOfSpaceThenACrashLeavesADirectoryThatOpens
   auto store = StateStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status();
   auto runs = runs::RunStore::Create(store->get());
-  ASSERT_TRUE((*runs)->Put(Record("run-1")).ok());
+  ASSERT_TRUE(Put(**runs, Record("run-1")).ok());
   ASSERT_TRUE((*runs)->AppendEvent(Event("run-1", 1)).ok());
   disk->Fill();
-  EXPECT_EQ((*runs)->Put(Record("run-full")).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Put(**runs, Record("run-full")).code(), absl::StatusCode::kResourceExhausted);
   // Room for the resume's first table file and no more.
   disk->Fill(".sst", /*spared=*/1);
-  EXPECT_EQ((*runs)->Put(Record("run-2")).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Put(**runs, Record("run-2")).code(), absl::StatusCode::kResourceExhausted);
 
   StateStoreOptions crashed;
   crashed.path = CrashImage(options.path, dir.Join("crashed"));
