@@ -213,6 +213,70 @@ int main(int argc, char** argv) {
     out["mla_decode_attention"] = cases;
   }
 
+  // A prompt's attention: `rows` consecutive positions of one sequence, the last `rows` of a
+  // `prompt`-position context, by the decode kernel (a block per row and head, every cached row
+  // read once per row) and by PrefillAttention (16 rows share each chunk of cached rows), for
+  // MLA in the latent space and for GQA (Qwen3-30B-A3B: 32 query heads of 128 over 4 kv heads).
+  {
+    const int block_shift = 4;
+    const int64_t block_size = 1 << block_shift;
+    nlohmann::json cases = nlohmann::json::array();
+    struct Layout {
+      const char* what;
+      int64_t a_width, b_width;
+      AttentionArgs args;
+      int64_t q_width;
+    };
+    const std::vector<Layout> layouts = {
+        {"mla_latent", rank, rope,
+         AttentionArgs{.q_row_stride = heads * (rank + rope), .q_head_stride = rank + rope, .heads = static_cast<int>(heads),
+                       .group = static_cast<int>(heads), .score_a = static_cast<int>(rank),
+                       .score_b = static_cast<int>(rope), .kv_head_stride = 0, .values_from_a = true,
+                       .value_width = static_cast<int>(rank), .scale = 0.1f, .layer = 0},
+         heads * (rank + rope)},
+        {"gqa_32x128_over_4", 4 * 128, 4 * 128,
+         AttentionArgs{.q_row_stride = 32 * 128, .q_head_stride = 128, .heads = 32, .group = 8, .score_a = 128,
+                       .score_b = 0, .kv_head_stride = 128, .values_from_a = false, .value_width = 128,
+                       .scale = 0.088f, .layer = 0},
+         32 * 128}};
+    for (const Layout& layout : layouts) {
+      for (int64_t prompt : {512, 2048}) {
+        const int64_t rows = prompt, blocks = (prompt + block_size - 1) / block_size;
+        PagedKvLayout kv{.block_floats = block_size * (layout.a_width + layout.b_width), .block_shift = block_shift,
+                         .a_width = layout.a_width, .b_width = layout.b_width, .b_start = block_size * layout.a_width,
+                         .layers = 1};
+        kv.arena = Alloc<float>(blocks * kv.block_floats);
+        std::vector<int32_t> tables(blocks), starts(rows, 0), positions(rows);
+        std::iota(tables.begin(), tables.end(), 0);
+        std::iota(positions.begin(), positions.end(), 0);
+        int32_t *dtables, *dstarts, *dpositions;
+        CHECK_CUDA(cudaMalloc(&dtables, tables.size() * 4));
+        CHECK_CUDA(cudaMalloc(&dstarts, starts.size() * 4));
+        CHECK_CUDA(cudaMalloc(&dpositions, positions.size() * 4));
+        CHECK_CUDA(cudaMemcpy(dtables, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice));
+        CHECK_CUDA(cudaMemcpy(dstarts, starts.data(), starts.size() * 4, cudaMemcpyHostToDevice));
+        CHECK_CUDA(cudaMemcpy(dpositions, positions.data(), positions.size() * 4, cudaMemcpyHostToDevice));
+        AttentionArgs args = layout.args;
+        args.q = Alloc<float>(rows * layout.q_width);
+        args.out = Alloc<float>(rows * args.heads * args.value_width);
+        const KvRows where{dtables, dstarts, dpositions};
+        const double decode_ms =
+            TimeMs(std::max(3, iterations / 10), [&] { CHECK_CUDA(engine::cuda::PagedAttention(args, rows, kv, where, nullptr)); });
+        const double prefill_ms =
+            TimeMs(std::max(3, iterations / 10), [&] { CHECK_CUDA(engine::cuda::PrefillAttention(args, rows, kv, where, nullptr)); });
+        // Multiply-adds: each row scores and sums its visible positions, per head.
+        const double flops = 2.0 * args.heads * (args.score_a + args.score_b + args.value_width) * rows * (rows + 1) / 2.0;
+        cases.push_back({{"layout", layout.what}, {"rows", rows}, {"decode_kernel_us", decode_ms * 1e3},
+                         {"prefill_kernel_us", prefill_ms * 1e3}, {"speedup", decode_ms / prefill_ms},
+                         {"prefill_tflop_per_s", flops / (prefill_ms * 1e-3) / 1e12}});
+        for (void* p : std::initializer_list<void*>{kv.arena, dtables, dstarts, dpositions, const_cast<float*>(args.q), args.out}) {
+          cudaFree(p);
+        }
+      }
+    }
+    out["prefill_attention"] = cases;
+  }
+
   // Dense products through cuBLAS in bf16: the output head at decode batches (bandwidth) and a
   // prefill-sized dense MLP projection (compute).
   {

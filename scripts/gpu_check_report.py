@@ -107,6 +107,13 @@ def main(out):
         for c in bench.get("cublas_bf16", []):
             lines.append(f"| cuBLAS bf16 {c['what']} n={c['n']} ({c['tflop_per_s']:.1f} TFLOP/s) | {c['us']:.1f} | "
                          f"{c['weight_gb_per_s']:.0f} | {c['weight_gb_per_s'] / copy:.0%} |")
+        prefill = bench.get("prefill_attention", [])
+        if prefill:
+            lines += ["", "| prompt attention (rows = positions) | decode kernel µs | PrefillAttention µs | speed-up | TFLOP/s |",
+                      "| --- | --- | --- | --- | --- |"]
+            for c in prefill:
+                lines.append(f"| {c['layout']}, {c['rows']} rows | {c['decode_kernel_us']:.0f} | {c['prefill_kernel_us']:.0f} | "
+                             f"{c['speedup']:.1f}× | {c['prefill_tflop_per_s']:.1f} |")
         small = bench.get("small_ops_batch32_us", {})
         if small:
             lines += ["", "Small ops at batch 32 (µs): " + ", ".join(f"{k} {v:.1f}" for k, v in small.items())]

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -553,6 +554,34 @@ void CheckAttention(cudaStream_t stream, const PagedCase& c, AttentionArgs args,
   EXPECT_EQ(AttentionSplitFloats(2048, 16, 512), 0);
 }
 
+// A prompt's rows through PrefillAttention: runs of consecutive positions of sequence 1 (300
+// cached positions) — one row, a run from its start shorter than a tile, one across tile and
+// chunk edges, a long one, one ending at its last position — against the CPU reference.
+void CheckPrefillAttention(cudaStream_t stream, const PagedCase& c, AttentionArgs args, int64_t q_width) {
+  ASSERT_TRUE(PrefillAttentionSuits(args));
+  EXPECT_EQ(PrefillAttentionMinRows(), 16);
+  for (const auto& [begin, end] : std::vector<std::pair<int32_t, int32_t>>{{0, 1}, {0, 13}, {5, 38}, {40, 300}, {283, 300}}) {
+    const int64_t n = end - begin;
+    std::vector<int32_t> table_start(n, c.table_start_of_sequence[1]), positions(n);
+    std::iota(positions.begin(), positions.end(), begin);
+    std::vector<float> q = Random(n * args.heads * q_width, 21 + begin);
+    std::vector<float> want(n * args.heads * args.value_width);
+    std::vector<float> host_arena = c.arena;
+    AttentionArgs host_args = args;
+    host_args.q = q.data();
+    host_args.out = want.data();
+    reference::PagedAttention(host_args, n, c.Layout(host_arena.data()), {c.tables.data(), table_start.data(), positions.data()});
+    DeviceBuffer<float> darena(c.arena), dq(q), dout(want.size());
+    DeviceBuffer<int32_t> dtables(c.tables), dstart(table_start), dpos(positions);
+    args.q = dq.get();
+    args.out = dout.get();
+    ASSERT_EQ(PrefillAttention(args, n, c.Layout(darena.get()), {dtables.get(), dstart.get(), dpos.get()}, stream),
+              cudaSuccess);
+    ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << "PrefillAttention " << begin << ".." << end;
+    EXPECT_LT(RelativeError(dout.Download(), want), 1e-5) << "PrefillAttention, positions " << begin << ".." << end;
+  }
+}
+
 TEST_F(CudaOpsTest, GroupedQueryAttentionOverPagedBlocks) {
   const int kv_heads = 4, group = 4, d = 128;
   const PagedCase c(kv_heads * d, kv_heads * d);
@@ -560,6 +589,7 @@ TEST_F(CudaOpsTest, GroupedQueryAttentionOverPagedBlocks) {
                            .group = group, .score_a = d, .score_b = 0, .kv_head_stride = d, .values_from_a = false,
                            .value_width = d, .scale = 1.0f / std::sqrt(128.0f), .layer = 1};
   CheckAttention(stream_, c, args, d);
+  CheckPrefillAttention(stream_, c, args, d);
 }
 
 TEST_F(CudaOpsTest, LatentAttentionOverPagedBlocks) {
@@ -569,6 +599,7 @@ TEST_F(CudaOpsTest, LatentAttentionOverPagedBlocks) {
                            .group = heads, .score_a = rank, .score_b = rope, .kv_head_stride = 0,
                            .values_from_a = true, .value_width = rank, .scale = 0.07f, .layer = 0};
   CheckAttention(stream_, c, args, rank + rope);
+  CheckPrefillAttention(stream_, c, args, rank + rope);
 }
 
 // 20 heads (a second block of 4) and a latent of 1024 (more shared memory than the default 48 KiB).
@@ -579,6 +610,7 @@ TEST_F(CudaOpsTest, LatentAttentionWithUnevenHeadsAndAWideLatent) {
                            .group = heads, .score_a = rank, .score_b = rope, .kv_head_stride = 0,
                            .values_from_a = true, .value_width = rank, .scale = 0.05f, .layer = 1};
   CheckAttention(stream_, c, args, rank + rope);
+  EXPECT_FALSE(PrefillAttentionSuits(args));  // a latent of 1024 takes the other kernels
 }
 
 TEST_F(CudaOpsTest, KvWriteFillsTheRowsOfEachPosition) {

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <map>
 #include <utility>
+#include <vector>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -400,6 +401,14 @@ class CudaModel final : public Model {
                             cudaMemcpyHostToDevice, stream_),
             "upload");
 
+    // The runs of a prompt's rows long enough for PrefillAttention (none in a captured decode step).
+    prompt_runs_.clear();
+    if (options_.unverified_kernels) {
+      for (const Segment& s : segments) {
+        if (s.n >= PrefillAttentionMinRows()) prompt_runs_.push_back({s.row, s.n});
+      }
+    }
+
     // x: the residual stream, one row per new token.
     const DeviceWeights& w = *weights_;
     float* x = buffers_.x;
@@ -519,8 +528,11 @@ class CudaModel final : public Model {
                              .values_from_a = true, .value_width = static_cast<int>(rank), .scale = softmax_scale_,
                              .layer = layer, .out = b.context};
     if (options_.unverified_kernels) {
-      CUDA_OK(cuda::LatentAttention(args, n, kv_, where_, LatentAttentionSplits(n, static_cast<int>(heads)),
-                                    b.attention_partial, stream_),
+      const int splits = LatentAttentionSplits(n, static_cast<int>(heads));
+      CUDA_OK(Attend(args, n,
+                     [&](const AttentionArgs& part, int64_t rows, const KvRows& where) {
+                       return cuda::LatentAttention(part, rows, kv_, where, splits, b.attention_partial, stream_);
+                     }),
               "latent attention");
     } else {
       CUDA_OK(PagedAttentionSplit(args, n, kv_, where_, AttentionSplits(n, static_cast<int>(heads)), b.attention_partial,
@@ -556,10 +568,43 @@ class CudaModel final : public Model {
                              .group = static_cast<int>(heads / kv_heads), .score_a = static_cast<int>(d), .score_b = 0,
                              .kv_head_stride = d, .values_from_a = false, .value_width = static_cast<int>(d),
                              .scale = softmax_scale_, .layer = layer, .out = b.attended};
-    CUDA_OK(PagedAttentionSplit(args, n, kv_, where_, AttentionSplits(n, static_cast<int>(heads)), b.attention_partial,
-                                stream_),
+    const int splits = AttentionSplits(n, static_cast<int>(heads));
+    CUDA_OK(Attend(args, n,
+                   [&](const AttentionArgs& part, int64_t rows, const KvRows& where) {
+                     return PagedAttentionSplit(part, rows, kv_, where, splits, b.attention_partial, stream_);
+                   }),
             "attention");
     return Linear(b.attended, n, w.o, buffers_.x, /*accumulate=*/true);
+  }
+
+  // The attention of the pass's n rows: each prompt run (prompt_runs_) through PrefillAttention,
+  // which reads a chunk of cached rows once for 16 of its rows, and the rows between through
+  // `others` (the decode kernels, over a sub-range of the rows; their splits are those of all n
+  // rows, which the partials were sized for, and fewer rows need no more of them).
+  cudaError_t Attend(const AttentionArgs& args, int64_t n,
+                     const std::function<cudaError_t(const AttentionArgs&, int64_t, const KvRows&)>& others) {
+    const bool prefill = !prompt_runs_.empty() && PrefillAttentionSuits(args);
+    if (!prefill) return others(args, n, where_);
+    auto part = [&](int64_t row) {
+      AttentionArgs moved = args;
+      moved.q = args.q + row * args.q_row_stride;
+      moved.out = args.out + row * args.heads * static_cast<int64_t>(args.value_width);
+      return moved;
+    };
+    auto where = [&](int64_t row) {
+      return KvRows{.tables = where_.tables, .table_start = where_.table_start + row, .positions = where_.positions + row};
+    };
+    int64_t row = 0;
+    for (const auto& [first, count] : prompt_runs_) {
+      if (first > row) {
+        const cudaError_t before = others(part(row), first - row, where(row));
+        if (before != cudaSuccess) return before;
+      }
+      const cudaError_t run = PrefillAttention(part(first), count, kv_, where(first), stream_);
+      if (run != cudaSuccess) return run;
+      row = first + count;
+    }
+    return row < n ? others(part(row), n - row, where(row)) : cudaSuccess;
   }
 
   // out (+)= down(silu(gate · h) ⊙ (up · h)); by default x += it.
@@ -639,6 +684,8 @@ class CudaModel final : public Model {
   float* host_hidden_ = nullptr;
   PagedKvLayout kv_;
   KvRows where_;
+  // This pass's prompt runs (first row, rows) that PrefillAttention takes; see Attend.
+  std::vector<std::pair<int64_t, int64_t>> prompt_runs_;
   // Decode steps' graphs by (batch size, table capacity), with what each was captured over.
   struct GraphKey {
     float* const* block_bases;

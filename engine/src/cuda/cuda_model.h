@@ -24,7 +24,8 @@ struct CudaModelOptions {
   bool bf16 = true;
   // Kernels written and compiled but not yet run on a GPU (docs/gpu.md), off until a device
   // run's tests pass: MLA attention with a block's heads sharing each cached row
-  // (LatentAttention) and the routed experts on the tensor cores over 16 tokens. Default false:
+  // (LatentAttention), a prompt's attention with 16 rows sharing each cached row
+  // (PrefillAttention) and the routed experts on the tensor cores over 16 tokens. Default false:
   // PagedAttentionSplit and the SIMT expert kernel, both checked on an H200.
   bool unverified_kernels = false;
 };

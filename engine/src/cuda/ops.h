@@ -179,6 +179,15 @@ cudaError_t LatentAttention(const AttentionArgs& args, int64_t rows, const Paged
 // Its splits (a block takes 16 heads, so a decode step needs more of them) and their partials.
 int LatentAttentionSplits(int64_t rows, int heads);
 int64_t LatentAttentionSplitFloats(int64_t rows, int heads, int value_width);
+// A prompt's attention: rows [0, rows) must be consecutive positions of one sequence (one
+// block table, positions increasing by one). A block takes 16 of them and one head, and reads
+// each chunk of cached rows once for the 16 (PagedAttention reads them once per row); the same
+// formula and results as PagedAttention. Suits keys of up to 1152 floats and values of up to 512
+// (GQA heads, MLA's latent); PrefillAttentionMinRows is the tile, below which it saves nothing.
+bool PrefillAttentionSuits(const AttentionArgs& args);
+int64_t PrefillAttentionMinRows();
+cudaError_t PrefillAttention(const AttentionArgs& args, int64_t rows, const PagedKvLayout& kv, const KvRows& where,
+                             cudaStream_t stream);
 // The splits for `rows` rows of `heads` heads (enough blocks to fill the GPU at decode, 1 for
 // a prefill's many rows), and the partials' floats they need.
 int AttentionSplits(int64_t rows, int heads);
