@@ -1113,9 +1113,14 @@ plan{
     -- another model keeps the style it started with.
     local outline = ctx.step("outline", function()
       local style = requested_style
+      local info = ctx.llm.info()
       if style == "auto" then
-        local info = ctx.llm.info()
         style = (info.loaded and info.writing_style == "extractive") and "extractive" or "abstractive"
+      elseif style == "abstractive" and info.loaded and info.writing_style == "extractive" then
+        -- Asked for, so done; but the reader should know why the text reads as it does.
+        ctx.warn("inputs.style: abstractive asked of " .. tostring(info.name or "the model") ..
+                 ", whose card says it writes only extractively (it is too small to write free text worth reading); " ..
+                 "style \"auto\" or \"extractive\" quotes the sources instead")
       end
       local result = style == "extractive" and extractive_outline(ctx, c) or abstractive_outline(ctx, c)
       result.style = style

@@ -550,6 +550,13 @@ TEST_F(AgentServiceTest, AbstractiveStyleRunsOnTheShippedModelWhenAsked) {
   ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
   EXPECT_EQ(Json::parse(FindStep(run, "outline")->output_json())["style"], "abstractive");
   EXPECT_THAT(run.artifact().content(), HasSubstr("## References"));
+  // Done as asked, with a warning that says why the text reads as it does: the shipped model's
+  // card says it writes only extractively.
+  std::string warnings;
+  for (const RunEvent& e : AllEvents(started.run_id(), false)) {
+    if (e.has_warning()) warnings += e.warning().message() + "\n";
+  }
+  EXPECT_THAT(warnings, HasSubstr("inputs.style: abstractive asked of")) << warnings;
   // The report plan declares its inputs: a style it does not know is refused before a run exists.
   StartRunRequest bad;
   bad.set_plan("report");
