@@ -611,6 +611,35 @@ TEST(SentenceRankerTest, AQuestionOfWhereIsAnsweredByASentenceThatNamesAPlace) {
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("Rotterdam"));
 }
 
+TEST(SentenceRankerTest, TheQuestionsWordsSaidUnbrokenOutrankTheSameWordsAboutAPart) {
+  // Both hold every term of the question; the second says "我国游戏市场实际销售收入" unbroken, the
+  // first only of the mobile game market ("我国移动游戏市场…"), a part of what was asked.
+  const std::vector<PassageInput> passages = {
+      {.text = "2024年4月，我国移动游戏市场实际销售收入159.05亿元、同比-6.2%，客户端游戏市场实际销售收入56.42亿元、"
+               "同比+2.1%。2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%，虽增速较3月有所回升，但仍为负值。",
+       .starts_at_sentence = true},
+  };
+  // As the shipped embedder did, the vector half likes the part's sentence better (0.9 against 1).
+  class LikesThePart final : public Embedder {
+   public:
+    std::string model_name() const override { return "likes-the-part"; }
+    int dimension() const override { return 2; }
+    absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+      std::vector<std::vector<float>> out;
+      for (const std::string& t : texts) {
+        out.push_back(t.find("224.32") != std::string::npos ? std::vector<float>{0.9f, 0.436f} : std::vector<float>{1, 0});
+      }
+      return out;
+    }
+  } embedder;
+  for (Embedder* e : {static_cast<Embedder*>(nullptr), static_cast<Embedder*>(&embedder)}) {
+    auto ranked = RankSentences(e, "2024年4月我国游戏市场实际销售收入是多少？", passages, {.k = 2});
+    ASSERT_TRUE(ranked.ok());
+    ASSERT_EQ(ranked->sentences.size(), 2u);
+    EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("224.32")) << (e == nullptr ? "words alone" : "with vectors");
+  }
+}
+
 TEST(SentenceRankerTest, APastFormAndANumberInWordsMeetTheQuestionsWords) {
   // "fell" meets "fall", "Four" meets "4": the answers share the question's verb and number only
   // through their other forms.
