@@ -95,12 +95,16 @@ absl::Status ReadEngine(const std::string& path, const Json& object, EngineServi
       status = ReadUnsigned(path, object, key, display, &engine->kv_cache_mb);
     } else if (key == "max_running") {
       status = ReadUnsigned(path, object, key, display, &engine->max_running);
+    } else if (key == "max_running_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_running_per_tenant);
     } else if (key == "max_batch_tokens") {
       status = ReadUnsigned(path, object, key, display, &engine->max_batch_tokens);
     } else if (key == "max_waiting") {
       status = ReadUnsigned(path, object, key, display, &engine->max_waiting);
     } else if (key == "max_streams") {
       status = ReadUnsigned(path, object, key, display, &engine->max_streams);
+    } else if (key == "max_streams_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &engine->max_streams_per_tenant);
     } else if (key == "prefix_caching") {
       if (!value.is_boolean()) {
         status = KeyError(path, display, "must be true or false");
@@ -218,12 +222,18 @@ absl::Status DaemonOptions::Validate() const {
   if (engine.max_running == 0 || engine.max_running > 1024) {
     return absl::InvalidArgumentError("engine.max_running must be between 1 and 1024");
   }
+  if (engine.max_running_per_tenant > engine.max_running) {
+    return absl::InvalidArgumentError("engine.max_running_per_tenant must be at most engine.max_running");
+  }
   if (engine.max_batch_tokens == 0 || engine.max_batch_tokens > 65536) {
     return absl::InvalidArgumentError("engine.max_batch_tokens must be between 1 and 65536");
   }
   if (engine.max_waiting > 1000000) return absl::InvalidArgumentError("engine.max_waiting must be at most 1000000");
   if (engine.max_streams == 0 || engine.max_streams > 4096) {
     return absl::InvalidArgumentError("engine.max_streams must be between 1 and 4096");
+  }
+  if (engine.max_streams_per_tenant > engine.max_streams) {
+    return absl::InvalidArgumentError("engine.max_streams_per_tenant must be at most engine.max_streams");
   }
   if (!draft_model_dir.empty() && model_dir.empty()) {
     return absl::InvalidArgumentError("draft_model needs a model (--model) to draft for");

@@ -4,11 +4,13 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +63,33 @@ absl::Status PublishPortFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+// engine.max_streams_per_tenant, 0 resolved: with two tenants or more a quarter of the streams
+// each (StreamRun's 64 of an unbounded number, the viewer's quarter per token), so three
+// tenants streaming all they may still leave the fourth a quarter; one tenant takes them all.
+bool ServesSeveralTenants(const DaemonOptions& options) {
+  std::set<std::string> tenants;
+  for (const ApiToken& token : options.api_tokens) tenants.insert(token.tenant);
+  return tenants.size() > 1;
+}
+
+services::ModelServiceOptions ModelServiceOptionsFor(const DaemonOptions& options) {
+  services::ModelServiceOptions service{.max_streams = options.engine.max_streams,
+                                        .max_streams_per_tenant = options.engine.max_streams_per_tenant};
+  if (service.max_streams_per_tenant == 0 && ServesSeveralTenants(options)) {
+    service.max_streams_per_tenant = std::max<uint64_t>(1, service.max_streams / 4);
+  }
+  return service;
+}
+
+// engine.max_running_per_tenant, 0 resolved: with two tenants or more a quarter of the batch
+// stays free for the others (4 of 16), which their requests take at the next pass.
+int MaxRunningPerTenant(const DaemonOptions& options) {
+  const uint64_t max_running = options.engine.max_running;
+  if (options.engine.max_running_per_tenant > 0) return static_cast<int>(options.engine.max_running_per_tenant);
+  if (!ServesSeveralTenants(options)) return 0;
+  return static_cast<int>(std::max<uint64_t>(1, max_running - max_running / 4));
+}
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* setting) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(setting, " ", path, ": cannot read"));
@@ -107,6 +136,7 @@ class ServerImpl final : public Server {
                                            .device = options_.engine.device};
       const EngineServingOptions& serving = options_.engine;
       engine_options.scheduler = {.max_running = static_cast<int>(serving.max_running),
+                                  .max_running_per_tenant = MaxRunningPerTenant(options_),
                                   .max_batch_tokens = static_cast<int64_t>(serving.max_batch_tokens),
                                   .max_waiting = static_cast<int>(serving.max_waiting),
                                   .kv_cache_bytes = serving.kv_cache_mb << 20,
@@ -209,7 +239,7 @@ class ServerImpl final : public Server {
     agent_service_ = std::make_unique<services::AgentServiceImpl>(&env_, run_manager_.get());
     memory_service_ = std::make_unique<services::MemoryServiceImpl>(&env_, memory_store_.get());
     model_service_ = std::make_unique<services::ModelServiceImpl>(&env_, engine_.get(), embedding_engine_.get(),
-                                                                   options_.engine.max_streams);
+                                                                   ModelServiceOptionsFor(options_));
     tool_service_ = std::make_unique<services::ToolServiceImpl>(
         &env_, tool_registry_.get(),
         [memory, engine](const std::string& tenant) { return MakeScriptServices(memory, engine, tenant); });

@@ -72,6 +72,12 @@ TEST(DaemonOptionsTest, ValidateNamesTheSetting) {
   options.engine.max_streams = 5000;
   EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams"));
   options.engine.max_streams = 256;
+  options.engine.max_streams_per_tenant = 257;
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_streams_per_tenant"));
+  options.engine.max_streams_per_tenant = 0;
+  options.engine.max_running_per_tenant = 17;
+  EXPECT_THAT(options.Validate().message(), HasSubstr("engine.max_running_per_tenant"));
+  options.engine.max_running_per_tenant = 0;
   options.engine.quantize = "q3";
   EXPECT_THAT(options.Validate().message(), HasSubstr("engine.quantize \"q3\""));
   options.engine.quantize = "q8";

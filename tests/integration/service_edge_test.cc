@@ -336,6 +336,73 @@ TEST(ServiceEdgeTest, OneTenantsOpenStreamsAreBounded) {
   }
 }
 
+// Generate/Chat streams each hold one of the daemon's engine.max_streams slots (gRPC and HTTP
+// together) for as long as they are open. One tenant holding all of them (256 long generations)
+// had every other tenant's generation calls refused; with two tenants configured each may now
+// hold a quarter (here 2 of 8).
+TEST(ServiceEdgeTest, OneTenantsGenerationStreamsLeaveOtherTenantsServed) {
+  TempDir dir;
+  testing_support::WriteFile(dir.Join("config.json"),
+                             Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                                        {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}},
+                                  {"engine", {{"max_streams", 8}}}}
+                                 .dump());
+  DaemonProcess daemon = StartDaemonOrThrow(
+      dir.Join("data"), {"--config", dir.Join("config.json"), "--model", "default"});
+  auto acme = Connect(daemon, "token-of-acme-0000001");
+  auto globex = Connect(daemon, "token-of-globex-00001");
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<GenerateResponse>> reader;
+  };
+  // A stream acme reads once: the shipped model takes seconds for 1000 tokens, so it is still
+  // streaming while the few milliseconds of checks below run.
+  auto open = [](sdk::Client& client, Stream* stream) {
+    GenerateRequest request;
+    request.set_prompt("The market for AI agents");
+    request.set_max_tokens(1000);
+    request.set_logprobs(20);
+    stream->context = client.NewContext(false);
+    stream->reader = client.models().Generate(stream->context.get(), request);
+    GenerateResponse first;
+    return stream->reader->Read(&first);
+  };
+  std::vector<Stream> held;
+  grpc::Status refused;
+  for (int i = 0; i < 8; ++i) {
+    Stream stream;
+    if (!open(*acme, &stream)) {
+      refused = stream.reader->Finish();
+      break;
+    }
+    held.push_back(std::move(stream));
+  }
+  EXPECT_EQ(held.size(), 2u);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("tenant acme already has 2 generation calls streaming"));
+  EXPECT_THAT(refused.error_message(), HasSubstr("engine.max_streams_per_tenant"));
+
+  // Globex is served while acme holds all it may.
+  GenerateRequest small;
+  small.set_prompt("ok");
+  small.set_max_tokens(2);
+  auto context = globex->NewContext(false);
+  auto reader = globex->models().Generate(context.get(), small);
+  GenerateResponse response;
+  while (reader->Read(&response)) {
+  }
+  const grpc::Status served = reader->Finish();
+  EXPECT_TRUE(served.ok()) << served.error_message();
+
+  for (Stream& stream : held) stream.context->TryCancel();
+  for (Stream& stream : held) {
+    while (stream.reader->Read(&response)) {
+    }
+    const grpc::StatusCode code = stream.reader->Finish().error_code();
+    EXPECT_TRUE(code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::OK) << code;
+  }
+}
+
 // agentctl reads the files it is given whatever they are: a FIFO made `memory ingest` and
 // `run --plan-file` wait for ever, /dev/zero was read until memory ran out, and a file larger
 // than the daemon takes was read whole and sent. Each is now refused by what it is, at once.

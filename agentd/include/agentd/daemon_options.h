@@ -51,6 +51,11 @@ struct EngineServingOptions {
   uint64_t kv_cache_mb = 2048;
   // Requests in the running batch at once. Default 16.
   uint64_t max_running = 16;
+  // Of those, the most one tenant's may hold; the rest stay free for the other tenants, so one
+  // tenant's long generations cannot keep every other tenant waiting for the first of them to
+  // end. 0 (the default): three quarters of max_running (at least 1) when auth.tokens name two
+  // tenants or more, all of it otherwise. At most max_running.
+  uint64_t max_running_per_tenant = 0;
   // Tokens per forward pass (longer prompts are prefilled in chunks). Default 256.
   uint64_t max_batch_tokens = 256;
   // Requests waiting for a batch slot; more are refused with RESOURCE_EXHAUSTED. Default 256.
@@ -61,6 +66,12 @@ struct EngineServingOptions {
   // its tokens); one more is refused with RESOURCE_EXHAUSTED, so no number of clients can make
   // the daemon start unbounded threads. Default 256; 1..4096.
   uint64_t max_streams = 256;
+  // Of max_streams, the most one tenant may stream at once (gRPC and HTTP together); one more
+  // of its calls is RESOURCE_EXHAUSTED naming this setting. Without it one tenant holding every
+  // stream (256 long generations) had every other tenant's generation calls refused. 0 (the default): a quarter of max_streams (at least 1)
+  // when auth.tokens name two tenants or more, all of it otherwise (one tenant shares with
+  // nobody). At most max_streams.
+  uint64_t max_streams_per_tenant = 0;
 };
 
 struct ApiToken {

@@ -309,10 +309,9 @@ class HttpFrontendImpl : public HttpFrontend {
       status = absl::ResourceExhaustedError("too many requests in flight for this API token; retry shortly");
     }
     if (status.ok() && options_.stream_slots != nullptr) {
-      std::optional<services::StreamSlots::Slot> generation = options_.stream_slots->TryTake();
-      if (!generation) {
-        status = absl::ResourceExhaustedError(absl::StrCat("the server is generating for ", options_.stream_slots->capacity(),
-                                                           " requests already (engine.max_streams); retry shortly"));
+      absl::StatusOr<services::StreamSlots::Slot> generation = options_.stream_slots->TryTake(*tenant);
+      if (!generation.ok()) {
+        status = absl::ResourceExhaustedError(absl::StrCat(generation.status().message(), "; retry shortly"));
       } else {
         (*slot)->generation.emplace(std::move(*generation));
       }

@@ -226,14 +226,15 @@ grpc::Status ModelServiceImpl::CheckModel(const std::string& requested) const {
   return grpc::Status::OK;
 }
 
-std::optional<StreamSlots::Slot> ModelServiceImpl::TakeStreamSlot(const char* method, grpc::Status* status) {
-  std::optional<StreamSlots::Slot> slot = streams_.TryTake();
-  if (!slot) {
+std::optional<StreamSlots::Slot> ModelServiceImpl::TakeStreamSlot(const char* method, const std::string& tenant,
+                                                                   grpc::Status* status) {
+  absl::StatusOr<StreamSlots::Slot> slot = streams_.TryTake(tenant);
+  if (!slot.ok()) {
     *status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                           absl::StrCat(method, ": ", streams_.capacity(),
-                                        " generation calls are streaming already (engine.max_streams); retry later"));
+                           absl::StrCat(method, ": ", slot.status().message(), "; retry later"));
+    return std::nullopt;
   }
-  return slot;
+  return std::move(*slot);
 }
 
 grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::CallbackServerContext* context,
@@ -249,7 +250,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Generate(grpc::Cal
   if (status.ok()) status = CheckModel(request->model());
   if (status.ok()) status = CheckUnsupported(request->speculation(), request->response_format(), engine_->info());
   std::optional<StreamSlots::Slot> slot;
-  if (status.ok()) slot = TakeStreamSlot("ModelService.Generate", &status);
+  if (status.ok()) slot = TakeStreamSlot("ModelService.Generate", tenant, &status);
   if (!status.ok()) {
     LogRefusedCall("ModelService.Generate", status);
     return new FinishedWriteReactor<GenerateResponse>(status);
@@ -302,7 +303,7 @@ grpc::ServerWriteReactor<GenerateResponse>* ModelServiceImpl::Chat(grpc::Callbac
     status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the loaded model's tokenizer has no chat format");
   }
   std::optional<StreamSlots::Slot> slot;
-  if (status.ok()) slot = TakeStreamSlot("ModelService.Chat", &status);
+  if (status.ok()) slot = TakeStreamSlot("ModelService.Chat", tenant, &status);
   if (!status.ok()) {
     LogRefusedCall("ModelService.Chat", status);
     return new FinishedWriteReactor<GenerateResponse>(status);

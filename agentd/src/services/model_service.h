@@ -10,14 +10,25 @@
 
 namespace agentd::services {
 
+struct ModelServiceOptions {
+  // Generate/Chat calls streaming at once, over all tenants (each holds a thread); more are
+  // RESOURCE_EXHAUSTED. Default 256.
+  uint64_t max_streams = 256;
+  // Of those, the most one tenant may hold, so that one tenant's streams cannot refuse every
+  // other tenant's; 0 (the default): all of max_streams.
+  uint64_t max_streams_per_tenant = 0;
+};
+
 class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService {
  public:
   // `engine` may be null (no model loaded); `embedding_engine` is the --embedding-model or null
-  // (the model embeds). Both must outlive the service. At most `max_streams` Generate/Chat calls
-  // stream at once (each holds a thread); more are RESOURCE_EXHAUSTED.
+  // (the model embeds). Both must outlive the service.
   ModelServiceImpl(const RpcEnvironment* env, engine::Engine* engine, engine::Engine* embedding_engine = nullptr,
-                   uint64_t max_streams = 256)
-      : env_(*env), engine_(engine), embedding_engine_(embedding_engine), streams_(max_streams) {}
+                   const ModelServiceOptions& options = {})
+      : env_(*env),
+        engine_(engine),
+        embedding_engine_(embedding_engine),
+        streams_(options.max_streams, options.max_streams_per_tenant) {}
 
   grpc::ServerWriteReactor<agentd::v1::GenerateResponse>* Generate(
       grpc::CallbackServerContext* context, const agentd::v1::GenerateRequest* request) override;
@@ -45,8 +56,9 @@ class ModelServiceImpl final : public agentd::v1::ModelService::CallbackService 
   // The engine Embed uses for `requested`: the embedding model by default or by name, else the
   // model (as CheckModel allows it). Null with *status set when there is none.
   engine::Engine* EmbeddingEngine(const std::string& requested, grpc::Status* status) const;
-  // A stream slot for `method`, or RESOURCE_EXHAUSTED when all are taken.
-  std::optional<StreamSlots::Slot> TakeStreamSlot(const char* method, grpc::Status* status);
+  // A stream slot of `tenant`'s for `method`, or RESOURCE_EXHAUSTED when all are taken or the
+  // tenant holds its share.
+  std::optional<StreamSlots::Slot> TakeStreamSlot(const char* method, const std::string& tenant, grpc::Status* status);
 
   const RpcEnvironment& env_;
   engine::Engine* engine_;

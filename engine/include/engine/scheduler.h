@@ -36,12 +36,25 @@ namespace engine {
 struct SchedulerOptions {
   // Sequences in the running batch at once. Default 16.
   int max_running = 16;
+  // Of those, the most one tenant's requests may hold. A request keeps its place until it ends,
+  // so a tenant whose requests filled the batch with long generations kept every other tenant
+  // waiting for the first of them to end (an 8-token request waited 86 s behind sixteen of
+  // 1,000 tokens on the shipped model; with a long context, hours). Below max_running, the
+  // places left over are the other tenants' whenever they ask. 0 (the default): max_running.
+  int max_running_per_tenant = 0;
   // Tokens per forward pass; prompts longer than what is left of it are prefilled in chunks
   // over several passes. Default 256.
   int64_t max_batch_tokens = 256;
-  // Requests waiting to join the batch; one more is refused with RESOURCE_EXHAUSTED.
-  // Default 256.
+  // Requests waiting to join the batch; one more is refused with RESOURCE_EXHAUSTED, unless
+  // its tenant has fewer than waiting_reserved_per_tenant waiting. Default 256.
   int max_waiting = 256;
+  // Places every tenant has in the queue however full others have made it: without them one
+  // tenant's requests (streams, runs and embedding slices together) filled the queue and every
+  // other tenant was refused until they drained. The queue then holds at most max_waiting plus
+  // this (plus one Encode slice) per tenant; tenants are the daemon's configured ones. A request
+  // (or Encode slice) is refused only when the queue is full and its tenant already has this
+  // many waiting. Default 32; 0: none.
+  int waiting_reserved_per_tenant = 32;
   // KV memory: the pool's size in bytes (rounded down to whole blocks). Default 2 GiB.
   uint64_t kv_cache_bytes = 2ull << 30;
   // Positions per KV block (a power of two). Default 16.

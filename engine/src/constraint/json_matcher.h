@@ -64,6 +64,10 @@ class CompiledSchema {
   const SchemaNode* any_scalar_literal_ = nullptr;
 };
 
+// INVALID_ARGUMENT when the schema lets the matcher hold more than 16 alternatives alive at
+// once (each costs a pass over the vocabulary per token). Compile checks it.
+absl::Status CheckOpenAlternatives(const CompiledSchema& schema);
+
 class JsonMatcher {
  public:
   explicit JsonMatcher(std::shared_ptr<const CompiledSchema> schema);

@@ -92,10 +92,17 @@ class BatchScheduler final : public Scheduler {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stop_) return absl::UnavailableError("the engine is shutting down");
-      if (waiting_ >= options_.max_waiting) {
+      // A full queue still takes a tenant that has fewer than its reserved places waiting, so
+      // one tenant filling it cannot refuse the others (admission is round robin, so those few
+      // are served in turn with the full tenant's).
+      auto queue = queues_.find(tenant);
+      const int mine = queue == queues_.end() ? 0 : static_cast<int>(queue->second.size());
+      // (A tenant alone has all of waiting_, so for it this is the plain bound.)
+      const int reserved = std::min(options_.waiting_reserved_per_tenant, options_.max_waiting);
+      if (waiting_ >= options_.max_waiting && mine >= reserved) {
         ++stats_.rejected_queue_full;
-        return absl::ResourceExhaustedError(
-            absl::StrCat("the engine's queue is full (", waiting_, " requests waiting); retry later"));
+        return absl::ResourceExhaustedError(absl::StrCat("the engine's queue is full (", waiting_,
+                                                         " requests waiting, ", mine, " of them this tenant's); retry later"));
       }
       for (const auto& job : jobs) queues_[tenant].push_back(job);
       waiting_ += static_cast<int>(jobs.size());
@@ -229,13 +236,21 @@ class BatchScheduler final : public Scheduler {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (waiting_ == 0 || static_cast<int>(running_.size()) >= options_.max_running) return;
-        // Round robin: the first non-empty queue after the tenant admitted last.
+        std::map<std::string, int> running_by_tenant;
+        for (const auto& running : running_) ++running_by_tenant[running->options.tenant];
+        const int per_tenant = options_.max_running_per_tenant > 0 ? options_.max_running_per_tenant
+                                                                  : options_.max_running;
+        // Round robin: the first non-empty queue after the tenant admitted last, of a tenant
+        // that holds fewer than its share of the batch.
         auto it = queues_.upper_bound(last_tenant_);
-        for (size_t tried = 0; tried <= queues_.size(); ++tried) {
+        bool found = false;
+        for (size_t tried = 0; tried <= queues_.size() && !found; ++tried) {
           if (it == queues_.end()) it = queues_.begin();
-          if (!it->second.empty()) break;
-          ++it;
+          if (it == queues_.end()) break;
+          found = !it->second.empty() && running_by_tenant[it->first] < per_tenant;
+          if (!found) ++it;
         }
+        if (!found) return;
         job = it->second.front();
         const std::string tenant = it->first;
         it->second.pop_front();
@@ -532,7 +547,13 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(Model& model, const
                                                              const SchedulerOptions& options) {
   if (options.max_running < 1) return absl::InvalidArgumentError("max_running: must be at least 1");
   if (options.max_batch_tokens < 1) return absl::InvalidArgumentError("max_batch_tokens: must be at least 1");
+  if (options.max_running_per_tenant < 0 || options.max_running_per_tenant > options.max_running) {
+    return absl::InvalidArgumentError("max_running_per_tenant: must be between 0 and max_running");
+  }
   if (options.max_waiting < 0) return absl::InvalidArgumentError("max_waiting: must not be negative");
+  if (options.waiting_reserved_per_tenant < 0) {
+    return absl::InvalidArgumentError("waiting_reserved_per_tenant: must not be negative");
+  }
   if (options.block_size < 1 || (options.block_size & (options.block_size - 1)) != 0) {
     return absl::InvalidArgumentError("block_size: must be a power of two");
   }
