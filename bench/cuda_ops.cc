@@ -61,6 +61,14 @@ T* Alloc(size_t n, uint32_t seed = 1) {
   return p;
 }
 
+// A copy of `host` in device memory.
+int32_t* Upload(const std::vector<int32_t>& host) {
+  int32_t* p = nullptr;
+  CHECK_CUDA(cudaMalloc(&p, std::max<size_t>(host.size(), 1) * sizeof(int32_t)));
+  CHECK_CUDA(cudaMemcpy(p, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
+  return p;
+}
+
 // Median milliseconds of `iterations` runs of `op` (after one warm-up), timed with events.
 double TimeMs(int iterations, const std::function<void()>& op) {
   cudaEvent_t start, stop;
@@ -183,13 +191,7 @@ int main(int argc, char** argv) {
       std::vector<int32_t> tables(blocks), starts(batch), positions(batch, context - 1);
       std::iota(tables.begin(), tables.end(), 0);
       for (int64_t b = 0; b < batch; ++b) starts[b] = static_cast<int32_t>(b * blocks_per_seq);
-      int32_t *dtables, *dstarts, *dpositions;
-      CHECK_CUDA(cudaMalloc(&dtables, tables.size() * 4));
-      CHECK_CUDA(cudaMalloc(&dstarts, starts.size() * 4));
-      CHECK_CUDA(cudaMalloc(&dpositions, positions.size() * 4));
-      CHECK_CUDA(cudaMemcpy(dtables, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice));
-      CHECK_CUDA(cudaMemcpy(dstarts, starts.data(), starts.size() * 4, cudaMemcpyHostToDevice));
-      CHECK_CUDA(cudaMemcpy(dpositions, positions.data(), positions.size() * 4, cudaMemcpyHostToDevice));
+      int32_t *dtables = Upload(tables), *dstarts = Upload(starts), *dpositions = Upload(positions);
       float* q = Alloc<float>(batch * heads * (rank + rope));
       float* o = Alloc<float>(batch * heads * rank);
       const AttentionArgs args{.q = q, .q_row_stride = heads * (rank + rope), .q_head_stride = rank + rope,
@@ -249,13 +251,7 @@ int main(int argc, char** argv) {
         std::vector<int32_t> tables(blocks), starts(rows, 0), positions(rows);
         std::iota(tables.begin(), tables.end(), 0);
         std::iota(positions.begin(), positions.end(), 0);
-        int32_t *dtables, *dstarts, *dpositions;
-        CHECK_CUDA(cudaMalloc(&dtables, tables.size() * 4));
-        CHECK_CUDA(cudaMalloc(&dstarts, starts.size() * 4));
-        CHECK_CUDA(cudaMalloc(&dpositions, positions.size() * 4));
-        CHECK_CUDA(cudaMemcpy(dtables, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice));
-        CHECK_CUDA(cudaMemcpy(dstarts, starts.data(), starts.size() * 4, cudaMemcpyHostToDevice));
-        CHECK_CUDA(cudaMemcpy(dpositions, positions.data(), positions.size() * 4, cudaMemcpyHostToDevice));
+        int32_t *dtables = Upload(tables), *dstarts = Upload(starts), *dpositions = Upload(positions);
         AttentionArgs args = layout.args;
         args.q = Alloc<float>(rows * layout.q_width);
         args.out = Alloc<float>(rows * args.heads * args.value_width);
