@@ -460,6 +460,7 @@ local function extractive(ctx, inputs, c, outline)
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
   local max_sentences = c.max_sentences
   local separator = lang == "zh" and "" or " "
+  local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
 
   local evidence = ctx.map("search", outline.sections, function(section, i)
     local queries = {section.heading, section.question}
@@ -758,6 +759,9 @@ local function extractive(ctx, inputs, c, outline)
     -- (The best-ranked the section kept: the best itself may have gone as the restatement of a
     -- longer one, "2023年生成式AI总投资额达到252.3亿美元、同比+785.3%。" of "2023 年以来，伴随以
     -- ChatGPT 为代表的大模型持续获得关注，生成式 AI 总投资额达到 252.3 亿美元、同比+785.3%。")
+    -- A topic put as a question ("What did a stationary LFP battery pack cost per kWh?") wants its
+    -- answer first: there the lead-in follows it ("Falling cell prices drove the boom." opened
+    -- that report, its $97 second).
     local best
     for _, s in ipairs(candidates) do
       if holds(s.text) then best = s.text break end
@@ -768,7 +772,7 @@ local function extractive(ctx, inputs, c, outline)
           local first = k
           local before, lead = where[kept[k - 1].text], where[kept[k].text]
           if kept[k - 1].citation == kept[k].citation and before and lead and before["end"] <= lead.start
-             and lead.start - before["end"] <= 3 and not before.text:find("%d") then
+             and lead.start - before["end"] <= 3 and not before.text:find("%d") and not asked then
             first = k - 1
           end
           to_front(first, k)

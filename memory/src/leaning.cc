@@ -16,10 +16,13 @@ namespace memory::internal {
 // One that only adds ("此外", "同时", "Moreover") reads well after any sentence on its subject, so
 // it leans as a pronoun's does (× 0.85): at 0.6, "同时，公司以仅 266.4 万 H800 GPU 小时……完成了
 // DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
-// pre-training.
+// pre-training. One that sums up ("Together these techniques raise throughput three to five
+// times") is the second half too: it followed a sentence on the price of inference, its
+// techniques unnamed.
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
-      "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "例如", "比如", "譬如",
+      "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
+      "Together,", "例如", "比如", "譬如",
       "此外", "另外", "同时", "因此", "所以", "但", "而", "不过", "然而", "对此", "与此同时",
       "显著", "大幅", "进一步", "从而", "进而", "并且", "极大",
       "Second,", "Secondly", "Third,", "Thirdly", "Finally,", "Lastly,", "On the other hand", "其次", "再次", "最后，",

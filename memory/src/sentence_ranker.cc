@@ -1,6 +1,7 @@
 #include "memory/sentence_ranker.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -26,6 +27,29 @@ using internal::StandsAlone;
 std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std::string& text) {
   std::vector<std::string> terms = LexicalTerms(text);
   forms.Fold(terms);
+  return terms;
+}
+
+// A question's terms: a text's, less "much" and "many" where the question says "how much" / "how
+// many" — how it asks for an amount, not what it names ("By how much did inference prices
+// fall?" ranked "Serving a model has become much cheaper in two years." over the sentence
+// saying the price fell tenfold).
+std::vector<std::string> QuestionTerms(const internal::WordForms& forms, const std::string& query) {
+  std::vector<std::string> terms = FoldedTerms(forms, query);
+  std::string lowered(query);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c); });
+  for (std::string_view amount : {"much", "many"}) {
+    const std::string asked = "how " + std::string(amount);
+    bool framed = false;
+    for (size_t at = lowered.find(asked); at != std::string::npos; at = lowered.find(asked, at + 1)) {
+      const size_t end = at + asked.size();
+      const bool word_starts = at == 0 || !std::isalnum(static_cast<unsigned char>(lowered[at - 1]));
+      const bool word_ends = end == lowered.size() || !std::isalnum(static_cast<unsigned char>(lowered[end]));
+      framed = framed || (word_starts && word_ends);
+    }
+    if (framed) std::erase(terms, std::string(amount));
+  }
   return terms;
 }
 
@@ -82,7 +106,7 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
   out.relevance.assign(texts.size(), 0.0);
   out.shares_terms.assign(texts.size(), false);
   if (texts.empty()) return out;
-  const std::vector<std::string> query_terms = FoldedTerms(forms, query);
+  const std::vector<std::string> query_terms = QuestionTerms(forms, query);
   const std::vector<internal::QueryAcronym> acronyms = internal::QueryAcronyms(query);
   // The query's terms that name something: not the modal verbs the index keeps ("would" is in
   // "What would persuade drivers…" and in a coffee roaster's "prices would follow"), nor a pair
@@ -316,7 +340,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (!sentences.empty()) {
     // What a sentence is read under — its document's title and its section's heading — counts
     // with it: the query's terms these have.
-    const std::vector<std::string> query_terms = FoldedTerms(forms, query);
+    const std::vector<std::string> query_terms = QuestionTerms(forms, query);
     const std::unordered_set<std::string> asked(query_terms.begin(), query_terms.end());
     auto asked_terms = [&](const std::string& text, std::vector<std::string>& out) {
       for (std::string& term : FoldedTerms(forms, text)) {

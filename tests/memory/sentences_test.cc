@@ -467,6 +467,38 @@ TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlon
   }
 }
 
+TEST(SentenceRankerTest, ASentenceThatSumsUpWhatCameBeforeLeansOnIt) {
+  const std::vector<PassageInput> passages = {
+      {"Serving engines now batch requests and apply speculative decoding. Together these techniques raise "
+       "throughput three to five times on the same hardware.",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "techniques that raise serving throughput", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  bool seen = false;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (!s.text.starts_with("Together")) continue;
+    seen = true;
+    EXPECT_TRUE(s.leans_on_context);
+    EXPECT_EQ(s.previous, "Serving engines now batch requests and apply speculative decoding.");
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) {
+  // "much" is how the question asks, not what it names: the sentence that says "much cheaper"
+  // ranked over the one saying by how much the price fell.
+  const std::vector<PassageInput> passages = {
+      {"Inference has become much cheaper in two years. The price per million output tokens fell roughly "
+       "tenfold.",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "By how much did inference prices fall?", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("tenfold"));
+}
+
 TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
   // "同时，" (meanwhile) only adds: quoted from "公司以仅…", the pre-training's hours answer the
   // question about the pre-training, ahead of the full training's, which shares as many of its
