@@ -16,9 +16,27 @@ namespace memory::internal {
 // One that only adds ("此外", "同时", "Moreover") reads well after any sentence on its subject, so
 // it leans as a pronoun's does (× 0.85): at 0.6, "同时，公司以仅 266.4 万 H800 GPU 小时……完成了
 // DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
-// pre-training. One that sums up ("Together these techniques raise throughput three to five
+// pre-training. "以字节为例，" (taking ByteDance as the example) opens an example as "例如" does: the
+// OpenAI valuation's key findings quoted "以字节为例，…豆包 app 的月活跃用户达到了 7522 万" after the
+// answer, its claim (inference outgrows training) left out. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
+// states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up ("Together these techniques raise throughput three to five
 // times") is the second half too: it followed a sentence on the price of inference, its
 // techniques unnamed.
+namespace {
+
+// Whether `text` opens "以 X 为例，" (X at most kMaxExampleBytes): an example of what came before.
+bool OpensWithAnExample(const std::string& text) {
+  constexpr size_t kMaxExampleBytes = 48;
+  const std::string_view kTake = "以", kExample = "为例";
+  if (text.compare(0, kTake.size(), kTake) != 0) return false;
+  const size_t at = std::string_view(text).substr(0, kTake.size() + kMaxExampleBytes + kExample.size()).find(kExample);
+  if (at == std::string_view::npos) return false;
+  const std::string_view rest = std::string_view(text).substr(at + kExample.size());
+  return rest.starts_with("，") || rest.starts_with(",");
+}
+
+}  // namespace
+
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
@@ -32,6 +50,7 @@ double StandsAlone(const std::string& text) {
                                                    "Such ", "其", "该", "这", "此", "它", "他们",
                                                    "First,", "Firstly", "首先", "第一，", "一方面"};
   if (OnlyAdds(text)) return 0.85;
+  if (OpensWithAnExample(text)) return 0.6;
   for (std::string_view opener : kContinuations) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.6;
   }

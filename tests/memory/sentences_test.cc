@@ -485,6 +485,28 @@ TEST(SentenceRankerTest, ASentenceThatSumsUpWhatCameBeforeLeansOnIt) {
   EXPECT_TRUE(seen);
 }
 
+TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
+  const std::vector<PassageInput> passages = {
+      {"AI 原生应用的用户规模快速增长。以字节为例，豆包 app 的月活跃用户达到了 7522 万。以色列的 AI 公司数量增长了 20%。",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "豆包 app 月活跃用户 以色列 AI 公司", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  int seen = 0;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("以字节为例")) {
+      ++seen;
+      EXPECT_TRUE(s.leans_on_context);
+      EXPECT_EQ(s.previous, "AI 原生应用的用户规模快速增长。");
+    }
+    if (s.text.starts_with("以色列")) {
+      ++seen;
+      EXPECT_FALSE(s.leans_on_context) << "以 opens a name here, not an example";
+    }
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) {
   // "much" is how the question asks, not what it names: the sentence that says "much cheaper"
   // ranked over the one saying by how much the price fell.
