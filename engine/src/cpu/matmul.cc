@@ -6,6 +6,7 @@
 #include "cpu/matmul_q8.h"
 #include "cpu/quantized.h"
 #include "cpu/quantized_tokens.h"
+#include "cpu/stealing_shares.h"
 
 // GCC 12 warns falsely inside its own AVX-512 reduction intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -389,6 +390,10 @@ constexpr int64_t kQuantizedAmxMinTokens = 16;
 // Batches of at most this many tokens per job are bound by reading the weights (decode, and
 // speculation's few drafted tokens), not by arithmetic.
 constexpr int64_t kStreamingTokens = 4;
+// What one claim of a decode share covers: small enough that a thread done early finds the
+// other's pieces to take, large enough that claiming (one compare-exchange) costs nothing next to
+// streaming it (128 KiB: ~2.5 µs at 50 GB/s).
+constexpr int64_t kPieceBytes = 128 << 10;
 
 void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // Work items are runs of rows of one job. Big items stream better (each starts cold for the
@@ -526,10 +531,12 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     return;
   }
   // A decode step's products take as long as their weights take to read, so each thread gets one
-  // contiguous share of equal bytes: the threads finish together, where dynamic items of a few
-  // hundred KiB left one thread waiting at every step's end for the other's last item (a
-  // decoded token runs five such batches per layer). Shares are cut at the rows the items are cut
-  // at (4-row tiles, 16-row offset groups, 32-row AMX pairs), so no sum changes.
+  // contiguous share of equal bytes, which it reads front to back: dynamic items of a few hundred
+  // KiB handed out in turn left one thread waiting at every step's end for the other's last item
+  // (a decoded token runs five such batches per layer). Threads of equal speed finish their
+  // shares together; a slower one (a VM's vCPU the host took for a while) has the pieces at its
+  // share's back taken by the other (StealingShares). Shares and pieces are cut at the rows the
+  // items are cut at (4-row tiles, 16-row offset groups, 32-row AMX pairs), so no sum changes.
   bool streaming = true;
   for (const MatmulJob& job : jobs) streaming = streaming && job.n <= kStreamingTokens;
   if (streaming && threads > 1) {
@@ -550,16 +557,25 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
           end = (static_cast<int64_t>(into_job / row_bytes) + granule - 1) / granule * granule;
           end = std::clamp(end, std::min(w.rows, r + granule), w.rows);
         }
-        shares[static_cast<size_t>(thread)].push_back({j, r, end});
+        // In pieces of about kPieceBytes, the unit another thread may take.
+        const int64_t piece_rows = std::max<int64_t>(
+            granule, static_cast<int64_t>(static_cast<double>(kPieceBytes) / row_bytes) / granule * granule);
+        for (int64_t p = r; p < end; p += piece_rows) {
+          shares[static_cast<size_t>(thread)].push_back({j, p, std::min(end, p + piece_rows)});
+        }
         r = end;
       }
       before += static_cast<int64_t>(w.bytes());
     }
+    std::vector<int64_t> piece_counts(shares.size());
+    for (size_t s = 0; s < shares.size(); ++s) piece_counts[s] = static_cast<int64_t>(shares[s].size());
+    StealingShares pieces(piece_counts);
 #pragma omp parallel
     {
-      for (int64_t s = omp_get_thread_num(); s < threads; s += omp_get_num_threads()) {
-        for (const Item& item : shares[static_cast<size_t>(s)]) run(item);
-      }
+      // With fewer threads than shares (a nested call), thread t owns share t and the rest are
+      // taken from their backs.
+      StealingShares::Piece piece;
+      while (pieces.Next(omp_get_thread_num(), &piece)) run(shares[static_cast<size_t>(piece.share)][piece.index]);
     }
     return;
   }
