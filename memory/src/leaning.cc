@@ -18,7 +18,8 @@ namespace memory::internal {
 // DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
 // pre-training. "以字节为例，" (taking ByteDance as the example) opens an example as "例如" does: the
 // OpenAI valuation's key findings quoted "以字节为例，…豆包 app 的月活跃用户达到了 7522 万" after the
-// answer, its claim (inference outgrows training) left out. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
+// answer, its claim (inference outgrows training) left out. "前述报告显示…" (the report named
+// before shows) and "上述…" point back as a pronoun does. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
 // states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up ("Together these techniques raise throughput three to five
 // times") is the second half too: it followed a sentence on the price of inference, its
 // techniques unnamed.
@@ -47,7 +48,7 @@ double StandsAlone(const std::string& text) {
       "第二，", "第三，", "另一方面", "最终，", "最后,"};
   // A list's first item ("首先，", "First,") announces the rest, which a quote alone lacks.
   static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
-                                                   "Such ", "其", "该", "这", "此", "它", "他们",
+                                                   "Such ", "其", "该", "这", "此", "它", "他们", "前述", "上述",
                                                    "First,", "Firstly", "首先", "第一，", "一方面"};
   if (OnlyAdds(text)) return 0.85;
   if (OpensWithAnExample(text)) return 0.6;

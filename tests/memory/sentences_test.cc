@@ -505,6 +505,20 @@ TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
     }
   }
   EXPECT_EQ(seen, 2);
+
+  // "前述报告显示" (the report named before shows) leans as a pronoun does.
+  const std::vector<PassageInput> report = {
+      {"国产品牌的特效厅越来越多。前述报告显示，2024年中影CINITY品牌特效厅的票房达到 2.49亿元。", true}};
+  auto cinity = RankSentences(nullptr, "CINITY 特效厅 票房", report, {.k = 2});
+  ASSERT_TRUE(cinity.ok());
+  bool found = false;
+  for (const RankedSentence& s : cinity->sentences) {
+    if (!s.text.starts_with("前述")) continue;
+    found = true;
+    EXPECT_TRUE(s.leans_on_context);
+    EXPECT_EQ(s.previous, "国产品牌的特效厅越来越多。");
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) {
