@@ -12,34 +12,22 @@ StealingShares::StealingShares(const std::vector<int64_t>& piece_counts)
   }
 }
 
-bool StealingShares::TakeFront(int share, int64_t* index) {
+bool StealingShares::Take(int share, bool from_back, int64_t* index) {
   std::atomic<uint64_t>& range = ranges_[share].front_back;
   uint64_t seen = range.load(std::memory_order_acquire);
   while (true) {
     const uint64_t front = seen & 0xffffffffu, back = seen >> 32;
     if (front >= back) return false;
-    if (range.compare_exchange_weak(seen, Pack(front + 1, back), std::memory_order_acq_rel)) {
-      *index = static_cast<int64_t>(front);
-      return true;
-    }
-  }
-}
-
-bool StealingShares::TakeBack(int share, int64_t* index) {
-  std::atomic<uint64_t>& range = ranges_[share].front_back;
-  uint64_t seen = range.load(std::memory_order_acquire);
-  while (true) {
-    const uint64_t front = seen & 0xffffffffu, back = seen >> 32;
-    if (front >= back) return false;
-    if (range.compare_exchange_weak(seen, Pack(front, back - 1), std::memory_order_acq_rel)) {
-      *index = static_cast<int64_t>(back - 1);
+    const uint64_t claimed = from_back ? Pack(front, back - 1) : Pack(front + 1, back);
+    if (range.compare_exchange_weak(seen, claimed, std::memory_order_acq_rel)) {
+      *index = static_cast<int64_t>(from_back ? back - 1 : front);
       return true;
     }
   }
 }
 
 bool StealingShares::Next(int self, Piece* piece) {
-  if (self >= 0 && self < count_ && TakeFront(self, &piece->index)) {
+  if (self >= 0 && self < count_ && Take(self, /*from_back=*/false, &piece->index)) {
     piece->share = self;
     return true;
   }
@@ -56,7 +44,7 @@ bool StealingShares::Next(int self, Piece* piece) {
       }
     }
     if (most < 0) return false;
-    if (TakeBack(most, &piece->index)) {
+    if (Take(most, /*from_back=*/true, &piece->index)) {
       piece->share = most;
       return true;
     }

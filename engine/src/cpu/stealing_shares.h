@@ -47,8 +47,8 @@ class StealingShares {
   };
   static uint64_t Pack(uint64_t front, uint64_t back) { return back << 32 | front; }
 
-  bool TakeFront(int share, int64_t* index);
-  bool TakeBack(int share, int64_t* index);
+  // Claims the front piece of `share` (its owner) or its back piece (another thread).
+  bool Take(int share, bool from_back, int64_t* index);
 
   int count_;
   std::unique_ptr<Range[]> ranges_;
