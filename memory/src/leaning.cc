@@ -6,23 +6,6 @@
 
 namespace memory::internal {
 
-// How much a sentence can stand alone as a quote, out of the text around it: one that opens with
-// a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
-// opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
-// of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
-// heading about agents reads as a non sequitur. So is a Chinese sentence that opens with the
-// adverb of its verb, its subject left in the sentence before ("显著提升了训练效率，降低了训练成本。"
-// quoted alone says nothing of what did), and one that is a list's later item ("其次", "Finally,").
-// One that only adds ("此外", "同时", "Moreover") reads well after any sentence on its subject, so
-// it leans as a pronoun's does (× 0.85): at 0.6, "同时，公司以仅 266.4 万 H800 GPU 小时……完成了
-// DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
-// pre-training. "以字节为例，" (taking ByteDance as the example) opens an example as "例如" does: the
-// OpenAI valuation's key findings quoted "以字节为例，…豆包 app 的月活跃用户达到了 7522 万" after the
-// answer, its claim (inference outgrows training) left out. "前述报告显示…" (the report named
-// before shows) and "上述…" point back as a pronoun does. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
-// states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up ("Together these techniques raise throughput three to five
-// times") is the second half too: it followed a sentence on the price of inference, its
-// techniques unnamed.
 namespace {
 
 // Whether `text` opens "以 X 为例，" (X at most kMaxExampleBytes): an example of what came before.
@@ -38,6 +21,23 @@ bool OpensWithAnExample(const std::string& text) {
 
 }  // namespace
 
+// How much a sentence can stand alone as a quote, out of the text around it: one that opens with
+// a pronoun ("It", "This", "该", "其") leans on the sentence before it a little (× 0.85); one that
+// opens with an example or a continuation ("For example", "例如", "此外", "但") is the second half
+// of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
+// heading about agents reads as a non sequitur. So is a Chinese sentence that opens with the
+// adverb of its verb, its subject left in the sentence before ("显著提升了训练效率，降低了训练成本。"
+// quoted alone says nothing of what did), and one that is a list's later item ("其次", "Finally,").
+// One that only adds ("此外", "同时", "Moreover") reads well after any sentence on its subject, so
+// it leans as a pronoun's does (× 0.85): at 0.6, "同时，公司以仅 266.4 万 H800 GPU 小时……完成了
+// DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
+// pre-training. "以字节为例，" (taking ByteDance as the example) opens an example as "例如" does: the
+// OpenAI valuation's key findings quoted "以字节为例，…豆包 app 的月活跃用户达到了 7522 万" after the
+// answer, its claim (inference outgrows training) left out. "前述报告显示…" (the report named
+// before shows) and "上述…" point back as a pronoun does. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
+// states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up
+// ("Together these techniques raise throughput three to five times") is the second half too: it
+// followed a sentence on the price of inference, its techniques unnamed.
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
