@@ -115,10 +115,11 @@ TEST(JsonSchemaConstraintTest, SchemasThatExpandExponentiallyAreRefused) {
   EXPECT_THAT(created.status().message(), ::testing::HasSubstr("expands to more than 20000 nodes"));
 }
 
-// Every alternative alive at a step is copied and fed once per token of the vocabulary, on the
-// scheduler thread every tenant's batch waits on: with Qwen3's vocabulary one mask took 2.1 s
-// with 64 strings in an anyOf, 42 s with 1,024 in nested anyOf, 116 s with 3,072 (a 200 KB
-// schema under the node bound). At most 16 may be open at once now.
+// Every alternative alive at a step is fed the vocabulary at every mask, on the scheduler thread
+// every tenant's batch waits on: when that was a copy per token, with Qwen3's vocabulary one
+// mask took 2.1 s with 64 strings in an anyOf, 42 s with 1,024 in nested anyOf, 116 s with 3,072
+// (a 200 KB schema under the node bound). At most 16 may be open at once now (and the
+// vocabulary's prefix tree is walked once per mask; token_trie_test.cc).
 TEST(JsonSchemaConstraintTest, SchemasHoldingManyAlternativesOpenAtOnceAreRefused) {
   int length = 0;
   auto strings = [&](int n) {

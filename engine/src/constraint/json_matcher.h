@@ -2,8 +2,8 @@
 // automaton whose stack holds one frame per open value. anyOf is handled by keeping every
 // alternative's stack alive until the bytes rule it out.
 //
-// JsonMatcher is a small value type: the token mask copies it once per candidate token and
-// feeds that token's bytes to the copy.
+// JsonMatcher is a small value type: the token mask walks the vocabulary's prefix tree with it,
+// copying it where the tree branches (constraint/trie_mask.h).
 #ifndef AGENTD_ENGINE_CONSTRAINT_JSON_MATCHER_H_
 #define AGENTD_ENGINE_CONSTRAINT_JSON_MATCHER_H_
 

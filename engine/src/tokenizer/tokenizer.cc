@@ -546,6 +546,11 @@ std::string ReadFileOrEmpty(const std::string& path) {
 
 }  // namespace
 
+std::shared_ptr<const TokenTrie> Tokenizer::token_trie() const {
+  std::call_once(trie_built_, [this] { trie_ = TokenTrie::Build(*this); });
+  return trie_;
+}
+
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(const std::string& tokenizer_json,
                                                               const std::string& config_json,
                                                               const std::string& source) {
