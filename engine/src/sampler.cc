@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "cpu/ops.h"
+#include "sampling/truncation.h"
 
 namespace engine {
 
@@ -56,36 +56,20 @@ std::vector<float> Sampler::Distribution(std::span<const float> logits) const {
   }
   for (float& p : probs) p = static_cast<float>(p / sum);
 
-  // Candidates by probability, best first (ties: lower id first, so results are reproducible).
-  std::vector<int32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
-  });
-  size_t keep = n;
-  if (params_.top_k > 0) keep = std::min(keep, static_cast<size_t>(params_.top_k));
-  if (params_.top_p > 0 && params_.top_p < 1.0f) {
-    double mass = 0;
-    size_t i = 0;
-    for (; i < keep; ++i) {
-      mass += probs[order[i]];
-      if (mass >= params_.top_p) {
-        ++i;
-        break;
-      }
-    }
-    keep = std::max<size_t>(1, std::min(keep, i));
-  }
-  if (params_.min_p > 0) {
-    const float floor = params_.min_p * probs[order[0]];
-    size_t i = 1;
-    while (i < keep && probs[order[i]] >= floor) ++i;
-    keep = i;
-  }
+  // Only the candidates truncation can keep are put in order (sampling/truncation.h).
+  const sampling::Kept kept = sampling::KeptTokens(probs, params_.top_k, params_.top_p, params_.min_p);
+  // With nothing dropped the distribution is already normalised: dividing by its mass again (1
+  // up to rounding) would only change last bits, and summing that mass in the order the sort
+  // gave was what made every step sort the vocabulary.
+  if (kept.all) return probs;
   double kept_mass = 0;
-  for (size_t i = 0; i < keep; ++i) kept_mass += probs[order[i]];
-  for (size_t i = keep; i < n; ++i) probs[order[i]] = 0.0f;
-  for (size_t i = 0; i < keep; ++i) probs[order[i]] = static_cast<float>(probs[order[i]] / kept_mass);
+  std::vector<float> kept_probs(kept.count);
+  for (size_t i = 0; i < kept.count; ++i) {
+    kept_probs[i] = probs[kept.order[i]];
+    kept_mass += kept_probs[i];
+  }
+  std::fill(probs.begin(), probs.end(), 0.0f);
+  for (size_t i = 0; i < kept.count; ++i) probs[kept.order[i]] = static_cast<float>(kept_probs[i] / kept_mass);
   return probs;
 }
 
