@@ -210,6 +210,57 @@ TEST_F(SchedulerTest, AFullQueueIsRefusedAndCancellationAndDeadlinesEndRequests)
   EXPECT_EQ(cancelled->completion_tokens, 3);
 }
 
+// A request cancelled while it waited kept its queue place — and its caller: the daemon's
+// stream slot and thread — until the scheduler admitted it only to end it, which with the batch
+// full of long generations could be minutes. Its caller now takes it out of the queue, while
+// the scheduler thread is still held inside a pass.
+TEST_F(SchedulerTest, ARequestCancelledWhileWaitingLeavesTheQueueWithoutTheScheduler) {
+  GatedModel gated(*model_);
+  auto scheduler = MakeScheduler(gated, {.max_running = 1, .max_waiting = 1, .waiting_reserved_per_tenant = 0});
+  std::atomic<bool> stop_blocker{false};
+  GenerationRequest blocker = Request("the theory of", 1900);
+  blocker.cancelled = &stop_blocker;
+  std::thread first([&] { (void)scheduler->Generate(blocker, {}, nullptr); });
+  gated.WaitUntilHeldAfter(0);  // the scheduler thread waits inside the blocker's first pass
+
+  std::atomic<bool> cancel_waiting{false};
+  std::atomic<bool> returned{false};
+  absl::StatusOr<GenerationResult> waiting_result = absl::UnknownError("not run");
+  GenerationRequest waiting = Request("a station", 5);
+  waiting.cancelled = &cancel_waiting;
+  std::thread second([&] {
+    waiting_result = scheduler->Generate(waiting, {}, nullptr);
+    returned = true;
+  });
+  EXPECT_TRUE(Eventually([&] { return scheduler->stats().waiting == 1; }));
+  EXPECT_EQ(scheduler->Generate(Request("theory", 3), {}, nullptr).status().code(), absl::StatusCode::kResourceExhausted);
+
+  cancel_waiting = true;
+  EXPECT_TRUE(Eventually([&] { return returned.load(); })) << "the cancelled request is still waiting";
+  // Answered and out of the queue, the scheduler not having moved.
+  EXPECT_EQ(gated.completed(), 0);
+  EXPECT_EQ(scheduler->stats().waiting, 0);
+  EXPECT_EQ(scheduler->stats().withdrawn_waiting, 1);
+  // Its place is free for the next request.
+  absl::StatusOr<GenerationResult> next_result = absl::UnknownError("not run");
+  std::thread third([&] { next_result = scheduler->Generate(Request("theory", 3), {}, nullptr); });
+  EXPECT_TRUE(Eventually([&] { return scheduler->stats().waiting == 1; }));
+  EXPECT_EQ(scheduler->stats().rejected_queue_full, 1);
+
+  stop_blocker = true;
+  gated.Open();
+  first.join();
+  second.join();
+  third.join();
+  ASSERT_TRUE(waiting_result.ok()) << waiting_result.status();
+  EXPECT_EQ(waiting_result->finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(waiting_result->completion_tokens, 0);
+  EXPECT_EQ(waiting_result->prompt_tokens, static_cast<int64_t>(waiting.prompt.size()));
+  EXPECT_EQ(waiting_result->admission_order, 0u);  // never admitted
+  ASSERT_TRUE(next_result.ok()) << next_result.status();
+  EXPECT_EQ(next_result->completion_tokens, 3);
+}
+
 TEST_F(SchedulerTest, TenantsAreAdmittedRoundRobin) {
   GatedModel gated(*model_);
   auto scheduler = MakeScheduler(gated, {.max_running = 1});

@@ -89,6 +89,8 @@ struct SchedulerStats {
   int64_t preemptions = 0;
   int64_t preempted_waiting = 0;
   int64_t rejected_queue_full = 0;
+  // Requests their callers cancelled while they waited, taken out of the queue unrun.
+  int64_t withdrawn_waiting = 0;
   int64_t running = 0;
   int64_t waiting = 0;
   int64_t kv_blocks_total = 0;

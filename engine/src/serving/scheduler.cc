@@ -26,6 +26,9 @@ struct Job {
   const std::atomic<bool>* caller_cancelled = nullptr;
   std::atomic<bool> cancel{false};
   bool wants_deltas = true;  // false: the caller waits for the result only
+  // Taken from its queue by the scheduler (set under the scheduler's mutex): from then on a
+  // cancellation is heard by its sequence, no longer by its waiting caller.
+  std::atomic<bool> admitted{false};
   uint64_t admitted_order = 0;
   // When preempted: how many requests had finished by then (it resumes after the next one).
   uint64_t finished_when_preempted = 0;
@@ -112,6 +115,53 @@ class BatchScheduler final : public Scheduler {
     return absl::OkStatus();
   }
 
+  // How often a caller whose request waits in the queue looks at its cancellation flag (set by
+  // gRPC or HTTP from their own threads, with nothing to wake anyone).
+  static constexpr std::chrono::milliseconds kQueuedCancelPoll{20};
+
+  // Takes a job that is still waiting out of its queue and gives it `outcome`; false when the
+  // scheduler has taken it already (or shut down, answering it itself).
+  bool Withdraw(const std::shared_ptr<Job>& job, absl::StatusOr<GenerationResult> outcome) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto queue = queues_.find(job->options.tenant);
+      if (queue == queues_.end()) return false;
+      auto it = std::find(queue->second.begin(), queue->second.end(), job);
+      if (it == queue->second.end()) return false;
+      queue->second.erase(it);
+      if (queue->second.empty()) queues_.erase(queue);
+      --waiting_;
+      ++stats_.withdrawn_waiting;
+    }
+    job->Deliver(std::move(outcome));
+    return true;
+  }
+
+  // Waits (job->mutex held by `lock`) until `ready`. A waiting request's cancellation used to
+  // be heard only once the scheduler admitted it, so a cancelled call kept its queue place and
+  // its caller (the daemon's stream slot, a call-pool thread) for as long as the batch stayed
+  // full; while the job is queued its caller now looks at the flag itself and takes it out of
+  // the queue, answered with `on_cancel`.
+  template <typename Ready>
+  void WaitHearingCancellation(const std::shared_ptr<Job>& job, std::unique_lock<std::mutex>& lock, Ready ready,
+                               const absl::StatusOr<GenerationResult>& on_cancel) {
+    while (!ready()) {
+      if (job->admitted.load() || job->caller_cancelled == nullptr) {
+        job->changed.wait(lock, ready);
+        return;
+      }
+      if (job->changed.wait_for(lock, kQueuedCancelPoll, ready)) return;
+      if (!job->Cancelled()) continue;
+      lock.unlock();
+      const bool withdrawn = Withdraw(job, on_cancel);
+      lock.lock();
+      if (!withdrawn) {
+        job->changed.wait(lock, ready);  // admitted: its sequence ends at its next step
+        return;
+      }
+    }
+  }
+
   absl::StatusOr<std::vector<std::vector<float>>> Encode(std::span<const std::vector<int32_t>> sequences,
                                                          const RequestOptions& options) override {
     std::vector<std::shared_ptr<Job>> jobs;
@@ -137,7 +187,7 @@ class BatchScheduler final : public Scheduler {
       for (size_t i = first; i < first + count; ++i) {
         Job& job = *jobs[i];
         std::unique_lock<std::mutex> lock(job.mutex);
-        job.changed.wait(lock, [&] { return job.finished; });
+        WaitHearingCancellation(jobs[i], lock, [&] { return job.finished; }, absl::CancelledError("encoding cancelled"));
         if (!job.result.ok()) {
           if (first_error.ok()) first_error = job.result.status();
           continue;
@@ -161,8 +211,12 @@ class BatchScheduler final : public Scheduler {
     bool caller_stopped = false;
     size_t seen_tokens = 0;
     std::string seen_text;
+    // What a request cancelled before it ran gave when it was admitted only to end at once.
+    GenerationResult cancelled_waiting;
+    cancelled_waiting.finish_reason = FinishReason::kCancelled;
+    cancelled_waiting.prompt_tokens = static_cast<int64_t>(job->request.prompt.size());
     while (true) {
-      job->changed.wait(lock, [&] { return job->finished || !job->deltas.empty(); });
+      WaitHearingCancellation(job, lock, [&] { return job->finished || !job->deltas.empty(); }, cancelled_waiting);
       while (!job->deltas.empty()) {
         GenerationDelta delta = std::move(job->deltas.front());
         job->deltas.pop_front();
@@ -252,6 +306,7 @@ class BatchScheduler final : public Scheduler {
         }
         if (!found) return;
         job = it->second.front();
+        job->admitted.store(true);
         const std::string tenant = it->first;
         it->second.pop_front();
         if (it->second.empty()) queues_.erase(it);
