@@ -185,6 +185,38 @@ TEST_F(ModelServiceTest, GenerateStreamsDeltasAndFinishes) {
   EXPECT_EQ(finished3.speculation().proposed(), 0u);
 }
 
+// Tokenize took a text of up to 8 MiB: 7 MiB (3.67 million tokens) took 7 s and 262 MB of the
+// daemon and came back as 25.7 MB, past the 4 MiB a gRPC client receives by default, and the
+// call pool runs eight at once. A text is at most 512 KiB now, refused by its size, naming the
+// field, before anything is tokenized; the answer to the largest stays under 4 MiB even with
+// this small tokenizer's near one token per byte.
+TEST_F(ModelServiceTest, TokenizeTakesOnlyTextsWhoseAnswerAClientReceives) {
+  const std::string unit = "DeepSeek 的技术创新 tokens. ";
+  std::string text;
+  while (text.size() + unit.size() <= (size_t{512} << 10)) text += unit;
+  text.resize(size_t{512} << 10, ' ');
+  TokenizeRequest tokenize;
+  tokenize.set_text(text);
+  tokenize.set_add_special_tokens(true);
+  TokenizeResponse tokens;
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = client_->models().Tokenize(client_->NewContext().get(), tokenize, &tokens);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::printf("  512 KiB of text: %d tokens, a %zu-byte answer in %.2f s\n", tokens.ids_size(), tokens.ByteSizeLong(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  EXPECT_GT(tokens.ids_size(), 0);
+  EXPECT_LE(tokens.ids_size(), (512 << 10) + 1);
+  EXPECT_EQ(tokens.tokens_size(), tokens.ids_size());
+  EXPECT_LT(tokens.ByteSizeLong(), size_t{4} << 20);
+
+  tokenize.set_text(text + "x");
+  tokens.Clear();
+  status = client_->models().Tokenize(client_->NewContext().get(), tokenize, &tokens);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("text: is 524289 bytes; at most 524288 allowed"));
+  EXPECT_EQ(tokens.ids_size(), 0);
+}
+
 TEST_F(ModelServiceTest, ChatAndTokenizeAndEmbed) {
   ChatRequest chat;
   auto* message = chat.add_messages();
