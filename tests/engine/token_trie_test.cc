@@ -141,6 +141,27 @@ std::unique_ptr<TokenConstraint> Make(const ResponseConstraint& spec) {
   return created.ok() ? std::move(*created) : nullptr;
 }
 
+// A malformed tokenizer file with a token of 100,000 bytes: the trie leaves it out (constrained
+// output never emits it) instead of letting it set how deep the walks over the tree recurse.
+TEST(TokenTrieTest, LeavesOutATokenLongerThanAnyRealOne) {
+  const std::string huge(100000, 'a');
+  const std::string json = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, ")" + huge + R"(": 2,
+      "aa": 3}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+      "decoder": {"type": "ByteLevel"}})";
+  auto tokenizer = Tokenizer::FromJson(json, "", "t.json");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  ASSERT_EQ((*tokenizer)->TokenBytes(2).size(), huge.size());
+  std::shared_ptr<const TokenTrie> trie = (*tokenizer)->token_trie();
+  EXPECT_TRUE(trie->bytes(2).empty());
+  EXPECT_EQ(trie->bytes(3), "aa");
+  EXPECT_EQ(trie->max_token_bytes(), 2u);
+  auto constraint = TokenConstraint::Create(ResponseConstraint{.kind = ResponseConstraint::Kind::kJsonSchema,
+                                                               .json_schema = R"({"type": "string"})"},
+                                            **tokenizer);
+  ASSERT_TRUE(constraint.ok()) << constraint.status();
+  EXPECT_FALSE((*constraint)->Advance(2).ok());
+}
+
 TEST(TrieMaskTest, AdmitsExactlyTheTokensFeedingEachTokenAdmits) {
   using Kind = ResponseConstraint::Kind;
   const std::vector<std::string> schemas = {

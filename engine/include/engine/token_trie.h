@@ -33,7 +33,9 @@ class TokenTrie {
   };
 
   // Added and special tokens (chat markup such as "<｜Assistant｜>") are left out: inside
-  // constrained output they would be read as structure rather than text.
+  // constrained output they would be read as structure rather than text. So are tokens longer
+  // than kMaxTokenBytes, which bounds the depth of every walk.
+  static constexpr size_t kMaxTokenBytes = 1024;
   static std::shared_ptr<const TokenTrie> Build(const Tokenizer& tokenizer);
 
   const Node& root() const { return nodes_[0]; }

@@ -14,7 +14,9 @@ std::shared_ptr<const TokenTrie> TokenTrie::Build(const Tokenizer& tokenizer) {
   for (int32_t id = 0; id < vocab; ++id) {
     if (tokenizer.IsSpecial(id) || tokenizer.IsAdded(id)) continue;
     const std::string& bytes = tokenizer.TokenBytes(id);
-    if (bytes.empty()) continue;
+    // The walks over the tree recurse once per byte: a longer token (no real vocabulary has one
+    // past a few hundred bytes) from a malformed tokenizer file must not decide the stack depth.
+    if (bytes.empty() || bytes.size() > kMaxTokenBytes) continue;
     trie->bytes_[id] = bytes;
     trie->total_token_bytes_ += bytes.size();
     trie->max_token_bytes_ = std::max(trie->max_token_bytes_, bytes.size());
