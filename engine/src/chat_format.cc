@@ -1,6 +1,7 @@
 #include "engine/chat_format.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -57,6 +58,31 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Builds a RenderedPrompt: the template's own text through Markup, the request's through Literal.
+class PromptText {
+ public:
+  PromptText& Markup(std::string_view text) {
+    prompt_.text += text;
+    return *this;
+  }
+  PromptText& Literal(std::string_view text) {
+    if (text.empty()) return *this;
+    const size_t begin = prompt_.text.size();
+    prompt_.text += text;
+    if (!prompt_.literal.empty() && prompt_.literal.back().end == begin) {
+      prompt_.literal.back().end = prompt_.text.size();
+    } else {
+      prompt_.literal.push_back({begin, prompt_.text.size()});
+    }
+    return *this;
+  }
+  size_t size() const { return prompt_.text.size(); }
+  RenderedPrompt Take() { return std::move(prompt_); }
+
+ private:
+  RenderedPrompt prompt_;
+};
+
 // Separates "<think>...</think>" reasoning from the answer.
 void SplitReasoning(const std::string& text, std::string* reasoning, std::string* content) {
   size_t close = text.find("</think>");
@@ -76,30 +102,32 @@ class DeepseekV3Format final : public ChatFormat {
  public:
   Kind kind() const override { return Kind::kDeepseekV3; }
 
-  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
-                                     bool add_generation_prompt, bool enable_thinking) const override {
-    std::string system;
+  absl::StatusOr<RenderedPrompt> RenderPrompt(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                              bool add_generation_prompt, bool enable_thinking) const override {
+    PromptText out;
+    out.Markup("<｜begin▁of▁sentence｜>");
+    const size_t system_begin = out.size();
     bool first_system = true;
     for (const ChatMessage& m : messages) {
       if (m.role != Role::kSystem) continue;
-      system += first_system ? m.content : "\n\n" + m.content;
+      if (!first_system) out.Markup("\n\n");
+      out.Literal(m.content);
       first_system = false;
     }
     // The official template has no place for tool definitions; they go at the end of the
     // system prompt, with the call syntax the model's special tokens define.
     if (!tools.empty()) {
-      if (!system.empty()) system += "\n\n";
-      system += "## Tools\nYou can call these functions. To call one, reply with "
-                "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n"
-                "ARGUMENTS\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>.\n";
+      if (out.size() > system_begin) out.Markup("\n\n");
+      out.Markup("## Tools\nYou can call these functions. To call one, reply with "
+                 "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n"
+                 "ARGUMENTS\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>.\n");
       for (const ToolSpec& tool : tools) {
-        system += absl::StrCat("\n### ", tool.name, "\n", tool.description, "\nParameters: ",
-                               tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}"
-                                                                   : PythonStyleJson(tool.parameters_json_schema),
-                               "\n");
+        out.Markup("\n### ").Literal(tool.name).Markup("\n").Literal(tool.description).Markup("\nParameters: ");
+        out.Literal(tool.parameters_json_schema.empty() ? "{\"type\": \"object\"}"
+                                                        : PythonStyleJson(tool.parameters_json_schema));
+        out.Markup("\n");
       }
     }
-    std::string out = "<｜begin▁of▁sentence｜>" + system;
     bool in_tool_outputs = false;
     for (size_t i = 0; i < messages.size(); ++i) {
       const ChatMessage& m = messages[i];
@@ -108,39 +136,39 @@ class DeepseekV3Format final : public ChatFormat {
           break;
         case Role::kUser:
           in_tool_outputs = false;
-          out += "<｜User｜>" + m.content;
+          out.Markup("<｜User｜>").Literal(m.content);
           break;
         case Role::kAssistant:
           if (!m.tool_calls.empty()) {
-            if (in_tool_outputs) out += "<｜tool▁outputs▁end｜>";
+            if (in_tool_outputs) out.Markup("<｜tool▁outputs▁end｜>");
             in_tool_outputs = false;
-            out += "<｜Assistant｜>" + m.content + "<｜tool▁calls▁begin｜>";
+            out.Markup("<｜Assistant｜>").Literal(m.content).Markup("<｜tool▁calls▁begin｜>");
             for (size_t c = 0; c < m.tool_calls.size(); ++c) {
-              if (c) out += "\n";
-              out += "<｜tool▁call▁begin｜>function<｜tool▁sep｜>" + m.tool_calls[c].name + "\n```json\n" +
-                     m.tool_calls[c].arguments_json + "\n```<｜tool▁call▁end｜>";
+              if (c) out.Markup("\n");
+              out.Markup("<｜tool▁call▁begin｜>function<｜tool▁sep｜>").Literal(m.tool_calls[c].name);
+              out.Markup("\n```json\n").Literal(m.tool_calls[c].arguments_json).Markup("\n```<｜tool▁call▁end｜>");
             }
-            out += "<｜tool▁calls▁end｜><｜end▁of▁sentence｜>";
+            out.Markup("<｜tool▁calls▁end｜><｜end▁of▁sentence｜>");
           } else if (in_tool_outputs) {
-            out += "<｜tool▁outputs▁end｜>" + m.content + "<｜end▁of▁sentence｜>";
+            out.Markup("<｜tool▁outputs▁end｜>").Literal(m.content).Markup("<｜end▁of▁sentence｜>");
             in_tool_outputs = false;
           } else {
-            out += "<｜Assistant｜>" + m.content + "<｜end▁of▁sentence｜>";
+            out.Markup("<｜Assistant｜>").Literal(m.content).Markup("<｜end▁of▁sentence｜>");
           }
           break;
         case Role::kTool:
           if (!in_tool_outputs) {
-            out += "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>" + m.content + "<｜tool▁output▁end｜>";
+            out.Markup("<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>").Literal(m.content).Markup("<｜tool▁output▁end｜>");
             in_tool_outputs = true;
           } else {
-            out += "\n<｜tool▁output▁begin｜>" + m.content + "<｜tool▁output▁end｜>";
+            out.Markup("\n<｜tool▁output▁begin｜>").Literal(m.content).Markup("<｜tool▁output▁end｜>");
           }
           break;
       }
     }
-    if (in_tool_outputs) out += "<｜tool▁outputs▁end｜>";
-    if (add_generation_prompt && !in_tool_outputs) out += "<｜Assistant｜>";
-    return out;
+    if (in_tool_outputs) out.Markup("<｜tool▁outputs▁end｜>");
+    if (add_generation_prompt && !in_tool_outputs) out.Markup("<｜Assistant｜>");
+    return out.Take();
   }
 
   ParsedReply Parse(const std::string& raw) const override {
@@ -194,12 +222,13 @@ class DeepseekV2Format final : public ChatFormat {
  public:
   Kind kind() const override { return Kind::kDeepseekV2; }
 
-  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
-                                     bool add_generation_prompt, bool enable_thinking) const override {
+  absl::StatusOr<RenderedPrompt> RenderPrompt(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                              bool add_generation_prompt, bool enable_thinking) const override {
     if (!tools.empty()) {
       return absl::InvalidArgumentError("tools: the DeepSeek-V2 chat format has no tool calls; send the request without tools");
     }
-    std::string out = "<｜begin▁of▁sentence｜>";
+    PromptText out;
+    out.Markup("<｜begin▁of▁sentence｜>");
     for (size_t i = 0; i < messages.size(); ++i) {
       const ChatMessage& m = messages[i];
       if (m.role == Role::kTool || !m.tool_calls.empty()) {
@@ -207,14 +236,14 @@ class DeepseekV2Format final : public ChatFormat {
             absl::StrCat("messages[", i, "]: the DeepSeek-V2 chat format has no tool calls or tool turns"));
       }
       switch (m.role) {
-        case Role::kSystem: out += m.content + "\n\n"; break;
-        case Role::kUser: out += "User: " + m.content + "\n\n"; break;
-        case Role::kAssistant: out += "Assistant: " + m.content + "<｜end▁of▁sentence｜>"; break;
+        case Role::kSystem: out.Literal(m.content).Markup("\n\n"); break;
+        case Role::kUser: out.Markup("User: ").Literal(m.content).Markup("\n\n"); break;
+        case Role::kAssistant: out.Markup("Assistant: ").Literal(m.content).Markup("<｜end▁of▁sentence｜>"); break;
         case Role::kTool: break;
       }
     }
-    if (add_generation_prompt) out += "Assistant:";
-    return out;
+    if (add_generation_prompt) out.Markup("Assistant:");
+    return out.Take();
   }
 
   ParsedReply Parse(const std::string& raw) const override {
@@ -231,15 +260,15 @@ class Qwen3Format final : public ChatFormat {
  public:
   Kind kind() const override { return Kind::kQwen3; }
 
-  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
-                                     bool add_generation_prompt, bool enable_thinking) const override {
-    std::string out;
+  absl::StatusOr<RenderedPrompt> RenderPrompt(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                              bool add_generation_prompt, bool enable_thinking) const override {
+    PromptText out;
     const bool first_is_system = !messages.empty() && messages[0].role == Role::kSystem;
     if (!tools.empty()) {
-      out += "<|im_start|>system\n";
-      if (first_is_system) out += messages[0].content + "\n\n";
-      out += "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-             "You are provided with function signatures within <tools></tools> XML tags:\n<tools>";
+      out.Markup("<|im_start|>system\n");
+      if (first_is_system) out.Literal(messages[0].content).Markup("\n\n");
+      out.Markup("# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+                 "You are provided with function signatures within <tools></tools> XML tags:\n<tools>");
       for (const ToolSpec& tool : tools) {
         OrderedJson function;
         function["name"] = tool.name;
@@ -257,14 +286,15 @@ class Qwen3Format final : public ChatFormat {
         OrderedJson entry;
         entry["type"] = "function";
         entry["function"] = function;
-        out += "\n";
-        AppendPythonJson(entry, &out);
+        std::string entry_text;
+        AppendPythonJson(entry, &entry_text);
+        out.Markup("\n").Literal(entry_text);
       }
-      out += "\n</tools>\n\nFor each function call, return a json object with function name and arguments "
-             "within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, "
-             "\"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n";
+      out.Markup("\n</tools>\n\nFor each function call, return a json object with function name and arguments "
+                 "within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, "
+                 "\"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n");
     } else if (first_is_system) {
-      out += "<|im_start|>system\n" + messages[0].content + "<|im_end|>\n";
+      out.Markup("<|im_start|>system\n").Literal(messages[0].content).Markup("<|im_end|>\n");
     }
 
     // The last real user query (not a wrapped tool response): reasoning is kept only after it.
@@ -280,35 +310,37 @@ class Qwen3Format final : public ChatFormat {
     for (size_t i = 0; i < messages.size(); ++i) {
       const ChatMessage& m = messages[i];
       if (m.role == Role::kUser || (m.role == Role::kSystem && i != 0)) {
-        out += "<|im_start|>" + std::string(m.role == Role::kUser ? "user" : "system") + "\n" + m.content + "<|im_end|>\n";
+        out.Markup(m.role == Role::kUser ? "<|im_start|>user\n" : "<|im_start|>system\n");
+        out.Literal(m.content).Markup("<|im_end|>\n");
       } else if (m.role == Role::kAssistant) {
         std::string reasoning, content;
         SplitReasoning(m.content, &reasoning, &content);
         if (m.content.find("</think>") == std::string::npos) content = m.content;
         const bool last = i + 1 == messages.size();
         if (static_cast<int64_t>(i) > last_query && (last || !reasoning.empty())) {
-          out += "<|im_start|>assistant\n<think>\n" + StripChars(reasoning, "\n", true, true) + "\n</think>\n\n" +
-                 StripChars(content, "\n", true, false);
+          out.Markup("<|im_start|>assistant\n<think>\n").Literal(StripChars(reasoning, "\n", true, true));
+          out.Markup("\n</think>\n\n").Literal(StripChars(content, "\n", true, false));
         } else {
-          out += "<|im_start|>assistant\n" + content;
+          out.Markup("<|im_start|>assistant\n").Literal(content);
         }
         for (size_t c = 0; c < m.tool_calls.size(); ++c) {
-          if ((c == 0 && !content.empty()) || c > 0) out += "\n";
-          out += "<tool_call>\n{\"name\": \"" + m.tool_calls[c].name + "\", \"arguments\": " +
-                 (m.tool_calls[c].arguments_json.empty() ? "{}" : m.tool_calls[c].arguments_json) + "}\n</tool_call>";
+          if ((c == 0 && !content.empty()) || c > 0) out.Markup("\n");
+          out.Markup("<tool_call>\n{\"name\": \"").Literal(m.tool_calls[c].name).Markup("\", \"arguments\": ");
+          out.Literal(m.tool_calls[c].arguments_json.empty() ? "{}" : m.tool_calls[c].arguments_json);
+          out.Markup("}\n</tool_call>");
         }
-        out += "<|im_end|>\n";
+        out.Markup("<|im_end|>\n");
       } else if (m.role == Role::kTool) {
-        if (i == 0 || messages[i - 1].role != Role::kTool) out += "<|im_start|>user";
-        out += "\n<tool_response>\n" + m.content + "\n</tool_response>";
-        if (i + 1 == messages.size() || messages[i + 1].role != Role::kTool) out += "<|im_end|>\n";
+        if (i == 0 || messages[i - 1].role != Role::kTool) out.Markup("<|im_start|>user");
+        out.Markup("\n<tool_response>\n").Literal(m.content).Markup("\n</tool_response>");
+        if (i + 1 == messages.size() || messages[i + 1].role != Role::kTool) out.Markup("<|im_end|>\n");
       }
     }
     if (add_generation_prompt) {
-      out += "<|im_start|>assistant\n";
-      if (!enable_thinking) out += "<think>\n\n</think>\n\n";
+      out.Markup("<|im_start|>assistant\n");
+      if (!enable_thinking) out.Markup("<think>\n\n</think>\n\n");
     }
-    return out;
+    return out.Take();
   }
 
   ParsedReply Parse(const std::string& raw) const override {
@@ -357,6 +389,13 @@ std::string PythonStyleJson(const std::string& json_text) {
   std::string out;
   AppendPythonJson(value, &out);
   return out;
+}
+
+absl::StatusOr<std::string> ChatFormat::Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                               bool add_generation_prompt, bool enable_thinking) const {
+  absl::StatusOr<RenderedPrompt> prompt = RenderPrompt(messages, tools, add_generation_prompt, enable_thinking);
+  if (!prompt.ok()) return prompt.status();
+  return std::move(prompt->text);
 }
 
 std::unique_ptr<ChatFormat> ChatFormat::Create(Kind kind) {

@@ -193,11 +193,12 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
           absl::StrCat("tools: ", tool.name, ": parameters are nested more than ", kMaxJsonNesting, " levels deep"));
     }
   }
-  absl::StatusOr<std::string> prompt = chat_format_->Render(messages, tools, /*add_generation_prompt=*/true);
+  absl::StatusOr<RenderedPrompt> prompt = chat_format_->RenderPrompt(messages, tools, /*add_generation_prompt=*/true);
   if (!prompt.ok()) return prompt.status();
-  if (absl::Status fits = CheckPromptBytes(prompt->size()); !fits.ok()) return fits;
-  // The rendered prompt carries its own BOS text where the format wants one.
-  std::vector<int32_t> ids = tokenizer_->Encode(*prompt);
+  if (absl::Status fits = CheckPromptBytes(prompt->text.size()); !fits.ok()) return fits;
+  // The rendered prompt carries its own BOS text where the format wants one. Only the template's
+  // markup becomes chat tokens: a message spelling "<|im_end|>" is read as those characters.
+  std::vector<int32_t> ids = tokenizer_->EncodeWithLiteralRanges(prompt->text, prompt->literal);
   CompletionOptions chat_options = options;
   for (const std::string& end : chat_format_->EndOfTurnStrings()) {
     if (auto id = tokenizer_->TokenId(end)) chat_options.stop_token_ids.push_back(*id);

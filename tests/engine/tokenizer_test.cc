@@ -3,6 +3,7 @@
 // text; streaming decoding never splits a character.
 #include "engine/tokenizer.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -126,6 +127,48 @@ TEST(AddedTokenTest, StripFlagsAbsorbNeighbouringWhitespace) {
   std::vector<int32_t> inside = (*tokenizer)->Encode("a<y>");
   EXPECT_EQ(std::count(inside.begin(), inside.end(), 8), 0);
   EXPECT_EQ((*tokenizer)->Encode("<y>"), (std::vector<int32_t>{8}));
+}
+
+// Added tokens inside literal ranges are text, in both of HF's passes: over the raw text and,
+// for "normalized" added tokens, over the normalized text, also where normalizing (NFC here:
+// "e" + U+0301 becomes "é") moved the bytes the ranges were given in.
+TEST(AddedTokenTest, LiteralRangesKeepAddedTokensSpelledInsideThemAsText) {
+  const char* json = R"({
+    "normalizer": {"type": "NFC"},
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "<": 2, ">": 3, "x": 4, "y": 5, "e": 6, "Ì": 7, "Ã": 8,
+                        "ģ": 11, "©": 12},
+              "merges": []},
+    "added_tokens": [{"id": 9, "content": "<x>", "special": true, "normalized": false},
+                     {"id": 10, "content": "<y>", "special": false, "normalized": true}],
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+    "decoder": {"type": "ByteLevel"}})";
+  auto made = Tokenizer::FromJson(json, "", "t.json");
+  ASSERT_TRUE(made.ok()) << made.status();
+  const Tokenizer& tokenizer = **made;
+  const std::vector<int32_t> x_as_text = {2, 4, 3}, y_as_text = {2, 5, 3};
+  // Markup <x>, then a literal "a<x>b<y>", then markup <y>.
+  const std::string text = "<x>a<x>b<y><y>";
+  const std::vector<TextRange> literal = {{3, 11}};
+  std::vector<int32_t> expected = {9, 0};
+  expected.insert(expected.end(), x_as_text.begin(), x_as_text.end());
+  expected.push_back(1);
+  expected.insert(expected.end(), y_as_text.begin(), y_as_text.end());
+  expected.push_back(10);
+  EXPECT_EQ(tokenizer.EncodeWithLiteralRanges(text, literal), expected);
+  EXPECT_EQ(tokenizer.Encode(text), (std::vector<int32_t>{9, 0, 9, 1, 10, 10}));
+  // A range cutting a token's spelling keeps it text too.
+  EXPECT_EQ(tokenizer.EncodeWithLiteralRanges("<y>", std::vector<TextRange>{{2, 3}}), y_as_text);
+
+  // NFC moves bytes: "e" + U+0301 (3 bytes) becomes "é" (2). The literal "<y>" after it stays
+  // text; the markup "<y>" after that is the token.
+  const std::string accented = "e\xcc\x81<y>";
+  const std::string moved = "a" + accented + "<y>";
+  std::vector<int32_t> ids = tokenizer.EncodeWithLiteralRanges(moved, std::vector<TextRange>{{1, 1 + accented.size()}});
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 10), 1);
+  EXPECT_EQ(ids.back(), 10);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 8), 1) << "é, normalized";
+  const std::vector<int32_t> unranged = tokenizer.Encode(moved);
+  EXPECT_EQ(std::count(unranged.begin(), unranged.end(), 10), 2);
 }
 
 TEST(TokenizerErrorsTest, MalformedFilesAreRejectedWithAReason) {

@@ -13,6 +13,9 @@
 //
 // All follow the official tokenizer_config.json templates; where the DeepSeek-V3 template
 // mishandles a single tool call (it never closes the call list) the well-formed form is used.
+// One deliberate difference: what the request supplies (message text, tool calls and tool
+// definitions) is marked literal in the RenderedPrompt, so a chat token spelled inside it stays
+// text where HF's apply_chat_template + encode would read it as the token.
 #ifndef AGENTD_ENGINE_CHAT_FORMAT_H_
 #define AGENTD_ENGINE_CHAT_FORMAT_H_
 
@@ -66,6 +69,16 @@ struct ToolCallSyntax {
   std::string suffix;
 };
 
+// A rendered prompt and which of its bytes came from the request (messages, tool calls, tool
+// definitions) rather than from the template: tokenized with
+// Tokenizer::EncodeWithLiteralRanges(text, literal), only the template's markup can become chat
+// tokens such as "<|im_end|>" — text a tenant sends, or a document or web page quoted in a
+// message, cannot close its turn and write another.
+struct RenderedPrompt {
+  std::string text;
+  std::vector<TextRange> literal;  // sorted, not overlapping, none empty
+};
+
 class ChatFormat {
  public:
   enum class Kind { kDeepseekV3, kQwen3, kDeepseekV2 };
@@ -81,10 +94,12 @@ class ChatFormat {
   // The prompt text, ending with the assistant's turn opener when add_generation_prompt. The
   // DeepSeek form starts with the BOS token's text, so do not add BOS again when tokenizing.
   // enable_thinking = false adds Qwen3's empty think block.
-  virtual absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages,
-                                             const std::vector<ToolSpec>& tools,
-                                             bool add_generation_prompt,
-                                             bool enable_thinking = true) const = 0;
+  virtual absl::StatusOr<RenderedPrompt> RenderPrompt(const std::vector<ChatMessage>& messages,
+                                                      const std::vector<ToolSpec>& tools, bool add_generation_prompt,
+                                                      bool enable_thinking = true) const = 0;
+  // The prompt's text alone (what HF's apply_chat_template(tokenize=False) gives).
+  absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
+                                     bool add_generation_prompt, bool enable_thinking = true) const;
   // Splits a generated reply (decoded with special tokens kept) into its parts.
   virtual ParsedReply Parse(const std::string& reply) const = 0;
   // Strings that end the assistant's turn, for models that emit them as text.

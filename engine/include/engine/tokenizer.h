@@ -25,6 +25,12 @@
 
 namespace engine {
 
+// Bytes [begin, end) of a text.
+struct TextRange {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
 class Tokenizer {
  public:
   // Reads DIR/tokenizer.json and, when present, DIR/tokenizer_config.json; given a *.gguf file,
@@ -39,7 +45,13 @@ class Tokenizer {
 
   // Token ids of `text`, without BOS/EOS. Added tokens written in the text (such as
   // "<|im_start|>") become their ids, as HF does.
-  virtual std::vector<int32_t> Encode(const std::string& text) const = 0;
+  std::vector<int32_t> Encode(const std::string& text) const { return EncodeWithLiteralRanges(text, {}); }
+  // As Encode, except that inside the `literal` ranges (sorted, not overlapping) an added token's
+  // spelling is ordinary text: a chat prompt's messages, so that a message — or a web page or
+  // document quoted in one — spelling "<|im_end|>" cannot end its turn and write the next. A
+  // text with no added token's spelling inside its literal ranges gets exactly Encode's ids.
+  virtual std::vector<int32_t> EncodeWithLiteralRanges(const std::string& text,
+                                                       std::span<const TextRange> literal) const = 0;
   // Text of `ids`; invalid UTF-8 from a cut byte sequence becomes U+FFFD.
   virtual std::string Decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const = 0;
   // The raw bytes one token stands for (for incremental decoding).

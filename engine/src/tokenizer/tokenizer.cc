@@ -81,7 +81,16 @@ struct SplitStep {
 struct Segment {
   std::string text;
   int32_t added_id = -1;
+  size_t offset = 0;  // where `text` starts in what was split
 };
+
+// Whether [begin, end) overlaps one of `ranges` (sorted, not overlapping).
+bool Overlaps(std::span<const TextRange> ranges, size_t begin, size_t end) {
+  // The first range ending after `begin` is the only one that can.
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), begin,
+                             [](size_t at, const TextRange& range) { return at < range.end; });
+  return it != ranges.end() && it->begin < end;
+}
 
 bool IsWhitespace(uint32_t cp) {
   return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
@@ -95,7 +104,8 @@ class HfTokenizer final : public Tokenizer {
  public:
   absl::Status Init(const Json& root, const Json& config, const std::string& source);
 
-  std::vector<int32_t> Encode(const std::string& text) const override;
+  std::vector<int32_t> EncodeWithLiteralRanges(const std::string& text,
+                                               std::span<const TextRange> literal) const override;
   std::string Decode(std::span<const int32_t> ids, bool skip_special_tokens) const override;
   const std::string& TokenBytes(int32_t id) const override {
     static const std::string empty;
@@ -128,7 +138,9 @@ class HfTokenizer final : public Tokenizer {
   absl::Status LoadConfig(const Json& config);
   void SetToken(int32_t id, const std::string& spelling);
 
-  void SplitAdded(const std::string& text, bool normalized_tokens, std::vector<Segment>* out) const;
+  // Added tokens in `text` except inside `literal` (ranges of `text`).
+  void SplitAdded(const std::string& text, bool normalized_tokens, std::span<const TextRange> literal,
+                  std::vector<Segment>* out) const;
   std::string Normalize(const std::string& text) const;
   void EncodeText(const std::string& text, std::vector<int32_t>* out) const;
   void EncodePiece(const std::string& piece, std::vector<int32_t>* out) const;
@@ -143,6 +155,8 @@ class HfTokenizer final : public Tokenizer {
   bool ignore_merges_ = false;
 
   std::vector<AddedToken> added_;
+  // Some added token is matched in normalized text (a second pass over every piece).
+  bool has_normalized_added_ = false;
   // First byte → indices into added_, longest content first.
   std::array<std::vector<int>, 256> added_by_first_byte_;
 
@@ -363,6 +377,7 @@ absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::
     SetToken(added.id, added.content);
     is_special_[added.id] = added.special;
     is_added_[added.id] = true;
+    has_normalized_added_ = has_normalized_added_ || added.normalized;
     added_.push_back(added);
   }
   for (size_t i = 0; i < added_.size(); ++i) {
@@ -387,7 +402,8 @@ absl::Status HfTokenizer::Init(const Json& root, const Json& config, const std::
 }
 
 // Finds added tokens, leftmost-longest, honouring single_word, lstrip and rstrip.
-void HfTokenizer::SplitAdded(const std::string& text, bool normalized_tokens, std::vector<Segment>* out) const {
+void HfTokenizer::SplitAdded(const std::string& text, bool normalized_tokens, std::span<const TextRange> literal,
+                             std::vector<Segment>* out) const {
   size_t segment_start = 0, i = 0;
   while (i < text.size()) {
     const AddedToken* found = nullptr;
@@ -395,6 +411,7 @@ void HfTokenizer::SplitAdded(const std::string& text, bool normalized_tokens, st
       const AddedToken& token = added_[index];
       if (token.normalized != normalized_tokens) continue;
       if (text.compare(i, token.content.size(), token.content) != 0) continue;
+      if (!literal.empty() && Overlaps(literal, i, i + token.content.size())) continue;
       if (token.single_word) {
         const size_t end = i + token.content.size();
         if ((i > 0 && IsWordByte(text[i - 1])) || (end < text.size() && IsWordByte(text[end]))) continue;
@@ -424,11 +441,11 @@ void HfTokenizer::SplitAdded(const std::string& text, bool normalized_tokens, st
         end = probe;
       }
     }
-    if (start > segment_start) out->push_back({text.substr(segment_start, start - segment_start), -1});
-    out->push_back({text.substr(start, end - start), found->id});
+    if (start > segment_start) out->push_back({text.substr(segment_start, start - segment_start), -1, segment_start});
+    out->push_back({text.substr(start, end - start), found->id, start});
     segment_start = i = end;
   }
-  if (segment_start < text.size()) out->push_back({text.substr(segment_start), -1});
+  if (segment_start < text.size()) out->push_back({text.substr(segment_start), -1, segment_start});
 }
 
 std::string HfTokenizer::Normalize(const std::string& text) const {
@@ -504,17 +521,52 @@ void HfTokenizer::EncodeText(const std::string& raw, std::vector<int32_t>* out) 
   for (const std::string& piece : pieces) EncodePiece(piece, out);
 }
 
-std::vector<int32_t> HfTokenizer::Encode(const std::string& text) const {
+std::vector<int32_t> HfTokenizer::EncodeWithLiteralRanges(const std::string& text,
+                                                          std::span<const TextRange> literal) const {
   std::vector<int32_t> ids;
   std::vector<Segment> raw_segments;
-  SplitAdded(text, /*normalized_tokens=*/false, &raw_segments);
+  SplitAdded(text, /*normalized_tokens=*/false, literal, &raw_segments);
+  std::vector<TextRange> literal_here;
+  std::vector<Segment> normalized_segments;
+  size_t next_range = 0;  // the first literal range not wholly before the segment
   for (const Segment& segment : raw_segments) {
     if (segment.added_id >= 0) {
       ids.push_back(segment.added_id);
       continue;
     }
-    std::vector<Segment> normalized_segments;
-    SplitAdded(Normalize(segment.text), /*normalized_tokens=*/true, &normalized_segments);
+    std::string normalized = Normalize(segment.text);
+    if (!has_normalized_added_) {
+      EncodeText(normalized, &ids);
+      continue;
+    }
+    // The literal ranges inside this segment, in its own offsets.
+    literal_here.clear();
+    const size_t segment_end = segment.offset + segment.text.size();
+    while (next_range < literal.size() && literal[next_range].end <= segment.offset) ++next_range;
+    for (size_t r = next_range; r < literal.size() && literal[r].begin < segment_end; ++r) {
+      literal_here.push_back({std::max(literal[r].begin, segment.offset) - segment.offset,
+                              std::min(literal[r].end, segment_end) - segment.offset});
+    }
+    normalized_segments.clear();
+    if (literal_here.empty() || normalized == segment.text) {
+      SplitAdded(normalized, /*normalized_tokens=*/true, literal_here, &normalized_segments);
+    } else {
+      // Normalizing moved bytes, so the ranges no longer say where the literal text is: the
+      // segment is cut at their edges and each literal piece read without added tokens (its
+      // tokens may then differ at the cuts from one reading of the whole).
+      size_t at = 0;
+      for (const TextRange& range : literal_here) {
+        if (range.begin > at) {
+          SplitAdded(Normalize(segment.text.substr(at, range.begin - at)), /*normalized_tokens=*/true, {},
+                     &normalized_segments);
+        }
+        normalized_segments.push_back({Normalize(segment.text.substr(range.begin, range.end - range.begin)), -1});
+        at = range.end;
+      }
+      if (at < segment.text.size()) {
+        SplitAdded(Normalize(segment.text.substr(at)), /*normalized_tokens=*/true, {}, &normalized_segments);
+      }
+    }
     for (const Segment& part : normalized_segments) {
       if (part.added_id >= 0) {
         ids.push_back(part.added_id);
