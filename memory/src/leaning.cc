@@ -1,6 +1,7 @@
 #include "leaning.h"
 
 #include <string_view>
+#include <vector>
 
 #include "utf8_text.h"
 
@@ -19,6 +20,35 @@ bool OpensWithAnExample(const std::string& text) {
   return rest.starts_with("，") || rest.starts_with(",");
 }
 
+// Whether `text` opens on its verb, its subject left in the sentence before: two Han characters
+// and 了 ("实现了…"), also after the means ("通过算法、框架和硬件的协同设计，克服了…通信瓶颈" —
+// quoted alone it never says who did) and an adverb ("借助 X，显著降低了…"). One-character verbs
+// with 了 are left alone: "为了", "除了", "到了" open a phrase, not a predicate.
+bool OpensOnItsVerb(std::string_view text) {
+  constexpr size_t kMaxMeansBytes = 120;
+  static constexpr std::string_view kMeans[] = {"通过", "借助", "凭借", "依托", "依靠", "利用"};
+  static constexpr std::string_view kAdverbs[] = {"显著", "大幅", "有效", "进一步", "极大地", "大大",
+                                                  "成功", "明显", "充分", "也", "还", "并"};
+  std::string_view clause = text;
+  for (std::string_view means : kMeans) {
+    if (!clause.starts_with(means)) continue;
+    const std::string_view comma = "，";
+    const size_t at = clause.substr(0, kMaxMeansBytes).find(comma);
+    if (at == std::string_view::npos) return false;
+    clause.remove_prefix(at + comma.size());
+    for (std::string_view adverb : kAdverbs) {
+      if (clause.starts_with(adverb)) {
+        clause.remove_prefix(adverb.size());
+        break;
+      }
+    }
+    break;
+  }
+  const DecodedText head = DecodeUtf8(clause.substr(0, 12));  // three Han characters are 9 bytes
+  const std::vector<uint32_t>& cp = head.code_points;
+  return cp.size() >= 3 && IsCjk(cp[0]) && IsCjk(cp[1]) && cp[2] == U'了';
+}
+
 }  // namespace
 
 // How much a sentence can stand alone as a quote, out of the text around it: one that opens with
@@ -27,7 +57,8 @@ bool OpensWithAnExample(const std::string& text) {
 // of a thought whose first half the quote lacks (× 0.6) — "例如，AI 可以帮助处理违规审判" under a
 // heading about agents reads as a non sequitur. So is a Chinese sentence that opens with the
 // adverb of its verb, its subject left in the sentence before ("显著提升了训练效率，降低了训练成本。"
-// quoted alone says nothing of what did), and one that is a list's later item ("其次", "Finally,").
+// quoted alone says nothing of what did) or on the verb itself ("通过 X，克服了…", "实现了…"), and
+// one that is a list's later item ("其次", "Finally,").
 // One that only adds ("此外", "同时", "Moreover") reads well after any sentence on its subject, so
 // it leans as a pronoun's does (× 0.85): at 0.6, "同时，公司以仅 266.4 万 H800 GPU 小时……完成了
 // DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
@@ -51,7 +82,7 @@ double StandsAlone(const std::string& text) {
                                                    "Such ", "其", "该", "这", "此", "它", "他们", "前述", "上述",
                                                    "First,", "Firstly", "首先", "第一，", "一方面"};
   if (OnlyAdds(text)) return 0.85;
-  if (OpensWithAnExample(text)) return 0.6;
+  if (OpensWithAnExample(text) || OpensOnItsVerb(text)) return 0.6;
   for (std::string_view opener : kContinuations) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.6;
   }

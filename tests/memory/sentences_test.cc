@@ -521,6 +521,35 @@ TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
   EXPECT_TRUE(found);
 }
 
+// "通过 X，克服了…" names the means and the verb, its subject (DeepSeek) in the sentence before:
+// the key findings on DeepSeek-V3's training opened on it, saying nothing of who overcame what.
+TEST(SentenceRankerTest, ASentenceOpeningOnItsVerbLeansOnTheOneNamingItsSubject) {
+  const std::vector<PassageInput> passages = {
+      {"DeepSeek 设计了一个 FP8 混合精度训练框架，并首次在超大规模模型上验证了 FP8 训练的可行性和有效性。"
+       "通过算法、框架和硬件的协同设计，克服了跨节点 MoE 训练中的通信瓶颈，实现了近乎完全的计算与通信重叠。"
+       "通过补贴，公司实现了盈利。为了降低成本，公司采用了 MoE 架构。实现了 MoE 训练的通信重叠。",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "MoE 训练 通信 重叠 成本 补贴", passages, {.k = 5});
+  ASSERT_TRUE(ranked.ok());
+  int seen = 0;
+  for (const RankedSentence& s : ranked->sentences) {
+    SCOPED_TRACE(s.text);
+    if (s.text.starts_with("通过算法")) {
+      ++seen;
+      EXPECT_TRUE(s.leans_on_context);
+      EXPECT_THAT(s.previous, ::testing::StartsWith("DeepSeek 设计了"));
+    } else if (s.text.starts_with("实现了")) {
+      ++seen;
+      EXPECT_TRUE(s.leans_on_context);
+    } else if (s.text.starts_with("通过补贴") || s.text.starts_with("为了")) {
+      ++seen;
+      EXPECT_FALSE(s.leans_on_context) << "its subject is in it";
+    }
+  }
+  EXPECT_EQ(seen, 4);
+}
+
 TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) {
   // "much" is how the question asks, not what it names: the sentence that says "much cheaper"
   // ranked over the one saying by how much the price fell.
