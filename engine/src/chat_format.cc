@@ -171,7 +171,7 @@ class DeepseekV3Format final : public ChatFormat {
     return out.Take();
   }
 
-  ParsedReply Parse(const std::string& raw) const override {
+  ParsedReply Parse(const std::string& raw, bool tool_calls) const override {
     ParsedReply reply;
     std::string text = raw;
     for (const char* end : {"<｜end▁of▁sentence｜>"}) {
@@ -179,7 +179,7 @@ class DeepseekV3Format final : public ChatFormat {
       if (at != std::string::npos) text.resize(at);
     }
     const std::string begin_calls = "<｜tool▁calls▁begin｜>";
-    size_t calls_at = text.find(begin_calls);
+    size_t calls_at = tool_calls ? text.find(begin_calls) : std::string::npos;
     std::string content = calls_at == std::string::npos ? text : text.substr(0, calls_at);
     SplitReasoning(content, &reply.reasoning, &reply.content);
     if (calls_at == std::string::npos) return reply;
@@ -246,7 +246,7 @@ class DeepseekV2Format final : public ChatFormat {
     return out.Take();
   }
 
-  ParsedReply Parse(const std::string& raw) const override {
+  ParsedReply Parse(const std::string& raw, bool tool_calls) const override {
     ParsedReply reply;
     reply.content = raw.substr(0, raw.find("<｜end▁of▁sentence｜>"));
     return reply;
@@ -343,7 +343,7 @@ class Qwen3Format final : public ChatFormat {
     return out.Take();
   }
 
-  ParsedReply Parse(const std::string& raw) const override {
+  ParsedReply Parse(const std::string& raw, bool tool_calls) const override {
     ParsedReply reply;
     std::string text = raw;
     for (const char* end : {"<|im_end|>", "<|endoftext|>"}) {
@@ -353,7 +353,7 @@ class Qwen3Format final : public ChatFormat {
     std::string reasoning, content;
     SplitReasoning(text, &reasoning, &content);
     reply.reasoning = reasoning;
-    size_t first_call = content.find("<tool_call>");
+    size_t first_call = tool_calls ? content.find("<tool_call>") : std::string::npos;
     reply.content = StripChars(first_call == std::string::npos ? content : content.substr(0, first_call), "\n", false, true);
     size_t pos = first_call;
     while (pos != std::string::npos) {

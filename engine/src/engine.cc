@@ -229,7 +229,16 @@ absl::StatusOr<ChatResult> Engine::Chat(const std::vector<ChatMessage>& messages
   std::span<const int32_t> reply_tokens(generation->tokens);
   const bool stopped = generation->finish_reason == FinishReason::kStopToken && !reply_tokens.empty();
   if (stopped) reply_tokens = reply_tokens.first(reply_tokens.size() - 1);
-  result.reply = chat_format_->Parse(tokenizer_->Decode(reply_tokens, /*skip_special_tokens=*/false));
+  // A call comes through the tool-call token only (CompleteToolCall, below), with its name one of
+  // `tools` and its arguments their schema: a reply spelling the call syntax in ordinary tokens
+  // (a page quoted in the prompt can ask for exactly that, and reads as text there) wrote text.
+  // Only a vocabulary without that token leaves text the way to call, among the tools offered.
+  const bool calls_as_text = !tools.empty() && !trigger.has_value() && options.tool_choice != ToolChoice::kNone &&
+                             options.constraint.kind == ResponseConstraint::Kind::kNone;
+  result.reply = chat_format_->Parse(tokenizer_->Decode(reply_tokens, /*skip_special_tokens=*/false), calls_as_text);
+  std::erase_if(result.reply.tool_calls, [&](const ToolCall& call) {
+    return std::none_of(tools.begin(), tools.end(), [&](const ToolSpec& tool) { return tool.name == call.name; });
+  });
   const bool calls_tool = constrain_calls && stopped && generation->tokens.back() == trigger_id;
   result.generation = std::move(*generation);
   if (!calls_tool || options.tool_choice == ToolChoice::kNone) return result;

@@ -136,8 +136,8 @@ TEST(AddedTokenTest, LiteralRangesKeepAddedTokensSpelledInsideThemAsText) {
   const char* json = R"({
     "normalizer": {"type": "NFC"},
     "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "<": 2, ">": 3, "x": 4, "y": 5, "e": 6, "Ì": 7, "Ã": 8,
-                        "ģ": 11, "©": 12},
-              "merges": []},
+                        "ģ": 11, "©": 12, "ab": 13},
+              "merges": ["a b"]},
     "added_tokens": [{"id": 9, "content": "<x>", "special": true, "normalized": false},
                      {"id": 10, "content": "<y>", "special": false, "normalized": true}],
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
@@ -169,6 +169,11 @@ TEST(AddedTokenTest, LiteralRangesKeepAddedTokensSpelledInsideThemAsText) {
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 8), 1) << "é, normalized";
   const std::vector<int32_t> unranged = tokenizer.Encode(moved);
   EXPECT_EQ(std::count(unranged.begin(), unranged.end(), 10), 2);
+  // Spelling nothing, the ids are Encode's also where NFC moves bytes and a range's edge falls
+  // inside a merge: "é" + "a" literal, "b" not, is still é, "ab".
+  const std::string composed = "e\xcc\x81" "ab";
+  EXPECT_EQ(tokenizer.Encode(composed), (std::vector<int32_t>{8, 12, 13}));
+  EXPECT_EQ(tokenizer.EncodeWithLiteralRanges(composed, std::vector<TextRange>{{0, 4}}), tokenizer.Encode(composed));
 }
 
 TEST(TokenizerErrorsTest, MalformedFilesAreRejectedWithAReason) {

@@ -1033,6 +1033,7 @@ plan{name = "huge", run = function(ctx, inputs)
     return {media_type = "application/json",
             content = json.encode({counted = counted, count_error = tostring(count_error),
                                    small = ctx.llm.count_tokens("DeepSeek 的技术创新"),
+                                   spelled = ctx.llm.count_tokens("<｜end▁of▁sentence｜>"),
                                    chatted = chatted, chat_error = tostring(chat_error)})}
   end)
 end})lua");
@@ -1043,6 +1044,8 @@ end})lua");
   EXPECT_THAT(result["count_error"].get<std::string>(), HasSubstr("ctx.llm.count_tokens: text is"));
   EXPECT_THAT(result["count_error"].get<std::string>(), HasSubstr("at most 8 MiB"));
   EXPECT_GT(result["small"].get<int>(), 0);
+  // Counted as a message's text is read: a chat token's spelling is several ordinary tokens.
+  EXPECT_GT(result["spelled"].get<int>(), 1);
   EXPECT_FALSE(result["chatted"].get<bool>());
   EXPECT_THAT(result["chat_error"].get<std::string>(), HasSubstr("bytes cannot fit the context"));
 }

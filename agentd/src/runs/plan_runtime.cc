@@ -199,6 +199,8 @@ function ctx.agent(request)
   if max_rounds == nil or max_rounds < 1 or max_rounds > 16 then error("ctx.agent: max_rounds must be 1..16", 2) end
   local messages = {}
   for i, m in ipairs(request.messages) do messages[i] = m end
+  local offered = {}
+  for _, name in ipairs(request.tools) do offered[name] = true end
   local calls = {}
   for round = 1, max_rounds + 1 do
     local chat = {messages = messages, max_tokens = request.max_tokens, temperature = request.temperature,
@@ -208,11 +210,19 @@ function ctx.agent(request)
       if round == 1 then chat.tool_choice = request.tool_choice end
     end
     local reply = ctx.llm.chat(chat)
-    if reply.tool_calls == nil or #reply.tool_calls == 0 then
+    -- Only tools this agent was given, and none in the last round (offered none): a call is
+    -- never run because a reply names it.
+    local wanted = {}
+    if round <= max_rounds then
+      for _, tool_call in ipairs(reply.tool_calls or {}) do
+        if offered[tool_call.name] then wanted[#wanted + 1] = tool_call end
+      end
+    end
+    if #wanted == 0 then
       return {text = reply.text, calls = calls, rounds = round}
     end
-    messages[#messages + 1] = {role = "assistant", content = reply.text, tool_calls = reply.tool_calls}
-    for _, tool_call in ipairs(reply.tool_calls) do
+    messages[#messages + 1] = {role = "assistant", content = reply.text, tool_calls = wanted}
+    for _, tool_call in ipairs(wanted) do
       local ok, result = pcall(ctx.tools.call, tool_call.name, tool_call.arguments)
       local record = {name = tool_call.name, arguments = tool_call.arguments}
       if ok then record.result = result else record.error = tostring(result) end

@@ -43,9 +43,14 @@ class RunHost final : public PlanHost {
     return {{"loaded", true}, {"name", info.name}, {"context_length", info.context_length},
             {"writing_style", info.writing_style}, {"has_mtp", info.has_mtp}};
   }
+  // As ctx.llm.chat will read the text in a message: literal, a chat token's spelling as the
+  // several ordinary tokens it becomes there (counted as one, a passage full of them sized a
+  // prompt past the context).
   int CountTokens(const std::string& text) override {
     engine::Engine* engine = loaded_engine();
-    return engine == nullptr ? 0 : static_cast<int>(engine->tokenizer().Encode(text).size());
+    if (engine == nullptr) return 0;
+    const engine::TextRange all{0, text.size()};
+    return static_cast<int>(engine->tokenizer().EncodeWithLiteralRanges(text, {&all, 1}).size());
   }
   void Warn(const std::string& step, const std::string& message) override;
   void Log(const std::string& level, const std::string& message) override;

@@ -101,7 +101,10 @@ class ChatFormat {
   absl::StatusOr<std::string> Render(const std::vector<ChatMessage>& messages, const std::vector<ToolSpec>& tools,
                                      bool add_generation_prompt, bool enable_thinking = true) const;
   // Splits a generated reply (decoded with special tokens kept) into its parts.
-  virtual ParsedReply Parse(const std::string& reply) const = 0;
+  // tool_calls = false: the reply's tool-call syntax is content like any other text (for a reply
+  // whose calls, if any, did not come through the tool-call token: text spelling one is not one).
+  virtual ParsedReply Parse(const std::string& reply, bool tool_calls) const = 0;
+  ParsedReply Parse(const std::string& reply) const { return Parse(reply, /*tool_calls=*/true); }
   // Strings that end the assistant's turn, for models that emit them as text.
   virtual std::vector<std::string> EndOfTurnStrings() const = 0;
   virtual ToolCallSyntax tool_call_syntax() const = 0;

@@ -49,7 +49,9 @@ class Tokenizer {
   // As Encode, except that inside the `literal` ranges (sorted, not overlapping) an added token's
   // spelling is ordinary text: a chat prompt's messages, so that a message — or a web page or
   // document quoted in one — spelling "<|im_end|>" cannot end its turn and write the next. A
-  // text with no added token's spelling inside its literal ranges gets exactly Encode's ids.
+  // text with no added token's spelling inside its literal ranges gets exactly Encode's ids
+  // (with a normalizer that moves bytes and "normalized" added tokens, none of the shipped
+  // models: unless a character composes across a range's edge).
   virtual std::vector<int32_t> EncodeWithLiteralRanges(const std::string& text,
                                                        std::span<const TextRange> literal) const = 0;
   // Text of `ids`; invalid UTF-8 from a cut byte sequence becomes U+FFFD.

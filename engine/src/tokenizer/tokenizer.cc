@@ -551,21 +551,25 @@ std::vector<int32_t> HfTokenizer::EncodeWithLiteralRanges(const std::string& tex
     if (literal_here.empty() || normalized == segment.text) {
       SplitAdded(normalized, /*normalized_tokens=*/true, literal_here, &normalized_segments);
     } else {
-      // Normalizing moved bytes, so the ranges no longer say where the literal text is: the
-      // segment is cut at their edges and each literal piece read without added tokens (its
-      // tokens may then differ at the cuts from one reading of the whole).
+      // Normalizing moved bytes, so the ranges no longer say where the literal text is: each
+      // piece between their edges is normalized on its own and the pieces joined again, the
+      // ranges following them. The same ids as normalizing the whole, unless a character
+      // composes across an edge (a combining accent opening a message).
+      std::string joined;
+      std::vector<TextRange> mapped;
+      const auto append = [&](size_t begin, size_t end, bool is_literal) {
+        const size_t start = joined.size();
+        joined += Normalize(segment.text.substr(begin, end - begin));
+        if (is_literal && joined.size() > start) mapped.push_back({start, joined.size()});
+      };
       size_t at = 0;
       for (const TextRange& range : literal_here) {
-        if (range.begin > at) {
-          SplitAdded(Normalize(segment.text.substr(at, range.begin - at)), /*normalized_tokens=*/true, {},
-                     &normalized_segments);
-        }
-        normalized_segments.push_back({Normalize(segment.text.substr(range.begin, range.end - range.begin)), -1});
+        if (range.begin > at) append(at, range.begin, false);
+        append(range.begin, range.end, true);
         at = range.end;
       }
-      if (at < segment.text.size()) {
-        SplitAdded(Normalize(segment.text.substr(at)), /*normalized_tokens=*/true, {}, &normalized_segments);
-      }
+      if (at < segment.text.size()) append(at, segment.text.size(), false);
+      SplitAdded(joined, /*normalized_tokens=*/true, mapped, &normalized_segments);
     }
     for (const Segment& part : normalized_segments) {
       if (part.added_id >= 0) {
