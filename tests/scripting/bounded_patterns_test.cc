@@ -1,7 +1,6 @@
 // The sandbox's own string.find/match/gmatch/gsub against Lua 5.4's (a plain state with the
 // standard library) on the same inputs — the same results, errors included — and the case Lua's
 // cannot stop: exponential backtracking ends with an error in bounded time.
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -86,14 +85,13 @@ TEST(BoundedPatternsTest, ExponentialBacktrackingEndsInBoundedTime) {
   std::vector<std::string> printed;
   SandboxOptions options;
   auto sandbox = Sandbox::Create(options);
-  const auto start = std::chrono::steady_clock::now();
+  // The bound counts the matcher's steps, not time: the message says it fired (without it the
+  // match runs past the test's own timeout).
   absl::Status status = (*sandbox)->RunString(
       "return (('a'):rep(40)):find(('a?'):rep(40) .. ('a'):rep(40) .. 'b')", "evil.lua");
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr("pattern matching took more than"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("evil.lua:1:"));
-  EXPECT_LT(seconds, 5.0);
   // gsub is bounded the same way, and a cancellation reaches a long match.
   status = (*sandbox)->RunString("return (('a'):rep(30)):gsub(('a?'):rep(30) .. ('a'):rep(30) .. 'b', '')", "evil.lua");
   EXPECT_THAT(std::string(status.message()), HasSubstr("pattern matching took more than"));
