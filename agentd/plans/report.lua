@@ -269,10 +269,39 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     -- at Harbor Robotics?" is no report on "What would change behaviour".
                     "change", "changed", "changes", "rise", "rose", "risen", "fall", "fell", "fallen",
                     "grow", "grew", "grown", "increase", "increased", "decrease", "decreased", "drop",
-                    "dropped"}) do
+                    "dropped",
+                    -- when, in time: "the arabica price at the end of 2024" is not about anything
+                    -- else that ended in 2024 (an inference price "between early 2023 and the end
+                    -- of 2024" joined that report's key findings through "end").
+                    "end", "ended", "start", "started", "beginning", "early", "late", "year", "years",
+                    "month", "months", "quarter", "week", "weeks", "day", "days", "today", "now", "last",
+                    "next", "first", "since", "after", "before", "during", "until",
+                    -- and the rest of a question's function words
+                    "this", "that", "these", "those", "than", "then", "there", "here", "over", "under",
+                    "per", "each", "all", "any", "some", "most", "more", "less", "other", "such", "only",
+                    "also", "very", "can", "could", "would", "should", "will", "may", "might", "must",
+                    "not", "you", "your", "our", "they", "them", "his", "her", "she", "him", "one", "two",
+                    "been", "being", "use", "used", "make", "made", "get", "got", "give", "gave", "say",
+                    "said", "tell", "name", "named", "names", "list", "describe", "explain", "part", "parts",
+                    "kind", "kinds", "type", "types"}) do
   FRAMING_EN[w] = true
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
+
+-- A Latin word as a key: its stem, which `names` matches where a word starts, so that a
+-- question's "commuters" finds "How people commute", "installed" finds "installations" and
+-- "batteries" finds "battery". At least four letters stay ("based", "news" stay whole).
+local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "est", "es", "ed", "s"}
+local function stem(word)
+  for _, suffix in ipairs(STEM_SUFFIXES) do
+    local cut = #word - #suffix
+    -- ("process", "analysis", "status" end in an "s" of their own)
+    if cut >= 4 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
+      return word:sub(1, cut)
+    end
+  end
+  return word
+end
 
 -- What a topic is about, as keys that a heading on it contains: the topic's Latin words of three
 -- letters or more and the character pairs of its Chinese words, once the framing is taken out
@@ -286,7 +315,7 @@ local function subject_keys(topic)
   for _, w in ipairs(framing) do text = text:gsub(w, "|") end  -- no pattern characters in them
   local keys = {}
   for word in text:gmatch("%a[%w]*") do
-    if #word >= 3 and not FRAMING_EN[word] then keys[#keys + 1] = word end
+    if #word >= 3 and not FRAMING_EN[word] then keys[#keys + 1] = stem(word) end
   end
   local previous = nil
   for _, cp in utf8.codes(text) do
@@ -376,7 +405,12 @@ local function extractive_outline(ctx, c)
     end
     -- Headings in the topic's language, none repeating the topic or each other.
     -- Sources in another language than the topic's leave too few: then theirs.
-    local candidates, seen, document_title = {}, {[trim(topic)] = true}, {}
+    -- The document the best sentence stands in answers the topic: its own short headings
+    -- ("Satisfaction" over "Punctuality received the lowest score…") are on the subject whatever
+    -- their words.
+    local best_hit = notes.hits[found.sentences[1].passage]
+    local answer_document = best_hit and best_hit.document or nil
+    local candidates, seen, document_title, document_of = {}, {[trim(topic)] = true}, {}, {}
     for _, any_language in ipairs({false, true}) do
       for _, h in ipairs(found.headings) do
         -- Headings far from the topic (scores are scaled to the best one) make sections that
@@ -386,6 +420,7 @@ local function extractive_outline(ctx, c)
           candidates[#candidates + 1] = h.text
           local hit = notes.hits[h.passage]
           document_title[h.text] = hit and hit.title or ""
+          document_of[h.text] = hit and hit.document or nil
         end
       end
       if #candidates >= 2 then break end
@@ -400,19 +435,27 @@ local function extractive_outline(ctx, c)
     end
     -- Headings that share only the framing with the topic are on another subject: only those
     -- that name the topic's subject make sections — or, a short one ("Prices", "Risks" in a
-    -- Markdown report), whose document's title names it.
+    -- Markdown report), whose document's title names it or, in English, whose document answers
+    -- the topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
+    -- two words, and the answer's report has headings on every subject it covers.)
     local keys = subject_keys(topic)
     local named = {}
     for _, h in ipairs(candidates) do
       local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
-      if #on_subject({h}, keys) > 0 or (short and #on_subject({document_title[h] or ""}, keys) > 0) then
+      if #on_subject({h}, keys) > 0 or
+         (short and (#on_subject({document_title[h] or ""}, keys) > 0 or
+                     (answer_document ~= nil and document_of[h] == answer_document and not is_chinese(h)))) then
         named[#named + 1] = h
       end
     end
     if #named > 0 then
       candidates = named
-    else  -- none says what the topic is about: the one closest to it, not a padded report
-      while #candidates > 1 do table.remove(candidates) end
+    else
+      -- None says what the topic is about: the key findings alone, not a padded report. The
+      -- heading closest to the topic made a section of whatever its words matched: "Why prices
+      -- rose" (a coffee market update) over "Overall satisfaction with public transport rose…"
+      -- under "Which aspect of public transport scored lowest?".
+      candidates = {}
     end
     while #candidates > c.max_sections + 4 do table.remove(candidates) end
     local wanted = math.min(c.max_sections - 1, #candidates)
@@ -546,8 +589,20 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
+    -- What the question asks about its subject: its keys that no source's title names
+    -- ("suppl", "risk" of "What supply risk does Harbor Robotics name?"), and what it measures
+    -- ("revenue" of "What was Harbor Robotics revenue in 2024?").
+    local asked_keys = {}
+    if #titled > 0 then
+      local in_title = {}
+      for _, key in ipairs(titled) do in_title[key] = true end
+      for _, key in ipairs(keys) do if not in_title[key] then asked_keys[#asked_keys + 1] = key end end
+      for _, word in ipairs(MEASURES) do
+        if not is_chinese(word) and names(topic, word) then asked_keys[#asked_keys + 1] = word end
+      end
+    end
     if #titled > 0 then keys = titled end
-    local function on_topic(s)
+    local function names_subject(s)
       if #keys == 0 then return true end
       local p = passages[s.passage]
       return #on_subject({s.text}, keys) > 0 or (p ~= nil and type(p.title) == "string" and #on_subject({p.title}, keys) > 0)
@@ -558,6 +613,16 @@ local function extractive(ctx, inputs, c, outline)
     -- goes on with the answer's subject, a third, as elsewhere.
     local best_document = sentences[1] ~= nil and passages[sentences[1].passage] ~= nil
                           and passages[sentences[1].passage].document or nil
+    -- And there, when the best sentence names the subject, a sentence of its document is on it
+    -- in whatever words if it scores half the best's, as another document's must: "What would
+    -- persuade drivers to use public transport?" is answered by "…respondents most often named
+    -- more frequent service (58%)…", which shares no word with it, in the survey whose opening
+    -- sentence the question matches.
+    local answer_document = i == 1 and sentences[1] ~= nil and names_subject(sentences[1]) and best_document or nil
+    local function on_topic(s)
+      local p = passages[s.passage]
+      return names_subject(s) or (answer_document ~= nil and p ~= nil and p.document == answer_document and s.score >= 0.5)
+    end
     local candidates = {}
     local function enough(s)
       if i > 1 then return s.score >= 0.35 or #candidates < 2 end
@@ -577,6 +642,24 @@ local function extractive(ctx, inputs, c, outline)
           rows[#rows + 1] = r
         end
       end
+    end
+    -- A question on a subject that a source's title names (a company's annual review) finds
+    -- every sentence of that source on its subject: there the key findings hold the answer and
+    -- what says more of what is asked, not the rest of the document. Past the best one, a
+    -- sentence names what is asked or stands in the answer's own passage. By the title's words
+    -- alone the CEO's career and the board's chair joined "What supply risk does Harbor Robotics
+    -- name?", and the backlog and the headcount "Who is the CEO of Harbor Robotics?".
+    -- (Questions whose answer shares no word with them, "What would persuade drivers to use
+    -- public transport?" → "respondents most often named more frequent service", name no title
+    -- either: they keep every candidate, and the model's choice.)
+    if i == 1 and asked and lang ~= "zh" and #asked_keys > 0 and #candidates > 1 then
+      local answer = candidates[1]
+      local focused = {answer}
+      for k = 2, #candidates do
+        local s = candidates[k]
+        if s.passage == answer.passage or #on_subject({s.text}, asked_keys) > 0 then focused[#focused + 1] = s end
+      end
+      candidates = focused
     end
     return {queries = queries, passages = passages, candidates = candidates, rows = rows}
   end)

@@ -49,6 +49,22 @@ bool OpensOnItsVerb(std::string_view text) {
   return cp.size() >= 3 && IsCjk(cp[0]) && IsCjk(cp[1]) && cp[2] == U'了';
 }
 
+// Whether an English sentence's subject is "he" or "she" after an opening phrase ("Before joining
+// Harbor Robotics she ran the automation division…"): the person is named in the sentence before.
+bool PersonPronounAfterOpening(std::string_view text) {
+  static constexpr std::string_view kOpenings[] = {"Before ", "After ", "When ", "While ", "Since ", "As ",
+                                                   "Until ", "Once ", "Having ", "Although ", "Though ",
+                                                   "Because ", "If ", "During ", "In ", "At "};
+  bool opens = false;
+  for (std::string_view opening : kOpenings) opens = opens || text.starts_with(opening);
+  if (!opens) return false;
+  for (std::string_view pronoun : {std::string_view(" he "), std::string_view(" she "), std::string_view(", he "),
+                                   std::string_view(", she ")}) {
+    if (text.find(pronoun) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // How much a sentence can stand alone as a quote, out of the text around it: one that opens with
@@ -68,7 +84,9 @@ bool OpensOnItsVerb(std::string_view text) {
 // before shows) and "上述…" point back as a pronoun does. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
 // states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up
 // ("Together these techniques raise throughput three to five times") is the second half too: it
-// followed a sentence on the price of inference, its techniques unnamed.
+// followed a sentence on the price of inference, its techniques unnamed. So does one whose subject
+// is "he" or "she" after an opening phrase ("Before joining Harbor Robotics she ran…"): it leans
+// as a pronoun opener does.
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
@@ -79,6 +97,7 @@ double StandsAlone(const std::string& text) {
       "第二，", "第三，", "另一方面", "最终，", "最后,"};
   // A list's first item ("首先，", "First,") announces the rest, which a quote alone lacks.
   static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
+                                                   "His ", "Her ",
                                                    "Such ", "其", "该", "这", "此", "它", "他们", "前述", "上述",
                                                    "First,", "Firstly", "首先", "第一，", "一方面"};
   if (OnlyAdds(text)) return 0.85;
@@ -89,6 +108,7 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
+  if (PersonPronounAfterOpening(text)) return 0.85;
   return 1.0;
 }
 

@@ -94,6 +94,18 @@ class AgentServiceTest : public ::testing::Test {
     ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   }
 
+  // The five English documents (tests/data/corpus_en/seeds) into "english", embedded.
+  void IngestEnglish() {
+    const std::string agentctl = testing_support::BinaryPath("agentctl");
+    ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "english"}).exit_code, 0);
+    std::vector<std::string> argv = {agentctl, "--addr", daemon_->address(), "memory", "ingest", "english"};
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(AGENTD_TEST_DATA_DIR) + "/corpus_en/seeds")) {
+      argv.push_back(entry.path().string());
+    }
+    auto ingested = RunCommand(argv, std::chrono::seconds(240));
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  }
+
   RunT StartRun(const std::string& plan, const Json& inputs, const std::string& source = "") {
     StartRunRequest request;
     request.set_plan(plan);
@@ -494,25 +506,54 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_EQ(with_table.find("\n\n|  | AIME 2024 pass@1 |"), first_end + 3) << with_table;
 }
 
-TEST_F(AgentServiceTest, AQuoteTheModelChoseIsNotCutShortByItsBudget) {
+TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
   // Under the quote constraint the model may spell a sentence in more tokens than the tokenizer
   // would: a budget of the candidates' own token counts cut the commuter survey's answer at
   // "respondents m…", and a quote without its "[n]" was dropped from the key findings.
   daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
-  const std::string agentctl = testing_support::BinaryPath("agentctl");
-  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "english"}).exit_code, 0);
-  std::vector<std::string> argv = {agentctl, "--addr", daemon_->address(), "memory", "ingest", "english"};
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(AGENTD_TEST_DATA_DIR) + "/corpus_en/seeds")) {
-    argv.push_back(entry.path().string());
-  }
-  auto ingested = RunCommand(argv, std::chrono::seconds(240));
-  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  IngestEnglish();
   RunT started = StartRun("report", {{"topic", "What would persuade drivers to use public transport?"}, {"collection", "english"}});
   RunT run = WaitForEnd(started.run_id());
   ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
   const std::string& content = run.artifact().content();
   EXPECT_NE(content.find("respondents most often named more frequent service (58%)"), std::string::npos) << content;
+
+  // The key findings of a question answer it, not the rest of the answer's document nor another
+  // document that shares a word of its framing with it.
+  struct Case {
+    std::string topic;
+    std::vector<std::string> says, never;
+  };
+  const std::vector<Case> cases = {
+      // By the title's words alone the CEO's career and the board's chair joined the supply risk.
+      {"What supply risk does Harbor Robotics name?", {"The main risk named in the review is the supply of lidar sensors"},
+       {"she ran", "The board is chaired"}},
+      {"Who is the CEO of Harbor Robotics?", {"Maria Lindqvist has served as chief executive officer"},
+       {"The order backlog stood", "a staff of 1,240"}},
+      // "end" is when, not what: an inference price "between early 2023 and the end of 2024" came in.
+      {"What was the arabica price at the end of 2024?", {"Arabica futures ended the year at $3.44 per pound"},
+       {"llm_inference_costs.md", "output tokens"}},
+  };
+  for (const Case& c : cases) {
+    RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());
+    ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
+    const std::string& report = asked.artifact().content();
+    const size_t findings = report.find("## Key findings"), next = report.find("\n## ", findings + 1);
+    ASSERT_NE(findings, std::string::npos) << report;
+    const std::string key_findings = report.substr(findings, next - findings);
+    for (const std::string& text : c.says) EXPECT_THAT(key_findings, HasSubstr(text)) << report;
+    for (const std::string& text : c.never) EXPECT_THAT(key_findings, ::testing::Not(HasSubstr(text))) << report;
+    if (c.topic.starts_with("What was the arabica")) {
+      for (const Reference& r : asked.artifact().references()) EXPECT_EQ(r.source().find("llm_inference"), std::string::npos) << report;
+    }
+  }
+  // A heading of another document makes no section: "Why prices rose" (the coffee market update)
+  // headed the survey's satisfaction figures under "Which aspect of public transport scored lowest?".
+  RunT lowest = WaitForEnd(StartRun("report", {{"topic", "Which aspect of public transport scored lowest?"}, {"collection", "english"}}).run_id());
+  ASSERT_EQ(lowest.state(), RUN_STATE_SUCCEEDED) << lowest.error();
+  EXPECT_THAT(lowest.artifact().content(), HasSubstr("Punctuality received the lowest score of any aspect"));
+  EXPECT_THAT(lowest.artifact().content(), ::testing::Not(HasSubstr("## Why prices rose"))) << lowest.artifact().content();
 }
 
 TEST_F(AgentServiceTest, AReportOnATopicTheCollectionHasNoWordOfSaysSo) {

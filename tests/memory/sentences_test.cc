@@ -485,6 +485,32 @@ TEST(SentenceRankerTest, ASentenceThatSumsUpWhatCameBeforeLeansOnIt) {
   EXPECT_TRUE(seen);
 }
 
+TEST(SentenceRankerTest, APersonNamedInTheSentenceBeforeLeansOnIt) {
+  // "she" after an opening phrase names the person of the sentence before: quoted alone under a
+  // question on supply risks, "Before joining Harbor Robotics she ran…" said nothing of who.
+  const std::vector<PassageInput> passages = {
+      {"Maria Lindqvist has served as chief executive officer since March 2019. Before joining Harbor Robotics she ran "
+       "the automation division of a Swedish forklift maker. When the port opened in 2011, the company sold its first "
+       "crane controller.",
+       true},
+  };
+  auto ranked = RankSentences(nullptr, "Harbor Robotics forklift division port crane", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  int seen = 0;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("Before")) {
+      ++seen;
+      EXPECT_TRUE(s.leans_on_context);
+      EXPECT_EQ(s.previous, "Maria Lindqvist has served as chief executive officer since March 2019.");
+    }
+    if (s.text.starts_with("When")) {  // an opening phrase without a person's pronoun stands alone
+      ++seen;
+      EXPECT_FALSE(s.leans_on_context);
+    }
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
   const std::vector<PassageInput> passages = {
       {"AI 原生应用的用户规模快速增长。以字节为例，豆包 app 的月活跃用户达到了 7522 万。以色列的 AI 公司数量增长了 20%。",
