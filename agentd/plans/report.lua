@@ -2,8 +2,8 @@
 -- every [n] points at a retrieved passage listed under References.
 --
 -- Inputs (JSON object):
---   topic            string, required: what the report is about; its language (Chinese or
---                    English) is the report's language.
+--   topic            string, required, at most 500 characters: what the report is about; its
+--                    language (Chinese or English) is the report's language.
 --   collection       string, required: the memory collection to search.
 --   max_sections     integer 2..8, default 4.
 --   passages         passages kept per section, 1..12, default 6.
@@ -752,13 +752,37 @@ local function extractive(ctx, inputs, c, outline)
     return table.concat(lines, "\n")
   end
 
+  -- A prompt lists whole sentences (a quote cannot be clipped). When one does not fit the
+  -- model's context with room to quote the best of them, the worst-ranked go, then the topic as
+  -- the prompt repeats it is clipped: a 500-character Chinese question failed its first draft
+  -- ("prompt of 1170 tokens does not fit the context of 1024"). `build(shown, topic_chars)`
+  -- writes the prompt; returned: the prompt and the candidates it shows.
+  local function fitted(build, candidates)
+    local shown, topic_chars = candidates, nil
+    while true do
+      local prompt = build(shown, topic_chars)
+      local room = ctx.llm.count_tokens(shown[1].text) + 16
+      if ctx.llm.count_tokens(T.system .. prompt) + room + 48 <= c.context then return prompt, shown end
+      if #shown > 1 then
+        shown = table.move(shown, 1, #shown - 1, 1, {})
+      elseif (topic_chars or math.huge) > 20 then
+        topic_chars = (topic_chars or utf8.len(c.topic) or #c.topic) // 2
+      else
+        return prompt, shown  -- the engine says what does not fit
+      end
+    end
+  end
+  local function clipped(text, chars) return chars and clip(text, chars) or text end
+
   local drafts = ctx.map("draft", outline.sections, function(section, i)
     local candidates = offered[i]
     if #candidates == 0 then return {units = {}} end
-    local prompt = lang == "zh"
-      and string.format(T.quote_draft, outline.title, section.heading, section.question, listing(candidates))
-      or string.format(T.quote_draft, section.heading, outline.title, section.question, listing(candidates))
-    local reply = c.chat(prompt, quote_options(candidates, 2))
+    local prompt, shown = fitted(function(list, chars)
+      local title, question = clipped(outline.title, chars), clipped(section.question, chars)
+      return lang == "zh" and string.format(T.quote_draft, title, section.heading, question, listing(list))
+                          or string.format(T.quote_draft, section.heading, title, question, listing(list))
+    end, candidates)
+    local reply = c.chat(prompt, quote_options(shown, 2))
     return {units = quoted_units(reply.text)}
   end)
 
@@ -768,8 +792,11 @@ local function extractive(ctx, inputs, c, outline)
     if #candidates == 0 then return {units = {}, sentences = 0} end
     local draft_text = {}
     for k, u in ipairs(draft) do draft_text[k] = u.text .. "[" .. u.citation .. "]" end
-    local reply = c.chat(string.format(T.quote_revise, section.heading, section.question, listing(candidates),
-                                       table.concat(draft_text, separator)), quote_options(candidates, 2))
+    local prompt, shown = fitted(function(list, chars)
+      return string.format(T.quote_revise, section.heading, clipped(section.question, chars), listing(list),
+                           table.concat(draft_text, separator))
+    end, candidates)
+    local reply = c.chat(prompt, quote_options(shown, 2))
     local units = quoted_units(reply.text)
     if #units < 2 and #draft > #units then units = draft end
     -- The section's strongest evidence stays whatever the model chose (the best-ranked sentence;
@@ -1151,7 +1178,9 @@ plan{
   inputs = {
     type = "object",
     properties = {
-      topic = {type = "string", minLength = 1, description = "the subject of the report"},
+      -- A subject or a question, not a document: a longer one never fits the outline's prompt
+      -- (the shipped model's context is 1024 tokens), and a plain error names the input.
+      topic = {type = "string", minLength = 1, maxLength = 500, description = "the subject of the report (at most 500 characters)"},
       collection = {type = "string", minLength = 1, description = "the memory collection to search"},
       max_sections = {type = "integer", minimum = 2, maximum = 8, description = "sections, the key findings included (default 4)"},
       passages = {type = "integer", minimum = 1, maximum = 12, description = "passages per section (default 6)"},

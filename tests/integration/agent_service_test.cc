@@ -504,6 +504,22 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   const size_t first_end = with_table.find("[1]");
   EXPECT_NE(first_end, std::string::npos);
   EXPECT_EQ(with_table.find("\n\n|  | AIME 2024 pass@1 |"), first_end + 3) << with_table;
+  // The longest topic the plan takes (500 characters) is written: its draft prompt, which says
+  // the topic twice beside six quotable sentences, failed as "prompt of 1170 tokens does not fit
+  // the context of 1024"; the worst-ranked sentences and then the topic's repetition give way.
+  const std::string unit = "中国AI Agent市场规模与增长，DeepSeek 对英伟达与算力需求的影响，";
+  std::string long_topic;
+  for (int chars = 0; chars < 500;) {  // 500 code points of `unit` repeated
+    for (size_t at = 0; at < unit.size() && chars < 500; ++chars) {
+      const unsigned char lead = static_cast<unsigned char>(unit[at]);
+      const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      long_topic += unit.substr(at, length);
+      at += length;
+    }
+  }
+  RunT long_run = WaitForEnd(StartRun("report", {{"topic", long_topic}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(long_run.state(), RUN_STATE_SUCCEEDED) << long_run.error();
+  EXPECT_GE(long_run.artifact().references_size(), 1) << long_run.artifact().content();
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
@@ -885,6 +901,10 @@ plan{name = "outside", run = function(ctx, inputs) return ctx.llm.generate{promp
   EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs.topic: is required"));
   request.set_inputs_json(R"({"topic": "x", "collection": "seeds", "max_sections": 20})");
   EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs.max_sections"));
+  // A document given as the topic is refused by its length, not failed in the outline's prompt
+  // ("prompt of 28081 tokens does not fit the context of 1024").
+  request.set_inputs_json(Json{{"topic", std::string(501, 'x')}, {"collection", "seeds"}}.dump());
+  EXPECT_THAT(std::string(client_->StartRun(request).status().message()), HasSubstr("inputs.topic: must have at most 500 characters"));
   // A source that never calls plan{}, or declares inputs that are not a schema, is refused too.
   StartRunRequest undefined;
   undefined.set_plan("none");
