@@ -173,6 +173,13 @@ constexpr std::string_view kAskingForFigures[] = {
     "performance", "perform", "performed", "financial results", "annual results", "quarterly results", "业绩", "经营情况",
     "财务表现"};
 
+// What results are measured in: a company's sales and earnings and what foretells them (orders,
+// backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
+constexpr std::string_view kFinancialMeasures[] = {
+    "revenue", "revenues", "sales", "turnover", "profit", "profits", "margin", "margins", "earnings", "income",
+    "ebitda", "cash flow", "orders", "order intake", "backlog", "bookings", "营收", "收入", "利润", "毛利", "订单",
+    "出货量", "销量", "销售额"};
+
 // Words that ask where. 哪里, 哪儿, 在哪, 何处, 何地
 constexpr std::string_view kAskingWhere[] = {"where", "\xe5\x93\xaa\xe9\x87\x8c", "\xe5\x93\xaa\xe5\x84\xbf",
                                              "\xe5\x9c\xa8\xe5\x93\xaa", "\xe4\xbd\x95\xe5\xa4\x84",
@@ -246,7 +253,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
-  if (HasAny(q, kAskingForFigures)) return AnswerType::kQuantity;
+  if (HasAny(q, kAskingForFigures)) return AnswerType::kResults;
   return AnswerType::kAny;
 }
 
@@ -255,6 +262,9 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
+  if (type == AnswerType::kResults) {
+    return HasAny(Lower(sentence), kFinancialMeasures) && Offers(AnswerType::kQuantity, sentence, section);
+  }
   if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
     return true;
   }
@@ -270,7 +280,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kAny:
       case AnswerType::kReason:
       case AnswerType::kPlace:
-      case AnswerType::kExtreme: offers = true; break;
+      case AnswerType::kExtreme:
+      case AnswerType::kResults: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

@@ -10,7 +10,10 @@
 // asks for a place: "…is headquartered in Rotterdam" names one, "Before joining Harbor Robotics
 // she ran…" (the company's name, the question's only word it has) does not. "Which country
 // installed the most grid batteries?" asks for an extreme: "China installed the most…" names it,
-// "In the United States, California and Texas together made up more than 70%…" does not.
+// "In the United States, California and Texas together made up more than 70%…" does not. A
+// company's "business performance in 2024" is told in its results: "Revenue for the year reached
+// $312 million" gives them, "…ended the year with a staff of 1,240" (a figure, and the company's
+// name said out) does not.
 //
 //   const AnswerType type = AnswerTypeOf("How many employees …?");   // kCount
 //   if (!Offers(type, sentence)) score *= kOffTypeFactor;
@@ -29,6 +32,7 @@ enum class AnswerType {
   kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
   kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"
   kExtreme,   // "which … the most", "scored lowest", "最": a sentence that names an extreme
+  kResults,   // "business performance", "业绩": a financial measure (revenue, margin, 利润) with a figure
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

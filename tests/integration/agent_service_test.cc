@@ -550,6 +550,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // "end" is when, not what: an inference price "between early 2023 and the end of 2024" came in.
       {"What was the arabica price at the end of 2024?", {"Arabica futures ended the year at $3.44 per pound"},
        {"llm_inference_costs.md", "output tokens"}},
+      // A company's performance is told in its results: the key findings opened on its headcount
+      // and its founding, and left the revenue out.
+      {"Harbor Robotics business performance in 2024", {"Revenue for the year reached $312 million"},
+       {"a staff of 1,240", "The company was founded in 2011"}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());

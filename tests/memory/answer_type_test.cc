@@ -21,9 +21,21 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("中国AI Agent市场规模与增长"), AnswerType::kAny);
   // Words that only contain the asking words do not ask.
   EXPECT_EQ(AnswerTypeOf("Whenever demand is high, what happens to prices?"), AnswerType::kAny);
-  // A company's performance or results are told in figures.
-  EXPECT_EQ(AnswerTypeOf("Harbor Robotics business performance in 2024"), AnswerType::kQuantity);
-  EXPECT_EQ(AnswerTypeOf("宁德时代 2024 年业绩"), AnswerType::kQuantity);
+  // A company's performance or results are told in its financial figures.
+  EXPECT_EQ(AnswerTypeOf("Harbor Robotics business performance in 2024"), AnswerType::kResults);
+  EXPECT_EQ(AnswerTypeOf("宁德时代 2024 年业绩"), AnswerType::kResults);
+}
+
+TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
+  EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
+  EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
+  EXPECT_TRUE(Offers(AnswerType::kResults, "The order backlog stood at $540 million at the end of December."));
+  EXPECT_TRUE(Offers(AnswerType::kResults, "2024 年一季度，传媒行业实现营收 1196 亿元、同比+0.4%。"));
+  // A figure that is no result, and a result without a figure.
+  EXPECT_FALSE(Offers(AnswerType::kResults, "Harbor Robotics ended the year with a staff of 1,240, of whom about 700 work in service."));
+  EXPECT_FALSE(Offers(AnswerType::kResults, "The company was founded in 2011 by three engineers from Delft."));
+  EXPECT_FALSE(Offers(AnswerType::kResults, "Revenue grew strongly in the second half of 2024."));
+  EXPECT_FALSE(Offers(AnswerType::kResults, "It moved assembly in order to cut costs by 12%."));
 }
 
 TEST(AnswerTypeTest, ACountIsANumberThatIsNotAPercentageMoneyOrAYear) {
