@@ -173,6 +173,19 @@ constexpr std::string_view kAskingForFigures[] = {
     "performance", "perform", "performed", "financial results", "annual results", "quarterly results", "业绩", "经营情况",
     "财务表现"};
 
+// Topics on growth, in English. (Not 增长, 增速: nearly every Chinese market topic joins them to
+// its size, "中国AI Agent市场规模与增长", and there the key findings take sentences of any subject —
+// typed as growth, the main job's report took in "…2024年中国光芯片市场规模将增长至151.56亿元。")
+constexpr std::string_view kAskingForGrowth[] = {"growth", "grow", "growing"};
+
+// Words that state a change: "almost double", "up 27% from", "rose to", "a 28% decline", "同比",
+// "增长", "提升", "下降", "翻倍", "复合增长率".
+constexpr std::string_view kStatingAChange[] = {
+    "double", "doubled", "tripled", "grew", "grow", "grows", "growth", "rose", "rise", "rises", "increase",
+    "increased", "increases", "expanded", "up", "fell", "fall", "falls", "decline", "declined", "dropped",
+    "drop", "cagr", "compound annual", "year on year", "year-on-year", "from", "同比", "环比", "增长", "增速",
+    "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合"};
+
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
 // backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
 constexpr std::string_view kFinancialMeasures[] = {
@@ -254,6 +267,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForFigures)) return AnswerType::kResults;
+  if (HasAny(q, kAskingForGrowth)) return AnswerType::kGrowth;
   return AnswerType::kAny;
 }
 
@@ -262,6 +276,9 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
+  if (type == AnswerType::kGrowth) {
+    return HasAny(Lower(sentence), kStatingAChange) && Offers(AnswerType::kQuantity, sentence, section);
+  }
   if (type == AnswerType::kResults) {
     return HasAny(Lower(sentence), kFinancialMeasures) && Offers(AnswerType::kQuantity, sentence, section);
   }
@@ -281,7 +298,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kReason:
       case AnswerType::kPlace:
       case AnswerType::kExtreme:
-      case AnswerType::kResults: offers = true; break;
+      case AnswerType::kResults:
+      case AnswerType::kGrowth: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

@@ -13,7 +13,9 @@
 // "In the United States, California and Texas together made up more than 70%…" does not. A
 // company's "business performance in 2024" is told in its results: "Revenue for the year reached
 // $312 million" gives them, "…ended the year with a staff of 1,240" (a figure, and the company's
-// name said out) does not.
+// name said out) does not. A topic on growth ("Grid battery storage growth") is told in changes:
+// "…installed 169 GWh…, almost double the 88 GWh added in 2023" states one, "Several fires at
+// storage sites in 2023 led regulators…" (the topic's "storage" and a year) does not.
 //
 //   const AnswerType type = AnswerTypeOf("How many employees …?");   // kCount
 //   if (!Offers(type, sentence)) score *= kOffTypeFactor;
@@ -33,6 +35,7 @@ enum class AnswerType {
   kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"
   kExtreme,   // "which … the most", "scored lowest", "最": a sentence that names an extreme
   kResults,   // "business performance", "业绩": a financial measure (revenue, margin, 利润) with a figure
+  kGrowth,    // "growth" (asked by no other word; English only): a change ("almost double", "同比") with a figure
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

@@ -24,6 +24,16 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   // A company's performance or results are told in its financial figures.
   EXPECT_EQ(AnswerTypeOf("Harbor Robotics business performance in 2024"), AnswerType::kResults);
   EXPECT_EQ(AnswerTypeOf("宁德时代 2024 年业绩"), AnswerType::kResults);
+  // Growth, in English (a Chinese market topic joins 增长 to its size and stays untyped, above).
+  EXPECT_EQ(AnswerTypeOf("Grid battery storage growth"), AnswerType::kGrowth);
+}
+
+TEST(AnswerTypeTest, GrowthIsAChangeWithAFigure) {
+  EXPECT_TRUE(Offers(AnswerType::kGrowth, "Worldwide, utilities installed 169 GWh in 2024, almost double the 88 GWh added in 2023."));
+  EXPECT_TRUE(Offers(AnswerType::kGrowth, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth, "Several fires at storage sites in 2023 led regulators to tighten spacing rules."));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth, "Stationary batteries had their biggest year yet."));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth, "China accounted for roughly 60% of new capacity."));
 }
 
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
