@@ -652,12 +652,23 @@ local function extractive(ctx, inputs, c, outline)
     -- (Questions whose answer shares no word with them, "What would persuade drivers to use
     -- public transport?" → "respondents most often named more frequent service", name no title
     -- either: they keep every candidate, and the model's choice.)
-    if i == 1 and asked and lang ~= "zh" and #asked_keys > 0 and #candidates > 1 then
+    -- A Chinese question is on what its Latin names name when its answer names them ("OpenAI",
+    -- "MoE", "DeepSeek"): its character pairs are mostly its wording. "2024年9月OpenAI的估值达到了
+    -- 多少？" had GPT-4's launch and 豆包's users after the valuation; "DeepSeek 团队成员主要来自哪些
+    -- 高校？" a sentence on AI in marketing.
+    local focus_keys = asked_keys
+    if i == 1 and asked and lang == "zh" and candidates[1] ~= nil then
+      focus_keys = {}
+      for _, key in ipairs(subject_keys(topic)) do
+        if key:find("^[%w]+$") and names(candidates[1].text, key) then focus_keys[#focus_keys + 1] = key end
+      end
+    end
+    if i == 1 and asked and #focus_keys > 0 and #candidates > 1 then
       local answer = candidates[1]
       local focused = {answer}
       for k = 2, #candidates do
         local s = candidates[k]
-        if s.passage == answer.passage or #on_subject({s.text}, asked_keys) > 0 then focused[#focused + 1] = s end
+        if s.passage == answer.passage or #on_subject({s.text}, focus_keys) > 0 then focused[#focused + 1] = s end
       end
       candidates = focused
     end

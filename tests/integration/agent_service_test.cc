@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <codecvt>
 #include <filesystem>
@@ -490,6 +491,20 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   const std::string key_findings = content.substr(findings, next - findings);
   EXPECT_THAT(key_findings, HasSubstr("1 月 30 日，阿里云发布百炼 qwen-max 系列模型调整通知"));
   EXPECT_THAT(key_findings, ::testing::Not(HasSubstr("公有云IaaS"))) << content;
+  // A question on what its Latin names name ("DeepSeek", "NIM") keeps to them past its answer:
+  // a sentence on AI in marketing followed the DeepSeek team's universities, and A-share moves
+  // the NIM preview's date.
+  for (const auto& [question, answer, off_question] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"DeepSeek 团队成员主要来自哪些高校？", "清华大学、北京大学", "营销转化率"},
+           {"英伟达哪天发布了搭载DeepSeek-R1 671b的NIM微服务预览版？", "英伟达NIM微服务", "中际旭创"}}) {
+    RunT asked = WaitForEnd(StartRun("report", {{"topic", question}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
+    const std::string& report = asked.artifact().content();
+    const size_t start = report.find("## 核心结论"), end = report.find("\n## ", start + 1);
+    ASSERT_NE(start, std::string::npos) << report;
+    EXPECT_THAT(report.substr(start, end - start), HasSubstr(answer)) << report;
+    EXPECT_THAT(report.substr(start, end - start), ::testing::Not(HasSubstr(off_question))) << report;
+  }
   // A question that names a table's column whole ("AIME 2024 pass@1", not "AIME 2024 cons@64")
   // sees the row labels and that column: the cell that answers it, not six columns of scores.
   RunT table_run = WaitForEnd(
