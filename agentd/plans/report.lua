@@ -170,11 +170,20 @@ local function cite_across_report(text, passages, references, number_of, collect
 end
 
 -- Both styles end here: title, sections, references, stats.
+-- A title, a source or a heading as the report prints it: one line (control characters as
+-- spaces, C1 ones too), and square brackets as round ones. A document's or a web result's title
+-- is whatever its author wrote: "Q3 results [2]" made a citation of another passage on the
+-- References line, and a newline in it a "## Verified by the auditors" heading and entries
+-- "[8]", "[9]" that cite nothing.
+local function one_line(text)
+  return (tostring(text):gsub("\194[\128-\159]", " "):gsub("%c", " "):gsub("%[", "("):gsub("%]", ")"))
+end
+
 local function assemble(ctx, T, title, headings, texts, passages_of, collection, sentences, cited_sentences)
   local references, number_of = {}, {}
-  local parts = {"# " .. title, ""}
+  local parts = {"# " .. one_line(title), ""}
   for i, heading in ipairs(headings) do
-    parts[#parts + 1] = "## " .. heading
+    parts[#parts + 1] = "## " .. one_line(heading)
     parts[#parts + 1] = ""
     parts[#parts + 1] = cite_across_report(texts[i], passages_of[i], references, number_of, collection)
     parts[#parts + 1] = ""
@@ -184,8 +193,9 @@ local function assemble(ctx, T, title, headings, texts, passages_of, collection,
   for _, ref in ipairs(references) do
     local where = string.format(T.span, ref.document, ref.offsets[1], ref.offsets[2])
     -- A web source's address is worth showing; a local file's path repeats the document name.
-    local link = (ref.source or ""):match("^https?://") and (" " .. ref.source) or ""
-    parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, ref.title ~= "" and ref.title or ref.document, link, where)
+    local link = (ref.source or ""):match("^https?://%S+$") and (" " .. one_line(ref.source)) or ""
+    parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, one_line(ref.title ~= "" and ref.title or ref.document),
+                                      link, one_line(where))
   end
   if #references == 0 then
     ctx.warn("the report cites no passages")
@@ -767,10 +777,16 @@ local function extractive(ctx, inputs, c, outline)
   -- model's context with room to quote the best of them, the worst-ranked go, then the topic as
   -- the prompt repeats it is clipped: a 500-character Chinese question failed its first draft
   -- ("prompt of 1170 tokens does not fit the context of 1024"). `build(shown, topic_chars)`
-  -- writes the prompt; returned: the prompt and the candidates it shows.
+  -- writes the prompt; returned: the prompt and the candidates it shows, or nil when not even
+  -- one sentence fits (a document's 289-character sentence of rare ideographs, 4 tokens each,
+  -- failed every report quoting it): the section is then left to the plan's own choice of the
+  -- best-ranked sentences (revise), without the model.
   local function fitted(build, candidates)
-    local shown, topic_chars = candidates, nil
-    while true do
+    local shown, topic_chars = {}, nil
+    for _, s in ipairs(candidates) do
+      if ctx.llm.count_tokens(s.text) <= c.context // 4 then shown[#shown + 1] = s end
+    end
+    while #shown > 0 do
       local prompt = build(shown, topic_chars)
       local room = ctx.llm.count_tokens(shown[1].text) + 16
       if ctx.llm.count_tokens(T.system .. prompt) + room + 48 <= c.context then return prompt, shown end
@@ -779,9 +795,10 @@ local function extractive(ctx, inputs, c, outline)
       elseif (topic_chars or math.huge) > 20 then
         topic_chars = (topic_chars or utf8.len(c.topic) or #c.topic) // 2
       else
-        return prompt, shown  -- the engine says what does not fit
+        return nil
       end
     end
+    return nil
   end
   local function clipped(text, chars) return chars and clip(text, chars) or text end
 
@@ -793,6 +810,7 @@ local function extractive(ctx, inputs, c, outline)
       return lang == "zh" and string.format(T.quote_draft, title, section.heading, question, listing(list))
                           or string.format(T.quote_draft, section.heading, title, question, listing(list))
     end, candidates)
+    if prompt == nil then return {units = {}} end
     local reply = c.chat(prompt, quote_options(shown, 2))
     return {units = quoted_units(reply.text)}
   end)
@@ -807,8 +825,7 @@ local function extractive(ctx, inputs, c, outline)
       return string.format(T.quote_revise, section.heading, clipped(section.question, chars), listing(list),
                            table.concat(draft_text, separator))
     end, candidates)
-    local reply = c.chat(prompt, quote_options(shown, 2))
-    local units = quoted_units(reply.text)
+    local units = prompt ~= nil and quoted_units(c.chat(prompt, quote_options(shown, 2)).text) or {}
     if #units < 2 and #draft > #units then units = draft end
     -- The section's strongest evidence stays whatever the model chose (the best-ranked sentence;
     -- the best two in the first section, which answers the topic itself); near-duplicates go;

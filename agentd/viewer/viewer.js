@@ -270,7 +270,8 @@ async function showPassage(reference, sentence) {
     mark.append(inside);
   }
   const heading = reference.number ? `[${reference.number}] ` : '';
-  panel.replaceChildren(
+  // replaceChildren writes a null as the text "null" (el() skips them): only the parts present.
+  panel.replaceChildren(...[
     el('button', { type: 'button', class: 'plain close', onclick: hidePassage }, t('close')),
     el('h2', {}, heading + (passage.title || passage.document_id)),
     el('div', { class: 'meta' },
@@ -278,7 +279,7 @@ async function showPassage(reference, sentence) {
       el('span', { class: 'offsets' }, `${t('characters')} ${passage.start}–${passage.end} ${t('ofDocument')} ${passage.document_end}`),
       passage.date ? el('span', {}, passage.date) : null),
     sentence ? el('p', { class: 'note' }, found ? t('citedSentence') : t('sentenceNotFound')) : null,
-    el('div', { class: 'doc-text' }, before, mark, after));
+    el('div', { class: 'doc-text' }, before, mark, after)].filter((part) => part !== null));
   mark.scrollIntoView({ block: 'center' });
 }
 

@@ -681,10 +681,13 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   result.content_sha256 = Sha256Hex(doc.text);
   result.document_id = doc.id.empty() ? "sha256:" + result.content_sha256.substr(0, 32) : doc.id;
   DocumentMeta meta;
+  // What is stored and quoted: no control character a terminal would obey (internal::StorableText).
+  const std::string text = internal::StorableText(doc.text);
   // A document sent without a title is named from its opening lines, so citations name it.
-  meta.title = doc.title.empty() ? GuessDocumentTitle(doc.text) : doc.title;
-  if (doc.title.empty()) meta.articles = FindLaterArticles(doc.text);
-  meta.source = doc.source;
+  meta.title = internal::OneLineText(doc.title.empty() ? GuessDocumentTitle(text) : doc.title);
+  if (doc.title.empty()) meta.articles = FindLaterArticles(text);
+  for (ArticleStart& article : meta.articles) article.title = internal::OneLineText(article.title);
+  meta.source = internal::OneLineText(doc.source);
   meta.date = doc.date;
   meta.metadata = doc.metadata;
   meta.sha256 = result.content_sha256;
@@ -705,8 +708,9 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   result.outcome = existing ? IngestOutcome::kUpdated : IngestOutcome::kCreated;
 
   // Chunks are stored as JSON, which would turn an invalid sequence of several bytes into one
-  // U+FFFD and shift every offset after it; replaced byte by byte first, the offsets hold.
-  std::vector<Chunk> chunks = ChunkText(internal::ReplaceInvalidBytes(doc.text), c->info.spec.chunking);
+  // U+FFFD and shift every offset after it; replaced byte by byte first (StorableText), the
+  // offsets hold.
+  std::vector<Chunk> chunks = ChunkText(text, c->info.spec.chunking);
   std::vector<std::vector<float>> vectors;
   if (c->info.dimension > 0) {
     // Embedding is the slow part: done before taking the write lock, in batches.

@@ -27,20 +27,33 @@ DecodedText DecodeUtf8(std::string_view s) {
   return out;
 }
 
-std::string ReplaceInvalidBytes(std::string_view text) {
+namespace {
+
+std::string ReplaceControls(std::string_view text, bool one_line) {
   const DecodedText decoded = DecodeUtf8(text);
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < decoded.code_points.size(); ++i) {
     const size_t from = decoded.byte_offsets[i], length = decoded.byte_offsets[i + 1] - from;
-    if (length == 1 && static_cast<unsigned char>(text[from]) >= 0x80) {
+    const uint32_t cp = decoded.code_points[i];
+    const bool spacing = cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v';
+    const bool control = (cp < 0x20 && !spacing) || (cp >= 0x7f && cp <= 0x9f);
+    if ((length == 1 && static_cast<unsigned char>(text[from]) >= 0x80) || control) {
       out += "\xEF\xBF\xBD";
+    } else if (spacing && one_line) {
+      out += ' ';
     } else {
       out.append(text, from, length);
     }
   }
   return out;
 }
+
+}  // namespace
+
+std::string StorableText(std::string_view text) { return ReplaceControls(text, false); }
+
+std::string OneLineText(std::string_view text) { return ReplaceControls(text, true); }
 
 bool IsCjk(uint32_t cp) {
   return (cp >= 0x4e00 && cp <= 0x9fff) ||   // CJK unified ideographs

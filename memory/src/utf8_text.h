@@ -19,9 +19,16 @@ struct DecodedText {
 
 DecodedText DecodeUtf8(std::string_view text);
 
-// The text with each byte DecodeUtf8 refuses replaced by U+FFFD: the same code points, counted
-// the same, in valid UTF-8 (which the store's JSON records and a browser keep as they are).
-std::string ReplaceInvalidBytes(std::string_view text);
+// The text as the store keeps it: each byte DecodeUtf8 refuses and each control character other
+// than spacing (tab, line and page breaks) as U+FFFD — the same code points, counted the same,
+// in valid UTF-8 (which the store's JSON records and a browser keep as they are). A document's ESC and
+// OSC sequences, backspaces and C1 controls would otherwise reach a reader's terminal in its
+// quotes; as U+FFFD they are shown, never obeyed.
+std::string StorableText(std::string_view text);
+
+// StorableText on one line (tabs and line breaks as spaces): a title or a source, which a report
+// prints on its References line — a carriage return there wrote over the line on a terminal.
+std::string OneLineText(std::string_view text);
 
 bool IsCjk(uint32_t cp);
 bool IsSpace(uint32_t cp);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "ingest_progress.h"
+#include "terminal_text.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -241,9 +242,9 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
       }
       int n = 0;
       for (const SearchHit& h : response.hits()) {
-        std::printf("[%d] %.4f  %s  [%llu, %llu)  %s\n    %s\n", ++n, h.score(), h.document_id().c_str(),
+        std::printf("[%d] %.4f  %s  [%llu, %llu)  %s\n    %s\n", ++n, h.score(), Printable(h.document_id()).c_str(),
                     static_cast<unsigned long long>(h.span().start()), static_cast<unsigned long long>(h.span().end()),
-                    h.title().c_str(), h.text().substr(0, 300).c_str());
+                    Printable(h.title()).c_str(), Clip(h.text(), 300).c_str());
       }
       return 0;
     }

@@ -322,7 +322,8 @@ struct RunFlags {
 
 int WriteArtifact(const Run& run, const std::string& out) {
   if (out.empty()) {
-    std::fwrite(run.artifact().content().data(), 1, run.artifact().content().size(), stdout);
+    const std::string content = ForStream(run.artifact().content(), stdout);
+    std::fwrite(content.data(), 1, content.size(), stdout);
     return 0;
   }
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
@@ -505,13 +506,13 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
         return 0;
       }
       std::printf("run %s  plan %s  %s%s\n", r->run_id().c_str(), r->plan().c_str(), StateName(r->state()).c_str(),
-                  r->error().empty() ? "" : ("  error: " + r->error()).c_str());
+                  r->error().empty() ? "" : ("  error: " + Printable(r->error())).c_str());
       std::printf("tokens %llu prompt + %llu completion, %u tool calls\n",
                   static_cast<unsigned long long>(r->usage().prompt_tokens()),
                   static_cast<unsigned long long>(r->usage().completion_tokens()), r->tool_calls());
       for (const Step& s : r->steps()) {
         std::printf("  %-16s %-9s attempts %u%s\n", s.name().c_str(), StepStateName(s.state()).c_str(), s.attempts(),
-                    s.error().empty() ? "" : ("  " + s.error()).c_str());
+                    s.error().empty() ? "" : ("  " + Printable(s.error())).c_str());
         // --transcripts: what the step asked and got back, each entry under its step.
         for (const TranscriptEntry& t : s.transcript()) {
           const char* kind = t.kind() == TranscriptEntry::KIND_MODEL_CALL  ? "model"
@@ -523,7 +524,7 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
                       Indent(Printable(t.response(), true), "      ").c_str());
         }
       }
-      if (!r->artifact().content().empty()) std::printf("\n%s", r->artifact().content().c_str());
+      if (!r->artifact().content().empty()) std::printf("\n%s", ForStream(r->artifact().content(), stdout).c_str());
       return 0;
     }
     if (cancel->parsed()) {

@@ -1,5 +1,7 @@
 #include "terminal_text.h"
 
+#include <unistd.h>
+
 namespace agentctl {
 namespace {
 
@@ -27,6 +29,10 @@ std::string Printable(const std::string& text, bool keep_lines) {
     }
   }
   return out;
+}
+
+std::string ForStream(const std::string& text, std::FILE* stream) {
+  return isatty(fileno(stream)) != 0 ? Printable(text, true) : text;
 }
 
 std::string Clip(const std::string& text, size_t max_chars) {

@@ -592,6 +592,22 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
   ASSERT_EQ(lowest.state(), RUN_STATE_SUCCEEDED) << lowest.error();
   EXPECT_THAT(lowest.artifact().content(), HasSubstr("Punctuality received the lowest score of any aspect"));
   EXPECT_THAT(lowest.artifact().content(), ::testing::Not(HasSubstr("## Why prices rose"))) << lowest.artifact().content();
+
+  // A document's title is its author's: on the References line its brackets made a citation of
+  // another passage ("…review [2]"), and its control characters reached the reader's terminal.
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "forged"}).exit_code, 0);
+  const std::string forged = data_.Join("zorblax.md");
+  testing_support::WriteFile(forged, "# Zorblax widget review [2] \x1b[1A\x1b[2K\n\nThe Zorblax widget market reached $4.2 "
+                                     "billion in 2024. Zorblax widget sales rose 6% in 2024 across the region.\x1b]52;c;"
+                                     "Y3VybCBldmlsfHNo\x07 Zorblax widget makers hired 300 engineers.\n");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "ingest", "forged", forged}).exit_code, 0);
+  RunT titled = WaitForEnd(StartRun("report", {{"topic", "Zorblax widget market"}, {"collection", "forged"}}).run_id());
+  ASSERT_EQ(titled.state(), RUN_STATE_SUCCEEDED) << titled.error();
+  const std::string& with_title = titled.artifact().content();
+  EXPECT_THAT(with_title, HasSubstr("[1] Zorblax widget review (2)")) << with_title;
+  EXPECT_EQ(with_title.find('\x1b'), std::string::npos) << with_title;
+  EXPECT_EQ(with_title.find('\x07'), std::string::npos) << with_title;
 }
 
 TEST_F(AgentServiceTest, AReportOnATopicTheCollectionHasNoWordOfSaysSo) {
@@ -1527,6 +1543,27 @@ end}
     if (line.rfind("agentctl: ", 0) == 0) continue;  // the run's final error, said whole
     EXPECT_LT(line.size(), 400u) << line.substr(0, 80);
   }
+}
+
+// A report's text is whatever its sources and its plan put in it: printed to a terminal, its
+// control characters are shown ("?"), never obeyed — an OSC 52 sequence would set the reader's
+// clipboard, "ESC [2J" clear the screen. Written to a pipe or a file it is the artifact, byte for byte.
+TEST_F(AgentServiceTest, AgentctlShowsAReportsControlCharactersOnATerminalAndKeepsThemInAPipe) {
+  StartDaemon();
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  const std::string content = "# Q3 \x1b]52;c;Y3VybCBldmlsfHNo\x07results\n\x1b[2J\x1b[1Aheld \xc2\x9b" "31m\n";
+  const std::string plan = plans_.Join("ansi.lua");
+  testing_support::WriteFile(plan, "plan{name = \"ansi\", run = function(ctx, inputs) return {media_type = \"text/markdown\", "
+                                   "content = \"# Q3 \\27]52;c;Y3VybCBldmlsfHNo\\7results\\n\\27[2J\\27[1Aheld \\194\\155" "31m\\n\"} end}\n");
+  auto piped = RunCommand({agentctl, "--addr", daemon_->address(), "run", "ansi", "--plan-file", plan, "--quiet"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, content);
+  auto shown = testing_support::RunCommandInTerminal({agentctl, "--addr", daemon_->address(), "run", "ansi", "--plan-file", plan, "--quiet"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.out;
+  EXPECT_THAT(shown.out, HasSubstr("# Q3 ?]52;c;Y3VybCBldmlsfHNo?results"));
+  EXPECT_THAT(shown.out, HasSubstr("?[2J?[1Aheld ?31m"));
+  for (const char control : {'\x1b', '\x07'}) EXPECT_EQ(shown.out.find(control), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("\xc2\x9b"), std::string::npos) << shown.out;
 }
 
 TEST_F(AgentServiceTest, AgentctlRunsReportsAndShowsRuns) {

@@ -409,6 +409,30 @@ std::string CodePointSpan(const std::string& text, uint64_t start, uint64_t end)
   return out;
 }
 
+TEST_F(MemoryStoreTest, ControlCharactersAreKeptAsReplacementCharactersAndTitlesOnOneLine) {
+  // A document's ESC/OSC sequences, backspaces and C1 controls are quoted by reports, which
+  // agentctl prints to terminals: stored as U+FFFD (one code point for one, so offsets hold)
+  // they are shown, never obeyed. Tabs and line breaks are text.
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  const std::string text =
+      "Zorblax widget sales rose 6% in 2024.\x1b]52;c;Y3VybCBldmlsfHNo\x07 Zorblax\x08\x08 margins \xc2\x9b" "2J held.\r\n"
+      "Next\tline.\n";
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "doc", .text = text, .title = "Zorblax\r\x1b[1A review\n2024", .source = "a\nb"}}).ok());
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "Zorblax widget margins", .k = 5, .mode = SearchMode::kLexical});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_FALSE(hits->empty());
+  const SearchHit& hit = hits->front();
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(hit.text, "Zorblax widget sales rose 6% in 2024." + r + "]52;c;Y3VybCBldmlsfHNo" + r + " Zorblax" + r + r +
+                          " margins " + r + "2J held.\r\nNext\tline.");
+  EXPECT_EQ(hit.title, "Zorblax " + r + "[1A review 2024");
+  EXPECT_EQ(hit.source, "a b");
+  // The offsets are the original text's code points: one for each replaced control.
+  EXPECT_EQ(hit.start, 0u);
+  EXPECT_EQ(hit.end, 101u);
+}
+
 TEST_F(MemoryStoreTest, WholeSentenceHitsQuoteEverySentenceTheChunksCut) {
   auto store = Open();
   // PDF-style text: short lines with a blank line after each, sentences running over several

@@ -1,6 +1,8 @@
 #include "support/daemon_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -99,6 +101,37 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
   result.exit_code = code.value_or(-1);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
+  return result;
+}
+
+CommandResult RunCommandInTerminal(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int terminal = -1;
+  const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+  if (pid < 0) throw std::runtime_error("forkpty failed");
+  if (pid == 0) {
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  CommandResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{terminal, POLLIN, 0};
+    if (poll(&readable, 1, 100) <= 0) continue;
+    const ssize_t n = read(terminal, buffer, sizeof buffer);
+    if (n <= 0) break;  // EIO once the command has exited and its side of the terminal closed
+    result.out.append(buffer, static_cast<size_t>(n));
+  }
+  close(terminal);
+  std::optional<int> code = WaitPid(pid, std::chrono::seconds(10));
+  if (!code) {
+    kill(pid, SIGKILL);
+    WaitPid(pid, std::chrono::seconds(10));
+  }
+  result.exit_code = code.value_or(-1);
   return result;
 }
 

@@ -45,6 +45,12 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(240));
 
+// RunCommand with the command's standard output and error on a pseudo-terminal, as a person at a
+// terminal runs it: `out` holds what the terminal received (both streams, line breaks as the
+// terminal driver writes them, "\r\n"). `err` stays empty.
+CommandResult RunCommandInTerminal(const std::vector<std::string>& argv,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(240));
+
 class DaemonProcess {
  public:
   // Starts `agentd --listen 127.0.0.1:0 --data-dir DATA_DIR --port-file ...` plus `extra_args`

@@ -107,6 +107,12 @@ try {
   });
   assert.equal(shown.sentence.replace(/\s+/g, ''), citing.replace(/\s+/g, ''), 'the marked sentence is the one that cites');
   await shot('04-citation.png');
+  // A document of the Sources list opens its passage with no sentence to mark: nothing in the
+  // panel but the passage and its heading ("null" was written where the note would be).
+  await page.click('ul.sources li a');
+  await page.waitForSelector('#passage mark.passage-span');
+  const parts = await page.$eval('#passage', (panel) => [...panel.childNodes].map((node) => node.textContent));
+  assert.ok(!parts.includes('null'), `the passage panel shows "null": ${JSON.stringify(parts)}`);
 
   // Download as Markdown: the run's artifact, byte for byte.
   const downloads = fs.mkdtempSync(path.join(artifacts, 'download-'));
