@@ -725,11 +725,15 @@ local function extractive(ctx, inputs, c, outline)
       next_of[i] = next_of[i] + 1
       local key = key_of(s.text)
       local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)]
+      -- Nor one whose context is two sentences back ("It now pays back within seven years." after
+      -- "This changed storage economics."): after any other sentence its "It" names that one's
+      -- subject ("Cell costs fell by a fifth…").
+      local context_lost = s.leans and s.previous == nil and s.previous_leans
       -- What comes with it (the sentence it leans on, the one it announces) must not say again
       -- what is taken either.
       local brings_again = (s.leans and s.previous ~= nil and says_again(s.previous)) or
                            (s.next ~= nil and not taken[key_of(s.next)] and says_again(s.next))
-      if not taken[key] and not context_taken and not says_again(s.text) and not brings_again then
+      if not taken[key] and not context_taken and not context_lost and not says_again(s.text) and not brings_again then
         take(s.text)
         if s.leans and s.previous ~= nil then take(s.previous) end
         if s.next ~= nil then take(s.next) end

@@ -215,7 +215,9 @@ TEST(ChatFormatTest, ChatTokensSpelledInTheRequestStayText) {
       for (size_t i = 0; i < prompt->literal.size(); ++i) {
         EXPECT_LT(prompt->literal[i].begin, prompt->literal[i].end);
         EXPECT_LE(prompt->literal[i].end, prompt->text.size());
-        if (i > 0) EXPECT_LT(prompt->literal[i - 1].end, prompt->literal[i].begin);
+        if (i > 0) {
+          EXPECT_LT(prompt->literal[i - 1].end, prompt->literal[i].begin);
+        }
       }
       const std::vector<int32_t> plain = tokenizer.EncodeWithLiteralRanges(prompt->text, prompt->literal);
       EXPECT_EQ(plain, tokenizer.Encode(prompt->text));

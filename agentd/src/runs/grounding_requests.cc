@@ -117,10 +117,10 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
     for (const memory::RankedSentence& s : items) {
       Json item = {{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
                    {"leans", s.leans_on_context}, {"shares_terms", s.shares_query_terms}};
-      if (!s.previous.empty()) {
-        item["previous"] = s.previous;
-        item["previous_leans"] = s.previous_leans;
-      }
+      if (!s.previous.empty()) item["previous"] = s.previous;
+      // Also without `previous`: the sentence before it leans on one before that, so no single
+      // sentence gives it its subject.
+      if (!s.previous.empty() || s.previous_leans) item["previous_leans"] = s.previous_leans;
       if (!s.next.empty()) item["next"] = s.next;
       out.push_back(std::move(item));
     }

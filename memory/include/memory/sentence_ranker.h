@@ -86,6 +86,8 @@ struct RankedSentence {
   // to give it its subject; empty when there is none or that one leans too (but for adding,
   // previous_leans then).
   std::string previous;
+  // Whether the sentence before it (as above) leans too: with `previous` empty, no one sentence
+  // gives this one its subject ("It now pays back…" after "This changed storage economics.").
   bool previous_leans = false;
   // When it is short and states no figure ("Lower prices changed project economics."): the
   // sentence after it in its paragraph, which says what it announces and a writer may quote
