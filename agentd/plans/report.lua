@@ -298,15 +298,16 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
 
--- A Latin word as a key: its stem, which `names` matches where a word starts, so that a
--- question's "commuters" finds "How people commute", "installed" finds "installations" and
--- "batteries" finds "battery". At least four letters stay ("based", "news" stay whole).
-local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "est", "es", "ed", "s"}
+-- A Latin word as a key: its stem, which `names` matches where a word starts (and at most four
+-- letters on), so that a question's "commuters" finds "How people commute", "installed" finds
+-- "installations" and "batteries" finds "battery". At least five letters stay ("based",
+-- "indeed", "evening" stay whole: "inde" would find "index", "even" "events").
+local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "s"}
 local function stem(word)
   for _, suffix in ipairs(STEM_SUFFIXES) do
     local cut = #word - #suffix
     -- ("process", "analysis", "status" end in an "s" of their own)
-    if cut >= 4 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
+    if cut >= 5 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
       return word:sub(1, cut)
     end
   end
@@ -342,10 +343,20 @@ local function squashed(text)
 end
 
 -- Whether `text` names `key`: a Chinese pair anywhere (squashed: "大 模型" is "大模型"), a Latin
--- word where a word starts ("169 GWh of" does not name "who"; hyphens dropped, "DeepSeek-V3"
--- names "deepseekv3").
+-- word where a word starts and at most four letters longer ("169 GWh of" does not name "who";
+-- "International" does not name "interest"; hyphens dropped, "DeepSeek-V3" names "deepseekv3").
 local function names(text, key)
-  if key:find("^[%w]+$") then return text:lower():gsub("%-", ""):find("%f[%w]" .. key) ~= nil end
+  if key:find("^[%w]+$") then
+    local lower = text:lower():gsub("%-", "")
+    local at = 1
+    while true do
+      local b, e = lower:find("%f[%w]" .. key, at)
+      if b == nil then return false end
+      local tail = lower:match("^%w*", e + 1)
+      if #tail <= 4 then return true end
+      at = e + 1
+    end
+  end
   return squashed(text):find(key, 1, true) ~= nil
 end
 
@@ -507,7 +518,7 @@ local function extractive(ctx, inputs, c, outline)
   if outline.nothing_found and not inputs.web then
     ctx.warn("nothing in collection " .. c.collection .. " on: " .. c.topic)
     return {media_type = "text/markdown",
-            content = "# " .. outline.title .. "\n\n" .. string.format(c.T.nothing_found, c.collection) .. "\n",
+            content = "# " .. one_line(outline.title) .. "\n\n" .. string.format(c.T.nothing_found, one_line(c.collection)) .. "\n",
             references = {}, stats = {sentences = 0, cited_sentences = 0}}
   end
   local T, topic, collection, lang = c.T, c.topic, c.collection, c.lang
@@ -728,7 +739,8 @@ local function extractive(ctx, inputs, c, outline)
       -- Nor one whose context is two sentences back ("It now pays back within seven years." after
       -- "This changed storage economics."): after any other sentence its "It" names that one's
       -- subject ("Cell costs fell by a fifth…").
-      local context_lost = s.leans and s.previous == nil and s.previous_leans
+      -- (But the key findings' first: an answer quoted on its own beats an empty section.)
+      local context_lost = s.leans and s.previous == nil and s.previous_leans and not (i == 1 and #offered[1] == 0)
       -- What comes with it (the sentence it leans on, the one it announces) must not say again
       -- what is taken either.
       local brings_again = (s.leans and s.previous ~= nil and says_again(s.previous)) or
@@ -1241,6 +1253,13 @@ plan{
     -- Prompts must fit the model's context with room for the answer: `build(n)` writes the
     -- prompt with passages clipped to n characters, and n halves until it fits.
     local context = ctx.llm.context_length()
+    -- 500 characters can be many tokens (rare ideographs, emoji: 1,352 tokens for one such
+    -- topic): the outline's prompt says the topic whole, beside the headings to choose from.
+    local topic_tokens = ctx.llm.count_tokens(topic)
+    if topic_tokens > context // 2 then
+      error(string.format("inputs.topic: %d tokens, at most %d for this model's context of %d", topic_tokens,
+                          context // 2, context), 0)
+    end
     local function fit(build, answer_tokens)
       local chars = 600
       while true do

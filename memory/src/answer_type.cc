@@ -168,10 +168,13 @@ constexpr std::string_view kSpelledQuantities[] = {
 constexpr std::string_view kSpelledNumbers[] = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                                                 "eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred"};
 
-// Topics whose answer is a company's or market's figures. 业绩, 经营情况, 经营业绩, 财务表现
-constexpr std::string_view kAskingForFigures[] = {
-    "performance", "perform", "performed", "financial results", "annual results", "quarterly results", "业绩", "经营情况",
-    "财务表现"};
+// Topics whose answer is figures (how something performed: a model on a benchmark, a company).
+constexpr std::string_view kAskingForFigures[] = {"performance", "perform", "performed"};
+
+// Topics whose answer is a company's financial results. 业绩, 经营情况, 经营业绩, 财务表现
+constexpr std::string_view kAskingForResults[] = {
+    "business performance", "financial performance", "financial results", "annual results", "quarterly results",
+    "operating results", "results of operations", "业绩", "经营情况", "财务表现"};
 
 // Topics on growth, in English. (Not 增长, 增速: nearly every Chinese market topic joins them to
 // its size, "中国AI Agent市场规模与增长", and there the key findings take sentences of any subject —
@@ -183,7 +186,7 @@ constexpr std::string_view kAskingForGrowth[] = {"growth", "grow", "growing"};
 constexpr std::string_view kStatingAChange[] = {
     "double", "doubled", "tripled", "grew", "grow", "grows", "growth", "rose", "rise", "rises", "increase",
     "increased", "increases", "expanded", "up", "fell", "fall", "falls", "decline", "declined", "dropped",
-    "drop", "cagr", "compound annual", "year on year", "year-on-year", "from", "同比", "环比", "增长", "增速",
+    "drop", "cagr", "compound annual", "year on year", "year-on-year", "同比", "环比", "增长", "增速",
     "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合"};
 
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
@@ -266,7 +269,8 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
-  if (HasAny(q, kAskingForFigures)) return AnswerType::kResults;
+  if (HasAny(q, kAskingForResults)) return AnswerType::kResults;
+  if (HasAny(q, kAskingForFigures)) return AnswerType::kQuantity;
   if (HasAny(q, kAskingForGrowth)) return AnswerType::kGrowth;
   return AnswerType::kAny;
 }

@@ -302,7 +302,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
-    PassageSentences found = SplitSentences(passages[p].text, split);
+    // Passages a plan brings (a web page's words) have not been through the store: their control
+    // characters become spaces here too, one code point for one, so offsets hold.
+    const std::string text = internal::StorableText(passages[p].text);
+    PassageSentences found = SplitSentences(text, split);
     // Each sentence's predecessor in the passage, when nothing but spacing lies between them,
     // and the sentence after one that announces it, in the same paragraph.
     std::vector<std::string> predecessors(found.sentences.size()), announced(found.sentences.size());
@@ -316,7 +319,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
-      DropConnectiveOpener(passages[p].text, decoded, s);
+      DropConnectiveOpener(text, decoded, s);
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       // A sentence under the focus heading itself is on its subject, whatever its words: under
@@ -482,7 +485,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (options.k_rows > 0) {
     std::vector<RankedRow> rows;
     for (size_t p = 0; p < passages.size(); ++p) {
-      for (const PassageTable& table : FindTables(passages[p].text)) {
+      for (const PassageTable& table : FindTables(internal::StorableText(passages[p].text))) {
         for (const TableRow& row : table.rows) rows.push_back({table.header, row.cells, static_cast<int>(p), row.start, row.end, 0, 0});
       }
     }

@@ -645,11 +645,8 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       if (IsPunctuation(cps[b]) || IsCloser(cps[b]) || WordShare(cps, b, e) < 0.5 || !BracketsBalance(cps, b, e)) continue;
       std::string text = text_of(b, e);
       // "**" left over from emphasis in the extracted text would render as stray markup; dot
-      // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence; U+FFFD
-      // stands for bytes that were no text (a control sequence, a broken encoding): the sentence
-      // around it is damaged.
+      // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence.
       if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos || IsFurniture(text) ||
-          text.find("\xEF\xBF\xBD") != std::string::npos ||
           text.find("....") != std::string::npos || text.find("………") != std::string::npos ||
           !seen.insert(text).second) {
         continue;

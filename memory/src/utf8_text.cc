@@ -38,9 +38,9 @@ std::string ReplaceControls(std::string_view text, bool one_line) {
     const uint32_t cp = decoded.code_points[i];
     const bool spacing = cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v';
     const bool control = (cp < 0x20 && !spacing) || (cp >= 0x7f && cp <= 0x9f);
-    if ((length == 1 && static_cast<unsigned char>(text[from]) >= 0x80) || control) {
+    if (length == 1 && static_cast<unsigned char>(text[from]) >= 0x80) {
       out += "\xEF\xBF\xBD";
-    } else if (spacing && one_line) {
+    } else if (control || (spacing && one_line)) {
       out += ' ';
     } else {
       out.append(text, from, length);

@@ -19,11 +19,12 @@ struct DecodedText {
 
 DecodedText DecodeUtf8(std::string_view text);
 
-// The text as the store keeps it: each byte DecodeUtf8 refuses and each control character other
-// than spacing (tab, line and page breaks) as U+FFFD — the same code points, counted the same,
-// in valid UTF-8 (which the store's JSON records and a browser keep as they are). A document's ESC and
-// OSC sequences, backspaces and C1 controls would otherwise reach a reader's terminal in its
-// quotes; as U+FFFD they are shown, never obeyed.
+// The text as the store keeps it: each byte DecodeUtf8 refuses as U+FFFD and each control
+// character other than spacing (tab, line and page breaks) as a space — the same code points,
+// counted the same, in valid UTF-8 (which the store's JSON records and a browser keep as they
+// are). A document's ESC and OSC sequences, backspaces and C1 controls would otherwise reach a
+// reader's terminal in its quotes; as spaces they are neither obeyed nor do they spoil a
+// sentence (a U+FFFD would make a lossy conversion's sentence look damaged).
 std::string StorableText(std::string_view text);
 
 // StorableText on one line (tabs and line breaks as spaces): a title or a source, which a report

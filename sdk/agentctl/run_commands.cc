@@ -224,7 +224,7 @@ class ProgressPrinter {
         tokens_ += f.usage().completion_tokens();
         Line(absl::StrCat(f.state() == STEP_STATE_SUCCEEDED ? "✓ " : "✗ ", f.step(), "  ", Round(seconds), " s, ",
                           f.usage().completion_tokens(), " tokens",
-                          f.error().empty() ? "" : absl::StrCat("  error: ", f.error())));
+                          f.error().empty() ? "" : absl::StrCat("  error: ", Printable(f.error()))));
         break;
       }
       case RunEvent::kTokenDelta:
@@ -252,7 +252,7 @@ class ProgressPrinter {
         break;
       case RunEvent::kRunEnded:
         Line(absl::StrCat("run ", StateName(e.run_ended().state()),
-                          e.run_ended().error().empty() ? "" : absl::StrCat(": ", e.run_ended().error()), " (",
+                          e.run_ended().error().empty() ? "" : absl::StrCat(": ", Printable(e.run_ended().error())), " (",
                           e.run_ended().usage().prompt_tokens(), " prompt + ", e.run_ended().usage().completion_tokens(),
                           " completion tokens, ", Round(Elapsed()), " s)"));
         break;
@@ -349,7 +349,7 @@ int FollowToEnd(sdk::Client& client, const std::string& run_id, uint64_t after, 
     return run->state() == RUN_STATE_SUCCEEDED ? 0 : 1;
   }
   if (run->state() != RUN_STATE_SUCCEEDED) {
-    std::fprintf(stderr, "agentctl: run %s %s: %s\n", run_id.c_str(), StateName(run->state()).c_str(), run->error().c_str());
+    std::fprintf(stderr, "agentctl: run %s %s: %s\n", run_id.c_str(), StateName(run->state()).c_str(), Printable(run->error()).c_str());
     return 1;
   }
   return WriteArtifact(*run, out);
@@ -494,7 +494,7 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
         int done = 0;
         for (const Step& s : r.steps()) done += s.state() == STEP_STATE_SUCCEEDED;
         std::printf("%-36s %-10s %-9s %s  %d/%d steps  %s\n", r.run_id().c_str(), r.plan().c_str(),
-                    StateName(r.state()).c_str(), Time(r.created_at()).c_str(), done, r.steps_size(), r.error().c_str());
+                    StateName(r.state()).c_str(), Time(r.created_at()).c_str(), done, r.steps_size(), Printable(r.error()).c_str());
       }
       return 0;
     }

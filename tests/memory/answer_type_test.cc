@@ -21,8 +21,9 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("中国AI Agent市场规模与增长"), AnswerType::kAny);
   // Words that only contain the asking words do not ask.
   EXPECT_EQ(AnswerTypeOf("Whenever demand is high, what happens to prices?"), AnswerType::kAny);
-  // A company's performance or results are told in its financial figures.
+  // A company's performance or results are told in its financial figures; a model's in any.
   EXPECT_EQ(AnswerTypeOf("Harbor Robotics business performance in 2024"), AnswerType::kResults);
+  EXPECT_EQ(AnswerTypeOf("How did DeepSeek-R1 perform on AIME 2024?"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("宁德时代 2024 年业绩"), AnswerType::kResults);
   // Growth, in English (a Chinese market topic joins 增长 to its size and stays untyped, above).
   EXPECT_EQ(AnswerTypeOf("Grid battery storage growth"), AnswerType::kGrowth);
@@ -34,6 +35,7 @@ TEST(AnswerTypeTest, GrowthIsAChangeWithAFigure) {
   EXPECT_FALSE(Offers(AnswerType::kGrowth, "Several fires at storage sites in 2023 led regulators to tighten spacing rules."));
   EXPECT_FALSE(Offers(AnswerType::kGrowth, "Stationary batteries had their biggest year yet."));
   EXPECT_FALSE(Offers(AnswerType::kGrowth, "China accounted for roughly 60% of new capacity."));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth, "The company was founded in 2011 by three engineers from Delft."));
 }
 
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {

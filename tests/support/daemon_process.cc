@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -112,9 +113,11 @@ CommandResult RunCommandInTerminal(const std::vector<std::string>& argv, std::ch
   const pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
   if (pid < 0) throw std::runtime_error("forkpty failed");
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // as Spawn's children: none outlives a crashed test
     execv(args[0], args.data());
     _exit(127);
   }
+  fcntl(terminal, F_SETFD, FD_CLOEXEC);
   CommandResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buffer[4096];
@@ -122,6 +125,7 @@ CommandResult RunCommandInTerminal(const std::vector<std::string>& argv, std::ch
     pollfd readable{terminal, POLLIN, 0};
     if (poll(&readable, 1, 100) <= 0) continue;
     const ssize_t n = read(terminal, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EIO once the command has exited and its side of the terminal closed
     result.out.append(buffer, static_cast<size_t>(n));
   }
