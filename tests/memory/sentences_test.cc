@@ -485,6 +485,29 @@ TEST(SentenceRankerTest, ASentenceThatSumsUpWhatCameBeforeLeansOnIt) {
   EXPECT_TRUE(seen);
 }
 
+TEST(SentenceRankerTest, ControlCharactersOfAPlansPassagesAreSpaces) {
+  // Passages a plan brings (a web search's results) never pass the store: their control
+  // characters become spaces here, one code point for one, so quotes obey nothing on a terminal
+  // and their offsets still point into the passage.
+  const std::vector<PassageInput> passages = {
+      {"Zorblax widget sales rose 6% in 2024.\x1b" "c Zorblax\x08\x08 margins \xc2\x9b" "2J held at 9%.", true}};
+  auto ranked = RankSentences(nullptr, "Zorblax widget sales margins", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  bool margins = false;
+  for (const RankedSentence& s : ranked->sentences) {
+    for (const char c : s.text) EXPECT_FALSE(c == '\x1b' || c == '\x08') << s.text;
+    EXPECT_EQ(s.text.find("\xc2\x9b"), std::string::npos) << s.text;
+    if (s.text.find("margins") != std::string::npos) {
+      margins = true;
+      // The span is the passage's own, one code point for each: it ends at the passage's end.
+      EXPECT_EQ(s.end, 73u) << s.text;
+      EXPECT_EQ(s.text, "c Zorblax margins 2J held at 9%.");
+    }
+  }
+  EXPECT_TRUE(margins);
+}
+
 TEST(SentenceRankerTest, APersonNamedInTheSentenceBeforeLeansOnIt) {
   // "she" after an opening phrase names the person of the sentence before: quoted alone under a
   // question on supply risks, "Before joining Harbor Robotics she ran…" said nothing of who.
