@@ -5,7 +5,8 @@
 // NormalizeSpacing; the widened span must hold the chunk, stay inside the window and move each
 // edge at most as far as allowed. The answer-type cue (answer_type.h) reads the text and every
 // sentence without failing. Ranking the passage (without an embedding model) under a focus
-// heading taken from the text itself returns sentences of the passage, each `next` one of them.
+// heading taken from the text itself returns sentences of the passage (its control characters
+// as spaces, as the ranker reads a passage), each `next` one of them.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "memory/sentence_ranker.h"
 #include "memory/sentences.h"
 #include "sentence_span.h"
+#include "utf8_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 4) return 0;
@@ -47,11 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!found.headings.empty()) rank.focus = found.headings[0].text;
     rank.background = std::string(text.substr(0, 64));
     auto ranked = memory::RankSentences(nullptr, std::string(text.substr(0, 128)), passages, rank);
+    const std::string read = memory::NormalizeSpacing(memory::internal::StorableText(text));
     for (const memory::RankedSentence& s : ranked.ok() ? ranked->sentences : std::vector<memory::RankedSentence>{}) {
-      if (normalized.find(s.text) == std::string::npos) __builtin_trap();
+      if (read.find(s.text) == std::string::npos) __builtin_trap();
       // A quote offered without its opening "另外，" starts later in the passage, never past its end.
       if (s.start >= s.end || s.end > length) __builtin_trap();
-      if (!s.next.empty() && normalized.find(s.next) == std::string::npos) __builtin_trap();
+      if (!s.next.empty() && read.find(s.next) == std::string::npos) __builtin_trap();
     }
   }
   // A chunk [start, end) of the window, which starts at document offset 1000.
