@@ -280,11 +280,11 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
-  if (type == AnswerType::kGrowth) {
-    return HasAny(Lower(sentence), kStatingAChange) && Offers(AnswerType::kQuantity, sentence, section);
-  }
-  if (type == AnswerType::kResults) {
-    return HasAny(Lower(sentence), kFinancialMeasures) && Offers(AnswerType::kQuantity, sentence, section);
+  // Growth and results: their words (a change, a financial measure) and a figure.
+  if (type == AnswerType::kGrowth || type == AnswerType::kResults) {
+    const bool named = type == AnswerType::kGrowth ? HasAny(Lower(sentence), kStatingAChange)
+                                                   : HasAny(Lower(sentence), kFinancialMeasures);
+    return named && Offers(AnswerType::kQuantity, sentence, section);
   }
   if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
     return true;

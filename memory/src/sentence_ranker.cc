@@ -299,12 +299,16 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   std::unordered_set<std::string> seen_sentences, seen_headings;
   const internal::AnswerType answer_type = internal::AnswerTypeOf(query);
   const internal::WordForms forms;
+  // Passages a plan brings (a web page's words) have not been through the store: their control
+  // characters become spaces here too, one code point for one, so offsets hold. Read once, for
+  // the sentences and the tables.
+  std::vector<std::string> texts_read;
+  texts_read.reserve(passages.size());
+  for (const PassageInput& passage : passages) texts_read.push_back(internal::StorableText(passage.text));
   for (size_t p = 0; p < passages.size(); ++p) {
     SentenceOptions split = options.sentences;
     split.starts_at_sentence = passages[p].starts_at_sentence;
-    // Passages a plan brings (a web page's words) have not been through the store: their control
-    // characters become spaces here too, one code point for one, so offsets hold.
-    const std::string text = internal::StorableText(passages[p].text);
+    const std::string& text = texts_read[p];
     PassageSentences found = SplitSentences(text, split);
     // Each sentence's predecessor in the passage, when nothing but spacing lies between them,
     // and the sentence after one that announces it, in the same paragraph.
@@ -485,7 +489,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
   if (options.k_rows > 0) {
     std::vector<RankedRow> rows;
     for (size_t p = 0; p < passages.size(); ++p) {
-      for (const PassageTable& table : FindTables(internal::StorableText(passages[p].text))) {
+      for (const PassageTable& table : FindTables(texts_read[p])) {
         for (const TableRow& row : table.rows) rows.push_back({table.header, row.cells, static_cast<int>(p), row.start, row.end, 0, 0});
       }
     }
