@@ -93,9 +93,11 @@ std::string IdsJson(const std::vector<int32_t>& ids) {
 
 // The "text" of each non-empty line of a JSON-lines file; an error names the first bad line.
 absl::StatusOr<std::vector<std::string>> ReadJsonlTexts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("--jsonl: cannot open " + path);
+  // ReadInputFile, not a stream: a FIFO or /dev/zero is refused instead of read for ever.
+  absl::StatusOr<std::string> contents = ReadInputFile(path, 256u << 20, "a JSON-lines file of texts");
+  if (!contents.ok()) return absl::Status(contents.status().code(), "--jsonl: " + std::string(contents.status().message()));
   std::vector<std::string> texts;
+  std::istringstream in(*contents);
   std::string line;
   int line_number = 0;
   while (std::getline(in, line)) {

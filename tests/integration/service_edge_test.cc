@@ -405,7 +405,8 @@ TEST(ServiceEdgeTest, OneTenantsGenerationStreamsLeaveOtherTenantsServed) {
 
 // agentctl reads the files it is given whatever they are: a FIFO made `memory ingest` and
 // `run --plan-file` wait for ever, /dev/zero was read until memory ran out, and a file larger
-// than the daemon takes was read whole and sent. Each is now refused by what it is, at once.
+// than the daemon takes was read whole and sent (and `engine tokenize --jsonl` read /dev/zero as
+// one endless line). Each is now refused by what it is, at once.
 TEST(ServiceEdgeTest, AgentctlRefusesFilesItCannotSendWithoutReadingThem) {
   TempDir dir;
   DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"));
@@ -426,6 +427,9 @@ TEST(ServiceEdgeTest, AgentctlRefusesFilesItCannotSendWithoutReadingThem) {
       {{"memory", "ingest", "notes", dir.Join("big.txt")}, "big.txt: 9.0 MiB is more than a document may hold (8 MiB)"},
       {{"run", "p", "--plan-file", dir.Join("fifo")}, "fifo: is a FIFO, not a regular file"},
       {{"run", "p", "--plan-file", dir.Join("big.lua")}, "big.lua: 2.0 MiB is more than a plan may hold (1 MiB)"},
+      // In-process, no daemon: /dev/zero was one endless line read until memory ran out.
+      {{"engine", "tokenize", "--jsonl", "/dev/zero"}, "--jsonl: /dev/zero: is a character device, not a regular file"},
+      {{"engine", "tokenize", "--jsonl", dir.Join("fifo")}, "--jsonl: " + dir.Join("fifo") + ": is a FIFO"},
   };
   for (const auto& [args, message] : cases) {
     testing_support::CommandResult result = run(args);
