@@ -47,6 +47,8 @@ local L = {
     sources_note = "Sources consulted",
     key_findings = "Key findings",
     nothing_found = "The collection \"%s\" has nothing on this topic: none of its passages shares a word that names something with it. Ingest documents on it, or ask about what the collection holds.",
+    not_mentioned = "None of the sources found mentions %s: what follows is what they hold nearest to the question.",
+    name_joiner = " or ",
     choose_headings = "Choose the %d headings, from the list allowed, that best divide a research report on the topic below into sections.\n\nTopic: %s\n\nCandidate headings:\n%s",
     quote_draft = "Write the section \"%s\" of a report titled \"%s\" by quoting the sentences below that best answer: %s\nCopy each chosen sentence exactly and cite it with its passage number in square brackets, like [1].\n\n%s",
     quote_revise = "Revise the section \"%s\" (%s). Keep the sentences that answer it, most important first, drop repetitions, and add any sentence below that the section misses. Copy each sentence exactly with its citation.\n\nSentences:\n%s\n\nDraft:\n%s\n\nRevised section:",
@@ -65,6 +67,8 @@ local L = {
     sources_note = "参考资料",
     key_findings = "核心结论",
     nothing_found = "资料库“%s”中没有关于这个主题的内容：没有任何段落与它有共同的实词。请先导入相关文档，或就资料库中已有的内容提问。",
+    not_mentioned = "检索到的资料均未提及 %s，以下摘录的是资料中与问题最接近的内容。",
+    name_joiner = "、",
     choose_headings = "请从允许的列表中选出 %d 个标题，作为下面主题研究报告的章节标题。\n\n主题：%s\n\n候选标题：\n%s",
     quote_draft = "请撰写报告《%s》中的章节“%s”：从下列句子中摘录最能回答“%s”的句子。\n每句照原文摘录，并在句后用方括号标注资料编号，例如 [1]。\n\n%s",
     quote_revise = "请修改章节“%s”（%s）：保留回答该问题的句子，重要的在前，删去重复，并补充下列句子中遗漏的要点。每句照原文摘录并保留引用。\n\n句子：\n%s\n\n草稿：\n%s\n\n修改后的章节：",
@@ -374,6 +378,46 @@ local function on_subject(candidates, keys)
   return found
 end
 
+-- The names a topic asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
+-- In English its capitalised words past the first — not in a title-case topic ("Harbor Robotics
+-- Business Performance"), where capitals say nothing, nor all-capital words ("wat causd robusta
+-- prices to RISE") — and any word with a capital or a digit inside ("DeepSeek", "GPT4");
+-- in a Chinese topic its Latin words. As `names` keys: lower case, hyphens dropped.
+local function asked_names(topic)
+  local words = {}
+  for word in topic:gmatch("[%w][%w%-]*") do words[#words + 1] = word end
+  -- A capital or a digit past its first character, with a small letter, in four characters or
+  -- more: "kWh" is a unit, which "per kilowatt-hour" states.
+  local function marked(word)
+    return #word >= 4 and word:sub(2):find("[%u%d]") ~= nil and word:find("%l") ~= nil
+  end
+  local chinese = is_chinese(topic)
+  local long, capitalised = 0, 0
+  for k = 2, #words do
+    if #words[k] >= 4 and words[k]:find("^%a") then
+      long = long + 1
+      if words[k]:find("^%u") then capitalised = capitalised + 1 end
+    end
+  end
+  local title_case = long >= 3 and capitalised * 4 >= long * 3
+  local out, seen = {}, {}
+  for k, word in ipairs(words) do
+    local key = word:lower():gsub("%-", "")
+    local letters = select(2, word:gsub("%a", ""))
+    local name
+    if chinese then
+      name = (letters >= 3 or (letters >= 1 and word:find("%d") ~= nil)) and not FRAMING_EN[key]
+    else
+      name = marked(word) or (k > 1 and not title_case and letters >= 3 and word:find("^%u%l") ~= nil and not FRAMING_EN[key])
+    end
+    if name and not seen[key] then
+      seen[key] = true
+      out[#out + 1] = {word = word, key = key}
+    end
+  end
+  return out
+end
+
 -- A topic that joins aspects ("DeepSeek-V3 的训练成本与技术创新") is also searched for each one
 -- on its own, the later ones with the first one's subject ("DeepSeek-V3 的技术创新"): searched
 -- whole, the second aspect's passages crowd out the first's figures.
@@ -459,11 +503,18 @@ local function extractive_outline(ctx, c)
     -- Markdown report), whose document's title names it or, in English, whose document answers
     -- the topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
     -- two words, and the answer's report has headings on every subject it covers.)
+    -- A question is answered by its key findings and the sections on what it asks: a section
+    -- headed by a document's own title is that document's overview (every question on Harbor
+    -- Robotics ended on "Harbor Robotics: annual review 2024": what it makes, when it was
+    -- founded, its lidar risk), not an answer.
+    local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
     local keys = subject_keys(topic)
     local named = {}
     for _, h in ipairs(candidates) do
       local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
-      if #on_subject({h}, keys) > 0 or
+      if asked and trim(document_title[h] or "") == trim(h) then
+        -- left out
+      elseif #on_subject({h}, keys) > 0 or
          (short and (#on_subject({document_title[h] or ""}, keys) > 0 or
                      (answer_document ~= nil and document_of[h] == answer_document and not is_chinese(h)))) then
         named[#named + 1] = h
@@ -693,7 +744,35 @@ local function extractive(ctx, inputs, c, outline)
       end
       candidates = focused
     end
-    return {queries = queries, passages = passages, candidates = candidates, rows = rows}
+    -- A name the question asks about that no source mentions ("What is Tesla's market share in
+    -- grid batteries?" over sources that never name Tesla): the key findings say so first, for
+    -- the quotes that follow are the sources' nearest, not its answer. Mentioned: a passage the
+    -- key findings searched holds it, or one a search for the name alone finds does.
+    local missing = {}
+    if i == 1 then
+      -- Anywhere in a word: PDF text glues names to figures ("获得了 2029Elo 的评级").
+      local function named_in(list, key)
+        for _, p in ipairs(list) do
+          for _, text in ipairs({p.text, p.title}) do
+            if type(text) == "string" and squashed(text):find(key, 1, true) then return true end
+          end
+        end
+        return false
+      end
+      for _, name in ipairs(asked_names(topic)) do
+        if not named_in(passages, name.key) and
+           not named_in(ctx.memory.search{collection = collection, query = name.word, k = 5}.hits, name.key) then
+          -- Names side by side in the question are one ("Elon Musk").
+          local last = missing[#missing]
+          if last ~= nil and topic:find(last .. " " .. name.word, 1, true) then
+            missing[#missing] = last .. " " .. name.word
+          else
+            missing[#missing + 1] = name.word
+          end
+        end
+      end
+    end
+    return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing}
   end)
 
   -- No sentence twice in one report. The key findings take their best two first (they always
@@ -1107,6 +1186,14 @@ local function extractive(ctx, inputs, c, outline)
       headings[n], texts[n], passages_of[n] = section.heading, text, evidence[i].passages
       sentences = sentences + #parts
     end
+  end
+  -- A name the question asks about that no source mentions is said first (see the key
+  -- findings' search).
+  local missing = evidence[1] ~= nil and evidence[1].missing or {}
+  if #missing > 0 and #headings > 0 then
+    local notice = string.format(T.not_mentioned, table.concat(missing, T.name_joiner))
+    ctx.warn(notice)
+    texts[1] = texts[1] ~= "" and (notice .. "\n\n" .. texts[1]) or notice
   end
   return assemble(ctx, T, outline.title, headings, texts, passages_of, collection, sentences, sentences)
 end

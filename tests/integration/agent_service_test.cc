@@ -535,6 +535,18 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   RunT long_run = WaitForEnd(StartRun("report", {{"topic", long_topic}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(long_run.state(), RUN_STATE_SUCCEEDED) << long_run.error();
   EXPECT_GE(long_run.artifact().references_size(), 1) << long_run.artifact().content();
+  // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
+  for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
+           {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false}}) {
+    RunT asked = WaitForEnd(StartRun("report", {{"topic", question}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
+    const std::string& report = asked.artifact().content();
+    if (notice) {
+      EXPECT_THAT(report, HasSubstr("## 核心结论\n\n检索到的资料均未提及 Tesla，以下摘录的是资料中与问题最接近的内容。\n\n")) << report;
+    } else {
+      EXPECT_THAT(report, ::testing::Not(HasSubstr("未提及"))) << report;
+    }
+  }
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
@@ -585,6 +597,33 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
     if (c.topic.starts_with("What was the arabica")) {
       for (const Reference& r : asked.artifact().references()) EXPECT_EQ(r.source().find("llm_inference"), std::string::npos) << report;
     }
+  }
+  // A question's report says first which names it asks about no source mentions: the quotes
+  // that follow are the nearest the sources hold, not its answer ("What is Tesla's market share
+  // in grid batteries?" was answered with a battery's payback time). Names side by side are one;
+  // a unit ("kWh") is no name, nor are a title-case topic's words.
+  for (const auto& [topic, notice] : std::vector<std::pair<std::string, std::string>>{
+           {"What is Tesla's market share in grid batteries?", "None of the sources found mentions Tesla: "},
+           {"What did Henk van Dijk and Elon Musk say about lidar?", "None of the sources found mentions Elon Musk: "},
+           {"What did a stationary LFP battery pack cost per kWh?", ""},
+           {"Harbor Robotics Business Performance In 2024", ""}}) {
+    RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
+    ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
+    const std::string& report = asked.artifact().content();
+    if (notice.empty()) {
+      EXPECT_THAT(report, ::testing::Not(HasSubstr("None of the sources"))) << report;
+    } else {
+      EXPECT_THAT(report, HasSubstr("## Key findings\n\n" + notice)) << report;
+    }
+  }
+  // Nor does a question's report end on a section headed by its document's title: every question
+  // on Harbor Robotics closed with "Harbor Robotics: annual review 2024" (what it makes, its
+  // founding, its lidar risk) after the answer.
+  for (const std::string topic : {"Who chairs the board of Harbor Robotics?", "When was Harbor Robotics founded?"}) {
+    RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
+    ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
+    EXPECT_THAT(asked.artifact().content(), ::testing::Not(HasSubstr("## Harbor Robotics: annual review 2024")))
+        << asked.artifact().content();
   }
   // A heading of another document makes no section: "Why prices rose" (the coffee market update)
   // headed the survey's satisfaction figures under "Which aspect of public transport scored lowest?".
