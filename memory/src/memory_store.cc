@@ -179,6 +179,10 @@ struct Collection {
   // Vectors committed by Ingest calls still in progress and not yet in `vectors`. The index is
   // only saved when this is 0, or the sequence number saved with it would claim them.
   uint64_t unflushed = 0;
+  // Set by DeleteCollection, under the store's write mutex, which every writer holds to check
+  // it: a call that found the collection before it was deleted (an Ingest of many documents)
+  // writes nothing more under its id — its keys would outlive it, unreachable by any call.
+  bool deleted = false;
   mutable std::shared_mutex mutex;
 };
 
@@ -621,6 +625,7 @@ absl::StatusOr<uint64_t> MemoryStoreImpl::DeleteCollection(const std::string& te
   batch.Delete(cf(kMeta), CounterKey((*c)->id));
   absl::Status status = Write(&batch, "delete collection");
   if (!status.ok()) return status;
+  (*c)->deleted = true;
   std::error_code ec;
   fs::remove(IndexPath((*c)->id), ec);
   {
@@ -692,20 +697,25 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   meta.metadata = doc.metadata;
   meta.sha256 = result.content_sha256;
 
-  std::optional<DocumentMeta> existing;
-  {
+  // The document as stored now; whether it is what this call would store.
+  auto stored = [&] {
+    std::optional<DocumentMeta> found;
     std::shared_lock lock(c->mutex);
     auto it = c->documents.find(result.document_id);
-    if (it != c->documents.end()) existing = it->second;
-  }
-  if (existing && existing->sha256 == meta.sha256 && existing->title == meta.title && existing->articles == meta.articles &&
-      existing->source == meta.source &&
-      existing->date == meta.date && existing->metadata == meta.metadata) {
+    if (it != c->documents.end()) found = it->second;
+    return found;
+  };
+  auto unchanged = [&](const std::optional<DocumentMeta>& existing) {
+    return existing && existing->sha256 == meta.sha256 && existing->title == meta.title &&
+           existing->articles == meta.articles && existing->source == meta.source && existing->date == meta.date &&
+           existing->metadata == meta.metadata;
+  };
+  std::optional<DocumentMeta> existing = stored();
+  if (unchanged(existing)) {
     result.outcome = IngestOutcome::kUnchanged;
     result.chunk_count = static_cast<uint32_t>(existing->chunks.size());
     return result;
   }
-  result.outcome = existing ? IngestOutcome::kUpdated : IngestOutcome::kCreated;
 
   // Chunks are stored as JSON, which would turn an invalid sequence of several bytes into one
   // U+FFFD and shift every offset after it; replaced byte by byte first (StorableText), the
@@ -729,6 +739,20 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   }
 
   std::lock_guard<std::mutex> write(write_mutex_);
+  if (c->deleted) {
+    return absl::NotFoundError(absl::StrCat("collection \"", c->info.spec.name, "\" was deleted while ", field, " was ingested"));
+  }
+  // Looked up again under the write mutex: another call may have stored this id since (two
+  // clients syncing the same files). Replacing the version read before the chunking left that
+  // call's chunks attached to the id — both versions found by search, deleted documents' chunks
+  // kept — and told both callers CREATED.
+  existing = stored();
+  if (unchanged(existing)) {
+    result.outcome = IngestOutcome::kUnchanged;
+    result.chunk_count = static_cast<uint32_t>(existing->chunks.size());
+    return result;
+  }
+  result.outcome = existing ? IngestOutcome::kUpdated : IngestOutcome::kCreated;
   rocksdb::WriteBatch batch;
   if (existing) DropChunks(c, *existing, &batch);
   std::vector<uint64_t> ids;
@@ -795,8 +819,30 @@ absl::Status MemoryStoreImpl::FlushVectors(Collection* c, PendingVectors* pendin
   std::lock_guard<std::mutex> write(write_mutex_);
   std::unique_lock lock(c->mutex);
   if (!c->vectors) return absl::OkStatus();
-  absl::Status status = c->vectors->Add(pending->ids, pending->values);
   c->unflushed -= pending->ids.size();
+  // A deleted collection's index is gone with it (saving it would leave its file behind).
+  if (c->deleted) {
+    pending->ids.clear();
+    pending->values.clear();
+    return absl::OkStatus();
+  }
+  // Only chunks still stored: a DeleteDocuments (or a later version of the same document) that
+  // came while this call ran removed its chunks from the index before they were added, and
+  // added now they would stay — a flat index's nearest places taken by deleted documents.
+  const size_t dimension = static_cast<size_t>(c->info.dimension);
+  size_t kept = 0;
+  for (size_t i = 0; i < pending->ids.size(); ++i) {
+    if (!c->chunk_document.count(pending->ids[i])) continue;
+    if (kept != i) {
+      pending->ids[kept] = pending->ids[i];
+      std::copy_n(pending->values.begin() + static_cast<std::ptrdiff_t>(i * dimension), dimension,
+                  pending->values.begin() + static_cast<std::ptrdiff_t>(kept * dimension));
+    }
+    ++kept;
+  }
+  pending->ids.resize(kept);
+  pending->values.resize(kept * dimension);
+  absl::Status status = c->vectors->Add(pending->ids, pending->values);
   if (!status.ok()) return status;
   c->added_since_save += pending->ids.size();
   pending->ids.clear();
@@ -834,6 +880,7 @@ absl::StatusOr<std::vector<std::string>> MemoryStoreImpl::DeleteDocuments(const 
   Collection* c = found->get();
   std::vector<std::string> deleted;
   std::lock_guard<std::mutex> write(write_mutex_);
+  if (c->deleted) return absl::NotFoundError(absl::StrCat("collection \"", collection, "\" does not exist"));
   for (const std::string& id : ids) {
     DocumentMeta meta;
     {

@@ -15,7 +15,10 @@
 #include <functional>
 #include <locale>
 #include <codecvt>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -825,6 +828,185 @@ std::vector<std::string> HitLines(MemoryStore* store, const std::string& query, 
   if (!hits.ok()) return lines;
   for (const SearchHit& h : *hits) lines.push_back(absl::StrCat(h.document_id, " [", h.start, ", ", h.end, ") ", h.score));
   return lines;
+}
+
+// The hashing embedder with a gate: once Hold(n) is called, its n-th Embed call from then on and
+// every later one wait inside Embed until Release(), so that a test can stop an Ingest between
+// reading what is stored and writing (the embedding is done before the write lock is taken).
+class GatedEmbedder : public HashingEmbedder {
+ public:
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+    {
+      std::unique_lock lock(mutex_);
+      if (holding_ && ++calls_ >= hold_from_) {
+        ++waiting_;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return !holding_; });
+        --waiting_;
+      }
+    }
+    return HashingEmbedder::Embed(texts);
+  }
+  void Hold(int from_call) {
+    std::lock_guard lock(mutex_);
+    holding_ = true;
+    hold_from_ = from_call;
+    calls_ = 0;
+  }
+  // Whether `count` calls came to wait within a minute (a guard against a hang, not a timing).
+  bool WaitForHeld(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return waiting_ >= count; });
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    holding_ = false;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool holding_ = false;
+  int hold_from_ = 1, calls_ = 0, waiting_ = 0;
+};
+
+class MemoryStoreRaceTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<MemoryStore> Open() {
+    MemoryStoreOptions options;
+    options.path = dir_.Join("memory");
+    options.embedder = &embedder_;
+    auto store = MemoryStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(*store);
+  }
+  // The keys a closed store holds in each of the documents, chunks, vectors and postings families.
+  size_t CollectionKeys() {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
+    if (raw == nullptr) return 0;
+    std::unique_ptr<rocksdb::DB> db(raw);
+    size_t count = 0;
+    for (auto family : {memory::internal::kDocuments, memory::internal::kChunks, memory::internal::kVectors,
+                        memory::internal::kPostings}) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+    }
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    return count;
+  }
+  // The texts of a search's hits.
+  std::vector<std::string> HitTexts(MemoryStore* store, const std::string& query, SearchMode mode) {
+    auto hits = store->Search({.tenant = "t", .collection = "c", .query = query, .k = 10, .mode = mode});
+    EXPECT_TRUE(hits.ok()) << hits.status();
+    std::vector<std::string> texts;
+    if (hits.ok()) for (const SearchHit& h : *hits) texts.push_back(h.document_id + ": " + h.text);
+    return texts;
+  }
+
+  TempDir dir_;
+  GatedEmbedder embedder_;
+};
+
+// Two clients syncing the same file at once: both read that the id was not stored, then both
+// wrote it. Each was told CREATED, the id kept both versions' chunks (search found both), and
+// deleting the document left the first version's chunks found by search, and in the store for
+// good. The later one now replaces the earlier whole.
+TEST_F(MemoryStoreRaceTest, TwoIngestsOfOneIdAtOnceStoreOneVersion) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  embedder_.Hold(1);
+  std::vector<absl::StatusOr<std::vector<IngestResult>>> results(2, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int v = 0; v < 2; ++v) {
+    threads.emplace_back([&, v] {
+      results[v] = store->Ingest("t", "c", {{.id = "r", .text = absl::StrCat("Version ", v, " of the zebra report.")}});
+    });
+  }
+  ASSERT_TRUE(embedder_.WaitForHeld(2));  // both have read that "r" is not stored
+  embedder_.Release();
+  for (std::thread& t : threads) t.join();
+  std::multiset<IngestOutcome> outcomes;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    outcomes.insert((*r)[0].outcome);
+  }
+  EXPECT_EQ(outcomes, (std::multiset<IngestOutcome>{IngestOutcome::kCreated, IngestOutcome::kUpdated}));
+  auto stats = store->Stats("t", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.document_count, 1u);
+  EXPECT_EQ(stats->info.chunk_count, 1u);
+  EXPECT_EQ(stats->vector_count, 1u);
+  for (SearchMode mode : {SearchMode::kLexical, SearchMode::kVector}) {
+    EXPECT_EQ(HitTexts(store.get(), "zebra report", mode).size(), 1u) << testing::PrintToString(HitTexts(store.get(), "zebra report", mode));
+  }
+  ASSERT_TRUE(store->DeleteDocuments("t", "c", {"r"}).ok());
+  EXPECT_EQ(store->Stats("t", "c")->info.chunk_count, 0u);
+  EXPECT_TRUE(HitTexts(store.get(), "zebra report", SearchMode::kLexical).empty());
+  ASSERT_TRUE(store->Close().ok());
+  store.reset();
+  EXPECT_EQ(CollectionKeys(), 0u);  // nothing of either version is left behind
+}
+
+// An Ingest that found its collection before DeleteCollection came wrote the rest of its
+// documents under the deleted collection's id, and was acknowledged: keys no call can reach or
+// delete, kept for good. It now fails, NOT_FOUND naming the collection, and writes nothing.
+TEST_F(MemoryStoreRaceTest, AnIngestOverlappingItsCollectionsDeletionWritesNothingUnderIt) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  embedder_.Hold(1);
+  absl::StatusOr<std::vector<IngestResult>> result = absl::UnknownError("not run");
+  std::thread ingest([&] {
+    result = store->Ingest("t", "c", {{.id = "a", .text = "Alpha documents are long."}, {.id = "b", .text = "Beta documents too."}});
+  });
+  ASSERT_TRUE(embedder_.WaitForHeld(1));  // "a" is being embedded: nothing written yet
+  auto deleted = store->DeleteCollection("t", "c");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  embedder_.Release();
+  ingest.join();
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("collection \"c\" was deleted"));
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  EXPECT_EQ(store->Stats("t", "c")->info.document_count, 0u);
+  ASSERT_TRUE(store->DeleteCollection("t", "c").ok());  // so that no collection may have keys or files
+  ASSERT_TRUE(store->Close().ok());
+  store.reset();
+  EXPECT_EQ(CollectionKeys(), 0u);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.Join("memory") + "/index", ec)) {
+    ADD_FAILURE() << "index file left: " << entry.path();
+  }
+}
+
+// A document deleted while the Ingest call that stored it was still running had its vectors
+// removed from the index before they were added, and then added: a flat index gave its nearest
+// places to deleted documents (a vector search found nothing of the live ones), and its count
+// disagreed with the store's. Vectors of chunks no longer stored are not added.
+TEST_F(MemoryStoreRaceTest, ADocumentDeletedWhileItsIngestRunsLeavesNoVectors) {
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  embedder_.Hold(2);  // "a" is stored, then the call waits inside "b"'s embedding
+  absl::StatusOr<std::vector<IngestResult>> result = absl::UnknownError("not run");
+  std::thread ingest([&] {
+    result = store->Ingest("t", "c", {{.id = "a", .text = "Cats sleep in the sun all day."}, {.id = "b", .text = "Dogs bark at night."}});
+  });
+  ASSERT_TRUE(embedder_.WaitForHeld(1));
+  auto deleted = store->DeleteDocuments("t", "c", {"a"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, std::vector<std::string>{"a"});
+  embedder_.Release();
+  ingest.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  auto stats = store->Stats("t", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.chunk_count, 1u);
+  EXPECT_EQ(stats->vector_count, 1u);
+  EXPECT_EQ(HitTexts(store.get(), "cats sleep in the sun", SearchMode::kVector),
+            std::vector<std::string>{"b: Dogs bark at night."});
 }
 
 // On a full disk an ingest is RESOURCE_EXHAUSTED naming the store's directory, search answers as
