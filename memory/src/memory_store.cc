@@ -740,7 +740,9 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
 
   std::lock_guard<std::mutex> write(write_mutex_);
   if (c->deleted) {
-    return absl::NotFoundError(absl::StrCat("collection \"", c->info.spec.name, "\" was deleted while ", field, " was ingested"));
+    // The id too: a client sending its files in batches numbers them from each request's start.
+    return absl::NotFoundError(absl::StrCat("collection \"", c->info.spec.name, "\" was deleted while ", field, " (id \"",
+                                            result.document_id, "\") was ingested"));
   }
   // Looked up again under the write mutex: another call may have stored this id since (two
   // clients syncing the same files). Replacing the version read before the chunking left that

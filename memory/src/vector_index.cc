@@ -182,7 +182,13 @@ void VectorIndex::Remove(const std::vector<uint64_t>& ids) {
   try {
     index_->remove_ids(selector);
   } catch (const faiss::FaissException&) {
-    dead_ += ids.size();  // HNSW: left in place, filtered by the caller
+    // HNSW: left in place, filtered by the caller. Only ids the index holds are dead: an Ingest
+    // still in progress adds its vectors at its end, and a chunk deleted before then is never
+    // added (counted, it took a live vector off vector_count, for good: dead_ is saved).
+    auto* map = dynamic_cast<faiss::IndexIDMap2*>(index_.get());
+    for (uint64_t id : ids) {
+      if (map == nullptr || map->rev_map.count(static_cast<faiss::Index::idx_t>(id))) ++dead_;
+    }
   }
 }
 
