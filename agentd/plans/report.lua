@@ -272,6 +272,9 @@ local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额",
 local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "是多少", "中国", "我国", "国内", "全球", "世界",
                     "海外", "市场", "行业", "产业", "领域", "发展", "趋势", "现状", "前景", "影响", "分析", "研究",
                     "报告", "情况", "多少", "什么", "哪些", "如何", "怎样", "是否", "以及", "及其", "达到", "一度",
+                    -- and a question's other function words: "游戏企业主要关注 AIGC 在哪些方面的应用"
+                    -- headed a section of "DeepSeek 团队成员主要来自哪些高校？" through "主要" alone.
+                    "主要", "来自", "哪家", "哪个", "哪里", "哪天", "哪年", "多久", "多大",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
 for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",
@@ -297,7 +300,7 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     "not", "you", "your", "our", "they", "them", "his", "her", "she", "him", "one", "two",
                     "been", "being", "use", "used", "make", "made", "get", "got", "give", "gave", "say",
                     "said", "tell", "name", "named", "names", "list", "describe", "explain", "part", "parts",
-                    "kind", "kinds", "type", "types"}) do
+                    "kind", "kinds", "type", "types", "main", "mainly"}) do
   FRAMING_EN[w] = true
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
@@ -509,10 +512,27 @@ local function extractive_outline(ctx, c)
     -- founded, its lidar risk), not an answer.
     local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
     local keys = subject_keys(topic)
+    -- And a question's sections are on what it asks of its subject: its keys that no source's
+    -- title names ("团队", "成员", "高校" of "DeepSeek 团队成员主要来自哪些高校？", whose sources'
+    -- titles all name DeepSeek), when it has such keys. Its subject alone made sections of
+    -- "FP8 训练混合精度框架" and "DeepSeek 发展历程" there.
+    local asked_keys = {}
+    if asked then
+      for _, key in ipairs(keys) do
+        local titled = false
+        for _, hit in ipairs(notes.hits) do
+          if type(hit.title) == "string" and names(hit.title, key) then titled = true break end
+        end
+        if not titled then asked_keys[#asked_keys + 1] = key end
+      end
+      if #asked_keys == #keys then asked_keys = {} end  -- no title names its subject: as before
+    end
     local named = {}
     for _, h in ipairs(candidates) do
       local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
       if asked and trim(document_title[h] or "") == trim(h) then
+        -- left out
+      elseif #asked_keys > 0 and #on_subject({h}, asked_keys) == 0 then
         -- left out
       elseif #on_subject({h}, keys) > 0 or
          (short and (#on_subject({document_title[h] or ""}, keys) > 0 or
@@ -784,15 +804,22 @@ local function extractive(ctx, inputs, c, outline)
   local taken, offered, next_of = {}, {}, {}
   -- A sentence's context goes with it: the one it leans on (quoted before it) and the one it
   -- announces (quoted after it) are taken too, and a sentence whose predecessor another section
-  -- already holds is not offered (quoted without it, it would lean on nothing).
+  -- already holds is not offered (quoted without it, it would lean on nothing). One whose
+  -- predecessor its own section holds from the same passage is: revise quotes the two together
+  -- (from another passage, a sentence two documents share, it would follow the other document's
+  -- next sentence in reading order). ("但报告显示，国内 IMAX
+  -- 影厅的票房已从2019年的24.3亿元降至 2024年的 14.36亿元" was left out of "IMAX 与 CINITY 在国内的
+  -- 票房表现对比" because its key findings held "作为最为大众熟知的特效厅品牌，IMAX在国内市场长期占据
+  -- 优势地位。": the report told of 《阿凡达》 in 2010 instead.)
   local function key_of(text) return (text:gsub("%s", "")) end
   -- Nor one that says again what a taken one says: the same sentence in two sources punctuated
   -- apart ("2025 年 1 月 20 日，DeepSeek 发布了…" and "2025 年 1 月 20 日, DeepSeek 发布了…"), or
   -- one whose words a taken one nearly all holds ("训练成本仅为 557 万美元。" beside "…仅用 557.6
   -- 万美元和 2048 块英伟达 H800 GPU 便完成了…"): 80% of the shorter one's letter bigrams.
-  local taken_bigrams = {}
-  local function take(text)
-    taken[key_of(text)] = true
+  local taken_bigrams, taken_from = {}, {}
+  local function take(text, section, passage)
+    taken[key_of(text)] = section
+    taken_from[key_of(text)] = passage
     local set, count = bigrams(text, true)
     taken_bigrams[#taken_bigrams + 1] = {set = set, count = count}
   end
@@ -814,7 +841,9 @@ local function extractive(ctx, inputs, c, outline)
       local s = list[next_of[i]]
       next_of[i] = next_of[i] + 1
       local key = key_of(s.text)
-      local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)]
+      local context_here = s.leans and s.previous ~= nil and taken[key_of(s.previous)] == i and
+                           taken_from[key_of(s.previous)] == s.passage
+      local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)] ~= nil and not context_here
       -- Nor one whose context is two sentences back ("It now pays back within seven years." after
       -- "This changed storage economics."): after any other sentence its "It" names that one's
       -- subject ("Cell costs fell by a fifth…").
@@ -822,12 +851,12 @@ local function extractive(ctx, inputs, c, outline)
       local context_lost = s.leans and s.previous == nil and s.previous_leans and not (i == 1 and #offered[1] == 0)
       -- What comes with it (the sentence it leans on, the one it announces) must not say again
       -- what is taken either.
-      local brings_again = (s.leans and s.previous ~= nil and says_again(s.previous)) or
+      local brings_again = (s.leans and s.previous ~= nil and not context_here and says_again(s.previous)) or
                            (s.next ~= nil and not taken[key_of(s.next)] and says_again(s.next))
       if not taken[key] and not context_taken and not context_lost and not says_again(s.text) and not brings_again then
-        take(s.text)
-        if s.leans and s.previous ~= nil then take(s.previous) end
-        if s.next ~= nil then take(s.next) end
+        take(s.text, i, s.passage)
+        if s.leans and s.previous ~= nil and not context_here then take(s.previous, i, s.passage) end
+        if s.next ~= nil and not taken[key_of(s.next)] then take(s.next, i, s.passage) end
         offered[i][#offered[i] + 1] = s
         return true
       end
@@ -1016,15 +1045,37 @@ local function extractive(ctx, inputs, c, outline)
     -- A sentence that leans on the one before it in its source ("它打破了……", "这可能会……") comes
     -- after that sentence, quoted too, when the section does not already hold it: after another
     -- sentence, "它" would name that one's subject.
-    local with_context = {}
+    -- One whose predecessor the section holds from the same passage comes right after it, wherever
+    -- the answer-first order put the two.
+    local function holds_from(text, citation)
+      for _, w in ipairs(kept) do if w.text == text and w.citation == citation then return true end end
+      return false
+    end
+    local follower = {}  -- predecessor's text and citation → the unit that leans on it
     for _, u in ipairs(kept) do
       local s = where[u.text]
       local before = s and s.leans and s.previous
-      if before and not holds(before) then
-        with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
-      end
-      with_context[#with_context + 1] = u
+      if before and holds_from(before, u.citation) then follower[before .. "\0" .. u.citation] = u end
     end
+    local with_context, placed = {}, {}
+    local function place(u)
+      if placed[u] then return end
+      placed[u] = true
+      with_context[#with_context + 1] = u
+      local f = follower[u.text .. "\0" .. u.citation]
+      if f ~= nil then place(f) end
+    end
+    for _, u in ipairs(kept) do
+      local s = where[u.text]
+      local before = s and s.leans and s.previous
+      if not (before and holds_from(before, u.citation)) then
+        if before and not holds(before) then
+          with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
+        end
+        place(u)
+      end
+    end
+    for _, u in ipairs(kept) do place(u) end  -- (a cycle of followers, which no text has)
     kept = with_context
     -- A short sentence without a figure ("Lower prices changed project economics.") announces
     -- the one after it in its paragraph, which says what changed: that one follows it, quoted

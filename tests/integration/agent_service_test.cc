@@ -535,6 +535,15 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   RunT long_run = WaitForEnd(StartRun("report", {{"topic", long_topic}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(long_run.state(), RUN_STATE_SUCCEEDED) << long_run.error();
   EXPECT_GE(long_run.artifact().references_size(), 1) << long_run.artifact().content();
+  // A question's sections are on what it asks of its subject ("团队", "成员", "高校"), not on its
+  // subject, which every source's title names: "FP8 训练混合精度框架", "DeepSeek 发展历程" and
+  // "游戏企业主要关注 AIGC 在哪些方面的应用" (through "主要") followed the team's universities.
+  RunT team = WaitForEnd(StartRun("report", {{"topic", "DeepSeek 团队成员主要来自哪些高校？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(team.state(), RUN_STATE_SUCCEEDED) << team.error();
+  EXPECT_THAT(team.artifact().content(), HasSubstr("清华大学、北京大学"));
+  for (const char* off : {"## FP8", "## DeepSeek 发展历程", "## 游戏企业"}) {
+    EXPECT_THAT(team.artifact().content(), ::testing::Not(HasSubstr(off))) << team.artifact().content();
+  }
   // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
   for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
            {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false}}) {
@@ -618,13 +627,27 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
   }
   // Nor does a question's report end on a section headed by its document's title: every question
   // on Harbor Robotics closed with "Harbor Robotics: annual review 2024" (what it makes, its
-  // founding, its lidar risk) after the answer.
-  for (const std::string topic : {"Who chairs the board of Harbor Robotics?", "When was Harbor Robotics founded?"}) {
+  // founding, its lidar risk) after the answer. Its sections are on what it asks of its subject,
+  // not on the subject alone: the supply risk and the staff turnover were followed by "Results"
+  // (revenue, margin, backlog).
+  for (const std::string topic : {"Who chairs the board of Harbor Robotics?", "When was Harbor Robotics founded?",
+                                   "What supply risk does Harbor Robotics name?",
+                                   "How did staff turnover change at Harbor Robotics?"}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     EXPECT_THAT(asked.artifact().content(), ::testing::Not(HasSubstr("## Harbor Robotics: annual review 2024")))
         << asked.artifact().content();
+    EXPECT_THAT(asked.artifact().content(), ::testing::Not(HasSubstr("## Results"))) << asked.artifact().content();
   }
+  // A sentence that leans on one its own section holds is quoted right after it: the CEO's
+  // career ("Before joining Harbor Robotics she ran…") was left out because the key findings
+  // held the sentence that names her.
+  RunT ceo = WaitForEnd(StartRun("report", {{"topic", "Who is the CEO of Harbor Robotics?"}, {"collection", "english"}}).run_id());
+  ASSERT_EQ(ceo.state(), RUN_STATE_SUCCEEDED) << ceo.error();
+  EXPECT_THAT(ceo.artifact().content(),
+              HasSubstr("Maria Lindqvist has served as chief executive officer since March 2019.[1] Before joining Harbor "
+                        "Robotics she ran the automation division of a Swedish forklift maker.[1]"))
+      << ceo.artifact().content();
   // A heading of another document makes no section: "Why prices rose" (the coffee market update)
   // headed the survey's satisfaction figures under "Which aspect of public transport scored lowest?".
   RunT lowest = WaitForEnd(StartRun("report", {{"topic", "Which aspect of public transport scored lowest?"}, {"collection", "english"}}).run_id());
