@@ -381,37 +381,40 @@ local function on_subject(candidates, keys)
   return found
 end
 
--- The names a topic asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
--- In English its capitalised words past the first — not in a title-case topic ("Harbor Robotics
--- Business Performance"), where capitals say nothing, nor all-capital words ("wat causd robusta
--- prices to RISE") — and any word with a capital or a digit inside ("DeepSeek", "GPT4");
--- in a Chinese topic its Latin words. As `names` keys: lower case, hyphens dropped.
+-- The names a question asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
+-- In English its capitalised words past the first (not all-capital ones: "wat causd robusta
+-- prices to RISE"), and any word with a capital or a digit inside ("DeepSeek", "GPT4"); in a
+-- Chinese question its Latin words with a capital or a digit ("Tesla", "o1", not "hours").
+-- A word is what spaces and punctuation bound ("Nestlé", "k1.5"), less a suffix that makes a
+-- place an attribute ("Rotterdam-based"). Each with its key: lower case, no hyphens or dots, no
+-- plural "s" ("GPUs" is "gpu").
+local NAME_SUFFIXES = {"-based", "-led", "-owned", "-made", "-backed", "-born", "-style", "-like", "-related",
+                       "-linked", "-listed", "-era"}
 local function asked_names(topic)
+  local chinese = is_chinese(topic)
   local words = {}
-  for word in topic:gmatch("[%w][%w%-]*") do words[#words + 1] = word end
+  for word in topic:gmatch(chinese and "[%w][%w%-%.]*" or "[%w\128-\255][%w%-%.\128-\255]*") do
+    word = word:gsub("[%-%.]+$", "")
+    for _, suffix in ipairs(NAME_SUFFIXES) do
+      if #word > #suffix and word:sub(-#suffix):lower() == suffix then word = word:sub(1, -#suffix - 1) end
+    end
+    if word ~= "" then words[#words + 1] = word end
+  end
   -- A capital or a digit past its first character, with a small letter, in four characters or
   -- more: "kWh" is a unit, which "per kilowatt-hour" states.
   local function marked(word)
     return #word >= 4 and word:sub(2):find("[%u%d]") ~= nil and word:find("%l") ~= nil
   end
-  local chinese = is_chinese(topic)
-  local long, capitalised = 0, 0
-  for k = 2, #words do
-    if #words[k] >= 4 and words[k]:find("^%a") then
-      long = long + 1
-      if words[k]:find("^%u") then capitalised = capitalised + 1 end
-    end
-  end
-  local title_case = long >= 3 and capitalised * 4 >= long * 3
   local out, seen = {}, {}
   for k, word in ipairs(words) do
-    local key = word:lower():gsub("%-", "")
+    local key = word:lower():gsub("[%-%.]", "")
+    if #key > 3 and key:find("[^s]s$") then key = key:sub(1, -2) end
     local letters = select(2, word:gsub("%a", ""))
     local name
     if chinese then
-      name = (letters >= 3 or (letters >= 1 and word:find("%d") ~= nil)) and not FRAMING_EN[key]
+      name = letters >= 1 and word:find("[%u%d]") ~= nil and not FRAMING_EN[key]
     else
-      name = marked(word) or (k > 1 and not title_case and letters >= 3 and word:find("^%u%l") ~= nil and not FRAMING_EN[key])
+      name = marked(word) or (k > 1 and letters >= 3 and word:find("^%u[%l\128-\255]") ~= nil and not FRAMING_EN[key])
     end
     if name and not seen[key] then
       seen[key] = true
@@ -419,6 +422,23 @@ local function asked_names(topic)
     end
   end
   return out
+end
+
+-- Whether `text` mentions the name of `key` (asked_names): a word of it (lower case, hyphens and
+-- dots dropped) starting with the key — with its first four letters and all but three more when
+-- it is longer ("Korean" in "South Korea", "Vietnamese" in "Vietnam") — after any character but
+-- a letter (PDF text glues names to figures: "获得了 2029Elo 的评级"); or, for a key of at most
+-- five letters, the initials of consecutive words ("MoE": "mixture-of-experts model").
+local function mentions(text, key)
+  local lower = text:lower()
+  local stem = #key > 4 and key:sub(1, math.max(4, #key - 3)) or key
+  if lower:gsub("[%-%.]", ""):find((key:find("^%d") and "%f[%w]" or "%f[%a]") .. stem) then return true end
+  if #key <= 5 and key:find("^%a+$") then
+    local initials = {}
+    for word in lower:gmatch("%w+") do initials[#initials + 1] = word:sub(1, 1) end
+    if table.concat(initials):find(key, 1, true) then return true end
+  end
+  return false
 end
 
 -- A topic that joins aspects ("DeepSeek-V3 的训练成本与技术创新") is also searched for each one
@@ -506,10 +526,11 @@ local function extractive_outline(ctx, c)
     -- Markdown report), whose document's title names it or, in English, whose document answers
     -- the topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
     -- two words, and the answer's report has headings on every subject it covers.)
-    -- A question is answered by its key findings and the sections on what it asks: a section
-    -- headed by a document's own title is that document's overview (every question on Harbor
-    -- Robotics ended on "Harbor Robotics: annual review 2024": what it makes, when it was
-    -- founded, its lidar risk), not an answer.
+    -- A question is answered by its key findings and the sections on what it asks: when it asks
+    -- something of its subject (asked_keys below), a section headed by a document's own title is
+    -- that document's overview (every question on Harbor Robotics ended on "Harbor Robotics:
+    -- annual review 2024": what it makes, when it was founded, its lidar risk), not an answer.
+    -- (A question on the subject itself, "What does Harbor Robotics make?", keeps it.)
     local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
     local keys = subject_keys(topic)
     -- And a question's sections are on what it asks of its subject: its keys that no source's
@@ -530,7 +551,7 @@ local function extractive_outline(ctx, c)
     local named = {}
     for _, h in ipairs(candidates) do
       local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
-      if asked and trim(document_title[h] or "") == trim(h) then
+      if asked and #asked_keys > 0 and trim(document_title[h] or "") == trim(h) then
         -- left out
       elseif #asked_keys > 0 and #on_subject({h}, asked_keys) == 0 then
         -- left out
@@ -769,12 +790,11 @@ local function extractive(ctx, inputs, c, outline)
     -- the quotes that follow are the sources' nearest, not its answer. Mentioned: a passage the
     -- key findings searched holds it, or one a search for the name alone finds does.
     local missing = {}
-    if i == 1 then
-      -- Anywhere in a word: PDF text glues names to figures ("获得了 2029Elo 的评级").
+    if i == 1 and asked then
       local function named_in(list, key)
         for _, p in ipairs(list) do
           for _, text in ipairs({p.text, p.title}) do
-            if type(text) == "string" and squashed(text):find(key, 1, true) then return true end
+            if type(text) == "string" and mentions(text, key) then return true end
           end
         end
         return false

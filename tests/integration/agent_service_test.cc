@@ -546,7 +546,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   }
   // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
   for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
-           {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false}}) {
+           {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false},
+           // (lower-case Latin words are no names in a Chinese question; "GPUs" is "GPU")
+           {"DeepSeek-V3 训练用了多少 GPUs hours？", false}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", question}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();
@@ -609,13 +611,17 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
   }
   // A question's report says first which names it asks about no source mentions: the quotes
   // that follow are the nearest the sources hold, not its answer ("What is Tesla's market share
-  // in grid batteries?" was answered with a battery's payback time). Names side by side are one;
-  // a unit ("kWh") is no name, nor are a title-case topic's words.
+  // in grid batteries?" was answered with a battery's payback time). Names side by side are one.
+  // Mentioned are a unit ("kWh" is "per kilowatt-hour"), a place as an attribute ("Korean" of
+  // "South Korea"), an abbreviation the sources spell out ("MoE": "mixture-of-experts model"); a
+  // name is not found inside other words ("Elon" in "the longest").
   for (const auto& [topic, notice] : std::vector<std::pair<std::string, std::string>>{
            {"What is Tesla's market share in grid batteries?", "None of the sources found mentions Tesla: "},
            {"What did Henk van Dijk and Elon Musk say about lidar?", "None of the sources found mentions Elon Musk: "},
+           {"What did Elon Musk say about commuter trip times?", "None of the sources found mentions Elon Musk: "},
            {"What did a stationary LFP battery pack cost per kWh?", ""},
-           {"Harbor Robotics Business Performance In 2024", ""}}) {
+           {"What did Korean regulators change after the fires?", ""},
+           {"How many GPU hours did the MoE model use?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();
@@ -639,6 +645,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
         << asked.artifact().content();
     EXPECT_THAT(asked.artifact().content(), ::testing::Not(HasSubstr("## Results"))) << asked.artifact().content();
   }
+  // A question on the subject itself keeps its document's overview, which answers it.
+  RunT make = WaitForEnd(StartRun("report", {{"topic", "What does Harbor Robotics make?"}, {"collection", "english"}}).run_id());
+  ASSERT_EQ(make.state(), RUN_STATE_SUCCEEDED) << make.error();
+  EXPECT_THAT(make.artifact().content(), HasSubstr("designs autonomous straddle carriers")) << make.artifact().content();
   // A sentence that leans on one its own section holds is quoted right after it: the CEO's
   // career ("Before joining Harbor Robotics she ran…") was left out because the key findings
   // held the sentence that names her.
