@@ -183,11 +183,24 @@ local function one_line(text)
   return (tostring(text):gsub("\194[\128-\159]", " "):gsub("%c", " "):gsub("%[", "("):gsub("%]", ")"))
 end
 
+-- A source's heading as the report shows it: without the source's own numbering ("3.1 电影市场：
+-- 经营恢复正常" is the third chapter's first section there, not here; "一、", "（二）", "第三章",
+-- "2. "). (Kept whole where it would leave nothing.)
+local HEADING_NUMBERS = {"^%d%d?%.[%d%.]*%s+", "^%d%d?、%s*", "^[一二三四五六七八九十]+、%s*", "^（[一二三四五六七八九十%d]+）%s*",
+                         "^%(%d+%)%s*", "^第[一二三四五六七八九十%d]+[章节部分篇]%s*"}
+local function unnumbered(heading)
+  for _, pattern in ipairs(HEADING_NUMBERS) do
+    local rest = heading:gsub(pattern, "", 1)
+    if rest ~= heading and rest:find("%S") then return rest end
+  end
+  return heading
+end
+
 local function assemble(ctx, T, title, headings, texts, passages_of, collection, sentences, cited_sentences)
   local references, number_of = {}, {}
   local parts = {"# " .. one_line(title), ""}
   for i, heading in ipairs(headings) do
-    parts[#parts + 1] = "## " .. one_line(heading)
+    parts[#parts + 1] = "## " .. one_line(unnumbered(heading))
     parts[#parts + 1] = ""
     parts[#parts + 1] = cite_across_report(texts[i], passages_of[i], references, number_of, collection)
     parts[#parts + 1] = ""
@@ -300,7 +313,12 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     "not", "you", "your", "our", "they", "them", "his", "her", "she", "him", "one", "two",
                     "been", "being", "use", "used", "make", "made", "get", "got", "give", "gave", "say",
                     "said", "tell", "name", "named", "names", "list", "describe", "explain", "part", "parts",
-                    "kind", "kinds", "type", "types", "main", "mainly"}) do
+                    "kind", "kinds", "type", "types", "main", "mainly",
+                    -- "How does speculative decoding work?" is not on anything else that works:
+                    -- a headcount "of whom about 700 work in engineering" and a survey of "how
+                    -- people travel to work" joined its key findings.
+                    "work", "works", "worked", "working", "across", "among", "within", "through",
+                    "against", "toward", "towards"}) do
   FRAMING_EN[w] = true
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end

@@ -544,6 +544,13 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   for (const char* off : {"## FP8", "## DeepSeek 发展历程", "## 游戏企业"}) {
     EXPECT_THAT(team.artifact().content(), ::testing::Not(HasSubstr(off))) << team.artifact().content();
   }
+  // A source's own numbering is not the report's: "3.1 电影市场：经营恢复正常，业务逐步复苏" headed a
+  // report's second section.
+  RunT numbered = WaitForEnd(StartRun("report", {{"topic", "2023年全年电影票房收入有多少亿元？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(numbered.state(), RUN_STATE_SUCCEEDED) << numbered.error();
+  EXPECT_THAT(numbered.artifact().content(), HasSubstr("\n## 电影市场：经营恢复正常，业务逐步复苏\n")) << numbered.artifact().content();
+  EXPECT_THAT(numbered.artifact().content(), ::testing::Not(::testing::ContainsRegex("## [0-9]+\\.[0-9]")))
+      << numbered.artifact().content();
   // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
   for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
            {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false},
@@ -595,6 +602,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // Growth is told in changes: the growth half of this topic had brought the storage-site fires
       // (its words "storage" and a year) and not the doubling of installations.
       {"Grid battery storage growth and economics", {"almost double the 88 GWh added in 2023"}, {"Several fires"}},
+      // "work" is how it is asked: a headcount "of whom about 700 work in engineering" and a
+      // survey of "how people travel to work" followed the answer.
+      {"How does speculative decoding work?", {"apply speculative decoding, in which a small draft proposes"},
+       {"a staff of 1,240", "surveyed 8,400"}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());
