@@ -521,7 +521,10 @@ local function extractive_outline(ctx, c)
       for _, h in ipairs(found.headings) do
         -- Headings far from the topic (scores are scaled to the best one) make sections that
         -- drift; a shorter report beats a padded one.
-        if h.score >= 0.3 and (any_language or is_chinese(h.text) == (lang == "zh")) and not seen[h.text] then
+        -- A line that lists names ("中际旭创、新易盛、光迅科技、华工科技、剑桥科技、天孚通信等", a
+        -- table's cell) is no heading.
+        local list = select(2, h.text:gsub("、", "")) >= 3 or h.text:find("等$") ~= nil
+        if h.score >= 0.3 and not list and (any_language or is_chinese(h.text) == (lang == "zh")) and not seen[h.text] then
           seen[h.text] = true
           candidates[#candidates + 1] = h.text
           local hit = notes.hits[h.passage]

@@ -551,6 +551,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(numbered.artifact().content(), HasSubstr("\n## 电影市场：经营恢复正常，业务逐步复苏\n")) << numbered.artifact().content();
   EXPECT_THAT(numbered.artifact().content(), ::testing::Not(::testing::ContainsRegex("## [0-9]+\\.[0-9]")))
       << numbered.artifact().content();
+  // Nor is a line that lists names a heading: "中际旭创、新易盛、光迅科技、华工科技、剑桥科技、天孚通信等"
+  // headed the network-equipment makers under a question on 中际旭创's share price.
+  RunT listed = WaitForEnd(StartRun("report", {{"topic", "中际旭创股价在1月27日下跌了多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(listed.state(), RUN_STATE_SUCCEEDED) << listed.error();
+  EXPECT_THAT(listed.artifact().content(), HasSubstr("中际旭创1月27 日下跌约 10%")) << listed.artifact().content();
+  EXPECT_THAT(listed.artifact().content(), ::testing::Not(HasSubstr("## 中际旭创、"))) << listed.artifact().content();
   // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
   for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
            {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false},
