@@ -287,7 +287,7 @@ local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "�
                     "报告", "情况", "多少", "什么", "哪些", "如何", "怎样", "是否", "以及", "及其", "达到", "一度",
                     -- and a question's other function words: "游戏企业主要关注 AIGC 在哪些方面的应用"
                     -- headed a section of "DeepSeek 团队成员主要来自哪些高校？" through "主要" alone.
-                    "主要", "来自", "哪家", "哪个", "哪里", "哪天", "哪年", "多久", "多大",
+                    "主要", "来自", "哪家", "哪个", "哪里", "哪天", "哪年", "多久", "多大", "截至", "截止",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
 for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",
