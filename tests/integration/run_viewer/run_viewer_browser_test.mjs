@@ -120,7 +120,11 @@ try {
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
   await page.click('#download');
   const file = path.join(downloads, `report-${runId}.md`);
-  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  // Chromium may create the file before it has written it (a CI run read it empty): wait for
+  // the whole artifact's bytes, not for the name.
+  const expectedBytes = Buffer.byteLength(run.artifact.content, 'utf8');
+  const written = () => fs.existsSync(file) && fs.statSync(file).size >= expectedBytes;
+  for (let i = 0; i < 300 && !written(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(fs.readFileSync(file, 'utf8'), run.artifact.content);
 
   // A reload resumes the event stream after the last sequence seen instead of replaying it.
