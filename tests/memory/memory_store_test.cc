@@ -58,6 +58,47 @@ class HashingEmbedder : public Embedder {
   int dimension_;
 };
 
+// The hashing embedder with a gate: once Hold(n) is called, its n-th Embed call from then on and
+// every later one wait inside Embed until Release(), so that a test can stop an Ingest between
+// reading what is stored and writing (the embedding is done before the write lock is taken).
+class GatedEmbedder : public HashingEmbedder {
+ public:
+  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
+    {
+      std::unique_lock lock(mutex_);
+      if (holding_ && ++calls_ >= hold_from_) {
+        ++waiting_;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return !holding_; });
+        --waiting_;
+      }
+    }
+    return HashingEmbedder::Embed(texts);
+  }
+  void Hold(int from_call) {
+    std::lock_guard lock(mutex_);
+    holding_ = true;
+    hold_from_ = from_call;
+    calls_ = 0;
+  }
+  // Whether `count` calls came to wait within a minute (a guard against a hang, not a timing).
+  bool WaitForHeld(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return waiting_ >= count; });
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    holding_ = false;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool holding_ = false;
+  int hold_from_ = 1, calls_ = 0, waiting_ = 0;
+};
+
 std::vector<DocumentInput> Reports();
 
 class MemoryStoreTest : public ::testing::Test {
@@ -134,7 +175,8 @@ class MemoryStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  HashingEmbedder embedder_;
+  // Embeds as HashingEmbedder does until a test holds it (MemoryStoreRaceTest).
+  GatedEmbedder embedder_;
 };
 
 std::vector<DocumentInput> Reports() {
@@ -830,73 +872,18 @@ std::vector<std::string> HitLines(MemoryStore* store, const std::string& query, 
   return lines;
 }
 
-// The hashing embedder with a gate: once Hold(n) is called, its n-th Embed call from then on and
-// every later one wait inside Embed until Release(), so that a test can stop an Ingest between
-// reading what is stored and writing (the embedding is done before the write lock is taken).
-class GatedEmbedder : public HashingEmbedder {
- public:
-  absl::StatusOr<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts) override {
-    {
-      std::unique_lock lock(mutex_);
-      if (holding_ && ++calls_ >= hold_from_) {
-        ++waiting_;
-        changed_.notify_all();
-        changed_.wait(lock, [&] { return !holding_; });
-        --waiting_;
-      }
-    }
-    return HashingEmbedder::Embed(texts);
-  }
-  void Hold(int from_call) {
-    std::lock_guard lock(mutex_);
-    holding_ = true;
-    hold_from_ = from_call;
-    calls_ = 0;
-  }
-  // Whether `count` calls came to wait within a minute (a guard against a hang, not a timing).
-  bool WaitForHeld(int count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return waiting_ >= count; });
-  }
-  void Release() {
-    std::lock_guard lock(mutex_);
-    holding_ = false;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool holding_ = false;
-  int hold_from_ = 1, calls_ = 0, waiting_ = 0;
-};
-
-class MemoryStoreRaceTest : public ::testing::Test {
+class MemoryStoreRaceTest : public MemoryStoreTest {
  protected:
-  std::unique_ptr<MemoryStore> Open() {
-    MemoryStoreOptions options;
-    options.path = dir_.Join("memory");
-    options.embedder = &embedder_;
-    auto store = MemoryStore::Open(options);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return std::move(*store);
-  }
   // The keys a closed store holds in each of the documents, chunks, vectors and postings families.
   size_t CollectionKeys() {
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : memory::internal::kFamilyNames) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Join("memory") + "/db", families, &handles, &raw).ok());
-    if (raw == nullptr) return 0;
-    std::unique_ptr<rocksdb::DB> db(raw);
     size_t count = 0;
-    for (auto family : {memory::internal::kDocuments, memory::internal::kChunks, memory::internal::kVectors,
-                        memory::internal::kPostings}) {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
-    }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    WithClosedStore(dir_.Join("memory"), [&](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      for (auto family : {memory::internal::kDocuments, memory::internal::kChunks, memory::internal::kVectors,
+                          memory::internal::kPostings}) {
+        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[family]));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+      }
+    });
     return count;
   }
   // The texts of a search's hits.
@@ -907,9 +894,6 @@ class MemoryStoreRaceTest : public ::testing::Test {
     if (hits.ok()) for (const SearchHit& h : *hits) texts.push_back(h.document_id + ": " + h.text);
     return texts;
   }
-
-  TempDir dir_;
-  GatedEmbedder embedder_;
 };
 
 // Two clients syncing the same file at once: both read that the id was not stored, then both
