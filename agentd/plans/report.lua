@@ -399,13 +399,65 @@ local function on_subject(candidates, keys)
   return found
 end
 
+-- A Chinese question's own subject, when it opens on one: "网易" of "网易在AI大模型上做了什么？",
+-- "台积电股价" of "1月27日台积电股价跌了多少？" — the Han characters after any date, up to a word
+-- that ends a subject ("在", "的", "是", "和", a question word). Not one the question opens with
+-- a question word ("哪个模型是…") or its framing ("中国…", "国内…"). Its key is its first two
+-- characters: "阿里云百炼" is mentioned where "阿里" is.
+local SUBJECT_ENDS_ZH = {"在", "的", "是", "对", "和", "与", "及", "有", "于", "从", "将", "把", "被", "为", "比",
+                         "向", "跟", "同", "等", "已", "曾", "还", "也", "都", "又", "就", "能", "会", "要", "可",
+                         "最", "哪", "怎", "如何", "何", "多少", "几", "什么", "谁", "做", "用", "推出", "发布",
+                         "上", "下", "今年", "去年", "近年", "目前", "主要", "预计", "公布", "宣布",
+                         -- and what is asked of it: "台积电" of "台积电股价跌了多少？"
+                         "股价", "股票", "市值", "估值", "营收", "收入", "销量", "跌", "涨", "一度"}
+-- Openings that name no one: "2023年全年电影票房…", "全国累计票房…".
+local SUBJECTLESS_ZH = {"全年", "全国", "今年", "去年", "前年", "上半", "下半", "年初", "年底", "近期", "近年"}
+local QUESTION_OPENERS_ZH = {"哪", "什么", "谁", "为什么", "为何", "如何", "怎", "多少", "是否", "请", "有哪些", "有没有"}
+local function asked_subject_zh(topic)
+  local rest = topic
+  repeat
+    local before = rest
+    rest = rest:gsub("^[%s%d%-/.]+", "")
+    for _, unit in ipairs({"年", "月", "日", "号"}) do
+      if rest:sub(1, #unit) == unit then rest = rest:sub(#unit + 1) end
+    end
+  until rest == before
+  for _, opener in ipairs(QUESTION_OPENERS_ZH) do
+    if rest:sub(1, #opener) == opener then return nil end
+  end
+  local subject, at = {}, 1
+  for _, cp in utf8.codes(rest) do
+    if cp < 0x4E00 or cp > 0x9FFF then break end
+    local tail = rest:sub(at)
+    local ends = false
+    if #subject >= 2 then
+      for _, word in ipairs(SUBJECT_ENDS_ZH) do
+        if tail:sub(1, #word) == word then ends = true break end
+      end
+    end
+    if ends or #subject >= 6 then break end
+    subject[#subject + 1] = utf8.char(cp)
+    at = at + #utf8.char(cp)
+  end
+  if #subject < 2 then return nil end
+  local word = table.concat(subject)
+  for _, opening in ipairs(SUBJECTLESS_ZH) do
+    if word:sub(1, #opening) == opening then return nil end
+  end
+  for _, framing in ipairs(FRAMING_ZH) do
+    if utf8.len(framing) >= 2 and word:sub(1, #framing) == framing then return nil end
+  end
+  return {word = word, key = subject[1] .. subject[2], literal = true}
+end
+
 -- The names a question asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
 -- In English its capitalised words past the first (not all-capital ones: "wat causd robusta
 -- prices to RISE"), and any word with a capital or a digit inside ("DeepSeek", "GPT4"); in a
 -- Chinese question its Latin words with a capital or a digit ("Tesla", "o1", not "hours").
 -- A word is what spaces and punctuation bound ("Nestlé", "k1.5"), less a suffix that makes a
 -- place an attribute ("Rotterdam-based"). Each with its key: lower case, no hyphens or dots, no
--- plural "s" ("GPUs" is "gpu").
+-- plural "s" ("GPUs" is "gpu"). A Chinese question's subject (asked_subject_zh) comes first,
+-- with `literal` set: it is mentioned where its key is found as it is.
 local NAME_SUFFIXES = {"-based", "-led", "-owned", "-made", "-backed", "-born", "-style", "-like", "-related",
                        "-linked", "-listed", "-era"}
 local function asked_names(topic)
@@ -439,6 +491,8 @@ local function asked_names(topic)
       out[#out + 1] = {word = word, key = key}
     end
   end
+  local subject = chinese and asked_subject_zh(topic) or nil
+  if subject ~= nil then table.insert(out, 1, subject) end
   return out
 end
 
@@ -446,8 +500,10 @@ end
 -- dots dropped) starting with the key — with its first four letters and all but three more when
 -- it is longer ("Korean" in "South Korea", "Vietnamese" in "Vietnam") — after any character but
 -- a letter (PDF text glues names to figures: "获得了 2029Elo 的评级"); or, for a key of at most
--- five letters, the initials of consecutive words ("MoE": "mixture-of-experts model").
-local function mentions(text, key)
+-- five letters, the initials of consecutive words ("MoE": "mixture-of-experts model"). A
+-- `literal` key (a Chinese subject's first two characters) is mentioned where it is found.
+local function mentions(text, key, literal)
+  if literal then return text:find(key, 1, true) ~= nil end
   local lower = text:lower()
   local stem = #key > 4 and key:sub(1, math.max(4, #key - 3)) or key
   if lower:gsub("[%-%.]", ""):find((key:find("^%d") and "%f[%w]" or "%f[%a]") .. stem) then return true end
@@ -812,17 +868,17 @@ local function extractive(ctx, inputs, c, outline)
     -- key findings searched holds it, or one a search for the name alone finds does.
     local missing = {}
     if i == 1 and asked then
-      local function named_in(list, key)
+      local function named_in(list, name)
         for _, p in ipairs(list) do
           for _, text in ipairs({p.text, p.title}) do
-            if type(text) == "string" and mentions(text, key) then return true end
+            if type(text) == "string" and mentions(text, name.key, name.literal) then return true end
           end
         end
         return false
       end
       for _, name in ipairs(asked_names(topic)) do
-        if not named_in(passages, name.key) and
-           not named_in(ctx.memory.search{collection = collection, query = name.word, k = 5}.hits, name.key) then
+        if not named_in(passages, name) and
+           not named_in(ctx.memory.search{collection = collection, query = name.word, k = 5}.hits, name) then
           -- Names side by side in the question are one ("Elon Musk").
           local last = missing[#missing]
           if last ~= nil and topic:find(last .. " " .. name.word, 1, true) then

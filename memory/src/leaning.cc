@@ -86,7 +86,8 @@ bool PersonPronounAfterOpening(std::string_view text) {
 // ("Together these techniques raise throughput three to five times") is the second half too: it
 // followed a sentence on the price of inference, its techniques unnamed. So does one whose subject
 // is "he" or "she" after an opening phrase ("Before joining Harbor Robotics she ran…"): it leans
-// as a pronoun opener does.
+// as a pronoun opener does. So does one that opens on a time the sentence before it names
+// ("全年累计票房约425亿元…" after "2024年，国内电影产业降温明显。": the whole of which year?).
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
@@ -108,8 +109,17 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
-  if (PersonPronounAfterOpening(text)) return 0.85;
+  if (PersonPronounAfterOpening(text) || OpensOnItsPredecessorsTime(text)) return 0.85;
   return 1.0;
+}
+
+bool OpensOnItsPredecessorsTime(const std::string& text) {
+  static constexpr std::string_view kTimes[] = {"全年", "同年", "当年", "该年", "次年", "当月", "同月",
+                                                "当日", "当天", "同日", "同期"};
+  for (std::string_view time : kTimes) {
+    if (text.starts_with(time)) return true;
+  }
+  return false;
 }
 
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover"): it reads

@@ -15,6 +15,11 @@ namespace memory::internal {
 // first item, 0.6 a continuation, an example or a later item).
 double StandsAlone(const std::string& text);
 
+// Whether `text` opens on a time the sentence before it names ("全年", "同年", "当月": the
+// whole of which year?). Such a sentence leans as a pronoun's does; quoted after that sentence,
+// it lacks nothing.
+bool OpensOnItsPredecessorsTime(const std::string& text);
+
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
 

@@ -22,6 +22,14 @@ namespace {
 using internal::OnlyAdds;
 using internal::StandsAlone;
 
+// Whether `text`, which follows `predecessor` directly in its passage (empty when it does not),
+// is to be quoted after it: it leans on more than a topic, and the predecessor stands alone or
+// only adds (one that leans itself gives it no subject either).
+bool QuotedAfterPredecessor(const std::string& text, const std::string& predecessor) {
+  return !predecessor.empty() && internal::LeansOnPredecessor(text) &&
+         (StandsAlone(predecessor) >= 1.0 || OnlyAdds(predecessor));
+}
+
 // A text's lexical terms with word forms folded ("fell" → fall, "four" → 4): how the query, the
 // sentences and what they are read under are compared.
 std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std::string& text) {
@@ -99,9 +107,12 @@ struct Scored {
 // that a sentence is not preferred for repeating its document's subject ("Harbor Robotics ended
 // the year with…") over one that answers the rest of the question ("Revenue for the year
 // reached…"). Terms are folded through `forms`: "fell" meets "fall", "four" meets "4".
+// `read_with` (empty, or one per text; borrowed): what precedes a text where a reader meets it
+// (the sentence it leans on, quoted first), embedded with it.
 absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& forms, const std::string& query,
                              const std::vector<std::string>& texts,
-                             const std::vector<const std::vector<std::string>*>& context_terms = {}) {
+                             const std::vector<const std::vector<std::string>*>& context_terms = {},
+                             const std::vector<const std::string*>& read_with = {}) {
   Scored out;
   out.relevance.assign(texts.size(), 0.0);
   out.shares_terms.assign(texts.size(), false);
@@ -124,6 +135,9 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
     internal::Bm25Index::TermCounts counts;
     std::vector<std::string> terms = FoldedTerms(forms, texts[i]);
     runs[i] = LongestSharedRun(query_terms, terms);
+    if (i < read_with.size() && read_with[i] != nullptr) {
+      runs[i] = std::max(runs[i], LongestSharedRun(query_terms, FoldedTerms(forms, *read_with[i])));
+    }
     for (std::string& term : terms) ++counts[std::move(term)];
     // "chief executive officer" answers a question about the CEO.
     for (const internal::QueryAcronym& a : acronyms) {
@@ -160,7 +174,10 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
       std::sort(embedded.begin(), embedded.end());
     }
     std::vector<std::string> to_embed;
-    for (size_t i : embedded) to_embed.push_back(texts[i]);
+    for (size_t i : embedded) {
+      const bool preceded = i < read_with.size() && read_with[i] != nullptr && !read_with[i]->empty();
+      to_embed.push_back(preceded ? *read_with[i] + texts[i] : texts[i]);
+    }
     auto vectors = embedder->Embed(to_embed);
     if (!vectors.ok()) return vectors.status();
     out.vectors.assign(texts.size(), {});
@@ -359,13 +376,22 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<std::string> texts;
     std::vector<std::vector<std::string>> context_terms(sentences.size());
     std::vector<const std::vector<std::string>*> contexts;
+    std::vector<const std::string*> read_with(sentences.size(), nullptr);
     for (size_t i = 0; i < sentences.size(); ++i) {
       texts.push_back(sentences[i].text);
       context_terms[i] = title_terms[sentences[i].passage];
       asked_terms(sections[i], context_terms[i]);
+      // And so is the sentence that names the time it opens on, which a writer quotes first:
+      // "全年累计票房约425亿元…" answers "2024年国内电影全年票房是多少？" read after "2024年，国内电影
+      // 产业降温明显。". (Not any leaning sentence's predecessor: "Before joining Harbor Robotics she
+      // ran…" read with the CEO's name outranked the answers to the rest of the question.)
+      if (internal::OpensOnItsPredecessorsTime(sentences[i].text) && QuotedAfterPredecessor(sentences[i].text, previous[i])) {
+        asked_terms(previous[i], context_terms[i]);
+        read_with[i] = &previous[i];
+      }
       contexts.push_back(&context_terms[i]);
     }
-    auto scored = Score(embedder, forms, query, texts, contexts);
+    auto scored = Score(embedder, forms, query, texts, contexts, read_with);
     if (!scored.ok()) return scored.status();
     // A question of a kind ("how many", "when", "why") is answered by sentences that hold a
     // number, a date or a cause: the others count for less, however many of its words they share.
@@ -386,12 +412,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // subject will do) or the predecessor leans on one before it but for adding.
       if (internal::LeansOnPredecessor(sentences[i].text) && !previous[i].empty()) {
         sentences[i].previous_leans = StandsAlone(previous[i]) < 1.0;
-        if (!sentences[i].previous_leans || OnlyAdds(previous[i])) sentences[i].previous = std::move(previous[i]);
+        if (QuotedAfterPredecessor(sentences[i].text, previous[i])) sentences[i].previous = std::move(previous[i]);
       }
       // Quoted after the sentence it leans on, it no longer lacks its first half: it counts as a
       // pronoun's sentence does ("而 2024年特效厅产出的票房为 85.3亿元…" after the clause on the
       // count of screens it continues, which a "；" ended).
       if (!sentences[i].previous.empty()) alone = std::max(alone, kLeansOnAQuotedPredecessor);
+      if (read_with[i] != nullptr && !sentences[i].previous.empty()) alone = 1.0;
       sentences[i].score = scored->relevance[i] * alone * fits;
     }
     // A sentence that shares no term with the question, its document's title or its heading,

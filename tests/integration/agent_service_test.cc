@@ -557,20 +557,32 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(listed.state(), RUN_STATE_SUCCEEDED) << listed.error();
   EXPECT_THAT(listed.artifact().content(), HasSubstr("中际旭创1月27 日下跌约 10%")) << listed.artifact().content();
   EXPECT_THAT(listed.artifact().content(), ::testing::Not(HasSubstr("## 中际旭创、"))) << listed.artifact().content();
-  // A Latin name no source mentions is said first; one glued to a figure ("2029Elo") is mentioned.
-  for (const auto& [question, notice] : std::vector<std::pair<std::string, bool>>{
-           {"Tesla 在 AI Agent 市场的份额是多少？", true}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", false},
+  // A name no source mentions is said first: a Latin one anywhere, the Han characters a question
+  // opens on ("网易在…": the key findings quoted DeepSeek's FP8 framework and "公司发布首个开源文本
+  // 大模型" as if they answered). One glued to a figure ("2029Elo") is mentioned, and so is one
+  // whose first characters a source has ("台积电股价…": "台积电（TSM.US）股价大跌 13%").
+  for (const auto& [question, missing] : std::vector<std::pair<std::string, std::string>>{
+           {"Tesla 在 AI Agent 市场的份额是多少？", "Tesla"}, {"DeepSeek-R1 在 Codeforces 上的 Elo 评级是多少？", ""},
            // (lower-case Latin words are no names in a Chinese question; "GPUs" is "GPU")
-           {"DeepSeek-V3 训练用了多少 GPUs hours？", false}}) {
+           {"DeepSeek-V3 训练用了多少 GPUs hours？", ""},
+           {"网易在AI大模型上做了什么？", "网易"}, {"1月27日台积电股价跌了多少？", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", question}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();
-    if (notice) {
-      EXPECT_THAT(report, HasSubstr("## 核心结论\n\n检索到的资料均未提及 Tesla，以下摘录的是资料中与问题最接近的内容。\n\n")) << report;
+    if (!missing.empty()) {
+      EXPECT_THAT(report, HasSubstr("## 核心结论\n\n检索到的资料均未提及 " + missing + "，以下摘录的是资料中与问题最接近的内容。\n\n"))
+          << report;
     } else {
       EXPECT_THAT(report, ::testing::Not(HasSubstr("未提及"))) << report;
     }
   }
+  // "全年累计票房约425亿元…" is the year's box office of the sentence before it ("2024年，国内电影产业降温
+  // 明显。"), which is quoted first: the key findings opened on 特效厅's share of it.
+  RunT box_office = WaitForEnd(StartRun("report", {{"topic", "2024年国内电影全年票房是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(box_office.state(), RUN_STATE_SUCCEEDED) << box_office.error();
+  EXPECT_THAT(box_office.artifact().content(),
+              ::testing::ContainsRegex("## 核心结论\n\n2024年，国内电影产业降温明显。\\[1\\]全年累计票房约425亿元"))
+      << box_office.artifact().content();
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {

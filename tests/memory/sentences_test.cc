@@ -682,6 +682,24 @@ TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPr
   EXPECT_THAT(ranked->sentences[0].previous, ::testing::HasSubstr("9949"));
 }
 
+TEST(SentenceRankerTest, ASentenceOpeningOnItsPredecessorsTimeIsReadWithIt) {
+  // "全年…" is the whole of the year the sentence before names: read with it, it answers the
+  // year's question, where a sentence on a part of the year's box office names every other word.
+  const std::vector<PassageInput> passages = {
+      {.text = "2024年，国内电影产业降温明显。全年累计票房约425亿元（含服务费，下同），较2023年的 549亿元减少 124亿元，"
+               "降幅 22.6%。",
+       .starts_at_sentence = true},
+      {.text = "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年国内电影全年票房是多少？", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  const RankedSentence& best = ranked->sentences[0];
+  EXPECT_THAT(best.text, ::testing::StartsWith("全年累计票房约425亿元"));
+  EXPECT_TRUE(best.leans_on_context);
+  EXPECT_EQ(best.previous, "2024年，国内电影产业降温明显。");
+}
+
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
   // "首先" announces items a quote will not have (a pronoun's weight); "其次" and "Finally,"
   // are the later items of a list the quote lacks (a continuation's).
