@@ -87,7 +87,14 @@ struct Transfer {
   std::map<std::string, std::string> headers;
   size_t limit;
   bool too_large = false;
+  const std::atomic<bool>* interrupt = nullptr;
 };
+
+// curl calls this about once a second even while nothing arrives: a non-zero answer aborts.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* t = static_cast<const Transfer*>(user);
+  return t->interrupt != nullptr && t->interrupt->load() ? 1 : 0;
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -302,6 +309,7 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     Transfer transfer;
     transfer.limit = policy.max_response_bytes;
+    transfer.interrupt = request.interrupt;
     struct curl_slist* header_list = nullptr;
     for (const auto& [name, value] : headers) header_list = curl_slist_append(header_list, absl::StrCat(name, ": ", value).c_str());
     ConnectCheck check{&entries, parts->scheme, ""};
@@ -317,6 +325,11 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &transfer);
+    if (request.interrupt != nullptr) {
+      curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, OnProgress);
+      curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &transfer);
+    }
     curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "agentd/0.1");
     curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "");
     if (header_list != nullptr) curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, header_list);
@@ -335,8 +348,11 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPol
     if (code != CURLE_OK && !check.refused.empty()) {
       return absl::PermissionDeniedError(absl::StrCat("http: host \"", parts->host, "\": ", check.refused));
     }
+    // The host, not the URL: a URL may carry credentials or a key in its query (an operator's
+    // search_url), and these messages reach the tenant's transcript.
+    if (code == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError(absl::StrCat("http: ", parts->host, ": interrupted"));
     if (code == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(absl::StrCat("http: ", timeout, " s time limit exceeded"));
-    if (code != CURLE_OK) return absl::UnavailableError(absl::StrCat("http: ", url, ": ", curl_easy_strerror(code)));
+    if (code != CURLE_OK) return absl::UnavailableError(absl::StrCat("http: ", parts->host, ": ", curl_easy_strerror(code)));
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 300 && status < 400 && transfer.headers.count("location")) {

@@ -81,6 +81,7 @@ int HttpCall(lua_State* L, const char* method) {
       request.body.assign(body, length);
     }
     request.timeout_seconds = timeout;
+    request.interrupt = options->interrupt;
     if (lua_istable(L, headers)) {
       lua_pushnil(L);
       while (lua_next(L, headers) != 0) {  // raw traversal: no metamethods

@@ -1,6 +1,7 @@
 #include "scripting/sandbox.h"
 
 #include "scripting/lua_boundary.h"
+#include "scripting/script_file.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "bounded_patterns.h"
@@ -338,17 +337,20 @@ int Require(lua_State* L) {
     }
     std::string code;
     bool found = false;
+    absl::Status unread;  // a module that is there but cannot be read says why
     if (!path.empty()) {
-      std::ifstream in(path, std::ios::binary);
-      if (in) {
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        code = buffer.str();
+      absl::StatusOr<std::string> read = ReadScriptFile(path);
+      if (read.ok()) {
+        code = std::move(*read);
         found = true;
+      } else if (read.status().code() != absl::StatusCode::kNotFound) {
+        unread = read.status();
       }
     }
     if (!valid_name) {
       ok = PushMessage(L, absl::StrCat("require(\"", name, "\"): module names are letters, digits, '_' and '.'"));
+    } else if (!unread.ok()) {
+      ok = PushMessage(L, absl::StrCat("require(\"", name, "\"): ", unread.message()));
     } else if (!found) {
       ok = PushMessage(L, absl::StrCat("require(\"", name, "\"): module not found in the scripts directory"));
     } else {
@@ -503,6 +505,8 @@ absl::Status Sandbox::Call(int nargs, int nresults, const std::string& chunk_nam
     case Violation::kInterrupted:
       return absl::CancelledError(message);
     default:
+      // A module call the interrupt stopped (http.get) raised its own error.
+      if (guard_->options.interrupt != nullptr && guard_->options.interrupt->load()) return absl::CancelledError(message);
       return absl::InvalidArgumentError(message);
   }
 }
@@ -512,11 +516,12 @@ absl::Status Sandbox::RunString(const std::string& code, const std::string& chun
 }
 
 absl::Status Sandbox::RunFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string code = buffer.str();
+  absl::StatusOr<std::string> read = ReadScriptFile(path);
+  if (!read.ok()) return absl::Status(read.status().code(), absl::StrCat(path, ": ", read.status().message()));
+  return RunSource(*read, path);
+}
+
+absl::Status Sandbox::RunSource(const std::string& code, const std::string& path) {
   if (!code.empty() && code[0] == LUA_SIGNATURE[0]) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": binary chunks are not allowed in the sandbox"));
   }

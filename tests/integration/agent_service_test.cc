@@ -2,6 +2,7 @@
 // SIGKILL mid-run and resume, cancellation, broken plans, event streams that reconnect, API
 // tokens and tenants, and the agentctl runner.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -946,6 +947,31 @@ TEST_F(AgentServiceTest, HostileScriptsEndAtTheirLimitsWhileOtherRunsSucceed) {
   }
 }
 
+// A stream following a run that a shutdown interrupts ends then, saying so: it waited for the
+// run's end, which never comes in this process, and held the shutdown for its whole grace.
+TEST_F(AgentServiceTest, AShutdownEndsTheStreamsOfTheRunsItInterrupts) {
+  StartDaemon();
+  RunT started = StartRun("slow", {{"spins", 2000000000}}, kSlowPlan);
+  ASSERT_TRUE(WaitFor(started.run_id(), [](const RunT& r) {
+    const Step* second = FindStep(r, "second");
+    return second != nullptr && second->state() == STEP_STATE_RUNNING;
+  }));
+  StreamRunRequest request;
+  request.set_run_id(started.run_id());
+  auto context = client_->NewContext();
+  auto reader = client_->agents().StreamRun(context.get(), request);
+  RunEvent event;
+  ASSERT_TRUE(reader->Read(&event));  // the stream is open
+  daemon_->Signal(SIGTERM);
+  while (reader->Read(&event)) {
+  }
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("the daemon is shutting down; the run resumes at its next start"));
+  EXPECT_EQ(daemon_->WaitForExit(std::chrono::seconds(30)), 0);
+  daemon_.reset();
+}
+
 TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
   StartDaemon();
   RunT started = StartRun("slow", {{"spins", 2000000000}}, kSlowPlan);
@@ -978,6 +1004,73 @@ TEST_F(AgentServiceTest, CancelStopsARunningPlanAndKeepsFinishedSteps) {
   EXPECT_EQ(FindStep(*running, "first")->output_json(), first_output);
   EXPECT_EQ(FindStep(*running, "first")->state(), STEP_STATE_SUCCEEDED);
   client_->CancelRun(started.run_id()).IgnoreError();
+}
+
+// A run waiting for a worker lets go of its place when cancelled: it held one of the tenant's
+// active runs (StartRun refused "wait for one to end or cancel one") and its resume was refused
+// as "still stopping" until a worker came free — for as long as the running run lasted.
+TEST_F(AgentServiceTest, CancellingAQueuedRunFreesItsPlaceAtOnce) {
+  testing_support::WriteFile(data_.Join("config.json"), R"({"runs": {"workers": 1, "max_active_runs_per_tenant": 2}})");
+  StartDaemon({"--config", data_.Join("config.json")});
+  RunT running = StartRun("slow", {{"spins", 2000000000}}, kSlowPlan);
+  ASSERT_TRUE(WaitFor(running.run_id(), [](const RunT& r) { return r.state() == RUN_STATE_RUNNING; }));
+  RunT queued = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  absl::StatusOr<RunT> cancelled = client_->CancelRun(queued.run_id());
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), RUN_STATE_CANCELLED);
+  absl::StatusOr<RunT> resumed = client_->ResumeRun(queued.run_id());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(client_->CancelRun(queued.run_id()).ok());
+  StartRunRequest another;
+  another.set_plan("slow");
+  another.set_plan_source(kSlowPlan);
+  another.set_inputs_json(R"({"spins": 10})");
+  absl::StatusOr<RunT> started = client_->StartRun(another);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(client_->CancelRun(running.run_id()).ok());
+  EXPECT_EQ(WaitForEnd(started->run_id(), std::chrono::seconds(120)).state(), RUN_STATE_SUCCEEDED);
+}
+
+// A cancelled run's tool call stops with it, and nothing is recorded of the run after its end:
+// a tool that ran on wrote its tool_returned event and transcript after run_ended, and held the
+// worker (and the run's resume: "still stopping") until it finished.
+TEST_F(AgentServiceTest, CancellingARunStopsItsToolCallAndNothingFollowsItsEnd) {
+  TempDir tools;
+  testing_support::WriteFile(tools.Join("spin.lua"), R"lua(
+tool{name = "spin", description = "Spins for a minute.",
+     handler = function() local t = os.clock() + 60 while os.clock() < t do end return "done" end})lua");
+  testing_support::WriteFile(data_.Join("config.json"), R"({"runs": {"workers": 1}})");
+  StartDaemon({"--config", data_.Join("config.json"), "--tools-dir", tools.path()});
+  RunT started = StartRun("calls", Json::object(), R"lua(
+plan{name = "calls", run = function(ctx)
+  return ctx.step("call", function() return ctx.tools.call("spin", {}) end)
+end})lua");
+  const auto tool_called = [&] {
+    for (int i = 0; i < 6000; ++i) {
+      absl::StatusOr<RunT> run = client_->GetRun(started.run_id());
+      if (run.ok() && run->tool_calls() > 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(tool_called());
+  ASSERT_TRUE(client_->CancelRun(started.run_id()).ok());
+  // The one worker runs the next run once the cancelled one has let go of it.
+  RunT next = StartRun("slow", {{"spins", 10}}, kSlowPlan);
+  EXPECT_EQ(WaitForEnd(next.run_id(), std::chrono::seconds(120)).state(), RUN_STATE_SUCCEEDED);
+  std::vector<RunEvent> events = AllEvents(started.run_id(), true);
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(events.back().has_run_ended()) << events.back().DebugString();
+  bool returned = false;
+  for (const RunEvent& e : events) returned = returned || e.has_tool_returned();
+  EXPECT_FALSE(returned);
+  absl::StatusOr<RunT> run = client_->GetRun(started.run_id(), /*include_transcripts=*/true);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->state(), RUN_STATE_CANCELLED);
+  for (const Step& step : run->steps()) {
+    EXPECT_NE(step.state(), STEP_STATE_RUNNING) << step.name();
+    for (const auto& entry : step.transcript()) EXPECT_NE(entry.kind(), agentd::v1::TranscriptEntry::KIND_TOOL_CALL);
+  }
 }
 
 TEST_F(AgentServiceTest, BrokenPlansFailTheirRunsWithClearMessagesWhileOthersSucceed) {
@@ -1347,6 +1440,21 @@ end})lua");
   ASSERT_EQ(page.runs_size(), 1);
   EXPECT_EQ(page.runs(0).run_id(), first->run_id());
   EXPECT_TRUE(page.runs(0).artifact().content().empty());  // lists leave the content out
+
+  // A FIFO in a plan's place is refused unread (reading it held StartRun for good), naming the
+  // plan and not where the daemon keeps it.
+  ASSERT_EQ(mkfifo(plans_.Join("pipe.lua").c_str(), 0600), 0);
+  StartRunRequest piped;
+  piped.set_plan("pipe");
+  absl::StatusOr<RunT> refused = client_->StartRun(piped);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_EQ(refused.status().message(), "plan: pipe.lua in the plans directory: not a regular file");
+  // Nor does a directory in the place of a built-in plan let the built-in run instead.
+  std::filesystem::create_directory(plans_.Join("report.lua"));
+  StartRunRequest shadowed;
+  shadowed.set_plan("report");
+  shadowed.set_inputs_json(R"({"topic": "x", "collection": "c"})");
+  EXPECT_EQ(client_->StartRun(shadowed).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AgentServiceTest, ReconnectingStreamReceivesEveryEventOnce) {

@@ -2,7 +2,11 @@
 // and broken files, argument validation, isolation between invocations, sandbox limits, reload.
 #include "tools/tool_registry.h"
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -143,7 +147,7 @@ TEST_F(LuaToolsTest, InvocationsValidateRunIsolatedAndReportLimits) {
   unbounded.limits.max_instructions = uint64_t{1} << 50;
   auto deadline_only = ToolRegistry::Create(unbounded);
   ASSERT_TRUE(deadline_only.ok()) << deadline_only.status();
-  auto slow = (*deadline_only)->Invoke("spin", Json::object(), /*timeout_seconds=*/0.05);
+  auto slow = (*deadline_only)->Invoke("spin", Json::object(), {.timeout_seconds = 0.05});
   EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
   EXPECT_THAT(slow.status().message(), HasSubstr("time limit (0.05 s)"));
   EXPECT_DOUBLE_EQ(*EvaluateArithmetic("2"), 2);
@@ -154,11 +158,78 @@ TEST_F(LuaToolsTest, ReloadPicksUpChangesAndDropsRemovedTools) {
   WriteFile(dir_.Join("broken.lua"), "tool{ name = 'fixed', handler = function() return 'ok' end }");
   std::filesystem::remove(dir_.Join("good.lua"));
   std::vector<ToolLoadError> errors;
-  std::vector<std::string> loaded = registry_->Reload(&errors);
-  EXPECT_THAT(loaded, ::testing::ElementsAre("calculator", "current_time", "fixed", "web_fetch"));
+  absl::StatusOr<std::vector<std::string>> loaded = registry_->Reload(&errors);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_THAT(*loaded, ::testing::ElementsAre("calculator", "current_time", "fixed", "web_fetch"));
   ASSERT_EQ(errors.size(), 1u);  // bad_schema.lua still broken
   EXPECT_EQ(registry_->Invoke("fixed", Json::object())->result, "ok");
   EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LuaToolsTest, ReloadKeepsTheToolsWhenTheDirectoryIsGone) {
+  // A deploy that swaps the directory away: every Lua tool was dropped with no error.
+  const std::string moved = dir_.path() + ".moved";
+  std::filesystem::rename(dir_.path(), moved);
+  std::vector<ToolLoadError> errors;
+  absl::StatusOr<std::vector<std::string>> loaded = registry_->Reload(&errors);
+  std::filesystem::rename(moved, dir_.path());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("the tools loaded before are kept"));
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}})->result["text"], "A");
+}
+
+TEST_F(LuaToolsTest, AFileThatIsNotARegularFileIsReportedUnread) {
+  // A FIFO named *.lua held Reload (and the daemon's start) in its read for good.
+  ASSERT_EQ(mkfifo(dir_.Join("pipe.lua").c_str(), 0600), 0);
+  std::filesystem::create_directory(dir_.Join("folder.lua"));
+  std::vector<ToolLoadError> errors;
+  absl::StatusOr<std::vector<std::string>> loaded = registry_->Reload(&errors);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_THAT(*loaded, ::testing::Contains("echo_upper"));
+  std::vector<std::string> unread;
+  for (const ToolLoadError& e : errors) {
+    if (e.message == "not a regular file") unread.push_back(e.file);
+  }
+  EXPECT_THAT(unread, ::testing::ElementsAre("folder.lua", "pipe.lua"));
+}
+
+TEST_F(LuaToolsTest, AToolRunsAsItWasLoaded) {
+  // Edited on disk without a Reload, a tool ran its new handler against its old schema (and a
+  // file being written failed mid-call as a syntax error): a call runs the loaded text.
+  WriteFile(dir_.Join("good.lua"), "tool{ name = 'echo_upper', params = {type = 'object', required = {'n'}}, "
+                                   "handler = function(args) return 'edited' end }");
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"text", "a"}})->result["text"], "A");
+  std::vector<ToolLoadError> errors;
+  ASSERT_TRUE(registry_->Reload(&errors).ok());
+  EXPECT_EQ(registry_->Invoke("echo_upper", Json{{"n", 1}})->result, "edited");
+}
+
+TEST(ToolInterruptTest, AnInterruptedCallStops) {
+  // A cancelled run's tool call ran on to its end (a Lua tool up to its time limit, web_fetch
+  // up to the HTTP one), holding the run's worker.
+  testing_support::HttpTestServer server;  // /slow answers after 3 s
+  TempDir dir;
+  WriteFile(dir.Join("fetch.lua"), "tool{ name = 'fetch', handler = function(args) return http.get(args.url).body end }");
+  ToolRegistryOptions options;
+  options.tools_dir = dir.path();
+  options.http.allowed_hosts = {"127.0.0.1:" + std::to_string(server.port())};
+  options.http.timeout_seconds = 30;
+  auto registry = ToolRegistry::Create(options);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  for (const std::string tool : {"web_fetch", "fetch"}) {
+    std::atomic<bool> interrupt{false};
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      interrupt = true;
+    });
+    auto result = (*registry)->Invoke(tool, Json{{"url", server.Url("/slow")}}, {.interrupt = &interrupt});
+    canceller.join();
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled) << tool << ": " << result.status();
+    EXPECT_THAT(result.status().message(), HasSubstr("interrupted")) << tool;
+  }
+  std::atomic<bool> already{true};
+  EXPECT_EQ((*registry)->Invoke("calculator", Json{{"expression", "1"}}, {.interrupt = &already}).status().code(),
+            absl::StatusCode::kCancelled);
 }
 
 TEST(NestedToolsTest, ToolsCallOtherToolsUpToFourDeep) {
@@ -232,7 +303,7 @@ absl::StatusOr<std::unique_ptr<ToolRegistry>> LoadDirectory(const TempDir& dir, 
   ToolRegistryOptions options;
   options.tools_dir = dir.path();
   auto registry = ToolRegistry::Create(options);
-  if (registry.ok()) (*registry)->Reload(errors);
+  if (registry.ok()) (*registry)->Reload(errors).IgnoreError();
   return registry;
 }
 

@@ -12,6 +12,7 @@
 #include "scripting/lua_json.h"
 #include "html_text.h"
 #include "scripting/http_client.h"
+#include "scripting/script_file.h"
 #include "tools/json_schema.h"
 
 extern "C" {
@@ -88,14 +89,14 @@ struct Definition {
 
 // Runs a tool file in `sandbox` and reads the tools it defines. The handler functions stay in
 // the registry list (index i+1) for invocation.
-absl::StatusOr<std::vector<Definition>> DefineFrom(scripting::Sandbox* sandbox, const std::string& path,
-                                                  const std::string& relative) {
+absl::StatusOr<std::vector<Definition>> DefineFrom(scripting::Sandbox* sandbox, const std::string& source,
+                                                  const std::string& path, const std::string& relative) {
   lua_State* L = sandbox->lua();
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
   lua_pushcfunction(L, DefineTool);
   lua_setglobal(L, "tool");
-  absl::Status status = sandbox->RunFile(path);
+  absl::Status status = sandbox->RunSource(source, path);
   if (!status.ok()) return status;
   std::vector<Definition> definitions;
   lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);
@@ -223,10 +224,11 @@ bool IsTextType(const std::string& content_type) {
 
 }  // namespace
 
-absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) const {
+absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, const ToolCallOptions& call) const {
   scripting::HttpRequest request;
   request.url = args["url"].get<std::string>();
-  request.timeout_seconds = timeout;
+  request.timeout_seconds = call.timeout_seconds;
+  request.interrupt = call.interrupt;
   absl::StatusOr<scripting::HttpResponse> response = scripting::HttpFetch(request, options_.http);
   if (!response.ok()) return response.status();
   const size_t max_chars = args.value("max_chars", 20000);
@@ -259,14 +261,15 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, double timeout) co
               {"text", page.text}, {"truncated", truncated}};
 }
 
-absl::StatusOr<Json> ToolRegistry::WebSearch(const Json& args, double timeout) const {
+absl::StatusOr<Json> ToolRegistry::WebSearch(const Json& args, const ToolCallOptions& call) const {
   std::string url = options_.search_url;
   const size_t at = url.find("{query}");
   if (at == std::string::npos) return absl::FailedPreconditionError("search_url has no {query} placeholder");
   url.replace(at, 7, UrlEncode(args["query"].get<std::string>()));
   scripting::HttpRequest request;
   request.url = url;
-  request.timeout_seconds = timeout;
+  request.timeout_seconds = call.timeout_seconds;
+  request.interrupt = call.interrupt;
   absl::StatusOr<scripting::HttpResponse> response = scripting::HttpFetch(request, options_.http);
   if (!response.ok()) return response.status();
   if (response->status != 200) return absl::UnavailableError(absl::StrCat("web_search: the search service answered ", response->status));
@@ -296,11 +299,15 @@ absl::StatusOr<std::unique_ptr<ToolRegistry>> ToolRegistry::Create(const ToolReg
     return absl::NotFoundError(absl::StrCat("tools directory ", options.tools_dir, ": not a directory"));
   }
   std::vector<ToolLoadError> errors;
-  registry->Reload(&errors);
+  absl::StatusOr<std::vector<std::string>> loaded = registry->Reload(&errors);
+  if (!loaded.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("tools directory ", options.tools_dir, ": cannot be listed"));
+  }
   return registry;
 }
 
-std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors) {
+absl::StatusOr<std::vector<std::string>> ToolRegistry::Reload(std::vector<ToolLoadError>* errors) {
+  std::lock_guard<std::mutex> reloading(reload_mutex_);
   errors->clear();
   std::vector<LuaTool> loaded;
   std::vector<std::string> names;
@@ -309,12 +316,25 @@ std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors
   if (!options_.tools_dir.empty()) {
     std::vector<fs::path> files;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(options_.tools_dir, ec)) {
-      if (entry.path().extension() == ".lua") files.push_back(entry.path());
+    for (fs::directory_iterator it(options_.tools_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() == ".lua") files.push_back(it->path());
+    }
+    if (ec) {
+      // A directory swapped away mid-deploy would otherwise drop every Lua tool without a word.
+      return absl::FailedPreconditionError(absl::StrCat("tools directory ", options_.tools_dir, ": ", ec.message(),
+                                                        "; the tools loaded before are kept"));
     }
     std::sort(files.begin(), files.end());
     for (const fs::path& path : files) {
       const std::string relative = path.filename().string();
+      // Read once: what runs at each call is this text, which the listed schema describes.
+      absl::StatusOr<std::string> read = scripting::ReadScriptFile(path.string());
+      if (!read.ok()) {
+        const absl::StatusCode code = read.status().code();
+        errors->push_back({relative, std::string(read.status().message())});
+        continue;
+      }
+      auto source = std::make_shared<const std::string>(std::move(*read));
       scripting::SandboxOptions sandbox_options;
       sandbox_options.limits = options_.limits;
       sandbox_options.scripts_dir = options_.tools_dir;
@@ -323,7 +343,7 @@ std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors
         errors->push_back({relative, std::string(sandbox.status().message())});
         continue;
       }
-      auto definitions = DefineFrom(sandbox->get(), path.string(), relative);
+      auto definitions = DefineFrom(sandbox->get(), *source, path.string(), relative);
       if (!definitions.ok()) {
         errors->push_back({relative, std::string(definitions.status().message())});
         continue;
@@ -338,7 +358,7 @@ std::vector<std::string> ToolRegistry::Reload(std::vector<ToolLoadError>* errors
       if (clash) continue;
       for (const Definition& d : *definitions) {
         names.push_back(d.info.name);
-        loaded.push_back({d.info, path.string()});
+        loaded.push_back({d.info, path.string(), source});
       }
     }
   }
@@ -366,13 +386,15 @@ std::vector<ToolInfo> ToolRegistry::List() const {
   return out;
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments, double timeout_seconds,
-                                                const scripting::ScriptServices* services) const {
+absl::StatusOr<ToolResult> ToolRegistry::Invoke(const std::string& name, const Json& arguments,
+                                                const ToolCallOptions& call) const {
   const auto start = Clock::now();
-  absl::StatusOr<ToolResult> result =
-      InvokeAt(name, arguments, timeout_seconds, 0, services != nullptr ? *services : options_.services);
-  // Only names of tools that exist reach the observer: a caller's made-up name is not a label.
-  if (options_.on_invoked && !(result.status().code() == absl::StatusCode::kNotFound && !Exists(name))) {
+  ToolCallOptions resolved = call;
+  if (resolved.services == nullptr) resolved.services = &options_.services;
+  absl::StatusOr<ToolResult> result = InvokeAt(name, arguments, resolved, 0);
+  // Only names of tools that exist reach the observer: a caller's made-up name is not a label
+  // (nor one refused before it was looked up, by an interrupt).
+  if (options_.on_invoked && Exists(name)) {
     options_.on_invoked(name, result.status(), std::chrono::duration<double>(Clock::now() - start).count());
   }
   return result;
@@ -385,8 +407,10 @@ bool ToolRegistry::Exists(const std::string& name) const {
   return false;
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const Json& arguments, double timeout_seconds,
-                                                  int depth, const scripting::ScriptServices& services) const {
+absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const Json& arguments,
+                                                  const ToolCallOptions& call, int depth) const {
+  if (call.interrupt != nullptr && call.interrupt->load()) return absl::CancelledError("the tool call was interrupted");
+  const scripting::ScriptServices& services = *call.services;
   const Json args = arguments.is_null() ? Json::object() : arguments;
   if (!args.is_object()) return absl::InvalidArgumentError("args: must be a JSON object");
   const auto start = Clock::now();
@@ -403,10 +427,11 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
     absl::Status valid = ValidateJson(t.parameters, args);
     if (!valid.ok()) return valid;
     // A caller may shorten the daemon's limit, never extend it.
-    const double timeout = timeout_seconds > 0 ? std::min(timeout_seconds, options_.http.timeout_seconds)
-                                               : options_.http.timeout_seconds;
-    absl::StatusOr<Json> result = name == "web_fetch"       ? WebFetch(args, timeout)
-                                  : name == "web_search"    ? WebSearch(args, timeout)
+    ToolCallOptions bounded = call;
+    bounded.timeout_seconds = call.timeout_seconds > 0 ? std::min(call.timeout_seconds, options_.http.timeout_seconds)
+                                                       : options_.http.timeout_seconds;
+    absl::StatusOr<Json> result = name == "web_fetch"       ? WebFetch(args, bounded)
+                                  : name == "web_search"    ? WebSearch(args, bounded)
                                                             : services.memory_search
                                                                   ? services.memory_search(args)
                                                                   : absl::StatusOr<Json>(absl::FailedPreconditionError("memory_search is not available"));
@@ -422,27 +447,28 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeAt(const std::string& name, const
   }
   absl::Status valid = ValidateJson(tool.info.parameters, args);
   if (!valid.ok()) return valid;
-  return InvokeLua(tool, args,
-                   timeout_seconds > 0 ? std::min(timeout_seconds, options_.limits.timeout_seconds)
-                                       : options_.limits.timeout_seconds,
-                   depth, services);
+  ToolCallOptions bounded = call;
+  bounded.timeout_seconds = call.timeout_seconds > 0 ? std::min(call.timeout_seconds, options_.limits.timeout_seconds)
+                                                     : options_.limits.timeout_seconds;
+  return InvokeLua(tool, args, bounded, depth);
 }
 
-absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, double timeout, int depth,
-                                                   const scripting::ScriptServices& services) const {
+absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Json& args, const ToolCallOptions& call,
+                                                   int depth) const {
   const auto start = Clock::now();
   ToolResult result;
   scripting::SandboxOptions options;
   options.limits = options_.limits;
-  options.limits.timeout_seconds = timeout;
+  options.limits.timeout_seconds = call.timeout_seconds;
   options.scripts_dir = options_.tools_dir;
   options.http = options_.http;
-  options.services = services;
+  options.services = *call.services;
+  options.interrupt = call.interrupt;
   if (!options.services.tool_call) {
     // tools.call runs another tool of this registry, one level deeper, for the same caller.
-    options.services.tool_call = [this, depth, timeout, services](const std::string& name, const Json& call_args) -> absl::StatusOr<Json> {
+    options.services.tool_call = [this, depth, call](const std::string& name, const Json& call_args) -> absl::StatusOr<Json> {
       if (depth + 1 > 4) return absl::ResourceExhaustedError("tool calls nested more than 4 deep");
-      absl::StatusOr<ToolResult> nested = InvokeAt(name, call_args, timeout, depth + 1, services);
+      absl::StatusOr<ToolResult> nested = InvokeAt(name, call_args, call, depth + 1);
       if (!nested.ok()) return nested.status();
       return nested->result;
     };
@@ -454,7 +480,7 @@ absl::StatusOr<ToolResult> ToolRegistry::InvokeLua(const LuaTool& tool, const Js
   // A fresh state per invocation: nothing one call leaves behind is seen by the next.
   auto sandbox = scripting::Sandbox::Create(options);
   if (!sandbox.ok()) return sandbox.status();
-  auto definitions = DefineFrom(sandbox->get(), tool.path, tool.info.file);
+  auto definitions = DefineFrom(sandbox->get(), *tool.source, tool.path, tool.info.file);
   if (!definitions.ok()) return definitions.status();
   lua_State* L = (*sandbox)->lua();
   lua_getfield(L, LUA_REGISTRYINDEX, kDefinitionsKey);

@@ -71,6 +71,9 @@ absl::Status RunHost::StepStarted(const std::string& name) {
   }
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    // Cancel holds the mutex while it ends the run (two synced writes): a step that began in
+    // that time must not reopen the ended record (stored CANCELLED with a RUNNING step).
+    if (run_->cancelled) return StopReason();
     Step* step = run_->ChangeStep(name);
     if (step == nullptr) {
       step = run_->record.mutable_run()->add_steps();
@@ -108,6 +111,7 @@ absl::Status RunHost::StepFinished(const std::string& name, const std::string& o
   absl::Status failed;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return StopReason();  // as in StepStarted
     Step* step = run_->ChangeStep(name);
     if (step == nullptr) return absl::InternalError(absl::StrCat("step ", name, " finished without starting"));
     if (!output_bytes_) {
@@ -156,6 +160,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
   if (run_->interrupted || run_->cancelled) return;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->interrupted || run_->cancelled) return;  // as above, should either come meanwhile
     Step* step = run_->ChangeStep(name);
     if (step == nullptr) return;
     step->set_state(agentd::v1::STEP_STATE_FAILED);
@@ -270,6 +275,10 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
     if (pending.empty()) return;
     {
       std::lock_guard<std::mutex> lock(run_->mutex);
+      if (run_->cancelled) {
+        pending.clear();
+        return;
+      }
       RunEvent event;
       event.mutable_token_delta()->set_step(step);
       event.mutable_token_delta()->set_text(pending);
@@ -390,6 +399,7 @@ absl::StatusOr<Json> RunHost::Model(const std::string& step, const std::string& 
   }
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return StopReason();
     Run* r = run_->record.mutable_run();
     AddUsage(r->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
     if (Step* s = run_->ChangeStep(step)) AddUsage(s->mutable_usage(), generation->prompt_tokens, generation->completion_tokens);
@@ -426,6 +436,7 @@ absl::StatusOr<Json> RunHost::Retrieve(const std::string& step, const Json& requ
   Json response = {{"hits", out}};
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return StopReason();
     AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL, DumpJson(request), DumpJson(response));
     journal_->Emit(*run_, std::move(event));
   }
@@ -444,6 +455,7 @@ absl::StatusOr<Json> RunHost::Sentences(const std::string& step, const Json& req
   Json response = SentencesResponse(*ranked);
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return StopReason();
     AddTranscript(step, agentd::v1::TranscriptEntry::KIND_RETRIEVAL,
                   DumpJson(Json{{"sentences_for", parsed->query}, {"passages", parsed->passages.size()}}), DumpJson(response));
   }
@@ -456,6 +468,7 @@ absl::StatusOr<Json> RunHost::Tool(const std::string& step, const std::string& n
   std::string call_id;
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return StopReason();
     Run* r = run_->record.mutable_run();
     if (r->tool_calls() >= r->limits().max_tool_calls()) {
       return absl::ResourceExhaustedError(absl::StrCat("budget: the run's max_tool_calls (", r->limits().max_tool_calls(), ") is spent"));
@@ -474,10 +487,14 @@ absl::StatusOr<Json> RunHost::Tool(const std::string& step, const std::string& n
   const double seconds_left = std::chrono::duration<double>(deadline_ - Clock::now()).count();
   scripting::ScriptServices services;
   if (journal_->options().services_for) services = journal_->options().services_for(run_->record.run().tenant());
-  absl::StatusOr<tools::ToolResult> result =
-      journal_->options().tools->Invoke(name, arguments, std::max(0.1, seconds_left), &services);
+  absl::StatusOr<tools::ToolResult> result = journal_->options().tools->Invoke(
+      name, arguments,
+      {.timeout_seconds = std::max(0.1, seconds_left), .services = &services, .interrupt = &run_->stop_requested});
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    // A run cancelled meanwhile has ended: nothing more is recorded of it; one a shutdown
+    // interrupted reruns this step when it resumes.
+    if (run_->cancelled || run_->interrupted) return StopReason();
     RunEvent event;
     agentd::v1::ToolReturned* returned = event.mutable_tool_returned();
     returned->set_step(step);
@@ -507,6 +524,7 @@ Json RunHost::ListTools() {
 void RunHost::Warn(const std::string& step, const std::string& message) {
   {
     std::lock_guard<std::mutex> lock(run_->mutex);
+    if (run_->cancelled) return;
     RunEvent event;
     event.mutable_warning()->set_step(step);
     event.mutable_warning()->set_message(ValidUtf8(message));

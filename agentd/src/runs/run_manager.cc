@@ -8,9 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -23,6 +21,7 @@
 #include "runs/plan_runtime.h"
 #include "runs/run_host.h"
 #include "runs/plan_values.h"
+#include "scripting/script_file.h"
 #include "engine/json_nesting.h"
 
 namespace agentd::runs {
@@ -57,14 +56,6 @@ bool ValidPlanName(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
   }) && name.find("..") == std::string::npos;
-}
-
-absl::StatusOr<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // The run as clients see it: transcripts only when asked, the artifact's content not in lists.
@@ -301,6 +292,16 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
       Finish(*run, agentd::v1::RUN_STATE_CANCELLED, reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", reason));
     }
+    // A run still waiting for a worker lets go of its place now: queued, it would hold one of
+    // the tenant's active runs (and refuse its resume as "still stopping") until a worker came.
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      if (!run->executing) {
+        queue_.erase(std::remove(queue_.begin(), queue_.end(), run), queue_.end());
+        auto it = active_.find(run_id);
+        if (it != active_.end() && it->second == run && !run->unsaved) active_.erase(it);
+      }
+    }
     log::Info("run cancelled", {{"run_id", run_id}, {"reason", reason}});
     Notify(run_id);
     return Get(tenant, run_id, false);
@@ -363,11 +364,13 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   absl::StatusOr<EventBatch> ReadEvents(const std::string& tenant, const std::string& run_id, uint64_t after_sequence,
                                         size_t limit, size_t max_bytes) override {
-    bool ended = false;
+    bool ended = false, interrupted = false;
     uint64_t last = 0;
     if (std::shared_ptr<ActiveRun> run = FindActive(tenant, run_id)) {
       std::lock_guard<std::mutex> lock(run->mutex);
       ended = IsTerminal(run->record.run().state());
+      // Set only once its worker has let go (Shutdown joins the workers first): no event follows.
+      interrupted = run->interrupted && !run->executing;
       last = run->last_sequence;
     } else {
       absl::StatusOr<RunRecord> record = options_.store->Get(tenant, run_id);
@@ -383,6 +386,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     batch.events = std::move(*events);
     const uint64_t delivered = batch.events.empty() ? after_sequence : batch.events.back().sequence();
     batch.ended = ended && delivered >= last;
+    batch.interrupted = !ended && interrupted && delivered >= last;
     return batch;
   }
 
@@ -415,12 +419,22 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     for (std::thread& worker : workers_) worker.join();
     workers_.clear();
     StoreUnsaved();
+    // Streams following a run that will not end in this process end now (UNAVAILABLE), rather
+    // than hold the shutdown for its whole grace period.
+    std::vector<std::string> interrupted;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      for (auto& [id, run] : active_) interrupted.push_back(id);
+    }
+    for (const std::string& id : interrupted) Notify(id);
   }
 
   // --- RunJournal, for RunHost ---
 
   // Appends an event (the caller holds run.mutex).
   bool Emit(ActiveRun& run, RunEvent event) override {
+    // Nothing follows a run's end in its log: a stream ends at RunEnded.
+    if (IsTerminal(run.record.run().state()) && !event.has_run_ended()) return false;
     BoundEventText(&event);
     if (IsBoundedEvent(event)) {
       if (run.events_dropped) return true;
@@ -499,7 +513,16 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       for (const fs::path& path : {fs::path(options_.plans_dir) / tenant / (name + ".lua"),
                                    fs::path(options_.plans_dir) / (name + ".lua")}) {
         std::error_code ec;
-        if (fs::is_regular_file(path, ec)) return ReadFile(path);
+        if (!fs::exists(path, ec)) continue;
+        // A FIFO or a device in its place is refused unread: reading it would hold StartRun.
+        absl::StatusOr<std::string> source = scripting::ReadScriptFile(path.string());
+        if (!source.ok()) {
+          // The tenant is told which plan, not where the daemon keeps it.
+          log::Error("plan file not read", {{"plan", name}, {"error", source.status().ToString()}});
+          return absl::Status(source.status().code(),
+                              absl::StrCat("plan: ", name, ".lua in the plans directory: ", source.status().message()));
+        }
+        return source;
       }
     }
     auto builtin = options_.builtin_plans.find(name);
@@ -552,13 +575,17 @@ class RunManagerImpl final : public RunManager, public RunJournal {
         if (stopping_) return;
         run = queue_.front();
         queue_.pop_front();
+        // Under the queue's lock: Cancel lets go of a run no worker holds (taken off the queue
+        // and not yet executing would be one that both let go of).
+        run->executing = true;
       }
-      run->executing = true;
       Execute(run);
-      run->executing = false;
       {
         std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (!run->interrupted && !run->unsaved) active_.erase(run->record.run().run_id());
+        run->executing = false;
+        auto it = active_.find(run->record.run().run_id());
+        // (A resumed run of the same id may be there by now: that one is not this worker's.)
+        if (!run->interrupted && !run->unsaved && it != active_.end() && it->second == run) active_.erase(it);
       }
       Notify(run->record.run().run_id());
       StoreUnsaved();

@@ -86,6 +86,9 @@ class RunManager {
   struct EventBatch {
     std::vector<agentd::v1::RunEvent> events;
     bool ended = false;
+    // The daemon is shutting down and these are the last events this process will store for
+    // the run (it resumes at the next start): a stream has nothing more to wait for.
+    bool interrupted = false;
   };
   virtual absl::StatusOr<EventBatch> ReadEvents(const std::string& tenant, const std::string& run_id,
                                                 uint64_t after_sequence, size_t limit, size_t max_bytes) = 0;

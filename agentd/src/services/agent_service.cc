@@ -84,7 +84,7 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
       FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
       return;
     }
-    bool ended = false;
+    bool ended = false, interrupted = false;
     while (pending_.empty()) {
       absl::StatusOr<runs::RunManager::EventBatch> batch = runs_->ReadEvents(tenant_, run_id_, cursor_, 64, kStreamReadBytes);
       if (!batch.ok()) {
@@ -97,6 +97,7 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
         pending_.push_back(std::move(event));
       }
       ended = batch->ended;
+      interrupted = batch->interrupted;
       if (batch->events.empty()) break;
     }
     if (!pending_.empty()) {
@@ -107,6 +108,11 @@ class RunEventReactor final : public grpc::ServerWriteReactor<RunEvent> {
       return;
     }
     if (ended) FinishLocked(grpc::Status::OK);
+    if (interrupted) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                absl::StrCat("the daemon is shutting down; the run resumes at its next start: follow it "
+                                             "again after sequence ", cursor_)));
+    }
   }
 
   runs::RunManager* runs_;

@@ -45,7 +45,8 @@ grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContex
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms: at most 600000");
     }
     const scripting::ScriptServices services = services_for_(tenant);
-    auto result = registry_->Invoke(request->name(), arguments, request->timeout_ms() / 1000.0, &services);
+    auto result = registry_->Invoke(request->name(), arguments,
+                                    {.timeout_seconds = request->timeout_ms() / 1000.0, .services = &services});
     if (!result.ok()) return ToGrpcStatus(result.status());
     response->set_result_json(result->result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     response->set_duration_ms(result->duration_ms);
@@ -57,10 +58,16 @@ grpc::ServerUnaryReactor* ToolServiceImpl::InvokeTool(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* ToolServiceImpl::Reload(grpc::CallbackServerContext* context,
                                                   const ReloadRequest* request,
                                                   ReloadResponse* response) {
-  return HandleUnary(context, env_, "ToolService.Reload", *request, [&] {
-    if (grpc::Status admin = RequireAdmin(context, env_, "ToolService.Reload"); !admin.ok()) return admin;
+  // Refused on gRPC's thread (a caller without the right takes no place on the pool); run on
+  // the call pool, since each file runs once to define its tools, up to a tool's time limit.
+  if (grpc::Status admin = RequireAdmin(context, env_, "ToolService.Reload"); !admin.ok()) {
+    return HandleUnary(context, env_, "ToolService.Reload", *request, [admin] { return admin; });
+  }
+  return HandleSlowUnary(context, env_, "ToolService.Reload", *request, [this, response](const std::string&) {
     std::vector<tools::ToolLoadError> errors;
-    for (const std::string& name : registry_->Reload(&errors)) response->add_loaded(name);
+    absl::StatusOr<std::vector<std::string>> loaded = registry_->Reload(&errors);
+    if (!loaded.ok()) return ToGrpcStatus(loaded.status());
+    for (const std::string& name : *loaded) response->add_loaded(name);
     for (const tools::ToolLoadError& e : errors) {
       ToolLoadError* out = response->add_errors();
       out->set_file(e.file);

@@ -6,6 +6,7 @@
 #ifndef AGENTD_SCRIPTING_HTTP_CLIENT_H_
 #define AGENTD_SCRIPTING_HTTP_CLIENT_H_
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct HttpRequest {
   std::string body;
   // 0 = the policy's; never more than the policy's.
   double timeout_seconds = 0;
+  // When set and it becomes true, the transfer stops within about a second: CANCELLED (a
+  // cancelled run's tool call). Borrowed; optional.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 struct HttpResponse {
@@ -44,7 +48,8 @@ struct HttpResponse {
 };
 
 // PERMISSION_DENIED for a refused scheme or host (naming it), DEADLINE_EXCEEDED on time-out,
-// RESOURCE_EXHAUSTED past the size cap, UNAVAILABLE for network errors.
+// RESOURCE_EXHAUSTED past the size cap, CANCELLED when interrupted, UNAVAILABLE for network
+// errors.
 absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request, const HttpPolicy& policy);
 
 // True when `host` is allowed by the policy on some port; HostAllowedOnPort: on that port for

@@ -72,8 +72,10 @@ class Sandbox {
 
   // Runs a script file (text only). A Lua error or a refused operation is INVALID_ARGUMENT,
   // a spent budget RESOURCE_EXHAUSTED, the deadline DEADLINE_EXCEEDED; messages start with
-  // "file:line:".
+  // "file:line:". Only a regular file is read (ReadScriptFile).
   absl::Status RunFile(const std::string& path);
+  // As RunFile, for a file's text read before (a tool file as it was when the tools were loaded).
+  absl::Status RunSource(const std::string& code, const std::string& path);
   absl::Status RunString(const std::string& code, const std::string& chunk_name);
   // Calls the function below `nargs` arguments on the Lua stack under the same limits, leaving
   // `nresults` results; `what` names it in error messages (e.g. the tool file).

@@ -19,6 +19,7 @@
 #ifndef AGENTD_TOOLS_TOOL_REGISTRY_H_
 #define AGENTD_TOOLS_TOOL_REGISTRY_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +72,19 @@ struct ToolRegistryOptions {
   std::function<void(const std::string& tool, const absl::Status& status, double seconds)> on_invoked;
 };
 
+// How one call runs; each default is the registry's own.
+struct ToolCallOptions {
+  // Seconds the call may take; 0 = the registry's limit, which a call may shorten, never extend.
+  double timeout_seconds = 0;
+  // Replaces options.services for this call: the daemon passes the caller's tenant-scoped memory
+  // and model access. Borrowed; optional.
+  const scripting::ScriptServices* services = nullptr;
+  // When set and it becomes true, the call stops (CANCELLED) — a Lua tool at its next
+  // instruction, an HTTP transfer within about a second: a cancelled run's tool call does not
+  // run on. Borrowed; optional.
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
 class ToolRegistry {
  public:
   // Loads the directory; load errors are available from last_load_errors().
@@ -79,34 +93,41 @@ class ToolRegistry {
   // Sorted by name.
   std::vector<ToolInfo> List() const;
   // NOT_FOUND for an unknown tool, INVALID_ARGUMENT naming the argument for bad arguments, the
-  // tool's own error (with file:line for Lua tools) otherwise. timeout_seconds 0 = the default.
-  // `services`, when given, replaces options.services for this call: the daemon passes the
-  // caller's tenant-scoped memory and model access.
+  // tool's own error (with file:line for Lua tools) otherwise. A Lua tool runs as its file read
+  // at the last load (Create or Reload), which its listed schema describes.
   absl::StatusOr<ToolResult> Invoke(const std::string& name, const nlohmann::json& arguments,
-                                    double timeout_seconds = 0,
-                                    const scripting::ScriptServices* services = nullptr) const;
-  // Re-reads the tools directory; returns the names loaded, and fills *errors.
-  std::vector<std::string> Reload(std::vector<ToolLoadError>* errors);
+                                    const ToolCallOptions& call = {}) const;
+  // Re-reads the tools directory; returns the names loaded, and fills *errors with the files that
+  // did not load (skipped; the others load). Reloads run one at a time, so the last one started
+  // is the one that stays. FAILED_PRECONDITION, with the tool set left as it was, when the
+  // directory cannot be listed (removed, renamed away, unreadable).
+  absl::StatusOr<std::vector<std::string>> Reload(std::vector<ToolLoadError>* errors);
   std::vector<ToolLoadError> last_load_errors() const;
 
  private:
   struct LuaTool {
     ToolInfo info;
     std::string path;
+    // The file's text as it was loaded (shared by the tools one file defines).
+    std::shared_ptr<const std::string> source;
   };
   explicit ToolRegistry(const ToolRegistryOptions& options) : options_(options) {}
   bool Exists(const std::string& name) const;
-  absl::StatusOr<ToolResult> InvokeAt(const std::string& name, const nlohmann::json& arguments, double timeout_seconds,
-                                      int depth, const scripting::ScriptServices& services) const;
-  // `depth`: how many tool calls enclose this one (tools.call from a Lua tool nests).
-  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, double timeout, int depth,
-                                       const scripting::ScriptServices& services) const;
-  absl::StatusOr<nlohmann::json> WebFetch(const nlohmann::json& arguments, double timeout) const;
-  absl::StatusOr<nlohmann::json> WebSearch(const nlohmann::json& arguments, double timeout) const;
+  // `call.services` is set here; `depth`: how many tool calls enclose this one (tools.call from a
+  // Lua tool nests).
+  absl::StatusOr<ToolResult> InvokeAt(const std::string& name, const nlohmann::json& arguments, const ToolCallOptions& call,
+                                      int depth) const;
+  absl::StatusOr<ToolResult> InvokeLua(const LuaTool& tool, const nlohmann::json& arguments, const ToolCallOptions& call,
+                                       int depth) const;
+  absl::StatusOr<nlohmann::json> WebFetch(const nlohmann::json& arguments, const ToolCallOptions& call) const;
+  absl::StatusOr<nlohmann::json> WebSearch(const nlohmann::json& arguments, const ToolCallOptions& call) const;
   // Built-ins whose availability depends on the options.
   std::vector<ToolInfo> NetworkTools() const;
 
   ToolRegistryOptions options_;
+  // Held through a whole Reload: one that read the directory before another and finished after
+  // it would put back the older set.
+  std::mutex reload_mutex_;
   mutable std::mutex mutex_;
   std::vector<LuaTool> lua_tools_;
   std::vector<ToolLoadError> load_errors_;
