@@ -265,6 +265,19 @@ size_t SectionLabel(const std::vector<uint32_t>& cps, size_t at, size_t end) {
   return 0;
 }
 
+// Whether the line [begin, end) names a figure's source ("资料来源：游戏产业报告，…山西证券研究所",
+// "Source: IEA"): page furniture that ends where its line does. Run on into the next line, it
+// took that line's first sentence with it into the furniture that is dropped ("…山西证券研究所
+// 2024年版号发行延续常态化趋势，前5月累计发放524个。": the count of licences was never offered).
+bool SourceLine(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  for (std::u32string_view prefix : {std::u32string_view(U"资料来源"), std::u32string_view(U"数据来源"),
+                                     std::u32string_view(U"来源："), std::u32string_view(U"来源:"),
+                                     std::u32string_view(U"Source:"), std::u32string_view(U"Sources:")}) {
+    if (StartsWith(cps, begin, end, prefix)) return true;
+  }
+  return false;
+}
+
 // Whether the line [begin, end) is a numbered heading of an outline: a dotted section number
 // ("2.", "2.1", "3.2.1"; parts of one or two digits) and a space, then a word — an ideograph
 // that is not a unit (a wrapped line "2.1 倍…" is prose) or a capital ("2.1 Global demand";
@@ -453,6 +466,7 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
         // does, however long: run on, the outline's headings and the paragraph under them read
         // as one "sentence" that the ranker quoted first.
         hard = hard || NumberedHeadingLine(cps, previous.begin, previous.end);
+        hard = hard || SourceLine(cps, previous.begin, previous.end) || SourceLine(cps, line.begin, line.end);
         // In a timeline each dated line starts an entry, however long the lines around it.
         hard = hard || (timeline && segment_dated && ColumnDate(cps, line.begin, line.end));
         for (size_t i = previous.begin; i < previous.end && !hard; ++i) hard = cps[i] == '\t';

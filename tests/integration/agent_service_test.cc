@@ -584,6 +584,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(box_office.artifact().content(),
               ::testing::ContainsRegex("## 核心结论\n\n2024年，国内电影产业降温明显。\\[1\\]全年累计票房约425亿元"))
       << box_office.artifact().content();
+  // The count of game licences follows a figure's source line ("资料来源：…山西证券研究所"), which
+  // took it into the page furniture that is dropped: it was never offered.
+  RunT licences = WaitForEnd(StartRun("report", {{"topic", "2024年前5月累计发放了多少个游戏版号？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(licences.state(), RUN_STATE_SUCCEEDED) << licences.error();
+  EXPECT_THAT(licences.artifact().content(), HasSubstr("## 核心结论\n\n2024年版号发行延续常态化趋势，前5月累计发放524个。"))
+      << licences.artifact().content();
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {

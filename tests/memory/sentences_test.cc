@@ -139,6 +139,19 @@ TEST(SentencesTest, AStockRecommendationIsNoSentence) {
               ElementsAre("昆仑万维在 2023 年发布了天工大模型。"));
 }
 
+TEST(SentencesTest, AFiguresSourceLineEndsWhereItsLineDoes) {
+  // PDF text where blank lines are no paragraphs: the source line ran on into the next line's
+  // first sentence, and the whole was dropped as furniture with the count of licences in it.
+  const std::string passage =
+      "海外市场实际销售收入14.18亿美元、同比-0.7%。\n\n图 35：中国客户端游戏市场实际销售收入（亿元）\n\n"
+      "资料来源：游戏产业报告，伽马数据，游戏工委《2023中国游戏产业月度报告/4月》，山西证券研究所\n\n"
+      "2024年版号发行延续常态化趋势，前5月累计发放524个。月度平均发行数量位于2021年以来的最高值。\n\n"
+      "Source: IEA\nGlobal installations doubled in 2024.";
+  EXPECT_THAT(Texts(SplitSentences(passage, {.starts_at_sentence = true}).sentences),
+              ElementsAre("海外市场实际销售收入14.18亿美元、同比-0.7%。", "2024年版号发行延续常态化趋势，前5月累计发放524个。",
+                          "月度平均发行数量位于2021年以来的最高值。", "Global installations doubled in 2024."));
+}
+
 TEST(SentencesTest, EnglishProseAndMarkdown) {
   const std::string text =
       "# Market overview\n\nThe AI agent market grew 35% in 2024. Revenue reached 5.4 billion dollars, up from 4.0 "
