@@ -97,7 +97,18 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
     if (s_start < start && start < s_end) {
       start_at(s_start);
     } else if (s_start >= start && s_start < end && blank(start, s_start)) {
-      span.starts_sentence = true;  // the chunk begins with a whole sentence
+      // The chunk begins with a whole sentence. One that begins inside a line (the chunker cut
+      // after "…较此前翻倍。") is taken from the line's start too: its first line, cut short,
+      // read as a heading ("中国科技龙头在 AI 的投入，有望跟随美" headed a report's section).
+      // (Not a table's row: its cells are no PDF line, and from the row's start the table below
+      // it would be quoted under that row as its header.)
+      uint64_t line_start = s_start;
+      bool in_row = false;
+      while (line_start > window_start && cps[line_start - 1 - window_start] != '\n') {
+        --line_start;
+        in_row = in_row || cps[line_start - window_start] == '\t';
+      }
+      if (in_row || blank(line_start, s_start) || !start_at(s_start)) span.starts_sentence = true;
     }
     if (s_start < end && end < s_end && s_end - end <= options.max_widening) {
       span.end = s_end;

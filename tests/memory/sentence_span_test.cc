@@ -59,6 +59,27 @@ TEST(SentenceSpanTest, BothEdgesMoveOutSoTheCutSentencesCanBeQuotedWhole) {
   EXPECT_TRUE(span.starts_sentence);
 }
 
+TEST(SentenceSpanTest, AChunkThatBeginsWithASentenceInsideALineTakesTheLine) {
+  // The chunker cut after "…翻倍。", inside a PDF line: from the cut, the line's rest
+  // ("中国科技龙头在 AI 的投入，有望跟随美") read as a heading and headed a report's section.
+  const std::string window =
+      "升 AI 大模型能力： 中国互联网龙头加强 AI 的战略地位，提升 AI 的\n\n资本开支并有望较此前翻倍。中国科技龙头在 AI 的投入，有望跟随美\n\n"
+      "国头部科技企业在 ChatGPT 爆发之后的模式，进入投资上行期。这将\n\n开启中国 AI 基建超级周期。";
+  const uint64_t cut = Find(window, "中国科技龙头");
+  SentenceSpan span = WidenToSentences(window, 1000, false, 1000 + cut, 1000 + CodePointCount(window));
+  EXPECT_EQ(span.start, 1000 + Find(window, "资本开支"));
+  EXPECT_FALSE(span.starts_sentence);
+  PassageSentences split = SplitSentences(Span(window, 1000, span), {.starts_at_sentence = span.starts_sentence});
+  for (const auto& h : split.headings) ADD_FAILURE() << "heading: " << h.text;
+  ASSERT_FALSE(split.sentences.empty());
+  EXPECT_EQ(split.sentences[0].text, "中国科技龙头在 AI 的投入，有望跟随美国头部科技企业在 ChatGPT 爆发之后的模式，进入投资上行期。");
+  // A table's row is no such line: from its start, the rows below would be quoted under it as
+  // their header.
+  const std::string table = "名称\t含义\nCopilot\t工作量相当：AI 完成初稿。人类负责修改。\nAgent\tAI 完成绝大部分工作。\n";
+  span = WidenToSentences(table, 1000, false, 1000 + Find(table, "人类负责"), 1000 + CodePointCount(table));
+  EXPECT_EQ(span.start, 1000 + Find(table, "人类负责"));
+}
+
 TEST(SentenceSpanTest, OnALongLineOfProseTheSentenceStartsWhereItDoesNotWhereTheWindowDoes) {
   // One line of prose, the window opening in the middle of it (a chunk's start): the sentence
   // the hit is cut inside starts after the window's first piece, and the span starts there.

@@ -330,7 +330,6 @@ absl::StatusOr<std::vector<std::string>> ToolRegistry::Reload(std::vector<ToolLo
       // Read once: what runs at each call is this text, which the listed schema describes.
       absl::StatusOr<std::string> read = scripting::ReadScriptFile(path.string());
       if (!read.ok()) {
-        const absl::StatusCode code = read.status().code();
         errors->push_back({relative, std::string(read.status().message())});
         continue;
       }
