@@ -87,7 +87,8 @@ bool PersonPronounAfterOpening(std::string_view text) {
 // followed a sentence on the price of inference, its techniques unnamed. So does one whose subject
 // is "he" or "she" after an opening phrase ("Before joining Harbor Robotics she ran…"): it leans
 // as a pronoun opener does. So does one that opens on a time the sentence before it names
-// ("全年累计票房约425亿元…" after "2024年，国内电影产业降温明显。": the whole of which year?).
+// ("全年累计票房约425亿元…" after "2024年，国内电影产业降温明显。": the whole of which year?), and
+// one that points back past its opening ("通过这些方式，…", "有业内人士向记者表示，这一方面是因为…").
 double StandsAlone(const std::string& text) {
   static constexpr std::string_view kContinuations[] = {
       "For example", "For instance", "However", "Therefore", "Moreover", "Also", "But ", "And ", "Together ",
@@ -109,7 +110,7 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
-  if (PersonPronounAfterOpening(text) || OpensOnItsPredecessorsTime(text)) return 0.85;
+  if (PersonPronounAfterOpening(text) || OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text)) return 0.85;
   return 1.0;
 }
 
@@ -118,6 +119,33 @@ bool OpensOnItsPredecessorsTime(const std::string& text) {
                                                 "当日", "当天", "同日", "同期"};
   for (std::string_view time : kTimes) {
     if (text.starts_with(time)) return true;
+  }
+  return false;
+}
+
+bool PointsBackAfterItsOpening(const std::string& text) {
+  static constexpr std::string_view kDemonstratives[] = {"这", "此", "上述", "以上", "前述"};
+  auto points_back = [&](std::string_view rest) {
+    while (rest.starts_with(" ")) rest.remove_prefix(1);
+    for (std::string_view d : kDemonstratives) {
+      if (rest.starts_with(d)) return true;
+    }
+    return false;
+  };
+  const std::string_view view(text);
+  // A means, a ground or a time taken from the sentence before: "通过这些方式，", "在此基础上，",
+  // "基于此，", "由于这一原因".
+  static constexpr std::string_view kPrepositions[] = {"通过", "借助", "凭借", "基于", "依托", "依靠", "利用", "在",
+                                                       "由于", "因为", "随着", "对于", "根据", "按照", "鉴于"};
+  for (std::string_view preposition : kPrepositions) {
+    if (view.starts_with(preposition) && points_back(view.substr(preposition.size()))) return true;
+  }
+  // Someone's words on what the sentence before told: "有业内人士向记者表示，这一方面是因为…".
+  constexpr size_t kMaxAttributionBytes = 48;
+  static constexpr std::string_view kSaid[] = {"表示，", "认为，", "指出，", "称，", "介绍，", "透露，"};
+  for (std::string_view said : kSaid) {
+    const size_t at = view.substr(0, kMaxAttributionBytes).find(said);
+    if (at != std::string_view::npos && points_back(view.substr(at + said.size()))) return true;
   }
   return false;
 }

@@ -20,6 +20,13 @@ double StandsAlone(const std::string& text);
 // it lacks nothing.
 bool OpensOnItsPredecessorsTime(const std::string& text);
 
+// Whether a Chinese sentence points back to the one before it past its opening: a means, ground
+// or time that is the sentence before ("通过这些方式，DeepSeek 在有限算力…实现更加优秀的模型
+// 性能。" after the list of its innovations; "在此基础上，"), or someone's words on it ("有业内人士
+// 向记者表示，这一方面是因为…" after the decline it explains). Quoted after that sentence and read
+// with it, it lacks nothing, as OpensOnItsPredecessorsTime.
+bool PointsBackAfterItsOpening(const std::string& text);
+
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
 

@@ -590,6 +590,15 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(licences.state(), RUN_STATE_SUCCEEDED) << licences.error();
   EXPECT_THAT(licences.artifact().content(), HasSubstr("## 核心结论\n\n2024年版号发行延续常态化趋势，前5月累计发放524个。"))
       << licences.artifact().content();
+  // Why the special halls' box office fell is said by someone of the decline the sentence before
+  // states ("这一方面是因为…"): read with it, it answers first; the key findings had opened on the
+  // halls' 85.3亿元 and a "由于" sentence that gives no reason for a decline.
+  RunT why = WaitForEnd(StartRun("report", {{"topic", "为什么2024年特效厅票房下降？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(why.state(), RUN_STATE_SUCCEEDED) << why.error();
+  EXPECT_THAT(why.artifact().content(),
+              ::testing::ContainsRegex("## 核心结论\n\n相较于整体票房，特效厅去年的票房也整体下降23.4%。\\[1\\]"
+                                       "有业内人士向记者表示，这一方面是因为好莱坞巨制"))
+      << why.artifact().content();
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {

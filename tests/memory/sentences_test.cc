@@ -14,6 +14,7 @@
 
 #include "memory/chunker.h"
 #include "memory/sentence_ranker.h"
+#include "leaning.h"
 #include "utf8_text.h"
 
 namespace memory {
@@ -711,6 +712,27 @@ TEST(SentenceRankerTest, ASentenceOpeningOnItsPredecessorsTimeIsReadWithIt) {
   EXPECT_THAT(best.text, ::testing::StartsWith("全年累计票房约425亿元"));
   EXPECT_TRUE(best.leans_on_context);
   EXPECT_EQ(best.previous, "2024年，国内电影产业降温明显。");
+}
+
+TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPointsTo) {
+  // "这一方面是因为…" explains the decline the sentence before states: read with it, it answers
+  // why; alone it ranked below a figure that shares the question's words.
+  const std::vector<PassageInput> passages = {
+      {.text = "相较于整体票房，特效厅去年的票房也整体下降23.4%。有业内人士向记者表示，这一方面是因为好莱坞巨制等头部"
+               "视效影片匮乏，导致特效厅需求受到冲击；另一方面，影院需要考量特效厅的投入产出比。",
+       .starts_at_sentence = true},
+      {.text = "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "为什么特效厅的票房下降了？", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("有业内人士向记者表示，这一方面是因为"));
+  EXPECT_EQ(ranked->sentences[0].previous, "相较于整体票房，特效厅去年的票房也整体下降23.4%。");
+  // A means taken from the sentence before ("通过这些方式") leans on it as a pronoun does.
+  EXPECT_LT(internal::StandsAlone("通过这些方式，DeepSeek 在有限算力的情况下，实现更加优秀的模型性能。"), 1.0);
+  EXPECT_LT(internal::StandsAlone("在此基础上，公司推出了新模型。"), 1.0);
+  EXPECT_EQ(internal::StandsAlone("在 2024 年，公司推出了新模型。"), 1.0);
+  EXPECT_EQ(internal::StandsAlone("公司表示，新模型将于明年推出。"), 1.0);
 }
 
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
