@@ -48,6 +48,7 @@ local L = {
     key_findings = "Key findings",
     nothing_found = "The collection \"%s\" has nothing on this topic: none of its passages shares a word that names something with it. Ingest documents on it, or ask about what the collection holds.",
     not_mentioned = "None of the sources found mentions %s: what follows is what they hold nearest to the question.",
+    not_answered = "None of the sources found answers this directly: what follows is what they hold nearest to the question.",
     name_joiner = " or ",
     choose_headings = "Choose the %d headings, from the list allowed, that best divide a research report on the topic below into sections.\n\nTopic: %s\n\nCandidate headings:\n%s",
     quote_draft = "Write the section \"%s\" of a report titled \"%s\" by quoting the sentences below that best answer: %s\nCopy each chosen sentence exactly and cite it with its passage number in square brackets, like [1].\n\n%s",
@@ -68,6 +69,7 @@ local L = {
     key_findings = "核心结论",
     nothing_found = "资料库“%s”中没有关于这个主题的内容：没有任何段落与它有共同的实词。请先导入相关文档，或就资料库中已有的内容提问。",
     not_mentioned = "检索到的资料均未提及 %s，以下摘录的是资料中与问题最接近的内容。",
+    not_answered = "检索到的资料未直接回答这一问题，以下摘录的是资料中与问题最接近的内容。",
     name_joiner = "、",
     choose_headings = "请从允许的列表中选出 %d 个标题，作为下面主题研究报告的章节标题。\n\n主题：%s\n\n候选标题：\n%s",
     quote_draft = "请撰写报告《%s》中的章节“%s”：从下列句子中摘录最能回答“%s”的句子。\n每句照原文摘录，并在句后用方括号标注资料编号，例如 [1]。\n\n%s",
@@ -275,6 +277,11 @@ local function web_passages(ctx, query, passages, limit)
 end
 
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
+-- How a question asks where: "Where is Harbor Robotics based?" is answered by "headquartered in
+-- Rotterdam", which says none of these.
+local WHERE_WORDS = {based = true, located = true, locat = true, situated = true, situat = true, headquartered = true,
+                     headquarter = true}
+
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 
@@ -889,7 +896,38 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
-    return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing}
+    -- A question whose sources name its subject but not what it asks of it ("What was Harbor
+    -- Robotics' net profit in 2024?" over a review that gives revenue, not profit): when neither
+    -- of the key findings' best two sentences — with the sentence each leans on and its
+    -- document's title — names a word the question asks beyond its names, and no table row
+    -- answers, the key findings say that the sources do not answer it directly. (In English:
+    -- a Chinese question's character pairs are mostly its wording.)
+    local unanswered = false
+    if i == 1 and asked and lang == "en" and #missing == 0 and #rows == 0 and candidates[1] ~= nil then
+      local named = asked_names(topic)
+      local wanted = {}
+      for _, key in ipairs(subject_keys(topic)) do
+        local a_name = WHERE_WORDS[key] ~= nil
+        for _, name in ipairs(named) do a_name = a_name or names(name.word, key) end
+        if not a_name then wanted[#wanted + 1] = key end
+      end
+      -- Named as a word starts it, or spelled out ("CEO": "chief executive officer").
+      local function says(text, key) return names(text, key) or (#key <= 5 and mentions(text, key)) end
+      if #wanted > 0 then
+        unanswered = true
+        for k = 1, math.min(2, #candidates) do
+          local s = candidates[k]
+          local p = passages[s.passage]
+          for _, text in ipairs({s.text, s.previous or "", p ~= nil and type(p.title) == "string" and p.title or ""}) do
+            for _, key in ipairs(wanted) do
+              if says(text, key) then unanswered = false end
+            end
+          end
+        end
+      end
+    end
+    return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing,
+            unanswered = unanswered}
   end)
 
   -- No sentence twice in one report. The key findings take their best two first (they always
@@ -1338,8 +1376,13 @@ local function extractive(ctx, inputs, c, outline)
   -- A name the question asks about that no source mentions is said first (see the key
   -- findings' search).
   local missing = evidence[1] ~= nil and evidence[1].missing or {}
-  if #missing > 0 and #headings > 0 then
-    local notice = string.format(T.not_mentioned, table.concat(missing, T.name_joiner))
+  local notice = nil
+  if #missing > 0 then
+    notice = string.format(T.not_mentioned, table.concat(missing, T.name_joiner))
+  elseif evidence[1] ~= nil and evidence[1].unanswered then
+    notice = T.not_answered
+  end
+  if notice ~= nil and #headings > 0 then
     ctx.warn(notice)
     texts[1] = texts[1] ~= "" and (notice .. "\n\n" .. texts[1]) or notice
   end

@@ -666,7 +666,14 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            {"What did Elon Musk say about commuter trip times?", "None of the sources found mentions Elon Musk: "},
            {"What did a stationary LFP battery pack cost per kWh?", ""},
            {"What did Korean regulators change after the fires?", ""},
-           {"How many GPU hours did the MoE model use?", ""}}) {
+           {"How many GPU hours did the MoE model use?", ""},
+           // A subject the sources name, asked what they do not say: the review gives revenue, not
+           // profit; its best sentences had stood as the answer. Said too, the CEO ("chief executive
+           // officer") and where it is based ("headquartered in Rotterdam") are answered.
+           {"What was Harbor Robotics' net profit in 2024?", "None of the sources found answers this directly: "},
+           {"What did Harbor Robotics pay in dividends?", "None of the sources found answers this directly: "},
+           {"Who is the CEO of Harbor Robotics?", ""},
+           {"Where is Harbor Robotics based?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();
