@@ -182,12 +182,17 @@ constexpr std::string_view kAskingForResults[] = {
 constexpr std::string_view kAskingForGrowth[] = {"growth", "grow", "growing"};
 
 // Words that state a change: "almost double", "up 27% from", "rose to", "a 28% decline", "同比",
-// "增长", "提升", "下降", "翻倍", "复合增长率".
+// "增长", "提升", "下降", "减少", "降幅", "跌", "翻倍", "复合增长率".
 constexpr std::string_view kStatingAChange[] = {
     "double", "doubled", "tripled", "grew", "grow", "grows", "growth", "rose", "rise", "rises", "increase",
     "increased", "increases", "expanded", "up", "fell", "fall", "falls", "decline", "declined", "dropped",
     "drop", "cagr", "compound annual", "year on year", "year-on-year", "同比", "环比", "增长", "增速",
-    "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合"};
+    "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合", "减少", "增加", "降低", "降幅", "增幅", "跌", "涨"};
+
+// A Chinese question that asks by how much something changed ("下降了多少", "同比增长了多少",
+// "股价跌了多少", "比V2.5提升了多少").
+constexpr std::string_view kAskingAChangeZh[] = {"增长", "下降", "减少", "提升", "上升", "下滑", "降低", "增加",
+                                                 "跌", "涨", "降幅", "增幅", "变化"};
 
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
 // backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
@@ -254,7 +259,12 @@ AnswerType AnswerTypeOf(std::string_view question) {
                                   "by how much", "what portion"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kQuantity;
   }
-  if (q.find("\xe5\xa4\x9a\xe5\xb0\x91") != std::string::npos) return AnswerType::kQuantity;  // 多少
+  if (q.find("\xe5\xa4\x9a\xe5\xb0\x91") != std::string::npos) {  // 多少
+    // "较2023年下降了多少" asks by how much something changed: a sentence stating the change
+    // answers ("减少 124亿元，降幅 22.6%"), not one with any figure of its subject ("约占国内电影总
+    // 票房的20%", which the question's words matched better).
+    return HasAny(q, kAskingAChangeZh) ? AnswerType::kGrowth : AnswerType::kQuantity;
+  }
   if (HasPhrase(q, "why")) return AnswerType::kReason;  // "Why did prices rise when demand fell?"
   for (std::string_view phrase : {"when", "what year", "which year", "what date"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kTime;

@@ -38,6 +38,17 @@ TEST(AnswerTypeTest, GrowthIsAChangeWithAFigure) {
   EXPECT_FALSE(Offers(AnswerType::kGrowth, "The company was founded in 2011 by three engineers from Delft."));
 }
 
+TEST(AnswerTypeTest, AChineseQuestionOnHowMuchSomethingChangedAsksForAChange) {
+  // "下降了多少" is answered by the decline ("减少 124亿元，降幅 22.6%"), not by any figure of the box
+  // office ("约占国内电影总票房的20%", which shares more of the question's words).
+  EXPECT_EQ(AnswerTypeOf("2024年全国电影总票房较2023年下降了多少？"), AnswerType::kGrowth);
+  EXPECT_EQ(AnswerTypeOf("1月27日台积电股价跌了多少？"), AnswerType::kGrowth);
+  EXPECT_EQ(AnswerTypeOf("2023年中国AI Agent市场规模是多少？"), AnswerType::kQuantity);
+  EXPECT_TRUE(Offers(AnswerType::kGrowth, "全年累计票房约425亿元（含服务费，下同），较2023年的 549亿元减少 124亿元，降幅 22.6%。"));
+  EXPECT_TRUE(Offers(AnswerType::kGrowth, "台积电（TSM.US）股价大跌 13%。"));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth, "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
+}
+
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
