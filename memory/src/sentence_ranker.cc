@@ -22,6 +22,20 @@ namespace {
 using internal::OnlyAdds;
 using internal::StandsAlone;
 
+// Whether a sentence ends with a question mark (closing quotes and brackets aside).
+bool AsksAQuestion(std::string_view text) {
+  while (!text.empty()) {
+    if (text.ends_with("”") || text.ends_with("」") || text.ends_with("）")) {
+      text.remove_suffix(3);
+    } else if (text.back() == '"' || text.back() == ')' || text.back() == '\'' || text.back() == ' ') {
+      text.remove_suffix(1);
+    } else {
+      break;
+    }
+  }
+  return text.ends_with("？") || text.ends_with("?");
+}
+
 // Whether `text`, which follows `predecessor` directly in its passage (empty when it does not),
 // is to be quoted after it: it leans on more than a topic, and the predecessor stands alone or
 // only adds (one that leans itself gives it no subject either).
@@ -343,6 +357,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       DropConnectiveOpener(text, decoded, s);
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
+      // A source's question ("在国外品牌云集的特效厅里，国产科技是如何实现突围的？") introduces what
+      // follows; quoted, it is a question in the report's findings.
+      if (AsksAQuestion(s.text)) continue;
       // A sentence under the focus heading itself is on its subject, whatever its words: under
       // "Training versus serving", "Training remains expensive but happens once." (the heading's
       // only word beyond the topic is "versus").

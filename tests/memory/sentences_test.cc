@@ -735,6 +735,20 @@ TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPo
   EXPECT_EQ(internal::StandsAlone("公司表示，新模型将于明年推出。"), 1.0);
 }
 
+TEST(SentenceRankerTest, ASourcesQuestionIsNotOffered) {
+  // It introduces what follows; quoted under "国产特效厅的发展", it stood in the key findings.
+  const std::vector<PassageInput> passages = {
+      {.text = "在国外品牌云集的特效厅里，国产科技是如何实现突围的？据中影科技介绍，中影CINITY电影系统融合了七大技术。"
+               "Why did prices fall? “Can storage pay?” Cell costs fell by a fifth.",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "国产特效厅的发展 storage prices", passages, {.k = 8});
+  ASSERT_TRUE(ranked.ok());
+  std::vector<std::string> texts;
+  for (const RankedSentence& s : ranked->sentences) texts.push_back(s.text);
+  EXPECT_THAT(texts, ::testing::UnorderedElementsAre("据中影科技介绍，中影CINITY电影系统融合了七大技术。", "Cell costs fell by a fifth."));
+}
+
 TEST(SentenceRankerTest, AListsItemsLeanOnTheListAndItsLaterOnesMore) {
   // "首先" announces items a quote will not have (a pronoun's weight); "其次" and "Finally,"
   // are the later items of a list the quote lacks (a continuation's).
