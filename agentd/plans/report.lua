@@ -1223,7 +1223,10 @@ local function extractive(ctx, inputs, c, outline)
     for _, u in ipairs(kept) do
       with_next[#with_next + 1] = u
       local s = where[u.text]
-      local after = s and s.passage == u.citation and not s.leans and s.next
+      -- (The other side of "一方面…" follows it even so: "这一方面是因为…；" ended a reason whose
+      -- other half, "另一方面，…", was left out.)
+      local other_side = s and s.next and (s.next:find("^另一方面") or s.next:find("^On the other hand"))
+      local after = s and s.passage == u.citation and (not s.leans or other_side) and s.next
       if after and not holds(after) then
         with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
       end

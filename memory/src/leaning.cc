@@ -206,6 +206,12 @@ bool AnnouncesNext(const std::string& text) {
   return ends_statement && (cjk > 0 ? cjk <= kShortCjk && words <= 2 : words >= 2 && words <= kShortWords);
 }
 
+bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {
+  const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
+                        text.find("on the one hand") != std::string::npos;
+  return one_side && (next.starts_with("另一方面") || next.starts_with("On the other hand"));
+}
+
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after) {
   return before.end <= after.start && after.start - before.end <= 1;
 }

@@ -47,6 +47,11 @@ bool LeansOnPredecessor(const std::string& text);
 constexpr int kShortWords = 7, kShortCjk = 12;
 bool AnnouncesNext(const std::string& text);
 
+// Whether `text` gives one side and `next` the other ("这一方面是因为…导致特效厅需求受到冲击；" then
+// "另一方面，行业下行期，…"; "On the one hand…" then "On the other hand…"): quoted, the first
+// promises the second, which a reader would miss.
+bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next);
+
 // Whether `after` follows `before` in the same paragraph (one space or line break between).
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after);
 

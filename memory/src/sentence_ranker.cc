@@ -347,7 +347,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (size_t j = 1; j < found.sentences.size(); ++j) {
       if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = found.sentences[j - 1].text;
       if (internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) &&
-          internal::AnnouncesNext(found.sentences[j - 1].text) && !found.sentences[j].timeline_entry) {
+          (internal::AnnouncesNext(found.sentences[j - 1].text) ||
+           internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text)) &&
+          !found.sentences[j].timeline_entry) {
         announced[j - 1] = found.sentences[j].text;
       }
     }

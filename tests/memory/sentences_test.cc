@@ -728,6 +728,8 @@ TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPo
   ASSERT_FALSE(ranked->sentences.empty());
   EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("有业内人士向记者表示，这一方面是因为"));
   EXPECT_EQ(ranked->sentences[0].previous, "相较于整体票房，特效厅去年的票房也整体下降23.4%。");
+  // One side announces the other, which follows it.
+  EXPECT_EQ(ranked->sentences[0].next, "另一方面，影院需要考量特效厅的投入产出比。");
   // A means taken from the sentence before ("通过这些方式") leans on it as a pronoun does.
   EXPECT_LT(internal::StandsAlone("通过这些方式，DeepSeek 在有限算力的情况下，实现更加优秀的模型性能。"), 1.0);
   EXPECT_LT(internal::StandsAlone("在此基础上，公司推出了新模型。"), 1.0);
