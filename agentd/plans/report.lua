@@ -276,12 +276,11 @@ local function web_passages(ctx, query, passages, limit)
   end
 end
 
--- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
--- How a question asks where: "Where is Harbor Robotics based?" is answered by "headquartered in
--- Rotterdam", which says none of these.
-local WHERE_WORDS = {based = true, located = true, locat = true, situated = true, situat = true, headquartered = true,
-                     headquarter = true}
+-- How a question asks where, as subject_keys stems it: "Where is Harbor Robotics based?" is
+-- answered by "headquartered in Rotterdam", which says none of these.
+local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = true}
 
+-- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 

@@ -590,16 +590,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(licences.state(), RUN_STATE_SUCCEEDED) << licences.error();
   EXPECT_THAT(licences.artifact().content(), HasSubstr("## 核心结论\n\n2024年版号发行延续常态化趋势，前5月累计发放524个。"))
       << licences.artifact().content();
-  // Why the special halls' box office fell is said by someone of the decline the sentence before
-  // states ("这一方面是因为…"): read with it, it answers first; the key findings had opened on the
-  // halls' 85.3亿元 and a "由于" sentence that gives no reason for a decline. Its other side
-  // ("另一方面，…") follows it.
   // By how much it fell is a change: the decline answers, not the halls' share of the total.
   RunT fell = WaitForEnd(StartRun("report", {{"topic", "2024年全国电影总票房较2023年下降了多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(fell.state(), RUN_STATE_SUCCEEDED) << fell.error();
   EXPECT_THAT(fell.artifact().content(),
               ::testing::ContainsRegex("## 核心结论\n\n2024年，国内电影产业降温明显。\\[1\\]全年累计票房约425亿元.*降幅 22.6%"))
       << fell.artifact().content();
+  // Why the special halls' box office fell is said by someone of the decline the sentence before
+  // states ("这一方面是因为…"): read with it, it answers first; the key findings had opened on the
+  // halls' 85.3亿元 and a "由于" sentence that gives no reason for a decline. Its other side
+  // ("另一方面，…") follows it.
   RunT why = WaitForEnd(StartRun("report", {{"topic", "为什么2024年特效厅票房下降？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(why.state(), RUN_STATE_SUCCEEDED) << why.error();
   EXPECT_THAT(why.artifact().content(),
