@@ -74,6 +74,25 @@ absl::Status ReadRuns(const std::string& path, const Json& object, RunOptions* r
       status = ReadUnsigned(path, object, key, display, &runs->max_tool_calls);
     } else if (key == "max_active_runs_per_tenant") {
       status = ReadUnsigned(path, object, key, display, &runs->max_active_runs_per_tenant);
+    } else if (key == "max_stored_runs_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &runs->max_stored_runs_per_tenant);
+    } else {
+      status = KeyError(path, display, "is not a known setting");
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadMemory(const std::string& path, const Json& object, MemoryLimits* memory) {
+  if (!object.is_object()) return KeyError(path, "memory", "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    absl::Status status;
+    const std::string display = "memory." + key;
+    if (key == "max_stored_bytes_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &memory->max_stored_bytes_per_tenant);
+    } else if (key == "max_collections_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &memory->max_collections_per_tenant);
     } else {
       status = KeyError(path, display, "is not a known setting");
     }
@@ -266,6 +285,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options) {
       status = ReadString(path, root, key, &options->embedding_model_dir);
     } else if (key == "engine") {
       status = ReadEngine(path, value, &options->engine);
+    } else if (key == "memory") {
+      status = ReadMemory(path, value, &options->memory);
     } else if (key == "tools_dir") {
       status = ReadString(path, root, key, &options->tools_dir);
     } else if (key == "search_url") {

@@ -90,6 +90,13 @@ int MaxRunningPerTenant(const DaemonOptions& options) {
   return static_cast<int>(std::max<uint64_t>(1, max_running - max_running / 4));
 }
 
+// A per-tenant share that 0 leaves to the daemon: `several` when two tenants or more share it,
+// none (0) when one tenant has it all.
+uint64_t TenantShare(const DaemonOptions& options, uint64_t configured, uint64_t several) {
+  if (configured > 0) return configured;
+  return ServesSeveralTenants(options) ? several : 0;
+}
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* setting) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(setting, " ", path, ": cannot read"));
@@ -181,6 +188,9 @@ class ServerImpl final : public Server {
     memory::MemoryStoreOptions memory_options;
     memory_options.path = (fs::path(options_.data_dir) / "memory").string();
     memory_options.embedder = embedder_.get();
+    memory_options.max_stored_bytes_per_tenant =
+        TenantShare(options_, options_.memory.max_stored_bytes_per_tenant, uint64_t{8} << 30);
+    memory_options.max_collections_per_tenant = TenantShare(options_, options_.memory.max_collections_per_tenant, 1000);
     http::ServingMetrics* metrics = &metrics_;
     memory_options.on_search = [metrics](double seconds) { metrics->ObserveMemorySearch(seconds); };
     memory_options.on_index_not_saved = [](const absl::Status& status) {
@@ -223,6 +233,7 @@ class ServerImpl final : public Server {
     run_options.defaults.max_tokens = options_.runs.max_tokens;
     run_options.defaults.max_tool_calls = options_.runs.max_tool_calls;
     run_options.max_active_runs_per_tenant = static_cast<int>(options_.runs.max_active_runs_per_tenant);
+    run_options.max_stored_runs_per_tenant = TenantShare(options_, options_.runs.max_stored_runs_per_tenant, 10000);
     run_options.on_run_ended = [metrics](const std::string& state) { metrics->CountRunEnded(state); };
     run_options.on_step_ended = [metrics](double seconds, bool succeeded) { metrics->ObserveStep(seconds, succeeded); };
     memory::MemoryStore* memory = memory_store_.get();

@@ -251,6 +251,7 @@ class MemoryStoreImpl final : public MemoryStore {
   absl::StatusOr<std::vector<SearchHit>> Search(const SearchQuery& query) override;
   absl::StatusOr<std::vector<SearchHit>> SearchTimed(const SearchQuery& query);
   absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) override;
+  TenantUsage Usage(const std::string& tenant) const override;
   absl::StatusOr<PassageWindow> ReadPassage(const PassageQuery& query) override;
   absl::Status Close() override;
 
@@ -288,6 +289,11 @@ class MemoryStoreImpl final : public MemoryStore {
   }
   std::string IndexPath(uint32_t id) const { return (fs::path(options_.path) / "index" / (std::to_string(id) + ".faiss")).string(); }
   absl::StatusOr<std::shared_ptr<Collection>> Find(const std::string& tenant, const std::string& name) const;
+  // The tenant's collections, in name order.
+  std::vector<std::shared_ptr<Collection>> TenantCollections(const std::string& tenant) const;
+  // Works out what documents stored before their records kept it take (DocumentMeta::stored_bytes).
+  absl::Status MeasureOlderDocuments(Collection* c, const std::unordered_set<std::string>& older,
+                                     const std::unordered_map<uint64_t, uint64_t>& posting_bytes);
   // Vectors of two models are not comparable even at the same dimension: a collection is only
   // embedded into and searched with the model it was created with.
   bool EmbedderMatches(const Collection& c) const {
@@ -315,6 +321,10 @@ class MemoryStoreImpl final : public MemoryStore {
     std::vector<float> values;
   };
   absl::StatusOr<IngestResult> IngestOne(Collection* c, const DocumentInput& doc, size_t index, PendingVectors* pending);
+  // Under write_mutex_: OK, or RESOURCE_EXHAUSTED naming `field` when a document taking
+  // `stored_bytes` in place of one taking `replaced_bytes` would take its tenant past its share.
+  absl::Status CheckTenantShare(const Collection& c, const std::string& field, uint64_t stored_bytes,
+                                uint64_t replaced_bytes) const;
   absl::Status FlushVectors(Collection* c, PendingVectors* pending);
   void DropChunks(Collection* c, const DocumentMeta& doc, rocksdb::WriteBatch* batch) const;
 
@@ -393,14 +403,20 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   read.iterate_upper_bound = &upper;
 
   std::unique_ptr<rocksdb::Iterator> docs(db_->NewIterator(read, cf(kDocuments)));
+  std::unordered_set<std::string> unmeasured;
   for (docs->Seek(prefix); docs->Valid(); docs->Next()) {
     std::string id = docs->key().ToString().substr(4);
     absl::StatusOr<DocumentMeta> parsed = internal::ParseDocumentRecord(docs->value().ToString());
     if (!parsed.ok()) return absl::DataLossError(absl::StrCat(parsed.status().message(), ": document ", id));
     DocumentMeta meta = std::move(*parsed);
+    if (meta.stored_bytes == 0) {
+      meta.stored_bytes = docs->key().size() + docs->value().size();
+      unmeasured.insert(id);
+    }
     for (uint64_t chunk : meta.chunks) c->chunk_document[chunk] = id;
     c->documents.emplace(std::move(id), std::move(meta));
   }
+  std::unordered_map<uint64_t, uint64_t> posting_bytes;  // only for documents measured at open
   // BM25 from the postings (term, chunk → tf).
   std::unordered_map<uint64_t, Bm25Index::TermCounts> terms;
   std::unique_ptr<rocksdb::Iterator> postings(db_->NewIterator(read, cf(kPostings)));
@@ -415,14 +431,20 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
     uint32_t tf = 0;
     std::memcpy(&tf, postings->value().data(), std::min<size_t>(4, postings->value().size()));
     terms[chunk][term] = tf;
+    if (!unmeasured.empty()) posting_bytes[chunk] += key.size() + postings->value().size();
   }
   for (const auto& [chunk, counts] : terms) c->lexical.Add(chunk, counts);
   std::string counter;
   if (db_->Get(rocksdb::ReadOptions(), cf(kMeta), CounterKey(c->id), &counter).ok() && counter.size() == 8) {
     c->next_chunk = ReadBigEndian(counter.data(), 8);
   }
+  if (!unmeasured.empty()) {
+    absl::Status status = MeasureOlderDocuments(c.get(), unmeasured, posting_bytes);
+    if (!status.ok()) return status;
+  }
   c->info.document_count = c->documents.size();
   c->info.chunk_count = c->chunk_document.size();
+  for (const auto& [id, meta] : c->documents) c->info.stored_bytes += meta.stored_bytes;
   if (c->info.dimension > 0) {
     absl::Status status = BuildVectorIndex(c.get());
     if (!status.ok()) return status;
@@ -430,6 +452,29 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   std::unique_lock lock(collections_mutex_);
   collections_[CollectionKey(c->info.spec.tenant, c->info.spec.name)] = std::move(c);
   return absl::OkStatus();
+}
+
+// A document's record before stored_bytes was kept counted only itself at load: its chunks,
+// vectors and postings are added here from one pass over the collection's chunks.
+absl::Status MemoryStoreImpl::MeasureOlderDocuments(Collection* c, const std::unordered_set<std::string>& older,
+                                                    const std::unordered_map<uint64_t, uint64_t>& posting_bytes) {
+  const std::string prefix = Prefix(c->id);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::ReadOptions read;
+  rocksdb::Slice upper(end);
+  read.iterate_upper_bound = &upper;
+  const uint64_t vector_bytes = c->info.dimension > 0 ? 12 + static_cast<uint64_t>(c->info.dimension) * sizeof(float) : 0;
+  std::unique_ptr<rocksdb::Iterator> chunks(db_->NewIterator(read, cf(kChunks)));
+  for (chunks->Seek(prefix); chunks->Valid(); chunks->Next()) {
+    if (chunks->key().size() != 12) continue;
+    const uint64_t chunk = ReadBigEndian(chunks->key().data() + 4, 8);
+    auto owner = c->chunk_document.find(chunk);
+    if (owner == c->chunk_document.end() || !older.count(owner->second)) continue;
+    auto posted = posting_bytes.find(chunk);
+    c->documents[owner->second].stored_bytes += chunks->key().size() + chunks->value().size() + vector_bytes +
+                                                (posted == posting_bytes.end() ? 0 : posted->second);
+  }
+  return FromRocks(chunks->status(), "memory store: measure documents");
 }
 
 // Loads the saved index and replays newer WAL writes; rebuilds from the stored vectors when the
@@ -542,6 +587,40 @@ absl::StatusOr<std::shared_ptr<Collection>> MemoryStoreImpl::Find(const std::str
   return it->second;
 }
 
+std::vector<std::shared_ptr<Collection>> MemoryStoreImpl::TenantCollections(const std::string& tenant) const {
+  std::vector<std::shared_ptr<Collection>> out;
+  const std::string first = CollectionKey(tenant, "");
+  std::shared_lock lock(collections_mutex_);
+  for (auto it = collections_.lower_bound(first); it != collections_.end() && it->first.starts_with(first); ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+TenantUsage MemoryStoreImpl::Usage(const std::string& tenant) const {
+  TenantUsage usage;
+  usage.max_stored_bytes = options_.max_stored_bytes_per_tenant;
+  usage.max_collections = options_.max_collections_per_tenant;
+  for (const std::shared_ptr<Collection>& c : TenantCollections(tenant)) {
+    std::shared_lock lock(c->mutex);
+    usage.stored_bytes += c->info.stored_bytes;
+    ++usage.collections;
+  }
+  return usage;
+}
+
+absl::Status MemoryStoreImpl::CheckTenantShare(const Collection& c, const std::string& field, uint64_t stored_bytes,
+                                               uint64_t replaced_bytes) const {
+  const uint64_t limit = options_.max_stored_bytes_per_tenant;
+  if (limit == 0 || stored_bytes <= replaced_bytes) return absl::OkStatus();
+  const uint64_t held = Usage(c.info.spec.tenant).stored_bytes;
+  const uint64_t after = held - std::min(held, replaced_bytes) + stored_bytes;
+  if (after <= limit) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      field, ": not written: it takes ", stored_bytes, " bytes in the store and the tenant's documents hold ", held,
+      " of the ", limit, " it may store (max_stored_bytes_per_tenant); delete documents or collections to make room"));
+}
+
 absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const CollectionSpec& spec) {
   if (!IsValidCollectionName(spec.name)) {
     return absl::InvalidArgumentError("name: must be 1-64 characters of letters, digits, '_', '.' and '-'");
@@ -580,6 +659,12 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
   std::lock_guard<std::mutex> write(write_mutex_);
   if (Find(spec.tenant, spec.name).ok()) {
     return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
+  }
+  if (const uint64_t limit = options_.max_collections_per_tenant;
+      limit > 0 && TenantCollections(spec.tenant).size() >= limit) {
+    return absl::ResourceExhaustedError(absl::StrCat("name: the tenant has ", limit,
+                                                     " collections, the most it may have (max_collections_per_tenant); "
+                                                     "delete one to make room"));
   }
   const uint32_t id = next_collection_id_;
   rocksdb::WriteBatch batch;
@@ -761,6 +846,11 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   std::vector<Bm25Index::TermCounts> term_counts(chunks.size());
   std::vector<float> flat_vectors;
   uint64_t next = c->next_chunk;
+  uint64_t stored_bytes = 0;
+  auto put = [&](Family family, const std::string& key, const rocksdb::Slice& value) {
+    batch.Put(cf(family), key, value);
+    stored_bytes += key.size() + value.size();
+  };
   // Most chunks share their document's title: its terms are worked out once per title.
   std::string last_title;
   std::vector<std::string> title_terms = TitleTerms(last_title, c->info.lexical_version);
@@ -769,7 +859,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     ids.push_back(id);
     meta.chunks.push_back(id);
     Json record{{"doc", result.document_id}, {"start", chunks[i].start}, {"end", chunks[i].end}, {"text", chunks[i].text}};
-    batch.Put(cf(kChunks), ChunkKey(c->id, id), record.dump(-1, ' ', false, Json::error_handler_t::replace));
+    put(kChunks, ChunkKey(c->id, id), record.dump(-1, ' ', false, Json::error_handler_t::replace));
     for (const std::string& term : LexicalTerms(chunks[i].text, c->info.lexical_version)) ++term_counts[i][term];
     const std::string title = ArticleTitleAt(meta.articles, meta.title, chunks[i].start, chunks[i].end);
     if (title != last_title) {
@@ -778,15 +868,20 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     }
     for (const std::string& term : title_terms) ++term_counts[i][term];
     for (const auto& [term, tf] : term_counts[i]) {
-      batch.Put(cf(kPostings), PostingKey(c->id, term, id), std::string(reinterpret_cast<const char*>(&tf), 4));
+      put(kPostings, PostingKey(c->id, term, id), rocksdb::Slice(reinterpret_cast<const char*>(&tf), 4));
     }
     if (!vectors.empty()) {
-      batch.Put(cf(kVectors), ChunkKey(c->id, id),
-                rocksdb::Slice(reinterpret_cast<const char*>(vectors[i].data()), vectors[i].size() * sizeof(float)));
+      put(kVectors, ChunkKey(c->id, id),
+          rocksdb::Slice(reinterpret_cast<const char*>(vectors[i].data()), vectors[i].size() * sizeof(float)));
       flat_vectors.insert(flat_vectors.end(), vectors[i].begin(), vectors[i].end());
     }
   }
-  batch.Put(cf(kDocuments), DocKey(c->id, result.document_id), internal::DocumentRecord(meta));
+  // The record holds its own size: what it is without that, and room for the number.
+  const std::string doc_key = DocKey(c->id, result.document_id);
+  meta.stored_bytes = stored_bytes + doc_key.size() + internal::DocumentRecord(meta).size() + 30;
+  const uint64_t replaced_bytes = existing ? existing->stored_bytes : 0;
+  if (absl::Status share = CheckTenantShare(*c, field, meta.stored_bytes, replaced_bytes); !share.ok()) return share;
+  batch.Put(cf(kDocuments), doc_key, internal::DocumentRecord(meta));
   batch.Put(cf(kMeta), CounterKey(c->id), BigEndian64(next));
   absl::Status status = Write(&batch, field);
   if (!status.ok()) return status;
@@ -810,6 +905,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
     pending->ids.insert(pending->ids.end(), ids.begin(), ids.end());
     pending->values.insert(pending->values.end(), flat_vectors.begin(), flat_vectors.end());
   }
+  c->info.stored_bytes = c->info.stored_bytes - std::min(c->info.stored_bytes, replaced_bytes) + meta.stored_bytes;
   c->documents[result.document_id] = std::move(meta);
   c->info.document_count = c->documents.size();
   c->info.chunk_count = c->chunk_document.size();
@@ -902,6 +998,7 @@ absl::StatusOr<std::vector<std::string>> MemoryStoreImpl::DeleteDocuments(const 
       c->chunk_document.erase(chunk);
     }
     if (c->vectors) c->vectors->Remove(meta.chunks);
+    c->info.stored_bytes -= std::min(c->info.stored_bytes, meta.stored_bytes);
     c->documents.erase(id);
     c->info.document_count = c->documents.size();
     c->info.chunk_count = c->chunk_document.size();

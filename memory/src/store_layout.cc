@@ -67,6 +67,7 @@ Json DocToJson(const DocumentMeta& d) {
     for (const ArticleStart& a : d.articles) articles.push_back(Json::array({a.offset, a.title}));
     j["articles"] = std::move(articles);
   }
+  if (d.stored_bytes > 0) j["bytes"] = d.stored_bytes;
   return j;
 }
 
@@ -78,6 +79,7 @@ DocumentMeta DocFromJson(const Json& j) {
   d.sha256 = j.value("sha256", "");
   d.metadata = j.value("metadata", std::map<std::string, std::string>());
   d.chunks = j.value("chunks", std::vector<uint64_t>());
+  d.stored_bytes = j.value("bytes", uint64_t{0});
   if (j.contains("articles")) {
     for (const Json& a : j.at("articles")) d.articles.push_back(ArticleStart{a.at(0).get<uint64_t>(), a.at(1).get<std::string>()});
   }

@@ -43,6 +43,10 @@ struct DocumentMeta {
   // The articles after the first on a page that holds several, so a passage is cited by its
   // own article's title (empty for most documents, and when the title was given).
   std::vector<ArticleStart> articles;
+  // The bytes of the records its ingest wrote (chunks, vectors, postings, this record), which
+  // count against its tenant's share of the store (MemoryStoreOptions::max_stored_bytes_per_tenant).
+  // 0 in records written before it was kept: the store works it out at open.
+  uint64_t stored_bytes = 0;
 };
 
 std::string DocumentRecord(const DocumentMeta& meta);

@@ -15,6 +15,7 @@
 
 #include <utf8proc.h>
 
+#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 
 namespace agentctl {
@@ -134,16 +135,33 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
       grpc::Status status = client.memory().ListCollections(client.NewContext().get(), ListCollectionsRequest(), &response);
       if (!status.ok()) return FailRpc(status, client);
       Json out = Json::array();
+      auto mib = [](uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
       for (const Collection& c : response.collections()) {
         out.push_back({{"name", c.name()}, {"embedding_model", c.embedding_model()}, {"dimension", c.dimension()},
-                       {"documents", c.document_count()}, {"chunks", c.chunk_count()}});
+                       {"documents", c.document_count()}, {"chunks", c.chunk_count()}, {"stored_bytes", c.stored_bytes()}});
         if (!*list_json) {
-          std::printf("%-24s %6llu documents %7llu chunks  %s\n", c.name().c_str(),
+          std::printf("%-24s %6llu documents %7llu chunks %9.1f MiB  %s\n", c.name().c_str(),
                       static_cast<unsigned long long>(c.document_count()), static_cast<unsigned long long>(c.chunk_count()),
-                      c.embedding_model().c_str());
+                      mib(c.stored_bytes()), c.embedding_model().c_str());
         }
       }
-      if (*list_json) PrintJson({{"collections", out}});
+      const Json tenant = {{"stored_bytes", response.tenant_stored_bytes()},
+                           {"max_stored_bytes", response.tenant_max_stored_bytes()},
+                           {"max_collections", response.tenant_max_collections()}};
+      if (*list_json) {
+        PrintJson({{"collections", out}, {"tenant", tenant}});
+      } else if (response.tenant_max_stored_bytes() > 0 || response.tenant_max_collections() > 0) {
+        // A limit of 0 is none; only the ones set are worth a line.
+        std::string line = absl::StrFormat("this tenant: %.1f MiB stored", mib(response.tenant_stored_bytes()));
+        if (response.tenant_max_stored_bytes() > 0) {
+          absl::StrAppendFormat(&line, " of %.1f MiB", mib(response.tenant_max_stored_bytes()));
+        }
+        absl::StrAppendFormat(&line, ", %d collections", response.collections_size());
+        if (response.tenant_max_collections() > 0) {
+          absl::StrAppendFormat(&line, " of %llu", static_cast<unsigned long long>(response.tenant_max_collections()));
+        }
+        std::printf("%s\n", line.c_str());
+      }
       return 0;
     }
     if (ingest->parsed()) {

@@ -460,6 +460,9 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
   resume->add_flag("--follow", *follow, "follow it to the end and print the report");
   resume->add_flag("--json", *json, "print the run as JSON");
   resume->add_flag("--quiet", *resume_quiet, "with --follow: no progress on standard error (as for run)");
+  CLI::App* remove = runs->add_subcommand("delete", "delete ended runs with their events and reports");
+  auto remove_ids = std::make_shared<std::vector<std::string>>();
+  remove->add_option("run_ids", *remove_ids, "run ids")->required();
   CLI::App* events = runs->add_subcommand("events", "a run's events (until it ends)");
   events->add_option("run_id", *id, "run id")->required();
   auto after = std::make_shared<uint64_t>(0);
@@ -547,6 +550,20 @@ std::function<int(sdk::Client&)> AddRunCommands(CLI::App* app) {
         std::printf("%s %s\n", r->run_id().c_str(), StateName(r->state()).c_str());
       }
       return 0;
+    }
+    if (remove->parsed()) {
+      // Each id on its own: one that cannot go is named, and the others are still deleted.
+      int failed = 0;
+      for (const std::string& run_id : *remove_ids) {
+        absl::Status deleted = client.DeleteRun(run_id);
+        if (deleted.ok()) {
+          std::printf("%s deleted\n", run_id.c_str());
+        } else {
+          ++failed;
+          Fail(deleted);
+        }
+      }
+      return failed == 0 ? 0 : 1;
     }
     if (events->parsed()) {
       absl::Status followed = client.FollowRun(*id, *after, *tokens, [&](const RunEvent& e) {

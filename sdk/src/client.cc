@@ -128,6 +128,16 @@ absl::StatusOr<agentd::v1::Run> Client::ResumeRun(const std::string& run_id) {
   return run;
 }
 
+absl::Status Client::DeleteRun(const std::string& run_id) {
+  agentd::v1::DeleteRunRequest request;
+  request.set_run_id(run_id);
+  agentd::v1::DeleteRunResponse response;
+  auto context = NewContext();
+  grpc::Status status = agents_->DeleteRun(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, options_.address);
+  return absl::OkStatus();
+}
+
 absl::Status Client::FollowRun(const std::string& run_id, uint64_t after_sequence, bool include_tokens,
                                const std::function<bool(const agentd::v1::RunEvent&)>& on_event, int max_reconnects) {
   uint64_t cursor = after_sequence;

@@ -1723,7 +1723,7 @@ TEST_F(AgentServiceTest, AgentctlNamesWhatIsWrongAndShowsWhatHappened) {
   EXPECT_THAT(typo.err, HasSubstr("agentctl memory: 'serach' is not a command; did you mean 'search'?"));
   auto group = RunCommand({agentctl, "--addr", daemon_->address(), "runs"});
   EXPECT_EQ(group.exit_code, 2);
-  EXPECT_THAT(group.err, HasSubstr("agentctl runs: a command is required: list, show, cancel, resume, events"));
+  EXPECT_THAT(group.err, HasSubstr("agentctl runs: a command is required: list, show, cancel, resume, delete, events"));
   auto stray = RunCommand({agentctl, "--addr", daemon_->address(), "--bogus", "health"});
   EXPECT_EQ(stray.exit_code, 2);
   EXPECT_THAT(stray.err, HasSubstr("unexpected argument '--bogus'"));

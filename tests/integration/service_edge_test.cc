@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -436,6 +437,145 @@ TEST(ServiceEdgeTest, AgentctlRefusesFilesItCannotSendWithoutReadingThem) {
     EXPECT_EQ(result.exit_code, 1) << args[args.size() - 1] << ": " << result.err.substr(0, 300);
     EXPECT_THAT(result.err, HasSubstr(message));
   }
+}
+
+// One tenant could fill the disk every tenant's data is on: Ingest took documents without end,
+// and runs were kept for ever with no way to delete one. Each tenant now has a share of the
+// memory store (memory.max_stored_bytes_per_tenant, max_collections_per_tenant) and of stored
+// runs (runs.max_stored_runs_per_tenant); DeleteRun frees a place; another tenant's runs are not
+// its to delete; the counts hold across a restart.
+TEST(ServiceEdgeTest, OneTenantsStoredDataIsBoundedAndTheOthersKeepTheirShare) {
+  TempDir dir;
+  testing_support::WriteFile(
+      dir.Join("config.json"),
+      Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                 {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}},
+           {"memory", {{"max_stored_bytes_per_tenant", 200000}, {"max_collections_per_tenant", 2}}},
+           {"runs", {{"max_stored_runs_per_tenant", 2}}}}
+          .dump());
+  std::optional<DaemonProcess> daemon;
+  daemon.emplace(StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")}));
+  auto acme = Connect(*daemon, "token-of-acme-0000001");
+  auto globex = Connect(*daemon, "token-of-globex-00001");
+
+  auto create = [](sdk::Client& client, const std::string& name) {
+    CreateCollectionRequest request;
+    request.set_name(name);
+    request.set_embedding_model("none");
+    Collection created;
+    return client.memory().CreateCollection(client.NewContext().get(), request, &created);
+  };
+  ASSERT_TRUE(create(*acme, "a").ok());
+  ASSERT_TRUE(create(*acme, "b").ok());
+  grpc::Status third = create(*acme, "c");
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third.error_message(), HasSubstr("max_collections_per_tenant"));
+  ASSERT_TRUE(create(*globex, "a").ok());
+
+  // Documents of 20 KB, each with words of its own, until the share is spent.
+  auto ingest = [](sdk::Client& client, int n) {
+    IngestRequest request;
+    request.set_collection("a");
+    std::string text;
+    for (int i = 0; text.size() < 20000; ++i) text += "d" + std::to_string(n) + "w" + std::to_string(i) + (i % 10 == 9 ? ".\n" : " ");
+    request.add_documents()->set_text(text);
+    IngestResponse response;
+    return client.memory().Ingest(client.NewContext().get(), request, &response);
+  };
+  int stored = 0;
+  grpc::Status refused;
+  for (int n = 0; n < 50 && refused.ok(); ++n) {
+    refused = ingest(*acme, n);
+    if (refused.ok()) ++stored;
+  }
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("documents[0]: not written"));
+  EXPECT_THAT(refused.error_message(), HasSubstr("max_stored_bytes_per_tenant"));
+  EXPECT_GE(stored, 1);
+  ListCollectionsResponse listed;
+  ASSERT_TRUE(acme->memory().ListCollections(acme->NewContext().get(), ListCollectionsRequest(), &listed).ok());
+  EXPECT_EQ(listed.tenant_max_stored_bytes(), 200000u);
+  EXPECT_EQ(listed.tenant_max_collections(), 2u);
+  EXPECT_LE(listed.tenant_stored_bytes(), 200000u);
+  EXPECT_GT(listed.tenant_stored_bytes(), 100000u);
+  // The other tenant's share is its own.
+  for (int n = 0; n < stored; ++n) ASSERT_TRUE(ingest(*globex, n).ok()) << n;
+
+  auto start = [](sdk::Client& client, const std::string& key, bool spin) {
+    StartRunRequest request;
+    request.set_plan("p");
+    request.set_idempotency_key(key);
+    request.set_plan_source(spin ? R"(plan{name = "p", run = function(ctx)
+      return ctx.step("spin", function() while true do end end)
+    end})"
+                                 : R"(plan{name = "p", run = function(ctx)
+      return {media_type = "text/plain", content = "done"}
+    end})");
+    return client.StartRun(request);
+  };
+  auto ended = [](sdk::Client& client, const std::string& run_id) {
+    for (int i = 0; i < 6000; ++i) {
+      absl::StatusOr<agentd::v1::Run> run = client.GetRun(run_id);
+      if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
+                       run->state() == RUN_STATE_CANCELLED)) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  absl::StatusOr<agentd::v1::Run> first = start(*acme, "k1", false);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<agentd::v1::Run> spinning = start(*acme, "k2", true);
+  ASSERT_TRUE(spinning.ok()) << spinning.status();
+  absl::StatusOr<agentd::v1::Run> over = start(*acme, "k3", false);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();
+  EXPECT_THAT(over.status().message(), HasSubstr("runs.max_stored_runs_per_tenant"));
+  absl::StatusOr<agentd::v1::Run> theirs = start(*globex, "k1", false);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  ASSERT_TRUE(ended(*acme, first->run_id()));
+
+  // Not another tenant's to delete, and not while it runs.
+  EXPECT_EQ(globex->DeleteRun(first->run_id()).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(acme->GetRun(first->run_id()).ok());
+  absl::Status active = acme->DeleteRun(spinning->run_id());
+  EXPECT_EQ(active.code(), absl::StatusCode::kFailedPrecondition) << active;
+  EXPECT_THAT(active.message(), HasSubstr("cancel it first"));
+
+  // Deleted: gone with its events, its key free again, its place taken by the next run.
+  ASSERT_TRUE(acme->DeleteRun(first->run_id()).ok());
+  EXPECT_EQ(acme->GetRun(first->run_id()).status().code(), absl::StatusCode::kNotFound);
+  absl::Status events = acme->FollowRun(first->run_id(), 0, false, [](const RunEvent&) { return true; }, 0);
+  EXPECT_EQ(events.code(), absl::StatusCode::kNotFound) << events;
+  EXPECT_EQ(acme->DeleteRun(first->run_id()).code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<agentd::v1::Run> again = start(*acme, "k1", false);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(again->run_id(), first->run_id());
+  ASSERT_TRUE(ended(*acme, again->run_id()));
+  EXPECT_TRUE(globex->GetRun(theirs->run_id()).ok());
+
+  // A cancelled run can go once it has stopped.
+  ASSERT_TRUE(acme->CancelRun(spinning->run_id()).ok());
+  absl::Status deleted = acme->DeleteRun(spinning->run_id());
+  for (int i = 0; i < 600 && deleted.code() == absl::StatusCode::kFailedPrecondition; ++i) {
+    EXPECT_THAT(deleted.message(), HasSubstr("still stopping"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    deleted = acme->DeleteRun(spinning->run_id());
+  }
+  ASSERT_TRUE(deleted.ok()) << deleted;
+
+  // After a restart: acme has one stored run and room for one more; its documents' bytes hold.
+  acme.reset();
+  globex.reset();
+  daemon.reset();
+  daemon.emplace(StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")}));
+  acme = Connect(*daemon, "token-of-acme-0000001");
+  ASSERT_TRUE(start(*acme, "k4", false).ok());
+  EXPECT_EQ(start(*acme, "k5", false).status().code(), absl::StatusCode::kResourceExhausted);
+  ListCollectionsResponse after;
+  ASSERT_TRUE(acme->memory().ListCollections(acme->NewContext().get(), ListCollectionsRequest(), &after).ok());
+  EXPECT_EQ(after.tenant_stored_bytes(), listed.tenant_stored_bytes());
+  EXPECT_EQ(ingest(*acme, 99).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // lexical/vector/hybrid search with filters, and persistence across reopen, including a stale
 // or missing FAISS index file.
 #include "memory/memory_store.h"
+
+#include "absl/strings/str_cat.h"
 #include "memory/sentences.h"
 #include "memory/tables.h"
 
@@ -103,10 +105,11 @@ std::vector<DocumentInput> Reports();
 
 class MemoryStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<MemoryStore> Open() {
+  std::unique_ptr<MemoryStore> Open(const std::function<void(MemoryStoreOptions*)>& configure = nullptr) {
     MemoryStoreOptions options;
     options.path = dir_.Join("memory");
     options.embedder = &embedder_;
+    if (configure) configure(&options);
     auto store = MemoryStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return std::move(*store);
@@ -275,6 +278,105 @@ TEST_F(MemoryStoreTest, CollectionsAreCreatedListedAndDeleted) {
   // The name is free again, and the new collection is empty.
   ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "reports"}).ok());
   EXPECT_EQ(store->Stats("t", "reports")->info.document_count, 0u);
+}
+
+// A document of `words` words no other holds ("w<seed>x<i>"), so that search tells whether it is stored.
+DocumentInput WordsDocument(const std::string& id, int seed, int words) {
+  std::string text;
+  for (int i = 0; i < words; ++i) absl::StrAppend(&text, "w", seed, "x", i, i % 12 == 11 ? ".\n" : " ");
+  return {.id = id, .text = text};
+}
+
+bool Finds(MemoryStore& store, const std::string& tenant, const std::string& collection, int seed) {
+  auto hits = store.Search({.tenant = tenant, .collection = collection, .query = absl::StrCat("w", seed, "x0"),
+                            .mode = SearchMode::kLexical});
+  return hits.ok() && !hits->empty();
+}
+
+TEST_F(MemoryStoreTest, ATenantStoresUpToItsShareAndTheOthersAreNotCharged) {
+  uint64_t one_document = 0;
+  {
+    auto probe = Open();
+    ASSERT_TRUE(probe->CreateCollection({.tenant = "probe", .name = "c"}).ok());
+    ASSERT_TRUE(probe->Ingest("probe", "c", {WordsDocument("d", 0, 300)}).ok());
+    one_document = probe->Usage("probe").stored_bytes;
+    ASSERT_TRUE(probe->DeleteCollection("probe", "c").ok());
+  }
+  ASSERT_GT(one_document, 300u * 4);
+  // Room for three such documents and a half.
+  auto store = Open([&](MemoryStoreOptions* o) { o->max_stored_bytes_per_tenant = one_document * 7 / 2; });
+  for (const char* tenant : {"a", "b"}) ASSERT_TRUE(store->CreateCollection({.tenant = tenant, .name = "c"}).ok());
+  auto stored = store->Ingest("a", "c", {WordsDocument("1", 1, 300), WordsDocument("2", 2, 300),
+                                         WordsDocument("3", 3, 300), WordsDocument("4", 4, 300)});
+  ASSERT_EQ(stored.status().code(), absl::StatusCode::kResourceExhausted) << stored.status();
+  EXPECT_THAT(stored.status().message(), HasSubstr("documents[3]: not written"));
+  EXPECT_THAT(stored.status().message(), HasSubstr("max_stored_bytes_per_tenant"));
+  // The three before it are stored, nothing of the fourth.
+  for (int seed : {1, 2, 3}) EXPECT_TRUE(Finds(*store, "a", "c", seed)) << seed;
+  EXPECT_FALSE(Finds(*store, "a", "c", 4));
+  auto stats = store->Stats("a", "c");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->info.document_count, 3u);
+  EXPECT_EQ(stats->info.stored_bytes, store->Usage("a").stored_bytes);
+  EXPECT_GE(store->Usage("a").stored_bytes, one_document * 3 - 16);
+  // In another collection of its own as well; and the other tenant is charged nothing of it.
+  ASSERT_TRUE(store->CreateCollection({.tenant = "a", .name = "d"}).ok());
+  EXPECT_EQ(store->Ingest("a", "d", {WordsDocument("5", 5, 300)}).status().code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(store->Ingest("b", "c", {WordsDocument("1", 1, 300), WordsDocument("2", 2, 300),
+                                       WordsDocument("3", 3, 300)}).ok());
+  // Deleting makes room; the count survives a restart.
+  ASSERT_TRUE(store->DeleteDocuments("a", "c", {"1"}).ok());
+  ASSERT_TRUE(store->Ingest("a", "d", {WordsDocument("5", 5, 300)}).ok()) << "room made by the deletion";
+  const TenantUsage before = store->Usage("a");
+  store.reset();
+  store = Open([&](MemoryStoreOptions* o) { o->max_stored_bytes_per_tenant = one_document * 7 / 2; });
+  const TenantUsage after = store->Usage("a");
+  EXPECT_EQ(after.stored_bytes, before.stored_bytes);
+  EXPECT_EQ(after.collections, 2u);
+  EXPECT_EQ(after.max_stored_bytes, one_document * 7 / 2);
+  EXPECT_EQ(store->Ingest("a", "c", {WordsDocument("6", 6, 300)}).status().code(), absl::StatusCode::kResourceExhausted);
+  // A document made smaller is let through even at the limit, and frees what it gave up.
+  ASSERT_TRUE(store->Ingest("a", "c", {WordsDocument("2", 2, 30)}).ok());
+  EXPECT_LT(store->Usage("a").stored_bytes, before.stored_bytes);
+  ASSERT_TRUE(store->DeleteCollection("a", "d").ok());
+  EXPECT_TRUE(store->Ingest("a", "c", {WordsDocument("6", 6, 300)}).ok()) << "room made by the collection's deletion";
+}
+
+TEST_F(MemoryStoreTest, ATenantHasAtMostItsCollections) {
+  auto store = Open([](MemoryStoreOptions* o) { o->max_collections_per_tenant = 2; });
+  ASSERT_TRUE(store->CreateCollection({.tenant = "a", .name = "one"}).ok());
+  ASSERT_TRUE(store->CreateCollection({.tenant = "a", .name = "two"}).ok());
+  auto third = store->CreateCollection({.tenant = "a", .name = "three"});
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted) << third.status();
+  EXPECT_THAT(third.status().message(), HasSubstr("max_collections_per_tenant"));
+  // A tenant whose name begins like another's has its own count.
+  EXPECT_TRUE(store->CreateCollection({.tenant = "ab", .name = "one"}).ok());
+  EXPECT_TRUE(store->CreateCollection({.tenant = "b", .name = "three"}).ok());
+  ASSERT_TRUE(store->DeleteCollection("a", "one").ok());
+  EXPECT_TRUE(store->CreateCollection({.tenant = "a", .name = "three"}).ok());
+  EXPECT_EQ(store->Usage("a").collections, 2u);
+}
+
+TEST_F(MemoryStoreTest, DocumentsStoredBeforeTheirSizesWereKeptAreMeasuredAtOpen) {
+  uint64_t kept = 0;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {WordsDocument("only", 1, 400)}).ok());
+    kept = store->Usage("t").stored_bytes;
+  }
+  // The record as an earlier daemon wrote it: without its size.
+  ASSERT_NO_FATAL_FAILURE(RewriteFirstRecord(memory::internal::kDocuments, [](const std::string& record) {
+    auto meta = memory::internal::ParseDocumentRecord(record);
+    EXPECT_TRUE(meta.ok() && meta->stored_bytes > 0);
+    meta->stored_bytes = 0;
+    return memory::internal::DocumentRecord(*meta);
+  }));
+  auto store = Open();
+  const uint64_t measured = store->Usage("t").stored_bytes;
+  // The same records, less the room the size itself took.
+  EXPECT_LE(measured, kept);
+  EXPECT_GE(measured + 64, kept);
 }
 
 TEST_F(MemoryStoreTest, IngestIsIdempotentAndUpdatesReplaceChunks) {

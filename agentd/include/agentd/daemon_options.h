@@ -36,6 +36,23 @@ struct RunOptions {
   uint32_t max_tool_calls = 200;
   // PENDING + RUNNING runs per tenant. Default 16.
   uint32_t max_active_runs_per_tenant = 16;
+  // Runs one tenant may keep stored, ended ones included (AgentService.DeleteRun removes ended
+  // runs); a StartRun past it is RESOURCE_EXHAUSTED naming this setting. 0 (the default): 10000
+  // when auth.tokens name two tenants or more, no limit otherwise.
+  uint64_t max_stored_runs_per_tenant = 0;
+};
+
+// One tenant's share of the memory store (config key "memory"), so that no tenant can fill the
+// disk every tenant's documents and runs are on.
+struct MemoryLimits {
+  // Bytes a tenant's documents may take in the store, counted as the records they were written
+  // as (chunk text, vectors, lexical postings; about 5 times the text with the shipped
+  // retrieval model), before compression. 0 (the default): 8 GiB when auth.tokens name two
+  // tenants or more, no limit otherwise.
+  uint64_t max_stored_bytes_per_tenant = 0;
+  // Collections a tenant may have. 0 (the default): 1000 when auth.tokens name two tenants or
+  // more, no limit otherwise.
+  uint64_t max_collections_per_tenant = 0;
 };
 
 // The engine's serving settings (config key "engine").
@@ -100,6 +117,7 @@ struct DaemonOptions {
   // "none": the model's states (after ResolveShippedModels, empty means the model's states).
   std::string embedding_model_dir;
   EngineServingOptions engine;
+  MemoryLimits memory;
   // Directory of Lua tool files (*.lua) loaded at start and on ToolService.Reload. Empty: the
   // built-in tools only.
   std::string tools_dir;
@@ -152,7 +170,8 @@ absl::Status ResolveShippedModels(DaemonOptions* options);
 //    "plans_dir": "plans", "auth": {"tokens": [{"token": "s3cret", "tenant": "acme"}]},
 //    "tls": {"cert_file": "server.pem", "key_file": "server.key"},
 //    "runs": {"workers": 4, "deadline_seconds": 1800, "max_tokens": 200000, "max_tool_calls": 200,
-//             "max_active_runs_per_tenant": 16},
+//             "max_active_runs_per_tenant": 16, "max_stored_runs_per_tenant": 10000},
+//    "memory": {"max_stored_bytes_per_tenant": 8589934592, "max_collections_per_tenant": 1000},
 //    "log_level": "info", "shutdown_grace_seconds": 10,
 //    "limits": {"max_request_bytes": 33554432, "max_field_bytes": 1048576, "max_items": 4096}}
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions* options);

@@ -80,6 +80,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
   ~RunManagerImpl() override { Shutdown(); }
 
   absl::Status Init() {
+    absl::StatusOr<std::map<std::string, uint64_t>> stored = options_.store->CountByTenant();
+    if (!stored.ok()) return stored.status();
+    stored_runs_ = std::move(*stored);
     absl::StatusOr<std::vector<RunRecord>> unfinished = options_.store->Unfinished();
     if (!unfinished.ok()) return unfinished.status();
     for (RunRecord& record : *unfinished) {
@@ -121,12 +124,12 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     *existing = false;
     // A start that repeats an earlier one's key returns that run (checked again under the lock
     // below, where the insert happens).
-    if (!request.idempotency_key().empty()) {
-      auto found = options_.store->FindByIdempotencyKey(tenant, request.idempotency_key());
-      if (!found.ok()) return found.status();
-      if (found->has_value()) {
+    {
+      absl::StatusOr<std::optional<Run>> earlier = RunStartedWithKey(tenant, request.idempotency_key());
+      if (!earlier.ok()) return earlier.status();
+      if (earlier->has_value()) {
         *existing = true;
-        return Get(tenant, **found, false);
+        return **earlier;
       }
     }
     Json inputs = Json::object();
@@ -173,12 +176,12 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       if (!valid.ok()) return absl::InvalidArgumentError(valid.message());
     }
     std::lock_guard<std::mutex> start_lock(start_mutex_);  // idempotency check and insert as one
-    if (!request.idempotency_key().empty()) {
-      auto found = options_.store->FindByIdempotencyKey(tenant, request.idempotency_key());
-      if (!found.ok()) return found.status();
-      if (found->has_value()) {
+    {
+      absl::StatusOr<std::optional<Run>> earlier = RunStartedWithKey(tenant, request.idempotency_key());
+      if (!earlier.ok()) return earlier.status();
+      if (earlier->has_value()) {
         *existing = true;
-        return Get(tenant, **found, false);
+        return **earlier;
       }
     }
     // A client may ask for less than the daemon's budgets, never for more.
@@ -195,6 +198,11 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
     }
     if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) return ActiveRunLimitError(tenant);
+    if (const uint64_t most = options_.max_stored_runs_per_tenant; most > 0 && stored_runs_[tenant] >= most) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant ", tenant, " has ", stored_runs_[tenant], " stored runs, the most it may keep (runs.max_stored_runs_per_tenant); "
+          "delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
+    }
 
     auto run = std::make_shared<ActiveRun>();
     RunRecord& record = run->record;
@@ -219,6 +227,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     record.set_idempotency_key(request.idempotency_key());
     absl::Status stored = options_.store->Put(&record, request.idempotency_key());
     if (!stored.ok()) return stored;
+    ++stored_runs_[tenant];
     log::Info("run started", {{"run_id", r->run_id()}, {"tenant", tenant}, {"plan", r->plan()}});
     Run view = PublicView(record, 0, false);
     Enqueue(run);
@@ -360,6 +369,41 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     Run view = PublicView(run->record, run->last_sequence, false);
     Enqueue(run);
     return view;
+  }
+
+  absl::Status Delete(const std::string& tenant, const std::string& run_id) override {
+    // Under the start lock: no Resume brings the run back while it goes.
+    std::lock_guard<std::mutex> start_lock(start_mutex_);
+    StoreUnsaved();
+    if (std::shared_ptr<ActiveRun> active = FindActive(tenant, run_id)) {
+      std::lock_guard<std::mutex> lock(active->mutex);
+      const auto state = active->record.run().state();
+      if (active->unsaved) {
+        return absl::Status(active->unsaved_error.code(),
+                            absl::StrCat("run ", run_id, " has ended, but its final state is not stored yet (",
+                                         active->unsaved_error.message(), "); delete it once it is"));
+      }
+      if (!IsTerminal(state)) {
+        return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(state),
+                                                          "; cancel it first (only ended runs can be deleted)"));
+      }
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is still stopping; delete it once it has stopped"));
+    }
+    // A record too damaged to read (DATA_LOSS) can still be deleted: that is what its owner can
+    // do with it.
+    absl::StatusOr<RunRecord> record = options_.store->Get(tenant, run_id);
+    if (!record.ok() && record.status().code() == absl::StatusCode::kNotFound) return record.status();
+    if (record.ok() && !IsTerminal(record->run().state())) {
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(record->run().state()),
+                                                        "; cancel it first (only ended runs can be deleted)"));
+    }
+    absl::Status deleted = options_.store->Delete(tenant, run_id);
+    if (!deleted.ok()) return deleted;
+    if (uint64_t& count = stored_runs_[tenant]; count > 0) --count;
+    log::Info("run deleted", {{"run_id", run_id}, {"tenant", tenant}});
+    // A stream following the run finds it gone.
+    Notify(run_id);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<EventBatch> ReadEvents(const std::string& tenant, const std::string& run_id, uint64_t after_sequence,
@@ -528,6 +572,19 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     auto builtin = options_.builtin_plans.find(name);
     if (builtin != options_.builtin_plans.end()) return builtin->second;
     return absl::NotFoundError(absl::StrCat("plan: no plan named '", name, "' (built-in or in the plans directory)"));
+  }
+
+  // The run an earlier StartRun with this idempotency key made; none when the key is empty,
+  // unused, or its run was deleted (the key is free again).
+  absl::StatusOr<std::optional<Run>> RunStartedWithKey(const std::string& tenant, const std::string& key) {
+    if (key.empty()) return std::nullopt;
+    absl::StatusOr<std::optional<std::string>> found = options_.store->FindByIdempotencyKey(tenant, key);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return std::nullopt;
+    absl::StatusOr<Run> run = Get(tenant, **found, false);
+    if (!run.ok() && run.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+    if (!run.ok()) return run.status();
+    return *run;
   }
 
   absl::Status ActiveRunLimitError(const std::string& tenant) const {
@@ -769,6 +826,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   RunManagerOptions options_;
   std::mutex start_mutex_;
+  // Runs each tenant has stored (max_stored_runs_per_tenant); guarded by start_mutex_.
+  std::map<std::string, uint64_t> stored_runs_;
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<ActiveRun>> queue_;

@@ -57,6 +57,9 @@ struct RunManagerOptions {
   // PENDING + RUNNING runs one tenant may have; StartRun beyond it is RESOURCE_EXHAUSTED.
   // Default 16.
   int max_active_runs_per_tenant = 16;
+  // Runs one tenant may keep stored, ended ones included; StartRun beyond it is
+  // RESOURCE_EXHAUSTED until the tenant deletes some. 0 (the default): no limit.
+  uint64_t max_stored_runs_per_tenant = 0;
   // Observers for the daemon's metrics (optional): a run reaching its final state ("SUCCEEDED",
   // "FAILED", "CANCELLED"), and a step ending, with its duration in seconds and whether it
   // succeeded.
@@ -80,6 +83,9 @@ class RunManager {
   virtual absl::StatusOr<agentd::v1::Run> Cancel(const std::string& tenant, const std::string& run_id,
                                                  const std::string& reason) = 0;
   virtual absl::StatusOr<agentd::v1::Run> Resume(const std::string& tenant, const std::string& run_id) = 0;
+  // Removes an ended run with its steps, events and idempotency key. FAILED_PRECONDITION for a
+  // run that is PENDING, RUNNING or still stopping; NOT_FOUND for one the tenant does not have.
+  virtual absl::Status Delete(const std::string& tenant, const std::string& run_id) = 0;
 
   // Events after `after_sequence` (at most `limit`, and past the first at most `max_bytes` of
   // them), and whether the run has ended with no events left after these.

@@ -443,6 +443,45 @@ absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& ru
   return events;
 }
 
+absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_id) {
+  const std::string key = RunKey(tenant, run_id);
+  std::string header;
+  rocksdb::Status found = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), key, &header);
+  if (found.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
+  if (!found.ok()) return FromRocks(found, "read run");
+  // The run's idempotency key goes with it (a StartRun with that key starts a new run); a record
+  // too damaged to read leaves its key, which StartRun then treats as unused.
+  absl::StatusOr<RunRecord> record = Get(tenant, run_id);
+  rocksdb::WriteBatch batch;
+  if (record.ok() && !record->idempotency_key().empty()) {
+    absl::StatusOr<std::optional<std::string>> keyed = FindByIdempotencyKey(tenant, record->idempotency_key());
+    if (keyed.ok() && keyed->has_value() && **keyed == run_id) {
+      batch.Delete(state_->column_family("run_keys"), RunKey(tenant, record->idempotency_key()));
+    }
+  }
+  // Events are keyed by the run id alone: the header found above says the id is this tenant's.
+  const std::string steps = StepPrefix(key), events = EventPrefix(run_id);
+  for (const char* family : {"run_steps", "run_step_outputs"}) {
+    batch.DeleteRange(state_->column_family(family), steps, absl::StrCat(key, std::string(1, '\1')));
+  }
+  batch.DeleteRange(state_->column_family("run_events"), events, absl::StrCat(run_id, std::string(1, '\1')));
+  for (const char* family : {"runs", "run_inputs", "run_plans"}) batch.Delete(state_->column_family(family), key);
+  return state_->Write(&batch, "run store: delete run");
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> RunStore::CountByTenant() const {
+  std::map<std::string, uint64_t> counts;
+  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("runs")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    const void* end = std::memchr(key.data(), '\0', key.size());
+    if (end == nullptr) continue;
+    ++counts[std::string(key.data(), static_cast<const char*>(end) - key.data())];
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "count runs");
+  return counts;
+}
+
 absl::StatusOr<uint64_t> RunStore::LastSequence(const std::string& run_id) const {
   std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("run_events")));
   it->SeekForPrev(EventKey(run_id, ~uint64_t{0}));

@@ -25,6 +25,7 @@
 #define AGENTD_RUNS_RUN_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -106,6 +107,13 @@ class RunStore {
   // Every run, of every tenant, that is PENDING or RUNNING (the ones a restart must resume),
   // whole. Reads the other runs' headers only.
   absl::StatusOr<std::vector<agentd::internal::RunRecord>> Unfinished() const;
+
+  // Removes the run with its steps, inputs, plan source, events and idempotency key, in one
+  // batch. NOT_FOUND when the tenant has no such run. Whether the run may go (it has ended) is
+  // the caller's to decide.
+  absl::Status Delete(const std::string& tenant, const std::string& run_id);
+  // How many runs each tenant has stored (reads the keys of the run headers).
+  absl::StatusOr<std::map<std::string, uint64_t>> CountByTenant() const;
 
   // RESOURCE_EXHAUSTED (nothing written) for an event past max_value_bytes.
   absl::Status AppendEvent(const agentd::v1::RunEvent& event);

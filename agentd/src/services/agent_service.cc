@@ -234,6 +234,13 @@ grpc::ServerUnaryReactor* AgentServiceImpl::CancelRun(grpc::CallbackServerContex
   });
 }
 
+grpc::ServerUnaryReactor* AgentServiceImpl::DeleteRun(grpc::CallbackServerContext* context,
+                                                      const DeleteRunRequest* request, DeleteRunResponse*) {
+  return HandleUnary(context, env_, "AgentService.DeleteRun", *request, [&](const std::string& tenant) {
+    return ToGrpcStatus(runs_->Delete(tenant, request->run_id()));
+  });
+}
+
 grpc::ServerUnaryReactor* AgentServiceImpl::ResumeRun(grpc::CallbackServerContext* context,
                                                       const ResumeRunRequest* request,
                                                       Run* response) {

@@ -44,6 +44,9 @@ class AgentServiceImpl final : public agentd::v1::AgentService::CallbackService 
   grpc::ServerUnaryReactor* ResumeRun(grpc::CallbackServerContext* context,
                                       const agentd::v1::ResumeRunRequest* request,
                                       agentd::v1::Run* response) override;
+  grpc::ServerUnaryReactor* DeleteRun(grpc::CallbackServerContext* context,
+                                      const agentd::v1::DeleteRunRequest* request,
+                                      agentd::v1::DeleteRunResponse* response) override;
 
  private:
   // A place for one more of the tenant's streams, given back when the pointer goes; null when

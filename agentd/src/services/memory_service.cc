@@ -70,6 +70,7 @@ void ToProto(const memory::CollectionInfo& info, Collection* out) {
   *out->mutable_created_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(info.created_at_ms);
   out->set_document_count(info.document_count);
   out->set_chunk_count(info.chunk_count);
+  out->set_stored_bytes(info.stored_bytes);
 }
 
 }  // namespace
@@ -113,6 +114,10 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::ListCollections(grpc::CallbackServe
     auto list = store_->ListCollections(tenant);
     if (!list.ok()) return ToGrpcStatus(list.status());
     for (const memory::CollectionInfo& info : *list) ToProto(info, response->add_collections());
+    const memory::TenantUsage usage = store_->Usage(tenant);
+    response->set_tenant_stored_bytes(usage.stored_bytes);
+    response->set_tenant_max_stored_bytes(usage.max_stored_bytes);
+    response->set_tenant_max_collections(usage.max_collections);
     return grpc::Status::OK;
   });
 }

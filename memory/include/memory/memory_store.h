@@ -54,6 +54,24 @@ struct MemoryStoreOptions {
   // Told when a vector index could not be saved (a full disk) where that costs nothing else:
   // the store has the vectors, and the next open replays or rebuilds them. Optional.
   std::function<void(const absl::Status& status)> on_index_not_saved;
+  // One tenant's share of the store, so that one tenant cannot fill the disk every tenant's data
+  // lives on. Stored bytes are those of the records a tenant's documents were written as (chunk
+  // text, vectors, lexical postings, the document's record), before the database compresses
+  // them; an ingest that would take the tenant past the limit is RESOURCE_EXHAUSTED naming the
+  // document, and nothing of that document is written (an update that makes a document smaller
+  // is always let through). 0 (the default): no limit.
+  uint64_t max_stored_bytes_per_tenant = 0;
+  // Collections one tenant may have (each keeps an index in memory and a file). 0 (the
+  // default): no limit.
+  uint64_t max_collections_per_tenant = 0;
+};
+
+// What a tenant holds in the store, against its limits (0: none).
+struct TenantUsage {
+  uint64_t stored_bytes = 0;
+  uint64_t collections = 0;
+  uint64_t max_stored_bytes = 0;
+  uint64_t max_collections = 0;
 };
 
 class MemoryStore {
@@ -61,13 +79,15 @@ class MemoryStore {
   static absl::StatusOr<std::unique_ptr<MemoryStore>> Open(const MemoryStoreOptions& options);
   virtual ~MemoryStore() = default;
 
-  // ALREADY_EXISTS for a name the tenant uses; INVALID_ARGUMENT naming the field otherwise.
+  // ALREADY_EXISTS for a name the tenant uses; RESOURCE_EXHAUSTED when the tenant has
+  // max_collections_per_tenant; INVALID_ARGUMENT naming the field otherwise.
   virtual absl::StatusOr<CollectionInfo> CreateCollection(const CollectionSpec& spec) = 0;
   virtual absl::StatusOr<std::vector<CollectionInfo>> ListCollections(const std::string& tenant) = 0;
   // Removes the collection with all its data; returns how many documents it had.
   virtual absl::StatusOr<uint64_t> DeleteCollection(const std::string& tenant, const std::string& name) = 0;
   // Each document is committed on its own, in order; on an error the documents before it are
-  // committed and the error names the failing one (documents[i]).
+  // committed and the error names the failing one (documents[i]). RESOURCE_EXHAUSTED for a
+  // document that would take the tenant past max_stored_bytes_per_tenant.
   virtual absl::StatusOr<std::vector<IngestResult>> Ingest(const std::string& tenant, const std::string& collection,
                                                            const std::vector<DocumentInput>& documents) = 0;
   // Ids that existed and were deleted.
@@ -79,6 +99,7 @@ class MemoryStore {
   // the collection or document; OUT_OF_RANGE when the span is empty or past the document's end.
   virtual absl::StatusOr<PassageWindow> ReadPassage(const PassageQuery& query) = 0;
   virtual absl::StatusOr<CollectionStats> Stats(const std::string& tenant, const std::string& collection) = 0;
+  virtual TenantUsage Usage(const std::string& tenant) const = 0;
   // Saves the vector indexes and closes the database. Idempotent; the destructor calls it.
   virtual absl::Status Close() = 0;
 };

@@ -53,6 +53,8 @@ struct CollectionInfo {
   int64_t created_at_ms = 0;
   uint64_t document_count = 0;
   uint64_t chunk_count = 0;
+  // What its documents take in the store (MemoryStoreOptions::max_stored_bytes_per_tenant).
+  uint64_t stored_bytes = 0;
 };
 
 struct DocumentInput {

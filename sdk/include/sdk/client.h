@@ -59,6 +59,8 @@ class Client {
   absl::StatusOr<agentd::v1::Run> GetRun(const std::string& run_id, bool include_transcripts = false);
   absl::StatusOr<agentd::v1::Run> CancelRun(const std::string& run_id, const std::string& reason = "");
   absl::StatusOr<agentd::v1::Run> ResumeRun(const std::string& run_id);
+  // An ended run, with its events and artifact; FAILED_PRECONDITION for one still active.
+  absl::Status DeleteRun(const std::string& run_id);
   // Delivers the run's events after `after_sequence` to `on_event` (return false to stop) until
   // the run ends. A dropped connection is re-opened from the last sequence delivered, up to
   // `max_reconnects` times in a row, so no event is missed or delivered twice.

@@ -92,6 +92,10 @@ class Client:
     def resume_run(self, run_id):
         return self._call(self.agents.ResumeRun, agent_pb2.ResumeRunRequest(run_id=run_id))
 
+    def delete_run(self, run_id):
+        """Deletes an ended run with its events and artifact (FAILED_PRECONDITION while it is active)."""
+        self._call(self.agents.DeleteRun, agent_pb2.DeleteRunRequest(run_id=run_id))
+
     def follow_run(self, run_id, after_sequence=0, include_tokens=True, max_reconnects=10):
         """Yields the run's events (agentd.v1.RunEvent) after `after_sequence` until it ends.
 
