@@ -233,6 +233,15 @@ class VectorReplay : public rocksdb::WriteBatch::Handler {
   int dimension_;
 };
 
+// What a chunk's vector takes beside its text and postings: its record in the store, and its
+// copy in the collection's FAISS index (id and floats; a flat index's, more for a graph).
+uint64_t VectorBytesPerChunk(const Collection& c) {
+  return c.info.dimension > 0 ? 12 + static_cast<uint64_t>(c.info.dimension) * sizeof(float) : 0;
+}
+uint64_t VectorIndexBytesPerChunk(const Collection& c) {
+  return c.info.dimension > 0 ? 8 + static_cast<uint64_t>(c.info.dimension) * sizeof(float) : 0;
+}
+
 class MemoryStoreImpl final : public MemoryStore {
  public:
   explicit MemoryStoreImpl(const MemoryStoreOptions& options)
@@ -431,7 +440,9 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
     uint32_t tf = 0;
     std::memcpy(&tf, postings->value().data(), std::min<size_t>(4, postings->value().size()));
     terms[chunk][term] = tf;
-    if (!unmeasured.empty()) posting_bytes[chunk] += key.size() + postings->value().size();
+    if (!unmeasured.empty() && unmeasured.count(c->chunk_document[chunk])) {
+      posting_bytes[chunk] += key.size() + postings->value().size();
+    }
   }
   for (const auto& [chunk, counts] : terms) c->lexical.Add(chunk, counts);
   std::string counter;
@@ -441,6 +452,11 @@ absl::Status MemoryStoreImpl::LoadCollection(const std::string& value) {
   if (!unmeasured.empty()) {
     absl::Status status = MeasureOlderDocuments(c.get(), unmeasured, posting_bytes);
     if (!status.ok()) return status;
+    // Written back once, so the next open does not read every chunk again. Best effort: on a
+    // full disk the next open measures them again.
+    rocksdb::WriteBatch batch;
+    for (const std::string& id : unmeasured) batch.Put(cf(kDocuments), DocKey(c->id, id), internal::DocumentRecord(c->documents[id]));
+    Write(&batch, "memory store: document sizes").IgnoreError();
   }
   c->info.document_count = c->documents.size();
   c->info.chunk_count = c->chunk_document.size();
@@ -463,7 +479,7 @@ absl::Status MemoryStoreImpl::MeasureOlderDocuments(Collection* c, const std::un
   rocksdb::ReadOptions read;
   rocksdb::Slice upper(end);
   read.iterate_upper_bound = &upper;
-  const uint64_t vector_bytes = c->info.dimension > 0 ? 12 + static_cast<uint64_t>(c->info.dimension) * sizeof(float) : 0;
+  const uint64_t vector_bytes = VectorBytesPerChunk(*c) + VectorIndexBytesPerChunk(*c);
   std::unique_ptr<rocksdb::Iterator> chunks(db_->NewIterator(read, cf(kChunks)));
   for (chunks->Seek(prefix); chunks->Valid(); chunks->Next()) {
     if (chunks->key().size() != 12) continue;
@@ -618,7 +634,7 @@ absl::Status MemoryStoreImpl::CheckTenantShare(const Collection& c, const std::s
   if (after <= limit) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrCat(
       field, ": not written: it takes ", stored_bytes, " bytes in the store and the tenant's documents hold ", held,
-      " of the ", limit, " it may store (max_stored_bytes_per_tenant); delete documents or collections to make room"));
+      " of the ", limit, " it may store (memory.max_stored_bytes_per_tenant); delete documents or collections to make room"));
 }
 
 absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const CollectionSpec& spec) {
@@ -660,11 +676,11 @@ absl::StatusOr<CollectionInfo> MemoryStoreImpl::CreateCollection(const Collectio
   if (Find(spec.tenant, spec.name).ok()) {
     return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
   }
-  if (const uint64_t limit = options_.max_collections_per_tenant;
-      limit > 0 && TenantCollections(spec.tenant).size() >= limit) {
-    return absl::ResourceExhaustedError(absl::StrCat("name: the tenant has ", limit,
-                                                     " collections, the most it may have (max_collections_per_tenant); "
-                                                     "delete one to make room"));
+  if (const uint64_t limit = options_.max_collections_per_tenant; limit > 0) {
+    if (const size_t held = TenantCollections(spec.tenant).size(); held >= limit) {
+      return absl::ResourceExhaustedError(absl::StrCat("name: the tenant has ", held, " collections and may have ", limit,
+                                                       " (memory.max_collections_per_tenant); delete one to make room"));
+    }
   }
   const uint32_t id = next_collection_id_;
   rocksdb::WriteBatch batch;
@@ -876,6 +892,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
       flat_vectors.insert(flat_vectors.end(), vectors[i].begin(), vectors[i].end());
     }
   }
+  stored_bytes += ids.size() * VectorIndexBytesPerChunk(*c);
   // The record holds its own size: what it is without that, and room for the number.
   const std::string doc_key = DocKey(c->id, result.document_id);
   meta.stored_bytes = stored_bytes + doc_key.size() + internal::DocumentRecord(meta).size() + 30;

@@ -46,8 +46,8 @@ struct RunOptions {
 // disk every tenant's documents and runs are on.
 struct MemoryLimits {
   // Bytes a tenant's documents may take in the store, counted as the records they were written
-  // as (chunk text, vectors, lexical postings; about 5 times the text with the shipped
-  // retrieval model), before compression. 0 (the default): 8 GiB when auth.tokens name two
+  // as (chunk text, vectors, lexical postings) and their vectors' copies in the index files,
+  // before compression. 0 (the default): 8 GiB when auth.tokens name two
   // tenants or more, no limit otherwise.
   uint64_t max_stored_bytes_per_tenant = 0;
   // Collections a tenant may have. 0 (the default): 1000 when auth.tokens name two tenants or

@@ -391,10 +391,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     }
     // A record too damaged to read (DATA_LOSS) can still be deleted: that is what its owner can
     // do with it.
-    absl::StatusOr<RunRecord> record = options_.store->Get(tenant, run_id);
-    if (!record.ok() && record.status().code() == absl::StatusCode::kNotFound) return record.status();
-    if (record.ok() && !IsTerminal(record->run().state())) {
-      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(record->run().state()),
+    absl::StatusOr<agentd::v1::RunState> state = options_.store->StateOf(tenant, run_id);
+    if (!state.ok() && state.status().code() == absl::StatusCode::kNotFound) return state.status();
+    if (state.ok() && !IsTerminal(*state)) {
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(*state),
                                                         "; cancel it first (only ended runs can be deleted)"));
     }
     absl::Status deleted = options_.store->Delete(tenant, run_id);

@@ -355,6 +355,13 @@ absl::StatusOr<RunListPage> RunStore::List(const RunListQuery& query) const {
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.snapshot();
   const std::string prefix = RunKey(query.tenant, "");
+  // Bounded to the tenant's keys: unbounded, a walk past the tenant's first run stepped over every
+  // deleted run of the tenant before it (DeleteRun leaves a marker until compaction), so one
+  // tenant deleting runs in a loop slowed every other tenant's ListRuns.
+  const std::string past_prefix = absl::StrCat(query.tenant, std::string(1, '\1'));
+  rocksdb::Slice lower(prefix), upper(past_prefix);
+  read.iterate_lower_bound = &lower;
+  read.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(read, state_->column_family("runs")));
   if (query.after_run_id.empty()) {
     // Past the tenant's last key: the prefix with its separator bumped.
@@ -427,8 +434,12 @@ absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& ru
                                                            size_t limit, size_t max_bytes) const {
   std::vector<RunEvent> events;
   size_t bytes = 0;
-  const std::string prefix = EventPrefix(run_id);
-  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("run_events")));
+  const std::string prefix = EventPrefix(run_id), past_prefix = absl::StrCat(run_id, std::string(1, '\1'));
+  // Bounded to the run's events, past which deleted runs' markers may lie (List above).
+  rocksdb::ReadOptions read;
+  rocksdb::Slice upper(past_prefix);
+  read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(read, state_->column_family("run_events")));
   for (it->Seek(EventKey(run_id, after_sequence + 1)); it->Valid() && it->key().starts_with(prefix) && events.size() < limit;
        it->Next()) {
     bytes += it->value().size();
@@ -443,6 +454,16 @@ absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& ru
   return events;
 }
 
+absl::StatusOr<agentd::v1::RunState> RunStore::StateOf(const std::string& tenant, const std::string& run_id) const {
+  std::string header;
+  rocksdb::Status found = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), RunKey(tenant, run_id), &header);
+  if (found.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
+  if (!found.ok()) return FromRocks(found, "read run");
+  absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
+  if (!parsed.ok()) return parsed.status();
+  return parsed->record.run().state();
+}
+
 absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_id) {
   const std::string key = RunKey(tenant, run_id);
   std::string header;
@@ -451,12 +472,14 @@ absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_
   if (!found.ok()) return FromRocks(found, "read run");
   // The run's idempotency key goes with it (a StartRun with that key starts a new run); a record
   // too damaged to read leaves its key, which StartRun then treats as unused.
-  absl::StatusOr<RunRecord> record = Get(tenant, run_id);
+  // The header names it (the run's steps and outputs, which may be large, are not read).
+  absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
   rocksdb::WriteBatch batch;
-  if (record.ok() && !record->idempotency_key().empty()) {
-    absl::StatusOr<std::optional<std::string>> keyed = FindByIdempotencyKey(tenant, record->idempotency_key());
+  if (parsed.ok() && !parsed->record.idempotency_key().empty()) {
+    const std::string& idempotency_key = parsed->record.idempotency_key();
+    absl::StatusOr<std::optional<std::string>> keyed = FindByIdempotencyKey(tenant, idempotency_key);
     if (keyed.ok() && keyed->has_value() && **keyed == run_id) {
-      batch.Delete(state_->column_family("run_keys"), RunKey(tenant, record->idempotency_key()));
+      batch.Delete(state_->column_family("run_keys"), RunKey(tenant, idempotency_key));
     }
   }
   // Events are keyed by the run id alone: the header found above says the id is this tenant's.
@@ -483,7 +506,12 @@ absl::StatusOr<std::map<std::string, uint64_t>> RunStore::CountByTenant() const 
 }
 
 absl::StatusOr<uint64_t> RunStore::LastSequence(const std::string& run_id) const {
-  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("run_events")));
+  // Bounded to the run's events: a run without any stepped back over earlier deleted runs' markers.
+  const std::string prefix = EventPrefix(run_id);
+  rocksdb::ReadOptions read;
+  rocksdb::Slice lower(prefix);
+  read.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(read, state_->column_family("run_events")));
   it->SeekForPrev(EventKey(run_id, ~uint64_t{0}));
   if (!it->status().ok()) return FromRocks(it->status(), "read events");
   if (!it->Valid() || !it->key().starts_with(EventPrefix(run_id))) return uint64_t{0};

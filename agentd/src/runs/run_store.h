@@ -112,6 +112,9 @@ class RunStore {
   // batch. NOT_FOUND when the tenant has no such run. Whether the run may go (it has ended) is
   // the caller's to decide.
   absl::Status Delete(const std::string& tenant, const std::string& run_id);
+  // The run's state from its header alone (its steps and outputs are not read). NOT_FOUND when
+  // the tenant has no such run; DATA_LOSS when the header cannot be read.
+  absl::StatusOr<agentd::v1::RunState> StateOf(const std::string& tenant, const std::string& run_id) const;
   // How many runs each tenant has stored (reads the keys of the run headers).
   absl::StatusOr<std::map<std::string, uint64_t>> CountByTenant() const;
 

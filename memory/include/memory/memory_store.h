@@ -56,8 +56,9 @@ struct MemoryStoreOptions {
   std::function<void(const absl::Status& status)> on_index_not_saved;
   // One tenant's share of the store, so that one tenant cannot fill the disk every tenant's data
   // lives on. Stored bytes are those of the records a tenant's documents were written as (chunk
-  // text, vectors, lexical postings, the document's record), before the database compresses
-  // them; an ingest that would take the tenant past the limit is RESOURCE_EXHAUSTED naming the
+  // text, vectors, lexical postings, the document's record) and of their vectors' copies in the
+  // FAISS index files, before the database compresses them (an approximation of the disk they
+  // take: the database's own overhead is not counted); an ingest that would take the tenant past the limit is RESOURCE_EXHAUSTED naming the
   // document, and nothing of that document is written (an update that makes a document smaller
   // is always let through). 0 (the default): no limit.
   uint64_t max_stored_bytes_per_tenant = 0;
