@@ -110,8 +110,28 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
-  if (PersonPronounAfterOpening(text) || OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text)) return 0.85;
+  if (PersonPronounAfterOpening(text) || ReadsWithItsPredecessor(text)) return 0.85;
   return 1.0;
+}
+
+bool StatesAFigureWithoutItsSubject(const std::string& text) {
+  constexpr size_t kMaxMeasureChars = 6;
+  static constexpr std::u32string_view kMeasures[] = {U"率", U"额", U"量", U"收入", U"利润", U"营收", U"规模",
+                                                      U"占比", U"人次", U"票价", U"市值", U"估值", U"票房"};
+  const DecodedText head = DecodeUtf8(std::string_view(text).substr(0, 3 * (kMaxMeasureChars + 2)));
+  const std::u32string cp(head.code_points.begin(), head.code_points.end());
+  size_t han = 0;
+  while (han < cp.size() && han <= kMaxMeasureChars && IsCjk(cp[han])) ++han;
+  if (han < 2 || han > kMaxMeasureChars) return false;
+  bool measure = false;
+  for (std::u32string_view word : kMeasures) measure = measure || std::u32string_view(cp).substr(0, han).ends_with(word);
+  size_t at = han;
+  if (at < cp.size() && cp[at] == U' ') ++at;
+  return measure && at < cp.size() && ((cp[at] >= U'0' && cp[at] <= U'9') || cp[at] == U'+' || cp[at] == U'-');
+}
+
+bool ReadsWithItsPredecessor(const std::string& text) {
+  return OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text) || StatesAFigureWithoutItsSubject(text);
 }
 
 bool OpensOnItsPredecessorsTime(const std::string& text) {

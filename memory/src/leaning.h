@@ -27,6 +27,16 @@ bool OpensOnItsPredecessorsTime(const std::string& text);
 // with it, it lacks nothing, as OpensOnItsPredecessorsTime.
 bool PointsBackAfterItsOpening(const std::string& text);
 
+// Whether a Chinese sentence opens on a measure and its figure, its subject left in the sentence
+// before: "票房市占率 1.17%、同比+0.25pct。" after "2023 年，上海电影实现票房收入 6.32 亿元…"
+// (whose share?), "归母净利润 79.21 亿元…". The measure is a few Han characters ending in a
+// measure's word (率, 额, 收入, 利润, 规模, 占比…) with a digit or a sign after it.
+bool StatesAFigureWithoutItsSubject(const std::string& text);
+
+// Whether a sentence is read after the one before it and with it: it opens on that sentence's
+// time, points back to it past its opening, or states a figure of its subject (the three above).
+bool ReadsWithItsPredecessor(const std::string& text);
+
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
 

@@ -400,14 +400,12 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       texts.push_back(sentences[i].text);
       context_terms[i] = title_terms[sentences[i].passage];
       asked_terms(sections[i], context_terms[i]);
-      // And so is the sentence before one that opens on its time or points back to it, which a
-      // writer quotes first:
+      // And so is the sentence before one that opens on its time, points back to it or states a
+      // figure of its subject (internal::ReadsWithItsPredecessor), which a writer quotes first:
       // "全年累计票房约425亿元…" answers "2024年国内电影全年票房是多少？" read after "2024年，国内电影
       // 产业降温明显。". (Not any leaning sentence's predecessor: "Before joining Harbor Robotics she
       // ran…" read with the CEO's name outranked the answers to the rest of the question.)
-      const bool read_after = internal::OpensOnItsPredecessorsTime(sentences[i].text) ||
-                              internal::PointsBackAfterItsOpening(sentences[i].text);
-      if (read_after && QuotedAfterPredecessor(sentences[i].text, previous[i])) {
+      if (internal::ReadsWithItsPredecessor(sentences[i].text) && QuotedAfterPredecessor(sentences[i].text, previous[i])) {
         asked_terms(previous[i], context_terms[i]);
         read_with[i] = &previous[i];
       }

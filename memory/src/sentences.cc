@@ -17,10 +17,13 @@ using internal::IsSpace;
 
 // Page furniture of research reports and web pages: a sentence holding one of these is not
 // report content.
-constexpr std::array<std::string_view, 27> kFurniture = {
+// The last line: the advertisement report-sharing sites stamp on the PDFs they pass on ("知识星球
+// 行业与管理资源", "专业知识社群：每月分享8000+份行业研究报告…", "微信扫码，长期有效", "进群福利").
+constexpr std::array<std::string_view, 31> kFurniture = {
     "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
     "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
-    "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved"};
+    "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved",
+    "知识星球", "专业知识社群", "扫码", "进群"};
 
 bool IsSentenceEnd(uint32_t cp) {
   return cp == 0x3002 || cp == 0xff01 || cp == 0xff1f || cp == 0xff1b || cp == '!' || cp == '?' || cp == ';';
@@ -619,6 +622,9 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       continue;
     }
     size_t piece = begin;
+    // Furniture whose clause a "；" ended goes on in the next piece ("专业知识社群：每月分享…
+    // 研究报告…；已成为投资、产业研究…工作助手。"): that piece is furniture too.
+    bool furniture_goes_on = false;
     for (size_t i = begin; i <= segment_end; ++i) {
       const bool at_end = i == segment_end;
       if (!at_end && !(IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end)))) continue;
@@ -628,6 +634,8 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         while (stop < segment_end && (IsSentenceEnd(cps[stop]) || IsCloser(cps[stop]) || cps[stop] == '.')) ++stop;
       }
       const bool whole_segment = piece == begin;
+      const bool continues_furniture = furniture_goes_on;
+      furniture_goes_on = false;
       bool dated_entry = false;
       size_t b = piece, e = stop;
       piece = stop;
@@ -660,7 +668,11 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       std::string text = text_of(b, e);
       // "**" left over from emphasis in the extracted text would render as stray markup; dot
       // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence.
-      if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos || IsFurniture(text) ||
+      if (continues_furniture || IsFurniture(text)) {
+        furniture_goes_on = text.ends_with("；") || text.ends_with(";");
+        continue;
+      }
+      if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos ||
           text.find("....") != std::string::npos || text.find("………") != std::string::npos ||
           !seen.insert(text).second) {
         continue;

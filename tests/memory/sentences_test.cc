@@ -737,6 +737,43 @@ TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPo
   EXPECT_EQ(internal::StandsAlone("公司表示，新模型将于明年推出。"), 1.0);
 }
 
+TEST(SentenceRankerTest, AFigureWithoutItsSubjectIsReadWithTheSentenceNamingIt) {
+  // "票房市占率 1.17%…" is Shanghai Film's share, named only in the sentence before: quoted
+  // alone under a heading on cinema chains it said nothing of whose share it was.
+  const std::vector<PassageInput> passages = {
+      {.text = "电影主业复苏态势明显。2023 年，上海电影实现票房收入 6.32 亿元、同比+129.71%。票房市占率 1.17%、同比+0.25pct。",
+       .starts_at_sentence = true},
+      {.text = "影院票房市占率普遍回升，行业集中度提高。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "上海电影的票房市占率是多少？", passages, {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  const RankedSentence* share = nullptr;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("票房市占率")) share = &s;
+  }
+  ASSERT_NE(share, nullptr);
+  EXPECT_TRUE(share->leans_on_context);
+  EXPECT_THAT(share->previous, ::testing::StartsWith("2023 年，上海电影实现票房收入"));
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("归母净利润 79.21 亿元、同比-30.5%。"));
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("营收1196亿元，同比+0.4%。"));
+  // A time or an estimate opening on a figure names no measure; nor does a subject with a verb.
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("截至 2024 年，公司拥有 50 家影院。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("预计 2025 年市场规模将达到 100 亿元。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("上海电影市场规模为 6.32 亿元。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("市场规模持续增长 10%。"));
+}
+
+TEST(SentencesTest, TheAdvertisementOfAReportSharingSiteIsFurniture) {
+  // Stamped on the PDFs such sites pass on, it was quoted as a finding under the report's title.
+  const std::string page =
+      "知识星球 行业与管理资源\n\n专业知识社群：每月分享8000+份行业研究报告、商业计划、市场研究、企业运营及咨询管理方案等，"
+      "涵盖科技、金融、教育、互联网等；已成为投资、产业研究、企业运营、价值传播等工作助手。\n\n微信扫码，行研无忧\n\n"
+      "1. 进群福利：进群即领万份行业研究、管理方案及其他学习资源，直接打包下载\n\n"
+      "端侧 AI 技术的快速发展将推动终端设备的智能化升级。";
+  EXPECT_THAT(Texts(SplitSentences(page, {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("端侧 AI 技术的快速发展将推动终端设备的智能化升级。"));
+}
+
 TEST(SentenceRankerTest, ASourcesQuestionIsNotOffered) {
   // It introduces what follows; quoted under "国产特效厅的发展", it stood in the key findings.
   const std::vector<PassageInput> passages = {
