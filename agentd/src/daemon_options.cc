@@ -76,6 +76,8 @@ absl::Status ReadRuns(const std::string& path, const Json& object, RunOptions* r
       status = ReadUnsigned(path, object, key, display, &runs->max_active_runs_per_tenant);
     } else if (key == "max_stored_runs_per_tenant") {
       status = ReadUnsigned(path, object, key, display, &runs->max_stored_runs_per_tenant);
+    } else if (key == "max_stored_bytes_per_tenant") {
+      status = ReadUnsigned(path, object, key, display, &runs->max_stored_bytes_per_tenant);
     } else {
       status = KeyError(path, display, "is not a known setting");
     }

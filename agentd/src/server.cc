@@ -234,6 +234,8 @@ class ServerImpl final : public Server {
     run_options.defaults.max_tool_calls = options_.runs.max_tool_calls;
     run_options.max_active_runs_per_tenant = static_cast<int>(options_.runs.max_active_runs_per_tenant);
     run_options.max_stored_runs_per_tenant = TenantShare(options_, options_.runs.max_stored_runs_per_tenant, 10000);
+    run_options.max_stored_bytes_per_tenant =
+        TenantShare(options_, options_.runs.max_stored_bytes_per_tenant, uint64_t{8} << 30);
     run_options.on_run_ended = [metrics](const std::string& state) { metrics->CountRunEnded(state); };
     run_options.on_step_ended = [metrics](double seconds, bool succeeded) { metrics->ObserveStep(seconds, succeeded); };
     memory::MemoryStore* memory = memory_store_.get();

@@ -578,4 +578,71 @@ TEST(ServiceEdgeTest, OneTenantsStoredDataIsBoundedAndTheOthersKeepTheirShare) {
   EXPECT_EQ(ingest(*acme, 99).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+// Runs are bounded in bytes too: one run may hold up to 64 MiB of step outputs, 16 MiB of
+// transcripts and 32 MiB of events an execution, so a count of runs alone let a tenant store
+// terabytes. runs.max_stored_bytes_per_tenant counts each run's record and events: a checkpoint
+// past it fails the run (what fitted is kept), a tenant past it starts no run until it deletes
+// some, and the other tenant's share is its own.
+TEST(ServiceEdgeTest, OneTenantsRunsAreBoundedInBytes) {
+  TempDir dir;
+  testing_support::WriteFile(
+      dir.Join("config.json"),
+      Json{{"auth", {{"tokens", {{{"token", "token-of-acme-0000001"}, {"tenant", "acme"}},
+                                 {{"token", "token-of-globex-00001"}, {"tenant", "globex"}}}}}},
+           {"runs", {{"max_stored_bytes_per_tenant", 2000000}}}}
+          .dump());
+  DaemonProcess daemon = StartDaemonOrThrow(dir.Join("data"), {"--config", dir.Join("config.json")});
+  auto acme = Connect(daemon, "token-of-acme-0000001");
+  auto globex = Connect(daemon, "token-of-globex-00001");
+  auto run = [](sdk::Client& client, const std::string& source) -> absl::StatusOr<agentd::v1::Run> {
+    StartRunRequest request;
+    request.set_plan("p");
+    request.set_plan_source(source);
+    absl::StatusOr<agentd::v1::Run> started = client.StartRun(request);
+    if (!started.ok()) return started.status();
+    for (int i = 0; i < 12000; ++i) {
+      absl::StatusOr<agentd::v1::Run> got = client.GetRun(started->run_id());
+      if (got.ok() && (got->state() == RUN_STATE_SUCCEEDED || got->state() == RUN_STATE_FAILED ||
+                       got->state() == RUN_STATE_CANCELLED)) {
+        return got;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return absl::DeadlineExceededError("the run did not end");
+  };
+  auto steps = [](int count) {
+    return "plan{name = \"p\", run = function(ctx)\n  for i = 1, " + std::to_string(count) +
+           " do ctx.step(\"s\" .. i, function() return string.rep(\"x\", 200000) end) end\n"
+           "  return {media_type = \"text/plain\", content = \"done\"}\nend}";
+  };
+  // Its events take it past the share: the run ends FAILED without its artifact.
+  absl::StatusOr<agentd::v1::Run> loud = run(*acme, R"(plan{name = "p", run = function(ctx)
+    for i = 1, 40 do ctx.warn(string.rep("w", 60000)) end
+    return {media_type = "text/plain", content = string.rep("r", 100000)}
+  end})");
+  ASSERT_TRUE(loud.ok()) << loud.status();
+  EXPECT_EQ(loud->state(), RUN_STATE_FAILED);
+  EXPECT_THAT(loud->error(), HasSubstr("runs.max_stored_bytes_per_tenant"));
+  absl::StatusOr<agentd::v1::Run> refused = run(*acme, steps(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("runs.max_stored_bytes_per_tenant"));
+  absl::StatusOr<agentd::v1::Run> theirs = run(*globex, steps(3));
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(theirs->state(), RUN_STATE_SUCCEEDED) << theirs->error();
+
+  // Room made: runs again, and one whose steps outgrow the share fails with the steps that fitted.
+  ASSERT_TRUE(acme->DeleteRun(loud->run_id()).ok());
+  absl::StatusOr<agentd::v1::Run> fits = run(*acme, steps(3));
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->state(), RUN_STATE_SUCCEEDED) << fits->error();
+  absl::StatusOr<agentd::v1::Run> grows = run(*acme, steps(20));
+  ASSERT_TRUE(grows.ok()) << grows.status();
+  EXPECT_EQ(grows->state(), RUN_STATE_FAILED);
+  EXPECT_THAT(grows->error(), HasSubstr("runs.max_stored_bytes_per_tenant"));
+  int succeeded = 0;
+  for (const Step& step : grows->steps()) succeeded += step.state() == STEP_STATE_SUCCEEDED;
+  EXPECT_GT(succeeded, 0);
+  EXPECT_LT(succeeded, 10);
+}
+
 }  // namespace

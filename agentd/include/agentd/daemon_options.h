@@ -40,6 +40,10 @@ struct RunOptions {
   // runs); a StartRun past it is RESOURCE_EXHAUSTED naming this setting. 0 (the default): 10000
   // when auth.tokens name two tenants or more, no limit otherwise.
   uint64_t max_stored_runs_per_tenant = 0;
+  // Bytes one tenant's stored runs may take (their records and events as serialised); a
+  // checkpoint past it fails its run, and StartRun past it is refused, naming this setting.
+  // 0 (the default): 8 GiB when auth.tokens name two tenants or more, no limit otherwise.
+  uint64_t max_stored_bytes_per_tenant = 0;
 };
 
 // One tenant's share of the memory store (config key "memory"), so that no tenant can fill the

@@ -60,6 +60,11 @@ struct ActiveRun {
   bool ended_event_stored = false;
   // Events this execution could not store since the last one it could; guarded by mutex.
   uint64_t events_not_stored = 0;
+  // What the run adds to its tenant's stored bytes (runs.max_stored_bytes_per_tenant): as of its
+  // last write, and of that its events'. From the stored record for a run read back; guarded by
+  // mutex.
+  uint64_t counted_bytes = 0;
+  uint64_t event_bytes = 0;
 };
 
 class RunJournal {

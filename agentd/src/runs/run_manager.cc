@@ -74,15 +74,17 @@ Run PublicView(const RunRecord& record, uint64_t last_sequence, bool include_tra
 
 
 
+constexpr char kStoredBytesSetting[] = "runs.max_stored_bytes_per_tenant";
+
 class RunManagerImpl final : public RunManager, public RunJournal {
  public:
   explicit RunManagerImpl(const RunManagerOptions& options) : options_(options) {}
   ~RunManagerImpl() override { Shutdown(); }
 
   absl::Status Init() {
-    absl::StatusOr<std::map<std::string, uint64_t>> stored = options_.store->CountByTenant();
+    absl::StatusOr<std::map<std::string, RunStore::TenantRuns>> stored = options_.store->CountByTenant();
     if (!stored.ok()) return stored.status();
-    stored_runs_ = std::move(*stored);
+    stored_ = std::move(*stored);
     absl::StatusOr<std::vector<RunRecord>> unfinished = options_.store->Unfinished();
     if (!unfinished.ok()) return unfinished.status();
     for (RunRecord& record : *unfinished) {
@@ -92,6 +94,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       run->last_sequence = *last;
       run->resumed = record.run().state() == agentd::v1::RUN_STATE_RUNNING;
       run->record = std::move(record);
+      run->counted_bytes = run->record.stored_bytes();
+      run->event_bytes = run->record.stored_event_bytes();
       if (run->record.unclean_starts() >= kMaxUncleanStarts) {
         const std::string error = absl::StrCat("the run crashed the daemon ", run->record.unclean_starts(),
                                                " times; it is not resumed again");
@@ -198,11 +202,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
     }
     if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) return ActiveRunLimitError(tenant);
-    if (const uint64_t most = options_.max_stored_runs_per_tenant; most > 0 && stored_runs_[tenant] >= most) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "tenant ", tenant, " has ", stored_runs_[tenant], " stored runs, the most it may keep (runs.max_stored_runs_per_tenant); "
-          "delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
-    }
+    if (absl::Status share = StoredShareLeft(tenant); !share.ok()) return share;
 
     auto run = std::make_shared<ActiveRun>();
     RunRecord& record = run->record;
@@ -225,9 +225,15 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     record.set_plan_source(source);
     record.set_plan_chunk_name(chunk_name);
     record.set_idempotency_key(request.idempotency_key());
+    record.set_stored_bytes(record.ByteSizeLong());
     absl::Status stored = options_.store->Put(&record, request.idempotency_key());
     if (!stored.ok()) return stored;
-    ++stored_runs_[tenant];
+    run->counted_bytes = record.stored_bytes();
+    {
+      std::lock_guard<std::mutex> lock(stored_mutex_);
+      ++stored_[tenant].runs;
+      stored_[tenant].bytes += run->counted_bytes;
+    }
     log::Info("run started", {{"run_id", r->run_id()}, {"tenant", tenant}, {"plan", r->plan()}});
     Run view = PublicView(record, 0, false);
     Enqueue(run);
@@ -355,6 +361,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     run->last_sequence = *last;
     run->resumed = true;
     run->record = std::move(*record);
+    run->counted_bytes = run->record.stored_bytes();
+    run->event_bytes = run->record.stored_event_bytes();
     Run* r = run->record.mutable_run();
     r->set_state(agentd::v1::RUN_STATE_PENDING);
     r->clear_error();
@@ -391,15 +399,22 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     }
     // A record too damaged to read (DATA_LOSS) can still be deleted: that is what its owner can
     // do with it.
-    absl::StatusOr<agentd::v1::RunState> state = options_.store->StateOf(tenant, run_id);
-    if (!state.ok() && state.status().code() == absl::StatusCode::kNotFound) return state.status();
-    if (state.ok() && !IsTerminal(*state)) {
-      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(*state),
+    absl::StatusOr<RunRecord> header = options_.store->ReadHeader(tenant, run_id);
+    if (!header.ok() && header.status().code() == absl::StatusCode::kNotFound) return header.status();
+    if (header.ok() && !IsTerminal(header->run().state())) {
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(header->run().state()),
                                                         "; cancel it first (only ended runs can be deleted)"));
     }
     absl::Status deleted = options_.store->Delete(tenant, run_id);
     if (!deleted.ok()) return deleted;
-    if (uint64_t& count = stored_runs_[tenant]; count > 0) --count;
+    {
+      // As CountByTenant counted it: its stored size, or its header's for a run from before.
+      const uint64_t bytes = !header.ok() ? 0 : header->stored_bytes() > 0 ? header->stored_bytes() : header->ByteSizeLong();
+      std::lock_guard<std::mutex> lock(stored_mutex_);
+      RunStore::TenantRuns& held = stored_[tenant];
+      held.runs -= std::min<uint64_t>(held.runs, 1);
+      held.bytes -= std::min(held.bytes, bytes);
+    }
     log::Info("run deleted", {{"run_id", run_id}, {"tenant", tenant}});
     // A stream following the run finds it gone.
     Notify(run_id);
@@ -497,6 +512,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     event.set_sequence(++run.last_sequence);
     event.set_run_id(run.record.run().run_id());
     *event.mutable_time() = TimeUtil::GetCurrentTime();
+    const uint64_t event_bytes = event.ByteSizeLong();
     absl::Status status = options_.store->AppendEvent(event);
     if (!status.ok()) {
       // A stream ends once it has delivered the run's last sequence number: one that was never
@@ -513,15 +529,68 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       log::Info("run events stored again", {{"run_id", event.run_id()}, {"dropped", run.events_not_stored}});
       run.events_not_stored = 0;
     }
+    // Counted, not refused: a run's events are bounded (kMaxRunEventBytes an execution), and a
+    // refused one would leave its followers without the run's steps.
+    run.event_bytes += event_bytes;
+    run.counted_bytes += event_bytes;
+    std::lock_guard<std::mutex> lock(stored_mutex_);
+    stored_[run.record.run().tenant()].bytes += event_bytes;
     return true;
   }
 
-  absl::Status Persist(ActiveRun& run) override {
-    *run.record.mutable_run()->mutable_updated_at() = TimeUtil::GetCurrentTime();
-    absl::Status stored = options_.store->Checkpoint(&run.record, run.changed_steps);
-    // Kept on failure: the next checkpoint writes them.
-    if (stored.ok()) run.changed_steps.clear();
+  absl::Status Persist(ActiveRun& run) override { return Store(run, /*within_share=*/true); }
+
+  // A checkpoint (the caller holds run.mutex). `within_share`: refused, nothing written, when the
+  // run would grow its tenant's stored bytes past max_stored_bytes_per_tenant; a run's last
+  // record, its outputs dropped (Finish), is stored regardless.
+  absl::Status Store(ActiveRun& run, bool within_share) {
+    RunRecord& record = run.record;
+    *record.mutable_run()->mutable_updated_at() = TimeUtil::GetCurrentTime();
+    record.set_stored_event_bytes(run.event_bytes);
+    record.set_stored_bytes(0);
+    // Its own field is a few bytes of it.
+    const uint64_t bytes = record.ByteSizeLong() + run.event_bytes + 10;
+    record.set_stored_bytes(bytes);
+    const std::string& tenant = record.run().tenant();
+    if (const uint64_t most = options_.max_stored_bytes_per_tenant; within_share && most > 0 && bytes > run.counted_bytes) {
+      std::lock_guard<std::mutex> lock(stored_mutex_);
+      const uint64_t held = stored_[tenant].bytes;
+      if (held - std::min(held, run.counted_bytes) + bytes > most) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the run would take ", bytes, " bytes and tenant ", tenant, "'s runs hold ", held, " of the ", most,
+            " they may (", kStoredBytesSetting, "); delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
+      }
+    }
+    absl::Status stored = options_.store->Checkpoint(&record, run.changed_steps);
+    if (!stored.ok()) return stored;  // the changed steps are kept: the next checkpoint writes them
+    run.changed_steps.clear();
+    std::lock_guard<std::mutex> lock(stored_mutex_);
+    uint64_t& held = stored_[tenant].bytes;
+    held = held - std::min(held, run.counted_bytes) + bytes;
+    run.counted_bytes = bytes;
     return stored;
+  }
+
+  static bool OverStoredShare(const absl::Status& status) {
+    return status.code() == absl::StatusCode::kResourceExhausted &&
+           absl::StrContains(status.message(), kStoredBytesSetting);
+  }
+
+  // OK, or RESOURCE_EXHAUSTED naming the share of stored runs the tenant has used up.
+  absl::Status StoredShareLeft(const std::string& tenant) {
+    std::lock_guard<std::mutex> lock(stored_mutex_);
+    const RunStore::TenantRuns& held = stored_[tenant];
+    if (const uint64_t most = options_.max_stored_runs_per_tenant; most > 0 && held.runs >= most) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant ", tenant, " has ", held.runs, " stored runs, the most it may keep (runs.max_stored_runs_per_tenant); "
+          "delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
+    }
+    if (const uint64_t most = options_.max_stored_bytes_per_tenant; most > 0 && held.bytes >= most) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant ", tenant, "'s runs hold ", held.bytes, " bytes, the most they may (", kStoredBytesSetting,
+          "); delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
+    }
+    return absl::OkStatus();
   }
 
   void Notify(const std::string& run_id) override {
@@ -655,8 +724,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     r->set_state(state);
     r->set_error(ValidUtf8(error));
     *r->mutable_finished_at() = TimeUtil::GetCurrentTime();
-    absl::Status stored = Persist(run);
-    if (RunStore::IsValueTooLarge(stored)) {
+    // Only a success, which adds the artifact, is held to the tenant's share: a failure or a
+    // cancel adds its reason, and is stored whatever the share.
+    absl::Status stored = Store(run, /*within_share=*/state == agentd::v1::RUN_STATE_SUCCEEDED);
+    if (RunStore::IsValueTooLarge(stored) || OverStoredShare(stored)) {
       // The store refused a part too large to keep (and wrote nothing): left so, the run would
       // stay RUNNING at its last checkpoint and be resumed into the same refusal. What never
       // reached the store — the changed steps' outputs and transcripts, the artifact — is
@@ -677,7 +748,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       r->set_state(agentd::v1::RUN_STATE_FAILED);
       r->set_error(state == agentd::v1::RUN_STATE_FAILED && !error.empty() ? absl::StrCat(ValidUtf8(error), "; ", why) : why);
       state = agentd::v1::RUN_STATE_FAILED;
-      stored = Persist(run);
+      stored = Store(run, /*within_share=*/false);
     }
     if (!stored.ok()) {
       log::Error("run state not stored; it is kept until the store can write again",
@@ -714,7 +785,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       {
         std::lock_guard<std::mutex> lock(run->mutex);
         if (!run->unsaved) continue;
-        absl::Status stored = Persist(*run);
+        absl::Status stored = Store(*run, /*within_share=*/false);
         if (!stored.ok()) return;
         run->unsaved = false;
         run->unsaved_error = absl::OkStatus();
@@ -826,8 +897,11 @@ class RunManagerImpl final : public RunManager, public RunJournal {
 
   RunManagerOptions options_;
   std::mutex start_mutex_;
-  // Runs each tenant has stored (max_stored_runs_per_tenant); guarded by start_mutex_.
-  std::map<std::string, uint64_t> stored_runs_;
+  // What each tenant has stored (max_stored_runs_per_tenant, max_stored_bytes_per_tenant).
+  // Runs are added and removed under start_mutex_ as well, so a check there holds until the
+  // insert; bytes change at every checkpoint and event.
+  std::mutex stored_mutex_;
+  std::map<std::string, RunStore::TenantRuns> stored_;
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<ActiveRun>> queue_;

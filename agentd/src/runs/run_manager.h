@@ -60,6 +60,11 @@ struct RunManagerOptions {
   // Runs one tenant may keep stored, ended ones included; StartRun beyond it is
   // RESOURCE_EXHAUSTED until the tenant deletes some. 0 (the default): no limit.
   uint64_t max_stored_runs_per_tenant = 0;
+  // Bytes one tenant's stored runs may take (records and events, as serialised); a checkpoint
+  // that would pass it fails its run (RESOURCE_EXHAUSTED naming the setting: the run ends FAILED
+  // without the outputs that did not fit), and StartRun past it is refused. 0 (the default): no
+  // limit.
+  uint64_t max_stored_bytes_per_tenant = 0;
   // Observers for the daemon's metrics (optional): a run reaching its final state ("SUCCEEDED",
   // "FAILED", "CANCELLED"), and a step ending, with its duration in seconds and whether it
   // succeeded.

@@ -454,14 +454,18 @@ absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& ru
   return events;
 }
 
-absl::StatusOr<agentd::v1::RunState> RunStore::StateOf(const std::string& tenant, const std::string& run_id) const {
+absl::StatusOr<RunRecord> RunStore::ReadHeader(const std::string& tenant, const std::string& run_id) const {
   std::string header;
   rocksdb::Status found = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), RunKey(tenant, run_id), &header);
   if (found.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
   if (!found.ok()) return FromRocks(found, "read run");
   absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
   if (!parsed.ok()) return parsed.status();
-  return parsed->record.run().state();
+  // A format-1 record is whole: its header is the record less what a format-2 header leaves out.
+  parsed->record.mutable_run()->clear_steps();
+  parsed->record.mutable_run()->clear_inputs_json();
+  parsed->record.clear_plan_source();
+  return std::move(parsed->record);
 }
 
 absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_id) {
@@ -492,14 +496,19 @@ absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_
   return state_->Write(&batch, "run store: delete run");
 }
 
-absl::StatusOr<std::map<std::string, uint64_t>> RunStore::CountByTenant() const {
-  std::map<std::string, uint64_t> counts;
+absl::StatusOr<std::map<std::string, RunStore::TenantRuns>> RunStore::CountByTenant() const {
+  std::map<std::string, TenantRuns> counts;
   std::unique_ptr<rocksdb::Iterator> it(state_->db()->NewIterator(rocksdb::ReadOptions(), state_->column_family("runs")));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice key = it->key();
     const void* end = std::memchr(key.data(), '\0', key.size());
     if (end == nullptr) continue;
-    ++counts[std::string(key.data(), static_cast<const char*>(end) - key.data())];
+    TenantRuns& tenant = counts[std::string(key.data(), static_cast<const char*>(end) - key.data())];
+    ++tenant.runs;
+    // A header that cannot be read counts what it holds.
+    const char* id = static_cast<const char*>(end) + 1;
+    absl::StatusOr<Header> header = ParseHeader(it->value(), std::string(id, key.data() + key.size() - id));
+    tenant.bytes += header.ok() && header->record.stored_bytes() > 0 ? header->record.stored_bytes() : it->value().size();
   }
   if (!it->status().ok()) return FromRocks(it->status(), "count runs");
   return counts;

@@ -112,11 +112,17 @@ class RunStore {
   // batch. NOT_FOUND when the tenant has no such run. Whether the run may go (it has ended) is
   // the caller's to decide.
   absl::Status Delete(const std::string& tenant, const std::string& run_id);
-  // The run's state from its header alone (its steps and outputs are not read). NOT_FOUND when
-  // the tenant has no such run; DATA_LOSS when the header cannot be read.
-  absl::StatusOr<agentd::v1::RunState> StateOf(const std::string& tenant, const std::string& run_id) const;
-  // How many runs each tenant has stored (reads the keys of the run headers).
-  absl::StatusOr<std::map<std::string, uint64_t>> CountByTenant() const;
+  // The run's header alone: the record without its steps, inputs and plan source (which may be
+  // large and are not read). NOT_FOUND when the tenant has no such run; DATA_LOSS when the
+  // header cannot be read.
+  absl::StatusOr<agentd::internal::RunRecord> ReadHeader(const std::string& tenant, const std::string& run_id) const;
+  // What each tenant has stored: its runs and their bytes (RunRecord.stored_bytes), from the run
+  // headers.
+  struct TenantRuns {
+    uint64_t runs = 0;
+    uint64_t bytes = 0;
+  };
+  absl::StatusOr<std::map<std::string, TenantRuns>> CountByTenant() const;
 
   // RESOURCE_EXHAUSTED (nothing written) for an event past max_value_bytes.
   absl::Status AppendEvent(const agentd::v1::RunEvent& event);
