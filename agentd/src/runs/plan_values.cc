@@ -30,8 +30,6 @@ std::string ValidUtf8(std::string_view text) {
 
 std::string DumpJson(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-namespace {
-
 void BoundText(std::string* text) {
   if (text->size() <= kMaxEventTextBytes) return;
   size_t cut = kMaxEventTextBytes;
@@ -40,6 +38,8 @@ void BoundText(std::string* text) {
   text->resize(cut);
   absl::StrAppend(text, "\xE2\x80\xA6 (", dropped, " more bytes)");  // "…"
 }
+
+namespace {
 
 void BoundJson(std::string* json) {
   if (json->size() <= kMaxEventTextBytes) return;

@@ -51,6 +51,11 @@ bool IsBoundedEvent(const agentd::v1::RunEvent& event);
 // bound, and far more than search hits and section drafts (what the report plan's steps return).
 inline constexpr size_t kMaxStepOutputBytes = 64 << 20;
 
+// Cuts a text past kMaxEventTextBytes at a character boundary, followed by "… (N more
+// bytes)". Also the errors a run's record keeps: a plan's error() of 30 MB was stored whole
+// (past the tenant's share of stored runs, and past what a client reads in one GetRun).
+void BoundText(std::string* text);
+
 // Cuts the event's texts past kMaxEventTextBytes: free text at a character boundary, followed
 // by "… (N more bytes)"; JSON (tool arguments and results) becomes {"clipped_bytes": N}, which
 // is still JSON.

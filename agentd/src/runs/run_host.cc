@@ -165,6 +165,7 @@ void RunHost::StepFailed(const std::string& name, const std::string& error) {
     if (step == nullptr) return;
     step->set_state(agentd::v1::STEP_STATE_FAILED);
     step->set_error(ValidUtf8(error));
+    BoundText(step->mutable_error());
     *step->mutable_finished_at() = TimeUtil::GetCurrentTime();
     ReportStepEnded(*step, false);
     absl::Status stored = journal_->Persist(*run_);

@@ -94,7 +94,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       run->last_sequence = *last;
       run->resumed = record.run().state() == agentd::v1::RUN_STATE_RUNNING;
       run->record = std::move(record);
-      run->counted_bytes = run->record.stored_bytes();
+      run->counted_bytes = CountedBytes(run->record);
       run->event_bytes = run->record.stored_event_bytes();
       if (run->record.unclean_starts() >= kMaxUncleanStarts) {
         const std::string error = absl::StrCat("the run crashed the daemon ", run->record.unclean_starts(),
@@ -202,7 +202,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
     }
     if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) return ActiveRunLimitError(tenant);
-    if (absl::Status share = StoredShareLeft(tenant); !share.ok()) return share;
+    if (absl::Status share = StoredShareLeft(tenant, /*new_run=*/true); !share.ok()) return share;
 
     auto run = std::make_shared<ActiveRun>();
     RunRecord& record = run->record;
@@ -355,13 +355,16 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     if (ActiveRunsOf(tenant) >= options_.max_active_runs_per_tenant) {
       return ActiveRunLimitError(tenant);
     }
+    // And it writes again: a tenant past its share of stored bytes resumes nothing until it
+    // deletes runs (each resume of a run that fails loudly added its events and error).
+    if (absl::Status share = StoredShareLeft(tenant, /*new_run=*/false); !share.ok()) return share;
     auto run = std::make_shared<ActiveRun>();
     absl::StatusOr<uint64_t> last = options_.store->LastSequence(run_id);
     if (!last.ok()) return last.status();
     run->last_sequence = *last;
     run->resumed = true;
     run->record = std::move(*record);
-    run->counted_bytes = run->record.stored_bytes();
+    run->counted_bytes = CountedBytes(run->record);
     run->event_bytes = run->record.stored_event_bytes();
     Run* r = run->record.mutable_run();
     r->set_state(agentd::v1::RUN_STATE_PENDING);
@@ -408,8 +411,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     absl::Status deleted = options_.store->Delete(tenant, run_id);
     if (!deleted.ok()) return deleted;
     {
-      // As CountByTenant counted it: its stored size, or its header's for a run from before.
-      const uint64_t bytes = !header.ok() ? 0 : header->stored_bytes() > 0 ? header->stored_bytes() : header->ByteSizeLong();
+      // As CountByTenant counted it (a header that cannot be read: nothing is known of it).
+      const uint64_t bytes = header.ok() ? header->stored_bytes() : 0;
       std::lock_guard<std::mutex> lock(stored_mutex_);
       RunStore::TenantRuns& held = stored_[tenant];
       held.runs -= std::min<uint64_t>(held.runs, 1);
@@ -530,11 +533,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       run.events_not_stored = 0;
     }
     // Counted, not refused: a run's events are bounded (kMaxRunEventBytes an execution), and a
-    // refused one would leave its followers without the run's steps.
+    // refused one would leave its followers without the run's steps. They reach the tenant's
+    // count with the next checkpoint, as they reach the stored header: what DeleteRun takes
+    // off is what was added.
     run.event_bytes += event_bytes;
-    run.counted_bytes += event_bytes;
-    std::lock_guard<std::mutex> lock(stored_mutex_);
-    stored_[run.record.run().tenant()].bytes += event_bytes;
     return true;
   }
 
@@ -552,21 +554,28 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     const uint64_t bytes = record.ByteSizeLong() + run.event_bytes + 10;
     record.set_stored_bytes(bytes);
     const std::string& tenant = record.run().tenant();
-    if (const uint64_t most = options_.max_stored_bytes_per_tenant; within_share && most > 0 && bytes > run.counted_bytes) {
+    const uint64_t before = run.counted_bytes;
+    {
+      // Checked and taken under one lock, before the write, so that two runs of the tenant
+      // checkpointing at once cannot both pass; given back if the write fails.
       std::lock_guard<std::mutex> lock(stored_mutex_);
-      const uint64_t held = stored_[tenant].bytes;
-      if (held - std::min(held, run.counted_bytes) + bytes > most) {
+      uint64_t& held = stored_[tenant].bytes;
+      const uint64_t most = options_.max_stored_bytes_per_tenant;
+      if (within_share && most > 0 && bytes > before && held - std::min(held, before) + bytes > most) {
         return absl::ResourceExhaustedError(absl::StrCat(
             "the run would take ", bytes, " bytes and tenant ", tenant, "'s runs hold ", held, " of the ", most,
             " they may (", kStoredBytesSetting, "); delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
       }
+      held = held - std::min(held, before) + bytes;
     }
     absl::Status stored = options_.store->Checkpoint(&record, run.changed_steps);
-    if (!stored.ok()) return stored;  // the changed steps are kept: the next checkpoint writes them
+    if (!stored.ok()) {
+      std::lock_guard<std::mutex> lock(stored_mutex_);
+      uint64_t& held = stored_[tenant].bytes;
+      held = held - std::min(held, bytes) + before;
+      return stored;  // the changed steps are kept: the next checkpoint writes them
+    }
     run.changed_steps.clear();
-    std::lock_guard<std::mutex> lock(stored_mutex_);
-    uint64_t& held = stored_[tenant].bytes;
-    held = held - std::min(held, run.counted_bytes) + bytes;
     run.counted_bytes = bytes;
     return stored;
   }
@@ -576,11 +585,20 @@ class RunManagerImpl final : public RunManager, public RunJournal {
            absl::StrContains(status.message(), kStoredBytesSetting);
   }
 
-  // OK, or RESOURCE_EXHAUSTED naming the share of stored runs the tenant has used up.
-  absl::Status StoredShareLeft(const std::string& tenant) {
+  // What a stored run read back adds to its tenant's count: its stored size, or for a run stored
+  // before sizes were kept, its header's (as RunStore::CountByTenant counted it at start).
+  uint64_t CountedBytes(const RunRecord& record) const {
+    if (record.stored_bytes() > 0) return record.stored_bytes();
+    absl::StatusOr<RunRecord> header = options_.store->ReadHeader(record.run().tenant(), record.run().run_id());
+    return header.ok() ? header->stored_bytes() : 0;
+  }
+
+  // OK, or RESOURCE_EXHAUSTED naming the share of stored runs the tenant has used up: its runs
+  // (for a new run) or their bytes.
+  absl::Status StoredShareLeft(const std::string& tenant, bool new_run) {
     std::lock_guard<std::mutex> lock(stored_mutex_);
     const RunStore::TenantRuns& held = stored_[tenant];
-    if (const uint64_t most = options_.max_stored_runs_per_tenant; most > 0 && held.runs >= most) {
+    if (const uint64_t most = options_.max_stored_runs_per_tenant; new_run && most > 0 && held.runs >= most) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "tenant ", tenant, " has ", held.runs, " stored runs, the most it may keep (runs.max_stored_runs_per_tenant); "
           "delete ended runs it no longer needs (DeleteRun, agentctl runs delete)"));
@@ -723,10 +741,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     Run* r = run.record.mutable_run();
     r->set_state(state);
     r->set_error(ValidUtf8(error));
+    BoundText(r->mutable_error());
     *r->mutable_finished_at() = TimeUtil::GetCurrentTime();
-    // Only a success, which adds the artifact, is held to the tenant's share: a failure or a
-    // cancel adds its reason, and is stored whatever the share.
-    absl::Status stored = Store(run, /*within_share=*/state == agentd::v1::RUN_STATE_SUCCEEDED);
+    absl::Status stored = Persist(run);
     if (RunStore::IsValueTooLarge(stored) || OverStoredShare(stored)) {
       // The store refused a part too large to keep (and wrote nothing): left so, the run would
       // stay RUNNING at its last checkpoint and be resumed into the same refusal. What never
@@ -746,7 +763,7 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       }
       r->clear_artifact();
       r->set_state(agentd::v1::RUN_STATE_FAILED);
-      r->set_error(state == agentd::v1::RUN_STATE_FAILED && !error.empty() ? absl::StrCat(ValidUtf8(error), "; ", why) : why);
+      r->set_error(state == agentd::v1::RUN_STATE_FAILED && !error.empty() ? absl::StrCat(r->error(), "; ", why) : why);
       state = agentd::v1::RUN_STATE_FAILED;
       stored = Store(run, /*within_share=*/false);
     }
@@ -809,7 +826,9 @@ class RunManagerImpl final : public RunManager, public RunJournal {
       if (run->cancelled || IsTerminal(run->record.run().state())) return;
       run->record.mutable_run()->set_state(agentd::v1::RUN_STATE_RUNNING);
       run->record.set_unclean_starts(run->record.unclean_starts() + 1);
-      absl::Status stored = Persist(*run);
+      // Whatever the tenant's share: the count of unclean starts guards against a run that
+      // crashes the daemon, and the record grows by a few bytes at most.
+      absl::Status stored = Store(*run, /*within_share=*/false);
       if (!stored.ok()) log::Error("run state not stored", {{"run_id", run_id}, {"error", stored.ToString()}});
       RunEvent event;
       event.mutable_run_started()->set_plan(run->record.run().plan());
@@ -850,8 +869,8 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     run->record.set_elapsed_seconds(run->record.elapsed_seconds() +
                                     std::chrono::duration<double>(Clock::now() - started).count());
     if (run->interrupted) {
-      // Left RUNNING: the next daemon resumes it.
-      absl::Status stored = Persist(*run);
+      // Left RUNNING: the next daemon resumes it (its time spent kept whatever the share).
+      absl::Status stored = Store(*run, /*within_share=*/false);
       if (!stored.ok()) log::Error("run state not stored", {{"run_id", run_id}, {"error", stored.ToString()}});
       log::Info("run interrupted by shutdown", {{"run_id", run_id}});
       return;

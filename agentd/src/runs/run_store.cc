@@ -117,6 +117,13 @@ struct Header {
   uint32_t step_count = 0;
 };
 
+// A run stored before its size was kept (RunRecord.stored_bytes 0) counts as its header's stored
+// bytes, wherever it is read, so that what the tenant's count added at start is what a resume
+// or a DeleteRun takes off.
+void CountAtLeastItsHeader(RunRecord* record, size_t header_bytes) {
+  if (record->stored_bytes() == 0) record->set_stored_bytes(header_bytes);
+}
+
 absl::StatusOr<Header> ParseHeader(const rocksdb::Slice& value, const std::string& run_id) {
   Header header;
   if (!HasMagic(value)) {
@@ -461,6 +468,7 @@ absl::StatusOr<RunRecord> RunStore::ReadHeader(const std::string& tenant, const 
   if (!found.ok()) return FromRocks(found, "read run");
   absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
   if (!parsed.ok()) return parsed.status();
+  CountAtLeastItsHeader(&parsed->record, header.size());
   // A format-1 record is whole: its header is the record less what a format-2 header leaves out.
   parsed->record.mutable_run()->clear_steps();
   parsed->record.mutable_run()->clear_inputs_json();
@@ -508,7 +516,8 @@ absl::StatusOr<std::map<std::string, RunStore::TenantRuns>> RunStore::CountByTen
     // A header that cannot be read counts what it holds.
     const char* id = static_cast<const char*>(end) + 1;
     absl::StatusOr<Header> header = ParseHeader(it->value(), std::string(id, key.data() + key.size() - id));
-    tenant.bytes += header.ok() && header->record.stored_bytes() > 0 ? header->record.stored_bytes() : it->value().size();
+    if (header.ok()) CountAtLeastItsHeader(&header->record, it->value().size());
+    tenant.bytes += header.ok() ? header->record.stored_bytes() : it->value().size();
   }
   if (!it->status().ok()) return FromRocks(it->status(), "count runs");
   return counts;
