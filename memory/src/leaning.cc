@@ -130,8 +130,22 @@ bool StatesAFigureWithoutItsSubject(const std::string& text) {
   return measure && at < cp.size() && ((cp[at] >= U'0' && cp[at] <= U'9') || cp[at] == U'+' || cp[at] == U'-');
 }
 
+bool NamesWhatCameBefore(const std::string& text) {
+  static constexpr std::string_view kDemonstratives[] = {"这一", "这种", "这些", "上述", "前述", "此类"};
+  std::string_view clause(text);
+  for (std::string_view comma : {std::string_view("，"), std::string_view(","), std::string_view("；")}) {
+    clause = clause.substr(0, clause.find(comma));
+  }
+  for (std::string_view d : kDemonstratives) {
+    const size_t at = clause.find(d);
+    if (at != std::string_view::npos && at > 0) return true;
+  }
+  return false;
+}
+
 bool ReadsWithItsPredecessor(const std::string& text) {
-  return OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text) || StatesAFigureWithoutItsSubject(text);
+  return OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text) || StatesAFigureWithoutItsSubject(text) ||
+         NamesWhatCameBefore(text);
 }
 
 bool OpensOnItsPredecessorsTime(const std::string& text) {

@@ -33,8 +33,15 @@ bool PointsBackAfterItsOpening(const std::string& text);
 // measure's word (率, 额, 收入, 利润, 规模, 占比…) with a digit or a sign after it.
 bool StatesAFigureWithoutItsSubject(const std::string& text);
 
+// Whether a Chinese sentence's first clause names what came before it by a demonstrative past
+// its opening ("OpenAI、字节、阿里等 AI 大模型这两年的价格符合这一基本趋势（图表 4）。" — which
+// trend? the sentence before states it). One later in the sentence may name what the sentence
+// itself said first ("…推出了 X 模型，这一模型…"), so only the first clause counts.
+bool NamesWhatCameBefore(const std::string& text);
+
 // Whether a sentence is read after the one before it and with it: it opens on that sentence's
-// time, points back to it past its opening, or states a figure of its subject (the three above).
+// time, points back to it past its opening or in its first clause, or states a figure of its
+// subject (the four above).
 bool ReadsWithItsPredecessor(const std::string& text);
 
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").

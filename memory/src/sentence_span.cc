@@ -131,6 +131,21 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
       break;
     }
   }
+  // A span that ends with one side ("有业内人士向记者表示，这一方面是因为…导致特效厅需求受到冲击；"; a
+  // chunk cut right after it) takes the other ("另一方面，影院需要考量…") in too, when it follows in
+  // the same paragraph within reach: quoted alone, the first promised a second half the report
+  // never gave.
+  for (size_t i = 0; i + 1 < sentences.sentences.size(); ++i) {
+    const PassageSentence& s = sentences.sentences[i];
+    const PassageSentence& after = sentences.sentences[i + 1];
+    const uint64_t s_end = window_start + s.end, after_end = window_start + after.end;
+    if (s_end > span.end || !blank(s_end, span.end) || window_start + after.start < span.end) continue;
+    if (OneSideAnnouncesTheOther(s.text, after.text) && InSameParagraph(s, after) &&
+        after_end - span.end <= options.max_widening) {
+      span.end = after_end;
+    }
+    break;
+  }
   // A chunk cut after a table's row leaves the rows that follow it (a total row set apart on the
   // page) to the next chunk, where they are no table: they come along.
   if (span.end == end && start < end) span.end = TableEnd(window, decoded, window_start, end, options.max_widening);

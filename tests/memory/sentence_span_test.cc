@@ -107,6 +107,20 @@ TEST(SentenceSpanTest, AnEdgeAtASentenceBoundaryStaysAndAFarOneIsLeft) {
   EXPECT_FALSE(span.starts_sentence);
 }
 
+TEST(SentenceSpanTest, AChunkEndingWithOneSideTakesTheOther) {
+  // Cut right after "这一方面是因为…；", the chunk promised a second half its quote never gave.
+  const std::string window =
+      "相较于整体票房，特效厅去年的票房也整体下降23.4%。有业内人士向记者表示，这一方面是因为好莱坞巨制等头部视效影片匮乏，"
+      "导致特效厅需求受到冲击；另一方面，影院需要考量特效厅的投入产出比。\n\n另一个值得关注的趋势是国产品牌。";
+  const uint64_t other = Find(window, "另一方面");
+  SentenceSpan span = WidenToSentences(window, 0, true, 0, other);
+  EXPECT_EQ(span.end, Find(window, "\n\n"));
+  // A chunk ending at a sentence that promises nothing stays where it is.
+  const uint64_t second = Find(window, "有业内人士");
+  span = WidenToSentences(window, 0, true, 0, second);
+  EXPECT_EQ(span.end, second);
+}
+
 TEST(SentenceSpanTest, AChunkThatOpensWithAMarkdownHeadingStartsAUnit) {
   // The chunker cuts before each heading: such a chunk's first piece is the heading, whole.
   const std::string window = "Lower prices changed project economics.\n\n## Prices\n\nThe average pack price dropped to $97.";

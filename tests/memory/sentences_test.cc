@@ -763,6 +763,27 @@ TEST(SentenceRankerTest, AFigureWithoutItsSubjectIsReadWithTheSentenceNamingIt) 
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("市场规模持续增长 10%。"));
 }
 
+TEST(SentenceRankerTest, ASentenceNamingWhatCameBeforeIsReadWithIt) {
+  // "…符合这一基本趋势" — which trend? The judgement before it states it; quoted alone, the prices
+  // opened the key findings on a trend the report never named.
+  const std::vector<PassageInput> passages = {
+      {.text = "我们有一个基本判断，即 AI 大模型厂商作为供应端推动 AI 大模型的成本下降。"
+               "OpenAI、字节、阿里等 AI 大模型这两年的价格符合这一基本趋势（图表 4）。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "AI 大模型的价格", passages, {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  const RankedSentence* prices = nullptr;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("OpenAI")) prices = &s;
+  }
+  ASSERT_NE(prices, nullptr);
+  EXPECT_THAT(prices->previous, ::testing::StartsWith("我们有一个基本判断"));
+  // In its first clause only: later, a demonstrative may name what the sentence said first.
+  EXPECT_FALSE(internal::NamesWhatCameBefore("公司推出了新模型，这一模型在多项测试中领先。"));
+  EXPECT_TRUE(internal::NamesWhatCameBefore("DeepSeek 的这一突破为行业带来了新的思路。"));
+}
+
 TEST(SentencesTest, TheAdvertisementOfAReportSharingSiteIsFurniture) {
   // Stamped on the PDFs such sites pass on, it was quoted as a finding under the report's title.
   const std::string page =
