@@ -830,11 +830,23 @@ local function extractive(ctx, inputs, c, outline)
     end
     -- A table row that covers most of the question (a figure no sentence states) is quoted with
     -- its header, with the other good rows of the same table.
+    -- A row most of whose values are blanks or dashes says next to nothing: "| Architecture | - | - |
+    -- MoE | - | - | MoE |" was quoted alone, under the benchmark table's caption, for a question on
+    -- DeepSeek's open-source strategy.
+    local function informative(r)
+      local told, values = 0, 0
+      for k = 2, #r.cells do
+        values = values + 1
+        local cell = r.cells[k]:gsub("%s", "")
+        if cell ~= "" and cell ~= "-" and cell ~= "—" and cell ~= "–" and cell:upper() ~= "N/A" then told = told + 1 end
+      end
+      return values > 0 and told * 2 >= values
+    end
     local rows = {}
     local best = found.rows[1]
     if best ~= nil and best.coverage >= 0.6 then
       for _, r in ipairs(found.rows) do
-        if r.passage == best.passage and table.concat(r.header, "\t") == table.concat(best.header, "\t") then
+        if r.passage == best.passage and table.concat(r.header, "\t") == table.concat(best.header, "\t") and informative(r) then
           rows[#rows + 1] = r
         end
       end

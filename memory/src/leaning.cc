@@ -131,21 +131,49 @@ bool StatesAFigureWithoutItsSubject(const std::string& text) {
 }
 
 bool NamesWhatCameBefore(const std::string& text) {
-  static constexpr std::string_view kDemonstratives[] = {"这一", "这种", "这些", "上述", "前述", "此类"};
+  // And "另一个" / "另外一个", which presuppose the first one ("CINITY 系统的另外一个核心优势是高帧率。").
+  static constexpr std::string_view kDemonstratives[] = {"这一", "这种", "这些", "上述", "前述", "此类", "该类",
+                                                         "另一个", "另外一个"};
   std::string_view clause(text);
   for (std::string_view comma : {std::string_view("，"), std::string_view(","), std::string_view("；")}) {
     clause = clause.substr(0, clause.find(comma));
   }
   for (std::string_view d : kDemonstratives) {
     const size_t at = clause.find(d);
-    if (at != std::string_view::npos && at > 0) return true;
+    if (at != std::string_view::npos && (at > 0 || d.starts_with("另"))) return true;
+  }
+  return false;
+}
+
+bool ExplainsItsPredecessor(const std::string& text) {
+  static constexpr std::string_view kReasons[] = {"主要原因", "原因在于", "原因是", "究其原因", "这是因为", "其原因"};
+  static constexpr std::string_view kAttributions[] = {"我们认为", "我们判断", "笔者认为", "业内人士认为", "分析认为"};
+  std::string_view rest(text);
+  for (std::string_view said : kAttributions) {
+    if (rest.starts_with(said)) {
+      rest.remove_prefix(said.size());
+      break;
+    }
+  }
+  // And "…表示，" / "…认为，" within the opening, as PointsBackAfterItsOpening reads them.
+  constexpr size_t kMaxAttributionBytes = 48;
+  for (std::string_view said : {std::string_view("表示，"), std::string_view("认为，"), std::string_view("指出，")}) {
+    const size_t at = rest.substr(0, kMaxAttributionBytes).find(said);
+    if (at != std::string_view::npos) {
+      rest.remove_prefix(at + said.size());
+      break;
+    }
+  }
+  while (rest.starts_with("，") || rest.starts_with(" ")) rest.remove_prefix(rest.starts_with(" ") ? 1 : 3);
+  for (std::string_view reason : kReasons) {
+    if (rest.starts_with(reason)) return true;
   }
   return false;
 }
 
 bool ReadsWithItsPredecessor(const std::string& text) {
   return OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text) || StatesAFigureWithoutItsSubject(text) ||
-         NamesWhatCameBefore(text);
+         NamesWhatCameBefore(text) || ExplainsItsPredecessor(text);
 }
 
 bool OpensOnItsPredecessorsTime(const std::string& text) {

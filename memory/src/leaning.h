@@ -39,9 +39,15 @@ bool StatesAFigureWithoutItsSubject(const std::string& text);
 // itself said first ("…推出了 X 模型，这一模型…"), so only the first clause counts.
 bool NamesWhatCameBefore(const std::string& text);
 
+// Whether a Chinese sentence gives the reason for what the sentence before it says, naming only
+// the reason: "我们认为主要原因在于 DeepSeek 在三个方面超出市场预期：1）…" after "DeepSeek 在较短的时间
+// 内成为国内和海外热度较高的话题之一。" (the reason for what?). It opens, past an attribution
+// ("我们认为", "业内人士表示，"), on 主要原因, 原因在于, 原因是, 究其原因 or 这是因为.
+bool ExplainsItsPredecessor(const std::string& text);
+
 // Whether a sentence is read after the one before it and with it: it opens on that sentence's
-// time, points back to it past its opening or in its first clause, or states a figure of its
-// subject (the four above).
+// time, points back to it past its opening or in its first clause, states a figure of its
+// subject, or gives its reason (the five above).
 bool ReadsWithItsPredecessor(const std::string& text);
 
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").

@@ -310,9 +310,15 @@ bool NumberedHeadingLine(const std::vector<uint32_t>& cps, size_t begin, size_t 
 
 // Length of a list marker at `at` ("2) ", "（2）", "①", "一、", "3、", "1. ", "* ", "• "), or 0:
 // dropped from the start of a sentence, which stays a verbatim substring of its passage.
+// A bullet a line opens with: "•", "●", "■", "◆", and the symbol-font glyphs PDF extraction
+// leaves in Unicode's private use area (U+F06C, Wingdings' "l", is a round bullet).
+bool IsBullet(uint32_t cp) {
+  return cp == 0x2022 || cp == 0x25cf || cp == 0x25a0 || cp == 0x25aa || cp == 0x25c6 || (cp >= 0xf000 && cp <= 0xf0ff);
+}
+
 size_t ListMarker(const std::vector<uint32_t>& cps, size_t at, size_t end) {
   size_t i = at;
-  if (i < end && ((cps[i] >= 0x2460 && cps[i] <= 0x2473) || cps[i] == 0x2022 || cps[i] == 0x00b7 || cps[i] == '*' ||
+  if (i < end && ((cps[i] >= 0x2460 && cps[i] <= 0x2473) || IsBullet(cps[i]) || cps[i] == 0x00b7 || cps[i] == '*' ||
                   cps[i] == '-')) {
     while (i < end && (cps[i] == '*' || cps[i] == '-')) ++i;
     if (i == at) ++i;
@@ -335,14 +341,69 @@ size_t ListMarker(const std::vector<uint32_t>& cps, size_t at, size_t end) {
   return i - at;
 }
 
+bool IsOpeningBracket(uint32_t cp) { return cp == '(' || cp == 0xff08 || cp == 0x300a; }
+bool IsClosingBracket(uint32_t cp) { return cp == ')' || cp == 0xff09 || cp == 0x300b; }
+
+// Whether the brackets of [begin, end) pair up. An inline list's marker ("1）", "2)" outside
+// any bracket: "主要原因在于…三个方面超出市场预期：1）其性能…2）其成本…3）其为中国本土的初创企业")
+// closes nothing; counted, it made the sentence that answers a why-question unquotable.
+// Quotation marks are not counted: a quotation runs over several sentences in news text
+// (TrimUnmatchedQuotes).
+// The length of a numbered item's marker at `at` ("2)", "2）", "（2）"), 0 when there is none.
+size_t ItemNumber(const std::vector<uint32_t>& cps, size_t at, size_t end) {
+  size_t i = at;
+  const bool opened = i < end && IsOpeningBracket(cps[i]);
+  if (opened) ++i;
+  const size_t digits = i;
+  while (i < end && IsDigit(cps[i])) ++i;
+  if (i == digits || i - digits > 2 || i >= end || !IsClosingBracket(cps[i])) return 0;
+  return i + 1 - at;
+}
+
+// Whether the "；" at `i` separates the items of a list that the sentence [piece, i) opened inside
+// itself ("AI Agent 市场规模包括 ToC 端和 ToB 端的应用价值：1) 在 B 端场景下，…；2) 在 C 端场景下，…。"):
+// cut there, the quote gave the first item and promised the rest.
+bool InlineListGoesOn(const std::vector<uint32_t>& cps, size_t piece, size_t i, size_t end) {
+  if (cps[i] != 0xff1b && cps[i] != ';') return false;
+  size_t next = i + 1;
+  while (next < end && IsSpace(cps[next])) ++next;
+  if (ItemNumber(cps, next, end) == 0) return false;
+  while (piece < i && IsSpace(cps[piece])) ++piece;
+  for (size_t k = piece + 1; k < i; ++k) {
+    if (ItemNumber(cps, k, i) > 0 && (k == 0 || !IsDigit(cps[k - 1]))) return true;
+  }
+  return false;
+}
+
 bool BracketsBalance(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
   int depth = 0;
   for (size_t i = begin; i < end; ++i) {
-    if (cps[i] == '(' || cps[i] == 0xff08 || cps[i] == 0x300a || cps[i] == 0x201c) ++depth;
-    if (cps[i] == ')' || cps[i] == 0xff09 || cps[i] == 0x300b || cps[i] == 0x201d) --depth;
-    if (depth < 0) return false;
+    if (IsOpeningBracket(cps[i])) ++depth;
+    if (!IsClosingBracket(cps[i])) continue;
+    size_t digits = 0;
+    while (digits < i - begin && IsDigit(cps[i - 1 - digits])) ++digits;
+    const bool after_number = digits >= 1 && digits <= 2;
+    const bool list_marker = depth == 0 && after_number && (i - digits == begin || !IsOpeningBracket(cps[i - digits - 1]));
+    if (list_marker) continue;
+    if (--depth < 0) return false;
   }
   return depth == 0;
+}
+
+// A quotation that runs over several sentences ("“采用最新的 LED显示技术，是CINITY实现‘换道超车’的
+// 核心竞争优势。LED 显示技术…瓶颈。…正是用了这一技术。”边巍介绍。") leaves its first sentence an
+// opening mark it does not close and its last a closing mark it did not open: trimmed, each is
+// quotable as it stands (both were dropped, the first being the answer to "CINITY 的核心竞争优势
+// 是什么？").
+void TrimUnmatchedQuotes(const std::vector<uint32_t>& cps, size_t* begin, size_t* end) {
+  constexpr uint32_t kOpen = 0x201c, kClose = 0x201d;
+  if (*begin < *end && cps[*begin] == kOpen && std::find(cps.begin() + *begin + 1, cps.begin() + *end, kClose) == cps.begin() + *end) {
+    ++*begin;
+    while (*begin < *end && IsSpace(cps[*begin])) ++*begin;
+  }
+  if (*begin < *end && cps[*end - 1] == kClose && std::find(cps.begin() + *begin, cps.begin() + *end - 1, kOpen) == cps.begin() + *end - 1) {
+    --*end;
+  }
 }
 
 // A row of short Chinese labels ("时间 公司 募资 估值") is a table's header, not a heading: three
@@ -464,6 +525,11 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
           return true;
         };
         hard = hard || digits_only(previous) || digits_only(line);
+        // A bulleted line starts an item; one shorter than the usual line that ends without
+        // punctuation is a heading, which ends where its line does: " DeepSeek 缓解美对中的 AI
+        // 半导体制裁" ran on into the paragraph under it, quoted as one sentence.
+        hard = hard || IsBullet(first) ||
+               (IsBullet(cps[previous.begin]) && previous_length * 10 < usual * 9 && !IsPunctuation(last));
         // A numbered heading line ("2. AI：行业发展仍处快车道，AGI 及 AIGC 或将深入影响传媒行业",
         // "2.1 全球 AI：产业投资及模型训练成本激增，头部机构领先优势明显") ends where the line
         // does, however long: run on, the outline's headings and the paragraph under them read
@@ -628,6 +694,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     for (size_t i = begin; i <= segment_end; ++i) {
       const bool at_end = i == segment_end;
       if (!at_end && !(IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end)))) continue;
+      if (!at_end && InlineListGoesOn(cps, piece, i, segment_end)) continue;
       size_t stop = segment_end;
       if (!at_end) {
         stop = i + 1;
@@ -662,6 +729,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         // left to the next segment: the entry ends before it.
         while (e > b && (cps[e - 1] == 0x2043 || cps[e - 1] == 0xad || IsSpace(cps[e - 1]))) --e;
       }
+      TrimUnmatchedQuotes(cps, &b, &e);
       const size_t length = e - b;
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
       if (IsPunctuation(cps[b]) || IsCloser(cps[b]) || WordShare(cps, b, e) < 0.5 || !BracketsBalance(cps, b, e)) continue;

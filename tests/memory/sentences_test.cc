@@ -782,6 +782,65 @@ TEST(SentenceRankerTest, ASentenceNamingWhatCameBeforeIsReadWithIt) {
   // In its first clause only: later, a demonstrative may name what the sentence said first.
   EXPECT_FALSE(internal::NamesWhatCameBefore("公司推出了新模型，这一模型在多项测试中领先。"));
   EXPECT_TRUE(internal::NamesWhatCameBefore("DeepSeek 的这一突破为行业带来了新的思路。"));
+  EXPECT_TRUE(internal::NamesWhatCameBefore("另一个值得关注的趋势是，国产品牌的身影更多了。"));
+}
+
+TEST(SentenceRankerTest, AReasonForWhatTheSentenceBeforeSaysIsReadWithIt) {
+  // "主要原因在于…" names the reasons, not what they explain: read alone it shared no word of "why
+  // did DeepSeek take off so fast", and ranked seventh; read with the sentence before, it answers.
+  const std::vector<PassageInput> passages = {
+      {.text = "DeepSeek 在较短的时间内成为国内和海外热度较高的话题之一。我们认为主要原因在于 DeepSeek 在三个方面超出市场预期："
+               "1）其性能与最领先的 AI 大模型接近，2）其成本大幅低于其他模型，3）其为中国本土的初创企业，并实现开源。",
+       .starts_at_sentence = true},
+      {.text = "DeepSeek 成立于 2023 年 7 月，成立时间较短，但是已经发布多个模型。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "为什么DeepSeek会在短时间内爆火？", passages, {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("我们认为主要原因在于"));
+  EXPECT_THAT(ranked->sentences[0].previous, ::testing::StartsWith("DeepSeek 在较短的时间内"));
+  EXPECT_TRUE(internal::ExplainsItsPredecessor("有业内人士表示，这是因为影片供给不足。"));
+  EXPECT_FALSE(internal::ExplainsItsPredecessor("票房下降的主要原因在于影片供给不足。"));
+}
+
+TEST(SentencesTest, AnInlineListAndAQuotationOverSeveralSentencesAreQuotable) {
+  // "1）…2）…3）" closed brackets it never opened: the sentence answering why DeepSeek took off
+  // was dropped as unbalanced. So were the first and last sentences of a quotation running over
+  // three: their marks are trimmed, the brackets inside a sentence still pair up.
+  const std::string text =
+      "我们认为主要原因在于 DeepSeek 在三个方面超出市场预期：1）其性能接近头部模型；2）其成本大幅降低；3）其为中国本土的初创企业。"
+      "“采用最新的 LED显示技术，是CINITY实现‘换道超车’的核心竞争优势。LED 显示技术突破了投影的瓶颈。2024年的影片正是用了这一技术。”"
+      "边巍介绍。这句话（没有闭合括号。";
+  const std::vector<std::string> texts = Texts(SplitSentences(text, {.starts_at_sentence = true}).sentences);
+  EXPECT_THAT(texts, ::testing::Contains("我们认为主要原因在于 DeepSeek 在三个方面超出市场预期：1）其性能接近头部模型；"
+                                         "2）其成本大幅降低；3）其为中国本土的初创企业。"));
+  EXPECT_THAT(texts, ::testing::IsSupersetOf({"采用最新的 LED显示技术，是CINITY实现‘换道超车’的核心竞争优势。",
+                                             "LED 显示技术突破了投影的瓶颈。", "2024年的影片正是用了这一技术。"}));
+  // A list the sentence opens inside itself goes on past its "；": cut there, the quote gave the
+  // first item and promised the rest.
+  const std::string list =
+      "AI Agent 市场规模包括 ToC 端和 ToB 端的应用价值：1) 在 B 端场景下，AI Agent 将对 SaaS 应用进行全面重构；"
+      "2) 在 C 端场景下，AI Agent 可以广泛应用于电商、教育等行业。2023 年市场规模为 554 亿元；增速较快。";
+  EXPECT_THAT(Texts(SplitSentences(list, {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("AI Agent 市场规模包括 ToC 端和 ToB 端的应用价值：1) 在 B 端场景下，AI Agent 将对 SaaS 应用进行全面"
+                                     "重构；2) 在 C 端场景下，AI Agent 可以广泛应用于电商、教育等行业。",
+                                     "2023 年市场规模为 554 亿元；"));
+  // A bracket left open still makes a sentence unquotable.
+  for (const std::string& t : texts) EXPECT_EQ(t.find("没有闭合"), std::string::npos) << t;
+}
+
+TEST(SentencesTest, ABulletedShortLineIsAHeadingOfItsOwn) {
+  // PDF text of one width, a symbol-font bullet (U+F06C) before a heading: run on, the heading
+  // and the paragraph under it were quoted as one sentence.
+  const std::string page =
+      "作为数据中心 IT 侧占比约 70%的服务器产业链将获得显著成长。中国的服务器\n\n"
+      "品牌和制造、AI 算力芯片、存储芯片、散热部件、电源设备等环节受益明显。\n\n"
+      "\xEF\x81\xAC DeepSeek 缓解美对中的 AI 半导体制裁 \n\n"
+      "今年 1 月份，美国政府公布人工智能芯片管制新规，意欲加强和完善其出口管\n\n"
+      "制框架，规范先进的人工智能模型和大型先进计算集成电路在全球的传播。\n\n";
+  const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  for (const std::string& text : Texts(found.sentences)) EXPECT_EQ(text.find("制裁"), std::string::npos) << text;
+  EXPECT_THAT(Texts(found.headings), ::testing::Contains("DeepSeek 缓解美对中的 AI 半导体制裁"));
 }
 
 TEST(SentencesTest, TheAdvertisementOfAReportSharingSiteIsFurniture) {
