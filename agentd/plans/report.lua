@@ -937,6 +937,31 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
+    -- A Chinese question on an amount in a year ("2025年春节档总票房是多少？"): when neither of the
+    -- key findings' best two sentences names that year (itself or in the sentence it leans on)
+    -- beside a figure of its own — not a month or a day — and no table row answers, the sources
+    -- do not give the amount asked. The source said the festival set a record, and the report
+    -- quoted the 2024 special halls' takings as if they answered. (Character pairs are too much
+    -- of a Chinese question's wording to tell what it asks, as the English check does above.)
+    if i == 1 and asked and lang == "zh" and #missing == 0 and #rows == 0 and candidates[1] ~= nil then
+      local year = topic:match("(%d%d%d%d)%s*年")
+      if year ~= nil and topic:find("多少", 1, true) ~= nil then
+        local function figure_besides(text)
+          for from, to in text:gmatch("()%d[%d%.,]*()") do
+            local number = text:sub(from, to - 1)
+            local unit = text:sub(to):gsub("^%s*", ""):sub(1, 3)
+            if number ~= year and unit ~= "年" and unit ~= "月" and unit ~= "日" then return true end
+          end
+          return false
+        end
+        unanswered = true
+        for k = 1, math.min(2, #candidates) do
+          local s = candidates[k]
+          local in_year = s.text:find(year, 1, true) ~= nil or (s.previous or ""):find(year, 1, true) ~= nil
+          if in_year and figure_besides(s.text) then unanswered = false end
+        end
+      end
+    end
     return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing,
             unanswered = unanswered}
   end)

@@ -590,6 +590,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(licences.state(), RUN_STATE_SUCCEEDED) << licences.error();
   EXPECT_THAT(licences.artifact().content(), HasSubstr("## 核心结论\n\n2024年版号发行延续常态化趋势，前5月累计发放524个。"))
       << licences.artifact().content();
+  // An amount in a year that no key sentence gives beside that year is said not to be answered:
+  // the source says only that the 2025 festival set a record, and the report had quoted the 2024
+  // special halls' takings as if they answered. Questions answered keep no such notice.
+  RunT record = WaitForEnd(StartRun("report", {{"topic", "2025年春节档总票房是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(record.state(), RUN_STATE_SUCCEEDED) << record.error();
+  EXPECT_THAT(record.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题，以下摘录的是资料中与问题最接近的内容。"))
+      << record.artifact().content();
+  for (const RunT* answered : {&box_office, &licences}) {
+    EXPECT_THAT(answered->artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << answered->artifact().content();
+  }
   // By how much it fell is a change: the decline answers, not the halls' share of the total.
   RunT fell = WaitForEnd(StartRun("report", {{"topic", "2024年全国电影总票房较2023年下降了多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(fell.state(), RUN_STATE_SUCCEEDED) << fell.error();
