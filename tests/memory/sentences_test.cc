@@ -785,6 +785,23 @@ TEST(SentenceRankerTest, ASentenceNamingWhatCameBeforeIsReadWithIt) {
   EXPECT_TRUE(internal::NamesWhatCameBefore("另一个值得关注的趋势是，国产品牌的身影更多了。"));
 }
 
+TEST(SentenceRankerTest, AQuestionOfAYearPrefersASentenceOfThatYear) {
+  // "2023年…是多少？" opened on the forecast for 2024, which shares as many of its words.
+  const std::vector<PassageInput> passages = {
+      {.text = "中商产业研究院预测，2024年中国光芯片市场规模将增长至151.56亿元。", .starts_at_sentence = true},
+      {.text = "2023年中国光芯片市场的规模约为137.62亿元，较上年增长10.24%，增速较快。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2023年中国光芯片市场规模是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("137.62"));
+  // The same question of 2024 keeps the forecast first.
+  ranked = RankSentences(nullptr, "2024年中国光芯片市场规模是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("151.56"));
+}
+
 TEST(SentenceRankerTest, AReasonForWhatTheSentenceBeforeSaysIsReadWithIt) {
   // "主要原因在于…" names the reasons, not what they explain: read alone it shared no word of "why
   // did DeepSeek take off so fast", and ranked seventh; read with the sentence before, it answers.
