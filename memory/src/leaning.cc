@@ -274,6 +274,8 @@ bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) 
   return one_side && (next.starts_with("另一方面") || next.starts_with("On the other hand"));
 }
 
+bool EndsOnAClause(const std::string& text) { return text.ends_with("；") || text.ends_with(";"); }
+
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after) {
   return before.end <= after.start && after.start - before.end <= 1;
 }

@@ -75,6 +75,11 @@ bool AnnouncesNext(const std::string& text);
 // promises the second, which a reader would miss.
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next);
 
+// Whether `text` is a clause a "；" ended, which the next sentence of its paragraph completes:
+// "2024年我国特效厅数量为 9949个，占全国影厅总数的12.3%；" then "而 2024年特效厅产出的票房为 85.3亿元…".
+// Quoted alone it ends mid-thought.
+bool EndsOnAClause(const std::string& text);
+
 // Whether `after` follows `before` in the same paragraph (one space or line break between).
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after);
 

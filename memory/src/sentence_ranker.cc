@@ -374,7 +374,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = found.sentences[j - 1].text;
       if (internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) &&
           (internal::AnnouncesNext(found.sentences[j - 1].text) ||
-           internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text)) &&
+           internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text) ||
+           (internal::EndsOnAClause(found.sentences[j - 1].text) &&
+            internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]))) &&
           !found.sentences[j].timeline_entry) {
         announced[j - 1] = found.sentences[j].text;
       }

@@ -802,6 +802,21 @@ TEST(SentenceRankerTest, AQuestionOfAYearPrefersASentenceOfThatYear) {
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("151.56"));
 }
 
+TEST(SentenceRankerTest, AClauseASemicolonEndedBringsTheRestOfItsSentence) {
+  // "…中国数据规模达到 23.9ZB；" ended the key findings mid-thought; the forecast that completes it
+  // follows it now, as the other side follows one side.
+  const std::vector<PassageInput> passages = {
+      {.text = "未来五年，全球数据量将维持增长，2022 年，全球数据规模已达到 103ZB，中国数据规模达到 23.9ZB；预计 2027 年，"
+               "全球数据规模可达到 284.3ZB，中国数据量规模则可达到 76.6ZB。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2022年中国数据规模达到了多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::EndsWith("23.9ZB；"));
+  EXPECT_THAT(ranked->sentences[0].next, ::testing::StartsWith("预计 2027 年"));
+}
+
 TEST(SentenceRankerTest, AReasonForWhatTheSentenceBeforeSaysIsReadWithIt) {
   // "主要原因在于…" names the reasons, not what they explain: read alone it shared no word of "why
   // did DeepSeek take off so fast", and ranked seventh; read with the sentence before, it answers.
