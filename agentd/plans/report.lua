@@ -924,7 +924,31 @@ local function extractive(ctx, inputs, c, outline)
       end
       -- Named as a word starts it, or spelled out ("CEO": "chief executive officer").
       local function says(text, key) return names(text, key) or (#key <= 5 and mentions(text, key)) end
-      if #wanted > 0 then
+      -- A question on an amount ("What was the robusta price at the end of 2024?") is not answered
+      -- by sentences without a figure, whatever words they share with it: "Robusta prices … rose
+      -- even faster in relative terms." passed the check below as the answer. (A figure may be
+      -- spelled: "fell tenfold", "a third of", "doubled".)
+      local lower = topic:lower()
+      -- ("Why did arabica coffee prices rise?" asks a cause: only "how much/many" and "what …"
+      -- questions of a price, cost or share ask an amount.)
+      local amount = lower:find("^how much") or lower:find("^how many") or
+                     (lower:find("^what") and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
+                                               lower:find("%f[%a]share of%f[%A]") or lower:find("%f[%a]percentage%f[%A]") or
+                                               lower:find("%f[%a]proportion%f[%A]")))
+      if amount then
+        local figure = false
+        for k = 1, math.min(2, #candidates) do
+          for _, text in ipairs({candidates[k].text, candidates[k].previous or ""}) do
+            local spelled = text:lower()
+            figure = figure or text:find("%d") ~= nil or spelled:find("fold%f[%A]") ~= nil or
+                     spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]a third%f[%A]") ~= nil or
+                     spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
+                     spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil
+          end
+        end
+        if not figure then unanswered = true end
+      end
+      if #wanted > 0 and not unanswered then
         unanswered = true
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
