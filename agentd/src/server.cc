@@ -72,29 +72,26 @@ bool ServesSeveralTenants(const DaemonOptions& options) {
   return tenants.size() > 1;
 }
 
+// A per-tenant share that 0 leaves to the daemon: `several` when two tenants or more share it,
+// none (0) when one tenant has it all.
+uint64_t TenantShare(const DaemonOptions& options, uint64_t configured, uint64_t several) {
+  if (configured > 0) return configured;
+  return ServesSeveralTenants(options) ? several : 0;
+}
+
 services::ModelServiceOptions ModelServiceOptionsFor(const DaemonOptions& options) {
-  services::ModelServiceOptions service{.max_streams = options.engine.max_streams,
-                                        .max_streams_per_tenant = options.engine.max_streams_per_tenant};
-  if (service.max_streams_per_tenant == 0 && ServesSeveralTenants(options)) {
-    service.max_streams_per_tenant = std::max<uint64_t>(1, service.max_streams / 4);
-  }
-  return service;
+  const uint64_t max_streams = options.engine.max_streams;
+  return {.max_streams = max_streams,
+          .max_streams_per_tenant =
+              TenantShare(options, options.engine.max_streams_per_tenant, std::max<uint64_t>(1, max_streams / 4))};
 }
 
 // engine.max_running_per_tenant, 0 resolved: with two tenants or more a quarter of the batch
 // stays free for the others (4 of 16), which their requests take at the next pass.
 int MaxRunningPerTenant(const DaemonOptions& options) {
   const uint64_t max_running = options.engine.max_running;
-  if (options.engine.max_running_per_tenant > 0) return static_cast<int>(options.engine.max_running_per_tenant);
-  if (!ServesSeveralTenants(options)) return 0;
-  return static_cast<int>(std::max<uint64_t>(1, max_running - max_running / 4));
-}
-
-// A per-tenant share that 0 leaves to the daemon: `several` when two tenants or more share it,
-// none (0) when one tenant has it all.
-uint64_t TenantShare(const DaemonOptions& options, uint64_t configured, uint64_t several) {
-  if (configured > 0) return configured;
-  return ServesSeveralTenants(options) ? several : 0;
+  return static_cast<int>(TenantShare(options, options.engine.max_running_per_tenant,
+                                      std::max<uint64_t>(1, max_running - max_running / 4)));
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const char* setting) {

@@ -20,6 +20,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "sdk/client.h"
 #include "support/daemon_process.h"
@@ -41,6 +42,19 @@ std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon, const std::str
   auto client = sdk::Client::Create(options);
   EXPECT_TRUE(client.ok());
   return std::move(*client);
+}
+
+// The run once it has ended (polled for two minutes at most, a guard against a hang).
+absl::StatusOr<agentd::v1::Run> RunOnceEnded(sdk::Client& client, const std::string& run_id) {
+  for (int i = 0; i < 12000; ++i) {
+    absl::StatusOr<agentd::v1::Run> run = client.GetRun(run_id);
+    if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
+                     run->state() == RUN_STATE_CANCELLED)) {
+      return run;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("run ", run_id, " did not end"));
 }
 
 // A TCP listener on 127.0.0.1 that accepts connections and answers none of them until Release():
@@ -513,17 +527,7 @@ TEST(ServiceEdgeTest, OneTenantsStoredDataIsBoundedAndTheOthersKeepTheirShare) {
     end})");
     return client.StartRun(request);
   };
-  auto ended = [](sdk::Client& client, const std::string& run_id) {
-    for (int i = 0; i < 6000; ++i) {
-      absl::StatusOr<agentd::v1::Run> run = client.GetRun(run_id);
-      if (run.ok() && (run->state() == RUN_STATE_SUCCEEDED || run->state() == RUN_STATE_FAILED ||
-                       run->state() == RUN_STATE_CANCELLED)) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  };
+  auto ended = [](sdk::Client& client, const std::string& run_id) { return RunOnceEnded(client, run_id).ok(); };
   absl::StatusOr<agentd::v1::Run> first = start(*acme, "k1", false);
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<agentd::v1::Run> spinning = start(*acme, "k2", true);
@@ -600,15 +604,7 @@ TEST(ServiceEdgeTest, OneTenantsRunsAreBoundedInBytes) {
     request.set_plan_source(source);
     absl::StatusOr<agentd::v1::Run> started = client.StartRun(request);
     if (!started.ok()) return started.status();
-    for (int i = 0; i < 12000; ++i) {
-      absl::StatusOr<agentd::v1::Run> got = client.GetRun(started->run_id());
-      if (got.ok() && (got->state() == RUN_STATE_SUCCEEDED || got->state() == RUN_STATE_FAILED ||
-                       got->state() == RUN_STATE_CANCELLED)) {
-        return got;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return absl::DeadlineExceededError("the run did not end");
+    return RunOnceEnded(client, started->run_id());
   };
   auto steps = [](int count) {
     return "plan{name = \"p\", run = function(ctx)\n  for i = 1, " + std::to_string(count) +

@@ -386,6 +386,10 @@ class RunManagerImpl final : public RunManager, public RunJournal {
     // Under the start lock: no Resume brings the run back while it goes.
     std::lock_guard<std::mutex> start_lock(start_mutex_);
     StoreUnsaved();
+    auto not_ended = [&](agentd::v1::RunState state) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("run ", run_id, " is ", ShortStateName(state), "; cancel it first (only ended runs can be deleted)"));
+    };
     if (std::shared_ptr<ActiveRun> active = FindActive(tenant, run_id)) {
       std::lock_guard<std::mutex> lock(active->mutex);
       const auto state = active->record.run().state();
@@ -394,20 +398,14 @@ class RunManagerImpl final : public RunManager, public RunJournal {
                             absl::StrCat("run ", run_id, " has ended, but its final state is not stored yet (",
                                          active->unsaved_error.message(), "); delete it once it is"));
       }
-      if (!IsTerminal(state)) {
-        return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(state),
-                                                          "; cancel it first (only ended runs can be deleted)"));
-      }
+      if (!IsTerminal(state)) return not_ended(state);
       return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is still stopping; delete it once it has stopped"));
     }
     // A record too damaged to read (DATA_LOSS) can still be deleted: that is what its owner can
     // do with it.
     absl::StatusOr<RunRecord> header = options_.store->ReadHeader(tenant, run_id);
     if (!header.ok() && header.status().code() == absl::StatusCode::kNotFound) return header.status();
-    if (header.ok() && !IsTerminal(header->run().state())) {
-      return absl::FailedPreconditionError(absl::StrCat("run ", run_id, " is ", ShortStateName(header->run().state()),
-                                                        "; cancel it first (only ended runs can be deleted)"));
-    }
+    if (header.ok() && !IsTerminal(header->run().state())) return not_ended(header->run().state());
     absl::Status deleted = options_.store->Delete(tenant, run_id);
     if (!deleted.ok()) return deleted;
     {

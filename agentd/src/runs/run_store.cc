@@ -461,14 +461,20 @@ absl::StatusOr<std::vector<RunEvent>> RunStore::ReadEvents(const std::string& ru
   return events;
 }
 
-absl::StatusOr<RunRecord> RunStore::ReadHeader(const std::string& tenant, const std::string& run_id) const {
+absl::StatusOr<std::string> RunStore::StoredHeader(const std::string& tenant, const std::string& run_id) const {
   std::string header;
   rocksdb::Status found = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), RunKey(tenant, run_id), &header);
   if (found.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
   if (!found.ok()) return FromRocks(found, "read run");
-  absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
+  return header;
+}
+
+absl::StatusOr<RunRecord> RunStore::ReadHeader(const std::string& tenant, const std::string& run_id) const {
+  absl::StatusOr<std::string> header = StoredHeader(tenant, run_id);
+  if (!header.ok()) return header.status();
+  absl::StatusOr<Header> parsed = ParseHeader(*header, run_id);
   if (!parsed.ok()) return parsed.status();
-  CountAtLeastItsHeader(&parsed->record, header.size());
+  CountAtLeastItsHeader(&parsed->record, header->size());
   // A format-1 record is whole: its header is the record less what a format-2 header leaves out.
   parsed->record.mutable_run()->clear_steps();
   parsed->record.mutable_run()->clear_inputs_json();
@@ -478,14 +484,12 @@ absl::StatusOr<RunRecord> RunStore::ReadHeader(const std::string& tenant, const 
 
 absl::Status RunStore::Delete(const std::string& tenant, const std::string& run_id) {
   const std::string key = RunKey(tenant, run_id);
-  std::string header;
-  rocksdb::Status found = state_->db()->Get(rocksdb::ReadOptions(), state_->column_family("runs"), key, &header);
-  if (found.IsNotFound()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
-  if (!found.ok()) return FromRocks(found, "read run");
-  // The run's idempotency key goes with it (a StartRun with that key starts a new run); a record
-  // too damaged to read leaves its key, which StartRun then treats as unused.
-  // The header names it (the run's steps and outputs, which may be large, are not read).
-  absl::StatusOr<Header> parsed = ParseHeader(header, run_id);
+  absl::StatusOr<std::string> header = StoredHeader(tenant, run_id);
+  if (!header.ok()) return header.status();
+  // The run's idempotency key, which its header names, goes with it (a StartRun with that key
+  // starts a new run); a header too damaged to read leaves its key, which StartRun then treats
+  // as unused.
+  absl::StatusOr<Header> parsed = ParseHeader(*header, run_id);
   rocksdb::WriteBatch batch;
   if (parsed.ok() && !parsed->record.idempotency_key().empty()) {
     const std::string& idempotency_key = parsed->record.idempotency_key();

@@ -140,6 +140,8 @@ class RunStore {
   absl::Status Write(agentd::internal::RunRecord* record, const std::vector<int>& steps, bool whole,
                      const std::string& idempotency_key);
   absl::Status FromRocks(const rocksdb::Status& status, const char* what) const;
+  // The stored header of the tenant's run, as written; NOT_FOUND naming run_id.
+  absl::StatusOr<std::string> StoredHeader(const std::string& tenant, const std::string& run_id) const;
 
   StateStore* state_;
   RunStoreOptions options_;
