@@ -456,6 +456,27 @@ local function asked_subject_zh(topic)
   return {word = word, key = subject[1] .. subject[2], literal = true}
 end
 
+-- A Chinese topic's names made of a Latin word and the Han characters it qualifies: "AI芯片" of
+-- "2023年中国AI芯片行业规模是多少？" ("ai芯片", the word "ai" and the pair "芯片"), "910C芯片".
+-- The pair alone names any kind of chip: "我国光芯片市场规模" headed a section of that question,
+-- and the 光芯片 market's size followed its answer. Not a word followed by a particle or
+-- another word's joint ("OpenAI的估值", "DeepSeek-R1 在"), nor digits alone ("2023年").
+local HAN = "[\228-\233][\128-\191][\128-\191]"
+local function qualified_names(topic)
+  local out = {}
+  if not is_chinese(topic) then return out end
+  for word, first, second in topic:gmatch("%f[%w]([%w][%w%-%.]*) ?(" .. HAN .. ")(" .. HAN .. ")") do
+    local qualifier = word:lower():gsub("[%-%.]", "")
+    local joint = false
+    for _, w in ipairs(SUBJECT_ENDS_ZH) do joint = joint or first == w or (first .. second):sub(1, #w) == w end
+    for _, w in ipairs(FRAMING_ZH) do joint = joint or (first .. second):sub(1, #w) == w end
+    if qualifier:find("%a") and not joint then
+      out[#out + 1] = {qualifier = qualifier, pair = first .. second, key = qualifier .. first .. second}
+    end
+  end
+  return out
+end
+
 -- The names a question asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
 -- In English its capitalised words past the first (not all-capital ones: "wat causd robusta
 -- prices to RISE"), and any word with a capital or a digit inside ("DeepSeek", "GPT4"); in a
@@ -631,14 +652,36 @@ local function extractive_outline(ctx, c)
       end
       if #asked_keys == #keys then asked_keys = {} end  -- no title names its subject: as before
     end
+    -- A pair the topic holds only in a qualified name (qualified_names: "芯片" of "AI芯片") names
+    -- its subject in a heading that also names the qualifier: "中国 AI 算力芯片需求…", not
+    -- "我国光芯片市场规模".
+    local qualifiers = {}
+    for _, q in ipairs(qualified_names(topic)) do
+      qualifiers[q.pair] = qualifiers[q.pair] or {}
+      table.insert(qualifiers[q.pair], q.qualifier)
+    end
+    for pair, list in pairs(qualifiers) do
+      if select(2, squashed(topic):gsub(pair, "")) > #list then qualifiers[pair] = nil end  -- also unqualified
+    end
+    local function heading_names(h, list)
+      for _, key in ipairs(list) do
+        if names(h, key) then
+          if qualifiers[key] == nil then return true end
+          for _, qualifier in ipairs(qualifiers[key]) do
+            if names(h, qualifier) then return true end
+          end
+        end
+      end
+      return false
+    end
     local named = {}
     for _, h in ipairs(candidates) do
       local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
       if asked and #asked_keys > 0 and trim(document_title[h] or "") == trim(h) then
         -- left out
-      elseif #asked_keys > 0 and #on_subject({h}, asked_keys) == 0 then
+      elseif #asked_keys > 0 and not heading_names(h, asked_keys) then
         -- left out
-      elseif #on_subject({h}, keys) > 0 or
+      elseif heading_names(h, keys) or
          (short and (#on_subject({document_title[h] or ""}, keys) > 0 or
                      (answer_document ~= nil and document_of[h] == answer_document and not is_chinese(h)))) then
         named[#named + 1] = h
@@ -869,6 +912,11 @@ local function extractive(ctx, inputs, c, outline)
       focus_keys = {}
       for _, key in ipairs(subject_keys(topic)) do
         if key:find("^[%w]+$") and names(candidates[1].text, key) then focus_keys[#focus_keys + 1] = key end
+      end
+      -- And on a name a Latin word qualifies ("AI芯片"), when the answer names it: the 光芯片 and
+      -- AI Agent markets' sizes of 2023 followed the AI chip market's.
+      for _, q in ipairs(qualified_names(topic)) do
+        if names(candidates[1].text, q.key) then focus_keys[#focus_keys + 1] = q.key end
       end
     end
     if i == 1 and asked and #focus_keys > 0 and #candidates > 1 then

@@ -335,4 +335,27 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   return false;
 }
 
+bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
+  // Each measure with the words that name it: a company's 收入 is its 营收.
+  static constexpr std::array<std::array<std::string_view, 2>, 8> kMeasures = {{{"票房", ""},
+                                                                               {"收入", "营收"},
+                                                                               {"利润", ""},
+                                                                               {"规模", ""},
+                                                                               {"人次", ""},
+                                                                               {"票价", ""},
+                                                                               {"市值", ""},
+                                                                               {"估值", ""}}};
+  bool asked = false;
+  for (const auto& names : kMeasures) {
+    bool in_question = false;
+    for (std::string_view name : names) in_question = in_question || (!name.empty() && question.find(name) != std::string_view::npos);
+    if (!in_question) continue;
+    asked = true;
+    for (std::string_view name : names) {
+      if (!name.empty() && text.find(name) != std::string_view::npos) return true;
+    }
+  }
+  return !asked;
+}
+
 }  // namespace memory::internal

@@ -64,10 +64,10 @@ struct StemmerDeleter {
 
 }  // namespace
 
-static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words);
+static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words, bool join_cjk_across_spacing);
 
 std::vector<std::string> LexicalTerms(std::string_view raw, int version) {
-  std::vector<std::string> terms = LexicalTermsV1(raw, version >= 3);
+  std::vector<std::string> terms = LexicalTermsV1(raw, version >= 3, version >= 5);
   if (version < 2) return terms;
   std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer(sb_stemmer_new("english", "UTF_8"));
   std::vector<std::string> out;
@@ -100,27 +100,40 @@ size_t BrokenWordContinues(const std::vector<uint32_t>& cps, size_t at) {
 }
 
 // Version 1: folding, CJK bigrams and words, nothing dropped or stemmed; version 3 also joins
-// words broken across lines (`join_broken_words`).
-static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words) {
+// words broken across lines (`join_broken_words`); version 5 reads a run of CJK characters on
+// across spacing between two of them (`join_cjk_across_spacing`).
+static std::vector<std::string> LexicalTermsV1(std::string_view raw, bool join_broken_words, bool join_cjk_across_spacing) {
   const std::string text = Fold(raw);
   const internal::DecodedText decoded = internal::DecodeUtf8(text);
   const std::vector<uint32_t>& cps = decoded.code_points;
   std::vector<std::string> terms;
   const size_t n = cps.size();
   size_t i = 0;
+  std::vector<uint32_t> run;
   while (i < n) {
     if (internal::IsCjk(cps[i])) {
+      run.clear();
       size_t j = i;
-      while (j < n && internal::IsCjk(cps[j])) ++j;
-      if (j - i == 1) {
+      while (j < n) {
+        if (internal::IsCjk(cps[j])) {
+          run.push_back(cps[j++]);
+          continue;
+        }
+        if (!join_cjk_across_spacing || !internal::IsSpace(cps[j])) break;
+        size_t next = j;
+        while (next < n && internal::IsSpace(cps[next])) ++next;
+        if (next == n || !internal::IsCjk(cps[next])) break;
+        j = next;
+      }
+      if (run.size() == 1) {
         std::string unigram;
-        AppendCodePoint(cps[i], &unigram);
+        AppendCodePoint(run[0], &unigram);
         terms.push_back(std::move(unigram));
       }
-      for (size_t k = i; k + 1 < j; ++k) {
+      for (size_t k = 0; k + 1 < run.size(); ++k) {
         std::string bigram;
-        AppendCodePoint(cps[k], &bigram);
-        AppendCodePoint(cps[k + 1], &bigram);
+        AppendCodePoint(run[k], &bigram);
+        AppendCodePoint(run[k + 1], &bigram);
         terms.push_back(std::move(bigram));
       }
       i = j;

@@ -14,6 +14,7 @@
 #include "word_forms.h"
 #include "leaning.h"
 #include "memory/lexical.h"
+#include "share_of_whole.h"
 #include "utf8_text.h"
 
 namespace memory {
@@ -22,12 +23,34 @@ namespace {
 using internal::OnlyAdds;
 using internal::StandsAlone;
 
-// Whether a sentence ends with a question mark (closing quotes and brackets aside).
-// The years a Chinese text names: four digits from 1900 to 2099 and 年 ("2023年", "2023 年").
+// Whether what follows a year's "年" names a part of that year: "前 5 月", "4月", "上半年",
+// "一季度", "Q1".
+bool NamesAPartOfTheYear(std::string_view after) {
+  while (!after.empty() && after.front() == ' ') after.remove_prefix(1);
+  for (std::string_view part : {"前", "上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "第一季度", "第二季度",
+                                "第三季度", "第四季度", "Q1", "Q2", "Q3", "Q4", "H1", "H2", "一月", "二月", "三月", "四月",
+                                "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"}) {
+    if (after.starts_with(part)) return true;
+  }
+  size_t digits = 0;
+  while (digits < after.size() && std::isdigit(static_cast<unsigned char>(after[digits]))) ++digits;
+  if (digits == 0 || digits > 2) return false;
+  after.remove_prefix(digits);
+  while (!after.empty() && (after.front() == ' ' || after.front() == '-')) after.remove_prefix(1);
+  if (!after.empty() && std::isdigit(static_cast<unsigned char>(after.front()))) {  // "1-5月"
+    while (!after.empty() && std::isdigit(static_cast<unsigned char>(after.front()))) after.remove_prefix(1);
+    while (!after.empty() && after.front() == ' ') after.remove_prefix(1);
+  }
+  return after.starts_with("月");
+}
+
+// The years a Chinese text names: four digits from 1900 to 2099 and 年 ("2023年", "2023 年");
+// with `whole_years`, only those not followed by a part of the year ("2024 年前 5 月" names a
+// part of 2024, "2024年4月" another).
 // (English years are left alone: "Revenue for the year reached $312 million, up 27% from $246
 // million in 2023" answers a question on 2024, and "the highest price since 1977" one on the end
 // of 2024.)
-std::set<int> YearsIn(std::string_view text) {
+std::set<int> YearsIn(std::string_view text, bool whole_years = false) {
   std::set<int> years;
   for (size_t i = 0; i < text.size();) {
     if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
@@ -42,7 +65,8 @@ std::set<int> YearsIn(std::string_view text) {
     const bool after_decimal = i >= 2 && text[i - 1] == '.' && std::isdigit(static_cast<unsigned char>(text[i - 2]));
     if (j - i == 4 && year_unit && !after_decimal) {
       const int year = std::stoi(std::string(text.substr(i, 4)));
-      if (year >= 1900 && year <= 2099) years.insert(year);
+      const size_t after_unit = unit + std::string_view("年").size();
+      if (year >= 1900 && year <= 2099 && !(whole_years && NamesAPartOfTheYear(text.substr(after_unit)))) years.insert(year);
     }
     i = j;
   }
@@ -169,14 +193,21 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
       topical.push_back(term);
     }
   }
+  // A sentence's words and meaning count less the wholes it gives a share of
+  // (internal::WithoutWholes): "约占国内电影总票房的20%" states another figure than the box office
+  // it names.
+  const bool asks_for_a_share = internal::AsksForAShare(query);
+  auto words_of = [&](const std::string& text) {
+    return FoldedTerms(forms, asks_for_a_share ? text : internal::WithoutWholes(text));
+  };
   internal::Bm25Index bm25;
   std::vector<size_t> runs(texts.size(), 0);
   for (size_t i = 0; i < texts.size(); ++i) {
     internal::Bm25Index::TermCounts counts;
-    std::vector<std::string> terms = FoldedTerms(forms, texts[i]);
+    std::vector<std::string> terms = words_of(texts[i]);
     runs[i] = LongestSharedRun(query_terms, terms);
     if (i < read_with.size() && read_with[i] != nullptr) {
-      runs[i] = std::max(runs[i], LongestSharedRun(query_terms, FoldedTerms(forms, *read_with[i])));
+      runs[i] = std::max(runs[i], LongestSharedRun(query_terms, words_of(*read_with[i])));
     }
     for (std::string& term : terms) ++counts[std::move(term)];
     // "chief executive officer" answers a question about the CEO.
@@ -216,7 +247,8 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
     std::vector<std::string> to_embed;
     for (size_t i : embedded) {
       const bool preceded = i < read_with.size() && read_with[i] != nullptr && !read_with[i]->empty();
-      to_embed.push_back(preceded ? *read_with[i] + texts[i] : texts[i]);
+      const std::string own = asks_for_a_share ? texts[i] : internal::WithoutWholes(texts[i]);
+      to_embed.push_back(preceded ? *read_with[i] + own : own);
     }
     auto vectors = embedder->Embed(to_embed);
     if (!vectors.ok()) return vectors.status();
@@ -448,11 +480,20 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // years (with the sentence it is read with) counts for less. "2023年中国光芯片市场规模是多少？"
     // opened on the forecast for 2024, the 2023 figure second.
     constexpr double kOtherYear = 0.8;
+    // A question of a whole year ("2024年全国电影总票房是多少？") is not answered by a part of it:
+    // "…2024 年前 5 月累计票房达 216.47 亿元" named only the first five months of 2024, and opened
+    // the report.
     const std::set<int> asked_years = YearsIn(query);
+    const std::set<int> asked_whole_years = YearsIn(query, /*whole_years=*/true);
     // A superlative is also a word of the question: at 0.6 "…inventories fell to their lowest
     // level…" (coffee) outranked the commuter survey's own sentences for "Which aspect of public
     // transport scored lowest?".
     constexpr double kOffExtreme = 0.8;
+    // A question of an amount of a measure ("票房", "收入") is answered by a sentence that names it:
+    // the count of special halls, from "《2024年中国电影产业年报》", opened the report on the year's
+    // box office.
+    constexpr double kOtherMeasure = 0.8;
+    const bool asks_an_amount = answer_type == internal::AnswerType::kQuantity || answer_type == internal::AnswerType::kCount;
     constexpr double kLeansOnAQuotedPredecessor = 0.85;
     for (size_t i = 0; i < sentences.size(); ++i) {
       double alone = StandsAlone(sentences[i].text);
@@ -474,13 +515,22 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (read_with[i] != nullptr && !sentences[i].previous.empty()) alone = 1.0;
       double year_fits = 1.0;
       if (!asked_years.empty()) {
-        std::set<int> years = YearsIn(sentences[i].text);
-        if (!sentences[i].previous.empty()) years.merge(YearsIn(sentences[i].previous));
+        const std::string& text = sentences[i].text;
+        const std::string& previous = sentences[i].previous;
+        std::set<int> years = YearsIn(text), whole_years = YearsIn(text, true);
+        if (!previous.empty()) {
+          years.merge(YearsIn(previous));
+          whole_years.merge(YearsIn(previous, true));
+        }
         bool shared = false;
-        for (int year : years) shared = shared || asked_years.count(year) > 0;
+        for (int year : years) {
+          shared = shared || (asked_years.count(year) > 0 && (!asked_whole_years.count(year) || whole_years.count(year) > 0));
+        }
         if (!years.empty() && !shared) year_fits = kOtherYear;
       }
-      sentences[i].score = scored->relevance[i] * alone * fits * year_fits;
+      const double measure_fits =
+          asks_an_amount && !internal::NamesTheMeasureAsked(query, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
+      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits;
     }
     // A sentence that shares no term with the question, its document's title or its heading,
     // from another document than the best-ranked sentence's, is there for the embedder's vague

@@ -44,5 +44,17 @@ TEST(LexicalTest, VersionThreeJoinsWordsHyphenatedAcrossLines) {
   EXPECT_THAT(LexicalTerms("Deep⁃\n"), ElementsAre("deep"));
 }
 
+TEST(LexicalTest, VersionFiveReadsChineseOnAcrossSpacing) {
+  // PDF text extraction broke "全年累计票房" across lines, and a query for "累计票房" missed "累计"
+  // and "计票"; "2023 年 中国" is "2023年中国" as a reader types it.
+  EXPECT_THAT(LexicalTerms("全年累\n\n计票房"), ElementsAre("全年", "年累", "累计", "计票", "票房"));
+  EXPECT_THAT(LexicalTerms("2023 年 中国"), ElementsAre("2023", "年中", "中国"));
+  // Not across anything but spacing, nor before a Latin word; a lone character stays a unigram.
+  EXPECT_THAT(LexicalTerms("票房。 全年"), ElementsAre("票房", "全年"));
+  EXPECT_THAT(LexicalTerms("中 AI 国"), ElementsAre("中", "ai", "国"));
+  // A collection made with version 4 keeps reading as it did.
+  EXPECT_THAT(LexicalTerms("全年累\n\n计票房", 4), ElementsAre("全年", "年累", "计票", "票房"));
+}
+
 }  // namespace
 }  // namespace memory

@@ -14,7 +14,9 @@
 
 #include "memory/chunker.h"
 #include "memory/sentence_ranker.h"
+#include "answer_type.h"
 #include "leaning.h"
+#include "share_of_whole.h"
 #include "utf8_text.h"
 
 namespace memory {
@@ -800,6 +802,66 @@ TEST(SentenceRankerTest, AQuestionOfAYearPrefersASentenceOfThatYear) {
   ASSERT_TRUE(ranked.ok());
   ASSERT_FALSE(ranked->sentences.empty());
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("151.56"));
+}
+
+TEST(SentenceRankerTest, AWholeASentenceGivesAShareOfIsNotWhatItStates) {
+  // "约占国内电影总票房的20%" states the special halls' takings; it held "电影总票房" unbroken and
+  // answered "2024年全国电影总票房是多少？" before the year's box office.
+  const std::vector<PassageInput> passages = {
+      {.text = "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。", .starts_at_sentence = true},
+      {.text = "2024年全年电影票房约425亿元，较2023年下降22.6%。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年全国电影总票房是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
+  // A question of the share itself keeps the whole's words.
+  ranked = RankSentences(nullptr, "2024年特效厅票房占全国电影总票房的比例是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("20%"));
+
+  EXPECT_EQ(internal::WithoutWholes("约占国内电影总票房的20%"), "约 20%");
+  EXPECT_EQ(internal::WithoutWholes("占全国影厅总数的12.3%；占总收入比重为80.8%"), " 12.3%； 比重为80.8%");
+  // To hold ("占据"), or a span a clause's punctuation ends, is no whole.
+  EXPECT_EQ(internal::WithoutWholes("阿里云占据市场份额前五的位置"), "阿里云占据市场份额前五的位置");
+  EXPECT_EQ(internal::WithoutWholes("占，全国的"), "占，全国的");
+  EXPECT_TRUE(internal::AsksForAShare("特效厅票房占比是多少？"));
+  EXPECT_TRUE(internal::AsksForAShare("What share of revenue came from services?"));
+  EXPECT_FALSE(internal::AsksForAShare("2024年全国电影总票房是多少？"));
+}
+
+TEST(SentenceRankerTest, AQuestionOfAWholeYearIsNotAnsweredByAPartOfIt) {
+  // "…2024 年前 5 月累计票房达 216.47 亿元" gives five months of 2024, not the year.
+  const std::vector<PassageInput> passages = {
+      {.text = "2024 年前 5 月全国电影票房达 216.47 亿元。", .starts_at_sentence = true},
+      {.text = "2024年，全国电影票房约425亿元，同比下降较多。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年全国电影票房是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
+  // A question of the part is answered by the part.
+  ranked = RankSentences(nullptr, "2024年前5月全国电影票房是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("216.47"));
+}
+
+TEST(SentenceRankerTest, AQuestionOfAMeasureIsAnsweredByASentenceNamingIt) {
+  // The count of special halls from "《2024年中国电影产业年报》" shares the question's year and
+  // "电影" but gives no box office.
+  const std::vector<PassageInput> passages = {
+      {.text = "根据《2024年中国电影产业年报》，2024年我国特效厅数量为 9949个。", .starts_at_sentence = true},
+      {.text = "2024年国内电影票房约425亿元。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年中国电影票房是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_EQ(ranked->sentences.size(), 2u);
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
+  EXPECT_TRUE(internal::NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏公司营收增长"));
+  EXPECT_FALSE(internal::NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏用户达6.7亿"));
+  EXPECT_TRUE(internal::NamesTheMeasureAsked("DeepSeek 日活用户数达到多少？", "日活超过2000万"));  // no measure asked
 }
 
 TEST(SentenceRankerTest, AClauseASemicolonEndedBringsTheRestOfItsSentence) {

@@ -10,8 +10,11 @@
 // words with Snowball's English (Porter2) stemmer, so "installed" and "installations" meet at
 // "instal". Version 3 (the default) also joins a word that PDF text extraction broke across
 // lines with a hyphenation mark: "Deep⁃\nSeek" is "deepseek", as the query spells it. Version
-// 4 (the default) analyses text as version 3 does; a collection of version 4 also indexes each
-// chunk with its document's title (memory_store.cc, AddTitleTerms). A collection keeps the
+// 4 analyses text as version 3 does; a collection of version 4 also indexes each chunk with its
+// document's title (memory_store.cc, AddTitleTerms). Version 5 (the default) also reads Chinese
+// on across spacing between two CJK characters, where PDF text extraction broke a line or
+// spaced a figure's unit ("全年累\n\n计票房" holds "累计" and "计票", as the query "累计票房"
+// does; "2023 年 中国" holds "年中"). A collection keeps the
 // version it was created with (version 1 before there were versions), since its stored
 // postings were made with it.
 #ifndef AGENTD_MEMORY_LEXICAL_H_
@@ -23,7 +26,7 @@
 
 namespace memory {
 
-inline constexpr int kLexicalVersion = 4;
+inline constexpr int kLexicalVersion = 5;
 
 std::vector<std::string> LexicalTerms(std::string_view text, int version = kLexicalVersion);
 

@@ -1,0 +1,30 @@
+// The whole a Chinese sentence gives a part's share of. "2024年特效厅产出的票房为 85.3亿元，约占国内
+// 电影总票房的20%" states the special halls' takings; "国内电影总票房" is only what they are a share
+// of. Ranked by its words, that sentence answered "2024年全国电影总票房是多少？" before the one
+// giving the year's box office ("全年累计票房约425亿元…"), for it holds the question's words
+// unbroken. The sentence ranker scores a sentence by its words less its wholes, unless the
+// question asks for a share itself ("占比", "比例", "份额").
+//
+//   const bool share = AsksForAShare(question);
+//   terms = LexicalTerms(share ? sentence : WithoutWholes(sentence));
+#ifndef AGENTD_MEMORY_SHARE_OF_WHOLE_H_
+#define AGENTD_MEMORY_SHARE_OF_WHOLE_H_
+
+#include <string>
+#include <string_view>
+
+namespace memory::internal {
+
+// Whether a question asks for a share or a proportion: "占", "比例", "比重", "份额", "百分之",
+// "%", or in English "share", "percent", "proportion".
+bool AsksForAShare(std::string_view question);
+
+// `text` with each whole it gives a share of replaced by a space: the words from "占" (not
+// "占据", "占有", "占领", "占用", "占优") up to and including the next "的", or up to "比重" /
+// "比例", within kMaxWholeCodePoints and without punctuation between. Text without one comes
+// back unchanged.
+std::string WithoutWholes(std::string_view text);
+
+}  // namespace memory::internal
+
+#endif  // AGENTD_MEMORY_SHARE_OF_WHOLE_H_
