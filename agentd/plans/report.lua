@@ -466,7 +466,7 @@ local function qualified_names(topic)
   local out = {}
   if not is_chinese(topic) then return out end
   for word, first, second in topic:gmatch("%f[%w]([%w][%w%-%.]*) ?(" .. HAN .. ")(" .. HAN .. ")") do
-    local qualifier = word:lower():gsub("[%-%.]", "")
+    local qualifier = squashed(word)  -- "deepseekv3" of "DeepSeek-V3", "qwen2.5" of "Qwen2.5"
     local joint = false
     for _, w in ipairs(SUBJECT_ENDS_ZH) do joint = joint or first == w or (first .. second):sub(1, #w) == w end
     for _, w in ipairs(FRAMING_ZH) do joint = joint or (first .. second):sub(1, #w) == w end
@@ -475,6 +475,20 @@ local function qualified_names(topic)
     end
   end
   return out
+end
+
+-- Whether `text` names a qualifier (qualified_names): where a word starts ("AI 算力芯片", "中国AI芯片",
+-- "DeepSeek-V3" for "v3"; not "OpenAI" for "ai"), or one of three characters or more anywhere
+-- once spaces and hyphens are dropped ("DeepSeek V3 模型" for "deepseekv3").
+local function names_qualifier(text, qualifier)
+  local lower, at = text:lower(), 1
+  while true do
+    local b, e = lower:find(qualifier, at, true)
+    if b == nil then break end
+    if b == 1 or not lower:sub(b - 1, b - 1):find("%w") then return true end
+    at = b + 1
+  end
+  return #qualifier >= 3 and squashed(text):find(qualifier, 1, true) ~= nil
 end
 
 -- The names a question asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
@@ -668,7 +682,7 @@ local function extractive_outline(ctx, c)
         if names(h, key) then
           if qualifiers[key] == nil then return true end
           for _, qualifier in ipairs(qualifiers[key]) do
-            if names(h, qualifier) then return true end
+            if names_qualifier(h, qualifier) then return true end
           end
         end
       end

@@ -336,15 +336,16 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
 }
 
 bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
-  // Each measure with the words that name it: a company's 收入 is its 营收.
-  static constexpr std::array<std::array<std::string_view, 2>, 8> kMeasures = {{{"票房", ""},
-                                                                               {"收入", "营收"},
-                                                                               {"利润", ""},
-                                                                               {"规模", ""},
-                                                                               {"人次", ""},
-                                                                               {"票价", ""},
-                                                                               {"市值", ""},
-                                                                               {"估值", ""}}};
+  // Each measure with the words that name it: a company's 收入 is its 营收, a market's 规模 its
+  // 市场空间.
+  static constexpr std::array<std::array<std::string_view, 3>, 8> kMeasures = {{{"票房", "", ""},
+                                                                               {"收入", "营收", "销售额"},
+                                                                               {"利润", "净利", "盈利"},
+                                                                               {"规模", "市场空间", "市场容量"},
+                                                                               {"人次", "", ""},
+                                                                               {"票价", "", ""},
+                                                                               {"市值", "", ""},
+                                                                               {"估值", "", ""}}};
   bool asked = false;
   for (const auto& names : kMeasures) {
     bool in_question = false;

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <optional>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "acronyms.h"
 #include "answer_type.h"
@@ -23,25 +25,71 @@ namespace {
 using internal::OnlyAdds;
 using internal::StandsAlone;
 
-// Whether what follows a year's "年" names a part of that year: "前 5 月", "4月", "上半年",
-// "一季度", "Q1".
+void SkipSpaces(std::string_view& text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+}
+
+// A month's or a quarter's number at the front of `text`, taken off it: digits ("5", "12") or a
+// Chinese numeral ("五", "十二"); 0 when there is none.
+int TakeNumber(std::string_view& text) {
+  size_t digits = 0;
+  while (digits < text.size() && digits < 3 && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits > 0) {
+    const int value = std::stoi(std::string(text.substr(0, digits)));
+    text.remove_prefix(digits);
+    return value;
+  }
+  static constexpr std::pair<std::string_view, int> kNumerals[] = {
+      {"十二", 12}, {"十一", 11}, {"十", 10}, {"一", 1}, {"二", 2}, {"两", 2}, {"三", 3}, {"四", 4},
+      {"五", 5},    {"六", 6},    {"七", 7},  {"八", 8}, {"九", 9}};
+  for (const auto& [numeral, value] : kNumerals) {
+    if (text.starts_with(numeral)) {
+      text.remove_prefix(numeral.size());
+      return value;
+    }
+  }
+  return 0;
+}
+
+// Whether what follows a year's "年" names a part of that year: "前 5 月", "前三季度", "4月",
+// "1-5月", "1至5月", "上半年", "一季度", "第1季度", "Q1". Not the whole of it: "1-12月",
+// "前四季度", "12月31日" (the year's end: "截至2024年12月31日"), "年底", nor "前十名" (the year's
+// top ten).
 bool NamesAPartOfTheYear(std::string_view after) {
-  while (!after.empty() && after.front() == ' ') after.remove_prefix(1);
-  for (std::string_view part : {"前", "上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "第一季度", "第二季度",
-                                "第三季度", "第四季度", "Q1", "Q2", "Q3", "Q4", "H1", "H2", "一月", "二月", "三月", "四月",
-                                "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"}) {
+  SkipSpaces(after);
+  for (std::string_view part : {"上半年", "下半年", "Q1", "Q2", "Q3", "Q4", "H1", "H2"}) {
     if (after.starts_with(part)) return true;
   }
-  size_t digits = 0;
-  while (digits < after.size() && std::isdigit(static_cast<unsigned char>(after[digits]))) ++digits;
-  if (digits == 0 || digits > 2) return false;
-  after.remove_prefix(digits);
-  while (!after.empty() && (after.front() == ' ' || after.front() == '-')) after.remove_prefix(1);
-  if (!after.empty() && std::isdigit(static_cast<unsigned char>(after.front()))) {  // "1-5月"
-    while (!after.empty() && std::isdigit(static_cast<unsigned char>(after.front()))) after.remove_prefix(1);
-    while (!after.empty() && after.front() == ' ') after.remove_prefix(1);
+  const bool first = after.starts_with("前");
+  if (first) after.remove_prefix(std::string_view("前").size());
+  SkipSpaces(after);
+  if (after.starts_with("第")) after.remove_prefix(std::string_view("第").size());
+  const int from = TakeNumber(after);
+  if (from == 0) return false;
+  SkipSpaces(after);
+  int to = 0;
+  for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
+    if (!after.starts_with(dash)) continue;
+    after.remove_prefix(dash.size());
+    SkipSpaces(after);
+    to = TakeNumber(after);
+    if (to == 0) return false;
+    SkipSpaces(after);
+    break;
   }
-  return after.starts_with("月");
+  if (after.starts_with("个")) after.remove_prefix(std::string_view("个").size());
+  if (after.starts_with("月")) {
+    if (to != 0) return !(from == 1 && to == 12);
+    if (first) return from != 12;
+    after.remove_prefix(std::string_view("月").size());
+    SkipSpaces(after);
+    return !(from == 12 && after.starts_with("31"));
+  }
+  if (after.starts_with("季")) {  // "季度", "季"
+    if (to != 0) return !(from == 1 && to == 4);
+    return !(first && from == 4);
+  }
+  return false;
 }
 
 // The years a Chinese text names: four digits from 1900 to 2099 and 年 ("2023年", "2023 年");

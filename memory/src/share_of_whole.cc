@@ -25,7 +25,7 @@ bool IsAsciiWordChar(uint32_t cp) { return cp < 0x80 && (std::isalnum(static_cas
 }  // namespace
 
 bool AsksForAShare(std::string_view question) {
-  for (std::string_view word : {"占", "比例", "比重", "份额", "百分之", "%", "％"}) {
+  for (std::string_view word : {"占", "比例", "比重", "比率", "份额", "百分之", "百分比", "渗透率", "%", "％"}) {
     if (question.find(word) != std::string_view::npos) return true;
   }
   std::string lower(question);
@@ -44,8 +44,9 @@ std::string WithoutWholes(std::string_view text) {
   size_t copied = 0;  // code points of `text` already in `out`
   for (size_t i = 0; i < cps.size(); ++i) {
     if (cps[i] != U'占' || i + 1 >= cps.size()) continue;
-    // "占据市场份额前五", "占有", "占领", "占用", "占优": to hold, not to be a share of.
-    if (std::u32string_view(U"据有领用优满上").find(static_cast<char32_t>(cps[i + 1])) != std::u32string_view::npos) continue;
+    // "占据市场份额前五", "占有", "占领", "占用", "占优": to hold, not to be a share of; "占比最高的"
+    // names the share.
+    if (std::u32string_view(U"据有领用优满上比").find(static_cast<char32_t>(cps[i + 1])) != std::u32string_view::npos) continue;
     size_t end = 0;  // one past the whole's last code point, once found
     for (size_t j = i + 1; j < cps.size() && j <= i + kMaxWholeCodePoints; ++j) {
       if (cps[j] == U'的') {

@@ -15,12 +15,12 @@
 
 namespace memory::internal {
 
-// Whether a question asks for a share or a proportion: "占", "比例", "比重", "份额", "百分之",
-// "%", or in English "share", "percent", "proportion".
+// Whether a question asks for a share or a proportion: "占", "比例", "比重", "比率", "份额",
+// "百分之", "百分比", "渗透率", "%", or in English "share", "percent", "proportion".
 bool AsksForAShare(std::string_view question);
 
 // `text` with each whole it gives a share of replaced by a space: the words from "占" (not
-// "占据", "占有", "占领", "占用", "占优") up to and including the next "的", or up to "比重" /
+// "占据", "占有", "占领", "占用", "占优", "占比") up to and including the next "的", or up to "比重" /
 // "比例", within kMaxWholeCodePoints and without punctuation between. Text without one comes
 // back unchanged.
 std::string WithoutWholes(std::string_view text);

@@ -6,7 +6,9 @@
 // edge at most as far as allowed. The answer-type cue (answer_type.h) reads the text and every
 // sentence without failing. Ranking the passage (without an embedding model) under a focus
 // heading taken from the text itself returns sentences of the passage (its control characters
-// as spaces, as the ranker reads a passage), each `next` one of them.
+// as spaces, as the ranker reads a passage), each `next` one of them. The text less the wholes it
+// gives a share of (share_of_whole.h) is never longer than the text, and its lexical terms in
+// every analyzer version are non-empty.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,9 +16,11 @@
 
 #include "answer_type.h"
 #include "memory/chunker.h"
+#include "memory/lexical.h"
 #include "memory/sentence_ranker.h"
 #include "memory/sentences.h"
 #include "sentence_span.h"
+#include "share_of_whole.h"
 #include "utf8_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -40,6 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)memory::internal::AnswerTypeOf(text);
     for (const memory::PassageSentence& h : found.headings) {
       if (h.start >= h.end || h.end > length) __builtin_trap();
+    }
+  }
+  if (memory::internal::WithoutWholes(text).size() > text.size()) __builtin_trap();
+  (void)memory::internal::AsksForAShare(text);
+  for (int version = 1; version <= memory::kLexicalVersion; ++version) {
+    for (const std::string& term : memory::LexicalTerms(text.substr(0, 4096), version)) {
+      if (term.empty()) __builtin_trap();
     }
   }
   {

@@ -826,6 +826,8 @@ TEST(SentenceRankerTest, AWholeASentenceGivesAShareOfIsNotWhatItStates) {
   // To hold ("占据"), or a span a clause's punctuation ends, is no whole.
   EXPECT_EQ(internal::WithoutWholes("阿里云占据市场份额前五的位置"), "阿里云占据市场份额前五的位置");
   EXPECT_EQ(internal::WithoutWholes("占，全国的"), "占，全国的");
+  EXPECT_EQ(internal::WithoutWholes("其中占比最高的是游戏"), "其中占比最高的是游戏");
+  EXPECT_TRUE(internal::AsksForAShare("AI Agent 的渗透率是多少？"));
   EXPECT_TRUE(internal::AsksForAShare("特效厅票房占比是多少？"));
   EXPECT_TRUE(internal::AsksForAShare("What share of revenue came from services?"));
   EXPECT_FALSE(internal::AsksForAShare("2024年全国电影总票房是多少？"));
@@ -841,6 +843,15 @@ TEST(SentenceRankerTest, AQuestionOfAWholeYearIsNotAnsweredByAPartOfIt) {
   ASSERT_TRUE(ranked.ok());
   ASSERT_EQ(ranked->sentences.size(), 2u);
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
+  // Statistics of the whole year name its months ("1-12月") or its last day; "前十名" is no part.
+  for (const char* whole : {"2024年1-12月全国电影票房约425亿元。", "截至2024年12月31日，全国电影票房约425亿元。",
+                            "2024年前十名全国电影票房约 216.47 亿元。"}) {
+    const std::vector<PassageInput> one = {passages[0], {.text = whole, .starts_at_sentence = true}};
+    ranked = RankSentences(nullptr, "2024年全国电影票房是多少？", one, {.k = 2});
+    ASSERT_TRUE(ranked.ok());
+    ASSERT_FALSE(ranked->sentences.empty());
+    EXPECT_EQ(ranked->sentences[0].text, whole);
+  }
   // A question of the part is answered by the part.
   ranked = RankSentences(nullptr, "2024年前5月全国电影票房是多少？", passages, {.k = 2});
   ASSERT_TRUE(ranked.ok());
@@ -862,6 +873,8 @@ TEST(SentenceRankerTest, AQuestionOfAMeasureIsAnsweredByASentenceNamingIt) {
   EXPECT_TRUE(internal::NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏公司营收增长"));
   EXPECT_FALSE(internal::NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏用户达6.7亿"));
   EXPECT_TRUE(internal::NamesTheMeasureAsked("DeepSeek 日活用户数达到多少？", "日活超过2000万"));  // no measure asked
+  EXPECT_TRUE(internal::NamesTheMeasureAsked("2023年中国AI Agent市场规模是多少？", "AI Agent 市场空间达554亿元"));
+  EXPECT_TRUE(internal::NamesTheMeasureAsked("公司2023年利润是多少？", "公司实现归母净利 3.2 亿元"));
 }
 
 TEST(SentenceRankerTest, AClauseASemicolonEndedBringsTheRestOfItsSentence) {
