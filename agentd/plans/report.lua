@@ -281,6 +281,12 @@ end
 local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = true}
 
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
+-- The measures a Chinese question of an amount asks, each with the words that name it: a
+-- company's 收入 is its 营收, a market's 规模 its 市场空间 (as the sentence ranker reads them,
+-- memory/src/answer_type.h NamesTheMeasureAsked).
+local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"利润", "净利", "盈利"}, {"规模", "市场空间", "市场容量"},
+                             {"人次"}, {"票价"}, {"市值"}, {"估值"}}
+
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 
@@ -1040,11 +1046,97 @@ local function extractive(ctx, inputs, c, outline)
           end
           return false
         end
+        -- The year named whole where the question asks the whole year: "2024 年前 5 月累计票房达
+        -- 216.47 亿元" gives five months ("2024年全国电影观影总人次是多少？" had quoted it, and a
+        -- company's 2023 admissions, as if they answered). A part: "前N月", "N月", "N-M月", "上半年",
+        -- "一季度"; not "1-12月" or "12月31日".
+        local function names_part(after)
+          after = after:gsub("^%s+", "")
+          for _, part in ipairs({"上半年", "下半年", "Q1", "Q2", "Q3", "Q4", "H1", "H2"}) do
+            if after:sub(1, #part) == part then return true end
+          end
+          local first = after:sub(1, 3) == "前"
+          if first then after = after:sub(4):gsub("^%s+", "") end
+          if after:sub(1, 3) == "第" then after = after:sub(4) end
+          local numerals = {["一"] = 1, ["二"] = 2, ["两"] = 2, ["三"] = 3, ["四"] = 4, ["五"] = 5, ["六"] = 6,
+                            ["七"] = 7, ["八"] = 8, ["九"] = 9, ["十"] = 10}
+          local function take()
+            local digits = after:match("^%d%d?")
+            if digits then after = after:sub(#digits + 1) return tonumber(digits) end
+            local value = numerals[after:sub(1, 3)]
+            if value == nil then return nil end
+            after = after:sub(4)
+            local more = numerals[after:sub(1, 3)]
+            if value == 10 and more ~= nil and more <= 2 then after = after:sub(4) value = 10 + more end
+            return value
+          end
+          local from = take()
+          if from == nil then return false end
+          after = after:gsub("^%s+", "")
+          local to = nil
+          for _, dash in ipairs({"-", "~", "～", "至", "到", "—", "–"}) do
+            if after:sub(1, #dash) == dash then
+              after = after:sub(#dash + 1):gsub("^%s+", "")
+              to = take()
+              if to == nil then return false end
+              after = after:gsub("^%s+", "")
+              break
+            end
+          end
+          if after:sub(1, 3) == "个" then after = after:sub(4) end
+          if after:sub(1, 3) == "月" then
+            if to ~= nil then return not (from == 1 and to == 12) end
+            if first then return from ~= 12 end
+            return not (from == 12 and after:sub(4):gsub("^%s+", ""):sub(1, 2) == "31")
+          end
+          if after:sub(1, 3) == "季" then
+            if to ~= nil then return not (from == 1 and to == 4) end
+            return not (first and from == 4)
+          end
+          return false
+        end
+        -- (Any writing of the year counts, "2027E 年均增速" too, unless a part follows it.)
+        local function years_whole(text)
+          for at in text:gmatch(year .. "()") do
+            local after = text:sub(at):gsub("^[Ee]", ""):gsub("^%s*", "")
+            if after:sub(1, 3) == "年" then after = after:sub(4) end
+            if not names_part(after) then return true end
+          end
+          return false
+        end
+        -- A year in a range ("2023-2027年") asks no whole year.
+        -- (Each dash on its own: a class of "至" and "到" would hold their bytes, and "年" shares
+        -- its first with "到".)
+        local whole_year = years_whole(topic)
+        for _, dash in ipairs({"%-", "~", "～", "至", "到", "—", "–"}) do  -- (patterns: "-" escaped)
+          if topic:find(dash .. " *" .. year) or topic:find(year .. " *" .. dash) then whole_year = false end
+        end
+        local function in_year(text)
+          if whole_year then return years_whole(text) end
+          return text:find(year, 1, true) ~= nil
+        end
+        -- And the measure the question asks ("观影总人次": a sentence on the box office gives
+        -- another figure of that year).
+        local asked_measures = {}
+        for _, family in ipairs(MEASURE_FAMILIES_ZH) do
+          for _, word in ipairs(family) do
+            if topic:find(word, 1, true) then asked_measures[#asked_measures + 1] = family break end
+          end
+        end
+        local function names_measure(text)
+          if #asked_measures == 0 then return true end
+          for _, family in ipairs(asked_measures) do
+            for _, word in ipairs(family) do
+              if text:find(word, 1, true) then return true end
+            end
+          end
+          return false
+        end
         unanswered = true
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
-          local in_year = s.text:find(year, 1, true) ~= nil or (s.previous or ""):find(year, 1, true) ~= nil
-          if in_year and figure_besides(s.text) then unanswered = false end
+          local read = (s.previous or "") .. s.text
+          if in_year(read) and names_measure(read) and figure_besides(s.text) then unanswered = false end
         end
       end
     end

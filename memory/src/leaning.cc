@@ -1,5 +1,6 @@
 #include "leaning.h"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -101,6 +102,7 @@ double StandsAlone(const std::string& text) {
   static constexpr std::string_view kPronouns[] = {"It ", "Its ", "This ", "These ", "They ", "Their ", "He ", "She ",
                                                    "His ", "Her ",
                                                    "Such ", "其", "该", "这", "此", "它", "他们", "前述", "上述",
+                                                   "上文", "前文", "如前所述", "正如上文",
                                                    "First,", "Firstly", "首先", "第一，", "一方面"};
   if (OnlyAdds(text)) return 0.85;
   if (OpensWithAnExample(text) || OpensOnItsVerb(text)) return 0.6;
@@ -117,23 +119,46 @@ double StandsAlone(const std::string& text) {
 bool StatesAFigureWithoutItsSubject(const std::string& text) {
   constexpr size_t kMaxMeasureChars = 6;
   static constexpr std::u32string_view kMeasures[] = {U"率", U"额", U"量", U"收入", U"利润", U"营收", U"规模",
-                                                      U"占比", U"人次", U"票价", U"市值", U"估值", U"票房"};
-  const DecodedText head = DecodeUtf8(std::string_view(text).substr(0, 3 * (kMaxMeasureChars + 2)));
+                                                      U"占比", U"人次", U"票价", U"市值", U"估值", U"票房",
+                                                      U"增速", U"增幅", U"降幅"};
+  // What may stand between the measure and its figures: "净利润增速分别为：游戏-35.8%、…" lists
+  // them by item (whose sectors' profits? the sentence before names the industry and quarter).
+  static constexpr std::u32string_view kVerbs[] = {U"分别为", U"分别是", U"分别达", U"为", U"达到", U"达"};
+  const DecodedText head = DecodeUtf8(std::string_view(text).substr(0, 3 * (kMaxMeasureChars + 6)));
   const std::u32string cp(head.code_points.begin(), head.code_points.end());
   size_t han = 0;
-  while (han < cp.size() && han <= kMaxMeasureChars && IsCjk(cp[han])) ++han;
-  if (han < 2 || han > kMaxMeasureChars) return false;
-  bool measure = false;
-  for (std::u32string_view word : kMeasures) measure = measure || std::u32string_view(cp).substr(0, han).ends_with(word);
-  size_t at = han;
-  if (at < cp.size() && cp[at] == U' ') ++at;
-  return measure && at < cp.size() && ((cp[at] >= U'0' && cp[at] <= U'9') || cp[at] == U'+' || cp[at] == U'-');
+  while (han < cp.size() && IsCjk(cp[han])) ++han;
+  for (size_t end = 2; end <= std::min(han, kMaxMeasureChars); ++end) {
+    const std::u32string_view measure = std::u32string_view(cp).substr(0, end);
+    bool named = false;
+    for (std::u32string_view word : kMeasures) named = named || measure.ends_with(word);
+    if (!named) continue;
+    std::u32string_view rest = std::u32string_view(cp).substr(end);
+    bool listed = false;
+    for (std::u32string_view verb : kVerbs) {
+      if (rest.starts_with(verb)) {
+        listed = verb.starts_with(U"分别");
+        rest.remove_prefix(verb.size());
+        break;
+      }
+    }
+    if (rest.starts_with(U"：") || rest.starts_with(U":")) rest.remove_prefix(1);
+    if (!rest.empty() && rest.front() == U' ') rest.remove_prefix(1);
+    if (listed) return true;
+    // The measure's whole name, then its figure: "票房市占率 1.17%" (not "率先…" mid-word).
+    if (end == han || rest.data() != std::u32string_view(cp).substr(end).data()) {
+      if (!rest.empty() && ((rest.front() >= U'0' && rest.front() <= U'9') || rest.front() == U'+' || rest.front() == U'-')) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 bool NamesWhatCameBefore(const std::string& text) {
   // And "另一个" / "另外一个", which presuppose the first one ("CINITY 系统的另外一个核心优势是高帧率。").
   static constexpr std::string_view kDemonstratives[] = {"这一", "这种", "这些", "上述", "前述", "此类", "该类",
-                                                         "另一个", "另外一个"};
+                                                         "另一个", "另外一个", "上文", "前文", "如前所述"};
   std::string_view clause(text);
   for (std::string_view comma : {std::string_view("，"), std::string_view(","), std::string_view("；")}) {
     clause = clause.substr(0, clause.find(comma));
@@ -201,6 +226,20 @@ bool PointsBackAfterItsOpening(const std::string& text) {
                                                        "由于", "因为", "随着", "对于", "根据", "按照", "鉴于"};
   for (std::string_view preposition : kPrepositions) {
     if (view.starts_with(preposition) && points_back(view.substr(preposition.size()))) return true;
+  }
+  // A date, then a pronoun for what the sentence before named: "2月 5日，该公司股价上涨11.19%。"
+  // (which company? the sentence before names 海光信息).
+  constexpr size_t kMaxDateBytes = 32;
+  if (const size_t comma = view.substr(0, kMaxDateBytes).find("，"); comma != std::string_view::npos && comma > 0) {
+    bool date = true;
+    for (uint32_t cp : DecodeUtf8(view.substr(0, comma)).code_points) {
+      date = date && ((cp >= '0' && cp <= '9') || cp == ' ' || cp == U'年' || cp == U'月' || cp == U'日' || cp == U'号');
+    }
+    std::string_view rest = view.substr(comma + std::string_view("，").size());
+    while (rest.starts_with(" ")) rest.remove_prefix(1);
+    for (std::string_view pronoun : {"该", "其", "它", "他", "她", "这", "此"}) {
+      if (date && rest.starts_with(pronoun)) return true;
+    }
   }
   // Someone's words on what the sentence before told: "有业内人士向记者表示，这一方面是因为…".
   constexpr size_t kMaxAttributionBytes = 48;

@@ -17,6 +17,7 @@
 #include "leaning.h"
 #include "memory/lexical.h"
 #include "share_of_whole.h"
+#include "versioned_names.h"
 #include "utf8_text.h"
 
 namespace memory {
@@ -542,6 +543,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // box office.
     constexpr double kOtherMeasure = 0.8;
     const bool asks_an_amount = answer_type == internal::AnswerType::kQuantity || answer_type == internal::AnswerType::kCount;
+    // A question of one version of a name ("DeepSeek-V3") is not answered by a sentence on another
+    // ("DeepSeek-R1 API 服务定价为…", which opened "DeepSeek-V3的API服务价格是多少？").
+    constexpr double kSibling = 0.8;
+    const std::vector<internal::VersionedName> asked_names = internal::VersionedNamesIn(query);
     constexpr double kLeansOnAQuotedPredecessor = 0.85;
     for (size_t i = 0; i < sentences.size(); ++i) {
       double alone = StandsAlone(sentences[i].text);
@@ -578,7 +583,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       }
       const double measure_fits =
           asks_an_amount && !internal::NamesTheMeasureAsked(query, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
-      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits;
+      const double name_fits =
+          internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + sentences[i].previous) ? kSibling : 1.0;
+      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits;
     }
     // A sentence that shares no term with the question, its document's title or its heading,
     // from another document than the best-ranked sentence's, is there for the embedder's vague

@@ -623,6 +623,19 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   for (const char* off : {"光芯片", "AI Agent 市场规模"}) {
     EXPECT_THAT(chips.artifact().content(), ::testing::Not(HasSubstr(off))) << chips.artifact().content();
   }
+  // A question of one version is answered by that version's sentence: R1's price ("DeepSeek-R1 API
+  // 服务定价为…16 元") opened the report on V3's.
+  RunT v3 = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3的API服务价格是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(v3.state(), RUN_STATE_SUCCEEDED) << v3.error();
+  EXPECT_THAT(v3.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\n]*每百万输出 tokens 8 元。\\[1\\]"))
+      << v3.artifact().content();
+  // An amount of a whole year that the best sentences give only for a part of it ("2024 年前 5 月"),
+  // or for another measure (the box office under a company's revenue), is said not to be answered.
+  for (const char* unanswered : {"寒武纪2024年的营业收入是多少？", "2024年全国电影观影总人次是多少？"}) {
+    RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
+  }
   // Why the special halls' box office fell is said by someone of the decline the sentence before
   // states ("这一方面是因为…"): read with it, it answers first; the key findings had opened on the
   // halls' 85.3亿元 and a "由于" sentence that gives no reason for a decline. Its other side

@@ -877,6 +877,47 @@ TEST(SentenceRankerTest, AQuestionOfAMeasureIsAnsweredByASentenceNamingIt) {
   EXPECT_TRUE(internal::NamesTheMeasureAsked("公司2023年利润是多少？", "公司实现归母净利 3.2 亿元"));
 }
 
+TEST(SentenceRankerTest, AQuestionOfOneVersionIsNotAnsweredByASentenceOnAnother) {
+  // "DeepSeek-V3的API服务价格是多少？" opened on R1's price, which shares "DeepSeek" and the pricing.
+  const std::vector<PassageInput> passages = {
+      {.text = "DeepSeek-R1 API 服务定价为每百万输入 tokens 1 元，每百万输出 tokens 16 元。", .starts_at_sentence = true},
+      {.text = "DeepSeek 的 API 服务定价为每百万输入 tokens 0.5 元，输出 8 元。", .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "DeepSeek-V3 API 服务定价为每百万输入多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("0.5 元"));
+}
+
+TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnTheSentenceBefore) {
+  // "净利润增速分别为：…影视院线+32.2%…" (whose? which quarter?) follows the revenue line it goes on
+  // from; "平均票价为 43.57 元" a sentence on the cinemas; "2月 5日，该公司股价上涨11.19%。" the
+  // company the sentence before names; "上文提到，…" something said earlier.
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("净利润增速分别为：游戏-35.8%、影视院线+32.2%。"));
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("平均票价为 43.57 元，保持升势。"));
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("票房市占率 1.17%、同比+0.25pct。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("率先推出 3 款新品。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("2023 年中国 AI Agent 市场规模为 554 亿元。"));
+  EXPECT_TRUE(internal::PointsBackAfterItsOpening("2月 5日，该公司股价上涨11.19%。"));
+  EXPECT_FALSE(internal::PointsBackAfterItsOpening("2月 5日，海光信息股价上涨11.19%。"));
+  EXPECT_DOUBLE_EQ(internal::StandsAlone("上文提到，美国的 CSP 大幅增加资本开支。"), 0.85);
+  EXPECT_TRUE(internal::NamesWhatCameBefore("正如上文提到的，推理需求将持续增长。"));
+  // Read with its predecessor, the listed figures come with it.
+  const std::vector<PassageInput> passages = {
+      {.text = "2024 年一季度，传媒行业各个子板块营收增速分别为：游戏+6.9%、影视院线-9.4%。净利润增速分别为：游戏-35.8%、"
+               "影视院线+32.2%。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "2024年一季度影视院线净利润增速是多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  const RankedSentence* profits = nullptr;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("净利润增速")) profits = &s;
+  }
+  ASSERT_NE(profits, nullptr);
+  EXPECT_THAT(profits->previous, ::testing::StartsWith("2024 年一季度"));
+}
+
 TEST(SentenceRankerTest, AClauseASemicolonEndedBringsTheRestOfItsSentence) {
   // "…中国数据规模达到 23.9ZB；" ended the key findings mid-thought; the forecast that completes it
   // follows it now, as the other side follows one side.

@@ -1,0 +1,106 @@
+#include "versioned_names.h"
+
+#include <cctype>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace memory::internal {
+namespace {
+
+// A question names a few; a hostile text's thousands of words are read once each.
+constexpr size_t kMaxNames = 16;
+
+bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+
+// The words of ASCII letters, digits, dots and hyphens, with the offset each starts at, trailing
+// dots and hyphens dropped.
+std::vector<std::pair<size_t, std::string_view>> Words(std::string_view text) {
+  std::vector<std::pair<size_t, std::string_view>> words;
+  for (size_t i = 0; i < text.size();) {
+    if (!IsNameChar(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && IsNameChar(text[j])) ++j;
+    std::string_view word = text.substr(i, j - i);
+    while (!word.empty() && (word.back() == '.' || word.back() == '-')) word.remove_suffix(1);
+    if (!word.empty()) words.emplace_back(i, word);
+    i = j;
+  }
+  return words;
+}
+
+// Lower case, hyphens dropped: "V3" → "v3", "2.5-72B" → "2.572b".
+std::string Folded(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != '-') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+bool HasDigit(std::string_view text) {
+  for (char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c))) return true;
+  }
+  return false;
+}
+
+// A version written on its own after its family's word: "3", "V3", "4o", "R1".
+bool LooksLikeAVersion(std::string_view word) {
+  if (word.empty()) return false;
+  if (std::isdigit(static_cast<unsigned char>(word[0]))) return true;
+  return word.size() >= 2 && std::isalpha(static_cast<unsigned char>(word[0])) &&
+         std::isdigit(static_cast<unsigned char>(word[1]));
+}
+
+bool SameMember(const VersionedName& a, const VersionedName& b) {
+  return a.family == b.family && (a.version.starts_with(b.version) || b.version.starts_with(a.version));
+}
+
+}  // namespace
+
+std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
+  std::vector<VersionedName> names;
+  const auto words = Words(text);
+  for (size_t w = 0; w < words.size() && names.size() < kMaxNames; ++w) {
+    const std::string_view word = words[w].second;
+    size_t letters = 0;
+    while (letters < word.size() && std::isalpha(static_cast<unsigned char>(word[letters]))) ++letters;
+    if (letters < 3) continue;
+    std::string_view version = word.substr(letters);
+    if (version.empty() && w + 1 < words.size()) {
+      const size_t after = words[w].first + word.size();
+      const bool one_space = words[w + 1].first == after + 1 && text[after] == ' ';
+      if (one_space && LooksLikeAVersion(words[w + 1].second)) version = words[w + 1].second;
+    }
+    if (!HasDigit(version)) continue;  // "DeepSeek", "cost-effective"
+    VersionedName name{Folded(word.substr(0, letters)), Folded(version)};
+    bool seen = false;
+    for (const VersionedName& n : names) seen = seen || (n.family == name.family && n.version == name.version);
+    if (!seen) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+bool NamesOnlyASibling(const std::vector<VersionedName>& asked, std::string_view text) {
+  if (asked.empty()) return false;
+  bool sibling = false;
+  for (const VersionedName& name : VersionedNamesIn(text)) {
+    for (const VersionedName& a : asked) {
+      if (SameMember(name, a)) return false;
+      sibling = sibling || name.family == a.family;
+    }
+  }
+  if (!sibling) return false;
+  for (const auto& [at, word] : Words(text)) {
+    for (const VersionedName& a : asked) {
+      if (Folded(word) == a.version) return false;  // "运营一天 V3 和 R1 的成本"
+    }
+  }
+  return true;
+}
+
+}  // namespace memory::internal
