@@ -280,13 +280,13 @@ end
 -- answered by "headquartered in Rotterdam", which says none of these.
 local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = true}
 
--- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 -- The measures a Chinese question of an amount asks, each with the words that name it: a
 -- company's 收入 is its 营收, a market's 规模 its 市场空间 (as the sentence ranker reads them,
 -- memory/src/answer_type.h NamesTheMeasureAsked).
 local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"利润", "净利", "盈利"}, {"规模", "市场空间", "市场容量"},
                              {"人次"}, {"票价"}, {"市值"}, {"估值"}}
 
+-- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 
@@ -326,6 +326,9 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     "been", "being", "use", "used", "make", "made", "get", "got", "give", "gave", "say",
                     "said", "tell", "name", "named", "names", "list", "describe", "explain", "part", "parts",
                     "kind", "kinds", "type", "types", "main", "mainly",
+                    -- how a rate is asked: "…and how fast did it grow?" is on the revenue's growth,
+                    -- which no sentence calls fast (the answer was left under a not-answered notice)
+                    "fast", "faster", "quickly", "quick", "slowly",
                     -- "How does speculative decoding work?" is not on anything else that works:
                     -- a headcount "of whom about 700 work in engineering" and a survey of "how
                     -- people travel to work" joined its key findings.
@@ -1016,6 +1019,22 @@ local function extractive(ctx, inputs, c, outline)
         end
         if not figure then unanswered = true end
       end
+      -- A year the question names that neither of the best two sentences' passages (nor their
+      -- titles) has: "What was Harbor Robotics' revenue in 2022?" was answered with 2024's revenue
+      -- ("…up 27% from $246 million in 2023"), the review naming no 2022.
+      for year in topic:gmatch("%f[%d]((%d%d)%d%d)%f[%D]") do
+        local century = tonumber(year:sub(1, 2))
+        if century == 19 or century == 20 then
+          local found = false
+          for k = 1, math.min(2, #candidates) do
+            local p = passages[candidates[k].passage]
+            for _, text in ipairs({p ~= nil and p.text or "", p ~= nil and type(p.title) == "string" and p.title or ""}) do
+              found = found or text:find("%f[%d]" .. year .. "%f[%D]") ~= nil
+            end
+          end
+          if not found then unanswered = true end
+        end
+      end
       if #wanted > 0 and not unanswered then
         unanswered = true
         for k = 1, math.min(2, #candidates) do
@@ -1132,10 +1151,18 @@ local function extractive(ctx, inputs, c, outline)
           end
           return false
         end
+        -- A sentence that opens on a time relative to its document's ("年初以来，国内影院上座率为 6.5%")
+        -- is of the year its passage names ("电影市场在 2024 年上半年延续了…"): "2024年上半年影院上座率
+        -- 是多少？" was said to go unanswered.
+        local RELATIVE_TIMES = {"年初以来", "今年以来", "年初至今", "今年", "本年", "年内"}
         unanswered = true
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
           local read = (s.previous or "") .. s.text
+          for _, time in ipairs(RELATIVE_TIMES) do
+            local p = passages[s.passage]
+            if read:sub(1, #time) == time and p ~= nil and type(p.text) == "string" then read = p.text .. read break end
+          end
           if in_year(read) and names_measure(read) and figure_besides(s.text) then unanswered = false end
         end
       end

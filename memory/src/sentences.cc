@@ -18,12 +18,14 @@ using internal::IsSpace;
 // Page furniture of research reports and web pages: a sentence holding one of these is not
 // report content.
 // The last line: the advertisement report-sharing sites stamp on the PDFs they pass on ("知识星球
-// 行业与管理资源", "专业知识社群：每月分享8000+份行业研究报告…", "微信扫码，长期有效", "进群福利").
-constexpr std::array<std::string_view, 31> kFurniture = {
+// 行业与管理资源", "专业知识社群：每月分享8000+份行业研究报告…", "微信扫码，长期有效", "进群福利"),
+// and a brokerage's rating scale ("中性：相对基准指数涨幅在-5%~10%之间回避：相对基准指数跌幅 5%以上"
+// headed a section of "为什么传媒指数下跌？").
+constexpr std::array<std::string_view, 34> kFurniture = {
     "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
     "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
     "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved",
-    "知识星球", "专业知识社群", "扫码", "进群"};
+    "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期", "评级标准"};
 
 bool IsSentenceEnd(uint32_t cp) {
   return cp == 0x3002 || cp == 0xff01 || cp == 0xff1f || cp == 0xff1b || cp == '!' || cp == '?' || cp == ';';

@@ -623,6 +623,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   for (const char* off : {"光芯片", "AI Agent 市场规模"}) {
     EXPECT_THAT(chips.artifact().content(), ::testing::Not(HasSubstr(off))) << chips.artifact().content();
   }
+  // A question why is answered by the sentence naming its causes ("…等因素共同影响传媒指数走势"): the
+  // key findings had opened on the film market's recovery, which shares "2024 年上半年".
+  RunT index = WaitForEnd(StartRun("report", {{"topic", "为什么2024年上半年传媒指数下跌？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(index.state(), RUN_STATE_SUCCEEDED) << index.error();
+  EXPECT_THAT(index.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\n]*等因素共同影响传媒指数走势。\\[1\\]"))
+      << index.artifact().content();
   // A question of one version is answered by that version's sentence: R1's price ("DeepSeek-R1 API
   // 服务定价为…16 元") opened the report on V3's.
   RunT v3 = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3的API服务价格是多少？"}, {"collection", "reports"}}).run_id());
@@ -725,7 +731,12 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // even faster in relative terms." had stood as the answer. A cause asked of prices is no
            // amount asked.
            {"What was the robusta price at the end of 2024?", "None of the sources found answers this directly: "},
-           {"Why did arabica coffee prices rise?", ""}}) {
+           {"Why did arabica coffee prices rise?", ""},
+           // A year no passage of the best sentences names: 2024's revenue stood as 2022's. And "how
+           // fast" asks a rate: the question on 2024's revenue and its growth had been said to go
+           // unanswered, as no sentence says "fast".
+           {"What was Harbor Robotics' revenue in 2022?", "None of the sources found answers this directly: "},
+           {"How much revenue did Harbor Robotics make in 2024 and how fast did it grow?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();
