@@ -1002,6 +1002,17 @@ TEST(SentencesTest, TheAdvertisementOfAReportSharingSiteIsFurniture) {
               ::testing::ElementsAre("端侧 AI 技术的快速发展将推动终端设备的智能化升级。"));
 }
 
+TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
+  // Its lines headed a section of "为什么传媒指数下跌？" and were quoted under it.
+  const std::string page =
+      "评级标准为报告发布日后的 6 到 12 个月行业指数相对市场表现。\n\n\t\t中性：相对基准指数涨幅在-5%~10%之间\n\n"
+      "\t\t回避：相对基准指数跌幅 5%以上\n\n增持：相对同期沪深300指数涨幅 10%以上。\n\n"
+      "截至6月25日，传媒指数今年累计下跌24.0%。";
+  const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.sentences), ::testing::ElementsAre("截至6月25日，传媒指数今年累计下跌24.0%。"));
+  EXPECT_THAT(Texts(found.headings), ::testing::IsEmpty());
+}
+
 TEST(SentenceRankerTest, ASourcesQuestionIsNotOffered) {
   // It introduces what follows; quoted under "国产特效厅的发展", it stood in the key findings.
   const std::vector<PassageInput> passages = {
