@@ -29,6 +29,7 @@
 #include "runs/run_manager.h"
 #include "runs/run_store.h"
 #include "script_services.h"
+#include "tenant_shares.h"
 #include "services/agent_service.h"
 #include "services/call_pool.h"
 #include "services/malformed_request_interceptor.h"
@@ -66,19 +67,6 @@ absl::Status PublishPortFile(const std::string& path) {
 // engine.max_streams_per_tenant, 0 resolved: with two tenants or more a quarter of the streams
 // each (StreamRun's 64 of an unbounded number, the viewer's quarter per token), so three
 // tenants streaming all they may still leave the fourth a quarter; one tenant takes them all.
-bool ServesSeveralTenants(const DaemonOptions& options) {
-  std::set<std::string> tenants;
-  for (const ApiToken& token : options.api_tokens) tenants.insert(token.tenant);
-  return tenants.size() > 1;
-}
-
-// A per-tenant share that 0 leaves to the daemon: `several` when two tenants or more share it,
-// none (0) when one tenant has it all.
-uint64_t TenantShare(const DaemonOptions& options, uint64_t configured, uint64_t several) {
-  if (configured > 0) return configured;
-  return ServesSeveralTenants(options) ? several : 0;
-}
-
 services::ModelServiceOptions ModelServiceOptionsFor(const DaemonOptions& options) {
   const uint64_t max_streams = options.engine.max_streams;
   return {.max_streams = max_streams,
@@ -185,8 +173,7 @@ class ServerImpl final : public Server {
     memory::MemoryStoreOptions memory_options;
     memory_options.path = (fs::path(options_.data_dir) / "memory").string();
     memory_options.embedder = embedder_.get();
-    memory_options.max_stored_bytes_per_tenant =
-        TenantShare(options_, options_.memory.max_stored_bytes_per_tenant, uint64_t{8} << 30);
+    memory_options.max_stored_bytes_per_tenant = DocumentShare(options_, PhysicalMemoryBytes());
     memory_options.max_collections_per_tenant = TenantShare(options_, options_.memory.max_collections_per_tenant, 1000);
     http::ServingMetrics* metrics = &metrics_;
     memory_options.on_search = [metrics](double seconds) { metrics->ObserveMemorySearch(seconds); };

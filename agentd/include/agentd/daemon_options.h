@@ -51,8 +51,9 @@ struct RunOptions {
 struct MemoryLimits {
   // Bytes a tenant's documents may take in the store, counted as the records they were written
   // as (chunk text, vectors, lexical postings) and their vectors' copies in the index files,
-  // before compression. 0 (the default): 8 GiB when auth.tokens name two
-  // tenants or more, no limit otherwise.
+  // before compression. 0 (the default): when auth.tokens name two tenants or more, 8 GiB or
+  // half the machine's memory divided among the tenants, whichever is less (at least 64 MiB),
+  // since postings and vectors are held in memory; no limit otherwise.
   uint64_t max_stored_bytes_per_tenant = 0;
   // Collections a tenant may have. 0 (the default): 1000 when auth.tokens name two tenants or
   // more, no limit otherwise.
