@@ -312,6 +312,24 @@ bool NumberedHeadingLine(const std::vector<uint32_t>& cps, size_t begin, size_t 
 
 // Length of a list marker at `at` ("2) ", "（2）", "①", "一、", "3、", "1. ", "* ", "• "), or 0:
 // dropped from the start of a sentence, which stays a verbatim substring of its passage.
+// Whether a line ends on a word that cannot end a phrase — a particle, a preposition, a modal
+// or an adverb waiting for its verb ("有望大幅", "进一步", "将") — so the line after it goes on.
+bool StopsMidPhrase(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  while (end > begin && IsSpace(cps[end - 1])) --end;
+  if (end == begin) return false;
+  static constexpr std::u32string_view kParticles = U"的了和与及并或而但在从对将为把被向";
+  if (kParticles.find(static_cast<char32_t>(cps[end - 1])) != std::u32string_view::npos) return true;
+  static constexpr std::u32string_view kWaiting[] = {U"有望", U"大幅", U"进一步", U"持续", U"不断", U"加速", U"逐步",
+                                                     U"正在", U"已经", U"或将", U"有望大幅", U"显著", U"全面"};
+  for (std::u32string_view word : kWaiting) {
+    if (end - begin < word.size()) continue;
+    bool match = true;
+    for (size_t k = 0; k < word.size() && match; ++k) match = cps[end - word.size() + k] == word[k];
+    if (match) return true;
+  }
+  return false;
+}
+
 // A bullet a line opens with: "•", "●", "■", "◆", and the symbol-font glyphs PDF extraction
 // leaves in Unicode's private use area (U+F06C, Wingdings' "l", is a round bullet).
 bool IsBullet(uint32_t cp) {
@@ -514,7 +532,19 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
       const uint32_t first = cps[line.begin];
       bool hard = false;
       if (hard_breaks) {
-        hard = (previous_length * 10 < usual * 7 && usual >= 12 && !IsPunctuation(last)) ||
+        // A Chinese heading wrapped onto a second, short line without punctuation goes on there
+        // when it is bulleted or its first line stops mid-phrase: " 中国互联网龙头加大 AI 投入，有望
+        // 大幅" / "提升 AI 大模型能力" headed a section cut off at "有望大幅". (Blank lines or not: PDF
+        // text puts them between every line.)
+        const size_t line_length = line.end - line.begin;
+        bool heading_goes_on = (IsBullet(cps[previous.begin]) || StopsMidPhrase(cps, previous.begin, previous.end)) &&
+                               !IsBullet(first) && usual >= 12 && previous_length * 10 < usual * 9 &&
+                               line_length * 10 < usual * 7 && IsCjk(last) && IsCjk(first) &&
+                               !IsPunctuation(cps[line.end - 1]);
+        for (size_t i = previous.begin; i < line.end && heading_goes_on; ++i) {
+          heading_goes_on = !IsSentenceEnd(cps[i]) && cps[i] != '\t';
+        }
+        hard = (previous_length * 10 < usual * 7 && usual >= 12 && !IsPunctuation(last) && !heading_goes_on) ||
                (line.blank_before && blank_is_paragraph) || first == '#' || first == '-' || first == '*' ||
                first == '>' || first == '|' || cps[previous.begin] == '#' ||
                CaptionLabel(cps, line.begin, line.end) > 0 || CaptionLabel(cps, previous.begin, previous.end) > 0;
@@ -531,7 +561,7 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
         // punctuation is a heading, which ends where its line does: " DeepSeek 缓解美对中的 AI
         // 半导体制裁" ran on into the paragraph under it, quoted as one sentence.
         hard = hard || IsBullet(first) ||
-               (IsBullet(cps[previous.begin]) && previous_length * 10 < usual * 9 && !IsPunctuation(last));
+               (IsBullet(cps[previous.begin]) && previous_length * 10 < usual * 9 && !IsPunctuation(last) && !heading_goes_on);
         // A numbered heading line ("2. AI：行业发展仍处快车道，AGI 及 AIGC 或将深入影响传媒行业",
         // "2.1 全球 AI：产业投资及模型训练成本激增，头部机构领先优势明显") ends where the line
         // does, however long: run on, the outline's headings and the paragraph under them read

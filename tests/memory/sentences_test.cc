@@ -1002,6 +1002,27 @@ TEST(SentencesTest, TheAdvertisementOfAReportSharingSiteIsFurniture) {
               ::testing::ElementsAre("端侧 AI 技术的快速发展将推动终端设备的智能化升级。"));
 }
 
+TEST(SentencesTest, AHeadingWrappedOntoASecondLineIsWhole) {
+  // It headed a section cut off at "有望大幅"; the paragraphs around it keep their sentences. (Its
+  // line stops mid-phrase; a bulleted one that wraps goes on too.)
+  const std::string page =
+      "同时，国产大模型在多项评测中已接近海外领先水平，推理成本也在快速下降之中，\n\n"
+      "带动了下游应用的加速落地和商业化进程，相关的产业链环节将明显受益。\n\n"
+      "资料来源：Wind、浦银国际 \n 中国互联网龙头加大 AI 投入，有望大幅\n\n提升 AI 大模型能力 \n\n"
+      "\xEF\x81\xAC 中国将正式开启 AI 基建超级周期 \n\n"
+      "中国科技龙头在 AI 的投入，有望跟随美国头部科技企业在 ChatGPT 爆发之后的模式，进入投资上行\n\n"
+      "期。这将开启中国 AI 基建超级周期，从而打开中国云计算长期增长空间，并带动软件服务行业的需求。\n\n";
+  const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.headings), ::testing::ElementsAre("中国互联网龙头加大 AI 投入，有望大幅提升 AI 大模型能力",
+                                                            "中国将正式开启 AI 基建超级周期"));
+  for (const std::string& text : Texts(found.sentences)) EXPECT_EQ(text.find("有望大幅"), std::string::npos) << text;
+  EXPECT_THAT(Texts(found.sentences), ::testing::Contains(::testing::StartsWith("这将开启中国 AI 基建超级周期")));
+  const std::string bulleted = "\xEF\x81\xAC 中国互联网龙头提升 AI 战略地位，有望大幅提\n\n升 AI 大模型能力 \n\n" +
+                               page.substr(page.find("\xEF\x81\xAC 中国将正式开启"));
+  EXPECT_THAT(Texts(SplitSentences(bulleted, {.starts_at_sentence = true}).headings),
+              ::testing::Contains("中国互联网龙头提升 AI 战略地位，有望大幅提升 AI 大模型能力"));
+}
+
 TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
   // Its lines headed a section of "为什么传媒指数下跌？" and were quoted under it.
   const std::string page =
