@@ -950,6 +950,24 @@ local function extractive(ctx, inputs, c, outline)
         if s.passage == answer.passage or #on_subject({s.text}, focus_keys) > 0 then focused[#focused + 1] = s end
       end
       candidates = focused
+    elseif i == 1 and asked and lang == "zh" and #candidates > 1 then
+      -- A Chinese question without a name to focus on: past the answer, a sentence of another
+      -- passage shares two of its keys (its character pairs and Latin words, framing left out),
+      -- not one word any sentence may have: "2023年全年票房收入已达548.47亿元…2024年前5月累计票房
+      -- 达216.47亿元…" followed the answers on game licences ("累计") and game revenue ("收入").
+      local keys = subject_keys(topic)
+      local needed = math.min(2, #keys)
+      local answer = candidates[1]
+      local focused = {answer}
+      for k = 2, #candidates do
+        local s = candidates[k]
+        local shared = 0
+        for _, key in ipairs(keys) do
+          if names(s.text, key) or names(s.previous or "", key) then shared = shared + 1 end
+        end
+        if s.passage == answer.passage or shared >= needed then focused[#focused + 1] = s end
+      end
+      candidates = focused
     end
     -- A name the question asks about that no source mentions ("What is Tesla's market share in
     -- grid batteries?" over sources that never name Tesla): the key findings say so first, for
