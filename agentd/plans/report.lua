@@ -1110,6 +1110,13 @@ local function extractive(ctx, inputs, c, outline)
           local from = take()
           if from == nil then return false end
           after = after:gsub("^%s+", "")
+          -- "1 月至 12 月", "1月-12月": the first month's 月 before the dash.
+          if after:sub(1, 3) == "月" then
+            local rest = after:sub(4):gsub("^%s+", "")
+            for _, dash in ipairs({"-", "~", "～", "至", "到", "—", "–"}) do
+              if rest:sub(1, #dash) == dash then after = rest break end
+            end
+          end
           local to = nil
           for _, dash in ipairs({"-", "~", "～", "至", "到", "—", "–"}) do
             if after:sub(1, #dash) == dash then
@@ -1135,7 +1142,7 @@ local function extractive(ctx, inputs, c, outline)
         -- (Any writing of the year counts, "2027E 年均增速" too, unless a part follows it.)
         local function years_whole(text)
           for at in text:gmatch(year .. "()") do
-            local after = text:sub(at):gsub("^[Ee]", ""):gsub("^%s*", "")
+            local after = text:sub(at, at + 40):gsub("^[Ee]", ""):gsub("^%s*", "")  -- (a part is named at once)
             if after:sub(1, 3) == "年" then after = after:sub(4) end
             if not names_part(after) then return true end
           end
@@ -1179,7 +1186,8 @@ local function extractive(ctx, inputs, c, outline)
           local read = (s.previous or "") .. s.text
           for _, time in ipairs(RELATIVE_TIMES) do
             local p = passages[s.passage]
-            if read:sub(1, #time) == time and p ~= nil and type(p.text) == "string" then read = p.text .. read break end
+            local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
+            if relative and p ~= nil and type(p.text) == "string" then read = p.text .. read break end
           end
           if in_year(read) and names_measure(read) and figure_besides(s.text) then unanswered = false end
         end

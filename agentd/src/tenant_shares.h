@@ -25,7 +25,8 @@ uint64_t TenantShare(const DaemonOptions& options, uint64_t configured, uint64_t
 // `physical_memory_bytes` 0 (unknown): 8 GiB.
 uint64_t DocumentShare(const DaemonOptions& options, uint64_t physical_memory_bytes);
 
-// The machine's memory in bytes (sysconf), 0 when it cannot be read.
+// The daemon's memory in bytes: the machine's (sysconf), or its container's limit (cgroup v2
+// memory.max, v1 memory.limit_in_bytes) where that is less; 0 when neither can be read.
 uint64_t PhysicalMemoryBytes();
 
 }  // namespace agentd

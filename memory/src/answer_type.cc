@@ -140,8 +140,9 @@ constexpr std::string_view kAskingWhy[] = {
 // Words that name a cause in a sentence. "since" and "after" are left out: "the highest since
 // 1977" names none. 因为, 由于, 得益于, 受益于, 归功于, 源于, 导致, 缘于, 归因于, 受…影响 (影响 alone
 // is too common), 推动, 驱动, 原因; and 因素 ("宏观经济表现、股市资金面、AI应用前景等因素共同影响传媒指数
-// 走势" names why the index fell), a clause's "，故" (so: "1月份因股市整体表现不佳…，故指数走势较为
-// 低迷") and "有关" ("或与宏观经济承压…有关").
+// 走势" names why the index fell), a clause's "，故" before what it explains (so: "1月份因股市整体表现
+// 不佳…，故指数走势较为低迷", "…，故净利润表现较好"; not "，故事") and "有关" ending a clause ("或与宏观
+// 经济承压…有关。"; not "有关部门").
 constexpr std::string_view kNamingACause[] = {
     "because", "due to", "owing to", "as a result", "result of", "resulted from", "driven by", "caused",
     "causing", "thanks to", "led to", "leads to", "leading to", "on the back of", "amid", "reason", "reasons",
@@ -149,7 +150,8 @@ constexpr std::string_view kNamingACause[] = {
     "\xe5\x9b\xa0\xe4\xb8\xba", "\xe7\x94\xb1\xe4\xba\x8e", "\xe5\xbe\x97\xe7\x9b\x8a\xe4\xba\x8e",
     "\xe5\x8f\x97\xe7\x9b\x8a\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x8a\x9f\xe4\xba\x8e", "\xe6\xba\x90\xe4\xba\x8e",
     "\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x9b\xa0\xe4\xba\x8e",
-    "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0", "因素", "，故", "有关"};
+    "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0", "因素", "，故指", "，故净", "，故而",
+    "，故行", "，故公", "，故市", "有关。", "有关，", "有关；"};
 
 // A heading over causes: it asks why or names causes or drivers. 驱动因素, 动因
 constexpr std::string_view kCauseHeadings[] = {

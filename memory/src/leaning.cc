@@ -133,6 +133,12 @@ bool StatesAFigureWithoutItsSubject(const std::string& text) {
     bool named = false;
     for (std::u32string_view word : kMeasures) named = named || measure.ends_with(word);
     if (!named) continue;
+    // A measure that names its scope names its subject: "中国市场规模为 500 亿元", "全国票房达 425 亿元".
+    bool scoped = false;
+    for (std::u32string_view scope : {U"中国", U"全国", U"全球", U"国内", U"我国", U"海外", U"美国", U"行业", U"公司", U"市场"}) {
+      scoped = scoped || measure.find(scope) != std::u32string_view::npos;
+    }
+    if (scoped) return false;
     std::u32string_view rest = std::u32string_view(cp).substr(end);
     bool listed = false;
     for (std::u32string_view verb : kVerbs) {
@@ -231,14 +237,20 @@ bool PointsBackAfterItsOpening(const std::string& text) {
   // (which company? the sentence before names 海光信息).
   constexpr size_t kMaxDateBytes = 32;
   if (const size_t comma = view.substr(0, kMaxDateBytes).find("，"); comma != std::string_view::npos && comma > 0) {
-    bool date = true;
+    bool date = true, digit = false;
     for (uint32_t cp : DecodeUtf8(view.substr(0, comma)).code_points) {
+      digit = digit || (cp >= '0' && cp <= '9');
       date = date && ((cp >= '0' && cp <= '9') || cp == ' ' || cp == U'年' || cp == U'月' || cp == U'日' || cp == U'号');
     }
+    date = date && digit;
     std::string_view rest = view.substr(comma + std::string_view("，").size());
     while (rest.starts_with(" ")) rest.remove_prefix(1);
     for (std::string_view pronoun : {"该", "其", "它", "他", "她", "这", "此"}) {
-      if (date && rest.starts_with(pronoun)) return true;
+      // ("其他公司…", "其中…" name no one before.)
+      if (date && rest.starts_with(pronoun) && !rest.starts_with("其他") && !rest.starts_with("其中") &&
+          !rest.starts_with("其余")) {
+        return true;
+      }
     }
   }
   // Someone's words on what the sentence before told: "有业内人士向记者表示，这一方面是因为…".
@@ -314,6 +326,8 @@ bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) 
 }
 
 bool EndsOnAClause(const std::string& text) { return text.ends_with("；") || text.ends_with(";"); }
+
+bool AnnouncesAList(const std::string& text) { return text.ends_with("：") || text.ends_with(":"); }
 
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after) {
   return before.end <= after.start && after.start - before.end <= 1;

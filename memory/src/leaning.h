@@ -80,6 +80,11 @@ bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next);
 // Quoted alone it ends mid-thought.
 bool EndsOnAClause(const std::string& text);
 
+// Whether `text` announces the list that follows it, ending on a colon: "我们认为 DeepSeek 对通信
+// 行业的推动作用主要体现在两方面：" before "1) 强化国产算力产业链：…". Quoted, it brings the next
+// sentence; without one it is not quoted at all.
+bool AnnouncesAList(const std::string& text);
+
 // Whether `after` follows `before` in the same paragraph (one space or line break between).
 bool InSameParagraph(const PassageSentence& before, const PassageSentence& after);
 

@@ -68,6 +68,17 @@ bool NamesAPartOfTheYear(std::string_view after) {
   const int from = TakeNumber(after);
   if (from == 0) return false;
   SkipSpaces(after);
+  // "1 月至 12 月", "1月-12月": the first month's 月 before the dash.
+  if (after.starts_with("月")) {
+    std::string_view rest = after.substr(std::string_view("月").size());
+    SkipSpaces(rest);
+    for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
+      if (rest.starts_with(dash)) {
+        after = rest;
+        break;
+      }
+    }
+  }
   int to = 0;
   for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
     if (!after.starts_with(dash)) continue;
@@ -461,6 +472,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
           !found.sentences[j].timeline_entry) {
         announced[j - 1] = found.sentences[j].text;
       }
+      // A sentence announcing a list brings the list's first item, which starts a line of its own.
+      if (internal::AnnouncesAList(found.sentences[j - 1].text) && announced[j - 1].empty() &&
+          found.sentences[j - 1].end <= found.sentences[j].start && !found.sentences[j].timeline_entry) {
+        announced[j - 1] = found.sentences[j].text;
+      }
     }
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
@@ -471,6 +487,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // A source's question ("在国外品牌云集的特效厅里，国产科技是如何实现突围的？") introduces what
       // follows; quoted, it is a question in the report's findings.
       if (AsksAQuestion(s.text)) continue;
+      // Nor is a list's announcement without the list (the passage ends on it).
+      if (internal::AnnouncesAList(s.text) && announced[j].empty()) continue;
       // A sentence under the focus heading itself is on its subject, whatever its words: under
       // "Training versus serving", "Training remains expensive but happens once." (the heading's
       // only word beyond the topic is "versus").

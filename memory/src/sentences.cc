@@ -20,12 +20,13 @@ using internal::IsSpace;
 // The last line: the advertisement report-sharing sites stamp on the PDFs they pass on ("知识星球
 // 行业与管理资源", "专业知识社群：每月分享8000+份行业研究报告…", "微信扫码，长期有效", "进群福利"),
 // and a brokerage's rating scale ("中性：相对基准指数涨幅在-5%~10%之间回避：相对基准指数跌幅 5%以上"
-// headed a section of "为什么传媒指数下跌？").
-constexpr std::array<std::string_view, 34> kFurniture = {
+// headed a section of "为什么传媒指数下跌？"; "相对同期基准…", "评级标准为报告发布日后…" — not "营收相对
+// 同期增长" or "ESG评级标准").
+constexpr std::array<std::string_view, 35> kFurniture = {
     "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
     "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
     "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved",
-    "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期", "评级标准"};
+    "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期基准", "相对同期沪深", "评级标准为报告"};
 
 bool IsSentenceEnd(uint32_t cp) {
   return cp == 0x3002 || cp == 0xff01 || cp == 0xff1f || cp == 0xff1b || cp == '!' || cp == '?' || cp == ';';
@@ -310,6 +311,26 @@ bool NumberedHeadingLine(const std::vector<uint32_t>& cps, size_t begin, size_t 
   return true;
 }
 
+// Whether the line [begin, end) is a Chinese section's heading: a Chinese numeral in brackets or
+// before "、" ("（一）", "三、"), then words without a sentence's end. (Items numbered in digits,
+// "（1）", are a list's, which may wrap over lines.)
+bool ChineseSectionLine(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
+  while (begin < end && IsSpace(cps[begin])) ++begin;
+  static constexpr std::u32string_view kNumerals = U"一二三四五六七八九十";
+  size_t i = begin;
+  const bool bracketed = i < end && (cps[i] == 0xff08 || cps[i] == '(');
+  if (bracketed) ++i;
+  const size_t numerals = i;
+  while (i < end && kNumerals.find(static_cast<char32_t>(cps[i])) != std::u32string_view::npos) ++i;
+  if (i == numerals || i >= end) return false;
+  if (bracketed ? (cps[i] != 0xff09 && cps[i] != ')') : cps[i] != 0x3001) return false;
+  if (i + 1 >= end) return false;
+  for (size_t k = i + 1; k < end; ++k) {
+    if (IsSentenceEnd(cps[k])) return false;
+  }
+  return true;
+}
+
 // Length of a list marker at `at` ("2) ", "（2）", "①", "一、", "3、", "1. ", "* ", "• "), or 0:
 // dropped from the start of a sentence, which stays a verbatim substring of its passage.
 // Whether a line ends on a word that cannot end a phrase — a particle, a preposition, a modal
@@ -317,10 +338,12 @@ bool NumberedHeadingLine(const std::vector<uint32_t>& cps, size_t begin, size_t 
 bool StopsMidPhrase(const std::vector<uint32_t>& cps, size_t begin, size_t end) {
   while (end > begin && IsSpace(cps[end - 1])) --end;
   if (end == begin) return false;
-  static constexpr std::u32string_view kParticles = U"的了和与及并或而但在从对将为把被向";
+  // (Not characters that also end words: 方向, 行为, 普及, 面对, 现在.)
+  static constexpr std::u32string_view kParticles = U"的了和与并或而但将把被";
   if (kParticles.find(static_cast<char32_t>(cps[end - 1])) != std::u32string_view::npos) return true;
-  static constexpr std::u32string_view kWaiting[] = {U"有望", U"大幅", U"进一步", U"持续", U"不断", U"加速", U"逐步",
-                                                     U"正在", U"已经", U"或将", U"有望大幅", U"显著", U"全面"};
+  // (Not adverbs a phrase may end on: "业绩增长显著", "国产化加速".)
+  static constexpr std::u32string_view kWaiting[] = {U"有望", U"大幅", U"进一步", U"不断", U"逐步", U"正在", U"已经",
+                                                     U"或将"};
   for (std::u32string_view word : kWaiting) {
     if (end - begin < word.size()) continue;
     bool match = true;
@@ -329,6 +352,18 @@ bool StopsMidPhrase(const std::vector<uint32_t>& cps, size_t begin, size_t end) 
   }
   return false;
 }
+
+// Whether the "**" of emphasis in `text` come in pairs ("**强化国产算力产业链**：为中国 AI 发展带来新
+// 机遇", which Markdown shows in bold), not one left over from an emphasis the text cut.
+bool EmphasisBalances(const std::string& text) {
+  size_t marks = 0;
+  for (size_t at = text.find("**"); at != std::string::npos; at = text.find("**", at + 2)) ++marks;
+  return marks % 2 == 0;
+}
+
+// A line ending on a colon is a list's announcement when it holds a clause this long, in code
+// points; shorter, it is a label ("投资要点：").
+constexpr size_t kMinAnnouncementChars = 12;
 
 // A bullet a line opens with: "•", "●", "■", "◆", and the symbol-font glyphs PDF extraction
 // leaves in Unicode's private use area (U+F06C, Wingdings' "l", is a round bullet).
@@ -567,6 +602,10 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
         // does, however long: run on, the outline's headings and the paragraph under them read
         // as one "sentence" that the ranker quoted first.
         hard = hard || NumberedHeadingLine(cps, previous.begin, previous.end);
+        // So does a line numbered as a Chinese section ("（一）运营商、光模块等细分板块仍旧具备较大投资
+        // 价值", "三、硬件端：…"), and one starts where such a line does: run on, the heading and the
+        // list's announcement under it were quoted as one sentence.
+        hard = hard || ChineseSectionLine(cps, previous.begin, previous.end) || ChineseSectionLine(cps, line.begin, line.end);
         hard = hard || SourceLine(cps, previous.begin, previous.end) || SourceLine(cps, line.begin, line.end);
         // In a timeline each dated line starts an entry, however long the lines around it.
         hard = hard || (timeline && segment_dated && ColumnDate(cps, line.begin, line.end));
@@ -753,7 +792,12 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         // line, which a chunk boundary may have cut.
         const size_t date = whole_segment && segment_end < content_end ? DatePrefix(cps, b, e) : 0;
         dated_entry = date > 0 && e - (b + date) >= kMinDatedEntryChars && StandaloneNumbers(cps, b + date, e) <= 1;
-        if (!dated_entry) {
+        // A line that ends on a colon after a clause announces the list under it ("我们认为
+        // DeepSeek 对通信行业的推动作用主要体现在两方面："): a sentence, which the ranker quotes
+        // with the list's first item. A label ("投资要点：", "风险提示：") stays a heading.
+        const bool announces = whole_segment && segment_end < content_end && e - b >= kMinAnnouncementChars &&
+                               (cps[e - 1] == 0xff1a || cps[e - 1] == ':');
+        if (!dated_entry && !announces) {
           if (whole_segment) add_heading(b, e);
           continue;
         }
@@ -772,7 +816,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         furniture_goes_on = text.ends_with("；") || text.ends_with(";");
         continue;
       }
-      if (text.find_first_of("[]\t|") != std::string::npos || text.find("**") != std::string::npos ||
+      if (text.find_first_of("[]\t|") != std::string::npos || !EmphasisBalances(text) ||
           text.find("....") != std::string::npos || text.find("………") != std::string::npos ||
           !seen.insert(text).second) {
         continue;

@@ -70,11 +70,21 @@ std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
     size_t letters = 0;
     while (letters < word.size() && std::isalpha(static_cast<unsigned char>(word[letters]))) ++letters;
     if (letters < 3) continue;
+    // A name is written with a capital ("DeepSeek", "GPT", "Qwen"): "over 100 million", "top 10",
+    // "fiscal 2024" are words before a number, not a family and its version.
+    bool capital = false;
+    for (size_t k = 0; k < letters; ++k) capital = capital || std::isupper(static_cast<unsigned char>(word[k]));
+    if (!capital) continue;
     std::string_view version = word.substr(letters);
     if (version.empty() && w + 1 < words.size()) {
       const size_t after = words[w].first + word.size();
       const bool one_space = words[w + 1].first == after + 1 && text[after] == ' ';
-      if (one_space && LooksLikeAVersion(words[w + 1].second)) version = words[w + 1].second;
+      // Spaced, a version holds a letter or a dot ("V3", "4o", "3.5"): "Figure 3", "Table 2" and
+      // "Q1 2024" number things of their own.
+      const std::string_view next = words[w + 1].second;
+      bool marked = false;
+      for (char c : next) marked = marked || std::isalpha(static_cast<unsigned char>(c)) || c == '.';
+      if (one_space && marked && LooksLikeAVersion(next)) version = next;
     }
     if (!HasDigit(version)) continue;  // "DeepSeek", "cost-effective"
     VersionedName name{Folded(word.substr(0, letters)), Folded(version)};

@@ -21,9 +21,11 @@ struct VersionedName {
 };
 
 // The versioned names in `text`: a word of ASCII letters, digits, dots and hyphens that opens on
-// at least three letters and goes on past them ("DeepSeek-V3", "GPT-4o", "Qwen2.5"), or such a
-// word of letters alone followed by a space and a version that opens on a digit or on a letter
-// and a digit ("DeepSeek V3", "GPT 4o"). At most kMaxNames, each once.
+// at least three letters, one of them a capital, and goes on past them with a digit
+// ("DeepSeek-V3", "GPT-4o", "Qwen2.5"), or such a word of letters alone followed by a space and a
+// version that opens on a digit or on a letter and a digit and holds a letter or a dot
+// ("DeepSeek V3", "GPT 4o", "Llama 3.1"; not "over 100", "fiscal 2024", "Figure 3"). At most
+// kMaxNames, each once.
 std::vector<VersionedName> VersionedNamesIn(std::string_view text);
 
 // Whether `text` names a sibling of one of `asked` (the same family, another version, neither

@@ -632,6 +632,13 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(index.state(), RUN_STATE_SUCCEEDED) << index.error();
   EXPECT_THAT(index.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\n]*等因素共同影响传媒指数走势。\\[1\\]"))
       << index.artifact().content();
+  // A topic answered by a list's announcement opens on it and the list's first item: the section's
+  // heading, the announcement and the item had run on as one sentence, never offered, and the key
+  // findings opened on GPU interconnect ("在通信方面，…降低通信开销").
+  RunT telecom = WaitForEnd(StartRun("report", {{"topic", "DeepSeek对通信行业的影响"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(telecom.state(), RUN_STATE_SUCCEEDED) << telecom.error();
+  EXPECT_THAT(telecom.artifact().content(), HasSubstr("## 核心结论\n\n我们认为 DeepSeek 对通信行业的推动作用主要体现在两方面："))
+      << telecom.artifact().content();
   // A question of one version is answered by that version's sentence: R1's price ("DeepSeek-R1 API
   // 服务定价为…16 元") opened the report on V3's.
   RunT v3 = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3的API服务价格是多少？"}, {"collection", "reports"}}).run_id());

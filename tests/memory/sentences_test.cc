@@ -845,6 +845,7 @@ TEST(SentenceRankerTest, AQuestionOfAWholeYearIsNotAnsweredByAPartOfIt) {
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
   // Statistics of the whole year name its months ("1-12月") or its last day; "前十名" is no part.
   for (const char* whole : {"2024年1-12月全国电影票房约425亿元。", "截至2024年12月31日，全国电影票房约425亿元。",
+                            "2024 年 1 月至 12 月全国电影票房约425亿元。",
                             "2024年前十名全国电影票房约 216.47 亿元。"}) {
     const std::vector<PassageInput> one = {passages[0], {.text = whole, .starts_at_sentence = true}};
     ranked = RankSentences(nullptr, "2024年全国电影票房是多少？", one, {.k = 2});
@@ -898,6 +899,10 @@ TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnT
   EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("票房市占率 1.17%、同比+0.25pct。"));
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("率先推出 3 款新品。"));
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("2023 年中国 AI Agent 市场规模为 554 亿元。"));
+  // A measure that names its scope names its subject.
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("中国市场规模为 500 亿元。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("全国票房达 425 亿元。"));
+  EXPECT_FALSE(internal::PointsBackAfterItsOpening("2023年，其他公司也推出了类似产品。"));
   EXPECT_TRUE(internal::PointsBackAfterItsOpening("2月 5日，该公司股价上涨11.19%。"));
   EXPECT_FALSE(internal::PointsBackAfterItsOpening("2月 5日，海光信息股价上涨11.19%。"));
   EXPECT_DOUBLE_EQ(internal::StandsAlone("上文提到，美国的 CSP 大幅增加资本开支。"), 0.85);
@@ -1021,6 +1026,44 @@ TEST(SentencesTest, AHeadingWrappedOntoASecondLineIsWhole) {
                                page.substr(page.find("\xEF\x81\xAC 中国将正式开启"));
   EXPECT_THAT(Texts(SplitSentences(bulleted, {.starts_at_sentence = true}).headings),
               ::testing::Contains("中国互联网龙头提升 AI 战略地位，有望大幅提升 AI 大模型能力"));
+  // Two headings whose first ends on a word's last character ("方向", "显著") stay two.
+  for (const char* first : {"未来发展方向", "业绩增长显著"}) {
+    const std::string two = page.substr(0, page.find("资料来源")) + "资料来源：Wind、浦银国际 \n" + first + "\n\n行业竞争格局\n\n" +
+                            page.substr(page.find("\xEF\x81\xAC 中国将正式开启"));
+    EXPECT_THAT(Texts(SplitSentences(two, {.starts_at_sentence = true}).headings), ::testing::Contains(first)) << first;
+  }
+}
+
+TEST(SentencesTest, AChineseSectionsHeadingEndsItsLineAndAListsAnnouncementBringsItsFirstItem) {
+  // "（一）…价值", the announcement "…两方面：" and the list's first item ran on as one sentence,
+  // which its "**" emphasis kept out: the answer to "DeepSeek对通信行业的影响" was never offered.
+  const std::string page =
+      "预计随着推理侧算力部署的逐步增多，以及后训练算力的规模提升，相对较低速率光芯片市场空\n\n"
+      "间将进一步提升，在我国光芯片相关企业有望直接受益，产业链的多个环节都将从中获得发展。\n\n"
+      "（一）运营商、光模块等细分板块仍旧具备较大投资价值\n\n"
+      "我们认为 DeepSeek 对通信行业的推动作用主要体现在两方面：\n\n \n"
+      "1) **强化国产算力产业链**：为中国 AI 发展带来新机遇，为中美科技竞争增添变数。DeepSeek-R1/V3 支持华为昇腾平台。\n\n";
+  const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.headings), ::testing::Contains("运营商、光模块等细分板块仍旧具备较大投资价值"));
+  for (const std::string& text : Texts(found.sentences)) EXPECT_EQ(text.find("价值"), std::string::npos) << text;
+  auto ranked = RankSentences(nullptr, "DeepSeek对通信行业的影响", std::vector<PassageInput>{{.text = page, .starts_at_sentence = true}},
+                              {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  const RankedSentence& first = ranked->sentences[0];
+  EXPECT_THAT(first.text, ::testing::StartsWith("我们认为 DeepSeek 对通信行业的推动作用主要体现在两方面："));
+  // On its own line, it brings the list's first item (its emphasis in pairs, which Markdown shows).
+  if (first.text.ends_with("：")) EXPECT_THAT(first.next, ::testing::StartsWith("**强化国产算力产业链**"));
+  // A "**" left over from a cut emphasis is stray markup: not offered.
+  EXPECT_THAT(Texts(SplitSentences("推理侧的算力需求**将持续增长下去。这是另一句完整而且足够长的话语，用于测试。", {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("这是另一句完整而且足够长的话语，用于测试。"));
+  // An announcement a passage ends on, its list cut off, is not offered.
+  auto cut = RankSentences(nullptr, "DeepSeek对通信行业的影响",
+                           std::vector<PassageInput>{{.text = "研究显示如下。\n\n我们认为 DeepSeek 对通信行业的推动作用主要体现在两方面：\n\n下一行",
+                                                      .starts_at_sentence = true}},
+                           {.k = 4});
+  ASSERT_TRUE(cut.ok());
+  for (const RankedSentence& s : cut->sentences) EXPECT_FALSE(s.text.ends_with("：") && s.next.empty()) << s.text;
 }
 
 TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
@@ -1032,6 +1075,9 @@ TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
   const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
   EXPECT_THAT(Texts(found.sentences), ::testing::ElementsAre("截至6月25日，传媒指数今年累计下跌24.0%。"));
   EXPECT_THAT(Texts(found.headings), ::testing::IsEmpty());
+  // Prose that compares with the year before is no rating scale.
+  EXPECT_THAT(Texts(SplitSentences("2024年一季度，公司营收相对同期增长12%，毛利率有所提升。", {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("2024年一季度，公司营收相对同期增长12%，毛利率有所提升。"));
 }
 
 TEST(SentenceRankerTest, ASourcesQuestionIsNotOffered) {

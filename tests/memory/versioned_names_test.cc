@@ -20,6 +20,9 @@ TEST(VersionedNamesTest, AFamilysWordAndItsVersionHoweverTheyAreWritten) {
   EXPECT_THAT(VersionedNamesIn("DeepSeek V3 训练成本"), ElementsAre(Name("deepseek", "v3")));
   // A family's word alone, a hyphenated English word and a short word name no version.
   EXPECT_TRUE(VersionedNamesIn("DeepSeek 的 cost-effective AI 模型 V3").empty());
+  // Words before a number, and things numbered on their own, are no family and version.
+  EXPECT_TRUE(VersionedNamesIn("over 100 million users in fiscal 2024, the top 10 of Figure 3").empty());
+  EXPECT_THAT(VersionedNamesIn("Llama 3.1 and Llama 4"), ElementsAre(Name("llama", "3.1")));
 }
 
 TEST(VersionedNamesTest, ASentenceOnlyOnASiblingIsToldApart) {
