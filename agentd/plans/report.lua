@@ -1538,10 +1538,13 @@ local function extractive(ctx, inputs, c, outline)
   end
   -- The columns a question names whole: every term of the column's header is in the question
   -- ("AIME 2024 pass@1" of "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？", not
-  -- "AIME 2024 cons@64" nor "MATH-500 pass@1"). nil when it names none, or all.
+  -- "AIME 2024 cons@64" nor "MATH-500 pass@1"; "DeepSeekV3" of "DeepSeek-V3和GPT-4的训练成本相比
+  -- 如何？"). nil when it names none, or all.
   local function named_columns(header, question)
     local asked = {}
     for _, term in ipairs(cell_terms(question)) do asked[term] = true end
+    -- And its hyphenated names as one word: "DeepSeek-V3" names the column "DeepSeekV3".
+    for word in question:lower():gsub("%-", ""):gmatch("[%w]+") do asked[word] = true end
     local named, count = {}, 0
     for k = 2, #header do
       local terms = cell_terms(header[k])

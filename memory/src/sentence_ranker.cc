@@ -726,8 +726,16 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         rows[i].score = scored->relevance[i];
         std::vector<std::string> terms = LexicalTerms(texts[i]);
         const std::unordered_set<std::string> have(terms.begin(), terms.end());
+        // A Latin term counts where a cell's word holds it: "DeepSeek-V3" asks for "deepseek" and
+        // "v3", which a header's "DeepSeekV3" holds as one word (the training costs' row covered half
+        // of "DeepSeek-V3和GPT-4的训练成本相比如何？" and was not quoted).
         size_t found = 0;
-        for (const std::string& t : wanted) found += have.count(t);
+        for (const std::string& t : wanted) {
+          bool held = have.count(t) > 0;
+          const bool latin = t.size() >= 2 && static_cast<unsigned char>(t[0]) < 0x80 && std::isalpha(static_cast<unsigned char>(t[0]));
+          for (auto it = have.begin(); !held && latin && it != have.end(); ++it) held = it->find(t) != std::string::npos;
+          found += held;
+        }
         rows[i].coverage = wanted.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(wanted.size());
       }
       std::stable_sort(rows.begin(), rows.end(), [](const RankedRow& a, const RankedRow& b) {

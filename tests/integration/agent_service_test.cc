@@ -639,6 +639,11 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(telecom.state(), RUN_STATE_SUCCEEDED) << telecom.error();
   EXPECT_THAT(telecom.artifact().content(), HasSubstr("## 核心结论\n\n我们认为 DeepSeek 对通信行业的推动作用主要体现在两方面："))
       << telecom.artifact().content();
+  // A comparison only a table gives is quoted from it, with the columns the question names
+  // ("DeepSeek-V3" is the header's "DeepSeekV3"): the key findings had quoted no figure.
+  RunT compared = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3和GPT-4的训练成本相比如何？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(compared.state(), RUN_STATE_SUCCEEDED) << compared.error();
+  EXPECT_THAT(compared.artifact().content(), HasSubstr("| 训练成本 | 6300 万美元 | 557.6 万美元 |")) << compared.artifact().content();
   // A question of one version is answered by that version's sentence: R1's price ("DeepSeek-R1 API
   // 服务定价为…16 元") opened the report on V3's.
   RunT v3 = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3的API服务价格是多少？"}, {"collection", "reports"}}).run_id());

@@ -1338,6 +1338,15 @@ TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
   EXPECT_GE(ranked->rows[0].coverage, 0.6);
   // No table rows unless asked for.
   EXPECT_TRUE(RankSentences(nullptr, "AIME", std::vector<PassageInput>{{passage, true}}, {})->rows.empty());
+  // A hyphenated name is held by a header that writes it as one word: the training costs' row
+  // covered half of the question and was not quoted.
+  const std::string models = "\tGPT-4\tDeepSeekV3\tDeepSeekR1\n训练成本\t6300 万美元\t557.6 万美元\t-\n是否开源\t否\t是\t是\n";
+  auto costs = RankSentences(nullptr, "DeepSeek-V3和GPT-4的训练成本相比如何？", std::vector<PassageInput>{{models, true}},
+                             {.k = 4, .k_rows = 3});
+  ASSERT_TRUE(costs.ok());
+  ASSERT_FALSE(costs->rows.empty());
+  EXPECT_EQ(costs->rows[0].cells[0], "训练成本");
+  EXPECT_GE(costs->rows[0].coverage, 0.6);
 }
 
 }  // namespace
