@@ -162,12 +162,13 @@ std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std
   return terms;
 }
 
-// A question's terms: a text's, less "much" and "many" where the question says "how much" / "how
-// many" — how it asks for an amount, not what it names ("By how much did inference prices
+// A question's terms: a text's, less "much" and "many" (and the light verb "make") where the
+// question says "how much" / "how many" — how it asks for an amount, not what it names ("By how much did inference prices
 // fall?" ranked "Serving a model has become much cheaper in two years." over the sentence
 // saying the price fell tenfold).
 std::vector<std::string> QuestionTerms(const internal::WordForms& forms, const std::string& query) {
   std::vector<std::string> terms = FoldedTerms(forms, query);
+  const std::string forms_make = FoldedTerms(forms, "make").empty() ? std::string("make") : FoldedTerms(forms, "make")[0];
   std::string lowered(query);
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c); });
@@ -181,6 +182,9 @@ std::vector<std::string> QuestionTerms(const internal::WordForms& forms, const s
       framed = framed || (word_starts && word_ends);
     }
     if (framed) std::erase(terms, std::string(amount));
+    // And the verb that earns the amount: "How much revenue did Harbor Robotics make…?" put
+    // "…made up 41% of revenue" ("made" is "make") before the revenue itself.
+    if (framed) std::erase(terms, forms_make);
   }
   return terms;
 }

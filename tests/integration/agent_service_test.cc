@@ -761,6 +761,13 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       EXPECT_THAT(report, HasSubstr("## Key findings\n\n" + notice)) << report;
     }
   }
+  // "…make in 2024 and how fast did it grow?": the revenue and its growth are among the best two
+  // (the services' share of revenue, "made up 41%", had taken the place through "make").
+  RunT grew = WaitForEnd(StartRun("report", {{"topic", "How much revenue did Harbor Robotics make in 2024 and how fast did it grow?"},
+                                             {"collection", "english"}})
+                             .run_id());
+  ASSERT_EQ(grew.state(), RUN_STATE_SUCCEEDED) << grew.error();
+  EXPECT_THAT(grew.artifact().content(), HasSubstr("Revenue for the year reached $312 million, up 27%")) << grew.artifact().content();
   // Nor does a question's report end on a section headed by its document's title: every question
   // on Harbor Robotics closed with "Harbor Robotics: annual review 2024" (what it makes, its
   // founding, its lidar risk) after the answer. Its sections are on what it asks of its subject,

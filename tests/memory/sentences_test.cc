@@ -627,6 +627,15 @@ TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) 
   ASSERT_TRUE(ranked.ok());
   ASSERT_FALSE(ranked->sentences.empty());
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("tenfold"));
+  // Nor is the verb that earns the amount ("make", which "made up" is): the services' share of
+  // revenue ranked over the revenue.
+  const std::vector<PassageInput> revenue = {
+      {"Harbor Robotics services made up 41% of revenue. Harbor Robotics revenue was $312 million.", true},
+  };
+  ranked = RankSentences(nullptr, "How much revenue did Harbor Robotics make?", revenue, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("$312 million"));
 }
 
 TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
