@@ -1087,6 +1087,14 @@ local function extractive(ctx, inputs, c, outline)
         -- 216.47 亿元" gives five months ("2024年全国电影观影总人次是多少？" had quoted it, and a
         -- company's 2023 admissions, as if they answered). A part: "前N月", "N月", "N-M月", "上半年",
         -- "一季度"; not "1-12月" or "12月31日".
+        -- A range's dashes, and one taken off the front of a text (the rest, or nil).
+        local DASHES = {"-", "~", "～", "至", "到", "—", "–"}
+        local function take_dash(text)
+          for _, dash in ipairs(DASHES) do
+            if text:sub(1, #dash) == dash then return text:sub(#dash + 1) end
+          end
+          return nil
+        end
         local function names_part(after)
           after = after:gsub("^%s+", "")
           for _, part in ipairs({"上半年", "下半年", "Q1", "Q2", "Q3", "Q4", "H1", "H2"}) do
@@ -1111,21 +1119,15 @@ local function extractive(ctx, inputs, c, outline)
           if from == nil then return false end
           after = after:gsub("^%s+", "")
           -- "1 月至 12 月", "1月-12月": the first month's 月 before the dash.
-          if after:sub(1, 3) == "月" then
-            local rest = after:sub(4):gsub("^%s+", "")
-            for _, dash in ipairs({"-", "~", "～", "至", "到", "—", "–"}) do
-              if rest:sub(1, #dash) == dash then after = rest break end
-            end
-          end
+          local rest = after
+          if rest:sub(1, 3) == "月" then rest = rest:sub(4):gsub("^%s+", "") end
           local to = nil
-          for _, dash in ipairs({"-", "~", "～", "至", "到", "—", "–"}) do
-            if after:sub(1, #dash) == dash then
-              after = after:sub(#dash + 1):gsub("^%s+", "")
-              to = take()
-              if to == nil then return false end
-              after = after:gsub("^%s+", "")
-              break
-            end
+          local ranged = take_dash(rest)
+          if ranged ~= nil then
+            after = ranged:gsub("^%s+", "")
+            to = take()
+            if to == nil then return false end
+            after = after:gsub("^%s+", "")
           end
           if after:sub(1, 3) == "个" then after = after:sub(4) end
           if after:sub(1, 3) == "月" then
@@ -1152,8 +1154,9 @@ local function extractive(ctx, inputs, c, outline)
         -- (Each dash on its own: a class of "至" and "到" would hold their bytes, and "年" shares
         -- its first with "到".)
         local whole_year = years_whole(topic)
-        for _, dash in ipairs({"%-", "~", "～", "至", "到", "—", "–"}) do  -- (patterns: "-" escaped)
-          if topic:find(dash .. " *" .. year) or topic:find(year .. " *" .. dash) then whole_year = false end
+        for _, dash in ipairs(DASHES) do
+          local d = (dash:gsub("%-", "%%-"))  -- a pattern's "-" escaped
+          if topic:find(d .. " *" .. year) or topic:find(year .. " *" .. d) then whole_year = false end
         end
         local function in_year(text)
           if whole_year then return years_whole(text) end

@@ -52,6 +52,17 @@ int TakeNumber(std::string_view& text) {
   return 0;
 }
 
+// Takes a range's dash off the front of `text` ("-", "至", "到", …); whether there was one.
+bool TakeDash(std::string_view& text) {
+  for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
+    if (text.starts_with(dash)) {
+      text.remove_prefix(dash.size());
+      return true;
+    }
+  }
+  return false;
+}
+
 // Whether what follows a year's "年" names a part of that year: "前 5 月", "前三季度", "4月",
 // "1-5月", "1至5月", "上半年", "一季度", "第1季度", "Q1". Not the whole of it: "1-12月",
 // "前四季度", "12月31日" (the year's end: "截至2024年12月31日"), "年底", nor "前十名" (the year's
@@ -69,25 +80,18 @@ bool NamesAPartOfTheYear(std::string_view after) {
   if (from == 0) return false;
   SkipSpaces(after);
   // "1 月至 12 月", "1月-12月": the first month's 月 before the dash.
-  if (after.starts_with("月")) {
-    std::string_view rest = after.substr(std::string_view("月").size());
+  std::string_view rest = after;
+  if (rest.starts_with("月")) {
+    rest.remove_prefix(std::string_view("月").size());
     SkipSpaces(rest);
-    for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
-      if (rest.starts_with(dash)) {
-        after = rest;
-        break;
-      }
-    }
   }
   int to = 0;
-  for (std::string_view dash : {"-", "~", "～", "至", "到", "—", "–"}) {
-    if (!after.starts_with(dash)) continue;
-    after.remove_prefix(dash.size());
-    SkipSpaces(after);
-    to = TakeNumber(after);
+  if (TakeDash(rest)) {
+    SkipSpaces(rest);
+    to = TakeNumber(rest);
     if (to == 0) return false;
-    SkipSpaces(after);
-    break;
+    SkipSpaces(rest);
+    after = rest;
   }
   if (after.starts_with("个")) after.remove_prefix(std::string_view("个").size());
   if (after.starts_with("月")) {
@@ -168,7 +172,7 @@ std::vector<std::string> FoldedTerms(const internal::WordForms& forms, const std
 // saying the price fell tenfold).
 std::vector<std::string> QuestionTerms(const internal::WordForms& forms, const std::string& query) {
   std::vector<std::string> terms = FoldedTerms(forms, query);
-  const std::string forms_make = FoldedTerms(forms, "make").empty() ? std::string("make") : FoldedTerms(forms, "make")[0];
+  const std::vector<std::string> make = FoldedTerms(forms, "make");
   std::string lowered(query);
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c); });
@@ -184,7 +188,7 @@ std::vector<std::string> QuestionTerms(const internal::WordForms& forms, const s
     if (framed) std::erase(terms, std::string(amount));
     // And the verb that earns the amount: "How much revenue did Harbor Robotics make…?" put
     // "…made up 41% of revenue" ("made" is "make") before the revenue itself.
-    if (framed) std::erase(terms, forms_make);
+    if (framed && !make.empty()) std::erase(terms, make[0]);
   }
   return terms;
 }
