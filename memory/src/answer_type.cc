@@ -191,12 +191,23 @@ constexpr std::string_view kStatingAChange[] = {
     "double", "doubled", "tripled", "grew", "grow", "grows", "growth", "rose", "rise", "rises", "increase",
     "increased", "increases", "expanded", "up", "fell", "fall", "falls", "decline", "declined", "dropped",
     "drop", "cagr", "compound annual", "year on year", "year-on-year", "同比", "环比", "增长", "增速",
-    "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合", "减少", "增加", "降低", "降幅", "增幅", "跌", "涨"};
+    "提升", "上升", "下降", "下滑", "翻倍", "翻番", "复合", "减少", "增加", "降低", "降幅", "增幅", "跌", "涨",
+    "降至", "增至", "升至", "上扬"};
 
 // A Chinese question that asks by how much something changed ("下降了多少", "同比增长了多少",
 // "股价跌了多少", "比V2.5提升了多少").
 constexpr std::string_view kAskingAChangeZh[] = {"增长", "下降", "减少", "提升", "上升", "下滑", "降低", "增加",
                                                  "跌", "涨", "降幅", "增幅", "变化"};
+
+// A question that asks how something changed: "美国四大互联网厂商的资本开支增速在2024年怎么变化？",
+// "杜比影院在国内的票房这几年有什么变化？", "How has the average ticket price changed?". Answered by a
+// change with its figures ("…在 2024 年一季度实现+30%增长，并在二、三季度持续上扬至 58%、59%"), not
+// by a sentence sharing more of its words without one ("中国头部互联网厂商的 AI 资本开支有望跟随…").
+constexpr std::string_view kAskingHowItChangedZh[] = {"怎么变化", "怎样变化", "如何变化", "什么变化", "变化如何",
+                                                      "怎么变", "如何变动", "变化趋势", "走势如何", "趋势如何"};
+// (Not "change" alone: "How will climate change affect coffee?" asks no change of a figure.)
+constexpr std::string_view kChangingEn[] = {"changed", "evolved", "trended", "change?", "change over", "change since",
+                                            "change between"};
 
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
 // backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
@@ -281,6 +292,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
   if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
+  if (HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) return AnswerType::kGrowth;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForResults)) return AnswerType::kResults;
@@ -337,30 +349,6 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
     }
   }
   return false;
-}
-
-bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
-  // Each measure with the words that name it: a company's 收入 is its 营收, a market's 规模 its
-  // 市场空间.
-  static constexpr std::array<std::array<std::string_view, 3>, 8> kMeasures = {{{"票房", "", ""},
-                                                                               {"收入", "营收", "销售额"},
-                                                                               {"利润", "净利", "盈利"},
-                                                                               {"规模", "市场空间", "市场容量"},
-                                                                               {"人次", "", ""},
-                                                                               {"票价", "", ""},
-                                                                               {"市值", "", ""},
-                                                                               {"估值", "", ""}}};
-  bool asked = false;
-  for (const auto& names : kMeasures) {
-    bool in_question = false;
-    for (std::string_view name : names) in_question = in_question || (!name.empty() && question.find(name) != std::string_view::npos);
-    if (!in_question) continue;
-    asked = true;
-    for (std::string_view name : names) {
-      if (!name.empty() && text.find(name) != std::string_view::npos) return true;
-    }
-  }
-  return !asked;
 }
 
 }  // namespace memory::internal

@@ -44,13 +44,6 @@ AnswerType AnswerTypeOf(std::string_view question);
 // sentence's document puts it under, empty when unknown (only kReason reads it).
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section = {});
 
-// Whether `text` names what a Chinese question measures — its "票房", "收入" (or "营收", "销售额"),
-// "利润" (or "净利", "盈利"), "规模" (or "市场空间", "市场容量"), "人次", "票价", "市值" or
-// "估值" — or the question names no such measure. "根据…《2024年
-// 中国电影产业年报》，2024年我国特效厅数量为 9949个" gives a count, not the box office that
-// "2024年全国电影总票房是多少？" asks, though it holds the question's year and "电影".
-bool NamesTheMeasureAsked(std::string_view question, std::string_view text);
-
 }  // namespace memory::internal
 
 #endif  // AGENTD_MEMORY_ANSWER_TYPE_H_

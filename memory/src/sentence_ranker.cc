@@ -12,6 +12,7 @@
 
 #include "acronyms.h"
 #include "answer_type.h"
+#include "measures.h"
 #include "bm25_index.h"
 #include "word_forms.h"
 #include "leaning.h"
@@ -569,6 +570,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // box office.
     constexpr double kOtherMeasure = 0.8;
     const bool asks_an_amount = answer_type == internal::AnswerType::kQuantity || answer_type == internal::AnswerType::kCount;
+    // And it is answered by a sentence on the measure's holder: "2024 年一季度，传媒行业实现…归母净
+    // 利润 79.21 亿元" (the whole media industry) opened "2024年一季度影视院线板块归母净利润同比增长
+    // 多少？", above "净利润增速分别为：…影视院线+32.2%…" read after the sentence it continues. Its
+    // holder may be named by the sentence, the one it is read with or its heading.
+    constexpr double kOtherHolder = 0.8;
+    const std::vector<std::string> holder =
+        asks_an_amount || answer_type == internal::AnswerType::kGrowth ? internal::MeasureHolderTerms(query)
+                                                                       : std::vector<std::string>{};
     // A question of one version of a name ("DeepSeek-V3") is not answered by a sentence on another
     // ("DeepSeek-R1 API 服务定价为…", which opened "DeepSeek-V3的API服务价格是多少？").
     constexpr double kSibling = 0.8;
@@ -611,7 +620,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
           asks_an_amount && !internal::NamesTheMeasureAsked(query, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
       const double name_fits =
           internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + sentences[i].previous) ? kSibling : 1.0;
-      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits;
+      // (previous[i] may have moved into the sentence's `previous` above, read_with[i] with it.)
+      const std::string read_after = sentences[i].previous + "\n" + (read_with[i] != nullptr ? *read_with[i] : "");
+      const double holder_fits =
+          internal::NamesAnyOf(holder, sentences[i].text + "\n" + read_after + "\n" + sections[i]) ? 1.0 : kOtherHolder;
+      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits;
     }
     // A sentence that shares no term with the question, its document's title or its heading,
     // from another document than the best-ranked sentence's, is there for the embedder's vague

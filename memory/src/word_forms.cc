@@ -42,6 +42,11 @@ constexpr std::string_view kSpelledNumbers[][2] = {
     {"two", "2"}, {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"}, {"seven", "7"}, {"eight", "8"},
     {"nine", "9"}, {"ten", "10"}, {"eleven", "11"}, {"twelve", "12"}};
 
+// Chinese words of one meaning that share too few of their bigrams to meet, folded bigram by
+// bigram: 资本开支 and 资本支出 (capital expenditure; "美国四大互联网厂商的资本开支增速…" is answered
+// by "这四家公司资本支出同比增速…", which shared only 资本 with it).
+constexpr std::string_view kChineseBigrams[][2] = {{"本开", "本支"}, {"开支", "支出"}};
+
 // The one term LexicalTerms makes of a word, or "" (a stop word: "made" may be one).
 std::string TermOf(std::string_view word) {
   std::vector<std::string> terms = LexicalTerms(word);
@@ -64,6 +69,7 @@ WordForms::WordForms() {
     std::string term = TermOf(word);
     if (!term.empty()) base_of_.emplace(std::move(term), std::string(digits));
   }
+  for (const auto& [bigram, base] : kChineseBigrams) base_of_.emplace(std::string(bigram), std::string(base));
 }
 
 void WordForms::Fold(std::vector<std::string>& terms) const {

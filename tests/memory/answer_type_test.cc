@@ -49,6 +49,22 @@ TEST(AnswerTypeTest, AChineseQuestionOnHowMuchSomethingChangedAsksForAChange) {
   EXPECT_FALSE(Offers(AnswerType::kGrowth, "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
 }
 
+TEST(AnswerTypeTest, AQuestionOnHowSomethingChangedAsksForAChange) {
+  EXPECT_EQ(AnswerTypeOf("美国四大互联网厂商的资本开支增速在2024年怎么变化？"), AnswerType::kGrowth);
+  EXPECT_EQ(AnswerTypeOf("杜比影院在国内的票房这几年有什么变化？"), AnswerType::kGrowth);
+  EXPECT_EQ(AnswerTypeOf("How has the average ticket price changed since 2019?"), AnswerType::kGrowth);
+  EXPECT_EQ(AnswerTypeOf("How did Nvidia's market value change?"), AnswerType::kGrowth);
+  // "climate change" is a thing, not a change asked about.
+  EXPECT_EQ(AnswerTypeOf("How will climate change affect coffee farming?"), AnswerType::kAny);
+  EXPECT_TRUE(Offers(AnswerType::kGrowth,
+                     "根据我们的跟踪，从季度频率看，这四家公司资本支出同比增速在经历了 10个季度的下行后，在2023年二季度见底触及-9%的低点，"
+                     "随后就开启上行，在 2024 年一季度实现+30%增长，并在二、三季度持续上扬至 58%、59%。"));
+  EXPECT_TRUE(Offers(AnswerType::kGrowth, "杜比影院也从 1.9亿元降至1.18亿元，近几年的发展相对滞后。"));
+  EXPECT_FALSE(Offers(AnswerType::kGrowth,
+                      "在 DeepSeek 的刺激和推动下，中国头部互联网厂商的 AI 资本开支有望跟随美国科技企业在 ChatGPT 之后大幅增加 AI "
+                      "资本开支的做法，进入投入的上行期。"));
+}
+
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));

@@ -28,6 +28,11 @@ TEST(WordFormsTest, ASpelledNumberMeetsItsDigits) {
   EXPECT_EQ(Folded("twelve routes"), Folded("12 routes"));
 }
 
+TEST(WordFormsTest, ChineseWordsOfOneMeaningMeet) {
+  EXPECT_EQ(Folded("资本开支"), Folded("资本支出"));
+  EXPECT_NE(Folded("资本开支"), LexicalTerms("资本开支"));
+}
+
 TEST(WordFormsTest, WordsOfAnotherMeaningAreLeftAlone) {
   // "founded" stems to "found", which is not folded to "find"; "one" names no count.
   EXPECT_NE(Folded("founded in 2011"), Folded("find in 2011"));

@@ -1,0 +1,104 @@
+#include "measures.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <unordered_set>
+
+#include "memory/lexical.h"
+
+namespace memory::internal {
+namespace {
+
+// Each measure with the words that name it: a company's 收入 is its 营收, a market's 规模 its
+// 市场空间.
+constexpr std::array<std::array<std::string_view, 3>, 8> kMeasures = {{{"票房", "", ""},
+                                                                       {"收入", "营收", "销售额"},
+                                                                       {"利润", "净利", "盈利"},
+                                                                       {"规模", "市场空间", "市场容量"},
+                                                                       {"人次", "", ""},
+                                                                       {"票价", "", ""},
+                                                                       {"市值", "", ""},
+                                                                       {"估值", "", ""}}};
+
+// Words before a measure that say when, or qualify the measure or its holder, not who holds it.
+// Longer words first: "一季度" goes before "季度" can split it.
+constexpr std::string_view kNotTheHolder[] = {
+    "一季度", "二季度", "三季度", "四季度", "上半年", "下半年", "这几年", "近几年", "近年来", "季度", "全年",
+    "今年",   "去年",   "前年",   "明年",   "年初",   "年末",   "年底",   "以来",   "同期",   "年度",
+    "归母",   "扣非",   "营业",   "实际",   "销售",   "累计",   "平均",   "整体",   "板块",   "行业",
+    "市场",   "公司",   "总",     "的"};
+
+// A date's units after its digits: "2024年", "3 月", "5日".
+constexpr std::string_view kDateUnits[] = {"年", "月", "日", "号"};
+
+constexpr std::string_view kComma = "\xef\xbc\x8c";  // ，
+
+}  // namespace
+
+bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
+  bool asked = false;
+  for (const auto& names : kMeasures) {
+    bool in_question = false;
+    for (std::string_view name : names) in_question = in_question || (!name.empty() && question.find(name) != std::string_view::npos);
+    if (!in_question) continue;
+    asked = true;
+    for (std::string_view name : names) {
+      if (!name.empty() && text.find(name) != std::string_view::npos) return true;
+    }
+  }
+  return !asked;
+}
+
+std::vector<std::string> MeasureHolderTerms(std::string_view question) {
+  size_t first = std::string_view::npos;
+  for (const auto& names : kMeasures) {
+    for (std::string_view name : names) {
+      if (!name.empty()) first = std::min(first, question.find(name));
+    }
+  }
+  if (first == std::string_view::npos) return {};
+  // Each date, number and word that is not the holder's becomes a break (a comma ends a run of
+  // CJK bigrams, where a space would not).
+  const std::string_view asked = question.substr(0, first);
+  std::string before;
+  for (size_t i = 0; i < asked.size();) {
+    // A digit inside a name ("DeepSeek-V3", "910C") is the name's.
+    const bool in_a_name = i > 0 && (std::isalnum(static_cast<unsigned char>(asked[i - 1])) || asked[i - 1] == '-');
+    if (asked[i] < '0' || asked[i] > '9' || in_a_name) {
+      before.push_back(asked[i++]);
+      continue;
+    }
+    while (i < asked.size() && ((asked[i] >= '0' && asked[i] <= '9') || asked[i] == '.' || asked[i] == ' ')) ++i;
+    for (std::string_view unit : kDateUnits) {
+      if (asked.substr(i, unit.size()) == unit) {
+        i += unit.size();
+        break;
+      }
+    }
+    before += kComma;
+  }
+  for (std::string_view word : kNotTheHolder) {
+    for (size_t at = before.find(word); at != std::string::npos; at = before.find(word, at)) {
+      before.replace(at, word.size(), kComma);
+    }
+  }
+  // A lone character left between breaks ("中" of "中的") names nobody.
+  std::vector<std::string> terms;
+  for (std::string& term : LexicalTerms(before)) {
+    const bool lone_character = term.size() == 1 || (term.size() <= 4 && static_cast<unsigned char>(term[0]) >= 0x80);
+    if (!lone_character) terms.push_back(std::move(term));
+  }
+  return terms;
+}
+
+bool NamesAnyOf(const std::vector<std::string>& terms, std::string_view text) {
+  if (terms.empty()) return true;
+  const std::unordered_set<std::string> wanted(terms.begin(), terms.end());
+  for (const std::string& term : LexicalTerms(text)) {
+    if (wanted.count(term)) return true;
+  }
+  return false;
+}
+
+}  // namespace memory::internal

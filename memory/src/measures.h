@@ -1,0 +1,40 @@
+// What a Chinese question of an amount measures, and whose measure it is. "2024年全国电影总票房是
+// 多少？" asks a box office (票房): "根据…《2024年中国电影产业年报》，2024年我国特效厅数量为 9949个"
+// holds the question's year and "电影" and gives a count of halls. "2024年一季度影视院线板块归母净
+// 利润同比增长多少？" asks the net profit (利润) of 影视院线: "2024 年一季度，传媒行业实现…归母净利润
+// 79.21 亿元、同比-30.5%" gives the quarter's net profit of the whole media industry and shares
+// more of the question's words than the answer, "净利润增速分别为：…影视院线+32.2%…". The sentence
+// ranker scales down a sentence that names no measure asked, and one that names none of the
+// words of the measure's holder.
+//
+//   if (!NamesTheMeasureAsked(question, sentence)) score *= kOtherMeasure;
+//   const std::vector<std::string> holder = MeasureHolderTerms(question);
+//   if (!NamesAnyOf(holder, sentence)) score *= kOtherHolder;
+#ifndef AGENTD_MEMORY_MEASURES_H_
+#define AGENTD_MEMORY_MEASURES_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace memory::internal {
+
+// Whether `text` names what a Chinese question measures — its "票房", "收入" (or "营收", "销售额"),
+// "利润" (or "净利", "盈利"), "规模" (or "市场空间", "市场容量"), "人次", "票价", "市值" or
+// "估值" — or the question names no such measure.
+bool NamesTheMeasureAsked(std::string_view question, std::string_view text);
+
+// The lexical terms (memory/lexical.h) of the words that say whose measure a Chinese question
+// asks: the words before its first measure, less times ("2024年", "一季度", "上半年"), numbers, the
+// measure's qualifiers ("归母", "营业", "累计", "总") and words any holder takes ("板块", "行业",
+// "市场", "公司", "的"). "2024年一季度影视院线板块归母净利润同比增长多少？" → 影视, 视院, 院线;
+// "寒武纪2024年的营业收入是多少？" → 寒武, 武纪. Empty when the question names no measure, or
+// nothing but such words before it ("2024年的收入是多少？").
+std::vector<std::string> MeasureHolderTerms(std::string_view question);
+
+// Whether `text` holds one of `terms` (true when `terms` is empty).
+bool NamesAnyOf(const std::vector<std::string>& terms, std::string_view text);
+
+}  // namespace memory::internal
+
+#endif  // AGENTD_MEMORY_MEASURES_H_

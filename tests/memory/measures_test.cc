@@ -1,0 +1,39 @@
+#include "measures.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace memory::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TEST(MeasuresTest, ASentenceNamesTheMeasureAskedByAnyOfItsNames) {
+  EXPECT_TRUE(NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏公司营收增长"));
+  EXPECT_FALSE(NamesTheMeasureAsked("2024年游戏市场收入是多少？", "游戏用户达6.7亿"));
+  EXPECT_TRUE(NamesTheMeasureAsked("DeepSeek 日活用户数达到多少？", "日活超过2000万"));  // no measure asked
+  EXPECT_TRUE(NamesTheMeasureAsked("2023年中国AI Agent市场规模是多少？", "AI Agent 市场空间达554亿元"));
+  EXPECT_TRUE(NamesTheMeasureAsked("公司2023年利润是多少？", "公司实现归母净利 3.2 亿元"));
+}
+
+TEST(MeasuresTest, TheHolderIsWhatPrecedesTheMeasureLessTimesAndQualifiers) {
+  EXPECT_THAT(MeasureHolderTerms("2024年一季度影视院线板块归母净利润同比增长多少？"), ElementsAre("影视", "视院", "院线"));
+  EXPECT_THAT(MeasureHolderTerms("寒武纪2024年的营业收入是多少？"), ElementsAre("寒武", "武纪"));
+  EXPECT_THAT(MeasureHolderTerms("2023年中国AI Agent市场规模是多少？"), ElementsAre("中国", "ai", "agent"));
+  EXPECT_THAT(MeasureHolderTerms("DeepSeek-V3 的估值是多少？"), ElementsAre("deepseek", "v3"));
+  EXPECT_THAT(MeasureHolderTerms("2024 年 3 月全国电影总票房是多少？"), ElementsAre("全国", "国电", "电影"));
+  // Nothing but a time before the measure, or no measure at all.
+  EXPECT_THAT(MeasureHolderTerms("2024年上半年的收入是多少？"), IsEmpty());
+  EXPECT_THAT(MeasureHolderTerms("DeepSeek 日活用户数达到多少？"), IsEmpty());
+}
+
+TEST(MeasuresTest, AHolderIsNamedByAnyOfItsTerms) {
+  const std::vector<std::string> holder = MeasureHolderTerms("2024年一季度影视院线板块归母净利润同比增长多少？");
+  EXPECT_TRUE(NamesAnyOf(holder, "净利润增速分别为：游戏-35.8%、影视院线+32.2%。"));
+  EXPECT_FALSE(NamesAnyOf(holder, "2024 年一季度，传媒行业实现归母净利润 79.21 亿元、同比-30.5%。"));
+  EXPECT_TRUE(NamesAnyOf({}, "任何句子"));
+}
+
+}  // namespace
+}  // namespace memory::internal
