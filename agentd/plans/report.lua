@@ -286,6 +286,52 @@ local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = tr
 local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"利润", "净利", "盈利"}, {"规模", "市场空间", "市场容量"},
                              {"人次"}, {"票价"}, {"市值"}, {"估值"}}
 
+-- Words before a Chinese question's measure that are not whose measure it asks: times, the
+-- measure's qualifiers, words any holder takes and scopes (as memory/src/measures.h
+-- MeasureHolderTerms reads them, with the scopes besides: here a holder is looked for as written).
+-- Longer words first: "一季度" goes before "季度" can split it.
+local NOT_THE_HOLDER_ZH = {"一季度", "二季度", "三季度", "四季度", "上半年", "下半年", "这几年", "近几年", "近年来", "季度",
+                           "全年", "今年", "去年", "前年", "明年", "年初", "年末", "年底", "以来", "同期", "年度", "归母",
+                           "扣非", "营业", "实际", "销售", "累计", "平均", "整体", "板块", "行业", "市场", "公司", "全国",
+                           "中国", "国内", "我国", "全球", "总", "的", "年", "月", "日", "号"}
+
+-- The heads of the names a Chinese question asks a measure of: "2024年万达电影的票房收入是多少？" →
+-- {"万达"}, "2024年一季度影视院线板块归母净利润同比增长多少？" → {"影视"}: each name's first two
+-- characters, or its first Latin word. Empty when the question names no measure, or nothing but
+-- times and such words before it.
+local function measure_holder_heads_zh(topic)
+  local first = nil
+  for _, family in ipairs(MEASURE_FAMILIES_ZH) do
+    for _, word in ipairs(family) do
+      local at = topic:find(word, 1, true)
+      if at ~= nil and (first == nil or at < first) then first = at end
+    end
+  end
+  if first == nil then return {} end
+  -- Numbers become breaks (not a digit inside a name: "DeepSeek-V3", "910C"), then the words.
+  local before = ("|" .. topic:sub(1, first - 1)):gsub("([^%w%-])%d[%d%.%s]*", "%1|")
+  for _, word in ipairs(NOT_THE_HOLDER_ZH) do
+    local out, at = {}, 1
+    while true do
+      local from, to = before:find(word, at, true)
+      if from == nil then break end
+      out[#out + 1] = before:sub(at, from - 1) .. "|"
+      at = to + 1
+    end
+    before = table.concat(out) .. before:sub(at)
+  end
+  local heads = {}
+  for piece in before:gmatch("[^|，、：:？?%s]+") do
+    local latin = piece:match("^%a[%w%-]*")
+    if latin ~= nil and #latin >= 2 then
+      heads[#heads + 1] = latin:lower()
+    elseif piece:byte(1) >= 0x80 and #piece >= 6 then
+      heads[#heads + 1] = piece:sub(1, 6)  -- two CJK characters (three bytes each)
+    end
+  end
+  return heads
+end
+
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
@@ -1183,6 +1229,19 @@ local function extractive(ctx, inputs, c, outline)
         -- is of the year its passage names ("电影市场在 2024 年上半年延续了…"): "2024年上半年影院上座率
         -- 是多少？" was said to go unanswered.
         local RELATIVE_TIMES = {"年初以来", "今年以来", "年初至今", "今年", "本年", "年内"}
+        -- And whose measure it asks: "2024年万达电影的票房收入是多少？" was answered, unwarned, by
+        -- "公司电影主业复苏态势明显，2023 年实现票房收入 6.32 亿元…" (上海电影, under its own heading),
+        -- the sources naming 万达电影 only in lists of stocks. Named in the sentence, the one it
+        -- leans on or its passage.
+        local heads = measure_holder_heads_zh(topic)
+        local function names_holder(text)
+          if #heads == 0 then return true end
+          local plain = text:gsub("%s", ""):lower()
+          for _, head in ipairs(heads) do
+            if plain:find(head, 1, true) then return true end
+          end
+          return false
+        end
         unanswered = true
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
@@ -1192,7 +1251,11 @@ local function extractive(ctx, inputs, c, outline)
             local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
             if relative and p ~= nil and type(p.text) == "string" then read = p.text .. read break end
           end
-          if in_year(read) and names_measure(read) and figure_besides(s.text) then unanswered = false end
+          local p = passages[s.passage]
+          local passage = p ~= nil and type(p.text) == "string" and p.text or ""
+          if in_year(read) and names_measure(read) and figure_besides(s.text) and names_holder(read .. passage) then
+            unanswered = false
+          end
         end
       end
     end

@@ -81,8 +81,9 @@ bool PersonPronounAfterOpening(std::string_view text) {
 // DeepSeek-V3……的预训练" ranked below the full training's 278.8 万 hours for a question on the
 // pre-training. "以字节为例，" (taking ByteDance as the example) opens an example as "例如" does: the
 // OpenAI valuation's key findings quoted "以字节为例，…豆包 app 的月活跃用户达到了 7522 万" after the
-// answer, its claim (inference outgrows training) left out. "前述报告显示…" (the report named
-// before shows) and "上述…" point back as a pronoun does. ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
+// answer, its claim (inference outgrows training) left out. "前述…" and "上述…" (the one
+// named before) point back as a pronoun does (a quote drops "前述报告显示，" where the rest stands
+// alone: ConnectiveOpener). ("甚至在 1 月 27 日，英伟达…大跌 17%" (even)
 // states its facts: counted as leaning, TSMC's 13% lost its place first.) One that sums up
 // ("Together these techniques raise throughput three to five times") is the second half too: it
 // followed a sentence on the price of inference, its techniques unnamed. So does one whose subject
@@ -286,6 +287,20 @@ size_t ConnectiveOpener(const std::string& text) {
     if (text.compare(0, opener.size(), opener) != 0) continue;
     for (std::string_view comma : kCommas) {
       if (text.compare(opener.size(), comma.size(), comma) == 0) end = opener.size() + comma.size();
+    }
+  }
+  // "前述报告显示，2024年，中影CINITY品牌特效厅的票房达到 2.49亿元…": what the report named before
+  // shows, which the quote's citation names (a report, data, a survey, a study).
+  static constexpr std::string_view kBack[] = {"前述", "上述", "该"};
+  static constexpr std::string_view kSources[] = {"报告", "数据", "调查", "调研", "研究", "统计"};
+  static constexpr std::string_view kShows[] = {"显示，", "指出，", "表明，", "称，"};
+  for (std::string_view back : kBack) {
+    if (end != 0 || text.compare(0, back.size(), back) != 0) continue;
+    for (std::string_view source : kSources) {
+      if (text.compare(back.size(), source.size(), source) != 0) continue;
+      for (std::string_view shows : kShows) {
+        if (text.compare(back.size() + source.size(), shows.size(), shows) == 0) end = back.size() + source.size() + shows.size();
+      }
     }
   }
   // "而 2024年特效厅产出的票房为 85.3亿元…": a clause of its own after "而" and a space (PDF text

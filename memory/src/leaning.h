@@ -54,7 +54,8 @@ bool ReadsWithItsPredecessor(const std::string& text);
 bool OnlyAdds(const std::string& text);
 
 // The bytes of a connective that adds or contrasts and its comma ("另外，", "此外，", "然而，",
-// "Moreover, ", "However, "; "而" and a space) that open `text` when what follows stands alone,
+// "Moreover, ", "However, "; "而" and a space), or of an attribution to a source named before
+// ("前述报告显示，", "该数据表明，"), that open `text` when what follows stands alone,
 // so that a quote may start after them: "另外，DeepSeek 也公布了运营一天 V3 和 R1 的成本为 87,072
 // 美元" quoted from "DeepSeek 也公布了…" says the same and can open a paragraph. 0 otherwise (no
 // such opener, no comma after it, the rest leaning too, or an English rest in lower case).

@@ -618,8 +618,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       }
       const double measure_fits =
           asks_an_amount && !internal::NamesTheMeasureAsked(query, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
-      const double name_fits =
-          internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + sentences[i].previous) ? kSibling : 1.0;
+      // A sentence whose "其" is the sibling its predecessor names is on the sibling too: "…，其 API
+      // 服务定价调整为每百万输入 tokens 0.5 元…" after "DeepSeek-V3 模型性价比极为突出。" answered
+      // "DeepSeek-R1的API定价是多少？" among R1's prices. (previous[i] has moved into the sentence's
+      // `previous` when it is quoted with it: read there.)
+      const std::string& before = sentences[i].previous.empty() ? previous[i] : sentences[i].previous;
+      const bool its_own_names = !internal::VersionedNamesIn(sentences[i].text).empty();
+      const bool says_its = sentences[i].text.find("\xe5\x85\xb6") != std::string::npos;  // 其
+      const std::string& read = !its_own_names && says_its ? before : sentences[i].previous;
+      const double name_fits = internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + read) ? kSibling : 1.0;
       // (previous[i] may have moved into the sentence's `previous` above, read_with[i] with it.)
       const std::string read_after = sentences[i].previous + "\n" + (read_with[i] != nullptr ? *read_with[i] : "");
       const double holder_fits =

@@ -571,14 +571,15 @@ TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
   }
   EXPECT_EQ(seen, 2);
 
-  // "前述报告显示" (the report named before shows) leans as a pronoun does.
+  // "上述…" (the one named before) leans as a pronoun does. (What "前述报告显示，" — the report
+  // named before shows — says is quoted without it: ASentenceThatOnlyAddsIsQuotedWithoutItsConnective.)
   const std::vector<PassageInput> report = {
-      {"国产品牌的特效厅越来越多。前述报告显示，2024年中影CINITY品牌特效厅的票房达到 2.49亿元。", true}};
+      {"国产品牌的特效厅越来越多。上述品牌中，2024年中影CINITY品牌特效厅的票房达到 2.49亿元。", true}};
   auto cinity = RankSentences(nullptr, "CINITY 特效厅 票房", report, {.k = 2});
   ASSERT_TRUE(cinity.ok());
   bool found = false;
   for (const RankedSentence& s : cinity->sentences) {
-    if (!s.text.starts_with("前述")) continue;
+    if (!s.text.starts_with("上述")) continue;
     found = true;
     EXPECT_TRUE(s.leans_on_context);
     EXPECT_EQ(s.previous, "国产品牌的特效厅越来越多。");
@@ -691,6 +692,19 @@ TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
   EXPECT_THAT(texts, ::testing::Contains("2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
   EXPECT_THAT(texts, ::testing::Contains("而是特效厅的票房占比更高。"));
   EXPECT_THAT(texts, ::testing::Contains("IMAX 影厅的票房增长更快。"));
+
+  // What a source named before shows, the quote's citation naming it; not a pronoun of another
+  // kind ("该公司").
+  const std::vector<PassageInput> attributed = {
+      {.text = "前述报告显示，2024年，中影CINITY品牌特效厅的票房达到 2.49亿元，较 2019年的1.31亿元近乎翻倍。"
+               "该公司称，CINITY 影厅的数量还将增加。",
+       .starts_at_sentence = true}};
+  auto shown = RankSentences(nullptr, "CINITY特效厅的票房是多少？", attributed, {.k = 4});
+  ASSERT_TRUE(shown.ok());
+  texts.clear();
+  for (const RankedSentence& s : shown->sentences) texts.push_back(s.text);
+  EXPECT_THAT(texts, ::testing::Contains("2024年，中影CINITY品牌特效厅的票房达到 2.49亿元，较 2019年的1.31亿元近乎翻倍。"));
+  EXPECT_THAT(texts, ::testing::Contains("该公司称，CINITY 影厅的数量还将增加。"));
 }
 
 TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPronounsDoes) {
@@ -904,6 +918,16 @@ TEST(SentenceRankerTest, AQuestionOfOneVersionIsNotAnsweredByASentenceOnAnother)
   ASSERT_TRUE(ranked.ok());
   ASSERT_FALSE(ranked->sentences.empty());
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("0.5 元"));
+  // Nor by a sentence whose "其" is the sibling the sentence before names.
+  const std::vector<PassageInput> after_its_name = {
+      {.text = "DeepSeek-V3 模型性价比极为突出。定价远低于同类产品，其 API 服务定价为每百万输入 tokens 0.5 元，输出 8 元。",
+       .starts_at_sentence = true},
+      {.text = "R1 的 API 定价为每百万输入 1 元，输出 16 元。", .starts_at_sentence = true},
+  };
+  ranked = RankSentences(nullptr, "DeepSeek-R1 API 服务定价为每百万输入多少？", after_its_name, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("16 元"));
 }
 
 TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnTheSentenceBefore) {
