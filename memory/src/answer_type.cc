@@ -142,7 +142,9 @@ constexpr std::string_view kAskingWhy[] = {
 // is too common), 推动, 驱动, 原因; and 因素 ("宏观经济表现、股市资金面、AI应用前景等因素共同影响传媒指数
 // 走势" names why the index fell), a clause's "，故" before what it explains (so: "1月份因股市整体表现
 // 不佳…，故指数走势较为低迷", "…，故净利润表现较好"; not "，故事") and "有关" ending a clause ("或与宏观
-// 经济承压…有关。"; not "有关部门").
+// 经济承压…有关。"; not "有关部门"); 使得 (made it so), "优势来自"/"主要来自"/源自 (came from) and 关键在于
+// (the key lies in; not 在于 alone: "令人瞩目的地方…在于其极低的成本" names what is remarkable):
+// "其成本优势来自高效能硬件选择、新型蒸馏技术…".
 constexpr std::string_view kNamingACause[] = {
     "because", "due to", "owing to", "as a result", "result of", "resulted from", "driven by", "caused",
     "causing", "thanks to", "led to", "leads to", "leading to", "on the back of", "amid", "reason", "reasons",
@@ -151,7 +153,21 @@ constexpr std::string_view kNamingACause[] = {
     "\xe5\x8f\x97\xe7\x9b\x8a\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x8a\x9f\xe4\xba\x8e", "\xe6\xba\x90\xe4\xba\x8e",
     "\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x9b\xa0\xe4\xba\x8e",
     "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0", "因素", "，故指", "，故净", "，故而",
-    "，故行", "，故公", "，故市", "有关。", "有关，", "有关；"};
+    "，故行", "，故公", "，故市", "有关。", "有关，", "有关；", "使得", "优势来自", "主要来自", "源自", "关键在于"};
+
+// A means and what it brought about name a cause too: "DeepSeek 通过算法优化的创新路径，进一步降低了
+// 训练成本" answers "为什么DeepSeek的成本这么低？". 通过 (through) before a verb of effect.
+constexpr std::string_view kMeans = "通过";
+constexpr std::string_view kEffects[] = {"降低", "减少", "提升", "提高", "实现", "节省", "压缩", "突破"};
+
+bool NamesAMeans(const std::string& sentence) {
+  const size_t means = sentence.find(kMeans);
+  if (means == std::string::npos) return false;
+  for (std::string_view effect : kEffects) {
+    if (sentence.find(effect, means + kMeans.size()) != std::string::npos) return true;
+  }
+  return false;
+}
 
 // A heading over causes: it asks why or names causes or drivers. 驱动因素, 动因
 constexpr std::string_view kCauseHeadings[] = {
@@ -303,7 +319,9 @@ AnswerType AnswerTypeOf(std::string_view question) {
 
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
-  if (type == AnswerType::kReason) return HasAny(Lower(sentence), kNamingACause) || HasAny(Lower(section), kCauseHeadings);
+  if (type == AnswerType::kReason) {
+    return HasAny(Lower(sentence), kNamingACause) || NamesAMeans(std::string(sentence)) || HasAny(Lower(section), kCauseHeadings);
+  }
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
   // Growth and results: their words (a change, a financial measure) and a figure.

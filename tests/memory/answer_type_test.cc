@@ -130,6 +130,12 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   EXPECT_TRUE(Offers(AnswerType::kReason, "A severe drought in Brazil damaged flowering.", "Why prices rose"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "A severe drought in Brazil damaged flowering.", "Effects on roasters"));
   EXPECT_TRUE(Offers(AnswerType::kReason, "全球算力需求持续增长。", "算力需求增长的驱动因素"));
+  // A means and its effect, and where an advantage comes from.
+  EXPECT_TRUE(Offers(AnswerType::kReason, "DeepSeek 通过算法优化的创新路径，进一步降低了训练成本。"));
+  EXPECT_TRUE(Offers(AnswerType::kReason, "其成本优势来自高效能硬件选择、新型蒸馏技术及API开源策略。"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "通过官网可以查看 DeepSeek 的价格。"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "DeepSeek-R1 真正令人瞩目的地方并不仅仅在于其卓越的性能，而在于其极低的成本。"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "DeepSeek-R1 的崛起和其所展现出的成本优势，一度让华尔街产生了怀疑。"));
 }
 
 TEST(AnswerTypeTest, ANumberWithItsUnitGluedOnIsAnAmountButANameIsNot) {
