@@ -1076,7 +1076,8 @@ local function extractive(ctx, inputs, c, outline)
           for _, text in ipairs({candidates[k].text, candidates[k].previous or ""}) do
             local spelled = text:lower()
             figure = figure or text:find("%d") ~= nil or spelled:find("fold%f[%A]") ~= nil or
-                     spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]a third%f[%A]") ~= nil or
+                     spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or
+                     spelled:find("%f[%a]a third%f[%A]") ~= nil or
                      spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
                      spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil
           end

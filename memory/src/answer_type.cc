@@ -175,10 +175,11 @@ constexpr std::string_view kCauseHeadings[] = {
     "\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88", "\xe4\xb8\xba\xe4\xbd\x95", "\xe5\x8e\x9f\xe5\x9b\xa0",
     "\xe9\xa9\xb1\xe5\x8a\xa8\xe5\x9b\xa0\xe7\xb4\xa0", "\xe5\x8a\xa8\xe5\x9b\xa0"};
 
-// Quantities in words: "fell roughly tenfold", "doubled", "a third of"; 翻倍, 翻番, 减半, 一半, 倍 (a
+// Quantities in words: "fell roughly tenfold", "doubled", "roughly halves the cost", "a third of"; 翻倍, 翻番, 减半, 一半, 倍 (a
 // digit before 倍 is a number already; "数倍", "十倍" are not).
 constexpr std::string_view kSpelledQuantities[] = {
     "twofold", "threefold", "fourfold", "fivefold", "tenfold", "hundredfold", "doubled", "tripled", "quadrupled",
+    "doubles", "triples", "quadruples", "halves", "halve", "twice",
     "halved", "a third", "a quarter", "two thirds", "three quarters", "dozen", "dozens", "hundreds",
     "thousands", "millions", "billions", "翻倍", "翻番", "减半", "一半", "倍"};
 

@@ -731,6 +731,11 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // survey of "how people travel to work" followed the answer.
       {"How does speculative decoding work?", {"apply speculative decoding, in which a small draft proposes"},
        {"a staff of 1,240", "surveyed 8,400"}},
+      // "roughly halves" is an amount: as a sentence without one, the answer had come under the
+      // pre-training's GPU hours (which share "GPU").
+      {"How much does newer GPU hardware cut the cost per token?",
+       {"## Key findings\n\nMoving the same model from an older accelerator to a current one roughly halves the cost per token"},
+       {}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());

@@ -149,6 +149,9 @@ TEST(AnswerTypeTest, ANumberWithItsUnitGluedOnIsAnAmountButANameIsNot) {
 
 TEST(AnswerTypeTest, ANumberInWordsIsAnAmount) {
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "Four-bit weights can make decoding up to three times faster."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity,
+                     "Moving the same model from an older accelerator to a current one roughly halves the cost per token."));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "Batching serves twice the requests on the same hardware."));
   EXPECT_FALSE(Offers(AnswerType::kCount, "Staff turnover fell to 6%, compared with 11% two years earlier."));
   EXPECT_FALSE(Offers(AnswerType::kQuantity, "It is one of the largest ports."));
   EXPECT_FALSE(Offers(AnswerType::kCount, "Someone often threw a tent up."));
