@@ -346,6 +346,10 @@ local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "�
                     -- and a question's other function words: "游戏企业主要关注 AIGC 在哪些方面的应用"
                     -- headed a section of "DeepSeek 团队成员主要来自哪些高校？" through "主要" alone.
                     "主要", "来自", "哪家", "哪个", "哪里", "哪天", "哪年", "多久", "多大", "截至", "截止",
+                    -- and how a change or a comparison is asked: "历年上座率变化趋势" headed a section
+                    -- of "2024年一季度游戏板块归母净利润同比变化多少？" through "变化" alone.
+                    "变化", "走势", "比较", "对比", "预测", "历年", "概况", "同比", "环比", "怎么", "这几年",
+                    "近几年",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
 for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",

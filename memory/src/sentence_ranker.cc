@@ -387,10 +387,24 @@ struct FocusTerms {
   size_t needed = 0;
 };
 
+// Words a chart's caption or a section's heading says of any subject: "历年上座率变化趋势" (the
+// yearly trend of cinema occupancy) is on 上座率, and its section had taken "…国内游戏市场收入变化
+// 趋势基本主导着整体游戏收入" through "变化" and "趋势" alone.
+constexpr std::string_view kAnySubjectsHeadingWords[] = {"变化", "趋势", "走势", "情况", "比较", "对比",
+                                                         "预测", "分析", "概况", "现状", "历年"};
+
 FocusTerms FocusOf(const std::string& focus, const std::string& background) {
   FocusTerms out;
   const TermSet common = TermsOf(background);
-  const std::vector<std::string> terms = LexicalTerms(focus);
+  // Each such word becomes a break, so that no character pair across its edge ("化趋", "率变")
+  // stands for it.
+  std::string subject = focus;
+  for (std::string_view word : kAnySubjectsHeadingWords) {
+    for (size_t at = subject.find(word); at != std::string::npos; at = subject.find(word, at)) {
+      subject.replace(at, word.size(), "\xef\xbc\x8c");  // ，
+    }
+  }
+  const std::vector<std::string> terms = LexicalTerms(subject);
   for (const std::string& term : terms) {
     if (!common.count(term)) out.terms.insert(term);
   }

@@ -402,6 +402,15 @@ TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWords
   ASSERT_TRUE(risks.ok());
   ASSERT_EQ(risks->sentences.size(), 1u);
   EXPECT_THAT(risks->sentences[0].text, ::testing::HasSubstr("lidar"));
+  // A caption's words of any subject ("变化趋势") do not make a sentence on another one its own.
+  const std::vector<PassageInput> occupancy = {
+      {"国内游戏市场收入变化趋势基本主导着整体游戏收入。年初以来，国内影院上座率为 6.5%，低于 2023 年全年的 8.3%。", true}};
+  options.focus = "历年上座率变化趋势";
+  options.background = "2023年全年国内影院上座率是多少？";
+  auto trend = RankSentences(nullptr, "历年上座率变化趋势 2023年全年国内影院上座率是多少？", occupancy, options);
+  ASSERT_TRUE(trend.ok());
+  ASSERT_EQ(trend->sentences.size(), 1u);
+  EXPECT_THAT(trend->sentences[0].text, ::testing::HasSubstr("上座率"));
 }
 
 TEST(SentenceRankerTest, ASentenceUnderTheFocusHeadingIsOnItsSubject) {
