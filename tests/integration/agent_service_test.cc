@@ -675,6 +675,10 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(sector.state(), RUN_STATE_SUCCEEDED) << sector.error();
   EXPECT_THAT(sector.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*\\[1\\]净利润增速分别为：[^\n]*影视院线\\+32.2%"))
       << sector.artifact().content();
+  // A chart's caption that shares only "变化" with the question heads no section of it.
+  RunT games = WaitForEnd(StartRun("report", {{"topic", "2024年一季度游戏板块归母净利润同比变化多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(games.state(), RUN_STATE_SUCCEEDED) << games.error();
+  EXPECT_THAT(games.artifact().content(), ::testing::Not(HasSubstr("上座率"))) << games.artifact().content();
   // How it changed is answered by the change with its figures, under the source's 资本支出.
   RunT capex = WaitForEnd(StartRun("report", {{"topic", "美国四大互联网厂商的资本开支增速在2024年怎么变化？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(capex.state(), RUN_STATE_SUCCEEDED) << capex.error();
