@@ -226,6 +226,19 @@ constexpr std::string_view kAskingHowItChangedZh[] = {"怎么变化", "怎样变
 constexpr std::string_view kChangingEn[] = {"changed", "evolved", "trended", "change?", "change over", "change since",
                                             "change between"};
 
+// A question on what stands in the way: "端侧大模型部署的挑战", "What supply risk does Harbor
+// Robotics name?". Answered by a sentence naming a difficulty — "…考虑到端侧有限的计算能力、存储
+// 能力和能源限制等，使得直接部署基于云端的 LLM 困难重重" — not by one naming the subject best
+// ("我国的代表通用大模型包括…端侧大模型主要以蔚来的 NOMI GPT 大模型为代表").
+constexpr std::string_view kAskingForObstacles[] = {"challenge", "challenges", "obstacle", "obstacles", "difficulty",
+                                                    "difficulties", "risk", "risks", "bottleneck", "bottlenecks",
+                                                    "挑战", "难点", "困难", "瓶颈", "障碍", "风险"};
+constexpr std::string_view kNamingAnObstacle[] = {
+    "challenge", "challenges", "challenging", "obstacle", "obstacles", "difficult", "difficulty", "difficulties",
+    "hard to", "risk", "risks", "risky", "constraint", "constraints", "constrained", "limit", "limits", "limited",
+    "barrier", "barriers", "bottleneck", "bottlenecks", "shortage", "shortages", "concern", "concerns", "threat",
+    "threats", "挑战", "难点", "困难", "瓶颈", "障碍", "风险", "限制", "制约", "难以", "不足", "短缺", "受限", "门槛"};
+
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
 // backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
 constexpr std::string_view kFinancialMeasures[] = {
@@ -310,6 +323,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   if (HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) return AnswerType::kGrowth;
+  if (HasAny(q, kAskingForObstacles)) return AnswerType::kObstacle;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForResults)) return AnswerType::kResults;
@@ -325,6 +339,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   }
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
+  if (type == AnswerType::kObstacle) return HasAny(Lower(sentence), kNamingAnObstacle);
   // Growth and results: their words (a change, a financial measure) and a figure.
   if (type == AnswerType::kGrowth || type == AnswerType::kResults) {
     const bool named = type == AnswerType::kGrowth ? HasAny(Lower(sentence), kStatingAChange)
@@ -348,7 +363,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kPlace:
       case AnswerType::kExtreme:
       case AnswerType::kResults:
-      case AnswerType::kGrowth: offers = true; break;
+      case AnswerType::kGrowth:
+      case AnswerType::kObstacle: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

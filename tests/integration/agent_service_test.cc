@@ -675,6 +675,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(sector.state(), RUN_STATE_SUCCEEDED) << sector.error();
   EXPECT_THAT(sector.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*\\[1\\]净利润增速分别为：[^\n]*影视院线\\+32.2%"))
       << sector.artifact().content();
+  // A topic on what stands in the way opens on a difficulty, not on the sentence naming its
+  // subject best (a list of China's models that ends on "端侧大模型主要以蔚来的 NOMI GPT 大模型为代表").
+  RunT edge = WaitForEnd(StartRun("report", {{"topic", "端侧大模型部署的挑战"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(edge.state(), RUN_STATE_SUCCEEDED) << edge.error();
+  EXPECT_THAT(edge.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*困难重重。\\[1\\]"))
+      << edge.artifact().content();
   // A chart's caption that shares only "变化" with the question heads no section of it.
   RunT games = WaitForEnd(StartRun("report", {{"topic", "2024年一季度游戏板块归母净利润同比变化多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(games.state(), RUN_STATE_SUCCEEDED) << games.error();

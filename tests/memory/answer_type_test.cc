@@ -65,6 +65,16 @@ TEST(AnswerTypeTest, AQuestionOnHowSomethingChangedAsksForAChange) {
                       "资本开支的做法，进入投入的上行期。"));
 }
 
+TEST(AnswerTypeTest, AQuestionOnWhatStandsInTheWayAsksForADifficulty) {
+  EXPECT_EQ(AnswerTypeOf("端侧大模型部署的挑战"), AnswerType::kObstacle);
+  EXPECT_EQ(AnswerTypeOf("What supply risk does Harbor Robotics name?"), AnswerType::kObstacle);
+  EXPECT_TRUE(Offers(AnswerType::kObstacle,
+                     "尽管在边缘端部署大模型有诸多优势，但考虑到端侧有限的计算能力、存储能力和能源限制等，使得直接部署基于云端的 LLM 困难重重。"));
+  EXPECT_TRUE(Offers(AnswerType::kObstacle, "The main risk named in the review is the supply of lidar sensors."));
+  EXPECT_FALSE(Offers(AnswerType::kObstacle,
+                      "我国的代表通用大模型包括科大讯飞的星火大模型、阿里巴巴的通义千问，端侧大模型主要以蔚来的 NOMI GPT 大模型为代表。"));
+}
+
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
