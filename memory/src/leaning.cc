@@ -279,7 +279,10 @@ size_t ConnectiveOpener(const std::string& text) {
   // Connectives that add or contrast: the rest says its fact without them. Not those that give
   // a reason, an example or an order ("因此", "例如", "其次"): their rest is a conclusion or an
   // instance of what came before.
+  // (And those of a sequence: "紧接着，1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台…" says
+  // its date.)
   static constexpr std::string_view kConnectives[] = {"此外", "另外", "同时", "与此同时", "然而", "不过", "但是",
+                                                      "紧接着", "随后", "接着",
                                                       "Moreover", "In addition", "Additionally", "Also", "However"};
   static constexpr std::string_view kCommas[] = {"，", ",", "、"};
   size_t end = 0;

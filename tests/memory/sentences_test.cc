@@ -714,6 +714,15 @@ TEST(SentenceRankerTest, ASentenceThatOnlyAddsIsQuotedWithoutItsConnective) {
   for (const RankedSentence& s : shown->sentences) texts.push_back(s.text);
   EXPECT_THAT(texts, ::testing::Contains("2024年，中影CINITY品牌特效厅的票房达到 2.49亿元，较 2019年的1.31亿元近乎翻倍。"));
   EXPECT_THAT(texts, ::testing::Contains("该公司称，CINITY 影厅的数量还将增加。"));
+
+  // One of a sequence: the next step says its date.
+  const std::vector<PassageInput> sequence = {
+      {.text = "2025 年 1 月 30 日，英伟达宣布 DeepSeek-R1 模型上线。紧接着，1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台。",
+       .starts_at_sentence = true}};
+  auto next = RankSentences(nullptr, "微软是哪天将DeepSeek-R1纳入Azure AI Foundry平台的？", sequence, {.k = 2});
+  ASSERT_TRUE(next.ok());
+  ASSERT_FALSE(next->sentences.empty());
+  EXPECT_EQ(next->sentences[0].text, "1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台。");
 }
 
 TEST(SentenceRankerTest, ASentenceQuotedAfterTheOneItContinuesLeansNoMoreThanAPronounsDoes) {
