@@ -383,7 +383,11 @@ for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "
                     -- a headcount "of whom about 700 work in engineering" and a survey of "how
                     -- people travel to work" joined its key findings.
                     "work", "works", "worked", "working", "across", "among", "within", "through",
-                    "against", "toward", "towards"}) do
+                    "against", "toward", "towards",
+                    -- how a comparison or a movement is asked: "How did robusta prices move compared
+                    -- with arabica in 2024?" took an inference price "for a model of comparable
+                    -- quality" into its key findings.
+                    "compare", "compared", "comparing", "comparison", "versus", "move", "moved", "moves"}) do
   FRAMING_EN[w] = true
 end
 for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true end end
@@ -888,6 +892,17 @@ local function extractive(ctx, inputs, c, outline)
       local latin = {}
       for _, key in ipairs(keys) do if i > 1 and key:find("^[%w]+$") then latin[#latin + 1] = key end end
       keys = latin
+    else
+      -- A measure in the plural ("prices" of "How did robusta prices move…?") is what is asked,
+      -- as in the singular, not the subject: an inference price "for a model of comparable
+      -- quality" and battery-pack prices joined that report through it.
+      local subject = {}
+      for _, key in ipairs(keys) do
+        local measure = false
+        for _, word in ipairs(MEASURES) do measure = measure or (not is_chinese(word) and key == stem(word .. "s")) end
+        if not measure then subject[#subject + 1] = key end
+      end
+      keys = subject
     end
     -- Of the topic's words, those a source's title names are its subject ("coffee" in "Why did
     -- arabica coffee prices rise?", from "Coffee market update"); the rest ("prices", "rise") are
@@ -1076,8 +1091,20 @@ local function extractive(ctx, inputs, c, outline)
                                                lower:find("%f[%a]proportion%f[%A]")))
       if amount then
         local figure = false
+        -- (The sentence before one counts when it names what is asked: "Robusta prices … rose even
+        -- faster in relative terms." comes after arabica's "$3.44 per pound", which is no robusta
+        -- price.)
+        local function on_what_is_asked(text)
+          if #wanted == 0 then return true end
+          for _, key in ipairs(wanted) do
+            if says(text, key) then return true end
+          end
+          return false
+        end
         for k = 1, math.min(2, #candidates) do
-          for _, text in ipairs({candidates[k].text, candidates[k].previous or ""}) do
+          local previous = candidates[k].previous or ""
+          if not on_what_is_asked(previous) then previous = "" end
+          for _, text in ipairs({candidates[k].text, previous}) do
             local spelled = text:lower()
             figure = figure or text:find("%d") ~= nil or spelled:find("fold%f[%A]") ~= nil or
                      spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or

@@ -1,6 +1,7 @@
 #include "leaning.h"
 
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 #include <vector>
 
@@ -113,7 +114,7 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
-  if (PersonPronounAfterOpening(text) || ReadsWithItsPredecessor(text)) return 0.85;
+  if (PersonPronounAfterOpening(text) || ReadsWithItsPredecessor(text) || ComparesWithItsPredecessor(text)) return 0.85;
   return 1.0;
 }
 
@@ -206,6 +207,26 @@ bool ExplainsItsPredecessor(const std::string& text) {
 bool ReadsWithItsPredecessor(const std::string& text) {
   return OpensOnItsPredecessorsTime(text) || PointsBackAfterItsOpening(text) || StatesAFigureWithoutItsSubject(text) ||
          NamesWhatCameBefore(text) || ExplainsItsPredecessor(text);
+}
+
+bool ComparesWithItsPredecessor(const std::string& text) {
+  if (text.find(" than ") != std::string::npos) return false;
+  // (Not a preposition or an adverb that ends as a comparative does: "still under review",
+  // "even after the drop".)
+  static constexpr std::string_view kNotComparatives[] = {"after", "under", "never", "other", "rather",
+                                                          "either", "neither", "whether", "together", "however"};
+  for (std::string_view degree : {std::string_view(" even "), std::string_view(" still ")}) {
+    for (size_t at = text.find(degree); at != std::string::npos; at = text.find(degree, at + 1)) {
+      size_t end = at + degree.size();
+      while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
+      const std::string_view word = std::string_view(text).substr(at + degree.size(), end - at - degree.size());
+      bool comparative = word == "more" || word == "less" || word == "fewer" || word == "further" ||
+                         (word.size() >= 5 && word.ends_with("er"));
+      for (std::string_view not_one : kNotComparatives) comparative = comparative && word != not_one;
+      if (comparative) return true;
+    }
+  }
+  return false;
 }
 
 bool OpensOnItsPredecessorsTime(const std::string& text) {

@@ -45,6 +45,14 @@ bool NamesWhatCameBefore(const std::string& text);
 // ("我们认为", "业内人士表示，"), on 主要原因, 原因在于, 原因是, 究其原因 or 这是因为.
 bool ExplainsItsPredecessor(const std::string& text);
 
+// Whether an English sentence compares with what the sentence before it states, not saying
+// with what: "Robusta prices … rose even faster in relative terms." after "Arabica futures
+// ended the year at $3.44 per pound … 70% above where they started the year." (faster than
+// what?). "even" or "still" before a comparative ("faster", "more", "higher"), and no "than".
+// It leans on that sentence (quoted after it) but is not read with it: its words are its own,
+// and read with the arabica price it outranked that price for "What was the arabica price…?".
+bool ComparesWithItsPredecessor(const std::string& text);
+
 // Whether a sentence is read after the one before it and with it: it opens on that sentence's
 // time, points back to it past its opening or in its first clause, states a figure of its
 // subject, or gives its reason (the five above).

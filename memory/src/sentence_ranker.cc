@@ -614,7 +614,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // pronoun's sentence does ("而 2024年特效厅产出的票房为 85.3亿元…" after the clause on the
       // count of screens it continues, which a "；" ended).
       if (!sentences[i].previous.empty()) alone = std::max(alone, kLeansOnAQuotedPredecessor);
-      if (read_with[i] != nullptr && !sentences[i].previous.empty()) alone = 1.0;
+      // So does a comparison after the sentence it compares with ("Robusta prices … rose even
+      // faster" after arabica's 70%): the two say together what neither says alone.
+      const bool completed = read_with[i] != nullptr || internal::ComparesWithItsPredecessor(sentences[i].text);
+      if (completed && !sentences[i].previous.empty()) alone = 1.0;
       double year_fits = 1.0;
       if (!asked_years.empty()) {
         const std::string& text = sentences[i].text;

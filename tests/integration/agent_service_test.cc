@@ -743,6 +743,12 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
        {"a staff of 1,240", "surveyed 8,400"}},
       // "roughly halves" is an amount: as a sentence without one, the answer had come under the
       // pre-training's GPU hours (which share "GPU").
+      // "even faster" compares with the sentence before, quoted first; "prices" is what is asked,
+      // not the subject: an inference price "for a model of comparable quality" had followed.
+      {"How did robusta prices move compared with arabica in 2024?",
+       {"## Key findings\n\nArabica futures ended the year at $3.44 per pound",
+        "70% above where they started the year.[1] Robusta prices, which set the cost of most instant coffee, rose even faster"},
+       {"output tokens", "battery"}},
       {"How much does newer GPU hardware cut the cost per token?",
        {"## Key findings\n\nMoving the same model from an older accelerator to a current one roughly halves the cost per token"},
        {}},

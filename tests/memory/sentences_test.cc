@@ -948,6 +948,28 @@ TEST(SentenceRankerTest, AQuestionOfOneVersionIsNotAnsweredByASentenceOnAnother)
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("16 元"));
 }
 
+TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore) {
+  EXPECT_TRUE(internal::ComparesWithItsPredecessor("Robusta prices, which set the cost of most instant coffee, rose even faster in relative terms."));
+  EXPECT_TRUE(internal::ComparesWithItsPredecessor("Costs fell still further in 2024."));
+  EXPECT_FALSE(internal::ComparesWithItsPredecessor("Robusta rose even faster than arabica."));
+  EXPECT_FALSE(internal::ComparesWithItsPredecessor("The second source is still under review."));
+  EXPECT_FALSE(internal::ComparesWithItsPredecessor("Prices stayed high even after the harvest."));
+  // Quoted after the sentence with the figure it is compared with.
+  const std::vector<PassageInput> passages = {
+      {.text = "Arabica futures ended the year at $3.44 per pound, 70% above where they started the year. Robusta prices, "
+               "which set the cost of most instant coffee, rose even faster in relative terms.",
+       .starts_at_sentence = true}};
+  auto ranked = RankSentences(nullptr, "How did robusta prices move compared with arabica in 2024?", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  bool found = false;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (!s.text.starts_with("Robusta")) continue;
+    found = true;
+    EXPECT_THAT(s.previous, ::testing::StartsWith("Arabica futures ended the year"));
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnTheSentenceBefore) {
   // "净利润增速分别为：…影视院线+32.2%…" (whose? which quarter?) follows the revenue line it goes on
   // from; "平均票价为 43.57 元" a sentence on the cinemas; "2月 5日，该公司股价上涨11.19%。" the
