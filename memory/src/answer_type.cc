@@ -239,6 +239,15 @@ constexpr std::string_view kNamingAnObstacle[] = {
     "barrier", "barriers", "bottleneck", "bottlenecks", "shortage", "shortages", "concern", "concerns", "threat",
     "threats", "挑战", "难点", "困难", "瓶颈", "障碍", "风险", "限制", "制约", "难以", "不足", "短缺", "受限", "门槛"};
 
+// A topic on what lies ahead: "Harbor Robotics outlook" is answered by "Management expects
+// revenue growth between 18% and 22% next year.", not by the year's margin. (English only: a
+// Chinese market topic's 前景 and its 预计/有望 are in most of its sentences.)
+constexpr std::string_view kAskingForTheOutlook[] = {"outlook", "prospects", "forecast", "forecasts", "guidance"};
+constexpr std::string_view kLookingAhead[] = {
+    "expect", "expects", "expected", "expecting", "expectation", "expectations", "forecast", "forecasts",
+    "forecasted", "projected", "projects", "anticipate", "anticipates", "will", "next year", "guidance",
+    "outlook", "plans to", "aims to", "is set to", "are set to", "likely"};
+
 // What results are measured in: a company's sales and earnings and what foretells them (orders,
 // backlog, guidance on revenue). 营收, 收入, 利润, 毛利, 订单, 出货量, 销量, 销售额
 constexpr std::string_view kFinancialMeasures[] = {
@@ -324,6 +333,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   if (HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) return AnswerType::kGrowth;
   if (HasAny(q, kAskingForObstacles)) return AnswerType::kObstacle;
+  if (HasAny(q, kAskingForTheOutlook)) return AnswerType::kOutlook;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForResults)) return AnswerType::kResults;
@@ -340,6 +350,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
   if (type == AnswerType::kObstacle) return HasAny(Lower(sentence), kNamingAnObstacle);
+  if (type == AnswerType::kOutlook) return HasAny(Lower(sentence), kLookingAhead);
   // Growth and results: their words (a change, a financial measure) and a figure.
   if (type == AnswerType::kGrowth || type == AnswerType::kResults) {
     const bool named = type == AnswerType::kGrowth ? HasAny(Lower(sentence), kStatingAChange)
@@ -364,7 +375,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kExtreme:
       case AnswerType::kResults:
       case AnswerType::kGrowth:
-      case AnswerType::kObstacle: offers = true; break;
+      case AnswerType::kObstacle:
+      case AnswerType::kOutlook: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

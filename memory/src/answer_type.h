@@ -37,6 +37,7 @@ enum class AnswerType {
   kResults,   // "business performance", "业绩": a financial measure (revenue, margin, 利润) with a figure
   kGrowth,    // "growth" (asked by no other word; English only): a change ("almost double", "同比") with a figure
   kObstacle,  // "challenges", "risks", "挑战", "难点": a sentence naming a difficulty ("困难重重", "受限", "risk")
+  kOutlook,   // "outlook", "prospects", "forecast" (English): a sentence on what is expected ("expects", "will")
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

@@ -75,6 +75,13 @@ TEST(AnswerTypeTest, AQuestionOnWhatStandsInTheWayAsksForADifficulty) {
                       "我国的代表通用大模型包括科大讯飞的星火大模型、阿里巴巴的通义千问，端侧大模型主要以蔚来的 NOMI GPT 大模型为代表。"));
 }
 
+TEST(AnswerTypeTest, AnOutlookIsWhatIsExpected) {
+  EXPECT_EQ(AnswerTypeOf("Harbor Robotics outlook"), AnswerType::kOutlook);
+  EXPECT_EQ(AnswerTypeOf("What is the forecast for coffee prices?"), AnswerType::kOutlook);
+  EXPECT_TRUE(Offers(AnswerType::kOutlook, "Management expects revenue growth between 18% and 22% next year."));
+  EXPECT_FALSE(Offers(AnswerType::kOutlook, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
+}
+
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
