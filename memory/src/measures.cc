@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "memory/lexical.h"
+#include "utf8_text.h"
 
 namespace memory::internal {
 namespace {
@@ -78,14 +79,9 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question) {
     }
     before += kComma;
   }
-  for (std::string_view word : kNotTheHolder) {
-    for (size_t at = before.find(word); at != std::string::npos; at = before.find(word, at)) {
-      before.replace(at, word.size(), kComma);
-    }
-  }
   // A lone character left between breaks ("中" of "中的") names nobody.
   std::vector<std::string> terms;
-  for (std::string& term : LexicalTerms(before)) {
+  for (std::string& term : LexicalTerms(WordsAsBreaks(before, kNotTheHolder))) {
     const bool lone_character = term.size() == 1 || (term.size() <= 4 && static_cast<unsigned char>(term[0]) >= 0x80);
     if (!lone_character) terms.push_back(std::move(term));
   }

@@ -398,13 +398,7 @@ FocusTerms FocusOf(const std::string& focus, const std::string& background) {
   const TermSet common = TermsOf(background);
   // Each such word becomes a break, so that no character pair across its edge ("化趋", "率变")
   // stands for it.
-  std::string subject = focus;
-  for (std::string_view word : kAnySubjectsHeadingWords) {
-    for (size_t at = subject.find(word); at != std::string::npos; at = subject.find(word, at)) {
-      subject.replace(at, word.size(), "\xef\xbc\x8c");  // ，
-    }
-  }
-  const std::vector<std::string> terms = LexicalTerms(subject);
+  const std::vector<std::string> terms = LexicalTerms(internal::WordsAsBreaks(focus, kAnySubjectsHeadingWords));
   for (const std::string& term : terms) {
     if (!common.count(term)) out.terms.insert(term);
   }

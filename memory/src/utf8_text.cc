@@ -69,4 +69,25 @@ bool IsSpace(uint32_t cp) {
          cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x202f || cp == 0x205f || cp == 0xfeff;
 }
 
+std::string WordsAsBreaks(std::string_view text, std::span<const std::string_view> words) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t at = 0; at < text.size();) {
+    size_t matched = 0;
+    for (std::string_view word : words) {
+      if (!word.empty() && text.substr(at, word.size()) == word) {
+        matched = word.size();
+        break;
+      }
+    }
+    if (matched > 0) {
+      out += "\xef\xbc\x8c";  // ，
+      at += matched;
+    } else {
+      out.push_back(text[at++]);
+    }
+  }
+  return out;
+}
+
 }  // namespace memory::internal

@@ -5,6 +5,7 @@
 #define AGENTD_MEMORY_UTF8_TEXT_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,13 @@ std::string OneLineText(std::string_view text);
 
 bool IsCjk(uint32_t cp);
 bool IsSpace(uint32_t cp);
+
+// `text` with each occurrence of one of `words` as a full-width comma, which ends a run of CJK
+// character pairs (a space would not: memory/lexical.h reads Chinese on across spacing). At each
+// place the first of `words` that matches is taken: list a word before the shorter ones inside
+// it ("一季度" before "季度"). One pass, linear in the text for a fixed list (a query is a tenant's
+// text, megabytes of it possible: one replace per occurrence moved the rest each time).
+std::string WordsAsBreaks(std::string_view text, std::span<const std::string_view> words);
 
 }  // namespace memory::internal
 
