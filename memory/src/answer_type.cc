@@ -183,6 +183,10 @@ constexpr std::string_view kSpelledQuantities[] = {
     "halved", "a third", "a quarter", "two thirds", "three quarters", "dozen", "dozens", "hundreds",
     "thousands", "millions", "billions", "翻倍", "翻番", "减半", "一半", "倍"};
 
+// Shares in words: "a third of", "half of", "the majority", 一半.
+constexpr std::string_view kSpelledShares[] = {"a third", "a quarter", "two thirds", "three quarters", "half",
+                                               "a fifth", "majority", "一半"};
+
 // Numbers in words, an amount as their digits are: "three times faster". ("one" is left out:
 // "one of the largest" measures nothing. Not a count: "two years earlier" would answer "How many
 // employees…?" with the turnover.)
@@ -309,8 +313,12 @@ bool NamesAPlace(std::string_view sentence) {
 AnswerType AnswerTypeOf(std::string_view question) {
   const std::string q = Lower(question);
   if (HasPhrase(q, "how many") || HasPhrase(q, "what number of")) return AnswerType::kCount;
-  for (std::string_view phrase : {"how much", "what share", "what percentage", "what proportion", "what fraction",
-                                  "by how much", "what portion"}) {
+  // "What share of commuters take the bus…?" is answered by a percentage ("Buses carry 23% of
+  // commuters…"), not by "…one bus every six minutes".
+  for (std::string_view phrase : {"what share", "what percentage", "what proportion", "what fraction", "what portion"}) {
+    if (HasPhrase(q, phrase)) return AnswerType::kShare;
+  }
+  for (std::string_view phrase : {"how much", "by how much"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kQuantity;
   }
   if (q.find("\xe5\xa4\x9a\xe5\xb0\x91") != std::string::npos) {  // 多少
@@ -357,6 +365,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
                                                    : HasAny(Lower(sentence), kFinancialMeasures);
     return named && Offers(AnswerType::kQuantity, sentence, section);
   }
+  if (type == AnswerType::kShare && HasAny(Lower(sentence), kSpelledShares)) return true;
   if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
     return true;
   }
@@ -368,6 +377,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
     switch (type) {
       case AnswerType::kCount: offers |= !n.percent && !n.money && !n.year && !n.date; break;
       case AnswerType::kQuantity: offers |= !n.year && !n.date; break;
+      case AnswerType::kShare: offers |= n.percent; break;
       case AnswerType::kTime: offers |= n.year || n.date; break;
       case AnswerType::kAny:
       case AnswerType::kReason:

@@ -29,7 +29,8 @@ namespace memory::internal {
 enum class AnswerType {
   kAny,       // not a question of a kind below (or not a question)
   kCount,     // "how many": a number that is not a percentage, an amount of money or a year
-  kQuantity,  // "how much", "what share", "by how much", "多少": a number other than a year
+  kQuantity,  // "how much", "by how much", "多少": a number other than a year
+  kShare,     // "what share", "what percentage", "what proportion": a percentage or a fraction ("a third")
   kTime,      // "when", "what year", "何时", "哪一年": a year or a month
   kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
   kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"

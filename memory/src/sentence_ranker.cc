@@ -577,7 +577,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // the count of special halls, from "《2024年中国电影产业年报》", opened the report on the year's
     // box office.
     constexpr double kOtherMeasure = 0.8;
-    const bool asks_an_amount = answer_type == internal::AnswerType::kQuantity || answer_type == internal::AnswerType::kCount;
+    const bool asks_an_amount = answer_type == internal::AnswerType::kQuantity || answer_type == internal::AnswerType::kCount ||
+                                answer_type == internal::AnswerType::kShare;
     // And it is answered by a sentence on the measure's holder: "2024 年一季度，传媒行业实现…归母净
     // 利润 79.21 亿元" (the whole media industry) opened "2024年一季度影视院线板块归母净利润同比增长
     // 多少？", above "净利润增速分别为：…影视院线+32.2%…" read after the sentence it continues. Its

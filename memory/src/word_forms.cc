@@ -42,6 +42,12 @@ constexpr std::string_view kSpelledNumbers[][2] = {
     {"two", "2"}, {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"}, {"seven", "7"}, {"eight", "8"},
     {"nine", "9"}, {"ten", "10"}, {"eleven", "11"}, {"twelve", "12"}};
 
+// Plurals the stemmer leaves apart from their singular ("buses" → "buse", "bus" → "bus"):
+// "What share of commuters take the bus…?" shared no word for the bus with "Buses carry 23% of
+// commuters…".
+constexpr std::string_view kPlurals[][2] = {{"bus", "buses"}, {"gas", "gases"}, {"crisis", "crises"},
+                                            {"analysis", "analyses"}, {"basis", "bases"}, {"axis", "axes"}};
+
 // Chinese words of one meaning that share too few of their bigrams to meet, folded bigram by
 // bigram: 资本开支 and 资本支出 (capital expenditure; "美国四大互联网厂商的资本开支增速…" is answered
 // by "这四家公司资本支出同比增速…", which shared only 资本 with it).
@@ -68,6 +74,10 @@ WordForms::WordForms() {
   for (const auto& [word, digits] : kSpelledNumbers) {
     std::string term = TermOf(word);
     if (!term.empty()) base_of_.emplace(std::move(term), std::string(digits));
+  }
+  for (const auto& [singular, plural] : kPlurals) {
+    const std::string base = TermOf(singular), term = TermOf(plural);
+    if (!base.empty() && !term.empty() && term != base) base_of_.emplace(term, base);
   }
   for (const auto& [bigram, base] : kChineseBigrams) base_of_.emplace(std::string(bigram), std::string(base));
 }

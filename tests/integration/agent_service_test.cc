@@ -749,6 +749,9 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
        {"## Key findings\n\nArabica futures ended the year at $3.44 per pound",
         "70% above where they started the year.[1] Robusta prices, which set the cost of most instant coffee, rose even faster"},
        {"output tokens", "battery"}},
+      // A share is a percentage ("one bus every six minutes" came first), and "buses" is "bus".
+      {"What share of commuters take the bus compared with the metro?",
+       {"## Key findings\n\nBuses carry 23% of commuters, the metro 17%"}, {}},
       // An outlook is what is expected: the year's margin had come before the guidance.
       {"Harbor Robotics outlook", {"Management expects revenue growth between 18% and 22% next year."},
        {"The operating margin improved"}},

@@ -10,7 +10,7 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("How many employees does Harbor Robotics have?"), AnswerType::kCount);
   EXPECT_EQ(AnswerTypeOf("How much battery storage was installed worldwide in 2024?"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("By how much did inference prices fall?"), AnswerType::kQuantity);
-  EXPECT_EQ(AnswerTypeOf("What share of commuters drive alone to work?"), AnswerType::kQuantity);
+  EXPECT_EQ(AnswerTypeOf("What share of commuters drive alone to work?"), AnswerType::kShare);
   EXPECT_EQ(AnswerTypeOf("When was the company founded?"), AnswerType::kTime);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 在多少块 H800 GPU 上训练？"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 应用何时上线？"), AnswerType::kTime);

@@ -28,6 +28,10 @@ TEST(WordFormsTest, ASpelledNumberMeetsItsDigits) {
   EXPECT_EQ(Folded("twelve routes"), Folded("12 routes"));
 }
 
+TEST(WordFormsTest, APluralTheStemmerLeavesApartMeetsItsSingular) {
+  EXPECT_EQ(Folded("buses carry commuters"), Folded("bus carry commuters"));
+}
+
 TEST(WordFormsTest, ChineseWordsOfOneMeaningMeet) {
   EXPECT_EQ(Folded("资本开支"), Folded("资本支出"));
   EXPECT_NE(Folded("资本开支"), LexicalTerms("资本开支"));
