@@ -584,6 +584,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // 多少？", above "净利润增速分别为：…影视院线+32.2%…" read after the sentence it continues. Its
     // holder may be named by the sentence, the one it is read with or its heading.
     constexpr double kOtherHolder = 0.8;
+    // A question of one thing's share ("AI算力芯片占AI服务器成本的比例是多少？") is not answered by
+    // another's ("…存储芯片在 AI 运算中提供重要支撑，约占服务器成本的 10%", the memory chips'), as a
+    // sentence of another kind is not.
+    const std::vector<std::string> share_holder = internal::ShareHolderTerms(query);
     const std::vector<std::string> holder =
         asks_an_amount || answer_type == internal::AnswerType::kGrowth ? internal::MeasureHolderTerms(query)
                                                                        : std::vector<std::string>{};
@@ -643,7 +647,9 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const std::string read_after = sentences[i].previous + "\n" + (read_with[i] != nullptr ? *read_with[i] : "");
       const double holder_fits =
           internal::NamesAnyOf(holder, sentences[i].text + "\n" + read_after + "\n" + sections[i]) ? 1.0 : kOtherHolder;
-      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits;
+      const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
+      sentences[i].score =
+          scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits * share_fits;
     }
     // A sentence that shares no term with the question, its document's title or its heading,
     // from another document than the best-ranked sentence's, is there for the embedder's vague

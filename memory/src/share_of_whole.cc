@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <unordered_set>
 
+#include "memory/lexical.h"
 #include "utf8_text.h"
 
 namespace memory::internal {
@@ -67,6 +69,67 @@ std::string WithoutWholes(std::string_view text) {
   }
   out.append(text.substr(decoded.byte_offsets[copied]));
   return out;
+}
+
+std::vector<std::string> ShareHolderTerms(std::string_view question) {
+  const size_t at = question.find("占");
+  if (at == std::string_view::npos || question.substr(at + std::string_view("占").size()).starts_with("比")) return {};
+  // From the last break before it: punctuation, a digit (a time's, "2024年"), a time word.
+  std::string_view before = question.substr(0, at);
+  for (std::string_view mark : {"，", "、", "；", "：", ",", " ", "年", "月", "季度", "以来"}) {
+    const size_t last = before.rfind(mark);
+    if (last != std::string_view::npos) before = before.substr(last + mark.size());
+  }
+  std::vector<std::string> terms = LexicalTerms(before);
+  // A lone character ("其", "它") names nobody in particular.
+  if (terms.size() == 1 && terms[0].size() <= 4 && static_cast<unsigned char>(terms[0][0]) >= 0x80) terms.clear();
+  return terms;
+}
+
+bool GivesTheShareOf(const std::vector<std::string>& holder, std::string_view sentence) {
+  if (holder.empty()) return true;
+  const std::unordered_set<std::string> wanted(holder.begin(), holder.end());
+  static constexpr std::string_view kClauseEnds[] = {"，", "；", "。", "：", ",", ";", ":"};
+  // A holder stands within a clause's reach of its "占" (kMaxHolderBytes), and a sentence gives
+  // few shares: a hostile one of megabytes of "占" is read a bounded stretch at a time.
+  constexpr size_t kMaxHolderBytes = 3 * kMaxWholeCodePoints * 4;
+  constexpr int kMaxShares = 16;
+  int shares = 0;
+  for (size_t at = sentence.find("占"); at != std::string_view::npos && shares < kMaxShares;
+       at = sentence.find("占", at + 1), ++shares) {
+    size_t reach = at > kMaxHolderBytes ? at - kMaxHolderBytes : 0;
+    while (reach < at && (static_cast<unsigned char>(sentence[reach]) & 0xC0) == 0x80) ++reach;  // a character's start
+    // The clause's start: past the last clause end before `to`, within reach.
+    auto clause_start = [&](size_t to) {
+      size_t from = reach;
+      for (std::string_view end : kClauseEnds) {
+        const size_t last = sentence.substr(reach, to - reach).rfind(end);
+        if (last != std::string_view::npos) from = std::max(from, reach + last + end.size());
+      }
+      return from;
+    };
+    size_t from = clause_start(at);
+    // A clause that opens on its share ("…票房为 85.3亿元，约占国内电影总票房的20%") has its
+    // subject in the clause before: at most two characters ("约", "大约") stand before its "占".
+    constexpr size_t kMaxOpenerBytes = 6;
+    if (at - from <= kMaxOpenerBytes && from > reach) {
+      size_t end = from;
+      for (std::string_view mark : kClauseEnds) {
+        if (end >= reach + mark.size() && sentence.substr(end - mark.size(), mark.size()) == mark) {
+          end -= mark.size();
+          break;
+        }
+      }
+      from = clause_start(end);
+    }
+    size_t named = 0;
+    std::unordered_set<std::string> seen;
+    for (std::string& term : LexicalTerms(sentence.substr(from, at - from))) {
+      if (wanted.count(term) && seen.insert(term).second) ++named;
+    }
+    if (4 * named >= 3 * wanted.size()) return true;
+  }
+  return false;
 }
 
 }  // namespace memory::internal

@@ -681,6 +681,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(edge.state(), RUN_STATE_SUCCEEDED) << edge.error();
   EXPECT_THAT(edge.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*困难重重。\\[1\\]"))
       << edge.artifact().content();
+  // One thing's share is not another's: the memory chips' 10% of a server's cost opened the
+  // report on the AI chips', which was never quoted.
+  RunT share = WaitForEnd(StartRun("report", {{"topic", "AI算力芯片占AI服务器成本的比例是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(share.state(), RUN_STATE_SUCCEEDED) << share.error();
+  EXPECT_THAT(share.artifact().content(), HasSubstr("## 核心结论\n\n根据算力和服务器配置，AI 算力芯片大约占AI 服务器的 30%-60%。"))
+      << share.artifact().content();
   // A chart's caption that shares only "变化" with the question heads no section of it.
   RunT games = WaitForEnd(StartRun("report", {{"topic", "2024年一季度游戏板块归母净利润同比变化多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(games.state(), RUN_STATE_SUCCEEDED) << games.error();

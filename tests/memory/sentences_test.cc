@@ -914,6 +914,31 @@ TEST(SentenceRankerTest, AQuestionOfAMeasureIsAnsweredByASentenceNamingIt) {
   EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("425"));
 }
 
+TEST(SentenceRankerTest, AQuestionOfOnesShareIsNotAnsweredByAnothers) {
+  EXPECT_THAT(internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？"), ::testing::ElementsAre("ai", "算力", "力芯", "芯片"));
+  EXPECT_THAT(internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？"), ::testing::ElementsAre("特效", "效厅", "厅票", "票房"));
+  EXPECT_THAT(internal::ShareHolderTerms("服务器在数据中心IT侧成本中占比多少？"), ::testing::IsEmpty());  // 占比: no holder before it
+  const std::vector<std::string> chips = internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？");
+  EXPECT_TRUE(internal::GivesTheShareOf(chips, "根据算力和服务器配置，AI 算力芯片大约占AI 服务器的 30%-60%。"));
+  EXPECT_FALSE(internal::GivesTheShareOf(chips, "作为配合 AI 算力芯片，存储芯片在 AI 运算中提供重要支撑，约占服务器成本的 10%。"));
+  EXPECT_FALSE(internal::GivesTheShareOf(chips, "散热部分约占服务器成本的 10%。"));
+  // A clause that opens on "约占" has its holder in the clause before.
+  EXPECT_TRUE(internal::GivesTheShareOf(internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？"),
+                                        "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
+  // Megabytes of "占" are read a bounded stretch at a time.
+  std::string hostile;
+  for (int i = 0; i < 300000; ++i) hostile += "占";
+  EXPECT_FALSE(internal::GivesTheShareOf(chips, hostile));
+  const std::vector<PassageInput> passages = {
+      {.text = "作为配合 AI 算力芯片，存储芯片在 AI 运算中提供重要支撑，约占服务器成本的 10%。散热部分约占服务器成本的 10%。"
+               "根据算力和服务器配置，AI 算力芯片大约占AI 服务器的 30%-60%。",
+       .starts_at_sentence = true}};
+  auto ranked = RankSentences(nullptr, "AI算力芯片占AI服务器成本的比例是多少？", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::HasSubstr("30%-60%"));
+}
+
 TEST(SentenceRankerTest, AQuestionOfAMeasureIsAnsweredBySentencesOnItsHolder) {
   // The whole media industry's net profit shares more of the question's words than the sector's.
   const std::vector<PassageInput> passages = {
