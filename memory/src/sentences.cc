@@ -808,7 +808,25 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       TrimUnmatchedQuotes(cps, &b, &e);
       const size_t length = e - b;
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
-      if (IsPunctuation(cps[b]) || IsCloser(cps[b]) || WordShare(cps, b, e) < 0.5 || !BracketsBalance(cps, b, e)) continue;
+      // (A title's or a quotation's opening mark is no stray punctuation: "《射雕英雄传：侠之大者》
+      // 《封神第二部：战火西岐》…等都是视效大片。" names the films a question asks for.)
+      // Not a page's list of related reports ("《…——传媒行业周报》2025.01.20《…》2024.12.06摘要："):
+      // a title's sentence ends as a statement, a predicate of words after its last title.
+      bool opens_a_title = cps[b] == 0x300a || cps[b] == 0x300c || cps[b] == 0x300e;  // 《「『
+      if (opens_a_title) {
+        const bool states = cps[e - 1] == 0x3002 || cps[e - 1] == 0xff01 || cps[e - 1] == 0xff1f;  // 。！？
+        size_t last_title = e;
+        for (size_t k = b; k < e; ++k) {
+          if (cps[k] == 0x300b || cps[k] == 0x300d || cps[k] == 0x300f) last_title = k;  // 》」』
+        }
+        size_t said = 0;
+        for (size_t k = last_title; k < e; ++k) said += IsCjk(cps[k]) ? 1 : 0;
+        opens_a_title = states && last_title < e && said >= 2;
+      }
+      if ((IsPunctuation(cps[b]) && !opens_a_title) || IsCloser(cps[b]) || WordShare(cps, b, e) < 0.5 ||
+          !BracketsBalance(cps, b, e)) {
+        continue;
+      }
       std::string text = text_of(b, e);
       // "**" left over from emphasis in the extracted text would render as stray markup; dot
       // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence.

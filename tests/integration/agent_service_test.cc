@@ -681,6 +681,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(edge.state(), RUN_STATE_SUCCEEDED) << edge.error();
   EXPECT_THAT(edge.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*困难重重。\\[1\\]"))
       << edge.artifact().content();
+  // A sentence may open on a title's mark: the films were never quoted, "视效大片是推动特效厅市场
+  // 发展的重要动力。" opening the report instead.
+  RunT films = WaitForEnd(StartRun("report", {{"topic", "2025年春节档有哪些视效大片？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(films.state(), RUN_STATE_SUCCEEDED) << films.error();
+  EXPECT_THAT(films.artifact().content(), HasSubstr("《射雕英雄传：侠之大者》《封神第二部：战火西岐》《哪吒之魔童闹海》等都是视效大片。"))
+      << films.artifact().content();
   // One thing's share is not another's: the memory chips' 10% of a server's cost opened the
   // report on the AI chips', which was never quoted.
   RunT share = WaitForEnd(StartRun("report", {{"topic", "AI算力芯片占AI服务器成本的比例是多少？"}, {"collection", "reports"}}).run_id());

@@ -59,6 +59,26 @@ TEST(SentencesTest, JoinsPdfLinesAndKeepsWholeSentencesOnly) {
   }
 }
 
+TEST(SentencesTest, ASentenceMayOpenOnATitlesMark) {
+  // PDF lines broken inside the titles; a sentence opening on "《" names the films, while one
+  // opening on other punctuation is a fragment.
+  PassageSentences found = SplitSentences(
+      "今年春节档上映的影片“工业大片”\n\n属性明显。《射雕英雄传：侠之大者》《封神第二\n\n部：战火西岐》《哪吒之魔童闹海》等都是视效大\n\n"
+      "片。在这些影片带动下，更多观众今年选择在\n\n体验更佳的特效厅观影。、这是一句以顿号开头的残句，不应被当作句子。",
+      {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.sentences),
+              ElementsAre("今年春节档上映的影片“工业大片”属性明显。",
+                          "《射雕英雄传：侠之大者》《封神第二部：战火西岐》《哪吒之魔童闹海》等都是视效大片。",
+                          "在这些影片带动下，更多观众今年选择在体验更佳的特效厅观影。"));
+  // A page's list of related reports is no sentence.
+  found = SplitSentences("《智谱发布新模型——传媒行业周报》2025.01.20\n\n《CES 2025 盛大开幕——传媒行业周报》2025.01.14\n\n摘要：\n\n"
+                         "- **DeepSeek-V3 和 R1 模型凭借卓越的性能和创新的技术，迅速在全球 AI 领域崭露头角。**2024 年 12 月 26 日，公司发布"
+                         "全新系列模型 DeepSeek-V3 并同步开源。",
+                         {.starts_at_sentence = true});
+  for (const PassageSentence& s : found.sentences) EXPECT_THAT(s.text, ::testing::Not(::testing::HasSubstr("周报"))) << s.text;
+  EXPECT_FALSE(found.sentences.empty());
+}
+
 TEST(SentencesTest, AnOutlinesNumberedHeadingsEndAtTheirLines) {
   // A PDF's outline, every line set apart by a blank one and as long as the prose's: run on,
   // the two headings and the paragraph under them were one "sentence".
