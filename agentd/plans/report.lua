@@ -293,7 +293,8 @@ local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"�
 local NOT_THE_HOLDER_ZH = {"一季度", "二季度", "三季度", "四季度", "上半年", "下半年", "这几年", "近几年", "近年来", "季度",
                            "全年", "今年", "去年", "前年", "明年", "年初", "年末", "年底", "以来", "同期", "年度", "归母",
                            "扣非", "营业", "实际", "销售", "累计", "平均", "整体", "板块", "行业", "市场", "公司", "全国",
-                           "中国", "国内", "我国", "全球", "总", "的", "年", "月", "日", "号"}
+                           "中国", "国内", "我国", "全球", "请问", "根据", "截至", "关于", "总", "的", "年", "月", "日",
+                           "号"}
 
 -- The heads of the names a Chinese question asks a measure of: "2024年万达电影的票房收入是多少？" →
 -- {"万达"}, "2024年一季度影视院线板块归母净利润同比增长多少？" → {"影视"}: each name's first two
@@ -320,13 +321,31 @@ local function measure_holder_heads_zh(topic)
     end
     before = table.concat(out) .. before:sub(at)
   end
-  local heads = {}
-  for piece in before:gmatch("[^|，、：:？?%s]+") do
+  -- (Full-width marks are several bytes: a class of them would split the characters that share
+  -- those bytes, 亚 of 比亚迪, 伟 of 英伟达.)
+  for _, mark in ipairs({"，", "、", "：", "？"}) do
+    local out, at = {}, 1
+    while true do
+      local from, to = before:find(mark, at, true)
+      if from == nil then break end
+      out[#out + 1] = before:sub(at, from - 1) .. "|"
+      at = to + 1
+    end
+    before = table.concat(out) .. before:sub(at)
+  end
+  -- At most a few, each once: a topic is a question, and each head is looked for in passages.
+  local heads, seen = {}, {}
+  for piece in before:gmatch("[^|:?%s]+") do
     local latin = piece:match("^%a[%w%-]*")
+    local head = nil
     if latin ~= nil and #latin >= 2 then
-      heads[#heads + 1] = latin:lower()
+      head = latin:lower()
     elseif piece:byte(1) >= 0x80 and #piece >= 6 then
-      heads[#heads + 1] = piece:sub(1, 6)  -- two CJK characters (three bytes each)
+      head = piece:sub(1, 6)  -- two CJK characters (three bytes each)
+    end
+    if head ~= nil and not seen[head] and #heads < 8 then
+      seen[head] = true
+      heads[#heads + 1] = head
     end
   end
   return heads
@@ -1266,11 +1285,18 @@ local function extractive(ctx, inputs, c, outline)
         -- the sources naming 万达电影 only in lists of stocks. Named in the sentence, the one it
         -- leans on or its passage.
         local heads = measure_holder_heads_zh(topic)
+        -- (A Latin head is a word: "ai" is not in "said".)
         local function names_holder(text)
           if #heads == 0 then return true end
           local plain = text:gsub("%s", ""):lower()
+          local lower = text:lower()
           for _, head in ipairs(heads) do
-            if plain:find(head, 1, true) then return true end
+            if head:byte(1) >= 0x80 then
+              if plain:find(head, 1, true) then return true end
+            else
+              local escaped = head:gsub("%-", "%%-")
+              if lower:find("%f[%w]" .. escaped .. "%f[%W]") then return true end
+            end
           end
           return false
         end

@@ -160,11 +160,15 @@ constexpr std::string_view kNamingACause[] = {
 constexpr std::string_view kMeans = "通过";
 constexpr std::string_view kEffects[] = {"降低", "减少", "提升", "提高", "实现", "节省", "压缩", "突破"};
 
+// (Not a bill passed, "该法案通过后", "获得通过了": 通过 there is the verb.)
 bool NamesAMeans(const std::string& sentence) {
-  const size_t means = sentence.find(kMeans);
-  if (means == std::string::npos) return false;
-  for (std::string_view effect : kEffects) {
-    if (sentence.find(effect, means + kMeans.size()) != std::string::npos) return true;
+  for (size_t means = sentence.find(kMeans); means != std::string::npos; means = sentence.find(kMeans, means + 1)) {
+    const std::string_view after = std::string_view(sentence).substr(means + kMeans.size());
+    if (after.starts_with("后") || after.starts_with("了") || after.starts_with("，")) continue;
+    for (std::string_view effect : kEffects) {
+      if (after.find(effect) != std::string_view::npos) return true;
+    }
+    return false;
   }
   return false;
 }
@@ -184,8 +188,10 @@ constexpr std::string_view kSpelledQuantities[] = {
     "thousands", "millions", "billions", "翻倍", "翻番", "减半", "一半", "倍"};
 
 // Shares in words: "a third of", "half of", "the majority", 一半.
-constexpr std::string_view kSpelledShares[] = {"a third", "a quarter", "two thirds", "three quarters", "half",
-                                               "a fifth", "majority", "一半"};
+// (Not "half" alone: "the second half of 2024" is a time.)
+constexpr std::string_view kSpelledShares[] = {"a third", "a quarter", "two thirds", "three quarters", "about half",
+                                               "nearly half", "almost half", "roughly half", "more than half",
+                                               "less than half", "over half", "a fifth", "majority", "一半"};
 
 // Numbers in words, an amount as their digits are: "three times faster". ("one" is left out:
 // "one of the largest" measures nothing. Not a count: "two years earlier" would answer "How many
@@ -225,10 +231,17 @@ constexpr std::string_view kAskingAChangeZh[] = {"增长", "下降", "减少", "
 // change with its figures ("…在 2024 年一季度实现+30%增长，并在二、三季度持续上扬至 58%、59%"), not
 // by a sentence sharing more of its words without one ("中国头部互联网厂商的 AI 资本开支有望跟随…").
 constexpr std::string_view kAskingHowItChangedZh[] = {"怎么变化", "怎样变化", "如何变化", "什么变化", "变化如何",
-                                                      "怎么变", "如何变动", "变化趋势", "走势如何", "趋势如何"};
+                                                      "如何变动", "变化趋势", "走势如何", "趋势如何"};
 // (Not "change" alone: "How will climate change affect coffee?" asks no change of a figure.)
 constexpr std::string_view kChangingEn[] = {"changed", "evolved", "trended", "change?", "change over", "change since",
                                             "change between"};
+// What a figure measures: a question on how one of these changed asks for the figures; "DeepSeek-
+// V3相比V2有什么变化？" and "How has AI changed filmmaking?" ask what changed, in words.
+constexpr std::string_view kMeasuredThings[] = {
+    "票房", "收入", "营收", "利润", "净利", "规模", "增速", "价格", "票价", "数量", "占比", "份额", "市值", "估值",
+    "开支", "支出", "人次", "销量", "出货量", "用户", "成本", "上座率", "指数", "price", "prices", "revenue",
+    "revenues", "cost", "costs", "share", "sales", "capacity", "volume", "value", "valuation", "rate", "rates",
+    "growth", "number", "spending", "margin", "margins", "users", "output", "demand", "installations"};
 
 // A question on what stands in the way: "端侧大模型部署的挑战", "What supply risk does Harbor
 // Robotics name?". Answered by a sentence naming a difficulty — "…考虑到端侧有限的计算能力、存储
@@ -237,6 +250,20 @@ constexpr std::string_view kChangingEn[] = {"changed", "evolved", "trended", "ch
 constexpr std::string_view kAskingForObstacles[] = {"challenge", "challenges", "obstacle", "obstacles", "difficulty",
                                                     "difficulties", "risk", "risks", "bottleneck", "bottlenecks",
                                                     "挑战", "难点", "困难", "瓶颈", "障碍", "风险"};
+// (Not 风险投资, venture capital: "哪些风险投资机构投资了月之暗面？".)
+bool AsksForObstacles(const std::string& question) {
+  for (std::string_view word : kAskingForObstacles) {
+    if (word != "风险") {
+      if (HasAny(question, std::span<const std::string_view>(&word, 1))) return true;
+      continue;
+    }
+    for (size_t at = question.find(word); at != std::string::npos; at = question.find(word, at + 1)) {
+      if (!std::string_view(question).substr(at + word.size()).starts_with("投资")) return true;
+    }
+  }
+  return false;
+}
+
 constexpr std::string_view kNamingAnObstacle[] = {
     "challenge", "challenges", "challenging", "obstacle", "obstacles", "difficult", "difficulty", "difficulties",
     "hard to", "risk", "risks", "risky", "constraint", "constraints", "constrained", "limit", "limits", "limited",
@@ -315,7 +342,9 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasPhrase(q, "how many") || HasPhrase(q, "what number of")) return AnswerType::kCount;
   // "What share of commuters take the bus…?" is answered by a percentage ("Buses carry 23% of
   // commuters…"), not by "…one bus every six minutes".
-  for (std::string_view phrase : {"what share", "what percentage", "what proportion", "what fraction", "what portion"}) {
+  // (Not "what share price…": "what share of", "what share does".)
+  for (std::string_view phrase : {"what share of", "what share do", "what share does", "what share did",
+                                  "what percentage", "what proportion", "what fraction", "what portion"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kShare;
   }
   for (std::string_view phrase : {"how much", "by how much"}) {
@@ -339,8 +368,10 @@ AnswerType AnswerTypeOf(std::string_view question) {
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
   if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
-  if (HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) return AnswerType::kGrowth;
-  if (HasAny(q, kAskingForObstacles)) return AnswerType::kObstacle;
+  if ((HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) && HasAny(q, kMeasuredThings)) {
+    return AnswerType::kGrowth;
+  }
+  if (AsksForObstacles(q)) return AnswerType::kObstacle;
   if (HasAny(q, kAskingForTheOutlook)) return AnswerType::kOutlook;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.

@@ -211,19 +211,20 @@ bool ReadsWithItsPredecessor(const std::string& text) {
 
 bool ComparesWithItsPredecessor(const std::string& text) {
   if (text.find(" than ") != std::string::npos) return false;
-  // (Not a preposition or an adverb that ends as a comparative does: "still under review",
-  // "even after the drop".)
-  static constexpr std::string_view kNotComparatives[] = {"after", "under", "never", "other", "rather",
-                                                          "either", "neither", "whether", "together", "however"};
+  // The comparatives figures are compared in (not any word ending in "-er": "still prefer",
+  // "still under review", "even after the drop").
+  static constexpr std::string_view kComparatives[] = {
+      "more",   "less",    "fewer",   "further", "faster", "slower",   "higher",  "lower",  "larger",
+      "smaller", "bigger", "better",  "worse",   "cheaper", "costlier", "stronger", "weaker", "greater",
+      "longer", "shorter", "steeper", "sharper", "wider",  "narrower", "deeper",  "earlier", "later"};
   for (std::string_view degree : {std::string_view(" even "), std::string_view(" still ")}) {
     for (size_t at = text.find(degree); at != std::string::npos; at = text.find(degree, at + 1)) {
       size_t end = at + degree.size();
       while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
       const std::string_view word = std::string_view(text).substr(at + degree.size(), end - at - degree.size());
-      bool comparative = word == "more" || word == "less" || word == "fewer" || word == "further" ||
-                         (word.size() >= 5 && word.ends_with("er"));
-      for (std::string_view not_one : kNotComparatives) comparative = comparative && word != not_one;
-      if (comparative) return true;
+      for (std::string_view comparative : kComparatives) {
+        if (word == comparative) return true;
+      }
     }
   }
   return false;
@@ -312,6 +313,14 @@ size_t ConnectiveOpener(const std::string& text) {
     for (std::string_view comma : kCommas) {
       if (text.compare(opener.size(), comma.size(), comma) == 0) end = opener.size() + comma.size();
     }
+  }
+  // A sequence's next step without its date ("随后，股价反弹8.9%") would read as a fact of its
+  // own: dropped only before a date.
+  for (std::string_view step : {std::string_view("紧接着"), std::string_view("随后"), std::string_view("接着")}) {
+    if (end == 0 || text.compare(0, step.size(), step) != 0) continue;
+    size_t rest = end;
+    while (rest < text.size() && text[rest] == ' ') ++rest;
+    if (rest >= text.size() || text[rest] < '0' || text[rest] > '9') end = 0;
   }
   // "前述报告显示，2024年，中影CINITY品牌特效厅的票房达到 2.49亿元…": what the report named before
   // shows, which the quote's citation names (a report, data, a survey, a study).

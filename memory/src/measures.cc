@@ -22,13 +22,16 @@ constexpr std::array<std::array<std::string_view, 3>, 8> kMeasures = {{{"票房"
                                                                        {"市值", "", ""},
                                                                        {"估值", "", ""}}};
 
-// Words before a measure that say when, or qualify the measure or its holder, not who holds it.
+// Words before a measure that say when, qualify the measure or its holder, scope it or ask, not
+// who holds it ("2024年国内票房是多少？" asks the box office of no one in particular: "2024年全国电影
+// 总票房425亿元" answers it). The report plan's NOT_THE_HOLDER_ZH is this list.
 // Longer words first: "一季度" goes before "季度" can split it.
 constexpr std::string_view kNotTheHolder[] = {
     "一季度", "二季度", "三季度", "四季度", "上半年", "下半年", "这几年", "近几年", "近年来", "季度", "全年",
     "今年",   "去年",   "前年",   "明年",   "年初",   "年末",   "年底",   "以来",   "同期",   "年度",
     "归母",   "扣非",   "营业",   "实际",   "销售",   "累计",   "平均",   "整体",   "板块",   "行业",
-    "市场",   "公司",   "总",     "的"};
+    "市场",   "公司",   "全国",   "国内",   "我国",   "中国",   "全球",   "请问",   "根据",   "截至",
+    "关于",   "总",     "的"};
 
 // A date's units after its digits: "2024年", "3 月", "5日".
 constexpr std::string_view kDateUnits[] = {"年", "月", "日", "号"};
@@ -37,18 +40,29 @@ constexpr std::string_view kComma = "\xef\xbc\x8c";  // ，
 
 }  // namespace
 
-bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
-  bool asked = false;
+std::vector<std::string_view> MeasureWordsAsked(std::string_view question) {
+  std::vector<std::string_view> words;
   for (const auto& names : kMeasures) {
     bool in_question = false;
     for (std::string_view name : names) in_question = in_question || (!name.empty() && question.find(name) != std::string_view::npos);
     if (!in_question) continue;
-    asked = true;
     for (std::string_view name : names) {
-      if (!name.empty() && text.find(name) != std::string_view::npos) return true;
+      if (!name.empty()) words.push_back(name);
     }
   }
-  return !asked;
+  return words;
+}
+
+bool NamesAMeasure(const std::vector<std::string_view>& words, std::string_view text) {
+  if (words.empty()) return true;
+  for (std::string_view word : words) {
+    if (text.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool NamesTheMeasureAsked(std::string_view question, std::string_view text) {
+  return NamesAMeasure(MeasureWordsAsked(question), text);
 }
 
 std::vector<std::string> MeasureHolderTerms(std::string_view question) {
@@ -61,7 +75,9 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question) {
   if (first == std::string_view::npos) return {};
   // Each date, number and word that is not the holder's becomes a break (a comma ends a run of
   // CJK bigrams, where a space would not).
-  const std::string_view asked = question.substr(0, first);
+  size_t from = first > kMaxHolderBytes ? first - kMaxHolderBytes : 0;
+  while (from < first && (static_cast<unsigned char>(question[from]) & 0xC0) == 0x80) ++from;  // a character's start
+  const std::string_view asked = question.substr(from, first - from);
   std::string before;
   for (size_t i = 0; i < asked.size();) {
     // A digit inside a name ("DeepSeek-V3", "910C") is the name's.
@@ -88,11 +104,10 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question) {
   return terms;
 }
 
-bool NamesAnyOf(const std::vector<std::string>& terms, std::string_view text) {
+bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view text) {
   if (terms.empty()) return true;
-  const std::unordered_set<std::string> wanted(terms.begin(), terms.end());
   for (const std::string& term : LexicalTerms(text)) {
-    if (wanted.count(term)) return true;
+    if (terms.count(term)) return true;
   }
   return false;
 }

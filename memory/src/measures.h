@@ -8,20 +8,31 @@
 // words of the measure's holder.
 //
 //   if (!NamesTheMeasureAsked(question, sentence)) score *= kOtherMeasure;
-//   const std::vector<std::string> holder = MeasureHolderTerms(question);
+//   const std::vector<std::string> terms = MeasureHolderTerms(question);
+//   const std::unordered_set<std::string> holder(terms.begin(), terms.end());
 //   if (!NamesAnyOf(holder, sentence)) score *= kOtherHolder;
 #ifndef AGENTD_MEMORY_MEASURES_H_
 #define AGENTD_MEMORY_MEASURES_H_
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace memory::internal {
 
-// Whether `text` names what a Chinese question measures — its "票房", "收入" (or "营收", "销售额"),
+inline constexpr size_t kMaxHolderBytes = 96;
+
+// The words that name what a Chinese question measures — its "票房", "收入" (or "营收", "销售额"),
 // "利润" (or "净利", "盈利"), "规模" (or "市场空间", "市场容量"), "人次", "票价", "市值" or
-// "估值" — or the question names no such measure.
+// "估值": each measure it names with all of that measure's words. Empty when it names none.
+std::vector<std::string_view> MeasureWordsAsked(std::string_view question);
+
+// Whether `text` holds one of `words` (true when `words` is empty: no measure asked). Read once
+// per question, the words are looked for per sentence (a query is a tenant's, of any length).
+bool NamesAMeasure(const std::vector<std::string_view>& words, std::string_view text);
+
+// NamesAMeasure(MeasureWordsAsked(question), text).
 bool NamesTheMeasureAsked(std::string_view question, std::string_view text);
 
 // The lexical terms (memory/lexical.h) of the words that say whose measure a Chinese question
@@ -29,11 +40,12 @@ bool NamesTheMeasureAsked(std::string_view question, std::string_view text);
 // measure's qualifiers ("归母", "营业", "累计", "总") and words any holder takes ("板块", "行业",
 // "市场", "公司", "的"). "2024年一季度影视院线板块归母净利润同比增长多少？" → 影视, 视院, 院线;
 // "寒武纪2024年的营业收入是多少？" → 寒武, 武纪. Empty when the question names no measure, or
-// nothing but such words before it ("2024年的收入是多少？").
+// nothing but such words before it ("2024年的收入是多少？"). Of at most kMaxHolderBytes before the
+// measure: a holder is a name, not a hostile query's megabytes.
 std::vector<std::string> MeasureHolderTerms(std::string_view question);
 
 // Whether `text` holds one of `terms` (true when `terms` is empty).
-bool NamesAnyOf(const std::vector<std::string>& terms, std::string_view text);
+bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view text);
 
 }  // namespace memory::internal
 

@@ -417,6 +417,19 @@ bool MeetsFocus(const FocusTerms& focus, const std::string& text) {
   return shared >= focus.needed;
 }
 
+// Whether a Chinese sentence says "其" (its), not in 其中, 其他, 其余, 其实, 其次, 尤其 or 极其.
+bool SaysIts(std::string_view text) {
+  constexpr std::string_view kIts = "其";
+  for (size_t at = text.find(kIts); at != std::string_view::npos; at = text.find(kIts, at + 1)) {
+    const std::string_view after = text.substr(at + kIts.size());
+    const std::string_view before = text.substr(0, at);
+    bool word = before.ends_with("尤") || before.ends_with("极");
+    for (std::string_view next : {"中", "他", "余", "实", "次", "它"}) word = word || after.starts_with(next);
+    if (!word) return true;
+  }
+  return false;
+}
+
 // Texts that differ only in spacing ("224.32亿元" and "224.32 亿元") are the same sentence.
 std::string SpacingFree(const std::string& text) {
   std::string out;
@@ -587,10 +600,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A question of one thing's share ("AI算力芯片占AI服务器成本的比例是多少？") is not answered by
     // another's ("…存储芯片在 AI 运算中提供重要支撑，约占服务器成本的 10%", the memory chips'), as a
     // sentence of another kind is not.
-    const std::vector<std::string> share_holder = internal::ShareHolderTerms(query);
-    const std::vector<std::string> holder =
+    const std::vector<std::string> share_terms = internal::ShareHolderTerms(query);
+    const std::unordered_set<std::string> share_holder(share_terms.begin(), share_terms.end());
+    const std::vector<std::string> holder_terms =
         asks_an_amount || answer_type == internal::AnswerType::kGrowth ? internal::MeasureHolderTerms(query)
                                                                        : std::vector<std::string>{};
+    const std::unordered_set<std::string> holder(holder_terms.begin(), holder_terms.end());
+    const std::vector<std::string_view> measure_words = internal::MeasureWordsAsked(query);
     // A question of one version of a name ("DeepSeek-V3") is not answered by a sentence on another
     // ("DeepSeek-R1 API 服务定价为…", which opened "DeepSeek-V3的API服务价格是多少？").
     constexpr double kSibling = 0.8;
@@ -633,14 +649,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         if (!years.empty() && !shared) year_fits = kOtherYear;
       }
       const double measure_fits =
-          asks_an_amount && !internal::NamesTheMeasureAsked(query, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
+          asks_an_amount && !internal::NamesAMeasure(measure_words, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;
       // A sentence whose "其" is the sibling its predecessor names is on the sibling too: "…，其 API
       // 服务定价调整为每百万输入 tokens 0.5 元…" after "DeepSeek-V3 模型性价比极为突出。" answered
       // "DeepSeek-R1的API定价是多少？" among R1's prices. (previous[i] has moved into the sentence's
       // `previous` when it is quoted with it: read there.)
       const std::string& before = sentences[i].previous.empty() ? previous[i] : sentences[i].previous;
       const bool its_own_names = !internal::VersionedNamesIn(sentences[i].text).empty();
-      const bool says_its = sentences[i].text.find("\xe5\x85\xb6") != std::string::npos;  // 其
+      const bool says_its = SaysIts(sentences[i].text);
       const std::string& read = !its_own_names && says_its ? before : sentences[i].previous;
       const double name_fits = internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + read) ? kSibling : 1.0;
       // (previous[i] may have moved into the sentence's `previous` above, read_with[i] with it.)

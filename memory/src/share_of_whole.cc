@@ -73,22 +73,28 @@ std::string WithoutWholes(std::string_view text) {
 
 std::vector<std::string> ShareHolderTerms(std::string_view question) {
   const size_t at = question.find("占");
-  if (at == std::string_view::npos || question.substr(at + std::string_view("占").size()).starts_with("比")) return {};
+  if (at == std::string_view::npos) return {};
+  const std::string_view after = question.substr(at + std::string_view("占").size());
+  for (std::string_view not_a_share : {"比", "有", "据", "领", "用"}) {
+    if (after.starts_with(not_a_share)) return {};
+  }
   // From the last break before it: punctuation, a digit (a time's, "2024年"), a time word.
-  std::string_view before = question.substr(0, at);
+  size_t from = at > kMaxShareHolderBytes ? at - kMaxShareHolderBytes : 0;
+  while (from < at && (static_cast<unsigned char>(question[from]) & 0xC0) == 0x80) ++from;  // a character's start
+  std::string_view before = question.substr(from, at - from);
   for (std::string_view mark : {"，", "、", "；", "：", ",", " ", "年", "月", "季度", "以来"}) {
     const size_t last = before.rfind(mark);
     if (last != std::string_view::npos) before = before.substr(last + mark.size());
   }
-  std::vector<std::string> terms = LexicalTerms(before);
+  static constexpr std::string_view kOf[] = {"的"};
+  std::vector<std::string> terms = LexicalTerms(WordsAsBreaks(before, kOf));
   // A lone character ("其", "它") names nobody in particular.
   if (terms.size() == 1 && terms[0].size() <= 4 && static_cast<unsigned char>(terms[0][0]) >= 0x80) terms.clear();
   return terms;
 }
 
-bool GivesTheShareOf(const std::vector<std::string>& holder, std::string_view sentence) {
-  if (holder.empty()) return true;
-  const std::unordered_set<std::string> wanted(holder.begin(), holder.end());
+bool GivesTheShareOf(const std::unordered_set<std::string>& wanted, std::string_view sentence) {
+  if (wanted.empty() || sentence.find("占") == std::string_view::npos) return true;
   static constexpr std::string_view kClauseEnds[] = {"，", "；", "。", "：", ",", ";", ":"};
   // A holder stands within a clause's reach of its "占" (kMaxHolderBytes), and a sentence gives
   // few shares: a hostile one of megabytes of "占" is read a bounded stretch at a time.

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace memory::internal {
@@ -26,17 +27,20 @@ bool AsksForAShare(std::string_view question);
 // back unchanged.
 std::string WithoutWholes(std::string_view text);
 
-// Whose share a Chinese question asks, as lexical terms: the words before its "占" (not "占比"),
-// from its last time or punctuation on — "AI算力芯片占AI服务器成本的比例是多少？" → ai, 算力, 力芯,
-// 芯片. Empty when it asks none so.
+// Whose share a Chinese question asks, as lexical terms: the words before its "占" (not "占比",
+// "占有", "占据": "宁德时代的市场占有率" is a measure of its own), from its last time or punctuation
+// on, within kMaxShareHolderBytes, "的" a break — "AI算力芯片占AI服务器成本的比例是多少？" → ai, 算力,
+// 力芯, 芯片. Empty when it asks none so.
+inline constexpr size_t kMaxShareHolderBytes = 96;
 std::vector<std::string> ShareHolderTerms(std::string_view question);
 
-// Whether `sentence` gives the share of that holder: a clause of it (between ，；。：) names
-// three quarters of `holder`'s terms before its "占" (a clause that opens on it, "约占…", with
-// the clause before). "作为配合 AI 算力芯片，存储芯片在 AI 运算中提供重要
+// Whether `sentence` gives the share of that holder, when it gives a share with "占": a clause of
+// it (between ，；。：) names three quarters of `holder`'s terms before its "占" (a clause that
+// opens on it, "约占…", with the clause before). "作为配合 AI 算力芯片，存储芯片在 AI 运算中提供重要
 // 支撑，约占服务器成本的 10%" gives the memory chips' share, "AI 算力芯片大约占AI 服务器的
-// 30%-60%" the one asked. True when `holder` is empty.
-bool GivesTheShareOf(const std::vector<std::string>& holder, std::string_view sentence);
+// 30%-60%" the one asked. True when `holder` is empty or the sentence has no "占" (it may state
+// the share in other words: "份额为", "比重").
+bool GivesTheShareOf(const std::unordered_set<std::string>& holder, std::string_view sentence);
 
 }  // namespace memory::internal
 

@@ -45,8 +45,9 @@ constexpr std::string_view kSpelledNumbers[][2] = {
 // Plurals the stemmer leaves apart from their singular ("buses" → "buse", "bus" → "bus"):
 // "What share of commuters take the bus…?" shared no word for the bus with "Buses carry 23% of
 // commuters…".
+// (Not "bases": the stemmer makes "base" of it, as of "based" and "basing".)
 constexpr std::string_view kPlurals[][2] = {{"bus", "buses"}, {"gas", "gases"}, {"crisis", "crises"},
-                                            {"analysis", "analyses"}, {"basis", "bases"}, {"axis", "axes"}};
+                                            {"analysis", "analyses"}, {"axis", "axes"}};
 
 // Chinese words of one meaning that share too few of their bigrams to meet, folded bigram by
 // bigram: 资本开支 and 资本支出 (capital expenditure; "美国四大互联网厂商的资本开支增速…" is answered

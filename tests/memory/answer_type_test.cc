@@ -11,6 +11,10 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("How much battery storage was installed worldwide in 2024?"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("By how much did inference prices fall?"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("What share of commuters drive alone to work?"), AnswerType::kShare);
+  EXPECT_NE(AnswerTypeOf("What share price did Nvidia close at on January 27?"), AnswerType::kShare);
+  EXPECT_TRUE(Offers(AnswerType::kShare, "Buses carry 23% of commuters."));
+  EXPECT_TRUE(Offers(AnswerType::kShare, "Nearly half of respondents drive alone."));
+  EXPECT_FALSE(Offers(AnswerType::kShare, "Prices rose in the second half of 2024."));
   EXPECT_EQ(AnswerTypeOf("When was the company founded?"), AnswerType::kTime);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 在多少块 H800 GPU 上训练？"), AnswerType::kQuantity);
   EXPECT_EQ(AnswerTypeOf("DeepSeek 应用何时上线？"), AnswerType::kTime);
@@ -54,8 +58,11 @@ TEST(AnswerTypeTest, AQuestionOnHowSomethingChangedAsksForAChange) {
   EXPECT_EQ(AnswerTypeOf("杜比影院在国内的票房这几年有什么变化？"), AnswerType::kGrowth);
   EXPECT_EQ(AnswerTypeOf("How has the average ticket price changed since 2019?"), AnswerType::kGrowth);
   EXPECT_EQ(AnswerTypeOf("How did Nvidia's market value change?"), AnswerType::kGrowth);
-  // "climate change" is a thing, not a change asked about.
+  // "climate change" is a thing, not a change asked about; a change of no figure is asked in words.
   EXPECT_EQ(AnswerTypeOf("How will climate change affect coffee farming?"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("How has AI changed filmmaking?"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("DeepSeek-V3相比V2有什么变化？"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("大模型厂商怎么变现？"), AnswerType::kAny);
   EXPECT_TRUE(Offers(AnswerType::kGrowth,
                      "根据我们的跟踪，从季度频率看，这四家公司资本支出同比增速在经历了 10个季度的下行后，在2023年二季度见底触及-9%的低点，"
                      "随后就开启上行，在 2024 年一季度实现+30%增长，并在二、三季度持续上扬至 58%、59%。"));
@@ -68,6 +75,8 @@ TEST(AnswerTypeTest, AQuestionOnHowSomethingChangedAsksForAChange) {
 TEST(AnswerTypeTest, AQuestionOnWhatStandsInTheWayAsksForADifficulty) {
   EXPECT_EQ(AnswerTypeOf("端侧大模型部署的挑战"), AnswerType::kObstacle);
   EXPECT_EQ(AnswerTypeOf("What supply risk does Harbor Robotics name?"), AnswerType::kObstacle);
+  EXPECT_NE(AnswerTypeOf("哪些风险投资机构投资了月之暗面？"), AnswerType::kObstacle);  // venture capital
+  EXPECT_EQ(AnswerTypeOf("风险投资之外，月之暗面面临哪些风险？"), AnswerType::kObstacle);
   EXPECT_TRUE(Offers(AnswerType::kObstacle,
                      "尽管在边缘端部署大模型有诸多优势，但考虑到端侧有限的计算能力、存储能力和能源限制等，使得直接部署基于云端的 LLM 困难重重。"));
   EXPECT_TRUE(Offers(AnswerType::kObstacle, "The main risk named in the review is the supply of lidar sensors."));
@@ -151,6 +160,7 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   EXPECT_TRUE(Offers(AnswerType::kReason, "DeepSeek 通过算法优化的创新路径，进一步降低了训练成本。"));
   EXPECT_TRUE(Offers(AnswerType::kReason, "其成本优势来自高效能硬件选择、新型蒸馏技术及API开源策略。"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "通过官网可以查看 DeepSeek 的价格。"));
+  EXPECT_FALSE(Offers(AnswerType::kReason, "该法案通过后，公司提升了产能。"));  // a bill passed
   EXPECT_FALSE(Offers(AnswerType::kReason, "DeepSeek-R1 真正令人瞩目的地方并不仅仅在于其卓越的性能，而在于其极低的成本。"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "DeepSeek-R1 的崛起和其所展现出的成本优势，一度让华尔街产生了怀疑。"));
 }

@@ -938,12 +938,19 @@ TEST(SentenceRankerTest, AQuestionOfOnesShareIsNotAnsweredByAnothers) {
   EXPECT_THAT(internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？"), ::testing::ElementsAre("ai", "算力", "力芯", "芯片"));
   EXPECT_THAT(internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？"), ::testing::ElementsAre("特效", "效厅", "厅票", "票房"));
   EXPECT_THAT(internal::ShareHolderTerms("服务器在数据中心IT侧成本中占比多少？"), ::testing::IsEmpty());  // 占比: no holder before it
-  const std::vector<std::string> chips = internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？");
+  const std::vector<std::string> chip_terms = internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？");
+  const std::unordered_set<std::string> chips(chip_terms.begin(), chip_terms.end());
+  // A holding is no share ("占有率", "占据"), and "的" breaks the holder's words.
+  EXPECT_THAT(internal::ShareHolderTerms("宁德时代的市场占有率是多少？"), ::testing::IsEmpty());
+  EXPECT_THAT(internal::ShareHolderTerms("宁德时代的电池占全球装机量的比例是多少？"), ::testing::ElementsAre("宁德", "德时", "时代", "电池"));
+  // A share said in other words is not judged.
+  EXPECT_TRUE(internal::GivesTheShareOf(chips, "AI 算力芯片成本的比重为 50%。"));
   EXPECT_TRUE(internal::GivesTheShareOf(chips, "根据算力和服务器配置，AI 算力芯片大约占AI 服务器的 30%-60%。"));
   EXPECT_FALSE(internal::GivesTheShareOf(chips, "作为配合 AI 算力芯片，存储芯片在 AI 运算中提供重要支撑，约占服务器成本的 10%。"));
   EXPECT_FALSE(internal::GivesTheShareOf(chips, "散热部分约占服务器成本的 10%。"));
   // A clause that opens on "约占" has its holder in the clause before.
-  EXPECT_TRUE(internal::GivesTheShareOf(internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？"),
+  const std::vector<std::string> hall_terms = internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？");
+  EXPECT_TRUE(internal::GivesTheShareOf(std::unordered_set<std::string>(hall_terms.begin(), hall_terms.end()),
                                         "2024年特效厅产出的票房为 85.3亿元，约占国内电影总票房的20%。"));
   // Megabytes of "占" are read a bounded stretch at a time.
   std::string hostile;
@@ -999,6 +1006,10 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
   EXPECT_FALSE(internal::ComparesWithItsPredecessor("Robusta rose even faster than arabica."));
   EXPECT_FALSE(internal::ComparesWithItsPredecessor("The second source is still under review."));
   EXPECT_FALSE(internal::ComparesWithItsPredecessor("Prices stayed high even after the harvest."));
+  EXPECT_FALSE(internal::ComparesWithItsPredecessor("Investors still prefer washed arabica."));
+  // A sequence's step is quoted without its connective only before its date.
+  EXPECT_GT(internal::ConnectiveOpener("紧接着，1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台。"), 0u);
+  EXPECT_EQ(internal::ConnectiveOpener("随后，股价反弹8.9%。"), 0u);
   // Quoted after the sentence with the figure it is compared with.
   const std::vector<PassageInput> passages = {
       {.text = "Arabica futures ended the year at $3.44 per pound, 70% above where they started the year. Robusta prices, "

@@ -30,6 +30,8 @@ TEST(WordFormsTest, ASpelledNumberMeetsItsDigits) {
 
 TEST(WordFormsTest, APluralTheStemmerLeavesApartMeetsItsSingular) {
   EXPECT_EQ(Folded("buses carry commuters"), Folded("bus carry commuters"));
+  // Not "bases", which the stemmer makes "base", as it does "based".
+  EXPECT_NE(Folded("Where is it based"), Folded("Where is it basis"));
 }
 
 TEST(WordFormsTest, ChineseWordsOfOneMeaningMeet) {
