@@ -119,18 +119,23 @@ double StandsAlone(const std::string& text) {
 }
 
 bool StatesAFigureWithoutItsSubject(const std::string& text) {
-  constexpr size_t kMaxMeasureChars = 6;
+  // (Eight for a measure that stands at an extreme, "月度平均发行数量位于2021年以来的最高值" — whose
+  // licences? the sentence before says; six for one with its figure, where a longer name is more
+  // often a subject's own: "电影票房收入为…".)
+  constexpr size_t kMaxMeasureChars = 6, kMaxExtremeMeasureChars = 8;
   static constexpr std::u32string_view kMeasures[] = {U"率", U"额", U"量", U"收入", U"利润", U"营收", U"规模",
                                                       U"占比", U"人次", U"票价", U"市值", U"估值", U"票房",
                                                       U"增速", U"增幅", U"降幅"};
   // What may stand between the measure and its figures: "净利润增速分别为：游戏-35.8%、…" lists
   // them by item (whose sectors' profits? the sentence before names the industry and quarter).
   static constexpr std::u32string_view kVerbs[] = {U"分别为", U"分别是", U"分别达", U"为", U"达到", U"达"};
-  const DecodedText head = DecodeUtf8(std::string_view(text).substr(0, 3 * (kMaxMeasureChars + 6)));
+  const DecodedText head = DecodeUtf8(std::string_view(text).substr(0, 3 * (kMaxExtremeMeasureChars + 6)));
   const std::u32string cp(head.code_points.begin(), head.code_points.end());
   size_t han = 0;
   while (han < cp.size() && IsCjk(cp[han])) ++han;
-  for (size_t end = 2; end <= std::min(han, kMaxMeasureChars); ++end) {
+  const bool at_an_extreme = text.find("最高") != std::string::npos || text.find("最低") != std::string::npos ||
+                             text.find("新高") != std::string::npos || text.find("新低") != std::string::npos;
+  for (size_t end = 2; end <= std::min(han, kMaxExtremeMeasureChars); ++end) {
     const std::u32string_view measure = std::u32string_view(cp).substr(0, end);
     bool named = false;
     for (std::u32string_view word : kMeasures) named = named || measure.ends_with(word);
@@ -142,6 +147,8 @@ bool StatesAFigureWithoutItsSubject(const std::string& text) {
     }
     if (scoped) return false;
     std::u32string_view rest = std::u32string_view(cp).substr(end);
+    if (at_an_extreme && (rest.starts_with(U"位于") || rest.starts_with(U"处于"))) return true;
+    if (end > kMaxMeasureChars) continue;
     bool listed = false;
     for (std::u32string_view verb : kVerbs) {
       if (rest.starts_with(verb)) {

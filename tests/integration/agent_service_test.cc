@@ -687,6 +687,13 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(films.state(), RUN_STATE_SUCCEEDED) << films.error();
   EXPECT_THAT(films.artifact().content(), HasSubstr("《射雕英雄传：侠之大者》《封神第二部：战火西岐》《哪吒之魔童闹海》等都是视效大片。"))
       << films.artifact().content();
+  // A measure at an extreme without its subject ("月度平均发行数量位于2021年以来的最高值。") reads
+  // with the licences' line before it: it had come third, after game revenue.
+  RunT monthly = WaitForEnd(StartRun("report", {{"topic", "2024年游戏版号月均发放数量与往年相比怎么样？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(monthly.state(), RUN_STATE_SUCCEEDED) << monthly.error();
+  EXPECT_THAT(monthly.artifact().content(),
+              HasSubstr("## 核心结论\n\n2024年版号发行延续常态化趋势，前5月累计发放524个。[1]月度平均发行数量位于2021年以来的最高值。"))
+      << monthly.artifact().content();
   // One thing's share is not another's: the memory chips' 10% of a server's cost opened the
   // report on the AI chips', which was never quoted.
   RunT share = WaitForEnd(StartRun("report", {{"topic", "AI算力芯片占AI服务器成本的比例是多少？"}, {"collection", "reports"}}).run_id());

@@ -1033,6 +1033,8 @@ TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnT
   EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("净利润增速分别为：游戏-35.8%、影视院线+32.2%。"));
   EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("平均票价为 43.57 元，保持升势。"));
   EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("票房市占率 1.17%、同比+0.25pct。"));
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("月度平均发行数量位于2021年以来的最高值。"));
+  EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("月度平均发行数量位于合理区间。"));
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("率先推出 3 款新品。"));
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("2023 年中国 AI Agent 市场规模为 554 亿元。"));
   // A measure that names its scope names its subject.
