@@ -309,30 +309,25 @@ local function measure_holder_heads_zh(topic)
     end
   end
   if first == nil then return {} end
-  -- Numbers become breaks (not a digit inside a name: "DeepSeek-V3", "910C"), then the words.
-  local before = ("|" .. topic:sub(1, first - 1)):gsub("([^%w%-])%d[%d%.%s]*", "%1|")
-  for _, word in ipairs(NOT_THE_HOLDER_ZH) do
-    local out, at = {}, 1
-    while true do
-      local from, to = before:find(word, at, true)
-      if from == nil then break end
-      out[#out + 1] = before:sub(at, from - 1) .. "|"
-      at = to + 1
+  -- Each of `words` in `text` as a "|", found as plain text.
+  local function as_breaks(text, words)
+    for _, word in ipairs(words) do
+      local out, at = {}, 1
+      while true do
+        local from, to = text:find(word, at, true)
+        if from == nil then break end
+        out[#out + 1] = text:sub(at, from - 1) .. "|"
+        at = to + 1
+      end
+      text = table.concat(out) .. text:sub(at)
     end
-    before = table.concat(out) .. before:sub(at)
+    return text
   end
+  -- Numbers become breaks (not a digit inside a name: "DeepSeek-V3", "910C"), then the words.
   -- (Full-width marks are several bytes: a class of them would split the characters that share
   -- those bytes, 亚 of 比亚迪, 伟 of 英伟达.)
-  for _, mark in ipairs({"，", "、", "：", "？"}) do
-    local out, at = {}, 1
-    while true do
-      local from, to = before:find(mark, at, true)
-      if from == nil then break end
-      out[#out + 1] = before:sub(at, from - 1) .. "|"
-      at = to + 1
-    end
-    before = table.concat(out) .. before:sub(at)
-  end
+  local before = ("|" .. topic:sub(1, first - 1)):gsub("([^%w%-])%d[%d%.%s]*", "%1|")
+  before = as_breaks(as_breaks(before, NOT_THE_HOLDER_ZH), {"，", "、", "：", "？"})
   -- At most a few, each once: a topic is a question, and each head is looked for in passages.
   local heads, seen = {}, {}
   for piece in before:gmatch("[^|:?%s]+") do
@@ -1304,13 +1299,12 @@ local function extractive(ctx, inputs, c, outline)
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
           local read = (s.previous or "") .. s.text
-          for _, time in ipairs(RELATIVE_TIMES) do
-            local p = passages[s.passage]
-            local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
-            if relative and p ~= nil and type(p.text) == "string" then read = p.text .. read break end
-          end
           local p = passages[s.passage]
           local passage = p ~= nil and type(p.text) == "string" and p.text or ""
+          for _, time in ipairs(RELATIVE_TIMES) do
+            local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
+            if relative and passage ~= "" then read = passage .. read break end
+          end
           if in_year(read) and names_measure(read) and figure_besides(s.text) and names_holder(read .. passage) then
             unanswered = false
           end

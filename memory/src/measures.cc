@@ -75,8 +75,7 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question) {
   if (first == std::string_view::npos) return {};
   // Each date, number and word that is not the holder's becomes a break (a comma ends a run of
   // CJK bigrams, where a space would not).
-  size_t from = first > kMaxHolderBytes ? first - kMaxHolderBytes : 0;
-  while (from < first && (static_cast<unsigned char>(question[from]) & 0xC0) == 0x80) ++from;  // a character's start
+  const size_t from = StartWithin(question, first, kMaxHolderBytes);
   const std::string_view asked = question.substr(from, first - from);
   std::string before;
   for (size_t i = 0; i < asked.size();) {

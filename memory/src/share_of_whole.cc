@@ -79,8 +79,7 @@ std::vector<std::string> ShareHolderTerms(std::string_view question) {
     if (after.starts_with(not_a_share)) return {};
   }
   // From the last break before it: punctuation, a digit (a time's, "2024年"), a time word.
-  size_t from = at > kMaxShareHolderBytes ? at - kMaxShareHolderBytes : 0;
-  while (from < at && (static_cast<unsigned char>(question[from]) & 0xC0) == 0x80) ++from;  // a character's start
+  const size_t from = StartWithin(question, at, kMaxShareHolderBytes);
   std::string_view before = question.substr(from, at - from);
   for (std::string_view mark : {"，", "、", "；", "：", ",", " ", "年", "月", "季度", "以来"}) {
     const size_t last = before.rfind(mark);
@@ -96,15 +95,14 @@ std::vector<std::string> ShareHolderTerms(std::string_view question) {
 bool GivesTheShareOf(const std::unordered_set<std::string>& wanted, std::string_view sentence) {
   if (wanted.empty() || sentence.find("占") == std::string_view::npos) return true;
   static constexpr std::string_view kClauseEnds[] = {"，", "；", "。", "：", ",", ";", ":"};
-  // A holder stands within a clause's reach of its "占" (kMaxHolderBytes), and a sentence gives
+  // A holder stands within a clause's reach of its "占" (kMaxReachBytes), and a sentence gives
   // few shares: a hostile one of megabytes of "占" is read a bounded stretch at a time.
-  constexpr size_t kMaxHolderBytes = 3 * kMaxWholeCodePoints * 4;
+  constexpr size_t kMaxReachBytes = 3 * kMaxWholeCodePoints * 4;
   constexpr int kMaxShares = 16;
   int shares = 0;
   for (size_t at = sentence.find("占"); at != std::string_view::npos && shares < kMaxShares;
        at = sentence.find("占", at + 1), ++shares) {
-    size_t reach = at > kMaxHolderBytes ? at - kMaxHolderBytes : 0;
-    while (reach < at && (static_cast<unsigned char>(sentence[reach]) & 0xC0) == 0x80) ++reach;  // a character's start
+    const size_t reach = StartWithin(sentence, at, kMaxReachBytes);
     // The clause's start: past the last clause end before `to`, within reach.
     auto clause_start = [&](size_t to) {
       size_t from = reach;

@@ -69,6 +69,12 @@ bool IsSpace(uint32_t cp) {
          cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x202f || cp == 0x205f || cp == 0xfeff;
 }
 
+size_t StartWithin(std::string_view text, size_t end, size_t max_bytes) {
+  size_t start = end > max_bytes ? end - max_bytes : 0;
+  while (start < end && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
+  return start;
+}
+
 std::string WordsAsBreaks(std::string_view text, std::span<const std::string_view> words) {
   std::string out;
   out.reserve(text.size());

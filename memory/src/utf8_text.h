@@ -35,6 +35,10 @@ std::string OneLineText(std::string_view text);
 bool IsCjk(uint32_t cp);
 bool IsSpace(uint32_t cp);
 
+// Where a stretch of at most `max_bytes` ending at `end` may start in `text`: `end - max_bytes`
+// (0 when nearer the start), moved on to a character's first byte so that no character is cut.
+size_t StartWithin(std::string_view text, size_t end, size_t max_bytes);
+
 // `text` with each occurrence of one of `words` as a full-width comma, which ends a run of CJK
 // character pairs (a space would not: memory/lexical.h reads Chinese on across spacing). At each
 // place the first of `words` that matches is taken: list a word before the shorter ones inside
