@@ -284,7 +284,8 @@ local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = tr
 -- company's 收入 is its 营收, a market's 规模 its 市场空间 (as the sentence ranker reads them,
 -- memory/src/answer_type.h NamesTheMeasureAsked).
 local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"利润", "净利", "盈利"}, {"规模", "市场空间", "市场容量"},
-                             {"人次"}, {"票价"}, {"市值"}, {"估值"}}
+                             {"人次"}, {"票价"}, {"市值"}, {"估值"}, {"毛利率"}, {"国产化率"}, {"渗透率"},
+                             {"份额", "市占率"}}
 
 -- Words before a Chinese question's measure that are not whose measure it asks: times, the
 -- measure's qualifiers, words any holder takes and scopes (as memory/src/measures.h
@@ -347,6 +348,13 @@ local function measure_holder_heads_zh(topic)
 end
 
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
+-- A company's figures an English question asks by name ("What was … revenue …?"): each is said
+-- by its own word in the answer ("Revenue for the year reached $312 million").
+local FINANCIAL_MEASURES_EN = {"revenue", "revenues", "sales", "profit", "profits", "income", "earnings", "margin",
+                               "margins", "turnover", "ebitda"}
+local MONTHS_EN = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                   "November", "December"}
+
 local MEASURES = {"规模", "增速", "增长", "增长率", "占比", "份额", "收入", "营收", "出货量", "渗透率", "成本", "价格",
                   "估值", "投资额", "size", "growth", "share", "revenue", "rate", "volume", "cost", "price", "valuation"}
 
@@ -1099,12 +1107,32 @@ local function extractive(ctx, inputs, c, outline)
       local lower = topic:lower()
       -- ("Why did arabica coffee prices rise?" asks a cause: only "how much/many" and "what …"
       -- questions of a price, cost or share ask an amount.)
+      -- (And "what was … revenue/profit/sales …" asks a company's figure: "What was Harbor Robotics'
+      -- revenue from Southeast Asian ports in 2024?" was answered, unwarned, by "Two thirds of the
+      -- backlog comes from ports in Southeast Asia…".)
+      local asked_measures_en = {}
+      for _, word in ipairs(FINANCIAL_MEASURES_EN) do
+        if lower:find("%f[%a]" .. word .. "%f[%A]") then asked_measures_en[#asked_measures_en + 1] = word end
+      end
+      -- ("What is/was/did …": "What followed the sharp fall in battery prices?" asks what happened.)
+      local what_is = lower:find("^what%s+is%f[%A]") or lower:find("^what%s+was%f[%A]") or lower:find("^what%s+were%f[%A]") or
+                      lower:find("^what%s+are%f[%A]") or lower:find("^what%s+did%f[%A]") or lower:find("^what%s+will%f[%A]") or
+                      lower:find("^what%s+does%f[%A]") or lower:find("^what%s+do%f[%A]")
       local amount = lower:find("^how much") or lower:find("^how many") or
-                     (lower:find("^what") and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
+                     (what_is and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
                                                lower:find("%f[%a]share of%f[%A]") or lower:find("%f[%a]percentage%f[%A]") or
-                                               lower:find("%f[%a]proportion%f[%A]")))
+                                               lower:find("%f[%a]proportion%f[%A]") or #asked_measures_en > 0))
       if amount then
         local figure = false
+        -- A year or a day of a month is no amount: "…postponed by twelve months to December 2025…"
+        -- answered "How much coffee did China import in 2024?".
+        local function states_a_number(text)
+          local plain = text:gsub("%f[%d](1[89]%d%d)%f[%D]", ""):gsub("%f[%d](20%d%d)%f[%D]", "")
+          for _, month in ipairs(MONTHS_EN) do
+            plain = plain:gsub(month .. "%s+%d%d?%f[%D]", month):gsub("%f[%d]%d%d?%s+" .. month, month)
+          end
+          return plain:find("%d") ~= nil
+        end
         -- (The sentence before one counts when it names what is asked: "Robusta prices … rose even
         -- faster in relative terms." comes after arabica's "$3.44 per pound", which is no robusta
         -- price.)
@@ -1120,7 +1148,7 @@ local function extractive(ctx, inputs, c, outline)
           if not on_what_is_asked(previous) then previous = "" end
           for _, text in ipairs({candidates[k].text, previous}) do
             local spelled = text:lower()
-            figure = figure or text:find("%d") ~= nil or spelled:find("fold%f[%A]") ~= nil or
+            figure = figure or states_a_number(text) or spelled:find("fold%f[%A]") ~= nil or
                      spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or
                      spelled:find("%f[%a]a third%f[%A]") ~= nil or
                      spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
@@ -1128,6 +1156,17 @@ local function extractive(ctx, inputs, c, outline)
           end
         end
         if not figure then unanswered = true end
+        -- The measure asked, named by one of them (or the sentence it leans on).
+        if #asked_measures_en > 0 and not unanswered then
+          local measured = false
+          for k = 1, math.min(2, #candidates) do
+            local text = (candidates[k].text .. " " .. (candidates[k].previous or "")):lower()
+            for _, word in ipairs(asked_measures_en) do
+              measured = measured or text:find("%f[%a]" .. word .. "%f[%A]") ~= nil
+            end
+          end
+          if not measured then unanswered = true end
+        end
       end
       -- A year the question names that neither of the best two sentences' passages (nor their
       -- titles) has: "What was Harbor Robotics' revenue in 2022?" was answered with 2024's revenue
@@ -1310,6 +1349,22 @@ local function extractive(ctx, inputs, c, outline)
           end
         end
       end
+      -- A count of things the question names ("DeepSeek公司有多少名员工？": 员工) is answered by a
+      -- sentence naming them beside a number: the report had opened on another company's Q&A and
+      -- "目前公司一款…社交小游戏已完成了一轮内部测试", unwarned.
+      -- (The noun's head is its last two characters: "多少个游戏版号" counts 版号.)
+      local counted = nil
+      for _, unit in ipairs({"名", "个", "家", "位", "款", "部", "台", "座"}) do
+        local noun = topic:match("多少" .. unit .. "([\228-\233][\128-\191][\128-\191][\228-\233\128-\191]*)")
+        if counted == nil and noun ~= nil and #noun >= 6 and #noun <= 24 then counted = noun:sub(-6) end
+      end
+      if counted ~= nil and not unanswered then
+        unanswered = true
+        for k = 1, math.min(2, #candidates) do
+          local read = (candidates[k].previous or "") .. candidates[k].text
+          if read:find(counted, 1, true) and candidates[k].text:find("%d") then unanswered = false end
+        end
+      end
     end
     return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing,
             unanswered = unanswered}
@@ -1377,6 +1432,12 @@ local function extractive(ctx, inputs, c, outline)
         take(s.text, i, s.passage)
         if s.leans and s.previous ~= nil and not context_here then take(s.previous, i, s.passage) end
         if s.next ~= nil and not taken[key_of(s.next)] then take(s.next, i, s.passage) end
+        -- (A list's further items come with its first: see with_next below.)
+        if s.next ~= nil then
+          for _, item in ipairs(s.list or {}) do
+            if not taken[key_of(item)] then take(item, i, s.passage) end
+          end
+        end
         offered[i][#offered[i] + 1] = s
         return true
       end
@@ -1614,6 +1675,13 @@ local function extractive(ctx, inputs, c, outline)
       local after = s and s.passage == u.citation and (not s.leans or other_side) and s.next
       if after and not holds(after) then
         with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
+        -- A list's announcement ("…具体特点包括：") promised the whole list: its further items
+        -- follow the first, in their order.
+        for _, item in ipairs(s.list or {}) do
+          if not holds(item) then
+            with_next[#with_next + 1] = {text = item, citation = u.citation, leans = true, announced = true}
+          end
+        end
       end
     end
     kept = with_next

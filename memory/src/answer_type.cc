@@ -373,6 +373,10 @@ AnswerType AnswerTypeOf(std::string_view question) {
   }
   if (AsksForObstacles(q)) return AnswerType::kObstacle;
   if (HasAny(q, kAskingForTheOutlook)) return AnswerType::kOutlook;
+  // "天工SkyMusic有哪些特点？" is answered by "天工 SkyMusic 的特点包括：1) …；2) …", not by "天工
+  // Skymusic 音乐以便捷的创作流程降低了音乐创作门槛。" (its words, and shorter). (Difficulties and
+  // outlooks first: "面临哪些风险？" asks for risks.)
+  if (q.find("哪些") != std::string::npos) return AnswerType::kList;
   // A company's or market's performance, results or business condition is told in its figures
   // (revenue, margin, growth): a topic of that kind asks for quantities as "how much" does.
   if (HasAny(q, kAskingForResults)) return AnswerType::kResults;
@@ -390,6 +394,13 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
   if (type == AnswerType::kObstacle) return HasAny(Lower(sentence), kNamingAnObstacle);
   if (type == AnswerType::kOutlook) return HasAny(Lower(sentence), kLookingAhead);
+  if (type == AnswerType::kList) {
+    static constexpr std::string_view kListing[] = {"、", "1)", "1）", "（1）", "①", "包括", "分别", "主要有", "：", ":"};
+    for (std::string_view mark : kListing) {
+      if (sentence.find(mark) != std::string_view::npos) return true;
+    }
+    return false;
+  }
   // Growth and results: their words (a change, a financial measure) and a figure.
   if (type == AnswerType::kGrowth || type == AnswerType::kResults) {
     const bool named = type == AnswerType::kGrowth ? HasAny(Lower(sentence), kStatingAChange)
@@ -417,7 +428,8 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kResults:
       case AnswerType::kGrowth:
       case AnswerType::kObstacle:
-      case AnswerType::kOutlook: offers = true; break;
+      case AnswerType::kOutlook:
+      case AnswerType::kList: offers = true; break;
     }
   });
   if (offers || type != AnswerType::kTime) return offers;

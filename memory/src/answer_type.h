@@ -39,6 +39,7 @@ enum class AnswerType {
   kGrowth,    // "growth" (asked by no other word; English only): a change ("almost double", "同比") with a figure
   kObstacle,  // "challenges", "risks", "挑战", "难点": a sentence naming a difficulty ("困难重重", "受限", "risk")
   kOutlook,   // "outlook", "prospects", "forecast" (English): a sentence on what is expected ("expects", "will")
+  kList,      // "哪些" (Chinese): a sentence that lists ("、", "1)", "①", "包括", "分别", "主要有", a list's announcement)
 };
 
 AnswerType AnswerTypeOf(std::string_view question);

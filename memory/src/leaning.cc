@@ -11,16 +11,7 @@ namespace memory::internal {
 
 namespace {
 
-// Whether `text` opens "以 X 为例，" (X at most kMaxExampleBytes): an example of what came before.
-bool OpensWithAnExample(const std::string& text) {
-  constexpr size_t kMaxExampleBytes = 48;
-  const std::string_view kTake = "以", kExample = "为例";
-  if (text.compare(0, kTake.size(), kTake) != 0) return false;
-  const size_t at = std::string_view(text).substr(0, kTake.size() + kMaxExampleBytes + kExample.size()).find(kExample);
-  if (at == std::string_view::npos) return false;
-  const std::string_view rest = std::string_view(text).substr(at + kExample.size());
-  return rest.starts_with("，") || rest.starts_with(",");
-}
+bool OpensWithAnExample(const std::string& text) { return ExampleOpener(text) > 0; }
 
 // Whether `text` opens on its verb, its subject left in the sentence before: two Han characters
 // and 了 ("实现了…"), also after the means ("通过算法、框架和硬件的协同设计，克服了…通信瓶颈" —
@@ -141,8 +132,10 @@ bool StatesAFigureWithoutItsSubject(const std::string& text) {
     for (std::u32string_view word : kMeasures) named = named || measure.ends_with(word);
     if (!named) continue;
     // A measure that names its scope names its subject: "中国市场规模为 500 亿元", "全国票房达 425 亿元".
+    // (Not "行业" or "公司" opening it: "the industry", "the company" the sentence before names —
+    // "行业毛利率为 67.8%…" after "2024 年一季度，传媒行业实现营收…".)
     bool scoped = false;
-    for (std::u32string_view scope : {U"中国", U"全国", U"全球", U"国内", U"我国", U"海外", U"美国", U"行业", U"公司", U"市场"}) {
+    for (std::u32string_view scope : {U"中国", U"全国", U"全球", U"国内", U"我国", U"海外", U"美国", U"市场"}) {
       scoped = scoped || measure.find(scope) != std::u32string_view::npos;
     }
     if (scoped) return false;
@@ -283,12 +276,23 @@ bool PointsBackAfterItsOpening(const std::string& text) {
       }
     }
   }
-  // Someone's words on what the sentence before told: "有业内人士向记者表示，这一方面是因为…".
-  constexpr size_t kMaxAttributionBytes = 48;
-  static constexpr std::string_view kSaid[] = {"表示，", "认为，", "指出，", "称，", "介绍，", "透露，"};
+  // Someone's words or data on what the sentence before told: "有业内人士向记者表示，这一方面是因为…",
+  // "移动应用分析机构 SensorTower 的数据显示，其应用软件在 18 天内的下载量达到1600万次…" (whose? the
+  // sentence before names DeepSeek).
+  constexpr size_t kMaxAttributionBytes = 72;
+  static constexpr std::string_view kSaid[] = {"表示，", "认为，", "指出，", "称，", "介绍，", "透露，", "显示，", "表明，"};
   for (std::string_view said : kSaid) {
     const size_t at = view.substr(0, kMaxAttributionBytes).find(said);
-    if (at != std::string_view::npos && points_back(view.substr(at + said.size()))) return true;
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = view.substr(at + said.size());
+    while (rest.starts_with(" ")) rest.remove_prefix(1);
+    if (points_back(rest)) return true;
+    for (std::string_view pronoun : {"该", "其", "它"}) {
+      if (rest.starts_with(pronoun) && !rest.starts_with("其他") && !rest.starts_with("其中") && !rest.starts_with("其余") &&
+          !rest.starts_with("其实")) {
+        return true;
+      }
+    }
   }
   return false;
 }
@@ -302,6 +306,19 @@ bool OnlyAdds(const std::string& text) {
     if (text.compare(0, opener.size(), opener) == 0) return true;
   }
   return false;
+}
+
+size_t ExampleOpener(const std::string& text) {
+  constexpr size_t kMaxExampleBytes = 48;
+  const std::string_view kTake = "以", kExample = "为例";
+  if (text.compare(0, kTake.size(), kTake) != 0) return 0;
+  const size_t at = std::string_view(text).substr(0, kTake.size() + kMaxExampleBytes + kExample.size()).find(kExample);
+  if (at == std::string_view::npos) return 0;
+  const std::string_view rest = std::string_view(text).substr(at + kExample.size());
+  for (std::string_view comma : {std::string_view("，"), std::string_view(",")}) {
+    if (rest.starts_with(comma)) return at + kExample.size() + comma.size();
+  }
+  return 0;
 }
 
 size_t ConnectiveOpener(const std::string& text) {

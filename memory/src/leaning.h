@@ -69,6 +69,10 @@ bool OnlyAdds(const std::string& text);
 // such opener, no comma after it, the rest leaning too, or an English rest in lower case).
 size_t ConnectiveOpener(const std::string& text);
 
+// The bytes of "以 X 为例，" (taking X as the example; X at most 48 bytes) that open `text`, 0
+// when it does not open so. The sentence is an example of the claim before it.
+size_t ExampleOpener(const std::string& text);
+
 // Whether `text` leans on more than a topic ("它", "这", "例如", "而"; not "此外"): the sentence it
 // follows should be read with it.
 bool LeansOnPredecessor(const std::string& text);

@@ -13,14 +13,19 @@ namespace {
 
 // Each measure with the words that name it: a company's 收入 is its 营收, a market's 规模 its
 // 市场空间.
-constexpr std::array<std::array<std::string_view, 3>, 8> kMeasures = {{{"票房", "", ""},
-                                                                       {"收入", "营收", "销售额"},
-                                                                       {"利润", "净利", "盈利"},
-                                                                       {"规模", "市场空间", "市场容量"},
-                                                                       {"人次", "", ""},
-                                                                       {"票价", "", ""},
-                                                                       {"市值", "", ""},
-                                                                       {"估值", "", ""}}};
+// (Rates too: "毛利率" is asked of a sentence that gives one, not of the revenue line beside it.)
+constexpr std::array<std::array<std::string_view, 3>, 12> kMeasures = {{{"票房", "", ""},
+                                                                        {"收入", "营收", "销售额"},
+                                                                        {"利润", "净利", "盈利"},
+                                                                        {"规模", "市场空间", "市场容量"},
+                                                                        {"人次", "", ""},
+                                                                        {"票价", "", ""},
+                                                                        {"市值", "", ""},
+                                                                        {"估值", "", ""},
+                                                                        {"毛利率", "", ""},
+                                                                        {"国产化率", "", ""},
+                                                                        {"渗透率", "", ""},
+                                                                        {"份额", "市占率", ""}}};
 
 // Words before a measure that say when, qualify the measure or its holder, scope it or ask, not
 // who holds it ("2024年国内票房是多少？" asks the box office of no one in particular: "2024年全国电影
@@ -79,8 +84,16 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question) {
   const std::string_view asked = question.substr(from, first - from);
   std::string before;
   for (size_t i = 0; i < asked.size();) {
-    // A digit inside a name ("DeepSeek-V3", "910C") is the name's.
-    const bool in_a_name = i > 0 && (std::isalnum(static_cast<unsigned char>(asked[i - 1])) || asked[i - 1] == '-');
+    // A digit inside a name ("DeepSeek-V3", "910C") is the name's, and so are digits a letter
+    // follows ("10G光芯片": 10G's rate, not 2.5G's).
+    size_t digits_end = i;
+    while (digits_end < asked.size() && ((asked[digits_end] >= '0' && asked[digits_end] <= '9') || asked[digits_end] == '.')) {
+      ++digits_end;
+    }
+    // (Not an estimate's year, "2027E".)
+    const bool estimate = digits_end - i == 4 && digits_end < asked.size() && (asked[digits_end] == 'E' || asked[digits_end] == 'e');
+    const bool in_a_name = (i > 0 && (std::isalnum(static_cast<unsigned char>(asked[i - 1])) || asked[i - 1] == '-')) ||
+                           (digits_end < asked.size() && std::isalpha(static_cast<unsigned char>(asked[digits_end])) && !estimate);
     if (asked[i] < '0' || asked[i] > '9' || in_a_name) {
       before.push_back(asked[i++]);
       continue;
@@ -109,6 +122,43 @@ bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view t
     if (terms.count(term)) return true;
   }
   return false;
+}
+
+bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, const std::vector<std::string_view>& words,
+                              std::string_view sentence, std::string_view context) {
+  if (holder.empty() || words.empty()) return false;
+  constexpr size_t kMaxMeasures = 16;
+  static constexpr std::string_view kBreaks[] = {"，", "；", "。", "：", "、", "（", ",", ";", ":", "("};
+  std::unordered_set<std::string> around;
+  for (std::string& term : LexicalTerms(context)) around.insert(std::move(term));
+  size_t seen = 0;
+  bool another = false;
+  for (std::string_view word : words) {
+    for (size_t at = sentence.find(word); at != std::string_view::npos && seen < kMaxMeasures; at = sentence.find(word, at + 1)) {
+      ++seen;
+      // The clause before the measure: from the last break before it.
+      size_t from = StartWithin(sentence, at, kMaxHolderBytes);
+      for (std::string_view mark : kBreaks) {
+        const size_t found = sentence.substr(from, at - from).rfind(mark);
+        if (found != std::string_view::npos) from = std::max(from, from + found + mark.size());
+      }
+      std::unordered_set<std::string> named;
+      for (std::string& term : LexicalTerms(sentence.substr(from, at - from))) {
+        if (holder.count(term)) named.insert(std::move(term));
+      }
+      if (named.empty()) continue;
+      size_t words_of_letters = 0, letters_named = 0, others = 0, others_named = 0;
+      for (const std::string& term : holder) {
+        const bool present = named.count(term) > 0 || around.count(term) > 0;
+        const bool letters = static_cast<unsigned char>(term[0]) < 0x80;
+        (letters ? words_of_letters : others) += 1;
+        (letters ? letters_named : others_named) += present ? 1 : 0;
+      }
+      if (letters_named == words_of_letters && 2 * others_named >= others) return false;
+      another = true;
+    }
+  }
+  return another;
 }
 
 }  // namespace memory::internal

@@ -24,8 +24,9 @@ namespace memory::internal {
 inline constexpr size_t kMaxHolderBytes = 96;
 
 // The words that name what a Chinese question measures — its "票房", "收入" (or "营收", "销售额"),
-// "利润" (or "净利", "盈利"), "规模" (or "市场空间", "市场容量"), "人次", "票价", "市值" or
-// "估值": each measure it names with all of that measure's words. Empty when it names none.
+// "利润" (or "净利", "盈利"), "规模" (or "市场空间", "市场容量"), "人次", "票价", "市值", "估值",
+// "毛利率", "国产化率", "渗透率" or "份额" (or "市占率"): each measure it names with all of that
+// measure's words. Empty when it names none. (The report plan's MEASURE_FAMILIES_ZH are these.)
 std::vector<std::string_view> MeasureWordsAsked(std::string_view question);
 
 // Whether `text` holds one of `words` (true when `words` is empty: no measure asked). Read once
@@ -46,6 +47,17 @@ std::vector<std::string> MeasureHolderTerms(std::string_view question);
 
 // Whether `text` holds one of `terms` (true when `terms` is empty).
 bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view text);
+
+// Whether `sentence` gives a measure asked (`words`, from MeasureWordsAsked) of a sibling of the
+// holder asked (`holder`, MeasureHolderTerms' terms) and of that holder nowhere: "…，2.5G及以下速率
+// 光芯片国产化率超过90%；" for "10G光芯片的国产化率是多少？", "2024年4月，我国移动游戏市场实际销售收入
+// 159.05亿元…" for the overseas market's. The words right before each measure in its clause name
+// some of the holder's terms but not enough of them, even with `context` (the sentence it is read
+// after, its heading): every Latin or numbered term ("10g") and half the others. A clause naming
+// none of the holder's terms says nothing of whose measure it is ("公司…2023 年实现票房收入 6.32 亿元":
+// its holder is in the heading), and no clause fits: false. Reads at most 16 of the measures.
+bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, const std::vector<std::string_view>& words,
+                              std::string_view sentence, std::string_view context);
 
 }  // namespace memory::internal
 

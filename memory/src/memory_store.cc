@@ -22,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bm25_index.h"
+#include "word_forms.h"
 #include "memory/lexical.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
@@ -291,6 +292,7 @@ class MemoryStoreImpl final : public MemoryStore {
   static constexpr size_t kMaxWidenedHits = 100;
   void WidenToSentences(const Collection& c, const Widening& w, SearchHit* hit) const;
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+  const internal::WordForms word_forms_;
   rocksdb::WriteOptions WriteOptions() const {
     rocksdb::WriteOptions w;
     w.sync = options_.sync_writes;
@@ -1075,7 +1077,13 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
   const bool filtered = !f.metadata_equals.empty() || !f.date_from.empty() || !f.date_to.empty() || !allowed_docs.empty();
   const size_t depth = q.mode == SearchMode::kVector ? k : std::max<size_t>(k * 4, 50);
   std::vector<std::pair<uint64_t, double>> lexical, vector;
-  if (want_lexical) lexical = c->lexical.Search(LexicalTerms(q.query, c->info.lexical_version), depth, accept);
+  // The query's words in all their forms where the index's terms are made as the forms' are
+  // (internal::WordForms: "rise" meets "rose").
+  if (want_lexical) {
+    std::vector<std::string> terms = LexicalTerms(q.query, c->info.lexical_version);
+    if (c->info.lexical_version == kLexicalVersion) terms = word_forms_.WithForms(terms);
+    lexical = c->lexical.Search(terms, depth, accept);
+  }
   if (!query_vector.empty()) {
     // PQ codes only approximate the vectors: IVF-PQ fetches 8× deeper and re-ranks the
     // candidates with the exact vectors from the store.

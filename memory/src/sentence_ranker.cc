@@ -12,6 +12,7 @@
 
 #include "acronyms.h"
 #include "answer_type.h"
+#include "definitions.h"
 #include "measures.h"
 #include "bm25_index.h"
 #include "word_forms.h"
@@ -290,7 +291,16 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
     bm25.Add(i, counts);
   }
   std::vector<double> lexical(texts.size(), 0.0);
-  for (const auto& [id, score] : bm25.Search(query_terms, texts.size(), [](uint64_t) { return true; })) {
+  // Searched with the terms that name something: "什么是特效厅？" gives "是特", which "正是特效厅在市场
+  // 份额上的贡献…" holds and the definition ("特效厅又称特殊厅，是…的统称") does not; it opened the
+  // report. (A query of grammar alone keeps its terms; English modal verbs stay: "What would
+  // persuade drivers…" is answered by "When asked what would make them leave the car at home…".)
+  std::vector<std::string> searched;
+  for (const std::string& term : query_terms) {
+    if (!HoldsChineseGrammar(term)) searched.push_back(term);
+  }
+  if (searched.empty()) searched = query_terms;
+  for (const auto& [id, score] : bm25.Search(searched, texts.size(), [](uint64_t) { return true; })) {
     lexical[id] = score;
   }
   const double best_lexical = *std::max_element(lexical.begin(), lexical.end());
@@ -442,6 +452,16 @@ std::string SpacingFree(const std::string& text) {
 // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone
 // (internal::ConnectiveOpener). The sentence's start moves past the opener in `passage`, which
 // `decoded` holds decoded once one is trimmed.
+// Whether only spacing lies between the start of a line of `passage` (or its start) and code
+// point `at`.
+bool OpensALine(const std::string& passage, std::optional<internal::DecodedText>& decoded, uint64_t at) {
+  if (!decoded) decoded = internal::DecodeUtf8(passage);
+  const std::vector<uint32_t>& cps = decoded->code_points;
+  at = std::min<uint64_t>(at, cps.size());
+  while (at > 0 && cps[at - 1] != '\n' && internal::IsSpace(cps[at - 1])) --at;
+  return at == 0 || cps[at - 1] == '\n';
+}
+
 void DropConnectiveOpener(const std::string& passage, std::optional<internal::DecodedText>& decoded, PassageSentence& s) {
   const size_t opener = internal::ConnectiveOpener(s.text);
   if (opener == 0) return;
@@ -508,10 +528,29 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         announced[j - 1] = found.sentences[j].text;
       }
     }
+    // A list's announcement brings the items after its first too, while they go on line by line.
+    constexpr size_t kMaxListItems = 6;
+    constexpr uint64_t kMaxListChars = 600;
+    std::vector<std::vector<std::string>> list_rest(found.sentences.size());
+    for (size_t j = 0; j + 1 < found.sentences.size(); ++j) {
+      const PassageSentence& first = found.sentences[j + 1];
+      if (!internal::AnnouncesAList(found.sentences[j].text) || announced[j] != first.text || !first.list_item) continue;
+      uint64_t chars = first.end - first.start;
+      for (size_t k = j + 2; k < found.sentences.size() && k - j <= kMaxListItems; ++k) {
+        const PassageSentence& item = found.sentences[k];
+        chars += item.end - item.start;
+        if (!item.list_item || item.timeline_entry || chars > kMaxListChars) break;
+        list_rest[j].push_back(item.text);
+      }
+    }
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
       DropConnectiveOpener(text, decoded, s);
+      // One that leans on what precedes it on its line, where that is no sentence a report can
+      // quote, would name nothing quoted: "该耳机接入了字节豆包大模型的…" followed a table's cells
+      // ("智能耳机\t字节跳动\tOla Friend 为开放式耳机…。") and opened "豆包的用户规模"'s second sentence.
+      if (predecessors[j].empty() && internal::LeansOnPredecessor(s.text) && !OpensALine(text, decoded, s.start)) continue;
       const std::string key = SpacingFree(s.text);
       if (s.timeline_entry && answer_type != internal::AnswerType::kTime) continue;
       // A source's question ("在国外品牌云集的特效厅里，国产科技是如何实现突围的？") introduces what
@@ -529,6 +568,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
       previous.push_back(std::move(predecessors[j]));
       sentences.back().next = std::move(announced[j]);
+      sentences.back().list = std::move(list_rest[j]);
     }
     for (PassageSentence& h : found.headings) {
       if (!seen_headings.insert(SpacingFree(h.text)).second) continue;
@@ -547,12 +587,46 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         if (asked.count(term)) out.push_back(std::move(term));
       }
     };
+    const std::string defined_term = internal::DefinedTerm(query);  // "什么是X？": X
     std::vector<std::vector<std::string>> title_terms(passages.size());
     for (size_t p = 0; p < passages.size(); ++p) asked_terms(passages[p].title, title_terms[p]);
     std::vector<std::string> texts;
     std::vector<std::vector<std::string>> context_terms(sentences.size());
     std::vector<const std::vector<std::string>*> contexts;
     std::vector<const std::string*> read_with(sentences.size(), nullptr);
+    std::vector<bool> defined_through(sentences.size(), false);
+    // An example ("以字节为例，…豆包 app 的月活跃用户达到了 7522 万…") that has more of the question
+    // than the claim before it (two terms more), and all the claim has, answers it without the claim: "豆包的用户规模"
+    // opened on "…推理的需求规模往往是训练需求的 5-10 倍" (its 规模 of another thing), quoted for the
+    // example after it. It is quoted alone, "以 X 为例，" and all: X is often the rest's subject
+    // ("以 OpenAI 为例，2022 年 11 月推出 GPT-3.5…").
+    std::vector<bool> example_alone(sentences.size(), false);
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      const size_t example = internal::ExampleOpener(sentences[i].text);
+      if (example == 0 || internal::StandsAlone(sentences[i].text.substr(example)) < 1.0) continue;
+      std::vector<std::string> in_example, in_claim;
+      asked_terms(sentences[i].text, in_example);
+      asked_terms(previous[i], in_claim);
+      // (Words only: a Latin word of two letters or more, a pair of CJK characters — not a
+      // number or a lone 月.)
+      auto words = [](const std::vector<std::string>& terms) {
+        std::set<std::string> out;
+        for (const std::string& term : terms) {
+          const bool latin_word = term.size() >= 2 && std::isalpha(static_cast<unsigned char>(term[0]));
+          const bool cjk_pair = static_cast<unsigned char>(term[0]) >= 0x80 && term.size() >= 6;
+          if (latin_word || cjk_pair) out.insert(term);
+        }
+        return out;
+      };
+      const std::set<std::string> example_terms = words(in_example), claim_terms = words(in_claim);
+      // (Two of the question's terms more than the claim: a name alone, "以 OpenAI 为例，2022 年 11 月
+      // 推出 GPT-3.5…" for OpenAI's valuation, is an example of the claim, not an answer.)
+      bool claim_adds = false;
+      for (const std::string& term : claim_terms) claim_adds = claim_adds || !example_terms.contains(term);
+      if (claim_adds || example_terms.size() < claim_terms.size() + 2) continue;
+      example_alone[i] = true;
+      previous[i].clear();
+    }
     for (size_t i = 0; i < sentences.size(); ++i) {
       texts.push_back(sentences[i].text);
       context_terms[i] = title_terms[sentences[i].passage];
@@ -562,7 +636,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // "全年累计票房约425亿元…" answers "2024年国内电影全年票房是多少？" read after "2024年，国内电影
       // 产业降温明显。". (Not any leaning sentence's predecessor: "Before joining Harbor Robotics she
       // ran…" read with the CEO's name outranked the answers to the rest of the question.)
-      if (internal::ReadsWithItsPredecessor(sentences[i].text) && QuotedAfterPredecessor(sentences[i].text, previous[i])) {
+      // (So is the sentence before one that says through "其" what the asked term is: "其核心观点为：…"
+      // after the one naming "杰文斯悖论".)
+      // (Quoted after it even where it leans itself: "…引用了“杰文斯悖论”来解释这一现象：…" says
+      // enough of the term for its definition to follow.)
+      defined_through[i] = !defined_term.empty() && !previous[i].empty() &&
+                           !internal::Defines(defined_term, sentences[i].text) &&
+                           internal::Defines(defined_term, sentences[i].text, previous[i]);
+      if ((internal::ReadsWithItsPredecessor(sentences[i].text) && QuotedAfterPredecessor(sentences[i].text, previous[i])) ||
+          defined_through[i]) {
         asked_terms(previous[i], context_terms[i]);
         read_with[i] = &previous[i];
       }
@@ -612,18 +694,36 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     constexpr double kSibling = 0.8;
     const std::vector<internal::VersionedName> asked_names = internal::VersionedNamesIn(query);
     constexpr double kLeansOnAQuotedPredecessor = 0.85;
+    // A question of what a term is ("什么是特效厅？") is answered by a sentence that defines it
+    // (internal::Defines): "正是特效厅在市场份额上的贡献…" (a cinema chain's words, the term twice)
+    // opened the report above "特效厅又称特殊厅，是…的统称".
+    constexpr double kUndefined = 0.8;
+    // A question asking for the list of a named thing's items ("天工SkyMusic有哪些特点？") is
+    // answered by the list of that thing, not a sibling's ("天工 AI 搜索呈现的具体特点包括：" shares
+    // 天工 and 特点): each Latin word of three letters or more before "哪些" is named by the sentence,
+    // what it is read with, its heading or its document's title, or the sentence counts as
+    // another holder's.
+    std::vector<std::string> listed_names;
+    if (answer_type == internal::AnswerType::kList) {
+      const std::string_view asked = std::string_view(query).substr(0, std::min(query.find("哪些"), internal::kMaxHolderBytes));
+      for (std::string& term : LexicalTerms(asked)) {
+        if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) listed_names.push_back(std::move(term));
+      }
+    }
     for (size_t i = 0; i < sentences.size(); ++i) {
-      double alone = StandsAlone(sentences[i].text);
-      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0
-                          : answer_type == internal::AnswerType::kExtreme      ? kOffExtreme
-                                                                               : kOffType;
+      double alone = example_alone[i] ? 1.0 : StandsAlone(sentences[i].text);
+      // (A list's items may also come one to a sentence: a sentence that lists is preferred, not required.)
+      const bool softly = answer_type == internal::AnswerType::kExtreme || answer_type == internal::AnswerType::kList;
+      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : softly ? kOffExtreme : kOffType;
       sentences[i].leans_on_context = alone < 1.0;
       sentences[i].shares_query_terms = scored->shares_terms[i];
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.
       if (internal::LeansOnPredecessor(sentences[i].text) && !previous[i].empty()) {
         sentences[i].previous_leans = StandsAlone(previous[i]) < 1.0;
-        if (QuotedAfterPredecessor(sentences[i].text, previous[i])) sentences[i].previous = std::move(previous[i]);
+        if (QuotedAfterPredecessor(sentences[i].text, previous[i]) || defined_through[i]) {
+          sentences[i].previous = std::move(previous[i]);
+        }
       }
       // Quoted after the sentence it leans on, it no longer lacks its first half: it counts as a
       // pronoun's sentence does ("而 2024年特效厅产出的票房为 85.3亿元…" after the clause on the
@@ -661,11 +761,36 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double name_fits = internal::NamesOnlyASibling(asked_names, sentences[i].text + " " + read) ? kSibling : 1.0;
       // (previous[i] may have moved into the sentence's `previous` above, read_with[i] with it.)
       const std::string read_after = sentences[i].previous + "\n" + (read_with[i] != nullptr ? *read_with[i] : "");
+      // (And one that gives the measure of a sibling only — "2.5G及以下速率光芯片国产化率超过90%" for
+      // 10G's — counts as another holder's.)
       const double holder_fits =
-          internal::NamesAnyOf(holder, sentences[i].text + "\n" + read_after + "\n" + sections[i]) ? 1.0 : kOtherHolder;
+          internal::NamesAnyOf(holder, sentences[i].text + "\n" + read_after + "\n" + sections[i]) &&
+                  !internal::GivesTheMeasureOfAnother(holder, measure_words, sentences[i].text, before + "\n" + sections[i])
+              ? 1.0
+              : kOtherHolder;
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
-      sentences[i].score =
-          scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits * share_fits;
+      double list_fits = 1.0;
+      if (!listed_names.empty()) {
+        std::unordered_set<std::string> named;
+        for (const std::string& text : {sentences[i].text, read_after, sections[i], passages[sentences[i].passage].title}) {
+          for (std::string& term : LexicalTerms(text)) named.insert(std::move(term));
+        }
+        for (const std::string& name : listed_names) list_fits = named.count(name) ? list_fits : kOtherHolder;
+      }
+      const double definition_fits =
+          defined_term.empty() || internal::Defines(defined_term, sentences[i].text, before) ? 1.0 : kUndefined;
+      sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits *
+                           share_fits * definition_fits * list_fits;
+    }
+    // The sentence a definition through "其" follows names the term: for this question it opens
+    // the pair ("微软首席执行官引用了“杰文斯悖论”来解释这一现象：…" leans on the phenomenon before it,
+    // which the question does not ask about).
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      if (!defined_through[i] || sentences[i].previous.empty()) continue;
+      sentences[i].previous_leans = false;
+      for (RankedSentence& named : sentences) {
+        if (named.passage == sentences[i].passage && named.text == sentences[i].previous) named.leans_on_context = false;
+      }
     }
     // A sentence that shares no term with the question, its document's title or its heading,
     // from another document than the best-ranked sentence's, is there for the embedder's vague

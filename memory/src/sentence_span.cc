@@ -140,9 +140,21 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
     const PassageSentence& after = sentences.sentences[i + 1];
     const uint64_t s_end = window_start + s.end, after_end = window_start + after.end;
     if (s_end > span.end || !blank(s_end, span.end) || window_start + after.start < span.end) continue;
-    if (OneSideAnnouncesTheOther(s.text, after.text) && InSameParagraph(s, after) &&
-        after_end - span.end <= options.max_widening) {
+    // So does a span that ends on a list's announcement ("天工 AI 搜索呈现的具体特点包括：", the
+    // chunk cut before the list): it takes the first item, which the announcement is quoted with
+    // (the ranker drops an announcement whose list is not in its passage, and it was the line
+    // that named what the list is of).
+    const bool brings_the_other = OneSideAnnouncesTheOther(s.text, after.text) && InSameParagraph(s, after);
+    const bool brings_the_list = AnnouncesAList(s.text) && !after.timeline_entry;
+    const uint64_t reach = span.end + options.max_widening;
+    if ((brings_the_other || brings_the_list) && after_end <= reach) {
       span.end = after_end;
+      // The list's further items too, line by line, as far as the reach goes.
+      for (size_t k = i + 2; brings_the_list && after.list_item && k < sentences.sentences.size(); ++k) {
+        const PassageSentence& item = sentences.sentences[k];
+        if (!item.list_item || item.timeline_entry || window_start + item.end > reach) break;
+        span.end = window_start + item.end;
+      }
     }
     break;
   }

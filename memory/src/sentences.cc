@@ -642,6 +642,22 @@ Joined Join(const std::vector<uint32_t>& cps, bool hard_breaks) {
   return out;
 }
 
+// A run-in heading written as a sentence ("中国云服务市场增速及竞争格局。根据信通院数据，…": the bold
+// lead-in of a paragraph): a short phrase without a comma or a figure, ending on the noun of a
+// caption. Quoted, it reads as a finding that says nothing.
+bool IsRunInHeading(const std::string& text) {
+  constexpr size_t kMaxBytes = 3 * 20;  // twenty CJK characters
+  static constexpr std::string_view kCaptionNouns[] = {"格局", "情况", "现状", "概况", "展望", "趋势", "回顾",
+                                                       "复盘", "综述", "简介", "分析", "概览"};
+  if (text.size() > kMaxBytes || !text.ends_with("。")) return false;
+  const std::string_view phrase = std::string_view(text).substr(0, text.size() - std::string_view("。").size());
+  if (phrase.find("，") != std::string_view::npos || phrase.find_first_of("0123456789,") != std::string_view::npos) return false;
+  for (std::string_view noun : kCaptionNouns) {
+    if (phrase.ends_with(noun)) return true;
+  }
+  return false;
+}
+
 bool IsFurniture(const std::string& text) {
   for (std::string_view word : kFurniture) {
     if (text.find(word) != std::string::npos) return true;
@@ -784,7 +800,15 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       const bool leading_fragment = first_piece && !options.starts_at_sentence;
       first_piece = false;
       if (leading_fragment) continue;
-      b += ListMarker(cps, b, e);
+      // A marker at a line's start in the passage as given makes the sentence a list's item (not
+      // one after a sentence end on the same line).
+      const size_t marker = ListMarker(cps, b, e);
+      size_t line_start = joined.source[b];
+      while (line_start > 0 && (decoded.code_points[line_start - 1] == ' ' || decoded.code_points[line_start - 1] == '\t')) {
+        --line_start;
+      }
+      const bool list_item = marker > 0 && (line_start == 0 || decoded.code_points[line_start - 1] == '\n');
+      b += marker;
       if (at_end) {
         // No sentence end: a fragment, or, when it is the whole line, a heading — or a
         // timeline's entry ("1 月 11 日 “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓
@@ -794,8 +818,9 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         dated_entry = date > 0 && e - (b + date) >= kMinDatedEntryChars && StandaloneNumbers(cps, b + date, e) <= 1;
         // A line that ends on a colon after a clause announces the list under it ("我们认为
         // DeepSeek 对通信行业的推动作用主要体现在两方面："): a sentence, which the ranker quotes
-        // with the list's first item. A label ("投资要点：", "风险提示：") stays a heading.
-        const bool announces = whole_segment && segment_end < content_end && e - b >= kMinAnnouncementChars &&
+        // with the list's first item. A label ("投资要点：", "风险提示：") stays a heading. The line's
+        // last clause after a sentence on it announces as well ("…保证搜索质量。天工 AI 搜索呈现的具体特点包括：").
+        const bool announces = segment_end < content_end && e - b >= kMinAnnouncementChars &&
                                (cps[e - 1] == 0xff1a || cps[e - 1] == ':');
         if (!dated_entry && !announces) {
           if (whole_segment) add_heading(b, e);
@@ -828,6 +853,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         continue;
       }
       std::string text = text_of(b, e);
+      if (IsRunInHeading(text)) continue;
       // "**" left over from emphasis in the extracted text would render as stray markup; dot
       // leaders ("布局大模型.....  14") are a table of contents' entry, not a sentence.
       if (continues_furniture || IsFurniture(text)) {
@@ -839,7 +865,8 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
           !seen.insert(text).second) {
         continue;
       }
-      result.sentences.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1, current_section, dated_entry});
+      result.sentences.push_back(
+          {std::move(text), joined.source[b], joined.source[e - 1] + 1, current_section, dated_entry, list_item});
     }
   }
   return result;

@@ -1,6 +1,7 @@
 #include "word_forms.h"
 
 #include <string_view>
+#include <unordered_set>
 
 #include "memory/lexical.h"
 
@@ -81,6 +82,25 @@ WordForms::WordForms() {
     if (!base.empty() && !term.empty() && term != base) base_of_.emplace(term, base);
   }
   for (const auto& [bigram, base] : kChineseBigrams) base_of_.emplace(std::string(bigram), std::string(base));
+  for (const auto& [form, base] : base_of_) forms_of_[base].push_back(form);
+}
+
+std::vector<std::string> WordForms::WithForms(const std::vector<std::string>& terms) const {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  auto add = [&](const std::string& term) {
+    if (seen.insert(term).second) out.push_back(term);
+  };
+  for (const std::string& term : terms) {
+    add(term);
+    const auto base = base_of_.find(term);
+    const std::string& base_term = base != base_of_.end() ? base->second : term;
+    add(base_term);
+    if (auto forms = forms_of_.find(base_term); forms != forms_of_.end()) {
+      for (const std::string& form : forms->second) add(form);
+    }
+  }
+  return out;
 }
 
 void WordForms::Fold(std::vector<std::string>& terms) const {

@@ -28,8 +28,14 @@ class WordForms {
   // Replaces each folded form among `terms` with its base's term.
   void Fold(std::vector<std::string>& terms) const;
 
+  // `terms`, each followed by the other forms of its word (its base's and those folding to it),
+  // each term once: what a search of the unfolded index looks for ("Why did coffee prices
+  // rise…?" meets "## Why prices rose").
+  std::vector<std::string> WithForms(const std::vector<std::string>& terms) const;
+
  private:
   std::unordered_map<std::string, std::string> base_of_;
+  std::unordered_map<std::string, std::vector<std::string>> forms_of_;  // base → the forms folding to it
 };
 
 }  // namespace memory::internal

@@ -654,11 +654,48 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   // or for another measure (the box office under a company's revenue), is said not to be answered.
   // So is one of a company the sources name only in lists of stocks (万达电影), which 上海电影's
   // "公司…实现票房收入 6.32 亿元" had answered unwarned; 上海电影's own question keeps no notice.
-  for (const char* unanswered : {"寒武纪2024年的营业收入是多少？", "2024年全国电影观影总人次是多少？", "2024年万达电影的票房收入是多少？"}) {
+  // And a share no sentence gives (the sources list the top five, no shares: "…12%左右" of AI
+  // investment had stood as 华为云's), a count of staff no sentence states.
+  for (const char* unanswered : {"寒武纪2024年的营业收入是多少？", "2024年全国电影观影总人次是多少？", "2024年万达电影的票房收入是多少？",
+                                 "2023年华为云在中国公有云IaaS市场的份额是多少？", "DeepSeek公司有多少名员工？"}) {
     RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
   }
+  // A rate asked is answered by the sentence giving it, read after the one naming its industry
+  // and quarter ("行业毛利率为 67.8%…" after "2024 年一季度，传媒行业实现营收…"), without a notice.
+  RunT margin = WaitForEnd(StartRun("report", {{"topic", "2024年一季度传媒行业的毛利率是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(margin.state(), RUN_STATE_SUCCEEDED) << margin.error();
+  EXPECT_THAT(margin.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*传媒行业实现营收[^\\[\n]*\\[1\\]行业毛利率为"))
+      << margin.artifact().content();
+  EXPECT_THAT(margin.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << margin.artifact().content();
+  // What a term is: the definition opens ("正是特效厅在市场份额上的贡献…", a cinema chain's words,
+  // had), and one through "其" comes with the sentence naming the term.
+  RunT defined = WaitForEnd(StartRun("report", {{"topic", "什么是特效厅？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(defined.state(), RUN_STATE_SUCCEEDED) << defined.error();
+  EXPECT_THAT(defined.artifact().content(), HasSubstr("## 核心结论\n\n特效厅又称特殊厅，是包括巨幕厅")) << defined.artifact().content();
+  RunT jevons = WaitForEnd(StartRun("report", {{"topic", "什么是杰文斯悖论？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(jevons.state(), RUN_STATE_SUCCEEDED) << jevons.error();
+  EXPECT_THAT(jevons.artifact().content(), ::testing::ContainsRegex("“杰文斯悖论”来解释这一现象：[^\n]*\\[1\\]其核心观点为："))
+      << jevons.artifact().content();
+  // A list asked: the named thing's own list opens (not a sibling's, "天工 AI 搜索…特点包括："),
+  // and an announcement ending its line after a sentence comes with its items.
+  RunT music = WaitForEnd(StartRun("report", {{"topic", "天工SkyMusic有哪些特点？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(music.state(), RUN_STATE_SUCCEEDED) << music.error();
+  EXPECT_THAT(music.artifact().content(), HasSubstr("## 核心结论\n\n天工 SkyMusic 的特点包括：1)")) << music.artifact().content();
+  RunT search = WaitForEnd(StartRun("report", {{"topic", "天工AI搜索有哪些技术特点？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(search.state(), RUN_STATE_SUCCEEDED) << search.error();
+  EXPECT_THAT(search.artifact().content(),
+              HasSubstr("## 核心结论\n\n天工 AI 搜索呈现的具体特点包括：[1]引入跨语言检索技术（CLIR）"))
+      << search.artifact().content();
+  EXPECT_THAT(search.artifact().content(), HasSubstr("[1]在理解用户搜索指令时，")) << search.artifact().content();
+  // An example with more of the question than its claim is quoted without the claim ("…推理的需求
+  // 规模往往是训练需求的 5-10 倍", another 规模, had opened "豆包的用户规模"); a sentence leaning on a
+  // table's cells ("该耳机接入了…") is not quoted.
+  RunT doubao = WaitForEnd(StartRun("report", {{"topic", "豆包的用户规模"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(doubao.state(), RUN_STATE_SUCCEEDED) << doubao.error();
+  EXPECT_THAT(doubao.artifact().content(), HasSubstr("## 核心结论\n\n以字节为例，根据 QuestMobile 的数据")) << doubao.artifact().content();
+  EXPECT_THAT(doubao.artifact().content(), ::testing::Not(HasSubstr("该耳机"))) << doubao.artifact().content();
   RunT shanghai = WaitForEnd(StartRun("report", {{"topic", "2023年上海电影的票房收入是多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(shanghai.state(), RUN_STATE_SUCCEEDED) << shanghai.error();
   EXPECT_THAT(shanghai.artifact().content(), HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元"))
@@ -820,6 +857,12 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // fast" asks a rate: the question on 2024's revenue and its growth had been said to go
            // unanswered, as no sentence says "fast".
            {"What was Harbor Robotics' revenue in 2022?", "None of the sources found answers this directly: "},
+           // A company's measure none of the best sentences names ("Two thirds of the backlog comes
+           // from ports in Southeast Asia…" had stood as the ports' revenue), and an amount whose
+           // only number is a date ("…postponed by twelve months to December 2025…").
+           {"What was Harbor Robotics' revenue from Southeast Asian ports in 2024?", "None of the sources found answers this directly: "},
+           {"How much coffee did China import in 2024?", "None of the sources found answers this directly: "},
+           {"What was Harbor Robotics' revenue in 2024?", ""},
            {"How much revenue did Harbor Robotics make in 2024 and how fast did it grow?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();

@@ -91,6 +91,16 @@ TEST(AnswerTypeTest, AnOutlookIsWhatIsExpected) {
   EXPECT_FALSE(Offers(AnswerType::kOutlook, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));
 }
 
+TEST(AnswerTypeTest, AChineseWhichOfManyAsksForAList) {
+  EXPECT_EQ(AnswerTypeOf("天工SkyMusic有哪些特点？"), AnswerType::kList);
+  EXPECT_EQ(AnswerTypeOf("哪些云厂商宣布支持部署DeepSeek模型？"), AnswerType::kList);
+  EXPECT_EQ(AnswerTypeOf("哪些公司的市值最高？"), AnswerType::kExtreme);  // the extreme first
+  EXPECT_TRUE(Offers(AnswerType::kList, "天工 SkyMusic 的特点包括：1) 支持 80 秒双声道立体声 AI 歌曲；2) 高品质人声合成。"));
+  EXPECT_TRUE(Offers(AnswerType::kList, "华为云、腾讯云、阿里云宣布上线 DeepSeek 模型。"));
+  EXPECT_TRUE(Offers(AnswerType::kList, "天工 AI 搜索呈现的具体特点包括："));
+  EXPECT_FALSE(Offers(AnswerType::kList, "天工 Skymusic 音乐以便捷的创作流程降低了音乐创作门槛。"));
+}
+
 TEST(AnswerTypeTest, ResultsAreAFinancialMeasureWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kResults, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kResults, "The operating margin improved to 9.8% as the company moved assembly to Gdansk."));

@@ -53,5 +53,29 @@ TEST(MeasuresTest, AHolderIsNamedByAnyOfItsTerms) {
   EXPECT_TRUE(NamesAnyOf({}, "任何句子"));
 }
 
+TEST(MeasuresTest, ASiblingsMeasureIsNotTheHoldersAsked) {
+  auto of_another = [](const std::string& question, const std::string& sentence, const std::string& context = "") {
+    const std::vector<std::string> terms = MeasureHolderTerms(question);
+    const std::unordered_set<std::string> holder(terms.begin(), terms.end());
+    return GivesTheMeasureOfAnother(holder, MeasureWordsAsked(question), sentence, context);
+  };
+  // 2.5G's rate for 10G's: a numbered term of the holder missing.
+  const std::string chips = "10G光芯片的国产化率是多少？";
+  EXPECT_THAT(MeasureHolderTerms(chips), ::testing::Contains("10g"));
+  EXPECT_THAT(MeasureHolderTerms("2027E中国AI Agent市场规模是多少？"), ::testing::Not(::testing::Contains("2027e")));
+  EXPECT_TRUE(of_another(chips, "从国产化率来看，国内相关企业仅在2.5G和10G光芯片领域实现核心技术的掌握，2.5G及以下速率光芯片国产化率超过90%；"));
+  EXPECT_FALSE(of_another(chips, "10G光芯片国产化率约60%；"));
+  // The mobile market's revenue for the overseas market's; the overseas line reads after the
+  // sentence naming the games.
+  const std::string overseas = "2024年4月中国游戏海外市场实际销售收入是多少？";
+  EXPECT_TRUE(of_another(overseas, "2024年4月，我国移动游戏市场实际销售收入159.05亿元、同比-6.2%。"));
+  EXPECT_FALSE(of_another(overseas, "海外市场实际销售收入14.18亿美元、同比-0.7%。", "2024年4月，我国移动游戏市场实际销售收入159.05亿元。"));
+  // A clause naming no term of the holder says nothing of whose measure it is.
+  EXPECT_FALSE(of_another("2023年上海电影的票房收入是多少？", "公司电影主业复苏态势明显，2023 年实现票房收入 6.32 亿元。"));
+  // No holder or no measure asked: nothing to tell.
+  EXPECT_FALSE(of_another("2024年的收入是多少？", "移动游戏市场实际销售收入159.05亿元。"));
+  EXPECT_FALSE(of_another("DeepSeek 日活用户数达到多少？", "移动游戏市场实际销售收入159.05亿元。"));
+}
+
 }  // namespace
 }  // namespace memory::internal

@@ -478,6 +478,12 @@ TEST_F(MemoryStoreTest, LexicalOnlyCollectionsWorkWithoutAnEmbedder) {
   EXPECT_EQ((*hits)[0].document_id, "nvda");
   EXPECT_EQ((*store)->Search({.tenant = "t", .collection = "c", .query = "x", .mode = SearchMode::kVector}).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // A query's word meets its other forms in the index: "rise" finds "## Why prices rose".
+  ASSERT_TRUE((*store)->Ingest("t", "c", {{.id = "coffee", .text = "## Why prices rose\n\nA severe drought in Brazil damaged flowering."}}).ok());
+  auto risen = (*store)->Search({.tenant = "t", .collection = "c", .query = "did it rise", .k = 1});
+  ASSERT_TRUE(risen.ok());
+  ASSERT_FALSE(risen->empty());
+  EXPECT_EQ((*risen)[0].document_id, "coffee");
 }
 
 TEST_F(MemoryStoreTest, ReopenKeepsEverythingAndRebuildsOrReplaysTheVectorIndex) {

@@ -121,6 +121,23 @@ TEST(SentenceSpanTest, AChunkEndingWithOneSideTakesTheOther) {
   EXPECT_EQ(span.end, second);
 }
 
+TEST(SentenceSpanTest, AChunkEndingOnAListsAnnouncementTakesTheFirstItem) {
+  // Cut right after "…具体特点包括：", the chunk held an announcement the ranker cannot quote
+  // without its list.
+  const std::string window =
+      "同时，天工 AI 搜索还为搜索结果提供包括文字、视频、咨询、图片等在内的参考链接，保证搜索质量。天工 AI 搜索呈现的具体特点包括：\n\n"
+      "- 引入跨语言检索技术（CLIR），借助大模型的跨语言理解能力，使中文查询能够深入全球英文知识库。\n"
+      "- 在理解用户搜索指令时，采用大模型技术对查询语句进行改写和扩写，更准确地捕捉用户真实意图。\n";
+  const uint64_t list = Find(window, "\n\n- 引入");
+  SentenceSpan span = WidenToSentences(window, 0, true, 0, list);
+  EXPECT_EQ(span.end, CodePointCount(window) - 1);  // the whole list, up to its last line break
+  // A label ("投资要点：") is a heading, no announcement: a chunk ending on it stays.
+  const std::string label = "行业景气度回升。投资要点：\n\n- 游戏版号发放常态化。\n";
+  const uint64_t after_label = Find(label, "\n\n-");
+  span = WidenToSentences(label, 0, true, 0, after_label);
+  EXPECT_EQ(span.end, after_label);
+}
+
 TEST(SentenceSpanTest, AChunkThatOpensWithAMarkdownHeadingStartsAUnit) {
   // The chunker cuts before each heading: such a chunk's first piece is the heading, whole.
   const std::string window = "Lower prices changed project economics.\n\n## Prices\n\nThe average pack price dropped to $97.";

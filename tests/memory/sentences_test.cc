@@ -26,9 +26,10 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Not;
 
-std::vector<std::string> Texts(const std::vector<PassageSentence>& items) {
+template <typename Sentence>
+std::vector<std::string> Texts(const std::vector<Sentence>& items) {
   std::vector<std::string> out;
-  for (const PassageSentence& s : items) out.push_back(s.text);
+  for (const Sentence& s : items) out.push_back(s.text);
   return out;
 }
 
@@ -600,6 +601,29 @@ TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
   }
   EXPECT_EQ(seen, 2);
 
+  // An example with more of the question than its claim (which has nothing the example lacks)
+  // answers it alone: the claim on inference demand opened "豆包的用户规模". Its "以 X 为例，"
+  // stays, X often the rest's subject.
+  const std::string page = "推理的需求规模往往是训练需求的 5-10 倍。以字节为例，根据 QuestMobile 的数据，豆包 app 的月活跃用户达到了 7522 万，"
+      "AI 原生 APP 的月活跃用户规模达到了 1.2 亿。";
+  auto alone = RankSentences(nullptr, "豆包的用户规模", std::vector<PassageInput>{{page, true}}, {.k = 2});
+  ASSERT_TRUE(alone.ok());
+  ASSERT_FALSE(alone->sentences.empty());
+  const RankedSentence& example = alone->sentences[0];
+  EXPECT_THAT(example.text, ::testing::StartsWith("以字节为例，根据 QuestMobile 的数据"));
+  EXPECT_FALSE(example.leans_on_context);
+  EXPECT_TRUE(example.previous.empty());
+
+  // A sentence leaning on what precedes it on its line, where that is no quotable sentence (a
+  // table's cells), is left out: "该耳机…" would name nothing the report quotes. At a line's start
+  // its subject may be a heading's, and it stays.
+  const std::string cells =
+      "智能耳机\t字节跳动\tOla Friend 为开放式耳机，接入了豆包大模型。该耳机接入了字节豆包大模型的 Seed-ASR 技术模型。\n\n"
+      "该模型可以高精度识别中英文、口音，接入了豆包大模型。\n";
+  auto without = RankSentences(nullptr, "豆包大模型", std::vector<PassageInput>{{cells, true}}, {.k = 4});
+  ASSERT_TRUE(without.ok());
+  EXPECT_THAT(Texts(without->sentences), ::testing::ElementsAre("该模型可以高精度识别中英文、口音，接入了豆包大模型。"));
+
   // "上述…" (the one named before) leans as a pronoun does. (What "前述报告显示，" — the report
   // named before shows — says is quoted without it: ASentenceThatOnlyAddsIsQuotedWithoutItsConnective.)
   const std::vector<PassageInput> report = {
@@ -1040,9 +1064,15 @@ TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnT
   // A measure that names its scope names its subject.
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("中国市场规模为 500 亿元。"));
   EXPECT_FALSE(internal::StatesAFigureWithoutItsSubject("全国票房达 425 亿元。"));
+  // "行业" and "公司" opening it are the ones the sentence before names.
+  EXPECT_TRUE(internal::StatesAFigureWithoutItsSubject("行业毛利率为 67.8%，同比-1.0pct、环比-2.79pct。"));
   EXPECT_FALSE(internal::PointsBackAfterItsOpening("2023年，其他公司也推出了类似产品。"));
   EXPECT_TRUE(internal::PointsBackAfterItsOpening("2月 5日，该公司股价上涨11.19%。"));
   EXPECT_FALSE(internal::PointsBackAfterItsOpening("2月 5日，海光信息股价上涨11.19%。"));
+  // Data on what the sentence before named: whose downloads?
+  EXPECT_TRUE(internal::PointsBackAfterItsOpening("移动应用分析机构 SensorTower 的数据显示，其应用软件在 18 天内的下载量达到1600万次。"));
+  EXPECT_FALSE(internal::PointsBackAfterItsOpening("移动应用分析机构 SensorTower 的数据显示，其中印度贡献了 15.6%。"));
+  EXPECT_FALSE(internal::PointsBackAfterItsOpening("SensorTower 的数据显示，DeepSeek 在 18 天内获得了 1600 万次下载。"));
   EXPECT_DOUBLE_EQ(internal::StandsAlone("上文提到，美国的 CSP 大幅增加资本开支。"), 0.85);
   EXPECT_TRUE(internal::NamesWhatCameBefore("正如上文提到的，推理需求将持续增长。"));
   // Read with its predecessor, the listed figures come with it.
@@ -1204,6 +1234,62 @@ TEST(SentencesTest, AChineseSectionsHeadingEndsItsLineAndAListsAnnouncementBring
                            {.k = 4});
   ASSERT_TRUE(cut.ok());
   for (const RankedSentence& s : cut->sentences) EXPECT_FALSE(s.text.ends_with("：") && s.next.empty()) << s.text;
+}
+
+TEST(SentencesTest, AListsAnnouncementAfterASentenceOnItsLineBringsTheWholeList) {
+  // "…具体特点包括：" ended a line after a sentence on it: it was dropped as a fragment, and
+  // "天工AI搜索有哪些技术特点？" opened on the last item alone (the one naming 天工).
+  const std::string page =
+      "同时，天工 AI 搜索还为搜索结果提供包括文字、视频、咨询、图片等在内的参考链接，保证搜索质量。天工 AI 搜索呈现的具体特点包括：\n\n"
+      "- 引入跨语言检索技术（CLIR），借助大模型的跨语言理解能力，使中文查询能够深入全球英文知识库。\n"
+      "- 在理解用户搜索指令时，采用大模型技术对查询语句进行改写和扩写，更准确地捕捉用户真实意图。\n"
+      "- 天工 AI 搜索还集成了检索增强生成（RAG）技术，显著提升了搜索答案的质量。\n\n"
+      "图 18：昆仑万维天工大模型的推理成本\n\n该公司推出了多款产品，其中包括音乐与视频生成。\n";
+  const PassageSentences found = SplitSentences(page, {.starts_at_sentence = true});
+  ASSERT_GE(found.sentences.size(), 6u);
+  EXPECT_EQ(found.sentences[1].text, "天工 AI 搜索呈现的具体特点包括：");
+  std::vector<bool> items;
+  for (const PassageSentence& s : found.sentences) items.push_back(s.list_item);
+  EXPECT_THAT(items, ::testing::ElementsAre(false, false, true, true, true, false));
+  auto ranked = RankSentences(nullptr, "天工AI搜索有哪些技术特点？", std::vector<PassageInput>{{.text = page, .starts_at_sentence = true}},
+                              {.k = 6});
+  ASSERT_TRUE(ranked.ok());
+  const RankedSentence* announcement = nullptr;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text == found.sentences[1].text) announcement = &s;
+  }
+  ASSERT_NE(announcement, nullptr);
+  EXPECT_EQ(announcement->next, found.sentences[2].text);
+  EXPECT_THAT(announcement->list, ::testing::ElementsAre(found.sentences[3].text, found.sentences[4].text));
+  // A sentence that announces no list brings none.
+  for (const RankedSentence& s : ranked->sentences) {
+    if (&s != announcement) {
+      EXPECT_TRUE(s.list.empty()) << s.text;
+    }
+  }
+}
+
+TEST(SentencesTest, AListQuestionIsAnsweredByTheNamedThingsList) {
+  // "天工 AI 搜索呈现的具体特点包括：" (short, 天工 and 特点) opened "天工SkyMusic有哪些特点？" above
+  // SkyMusic's own list; and a sentence that lists is preferred to one that does not.
+  const std::string page =
+      "天工 AI 搜索呈现的具体特点包括：\n\n- 引入跨语言检索技术（CLIR），借助大模型的跨语言理解能力。\n\n"
+      "天工 Skymusic 音乐以便捷的创作流程降低了音乐创作门槛。天工 SkyMusic 的特点包括：1) 支持 80 秒双声道立体声 AI 歌曲；"
+      "2) 高品质人声合成，尤其在中文表现上好于国外同类产品；3) 歌词段落控制较为精准，有助于表达细腻情感。\n";
+  auto ranked = RankSentences(nullptr, "天工SkyMusic有哪些特点？", std::vector<PassageInput>{{.text = page, .starts_at_sentence = true}}, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("天工 SkyMusic 的特点包括："));
+}
+
+TEST(SentencesTest, ARunInHeadingIsNoSentence) {
+  // A paragraph's lead-in, a caption's phrase with a full stop, read as a finding that says nothing.
+  const PassageSentences found = SplitSentences(
+      "中国云服务市场增速及竞争格局。根据信通院数据，中国云计算市场保持高活力，预计 2023-2027E 年均增速达到 37%。\n\n"
+      "行业竞争格局。\n\n竞争格局趋于稳定，头部厂商份额提升。\n",
+      {.starts_at_sentence = true});
+  EXPECT_THAT(Texts(found.sentences), ::testing::ElementsAre("根据信通院数据，中国云计算市场保持高活力，预计 2023-2027E 年均增速达到 37%。",
+                                                             "竞争格局趋于稳定，头部厂商份额提升。"));
 }
 
 TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {

@@ -1,6 +1,9 @@
 // Word forms the lexical terms keep apart, folded together for ranking (memory/src/word_forms.h).
 #include "word_forms.h"
 
+#include <set>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "memory/lexical.h"
@@ -44,6 +47,19 @@ TEST(WordFormsTest, WordsOfAnotherMeaningAreLeftAlone) {
   EXPECT_NE(Folded("founded in 2011"), Folded("find in 2011"));
   EXPECT_EQ(Folded("one of the largest"), LexicalTerms("one of the largest"));
   EXPECT_EQ(Folded("the price of gold"), LexicalTerms("the price of gold"));
+}
+
+TEST(WordFormsTest, ASearchLooksForEveryFormOfItsWords) {
+  const WordForms forms;
+  const std::vector<std::string> rise = LexicalTerms("prices rise");
+  const std::vector<std::string> with = forms.WithForms(rise);
+  for (const std::string& term : LexicalTerms("prices rose risen")) EXPECT_THAT(with, ::testing::Contains(term));
+  // From a past form too, and each term once.
+  const std::vector<std::string> from_past = forms.WithForms(LexicalTerms("rose rise"));
+  EXPECT_THAT(from_past, ::testing::Contains(LexicalTerms("risen")[0]));
+  EXPECT_EQ(std::set<std::string>(from_past.begin(), from_past.end()).size(), from_past.size());
+  // A word without other forms stays alone.
+  EXPECT_EQ(forms.WithForms(LexicalTerms("coffee")), LexicalTerms("coffee"));
 }
 
 }  // namespace

@@ -93,6 +93,10 @@ struct RankedSentence {
   // sentence after it in its paragraph, which says what it announces and a writer may quote
   // right after it. Empty otherwise.
   std::string next;
+  // When it announces a list ("天工 AI 搜索呈现的具体特点包括：") and `next` is the list's first
+  // item: the items after that one, in order (at most five more, 600 code points in all), which a
+  // writer quotes after `next`: the announcement promised the whole list.
+  std::vector<std::string> list;
 };
 
 struct RankedRow {

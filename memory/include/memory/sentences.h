@@ -51,6 +51,9 @@ struct PassageSentence {
   // “正式发布” DeepSeek 正式发布官方 APP，并上线 iOS 与安卓应用市场"). It answers "when", and
   // elsewhere reads as a fragment.
   bool timeline_entry = false;
+  // Sentences only: it opens a line after a list marker ("- ", "•", "1)", "①"): an item of a
+  // list, which the line before it may announce.
+  bool list_item = false;
 };
 
 struct PassageSentences {
