@@ -144,7 +144,8 @@ constexpr std::string_view kAskingWhy[] = {
 // 不佳…，故指数走势较为低迷", "…，故净利润表现较好"; not "，故事") and "有关" ending a clause ("或与宏观
 // 经济承压…有关。"; not "有关部门"); 使得 (made it so), "优势来自"/"主要来自"/源自 (came from) and 关键在于
 // (the key lies in; not 在于 alone: "令人瞩目的地方…在于其极低的成本" names what is remarkable):
-// "其成本优势来自高效能硬件选择、新型蒸馏技术…".
+// "其成本优势来自高效能硬件选择、新型蒸馏技术…". And 担忧/顾虑 (concerns) say why something is not
+// taken up: "他们的主要担忧是：1)远程大型语言模型服务的高延迟…" answers "为什么…云端部署不被广泛接受？".
 constexpr std::string_view kNamingACause[] = {
     "because", "due to", "owing to", "as a result", "result of", "resulted from", "driven by", "caused",
     "causing", "thanks to", "led to", "leads to", "leading to", "on the back of", "amid", "reason", "reasons",
@@ -153,7 +154,8 @@ constexpr std::string_view kNamingACause[] = {
     "\xe5\x8f\x97\xe7\x9b\x8a\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x8a\x9f\xe4\xba\x8e", "\xe6\xba\x90\xe4\xba\x8e",
     "\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x9b\xa0\xe4\xba\x8e",
     "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0", "因素", "，故指", "，故净", "，故而",
-    "，故行", "，故公", "，故市", "有关。", "有关，", "有关；", "使得", "优势来自", "主要来自", "源自", "关键在于"};
+    "，故行", "，故公", "，故市", "有关。", "有关，", "有关；", "使得", "优势来自", "主要来自", "源自", "关键在于",
+    "担忧", "顾虑"};
 
 // A means and what it brought about name a cause too: "DeepSeek 通过算法优化的创新路径，进一步降低了
 // 训练成本" answers "为什么DeepSeek的成本这么低？". 通过 (through) before a verb of effect.

@@ -360,6 +360,12 @@ size_t ConnectiveOpener(const std::string& text) {
       }
     }
   }
+  // "如下图统计所示，88%的参与者倾向于…": a pointer to a figure the quote does not show.
+  static constexpr std::string_view kFigurePointers[] = {"如下图统计所示，", "如下图所示，", "如上图所示，", "如图所示，",
+                                                         "如下表所示，", "如上表所示，", "如表所示，"};
+  for (std::string_view pointer : kFigurePointers) {
+    if (end == 0 && text.compare(0, pointer.size(), pointer) == 0) end = pointer.size();
+  }
   // "而 2024年特效厅产出的票房为 85.3亿元…": a clause of its own after "而" and a space (PDF text
   // keeps the space where the clause a "；" ended continues); not "而是", "而且", "而言".
   const std::string_view kBut = "而";

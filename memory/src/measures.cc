@@ -124,8 +124,29 @@ bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view t
   return false;
 }
 
+// Whether the holder term first named in `clause` follows a qualifier `question` lacks: the
+// clause's term before it is a pair of CJK characters bridging into it that the question does not
+// hold ("动游" of "我国移动游戏"), not one after a scope or time (kNotTheHolder: "国内电影" for
+// "全国电影", "的电" of "中国的电影").
+static bool QualifiedOtherwise(const std::unordered_set<std::string>& holder, std::string_view clause, std::string_view question) {
+  const std::vector<std::string> terms = LexicalTerms(clause);
+  size_t first = 0;
+  while (first < terms.size() && !holder.count(terms[first])) ++first;
+  if (first == 0 || first == terms.size()) return false;
+  const std::string& bridge = terms[first - 1];
+  constexpr size_t kCjkBytes = 3;
+  const bool cjk_pair = bridge.size() == 2 * kCjkBytes && static_cast<unsigned char>(bridge[0]) >= 0xE0 &&
+                        static_cast<unsigned char>(terms[first][0]) >= 0xE0 && bridge.substr(kCjkBytes) == terms[first].substr(0, kCjkBytes);
+  if (!cjk_pair || question.find(bridge) != std::string_view::npos) return false;
+  const std::string_view bridged(bridge.data(), kCjkBytes);
+  for (std::string_view word : kNotTheHolder) {
+    if (word == bridged || (first >= 2 && word == terms[first - 2])) return false;
+  }
+  return true;
+}
+
 bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, const std::vector<std::string_view>& words,
-                              std::string_view sentence, std::string_view context) {
+                              std::string_view question, std::string_view sentence, std::string_view context) {
   if (holder.empty() || words.empty()) return false;
   constexpr size_t kMaxMeasures = 16;
   static constexpr std::string_view kBreaks[] = {"，", "；", "。", "：", "、", "（", ",", ";", ":", "("};
@@ -147,6 +168,10 @@ bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, con
         if (holder.count(term)) named.insert(std::move(term));
       }
       if (named.empty()) continue;
+      if (QualifiedOtherwise(holder, sentence.substr(from, at - from), question)) {
+        another = true;
+        continue;
+      }
       size_t words_of_letters = 0, letters_named = 0, others = 0, others_named = 0;
       for (const std::string& term : holder) {
         const bool present = named.count(term) > 0 || around.count(term) > 0;

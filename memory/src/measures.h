@@ -55,9 +55,12 @@ bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view t
 // some of the holder's terms but not enough of them, even with `context` (the sentence it is read
 // after, its heading): every Latin or numbered term ("10g") and half the others. A clause naming
 // none of the holder's terms says nothing of whose measure it is ("公司…2023 年实现票房收入 6.32 亿元":
-// its holder is in the heading), and no clause fits: false. Reads at most 16 of the measures.
+// its holder is in the heading), and no clause fits: false. A clause whose holder term follows a
+// qualifier the question lacks ("我国移动游戏市场…" for "2024年4月我国游戏市场实际销售收入是多少？":
+// 移动 before 游戏, where the question has 我国 — a scope, which any holder takes) gives a sibling's
+// measure too. Reads at most 16 of the measures.
 bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, const std::vector<std::string_view>& words,
-                              std::string_view sentence, std::string_view context);
+                              std::string_view question, std::string_view sentence, std::string_view context);
 
 }  // namespace memory::internal
 

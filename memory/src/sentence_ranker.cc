@@ -511,21 +511,23 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     PassageSentences found = SplitSentences(text, split);
     // Each sentence's predecessor in the passage, when nothing but spacing lies between them,
     // and the sentence after one that announces it, in the same paragraph.
+    // (As they are quoted: without a connective opener, DropConnectiveOpener below.)
+    auto as_quoted = [](const std::string& text) { return text.substr(internal::ConnectiveOpener(text)); };
     std::vector<std::string> predecessors(found.sentences.size()), announced(found.sentences.size());
     for (size_t j = 1; j < found.sentences.size(); ++j) {
-      if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = found.sentences[j - 1].text;
+      if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = as_quoted(found.sentences[j - 1].text);
       if (internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) &&
           (internal::AnnouncesNext(found.sentences[j - 1].text) ||
            internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text) ||
            (internal::EndsOnAClause(found.sentences[j - 1].text) &&
             internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]))) &&
           !found.sentences[j].timeline_entry) {
-        announced[j - 1] = found.sentences[j].text;
+        announced[j - 1] = as_quoted(found.sentences[j].text);
       }
       // A sentence announcing a list brings the list's first item, which starts a line of its own.
       if (internal::AnnouncesAList(found.sentences[j - 1].text) && announced[j - 1].empty() &&
           found.sentences[j - 1].end <= found.sentences[j].start && !found.sentences[j].timeline_entry) {
-        announced[j - 1] = found.sentences[j].text;
+        announced[j - 1] = as_quoted(found.sentences[j].text);
       }
     }
     // A list's announcement brings the items after its first too, while they go on line by line.
@@ -534,13 +536,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<std::vector<std::string>> list_rest(found.sentences.size());
     for (size_t j = 0; j + 1 < found.sentences.size(); ++j) {
       const PassageSentence& first = found.sentences[j + 1];
-      if (!internal::AnnouncesAList(found.sentences[j].text) || announced[j] != first.text || !first.list_item) continue;
+      if (!internal::AnnouncesAList(found.sentences[j].text) || announced[j] != as_quoted(first.text) || !first.list_item) continue;
       uint64_t chars = first.end - first.start;
       for (size_t k = j + 2; k < found.sentences.size() && k - j <= kMaxListItems; ++k) {
         const PassageSentence& item = found.sentences[k];
         chars += item.end - item.start;
         if (!item.list_item || item.timeline_entry || chars > kMaxListChars) break;
-        list_rest[j].push_back(item.text);
+        list_rest[j].push_back(as_quoted(item.text));
       }
     }
     std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
@@ -765,7 +767,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // 10G's — counts as another holder's.)
       const double holder_fits =
           internal::NamesAnyOf(holder, sentences[i].text + "\n" + read_after + "\n" + sections[i]) &&
-                  !internal::GivesTheMeasureOfAnother(holder, measure_words, sentences[i].text, before + "\n" + sections[i])
+                  !internal::GivesTheMeasureOfAnother(holder, measure_words, query, sentences[i].text, before + "\n" + sections[i])
               ? 1.0
               : kOtherHolder;
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;

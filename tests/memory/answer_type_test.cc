@@ -169,6 +169,8 @@ TEST(AnswerTypeTest, ACauseIsNamedByTheSentenceOrByItsSectionsHeading) {
   // A means and its effect, and where an advantage comes from.
   EXPECT_TRUE(Offers(AnswerType::kReason, "DeepSeek 通过算法优化的创新路径，进一步降低了训练成本。"));
   EXPECT_TRUE(Offers(AnswerType::kReason, "其成本优势来自高效能硬件选择、新型蒸馏技术及API开源策略。"));
+  // Concerns say why something is not taken up.
+  EXPECT_TRUE(Offers(AnswerType::kReason, "他们的主要担忧是：1)远程大型语言模型服务的高延迟，2)将个人数据传输到云端的风险。"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "通过官网可以查看 DeepSeek 的价格。"));
   EXPECT_FALSE(Offers(AnswerType::kReason, "该法案通过后，公司提升了产能。"));  // a bill passed
   EXPECT_FALSE(Offers(AnswerType::kReason, "DeepSeek-R1 真正令人瞩目的地方并不仅仅在于其卓越的性能，而在于其极低的成本。"));

@@ -57,7 +57,7 @@ TEST(MeasuresTest, ASiblingsMeasureIsNotTheHoldersAsked) {
   auto of_another = [](const std::string& question, const std::string& sentence, const std::string& context = "") {
     const std::vector<std::string> terms = MeasureHolderTerms(question);
     const std::unordered_set<std::string> holder(terms.begin(), terms.end());
-    return GivesTheMeasureOfAnother(holder, MeasureWordsAsked(question), sentence, context);
+    return GivesTheMeasureOfAnother(holder, MeasureWordsAsked(question), question, sentence, context);
   };
   // 2.5G's rate for 10G's: a numbered term of the holder missing.
   const std::string chips = "10G光芯片的国产化率是多少？";
@@ -70,6 +70,15 @@ TEST(MeasuresTest, ASiblingsMeasureIsNotTheHoldersAsked) {
   const std::string overseas = "2024年4月中国游戏海外市场实际销售收入是多少？";
   EXPECT_TRUE(of_another(overseas, "2024年4月，我国移动游戏市场实际销售收入159.05亿元、同比-6.2%。"));
   EXPECT_FALSE(of_another(overseas, "海外市场实际销售收入14.18亿美元、同比-0.7%。", "2024年4月，我国移动游戏市场实际销售收入159.05亿元。"));
+  // A qualifier the question lacks before the holder: the mobile and client markets are not the
+  // whole game market; a scope before it ("国内", "我国") is no qualifier.
+  const std::string market = "2024年4月我国游戏市场实际销售收入是多少？";
+  EXPECT_TRUE(of_another(market, "2024年4月，我国移动游戏市场实际销售收入159.05亿元、同比-6.2%，客户端游戏市场实际销售收入56.42亿元。"));
+  EXPECT_FALSE(of_another(market, "2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%。"));
+  EXPECT_FALSE(of_another("2024年全国电影总票房是多少？", "2024年国内电影票房约425亿元。"));
+  // A name in capitals is the holder's first term ("品牌" after it qualifies nothing asked).
+  EXPECT_FALSE(of_another("2024年CINITY特效厅票房比2019年增长了多少？", "2024年，中影CINITY品牌特效厅的票房达到 2.49亿元。"));
+  EXPECT_TRUE(of_another("2024年全国电影总票房是多少？", "特效电影票房为 85.3亿元。"));
   // A clause naming no term of the holder says nothing of whose measure it is.
   EXPECT_FALSE(of_another("2023年上海电影的票房收入是多少？", "公司电影主业复苏态势明显，2023 年实现票房收入 6.32 亿元。"));
   // No holder or no measure asked: nothing to tell.

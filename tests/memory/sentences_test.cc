@@ -1034,6 +1034,9 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
   // A sequence's step is quoted without its connective only before its date.
   EXPECT_GT(internal::ConnectiveOpener("紧接着，1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台。"), 0u);
   EXPECT_EQ(internal::ConnectiveOpener("随后，股价反弹8.9%。"), 0u);
+  // A pointer to a figure the quote does not show.
+  const std::string pointed = "如下图统计所示，88%的参与者倾向于边缘-云协作架构。";
+  EXPECT_EQ(pointed.substr(internal::ConnectiveOpener(pointed)), "88%的参与者倾向于边缘-云协作架构。");
   // Quoted after the sentence with the figure it is compared with.
   const std::vector<PassageInput> passages = {
       {.text = "Arabica futures ended the year at $3.44 per pound, 70% above where they started the year. Robusta prices, "
