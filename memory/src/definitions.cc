@@ -64,7 +64,7 @@ std::string DefinedTerm(std::string_view question) {
   for (std::string_view asking : {"what is meant by ", "what is ", "what are ", "define "}) {
     if (lower.starts_with(asking)) return Checked(q.substr(asking.size()));
   }
-  if (lower.starts_with("what does ") && lower.ends_with(" mean")) {
+  if (lower.starts_with("what does ") && lower.ends_with(" mean") && q.size() > std::string_view("what does  mean").size()) {
     return Checked(q.substr(std::string_view("what does ").size(), q.size() - std::string_view("what does  mean").size()));
   }
   return "";
@@ -87,13 +87,18 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
   static constexpr std::string_view kDefiningZh[] = {"是指", "又称", "也称", "亦称", "也叫", "又叫", "即", "指", "：", "是"};
   static constexpr std::string_view kDefiningEn[] = {" is a ", " is an ", " is the ", " are ", " refers to ", " means ",
                                                      ", in which ", ", which ", ", where ", ": "};
-  for (size_t at = text.find(wanted); at != std::string::npos; at = text.find(wanted, at + 1)) {
+  // At most kMaxOccurrences of the term, each skipping at most kMaxPasses marks after it: a
+  // tenant's term may be a mark itself ("什么是’？"), repeated through a sentence.
+  constexpr size_t kMaxOccurrences = 16;
+  constexpr int kMaxPasses = 4;
+  size_t seen = 0;
+  for (size_t at = text.find(wanted); at != std::string::npos && seen++ < kMaxOccurrences; at = text.find(wanted, at + 1)) {
     const size_t end = at + wanted.size();
     // A word of its own in English ("AI" is not in "said").
     if (latin && ((at > 0 && AsciiLetter(text[at - 1])) || (end < text.size() && AsciiLetter(text[end])))) continue;
     // Named before it: past opening quotes and spaces, "…被称为", "…known as".
     std::string_view before = std::string_view(text).substr(0, at);
-    for (bool moved = true; moved;) {
+    for (int pass = 0, moved = 1; moved && pass < kMaxPasses; ++pass) {
       moved = false;
       for (std::string_view open : {" ", "“", "\"", "「"}) {
         if (before.ends_with(open)) before.remove_suffix(open.size()), moved = true;
@@ -104,7 +109,7 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
     }
     std::string_view after = std::string_view(text).substr(end);
     // Past closing quotes and an aside in brackets ("特效厅（Premium Large Format）是…").
-    for (bool moved = true; moved;) {
+    for (int pass = 0, moved = 1; moved && pass < kMaxPasses; ++pass) {
       moved = false;
       for (std::string_view close : {"”", "\"", "」", "》", "’"}) {
         if (after.starts_with(close)) after.remove_prefix(close.size()), moved = true;

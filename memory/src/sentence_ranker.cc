@@ -263,6 +263,7 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
       topical.push_back(term);
     }
   }
+  const std::unordered_set<std::string> topical_set(topical.begin(), topical.end());
   // A sentence's words and meaning count less the wholes it gives a share of
   // (internal::WithoutWholes): "约占国内电影总票房的20%" states another figure than the box office
   // it names.
@@ -287,7 +288,8 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
     if (i < context_terms.size() && context_terms[i] != nullptr) {
       for (const std::string& term : *context_terms[i]) counts.try_emplace(term, 1);
     }
-    for (const std::string& term : topical) out.shares_terms[i] = out.shares_terms[i] || counts.contains(term);
+    // (Per the sentence's own terms: a query may be megabytes.)
+    for (const auto& [term, count] : counts) out.shares_terms[i] = out.shares_terms[i] || topical_set.contains(term);
     bm25.Add(i, counts);
   }
   std::vector<double> lexical(texts.size(), 0.0);
@@ -706,10 +708,18 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // what it is read with, its heading or its document's title, or the sentence counts as
     // another holder's.
     std::vector<std::string> listed_names;
+    std::vector<std::unordered_set<std::string>> title_words;  // each passage's title's terms, for them
     if (answer_type == internal::AnswerType::kList) {
-      const std::string_view asked = std::string_view(query).substr(0, std::min(query.find("哪些"), internal::kMaxHolderBytes));
-      for (std::string& term : LexicalTerms(asked)) {
+      const size_t which = query.find("哪些");
+      const size_t from = internal::StartWithin(query, which, internal::kMaxHolderBytes);
+      for (std::string& term : LexicalTerms(std::string_view(query).substr(from, which - from))) {
         if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) listed_names.push_back(std::move(term));
+      }
+      if (!listed_names.empty()) {
+        for (const PassageInput& passage : passages) {
+          std::vector<std::string> terms = LexicalTerms(passage.title);
+          title_words.emplace_back(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
+        }
       }
     }
     for (size_t i = 0; i < sentences.size(); ++i) {
@@ -773,8 +783,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
       double list_fits = 1.0;
       if (!listed_names.empty()) {
-        std::unordered_set<std::string> named;
-        for (const std::string& text : {sentences[i].text, read_after, sections[i], passages[sentences[i].passage].title}) {
+        std::unordered_set<std::string> named = title_words[sentences[i].passage];
+        for (const std::string& text : {sentences[i].text, read_after, sections[i]}) {
           for (std::string& term : LexicalTerms(text)) named.insert(std::move(term));
         }
         for (const std::string& name : listed_names) list_fits = named.count(name) ? list_fits : kOtherHolder;
@@ -787,11 +797,17 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // The sentence a definition through "其" follows names the term: for this question it opens
     // the pair ("微软首席执行官引用了“杰文斯悖论”来解释这一现象：…" leans on the phenomenon before it,
     // which the question does not ask about).
+    // (Sentences are unique by their text: one look-up each.)
+    std::unordered_map<std::string_view, size_t> sentence_at;
+    if (!defined_term.empty()) {
+      for (size_t j = 0; j < sentences.size(); ++j) sentence_at.emplace(sentences[j].text, j);
+    }
     for (size_t i = 0; i < sentences.size(); ++i) {
       if (!defined_through[i] || sentences[i].previous.empty()) continue;
       sentences[i].previous_leans = false;
-      for (RankedSentence& named : sentences) {
-        if (named.passage == sentences[i].passage && named.text == sentences[i].previous) named.leans_on_context = false;
+      if (auto named = sentence_at.find(sentences[i].previous);
+          named != sentence_at.end() && sentences[named->second].passage == sentences[i].passage) {
+        sentences[named->second].leans_on_context = false;
       }
     }
     // A sentence that shares no term with the question, its document's title or its heading,

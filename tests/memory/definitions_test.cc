@@ -47,6 +47,17 @@ TEST(DefinitionsTest, ASentenceDefinesItsSubjectOrNamesIt) {
   EXPECT_FALSE(Defines("杰文斯悖论", "其股价在一月下跌了 17%。", named));
 }
 
+TEST(DefinitionsTest, AHostileTermIsReadInBoundedWork) {
+  // A term that is itself a closing mark, repeated through a sentence: each occurrence had
+  // stripped the whole rest of the run again (quadratic; minutes on a request's megabytes).
+  EXPECT_EQ(DefinedTerm("什么是’？"), "’");
+  std::string marks;
+  for (int i = 0; i < 200000; ++i) marks += "’";
+  EXPECT_FALSE(Defines("’", "这是" + marks + "。"));
+  EXPECT_FALSE(Defines("()", std::string(400000, '(') + std::string(400000, ')')));
+  EXPECT_EQ(DefinedTerm("What does mean?"), "");
+}
+
 TEST(DefinitionsTest, TheRankerPutsTheDefinitionFirst) {
   const std::string page =
       "2024 年特效厅在整体票房中所占的比例很高。正是特效厅在市场份额上的贡献，让我们看到了特效厅的发展前景，驱动我们持续加大对"
