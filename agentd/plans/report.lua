@@ -1115,9 +1115,10 @@ local function extractive(ctx, inputs, c, outline)
         if lower:find("%f[%a]" .. word .. "%f[%A]") then asked_measures_en[#asked_measures_en + 1] = word end
       end
       -- ("What is/was/did …": "What followed the sharp fall in battery prices?" asks what happened.)
-      local what_is = lower:find("^what%s+is%f[%A]") or lower:find("^what%s+was%f[%A]") or lower:find("^what%s+were%f[%A]") or
-                      lower:find("^what%s+are%f[%A]") or lower:find("^what%s+did%f[%A]") or lower:find("^what%s+will%f[%A]") or
-                      lower:find("^what%s+does%f[%A]") or lower:find("^what%s+do%f[%A]")
+      local what_is = false
+      for _, verb in ipairs({"is", "was", "were", "are", "did", "will", "does", "do"}) do
+        what_is = what_is or lower:find("^what%s+" .. verb .. "%f[%A]") ~= nil
+      end
       local amount = lower:find("^how much") or lower:find("^how many") or
                      (what_is and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
                                                lower:find("%f[%a]share of%f[%A]") or lower:find("%f[%a]percentage%f[%A]") or
@@ -1363,20 +1364,18 @@ local function extractive(ctx, inputs, c, outline)
       -- after it, had stood as the film's box office.
       local open_title = topic:find("《", 1, true)
       local close_title = open_title and topic:find("》", open_title, true)
-      if close_title ~= nil and topic:find("多少", 1, true) ~= nil and not unanswered then
-        local title = topic:sub(open_title, close_title + #"》" - 1)
-        unanswered = true
+      local title = close_title ~= nil and topic:find("多少", 1, true) ~= nil and
+                    topic:sub(open_title, close_title + #"》" - 1) or nil
+      -- Whether one of the best two (with the sentence it leans on) names `word`, and itself a number.
+      local function named_beside_a_number(word)
         for k = 1, math.min(2, #candidates) do
           local read = (candidates[k].previous or "") .. candidates[k].text
-          if read:find(title, 1, true) and candidates[k].text:find("%d") then unanswered = false end
+          if read:find(word, 1, true) and candidates[k].text:find("%d") then return true end
         end
+        return false
       end
-      if counted ~= nil and not unanswered then
-        unanswered = true
-        for k = 1, math.min(2, #candidates) do
-          local read = (candidates[k].previous or "") .. candidates[k].text
-          if read:find(counted, 1, true) and candidates[k].text:find("%d") then unanswered = false end
-        end
+      for _, word in ipairs({title or false, counted or false}) do
+        if word and not unanswered then unanswered = not named_beside_a_number(word) end
       end
     end
     return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing,

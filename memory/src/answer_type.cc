@@ -5,14 +5,10 @@
 #include <span>
 #include <string>
 
+#include "utf8_text.h"
+
 namespace memory::internal {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // `phrase` in `text` as words of their own (so "when" is not found in "whenever's" middle, nor
 // "a third" in "a third-party vendor").
@@ -329,7 +325,7 @@ bool NamesAPlace(std::string_view sentence) {
     while (next_end < sentence.size() && std::isalpha(static_cast<unsigned char>(sentence[next_end]))) ++next_end;
     const std::string_view next = sentence.substr(end + 1, next_end - end - 1);
     if (next.size() < 2 || !std::isupper(static_cast<unsigned char>(next[0]))) continue;
-    const std::string lower = Lower(next);
+    const std::string lower = AsciiLower(next);
     bool month = false;
     for (std::string_view m : kMonthNames) month |= lower == m;
     if (!month) return true;
@@ -340,7 +336,7 @@ bool NamesAPlace(std::string_view sentence) {
 }  // namespace
 
 AnswerType AnswerTypeOf(std::string_view question) {
-  const std::string q = Lower(question);
+  const std::string q = AsciiLower(question);
   if (HasPhrase(q, "how many") || HasPhrase(q, "what number of")) return AnswerType::kCount;
   // "What share of commuters take the bus…?" is answered by a percentage ("Buses carry 23% of
   // commuters…"), not by "…one bus every six minutes".
@@ -390,12 +386,12 @@ AnswerType AnswerTypeOf(std::string_view question) {
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
   if (type == AnswerType::kReason) {
-    return HasAny(Lower(sentence), kNamingACause) || NamesAMeans(std::string(sentence)) || HasAny(Lower(section), kCauseHeadings);
+    return HasAny(AsciiLower(sentence), kNamingACause) || NamesAMeans(std::string(sentence)) || HasAny(AsciiLower(section), kCauseHeadings);
   }
-  if (type == AnswerType::kPlace) return HasAny(Lower(sentence), kPlacing) || NamesAPlace(sentence);
-  if (type == AnswerType::kExtreme) return HasAny(Lower(sentence), kExtremes);
-  if (type == AnswerType::kObstacle) return HasAny(Lower(sentence), kNamingAnObstacle);
-  if (type == AnswerType::kOutlook) return HasAny(Lower(sentence), kLookingAhead);
+  if (type == AnswerType::kPlace) return HasAny(AsciiLower(sentence), kPlacing) || NamesAPlace(sentence);
+  if (type == AnswerType::kExtreme) return HasAny(AsciiLower(sentence), kExtremes);
+  if (type == AnswerType::kObstacle) return HasAny(AsciiLower(sentence), kNamingAnObstacle);
+  if (type == AnswerType::kOutlook) return HasAny(AsciiLower(sentence), kLookingAhead);
   if (type == AnswerType::kList) {
     static constexpr std::string_view kListing[] = {"、", "1)", "1）", "（1）", "①", "包括", "分别", "主要有", "：", ":"};
     for (std::string_view mark : kListing) {
@@ -405,15 +401,15 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   }
   // Growth and results: their words (a change, a financial measure) and a figure.
   if (type == AnswerType::kGrowth || type == AnswerType::kResults) {
-    const bool named = type == AnswerType::kGrowth ? HasAny(Lower(sentence), kStatingAChange)
-                                                   : HasAny(Lower(sentence), kFinancialMeasures);
+    const bool named = type == AnswerType::kGrowth ? HasAny(AsciiLower(sentence), kStatingAChange)
+                                                   : HasAny(AsciiLower(sentence), kFinancialMeasures);
     return named && Offers(AnswerType::kQuantity, sentence, section);
   }
-  if (type == AnswerType::kShare && HasAny(Lower(sentence), kSpelledShares)) return true;
-  if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledQuantities)) {
+  if (type == AnswerType::kShare && HasAny(AsciiLower(sentence), kSpelledShares)) return true;
+  if (type == AnswerType::kQuantity && HasAny(AsciiLower(sentence), kSpelledQuantities)) {
     return true;
   }
-  if (type == AnswerType::kQuantity && HasAny(Lower(sentence), kSpelledNumbers)) {
+  if (type == AnswerType::kQuantity && HasAny(AsciiLower(sentence), kSpelledNumbers)) {
     return true;
   }
   bool offers = false;
@@ -435,7 +431,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
     }
   });
   if (offers || type != AnswerType::kTime) return offers;
-  const std::string s = Lower(sentence);
+  const std::string s = AsciiLower(sentence);
   static constexpr std::array<std::string_view, 12> kMonths = {"january", "february", "march", "april", "may", "june",
                                                                "july", "august", "september", "october", "november",
                                                                "december"};

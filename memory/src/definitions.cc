@@ -6,14 +6,10 @@
 #include <span>
 #include <utility>
 
+#include "utf8_text.h"
+
 namespace memory::internal {
 namespace {
-
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   auto strip = [&](std::initializer_list<std::string_view> marks) {
@@ -41,7 +37,7 @@ std::string Checked(std::string_view term) {
   int words = 1;
   for (char c : term) words += c == ' ' ? 1 : 0;
   if (words > 4) return "";
-  const std::string lower = LowerAscii(term);
+  const std::string lower = AsciiLower(term);
   for (std::string_view article : {"the ", "a ", "an ", "its ", "their ", "this ", "that "}) {
     if (lower.starts_with(article)) return "";
   }
@@ -60,7 +56,7 @@ std::string DefinedTerm(std::string_view question) {
     if (q.size() > asking.size() && q.ends_with(asking)) return Checked(q.substr(0, q.size() - asking.size()));
   }
   // English, in lower case for the words that ask; the term as written.
-  const std::string lower = LowerAscii(q);
+  const std::string lower = AsciiLower(q);
   for (std::string_view asking : {"what is meant by ", "what is ", "what are ", "define "}) {
     if (lower.starts_with(asking)) return Checked(q.substr(asking.size()));
   }
@@ -80,8 +76,8 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
     }
   }
   const bool latin = static_cast<unsigned char>(term[0]) < 0x80;
-  const std::string text = latin ? LowerAscii(sentence) : std::string(sentence);
-  const std::string wanted = latin ? LowerAscii(term) : std::string(term);
+  const std::string text = latin ? AsciiLower(sentence) : std::string(sentence);
+  const std::string wanted = latin ? AsciiLower(term) : std::string(term);
   static constexpr std::string_view kNamingZh[] = {"称为", "叫做", "简称", "统称为", "称之为"};
   static constexpr std::string_view kNamingEn[] = {"called", "known as", "termed"};
   static constexpr std::string_view kDefiningZh[] = {"是指", "又称", "也称", "亦称", "也叫", "又叫", "即", "指", "：", "是"};

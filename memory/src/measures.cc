@@ -43,6 +43,27 @@ constexpr std::string_view kDateUnits[] = {"年", "月", "日", "号"};
 
 constexpr std::string_view kComma = "\xef\xbc\x8c";  // ，
 
+// Whether the holder term first named in `clause` follows a qualifier `question` lacks: the
+// clause's term before it is a pair of CJK characters bridging into it that the question does not
+// hold ("动游" of "我国移动游戏"), not one after a scope or time (kNotTheHolder: "国内电影" for
+// "全国电影", "的电" of "中国的电影").
+bool QualifiedOtherwise(const std::unordered_set<std::string>& holder, std::string_view clause, std::string_view question) {
+  const std::vector<std::string> terms = LexicalTerms(clause);
+  size_t first = 0;
+  while (first < terms.size() && !holder.count(terms[first])) ++first;
+  if (first == 0 || first == terms.size()) return false;
+  const std::string& bridge = terms[first - 1];
+  constexpr size_t kCjkBytes = 3;
+  const bool cjk_pair = bridge.size() == 2 * kCjkBytes && static_cast<unsigned char>(bridge[0]) >= 0xE0 &&
+                        static_cast<unsigned char>(terms[first][0]) >= 0xE0 && bridge.substr(kCjkBytes) == terms[first].substr(0, kCjkBytes);
+  if (!cjk_pair || question.find(bridge) != std::string_view::npos) return false;
+  const std::string_view bridged(bridge.data(), kCjkBytes);
+  for (std::string_view word : kNotTheHolder) {
+    if (word == bridged || (first >= 2 && word == terms[first - 2])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string_view> MeasureWordsAsked(std::string_view question) {
@@ -122,27 +143,6 @@ bool NamesAnyOf(const std::unordered_set<std::string>& terms, std::string_view t
     if (terms.count(term)) return true;
   }
   return false;
-}
-
-// Whether the holder term first named in `clause` follows a qualifier `question` lacks: the
-// clause's term before it is a pair of CJK characters bridging into it that the question does not
-// hold ("动游" of "我国移动游戏"), not one after a scope or time (kNotTheHolder: "国内电影" for
-// "全国电影", "的电" of "中国的电影").
-static bool QualifiedOtherwise(const std::unordered_set<std::string>& holder, std::string_view clause, std::string_view question) {
-  const std::vector<std::string> terms = LexicalTerms(clause);
-  size_t first = 0;
-  while (first < terms.size() && !holder.count(terms[first])) ++first;
-  if (first == 0 || first == terms.size()) return false;
-  const std::string& bridge = terms[first - 1];
-  constexpr size_t kCjkBytes = 3;
-  const bool cjk_pair = bridge.size() == 2 * kCjkBytes && static_cast<unsigned char>(bridge[0]) >= 0xE0 &&
-                        static_cast<unsigned char>(terms[first][0]) >= 0xE0 && bridge.substr(kCjkBytes) == terms[first].substr(0, kCjkBytes);
-  if (!cjk_pair || question.find(bridge) != std::string_view::npos) return false;
-  const std::string_view bridged(bridge.data(), kCjkBytes);
-  for (std::string_view word : kNotTheHolder) {
-    if (word == bridged || (first >= 2 && word == terms[first - 2])) return false;
-  }
-  return true;
 }
 
 bool GivesTheMeasureOfAnother(const std::unordered_set<std::string>& holder, const std::vector<std::string_view>& words,

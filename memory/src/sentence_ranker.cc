@@ -451,9 +451,6 @@ std::string SpacingFree(const std::string& text) {
   return out;
 }
 
-// "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone
-// (internal::ConnectiveOpener). The sentence's start moves past the opener in `passage`, which
-// `decoded` holds decoded once one is trimmed.
 // Whether only spacing lies between the start of a line of `passage` (or its start) and code
 // point `at`.
 bool OpensALine(const std::string& passage, std::optional<internal::DecodedText>& decoded, uint64_t at) {
@@ -464,6 +461,9 @@ bool OpensALine(const std::string& passage, std::optional<internal::DecodedText>
   return at == 0 || cps[at - 1] == '\n';
 }
 
+// "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone
+// (internal::ConnectiveOpener). The sentence's start moves past the opener in `passage`, which
+// `decoded` holds decoded once one is trimmed.
 void DropConnectiveOpener(const std::string& passage, std::optional<internal::DecodedText>& decoded, PassageSentence& s) {
   const size_t opener = internal::ConnectiveOpener(s.text);
   if (opener == 0) return;
@@ -598,12 +598,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<std::vector<std::string>> context_terms(sentences.size());
     std::vector<const std::vector<std::string>*> contexts;
     std::vector<const std::string*> read_with(sentences.size(), nullptr);
-    std::vector<bool> defined_through(sentences.size(), false);
+    // For "什么是X？": whether each sentence defines X itself, or through "其" after its predecessor.
+    std::vector<bool> defines(sentences.size(), false), defined_through(sentences.size(), false);
     // An example ("以字节为例，…豆包 app 的月活跃用户达到了 7522 万…") that has more of the question
-    // than the claim before it (two terms more), and all the claim has, answers it without the claim: "豆包的用户规模"
-    // opened on "…推理的需求规模往往是训练需求的 5-10 倍" (its 规模 of another thing), quoted for the
-    // example after it. It is quoted alone, "以 X 为例，" and all: X is often the rest's subject
-    // ("以 OpenAI 为例，2022 年 11 月推出 GPT-3.5…").
+    // than the claim before it (two terms more), and all the claim has, answers it without the
+    // claim: "豆包的用户规模" opened on "…推理的需求规模往往是训练需求的 5-10 倍" (its 规模 of another
+    // thing), quoted for the example after it. It is quoted alone, "以 X 为例，" and all: X is
+    // often the rest's subject ("以 OpenAI 为例，2022 年 11 月推出 GPT-3.5…").
     std::vector<bool> example_alone(sentences.size(), false);
     for (size_t i = 0; i < sentences.size(); ++i) {
       const size_t example = internal::ExampleOpener(sentences[i].text);
@@ -644,8 +645,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // after the one naming "杰文斯悖论".)
       // (Quoted after it even where it leans itself: "…引用了“杰文斯悖论”来解释这一现象：…" says
       // enough of the term for its definition to follow.)
-      defined_through[i] = !defined_term.empty() && !previous[i].empty() &&
-                           !internal::Defines(defined_term, sentences[i].text) &&
+      defines[i] = !defined_term.empty() && internal::Defines(defined_term, sentences[i].text);
+      defined_through[i] = !defined_term.empty() && !defines[i] && !previous[i].empty() &&
                            internal::Defines(defined_term, sentences[i].text, previous[i]);
       if ((internal::ReadsWithItsPredecessor(sentences[i].text) && QuotedAfterPredecessor(sentences[i].text, previous[i])) ||
           defined_through[i]) {
@@ -783,14 +784,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
       double list_fits = 1.0;
       if (!listed_names.empty()) {
-        std::unordered_set<std::string> named = title_words[sentences[i].passage];
+        std::unordered_set<std::string> named;
         for (const std::string& text : {sentences[i].text, read_after, sections[i]}) {
           for (std::string& term : LexicalTerms(text)) named.insert(std::move(term));
         }
-        for (const std::string& name : listed_names) list_fits = named.count(name) ? list_fits : kOtherHolder;
+        for (const std::string& name : listed_names) {
+          if (!named.count(name) && !title_words[sentences[i].passage].count(name)) list_fits = kOtherHolder;
+        }
       }
-      const double definition_fits =
-          defined_term.empty() || internal::Defines(defined_term, sentences[i].text, before) ? 1.0 : kUndefined;
+      const double definition_fits = defined_term.empty() || defines[i] || defined_through[i] ? 1.0 : kUndefined;
       sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits *
                            share_fits * definition_fits * list_fits;
     }

@@ -1,8 +1,16 @@
 #include "utf8_text.h"
 
+#include <cctype>
+
 #include <utf8proc.h>
 
 namespace memory::internal {
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 DecodedText DecodeUtf8(std::string_view s) {
   DecodedText out;

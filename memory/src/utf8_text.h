@@ -32,6 +32,9 @@ std::string StorableText(std::string_view text);
 // prints on its References line — a carriage return there wrote over the line on a terminal.
 std::string OneLineText(std::string_view text);
 
+// `text` with its ASCII letters in lower case (other bytes as they are).
+std::string AsciiLower(std::string_view text);
+
 bool IsCjk(uint32_t cp);
 bool IsSpace(uint32_t cp);
 
