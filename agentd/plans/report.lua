@@ -139,8 +139,28 @@ local function overlap(a, b)
   return union == 0 and 1 or shared / union
 end
 
+-- The numbers a text states, as runs of digits ("1,570" as 1570; "557.6" as 557 and 6, so that
+-- "557 万美元" is among them).
+local function numbers_of(text)
+  local set = {}
+  for run in text:gsub("(%d),(%d)", "%1%2"):gmatch("%d+") do set[run] = true end
+  return set
+end
+
+-- Whether a states a number b does not: then it says something b does not, however many of its
+-- words b holds ("10G光芯片国产化率约60%；" beside "…仅在2.5G和10G光芯片领域…，2.5G及以下速率光芯片
+-- 国产化率超过90%；", the answer to "10G光芯片的国产化率是多少？", had gone as its restatement).
+local function adds_a_number(a, b)
+  local of_b = numbers_of(b)
+  for run in pairs(numbers_of(a)) do
+    if not of_b[run] then return true end
+  end
+  return false
+end
+
 -- The share of a's letter-and-digit bigrams that b has: near 1, a says nothing b does not.
 local function contained(a, b)
+  if adds_a_number(a, b) then return 0 end
   local sa, na = bigrams(a, true)
   local sb = bigrams(b, true)
   if na == 0 then return 1 end
@@ -1402,19 +1422,22 @@ local function extractive(ctx, inputs, c, outline)
   -- Nor one that says again what a taken one says: the same sentence in two sources punctuated
   -- apart ("2025 年 1 月 20 日，DeepSeek 发布了…" and "2025 年 1 月 20 日, DeepSeek 发布了…"), or
   -- one whose words a taken one nearly all holds ("训练成本仅为 557 万美元。" beside "…仅用 557.6
-  -- 万美元和 2048 块英伟达 H800 GPU 便完成了…"): 80% of the shorter one's letter bigrams.
+  -- 万美元和 2048 块英伟达 H800 GPU 便完成了…"): 80% of the shorter one's letter bigrams, and no
+  -- number the longer one lacks.
   local taken_bigrams, taken_from = {}, {}
   local function take(text, section, passage)
     taken[key_of(text)] = section
     taken_from[key_of(text)] = passage
     local set, count = bigrams(text, true)
-    taken_bigrams[#taken_bigrams + 1] = {set = set, count = count}
+    taken_bigrams[#taken_bigrams + 1] = {set = set, count = count, text = text}
   end
   local function says_again(text)
     local set, count = bigrams(text, true)
     if count < 8 then return false end
     for _, t in ipairs(taken_bigrams) do
-      if t.count >= 8 then
+      local shorter, longer = text, t.text
+      if t.count < count then shorter, longer = t.text, text end
+      if t.count >= 8 and not adds_a_number(shorter, longer) then
         local shared = 0
         for key in pairs(set) do if t.set[key] then shared = shared + 1 end end
         if shared >= 0.8 * math.min(count, t.count) then return true end
@@ -1557,7 +1580,11 @@ local function extractive(ctx, inputs, c, outline)
       end
       kept[#kept + 1] = u
     end
-    for k = 1, math.min(i == 1 and 2 or 1, #candidates) do
+    -- (The best three there when the best gives no answer of the kind asked: there for the
+    -- question's words, it is the very fact a "why" asks about, "LLM 单纯云端部署（例如 ChatGPT）并不
+    -- 广泛接受。", and the answer is among the next: the concerns, ranked third, had gone.)
+    local strongest = i > 1 and 1 or (candidates[1].fits == false and 3 or 2)
+    for k = 1, math.min(strongest, #candidates) do
       add({text = candidates[k].text, citation = candidates[k].passage})
     end
     for _, u in ipairs(units) do add(u) end

@@ -730,6 +730,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : softly ? kOffExtreme : kOffType;
       sentences[i].leans_on_context = alone < 1.0;
       sentences[i].shares_query_terms = scored->shares_terms[i];
+      sentences[i].offers_answer_kind = fits == 1.0;
       // Its predecessor, for a writer to quote first — unless it only adds (any sentence on its
       // subject will do) or the predecessor leans on one before it but for adding.
       if (internal::LeansOnPredecessor(sentences[i].text) && !previous[i].empty()) {

@@ -671,6 +671,18 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(margin.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*传媒行业实现营收[^\\[\n]*\\[1\\]行业毛利率为"))
       << margin.artifact().content();
   EXPECT_THAT(margin.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << margin.artifact().content();
+  // A figure the longer sentence before it lacks is no restatement of it: "10G光芯片国产化率约60%；"
+  // had gone as the 2.5G clause's, and came after it only as the clause it announces.
+  RunT ten_g = WaitForEnd(StartRun("report", {{"topic", "10G光芯片的国产化率是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(ten_g.state(), RUN_STATE_SUCCEEDED) << ten_g.error();
+  EXPECT_THAT(ten_g.artifact().content(), HasSubstr("## 核心结论\n\n10G光芯片国产化率约60%；[1]")) << ten_g.artifact().content();
+  // A "why" whose best-ranked sentence restates what it asks about ("…并不广泛接受。") keeps the
+  // causes ranked after it, with the sentence their "他们" names.
+  RunT cloud = WaitForEnd(StartRun("report", {{"topic", "为什么大语言模型单纯云端部署不被广泛接受？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(cloud.state(), RUN_STATE_SUCCEEDED) << cloud.error();
+  EXPECT_THAT(cloud.artifact().content(),
+              ::testing::ContainsRegex("## 核心结论\n\n[^\n]*88%的参与者倾向于[^\n]*\\[[0-9]\\]他们的主要担忧是："))
+      << cloud.artifact().content();
   // What a term is: the definition opens ("正是特效厅在市场份额上的贡献…", a cinema chain's words,
   // had), and one through "其" comes with the sentence naming the term.
   RunT defined = WaitForEnd(StartRun("report", {{"topic", "什么是特效厅？"}, {"collection", "reports"}}).run_id());

@@ -391,6 +391,28 @@ TEST(SentenceRankerTest, ASentenceSaysWhetherItSharesAWordWithTheQuestion) {
   for (const RankedSentence& s : titled->sentences) EXPECT_TRUE(s.shares_query_terms) << s.text;
 }
 
+TEST(SentenceRankerTest, ASentenceSaysWhetherItGivesTheKindOfAnswerAsked) {
+  // The fact a "why" asks about, restated, gives no cause: a plan keeps more than the best
+  // sentence in view when the best gives none.
+  const std::vector<PassageInput> passages = {
+      {.text = "LLM 单纯云端部署（例如 ChatGPT）并不广泛接受。88%的参与者倾向于边缘-云协作架构。他们的主要担忧是：1)远程服务的高延迟，"
+               "2)将个人数据传输到云端的风险。",
+       .starts_at_sentence = true},
+  };
+  auto why = RankSentences(nullptr, "为什么大语言模型单纯云端部署不被广泛接受？", passages, {.k = 3});
+  ASSERT_TRUE(why.ok());
+  std::map<std::string, bool> fits;
+  for (const RankedSentence& s : why->sentences) fits[s.text] = s.offers_answer_kind;
+  ASSERT_TRUE(fits.count("LLM 单纯云端部署（例如 ChatGPT）并不广泛接受。"));
+  EXPECT_FALSE(fits["LLM 单纯云端部署（例如 ChatGPT）并不广泛接受。"]);
+  ASSERT_EQ(fits.count("他们的主要担忧是：1)远程服务的高延迟，2)将个人数据传输到云端的风险。"), 1u);
+  EXPECT_TRUE(fits["他们的主要担忧是：1)远程服务的高延迟，2)将个人数据传输到云端的风险。"]);
+  // A question of no particular kind: every sentence gives what it asks.
+  auto topic = RankSentences(nullptr, "大语言模型的云端部署", passages, {.k = 3});
+  ASSERT_TRUE(topic.ok());
+  for (const RankedSentence& s : topic->sentences) EXPECT_TRUE(s.offers_answer_kind) << s.text;
+}
+
 TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWordsOut) {
   const std::vector<PassageInput> passages = {
       {"2023年中国光芯片市场规模约为137.62亿元，较上年增长10.24%。根据信通院数据，中国云计算市场保持高活力，年均增速达到37%。", true},

@@ -81,6 +81,11 @@ struct RankedSentence {
   // the best has anything of the question at all, or only the embedder's vague likeness ("What
   // is the capital of Mars?" over reports on AI). Sentences only.
   bool shares_query_terms = false;
+  // Whether it gives the kind of answer the query asks for (a number for "how much", a cause for
+  // "why", a date for "when"; always for a query of no such kind). A best-ranked sentence that
+  // does not is there for the query's words alone, often the very fact a "why" asks about ("LLM
+  // 单纯云端部署（例如 ChatGPT）并不广泛接受。" for "为什么大语言模型单纯云端部署不被广泛接受？").
+  bool offers_answer_kind = true;
   // When it leans on more than a topic ("它", "这", "例如", "而"; not "此外", "同时"): the sentence
   // right before it in its passage (only spacing between them), which a writer may quote first
   // to give it its subject; empty when there is none or that one leans too (but for adding,
