@@ -1192,14 +1192,41 @@ local function extractive(ctx, inputs, c, outline)
       -- A year the question names that neither of the best two sentences' passages (nor their
       -- titles) has: "What was Harbor Robotics' revenue in 2022?" was answered with 2024's revenue
       -- ("…up 27% from $246 million in 2023"), the review naming no 2022.
+      -- A sentence that names years of its own (with the one it leans on) is of those; one that
+      -- names none is of its document's, which a title naming a year says: "The operating margin
+      -- improved to 9.8%…", in "Harbor Robotics: annual review 2024", answered "What was Harbor
+      -- Robotics' operating margin in 2023?" unwarned (its passage names 2023 for the revenue).
+      -- A question of a company's measure asks the year of a sentence that names the measure.
+      local function years_of(text)
+        local years = {}
+        for y in text:gmatch("%f[%d]((%d%d)%d%d)%f[%D]") do
+          if y:sub(1, 2) == "19" or y:sub(1, 2) == "20" then years[y] = true end
+        end
+        return next(years) ~= nil and years or nil
+      end
+      local function names_asked_measure(text)
+        local lowered = text:lower()
+        for _, word in ipairs(asked_measures_en) do
+          if lowered:find("%f[%a]" .. word .. "%f[%A]") then return true end
+        end
+        return #asked_measures_en == 0
+      end
       for year in topic:gmatch("%f[%d]((%d%d)%d%d)%f[%D]") do
         local century = tonumber(year:sub(1, 2))
         if century == 19 or century == 20 then
           local found = false
           for k = 1, math.min(2, #candidates) do
-            local p = passages[candidates[k].passage]
-            for _, text in ipairs({p ~= nil and p.text or "", p ~= nil and type(p.title) == "string" and p.title or ""}) do
-              found = found or text:find("%f[%d]" .. year .. "%f[%D]") ~= nil
+            local s = candidates[k]
+            local p = passages[s.passage]
+            local read = s.text .. " " .. (s.previous or "")
+            local title = p ~= nil and type(p.title) == "string" and p.title or ""
+            local of_read, of_title = years_of(read), years_of(title)
+            if of_read ~= nil then
+              found = found or (of_read[year] and names_asked_measure(read))
+            elseif of_title ~= nil then
+              found = found or of_title[year] ~= nil
+            else
+              found = found or (p ~= nil and p.text or ""):find("%f[%d]" .. year .. "%f[%D]") ~= nil
             end
           end
           if not found then unanswered = true end

@@ -333,10 +333,36 @@ bool NamesAPlace(std::string_view sentence) {
   return false;
 }
 
+// `question` (lower case) without a closing "and why": "What are most new grid batteries paired
+// with, and why?" asks first what they are paired with ("…paired with solar farms, which use the
+// batteries to shift midday output…", no causal word), its answer of the first question's kind,
+// the why read with it. (As a cause, "Overcapacity … is the main reason" — why prices fell — had
+// opened the report.)
+std::string WithoutATrailingWhy(const std::string& question) {
+  std::string_view asked = question;
+  bool stripped = true, any = false;
+  while (stripped) {
+    stripped = false;
+    while (!asked.empty() && (asked.back() == '?' || asked.back() == '.' || asked.back() == ',' ||
+                              std::isspace(static_cast<unsigned char>(asked.back())))) {
+      asked.remove_suffix(1);
+    }
+    for (std::string_view trailing : {" and why not", " and why"}) {
+      if (asked.size() > trailing.size() + 8 && asked.ends_with(trailing)) {
+        asked.remove_suffix(trailing.size());
+        stripped = any = true;
+        break;
+      }
+    }
+  }
+  // (The question mark kept: the kinds below read the question as asked.)
+  return any ? std::string(asked) + "?" : question;
+}
+
 }  // namespace
 
 AnswerType AnswerTypeOf(std::string_view question) {
-  const std::string q = AsciiLower(question);
+  const std::string q = WithoutATrailingWhy(AsciiLower(question));
   if (HasPhrase(q, "how many") || HasPhrase(q, "what number of")) return AnswerType::kCount;
   // "What share of commuters take the bus…?" is answered by a percentage ("Buses carry 23% of
   // commuters…"), not by "…one bus every six minutes".

@@ -12,6 +12,7 @@
 
 #include "acronyms.h"
 #include "answer_type.h"
+#include "asked_fact.h"
 #include "definitions.h"
 #include "measures.h"
 #include "bm25_index.h"
@@ -723,11 +724,21 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         }
       }
     }
+    // A "why" is answered too by the clauses before the asked fact where a sentence ends on it
+    // (internal::EndsOnTheAskedFact): "…这种能耗增长对智算中心的运营成本构成了重大压力, 降功耗成为光模块
+    // 技术发展的核心诉求之一。" was ranked third, below "目前由于良率和损耗问题, 硅光模块方案的整体优势尚
+    // 不明显…" (a causal word, of another fact).
+    const internal::AskedFact asked_fact =
+        answer_type == internal::AnswerType::kReason ? internal::AskedFactOf(query) : internal::AskedFact{};
     for (size_t i = 0; i < sentences.size(); ++i) {
       double alone = example_alone[i] ? 1.0 : StandsAlone(sentences[i].text);
       // (A list's items may also come one to a sentence: a sentence that lists is preferred, not required.)
       const bool softly = answer_type == internal::AnswerType::kExtreme || answer_type == internal::AnswerType::kList;
-      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ? 1.0 : softly ? kOffExtreme : kOffType;
+      const double fits = internal::Offers(answer_type, sentences[i].text, sections[i]) ||
+                                  internal::EndsOnTheAskedFact(asked_fact, sentences[i].text)
+                              ? 1.0
+                          : softly ? kOffExtreme
+                                   : kOffType;
       sentences[i].leans_on_context = alone < 1.0;
       sentences[i].shares_query_terms = scored->shares_terms[i];
       sentences[i].offers_answer_kind = fits == 1.0;

@@ -683,6 +683,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(cloud.artifact().content(),
               ::testing::ContainsRegex("## 核心结论\n\n[^\n]*88%的参与者倾向于[^\n]*\\[[0-9]\\]他们的主要担忧是："))
       << cloud.artifact().content();
+  // And one whose clauses lead up to the asked fact without a causal word answers the "why"
+  // ("目前由于良率和损耗问题…", a cause of another fact, had opened the report).
+  RunT power = WaitForEnd(StartRun("report", {{"topic", "为什么降功耗成为光模块技术发展的核心诉求？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(power.state(), RUN_STATE_SUCCEEDED) << power.error();
+  EXPECT_THAT(power.artifact().content(), HasSubstr("## 核心结论\n\n据统计 2010-2022 年全球数通光模块的整体功耗提升了 26 倍"))
+      << power.artifact().content();
   // What a term is: the definition opens ("正是特效厅在市场份额上的贡献…", a cinema chain's words,
   // had), and one through "其" comes with the sentence naming the term.
   RunT defined = WaitForEnd(StartRun("report", {{"topic", "什么是特效厅？"}, {"collection", "reports"}}).run_id());
@@ -828,6 +834,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       {"How much does newer GPU hardware cut the cost per token?",
        {"## Key findings\n\nMoving the same model from an older accelerator to a current one roughly halves the cost per token"},
        {}},
+      // A closing "and why" leaves the kind to the question before it: as a cause, "Overcapacity …
+      // is the main reason" (why prices fell) had opened the report.
+      {"What are most new grid batteries paired with, and why?",
+       {"## Key findings\n\nMost of the new capacity is paired with solar farms"}, {"Overcapacity"}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());
@@ -871,6 +881,11 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // fast" asks a rate: the question on 2024's revenue and its growth had been said to go
            // unanswered, as no sentence says "fast".
            {"What was Harbor Robotics' revenue in 2022?", "None of the sources found answers this directly: "},
+           // Nor is a sentence naming no year of another year than its document's title names:
+           // 2024's operating margin ("improved to 9.8%", in the "annual review 2024") had stood as
+           // 2023's, its passage naming 2023 for the revenue. 2024's is answered.
+           {"What was Harbor Robotics' operating margin in 2023?", "None of the sources found answers this directly: "},
+           {"What was Harbor Robotics' operating margin in 2024?", ""},
            // A company's measure none of the best sentences names ("Two thirds of the backlog comes
            // from ports in Southeast Asia…" had stood as the ports' revenue), and an amount whose
            // only number is a date ("…postponed by twelve months to December 2025…").

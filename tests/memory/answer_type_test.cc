@@ -33,6 +33,18 @@ TEST(AnswerTypeTest, QuestionsAreTypedByTheirAskingWords) {
   EXPECT_EQ(AnswerTypeOf("Grid battery storage growth"), AnswerType::kGrowth);
 }
 
+TEST(AnswerTypeTest, AClosingAndWhyLeavesTheKindToTheQuestionBeforeIt) {
+  EXPECT_EQ(AnswerTypeOf("What are most new grid batteries paired with, and why?"), AnswerType::kAny);
+  EXPECT_EQ(AnswerTypeOf("Where is Harbor Robotics based and why?"), AnswerType::kPlace);
+  EXPECT_EQ(AnswerTypeOf("When did prices peak, and why not earlier?"), AnswerType::kReason);  // not closing
+  EXPECT_EQ(AnswerTypeOf("And why?"), AnswerType::kReason);                                  // nothing before it
+  EXPECT_EQ(AnswerTypeOf("Why did arabica prices rise?"), AnswerType::kReason);
+  // Repeated, hostile: linear, and the question before it decides.
+  std::string repeated = "Where is the company headquartered";
+  for (int i = 0; i < 100000; ++i) repeated += " and why";
+  EXPECT_EQ(AnswerTypeOf(repeated + "?"), AnswerType::kPlace);
+}
+
 TEST(AnswerTypeTest, GrowthIsAChangeWithAFigure) {
   EXPECT_TRUE(Offers(AnswerType::kGrowth, "Worldwide, utilities installed 169 GWh in 2024, almost double the 88 GWh added in 2023."));
   EXPECT_TRUE(Offers(AnswerType::kGrowth, "Revenue for the year reached $312 million, up 27% from $246 million in 2023."));
