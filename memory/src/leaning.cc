@@ -231,8 +231,10 @@ bool ComparesWithItsPredecessor(const std::string& text) {
 }
 
 bool OpensOnItsPredecessorsTime(const std::string& text) {
+  // (And "当时" (then): "当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。" was quoted
+  // without "2010年《阿凡达》在国内上映…", which says when.)
   static constexpr std::string_view kTimes[] = {"全年", "同年", "当年", "该年", "次年", "当月", "同月",
-                                                "当日", "当天", "同日", "同期"};
+                                                "当日", "当天", "同日", "同期", "当时", "彼时", "那时"};
   for (std::string_view time : kTimes) {
     if (text.starts_with(time)) return true;
   }

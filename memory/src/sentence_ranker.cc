@@ -258,9 +258,16 @@ absl::StatusOr<Scored> Score(Embedder* embedder, const internal::WordForms& form
   // "What would persuade drivers…" and in a coffee roaster's "prices would follow"), nor a pair
   // of Chinese characters holding a particle or a question word ("火星的首都是哪里？" gives "的首",
   // which "是国内的首款 AI 搜索产品" has).
+  // Nor a superlative, which says how much, not of what: "Certified arabica inventories … fell to
+  // their lowest level…" shared only "lowest" with "Which aspect of public transport received the
+  // lowest satisfaction score?" and was quoted in its key findings.
+  const std::vector<std::string> superlatives =
+      LexicalTerms("most least lowest highest largest biggest smallest best worst longest shortest fastest slowest "
+                   "cheapest greatest");
   std::vector<std::string> topical;
   for (const std::string& term : query_terms) {
-    if (term != "would" && term != "may" && term != "might" && term != "must" && !HoldsChineseGrammar(term)) {
+    if (term != "would" && term != "may" && term != "might" && term != "must" && !HoldsChineseGrammar(term) &&
+        std::find(superlatives.begin(), superlatives.end(), term) == superlatives.end()) {
       topical.push_back(term);
     }
   }

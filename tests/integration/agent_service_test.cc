@@ -689,6 +689,15 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(power.state(), RUN_STATE_SUCCEEDED) << power.error();
   EXPECT_THAT(power.artifact().content(), HasSubstr("## 核心结论\n\n据统计 2010-2022 年全球数通光模块的整体功耗提升了 26 倍"))
       << power.artifact().content();
+  // "当时" is the time the sentence before names: "当时由于国内仅有十多个 IMAX 影厅…" was quoted
+  // without "2010年《阿凡达》在国内上映…", which says when.
+  RunT imax = WaitForEnd(StartRun("report", {{"topic", "2019年国内IMAX影厅票房是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(imax.state(), RUN_STATE_SUCCEEDED) << imax.error();
+  EXPECT_THAT(imax.artifact().content(), HasSubstr("2019年的24.3亿元")) << imax.artifact().content();
+  const std::string& imax_report = imax.artifact().content();
+  if (imax_report.find("当时由于") != std::string::npos) {
+    EXPECT_THAT(imax_report, ::testing::ContainsRegex("3D电影体验。\\[[0-9]+\\]当时由于")) << imax_report;
+  }
   // What a term is: the definition opens ("正是特效厅在市场份额上的贡献…", a cinema chain's words,
   // had), and one through "其" comes with the sentence naming the term.
   RunT defined = WaitForEnd(StartRun("report", {{"topic", "什么是特效厅？"}, {"collection", "reports"}}).run_id());
@@ -838,6 +847,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // is the main reason" (why prices fell) had opened the report.
       {"What are most new grid batteries paired with, and why?",
        {"## Key findings\n\nMost of the new capacity is paired with solar farms"}, {"Overcapacity"}},
+      // A superlative shared names nothing shared: the coffee inventories "fell to their lowest
+      // level" had joined the punctuality score.
+      {"Which aspect of public transport received the lowest satisfaction score?",
+       {"## Key findings\n\nPunctuality received the lowest score of any aspect"}, {"arabica"}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());

@@ -844,6 +844,9 @@ TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPo
   EXPECT_LT(internal::StandsAlone("在此基础上，公司推出了新模型。"), 1.0);
   EXPECT_EQ(internal::StandsAlone("在 2024 年，公司推出了新模型。"), 1.0);
   EXPECT_EQ(internal::StandsAlone("公司表示，新模型将于明年推出。"), 1.0);
+  // "当时" is the time the sentence before names.
+  EXPECT_LT(internal::StandsAlone("当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"), 1.0);
+  EXPECT_TRUE(internal::ReadsWithItsPredecessor("当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"));
 }
 
 TEST(SentenceRankerTest, AFigureWithoutItsSubjectIsReadWithTheSentenceNamingIt) {
