@@ -140,6 +140,33 @@ std::set<int> YearsIn(std::string_view text, bool whole_years = false) {
   return years;
 }
 
+// The months a Chinese text names by number ("1月", "4 月", "1月份", "前5月"; not "3个月", a span).
+// With `since`, a month the text counts from ("4月以来", "4月起") stands for the rest of the
+// year too: "5月以来，传媒指数仍然呈现承压走势。" is of "2024年4月以来…".
+std::set<int> MonthsIn(std::string_view text, bool since = false) {
+  std::set<int> months;
+  for (size_t i = 0; i < text.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    size_t unit = j;
+    while (unit < text.size() && text[unit] == ' ') ++unit;
+    const bool after_decimal = i >= 1 && text[i - 1] == '.';
+    if (j - i <= 2 && !after_decimal && text.substr(unit).starts_with("月")) {
+      const int month = std::stoi(std::string(text.substr(i, j - i)));
+      const std::string_view after = text.substr(unit + std::string_view("月").size());
+      const bool onwards = since && (after.starts_with("以来") || after.starts_with("起") || after.starts_with("开始") ||
+                                     after.starts_with("至今") || after.starts_with("份以来"));
+      for (int m = month; m >= 1 && m <= 12 && (m == month || onwards); ++m) months.insert(m);
+    }
+    i = j;
+  }
+  return months;
+}
+
 bool AsksAQuestion(std::string_view text) {
   while (!text.empty()) {
     if (text.ends_with("”") || text.ends_with("」") || text.ends_with("）")) {
@@ -676,6 +703,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // "…2024 年前 5 月累计票房达 216.47 亿元" named only the first five months of 2024, and opened
     // the report.
     const std::set<int> asked_years = YearsIn(query);
+    // So is a question of a month by a sentence of that month: "为什么2024年1月传媒指数走势低迷？"
+    // opened on "截至6月25日，传媒指数今年累计下跌24.0%…", the January cause ("1月份因股市整体表现
+    // 不佳…，故指数走势较为低迷；") third.
+    const std::set<int> asked_months = MonthsIn(query, /*since=*/true);
     const std::set<int> asked_whole_years = YearsIn(query, /*whole_years=*/true);
     // A superlative is also a word of the question: at 0.6 "…inventories fell to their lowest
     // level…" (coffee) outranked the commuter survey's own sentences for "Which aspect of public
@@ -779,6 +810,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
           shared = shared || (asked_years.count(year) > 0 && (!asked_whole_years.count(year) || whole_years.count(year) > 0));
         }
         if (!years.empty() && !shared) year_fits = kOtherYear;
+      }
+      if (!asked_months.empty() && year_fits == 1.0) {
+        std::set<int> months = MonthsIn(sentences[i].text);
+        months.merge(MonthsIn(sentences[i].previous));
+        bool shared = false;
+        for (int month : months) shared = shared || asked_months.count(month) > 0;
+        if (!months.empty() && !shared) year_fits = kOtherYear;
       }
       const double measure_fits =
           asks_an_amount && !internal::NamesAMeasure(measure_words, sentences[i].text + sentences[i].previous) ? kOtherMeasure : 1.0;

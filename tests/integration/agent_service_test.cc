@@ -689,6 +689,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(power.state(), RUN_STATE_SUCCEEDED) << power.error();
   EXPECT_THAT(power.artifact().content(), HasSubstr("## 核心结论\n\n据统计 2010-2022 年全球数通光模块的整体功耗提升了 26 倍"))
       << power.artifact().content();
+  // A month asked is answered by a sentence of that month: "截至6月25日…等因素共同影响传媒指数走势" had
+  // opened the report on January's fall, its cause third.
+  RunT january = WaitForEnd(StartRun("report", {{"topic", "为什么2024年1月传媒指数走势低迷？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(january.state(), RUN_STATE_SUCCEEDED) << january.error();
+  EXPECT_THAT(january.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*1月份因股市整体表现不佳"))
+      << january.artifact().content();
   // "当时" is the time the sentence before names: "当时由于国内仅有十多个 IMAX 影厅…" was quoted
   // without "2010年《阿凡达》在国内上映…", which says when.
   RunT imax = WaitForEnd(StartRun("report", {{"topic", "2019年国内IMAX影厅票房是多少？"}, {"collection", "reports"}}).run_id());

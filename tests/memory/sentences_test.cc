@@ -413,6 +413,23 @@ TEST(SentenceRankerTest, ASentenceSaysWhetherItGivesTheKindOfAnswerAsked) {
   for (const RankedSentence& s : topic->sentences) EXPECT_TRUE(s.offers_answer_kind) << s.text;
 }
 
+TEST(SentenceRankerTest, AQuestionOfAMonthIsAnsweredByASentenceOfThatMonth) {
+  const std::vector<PassageInput> passages = {
+      {.text = "截至6月25日，传媒指数今年累计下跌24.0%，宏观经济表现、股市资金面等因素共同影响传媒指数走势。"
+               "分阶段来看，1月份因股市整体表现不佳，传媒行业又以中小盘股居多，故指数走势较为低迷；",
+       .starts_at_sentence = true},
+  };
+  auto january = RankSentences(nullptr, "为什么2024年1月传媒指数走势低迷？", passages, {.k = 2});
+  ASSERT_TRUE(january.ok());
+  ASSERT_FALSE(january->sentences.empty());
+  EXPECT_THAT(january->sentences[0].text, ::testing::HasSubstr("1月份因股市整体表现不佳"));
+  // "N月以来" counts the months after it: June is within "since May", January is not.
+  auto since = RankSentences(nullptr, "5月以来传媒指数为什么下跌？", passages, {.k = 2});
+  ASSERT_TRUE(since.ok());
+  ASSERT_FALSE(since->sentences.empty());
+  EXPECT_THAT(since->sentences[0].text, ::testing::StartsWith("截至6月25日"));
+}
+
 TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWordsOut) {
   const std::vector<PassageInput> passages = {
       {"2023年中国光芯片市场规模约为137.62亿元，较上年增长10.24%。根据信通院数据，中国云计算市场保持高活力，年均增速达到37%。", true},
