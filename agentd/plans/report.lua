@@ -868,6 +868,14 @@ local function extractive(ctx, inputs, c, outline)
     if i == 1 then
       queries = {topic}
       for _, q in ipairs(aspects(topic)) do queries[#queries + 1] = q end
+      -- What a term is, asked in Chinese: also the way a definition is written ("AI Agent 是一种…的
+      -- 智能体。", a passage the question alone ranked eighth of six kept, below the many that only
+      -- name the term).
+      local asked_what = trim(topic):gsub("？$", ""):gsub("%?$", "")
+      local term = asked_what:match("^什么是(.+)$") or asked_what:match("^(.+)是什么$")
+      if term ~= nil and #term >= 2 and #term <= 30 and not term:find("的", 1, true) then
+        queries[#queries + 1] = term .. "是一种"
+      end
     end
     local passages = gather(ctx, collection, queries, c.per_section, i == 1)
     if inputs.web then web_passages(ctx, section.question, passages, c.per_section + 3) end

@@ -120,6 +120,8 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
     for (std::string_view defining : kDefiningEn) {
       if (after.starts_with(defining)) return true;
     }
+    // (A space between a Latin term and a Chinese verb, as PDF text sets them: "AI Agent 是一种…".)
+    while (after.starts_with(" ")) after.remove_prefix(1);
     if (after.starts_with("，")) after.remove_prefix(std::string_view("，").size());
     if (after.starts_with("是否") || after.starts_with("即将") || after.starts_with("指标")) continue;
     for (std::string_view defining : kDefiningZh) {

@@ -853,6 +853,24 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits *
                            share_fits * definition_fits * list_fits;
     }
+    // Where a sentence defines the asked term, the best of them opens: "AI Agent 是一种能自主感知周遭
+    // 环境…的智能体。" (a long sentence, 0.43) ranked thirteenth for "什么是AI Agent？" below short
+    // ones that only name the term ("DeepSeek 推动 AI Agent 快速进化…", 0.8 after kUndefined). The
+    // others keep their order, below it.
+    if (!defined_term.empty()) {
+      double best_definition = 0, best_other = 0;
+      for (size_t i = 0; i < sentences.size(); ++i) {
+        double& best = defines[i] || defined_through[i] ? best_definition : best_other;
+        best = std::max(best, sentences[i].score);
+      }
+      constexpr double kBelowTheDefinition = 0.95;
+      if (best_definition > 0 && best_other >= best_definition) {
+        const double scale = kBelowTheDefinition * best_definition / best_other;
+        for (size_t i = 0; i < sentences.size(); ++i) {
+          if (!defines[i] && !defined_through[i]) sentences[i].score *= scale;
+        }
+      }
+    }
     // The sentence a definition through "其" follows names the term: for this question it opens
     // the pair ("微软首席执行官引用了“杰文斯悖论”来解释这一现象：…" leans on the phenomenon before it,
     // which the question does not ask about).

@@ -709,6 +709,13 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   RunT defined = WaitForEnd(StartRun("report", {{"topic", "什么是特效厅？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(defined.state(), RUN_STATE_SUCCEEDED) << defined.error();
   EXPECT_THAT(defined.artifact().content(), HasSubstr("## 核心结论\n\n特效厅又称特殊厅，是包括巨幕厅")) << defined.artifact().content();
+  // A long definition opens above the short sentences that only name the term, however it is
+  // asked; its passage is searched for as a definition is written ("AI Agent 是一种…").
+  for (const char* asked : {"什么是AI Agent？", "AI Agent是什么？"}) {
+    RunT agent = WaitForEnd(StartRun("report", {{"topic", asked}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(agent.state(), RUN_STATE_SUCCEEDED) << agent.error();
+    EXPECT_THAT(agent.artifact().content(), HasSubstr("## 核心结论\n\nAI Agent 是一种能自主感知周遭环境")) << agent.artifact().content();
+  }
   RunT jevons = WaitForEnd(StartRun("report", {{"topic", "什么是杰文斯悖论？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(jevons.state(), RUN_STATE_SUCCEEDED) << jevons.error();
   EXPECT_THAT(jevons.artifact().content(), ::testing::ContainsRegex("“杰文斯悖论”来解释这一现象：[^\n]*\\[1\\]其核心观点为："))

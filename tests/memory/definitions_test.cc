@@ -29,6 +29,9 @@ TEST(DefinitionsTest, AQuestionAsksToDefineATerm) {
 TEST(DefinitionsTest, ASentenceDefinesItsSubjectOrNamesIt) {
   EXPECT_TRUE(Defines("特效厅", "特效厅又称特殊厅，是包括巨幕厅、音效厅、高帧厅、4D厅等在内的特殊类型影厅的统称。"));
   EXPECT_TRUE(Defines("LPO", "LPO（Linear-drive Pluggable Optics）是指线性驱动可插拔光模块。"));
+  // A Latin term and a Chinese verb with a space between, as PDF text sets them.
+  EXPECT_TRUE(Defines("AI Agent", "AI Agent 是一种能自主感知周遭环境，通过内在的智能处理进行决策的智能体。"));
+  EXPECT_FALSE(Defines("AI Agent", "AI Agent 市场规模包括 ToC 端和 ToB 端的应用价值：1) 在 B 端场景下…"));
   EXPECT_TRUE(Defines("特殊厅", "这类影厅被称为“特殊厅”。"));
   EXPECT_TRUE(Defines("speculative decoding",
                       "Serving engines apply speculative decoding, in which a small draft proposes several tokens."));
@@ -81,6 +84,20 @@ TEST(DefinitionsTest, TheRankerPutsTheDefinitionFirst) {
     EXPECT_FALSE(s.previous_leans);
   }
   EXPECT_TRUE(seen);
+}
+
+TEST(DefinitionsTest, ALongDefinitionOpensAboveShortSentencesThatOnlyNameTheTerm) {
+  const std::string page =
+      "DeepSeek 推动 AI Agent 快速进化。AI Agent 将成为通往 AGI 的基石。中国 AI Agent 市场空间广阔。"
+      "AI Agent 是一种能自主感知周遭环境，通过内在的智能处理进行决策，并执行相应行动以达成特定目的的智能体，"
+      "推理和规划的能力由大模型实现，可以积累知识和经验，对过往的数据和动作进行反思总结。";
+  auto ranked = RankSentences(nullptr, "什么是AI Agent？", std::vector<PassageInput>{{.text = page, .starts_at_sentence = true}}, {.k = 4});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_TRUE(ranked->sentences[0].text.starts_with("AI Agent 是一种")) << ranked->sentences[0].text;
+  // The others keep their order below it.
+  ASSERT_GE(ranked->sentences.size(), 2u);
+  EXPECT_LT(ranked->sentences[1].score, ranked->sentences[0].score);
 }
 
 }  // namespace
