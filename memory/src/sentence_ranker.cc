@@ -643,7 +643,17 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<bool> example_alone(sentences.size(), false);
     for (size_t i = 0; i < sentences.size(); ++i) {
       const size_t example = internal::ExampleOpener(sentences[i].text);
-      if (example == 0 || internal::StandsAlone(sentences[i].text.substr(example)) < 1.0) continue;
+      if (example == 0) continue;
+      // (Its "其" or "它" right after the opening is the example: "以 DeepSeek 为例，其参数量从 2024 年
+      // 5 月发布的 DeepSeek-V2 的2,360 亿快速增长至…".)
+      std::string_view rest = std::string_view(sentences[i].text).substr(example);
+      while (rest.starts_with(" ")) rest.remove_prefix(1);
+      for (std::string_view its : {"其", "它"}) {
+        if (rest.starts_with(its) && !rest.starts_with("其他") && !rest.starts_with("其中") && !rest.starts_with("其余")) {
+          rest.remove_prefix(its.size());
+        }
+      }
+      if (internal::StandsAlone(std::string(rest)) < 1.0) continue;
       std::vector<std::string> in_example, in_claim;
       asked_terms(sentences[i].text, in_example);
       asked_terms(previous[i], in_claim);

@@ -652,6 +652,15 @@ TEST(SentenceRankerTest, AnExampleLeansOnWhatCameBefore) {
   EXPECT_THAT(example.text, ::testing::StartsWith("以字节为例，根据 QuestMobile 的数据"));
   EXPECT_FALSE(example.leans_on_context);
   EXPECT_TRUE(example.previous.empty());
+  // Its "其" right after the opening is the example itself.
+  const std::string its = "AI 大模型大体遵循规模定律，即各家大模型厂商初期通过大幅提升参数量快速提升基础能力。以 DeepSeek 为例，其参数量从 "
+      "2024 年 5 月发布的 DeepSeek-V2 的2,360 亿快速增长至 DeepSeek-V3 的 6,710 亿参数。";
+  auto own = RankSentences(nullptr, "DeepSeek-V2的参数量是多少？", std::vector<PassageInput>{{its, true}}, {.k = 2});
+  ASSERT_TRUE(own.ok());
+  ASSERT_FALSE(own->sentences.empty());
+  EXPECT_THAT(own->sentences[0].text, ::testing::StartsWith("以 DeepSeek 为例，其参数量"));
+  EXPECT_FALSE(own->sentences[0].leans_on_context);
+  EXPECT_TRUE(own->sentences[0].previous.empty());
 
   // A sentence leaning on what precedes it on its line, where that is no quotable sentence (a
   // table's cells), is left out: "该耳机…" would name nothing the report quotes. At a line's start
