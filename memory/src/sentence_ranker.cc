@@ -944,12 +944,18 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<double> redundancy(pool_size, 0.0);
     std::vector<bool> taken(pool_size, false);
     std::vector<size_t> chosen;
+    // A list's items are alike in their wording ("国产GPU厂商沐曦宣布与DeepSeek的合作，摩尔线程宣布部署…；"
+    // beside "天数智芯宣布适配DeepSeek-R1…"): for a question asking which, novelty counts little, or
+    // the second-best answer went fourth, behind a cloud vendors' sentence, and out of the report.
+    constexpr double kListLambda = 0.9;
+    const double lambda =
+        answer_type == internal::AnswerType::kList ? std::max(options.mmr_lambda, kListLambda) : options.mmr_lambda;
     while (static_cast<int>(chosen.size()) < k) {
       double best = -1e9;
       size_t pick = pool_size;
       for (size_t j = 0; j < pool_size; ++j) {
         if (taken[j]) continue;
-        const double mmr = options.mmr_lambda * sentences[pool[j]].score - (1 - options.mmr_lambda) * redundancy[j];
+        const double mmr = lambda * sentences[pool[j]].score - (1 - lambda) * redundancy[j];
         if (mmr > best || (pick != pool_size && mmr == best && pool[j] < pool[pick])) {
           best = mmr;
           pick = j;

@@ -725,6 +725,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   RunT music = WaitForEnd(StartRun("report", {{"topic", "天工SkyMusic有哪些特点？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(music.state(), RUN_STATE_SUCCEEDED) << music.error();
   EXPECT_THAT(music.artifact().content(), HasSubstr("## 核心结论\n\n天工 SkyMusic 的特点包括：1)")) << music.artifact().content();
+  // A list's items are alike in wording: novelty counts little for a question asking which (the
+  // clause naming 沐曦 and 摩尔线程 went fourth, behind the cloud vendors, and out of the report).
+  RunT gpus = WaitForEnd(StartRun("report", {{"topic", "哪些国产GPU厂商宣布适配或部署DeepSeek模型？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(gpus.state(), RUN_STATE_SUCCEEDED) << gpus.error();
+  {
+    const std::string& report = gpus.artifact().content();
+    const size_t findings = report.find("## 核心结论"), next = report.find("\n## ", findings + 1);
+    ASSERT_NE(findings, std::string::npos) << report;
+    EXPECT_THAT(report.substr(findings, next - findings), HasSubstr("国产GPU厂商沐曦宣布与DeepSeek的合作")) << report;
+  }
   RunT search = WaitForEnd(StartRun("report", {{"topic", "天工AI搜索有哪些技术特点？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(search.state(), RUN_STATE_SUCCEEDED) << search.error();
   EXPECT_THAT(search.artifact().content(),
