@@ -50,6 +50,19 @@ constexpr std::string_view kSpelledNumbers[][2] = {
 constexpr std::string_view kPlurals[][2] = {{"bus", "buses"}, {"gas", "gases"}, {"crisis", "crises"},
                                             {"analysis", "analyses"}, {"axis", "axes"}};
 
+// A place's adjective and its name, which the stemmer leaves apart: "Which European countries
+// added battery storage capacity in 2024?" shared no word for Europe with "Europe lagged:
+// Germany, Italy and the United Kingdom added capacity…", ranked third behind the world's total.
+// (Not "Polish", a verb too, nor "Turkish".)
+constexpr std::string_view kDemonyms[][2] = {
+    {"europe", "european"},   {"asia", "asian"},         {"africa", "african"},     {"america", "american"},
+    {"china", "chinese"},     {"japan", "japanese"},     {"korea", "korean"},       {"india", "indian"},
+    {"vietnam", "vietnamese"}, {"indonesia", "indonesian"}, {"brazil", "brazilian"}, {"colombia", "colombian"},
+    {"mexico", "mexican"},    {"canada", "canadian"},    {"australia", "australian"}, {"germany", "german"},
+    {"france", "french"},     {"italy", "italian"},      {"spain", "spanish"},      {"britain", "british"},
+    {"sweden", "swedish"},    {"norway", "norwegian"},   {"russia", "russian"},     {"ethiopia", "ethiopian"},
+    {"netherlands", "dutch"}};
+
 // Chinese words of one meaning that share too few of their bigrams to meet, folded bigram by
 // bigram: 资本开支 and 资本支出 (capital expenditure; "美国四大互联网厂商的资本开支增速…" is answered
 // by "这四家公司资本支出同比增速…", which shared only 资本 with it).
@@ -79,6 +92,10 @@ WordForms::WordForms() {
   }
   for (const auto& [singular, plural] : kPlurals) {
     const std::string base = TermOf(singular), term = TermOf(plural);
+    if (!base.empty() && !term.empty() && term != base) base_of_.emplace(term, base);
+  }
+  for (const auto& [place, adjective] : kDemonyms) {
+    const std::string base = TermOf(place), term = TermOf(adjective);
     if (!base.empty() && !term.empty() && term != base) base_of_.emplace(term, base);
   }
   for (const auto& [bigram, base] : kChineseBigrams) base_of_.emplace(std::string(bigram), std::string(base));

@@ -37,6 +37,13 @@ TEST(WordFormsTest, APluralTheStemmerLeavesApartMeetsItsSingular) {
   EXPECT_NE(Folded("Where is it based"), Folded("Where is it basis"));
 }
 
+TEST(WordFormsTest, APlacesAdjectiveMeetsItsName) {
+  EXPECT_EQ(Folded("European countries"), Folded("Europe countries"));
+  EXPECT_EQ(Folded("a Brazilian drought"), Folded("a Brazil drought"));
+  EXPECT_EQ(Folded("Chinese cell makers"), Folded("China cell makers"));
+  EXPECT_NE(Folded("polish the surface"), Folded("Poland the surface"));
+}
+
 TEST(WordFormsTest, ChineseWordsOfOneMeaningMeet) {
   EXPECT_EQ(Folded("资本开支"), Folded("资本支出"));
   EXPECT_NE(Folded("资本开支"), LexicalTerms("资本开支"));
