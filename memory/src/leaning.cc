@@ -278,6 +278,21 @@ bool PointsBackAfterItsOpening(const std::string& text) {
       }
     }
   }
+  // A short subject, a copula, then "该" for what the sentence before named: "中国为该新规中定义的
+  // 第三类国家（图表 22），…" (which rule? the sentence before: "今年 1 月份，美国政府公布人工智能（AI）
+  // 芯片管制新规…").
+  {
+    constexpr size_t kMaxSubjectChars = 4;
+    const DecodedText head = DecodeUtf8(view.substr(0, 3 * (kMaxSubjectChars + 4)));
+    size_t han = 0;
+    while (han < head.code_points.size() && han <= kMaxSubjectChars && IsCjk(head.code_points[han])) ++han;
+    for (size_t subject = 1; subject < han && subject <= kMaxSubjectChars; ++subject) {
+      const std::string_view after = view.substr(head.byte_offsets[subject]);
+      for (std::string_view copula : {"为该", "是该", "属于该", "成为该"}) {
+        if (after.starts_with(copula) && !after.substr(copula.size() - std::string_view("该").size()).starts_with("该年")) return true;
+      }
+    }
+  }
   // Someone's words or data on what the sentence before told: "有业内人士向记者表示，这一方面是因为…",
   // "移动应用分析机构 SensorTower 的数据显示，其应用软件在 18 天内的下载量达到1600万次…" (whose? the
   // sentence before names DeepSeek).

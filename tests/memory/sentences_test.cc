@@ -870,6 +870,10 @@ TEST(SentenceRankerTest, ASentenceThatPointsBackPastItsOpeningIsReadWithWhatItPo
   EXPECT_LT(internal::StandsAlone("在此基础上，公司推出了新模型。"), 1.0);
   EXPECT_EQ(internal::StandsAlone("在 2024 年，公司推出了新模型。"), 1.0);
   EXPECT_EQ(internal::StandsAlone("公司表示，新模型将于明年推出。"), 1.0);
+  // A short subject, a copula and "该": the thing named before.
+  EXPECT_LT(internal::StandsAlone("中国为该新规中定义的第三类国家（图表 22），即武器禁运国家和地区。"), 1.0);
+  EXPECT_TRUE(internal::ReadsWithItsPredecessor("中国为该新规中定义的第三类国家（图表 22），即武器禁运国家和地区。"));
+  EXPECT_EQ(internal::StandsAlone("中国为全球最大的光模块生产国。"), 1.0);
   // "当时" is the time the sentence before names.
   EXPECT_LT(internal::StandsAlone("当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"), 1.0);
   EXPECT_TRUE(internal::ReadsWithItsPredecessor("当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"));
