@@ -364,8 +364,10 @@ size_t ConnectiveOpener(const std::string& text) {
     if (rest >= text.size() || text[rest] < '0' || text[rest] > '9') end = 0;
   }
   // "前述报告显示，2024年，中影CINITY品牌特效厅的票房达到 2.49亿元…": what the report named before
-  // shows, which the quote's citation names (a report, data, a survey, a study).
-  static constexpr std::string_view kBack[] = {"前述", "上述", "该"};
+  // shows, which the quote's citation names (a report, data, a survey, a study). So is what it
+  // shows against the sentence before: "但报告显示，国内 IMAX影厅的票房已从2019年的24.3亿元降至…"
+  // answered "2019年国内IMAX影厅票房是多少？" only after the praise of IMAX it contradicts.
+  static constexpr std::string_view kBack[] = {"前述", "上述", "该", "但", "而", "然而", "不过"};
   static constexpr std::string_view kSources[] = {"报告", "数据", "调查", "调研", "研究", "统计"};
   static constexpr std::string_view kShows[] = {"显示，", "指出，", "表明，", "称，"};
   for (std::string_view back : kBack) {

@@ -1092,6 +1092,11 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
   // A pointer to a figure the quote does not show.
   const std::string pointed = "如下图统计所示，88%的参与者倾向于边缘-云协作架构。";
   EXPECT_EQ(pointed.substr(internal::ConnectiveOpener(pointed)), "88%的参与者倾向于边缘-云协作架构。");
+  // What a source shows against the sentence before is quoted from the fact it shows; "但" before
+  // anything else stays.
+  const std::string shown = "但报告显示，国内 IMAX影厅的票房已从2019年的24.3亿元降至 2024年的 14.36亿元；";
+  EXPECT_EQ(shown.substr(internal::ConnectiveOpener(shown)), "国内 IMAX影厅的票房已从2019年的24.3亿元降至 2024年的 14.36亿元；");
+  EXPECT_EQ(internal::ConnectiveOpener("但仍为负值。"), 0u);
   // Quoted after the sentence with the figure it is compared with.
   const std::vector<PassageInput> passages = {
       {.text = "Arabica futures ended the year at $3.44 per pound, 70% above where they started the year. Robusta prices, "
