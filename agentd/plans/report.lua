@@ -1186,12 +1186,24 @@ local function extractive(ctx, inputs, c, outline)
         end
         if not figure then unanswered = true end
         -- The measure asked, named by one of them (or the sentence it leans on).
+        -- And where the question says what the measure comes from ("revenue from Southeast Asian
+        -- ports"), the sentence naming it names that too: "Revenue for the year reached $312
+        -- million…" beside "Two thirds of the backlog comes from ports in Southeast Asia…" had
+        -- stood as the ports' revenue.
         if #asked_measures_en > 0 and not unanswered then
           local measured = false
           for k = 1, math.min(2, #candidates) do
             local text = (candidates[k].text .. " " .. (candidates[k].previous or "")):lower()
             for _, word in ipairs(asked_measures_en) do
-              measured = measured or text:find("%f[%a]" .. word .. "%f[%A]") ~= nil
+              if text:find("%f[%a]" .. word .. "%f[%A]") ~= nil then
+                local source = lower:match("%f[%a]" .. word .. "%s+from%s+(.-)%s+in%s+%d%d%d%d") or
+                               lower:match("%f[%a]" .. word .. "%s+from%s+([^%?]-)%s*%?*%s*$")
+                local from_named = source == nil
+                for _, key in ipairs(source ~= nil and subject_keys(source) or {}) do
+                  from_named = from_named or names(text, key)
+                end
+                measured = measured or from_named
+              end
             end
           end
           if not measured then unanswered = true end
