@@ -1402,6 +1402,23 @@ local function extractive(ctx, inputs, c, outline)
           end
           return false
         end
+        -- And a month the question names ("2024年5月中国游戏市场实际销售收入是多少？"): April's
+        -- "2024年4月，我国游戏市场实际销售收入224.32亿元…" had stood as May's. Not a month counted from
+        -- or to ("4月以来", "前5月" is a span the sentence names as such).
+        local month = topic:match("^.-%f[%d](%d%d?)%s*月")
+        if month ~= nil then
+          local after = topic:match("%f[%d]" .. month .. "%s*月(.*)$") or ""
+          if after:find("^以来") or after:find("^起") or after:find("^至") or after:find("^开始") or after:find("^份以来") then
+            month = nil
+          end
+        end
+        local function in_month(text)
+          if month == nil then return true end
+          for m in text:gmatch("%f[%d](%d%d?)%s*月") do
+            if tonumber(m) == tonumber(month) then return true end
+          end
+          return false
+        end
         unanswered = true
         for k = 1, math.min(2, #candidates) do
           local s = candidates[k]
@@ -1412,7 +1429,8 @@ local function extractive(ctx, inputs, c, outline)
             local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
             if relative and passage ~= "" then read = passage .. read break end
           end
-          if in_year(read) and names_measure(read) and figure_besides(s.text) and names_holder(read .. passage) then
+          if in_year(read) and in_month(read) and names_measure(read) and figure_besides(s.text) and
+             names_holder(read .. passage) then
             unanswered = false
           end
         end

@@ -85,6 +85,18 @@ std::vector<std::string> ShareHolderTerms(std::string_view question) {
     const size_t last = before.rfind(mark);
     if (last != std::string_view::npos) before = before.substr(last + mark.size());
   }
+  // Not the wholes it is a share of, "在…中", nor an adverb before "占": "全球高端特效厅在影厅数量和
+  // 票房中分别占多大比例？" asks the premium halls' shares, which "全球 2%的高端特效厅产出的票房占整体的
+  // 25%以上" gives.
+  for (std::string_view adverb : {"分别", "各自", "均", "各"}) {
+    if (before.ends_with(adverb)) {
+      before.remove_suffix(adverb.size());
+      break;
+    }
+  }
+  if (const size_t in = before.rfind("在"); in != std::string_view::npos && in > 0 && before.ends_with("中")) {
+    before = before.substr(0, in);
+  }
   static constexpr std::string_view kOf[] = {"的"};
   std::vector<std::string> terms = LexicalTerms(WordsAsBreaks(before, kOf));
   // A lone character ("其", "它") names nobody in particular.

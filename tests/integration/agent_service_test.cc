@@ -659,7 +659,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   // the sources never give (they list it among the festival's films).
   for (const char* unanswered : {"寒武纪2024年的营业收入是多少？", "2024年全国电影观影总人次是多少？", "2024年万达电影的票房收入是多少？",
                                  "2023年华为云在中国公有云IaaS市场的份额是多少？", "DeepSeek公司有多少名员工？",
-                                 "《哪吒之魔童闹海》的票房是多少？"}) {
+                                 "《哪吒之魔童闹海》的票房是多少？",
+                                 // A month the sources do not give: April's 224.32亿元 had stood as May's.
+                                 "2024年5月中国游戏市场实际销售收入是多少？"}) {
     RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
@@ -695,6 +697,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(january.state(), RUN_STATE_SUCCEEDED) << january.error();
   EXPECT_THAT(january.artifact().content(), ::testing::ContainsRegex("## 核心结论\n\n[^\\[\n]*1月份因股市整体表现不佳"))
       << january.artifact().content();
+  // A share asked "在…中分别占" is the named thing's: "全球 2%的高端特效厅产出的票房占整体的 25%以上。"
+  // had counted as another holder's (the wholes were read as part of the holder) and gone.
+  RunT premium = WaitForEnd(StartRun("report", {{"topic", "全球高端特效厅在影厅数量和票房中分别占多大比例？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(premium.state(), RUN_STATE_SUCCEEDED) << premium.error();
+  EXPECT_THAT(premium.artifact().content(), HasSubstr("## 核心结论\n\n全球 2%的高端特效厅产出的票房占整体的 25%以上。"))
+      << premium.artifact().content();
   // "当时" is the time the sentence before names: "当时由于国内仅有十多个 IMAX 影厅…" was quoted
   // without "2010年《阿凡达》在国内上映…", which says when.
   RunT imax = WaitForEnd(StartRun("report", {{"topic", "2019年国内IMAX影厅票房是多少？"}, {"collection", "reports"}}).run_id());

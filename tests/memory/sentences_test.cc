@@ -1017,6 +1017,10 @@ TEST(SentenceRankerTest, AQuestionOfOnesShareIsNotAnsweredByAnothers) {
   EXPECT_THAT(internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？"), ::testing::ElementsAre("ai", "算力", "力芯", "芯片"));
   EXPECT_THAT(internal::ShareHolderTerms("2024年特效厅票房占全国票房的比例是多少？"), ::testing::ElementsAre("特效", "效厅", "厅票", "票房"));
   EXPECT_THAT(internal::ShareHolderTerms("服务器在数据中心IT侧成本中占比多少？"), ::testing::IsEmpty());  // 占比: no holder before it
+  // Not the wholes "在…中" nor an adverb before "占".
+  EXPECT_THAT(internal::ShareHolderTerms("全球高端特效厅在影厅数量和票房中分别占多大比例？"),
+              ::testing::ElementsAre("全球", "球高", "高端", "端特", "特效", "效厅"));
+  EXPECT_TRUE(internal::GivesTheShareOf({"全球", "球高", "高端", "端特", "特效", "效厅"}, "全球 2%的高端特效厅产出的票房占整体的 25%以上。"));
   const std::vector<std::string> chip_terms = internal::ShareHolderTerms("AI算力芯片占AI服务器成本的比例是多少？");
   const std::unordered_set<std::string> chips(chip_terms.begin(), chip_terms.end());
   // A holding is no share ("占有率", "占据"), and "的" breaks the holder's words.
