@@ -150,9 +150,10 @@ end
 -- Whether a states a number b does not: then it says something b does not, however many of its
 -- words b holds ("10G光芯片国产化率约60%；" beside "…仅在2.5G和10G光芯片领域…，2.5G及以下速率光芯片
 -- 国产化率超过90%；", the answer to "10G光芯片的国产化率是多少？", had gone as its restatement).
-local function adds_a_number(a, b)
-  local of_b = numbers_of(b)
-  for run in pairs(numbers_of(a)) do
+-- (Of their numbers, numbers_of: a report's checks compare each candidate with every sentence
+-- taken, each read once.)
+local function adds_a_number(of_a, of_b)
+  for run in pairs(of_a) do
     if not of_b[run] then return true end
   end
   return false
@@ -160,7 +161,7 @@ end
 
 -- The share of a's letter-and-digit bigrams that b has: near 1, a says nothing b does not.
 local function contained(a, b)
-  if adds_a_number(a, b) then return 0 end
+  if adds_a_number(numbers_of(a), numbers_of(b)) then return 0 end
   local sa, na = bigrams(a, true)
   local sb = bigrams(b, true)
   if na == 0 then return 1 end
@@ -1494,14 +1495,15 @@ local function extractive(ctx, inputs, c, outline)
     taken[key_of(text)] = section
     taken_from[key_of(text)] = passage
     local set, count = bigrams(text, true)
-    taken_bigrams[#taken_bigrams + 1] = {set = set, count = count, text = text}
+    taken_bigrams[#taken_bigrams + 1] = {set = set, count = count, numbers = numbers_of(text)}
   end
   local function says_again(text)
     local set, count = bigrams(text, true)
     if count < 8 then return false end
+    local numbers = numbers_of(text)
     for _, t in ipairs(taken_bigrams) do
-      local shorter, longer = text, t.text
-      if t.count < count then shorter, longer = t.text, text end
+      local shorter, longer = numbers, t.numbers
+      if t.count < count then shorter, longer = t.numbers, numbers end
       if t.count >= 8 and not adds_a_number(shorter, longer) then
         local shared = 0
         for key in pairs(set) do if t.set[key] then shared = shared + 1 end end

@@ -36,6 +36,8 @@ bool EndsAClause(uint32_t cp) {
 
 AskedFact AskedFactOf(std::string_view question) {
   AskedFact fact;
+  // (At most 4 bytes a code point: a longer question has more than the limit, not decoded.)
+  if (question.size() > 4 * kMaxQuestionCodePoints) return fact;
   const DecodedText decoded = DecodeUtf8(question);
   const std::vector<uint32_t>& cps = decoded.code_points;
   if (cps.size() > kMaxQuestionCodePoints) return fact;

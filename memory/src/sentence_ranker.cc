@@ -649,7 +649,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       std::string_view rest = std::string_view(sentences[i].text).substr(example);
       while (rest.starts_with(" ")) rest.remove_prefix(1);
       for (std::string_view its : {"其", "它"}) {
-        if (rest.starts_with(its) && !rest.starts_with("其他") && !rest.starts_with("其中") && !rest.starts_with("其余")) {
+        if (rest.starts_with(its) && !rest.starts_with("其他") && !rest.starts_with("其它") && !rest.starts_with("其中") &&
+            !rest.starts_with("其余")) {
           rest.remove_prefix(its.size());
         }
       }
