@@ -1404,8 +1404,8 @@ local function extractive(ctx, inputs, c, outline)
           return false
         end
         -- And a month the question names ("2024年5月中国游戏市场实际销售收入是多少？"): April's
-        -- "2024年4月，我国游戏市场实际销售收入224.32亿元…" had stood as May's. Not a month counted from
-        -- or to ("4月以来", "前5月" is a span the sentence names as such).
+        -- "2024年4月，我国游戏市场实际销售收入224.32亿元…" had stood as May's. (A month counted from,
+        -- "4月以来", asks no one month; "前5月" is named so by its answer.)
         local month = topic:match("^.-%f[%d](%d%d?)%s*月")
         if month ~= nil then
           local after = topic:match("%f[%d]" .. month .. "%s*月(.*)$") or ""

@@ -1,5 +1,6 @@
 #include "asked_fact.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>

@@ -714,11 +714,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // "…2024 年前 5 月累计票房达 216.47 亿元" named only the first five months of 2024, and opened
     // the report.
     const std::set<int> asked_years = YearsIn(query);
+    const std::set<int> asked_whole_years = YearsIn(query, /*whole_years=*/true);
     // So is a question of a month by a sentence of that month: "为什么2024年1月传媒指数走势低迷？"
     // opened on "截至6月25日，传媒指数今年累计下跌24.0%…", the January cause ("1月份因股市整体表现
     // 不佳…，故指数走势较为低迷；") third.
     const std::set<int> asked_months = MonthsIn(query, /*since=*/true);
-    const std::set<int> asked_whole_years = YearsIn(query, /*whole_years=*/true);
     // A superlative is also a word of the question: at 0.6 "…inventories fell to their lowest
     // level…" (coffee) outranked the commuter survey's own sentences for "Which aspect of public
     // transport scored lowest?".
