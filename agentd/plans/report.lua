@@ -393,6 +393,10 @@ local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "�
                     -- of "2024年一季度游戏板块归母净利润同比变化多少？" through "变化" alone.
                     "变化", "走势", "比较", "对比", "预测", "历年", "概况", "同比", "环比", "怎么", "这几年",
                     "近几年",
+                    -- and the words a measure's movement or a time is told in: "2024 年原生 APP 整体月活跃
+                    -- 用户规模及同比增速" headed a section of "2010-2022年全球数通光模块的整体功耗提升了多少倍？"
+                    -- and two other questions on optics through "整体" alone.
+                    "整体", "目前", "当前", "提升", "降低",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
 for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",

@@ -703,6 +703,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(premium.state(), RUN_STATE_SUCCEEDED) << premium.error();
   EXPECT_THAT(premium.artifact().content(), HasSubstr("## 核心结论\n\n全球 2%的高端特效厅产出的票房占整体的 25%以上。"))
       << premium.artifact().content();
+  // A heading sharing only "整体" (overall) with the question is on another subject: "2024 年原生
+  // APP 整体月活跃用户规模及同比增速" had headed a section of an optics question.
+  RunT power_growth = WaitForEnd(StartRun("report", {{"topic", "2010-2022年全球数通光模块的整体功耗提升了多少倍？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(power_growth.state(), RUN_STATE_SUCCEEDED) << power_growth.error();
+  EXPECT_THAT(power_growth.artifact().content(), HasSubstr("26 倍")) << power_growth.artifact().content();
+  EXPECT_THAT(power_growth.artifact().content(), ::testing::Not(HasSubstr("原生 APP"))) << power_growth.artifact().content();
   // "当时" is the time the sentence before names: "当时由于国内仅有十多个 IMAX 影厅…" was quoted
   // without "2010年《阿凡达》在国内上映…", which says when.
   RunT imax = WaitForEnd(StartRun("report", {{"topic", "2019年国内IMAX影厅票房是多少？"}, {"collection", "reports"}}).run_id());
