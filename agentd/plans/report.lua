@@ -1152,7 +1152,12 @@ local function extractive(ctx, inputs, c, outline)
       for _, verb in ipairs({"is", "was", "were", "are", "did", "will", "does", "do"}) do
         what_is = what_is or lower:find("^what%s+" .. verb .. "%f[%A]") ~= nil
       end
-      local amount = lower:find("^how much") or lower:find("^how many") or
+      -- A share asked ("What share of commuters used the metro in the 2022 survey?") is answered by
+      -- a share, not any figure: the 2022 satisfaction score ("…from 6.4 in the 2022 survey") had
+      -- stood as the metro's share, which the survey gives for 2024 only.
+      local share = lower:find("^what share of") or lower:find("^what percentage") or lower:find("^what proportion") or
+                    lower:find("^what fraction")
+      local amount = lower:find("^how much") or lower:find("^how many") or share or
                      (what_is and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
                                                lower:find("%f[%a]share of%f[%A]") or lower:find("%f[%a]percentage%f[%A]") or
                                                lower:find("%f[%a]proportion%f[%A]") or #asked_measures_en > 0))
@@ -1164,6 +1169,14 @@ local function extractive(ctx, inputs, c, outline)
           local plain = text:gsub("%f[%d](1[89]%d%d)%f[%D]", ""):gsub("%f[%d](20%d%d)%f[%D]", "")
           for _, month in ipairs(MONTHS_EN) do
             plain = plain:gsub(month .. "%s+%d%d?%f[%D]", month):gsub("%f[%d]%d%d?%s+" .. month, month)
+          end
+          if share then
+            local lowered = plain:lower()
+            for _, spelled in ipairs({"%%", "%f[%a]percent", "%f[%a]per cent", "%f[%a]a third", "%f[%a]a quarter",
+                                      "%f[%a]a fifth", "%f[%a]half%f[%A]", "%f[%a]thirds%f[%A]", "%f[%a]majority%f[%A]"}) do
+              if lowered:find(spelled) then return true end
+            end
+            return false
           end
           return plain:find("%d") ~= nil
         end
@@ -1182,11 +1195,12 @@ local function extractive(ctx, inputs, c, outline)
           if not on_what_is_asked(previous) then previous = "" end
           for _, text in ipairs({candidates[k].text, previous}) do
             local spelled = text:lower()
-            figure = figure or states_a_number(text) or spelled:find("fold%f[%A]") ~= nil or
-                     spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or
-                     spelled:find("%f[%a]a third%f[%A]") ~= nil or
-                     spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
-                     spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil
+            figure = figure or states_a_number(text) or
+                     (not share and (spelled:find("fold%f[%A]") ~= nil or
+                                     spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or
+                                     spelled:find("%f[%a]a third%f[%A]") ~= nil or
+                                     spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
+                                     spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil))
           end
         end
         if not figure then unanswered = true end

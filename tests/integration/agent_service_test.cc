@@ -938,6 +938,10 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // 2023's, its passage naming 2023 for the revenue. 2024's is answered.
            {"What was Harbor Robotics' operating margin in 2023?", "None of the sources found answers this directly: "},
            {"What was Harbor Robotics' operating margin in 2024?", ""},
+           // A share asked is answered by a share: the 2022 satisfaction score ("…from 6.4 in the 2022
+           // survey") had stood as the metro's 2022 share, which the survey does not give.
+           {"What share of commuters used the metro in the 2022 survey?", "None of the sources found answers this directly: "},
+           {"What share of commuters drive alone to work?", ""},
            // A company's measure none of the best sentences names ("Two thirds of the backlog comes
            // from ports in Southeast Asia…" had stood as the ports' revenue), and an amount whose
            // only number is a date ("…postponed by twelve months to December 2025…").
