@@ -19,6 +19,10 @@ constexpr size_t kMinCjkBefore = 8;
 
 // 为什么, 为何, 缘何
 constexpr std::array<std::u32string_view, 3> kWhyWords = {U"\u4e3a\u4ec0\u4e48", U"\u4e3a\u4f55", U"\u7f18\u4f55"};
+// Modal verbs, which a question puts and its answer does not: "为什么MLA机制能降低推理成本？" is answered
+// by "…大幅提升效率, 降低推理成本。" (能够, 可以, 能, 会, 可, 将; the longer first).
+constexpr std::array<std::u32string_view, 6> kModals = {U"\u80fd\u591f", U"\u53ef\u4ee5", U"\u80fd", U"\u4f1a", U"\u53ef",
+                                                      U"\u5c06"};
 
 uint64_t Pair(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
 
@@ -40,8 +44,16 @@ AskedFact AskedFactOf(std::string_view question) {
   // (At most 4 bytes a code point: a longer question has more than the limit, not decoded.)
   if (question.size() > 4 * kMaxQuestionCodePoints) return fact;
   const DecodedText decoded = DecodeUtf8(question);
-  const std::vector<uint32_t>& cps = decoded.code_points;
+  std::vector<uint32_t> cps = decoded.code_points;
   if (cps.size() > kMaxQuestionCodePoints) return fact;
+  // The fact without its modal verbs: each a break between pairs.
+  for (std::u32string_view modal : kModals) {
+    for (size_t at = 0; at + modal.size() <= cps.size(); ++at) {
+      if (std::equal(modal.begin(), modal.end(), cps.begin() + static_cast<std::ptrdiff_t>(at))) {
+        std::fill_n(cps.begin() + static_cast<std::ptrdiff_t>(at), modal.size(), U' ');
+      }
+    }
+  }
   // The why-word splits the question: the fact is what follows it, or, when it ends the
   // question ("传媒指数回调的原因是什么" has none; "…为什么？"), what precedes it.
   for (std::u32string_view why : kWhyWords) {

@@ -691,6 +691,11 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(power.state(), RUN_STATE_SUCCEEDED) << power.error();
   EXPECT_THAT(power.artifact().content(), HasSubstr("## 核心结论\n\n据统计 2010-2022 年全球数通光模块的整体功耗提升了 26 倍"))
       << power.artifact().content();
+  // (The question's modal verb is no part of the fact: "…大幅提升效率, 降低推理成本。" answers
+  // "为什么MLA机制能降低推理成本？".)
+  RunT mla = WaitForEnd(StartRun("report", {{"topic", "为什么MLA机制能降低推理成本？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(mla.state(), RUN_STATE_SUCCEEDED) << mla.error();
+  EXPECT_THAT(mla.artifact().content(), HasSubstr("## 核心结论\n\nMLA 的核心思想是将键和值向量的计算分解成两个步骤")) << mla.artifact().content();
   // A month asked is answered by a sentence of that month: "截至6月25日…等因素共同影响传媒指数走势" had
   // opened the report on January's fall, its cause third.
   RunT january = WaitForEnd(StartRun("report", {{"topic", "为什么2024年1月传媒指数走势低迷？"}, {"collection", "reports"}}).run_id());

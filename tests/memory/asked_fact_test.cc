@@ -22,6 +22,14 @@ TEST(AskedFactTest, ASentenceEndingOnTheAskedFactAfterClausesSaysWhy) {
   EXPECT_FALSE(EndsOnTheAskedFact(fact, "目前由于良率和损耗问题, 硅光模块方案的整体优势尚不明显, 在功耗、速率、成本、体积四个方面的突破是未来新技术发展的重点方向。"));
 }
 
+TEST(AskedFactTest, TheQuestionsModalVerbIsNoPartOfTheFact) {
+  const AskedFact fact = AskedFactOf("为什么MLA机制能降低推理成本？");
+  EXPECT_TRUE(EndsOnTheAskedFact(fact,
+                                 "MLA 的核心思想是将键和值向量的计算分解成两个步骤, 并在推理过程中只缓存中间的“潜向量”, 而不是完整的键和值"
+                                 "向量, 大幅提升效率, 降低推理成本。"));
+  EXPECT_FALSE(EndsOnTheAskedFact(fact, "如果未来端侧推理能获得较快发展，推理成本下降速度将更快。"));
+}
+
 TEST(AskedFactTest, OnlyAChineseWhyOfOneFactHasOne) {
   const std::string sentence = "受宏观经济承压影响，企业广告支出不振，传媒指数出现明显回调。";
   EXPECT_TRUE(EndsOnTheAskedFact(AskedFactOf("传媒指数为什么出现明显回调？"), sentence));  // the why-word inside
