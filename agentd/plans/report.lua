@@ -848,6 +848,57 @@ local function extractive_outline(ctx, c)
 end
 
 
+-- The terms of a text, lower-cased: its Latin words and numbers ("pass", "1" of "pass@1") and
+-- its Chinese character pairs (a lone character alone).
+local function cell_terms(text)
+  local terms = {}
+  for word in text:lower():gmatch("[%w]+") do terms[#terms + 1] = word end
+  local run = {}
+  local function flush()
+    if #run == 1 then terms[#terms + 1] = utf8.char(run[1]) end
+    for k = 2, #run do terms[#terms + 1] = utf8.char(run[k - 1], run[k]) end
+    run = {}
+  end
+  for _, cp in utf8.codes(text) do
+    if cp >= 0x4E00 and cp <= 0x9FFF then run[#run + 1] = cp else flush() end
+  end
+  flush()
+  return terms
+end
+-- The columns a question names whole: every term of the column's header is in the question
+-- ("AIME 2024 pass@1" of "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？", not
+-- "AIME 2024 cons@64" nor "MATH-500 pass@1"; "DeepSeekV3" of "DeepSeek-V3和GPT-4的训练成本相比
+-- 如何？"). nil when it names none, or all.
+local function named_columns(header, question)
+  local asked = {}
+  for _, term in ipairs(cell_terms(question)) do asked[term] = true end
+  -- And its hyphenated names as one word: "DeepSeek-V3" names the column "DeepSeekV3".
+  for word in question:lower():gsub("%-", ""):gmatch("[%w]+") do asked[word] = true end
+  local named, count = {}, 0
+  for k = 2, #header do
+    local terms = cell_terms(header[k])
+    local whole = #terms > 0
+    for _, term in ipairs(terms) do whole = whole and asked[term] == true end
+    if whole then named[k] = true; count = count + 1 end
+  end
+  if count == 0 or count == #header - 1 then return nil end
+  return named
+end
+
+-- Whether a table's rows give a figure where the question looks: a number in a column the
+-- question names (all of them when it names none). R1's column of "-" under "DeepSeek-R1的训练用
+-- 了多少H800 GPU小时？" gives none: V3's subjectless "完整训练仅需 278.8 万 H800 GPU 小时" above it had
+-- stood unwarned as R1's, a table row counting as an answer.
+local function rows_give_a_figure(rows, question)
+  for _, r in ipairs(rows) do
+    local named = named_columns(r.header, question)
+    for k = 2, #r.cells do
+      if (named == nil or named[k]) and r.cells[k]:find("%d") then return true end
+    end
+  end
+  return false
+end
+
 local function asks_for_figures(heading)
   local lower = heading:lower()
   for _, word in ipairs(MEASURES) do
@@ -1123,7 +1174,7 @@ local function extractive(ctx, inputs, c, outline)
     -- answers, the key findings say that the sources do not answer it directly. (In English:
     -- a Chinese question's character pairs are mostly its wording.)
     local unanswered = false
-    if i == 1 and asked and lang == "en" and #missing == 0 and #rows == 0 and candidates[1] ~= nil then
+    if i == 1 and asked and lang == "en" and #missing == 0 and not rows_give_a_figure(rows, topic) and candidates[1] ~= nil then
       local named = asked_names(topic)
       local wanted = {}
       for _, key in ipairs(subject_keys(topic)) do
@@ -1290,7 +1341,8 @@ local function extractive(ctx, inputs, c, outline)
     -- do not give the amount asked. The source said the festival set a record, and the report
     -- quoted the 2024 special halls' takings as if they answered. (Character pairs are too much
     -- of a Chinese question's wording to tell what it asks, as the English check does above.)
-    if i == 1 and asked and lang == "zh" and #missing == 0 and #rows == 0 and candidates[1] ~= nil then
+    if i == 1 and asked and lang == "zh" and #missing == 0 and not rows_give_a_figure(rows, topic) and
+       candidates[1] ~= nil then
       local year = topic:match("(%d%d%d%d)%s*年")
       if year ~= nil and topic:find("多少", 1, true) ~= nil then
         local function figure_besides(text)
@@ -1480,6 +1532,30 @@ local function extractive(ctx, inputs, c, outline)
       end
       for _, word in ipairs({title or false, counted or false}) do
         if word and not unanswered then unanswered = not named_beside_a_number(word) end
+      end
+      -- An amount of one version of a name ("DeepSeek-R1的训练用了多少H800 GPU小时？") opens on a
+      -- sentence of that version: one naming it (itself or the sentence it leans on), or naming no
+      -- version where the last version its passage names before it is that one. V3's "完整训练仅需
+      -- 278.8 万 H800 GPU 小时" (after "高效训练: DeepSeekV3 在一个配备 2048 块…") had stood as R1's.
+      local base, version = topic:match("(%a[%w]*)%-(%w*%d%w*)")
+      if base ~= nil and topic:find("多少", 1, true) ~= nil and not unanswered then
+        version = version:lower()
+        local pattern = base:lower() .. "%-?(%w*%d%w*)"
+        local function versions_in(text)
+          local found, last = {}, nil
+          for v in text:lower():gsub("%s", ""):gmatch(pattern) do found[v] = true; last = v end
+          return found, last
+        end
+        local s = candidates[1]
+        local named = versions_in((s.previous or "") .. s.text)
+        if next(named) == nil then
+          local p = passages[s.passage]
+          local text = p ~= nil and type(p.text) == "string" and p.text or ""
+          local before = text:sub(1, (utf8.offset(text, (s.start or 0) + 1) or (#text + 1)) - 1)
+          local _, last = versions_in(before)
+          named = last ~= nil and {[last] = true} or {}
+        end
+        unanswered = next(named) ~= nil and named[version] == nil
       end
     end
     return {queries = queries, passages = passages, candidates = candidates, rows = rows, missing = missing,
@@ -1829,42 +1905,6 @@ local function extractive(ctx, inputs, c, outline)
     return {units = kept, sentences = #kept}
   end)
 
-  -- The terms of a text, lower-cased: its Latin words and numbers ("pass", "1" of "pass@1") and
-  -- its Chinese character pairs (a lone character alone).
-  local function cell_terms(text)
-    local terms = {}
-    for word in text:lower():gmatch("[%w]+") do terms[#terms + 1] = word end
-    local run = {}
-    local function flush()
-      if #run == 1 then terms[#terms + 1] = utf8.char(run[1]) end
-      for k = 2, #run do terms[#terms + 1] = utf8.char(run[k - 1], run[k]) end
-      run = {}
-    end
-    for _, cp in utf8.codes(text) do
-      if cp >= 0x4E00 and cp <= 0x9FFF then run[#run + 1] = cp else flush() end
-    end
-    flush()
-    return terms
-  end
-  -- The columns a question names whole: every term of the column's header is in the question
-  -- ("AIME 2024 pass@1" of "DeepSeek-R1-Distill-Qwen-32B 在 AIME 2024 上的 pass@1 是多少？", not
-  -- "AIME 2024 cons@64" nor "MATH-500 pass@1"; "DeepSeekV3" of "DeepSeek-V3和GPT-4的训练成本相比
-  -- 如何？"). nil when it names none, or all.
-  local function named_columns(header, question)
-    local asked = {}
-    for _, term in ipairs(cell_terms(question)) do asked[term] = true end
-    -- And its hyphenated names as one word: "DeepSeek-V3" names the column "DeepSeekV3".
-    for word in question:lower():gsub("%-", ""):gmatch("[%w]+") do asked[word] = true end
-    local named, count = {}, 0
-    for k = 2, #header do
-      local terms = cell_terms(header[k])
-      local whole = #terms > 0
-      for _, term in ipairs(terms) do whole = whole and asked[term] == true end
-      if whole then named[k] = true; count = count + 1 end
-    end
-    if count == 0 or count == #header - 1 then return nil end
-    return named
-  end
 
   -- A quoted table: its header and rows cell for cell, then where it comes from. With
   -- `question`, a table whose header names columns the question names whole shows the row

@@ -661,11 +661,19 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
                                  "2023年华为云在中国公有云IaaS市场的份额是多少？", "DeepSeek公司有多少名员工？",
                                  "《哪吒之魔童闹海》的票房是多少？",
                                  // A month the sources do not give: April's 224.32亿元 had stood as May's.
-                                 "2024年5月中国游戏市场实际销售收入是多少？"}) {
+                                 "2024年5月中国游戏市场实际销售收入是多少？",
+                                 // A version they give no figure of: V3's subjectless "完整训练仅需 278.8 万 H800
+                                 // GPU 小时" had stood as R1's, beside a table whose R1 column is all "-".
+                                 "DeepSeek-R1的训练用了多少H800 GPU小时？"}) {
     RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
   }
+  // V3's own question keeps no notice.
+  RunT v3_hours = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3完整训练用了多少H800 GPU小时？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(v3_hours.state(), RUN_STATE_SUCCEEDED) << v3_hours.error();
+  EXPECT_THAT(v3_hours.artifact().content(), HasSubstr("278.8 万 H800 GPU 小时")) << v3_hours.artifact().content();
+  EXPECT_THAT(v3_hours.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << v3_hours.artifact().content();
   // A rate asked is answered by the sentence giving it, read after the one naming its industry
   // and quarter ("行业毛利率为 67.8%…" after "2024 年一季度，传媒行业实现营收…"), without a notice.
   RunT margin = WaitForEnd(StartRun("report", {{"topic", "2024年一季度传媒行业的毛利率是多少？"}, {"collection", "reports"}}).run_id());
