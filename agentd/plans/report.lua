@@ -1496,10 +1496,16 @@ local function extractive(ctx, inputs, c, outline)
           local read = (s.previous or "") .. s.text
           local p = passages[s.passage]
           local passage = p ~= nil and type(p.text) == "string" and p.text or ""
-          for _, time in ipairs(RELATIVE_TIMES) do
-            local relative = s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
-            if relative and passage ~= "" then read = passage .. read break end
+          -- (So does one that opens on a day without its year: "截至6月25日，传媒行业各子板块累计跌幅分别
+          -- 为：…影视院线-19.7%…" answers "截至2024年6月25日，影视院线子板块今年累计跌幅是多少？".)
+          local function dated_without_year(text)
+            return text:find("^截至%s*%d%d?%s*月%s*%d%d?%s*日") ~= nil or text:find("^%d%d?%s*月%s*%d%d?%s*日") ~= nil
           end
+          local relative = dated_without_year(s.text) or dated_without_year(s.previous or "")
+          for _, time in ipairs(RELATIVE_TIMES) do
+            relative = relative or s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
+          end
+          if relative and passage ~= "" then read = passage .. read end
           if in_year(read) and in_month(read) and names_measure(read) and figure_besides(s.text) and
              names_holder(read .. passage) then
             unanswered = false

@@ -669,6 +669,12 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
   }
+  // A day without its year is of its passage's year: "截至6月25日，传媒行业各子板块累计跌幅分别为：…"
+  // answers 2024's question without a notice.
+  RunT declines = WaitForEnd(StartRun("report", {{"topic", "截至2024年6月25日，影视院线子板块今年累计跌幅是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(declines.state(), RUN_STATE_SUCCEEDED) << declines.error();
+  EXPECT_THAT(declines.artifact().content(), HasSubstr("影视院线-19.7%")) << declines.artifact().content();
+  EXPECT_THAT(declines.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << declines.artifact().content();
   // V3's own question keeps no notice.
   RunT v3_hours = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-V3完整训练用了多少H800 GPU小时？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(v3_hours.state(), RUN_STATE_SUCCEEDED) << v3_hours.error();
