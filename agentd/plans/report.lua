@@ -1911,7 +1911,6 @@ local function extractive(ctx, inputs, c, outline)
     return {units = kept, sentences = #kept}
   end)
 
-
   -- A quoted table: its header and rows cell for cell, then where it comes from. With
   -- `question`, a table whose header names columns the question names whole shows the row
   -- labels and those columns alone: the cell that answers is then what the reader sees.

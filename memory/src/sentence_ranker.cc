@@ -111,6 +111,24 @@ bool NamesAPartOfTheYear(std::string_view after) {
   return false;
 }
 
+// Each run of digits in `text` followed (past spaces) by `unit` ("2023 年", "4月"): `fn(digits,
+// where they start, the text after the unit)`.
+template <typename Fn>
+void ForEachCountOf(std::string_view text, std::string_view unit, Fn fn) {
+  for (size_t i = 0; i < text.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    size_t at = j;
+    while (at < text.size() && text[at] == ' ') ++at;
+    if (text.substr(at).starts_with(unit)) fn(text.substr(i, j - i), i, text.substr(at + unit.size()));
+    i = j;
+  }
+}
+
 // The years a Chinese text names: four digits from 1900 to 2099 and 年 ("2023年", "2023 年");
 // with `whole_years`, only those not followed by a part of the year ("2024 年前 5 月" names a
 // part of 2024, "2024年4月" another).
@@ -119,24 +137,12 @@ bool NamesAPartOfTheYear(std::string_view after) {
 // of 2024.)
 std::set<int> YearsIn(std::string_view text, bool whole_years = false) {
   std::set<int> years;
-  for (size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    size_t unit = j;
-    while (unit < text.size() && text[unit] == ' ') ++unit;
-    const bool year_unit = text.substr(unit).starts_with("年");
-    const bool after_decimal = i >= 2 && text[i - 1] == '.' && std::isdigit(static_cast<unsigned char>(text[i - 2]));
-    if (j - i == 4 && year_unit && !after_decimal) {
-      const int year = std::stoi(std::string(text.substr(i, 4)));
-      const size_t after_unit = unit + std::string_view("年").size();
-      if (year >= 1900 && year <= 2099 && !(whole_years && NamesAPartOfTheYear(text.substr(after_unit)))) years.insert(year);
-    }
-    i = j;
-  }
+  ForEachCountOf(text, "年", [&](std::string_view digits, size_t start, std::string_view after) {
+    const bool after_decimal = start >= 2 && text[start - 1] == '.' && std::isdigit(static_cast<unsigned char>(text[start - 2]));
+    if (digits.size() != 4 || after_decimal) return;
+    const int year = std::stoi(std::string(digits));
+    if (year >= 1900 && year <= 2099 && !(whole_years && NamesAPartOfTheYear(after))) years.insert(year);
+  });
   return years;
 }
 
@@ -145,25 +151,14 @@ std::set<int> YearsIn(std::string_view text, bool whole_years = false) {
 // year too: "5月以来，传媒指数仍然呈现承压走势。" is of "2024年4月以来…".
 std::set<int> MonthsIn(std::string_view text, bool since = false) {
   std::set<int> months;
-  for (size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    size_t unit = j;
-    while (unit < text.size() && text[unit] == ' ') ++unit;
-    const bool after_decimal = i >= 1 && text[i - 1] == '.';
-    if (j - i <= 2 && !after_decimal && text.substr(unit).starts_with("月")) {
-      const int month = std::stoi(std::string(text.substr(i, j - i)));
-      const std::string_view after = text.substr(unit + std::string_view("月").size());
-      const bool onwards = since && (after.starts_with("以来") || after.starts_with("起") || after.starts_with("开始") ||
-                                     after.starts_with("至今") || after.starts_with("份以来"));
-      for (int m = month; m >= 1 && m <= 12 && (m == month || onwards); ++m) months.insert(m);
-    }
-    i = j;
-  }
+  ForEachCountOf(text, "月", [&](std::string_view digits, size_t start, std::string_view after) {
+    const bool after_decimal = start >= 1 && text[start - 1] == '.';
+    if (digits.size() > 2 || after_decimal) return;
+    const int month = std::stoi(std::string(digits));
+    const bool onwards = since && (after.starts_with("以来") || after.starts_with("起") || after.starts_with("开始") ||
+                                   after.starts_with("至今") || after.starts_with("份以来"));
+    for (int m = month; m >= 1 && m <= 12 && (m == month || onwards); ++m) months.insert(m);
+  });
   return months;
 }
 
