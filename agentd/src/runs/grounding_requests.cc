@@ -118,6 +118,7 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
       Json item = {{"text", s.text}, {"passage", s.passage + 1}, {"start", s.start}, {"end", s.end}, {"score", s.score},
                    {"leans", s.leans_on_context}, {"shares_terms", s.shares_query_terms},
                    {"fits", s.offers_answer_kind}};
+      if (s.tells_apart != 0) item["tells"] = s.tells_apart;
       if (!s.previous.empty()) item["previous"] = s.previous;
       // Also without `previous`: the sentence before it leans on one before that, so no single
       // sentence gives it its subject.

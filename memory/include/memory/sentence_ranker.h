@@ -86,6 +86,10 @@ struct RankedSentence {
   // does not is there for the query's words alone, often the very fact a "why" asks about ("LLM
   // 单纯云端部署（例如 ChatGPT）并不广泛接受。" for "为什么大语言模型单纯云端部署不被广泛接受？").
   bool offers_answer_kind = true;
+  // For a question asking the difference between two things ("A和B有什么区别？"): 1 when it says
+  // what the first is or does on its own, 2 the second, 3 both with a word that contrasts them;
+  // 0 otherwise, and for any other question. A writer quotes one of each side first.
+  int tells_apart = 0;
   // When it leans on more than a topic ("它", "这", "例如", "而"; not "此外", "同时"): the sentence
   // right before it in its passage (only spacing between them), which a writer may quote first
   // to give it its subject; empty when there is none or that one leans too (but for adding,
