@@ -101,7 +101,10 @@ local function check_citations(text, count)
     if not seen[n] then seen[n] = true; cited[#cited + 1] = n end
   end
   local sentences, with_citation = 0, 0
-  for sentence in (cleaned .. "\n"):gmatch("(.-[%.。！？!?\n])") do
+  -- (Each full-width stop marked by a line break: a character class is a set of bytes, and
+  -- "。" shares its bytes with many other characters.)
+  local marked = cleaned:gsub("。", "。\n"):gsub("！", "！\n"):gsub("？", "？\n")
+  for sentence in (marked .. "\n"):gmatch("(.-[%.!?\n])") do
     if sentence:find("%S") then
       sentences = sentences + 1
       if sentence:find("%[%d+%]") then with_citation = with_citation + 1 end
@@ -209,12 +212,47 @@ end
 -- A source's heading as the report shows it: without the source's own numbering ("3.1 电影市场：
 -- 经营恢复正常" is the third chapter's first section there, not here; "一、", "（二）", "第三章",
 -- "2. "). (Kept whole where it would leave nothing.)
-local HEADING_NUMBERS = {"^%d%d?%.[%d%.]*%s+", "^%d%d?、%s*", "^[一二三四五六七八九十]+、%s*", "^（[一二三四五六七八九十%d]+）%s*",
-                         "^%(%d+%)%s*", "^第[一二三四五六七八九十%d]+[章节部分篇]%s*"}
+-- (A Lua character class is a set of bytes: "[章节部分篇]" took the first byte of "类" in "第一类
+-- 盟友…", a table cell read as a heading, and left the rest of the character as invalid UTF-8 in
+-- the report. The Chinese forms are read a character at a time.)
+local HEADING_NUMBERS = {"^%d%d?%.[%d%.]*%s+", "^%d%d?、%s*", "^%(%d+%)%s*"}
+local CHINESE_NUMERALS = {}
+for _, numeral in ipairs({"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}) do CHINESE_NUMERALS[numeral] = true end
 local function unnumbered(heading)
   for _, pattern in ipairs(HEADING_NUMBERS) do
     local rest = heading:gsub(pattern, "", 1)
     if rest ~= heading and rest:find("%S") then return rest end
+  end
+  -- The first byte after the numerals from `at` (Chinese ones, and digits where `digits`).
+  local function numerals_end(at, digits)
+    while true do
+      local c = heading:match("^[%z\1-\127\194-\244][\128-\191]*", at)
+      if c == nil or c == "" or not (CHINESE_NUMERALS[c] or (digits and c:find("^%d$"))) then return at end
+      at = at + #c
+    end
+  end
+  local function after(at, words)
+    for _, word in ipairs(words) do
+      if heading:sub(at, at + #word - 1) == word then return at + #word end
+    end
+    return nil
+  end
+  local rest = nil
+  local ends = numerals_end(1, false)
+  if ends > 1 then rest = after(ends, {"、"}) end                                         -- "一、"
+  if rest == nil and after(1, {"（"}) then
+    local from = after(1, {"（"})
+    ends = numerals_end(from, true)
+    if ends > from then rest = after(ends, {"）"}) end                                    -- "（二）"
+  end
+  if rest == nil and after(1, {"第"}) then
+    local from = after(1, {"第"})
+    ends = numerals_end(from, true)
+    if ends > from then rest = after(ends, {"章", "节", "部分", "篇"}) end                -- "第三章"
+  end
+  if rest ~= nil then
+    local stripped = heading:sub(rest):gsub("^%s+", "")
+    if stripped:find("%S") then return stripped end
   end
   return heading
 end
@@ -972,12 +1010,16 @@ local function extractive(ctx, inputs, c, outline)
                                             headings = 0, rows = 0}.sentences
         lists[#lists + 1] = asks_for_figures(queries[q]) and figures_first(ranked, false) or ranked
       end
-      local merged, seen = {}, {}
+      -- (What a sentence tells of a difference asked is the whole topic's: "training" alone
+      -- asks none.)
+      local merged, seen, tells = {}, {}, {}
+      for _, s in ipairs(sentences) do tells[s.text] = s.tells end
       for rank = 1, 2 * max_sentences + 4 do
         for _, list in ipairs(lists) do
           local s = list[rank]
           if s ~= nil and not seen[s.text] then
             seen[s.text] = true
+            s.tells = tells[s.text]
             merged[#merged + 1] = s
           end
         end
@@ -1208,8 +1250,11 @@ local function extractive(ctx, inputs, c, outline)
       -- stood as the metro's share, which the survey gives for 2024 only.
       local share = lower:find("^what share of") or lower:find("^what percentage") or lower:find("^what proportion") or
                     lower:find("^what fraction")
+      -- ("What is the difference between training and serving costs?" asks how they differ, in
+      -- words or figures: "Training remains expensive but happens once." answers.)
+      local a_difference = lower:find("%f[%a]differences?%s+between%f[%A]") ~= nil
       local amount = lower:find("^how much") or lower:find("^how many") or share or
-                     (what_is and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
+                     (what_is and not a_difference and (lower:find("%f[%a]prices?%f[%A]") or lower:find("%f[%a]costs?%f[%A]") or
                                                lower:find("%f[%a]share of%f[%A]") or lower:find("%f[%a]percentage%f[%A]") or
                                                lower:find("%f[%a]proportion%f[%A]") or #asked_measures_en > 0))
       if amount then
@@ -1826,6 +1871,25 @@ local function extractive(ctx, inputs, c, outline)
           end
           to_front(first, k)
           break
+        end
+      end
+    end
+    -- A difference asked ("DeepSeek-R1-Zero和DeepSeek-R1有什么区别？"): the best sentence on the
+    -- other of the two follows the first ("Training remains expensive but happens once." came
+    -- fourth, after two sentences on serving, behind "Serving costs, by contrast, grow…").
+    if i == 1 and best ~= nil then
+      local side = nil
+      for _, s in ipairs(candidates) do
+        if s.text == best then side = s.tells end
+      end
+      if side == 1 or side == 2 then
+        for _, s in ipairs(candidates) do
+          if (s.tells == 3 - side or s.tells == 3) and holds(s.text) then
+            for k = 3, #kept do
+              if kept[k].text == s.text then table.insert(kept, 2, table.remove(kept, k)) break end
+            end
+            break
+          end
         end
       end
     end

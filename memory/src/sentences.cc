@@ -729,6 +729,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     }
     return {b, e};
   };
+  static constexpr std::u32string_view kCannotStart = U"是的了和与及并或而但月日年";
   auto add_heading = [&](size_t line_begin, size_t line_end) {
     const auto [b, e] = heading_span(line_begin, line_end);
     const size_t length = e - b;
@@ -739,7 +740,6 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     std::string text = text_of(b, e);
     // Notes ("注：E=IDC 预测"), formulas and markup are no headings, nor are pieces of a sentence
     // cut at a line end: they start with a particle or a date unit, or end with one.
-    static constexpr std::u32string_view kCannotStart = U"是的了和与及并或而但月日年";
     static constexpr std::u32string_view kCannotEnd = U"的了和与及并或而但在从对将为";
     if (IsFurniture(text) || text.find_first_of("[]\t|=*") != std::string::npos || text.rfind("注", 0) == 0 ||
         text.find("记者") != std::string::npos ||  // a byline
@@ -749,6 +749,26 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     }
     result.headings.push_back({std::move(text), joined.source[b], joined.source[e - 1] + 1});
   };
+  // Between a caption and the figure's source line lie the figure's contents: a table's cells
+  // set as lines of their own ("第一类 盟友，可以不受限制地获" over "取美国先进计算芯片", a row of
+  // 图表 22 in a PDF's text) are no headings, whatever their length (two of them headed sections
+  // of a report on the export rules). Until a source line, a section's heading, or this many
+  // code points (a source line the chunk or the extraction lost).
+  constexpr size_t kMaxFigureChars = 1600, kNoFigure = static_cast<size_t>(-1);
+  size_t figure_from = kNoFigure;
+  // A passage may start inside a figure, its caption in the chunk before: its first source line,
+  // before any caption, ends one that began with the passage.
+  {
+    size_t begin = 0;
+    for (size_t end : joined.breaks) {
+      if (begin < end && CaptionLabel(cps, begin, end) > 0) break;
+      if (begin < end && SourceLine(cps, begin, end)) {
+        if (begin <= kMaxFigureChars) figure_from = 0;
+        break;
+      }
+      begin = end;
+    }
+  }
   size_t segment_begin = 0;
   for (size_t segment_end : joined.breaks) {
     const size_t begin = segment_begin;
@@ -757,6 +777,9 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
     // A caption or a numbered/Markdown heading line is a heading, never a sentence.
     const size_t caption = CaptionLabel(cps, begin, segment_end);
     const size_t section = caption == 0 ? SectionLabel(cps, begin, segment_end) : 0;
+    if (figure_from != kNoFigure && (SourceLine(cps, begin, segment_end) || begin - figure_from > kMaxFigureChars)) {
+      figure_from = kNoFigure;
+    }
     bool has_end = false;
     for (size_t i = begin; i < segment_end && !has_end; ++i) {
       has_end = IsSentenceEnd(cps[i]) || (cps[i] == '.' && IsFullStop(cps, i, segment_end));
@@ -771,6 +794,7 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
           current_section = text_of(b, std::min(e, b + kMaxSectionChars));
         }
       }
+      figure_from = caption > 0 ? begin : kNoFigure;
       first_piece = false;
       continue;
     }
@@ -823,7 +847,13 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
         const bool announces = segment_end < content_end && e - b >= kMinAnnouncementChars &&
                                (cps[e - 1] == 0xff1a || cps[e - 1] == ':');
         if (!dated_entry && !announces) {
-          if (whole_segment) add_heading(b, e);
+          // (Nor is a line the next one goes on from with a particle: "第二类 除第一类和第三类的
+          // 国家" over "和地区，面临以国为单位", a table's cell in a passage that starts inside its
+          // figure, after the caption.)
+          size_t next = segment_end;
+          while (next < cps.size() && IsSpace(cps[next])) ++next;
+          const bool goes_on = next < cps.size() && kCannotStart.find(cps[next]) != std::u32string_view::npos;
+          if (whole_segment && figure_from == kNoFigure && !goes_on) add_heading(b, e);
           continue;
         }
         // A hyphenation mark the line ended on joins the next line's word, which a hard break

@@ -60,10 +60,59 @@ bool SameMember(const VersionedName& a, const VersionedName& b) {
   return a.family == b.family && (a.version.starts_with(b.version) || b.version.starts_with(a.version));
 }
 
+// Chinese ordinals, "第二类", "第三类", "第 2 代": one family for each counter ("第类"), the
+// number for a version, closed by '#' so that no number is a prefix of another ("2#", "20#").
+// "中国为该新规中定义的第三类国家…" answered "…第二类国家最多可以获得多少算力？" before the second
+// class's limit.
+void AddOrdinals(std::string_view text, std::vector<VersionedName>& names) {
+  static constexpr std::string_view kOrdinal = "第";
+  static constexpr std::string_view kNumerals[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九"};
+  static constexpr std::string_view kTen = "十", kTwo = "两";
+  for (size_t at = text.find(kOrdinal); at != std::string_view::npos && names.size() < kMaxNames;
+       at = text.find(kOrdinal, at + kOrdinal.size())) {
+    size_t i = at + kOrdinal.size();
+    while (i < text.size() && text[i] == ' ') ++i;
+    int value = 0, digits = 0, run = 0;
+    bool ten = false;
+    while (i < text.size() && run < 4) {
+      if (std::isdigit(static_cast<unsigned char>(text[i]))) {
+        value = value * 10 + (text[i] - '0');
+        ++digits, ++run, ++i;
+        continue;
+      }
+      int numeral = 0;
+      for (size_t n = 0; n < 9; ++n) {
+        if (text.substr(i, kNumerals[n].size()) == kNumerals[n]) numeral = static_cast<int>(n) + 1;
+      }
+      if (text.substr(i, kTwo.size()) == kTwo) numeral = 2;
+      if (numeral > 0 && digits == 0) {
+        value = ten ? value + numeral : numeral;
+        ++run, i += 3;
+      } else if (text.substr(i, kTen.size()) == kTen && digits == 0 && !ten) {
+        value = (value == 0 ? 1 : value) * 10;
+        ten = true;
+        ++run, i += kTen.size();
+      } else {
+        break;
+      }
+    }
+    while (i < text.size() && text[i] == ' ') ++i;
+    // The counter: one CJK character (not "第一，", a list's first point).
+    if (run == 0 || value == 0 || i + 3 > text.size()) continue;
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0xE4 || lead > 0xE9) continue;  // U+4000–U+9FFF, the common ideographs
+    VersionedName name{std::string(kOrdinal) + std::string(text.substr(i, 3)), std::to_string(value) + "#"};
+    bool seen = false;
+    for (const VersionedName& n : names) seen = seen || (n.family == name.family && n.version == name.version);
+    if (!seen) names.push_back(std::move(name));
+  }
+}
+
 }  // namespace
 
 std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
   std::vector<VersionedName> names;
+  AddOrdinals(text, names);
   const auto words = Words(text);
   for (size_t w = 0; w < words.size() && names.size() < kMaxNames; ++w) {
     const std::string_view word = words[w].second;

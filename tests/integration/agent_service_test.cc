@@ -39,6 +39,15 @@ using Json = nlohmann::json;
 std::string TinyChatModelDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/models/deepseek_v3_tiny_chat"; }
 std::string SeedsDir() { return std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds"; }
 
+bool IsValidUtf8(const std::string& text) {
+  try {
+    std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(text);
+    return true;
+  } catch (const std::range_error&) {
+    return false;
+  }
+}
+
 std::unique_ptr<sdk::Client> Connect(const DaemonProcess& daemon, const std::string& token = "") {
   sdk::ClientOptions options;
   options.address = daemon.address();
@@ -843,6 +852,24 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
               ::testing::ContainsRegex("## 核心结论\n\n相较于整体票房，特效厅去年的票房也整体下降23.4%。\\[1\\]"
                                        "有业内人士向记者表示，这一方面是因为好莱坞巨制[^\\[]*\\[1\\]另一方面，行业下行期"))
       << why.artifact().content();
+  // A difference is told by a sentence on each of the two, not by the one naming both as one
+  // ("公司在开源 DeepSeek-R1-Zero 和 DeepSeek-R1 两个 660B 模型的同时…" had opened the report, the
+  // distilled models' benchmark rows after it).
+  RunT difference = WaitForEnd(StartRun("report", {{"topic", "DeepSeek-R1-Zero和DeepSeek-R1有什么区别？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(difference.state(), RUN_STATE_SUCCEEDED) << difference.error();
+  EXPECT_THAT(difference.artifact().content(),
+              ::testing::ContainsRegex("## 核心结论\n\nDeepSeek-R1-Zero 直接用强化学习训练基座模型[^\\[\n]*\\[1\\]DeepSeek-R1 通过冷启动数据"))
+      << difference.artifact().content();
+  EXPECT_THAT(difference.artifact().content(), ::testing::Not(HasSubstr("Distill"))) << difference.artifact().content();
+  // One tier of the export rules is not another: the third tier's sentence ("中国为该新规中定义的
+  // 第三类国家") opened the report on the second's limit; and the rules' table, set line by line in
+  // the PDF's text, gave two sections their headings, one cut inside a character ("第一类 盟友，
+  // 可以不受限制地获" lost its "第" and half of "类" to the heading's numbering).
+  RunT tier = WaitForEnd(StartRun("report", {{"topic", "美国AI芯片出口管制框架下第二类国家最多可以获得多少算力？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(tier.state(), RUN_STATE_SUCCEEDED) << tier.error();
+  EXPECT_THAT(tier.artifact().content(), HasSubstr("## 核心结论\n\n每个第二类国家或地区最多可以获得 7.9 亿 TPP")) << tier.artifact().content();
+  EXPECT_THAT(tier.artifact().content(), ::testing::Not(HasSubstr("盟友"))) << tier.artifact().content();
+  EXPECT_TRUE(IsValidUtf8(tier.artifact().content())) << tier.artifact().content();
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
@@ -909,6 +936,12 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // level" had joined the punctuality score.
       {"Which aspect of public transport received the lowest satisfaction score?",
        {"## Key findings\n\nPunctuality received the lowest score of any aspect"}, {"arabica"}},
+      // A difference asked: one side, then the other, and no notice ("costs" asked no amount here);
+      // training's side had come fourth, after two sentences on serving.
+      {"What is the difference between training and serving costs?",
+       {"## Key findings\n\nServing costs, by contrast, grow with every user, which is why providers invest so heavily in "
+        "inference efficiency.[1] Training remains expensive but happens once.[1]"},
+       {"None of the sources"}},
   };
   for (const Case& c : cases) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", c.topic}, {"collection", "english"}}).run_id());

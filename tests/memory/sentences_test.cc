@@ -1373,6 +1373,27 @@ TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
               ::testing::ElementsAre("2024年一季度，公司营收相对同期增长12%，毛利率有所提升。"));
 }
 
+TEST(SentencesTest, AFiguresCellsAreNoHeadings) {
+  // 图表 22 in the PDF's text: its cells set line by line. Two of them ("第一类 盟友，可以不受限制地
+  // 获", read past its broken character) headed sections of "美国AI芯片出口管制框架下第二类国家最多可以
+  // 获得多少算力？".
+  std::ifstream in(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/004_c2b6eb545692ecdc.txt", std::ios::binary);
+  const std::string document((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t from = document.find("国家和地区。美国对该类国家"), source = document.find("资料来源：BIS"),
+               to = document.find("行期。", source);
+  ASSERT_NE(to, std::string::npos);
+  const std::string figure = document.substr(from, to + std::string("行期。").size() - from);
+  const PassageSentences found = SplitSentences(figure, {.starts_at_sentence = true});
+  // (Twelve cells were headings before: "层级 定位 国家及地区 具体条例", "法国、德国、意大利、西班", …)
+  EXPECT_THAT(Texts(found.headings), ::testing::ElementsAre("中国 AI 数据中心产业链有望迎来增量"));
+  // The second tier's limit is still a sentence.
+  EXPECT_THAT(Texts(found.sentences), ::testing::Contains(::testing::StartsWith("每个第二类国家或地区最多可以获得 7.9 亿 TPP")));
+  // A passage that starts inside the figure (its caption in the chunk before): up to the source line.
+  const std::string inside = figure.substr(figure.find("第二类 除第一类"));
+  EXPECT_THAT(Texts(SplitSentences(inside, {.starts_at_sentence = true}).headings),
+              ::testing::ElementsAre("中国 AI 数据中心产业链有望迎来增量"));
+}
+
 TEST(SentenceRankerTest, ASourcesQuestionIsNotOffered) {
   // It introduces what follows; quoted under "国产特效厅的发展", it stood in the key findings.
   const std::vector<PassageInput> passages = {

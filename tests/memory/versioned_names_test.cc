@@ -39,5 +39,18 @@ TEST(VersionedNamesTest, ASentenceOnlyOnASiblingIsToldApart) {
   EXPECT_FALSE(NamesOnlyASibling({}, "DeepSeek-R1 API 服务定价"));
 }
 
+TEST(VersionedNamesTest, ChineseOrdinalsOfOneCounterAreSiblings) {
+  const std::vector<VersionedName> asked = VersionedNamesIn("美国AI芯片出口管制框架下第二类国家最多可以获得多少算力？");
+  EXPECT_THAT(asked, ElementsAre(Name("第类", "2#")));
+  EXPECT_TRUE(NamesOnlyASibling(asked, "中国为该新规中定义的第三类国家（图表 22），即武器禁运国家和地区。"));
+  EXPECT_FALSE(NamesOnlyASibling(asked, "每个第二类国家或地区最多可以获得 7.9 亿 TPP 总计算能力"));
+  EXPECT_FALSE(NamesOnlyASibling(asked, "第 2 类国家面临以国为单位的总算力限制"));
+  EXPECT_FALSE(NamesOnlyASibling(asked, "除第一类和第三类的国家和地区，以及第二类国家"));
+  EXPECT_FALSE(NamesOnlyASibling(asked, "第三代光模块"));  // another counter
+  // Tens, and no ordinal: "第一，" opens a list's first point.
+  EXPECT_THAT(VersionedNamesIn("第十二届、第20届"), ElementsAre(Name("第届", "12#"), Name("第届", "20#")));
+  EXPECT_TRUE(VersionedNamesIn("第一，成本下降；第，").empty());
+}
+
 }  // namespace
 }  // namespace memory::internal
