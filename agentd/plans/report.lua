@@ -218,6 +218,32 @@ end
 local HEADING_NUMBERS = {"^%d%d?%.[%d%.]*%s+", "^%d%d?、%s*", "^%(%d+%)%s*"}
 local CHINESE_NUMERALS = {}
 for _, numeral in ipairs({"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}) do CHINESE_NUMERALS[numeral] = true end
+-- A count in words ("十多个", "三家", "两款"): its numerals and the measure word after them.
+local CHINESE_COUNT_NUMERALS = {["两"] = true, ["百"] = true, ["千"] = true, ["万"] = true, ["几"] = true}
+for numeral in pairs(CHINESE_NUMERALS) do CHINESE_COUNT_NUMERALS[numeral] = true end
+local COUNT_WORDS = {}
+for _, word in ipairs({"个", "家", "款", "座", "台", "块", "部", "名", "位", "项", "条", "只", "种", "倍", "所", "支"}) do
+  COUNT_WORDS[word] = true
+end
+-- (Not "一个", "一种", "几家": an article, or no number. As memory's answer types read a count.)
+-- (Nor an ordinal: "《封神第二部》".)
+local function has_chinese_count(text)
+  local run, before, ordinal = "", "", false
+  for _, cp in utf8.codes(text) do
+    local c = utf8.char(cp)
+    if CHINESE_COUNT_NUMERALS[c] then
+      if run == "" then ordinal = before == "第" end
+      run = run .. c
+    elseif run ~= "" and (c == "多" or c == "余") then
+      -- ("十多个": still the count)
+    else
+      if run ~= "" and not ordinal and run ~= "一" and run ~= "几" and COUNT_WORDS[c] then return true end
+      run = ""
+    end
+    before = c
+  end
+  return false
+end
 local function unnumbered(heading)
   for _, pattern in ipairs(HEADING_NUMBERS) do
     local rest = heading:gsub(pattern, "", 1)
@@ -344,7 +370,7 @@ local WHERE_WORDS = {based = true, locat = true, situat = true, headquarter = tr
 -- memory/src/answer_type.h NamesTheMeasureAsked).
 local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"利润", "净利", "盈利"}, {"规模", "市场空间", "市场容量"},
                              {"人次"}, {"票价"}, {"市值"}, {"估值"}, {"毛利率"}, {"国产化率"}, {"渗透率"},
-                             {"份额", "市占率"}}
+                             {"份额", "市占率"}, {"参数"}}
 
 -- Words before a Chinese question's measure that are not whose measure it asks: times, the
 -- measure's qualifiers, words any holder takes and scopes (as memory/src/measures.h
@@ -353,8 +379,8 @@ local MEASURE_FAMILIES_ZH = {{"票房"}, {"收入", "营收", "销售额"}, {"�
 local NOT_THE_HOLDER_ZH = {"一季度", "二季度", "三季度", "四季度", "上半年", "下半年", "这几年", "近几年", "近年来", "季度",
                            "全年", "今年", "去年", "前年", "明年", "年初", "年末", "年底", "以来", "同期", "年度", "归母",
                            "扣非", "营业", "实际", "销售", "累计", "平均", "整体", "板块", "行业", "市场", "公司", "全国",
-                           "中国", "国内", "我国", "全球", "请问", "根据", "截至", "关于", "总", "的", "年", "月", "日",
-                           "号"}
+                           "中国", "国内", "我国", "全球", "请问", "根据", "截至", "关于", "激活", "总", "的", "年", "月",
+                           "日", "号"}
 
 -- The heads of the names a Chinese question asks a measure of: "2024年万达电影的票房收入是多少？" →
 -- {"万达"}, "2024年一季度影视院线板块归母净利润同比增长多少？" → {"影视"}: each name's first two
@@ -481,12 +507,15 @@ for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true e
 -- letters on), so that a question's "commuters" finds "How people commute", "installed" finds
 -- "installations" and "batteries" finds "battery". At least five letters stay ("based",
 -- "indeed", "evening" stay whole: "inde" would find "index", "even" "events").
-local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "s"}
+-- (A final "e" too, and four letters kept: "assemble" is "assembly"'s, "joining" is "joined"'s;
+-- the answer "…moved assembly to a contract manufacturer in Gdansk." had not counted as naming
+-- what "Where does Harbor Robotics assemble its machines?" asks.)
+local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "s", "e"}
 local function stem(word)
   for _, suffix in ipairs(STEM_SUFFIXES) do
     local cut = #word - #suffix
     -- ("process", "analysis", "status" end in an "s" of their own)
-    if cut >= 5 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
+    if cut >= 4 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
       return word:sub(1, cut)
     end
   end
@@ -1390,13 +1419,15 @@ local function extractive(ctx, inputs, c, outline)
        candidates[1] ~= nil then
       local year = topic:match("(%d%d%d%d)%s*年")
       if year ~= nil and topic:find("多少", 1, true) ~= nil then
+        -- (A count may be written in Chinese numerals: "当时由于国内仅有十多个 IMAX 影厅" answers
+        -- "2010年《阿凡达》在国内上映时有多少个IMAX影厅？", which was said to go unanswered.)
         local function figure_besides(text)
           for from, to in text:gmatch("()%d[%d%.,]*()") do
             local number = text:sub(from, to - 1)
             local unit = text:sub(to):gsub("^%s*", ""):sub(1, 3)
             if number ~= year and unit ~= "年" and unit ~= "月" and unit ~= "日" then return true end
           end
-          return false
+          return has_chinese_count(text)
         end
         -- The year named whole where the question asks the whole year: "2024 年前 5 月累计票房达
         -- 216.47 亿元" gives five months ("2024年全国电影观影总人次是多少？" had quoted it, and a
@@ -1457,11 +1488,16 @@ local function extractive(ctx, inputs, c, outline)
           return false
         end
         -- (Any writing of the year counts, "2027E 年均增速" too, unless a part follows it.)
+        -- (And its last two digits before 年: "AI 原生 APP 在 24 年 12 月的月活跃用户规模达到了 1.2
+        -- 亿" answers "2024年12月AI原生APP的月活跃用户规模是多少？", which was said to go unanswered.)
+        local short_year = "%f[%d]" .. year:sub(3) .. "%f[%D]%s*年"
         local function years_whole(text)
-          for at in text:gmatch(year .. "()") do
-            local after = text:sub(at, at + 40):gsub("^[Ee]", ""):gsub("^%s*", "")  -- (a part is named at once)
-            if after:sub(1, 3) == "年" then after = after:sub(4) end
-            if not names_part(after) then return true end
+          for _, pattern in ipairs({year .. "()", short_year .. "()"}) do
+            for at in text:gmatch(pattern) do
+              local after = text:sub(at, at + 40):gsub("^[Ee]", ""):gsub("^%s*", "")  -- (a part is named at once)
+              if after:sub(1, 3) == "年" then after = after:sub(4) end
+              if not names_part(after) then return true end
+            end
           end
           return false
         end
@@ -1475,7 +1511,7 @@ local function extractive(ctx, inputs, c, outline)
         end
         local function in_year(text)
           if whole_year then return years_whole(text) end
-          return text:find(year, 1, true) ~= nil
+          return text:find(year, 1, true) ~= nil or text:find(short_year) ~= nil
         end
         -- And the measure the question asks ("观影总人次": a sentence on the box office gives
         -- another figure of that year).
@@ -1498,6 +1534,7 @@ local function extractive(ctx, inputs, c, outline)
         -- is of the year its passage names ("电影市场在 2024 年上半年延续了…"): "2024年上半年影院上座率
         -- 是多少？" was said to go unanswered.
         local RELATIVE_TIMES = {"年初以来", "今年以来", "年初至今", "今年", "本年", "年内"}
+        local RELATIVE_YEARS = {"当年", "同年"}
         -- And whose measure it asks: "2024年万达电影的票房收入是多少？" was answered, unwarned, by
         -- "公司电影主业复苏态势明显，2023 年实现票房收入 6.32 亿元…" (上海电影, under its own heading),
         -- the sources naming 万达电影 only in lists of stocks. Named in the sentence, the one it
@@ -1550,6 +1587,12 @@ local function extractive(ctx, inputs, c, outline)
           for _, time in ipairs(RELATIVE_TIMES) do
             relative = relative or s.text:sub(1, #time) == time or (s.previous or ""):sub(1, #time) == time
           end
+          -- (And one that names the year its passage names before it, anywhere: "当年", "同年". Not
+          -- "去年", a year before the document's: "特效厅去年的票房也整体下降23.4%" in an article on
+          -- 2025's festival is 2024's, and had stood as "2025年春节档总票房".)
+          for _, time in ipairs(RELATIVE_YEARS) do
+            relative = relative or s.text:find(time, 1, true) ~= nil
+          end
           if relative and passage ~= "" then read = passage .. read end
           if in_year(read) and in_month(read) and names_measure(read) and figure_besides(s.text) and
              names_holder(read .. passage) then
@@ -1577,7 +1620,9 @@ local function extractive(ctx, inputs, c, outline)
       local function named_beside_a_number(word)
         for k = 1, math.min(2, #candidates) do
           local read = (candidates[k].previous or "") .. candidates[k].text
-          if read:find(word, 1, true) and candidates[k].text:find("%d") then return true end
+          if read:find(word, 1, true) and (candidates[k].text:find("%d") or has_chinese_count(candidates[k].text)) then
+            return true
+          end
         end
         return false
       end

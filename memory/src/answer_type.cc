@@ -151,7 +151,7 @@ constexpr std::string_view kNamingACause[] = {
     "\xe5\xaf\xbc\xe8\x87\xb4", "\xe7\xbc\x98\xe4\xba\x8e", "\xe5\xbd\x92\xe5\x9b\xa0\xe4\xba\x8e",
     "\xe6\x8e\xa8\xe5\x8a\xa8", "\xe9\xa9\xb1\xe5\x8a\xa8", "\xe5\x8e\x9f\xe5\x9b\xa0", "因素", "，故指", "，故净", "，故而",
     "，故行", "，故公", "，故市", "有关。", "有关，", "有关；", "使得", "优势来自", "主要来自", "源自", "关键在于",
-    "担忧", "顾虑"};
+    "担忧", "顾虑", "受制于", "受限于"};
 
 // A means and what it brought about name a cause too: "DeepSeek 通过算法优化的创新路径，进一步降低了
 // 训练成本" answers "为什么DeepSeek的成本这么低？". 通过 (through) before a verb of effect.
@@ -196,6 +196,32 @@ constexpr std::string_view kSpelledShares[] = {"a third", "a quarter", "two thir
 // employees…?" with the turnover.)
 constexpr std::string_view kSpelledNumbers[] = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                                                 "eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred"};
+
+// A count in Chinese words: numerals, "多" or "余" perhaps, and a measure word ("十多个 IMAX 影厅",
+// "三家", "两款"); not "一个", "一种", "几家" (an article, or no number), nor "第二部" (an ordinal).
+// "当时由于国内仅有十多个
+// IMAX 影厅…" answers "…有多少个IMAX影厅？".
+bool HasChineseCount(std::string_view sentence) {
+  static constexpr std::u32string_view kNumerals = U"一二两三四五六七八九十百千万";
+  static constexpr std::u32string_view kMeasureWords = U"个家款座台块部名位项条只种倍所支";
+  const DecodedText decoded = DecodeUtf8(sentence);
+  size_t run = 0;
+  uint32_t first = 0, before = 0;
+  bool ordinal = false;  // "《封神第二部》"
+  for (uint32_t cp : decoded.code_points) {
+    if (kNumerals.find(static_cast<char32_t>(cp)) != std::u32string_view::npos) {
+      if (run++ == 0) first = cp, ordinal = before == U'第';
+      before = cp;
+      continue;
+    }
+    before = cp;
+    if (run > 0 && (cp == U'多' || cp == U'余')) continue;
+    const bool article = run == 1 && first == U'一';
+    if (run > 0 && !article && !ordinal && kMeasureWords.find(static_cast<char32_t>(cp)) != std::u32string_view::npos) return true;
+    run = 0;
+  }
+  return false;
+}
 
 // Topics whose answer is figures (how something performed: a model on a benchmark, a company).
 constexpr std::string_view kAskingForFigures[] = {"performance", "perform", "performed"};
@@ -409,11 +435,13 @@ AnswerType AnswerTypeOf(std::string_view question) {
   return AnswerType::kAny;
 }
 
+bool NamesACause(std::string_view sentence) {
+  return HasAny(AsciiLower(sentence), kNamingACause) || NamesAMeans(std::string(sentence));
+}
+
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section) {
   if (type == AnswerType::kAny) return true;
-  if (type == AnswerType::kReason) {
-    return HasAny(AsciiLower(sentence), kNamingACause) || NamesAMeans(std::string(sentence)) || HasAny(AsciiLower(section), kCauseHeadings);
-  }
+  if (type == AnswerType::kReason) return NamesACause(sentence) || HasAny(AsciiLower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(AsciiLower(sentence), kPlacing) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(AsciiLower(sentence), kExtremes);
   if (type == AnswerType::kObstacle) return HasAny(AsciiLower(sentence), kNamingAnObstacle);
@@ -438,6 +466,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kQuantity && HasAny(AsciiLower(sentence), kSpelledNumbers)) {
     return true;
   }
+  if ((type == AnswerType::kCount || type == AnswerType::kQuantity) && HasChineseCount(sentence)) return true;
   bool offers = false;
   ForEachNumber(sentence, [&](const Number& n) {
     switch (type) {

@@ -44,6 +44,10 @@ enum class AnswerType {
 
 AnswerType AnswerTypeOf(std::string_view question);
 
+// Whether `sentence` names a cause: a causal word ("because", "由于", "受制于") or a means and what
+// it brought about ("通过…降低").
+bool NamesACause(std::string_view sentence);
+
 // Whether `sentence` holds something of that kind (kAny: always). `section`: the heading the
 // sentence's document puts it under, empty when unknown (only kReason reads it).
 bool Offers(AnswerType type, std::string_view sentence, std::string_view section = {});

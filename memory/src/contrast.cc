@@ -26,6 +26,10 @@ std::string Normalized(std::string_view text) {
   std::string out;
   out.reserve(lower.size());
   for (size_t i = 0; i < lower.size();) {
+    if (lower[i] == '-') {
+      ++i;
+      continue;
+    }
     if (lower[i] != ' ' && lower[i] != '\t' && lower[i] != '\n' && lower[i] != '\r') {
       out.push_back(lower[i++]);
       continue;
@@ -92,8 +96,10 @@ bool SplitChinese(std::string_view head, std::string_view& first, std::string_vi
   static constexpr std::string_view kFillers[] = {"有什么", "有何", "有哪些", "存在", "主要", "最大", "之间", "相比", "的", "有"};
   first = WithoutTrailing(WithoutLeading(head.substr(0, at), kAsking), kFillers);
   second = head.substr(at + width);
-  // "…在训练方法上": the aspect asked, no part of the name.
-  if (const size_t aspect = second.find("在"); aspect != std::string_view::npos && aspect > 0) second = second.substr(0, aspect);
+  // "…在训练方法上", "…的总参数量": the aspect asked, no part of the name.
+  for (std::string_view aspect_word : {std::string_view("在"), std::string_view("的")}) {
+    if (const size_t aspect = second.find(aspect_word); aspect != std::string_view::npos && aspect > 0) second = second.substr(0, aspect);
+  }
   second = WithoutTrailing(second, kFillers);
   return true;
 }
@@ -239,12 +245,16 @@ Contrast ContrastAsked(std::string_view question) {
   std::string_view first, second;
   static constexpr std::string_view kDifferenceZh[] = {"区别", "差异", "异同", "不同之处", "不同点", "有什么不同", "有何不同",
                                                        "有哪些不同", "什么不同"};
-  size_t marker = std::string::npos;
+  static constexpr std::string_view kComparedZh[] = {"相比如何", "相比怎么样", "相比怎样", "相比有何", "对比如何", "比较如何"};
+  size_t marker = std::string::npos, compared = std::string::npos;
   for (std::string_view word : kDifferenceZh) marker = std::min(marker, q.find(word));
+  for (std::string_view word : kComparedZh) compared = std::min(compared, q.find(word));
+  marker = std::min(marker, compared);
   const bool split = marker != std::string::npos ? SplitChinese(std::string_view(q).substr(0, marker), first, second)
                                                  : SplitEnglish(q, first, second);
   if (!split) return {};
-  Contrast contrast{std::string(WithoutArticle(first)), std::string(WithoutArticle(second))};
+  Contrast contrast{std::string(WithoutArticle(first)), std::string(WithoutArticle(second)),
+                    compared != std::string::npos && compared == marker};
   DropShared(contrast.first, contrast.second);
   // (One name may hold the other, "deepseek-r1" in "deepseek-r1-zero": FindName reads word edges.)
   const bool named = !contrast.first.empty() && !contrast.second.empty() && contrast.first != contrast.second &&
@@ -257,7 +267,10 @@ Telling HowItTells(const Contrast& contrast, std::string_view sentence) {
   if (!contrast.asked()) return Telling::kNeither;
   const std::string s = Normalized(sentence);
   const size_t first = FindName(s, contrast.first), second = FindName(s, contrast.second);
-  if (first != std::string::npos && second != std::string::npos) return Contrasts(s) ? Telling::kBoth : Telling::kBothAsOne;
+  if (first != std::string::npos && second != std::string::npos) {
+    const bool one_than_the_other = s.find("比" + contrast.first) != std::string::npos || s.find("比" + contrast.second) != std::string::npos;
+    return Contrasts(s) || one_than_the_other ? Telling::kBoth : Telling::kBothAsOne;
+  }
   if (first == std::string::npos && second == std::string::npos) return Telling::kNeither;
   if (!OpensOn(s, std::min(first, second))) return Telling::kInPassing;
   return first != std::string::npos ? Telling::kFirst : Telling::kSecond;

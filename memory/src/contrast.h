@@ -23,16 +23,21 @@ namespace memory::internal {
 // difference, names fewer than two things, or is longer than a question (480 bytes).
 struct Contrast {
   std::string first, second;
+  // Asked how they compare ("A与B的总参数量相比如何？"), not what tells them apart: a sentence
+  // naming both ("A 的总参数大小比 B 的要小 1/3") answers best.
+  bool compared = false;
   bool asked() const { return !first.empty() && !second.empty(); }
 };
 
-// Chinese: "A和B有什么区别", "A与B的差异", "A跟B有何不同", "A、B的异同" ("在…上": an aspect, cut).
+// Chinese: "A和B有什么区别", "A与B的差异", "A跟B有何不同", "A、B的异同", and compared: "A与B的总参数
+// 量相比如何" ("在…上", "的…": an aspect of B, cut).
 // English: "the difference(s) between A and B", "How does A differ from B", "What distinguishes A
 // from B", "A versus B", "A vs B".
 Contrast ContrastAsked(std::string_view question);
 
-// What `sentence` says of them. It tells one apart (kFirst, kSecond) when it names that one and
-// opens on it; both (kBoth) when it names both with a contrasting word. kBothAsOne: it names both
+// What `sentence` says of them (names matched without hyphens: "DeepSeekV2" is "DeepSeek-V2").
+// It tells one apart (kFirst, kSecond) when it names that one and opens on it; both (kBoth) when
+// it names both with a contrasting word or one compared with the other ("比 B"). kBothAsOne: it names both
 // with no such word ("开源 A 和 B 两个模型"). kInPassing: it names one, not as what it opens on
 // ("DeepSeek 正式发布 DeepSeek-R1"). kNeither: it names neither, or no difference is asked.
 enum class Telling { kFirst, kSecond, kBoth, kBothAsOne, kInPassing, kNeither };

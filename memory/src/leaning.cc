@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "answer_type.h"
 #include "utf8_text.h"
 
 namespace memory::internal {
@@ -354,6 +355,13 @@ size_t ConnectiveOpener(const std::string& text) {
     for (std::string_view comma : kCommas) {
       if (text.compare(opener.size(), comma.size(), comma) == 0) end = opener.size() + comma.size();
     }
+    // A Chinese one before a Latin word keeps a PDF's space for its comma: "同时 Skywork-MoE 的总参数
+    // 大小比 DeepSeekV2 的总参数大小要小 1/3…".
+    const bool chinese = static_cast<unsigned char>(opener[0]) >= 0x80;
+    if (end == 0 && chinese && text.size() > opener.size() + 1 && text[opener.size()] == ' ' &&
+        std::isalnum(static_cast<unsigned char>(text[opener.size() + 1]))) {
+      end = opener.size() + 1;
+    }
   }
   // A sequence's next step without its date ("随后，股价反弹8.9%") would read as a fact of its
   // own: dropped only before a date.
@@ -376,6 +384,20 @@ size_t ConnectiveOpener(const std::string& text) {
       if (text.compare(back.size(), source.size(), source) != 0) continue;
       for (std::string_view shows : kShows) {
         if (text.compare(back.size() + source.size(), shows.size(), shows) == 0) end = back.size() + source.size() + shows.size();
+      }
+    }
+  }
+  // A conclusion's connective before a sentence that names its own cause: "因此，在 DeepSeek 出现
+  // 之前，市场普遍认为受制于最先进 AI 算力芯片的限制，中国的 AI 大模型能力与美国…存在差距。" says
+  // why itself, and answered "为什么此前市场认为中国AI大模型能力与美国存在差距？" only once quoted
+  // from "在"; leaning on "因此", it had not been quoted at all.
+  static constexpr std::string_view kConclusions[] = {"因此", "所以", "因而"};
+  for (std::string_view conclusion : kConclusions) {
+    if (end != 0 || text.compare(0, conclusion.size(), conclusion) != 0) continue;
+    for (std::string_view comma : kCommas) {
+      if (text.compare(conclusion.size(), comma.size(), comma) == 0 &&
+          NamesACause(std::string_view(text).substr(conclusion.size() + comma.size()))) {
+        end = conclusion.size() + comma.size();
       }
     }
   }

@@ -14,7 +14,9 @@ namespace {
 // Each measure with the words that name it: a company's 收入 is its 营收, a market's 规模 its
 // 市场空间.
 // (Rates too: "毛利率" is asked of a sentence that gives one, not of the revenue line beside it.)
-constexpr std::array<std::array<std::string_view, 3>, 12> kMeasures = {{{"票房", "", ""},
+// (And a model's parameters: Skywork-MoE's "激活参数量为 22B" had answered "DeepSeek-V3的激活参数量
+// 是多少？" before V3's "671B 参数，激活 37B", naming no DeepSeek.)
+constexpr std::array<std::array<std::string_view, 3>, 13> kMeasures = {{{"票房", "", ""},
                                                                         {"收入", "营收", "销售额"},
                                                                         {"利润", "净利", "盈利"},
                                                                         {"规模", "市场空间", "市场容量"},
@@ -25,7 +27,8 @@ constexpr std::array<std::array<std::string_view, 3>, 12> kMeasures = {{{"票房
                                                                         {"毛利率", "", ""},
                                                                         {"国产化率", "", ""},
                                                                         {"渗透率", "", ""},
-                                                                        {"份额", "市占率", ""}}};
+                                                                        {"份额", "市占率", ""},
+                                                                        {"参数", "", ""}}};
 
 // Words before a measure that say when, qualify the measure or its holder, scope it or ask, not
 // who holds it ("2024年国内票房是多少？" asks the box office of no one in particular: "2024年全国电影
@@ -36,7 +39,7 @@ constexpr std::string_view kNotTheHolder[] = {
     "今年",   "去年",   "前年",   "明年",   "年初",   "年末",   "年底",   "以来",   "同期",   "年度",
     "归母",   "扣非",   "营业",   "实际",   "销售",   "累计",   "平均",   "整体",   "板块",   "行业",
     "市场",   "公司",   "全国",   "国内",   "我国",   "中国",   "全球",   "请问",   "根据",   "截至",
-    "关于",   "总",     "的"};
+    "关于",   "激活",   "总",     "的"};
 
 // A date's units after its digits: "2024年", "3 月", "5日".
 constexpr std::string_view kDateUnits[] = {"年", "月", "日", "号"};

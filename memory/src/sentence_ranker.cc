@@ -794,7 +794,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
                                                  internal::EndsOnTheAskedFact(asked_fact, sentences[i].text);
       // (Naming both as one, a sentence shares the most words with the question: it fell only to
       // 0.6 from 1.0, above the pair at 0.46 and 0.42.)
-      const double fits = offers                                         ? 1.0
+      // (Asked how the two compare, a sentence on both answers best, one on either is near.)
+      const bool both = telling == internal::Telling::kBoth || telling == internal::Telling::kBothAsOne;
+      const double fits = contrast.compared ? (both ? 1.0 : offers ? kOffExtreme : kOffType)
+                          : offers                                       ? 1.0
                           : telling == internal::Telling::kBothAsOne     ? kBothAsOne
                           : softly                                       ? kOffExtreme
                                                                          : kOffType;

@@ -124,6 +124,12 @@ std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
     bool capital = false;
     for (size_t k = 0; k < letters; ++k) capital = capital || std::isupper(static_cast<unsigned char>(word[k]));
     if (!capital) continue;
+    // A version's letter may join the family's word: "DeepSeekV2" is "DeepSeek-V2" (a capital after
+    // a small letter, then digits).
+    if (letters >= 4 && letters < word.size() && std::isupper(static_cast<unsigned char>(word[letters - 1])) &&
+        std::islower(static_cast<unsigned char>(word[letters - 2])) && std::isdigit(static_cast<unsigned char>(word[letters]))) {
+      --letters;
+    }
     std::string_view version = word.substr(letters);
     if (version.empty() && w + 1 < words.size()) {
       const size_t after = words[w].first + word.size();

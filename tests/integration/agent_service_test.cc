@@ -870,6 +870,24 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   EXPECT_THAT(tier.artifact().content(), HasSubstr("## 核心结论\n\n每个第二类国家或地区最多可以获得 7.9 亿 TPP")) << tier.artifact().content();
   EXPECT_THAT(tier.artifact().content(), ::testing::Not(HasSubstr("盟友"))) << tier.artifact().content();
   EXPECT_TRUE(IsValidUtf8(tier.artifact().content())) << tier.artifact().content();
+  // A conclusion that names its own cause is quoted from past its "因此，": leaning on it, the one
+  // sentence saying why had not been quoted at all.
+  RunT gap = WaitForEnd(StartRun("report", {{"topic", "为什么此前市场认为中国AI大模型能力与美国存在差距？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(gap.state(), RUN_STATE_SUCCEEDED) << gap.error();
+  EXPECT_THAT(gap.artifact().content(), HasSubstr("## 核心结论\n\n在 DeepSeek 出现之前，市场普遍认为受制于最先进 AI 算力芯片的限制"))
+      << gap.artifact().content();
+  // Two things compared: the sentence comparing them ("…比 DeepSeekV2 的…", after "同时 " and
+  // without V2's hyphen) opens; Skywork-MoE's own figures had, the comparison never quoted.
+  RunT skywork = WaitForEnd(StartRun("report", {{"topic", "Skywork-MoE与DeepSeek-V2的总参数量相比如何？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(skywork.state(), RUN_STATE_SUCCEEDED) << skywork.error();
+  EXPECT_THAT(skywork.artifact().content(), HasSubstr("## 核心结论\n\nSkywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3"))
+      << skywork.artifact().content();
+  // Answered, so no notice: a count in words ("十多个"), a year in two digits ("24 年 12 月").
+  for (const std::string topic : {"2010年《阿凡达》在国内上映时有多少个IMAX影厅？", "2024年12月AI原生APP的月活跃用户规模是多少？"}) {
+    RunT answered = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(answered.state(), RUN_STATE_SUCCEEDED) << answered.error();
+    EXPECT_THAT(answered.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << answered.artifact().content();
+  }
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
@@ -938,6 +956,8 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
        {"## Key findings\n\nPunctuality received the lowest score of any aspect"}, {"arabica"}},
       // A difference asked: one side, then the other, and no notice ("costs" asked no amount here);
       // training's side had come fourth, after two sentences on serving.
+      // "assemble" is "assembly"'s: the answer had not counted as naming what is asked.
+      {"Where does Harbor Robotics assemble its machines?", {"moved assembly to a contract manufacturer in Gdansk"}, {}},
       {"What is the difference between training and serving costs?",
        {"## Key findings\n\nServing costs, by contrast, grow with every user, which is why providers invest so heavily in "
         "inference efficiency.[1] Training remains expensive but happens once.[1]"},

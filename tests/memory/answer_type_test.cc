@@ -238,5 +238,20 @@ TEST(AnswerTypeTest, APlaceIsNamedAfterAPrepositionOrByAWordThatPlaces) {
   EXPECT_FALSE(Offers(AnswerType::kPlace, "Margins rose within Q3 as prices went up at the end."));
 }
 
+TEST(AnswerTypeTest, ACountInChineseWordsIsACount) {
+  EXPECT_TRUE(Offers(AnswerType::kCount, "当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"));
+  EXPECT_TRUE(Offers(AnswerType::kQuantity, "公司推出了两款新产品。"));
+  // An article, an ordinal, no count.
+  EXPECT_FALSE(Offers(AnswerType::kCount, "AI Agent 是一种能自主感知周遭环境的智能体。"));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "《射雕英雄传：侠之大者》《封神第二部：战火西岐》等都是视效大片。"));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "几家公司宣布了合作。"));
+}
+
+// A conclusion that names its own cause says why: "受制于" names one.
+TEST(AnswerTypeTest, ConstrainedByNamesACause) {
+  EXPECT_TRUE(NamesACause("市场普遍认为受制于最先进 AI 算力芯片的限制，中国的 AI 大模型能力与美国存在差距。"));
+  EXPECT_FALSE(NamesACause("中国的 AI 大模型能力与美国存在差距。"));
+}
+
 }  // namespace
 }  // namespace memory::internal

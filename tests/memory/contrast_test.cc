@@ -9,8 +9,9 @@ namespace {
 
 TEST(ContrastTest, TheTwoNamesOfAChineseDifferenceQuestion) {
   Contrast c = ContrastAsked("DeepSeek-R1-Zero和DeepSeek-R1有什么区别？");
-  EXPECT_EQ(c.first, "deepseek-r1-zero");
-  EXPECT_EQ(c.second, "deepseek-r1");
+  EXPECT_EQ(c.first, "deepseekr1zero");  // (matched without hyphens)
+  EXPECT_EQ(c.second, "deepseekr1");
+  EXPECT_FALSE(c.compared);
   c = ContrastAsked("请比较一下云端部署与端侧部署在成本上的差异");
   EXPECT_EQ(c.first, "云端");
   EXPECT_EQ(c.second, "端侧");
@@ -19,6 +20,16 @@ TEST(ContrastTest, TheTwoNamesOfAChineseDifferenceQuestion) {
   EXPECT_EQ(c.second, "cinity");
   EXPECT_FALSE(ContrastAsked("DeepSeek-R1有什么特点？").asked());
   EXPECT_FALSE(ContrastAsked("不同地区的票房是多少？").asked());  // 不同 alone asks no difference
+}
+
+TEST(ContrastTest, TwoThingsCompared) {
+  const Contrast c = ContrastAsked("Skywork-MoE与DeepSeek-V2的总参数量相比如何？");
+  EXPECT_EQ(c.first, "skyworkmoe");
+  EXPECT_EQ(c.second, "deepseekv2");
+  EXPECT_TRUE(c.compared);
+  // One compared with the other ("比 B"), the source writing "DeepSeekV2" without its hyphen.
+  EXPECT_EQ(Telling::kBoth, HowItTells(c, "同时 Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3，用更小的参数做到了相近的能力。"));
+  EXPECT_EQ(Telling::kFirst, HowItTells(c, "Skywork-MoE 模型隶属于天工 3.0 的研发模型系列，模型总参数量为 146B。"));
 }
 
 TEST(ContrastTest, TheTwoNamesOfAnEnglishDifferenceQuestion) {

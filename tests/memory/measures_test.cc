@@ -23,6 +23,8 @@ TEST(MeasuresTest, TheHolderIsWhatPrecedesTheMeasureLessTimesAndQualifiers) {
   EXPECT_THAT(MeasureHolderTerms("2024年一季度影视院线板块归母净利润同比增长多少？"), ElementsAre("影视", "视院", "院线"));
   EXPECT_THAT(MeasureHolderTerms("寒武纪2024年的营业收入是多少？"), ElementsAre("寒武", "武纪"));
   EXPECT_THAT(MeasureHolderTerms("2023年中国AI Agent市场规模是多少？"), ElementsAre("ai", "agent"));
+  // A model's parameters, "激活" qualifying them: Skywork-MoE's "激活参数量为 22B" is no DeepSeek-V3's.
+  EXPECT_THAT(MeasureHolderTerms("DeepSeek-V3的激活参数量是多少？"), ElementsAre("deepseek", "v3"));
   EXPECT_THAT(MeasureHolderTerms("DeepSeek-V3 的估值是多少？"), ElementsAre("deepseek", "v3"));
   EXPECT_THAT(MeasureHolderTerms("2024 年 3 月全国电影总票房是多少？"), ElementsAre("电影"));
   // A scope or the asking is no holder: "2024年全国电影总票房425亿元" answers the first.

@@ -1093,6 +1093,14 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
   // A sequence's step is quoted without its connective only before its date.
   EXPECT_GT(internal::ConnectiveOpener("紧接着，1 月 29 日，微软将 DeepSeek-R1 纳入 Azure AI Foundry 平台。"), 0u);
   EXPECT_EQ(internal::ConnectiveOpener("随后，股价反弹8.9%。"), 0u);
+  // A conclusion's connective before a sentence naming its own cause; a Chinese connective whose
+  // comma a PDF set as a space before a Latin word.
+  const std::string concluded = "因此，在 DeepSeek 出现之前，市场普遍认为受制于最先进 AI 算力芯片的限制，中国的 AI 大模型能力与美国存在差距。";
+  EXPECT_EQ(concluded.substr(internal::ConnectiveOpener(concluded)).rfind("在 DeepSeek 出现之前", 0), 0u);
+  EXPECT_EQ(internal::ConnectiveOpener("因此，中国的 AI 大模型能力与美国存在差距。"), 0u);
+  const std::string spaced = "同时 Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3。";
+  EXPECT_EQ(spaced.substr(internal::ConnectiveOpener(spaced)), "Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3。");
+  EXPECT_EQ(internal::ConnectiveOpener("同时 ，"), 0u);
   // A pointer to a figure the quote does not show.
   const std::string pointed = "如下图统计所示，88%的参与者倾向于边缘-云协作架构。";
   EXPECT_EQ(pointed.substr(internal::ConnectiveOpener(pointed)), "88%的参与者倾向于边缘-云协作架构。");

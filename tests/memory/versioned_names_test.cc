@@ -18,6 +18,8 @@ TEST(VersionedNamesTest, AFamilysWordAndItsVersionHoweverTheyAreWritten) {
   EXPECT_THAT(VersionedNamesIn("DeepSeek-V3的API服务价格是多少？"), ElementsAre(Name("deepseek", "v3")));
   EXPECT_THAT(VersionedNamesIn("GPT-4o 与 Qwen2.5-72B 对比"), ElementsAre(Name("gpt", "4o"), Name("qwen", "2.572b")));
   EXPECT_THAT(VersionedNamesIn("DeepSeek V3 训练成本"), ElementsAre(Name("deepseek", "v3")));
+  EXPECT_THAT(VersionedNamesIn("Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3"), ElementsAre(Name("deepseek", "v2")));
+  EXPECT_THAT(VersionedNamesIn("LLaMA3 and GPT4"), ElementsAre(Name("llama", "3"), Name("gpt", "4")));
   // A family's word alone, a hyphenated English word and a short word name no version.
   EXPECT_TRUE(VersionedNamesIn("DeepSeek 的 cost-effective AI 模型 V3").empty());
   // Words before a number, and things numbered on their own, are no family and version.
