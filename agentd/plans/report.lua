@@ -1315,10 +1315,24 @@ local function extractive(ctx, inputs, c, outline)
           end
           return false
         end
+        -- (And a figure of a name the question asks about comes with that name, in the sentence,
+        -- the one it leans on or its document's title: the worldwide "169 GWh" had answered "How
+        -- much grid battery storage did Germany add in 2024?", Germany named only in "Europe
+        -- lagged: Germany, Italy and the United Kingdom added capacity…".)
+        local function on_the_name(k)
+          if #named == 0 then return true end
+          local p = passages[candidates[k].passage]
+          local read = candidates[k].text .. " " .. (candidates[k].previous or "") .. " " ..
+                       (p ~= nil and type(p.title) == "string" and p.title or "")
+          for _, name in ipairs(named) do
+            if mentions(read, name.key) then return true end
+          end
+          return false
+        end
         for k = 1, math.min(2, #candidates) do
           local previous = candidates[k].previous or ""
           if not on_what_is_asked(previous) then previous = "" end
-          for _, text in ipairs({candidates[k].text, previous}) do
+          for _, text in ipairs(on_the_name(k) and {candidates[k].text, previous} or {}) do
             local spelled = text:lower()
             figure = figure or states_a_number(text) or
                      (not share and (spelled:find("fold%f[%A]") ~= nil or
@@ -1565,6 +1579,19 @@ local function extractive(ctx, inputs, c, outline)
             month = nil
           end
         end
+        -- A measure the sentence gives of the whole ("行业毛利率为67.8%") is no part's, whatever its
+        -- passage names: it had stood as "2024年一季度影视院线板块的毛利率是多少？"'s answer, which the
+        -- sources do not give (a sector's own is named in its sentence, or the one it leans on).
+        local function of_the_whole(text)
+          for _, family in ipairs(asked_measures) do
+            for _, word in ipairs(family) do
+              for _, whole in ipairs({"行业", "整体", "全行业", "大盘"}) do
+                if text:find(whole .. word, 1, true) then return true end
+              end
+            end
+          end
+          return false
+        end
         local function in_month(text)
           if month == nil then return true end
           for m in text:gmatch("%f[%d](%d%d?)%s*月") do
@@ -1595,7 +1622,7 @@ local function extractive(ctx, inputs, c, outline)
           end
           if relative and passage ~= "" then read = passage .. read end
           if in_year(read) and in_month(read) and names_measure(read) and figure_besides(s.text) and
-             names_holder(read .. passage) then
+             names_holder(read .. passage) and (names_holder(read) or not of_the_whole(s.text)) then
             unanswered = false
           end
         end

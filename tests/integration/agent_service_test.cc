@@ -612,6 +612,11 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   for (const RunT* answered : {&box_office, &licences}) {
     EXPECT_THAT(answered->artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << answered->artifact().content();
   }
+  // A measure of the whole ("行业毛利率为67.8%") is no sector's, whatever its passage names: it had
+  // stood as 影视院线's, which the sources do not give.
+  RunT sector_margin = WaitForEnd(StartRun("report", {{"topic", "2024年一季度影视院线板块的毛利率是多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(sector_margin.state(), RUN_STATE_SUCCEEDED) << sector_margin.error();
+  EXPECT_THAT(sector_margin.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << sector_margin.artifact().content();
   // By how much it fell is a change: the decline answers, not the halls' share of the total.
   RunT fell = WaitForEnd(StartRun("report", {{"topic", "2024年全国电影总票房较2023年下降了多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(fell.state(), RUN_STATE_SUCCEEDED) << fell.error();
@@ -1019,6 +1024,8 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // only number is a date ("…postponed by twelve months to December 2025…").
            {"What was Harbor Robotics' revenue from Southeast Asian ports in 2024?", "None of the sources found answers this directly: "},
            {"How much coffee did China import in 2024?", "None of the sources found answers this directly: "},
+           // A figure of a name asked comes with the name: the worldwide 169 GWh had answered for Germany.
+           {"How much grid battery storage did Germany add in 2024?", "None of the sources found answers this directly: "},
            {"What was Harbor Robotics' revenue in 2024?", ""},
            {"How much revenue did Harbor Robotics make in 2024 and how fast did it grow?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
