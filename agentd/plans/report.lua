@@ -228,6 +228,7 @@ end
 -- (Not "一个", "一种", "几家": an article, or no number. As memory's answer types read a count.)
 -- (Nor an ordinal: "《封神第二部》".)
 local function has_chinese_count(text)
+  if utf8.len(text) == nil then return false end  -- (utf8.codes would raise on a malformed text)
   local run, before, ordinal = "", "", false
   for _, cp in utf8.codes(text) do
     local c = utf8.char(cp)

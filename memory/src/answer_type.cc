@@ -400,6 +400,11 @@ AnswerType AnswerTypeOf(std::string_view question) {
   for (std::string_view phrase : {"how much", "by how much"}) {
     if (HasPhrase(q, phrase)) return AnswerType::kQuantity;
   }
+  // "…占模块总功耗的比例是多少？", "占比是多少": a share, which "占模块总功耗的一半" gives and "光模块
+  // 加驱动 SerDes 的功耗占比在 40~45%" gives too; any figure did ("预计到 2030 年, 在 400G+SerDes…").
+  for (std::string_view phrase : {"比例是多少", "占比是多少", "比重是多少", "比例为多少", "占比为多少", "比重为多少", "占多少"}) {
+    if (q.find(phrase) != std::string::npos) return AnswerType::kShare;
+  }
   if (q.find("\xe5\xa4\x9a\xe5\xb0\x91") != std::string::npos) {  // 多少
     // "较2023年下降了多少" asks by how much something changed: a sentence stating the change
     // answers ("减少 124亿元，降幅 22.6%"), not one with any figure of its subject ("约占国内电影总

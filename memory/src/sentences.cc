@@ -863,6 +863,10 @@ PassageSentences SplitSentences(std::string_view passage, const SentenceOptions&
       TrimUnmatchedQuotes(cps, &b, &e);
       const size_t length = e - b;
       if (length < static_cast<size_t>(options.min_chars) || length > static_cast<size_t>(options.max_chars)) continue;
+      // Inside a figure a short piece is a cell, not a sentence: "不限制先进计算芯片获得数量；" (the first
+      // tier's rule, its tier in another line of the table) opened a section of "…第三类国家包括哪些？".
+      constexpr size_t kMinFigureSentenceChars = 20;
+      if (figure_from != kNoFigure && length < kMinFigureSentenceChars) continue;
       // (A title's or a quotation's opening mark is no stray punctuation: "《射雕英雄传：侠之大者》
       // 《封神第二部：战火西岐》…等都是视效大片。" names the films a question asks for.)
       // Not a page's list of related reports ("《…——传媒行业周报》2025.01.20《…》2024.12.06摘要："):

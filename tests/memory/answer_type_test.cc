@@ -238,6 +238,14 @@ TEST(AnswerTypeTest, APlaceIsNamedAfterAPrepositionOrByAWordThatPlaces) {
   EXPECT_FALSE(Offers(AnswerType::kPlace, "Margins rose within Q3 as prices went up at the end."));
 }
 
+TEST(AnswerTypeTest, AChineseShareAskedIsAShare) {
+  EXPECT_EQ(AnswerTypeOf("400G光模块中DSP的功耗占模块总功耗的比例是多少？"), AnswerType::kShare);
+  EXPECT_EQ(AnswerTypeOf("特效厅票房占比是多少？"), AnswerType::kShare);
+  EXPECT_EQ(AnswerTypeOf("2024年特效厅票房是多少？"), AnswerType::kQuantity);
+  EXPECT_TRUE(Offers(AnswerType::kShare, "其 7nm DSP 的功耗约 4W, 占模块总功耗的一半"));
+  EXPECT_FALSE(Offers(AnswerType::kShare, "预计到 2030 年, 在 400G+SerDes 和 6.4T 光模块代际时, OSFP 光模块功耗将成为瓶颈。"));
+}
+
 TEST(AnswerTypeTest, ACountInChineseWordsIsACount) {
   EXPECT_TRUE(Offers(AnswerType::kCount, "当时由于国内仅有十多个 IMAX 影厅，《阿凡达》IMAX 版本一度一票难求。"));
   EXPECT_TRUE(Offers(AnswerType::kQuantity, "公司推出了两款新产品。"));

@@ -1394,8 +1394,9 @@ TEST(SentencesTest, AFiguresCellsAreNoHeadings) {
   const PassageSentences found = SplitSentences(figure, {.starts_at_sentence = true});
   // (Twelve cells were headings before: "层级 定位 国家及地区 具体条例", "法国、德国、意大利、西班", …)
   EXPECT_THAT(Texts(found.headings), ::testing::ElementsAre("中国 AI 数据中心产业链有望迎来增量"));
-  // The second tier's limit is still a sentence.
+  // The second tier's limit is still a sentence; the first tier's short rule, a cell, is none.
   EXPECT_THAT(Texts(found.sentences), ::testing::Contains(::testing::StartsWith("每个第二类国家或地区最多可以获得 7.9 亿 TPP")));
+  EXPECT_THAT(Texts(found.sentences), ::testing::Not(::testing::Contains("不限制先进计算芯片获得数量；")));
   // A passage that starts inside the figure (its caption in the chunk before): up to the source line.
   const std::string inside = figure.substr(figure.find("第二类 除第一类"));
   EXPECT_THAT(Texts(SplitSentences(inside, {.starts_at_sentence = true}).headings),
