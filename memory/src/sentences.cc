@@ -22,11 +22,13 @@ using internal::IsSpace;
 // and a brokerage's rating scale ("中性：相对基准指数涨幅在-5%~10%之间回避：相对基准指数跌幅 5%以上"
 // headed a section of "为什么传媒指数下跌？"; "相对同期基准…", "评级标准为报告发布日后…" — not "营收相对
 // 同期增长" or "ESG评级标准").
-constexpr std::array<std::string_view, 35> kFurniture = {
+// (And the suitability notice a brokerage addresses to its clients, "若您并非银河证券客户中的专业投资者
+// …完成投资者适当性匹配…": it stood among the risks "华龙证券的报告列出了哪些风险提示？" asked for.)
+constexpr std::array<std::string_view, 36> kFurniture = {
     "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
     "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
     "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved",
-    "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期基准", "相对同期沪深", "评级标准为报告"};
+    "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期基准", "相对同期沪深", "评级标准为报告", "投资者适当性"};
 
 bool IsSentenceEnd(uint32_t cp) {
   return cp == 0x3002 || cp == 0xff01 || cp == 0xff1f || cp == 0xff1b || cp == '!' || cp == '?' || cp == ';';

@@ -1379,6 +1379,12 @@ TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
   // Prose that compares with the year before is no rating scale.
   EXPECT_THAT(Texts(SplitSentences("2024年一季度，公司营收相对同期增长12%，毛利率有所提升。", {.starts_at_sentence = true}).sentences),
               ::testing::ElementsAre("2024年一季度，公司营收相对同期增长12%，毛利率有所提升。"));
+  // Nor is a brokerage's suitability notice a finding: it stood among a report's risks.
+  EXPECT_THAT(Texts(SplitSentences("若您并非银河证券客户中的专业投资者，为保证服务质量、控制投资风险、应首先联系银河证券机构销售部门或客户经理，"
+                                   "完成投资者适当性匹配。\n\n风险提示：市场需求增长不及预期、技术研发进展不及预期。",
+                                   {.starts_at_sentence = true})
+                        .sentences),
+              ::testing::ElementsAre("风险提示：市场需求增长不及预期、技术研发进展不及预期。"));
 }
 
 TEST(SentencesTest, AFiguresCellsAreNoHeadings) {
