@@ -226,20 +226,22 @@ for _, word in ipairs({"个", "家", "款", "座", "台", "块", "部", "名", "
   COUNT_WORDS[word] = true
 end
 -- (Not "一个", "一种", "几家": an article, or no number. As memory's answer types read a count.)
--- (Nor an ordinal: "《封神第二部》".)
+-- (Nor an ordinal, "《封神第二部》", nor hundreds without their multiplier: "百家号", "万一家里".)
+local BARE_MULTIPLIERS = {["百"] = true, ["千"] = true, ["万"] = true}
 local function has_chinese_count(text)
   if utf8.len(text) == nil then return false end  -- (utf8.codes would raise on a malformed text)
-  local run, before, ordinal = "", "", false
+  local run, first, before, ordinal = 0, "", "", false
   for _, cp in utf8.codes(text) do
     local c = utf8.char(cp)
     if CHINESE_COUNT_NUMERALS[c] then
-      if run == "" then ordinal = before == "第" end
-      run = run .. c
-    elseif run ~= "" and (c == "多" or c == "余") then
+      if run == 0 then first, ordinal = c, before == "第" end
+      run = run + 1
+    elseif run > 0 and (c == "多" or c == "余") then
       -- ("十多个": still the count)
     else
-      if run ~= "" and not ordinal and run ~= "一" and run ~= "几" and COUNT_WORDS[c] then return true end
-      run = ""
+      local article = run == 1 and (first == "一" or first == "几")
+      if run > 0 and not article and not ordinal and not BARE_MULTIPLIERS[first] and COUNT_WORDS[c] then return true end
+      run = 0
     end
     before = c
   end
@@ -508,15 +510,15 @@ for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true e
 -- letters on), so that a question's "commuters" finds "How people commute", "installed" finds
 -- "installations" and "batteries" finds "battery". At least five letters stay ("based",
 -- "indeed", "evening" stay whole: "inde" would find "index", "even" "events").
--- (A final "e" too, and four letters kept: "assemble" is "assembly"'s, "joining" is "joined"'s;
--- the answer "…moved assembly to a contract manufacturer in Gdansk." had not counted as naming
--- what "Where does Harbor Robotics assemble its machines?" asks.)
+-- (A final "e" too: "assemble" is "assembly"'s; the answer "…moved assembly to a contract
+-- manufacturer in Gdansk." had not counted as naming what "Where does Harbor Robotics assemble its
+-- machines?" asks. Five letters kept: with four, "indeed" met "index", "reading" "ready".)
 local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "s", "e"}
 local function stem(word)
   for _, suffix in ipairs(STEM_SUFFIXES) do
     local cut = #word - #suffix
     -- ("process", "analysis", "status" end in an "s" of their own)
-    if cut >= 4 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
+    if cut >= 5 and word:sub(cut + 1) == suffix and not (suffix == "s" and word:find("[isu]s$") ~= nil) then
       return word:sub(1, cut)
     end
   end
@@ -1505,14 +1507,27 @@ local function extractive(ctx, inputs, c, outline)
         -- (Any writing of the year counts, "2027E 年均增速" too, unless a part follows it.)
         -- (And its last two digits before 年: "AI 原生 APP 在 24 年 12 月的月活跃用户规模达到了 1.2
         -- 亿" answers "2024年12月AI原生APP的月活跃用户规模是多少？", which was said to go unanswered.)
-        local short_year = "%f[%d]" .. year:sub(3) .. "%f[%D]%s*年"
+        -- (Only before a month or a part of the year: "过去10年", "成立20年来" are durations. Each
+        -- part compared whole: a character class is a set of bytes.)
+        local YEAR_PARTS = {"上半", "下半", "全年", "年底", "底", "末", "初", "一季", "二季", "三季", "四季", "Q"}
+        local function short_years(text)
+          local found = {}
+          for at in text:gmatch("%f[%d]" .. year:sub(3) .. "%f[%D]%s*年()") do
+            local after = text:sub(at, at + 16):gsub("^%s*", "")
+            local dated = after:find("^%d") ~= nil
+            for _, part in ipairs(YEAR_PARTS) do dated = dated or after:sub(1, #part) == part end
+            if dated then found[#found + 1] = at end
+          end
+          return found
+        end
         local function years_whole(text)
-          for _, pattern in ipairs({year .. "()", short_year .. "()"}) do
-            for at in text:gmatch(pattern) do
-              local after = text:sub(at, at + 40):gsub("^[Ee]", ""):gsub("^%s*", "")  -- (a part is named at once)
-              if after:sub(1, 3) == "年" then after = after:sub(4) end
-              if not names_part(after) then return true end
-            end
+          local ats = {}
+          for at in text:gmatch(year .. "()") do ats[#ats + 1] = at end
+          for _, at in ipairs(short_years(text)) do ats[#ats + 1] = at end
+          for _, at in ipairs(ats) do
+            local after = text:sub(at, at + 40):gsub("^[Ee]", ""):gsub("^%s*", "")  -- (a part is named at once)
+            if after:sub(1, 3) == "年" then after = after:sub(4) end
+            if not names_part(after) then return true end
           end
           return false
         end
@@ -1526,7 +1541,7 @@ local function extractive(ctx, inputs, c, outline)
         end
         local function in_year(text)
           if whole_year then return years_whole(text) end
-          return text:find(year, 1, true) ~= nil or text:find(short_year) ~= nil
+          return text:find(year, 1, true) ~= nil or #short_years(text) > 0
         end
         -- And the measure the question asks ("观影总人次": a sentence on the box office gives
         -- another figure of that year).
@@ -1958,8 +1973,11 @@ local function extractive(ctx, inputs, c, outline)
       if side == 1 or side == 2 then
         for _, s in ipairs(candidates) do
           if (s.tells == 3 - side or s.tells == 3) and holds(s.text) then
-            for k = 3, #kept do
-              if kept[k].text == s.text then table.insert(kept, 2, table.remove(kept, k)) break end
+            -- (Right after the best, which its lead-in may precede.)
+            local at = 1
+            for k = 1, #kept do if kept[k].text == best then at = k end end
+            for k = at + 2, #kept do
+              if kept[k].text == s.text then table.insert(kept, at + 1, table.remove(kept, k)) break end
             end
             break
           end

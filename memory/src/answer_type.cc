@@ -216,8 +216,13 @@ bool HasChineseCount(std::string_view sentence) {
     }
     before = cp;
     if (run > 0 && (cp == U'多' || cp == U'余')) continue;
+    // (A count of hundreds opens on its multiplier, "一百", "两千": "百家号", "万一家里", "千家万户"
+    // count nothing.)
     const bool article = run == 1 && first == U'一';
-    if (run > 0 && !article && !ordinal && kMeasureWords.find(static_cast<char32_t>(cp)) != std::u32string_view::npos) return true;
+    const bool bare = first == U'百' || first == U'千' || first == U'万';
+    if (run > 0 && !article && !bare && !ordinal && kMeasureWords.find(static_cast<char32_t>(cp)) != std::u32string_view::npos) {
+      return true;
+    }
     run = 0;
   }
   return false;

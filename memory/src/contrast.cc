@@ -85,11 +85,14 @@ std::string_view WithoutTrailing(std::string_view text, std::span<const std::str
 
 // The two names of "A和B" (Chinese, before the difference word) at the last joiner.
 bool SplitChinese(std::string_view head, std::string_view& first, std::string_view& second) {
-  static constexpr std::string_view kJoiners[] = {"和", "与", "跟", "、", "及"};
+  // ("以及" before "及", whose last byte it shares: "及" alone would leave "云端部署以".)
+  static constexpr std::string_view kJoiners[] = {"以及", "和", "与", "跟", "、", "及"};
   size_t at = std::string_view::npos, width = 0;
+  // (The joiner that ends last, the longer where two end together.)
   for (std::string_view joiner : kJoiners) {
     const size_t found = head.rfind(joiner);
-    if (found != std::string_view::npos && (at == std::string_view::npos || found > at)) at = found, width = joiner.size();
+    if (found == std::string_view::npos) continue;
+    if (at == std::string_view::npos || found + joiner.size() > at + width) at = found, width = joiner.size();
   }
   if (at == std::string_view::npos) return false;
   static constexpr std::string_view kAsking[] = {"请问", "请", "比较一下", "比较", "对比一下", "对比", "说说", "分析"};
@@ -105,6 +108,9 @@ bool SplitChinese(std::string_view head, std::string_view& first, std::string_vi
 }
 
 bool SplitEnglish(std::string_view q, std::string_view& first, std::string_view& second) {
+  // Only a question asking a difference: "What happened between 2020 and 2023?" and "How does the
+  // model learn from human feedback?" ask none.
+  if (q.find("differ") == std::string_view::npos && q.find("distinguish") == std::string_view::npos) return false;
   static constexpr std::string_view kEnds[] = {"?", ",", ";", " in ", " for ", " when ", " on ", " at ", " during ",
                                                " over ", " as "};
   auto until_end = [&](std::string_view text) {
@@ -247,7 +253,15 @@ Contrast ContrastAsked(std::string_view question) {
                                                        "有哪些不同", "什么不同"};
   static constexpr std::string_view kComparedZh[] = {"相比如何", "相比怎么样", "相比怎样", "相比有何", "对比如何", "比较如何"};
   size_t marker = std::string::npos, compared = std::string::npos;
-  for (std::string_view word : kDifferenceZh) marker = std::min(marker, q.find(word));
+  // (Not "差异化", differentiation, nor "区别对待", treating differently.)
+  for (std::string_view word : kDifferenceZh) {
+    for (size_t at = q.find(word); at != std::string::npos; at = q.find(word, at + word.size())) {
+      const std::string_view after = std::string_view(q).substr(at + word.size());
+      if (after.starts_with("化") || after.starts_with("对待")) continue;
+      marker = std::min(marker, at);
+      break;
+    }
+  }
   for (std::string_view word : kComparedZh) compared = std::min(compared, q.find(word));
   marker = std::min(marker, compared);
   const bool split = marker != std::string::npos ? SplitChinese(std::string_view(q).substr(0, marker), first, second)

@@ -31,8 +31,9 @@ struct Contrast {
 
 // Chinese: "A和B有什么区别", "A与B的差异", "A跟B有何不同", "A、B的异同", and compared: "A与B的总参数
 // 量相比如何" ("在…上", "的…": an aspect of B, cut).
-// English: "the difference(s) between A and B", "How does A differ from B", "What distinguishes A
-// from B", "A versus B", "A vs B".
+// English: "the difference(s) between A and B", "How does A differ from B", "How do A and B
+// differ", "What distinguishes A from B". (Not "差异化", "区别对待", nor "between" or "from" without
+// a difference asked.)
 Contrast ContrastAsked(std::string_view question);
 
 // What `sentence` says of them (names matched without hyphens: "DeepSeekV2" is "DeepSeek-V2").

@@ -358,8 +358,9 @@ size_t ConnectiveOpener(const std::string& text) {
     // A Chinese one before a Latin word keeps a PDF's space for its comma: "同时 Skywork-MoE 的总参数
     // 大小比 DeepSeekV2 的总参数大小要小 1/3…".
     const bool chinese = static_cast<unsigned char>(opener[0]) >= 0x80;
+    // (Before a letter: "不过 3 天" is "only three days".)
     if (end == 0 && chinese && text.size() > opener.size() + 1 && text[opener.size()] == ' ' &&
-        std::isalnum(static_cast<unsigned char>(text[opener.size() + 1]))) {
+        std::isalpha(static_cast<unsigned char>(text[opener.size() + 1]))) {
       end = opener.size() + 1;
     }
   }

@@ -1017,11 +1017,22 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     std::vector<RankedRow> rows;
     for (size_t p = 0; p < passages.size(); ++p) {
       for (const PassageTable& table : FindTables(texts_read[p])) {
-        std::string header;
-        for (const std::string& cell : table.header) header += cell + "\n";
+        // A header is a line of labels: one of kilobytes (a hostile page's) copied into each of
+        // thousands of rows would be gigabytes.
+        constexpr size_t kMaxHeaderBytes = 2048;
+        size_t header_bytes = 0;
+        for (const std::string& cell : table.header) header_bytes += cell.size() + 1;
+        if (header_bytes > kMaxHeaderBytes) continue;
+        // (Once per table: a header naming one of the two compared names them for every row.)
+        bool header_names = false;
+        if (contrast.asked()) {
+          std::string header;
+          for (const std::string& cell : table.header) header += cell + "\n";
+          header_names = internal::HowItTells(contrast, header) != internal::Telling::kNeither;
+        }
         for (const TableRow& row : table.rows) {
-          if (contrast.asked()) {
-            std::string text = header;
+          if (contrast.asked() && !header_names) {
+            std::string text;
             for (const std::string& cell : row.cells) text += cell + "\n";
             if (internal::HowItTells(contrast, text) == internal::Telling::kNeither) continue;
           }

@@ -97,11 +97,16 @@ void AddOrdinals(std::string_view text, std::vector<VersionedName>& names) {
       }
     }
     while (i < text.size() && text[i] == ' ') ++i;
-    // The counter: one CJK character (not "第一，", a list's first point).
+    // The counter: a category's, a generation's, a batch's ("第二类", "第三代", "第一批"); not a
+    // quarter ("第四季度" beside the asked "一季度" is no sibling of it) nor a list's first point
+    // ("第一，").
+    static constexpr std::string_view kCounters[] = {"类", "代", "批", "期", "届", "轮", "级", "档", "版"};
     if (run == 0 || value == 0 || i + 3 > text.size()) continue;
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0xE4 || lead > 0xE9) continue;  // U+4000–U+9FFF, the common ideographs
-    VersionedName name{std::string(kOrdinal) + std::string(text.substr(i, 3)), std::to_string(value) + "#"};
+    const std::string_view counter = text.substr(i, 3);
+    bool counts = false;
+    for (std::string_view c : kCounters) counts = counts || counter == c;
+    if (!counts) continue;
+    VersionedName name{std::string(kOrdinal) + std::string(counter), std::to_string(value) + "#"};
     bool seen = false;
     for (const VersionedName& n : names) seen = seen || (n.family == name.family && n.version == name.version);
     if (!seen) names.push_back(std::move(name));
@@ -112,7 +117,6 @@ void AddOrdinals(std::string_view text, std::vector<VersionedName>& names) {
 
 std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
   std::vector<VersionedName> names;
-  AddOrdinals(text, names);
   const auto words = Words(text);
   for (size_t w = 0; w < words.size() && names.size() < kMaxNames; ++w) {
     const std::string_view word = words[w].second;
@@ -147,6 +151,8 @@ std::vector<VersionedName> VersionedNamesIn(std::string_view text) {
     for (const VersionedName& n : names) seen = seen || (n.family == name.family && n.version == name.version);
     if (!seen) names.push_back(std::move(name));
   }
+  // (After the Latin names: a sentence of sixteen "第N章" would otherwise leave no room for them.)
+  AddOrdinals(text, names);
   return names;
 }
 

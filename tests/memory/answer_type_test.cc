@@ -253,6 +253,8 @@ TEST(AnswerTypeTest, ACountInChineseWordsIsACount) {
   EXPECT_FALSE(Offers(AnswerType::kCount, "AI Agent 是一种能自主感知周遭环境的智能体。"));
   EXPECT_FALSE(Offers(AnswerType::kCount, "《射雕英雄传：侠之大者》《封神第二部：战火西岐》等都是视效大片。"));
   EXPECT_FALSE(Offers(AnswerType::kCount, "几家公司宣布了合作。"));
+  EXPECT_FALSE(Offers(AnswerType::kCount, "内容发布在百家号上。"));
+  EXPECT_TRUE(Offers(AnswerType::kCount, "公司新开了一百家门店。"));
 }
 
 // A conclusion that names its own cause says why: "受制于" names one.

@@ -20,6 +20,12 @@ TEST(ContrastTest, TheTwoNamesOfAChineseDifferenceQuestion) {
   EXPECT_EQ(c.second, "cinity");
   EXPECT_FALSE(ContrastAsked("DeepSeek-R1有什么特点？").asked());
   EXPECT_FALSE(ContrastAsked("不同地区的票房是多少？").asked());  // 不同 alone asks no difference
+  // Differentiation, treating differently: no difference between two things.
+  EXPECT_FALSE(ContrastAsked("在消费电子和汽车领域，公司如何实现差异化？").asked());
+  EXPECT_FALSE(ContrastAsked("监管对国内和海外厂商是否区别对待？").asked());
+  c = ContrastAsked("云端部署以及端侧部署有什么区别？");
+  EXPECT_EQ(c.first, "云端");
+  EXPECT_EQ(c.second, "端侧");
 }
 
 TEST(ContrastTest, TwoThingsCompared) {
@@ -43,6 +49,10 @@ TEST(ContrastTest, TheTwoNamesOfAnEnglishDifferenceQuestion) {
   EXPECT_EQ(c.first, "bus");
   EXPECT_EQ(c.second, "metro");
   EXPECT_FALSE(ContrastAsked("How much did robusta prices rise?").asked());
+  // "between" and "from" without a difference asked.
+  EXPECT_FALSE(ContrastAsked("What happened between 2020 and 2023?").asked());
+  EXPECT_FALSE(ContrastAsked("How does the model learn from human feedback?").asked());
+  EXPECT_FALSE(ContrastAsked("How do bus riders get from home to work?").asked());
   EXPECT_FALSE(ContrastAsked(std::string(600, 'a') + " difference between a and b").asked());  // no question that long
 }
 

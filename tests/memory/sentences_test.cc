@@ -1101,6 +1101,7 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
   const std::string spaced = "同时 Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3。";
   EXPECT_EQ(spaced.substr(internal::ConnectiveOpener(spaced)), "Skywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3。");
   EXPECT_EQ(internal::ConnectiveOpener("同时 ，"), 0u);
+  EXPECT_EQ(internal::ConnectiveOpener("不过 3 天，票房就突破了 10 亿元。"), 0u);  // "only three days"
   // A pointer to a figure the quote does not show.
   const std::string pointed = "如下图统计所示，88%的参与者倾向于边缘-云协作架构。";
   EXPECT_EQ(pointed.substr(internal::ConnectiveOpener(pointed)), "88%的参与者倾向于边缘-云协作架构。");

@@ -52,6 +52,12 @@ TEST(VersionedNamesTest, ChineseOrdinalsOfOneCounterAreSiblings) {
   // Tens, and no ordinal: "第一，" opens a list's first point.
   EXPECT_THAT(VersionedNamesIn("第十二届、第20届"), ElementsAre(Name("第届", "12#"), Name("第届", "20#")));
   EXPECT_TRUE(VersionedNamesIn("第一，成本下降；第，").empty());
+  // A quarter is no category: the asked "一季度" beside "第四季度" is no sibling's.
+  EXPECT_TRUE(VersionedNamesIn("2024年第四季度").empty());
+  // Ordinals after the Latin names: sixteen chapters leave room for DeepSeek-R1.
+  std::string chapters;
+  for (int n = 1; n <= 16; ++n) chapters += "第" + std::to_string(n) + "类，";
+  EXPECT_TRUE(NamesOnlyASibling(VersionedNamesIn("DeepSeek-V3的价格"), chapters + "DeepSeek-R1 API 服务定价"));
 }
 
 }  // namespace
