@@ -1677,6 +1677,10 @@ TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
   ASSERT_FALSE(costs->rows.empty());
   EXPECT_EQ(costs->rows[0].cells[0], "训练成本");
   EXPECT_GE(costs->rows[0].coverage, 0.6);
+  // A header of kilobytes (a hostile page's) gives no rows: each row kept a copy of it.
+  std::string wide = "\t" + std::string(3000, 'h') + "\tB\tC\n";
+  for (int r = 0; r < 100; ++r) wide += "row" + std::to_string(r) + "\t1\t2\t3\n";
+  EXPECT_TRUE(RankSentences(nullptr, "row7 是多少？", std::vector<PassageInput>{{wide, true}}, {.k = 4, .k_rows = 3})->rows.empty());
 }
 
 }  // namespace
