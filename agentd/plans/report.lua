@@ -512,7 +512,7 @@ for _, w in ipairs(MEASURES) do if not is_chinese(w) then FRAMING_EN[w] = true e
 -- "indeed", "evening" stay whole: "inde" would find "index", "even" "events").
 -- (A final "e" too: "assemble" is "assembly"'s; the answer "…moved assembly to a contract
 -- manufacturer in Gdansk." had not counted as naming what "Where does Harbor Robotics assemble its
--- machines?" asks. Five letters kept: with four, "indeed" met "index", "reading" "ready".)
+-- machines?" asks.)
 local STEM_SUFFIXES = {"ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "s", "e"}
 local function stem(word)
   for _, suffix in ipairs(STEM_SUFFIXES) do

@@ -1,7 +1,8 @@
 #include "contrast.h"
 
 #include <algorithm>
-#include <array>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "utf8_text.h"
@@ -19,8 +20,8 @@ bool IsAsciiWordByte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-// Lower case; spaces next to a non-ASCII character dropped (PDF text sets "开源 DeepSeek-R1 和"),
-// other runs of spacing one space.
+// Lower case, hyphens dropped ("DeepSeekV2" is "DeepSeek-V2"); spaces next to a non-ASCII
+// character dropped (PDF text sets "开源 DeepSeek-R1 和"), other runs of spacing one space.
 std::string Normalized(std::string_view text) {
   const std::string lower = AsciiLower(text);
   std::string out;
@@ -132,7 +133,7 @@ bool SplitEnglish(std::string_view q, std::string_view& first, std::string_view&
     const size_t at = q.find(asking);
     if (at == std::string_view::npos) continue;
     const std::string_view rest = q.substr(at + asking.size());
-    for (std::string_view verb : {std::string_view(" differ from "), std::string_view(" from ")}) {
+    for (std::string_view verb : {std::string_view(" differ from "), std::string_view(" different from "), std::string_view(" from ")}) {
       const size_t v = rest.find(verb);
       if (v == std::string_view::npos) continue;
       first = rest.substr(0, v), second = until_end(rest.substr(v + verb.size()));
@@ -195,7 +196,7 @@ void DropShared(std::string& first, std::string& second) {
 }
 
 // Where `name` stands in `text` as a name of its own: not inside a longer ASCII word
-// ("deepseek-r1" in "deepseek-r1-zero"), an English plural allowed. npos when nowhere.
+// ("deepseekr1" in "deepseekr1zero"), an English plural allowed. npos when nowhere.
 size_t FindName(std::string_view text, std::string_view name) {
   const bool latin_start = IsAsciiWordByte(name.front()), latin_end = IsAsciiWordByte(name.back());
   for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {

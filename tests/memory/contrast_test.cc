@@ -45,6 +45,9 @@ TEST(ContrastTest, TheTwoNamesOfAnEnglishDifferenceQuestion) {
   c = ContrastAsked("How do robusta prices differ from arabica prices in 2024?");
   EXPECT_EQ(c.first, "robusta");
   EXPECT_EQ(c.second, "arabica");
+  c = ContrastAsked("What makes arabica different from robusta?");
+  EXPECT_EQ(c.first, "arabica");
+  EXPECT_EQ(c.second, "robusta");
   c = ContrastAsked("How do the bus and the metro differ?");
   EXPECT_EQ(c.first, "bus");
   EXPECT_EQ(c.second, "metro");
