@@ -45,18 +45,13 @@ std::string Normalized(std::string_view text) {
   return out;
 }
 
-bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 std::string_view Trimmed(std::string_view text) {
   static constexpr std::string_view kEdges[] = {" ", ",", "，", "、", "“", "”", "\"", "'", "《", "》", "?", "？"};
   for (bool changed = true; changed;) {
     changed = false;
     for (std::string_view edge : kEdges) {
-      if (StartsWith(text, edge)) text.remove_prefix(edge.size()), changed = true;
-      if (EndsWith(text, edge)) text.remove_suffix(edge.size()), changed = true;
+      if (text.starts_with(edge)) text.remove_prefix(edge.size()), changed = true;
+      if (text.ends_with(edge)) text.remove_suffix(edge.size()), changed = true;
     }
   }
   return text;
@@ -67,7 +62,7 @@ std::string_view WithoutLeading(std::string_view text, std::span<const std::stri
     changed = false;
     text = Trimmed(text);
     for (std::string_view word : words) {
-      if (StartsWith(text, word)) text.remove_prefix(word.size()), changed = true;
+      if (text.starts_with(word)) text.remove_prefix(word.size()), changed = true;
     }
   }
   return text;
@@ -78,7 +73,7 @@ std::string_view WithoutTrailing(std::string_view text, std::span<const std::str
     changed = false;
     text = Trimmed(text);
     for (std::string_view word : words) {
-      if (EndsWith(text, word) && text.size() > word.size()) text.remove_suffix(word.size()), changed = true;
+      if (text.ends_with(word) && text.size() > word.size()) text.remove_suffix(word.size()), changed = true;
     }
   }
   return text;
@@ -151,7 +146,7 @@ bool SplitEnglish(std::string_view q, std::string_view& first, std::string_view&
 
 std::string_view WithoutArticle(std::string_view name) {
   for (std::string_view article : {"the ", "a ", "an "}) {
-    if (StartsWith(name, article)) return Trimmed(name.substr(article.size()));
+    if (name.starts_with(article)) return Trimmed(name.substr(article.size()));
   }
   return Trimmed(name);
 }
@@ -222,14 +217,14 @@ bool OpensOn(std::string_view sentence, size_t at) {
   for (bool changed = true; changed;) {
     changed = false;
     for (std::string_view opener : kOpeners) {
-      if (EndsWith(before, opener)) before.remove_suffix(opener.size()), changed = true;
+      if (before.ends_with(opener)) before.remove_suffix(opener.size()), changed = true;
     }
-    if (EndsWith(before, " ")) before.remove_suffix(1), changed = true;
+    if (before.ends_with(" ")) before.remove_suffix(1), changed = true;
   }
   if (before.empty()) return true;
-  if (before.size() > kMaxOpeningBytes || !(EndsWith(before, ",") || EndsWith(before, "，"))) return false;
+  if (before.size() > kMaxOpeningBytes || !(before.ends_with(",") || before.ends_with("，"))) return false;
   // One phrase: no comma inside it.
-  before.remove_suffix(EndsWith(before, ",") ? 1 : std::string_view("，").size());
+  before.remove_suffix(before.ends_with(",") ? 1 : std::string_view("，").size());
   return before.find(',') == std::string_view::npos && before.find("，") == std::string_view::npos;
 }
 

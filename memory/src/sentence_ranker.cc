@@ -14,6 +14,7 @@
 #include "answer_type.h"
 #include "asked_fact.h"
 #include "contrast.h"
+#include "take_number.h"
 #include "definitions.h"
 #include "measures.h"
 #include "bm25_index.h"
@@ -32,28 +33,6 @@ using internal::StandsAlone;
 
 void SkipSpaces(std::string_view& text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-}
-
-// A month's or a quarter's number at the front of `text`, taken off it: digits ("5", "12") or a
-// Chinese numeral ("五", "十二"); 0 when there is none.
-int TakeNumber(std::string_view& text) {
-  size_t digits = 0;
-  while (digits < text.size() && digits < 3 && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits > 0) {
-    const int value = std::stoi(std::string(text.substr(0, digits)));
-    text.remove_prefix(digits);
-    return value;
-  }
-  static constexpr std::pair<std::string_view, int> kNumerals[] = {
-      {"十二", 12}, {"十一", 11}, {"十", 10}, {"一", 1}, {"二", 2}, {"两", 2}, {"三", 3}, {"四", 4},
-      {"五", 5},    {"六", 6},    {"七", 7},  {"八", 8}, {"九", 9}};
-  for (const auto& [numeral, value] : kNumerals) {
-    if (text.starts_with(numeral)) {
-      text.remove_prefix(numeral.size());
-      return value;
-    }
-  }
-  return 0;
 }
 
 // Takes a range's dash off the front of `text` ("-", "至", "到", …); whether there was one.
@@ -80,7 +59,7 @@ bool NamesAPartOfTheYear(std::string_view after) {
   if (first) after.remove_prefix(std::string_view("前").size());
   SkipSpaces(after);
   if (after.starts_with("第")) after.remove_prefix(std::string_view("第").size());
-  const int from = TakeNumber(after);
+  const int from = internal::TakeNumber(after);
   if (from == 0) return false;
   SkipSpaces(after);
   // "1 月至 12 月", "1月-12月": the first month's 月 before the dash.
@@ -92,7 +71,7 @@ bool NamesAPartOfTheYear(std::string_view after) {
   int to = 0;
   if (TakeDash(rest)) {
     SkipSpaces(rest);
-    to = TakeNumber(rest);
+    to = internal::TakeNumber(rest);
     if (to == 0) return false;
     SkipSpaces(rest);
     after = rest;

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "take_number.h"
+
 namespace memory::internal {
 namespace {
 
@@ -66,42 +68,19 @@ bool SameMember(const VersionedName& a, const VersionedName& b) {
 // class's limit.
 void AddOrdinals(std::string_view text, std::vector<VersionedName>& names) {
   static constexpr std::string_view kOrdinal = "第";
-  static constexpr std::string_view kNumerals[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九"};
-  static constexpr std::string_view kTen = "十", kTwo = "两";
   for (size_t at = text.find(kOrdinal); at != std::string_view::npos && names.size() < kMaxNames;
        at = text.find(kOrdinal, at + kOrdinal.size())) {
     size_t i = at + kOrdinal.size();
     while (i < text.size() && text[i] == ' ') ++i;
-    int value = 0, digits = 0, run = 0;
-    bool ten = false;
-    while (i < text.size() && run < 4) {
-      if (std::isdigit(static_cast<unsigned char>(text[i]))) {
-        value = value * 10 + (text[i] - '0');
-        ++digits, ++run, ++i;
-        continue;
-      }
-      int numeral = 0;
-      for (size_t n = 0; n < 9; ++n) {
-        if (text.substr(i, kNumerals[n].size()) == kNumerals[n]) numeral = static_cast<int>(n) + 1;
-      }
-      if (text.substr(i, kTwo.size()) == kTwo) numeral = 2;
-      if (numeral > 0 && digits == 0) {
-        value = ten ? value + numeral : numeral;
-        ++run, i += 3;
-      } else if (text.substr(i, kTen.size()) == kTen && digits == 0 && !ten) {
-        value = (value == 0 ? 1 : value) * 10;
-        ten = true;
-        ++run, i += kTen.size();
-      } else {
-        break;
-      }
-    }
+    std::string_view rest = text.substr(i);
+    const int value = TakeNumber(rest);
+    i = text.size() - rest.size();
     while (i < text.size() && text[i] == ' ') ++i;
     // The counter: a category's, a generation's, a batch's ("第二类", "第三代", "第一批"); not a
     // quarter ("第四季度" beside the asked "一季度" is no sibling of it) nor a list's first point
     // ("第一，").
     static constexpr std::string_view kCounters[] = {"类", "代", "批", "期", "届", "轮", "级", "档", "版"};
-    if (run == 0 || value == 0 || i + 3 > text.size()) continue;
+    if (value == 0 || i + 3 > text.size()) continue;
     const std::string_view counter = text.substr(i, 3);
     bool counts = false;
     for (std::string_view c : kCounters) counts = counts || counter == c;
