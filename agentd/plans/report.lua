@@ -438,8 +438,10 @@ end
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 -- A company's figures an English question asks by name ("What was … revenue …?"): each is said
 -- by its own word in the answer ("Revenue for the year reached $312 million").
+-- (And what foretells them: "What was Harbor Robotics' order backlog at the end of 2023?" took the
+-- year 2023 from "Revenue for the year reached $312 million, up 27% from $246 million in 2023.".)
 local FINANCIAL_MEASURES_EN = {"revenue", "revenues", "sales", "profit", "profits", "income", "earnings", "margin",
-                               "margins", "turnover", "ebitda"}
+                               "margins", "turnover", "ebitda", "backlog", "bookings"}
 local MONTHS_EN = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                    "November", "December"}
 
@@ -556,17 +558,31 @@ end
 -- Whether `text` names `key`: a Chinese pair anywhere (squashed: "大 模型" is "大模型"), a Latin
 -- word where a word starts and at most four letters longer ("169 GWh of" does not name "who";
 -- "International" does not name "interest"; hyphens dropped, "DeepSeek-V3" names "deepseekv3").
+--
+-- A key `stem` kept whole for its four letters before "ing" or "ed" ("joining", "joined") is also
+-- named by another ending of those four ("joined" names "joining": "Where did Tomas Berg work
+-- before joining Harbor Robotics?" was said to go unanswered beside "…Tomas Berg, joined in 2021
+-- from a logistics private-equity fund."). Only by an ending, not the four letters alone or with
+-- any other: "evening" is not named by "even", "indeed" not by "index".
+local VERB_ENDINGS = {ing = true, ed = true, s = true, es = true, er = true, ers = true}
 local function names(text, key)
   if key:find("^[%w]+$") then
     local lower = text:lower():gsub("%-", "")
     local at = 1
     while true do
       local b, e = lower:find("%f[%w]" .. key, at)
-      if b == nil then return false end
+      if b == nil then break end
       local tail = lower:match("^%w*", e + 1)
       if #tail <= 4 then return true end
       at = e + 1
     end
+    local verb = #key == 7 and key:sub(5) == "ing" and key:sub(1, 4) or #key == 6 and key:sub(5) == "ed" and key:sub(1, 4)
+    if verb and verb:find("^%a+$") then
+      for ending in lower:gmatch("%f[%w]" .. verb .. "(%w*)") do
+        if VERB_ENDINGS[ending] then return true end
+      end
+    end
+    return false
   end
   return squashed(text):find(key, 1, true) ~= nil
 end
@@ -959,9 +975,27 @@ end
 -- question names (all of them when it names none). R1's column of "-" under "DeepSeek-R1的训练用
 -- 了多少H800 GPU小时？" gives none: V3's subjectless "完整训练仅需 278.8 万 H800 GPU 小时" above it had
 -- stood unwarned as R1's, a table row counting as an answer.
+--
+-- A row under a header of years gives none for a year the header lacks: "2030年中国AI Agent市场规模
+-- 预计是多少？" went unwarned beside the table of 2023 to 2028E.
+local function header_lacks_the_year(header, question)
+  local asked = question:match("%f[%d](20%d%d)%f[%D]") or question:match("%f[%d](19%d%d)%f[%D]")
+  if asked == nil then return false end
+  local years = 0
+  for _, cell in ipairs(header) do
+    local year = cell:match("^%s*((%d%d)%d%d)")
+    if year ~= nil and (year:sub(1, 2) == "19" or year:sub(1, 2) == "20") then
+      if year == asked then return false end
+      years = years + 1
+    end
+  end
+  return years >= 2
+end
+
 local function rows_give_a_figure(rows, question)
   for _, r in ipairs(rows) do
     local named = named_columns(r.header, question)
+    if header_lacks_the_year(r.header, question) then named = {} end
     for k = 2, #r.cells do
       if (named == nil or named[k]) and r.cells[k]:find("%d") then return true end
     end
@@ -1322,6 +1356,14 @@ local function extractive(ctx, inputs, c, outline)
         -- the one it leans on or its document's title: the worldwide "169 GWh" had answered "How
         -- much grid battery storage did Germany add in 2024?", Germany named only in "Europe
         -- lagged: Germany, Italy and the United Kingdom added capacity…".)
+        -- ("…raise throughput three to five times on the same hardware." answered "How much do
+        -- batching, prefix caching and speculative decoding raise serving throughput?".)
+        local function times_spelled(text)
+          for _, n in ipairs({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}) do
+            if text:find("%f[%a]" .. n .. "%s+times%f[%A]") then return true end
+          end
+          return false
+        end
         local function on_the_name(k)
           if #named == 0 then return true end
           local p = passages[candidates[k].passage]
@@ -1342,7 +1384,8 @@ local function extractive(ctx, inputs, c, outline)
                                      spelled:find("%f[%a]half%f[%A]") ~= nil or spelled:find("%f[%a]halve[sd]?%f[%A]") ~= nil or
                                      spelled:find("%f[%a]a third%f[%A]") ~= nil or
                                      spelled:find("%f[%a]a quarter%f[%A]") ~= nil or spelled:find("%f[%a]doubled%f[%A]") ~= nil or
-                                     spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil))
+                                     spelled:find("%f[%a]twice%f[%A]") ~= nil or spelled:find("%f[%a]tripled%f[%A]") ~= nil or
+                                     times_spelled(spelled)))
           end
         end
         if not figure then unanswered = true end
@@ -1392,7 +1435,10 @@ local function extractive(ctx, inputs, c, outline)
         end
         return #asked_measures_en == 0
       end
-      for year in topic:gmatch("%f[%d]((%d%d)%d%d)%f[%D]") do
+      -- (Not where a year is what is asked: "Since which year had arabica prices not been as high
+      -- as at the end of 2024?" is answered by "…the highest price since 1977…".)
+      local asks_a_year = lower:find("%f[%a]which year%f[%A]") ~= nil or lower:find("%f[%a]what year%f[%A]") ~= nil
+      for year in (asks_a_year and "" or topic):gmatch("%f[%d]((%d%d)%d%d)%f[%D]") do
         local century = tonumber(year:sub(1, 2))
         if century == 19 or century == 20 then
           local found = false
@@ -1421,6 +1467,27 @@ local function extractive(ctx, inputs, c, outline)
           for _, text in ipairs({s.text, s.previous or "", p ~= nil and type(p.title) == "string" and p.title or ""}) do
             for _, key in ipairs(wanted) do
               if says(text, key) then unanswered = false end
+            end
+          end
+        end
+      end
+      -- What a "What was the … of …?" asks is what stands before its "of": one of those words is
+      -- said by the best two sentences (or what they lean on), not only the words of what it is
+      -- of. "What was the average round-trip efficiency of the grid batteries installed in 2024?"
+      -- had been answered, unwarned, by the year's 169 GWh.
+      local measure = lower:match("^what%s+%a+%s+the%s+(.-)%s+of%s")
+      if measure ~= nil and not unanswered then
+        local words = {}
+        for word in measure:gmatch("%a+") do
+          if #word >= 4 and not FRAMING_EN[word] then words[#words + 1] = stem(word) end
+        end
+        if #words > 0 then
+          unanswered = true
+          for k = 1, math.min(2, #candidates) do
+            for _, text in ipairs({candidates[k].text, candidates[k].previous or ""}) do
+              for _, key in ipairs(words) do
+                if names(text, key) then unanswered = false end
+              end
             end
           end
         end
@@ -1993,11 +2060,24 @@ local function extractive(ctx, inputs, c, outline)
       for _, w in ipairs(kept) do if w.text == text and w.citation == citation then return true end end
       return false
     end
+    -- But a comparison that answers a question asking which ("Which kind of coffee sets the cost
+    -- of most instant coffee?") opens the key findings in its own words, the sentence it compares
+    -- with right after it: "Robusta prices, which set the cost of most instant coffee, rose even
+    -- faster in relative terms." had come second, after arabica's price.
+    local lower_topic = topic:lower()
+    local asks_which = lower_topic:find("^which%s") ~= nil or lower_topic:find("^what kinds?%s") ~= nil or
+                       lower_topic:find("^what types?%s") ~= nil or lower_topic:find("^哪种") ~= nil or
+                       lower_topic:find("^哪类") ~= nil or lower_topic:find("^哪一种") ~= nil
+    local base_after = nil
+    if i == 1 and asks_which and kept[1] ~= nil then
+      local s = where[kept[1].text]
+      if s and s.leans and s.previous and s.compares then base_after = kept[1] end
+    end
     local follower = {}  -- predecessor's text and citation → the unit that leans on it
     for _, u in ipairs(kept) do
       local s = where[u.text]
       local before = s and s.leans and s.previous
-      if before and holds_from(before, u.citation) then follower[before .. "\0" .. u.citation] = u end
+      if before and u ~= base_after and holds_from(before, u.citation) then follower[before .. "\0" .. u.citation] = u end
     end
     local with_context, placed = {}, {}
     local function place(u)
@@ -2007,10 +2087,24 @@ local function extractive(ctx, inputs, c, outline)
       local f = follower[u.text .. "\0" .. u.citation]
       if f ~= nil then place(f) end
     end
+    if base_after ~= nil then
+      local s = where[base_after.text]
+      place(base_after)
+      local held = nil
+      for _, w in ipairs(kept) do
+        if w.text == s.previous and w.citation == base_after.citation then held = w end
+      end
+      if held ~= nil then
+        place(held)
+      elseif not holds(s.previous) then
+        with_context[#with_context + 1] = {text = s.previous, citation = base_after.citation, leans = s.previous_leans}
+      end
+    end
     for _, u in ipairs(kept) do
       local s = where[u.text]
       local before = s and s.leans and s.previous
-      if not (before and holds_from(before, u.citation)) then
+      if placed[u] then
+      elseif not (before and holds_from(before, u.citation)) then
         if before and not holds(before) then
           with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
         end
@@ -2049,7 +2143,7 @@ local function extractive(ctx, inputs, c, outline)
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can (moved with the sentence it announces).
     local function leans(u) return u.leans or (where[u.text] ~= nil and where[u.text].leans) end
-    if #kept > 1 and leans(kept[1]) then
+    if #kept > 1 and leans(kept[1]) and kept[1] ~= base_after then
       for k = 2, #kept do
         if not leans(kept[k]) then
           local last = k

@@ -326,6 +326,13 @@ constexpr std::string_view kPlacing[] = {
     "\xe4\xbd\x8d\xe4\xba\x8e", "\xe6\x80\xbb\xe9\x83\xa8", "\xe5\x9d\x90\xe8\x90\xbd",
     "\xe8\xae\xbe\xe5\x9c\xa8", "\xe5\x9c\xb0\xe5\xa4\x84"};
 
+// Where a person worked or studied, asked ("Where did Tomas Berg work before joining Harbor
+// Robotics?"), is told as where they came from: "…Tomas Berg, joined in 2021 from a logistics
+// private-equity fund." names no place, and the company's founding "in Rotterdam" had opened.
+constexpr std::string_view kAskingACareer[] = {"work", "worked", "working", "study", "studied", "studying"};
+constexpr std::string_view kTellingACareer[] = {"joined", "joining", "previously", "formerly", "former", "worked at",
+                                                "worked for", "worked as", "studied", "graduated", "from a", "from an"};
+
 // Words of an extreme, in a question or in a sentence that answers it. 最多, 最大, 最高, 最低, 最少,
 // 最小, 最快, 最强, 最好, 居首, 榜首 (not 最 alone: 最新 and 最近 ask for the latest, not an extreme)
 constexpr std::string_view kExtremes[] = {
@@ -426,7 +433,7 @@ AnswerType AnswerTypeOf(std::string_view question) {
     if (q.find(phrase) != std::string::npos) return AnswerType::kTime;
   }
   if (HasAny(q, kAskingWhy)) return AnswerType::kReason;
-  if (HasAny(q, kAskingWhere)) return AnswerType::kPlace;
+  if (HasAny(q, kAskingWhere)) return HasAny(q, kAskingACareer) ? AnswerType::kCareer : AnswerType::kPlace;
   if (HasAny(q, kExtremes)) return AnswerType::kExtreme;
   if ((HasAny(q, kAskingHowItChangedZh) || (HasPhrase(q, "how") && HasAny(q, kChangingEn))) && HasAny(q, kMeasuredThings)) {
     return AnswerType::kGrowth;
@@ -445,6 +452,33 @@ AnswerType AnswerTypeOf(std::string_view question) {
   return AnswerType::kAny;
 }
 
+std::string CareerAskedOf(std::string_view question) {
+  if (AnswerTypeOf(question) != AnswerType::kCareer) return {};
+  // The words of the question, and the last capitalised one before the first asking a career.
+  std::string last_name;
+  size_t i = 0;
+  while (i < question.size()) {
+    size_t end = i;
+    while (end < question.size() && std::isalpha(static_cast<unsigned char>(question[end]))) ++end;
+    if (end == i) {
+      ++i;
+      continue;
+    }
+    const std::string word = AsciiLower(question.substr(i, end - i));
+    for (std::string_view asking : kAskingACareer) {
+      if (word == asking) return last_name;
+    }
+    // (Not the question's first word, "Where".)
+    if (i > 0 && std::isupper(static_cast<unsigned char>(question[i])) && end - i >= 2) last_name = word;
+    i = end;
+  }
+  return {};
+}
+
+bool NamesWhoseCareer(std::string_view career_of, std::string_view text) {
+  return HasPhrase(AsciiLower(text), career_of);
+}
+
 bool NamesACause(std::string_view sentence) {
   return HasAny(AsciiLower(sentence), kNamingACause) || NamesAMeans(std::string(sentence));
 }
@@ -453,6 +487,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
   if (type == AnswerType::kAny) return true;
   if (type == AnswerType::kReason) return NamesACause(sentence) || HasAny(AsciiLower(section), kCauseHeadings);
   if (type == AnswerType::kPlace) return HasAny(AsciiLower(sentence), kPlacing) || NamesAPlace(sentence);
+  if (type == AnswerType::kCareer) return HasAny(AsciiLower(sentence), kTellingACareer) || NamesAPlace(sentence);
   if (type == AnswerType::kExtreme) return HasAny(AsciiLower(sentence), kExtremes);
   if (type == AnswerType::kObstacle) return HasAny(AsciiLower(sentence), kNamingAnObstacle);
   if (type == AnswerType::kOutlook) return HasAny(AsciiLower(sentence), kLookingAhead);
@@ -487,6 +522,7 @@ bool Offers(AnswerType type, std::string_view sentence, std::string_view section
       case AnswerType::kAny:
       case AnswerType::kReason:
       case AnswerType::kPlace:
+      case AnswerType::kCareer:
       case AnswerType::kExtreme:
       case AnswerType::kResults:
       case AnswerType::kGrowth:

@@ -34,6 +34,7 @@ enum class AnswerType {
   kTime,      // "when", "what year", "何时", "哪一年": a year or a month
   kReason,    // "why", "what caused", "为什么", "原因": a cause, in the sentence or its section's heading
   kPlace,     // "where", "哪里", "在哪": a place — "headquartered in Rotterdam", "in Brazil", "位于"
+  kCareer,    // "where did … work/study": a place, or where someone came from ("joined … from a fund")
   kExtreme,   // "which … the most", "scored lowest", "最": a sentence that names an extreme
   kResults,   // "business performance", "业绩": a financial measure (revenue, margin, 利润) with a figure
   kGrowth,    // "growth" (asked by no other word; English only): a change ("almost double", "同比") with a figure
@@ -47,6 +48,16 @@ AnswerType AnswerTypeOf(std::string_view question);
 // Whether `sentence` names a cause: a causal word ("because", "由于", "受制于") or a means and what
 // it brought about ("通过…降低").
 bool NamesACause(std::string_view sentence);
+
+// For a question asking where someone worked or studied (AnswerType::kCareer), the lower-case
+// last word of the name it asks it of ("Where did Tomas Berg work before joining…?": "berg");
+// empty when no capitalised name stands before "work" or "study" ("Where did she work?"). The
+// answer names that one: "…Tomas Berg, joined in 2021 from a logistics private-equity fund." is
+// no answer for Maria Lindqvist.
+std::string CareerAskedOf(std::string_view question);
+
+// Whether `text` names `career_of` (as CareerAskedOf gives it) as a word of its own.
+bool NamesWhoseCareer(std::string_view career_of, std::string_view text);
 
 // Whether `sentence` holds something of that kind (kAny: always). `section`: the heading the
 // sentence's document puts it under, empty when unknown (only kReason reads it).

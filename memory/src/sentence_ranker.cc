@@ -762,14 +762,18 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     const internal::AskedFact asked_fact =
         answer_type == internal::AnswerType::kReason ? internal::AskedFactOf(query) : internal::AskedFact{};
     constexpr double kBothAsOne = 0.4;
+    const std::string career_of = internal::CareerAskedOf(query);
     for (size_t i = 0; i < sentences.size(); ++i) {
       double alone = example_alone[i] ? 1.0 : StandsAlone(sentences[i].text);
       // (A list's items may also come one to a sentence: a sentence that lists is preferred, not required.)
       const bool softly = !contrast.asked() &&
                           (answer_type == internal::AnswerType::kExtreme || answer_type == internal::AnswerType::kList);
       const internal::Telling telling = internal::HowItTells(contrast, sentences[i].text);
+      // (Where someone worked is told of them, by name here or in the sentence its "she" leans on.)
+      const bool of_whom_asked =
+          career_of.empty() || internal::NamesWhoseCareer(career_of, sentences[i].text + " " + previous[i]);
       const bool offers = contrast.asked() ? internal::TellsApart(telling)
-                                           : internal::Offers(answer_type, sentences[i].text, sections[i]) ||
+                                           : (internal::Offers(answer_type, sentences[i].text, sections[i]) && of_whom_asked) ||
                                                  internal::EndsOnTheAskedFact(asked_fact, sentences[i].text);
       // (Naming both as one, a sentence shares the most words with the question: it fell only to
       // 0.6 from 1.0, above the pair at 0.46 and 0.42.)
@@ -801,8 +805,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if (!sentences[i].previous.empty()) alone = std::max(alone, kLeansOnAQuotedPredecessor);
       // So does a comparison after the sentence it compares with ("Robusta prices … rose even
       // faster" after arabica's 70%): the two say together what neither says alone.
-      const bool completed = read_with[i] != nullptr || internal::ComparesWithItsPredecessor(sentences[i].text);
+      const bool compares = internal::ComparesWithItsPredecessor(sentences[i].text);
+      const bool completed = read_with[i] != nullptr || compares;
       if (completed && !sentences[i].previous.empty()) alone = 1.0;
+      sentences[i].compares_with_previous = compares && read_with[i] == nullptr && !sentences[i].previous.empty();
       double year_fits = 1.0;
       if (!asked_years.empty()) {
         const std::string& text = sentences[i].text;

@@ -678,7 +678,10 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
                                  "2024年5月中国游戏市场实际销售收入是多少？",
                                  // A version they give no figure of: V3's subjectless "完整训练仅需 278.8 万 H800
                                  // GPU 小时" had stood as R1's, beside a table whose R1 column is all "-".
-                                 "DeepSeek-R1的训练用了多少H800 GPU小时？"}) {
+                                 "DeepSeek-R1的训练用了多少H800 GPU小时？",
+                                 // A year a table's header of years lacks: its rows of 2023 to 2028E had
+                                 // stood as the answer.
+                                 "2030年中国AI Agent市场规模预计是多少？"}) {
     RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
@@ -963,6 +966,21 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
       // training's side had come fourth, after two sentences on serving.
       // "assemble" is "assembly"'s: the answer had not counted as naming what is asked.
       {"Where does Harbor Robotics assemble its machines?", {"moved assembly to a contract manufacturer in Gdansk"}, {}},
+      // Where someone worked is where they came from, told of them: the company's founding "in
+      // Rotterdam" had opened under a notice ("joined" had not named "joining"), and for the CEO the
+      // CFO's "joined … from a logistics private-equity fund" did.
+      {"Where did Tomas Berg work before joining Harbor Robotics?",
+       {"## Key findings\n\nThe chief financial officer, Tomas Berg, joined in 2021 from a logistics private-equity fund."},
+       {"None of the sources", "The company was founded"}},
+      {"Where did Maria Lindqvist work before joining Harbor Robotics?",
+       {"## Key findings\n\nMaria Lindqvist has served as chief executive officer since March 2019.[1] Before joining Harbor "
+        "Robotics she ran the automation division of a Swedish forklift maker."},
+       {}},
+      // Asked which, a comparison's own words answer: it opens, what it compares with after it.
+      {"Which kind of coffee sets the cost of most instant coffee?",
+       {"## Key findings\n\nRobusta prices, which set the cost of most instant coffee, rose even faster in relative "
+        "terms.[1] Arabica futures ended the year at $3.44 per pound"},
+       {}},
       {"What is the difference between training and serving costs?",
        {"## Key findings\n\nServing costs, by contrast, grow with every user, which is why providers invest so heavily in "
         "inference efficiency.[1] Training remains expensive but happens once.[1]"},
@@ -1027,7 +1045,18 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
            // A figure of a name asked comes with the name: the worldwide 169 GWh had answered for Germany.
            {"How much grid battery storage did Germany add in 2024?", "None of the sources found answers this directly: "},
            {"What was Harbor Robotics' revenue in 2024?", ""},
-           {"How much revenue did Harbor Robotics make in 2024 and how fast did it grow?", ""}}) {
+           {"How much revenue did Harbor Robotics make in 2024 and how fast did it grow?", ""},
+           // What stands before "of" is what is asked: the year's 169 GWh had answered for the
+           // batteries' efficiency; the backlog is a company's measure, whose year is the backlog
+           // sentence's, not the revenue's "…from $246 million in 2023".
+           {"What was the average round-trip efficiency of the grid batteries installed in 2024?",
+            "None of the sources found answers this directly: "},
+           {"What was Harbor Robotics' order backlog at the end of 2023?", "None of the sources found answers this directly: "},
+           {"What was Harbor Robotics' order backlog at the end of 2024?", ""},
+           // A year asked is no year required ("…the highest price since 1977…"), and "three to five
+           // times" is an amount.
+           {"Since which year had arabica prices not been as high as at the end of 2024?", ""},
+           {"How much do batching, prefix caching and speculative decoding raise serving throughput?", ""}}) {
     RunT asked = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "english"}}).run_id());
     ASSERT_EQ(asked.state(), RUN_STATE_SUCCEEDED) << asked.error();
     const std::string& report = asked.artifact().content();

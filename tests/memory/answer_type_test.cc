@@ -238,6 +238,23 @@ TEST(AnswerTypeTest, APlaceIsNamedAfterAPrepositionOrByAWordThatPlaces) {
   EXPECT_FALSE(Offers(AnswerType::kPlace, "Margins rose within Q3 as prices went up at the end."));
 }
 
+TEST(AnswerTypeTest, WhereSomeoneWorkedIsWhereTheyCameFromToldOfThem) {
+  EXPECT_EQ(AnswerTypeOf("Where did Tomas Berg work before joining Harbor Robotics?"), AnswerType::kCareer);
+  EXPECT_EQ(AnswerTypeOf("Where did the founders study?"), AnswerType::kCareer);
+  EXPECT_EQ(AnswerTypeOf("Where do most of its staff work?"), AnswerType::kCareer);
+  EXPECT_EQ(AnswerTypeOf("Where is Harbor Robotics based?"), AnswerType::kPlace);
+  EXPECT_TRUE(Offers(AnswerType::kCareer, "The chief financial officer, Tomas Berg, joined in 2021 from a logistics private-equity fund."));
+  EXPECT_TRUE(Offers(AnswerType::kCareer, "Before joining Harbor Robotics she ran the automation division of a Swedish forklift maker."));
+  EXPECT_TRUE(Offers(AnswerType::kCareer, "He previously led the port automation team in Antwerp."));
+  EXPECT_FALSE(Offers(AnswerType::kCareer, "Maria Lindqvist has served as chief executive officer since March 2019."));
+  // Of whom: the last capitalised word before "work", and nobody's when there is none.
+  EXPECT_EQ(CareerAskedOf("Where did Tomas Berg work before joining Harbor Robotics?"), "berg");
+  EXPECT_EQ(CareerAskedOf("Where did she work before?"), "");
+  EXPECT_EQ(CareerAskedOf("Where is Harbor Robotics based?"), "");
+  EXPECT_TRUE(NamesWhoseCareer("berg", "The chief financial officer, Tomas Berg, joined in 2021."));
+  EXPECT_FALSE(NamesWhoseCareer("berg", "Offices in Bergen and Oslo."));
+}
+
 TEST(AnswerTypeTest, AChineseShareAskedIsAShare) {
   EXPECT_EQ(AnswerTypeOf("400G光模块中DSP的功耗占模块总功耗的比例是多少？"), AnswerType::kShare);
   EXPECT_EQ(AnswerTypeOf("特效厅票房占比是多少？"), AnswerType::kShare);

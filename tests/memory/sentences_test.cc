@@ -1122,8 +1122,15 @@ TEST(SentenceRankerTest, AComparisonWithoutItsOtherSideLeansOnTheSentenceBefore)
     if (!s.text.starts_with("Robusta")) continue;
     found = true;
     EXPECT_THAT(s.previous, ::testing::StartsWith("Arabica futures ended the year"));
+    // (Its words are its own: a writer answering with them may quote it first.)
+    EXPECT_TRUE(s.compares_with_previous);
   }
   EXPECT_TRUE(found);
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("Arabica")) {
+      EXPECT_FALSE(s.compares_with_previous);
+    }
+  }
 }
 
 TEST(SentenceRankerTest, FiguresListedWithoutTheirSubjectAndADatedPronounLeanOnTheSentenceBefore) {

@@ -95,6 +95,10 @@ struct RankedSentence {
   // to give it its subject; empty when there is none or that one leans too (but for adding,
   // previous_leans then).
   std::string previous;
+  // Whether it leans on `previous` only as a comparison with it, not saying with what ("Robusta
+  // prices … rose even faster in relative terms." after arabica's rise): its words are its own,
+  // so a writer answering with them may quote it first and `previous` right after.
+  bool compares_with_previous = false;
   // Whether the sentence before it (as above) leans too: with `previous` empty, no one sentence
   // gives this one its subject ("It now pays back…" after "This changed storage economics.").
   bool previous_leans = false;
