@@ -1618,11 +1618,17 @@ local function extractive(ctx, inputs, c, outline)
             if topic:find(word, 1, true) then asked_measures[#asked_measures + 1] = family break end
           end
         end
+        -- (A market's size is also told as the money it reaches, as the ranker reads it:
+        -- "…400G+市场预计将…扩张，达 125 亿美元。")
         local function names_measure(text)
           if #asked_measures == 0 then return true end
           for _, family in ipairs(asked_measures) do
             for _, word in ipairs(family) do
               if text:find(word, 1, true) then return true end
+              if word == "规模" and text:find("市场", 1, true) and
+                 (text:find("亿美元", 1, true) or text:find("亿元", 1, true)) then
+                return true
+              end
             end
           end
           return false

@@ -82,7 +82,7 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
   static constexpr std::string_view kNamingEn[] = {"called", "known as", "termed"};
   static constexpr std::string_view kDefiningZh[] = {"是指", "又称", "也称", "亦称", "也叫", "又叫", "即", "指", "：", "是"};
   static constexpr std::string_view kDefiningEn[] = {" is a ", " is an ", " is the ", " are ", " refers to ", " means ",
-                                                     ", in which ", ", which ", ", where ", ": "};
+                                                     ", in which ", ", which ", ", where ", ": ", ", a ", ", an "};
   // At most kMaxOccurrences of the term, each skipping at most kMaxPasses marks after it: a
   // tenant's term may be a mark itself ("什么是’？"), repeated through a sentence.
   constexpr size_t kMaxOccurrences = 16;
@@ -122,7 +122,14 @@ bool Defines(std::string_view term, std::string_view sentence, std::string_view 
     }
     // (A space between a Latin term and a Chinese verb, as PDF text sets them: "AI Agent 是一种…".)
     while (after.starts_with(" ")) after.remove_prefix(1);
-    if (after.starts_with("，")) after.remove_prefix(std::string_view("，").size());
+    if (after.starts_with("，")) {
+      after.remove_prefix(std::string_view("，").size());
+      // An appositive after the comma: "游戏核心组成部分是 Koala Editor，一个零代码的游戏编辑器…" (it had
+      // come fourth for "什么是Koala Editor？", behind "Koala Editor 里还配备有…").
+      for (std::string_view one : {"一个", "一种", "一款", "一家", "一套", "一项"}) {
+        if (after.starts_with(one)) return true;
+      }
+    }
     if (after.starts_with("是否") || after.starts_with("即将") || after.starts_with("指标")) continue;
     for (std::string_view defining : kDefiningZh) {
       if (after.starts_with(defining)) return true;

@@ -25,7 +25,7 @@ std::string DefinedTerm(std::string_view question);
 // Whether `sentence` defines `term` (as DefinedTerm gives it): the term, then (past closing
 // quotes and an aside in brackets) a defining verb — "是" (not "是否"), "又称", "也称", "即",
 // "指", "是指", "也叫", "：" ; "is a", "is an", "is the", "are", "refers to", "means", ", in which",
-// ", which", ", where" — or a naming verb before it ("称为", "叫做", "简称", "called", "known as").
+// ", which", ", where", and an appositive ("，一个", "，一种", ", a", ", an") — or a naming verb before it ("称为", "叫做", "简称", "called", "known as").
 // English is compared in lower case. Or it says what the term is through "其" after the sentence
 // that names it (`predecessor`, empty when unknown): "其核心观点为：技术进步提高了资源使用效率…" after
 // "微软首席执行官引用了“杰文斯悖论”来解释这一现象：…" ("其" then 观点, 含义, 定义, 核心, 本质, 内涵 or

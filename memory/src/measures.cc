@@ -86,6 +86,12 @@ bool NamesAMeasure(const std::vector<std::string_view>& words, std::string_view 
   if (words.empty()) return true;
   for (std::string_view word : words) {
     if (text.find(word) != std::string_view::npos) return true;
+    // A market's size is also told as the money it reaches: "LightCounting 预测，到 2029 年，400G+市场
+    // 预计将…扩张，达 125 亿美元。" had counted as no size, below a forecast of another market's.
+    if (word == "规模" && text.find("市场") != std::string_view::npos &&
+        (text.find("亿美元") != std::string_view::npos || text.find("亿元") != std::string_view::npos)) {
+      return true;
+    }
   }
   return false;
 }

@@ -755,6 +755,26 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         }
       }
     }
+    // A Chinese question naming whose forecast or view it asks, by a Latin name before 预测, 预计,
+    // 认为, 估计 or 测算 ("LightCounting预测2029年400G+光模块市场规模将达到多少？"), is answered by that
+    // one's: "中商产业研究院预测，2024年全球光芯片市场规模将达到31.7亿美元。" (another's forecast, of
+    // another market) had opened, above LightCounting's 125 亿美元. Its sentences name it, as the
+    // listed names above are named.
+    std::vector<std::string> attributed_names;
+    for (std::string_view verb : {"预测", "预计", "认为", "估计", "测算"}) {
+      const size_t at = query.find(verb);
+      if (at == std::string::npos || at > internal::kMaxHolderBytes) continue;
+      for (std::string& term : LexicalTerms(std::string_view(query).substr(0, at))) {
+        if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) attributed_names.push_back(std::move(term));
+      }
+      break;
+    }
+    if (!attributed_names.empty() && title_words.empty()) {
+      for (const PassageInput& passage : passages) {
+        std::vector<std::string> terms = LexicalTerms(passage.title);
+        title_words.emplace_back(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
+      }
+    }
     // A "why" is answered too by the clauses before the asked fact where a sentence ends on it
     // (internal::EndsOnTheAskedFact): "…这种能耗增长对智算中心的运营成本构成了重大压力, 降功耗成为光模块
     // 技术发展的核心诉求之一。" was ranked third, below "目前由于良率和损耗问题, 硅光模块方案的整体优势尚
@@ -853,13 +873,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
               : kOtherHolder;
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
       double list_fits = 1.0;
-      if (!listed_names.empty()) {
+      if (!listed_names.empty() || !attributed_names.empty()) {
         std::unordered_set<std::string> named;
         for (const std::string& text : {sentences[i].text, read_after, sections[i]}) {
           for (std::string& term : LexicalTerms(text)) named.insert(std::move(term));
         }
-        for (const std::string& name : listed_names) {
-          if (!named.count(name) && !title_words[sentences[i].passage].count(name)) list_fits = kOtherHolder;
+        for (const std::vector<std::string>* names : {&listed_names, &attributed_names}) {
+          for (const std::string& name : *names) {
+            if (!named.count(name) && !title_words[sentences[i].passage].count(name)) list_fits = kOtherHolder;
+          }
         }
       }
       const double definition_fits = defined_term.empty() || defines[i] || defined_through[i] ? 1.0 : kUndefined;

@@ -890,6 +890,16 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(skywork.state(), RUN_STATE_SUCCEEDED) << skywork.error();
   EXPECT_THAT(skywork.artifact().content(), HasSubstr("## 核心结论\n\nSkywork-MoE 的总参数大小比 DeepSeekV2 的总参数大小要小 1/3"))
       << skywork.artifact().content();
+  // A forecast asked by whose it is: LightCounting's opens, the market's size told as the money it
+  // reaches, and no notice (中商产业研究院's forecast of another market had opened, under one).
+  RunT forecast = WaitForEnd(StartRun("report", {{"topic", "LightCounting预测2029年400G+光模块市场规模将达到多少？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(forecast.state(), RUN_STATE_SUCCEEDED) << forecast.error();
+  EXPECT_THAT(forecast.artifact().content(), HasSubstr("## 核心结论\n\nLightCounting 预测，到 2029 年，400G+市场")) << forecast.artifact().content();
+  // What a term is, by an appositive ("Koala Editor，一个零代码的游戏编辑器"): "Koala Editor 里还配备有…"
+  // had opened.
+  RunT term = WaitForEnd(StartRun("report", {{"topic", "什么是Koala Editor？"}, {"collection", "reports"}}).run_id());
+  ASSERT_EQ(term.state(), RUN_STATE_SUCCEEDED) << term.error();
+  EXPECT_THAT(term.artifact().content(), HasSubstr("## 核心结论\n\n游戏核心组成部分是 Koala Editor，一个零代码的游戏编辑器")) << term.artifact().content();
   // Answered, so no notice: a count in words ("十多个"), a year in two digits ("24 年 12 月").
   for (const std::string topic : {"2010年《阿凡达》在国内上映时有多少个IMAX影厅？", "2024年12月AI原生APP的月活跃用户规模是多少？"}) {
     RunT answered = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "reports"}}).run_id());

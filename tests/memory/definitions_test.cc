@@ -33,6 +33,10 @@ TEST(DefinitionsTest, ASentenceDefinesItsSubjectOrNamesIt) {
   EXPECT_TRUE(Defines("AI Agent", "AI Agent 是一种能自主感知周遭环境，通过内在的智能处理进行决策的智能体。"));
   EXPECT_FALSE(Defines("AI Agent", "AI Agent 市场规模包括 ToC 端和 ToB 端的应用价值：1) 在 B 端场景下…"));
   EXPECT_TRUE(Defines("特殊厅", "这类影厅被称为“特殊厅”。"));
+  // An appositive after a comma.
+  EXPECT_TRUE(Defines("Koala Editor", "游戏核心组成部分是 Koala Editor，一个零代码的游戏编辑器，玩家可以轻松地进行游戏关卡的创作。"));
+  EXPECT_FALSE(Defines("Koala Editor", "Koala Editor 里还配备有完备的功能组件、素材箱这类辅助工具。"));
+  EXPECT_TRUE(Defines("speculative decoding", "They apply speculative decoding, a technique in which a small draft proposes tokens."));
   EXPECT_TRUE(Defines("speculative decoding",
                       "Serving engines apply speculative decoding, in which a small draft proposes several tokens."));
   EXPECT_TRUE(Defines("Speculative decoding", "speculative decoding is a way to draft tokens cheaply."));

@@ -17,6 +17,9 @@ TEST(MeasuresTest, ASentenceNamesTheMeasureAskedByAnyOfItsNames) {
   EXPECT_TRUE(NamesTheMeasureAsked("DeepSeek 日活用户数达到多少？", "日活超过2000万"));  // no measure asked
   EXPECT_TRUE(NamesTheMeasureAsked("2023年中国AI Agent市场规模是多少？", "AI Agent 市场空间达554亿元"));
   EXPECT_TRUE(NamesTheMeasureAsked("公司2023年利润是多少？", "公司实现归母净利 3.2 亿元"));
+  // A market's size told as the money it reaches; a market's count of users is no size.
+  EXPECT_TRUE(NamesTheMeasureAsked("2029年400G+光模块市场规模将达到多少？", "到 2029 年，400G+市场预计将扩张，达 125 亿美元。"));
+  EXPECT_FALSE(NamesTheMeasureAsked("2029年400G+光模块市场规模将达到多少？", "到 2029 年，400G+市场的用户达 3 亿。"));
 }
 
 TEST(MeasuresTest, TheHolderIsWhatPrecedesTheMeasureLessTimesAndQualifiers) {

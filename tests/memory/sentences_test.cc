@@ -1393,6 +1393,13 @@ TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
                                    {.starts_at_sentence = true})
                         .sentences),
               ::testing::ElementsAre("风险提示：市场需求增长不及预期、技术研发进展不及预期。"));
+  // Nor the legal statements that close a report: they answered a question of its risks.
+  EXPECT_THAT(Texts(SplitSentences("据此投资所造成的任何一切后果或损失，本公司及相关研究人员均不承担任何形式的法律责任。\n\n"
+                                   "依据《证券期货经营机构及其工作人员廉洁从业规定》，特此声明。\n\n"
+                                   "投资风险：中国科技企业投资力度持续性不足。",
+                                   {.starts_at_sentence = true})
+                        .sentences),
+              ::testing::ElementsAre("投资风险：中国科技企业投资力度持续性不足。"));
 }
 
 TEST(SentencesTest, AFiguresCellsAreNoHeadings) {
@@ -1688,6 +1695,20 @@ TEST(TablesTest, TabSeparatedRowsWithTheirHeaderAndTheRowThatAnswers) {
   std::string wide = "\t" + std::string(3000, 'h') + "\tB\tC\n";
   for (int r = 0; r < 100; ++r) wide += "row" + std::to_string(r) + "\t1\t2\t3\n";
   EXPECT_TRUE(RankSentences(nullptr, "row7 是多少？", std::vector<PassageInput>{{wide, true}}, {.k = 4, .k_rows = 3})->rows.empty());
+}
+
+TEST(SentenceRankerTest, AForecastAskedByWhoseItIsIsThatOnes) {
+  // "LightCounting预测…" asks LightCounting's forecast: another's forecast of another market
+  // ("中商产业研究院预测…光芯片市场规模将达到…") had opened above it, sharing more of the question's words.
+  const std::vector<PassageInput> passages = {
+      {.text = "中商产业研究院预测，2024年全球光芯片市场规模将达到31.7亿美元。", .starts_at_sentence = true},
+      {.text = "LightCounting 预测，到 2029 年，400G+市场预计将以 28% 以上的复合年增长率扩张，达 125 亿美元。",
+       .starts_at_sentence = true},
+  };
+  auto ranked = RankSentences(nullptr, "LightCounting预测2029年400G+光模块市场规模将达到多少？", passages, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  ASSERT_FALSE(ranked->sentences.empty());
+  EXPECT_THAT(ranked->sentences[0].text, ::testing::StartsWith("LightCounting"));
 }
 
 }  // namespace
