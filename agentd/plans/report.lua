@@ -43,6 +43,7 @@ local L = {
     rewrite = "Rewrite the draft section fixing the problems listed. Keep only claims the passages support and cite each with [n].\n\nPassages:\n%s\n\nDraft:\n%s\n\nProblems:\n%s\n\nRewritten section:",
     references = "References",
     span = "%s, characters %d–%d",
+    issued_by = "%s, %s",
     table_source = "(Table quoted from [%d].)",
     sources_note = "Sources consulted",
     key_findings = "Key findings",
@@ -64,6 +65,7 @@ local L = {
     rewrite = "请根据所列问题改写该章节。只保留资料支持的论断，并用 [n] 标注引用。\n\n资料：\n%s\n\n草稿：\n%s\n\n问题：\n%s\n\n改写后的章节：",
     references = "参考文献",
     span = "%s，第 %d–%d 字",
+    issued_by = "%s《%s》",
     table_source = "（表格摘自资料 [%d]）",
     sources_note = "参考资料",
     key_findings = "核心结论",
@@ -192,7 +194,8 @@ local function cite_across_report(text, passages, references, number_of, collect
     if number_of[key] == nil then
       references[#references + 1] = {number = #references + 1, collection = p.collection or collection,
                                      document = p.document, chunk_id = p.chunk_id, title = p.title,
-                                     source = p.source, offsets = p.offsets, text = p.text}
+                                     source = p.source, offsets = p.offsets, text = p.text, issuer = p.issuer,
+                                     issuer_name = p.issuer_name}
       number_of[key] = #references
     end
     return "[" .. number_of[key] .. "]"
@@ -301,8 +304,13 @@ local function assemble(ctx, T, title, headings, texts, passages_of, collection,
     local where = string.format(T.span, ref.document, ref.offsets[1], ref.offsets[2])
     -- A web source's address is worth showing; a local file's path repeats the document name.
     local link = (ref.source or ""):match("^https?://%S+$") and (" " .. one_line(ref.source)) or ""
-    parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, one_line(ref.title ~= "" and ref.title or ref.document),
-                                      link, one_line(where))
+    -- Who issued it comes first, as a citation names a research institute's report ("华龙证券研究所
+    -- 《DeepSeek 重塑 AI 产业格局…》"), unless its title names it already.
+    local named = ref.title ~= "" and ref.title or ref.document
+    local issuer = type(ref.issuer) == "string" and ref.issuer or ""
+    local issuer_name = type(ref.issuer_name) == "string" and ref.issuer_name ~= "" and ref.issuer_name or issuer
+    if issuer ~= "" and not named:find(issuer_name, 1, true) then named = string.format(T.issued_by, issuer, named) end
+    parts[#parts + 1] = string.format("[%d] %s%s (%s)", ref.number, one_line(named), link, one_line(where))
   end
   if #references == 0 then
     ctx.warn("the report cites no passages")
@@ -344,6 +352,40 @@ local function gather(ctx, collection, queries, limit, in_turn)
     end
   end
   return passages
+end
+
+-- A question naming a document's issuer ("华龙证券的报告列出了哪些风险提示？") is on that document:
+-- the rest of its words are searched for there, and those hits come first. Searched for with the
+-- name, the legal notices naming "华龙证券股份有限公司" had been found, not the report's risks (and
+-- another brokerage's opened the report).
+local function search_the_issuers(ctx, collection, topic, passages, limit)
+  local documents, seen, name = {}, {}, nil
+  for _, p in ipairs(passages) do
+    -- (By the name a question calls it: "华龙证券" of 华龙证券研究所, "银河证券" of 中国银河证券研究院.)
+    local issued_by = type(p.issuer_name) == "string" and p.issuer_name ~= "" and p.issuer_name or nil
+    if issued_by ~= nil and topic:find(issued_by, 1, true) and not seen[p.document] then
+      seen[p.document] = true
+      documents[#documents + 1] = p.document
+      name = name or issued_by
+    end
+  end
+  if name == nil then return passages end
+  local from, to = topic:find(name, 1, true)
+  local rest = trim(topic:sub(1, from - 1) .. topic:sub(to + 1))
+  if rest == "" then return passages end
+  local hits = ctx.memory.search{collection = collection, query = rest, k = limit, whole_sentences = true,
+                                 documents = documents}.hits
+  local out, kept = {}, {}
+  for _, list in ipairs({hits, passages}) do
+    for _, hit in ipairs(list) do
+      local key = hit.document .. "#" .. hit.chunk_id
+      if not kept[key] and #out < limit then
+        kept[key] = true
+        out[#out + 1] = hit
+      end
+    end
+  end
+  return out
 end
 
 local function web_passages(ctx, query, passages, limit)
@@ -1038,6 +1080,7 @@ local function extractive(ctx, inputs, c, outline)
       end
     end
     local passages = gather(ctx, collection, queries, c.per_section, i == 1)
+    if i == 1 then passages = search_the_issuers(ctx, collection, topic, passages, c.per_section) end
     if inputs.web then web_passages(ctx, section.question, passages, c.per_section + 3) end
     if #passages == 0 then
       ctx.warn("no passages found for section \"" .. section.heading .. "\"")

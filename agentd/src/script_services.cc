@@ -1,6 +1,7 @@
 #include "script_services.h"
 
 #include "absl/strings/str_cat.h"
+#include "memory/document_issuer.h"
 
 namespace agentd {
 namespace {
@@ -69,6 +70,19 @@ absl::StatusOr<memory::SearchQuery> SearchQueryFromJson(const Json& r, const cha
     if (!r["whole_sentences"].is_boolean()) return bad("whole_sentences", "must be a boolean");
     query.whole_sentences = r["whole_sentences"].get<bool>();
   }
+  // Only these documents (the gRPC filter's limits: 1024 ids of at most 256 bytes).
+  if (r.contains("documents")) {
+    const Json& documents = r["documents"];
+    if (!documents.is_array() || documents.empty() || documents.size() > 1024) {
+      return bad("documents", "must be a list of 1 to 1024 document ids");
+    }
+    for (const Json& id : documents) {
+      if (!id.is_string() || id.get_ref<const std::string&>().empty() || id.get_ref<const std::string&>().size() > 256) {
+        return bad("documents", "must hold document ids (non-empty strings of at most 256 bytes)");
+      }
+      query.filter.document_ids.push_back(id.get<std::string>());
+    }
+  }
   return query;
 }
 
@@ -76,7 +90,8 @@ Json SearchHitJson(const memory::SearchHit& h, const std::string& collection) {
   return Json{{"text", h.text},         {"score", h.score},   {"document", h.document_id},
               {"offsets", {h.start, h.end}}, {"title", h.title}, {"source", h.source},
               {"chunk_id", std::to_string(h.chunk_id)}, {"collection", collection},
-              {"starts_sentence", h.starts_sentence}};
+              {"starts_sentence", h.starts_sentence}, {"issuer", h.issuer},
+              {"issuer_name", std::string(memory::IssuerName(h.issuer))}};
 }
 
 scripting::ScriptServices MakeScriptServices(memory::MemoryStore* store, engine::Engine* engine, const std::string& tenant) {

@@ -2,6 +2,7 @@
 
 #include "memory/content_hash.h"
 #include "memory/chunker.h"
+#include "memory/document_issuer.h"
 #include "memory/document_title.h"
 #include "memory/rocksdb_disk.h"
 
@@ -796,6 +797,7 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   if (doc.title.empty()) meta.articles = FindLaterArticles(text);
   for (ArticleStart& article : meta.articles) article.title = internal::OneLineText(article.title);
   meta.source = internal::OneLineText(doc.source);
+  meta.issuer = internal::OneLineText(GuessDocumentIssuer(text));
   meta.date = doc.date;
   meta.metadata = doc.metadata;
   meta.sha256 = result.content_sha256;
@@ -810,7 +812,8 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   };
   auto unchanged = [&](const std::optional<DocumentMeta>& existing) {
     return existing && existing->sha256 == meta.sha256 && existing->title == meta.title &&
-           existing->articles == meta.articles && existing->source == meta.source && existing->date == meta.date &&
+           existing->articles == meta.articles && existing->source == meta.source && existing->issuer == meta.issuer &&
+           existing->date == meta.date &&
            existing->metadata == meta.metadata;
   };
   std::optional<DocumentMeta> existing = stored();
@@ -1174,6 +1177,7 @@ absl::StatusOr<std::vector<SearchHit>> MemoryStoreImpl::SearchTimed(const Search
       const DocumentMeta& meta = doc->second;
       h.title = ArticleTitleAt(meta.articles, meta.title, h.start, h.end);
       h.source = meta.source;
+      h.issuer = meta.issuer;
       h.date = meta.date;
       h.metadata = meta.metadata;
       // The document's first chunk starts its first sentence, whatever whitespace was trimmed.

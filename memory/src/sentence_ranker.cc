@@ -16,6 +16,7 @@
 #include "contrast.h"
 #include "take_number.h"
 #include "definitions.h"
+#include "memory/document_issuer.h"
 #include "measures.h"
 #include "bm25_index.h"
 #include "word_forms.h"
@@ -610,7 +611,10 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     };
     const std::string defined_term = internal::DefinedTerm(query);  // "什么是X？": X
     std::vector<std::vector<std::string>> title_terms(passages.size());
-    for (size_t p = 0; p < passages.size(); ++p) asked_terms(passages[p].title, title_terms[p]);
+    for (size_t p = 0; p < passages.size(); ++p) {
+      asked_terms(passages[p].title, title_terms[p]);
+      asked_terms(std::string(IssuerName(passages[p].issuer)), title_terms[p]);
+    }
     std::vector<std::string> texts;
     std::vector<std::vector<std::string>> context_terms(sentences.size());
     std::vector<const std::vector<std::string>*> contexts;
@@ -775,6 +779,15 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         title_words.emplace_back(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
       }
     }
+    // A question naming a document's issuer ("华龙证券的报告列出了哪些风险提示？") is on that
+    // document: a sentence of another issuer's counts as another holder's (银河证券's risks had
+    // opened, 华龙's list in the report's second section).
+    std::vector<bool> of_named_issuer(passages.size(), false);
+    bool issuer_named = false;
+    for (size_t p = 0; p < passages.size(); ++p) {
+      of_named_issuer[p] = NamesIssuer(query, passages[p].issuer);
+      issuer_named = issuer_named || of_named_issuer[p];
+    }
     // A "why" is answered too by the clauses before the asked fact where a sentence ends on it
     // (internal::EndsOnTheAskedFact): "…这种能耗增长对智算中心的运营成本构成了重大压力, 降功耗成为光模块
     // 技术发展的核心诉求之一。" was ranked third, below "目前由于良率和损耗问题, 硅光模块方案的整体优势尚
@@ -885,6 +898,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         }
       }
       const double definition_fits = defined_term.empty() || defines[i] || defined_through[i] ? 1.0 : kUndefined;
+      if (issuer_named && !of_named_issuer[sentences[i].passage]) list_fits = kOtherHolder;
       sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits *
                            share_fits * definition_fits * list_fits;
     }

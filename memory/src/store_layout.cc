@@ -68,6 +68,7 @@ Json DocToJson(const DocumentMeta& d) {
     j["articles"] = std::move(articles);
   }
   if (d.stored_bytes > 0) j["bytes"] = d.stored_bytes;
+  if (!d.issuer.empty()) j["issuer"] = d.issuer;
   return j;
 }
 
@@ -80,6 +81,7 @@ DocumentMeta DocFromJson(const Json& j) {
   d.metadata = j.value("metadata", std::map<std::string, std::string>());
   d.chunks = j.value("chunks", std::vector<uint64_t>());
   d.stored_bytes = j.value("bytes", uint64_t{0});
+  d.issuer = j.value("issuer", "");
   if (j.contains("articles")) {
     for (const Json& a : j.at("articles")) d.articles.push_back(ArticleStart{a.at(0).get<uint64_t>(), a.at(1).get<std::string>()});
   }

@@ -38,6 +38,9 @@ absl::StatusOr<CollectionInfo> ParseCollectionRecord(const std::string& record, 
 
 struct DocumentMeta {
   std::string title, source, date, sha256;
+  // Who issued it, read from its text (internal::GuessDocumentIssuer); empty when none is
+  // credited, and in records written before it was kept.
+  std::string issuer;
   std::map<std::string, std::string> metadata;
   std::vector<uint64_t> chunks;
   // The articles after the first on a page that holds several, so a passage is cited by its

@@ -29,6 +29,12 @@ TEST(SearchQueryFromJsonTest, ReadsEveryFieldWithItsDefault) {
   EXPECT_EQ(query->k, 100);
   EXPECT_EQ(query->mode, memory::SearchMode::kLexical);
   EXPECT_TRUE(query->whole_sentences);
+  EXPECT_TRUE(query->filter.document_ids.empty());
+
+  query = SearchQueryFromJson(Json{{"collection", "notes"}, {"query", "cloud"}, {"documents", {"001.txt", "sha256:ab"}}},
+                              "memory.search", "acme");
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_THAT(query->filter.document_ids, ::testing::ElementsAre("001.txt", "sha256:ab"));
 }
 
 TEST(SearchQueryFromJsonTest, RefusesEachWrongFieldByName) {
@@ -50,7 +56,13 @@ TEST(SearchQueryFromJsonTest, RefusesEachWrongFieldByName) {
                                          {"mode", "fuzzy"},
                                          {"mode", 1},
                                          {"whole_sentences", "yes"},
-                                         {"whole_sentences", 1}}) {
+                                         {"whole_sentences", 1},
+                                         {"documents", "001.txt"},
+                                         {"documents", Json::array()},
+                                         {"documents", {7}},
+                                         {"documents", {""}},
+                                         {"documents", {std::string(257, 'd')}},
+                                         {"documents", Json(std::vector<std::string>(1025, "d"))}}) {
     Json request = base;
     if (c.value.is_null()) {
       request.erase(c.field);

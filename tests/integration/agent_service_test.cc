@@ -895,6 +895,23 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   RunT forecast = WaitForEnd(StartRun("report", {{"topic", "LightCounting预测2029年400G+光模块市场规模将达到多少？"}, {"collection", "reports"}}).run_id());
   ASSERT_EQ(forecast.state(), RUN_STATE_SUCCEEDED) << forecast.error();
   EXPECT_THAT(forecast.artifact().content(), HasSubstr("## 核心结论\n\nLightCounting 预测，到 2029 年，400G+市场")) << forecast.artifact().content();
+  // A question naming a report's issuer is on that report: the risks it lists open, not another
+  // brokerage's (华龙's came in the second section, 银河's first; 浦银国际's answer was a legal
+  // notice of 华龙's; a company's risks set in bold were dropped as stray markup). The references
+  // name the institute, as a citation of a research report does.
+  for (const auto& [topic, says] : std::vector<std::pair<std::string, std::string>>{
+           {"华龙证券的报告列出了哪些风险提示？", "## 核心结论\n\n**风险提示：**市场需求增长不及预期"},
+           {"浦银国际报告列出了哪些投资风险？", "## 核心结论\n\n投资风险： 全球，包括中国和美国"},
+           {"山西证券报告对昆仑万维提示了哪些公司风险？", "**昆仑万维：**AIGC 发展不及预期"}}) {
+    RunT issued = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(issued.state(), RUN_STATE_SUCCEEDED) << issued.error();
+    const std::string& report = issued.artifact().content();
+    EXPECT_THAT(report.substr(0, report.find("\n## ", report.find("## 核心结论") + 1)), HasSubstr(says)) << report;
+    EXPECT_THAT(report, ::testing::Not(HasSubstr("法律责任"))) << report;
+    if (topic.starts_with("华龙")) {
+      EXPECT_THAT(report, HasSubstr("[1] 华龙证券研究所《DeepSeek 重塑 AI 产业格局")) << report;
+    }
+  }
   // What a term is, by an appositive ("Koala Editor，一个零代码的游戏编辑器"): "Koala Editor 里还配备有…"
   // had opened.
   RunT term = WaitForEnd(StartRun("report", {{"topic", "什么是Koala Editor？"}, {"collection", "reports"}}).run_id());

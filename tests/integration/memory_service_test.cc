@@ -208,6 +208,19 @@ TEST(MemoryServiceTest, IndexParametersFaissCannotUseAreRefusedByName) {
   status = client->memory().Search(client->NewContext().get(), search, &found);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(found.hits_size(), 3);
+  for (const SearchHit& hit : found.hits()) EXPECT_EQ(hit.issuer(), "") << "no source line credits anyone";
+
+  // A research report's hits name the institute its source lines credit.
+  IngestRequest report;
+  report.set_collection("small-graph");
+  report.add_documents()->set_text("graphs of demand\n数据来源：Wind，甲证券研究所\n数据来源：Wind，甲证券研究所\n数据来源：甲证券研究所\n");
+  ASSERT_TRUE(client->memory().Ingest(client->NewContext().get(), report, &ingested).ok());
+  search.set_query("demand");
+  search.set_mode(SEARCH_MODE_LEXICAL);
+  SearchResponse issued;
+  ASSERT_TRUE(client->memory().Search(client->NewContext().get(), search, &issued).ok());
+  ASSERT_GE(issued.hits_size(), 1);
+  EXPECT_EQ(issued.hits(0).issuer(), "甲证券研究所");
 }
 
 TEST(MemoryServiceTest, AcknowledgedIngestsSurviveSigkill) {

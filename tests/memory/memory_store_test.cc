@@ -882,6 +882,28 @@ TEST_F(MemoryStoreTest, AChunkIsFoundByItsDocumentTitlesSubject) {
   EXPECT_TRUE(by_kind->empty());
 }
 
+TEST_F(MemoryStoreTest, EachHitNamesItsDocumentsIssuerAfterAReopenAndOnlyTheDocumentsAskedAreSearched) {
+  // The institute its source lines credit, read at ingest and kept in the document's record.
+  const std::string report =
+      "风险提示：市场需求增长不及预期。\n\n数据来源：iFind，华龙证券研究所\n\n数据来源：DeepSeek 官网，华龙证券研究所\n\n"
+      "数据来源：DeepSeek 官网，华龙证券研究所；注：预测来自一致预期\n";
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c", .embedding_model = "none"}).ok());
+    ASSERT_TRUE(store->Ingest("t", "c", {{.id = "hualong", .text = report}, {.id = "other", .text = "风险提示：竞争加剧。"}}).ok());
+  }
+  auto store = Open();
+  auto hits = store->Search({.tenant = "t", .collection = "c", .query = "风险提示", .k = 5, .mode = SearchMode::kLexical});
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ASSERT_EQ(hits->size(), 2u);
+  for (const SearchHit& h : *hits) EXPECT_EQ(h.issuer, h.document_id == "hualong" ? "华龙证券研究所" : "") << h.document_id;
+  auto only = store->Search({.tenant = "t", .collection = "c", .query = "风险提示", .k = 5, .mode = SearchMode::kLexical,
+                             .filter = {.document_ids = {"other"}}});
+  ASSERT_TRUE(only.ok());
+  ASSERT_EQ(only->size(), 1u);
+  EXPECT_EQ((*only)[0].document_id, "other");
+}
+
 TEST_F(MemoryStoreTest, ATitlesPostingsGoWithItsChunks) {
   // The terms a title lends its chunks are stored with them, and go when the chunks do: on an
   // update with another title and on deletion.

@@ -47,14 +47,15 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
       input.text = p.get<std::string>();
     } else if (p.is_object() && p.contains("text") && p["text"].is_string()) {
       input.text = p["text"].get<std::string>();
-      // Only a ranking hint: a title longer than a real one is cut (at a character's start).
-      if (p.contains("title") && p["title"].is_string()) {
+      // Only ranking hints: a title or issuer longer than a real one is cut (at a character's start).
+      for (auto [key, out] : {std::pair{"title", &input.title}, std::pair{"issuer", &input.issuer}}) {
+        if (!p.contains(key) || !p[key].is_string()) continue;
         constexpr size_t kMaxTitleBytes = 1024;
-        input.title = p["title"].get<std::string>();
-        if (input.title.size() > kMaxTitleBytes) {
+        *out = p[key].get<std::string>();
+        if (out->size() > kMaxTitleBytes) {
           size_t cut = kMaxTitleBytes;
-          while (cut > 0 && (static_cast<unsigned char>(input.title[cut]) & 0xC0) == 0x80) --cut;
-          input.title.resize(cut);
+          while (cut > 0 && (static_cast<unsigned char>((*out)[cut]) & 0xC0) == 0x80) --cut;
+          out->resize(cut);
         }
       }
       const Json offsets = p.value("offsets", Json());

@@ -213,6 +213,7 @@ grpc::ServerUnaryReactor* MemoryServiceImpl::Search(grpc::CallbackServerContext*
       out->mutable_metadata()->insert(h.metadata.begin(), h.metadata.end());
       out->set_date(h.date);
       out->set_starts_sentence(h.starts_sentence);
+      out->set_issuer(h.issuer);
     }
     return grpc::Status::OK;
   });

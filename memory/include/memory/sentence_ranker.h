@@ -43,6 +43,9 @@ struct PassageInput {
   // has counts for each of the passage's sentences, so that sentences are not ranked for
   // repeating their document's subject. Empty: none.
   std::string title;
+  // Who issued its document (SearchHit::issuer), read as the title is: "华龙证券的报告列出了哪些风险
+  // 提示？" is on the report whose source lines credit 华龙证券研究所. Empty: none.
+  std::string issuer;
 };
 
 struct SentenceRankOptions {

@@ -103,6 +103,9 @@ struct SearchQuery {
 struct SearchHit {
   uint64_t chunk_id = 0;
   std::string document_id, title, source, date, text;
+  // Who issued the document, read from its text: the research institute most of its source
+  // lines credit ("数据来源：…，华龙证券研究所"). Empty when none is credited so.
+  std::string issuer;
   std::map<std::string, std::string> metadata;
   // Code points into the document's text.
   uint64_t start = 0, end = 0;
