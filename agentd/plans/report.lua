@@ -1133,6 +1133,18 @@ local function extractive(ctx, inputs, c, outline)
           end
         end
       end
+      -- (A difference's other side comes second, ahead of the aspects' best: "How do the costs of
+      -- training and serving a language model differ?" took "Serving a large language model has
+      -- become much cheaper…" of its second aspect, and training's side went unquoted.)
+      local side = merged[1] ~= nil and merged[1].tells or nil
+      if side == 1 or side == 2 then
+        for k = 3, #merged do
+          if merged[k].tells == 3 - side or merged[k].tells == 3 then
+            table.insert(merged, 2, table.remove(merged, k))
+            break
+          end
+        end
+      end
       sentences = merged
     end
     -- Sentences far below the best one (scores are scaled to it) answer something else, and so,
@@ -2094,6 +2106,14 @@ local function extractive(ctx, inputs, c, outline)
             for k = 1, #kept do if kept[k].text == best then at = k end end
             for k = at + 2, #kept do
               if kept[k].text == s.text then table.insert(kept, at + 1, table.remove(kept, k)) break end
+            end
+            -- (Before it, where the two stand so in one passage: "Training remains expensive but
+            -- happens once." goes before "Serving costs, by contrast, grow with every user…",
+            -- whose "by contrast" it answers.)
+            local other, first = kept[at + 1], kept[at]
+            if other ~= nil and other.text == s.text and first.text == best and other.citation == first.citation and
+               where[other.text] and where[first.text] and where[other.text].start < where[first.text].start then
+              kept[at], kept[at + 1] = other, first
             end
             break
           end

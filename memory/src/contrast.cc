@@ -144,6 +144,25 @@ bool SplitEnglish(std::string_view q, std::string_view& first, std::string_view&
   return false;
 }
 
+// English names joined inside a phrase: "the costs of training and serving a language model" are
+// training's and serving's costs ("costs of training" and "serving a language model" named no
+// sentence, and "How do the costs of training and serving a language model differ?" had opened on
+// serving's side alone). The first is what follows its last "of"; where that is one word and the
+// second more, the second is its own first word and what came before "of" ("serving costs"), as
+// "the difference between training and serving costs" names them. Returns the second's text in
+// `storage` when it is made so.
+void ParallelEnglish(std::string_view& first, std::string_view& second, std::string& storage) {
+  const size_t of = first.rfind(" of ");
+  if (of == std::string_view::npos) return;
+  std::string_view head = first.substr(0, of);
+  if (const size_t space = head.rfind(' '); space != std::string_view::npos) head = head.substr(space + 1);
+  first = first.substr(of + 4);
+  const size_t space = second.find(' ');
+  if (first.find(' ') != std::string_view::npos || space == std::string_view::npos || head.empty()) return;
+  storage = std::string(second.substr(0, space)) + " " + std::string(head);
+  second = storage;
+}
+
 std::string_view WithoutArticle(std::string_view name) {
   for (std::string_view article : {"the ", "a ", "an "}) {
     if (name.starts_with(article)) return Trimmed(name.substr(article.size()));
@@ -263,6 +282,8 @@ Contrast ContrastAsked(std::string_view question) {
   const bool split = marker != std::string::npos ? SplitChinese(std::string_view(q).substr(0, marker), first, second)
                                                  : SplitEnglish(q, first, second);
   if (!split) return {};
+  std::string parallel;
+  if (marker == std::string::npos) ParallelEnglish(first, second, parallel);
   Contrast contrast{std::string(WithoutArticle(first)), std::string(WithoutArticle(second)),
                     compared != std::string::npos && compared == marker};
   DropShared(contrast.first, contrast.second);

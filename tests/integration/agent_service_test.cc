@@ -1008,9 +1008,15 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
        {"## Key findings\n\nRobusta prices, which set the cost of most instant coffee, rose even faster in relative "
         "terms.[1] Arabica futures ended the year at $3.44 per pound"},
        {}},
+      // In their source's order: serving's "by contrast" after training's side.
       {"What is the difference between training and serving costs?",
-       {"## Key findings\n\nServing costs, by contrast, grow with every user, which is why providers invest so heavily in "
-        "inference efficiency.[1] Training remains expensive but happens once.[1]"},
+       {"## Key findings\n\nTraining remains expensive but happens once.[1]",
+        "Serving costs, by contrast, grow with every user, which is why providers invest so heavily in inference efficiency."},
+       {"None of the sources"}},
+      // Joined inside a phrase ("the costs of training and serving a language model"): training's
+      // side had gone unquoted.
+      {"How do the costs of training and serving a language model differ?",
+       {"## Key findings\n\nTraining remains expensive but happens once.[1]", "Serving costs, by contrast, grow with every user"},
        {"None of the sources"}},
   };
   for (const Case& c : cases) {

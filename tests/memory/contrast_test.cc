@@ -42,6 +42,13 @@ TEST(ContrastTest, TheTwoNamesOfAnEnglishDifferenceQuestion) {
   Contrast c = ContrastAsked("What is the difference between training and serving costs?");
   EXPECT_EQ(c.first, "training");
   EXPECT_EQ(c.second, "serving costs");
+  // Joined inside a phrase: what follows "of", the second with what came before it.
+  c = ContrastAsked("How do the costs of training and serving a language model differ?");
+  EXPECT_EQ(c.first, "training");
+  EXPECT_EQ(c.second, "serving costs");
+  c = ContrastAsked("What is the difference between the prices of arabica and robusta?");
+  EXPECT_EQ(c.first, "arabica");
+  EXPECT_EQ(c.second, "robusta");
   c = ContrastAsked("How do robusta prices differ from arabica prices in 2024?");
   EXPECT_EQ(c.first, "robusta");
   EXPECT_EQ(c.second, "arabica");
