@@ -477,6 +477,39 @@ local function measure_holder_heads_zh(topic)
   return heads
 end
 
+-- The head of what a Chinese question of a count asks about when it names no measure: the thing
+-- counted after "多少个" ("…有多少个IMAX影厅？": "imax"), else the holder before "有多少" past its
+-- last "的" ("截至2024年底国内已开业的杜比影院有多少家？": "杜比", whose count the sources do not
+-- give: CINITY's "国内已开业 CINITY 影厅180个" had answered it, unwarned). Empty when neither reads.
+local COUNTERS_ZH = {"个", "家", "座", "台", "款", "名", "位", "部", "种", "只", "条", "项"}
+local function counted_heads_zh(topic)
+  local at = topic:find("多少", 1, true)
+  if at == nil then return {} end
+  local function head_of(piece)
+    piece = piece:gsub("^%s+", ""):gsub("[%s%?]+$", "")
+    while piece:sub(-#"？") == "？" do piece = piece:sub(1, -#"？" - 1):gsub("%s+$", "") end
+    local latin = piece:match("^%a[%w%-]*")
+    if latin ~= nil and #latin >= 2 then return latin:lower() end
+    if (piece:byte(1) or 0) >= 0x80 and #piece >= 6 then return piece:sub(1, 6) end
+    return nil
+  end
+  local after = topic:sub(at + #"多少")
+  for _, counter in ipairs(COUNTERS_ZH) do
+    if after:sub(1, #counter) == counter then
+      local head = head_of(after:sub(#counter + 1))
+      if head ~= nil then return {head} end
+      break
+    end
+  end
+  local before = topic:sub(1, at - 1)
+  if before:sub(-#"有") == "有" then before = before:sub(1, -#"有" - 1) end
+  local last_of = nil
+  for from in before:gmatch("()的") do last_of = from end
+  if last_of == nil then return {} end
+  local head = head_of(before:sub(last_of + #"的"))
+  return head ~= nil and {head} or {}
+end
+
 -- Words that make a heading ask for a quantity: a market's size, growth, share, revenue, a cost.
 -- A company's figures an English question asks by name ("What was … revenue …?"): each is said
 -- by its own word in the answer ("Revenue for the year reached $312 million").
@@ -1698,6 +1731,7 @@ local function extractive(ctx, inputs, c, outline)
         -- the sources naming 万达电影 only in lists of stocks. Named in the sentence, the one it
         -- leans on or its passage.
         local heads = measure_holder_heads_zh(topic)
+        if #heads == 0 and #asked_measures == 0 then heads = counted_heads_zh(topic) end
         -- (A Latin head is a word: "ai" is not in "said".)
         local function names_holder(text)
           if #heads == 0 then return true end

@@ -681,7 +681,10 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
                                  "DeepSeek-R1的训练用了多少H800 GPU小时？",
                                  // A year a table's header of years lacks: its rows of 2023 to 2028E had
                                  // stood as the answer.
-                                 "2030年中国AI Agent市场规模预计是多少？"}) {
+                                 "2030年中国AI Agent市场规模预计是多少？",
+                                 // A count of a holder no key sentence names: CINITY's 180 halls had
+                                 // stood as 杜比's.
+                                 "截至2024年底国内已开业的杜比影院有多少家？"}) {
     RunT run = WaitForEnd(StartRun("report", {{"topic", unanswered}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
     EXPECT_THAT(run.artifact().content(), HasSubstr("## 核心结论\n\n检索到的资料未直接回答这一问题")) << run.artifact().content();
@@ -918,7 +921,8 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   ASSERT_EQ(term.state(), RUN_STATE_SUCCEEDED) << term.error();
   EXPECT_THAT(term.artifact().content(), HasSubstr("## 核心结论\n\n游戏核心组成部分是 Koala Editor，一个零代码的游戏编辑器")) << term.artifact().content();
   // Answered, so no notice: a count in words ("十多个"), a year in two digits ("24 年 12 月").
-  for (const std::string topic : {"2010年《阿凡达》在国内上映时有多少个IMAX影厅？", "2024年12月AI原生APP的月活跃用户规模是多少？"}) {
+  for (const std::string topic : {"2010年《阿凡达》在国内上映时有多少个IMAX影厅？", "2024年12月AI原生APP的月活跃用户规模是多少？",
+                                  "截至2024年底国内已开业的CINITY影厅有多少个？"}) {
     RunT answered = WaitForEnd(StartRun("report", {{"topic", topic}, {"collection", "reports"}}).run_id());
     ASSERT_EQ(answered.state(), RUN_STATE_SUCCEEDED) << answered.error();
     EXPECT_THAT(answered.artifact().content(), ::testing::Not(HasSubstr("未直接回答"))) << answered.artifact().content();
