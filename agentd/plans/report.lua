@@ -1452,7 +1452,19 @@ local function extractive(ctx, inputs, c, outline)
           end
           return false
         end
+        -- (And a width of weights asked, "8-bit", comes with its own: "Four-bit weights can make
+        -- decoding up to three times faster…" is no answer to "How much faster does 8-bit
+        -- quantization make decoding?".)
+        local bits = lower:match("%f[%d](%d%d?)%-bits?%f[%A]")
+        local SPELLED_BITS = {["2"] = "two", ["4"] = "four", ["8"] = "eight", ["16"] = "sixteen", ["32"] = "thirty%-two"}
+        local function on_the_bits(text)
+          if bits == nil then return true end
+          local t = text:lower()
+          return t:find("%f[%d]" .. bits .. "%-bit") ~= nil or
+                 (SPELLED_BITS[bits] ~= nil and t:find("%f[%a]" .. SPELLED_BITS[bits] .. "%-bit") ~= nil)
+        end
         local function on_the_name(k)
+          if not on_the_bits(candidates[k].text .. " " .. (candidates[k].previous or "")) then return false end
           if #named == 0 then return true end
           local p = passages[candidates[k].passage]
           local read = candidates[k].text .. " " .. (candidates[k].previous or "") .. " " ..
@@ -1563,7 +1575,10 @@ local function extractive(ctx, inputs, c, outline)
       -- said by the best two sentences (or what they lean on), not only the words of what it is
       -- of. "What was the average round-trip efficiency of the grid batteries installed in 2024?"
       -- had been answered, unwarned, by the year's 169 GWh.
-      local measure = lower:match("^what%s+%a+%s+the%s+(.-)%s+of%s")
+      -- (Asked with "is"/"was" only: "What limits the speed of generating tokens one at a time?"
+      -- asks what limits it, not a speed.)
+      local verb, measure = lower:match("^what%s+(%a+)%s+the%s+(.-)%s+of%s")
+      if verb ~= "is" and verb ~= "was" and verb ~= "are" and verb ~= "were" then measure = nil end
       if measure ~= nil and not unanswered then
         local words = {}
         for word in measure:gmatch("%a+") do
