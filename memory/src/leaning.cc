@@ -38,6 +38,13 @@ bool OpensOnItsVerb(std::string_view text) {
     }
     break;
   }
+  // Or on a verb that says what its subject achieves or offers, a clause a "；" parted from the
+  // subject's: "实现多产品场景调用，可在全国 270多个骨干云池预部署…" is 联通云's, and quoted after 壁仞's
+  // answer it read as 壁仞's.
+  static constexpr std::string_view kVerbsOfASubjectBefore[] = {"实现", "提供", "兼顾", "助力", "具备"};
+  for (std::string_view verb : kVerbsOfASubjectBefore) {
+    if (clause.starts_with(verb)) return true;
+  }
   const DecodedText head = DecodeUtf8(clause.substr(0, 12));  // three Han characters are 9 bytes
   const std::vector<uint32_t>& cp = head.code_points;
   return cp.size() >= 3 && IsCjk(cp[0]) && IsCjk(cp[1]) && cp[2] == U'了';

@@ -715,6 +715,23 @@ TEST(SentenceRankerTest, ASentenceOpeningOnItsVerbLeansOnTheOneNamingItsSubject)
     }
   }
   EXPECT_EQ(seen, 4);
+  // A clause a "；" parted from its subject's, opening on what the subject achieves: 联通云's, which
+  // after another company's answer read as that one's.
+  const std::vector<PassageInput> clauses = {
+      {"联通云宣布已基于星罗平台实现国产及主流算力适配多规格DeepSeek-R1模型，为客户带来开箱即用的使用体验；"
+       "实现多产品场景调用，可在全国 270多个骨干云池预部署，全面接入联通云桌面、编程助手等多产品场景；",
+       true},
+  };
+  ranked = RankSentences(nullptr, "多产品场景调用 骨干云池 预部署", clauses, {.k = 2});
+  ASSERT_TRUE(ranked.ok());
+  bool clause_seen = false;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (!s.text.starts_with("实现多产品")) continue;
+    clause_seen = true;
+    EXPECT_TRUE(s.leans_on_context);
+    EXPECT_THAT(s.previous, ::testing::StartsWith("联通云宣布"));
+  }
+  EXPECT_TRUE(clause_seen);
 }
 
 TEST(SentenceRankerTest, AHowMuchQuestionRanksTheAmountOverASentenceSayingMuch) {
