@@ -358,18 +358,33 @@ end
 -- the rest of its words are searched for there, and those hits come first. Searched for with the
 -- name, the legal notices naming "华龙证券股份有限公司" had been found, not the report's risks (and
 -- another brokerage's opened the report).
+-- Whether `text` holds `name` (plainly), a Latin name as a word of its own ("Acme" not in
+-- "Acmes"), as the ranker reads an issuer's name (memory/document_issuer.h NamesIssuer).
+local function names_as_word(text, name)
+  local from = 1
+  while true do
+    local b, e = text:find(name, from, true)
+    if b == nil then return false end
+    local before, after = text:sub(b - 1, b - 1), text:sub(e + 1, e + 1)
+    local open = not name:find("^%w") or not before:find("^%w")
+    local close = not name:find("%w$") or not after:find("^%w")
+    if open and close then return true end
+    from = b + 1
+  end
+end
+
 local function search_the_issuers(ctx, collection, topic, passages, limit)
   local documents, seen, name = {}, {}, nil
   for _, p in ipairs(passages) do
     -- (By the name a question calls it: "华龙证券" of 华龙证券研究所, "银河证券" of 中国银河证券研究院.)
     local issued_by = type(p.issuer_name) == "string" and p.issuer_name ~= "" and p.issuer_name or nil
-    if issued_by ~= nil and topic:find(issued_by, 1, true) and not seen[p.document] then
+    if issued_by ~= nil and names_as_word(topic, issued_by) and not seen[p.document] then
       seen[p.document] = true
       documents[#documents + 1] = p.document
       name = name or issued_by
     end
   end
-  if name == nil then return passages end
+  if name == nil or #topic > 480 then return passages end
   local from, to = topic:find(name, 1, true)
   local rest = trim(topic:sub(1, from - 1) .. topic:sub(to + 1))
   if rest == "" then return passages end
@@ -1577,8 +1592,15 @@ local function extractive(ctx, inputs, c, outline)
       -- had been answered, unwarned, by the year's 169 GWh.
       -- (Asked with "is"/"was" only: "What limits the speed of generating tokens one at a time?"
       -- asks what limits it, not a speed.)
-      local verb, measure = lower:match("^what%s+(%a+)%s+the%s+(.-)%s+of%s")
-      if verb ~= "is" and verb ~= "was" and verb ~= "are" and verb ~= "were" then measure = nil end
+      -- (Spaces squeezed and "of" found plainly: ".-" between runs of spaces backtracked in cubic
+      -- time over a topic of spaces.)
+      local squeezed = lower:gsub("%s+", " ")
+      local verb, rest = squeezed:match("^what (%a+) the (.*)$")
+      local measure = nil
+      if (verb == "is" or verb == "was" or verb == "are" or verb == "were") and rest ~= nil then
+        local of = rest:find(" of ", 1, true)
+        if of ~= nil then measure = rest:sub(1, of - 1) end
+      end
       if measure ~= nil and not unanswered then
         local words = {}
         for word in measure:gmatch("%a+") do

@@ -453,7 +453,10 @@ AnswerType AnswerTypeOf(std::string_view question) {
 }
 
 std::string CareerAskedOf(std::string_view question) {
-  if (AnswerTypeOf(question) != AnswerType::kCareer) return {};
+  // (Not a text longer than a question, nor a "name" longer than a word: each sentence is searched
+  // for it.)
+  constexpr size_t kMaxQuestionBytes = 480, kMaxNameBytes = 64;
+  if (question.size() > kMaxQuestionBytes || AnswerTypeOf(question) != AnswerType::kCareer) return {};
   // The words of the question, and the last capitalised one before the first asking a career.
   std::string last_name;
   size_t i = 0;
@@ -469,7 +472,9 @@ std::string CareerAskedOf(std::string_view question) {
       if (word == asking) return last_name;
     }
     // (Not the question's first word, "Where".)
-    if (i > 0 && std::isupper(static_cast<unsigned char>(question[i])) && end - i >= 2) last_name = word;
+    if (i > 0 && std::isupper(static_cast<unsigned char>(question[i])) && end - i >= 2 && end - i <= kMaxNameBytes) {
+      last_name = word;
+    }
     i = end;
   }
   return {};

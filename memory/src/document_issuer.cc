@@ -1,5 +1,6 @@
 #include "memory/document_issuer.h"
 
+#include <cctype>
 #include <map>
 
 namespace memory {
@@ -14,8 +15,13 @@ constexpr std::string_view kListEnds[] = {"；", ";", "。", "\t"};
 constexpr std::string_view kCreditSeparators[] = {"，", "、", ",", "／", "/"};
 // Past this, a "source line" is prose the PDF ran on into.
 constexpr size_t kMaxSourceLineBytes = 400;
-constexpr size_t kMaxIssuerBytes = 60;
 constexpr int kMinCredits = 3;
+constexpr size_t kMaxQuestionBytes = 480;
+// Data vendors and kinds of source that a report credits on most of its lines without having
+// written them: no issuer.
+constexpr std::string_view kNotIssuers[] = {"Wind", "iFind", "Bloomberg", "Choice", "同花顺", "FactSet", "Refinitiv",
+                                            "公司公告", "公开资料", "公开信息", "公开信息整理", "公司官网", "官网",
+                                            "公司财报", "公司年报"};
 
 bool IsBlank(std::string_view s, size_t at, size_t* width) {
   if (s[at] == ' ' || s[at] == '\t' || s[at] == '\r') return *width = 1, true;
@@ -80,6 +86,9 @@ std::string GuessDocumentIssuer(std::string_view text) {
   for (char c : best) {
     if (c >= '0' && c <= '9') return {};
   }
+  for (std::string_view vendor : kNotIssuers) {
+    if (best == vendor) return {};
+  }
   return std::string(best);
 }
 
@@ -90,14 +99,22 @@ std::string_view IssuerName(std::string_view issuer) {
   }
   name = Trimmed(name);
   if (name.starts_with("中国")) name.remove_prefix(std::string_view("中国").size());
-  // (Two characters at least: two CJK characters, or two letters.)
+  // (Two CJK characters at least, or three letters.)
   const bool cjk = !name.empty() && static_cast<unsigned char>(name[0]) >= 0x80;
-  return name.size() < (cjk ? 6u : 2u) ? std::string_view() : name;
+  return name.size() < (cjk ? 6u : 3u) ? std::string_view() : name;
 }
 
 bool NamesIssuer(std::string_view text, std::string_view issuer) {
   const std::string_view name = IssuerName(issuer);
-  return !name.empty() && text.find(name) != std::string_view::npos;
+  if (name.empty() || text.size() > kMaxQuestionBytes) return false;
+  auto word_byte = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  const bool latin_start = word_byte(name.front()), latin_end = word_byte(name.back());
+  for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    if (latin_start && at > 0 && word_byte(text[at - 1])) continue;
+    if (latin_end && at + name.size() < text.size() && word_byte(text[at + name.size()])) continue;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace memory

@@ -782,10 +782,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A question naming a document's issuer ("华龙证券的报告列出了哪些风险提示？") is on that
     // document: a sentence of another issuer's counts as another holder's (银河证券's risks had
     // opened, 华龙's list in the report's second section).
+    // (Each issuer read once: passages share their document's.)
     std::vector<bool> of_named_issuer(passages.size(), false);
     bool issuer_named = false;
+    std::unordered_map<std::string_view, bool> named_issuers;
     for (size_t p = 0; p < passages.size(); ++p) {
-      of_named_issuer[p] = NamesIssuer(query, passages[p].issuer);
+      auto [at, added] = named_issuers.try_emplace(passages[p].issuer, false);
+      if (added) at->second = NamesIssuer(query, passages[p].issuer);
+      of_named_issuer[p] = at->second;
       issuer_named = issuer_named || of_named_issuer[p];
     }
     // A "why" is answered too by the clauses before the asked fact where a sentence ends on it

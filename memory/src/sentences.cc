@@ -24,17 +24,17 @@ using internal::IsSpace;
 // 同期增长" or "ESG评级标准").
 // (And the suitability notice a brokerage addresses to its clients, "若您并非银河证券客户中的专业投资者
 // …完成投资者适当性匹配…": it stood among the risks "华龙证券的报告列出了哪些风险提示？" asked for.)
-// (And the legal statements that close a brokerage's report, in which it is "本公司": "据此投资所造成
-// 的任何一切后果或损失，本公司及相关研究人员均不承担任何形式的法律责任。" answered "浦银国际报告列出了
-// 哪些投资风险？", the integrity rules "依据《证券期货经营机构及其工作人员廉洁从业规定》…" the question
-// of 山西证券's preferred stocks; the analysts' licences, the rating scale's preamble, "以往表现并不能
-// 指引未来", "入市有风险，投资需谨慎".)
-constexpr std::array<std::string_view, 47> kFurniture = {
+// (And the legal statements that close a brokerage's report: "据此投资所造成的任何一切后果或损失，本公司
+// 及相关研究人员均不承担任何形式的法律责任。" answered "浦银国际报告列出了哪些投资风险？", the integrity
+// rules "依据《证券期货经营机构及其工作人员廉洁从业规定》…" the question of 山西证券's preferred stocks;
+// the analysts' licences, the rating scale's preamble, "以往表现并不能指引未来", "入市有风险，投资需
+// 谨慎". Not "本公司" alone: a company's own report writes its results so.)
+constexpr std::array<std::string_view, 48> kFurniture = {
     "请务必阅读", "免责声明", "资料来源", "数据来源", "来源：", "来源:", "证券研究报告", "分析师", "执业证书",
     "邮箱", "投资评级", "敬请参阅", "请参阅", "研究助理", "联系人", "电话", "本报告", "评级说明", "重要声明",
     "版权所有", "http", "www.", "@", "Source:", "Sources:", "Disclaimer", "All rights reserved",
     "知识星球", "专业知识社群", "扫码", "进群", "相对基准指数", "相对同期基准", "相对同期沪深", "评级标准为报告", "投资者适当性",
-    "本公司", "法律责任", "廉洁从业", "执业规范", "特此声明", "执业资格", "投资咨询业务资格",
+    "头寸", "当然客户", "法律责任", "廉洁从业", "执业规范", "特此声明", "执业资格", "投资咨询业务资格",
     "投资建议所涉及", "以往表现", "入市有风险", "股票价格变动"};
 
 bool IsSentenceEnd(uint32_t cp) {

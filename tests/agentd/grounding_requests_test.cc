@@ -17,7 +17,8 @@ TEST(ParseSentencesRequestTest, ReadsEachPassagesStartAndTitleAndBoundsTheTitle)
                         {"passages",
                          {"plain text",
                           {{"text", "a hit"}, {"offsets", {0, 5}}, {"title", "Harbor Robotics"}},
-                          {{"text", "a widened hit"}, {"offsets", {40, 80}}, {"starts_sentence", true}, {"title", long_title}},
+                          {{"text", "a widened hit"}, {"offsets", {40, 80}}, {"starts_sentence", true}, {"title", long_title},
+                           {"issuer", long_title}},
                           {{"text", "a hostile one"}, {"offsets", {"x", 2}}, {"starts_sentence", "yes"}, {"title", 7}}}}};
   auto parsed = ParseSentencesRequest(request);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -30,6 +31,10 @@ TEST(ParseSentencesRequestTest, ReadsEachPassagesStartAndTitleAndBoundsTheTitle)
   EXPECT_LE(parsed->passages[2].title.size(), 1024u);
   EXPECT_EQ(parsed->passages[2].title.size() % 3, 0u);
   EXPECT_EQ(long_title.compare(0, parsed->passages[2].title.size(), parsed->passages[2].title), 0);
+  // So is an issuer, cut to the longest the store makes (the ranker looks for it in the query).
+  EXPECT_LE(parsed->passages[2].issuer.size(), 60u);
+  EXPECT_EQ(parsed->passages[2].issuer.size() % 3, 0u);
+  EXPECT_FALSE(parsed->passages[2].issuer.empty());
   EXPECT_FALSE(parsed->passages[3].starts_at_sentence);
   EXPECT_TRUE(parsed->passages[3].title.empty());
 }

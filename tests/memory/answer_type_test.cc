@@ -251,6 +251,9 @@ TEST(AnswerTypeTest, WhereSomeoneWorkedIsWhereTheyCameFromToldOfThem) {
   EXPECT_EQ(CareerAskedOf("Where did Tomas Berg work before joining Harbor Robotics?"), "berg");
   EXPECT_EQ(CareerAskedOf("Where did she work before?"), "");
   EXPECT_EQ(CareerAskedOf("Where is Harbor Robotics based?"), "");
+  // Not past a question's length, nor a "name" longer than a word.
+  EXPECT_EQ(CareerAskedOf("Where did " + std::string(600, 'B') + " work?"), "");
+  EXPECT_EQ(CareerAskedOf("Where did B" + std::string(100, 'b') + " work?"), "");
   EXPECT_TRUE(NamesWhoseCareer("berg", "The chief financial officer, Tomas Berg, joined in 2021."));
   EXPECT_FALSE(NamesWhoseCareer("berg", "Offices in Bergen and Oslo."));
 }

@@ -49,6 +49,8 @@ TEST(DocumentIssuerTest, OnlyACreditOnMostSourceLinesIsTheIssuers) {
   EXPECT_EQ(GuessDocumentIssuer(long_credit + long_credit + long_credit), "");
   EXPECT_EQ(GuessDocumentIssuer(""), "");
   EXPECT_EQ(GuessDocumentIssuer("来源："), "");
+  // A data vendor credited on every line wrote none of them.
+  EXPECT_EQ(GuessDocumentIssuer("资料来源：Wind\n资料来源：Wind\n资料来源：Wind\n"), "");
 }
 
 TEST(DocumentIssuerTest, AQuestionNamesAnIssuerByItsName) {
@@ -63,6 +65,13 @@ TEST(DocumentIssuerTest, AQuestionNamesAnIssuerByItsName) {
   // "中国" alone names no issuer: it is in every question on China.
   EXPECT_FALSE(NamesIssuer("中国AI Agent市场规模与增长", "中国银河证券研究院"));
   EXPECT_FALSE(NamesIssuer("华龙证券的报告", ""));
+  // A Latin name: three letters at least, as a word of its own.
+  EXPECT_EQ(IssuerName("at"), "");
+  EXPECT_FALSE(NamesIssuer("What is the price?", "at"));
+  EXPECT_TRUE(NamesIssuer("What did Acme Research forecast?", "Acme Research"));
+  EXPECT_FALSE(NamesIssuer("What did Acme Researchers forecast?", "Acme Research"));
+  // Nothing longer than a question is searched.
+  EXPECT_FALSE(NamesIssuer(std::string(600, 'x') + "华龙证券", "华龙证券研究所"));
 }
 
 }  // namespace

@@ -1417,6 +1417,9 @@ TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
                                    {.starts_at_sentence = true})
                         .sentences),
               ::testing::ElementsAre("投资风险：中国科技企业投资力度持续性不足。"));
+  // A company's own report writes its results as "本公司": those stay.
+  EXPECT_THAT(Texts(SplitSentences("本公司2024年实现营业收入312亿元，同比增长12%。", {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("本公司2024年实现营业收入312亿元，同比增长12%。"));
 }
 
 TEST(SentencesTest, AFiguresCellsAreNoHeadings) {

@@ -1,6 +1,9 @@
 #include "runs/grounding_requests.h"
 
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
+#include "memory/document_issuer.h"
 
 namespace agentd::runs {
 namespace {
@@ -48,12 +51,13 @@ absl::StatusOr<SentencesRequest> ParseSentencesRequest(const Json& request) {
     } else if (p.is_object() && p.contains("text") && p["text"].is_string()) {
       input.text = p["text"].get<std::string>();
       // Only ranking hints: a title or issuer longer than a real one is cut (at a character's start).
-      for (auto [key, out] : {std::pair{"title", &input.title}, std::pair{"issuer", &input.issuer}}) {
+      constexpr size_t kMaxTitleBytes = 1024;
+      for (auto [key, out, most] : {std::tuple{"title", &input.title, kMaxTitleBytes},
+                                    std::tuple{"issuer", &input.issuer, memory::kMaxIssuerBytes}}) {
         if (!p.contains(key) || !p[key].is_string()) continue;
-        constexpr size_t kMaxTitleBytes = 1024;
         *out = p[key].get<std::string>();
-        if (out->size() > kMaxTitleBytes) {
-          size_t cut = kMaxTitleBytes;
+        if (out->size() > most) {
+          size_t cut = most;
           while (cut > 0 && (static_cast<unsigned char>((*out)[cut]) & 0xC0) == 0x80) --cut;
           out->resize(cut);
         }

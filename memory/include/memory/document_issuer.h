@@ -15,10 +15,15 @@
 
 namespace memory {
 
+// The longest issuer GuessDocumentIssuer gives, in bytes; a plan's passage issuer is cut to it.
+inline constexpr size_t kMaxIssuerBytes = 60;
+
 // The source credited last on at least three of the document's source lines ("资料来源", "数据来源",
 // "来源", "Source", "Sources", followed by a colon) and on at least half of them; "" when no
-// source is credited so, or the one that is holds a digit or is longer than 60 bytes (a
-// source line the PDF ran on into prose). Invalid UTF-8 passes through byte for byte.
+// source is credited so, or the one that is holds a digit or is longer than kMaxIssuerBytes (a
+// source line the PDF ran on into prose), or is a data vendor or a kind of source rather than
+// who wrote the document ("Wind", "iFind", "Bloomberg", "公司公告", "公开资料"). Invalid UTF-8 passes
+// through byte for byte.
 std::string GuessDocumentIssuer(std::string_view text);
 
 // The name `issuer` (as GuessDocumentIssuer gives it) goes by: without what says which part of
@@ -28,7 +33,9 @@ std::string GuessDocumentIssuer(std::string_view text);
 std::string_view IssuerName(std::string_view issuer);
 
 // Whether `text` names `issuer` by its IssuerName: "华龙证券的报告…" names 华龙证券研究所, "银河证券…"
-// 中国银河证券研究院. False for an issuer without a name.
+// 中国银河证券研究院; a Latin name of three letters at least, as a word of its own ("Acme" is not in
+// "Acmes"). False for an issuer without a name, and for a text over 480 bytes (no question is that
+// long; the search would cost its length times the name's).
 bool NamesIssuer(std::string_view text, std::string_view issuer);
 
 }  // namespace memory
