@@ -1590,8 +1590,8 @@ local function extractive(ctx, inputs, c, outline)
       -- said by the best two sentences (or what they lean on), not only the words of what it is
       -- of. "What was the average round-trip efficiency of the grid batteries installed in 2024?"
       -- had been answered, unwarned, by the year's 169 GWh.
-      -- (Asked with "is"/"was" only: "What limits the speed of generating tokens one at a time?"
-      -- asks what limits it, not a speed.)
+      -- (Asked with a form of "be" only: "What limits the speed of generating tokens one at a
+      -- time?" asks what limits it, not a speed.)
       -- (Spaces squeezed and "of" found plainly: ".-" between runs of spaces backtracked in cubic
       -- time over a topic of spaces.)
       local squeezed = lower:gsub("%s+", " ")

@@ -889,7 +889,8 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
               ? 1.0
               : kOtherHolder;
       const double share_fits = internal::GivesTheShareOf(share_holder, sentences[i].text) ? 1.0 : kOffType;
-      double list_fits = 1.0;
+      // The names the question requires of its answer: a list's holder, a forecaster, an issuer.
+      double names_fit = issuer_named && !of_named_issuer[sentences[i].passage] ? kOtherHolder : 1.0;
       if (!listed_names.empty() || !attributed_names.empty()) {
         std::unordered_set<std::string> named;
         for (const std::string& text : {sentences[i].text, read_after, sections[i]}) {
@@ -897,14 +898,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         }
         for (const std::vector<std::string>* names : {&listed_names, &attributed_names}) {
           for (const std::string& name : *names) {
-            if (!named.count(name) && !title_words[sentences[i].passage].count(name)) list_fits = kOtherHolder;
+            if (!named.count(name) && !title_words[sentences[i].passage].count(name)) names_fit = kOtherHolder;
           }
         }
       }
       const double definition_fits = defined_term.empty() || defines[i] || defined_through[i] ? 1.0 : kUndefined;
-      if (issuer_named && !of_named_issuer[sentences[i].passage]) list_fits = kOtherHolder;
       sentences[i].score = scored->relevance[i] * alone * fits * year_fits * measure_fits * name_fits * holder_fits *
-                           share_fits * definition_fits * list_fits;
+                           share_fits * definition_fits * names_fit;
     }
     // Where a sentence defines the asked term, the best of them opens: "AI Agent 是一种能自主感知周遭
     // 环境…的智能体。" (a long sentence, 0.43) ranked thirteenth for "什么是AI Agent？" below short
