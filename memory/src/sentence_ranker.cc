@@ -413,8 +413,11 @@ struct FocusTerms {
 // Words a chart's caption or a section's heading says of any subject: "历年上座率变化趋势" (the
 // yearly trend of cinema occupancy) is on 上座率, and its section had taken "…国内游戏市场收入变化
 // 趋势基本主导着整体游戏收入" through "变化" and "趋势" alone.
+// (And the adverbs a heading's rhetoric adds: "国产系统悄然崛起" (home-made systems quietly rising)
+// asked two of 产系, 系统, 统悄, 悄然, 然崛 of its sentences, and its section on CINITY had none.)
 constexpr std::string_view kAnySubjectsHeadingWords[] = {"变化", "趋势", "走势", "情况", "比较", "对比",
-                                                         "预测", "分析", "概况", "现状", "历年"};
+                                                         "预测", "分析", "概况", "现状", "历年", "悄然",
+                                                         "稳步", "逐步", "持续", "不断"};
 
 FocusTerms FocusOf(const std::string& focus, const std::string& background) {
   FocusTerms out;

@@ -471,6 +471,16 @@ TEST(SentenceRankerTest, ASectionsFocusKeepsSentencesThatShareOnlyTheTopicsWords
   ASSERT_TRUE(trend.ok());
   ASSERT_EQ(trend->sentences.size(), 1u);
   EXPECT_THAT(trend->sentences[0].text, ::testing::HasSubstr("上座率"));
+  // Nor do a heading's rhetorical adverbs ("悄然"): "国产系统悄然崛起" is on the home-made systems,
+  // which "…国产电影放映系统快速发展" is, sharing only 系统 beyond the topic.
+  const std::vector<PassageInput> systems = {
+      {"近年来，以中国电影旗下CINITY为代表的国产电影放映系统快速发展。视效大片是推动特效厅市场发展的重要动力。", true}};
+  options.focus = "国产系统悄然崛起";
+  options.background = "中国电影特效厅市场格局与国产品牌CINITY的崛起";
+  auto rising = RankSentences(nullptr, "国产系统悄然崛起 中国电影特效厅市场格局与国产品牌CINITY的崛起", systems, options);
+  ASSERT_TRUE(rising.ok());
+  ASSERT_EQ(rising->sentences.size(), 1u);
+  EXPECT_THAT(rising->sentences[0].text, ::testing::HasSubstr("放映系统"));
 }
 
 TEST(SentenceRankerTest, ASentenceUnderTheFocusHeadingIsOnItsSubject) {
