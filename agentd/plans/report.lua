@@ -325,6 +325,21 @@ local function assemble(ctx, T, title, headings, texts, passages_of, collection,
   }
 end
 
+-- The hits of `lists`, in order, each chunk once, at most `limit`.
+local function distinct_hits(lists, limit)
+  local out, seen = {}, {}
+  for _, list in ipairs(lists) do
+    for _, hit in ipairs(list) do
+      local key = hit.document .. "#" .. hit.chunk_id
+      if not seen[key] and #out < limit then
+        seen[key] = true
+        out[#out + 1] = hit
+      end
+    end
+  end
+  return out
+end
+
 -- Retrieval for one section: each query's hits, merged without repeats, at most `limit` — the
 -- first query's first (a heading's own passages before its topic's), or, `in_turn`, each query's
 -- best, then each one's second, ... (the aspects of a topic, none crowding out another).
@@ -343,21 +358,9 @@ local function gather(ctx, collection, queries, limit, in_turn)
       for _, hit in ipairs(found[q]) do order[#order + 1] = hit end
     end
   end
-  local passages, seen = {}, {}
-  for _, hit in ipairs(order) do
-    local key = hit.document .. "#" .. hit.chunk_id
-    if not seen[key] and #passages < limit then
-      seen[key] = true
-      passages[#passages + 1] = hit
-    end
-  end
-  return passages
+  return distinct_hits({order}, limit)
 end
 
--- A question naming a document's issuer ("华龙证券的报告列出了哪些风险提示？") is on that document:
--- the rest of its words are searched for there, and those hits come first. Searched for with the
--- name, the legal notices naming "华龙证券股份有限公司" had been found, not the report's risks (and
--- another brokerage's opened the report).
 -- Whether `text` holds `name` (plainly), a Latin name as a word of its own ("Acme" not in
 -- "Acmes"), as the ranker reads an issuer's name (memory/document_issuer.h NamesIssuer).
 local function names_as_word(text, name)
@@ -373,6 +376,10 @@ local function names_as_word(text, name)
   end
 end
 
+-- A question naming a document's issuer ("华龙证券的报告列出了哪些风险提示？") is on that document:
+-- the rest of its words are searched for there, and those hits come first. Searched for with the
+-- name, the legal notices naming "华龙证券股份有限公司" had been found, not the report's risks (and
+-- another brokerage's opened the report).
 local function search_the_issuers(ctx, collection, topic, passages, limit)
   local documents, seen, name = {}, {}, nil
   for _, p in ipairs(passages) do
@@ -390,17 +397,7 @@ local function search_the_issuers(ctx, collection, topic, passages, limit)
   if rest == "" then return passages end
   local hits = ctx.memory.search{collection = collection, query = rest, k = limit, whole_sentences = true,
                                  documents = documents}.hits
-  local out, kept = {}, {}
-  for _, list in ipairs({hits, passages}) do
-    for _, hit in ipairs(list) do
-      local key = hit.document .. "#" .. hit.chunk_id
-      if not kept[key] and #out < limit then
-        kept[key] = true
-        out[#out + 1] = hit
-      end
-    end
-  end
-  return out
+  return distinct_hits({hits, passages}, limit)
 end
 
 local function web_passages(ctx, query, passages, limit)

@@ -747,20 +747,19 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // 天工 and 特点): each Latin word of three letters or more before "哪些" is named by the sentence,
     // what it is read with, its heading or its document's title, or the sentence counts as
     // another holder's.
+    // (The Latin words of three letters or more in a stretch of the query.)
+    auto latin_names = [](std::string_view stretch) {
+      std::vector<std::string> names;
+      for (std::string& term : LexicalTerms(stretch)) {
+        if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) names.push_back(std::move(term));
+      }
+      return names;
+    };
     std::vector<std::string> listed_names;
-    std::vector<std::unordered_set<std::string>> title_words;  // each passage's title's terms, for them
     if (answer_type == internal::AnswerType::kList) {
       const size_t which = query.find("哪些");
       const size_t from = internal::StartWithin(query, which, internal::kMaxHolderBytes);
-      for (std::string& term : LexicalTerms(std::string_view(query).substr(from, which - from))) {
-        if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) listed_names.push_back(std::move(term));
-      }
-      if (!listed_names.empty()) {
-        for (const PassageInput& passage : passages) {
-          std::vector<std::string> terms = LexicalTerms(passage.title);
-          title_words.emplace_back(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
-        }
-      }
+      listed_names = latin_names(std::string_view(query).substr(from, which - from));
     }
     // A Chinese question naming whose forecast or view it asks, by a Latin name before 预测, 预计,
     // 认为, 估计 or 测算 ("LightCounting预测2029年400G+光模块市场规模将达到多少？"), is answered by that
@@ -771,12 +770,11 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     for (std::string_view verb : {"预测", "预计", "认为", "估计", "测算"}) {
       const size_t at = query.find(verb);
       if (at == std::string::npos || at > internal::kMaxHolderBytes) continue;
-      for (std::string& term : LexicalTerms(std::string_view(query).substr(0, at))) {
-        if (term.size() >= 3 && std::isalpha(static_cast<unsigned char>(term[0]))) attributed_names.push_back(std::move(term));
-      }
+      attributed_names = latin_names(std::string_view(query).substr(0, at));
       break;
     }
-    if (!attributed_names.empty() && title_words.empty()) {
+    std::vector<std::unordered_set<std::string>> title_words;  // each passage's title's terms, for them
+    if (!listed_names.empty() || !attributed_names.empty()) {
       for (const PassageInput& passage : passages) {
         std::vector<std::string> terms = LexicalTerms(passage.title);
         title_words.emplace_back(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
