@@ -774,6 +774,42 @@ local function names_qualifier(text, qualifier)
   return #qualifier >= 3 and squashed(text):find(qualifier, 1, true) ~= nil
 end
 
+-- Whether a Chinese text names a kind of what the topic qualifies (qualified_names) and not the
+-- topic's: "10G光芯片国产化率约60%；" (optical chips) under "国产 AI 芯片与 GPU 厂商对 DeepSeek 的适配"
+-- opened its key findings beside the adaptations of AI chips. A kind is a character or a Latin
+-- word written before the pair ("光芯片", "EML 芯片"); one that says whose or which ("国产芯片",
+-- "本土芯片", "其芯片") is no other kind, and a text that also names the pair so, or the
+-- qualifier anywhere, names the topic's.
+local NO_KIND_BEFORE = {"国产", "本土", "中国", "国内", "我国", "自研", "自主", "高端", "先进", "主流", "算力", "相关",
+                        "核心", "全球", "海外", "美国"}
+local NO_KIND_CHAR = {"的", "等", "和", "与", "及", "其", "该", "此", "这", "个", "款", "类", "种", "为", "是", "、",
+                      "，", "（", "“", "《"}
+local function names_only_another_kind(text, kinds)
+  for _, q in ipairs(kinds) do
+    if text:find(q.pair, 1, true) and not names_qualifier(text, q.qualifier) then
+      local another, plain, at = false, false, 1
+      while true do
+        local b = text:find(q.pair, at, true)
+        if b == nil then break end
+        at = b + #q.pair
+        local before = text:sub(1, b - 1):gsub(" +$", "")
+        local char = before:match("(" .. HAN .. ")$")
+        local kind
+        if char ~= nil then
+          kind = true
+          for _, w in ipairs(NO_KIND_CHAR) do kind = kind and char ~= w end
+          for _, w in ipairs(NO_KIND_BEFORE) do kind = kind and before:sub(-#w) ~= w end
+        else
+          kind = before:find("%w$") ~= nil
+        end
+        if kind then another = true else plain = true end
+      end
+      if another and not plain then return true end
+    end
+  end
+  return false
+end
+
 -- The names a question asks about: "Tesla" of "What is Tesla's market share in grid batteries?".
 -- In English its capitalised words past the first (not all-capital ones: "wat causd robusta
 -- prices to RISE"), and any word with a capital or a digit inside ("DeepSeek", "GPT4"); in a
@@ -924,9 +960,11 @@ local function extractive_outline(ctx, c)
     end
     -- Headings that share only the framing with the topic are on another subject: only those
     -- that name the topic's subject make sections — or, a short one ("Prices", "Risks" in a
-    -- Markdown report), whose document's title names it or, in English, whose document answers
+    -- Markdown report), in English, whose document's title names it or whose document answers
     -- the topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
-    -- two words, and the answer's report has headings on every subject it covers.)
+    -- two words, and the answer's report has headings on every subject it covers; four of the
+    -- five Chinese reports' titles name DeepSeek, and "我国光芯片市场规模" headed sections of
+    -- reports on AI chips and on chip export controls through theirs.)
     -- A question is answered by its key findings and the sections on what it asks: when it asks
     -- something of its subject (asked_keys below), a section headed by a document's own title is
     -- that document's overview (every question on Harbor Robotics ended on "Harbor Robotics:
@@ -937,9 +975,13 @@ local function extractive_outline(ctx, c)
     -- And a question's sections are on what it asks of its subject: its keys that no source's
     -- title names ("团队", "成员", "高校" of "DeepSeek 团队成员主要来自哪些高校？", whose sources'
     -- titles all name DeepSeek), when it has such keys. Its subject alone made sections of
-    -- "FP8 训练混合精度框架" and "DeepSeek 发展历程" there.
+    -- "FP8 训练混合精度框架" and "DeepSeek 发展历程" there. So are a Chinese topic's: under
+    -- "DeepSeek 应用的用户增长与下载表现", "DeepSeek-V3 实现多项评测成绩领先" named DeepSeek alone
+    -- and made a section of benchmark scores. (Not an English topic's: its short headings,
+    -- "Hardware" and "Quantization" under "Techniques that speed up language-model inference",
+    -- name none of its words and are its sections.)
     local asked_keys = {}
-    if asked then
+    if asked or lang == "zh" then
       for _, key in ipairs(keys) do
         local titled = false
         for _, hit in ipairs(notes.hits) do
@@ -979,8 +1021,8 @@ local function extractive_outline(ctx, c)
       elseif #asked_keys > 0 and not heading_names(h, asked_keys) then
         -- left out
       elseif heading_names(h, keys) or
-         (short and (#on_subject({document_title[h] or ""}, keys) > 0 or
-                     (answer_document ~= nil and document_of[h] == answer_document and not is_chinese(h)))) then
+         (short and not is_chinese(h) and (#on_subject({document_title[h] or ""}, keys) > 0 or
+                                            (answer_document ~= nil and document_of[h] == answer_document))) then
         named[#named + 1] = h
       end
     end
@@ -1109,6 +1151,13 @@ local function extractive(ctx, inputs, c, outline)
   local max_sentences = c.max_sentences
   local separator = lang == "zh" and "" or " "
   local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
+  -- A topic's report whose sources have no section on it has its key findings alone: they quote
+  -- twice as many sentences (a report on "DeepSeek 应用的用户增长与下载表现" had five, and left
+  -- out the downloads by country and day the sources give).
+  -- (And the model quotes at least two more than a section's share, the plan filling up to them
+  -- from the best-ranked: the model's context shows it four or five Chinese sentences.)
+  local most_sentences = (#outline.sections == 1 and not asked) and 2 * max_sentences or max_sentences
+  local least_sentences = most_sentences > max_sentences and max_sentences + 2 or 2
 
   local evidence = ctx.map("search", outline.sections, function(section, i)
     local queries = {section.heading, section.question}
@@ -1270,8 +1319,29 @@ local function extractive(ctx, inputs, c, outline)
       local p = passages[s.passage]
       return #candidates == 0 or s.score >= ((p ~= nil and p.document == best_document) and 0.35 or 0.5)
     end
+    -- Under a heading of a Chinese report, a sentence shares at least one of the topic's words
+    -- (its Latin names or character pairs) besides the heading's: "2024年，国内电影产业降温明显。"
+    -- met "2024 年至今国内互联网大厂 AI 重要进展梳理" through "2024" and "国内" in a report on
+    -- internet giants' AI capital spending.
+    local topic_keys_zh = (lang == "zh" and i > 1) and subject_keys(topic) or {}
+    local function shares_the_topic(text)
+      if #topic_keys_zh == 0 then return true end
+      for _, key in ipairs(topic_keys_zh) do
+        if names(text, key) then return true end
+      end
+      return false
+    end
+    -- And none names only another kind of what the topic qualifies (names_only_another_kind),
+    -- unless the topic also names it unqualified.
+    local kinds = {}
+    for _, q in ipairs(qualified_names(topic)) do
+      if select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
+    end
     for _, s in ipairs(sentences) do
-      if on_topic(s) and enough(s) then candidates[#candidates + 1] = s end
+      local read = s.text .. "\n" .. (s.previous or "")
+      if on_topic(s) and enough(s) and shares_the_topic(read) and not names_only_another_kind(read, kinds) then
+        candidates[#candidates + 1] = s
+      end
     end
     -- A table row that covers most of the question (a figure no sentence states) is quoted with
     -- its header, with the other good rows of the same table.
@@ -1984,7 +2054,7 @@ local function extractive(ctx, inputs, c, outline)
   while more do
     more = false
     for i in ipairs(outline.sections) do
-      if #offered[i] < max_sentences + 2 and offer(i) then more = true end
+      if #offered[i] < most_sentences + 2 and offer(i) then more = true end
     end
   end
 
@@ -1999,7 +2069,7 @@ local function extractive(ctx, inputs, c, outline)
       quotes[k] = {text = s.text, citation = s.passage}
       bytes = bytes + #s.text + #separator + 8
     end
-    return {quote = {sentences = quotes, min = math.min(minimum, #quotes), max = math.min(max_sentences, #quotes),
+    return {quote = {sentences = quotes, min = math.min(minimum, #quotes), max = math.min(most_sentences, #quotes),
                      separator = separator},
             max_tokens = math.min(2048, bytes + 16)}
   end
@@ -2047,7 +2117,7 @@ local function extractive(ctx, inputs, c, outline)
                           or string.format(T.quote_draft, section.heading, title, question, listing(list))
     end, candidates)
     if prompt == nil then return {units = {}} end
-    local reply = c.chat(prompt, quote_options(shown, 2))
+    local reply = c.chat(prompt, quote_options(shown, least_sentences))
     return {units = quoted_units(reply.text)}
   end)
 
@@ -2061,7 +2131,7 @@ local function extractive(ctx, inputs, c, outline)
       return string.format(T.quote_revise, section.heading, clipped(section.question, chars), listing(list),
                            table.concat(draft_text, separator))
     end, candidates)
-    local units = prompt ~= nil and quoted_units(c.chat(prompt, quote_options(shown, 2)).text) or {}
+    local units = prompt ~= nil and quoted_units(c.chat(prompt, quote_options(shown, least_sentences)).text) or {}
     if #units < 2 and #draft > #units then units = draft end
     -- The section's strongest evidence stays whatever the model chose (the best-ranked sentence;
     -- the best two in the first section, which answers the topic itself); near-duplicates go;
@@ -2093,7 +2163,7 @@ local function extractive(ctx, inputs, c, outline)
     end
     kept = distinct
     for _, s in ipairs(candidates) do
-      if #kept >= 2 then break end
+      if #kept >= least_sentences then break end
       add({text = s.text, citation = s.passage})
     end
     -- Reading order: by source (as first cited), then position in it.
