@@ -617,6 +617,8 @@ end
 -- What a topic is about, as keys that a heading on it contains: the topic's Latin words of three
 -- letters or more and the character pairs of its Chinese words, once the framing is taken out
 -- ("中国AI Agent市场规模与增长" → "agent"; "AI 大模型对传媒与影视行业的影响" → 大模, 模型, 传媒, 影视).
+-- Second, the word each key is of, numbered: a Latin word is one key's, a run of Chinese
+-- characters between framing words is all its pairs' ("芯片出口管制": 芯片, 片出, 出口, 口管, 管制).
 local function subject_keys(topic)
   local text = topic:lower()
   local framing = {}
@@ -624,17 +626,25 @@ local function subject_keys(topic)
   for _, w in ipairs(MEASURES) do if is_chinese(w) then framing[#framing + 1] = w end end
   table.sort(framing, function(a, b) return #a > #b end)  -- "市场规模" before "规模"
   for _, w in ipairs(framing) do text = text:gsub(w, "|") end  -- no pattern characters in them
-  local keys = {}
+  local keys, word_of = {}, {}
   for word in text:gmatch("%a[%w]*") do
-    if #word >= 3 and not FRAMING_EN[word] then keys[#keys + 1] = stem(word) end
+    if #word >= 3 and not FRAMING_EN[word] then
+      keys[#keys + 1] = stem(word)
+      word_of[#keys] = #keys
+    end
   end
-  local previous = nil
+  local previous, word = nil, nil
   for _, cp in utf8.codes(text) do
     local cjk = cp >= 0x4E00 and cp <= 0x9FFF
-    if cjk and previous ~= nil then keys[#keys + 1] = utf8.char(previous, cp) end
+    if cjk and previous ~= nil then
+      keys[#keys + 1] = utf8.char(previous, cp)
+      word = word or -#keys  -- (negative: apart from the Latin words' numbers)
+      word_of[#keys] = word
+    end
+    if not cjk then word = nil end
     previous = cjk and cp or nil
   end
-  return keys
+  return keys, word_of
 end
 
 -- Headings compare without case, spaces or hyphens: "DeepSeek-V3" is "DeepSeek V3".
@@ -971,7 +981,7 @@ local function extractive_outline(ctx, c)
     -- annual review 2024": what it makes, when it was founded, its lidar risk), not an answer.
     -- (A question on the subject itself, "What does Harbor Robotics make?", keeps it.)
     local asked = topic:find("%?%s*$") ~= nil or topic:find("？%s*$") ~= nil
-    local keys = subject_keys(topic)
+    local keys, key_word = subject_keys(topic)
     -- And a question's sections are on what it asks of its subject: its keys that no source's
     -- title names ("团队", "成员", "高校" of "DeepSeek 团队成员主要来自哪些高校？", whose sources'
     -- titles all name DeepSeek), when it has such keys. Its subject alone made sections of
@@ -1002,13 +1012,25 @@ local function extractive_outline(ctx, c)
     for pair, list in pairs(qualifiers) do
       if select(2, squashed(topic):gsub(pair, "")) > #list then qualifiers[pair] = nil end  -- also unqualified
     end
-    local function heading_names(h, list)
-      for _, key in ipairs(list) do
+    -- A heading names the topic's subject by two of a long Chinese word's pairs (five or more:
+    -- some three words run together): "我国光芯片市场规模" named only 芯片 of "芯片出口管制" and
+    -- headed a section of "中美 AI 竞争：芯片出口管制与投资差距". (A shorter word is named by any
+    -- of its pairs: "电影市场：经营恢复正常" is on "2023年全年电影票房收入有多少亿元？".)
+    local pairs_of_word = {}
+    for k in ipairs(keys) do pairs_of_word[key_word[k]] = (pairs_of_word[key_word[k]] or 0) + 1 end
+    local function heading_names(h, list, word_of)
+      local named_of_word = {}
+      for k, key in ipairs(list) do
+        local named = false
         if names(h, key) then
-          if qualifiers[key] == nil then return true end
-          for _, qualifier in ipairs(qualifiers[key]) do
-            if names_qualifier(h, qualifier) then return true end
-          end
+          named = qualifiers[key] == nil
+          for _, qualifier in ipairs(qualifiers[key] or {}) do named = named or names_qualifier(h, qualifier) end
+        end
+        if named then
+          if word_of == nil then return true end
+          local word = word_of[k]
+          named_of_word[word] = (named_of_word[word] or 0) + 1
+          if named_of_word[word] >= ((pairs_of_word[word] or 1) >= 5 and 2 or 1) then return true end
         end
       end
       return false
@@ -1020,7 +1042,7 @@ local function extractive_outline(ctx, c)
         -- left out
       elseif #asked_keys > 0 and not heading_names(h, asked_keys) then
         -- left out
-      elseif heading_names(h, keys) or
+      elseif heading_names(h, keys, key_word) or
          (short and not is_chinese(h) and (#on_subject({document_title[h] or ""}, keys) > 0 or
                                             (answer_document ~= nil and document_of[h] == answer_document))) then
         named[#named + 1] = h
