@@ -802,7 +802,7 @@ local function names_only_another_kind(text, kinds)
         local b = text:find(q.pair, at, true)
         if b == nil then break end
         at = b + #q.pair
-        local before = text:sub(1, b - 1):gsub(" +$", "")
+        local before = text:sub(math.max(1, b - 24), b - 1):gsub(" +$", "")  -- (what is written just before)
         local char = before:match("(" .. HAN .. ")$")
         local kind
         if char ~= nil then
@@ -970,8 +970,10 @@ local function extractive_outline(ctx, c)
     end
     -- Headings that share only the framing with the topic are on another subject: only those
     -- that name the topic's subject make sections — or, a short one ("Prices", "Risks" in a
-    -- Markdown report), in English, whose document's title names it or whose document answers
-    -- the topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
+    -- Markdown report; four words at most: "What would change behaviour" is the half of "How
+    -- commuters get to work and what would shift drivers to public transport" that it words
+    -- otherwise), in English, whose document's title names it or whose document answers the
+    -- topic. (Chinese headings are short by their spaces alone: "AI 大模型降本趋势明确" is
     -- two words, and the answer's report has headings on every subject it covers; four of the
     -- five Chinese reports' titles name DeepSeek, and "我国光芯片市场规模" headed sections of
     -- reports on AI chips and on chip export controls through theirs.)
@@ -1037,7 +1039,7 @@ local function extractive_outline(ctx, c)
     end
     local named = {}
     for _, h in ipairs(candidates) do
-      local short = select(2, h:gsub("%S+", "")) <= 3 and (utf8.len(h) or math.huge) <= 24
+      local short = select(2, h:gsub("%S+", "")) <= 4 and (utf8.len(h) or math.huge) <= 32
       if asked and #asked_keys > 0 and trim(document_title[h] or "") == trim(h) then
         -- left out
       elseif #asked_keys > 0 and not heading_names(h, asked_keys) then
