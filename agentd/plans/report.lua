@@ -1356,14 +1356,29 @@ local function extractive(ctx, inputs, c, outline)
       return false
     end
     -- And none names only another kind of what the topic qualifies (names_only_another_kind),
-    -- unless the topic also names it unqualified.
+    -- unless the topic also names it unqualified. A kind is a word the pair ends ("AI 芯片与…"),
+    -- not one that goes on ("AI 资本开支": "中国互联网巨头的整体资本支出…或接近翻倍" is on the
+    -- topic, 整体 no kind of capital; "AI 大模型": 星火大模型 is one of them).
     local kinds = {}
     for _, q in ipairs(qualified_names(topic)) do
-      if select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
+      local after = topic:match(q.pair .. "(" .. HAN .. ")")
+      local ends = after == nil
+      for _, w in ipairs(SUBJECT_ENDS_ZH) do ends = ends or after == w end
+      if ends and select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
+    end
+    -- A brokerage's risk notice ("**上海电影：**IP 开发业务进度不及预期，新 IP 开发成果不及预期…",
+    -- "技术研发进展不及预期：如果…") answers a question on risks, not a report on the company's
+    -- recovery, whose key findings it opened.
+    local asks_risks = lang ~= "zh" or topic:find("风险", 1, true) ~= nil or topic:find("隐患", 1, true) ~= nil or
+                       topic:find("不确定", 1, true) ~= nil or topic:find("不及预期", 1, true) ~= nil
+    local function risk_notice(text)
+      return select(2, text:gsub("不及预期", "")) >= 2 or text:find("不及预期[：:]") ~= nil or
+             text:find("风险提示", 1, true) ~= nil
     end
     for _, s in ipairs(sentences) do
       local read = s.text .. "\n" .. (s.previous or "")
-      if on_topic(s) and enough(s) and shares_the_topic(read) and not names_only_another_kind(read, kinds) then
+      if on_topic(s) and enough(s) and shares_the_topic(read) and not names_only_another_kind(read, kinds) and
+         (asks_risks or not risk_notice(s.text)) then
         candidates[#candidates + 1] = s
       end
     end

@@ -937,7 +937,8 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
 // A Chinese topic's report stays on the topic: its sections are on what it asks of its subject
 // (not any heading of a report whose title names DeepSeek), a section's sentences share one of the
 // topic's words, and another kind of what the topic names (光芯片 beside "AI 芯片") is left out. Key
-// findings with no section beside them quote twice a section's share.
+// findings with no section beside them quote twice a section's share. A risk notice is quoted
+// only when risks are asked for.
 TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   daemon_.emplace(StartDaemonOrThrow(data_.path(), {"--model", "default"}));
   client_ = Connect(*daemon_);
@@ -959,6 +960,10 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const std::string capex = report_on("中国互联网巨头 AI 资本开支与 AI 基建周期");
   EXPECT_THAT(capex, HasSubstr("## 中国将正式开启 AI 基建超级周期")) << capex;
   EXPECT_THAT(capex, ::testing::Not(HasSubstr("电影"))) << capex;
+  // A brokerage's risk notice is no finding of a report on the company's recovery: it had opened it.
+  const std::string recovery = report_on("上海电影经营复苏与 IP 业务进展");
+  EXPECT_THAT(recovery, HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元")) << recovery;
+  EXPECT_THAT(recovery, ::testing::Not(HasSubstr("不及预期"))) << recovery;
 }
 
 TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) {
