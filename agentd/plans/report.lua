@@ -626,20 +626,24 @@ local function subject_keys(topic)
   for _, w in ipairs(MEASURES) do if is_chinese(w) then framing[#framing + 1] = w end end
   table.sort(framing, function(a, b) return #a > #b end)  -- "市场规模" before "规模"
   for _, w in ipairs(framing) do text = text:gsub(w, "|") end  -- no pattern characters in them
-  local keys, word_of = {}, {}
+  -- (Each key once: "芯片封装芯片测试" names 芯片 twice, and a heading naming it alone would count
+  -- as naming two of the word's pairs.)
+  local keys, word_of, seen = {}, {}, {}
+  local function add(key, word)
+    if seen[key] then return end
+    seen[key] = true
+    keys[#keys + 1] = key
+    word_of[#keys] = word
+  end
   for word in text:gmatch("%a[%w]*") do
-    if #word >= 3 and not FRAMING_EN[word] then
-      keys[#keys + 1] = stem(word)
-      word_of[#keys] = #keys
-    end
+    if #word >= 3 and not FRAMING_EN[word] then add(stem(word), #keys + 1) end
   end
   local previous, word = nil, nil
   for _, cp in utf8.codes(text) do
     local cjk = cp >= 0x4E00 and cp <= 0x9FFF
     if cjk and previous ~= nil then
-      keys[#keys + 1] = utf8.char(previous, cp)
-      word = word or -#keys  -- (negative: apart from the Latin words' numbers)
-      word_of[#keys] = word
+      word = word or -(#keys + 1)  -- (negative: apart from the Latin words' numbers)
+      add(utf8.char(previous, cp), word)
     end
     if not cjk then word = nil end
     previous = cjk and cp or nil
@@ -793,7 +797,10 @@ end
 local NO_KIND_BEFORE = {"国产", "本土", "中国", "国内", "我国", "自研", "自主", "高端", "先进", "主流", "算力", "相关",
                         "核心", "全球", "海外", "美国"}
 local NO_KIND_CHAR = {"的", "等", "和", "与", "及", "其", "该", "此", "这", "个", "款", "类", "种", "为", "是", "、",
-                      "，", "（", "“", "《"}
+                      "，", "（", "“", "《", "些", "在", "年", "月", "日", "颗", "块", "枚", "张", "台", "套", "家",
+                      "从", "向", "对", "于", "将", "把", "被", "给", "以", "用", "由", "至", "到", "或", "也", "都",
+                      "还", "就", "又", "已", "有", "无", "各", "每", "本", "全", "之", "上", "下", "中", "内", "外",
+                      "前", "后", "里", "新", "多", "少", "了", "让", "使", "向", "买", "卖", "造", "做"}
 local function names_only_another_kind(text, kinds)
   for _, q in ipairs(kinds) do
     if text:find(q.pair, 1, true) and not names_qualifier(text, q.qualifier) then
@@ -812,7 +819,7 @@ local function names_only_another_kind(text, kinds)
         else
           kind = before:find("%w$") ~= nil
         end
-        if kind then another = true else plain = true end
+        if kind then another = true else plain = true break end
       end
       if another and not plain then return true end
     end
@@ -1361,9 +1368,12 @@ local function extractive(ctx, inputs, c, outline)
     -- topic, 整体 no kind of capital; "AI 大模型": 星火大模型 is one of them).
     local kinds = {}
     for _, q in ipairs(qualified_names(topic)) do
-      local after = topic:match(q.pair .. "(" .. HAN .. ")")
-      local ends = after == nil
-      for _, w in ipairs(SUBJECT_ENDS_ZH) do ends = ends or after == w end
+      local at = topic:find(q.pair, 1, true)
+      local after = at and topic:sub(at + #q.pair):gsub("^ +", "") or ""
+      local ends = after:find("^" .. HAN) == nil
+      for _, list in ipairs({SUBJECT_ENDS_ZH, FRAMING_ZH, MEASURES}) do
+        for _, w in ipairs(list) do ends = ends or after:sub(1, #w) == w end
+      end
       if ends and select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
     end
     -- A brokerage's risk notice ("**上海电影：**IP 开发业务进度不及预期，新 IP 开发成果不及预期…",
@@ -1372,8 +1382,8 @@ local function extractive(ctx, inputs, c, outline)
     local asks_risks = lang ~= "zh" or topic:find("风险", 1, true) ~= nil or topic:find("隐患", 1, true) ~= nil or
                        topic:find("不确定", 1, true) ~= nil or topic:find("不及预期", 1, true) ~= nil
     local function risk_notice(text)
-      return select(2, text:gsub("不及预期", "")) >= 2 or text:find("不及预期[：:]") ~= nil or
-             text:find("风险提示", 1, true) ~= nil
+      return select(2, text:gsub("不及预期", "")) >= 2 or text:find("不及预期：", 1, true) ~= nil or
+             text:find("不及预期:", 1, true) ~= nil or text:find("风险提示", 1, true) ~= nil
     end
     for _, s in ipairs(sentences) do
       local read = s.text .. "\n" .. (s.previous or "")
