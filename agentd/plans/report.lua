@@ -800,7 +800,7 @@ local NO_KIND_CHAR = {"的", "等", "和", "与", "及", "其", "该", "此", "�
                       "，", "（", "“", "《", "些", "在", "年", "月", "日", "颗", "块", "枚", "张", "台", "套", "家",
                       "从", "向", "对", "于", "将", "把", "被", "给", "以", "用", "由", "至", "到", "或", "也", "都",
                       "还", "就", "又", "已", "有", "无", "各", "每", "本", "全", "之", "上", "下", "中", "内", "外",
-                      "前", "后", "里", "新", "多", "少", "了", "让", "使", "向", "买", "卖", "造", "做"}
+                      "前", "后", "里", "新", "多", "少", "了", "让", "使", "买", "卖", "造", "做"}
 local function names_only_another_kind(text, kinds)
   for _, q in ipairs(kinds) do
     if text:find(q.pair, 1, true) and not names_qualifier(text, q.qualifier) then
@@ -1190,6 +1190,33 @@ local function extractive(ctx, inputs, c, outline)
   local most_sentences = (#outline.sections == 1 and not asked) and 2 * max_sentences or max_sentences
   local least_sentences = most_sentences > max_sentences and max_sentences + 2 or 2
 
+  -- Read once for every section: the topic's keys (shares_the_topic below), the kinds of what it
+  -- qualifies and whether it asks about risks.
+  local topic_keys = subject_keys(topic)
+  -- A sentence naming only another kind of what the topic qualifies is left out
+  -- (names_only_another_kind), unless the topic also names it unqualified. A kind is a word the
+  -- pair ends ("AI 芯片与…"), not one that goes on ("AI 资本开支": "中国互联网巨头的整体资本支出…或
+  -- 接近翻倍" is on the topic, 整体 no kind of capital; "AI 大模型": 星火大模型 is one of them).
+  local kinds = {}
+  for _, q in ipairs(qualified_names(topic)) do
+    local at = topic:find(q.pair, 1, true)
+    local after = at and topic:sub(at + #q.pair):gsub("^ +", "") or ""
+    local ends = after:find("^" .. HAN) == nil
+    for _, list in ipairs({SUBJECT_ENDS_ZH, FRAMING_ZH, MEASURES}) do
+      for _, w in ipairs(list) do ends = ends or after:sub(1, #w) == w end
+    end
+    if ends and select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
+  end
+  -- A brokerage's risk notice ("**上海电影：**IP 开发业务进度不及预期，新 IP 开发成果不及预期…",
+  -- "技术研发进展不及预期：如果…") answers a question on risks, not a report on the company's
+  -- recovery, whose key findings it opened.
+  local asks_risks = lang ~= "zh" or topic:find("风险", 1, true) ~= nil or topic:find("隐患", 1, true) ~= nil or
+                     topic:find("不确定", 1, true) ~= nil or topic:find("不及预期", 1, true) ~= nil
+  local function risk_notice(text)
+    return select(2, text:gsub("不及预期", "")) >= 2 or text:find("不及预期：", 1, true) ~= nil or
+           text:find("不及预期:", 1, true) ~= nil or text:find("风险提示", 1, true) ~= nil
+  end
+
   local evidence = ctx.map("search", outline.sections, function(section, i)
     local queries = {section.heading, section.question}
     if i == 1 then
@@ -1354,36 +1381,12 @@ local function extractive(ctx, inputs, c, outline)
     -- (its Latin names or character pairs) besides the heading's: "2024年，国内电影产业降温明显。"
     -- met "2024 年至今国内互联网大厂 AI 重要进展梳理" through "2024" and "国内" in a report on
     -- internet giants' AI capital spending.
-    local topic_keys_zh = (lang == "zh" and i > 1) and subject_keys(topic) or {}
     local function shares_the_topic(text)
-      if #topic_keys_zh == 0 then return true end
-      for _, key in ipairs(topic_keys_zh) do
+      if lang ~= "zh" or i == 1 or #topic_keys == 0 then return true end
+      for _, key in ipairs(topic_keys) do
         if names(text, key) then return true end
       end
       return false
-    end
-    -- And none names only another kind of what the topic qualifies (names_only_another_kind),
-    -- unless the topic also names it unqualified. A kind is a word the pair ends ("AI 芯片与…"),
-    -- not one that goes on ("AI 资本开支": "中国互联网巨头的整体资本支出…或接近翻倍" is on the
-    -- topic, 整体 no kind of capital; "AI 大模型": 星火大模型 is one of them).
-    local kinds = {}
-    for _, q in ipairs(qualified_names(topic)) do
-      local at = topic:find(q.pair, 1, true)
-      local after = at and topic:sub(at + #q.pair):gsub("^ +", "") or ""
-      local ends = after:find("^" .. HAN) == nil
-      for _, list in ipairs({SUBJECT_ENDS_ZH, FRAMING_ZH, MEASURES}) do
-        for _, w in ipairs(list) do ends = ends or after:sub(1, #w) == w end
-      end
-      if ends and select(2, squashed(topic):gsub(q.pair, "")) == 1 then kinds[#kinds + 1] = q end
-    end
-    -- A brokerage's risk notice ("**上海电影：**IP 开发业务进度不及预期，新 IP 开发成果不及预期…",
-    -- "技术研发进展不及预期：如果…") answers a question on risks, not a report on the company's
-    -- recovery, whose key findings it opened.
-    local asks_risks = lang ~= "zh" or topic:find("风险", 1, true) ~= nil or topic:find("隐患", 1, true) ~= nil or
-                       topic:find("不确定", 1, true) ~= nil or topic:find("不及预期", 1, true) ~= nil
-    local function risk_notice(text)
-      return select(2, text:gsub("不及预期", "")) >= 2 or text:find("不及预期：", 1, true) ~= nil or
-             text:find("不及预期:", 1, true) ~= nil or text:find("风险提示", 1, true) ~= nil
     end
     for _, s in ipairs(sentences) do
       local read = s.text .. "\n" .. (s.previous or "")
