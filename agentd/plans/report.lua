@@ -1190,8 +1190,8 @@ local function extractive(ctx, inputs, c, outline)
   local most_sentences = (#outline.sections == 1 and not asked) and 2 * max_sentences or max_sentences
   local least_sentences = most_sentences > max_sentences and max_sentences + 2 or 2
 
-  -- Read once for every section: the topic's keys (shares_the_topic below), the kinds of what it
-  -- qualifies and whether it asks about risks.
+  -- Read once for every section: the topic's keys (subject_keys), the kinds of what it qualifies
+  -- and whether it asks about risks.
   local topic_keys = subject_keys(topic)
   -- A sentence naming only another kind of what the topic qualifies is left out
   -- (names_only_another_kind), unless the topic also names it unqualified. A kind is a word the
@@ -1308,7 +1308,7 @@ local function extractive(ctx, inputs, c, outline)
     -- "agent"): a section on "2023-2028 中国 AI Agent 行业市场规模及预测" took the AI chip market's
     -- size, which shares the heading's years and "行业" but names no agent. (The key findings
     -- keep every sentence: "谷歌" in "2017年谷歌训练Transformer模型花了多少钱？" is no Latin name.)
-    local keys = subject_keys(topic)
+    local keys = topic_keys
     if lang == "zh" then
       local latin = {}
       for _, key in ipairs(keys) do if i > 1 and key:find("^[%w]+$") then latin[#latin + 1] = key end end
@@ -1434,7 +1434,7 @@ local function extractive(ctx, inputs, c, outline)
     local focus_keys = asked_keys
     if i == 1 and asked and lang == "zh" and candidates[1] ~= nil then
       focus_keys = {}
-      for _, key in ipairs(subject_keys(topic)) do
+      for _, key in ipairs(topic_keys) do
         if key:find("^[%w]+$") and names(candidates[1].text, key) then focus_keys[#focus_keys + 1] = key end
       end
       -- And on a name a Latin word qualifies ("AI芯片"), when the answer names it: the 光芯片 and
@@ -1456,7 +1456,7 @@ local function extractive(ctx, inputs, c, outline)
       -- passage shares two of its keys (its character pairs and Latin words, framing left out),
       -- not one word any sentence may have: "2023年全年票房收入已达548.47亿元…2024年前5月累计票房
       -- 达216.47亿元…" followed the answers on game licences ("累计") and game revenue ("收入").
-      local keys = subject_keys(topic)
+      local keys = topic_keys
       local needed = math.min(2, #keys)
       local answer = candidates[1]
       local focused = {answer}
@@ -1507,7 +1507,7 @@ local function extractive(ctx, inputs, c, outline)
     if i == 1 and asked and lang == "en" and #missing == 0 and not rows_give_a_figure(rows, topic) and candidates[1] ~= nil then
       local named = asked_names(topic)
       local wanted = {}
-      for _, key in ipairs(subject_keys(topic)) do
+      for _, key in ipairs(topic_keys) do
         local a_name = WHERE_WORDS[key] ~= nil
         for _, name in ipairs(named) do a_name = a_name or names(name.word, key) end
         if not a_name then wanted[#wanted + 1] = key end
