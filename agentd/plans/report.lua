@@ -2041,7 +2041,7 @@ local function extractive(ctx, inputs, c, outline)
   -- one whose words a taken one nearly all holds ("训练成本仅为 557 万美元。" beside "…仅用 557.6
   -- 万美元和 2048 块英伟达 H800 GPU 便完成了…"): 80% of the shorter one's letter bigrams, and no
   -- number the longer one lacks.
-  local taken_bigrams, taken_from = {}, {}
+  local taken_bigrams, taken_from, announced_taken = {}, {}, {}
   local function take(text, section, passage)
     taken[key_of(text)] = section
     taken_from[key_of(text)] = passage
@@ -2069,8 +2069,17 @@ local function extractive(ctx, inputs, c, outline)
       local s = list[next_of[i]]
       next_of[i] = next_of[i] + 1
       local key = key_of(s.text)
+      -- (Here: in this section, from the same passage or another of the same document's, where
+      -- the sentence it leans on was taken as what a third one announced: "他们的主要担忧是：" after
+      -- "88%的参与者…", which "LLM 单纯云端部署…并不广泛接受。" brought as its figures.)
+      local function document_of(passage)
+        local p = evidence[i].passages[passage]
+        return p ~= nil and p.document or nil
+      end
+      local previous_from = s.previous ~= nil and taken_from[key_of(s.previous)] or nil
       local context_here = s.leans and s.previous ~= nil and taken[key_of(s.previous)] == i and
-                           taken_from[key_of(s.previous)] == s.passage
+                           (previous_from == s.passage or
+                            (announced_taken[key_of(s.previous)] and document_of(previous_from) == document_of(s.passage)))
       local context_taken = s.leans and s.previous ~= nil and taken[key_of(s.previous)] ~= nil and not context_here
       -- Nor one whose context is two sentences back ("It now pays back within seven years." after
       -- "This changed storage economics."): after any other sentence its "It" names that one's
@@ -2084,10 +2093,13 @@ local function extractive(ctx, inputs, c, outline)
       if not taken[key] and not context_taken and not context_lost and not says_again(s.text) and not brings_again then
         take(s.text, i, s.passage)
         if s.leans and s.previous ~= nil and not context_here then take(s.previous, i, s.passage) end
-        if s.next ~= nil and not taken[key_of(s.next)] then take(s.next, i, s.passage) end
+        if s.next ~= nil and not taken[key_of(s.next)] then
+          take(s.next, i, s.passage)
+          announced_taken[key_of(s.next)] = true
+        end
         -- (A list's further items come with its first: see with_next below.)
         if s.next ~= nil then
-          for _, item in ipairs(s.list or {}) do
+          for _, item in ipairs(s.further or {}) do
             if not taken[key_of(item)] then take(item, i, s.passage) end
           end
         end
@@ -2338,9 +2350,40 @@ local function extractive(ctx, inputs, c, outline)
       local before = s and s.leans and s.previous
       if before and u ~= base_after and holds_from(before, u.citation) then follower[before .. "\0" .. u.citation] = u end
     end
+    -- What a unit announces and brings right after it (see with_next below): the sentence after
+    -- it in its paragraph, when it was ranked in the passage it is cited to.
+    local function announced_by(u)
+      local s = where[u.text]
+      return s and s.passage == u.citation and u ~= base_after and s.next or nil, s
+    end
+    -- A unit leaning on what another one announces ("他们的主要担忧是：" on "88%的参与者…", which
+    -- "LLM 单纯云端部署…并不广泛接受。" brings as its figures) waits to follow it there: the
+    -- announced sentence is not held yet, and quoting it before its leaner here would quote it
+    -- away from its announcer.
+    -- (With the units leaning on it in turn.)
+    local leaner_of, waiting, waiting_order = {}, {}, {}
+    for _, u in ipairs(kept) do
+      local after = announced_by(u)
+      if after and not holds(after) and leaner_of[after] == nil then
+        local document = passages[u.citation] and passages[u.citation].document
+        for _, f in ipairs(kept) do
+          local fs = where[f.text]
+          if f ~= u and not waiting[f] and fs and fs.leans and fs.previous == after and passages[f.citation] and
+             passages[f.citation].document == document then
+            leaner_of[after] = f
+            while f ~= nil and not waiting[f] do
+              waiting[f] = true
+              waiting_order[#waiting_order + 1] = f
+              f = follower[f.text .. "\0" .. f.citation]
+            end
+            break
+          end
+        end
+      end
+    end
     local with_context, placed = {}, {}
     local function place(u)
-      if placed[u] then return end
+      if placed[u] or waiting[u] then return end
       placed[u] = true
       with_context[#with_context + 1] = u
       local f = follower[u.text .. "\0" .. u.citation]
@@ -2362,7 +2405,7 @@ local function extractive(ctx, inputs, c, outline)
     for _, u in ipairs(kept) do
       local s = where[u.text]
       local before = s and s.leans and s.previous
-      if placed[u] then
+      if placed[u] or waiting[u] then
       elseif not (before and holds_from(before, u.citation)) then
         if before and not holds(before) then
           with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
@@ -2376,28 +2419,41 @@ local function extractive(ctx, inputs, c, outline)
     -- the one after it in its paragraph, which says what changed: that one follows it, quoted
     -- too, when the section does not already hold it.
     -- Only a sentence ranked in the passage it is cited to (a sentence two documents share is
-    -- ranked in the first; its successor in the other may differ), and not one that leans itself
-    -- (its announced sentence would then be quoted between it and the one it leans on). The
-    -- announced one leans on its announcer: it never opens the section.
+    -- ranked in the first; its successor in the other may differ). One that leans itself is
+    -- quoted right after the one it leans on (above), so what it announces follows both: "累计
+    -- 观影人次 1224.76 万人…。" brings "票房市占率 1.17%、同比+0.25pct。" — but not the comparison
+    -- quoted before the sentence it compares with (base_after): its announced sentence would
+    -- come between the two. The announced one leans on its announcer: it never opens the
+    -- section.
     local with_next = {}
-    for _, u in ipairs(kept) do
-      with_next[#with_next + 1] = u
-      local s = where[u.text]
-      -- (The other side of "一方面…" follows it even so: "这一方面是因为…；" ended a reason whose
-      -- other half, "另一方面，…", was left out.)
-      local other_side = s and s.next and (s.next:find("^另一方面") or s.next:find("^On the other hand"))
-      local after = s and s.passage == u.citation and (not s.leans or other_side) and s.next
-      if after and not holds(after) then
-        with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
-        -- A list's announcement ("…具体特点包括：") promised the whole list: its further items
-        -- follow the first, in their order.
-        for _, item in ipairs(s.list or {}) do
-          if not holds(item) then
-            with_next[#with_next + 1] = {text = item, citation = u.citation, leans = true, announced = true}
-          end
-        end
+    -- A waiting leaner and the units that lean on it in turn, in their order.
+    local function release(f)
+      while f ~= nil and waiting[f] do
+        waiting[f] = nil
+        with_next[#with_next + 1] = f
+        f = follower[f.text .. "\0" .. f.citation]
       end
     end
+    local brought = {}
+    for _, u in ipairs(kept) do
+      with_next[#with_next + 1] = u
+      local after, s = announced_by(u)
+      if after and not holds(after) and not brought[after] then
+        brought[after] = true
+        with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
+        -- A list's announcement ("…具体特点包括：") promised the whole list: its further items
+        -- follow the first, in their order; so do the sentences the announced one announces in
+        -- turn. (Up to one the section holds already: it brings what follows it itself, in its
+        -- place.)
+        for _, item in ipairs(s.further or {}) do
+          if holds(item) or brought[item] then break end
+          brought[item] = true
+          with_next[#with_next + 1] = {text = item, citation = u.citation, leans = true, announced = true}
+        end
+        if leaner_of[after] ~= nil then release(leaner_of[after]) end
+      end
+    end
+    for _, f in ipairs(waiting_order) do release(f) end  -- (never expected: its announcer brings it)
     kept = with_next
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can (moved with the sentence it announces).

@@ -446,6 +446,63 @@ bool AnnouncesNext(const std::string& text) {
   return ends_statement && (cjk > 0 ? cjk <= kShortCjk && words <= 2 : words >= 2 && words <= kShortWords);
 }
 
+namespace {
+
+// Whether a statement ends `text` (a full stop), and how many of its figures are not dates or
+// names: a run of digits is a year when it is four digits from 1900 to 2099 standing alone
+// ("2025 年", "2025E"; not "2,000", "2025.5", "2025%"), a date's month or day before 月, 日 or 号,
+// and part of a name after a Latin letter ("FP8", "H800", "GPT-4", "Q1").
+struct Figures {
+  bool statement = false;
+  size_t code_points = 0;
+  int figures = 0;  // besides dates and names
+  int cjk = 0, words = 0;  // ideographs; Latin words
+};
+Figures FiguresOf(const std::string& text) {
+  const std::vector<uint32_t> cp = DecodeUtf8(text).code_points;
+  Figures f{.statement = text.ends_with("。") || text.ends_with("."), .code_points = cp.size()};
+  auto digit = [&](size_t i) { return i < cp.size() && cp[i] >= '0' && cp[i] <= '9'; };
+  auto latin = [&](size_t k) { return (cp[k] >= 'a' && cp[k] <= 'z') || (cp[k] >= 'A' && cp[k] <= 'Z'); };
+  for (size_t k = 0; k < cp.size(); ++k) {
+    f.cjk += IsCjk(cp[k]) ? 1 : 0;
+    f.words += latin(k) && (k == 0 || !latin(k - 1)) ? 1 : 0;
+  }
+  for (size_t i = 0; i < cp.size();) {
+    if (!digit(i)) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (digit(end)) ++end;
+    const bool joined_before = i > 0 && (cp[i - 1] == ',' || cp[i - 1] == '.');
+    const bool joined_after = end < cp.size() && (cp[end] == ',' || cp[end] == '.') && digit(end + 1);
+    const bool percent = end < cp.size() && (cp[end] == '%' || cp[end] == U'％');
+    const bool year = end - i == 4 && (cp[i] == '1' ? cp[i + 1] == '9' : cp[i] == '2' && cp[i + 1] == '0') &&
+                      !joined_before && !joined_after && !percent;
+    size_t after = end;
+    while (after < cp.size() && cp[after] == ' ') ++after;
+    const bool date = after < cp.size() && (cp[after] == U'月' || cp[after] == U'日' || cp[after] == U'号');
+    const bool name = i > 0 && (latin(i - 1) || (cp[i - 1] == '-' && i > 1 && latin(i - 2)));
+    if (!year && !date && !name) ++f.figures;
+    i = end;
+  }
+  return f;
+}
+
+}  // namespace
+
+bool BacksWithAFigure(const std::string& claim, const std::string& next) {
+  const Figures c = FiguresOf(claim), n = FiguresOf(next);
+  return c.statement && n.statement && c.figures == 0 && n.figures > 0 && c.code_points <= kMaxClaimChars &&
+         n.code_points <= kMaxBackingChars;
+}
+
+bool AddsAFigure(const std::string& text, const std::string& next) {
+  const Figures t = FiguresOf(text), n = FiguresOf(next);
+  const bool short_next = n.cjk > 0 ? n.cjk <= kShortCjk && n.words <= 2 : n.words <= kShortWords;
+  return t.statement && n.statement && t.figures > 0 && n.figures > 0 && short_next;
+}
+
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {
   const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
                         text.find("on the one hand") != std::string::npos;

@@ -83,6 +83,20 @@ bool LeansOnPredecessor(const std::string& text);
 constexpr int kShortWords = 7, kShortCjk = 12;
 bool AnnouncesNext(const std::string& text);
 
+// Whether `claim` states a finding without its figures and `next`, the sentence after it in its
+// paragraph, gives them: "我们认为 2025 年中国将正式开启 AI 基建超级周期。" then "我们预测腾讯 2025 年资本
+// 开支或达人民币 1,000+亿元，阿里巴巴约 1,500 亿元…". Quoted alone the claim is the source's opinion
+// without the evidence a reader came for. A date is no figure here, nor a digit in a name ("FP8"). Both are
+// statements, at most kMaxClaimChars and kMaxBackingChars code points.
+constexpr size_t kMaxClaimChars = 80, kMaxBackingChars = 160;
+bool BacksWithAFigure(const std::string& claim, const std::string& next);
+
+// Whether `next`, the sentence after `text` in its paragraph, is a short one adding figures to
+// the figures `text` gives: "票房市占率 1.17%、同比+0.25pct。" after 上海电影's box office and
+// admissions of 2023 (at most kShortCjk ideographs, kShortWords words in English). It names no
+// subject of its own: the sentence it completes brings it.
+bool AddsAFigure(const std::string& text, const std::string& next);
+
 // Whether `text` gives one side and `next` the other ("这一方面是因为…导致特效厅需求受到冲击；" then
 // "另一方面，行业下行期，…"; "On the one hand…" then "On the other hand…"): quoted, the first
 // promises the second, which a reader would miss.

@@ -475,6 +475,21 @@ bool OpensALine(const std::string& passage, std::optional<internal::DecodedText>
   return at == 0 || cps[at - 1] == '\n';
 }
 
+// Whether only emphasis marks stand between two sentences of a line ("**IP 开发业务初显实力。**2023
+// 年起，…": a Markdown report's bold lead, then its paragraph), so that they are one paragraph.
+bool OnlyEmphasisBetween(const std::string& passage, std::optional<internal::DecodedText>& decoded, uint64_t from,
+                         uint64_t to) {
+  constexpr uint64_t kMaxMarks = 4;
+  if (from > to || to - from > kMaxMarks) return false;
+  if (!decoded) decoded = internal::DecodeUtf8(passage);
+  const std::vector<uint32_t>& cps = decoded->code_points;
+  if (to > cps.size()) return false;
+  for (uint64_t k = from; k < to; ++k) {
+    if (cps[k] != '*' && cps[k] != '_' && cps[k] != ' ') return false;
+  }
+  return true;
+}
+
 // "另外，DeepSeek 也公布了…" is quoted from "DeepSeek": the rest says its fact and stands alone
 // (internal::ConnectiveOpener). The sentence's start moves past the opener in `passage`, which
 // `decoded` holds decoded once one is trimmed.
@@ -537,10 +552,22 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // (As they are quoted: without a connective opener, DropConnectiveOpener below.)
     auto as_quoted = [](const std::string& text) { return text.substr(internal::ConnectiveOpener(text)); };
     std::vector<std::string> predecessors(found.sentences.size()), announced(found.sentences.size());
+    std::optional<internal::DecodedText> decoded;  // the passage, decoded once needed
     for (size_t j = 1; j < found.sentences.size(); ++j) {
       if (internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j])) predecessors[j] = as_quoted(found.sentences[j - 1].text);
-      if (internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) &&
+      // A claim's figures in a sentence that leans on it come after a line break too: a PDF's
+      // text breaks lines where the page did ("…AI 数据中心的资本开支主要集中在 IT 侧，占据大头。"
+      // then, on the next line, "其中，服务器约占 IT 侧成本的 70%…").
+      const bool leaning_figures = internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]) &&
+                                   internal::LeansOnPredecessor(found.sentences[j].text) &&
+                                   internal::BacksWithAFigure(found.sentences[j - 1].text, found.sentences[j].text);
+      const bool same_paragraph =
+          internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) ||
+          OnlyEmphasisBetween(text, decoded, found.sentences[j - 1].end, found.sentences[j].start);
+      if ((leaning_figures || same_paragraph) &&
           (internal::AnnouncesNext(found.sentences[j - 1].text) ||
+           internal::BacksWithAFigure(found.sentences[j - 1].text, found.sentences[j].text) ||
+           internal::AddsAFigure(found.sentences[j - 1].text, found.sentences[j].text) ||
            internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text) ||
            (internal::EndsOnAClause(found.sentences[j - 1].text) &&
             internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]))) &&
@@ -556,7 +583,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
     // A list's announcement brings the items after its first too, while they go on line by line.
     constexpr size_t kMaxListItems = 6;
     constexpr uint64_t kMaxListChars = 600;
-    std::vector<std::vector<std::string>> list_rest(found.sentences.size());
+    std::vector<std::vector<std::string>> further(found.sentences.size());
     for (size_t j = 0; j + 1 < found.sentences.size(); ++j) {
       const PassageSentence& first = found.sentences[j + 1];
       if (!internal::AnnouncesAList(found.sentences[j].text) || announced[j] != as_quoted(first.text) || !first.list_item) continue;
@@ -565,10 +592,20 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         const PassageSentence& item = found.sentences[k];
         chars += item.end - item.start;
         if (!item.list_item || item.timeline_entry || chars > kMaxListChars) break;
-        list_rest[j].push_back(as_quoted(item.text));
+        further[j].push_back(as_quoted(item.text));
       }
     }
-    std::optional<internal::DecodedText> decoded;  // the passage, decoded once a quote is trimmed
+    // And what the announced sentence announces in turn comes too, two more at most: a claim's
+    // figures, then the short sentence adding one ("年初以来，国内影院上座率为 6.5%，低于 2023 年全年的
+    // 8.3%。" after "上座率略有下滑，平均票价保持提升。", then "平均票价为 43.57 元，保持升势。").
+    constexpr size_t kMaxChained = 2;
+    for (size_t j = 0; j + 1 < found.sentences.size(); ++j) {
+      if (announced[j].empty() || internal::AnnouncesAList(found.sentences[j].text)) continue;
+      for (size_t k = j + 1; k < found.sentences.size() && k - j <= kMaxChained; ++k) {
+        if (announced[k].empty() || internal::AnnouncesAList(found.sentences[k].text)) break;
+        further[j].push_back(announced[k]);
+      }
+    }
     for (size_t j = 0; j < found.sentences.size(); ++j) {
       PassageSentence& s = found.sentences[j];
       DropConnectiveOpener(text, decoded, s);
@@ -593,7 +630,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       sentences.push_back({std::move(s.text), static_cast<int>(p), s.start, s.end, 0});
       previous.push_back(std::move(predecessors[j]));
       sentences.back().next = std::move(announced[j]);
-      sentences.back().list = std::move(list_rest[j]);
+      sentences.back().further = std::move(further[j]);
     }
     for (PassageSentence& h : found.headings) {
       if (!seen_headings.insert(SpacingFree(h.text)).second) continue;

@@ -486,7 +486,9 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     }
     EXPECT_GE(headings, least_headings) << content;
     EXPECT_GE(units, least_headings == 1 ? 1 : 2 * headings) << content;
-    if (least_headings == 1) EXPECT_THAT(content, ::testing::Not(HasSubstr("AI 芯片行业规模"))) << content;
+    if (least_headings == 1) {
+      EXPECT_THAT(content, ::testing::Not(HasSubstr("AI 芯片行业规模"))) << content;
+    }
     for (const char* junk : {"{", "}", "\"", "http", "question"}) EXPECT_EQ(body.find(junk), std::string::npos) << junk << "\n" << content;
     std::string squashed = body;
     squashed.erase(std::remove(squashed.begin(), squashed.end(), ' '), squashed.end());

@@ -501,6 +501,17 @@ TEST(SentenceRankerTest, ASentenceUnderTheFocusHeadingIsOnItsSubject) {
   for (const RankedSentence& s : ranked->sentences) EXPECT_THAT(s.text, ::testing::Not(::testing::HasSubstr("GPUs")));
 }
 
+// Each ranked sentence's `next` (empty when it announces none), by its text.
+std::map<std::string, std::string> NextOfEach(const std::string& query, const std::vector<PassageInput>& passages,
+                                              int k) {
+  std::map<std::string, std::string> next;
+  auto ranked = RankSentences(nullptr, query, passages, {.k = k});
+  EXPECT_TRUE(ranked.ok()) << ranked.status();
+  if (!ranked.ok()) return next;
+  for (const RankedSentence& s : ranked->sentences) next[s.text] = s.next;
+  return next;
+}
+
 TEST(SentenceRankerTest, AShortSentenceWithoutAFigureNamesTheOneItAnnounces) {
   const std::vector<PassageInput> passages = {
       {"Lower prices changed project economics. A four-hour battery built in 2024 earns back its cost in seven years.\n\n"
@@ -508,10 +519,7 @@ TEST(SentenceRankerTest, AShortSentenceWithoutAFigureNamesTheOneItAnnounces) {
        "Prices fell by 28% in 2024. Overcapacity is the main reason.\n\n"
        "Analysts expect the market to keep growing.\n\nA new paragraph starts here with another subject.",
        true}};
-  auto ranked = RankSentences(nullptr, "battery prices economics regulators market", passages, {.k = 8});
-  ASSERT_TRUE(ranked.ok()) << ranked.status();
-  std::map<std::string, std::string> next;
-  for (const RankedSentence& s : ranked->sentences) next[s.text] = s.next;
+  std::map<std::string, std::string> next = NextOfEach("battery prices economics regulators market", passages, 8);
   ASSERT_EQ(next.size(), 8u);
   EXPECT_EQ(next["Lower prices changed project economics."],
             "A four-hour battery built in 2024 earns back its cost in seven years.");
@@ -519,6 +527,39 @@ TEST(SentenceRankerTest, AShortSentenceWithoutAFigureNamesTheOneItAnnounces) {
   EXPECT_EQ(next["Prices fell by 28% in 2024."], "") << "a figure: it says what it says";
   EXPECT_EQ(next["Analysts expect the market to keep growing."], "") << "the paragraph ends there";
   EXPECT_EQ(next["A four-hour battery built in 2024 earns back its cost in seven years."], "") << "not short";
+}
+
+TEST(SentenceRankerTest, ASentenceGivingAClaimsFiguresOrAddingAFewIsItsNext) {
+  // A claim dated by a year, then its figures: quoted alone, the claim is an opinion without the
+  // evidence (the capex report had "我们认为…超级周期。" and none of the giants' budgets).
+  const std::vector<PassageInput> passages = {
+      {"我们认为 2025 年中国将正式开启 AI 基建超级周期。我们预测腾讯 2025 年资本开支或达人民币 1,000+亿元，阿里巴巴约 "
+       "1,500 亿元。\n\n"
+       "在预训练阶段，公司追求极致的 AI 训练效率。公司设计了一个 FP8 混合精度 AI 训练框架。\n\n"
+       "2023 年起，公司围绕 AI 全产业链开发运营。公司在 2023 年 12 月正式启动 AI 影院合作计划。\n\n"
+       "上座率略有下滑，AI 影院的平均票价保持提升。\n\n年初以来，国内 AI 影院上座率为 6.5%。\n\n"
+       "2023 年，AI 影院实现票房收入 6.32 亿元。票房市占率 1.17%、同比+0.25pct。\n\n"
+       "根据研究院，AI 数据中心的资本开支主要集中在 IT 侧。\n\n其中，服务器约占 IT 侧成本的 70%。\n\n"
+       "AI 数据中心的建设仍在加快。\n\n数据中心的资本开支约为 500 亿元。\n\n"
+       "**AI 影院业务初显实力。**公司 AI 影院业务收入 0.41 亿元。",
+       true}};
+  std::map<std::string, std::string> next =
+      NextOfEach("AI 资本开支 训练 影院 上座率 票价 周期 票房 数据中心 服务器", passages, 16);
+  ASSERT_EQ(next.size(), 16u);
+  EXPECT_EQ(next["我们认为 2025 年中国将正式开启 AI 基建超级周期。"],
+            "我们预测腾讯 2025 年资本开支或达人民币 1,000+亿元，阿里巴巴约 1,500 亿元。");
+  EXPECT_EQ(next["在预训练阶段，公司追求极致的 AI 训练效率。"], "") << "FP8 names a format: no figure";
+  EXPECT_EQ(next["2023 年起，公司围绕 AI 全产业链开发运营。"], "") << "a date is no figure";
+  EXPECT_EQ(next["上座率略有下滑，AI 影院的平均票价保持提升。"], "") << "the paragraph ends there";
+  // A short sentence adding figures to the figures before it has no subject of its own.
+  EXPECT_EQ(next["2023 年，AI 影院实现票房收入 6.32 亿元。"], "票房市占率 1.17%、同比+0.25pct。");
+  EXPECT_EQ(next["年初以来，国内 AI 影院上座率为 6.5%。"], "") << "the paragraph ends there";
+  // Figures that lean on the claim ("其中") complete it across a line break, as a PDF's text
+  // breaks lines; figures standing alone in the next paragraph do not.
+  EXPECT_EQ(next["根据研究院，AI 数据中心的资本开支主要集中在 IT 侧。"], "其中，服务器约占 IT 侧成本的 70%。");
+  EXPECT_EQ(next["AI 数据中心的建设仍在加快。"], "");
+  // A Markdown report's bold lead and its paragraph are one paragraph.
+  EXPECT_EQ(next["AI 影院业务初显实力。"], "公司 AI 影院业务收入 0.41 亿元。");
 }
 
 TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {
@@ -1370,11 +1411,11 @@ TEST(SentencesTest, AListsAnnouncementAfterASentenceOnItsLineBringsTheWholeList)
   }
   ASSERT_NE(announcement, nullptr);
   EXPECT_EQ(announcement->next, found.sentences[2].text);
-  EXPECT_THAT(announcement->list, ::testing::ElementsAre(found.sentences[3].text, found.sentences[4].text));
+  EXPECT_THAT(announcement->further, ::testing::ElementsAre(found.sentences[3].text, found.sentences[4].text));
   // A sentence that announces no list brings none.
   for (const RankedSentence& s : ranked->sentences) {
     if (&s != announcement) {
-      EXPECT_TRUE(s.list.empty()) << s.text;
+      EXPECT_TRUE(s.further.empty()) << s.text;
     }
   }
 }

@@ -130,7 +130,7 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
       // sentence gives it its subject.
       if (!s.previous.empty() || s.previous_leans) item["previous_leans"] = s.previous_leans;
       if (!s.next.empty()) item["next"] = s.next;
-      if (!s.list.empty()) item["list"] = s.list;
+      if (!s.further.empty()) item["further"] = s.further;
       out.push_back(std::move(item));
     }
     return out;

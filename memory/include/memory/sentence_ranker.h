@@ -105,14 +105,16 @@ struct RankedSentence {
   // Whether the sentence before it (as above) leans too: with `previous` empty, no one sentence
   // gives this one its subject ("It now pays back…" after "This changed storage economics.").
   bool previous_leans = false;
-  // When it is short and states no figure ("Lower prices changed project economics."): the
-  // sentence after it in its paragraph, which says what it announces and a writer may quote
-  // right after it. Empty otherwise.
+  // When it announces the sentence after it in its paragraph, which a writer may quote right
+  // after it: it is short and states no figure ("Lower prices changed project economics."),
+  // states a claim whose figures the next gives ("我们认为 2025 年中国将正式开启 AI 基建超级周期。"
+  // before the giants' capital spending), gives figures a short next one adds to, gives one side
+  // of two, ends on a clause ("；") or announces a list (its first item). Empty otherwise.
   std::string next;
-  // When it announces a list ("天工 AI 搜索呈现的具体特点包括：") and `next` is the list's first
-  // item: the items after that one, in order (at most five more, 600 code points in all), which a
-  // writer quotes after `next`: the announcement promised the whole list.
-  std::vector<std::string> list;
+  // What comes after `next`, in order: when it announces a list ("天工 AI 搜索呈现的具体特点包括："),
+  // the items after the first (at most five more, 600 code points in all): the announcement
+  // promised the whole list; otherwise what `next` announces in turn, two more at most.
+  std::vector<std::string> further;
 };
 
 struct RankedRow {
