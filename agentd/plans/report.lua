@@ -2360,25 +2360,34 @@ local function extractive(ctx, inputs, c, outline)
     -- "LLM 单纯云端部署…并不广泛接受。" brings as its figures) waits to follow it there: the
     -- announced sentence is not held yet, and quoting it before its leaner here would quote it
     -- away from its announcer.
-    -- (With the units leaning on it in turn.)
-    local leaner_of, waiting, waiting_order = {}, {}, {}
+    -- (With the units leaning on it in turn, up to its announcer; never the comparison quoted
+    -- before the sentence it compares with, base_after.)
+    local leaner_of, waiting, waiting_text, waiting_order = {}, {}, {}, {}
     for _, u in ipairs(kept) do
       local after = announced_by(u)
       if after and not holds(after) and leaner_of[after] == nil then
         local document = passages[u.citation] and passages[u.citation].document
         for _, f in ipairs(kept) do
           local fs = where[f.text]
-          if f ~= u and not waiting[f] and fs and fs.leans and fs.previous == after and passages[f.citation] and
-             passages[f.citation].document == document then
+          if f ~= u and f ~= base_after and not waiting[f] and fs and fs.leans and fs.previous == after and
+             passages[f.citation] and passages[f.citation].document == document then
             leaner_of[after] = f
-            while f ~= nil and not waiting[f] do
-              waiting[f] = true
+            while f ~= nil and f ~= u and f ~= base_after and not waiting[f] do
+              waiting[f], waiting_text[f.text] = true, true
               waiting_order[#waiting_order + 1] = f
               f = follower[f.text .. "\0" .. f.citation]
             end
             break
           end
         end
+      end
+    end
+    -- A waiting leaner and the units that lean on it in turn, each handed to `put` in order.
+    local function release(f, put)
+      while f ~= nil and waiting[f] do
+        waiting[f], waiting_text[f.text] = nil, nil
+        put(f)
+        f = follower[f.text .. "\0" .. f.citation]
       end
     end
     local with_context, placed = {}, {}
@@ -2409,6 +2418,12 @@ local function extractive(ctx, inputs, c, outline)
       elseif not (before and holds_from(before, u.citation)) then
         if before and not holds(before) then
           with_context[#with_context + 1] = {text = before, citation = u.citation, leans = s.previous_leans}
+          -- (Quoted here as this one's context, the sentence another unit announced brings the
+          -- unit waiting on it.)
+          release(leaner_of[before], function(f)
+            placed[f] = true
+            with_context[#with_context + 1] = f
+          end)
         end
         place(u)
       end
@@ -2425,35 +2440,33 @@ local function extractive(ctx, inputs, c, outline)
     -- quoted before the sentence it compares with (base_after): its announced sentence would
     -- come between the two. The announced one leans on its announcer: it never opens the
     -- section.
-    local with_next = {}
-    -- A waiting leaner and the units that lean on it in turn, in their order.
-    local function release(f)
-      while f ~= nil and waiting[f] do
-        waiting[f] = nil
-        with_next[#with_next + 1] = f
-        f = follower[f.text .. "\0" .. f.citation]
-      end
-    end
-    local brought = {}
-    for _, u in ipairs(kept) do
+    local with_next, brought = {}, {}
+    local function taken_here(text) return holds(text) or brought[text] or waiting_text[text] end
+    local function bring(u)
       with_next[#with_next + 1] = u
+      brought[u.text] = true
       local after, s = announced_by(u)
-      if after and not holds(after) and not brought[after] then
+      if after and not taken_here(after) then
         brought[after] = true
         with_next[#with_next + 1] = {text = after, citation = u.citation, leans = true, announced = true}
         -- A list's announcement ("…具体特点包括：") promised the whole list: its further items
-        -- follow the first, in their order; so do the sentences the announced one announces in
-        -- turn. (Up to one the section holds already: it brings what follows it itself, in its
-        -- place.)
+        -- follow the first, in their order (one the section holds is quoted where it is). So do
+        -- the sentences the announced one announces in turn, up to one the section holds: that
+        -- one brings what follows it itself, in its place.
+        local list = s.text:sub(-3) == "：" or s.text:sub(-1) == ":"
         for _, item in ipairs(s.further or {}) do
-          if holds(item) or brought[item] then break end
-          brought[item] = true
-          with_next[#with_next + 1] = {text = item, citation = u.citation, leans = true, announced = true}
+          if not taken_here(item) then
+            brought[item] = true
+            with_next[#with_next + 1] = {text = item, citation = u.citation, leans = true, announced = true}
+          elseif not list then
+            break
+          end
         end
-        if leaner_of[after] ~= nil then release(leaner_of[after]) end
+        release(leaner_of[after], bring)
       end
     end
-    for _, f in ipairs(waiting_order) do release(f) end  -- (never expected: its announcer brings it)
+    for _, u in ipairs(kept) do bring(u) end
+    for _, f in ipairs(waiting_order) do release(f, bring) end  -- (never expected: its announcer brings it)
     kept = with_next
     -- A sentence that leans on the one before it in its source ("这可能会……", "例如……") does
     -- not open the section when another one can (moved with the sentence it announces).
