@@ -2065,6 +2065,10 @@ local function extractive(ctx, inputs, c, outline)
   end
   local function offer(i)
     local list = evidence[i].candidates
+    local function document_of(passage)
+      local p = evidence[i].passages[passage]
+      return p ~= nil and p.document or nil
+    end
     while next_of[i] <= #list do
       local s = list[next_of[i]]
       next_of[i] = next_of[i] + 1
@@ -2072,10 +2076,6 @@ local function extractive(ctx, inputs, c, outline)
       -- (Here: in this section, from the same passage or another of the same document's, where
       -- the sentence it leans on was taken as what a third one announced: "他们的主要担忧是：" after
       -- "88%的参与者…", which "LLM 单纯云端部署…并不广泛接受。" brought as its figures.)
-      local function document_of(passage)
-        local p = evidence[i].passages[passage]
-        return p ~= nil and p.document or nil
-      end
       local previous_from = s.previous ~= nil and taken_from[key_of(s.previous)] or nil
       local context_here = s.leans and s.previous ~= nil and taken[key_of(s.previous)] == i and
                            (previous_from == s.passage or

@@ -432,40 +432,31 @@ size_t ConnectiveOpener(const std::string& text) {
 
 bool LeansOnPredecessor(const std::string& text) { return StandsAlone(text) < 1.0 && !OnlyAdds(text); }
 
-bool AnnouncesNext(const std::string& text) {
-  int words = 0, cjk = 0;
-  bool in_word = false;
-  for (const uint32_t cp : DecodeUtf8(text).code_points) {
-    if (cp >= '0' && cp <= '9') return false;  // a figure: it says what it says
-    const bool letter = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-    if (letter && !in_word) ++words;
-    in_word = letter || (in_word && (cp == '-' || cp == '\''));
-    cjk += IsCjk(cp) ? 1 : 0;
-  }
-  const bool ends_statement = text.ends_with(".") || text.ends_with("。");
-  return ends_statement && (cjk > 0 ? cjk <= kShortCjk && words <= 2 : words >= 2 && words <= kShortWords);
-}
-
 namespace {
 
-// Whether a statement ends `text` (a full stop), and how many of its figures are not dates or
-// names: a run of digits is a year when it is four digits from 1900 to 2099 standing alone
-// ("2025 年", "2025E"; not "2,000", "2025.5", "2025%"), a date's month or day before 月, 日 or 号,
-// and part of a name after a Latin letter ("FP8", "H800", "GPT-4", "Q1").
-struct Figures {
+// What a sentence is made of: whether a statement ends it (a full stop), its code points,
+// ideographs and Latin words (a hyphen or an apostrophe goes on a word: "four-hour" is one), its
+// digits, and how many of its runs of digits are figures rather than dates or names: a run is a
+// year when it is four digits from 1900 to 2099 standing alone ("2025 年", "2025E"; not "2,000",
+// "2025.5", "2025%"), a date's month or day before 月, 日 or 号, and part of a name after a Latin
+// letter ("FP8", "H800", "GPT-4", "Q1").
+struct SentenceMakeup {
   bool statement = false;
   size_t code_points = 0;
+  int cjk = 0, words = 0, digits = 0;
   int figures = 0;  // besides dates and names
-  int cjk = 0, words = 0;  // ideographs; Latin words
 };
-Figures FiguresOf(const std::string& text) {
+SentenceMakeup MakeupOf(const std::string& text) {
   const std::vector<uint32_t> cp = DecodeUtf8(text).code_points;
-  Figures f{.statement = text.ends_with("。") || text.ends_with("."), .code_points = cp.size()};
+  SentenceMakeup m{.statement = text.ends_with("。") || text.ends_with("."), .code_points = cp.size()};
   auto digit = [&](size_t i) { return i < cp.size() && cp[i] >= '0' && cp[i] <= '9'; };
   auto latin = [&](size_t k) { return (cp[k] >= 'a' && cp[k] <= 'z') || (cp[k] >= 'A' && cp[k] <= 'Z'); };
+  bool in_word = false;
   for (size_t k = 0; k < cp.size(); ++k) {
-    f.cjk += IsCjk(cp[k]) ? 1 : 0;
-    f.words += latin(k) && (k == 0 || !latin(k - 1)) ? 1 : 0;
+    if (latin(k) && !in_word) ++m.words;
+    in_word = latin(k) || (in_word && (cp[k] == '-' || cp[k] == '\''));
+    m.cjk += IsCjk(cp[k]) ? 1 : 0;
+    m.digits += digit(k) ? 1 : 0;
   }
   for (size_t i = 0; i < cp.size();) {
     if (!digit(i)) {
@@ -483,24 +474,33 @@ Figures FiguresOf(const std::string& text) {
     while (after < cp.size() && cp[after] == ' ') ++after;
     const bool date = after < cp.size() && (cp[after] == U'月' || cp[after] == U'日' || cp[after] == U'号');
     const bool name = i > 0 && (latin(i - 1) || (cp[i - 1] == '-' && i > 1 && latin(i - 2)));
-    if (!year && !date && !name) ++f.figures;
+    if (!year && !date && !name) ++m.figures;
     i = end;
   }
-  return f;
+  return m;
 }
+
+// At most kShortCjk ideographs (and two Latin words) in Chinese, kShortWords words otherwise.
+bool IsShort(const SentenceMakeup& m) { return m.cjk > 0 ? m.cjk <= kShortCjk && m.words <= 2 : m.words <= kShortWords; }
 
 }  // namespace
 
+bool AnnouncesNext(const std::string& text) {
+  const SentenceMakeup m = MakeupOf(text);
+  // (A figure says what it says; an English announcement is two words at least.)
+  return m.statement && m.digits == 0 && IsShort(m) && (m.cjk > 0 || m.words >= 2);
+}
+
+
 bool BacksWithAFigure(const std::string& claim, const std::string& next) {
-  const Figures c = FiguresOf(claim), n = FiguresOf(next);
+  const SentenceMakeup c = MakeupOf(claim), n = MakeupOf(next);
   return c.statement && n.statement && c.figures == 0 && n.figures > 0 && c.code_points <= kMaxClaimChars &&
          n.code_points <= kMaxBackingChars;
 }
 
 bool AddsAFigure(const std::string& text, const std::string& next) {
-  const Figures t = FiguresOf(text), n = FiguresOf(next);
-  const bool short_next = n.cjk > 0 ? n.cjk <= kShortCjk && n.words <= 2 : n.words <= kShortWords;
-  return t.statement && n.statement && t.figures > 0 && n.figures > 0 && short_next;
+  const SentenceMakeup t = MakeupOf(text), n = MakeupOf(next);
+  return t.statement && n.statement && t.figures > 0 && n.figures > 0 && IsShort(n);
 }
 
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {

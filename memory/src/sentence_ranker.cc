@@ -558,15 +558,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       // A claim's figures in a sentence that leans on it come after a line break too: a PDF's
       // text breaks lines where the page did ("…AI 数据中心的资本开支主要集中在 IT 侧，占据大头。"
       // then, on the next line, "其中，服务器约占 IT 侧成本的 70%…").
-      const bool leaning_figures = internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]) &&
-                                   internal::LeansOnPredecessor(found.sentences[j].text) &&
-                                   internal::BacksWithAFigure(found.sentences[j - 1].text, found.sentences[j].text);
+      const bool backs = internal::BacksWithAFigure(found.sentences[j - 1].text, found.sentences[j].text);
+      const bool leaning_figures = backs && internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]) &&
+                                   internal::LeansOnPredecessor(found.sentences[j].text);
       const bool same_paragraph =
           internal::InSameParagraph(found.sentences[j - 1], found.sentences[j]) ||
           OnlyEmphasisBetween(text, decoded, found.sentences[j - 1].end, found.sentences[j].start);
       if ((leaning_figures || same_paragraph) &&
-          (internal::AnnouncesNext(found.sentences[j - 1].text) ||
-           internal::BacksWithAFigure(found.sentences[j - 1].text, found.sentences[j].text) ||
+          (internal::AnnouncesNext(found.sentences[j - 1].text) || backs ||
            internal::AddsAFigure(found.sentences[j - 1].text, found.sentences[j].text) ||
            internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text) ||
            (internal::EndsOnAClause(found.sentences[j - 1].text) &&
