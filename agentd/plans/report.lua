@@ -929,6 +929,125 @@ local function aspects(topic)
   return #out > 1 and out or {}
 end
 
+-- A topic that asks one thing of several listed subjects ("Supply bottlenecks and regulatory
+-- risks across commodities, batteries and port automation", "光模块、光芯片与服务器的市场规模")
+-- is answered subject by subject: a section each, searched for what is asked of it. Searched as
+-- a whole, one subject's document filled the report (only batteries' constraints, none of
+-- coffee's regulation or Harbor Robotics' lidar supplier). Returns {framing =, items = {...}}
+-- or nil. A list is two to six names of at most four words (twelve characters in Chinese); two
+-- only after "across", "among" or "between" ("in 2024: causes and impact…" is no list).
+local LIST_WORDS_EN = {"across", "among", "between", "in", "for", "of"}
+local function listed_subjects(topic)
+  local text = trim(topic):gsub("[%?%.]$", ""):gsub("？$", ""):gsub("。$", "")
+  local function item_of(piece, chinese)
+    piece = trim(piece)
+    if chinese then
+      local at = piece:find("在", 1, true)  -- "中美在芯片" → "芯片"
+      if at then piece = trim(piece:sub(at + #"在")) end
+      for _, place in ipairs({"方面", "领域", "上"}) do  -- "人才上的差距" → "人才"
+        if #piece > #place and piece:sub(-#place) == place then piece = trim(piece:sub(1, -#place - 1)) break end
+      end
+      -- (Plain finds: a byte class of "，" would match bytes of other ideographs.)
+      for _, mark in ipairs({",", "，", ":", "：", ";", "；"}) do
+        if piece:find(mark, 1, true) then return nil end
+      end
+      local n = utf8.len(piece)
+      return n and n >= 1 and n <= 12 and piece or nil
+    end
+    piece = piece:gsub("^[Tt]he ", "")
+    if not piece:find("^%a[%a%- ]*$") or select(2, piece:gsub("%S+", "")) > 4 then return nil end
+    return piece
+  end
+  if is_chinese(text) then
+    local comma = text:find("、", 1, true)
+    local de = comma and text:find("的", comma, true)
+    if de == nil then return nil end
+    local framing = trim(text:sub(de + #"的"))
+    local pieces = {}
+    for piece in (text:sub(1, de - 1) .. "、"):gmatch("(.-)、") do pieces[#pieces + 1] = piece end
+    local last = pieces[#pieces]
+    local cut, cut_end = nil, nil
+    for _, word in ipairs({"以及", "和", "与", "及"}) do
+      local b, e = last:find(word, 1, true)
+      if b and (cut == nil or b < cut) then cut, cut_end = b, e end
+    end
+    if cut then
+      pieces[#pieces] = last:sub(1, cut - 1)
+      pieces[#pieces + 1] = last:sub(cut_end + 1)
+    end
+    local items = {}
+    for _, piece in ipairs(pieces) do
+      local item = item_of(piece, true)
+      if item == nil then return nil end
+      items[#items + 1] = item
+    end
+    if #items < 2 or #items > 6 or (utf8.len(framing) or 0) < 2 then return nil end
+    return {framing = framing, items = items, chinese = true}
+  end
+  for _, word in ipairs(LIST_WORDS_EN) do
+    local from = 1
+    while true do
+      local b, e = text:find(" " .. word .. " ", from, true)
+      if b == nil then break end
+      local framing, tail = trim(text:sub(1, b - 1)), text:sub(e + 1)
+      local commas = tail:find(",", 1, true) ~= nil
+      local items = {}
+      for piece in (tail:gsub(",? and ", ",") .. ","):gmatch("(.-),") do
+        local item = item_of(piece, false)
+        if item == nil then items = nil break end
+        items[#items + 1] = item
+      end
+      local enough = items ~= nil and #items >= 2 and #items <= 6 and
+                     (commas and #items >= 3 or word == "across" or word == "among" or word == "between")
+      if enough and framing:find("%a") then return {framing = framing, items = items} end
+      from = e
+    end
+  end
+  return nil
+end
+
+-- What a listed topic asks of one of its subjects: "Supply bottlenecks … in batteries",
+-- "光芯片的市场规模".
+local function asked_of(listed, item)
+  if listed.chinese then return item .. "的" .. listed.framing end
+  return listed.framing .. " in " .. item
+end
+
+-- A listed topic's outline: the key findings, then a section for each subject, headed by its
+-- name. A document that names another listed subject and not this one stays out of this one's
+-- section: searched for "… in commodities", Harbor Robotics' lidar supplier ranked first (no
+-- source says "commodities"; the coffee market update is found by its likeness alone).
+local function listed_outline(ctx, c, listed)
+  local named_by = {}
+  for k, item in ipairs(listed.items) do
+    named_by[k] = {}
+    local keys = subject_keys(item)
+    local hits = ctx.memory.search{collection = c.collection, query = asked_of(listed, item), k = 2 * c.per_section}.hits
+    for _, hit in ipairs(hits) do
+      if #keys > 0 and #on_subject({(hit.title or "") .. "\n" .. (hit.text or "")}, keys) > 0 then
+        named_by[k][hit.document] = true
+      end
+    end
+  end
+  local sections = {{heading = c.T.key_findings, question = c.topic}}
+  for k, item in ipairs(listed.items) do
+    local elsewhere, seen = {}, {}
+    for j in ipairs(listed.items) do
+      for document in pairs(j ~= k and named_by[j] or {}) do
+        if not named_by[k][document] and not seen[document] then
+          seen[document] = true
+          elsewhere[#elsewhere + 1] = document
+        end
+      end
+    end
+    table.sort(elsewhere)  -- (a checkpointed outline reads the same on every run)
+    local heading = listed.chinese and item or (item:sub(1, 1):upper() .. item:sub(2))
+    sections[#sections + 1] = {heading = heading, question = asked_of(listed, item), subject = item,
+                               elsewhere = elsewhere}
+  end
+  return {title = trim(c.topic), sections = sections, listed = listed}
+end
+
 -- Extractive: headings from the sources, every sentence quoted from a passage and cited to
 -- it by construction; the model chooses headings, sentences and their order.
 local function extractive_outline(ctx, c)
@@ -942,6 +1061,8 @@ local function extractive_outline(ctx, c)
     if found.sentences[1] == nil or not found.sentences[1].shares_terms then
       return {title = trim(topic), sections = {{heading = T.key_findings, question = topic}}, nothing_found = true}
     end
+    local listed = listed_subjects(topic)
+    if listed ~= nil and #listed.items <= c.max_sections - 1 then return listed_outline(ctx, c, listed) end
     -- Headings in the topic's language, none repeating the topic or each other.
     -- Sources in another language than the topic's leave too few: then theirs.
     -- The document the best sentence stands in answers the topic: its own short headings
@@ -1221,7 +1342,11 @@ local function extractive(ctx, inputs, c, outline)
     local queries = {section.heading, section.question}
     if i == 1 then
       queries = {topic}
-      for _, q in ipairs(aspects(topic)) do queries[#queries + 1] = q end
+      if outline.listed ~= nil then
+        for _, item in ipairs(outline.listed.items) do queries[#queries + 1] = asked_of(outline.listed, item) end
+      else
+        for _, q in ipairs(aspects(topic)) do queries[#queries + 1] = q end
+      end
       -- What a term is, asked in Chinese: also the way a definition is written ("AI Agent 是一种…的
       -- 智能体。", a passage the question alone ranked eighth of six kept, below the many that only
       -- name the term).
@@ -1231,18 +1356,33 @@ local function extractive(ctx, inputs, c, outline)
         queries[#queries + 1] = term .. "是一种"
       end
     end
-    local passages = gather(ctx, collection, queries, c.per_section, i == 1)
+    local elsewhere = section.elsewhere ~= nil and #section.elsewhere > 0
+    local passages = gather(ctx, collection, queries, elsewhere and 2 * c.per_section or c.per_section, i == 1)
     if i == 1 then passages = search_the_issuers(ctx, collection, topic, passages, c.per_section) end
+    if elsewhere then  -- another listed subject's documents
+      local other, kept = {}, {}
+      for _, document in ipairs(section.elsewhere) do other[document] = true end
+      for _, p in ipairs(passages) do
+        if not other[p.document] and #kept < c.per_section then kept[#kept + 1] = p end
+      end
+      passages = kept
+    end
     if inputs.web then web_passages(ctx, section.question, passages, c.per_section + 3) end
     if #passages == 0 then
       ctx.warn("no passages found for section \"" .. section.heading .. "\"")
       return {queries = queries, passages = passages, candidates = {}}
     end
     -- A heading's section quotes sentences on the heading's own subject, not ones that share
-    -- only the topic's words with it.
+    -- only the topic's words with it. (Not a listed subject's, whose name is the topic's and
+    -- need not be the sentence's: "Analysts point to fire safety and grid connection queues…"
+    -- is on batteries by its document; its passages are already those on no other subject.)
+    -- In Chinese, where a subject's name is in most sentences that are not on what is asked of
+    -- it ("光模块加驱动 SerDes 的功耗占比在 40~45%" under "光模块的市场规模"), what is asked is the
+    -- focus.
+    local focus = i > 1 and section.heading or nil
+    if section.subject ~= nil then focus = lang == "zh" and outline.listed.framing or nil end
     local found = ctx.memory.sentences{query = section.question, passages = passages, k = 2 * max_sentences + 4,
-                                       headings = 0, rows = 3,
-                                       focus = i > 1 and section.heading or nil, background = i > 1 and topic or nil}
+                                       headings = 0, rows = 3, focus = focus, background = focus and topic or nil}
     -- A heading that asks for a quantity ("中国云计算市场规模") is answered with figures: when
     -- some sentences state a number, those without one (cloud providers adopting a model, under
     -- the cloud market's size) are left out.
@@ -1259,7 +1399,10 @@ local function extractive(ctx, inputs, c, outline)
       return with_figures
     end
     local sentences = found.sentences
-    if i > 1 and asks_for_figures(section.heading) then sentences = figures_first(sentences, true) end
+    -- (A listed subject's section asks what the topic asks: "光芯片的市场规模".)
+    if i > 1 and asks_for_figures(section.subject ~= nil and section.question or section.heading) then
+      sentences = figures_first(sentences, true)
+    end
     -- The first section answers each aspect of a joined topic: the sentences ranked for the
     -- whole topic and for each aspect alone, taken in turn (an aspect that asks for a quantity,
     -- "训练成本", with its figures first), so the generic sentences that match every aspect a
@@ -1325,6 +1468,18 @@ local function extractive(ctx, inputs, c, outline)
       end
       keys = subject
     end
+    -- A listed topic's subjects are its sections': there a sentence names the section's subject
+    -- (or its passage's title does) when some passage names it at all — no source says
+    -- "commodities", and the coffee market update is on them. Its key findings quote the best
+    -- on any of them.
+    if outline.listed ~= nil then
+      keys = {}
+      for _, key in ipairs(section.subject ~= nil and subject_keys(section.subject) or {}) do
+        for _, p in ipairs(passages) do
+          if names((p.title or "") .. "\n" .. (p.text or ""), key) then keys[#keys + 1] = key break end
+        end
+      end
+    end
     -- Of the topic's words, those a source's title names are its subject ("coffee" in "Why did
     -- arabica coffee prices rise?", from "Coffee market update"); the rest ("prices", "rise") are
     -- what is asked about it, and any document has sentences on prices.
@@ -1381,9 +1536,14 @@ local function extractive(ctx, inputs, c, outline)
     -- (its Latin names or character pairs) besides the heading's: "2024年，国内电影产业降温明显。"
     -- met "2024 年至今国内互联网大厂 AI 重要进展梳理" through "2024" and "国内" in a report on
     -- internet giants' AI capital spending.
+    -- Under a listed subject of a Chinese report, the words are those of what is asked of it:
+    -- "自 AIGC 出现后，腾讯视频在动画行业中…" names 腾讯 of "腾讯、阿里巴巴和字节跳动的AI资本开支",
+    -- not its capital spending.
+    local shared_keys = topic_keys
+    if section.subject ~= nil and outline.listed ~= nil then shared_keys = subject_keys(outline.listed.framing) end
     local function shares_the_topic(text)
-      if lang ~= "zh" or i == 1 or #topic_keys == 0 then return true end
-      for _, key in ipairs(topic_keys) do
+      if lang ~= "zh" or i == 1 or #shared_keys == 0 then return true end
+      for _, key in ipairs(shared_keys) do
         if names(text, key) then return true end
       end
       return false

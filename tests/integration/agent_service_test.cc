@@ -962,6 +962,16 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const std::string capex = report_on("中国互联网巨头 AI 资本开支与 AI 基建周期");
   EXPECT_THAT(capex, HasSubstr("## 中国将正式开启 AI 基建超级周期")) << capex;
   EXPECT_THAT(capex, ::testing::Not(HasSubstr("电影"))) << capex;
+  // A section for each listed subject, on what the topic asks of it: a subject's name is in
+  // sentences on anything else ("光模块加驱动 SerDes 的功耗占比…" under 光模块's market size).
+  const std::string listed = report_on("光模块、光芯片与服务器的市场规模");
+  const size_t chip_section = listed.find("\n## 光芯片\n"), module_section = listed.find("\n## 光模块\n");
+  ASSERT_NE(chip_section, std::string::npos) << listed;
+  ASSERT_NE(module_section, std::string::npos) << listed;
+  EXPECT_THAT(listed.substr(chip_section, listed.find("\n## ", chip_section + 1) - chip_section),
+              HasSubstr("2023年中国光芯片市场规模约为137.62亿元")) << listed;
+  EXPECT_THAT(listed.substr(module_section, listed.find("\n## ", module_section + 1) - module_section),
+              ::testing::Not(HasSubstr("功耗"))) << listed;
   // A brokerage's risk notice is no finding of a report on the company's recovery: it had opened it.
   const std::string recovery = report_on("上海电影经营复苏与 IP 业务进展");
   EXPECT_THAT(recovery, HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元")) << recovery;
@@ -1074,6 +1084,30 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
     if (c.topic.starts_with("What was the arabica")) {
       for (const Reference& r : asked.artifact().references()) EXPECT_EQ(r.source().find("llm_inference"), std::string::npos) << report;
     }
+  }
+  // A topic asking one thing of several listed subjects has a section on each, quoting what is
+  // asked of it there: searched as a whole, the battery report's deployment figures filled it,
+  // and coffee's regulation and inventories (no source says "commodities") and Harbor Robotics'
+  // lidar supplier were left out.
+  {
+    RunT listed = WaitForEnd(StartRun("report", {{"topic", "Supply bottlenecks and regulatory risks across commodities, "
+                                                           "batteries and port automation"},
+                                                 {"collection", "english"}}).run_id());
+    ASSERT_EQ(listed.state(), RUN_STATE_SUCCEEDED) << listed.error();
+    const std::string& report = listed.artifact().content();
+    const auto section = [&report](const std::string& heading) {
+      const size_t at = report.find("\n## " + heading + "\n");
+      if (at == std::string::npos) return std::string();
+      return report.substr(at + 1, report.find("\n## ", at + 1) - at - 1);
+    };
+    const std::string commodities = section("Commodities"), batteries = section("Batteries");
+    EXPECT_THAT(commodities, HasSubstr("Certified arabica inventories")) << report;
+    EXPECT_THAT(commodities, HasSubstr("A new European Union rule on deforestation-free supply chains")) << report;
+    EXPECT_THAT(commodities, ::testing::Not(HasSubstr("lidar"))) << report;
+    EXPECT_THAT(commodities, ::testing::Not(HasSubstr("batter"))) << report;
+    EXPECT_THAT(batteries, HasSubstr("Several fires at storage sites")) << report;
+    EXPECT_THAT(report, HasSubstr("a single supplier delivers most of them")) << report;
+    EXPECT_THAT(report, ::testing::Not(HasSubstr("Where the batteries went"))) << report;
   }
   // A question's report says first which names it asks about no source mentions: the quotes
   // that follow are the nearest the sources hold, not its answer ("What is Tesla's market share
