@@ -2233,6 +2233,12 @@ local function extractive(ctx, inputs, c, outline)
       local s = list[next_of[i]]
       next_of[i] = next_of[i] + 1
       local key = key_of(s.text)
+      -- One taking up what the sentence before it introduced ("Most of the new capacity is
+      -- paired with solar farms…" after the 169 GWh installed) reads well after an earlier
+      -- section quoted that one: there it stands alone.
+      if s.takes_up and s.previous ~= nil and (taken[key_of(s.previous)] or i) < i then
+        s.leans, s.previous, s.takes_up = false, nil, nil
+      end
       -- (Here: in this section, from the same passage or another of the same document's, where
       -- the sentence it leans on was taken as what a third one announced: "他们的主要担忧是：" after
       -- "88%的参与者…", which "LLM 单纯云端部署…并不广泛接受。" brought as its figures.)
@@ -2499,10 +2505,14 @@ local function extractive(ctx, inputs, c, outline)
     local asks_which = lower_topic:find("^which%s") ~= nil or lower_topic:find("^what kinds?%s") ~= nil or
                        lower_topic:find("^what types?%s") ~= nil or lower_topic:find("^哪种") ~= nil or
                        lower_topic:find("^哪类") ~= nil or lower_topic:find("^哪一种") ~= nil
+    -- So does an answer taking up what the sentence before it introduced ("Two thirds of the
+    -- backlog comes from ports in Southeast Asia…" for "Which part of the Harbor Robotics backlog
+    -- comes from Southeast Asia?"; "Most of the new capacity is paired with solar farms…"), that
+    -- sentence right after it.
     local base_after = nil
-    if i == 1 and asks_which and kept[1] ~= nil then
+    if i == 1 and kept[1] ~= nil then
       local s = where[kept[1].text]
-      if s and s.leans and s.previous and s.compares then base_after = kept[1] end
+      if s and s.leans and s.previous and ((asks_which and s.compares) or (asked and s.takes_up)) then base_after = kept[1] end
     end
     local follower = {}  -- predecessor's text and citation → the unit that leans on it
     for _, u in ipairs(kept) do
@@ -2564,6 +2574,12 @@ local function extractive(ctx, inputs, c, outline)
       local held = nil
       for _, w in ipairs(kept) do
         if w.text == s.previous and w.citation == base_after.citation then held = w end
+      end
+      -- (After the sentence announcing it, when that is kept too: "Stationary batteries had their
+      -- biggest year yet." had followed its own 169 GWh.)
+      for _, w in ipairs(kept) do
+        local ws = where[w.text]
+        if w ~= base_after and w.citation == base_after.citation and ws and ws.next == s.previous then place(w) end
       end
       if held ~= nil then
         place(held)

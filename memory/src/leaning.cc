@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -507,6 +508,66 @@ bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) 
   const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
                         text.find("on the one hand") != std::string::npos;
   return one_side && (next.starts_with("另一方面") || next.starts_with("On the other hand"));
+}
+
+namespace {
+
+// A word's letters in lower case, without the punctuation around it; a plural as its singular
+// ("batteries" → "battery", "rules" → "rule"), so that either names the other.
+std::string SingularWord(std::string_view word) {
+  while (!word.empty() && !std::isalnum(static_cast<unsigned char>(word.back()))) word.remove_suffix(1);
+  while (!word.empty() && !std::isalnum(static_cast<unsigned char>(word.front()))) word.remove_prefix(1);
+  std::string out(word);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (out.size() > 4 && out.ends_with("ies")) return out.substr(0, out.size() - 3) + "y";
+  if (out.size() > 4 && out.ends_with("s") && !out.ends_with("ss") && !out.ends_with("us") && !out.ends_with("is")) {
+    out.pop_back();
+  }
+  return out;
+}
+
+std::vector<std::string_view> SpaceSeparated(std::string_view text, size_t most) {
+  std::vector<std::string_view> words;
+  size_t at = 0;
+  while (at < text.size() && words.size() < most) {
+    while (at < text.size() && text[at] == ' ') ++at;
+    const size_t end = std::min(text.find(' ', at), text.size());
+    if (end > at) words.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return words;
+}
+
+}  // namespace
+
+bool TakesUpItsPredecessorsThing(const std::string& text, const std::string& predecessor) {
+  constexpr size_t kOpeningWords = 8, kShortestNoun = 4;
+  const std::vector<std::string_view> words = SpaceSeparated(text, kOpeningWords + 1);
+  std::set<std::string> before;
+  for (std::string_view word : SpaceSeparated(predecessor, std::string::npos)) before.insert(SingularWord(word));
+  const size_t opening = std::min(words.size(), kOpeningWords);
+  for (size_t k = 0; k < opening; ++k) {
+    if (SingularWord(words[k]) != "the") continue;
+    // The noun right after "the", or after one modifier ("the new capacity").
+    for (size_t n = k + 1; n < std::min(k + 3, opening); ++n) {
+      const std::string_view word = words[n];
+      const bool lower_case = std::all_of(word.begin(), word.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || ch == '-' || ch == ',' || ch == '.' || ch == ';';
+      });
+      if (!lower_case) break;
+      const std::string noun = SingularWord(word);
+      // (Words of time, rank and amount are no thing introduced: "the year", "the most", "the same".)
+      static constexpr std::string_view kGeneral[] = {
+          "year", "month", "week", "time", "period", "most", "same", "first", "last", "next", "other", "rest",
+          "whole", "past", "future", "previous", "following", "current", "average", "total", "main", "best",
+          "largest", "biggest", "lowest", "highest", "world", "end", "start", "beginning"};
+      if (std::find(std::begin(kGeneral), std::end(kGeneral), noun) != std::end(kGeneral)) continue;
+      const bool defined_here = n + 1 < words.size() && (words[n + 1] == "of" || words[n + 1] == "for");
+      if (noun.size() >= kShortestNoun && !defined_here && before.contains(noun)) return true;
+      if (!word.empty() && !std::isalpha(static_cast<unsigned char>(word.back()))) break;  // the phrase ends
+    }
+  }
+  return false;
 }
 
 bool EndsOnAClause(const std::string& text) { return text.ends_with("；") || text.ends_with(";"); }

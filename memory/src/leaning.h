@@ -58,6 +58,14 @@ bool ComparesWithItsPredecessor(const std::string& text);
 // subject, or gives its reason (the five above).
 bool ReadsWithItsPredecessor(const std::string& text);
 
+// Whether an English sentence takes up, as "the <noun>" among its first eight words, a thing the
+// sentence before it introduces: "Two thirds of the backlog comes from ports in Southeast
+// Asia…" after "The order backlog stood at $540 million…" (which backlog? how large?),
+// "Traders expect the rule to add paperwork costs…" after the EU rule. Not a noun its own "of"
+// or "for" defines ("The average price of a lithium iron phosphate battery pack…"), nor a
+// capitalised name ("the United States"). Nouns of four letters or more, a plural the singular.
+bool TakesUpItsPredecessorsThing(const std::string& text, const std::string& predecessor);
+
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").
 bool OnlyAdds(const std::string& text);
 

@@ -872,6 +872,14 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
         if (QuotedAfterPredecessor(sentences[i].text, previous[i]) || defined_through[i]) {
           sentences[i].previous = std::move(previous[i]);
         }
+      } else if (!previous[i].empty() && StandsAlone(previous[i]) >= 1.0 &&
+                 internal::TakesUpItsPredecessorsThing(sentences[i].text, previous[i])) {
+        // "Two thirds of the backlog comes from…" is quoted after the sentence that says what the
+        // backlog is; it stands alone otherwise, and ranks as it did.
+        sentences[i].leans_on_context = true;
+        sentences[i].takes_up_previous = true;
+        sentences[i].previous_leans = false;
+        sentences[i].previous = std::move(previous[i]);
       }
       // Quoted after the sentence it leans on, it no longer lacks its first half: it counts as a
       // pronoun's sentence does ("而 2024年特效厅产出的票房为 85.3亿元…" after the clause on the

@@ -66,6 +66,12 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
   // unit whole: the heading is no fragment of the line before.
   const bool at_line_start = start == window_start ? window_starts_at_sentence : cps[start - 1 - window_start] == '\n';
   if (start < end && at_line_start && cps[start - window_start] == '#') span.starts_sentence = true;
+  auto starts_a_sentence = [&](uint64_t at) {
+    for (const PassageSentence& s : sentences.sentences) {
+      if (window_start + s.start == at) return true;
+    }
+    return false;
+  };
   // The span's start moved back to take in the sentence starting at s_start (false when that is
   // out of reach of the chunk's start).
   auto start_at = [&](uint64_t s_start) {
@@ -82,7 +88,10 @@ SentenceSpan WidenToSentences(std::string_view window, uint64_t window_start, bo
     const bool short_line = line_end < window_end && line_end - line_start <= options.max_widening;
     if (short_line && start - line_start <= options.max_widening) {
       span.start = line_start;
-      span.starts_sentence = blank(line_start, s_start);
+      // (A line that opens with a whole sentence of its own starts one too: "The order backlog
+      // stood at $540 million…" before "Two thirds of the backlog…" on its line was read as a
+      // fragment and dropped.)
+      span.starts_sentence = blank(line_start, s_start) || starts_a_sentence(line_start);
       return true;
     }
     if (start - s_start <= options.max_widening) {

@@ -1056,6 +1056,16 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
        {"## Key findings\n\nMaria Lindqvist has served as chief executive officer since March 2019.[1] Before joining Harbor "
         "Robotics she ran the automation division of a Swedish forklift maker."},
        {}},
+      // "the backlog" is the one the sentence before says is $540 million: quoted after it in a
+      // topic's report; a question's answer opens, that sentence right after it.
+      {"Port automation demand in Southeast Asia",
+       {"The order backlog stood at $540 million at the end of December, the largest in the company's history.[1] Two "
+        "thirds of the backlog comes from ports in Southeast Asia"},
+       {}},
+      {"Which part of the Harbor Robotics backlog comes from Southeast Asia?",
+       {"## Key findings\n\nTwo thirds of the backlog comes from ports in Southeast Asia, where Singapore and Port Klang "
+        "are expanding automated terminals.[1] The order backlog stood at $540 million"},
+       {}},
       // Asked which, a comparison's own words answer: it opens, what it compares with after it.
       {"Which kind of coffee sets the cost of most instant coffee?",
        {"## Key findings\n\nRobusta prices, which set the cost of most instant coffee, rose even faster in relative "

@@ -59,6 +59,25 @@ TEST(SentenceSpanTest, BothEdgesMoveOutSoTheCutSentencesCanBeQuotedWhole) {
   EXPECT_TRUE(span.starts_sentence);
 }
 
+TEST(SentenceSpanTest, ALineOpeningOnAWholeSentenceStartsOne) {
+  // A chunk cut after a paragraph's first sentence is taken from its line's start, and that line
+  // opens on a sentence: it starts one. (Read as a fragment, "The order backlog stood at $540
+  // million…" was dropped, and "Two thirds of the backlog…" quoted without it.)
+  const std::string window =
+      "moved assembly to a contract manufacturer in Gdansk.\n\nThe order backlog stood at $540 million at the end of "
+      "December. Two thirds of the backlog comes from ports in Southeast Asia.\n\n## People";
+  const uint64_t cut_start = Find(window, "Two thirds"), cut_end = Find(window, "\n\n## People");
+  SentenceSpan span = WidenToSentences(window, 1000, false, 1000 + cut_start, 1000 + cut_end);
+  EXPECT_EQ(span.start, 1000 + Find(window, "The order backlog"));
+  EXPECT_TRUE(span.starts_sentence);
+  std::vector<std::string> quotable;
+  for (const auto& s : SplitSentences(Span(window, 1000, span), {.starts_at_sentence = span.starts_sentence}).sentences) {
+    quotable.push_back(s.text);
+  }
+  EXPECT_THAT(quotable, ElementsAre("The order backlog stood at $540 million at the end of December.",
+                                    "Two thirds of the backlog comes from ports in Southeast Asia."));
+}
+
 TEST(SentenceSpanTest, AChunkThatBeginsWithASentenceInsideALineTakesTheLine) {
   // The chunker cut after "…翻倍。", inside a PDF line: from the cut, the line's rest
   // ("中国科技龙头在 AI 的投入，有望跟随美") read as a heading and headed a report's section.

@@ -562,6 +562,39 @@ TEST(SentenceRankerTest, ASentenceGivingAClaimsFiguresOrAddingAFewIsItsNext) {
   EXPECT_EQ(next["AI 影院业务初显实力。"], "公司 AI 影院业务收入 0.41 亿元。");
 }
 
+TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuotedAfterIt) {
+  // "the backlog" is the one the sentence before says is $540 million: quoted alone, a reader
+  // asks which backlog (the Southeast Asia report had it so).
+  const std::vector<PassageInput> passages = {
+      {"The order backlog stood at $540 million at the end of December, the largest in the company's history. Two thirds of the backlog comes from ports in "
+       "Southeast Asia.\n\n"
+       "A new European Union rule on deforestation-free supply chains was postponed. Traders expect the rule to add "
+       "paperwork costs.\n\n"
+       "Falling cell prices drove the boom. The average price of a battery pack for storage dropped to $97.\n\n"
+       "Most capacity went to China. In the United States, California and Texas made up most installations.\n\n"
+       "Revenue rose in the year. Revenue for the year reached $312 million.",
+       true}};
+  auto ranked = RankSentences(nullptr, "backlog ports rule costs battery price installations revenue", passages, {.k = 10});
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  std::map<std::string, const RankedSentence*> by_text;
+  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  ASSERT_EQ(by_text.size(), 10u);
+  const RankedSentence* backlog = by_text["Two thirds of the backlog comes from ports in Southeast Asia."];
+  ASSERT_NE(backlog, nullptr);
+  EXPECT_TRUE(backlog->leans_on_context);
+  EXPECT_EQ(backlog->previous, "The order backlog stood at $540 million at the end of December, the largest in the company's history.");
+  EXPECT_EQ(by_text["Traders expect the rule to add paperwork costs."]->previous,
+            "A new European Union rule on deforestation-free supply chains was postponed.");
+  // Its own "of" says which price; "the United States" is a name; "the year" is a time.
+  for (const char* alone : {"The average price of a battery pack for storage dropped to $97.",
+                            "In the United States, California and Texas made up most installations.",
+                            "Revenue for the year reached $312 million."}) {
+    ASSERT_NE(by_text[alone], nullptr) << alone;
+    EXPECT_FALSE(by_text[alone]->leans_on_context) << alone;
+    EXPECT_EQ(by_text[alone]->previous, "") << alone;
+  }
+}
+
 TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {
   // The same words; one opens with 例如 (the second half of a thought the quote lacks), one with
   // 该 (a pronoun: leans a little), one stands alone.

@@ -126,6 +126,7 @@ Json SentencesResponse(const memory::RankedSentences& ranked) {
       if (s.tells_apart != 0) item["tells"] = s.tells_apart;
       if (!s.previous.empty()) item["previous"] = s.previous;
       if (s.compares_with_previous) item["compares"] = true;
+      if (s.takes_up_previous) item["takes_up"] = true;
       // Also without `previous`: the sentence before it leans on one before that, so no single
       // sentence gives it its subject.
       if (!s.previous.empty() || s.previous_leans) item["previous_leans"] = s.previous_leans;
