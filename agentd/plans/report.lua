@@ -553,6 +553,9 @@ local FRAMING_ZH = {"市场规模", "什么时候", "为什么", "是什么", "�
                     -- 用户规模及同比增速" headed a section of "2010-2022年全球数通光模块的整体功耗提升了多少倍？"
                     -- and two other questions on optics through "整体" alone.
                     "整体", "目前", "当前", "提升", "降低",
+                    -- and demand, which any market has: "中国互联网龙头带动软件服务业务需求" headed a
+                    -- section of "AI 数据中心的能耗与电力需求" through "需求" alone.
+                    "需求",
                     "与", "和", "及", "的", "对", "在", "上", "中", "了", "是", "年", "月", "日"}
 local FRAMING_EN = {}
 for _, w in ipairs({"the", "and", "for", "with", "what", "how", "why", "when", "which", "who", "whom", "whose",

@@ -541,6 +541,17 @@ std::vector<std::string_view> SpaceSeparated(std::string_view text, size_t most)
 }  // namespace
 
 bool TakesUpItsPredecessorsThing(const std::string& text, const std::string& predecessor) {
+  // A quoted name opening it that the sentence before introduced: "“天工 3.0”在语义理解…能力实现飞升"
+  // after "公司发布“天工 3.0”大模型…" (which one? what is it?).
+  constexpr std::string_view kOpen = "“", kClose = "”";
+  constexpr size_t kLongestName = 24 * 3;
+  if (text.starts_with(kOpen)) {
+    const size_t close = text.find(kClose, kOpen.size());
+    if (close != std::string::npos && close > kOpen.size() && close - kOpen.size() <= kLongestName) {
+      return predecessor.find(text.substr(0, close + kClose.size())) != std::string::npos;
+    }
+    return false;
+  }
   constexpr size_t kOpeningWords = 8, kShortestNoun = 4;
   const std::vector<std::string_view> words = SpaceSeparated(text, kOpeningWords + 1);
   std::set<std::string> before;

@@ -64,6 +64,8 @@ bool ReadsWithItsPredecessor(const std::string& text);
 // "Traders expect the rule to add paperwork costs…" after the EU rule. Not a noun its own "of"
 // or "for" defines ("The average price of a lithium iron phosphate battery pack…"), nor a
 // capitalised name ("the United States"). Nouns of four letters or more, a plural the singular.
+// In Chinese: a quoted name opening it that the sentence before has ("“天工 3.0”在语义理解…" after
+// "公司发布“天工 3.0”大模型…").
 bool TakesUpItsPredecessorsThing(const std::string& text, const std::string& predecessor);
 
 // Whether a leaning sentence only adds to what came before ("此外", "同时", "Moreover").

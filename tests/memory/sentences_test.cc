@@ -572,13 +572,16 @@ TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuot
        "paperwork costs.\n\n"
        "Falling cell prices drove the boom. The average price of a battery pack for storage dropped to $97.\n\n"
        "Most capacity went to China. In the United States, California and Texas made up most installations.\n\n"
-       "Revenue rose in the year. Revenue for the year reached $312 million.",
+       "Revenue rose in the year. Revenue for the year reached $312 million.\n\n"
+       "公司发布“天工 3.0”大模型，采用 4000 亿参数 MoE 架构。“天工 3.0”在语义理解等方面的能力实现飞升。\n\n"
+       "公司发布“天工 2.0”大模型。“天工 3.0”的数学能力提升超 30%。",
        true}};
-  auto ranked = RankSentences(nullptr, "backlog ports rule costs battery price installations revenue", passages, {.k = 10});
+  auto ranked = RankSentences(nullptr, "backlog ports rule costs battery price installations revenue 天工 能力 大模型",
+                              passages, {.k = 14});
   ASSERT_TRUE(ranked.ok()) << ranked.status();
   std::map<std::string, const RankedSentence*> by_text;
   for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
-  ASSERT_EQ(by_text.size(), 10u);
+  ASSERT_EQ(by_text.size(), 14u);
   const RankedSentence* backlog = by_text["Two thirds of the backlog comes from ports in Southeast Asia."];
   ASSERT_NE(backlog, nullptr);
   EXPECT_TRUE(backlog->leans_on_context);
@@ -593,6 +596,11 @@ TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuot
     EXPECT_FALSE(by_text[alone]->leans_on_context) << alone;
     EXPECT_EQ(by_text[alone]->previous, "") << alone;
   }
+  // A quoted name the sentence before introduced; not one it did not.
+  ASSERT_NE(by_text["“天工 3.0”在语义理解等方面的能力实现飞升。"], nullptr);
+  EXPECT_EQ(by_text["“天工 3.0”在语义理解等方面的能力实现飞升。"]->previous, "公司发布“天工 3.0”大模型，采用 4000 亿参数 MoE 架构。");
+  ASSERT_NE(by_text["“天工 3.0”的数学能力提升超 30%。"], nullptr);
+  EXPECT_EQ(by_text["“天工 3.0”的数学能力提升超 30%。"]->previous, "");
 }
 
 TEST(SentenceRankerTest, SentencesThatContinueAThoughtRankBelowOnesThatStandAlone) {
