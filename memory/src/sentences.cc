@@ -672,6 +672,12 @@ bool IsRunInHeading(const std::string& text) {
   if (text.size() > kMaxBytes || !text.ends_with("。")) return false;
   const std::string_view phrase = std::string_view(text).substr(0, text.size() - std::string_view("。").size());
   if (phrase.find("，") != std::string_view::npos || phrase.find_first_of("0123456789,") != std::string_view::npos) return false;
+  // A verb before the noun makes it a claim: "游戏行业收入增速呈放缓趋势。" (growth shows a slowing
+  // trend) opens the paragraph giving its figures; "…正在重塑电商格局。"
+  static constexpr std::string_view kVerbs[] = {"呈", "正在", "重塑", "保持", "延续", "出现", "显现", "有所"};
+  for (std::string_view verb : kVerbs) {
+    if (phrase.find(verb) != std::string_view::npos) return false;
+  }
   for (std::string_view noun : kCaptionNouns) {
     if (phrase.ends_with(noun)) return true;
   }

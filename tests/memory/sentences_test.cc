@@ -1482,6 +1482,10 @@ TEST(SentencesTest, ARunInHeadingIsNoSentence) {
       {.starts_at_sentence = true});
   EXPECT_THAT(Texts(found.sentences), ::testing::ElementsAre("根据信通院数据，中国云计算市场保持高活力，预计 2023-2027E 年均增速达到 37%。",
                                                              "竞争格局趋于稳定，头部厂商份额提升。"));
+  // A claim ending on such a noun is a sentence: its verb says something of it.
+  EXPECT_THAT(Texts(SplitSentences("游戏行业收入增速呈放缓趋势。2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%。",
+                                   {.starts_at_sentence = true}).sentences),
+              ::testing::ElementsAre("游戏行业收入增速呈放缓趋势。", "2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%。"));
 }
 
 TEST(SentencesTest, ABrokeragesRatingScaleIsFurniture) {
