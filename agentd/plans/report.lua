@@ -937,29 +937,44 @@ end
 -- is answered subject by subject: a section each, searched for what is asked of it. Searched as
 -- a whole, one subject's document filled the report (only batteries' constraints, none of
 -- coffee's regulation or Harbor Robotics' lidar supplier). Returns {framing =, items = {...}}
--- or nil. A list is two to six names of at most four words (twelve characters in Chinese); two
--- only after "across", "among" or "between" ("in 2024: causes and impact…" is no list).
-local LIST_WORDS_EN = {"across", "among", "between", "in", "for", "of"}
+-- or nil. A list is two to six distinct names of at most four words (twelve characters in
+-- Chinese); two only after "across" or "among" ("in 2024: causes and impact…" is no list).
+local LIST_WORDS_EN = {"across", "among", "in", "for", "of"}
 local function listed_subjects(topic)
   local text = trim(topic):gsub("[%?%.]$", ""):gsub("？$", ""):gsub("。$", "")
   local function item_of(piece, chinese)
     piece = trim(piece)
     if chinese then
-      local at = piece:find("在", 1, true)  -- "中美在芯片" → "芯片"
-      if at then piece = trim(piece:sub(at + #"在")) end
-      for _, place in ipairs({"方面", "领域", "上"}) do  -- "人才上的差距" → "人才"
-        if #piece > #place and piece:sub(-#place) == place then piece = trim(piece:sub(1, -#place - 1)) break end
+      -- "人才上的差距" → "人才"; not "线上" (a word of its own).
+      for _, place in ipairs({"方面", "领域", "上"}) do
+        if #piece > #place and piece:sub(-#place) == place and (utf8.len(piece:sub(1, -#place - 1)) or 0) >= 2 then
+          piece = trim(piece:sub(1, -#place - 1))
+          break
+        end
       end
-      -- (Plain finds: a byte class of "，" would match bytes of other ideographs.)
-      for _, mark in ipairs({",", "，", ":", "：", ";", "；"}) do
+      -- (Plain finds: a byte class of "，" would match bytes of other ideographs.) A piece with
+      -- its own "的" asks its own question ("光模块的功耗、光芯片的成本").
+      for _, mark in ipairs({",", "，", ":", "：", ";", "；", "的", "？", "！", "　"}) do
         if piece:find(mark, 1, true) then return nil end
       end
       local n = utf8.len(piece)
-      return n and n >= 1 and n <= 12 and piece or nil
+      return n and n >= 1 and n <= 12 and (is_chinese(piece) or piece:find("%w")) and piece or nil
     end
     piece = piece:gsub("^[Tt]he ", "")
     if not piece:find("^%a[%a%- ]*$") or select(2, piece:gsub("%S+", "")) > 4 then return nil end
+    -- (A list word inside it nests another list: "banks and insurers in Europe, Asia and Africa".)
+    for _, word in ipairs(LIST_WORDS_EN) do
+      if (" " .. piece .. " "):find(" " .. word .. " ", 1, true) then return nil end
+    end
     return piece
+  end
+  local function distinct(items)
+    local seen = {}
+    for _, item in ipairs(items) do
+      if seen[item:lower()] then return false end
+      seen[item:lower()] = true
+    end
+    return true
   end
   if is_chinese(text) then
     local comma = text:find("、", 1, true)
@@ -968,6 +983,13 @@ local function listed_subjects(topic)
     local framing = trim(text:sub(de + #"的"))
     local pieces = {}
     for piece in (text:sub(1, de - 1) .. "、"):gmatch("(.-)、") do pieces[#pieces + 1] = piece end
+    -- What the first item follows ("大模型在", "中美在") stays with every item's question.
+    local prefix = ""
+    local at = pieces[1]:find("在", 1, true)
+    if at ~= nil and at > 1 then
+      prefix = pieces[1]:sub(1, at + #"在" - 1)
+      pieces[1] = pieces[1]:sub(at + #"在")
+    end
     local last = pieces[#pieces]
     local cut, cut_end = nil, nil
     for _, word in ipairs({"以及", "和", "与", "及"}) do
@@ -984,9 +1006,10 @@ local function listed_subjects(topic)
       if item == nil then return nil end
       items[#items + 1] = item
     end
-    if #items < 2 or #items > 6 or (utf8.len(framing) or 0) < 2 then return nil end
-    return {framing = framing, items = items, chinese = true}
+    if #items < 2 or #items > 6 or (utf8.len(framing) or 0) < 2 or not distinct(items) then return nil end
+    return {framing = framing, items = items, prefix = trim(prefix), chinese = true}
   end
+  -- ("between X and Y" relates the two: "the relationship between interest rates and inflation".)
   for _, word in ipairs(LIST_WORDS_EN) do
     local from = 1
     while true do
@@ -1000,8 +1023,8 @@ local function listed_subjects(topic)
         if item == nil then items = nil break end
         items[#items + 1] = item
       end
-      local enough = items ~= nil and #items >= 2 and #items <= 6 and
-                     (commas and #items >= 3 or word == "across" or word == "among" or word == "between")
+      local enough = items ~= nil and #items >= 2 and #items <= 6 and distinct(items) and
+                     (commas and #items >= 3 or word == "across" or word == "among")
       if enough and framing:find("%a") then return {framing = framing, items = items} end
       from = e
     end
@@ -1010,9 +1033,9 @@ local function listed_subjects(topic)
 end
 
 -- What a listed topic asks of one of its subjects: "Supply bottlenecks … in batteries",
--- "光芯片的市场规模".
+-- "光芯片的市场规模", "大模型在金融的应用".
 local function asked_of(listed, item)
-  if listed.chinese then return item .. "的" .. listed.framing end
+  if listed.chinese then return (listed.prefix or "") .. item .. "的" .. listed.framing end
   return listed.framing .. " in " .. item
 end
 
@@ -1021,21 +1044,29 @@ end
 -- section: searched for "… in commodities", Harbor Robotics' lidar supplier ranked first (no
 -- source says "commodities"; the coffee market update is found by its likeness alone).
 local function listed_outline(ctx, c, listed)
-  local named_by = {}
+  -- (Any subject's search may find the passage naming another: each hit is read for each one.)
+  local hits, keys_of = {}, {}
   for k, item in ipairs(listed.items) do
+    keys_of[k] = subject_keys(item)
+    for _, hit in ipairs(ctx.memory.search{collection = c.collection, query = asked_of(listed, item),
+                                           k = 2 * c.per_section}.hits) do
+      hits[#hits + 1] = hit
+    end
+  end
+  local named_by = {}
+  for k in ipairs(listed.items) do
     named_by[k] = {}
-    local keys = subject_keys(item)
-    local hits = ctx.memory.search{collection = c.collection, query = asked_of(listed, item), k = 2 * c.per_section}.hits
     for _, hit in ipairs(hits) do
-      if #keys > 0 and #on_subject({(hit.title or "") .. "\n" .. (hit.text or "")}, keys) > 0 then
+      if #keys_of[k] > 0 and #on_subject({(hit.title or "") .. "\n" .. (hit.text or "")}, keys_of[k]) > 0 then
         named_by[k][hit.document] = true
       end
     end
   end
   local sections = {{heading = c.T.key_findings, question = c.topic}}
   for k, item in ipairs(listed.items) do
+    -- (A subject with no key of its own, "EU", names nothing: no document is another's for it.)
     local elsewhere, seen = {}, {}
-    for j in ipairs(listed.items) do
+    for j in ipairs(#keys_of[k] > 0 and listed.items or {}) do
       for document in pairs(j ~= k and named_by[j] or {}) do
         if not named_by[k][document] and not seen[document] then
           seen[document] = true

@@ -103,8 +103,10 @@ bool BacksWithAFigure(const std::string& claim, const std::string& next);
 
 // Whether `next`, the sentence after `text` in its paragraph, is a short one adding figures to
 // the figures `text` gives: "票房市占率 1.17%、同比+0.25pct。" after 上海电影's box office and
-// admissions of 2023 (at most kShortCjk ideographs, kShortWords words in English). It names no
-// subject of its own: the sentence it completes brings it.
+// admissions of 2023 (at most kShortCjk ideographs, kShortWords words in English); or, twice as
+// long at most, one going on with a breakdown in percentages ("Buses carry 23% of commuters, the
+// metro 17%, and bicycles 9%." after "…46% of respondents drive alone."). It names no subject
+// of its own: the sentence it completes brings it.
 bool AddsAFigure(const std::string& text, const std::string& next);
 
 // Whether `text` gives one side and `next` the other ("这一方面是因为…导致特效厅需求受到冲击；" then

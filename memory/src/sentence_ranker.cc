@@ -875,7 +875,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       } else if (!previous[i].empty() && StandsAlone(previous[i]) >= 1.0 &&
                  internal::TakesUpItsPredecessorsThing(sentences[i].text, previous[i])) {
         // "Two thirds of the backlog comes from…" is quoted after the sentence that says what the
-        // backlog is; it stands alone otherwise, and ranks as it did.
+        // backlog is (and ranks as one quoted after the sentence it leans on).
         sentences[i].leans_on_context = true;
         sentences[i].takes_up_previous = true;
         sentences[i].previous_leans = false;

@@ -562,6 +562,22 @@ TEST(SentenceRankerTest, ASentenceGivingAClaimsFiguresOrAddingAFewIsItsNext) {
   EXPECT_EQ(next["AI 影院业务初显实力。"], "公司 AI 影院业务收入 0.41 亿元。");
 }
 
+TEST(SentenceRankerTest, ABreakdownInPercentagesGoingOnIsTheNextOfItsFirstShare) {
+  const std::vector<PassageInput> passages = {
+      {"Private cars remain the most common way to get to work: 46% of respondents drive alone. Buses carry 23% of "
+       "commuters, the metro 17%, and bicycles 9%.\n\n"
+       "Commuters pay 12% more for parking. Buses carry 23% of commuters and cost $4.50 a day.\n\n"
+       "Metro ridership rose 8% in 2024. The metro carried 17% of trips, buses 23%, bicycles 9% and walking 5% in every one "
+       "of the city's twelve districts last year.",
+       true}};
+  std::map<std::string, std::string> next = NextOfEach("commuters buses metro parking ridership", passages, 6);
+  ASSERT_EQ(next.size(), 6u);
+  EXPECT_EQ(next["Private cars remain the most common way to get to work: 46% of respondents drive alone."],
+            "Buses carry 23% of commuters, the metro 17%, and bicycles 9%.");
+  EXPECT_EQ(next["Commuters pay 12% more for parking."], "") << "a price is no share of the whole";
+  EXPECT_EQ(next["Metro ridership rose 8% in 2024."], "") << "too long to go on with it";
+}
+
 TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuotedAfterIt) {
   // "the backlog" is the one the sentence before says is $540 million: quoted alone, a reader
   // asks which backlog (the Southeast Asia report had it so).
@@ -574,22 +590,25 @@ TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuot
        "Most capacity went to China. In the United States, California and Texas made up most installations.\n\n"
        "Revenue rose in the year. Revenue for the year reached $312 million.\n\n"
        "公司发布“天工 3.0”大模型，采用 4000 亿参数 MoE 架构。“天工 3.0”在语义理解等方面的能力实现飞升。\n\n"
-       "公司发布“天工 2.0”大模型。“天工 3.0”的数学能力提升超 30%。",
+       "公司发布“天工 2.0”大模型。“天工 3.0”的数学能力提升超 30%。\n\n"
+       "Acme said revenue rose. Separately, the company said it would hire.",
        true}};
   auto ranked = RankSentences(nullptr, "backlog ports rule costs battery price installations revenue 天工 能力 大模型",
-                              passages, {.k = 14});
+                              passages, {.k = 16});
   ASSERT_TRUE(ranked.ok()) << ranked.status();
   std::map<std::string, const RankedSentence*> by_text;
   for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
-  ASSERT_EQ(by_text.size(), 14u);
+  ASSERT_EQ(by_text.size(), 16u);
   const RankedSentence* backlog = by_text["Two thirds of the backlog comes from ports in Southeast Asia."];
   ASSERT_NE(backlog, nullptr);
   EXPECT_TRUE(backlog->leans_on_context);
   EXPECT_EQ(backlog->previous, "The order backlog stood at $540 million at the end of December, the largest in the company's history.");
   EXPECT_EQ(by_text["Traders expect the rule to add paperwork costs."]->previous,
             "A new European Union rule on deforestation-free supply chains was postponed.");
-  // Its own "of" says which price; "the United States" is a name; "the year" is a time.
+  // Its own "of" says which price; "the United States" is a name; "the year" is a time; after
+  // "the company" comes its verb, no noun.
   for (const char* alone : {"The average price of a battery pack for storage dropped to $97.",
+                            "Separately, the company said it would hire.",
                             "In the United States, California and Texas made up most installations.",
                             "Revenue for the year reached $312 million."}) {
     ASSERT_NE(by_text[alone], nullptr) << alone;
