@@ -2691,6 +2691,30 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
+    -- A kept sentence right before another in its source, stating no figure but years, is quoted
+    -- right before it when the section has it later ("公司自 2020 年开始关注大模型和 AIGC 领域…" had
+    -- come between the items of "公司 AI 大模型名为天工大模型, 发展历程如下:", which follows it).
+    -- Not one that leans or brings what it announces (it would leave them behind), nor before a
+    -- question's answer.
+    local function figureless(text)
+      for run in text:gsub("(%d),(%d)", "%1%2"):gmatch("%d+") do
+        local year = tonumber(run)
+        if #run ~= 4 or year < 1900 or year > 2099 then return false end
+      end
+      return true
+    end
+    for a = #kept - 1, 1, -1 do
+      local after = where[kept[a].text]
+      for b = a + 1, #kept do
+        local u, before = kept[b], where[kept[b].text]
+        if after and before and u.citation == kept[a].citation and before.passage == after.passage and
+           before["end"] <= after.start and after.start - before["end"] <= 3 and not leans(u) and not u.announced and
+           not (kept[b + 1] ~= nil and kept[b + 1].announced) and figureless(u.text) and not (i == 1 and asked and a == 1) then
+          table.insert(kept, a, table.remove(kept, b))
+          break
+        end
+      end
+    end
     for _, u in ipairs(kept) do u.leans = leans(u) end
     -- When every sentence leans ("它打破了……" alone under its heading), the section would open on
     -- a subject the report never names: it is left out (the key findings stay, whatever they are).

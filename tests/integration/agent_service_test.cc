@@ -972,6 +972,16 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
               HasSubstr("2023年中国光芯片市场规模约为137.62亿元")) << listed;
   EXPECT_THAT(listed.substr(module_section, listed.find("\n## ", module_section + 1) - module_section),
               ::testing::Not(HasSubstr("功耗"))) << listed;
+  // A milestone quoted for a later sentence naming it comes before that one ("“天工 3.0”在语义理解…"
+  // had come without its release), and a sentence right before a list's announcement in its
+  // source comes before it, not between the list's items.
+  const std::string tiangong = report_on("昆仑万维天工大模型与 AI 业务布局");
+  const size_t release = tiangong.find("公司发布“天工 3.0”大模型"), later = tiangong.find("“天工 3.0”在语义理解");
+  ASSERT_NE(later, std::string::npos) << tiangong;
+  EXPECT_LT(release, later) << tiangong;
+  const size_t since_2020 = tiangong.find("公司自 2020 年开始关注大模型"), list = tiangong.find("发展历程如下:");
+  ASSERT_NE(list, std::string::npos) << tiangong;
+  EXPECT_LT(since_2020, list) << tiangong;
   // A brokerage's risk notice is no finding of a report on the company's recovery: it had opened it.
   const std::string recovery = report_on("上海电影经营复苏与 IP 业务进展");
   EXPECT_THAT(recovery, HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元")) << recovery;
