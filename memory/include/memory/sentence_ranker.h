@@ -103,8 +103,9 @@ struct RankedSentence {
   // so a writer answering with them may quote it first and `previous` right after.
   bool compares_with_previous = false;
   // Whether it leans on `previous` only by taking up, as "the <noun>", a thing that one introduces
-  // ("Two thirds of the backlog comes from…" after "The order backlog stood at $540 million…"):
-  // it reads well anywhere after `previous`, not only right after it.
+  // ("Two thirds of the backlog comes from…" after "The order backlog stood at $540 million…"),
+  // or by opening on a quoted name that one introduces ("“天工 3.0”在语义理解…"): it reads well
+  // anywhere after `previous`, not only right after it.
   bool takes_up_previous = false;
   // Whether the sentence before it (as above) leans too: with `previous` empty, no one sentence
   // gives this one its subject ("It now pays back…" after "This changed storage economics.").
