@@ -513,6 +513,10 @@ bool AddsAFigure(const std::string& text, const std::string& next) {
   return t.statement && n.statement && t.figures > 0 && n.figures > 0 && (IsShort(n) || breakdown);
 }
 
+bool AddsAParallelClaim(const std::string& text, const std::string& next, const std::string& after_next) {
+  return MakeupOf(text).figures > 0 && OnlyAdds(next) && BacksWithAFigure(next, after_next);
+}
+
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {
   const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
                         text.find("on the one hand") != std::string::npos;

@@ -109,6 +109,11 @@ bool BacksWithAFigure(const std::string& claim, const std::string& next);
 // of its own: the sentence it completes brings it.
 bool AddsAFigure(const std::string& text, const std::string& next);
 
+// Whether `next`, after figures in `text`, adds a claim of the same kind ("另外", "此外") that
+// `after_next` backs with figures: "另外，非 IT 侧的机电设备配套等也占到数据中心资本开支的一定比例。"
+// then "其中，供电系统占比约 69%，制冷系统占比约 18%。" after the IT side's split.
+bool AddsAParallelClaim(const std::string& text, const std::string& next, const std::string& after_next);
+
 // Whether `text` gives one side and `next` the other ("这一方面是因为…导致特效厅需求受到冲击；" then
 // "另一方面，行业下行期，…"; "On the one hand…" then "On the other hand…"): quoted, the first
 // promises the second, which a reader would miss.

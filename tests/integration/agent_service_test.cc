@@ -982,6 +982,11 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const size_t since_2020 = tiangong.find("公司自 2020 年开始关注大模型"), list = tiangong.find("发展历程如下:");
   ASSERT_NE(list, std::string::npos) << tiangong;
   EXPECT_LT(since_2020, list) << tiangong;
+  // "需求" frames a topic (a section on software services' demand had come through it alone), and
+  // a parallel claim two sentences on comes with its figures (the power supply's share).
+  const std::string energy = report_on("AI 数据中心的能耗与电力需求");
+  EXPECT_THAT(energy, HasSubstr("其中，供电系统占比约 69%，制冷系统占比约 18%。")) << energy;
+  EXPECT_THAT(energy, ::testing::Not(HasSubstr("软件服务业务需求"))) << energy;
   // A brokerage's risk notice is no finding of a report on the company's recovery: it had opened it.
   const std::string recovery = report_on("上海电影经营复苏与 IP 业务进展");
   EXPECT_THAT(recovery, HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元")) << recovery;

@@ -562,6 +562,29 @@ TEST(SentenceRankerTest, ASentenceGivingAClaimsFiguresOrAddingAFewIsItsNext) {
   EXPECT_EQ(next["AI 影院业务初显实力。"], "公司 AI 影院业务收入 0.41 亿元。");
 }
 
+TEST(SentenceRankerTest, FiguresFollowedByAParallelClaimAndItsFiguresBringThem) {
+  // "另外" adds a claim of the same kind, which its own figures back: the data-centre report had
+  // the IT side's split and not the power supply's 69%, two sentences on.
+  const std::vector<PassageInput> passages = {
+      {"AI 数据中心的资本开支主要集中在 IT 侧。其中，服务器约占 IT 侧成本的 70%。另外，非 IT 侧的机电设备也占到资本开支的一定比例。"
+       "其中，供电系统占比约 69%，制冷系统占比约 18%。\n\n"
+       "数据中心的服务器出货量约为 500 万台。另外，数据中心的建设仍在加快。",
+       true}};
+  auto ranked = RankSentences(nullptr, "AI 数据中心 资本开支 IT 侧 服务器 出货量", passages, {.k = 8});
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  std::map<std::string, const RankedSentence*> by_text;
+  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  const RankedSentence* claim = by_text["AI 数据中心的资本开支主要集中在 IT 侧。"];
+  ASSERT_NE(claim, nullptr);
+  EXPECT_EQ(claim->next, "其中，服务器约占 IT 侧成本的 70%。");
+  EXPECT_THAT(claim->further, ::testing::ElementsAre("非 IT 侧的机电设备也占到资本开支的一定比例。",
+                                                     "其中，供电系统占比约 69%，制冷系统占比约 18%。"));
+  // An addition no figure backs is no parallel claim.
+  const RankedSentence* shipments = by_text["数据中心的服务器出货量约为 500 万台。"];
+  ASSERT_NE(shipments, nullptr);
+  EXPECT_EQ(shipments->next, "");
+}
+
 TEST(SentenceRankerTest, ABreakdownInPercentagesGoingOnIsTheNextOfItsFirstShare) {
   const std::vector<PassageInput> passages = {
       {"Private cars remain the most common way to get to work: 46% of respondents drive alone. Buses carry 23% of "
