@@ -2474,6 +2474,12 @@ local function extractive(ctx, inputs, c, outline)
     -- A topic put as a question ("What did a stationary LFP battery pack cost per kWh?") wants its
     -- answer first: there the lead-in follows it ("Falling cell prices drove the boom." opened
     -- that report, its $97 second).
+    -- Whether kept unit `u` stands right before unit `v` in their passage (only spacing between).
+    local function right_before(u, v)
+      local su, sv = where[u.text], where[v.text]
+      return u.citation == v.citation and su ~= nil and sv ~= nil and su.passage == sv.passage and
+             su["end"] <= sv.start and sv.start - su["end"] <= 3
+    end
     local best
     for _, s in ipairs(candidates) do
       if holds(s.text) then best = s.text break end
@@ -2482,9 +2488,7 @@ local function extractive(ctx, inputs, c, outline)
       for k = 2, #kept do
         if kept[k].text == best then
           local first = k
-          local before, lead = where[kept[k - 1].text], where[kept[k].text]
-          if kept[k - 1].citation == kept[k].citation and before and lead and before["end"] <= lead.start
-             and lead.start - before["end"] <= 3 and not before.text:find("%d") and not asked then
+          if right_before(kept[k - 1], kept[k]) and not kept[k - 1].text:find("%d") and not asked then
             first = k - 1
           end
           to_front(first, k)
@@ -2697,18 +2701,16 @@ local function extractive(ctx, inputs, c, outline)
     -- Not one that leans or brings what it announces (it would leave them behind), nor before a
     -- question's answer.
     local function figureless(text)
-      for run in text:gsub("(%d),(%d)", "%1%2"):gmatch("%d+") do
+      for run in pairs(numbers_of(text)) do
         local year = tonumber(run)
         if #run ~= 4 or year < 1900 or year > 2099 then return false end
       end
       return true
     end
     for a = #kept - 1, 1, -1 do
-      local after = where[kept[a].text]
       for b = a + 1, #kept do
-        local u, before = kept[b], where[kept[b].text]
-        if after and before and u.citation == kept[a].citation and before.passage == after.passage and
-           before["end"] <= after.start and after.start - before["end"] <= 3 and not leans(u) and not u.announced and
+        local u = kept[b]
+        if right_before(u, kept[a]) and not leans(u) and not u.announced and
            not (kept[b + 1] ~= nil and kept[b + 1].announced) and figureless(u.text) and not (i == 1 and asked and a == 1) then
           table.insert(kept, a, table.remove(kept, b))
           break
