@@ -517,6 +517,16 @@ bool AddsAParallelClaim(const std::string& text, const std::string& next, const 
   return MakeupOf(text).figures > 0 && OnlyAdds(next) && BacksWithAFigure(next, after_next);
 }
 
+bool BorneOutBySourcedFigures(const std::string& claim, const std::string& middle, const std::string& evidence) {
+  const SentenceMakeup c = MakeupOf(claim);
+  // ("据此，…" and "根据这些…" point back: no source.)
+  const bool sourced = (evidence.starts_with("根据") || evidence.starts_with("据") ||
+                        evidence.starts_with("According to ")) &&
+                       !PointsBackAfterItsOpening(evidence) && !evidence.starts_with("据此");
+  return sourced && c.statement && c.figures == 0 && c.code_points <= kMaxClaimChars &&
+         BacksWithAFigure(middle, evidence);
+}
+
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {
   const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
                         text.find("on the one hand") != std::string::npos;

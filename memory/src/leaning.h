@@ -114,6 +114,14 @@ bool AddsAFigure(const std::string& text, const std::string& next);
 // then "其中，供电系统占比约 69%，制冷系统占比约 18%。" after the IT side's split.
 bool AddsAParallelClaim(const std::string& text, const std::string& next, const std::string& after_next);
 
+// Whether `claim`, a finding without figures, is borne out two sentences on by figures a source
+// is named for ("根据 CB Insights 数据，2023 年中国 AI 市场的总投资额只有美国的 12%左右。"), `middle`
+// saying more of the claim without figures between them ("中美互联网龙头持续加码 AI，但投资力度差异显
+// 著。" then "美国企业在 AI“军备竞赛”中更加激进，也更加坚决。"). Without a named source the third
+// sentence is as often a new point as the evidence: a claim whose next is another claim its own
+// next backs brought off-topic pairs. Each of the three is at most as long as BacksWithAFigure's.
+bool BorneOutBySourcedFigures(const std::string& claim, const std::string& middle, const std::string& evidence);
+
 // Whether `text` gives one side and `next` the other ("这一方面是因为…导致特效厅需求受到冲击；" then
 // "另一方面，行业下行期，…"; "On the one hand…" then "On the other hand…"): quoted, the first
 // promises the second, which a reader would miss.

@@ -579,6 +579,13 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
           internal::AddsAParallelClaim(found.sentences[j - 1].text, found.sentences[j].text, found.sentences[j + 1].text)) {
         announced[j - 1] = as_quoted(found.sentences[j].text);
       }
+      // A claim borne out two sentences on by figures a source is named for brings the sentence
+      // between (which brings the figures in turn, `further`).
+      if (announced[j - 1].empty() && same_paragraph && j + 1 < found.sentences.size() &&
+          internal::FollowsDirectly(found.sentences[j], found.sentences[j + 1]) &&
+          internal::BorneOutBySourcedFigures(found.sentences[j - 1].text, found.sentences[j].text, found.sentences[j + 1].text)) {
+        announced[j - 1] = as_quoted(found.sentences[j].text);
+      }
       // A sentence announcing a list brings the list's first item, which starts a line of its own.
       if (internal::AnnouncesAList(found.sentences[j - 1].text) && announced[j - 1].empty() &&
           found.sentences[j - 1].end <= found.sentences[j].start && !found.sentences[j].timeline_entry) {

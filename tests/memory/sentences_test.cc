@@ -585,6 +585,30 @@ TEST(SentenceRankerTest, FiguresFollowedByAParallelClaimAndItsFiguresBringThem) 
   EXPECT_EQ(shipments->next, "");
 }
 
+TEST(SentenceRankerTest, AClaimBorneOutTwoSentencesOnByFiguresANamedSourceGivesBringsBoth) {
+  // The capex report quoted "…但投资力度差异显著。" without CB Insights' 12%, two sentences on.
+  const std::vector<PassageInput> passages = {
+      {"中美互联网龙头持续加码 AI，但投资力度差异显著。美国企业在 AI 竞赛中更加激进，也更加坚决。"
+       "根据 CB Insights 数据，2023 年中国 AI 市场的总投资额只有美国的 12%左右。\n\n"
+       "中国互联网龙头的 AI 投入仍在加快。中国云服务商也在加大投入。中国云计算市场规模预计达到 2,000 亿元。\n\n"
+       "美国互联网龙头的 AI 投入更加坚决。这一轮投入主要集中在算力。根据这些投入，算力需求预计增长 30%。",
+       true}};
+  auto ranked = RankSentences(nullptr, "中美 互联网龙头 AI 投资 投入 算力 云计算", passages, {.k = 9});
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  std::map<std::string, const RankedSentence*> by_text;
+  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  const RankedSentence* claim = by_text["中美互联网龙头持续加码 AI，但投资力度差异显著。"];
+  ASSERT_NE(claim, nullptr);
+  EXPECT_EQ(claim->next, "美国企业在 AI 竞赛中更加激进，也更加坚决。");
+  EXPECT_THAT(claim->further, ::testing::ElementsAre("根据 CB Insights 数据，2023 年中国 AI 市场的总投资额只有美国的 12%左右。"));
+  // Figures no source is named for may be a new point; and "根据这些…" points back, naming none.
+  for (const char* unsourced : {"中国互联网龙头的 AI 投入仍在加快。", "美国互联网龙头的 AI 投入更加坚决。"}) {
+    const RankedSentence* s = by_text[unsourced];
+    ASSERT_NE(s, nullptr) << unsourced;
+    EXPECT_EQ(s->next, "") << unsourced;
+  }
+}
+
 TEST(SentenceRankerTest, ABreakdownInPercentagesGoingOnIsTheNextOfItsFirstShare) {
   const std::vector<PassageInput> passages = {
       {"Private cars remain the most common way to get to work: 46% of respondents drive alone. Buses carry 23% of "
