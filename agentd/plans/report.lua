@@ -2717,6 +2717,41 @@ local function extractive(ctx, inputs, c, outline)
         end
       end
     end
+    -- "The company" comes after the company is named: where a unit says it of a document whose
+    -- title names its subject ("Harbor Robotics: annual review 2024"), no earlier unit and not the
+    -- topic naming that subject, the section's unit naming it goes first ("The order backlog stood
+    -- at $540 million…, the largest in the company's history." had opened "Port automation demand
+    -- in Southeast Asia", "Harbor Robotics designs autonomous straddle carriers…" last). Not
+    -- before a question's answer.
+    local function subject_of(u)
+      local p = passages[u.citation]
+      local title = p and type(p.title) == "string" and p.title or ""
+      local subject = trim(title:match("^([^:]+):") or "")
+      local words = select(2, subject:gsub("%S+", ""))
+      return (words >= 1 and words <= 4 and subject:find("^%u")) and subject or nil, p and p.document
+    end
+    if not (i == 1 and asked) then
+      for a = 1, #kept do
+        local subject, document = subject_of(kept[a])
+        if subject ~= nil and (kept[a].text:find("[Tt]he company") or kept[a].text:find("[Tt]he firm")) then
+          local named_before = topic:find(subject, 1, true) ~= nil
+          for k = 1, a - 1 do named_before = named_before or kept[k].text:find(subject, 1, true) ~= nil end
+          if not named_before then
+            for b = a + 1, #kept do
+              local u = kept[b]
+              local _, other = subject_of(u)
+              if other == document and u.text:find(subject, 1, true) and not leans(u) and not u.announced then
+                local last = b
+                while kept[last + 1] ~= nil and kept[last + 1].announced do last = last + 1 end
+                for k = b, last do table.insert(kept, a + k - b, table.remove(kept, k)) end
+                break
+              end
+            end
+          end
+          break
+        end
+      end
+    end
     for _, u in ipairs(kept) do u.leans = leans(u) end
     -- When every sentence leans ("它打破了……" alone under its heading), the section would open on
     -- a subject the report never names: it is left out (the key findings stay, whatever they are).

@@ -1072,10 +1072,13 @@ TEST_F(AgentServiceTest, EnglishReportsQuoteTheAnswerWholeAndStayOnTheQuestion) 
         "Robotics she ran the automation division of a Swedish forklift maker."},
        {}},
       // "the backlog" is the one the sentence before says is $540 million: quoted after it in a
-      // topic's report; a question's answer opens, that sentence right after it.
+      // topic's report; a question's answer opens, that sentence right after it. And "the
+      // company" comes after the company is named (the topic does not name it): its
+      // introduction had come last.
       {"Port automation demand in Southeast Asia",
-       {"The order backlog stood at $540 million at the end of December, the largest in the company's history.[1] Two "
-        "thirds of the backlog comes from ports in Southeast Asia"},
+       {"## Key findings\n\nHarbor Robotics designs autonomous straddle carriers and crane controllers for container "
+        "ports.[1] The order backlog stood at $540 million at the end of December, the largest in the company's history.[2] "
+        "Two thirds of the backlog comes from ports in Southeast Asia"},
        {}},
       {"Which part of the Harbor Robotics backlog comes from Southeast Asia?",
        {"## Key findings\n\nTwo thirds of the backlog comes from ports in Southeast Asia, where Singapore and Port Klang "
