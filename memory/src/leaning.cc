@@ -527,6 +527,20 @@ bool BorneOutBySourcedFigures(const std::string& claim, const std::string& middl
          BacksWithAFigure(middle, evidence);
 }
 
+bool GivesTheWholeOrAShare(const std::string& text, const std::string& next) {
+  static constexpr std::string_view kWholeOrShare[] = {"整体", "总体", "合计", "总计", "占总", "比重",
+                                                       " in total", " of the total", " overall", " combined"};
+  static constexpr std::string_view kComparisonOpeners[] = {"相较", "相比", "与之相比", "Compared with",
+                                                            "Compared to", "By contrast", "In contrast"};
+  for (std::string_view opener : kComparisonOpeners) {
+    if (next.starts_with(opener)) return false;
+  }
+  const bool whole = std::any_of(std::begin(kWholeOrShare), std::end(kWholeOrShare),
+                                 [&](std::string_view marker) { return next.find(marker) != std::string::npos; });
+  const SentenceMakeup t = MakeupOf(text), n = MakeupOf(next);
+  return whole && t.statement && n.statement && t.figures > 0 && n.figures > 0 && n.code_points <= kMaxBackingChars;
+}
+
 bool OneSideAnnouncesTheOther(const std::string& text, const std::string& next) {
   const bool one_side = text.find("一方面") != std::string::npos || text.find("On the one hand") != std::string::npos ||
                         text.find("on the one hand") != std::string::npos;

@@ -114,6 +114,14 @@ bool AddsAFigure(const std::string& text, const std::string& next);
 // then "其中，供电系统占比约 69%，制冷系统占比约 18%。" after the IT side's split.
 bool AddsAParallelClaim(const std::string& text, const std::string& next, const std::string& after_next);
 
+// Whether `next`, after figures in `text`, relates figures of its own to them as the whole of
+// their parts or a part's share of the whole: "中国互联网巨头的整体资本支出…或接近翻倍，…增加到 4,000 亿-
+// 6,000 亿元" after Tencent's, Alibaba's and ByteDance's budgets; "…自主研发游戏国内市场实际销售收入
+// 181.16 亿元、同比-4.8%，占总收入比重为 80.8%…" after the market's 224.32 亿元. Quoted alone, the
+// parts leave out the total a reader came for. Not a comparison opening on the whole ("相较于整体票房，
+// 特效厅…": a part set against it, another subject). At most kMaxBackingChars code points.
+bool GivesTheWholeOrAShare(const std::string& text, const std::string& next);
+
 // Whether `claim`, a finding without figures, is borne out two sentences on by figures a source
 // is named for ("根据 CB Insights 数据，2023 年中国 AI 市场的总投资额只有美国的 12%左右。"), `middle`
 // saying more of the claim without figures between them ("中美互联网龙头持续加码 AI，但投资力度差异显

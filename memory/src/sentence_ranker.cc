@@ -567,6 +567,7 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
       if ((leaning_figures || same_paragraph) &&
           (internal::AnnouncesNext(found.sentences[j - 1].text) || backs ||
            internal::AddsAFigure(found.sentences[j - 1].text, found.sentences[j].text) ||
+           internal::GivesTheWholeOrAShare(found.sentences[j - 1].text, found.sentences[j].text) ||
            internal::OneSideAnnouncesTheOther(found.sentences[j - 1].text, found.sentences[j].text) ||
            (internal::EndsOnAClause(found.sentences[j - 1].text) &&
             internal::FollowsDirectly(found.sentences[j - 1], found.sentences[j]))) &&

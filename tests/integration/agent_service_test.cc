@@ -962,6 +962,11 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const std::string capex = report_on("中国互联网巨头 AI 资本开支与 AI 基建周期");
   EXPECT_THAT(capex, HasSubstr("## 中国将正式开启 AI 基建超级周期")) << capex;
   EXPECT_THAT(capex, ::testing::Not(HasSubstr("电影"))) << capex;
+  // A claim borne out two sentences on by a named source's figures brings them; the giants'
+  // budgets bring their total.
+  EXPECT_THAT(capex, HasSubstr("但投资力度差异显著。[")) << capex;
+  EXPECT_THAT(capex, HasSubstr("根据 CB Insights 数据，2023 年中国 AI 市场的总投资额只有美国的 12%左右。")) << capex;
+  EXPECT_THAT(capex, ::testing::ContainsRegex("都主要围绕 AI 开展基础设施建设。\\[[0-9]+\\]中国互联网巨头的整体资本支出")) << capex;
   // A section for each listed subject, on what the topic asks of it: a subject's name is in
   // sentences on anything else ("光模块加驱动 SerDes 的功耗占比…" under 光模块's market size).
   const std::string listed = report_on("光模块、光芯片与服务器的市场规模");
@@ -987,6 +992,10 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const std::string energy = report_on("AI 数据中心的能耗与电力需求");
   EXPECT_THAT(energy, HasSubstr("其中，供电系统占比约 69%，制冷系统占比约 18%。")) << energy;
   EXPECT_THAT(energy, ::testing::Not(HasSubstr("软件服务业务需求"))) << energy;
+  // The market's revenue brings the domestic games' share of it, the sentence after it.
+  const std::string games = report_on("游戏行业收入走势与 AI 在游戏中的应用");
+  EXPECT_THAT(games, ::testing::ContainsRegex("但仍为负值。\\[[0-9]+\\]国内市场仍为主要收入来源，2024年4月中国自主研发游戏国内市场"
+                                              "实际销售收入181.16亿元")) << games;
   // A brokerage's risk notice is no finding of a report on the company's recovery: it had opened it.
   const std::string recovery = report_on("上海电影经营复苏与 IP 业务进展");
   EXPECT_THAT(recovery, HasSubstr("## 核心结论\n\n2023 年，上海电影实现票房收入 6.32 亿元")) << recovery;

@@ -609,6 +609,25 @@ TEST(SentenceRankerTest, AClaimBorneOutTwoSentencesOnByFiguresANamedSourceGivesB
   }
 }
 
+TEST(SentenceRankerTest, PartsFollowedByTheirWholeOrAShareOfItBringIt) {
+  // The capex report quoted the giants' budgets without their total, the sentence after them; the
+  // game report the market's revenue without the domestic games' share of it.
+  const std::vector<PassageInput> passages = {
+      {"我们预测腾讯 2025 年资本开支或达人民币 1,000 亿元，阿里巴巴约 1,500 亿元。"
+       "中国互联网巨头的整体资本支出或接近翻倍，有望增加到 4,000 亿-6,000 亿元。\n\n"
+       "2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%。"
+       "自主研发游戏国内市场实际销售收入181.16亿元，占总收入比重为80.8%。\n\n"
+       "全年累计票房约425亿元，降幅 22.6%。相较于整体票房，特效厅去年的票房也整体下降23.4%。",
+       true}};
+  std::map<std::string, std::string> next = NextOfEach("资本开支 资本支出 游戏 销售收入 票房", passages, 6);
+  EXPECT_EQ(next["我们预测腾讯 2025 年资本开支或达人民币 1,000 亿元，阿里巴巴约 1,500 亿元。"],
+            "中国互联网巨头的整体资本支出或接近翻倍，有望增加到 4,000 亿-6,000 亿元。");
+  EXPECT_EQ(next["2024年4月，我国游戏市场实际销售收入224.32亿元、同比-4.2%。"],
+            "自主研发游戏国内市场实际销售收入181.16亿元，占总收入比重为80.8%。");
+  ASSERT_TRUE(next.contains("全年累计票房约425亿元，降幅 22.6%。"));
+  EXPECT_EQ(next["全年累计票房约425亿元，降幅 22.6%。"], "") << "a part set against the whole is another subject";
+}
+
 TEST(SentenceRankerTest, ABreakdownInPercentagesGoingOnIsTheNextOfItsFirstShare) {
   const std::vector<PassageInput> passages = {
       {"Private cars remain the most common way to get to work: 46% of respondents drive alone. Buses carry 23% of "
