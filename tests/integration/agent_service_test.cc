@@ -992,6 +992,13 @@ TEST_F(AgentServiceTest, TopicReportsInChineseStayOnTheTopic) {
   const std::string energy = report_on("AI 数据中心的能耗与电力需求");
   EXPECT_THAT(energy, HasSubstr("其中，供电系统占比约 69%，制冷系统占比约 18%。")) << energy;
   EXPECT_THAT(energy, ::testing::Not(HasSubstr("软件服务业务需求"))) << energy;
+  // Two subjects before one framing share it: the key findings also search "光模块市场前景" (the
+  // power share of 51.2T switches had stood there, the modules' outlook unasked).
+  const std::string optics = report_on("光模块与光芯片市场前景");
+  const size_t optics_findings = optics.find("## 核心结论"), optics_next = optics.find("\n## ", optics_findings + 1);
+  ASSERT_NE(optics_findings, std::string::npos) << optics;
+  EXPECT_THAT(optics.substr(optics_findings, optics_next - optics_findings),
+              HasSubstr("使用基于 SiP 的光模块市场份额将从 2022 年的 24% 增加到 2028 年的 44%")) << optics;
   // The market's revenue brings the domestic games' share of it, the sentence after it.
   const std::string games = report_on("游戏行业收入走势与 AI 在游戏中的应用");
   EXPECT_THAT(games, ::testing::ContainsRegex("但仍为负值。\\[[0-9]+\\]国内市场仍为主要收入来源，2024年4月中国自主研发游戏国内市场"
