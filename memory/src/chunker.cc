@@ -141,7 +141,37 @@ std::vector<Chunk> ChunkText(std::string_view text, const ChunkingOptions& optio
     }
     u = next;
   }
-  return chunks;
+  // A chunk across a break is cut there in two, the others left as they are: the break is
+  // where one story ends and another begins, and every other passage of the document stays
+  // what retrieval has always found.
+  if (options.breaks.empty()) return chunks;
+  std::vector<uint64_t> breaks = options.breaks;
+  std::sort(breaks.begin(), breaks.end());
+  std::vector<Chunk> cut;
+  cut.reserve(chunks.size() + breaks.size());
+  for (const Chunk& c : chunks) {
+    uint64_t from = c.start;
+    for (auto b = std::upper_bound(breaks.begin(), breaks.end(), c.start); b != breaks.end() && *b < c.end; ++b) {
+      const size_t before = chunks.size();
+      add_chunk(from, *b);
+      if (chunks.size() > before) {
+        cut.push_back(std::move(chunks.back()));
+        chunks.pop_back();
+      }
+      from = *b;
+    }
+    if (from == c.start) {
+      cut.push_back(c);
+    } else {
+      const size_t before = chunks.size();
+      add_chunk(from, c.end);
+      if (chunks.size() > before) {
+        cut.push_back(std::move(chunks.back()));
+        chunks.pop_back();
+      }
+    }
+  }
+  return cut;
 }
 
 }  // namespace memory

@@ -826,7 +826,11 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   // Chunks are stored as JSON, which would turn an invalid sequence of several bytes into one
   // U+FFFD and shift every offset after it; replaced byte by byte first (StorableText), the
   // offsets hold.
-  std::vector<Chunk> chunks = ChunkText(text, c->info.spec.chunking);
+  // (A later article of a page starts a chunk of its own: no passage is cited under the
+  // previous story's headline.)
+  ChunkingOptions chunking = c->info.spec.chunking;
+  for (const ArticleStart& article : meta.articles) chunking.breaks.push_back(article.offset);
+  std::vector<Chunk> chunks = ChunkText(text, chunking);
   std::vector<std::vector<float>> vectors;
   if (c->info.dimension > 0) {
     // Embedding is the slow part: done before taking the write lock, in batches.
@@ -1274,7 +1278,16 @@ void MemoryStoreImpl::WidenToSentences(const Collection& c, const Widening& w, S
     absl::StatusOr<ChunkRecord> next = ReadChunkRecord(c, *w.next, kMaxNeighbourBytes);
     if (next.ok()) chunks.push_back(std::move(next->chunk));
   }
-  const uint64_t first = std::min(chunks.front().start, hit->start), last = std::max(chunks.back().end, hit->end);
+  // Within the article holding the hit: widened across a later story's start (its byline), a
+  // passage ran on into that story and was cited under the first one's headline.
+  uint64_t article_start = 0, article_end = std::numeric_limits<uint64_t>::max();
+  for (const ArticleStart& a : w.articles) {
+    if (a.offset <= hit->start) article_start = std::max(article_start, a.offset);
+    if (a.offset >= hit->end) article_end = std::min(article_end, a.offset);
+  }
+  const uint64_t first = std::max(std::min(chunks.front().start, hit->start), article_start),
+                 last = std::min(std::max(chunks.back().end, hit->end), article_end);
+  const bool first_starts_text = first_is_document_start || (article_start > 0 && first == article_start);
   const internal::SentenceSpanOptions options{.max_widening = kMaxWidening};
   // Each edge from the document within `reach` of it on both sides (a sentence it cuts ends or
   // starts on the other side of it, maybe beyond the hit).
@@ -1283,11 +1296,11 @@ void MemoryStoreImpl::WidenToSentences(const Collection& c, const Widening& w, S
   };
   const auto [start_from, start_to] = window(hit->start);
   const internal::SentenceSpan start_span = internal::WidenToSentences(
-      internal::StitchWindow(chunks, start_from, start_to), start_from, first_is_document_start && start_from == first,
+      internal::StitchWindow(chunks, start_from, start_to), start_from, first_starts_text && start_from == first,
       hit->start, std::min(hit->end, start_to), options);
   const auto [end_from, end_to] = window(hit->end);
   const internal::SentenceSpan end_span = internal::WidenToSentences(
-      internal::StitchWindow(chunks, end_from, end_to), end_from, first_is_document_start && end_from == first,
+      internal::StitchWindow(chunks, end_from, end_to), end_from, first_starts_text && end_from == first,
       std::max(hit->start, end_from), hit->end, options);
   hit->starts_sentence = hit->starts_sentence || start_span.starts_sentence;
   if (start_span.start == hit->start && end_span.end == hit->end) return;

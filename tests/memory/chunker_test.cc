@@ -59,6 +59,30 @@ TEST(ChunkerTest, HeadingsStartChunksAndLatinSentencesStayWhole) {
   ExpectOffsetsMatch(text, chunks);
 }
 
+TEST(ChunkerTest, AChunkAcrossABreakIsCutThere) {
+  // A newspaper page: the second story begins with its reporter's byline, inside the unit the
+  // PDF's text ran on from the first story ("…崛起\n 证券时报记者 阮润生"). A chunk holding both was
+  // cited under the first story's headline.
+  const std::string first = "特效厅的票房产出更高。国产品牌的份额逐年提升。\n\n1 “国产特效厅”崛起\n ";
+  const std::string second = "证券时报记者 阮润生\n\n国产开源大模型凭借出色性价比成为增速最快的应用。国产芯片厂商火速适配。";
+  const std::string text = first + second;
+  const uint64_t byline = CodePointCount(first);
+  std::vector<Chunk> chunks = ChunkText(text, {.max_chars = 400, .overlap_chars = 50, .breaks = {byline}});
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_LE(chunks[0].end, byline);
+  EXPECT_EQ(chunks[1].start, byline);
+  EXPECT_EQ(chunks[1].text.rfind("证券时报记者", 0), 0u) << chunks[1].text;
+  ExpectOffsetsMatch(text, chunks);
+  // Without the break the page is one chunk; a break past the text is ignored.
+  EXPECT_EQ(ChunkText(text, {.max_chars = 400, .overlap_chars = 50}).size(), 1u);
+  EXPECT_EQ(ChunkText(text, {.max_chars = 400, .overlap_chars = 50, .breaks = {CodePointCount(text) + 5}}).size(), 1u);
+  const uint64_t paragraph = CodePointCount("特效厅的票房产出更高。国产品牌的份额逐年提升。\n\n");
+  std::vector<Chunk> at_unit = ChunkText(text, {.max_chars = 400, .overlap_chars = 50, .breaks = {paragraph, byline}});
+  ASSERT_EQ(at_unit.size(), 3u);
+  EXPECT_EQ(at_unit[1].start, paragraph);
+  ExpectOffsetsMatch(text, at_unit);
+}
+
 TEST(ChunkerTest, OverlongRunsAreCutAtWhitespaceOrHard) {
   std::string words;
   for (int i = 0; i < 200; ++i) words += "word ";

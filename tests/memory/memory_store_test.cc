@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <locale>
 #include <codecvt>
@@ -26,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "memory/chunker.h"
+#include "memory/document_title.h"
 #include "memory/lexical.h"
 #include "support/daemon_process.h"
 #include "support/full_disk.h"
@@ -583,6 +585,38 @@ TEST_F(MemoryStoreTest, ControlCharactersAreKeptAsReplacementCharactersAndTitles
   // The offsets are the original text's code points: one for each replaced control.
   EXPECT_EQ(hit.start, 0u);
   EXPECT_EQ(hit.end, 102u);
+}
+
+TEST_F(MemoryStoreTest, APassageStaysInsideItsArticleOfANewspaperPage) {
+  // The seed page holds several stories; "目前，不仅英伟达、AMD…" opens the second one, right after
+  // its byline, and had been quoted from a passage reaching back into the first story (chunked
+  // across the byline, then widened to whole sentences), cited under the first one's headline.
+  std::ifstream in(std::string(AGENTD_TEST_DATA_DIR) + "/corpus/seeds/000_37400ed1cf531c96.txt", std::ios::binary);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(page.empty());
+  const std::vector<ArticleStart> articles = FindLaterArticles(page);
+  ASSERT_FALSE(articles.empty());
+  const std::string page_title = GuessDocumentTitle(page);
+  auto store = Open();
+  ASSERT_TRUE(store->CreateCollection({.tenant = "t", .name = "c"}).ok());
+  ASSERT_TRUE(store->Ingest("t", "c", {{.id = "page", .text = page}}).ok());
+  SearchQuery query{.tenant = "t", .collection = "c", .query = "国产GPU厂商 云计算厂商 火速支持调用DeepSeek", .k = 100,
+                    .mode = SearchMode::kLexical, .whole_sentences = true};
+  auto hits = store->Search(query);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ASSERT_FALSE(hits->empty());
+  bool quoted = false;
+  for (const SearchHit& hit : *hits) {
+    for (const ArticleStart& a : articles) {
+      EXPECT_FALSE(hit.start < a.offset && a.offset < hit.end) << "[" << hit.start << ", " << hit.end << ") spans the article at " << a.offset;
+    }
+    EXPECT_EQ(hit.title, ArticleTitleAt(articles, page_title, hit.start, hit.end));
+    if (hit.text.find("火速支持调用") != std::string::npos) {
+      quoted = true;
+      EXPECT_EQ(hit.title, articles[0].title) << hit.start;
+    }
+  }
+  EXPECT_TRUE(quoted);
 }
 
 TEST_F(MemoryStoreTest, WholeSentenceHitsQuoteEverySentenceTheChunksCut) {

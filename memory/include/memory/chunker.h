@@ -23,6 +23,11 @@ struct ChunkingOptions {
   // Code points repeated from the end of a chunk at the start of the next. Default 64; must be
   // smaller than max_chars.
   int overlap_chars = 64;
+  // Code points no chunk spans: a chunk across one is cut there in two, the others stay as they
+  // would be. Where a later article of a newspaper page begins (FindLaterArticles): a passage
+  // holding the end of one story and the start of the next was cited under the first one's
+  // headline. Default none; offsets past the text are ignored.
+  std::vector<uint64_t> breaks;
 };
 
 struct Chunk {
