@@ -943,8 +943,12 @@ local function aspects(topic)
   -- "光模块市场前景" and "光芯片市场前景" (searched as "光模块" and "光模块 光芯片市场前景", the modules'
   -- market outlook, LightCounting's 28% a year, was never asked for).
   if #parts == 2 and cut == nil and is_chinese(topic) and not first:find("：", 1, true) then
+    -- (Not a first part that is only framing itself: "市场与市场前景" asks one thing.)
     local tail, head = framing_tail(parts[2])
-    if tail ~= "" and head ~= "" and framing_tail(first) == "" then return {first .. tail, parts[2]} end
+    if tail ~= "" and #subject_keys(head) > 0 and #subject_keys(first) > 0 and framing_tail(first) == "" and
+       first .. tail ~= parts[2] then
+      return {first .. tail, parts[2]}
+    end
   end
   -- A part that is only framing ("市场规模与增长": growth is a measure of the same subject) is
   -- no aspect of its own.
@@ -2751,7 +2755,9 @@ local function extractive(ctx, inputs, c, outline)
       local title = p and type(p.title) == "string" and p.title or ""
       local subject = trim(title:match("^([^:]+):") or "")
       local words = select(2, subject:gsub("%S+", ""))
-      return (words >= 1 and words <= 4 and subject:find("^%u")) and subject or nil, p and p.document
+      -- (A name, not a period or a kind of text: "Q3 2024: …" names no one.)
+      return (words >= 1 and words <= 4 and subject:find("^%u") and not subject:find("%d")) and subject or nil,
+             p and p.document
     end
     if not (i == 1 and asked) then
       for a = 1, #kept do
@@ -2766,7 +2772,10 @@ local function extractive(ctx, inputs, c, outline)
               if other == document and u.text:find(subject, 1, true) and not leans(u) and not u.announced then
                 local last = b
                 while kept[last + 1] ~= nil and kept[last + 1].announced do last = last + 1 end
-                for k = b, last do table.insert(kept, a + k - b, table.remove(kept, k)) end
+                -- (Before the unit announcing this one, when it is announced: the two stay together.)
+                local at = a
+                while at > 1 and kept[at].announced do at = at - 1 end
+                for k = b, last do table.insert(kept, at + k - b, table.remove(kept, k)) end
                 break
               end
             end

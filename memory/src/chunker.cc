@@ -147,31 +147,34 @@ std::vector<Chunk> ChunkText(std::string_view text, const ChunkingOptions& optio
   if (options.breaks.empty()) return chunks;
   std::vector<uint64_t> breaks = options.breaks;
   std::sort(breaks.begin(), breaks.end());
-  std::vector<Chunk> cut;
-  cut.reserve(chunks.size() + breaks.size());
-  for (const Chunk& c : chunks) {
+  const std::vector<Chunk> whole = std::move(chunks);
+  chunks.clear();
+  for (const Chunk& c : whole) {
     uint64_t from = c.start;
     for (auto b = std::upper_bound(breaks.begin(), breaks.end(), c.start); b != breaks.end() && *b < c.end; ++b) {
-      const size_t before = chunks.size();
       add_chunk(from, *b);
-      if (chunks.size() > before) {
-        cut.push_back(std::move(chunks.back()));
-        chunks.pop_back();
-      }
       from = *b;
     }
     if (from == c.start) {
-      cut.push_back(c);
+      chunks.push_back(c);
     } else {
-      const size_t before = chunks.size();
       add_chunk(from, c.end);
-      if (chunks.size() > before) {
-        cut.push_back(std::move(chunks.back()));
-        chunks.pop_back();
-      }
     }
   }
-  return cut;
+  // Pieces of two overlapping chunks cut at one break can repeat each other or lie inside another
+  // chunk, and so can two chunks trimmed to the same text between runs of spacing: those go, and
+  // the rest keep their starts and ends rising (as ReadPassage expects). (Only here: dropping
+  // the trimmed repeats of every document moved which passages a search returns from the
+  // PDF-extracted seed reports — zh-50's 天工 timeline lost its 2024 items.)
+  std::sort(chunks.begin(), chunks.end(),
+            [](const Chunk& a, const Chunk& b) { return a.start < b.start || (a.start == b.start && a.end > b.end); });
+  std::vector<Chunk> kept;
+  kept.reserve(chunks.size());
+  for (Chunk& c : chunks) {
+    if (!kept.empty() && c.end <= kept.back().end) continue;
+    kept.push_back(std::move(c));
+  }
+  return kept;
 }
 
 }  // namespace memory

@@ -1,5 +1,9 @@
 #include "memory/chunker.h"
 
+#include <random>
+#include <locale>
+#include <codecvt>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -81,6 +85,60 @@ TEST(ChunkerTest, AChunkAcrossABreakIsCutThere) {
   ASSERT_EQ(at_unit.size(), 3u);
   EXPECT_EQ(at_unit[1].start, paragraph);
   ExpectOffsetsMatch(text, at_unit);
+}
+
+TEST(ChunkerTest, BreaksLeaveChunksRisingWithoutRepeatsAndCoverEveryCharacter) {
+  // Two overlapping chunks cut at one break gave a piece twice ([3, 63) from each), and cutting
+  // the chunks while adding to the same vector read freed memory once it grew.
+  const std::string text = "A. " + std::string(59, 'x') + ".\n\n" + std::string(500, 'y') + ".";
+  std::mt19937 random(42);
+  std::vector<std::pair<std::string, std::vector<uint64_t>>> cases = {{text, {3}}, {text, {3, 3, 70, 0, 100000}}};
+  const std::vector<std::string> pieces = {"短句。", "A longer English sentence. ", "\n\n", "\n", "表\t格\n", "   ",
+                                           std::string(40, 'z'), "第二段落开始，内容较长较长较长。"};
+  for (int n = 0; n < 2000; ++n) {
+    std::string t;
+    const int parts = 1 + static_cast<int>(random() % 40);
+    for (int k = 0; k < parts; ++k) t += pieces[random() % pieces.size()];
+    std::vector<uint64_t> breaks;
+    const uint64_t length = CodePointCount(t);
+    for (int k = static_cast<int>(random() % 5); k > 0; --k) breaks.push_back(random() % (length + 3));
+    cases.push_back({t, breaks});
+  }
+  for (const auto& [t, breaks] : cases) {
+    for (const ChunkingOptions& base : {ChunkingOptions{.max_chars = 64, .overlap_chars = 16}, ChunkingOptions{}}) {
+      ChunkingOptions options = base;
+      options.breaks = breaks;
+      const std::vector<Chunk> chunks = ChunkText(t, options);
+      ExpectOffsetsMatch(t, chunks);
+      for (size_t i = 0; i < chunks.size(); ++i) {
+        for (uint64_t b : breaks) EXPECT_FALSE(chunks[i].start < b && b < chunks[i].end) << t;
+        if (i > 0) {
+          // Rising as ReadPassage reads them; with breaks, none inside another (no piece twice).
+          // (Without, two chunks trimmed to the same text between runs of spacing can repeat.)
+          EXPECT_LE(chunks[i - 1].start, chunks[i].start) << t;
+          EXPECT_LE(chunks[i - 1].end, chunks[i].end) << t;
+          if (!breaks.empty()) {
+            EXPECT_LT(chunks[i - 1].start, chunks[i].start) << t;
+            EXPECT_LT(chunks[i - 1].end, chunks[i].end) << t;
+          }
+        }
+      }
+      // Every character but spacing is in some chunk, as without breaks.
+      const std::u32string wide = std::wstring_convert<std::codecvt_utf8<char32_t>, char32_t>().from_bytes(t);
+      std::vector<bool> covered(CodePointCount(t), false);
+      for (const Chunk& c : chunks) {
+        for (uint64_t k = c.start; k < c.end; ++k) covered[k] = true;
+      }
+      std::vector<bool> covered_before(covered.size(), false);
+      for (const Chunk& c : ChunkText(t, base)) {
+        for (uint64_t k = c.start; k < c.end; ++k) covered_before[k] = true;
+      }
+      for (size_t k = 0; k < covered.size(); ++k) {
+        const bool spacing = wide[k] == ' ' || wide[k] == '\t' || wide[k] == '\n';
+        if (covered_before[k] && !spacing) EXPECT_TRUE(covered[k]) << "code point " << k << " of [" << t << "]";
+      }
+    }
+  }
 }
 
 TEST(ChunkerTest, OverlongRunsAreCutAtWhitespaceOrHard) {
