@@ -895,9 +895,6 @@ local function mentions(text, key, literal)
   return false
 end
 
--- A topic that joins aspects ("DeepSeek-V3 的训练成本与技术创新") is also searched for each one
--- on its own, the later ones with the first one's subject ("DeepSeek-V3 的技术创新"): searched
--- whole, the second aspect's passages crowd out the first's figures.
 -- The framing words ending a Chinese text and what comes before them: "市场前景" and "光芯片" of
 -- "光芯片市场前景"; "" and the text when it ends on none.
 local function framing_tail(text)
@@ -914,6 +911,9 @@ local function framing_tail(text)
   return tail, rest
 end
 
+-- A topic that joins aspects ("DeepSeek-V3 的训练成本与技术创新") is also searched for each one
+-- on its own, the later ones with the first one's subject ("DeepSeek-V3 的技术创新"): searched
+-- whole, the second aspect's passages crowd out the first's figures.
 local function aspects(topic)
   local joined = topic:gsub("以及", "|"):gsub("与", "|"):gsub("及", "|"):gsub(" and ", "|")
   local parts = {}

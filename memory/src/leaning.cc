@@ -519,10 +519,12 @@ bool AddsAParallelClaim(const std::string& text, const std::string& next, const 
 
 bool BorneOutBySourcedFigures(const std::string& claim, const std::string& middle, const std::string& evidence) {
   const SentenceMakeup c = MakeupOf(claim);
-  // ("据此，…" and "根据这些…" point back: no source.)
+  // ("据此，…", "根据这些…" and "According to these figures" point back: no source.)
   const bool sourced = (evidence.starts_with("根据") || evidence.starts_with("据") ||
                         evidence.starts_with("According to ")) &&
-                       !PointsBackAfterItsOpening(evidence) && !evidence.starts_with("据此");
+                       !PointsBackAfterItsOpening(evidence) && !evidence.starts_with("据此") &&
+                       !evidence.starts_with("According to these") && !evidence.starts_with("According to this") &&
+                       !evidence.starts_with("According to them") && !evidence.starts_with("According to it");
   return sourced && c.statement && c.figures == 0 && c.code_points <= kMaxClaimChars &&
          BacksWithAFigure(middle, evidence);
 }
