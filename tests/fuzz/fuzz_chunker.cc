@@ -2,10 +2,13 @@
 // and its title guessed from its opening lines. The first two bytes choose the chunk size and
 // overlap. Chunks must be in order, inside the text, no longer than the size asked for, and
 // cover it; the title is at most 100 code points (plus "…") and made of the text's own bytes.
+// Then chunked again as ingest chunks a newspaper page, cut at its later articles' starts (and at
+// two offsets the input chooses): no chunk may span a break, and starts and ends must rise.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "memory/chunker.h"
 #include "memory/document_title.h"
@@ -24,6 +27,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (chunk.end - chunk.start > static_cast<uint64_t>(std::max(options.max_chars, 16))) __builtin_trap();
     if (chunk.text.size() > text.size()) __builtin_trap();
     previous_start = chunk.start;
+  }
+  memory::ChunkingOptions cut = options;
+  for (const memory::ArticleStart& article : memory::FindLaterArticles(text)) cut.breaks.push_back(article.offset);
+  cut.breaks.push_back(data[0] * 7u);
+  cut.breaks.push_back(data[1] * 13u);
+  const std::vector<memory::Chunk> pieces = memory::ChunkText(text, cut);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (pieces[i].end <= pieces[i].start || pieces[i].text.size() > text.size()) __builtin_trap();
+    for (uint64_t b : cut.breaks) {
+      if (pieces[i].start < b && b < pieces[i].end) __builtin_trap();
+    }
+    if (i > 0 && (pieces[i].start <= pieces[i - 1].start || pieces[i].end <= pieces[i - 1].end)) __builtin_trap();
   }
   const std::string title = memory::GuessDocumentTitle(text);
   // 100 code points of at most 4 bytes, the ellipsis, and a space where two lines were joined.
