@@ -826,8 +826,8 @@ absl::StatusOr<IngestResult> MemoryStoreImpl::IngestOne(Collection* c, const Doc
   // Chunks are stored as JSON, which would turn an invalid sequence of several bytes into one
   // U+FFFD and shift every offset after it; replaced byte by byte first (StorableText), the
   // offsets hold.
-  // (A later article of a page starts a chunk of its own: no passage is cited under the
-  // previous story's headline.)
+  // (No chunk spans a later article's start: no passage is cited under the previous story's
+  // headline.)
   ChunkingOptions chunking = c->info.spec.chunking;
   for (const ArticleStart& article : meta.articles) chunking.breaks.push_back(article.offset);
   std::vector<Chunk> chunks = ChunkText(text, chunking);

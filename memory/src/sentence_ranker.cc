@@ -574,18 +574,16 @@ absl::StatusOr<RankedSentences> RankSentences(Embedder* embedder, const std::str
           !found.sentences[j].timeline_entry) {
         announced[j - 1] = as_quoted(found.sentences[j].text);
       }
-      // Figures followed by a parallel claim and its figures bring them (two more, `further`).
+      // Two sentences on: figures followed by a parallel claim and its figures, or a claim borne
+      // out by figures a source is named for, bring the sentence between (which brings the third
+      // in turn, `further`).
       if (announced[j - 1].empty() && same_paragraph && j + 1 < found.sentences.size() &&
-          internal::FollowsDirectly(found.sentences[j], found.sentences[j + 1]) &&
-          internal::AddsAParallelClaim(found.sentences[j - 1].text, found.sentences[j].text, found.sentences[j + 1].text)) {
-        announced[j - 1] = as_quoted(found.sentences[j].text);
-      }
-      // A claim borne out two sentences on by figures a source is named for brings the sentence
-      // between (which brings the figures in turn, `further`).
-      if (announced[j - 1].empty() && same_paragraph && j + 1 < found.sentences.size() &&
-          internal::FollowsDirectly(found.sentences[j], found.sentences[j + 1]) &&
-          internal::BorneOutBySourcedFigures(found.sentences[j - 1].text, found.sentences[j].text, found.sentences[j + 1].text)) {
-        announced[j - 1] = as_quoted(found.sentences[j].text);
+          internal::FollowsDirectly(found.sentences[j], found.sentences[j + 1])) {
+        const std::string &first = found.sentences[j - 1].text, &between = found.sentences[j].text,
+                          &third = found.sentences[j + 1].text;
+        if (internal::AddsAParallelClaim(first, between, third) || internal::BorneOutBySourcedFigures(first, between, third)) {
+          announced[j - 1] = as_quoted(between);
+        }
       }
       // A sentence announcing a list brings the list's first item, which starts a line of its own.
       if (internal::AnnouncesAList(found.sentences[j - 1].text) && announced[j - 1].empty() &&

@@ -502,6 +502,13 @@ TEST(SentenceRankerTest, ASentenceUnderTheFocusHeadingIsOnItsSubject) {
 }
 
 // Each ranked sentence's `next` (empty when it announces none), by its text.
+// Each ranked sentence by its text, pointing into `ranked`.
+std::map<std::string, const RankedSentence*> ByText(const RankedSentences& ranked) {
+  std::map<std::string, const RankedSentence*> by_text;
+  for (const RankedSentence& s : ranked.sentences) by_text[s.text] = &s;
+  return by_text;
+}
+
 std::map<std::string, std::string> NextOfEach(const std::string& query, const std::vector<PassageInput>& passages,
                                               int k) {
   std::map<std::string, std::string> next;
@@ -572,8 +579,7 @@ TEST(SentenceRankerTest, FiguresFollowedByAParallelClaimAndItsFiguresBringThem) 
        true}};
   auto ranked = RankSentences(nullptr, "AI 数据中心 资本开支 IT 侧 服务器 出货量", passages, {.k = 8});
   ASSERT_TRUE(ranked.ok()) << ranked.status();
-  std::map<std::string, const RankedSentence*> by_text;
-  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  std::map<std::string, const RankedSentence*> by_text = ByText(*ranked);
   const RankedSentence* claim = by_text["AI 数据中心的资本开支主要集中在 IT 侧。"];
   ASSERT_NE(claim, nullptr);
   EXPECT_EQ(claim->next, "其中，服务器约占 IT 侧成本的 70%。");
@@ -595,8 +601,7 @@ TEST(SentenceRankerTest, AClaimBorneOutTwoSentencesOnByFiguresANamedSourceGivesB
        true}};
   auto ranked = RankSentences(nullptr, "中美 互联网龙头 AI 投资 投入 算力 云计算", passages, {.k = 9});
   ASSERT_TRUE(ranked.ok()) << ranked.status();
-  std::map<std::string, const RankedSentence*> by_text;
-  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  std::map<std::string, const RankedSentence*> by_text = ByText(*ranked);
   const RankedSentence* claim = by_text["中美互联网龙头持续加码 AI，但投资力度差异显著。"];
   ASSERT_NE(claim, nullptr);
   EXPECT_EQ(claim->next, "美国企业在 AI 竞赛中更加激进，也更加坚决。");
@@ -662,8 +667,7 @@ TEST(SentenceRankerTest, ASentenceTakingUpTheThingItsPredecessorIntroducesIsQuot
   auto ranked = RankSentences(nullptr, "backlog ports rule costs battery price installations revenue 天工 能力 大模型",
                               passages, {.k = 16});
   ASSERT_TRUE(ranked.ok()) << ranked.status();
-  std::map<std::string, const RankedSentence*> by_text;
-  for (const RankedSentence& s : ranked->sentences) by_text[s.text] = &s;
+  std::map<std::string, const RankedSentence*> by_text = ByText(*ranked);
   ASSERT_EQ(by_text.size(), 16u);
   const RankedSentence* backlog = by_text["Two thirds of the backlog comes from ports in Southeast Asia."];
   ASSERT_NE(backlog, nullptr);
