@@ -293,6 +293,53 @@ TEST_P(QuantizedMatmulTest, AccumulatingRowsReadsTheBlocksAsDequantisingThemDoes
   }
 }
 
+// 4-bit rows stored in panels of 16 (Matrix::panel_rows, as the loader keeps them) give every
+// output bit for bit as the same blocks row after row do: single tokens (the panel kernel), small
+// batches, 16 tokens and more (AMX where the CPU has it), the portable path, views that start at
+// a panel and end inside one, and the rows read back.
+TEST(MatmulQ4Test, RowsInPanelsGiveTheSameBitsAsRowAfterRow) {
+  std::mt19937 rng(29);
+  for (int64_t rows : {16, 37, 515}) {
+    for (int64_t cols : {64, 1024}) {
+      Stored w = RandomMatrix(DType::kBF16, rows, cols, rng);
+      const std::vector<uint8_t> blocks = Quantize(w.matrix, Quantization::kQ4);
+      std::vector<uint8_t> panels = blocks;
+      const Matrix in_rows = QuantizedView(w.matrix, Quantization::kQ4, blocks);
+      Matrix in_panels = QuantizedView(w.matrix, Quantization::kQ4, panels);
+      in_panels.panel_rows = PanelRows(Quantization::kQ4, rows);
+      ASSERT_EQ(in_panels.panel_rows, rows / 16 * 16);
+      ToPanels(Quantization::kQ4, panels.data(), in_panels.panel_rows, cols);
+      ASSERT_NE(panels, blocks) << "nothing was rearranged";
+      for (int64_t n : {1, 2, 4, 5, 17, 37}) {
+        const std::vector<float> x = RandomTokens(n, cols, rng);
+        std::vector<float> expected(static_cast<size_t>(n * rows)), got(expected.size());
+        MatmulTransposed(x.data(), n, in_rows, expected.data());
+        MatmulTransposed(x.data(), n, in_panels, got.data());
+        ASSERT_EQ(got, expected) << Shape(rows, cols, n);
+        std::vector<uint8_t> tokens(static_cast<size_t>(QuantizedTokenBytes(n, cols)));
+        QuantizeTokens(x.data(), n, cols, tokens.data());
+        std::fill(got.begin(), got.end(), 0.0f);
+        q4::RowsPortable(QuantizedTokens(tokens.data(), n, cols), in_panels, got.data(), 0, rows);
+        ASSERT_EQ(got, expected) << "portable " << Shape(rows, cols, n);
+        if (rows < 37) continue;
+        for (const auto& [first, count] : {std::pair<int64_t, int64_t>{16, 21}, {0, 24}, {32, 5}}) {
+          const Matrix a = in_rows.Rows(first, count), b = in_panels.Rows(first, count);
+          std::vector<float> from_rows(static_cast<size_t>(n * count)), from_panels(from_rows.size());
+          MatmulTransposed(x.data(), n, a, from_rows.data());
+          MatmulTransposed(x.data(), n, b, from_panels.data());
+          ASSERT_EQ(from_panels, from_rows) << "rows [" << first << ", " << first + count << ") " << Shape(rows, cols, n);
+        }
+      }
+      std::vector<float> a(static_cast<size_t>(cols)), b(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < rows; ++r) {
+        in_rows.RowToF32(r, a.data());
+        in_panels.RowToF32(r, b.data());
+        ASSERT_EQ(a, b) << "row " << r << " of " << Shape(rows, cols, 0);
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Schemes, QuantizedMatmulTest, ::testing::Values(Quantization::kQ8, Quantization::kQ4),
                          [](const auto& info) { return std::string(QuantizationName(info.param)); });
 

@@ -33,7 +33,7 @@ uint64_t Matrix::bytes() const {
 
 void Matrix::RowToF32(int64_t r, float* out) const {
   if (quantized != nullptr) {
-    DequantizeRow(quantization, quantized, cols, r, out);
+    DequantizeRow(*this, r, out);
     if (block_offsets != nullptr) {
       for (int64_t c = 0; c < cols; ++c) out[c] += F16ToF32(block_offsets[BlockOffsetIndex(block_offsets_row + r, c / kQuantBlock, cols)]);
     }
@@ -73,6 +73,7 @@ Matrix Matrix::Rows(int64_t first, int64_t count) const {
   view.tiles = tiles != nullptr && first % 16 == 0 && count >= 16 ? tiles + first * cols : nullptr;
   view.quantized = quantized != nullptr ? quantized + QuantizedBytes(quantization, first, cols) : nullptr;
   view.block_offsets_row = block_offsets_row + first;
+  view.panel_rows = std::max<int64_t>(0, panel_rows - first);
   return view;
 }
 
@@ -431,9 +432,9 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
       const int64_t share = (w.rows + 2 * threads - 1) / (2 * threads);
       chunk = std::min(chunk, std::max<int64_t>(32, (share + 31) & ~int64_t{31}));
     }
-    chunk = amx_rows(w) > 0               ? (chunk + 31) & ~int64_t{31}  // whole pairs of AMX tiles
-            : w.block_offsets != nullptr ? (chunk + 15) & ~int64_t{15}  // whole groups of offsets
-                                         : (chunk + 3) & ~int64_t{3};   // whole 4-row tiles
+    chunk = amx_rows(w) > 0                                   ? (chunk + 31) & ~int64_t{31}  // whole pairs of AMX tiles
+            : w.block_offsets != nullptr || w.panel_rows > 0 ? (chunk + 15) & ~int64_t{15}  // whole offset groups, panels
+                                                             : (chunk + 3) & ~int64_t{3};   // whole 4-row tiles
     for (int64_t r = 0; r < w.rows; r += chunk) items.push_back({j, r, std::min(w.rows, r + chunk)});
   }
   // With quantised weights each job's tokens are quantised once, and with bf16 products rounded to
@@ -483,7 +484,8 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   std::vector<bool> packed_quantized_done(quantized.used, false);
   for (size_t j = 0; j < jobs.size(); ++j) {
     const int index = quantized_of[j];
-    if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || packed_quantized_done[index]) {
+    if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || packed_quantized_done[index] ||
+        (jobs[j].w->quantization == Quantization::kQ4 && !q4::NeedsPackedTokens(*jobs[j].w))) {
       continue;
     }
     packed_quantized_done[index] = true;
@@ -501,7 +503,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
       const int64_t amx_end = job.n >= kQuantizedAmxMinTokens ? std::min(item.r1, amx_rows(*job.w)) : item.r0;
       if (item.r0 < amx_end) {
         const uint8_t* packed_tokens = packed_quantized[quantized_of[item.job]].data();
-        if (q4) q4::RowsAmx(packed_tokens, job.n, *job.w, job.y, item.r0, amx_end);
+        if (q4) q4::RowsAmx(tokens, packed_tokens, *job.w, job.y, item.r0, amx_end);
         else q8::RowsAmx(packed_tokens, job.n, *job.w, job.y, item.r0, amx_end);
       }
       const int64_t rest = std::max(item.r0, amx_end);
@@ -536,7 +538,8 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   // (a decoded token runs five such batches per layer). Threads of equal speed finish their
   // shares together; a slower one (a VM's vCPU the host took for a while) has the pieces at its
   // share's back taken by the other (StealingShares). Shares and pieces are cut at the rows the
-  // items are cut at (4-row tiles, 16-row offset groups, 32-row AMX pairs), so no sum changes.
+  // items are cut at (4-row tiles, 16-row offset groups and panels, 32-row AMX pairs), so no sum
+  // changes.
   bool streaming = true;
   for (const MatmulJob& job : jobs) streaming = streaming && job.n <= kStreamingTokens;
   if (streaming && threads > 1) {
@@ -546,7 +549,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
     for (size_t j = 0; j < jobs.size(); ++j) {
       const Matrix& w = *jobs[j].w;
       if (w.rows <= 0) continue;
-      const int64_t granule = amx_rows(w) > 0 ? 32 : w.block_offsets != nullptr ? 16 : 4;
+      const int64_t granule = amx_rows(w) > 0 ? 32 : w.block_offsets != nullptr || w.panel_rows > 0 ? 16 : 4;
       const double row_bytes = static_cast<double>(w.bytes()) / static_cast<double>(w.rows);
       for (int64_t r = 0; r < w.rows;) {
         const int64_t at = before + static_cast<int64_t>(static_cast<double>(r) * row_bytes);

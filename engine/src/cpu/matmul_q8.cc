@@ -33,6 +33,9 @@ struct Format {
     for (int64_t c = 0; c < cols; ++c) levels[c] = static_cast<int8_t>(int{row[c]} - kOffset);
     for (int64_t b = 0; b < cols / kQuantBlock; ++b) scales[b] = Scale(row, cols, b);
   }
+  static void RowLevels(const Matrix& w, int64_t r, int8_t* levels, float* scales) {
+    Levels(w.quantized + r * RowBytes(w.cols), w.cols, levels, scales);
+  }
 
 #if defined(__x86_64__)
   __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline void Prefetch(const uint8_t* row,

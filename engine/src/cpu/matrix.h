@@ -40,6 +40,11 @@ struct Matrix {
   // The row of block_offsets' layout that is this matrix's row 0 (non-zero in a view of later
   // rows).
   int64_t block_offsets_row = 0;
+  // kQ4 only: rows [0, panel_rows) are stored in panels of 16 rows (cpu/matmul_q4.h), which the
+  // single-token kernel reads without shuffling lanes; the rows after them one after another. A
+  // multiple of 16; in a view that ends inside a panel, it may pass `rows` (the panel's other
+  // rows are not the view's). Set by the loader (q4::ToPanels); 0: every row in row layout.
+  int64_t panel_rows = 0;
 
   bool empty() const { return data == nullptr; }
   // What one pass over the matrix reads: its quantised blocks when it has them.
@@ -47,6 +52,7 @@ struct Matrix {
   // Row r converted to float32 into out[0..cols).
   void RowToF32(int64_t r, float* out) const;
   // A view of rows [first, first + count) (with tiles only when first is a multiple of 16).
+  // Requires first to be a multiple of 16 where it falls among the panel rows.
   Matrix Rows(int64_t first, int64_t count) const;
 };
 

@@ -25,8 +25,16 @@ int64_t QuantizedBytes(Quantization q, int64_t rows, int64_t cols);
 // `w` (any dtype) quantised as `q`, row after row; the loader keeps it and points
 // w.quantized at it.
 std::vector<uint8_t> Quantize(const Matrix& w, Quantization q);
-// Row r of quantised blocks back to float32 (for lookups: embeddings, RowToF32).
-void DequantizeRow(Quantization q, const uint8_t* blocks, int64_t cols, int64_t r, float* out);
+// Row r of a quantised matrix's blocks back to float32 (for lookups: embeddings, RowToF32),
+// whatever their layout (Matrix::panel_rows).
+void DequantizeRow(const Matrix& w, int64_t r, float* out);
+
+// How many leading rows of a [rows, cols] matrix stored as `q` the loader lays out in panels
+// (Matrix::panel_rows): kQ4's whole panels of 16, none for kQ8.
+int64_t PanelRows(Quantization q, int64_t rows);
+// Rows [0, panel_rows) of `blocks`, quantised row after row, rearranged in place into the
+// panels of `q` (Matrix::panel_rows; nothing for a scheme without panels).
+void ToPanels(Quantization q, uint8_t* blocks, int64_t panel_rows, int64_t cols);
 
 // Block offsets (Matrix::block_offsets) are stored in groups of 16 rows: for each group, for each
 // block, the 16 rows' offsets (the last group padded). How many there are for rows × cols, and

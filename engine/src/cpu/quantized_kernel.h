@@ -35,14 +35,14 @@
 namespace engine::cpu::quantized_kernel {
 
 // Σ over blocks of (Σ level · q_x) · d_w · d_x, blocks in order: the portable path, from each
-// row's signed levels and scales (Format::Levels).
+// row's signed levels and scales (Format::RowLevels, whatever the row's layout).
 template <class Format>
 void RowsPortable(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
   const int64_t blocks = w.cols / kQuantBlock;
   std::vector<int8_t> levels(static_cast<size_t>(w.cols));
   std::vector<float> scales(static_cast<size_t>(blocks));
   for (int64_t r = r0; r < r1; ++r) {
-    Format::Levels(w.quantized + r * Format::RowBytes(w.cols), w.cols, levels.data(), scales.data());
+    Format::RowLevels(w, r, levels.data(), scales.data());
     for (int64_t t = 0; t < x.n; ++t) {
       float sum = 0;
       for (int64_t b = 0; b < blocks; ++b) {

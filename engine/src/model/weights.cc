@@ -61,6 +61,8 @@ class WeightLoader {
                   // above 4 bits too: the logits carry the whole model's error)
     kRouter,      // never: a small error in the MoE router picks other experts, which changes the
                   // output far more than the error itself (llama.cpp keeps it in f32 too)
+    kRowSlices,   // quantised as asked, read in slices of rows that do not start at multiples of
+                  // 16 (Matrix::Rows): its rows stay in row layout, never in panels
   };
 
   absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols,
@@ -87,6 +89,7 @@ class WeightLoader {
         m.data = t->data;
         m.quantization = q;
         m.quantized = saved;
+        m.panel_rows = PanelRows(q, rows, role);  // saved as they were laid out
         quantized_.push_back({name, m});
         return m;
       }
@@ -104,7 +107,7 @@ class WeightLoader {
     }
     // Quantised, the kernels read only the blocks: a dequantised FP8 copy is not kept.
     if (cpu::CanQuantize(m, q)) {
-      m = Quantized(m, q);
+      m = Quantized(m, q, role);
       // The kernels read only the blocks; `data` stays the checkpoint's own (never a buffer
       // freed on return), as for matrices found in the saved copy.
       m.dtype = *t->dtype;
@@ -168,6 +171,8 @@ class WeightLoader {
         return absl::DataLossError(absl::StrCat("tensor ", t.name, " in ", t.file, ": row ", r, " has a ", t.dtype_name,
                                                 " block whose scale or min is NaN, infinite or beyond f16's range"));
       }
+      m.panel_rows = PanelRows(m.quantization, rows, role);
+      cpu::ToPanels(m.quantization, blocks->data(), m.panel_rows, cols);
       m.quantized = blocks->data();
       if (offsets != nullptr) m.block_offsets = reinterpret_cast<const uint16_t*>(offsets->data());
       // Nothing reads `data` of a quantised matrix but its emptiness: the file's own blocks.
@@ -187,12 +192,20 @@ class WeightLoader {
     return m;
   }
 
-  Matrix Quantized(Matrix m, Quantization q) {
+  Matrix Quantized(Matrix m, Quantization q, Role role) {
     auto blocks = std::make_unique<std::vector<uint8_t>>(cpu::Quantize(m, q));
     m.quantization = q;
+    m.panel_rows = PanelRows(q, m.rows, role);
+    cpu::ToPanels(q, blocks->data(), m.panel_rows, m.cols);
     m.quantized = blocks->data();
     weights_->owned_bytes.push_back(std::move(blocks));
     return m;
+  }
+
+  // The rows a matrix of this role keeps in panels (Matrix::panel_rows): the same whether it is
+  // quantised here or found in the saved copy, which holds them as they were laid out.
+  static int64_t PanelRows(Quantization q, int64_t rows, Role role) {
+    return role == Role::kRowSlices ? 0 : cpu::PanelRows(q, rows);
   }
 
   // With the AMX kernel in use, a tile-ordered copy of the matrix beside the mapped one.
@@ -310,8 +323,12 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
     ASSIGN_OR_RETURN(m.kv_a, loader.GetMatrix(a + "kv_a_proj_with_mqa.weight",
                                               c.kv_lora_rank + c.qk_rope_head_dim, hidden));
     ASSIGN_OR_RETURN(m.kv_a_norm, loader.GetVector(a + "kv_a_layernorm.weight", c.kv_lora_rank));
+    // Read a head's W_UK and W_UV rows at a time (transformer.cc): in panels when those start at
+    // multiples of 16.
+    const bool whole_panels = c.qk_nope_head_dim % 16 == 0 && c.v_head_dim % 16 == 0;
     ASSIGN_OR_RETURN(m.kv_b, loader.GetMatrix(a + "kv_b_proj.weight",
-                                              heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank));
+                                              heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank,
+                                              whole_panels ? WeightLoader::Role::kProjection : WeightLoader::Role::kRowSlices));
     ASSIGN_OR_RETURN(m.o, loader.GetMatrix(a + "o_proj.weight", hidden, heads * c.v_head_dim));
   } else {
     GqaWeights& g = w->gqa;
