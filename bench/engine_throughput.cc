@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--tokenizer", tokenizer_dir, "tokenizer directory (needed by --sequences)");
   app.add_flag("--json", json, "also print the figures as one JSON line");
-  app.add_option("--quantize", quantize, "quantise the weights at load: q8 or q4 (default: as stored)");
+  app.add_option("--quantize", quantize, "quantise the weights at load: q8, q4 (output head at 8 bits) or q4-pure (default: as stored)");
   app.add_option("--cache-dir", cache_dir, "where random checkpoints are kept");
   std::string checkpoint_dtype = "bf16";
   app.add_option("--checkpoint-dtype", checkpoint_dtype,

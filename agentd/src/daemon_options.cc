@@ -235,7 +235,7 @@ absl::Status DaemonOptions::Validate() const {
   if (runs.workers == 0 || runs.workers > 256) return absl::InvalidArgumentError("runs.workers must be between 1 and 256");
   if (engine.kv_cache_mb == 0) return absl::InvalidArgumentError("engine.kv_cache_mb must be positive");
   if (!engine::IsKnownQuantization(engine.quantize)) {
-    return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8, q4 or empty"));
+    return absl::InvalidArgumentError(absl::StrCat("engine.quantize \"", engine.quantize, "\" is not one of q8, q4, q4-pure or empty"));
   }
   if (!engine::IsKnownDevice(engine.device)) {
     return absl::InvalidArgumentError(absl::StrCat("engine.device \"", engine.device, "\" is not one of cpu, cuda, auto"));

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
                  "with the shipped model, the model's hidden states with another; \"none\": the model's hidden states");
   app.add_option("--kv-cache-mb", kv_cache_mb, "KV-cache memory for all requests together, MiB (default 2048)");
   std::string quantize;
-  app.add_option("--quantize", quantize, "quantise the model's weights at load: q8 or q4 (default: as stored)");
+  app.add_option("--quantize", quantize, "quantise the model's weights at load: q8, q4 (output head at 8 bits) or q4-pure (every matrix at 4 bits) (default: as stored)");
   std::string device;
   app.add_option("--device", device, "where the model runs: cpu (default), cuda or auto (the GPU when one is found)");
   app.add_option("--tools-dir", tools_dir, "directory of Lua tool files (*.lua)");

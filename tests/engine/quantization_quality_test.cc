@@ -49,7 +49,10 @@ TEST(QuantizationQualityTest, TheDefaultModelKeepsItsPredictionsOnHeldOutText) {
     std::string scheme;
     double min_same_top, max_mean_kl, max_perplexity_ratio;
   };
-  for (const Bound& bound : {Bound{"q8", 0.98, 0.0005, 1.005}, Bound{"q4", 0.92, 0.005, 1.02}}) {
+  // q4-pure's output head at 4 bits nearly doubles q4's KL (0.0041 against 0.0023 here) and
+  // costs a point of top-token agreement (92.5% against 93.7%).
+  for (const Bound& bound : {Bound{"q8", 0.98, 0.0005, 1.005}, Bound{"q4", 0.92, 0.005, 1.02},
+                             Bound{"q4-pure", 0.90, 0.008, 1.02}}) {
     auto model = Model::Load({.model_dir = dir, .quantize = bound.scheme});
     ASSERT_TRUE(model.ok()) << model.status();
     auto result = CompareOnWindows(**reference, **model, windows);

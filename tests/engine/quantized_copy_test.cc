@@ -79,6 +79,22 @@ TEST_F(QuantizedCopyTest, SavedOnceThenMappedWithTheSameLogits) {
   EXPECT_THAT((*eight)->quantized_copy_note(), StartsWith("quantised and saved"));
   EXPECT_EQ(CopiesIn(copies_).size(), 2u);
   EXPECT_NE(Logits(**eight), Logits(**first));
+
+  // So is q4-pure's (its output head at 4 bits too: fewer bytes a token), mapped once saved.
+  auto pure = Load("q4-pure", copies_);
+  ASSERT_TRUE(pure.ok()) << pure.status();
+  EXPECT_THAT((*pure)->quantized_copy_note(), StartsWith("quantised and saved"));
+  EXPECT_EQ(CopiesIn(copies_).size(), 3u);
+  EXPECT_EQ((*pure)->weight_dtype(), "q4-pure");
+  EXPECT_LT((*pure)->active_weight_bytes(), (*first)->active_weight_bytes());
+  EXPECT_NE(Logits(**pure), Logits(**first));
+  auto pure_again = Load("q4-pure", copies_);
+  ASSERT_TRUE(pure_again.ok()) << pure_again.status();
+  EXPECT_THAT((*pure_again)->quantized_copy_note(), StartsWith("mapped from"));
+  EXPECT_EQ(Logits(**pure_again), Logits(**pure));
+  auto four_again = Load("q4", copies_);
+  ASSERT_TRUE(four_again.ok()) << four_again.status();
+  EXPECT_EQ((*four_again)->quantized_copy_note(), "mapped from " + files[0].string());
 }
 
 TEST_F(QuantizedCopyTest, ADamagedCopyIsIgnoredAndWrittenAgain) {

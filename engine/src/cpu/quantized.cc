@@ -23,6 +23,14 @@ std::optional<Quantization> ParseQuantization(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<QuantizationScheme> ParseQuantizationScheme(std::string_view name) {
+  if (name.empty()) return QuantizationScheme{"", Quantization::kNone, Quantization::kNone};
+  if (name == "q8") return QuantizationScheme{"q8", Quantization::kQ8, Quantization::kQ8};
+  if (name == "q4") return QuantizationScheme{"q4", Quantization::kQ4, Quantization::kQ8};
+  if (name == "q4-pure") return QuantizationScheme{"q4-pure", Quantization::kQ4, Quantization::kQ4};
+  return std::nullopt;
+}
+
 std::string_view QuantizationName(Quantization q) {
   switch (q) {
     case Quantization::kNone: return "";

@@ -18,6 +18,18 @@ namespace engine::cpu {
 std::optional<Quantization> ParseQuantization(std::string_view name);
 std::string_view QuantizationName(Quantization q);
 
+// A model's quantisation as ModelOptions::quantize names it: "" (none), "q8", "q4" (embeddings
+// and output heads at 8 bits: the logits carry the whole model's error) or "q4-pure" (every
+// matrix at 4 bits, as llama-quantize --pure writes Q4_0: the output head is most of a small
+// model's bytes read per token).
+struct QuantizationScheme {
+  std::string_view name;
+  Quantization projections = Quantization::kNone;
+  Quantization vocabulary = Quantization::kNone;  // embeddings and output heads
+};
+// nullopt for a name that is none of the above.
+std::optional<QuantizationScheme> ParseQuantizationScheme(std::string_view name);
+
 // True when `w` can be stored as `q`: its rows are whole pairs of blocks of 32.
 bool CanQuantize(const Matrix& w, Quantization q);
 // Bytes of `rows` rows of `cols` weights stored as `q`.

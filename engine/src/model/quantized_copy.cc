@@ -87,7 +87,7 @@ uint32_t Crc32c(const uint8_t* data, uint64_t size) {
 
 // What identifies the checkpoint in `model_dir` for scheme `q`. Change and inode times cannot be
 // set by a copy tool, so a rewrite that keeps sizes and modification times still changes it.
-absl::StatusOr<std::string> IdentityOf(const std::string& model_dir, cpu::Quantization q) {
+absl::StatusOr<std::string> IdentityOf(const std::string& model_dir, std::string_view scheme) {
   std::error_code error;
   std::vector<fs::path> files;
   for (const fs::directory_entry& entry : fs::directory_iterator(model_dir, error)) {
@@ -96,7 +96,7 @@ absl::StatusOr<std::string> IdentityOf(const std::string& model_dir, cpu::Quanti
   if (error) return absl::NotFoundError(absl::StrCat(model_dir, ": ", error.message()));
   std::sort(files.begin(), files.end());
   std::ostringstream identity;
-  identity << "scheme " << cpu::QuantizationName(q) << "\n";
+  identity << "scheme " << scheme << "\n";
   for (const char* name : {"config.json", "model.safetensors.index.json"}) {
     std::ifstream in(fs::path(model_dir) / name, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -157,18 +157,20 @@ void RemoveAbandonedTemporaries(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<QuantizedCopy>> QuantizedCopy::Open(const std::string& copy_dir,
-                                                                   const std::string& model_dir, cpu::Quantization q) {
-  absl::StatusOr<std::string> identity = IdentityOf(model_dir, q);
+                                                                   const std::string& model_dir,
+                                                                   const cpu::QuantizationScheme& scheme) {
+  absl::StatusOr<std::string> identity = IdentityOf(model_dir, scheme.name);
   if (!identity.ok()) return identity.status();
   std::unique_ptr<QuantizedCopy> copy(new QuantizedCopy());
   std::error_code error;
   const fs::path absolute = fs::weakly_canonical(fs::absolute(model_dir), error);
   const std::string name = absl::StrCat(absl::Hex(Fnv1a(absolute.string()), absl::kZeroPad16), ".",
-                                        std::string(cpu::QuantizationName(q)), kSuffix);
+                                        std::string(scheme.name), kSuffix);
   copy->path_ = (fs::path(copy_dir) / name).string();
   copy->model_dir_ = model_dir;
   copy->identity_ = std::move(*identity);
-  copy->quantization_ = q;
+  copy->quantization_ = scheme.projections;
+  copy->scheme_name_ = std::string(scheme.name);
   // Never blocks (a FIFO planted under the name) and never follows a link out of the directory.
   const int fd = open(copy->path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) return copy;
@@ -181,7 +183,7 @@ absl::StatusOr<std::unique_ptr<QuantizedCopy>> QuantizedCopy::Open(const std::st
                              pread(fd, header.data(), header_size, 0) == static_cast<ssize_t>(header_size);
   std::string expected(kMagic, sizeof(kMagic));
   Append(&expected, kFormatVersion);
-  Append(&expected, static_cast<uint32_t>(q));
+  Append(&expected, static_cast<uint32_t>(scheme.projections));
   Append(&expected, static_cast<uint64_t>(copy->identity_.size()));
   expected += copy->identity_;
   if (worth_mapping && header == expected) {
@@ -207,7 +209,7 @@ QuantizedCopy::~QuantizedCopy() {
 }
 
 bool QuantizedCopy::CheckpointUnchanged() const {
-  absl::StatusOr<std::string> now = IdentityOf(model_dir_, quantization_);
+  absl::StatusOr<std::string> now = IdentityOf(model_dir_, scheme_name_);
   return now.ok() && *now == identity_;
 }
 

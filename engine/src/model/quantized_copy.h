@@ -26,16 +26,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cpu/matrix.h"
+#include "cpu/quantized.h"
 
 namespace engine::model {
 
 class QuantizedCopy {
  public:
-  // The copy in `copy_dir` of the checkpoint in `model_dir` for scheme `q`, mapped when there is
+  // The copy in `copy_dir` of the checkpoint in `model_dir` for `scheme`, mapped when there is
   // a valid one for the checkpoint as it is now; otherwise one that finds nothing (Save writes
   // it). Fails only when the checkpoint's files cannot be examined.
   static absl::StatusOr<std::unique_ptr<QuantizedCopy>> Open(const std::string& copy_dir, const std::string& model_dir,
-                                                             cpu::Quantization q);
+                                                             const cpu::QuantizationScheme& scheme);
   ~QuantizedCopy();
   QuantizedCopy(const QuantizedCopy&) = delete;
   QuantizedCopy& operator=(const QuantizedCopy&) = delete;
@@ -68,7 +69,7 @@ class QuantizedCopy {
   };
   bool Parse();
 
-  std::string path_, model_dir_, identity_;
+  std::string path_, model_dir_, identity_, scheme_name_;
   cpu::Quantization quantization_ = cpu::Quantization::kNone;
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;

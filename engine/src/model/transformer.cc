@@ -195,6 +195,7 @@ class Transformer final : public Model {
   std::string quantized_copy_note() const override { return weights_->copy_note; }
   std::string device_description() const override { return device_; }
   std::string weight_dtype() const override {
+    if (weights_->quantization == Quantization::kQ4 && weights_->lm_head.quantization == Quantization::kQ4) return "q4-pure";
     if (weights_->quantization != Quantization::kNone) return std::string(cpu::QuantizationName(weights_->quantization));
     switch (weights_->lm_head.dtype) {
       case DType::kF32: return "f32";
@@ -666,7 +667,7 @@ class Transformer final : public Model {
 
 namespace engine {
 
-bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantization(name).has_value(); }
+bool IsKnownQuantization(std::string_view name) { return cpu::ParseQuantizationScheme(name).has_value(); }
 
 bool IsKnownDevice(std::string_view name) { return name == "cpu" || name == "cuda" || name == "auto"; }
 
@@ -725,7 +726,7 @@ absl::StatusOr<std::unique_ptr<Model>> OnGpu(const ModelConfig& config, const mo
 // rebuilt). Its Q8_0, Q4_0 and K-quant matrices are taken in their own scheme (cpu/kquants.h);
 // `quantize` applies to its float ones. No saved copy: converting the blocks into the kernels'
 // layout is a reshuffle, not a quantisation.
-absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu::Quantization quantize,
+absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, const cpu::QuantizationScheme& scheme,
                                                  const Placement& placement) {
   absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::Open(options.model_dir);
   if (!file.ok()) return file.status();
@@ -741,7 +742,8 @@ absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu
   auto owner = std::make_shared<const Owner>(Owner{std::move(*file), std::move(checkpoint->derived)});
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::FromTensors(std::move(checkpoint->tensors), owner);
   if (!store.ok()) return store.status();
-  absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(*config, **store, {.quantize = quantize});
+  absl::StatusOr<std::unique_ptr<model::Weights>> weights =
+      model::LoadWeights(*config, **store, {.quantize = scheme.projections, .vocabulary = scheme.vocabulary});
   if (!weights.ok()) return weights.status();
   // The file's own scheme is the model's when nothing was asked: its attention's output
   // projection's (MLA's kv_b may have been rebuilt in f32).
@@ -761,29 +763,30 @@ absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, cpu
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) {
   if (options.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
-  const std::optional<cpu::Quantization> quantize = cpu::ParseQuantization(options.quantize);
-  if (!quantize) {
-    return absl::InvalidArgumentError(absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8, q4"));
+  const std::optional<cpu::QuantizationScheme> scheme = cpu::ParseQuantizationScheme(options.quantize);
+  if (!scheme) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("quantize: \"", options.quantize, "\" is not one of \"\", q8, q4, q4-pure"));
   }
   absl::StatusOr<Placement> placement = Place(options);
   if (!placement.ok()) return placement.status();
-  if (IsGgufPath(options.model_dir)) return LoadGguf(options, *quantize, *placement);
+  if (IsGgufPath(options.model_dir)) return LoadGguf(options, *scheme, *placement);
   absl::StatusOr<ModelConfig> config = LoadModelConfig(options.model_dir);
   if (!config.ok()) return config.status();
   // The saved copy is opened before the checkpoint, and the checkpoint checked unchanged once it
   // is loaded (LoadWeights): blocks are never used or saved for weights other than the ones
   // mapped.
   std::unique_ptr<model::QuantizedCopy> copy;
-  if (*quantize != cpu::Quantization::kNone && !options.quantized_copy_dir.empty()) {
+  if (scheme->projections != cpu::Quantization::kNone && !options.quantized_copy_dir.empty()) {
     absl::StatusOr<std::unique_ptr<model::QuantizedCopy>> opened =
-        model::QuantizedCopy::Open(options.quantized_copy_dir, options.model_dir, *quantize);
+        model::QuantizedCopy::Open(options.quantized_copy_dir, options.model_dir, *scheme);
     if (!opened.ok()) return opened.status();
     copy = std::move(*opened);
   }
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(
-      *config, **store, {.quantize = *quantize, .copy = copy.get()});
+      *config, **store, {.quantize = scheme->projections, .vocabulary = scheme->vocabulary, .copy = copy.get()});
   if (!weights.ok()) return weights.status();
   (*weights)->copy = std::move(copy);
   if (placement->gpu) return OnGpu(*config, **weights, options);

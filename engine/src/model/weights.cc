@@ -79,9 +79,10 @@ class WeightLoader {
     Matrix m;
     m.rows = rows;
     m.cols = cols;
-    const Quantization q = role == Role::kRouter                                                ? Quantization::kNone
-                           : role == Role::kVocabulary && options_.quantize == Quantization::kQ4 ? Quantization::kQ8
-                                                                                                 : options_.quantize;
+    const Quantization q = role == Role::kRouter       ? Quantization::kNone
+                           : role == Role::kVocabulary ? options_.vocabulary.value_or(
+                                                             options_.quantize == Quantization::kQ4 ? Quantization::kQ8 : options_.quantize)
+                                                       : options_.quantize;
     if (options_.copy != nullptr && cpu::CanQuantize(m, q)) {
       // Already quantised in the saved copy: the checkpoint's own bytes are never read.
       if (const uint8_t* saved = options_.copy->Find(name, rows, cols, q); saved != nullptr) {

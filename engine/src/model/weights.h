@@ -89,6 +89,9 @@ struct LoadOptions {
   // whole blocks of 32, at most kQ8 for embeddings and output heads, never the MoE router.
   // Default kNone: the checkpoint's own dtype.
   cpu::Quantization quantize = cpu::Quantization::kNone;
+  // Embeddings and output heads: nullopt (the default) for `quantize` at 8 bits at most, else
+  // this scheme (cpu::QuantizationScheme::vocabulary; "q4-pure" asks kQ4).
+  std::optional<cpu::Quantization> vocabulary;
   // With `quantize`: a saved copy to map matrices from, and to save them to when it lacks them
   // (model/quantized_copy.h). Borrowed; the caller moves it into Weights::copy. Default none.
   QuantizedCopy* copy = nullptr;
