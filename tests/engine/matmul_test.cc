@@ -293,22 +293,23 @@ TEST_P(QuantizedMatmulTest, AccumulatingRowsReadsTheBlocksAsDequantisingThemDoes
   }
 }
 
-// 4-bit rows stored in panels of 16 (Matrix::panel_rows, as the loader keeps them) give every
-// output bit for bit as the same blocks row after row do: single tokens (the panel kernel), small
+// Rows stored in panels of 16 (Matrix::panel_rows, as the loader keeps them) give every output
+// bit for bit as the same blocks row after row do: single tokens (the panel kernel), small
 // batches, 16 tokens and more (AMX where the CPU has it), the portable path, views that start at
 // a panel and end inside one, and the rows read back.
-TEST(MatmulQ4Test, RowsInPanelsGiveTheSameBitsAsRowAfterRow) {
+TEST_P(QuantizedMatmulTest, RowsInPanelsGiveTheSameBitsAsRowAfterRow) {
+  const Quantization scheme = GetParam();
   std::mt19937 rng(29);
   for (int64_t rows : {16, 37, 515}) {
     for (int64_t cols : {64, 1024}) {
       Stored w = RandomMatrix(DType::kBF16, rows, cols, rng);
-      const std::vector<uint8_t> blocks = Quantize(w.matrix, Quantization::kQ4);
+      const std::vector<uint8_t> blocks = Quantize(w.matrix, scheme);
       std::vector<uint8_t> panels = blocks;
-      const Matrix in_rows = QuantizedView(w.matrix, Quantization::kQ4, blocks);
-      Matrix in_panels = QuantizedView(w.matrix, Quantization::kQ4, panels);
-      in_panels.panel_rows = PanelRows(Quantization::kQ4, rows);
+      const Matrix in_rows = QuantizedView(w.matrix, scheme, blocks);
+      Matrix in_panels = QuantizedView(w.matrix, scheme, panels);
+      in_panels.panel_rows = PanelRows(scheme, rows);
       ASSERT_EQ(in_panels.panel_rows, rows / 16 * 16);
-      ToPanels(Quantization::kQ4, panels.data(), in_panels.panel_rows, cols);
+      ToPanels(scheme, panels.data(), in_panels.panel_rows, cols);
       ASSERT_NE(panels, blocks) << "nothing was rearranged";
       for (int64_t n : {1, 2, 4, 5, 17, 37}) {
         const std::vector<float> x = RandomTokens(n, cols, rng);
@@ -319,7 +320,9 @@ TEST(MatmulQ4Test, RowsInPanelsGiveTheSameBitsAsRowAfterRow) {
         std::vector<uint8_t> tokens(static_cast<size_t>(QuantizedTokenBytes(n, cols)));
         QuantizeTokens(x.data(), n, cols, tokens.data());
         std::fill(got.begin(), got.end(), 0.0f);
-        q4::RowsPortable(QuantizedTokens(tokens.data(), n, cols), in_panels, got.data(), 0, rows);
+        const QuantizedTokens quantized_tokens(tokens.data(), n, cols);
+        if (scheme == Quantization::kQ8) q8::RowsPortable(quantized_tokens, in_panels, got.data(), 0, rows);
+        else q4::RowsPortable(quantized_tokens, in_panels, got.data(), 0, rows);
         ASSERT_EQ(got, expected) << "portable " << Shape(rows, cols, n);
         if (rows < 37) continue;
         for (const auto& [first, count] : {std::pair<int64_t, int64_t>{16, 21}, {0, 24}, {32, 5}}) {

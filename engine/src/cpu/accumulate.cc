@@ -10,7 +10,7 @@ namespace engine::cpu {
 void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out) {
   // 8-bit rows are read in place (decode's W_UK of every head, every step), the same bits as
   // dequantising them first.
-  if (w.quantized != nullptr && w.quantization == Quantization::kQ8 && w.block_offsets == nullptr) {
+  if (w.quantized != nullptr && w.quantization == Quantization::kQ8 && w.block_offsets == nullptr && w.panel_rows == 0) {
     return q8::AccumulateRows(coeffs, n, w, out);
   }
   // Other quantised matrices read back through RowToF32 whatever their checkpoint dtype.

@@ -485,7 +485,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
   for (size_t j = 0; j < jobs.size(); ++j) {
     const int index = quantized_of[j];
     if (index < 0 || jobs[j].n < kQuantizedAmxMinTokens || amx_rows(*jobs[j].w) == 0 || packed_quantized_done[index] ||
-        (jobs[j].w->quantization == Quantization::kQ4 && !q4::NeedsPackedTokens(*jobs[j].w))) {
+        !NeedsPackedTokens(*jobs[j].w)) {
       continue;
     }
     packed_quantized_done[index] = true;
@@ -504,7 +504,7 @@ void MatmulBatch(const std::vector<MatmulJob>& jobs) {
       if (item.r0 < amx_end) {
         const uint8_t* packed_tokens = packed_quantized[quantized_of[item.job]].data();
         if (q4) q4::RowsAmx(tokens, packed_tokens, *job.w, job.y, item.r0, amx_end);
-        else q8::RowsAmx(packed_tokens, job.n, *job.w, job.y, item.r0, amx_end);
+        else q8::RowsAmx(tokens, packed_tokens, *job.w, job.y, item.r0, amx_end);
       }
       const int64_t rest = std::max(item.r0, amx_end);
       if (rest < item.r1) {

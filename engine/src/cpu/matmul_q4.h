@@ -7,12 +7,7 @@
 // loss. The tokens are quantised to 8 bits per call (cpu/quantized_tokens.h).
 //
 // The loader stores a matrix's whole panels of 16 rows interleaved instead (Matrix::panel_rows,
-// ToPanels): per pair of blocks, 8 vectors of 64 bytes — vector g holding, for row i at bytes
-// 4i..4i+3, the row's bytes 4g..4g+3 of the pair (weights 4g..4g+3 of each block, first block
-// low) — then the first block's 16 f16 scales (row i at i) and the second's: 576 bytes per pair,
-// a panel the size of its 16 rows. So a decoded token's four-byte group, broadcast to every lane,
-// multiplies 16 rows at once and each block's 16 sums are one vector, with no lanes to add up
-// into blocks; a panel is also one sequential stream.
+// cpu/quantized_panels.h).
 #ifndef AGENTD_ENGINE_CPU_MATMUL_Q4_H_
 #define AGENTD_ENGINE_CPU_MATMUL_Q4_H_
 
@@ -39,7 +34,6 @@ void QuantizeRow(const float* w, int64_t cols, uint8_t* out);
 // Row r of a quantised matrix back to float32.
 void DequantizeRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out);
 
-constexpr int64_t kPanelRows = 16;
 // Rows [0, panel_rows) (a multiple of 16) of a quantised matrix rearranged into panels, in place.
 void ToPanels(uint8_t* quantized, int64_t panel_rows, int64_t cols);
 // Row r of a matrix whose row r lies in its panels back to float32.
@@ -51,10 +45,8 @@ void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64
 void RowsPortable(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1);
 // The same rows (r0 and r1 - r0 multiples of 16) on AMX tiles: rows in panels straight from the
 // tokens, the others from the tokens as quantized_amx::PackTokens packs them (cpu/quantized_amx.h;
-// needed only where NeedsPackedTokens).
+// needed only where cpu::NeedsPackedTokens).
 void RowsAmx(const QuantizedTokens& x, const uint8_t* packed, const Matrix& w, float* y, int64_t r0, int64_t r1);
-// Whether RowsAmx reads packed tokens for w: some of its whole 16-row groups are not in panels.
-bool NeedsPackedTokens(const Matrix& w);
 
 }  // namespace engine::cpu::q4
 

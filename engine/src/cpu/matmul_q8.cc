@@ -20,8 +20,10 @@ constexpr int kOffset = 128;
 struct Format {
   static constexpr int kOffsetShift = 7;
   static constexpr bool kBytesInPlace = true;  // AMX reads the rows' bytes as its A tiles
+  static constexpr int kPanelVectors = 16;     // a pair's 64 bytes (cpu/quantized_panels.h)
 
   static int64_t RowBytes(int64_t cols) { return cols + cols / kQuantBlock * static_cast<int64_t>(sizeof(uint16_t)); }
+  static int64_t DataBytes(int64_t cols) { return cols; }  // where the row's scales start
 
   static float Scale(const uint8_t* row, int64_t cols, int64_t block) {
     uint16_t half;
@@ -32,9 +34,6 @@ struct Format {
   static void Levels(const uint8_t* row, int64_t cols, int8_t* levels, float* scales) {
     for (int64_t c = 0; c < cols; ++c) levels[c] = static_cast<int8_t>(int{row[c]} - kOffset);
     for (int64_t b = 0; b < cols / kQuantBlock; ++b) scales[b] = Scale(row, cols, b);
-  }
-  static void RowLevels(const Matrix& w, int64_t r, int8_t* levels, float* scales) {
-    Levels(w.quantized + r * RowBytes(w.cols), w.cols, levels, scales);
   }
 
 #if defined(__x86_64__)
@@ -52,6 +51,12 @@ struct Format {
     int32_t two_halves;
     std::memcpy(&two_halves, row + cols + 4 * pair, 4);
     return _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128(two_halves)));
+  }
+  // A panel pair's unsigned levels of block h's four-byte group g for its 16 rows: the pair's
+  // bytes are the first block's 8 groups, then the second's.
+  __attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) static inline __m512i GroupLevels(
+      const __m512i packed[kPanelVectors], int h, int g) {
+    return packed[8 * h + g];
   }
 #endif
 };
@@ -160,14 +165,27 @@ void AccumulateRows(const float* coeffs, int64_t n, const Matrix& w, float* out)
   }
 }
 
+void ToPanels(uint8_t* quantized, int64_t panel_rows, int64_t cols) {
+  quantized_kernel::ToPanels<Format>(quantized, panel_rows, cols);
+}
+
+void DequantizePanelRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out) {
+  thread_local std::vector<uint8_t> row;
+  row.resize(static_cast<size_t>(Format::RowBytes(cols)));
+  quantized_kernel::RowFromPanel<Format>(quantized, cols, r, row.data());
+  DequantizeRow(row.data(), cols, 0, out);
+}
+
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
   quantized_kernel::Rows<Format>(x, w, y, r0, r1);
 }
 
-void RowsAmx(const uint8_t* packed, int64_t n, const Matrix& w, float* y, int64_t r0, int64_t r1) {
-#if defined(__x86_64__)
-  quantized_kernel::RowsAmx<Format>(packed, n, w, y, r0, r1);
-#endif
+void RowsPortable(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+  quantized_kernel::RowsPortable<Format>(x, w, y, r0, r1);
+}
+
+void RowsAmx(const QuantizedTokens& x, const uint8_t* packed, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+  quantized_kernel::RowsAmx<Format>(x, packed, w, y, r0, r1);
 }
 
 }  // namespace engine::cpu::q8

@@ -9,6 +9,9 @@
 
 namespace engine::cpu {
 
+// Rows to a panel of a quantised matrix's interleaved rows (Matrix::panel_rows).
+constexpr int64_t kPanelRows = 16;
+
 // How a matrix's weights are stored for the kernels beyond its checkpoint dtype.
 enum class Quantization : uint8_t {
   kNone,
@@ -40,10 +43,11 @@ struct Matrix {
   // The row of block_offsets' layout that is this matrix's row 0 (non-zero in a view of later
   // rows).
   int64_t block_offsets_row = 0;
-  // kQ4 only: rows [0, panel_rows) are stored in panels of 16 rows (cpu/matmul_q4.h), which the
-  // single-token kernel reads without shuffling lanes; the rows after them one after another. A
-  // multiple of 16; in a view that ends inside a panel, it may pass `rows` (the panel's other
-  // rows are not the view's). Set by the loader (q4::ToPanels); 0: every row in row layout.
+  // Quantised matrices: rows [0, panel_rows) are stored in panels of 16 rows
+  // (cpu/quantized_panels.h), which the kernels read without shuffling lanes; the rows after them
+  // one after another. A multiple of 16; in a view that ends inside a panel, it may pass `rows`
+  // (the panel's other rows are not the view's). Set by the loader (cpu::ToPanels); 0: every
+  // row in row layout.
   int64_t panel_rows = 0;
 
   bool empty() const { return data == nullptr; }

@@ -72,7 +72,10 @@ std::vector<uint8_t> Quantize(const Matrix& w, Quantization q) {
 }
 
 void DequantizeRow(const Matrix& w, int64_t r, float* out) {
-  if (w.quantization == Quantization::kQ8) q8::DequantizeRow(w.quantized, w.cols, r, out);
+  if (w.quantization == Quantization::kQ8) {
+    if (r < w.panel_rows) q8::DequantizePanelRow(w.quantized, w.cols, r, out);
+    else q8::DequantizeRow(w.quantized, w.cols, r, out);
+  }
   if (w.quantization == Quantization::kQ4) {
     if (r < w.panel_rows) q4::DequantizePanelRow(w.quantized, w.cols, r, out);
     else q4::DequantizeRow(w.quantized, w.cols, r, out);
@@ -80,12 +83,15 @@ void DequantizeRow(const Matrix& w, int64_t r, float* out) {
 }
 
 int64_t PanelRows(Quantization q, int64_t rows) {
-  return q == Quantization::kQ4 ? rows / q4::kPanelRows * q4::kPanelRows : 0;
+  return q == Quantization::kNone ? 0 : rows / kPanelRows * kPanelRows;
 }
 
 void ToPanels(Quantization q, uint8_t* blocks, int64_t panel_rows, int64_t cols) {
+  if (q == Quantization::kQ8) q8::ToPanels(blocks, panel_rows, cols);
   if (q == Quantization::kQ4) q4::ToPanels(blocks, panel_rows, cols);
 }
+
+bool NeedsPackedTokens(const Matrix& w) { return w.panel_rows < w.rows / kPanelRows * kPanelRows; }
 
 int64_t BlockOffsetsCount(int64_t rows, int64_t cols) { return (rows + 15) / 16 * 16 * (cols / kQuantBlock); }
 

@@ -42,11 +42,14 @@ std::vector<uint8_t> Quantize(const Matrix& w, Quantization q);
 void DequantizeRow(const Matrix& w, int64_t r, float* out);
 
 // How many leading rows of a [rows, cols] matrix stored as `q` the loader lays out in panels
-// (Matrix::panel_rows): kQ4's whole panels of 16, none for kQ8.
+// (Matrix::panel_rows): its whole panels of 16.
 int64_t PanelRows(Quantization q, int64_t rows);
 // Rows [0, panel_rows) of `blocks`, quantised row after row, rearranged in place into the
-// panels of `q` (Matrix::panel_rows; nothing for a scheme without panels).
+// panels of `q` (Matrix::panel_rows, cpu/quantized_panels.h).
 void ToPanels(Quantization q, uint8_t* blocks, int64_t panel_rows, int64_t cols);
+// Whether the AMX kernels read w's tokens packed (quantized_amx::PackTokens): some of its whole
+// 16-row groups are not in panels (rows in panels take the tokens as they are).
+bool NeedsPackedTokens(const Matrix& w);
 
 // Block offsets (Matrix::block_offsets) are stored in groups of 16 rows: for each group, for each
 // block, the 16 rows' offsets (the last group padded). How many there are for rows × cols, and

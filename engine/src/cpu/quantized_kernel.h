@@ -6,11 +6,12 @@
 // AVX512-VNNI's vpdpbusd (unsigned weight bytes × signed token bytes) started from
 // −offset · Σ token bytes, which takes the offset back off; the 16 lanes (8 per block) become
 // float32 and add in, scaled by the two blocks' scales, to accumulators summed once per output.
-// Blocks are summed in the same order for every token whatever its batch. From 8 tokens on (a
-// prefill's experts) the rows are first packed 16 to a panel, a row per lane (PackPanel16), so
-// that a token's four-byte group broadcast to every lane multiplies 16 rows at once and no lanes
-// need summing into blocks: the same exact block sums and the same fused multiply-adds, about
-// half the instructions.
+// Blocks are summed in the same order for every token whatever its batch. The loader stores a
+// matrix's whole panels of 16 rows with a row per lane (cpu/quantized_panels.h), so that a
+// token's four-byte group broadcast to every lane multiplies 16 rows at once and no lanes need
+// summing into blocks (StoredPanelTile; AMX takes a panel as its B operand as it is): the same
+// exact block sums and the same fused multiply-adds, a third of the instructions. Rows kept in
+// row layout (MLA's kv_b) are packed so from 8 tokens on (PackPanel16).
 //
 // Private to the CPU kernels: include only from matmul_q8.cc and matmul_q4.cc.
 #ifndef AGENTD_ENGINE_CPU_QUANTIZED_KERNEL_H_
@@ -23,26 +24,30 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "cpu/matmul_amx.h"
 #include "cpu/matrix.h"
 #include "cpu/quantized_amx.h"
+#include "cpu/quantized_panels.h"
 #include "cpu/quantized_tokens.h"
 
 namespace engine::cpu::quantized_kernel {
 
 // Σ over blocks of (Σ level · q_x) · d_w · d_x, blocks in order: the portable path, from each
-// row's signed levels and scales (Format::RowLevels, whatever the row's layout).
+// row's signed levels and scales (Format::Levels), whatever the row's layout.
 template <class Format>
 void RowsPortable(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
   const int64_t blocks = w.cols / kQuantBlock;
   std::vector<int8_t> levels(static_cast<size_t>(w.cols));
   std::vector<float> scales(static_cast<size_t>(blocks));
+  std::vector<uint8_t> scratch;
   for (int64_t r = r0; r < r1; ++r) {
-    Format::RowLevels(w, r, levels.data(), scales.data());
+    Format::Levels(RowOf<Format>(w, r, &scratch), w.cols, levels.data(), scales.data());
     for (int64_t t = 0; t < x.n; ++t) {
       float sum = 0;
       for (int64_t b = 0; b < blocks; ++b) {
@@ -336,9 +341,9 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET))) void RowsVnni(const QuantizedTo
 //   acc[i] += float(C[i] − offset · Σ q_x) · (d_w[i] · d_x)
 // where C is the tile's exact product of the unsigned weight bytes with the token bytes.
 template <class Format>
-__attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void RowsAmx(const uint8_t* packed, int64_t n,
-                                                                                  const Matrix& w, float* y,
-                                                                                  int64_t r0, int64_t r1) {
+__attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void RowLayoutAmx(const uint8_t* packed, int64_t n,
+                                                                                       const Matrix& w, float* y,
+                                                                                       int64_t r0, int64_t r1) {
   amx::ConfigureTiles();
   constexpr int64_t kPanel = 16, kPairTileBytes = 24 * 64;
   const int64_t cols = w.cols, m = w.rows, pairs = cols / 64, blocks = cols / kQuantBlock;
@@ -403,15 +408,183 @@ __attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void RowsA
     }
   }
 }
+
+// How far ahead of the pair being multiplied a panel's stream is requested: four pairs (two to
+// sixteen measured the same within noise with bench/quantized_layouts; none was 1-9% slower).
+template <class Format>
+constexpr int64_t PanelAhead() {
+  return 4 * PanelPairBytes<Format>();
+}
+
+// The 16 rows of a stored panel (cpu/quantized_panels.h) × kTokens tokens, block by block: each
+// (row, token) starts from −offset · Σ q_x, adds vpdpbusd of the row's unsigned levels
+// (Format::GroupLevels) with the token's four-byte groups broadcast to all 16 rows, and takes
+// one fused multiply-add by the two scales' product — the same exact block sums and the same
+// float operations in the same order as Tile's, so the layout changes no bit. Lanes outside
+// `rows` are not stored.
+template <class Format, int kTokens>
+__attribute__((target(AGENTD_QUANTIZED_TARGET), always_inline)) inline void StoredPanelTile(const QuantizedTokens& x,
+                                                                                           const Matrix& w,
+                                                                                           int64_t panel_row, int64_t t,
+                                                                                           __mmask16 rows, float* y) {
+  constexpr int64_t kPair = PanelPairBytes<Format>(), kScales = PanelScalesAt<Format>();
+  const int64_t cols = w.cols, blocks = cols / kQuantBlock, pairs = blocks / 2;
+  const uint8_t* panel = w.quantized + panel_row * Format::RowBytes(cols);
+  __m512 acc[kTokens];
+#pragma GCC unroll 4
+  for (int j = 0; j < kTokens; ++j) acc[j] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const uint8_t* pair = panel + p * kPair;
+#pragma GCC unroll 17
+    for (int64_t line = 0; line < kPair; line += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(pair + PanelAhead<Format>() + line), _MM_HINT_T0);
+    }
+    __m512i packed[Format::kPanelVectors];
+#pragma GCC unroll 16
+    for (int v = 0; v < Format::kPanelVectors; ++v) packed[v] = _mm512_loadu_si512(pair + 64 * v);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const int64_t b = 2 * p + h;
+      __m512i sums[kTokens];
+      const int8_t* groups[kTokens];
+#pragma GCC unroll 4
+      for (int j = 0; j < kTokens; ++j) {
+        sums[j] = _mm512_set1_epi32(x.negated_sums[(t + j) * blocks + b] * (1 << Format::kOffsetShift));
+        groups[j] = x.bytes + (t + j) * cols + b * kQuantBlock;
+      }
+#pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) {
+        const __m512i levels = Format::GroupLevels(packed, h, g);
+#pragma GCC unroll 4
+        for (int j = 0; j < kTokens; ++j) {
+          int32_t group;
+          std::memcpy(&group, groups[j] + 4 * g, 4);
+          sums[j] = _mm512_dpbusd_epi32(sums[j], levels, _mm512_set1_epi32(group));
+        }
+      }
+      const __m512 weight_scales =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pair + kScales + h * 2 * kPanelRows)));
+#pragma GCC unroll 4
+      for (int j = 0; j < kTokens; ++j) {
+        const __m512 scales = _mm512_mul_ps(weight_scales, _mm512_set1_ps(x.scales[(t + j) * blocks + b]));
+        acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[j]), scales, acc[j]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < kTokens; ++j) _mm512_mask_storeu_ps(y + (t + j) * w.rows + panel_row, rows, acc[j]);
+}
+
+// Rows [r0, r1) among the panel rows: each panel they touch, its rows outside them masked.
+template <class Format>
+__attribute__((target(AGENTD_QUANTIZED_TARGET))) void StoredPanelRows(const QuantizedTokens& x, const Matrix& w,
+                                                                      float* y, int64_t r0, int64_t r1) {
+  for (int64_t panel_row = r0 / kPanelRows * kPanelRows; panel_row < r1; panel_row += kPanelRows) {
+    const int64_t first = std::max(r0, panel_row) - panel_row, end = std::min(r1, panel_row + kPanelRows) - panel_row;
+    const __mmask16 rows = static_cast<__mmask16>(((1u << end) - 1u) & ~((1u << first) - 1u));
+    int64_t t = 0;
+    for (; t + 4 <= x.n; t += 4) StoredPanelTile<Format, 4>(x, w, panel_row, t, rows, y);
+    for (; t < x.n; ++t) StoredPanelTile<Format, 1>(x, w, panel_row, t, rows, y);
+  }
+}
+
+// Rows [r0, r1) (whole panels) on AMX tiles, the weights as the B operand: a stored panel's pair
+// is already laid out as B tiles are (a weight row per column, four bytes per K-group), so it is
+// only unpacked to bytes, once per panel — block 0's 8 groups, 8 zero rows, block 1's 8 groups,
+// so that one tile of 16 K-groups from the start takes block 0 alone and one from the eighth
+// row block 1 alone. The tokens are the A operand straight from their quantised rows (signed ×
+// unsigned: tdpbsud). Per (row, token) the arithmetic is the other kernels': each block's exact
+// sum plus −offset · Σ q_x, then one fused multiply-add by d_w · d_x.
+template <class Format>
+__attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void StoredPanelsAmx(const QuantizedTokens& x,
+                                                                                          const Matrix& w, float* y,
+                                                                                          int64_t r0, int64_t r1) {
+  amx::ConfigureTiles();
+  constexpr int64_t kGroup = 16, kUnpackedPairBytes = 24 * 64;
+  constexpr int64_t kPair = PanelPairBytes<Format>(), kScales = PanelScalesAt<Format>();
+  const int64_t cols = w.cols, blocks = cols / kQuantBlock, pairs = blocks / 2, n = x.n;
+  const int64_t row_bytes = Format::RowBytes(cols), groups = (n + kGroup - 1) / kGroup, tail = n % kGroup;
+  thread_local std::vector<uint8_t> weights;
+  thread_local std::vector<int8_t> last_tokens;
+  weights.assign(static_cast<size_t>(pairs * kUnpackedPairBytes), 0);
+  if (tail > 0) {  // the last group's tokens padded to a whole tile with zeros
+    last_tokens.assign(static_cast<size_t>(kGroup * cols), 0);
+    std::memcpy(last_tokens.data(), x.bytes + (n - tail) * cols, static_cast<size_t>(tail * cols));
+  }
+  alignas(64) int32_t products[2][kGroup][kPanelRows];  // [block of the pair][token][row]
+  for (int64_t r = r0; r < r1; r += kPanelRows) {
+    const uint8_t* panel = w.quantized + r * row_bytes;
+    for (int64_t p = 0; p < pairs; ++p) {
+      __m512i packed[Format::kPanelVectors];
+      for (int v = 0; v < Format::kPanelVectors; ++v) packed[v] = _mm512_loadu_si512(panel + p * kPair + 64 * v);
+      uint8_t* unpacked = weights.data() + p * kUnpackedPairBytes;
+      for (int h = 0; h < 2; ++h) {
+        for (int g = 0; g < 8; ++g) _mm512_storeu_si512(unpacked + 64 * (16 * h + g), Format::GroupLevels(packed, h, g));
+      }
+    }
+    for (int64_t group = 0; group < groups; ++group) {
+      const int64_t first = group * kGroup, count = std::min(kGroup, n - first);
+      const int8_t* tokens = tail > 0 && group == groups - 1 ? last_tokens.data() : x.bytes + first * cols;
+      __m512 acc[kGroup];  // token j's, lane i: row i
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < kGroup; ++j) acc[j] = _mm512_setzero_ps();
+      for (int64_t p = 0; p < pairs; ++p) {
+        _tile_loadd(4, tokens + p * 64, cols);
+        _tile_loadd(6, weights.data() + p * kUnpackedPairBytes, 64);
+        _tile_loadd(7, weights.data() + p * kUnpackedPairBytes + 8 * 64, 64);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_dpbsud(0, 4, 6);
+        _tile_dpbsud(1, 4, 7);
+        _tile_stored(0, products[0], 64);
+        _tile_stored(1, products[1], 64);
+        for (int64_t h = 0; h < 2; ++h) {
+          const int64_t b = 2 * p + h;
+          const __m512 weight_scales = _mm512_cvtph_ps(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + p * kPair + kScales + h * 2 * kPanelRows)));
+#pragma GCC unroll 16
+          for (int64_t j = 0; j < kGroup; ++j) {
+            if (j >= count) break;
+            const int64_t t = first + j;
+            const __m512i exact = _mm512_add_epi32(_mm512_load_si512(products[h][j]),
+                                                   _mm512_set1_epi32(x.negated_sums[t * blocks + b] * (1 << Format::kOffsetShift)));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact),
+                                     _mm512_mul_ps(weight_scales, _mm512_set1_ps(x.scales[t * blocks + b])), acc[j]);
+          }
+        }
+      }
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < kGroup; ++j) {
+        if (j < count) _mm512_storeu_ps(y + (first + j) * w.rows + r, acc[j]);
+      }
+    }
+  }
+}
 #endif
 
-// Rows [r0, r1) of y [x.n, w.rows] = x · Wᵀ.
+// Rows [r0, r1) of y [x.n, w.rows] = x · Wᵀ, whatever their layout: the rows in panels first.
 template <class Format>
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+  const int64_t panel_end = std::clamp(w.panel_rows, r0, r1);
 #if defined(__x86_64__)
-  if (HasVnni()) return RowsVnni<Format>(x, w, y, r0, r1);
+  if (HasVnni()) {
+    if (r0 < panel_end) StoredPanelRows<Format>(x, w, y, r0, panel_end);
+    if (panel_end < r1) RowsVnni<Format>(x, w, y, panel_end, r1);
+    return;
+  }
 #endif
   RowsPortable<Format>(x, w, y, r0, r1);
+}
+
+// The same rows (r0 and r1 - r0 multiples of 16) on AMX tiles: those in panels straight from the
+// tokens, the others from the tokens as quantized_amx::PackTokens packs them.
+template <class Format>
+void RowsAmx(const QuantizedTokens& x, const uint8_t* packed, const Matrix& w, float* y, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+  const int64_t panel_end = std::clamp(w.panel_rows, r0, r1);
+  if (r0 < panel_end) StoredPanelsAmx<Format>(x, w, y, r0, panel_end);
+  if (panel_end < r1) RowLayoutAmx<Format>(packed, x.n, w, y, panel_end, r1);
+#endif
 }
 
 }  // namespace engine::cpu::quantized_kernel

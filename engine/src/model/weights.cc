@@ -61,8 +61,9 @@ class WeightLoader {
                   // above 4 bits too: the logits carry the whole model's error)
     kRouter,      // never: a small error in the MoE router picks other experts, which changes the
                   // output far more than the error itself (llama.cpp keeps it in f32 too)
-    kRowSlices,   // quantised as asked, read in slices of rows that do not start at multiples of
-                  // 16 (Matrix::Rows): its rows stay in row layout, never in panels
+    kRowSlices,   // quantised as asked, read a slice of rows at a time (MLA's kv_b: a head's W_UK
+                  // and W_UV, whose rows need not start at multiples of 16, and W_UK along its
+                  // rows by AccumulateRows): kept in row layout, never in panels
   };
 
   absl::StatusOr<Matrix> GetMatrix(const std::string& name, int64_t rows, int64_t cols,
@@ -324,12 +325,9 @@ absl::Status LoadLayer(WeightLoader& loader, const ModelConfig& c, int layer, La
     ASSIGN_OR_RETURN(m.kv_a, loader.GetMatrix(a + "kv_a_proj_with_mqa.weight",
                                               c.kv_lora_rank + c.qk_rope_head_dim, hidden));
     ASSIGN_OR_RETURN(m.kv_a_norm, loader.GetVector(a + "kv_a_layernorm.weight", c.kv_lora_rank));
-    // Read a head's W_UK and W_UV rows at a time (transformer.cc): in panels when those start at
-    // multiples of 16.
-    const bool whole_panels = c.qk_nope_head_dim % 16 == 0 && c.v_head_dim % 16 == 0;
     ASSIGN_OR_RETURN(m.kv_b, loader.GetMatrix(a + "kv_b_proj.weight",
                                               heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank,
-                                              whole_panels ? WeightLoader::Role::kProjection : WeightLoader::Role::kRowSlices));
+                                              WeightLoader::Role::kRowSlices));
     ASSIGN_OR_RETURN(m.o, loader.GetMatrix(a + "o_proj.weight", hidden, heads * c.v_head_dim));
   } else {
     GqaWeights& g = w->gqa;
