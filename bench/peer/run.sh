@@ -9,7 +9,7 @@
 # on the checkpoint (quantised at load for q8_0 / q4_0) and on llama.cpp's GGUF file itself, its
 # blocks and its tokenizer, so the last column is the very same bytes on both sides.
 #
-#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m] [--shape FILE]
+#   bash bench/peer/run.sh [--threads 2] [--prompt 128,512,2048] [--decode 64] [--sequences 4,16] [--type bf16|q8_0|q4_0|q4_0_pure|q4_k_m|q5_k_m] [--shape FILE]
 #
 # Needs the build (bash scripts/build.sh), node and npm (Debian: nodejs npm), and the npm
 # registry. Scratch: $AGENTD_PEER_DIR (default /tmp/agentd-peer), models in /tmp/agentd-bench-models.
@@ -48,7 +48,7 @@ echo "== agentd" >&2
 quantize=""
 # A K-quant mix is compared with agentd's own scheme of the kernels it lands on: q4 for Q4_K_M
 # (Q4_K into q4 with block offsets), q8 for Q5_K_M (cpu/kquants.h).
-case "$type" in q8_0|q5_k_m) quantize=q8 ;; q4_0|q4_k_m) quantize=q4 ;; esac
+case "$type" in q8_0|q5_k_m) quantize=q8 ;; q4_0|q4_k_m) quantize=q4 ;; q4_0_pure) quantize=q4-pure ;; esac
 build/bin/engine_throughput --shape "$shape" --threads "$threads" --prompt "$prompt" --decode "$decode" \
     --sequences "$sequences" --tokenizer "$tokenizer" --quantize "$quantize" --json \
     | tee >(cat >&2) | tail -1 > "$out/agentd.json"

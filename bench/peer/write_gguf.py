@@ -3,7 +3,7 @@
 *.safetensors) as a GGUF file llama.cpp loads, so both engines run the very same weights in one
 benchmark run.
 
-    write_gguf.py --checkpoint DIR --tokenizer tokenizer.json --out model.gguf [--type bf16|q8_0|q4_0|q4_k_m|q5_k_m]
+    write_gguf.py --checkpoint DIR --tokenizer tokenizer.json --out model.gguf [--type bf16|q8_0|q4_0|q4_0_pure|q4_k_m|q5_k_m]
 
 Our own writer of the GGUF v3 format (llama.cpp's gguf-py is not a Debian package): a header,
 key/value metadata, tensor infos, then the tensor data, each aligned to 32 bytes. Tensor names
@@ -14,7 +14,8 @@ DeepSeek checkpoint is written in llama.cpp's MLA form: kv_b_proj split per head
 attn_v_b (W_UV), the `_mla` keys giving the per-head widths, and one KV head (the cache holds one
 latent per position). Matrices keep their
 bf16 bits (or are quantised to Q8_0 / Q4_0 blocks of 32: one f16 scale and 32 int8 or 4-bit
-values; or as llama.cpp's K-quant mixes Q4_K_M and Q5_K_M: super-blocks of 256 weights, Q6_K for
+values, the output head at Q8_0 under q4_0 and at Q4_0 too under q4_0_pure, as llama-quantize
+--pure writes; or as llama.cpp's K-quant mixes Q4_K_M and Q5_K_M: super-blocks of 256 weights, Q6_K for
 the output head and for attn_v and ffn_down in every other layer, and for a matrix whose rows
 are not whole super-blocks the types llama.cpp's quantiser falls back to: Q5_0 for Q4_K, Q5_1
 for Q5_K, Q8_0 for Q6_K), and vectors and the router
@@ -431,7 +432,8 @@ class GgufModel:
         self.w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
         self.vector("output_norm.weight", "model.norm.weight")
         # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
-        # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides.
+        # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides. A
+        # pure one (agentd's q4-pure) has it at 4 bits too.
         self.matrix("output.weight", ["lm_head.weight"], [hidden, vocab],
                     "q8_0" if self.args.type == "q4_0" else self.type_of("output"))
 
@@ -568,7 +570,7 @@ def main():
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--tokenizer", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--type", default="bf16", choices=["bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m"])
+    parser.add_argument("--type", default="bf16", choices=["bf16", "q8_0", "q4_0", "q4_0_pure", "q4_k_m", "q5_k_m"])
     parser.add_argument("--dequantized-out", default="",
                         help="also write DIR: the checkpoint with every matrix as the file holds it, in f32 "
                              "(what the file's weights compute, for bench/peer/agreement.sh)")
@@ -584,7 +586,7 @@ def main():
     w.add("general.architecture", T_STRING, arch)
     w.add("general.name", T_STRING, "agentd peer benchmark " + os.path.basename(os.path.normpath(args.checkpoint)))
     w.add("general.alignment", T_UINT32, ALIGNMENT)
-    w.add("general.file_type", T_UINT32, {"bf16": 32, "q8_0": 7, "q4_0": 2, "q4_k_m": 15, "q5_k_m": 17}[args.type])
+    w.add("general.file_type", T_UINT32, {"bf16": 32, "q8_0": 7, "q4_0": 2, "q4_0_pure": 2, "q4_k_m": 15, "q5_k_m": 17}[args.type])
     w.add("general.quantization_version", T_UINT32, 2)
     w.add(f"{arch}.context_length", T_UINT32, config["max_position_embeddings"])
     w.add(f"{arch}.embedding_length", T_UINT32, config["hidden_size"])
