@@ -66,9 +66,9 @@ int main(int argc, char** argv) {
   int rounds = 9;
   int64_t head_rows = 151936, hidden = 1024, expert = 512, experts = 96;
   app.add_option("--schemes", schemes, "q8, q4")->delimiter(',');
-  app.add_option("--rounds", rounds, "alternating passes of each layout (default 9)");
-  app.add_option("--head-rows", head_rows, "rows of the output head (default 151936)");
-  app.add_option("--experts", experts, "expert-shaped pairs [512 x 1024] + [1024 x 512] (default 96)");
+  app.add_option("--rounds", rounds, "alternating passes of each layout (default 9)")->check(CLI::Range(1, 1000));
+  app.add_option("--head-rows", head_rows, "rows of the output head (default 151936)")->check(CLI::Range(16, 1 << 20));
+  app.add_option("--experts", experts, "expert-shaped pairs [512 x 1024] + [1024 x 512] (default 96)")->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
   std::mt19937 rng(7);
   for (const std::string& name : schemes) {
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       sets[1].push_back(Make(expert, hidden, *q, rng));
       sets[1].push_back(Make(hidden, expert, *q, rng));
     }
-    std::vector<float> x(static_cast<size_t>(hidden)), y(static_cast<size_t>(head_rows));
+    std::vector<float> x(static_cast<size_t>(hidden)), y(static_cast<size_t>(std::max(head_rows, hidden)));
     std::normal_distribution<float> normal(0.0f, 1.0f);
     for (float& v : x) v = normal(rng);
     const char* names[] = {"output head", "experts"};

@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -67,6 +68,8 @@ void Matrix::RowToF32(int64_t r, float* out) const {
 }
 
 Matrix Matrix::Rows(int64_t first, int64_t count) const {
+  // A view cannot start inside a panel: its rows would be interleaved with rows before it.
+  assert(first >= panel_rows || first % kPanelRows == 0);
   Matrix view = *this;
   view.rows = count;
   view.data = static_cast<const uint8_t*>(data) + first * cols * DTypeSize(dtype);
