@@ -642,13 +642,16 @@ void ServeQuantized(const std::string& data_dir, const std::string& scheme,
   EXPECT_FALSE(generated->text.empty());
 }
 
-// `agentd --quantize q8`: the shipped model loads with 8-bit weights and generates; a value
-// the daemon does not know is refused at start, naming the setting.
+// `agentd --quantize q8` (and q4-pure): the shipped model loads with 8-bit (4-bit) weights and
+// generates; a value the daemon does not know is refused at start, naming the setting.
 TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRefused) {
   testing_support::TempDir data;
   std::optional<testing_support::DaemonProcess> daemon;
   ShortGeneration generated;
   ASSERT_NO_FATAL_FAILURE(ServeQuantized(data.Join("ok"), "q8", &daemon, &generated));
+  // And q4-pure, whose output head is at 4 bits too (ModelInfo says which).
+  daemon.reset();
+  ASSERT_NO_FATAL_FAILURE(ServeQuantized(data.Join("pure"), "q4-pure", &daemon, &generated));
 
   std::string error;
   auto refused = testing_support::DaemonProcess::Start(data.Join("bad"), {"--quantize", "q5"}, &error,

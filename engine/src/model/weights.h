@@ -86,7 +86,7 @@ struct Weights {
 // Finds and checks every tensor the architecture needs. Errors name the tensor and file.
 struct LoadOptions {
   // Store matrices quantised (cpu/quantized.h): kQ8 or kQ4 for every projection whose rows are
-  // whole blocks of 32, at most kQ8 for embeddings and output heads, never the MoE router.
+  // whole blocks of 32, embeddings and output heads as `vocabulary` says, never the MoE router.
   // Default kNone: the checkpoint's own dtype.
   cpu::Quantization quantize = cpu::Quantization::kNone;
   // Embeddings and output heads: nullopt (the default) for `quantize` at 8 bits at most, else
