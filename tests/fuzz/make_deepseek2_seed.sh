@@ -22,13 +22,7 @@ cat > "$work/fuzz_deepseek2_seed.json" <<'JSON'
  "rope_theta": 10000, "tie_word_embeddings": false, "bos_token_id": 0, "eos_token_id": 1, "num_nextn_predict_layers": 0,
  "rope_scaling": {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64, "mscale": 1.0, "mscale_all_dim": 1.0, "beta_fast": 32, "beta_slow": 1}}
 JSON
-/usr/bin/python3 - "$work/tokenizer.json" <<'PY'
-import json, sys
-tokens = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)] + [str(d) for d in range(10)]
-json.dump({"model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(tokens, 2)}, "merges": ["a b", "c d"]},
-           "added_tokens": [{"id": 0, "content": "<s>", "special": True}, {"id": 1, "content": "</s>", "special": True}]},
-          open(sys.argv[1], "w"))
-PY
+/usr/bin/python3 tests/fuzz/write_seed_tokenizer.py "$work/tokenizer.json"
 build/bin/engine_throughput --shape "$work/fuzz_deepseek2_seed.json" --cache-dir "$work/models" --threads 1 --prompt 4 --decode 1 > /dev/null
 /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$work/models/fuzz_deepseek2_seed" --tokenizer "$work/tokenizer.json" \
     --out tests/fuzz/corpus/fuzz_gguf/deepseek2_mla_q8 --type q8_0

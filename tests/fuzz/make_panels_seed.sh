@@ -17,13 +17,7 @@ cat > "$work/fuzz_panels_seed.json" <<'JSON'
  "mlp_only_layers": [], "norm_topk_prob": true, "max_position_embeddings": 256, "rms_norm_eps": 1e-6,
  "rope_theta": 10000, "tie_word_embeddings": false, "bos_token_id": 0, "eos_token_id": 1, "torch_dtype": "bfloat16"}
 JSON
-/usr/bin/python3 - "$work/tokenizer.json" <<'PY'
-import json, sys
-tokens = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)] + [str(d) for d in range(10)]
-json.dump({"model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(tokens, 2)}, "merges": ["a b", "c d"]},
-           "added_tokens": [{"id": 0, "content": "<s>", "special": True}, {"id": 1, "content": "</s>", "special": True}]},
-          open(sys.argv[1], "w"))
-PY
+/usr/bin/python3 tests/fuzz/write_seed_tokenizer.py "$work/tokenizer.json"
 build/bin/engine_throughput --shape "$work/fuzz_panels_seed.json" --cache-dir "$work/models" --threads 1 --prompt 4 --decode 1 > /dev/null
 /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$work/models/fuzz_panels_seed" --tokenizer "$work/tokenizer.json" \
     --out tests/fuzz/corpus/fuzz_gguf/qwen3moe_panels_q4 --type q4_0

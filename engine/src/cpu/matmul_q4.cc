@@ -169,10 +169,7 @@ void ToPanels(uint8_t* quantized, int64_t panel_rows, int64_t cols) {
 }
 
 void DequantizePanelRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out) {
-  thread_local std::vector<uint8_t> row;
-  row.resize(static_cast<size_t>(Format::RowBytes(cols)));
-  quantized_kernel::RowFromPanel<Format>(quantized, cols, r, row.data());
-  DequantizeRow(row.data(), cols, 0, out);
+  quantized_kernel::DequantizePanelRow<Format>(quantized, cols, r, out, DequantizeRow);
 }
 
 void Rows(const QuantizedTokens& x, const Matrix& w, float* y, int64_t r0, int64_t r1) {

@@ -335,6 +335,31 @@ __attribute__((target(AGENTD_QUANTIZED_TARGET))) void RowsVnni(const QuantizedTo
   }
 }
 
+// One pair of blocks on AMX tiles: tile 4 from `a` (16 rows of the pair's 64 bytes, `a_stride`
+// apart), tiles 6 and 7 from `b` (24 rows of 64 bytes: the first block's 8 K-groups, 8 zero rows,
+// the second's), each block's exact products into products[block] ([16][16] int32). The
+// unsigned operand is `a` (weights) for row-layout rows and `b` (a panel's weights) for stored
+// panels, the tokens being the other.
+template <bool kWeightsInA>
+__attribute__((target("amx-tile,amx-int8"), always_inline)) inline void PairProducts(const void* a, int64_t a_stride,
+                                                                                    const uint8_t* b,
+                                                                                    int32_t products[2][16][16]) {
+  _tile_loadd(4, a, a_stride);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, b + 8 * 64, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  if constexpr (kWeightsInA) {
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+  } else {
+    _tile_dpbsud(0, 4, 6);
+    _tile_dpbsud(1, 4, 7);
+  }
+  _tile_stored(0, products[0], 64);
+  _tile_stored(1, products[1], 64);
+}
+
 // Rows [r0, r1) (a multiple of 16) on AMX tiles from tokens packed by quantized_amx::PackTokens
 // (see cpu/quantized_amx.h). For each 16-row panel and group of 16 tokens, 16 accumulators —
 // one per row, a lane per token — take each block in order:
@@ -376,15 +401,7 @@ __attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void RowLa
 #pragma GCC unroll 16
       for (int64_t i = 0; i < kPanel; ++i) acc[i] = _mm512_setzero_ps();
       for (int64_t p = 0; p < pairs; ++p) {
-        _tile_loadd(4, a + p * 64, a_stride);
-        _tile_loadd(6, group.tiles + p * kPairTileBytes, 64);
-        _tile_loadd(7, group.tiles + p * kPairTileBytes + 8 * 64, 64);
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_dpbusd(0, 4, 6);
-        _tile_dpbusd(1, 4, 7);
-        _tile_stored(0, products[0], 64);
-        _tile_stored(1, products[1], 64);
+        PairProducts<true>(a + p * 64, a_stride, group.tiles + p * kPairTileBytes, products);
         for (int64_t h = 0; h < 2; ++h) {
           const int64_t b = 2 * p + h;
           const __m512 token_scales = _mm512_loadu_ps(group.scales + b * kPanel);
@@ -529,15 +546,7 @@ __attribute__((target("amx-tile,amx-int8," AGENTD_QUANTIZED_TARGET))) void Store
 #pragma GCC unroll 16
       for (int64_t j = 0; j < kGroup; ++j) acc[j] = _mm512_setzero_ps();
       for (int64_t p = 0; p < pairs; ++p) {
-        _tile_loadd(4, tokens + p * 64, cols);
-        _tile_loadd(6, weights.data() + p * kUnpackedPairBytes, 64);
-        _tile_loadd(7, weights.data() + p * kUnpackedPairBytes + 8 * 64, 64);
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_dpbsud(0, 4, 6);
-        _tile_dpbsud(1, 4, 7);
-        _tile_stored(0, products[0], 64);
-        _tile_stored(1, products[1], 64);
+        PairProducts<false>(tokens + p * 64, cols, weights.data() + p * kUnpackedPairBytes, products);
         for (int64_t h = 0; h < 2; ++h) {
           const int64_t b = 2 * p + h;
           const __m512 weight_scales = _mm512_cvtph_ps(

@@ -75,6 +75,17 @@ void RowFromPanel(const uint8_t* quantized, int64_t cols, int64_t r, uint8_t* ro
   }
 }
 
+// Row r (among the panel rows) back to float32 by the format's own reader of a row,
+// dequantize_row(row, cols, 0, out), from the row rebuilt in a buffer kept per thread.
+template <class Format>
+void DequantizePanelRow(const uint8_t* quantized, int64_t cols, int64_t r, float* out,
+                        void (*dequantize_row)(const uint8_t*, int64_t, int64_t, float*)) {
+  thread_local std::vector<uint8_t> row;
+  row.resize(static_cast<size_t>(Format::RowBytes(cols)));
+  RowFromPanel<Format>(quantized, cols, r, row.data());
+  dequantize_row(row.data(), cols, 0, out);
+}
+
 // Row r of w in row layout: in place, or rebuilt from its panel into *scratch.
 template <class Format>
 const uint8_t* RowOf(const Matrix& w, int64_t r, std::vector<uint8_t>* scratch) {

@@ -57,8 +57,9 @@ class WeightLoader {
   // What a matrix is for decides how far it may be quantised.
   enum class Role {
     kProjection,  // quantised as asked
-    kVocabulary,  // embeddings and output heads: 8 bits at most (llama.cpp keeps its output head
-                  // above 4 bits too: the logits carry the whole model's error)
+    kVocabulary,  // embeddings and output heads: LoadOptions::vocabulary (8 bits at most under q4:
+                  // llama.cpp keeps its output head above 4 bits too, the logits carry the whole
+                  // model's error; 4 bits under q4-pure)
     kRouter,      // never: a small error in the MoE router picks other experts, which changes the
                   // output far more than the error itself (llama.cpp keeps it in f32 too)
     kRowSlices,   // quantised as asked, read a slice of rows at a time (MLA's kv_b: a head's W_UK
@@ -81,8 +82,7 @@ class WeightLoader {
     m.rows = rows;
     m.cols = cols;
     const Quantization q = role == Role::kRouter       ? Quantization::kNone
-                           : role == Role::kVocabulary ? options_.vocabulary.value_or(
-                                                             options_.quantize == Quantization::kQ4 ? Quantization::kQ8 : options_.quantize)
+                           : role == Role::kVocabulary ? options_.vocabulary
                                                        : options_.quantize;
     if (options_.copy != nullptr && cpu::CanQuantize(m, q)) {
       // Already quantised in the saved copy: the checkpoint's own bytes are never read.

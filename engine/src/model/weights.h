@@ -89,9 +89,9 @@ struct LoadOptions {
   // whole blocks of 32, embeddings and output heads as `vocabulary` says, never the MoE router.
   // Default kNone: the checkpoint's own dtype.
   cpu::Quantization quantize = cpu::Quantization::kNone;
-  // Embeddings and output heads: nullopt (the default) for `quantize` at 8 bits at most, else
-  // this scheme (cpu::QuantizationScheme::vocabulary; "q4-pure" asks kQ4).
-  std::optional<cpu::Quantization> vocabulary;
+  // Embeddings and output heads (cpu::QuantizationScheme::vocabulary: kQ8 under q4, kQ4 under
+  // q4-pure). Default kNone: the checkpoint's own dtype.
+  cpu::Quantization vocabulary = cpu::Quantization::kNone;
   // With `quantize`: a saved copy to map matrices from, and to save them to when it lacks them
   // (model/quantized_copy.h). Borrowed; the caller moves it into Weights::copy. Default none.
   QuantizedCopy* copy = nullptr;
