@@ -140,7 +140,7 @@ TEST_F(QuantizedCopyTest, ADamagedCopyIsIgnoredAndWrittenAgain) {
     std::fstream file(copy, std::ios::in | std::ios::out | std::ios::binary);
     std::vector<char> bytes(static_cast<size_t>(size));
     file.read(bytes.data(), static_cast<std::streamsize>(size));
-    const std::string name = "model.embed_tokens.weight";
+    const std::string name = "lm_head.weight";
     auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
     ASSERT_NE(at, bytes.end());
     // After the name: u32 scheme, i64 rows, i64 cols, then the u64 offset.

@@ -24,10 +24,10 @@ std::optional<Quantization> ParseQuantization(std::string_view name) {
 }
 
 std::optional<QuantizationScheme> ParseQuantizationScheme(std::string_view name) {
-  if (name.empty()) return QuantizationScheme{"", Quantization::kNone, Quantization::kNone};
-  if (name == "q8") return QuantizationScheme{"q8", Quantization::kQ8, Quantization::kQ8};
-  if (name == "q4") return QuantizationScheme{"q4", Quantization::kQ4, Quantization::kQ8};
-  if (name == "q4-pure") return QuantizationScheme{"q4-pure", Quantization::kQ4, Quantization::kQ4};
+  if (name.empty()) return QuantizationScheme{"", Quantization::kNone, Quantization::kNone, Quantization::kNone};
+  if (name == "q8") return QuantizationScheme{"q8", Quantization::kQ8, Quantization::kQ8, Quantization::kNone};
+  if (name == "q4") return QuantizationScheme{"q4", Quantization::kQ4, Quantization::kQ8, Quantization::kNone};
+  if (name == "q4-pure") return QuantizationScheme{"q4-pure", Quantization::kQ4, Quantization::kQ4, Quantization::kQ4};
   return std::nullopt;
 }
 

@@ -18,14 +18,18 @@ namespace engine::cpu {
 std::optional<Quantization> ParseQuantization(std::string_view name);
 std::string_view QuantizationName(Quantization q);
 
-// A model's quantisation as ModelOptions::quantize names it: "" (none), "q8", "q4" (embeddings
-// and output heads at 8 bits: the logits carry the whole model's error) or "q4-pure" (every
-// matrix at 4 bits, as llama-quantize --pure writes Q4_0: the output head is most of a small
-// model's bytes read per token).
+// A model's quantisation as ModelOptions::quantize names it: "" (none), "q8", "q4" (output heads
+// at 8 bits: the logits carry the whole model's error) or "q4-pure" (every matrix at 4 bits, as
+// llama-quantize --pure writes Q4_0: the output head is most of a small model's bytes read per
+// token). Under q8 and q4 the input embeddings stay in the checkpoint's dtype: a token reads one
+// row of them, so rounding them saves memory but no time, and it moves every later activation
+// (on the fixtures 15-25% of q8's logit error was theirs); q4-pure rounds them too, for the
+// least memory.
 struct QuantizationScheme {
   std::string_view name;
   Quantization projections = Quantization::kNone;
-  Quantization vocabulary = Quantization::kNone;  // embeddings and output heads
+  Quantization vocabulary = Quantization::kNone;  // output heads, and embeddings tied to one
+  Quantization embeddings = Quantization::kNone;  // input embeddings not tied to a head
 };
 // nullopt for a name that is none of the above.
 std::optional<QuantizationScheme> ParseQuantizationScheme(std::string_view name);

@@ -37,10 +37,12 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'A', 'G', 'E', 'N', 'T', 'D', 'Q', 'W'};
 // 1: the layouts of cpu/matmul_q8.h and cpu/matmul_q4.h as of their kernel-order version, with
 // a CRC-32C per matrix. 2: q8 scales in f16 (were float32). 3: q4 rows in whole panels of 16
-// (Matrix::panel_rows), MLA's kv_b too. 4: q8 rows in panels as well, kv_b always in rows. A
-// copy records no layout (the loader infers it from each matrix's role), so bump whenever
-// either layout, which matrices are in panels, or either quantiser's choices change.
-constexpr uint32_t kFormatVersion = 4;
+// (Matrix::panel_rows), MLA's kv_b too. 4: q8 rows in panels as well, kv_b always in rows.
+// 5: untied input embeddings no longer quantised under q8 and q4 (a version 4 copy holds them,
+// bytes that would be mapped and never read). A copy records no layout (the loader infers it
+// from each matrix's role), so bump whenever either layout, which matrices are in panels or
+// quantised, or either quantiser's choices change.
+constexpr uint32_t kFormatVersion = 5;
 constexpr uint64_t kAlignment = 64;
 constexpr char kSuffix[] = ".agentdq";
 

@@ -57,9 +57,10 @@ class WeightLoader {
   // What a matrix is for decides how far it may be quantised.
   enum class Role {
     kProjection,  // quantised as asked
-    kVocabulary,  // embeddings and output heads: LoadOptions::vocabulary (8 bits at most under q4:
-                  // llama.cpp keeps its output head above 4 bits too, the logits carry the whole
-                  // model's error; 4 bits under q4-pure)
+    kVocabulary,  // output heads, and embeddings tied to one: LoadOptions::vocabulary (8 bits at
+                  // most under q4: llama.cpp keeps its output head above 4 bits too, the logits
+                  // carry the whole model's error; 4 bits under q4-pure)
+    kEmbedding,   // input embeddings with no head tied to them: LoadOptions::embeddings
     kRouter,      // never: a small error in the MoE router picks other experts, which changes the
                   // output far more than the error itself (llama.cpp keeps it in f32 too)
     kRowSlices,   // quantised as asked, read a slice of rows at a time (MLA's kv_b: a head's W_UK
@@ -83,6 +84,7 @@ class WeightLoader {
     m.cols = cols;
     const Quantization q = role == Role::kRouter       ? Quantization::kNone
                            : role == Role::kVocabulary ? options_.vocabulary
+                           : role == Role::kEmbedding  ? options_.embeddings
                                                        : options_.quantize;
     if (options_.copy != nullptr && cpu::CanQuantize(m, q)) {
       // Already quantised in the saved copy: the checkpoint's own bytes are never read.
@@ -372,7 +374,10 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
   auto weights = std::make_unique<Weights>();
   weights->quantization = options.quantize;
   WeightLoader loader(c, store, options, weights.get());
-  ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
+  const bool head_is_embed = c.tie_word_embeddings && !loader.Has("lm_head.weight");
+  ASSIGN_OR_RETURN(weights->embed, loader.GetMatrix("model.embed_tokens.weight", c.vocab_size, c.hidden_size,
+                                                    head_is_embed ? WeightLoader::Role::kVocabulary
+                                                                  : WeightLoader::Role::kEmbedding));
   // Layer by layer, each only once its tensors are found: a config that claims 2^30 layers fails
   // on the first missing one instead of allocating them all.
   for (int i = 0; i < c.num_hidden_layers; ++i) {
@@ -382,7 +387,7 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
     weights->layers.push_back(std::move(layer));
   }
   ASSIGN_OR_RETURN(weights->final_norm, loader.GetVector("model.norm.weight", c.hidden_size));
-  if (c.tie_word_embeddings && !loader.Has("lm_head.weight")) {
+  if (head_is_embed) {
     weights->lm_head = weights->embed;
   } else {
     ASSIGN_OR_RETURN(weights->lm_head, loader.GetMatrix("lm_head.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
@@ -404,7 +409,7 @@ absl::StatusOr<std::unique_ptr<Weights>> LoadWeights(const ModelConfig& c, const
     absl::Status status = LoadLayer(loader, c, index, &mtp.block);
     if (!status.ok()) return status;
     if (loader.Has(p + "embed_tokens.weight")) {
-      ASSIGN_OR_RETURN(mtp.embed, loader.GetMatrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kVocabulary));
+      ASSIGN_OR_RETURN(mtp.embed, loader.GetMatrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size, WeightLoader::Role::kEmbedding));
     } else {
       mtp.embed = weights->embed;
     }

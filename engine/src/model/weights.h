@@ -86,12 +86,16 @@ struct Weights {
 // Finds and checks every tensor the architecture needs. Errors name the tensor and file.
 struct LoadOptions {
   // Store matrices quantised (cpu/quantized.h): kQ8 or kQ4 for every projection whose rows are
-  // whole blocks of 32, embeddings and output heads as `vocabulary` says, never the MoE router.
+  // whole blocks of 32, output heads and embeddings as `vocabulary` and `embeddings` say, never
+  // the MoE router.
   // Default kNone: the checkpoint's own dtype.
   cpu::Quantization quantize = cpu::Quantization::kNone;
-  // Embeddings and output heads (cpu::QuantizationScheme::vocabulary: kQ8 under q4, kQ4 under
-  // q4-pure). Default kNone: the checkpoint's own dtype.
+  // Output heads, and embeddings tied to one (cpu::QuantizationScheme::vocabulary: kQ8 under q4,
+  // kQ4 under q4-pure). Default kNone: the checkpoint's own dtype.
   cpu::Quantization vocabulary = cpu::Quantization::kNone;
+  // Input embeddings with no head tied to them (cpu::QuantizationScheme::embeddings: kQ4 under
+  // q4-pure only). Default kNone: the checkpoint's own dtype.
+  cpu::Quantization embeddings = cpu::Quantization::kNone;
   // With `quantize`: a saved copy to map matrices from, and to save them to when it lacks them
   // (model/quantized_copy.h). Borrowed; the caller moves it into Weights::copy. Default none.
   QuantizedCopy* copy = nullptr;
