@@ -359,6 +359,7 @@ class GgufModel:
         self.args, self.config, self.tensors = args, config, tensors
         self.w = Writer()
         self.dequantized = {}
+        self.row_orders = {}  # name -> the order its rows were written in (reorder_rows)
         # The K-quant mixes as llama.cpp's quantiser makes them: Q4_K (Q5_K) for most matrices,
         # Q6_K for the output head and for attn_v and ffn_down in every other layer.
         self.k_main = {"q4_k_m": "q4_k", "q5_k_m": "q5_k"}.get(args.type)
@@ -405,6 +406,14 @@ class GgufModel:
             for n, v in zip(hf_names, values):
                 self.dequantized[n] = ("F32", self.tensors[n][1], v)
 
+    def reorder_rows(self, name, order):
+        """Row j of tensor `name` becomes its row order[j] (as f32, which holds every bf16 value);
+        the dequantised reference gets the checkpoint's order back."""
+        dtype, shape, raw = self.tensors[name]
+        values = np.ascontiguousarray(as_f32(dtype, raw, shape)[order], dtype=np.float32)
+        self.tensors[name] = ("F32", shape, values.reshape(-1).view(np.uint8))
+        self.row_orders[name] = order
+
     def f32(self, name):
         dtype, shape, raw = self.tensors[name]
         return np.ascontiguousarray(as_f32(dtype, raw, shape), dtype=np.float32)
@@ -422,14 +431,18 @@ class GgufModel:
 
     def embeddings_and_head(self):
         hidden, vocab = self.config["hidden_size"], self.config["vocab_size"]
-        # The embedding stays bf16 even in the quantised files (llama.cpp's get_rows reads any
-        # type, and a random row lookup gains nothing from quantisation).
+        # The embedding stays bf16 in the quantised files (llama.cpp's get_rows reads any type,
+        # and a random row lookup gains nothing from quantisation), as in agentd's q8 and q4; a
+        # pure file has it at 4 bits, as agentd's q4-pure.
         embed = self.tensors["model.embed_tokens.weight"]
-        if embed[0] == "BF16":
-            embed_bytes = embed[2]
-        else:  # truncated to bf16, as the checkpoint writer does
-            embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
-        self.w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
+        if self.args.type == "q4_0_pure":  # llama-quantize --pure rounds them as every matrix
+            self.matrix("token_embd.weight", ["model.embed_tokens.weight"], [hidden, vocab], self.type_of("output"))
+        else:
+            if embed[0] == "BF16":
+                embed_bytes = embed[2]
+            else:  # truncated to bf16, as the checkpoint writer does
+                embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
+            self.w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
         self.vector("output_norm.weight", "model.norm.weight")
         # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
         # quantiser keeps it above 4 bits too, at Q6_K): the same bytes read on both sides. A
@@ -468,6 +481,27 @@ def write_qwen3moe(m):
         m.experts(p, b, experts, ff, hidden, i)
 
 
+def adjacent_rotary_pairs(m, c, layers, heads, nope, rope, rank, q_rank):
+    """llama.cpp's deepseek2 rotates adjacent pairs (2i, 2i + 1), as DeepSeek's own checkpoints
+    are laid out (rope_interleave, the default); a checkpoint with rope_interleave false (the
+    shipped default model) rotates halves (i, i + rope / 2). Its query and rotary-key rows are
+    reordered so that each half-split pair becomes an adjacent one: the same rotation by the same
+    frequency, and the same q·k, since both sides move alike. Rows are whole quantisation blocks
+    apart, so the blocks are those of the checkpoint's rows; the f32 reference checkpoint
+    (--dequantized-out) gets them back in the checkpoint's order."""
+    half = rope // 2
+    pairs = np.stack([np.arange(half), np.arange(half) + half], axis=1).reshape(-1)  # new row j <- old row pairs[j]
+    for i in range(layers):
+        a = f"model.layers.{i}.self_attn."
+        q_name = a + ("q_b_proj.weight" if q_rank else "q_proj.weight")
+        order = np.arange(heads * (nope + rope)).reshape(heads, nope + rope)
+        order[:, nope:] = order[:, nope:][:, pairs]
+        m.reorder_rows(q_name, order.reshape(-1))
+        order = np.arange(rank + rope)
+        order[rank:] = order[rank:][pairs]
+        m.reorder_rows(a + "kv_a_proj_with_mqa.weight", order)
+
+
 def write_deepseek2(m):
     """llama.cpp's deepseek2 architecture (DeepSeek-V2/V3) in its MLA form."""
     c, w, arch = m.config, m.w, "deepseek2"
@@ -478,6 +512,8 @@ def write_deepseek2(m):
     shared = c.get("n_shared_experts", 0)
     if c.get("moe_layer_freq", 1) != 1:
         sys.exit("moe_layer_freq other than 1 has no llama.cpp key")
+    if not c.get("rope_interleave", True):
+        adjacent_rotary_pairs(m, c, layers, heads, nope, rope, rank, q_rank)
     w.add(f"{arch}.feed_forward_length", T_UINT32, c["intermediate_size"])
     w.add(f"{arch}.leading_dense_block_count", T_UINT32, dense)
     w.add(f"{arch}.vocab_size", T_UINT32, c["vocab_size"])
@@ -608,6 +644,11 @@ def main():
         os.makedirs(args.dequantized_out, exist_ok=True)
         with open(os.path.join(args.dequantized_out, "config.json"), "w") as f:
             json.dump(config, f)
+        for name, order in m.row_orders.items():
+            dtype, shape, raw = m.dequantized.get(name, m.tensors[name])
+            values = np.empty(shape, dtype=np.float32)
+            values[order] = as_f32(dtype, np.asarray(raw), shape)
+            m.dequantized[name] = ("F32", shape, values.reshape(-1).view(np.uint8))
         write_safetensors(os.path.join(args.dequantized_out, "model.safetensors"),
                           {n: m.dequantized.get(n, t) for n, t in m.tensors.items()})
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.0f} MB, {len(w.tensors)} tensors, {args.type})")

@@ -31,7 +31,7 @@ bool WriteFloats(const std::string& path, const std::vector<float>& values) {
 }
 
 struct LogitsArgs {
-  std::string model_dir, ids_text, out_path, mtp_out_path;
+  std::string model_dir, ids_text, out_path, mtp_out_path, quantize;
 };
 
 // An empty or "default" --model names the shipped model `name`.
@@ -53,7 +53,7 @@ int RunLogits(LogitsArgs args) {
   absl::StatusOr<std::string> model_dir = ModelDirOrShipped(args.model_dir, engine::kDefaultModel);
   if (!model_dir.ok()) return Fail("--model: " + std::string(model_dir.status().message()));
   args.model_dir = *model_dir;
-  auto model = engine::Model::Load({.model_dir = args.model_dir});
+  auto model = engine::Model::Load({.model_dir = args.model_dir, .quantize = args.quantize});
   if (!model.ok()) return Fail(std::string(model.status().message()));
   if (!args.mtp_out_path.empty() && !(*model)->has_mtp()) {
     return Fail("--mtp-out: the model in " + args.model_dir + " has no MTP layer");
@@ -165,6 +165,8 @@ std::function<int()> AddEngineCommands(CLI::App* app) {
   logits->add_option("--ids", logits_args->ids_text, "comma-separated token ids")->required();
   logits->add_option("--out", logits_args->out_path, "output file (raw little-endian float32)")->required();
   logits->add_option("--mtp-out", logits_args->mtp_out_path, "also write the MTP layer's logits [T-1, vocab]");
+  logits->add_option("--quantize", logits_args->quantize,
+                     "quantise the weights at load: q8, q4 or q4-pure (default: as the checkpoint holds them)");
 
   auto tokenize_args = std::make_shared<TokenizeArgs>();
   CLI::App* tokenize = engine->add_subcommand("tokenize", "print token ids (no special tokens added) as JSON");

@@ -6,8 +6,12 @@
 #include <csignal>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 #include "sdk/client.h"
@@ -658,6 +662,42 @@ TEST(ModelServiceQuantizedTest, EightBitWeightsServeAndAnUnknownQuantizationIsRe
                                                        std::chrono::seconds(30), /*add_model_none=*/false);
   EXPECT_FALSE(refused.has_value());
   EXPECT_THAT(error, ::testing::HasSubstr("engine.quantize \"q5\""));
+}
+
+// `agentctl engine logits --quantize` loads the weights as `agentd --quantize` does (what
+// bench/peer/quality.sh sets beside llama.cpp's distributions): q8's logits are near the
+// unquantised ones and not the same, and an unknown scheme is refused by name.
+TEST(ModelServiceQuantizedTest, AgentctlWritesTheLogitsOfQuantisedWeights) {
+  testing_support::TempDir dir;
+  const std::string agentctl = testing_support::BinaryPath("agentctl");
+  auto logits = [&](const std::string& out, std::vector<std::string> more) {
+    std::vector<std::string> argv = {agentctl, "engine", "logits", "--ids", "5,17,2,40,9,11", "--out", out};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return testing_support::RunCommand(argv, std::chrono::seconds(120));
+  };
+  auto floats = [](const std::string& path) {
+    const std::string bytes = testing_support::ReadFile(path);
+    std::vector<float> values(bytes.size() / sizeof(float));
+    std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+    return values;
+  };
+  ASSERT_EQ(logits(dir.Join("bf16.f32"), {}).exit_code, 0);
+  const testing_support::CommandResult q8 = logits(dir.Join("q8.f32"), {"--quantize", "q8"});
+  ASSERT_EQ(q8.exit_code, 0) << q8.err;
+  const std::vector<float> exact = floats(dir.Join("bf16.f32")), rounded = floats(dir.Join("q8.f32"));
+  ASSERT_EQ(rounded.size(), exact.size());
+  ASSERT_EQ(exact.size() % 6, 0u);
+  double difference = 0, norm = 0;
+  for (size_t i = 0; i < exact.size(); ++i) {
+    difference += (rounded[i] - exact[i]) * (rounded[i] - exact[i]);
+    norm += exact[i] * exact[i];
+  }
+  EXPECT_GT(difference, 0);
+  EXPECT_LT(std::sqrt(difference / norm), 0.05);
+
+  const testing_support::CommandResult refused = logits(dir.Join("q3.f32"), {"--quantize", "q3"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("quantize: \"q3\" is not one of"));
 }
 
 // `agentd --quantize q4`: the shipped model serves with 4-bit weights; the quantised copy is

@@ -39,10 +39,12 @@ struct ModelOptions {
   std::string model_dir;
   // Weights as stored (""; the default) or quantised at load: "q8" (llama.cpp's Q8_0 blocks: 32
   // levels and an f16 scale, 1.0625 bytes per weight) or "q4" (llama.cpp's Q4_0 blocks, 0.5625 bytes per weight;
-  // embeddings and output heads at 8 bits) or "q4-pure" (those at 4 bits too, as llama-quantize
-  // --pure: faster where the output head is much of the bytes read per token, a little further
-  // from the unquantised logits). Matrices whose width is not a multiple of 32 stay as
-  // stored, the MoE router always does, and norms and other vectors stay float32.
+  // output heads at 8 bits) or "q4-pure" (those and the input embeddings at 4 bits too, as
+  // llama-quantize --pure: faster where the output head is much of the bytes read per token, a
+  // little further from the unquantised logits). Under q8 and q4, input embeddings not tied to
+  // the output head stay as stored (a token reads one row of them: rounding saves no time).
+  // Matrices whose width is not a multiple of 32 stay as stored, the MoE router always does,
+  // and norms and other vectors stay float32.
   std::string quantize;
   // A GGUF file's Q8_0 / Q4_0 matrices are used as they are; `quantize` applies to its float
   // ones.
