@@ -33,20 +33,7 @@ source bench/peer/setup.sh
 out=${OUT_DIR:-$peer_dir/quality}
 rm -rf "$out"
 mkdir -p "$out"
-# On a CPU with AMX, node-llama-cpp loads its sapphirerapids build, whose AMX repacking of Q8_0
-# and Q4_0 weights leaves MLA's three-dimensional attn_k_b / attn_v_b with no backend for their
-# product (GGML_ASSERT(*cur_backend_id != -1) in ggml-backend.cpp, 3.21.1). A copy of the package
-# (hard links) without that build runs the next best (AVX-512) one; rounding, not speed, is
-# measured here.
-llama_dir=$peer_dir
-if grep -q amx_int8 /proc/cpuinfo; then
-  llama_dir=$peer_dir/without-amx
-  if [ ! -d "$llama_dir/node_modules" ]; then
-    mkdir -p "$llama_dir"
-    cp -al "$peer_dir/node_modules" "$llama_dir/node_modules"
-    rm -f "$llama_dir"/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-sapphirerapids.so
-  fi
-fi
+source bench/peer/llama_dir.sh
 
 # The windows: each text's ids (agentd's tokenizer, the model's own) cut as
 # engine::CutIntoWindows cuts them for bench/quantization_quality.

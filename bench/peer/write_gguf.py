@@ -380,6 +380,10 @@ class GgufModel:
         if file_type == "bf16":
             return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8), GGML_BF16
         cols = (parts[0].shape if isinstance(parts[0], np.ndarray) else parts[0][1])[-1]
+        if cols % 32 != 0:
+            # Rows that are not whole blocks of 32 (the DeepSeek fixtures' 16- and 24-wide
+            # heads) take no block type: kept exact in f32, as agentd keeps such a matrix as stored.
+            return values.view(np.uint8), GGML_F32
         if file_type in ("q4_k", "q5_k", "q6_k") and cols % 256 != 0:
             # K-quants need rows of whole super-blocks: llama.cpp's quantiser falls back as here.
             file_type = {"q4_k": "q5_0", "q5_k": "q5_1", "q6_k": "q8_0"}[file_type]
@@ -441,7 +445,7 @@ class GgufModel:
             if embed[0] == "BF16":
                 embed_bytes = embed[2]
             else:  # truncated to bf16, as the checkpoint writer does
-                embed_bytes = (as_f32(embed[0], embed[2], embed[1]).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
+                embed_bytes = (as_f32(embed[0], embed[2], embed[1]).reshape(-1).view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)
             self.w.tensor("token_embd.weight", [hidden, vocab], GGML_BF16, embed_bytes)
         self.vector("output_norm.weight", "model.norm.weight")
         # A 4-bit file keeps its output head at 8 bits, as agentd's q4 does (llama.cpp's own
