@@ -210,6 +210,8 @@ def _halves(b, at):
 def dequantize(data, ggml_type):
     """A GGUF matrix's bytes back to float32 values, as ggml dequantises them (for
     --dequantized-out: the reference of what the file's weights compute)."""
+    if ggml_type == GGML_F32:
+        return np.asarray(data).view(np.float32).copy()
     if ggml_type == GGML_BF16:
         return (np.asarray(data).view(np.uint16).astype(np.uint32) << 16).view(np.float32)
     if ggml_type == GGML_Q8_0:

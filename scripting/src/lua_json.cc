@@ -27,16 +27,7 @@ bool IsNull(lua_State* L, int index) {
   return same;
 }
 
-// What one conversion may produce. The depth limit alone does not bound it: a table holding the
-// same table twice, 60 levels down, is 2^60 values, and a 30 MB string referenced a million
-// times is 30 TB — all built on the C++ heap, where the sandbox's own limits do not reach.
-constexpr int64_t kMaxValues = 2'000'000;
-constexpr int64_t kMaxStringBytes = 128ll << 20;
-
-struct Budget {
-  int64_t values = kMaxValues;
-  int64_t string_bytes = kMaxStringBytes;
-};
+using Budget = JsonBudget;
 
 // Where a value is, for errors: a chain of parents on the C++ stack, written out only when an
 // error names it. Writing every value's path eagerly copied each key once per value below it
@@ -71,7 +62,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, 
   index = lua_absindex(L, index);
   if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": nested too deeply (or a cycle)"));
   if (--budget->values < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxValues,
+    return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", JsonBudget().values,
                                                    " values in all (a table shared many times?)"));
   }
   // Each level holds a key and a value on the Lua stack.
@@ -90,7 +81,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, 
       const char* s = lua_tolstring(L, index, &length);
       budget->string_bytes -= static_cast<int64_t>(length);
       if (budget->string_bytes < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxStringBytes >> 20,
+        return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", JsonBudget().string_bytes >> 20,
                                                        " MiB of text in all"));
       }
       return nlohmann::json(std::string(s, length));
@@ -134,7 +125,7 @@ absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, 
         budget->string_bytes -= static_cast<int64_t>(key_length);
         if (budget->string_bytes < 0) {
           lua_pop(L, 2);
-          return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", kMaxStringBytes >> 20, " MiB of text in all"));
+          return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": more than ", JsonBudget().string_bytes >> 20, " MiB of text in all"));
         }
         const std::string key(key_bytes, key_length);
         auto item = Convert(L, -1, Path{&at, std::string_view(key_bytes, key_length), 0}, depth + 1, budget);
@@ -205,6 +196,10 @@ int Decode(lua_State* L) {
 
 absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) {
   Budget budget;
+  return Convert(L, index, Path{}, 0, &budget);
+}
+
+absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index, JsonBudget& budget) {
   return Convert(L, index, Path{}, 0, &budget);
 }
 

@@ -15,12 +15,16 @@
 
 #include "nlohmann/json.hpp"
 #include "runs/plan_runtime.h"
+#include "runs/plan_values.h"
 
 namespace {
 
 using Json = nlohmann::json;
 
-// In memory, as RunHost keeps steps in the run store; calls may come from several threads.
+// In memory, as RunHost keeps steps in the run store, with RunHost's bounds on step names and
+// outputs; calls may come from several threads. Some names end the run as a daemon would: a step
+// or tool named "cancel", "deadline" or "budget" answers CANCELLED, DEADLINE_EXCEEDED or
+// RESOURCE_EXHAUSTED, which the runtime must carry to the end of the plan whatever it catches.
 class EchoHost : public agentd::runs::PlanHost {
  public:
   std::optional<std::string> FinishedStepOutput(const std::string& step) override {
@@ -29,11 +33,18 @@ class EchoHost : public agentd::runs::PlanHost {
     if (it == finished_.end()) return std::nullopt;
     return it->second;
   }
-  absl::Status StepStarted(const std::string&) override { return absl::OkStatus(); }
+  absl::Status StepStarted(const std::string& step) override {
+    if (step.empty() || step.size() > 256) return absl::InvalidArgumentError("ctx.step: the step name must be 1 to 256 bytes");
+    return Stop(step);
+  }
   absl::Status StepFinished(const std::string& step, const std::string& output_json) override {
     // The runtime hands over JSON it encoded itself; a step's output must parse back.
     if (Json::parse(output_json, nullptr, false).is_discarded()) __builtin_trap();
     std::lock_guard<std::mutex> lock(mutex_);
+    if (output_bytes_ + output_json.size() > agentd::runs::kMaxStepOutputBytes) {
+      return absl::ResourceExhaustedError("ctx.step: the run's step outputs are full");
+    }
+    output_bytes_ += output_json.size();
     finished_[step] = output_json;
     return absl::OkStatus();
   }
@@ -49,14 +60,16 @@ class EchoHost : public agentd::runs::PlanHost {
   }
   absl::StatusOr<Json> Retrieve(const std::string&, const Json& request) override {
     return Json{{"hits", Json::array({{{"text", request.dump().substr(0, 200)}, {"score", 0.5}, {"document", "d"},
-                                       {"offsets", {{"start", 0}, {"end", 3}}}, {"title", "t"}, {"chunk_id", 0}}})}};
+                                       {"offsets", {0, 3}}, {"title", "t"}, {"source", "s"}, {"chunk_id", 0}}})}};
   }
   absl::StatusOr<Json> Sentences(const std::string&, const Json&) override {
     return Json{{"sentences", Json::array()}, {"headings", Json::array()}};
   }
   absl::StatusOr<Json> Tool(const std::string&, const std::string& name, const Json& arguments) override {
     if (name == "fails") return absl::InvalidArgumentError("tool fails: refused");
-    return Json{{"tool", name}, {"arguments", arguments}};
+    if (absl::Status stop = Stop(name); !stop.ok()) return stop;
+    // What examples/tools/research.lua's word count answers, so that brief.lua reaches its end.
+    return Json{{"tool", name}, {"arguments", arguments}, {"words", 3}, {"cjk_characters", 2}};
   }
   int ContextLength() override { return 4096; }
   int CountTokens(const std::string& text) override { return static_cast<int>(text.size() / 4); }
@@ -68,8 +81,16 @@ class EchoHost : public agentd::runs::PlanHost {
   void Log(const std::string&, const std::string&) override {}
 
  private:
+  static absl::Status Stop(const std::string& name) {
+    if (name == "cancel") return absl::CancelledError("run cancelled");
+    if (name == "deadline") return absl::DeadlineExceededError("run deadline exceeded");
+    if (name == "budget") return absl::ResourceExhaustedError("run budget spent");
+    return absl::OkStatus();
+  }
+
   std::mutex mutex_;
   std::map<std::string, std::string> finished_;
+  size_t output_bytes_ = 0;
 };
 
 }  // namespace

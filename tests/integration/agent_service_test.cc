@@ -1826,6 +1826,27 @@ end})lua");
   EXPECT_EQ(fanned.artifact().content(), "6.0");
 }
 
+TEST_F(AgentServiceTest, TheCallsInFlightShareOneBoundOnWhatTheirArgumentsBuild) {
+  // Each call's arguments become C++ JSON, outside the plan's memory limit. The bound on one
+  // conversion (128 MiB of text) held per call, and ctx.map keeps 16 calls in flight: sixteen
+  // 1 MiB strings each referenced a hundred times held 1.6 GB. Now the calls in flight share
+  // that one bound: twelve 10 MiB queries are held, the thirteenth is refused by name.
+  StartDaemon();
+  RunT started = StartRun("inflight", Json::object(), R"lua(
+plan{name = "inflight", run = function(ctx, inputs)
+  local big = string.rep("x", 10 << 20)
+  local items = {}
+  for i = 1, 16 do items[i] = i end
+  local ok, message = pcall(ctx.map, "m", items, function(i)
+    return ctx.memory.search{collection = "nope", query = big}
+  end, {concurrency = 16})
+  return {media_type = "text/plain", content = tostring(message)}
+end})lua");
+  RunT run = WaitForEnd(started.run_id());
+  EXPECT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+  EXPECT_THAT(run.artifact().content(), HasSubstr("MiB of text in all, counting the calls still in flight"));
+}
+
 TEST_F(AgentServiceTest, AStepWhoseResultIsNotJsonFailsInsteadOfStayingRunning) {
   // A step returned a function, a cyclic table and NaN: json.encode raised after the step's own
   // protected call, so the step stayed RUNNING in the stored record of a run that went on and

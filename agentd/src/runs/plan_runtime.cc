@@ -262,6 +262,8 @@ constexpr size_t kMaxCallsInFlight = 16;
 struct AsyncCall {
   std::thread thread;
   absl::StatusOr<Json> result;
+  // What its arguments took of RuntimeState::in_flight, given back when it is collected.
+  scripting::JsonBudget charged{0, 0};
 };
 
 struct RuntimeState {
@@ -275,6 +277,11 @@ struct RuntimeState {
   std::map<lua_Integer, std::unique_ptr<AsyncCall>> calls;  // guarded by mutex
   std::deque<lua_Integer> done;                               // finished tickets, guarded by mutex
   lua_Integer next_ticket = 0;
+  // The C++ values the submitted calls' arguments may hold between them: one conversion's
+  // bound for all of them (each had a bound of its own, and sixteen 1 MiB strings each
+  // referenced a hundred times held 1.6 GB outside the sandbox's memory limit). Used only on
+  // the plan's own thread (host.submit, host.wait).
+  scripting::JsonBudget in_flight;
 
   // Calls still running when the plan ends (it failed meanwhile) are waited for: they reference
   // the host. They stop early once the run is cancelled or past its deadline.
@@ -317,8 +324,10 @@ int Guarded(lua_State* L, Body&& body) {
       results = *pushed;
     } else {
       if (Stops(pushed.status()) && state->stop.ok()) state->stop = pushed.status();
-      std::string message(pushed.status().message());
-      lua_pushlstring(L, message.data(), message.size());
+      // Out of the plan's memory, the memory error stands in for the message; either is raised
+      // below, after this scope (lua_boundary.h).
+      const absl::string_view message = pushed.status().message();
+      (void)scripting::PushMessage(L, std::string_view(message.data(), message.size()));
       results = -1;
     }
   }
@@ -345,8 +354,11 @@ int HostFinished(lua_State* L) {
     std::optional<std::string> output = s->host->FinishedStepOutput(CheckString(L, 1));
     if (!output) {
       lua_pushnil(L);
-    } else {
-      lua_pushlstring(L, output->data(), output->size());
+    } else if (!scripting::PushStringOrError(L, *output)) {
+      // Pushed unprotected, a memory error here skipped this scope's destructors: a plan that
+      // filled its memory and called ctx.step under pcall leaked the checkpoint's copy each time.
+      lua_pop(L, 1);
+      return absl::ResourceExhaustedError("plan runtime: a finished step's output does not fit in the plan's memory");
     }
     return 1;
   });
@@ -378,16 +390,24 @@ int HostFail(lua_State* L) {
   return 0;
 }
 
-// A Lua argument as JSON: strings stay strings, tables convert, nil is null.
-absl::StatusOr<Json> ArgumentJson(lua_State* L, int index) {
+// A Lua argument as JSON: strings stay strings, tables convert, nil is null; what it builds is
+// charged to `budget`.
+absl::StatusOr<Json> ArgumentJson(lua_State* L, int index, scripting::JsonBudget& budget) {
   switch (lua_type(L, index)) {
     case LUA_TNONE:
     case LUA_TNIL:
       return Json();
-    case LUA_TSTRING:
-      return Json(CheckString(L, index));
+    case LUA_TSTRING: {
+      std::string text = CheckString(L, index);
+      budget.string_bytes -= static_cast<int64_t>(text.size());
+      if (budget.string_bytes < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("value: more than ", scripting::JsonBudget().string_bytes >> 20, " MiB of text in all"));
+      }
+      return Json(std::move(text));
+    }
     default:
-      return scripting::LuaToJson(L, index);
+      return scripting::LuaToJson(L, index, budget);
   }
 }
 
@@ -425,11 +445,11 @@ struct CallArguments {
   Json a, b;
 };
 
-absl::StatusOr<CallArguments> ReadCallArguments(lua_State* L) {
+absl::StatusOr<CallArguments> ReadCallArguments(lua_State* L, scripting::JsonBudget& budget) {
   CallArguments call{CheckString(L, 1), CheckString(L, 2), Json(), Json()};
-  absl::StatusOr<Json> a = ArgumentJson(L, 3);
+  absl::StatusOr<Json> a = ArgumentJson(L, 3, budget);
   if (!a.ok()) return a.status();
-  absl::StatusOr<Json> b = ArgumentJson(L, 4);
+  absl::StatusOr<Json> b = ArgumentJson(L, 4, budget);
   if (!b.ok()) return b.status();
   call.a = std::move(*a);
   call.b = std::move(*b);
@@ -439,7 +459,8 @@ absl::StatusOr<CallArguments> ReadCallArguments(lua_State* L) {
 // host.call(kind, step, a, b): runs the call and returns its result.
 int HostCall(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    absl::StatusOr<CallArguments> call = ReadCallArguments(L);
+    scripting::JsonBudget budget;  // freed when the call returns
+    absl::StatusOr<CallArguments> call = ReadCallArguments(L, budget);
     if (!call.ok()) return call.status();
     absl::StatusOr<Json> result = Dispatch(s->host, call->kind, call->step, call->a, call->b);
     if (!result.ok()) return result.status();
@@ -451,19 +472,28 @@ int HostCall(lua_State* L) {
 // host.submit(kind, step, a, b): starts the call on a thread of its own and returns a ticket.
 int HostSubmit(lua_State* L) {
   return Guarded(L, [&](RuntimeState* s) -> absl::StatusOr<int> {
-    absl::StatusOr<CallArguments> call = ReadCallArguments(L);
-    if (!call.ok()) return call.status();
+    const scripting::JsonBudget before = s->in_flight;
+    absl::StatusOr<CallArguments> call = ReadCallArguments(L, s->in_flight);
+    const scripting::JsonBudget charged{before.values - s->in_flight.values,
+                                        before.string_bytes - s->in_flight.string_bytes};
+    if (!call.ok()) {
+      s->in_flight = before;
+      return absl::InvalidArgumentError(absl::StrCat(CheckString(L, 2), ": ", call.status().message(),
+                                                     ", counting the calls still in flight"));
+    }
     std::lock_guard<std::mutex> lock(s->mutex);
     // ctx.map keeps at most 16 tasks going, each waiting on one call, so no plan that uses it as
     // written has more in flight. A plan can resume a task's coroutine itself (it can get it from
     // coroutine.running()) and hand it a made-up result: each resume then submits another call
     // that nothing collects, and each took a thread of its own, without limit.
     if (s->calls.size() >= kMaxCallsInFlight) {
+      s->in_flight = before;
       return absl::ResourceExhaustedError(absl::StrCat("plan runtime: ", call->step, ": more than ", kMaxCallsInFlight,
                                                        " model, memory or tool calls in flight (ctx.map runs at most 16 tasks)"));
     }
     const lua_Integer ticket = ++s->next_ticket;
     auto async = std::make_unique<AsyncCall>();
+    async->charged = charged;
     AsyncCall* slot = async.get();
     s->calls[ticket] = std::move(async);
     try {
@@ -477,6 +507,7 @@ int HostSubmit(lua_State* L) {
     } catch (const std::system_error& e) {
       // A call without a thread would never finish, and host.wait would wait for it for ever.
       s->calls.erase(ticket);
+      s->in_flight = before;
       return absl::ResourceExhaustedError(absl::StrCat("plan runtime: ", call->step, ": no thread for the call (", e.what(), ")"));
     }
     lua_pushinteger(L, ticket);
@@ -500,6 +531,8 @@ int HostWait(lua_State* L) {
       s->calls.erase(ticket);
     }
     finished->thread.join();
+    s->in_flight.values += finished->charged.values;
+    s->in_flight.string_bytes += finished->charged.string_bytes;
     lua_pushinteger(L, ticket);
     if (finished->result.ok()) {
       lua_pushboolean(L, 1);
@@ -511,8 +544,9 @@ int HostWait(lua_State* L) {
       const absl::Status& status = finished->result.status();
       if (Stops(status) && s->stop.ok()) s->stop = status;
       lua_pushboolean(L, 0);
-      std::string message(status.message());
-      lua_pushlstring(L, message.data(), message.size());
+      // Out of the plan's memory, the memory error stands in for the message (never raised here).
+      const absl::string_view message = status.message();
+      (void)scripting::PushStringOrError(L, std::string_view(message.data(), message.size()));
     }
     return 3;
   });
