@@ -27,8 +27,6 @@ bool IsNull(lua_State* L, int index) {
   return same;
 }
 
-using Budget = JsonBudget;
-
 // Where a value is, for errors: a chain of parents on the C++ stack, written out only when an
 // error names it. Writing every value's path eagerly copied each key once per value below it
 // (a 1 MiB key over a million values was a terabyte).
@@ -58,7 +56,7 @@ struct Path {
   }
 };
 
-absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, int depth, Budget* budget) {
+absl::StatusOr<nlohmann::json> Convert(lua_State* L, int index, const Path& at, int depth, JsonBudget* budget) {
   index = lua_absindex(L, index);
   if (depth > kMaxDepth) return absl::InvalidArgumentError(absl::StrCat(at.Text(), ": nested too deeply (or a cycle)"));
   if (--budget->values < 0) {
@@ -148,7 +146,7 @@ int Encode(lua_State* L) {
   luaL_checkany(L, 1);
   bool ok;
   {
-    Budget budget;
+    JsonBudget budget;
     auto value = Convert(L, 1, Path{}, 0, &budget);
     if (!value.ok()) {
       ok = PushMessage(L, absl::StrCat("json.encode: ", value.status().message()));
@@ -195,7 +193,7 @@ int Decode(lua_State* L) {
 }  // namespace
 
 absl::StatusOr<nlohmann::json> LuaToJson(lua_State* L, int index) {
-  Budget budget;
+  JsonBudget budget;
   return Convert(L, index, Path{}, 0, &budget);
 }
 

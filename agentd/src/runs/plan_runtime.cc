@@ -477,7 +477,9 @@ int HostSubmit(lua_State* L) {
     const scripting::JsonBudget charged{before.values - s->in_flight.values,
                                         before.string_bytes - s->in_flight.string_bytes};
     if (!call.ok()) {
+      const bool over_budget = s->in_flight.values < 0 || s->in_flight.string_bytes < 0;
       s->in_flight = before;
+      if (!over_budget) return call.status();
       return absl::InvalidArgumentError(absl::StrCat(CheckString(L, 2), ": ", call.status().message(),
                                                      ", counting the calls still in flight"));
     }

@@ -743,7 +743,8 @@ absl::StatusOr<std::unique_ptr<Model>> LoadGguf(const ModelOptions& options, con
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::FromTensors(std::move(checkpoint->tensors), owner);
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<model::Weights>> weights =
-      model::LoadWeights(*config, **store, {.quantize = scheme.projections, .vocabulary = scheme.vocabulary, .embeddings = scheme.embeddings});
+      model::LoadWeights(*config, **store,
+                         {.quantize = scheme.projections, .vocabulary = scheme.vocabulary, .embeddings = scheme.embeddings});
   if (!weights.ok()) return weights.status();
   // The file's own scheme is the model's when nothing was asked: its attention's output
   // projection's (MLA's kv_b may have been rebuilt in f32).
@@ -786,10 +787,8 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelOptions& options) 
   absl::StatusOr<std::unique_ptr<TensorStore>> store = TensorStore::OpenDirectory(options.model_dir);
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<model::Weights>> weights = model::LoadWeights(
-      *config, **store, {.quantize = scheme->projections,
-                                  .vocabulary = scheme->vocabulary,
-                                  .embeddings = scheme->embeddings,
-                                  .copy = copy.get()});
+      *config, **store,
+      {.quantize = scheme->projections, .vocabulary = scheme->vocabulary, .embeddings = scheme->embeddings, .copy = copy.get()});
   if (!weights.ok()) return weights.status();
   (*weights)->copy = std::move(copy);
   if (placement->gpu) return OnGpu(*config, **weights, options);
