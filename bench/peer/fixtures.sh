@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/peer/setup.sh
-source bench/peer/llama_dir.sh
+source bench/peer/distributions.sh
 out=${OUT_DIR:-$peer_dir/fixtures}
 rm -rf "$out"
 mkdir -p "$out"
@@ -23,25 +23,16 @@ for fixture in qwen3_moe_tiny deepseek_v3_tiny; do
   dir=tests/data/models/$fixture
   /usr/bin/python3 -c "import json, sys; json.dump(json.load(open(sys.argv[1]))['sequences'], open(sys.argv[2], 'w'))" \
       "$dir/expected.json" "$out/$fixture.windows.json"
-  run_agentd() {  # OUT [agentctl options]: the logits of every sequence, one after another
-    local file=$1; shift
-    : > "$file"
-    /usr/bin/python3 -c "import json, sys; [print(','.join(map(str, s))) for s in json.load(open(sys.argv[1]))]" \
-        "$out/$fixture.windows.json" | while read -r ids; do
-      build/bin/agentctl engine logits "$@" --ids "$ids" --out "$out/sequence.f32"
-      cat "$out/sequence.f32" >> "$file"
-    done
-  }
   for type in bf16 q8_0 q4_0; do
     gguf=$out/$fixture.$type.gguf
     /usr/bin/python3 bench/peer/write_gguf.py --checkpoint "$dir" --tokenizer "$out/tokenizer.json" --out "$gguf" --type "$type" >&2
     node bench/peer/llamacpp_probabilities.mjs --peer-dir "$llama_dir" --model "$gguf" \
         --windows "$out/$fixture.windows.json" --out "$out/$fixture.$type.llamacpp.f32"
-    run_agentd "$out/$fixture.$type.agentd-file.f32" --model "$gguf"
+    agentd_logits "$out/$fixture.windows.json" "$out/$fixture.$type.agentd-file.f32" --model "$gguf"
   done
-  run_agentd "$out/$fixture.bf16.agentd.f32" --model "$dir"
-  run_agentd "$out/$fixture.q8_0.agentd.f32" --model "$dir" --quantize q8
-  run_agentd "$out/$fixture.q4_0.agentd.f32" --model "$dir" --quantize q4
+  agentd_logits "$out/$fixture.windows.json" "$out/$fixture.bf16.agentd.f32" --model "$dir"
+  agentd_logits "$out/$fixture.windows.json" "$out/$fixture.q8_0.agentd.f32" --model "$dir" --quantize q8
+  agentd_logits "$out/$fixture.windows.json" "$out/$fixture.q4_0.agentd.f32" --model "$dir" --quantize q4
 done
 
 /usr/bin/python3 - "$out" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY' | tee "$out/fixtures.md"

@@ -33,7 +33,7 @@ source bench/peer/setup.sh
 out=${OUT_DIR:-$peer_dir/quality}
 rm -rf "$out"
 mkdir -p "$out"
-source bench/peer/llama_dir.sh
+source bench/peer/distributions.sh
 
 # The windows: each text's ids (agentd's tokenizer, the model's own) cut as
 # engine::CutIntoWindows cuts them for bench/quantization_quality.
@@ -49,17 +49,6 @@ for line in sys.stdin:
 json.dump(windows, open(sys.argv[2], 'w'))
 print(f'{len(windows)} windows, {sum(map(len, windows))} positions', file=sys.stderr)" "$window" "$out/windows.json"
 
-# agentd's logits for every window, appended to one file: agentd_logits OUT [agentctl options].
-agentd_logits() {
-  local file=$1; shift
-  : > "$file"
-  /usr/bin/python3 -c "import json, sys; [print(','.join(map(str, w))) for w in json.load(open(sys.argv[1]))]" \
-      "$out/windows.json" | while read -r ids; do
-    OMP_NUM_THREADS=$threads build/bin/agentctl engine logits "$@" --ids "$ids" --out "$out/window.f32"
-    cat "$out/window.f32" >> "$file"
-  done
-}
-
 scheme_of() { case "$1" in q8_0) echo q8 ;; q4_0) echo q4 ;; q4_0_pure) echo q4-pure ;; *) echo "no agentd scheme for $1" >&2; exit 2 ;; esac; }
 tokenizer=$model/tokenizer.json
 for type in bf16 ${types//,/ }; do
@@ -70,10 +59,11 @@ for type in bf16 ${types//,/ }; do
       --windows "$out/windows.json" --out "$out/llamacpp.$type.f32"
   echo "== $type: agentd" >&2
   if [ "$type" = bf16 ]; then
-    agentd_logits "$out/agentd.bf16.f32" --model "$model"
+    OMP_NUM_THREADS=$threads agentd_logits "$out/windows.json" "$out/agentd.bf16.f32" --model "$model"
   else
-    agentd_logits "$out/agentd.$type.f32" --model "$model" --quantize "$(scheme_of "$type")"
-    agentd_logits "$out/agentd-file.$type.f32" --model "$gguf"
+    OMP_NUM_THREADS=$threads agentd_logits "$out/windows.json" "$out/agentd.$type.f32" --model "$model" \
+        --quantize "$(scheme_of "$type")"
+    OMP_NUM_THREADS=$threads agentd_logits "$out/windows.json" "$out/agentd-file.$type.f32" --model "$gguf"
   fi
 done
 
