@@ -2829,8 +2829,60 @@ local function extractive(ctx, inputs, c, outline)
     return table.concat(lines, "\n"), named ~= nil
   end
 
+  -- A table is quoted under the section its caption heads, where one does, else under the first
+  -- section that offers it. The key findings had quoted "2023-2028 中国 AI Agent 行业市场规模及
+  -- 预测" (the caption two lines under the forecast's rows, a section's heading) and left that
+  -- section one sentence on another matter. A caption is a heading within a few lines of the
+  -- rows (a source line between them), above or below, in a passage of the same document.
+  local CAPTION_REACH = 160  -- code points
+  local function table_span(i)
+    local rows = evidence[i] ~= nil and evidence[i].rows or {}
+    local p = rows[1] ~= nil and evidence[i].passages[rows[1].passage] or nil
+    if p == nil or type(p.offsets) ~= "table" then return nil end
+    local first, last = math.huge, 0
+    for _, r in ipairs(rows) do first, last = math.min(first, r.start), math.max(last, r["end"]) end
+    return {document = p.document, first = p.offsets[1] + first, last = p.offsets[1] + last}
+  end
+  local function captions(span, heading, passages)
+    for _, p in ipairs(passages) do
+      if p.document == span.document and type(p.offsets) == "table" then
+        local at = 1
+        while true do
+          local b, e = p.text:find(heading, at, true)
+          if b == nil then break end
+          local before, length = utf8.len(p.text:sub(1, b - 1)), utf8.len(heading)
+          if before == nil or length == nil then break end
+          local from = p.offsets[1] + before
+          local to = from + length
+          if (from >= span.last and from - span.last <= CAPTION_REACH) or
+             (to <= span.first and span.first - to <= CAPTION_REACH) then
+            return true
+          end
+          at = e + 1
+        end
+      end
+    end
+    return false
+  end
+  local captioned = {}  -- section index → its table's span, where the section's heading captions it
+  for i = 2, #outline.sections do
+    local span = table_span(i)
+    if span ~= nil and captions(span, outline.sections[i].heading, evidence[i].passages) then captioned[i] = span end
+  end
+  local function same_table(a, b) return a.document == b.document and a.first < b.last and b.first < a.last end
+  local function overlaps_any(span, spans)
+    for _, other in pairs(spans) do if same_table(span, other) then return true end end
+    return false
+  end
+  local function captioned_elsewhere(i, span)
+    for j, other in pairs(captioned) do
+      if j ~= i and same_table(span, other) then return true end
+    end
+    return false
+  end
+
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
-  local tables_used = {}
+  local tables_quoted = {}  -- spans of the tables quoted so far: each table once
   -- Sections were written apart: a sentence one quoted for context (the one another leans on,
   -- the one a short one announces) may be another's own. The earlier section keeps it.
   -- (Offering takes a sentence's context with it, so this is rare.) A section left opening with
@@ -2858,20 +2910,20 @@ local function extractive(ctx, inputs, c, outline)
     end
     local text = table.concat(parts, separator)
     local rows = evidence[i].rows or {}
-    if #rows > 0 then
-      local p = evidence[i].passages[rows[1].passage]
-      local key = p.document .. "#" .. p.chunk_id .. "#" .. rows[1].start
-      if not tables_used[key] then
-        tables_used[key] = true
-        -- Narrowed only under the key findings, by the topic, the reader's own question: a later
-        -- heading is often the table's caption, which names the columns it compares ("DeepSeek
-        -- 大模型与 GPT-4、Llama3.1405B 对比" would keep GPT-4's and Llama's and drop DeepSeek's).
-        local quoted_table, narrowed = markdown_table(rows, i == 1 and topic or nil)
+    local span = table_span(i)
+    if span ~= nil and not overlaps_any(span, tables_quoted) then
+      -- Narrowed only under the key findings, by the topic, the reader's own question: a later
+      -- heading is often the table's caption, which names the columns it compares ("DeepSeek
+      -- 大模型与 GPT-4、Llama3.1405B 对比" would keep GPT-4's and Llama's and drop DeepSeek's).
+      local quoted_table, narrowed = markdown_table(rows, i == 1 and topic or nil)
+      -- (A table narrowed to the asked column answers here; its caption's section can do without.)
+      if narrowed or not captioned_elsewhere(i, span) then
+        tables_quoted[#tables_quoted + 1] = span
         if narrowed and #parts > 1 then
           -- Its cell is the answer: right after the first sentence, not after all of them.
           text = parts[1] .. "\n\n" .. quoted_table .. "\n\n" .. table.concat(parts, separator, 2)
         else
-          text = text .. "\n\n" .. quoted_table
+          text = text ~= "" and (text .. "\n\n" .. quoted_table) or quoted_table
         end
       end
     end

@@ -65,7 +65,9 @@ TEST_F(WeightsTest, UntiedEmbeddingsStayInTheCheckpointsDtypeExceptUnderQ4Pure) 
     ASSERT_FALSE(w->layers.empty());
     EXPECT_EQ(w->layers[0].gqa.q.quantization, c.projections);
     for (const LayerWeights& layer : w->layers) {
-      if (layer.is_moe) EXPECT_EQ(layer.moe.router.quantization, Quantization::kNone);
+      if (layer.is_moe) {
+        EXPECT_EQ(layer.moe.router.quantization, Quantization::kNone);
+      }
     }
     // An embedding row reads back as the checkpoint's bf16 exactly when it is not quantised.
     std::vector<float> row(static_cast<size_t>(config_.hidden_size));

@@ -497,6 +497,22 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
   }
   // The AI Agent market forecast is a table in its source: the first report quotes it.
   EXPECT_GE(tables_seen, 1);
+  // A table goes under the section its caption heads: the forecast's rows sit two lines above
+  // "图41：2023-2028 中国 AI Agent 行业市场规模及预测", a heading of the main job's report, whose key
+  // findings had quoted it and left that section one sentence on another matter. (Narrowed to a
+  // question's year, as in the first report above, it stays with the answer.)
+  {
+    RunT run = WaitForEnd(StartRun("report", {{"topic", "中国AI Agent市场规模与增长"}, {"collection", "reports"}}).run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    const std::string& content = run.artifact().content();
+    const size_t caption = content.find("\n## 2023-2028 中国 AI Agent 行业市场规模及预测\n");
+    ASSERT_NE(caption, std::string::npos) << content;
+    const size_t forecast = content.find("| 8520.35 |");
+    ASSERT_NE(forecast, std::string::npos) << content;
+    EXPECT_GT(forecast, caption) << content;
+    EXPECT_EQ(content.find("\n## ", caption + 1), content.find("\n## ", forecast)) << "not in its caption's section:\n" << content;
+    EXPECT_EQ(content.find("| 8520.35 |", forecast + 1), std::string::npos) << "quoted twice:\n" << content;
+  }
   // The key findings answer the topic: a sentence of another document than the answer's that
   // shares only "阿里云" with the question (a cloud market's ranking) does not follow the answer.
   RunT run = WaitForEnd(

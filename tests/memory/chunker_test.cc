@@ -135,7 +135,9 @@ TEST(ChunkerTest, BreaksLeaveChunksRisingWithoutRepeatsAndCoverEveryCharacter) {
       }
       for (size_t k = 0; k < covered.size(); ++k) {
         const bool spacing = wide[k] == ' ' || wide[k] == '\t' || wide[k] == '\n';
-        if (covered_before[k] && !spacing) EXPECT_TRUE(covered[k]) << "code point " << k << " of [" << t << "]";
+        if (covered_before[k] && !spacing) {
+          EXPECT_TRUE(covered[k]) << "code point " << k << " of [" << t << "]";
+        }
       }
     }
   }
