@@ -13,7 +13,7 @@ shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(fuzz_safetensors fuzz_gguf fuzz_model_config fuzz_tokenizer_json fuzz_json_matcher fuzz_request_validator
-           fuzz_lua_json fuzz_plan_runtime fuzz_html_text fuzz_chunker fuzz_sentences fuzz_tables)
+           fuzz_lua_json fuzz_plan_runtime fuzz_html_text fuzz_chunker fuzz_sentences fuzz_tables fuzz_openai_request)
 fi
 bash scripts/install_deps.sh  # clang and its fuzzer and sanitizer runtimes among them
 if [ ! -f build-fuzz/build.ninja ]; then

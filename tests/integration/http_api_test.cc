@@ -205,6 +205,10 @@ TEST_F(HttpApiTest, BadRequestsGetOpenAIErrorsNamingTheField) {
   expect_error("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "x"}], "temperature": 5})", 400,
                "between 0 and 2", "temperature");
   expect_error("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "x"}], "n": 3})", 400, "n: must be", "n");
+  // A field inside an object is named by its path (found by fuzz_openai_request).
+  expect_error("/v1/chat/completions",
+               R"({"messages": [{"role": "user", "content": "x"}], "stream": true, "stream_options": {"include_usage": "yes"}})",
+               400, "stream_options.include_usage: must be true or false", "stream_options.include_usage");
   expect_error("/v1/chat/completions", R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})", 404,
                "is not served here", "");
   expect_error("/v1/chat/completions",

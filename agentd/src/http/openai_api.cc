@@ -37,10 +37,12 @@ absl::StatusOr<int64_t> Integer(const Json& body, const char* key, int64_t lo, i
   return it->get<int64_t>();
 }
 
-absl::StatusOr<bool> Boolean(const Json& body, const char* key, bool fallback) {
+// A boolean field, or `fallback`; errors name `field` (the key's full path when `body` is an
+// object inside the request, as "stream_options.include_usage" is).
+absl::StatusOr<bool> Boolean(const Json& body, const char* key, bool fallback, const char* field = nullptr) {
   const auto it = body.find(key);
   if (it == body.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) return Invalid(key, "must be true or false");
+  if (!it->is_boolean()) return Invalid(field != nullptr ? field : key, "must be true or false");
   return it->get<bool>();
 }
 
@@ -107,7 +109,7 @@ absl::Status ParseCommon(const Json& body, const engine::EngineInfo& info, engin
   const auto stream_options = body.find("stream_options");
   if (stream_options != body.end() && !stream_options->is_null()) {
     if (!stream_options->is_object()) return Invalid("stream_options", "must be an object");
-    AGENTD_ASSIGN_OR_RETURN(usage, Boolean(*stream_options, "include_usage", false));
+    AGENTD_ASSIGN_OR_RETURN(usage, Boolean(*stream_options, "include_usage", false, "stream_options.include_usage"));
     *include_usage = usage;
   }
   if (body.contains("user") && !body["user"].is_string()) return Invalid("user", "must be a string");
