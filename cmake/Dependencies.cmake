@@ -51,6 +51,8 @@ pkg_check_modules(LUA REQUIRED IMPORTED_TARGET lua5.4)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)  # SHA-256 content hashes
+# PDF text for `agentctl memory ingest` (poppler's C++ interface; the daemon never parses a PDF).
+pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
 
 if(AGENTD_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)

@@ -1,9 +1,8 @@
 #include "memory_commands.h"
 
-#include "input_file.h"
-
 #include <unistd.h>
 
+#include "document_text.h"
 #include "ingest_progress.h"
 #include "terminal_text.h"
 
@@ -12,8 +11,6 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
-
-#include <utf8proc.h>
 
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
@@ -29,19 +26,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// The byte offset of the first invalid UTF-8 sequence, or -1 when the text is valid.
-long FirstInvalidUtf8(const std::string& text) {
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  const auto size = static_cast<utf8proc_ssize_t>(text.size());
-  for (utf8proc_ssize_t at = 0; at < size;) {
-    utf8proc_int32_t cp = 0;
-    const utf8proc_ssize_t n = utf8proc_iterate(bytes + at, size - at, &cp);
-    if (n <= 0) return static_cast<long>(at);
-    at += n;
-  }
-  return -1;
-}
-
 int FailRpc(const grpc::Status& status, const sdk::Client& client) {
   return Fail(std::string(sdk::FromGrpcStatus(status, client.address()).message()));
 }
@@ -53,7 +37,7 @@ void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2, ' ', false, Json::
 
 std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   CLI::App* memory = app->add_subcommand("memory", "vector memory: collections, ingest, search");
-  memory->footer("Examples:\n  agentctl memory create reports\n  agentctl memory ingest reports docs/*.md\n"
+  memory->footer("Examples:\n  agentctl memory create reports\n  agentctl memory ingest reports docs/*.md papers/*.pdf\n"
                  "  agentctl memory search reports \"2023年中国AI Agent市场规模是多少？\" --k 3\n"
                  "  agentctl memory stats reports --json");
   memory->require_subcommand(1);
@@ -78,7 +62,7 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   auto ingest_name = std::make_shared<std::string>();
   auto files = std::make_shared<std::vector<std::string>>();
   auto batch_size = std::make_shared<int>(16);
-  CLI::App* ingest = memory->add_subcommand("ingest", "ingest text or Markdown files (one document each)");
+  CLI::App* ingest = memory->add_subcommand("ingest", "ingest text, Markdown, HTML or PDF files (one document each, as their text)");
   ingest->add_option("name", *ingest_name, "collection name")->required();
   ingest->add_option("files", *files, "files to ingest")->required()->check(CLI::ExistingFile);
   ingest->add_option("--batch", *batch_size, "documents per request (default 16)")->check(CLI::Range(1, 256));
@@ -184,24 +168,18 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
         uint64_t batch_bytes = 0;
         for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
           const std::string& path = (*files)[j];
-          // A document's text holds at most 8 MiB (agentd.v1.Document.text).
-          absl::StatusOr<std::string> read = ReadInputFile(path, 8u << 20, "a document");
+          // Text, HTML and PDF files, as their text (document_text.h); what the daemon would
+          // refuse is said here about the file rather than a request field.
+          absl::StatusOr<DocumentText> read = ReadDocumentText(path);
           if (!read.ok()) return fail(std::string(read.status().message()));
-          // What the daemon would refuse, said here about the file rather than a request field.
-          const std::string text = std::move(*read);
-          if (const long bad = FirstInvalidUtf8(text); bad >= 0) {
-            return fail(path + ": is not UTF-8 text (invalid byte at offset " + std::to_string(bad) +
-                        "); convert it first, e.g. iconv -f GBK -t UTF-8");
-          }
-          if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) return fail(path + ": has no text");
-          batch_bytes += text.size();
+          batch_bytes += read->text.size();
           Document* doc = request.add_documents();
-          doc->set_text(text);
+          doc->set_text(std::move(read->text));
+          if (!read->title.empty()) doc->set_title(read->title);
           const std::string file_name = std::filesystem::path(path).filename().string();
           doc->set_id(file_name);
           doc->set_source(path);
-          const std::string extension = std::filesystem::path(path).extension().string();
-          doc->set_content_type(extension == ".md" || extension == ".markdown" ? CONTENT_TYPE_MARKDOWN : CONTENT_TYPE_TEXT);
+          doc->set_content_type(read->content_type);
         }
         IngestResponse response;
         progress.Sending(std::filesystem::path((*files)[i]).filename().string(),

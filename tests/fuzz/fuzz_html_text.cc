@@ -3,11 +3,11 @@
 #include <cstdint>
 #include <string>
 
-#include "html_text.h"
+#include "tools/html_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string html(reinterpret_cast<const char*>(data), size);
-  tools::internal::PageText page = tools::internal::HtmlToText(html);
+  tools::PageText page = tools::HtmlToText(html);
   if (page.text.size() > 4 * html.size() + 64) __builtin_trap();  // text comes from the page
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -68,6 +69,52 @@ TEST(MemoryServiceTest, IngestShowsProgressOnATerminalOnly) {
   ASSERT_EQ(json.exit_code, 0) << json.out;
   EXPECT_THAT(json.out, ::testing::Not(HasSubstr("files, ")));
   EXPECT_THAT(json.out, HasSubstr("\"unchanged\": 1"));
+}
+
+// Research reports mostly come as PDF, and pages as HTML: agentctl sends their text (the PDF's
+// text layer, read by poppler on the client; the page as web_fetch reads it, its <title> the
+// document's), and says what to do about a file it cannot read rather than sending bytes.
+TEST(MemoryServiceTest, AgentctlIngestsPdfAndHtmlFilesAsTheirText) {
+  TempDir dir;
+  DaemonProcess daemon = Start(dir.Join("data"));
+  const std::string agentctl = BinaryPath("agentctl");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon.address(), "memory", "create", "docs", "--embedding-model", "none"}).exit_code, 0);
+  const std::string documents = std::string(AGENTD_TEST_DATA_DIR) + "/documents/";
+  // A PDF under a name without its extension is known by its header.
+  ASSERT_TRUE(std::filesystem::copy_file(documents + "storage_brief.pdf", dir.Join("brief")));
+  CommandResult ingested = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "docs",
+                                       documents + "storage_brief.pdf", documents + "storage_brief.html", dir.Join("brief")});
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  EXPECT_THAT(ingested.out, HasSubstr("3 created"));
+  CommandResult found = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "docs", "--json", "--k", "3",
+                                    "储能电池出货量"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  const nlohmann::json hits = nlohmann::json::parse(found.out)["hits"];
+  for (const char* id : {"storage_brief.pdf", "storage_brief.html", "brief"}) {
+    bool seen = false;
+    for (const auto& hit : hits) {
+      if (hit["document"] != id) continue;
+      seen = true;
+      const std::string text = hit["text"];
+      EXPECT_THAT(text, HasSubstr("314 GWh")) << id;
+      EXPECT_THAT(text, HasSubstr("$97 per kilowatt-hour")) << id;
+      EXPECT_THAT(text, ::testing::Not(HasSubstr("<p>"))) << id;
+      EXPECT_THAT(text, ::testing::Not(HasSubstr("obj"))) << id;  // no PDF syntax
+      EXPECT_EQ(hit["title"], "光伏储能市场简报") << id;
+    }
+    EXPECT_TRUE(seen) << id << "\n" << found.out;
+  }
+  testing_support::WriteFile(dir.Join("damaged.pdf"), "%PDF-1.7\n1 0 obj << /Type /Catalog");
+  testing_support::WriteFile(dir.Join("blank.html"), "<html><head><title>t</title></head><body> </body></html>");
+  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+           {dir.Join("damaged.pdf"), "damaged.pdf: is not a PDF that can be read"},
+           {documents + "no_text_layer.pdf", "no_text_layer.pdf: has no text layer (a scanned PDF?); run OCR on it first"},
+           {dir.Join("blank.html"), "blank.html: has no text"}}) {
+    CommandResult refused = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "docs", file});
+    EXPECT_EQ(refused.exit_code, 1) << file;
+    EXPECT_THAT(refused.err, HasSubstr(message)) << file;
+    EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("Syntax Error"))) << "poppler's own messages: " << refused.err;
+  }
 }
 
 TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {

@@ -1,12 +1,12 @@
 // The web page → text step of web_fetch, on pages a hostile server could send.
-#include "html_text.h"
+#include "tools/html_text.h"
 
 #include <algorithm>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace tools::internal {
+namespace tools {
 namespace {
 
 TEST(HtmlTextTest, PagesCutOffInsideAClosingTagEnd) {
@@ -29,4 +29,4 @@ TEST(HtmlTextTest, AmpersandsWithoutEntitiesAreKeptAndCostLittle) {
 }
 
 }  // namespace
-}  // namespace tools::internal
+}  // namespace tools

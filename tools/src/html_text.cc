@@ -1,4 +1,4 @@
-#include "html_text.h"
+#include "tools/html_text.h"
 
 #include <utf8proc.h>
 
@@ -6,7 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 
-namespace tools::internal {
+namespace tools {
 namespace {
 
 std::string Lower(std::string s) {
@@ -124,4 +124,4 @@ PageText HtmlToText(const std::string& html) {
   return page;
 }
 
-}  // namespace tools::internal
+}  // namespace tools

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "scripting/lua_boundary.h"
 #include "scripting/lua_json.h"
-#include "html_text.h"
+#include "tools/html_text.h"
 #include "scripting/http_client.h"
 #include "scripting/script_file.h"
 #include "tools/json_schema.h"
@@ -239,9 +239,9 @@ absl::StatusOr<Json> ToolRegistry::WebFetch(const Json& args, const ToolCallOpti
     return absl::FailedPreconditionError(absl::StrCat("web_fetch: ", response->final_url, " is ",
                                                       type.substr(0, 100), ", not text"));
   }
-  internal::PageText page;
+  PageText page;
   if (type.find("html") != std::string::npos || response->body.find("<html") != std::string::npos) {
-    page = internal::HtmlToText(response->body);
+    page = HtmlToText(response->body);
   } else {
     page.text = response->body;
   }
