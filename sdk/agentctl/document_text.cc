@@ -97,6 +97,11 @@ absl::StatusOr<std::string> PdfText(const std::string& path, const std::string& 
 
 }  // namespace
 
+bool IsDocumentFile(const std::string& path) {
+  const std::string extension = LowerExtension(path);
+  return extension == ".txt" || extension == ".text" || KindByName(path) != Kind::kText;
+}
+
 absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const DocumentTextOptions& options) {
   Kind kind = KindByName(path);
   const bool converted = kind == Kind::kPdf || kind == Kind::kHtml;

@@ -40,6 +40,11 @@ struct DocumentTextOptions {
 // NOT_FOUND when the file cannot be opened.
 absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const DocumentTextOptions& options = {});
 
+// Whether `path` names, by its extension, a kind of file ReadDocumentText reads as more than
+// plain bytes or as text by name (.txt, .text, .md, .markdown, .html, .htm, .xhtml, .pdf): what a
+// directory given to `memory ingest` contributes.
+bool IsDocumentFile(const std::string& path);
+
 }  // namespace agentctl
 
 #endif  // AGENTD_SDK_AGENTCTL_DOCUMENT_TEXT_H_

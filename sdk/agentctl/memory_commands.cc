@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "document_text.h"
+#include "ingest_files.h"
 #include "ingest_progress.h"
 #include "terminal_text.h"
 
@@ -64,7 +65,7 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   auto batch_size = std::make_shared<int>(16);
   CLI::App* ingest = memory->add_subcommand("ingest", "ingest text, Markdown, HTML or PDF files (one document each, as their text)");
   ingest->add_option("name", *ingest_name, "collection name")->required();
-  ingest->add_option("files", *files, "files to ingest")->required()->check(CLI::ExistingFile);
+  ingest->add_option("files", *files, "files, or directories whose text, Markdown, HTML and PDF files are all taken")->required();
   ingest->add_option("--batch", *batch_size, "documents per request (default 16)")->check(CLI::Range(1, 256));
   auto ingest_json = std::make_shared<bool>(false);
   ingest->add_flag("--json", *ingest_json, "print the counts as JSON (and no progress line)");
@@ -149,65 +150,75 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
       return 0;
     }
     if (ingest->parsed()) {
+      absl::StatusOr<std::vector<IngestFile>> listed = ListIngestFiles(*files);
+      if (!listed.ok()) return Fail(std::string(listed.status().message()));
       size_t created = 0, updated = 0, unchanged = 0, chunks = 0;
       uint64_t total_bytes = 0;
-      for (const std::string& path : *files) {
-        std::error_code error;
-        const auto size = std::filesystem::file_size(path, error);
-        if (!error) total_bytes += size;
-      }
-      IngestProgress progress(files->size(), total_bytes, !*ingest_json && isatty(STDERR_FILENO) != 0);
-      // Errors go on a line of their own, after the progress line is gone.
-      auto fail = [&](const std::string& message) {
-        progress.Finish();
-        return Fail(message);
-      };
-      for (size_t i = 0; i < files->size(); i += static_cast<size_t>(*batch_size)) {
+      for (const IngestFile& file : *listed) total_bytes += file.bytes;
+      IngestProgress progress(listed->size(), total_bytes, !*ingest_json && isatty(STDERR_FILENO) != 0);
+      // A file that cannot be read (a scan without text, a damaged PDF, another encoding) does
+      // not hold back the others: each is named, with what to do, once the rest are in, and the
+      // exit status says that not everything was.
+      std::vector<std::string> skipped;
+      for (size_t i = 0; i < listed->size(); i += static_cast<size_t>(*batch_size)) {
         IngestRequest request;
         request.set_collection(*ingest_name);
         uint64_t batch_bytes = 0;
-        for (size_t j = i; j < std::min(files->size(), i + static_cast<size_t>(*batch_size)); ++j) {
-          const std::string& path = (*files)[j];
+        size_t batch_files = 0;
+        for (size_t j = i; j < std::min(listed->size(), i + static_cast<size_t>(*batch_size)); ++j) {
+          const IngestFile& file = (*listed)[j];
+          batch_bytes += file.bytes;
+          ++batch_files;
+          if (file.id.size() > 256) {
+            skipped.push_back(file.path + ": its document id \"" + file.id + "\" is longer than an id may be (256 bytes)");
+            continue;
+          }
           // Text, HTML and PDF files, as their text (document_text.h); what the daemon would
           // refuse is said here about the file rather than a request field.
-          absl::StatusOr<DocumentText> read = ReadDocumentText(path);
-          if (!read.ok()) return fail(std::string(read.status().message()));
-          batch_bytes += read->text.size();
+          absl::StatusOr<DocumentText> read = ReadDocumentText(file.path);
+          if (!read.ok()) {
+            skipped.push_back(std::string(read.status().message()));
+            continue;
+          }
           Document* doc = request.add_documents();
           doc->set_text(std::move(read->text));
           if (!read->title.empty()) doc->set_title(read->title);
-          const std::string file_name = std::filesystem::path(path).filename().string();
-          doc->set_id(file_name);
-          doc->set_source(path);
+          doc->set_id(file.id);
+          doc->set_source(file.path);
           doc->set_content_type(read->content_type);
         }
-        IngestResponse response;
-        progress.Sending(std::filesystem::path((*files)[i]).filename().string(),
-                         static_cast<size_t>(request.documents_size()));
-        grpc::Status status = client.memory().Ingest(client.NewContext(false).get(), request, &response);
-        if (!status.ok()) {
-          progress.Finish();
-          return FailRpc(status, client);
-        }
         size_t batch_chunks = 0;
-        for (const IngestResult& r : response.results()) {
-          batch_chunks += r.chunk_count();
-          if (r.outcome() == IngestResult::OUTCOME_CREATED) ++created;
-          else if (r.outcome() == IngestResult::OUTCOME_UPDATED) ++updated;
-          else ++unchanged;
+        if (request.documents_size() > 0) {
+          IngestResponse response;
+          progress.Sending(request.documents(0).id(), static_cast<size_t>(request.documents_size()));
+          grpc::Status status = client.memory().Ingest(client.NewContext(false).get(), request, &response);
+          if (!status.ok()) {
+            progress.Finish();
+            for (const std::string& message : skipped) std::fprintf(stderr, "agentctl: skipped %s\n", message.c_str());
+            return FailRpc(status, client);
+          }
+          for (const IngestResult& r : response.results()) {
+            batch_chunks += r.chunk_count();
+            if (r.outcome() == IngestResult::OUTCOME_CREATED) ++created;
+            else if (r.outcome() == IngestResult::OUTCOME_UPDATED) ++updated;
+            else ++unchanged;
+          }
+          chunks += batch_chunks;
         }
-        chunks += batch_chunks;
-        progress.Done(static_cast<size_t>(request.documents_size()), batch_bytes, batch_chunks);
+        progress.Done(batch_files, batch_bytes, batch_chunks);
       }
       progress.Finish();
+      for (const std::string& message : skipped) std::fprintf(stderr, "agentctl: skipped %s\n", message.c_str());
+      const size_t ingested = listed->size() - skipped.size();
       if (*ingest_json) {
-        PrintJson({{"collection", *ingest_name}, {"files", files->size()}, {"created", created}, {"updated", updated},
-                   {"unchanged", unchanged}, {"chunks", chunks}});
-        return 0;
+        PrintJson({{"collection", *ingest_name}, {"files", ingested}, {"created", created}, {"updated", updated},
+                   {"unchanged", unchanged}, {"chunks", chunks}, {"skipped", skipped.size()}});
+      } else {
+        std::printf("ingested %zu files into %s: %zu created, %zu updated, %zu unchanged (%zu chunks)%s\n", ingested,
+                    ingest_name->c_str(), created, updated, unchanged, chunks,
+                    skipped.empty() ? "" : absl::StrFormat("; %zu skipped (above)", skipped.size()).c_str());
       }
-      std::printf("ingested %zu files into %s: %zu created, %zu updated, %zu unchanged (%zu chunks)\n", files->size(),
-                  ingest_name->c_str(), created, updated, unchanged, chunks);
-      return 0;
+      return skipped.empty() ? 0 : 1;
     }
     if (search->parsed()) {
       SearchRequest request;

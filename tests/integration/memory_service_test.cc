@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -115,6 +116,43 @@ TEST(MemoryServiceTest, AgentctlIngestsPdfAndHtmlFilesAsTheirText) {
     EXPECT_THAT(refused.err, HasSubstr(message)) << file;
     EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("Syntax Error"))) << "poppler's own messages: " << refused.err;
   }
+
+  // A directory: every text, Markdown, HTML and PDF file below it (not hidden ones, not other
+  // kinds), each under its path there, so two notes.md stay two documents; a file that cannot be
+  // read is skipped and named, the rest go in, and the exit status says not all did.
+  const std::string tree = dir.Join("tree");
+  std::filesystem::create_directories(tree + "/2024/q3");
+  std::filesystem::create_directories(tree + "/2025");
+  std::filesystem::create_directories(tree + "/.cache");
+  ASSERT_TRUE(std::filesystem::copy_file(documents + "storage_brief.pdf", tree + "/2024/q3/brief.pdf"));
+  ASSERT_TRUE(std::filesystem::copy_file(documents + "no_text_layer.pdf", tree + "/2025/scan.pdf"));
+  testing_support::WriteFile(tree + "/2024/notes.md", "# Notes 2024\n\nThe depot ordered 12 straddle carriers.\n");
+  testing_support::WriteFile(tree + "/2025/notes.md", "# Notes 2025\n\nThe depot ordered 30 straddle carriers.\n");
+  testing_support::WriteFile(tree + "/.cache/old.txt", "a cached copy that is not a document of the collection");
+  testing_support::WriteFile(tree + "/2025/photo.jpg", "\xff\xd8\xff\xe0 not text");
+  ASSERT_EQ(RunCommand({agentctl, "--addr", daemon.address(), "memory", "create", "tree", "--embedding-model", "none"}).exit_code, 0);
+  CommandResult walked = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "tree", tree});
+  EXPECT_EQ(walked.exit_code, 1) << walked.out << walked.err;
+  EXPECT_THAT(walked.out, HasSubstr("ingested 3 files into tree: 3 created"));
+  EXPECT_THAT(walked.out, HasSubstr("; 1 skipped (above)"));
+  EXPECT_THAT(walked.err, HasSubstr("agentctl: skipped " + tree + "/2025/scan.pdf: has no text layer"));
+  CommandResult carriers = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "tree", "--json", "--k", "5",
+                                       "straddle carriers ordered"});
+  ASSERT_EQ(carriers.exit_code, 0) << carriers.err;
+  std::set<std::string> ids;
+  const nlohmann::json carrier_hits = nlohmann::json::parse(carriers.out)["hits"];
+  for (const auto& hit : carrier_hits) ids.insert(hit["document"].get<std::string>());
+  EXPECT_TRUE(ids.count("2024/notes.md") && ids.count("2025/notes.md")) << carriers.out;
+  CommandResult stats = RunCommand({agentctl, "--addr", daemon.address(), "memory", "stats", "tree", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(stats.out)["documents"], 3) << stats.out;  // brief.pdf and the two notes
+  // Two files named alike, given by name, would be one document: refused before anything is sent.
+  CommandResult alike = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "tree", tree + "/2024/notes.md",
+                                    tree + "/2025/notes.md"});
+  EXPECT_EQ(alike.exit_code, 1);
+  EXPECT_THAT(alike.err, HasSubstr("would both be stored as \"notes.md\""));
+  CommandResult missing = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "tree", dir.Join("nope")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("nope: no such file or directory"));
 }
 
 TEST(MemoryServiceTest, AgentctlCreatesIngestsAndSearchesTheSeedCorpus) {
