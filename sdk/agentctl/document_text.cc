@@ -1,12 +1,22 @@
 #include "document_text.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <poppler-document.h>
 #include <poppler-global.h>
 #include <poppler-page.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -95,7 +105,103 @@ absl::StatusOr<std::string> PdfText(const std::string& path, const std::string& 
   return text;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;  // their shadow memory does not fit under an address-space limit
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Runs `agentctl __pdf-text PATH` under the options' time and memory limits and reads its
+// answer, at most max_text_bytes of text: the parser's work on a hostile file ends with the
+// child, whatever it was.
+absl::StatusOr<std::string> PdfTextInChild(const std::string& path, const DocumentTextOptions& options) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError(path + ": cannot start the PDF reader (" + std::strerror(errno) + ")");
+  // Everything the child needs is made before fork: between fork and exec it may only make
+  // system calls (agentctl has threads).
+  const char* argv[] = {"agentctl", "__pdf-text", path.c_str(), nullptr};
+  rlimit cpu{static_cast<rlim_t>(options.pdf_seconds), static_cast<rlim_t>(options.pdf_seconds) + 1};
+  rlimit memory{static_cast<rlim_t>(options.pdf_memory_bytes), static_cast<rlim_t>(options.pdf_memory_bytes)};
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return absl::InternalError(path + ": cannot start the PDF reader (" + std::strerror(errno) + ")");
+  }
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);  // (dup2 clears close-on-exec on the copy)
+    setrlimit(RLIMIT_CPU, &cpu);
+    if (!kSanitized) setrlimit(RLIMIT_AS, &memory);
+    execv("/proc/self/exe", const_cast<char* const*>(argv));
+    _exit(127);
+  }
+  close(out[1]);
+  const uint64_t most = options.max_text_bytes + 64;  // the text and the answer's first line
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.pdf_seconds + 5);
+  std::string answer;
+  bool timed_out = false, too_long = false;
+  char buffer[1 << 16];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd ready{out[0], POLLIN, 0};
+    const int polled = poll(&ready, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (polled < 0 && errno != EINTR) break;
+    if (polled <= 0) continue;
+    const ssize_t n = read(out[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<size_t>(n));
+    if (answer.size() > most) {
+      too_long = true;
+      break;
+    }
+  }
+  close(out[0]);
+  if (timed_out || too_long) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (too_long) return TooMuchText(path, answer.size(), options.max_text_bytes);
+  const bool out_of_time = timed_out || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU);
+  if (out_of_time) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": took more than ", options.pdf_seconds,
+                                                   " s to read (a damaged or hostile PDF?)"));
+  }
+  if (WIFEXITED(status) && answer.rfind("OK\n", 0) == 0) return answer.substr(3);
+  if (WIFEXITED(status) && answer.rfind("ERR\n", 0) == 0) return absl::InvalidArgumentError(answer.substr(4));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return absl::InternalError(path + ": cannot start the PDF reader (/proc/self/exe)");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": the PDF reader stopped (",
+      WIFSIGNALED(status) ? absl::StrCat("signal ", WTERMSIG(status)) : absl::StrCat("exit ", WEXITSTATUS(status)),
+      ") within ", Mib(options.pdf_memory_bytes), " of memory: a damaged or hostile PDF?"));
+}
+
 }  // namespace
+
+int PdfTextChild(const std::string& path, const DocumentTextOptions& options) {
+  auto answer = [](const std::string& head, const std::string& body) {
+    std::fwrite(head.data(), 1, head.size(), stdout);
+    std::fwrite(body.data(), 1, body.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  };
+  absl::StatusOr<std::string> bytes = ReadInputFile(path, options.max_file_bytes, "a PDF to read");
+  if (!bytes.ok()) return answer("ERR\n", std::string(bytes.status().message()));
+  absl::StatusOr<std::string> text = PdfText(path, *bytes, options.max_text_bytes);
+  if (!text.ok()) return answer("ERR\n", std::string(text.status().message()));
+  return answer("OK\n", *text);
+}
 
 bool IsDocumentFile(const std::string& path) {
   const std::string extension = LowerExtension(path);
@@ -103,21 +209,21 @@ bool IsDocumentFile(const std::string& path) {
 }
 
 absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const DocumentTextOptions& options) {
-  Kind kind = KindByName(path);
-  const bool converted = kind == Kind::kPdf || kind == Kind::kHtml;
-  absl::StatusOr<std::string> bytes = ReadInputFile(path, converted ? options.max_file_bytes : options.max_text_bytes,
-                                                    kind == Kind::kPdf ? "a PDF to read" : converted ? "an HTML file to read" : "a document");
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->rfind("%PDF-", 0) == 0) kind = Kind::kPdf;  // a PDF under another name
-
   DocumentText doc;
+  auto read_pdf = [&]() -> absl::StatusOr<DocumentText> {
+    absl::StatusOr<std::string> text = PdfTextInChild(path, options);
+    if (!text.ok()) return text.status();
+    doc.text = std::move(*text);
+    return doc;
+  };
+  const Kind kind = KindByName(path);
+  if (kind == Kind::kPdf) return read_pdf();  // (the child reads the file)
+  absl::StatusOr<std::string> bytes = ReadInputFile(path, kind == Kind::kHtml ? options.max_file_bytes : options.max_text_bytes,
+                                                    kind == Kind::kHtml ? "an HTML file to read" : "a document");
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->rfind("%PDF-", 0) == 0) return read_pdf();  // a PDF under another name
+
   switch (kind) {
-    case Kind::kPdf: {
-      absl::StatusOr<std::string> text = PdfText(path, *bytes, options.max_text_bytes);
-      if (!text.ok()) return text.status();
-      doc.text = std::move(*text);
-      return doc;
-    }
     case Kind::kHtml: {
       if (const long bad = FirstInvalidUtf8(*bytes); bad >= 0) {
         return absl::InvalidArgumentError(path + ": is not UTF-8 HTML (invalid byte at offset " + std::to_string(bad) +
@@ -131,6 +237,7 @@ absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const Doc
       if (page.title.size() <= 1024 && FirstInvalidUtf8(page.title) < 0) doc.title = std::move(page.title);
       return doc;
     }
+    case Kind::kPdf:
     case Kind::kText:
     case Kind::kMarkdown:
       break;

@@ -31,6 +31,12 @@ struct DocumentTextOptions {
   uint64_t max_text_bytes = 8u << 20;
   // The largest PDF or HTML file read (its text is usually a small part of it). Default 256 MiB.
   uint64_t max_file_bytes = 256u << 20;
+  // A PDF is read in a child process (this program again, as `agentctl __pdf-text FILE`) that
+  // may take this long and this much memory: a few kilobytes of compressed content or nested
+  // forms can spell gigabytes of text and hours of work, and a file from the web can be built to.
+  // Defaults: 120 s, 4 GiB.
+  int pdf_seconds = 120;
+  uint64_t pdf_memory_bytes = 4ull << 30;
 };
 
 // A PDF is known by its extension or by its "%PDF-" header, HTML by its extension (.html, .htm,
@@ -39,6 +45,10 @@ struct DocumentTextOptions {
 // scanned PDF among them), a PDF that cannot be read or is encrypted, and text over the limit;
 // NOT_FOUND when the file cannot be opened.
 absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const DocumentTextOptions& options = {});
+
+// The child's side of reading a PDF: writes "OK\n" and the text, or "ERR\n" and the reason, to
+// standard output, and returns the exit status. main() runs it for `agentctl __pdf-text FILE`.
+int PdfTextChild(const std::string& path, const DocumentTextOptions& options = {});
 
 // Whether `path` names, by its extension, a kind of file ReadDocumentText reads as more than
 // plain bytes or as text by name (.txt, .text, .md, .markdown, .html, .htm, .xhtml, .pdf): what a

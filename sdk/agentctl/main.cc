@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "completion.h"
+#include "document_text.h"
 #include "engine_commands.h"
 #include "memory_commands.h"
 #include "model_commands.h"
@@ -117,6 +118,9 @@ void AllowExtrasInGroups(CLI::App* app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A PDF is read by this program again in a child under time and memory limits
+  // (document_text.h); not a command for people, so not in the command tree.
+  if (argc == 3 && std::string(argv[1]) == "__pdf-text") return agentctl::PdfTextChild(argv[2]);
   CLI::App app{"agentctl: command-line client for agentd"};
   sdk::ClientOptions client_options;
   client_options.address = DefaultAddress();

@@ -67,6 +67,9 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
   ingest->add_option("name", *ingest_name, "collection name")->required();
   ingest->add_option("files", *files, "files, or directories whose text, Markdown, HTML and PDF files are all taken")->required();
   ingest->add_option("--batch", *batch_size, "documents per request (default 16)")->check(CLI::Range(1, 256));
+  auto pdf_seconds = std::make_shared<int>(DocumentTextOptions{}.pdf_seconds);
+  ingest->add_option("--pdf-timeout", *pdf_seconds, "seconds a PDF may take to read before it is skipped (default 120)")
+      ->check(CLI::Range(1, 86400));
   auto ingest_json = std::make_shared<bool>(false);
   ingest->add_flag("--json", *ingest_json, "print the counts as JSON (and no progress line)");
 
@@ -175,7 +178,9 @@ std::function<int(sdk::Client&)> AddMemoryCommands(CLI::App* app) {
           }
           // Text, HTML and PDF files, as their text (document_text.h); what the daemon would
           // refuse is said here about the file rather than a request field.
-          absl::StatusOr<DocumentText> read = ReadDocumentText(file.path);
+          DocumentTextOptions reading;
+          reading.pdf_seconds = *pdf_seconds;
+          absl::StatusOr<DocumentText> read = ReadDocumentText(file.path, reading);
           if (!read.ok()) {
             skipped.push_back(std::string(read.status().message()));
             continue;

@@ -117,6 +117,13 @@ TEST(MemoryServiceTest, AgentctlIngestsPdfAndHtmlFilesAsTheirText) {
     EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("Syntax Error"))) << "poppler's own messages: " << refused.err;
   }
 
+  // A PDF built to take for ever (forms drawing forms, 8^20 times) is read by a child process
+  // under a time limit, and skipped when it runs out: agentctl does not hang on it.
+  CommandResult nested = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "docs", "--pdf-timeout", "2",
+                                     documents + "nested_forms.pdf"});
+  EXPECT_EQ(nested.exit_code, 1) << nested.out;
+  EXPECT_THAT(nested.err, HasSubstr("nested_forms.pdf: took more than 2 s to read (a damaged or hostile PDF?)"));
+
   // A directory: every text, Markdown, HTML and PDF file below it (not hidden ones, not other
   // kinds), each under its path there, so two notes.md stay two documents; a file that cannot be
   // read is skipped and named, the rest go in, and the exit status says not all did.
