@@ -2844,20 +2844,27 @@ local function extractive(ctx, inputs, c, outline)
     return {document = p.document, first = p.offsets[1] + first, last = p.offsets[1] + last}
   end
   local function captions(span, heading, passages)
+    local length = utf8.len(heading)
+    if length == nil then return false end
     for _, p in ipairs(passages) do
       if p.document == span.document and type(p.offsets) == "table" then
-        local at = 1
+        -- Code points counted on from the last match, not from the passage's start each time, and
+        -- no further than the reach past the table: a heading repeated thousands of times in a
+        -- long passage is read once.
+        local at, counted, before = 1, 1, 0
         while true do
           local b, e = p.text:find(heading, at, true)
           if b == nil then break end
-          local before, length = utf8.len(p.text:sub(1, b - 1)), utf8.len(heading)
-          if before == nil or length == nil then break end
+          local more = utf8.len(p.text, counted, b - 1)
+          if more == nil then break end
+          before, counted = before + more, b
           local from = p.offsets[1] + before
           local to = from + length
           if (from >= span.last and from - span.last <= CAPTION_REACH) or
              (to <= span.first and span.first - to <= CAPTION_REACH) then
             return true
           end
+          if from > span.last + CAPTION_REACH then break end
           at = e + 1
         end
       end
@@ -2874,15 +2881,25 @@ local function extractive(ctx, inputs, c, outline)
     for _, other in pairs(spans) do if same_table(span, other) then return true end end
     return false
   end
-  local function captioned_elsewhere(i, span)
-    for j, other in pairs(captioned) do
-      if j ~= i and same_table(span, other) then return true end
+
+  -- Which section quotes which table, decided before any is written, so that no section defers to
+  -- one that will not quote it: the key findings' table where narrowed to the question, then each
+  -- captioned section's own, then the first section offering each of the rest. A span that
+  -- overlaps one already chosen is the same table, not quoted again.
+  local quotes_table, chosen = {}, {}
+  local function choose(i, span)
+    if span ~= nil and not overlaps_any(span, chosen) then
+      quotes_table[i] = true
+      chosen[#chosen + 1] = span
     end
-    return false
   end
+  if evidence[1] ~= nil and table_span(1) ~= nil and select(2, markdown_table(evidence[1].rows, topic)) then
+    choose(1, table_span(1))
+  end
+  for i = 2, #outline.sections do if captioned[i] ~= nil then choose(i, captioned[i]) end end
+  for i = 1, #outline.sections do if not quotes_table[i] then choose(i, table_span(i)) end end
 
   local headings, texts, passages_of, sentences = {}, {}, {}, 0
-  local tables_quoted = {}  -- spans of the tables quoted so far: each table once
   -- Sections were written apart: a sentence one quoted for context (the one another leans on,
   -- the one a short one announces) may be another's own. The earlier section keeps it.
   -- (Offering takes a sentence's context with it, so this is rare.) A section left opening with
@@ -2910,21 +2927,16 @@ local function extractive(ctx, inputs, c, outline)
     end
     local text = table.concat(parts, separator)
     local rows = evidence[i].rows or {}
-    local span = table_span(i)
-    if span ~= nil and not overlaps_any(span, tables_quoted) then
+    if quotes_table[i] then
       -- Narrowed only under the key findings, by the topic, the reader's own question: a later
       -- heading is often the table's caption, which names the columns it compares ("DeepSeek
       -- 大模型与 GPT-4、Llama3.1405B 对比" would keep GPT-4's and Llama's and drop DeepSeek's).
       local quoted_table, narrowed = markdown_table(rows, i == 1 and topic or nil)
-      -- (A table narrowed to the asked column answers here; its caption's section can do without.)
-      if narrowed or not captioned_elsewhere(i, span) then
-        tables_quoted[#tables_quoted + 1] = span
-        if narrowed and #parts > 1 then
-          -- Its cell is the answer: right after the first sentence, not after all of them.
-          text = parts[1] .. "\n\n" .. quoted_table .. "\n\n" .. table.concat(parts, separator, 2)
-        else
-          text = text ~= "" and (text .. "\n\n" .. quoted_table) or quoted_table
-        end
+      if narrowed and #parts > 1 then
+        -- Its cell is the answer: right after the first sentence, not after all of them.
+        text = parts[1] .. "\n\n" .. quoted_table .. "\n\n" .. table.concat(parts, separator, 2)
+      else
+        text = text ~= "" and (text .. "\n\n" .. quoted_table) or quoted_table
       end
     end
     -- A heading the sources say nothing quotable about is left out rather than left empty.

@@ -513,6 +513,23 @@ TEST_F(AgentServiceTest, TheShippedModelWritesQuoteGroundedReports) {
     EXPECT_EQ(content.find("\n## ", caption + 1), content.find("\n## ", forecast)) << "not in its caption's section:\n" << content;
     EXPECT_EQ(content.find("| 8520.35 |", forecast + 1), std::string::npos) << "quoted twice:\n" << content;
   }
+  // A table both captioned above ("表1：…测算") and below ("图1：…及预测"), as seed 002's forecast is,
+  // with both captions chosen as headings: it is quoted once, under one of them. (Each section
+  // had left it to the other, and the report lost the table and both sections.)
+  {
+    const std::string agentctl = testing_support::BinaryPath("agentctl");
+    ASSERT_EQ(RunCommand({agentctl, "--addr", daemon_->address(), "memory", "create", "captions"}).exit_code, 0);
+    auto ingested = RunCommand({agentctl, "--addr", daemon_->address(), "memory", "ingest", "captions",
+                                std::string(AGENTD_TEST_DATA_DIR) + "/documents/two_captions.txt"});
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+    RunT run = WaitForEnd(StartRun("report", {{"topic", "中国AI机器人市场规模与增长"}, {"collection", "captions"},
+                                              {"max_sections", 3}}).run_id());
+    ASSERT_EQ(run.state(), RUN_STATE_SUCCEEDED) << run.error();
+    const std::string& content = run.artifact().content();
+    const size_t row = content.find("| 1120 |");
+    ASSERT_NE(row, std::string::npos) << "the table is lost:\n" << content;
+    EXPECT_EQ(content.find("| 1120 |", row + 1), std::string::npos) << "quoted twice:\n" << content;
+  }
   // The key findings answer the topic: a sentence of another document than the answer's that
   // shares only "阿里云" with the question (a cloud market's ranking) does not follow the answer.
   RunT run = WaitForEnd(
