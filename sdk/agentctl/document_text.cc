@@ -18,6 +18,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -59,6 +61,18 @@ long FirstInvalidUtf8(const std::string& text) {
   return -1;
 }
 
+// Whether a regular file opens with a PDF's header: a PDF under another name ("report", no
+// extension) is read as one, by its own size limit rather than a text's. (Not a FIFO or a
+// device: those are left for ReadInputFile to refuse without reading.)
+bool StartsAsPdf(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return false;
+  std::ifstream in(path, std::ios::binary);
+  char head[5] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == 5 && std::string(head, 5) == "%PDF-";
+}
+
 bool HasText(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") != std::string::npos; }
 
 std::string Mib(uint64_t bytes) { return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20)); }
@@ -73,13 +87,16 @@ void IgnorePopplerMessage(const std::string&, void*) {}
 
 absl::StatusOr<std::string> PdfText(const std::string& path, const std::string& bytes, uint64_t max_text_bytes) {
   poppler::set_debug_error_function(IgnorePopplerMessage, nullptr);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(path + ": is larger than a PDF poppler reads (2 GiB)");
+  }
   std::unique_ptr<poppler::document> pdf(
       poppler::document::load_from_raw_data(bytes.data(), static_cast<int>(bytes.size())));
   if (pdf == nullptr) {
     return absl::InvalidArgumentError(path + ": is not a PDF that can be read (damaged, or not a PDF)");
   }
   if (pdf->is_locked()) {
-    return absl::InvalidArgumentError(path + ": is an encrypted PDF; decrypt it first, e.g. qpdf --decrypt");
+    return absl::InvalidArgumentError(path + ": is an encrypted PDF; decrypt it first, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf");
   }
   std::string text;
   for (int i = 0; i < pdf->pages(); ++i) {
@@ -217,11 +234,10 @@ absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const Doc
     return doc;
   };
   const Kind kind = KindByName(path);
-  if (kind == Kind::kPdf) return read_pdf();  // (the child reads the file)
+  if (kind == Kind::kPdf || StartsAsPdf(path)) return read_pdf();  // (the child reads the file)
   absl::StatusOr<std::string> bytes = ReadInputFile(path, kind == Kind::kHtml ? options.max_file_bytes : options.max_text_bytes,
                                                     kind == Kind::kHtml ? "an HTML file to read" : "a document");
   if (!bytes.ok()) return bytes.status();
-  if (bytes->rfind("%PDF-", 0) == 0) return read_pdf();  // a PDF under another name
 
   switch (kind) {
     case Kind::kHtml: {
@@ -232,9 +248,20 @@ absl::StatusOr<DocumentText> ReadDocumentText(const std::string& path, const Doc
       tools::PageText page = tools::HtmlToText(*bytes);
       if (!HasText(page.text)) return absl::InvalidArgumentError(path + ": has no text");
       if (page.text.size() > options.max_text_bytes) return TooMuchText(path, page.text.size(), options.max_text_bytes);
+      if (const long bad = FirstInvalidUtf8(page.text); bad >= 0) {  // (what an entity could spell)
+        return absl::InvalidArgumentError(path + ": its text is not UTF-8 (invalid byte at offset " + std::to_string(bad) + ")");
+      }
       doc.text = std::move(page.text);
-      // A title longer than a document's may be (1 KiB) is left to the daemon to name.
-      if (page.title.size() <= 1024 && FirstInvalidUtf8(page.title) < 0) doc.title = std::move(page.title);
+      // The title on one line, its spacing collapsed; a blank one, or one longer than a
+      // document's may be (1 KiB), is left to the daemon to name from the text.
+      std::string title;
+      for (const char c : page.title) {
+        const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+        if (space && (title.empty() || title.back() == ' ')) continue;
+        title += space ? ' ' : c;
+      }
+      while (!title.empty() && title.back() == ' ') title.pop_back();
+      if (title.size() <= 1024 && FirstInvalidUtf8(title) < 0) doc.title = std::move(title);
       return doc;
     }
     case Kind::kPdf:

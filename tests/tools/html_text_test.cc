@@ -28,5 +28,13 @@ TEST(HtmlTextTest, AmpersandsWithoutEntitiesAreKeptAndCostLittle) {
   EXPECT_THAT(text, ::testing::HasSubstr("A & B 深 C &bogus D; E&F;"));
 }
 
+TEST(HtmlTextTest, EntitiesNamingNoCharacterBecomeTheReplacementCharacter) {
+  // A lone surrogate or NUL spelled as an entity was written out as such: bytes that are not
+  // UTF-8 (ED A0 80), which the daemon's request parser refused with the rest of the batch.
+  const PageText page = HtmlToText("<title>t &#xD800;</title><p>a&#xD800;b&#0;c&#xDFFF;d&#x1F600;</p>");
+  EXPECT_THAT(page.text, ::testing::HasSubstr("a\uFFFDb\uFFFDc\uFFFDd\U0001F600"));
+  EXPECT_EQ(page.title, "t \uFFFD");
+}
+
 }  // namespace
 }  // namespace tools

@@ -17,6 +17,10 @@ std::string Lower(std::string s) {
 void AppendCodePoint(unsigned long cp, std::string* out) {
   utf8proc_uint8_t buffer[4];
   if (cp > 0x10ffff) return;
+  // "&#xD800;" and "&#0;" name no character a text may hold (a surrogate written alone is not
+  // UTF-8; a page's text went to the daemon as bytes its request parser refused, and the batch
+  // with it): the replacement character, as HTML's own parsing does.
+  if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
   const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buffer);
   out->append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(n));
 }
