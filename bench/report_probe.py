@@ -23,13 +23,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import time
 
 from agentd_client import Client
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
+from bench_daemon import bench_daemon  # noqa: E402
 from report_quality import BROAD_TOPICS, BROAD_TOPICS_EN  # noqa: E402  (the bench topics, one list)
 
 
@@ -60,23 +59,11 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    work = tempfile.mkdtemp(prefix="agentd-probe-")
-    port_file = os.path.join(work, "port")
-    log = open(os.path.join(work, "agentd.log"), "w")
-    command = [os.path.join(ROOT, "build", "bin", "agentd"), "--listen", "127.0.0.1:0", "--data-dir",
-               os.path.join(work, "data"), "--port-file", port_file,
-               "--model", os.path.join(ROOT, "engine", "models", "agentd-default"),
-               "--embedding-model", os.path.join(ROOT, "engine", "models", "agentd-embed")]
+    flags = ["--model", os.path.join(ROOT, "engine", "models", "agentd-default"),
+             "--embedding-model", os.path.join(ROOT, "engine", "models", "agentd-embed")]
     if args.plans_dir:
-        command += ["--plans-dir", args.plans_dir]
-    daemon = subprocess.Popen(command, stderr=log)
-    try:
-        while not os.path.exists(port_file) or not open(port_file).read().strip():
-            if daemon.poll() is not None:
-                sys.exit("agentd exited; see " + log.name)
-            time.sleep(0.1)
-        address = "127.0.0.1:" + open(port_file).read().strip()
-        agentctl = [os.path.join(ROOT, "build", "bin", "agentctl"), "--addr", address]
+        flags += ["--plans-dir", args.plans_dir]
+    with bench_daemon(flags) as (address, agentctl):
         for collection, corpus in [("seeds", "corpus"), ("seeds_en", "corpus_en")]:
             subprocess.run(agentctl + ["memory", "create", collection], check=True, stdout=subprocess.DEVNULL)
             subprocess.run(agentctl + ["memory", "ingest", collection, os.path.join(ROOT, "tests", "data", corpus, "seeds")],
@@ -89,9 +76,6 @@ def main():
                     with open(os.path.join(args.out, "%s-%02d.md" % (lang, n)), "w", encoding="utf-8") as f:
                         f.write(run.artifact.content)
                     print("%s-%02d %s" % (lang, n, topic), flush=True)
-    finally:
-        daemon.terminate()
-        daemon.wait()
     if args.compare:
         names = sorted(os.listdir(args.out))
         differ = []

@@ -28,15 +28,13 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import grpc
 
 from agentd_client import Client
+from bench_daemon import bench_daemon
 from agentd.v1 import model_pb2, model_pb2_grpc
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -220,22 +218,11 @@ def main():
         topics += [(q["question"], q["answer_contains"]) for q in questions(os.path.join(corpus, "questions_dev.jsonl"))]
     topics += [(t, None) for t in (BROAD_TOPICS_EN if args.english else BROAD_TOPICS)]
 
-    work = tempfile.mkdtemp(prefix="agentd-bench-")
-    port_file = os.path.join(work, "port")
-    log = open(os.path.join(work, "agentd.log"), "w")
-    command = [os.path.join(ROOT, "build", "bin", "agentd"), "--listen", "127.0.0.1:0", "--data-dir",
-               os.path.join(work, "data"), "--port-file", port_file, "--model", args.model]
+    flags = ["--model", args.model]
     if args.embedding_model != "none":
-        command += ["--embedding-model", args.embedding_model]
-    daemon = subprocess.Popen(command, stderr=log)
+        flags += ["--embedding-model", args.embedding_model]
     results = {"rows": [], "summary": {}}
-    try:
-        while not os.path.exists(port_file) or not open(port_file).read().strip():
-            if daemon.poll() is not None:
-                sys.exit("agentd exited; see " + log.name)
-            time.sleep(0.1)
-        address = "127.0.0.1:" + open(port_file).read().strip()
-        agentctl = [os.path.join(ROOT, "build", "bin", "agentctl"), "--addr", address]
+    with bench_daemon(flags) as (address, agentctl):
         subprocess.run(agentctl + ["memory", "create", "seeds"], check=True, stdout=subprocess.DEVNULL)
         seeds = os.path.join(corpus, "seeds")
         subprocess.run(agentctl + ["memory", "ingest", "seeds"] + sorted(os.path.join(seeds, n) for n in os.listdir(seeds)),
@@ -300,9 +287,6 @@ def main():
         if args.json:
             with open(args.json, "w", encoding="utf-8") as f:
                 json.dump(results, f, ensure_ascii=False, indent=1)
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=60)
 
 
 if __name__ == "__main__":
