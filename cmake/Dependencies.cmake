@@ -53,6 +53,8 @@ find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)  # SHA-256 content hashes
 # PDF text for `agentctl memory ingest` (poppler's C++ interface; the daemon never parses a PDF).
 pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
+# The PDF reader's sandbox (sdk/agentctl/reader_sandbox.h): a seccomp filter on the child that parses.
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 
 if(AGENTD_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)

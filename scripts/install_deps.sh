@@ -10,7 +10,7 @@ PACKAGES=(
   liblua5.4-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev libpoppler-cpp-dev
+  nlohmann-json3-dev libonig-dev libutf8proc-dev libcli11-dev libstemmer-dev libpoppler-cpp-dev libseccomp-dev
   python3-grpcio python3-protobuf python3-prometheus-client
   python3-torch python3-numpy python3-regex debian-reference-en debian-reference-zh-cn manpages-zh man-db
   # The run viewer's browser test (tests/integration/run_viewer): chromium, driven by

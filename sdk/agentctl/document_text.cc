@@ -1,6 +1,7 @@
 #include "document_text.h"
 
 #include <fcntl.h>
+#include <iconv.h>
 #include <poll.h>
 #include <poppler-document.h>
 #include <poppler-global.h>
@@ -15,6 +16,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "input_file.h"
+#include "reader_sandbox.h"
 #include "tools/html_text.h"
 
 namespace agentctl {
@@ -82,6 +85,26 @@ absl::Status TooMuchText(const std::string& path, uint64_t bytes, uint64_t limit
                                                  Mib(limit), "); split the file"));
 }
 
+// A page's text as UTF-8, converted here rather than by poppler's ustring::to_utf8, which loads
+// an iconv module (a shared object) the confined reader may not map; a surrogate that pairs
+// with none becomes U+FFFD.
+std::string Utf8Of(const poppler::ustring& utf16) {
+  std::string out;
+  out.reserve(utf16.size());
+  utf8proc_uint8_t encoded[4];
+  for (size_t i = 0; i < utf16.size(); ++i) {
+    utf8proc_int32_t cp = utf16[i];
+    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < utf16.size() && utf16[i + 1] >= 0xDC00 && utf16[i + 1] <= 0xDFFF) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (utf16[i + 1] - 0xDC00);
+      ++i;
+    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+      cp = 0xFFFD;
+    }
+    out.append(reinterpret_cast<const char*>(encoded), static_cast<size_t>(utf8proc_encode_char(cp, encoded)));
+  }
+  return out;
+}
+
 // poppler reports what it repairs in a damaged file on stderr; agentctl says what matters itself.
 void IgnorePopplerMessage(const std::string&, void*) {}
 
@@ -104,9 +127,7 @@ absl::StatusOr<std::string> PdfText(const std::string& path, const std::string& 
     if (page == nullptr) continue;
     // Reading order with blocks apart by blank lines (a paragraph, a heading, a table's row run),
     // not the page's columns padded with spaces.
-    const poppler::byte_array utf8 =
-        page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout).to_utf8();
-    std::string page_text(utf8.begin(), utf8.end());
+    std::string page_text = Utf8Of(page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout));
     page_text.erase(std::remove(page_text.begin(), page_text.end(), '\f'), page_text.end());
     if (!HasText(page_text)) continue;
     if (!text.empty()) text += "\n\n";
@@ -196,6 +217,10 @@ absl::StatusOr<std::string> PdfTextInChild(const std::string& path, const Docume
   }
   if (WIFEXITED(status) && answer.rfind("OK\n", 0) == 0) return answer.substr(3);
   if (WIFEXITED(status) && answer.rfind("ERR\n", 0) == 0) return absl::InvalidArgumentError(answer.substr(4));
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+    return absl::InvalidArgumentError(path + ": the PDF reader tried what reading a PDF never needs (a system call its sandbox "
+                                             "refuses) and was stopped: a hostile PDF?");
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     return absl::InternalError(path + ": cannot start the PDF reader (/proc/self/exe)");
   }
@@ -215,7 +240,18 @@ int PdfTextChild(const std::string& path, const DocumentTextOptions& options) {
   };
   absl::StatusOr<std::string> bytes = ReadInputFile(path, options.max_file_bytes, "a PDF to read");
   if (!bytes.ok()) return answer("ERR\n", std::string(bytes.status().message()));
+  // The file is read; parsing it needs nothing more than memory and standard output
+  // (reader_sandbox.h), once what poppler loads on first use is loaded: page::text hands its
+  // UTF-8 to ustring::from_utf8, an iconv to UTF-16 whose module (a shared object, mapped
+  // executable) glibc keeps while a descriptor for it is open; and the time zone a document's
+  // dates are read in. (Not under a sanitizer, whose runtime makes calls of its own.)
+  const iconv_t utf16 = iconv_open("UTF-16", "UTF-8");
+  tzset();
+  if (!kSanitized) {
+    if (absl::Status confined = ConfineReader({}); !confined.ok()) return answer("ERR\n", path + ": " + std::string(confined.message()));
+  }
   absl::StatusOr<std::string> text = PdfText(path, *bytes, options.max_text_bytes);
+  if (utf16 != reinterpret_cast<iconv_t>(-1)) iconv_close(utf16);
   if (!text.ok()) return answer("ERR\n", std::string(text.status().message()));
   return answer("OK\n", *text);
 }
