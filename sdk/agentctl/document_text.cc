@@ -24,6 +24,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -164,22 +165,37 @@ absl::StatusOr<std::string> PdfTextInChild(const std::string& path, const Docume
   // Everything the child needs is made before fork: between fork and exec it may only make
   // system calls (agentctl has threads).
   const char* argv[] = {"agentctl", "__pdf-text", path.c_str(), nullptr};
+  // The child keeps no descriptor of agentctl's but its answer's pipe: standard input and
+  // standard error become /dev/null (agentctl's terminal would let a reader's exploit read what
+  // the user types and draw on the screen), and everything else is closed (a pipe inherited
+  // from agentctl's own parent could be reopened through /proc/self/fd).
+  const int null_device = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_device < 0) {
+    close(out[0]);
+    close(out[1]);
+    return absl::InternalError(path + ": cannot start the PDF reader (/dev/null: " + std::strerror(errno) + ")");
+  }
   rlimit cpu{static_cast<rlim_t>(options.pdf_seconds), static_cast<rlim_t>(options.pdf_seconds) + 1};
   rlimit memory{static_cast<rlim_t>(options.pdf_memory_bytes), static_cast<rlim_t>(options.pdf_memory_bytes)};
   const pid_t pid = fork();
   if (pid < 0) {
     close(out[0]);
     close(out[1]);
+    close(null_device);
     return absl::InternalError(path + ": cannot start the PDF reader (" + std::strerror(errno) + ")");
   }
   if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);  // (dup2 clears close-on-exec on the copy)
+    dup2(null_device, STDIN_FILENO);  // (dup2 clears close-on-exec on the copy)
+    dup2(out[1], STDOUT_FILENO);
+    dup2(null_device, STDERR_FILENO);
+    close_range(3, ~0u, 0);
     setrlimit(RLIMIT_CPU, &cpu);
     if (!kSanitized) setrlimit(RLIMIT_AS, &memory);
     execv("/proc/self/exe", const_cast<char* const*>(argv));
     _exit(127);
   }
   close(out[1]);
+  close(null_device);
   const uint64_t most = options.max_text_bytes + 64;  // the text and the answer's first line
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.pdf_seconds + 5);
   std::string answer;
@@ -243,10 +259,20 @@ int PdfTextChild(const std::string& path, const DocumentTextOptions& options) {
   // The file is read; parsing it needs nothing more than memory and standard output
   // (reader_sandbox.h), once what poppler loads on first use is loaded: page::text hands its
   // UTF-8 to ustring::from_utf8, an iconv to UTF-16 whose module (a shared object, mapped
-  // executable) glibc keeps while a descriptor for it is open; and the time zone a document's
-  // dates are read in. (Not under a sanitizer, whose runtime makes calls of its own.)
+  // executable) glibc keeps while a descriptor for it is open; the time zone a document's
+  // dates are read in; and poppler's global state, which scans poppler-data's directories
+  // (stating files by path, which the confined reader may not) when a first document is made
+  // and lives while one does: a document of our own, one empty page, held open.
   const iconv_t utf16 = iconv_open("UTF-16", "UTF-8");
   tzset();
+  poppler::set_debug_error_function(IgnorePopplerMessage, nullptr);
+  static constexpr std::string_view kEmptyPdf =
+      "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
+      "2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n"
+      "3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 10 10]>> endobj\n"
+      "trailer <</Root 1 0 R>>\n%%EOF\n";
+  const std::unique_ptr<poppler::document> globals_held(
+      poppler::document::load_from_raw_data(kEmptyPdf.data(), static_cast<int>(kEmptyPdf.size())));
   if (!kSanitized) {
     if (absl::Status confined = ConfineReader({}); !confined.ok()) return answer("ERR\n", path + ": " + std::string(confined.message()));
   }

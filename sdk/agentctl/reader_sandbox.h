@@ -2,11 +2,16 @@
 // document_text.h) to what parsing needs, so that a memory-safety bug in the parser, reached by a
 // forged PDF, gains an attacker nothing beyond the text it may write back: after
 // ConfineReader() the process computes on the memory it has, grows or returns that memory
-// (never executable), writes to its standard output and standard error, and opens files only
-// to read them, only under `readable_dirs` (and only where the kernel has Landlock; elsewhere it
-// opens none). Any other system call — a socket, exec, fork, kill, ptrace, a write to another
-// descriptor — ends the process with SIGSYS. The rlimits the parent sets bound its time and
-// memory; this bounds its reach.
+// (never executable), writes to its standard output and standard error, learns the status of
+// what it has open (not of a path), and opens files only to read them, only under
+// `readable_dirs` (and only where the kernel has Landlock; elsewhere it opens none). What an
+// exploit needs next — exec, fork, a thread, a socket, a pipe, signalling or tracing another
+// process, executable memory, a write to another descriptor — ends the process with SIGSYS; any
+// other system call fails with ENOSYS, so that a library's incidental call (glibc's qsort asks
+// sysinfo, fontconfig calls access) fails as on an older kernel instead of ending the reading
+// of an ordinary PDF. The rlimits the parent sets bound its time and memory; this bounds its
+// reach. The caller makes standard input and standard error /dev/null and closes every other
+// descriptor first (what is open stays readable).
 //
 //   absl::StatusOr<std::string> bytes = ReadInputFile(path, ...);  // everything read first
 //   if (absl::Status confined = ConfineReader({}); !confined.ok()) return Fail(confined);

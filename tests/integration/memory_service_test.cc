@@ -124,6 +124,16 @@ TEST(MemoryServiceTest, AgentctlIngestsPdfAndHtmlFilesAsTheirText) {
   EXPECT_EQ(nested.exit_code, 1) << nested.out;
   EXPECT_THAT(nested.err, HasSubstr("nested_forms.pdf: took more than 2 s to read (a damaged or hostile PDF?)"));
 
+  // The reader is confined (reader_sandbox.h), and ordinary PDFs still read: a page of 144 text
+  // cells (glibc's qsort asks sysinfo) and a form whose field holds characters its font lacks
+  // (fontconfig looks for a fallback) had ended the first filter's reader as "hostile".
+  CommandResult ordinary = RunCommand({agentctl, "--addr", daemon.address(), "memory", "ingest", "docs",
+                                       documents + "many_blocks.pdf", documents + "form_cjk_field.pdf"});
+  EXPECT_EQ(ordinary.exit_code, 0) << ordinary.out << ordinary.err;
+  EXPECT_THAT(ordinary.out, HasSubstr("2 created")) << ordinary.err;
+  CommandResult cells = RunCommand({agentctl, "--addr", daemon.address(), "memory", "search", "docs", "--json", "--k", "3", "r17c7"});
+  EXPECT_THAT(cells.out, HasSubstr("r17c7")) << cells.out << cells.err;
+
   // A directory: every text, Markdown, HTML and PDF file below it (not hidden ones, not other
   // kinds), each under its path there, so two notes.md stay two documents; a file that cannot be
   // read is skipped and named, the rest go in, and the exit status says not all did.

@@ -1,7 +1,8 @@
 // What agentctl's PDF reader can still do once confined, each probe in a child of its own (the
 // confinement cannot be undone): compute, write its answer, read what it had open, read under
-// the readable directories where Landlock holds; and what it cannot: open another file, write or
-// create one, connect, start a program, map executable memory, signal a process.
+// the readable directories where Landlock holds, what ordinary PDFs make its libraries do; and
+// what it cannot: open another file, write, create or truncate one, learn of one by its path,
+// connect, start a program, map executable memory, signal another process.
 #include "reader_sandbox.h"
 
 #include <fcntl.h>
@@ -9,10 +10,12 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +60,9 @@ Ending RunConfined(const ReaderSandboxOptions& options, const std::function<int(
   ending.exited = WIFEXITED(status);
   ending.code = ending.exited ? WEXITSTATUS(status) : -1;
   ending.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  // (Not a probe's answer: the kernel refused the confinement, as agentctl then refuses to read
+  // any PDF.)
+  EXPECT_FALSE(ending.exited && ending.code == 100) << "ConfineReader failed: this kernel allows no seccomp filter";
   return ending;
 }
 
@@ -112,6 +118,9 @@ TEST_F(ReaderSandboxTest, WritesCreatesAndTruncatesNoFile) {
     if (open(secret.c_str(), O_WRONLY | O_TRUNC) >= 0) return 2;
     if (open(planted.c_str(), O_WRONLY | O_CREAT, 0644) >= 0) return 3;
     if (open(data_file.c_str(), O_RDWR) >= 0) return 4;  // readable, not writable
+    if (open(data_file.c_str(), O_RDONLY | O_TRUNC) >= 0) return 5;  // (Landlock ABI 3 and the filter)
+    // A descriptor it may not write reopened for writing through /proc.
+    if (open(("/proc/self/fd/" + std::to_string(STDIN_FILENO)).c_str(), O_WRONLY) >= 0) return 6;
     return 0;
   });
   EXPECT_TRUE(ending.exited) << "signal " << ending.signal;
@@ -119,6 +128,56 @@ TEST_F(ReaderSandboxTest, WritesCreatesAndTruncatesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(planted));
   std::ifstream in(secret);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "tenant B's notes");
+  std::ifstream data(data_file);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(data), {}), "UniGB-UCS2-H");
+}
+
+// What ordinary PDFs made glibc and poppler's libraries do, which a first filter ended the reader
+// for: a sort of 128 or more text blocks (glibc's qsort asks sysinfo how much memory there is),
+// fontconfig's look for a fallback font (access, readlink), abort() when poppler runs out of
+// memory (it signals itself: SIGABRT, named by the parent as memory, not as hostility).
+TEST_F(ReaderSandboxTest, LetsLibrariesDoWhatOrdinaryPdfsMakeThemDo) {
+  const Ending sorted = RunConfined({}, [] {
+    std::vector<const char*> blocks(4096, nullptr);
+    std::vector<char> words(blocks.size());
+    for (size_t i = 0; i < blocks.size(); ++i) blocks[i] = &words[blocks.size() - 1 - i];
+    std::qsort(blocks.data(), blocks.size(), sizeof(const char*), [](const void* a, const void* b) {
+      const char* x = *static_cast<const char* const*>(a);
+      const char* y = *static_cast<const char* const*>(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    return std::is_sorted(blocks.begin(), blocks.end()) ? 0 : 2;
+  });
+  EXPECT_TRUE(sorted.exited) << "signal " << sorted.signal;
+  EXPECT_EQ(sorted.code, 0);
+  const Ending looked = RunConfined({}, [] {
+    char target[64];
+    if (access("/etc/fonts/fonts.conf", R_OK) == 0) return 2;
+    if (readlink("/proc/self/exe", target, sizeof target) >= 0) return 3;
+    return 0;
+  });
+  EXPECT_TRUE(looked.exited) << "signal " << looked.signal;
+  EXPECT_EQ(looked.code, 0);
+  const Ending aborted = RunConfined({}, [] {
+    std::abort();
+    return 2;
+  });
+  EXPECT_EQ(aborted.signal, SIGABRT);
+}
+
+// The status of what it has open, not of a path: whether a file exists, its size, owner and
+// times are not the reader's to learn.
+TEST_F(ReaderSandboxTest, LearnsNothingOfFilesByTheirPath) {
+  const std::string secret = (dir_ / "secret.txt").string();
+  const Ending ending = RunConfined({}, [&] {
+    struct stat status {};
+    if (fstat(STDOUT_FILENO, &status) != 0) return 2;
+    if (stat(secret.c_str(), &status) == 0 || stat("/etc/passwd", &status) == 0) return 3;
+    if (open(secret.c_str(), O_PATH) >= 0) return 4;
+    return 0;
+  });
+  EXPECT_TRUE(ending.exited) << "signal " << ending.signal;
+  EXPECT_EQ(ending.code, 0);
 }
 
 TEST_F(ReaderSandboxTest, ReadsUnderTheReadableDirectoriesWhereTheKernelHasLandlock) {
@@ -143,6 +202,7 @@ TEST_F(ReaderSandboxTest, ReadsUnderTheReadableDirectoriesWhereTheKernelHasLandl
 TEST_F(ReaderSandboxTest, EndsTheReaderOnAnythingParsingNeverNeeds) {
   const int opened_for_writing = open((dir_ / "secret.txt").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   ASSERT_GE(opened_for_writing, 0);
+  const pid_t parent = getpid();
   const std::vector<std::pair<std::string, std::function<int()>>> attempts = {
       {"socket", [] { return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 2; }},
       {"execve", [] {
@@ -152,7 +212,7 @@ TEST_F(ReaderSandboxTest, EndsTheReaderOnAnythingParsingNeverNeeds) {
        }},
       {"fork", [] { return static_cast<int>(syscall(SYS_fork)) >= 0 ? 0 : 2; }},
       {"clone thread", [] { return static_cast<int>(syscall(SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, 0, 0, 0)) >= 0 ? 0 : 2; }},
-      {"kill", [] { return kill(getppid(), 0) == 0 ? 0 : 2; }},
+      {"kill", [parent] { return kill(parent, 0) == 0 ? 0 : 2; }},
       {"ptrace", [] { return static_cast<int>(syscall(SYS_ptrace, 0, 0, 0, 0)) == 0 ? 0 : 2; }},
       {"executable mmap", [] {
          return mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED ? 0 : 2;
@@ -166,6 +226,9 @@ TEST_F(ReaderSandboxTest, EndsTheReaderOnAnythingParsingNeverNeeds) {
          int ends[2];
          return pipe(ends) == 0 ? 0 : 2;
        }},
+      {"write to standard input", [] { return write(STDIN_FILENO, "x", 1) == 1 ? 0 : 2; }},
+      {"signal another process", [parent] { return static_cast<int>(syscall(SYS_tgkill, parent, parent, SIGABRT)); }},
+      {"personality (read implies exec)", [] { return static_cast<int>(syscall(SYS_personality, 0x0400000)) >= 0 ? 0 : 2; }},
   };
   for (const auto& [name, attempt] : attempts) {
     const Ending ending = RunConfined({}, attempt);
