@@ -89,7 +89,8 @@ bool PersonPronounAfterOpening(std::string_view text) {
 // ("Together these techniques raise throughput three to five times") is the second half too: it
 // followed a sentence on the price of inference, its techniques unnamed. So does one whose subject
 // is "he" or "she" after an opening phrase ("Before joining Harbor Robotics she ran…"): it leans
-// as a pronoun opener does. So does one that opens on a time the sentence before it names
+// as a pronoun opener does; and one naming "the effect" or "the decline" of what the sentence
+// before states ("Low stocks amplified the effect." had opened a section on commodities). So does one that opens on a time the sentence before it names
 // ("全年累计票房约425亿元…" after "2024年，国内电影产业降温明显。": the whole of which year?), and
 // one that points back past its opening ("通过这些方式，…", "有业内人士向记者表示，这一方面是因为…").
 double StandsAlone(const std::string& text) {
@@ -114,7 +115,10 @@ double StandsAlone(const std::string& text) {
   for (std::string_view opener : kPronouns) {
     if (text.compare(0, opener.size(), opener) == 0) return 0.85;
   }
-  if (PersonPronounAfterOpening(text) || ReadsWithItsPredecessor(text) || ComparesWithItsPredecessor(text)) return 0.85;
+  if (PersonPronounAfterOpening(text) || ReadsWithItsPredecessor(text) || ComparesWithItsPredecessor(text) ||
+      NamesAnOutcomeBefore(text)) {
+    return 0.85;
+  }
   return 1.0;
 }
 
@@ -209,6 +213,41 @@ bool ExplainsItsPredecessor(const std::string& text) {
   while (rest.starts_with("，") || rest.starts_with(" ")) rest.remove_prefix(rest.starts_with(" ") ? 1 : 3);
   for (std::string_view reason : kReasons) {
     if (rest.starts_with(reason)) return true;
+  }
+  return false;
+}
+
+bool NamesAnOutcomeBefore(const std::string& text) {
+  static constexpr std::string_view kOutcomes[] = {
+      "effect", "impact", "trend", "rise", "fall", "increase", "decrease", "decline", "drop", "surge", "slump", "jump",
+      "shortage", "shortfall", "problem", "change", "shift", "gap", "damage", "slowdown", "downturn", "rally"};
+  // What says of what, or where, right after the noun.
+  static constexpr std::string_view kSaysOfWhat[] = {"of", "in", "on", "from", "to", "for", "that", "which", "between",
+                                                     "at", "across", "among", "caused", "seen", "since"};
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view determiner : {std::string_view("the "), std::string_view("this "), std::string_view("that "),
+                                      std::string_view("these "), std::string_view("those ")}) {
+    for (size_t at = lower.find(determiner); at != std::string::npos; at = lower.find(determiner, at + 1)) {
+      if (at > 0 && std::isalpha(static_cast<unsigned char>(lower[at - 1]))) continue;  // ("breathe ")
+      const size_t noun = at + determiner.size();
+      size_t end = noun;
+      while (end < lower.size() && std::isalpha(static_cast<unsigned char>(lower[end]))) ++end;
+      std::string_view word = std::string_view(lower).substr(noun, end - noun);
+      if (word.ends_with("s") && word != "gas") word.remove_suffix(1);  // ("the gains")
+      bool outcome = false;
+      for (std::string_view o : kOutcomes) outcome = outcome || word == o;
+      if (!outcome) continue;
+      // The word after it: none (the sentence or a clause ends), or one that does not say of what.
+      size_t next = end;
+      while (next < lower.size() && lower[next] == ' ') ++next;
+      size_t next_end = next;
+      while (next_end < lower.size() && std::isalpha(static_cast<unsigned char>(lower[next_end]))) ++next_end;
+      const std::string_view after = std::string_view(lower).substr(next, next_end - next);
+      bool says = false;
+      for (std::string_view w : kSaysOfWhat) says = says || after == w;
+      if (!says) return true;
+    }
   }
   return false;
 }

@@ -53,9 +53,18 @@ bool ExplainsItsPredecessor(const std::string& text);
 // and read with the arabica price it outranked that price for "What was the arabica price…?".
 bool ComparesWithItsPredecessor(const std::string& text);
 
+// Whether an English sentence names a change or its effect that the sentence before it states,
+// as "the <change>" with nothing after it saying of what: "Low stocks amplified the effect."
+// (of the drought, the paragraph before says), "Three forces drove the decline: …" (of prices).
+// Not "the effect of …", "the rise in …": those say it. It leans on that sentence (StandsAlone),
+// so it opens no section, but is not read with it: its own words say what it adds (read with
+// the harvests' words, "Low stocks amplified the effect." outranked the harvests for "What was
+// the arabica price at the end of 2024?").
+bool NamesAnOutcomeBefore(const std::string& text);
+
 // Whether a sentence is read after the one before it and with it: it opens on that sentence's
 // time, points back to it past its opening or in its first clause, states a figure of its
-// subject, or gives its reason (the five above).
+// subject, or gives its reason (the five above, not NamesAnOutcomeBefore).
 bool ReadsWithItsPredecessor(const std::string& text);
 
 // Whether an English sentence takes up, as "the <noun>" among its first eight words, a thing the

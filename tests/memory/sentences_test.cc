@@ -1125,6 +1125,32 @@ TEST(SentenceRankerTest, ASentenceNamingWhatCameBeforeIsReadWithIt) {
   EXPECT_TRUE(internal::NamesWhatCameBefore("另一个值得关注的趋势是，国产品牌的身影更多了。"));
 }
 
+TEST(SentenceRankerTest, AnOutcomeNamedWithoutItsCauseLeansOnTheSentenceBefore) {
+  // "Low stocks amplified the effect." opened a report's section on commodities: which effect?
+  // The paragraph before names the harvests that raised prices.
+  EXPECT_TRUE(internal::NamesAnOutcomeBefore("Low stocks amplified the effect."));
+  EXPECT_TRUE(internal::NamesAnOutcomeBefore("Three forces drove the decline: better hardware, better serving software and smaller models."));
+  EXPECT_TRUE(internal::NamesAnOutcomeBefore("Roasters felt these increases first."));
+  // Saying of what, it stands alone.
+  EXPECT_FALSE(internal::NamesAnOutcomeBefore("The effect of the drought lasted into 2025."));
+  EXPECT_FALSE(internal::NamesAnOutcomeBefore("The rise in arabica prices was the steepest since 1977."));
+  EXPECT_FALSE(internal::NamesAnOutcomeBefore("Prices rose 70% and breathe no easier."));
+  EXPECT_FALSE(internal::NamesAnOutcomeBefore("干旱的影响延续到了 2025 年。"));
+  const std::vector<PassageInput> passages = {
+      {.text = "A severe drought in Brazil damaged flowering in the main arabica regions.\n\nLow stocks amplified the "
+               "effect. Certified arabica inventories fell to their lowest level in twenty-five years.",
+       .starts_at_sentence = true}};
+  auto ranked = RankSentences(nullptr, "Why did low stocks matter for prices?", passages, {.k = 3});
+  ASSERT_TRUE(ranked.ok());
+  const RankedSentence* effect = nullptr;
+  for (const RankedSentence& s : ranked->sentences) {
+    if (s.text.starts_with("Low stocks")) effect = &s;
+  }
+  ASSERT_NE(effect, nullptr);
+  EXPECT_TRUE(effect->leans_on_context);
+  EXPECT_THAT(effect->previous, ::testing::StartsWith("A severe drought"));
+}
+
 TEST(SentenceRankerTest, AQuestionOfAYearPrefersASentenceOfThatYear) {
   // "2023年…是多少？" opened on the forecast for 2024, which shares as many of its words.
   const std::vector<PassageInput> passages = {
