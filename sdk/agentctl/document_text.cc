@@ -274,7 +274,11 @@ int PdfTextChild(const std::string& path, const DocumentTextOptions& options) {
   const std::unique_ptr<poppler::document> globals_held(
       poppler::document::load_from_raw_data(kEmptyPdf.data(), static_cast<int>(kEmptyPdf.size())));
   if (!kSanitized) {
-    if (absl::Status confined = ConfineReader({}); !confined.ok()) return answer("ERR\n", path + ": " + std::string(confined.message()));
+    if (absl::Status confined = ConfineReader({}); !confined.ok()) {
+      return answer("ERR\n", path + ": " + std::string(confined.message()) +
+                                  "; PDFs are parsed only confined, and this kernel or container allows no seccomp filter: "
+                                  "convert the file to text where it does (e.g. pdftotext -layout FILE.pdf) and ingest that");
+    }
   }
   absl::StatusOr<std::string> text = PdfText(path, *bytes, options.max_text_bytes);
   if (utf16 != reinterpret_cast<iconv_t>(-1)) iconv_close(utf16);

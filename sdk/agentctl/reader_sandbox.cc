@@ -123,9 +123,18 @@ absl::Status ConfineReader(const ReaderSandboxOptions& options) {
   // Files: opened to read only, never a path handle, and only where Landlock holds them under
   // the readable directories; refused (poppler then goes without its optional data, the time
   // zone is UTC) where it cannot.
+  // (Refused as a file the reader may not open is: EACCES.)
   if (may_open) {
     rule(SCMP_ACT_ALLOW, SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_PATH, 0)});
+    for (const int flag : {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_PATH}) {
+      rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, static_cast<scmp_datum_t>(flag), static_cast<scmp_datum_t>(flag))});
+    }
+  } else {
+    rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat));
   }
+#ifdef __NR_open
+  rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open));
+#endif
   // What an exploit does next, never a parser: start a program, a process or a thread; reach
   // the network or another process; make a channel or executable memory some other way; leave
   // the file-system confinement (a file handle opens by inode, not path).
