@@ -121,13 +121,13 @@ absl::Status ConfineReader(const ReaderSandboxOptions& options) {
   // A terminal query (stdio asks whether its output is one) is answered "not a terminal".
   rule(SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl));
   // Files: opened to read only, never a path handle, and only where Landlock holds them under
-  // the readable directories; refused (poppler then goes without its optional data, the time
-  // zone is UTC) where it cannot.
-  // (Refused as a file the reader may not open is: EACCES.)
+  // the readable directories; refused (poppler then goes without its optional data) where it
+  // cannot. A refused open fails with EACCES, as a file Landlock keeps from the reader does.
   if (may_open) {
     rule(SCMP_ACT_ALLOW, SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_PATH, 0)});
     for (const int flag : {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_PATH}) {
-      rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, static_cast<scmp_datum_t>(flag), static_cast<scmp_datum_t>(flag))});
+      const auto bit = static_cast<scmp_datum_t>(flag);
+      rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit)});
     }
   } else {
     rule(SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat));
