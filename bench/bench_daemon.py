@@ -35,3 +35,17 @@ def bench_daemon(flags):
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
+
+
+def shipped_model_flags(plans_dir=None):
+    """The daemon's flags for the shipped models, and for a plans directory served first."""
+    flags = ["--model", os.path.join(ROOT, "engine", "models", "agentd-default"),
+             "--embedding-model", os.path.join(ROOT, "engine", "models", "agentd-embed")]
+    return flags + (["--plans-dir", plans_dir] if plans_dir else [])
+
+
+def ingest_corpus(agentctl, collection, corpus):
+    """Creates `collection` and ingests tests/data/<corpus>/seeds into it."""
+    subprocess.run(agentctl + ["memory", "create", collection], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(agentctl + ["memory", "ingest", collection, os.path.join(ROOT, "tests", "data", corpus, "seeds")],
+                   check=True, stdout=subprocess.DEVNULL)

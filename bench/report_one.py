@@ -12,14 +12,12 @@ rebuilding the daemon.
 
 import argparse
 import os
-import subprocess
 import sys
 
 from agentd_client import Client
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_daemon import bench_daemon  # noqa: E402
+from bench_daemon import bench_daemon, ingest_corpus, shipped_model_flags  # noqa: E402
 
 
 def main():
@@ -30,14 +28,8 @@ def main():
     parser.add_argument("--max-sections", type=int, default=4)
     args = parser.parse_args()
 
-    flags = ["--model", os.path.join(ROOT, "engine", "models", "agentd-default"),
-             "--embedding-model", os.path.join(ROOT, "engine", "models", "agentd-embed")]
-    if args.plans_dir:
-        flags += ["--plans-dir", args.plans_dir]
-    with bench_daemon(flags) as (address, agentctl):
-        subprocess.run(agentctl + ["memory", "create", "docs"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(agentctl + ["memory", "ingest", "docs", os.path.join(ROOT, "tests", "data", args.corpus, "seeds")],
-                       check=True, stdout=subprocess.DEVNULL)
+    with bench_daemon(shipped_model_flags(args.plans_dir)) as (address, agentctl):
+        ingest_corpus(agentctl, "docs", args.corpus)
         with Client(address, timeout=600) as client:
             def on_event(event):
                 if event.HasField("warning"):

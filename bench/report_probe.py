@@ -21,14 +21,13 @@ on 2 cores.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 from agentd_client import Client
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_daemon import bench_daemon  # noqa: E402
+from bench_daemon import bench_daemon, ingest_corpus, shipped_model_flags  # noqa: E402
 from report_quality import BROAD_TOPICS, BROAD_TOPICS_EN  # noqa: E402  (the bench topics, one list)
 
 
@@ -59,15 +58,9 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
-    flags = ["--model", os.path.join(ROOT, "engine", "models", "agentd-default"),
-             "--embedding-model", os.path.join(ROOT, "engine", "models", "agentd-embed")]
-    if args.plans_dir:
-        flags += ["--plans-dir", args.plans_dir]
-    with bench_daemon(flags) as (address, agentctl):
+    with bench_daemon(shipped_model_flags(args.plans_dir)) as (address, agentctl):
         for collection, corpus in [("seeds", "corpus"), ("seeds_en", "corpus_en")]:
-            subprocess.run(agentctl + ["memory", "create", collection], check=True, stdout=subprocess.DEVNULL)
-            subprocess.run(agentctl + ["memory", "ingest", collection, os.path.join(ROOT, "tests", "data", corpus, "seeds")],
-                           check=True, stdout=subprocess.DEVNULL)
+            ingest_corpus(agentctl, collection, corpus)
         with Client(address, timeout=600) as client:
             for lang, collection, topics in probe_topics():
                 for n, topic in enumerate(topics, 1):

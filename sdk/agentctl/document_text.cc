@@ -109,8 +109,8 @@ std::string Utf8Of(const poppler::ustring& utf16) {
 // poppler reports what it repairs in a damaged file on stderr; agentctl says what matters itself.
 void IgnorePopplerMessage(const std::string&, void*) {}
 
+// (poppler's messages are silenced by the caller, PdfTextChild, before its first document.)
 absl::StatusOr<std::string> PdfText(const std::string& path, const std::string& bytes, uint64_t max_text_bytes) {
-  poppler::set_debug_error_function(IgnorePopplerMessage, nullptr);
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return absl::InvalidArgumentError(path + ": is larger than a PDF poppler reads (2 GiB)");
   }

@@ -4,13 +4,12 @@ twenty levels deep — 9 KB whose text a reader would lay out 8^20 times. What a
 costs agentctl memory ingest is bounded by its reader's time and memory limits; this file is the
 test of that (MemoryServiceTest.AgentctlIngestsPdfAndHtmlFilesAsTheirText)."""
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pdf_objects import pdf, stream  # noqa: E402
 
 LEVELS, FAN = 20, 8
-
-
-def stream(body, dictionary=b""):
-    return b"<< /Length %d%s >>\nstream\n" % (len(body), dictionary) + body + b"\nendstream"
-
 
 font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -23,15 +22,5 @@ for level in range(1, LEVELS + 1):
     objects.append(stream(draws, form % (b" /XObject << /Y %d 0 R >>" % (4 + level))))
 objects.append(stream(b"/X Do"))
 
-out = bytearray(b"%PDF-1.7\n")
-offsets = []
-for number, body in enumerate(objects, 1):
-    offsets.append(len(out))
-    out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-xref = len(out)
-out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-for offset in offsets:
-    out += b"%010d 00000 n \n" % offset
-out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "nested_forms.pdf"), "wb") as f:
-    f.write(out)
+    f.write(pdf(objects))
